@@ -1,0 +1,31 @@
+using System.CommandLine;
+
+namespace Folio.Cli;
+
+/// <summary>The <c>folio</c> command: one subcommand per file, registered here.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
+        root.Subcommands.Add(VersionCommand.Create());
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+                Console.Error.WriteLine($"error: {error.Message}");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return parsed.Invoke();
+        }
+        catch (UsageException e)
+        {
+            // Bad input is the user's to fix: a clear message, no stack trace.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}
