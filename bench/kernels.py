@@ -100,16 +100,17 @@ def contiguous_kv(cache, table, batch, ctx):
     return out
 
 
-def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx):
+def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
     lib = ops.library()
     batch, hq, d = q.shape
-    _, bs, hkv, _ = k_cache.shape
+    bs, hkv, _ = ops.cache_dims(k_cache, layout)
     need = ops.decode_workspace_size(batch, hq, hkv, d, ctx)
     ws = torch.empty(max(need, 16), dtype=torch.uint8, device=DEV)
     out = torch.empty_like(q)
     stream = torch.cuda.current_stream().cuda_stream
     args = (out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), table.data_ptr(),
-            lens.data_ptr(), batch, hq, hkv, d, bs, table.shape[1], ctx, d ** -0.5, 1, ws.data_ptr(),
+            lens.data_ptr(), batch, hq, hkv, d, bs, ops._LAYOUTS[layout], table.shape[1], ctx, d ** -0.5, 1,
+            ws.data_ptr(),
             ws.numel(), stream)
 
     def run():
@@ -121,6 +122,10 @@ def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx):
 
 
 _flex = {}
+
+
+class _Skip(Exception):
+    pass
 
 
 def flex_fn(q4, kc, vc):
@@ -135,7 +140,7 @@ def flex_fn(q4, kc, vc):
     return lambda: fn(q4, kc, vc, enable_gqa=gqa)
 
 
-def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs):
+def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs, layouts, baselines):
     rows = []
     flex_compile_s = 0.0
     for hq, hkv in head_cfgs:
@@ -148,6 +153,15 @@ def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs):
                 run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
                 row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
                 row["splits_workspace_bytes"] = ws
+                if "HND" in layouts:
+                    kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+                    run_h, out_h, _ = folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")
+                    row["hnd_us"], _, _ = bench(run_h, iters)
+                    run_h()
+                    torch.cuda.synchronize()
+                    out_h = out_h.float()
+                    del kh, vh, run_h
+                    torch.cuda.empty_cache()
                 # Contiguous ceiling (and the correctness of this shape against it).
                 kc = contiguous_kv(kc_p, table, batch, ctx)
                 vc = contiguous_kv(vc_p, table, batch, ctx)
@@ -159,21 +173,36 @@ def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs):
                 run()
                 torch.cuda.synchronize()
                 row["rel_err_vs_sdpa"] = ((out.float() - ref).norm() / ref.norm()).item()
+                if "HND" in layouts:
+                    row["hnd_rel_err_vs_sdpa"] = ((out_h - ref).norm() / ref.norm()).item()
+                    row["hnd_tbs"] = kv_bytes / (row["hnd_us"] * 1e-6) / 1e12
+                    row["hnd_vs_sdpa"] = row["sdpa_us"] / row["hnd_us"]
+                if "flex" not in baselines:
+                    row["flex_us"] = None
+                    row["flex_error"] = "not run (--baselines)"
                 try:
+                    if "flex" not in baselines:
+                        raise _Skip()
                     t0 = time.time()
                     fx = flex_fn(q4, kc, vc)
                     fx()
                     torch.cuda.synchronize()
                     flex_compile_s += time.time() - t0
                     row["flex_us"], _, _ = bench(fx, iters)
+                except _Skip:
+                    pass
                 except Exception as exc:  # reported, not hidden
                     row["flex_us"] = None
-                    row["flex_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    msg = str(exc)
+                    row["flex_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
                 del kc, vc
                 torch.cuda.empty_cache()
                 # Naive paging: gather the pages into contiguous tensors, then SDPA.
                 free, _ = torch.cuda.mem_get_info()
-                if free > 1.15 * kv_bytes:
+                if "gather" not in baselines:
+                    row["gather_us"] = None
+                    row["gather_error"] = "not run (--baselines)"
+                elif free > 1.15 * kv_bytes:
                     def gather():
                         k = kc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
                         v = vc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
@@ -190,7 +219,8 @@ def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs):
                 row["frac_copy_bw"] = row["folio_tbs"] / copy_tbs
                 rows.append(row)
                 print(f"  decode {hq}:{hkv} B={batch:<3} L={ctx:<5} folio {row['folio_us']:8.1f} us "
-                      f"{row['folio_tbs']:.2f} TB/s | sdpa {row['sdpa_us']:8.1f} | flex "
+                      f"{row['folio_tbs']:.2f} TB/s | HND {row.get('hnd_us', float('nan')):8.1f} | "
+                      f"sdpa {row['sdpa_us']:8.1f} | flex "
                       f"{row['flex_us'] or float('nan'):8.1f} | gather {row['gather_us'] or float('nan'):8.1f} "
                       f"| err {row['rel_err_vs_sdpa']:.1e}", flush=True)
                 del q, kc_p, vc_p, table, lens, out
@@ -230,6 +260,10 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     for k in ("folio", "sdpa", "sdpa_gqa", "sdpa_mha"):
         res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
     res["vs_sdpa"] = res["folio_tflops"] / res["sdpa_tflops"]
+    kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+    run_h = lambda: ops.paged_prefill(q, kh, vh, table, cu, lens, ctx, out=out, layout="HND")
+    res["hnd_us"], _, _ = bench(run_h, iters)
+    res["hnd_tflops"] = flops / (res["hnd_us"] * 1e-6) / 1e12
     return res
 
 
@@ -286,6 +320,8 @@ def main():
     ap.add_argument("--batches", default="1,8,64,128,256")
     ap.add_argument("--ctxs", default="1024,2048,4096,8192")
     ap.add_argument("--heads", default="32:8,32:32")
+    ap.add_argument("--layouts", default="NHD,HND", help="cache layouts to time (NHD always)")
+    ap.add_argument("--baselines", default="sdpa,flex,gather")
     args = ap.parse_args()
     global L2_FLUSH
     props = torch.cuda.get_device_properties(DEV)
@@ -303,7 +339,8 @@ def main():
     if "decode" in only:
         heads = [tuple(int(x) for x in h.split(":")) for h in args.heads.split(",")]
         rows, flex_s = decode_grid(copy_tbs, args.iters, [int(b) for b in args.batches.split(",")],
-                                   [int(c) for c in args.ctxs.split(",")], heads)
+                                   [int(c) for c in args.ctxs.split(",")], heads, args.layouts.split(","),
+                                   args.baselines.split(","))
         results["decode"] = rows
         results["flex_compile_s"] = flex_s
     if "prefill" in only:
@@ -316,12 +353,13 @@ def main():
     print()
     print(f"## {info['device']}, {info['date']}; copy {copy_tbs:.2f} TB/s")
     if "decode" in results:
-        print("| heads q:kv | batch | ctx | folio µs | folio TB/s | % copy BW | SDPA µs | ×SDPA | gather µs | ×gather "
-              "| flex µs | ×flex | err vs SDPA |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| heads q:kv | batch | ctx | folio µs | folio TB/s | % copy BW | HND µs | HND TB/s | HND ×SDPA "
+              "| SDPA µs | ×SDPA | gather µs | ×gather | flex µs | ×flex | err vs SDPA |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["decode"]:
             print(f"| {r['hq']}:{r['hkv']} | {r['batch']} | {r['ctx']} | {r['folio_us']:.1f} | {r['folio_tbs']:.2f} | "
-                  f"{100 * r['frac_copy_bw']:.0f}% | {r['sdpa_us']:.1f} | {r['vs_sdpa']:.2f} | "
+                  f"{100 * r['frac_copy_bw']:.0f}% | {fmt(r.get('hnd_us'), '.1f')} | {fmt(r.get('hnd_tbs'))} | "
+                  f"{fmt(r.get('hnd_vs_sdpa'))} | {r['sdpa_us']:.1f} | {r['vs_sdpa']:.2f} | "
                   f"{fmt(r['gather_us'], '.1f')} | {fmt(r['vs_gather'])} | {fmt(r['flex_us'], '.1f')} | "
                   f"{fmt(r['vs_flex'])} | {r['rel_err_vs_sdpa']:.1e} |")
         d = results["decode"]
@@ -331,6 +369,10 @@ def main():
         print()
         print(f"targets: min TB/s at B>=64,L>=2k = {min(r['folio_tbs'] for r in big):.2f} (>= 2.8)" if big else "")
         print(f"         min ×SDPA over grid = {min(r['vs_sdpa'] for r in d):.3f} (>= 0.97)")
+        if all("hnd_us" in r for r in d):
+            print(f"         HND layout: min ×SDPA = {min(r['hnd_vs_sdpa'] for r in d):.3f}; min TB/s at B>=64,L>=2k "
+                  f"= {min((r['hnd_tbs'] for r in big), default=float('nan')):.2f}; min % copy BW at B<=8,L=8k = "
+                  f"{100 * min((r['hnd_tbs'] / copy_tbs for r in small), default=float('nan')):.0f}%")
         if flexed:
             print(f"         min ×flex over grid = {min(r['vs_flex'] for r in flexed):.2f} (>= 1.3)")
         if small:
@@ -341,7 +383,7 @@ def main():
         print(f"prefill {p['seqs']}x{p['ctx']} causal, {p['hq']}:{p['hkv']} heads, d128: folio {p['folio_us']:.0f} µs "
               f"= {p['folio_tflops']:.0f} TFLOP/s; SDPA (GQA) {p['sdpa_gqa_tflops']:.0f}, SDPA (K/V repeated) "
               f"{p['sdpa_mha_tflops']:.0f} TFLOP/s; ratio to the faster {p['vs_sdpa']:.2f} (>= 0.8); "
-              f"err {p['rel_err_vs_sdpa']:.1e}")
+              f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s")
     if "blocks" in results:
         b = results["blocks"]
         print(f"block copy {b['copy_pairs']} pairs x 2 caches x {b['block_bytes']} B: {b['copy_us']:.0f} µs = "

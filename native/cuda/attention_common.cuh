@@ -80,19 +80,30 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* 
                  : "r"(smem_addr(smem)));
 }
 
-// Gathers K and V rows for tokens [tok0, tok0 + kTileTokens) of one sequence and KV head into a shared
-// stage laid out [kTileTokens][HEAD_DIM + pad] (K then V). Tokens at or past `limit` are zero-filled and
-// their block-table entries are not read. All `threads` threads of the CTA take part.
-template <typename T, int HEAD_DIM>
+// Element offset of the K (or V) row of `slot` for one KV head, in either cache layout:
+//   NHD [num_blocks, block_size, num_kv_heads, head_dim]: a token's heads are adjacent;
+//   HND [num_blocks, num_kv_heads, block_size, head_dim]: a block's tokens of one head are adjacent, so a
+//   CTA reading one head streams block_size * head_dim contiguous elements per block.
+__device__ __forceinline__ int64_t kv_row_offset(int64_t block, int offset_in_block, int block_shift, int kv_head,
+                                                 int num_kv_heads, int head_dim, bool hnd) {
+    const int64_t row = hnd ? (((block * num_kv_heads + kv_head) << block_shift) + offset_in_block)
+                            : (((block << block_shift) + offset_in_block) * num_kv_heads + kv_head);
+    return row * head_dim;
+}
+
+// Gathers K and V rows for tokens [tok0, tok0 + TILE) of one sequence and KV head into a shared stage laid
+// out [TILE][HEAD_DIM + pad] (K then V). Tokens at or past `limit` are zero-filled and their block-table
+// entries are not read. All `threads` threads of the CTA take part.
+template <typename T, int HEAD_DIM, int TILE>
 __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__ k_cache,
                                              const T* __restrict__ v_cache,
                                              const int32_t* __restrict__ block_table, int tok0, int limit,
-                                             int block_shift, int kv_head, int num_kv_heads, int tid,
+                                             int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid,
                                              int threads) {
     constexpr int kChunks = HEAD_DIM * sizeof(T) / 16;  // 16-byte chunks per row
     constexpr int kStride = HEAD_DIM + kRowPadElems;
     const int block_mask = (1 << block_shift) - 1;
-    for (int i = tid; i < kTileTokens * kChunks; i += threads) {
+    for (int i = tid; i < TILE * kChunks; i += threads) {
         const int row = i / kChunks;
         const int chunk = i % kChunks;
         const int tok = tok0 + row;
@@ -100,8 +111,8 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
         int64_t offset = 0;
         if (valid) {
             const int64_t block = __ldg(block_table + (tok >> block_shift));
-            const int64_t slot = (block << block_shift) + (tok & block_mask);
-            offset = (slot * num_kv_heads + kv_head) * HEAD_DIM + chunk * (16 / sizeof(T));
+            offset = kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
+                     chunk * (16 / sizeof(T));
         }
         const int s = row * kStride + chunk * (16 / sizeof(T));
         cp_async_16(sk + s, k_cache + offset, valid);

@@ -23,15 +23,18 @@ int main(void) {
                        folio_paged_attention_decode_workspace_size(1, 8, 8, 96, 16, &bytes),
                        FOLIO_CUDA_ERROR_UNSUPPORTED);
     failures += expect("decode q heads not a multiple",
-                       folio_paged_attention_decode(NULL, NULL, NULL, NULL, NULL, NULL, 1, 6, 4, 128, 16, 1, 16, 1.0f,
+                       folio_paged_attention_decode(NULL, NULL, NULL, NULL, NULL, NULL, 1, 6, 4, 128, 16,
+                                                    FOLIO_CUDA_KV_LAYOUT_NHD, 1, 16, 1.0f,
                                                     FOLIO_CUDA_DTYPE_BF16, NULL, 0, NULL),
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);
     failures += expect("prefill null pointers",
-                       folio_paged_prefill(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2, 8, 8, 64, 16, 4, 10, 1.0f,
+                       folio_paged_prefill(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2, 8, 8, 64, 16, FOLIO_CUDA_KV_LAYOUT_HND, 4,
+                                           10, 1.0f,
                                            FOLIO_CUDA_DTYPE_F16, NULL),
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);
     failures += expect("kv_write short stride",
-                       folio_kv_write(NULL, NULL, NULL, NULL, NULL, 4, 8, 128, 100, 1024, 64, 2, NULL),
+                       folio_kv_write(NULL, NULL, NULL, NULL, NULL, 4, 8, 128, 16, FOLIO_CUDA_KV_LAYOUT_NHD, 100, 1024, 64,
+                                      2, NULL),
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);
     failures += expect("block_copy odd block_bytes", folio_block_copy(NULL, 2, NULL, 3, 10, 100, NULL),
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);

@@ -9,17 +9,40 @@
 namespace folio {
 namespace {
 
-constexpr int kDecodeWarps = 4;
+// CTA shape: each warp takes 16 tokens of every K/V tile, so a tile is 16 * warps tokens; `stages` tiles
+// are in flight. The defaults were picked by bench/kernels.py runs (bench/NOTES-kernels.md); the macros
+// exist so that a tuning run can build variants.
+#ifndef FOLIO_DECODE_WARPS
+#define FOLIO_DECODE_WARPS 4
+#endif
+#ifndef FOLIO_DECODE_STAGES
+#define FOLIO_DECODE_STAGES 3
+#endif
+constexpr int kDecodeWarps = FOLIO_DECODE_WARPS;
 constexpr int kDecodeThreads = kDecodeWarps * 32;
-constexpr int kDecodeStages = 3;      // K/V tiles in flight per CTA
+constexpr int kDecodeStages = FOLIO_DECODE_STAGES;
+constexpr int kDecodeTile = 16 * kDecodeWarps;
+static_assert(kDecodeStages >= 2, "the pipeline needs two stages at least");
+static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
 constexpr int kMaxGroup = 16;         // query heads per KV head: the 16 rows of an mma tile
 
 template <typename T, int HEAD_DIM>
 constexpr size_t decode_smem_bytes() {
-    return (size_t)kDecodeStages * 2 * attn::kTileTokens * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
+    return (size_t)kDecodeStages * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
            (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
+}
+static_assert(decode_smem_bytes<__half, 64>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
+                  decode_smem_bytes<__half, 128>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float),
+              "the cross-warp merge reuses the stages");
+
+// CTAs of this shape one multiprocessor holds (shared memory bound: 227 KiB, 1 KiB reserved per CTA).
+constexpr int decode_ctas_per_sm(int head_dim) {
+    const size_t smem = head_dim == 64 ? decode_smem_bytes<__half, 64>() : decode_smem_bytes<__half, 128>();
+    const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
+    const int by_threads = 2048 / kDecodeThreads;
+    return by_smem < by_threads ? by_smem : by_threads;
 }
 
 template <typename T, int HEAD_DIM>
@@ -27,11 +50,12 @@ __global__ void __launch_bounds__(kDecodeThreads)
     paged_attention_decode_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
                                   const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                                   const int32_t* __restrict__ context_lens, int num_q_heads, int num_kv_heads,
-                                  int block_shift, int max_blocks_per_seq, int chunk_tokens, float scale_log2,
+                                  int block_shift, bool hnd, int max_blocks_per_seq, int chunk_tokens,
+                                  float scale_log2,
                                   float* __restrict__ partial_out, float* __restrict__ partial_lse) {
     using M = attn::MmaType<T>;
     constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
-    constexpr int kStageElems = 2 * attn::kTileTokens * kStride;
+    constexpr int kStageElems = 2 * kDecodeTile * kStride;
     constexpr int kKSteps = HEAD_DIM / 16;
     constexpr int kDimTiles = HEAD_DIM / 8;
 
@@ -51,8 +75,21 @@ __global__ void __launch_bounds__(kDecodeThreads)
     const int len = context_lens[seq];
     const int begin = split * chunk_tokens;
     const int end = min(len, begin + chunk_tokens);
-    const int num_tiles = end > begin ? (end - begin + attn::kTileTokens - 1) / attn::kTileTokens : 0;
+    const int num_tiles = end > begin ? (end - begin + kDecodeTile - 1) / kDecodeTile : 0;
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
+
+    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
+    // kDecodeStages - 1 tiles (empty commit groups keep the group count exact).
+#pragma unroll
+    for (int s = 0; s < kDecodeStages - 1; ++s) {
+        if (s < num_tiles) {
+            T* sk = smem + s * kStageElems;
+            attn::load_kv_tile<T, HEAD_DIM, kDecodeTile>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
+                                                         block_table, begin + s * kDecodeTile, end, block_shift,
+                                                         kv_head, num_kv_heads, hnd, tid, kDecodeThreads);
+        }
+        attn::cp_async_commit();
+    }
 
     // Query rows of this KV head's group; rows past the group are zeros (their scores are never used).
     const T* q_base = q + ((int64_t)seq * num_q_heads + (int64_t)kv_head * group) * HEAD_DIM;
@@ -65,17 +102,6 @@ __global__ void __launch_bounds__(kDecodeThreads)
         *reinterpret_cast<uint4*>(sq + row * kStride + chunk * (16 / sizeof(T))) = v;
     }
 
-    // Prologue: put the first kDecodeStages - 1 tiles in flight (empty commit groups keep the count exact).
-#pragma unroll
-    for (int s = 0; s < kDecodeStages - 1; ++s) {
-        if (s < num_tiles) {
-            T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM>(sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table,
-                                            begin + s * attn::kTileTokens, end, block_shift, kv_head,
-                                            num_kv_heads, tid, kDecodeThreads);
-        }
-        attn::cp_async_commit();
-    }
     __syncthreads();  // the query rows are in shared memory
 
     // ldmatrix row/column of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15, columns +8 for 16-31).
@@ -101,15 +127,16 @@ __global__ void __launch_bounds__(kDecodeThreads)
             const int next = t + kDecodeStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kDecodeStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM>(sk, sk + attn::kTileTokens * kStride, k_cache, v_cache,
-                                                block_table, begin + next * attn::kTileTokens, end, block_shift,
-                                                kv_head, num_kv_heads, tid, kDecodeThreads);
+                attn::load_kv_tile<T, HEAD_DIM, kDecodeTile>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
+                                                             block_table, begin + next * kDecodeTile, end,
+                                                             block_shift, kv_head, num_kv_heads, hnd, tid,
+                                                             kDecodeThreads);
             }
             attn::cp_async_commit();
         }
         const T* sk = smem + (t % kDecodeStages) * kStageElems + warp * 16 * kStride;
-        const T* sv = sk + attn::kTileTokens * kStride;
-        const int tok0 = begin + t * attn::kTileTokens + warp * 16;
+        const T* sv = sk + kDecodeTile * kStride;
+        const int tok0 = begin + t * kDecodeTile + warp * 16;
         if (tok0 >= end) continue;  // this warp's slice of the last tile is empty
 
         // S = Q K^T for this warp's 16 tokens: two 8-token n-tiles.
@@ -275,7 +302,7 @@ __global__ void __launch_bounds__(128)
 template <typename T, int HEAD_DIM>
 int32_t launch_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
                       const int32_t* block_tables, const int32_t* context_lens, int num_seqs, int num_q_heads,
-                      int num_kv_heads, int block_shift, int max_blocks_per_seq, const DecodePlan& plan,
+                      int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, const DecodePlan& plan,
                       float scale, void* workspace, cudaStream_t stream) {
     constexpr size_t smem = decode_smem_bytes<T, HEAD_DIM>();
     auto kernel = paged_attention_decode_kernel<T, HEAD_DIM>;
@@ -291,7 +318,7 @@ int32_t launch_decode(void* out, const void* q, const void* k_cache, const void*
     dim3 grid(num_kv_heads, plan.num_splits, num_seqs);
     kernel<<<grid, kDecodeThreads, smem, stream>>>(
         static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
-        static_cast<const T*>(v_cache), block_tables, context_lens, num_q_heads, num_kv_heads, block_shift,
+        static_cast<const T*>(v_cache), block_tables, context_lens, num_q_heads, num_kv_heads, block_shift, hnd,
         max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse);
     int32_t status = check_launch("paged_attention_decode");
     if (status != FOLIO_CUDA_OK || plan.num_splits == 1) return status;
@@ -314,9 +341,9 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
     DecodePlan plan{1, 0, 0};
     const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
     plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
-    // Two CTAs fit on a multiprocessor at head_dim 128 (three 34 KiB stages each): the slots to fill.
+    // The CTA slots of the whole GPU: what the split tries to fill in whole waves.
     const int64_t base = (int64_t)num_seqs * num_kv_heads;
-    const int64_t slots = 2 * (int64_t)(num_sms > 0 ? num_sms : 1);
+    const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim) * (num_sms > 0 ? num_sms : 1);
     int max_splits = max_context_len / kMinSplitTokens;
     if (max_splits > kMaxSplits) max_splits = kMaxSplits;
     if (base < slots && max_splits > 1) {
@@ -386,7 +413,8 @@ extern "C" int32_t folio_paged_attention_decode_workspace_size(int32_t num_seqs,
 extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
                                                 const int32_t* block_tables, const int32_t* context_lens,
                                                 int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads,
-                                                int32_t head_dim, int32_t block_size, int32_t max_blocks_per_seq,
+                                                int32_t head_dim, int32_t block_size, int32_t kv_layout,
+                                                int32_t max_blocks_per_seq,
                                                 int32_t max_context_len, float scale, int32_t dtype,
                                                 void* workspace, size_t workspace_bytes, void* stream) {
     int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
@@ -397,6 +425,9 @@ extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const 
     const int block_shift = folio::log2_exact(block_size);
     FOLIO_REQUIRE(block_size > 0 && block_shift >= 0,
                   "paged_attention_decode: block_size must be a power of two (got %d)", block_size);
+    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
+                  "paged_attention_decode: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
+    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
     FOLIO_REQUIRE(max_blocks_per_seq >= (max_context_len + block_size - 1) / block_size,
                   "paged_attention_decode: max_blocks_per_seq (%d) cannot hold max_context_len %d at block_size %d",
                   max_blocks_per_seq, max_context_len, block_size);
@@ -419,18 +450,18 @@ extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const 
     switch (dtype) {
         case FOLIO_CUDA_DTYPE_F16:
             return d128 ? folio::launch_decode<__half, 128>(out, q, k_cache, v_cache, block_tables, context_lens,
-                                                            num_seqs, num_q_heads, num_kv_heads, block_shift,
+                                                            num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
                                                             max_blocks_per_seq, plan, scale, workspace, s)
                         : folio::launch_decode<__half, 64>(out, q, k_cache, v_cache, block_tables, context_lens,
-                                                           num_seqs, num_q_heads, num_kv_heads, block_shift,
+                                                           num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
                                                            max_blocks_per_seq, plan, scale, workspace, s);
         case FOLIO_CUDA_DTYPE_BF16:
             return d128 ? folio::launch_decode<__nv_bfloat16, 128>(
                               out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
-                              num_kv_heads, block_shift, max_blocks_per_seq, plan, scale, workspace, s)
+                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s)
                         : folio::launch_decode<__nv_bfloat16, 64>(
                               out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
-                              num_kv_heads, block_shift, max_blocks_per_seq, plan, scale, workspace, s);
+                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s);
         default:
             return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
                                "paged_attention_decode: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);

@@ -25,7 +25,7 @@ __global__ void __launch_bounds__(kPrefillThreads)
     paged_prefill_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
                          const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                          const int32_t* __restrict__ cu_query_lens, const int32_t* __restrict__ context_lens,
-                         int num_q_heads, int num_kv_heads, int block_shift, int max_blocks_per_seq,
+                         int num_q_heads, int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq,
                          float scale_log2) {
     using M = attn::MmaType<T>;
     constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
@@ -79,9 +79,10 @@ __global__ void __launch_bounds__(kPrefillThreads)
     for (int s = 0; s < kPrefillStages - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM>(sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table,
-                                            s * attn::kTileTokens, kv_end, block_shift, kv_head, num_kv_heads, tid,
-                                            kPrefillThreads);
+            attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens>(sk, sk + attn::kTileTokens * kStride, k_cache,
+                                                               v_cache, block_table, s * attn::kTileTokens, kv_end,
+                                                               block_shift, kv_head, num_kv_heads, hnd, tid,
+                                                               kPrefillThreads);
         }
         attn::cp_async_commit();
     }
@@ -119,9 +120,10 @@ __global__ void __launch_bounds__(kPrefillThreads)
             const int next = t + kPrefillStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kPrefillStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM>(sk, sk + attn::kTileTokens * kStride, k_cache, v_cache,
-                                                block_table, next * attn::kTileTokens, kv_end, block_shift,
-                                                kv_head, num_kv_heads, tid, kPrefillThreads);
+                attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens>(sk, sk + attn::kTileTokens * kStride, k_cache,
+                                                                   v_cache, block_table, next * attn::kTileTokens,
+                                                                   kv_end, block_shift, kv_head, num_kv_heads, hnd,
+                                                                   tid, kPrefillThreads);
             }
             attn::cp_async_commit();
         }
@@ -227,7 +229,8 @@ __global__ void __launch_bounds__(kPrefillThreads)
 template <typename T, int HEAD_DIM>
 int32_t launch_prefill(void* out, const void* q, const void* k_cache, const void* v_cache,
                        const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
-                       int num_seqs, int num_q_heads, int num_kv_heads, int block_shift, int max_blocks_per_seq,
+                       int num_seqs, int num_q_heads, int num_kv_heads, int block_shift, bool hnd,
+                       int max_blocks_per_seq,
                        int max_query_len, float scale, cudaStream_t stream) {
     constexpr size_t smem = prefill_smem_bytes<T, HEAD_DIM>();
     auto kernel = paged_prefill_kernel<T, HEAD_DIM>;
@@ -242,7 +245,7 @@ int32_t launch_prefill(void* out, const void* q, const void* k_cache, const void
     kernel<<<grid, kPrefillThreads, smem, stream>>>(
         static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
         static_cast<const T*>(v_cache), block_tables, cu_query_lens, context_lens, num_q_heads, num_kv_heads,
-        block_shift, max_blocks_per_seq, scale * 1.4426950408889634f);
+        block_shift, hnd, max_blocks_per_seq, scale * 1.4426950408889634f);
     return check_launch("paged_prefill");
 }
 
@@ -259,7 +262,7 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
                                        const int32_t* block_tables, const int32_t* cu_query_lens,
                                        const int32_t* context_lens, int32_t num_seqs, int32_t num_q_heads,
                                        int32_t num_kv_heads, int32_t head_dim, int32_t block_size,
-                                       int32_t max_blocks_per_seq, int32_t max_query_len, float scale, int32_t dtype,
+                                       int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len, float scale, int32_t dtype,
                                        void* stream) {
     FOLIO_REQUIRE(num_seqs >= 0, "paged_prefill: num_seqs must be >= 0 (got %d)", num_seqs);
     FOLIO_REQUIRE(num_kv_heads > 0, "paged_prefill: num_kv_heads must be > 0 (got %d)", num_kv_heads);
@@ -280,6 +283,9 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
     const int block_shift = folio::log2_exact(block_size);
     FOLIO_REQUIRE(block_size > 0 && block_shift >= 0, "paged_prefill: block_size must be a power of two (got %d)",
                   block_size);
+    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
+                  "paged_prefill: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
+    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
     FOLIO_REQUIRE(max_blocks_per_seq > 0, "paged_prefill: max_blocks_per_seq must be > 0 (got %d)",
                   max_blocks_per_seq);
     FOLIO_REQUIRE(((uintptr_t)q | (uintptr_t)out | (uintptr_t)k_cache | (uintptr_t)v_cache) % 16 == 0,
@@ -290,17 +296,17 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
         case FOLIO_CUDA_DTYPE_F16:
             return d128 ? folio::launch_prefill<__half, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
                                                              context_lens, num_seqs, num_q_heads, num_kv_heads,
-                                                             block_shift, max_blocks_per_seq, max_query_len, scale, s)
+                                                             block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s)
                         : folio::launch_prefill<__half, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
                                                             context_lens, num_seqs, num_q_heads, num_kv_heads,
-                                                            block_shift, max_blocks_per_seq, max_query_len, scale, s);
+                                                            block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s);
         case FOLIO_CUDA_DTYPE_BF16:
             return d128 ? folio::launch_prefill<__nv_bfloat16, 128>(
                               out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
-                              num_q_heads, num_kv_heads, block_shift, max_blocks_per_seq, max_query_len, scale, s)
+                              num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s)
                         : folio::launch_prefill<__nv_bfloat16, 64>(
                               out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
-                              num_q_heads, num_kv_heads, block_shift, max_blocks_per_seq, max_query_len, scale, s);
+                              num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s);
         default:
             return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
                                "paged_prefill: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);

@@ -11,10 +11,15 @@
  *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
  *     KV write, block copy and block swap move bytes and take any element size.
  *
- * The paged KV cache (one tensor for K and one for V, per layer):
- *   k_cache, v_cache: [num_blocks, block_size, num_kv_heads, head_dim], contiguous, row-major.
- *   The K of the token at position p of a sequence lives at row `slot = block_table[p / block_size] *
- *   block_size + p % block_size`, i.e. at element offset (slot * num_kv_heads + h) * head_dim.
+ * The paged KV cache (one tensor for K and one for V, per layer), contiguous, row-major, in one of two
+ * layouts (kv_layout, a folio_cuda_kv_layout):
+ *   NHD: [num_blocks, block_size, num_kv_heads, head_dim]  (a token's heads adjacent, as vLLM's flash layout)
+ *   HND: [num_blocks, num_kv_heads, block_size, head_dim]  (a block's tokens of one head adjacent)
+ *   The token at position p of a sequence has slot = block_table[p / block_size] * block_size +
+ *   p % block_size (the KV manager's slot mapping, the same in both layouts); with block = slot / block_size
+ *   and offset = slot % block_size, head h of its K starts at element
+ *     NHD: (slot * num_kv_heads + h) * head_dim
+ *     HND: ((block * num_kv_heads + h) * block_size + offset) * head_dim
  *   block_size must be a power of two (8, 16 and 32 are tested).
  *   block_tables: int32 [num_seqs, max_blocks_per_seq], row-major; entries past a sequence's last block
  *   are never read.
@@ -43,6 +48,11 @@ typedef enum folio_cuda_status {
     FOLIO_CUDA_ERROR_WORKSPACE_TOO_SMALL = 3,
     FOLIO_CUDA_ERROR_CUDA = 4              /* the CUDA runtime refused (launch failure, no device, ...) */
 } folio_cuda_status;
+
+typedef enum folio_cuda_kv_layout {
+    FOLIO_CUDA_KV_LAYOUT_NHD = 0,
+    FOLIO_CUDA_KV_LAYOUT_HND = 1
+} folio_cuda_kv_layout;
 
 typedef enum folio_cuda_dtype {
     FOLIO_CUDA_DTYPE_F16 = 0,
@@ -81,7 +91,7 @@ FOLIO_CUDA_API int32_t folio_paged_attention_decode(
     void* out, const void* q, const void* k_cache, const void* v_cache,
     const int32_t* block_tables, const int32_t* context_lens,
     int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
-    int32_t block_size, int32_t max_blocks_per_seq, int32_t max_context_len,
+    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_context_len,
     float scale, int32_t dtype, void* workspace, size_t workspace_bytes, void* stream);
 
 /* ---------------------------------------------------------------------------------------------------
@@ -100,7 +110,7 @@ FOLIO_CUDA_API int32_t folio_paged_prefill(
     void* out, const void* q, const void* k_cache, const void* v_cache,
     const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
     int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
-    int32_t block_size, int32_t max_blocks_per_seq, int32_t max_query_len,
+    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len,
     float scale, int32_t dtype, void* stream);
 
 /* ---------------------------------------------------------------------------------------------------
@@ -109,16 +119,17 @@ FOLIO_CUDA_API int32_t folio_paged_prefill(
  *   key, value:     [num_tokens, num_kv_heads, head_dim]; the heads of one token are contiguous, tokens
  *                   are key_token_stride / value_token_stride elements apart (>= num_kv_heads*head_dim),
  *                   so slices of a fused QKV projection can be passed without a copy.
- *   k_cache, v_cache: the paged layout above (num_blocks * block_size slots).
- *   slot_mapping:   int64 [num_tokens]; slot s is row s of the cache viewed as [num_slots, num_kv_heads,
- *                   head_dim]. A negative slot skips the token (padding); so does a slot >= num_slots (a
- *                   caller bug, but never a write out of bounds). Slots must be distinct.
+ *   k_cache, v_cache: the paged cache above, num_blocks blocks of block_size slots, in kv_layout.
+ *   slot_mapping:   int64 [num_tokens], the slot of each token (block * block_size + offset). A negative
+ *                   slot skips the token (padding); so does a slot >= num_blocks * block_size (a caller
+ *                   bug, but never a write out of bounds). Slots must be distinct.
  *   element_size:   bytes per element (2 for fp16/bf16, 4 for fp32).
  * ------------------------------------------------------------------------------------------------- */
 FOLIO_CUDA_API int32_t folio_kv_write(
     void* k_cache, void* v_cache, const void* key, const void* value, const int64_t* slot_mapping,
-    int32_t num_tokens, int32_t num_kv_heads, int32_t head_dim, int64_t key_token_stride,
-    int64_t value_token_stride, int64_t num_slots, int32_t element_size, void* stream);
+    int32_t num_tokens, int32_t num_kv_heads, int32_t head_dim, int32_t block_size, int32_t kv_layout,
+    int64_t key_token_stride, int64_t value_token_stride, int32_t num_blocks, int32_t element_size,
+    void* stream);
 
 /* ---------------------------------------------------------------------------------------------------
  * Block copy (copy-on-write): for every cache c and pair p, block pairs[2p+1] of cache c becomes a copy

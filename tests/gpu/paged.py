@@ -18,16 +18,26 @@ class Pool:
     context_lens: torch.Tensor  # int32 [num_seqs]
     lens: list
     block_size: int
+    layout: str = "NHD"
 
     def gather(self, seq: int, cache: torch.Tensor) -> torch.Tensor:
         """[len, num_kv_heads, head_dim] fp32 of sequence `seq`, in position order."""
         n = self.lens[seq]
         nb = (n + self.block_size - 1) // self.block_size
         ids = self.block_tables[seq, :nb].long()
-        return cache[ids].reshape(-1, cache.shape[2], cache.shape[3])[:n].float()
+        nhd = to_nhd(cache, self.layout)
+        return nhd[ids].reshape(-1, nhd.shape[2], nhd.shape[3])[:n].float()
 
 
-def make_pool(lens, num_kv_heads, head_dim, block_size, dtype, device="cuda") -> Pool:
+def to_nhd(cache: torch.Tensor, layout: str) -> torch.Tensor:
+    return cache if layout == "NHD" else cache.permute(0, 2, 1, 3)
+
+
+def from_nhd(cache: torch.Tensor, layout: str) -> torch.Tensor:
+    return cache if layout == "NHD" else cache.permute(0, 2, 1, 3).contiguous()
+
+
+def make_pool(lens, num_kv_heads, head_dim, block_size, dtype, device="cuda", layout="NHD") -> Pool:
     """Random K/V for sequences of the given lengths in randomly permuted, non-contiguous blocks.
     Sentinel blocks, spare blocks, the slots past each sequence's length and the unused block-table
     entries (which point at sentinel block 0) all hold NaN, so reading any of them poisons the output."""
@@ -55,7 +65,7 @@ def make_pool(lens, num_kv_heads, head_dim, block_size, dtype, device="cuda") ->
         k[mine.long()] = flat_k.view(nb, block_size, num_kv_heads, head_dim).to(dtype)
         v[mine.long()] = flat_v.view(nb, block_size, num_kv_heads, head_dim).to(dtype)
     lens_t = torch.tensor(lens, dtype=torch.int32, device=device)
-    return Pool(k, v, tables, lens_t, list(lens), block_size)
+    return Pool(from_nhd(k, layout), from_nhd(v, layout), tables, lens_t, list(lens), block_size, layout)
 
 
 def attention_ref(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, q_positions=None) -> torch.Tensor:

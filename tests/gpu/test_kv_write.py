@@ -3,13 +3,15 @@ import pytest
 import torch
 
 from folio import ops
+from paged import from_nhd
 
 
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("block_size", [8, 16, 32])
 @pytest.mark.parametrize("num_tokens", [1, 19, 99, 1000])
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_kv_write_exact(head_dim, num_tokens, block_size, dtype):
+def test_kv_write_exact(head_dim, num_tokens, block_size, dtype, layout):
     num_blocks, hkv = 3 + (num_tokens + block_size - 1) // block_size + 4, 4
     k_cache = torch.randn(num_blocks, block_size, hkv, head_dim, device="cuda").to(dtype)
     v_cache = torch.randn(num_blocks, block_size, hkv, head_dim, device="cuda").to(dtype)
@@ -25,7 +27,9 @@ def test_kv_write_exact(head_dim, num_tokens, block_size, dtype):
     keep = slots >= 0
     expected_k.view(-1, hkv, head_dim)[slots[keep]] = key[keep]
     expected_v.view(-1, hkv, head_dim)[slots[keep]] = value[keep]
-    ops.kv_write(key, value, k_cache, v_cache, slots)
+    k_cache, v_cache = from_nhd(k_cache, layout), from_nhd(v_cache, layout)
+    expected_k, expected_v = from_nhd(expected_k, layout), from_nhd(expected_v, layout)
+    ops.kv_write(key, value, k_cache, v_cache, slots, layout=layout)
     torch.cuda.synchronize()
     assert torch.equal(k_cache.view(torch.uint8), expected_k.view(torch.uint8))
     assert torch.equal(v_cache.view(torch.uint8), expected_v.view(torch.uint8))

@@ -8,15 +8,15 @@ from paged import attention_ref, default_scale, guarded, guards_intact, make_poo
 ODD_LENS = [1, 15, 16, 17, 1000, 4097]
 
 
-def run_decode(lens, num_kv_heads, group, head_dim, block_size, dtype):
-    pool = make_pool(lens, num_kv_heads, head_dim, block_size, dtype)
+def run_decode(lens, num_kv_heads, group, head_dim, block_size, dtype, layout="NHD"):
+    pool = make_pool(lens, num_kv_heads, head_dim, block_size, dtype, layout=layout)
     num_seqs = len(lens)
     q = torch.randn(num_seqs, num_kv_heads * group, head_dim, device="cuda").to(dtype)
     out, whole, snapshot, guard = guarded(q.shape, dtype)
     k_before, v_before = pool.k_cache.clone(), pool.v_cache.clone()
     scale = default_scale(head_dim)
     ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens,
-                               max(lens), scale=scale, out=out)
+                               max(lens), scale=scale, out=out, layout=layout)
     torch.cuda.synchronize()
     assert guards_intact(whole, snapshot, guard, num_seqs), "decode wrote outside its output"
     assert torch.equal(pool.k_cache.view(torch.uint8), k_before.view(torch.uint8)), "decode wrote into k_cache"
@@ -33,23 +33,25 @@ def run_decode(lens, num_kv_heads, group, head_dim, block_size, dtype):
     return worst
 
 
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("block_size", [8, 16, 32])
 @pytest.mark.parametrize("group", [1, 4, 8])
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_decode_batch19_odd_lengths(head_dim, group, block_size, dtype):
+def test_decode_batch19_odd_lengths(head_dim, group, block_size, dtype, layout):
     gen = torch.Generator().manual_seed(head_dim * 1000 + group * 100 + block_size)
     extra = torch.randint(1, 1200, (19 - len(ODD_LENS) * 2,), generator=gen).tolist()
     lens = ODD_LENS + ODD_LENS[::-1] + extra
-    run_decode(lens, 2, group, head_dim, block_size, dtype)
+    run_decode(lens, 2, group, head_dim, block_size, dtype, layout)
 
 
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
 @pytest.mark.parametrize("group", [1, 4, 8])
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_decode_batch1_long_context_uses_split_kv(head_dim, group):
+def test_decode_batch1_long_context_uses_split_kv(head_dim, group, layout):
     # One sequence cannot fill the GPU: the launch splits the context and combines the pieces.
     assert ops.decode_workspace_size(1, 2 * group, 2, head_dim, 4097) > 0
-    run_decode([4097], 2, group, head_dim, 16, torch.bfloat16)
+    run_decode([4097], 2, group, head_dim, 16, torch.bfloat16, layout)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
@@ -57,15 +59,17 @@ def test_decode_batch1_single_token(dtype):
     run_decode([1], 8, 4, 128, 16, dtype)
 
 
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
 @pytest.mark.parametrize("group", [1, 8])
-def test_decode_batch99_random_lengths(group):
+def test_decode_batch99_random_lengths(group, layout):
     lens = ODD_LENS + torch.randint(1, 1500, (99 - len(ODD_LENS),)).tolist()
-    run_decode(lens, 2, group, 128, 16, torch.bfloat16)
+    run_decode(lens, 2, group, 128, 16, torch.bfloat16, layout)
 
 
-def test_decode_split_with_short_and_empty_sequences():
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+def test_decode_split_with_short_and_empty_sequences(layout):
     # Splits past a short sequence's end hold no keys; a zero-length context gives zeros.
-    run_decode([8192, 3, 0, 130, 8191], 1, 8, 128, 32, torch.bfloat16)
+    run_decode([8192, 3, 0, 130, 8191], 1, 8, 128, 32, torch.bfloat16, layout)
 
 
 def test_decode_many_heads_no_split():
@@ -86,3 +90,6 @@ def test_decode_rejects_bad_arguments():
     q = torch.randn(1, 4, 128, device="cuda", dtype=torch.bfloat16)
     with pytest.raises(ops.FolioCudaError, match="power of two"):
         ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5)
+    with pytest.raises(ValueError, match="layout"):
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NDH")

@@ -15,11 +15,14 @@ from typing import Optional, Sequence
 import torch
 
 __all__ = [
-    "FolioCudaError", "library", "paged_attention_decode", "decode_workspace_size", "paged_prefill",
+    "FolioCudaError", "library", "cache_dims", "paged_attention_decode", "decode_workspace_size", "paged_prefill",
     "kv_write", "block_copy", "block_swap",
 ]
 
 _DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
+# Cache layouts (folio_cuda.h): NHD = [num_blocks, block_size, num_kv_heads, head_dim],
+# HND = [num_blocks, num_kv_heads, block_size, head_dim].
+_LAYOUTS = {"NHD": 0, "HND": 1}
 _STATUS = {1: "INVALID_ARGUMENT", 2: "UNSUPPORTED", 3: "WORKSPACE_TOO_SMALL", 4: "CUDA"}
 
 
@@ -51,9 +54,9 @@ def library() -> ctypes.CDLL:
         "folio_cuda_version": ([], i32),
         "folio_paged_attention_decode_workspace_size": ([i32, i32, i32, i32, i32, ctypes.POINTER(sz)], i32),
         "folio_paged_attention_decode": (
-            [p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, f32, i32, p, sz, p], i32),
-        "folio_paged_prefill": ([p, p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, f32, i32, p], i32),
-        "folio_kv_write": ([p, p, p, p, p, i32, i32, i32, i64, i64, i64, i32, p], i32),
+            [p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p, sz, p], i32),
+        "folio_paged_prefill": ([p, p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p], i32),
+        "folio_kv_write": ([p, p, p, p, p, i32, i32, i32, i32, i32, i64, i64, i32, i32, p], i32),
         "folio_block_copy": ([p, i32, p, i32, i32, i64, p], i32),
         "folio_block_swap": ([p, p, i32, p, i32, i32, i32, i64, p], i32),
     }
@@ -92,14 +95,21 @@ def _int32(name: str, t: torch.Tensor, device: torch.device) -> None:
     _require(t.is_contiguous(), f"{name} must be contiguous")
 
 
-def _check_cache(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor):
-    _require(k_cache.dim() == 4, "k_cache must be [num_blocks, block_size, num_kv_heads, head_dim]")
+def cache_dims(k_cache: torch.Tensor, layout: str):
+    """(block_size, num_kv_heads, head_dim) of a cache tensor in `layout` ("NHD" or "HND")."""
+    _require(layout in _LAYOUTS, f"layout must be 'NHD' or 'HND' (got {layout!r})")
+    _require(k_cache.dim() == 4, f"k_cache must be 4-D ({'[num_blocks, block_size, num_kv_heads, head_dim]' if layout == 'NHD' else '[num_blocks, num_kv_heads, block_size, head_dim]'})")
+    _, a, b, head_dim = k_cache.shape
+    return (a, b, head_dim) if layout == "NHD" else (b, a, head_dim)
+
+
+def _check_cache(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, layout: str):
+    block_size, num_kv_heads, head_dim = cache_dims(k_cache, layout)
     _require(v_cache.shape == k_cache.shape, f"v_cache shape {tuple(v_cache.shape)} != k_cache {tuple(k_cache.shape)}")
     for name, t in (("k_cache", k_cache), ("v_cache", v_cache)):
         _cuda(name, t, q.device)
         _require(t.dtype == q.dtype, f"{name} dtype {t.dtype} != q dtype {q.dtype}")
         _require(t.is_contiguous(), f"{name} must be contiguous")
-    _, block_size, num_kv_heads, head_dim = k_cache.shape
     return block_size, num_kv_heads, head_dim
 
 
@@ -114,12 +124,12 @@ def decode_workspace_size(num_seqs: int, num_q_heads: int, num_kv_heads: int, he
 def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
                            block_tables: torch.Tensor, context_lens: torch.Tensor, max_context_len: int,
                            scale: Optional[float] = None, out: Optional[torch.Tensor] = None,
-                           workspace: Optional[torch.Tensor] = None) -> torch.Tensor:
+                           workspace: Optional[torch.Tensor] = None, layout: str = "NHD") -> torch.Tensor:
     """q [num_seqs, num_q_heads, head_dim] fp16/bf16; returns out of the same shape."""
     _cuda("q", q)
     _require(q.dim() == 3 and q.is_contiguous(), "q must be a contiguous [num_seqs, num_q_heads, head_dim] tensor")
     _require(q.dtype in (torch.float16, torch.bfloat16), f"q must be fp16 or bf16 (got {q.dtype})")
-    block_size, num_kv_heads, head_dim = _check_cache(q, k_cache, v_cache)
+    block_size, num_kv_heads, head_dim = _check_cache(q, k_cache, v_cache, layout)
     num_seqs, num_q_heads, qd = q.shape
     _require(qd == head_dim, f"q head_dim {qd} != cache head_dim {head_dim}")
     _int32("block_tables", block_tables, q.device)
@@ -140,19 +150,20 @@ def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torc
         scale = head_dim ** -0.5
     _check(library().folio_paged_attention_decode(
         out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), block_tables.data_ptr(),
-        context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim, block_size,
+        context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim, block_size, _LAYOUTS[layout],
         block_tables.shape[1], max_context_len, float(scale), _DTYPES[q.dtype], ws_ptr, ws_bytes, _stream(q)))
     return out
 
 
 def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
                   cu_query_lens: torch.Tensor, context_lens: torch.Tensor, max_query_len: int,
-                  scale: Optional[float] = None, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+                  scale: Optional[float] = None, out: Optional[torch.Tensor] = None,
+                  layout: str = "NHD") -> torch.Tensor:
     """q [num_tokens, num_q_heads, head_dim]; causal over each sequence's cached context + new tokens."""
     _cuda("q", q)
     _require(q.dim() == 3 and q.is_contiguous(), "q must be a contiguous [num_tokens, num_q_heads, head_dim] tensor")
     _require(q.dtype in (torch.float16, torch.bfloat16), f"q must be fp16 or bf16 (got {q.dtype})")
-    block_size, num_kv_heads, head_dim = _check_cache(q, k_cache, v_cache)
+    block_size, num_kv_heads, head_dim = _check_cache(q, k_cache, v_cache, layout)
     _, num_q_heads, qd = q.shape
     _require(qd == head_dim, f"q head_dim {qd} != cache head_dim {head_dim}")
     _int32("cu_query_lens", cu_query_lens, q.device)
@@ -173,12 +184,12 @@ def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
     _check(library().folio_paged_prefill(
         out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), block_tables.data_ptr(),
         cu_query_lens.data_ptr(), context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim,
-        block_size, block_tables.shape[1], max_query_len, float(scale), _DTYPES[q.dtype], _stream(q)))
+        block_size, _LAYOUTS[layout], block_tables.shape[1], max_query_len, float(scale), _DTYPES[q.dtype], _stream(q)))
     return out
 
 
 def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
-             slot_mapping: torch.Tensor) -> None:
+             slot_mapping: torch.Tensor, layout: str = "NHD") -> None:
     """key, value [num_tokens, num_kv_heads, head_dim] (token stride free, heads contiguous) into the cache."""
     _cuda("key", key)
     dev = key.device
@@ -189,10 +200,11 @@ def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_ca
                  f"{name} must have contiguous heads within a token (strides {t.stride()})")
     _require(value.shape == key.shape, f"value shape {tuple(value.shape)} != key {tuple(key.shape)}")
     num_tokens, num_kv_heads, head_dim = key.shape
+    block_size, cache_heads, cache_dim = cache_dims(k_cache, layout)
     for name, t in (("k_cache", k_cache), ("v_cache", v_cache)):
         _cuda(name, t, dev)
-        _require(t.dim() == 4 and t.shape[2] == num_kv_heads and t.shape[3] == head_dim,
-                 f"{name} must be [num_blocks, block_size, {num_kv_heads}, {head_dim}] (got {tuple(t.shape)})")
+        _require(cache_heads == num_kv_heads and cache_dim == head_dim,
+                 f"{name} {tuple(t.shape)} does not hold {num_kv_heads} heads of {head_dim} in layout {layout}")
         _require(t.is_contiguous(), f"{name} must be contiguous")
         _require(t.dtype == key.dtype, f"{name} dtype {t.dtype} != key dtype {key.dtype}")
     _require(value.dtype == key.dtype, f"value dtype {value.dtype} != key dtype {key.dtype}")
@@ -201,11 +213,11 @@ def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_ca
     _require(slot_mapping.dtype == torch.int64 and slot_mapping.is_contiguous(),
              f"slot_mapping must be contiguous int64 (got {slot_mapping.dtype})")
     _require(tuple(slot_mapping.shape) == (num_tokens,), f"slot_mapping must be [num_tokens={num_tokens}]")
-    num_slots = k_cache.shape[0] * k_cache.shape[1]
     _check(library().folio_kv_write(
         k_cache.data_ptr(), v_cache.data_ptr(), key.data_ptr(), value.data_ptr(), slot_mapping.data_ptr(),
-        num_tokens, num_kv_heads, head_dim, key.stride(0) if num_tokens > 0 else num_kv_heads * head_dim,
-        value.stride(0) if num_tokens > 0 else num_kv_heads * head_dim, num_slots, key.element_size(),
+        num_tokens, num_kv_heads, head_dim, block_size, _LAYOUTS[layout],
+        key.stride(0) if num_tokens > 0 else num_kv_heads * head_dim,
+        value.stride(0) if num_tokens > 0 else num_kv_heads * head_dim, k_cache.shape[0], key.element_size(),
         _stream(key)))
 
 
