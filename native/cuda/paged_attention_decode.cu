@@ -263,40 +263,79 @@ __global__ void __launch_bounds__(kDecodeThreads)
     }
 }
 
-// Merges the splits of one (sequence, query head) per warp: out = sum_s exp2(lse_s - lse) * partial_s.
+// Merges the splits of one (sequence, query head) per CTA: out = sum_s exp2(lse_s - lse) * partial_s.
+// The weights go to shared memory first, then every thread streams its own splits of 4 dims with
+// independent loads (a serial walk over the splits would pay one memory latency per split).
+constexpr int kCombineThreads = 128;
+static_assert(kMaxSplits <= kCombineThreads, "one weight per thread");
+
 template <typename T, int HEAD_DIM>
-__global__ void __launch_bounds__(128)
+__global__ void __launch_bounds__(kCombineThreads)
     paged_attention_combine_kernel(T* __restrict__ out, const float* __restrict__ partial_out,
-                                   const float* __restrict__ partial_lse, int num_rows, int num_splits) {
+                                   const float* __restrict__ partial_lse, int num_splits) {
     using M = attn::MmaType<T>;
-    constexpr int kPerLane = HEAD_DIM / 32;
-    const int row = blockIdx.x * 4 + threadIdx.x / 32;
-    const int lane = threadIdx.x % 32;
-    if (row >= num_rows) return;
-    const float* lse = partial_lse + (int64_t)row * num_splits;
-    float m = -INFINITY;
-    for (int s = lane; s < num_splits; s += 32) m = fmaxf(m, lse[s]);
+    constexpr int kDimGroups = HEAD_DIM / 4;                      // float4 columns
+    constexpr int kSplitGroups = kCombineThreads / kDimGroups;    // threads sharing a column
+    __shared__ float weight[kMaxSplits];
+    __shared__ float red[kCombineThreads / 32];
+    __shared__ float4 part[kSplitGroups][kDimGroups];
+    const int64_t row = blockIdx.x;
+    const int tid = threadIdx.x;
+    const int lane = tid % 32;
+    const int warp = tid / 32;
+    const float lse = tid < num_splits ? partial_lse[row * num_splits + tid] : -INFINITY;
+
+    float m = lse;
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    const float ref = attn::safe_ref(m);
-    float l = 0.f;
-    for (int s = lane; s < num_splits; s += 32) l += exp2f(lse[s] - ref);
+    if (lane == 0) red[warp] = m;
+    __syncthreads();
+    m = red[0];
+#pragma unroll
+    for (int w = 1; w < kCombineThreads / 32; ++w) m = fmaxf(m, red[w]);
+    const float e = exp2f(lse - attn::safe_ref(m));
+    float l = e;
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
-    const float inv_l = l > 0.f ? 1.f / l : 0.f;
-    float acc[kPerLane];
+    __syncthreads();  // everyone has read red[] as maxima
+    if (lane == 0) red[warp] = l;
+    __syncthreads();
+    l = 0.f;
 #pragma unroll
-    for (int j = 0; j < kPerLane; ++j) acc[j] = 0.f;
-    const float* po = partial_out + (int64_t)row * num_splits * HEAD_DIM + lane * kPerLane;
-    for (int s = 0; s < num_splits; ++s) {
-        const float w = exp2f(lse[s] - ref) * inv_l;
-        if (w == 0.f) continue;  // an empty split (no keys) contributes nothing
-#pragma unroll
-        for (int j = 0; j < kPerLane; ++j) acc[j] += w * po[(int64_t)s * HEAD_DIM + j];
+    for (int w = 0; w < kCombineThreads / 32; ++w) l += red[w];
+    if (tid < num_splits) weight[tid] = l > 0.f ? e / l : 0.f;
+    __syncthreads();
+
+    const int dg = tid % kDimGroups;
+    const int sg = tid / kDimGroups;
+    const float4* po = reinterpret_cast<const float4*>(partial_out + row * num_splits * HEAD_DIM) + dg;
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+    for (int sp = sg; sp < num_splits; sp += kSplitGroups) {
+        const float w = weight[sp];
+        const float4 v = po[(int64_t)sp * kDimGroups];
+        acc.x += w * v.x;
+        acc.y += w * v.y;
+        acc.z += w * v.z;
+        acc.w += w * v.w;
     }
-    T* dst = out + (int64_t)row * HEAD_DIM + lane * kPerLane;
+    part[sg][dg] = acc;
+    __syncthreads();
+    if (tid < kDimGroups) {
+        float4 sum = part[0][tid];
 #pragma unroll
-    for (int j = 0; j < kPerLane; ++j) dst[j] = M::from_float(acc[j]);
+        for (int g = 1; g < kSplitGroups; ++g) {
+            sum.x += part[g][tid].x;
+            sum.y += part[g][tid].y;
+            sum.z += part[g][tid].z;
+            sum.w += part[g][tid].w;
+        }
+        T* dst = out + row * HEAD_DIM + tid * 4;
+        dst[0] = M::from_float(sum.x);
+        dst[1] = M::from_float(sum.y);
+        dst[2] = M::from_float(sum.z);
+        dst[3] = M::from_float(sum.w);
+    }
 }
 
 template <typename T, int HEAD_DIM>
@@ -322,9 +361,8 @@ int32_t launch_decode(void* out, const void* q, const void* k_cache, const void*
         max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse);
     int32_t status = check_launch("paged_attention_decode");
     if (status != FOLIO_CUDA_OK || plan.num_splits == 1) return status;
-    const int combine_blocks = (int)((rows + 3) / 4);
-    paged_attention_combine_kernel<T, HEAD_DIM><<<combine_blocks, 128, 0, stream>>>(
-        static_cast<T*>(out), partial_out, partial_lse, (int)rows, plan.num_splits);
+    paged_attention_combine_kernel<T, HEAD_DIM><<<(unsigned)rows, kCombineThreads, 0, stream>>>(
+        static_cast<T*>(out), partial_out, partial_lse, plan.num_splits);
     return check_launch("paged_attention_decode (split-KV combine)");
 }
 

@@ -41,7 +41,7 @@ def test_kv_write_out_of_range_slot_is_skipped():
     before_k, before_v = k_cache.clone(), v_cache.clone()
     key = torch.randn(2, 2, 64, device="cuda")
     slots = torch.tensor([64, 10**9], dtype=torch.int64, device="cuda")
-    ops.kv_write(key, key, k_cache, v_cache, slots)
+    ops.kv_write(key, key, k_cache, v_cache, slots, layout="NHD")
     torch.cuda.synchronize()
     assert torch.equal(k_cache, before_k) and torch.equal(v_cache, before_v)
 
@@ -50,4 +50,4 @@ def test_kv_write_rejects_wrong_dtype():
     k_cache = torch.zeros(4, 16, 2, 64, device="cuda", dtype=torch.bfloat16)
     key = torch.randn(2, 2, 64, device="cuda")
     with pytest.raises(ValueError, match="dtype"):
-        ops.kv_write(key, key, k_cache, k_cache, torch.zeros(2, dtype=torch.int64, device="cuda"))
+        ops.kv_write(key, key, k_cache, k_cache, torch.zeros(2, dtype=torch.int64, device="cuda"), layout="NHD")

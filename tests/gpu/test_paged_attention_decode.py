@@ -83,13 +83,16 @@ def test_decode_rejects_bad_arguments():
     pool = make_pool([5], 2, 96, 16, torch.bfloat16)
     q = torch.randn(1, 4, 96, device="cuda", dtype=torch.bfloat16)
     with pytest.raises(ops.FolioCudaError, match="head_dim 96"):
-        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5)
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
     with pytest.raises(ValueError, match="fp16 or bf16"):
-        ops.paged_attention_decode(q.float(), pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5)
+        ops.paged_attention_decode(q.float(), pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
     pool = make_pool([5], 2, 128, 12, torch.bfloat16)
     q = torch.randn(1, 4, 128, device="cuda", dtype=torch.bfloat16)
     with pytest.raises(ops.FolioCudaError, match="power of two"):
-        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5)
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
     with pytest.raises(ValueError, match="layout"):
         ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
                                    layout="NDH")

@@ -21,7 +21,8 @@ __all__ = [
 
 _DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
 # Cache layouts (folio_cuda.h): NHD = [num_blocks, block_size, num_kv_heads, head_dim],
-# HND = [num_blocks, num_kv_heads, block_size, head_dim].
+# HND = [num_blocks, num_kv_heads, block_size, head_dim]. HND is the default: bench/kernels.py measured it
+# as fast or faster at every decode shape (bench/RESULTS.md).
 _LAYOUTS = {"NHD": 0, "HND": 1}
 _STATUS = {1: "INVALID_ARGUMENT", 2: "UNSUPPORTED", 3: "WORKSPACE_TOO_SMALL", 4: "CUDA"}
 
@@ -124,7 +125,7 @@ def decode_workspace_size(num_seqs: int, num_q_heads: int, num_kv_heads: int, he
 def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
                            block_tables: torch.Tensor, context_lens: torch.Tensor, max_context_len: int,
                            scale: Optional[float] = None, out: Optional[torch.Tensor] = None,
-                           workspace: Optional[torch.Tensor] = None, layout: str = "NHD") -> torch.Tensor:
+                           workspace: Optional[torch.Tensor] = None, layout: str = "HND") -> torch.Tensor:
     """q [num_seqs, num_q_heads, head_dim] fp16/bf16; returns out of the same shape."""
     _cuda("q", q)
     _require(q.dim() == 3 and q.is_contiguous(), "q must be a contiguous [num_seqs, num_q_heads, head_dim] tensor")
@@ -158,7 +159,7 @@ def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torc
 def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
                   cu_query_lens: torch.Tensor, context_lens: torch.Tensor, max_query_len: int,
                   scale: Optional[float] = None, out: Optional[torch.Tensor] = None,
-                  layout: str = "NHD") -> torch.Tensor:
+                  layout: str = "HND") -> torch.Tensor:
     """q [num_tokens, num_q_heads, head_dim]; causal over each sequence's cached context + new tokens."""
     _cuda("q", q)
     _require(q.dim() == 3 and q.is_contiguous(), "q must be a contiguous [num_tokens, num_q_heads, head_dim] tensor")
@@ -189,7 +190,7 @@ def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
 
 
 def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
-             slot_mapping: torch.Tensor, layout: str = "NHD") -> None:
+             slot_mapping: torch.Tensor, layout: str = "HND") -> None:
     """key, value [num_tokens, num_kv_heads, head_dim] (token stride free, heads contiguous) into the cache."""
     _cuda("key", key)
     dev = key.device
