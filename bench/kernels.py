@@ -105,7 +105,7 @@ def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
     batch, hq, d = q.shape
     bs, hkv, _ = ops.cache_dims(k_cache, layout)
     need = ops.decode_workspace_size(batch, hq, hkv, d, ctx)
-    ws = torch.empty(max(need, 16), dtype=torch.uint8, device=DEV)
+    ws = torch.zeros(max(need, 16), dtype=torch.uint8, device=DEV)  # split counters start at zero
     out = torch.empty_like(q)
     stream = torch.cuda.current_stream().cuda_stream
     args = (out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), table.data_ptr(),
@@ -142,95 +142,103 @@ def flex_fn(q4, kc, vc):
 
 def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs, layouts, baselines):
     rows = []
-    flex_compile_s = 0.0
+    flex_compile = [0.0]
     for hq, hkv in head_cfgs:
         for batch in batches:
             for ctx in ctxs:
                 torch.cuda.empty_cache()
-                q, kc_p, vc_p, table, lens = make_decode_case(batch, ctx, hq, hkv)
-                kv_bytes = 2 * kc_p.numel() * kc_p.element_size()
-                row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes}
-                run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
-                row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
-                row["splits_workspace_bytes"] = ws
-                if "HND" in layouts:
-                    kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
-                    run_h, out_h, _ = folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")
-                    row["hnd_us"], _, _ = bench(run_h, iters)
-                    run_h()
-                    torch.cuda.synchronize()
-                    out_h = out_h.float()
-                    del kh, vh, run_h
-                    torch.cuda.empty_cache()
-                # Contiguous ceiling (and the correctness of this shape against it).
-                kc = contiguous_kv(kc_p, table, batch, ctx)
-                vc = contiguous_kv(vc_p, table, batch, ctx)
-                q4 = q.unsqueeze(2)
-                gqa = hq != hkv
-                sdpa = lambda: F.scaled_dot_product_attention(q4, kc, vc, enable_gqa=gqa)
-                row["sdpa_us"], _, _ = bench(sdpa, iters)
-                ref = sdpa().squeeze(2).float()
-                run()
-                torch.cuda.synchronize()
-                row["rel_err_vs_sdpa"] = ((out.float() - ref).norm() / ref.norm()).item()
-                if "HND" in layouts:
-                    row["hnd_rel_err_vs_sdpa"] = ((out_h - ref).norm() / ref.norm()).item()
-                    row["hnd_tbs"] = kv_bytes / (row["hnd_us"] * 1e-6) / 1e12
-                    row["hnd_vs_sdpa"] = row["sdpa_us"] / row["hnd_us"]
-                if "flex" not in baselines:
-                    row["flex_us"] = None
-                    row["flex_error"] = "not run (--baselines)"
-                try:
-                    if "flex" not in baselines:
-                        raise _Skip()
-                    t0 = time.time()
-                    fx = flex_fn(q4, kc, vc)
-                    fx()
-                    torch.cuda.synchronize()
-                    flex_compile_s += time.time() - t0
-                    row["flex_us"], _, _ = bench(fx, iters)
-                except _Skip:
-                    pass
-                except Exception as exc:  # reported, not hidden
-                    row["flex_us"] = None
-                    msg = str(exc)
-                    row["flex_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
-                del kc, vc
-                torch.cuda.empty_cache()
-                # Naive paging: gather the pages into contiguous tensors, then SDPA.
-                free, _ = torch.cuda.mem_get_info()
-                if "gather" not in baselines:
-                    row["gather_us"] = None
-                    row["gather_error"] = "not run (--baselines)"
-                elif free > 1.15 * kv_bytes:
-                    def gather():
-                        k = kc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
-                        v = vc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
-                        return F.scaled_dot_product_attention(q4, k, v, enable_gqa=gqa)
-                    row["gather_us"], _, _ = bench(gather, iters)
-                else:
-                    row["gather_us"] = None
-                    row["gather_error"] = "skipped: gathered copy does not fit in GPU memory"
-                row["folio_tbs"] = kv_bytes / (row["folio_us"] * 1e-6) / 1e12
-                row["sdpa_tbs"] = kv_bytes / (row["sdpa_us"] * 1e-6) / 1e12
-                # Ratios per layout: NHD under the folio_* keys, HND under hnd_* (the default layout).
-                for key in ("folio", "hnd"):
-                    t = row.get(key + "_us")
-                    if t is None:
-                        continue
-                    row[key + "_tbs"] = kv_bytes / (t * 1e-6) / 1e12
-                    row[key + "_vs_sdpa"] = row["sdpa_us"] / t
-                    row[key + "_vs_flex"] = row["flex_us"] / t if row["flex_us"] else None
-                    row[key + "_vs_gather"] = row["gather_us"] / t if row["gather_us"] else None
-                    row[key + "_frac_copy_bw"] = row[key + "_tbs"] / copy_tbs
+                row = decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_compile)
                 rows.append(row)
-                print(f"  decode {hq}:{hkv} B={batch:<3} L={ctx:<5} folio {row['folio_us']:8.1f} us "
-                      f"{row['folio_tbs']:.2f} TB/s | HND {row.get('hnd_us', float('nan')):8.1f} | "
-                      f"sdpa {row['sdpa_us']:8.1f} | flex "
-                      f"{row['flex_us'] or float('nan'):8.1f} | gather {row['gather_us'] or float('nan'):8.1f} "
-                      f"| err {row['rel_err_vs_sdpa']:.1e}", flush=True)
-                del q, kc_p, vc_p, table, lens, out
-    return rows, flex_compile_s
+                print(f"  decode {hq}:{hkv} B={batch:<3} L={ctx:<5} NHD {row['folio_us']:8.1f} us | HND "
+                      f"{row.get('hnd_us', float('nan')):8.1f} us {row.get('hnd_tbs', float('nan')):.2f} TB/s | "
+                      f"sdpa {row['sdpa_us']:8.1f} | flex {row['flex_us'] or float('nan'):8.1f} | gather "
+                      f"{row['gather_us'] or float('nan'):8.1f} | err {row['rel_err_vs_sdpa']:.1e}", flush=True)
+                torch.cuda.synchronize()
+                torch.cuda.empty_cache()
+    return rows, flex_compile[0]
+
+
+def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_compile):
+    """Times one grid shape; every tensor and closure it makes is freed when it returns."""
+    q, kc_p, vc_p, table, lens = make_decode_case(batch, ctx, hq, hkv)
+    kv_bytes = 2 * kc_p.numel() * kc_p.element_size()
+    row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes}
+    run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
+    row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
+    row["splits_workspace_bytes"] = ws
+    if "HND" in layouts:
+        kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+        run_h, out_h, _ = folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")
+        row["hnd_us"], _, _ = bench(run_h, iters)
+        run_h()
+        torch.cuda.synchronize()
+        out_h = out_h.float()
+        del kh, vh, run_h
+        torch.cuda.empty_cache()
+    # Contiguous ceiling (and the correctness of this shape against it).
+    kc = contiguous_kv(kc_p, table, batch, ctx)
+    vc = contiguous_kv(vc_p, table, batch, ctx)
+    q4 = q.unsqueeze(2)
+    gqa = hq != hkv
+    sdpa = lambda: F.scaled_dot_product_attention(q4, kc, vc, enable_gqa=gqa)
+    row["sdpa_us"], _, _ = bench(sdpa, iters)
+    ref = sdpa().squeeze(2).float()
+    run()
+    torch.cuda.synchronize()
+    row["rel_err_vs_sdpa"] = ((out.float() - ref).norm() / ref.norm()).item()
+    if "HND" in layouts:
+        row["hnd_rel_err_vs_sdpa"] = ((out_h - ref).norm() / ref.norm()).item()
+        row["hnd_tbs"] = kv_bytes / (row["hnd_us"] * 1e-6) / 1e12
+        row["hnd_vs_sdpa"] = row["sdpa_us"] / row["hnd_us"]
+    if "flex" not in baselines:
+        row["flex_us"] = None
+        row["flex_error"] = "not run (--baselines)"
+    fx = None
+    try:
+        if "flex" not in baselines:
+            raise _Skip()
+        t0 = time.time()
+        fx = flex_fn(q4, kc, vc)
+        fx()
+        torch.cuda.synchronize()
+        flex_compile[0] += time.time() - t0
+        row["flex_us"], _, _ = bench(fx, iters)
+    except _Skip:
+        pass
+    except Exception as exc:  # reported, not hidden
+        row["flex_us"] = None
+        msg = str(exc)
+        row["flex_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
+    sdpa = fx = None  # the closures hold the contiguous copies
+    del kc, vc, sdpa, fx
+    torch.cuda.empty_cache()
+    # Naive paging: gather the pages into contiguous tensors, then SDPA.
+    free, _ = torch.cuda.mem_get_info()
+    if "gather" not in baselines:
+        row["gather_us"] = None
+        row["gather_error"] = "not run (--baselines)"
+    elif free > 1.15 * kv_bytes:
+        def gather():
+            k = kc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
+            v = vc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
+            return F.scaled_dot_product_attention(q4, k, v, enable_gqa=gqa)
+        row["gather_us"], _, _ = bench(gather, iters)
+    else:
+        row["gather_us"] = None
+        row["gather_error"] = "skipped: gathered copy does not fit in GPU memory"
+    row["folio_tbs"] = kv_bytes / (row["folio_us"] * 1e-6) / 1e12
+    row["sdpa_tbs"] = kv_bytes / (row["sdpa_us"] * 1e-6) / 1e12
+    # Ratios per layout: NHD under the folio_* keys, HND under hnd_* (the default layout).
+    for key in ("folio", "hnd"):
+        t = row.get(key + "_us")
+        if t is None:
+            continue
+        row[key + "_tbs"] = kv_bytes / (t * 1e-6) / 1e12
+        row[key + "_vs_sdpa"] = row["sdpa_us"] / t
+        row[key + "_vs_flex"] = row["flex_us"] / t if row["flex_us"] else None
+        row[key + "_vs_gather"] = row["gather_us"] / t if row["gather_us"] else None
+        row[key + "_frac_copy_bw"] = row[key + "_tbs"] / copy_tbs
+    return row
 
 
 # ------------------------------------------------------------------------------------------ prefill

@@ -36,6 +36,7 @@ constexpr size_t decode_smem_bytes() {
 static_assert(decode_smem_bytes<__half, 64>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
                   decode_smem_bytes<__half, 128>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float),
               "the cross-warp merge reuses the stages");
+static_assert(decode_smem_bytes<__half, 64>() >= 16 * 128 * sizeof(float), "split weights reuse the stages");
 
 // CTAs of this shape one multiprocessor holds (shared memory bound: 227 KiB, 1 KiB reserved per CTA).
 constexpr int decode_ctas_per_sm(int head_dim) {
@@ -51,8 +52,8 @@ __global__ void __launch_bounds__(kDecodeThreads)
                                   const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                                   const int32_t* __restrict__ context_lens, int num_q_heads, int num_kv_heads,
                                   int block_shift, bool hnd, int max_blocks_per_seq, int chunk_tokens,
-                                  float scale_log2,
-                                  float* __restrict__ partial_out, float* __restrict__ partial_lse) {
+                                  float scale_log2, float* __restrict__ partial_out,
+                                  float* __restrict__ partial_lse, int32_t* __restrict__ split_counters) {
     using M = attn::MmaType<T>;
     constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
     constexpr int kStageElems = 2 * kDecodeTile * kStride;
@@ -261,81 +262,60 @@ __global__ void __launch_bounds__(kDecodeThreads)
             if (d0 == 0) partial_lse[head_row * num_splits + split] = l_all > 0.f ? m_all + log2f(l_all) : -INFINITY;
         }
     }
-}
+    if (!split_mode) return;
 
-// Merges the splits of one (sequence, query head) per CTA: out = sum_s exp2(lse_s - lse) * partial_s.
-// The weights go to shared memory first, then every thread streams its own splits of 4 dims with
-// independent loads (a serial walk over the splits would pay one memory latency per split).
-constexpr int kCombineThreads = 128;
-static_assert(kMaxSplits <= kCombineThreads, "one weight per thread");
-
-template <typename T, int HEAD_DIM>
-__global__ void __launch_bounds__(kCombineThreads)
-    paged_attention_combine_kernel(T* __restrict__ out, const float* __restrict__ partial_out,
-                                   const float* __restrict__ partial_lse, int num_splits) {
-    using M = attn::MmaType<T>;
-    constexpr int kDimGroups = HEAD_DIM / 4;                      // float4 columns
-    constexpr int kSplitGroups = kCombineThreads / kDimGroups;    // threads sharing a column
-    __shared__ float weight[kMaxSplits];
-    __shared__ float red[kCombineThreads / 32];
-    __shared__ float4 part[kSplitGroups][kDimGroups];
-    const int64_t row = blockIdx.x;
-    const int tid = threadIdx.x;
-    const int lane = tid % 32;
-    const int warp = tid / 32;
-    const float lse = tid < num_splits ? partial_lse[row * num_splits + tid] : -INFINITY;
-
-    float m = lse;
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    if (lane == 0) red[warp] = m;
+    // Split-KV merge, in the same launch: the last CTA of this (sequence, KV head) to finish merges every
+    // split (the threadfence-and-count pattern), then puts the counter back to 0 for the next launch.
+    __shared__ int last_split;
+    __threadfence();  // this CTA's partials are visible to the whole GPU before it is counted
     __syncthreads();
-    m = red[0];
-#pragma unroll
-    for (int w = 1; w < kCombineThreads / 32; ++w) m = fmaxf(m, red[w]);
-    const float e = exp2f(lse - attn::safe_ref(m));
-    float l = e;
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
-    __syncthreads();  // everyone has read red[] as maxima
-    if (lane == 0) red[warp] = l;
+    int32_t* counter = split_counters + (int64_t)seq * num_kv_heads + kv_head;
+    if (tid == 0) last_split = atomicAdd(counter, 1) == num_splits - 1;
     __syncthreads();
-    l = 0.f;
+    if (!last_split) return;
+    __threadfence();
+    const int64_t row0 = (int64_t)seq * num_q_heads + (int64_t)kv_head * group;
+    float* weights = reinterpret_cast<float*>(smem_raw);  // [group][num_splits], reusing the stages
+    for (int r = warp; r < group; r += kDecodeWarps) {
+        const float* lse = partial_lse + (row0 + r) * num_splits;
+        float m = -INFINITY;
+        for (int sp = lane; sp < num_splits; sp += 32) m = fmaxf(m, __ldcg(lse + sp));
 #pragma unroll
-    for (int w = 0; w < kCombineThreads / 32; ++w) l += red[w];
-    if (tid < num_splits) weight[tid] = l > 0.f ? e / l : 0.f;
-    __syncthreads();
-
-    const int dg = tid % kDimGroups;
-    const int sg = tid / kDimGroups;
-    const float4* po = reinterpret_cast<const float4*>(partial_out + row * num_splits * HEAD_DIM) + dg;
-    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
-    for (int sp = sg; sp < num_splits; sp += kSplitGroups) {
-        const float w = weight[sp];
-        const float4 v = po[(int64_t)sp * kDimGroups];
-        acc.x += w * v.x;
-        acc.y += w * v.y;
-        acc.z += w * v.z;
-        acc.w += w * v.w;
-    }
-    part[sg][dg] = acc;
-    __syncthreads();
-    if (tid < kDimGroups) {
-        float4 sum = part[0][tid];
-#pragma unroll
-        for (int g = 1; g < kSplitGroups; ++g) {
-            sum.x += part[g][tid].x;
-            sum.y += part[g][tid].y;
-            sum.z += part[g][tid].z;
-            sum.w += part[g][tid].w;
+        for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+        const float ref = attn::safe_ref(m);
+        float l = 0.f;
+        for (int sp = lane; sp < num_splits; sp += 32) {
+            const float e = exp2f(__ldcg(lse + sp) - ref);
+            weights[r * num_splits + sp] = e;
+            l += e;
         }
-        T* dst = out + row * HEAD_DIM + tid * 4;
-        dst[0] = M::from_float(sum.x);
-        dst[1] = M::from_float(sum.y);
-        dst[2] = M::from_float(sum.z);
-        dst[3] = M::from_float(sum.w);
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
+        const float inv = l > 0.f ? 1.f / l : 0.f;
+        for (int sp = lane; sp < num_splits; sp += 32) weights[r * num_splits + sp] *= inv;
     }
+    __syncthreads();
+    constexpr int kCols = HEAD_DIM / 4;  // float4 columns
+    for (int item = tid; item < group * kCols; item += kDecodeThreads) {
+        const int r = item / kCols;
+        const int c = item % kCols;
+        const float4* po = reinterpret_cast<const float4*>(partial_out + (row0 + r) * num_splits * HEAD_DIM) + c;
+        const float* w = weights + r * num_splits;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+        for (int sp = 0; sp < num_splits; ++sp) {
+            const float4 v = __ldcg(po + (int64_t)sp * kCols);
+            const float ws = w[sp];
+            acc.x += ws * v.x;
+            acc.y += ws * v.y;
+            acc.z += ws * v.z;
+            acc.w += ws * v.w;
+        }
+        alignas(8) T packed[4] = {M::from_float(acc.x), M::from_float(acc.y), M::from_float(acc.z),
+                                  M::from_float(acc.w)};
+        *reinterpret_cast<uint2*>(out + (row0 + r) * HEAD_DIM + c * 4) = *reinterpret_cast<const uint2*>(packed);
+    }
+    if (tid == 0) *counter = 0;
 }
 
 template <typename T, int HEAD_DIM>
@@ -353,17 +333,15 @@ int32_t launch_decode(void* out, const void* q, const void* k_cache, const void*
     float* partial_out = static_cast<float*>(workspace);
     const int64_t rows = (int64_t)num_seqs * num_q_heads;
     float* partial_lse = plan.num_splits > 1 ? partial_out + rows * plan.num_splits * HEAD_DIM : nullptr;
+    int32_t* counters =
+        plan.num_splits > 1 ? reinterpret_cast<int32_t*>(partial_lse + rows * plan.num_splits) : nullptr;
     const float scale_log2 = scale * 1.4426950408889634f;
     dim3 grid(num_kv_heads, plan.num_splits, num_seqs);
     kernel<<<grid, kDecodeThreads, smem, stream>>>(
         static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
         static_cast<const T*>(v_cache), block_tables, context_lens, num_q_heads, num_kv_heads, block_shift, hnd,
-        max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse);
-    int32_t status = check_launch("paged_attention_decode");
-    if (status != FOLIO_CUDA_OK || plan.num_splits == 1) return status;
-    paged_attention_combine_kernel<T, HEAD_DIM><<<(unsigned)rows, kCombineThreads, 0, stream>>>(
-        static_cast<T*>(out), partial_out, partial_lse, plan.num_splits);
-    return check_launch("paged_attention_decode (split-KV combine)");
+        max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse, counters);
+    return check_launch("paged_attention_decode");
 }
 
 int log2_exact(int x) {
@@ -402,7 +380,8 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
     }
     if (plan.num_splits > 1) {
         plan.workspace_bytes =
-            (size_t)num_seqs * num_q_heads * plan.num_splits * ((size_t)head_dim + 1) * sizeof(float);
+            (size_t)num_seqs * num_q_heads * plan.num_splits * ((size_t)head_dim + 1) * sizeof(float) +
+            (size_t)num_seqs * num_kv_heads * sizeof(int32_t);
     }
     return plan;
 }

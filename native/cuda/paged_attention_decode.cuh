@@ -8,10 +8,12 @@
 // the rows of one mma tile), so every K/V byte is read once. Its 4 warps take interleaved 16-token
 // slices of each 64-token tile and are merged at the end. When num_seqs * num_kv_heads cannot fill the
 // GPU, the context is split into chunks of whole tiles; each split writes its normalised partial output and
-// log-sum-exp to the workspace, and paged_attention_combine_kernel merges them.
+// log-sum-exp to the workspace, and the last split of each (sequence, KV head) to finish (counted with an
+// atomic) merges them in the same launch and resets its counter.
 //
-// Workspace layout (fp32): partial_out [num_seqs, num_q_heads, num_splits, head_dim], then
-// lse [num_seqs, num_q_heads, num_splits] (base-2 log-sum-exp of the scaled scores, -inf for no keys).
+// Workspace layout: partial_out fp32 [num_seqs, num_q_heads, num_splits, head_dim], then
+// lse fp32 [num_seqs, num_q_heads, num_splits] (base-2 log-sum-exp of the scaled scores, -inf for no keys),
+// then split counters int32 [num_seqs, num_kv_heads] (zero between launches).
 #pragma once
 
 #include <stddef.h>

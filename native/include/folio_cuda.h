@@ -78,10 +78,13 @@ FOLIO_CUDA_API int32_t folio_cuda_version(void);
  *   scale:         softmax scale, usually 1/sqrt(head_dim).
  *   head_dim:      64 or 128. num_q_heads must be a multiple of num_kv_heads, at most 16 per KV head.
  *   workspace:     device memory of at least folio_paged_attention_decode_workspace_size(...) bytes
- *                  (may be NULL when that size is 0). It holds the split-KV partial results; it needs no
- *                  initialisation and may be reused by the next launch on the same stream.
- * Long contexts with few sequences are split across CTAs (split-KV) and merged by a second, small kernel;
- * the split depends only on the arguments and the current device's multiprocessor count.
+ *                  (may be NULL when that size is 0). It holds the split-KV partial results and per-(sequence,
+ *                  KV head) counters: zero-fill it once before its first use (cudaMemset); every launch
+ *                  leaves it zero-filled again, so it can be reused by the next launch on the same stream
+ *                  (not by launches running concurrently on other streams).
+ * Long contexts with few sequences are split across CTAs (split-KV); the last CTA of each split group
+ * merges the pieces in the same launch. The split depends only on the arguments and the current device's
+ * multiprocessor count.
  * ------------------------------------------------------------------------------------------------- */
 FOLIO_CUDA_API int32_t folio_paged_attention_decode_workspace_size(
     int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,

@@ -96,3 +96,22 @@ def test_decode_rejects_bad_arguments():
     with pytest.raises(ValueError, match="layout"):
         ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
                                    layout="NDH")
+
+
+def test_decode_workspace_reused_across_launches():
+    # The split counters live in the workspace: each launch must leave them zeroed for the next one.
+    pool = make_pool([5000, 77, 3000], 2, 128, 16, torch.bfloat16, layout="HND")
+    need = ops.decode_workspace_size(3, 8, 2, 128, 5000)
+    assert need > 0
+    ws = torch.zeros(need, dtype=torch.uint8, device="cuda")
+    outs = []
+    for _ in range(4):
+        q = torch.randn(3, 8, 128, device="cuda").to(torch.bfloat16)
+        out = ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5000,
+                                         workspace=ws, layout="HND")
+        torch.cuda.synchronize()
+        for s, n in enumerate(pool.lens):
+            ref = attention_ref(q[s:s + 1], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), 128 ** -0.5)
+            assert rel_err(out[s:s + 1], ref) <= 1e-2
+        outs.append(out)
+    assert torch.count_nonzero(ws[-3 * 2 * 4:]) == 0, "split counters not reset"

@@ -145,7 +145,7 @@ def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torc
              "out must be a contiguous tensor shaped and typed like q")
     need = decode_workspace_size(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len)
     if workspace is None and need > 0:
-        workspace = torch.empty(need, dtype=torch.uint8, device=q.device)
+        workspace = torch.zeros(need, dtype=torch.uint8, device=q.device)  # zero-filled before first use
     ws_ptr, ws_bytes = (0, 0) if workspace is None else (workspace.data_ptr(), workspace.numel() * workspace.element_size())
     if scale is None:
         scale = head_dim ** -0.5
