@@ -10,7 +10,7 @@ mode=${1:-test+bench}; shift || true
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 out=${OUT:-/tmp/folio-gpu}; mkdir -p "$out"
-export PYTHONUNBUFFERED=1 PATH="$PATH:/usr/local/cuda/bin"
+export PYTHONUNBUFFERED=1 PATH="$PATH:/usr/local/cuda/bin" PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 status=0
 has() { [[ "+$mode+" == *"+$1+"* ]]; }
 if has test; then
