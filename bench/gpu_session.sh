@@ -4,6 +4,8 @@
 #   sweep  build decode CTA-shape variants (FOLIO_DECODE_WARPS x STAGES) and time each, NHD and HND
 #          layouts, beside SDPA, on a reduced grid (sweep.log)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
+#   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
+#          block size (16, 64, 256) on a few shapes (probe.log)
 #   MODE may join several with '+', e.g. test+sweep. ARGS go to bench/kernels.py.
 set -uo pipefail
 mode=${1:-test+bench}; shift || true
@@ -42,6 +44,15 @@ if has sweep; then
             >> "$out/sweep.log" || status=1
     done
     grep -E "===|targets|min" "$out/sweep.log"
+fi
+if has probe; then
+    for cfg in "16 random" "16 sequential" "64 random" "256 random"; do
+        read -r bsz order <<< "$cfg"
+        echo "=== block_size=$bsz order=$order" | tee -a "$out/probe.log"
+        python3 bench/kernels.py --only decode --baselines sdpa --batches 8,64,256 --ctxs 1024,8192 \
+            --heads 32:8 --iters 20 --block-size "$bsz" --block-order "$order" 2>&1 | grep -E "^\| 32|targets" \
+            | tee -a "$out/probe.log" || status=1
+    done
 fi
 if has bench; then
     python3 bench/kernels.py --json "$out/kernels.json" "$@" 2>&1 | tee "$out/bench.log" || status=1

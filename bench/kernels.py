@@ -85,12 +85,18 @@ def pcie_bandwidth(nbytes):
 
 # ------------------------------------------------------------------------------------------ decode (B6)
 
-def make_decode_case(batch, ctx, hq, hkv, d=128, bs=16, dtype=torch.bfloat16):
+BLOCK_SIZE = 16
+BLOCK_ORDER = "random"
+
+
+def make_decode_case(batch, ctx, hq, hkv, d=128, dtype=torch.bfloat16):
+    bs = BLOCK_SIZE
     nblk_seq = ctx // bs
     num_blocks = batch * nblk_seq
     k_cache = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
     v_cache = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
-    table = torch.randperm(num_blocks, device=DEV).view(batch, nblk_seq).int()
+    order = torch.randperm(num_blocks, device=DEV) if BLOCK_ORDER == "random" else torch.arange(num_blocks, device=DEV)
+    table = order.view(batch, nblk_seq).int()
     lens = torch.full((batch,), ctx, dtype=torch.int32, device=DEV)
     q = torch.empty(batch, hq, d, dtype=dtype, device=DEV).normal_()
     return q, k_cache, v_cache, table, lens
@@ -346,13 +352,18 @@ def main():
     ap.add_argument("--heads", default="32:8,32:32")
     ap.add_argument("--layouts", default="NHD,HND", help="cache layouts to time (NHD always)")
     ap.add_argument("--baselines", default="sdpa,flex,gather")
+    ap.add_argument("--block-size", type=int, default=16, help="decode grid block size (B6: 16)")
+    ap.add_argument("--block-order", default="random", choices=["random", "sequential"],
+                    help="physical order of each sequence's blocks (B6: random)")
     args = ap.parse_args()
-    global L2_FLUSH
+    global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
+    BLOCK_SIZE, BLOCK_ORDER = args.block_size, args.block_order
     props = torch.cuda.get_device_properties(DEV)
     L2_FLUSH = torch.ones(max(256 << 20, 5 * props.L2_cache_size) // 4, dtype=torch.int32, device=DEV)
     info = {"device": props.name, "sms": props.multi_processor_count, "l2_bytes": props.L2_cache_size,
             "torch": torch.__version__, "cuda": torch.version.cuda,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv}
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv,
+            "block_size": BLOCK_SIZE, "block_order": BLOCK_ORDER}
     print(f"# {info['device']} ({info['sms']} SMs, L2 {info['l2_bytes'] >> 20} MiB), torch {info['torch']}, "
           f"CUDA {info['cuda']}, {info['date']}", flush=True)
     only = set(args.only.split(","))
