@@ -4,6 +4,7 @@
 #   sweep  build decode CTA-shape variants (FOLIO_DECODE_WARPS x STAGES) and time each, NHD and HND
 #          layouts, beside SDPA, on a reduced grid (sweep.log)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
+#   ncu    Nsight Compute sections of one decode launch at 8 x 8k and 256 x 8k (ncu.log)
 #   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
 #          block size (16, 64, 256) on a few shapes (probe.log)
 #   MODE may join several with '+', e.g. test+sweep. ARGS go to bench/kernels.py.
@@ -44,6 +45,16 @@ if has sweep; then
             >> "$out/sweep.log" || status=1
     done
     grep -E "===|targets|min" "$out/sweep.log"
+fi
+if has ncu; then
+    # Occupancy, DRAM throughput and stall reasons of the decode kernel at a single-wave and a many-wave shape.
+    ncu --kernel-name regex:paged_attention_decode --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+        --section WarpStateStats python3 bench/ncu_decode.py 8:8192 > "$out/ncu.log" 2>&1 || status=1
+    ncu --kernel-name regex:paged_attention_decode --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+        python3 bench/ncu_decode.py 256:8192 >> "$out/ncu.log" 2>&1 || status=1
+    grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Waves Per SM|Stall|Warp Cycles|Dynamic Shared|Grid Size" "$out/ncu.log" | head -60
 fi
 if has probe; then
     for cfg in "16 random" "16 sequential" "64 random" "256 random"; do

@@ -174,7 +174,8 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
     """Times one grid shape; every tensor and closure it makes is freed when it returns."""
     q, kc_p, vc_p, table, lens = make_decode_case(batch, ctx, hq, hkv)
     kv_bytes = 2 * kc_p.numel() * kc_p.element_size()
-    row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes}
+    row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes, "flex_us": None,
+           "gather_us": None}
     run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
     row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
     row["splits_workspace_bytes"] = ws
