@@ -272,7 +272,7 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     out = torch.empty_like(q)
     flops = 4.0 * seqs * hq * d * (ctx * (ctx + 1) / 2)  # causal: QK^T and PV over the lower triangle
     res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
-    run = lambda: ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out)
+    run = lambda: ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD")
     res["folio_us"], _, _ = bench(run, iters)
     kc = contiguous_kv(kc_p, table, seqs, ctx)
     vc = contiguous_kv(vc_p, table, seqs, ctx)

@@ -26,7 +26,11 @@ static_assert(kDecodeStages >= 2, "the pipeline needs two stages at least");
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
-constexpr int kMaxGroup = 16;         // query heads per KV head: the 16 rows of an mma tile
+constexpr int kMaxGroup = 16;
+#ifndef FOLIO_DECODE_WAVES
+#define FOLIO_DECODE_WAVES 1
+#endif
+constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of CTAs when splitting (tuning macro)         // query heads per KV head: the 16 rows of an mma tile
 
 template <typename T, int HEAD_DIM>
 constexpr size_t decode_smem_bytes() {
@@ -357,24 +361,16 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
     DecodePlan plan{1, 0, 0};
     const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
     plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
-    // The CTA slots of the whole GPU: what the split tries to fill in whole waves.
+    // Split the context so the launch has about kDecodeWaves waves of CTAs (one wave = every CTA slot of
+    // the GPU); a lone wave runs its CTAs in lockstep and streamed slower in bench/kernels.py runs.
     const int64_t base = (int64_t)num_seqs * num_kv_heads;
     const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim) * (num_sms > 0 ? num_sms : 1);
     int max_splits = max_context_len / kMinSplitTokens;
     if (max_splits > kMaxSplits) max_splits = kMaxSplits;
-    if (base < slots && max_splits > 1) {
-        // Pick the split count whose last wave is fullest (fewest splits among near-equals).
-        double best_eff = 0.0;
-        for (int s = 1; s <= max_splits; ++s) {
-            const int64_t ctas = base * s;
-            const int64_t waves = (ctas + slots - 1) / slots;
-            const double eff = (double)ctas / (double)(waves * slots);
-            if (eff > best_eff + 0.02) {
-                best_eff = eff;
-                plan.num_splits = s;
-            }
-        }
-        const int chunk_tiles = (tiles + plan.num_splits - 1) / plan.num_splits;
+    const int64_t want = (kDecodeWaves * slots + base / 2) / base;
+    if (want > 1 && max_splits > 1) {
+        const int splits = want < max_splits ? (int)want : max_splits;
+        const int chunk_tiles = (tiles + splits - 1) / splits;
         plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
         plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
     }
