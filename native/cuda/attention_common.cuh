@@ -93,30 +93,33 @@ __device__ __forceinline__ int64_t kv_row_offset(int64_t block, int offset_in_bl
 
 // Gathers K and V rows for tokens [tok0, tok0 + TILE) of one sequence and KV head into a shared stage laid
 // out [TILE][HEAD_DIM + pad] (K then V). Tokens at or past `limit` are zero-filled and their block-table
-// entries are not read. All `threads` threads of the CTA take part.
-template <typename T, int HEAD_DIM, int TILE>
+// entries are not read. All THREADS threads of the CTA take part: thread t copies 16-byte chunk
+// t % kChunks of rows t / kChunks + j * (THREADS / kChunks), a fully unrolled, branch-free loop (the
+// address arithmetic is most of the instructions this memory-bound kernel issues).
+template <typename T, int HEAD_DIM, int TILE, int THREADS>
 __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__ k_cache,
                                              const T* __restrict__ v_cache,
                                              const int32_t* __restrict__ block_table, int tok0, int limit,
-                                             int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid,
-                                             int threads) {
+                                             int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
     constexpr int kChunks = HEAD_DIM * sizeof(T) / 16;  // 16-byte chunks per row
     constexpr int kStride = HEAD_DIM + kRowPadElems;
+    constexpr int kRowsPerPass = THREADS / kChunks;
+    static_assert(THREADS % kChunks == 0 && TILE % kRowsPerPass == 0, "whole rows per pass");
     const int block_mask = (1 << block_shift) - 1;
-    for (int i = tid; i < TILE * kChunks; i += threads) {
-        const int row = i / kChunks;
-        const int chunk = i % kChunks;
-        const int tok = tok0 + row;
+    const int chunk = tid % kChunks;
+    const int row0 = tid / kChunks;
+    T* sk_row = sk + row0 * kStride + chunk * (16 / sizeof(T));
+    T* sv_row = sv + row0 * kStride + chunk * (16 / sizeof(T));
+#pragma unroll
+    for (int j = 0; j < TILE / kRowsPerPass; ++j) {
+        const int tok = tok0 + row0 + j * kRowsPerPass;
         const bool valid = tok < limit;
-        int64_t offset = 0;
-        if (valid) {
-            const int64_t block = __ldg(block_table + (tok >> block_shift));
-            offset = kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
-                     chunk * (16 / sizeof(T));
-        }
-        const int s = row * kStride + chunk * (16 / sizeof(T));
-        cp_async_16(sk + s, k_cache + offset, valid);
-        cp_async_16(sv + s, v_cache + offset, valid);
+        const int64_t block = valid ? __ldg(block_table + (tok >> block_shift)) : 0;
+        const int64_t offset =
+            kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
+            chunk * (16 / sizeof(T));
+        cp_async_16(sk_row + j * kRowsPerPass * kStride, k_cache + offset, valid);
+        cp_async_16(sv_row + j * kRowsPerPass * kStride, v_cache + offset, valid);
     }
 }
 

@@ -89,9 +89,9 @@ __global__ void __launch_bounds__(kDecodeThreads)
     for (int s = 0; s < kDecodeStages - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM, kDecodeTile>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
+            attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
                                                          block_table, begin + s * kDecodeTile, end, block_shift,
-                                                         kv_head, num_kv_heads, hnd, tid, kDecodeThreads);
+                                                         kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
     }
@@ -132,10 +132,9 @@ __global__ void __launch_bounds__(kDecodeThreads)
             const int next = t + kDecodeStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kDecodeStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM, kDecodeTile>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
+                attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
                                                              block_table, begin + next * kDecodeTile, end,
-                                                             block_shift, kv_head, num_kv_heads, hnd, tid,
-                                                             kDecodeThreads);
+                                                             block_shift, kv_head, num_kv_heads, hnd, tid);
             }
             attn::cp_async_commit();
         }

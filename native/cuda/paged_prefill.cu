@@ -79,10 +79,9 @@ __global__ void __launch_bounds__(kPrefillThreads)
     for (int s = 0; s < kPrefillStages - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens>(sk, sk + attn::kTileTokens * kStride, k_cache,
+            attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(sk, sk + attn::kTileTokens * kStride, k_cache,
                                                                v_cache, block_table, s * attn::kTileTokens, kv_end,
-                                                               block_shift, kv_head, num_kv_heads, hnd, tid,
-                                                               kPrefillThreads);
+                                                               block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
     }
@@ -120,10 +119,10 @@ __global__ void __launch_bounds__(kPrefillThreads)
             const int next = t + kPrefillStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kPrefillStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens>(sk, sk + attn::kTileTokens * kStride, k_cache,
+                attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(sk, sk + attn::kTileTokens * kStride, k_cache,
                                                                    v_cache, block_table, next * attn::kTileTokens,
                                                                    kv_end, block_shift, kv_head, num_kv_heads, hnd,
-                                                                   tid, kPrefillThreads);
+                                                                   tid);
             }
             attn::cp_async_commit();
         }
