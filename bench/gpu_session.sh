@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build split-policy variants (FOLIO_DECODE_WAVES 1, 2, 4) and time each beside SDPA on the
-#          shapes that split (sweep.log)
+#   sweep  build decode variants (FOLIO_DECODE_WARP_PIPELINE 1 and 0) and time each beside SDPA on a
+#          reduced grid (sweep.log)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
 #   ncu    Nsight Compute sections of one decode launch at 8 x 8k and 256 x 8k (ncu.log)
 #   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
@@ -34,15 +34,16 @@ if has test; then
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
 fi
 if has sweep; then
-    # Split policy: target waves of CTAs (FOLIO_DECODE_WAVES) on the shapes that split.
-    for w in 1 2 4; do
-        dir=build/cuda-waves$w
+    # Decode variants: per-warp K/V pipelines (1, the default) against the CTA-wide gather with a barrier
+    # per tile (0).
+    for v in 1 0; do
+        dir=build/cuda-warppipe$v
         cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-            -DFOLIO_DECODE_WAVES="$w" > /dev/null && cmake --build "$dir" > /dev/null \
-            || { echo "variant waves=$w failed to build"; status=1; continue; }
-        echo "=== waves=$w" | tee -a "$out/sweep.log"
+            -DFOLIO_DECODE_WARP_PIPELINE="$v" > /dev/null && cmake --build "$dir" > /dev/null \
+            || { echo "variant warp_pipeline=$v failed to build"; status=1; continue; }
+        echo "=== warp_pipeline=$v" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only decode --baselines sdpa \
-            --layouts HND,NHD --batches 1,8,64 --ctxs 2048,8192 --iters 20 2>&1 | grep -E "^\| 32|targets" \
+            --layouts HND,NHD --batches 1,8,64,256 --ctxs 2048,8192 --iters 20 2>&1 | grep -E "^\| 32|targets" \
             | tee -a "$out/sweep.log" || status=1
     done
 fi

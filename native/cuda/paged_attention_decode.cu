@@ -23,6 +23,10 @@ constexpr int kDecodeThreads = kDecodeWarps * 32;
 constexpr int kDecodeStages = FOLIO_DECODE_STAGES;
 constexpr int kDecodeTile = 16 * kDecodeWarps;
 static_assert(kDecodeStages >= 2, "the pipeline needs two stages at least");
+#ifndef FOLIO_DECODE_WARP_PIPELINE
+#define FOLIO_DECODE_WARP_PIPELINE 1
+#endif
+constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
@@ -48,6 +52,24 @@ constexpr int decode_ctas_per_sm(int head_dim) {
     const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
     const int by_threads = 2048 / kDecodeThreads;
     return by_smem < by_threads ? by_smem : by_threads;
+}
+
+// One K/V stage: with per-warp pipelines (the default) each warp gathers its own 16 tokens of the tile
+// (the rows only it reads); otherwise the whole CTA gathers the tile together.
+template <typename T, int HEAD_DIM>
+__device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k_cache, const T* __restrict__ v_cache,
+                                           const int32_t* __restrict__ block_table, int tok0, int limit,
+                                           int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
+    if (kWarpPipeline) {
+        constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
+        const int warp = tid / 32;
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32>(sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache,
+                                                block_table, tok0 + warp * 16, limit, block_shift, kv_head,
+                                                num_kv_heads, hnd, tid % 32);
+    } else {
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sv, k_cache, v_cache, block_table, tok0, limit,
+                                                                     block_shift, kv_head, num_kv_heads, hnd, tid);
+    }
 }
 
 template <typename T, int HEAD_DIM>
@@ -89,9 +111,8 @@ __global__ void __launch_bounds__(kDecodeThreads)
     for (int s = 0; s < kDecodeStages - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
-                                                         block_table, begin + s * kDecodeTile, end, block_shift,
-                                                         kv_head, num_kv_heads, hnd, tid);
+            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                    begin + s * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
     }
@@ -127,14 +148,21 @@ __global__ void __launch_bounds__(kDecodeThreads)
 
     for (int t = 0; t < num_tiles; ++t) {
         attn::cp_async_wait<kDecodeStages - 2>();
-        __syncthreads();  // tile t is visible to every warp, and the stage refilled below is no longer read
+        // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
+        // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
+        // stream independently.
+        if (kWarpPipeline) {
+            __syncwarp();
+        } else {
+            __syncthreads();
+        }
         {
             const int next = t + kDecodeStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kDecodeStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sk + kDecodeTile * kStride, k_cache, v_cache,
-                                                             block_table, begin + next * kDecodeTile, end,
-                                                             block_shift, kv_head, num_kv_heads, hnd, tid);
+                load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
+                                        tid);
             }
             attn::cp_async_commit();
         }
