@@ -11,7 +11,15 @@ namespace {
 
 constexpr int kPrefillWarps = 4;
 constexpr int kPrefillThreads = kPrefillWarps * 32;
-constexpr int kPrefillRows = kPrefillWarps * 16;
+// Query rows per warp, in m16 fragments. Two fragments share every K/V fragment a warp loads from shared
+// memory (half the ldmatrix traffic per FLOP); the query fragments are then reloaded from shared memory per
+// k-step instead of living in registers. FOLIO_PREFILL_MFRAG builds either for tuning runs.
+#ifndef FOLIO_PREFILL_MFRAG
+#define FOLIO_PREFILL_MFRAG 2
+#endif
+constexpr int kMFrag = FOLIO_PREFILL_MFRAG;
+static_assert(kMFrag == 1 || kMFrag == 2, "one or two m16 fragments per warp");
+constexpr int kPrefillRows = kPrefillWarps * 16 * kMFrag;
 constexpr int kPrefillStages = 2;
 
 template <typename T, int HEAD_DIM>
@@ -33,6 +41,7 @@ __global__ void __launch_bounds__(kPrefillThreads)
     constexpr int kKSteps = HEAD_DIM / 16;
     constexpr int kDimTiles = HEAD_DIM / 8;
     constexpr int kTokTiles = attn::kTileTokens / 8;
+    constexpr int kWarpRows = 16 * kMFrag;
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T* smem = reinterpret_cast<T*>(smem_raw);
@@ -79,9 +88,9 @@ __global__ void __launch_bounds__(kPrefillThreads)
     for (int s = 0; s < kPrefillStages - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(sk, sk + attn::kTileTokens * kStride, k_cache,
-                                                               v_cache, block_table, s * attn::kTileTokens, kv_end,
-                                                               block_shift, kv_head, num_kv_heads, hnd, tid);
+            attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(
+                sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, s * attn::kTileTokens, kv_end,
+                block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
     }
@@ -90,39 +99,50 @@ __global__ void __launch_bounds__(kPrefillThreads)
     const int ld_col = (lane >> 4) * 8;
     const int quad_row = lane / 4;
     const int quad_col = (lane % 4) * 2;
+    const T* sq_warp = sq + warp * kWarpRows * kStride;
 
-    // Causal limit of this thread's two rows (g and g + 8 of the warp's 16); rows past the sequence see
-    // no key (their output is never written).
-    int row_pos[2];
+    // Causal limit of this thread's rows (g and g + 8 of each m fragment); rows past the sequence see no
+    // key (their output is never written).
+    int row_pos[kMFrag][2];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-        const int row = row0 + warp * 16 + quad_row + 8 * r;
-        row_pos[r] = row < num_rows ? first_pos + row / group : -1;
+    for (int m = 0; m < kMFrag; ++m) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            const int row = row0 + warp * kWarpRows + m * 16 + quad_row + 8 * r;
+            row_pos[m][r] = row < num_rows ? first_pos + row / group : -1;
+        }
     }
 
-    uint32_t qa[kKSteps][4];
-    float o[kDimTiles][4];
+    // With one fragment the query operand stays in registers; with two it is reloaded per k-step.
+    uint32_t qa_keep[kMFrag == 1 ? kKSteps : 1][4];
+    float o[kMFrag][kDimTiles][4];
+    float row_m[kMFrag][2];
+    float row_l[kMFrag][2];
 #pragma unroll
-    for (int n = 0; n < kDimTiles; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
-    float row_m[2] = {-INFINITY, -INFINITY};
-    float row_l[2] = {0.f, 0.f};
+    for (int m = 0; m < kMFrag; ++m) {
+#pragma unroll
+        for (int n = 0; n < kDimTiles; ++n) o[m][n][0] = o[m][n][1] = o[m][n][2] = o[m][n][3] = 0.f;
+        row_m[m][0] = row_m[m][1] = -INFINITY;
+        row_l[m][0] = row_l[m][1] = 0.f;
+    }
 
     for (int t = 0; t < num_tiles; ++t) {
         attn::cp_async_wait<kPrefillStages - 2>();
         __syncthreads();
-        if (t == 0) {
+        if constexpr (kMFrag == 1) {
+            if (t == 0) {
 #pragma unroll
-            for (int kk = 0; kk < kKSteps; ++kk)
-                attn::ldmatrix_x4(qa[kk], sq + (warp * 16 + ld_row) * kStride + kk * 16 + ld_col);
+                for (int kk = 0; kk < kKSteps; ++kk)
+                    attn::ldmatrix_x4(qa_keep[kk], sq_warp + ld_row * kStride + kk * 16 + ld_col);
+            }
         }
         {
             const int next = t + kPrefillStages - 1;
             if (next < num_tiles) {
                 T* sk = smem + (next % kPrefillStages) * kStageElems;
-                attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(sk, sk + attn::kTileTokens * kStride, k_cache,
-                                                                   v_cache, block_table, next * attn::kTileTokens,
-                                                                   kv_end, block_shift, kv_head, num_kv_heads, hnd,
-                                                                   tid);
+                attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(
+                    sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, next * attn::kTileTokens,
+                    kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
             }
             attn::cp_async_commit();
         }
@@ -130,93 +150,120 @@ __global__ void __launch_bounds__(kPrefillThreads)
         const T* sv = sk + attn::kTileTokens * kStride;
         const int tok0 = t * attn::kTileTokens;
 
-        float s[kTokTiles][4];
+        float s[kMFrag][kTokTiles][4];
 #pragma unroll
-        for (int nt = 0; nt < kTokTiles; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+        for (int m = 0; m < kMFrag; ++m)
+#pragma unroll
+            for (int nt = 0; nt < kTokTiles; ++nt) s[m][nt][0] = s[m][nt][1] = s[m][nt][2] = s[m][nt][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
+            uint32_t qa[kMFrag][4];
+#pragma unroll
+            for (int m = 0; m < kMFrag; ++m) {
+                if constexpr (kMFrag == 1) {
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) qa[m][e] = qa_keep[kk][e];
+                } else {
+                    attn::ldmatrix_x4(qa[m], sq_warp + (m * 16 + ld_row) * kStride + kk * 16 + ld_col);
+                }
+            }
 #pragma unroll
             for (int np = 0; np < kTokTiles / 2; ++np) {
                 uint32_t kb[4];
                 attn::ldmatrix_x4(kb, sk + (np * 16 + ld_row) * kStride + kk * 16 + ld_col);
-                M::mma(s[2 * np], qa[kk], kb[0], kb[2]);
-                M::mma(s[2 * np + 1], qa[kk], kb[1], kb[3]);
+#pragma unroll
+                for (int m = 0; m < kMFrag; ++m) {
+                    M::mma(s[m][2 * np], qa[m], kb[0], kb[2]);
+                    M::mma(s[m][2 * np + 1], qa[m], kb[1], kb[3]);
+                }
             }
         }
         const bool needs_mask = tok0 + attn::kTileTokens - 1 > min_pos;
 #pragma unroll
-        for (int nt = 0; nt < kTokTiles; ++nt) {
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int key = tok0 + nt * 8 + quad_col + (e & 1);
-                const bool visible = !needs_mask || key <= row_pos[e >> 1];
-                s[nt][e] = visible ? s[nt][e] * scale_log2 : -INFINITY;
-            }
-        }
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-            float mx = -INFINITY;
-#pragma unroll
-            for (int nt = 0; nt < kTokTiles; ++nt) mx = fmaxf(mx, fmaxf(s[nt][2 * r], s[nt][2 * r + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float m_new = fmaxf(row_m[r], mx);
-            const float ref = attn::safe_ref(m_new);
-            const float alpha = exp2f(row_m[r] - ref);
-            row_m[r] = m_new;
-            float sum = 0.f;
+        for (int m = 0; m < kMFrag; ++m) {
 #pragma unroll
             for (int nt = 0; nt < kTokTiles; ++nt) {
-                s[nt][2 * r] = exp2f(s[nt][2 * r] - ref);
-                s[nt][2 * r + 1] = exp2f(s[nt][2 * r + 1] - ref);
-                sum += s[nt][2 * r] + s[nt][2 * r + 1];
-            }
-            row_l[r] = row_l[r] * alpha + sum;
 #pragma unroll
-            for (int n = 0; n < kDimTiles; ++n) {
-                o[n][2 * r] *= alpha;
-                o[n][2 * r + 1] *= alpha;
+                for (int e = 0; e < 4; ++e) {
+                    const int key = tok0 + nt * 8 + quad_col + (e & 1);
+                    const bool visible = !needs_mask || key <= row_pos[m][e >> 1];
+                    s[m][nt][e] = visible ? s[m][nt][e] * scale_log2 : -INFINITY;
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+                float mx = -INFINITY;
+#pragma unroll
+                for (int nt = 0; nt < kTokTiles; ++nt) mx = fmaxf(mx, fmaxf(s[m][nt][2 * r], s[m][nt][2 * r + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float m_new = fmaxf(row_m[m][r], mx);
+                const float ref = attn::safe_ref(m_new);
+                const float alpha = exp2f(row_m[m][r] - ref);
+                row_m[m][r] = m_new;
+                float sum = 0.f;
+#pragma unroll
+                for (int nt = 0; nt < kTokTiles; ++nt) {
+                    s[m][nt][2 * r] = exp2f(s[m][nt][2 * r] - ref);
+                    s[m][nt][2 * r + 1] = exp2f(s[m][nt][2 * r + 1] - ref);
+                    sum += s[m][nt][2 * r] + s[m][nt][2 * r + 1];
+                }
+                row_l[m][r] = row_l[m][r] * alpha + sum;
+#pragma unroll
+                for (int n = 0; n < kDimTiles; ++n) {
+                    o[m][n][2 * r] *= alpha;
+                    o[m][n][2 * r + 1] *= alpha;
+                }
             }
         }
 #pragma unroll
         for (int kt = 0; kt < attn::kTileTokens / 16; ++kt) {
-            uint32_t pa[4];
-            pa[0] = M::pack(s[2 * kt][0], s[2 * kt][1]);
-            pa[1] = M::pack(s[2 * kt][2], s[2 * kt][3]);
-            pa[2] = M::pack(s[2 * kt + 1][0], s[2 * kt + 1][1]);
-            pa[3] = M::pack(s[2 * kt + 1][2], s[2 * kt + 1][3]);
+            uint32_t pa[kMFrag][4];
+#pragma unroll
+            for (int m = 0; m < kMFrag; ++m) {
+                pa[m][0] = M::pack(s[m][2 * kt][0], s[m][2 * kt][1]);
+                pa[m][1] = M::pack(s[m][2 * kt][2], s[m][2 * kt][3]);
+                pa[m][2] = M::pack(s[m][2 * kt + 1][0], s[m][2 * kt + 1][1]);
+                pa[m][3] = M::pack(s[m][2 * kt + 1][2], s[m][2 * kt + 1][3]);
+            }
 #pragma unroll
             for (int nd = 0; nd < HEAD_DIM / 16; ++nd) {
                 uint32_t vb[4];
                 attn::ldmatrix_x4_trans(vb, sv + (kt * 16 + ld_row) * kStride + nd * 16 + ld_col);
-                M::mma(o[2 * nd], pa, vb[0], vb[1]);
-                M::mma(o[2 * nd + 1], pa, vb[2], vb[3]);
+#pragma unroll
+                for (int m = 0; m < kMFrag; ++m) {
+                    M::mma(o[m][2 * nd], pa[m], vb[0], vb[1]);
+                    M::mma(o[m][2 * nd + 1], pa[m], vb[2], vb[3]);
+                }
             }
         }
     }
     attn::cp_async_wait<0>();
 
-    // Normalise and stage the warp's 16 output rows in its own slice of the query buffer, then store
-    // them with 16-byte writes.
-    T* so = sq + warp * 16 * kStride;
+    // Normalise and stage the warp's output rows in its own slice of the query buffer (only this warp
+    // reads that slice), then store them with 16-byte writes.
+    T* so = sq + warp * kWarpRows * kStride;
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-        float l = row_l[r];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        const float inv_l = l > 0.f ? 1.f / l : 0.f;
-        const int rr = quad_row + 8 * r;
+    for (int m = 0; m < kMFrag; ++m) {
 #pragma unroll
-        for (int n = 0; n < kDimTiles; ++n) {
-            *reinterpret_cast<uint32_t*>(so + rr * kStride + n * 8 + quad_col) =
-                M::pack(o[n][2 * r] * inv_l, o[n][2 * r + 1] * inv_l);
+        for (int r = 0; r < 2; ++r) {
+            float l = row_l[m][r];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            const float inv_l = l > 0.f ? 1.f / l : 0.f;
+            const int rr = m * 16 + quad_row + 8 * r;
+#pragma unroll
+            for (int n = 0; n < kDimTiles; ++n) {
+                *reinterpret_cast<uint32_t*>(so + rr * kStride + n * 8 + quad_col) =
+                    M::pack(o[m][n][2 * r] * inv_l, o[m][n][2 * r + 1] * inv_l);
+            }
         }
     }
     __syncwarp();
-    for (int i = lane; i < 16 * kQChunks; i += 32) {
+    for (int i = lane; i < kWarpRows * kQChunks; i += 32) {
         const int rr = i / kQChunks;
         const int chunk = i % kQChunks;
-        const int row = row0 + warp * 16 + rr;
+        const int row = row0 + warp * kWarpRows + rr;
         if (row >= num_rows) continue;
         const int64_t token = q_start + row / group;
         T* dst = out + (token * num_q_heads + (int64_t)kv_head * group + row % group) * HEAD_DIM +
