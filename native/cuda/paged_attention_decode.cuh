@@ -1,15 +1,16 @@
 // paged_attention_decode.cuh: decode attention over the paged KV cache (one query token per sequence).
 //
-// Layouts (see folio_cuda.h): q, out [num_seqs, num_q_heads, head_dim]; k_cache, v_cache
-// [num_blocks, block_size, num_kv_heads, head_dim]; block_tables [num_seqs, max_blocks_per_seq] int32;
-// context_lens [num_seqs] int32.
+// Layouts (see folio_cuda.h): q, out [num_seqs, num_q_heads, head_dim]; k_cache, v_cache in the NHD
+// ([num_blocks, block_size, num_kv_heads, head_dim]) or HND ([num_blocks, num_kv_heads, block_size, head_dim])
+// layout; block_tables [num_seqs, max_blocks_per_seq] int32; context_lens [num_seqs] int32.
 //
 // Work split: one CTA per (KV head, split, sequence) serves all the query heads of its KV head (at most 16,
-// the rows of one mma tile), so every K/V byte is read once. Its 4 warps take interleaved 16-token
-// slices of each 64-token tile and are merged at the end. When num_seqs * num_kv_heads cannot fill the
-// GPU, the context is split into chunks of whole tiles; each split writes its normalised partial output and
-// log-sum-exp to the workspace, and the last split of each (sequence, KV head) to finish (counted with an
-// atomic) merges them in the same launch and resets its counter.
+// the rows of one mma tile), so every K/V byte is read once. Each of its 4 warps owns 16 tokens of every
+// 64-token tile and runs its own 3-stage cp.async pipeline over them (no CTA barrier per tile); the warps'
+// softmax states are merged at the end. When num_seqs * num_kv_heads cannot fill the GPU, the context is
+// split into chunks of whole tiles (about one wave of CTAs); each split writes its normalised partial output
+// and log-sum-exp to the workspace, and the last split of each (sequence, KV head) to finish (counted with
+// an atomic) merges them in the same launch and resets its counter.
 //
 // Workspace layout: partial_out fp32 [num_seqs, num_q_heads, num_splits, head_dim], then
 // lse fp32 [num_seqs, num_q_heads, num_splits] (base-2 log-sum-exp of the scaled scores, -inf for no keys),
