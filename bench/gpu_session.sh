@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build prefill variants (FOLIO_PREFILL_MFRAG 2 and 1) and time each beside SDPA (sweep.log)
+#   sweep  build decode variants (FOLIO_DECODE_STAGES 3 and 2) and time each beside SDPA on a reduced grid
+#          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
+#          fragments, in bench/NOTES-kernels.md)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
 #   ncu    Nsight Compute sections of one decode launch at 8 x 8k and 256 x 8k (ncu.log)
 #   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
@@ -33,16 +35,16 @@ if has test; then
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
 fi
 if has sweep; then
-    # Prefill variants: two m16 query fragments per warp (the default) against one.
-    for v in 2 1; do
-        dir=build/cuda-mfrag$v
+    # Decode variants: K/V stages per warp pipeline (3, the default: 2 CTAs per SM; 2: 3 CTAs per SM).
+    for v in 3 2; do
+        dir=build/cuda-stages$v
         cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-            -DFOLIO_PREFILL_MFRAG="$v" -DFOLIO_CUDA_RESOURCE_USAGE=ON > /dev/null && cmake --build "$dir" > "$out/build-mfrag$v.log" \
-            || { echo "variant mfrag=$v failed to build"; status=1; continue; }
-        grep -A1 "prefill_kernel.*sm_90" "$out/build-mfrag$v.log" | grep -E "Used|spill" | head -4
-        echo "=== prefill mfrag=$v" | tee -a "$out/sweep.log"
-        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only prefill --iters 20 2>&1 \
-            | grep -E "^prefill" | tee -a "$out/sweep.log" || status=1
+            -DFOLIO_DECODE_STAGES="$v" > /dev/null && cmake --build "$dir" > /dev/null \
+            || { echo "variant stages=$v failed to build"; status=1; continue; }
+        echo "=== decode stages=$v" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only decode --baselines sdpa \
+            --layouts HND,NHD --batches 1,8,64,256 --ctxs 2048,8192 --iters 20 2>&1 | grep -E "^\| 32|targets" \
+            | tee -a "$out/sweep.log" || status=1
     done
 fi
 if has ncu; then
