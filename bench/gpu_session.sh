@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (FOLIO_DECODE_STAGES 3 and 2) and time each beside SDPA on a reduced grid
+#   sweep  build decode variants (stages x cp.async L2 prefetch hint, SWEEP="3:0 3:128 ...") and time each
+#          beside SDPA on a reduced grid
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
@@ -35,15 +36,26 @@ if has test; then
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
 fi
 if has sweep; then
-    # Decode variants: K/V stages per warp pipeline (3, the default: 2 CTAs per SM; 2: 3 CTAs per SM).
-    for v in 3 2; do
-        dir=build/cuda-stages$v
-        cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-            -DFOLIO_DECODE_STAGES="$v" > /dev/null && cmake --build "$dir" > /dev/null \
-            || { echo "variant stages=$v failed to build"; status=1; continue; }
-        echo "=== decode stages=$v" | tee -a "$out/sweep.log"
+    # Decode variants, "stages:prefetch" = K/V stages per warp pipeline (3: 2 CTAs per SM; 2: 3 CTAs per SM)
+    # and the cp.async L2 prefetch hint in bytes (0 = none). SWEEP overrides the list. The variants build in
+    # parallel, then each is timed beside SDPA (re-timed per variant, so every ratio is same-run).
+    variants=${SWEEP:-"3:0 3:128 3:256 2:128"}
+    t0=$SECONDS
+    for v in $variants; do
+        dir=build/cuda-sweep-${v/:/-}
+        ( cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+            -DFOLIO_DECODE_STAGES="${v%%:*}" -DFOLIO_CP_ASYNC_L2_PREFETCH="${v##*:}" > "$out/sweep-build-${v/:/-}.log" 2>&1 \
+            && cmake --build "$dir" >> "$out/sweep-build-${v/:/-}.log" 2>&1 ) &
+    done
+    wait
+    echo "sweep builds: $((SECONDS - t0)) s"
+    for v in $variants; do
+        dir=build/cuda-sweep-${v/:/-}
+        [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "$out/sweep-build-${v/:/-}.log"; status=1; continue; }
+        echo "=== decode stages:prefetch=$v" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only decode --baselines sdpa \
-            --layouts HND,NHD --batches 1,8,64,256 --ctxs 2048,8192 --iters 20 2>&1 | grep -E "^\| 32|targets" \
+            --layouts NHD --heads "${SWEEP_HEADS:-32:8,32:32}" --batches "${SWEEP_BATCHES:-8,64,256}" \
+            --ctxs "${SWEEP_CTXS:-1024,8192}" --iters 20 2>&1 | grep -E "^\| 32|targets" \
             | tee -a "$out/sweep.log" || status=1
     done
 fi

@@ -56,12 +56,32 @@ __device__ __forceinline__ uint32_t smem_addr(const void* p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
+// L2 prefetch size hint of the K/V copies (PTX 7.4, sm_80+; 0 = no hint). A miss then fetches that many
+// bytes from DRAM at once instead of the 32-byte sectors the 16-byte copies touch one by one; a warp's copy
+// covers 512 contiguous bytes, so the prefetched bytes are always used. Tuning macro (bench/gpu_session.sh
+// sweep compares 0, 128 and 256).
+#ifndef FOLIO_CP_ASYNC_L2_PREFETCH
+#define FOLIO_CP_ASYNC_L2_PREFETCH 128
+#endif
+#if FOLIO_CP_ASYNC_L2_PREFETCH == 256
+#define FOLIO_CP_ASYNC_QUALIFIERS ".L2::256B"
+#elif FOLIO_CP_ASYNC_L2_PREFETCH == 128
+#define FOLIO_CP_ASYNC_QUALIFIERS ".L2::128B"
+#elif FOLIO_CP_ASYNC_L2_PREFETCH == 64
+#define FOLIO_CP_ASYNC_QUALIFIERS ".L2::64B"
+#elif FOLIO_CP_ASYNC_L2_PREFETCH == 0
+#define FOLIO_CP_ASYNC_QUALIFIERS ""
+#else
+#error "FOLIO_CP_ASYNC_L2_PREFETCH must be 0, 64, 128 or 256"
+#endif
+
 // 16-byte global -> shared copy; when !valid the destination is zero-filled and nothing is read (so
 // masked tokens hold zeros, never stale NaNs that 0 * NaN would spread).
 __device__ __forceinline__ void cp_async_16(void* smem, const void* gmem, bool valid) {
     const int src_bytes = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(smem)), "l"(gmem),
-                 "r"(src_bytes));
+    asm volatile("cp.async.cg.shared.global" FOLIO_CP_ASYNC_QUALIFIERS " [%0], [%1], 16, %2;\n" ::"r"(
+                     smem_addr(smem)),
+                 "l"(gmem), "r"(src_bytes));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
