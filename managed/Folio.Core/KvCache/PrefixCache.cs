@@ -39,6 +39,7 @@ internal sealed class PrefixCache
     internal ulong ParentHashOf(int block) => _parentHash[block];
     internal ulong ExtraKeyOf(int block) => _extraKey[block];
     internal int ParentOf(int block) => _parent[block];
+    internal CacheKey RootKeyOf(int block) => _rootKey[block];
     internal int ParentGenerationOf(int block) => _parentGeneration[block];
 
     /// <summary>
