@@ -198,10 +198,7 @@ public class AllocateTests
         Assert.Equal(field, ex.ParamName);
         Assert.Throws<ArgumentException>(() => new KvCacheManager(o));
     }
-}
 
-public class AllocateHitReuseTests
-{
     [Fact]
     public void Allocate_WithTheLatestHitButOtherTokens_Throws()
     {
