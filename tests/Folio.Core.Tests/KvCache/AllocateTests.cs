@@ -229,4 +229,29 @@ public class AllocateTests
         Assert.Equal(new[] { 0, 1, 3 }, b.Blocks.ToArray());
         KvInvariants.Check(kv);
     }
+
+    [Fact]
+    public void Allocate_WithAnAlteredHit_NeverTrustsItsCounts()
+    {
+        var kv = Kv.Make(gpuBlocks: 5, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        kv.Free(a);
+        int[] prompt = [.. Kv.Range(1, 8), .. Kv.Range(50, 13)];   // 21 tokens: 2 hit blocks + 4 new
+        PrefixHit hit = kv.FindCachedPrefix(prompt, default);
+        Assert.Equal(8, hit.NumCachedTokens);
+        Assert.Equal(2, hit.NumRevivedBlocks);
+        Assert.False(kv.CanAllocate(hit, prompt.Length));   // 2 + 4 > 5
+        // Claiming no revived blocks would fit (0 + 4 <= 5): Allocate counts the truth and refuses.
+        PrefixHit forged = hit with { NumRevivedBlocks = 0 };
+        var ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(prompt, forged, prompt.Length, default));
+        Assert.Contains("needs 6 free blocks, 5 are free", ex.Message);
+        // Claiming more cached tokens than the lookup found: the blocks are looked up again, and refused.
+        PrefixHit longer = hit with { NumCachedTokens = 12 };
+        ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(prompt, longer, 13, default));
+        Assert.Contains("stale PrefixHit", ex.Message);
+        Assert.Empty(kv.LiveTables);
+        Assert.Equal(5, kv.GpuPool.NumFreeBlocks);
+        KvInvariants.Check(kv);
+    }
 }
