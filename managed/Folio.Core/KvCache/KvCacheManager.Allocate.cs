@@ -75,6 +75,8 @@ public sealed partial class KvCacheManager
             else
             {
                 // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
+                // The walk overwrites _hitScratch, so the latest lookup's ids are gone.
+                _lastLookup = default;
                 int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
                 if (found < hitBlocks)
                     throw new InvalidOperationException(

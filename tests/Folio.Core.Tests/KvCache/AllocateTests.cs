@@ -254,4 +254,23 @@ public class AllocateTests
         Assert.Equal(5, kv.GpuPool.NumFreeBlocks);
         KvInvariants.Check(kv);
     }
+
+    [Fact]
+    public void Allocate_OfTheLatestHit_AfterAnotherHitWasLookedUpAgain_StillTakesItsOwnBlocks()
+    {
+        var kv = Kv.Make(gpuBlocks: 16, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        BlockTable b = Kv.Admit(kv, Kv.Range(100, 12));
+        kv.CacheFullBlocks(a);
+        kv.CacheFullBlocks(b);
+        PrefixHit hitB = kv.FindCachedPrefix(Kv.Range(100, 12), default);
+        PrefixHit hitA = kv.FindCachedPrefix(Kv.Range(1, 12), default);   // the latest lookup
+        // An Allocate of the older hit walks again, overwriting the latest lookup's ids with b's first block,
+        // and fails on purpose at the second block (tokens that b's hit does not cover).
+        int[] notB = [100, 101, 102, 103, 999, 998, 997, 996, 0];
+        Assert.Throws<InvalidOperationException>(() => kv.Allocate(notB, hitB, 9, default));
+        BlockTable c = kv.Allocate(Kv.Range(1, 12), hitA, 12, default);
+        Assert.Equal(a.Blocks[..2].ToArray(), c.Blocks[..2].ToArray());
+        KvInvariants.Check(kv);
+    }
 }
