@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
