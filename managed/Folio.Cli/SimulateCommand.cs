@@ -26,7 +26,7 @@ public static class SimulateCommand
         var requests = new Option<int>("--requests")
         {
             Description = "Number of synthetic requests.",
-            DefaultValueFactory = _ => 2000,
+            DefaultValueFactory = _ => 10000,
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic workload and the beam model.", DefaultValueFactory = _ => 1 };
         var kvTokens = new Option<int>("--kv-tokens")
@@ -210,7 +210,7 @@ public static class SimulateCommand
         AnsiConsole.MarkupLine(Markup.Escape(
             $"Workload: {source}; {report.Requests} requests, mean {report.MeanInputTokens} in / {report.MeanOutputTokens} out tokens; KV capacity {report.KvTokens} slots"));
         var table = new Table().Title("KV memory, time-averaged over saturated steps (% of capacity)");
-        foreach (string column in new[] { "policy", "block", "token states", "reserved", "internal frag", "external frag", "mean batch", "preemptions" })
+        foreach (string column in new[] { "policy", "block", "tokens", "reserved", "int. frag", "ext. frag", "batch", "preempt" })
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (var p in report.Policies)
         {
@@ -223,7 +223,7 @@ public static class SimulateCommand
         if (report.Sharing.Count > 0)
         {
             var sharing = new Table().Title("Blocks saved by sharing (Fork + copy-on-write)");
-            foreach (string column in new[] { "method", "width", "block", "mean blocks shared", "mean blocks unshared", "saved" })
+            foreach (string column in new[] { "method", "width", "block", "blocks shared", "unshared", "saved" })
                 sharing.AddColumn(new TableColumn(column).RightAligned());
             foreach (var s in report.Sharing)
             {
