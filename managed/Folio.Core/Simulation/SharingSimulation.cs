@@ -11,12 +11,12 @@ namespace Folio.Core.Simulation;
 /// <para><b>Parallel sampling</b> (width n): the prompt is allocated once and forked n − 1 times; the samples
 /// then append their own tokens, so a shared partial last prompt block is copied on the first write and only
 /// the prompt's full blocks stay shared.</para>
-/// <para><b>Beam search</b> (width k): after the prompt, each step every one of the k new beams extends a
-/// parent drawn uniformly from the current beams (a neutral model of top-k selection over k × vocabulary
-/// candidates). A parent chosen c times continues in its own table once and is forked c − 1 times; a parent
-/// chosen by none is freed (its beam dropped). Beams therefore share the prompt and most of their generated
-/// history (k beams coalesce to one ancestor within about 2(k − 1) steps), and diverge only near their ends,
-/// where copy-on-write splits the shared partial blocks. The draw is seeded.</para>
+/// <para><b>Beam search</b> (width k): every step keeps the k best of the k × k candidate continuations by
+/// cumulative log-probability, on a random language model (see <c>Reselect</c>). A parent with c surviving
+/// children continues in its own table once and is forked c − 1 times; a parent with none is freed (its beam
+/// dropped). Beams therefore share the prompt and most of their generated history (they descend from a common
+/// ancestor a few steps back) and diverge only near their ends, where copy-on-write splits the shared partial
+/// blocks. The draws are seeded.</para>
 /// </summary>
 public static class SharingSimulation
 {
@@ -47,21 +47,21 @@ public static class SharingSimulation
         var tokenIds = new int[longest];
         var copies = new List<BlockCopy>();
         var random = new Random(seed);
-        var beams = new List<BlockTable>(width);
-        var nextBeams = new List<BlockTable>(width);
-        var children = new int[width];
+        var state = new BeamState(width);
+        List<BlockTable> beams = state.Beams;
         long steps = 0, sharedBlocks = 0, unsharedBlocks = 0;
 
         foreach (SimRequest request in requests)
         {
             beams.Clear();
+            Array.Clear(state.Scores);
             beams.Add(kv.Allocate(tokenIds.AsSpan(0, request.InputTokens), default, request.InputTokens, default));
             if (mode == SharingMode.ParallelSampling)
                 for (int i = 1; i < width; i++) beams.Add(kv.Fork(beams[0]));
 
             for (int step = 1; step <= request.OutputTokens; step++)
             {
-                if (mode == SharingMode.BeamSearch) Reselect(kv, beams, nextBeams, children, width, random);
+                if (mode == SharingMode.BeamSearch) Reselect(kv, state, random);
                 foreach (BlockTable beam in beams)
                 {
                     if (!kv.CanAppend(beam, 1))
@@ -80,23 +80,47 @@ public static class SharingSimulation
             steps == 0 ? 0 : (double)sharedBlocks / steps, steps == 0 ? 0 : (double)unsharedBlocks / steps);
     }
 
-    // One beam-search selection: `width` children, each of a parent drawn uniformly; forks happen before any
-    // dropped parent is freed, so a block shared by a survivor is never released early.
-    private static void Reselect(KvCacheManager kv, List<BlockTable> beams, List<BlockTable> nextBeams, int[] children,
-        int width, Random random)
+    // One beam-search step on a random language model: every beam proposes its `width` best next tokens, whose
+    // log-probabilities fall below the beam's score by cumulative Exp(1) gaps; the `width` best of all
+    // width × width candidates survive. (Multiplying every gap by a constant changes no choice, so the model
+    // has no free scale.) A parent with c surviving children continues in its own table and is forked c − 1
+    // times; forks happen before dropped parents are freed, so a block a survivor shares is never released.
+    private static void Reselect(KvCacheManager kv, BeamState state, Random random)
     {
-        Array.Clear(children);
-        for (int i = 0; i < width; i++) children[random.Next(beams.Count)]++;
-        nextBeams.Clear();
-        for (int p = 0; p < beams.Count; p++)
+        int width = state.Width;
+        int count = 0;
+        for (int p = 0; p < state.Beams.Count; p++)
         {
-            if (children[p] == 0) continue;
-            nextBeams.Add(beams[p]);
-            for (int c = 1; c < children[p]; c++) nextBeams.Add(kv.Fork(beams[p]));
+            double logProb = state.Scores[p];
+            for (int j = 0; j < width; j++)
+            {
+                logProb += Math.Log(1.0 - random.NextDouble());   // minus an Exp(1) gap
+                state.Candidates[count++] = new BeamCandidate(logProb, p);
+            }
         }
-        for (int p = 0; p < beams.Count; p++)
-            if (children[p] == 0) kv.Free(beams[p]);
-        beams.Clear();
-        beams.AddRange(nextBeams);
+        Array.Sort(state.Candidates, 0, count, BeamCandidate.BestFirst);
+
+        Array.Clear(state.Children);
+        for (int i = 0; i < width; i++) state.Children[state.Candidates[i].Parent]++;
+        state.NextBeams.Clear();
+        int n = 0;
+        for (int p = 0; p < state.Beams.Count; p++)
+        {
+            if (state.Children[p] == 0) continue;
+            bool first = true;
+            for (int i = 0; i < width; i++)
+            {
+                if (state.Candidates[i].Parent != p) continue;
+                // The first child of p keeps p's table; the others get forks sharing all of p's blocks.
+                state.NextBeams.Add(first ? state.Beams[p] : kv.Fork(state.Beams[p]));
+                first = false;
+                state.NextScores[n++] = state.Candidates[i].LogProb;
+            }
+        }
+        for (int p = 0; p < state.Beams.Count; p++)
+            if (state.Children[p] == 0) kv.Free(state.Beams[p]);
+        state.Beams.Clear();
+        state.Beams.AddRange(state.NextBeams);
+        Array.Copy(state.NextScores, state.Scores, width);
     }
 }
