@@ -20,7 +20,9 @@ public static class Program
         }
         try
         {
-            return parsed.Invoke();
+            // The library's default handler would print UsageException with its stack trace and exit 1;
+            // switched off, bad input reaches the catch below (exit 2) and a bug still crashes loudly.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
