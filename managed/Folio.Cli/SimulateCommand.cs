@@ -54,6 +54,11 @@ public static class SimulateCommand
             Description = "Beam-search widths to measure sharing for (comma-separated; 'none' to skip).",
             DefaultValueFactory = _ => "2,4,6",
         };
+        var sharingRequests = new Option<int>("--sharing-requests")
+        {
+            Description = "Measure sharing on the first N requests (0 = all); beam search is the slow part.",
+            DefaultValueFactory = _ => 2000,
+        };
         var orcaAllocator = new Option<string>("--orca-allocator")
         {
             Description = "Contiguous allocator of the Orca policies: buddy (the paper's) or first-fit.",
@@ -63,20 +68,20 @@ public static class SimulateCommand
         var plot = new Option<string?>("--plot") { Description = "Write the paper-style stacked bars to this SVG file." };
 
         var command = new Command("simulate", "Simulate KV allocation policies (Orca baselines vs paged) on a workload.");
-        foreach (Option option in new Option[] { workload, trace, requests, seed, kvTokens, blockSize, policies, samples, beams, orcaAllocator, json, plot })
+        foreach (Option option in new Option[] { workload, trace, requests, seed, kvTokens, blockSize, policies, samples, beams, sharingRequests, orcaAllocator, json, plot })
             command.Options.Add(option);
 
         command.SetAction(parsed => Run(new Arguments(
             parsed.GetValue(workload)!, parsed.GetValue(trace), parsed.GetValue(requests), parsed.GetValue(seed),
             parsed.GetValue(kvTokens), parsed.GetValue(blockSize)!, parsed.GetValue(policies)!,
-            parsed.GetValue(samples)!, parsed.GetValue(beams)!, parsed.GetValue(orcaAllocator)!, parsed.GetValue(json),
+            parsed.GetValue(samples)!, parsed.GetValue(beams)!, parsed.GetValue(sharingRequests), parsed.GetValue(orcaAllocator)!, parsed.GetValue(json),
             parsed.GetValue(plot))));
         return command;
     }
 
     private sealed record Arguments(
         string Workload, string? Trace, int Requests, int Seed, int KvTokens, string BlockSizes, string Policies,
-        string Samples, string Beams, string OrcaAllocator, bool Json, string? Plot);
+        string Samples, string Beams, int SharingRequests, string OrcaAllocator, bool Json, string? Plot);
 
     private static int Run(Arguments args)
     {
@@ -93,6 +98,7 @@ public static class SimulateCommand
         List<PolicySpec> specs = ParsePolicies(args.Policies, blockSizes);
         foreach (var spec in specs)
             if (spec.Validate(options) is { } specError) throw new UsageException(specError);
+        if (args.SharingRequests < 0) throw new UsageException($"--sharing-requests must be 0 (all) or more, got {args.SharingRequests}");
         int[] sampleWidths = ParseList("--n", args.Samples, allowNone: true);
         int[] beamWidths = ParseList("--beam", args.Beams, allowNone: true);
         foreach (int width in sampleWidths.Concat(beamWidths))
@@ -117,14 +123,15 @@ public static class SimulateCommand
         var results = specs.Select(spec => AllocatorSimulator.Run(requests, spec, options)).ToList();
         // Sharing is measured at the paper's block size 16 when the sweep includes it, else the first size given.
         int sharingBlock = blockSizes.Contains(16) ? 16 : blockSizes[0];
+        SimRequest[] sharingSet = args.SharingRequests == 0 ? requests : requests[..Math.Min(args.SharingRequests, requests.Length)];
         var sharing = new List<SharingResult>();
         foreach (int n in sampleWidths)
-            sharing.Add(SharingSimulation.Run(requests, SharingMode.ParallelSampling, n, sharingBlock, args.Seed));
+            sharing.Add(SharingSimulation.Run(sharingSet, SharingMode.ParallelSampling, n, sharingBlock, args.Seed));
         foreach (int k in beamWidths)
-            sharing.Add(SharingSimulation.Run(requests, SharingMode.BeamSearch, k, sharingBlock, args.Seed));
+            sharing.Add(SharingSimulation.Run(sharingSet, SharingMode.BeamSearch, k, sharingBlock, args.Seed));
 
         var report = new SimulateReport(
-            workloadName, args.Trace, requests.Length, args.Trace is null ? args.Seed : null,
+            workloadName, args.Trace, requests.Length, sharingSet.Length, args.Trace is null ? args.Seed : null,
             Round(requests.Average(r => r.InputTokens)), Round(requests.Average(r => r.OutputTokens)), options.KvTokens,
             [.. results.Select(ToReport)], [.. sharing.Select(ToReport)]);
 

@@ -5,6 +5,7 @@ public sealed record SimulateReport(
     string Workload,
     string? TraceFile,
     int Requests,
+    int SharingRequests,
     int? Seed,
     double MeanInputTokens,
     double MeanOutputTokens,

@@ -13,5 +13,8 @@ internal sealed class BeamState(int width)
     public double[] Scores { get; } = new double[width];
     public double[] NextScores { get; } = new double[width];
     public int[] Children { get; } = new int[width];
-    public BeamCandidate[] Candidates { get; } = new BeamCandidate[width * width];
+    /// <summary>The best `width` candidates of a step, best first.</summary>
+    public BeamCandidate[] Candidates { get; } = new BeamCandidate[width];
+    /// <summary>Per beam, the log-probability of its best candidate not yet taken.</summary>
+    public double[] Heads { get; } = new double[width];
 }

@@ -88,23 +88,24 @@ public static class SharingSimulation
     private static void Reselect(KvCacheManager kv, BeamState state, Random random)
     {
         int width = state.Width;
-        int count = 0;
-        for (int p = 0; p < state.Beams.Count; p++)
+        int beams = state.Beams.Count;
+        // Each beam's candidates come in descending order, so the best `width` of all of them is a k-way merge
+        // of the beams' lists; a beam's next candidate is drawn only once its previous one is taken.
+        for (int p = 0; p < beams; p++) state.Heads[p] = state.Scores[p] - ExpGap(random);
+        for (int i = 0; i < width; i++)
         {
-            double logProb = state.Scores[p];
-            for (int j = 0; j < width; j++)
-            {
-                logProb += Math.Log(1.0 - random.NextDouble());   // minus an Exp(1) gap
-                state.Candidates[count++] = new BeamCandidate(logProb, p);
-            }
+            int best = 0;
+            for (int p = 1; p < beams; p++)
+                if (state.Heads[p] > state.Heads[best]) best = p;
+            state.Candidates[i] = new BeamCandidate(state.Heads[best], best);
+            state.Heads[best] -= ExpGap(random);
         }
-        Array.Sort(state.Candidates, 0, count, BeamCandidate.BestFirst);
 
         Array.Clear(state.Children);
         for (int i = 0; i < width; i++) state.Children[state.Candidates[i].Parent]++;
         state.NextBeams.Clear();
         int n = 0;
-        for (int p = 0; p < state.Beams.Count; p++)
+        for (int p = 0; p < beams; p++)
         {
             if (state.Children[p] == 0) continue;
             bool first = true;
@@ -117,10 +118,13 @@ public static class SharingSimulation
                 state.NextScores[n++] = state.Candidates[i].LogProb;
             }
         }
-        for (int p = 0; p < state.Beams.Count; p++)
+        for (int p = 0; p < beams; p++)
             if (state.Children[p] == 0) kv.Free(state.Beams[p]);
         state.Beams.Clear();
         state.Beams.AddRange(state.NextBeams);
         Array.Copy(state.NextScores, state.Scores, width);
     }
+
+    // An Exp(1) draw; 1 − NextDouble() is in (0, 1], so the logarithm is finite.
+    private static double ExpGap(Random random) => -Math.Log(1.0 - random.NextDouble());
 }
