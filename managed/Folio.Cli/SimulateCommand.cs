@@ -213,8 +213,11 @@ public static class SimulateCommand
 
     private static void PrintTables(SimulateReport report, string? plotPath)
     {
+        // Spectre assumes 80 columns when the output is not a terminal; the tables need a little more.
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 110);
         string source = report.TraceFile is null ? $"{report.Workload}, seed {report.Seed}" : $"trace {report.TraceFile}";
-        AnsiConsole.MarkupLine(Markup.Escape(
+        console.MarkupLine(Markup.Escape(
             $"Workload: {source}; {report.Requests} requests, mean {report.MeanInputTokens} in / {report.MeanOutputTokens} out tokens; KV capacity {report.KvTokens} slots"));
         var table = new Table().Title("KV memory, time-averaged over saturated steps (% of capacity)");
         foreach (string column in new[] { "policy", "block", "tokens", "reserved", "int. frag", "ext. frag", "batch", "preempt" })
@@ -225,7 +228,7 @@ public static class SimulateCommand
                 Pct(p.InternalFragPct), Pct(p.ExternalFragPct), p.MeanBatch.ToString("F2", CultureInfo.InvariantCulture),
                 p.Preemptions.ToString(CultureInfo.InvariantCulture));
         }
-        AnsiConsole.Write(table);
+        console.Write(table);
 
         if (report.Sharing.Count > 0)
         {
@@ -238,9 +241,9 @@ public static class SimulateCommand
                     s.MeanBlocksShared.ToString("F2", CultureInfo.InvariantCulture),
                     s.MeanBlocksUnshared.ToString("F2", CultureInfo.InvariantCulture), Pct(s.SavedPct));
             }
-            AnsiConsole.Write(sharing);
+            console.Write(sharing);
         }
-        if (plotPath is not null) AnsiConsole.MarkupLine(Markup.Escape($"Wrote {plotPath}"));
+        if (plotPath is not null) console.MarkupLine(Markup.Escape($"Wrote {plotPath}"));
     }
 
     private static string Pct(double value) => value.ToString("F1", CultureInfo.InvariantCulture) + "%";

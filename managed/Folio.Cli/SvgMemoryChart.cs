@@ -11,7 +11,7 @@ namespace Folio.Cli;
 /// </summary>
 public static class SvgMemoryChart
 {
-    private const int BarWidth = 90, BarGap = 40, PlotHeight = 360, Left = 70, Top = 60, LegendWidth = 230;
+    private const int BarWidth = 90, BarGap = 40, PlotHeight = 360, Left = 70, Top = 60, LegendWidth = 270;
 
     private static readonly (string Label, string Color)[] Segments =
     [
