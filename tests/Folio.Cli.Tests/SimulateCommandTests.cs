@@ -28,7 +28,7 @@ public sealed class SimulateCommandTests : IDisposable
         string path = Trace("{\"input_len\": 10, \"output_len\": 20}\n{\"input_len\": 10, \"output_len\": }\n");
         var run = CliRun.Folio("simulate", "--trace", path, "--json");
         Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith($"error: {path} line 2: malformed JSON (", run.Error);
+        Assert.StartsWith($"error: {path} line 2: malformed JSON at column 33 (", run.Error);
         Assert.Single(run.Error.TrimEnd().Split('\n'));
         Assert.DoesNotContain(" at ", run.Error, StringComparison.Ordinal);
     }

@@ -46,8 +46,10 @@ public static class TraceReader
         }
         catch (JsonException e)
         {
-            // The parser's own words locate the problem inside the line (e.g. "'}' is invalid after a value").
-            return $"malformed JSON ({FirstSentence(e.Message)})";
+            // The parser's own words say what is wrong ("'}' is invalid after a value"); its position is a
+            // zero-based byte offset within this line, reported as a one-based column.
+            string column = e.BytePositionInLine is long position ? $" at column {position + 1}" : "";
+            return $"malformed JSON{column} ({ParserMessage(e.Message)})";
         }
         using (document)
         {
@@ -99,9 +101,15 @@ public static class TraceReader
         _ => kind.ToString(),
     };
 
-    private static string FirstSentence(string message)
+    // Drops the parser's own position suffix ("LineNumber: 0 | BytePositionInLine: 16.", "Path: …"), which
+    // counts lines within the single line parsed and would contradict the trace's line number.
+    private static string ParserMessage(string message)
     {
-        int end = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (end > 0 ? message[..end] : message).TrimEnd('.', ' ');
+        foreach (string marker in new[] { " LineNumber:", " Path:" })
+        {
+            int end = message.IndexOf(marker, StringComparison.Ordinal);
+            if (end > 0) message = message[..end];
+        }
+        return message.TrimEnd('.', ' ');
     }
 }

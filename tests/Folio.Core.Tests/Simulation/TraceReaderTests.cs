@@ -28,7 +28,7 @@ public class TraceReaderTests
     }
 
     [Theory]
-    [InlineData("{\"input_len\": 1, \"output_len\": 1}\n{\"input_len\": 5, \"output_len\": 3", "t.jsonl line 2: malformed JSON")]
+    [InlineData("{\"input_len\": 1, \"output_len\": 1}\n{\"input_len\": 5, \"output_len\": 3", "t.jsonl line 2: malformed JSON at column 33 (")]
     [InlineData("not json", "t.jsonl line 1: malformed JSON")]
     [InlineData("[1, 2]", "t.jsonl line 1: expected a JSON object, got an array")]
     [InlineData("{\"input_len\": -5, \"output_len\": 3}", "t.jsonl line 1: \"input_len\" is negative (-5)")]
