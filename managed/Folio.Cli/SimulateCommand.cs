@@ -131,7 +131,7 @@ public static class SimulateCommand
             sharing.Add(SharingSimulation.Run(sharingSet, SharingMode.BeamSearch, k, sharingBlock, args.Seed));
 
         var report = new SimulateReport(
-            workloadName, args.Trace, requests.Length, sharingSet.Length, args.Trace is null ? args.Seed : null,
+            workloadName, args.Trace, requests.Length, sharingSet.Length, args.Seed,
             Round(requests.Average(r => r.InputTokens)), Round(requests.Average(r => r.OutputTokens)), options.KvTokens,
             [.. results.Select(ToReport)], [.. sharing.Select(ToReport)]);
 

@@ -6,7 +6,7 @@ public sealed record SimulateReport(
     string? TraceFile,
     int Requests,
     int SharingRequests,
-    int? Seed,
+    int Seed,
     double MeanInputTokens,
     double MeanOutputTokens,
     int KvTokens,

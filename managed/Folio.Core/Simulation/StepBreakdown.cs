@@ -10,9 +10,10 @@ namespace Folio.Core.Simulation;
 /// generate (used later, idle now).</item>
 /// <item><see cref="InternalFragSlots"/>: allocated slots the request will never fill, because its allocation
 /// is larger than its final length (over-reservation; for paged, the tail of the last block).</item>
-/// <item><see cref="ExternalFragSlots"/>: slots allocated to no request although requests are waiting
-/// ("external fragmentation &amp; others" in the paper's legend): holes too small for the head request,
-/// free space smaller than the head request, and for paged the capacity left over below one block.</item>
+/// <item><see cref="ExternalFragSlots"/>: slots in no request's reservation although requests are waiting
+/// ("external fragmentation &amp; others" in the paper's legend): holes too small for the head request, free
+/// space smaller than it, the buddy allocator's rounding slack around a reservation, and for paged the
+/// capacity left over below one block.</item>
 /// </list>
 /// </summary>
 public readonly record struct StepBreakdown(
