@@ -56,6 +56,19 @@ public class PolicyAccountingTests
         AssertResult(r, 3, 100.0 * 27 / 48, 100.0 * 7 / 48, 0, 100.0 * 14 / 48, 2, 4);
     }
 
+    // 16 slots, first fit. Reservations: A (2 in, 3 out) 2 + 4 = 6, B (3, 2) 3 + 2 = 5, C (1, 5) 1 + 8 capped to 8,
+    // D (1, 1) 2. A=[0,6) B=[6,11); C waits (hole of 5).
+    // step 1: A 3 tokens (2 reserved, 1 internal), B 4 (1 reserved); free 5.
+    // step 2: A 4 (1 reserved, 1 internal), B 5; free 5; B ends, hole [6,16). step 3 admits C and D: queue empty.
+    [Fact]
+    public void Orca_pow2_first_fit()
+    {
+        var options = new SimulationOptions { KvTokens = 16, MaxSequenceTokens = 8, ContiguousAllocator = ContiguousAllocatorKind.FirstFit };
+        SimRequest[] requests = [new(2, 3), new(3, 2), new(1, 5), new(1, 1)];
+        var r = OrcaSimulation.Run(requests, new PolicySpec(PolicyKind.OrcaPow2), options);
+        AssertResult(r, 2, 100.0 * 16 / 32, 100.0 * 4 / 32, 100.0 * 2 / 32, 100.0 * 10 / 32, 2, 4);
+    }
+
     [Fact]
     public void Orca_pow2_reserves_the_prompt_plus_the_next_power_of_two_of_the_output()
     {
