@@ -52,6 +52,8 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData(new[] { "simulate", "--workload", "foo" }, "--workload must be sharegpt-like or alpaca-like, got 'foo'")]
     [InlineData(new[] { "simulate", "--policies", "orca-max,magic" }, "--policies: unknown policy 'magic' (known: orca-max,orca-pow2,orca-oracle,paged)")]
     [InlineData(new[] { "simulate", "--kv-tokens", "1000" }, "--kv-tokens must be at least the maximum sequence length (2048) so every request fits, got 1000")]
+    [InlineData(new[] { "simulate", "--kv-tokens", "99999999" }, "--kv-tokens must be at most 4194304, got 99999999")]
+    [InlineData(new[] { "simulate", "--kv-tokens", "2100", "--block-size", "1000" }, "--block-size 1000: 2100 KV slots make 2 blocks, fewer than the 3 one longest request needs")]
     [InlineData(new[] { "simulate", "--requests", "0" }, "--requests must be at least 1, got 0")]
     [InlineData(new[] { "simulate", "--n", "2,-4" }, "--n widths must be at least 1, got -4")]
     public void Bad_options_give_one_clear_line_and_exit_code_2(string[] args, string expected)

@@ -7,6 +7,8 @@ public sealed record SimulationOptions
     public const int DefaultKvTokens = 15728;
     /// <summary>OPT's maximum sequence length; what Orca-Max reserves for every request.</summary>
     public const int DefaultMaxSequenceTokens = 2048;
+    /// <summary>The paged policy preallocates every block's bookkeeping; 4 Mi slots keeps that under ~100 MB.</summary>
+    public const int MaxKvTokens = 1 << 22;
 
     public int KvTokens { get; init; } = DefaultKvTokens;
     public int MaxSequenceTokens { get; init; } = DefaultMaxSequenceTokens;
@@ -19,6 +21,7 @@ public sealed record SimulationOptions
         if (MaxSequenceTokens < 2) return $"the maximum sequence length must be at least 2 tokens, got {MaxSequenceTokens}";
         if (KvTokens < MaxSequenceTokens)
             return $"--kv-tokens must be at least the maximum sequence length ({MaxSequenceTokens}) so every request fits, got {KvTokens}";
+        if (KvTokens > MaxKvTokens) return $"--kv-tokens must be at most {MaxKvTokens}, got {KvTokens}";
         return null;
     }
 }
