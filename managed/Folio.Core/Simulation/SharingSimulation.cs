@@ -7,7 +7,8 @@ namespace Folio.Core.Simulation;
 /// on the real <see cref="KvCacheManager"/> with <see cref="KvCacheManager.Fork"/> and copy-on-write.
 /// Each request runs alone from prefill to its last token; every step of every request counts once, so the
 /// totals equal a time average over the steps of a batch that runs these requests. All sequences of a
-/// request generate the request's output length (the paper's experiments fix lengths from the dataset).
+/// request generate the request's output length (we assume the paper's runs forced the dataset's lengths, as
+/// vLLM's benchmarks do by ignoring end-of-sequence).
 /// <para><b>Parallel sampling</b> (width n): the prompt is allocated once and forked n − 1 times; the samples
 /// then append their own tokens, so a shared partial last prompt block is copied on the first write and only
 /// the prompt's full blocks stay shared.</para>
