@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -19,7 +20,9 @@ public static class Program
         }
         try
         {
-            return parsed.Invoke();
+            // The library's default handler would print UsageException with its stack trace and exit 1;
+            // switched off, bad input reaches the catch below (exit 2) and a bug still crashes loudly.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
