@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (stages x cp.async L2 prefetch hint, SWEEP="3:0 3:128 ...") and time each
-#          beside SDPA on a reduced grid
+#   sweep  build decode variants (stages:prefetch hint:split policy, SWEEP="3:0:0 3:128:1 ..."), run tests/gpu
+#          on each and time each beside SDPA on a reduced grid (SWEEP_BATCHES, SWEEP_CTXS, SWEEP_ONLY)
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
@@ -36,27 +36,35 @@ if has test; then
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
 fi
 if has sweep; then
-    # Decode variants, "stages:prefetch" = K/V stages per warp pipeline (3: 2 CTAs per SM; 2: 3 CTAs per SM)
-    # and the cp.async L2 prefetch hint in bytes (0 = none). SWEEP overrides the list. The variants build in
-    # parallel, then each is timed beside SDPA (re-timed per variant, so every ratio is same-run).
-    variants=${SWEEP:-"3:0 3:128 3:256 2:128"}
+    # Decode variants, "stages:prefetch:model" = K/V stages per warp pipeline (3: 2 CTAs per SM; 2: 3 CTAs per
+    # SM), the cp.async L2 prefetch hint in bytes (0 = none) and the split policy (1 = wave model, 0 = the old
+    # one-wave rule). SWEEP overrides the list. The variants build in parallel; each then runs tests/gpu and is
+    # timed beside SDPA (re-timed per variant, so every ratio is same-run).
+    variants=${SWEEP:-"3:0:0 3:128:1 2:128:1"}
     t0=$SECONDS
     for v in $variants; do
-        dir=build/cuda-sweep-${v/:/-}
+        IFS=: read -r st pf model <<< "$v"
+        dir=build/cuda-sweep-$st-$pf-${model:-1}
         ( cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-            -DFOLIO_DECODE_STAGES="${v%%:*}" -DFOLIO_CP_ASYNC_L2_PREFETCH="${v##*:}" > "$out/sweep-build-${v/:/-}.log" 2>&1 \
-            && cmake --build "$dir" >> "$out/sweep-build-${v/:/-}.log" 2>&1 ) &
+            -DFOLIO_DECODE_STAGES="$st" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" -DFOLIO_DECODE_SPLIT_MODEL="${model:-1}" \
+            > "$out/sweep-build-$st-$pf-${model:-1}.log" 2>&1 \
+            && cmake --build "$dir" >> "$out/sweep-build-$st-$pf-${model:-1}.log" 2>&1 ) &
     done
     wait
     echo "sweep builds: $((SECONDS - t0)) s"
     for v in $variants; do
-        dir=build/cuda-sweep-${v/:/-}
-        [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "$out/sweep-build-${v/:/-}.log"; status=1; continue; }
-        echo "=== decode stages:prefetch=$v" | tee -a "$out/sweep.log"
-        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only decode --baselines sdpa \
+        IFS=: read -r st pf model <<< "$v"
+        tag=$st-$pf-${model:-1}
+        dir=build/cuda-sweep-$tag
+        [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "$out/sweep-build-$tag.log"; status=1; continue; }
+        echo "=== decode stages:prefetch:model=$v" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -p no:cacheprovider > "$out/pytest-$tag.log" 2>&1 \
+            || status=1
+        tail -1 "$out/pytest-$tag.log" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only "${SWEEP_ONLY:-decode}" --baselines sdpa \
             --layouts NHD --heads "${SWEEP_HEADS:-32:8,32:32}" --batches "${SWEEP_BATCHES:-8,64,256}" \
-            --ctxs "${SWEEP_CTXS:-1024,8192}" --iters 20 2>&1 | grep -E "^\| 32|targets" \
-            | tee -a "$out/sweep.log" || status=1
+            --ctxs "${SWEEP_CTXS:-1024,8192}" --iters 20 > "$out/sweep-$tag.txt" 2>&1 || status=1
+        grep -E "^\| 32|targets|^prefill" "$out/sweep-$tag.txt" | tee -a "$out/sweep.log"
     done
 fi
 if has ncu; then

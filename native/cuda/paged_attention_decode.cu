@@ -30,11 +30,16 @@ constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
-constexpr int kMaxGroup = 16;
+constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
 #ifndef FOLIO_DECODE_WAVES
 #define FOLIO_DECODE_WAVES 1
 #endif
-constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of CTAs when splitting (tuning macro)         // query heads per KV head: the 16 rows of an mma tile
+constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of the old split policy (tuning macro)
+// Split policy: 1 = the wave model of plan_decode (default), 0 = split only to about kDecodeWaves waves.
+#ifndef FOLIO_DECODE_SPLIT_MODEL
+#define FOLIO_DECODE_SPLIT_MODEL 1
+#endif
+constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
 
 template <typename T, int HEAD_DIM>
 constexpr size_t decode_smem_bytes() {
@@ -388,18 +393,42 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
     DecodePlan plan{1, 0, 0};
     const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
     plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
-    // Split the context so the launch has about kDecodeWaves waves of CTAs (one wave = every CTA slot of
-    // the GPU); a lone wave runs its CTAs in lockstep and streamed slower in bench/kernels.py runs.
     const int64_t base = (int64_t)num_seqs * num_kv_heads;
     const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim) * (num_sms > 0 ? num_sms : 1);
     int max_splits = max_context_len / kMinSplitTokens;
     if (max_splits > kMaxSplits) max_splits = kMaxSplits;
-    const int64_t want = (kDecodeWaves * slots + base / 2) / base;
-    if (want > 1 && max_splits > 1) {
-        const int splits = want < max_splits ? (int)want : max_splits;
-        const int chunk_tiles = (tiles + splits - 1) / splits;
-        plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
-        plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
+    if (kSplitModel) {
+        // Wave model: every CTA slot of the GPU runs its CTAs one after another, so the launch takes about
+        // waves(n) x (tiles per split + a fixed cost per CTA) for n splits. A launch of 1.3 waves idles 70% of
+        // the slots during its second wave (3 CTAs per SM at 64 x 8k GQA: 512 CTAs on 396 slots lost 5% in
+        // bench/kernels.py); 3 splits make it 1.94 waves of shorter CTAs. A split must save 3% to be taken
+        // (each one writes a partial output and joins the merge). Launches of two waves or more are left
+        // whole: their CTAs do not run in lockstep, so the model overstates their tail.
+        if (base < 2 * slots && max_splits > 1) {
+            constexpr int64_t kCtaCostTiles = 2;  // prologue, cross-warp merge and output, in tile times
+            int64_t best_time = 0;
+            for (int s = 1; s <= max_splits; ++s) {
+                const int chunk_tiles = (tiles + s - 1) / s;
+                const int n = (tiles + chunk_tiles - 1) / chunk_tiles;
+                const int64_t waves = (base * n + slots - 1) / slots;
+                const int64_t time = waves * (chunk_tiles + kCtaCostTiles);
+                if (s == 1 || time * 100 < best_time * 97) {
+                    best_time = time;
+                    plan.num_splits = n;
+                    plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
+                }
+            }
+        }
+    } else {
+        // Split the context so the launch has about kDecodeWaves waves of CTAs (one wave = every CTA slot
+        // of the GPU); a lone wave runs its CTAs in lockstep and streamed slower in bench/kernels.py runs.
+        const int64_t want = (kDecodeWaves * slots + base / 2) / base;
+        if (want > 1 && max_splits > 1) {
+            const int splits = want < max_splits ? (int)want : max_splits;
+            const int chunk_tiles = (tiles + splits - 1) / splits;
+            plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
+            plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
+        }
     }
     if (plan.num_splits > 1) {
         plan.workspace_bytes =
