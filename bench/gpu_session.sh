@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (stages:prefetch hint:split policy, SWEEP="3:0:0 3:128:1 ..."), run tests/gpu
+#   sweep  build decode variants (stages few:many:prefetch hint:split policy, SWEEP="3:3:0:0 ..."), run tests/gpu
 #          on each and time each beside SDPA on a reduced grid (SWEEP_BATCHES, SWEEP_CTXS, SWEEP_ONLY)
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
@@ -36,35 +36,37 @@ if has test; then
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
 fi
 if has sweep; then
-    # Decode variants, "stages:prefetch:model" = K/V stages per warp pipeline (3: 2 CTAs per SM; 2: 3 CTAs per
-    # SM), the cp.async L2 prefetch hint in bytes (0 = none) and the split policy (1 = wave model, 0 = the old
-    # one-wave rule). SWEEP overrides the list. The variants build in parallel; each then runs tests/gpu and is
-    # timed beside SDPA (re-timed per variant, so every ratio is same-run).
-    variants=${SWEEP:-"3:0:0 3:128:1 2:128:1"}
+    # Decode variants, "few:many:prefetch:model" = K/V stages per warp pipeline under two waves of CTAs and
+    # from two waves on (3: 2 CTAs per SM; 2: 3 CTAs per SM), the cp.async L2 prefetch hint in bytes (0 = none)
+    # and the split policy (1 = wave model, 0 = the old one-wave rule). SWEEP overrides the list. The
+    # variants build in parallel (logs in /tmp); each then runs tests/gpu and is timed beside SDPA (re-timed
+    # per variant, so every ratio is same-run). Few files go to $OUT: the device tool returns only a handful.
+    variants=${SWEEP:-"3:3:0:0 3:2:128:1"}
     t0=$SECONDS
     for v in $variants; do
-        IFS=: read -r st pf model <<< "$v"
-        dir=build/cuda-sweep-$st-$pf-${model:-1}
-        ( cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-            -DFOLIO_DECODE_STAGES="$st" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" -DFOLIO_DECODE_SPLIT_MODEL="${model:-1}" \
-            > "$out/sweep-build-$st-$pf-${model:-1}.log" 2>&1 \
-            && cmake --build "$dir" >> "$out/sweep-build-$st-$pf-${model:-1}.log" 2>&1 ) &
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
+        ( cmake -S . -B "build/cuda-sweep-$tag" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+            -DFOLIO_DECODE_STAGES="$few" -DFOLIO_DECODE_STAGES_MANY="$many" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" \
+            -DFOLIO_DECODE_SPLIT_MODEL="$model" > "/tmp/sweep-build-$tag.log" 2>&1 \
+            && cmake --build "build/cuda-sweep-$tag" >> "/tmp/sweep-build-$tag.log" 2>&1 ) &
     done
     wait
     echo "sweep builds: $((SECONDS - t0)) s"
     for v in $variants; do
-        IFS=: read -r st pf model <<< "$v"
-        tag=$st-$pf-${model:-1}
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
         dir=build/cuda-sweep-$tag
-        [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "$out/sweep-build-$tag.log"; status=1; continue; }
-        echo "=== decode stages:prefetch:model=$v" | tee -a "$out/sweep.log"
-        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -p no:cacheprovider > "$out/pytest-$tag.log" 2>&1 \
-            || status=1
-        tail -1 "$out/pytest-$tag.log" | tee -a "$out/sweep.log"
+        [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "/tmp/sweep-build-$tag.log"; status=1; continue; }
+        echo "=== decode few:many:prefetch:model=$v" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "/tmp/pytest-$tag.log" 2>&1 \
+            || { status=1; grep -E "^FAILED|Error" "/tmp/pytest-$tag.log" | head -5 | tee -a "$out/sweep.log"; }
+        tail -1 "/tmp/pytest-$tag.log" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only "${SWEEP_ONLY:-decode}" --baselines sdpa \
-            --layouts NHD --heads "${SWEEP_HEADS:-32:8,32:32}" --batches "${SWEEP_BATCHES:-8,64,256}" \
+            --layouts "${SWEEP_LAYOUTS:-NHD}" --heads "${SWEEP_HEADS:-32:8,32:32}" --batches "${SWEEP_BATCHES:-8,64,256}" \
             --ctxs "${SWEEP_CTXS:-1024,8192}" --iters 20 > "$out/sweep-$tag.txt" 2>&1 || status=1
-        grep -E "^\| 32|targets|^prefill" "$out/sweep-$tag.txt" | tee -a "$out/sweep.log"
+        grep -E "^\| 32|targets|^prefill" "$out/sweep-$tag.txt" >> "$out/sweep.log"
+        grep -E "targets|^prefill" "$out/sweep-$tag.txt"
     done
 fi
 if has ncu; then

@@ -15,14 +15,22 @@ namespace {
 #ifndef FOLIO_DECODE_WARPS
 #define FOLIO_DECODE_WARPS 4
 #endif
+// Stages: FOLIO_DECODE_STAGES for launches of under two waves (3: 2 CTAs per SM at head_dim 128, two tiles
+// in flight per warp), FOLIO_DECODE_STAGES_MANY for launches of two waves or more (2: 3 CTAs per SM, one
+// tile in flight per warp but 12 warps per SM: +1-3% at batch >= 128 GQA / >= 64 MHA in bench/kernels.py,
+// while at 1-2 waves its 396 slots leave a partial last wave and 3 stages win).
 #ifndef FOLIO_DECODE_STAGES
 #define FOLIO_DECODE_STAGES 3
 #endif
+#ifndef FOLIO_DECODE_STAGES_MANY
+#define FOLIO_DECODE_STAGES_MANY 2
+#endif
 constexpr int kDecodeWarps = FOLIO_DECODE_WARPS;
 constexpr int kDecodeThreads = kDecodeWarps * 32;
-constexpr int kDecodeStages = FOLIO_DECODE_STAGES;
+constexpr int kStagesFew = FOLIO_DECODE_STAGES;
+constexpr int kStagesMany = FOLIO_DECODE_STAGES_MANY;
 constexpr int kDecodeTile = 16 * kDecodeWarps;
-static_assert(kDecodeStages >= 2, "the pipeline needs two stages at least");
+static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stages at least");
 #ifndef FOLIO_DECODE_WARP_PIPELINE
 #define FOLIO_DECODE_WARP_PIPELINE 1
 #endif
@@ -41,19 +49,27 @@ constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of the old spl
 #endif
 constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
 
-template <typename T, int HEAD_DIM>
+template <typename T, int HEAD_DIM, int STAGES>
 constexpr size_t decode_smem_bytes() {
-    return (size_t)kDecodeStages * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
+    return (size_t)STAGES * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
            (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
 }
-static_assert(decode_smem_bytes<__half, 64>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
-                  decode_smem_bytes<__half, 128>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float),
-              "the cross-warp merge reuses the stages");
-static_assert(decode_smem_bytes<__half, 64>() >= 16 * 128 * sizeof(float), "split weights reuse the stages");
+template <int STAGES>
+constexpr bool decode_smem_fits_merge() {
+    return decode_smem_bytes<__half, 64, STAGES>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
+           decode_smem_bytes<__half, 128, STAGES>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
+           decode_smem_bytes<__half, 64, STAGES>() >= 16 * 128 * sizeof(float);
+}
+static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
+              "the cross-warp merge and the split weights reuse the stages");
 
 // CTAs of this shape one multiprocessor holds (shared memory bound: 227 KiB, 1 KiB reserved per CTA).
-constexpr int decode_ctas_per_sm(int head_dim) {
-    const size_t smem = head_dim == 64 ? decode_smem_bytes<__half, 64>() : decode_smem_bytes<__half, 128>();
+constexpr int decode_ctas_per_sm(int head_dim, int stages) {
+    const size_t smem = stages == kStagesFew
+                            ? (head_dim == 64 ? decode_smem_bytes<__half, 64, kStagesFew>()
+                                              : decode_smem_bytes<__half, 128, kStagesFew>())
+                            : (head_dim == 64 ? decode_smem_bytes<__half, 64, kStagesMany>()
+                                              : decode_smem_bytes<__half, 128, kStagesMany>());
     const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
     const int by_threads = 2048 / kDecodeThreads;
     return by_smem < by_threads ? by_smem : by_threads;
@@ -77,8 +93,10 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
     }
 }
 
-template <typename T, int HEAD_DIM>
-__global__ void __launch_bounds__(kDecodeThreads)
+// The minimum-blocks bound holds the registers to what the shared-memory occupancy allows (3 CTAs per SM
+// at 2 stages and head_dim 128 need <= 170 registers a thread).
+template <typename T, int HEAD_DIM, int STAGES>
+__global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, STAGES))
     paged_attention_decode_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
                                   const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                                   const int32_t* __restrict__ context_lens, int num_q_heads, int num_kv_heads,
@@ -93,7 +111,7 @@ __global__ void __launch_bounds__(kDecodeThreads)
 
     extern __shared__ __align__(16) unsigned char smem_raw[];
     T* smem = reinterpret_cast<T*>(smem_raw);
-    T* sq = smem + kDecodeStages * kStageElems;
+    T* sq = smem + STAGES * kStageElems;
 
     const int kv_head = blockIdx.x;
     const int split = blockIdx.y;
@@ -111,9 +129,9 @@ __global__ void __launch_bounds__(kDecodeThreads)
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
 
     // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
-    // kDecodeStages - 1 tiles (empty commit groups keep the group count exact).
+    // STAGES - 1 tiles (empty commit groups keep the group count exact).
 #pragma unroll
-    for (int s = 0; s < kDecodeStages - 1; ++s) {
+    for (int s = 0; s < STAGES - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
             load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
@@ -152,7 +170,7 @@ __global__ void __launch_bounds__(kDecodeThreads)
     float row_l[2] = {0.f, 0.f};
 
     for (int t = 0; t < num_tiles; ++t) {
-        attn::cp_async_wait<kDecodeStages - 2>();
+        attn::cp_async_wait<STAGES - 2>();
         // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
         // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
         // stream independently.
@@ -162,16 +180,16 @@ __global__ void __launch_bounds__(kDecodeThreads)
             __syncthreads();
         }
         {
-            const int next = t + kDecodeStages - 1;
+            const int next = t + STAGES - 1;
             if (next < num_tiles) {
-                T* sk = smem + (next % kDecodeStages) * kStageElems;
+                T* sk = smem + (next % STAGES) * kStageElems;
                 load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
                                         begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
                                         tid);
             }
             attn::cp_async_commit();
         }
-        const T* sk = smem + (t % kDecodeStages) * kStageElems + warp * 16 * kStride;
+        const T* sk = smem + (t % STAGES) * kStageElems + warp * 16 * kStride;
         const T* sv = sk + kDecodeTile * kStride;
         const int tok0 = begin + t * kDecodeTile + warp * 16;
         if (tok0 >= end) continue;  // this warp's slice of the last tile is empty
@@ -354,13 +372,13 @@ __global__ void __launch_bounds__(kDecodeThreads)
     if (tid == 0) *counter = 0;
 }
 
-template <typename T, int HEAD_DIM>
-int32_t launch_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
+template <typename T, int HEAD_DIM, int STAGES>
+int32_t launch_stages(void* out, const void* q, const void* k_cache, const void* v_cache,
                       const int32_t* block_tables, const int32_t* context_lens, int num_seqs, int num_q_heads,
                       int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, const DecodePlan& plan,
                       float scale, void* workspace, cudaStream_t stream) {
-    constexpr size_t smem = decode_smem_bytes<T, HEAD_DIM>();
-    auto kernel = paged_attention_decode_kernel<T, HEAD_DIM>;
+    constexpr size_t smem = decode_smem_bytes<T, HEAD_DIM, STAGES>();
+    auto kernel = paged_attention_decode_kernel<T, HEAD_DIM, STAGES>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
         return fail(FOLIO_CUDA_ERROR_CUDA, "paged_attention_decode: cannot reserve %zu bytes of shared memory: %s",
@@ -380,6 +398,20 @@ int32_t launch_decode(void* out, const void* q, const void* k_cache, const void*
     return check_launch("paged_attention_decode");
 }
 
+template <typename T, int HEAD_DIM>
+int32_t launch_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
+                      const int32_t* block_tables, const int32_t* context_lens, int num_seqs, int num_q_heads,
+                      int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, const DecodePlan& plan,
+                      float scale, void* workspace, cudaStream_t stream) {
+    return plan.stages == kStagesMany
+               ? launch_stages<T, HEAD_DIM, kStagesMany>(out, q, k_cache, v_cache, block_tables, context_lens,
+                                                         num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                         max_blocks_per_seq, plan, scale, workspace, stream)
+               : launch_stages<T, HEAD_DIM, kStagesFew>(out, q, k_cache, v_cache, block_tables, context_lens,
+                                                        num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                        max_blocks_per_seq, plan, scale, workspace, stream);
+}
+
 int log2_exact(int x) {
     int shift = 0;
     while ((1 << shift) < x) ++shift;
@@ -390,11 +422,18 @@ int log2_exact(int x) {
 
 DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head_dim, int max_context_len,
                        int num_sms) {
-    DecodePlan plan{1, 0, 0};
+    DecodePlan plan{1, 0, 0, kStagesFew};
     const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
     plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
     const int64_t base = (int64_t)num_seqs * num_kv_heads;
-    const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim) * (num_sms > 0 ? num_sms : 1);
+    const int sms = num_sms > 0 ? num_sms : 1;
+    // Two waves or more of the many-wave shape: its stage count, and no split (see kStagesMany).
+    const int64_t slots_many = (int64_t)decode_ctas_per_sm(head_dim, kStagesMany) * sms;
+    if (base >= 2 * slots_many) {
+        plan.stages = kStagesMany;
+        return plan;
+    }
+    const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim, kStagesFew) * sms;
     int max_splits = max_context_len / kMinSplitTokens;
     if (max_splits > kMaxSplits) max_splits = kMaxSplits;
     if (kSplitModel) {
@@ -402,8 +441,10 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
         // waves(n) x (tiles per split + a fixed cost per CTA) for n splits. A launch of 1.3 waves idles 70% of
         // the slots during its second wave (3 CTAs per SM at 64 x 8k GQA: 512 CTAs on 396 slots lost 5% in
         // bench/kernels.py); 3 splits make it 1.94 waves of shorter CTAs. A split must save 3% to be taken
-        // (each one writes a partial output and joins the merge). Launches of two waves or more are left
-        // whole: their CTAs do not run in lockstep, so the model overstates their tail.
+        // (each one writes a partial output and joins the merge). At 2 CTAs per SM (3 stages, the default)
+        // this picks the same splits as the old one-wave rule on the whole B6 grid; it matters for other
+        // stage counts and SM counts. Launches of two waves or more are left whole: their CTAs do not run
+        // in lockstep, so the model overstates their tail.
         if (base < 2 * slots && max_splits > 1) {
             constexpr int64_t kCtaCostTiles = 2;  // prologue, cross-warp merge and output, in tile times
             int64_t best_time = 0;

@@ -6,8 +6,10 @@
 //
 // Work split: one CTA per (KV head, split, sequence) serves all the query heads of its KV head (at most 16,
 // the rows of one mma tile), so every K/V byte is read once. Each of its 4 warps owns 16 tokens of every
-// 64-token tile and runs its own 3-stage cp.async pipeline over them (no CTA barrier per tile); the warps'
-// softmax states are merged at the end. When num_seqs * num_kv_heads cannot fill the GPU, the context is
+// 64-token tile and runs its own cp.async pipeline over them (no CTA barrier per tile); the warps'
+// softmax states are merged at the end. The pipeline has 3 stages (2 CTAs per SM at head_dim 128) when the
+// launch is under two waves of CTAs and 2 stages (3 CTAs per SM) from two waves on (plan_decode).
+// When num_seqs * num_kv_heads cannot fill the GPU, the context is
 // split into chunks of whole tiles (about one wave of CTAs); each split writes its normalised partial output
 // and log-sum-exp to the workspace, and the last split of each (sequence, KV head) to finish (counted with
 // an atomic) merges them in the same launch and resets its counter.
@@ -26,6 +28,7 @@ struct DecodePlan {
     int num_splits;    // CTAs per (sequence, KV head)
     int chunk_tokens;  // tokens per split, a multiple of the 64-token tile
     size_t workspace_bytes;
+    int stages;        // K/V tiles per warp pipeline (FOLIO_DECODE_STAGES or FOLIO_DECODE_STAGES_MANY)
 };
 
 // The split the launcher will use for these sizes on a GPU of `num_sms` multiprocessors.
