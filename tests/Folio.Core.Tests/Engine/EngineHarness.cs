@@ -44,7 +44,7 @@ internal sealed class EngineHarness
     {
         var u = Engine.Step();
         Steps++;
-        KvInvariants.Check(Engine.KvCache);
+        Engine.CheckInvariants();
         return u;
     }
 
