@@ -48,6 +48,9 @@ internal sealed class EngineHarness
         return u;
     }
 
+    /// <summary>For callers that step the engine themselves.</summary>
+    public void CountStep() => Steps++;
+
     public void RunToCompletion(int maxSteps = 100_000)
     {
         while (Engine.HasUnfinished)
