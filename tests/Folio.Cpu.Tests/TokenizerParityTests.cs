@@ -19,10 +19,15 @@ public sealed class TokenizerParityTests
             .ToArray();
     }
 
-    [Fact]
-    public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus()
+    public static TheoryData<string> Sources => new() { "nuget-gpt2", "tokenizer.json" };
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus(string source)
     {
-        var tokenizer = TextTokenizer.Gpt2();
+        var tokenizer = source == "nuget-gpt2"
+            ? TextTokenizer.Gpt2()
+            : TextTokenizer.FromTokenizerJson(Path.Combine(Fixtures.Root, "hf", "tokenizer", "gpt2", "tokenizer.json"), 50256);
         var lines = Lines();
         Assert.True(lines.Length >= 5000);
         var encodeMismatches = new List<string>();
