@@ -27,9 +27,10 @@ public static class ModelBenchCommand
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json");
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var bandwidth = new Option<bool>("--bandwidth") { Description = "Also measure memory read bandwidth and the decode bound it implies (weights read once per step)." };
         var command = new Command("bench", "Offline throughput of a model (all requests at once, EOS ignored).")
         {
-            model, device, requests, inputLen, outputLen, dataset, maxNumSeqs, blockSize, kvMemory, threads, json, seed,
+            model, device, requests, inputLen, outputLen, dataset, maxNumSeqs, blockSize, kvMemory, threads, json, seed, bandwidth,
         };
         command.SetAction(r =>
         {
@@ -40,13 +41,13 @@ public static class ModelBenchCommand
             if (r.GetValue(requests) < 1 || r.GetValue(inputLen) < 1 || r.GetValue(outputLen) < 1)
                 throw new UsageException("--requests, --input-len and --output-len must be at least 1");
             return Run(r.GetValue(model)!, r.GetValue(requests), r.GetValue(inputLen), r.GetValue(outputLen), r.GetValue(dataset) is not null,
-                r.GetValue(maxNumSeqs), r.GetValue(blockSize), r.GetValue(kvMemory), r.GetValue(threads), r.GetValue(json), r.GetValue(seed));
+                r.GetValue(maxNumSeqs), r.GetValue(blockSize), r.GetValue(kvMemory), r.GetValue(threads), r.GetValue(json), r.GetValue(seed), r.GetValue(bandwidth));
         });
         return command;
     }
 
     private static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
-        int blockSize, int kvMib, int threads, bool asJson, long seed)
+        int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth)
     {
         CpuEngineFactory stack;
         try
@@ -87,13 +88,23 @@ public static class ModelBenchCommand
             long totalOutput = work.Sum(w => (long)w.Output), totalInput = work.Sum(w => (long)w.Prompt.Length);
             bool progress = !asJson && !Console.IsErrorRedirected;
             double utilizationSum = 0;
-            long generated = 0;
+            long generated = 0, decodeTokens = 0;
+            double decodeSeconds = 0;
             var clock = Stopwatch.StartNew();
             while (engine.HasUnfinished)
             {
+                double before = clock.Elapsed.TotalSeconds;
+                long stepTokens = 0;
                 foreach (var u in engine.Step())
                     if (u.Sequence is not null)
-                        generated += u.NumNewTokens;
+                        stepTokens += u.NumNewTokens;
+                generated += stepTokens;
+                if (stack.Executor.LastStepPrefillTokens == 0)
+                {
+                    // Pure decode steps: what B8 measures (prompt processing excluded).
+                    decodeSeconds += clock.Elapsed.TotalSeconds - before;
+                    decodeTokens += stepTokens;
+                }
                 utilizationSum += engine.GetKvStats().UtilizationPct;
                 if (progress)
                     Console.Error.Write($"\r{Bar(generated, totalOutput)} {generated}/{totalOutput} tokens");
@@ -111,11 +122,16 @@ public static class ModelBenchCommand
                 KvUtilizationPct: steps == 0 ? 0 : utilizationSum / steps,
                 PrefixHitRate: kv.PrefixHitRate,
                 Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
+            double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
+            // Bytes of weights one decode step reads: all of them but the embedding table (only its rows).
+            long weightBytes = (config.ParameterCount() - (long)config.VocabSize * config.HiddenSize * (config.TieWordEmbeddings ? 0 : 1)) * sizeof(float);
+            double bandwidthGBps = measureBandwidth ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(stack.Backend.Threads) : 0;
+            double boundPerS = bandwidthGBps * 1e9 / weightBytes;
             var inv = CultureInfo.InvariantCulture;
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}}}"));
             }
             else
             {
@@ -127,6 +143,9 @@ public static class ModelBenchCommand
                 Console.WriteLine(string.Create(inv, $"KV utilization    {result.KvUtilizationPct:F2} % ({stack.NumBlocks} blocks of {stack.BlockSizeTokens})"));
                 Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
                 Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
+                Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
+                if (measureBandwidth)
+                    Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
             }
         }
         return ExitCodes.Ok;

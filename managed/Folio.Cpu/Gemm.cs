@@ -37,29 +37,44 @@ internal static class Gemm
         });
     }
 
+    /// <summary>Rows and columns per cache block: 64 rows of x and 64 rows of w (each ≤ 64 × k floats) stay in
+    /// L2 while every tile of the block is computed, so a long prefill does not stream x once per column tile.</summary>
+    private const int BlockRows = 64;
+    private const int BlockCols = 64;
+
     private static void Columns(float[] x, int rows, int k, float[] w, int c0, int c1, float[]? bias, float[] y, int outCols)
+    {
+        for (int cb = c0; cb < c1; cb += BlockCols)
+        {
+            int cEnd = Math.Min(c1, cb + BlockCols);
+            for (int rb = 0; rb < rows; rb += BlockRows)
+                Block(x, rb, Math.Min(rows, rb + BlockRows), k, w, cb, cEnd, bias, y, outCols);
+        }
+    }
+
+    private static void Block(float[] x, int r0, int r1, int k, float[] w, int c0, int c1, float[]? bias, float[] y, int outCols)
     {
         int c = c0;
         for (; c + TileCols <= c1; c += TileCols)
         {
-            int r = 0;
+            int r = r0;
             if (Wide)
             {
-                for (; r + TileRows <= rows; r += TileRows)
+                for (; r + TileRows <= r1; r += TileRows)
                     Tile4x4512(x, r, k, w, c, bias, y, outCols);
-                for (; r < rows; r++)
+                for (; r < r1; r++)
                     Tile1x4512(x, r, k, w, c, bias, y, outCols);
             }
             else
             {
-                for (; r + TileRows <= rows; r += TileRows)
+                for (; r + TileRows <= r1; r += TileRows)
                     Tile4x4(x, r, k, w, c, bias, y, outCols);
-                for (; r < rows; r++)
+                for (; r < r1; r++)
                     Tile1x4(x, r, k, w, c, bias, y, outCols);
             }
         }
         for (; c < c1; c++)
-            for (int r = 0; r < rows; r++)
+            for (int r = r0; r < r1; r++)
                 y[r * outCols + c] = (Wide ? Dot512(x, r * k, w, c * k, k) : Dot(x, r * k, w, c * k, k)) + (bias?[c] ?? 0f);
     }
 

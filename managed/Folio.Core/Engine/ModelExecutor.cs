@@ -44,6 +44,8 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     public long NumTokensComputed { get; private set; }
     /// <summary>Sum over steps of the sequences computed (÷ NumSteps = mean batch size).</summary>
     public long NumSequencesComputed { get; private set; }
+    /// <summary>Prompt tokens computed by the last step (0 = a pure decode step).</summary>
+    public int LastStepPrefillTokens { get; private set; }
 
     public StepOutputs Execute(StepPlan plan)
     {
@@ -58,6 +60,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             Move(_cache, _cache, plan.BlockCopies.Select(c => (c.SrcBlock, c.DstBlock)));
 
         _outputs.Clear();
+        LastStepPrefillTokens = plan.NumPrefillTokens;
         var entries = plan.Sequences;
         if (entries.Length == 0)
             return _outputs;
