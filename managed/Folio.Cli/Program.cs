@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -19,7 +20,8 @@ public static class Program
         }
         try
         {
-            return parsed.Invoke();
+            // Our handler below, not System.CommandLine's: usage errors become one line and exit code 2.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
