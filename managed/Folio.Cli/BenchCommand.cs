@@ -14,6 +14,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var executor = new Option<string>("--executor") { Description = "Model executor: fake (a deterministic stand-in).", DefaultValueFactory = _ => "fake" };
+        var verify = new Option<bool>("--verify") { Description = "Fake executor: simulate the K/V per slot and check every plan (slower)." };
         var maxNumSeqs = new Option<int>("--max-num-seqs") { Description = "Cap on running sequences.", DefaultValueFactory = _ => 256 };
         var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step.", DefaultValueFactory = _ => 8192 };
         var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => 16 };
@@ -29,13 +30,14 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, seed, json })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, seed, json })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
             var options = new BenchOptions
             {
                 Executor = parsed.GetValue(executor) ?? "fake",
+                Verify = parsed.GetValue(verify),
                 MaxNumSeqs = parsed.GetValue(maxNumSeqs),
                 MaxNumBatchedTokens = parsed.GetValue(maxBatched),
                 BlockSizeTokens = parsed.GetValue(blockSize),
@@ -82,6 +84,7 @@ public static class BenchCommand
         Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
         Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
         Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
+        Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step)");
         Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
         Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
         Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");

@@ -8,6 +8,8 @@ public sealed record BenchOptions
 {
     // Executor.
     public string Executor { get; init; } = "fake";
+    /// <summary>Fake executor: simulate the K/V and check every plan (off by default: it would time the simulation).</summary>
+    public bool Verify { get; init; }
 
     // Engine.
     public int MaxNumSeqs { get; init; } = 256;

@@ -4,6 +4,8 @@ namespace Folio.Cli.Bench;
 public sealed record BenchResult
 {
     public required string Executor { get; init; }
+    /// <summary>Whether the fake executor simulated the K/V and checked every plan.</summary>
+    public required bool Verify { get; init; }
     public required int MaxNumSeqs { get; init; }
     public required int N { get; init; }
     public required int BeamWidth { get; init; }
@@ -22,6 +24,9 @@ public sealed record BenchResult
     public required double ScheduleUsPerStep { get; init; }
     public required double ExecuteUsPerStep { get; init; }
     public required double PostprocessUsPerStep { get; init; }
+    /// <summary>Managed bytes allocated by the engine thread per steady-state step (new requests included: see requests_added_per_step).</summary>
+    public required double AllocBytesPerStep { get; init; }
+    public required double RequestsAddedPerStep { get; init; }
     /// <summary>Process CPU time over the steady state / steps (includes the benchmark's own request feeding and GC).</summary>
     public required double CpuUsPerStep { get; init; }
     /// <summary>Mean sequences computed per steady-state step.</summary>

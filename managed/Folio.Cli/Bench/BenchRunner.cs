@@ -52,7 +52,7 @@ public static class BenchRunner
                 MaxNumSeqs = o.MaxNumSeqs, MaxNumBatchedTokens = o.MaxNumBatchedTokens, EosTokenId = EosTokenId,
             },
         };
-        var executor = ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed);
+        var executor = ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify);
         var engine = new LlmEngine(engineOptions, executor);
         var kv = engine.KvCache;
 
@@ -65,6 +65,7 @@ public static class BenchRunner
         long windowStartTicks = 0, windowEndTicks = 0;
         bool inWindow = false;
         StepTimings timingsStart = default, timingsEnd = default;
+        long allocStart = 0, allocEnd = 0, addedInWindow = 0;
         var wall = Stopwatch.StartNew();
         while (next < requests || engine.HasUnfinished)
         {
@@ -76,6 +77,8 @@ public static class BenchRunner
                 if (r.IsFinished)
                     throw new UsageException($"request rejected: {r.RejectReason} (raise --gpu-blocks).");
                 inflightSeqs += width;
+                if (inWindow)
+                    addedInWindow++;
             }
             // Steady: past JIT warm-up, requests still arriving and some waiting, so the engine is as full as
             // max_num_seqs lets it be (between steps a few slots are briefly free: finished requests leave).
@@ -85,6 +88,7 @@ public static class BenchRunner
             {
                 inWindow = true;
                 timingsStart = engine.GetStepTimings();
+                allocStart = GC.GetAllocatedBytesForCurrentThread();
                 cpuStart = Environment.CpuUsage.TotalTime;
                 windowStartTicks = Stopwatch.GetTimestamp();
             }
@@ -115,6 +119,7 @@ public static class BenchRunner
                 cpuEnd = Environment.CpuUsage.TotalTime;
                 windowEndTicks = Stopwatch.GetTimestamp();
                 timingsEnd = engine.GetStepTimings();
+                allocEnd = GC.GetAllocatedBytesForCurrentThread();
             }
             if (steady)
             {
@@ -144,6 +149,7 @@ public static class BenchRunner
         return new BenchResult
         {
             Executor = o.Executor,
+            Verify = o.Verify,
             MaxNumSeqs = o.MaxNumSeqs,
             N = o.N,
             BeamWidth = o.BeamWidth,
@@ -158,6 +164,8 @@ public static class BenchRunner
             ScheduleUsPerStep = StepTimings.TicksToMicroseconds(phases.ScheduleTicks) / phaseSteps,
             ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks) / phaseSteps,
             PostprocessUsPerStep = StepTimings.TicksToMicroseconds(phases.PostprocessTicks) / phaseSteps,
+            AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
+            RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
             CpuUsPerStep = windowSteps > 0 ? (cpuEnd - cpuStart).TotalMicroseconds / windowSteps : 0,
             RunningSeqs = runningSum / steps,
             Preemptions = final.Preemptions,

@@ -7,8 +7,11 @@ public static class ExecutorFactory
 {
     public static readonly string[] Known = ["fake"];
 
-    /// <summary>The executor named by <paramref name="name"/>, shaped for the engine's pools; bad names are a usage error.</summary>
-    public static IModelExecutor Create(string name, EngineOptions engine, int vocabSize, int eosTokenId, long seed)
+    /// <summary>
+    /// The executor named by <paramref name="name"/>, shaped for the engine's pools; bad names are a usage error.
+    /// <paramref name="verify"/>: the fake simulates the K/V and checks every plan (slower; off for timing).
+    /// </summary>
+    public static IModelExecutor Create(string name, EngineOptions engine, int vocabSize, int eosTokenId, long seed, bool verify)
     {
         switch (name)
         {
@@ -21,6 +24,7 @@ public static class ExecutorFactory
                     VocabSize = vocabSize,
                     EosTokenId = eosTokenId,
                     DefaultSeed = seed,
+                    SimulateKv = verify,
                 });
             default:
                 throw new UsageException($"--executor: unknown executor '{name}' (known: {string.Join(", ", Known)}).");

@@ -18,10 +18,10 @@ public sealed class FakeExecutor : IModelExecutor
 {
     private const ulong EmptyHistory = 0x6A09E667F3BCC908UL;
     private readonly FakeExecutorOptions _o;
-    private readonly ulong[] _gpu;
-    private readonly int[] _gpuPos;
-    private readonly ulong[] _cpu;
-    private readonly int[] _cpuPos;
+    // Per slot: the history hash and the position it was written for (-1 = never written). One array of pairs,
+    // so a read or write touches one cache line.
+    private readonly FakeKvSlot[] _gpu;
+    private readonly FakeKvSlot[] _cpu;
     private readonly StepOutputs _outputs = new();
     private readonly List<FakeStepRecord> _records = [];
     private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
@@ -33,12 +33,10 @@ public sealed class FakeExecutor : IModelExecutor
         options.Validate();
         _o = options;
         int bs = options.BlockSizeTokens;
-        _gpu = new ulong[checked(options.NumGpuBlocks * bs)];
-        _gpuPos = new int[_gpu.Length];
-        _cpu = new ulong[checked(options.NumCpuBlocks * bs)];
-        _cpuPos = new int[_cpu.Length];
-        Array.Fill(_gpuPos, -1);
-        Array.Fill(_cpuPos, -1);
+        _gpu = new FakeKvSlot[checked(options.NumGpuBlocks * bs)];
+        _cpu = new FakeKvSlot[checked(options.NumCpuBlocks * bs)];
+        Array.Fill(_gpu, new FakeKvSlot(0, -1));
+        Array.Fill(_cpu, new FakeKvSlot(0, -1));
     }
 
     public IReadOnlyList<FakeStepRecord> Records => _records;
@@ -53,12 +51,8 @@ public sealed class FakeExecutor : IModelExecutor
         ArgumentNullException.ThrowIfNull(plan);
         NumSteps++;
         // Swap-outs, then swap-ins, then copies: a block freed by a swap-out may be reused in the same step.
-        foreach (var m in plan.SwapOut)
-            CopyBlock(_gpu, _gpuPos, m.SrcBlock, _cpu, _cpuPos, m.DstBlock, "swap-out");
-        foreach (var m in plan.SwapIn)
-            CopyBlock(_cpu, _cpuPos, m.SrcBlock, _gpu, _gpuPos, m.DstBlock, "swap-in");
-        foreach (var c in plan.BlockCopies)
-            CopyBlock(_gpu, _gpuPos, c.SrcBlock, _gpu, _gpuPos, c.DstBlock, "block copy");
+        if (_o.SimulateKv)
+            MoveBlocks(plan);
         NumBlocksSwappedOut += plan.SwapOut.Count;
         NumBlocksSwappedIn += plan.SwapIn.Count;
         NumBlockCopies += plan.BlockCopies.Count;
@@ -78,14 +72,26 @@ public sealed class FakeExecutor : IModelExecutor
             int start = e.StartPosition;
             if (start + e.NumTokens != table.NumTokens)
                 throw Incoherent(plan, seq, $"it computes positions [{start}, {start + e.NumTokens}) but its table has {table.NumTokens} slots.");
+            NumTokensComputed += e.NumTokens;
+            if (!_o.SimulateKv)
+            {
+                _outputs.BeginEntry();
+                ulong light = Mix((ulong)seq.Id * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)table.NumTokens);
+                if (e.NumSamples > 0)
+                    Sample(e, light);
+                else if (e.NumBeamCandidates > 0)
+                    BeamCandidates(e, light);
+                continue;
+            }
             var tokens = seq.Tokens;
             ulong h = EmptyHistory;
             if (start > 0)
             {
                 int prev = table.SlotOf(start - 1);
-                if (_gpuPos[prev] != start - 1)
-                    throw Incoherent(plan, seq, $"position {start - 1} is not in the K/V: slot {prev} holds position {_gpuPos[prev]}.");
-                h = _gpu[prev];
+                var kv = _gpu[prev];
+                if (kv.Position != start - 1)
+                    throw Incoherent(plan, seq, $"position {start - 1} is not in the K/V: slot {prev} holds position {kv.Position}.");
+                h = kv.History;
             }
             if (_o.VerifyHistory)
                 VerifyHistory(plan, seq, table, start);
@@ -101,10 +107,8 @@ public sealed class FakeExecutor : IModelExecutor
                 if (slots[i] != slot)
                     throw Incoherent(plan, seq, $"position {p} maps to slot {slots[i]}, the block table says {slot}.");
                 h = Chain(h, ids[i], p);
-                _gpu[slot] = h;
-                _gpuPos[slot] = p;
+                _gpu[slot] = new FakeKvSlot(h, p);
             }
-            NumTokensComputed += e.NumTokens;
             _outputs.BeginEntry();
             if (e.NumSamples > 0)
                 Sample(e, h);
@@ -114,6 +118,16 @@ public sealed class FakeExecutor : IModelExecutor
         if (_o.RecordSteps)
             Record(plan);
         return _outputs;
+    }
+
+    private void MoveBlocks(StepPlan plan)
+    {
+        foreach (var m in plan.SwapOut)
+            CopyBlock(_gpu, m.SrcBlock, _cpu, m.DstBlock, "swap-out");
+        foreach (var m in plan.SwapIn)
+            CopyBlock(_cpu, m.SrcBlock, _gpu, m.DstBlock, "swap-in");
+        foreach (var c in plan.BlockCopies)
+            CopyBlock(_gpu, c.SrcBlock, _gpu, c.DstBlock, "block copy");
     }
 
     /// <summary>The token that sample stream (seed, index) draws after a history whose K/V hash is <paramref name="history"/>.</summary>
@@ -220,18 +234,18 @@ public sealed class FakeExecutor : IModelExecutor
         {
             h = Chain(h, tokens[p], p);
             int slot = table.SlotOf(p);
-            if (_gpuPos[slot] != p || _gpu[slot] != h)
-                throw Incoherent(plan, seq, $"the K/V at position {p} (slot {slot}) is not this sequence's (it holds position {_gpuPos[slot]}, {(_gpu[slot] == h ? "same" : "different")} history).");
+            var kv = _gpu[slot];
+            if (kv.Position != p || kv.History != h)
+                throw Incoherent(plan, seq, $"the K/V at position {p} (slot {slot}) is not this sequence's (it holds position {kv.Position}, {(kv.History == h ? "same" : "different")} history).");
         }
     }
 
-    private void CopyBlock(ulong[] src, int[] srcPos, int srcBlock, ulong[] dst, int[] dstPos, int dstBlock, string what)
+    private void CopyBlock(FakeKvSlot[] src, int srcBlock, FakeKvSlot[] dst, int dstBlock, string what)
     {
         int bs = _o.BlockSizeTokens;
         if ((uint)(srcBlock * bs) >= (uint)src.Length || (uint)(dstBlock * bs) >= (uint)dst.Length)
             throw new InvalidOperationException($"{what} {srcBlock} → {dstBlock} is outside the pools.");
         Array.Copy(src, srcBlock * bs, dst, dstBlock * bs, bs);
-        Array.Copy(srcPos, srcBlock * bs, dstPos, dstBlock * bs, bs);
     }
 
     private void Record(StepPlan plan)

@@ -54,6 +54,9 @@ public sealed class Request
     public bool IsFinished => Status == SequenceStatus.Finished;
 
     internal List<Sequence> SequenceList { get; } = new(1);
+
+    /// <summary>The first sequence created (hot path: most requests have just this one).</summary>
+    internal Sequence? FirstSequence { get; set; }
     internal List<Sequence> BeamList { get; } = [];
 
     /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>

@@ -19,7 +19,7 @@ public sealed partial class Scheduler
     private void BeamStep(Request g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
     {
         for (int k = from; k < end; k++)
-            _kv.CacheFullBlocks(entries[k].Sequence.Table!);
+            CacheNewlyFullBlocks(entries[k]);
         if (entries[from].NumBeamCandidates == 0)
             return;   // a prefill chunk that does not reach the end of the beam's tokens
         if (end - from != g.NumLive)

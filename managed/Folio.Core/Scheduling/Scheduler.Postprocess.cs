@@ -47,7 +47,7 @@ public sealed partial class Scheduler
         {
             var e = entries[k];
             var seq = e.Sequence;
-            _kv.CacheFullBlocks(seq.Table!);
+            CacheNewlyFullBlocks(e);
             if (e.NumSamples == 0)
                 continue;
             var samples = outputs.SamplesOf(k);
@@ -75,6 +75,18 @@ public sealed partial class Scheduler
                 AppendToken(seq, samples[0], outputs);
             }
         }
+    }
+
+    /// <summary>
+    /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
+    /// every full block not yet offered, so calling it only at block boundaries loses nothing (blocks it forgot
+    /// on a swap-in are offered at the next boundary) and spares the call on most decode steps.
+    /// </summary>
+    private void CacheNewlyFullBlocks(in ScheduledSequence e)
+    {
+        int bs = _kv.BlockSizeTokens;
+        if ((e.StartPosition + e.NumTokens) / bs != e.StartPosition / bs)
+            _kv.CacheFullBlocks(e.Table);
     }
 
     private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs)
