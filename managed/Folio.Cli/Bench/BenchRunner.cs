@@ -106,6 +106,13 @@ public static class BenchRunner
                 {
                     finished++;
                     inflightSeqs -= width;
+                    if (o.BeamWidth > 0)
+                    {
+                        // Beam searches stream nothing: count their finished beams' tokens.
+                        var beams = u.Request.Sequences;
+                        for (int b = 0; b < beams.Count; b++)
+                            tokens += beams[b].NumGenerated;
+                    }
                 }
                 else
                 {

@@ -120,8 +120,12 @@ public sealed class LlmEngine
         lock (_gate)
         {
             _stepUpdates.Clear();
-            _stepUpdates.AddRange(_abortUpdates);
-            _abortUpdates.Clear();
+            bool pendingAborts = _abortUpdates.Count > 0;
+            if (pendingAborts)
+            {
+                _stepUpdates.AddRange(_abortUpdates);
+                _abortUpdates.Clear();
+            }
             long t0 = Stopwatch.GetTimestamp();
             var plan = _scheduler.Schedule();
             long t1 = Stopwatch.GetTimestamp(), t2 = t1;
@@ -138,11 +142,13 @@ public sealed class LlmEngine
             for (int i = 0; i < updates.Count; i++)
             {
                 var u = updates[i];
-                _stepUpdates.Add(u);
+                if (pendingAborts)
+                    _stepUpdates.Add(u);
                 if (u.RequestFinished)
                     _unfinished.Remove(u.Request.Id);
             }
-            return _stepUpdates;
+            // Usually nothing was aborted: hand out the scheduler's list as it is (no copy).
+            return pendingAborts ? _stepUpdates : updates;
         }
     }
 

@@ -84,8 +84,7 @@ public sealed partial class Scheduler
     /// </summary>
     private void CacheNewlyFullBlocks(in ScheduledSequence e)
     {
-        int bs = _kv.BlockSizeTokens;
-        if ((e.StartPosition + e.NumTokens) / bs != e.StartPosition / bs)
+        if (e.StartPosition % _kv.BlockSizeTokens + e.NumTokens >= _kv.BlockSizeTokens)
             _kv.CacheFullBlocks(e.Table);
     }
 
