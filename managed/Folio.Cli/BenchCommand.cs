@@ -21,7 +21,7 @@ public static class BenchCommand
         var gpuBlocks = new Option<int>("--gpu-blocks") { Description = "GPU KV blocks (0 = sized for the workload)." };
         var cpuBlocks = new Option<int>("--cpu-blocks") { Description = "CPU swap blocks (0 = no swapping)." };
         var noPrefix = new Option<bool>("--no-prefix-caching") { Description = "Turn automatic prefix caching off." };
-        var requests = new Option<int>("--requests") { Description = "Requests in the workload (0 = 20 × max-num-seqs / width)." };
+        var requests = new Option<int>("--requests") { Description = "Requests in the workload (0 = 60 × max-num-seqs / width)." };
         var n = new Option<int>("--n") { Description = "Parallel samples per request.", DefaultValueFactory = _ => 1 };
         var beam = new Option<int>("--beam-width") { Description = "Beam search with this many beams (0 = off)." };
         var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (log-normal; Alpaca-like 19).", DefaultValueFactory = _ => 19 };

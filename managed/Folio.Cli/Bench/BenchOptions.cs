@@ -21,7 +21,7 @@ public sealed record BenchOptions
     public bool PrefixCaching { get; init; } = true;
 
     // Workload.
-    /// <summary>0 = 20 × max_num_seqs / width.</summary>
+    /// <summary>0 = 60 × max_num_seqs / width.</summary>
     public int Requests { get; init; }
     public int N { get; init; } = 1;
     public int BeamWidth { get; init; }

@@ -21,7 +21,7 @@ public static class BenchRunner
     {
         Validate(o);
         int width = o.Width;
-        int requests = o.Requests > 0 ? o.Requests : Math.Max(100, 20 * o.MaxNumSeqs / width);
+        int requests = o.Requests > 0 ? o.Requests : Math.Max(100, 60 * o.MaxNumSeqs / width);
         var rng = new Random(o.Seed);
         var prompts = new int[requests][];
         var parameters = new SamplingParams[requests];
@@ -223,7 +223,7 @@ public static class BenchRunner
         Need(o.BlockSizeTokens >= 1, $"--block-size must be at least 1, got {o.BlockSizeTokens}.");
         Need(o.GpuBlocks >= 0, $"--gpu-blocks must be >= 0 (0 = sized for the workload), got {o.GpuBlocks}.");
         Need(o.CpuBlocks >= 0, $"--cpu-blocks must be >= 0, got {o.CpuBlocks}.");
-        Need(o.Requests >= 0, $"--requests must be >= 0 (0 = 20 × max-num-seqs / width), got {o.Requests}.");
+        Need(o.Requests >= 0, $"--requests must be >= 0 (0 = 60 × max-num-seqs / width), got {o.Requests}.");
         Need(o.N >= 1, $"--n must be at least 1, got {o.N}.");
         Need(o.BeamWidth >= 0, $"--beam-width must be >= 0, got {o.BeamWidth}.");
         Need(o.BeamWidth == 0 || o.N == 1, "--n and --beam-width cannot both be set (beam search returns beam-width outputs).");
