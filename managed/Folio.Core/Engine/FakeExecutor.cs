@@ -136,21 +136,21 @@ public sealed class FakeExecutor : IModelExecutor
     private void Sample(ScheduledSequence e, ulong h)
     {
         var seq = e.Sequence;
-        var p = seq.Request.Params;
-        long seed = p.Seed ?? _o.DefaultSeed;
+        var g = seq.Request;
+        long seed = g.Seed ?? _o.DefaultSeed;
         for (int s = 0; s < e.NumSamples; s++)
         {
             // n samples of a completed prompt are sequences 0..n-1; later, each sequence draws from its own stream.
             int index = e.NumSamples > 1 ? s : seq.Index;
             ulong r = StreamValue(h, seed, index);
             int token = (int)(r % (ulong)_o.VocabSize);
-            while (e.SuppressStopTokens && IsStop(p, token))
+            while (e.SuppressStopTokens && (token == _o.EosTokenId || g.Stops.IsStopToken(token, -1)))
             {
                 r = Mix(r);
                 token = (int)(r % (ulong)_o.VocabSize);
             }
             float logProb = LogProbOf(r, 0);
-            int numTop = p.Logprobs ?? 0;
+            int numTop = Math.Max(0, g.NumLogprobs);
             _top[0] = new TokenLogprob(token, logProb);
             ulong t = r;
             for (int j = 1; j < numTop; j++)
@@ -184,19 +184,6 @@ public sealed class FakeExecutor : IModelExecutor
             logProb -= 0.05f + (float)((r >> 40) % 1000) / 400f;
             _outputs.AddSample(token, logProb);
         }
-    }
-
-    private bool IsStop(SamplingParams p, int token)
-    {
-        if (token == _o.EosTokenId)
-            return true;
-        var ids = p.StopTokenIds;
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (ids[i] == token)
-                return true;
-        }
-        return false;
     }
 
     private static float LogProbOf(ulong r, int rank) => -(0.01f + rank + (float)((r >> 40) % 1000) / 1000f);

@@ -19,7 +19,25 @@ public sealed class Request
         Arrival = arrival;
         Priority = priority;
         CacheKey = cacheKey;
+        Stops = new StopRules(samplingParams);
+        Width = samplingParams.Width;
+        N = samplingParams.N;
+        BeamWidth = samplingParams.BeamWidth;
+        Seed = samplingParams.Seed;
+        NumLogprobs = samplingParams.Logprobs ?? -1;
+        HasStopStrings = samplingParams.Stop.Count > 0;
     }
+
+    // Copies of the parameters read every step (see StopRules): the request object is in cache, the parameters
+    // object usually is not.
+    internal readonly StopRules Stops;
+    internal readonly int Width;
+    internal readonly int N;
+    internal readonly int BeamWidth;
+    internal readonly long? Seed;
+    internal readonly int NumLogprobs;
+    internal readonly bool HasStopStrings;
+    internal bool UseBeamSearch => BeamWidth > 0;
 
     public long Id { get; }
     public ReadOnlySpan<int> PromptTokenIds => _prompt;

@@ -24,14 +24,14 @@ public sealed partial class Scheduler
             int end = i + 1;
             while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Request, g))
                 end++;
-            if (g.Params.UseBeamSearch)
+            if (g.UseBeamSearch)
                 BeamStep(g, entries, i, end, outputs);
             else
                 SampleStep(g, entries, i, end, outputs);
             if (g.NumLive == 0 && g.Status != SequenceStatus.Finished)
             {
                 g.Status = SequenceStatus.Finished;
-                _reservedSeqs -= g.Params.Width;
+                _reservedSeqs -= g.Width;
                 _updates.Add(new SequenceUpdate(g, null, 0));
             }
             anyFinished |= g.Status == SequenceStatus.Finished;
@@ -91,25 +91,24 @@ public sealed partial class Scheduler
     private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs)
     {
         var g = seq.Request;
-        var p = g.Params;
         int token = sample.TokenId;
         seq.Append(token);
         seq.CumulativeLogProb += sample.LogProb;
-        if (p.Logprobs is not null)
+        if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         _updates.Add(new SequenceUpdate(g, seq, 1));
 
         int generated = seq.NumGenerated;
-        var reason = StopConditions.CheckToken(p, token, generated, _options.EosTokenId, out int stopId);
+        var reason = StopConditions.CheckToken(g.Stops, token, generated, _options.EosTokenId, out int stopId);
         string? stopReason = stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         if (_decoder is not null && !(token == _options.EosTokenId && reason == FinishReason.Stop && stopId < 0))
         {
             var text = seq.Text;
             int before = text.Length;
             text.Append(_decoder.DecodeLast(seq.GeneratedTokens));
-            if (reason != FinishReason.Stop && p.Stop.Count > 0 && StopConditions.StopsAllowed(p, generated))
+            if (reason != FinishReason.Stop && g.HasStopStrings && generated >= g.Stops.MinTokens)
             {
-                int at = StopConditions.FindStopString(p, text, before, out string? matched);
+                int at = StopConditions.FindStopString(g.Params, text, before, out string? matched);
                 if (at >= 0)
                 {
                     text.Length = at;   // like vLLM: the stop string and anything after it leave the output text

@@ -68,7 +68,7 @@ public sealed partial class Scheduler
         int shared = request.PromptLength / bs;
         long total = request.PromptLength + (long)request.Params.MaxTokens;
         long perSeq = (total + bs - 1) / bs - shared;
-        return (int)Math.Min(int.MaxValue, shared + request.Params.Width * perSeq);
+        return (int)Math.Min(int.MaxValue, shared + request.Width * perSeq);
     }
 
     /// <summary>
@@ -130,7 +130,7 @@ public sealed partial class Scheduler
                 break;
             case SequenceStatus.Running:
                 _running.Remove(request);
-                _reservedSeqs -= request.Params.Width;
+                _reservedSeqs -= request.Width;
                 break;
             default:
                 return false;
@@ -209,7 +209,7 @@ public sealed partial class Scheduler
         while (_swapped.Count > 0)
         {
             var g = _swapped.First;
-            if (_reservedSeqs + g.Params.Width > _options.MaxNumSeqs)
+            if (_reservedSeqs + g.Width > _options.MaxNumSeqs)
                 break;
             var tables = LiveTables(g);
             if (!_kv.CanSwapIn(tables))
@@ -241,7 +241,7 @@ public sealed partial class Scheduler
         while (_waiting.Count > 0 && budget > 0)
         {
             var g = _waiting.First;
-            if (_reservedSeqs + g.Params.Width > _options.MaxNumSeqs)
+            if (_reservedSeqs + g.Width > _options.MaxNumSeqs)
                 break;
             var seq = FirstLive(g);
             var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
@@ -321,13 +321,12 @@ public sealed partial class Scheduler
         bool suppress = false;
         if (seq.NumComputedTokens == seq.NumTokens)
         {
-            var p = g.Params;
-            if (p.UseBeamSearch)
-                candidates = 2 * p.BeamWidth;
+            if (g.UseBeamSearch)
+                candidates = 2 * g.BeamWidth;
             else
-                samples = !g.Forked && p.N > 1 ? p.N : 1;
+                samples = !g.Forked && g.N > 1 ? g.N : 1;
             // The token sampled now is generated token NumGenerated + 1.
-            suppress = seq.NumGenerated + 1 < p.MinTokens;
+            suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
         }
         g.ScheduledStep = _stepIndex;
         _plan.Add(seq, start, chunk, samples, candidates, suppress);
@@ -353,7 +352,7 @@ public sealed partial class Scheduler
     {
         var g = _running[index];
         _running.RemoveAt(index);
-        _reservedSeqs -= g.Params.Width;
+        _reservedSeqs -= g.Width;
         g.NumPreemptions++;
         _preemptions++;
         _plan.NumPreempted++;
@@ -398,7 +397,7 @@ public sealed partial class Scheduler
 
     private void InsertRunning(Request g)
     {
-        _reservedSeqs += g.Params.Width;
+        _reservedSeqs += g.Width;
         // Service order; a newcomer usually goes last, so search from the back.
         int at = _running.Count;
         while (at > 0 && !_running[at - 1].ServedBefore(g, _options.Policy))
