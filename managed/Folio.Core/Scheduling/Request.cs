@@ -83,8 +83,6 @@ public sealed class Request
     /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
     internal bool Forked { get; set; }
 
-    /// <summary>Scratch: the step in which the scheduler last scheduled this request.</summary>
-    internal long ScheduledStep { get; set; } = -1;
 
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
     internal bool ServedBefore(Request other, SchedulingPolicy policy)

@@ -328,7 +328,6 @@ public sealed partial class Scheduler
             // The token sampled now is generated token NumGenerated + 1.
             suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
         }
-        g.ScheduledStep = _stepIndex;
         _plan.Add(seq, start, chunk, samples, candidates, suppress);
     }
 
