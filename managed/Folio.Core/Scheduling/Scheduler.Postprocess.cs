@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Folio.Core.Sampling;
 
 namespace Folio.Core.Scheduling;
@@ -38,7 +39,7 @@ public sealed partial class Scheduler
             i = end;
         }
         if (anyFinished)
-            _running.RemoveAll(static r => r.Status == SequenceStatus.Finished);
+            RemoveFinishedFromRunning();
     }
 
     private void SampleStep(Request g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
@@ -77,11 +78,24 @@ public sealed partial class Scheduler
         }
     }
 
+    private void RemoveFinishedFromRunning()
+    {
+        int kept = 0;
+        for (int i = 0; i < _running.Count; i++)
+        {
+            var r = _running[i];
+            if (r.Status != SequenceStatus.Finished)
+                _running[kept++] = r;
+        }
+        _running.RemoveRange(kept, _running.Count - kept);
+    }
+
     /// <summary>
     /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
     /// every full block not yet offered, so calling it only at block boundaries loses nothing (blocks it forgot
     /// on a swap-in are offered at the next boundary) and spares the call on most decode steps.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CacheNewlyFullBlocks(in ScheduledSequence e)
     {
         if (e.StartPosition % _kv.BlockSizeTokens + e.NumTokens >= _kv.BlockSizeTokens)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 
@@ -264,6 +265,7 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Grows a single sequence's table by <paramref name="chunk"/> tokens (checked by the caller) and plans them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Commit(Request g, Sequence seq, int chunk)
     {
         _kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), _plan.Copies);
@@ -313,6 +315,7 @@ public sealed partial class Scheduler
         return need <= pool.NumFreeBlocks;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddToPlan(Request g, Sequence seq, int chunk)
     {
         int start = seq.NumComputedTokens;
@@ -415,6 +418,7 @@ public sealed partial class Scheduler
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Sequence FirstLive(Request g)
     {
         // Most requests hold one sequence for life: no walk through the list (two fewer cache misses per request).

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
@@ -70,6 +71,7 @@ public sealed class Sequence
     internal StringBuilder Text => _text ??= new StringBuilder();
     internal bool HasText => _text is not null;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
     {
         if (NumTokens == _tokens.Length)
