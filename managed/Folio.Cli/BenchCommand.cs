@@ -26,11 +26,12 @@ public static class BenchCommand
         var beam = new Option<int>("--beam-width") { Description = "Beam search with this many beams (0 = off)." };
         var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (log-normal; Alpaca-like 19).", DefaultValueFactory = _ => 19 };
         var outputLen = new Option<int>("--output-len") { Description = "Mean output length (log-normal; Alpaca-like 58).", DefaultValueFactory = _ => 58 };
+        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "Tokens of a system prompt shared by every prompt (prefix-cache hits); 0 = none." };
         var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, seed, json })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -50,6 +51,7 @@ public static class BenchCommand
                 PromptLenMean = parsed.GetValue(promptLen),
                 OutputLenMean = parsed.GetValue(outputLen),
                 Seed = parsed.GetValue(seed),
+                SharedPrefixLen = parsed.GetValue(sharedPrefix),
                 Json = parsed.GetValue(json),
             };
             var result = RunWithProgress(options);

@@ -29,6 +29,8 @@ public sealed record BenchOptions
     public int PromptLenMean { get; init; } = 19;
     public int OutputLenMean { get; init; } = 58;
     public int Seed { get; init; } = 1;
+    /// <summary>Tokens of a system prompt that every prompt starts with (exercises prefix-cache hits); 0 = none.</summary>
+    public int SharedPrefixLen { get; init; }
 
     // Output.
     public bool Json { get; init; }

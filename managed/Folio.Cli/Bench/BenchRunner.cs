@@ -24,12 +24,16 @@ public static class BenchRunner
         int requests = o.Requests > 0 ? o.Requests : Math.Max(100, 60 * o.MaxNumSeqs / width);
         var rng = new Random(o.Seed);
         var prompts = new int[requests][];
+        var shared = new int[o.SharedPrefixLen];
+        for (int t = 0; t < shared.Length; t++)
+            shared[t] = rng.Next(3, VocabSize);
         var parameters = new SamplingParams[requests];
         for (int i = 0; i < requests; i++)
         {
             int len = LogNormal(rng, o.PromptLenMean, 0.6, 512);
-            var prompt = new int[len];
-            for (int t = 0; t < len; t++)
+            var prompt = new int[shared.Length + len];
+            shared.CopyTo(prompt, 0);
+            for (int t = shared.Length; t < prompt.Length; t++)
                 prompt[t] = rng.Next(3, VocabSize);
             prompts[i] = prompt;
             int maxTokens = LogNormal(rng, o.OutputLenMean, 0.7, 1024);
@@ -40,7 +44,7 @@ public static class BenchRunner
         }
         int gpuBlocks = o.GpuBlocks > 0
             ? o.GpuBlocks
-            : o.MaxNumSeqs * Math.Max(4, 2 * (o.PromptLenMean + o.OutputLenMean) / o.BlockSizeTokens) + 64;
+            : o.MaxNumSeqs * Math.Max(4, 2 * (o.PromptLenMean + o.OutputLenMean) / o.BlockSizeTokens) + o.SharedPrefixLen / o.BlockSizeTokens + 64;
         var engineOptions = new EngineOptions
         {
             KvCache = new KvCacheOptions
@@ -230,5 +234,6 @@ public static class BenchRunner
         Need(o.Width <= o.MaxNumSeqs, $"a request runs {o.Width} sequences; --max-num-seqs ({o.MaxNumSeqs}) must be at least that.");
         Need(o.PromptLenMean >= 1, $"--prompt-len must be at least 1, got {o.PromptLenMean}.");
         Need(o.OutputLenMean >= 1, $"--output-len must be at least 1, got {o.OutputLenMean}.");
+        Need(o.SharedPrefixLen >= 0, $"--shared-prefix must be >= 0, got {o.SharedPrefixLen}.");
     }
 }
