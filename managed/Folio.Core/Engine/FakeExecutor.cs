@@ -58,6 +58,8 @@ public sealed class FakeExecutor : IModelExecutor
         NumBlockCopies += plan.BlockCopies.Count;
 
         _outputs.Clear();
+        if (!_o.SimulateKv)
+            return ExecuteLight(plan);
         var entries = plan.Sequences;
         var ids = plan.TokenIds;
         var positions = plan.Positions;
@@ -73,16 +75,6 @@ public sealed class FakeExecutor : IModelExecutor
             if (start + e.NumTokens != table.NumTokens)
                 throw Incoherent(plan, seq, $"it computes positions [{start}, {start + e.NumTokens}) but its table has {table.NumTokens} slots.");
             NumTokensComputed += e.NumTokens;
-            if (!_o.SimulateKv)
-            {
-                _outputs.BeginEntry();
-                ulong light = Mix((ulong)seq.Id * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)table.NumTokens);
-                if (e.NumSamples > 0)
-                    Sample(e, light);
-                else if (e.NumBeamCandidates > 0)
-                    BeamCandidates(e, light);
-                continue;
-            }
             var tokens = seq.Tokens;
             ulong h = EmptyHistory;
             if (start > 0)
@@ -114,6 +106,44 @@ public sealed class FakeExecutor : IModelExecutor
                 Sample(e, h);
             else if (e.NumBeamCandidates > 0)
                 BeamCandidates(e, h);
+        }
+        if (_o.RecordSteps)
+            Record(plan);
+        return _outputs;
+    }
+
+    /// <summary>
+    /// Without the K/V simulation: tokens from the plan's own arrays (last token id and position), so the
+    /// executor stands for a GPU and touches no sequence, request or block table (except to honour min_tokens).
+    /// </summary>
+    private StepOutputs ExecuteLight(StepPlan plan)
+    {
+        var entries = plan.Sequences;
+        var ids = plan.TokenIds;
+        var positions = plan.Positions;
+        for (int k = 0; k < entries.Length; k++)
+        {
+            var e = entries[k];
+            NumTokensComputed += e.NumTokens;
+            _outputs.BeginEntry();
+            int last = e.TokenOffset + e.NumTokens - 1;
+            ulong h = Mix(((ulong)(uint)ids[last] << 32) ^ (uint)positions[last]);
+            if (e.NumBeamCandidates > 0)
+            {
+                BeamCandidates(e, h);
+            }
+            else if (e.SuppressStopTokens)
+            {
+                Sample(e, h);
+            }
+            else
+            {
+                for (int s = 0; s < e.NumSamples; s++)
+                {
+                    ulong r = Mix(h + (ulong)s);
+                    _outputs.AddSample((int)(r % (ulong)_o.VocabSize), LogProbOf(r, 0));
+                }
+            }
         }
         if (_o.RecordSteps)
             Record(plan);

@@ -18,7 +18,7 @@ public sealed record FakeExecutorOptions
     public bool VerifyHistory { get; init; }
     /// <summary>
     /// Simulate the K/V per slot and check the plan (the default, and the point of the fake in tests). Off, the
-    /// next token is a hash of the sequence id, length and seed, with no memory traffic: for benchmarks of the
+    /// next token is a hash of the step's last token id and position, read from the plan's own arrays: for benchmarks of the
     /// engine's own step time, where the executor stands for a GPU that does its work elsewhere.
     /// </summary>
     public bool SimulateKv { get; init; } = true;

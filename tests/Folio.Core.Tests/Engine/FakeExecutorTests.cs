@@ -72,4 +72,22 @@ public class FakeExecutorTests
         Assert.Equal(FakeExecutor.NextToken(h, 1, 0, 1000), FakeExecutor.NextToken(h, 1, 0, 1000));
         Assert.NotEqual(FakeExecutor.HistoryHash([5, 6, 7]), FakeExecutor.HistoryHash([5, 7, 6]));
     }
+
+    [Fact]
+    public void WithoutKvSimulation_RequestsStillRunToTheirLimits()
+    {
+        var fake = new FakeExecutor(new FakeExecutorOptions { NumGpuBlocks = 16, BlockSizeTokens = 4, SimulateKv = false, EosTokenId = 0, VocabSize = 50 });
+        var engine = new LlmEngine(new EngineOptions
+        {
+            KvCache = new() { NumGpuBlocks = 16, BlockSizeTokens = 4 },
+            Scheduler = new SchedulerOptions { MaxNumBatchedTokens = 64, EosTokenId = 0 },
+        }, fake);
+        var a = engine.AddRequest([1, 2, 3, 4, 5], new SamplingParams { N = 3, MaxTokens = 7, MinTokens = 7 });
+        var b = engine.AddRequest([6, 7], new SamplingParams { BeamWidth = 2, MaxTokens = 5, IgnoreEos = true });
+        RunAll(engine);
+        Assert.All(engine.GetOutput(a).Outputs, o => Assert.Equal(7, o.TokenIds.Count));
+        Assert.All(engine.GetOutput(a).Outputs, o => Assert.DoesNotContain(0, o.TokenIds));
+        Assert.Equal(2, engine.GetOutput(b).Outputs.Count);
+        Assert.Equal(0, engine.KvCache.GpuPool.NumUsedBlocks);
+    }
 }
