@@ -10,6 +10,7 @@ namespace Folio.Benchmarks;
 /// </summary>
 [ShortJob]
 [MemoryDiagnoser]
+[MinColumn, MedianColumn, MaxColumn]
 public class KvCacheAllocateBenchmarks
 {
     private const int PromptTokens = 2048;
@@ -17,7 +18,7 @@ public class KvCacheAllocateBenchmarks
     private int[] _prompt = null!;
     private int _salt;
 
-    [GlobalSetup(Targets = [nameof(Miss), nameof(MissThenCache)])]
+    [GlobalSetup(Targets = [nameof(Miss), nameof(MissThenCache), nameof(HashPromptBaseline)])]
     public void SetupMiss()
     {
         _kv = NewManager();
@@ -43,6 +44,16 @@ public class KvCacheAllocateBenchmarks
         BlockTable t = _kv.Allocate(_prompt, default, PromptTokens, default);
         _kv.CacheFullBlocks(t);
         _kv.Free(t);
+    }
+
+    /// <summary>The floor of any lookup: the chained hash of the prompt's 128 blocks, nothing else.</summary>
+    [Benchmark(Baseline = true)]
+    public ulong HashPromptBaseline()
+    {
+        ulong h = 0;
+        for (int b = 0; b < PromptTokens / 16; b++)
+            h = DefaultBlockHasher.Instance.Hash(h, _prompt.AsSpan(b * 16, 16), 0);
+        return h;
     }
 
     /// <summary>No cached prefix (the lookup misses on the first block): 128 new blocks.</summary>

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace Folio.Benchmarks;
 
 /// <summary>
-/// A short in-process job: the machine is small and shared, so one launch, 3 warm-up and 10 measured
+/// A short in-process job: the machine is small and shared, so one launch, 3 warm-up and 20 measured
 /// iterations, no separate build of a generated project.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class)]
@@ -17,7 +17,7 @@ public sealed class ShortJobAttribute : Attribute, IConfigSource
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
             .WithWarmupCount(3)
-            .WithIterationCount(10)
+            .WithIterationCount(20)
             .WithId("Short"));
     }
 

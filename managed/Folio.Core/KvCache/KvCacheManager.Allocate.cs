@@ -13,8 +13,11 @@ public sealed partial class KvCacheManager
         int maxBlocks = (tokens.Length - 1) / BlockSizeTokens;
         // The ids land in _hitScratch: an Allocate of this very hit (the usual next call) takes them from there.
         int hit = _cache.Walk(tokens, key, maxBlocks, _hitScratch, out int revived, out _);
-        _lastLookupId = ++_lookupCounter;
-        return new PrefixHit(hit * BlockSizeTokens) { NumRevivedBlocks = revived, Epoch = _epoch, LookupId = _lastLookupId };
+        _lastLookup = new PrefixHit(hit * BlockSizeTokens)
+        {
+            NumRevivedBlocks = revived, Epoch = _epoch, LookupId = ++_lookupCounter,
+        };
+        return _lastLookup;
     }
 
     /// <summary>
@@ -53,9 +56,10 @@ public sealed partial class KvCacheManager
         {
             if (_cache is null)
                 throw new InvalidOperationException("hit: prefix caching is disabled, so no hit can exist.");
-            if (hit.LookupId == _lastLookupId && hit.Epoch == _epoch)
+            if (hit == _lastLookup && hit.Epoch == _epoch)
             {
-                // The latest lookup, nothing evicted or freed since: its ids in _hitScratch are still the chain.
+                // Exactly the latest lookup's result (no field altered), nothing evicted or freed since: its ids
+                // in _hitScratch are still the chain and its revived count is exact.
                 // Confirm the caller passed the same tokens and key (cheap: no hashing, no map lookups).
                 for (int i = 0; i < hitBlocks; i++)
                 {
@@ -71,6 +75,8 @@ public sealed partial class KvCacheManager
             else
             {
                 // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
+                // The walk overwrites _hitScratch, so the latest lookup's ids are gone.
+                _lastLookup = default;
                 int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
                 if (found < hitBlocks)
                     throw new InvalidOperationException(
