@@ -94,6 +94,8 @@ public sealed partial class Scheduler
             reason = $"the prompt ({request.PromptLength} tokens) needs {promptBlocks} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
         else if (MaxBlocksNeeded(request) > poolBlocks)
             reason = $"prompt ({request.PromptLength} tokens) + max_tokens ({p.MaxTokens}) for {p.Width} sequence(s) needs up to {MaxBlocksNeeded(request)} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
+        else if (!_options.EnableChunkedPrefill && (long)request.PromptLength + p.MaxTokens > _options.MaxNumBatchedTokens)
+            reason = $"chunked prefill is off and prompt ({request.PromptLength} tokens) + max_tokens ({p.MaxTokens}) exceeds max_num_batched_tokens ({_options.MaxNumBatchedTokens}): a (re)computed prefill must fit one step.";
         else if (p.Width > _options.MaxNumSeqs)
             reason = $"the request runs {p.Width} sequences at once; max_num_seqs is {_options.MaxNumSeqs}.";
 
