@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Folio.Core.Models;
@@ -7,46 +6,13 @@ using Folio.Core.Sampling;
 namespace Folio.Cli;
 
 /// <summary>
-/// <c>folio bench --model DIR|tiny</c>: offline throughput like <c>vllm bench throughput</c>: every request
+/// The model path of <c>folio bench</c> (<see cref="BenchCommand"/>), <c>folio bench --model DIR|tiny</c>: offline throughput like <c>vllm bench throughput</c>: every request
 /// submitted at once with random token-id prompts, EOS ignored, fixed output lengths; prints requests/s,
 /// output and total tokens/s, mean batch size, KV utilization, prefix hit rate and preemptions.
 /// </summary>
 public static class ModelBenchCommand
 {
-    public static Command Create()
-    {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var requests = new Option<int>("--requests") { DefaultValueFactory = _ => 32 };
-        var inputLen = new Option<int>("--input-len") { DefaultValueFactory = _ => 128 };
-        var outputLen = new Option<int>("--output-len") { DefaultValueFactory = _ => 64 };
-        var dataset = new Option<string?>("--dataset") { Description = "sharegpt-like: lengths drawn around ShareGPT's means (161 in / 338 out)." };
-        var maxNumSeqs = new Option<int>("--max-num-seqs") { DefaultValueFactory = _ => 256 };
-        var blockSize = new Option<int>("--block-size") { DefaultValueFactory = _ => 16 };
-        var kvMemory = new Option<int>("--kv-mib") { Description = "KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0 };
-        var json = new Option<bool>("--json");
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
-        var bandwidth = new Option<bool>("--bandwidth") { Description = "Also measure memory read bandwidth and the decode bound it implies (weights read once per step)." };
-        var command = new Command("bench", "Offline throughput of a model (all requests at once, EOS ignored).")
-        {
-            model, device, requests, inputLen, outputLen, dataset, maxNumSeqs, blockSize, kvMemory, threads, json, seed, bandwidth,
-        };
-        command.SetAction(r =>
-        {
-            if (r.GetValue(device) != "cpu")
-                throw new UsageException($"--device '{r.GetValue(device)}': only cpu is available in this build");
-            if (r.GetValue(dataset) is { } d && d != "sharegpt-like")
-                throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
-            if (r.GetValue(requests) < 1 || r.GetValue(inputLen) < 1 || r.GetValue(outputLen) < 1)
-                throw new UsageException("--requests, --input-len and --output-len must be at least 1");
-            return Run(r.GetValue(model)!, r.GetValue(requests), r.GetValue(inputLen), r.GetValue(outputLen), r.GetValue(dataset) is not null,
-                r.GetValue(maxNumSeqs), r.GetValue(blockSize), r.GetValue(kvMemory), r.GetValue(threads), r.GetValue(json), r.GetValue(seed), r.GetValue(bandwidth));
-        });
-        return command;
-    }
-
-    private static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
+    internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth)
     {
         CpuEngineFactory stack;

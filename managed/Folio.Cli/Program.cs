@@ -9,8 +9,8 @@ public static class Program
     {
         var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
-        root.Subcommands.Add(ModelBenchCommand.Create());
         root.Subcommands.Add(ModelInitCommand.Create());
 
         ParseResult parsed = root.Parse(args);
@@ -22,7 +22,8 @@ public static class Program
         }
         try
         {
-            return parsed.Invoke();
+            // Our handler below, not System.CommandLine's: usage errors become one line and exit code 2.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {

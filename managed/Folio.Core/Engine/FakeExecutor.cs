@@ -18,10 +18,10 @@ public sealed class FakeExecutor : IModelExecutor
 {
     private const ulong EmptyHistory = 0x6A09E667F3BCC908UL;
     private readonly FakeExecutorOptions _o;
-    private readonly ulong[] _gpu;
-    private readonly int[] _gpuPos;
-    private readonly ulong[] _cpu;
-    private readonly int[] _cpuPos;
+    // Per slot: the history hash and the position it was written for (-1 = never written). One array of pairs,
+    // so a read or write touches one cache line.
+    private readonly FakeKvSlot[] _gpu;
+    private readonly FakeKvSlot[] _cpu;
     private readonly StepOutputs _outputs = new();
     private readonly List<FakeStepRecord> _records = [];
     private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
@@ -33,12 +33,10 @@ public sealed class FakeExecutor : IModelExecutor
         options.Validate();
         _o = options;
         int bs = options.BlockSizeTokens;
-        _gpu = new ulong[checked(options.NumGpuBlocks * bs)];
-        _gpuPos = new int[_gpu.Length];
-        _cpu = new ulong[checked(options.NumCpuBlocks * bs)];
-        _cpuPos = new int[_cpu.Length];
-        Array.Fill(_gpuPos, -1);
-        Array.Fill(_cpuPos, -1);
+        _gpu = new FakeKvSlot[checked(options.NumGpuBlocks * bs)];
+        _cpu = new FakeKvSlot[checked(options.NumCpuBlocks * bs)];
+        Array.Fill(_gpu, new FakeKvSlot(0, -1));
+        Array.Fill(_cpu, new FakeKvSlot(0, -1));
     }
 
     public IReadOnlyList<FakeStepRecord> Records => _records;
@@ -53,17 +51,15 @@ public sealed class FakeExecutor : IModelExecutor
         ArgumentNullException.ThrowIfNull(plan);
         NumSteps++;
         // Swap-outs, then swap-ins, then copies: a block freed by a swap-out may be reused in the same step.
-        foreach (var m in plan.SwapOut)
-            CopyBlock(_gpu, _gpuPos, m.SrcBlock, _cpu, _cpuPos, m.DstBlock, "swap-out");
-        foreach (var m in plan.SwapIn)
-            CopyBlock(_cpu, _cpuPos, m.SrcBlock, _gpu, _gpuPos, m.DstBlock, "swap-in");
-        foreach (var c in plan.BlockCopies)
-            CopyBlock(_gpu, _gpuPos, c.SrcBlock, _gpu, _gpuPos, c.DstBlock, "block copy");
+        if (_o.SimulateKv)
+            MoveBlocks(plan);
         NumBlocksSwappedOut += plan.SwapOut.Count;
         NumBlocksSwappedIn += plan.SwapIn.Count;
         NumBlockCopies += plan.BlockCopies.Count;
 
         _outputs.Clear();
+        if (!_o.SimulateKv)
+            return ExecuteLight(plan);
         var entries = plan.Sequences;
         var ids = plan.TokenIds;
         var positions = plan.Positions;
@@ -78,14 +74,16 @@ public sealed class FakeExecutor : IModelExecutor
             int start = e.StartPosition;
             if (start + e.NumTokens != table.NumTokens)
                 throw Incoherent(plan, seq, $"it computes positions [{start}, {start + e.NumTokens}) but its table has {table.NumTokens} slots.");
+            NumTokensComputed += e.NumTokens;
             var tokens = seq.Tokens;
             ulong h = EmptyHistory;
             if (start > 0)
             {
                 int prev = table.SlotOf(start - 1);
-                if (_gpuPos[prev] != start - 1)
-                    throw Incoherent(plan, seq, $"position {start - 1} is not in the K/V: slot {prev} holds position {_gpuPos[prev]}.");
-                h = _gpu[prev];
+                var kv = _gpu[prev];
+                if (kv.Position != start - 1)
+                    throw Incoherent(plan, seq, $"position {start - 1} is not in the K/V: slot {prev} holds position {kv.Position}.");
+                h = kv.History;
             }
             if (_o.VerifyHistory)
                 VerifyHistory(plan, seq, table, start);
@@ -101,10 +99,8 @@ public sealed class FakeExecutor : IModelExecutor
                 if (slots[i] != slot)
                     throw Incoherent(plan, seq, $"position {p} maps to slot {slots[i]}, the block table says {slot}.");
                 h = Chain(h, ids[i], p);
-                _gpu[slot] = h;
-                _gpuPos[slot] = p;
+                _gpu[slot] = new FakeKvSlot(h, p);
             }
-            NumTokensComputed += e.NumTokens;
             _outputs.BeginEntry();
             if (e.NumSamples > 0)
                 Sample(e, h);
@@ -116,27 +112,75 @@ public sealed class FakeExecutor : IModelExecutor
         return _outputs;
     }
 
+    /// <summary>
+    /// Without the K/V simulation: tokens from the plan's own arrays (last token id and position), so the
+    /// executor stands for a GPU and touches no sequence, request or block table (except to honour min_tokens).
+    /// </summary>
+    private StepOutputs ExecuteLight(StepPlan plan)
+    {
+        var entries = plan.Sequences;
+        var ids = plan.TokenIds;
+        var positions = plan.Positions;
+        for (int k = 0; k < entries.Length; k++)
+        {
+            var e = entries[k];
+            NumTokensComputed += e.NumTokens;
+            _outputs.BeginEntry();
+            int last = e.TokenOffset + e.NumTokens - 1;
+            ulong h = Mix(((ulong)(uint)ids[last] << 32) ^ (uint)positions[last]);
+            if (e.NumBeamCandidates > 0)
+            {
+                BeamCandidates(e, h);
+            }
+            else if (e.SuppressStopTokens)
+            {
+                Sample(e, h);
+            }
+            else
+            {
+                for (int s = 0; s < e.NumSamples; s++)
+                {
+                    ulong r = Mix(h + (ulong)s);
+                    _outputs.AddSample((int)(r % (ulong)_o.VocabSize), LogProbOf(r, 0));
+                }
+            }
+        }
+        if (_o.RecordSteps)
+            Record(plan);
+        return _outputs;
+    }
+
+    private void MoveBlocks(StepPlan plan)
+    {
+        foreach (var m in plan.SwapOut)
+            CopyBlock(_gpu, m.SrcBlock, _cpu, m.DstBlock, "swap-out");
+        foreach (var m in plan.SwapIn)
+            CopyBlock(_cpu, m.SrcBlock, _gpu, m.DstBlock, "swap-in");
+        foreach (var c in plan.BlockCopies)
+            CopyBlock(_gpu, c.SrcBlock, _gpu, c.DstBlock, "block copy");
+    }
+
     /// <summary>The token that sample stream (seed, index) draws after a history whose K/V hash is <paramref name="history"/>.</summary>
     public static int NextToken(ulong history, long seed, int index, int vocabSize) => (int)(StreamValue(history, seed, index) % (ulong)vocabSize);
 
     private void Sample(ScheduledSequence e, ulong h)
     {
         var seq = e.Sequence;
-        var p = seq.Request.Params;
-        long seed = p.Seed ?? _o.DefaultSeed;
+        var g = seq.Request;
+        long seed = g.Seed ?? _o.DefaultSeed;
         for (int s = 0; s < e.NumSamples; s++)
         {
             // n samples of a completed prompt are sequences 0..n-1; later, each sequence draws from its own stream.
             int index = e.NumSamples > 1 ? s : seq.Index;
             ulong r = StreamValue(h, seed, index);
             int token = (int)(r % (ulong)_o.VocabSize);
-            while (e.SuppressStopTokens && IsStop(p, token))
+            while (e.SuppressStopTokens && (token == _o.EosTokenId || g.Stops.IsStopToken(token, -1)))
             {
                 r = Mix(r);
                 token = (int)(r % (ulong)_o.VocabSize);
             }
             float logProb = LogProbOf(r, 0);
-            int numTop = p.Logprobs ?? 0;
+            int numTop = Math.Max(0, g.NumLogprobs);
             _top[0] = new TokenLogprob(token, logProb);
             ulong t = r;
             for (int j = 1; j < numTop; j++)
@@ -170,19 +214,6 @@ public sealed class FakeExecutor : IModelExecutor
             logProb -= 0.05f + (float)((r >> 40) % 1000) / 400f;
             _outputs.AddSample(token, logProb);
         }
-    }
-
-    private bool IsStop(SamplingParams p, int token)
-    {
-        if (token == _o.EosTokenId)
-            return true;
-        var ids = p.StopTokenIds;
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (ids[i] == token)
-                return true;
-        }
-        return false;
     }
 
     private static float LogProbOf(ulong r, int rank) => -(0.01f + rank + (float)((r >> 40) % 1000) / 1000f);
@@ -220,18 +251,18 @@ public sealed class FakeExecutor : IModelExecutor
         {
             h = Chain(h, tokens[p], p);
             int slot = table.SlotOf(p);
-            if (_gpuPos[slot] != p || _gpu[slot] != h)
-                throw Incoherent(plan, seq, $"the K/V at position {p} (slot {slot}) is not this sequence's (it holds position {_gpuPos[slot]}, {(_gpu[slot] == h ? "same" : "different")} history).");
+            var kv = _gpu[slot];
+            if (kv.Position != p || kv.History != h)
+                throw Incoherent(plan, seq, $"the K/V at position {p} (slot {slot}) is not this sequence's (it holds position {kv.Position}, {(kv.History == h ? "same" : "different")} history).");
         }
     }
 
-    private void CopyBlock(ulong[] src, int[] srcPos, int srcBlock, ulong[] dst, int[] dstPos, int dstBlock, string what)
+    private void CopyBlock(FakeKvSlot[] src, int srcBlock, FakeKvSlot[] dst, int dstBlock, string what)
     {
         int bs = _o.BlockSizeTokens;
         if ((uint)(srcBlock * bs) >= (uint)src.Length || (uint)(dstBlock * bs) >= (uint)dst.Length)
             throw new InvalidOperationException($"{what} {srcBlock} → {dstBlock} is outside the pools.");
         Array.Copy(src, srcBlock * bs, dst, dstBlock * bs, bs);
-        Array.Copy(srcPos, srcBlock * bs, dstPos, dstBlock * bs, bs);
     }
 
     private void Record(StepPlan plan)

@@ -16,6 +16,12 @@ public sealed record FakeExecutorOptions
     /// <summary>Also recompute each sequence's history hash from its tokens and compare it with what the simulated
     /// K/V holds (O(context) per sequence per step; for tests).</summary>
     public bool VerifyHistory { get; init; }
+    /// <summary>
+    /// Simulate the K/V per slot and check the plan (the default, and the point of the fake in tests). Off, the
+    /// next token is a hash of the step's last token id and position, read from the plan's own arrays: for benchmarks of the
+    /// engine's own step time, where the executor stands for a GPU that does its work elsewhere.
+    /// </summary>
+    public bool SimulateKv { get; init; } = true;
 
     public void Validate()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
@@ -21,6 +22,7 @@ public sealed class LlmEngine
     private readonly List<SequenceUpdate> _abortUpdates = [];
     private long _nextRequestId;
     private long _arrival;
+    private StepTimings _timings;
 
     public LlmEngine(EngineOptions options, IModelExecutor executor, ITextDecoder? decoder = null)
     {
@@ -42,6 +44,12 @@ public sealed class LlmEngine
     public bool HasUnfinished
     {
         get { lock (_gate) return _scheduler.HasUnfinished; }
+    }
+
+    /// <summary>Time spent in each phase of <see cref="Step"/> since the engine was created.</summary>
+    public StepTimings GetStepTimings()
+    {
+        lock (_gate) return _timings;
     }
 
     public SchedulerStats GetSchedulerStats()
@@ -112,23 +120,35 @@ public sealed class LlmEngine
         lock (_gate)
         {
             _stepUpdates.Clear();
-            _stepUpdates.AddRange(_abortUpdates);
-            _abortUpdates.Clear();
+            bool pendingAborts = _abortUpdates.Count > 0;
+            if (pendingAborts)
+            {
+                _stepUpdates.AddRange(_abortUpdates);
+                _abortUpdates.Clear();
+            }
+            long t0 = Stopwatch.GetTimestamp();
             var plan = _scheduler.Schedule();
+            long t1 = Stopwatch.GetTimestamp(), t2 = t1;
             if (!plan.IsEmpty)
             {
                 var outputs = _executor.Execute(plan);
+                t2 = Stopwatch.GetTimestamp();
                 _scheduler.Postprocess(outputs);
             }
+            long t3 = Stopwatch.GetTimestamp();
+            _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
+                _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
             var updates = _scheduler.Updates;
             for (int i = 0; i < updates.Count; i++)
             {
                 var u = updates[i];
-                _stepUpdates.Add(u);
+                if (pendingAborts)
+                    _stepUpdates.Add(u);
                 if (u.RequestFinished)
                     _unfinished.Remove(u.Request.Id);
             }
-            return _stepUpdates;
+            // Usually nothing was aborted: hand out the scheduler's list as it is (no copy).
+            return pendingAborts ? _stepUpdates : updates;
         }
     }
 

@@ -1,59 +1,50 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Folio.Core.KvCache;
 
 /// <summary>
-/// The default 64-bit chained block hash: an xxHash64-style construction (four independent multiply-rotate
-/// lanes over 32-byte stripes, then a full avalanche) seeded by the parent hash and the extra key. Four lanes
-/// keep the multiplies independent, so a 16-token block costs a few nanoseconds. Not cryptographic:
-/// the prefix cache confirms every hit by comparing token ids.
+/// The default 64-bit chained block hash, wyhash-style: each 16 bytes of token ids are folded in with one
+/// 64×64→128-bit multiply whose halves are XORed ("mum"). Two independent lanes take alternate 16-byte
+/// halves of each 32-byte stripe, so a 16-token block costs two rounds of two multiplies plus a final fold.
+/// The parent hash, mixed first, seeds one lane; the extra key the other. Not cryptographic: the prefix cache confirms
+/// every hit by comparing token ids, so a collision costs a hit, never correctness.
 /// </summary>
 public sealed class DefaultBlockHasher : IBlockHasher
 {
     /// <summary>The shared stateless instance.</summary>
     public static readonly DefaultBlockHasher Instance = new();
 
+    // Odd 64-bit constants with about half their bits set (from the golden ratio and the xxHash primes).
+    private const ulong K0 = 0x9E3779B97F4A7C15UL;
+    private const ulong K1 = 0xC2B2AE3D27D4EB4FUL;
+    private const ulong K2 = 0x165667B19E3779F9UL;
+    private const ulong K3 = 0x85EBCA77C2B2AE63UL;
+    private const ulong K4 = 0x27D4EB2F165667C5UL;
+    private const ulong K5 = 0xD6E8FEB86659FD93UL;
     private const ulong P1 = 0x9E3779B185EBCA87UL;
     private const ulong P2 = 0xC2B2AE3D27D4EB4FUL;
     private const ulong P3 = 0x165667B19E3779F9UL;
-    private const ulong P4 = 0x85EBCA77C2B2AE63UL;
-    private const ulong P5 = 0x27D4EB2F165667C5UL;
 
     public ulong Hash(ulong parentHash, ReadOnlySpan<int> blockTokens, ulong extraKey)
     {
-        // The seed mixes parent and extra key so that (parent, extra) pairs do not cancel each other.
-        ulong seed = parentHash ^ Round(P5, extraKey);
         ReadOnlySpan<ulong> words = MemoryMarshal.Cast<int, ulong>(blockTokens);
-        ulong h;
+        // Mix parent and extra key before they meet token ids, so that a parent hash and a token id XORed into
+        // the same lane position cannot stand in for each other.
+        ulong a = Mum(parentHash ^ K0, K5);
+        ulong b = Mum(extraKey ^ K1, K4);
         int i = 0;
-        if (words.Length >= 4)
+        for (; i + 4 <= words.Length; i += 4)
         {
-            ulong v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-            for (; i + 4 <= words.Length; i += 4)
-            {
-                v1 = Round(v1, words[i]);
-                v2 = Round(v2, words[i + 1]);
-                v3 = Round(v3, words[i + 2]);
-                v4 = Round(v4, words[i + 3]);
-            }
-            h = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7)
-              + BitOperations.RotateLeft(v3, 12) + BitOperations.RotateLeft(v4, 18);
-            h = MergeLane(h, v1);
-            h = MergeLane(h, v2);
-            h = MergeLane(h, v3);
-            h = MergeLane(h, v4);
+            a = Mum(words[i] ^ K2, words[i + 1] ^ a);
+            b = Mum(words[i + 2] ^ K3, words[i + 3] ^ b);
         }
-        else
-        {
-            h = seed + P5;
-        }
-        h += (ulong)blockTokens.Length * sizeof(int);
         for (; i < words.Length; i++)
-            h = BitOperations.RotateLeft(h ^ Round(0, words[i]), 27) * P1 + P4;
+            a = Mum(words[i] ^ K4, a ^ K5);
         if ((blockTokens.Length & 1) != 0)
-            h = BitOperations.RotateLeft(h ^ ((uint)blockTokens[^1] * P1), 23) * P2 + P3;
-        return Avalanche(h);
+            b = Mum((uint)blockTokens[^1] ^ K4, b ^ K3);
+        return Mum(a ^ K5 ^ (ulong)blockTokens.Length, b ^ K2);
     }
 
     /// <summary>A deterministic 64-bit hash of a string (ordinal, UTF-16 code units); 0 for null.</summary>
@@ -61,7 +52,7 @@ public sealed class DefaultBlockHasher : IBlockHasher
     {
         if (s is null)
             return 0;
-        ulong h = P5 + (ulong)s.Length;
+        ulong h = K4 + (ulong)s.Length;
         foreach (char c in s)
             h = BitOperations.RotateLeft(h ^ (c * P1), 31) * P2;
         h = Avalanche(h);
@@ -72,14 +63,12 @@ public sealed class DefaultBlockHasher : IBlockHasher
     public static ulong ExtraKey(ulong saltHash, ulong adapterHash, int blockIndex)
         => blockIndex == 0 && saltHash != 0 ? Avalanche(saltHash * P2 + adapterHash) : adapterHash;
 
-    private static ulong Round(ulong acc, ulong lane)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mum(ulong x, ulong y)
     {
-        acc += lane * P2;
-        acc = BitOperations.RotateLeft(acc, 31);
-        return acc * P1;
+        ulong hi = Math.BigMul(x, y, out ulong lo);
+        return hi ^ lo;
     }
-
-    private static ulong MergeLane(ulong h, ulong v) => (h ^ Round(0, v)) * P1 + P4;
 
     private static ulong Avalanche(ulong h)
     {

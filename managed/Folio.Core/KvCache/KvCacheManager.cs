@@ -16,6 +16,9 @@ public sealed partial class KvCacheManager
     private readonly int[] _hitScratch;
     // Incremented by every call that changes the free list: a PrefixHit from another epoch is stale.
     private long _epoch;
+    private long _lookupCounter;
+    // The latest FindCachedPrefix result; its block ids are in _hitScratch until the next walk.
+    private PrefixHit _lastLookup;
     private long _prefixQueryTokens;
     private long _prefixHitTokens;
 

@@ -12,24 +12,20 @@ public static class StopConditions
     /// Checks the token rules for a token just appended, <paramref name="numGenerated"/> being the output length
     /// including it. Returns Stop (with the matching stop id, or -1 for EOS), Length, or None.
     /// </summary>
-    public static FinishReason CheckToken(SamplingParams p, int token, int numGenerated, int eosTokenId, out int stopTokenId)
+    public static FinishReason CheckToken(in StopRules rules, int token, int numGenerated, int eosTokenId, out int stopTokenId)
     {
         stopTokenId = -1;
-        if (numGenerated >= p.MinTokens)
+        if (numGenerated >= rules.MinTokens)
         {
-            if (token == eosTokenId && !p.IgnoreEos)
+            if (token == eosTokenId && !rules.IgnoreEos)
                 return FinishReason.Stop;
-            var ids = p.StopTokenIds;
-            for (int i = 0; i < ids.Count; i++)
+            if (rules.StopTokenIds.Length != 0 && rules.StopTokenIds.IndexOf(token) >= 0)
             {
-                if (ids[i] == token)
-                {
-                    stopTokenId = token;
-                    return FinishReason.Stop;
-                }
+                stopTokenId = token;
+                return FinishReason.Stop;
             }
         }
-        return numGenerated >= p.MaxTokens ? FinishReason.Length : FinishReason.None;
+        return numGenerated >= rules.MaxTokens ? FinishReason.Length : FinishReason.None;
     }
 
     /// <summary>Whether the stop rules may end a sequence that has generated <paramref name="numGenerated"/> tokens.</summary>

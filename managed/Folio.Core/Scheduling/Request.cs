@@ -19,7 +19,25 @@ public sealed class Request
         Arrival = arrival;
         Priority = priority;
         CacheKey = cacheKey;
+        Stops = new StopRules(samplingParams);
+        Width = samplingParams.Width;
+        N = samplingParams.N;
+        BeamWidth = samplingParams.BeamWidth;
+        Seed = samplingParams.Seed;
+        NumLogprobs = samplingParams.Logprobs ?? -1;
+        HasStopStrings = samplingParams.Stop.Count > 0;
     }
+
+    // Copies of the parameters read every step (see StopRules): the request object is in cache, the parameters
+    // object usually is not.
+    internal readonly StopRules Stops;
+    internal readonly int Width;
+    internal readonly int N;
+    internal readonly int BeamWidth;
+    internal readonly long? Seed;
+    internal readonly int NumLogprobs;
+    internal readonly bool HasStopStrings;
+    internal bool UseBeamSearch => BeamWidth > 0;
 
     public long Id { get; }
     public ReadOnlySpan<int> PromptTokenIds => _prompt;
@@ -54,6 +72,9 @@ public sealed class Request
     public bool IsFinished => Status == SequenceStatus.Finished;
 
     internal List<Sequence> SequenceList { get; } = new(1);
+
+    /// <summary>The first sequence created (hot path: most requests have just this one).</summary>
+    internal Sequence? FirstSequence { get; set; }
     internal List<Sequence> BeamList { get; } = [];
 
     /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>
@@ -62,8 +83,6 @@ public sealed class Request
     /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
     internal bool Forked { get; set; }
 
-    /// <summary>Scratch: the step in which the scheduler last scheduled this request.</summary>
-    internal long ScheduledStep { get; set; } = -1;
 
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
     internal bool ServedBefore(Request other, SchedulingPolicy policy)

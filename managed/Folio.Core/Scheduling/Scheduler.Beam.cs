@@ -19,7 +19,7 @@ public sealed partial class Scheduler
     private void BeamStep(Request g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
     {
         for (int k = from; k < end; k++)
-            _kv.CacheFullBlocks(entries[k].Sequence.Table!);
+            CacheNewlyFullBlocks(entries[k]);
         if (entries[from].NumBeamCandidates == 0)
             return;   // a prefill chunk that does not reach the end of the beam's tokens
         if (end - from != g.NumLive)
@@ -48,7 +48,7 @@ public sealed partial class Scheduler
         for (int c = 0; c < sorted.Length && _chosen.Count < width; c++)
         {
             var cand = sorted[c];
-            bool stop = stopsAllowed && IsStopToken(p, cand.TokenId);
+            bool stop = stopsAllowed && g.Stops.IsStopToken(cand.TokenId, _options.EosTokenId);
             if (!stop)
             {
                 _chosen.Add(cand);
@@ -144,16 +144,5 @@ public sealed partial class Scheduler
 
     private static double LengthFactor(int generated, float lengthPenalty) => Math.Pow(Math.Max(1, generated), lengthPenalty);
 
-    private bool IsStopToken(SamplingParams p, int token)
-    {
-        if (token == _options.EosTokenId && !p.IgnoreEos)
-            return true;
-        var ids = p.StopTokenIds;
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (ids[i] == token)
-                return true;
-        }
-        return false;
-    }
+
 }

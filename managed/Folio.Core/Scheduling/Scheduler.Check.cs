@@ -17,7 +17,7 @@ public sealed partial class Scheduler
         var seen = new HashSet<Request>(ReferenceEqualityComparer.Instance);
         foreach (var g in _running)
         {
-            reserved += g.Params.Width;
+            reserved += g.Width;
             tables += CheckGroup(g, SequenceStatus.Running, seen);
         }
         for (int i = 0; i < _swapped.Count; i++)

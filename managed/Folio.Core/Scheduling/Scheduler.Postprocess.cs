@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Folio.Core.Sampling;
 
 namespace Folio.Core.Scheduling;
@@ -24,21 +25,21 @@ public sealed partial class Scheduler
             int end = i + 1;
             while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Request, g))
                 end++;
-            if (g.Params.UseBeamSearch)
+            if (g.UseBeamSearch)
                 BeamStep(g, entries, i, end, outputs);
             else
                 SampleStep(g, entries, i, end, outputs);
             if (g.NumLive == 0 && g.Status != SequenceStatus.Finished)
             {
                 g.Status = SequenceStatus.Finished;
-                _reservedSeqs -= g.Params.Width;
+                _reservedSeqs -= g.Width;
                 _updates.Add(new SequenceUpdate(g, null, 0));
             }
             anyFinished |= g.Status == SequenceStatus.Finished;
             i = end;
         }
         if (anyFinished)
-            _running.RemoveAll(static r => r.Status == SequenceStatus.Finished);
+            RemoveFinishedFromRunning();
     }
 
     private void SampleStep(Request g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
@@ -47,7 +48,7 @@ public sealed partial class Scheduler
         {
             var e = entries[k];
             var seq = e.Sequence;
-            _kv.CacheFullBlocks(seq.Table!);
+            CacheNewlyFullBlocks(e);
             if (e.NumSamples == 0)
                 continue;
             var samples = outputs.SamplesOf(k);
@@ -77,28 +78,51 @@ public sealed partial class Scheduler
         }
     }
 
+    private void RemoveFinishedFromRunning()
+    {
+        int kept = 0;
+        for (int i = 0; i < _running.Count; i++)
+        {
+            var r = _running[i];
+            if (r.Status != SequenceStatus.Finished)
+                _running[kept++] = r;
+        }
+        _running.RemoveRange(kept, _running.Count - kept);
+    }
+
+    /// <summary>
+    /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
+    /// every full block not yet offered, so calling it only at block boundaries loses nothing (blocks it forgot
+    /// on a swap-in are offered at the next boundary) and spares the call on most decode steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CacheNewlyFullBlocks(in ScheduledSequence e)
+    {
+        if (e.StartPosition % _kv.BlockSizeTokens + e.NumTokens >= _kv.BlockSizeTokens)
+            _kv.CacheFullBlocks(e.Table);
+    }
+
     private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs)
     {
         var g = seq.Request;
-        var p = g.Params;
         int token = sample.TokenId;
         seq.Append(token);
         seq.CumulativeLogProb += sample.LogProb;
-        if (p.Logprobs is not null)
+        if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         _updates.Add(new SequenceUpdate(g, seq, 1));
 
         int generated = seq.NumGenerated;
-        var reason = StopConditions.CheckToken(p, token, generated, _options.EosTokenId, out int stopId);
+        var reason = StopConditions.CheckToken(g.Stops, token, generated, _options.EosTokenId, out int stopId);
         string? stopReason = stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         if (_decoder is not null && !(token == _options.EosTokenId && reason == FinishReason.Stop && stopId < 0))
         {
             var text = seq.Text;
             int before = text.Length;
             text.Append(_decoder.DecodeLast(seq.GeneratedTokens));
-            if (reason != FinishReason.Stop && p.Stop.Count > 0 && StopConditions.StopsAllowed(p, generated))
+            if (reason != FinishReason.Stop && g.HasStopStrings && generated >= g.Stops.MinTokens)
             {
-                int at = StopConditions.FindStopString(p, text, before, out string? matched);
+                int at = StopConditions.FindStopString(g.Params, text, before, out string? matched);
                 if (at >= 0)
                 {
                     text.Length = at;   // like vLLM: the stop string and anything after it leave the output text

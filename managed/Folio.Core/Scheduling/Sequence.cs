@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
@@ -23,6 +24,7 @@ public sealed class Sequence
         _tokens = new int[Math.Max(capacity, tokens.Length)];
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
+        PromptLength = request.PromptLength;
     }
 
     /// <summary>Engine-unique id (stable for the sequence's life).</summary>
@@ -34,12 +36,12 @@ public sealed class Sequence
     public Request Request { get; }
 
     public int NumTokens { get; private set; }
-    public int PromptLength => Request.PromptLength;
-    public int NumGenerated => NumTokens - Request.PromptLength;
+    public int PromptLength { get; }
+    public int NumGenerated => NumTokens - PromptLength;
 
     /// <summary>Prompt then generated token ids.</summary>
     public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, NumTokens);
-    public ReadOnlySpan<int> GeneratedTokens => _tokens.AsSpan(Request.PromptLength, NumGenerated);
+    public ReadOnlySpan<int> GeneratedTokens => _tokens.AsSpan(PromptLength, NumGenerated);
 
     /// <summary>Tokens whose K/V is computed (or scheduled for this step); the rest are computed next.</summary>
     public int NumComputedTokens { get; internal set; }
@@ -69,6 +71,7 @@ public sealed class Sequence
     internal StringBuilder Text => _text ??= new StringBuilder();
     internal bool HasText => _text is not null;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
     {
         if (NumTokens == _tokens.Length)

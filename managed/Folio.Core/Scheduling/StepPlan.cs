@@ -76,12 +76,20 @@ public sealed class StepPlan
         int bs = table.BlockSizeTokens;
         var tokens = seq.Tokens;
         int offset = NumTokens;
+        // One division per sequence, not per token: walk the blocks from the first position's.
+        (int blockIndex, int inBlock) = Math.DivRem(startPosition, bs);
+        int blockBase = blocks[blockIndex] * bs;
         for (int i = 0; i < numTokens; i++)
         {
             int p = startPosition + i;
+            if (inBlock == bs)
+            {
+                blockBase = blocks[++blockIndex] * bs;
+                inBlock = 0;
+            }
             _tokenIds[offset + i] = tokens[p];
             _positions[offset + i] = p;
-            _slots[offset + i] = blocks[p / bs] * bs + p % bs;
+            _slots[offset + i] = blockBase + inBlock++;
         }
         _sequences[NumSequences++] = new ScheduledSequence(seq, offset, numTokens, startPosition, numSamples, numBeamCandidates, suppressStopTokens);
         NumTokens = need;

@@ -104,4 +104,20 @@ public class SchedulerTests
         var other = EngineHarness.Alone(prompt, p with { Seed = 1235 });
         Assert.NotEqual(alone.Outputs[0].TokenIds, other.Outputs[0].TokenIds);
     }
+
+    [Fact]
+    public void WithoutChunkedPrefill_APromptThatCannotFitOneStepIsRejected_AndShortOnesRunWhole()
+    {
+        var h = new EngineHarness(maxBatchedTokens: 16, chunkedPrefill: false);
+        var tooLong = h.Add(EngineHarness.Prompt(80, 12), new SamplingParams { MaxTokens = 5 });
+        Assert.Equal(FinishReason.Rejected, tooLong.FinishReason);
+        Assert.Equal("chunked prefill is off and prompt (12 tokens) + max_tokens (5) exceeds max_num_batched_tokens (16): a (re)computed prefill must fit one step.", tooLong.RejectReason);
+        var a = h.Add(EngineHarness.Prompt(81, 10), new SamplingParams { MaxTokens = 4, Seed = 1 });
+        var b = h.Add(EngineHarness.Prompt(82, 10), new SamplingParams { MaxTokens = 4, Seed = 1 });
+        h.RunToCompletion();
+        // b's 10-token prompt did not fit next to a's in the first step, and is never split.
+        Assert.All(h.Fake.Records.SelectMany(r => r.Entries), e => Assert.True(e.NumTokens == 1 || e.NumTokens == 10));
+        Assert.Equal(4, h.Engine.GetOutput(a).Outputs[0].TokenIds.Count);
+        Assert.Equal(4, h.Engine.GetOutput(b).Outputs[0].TokenIds.Count);
+    }
 }

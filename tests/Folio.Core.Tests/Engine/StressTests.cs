@@ -10,7 +10,7 @@ public class StressTests(ITestOutputHelper log)
 {
     private const int Vocab = 200;   // small, so EOS (id 0) ends some sequences early
 
-    private sealed record Spec(int[] Prompt, SamplingParams Params, int AddStep, int AbortStep);
+    private sealed record Spec(int[] Prompt, SamplingParams Params, int AddStep, int AbortStep, int Priority);
 
     /// <summary>
     /// 10,000 requests (mixed lengths, shared system prompts, n ∈ {1, 2, 4}, beam searches, stop ids and strings,
@@ -72,6 +72,25 @@ public class StressTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>The same checks with swap preemption for every request and the priority policy (2,000 requests).</summary>
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void SwapModeAndPriorityPolicy_MatchTheUnlimitedPoolExactly()
+    {
+        var specs = MakeSpecs(2_000, seed: 77);
+        var (outputs, h, aborted) = Run(specs, gpuBlocks: 200, cpuBlocks: 2048, maxBatchedTokens: 384, maxSeqs: 64, checkEveryStep: true,
+            mode: PreemptionMode.Swap, policy: SchedulingPolicy.Priority);
+        var stats = h.Engine.GetSchedulerStats();
+        log.WriteLine($"preemptions {stats.Preemptions} (recompute {stats.RecomputePreemptions}, swap {stats.SwapPreemptions}), aborted {aborted.Count}");
+        Assert.True(stats.SwapPreemptions >= 100, $"swap preemptions: {stats.SwapPreemptions}");
+        Assert.Equal(0, stats.Rejected);
+        var live = specs.Select((s, i) => (s, i)).Where(x => !aborted.Contains(x.i)).ToList();
+        var (reference, _, _) = Run(live.Select(x => x.s with { AddStep = 0, AbortStep = -1 }).ToList(),
+            gpuBlocks: 60_000, cpuBlocks: 0, maxBatchedTokens: 16_384, maxSeqs: 1024, checkEveryStep: false);
+        for (int k = 0; k < live.Count; k++)
+            EngineHarness.AssertSameTokens(reference[k], outputs[live[k].i]);
+    }
+
     private static List<Spec> MakeSpecs(int count, int seed)
     {
         var rng = new Random(seed);
@@ -103,16 +122,17 @@ public class StressTests(ITestOutputHelper log)
             if (rng.Next(5) == 0)
                 p = p with { IgnoreEos = true };
             int abortAt = rng.Next(33) == 0 ? step + rng.Next(0, 120) : -1;
-            specs.Add(new Spec(prompt, p, step, abortAt));
+            specs.Add(new Spec(prompt, p, step, abortAt, rng.Next(4)));
         }
         return specs;
     }
 
     private static (RequestOutput[] outputs, EngineHarness h, HashSet<int> aborted) Run(
-        IReadOnlyList<Spec> specs, int gpuBlocks, int cpuBlocks, int maxBatchedTokens, int maxSeqs, bool checkEveryStep)
+        IReadOnlyList<Spec> specs, int gpuBlocks, int cpuBlocks, int maxBatchedTokens, int maxSeqs, bool checkEveryStep,
+        PreemptionMode mode = PreemptionMode.Recompute, SchedulingPolicy policy = SchedulingPolicy.Fcfs)
     {
         var h = new EngineHarness(gpuBlocks: gpuBlocks, blockSize: 16, cpuBlocks: cpuBlocks, maxBatchedTokens: maxBatchedTokens,
-            maxSeqs: maxSeqs, vocab: Vocab, record: false, verifyHistory: checkEveryStep);
+            maxSeqs: maxSeqs, vocab: Vocab, record: false, verifyHistory: checkEveryStep, mode: mode, policy: policy);
         var requests = new Request[specs.Count];
         var aborted = new HashSet<int>();
         var abortsAt = specs.Select((s, i) => (s.AbortStep, i)).Where(x => x.AbortStep >= 0).ToLookup(x => x.AbortStep, x => x.i);
@@ -124,7 +144,7 @@ public class StressTests(ITestOutputHelper log)
         {
             while (next < specs.Count && specs[next].AddStep <= step)
             {
-                requests[next] = h.Engine.AddRequest(specs[next].Prompt, specs[next].Params);
+                requests[next] = h.Engine.AddRequest(specs[next].Prompt, specs[next].Params, specs[next].Priority);
                 next++;
             }
             foreach (int i in abortsAt[step])

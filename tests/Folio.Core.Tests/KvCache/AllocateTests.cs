@@ -106,7 +106,8 @@ public class AllocateTests
 
         int[] b = [.. Kv.Range(1, 8), 100];
         PrefixHit hit = kv.FindCachedPrefix(b, default);
-        Assert.Equal(new PrefixHit(8) { NumRevivedBlocks = 2, Epoch = hit.Epoch }, hit);
+        Assert.Equal(8, hit.NumCachedTokens);
+        Assert.Equal(2, hit.NumRevivedBlocks);
         // 2 revived + 1 new of 8 free.
         Assert.True(kv.CanAllocate(hit, b.Length));
         BlockTable tb = kv.Allocate(b, hit, b.Length, default);
@@ -196,5 +197,80 @@ public class AllocateTests
         var ex = Assert.Throws<ArgumentException>(o.Validate);
         Assert.Equal(field, ex.ParamName);
         Assert.Throws<ArgumentException>(() => new KvCacheManager(o));
+    }
+
+    [Fact]
+    public void Allocate_WithTheLatestHitButOtherTokens_Throws()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        PrefixHit hit = kv.FindCachedPrefix(Kv.Range(1, 12), default);
+        Assert.Equal(8, hit.NumCachedTokens);
+        int[] other = [.. Kv.Range(1, 4), 99, 6, 7, 8, 9, 10, 11, 12];
+        var ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(other, hit, 12, default));
+        Assert.Contains("tokens of block 1 differ", ex.Message);
+        ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(Kv.Range(1, 12), hit, 12, new CacheKey("s")));
+        Assert.Contains("key differs", ex.Message);
+        Assert.Single(kv.LiveTables);
+        KvInvariants.Check(kv);
+    }
+
+    [Fact]
+    public void Allocate_WithAnOlderHitStillValid_FindsItsBlocksAgain()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        PrefixHit first = kv.FindCachedPrefix(Kv.Range(1, 12), default);
+        PrefixHit second = kv.FindCachedPrefix([.. Kv.Range(1, 4), 50, 51], default);   // overwrites the reuse slot
+        Assert.Equal(4, second.NumCachedTokens);
+        BlockTable b = kv.Allocate(Kv.Range(1, 12), first, 12, default);
+        Assert.Equal(new[] { 0, 1, 3 }, b.Blocks.ToArray());
+        KvInvariants.Check(kv);
+    }
+
+    [Fact]
+    public void Allocate_WithAnAlteredHit_NeverTrustsItsCounts()
+    {
+        var kv = Kv.Make(gpuBlocks: 5, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        kv.Free(a);
+        int[] prompt = [.. Kv.Range(1, 8), .. Kv.Range(50, 13)];   // 21 tokens: 2 hit blocks + 4 new
+        PrefixHit hit = kv.FindCachedPrefix(prompt, default);
+        Assert.Equal(8, hit.NumCachedTokens);
+        Assert.Equal(2, hit.NumRevivedBlocks);
+        Assert.False(kv.CanAllocate(hit, prompt.Length));   // 2 + 4 > 5
+        // Claiming no revived blocks would fit (0 + 4 <= 5): Allocate counts the truth and refuses.
+        PrefixHit forged = hit with { NumRevivedBlocks = 0 };
+        var ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(prompt, forged, prompt.Length, default));
+        Assert.Contains("needs 6 free blocks, 5 are free", ex.Message);
+        // Claiming more cached tokens than the lookup found: the blocks are looked up again, and refused.
+        PrefixHit longer = hit with { NumCachedTokens = 12 };
+        ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(prompt, longer, 13, default));
+        Assert.Contains("stale PrefixHit", ex.Message);
+        Assert.Empty(kv.LiveTables);
+        Assert.Equal(5, kv.GpuPool.NumFreeBlocks);
+        KvInvariants.Check(kv);
+    }
+
+    [Fact]
+    public void Allocate_OfTheLatestHit_AfterAnotherHitWasLookedUpAgain_StillTakesItsOwnBlocks()
+    {
+        var kv = Kv.Make(gpuBlocks: 16, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        BlockTable b = Kv.Admit(kv, Kv.Range(100, 12));
+        kv.CacheFullBlocks(a);
+        kv.CacheFullBlocks(b);
+        PrefixHit hitB = kv.FindCachedPrefix(Kv.Range(100, 12), default);
+        PrefixHit hitA = kv.FindCachedPrefix(Kv.Range(1, 12), default);   // the latest lookup
+        // An Allocate of the older hit walks again, overwriting the latest lookup's ids with b's first block,
+        // and fails on purpose at the second block (tokens that b's hit does not cover).
+        int[] notB = [100, 101, 102, 103, 999, 998, 997, 996, 0];
+        Assert.Throws<InvalidOperationException>(() => kv.Allocate(notB, hitB, 9, default));
+        BlockTable c = kv.Allocate(Kv.Range(1, 12), hitA, 12, default);
+        Assert.Equal(a.Blocks[..2].ToArray(), c.Blocks[..2].ToArray());
+        KvInvariants.Check(kv);
     }
 }

@@ -132,4 +132,21 @@ public class AppendTests
         var ex = Assert.Throws<InvalidOperationException>(() => kv2.Free(t));
         Assert.Contains("another KvCacheManager", ex.Message);
     }
+
+    [Fact]
+    public void EnsureCapacity_SizesTheIdArray_AndRejectsANegativeLength()
+    {
+        var kv = Kv.Make(gpuBlocks: 64, blockSize: 4);
+        BlockTable t = Kv.Admit(kv, Kv.Range(0, 1));
+        t.EnsureCapacity(100);   // 25 blocks
+        var copies = new List<BlockCopy>();
+        int token = 1;
+        kv.Append(t, new ReadOnlySpan<int>(in token), copies);   // warm the path
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 98; i++)
+            kv.Append(t, new ReadOnlySpan<int>(in token), copies);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(25, t.NumBlocks);
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.EnsureCapacity(-1));
+    }
 }

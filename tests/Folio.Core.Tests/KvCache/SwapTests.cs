@@ -86,4 +86,25 @@ public class SwapTests
         Assert.True(kv.CanSwapIn([t]));
         KvInvariants.Check(kv);
     }
+
+    [Fact]
+    public void SwapIn_ThenCacheFullBlocks_CachesTheNewGpuBlocksWhenTheOldOnesWereEvicted()
+    {
+        var kv = Kv.Make(gpuBlocks: 4, blockSize: 4, cpuBlocks: 4);
+        BlockTable t = Kv.Admit(kv, Kv.Range(1, 9));   // blocks 0, 1 full and cached; 2 partial
+        kv.CacheFullBlocks(t);
+        kv.SwapOut([t], new List<BlockMove>());
+        // While it is on the CPU its old GPU blocks are still cached, then evicted by another sequence.
+        Assert.Equal(8, kv.FindCachedPrefix(Kv.Range(1, 9), default).NumCachedTokens);
+        BlockTable other = Kv.Admit(kv, Kv.Range(500, 16));
+        Assert.Equal(0, kv.GetStats().CachedBlocks);
+        kv.Free(other);
+
+        kv.SwapIn([t], new List<BlockMove>());
+        Assert.Equal(0, kv.FindCachedPrefix(Kv.Range(1, 9), default).NumCachedTokens);
+        kv.CacheFullBlocks(t);
+        Assert.Equal(2, kv.GetStats().CachedBlocks);
+        Assert.Equal(8, kv.FindCachedPrefix(Kv.Range(1, 9), default).NumCachedTokens);
+        KvInvariants.Check(kv);
+    }
 }
