@@ -30,6 +30,18 @@ public sealed class CpuBackend : IComputeBackend
         return new CpuTensor(data.ToArray(), rows, cols);
     }
 
+    public DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures)
+    {
+        if (data.Length != checked(outFeatures * inFeatures))
+            throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
+        // Transposed to [in, out]: the GEMM's k loop then reads contiguous output columns.
+        var packed = new float[data.Length];
+        for (int o = 0; o < outFeatures; o++)
+            for (int i = 0; i < inFeatures; i++)
+                packed[i * outFeatures + o] = data[o * inFeatures + i];
+        return new CpuTensor(packed, outFeatures, inFeatures, packedWeight: true);
+    }
+
     public void Download(DeviceTensor source, Span<float> destination) => T(source).Span.CopyTo(destination);
 
     public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim) =>
@@ -89,6 +101,7 @@ public sealed class CpuBackend : IComputeBackend
         var x = T(input);
         var w = T(weight);
         var y = T(output);
+        Require(w.PackedWeight, "MatMul: the weight must come from UploadWeight");
         Require(x.Cols == w.Cols, $"MatMul: input has {x.Cols} columns, weight [{w.Rows}, {w.Cols}]");
         Require(y.Rows == x.Rows && y.Cols == w.Rows, $"MatMul: output must be [{x.Rows}, {w.Rows}], is [{y.Rows}, {y.Cols}]");
         float[]? b = null;

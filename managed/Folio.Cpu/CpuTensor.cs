@@ -5,14 +5,18 @@ namespace Folio.Cpu;
 /// <summary>A row-major fp32 matrix in managed memory; views share <see cref="Data"/>.</summary>
 public sealed class CpuTensor : DeviceTensor
 {
-    internal CpuTensor(float[] data, int rows, int cols) : base(rows, cols)
+    internal CpuTensor(float[] data, int rows, int cols, bool packedWeight = false) : base(rows, cols)
     {
+        PackedWeight = packedWeight;
         if ((long)rows * cols > data.Length)
             throw new ArgumentException($"[{rows}, {cols}] does not fit {data.Length} floats");
         Data = data;
     }
 
     internal float[] Data { get; }
+
+    /// <summary>A MatMul weight of logical shape [Rows = out, Cols = in], stored transposed ([in, out]).</summary>
+    internal bool PackedWeight { get; }
 
     internal Span<float> Row(int r) => Data.AsSpan(r * Cols, Cols);
 
@@ -22,6 +26,8 @@ public sealed class CpuTensor : DeviceTensor
     {
         if ((uint)rows > (uint)Rows)
             throw new ArgumentOutOfRangeException(nameof(rows), $"a view of {rows} rows of a [{Rows}, {Cols}] tensor");
+        if (PackedWeight)
+            throw new InvalidOperationException("a packed weight has no row views");
         return new CpuTensor(Data, rows, Cols);
     }
 }

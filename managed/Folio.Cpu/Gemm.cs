@@ -5,25 +5,25 @@ using System.Runtime.Intrinsics;
 namespace Folio.Cpu;
 
 /// <summary>
-/// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]), with w stored [out, in] (rows of w are contiguous dot operands).
-/// Every output element is one dot product with the same reduction order whatever the tile it falls in:
-/// one Vector256 accumulator over k in steps of 8 (fused multiply-add), its horizontal sum, then the scalar
-/// tail in order, then the bias. So a row's results are bit-identical alone or in any batch (batch invariance),
-/// and threads only split the output columns, never a reduction.
-/// Tiles of 4 rows × 4 columns reuse each loaded w vector for 4 rows and each x vector for 4 columns.
+/// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]), with the weight packed by the backend as wt = wᵀ, [in, out], so
+/// that a step over k reads contiguous output columns. Every output element is one fused multiply-add chain over
+/// k = 0, 1, … from zero, then + bias: a vector lane and the scalar remainder path compute it identically. So a
+/// row's results are bit-identical alone or in any batch (batch invariance), and threads split output columns,
+/// never a reduction.
+/// Micro-kernels: 6 rows × 16 columns (12 accumulators; each weight vector serves 6 rows, each broadcast x
+/// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
+/// 1 × 16, and scalar for the last columns when out is not a multiple of 16.
 /// </summary>
 internal static class Gemm
 {
-    private const int TileRows = 4;
-    private const int TileCols = 4;
+    private const int TileRows = 6;
+    private const int TileCols = 16;
+    private const int WideCols = 64;
+    /// <summary>Columns per cache block: k × 128 weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
+    private const int BlockCols = 128;
 
-    /// <summary>512-bit vectors where the hardware has them (AVX-512); one width per process, so results are
-    /// reproducible on a machine. Each width has its own, equally fixed, reduction order.</summary>
-    private static readonly bool Wide = Vector512.IsHardwareAccelerated && Environment.GetEnvironmentVariable("FOLIO_CPU_VECTOR256") != "1";
-
-    public static void Run(float[] x, int rows, int k, float[] w, int outCols, float[]? bias, float[] y, ParallelRunner runner)
+    public static void Run(float[] x, int rows, int k, float[] wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
     {
-        // Column chunks a multiple of TileCols; enough chunks per thread to even out the load.
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 4)));
         int perChunk = (outCols + chunks - 1) / chunks;
         perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;
@@ -32,233 +32,125 @@ internal static class Gemm
         runner.For(chunks, work, chunk =>
         {
             int c0 = chunk * perChunk;
-            int c1 = Math.Min(outCols, c0 + perChunk);
-            Columns(x, rows, k, w, c0, c1, bias, y, outCols);
+            Columns(x, rows, k, wt, outCols, c0, Math.Min(outCols, c0 + perChunk), bias, y);
         });
     }
 
-    /// <summary>Rows and columns per cache block: 64 rows of x and 64 rows of w (each ≤ 64 × k floats) stay in
-    /// L2 while every tile of the block is computed, so a long prefill does not stream x once per column tile.</summary>
-    private const int BlockRows = 64;
-    private const int BlockCols = 64;
-
-    private static void Columns(float[] x, int rows, int k, float[] w, int c0, int c1, float[]? bias, float[] y, int outCols)
+    private static void Columns(float[] x, int rows, int k, float[] wt, int o, int c0, int c1, float[]? bias, float[] y)
     {
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
             int cEnd = Math.Min(c1, cb + BlockCols);
-            for (int rb = 0; rb < rows; rb += BlockRows)
-                Block(x, rb, Math.Min(rows, rb + BlockRows), k, w, cb, cEnd, bias, y, outCols);
-        }
-    }
-
-    private static void Block(float[] x, int r0, int r1, int k, float[] w, int c0, int c1, float[]? bias, float[] y, int outCols)
-    {
-        int c = c0;
-        for (; c + TileCols <= c1; c += TileCols)
-        {
-            int r = r0;
-            if (Wide)
+            int full = cb + (cEnd - cb) / TileCols * TileCols;
+            int r = 0;
+            for (; r + TileRows <= rows; r += TileRows)
+                for (int c = cb; c < full; c += TileCols)
+                    Tile6x16(x, r, k, wt, o, c, bias, y);
+            for (; r < rows; r++)
             {
-                for (; r + TileRows <= r1; r += TileRows)
-                    Tile4x4512(x, r, k, w, c, bias, y, outCols);
-                for (; r < r1; r++)
-                    Tile1x4512(x, r, k, w, c, bias, y, outCols);
+                int c = cb;
+                for (; c + WideCols <= full; c += WideCols)
+                    Tile1x64(x, r, k, wt, o, c, bias, y);
+                for (; c < full; c += TileCols)
+                    Tile1x16(x, r, k, wt, o, c, bias, y);
             }
-            else
-            {
-                for (; r + TileRows <= r1; r += TileRows)
-                    Tile4x4(x, r, k, w, c, bias, y, outCols);
-                for (; r < r1; r++)
-                    Tile1x4(x, r, k, w, c, bias, y, outCols);
-            }
+            for (int c = full; c < cEnd; c++)
+                for (int rr = 0; rr < rows; rr++)
+                    y[rr * o + c] = Element(x, rr, k, wt, o, c) + (bias?[c] ?? 0f);
         }
-        for (; c < c1; c++)
-            for (int r = r0; r < r1; r++)
-                y[r * outCols + c] = (Wide ? Dot512(x, r * k, w, c * k, k) : Dot(x, r * k, w, c * k, k)) + (bias?[c] ?? 0f);
+    }
+
+    /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
+    internal static float Element(float[] x, int r, int k, float[] wt, int o, int c)
+    {
+        float acc = 0f;
+        for (int i = 0; i < k; i++)
+            acc = MathF.FusedMultiplyAdd(x[r * k + i], wt[i * o + c], acc);
+        return acc;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish(Vector256<float> acc, float[] x, int xo, float[] w, int wo, int k, int kv)
+    private static void Put(Vector256<float> acc, float[] y, int at, float[]? bias, int c)
     {
-        float s = Vector256.Sum(acc);
-        float tail = 0f;
-        for (int i = kv; i < k; i++)
-            tail += x[xo + i] * w[wo + i];
-        return s + tail;
+        if (bias is not null)
+            acc += Vector256.Create(bias.AsSpan(c, 8));
+        acc.CopyTo(y.AsSpan(at, 8));
     }
 
-    /// <summary>The reference dot product that every tile reproduces exactly.</summary>
-    internal static float Dot(float[] x, int xo, float[] w, int wo, int k)
+    private static void Tile6x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~7;
-        var acc = Vector256<float>.Zero;
-        for (int i = 0; i < kv; i += 8)
-            acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xr, (nuint)(xo + i)), Vector256.LoadUnsafe(ref wr, (nuint)(wo + i)), acc);
-        return Finish(acc, x, xo, w, wo, k, kv);
-    }
-
-    private static void Tile1x4(float[] x, int r, int k, float[] w, int c, float[]? bias, float[] y, int outCols)
-    {
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~7;
-        nuint xo = (nuint)(r * k);
-        nuint w0 = (nuint)(c * k), w1 = w0 + (nuint)k, w2 = w1 + (nuint)k, w3 = w2 + (nuint)k;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int i = 0; i < kv; i += 8)
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k, x4 = x3 + (nuint)k, x5 = x4 + (nuint)k;
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+        Vector256<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        nuint wo = (nuint)c;
+        for (int i = 0; i < k; i++, wo += (nuint)o)
         {
-            var xv = Vector256.LoadUnsafe(ref xr, xo + (nuint)i);
-            a0 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref wr, w0 + (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref wr, w1 + (nuint)i), a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref wr, w2 + (nuint)i), a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref wr, w3 + (nuint)i), a3);
-        }
-        int yo = r * outCols + c;
-        y[yo] = Finish(a0, x, (int)xo, w, (int)w0, k, kv) + (bias?[c] ?? 0f);
-        y[yo + 1] = Finish(a1, x, (int)xo, w, (int)w1, k, kv) + (bias?[c + 1] ?? 0f);
-        y[yo + 2] = Finish(a2, x, (int)xo, w, (int)w2, k, kv) + (bias?[c + 2] ?? 0f);
-        y[yo + 3] = Finish(a3, x, (int)xo, w, (int)w3, k, kv) + (bias?[c + 3] ?? 0f);
-    }
-
-    private static void Tile4x4(float[] x, int r, int k, float[] w, int c, float[]? bias, float[] y, int outCols)
-    {
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~7;
-        nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k;
-        nuint w0 = (nuint)(c * k), w1 = w0 + (nuint)k, w2 = w1 + (nuint)k, w3 = w2 + (nuint)k;
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        for (int i = 0; i < kv; i += 8)
-        {
+            var w0 = Vector256.LoadUnsafe(ref wr, wo);
+            var w1 = Vector256.LoadUnsafe(ref wr, wo + 8);
             nuint ii = (nuint)i;
-            var v0 = Vector256.LoadUnsafe(ref wr, w0 + ii);
-            var v1 = Vector256.LoadUnsafe(ref wr, w1 + ii);
-            var v2 = Vector256.LoadUnsafe(ref wr, w2 + ii);
-            var v3 = Vector256.LoadUnsafe(ref wr, w3 + ii);
-            var u = Vector256.LoadUnsafe(ref xr, x0 + ii);
-            a00 = Vector256.FusedMultiplyAdd(u, v0, a00); a01 = Vector256.FusedMultiplyAdd(u, v1, a01);
-            a02 = Vector256.FusedMultiplyAdd(u, v2, a02); a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
-            u = Vector256.LoadUnsafe(ref xr, x1 + ii);
-            a10 = Vector256.FusedMultiplyAdd(u, v0, a10); a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
-            a12 = Vector256.FusedMultiplyAdd(u, v2, a12); a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
-            u = Vector256.LoadUnsafe(ref xr, x2 + ii);
-            a20 = Vector256.FusedMultiplyAdd(u, v0, a20); a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
-            a22 = Vector256.FusedMultiplyAdd(u, v2, a22); a23 = Vector256.FusedMultiplyAdd(u, v3, a23);
-            u = Vector256.LoadUnsafe(ref xr, x3 + ii);
-            a30 = Vector256.FusedMultiplyAdd(u, v0, a30); a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
-            a32 = Vector256.FusedMultiplyAdd(u, v2, a32); a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
+            var b = Vector256.Create(Unsafe.Add(ref xr, x0 + ii));
+            a00 = Vector256.FusedMultiplyAdd(b, w0, a00); a01 = Vector256.FusedMultiplyAdd(b, w1, a01);
+            b = Vector256.Create(Unsafe.Add(ref xr, x1 + ii));
+            a10 = Vector256.FusedMultiplyAdd(b, w0, a10); a11 = Vector256.FusedMultiplyAdd(b, w1, a11);
+            b = Vector256.Create(Unsafe.Add(ref xr, x2 + ii));
+            a20 = Vector256.FusedMultiplyAdd(b, w0, a20); a21 = Vector256.FusedMultiplyAdd(b, w1, a21);
+            b = Vector256.Create(Unsafe.Add(ref xr, x3 + ii));
+            a30 = Vector256.FusedMultiplyAdd(b, w0, a30); a31 = Vector256.FusedMultiplyAdd(b, w1, a31);
+            b = Vector256.Create(Unsafe.Add(ref xr, x4 + ii));
+            a40 = Vector256.FusedMultiplyAdd(b, w0, a40); a41 = Vector256.FusedMultiplyAdd(b, w1, a41);
+            b = Vector256.Create(Unsafe.Add(ref xr, x5 + ii));
+            a50 = Vector256.FusedMultiplyAdd(b, w0, a50); a51 = Vector256.FusedMultiplyAdd(b, w1, a51);
         }
-        Store(a00, a01, a02, a03, x, (int)x0, w, (int)w0, k, kv, bias, c, y, r * outCols + c);
-        Store(a10, a11, a12, a13, x, (int)x1, w, (int)w0, k, kv, bias, c, y, (r + 1) * outCols + c);
-        Store(a20, a21, a22, a23, x, (int)x2, w, (int)w0, k, kv, bias, c, y, (r + 2) * outCols + c);
-        Store(a30, a31, a32, a33, x, (int)x3, w, (int)w0, k, kv, bias, c, y, (r + 3) * outCols + c);
+        int y0 = r * o + c;
+        Put(a00, y, y0, bias, c); Put(a01, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(a10, y, y0, bias, c); Put(a11, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(a20, y, y0, bias, c); Put(a21, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(a30, y, y0, bias, c); Put(a31, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(a40, y, y0, bias, c); Put(a41, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
-        float[] x, int xo, float[] w, int w0, int k, int kv, float[]? bias, int c, float[] y, int yo)
-    {
-        y[yo] = Finish(a0, x, xo, w, w0, k, kv) + (bias?[c] ?? 0f);
-        y[yo + 1] = Finish(a1, x, xo, w, w0 + k, k, kv) + (bias?[c + 1] ?? 0f);
-        y[yo + 2] = Finish(a2, x, xo, w, w0 + 2 * k, k, kv) + (bias?[c + 2] ?? 0f);
-        y[yo + 3] = Finish(a3, x, xo, w, w0 + 3 * k, k, kv) + (bias?[c + 3] ?? 0f);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish512(Vector512<float> acc, float[] x, int xo, float[] w, int wo, int k, int kv)
-    {
-        float s = Vector512.Sum(acc);
-        float tail = 0f;
-        for (int i = kv; i < k; i++)
-            tail += x[xo + i] * w[wo + i];
-        return s + tail;
-    }
-
-    /// <summary>The reference dot product that every tile reproduces exactly.</summary>
-    internal static float Dot512(float[] x, int xo, float[] w, int wo, int k)
+    private static void Tile1x64(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~15;
-        var acc = Vector512<float>.Zero;
-        for (int i = 0; i < kv; i += 16)
-            acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref xr, (nuint)(xo + i)), Vector512.LoadUnsafe(ref wr, (nuint)(wo + i)), acc);
-        return Finish512(acc, x, xo, w, wo, k, kv);
-    }
-
-    private static void Tile1x4512(float[] x, int r, int k, float[] w, int c, float[]? bias, float[] y, int outCols)
-    {
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~15;
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         nuint xo = (nuint)(r * k);
-        nuint w0 = (nuint)(c * k), w1 = w0 + (nuint)k, w2 = w1 + (nuint)k, w3 = w2 + (nuint)k;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int i = 0; i < kv; i += 16)
+        nuint wo = (nuint)c;
+        for (int i = 0; i < k; i++, wo += (nuint)o)
         {
-            var xv = Vector512.LoadUnsafe(ref xr, xo + (nuint)i);
-            a0 = Vector512.FusedMultiplyAdd(xv, Vector512.LoadUnsafe(ref wr, w0 + (nuint)i), a0);
-            a1 = Vector512.FusedMultiplyAdd(xv, Vector512.LoadUnsafe(ref wr, w1 + (nuint)i), a1);
-            a2 = Vector512.FusedMultiplyAdd(xv, Vector512.LoadUnsafe(ref wr, w2 + (nuint)i), a2);
-            a3 = Vector512.FusedMultiplyAdd(xv, Vector512.LoadUnsafe(ref wr, w3 + (nuint)i), a3);
+            var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
+            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo), a0);
+            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 8), a1);
+            a2 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 16), a2);
+            a3 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 24), a3);
+            a4 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 32), a4);
+            a5 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 40), a5);
+            a6 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 48), a6);
+            a7 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 56), a7);
         }
-        int yo = r * outCols + c;
-        y[yo] = Finish512(a0, x, (int)xo, w, (int)w0, k, kv) + (bias?[c] ?? 0f);
-        y[yo + 1] = Finish512(a1, x, (int)xo, w, (int)w1, k, kv) + (bias?[c + 1] ?? 0f);
-        y[yo + 2] = Finish512(a2, x, (int)xo, w, (int)w2, k, kv) + (bias?[c + 2] ?? 0f);
-        y[yo + 3] = Finish512(a3, x, (int)xo, w, (int)w3, k, kv) + (bias?[c + 3] ?? 0f);
+        int y0 = r * o + c;
+        Put(a0, y, y0, bias, c); Put(a1, y, y0 + 8, bias, c + 8); Put(a2, y, y0 + 16, bias, c + 16); Put(a3, y, y0 + 24, bias, c + 24);
+        Put(a4, y, y0 + 32, bias, c + 32); Put(a5, y, y0 + 40, bias, c + 40); Put(a6, y, y0 + 48, bias, c + 48); Put(a7, y, y0 + 56, bias, c + 56);
     }
 
-    private static void Tile4x4512(float[] x, int r, int k, float[] w, int c, float[]? bias, float[] y, int outCols)
+    private static void Tile1x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
-        int kv = k & ~15;
-        nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k;
-        nuint w0 = (nuint)(c * k), w1 = w0 + (nuint)k, w2 = w1 + (nuint)k, w3 = w2 + (nuint)k;
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        for (int i = 0; i < kv; i += 16)
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        Vector256<float> a0 = default, a1 = default;
+        nuint xo = (nuint)(r * k);
+        nuint wo = (nuint)c;
+        for (int i = 0; i < k; i++, wo += (nuint)o)
         {
-            nuint ii = (nuint)i;
-            var v0 = Vector512.LoadUnsafe(ref wr, w0 + ii);
-            var v1 = Vector512.LoadUnsafe(ref wr, w1 + ii);
-            var v2 = Vector512.LoadUnsafe(ref wr, w2 + ii);
-            var v3 = Vector512.LoadUnsafe(ref wr, w3 + ii);
-            var u = Vector512.LoadUnsafe(ref xr, x0 + ii);
-            a00 = Vector512.FusedMultiplyAdd(u, v0, a00); a01 = Vector512.FusedMultiplyAdd(u, v1, a01);
-            a02 = Vector512.FusedMultiplyAdd(u, v2, a02); a03 = Vector512.FusedMultiplyAdd(u, v3, a03);
-            u = Vector512.LoadUnsafe(ref xr, x1 + ii);
-            a10 = Vector512.FusedMultiplyAdd(u, v0, a10); a11 = Vector512.FusedMultiplyAdd(u, v1, a11);
-            a12 = Vector512.FusedMultiplyAdd(u, v2, a12); a13 = Vector512.FusedMultiplyAdd(u, v3, a13);
-            u = Vector512.LoadUnsafe(ref xr, x2 + ii);
-            a20 = Vector512.FusedMultiplyAdd(u, v0, a20); a21 = Vector512.FusedMultiplyAdd(u, v1, a21);
-            a22 = Vector512.FusedMultiplyAdd(u, v2, a22); a23 = Vector512.FusedMultiplyAdd(u, v3, a23);
-            u = Vector512.LoadUnsafe(ref xr, x3 + ii);
-            a30 = Vector512.FusedMultiplyAdd(u, v0, a30); a31 = Vector512.FusedMultiplyAdd(u, v1, a31);
-            a32 = Vector512.FusedMultiplyAdd(u, v2, a32); a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
+            var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
+            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo), a0);
+            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 8), a1);
         }
-        Store512(a00, a01, a02, a03, x, (int)x0, w, (int)w0, k, kv, bias, c, y, r * outCols + c);
-        Store512(a10, a11, a12, a13, x, (int)x1, w, (int)w0, k, kv, bias, c, y, (r + 1) * outCols + c);
-        Store512(a20, a21, a22, a23, x, (int)x2, w, (int)w0, k, kv, bias, c, y, (r + 2) * outCols + c);
-        Store512(a30, a31, a32, a33, x, (int)x3, w, (int)w0, k, kv, bias, c, y, (r + 3) * outCols + c);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-        float[] x, int xo, float[] w, int w0, int k, int kv, float[]? bias, int c, float[] y, int yo)
-    {
-        y[yo] = Finish512(a0, x, xo, w, w0, k, kv) + (bias?[c] ?? 0f);
-        y[yo + 1] = Finish512(a1, x, xo, w, w0 + k, k, kv) + (bias?[c + 1] ?? 0f);
-        y[yo + 2] = Finish512(a2, x, xo, w, w0 + 2 * k, k, kv) + (bias?[c + 2] ?? 0f);
-        y[yo + 3] = Finish512(a3, x, xo, w, w0 + 3 * k, k, kv) + (bias?[c + 3] ?? 0f);
+        int y0 = r * o + c;
+        Put(a0, y, y0, bias, c);
+        Put(a1, y, y0 + 8, bias, c + 8);
     }
 }

@@ -16,12 +16,14 @@ public sealed class BackendOpTests
     [InlineData(5, 8, 4)]
     [InlineData(9, 77, 13)]
     [InlineData(33, 64, 130)]
+    [InlineData(7, 768, 200)]
+    [InlineData(13, 3, 272)]
     public void MatMulMatchesAReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(2);
         float[] x = Random(rows * k, 1), w = Random(outCols * k, 2), b = Random(outCols, 3);
         using var tx = backend.Upload(x, rows, k);
-        using var tw = backend.Upload(w, outCols, k);
+        using var tw = backend.UploadWeight(w, outCols, k);
         using var tb = backend.Upload(b, 1, outCols);
         using var ty = backend.Allocate(rows, outCols);
         backend.MatMul(tx, tw, tb, ty);

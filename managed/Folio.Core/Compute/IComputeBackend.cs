@@ -13,6 +13,10 @@ public interface IComputeBackend : IDisposable
     /// <summary>A zeroed [rows, cols] tensor.</summary>
     DeviceTensor Allocate(int rows, int cols);
     DeviceTensor Upload(ReadOnlySpan<float> data, int rows, int cols);
+
+    /// <summary>A [outFeatures, inFeatures] weight (as checkpoints store it) for <see cref="MatMul"/>; the backend
+    /// may keep it in its own layout, so only MatMul reads it.</summary>
+    DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures);
     void Download(DeviceTensor source, Span<float> destination);
     DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim);
 
@@ -22,7 +26,7 @@ public interface IComputeBackend : IDisposable
     /// <summary>output[r] = input[r] / sqrt(mean(input[r]²) + eps) × weight (weight is [1, cols]).</summary>
     void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output);
 
-    /// <summary>output[r, o] = Σ_i input[r, i] · weight[o, i] (+ bias[o]); weight is [out, in] as checkpoints store it.</summary>
+    /// <summary>output[r, o] = Σ_i input[r, i] · weight[o, i] (+ bias[o]); weight comes from <see cref="UploadWeight"/>.</summary>
     void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output);
 
     /// <summary>target += addend (the residual connection).</summary>

@@ -51,7 +51,9 @@ public sealed class LlamaModel : IDisposable
         var c = config;
         long hidden = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim, ffn = c.IntermediateSize;
         var uploaded = new List<DeviceTensor>();
-        DeviceTensor Load(params (string Name, long[] Shape)[] parts)
+        DeviceTensor Weight(params (string Name, long[] Shape)[] parts) => LoadParts(parts, weight: true);
+        DeviceTensor Tensor(params (string Name, long[] Shape)[] parts) => LoadParts(parts, weight: false);
+        DeviceTensor LoadParts((string Name, long[] Shape)[] parts, bool weight)
         {
             // Several checkpoint tensors stacked by rows into one backend tensor (fused q/k/v, gate/up);
             // a 1-D tensor (norm weight, bias) is one row.
@@ -66,18 +68,20 @@ public sealed class LlamaModel : IDisposable
                 at += count;
             }
             bool vector = parts.All(p => p.Shape.Length == 1);
-            var t = vector ? backend.Upload(data, 1, data.Length) : backend.Upload(data, (int)rows, (int)cols);
+            var t = vector ? backend.Upload(data, 1, data.Length)
+                : weight ? backend.UploadWeight(data, (int)rows, (int)cols)
+                : backend.Upload(data, (int)rows, (int)cols);
             uploaded.Add(t);
             return t;
         }
         try
         {
-            var embedding = Load(("model.embed_tokens.weight", [c.VocabSize, hidden]));
+            var embedding = Tensor(("model.embed_tokens.weight", [c.VocabSize, hidden]));
             DeviceTensor lmHead;
             if (weights.Contains("lm_head.weight") && !c.TieWordEmbeddings)
-                lmHead = Load(("lm_head.weight", [c.VocabSize, hidden]));
+                lmHead = Weight(("lm_head.weight", [c.VocabSize, hidden]));
             else if (c.TieWordEmbeddings)
-                lmHead = embedding;
+                lmHead = Weight(("model.embed_tokens.weight", [c.VocabSize, hidden]));   // the same values, in the MatMul layout
             else
                 throw new ModelFormatException("tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
             var layers = new Layer[c.NumLayers];
@@ -85,18 +89,18 @@ public sealed class LlamaModel : IDisposable
             {
                 string p = $"model.layers.{i}.";
                 layers[i] = new Layer(
-                    InputNorm: Load((p + "input_layernorm.weight", [hidden])),
-                    Qkv: Load((p + "self_attn.q_proj.weight", [q, hidden]), (p + "self_attn.k_proj.weight", [kv, hidden]),
+                    InputNorm: Tensor((p + "input_layernorm.weight", [hidden])),
+                    Qkv: Weight((p + "self_attn.q_proj.weight", [q, hidden]), (p + "self_attn.k_proj.weight", [kv, hidden]),
                         (p + "self_attn.v_proj.weight", [kv, hidden])),
                     QkvBias: c.AttentionBias
-                        ? Load((p + "self_attn.q_proj.bias", [q]), (p + "self_attn.k_proj.bias", [kv]), (p + "self_attn.v_proj.bias", [kv]))
+                        ? Tensor((p + "self_attn.q_proj.bias", [q]), (p + "self_attn.k_proj.bias", [kv]), (p + "self_attn.v_proj.bias", [kv]))
                         : null,
-                    O: Load((p + "self_attn.o_proj.weight", [hidden, q])),
-                    PostNorm: Load((p + "post_attention_layernorm.weight", [hidden])),
-                    GateUp: Load((p + "mlp.gate_proj.weight", [ffn, hidden]), (p + "mlp.up_proj.weight", [ffn, hidden])),
-                    Down: Load((p + "mlp.down_proj.weight", [hidden, ffn])));
+                    O: Weight((p + "self_attn.o_proj.weight", [hidden, q])),
+                    PostNorm: Tensor((p + "post_attention_layernorm.weight", [hidden])),
+                    GateUp: Weight((p + "mlp.gate_proj.weight", [ffn, hidden]), (p + "mlp.up_proj.weight", [ffn, hidden])),
+                    Down: Weight((p + "mlp.down_proj.weight", [hidden, ffn])));
             }
-            var finalNorm = Load(("model.norm.weight", [hidden]));
+            var finalNorm = Tensor(("model.norm.weight", [hidden]));
             return new LlamaModel(config, backend, embedding, lmHead, finalNorm, layers);
         }
         catch
@@ -164,8 +168,7 @@ public sealed class LlamaModel : IDisposable
     public void Dispose()
     {
         _embedding.Dispose();
-        if (!ReferenceEquals(_lmHead, _embedding))
-            _lmHead.Dispose();
+        _lmHead.Dispose();
         _finalNorm.Dispose();
         foreach (var l in _layers)
         {
