@@ -34,15 +34,19 @@ public sealed class CpuBackend : IComputeBackend
     {
         if (data.Length != checked(outFeatures * inFeatures))
             throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
-        // Transposed to [in, out]: the GEMM's k loop then reads contiguous output columns.
-        var packed = new float[data.Length];
-        for (int o = 0; o < outFeatures; o++)
-            for (int i = 0; i < inFeatures; i++)
-                packed[i * outFeatures + o] = data[o * inFeatures + i];
+        // Panels of 16 output columns, k-major inside: the GEMM's k loop streams each panel (Gemm.Pack).
+        var packed = new float[Gemm.PackedLength(outFeatures, inFeatures)];
+        Gemm.Pack(data, outFeatures, inFeatures, packed);
         return new CpuTensor(packed, outFeatures, inFeatures, packedWeight: true);
     }
 
-    public void Download(DeviceTensor source, Span<float> destination) => T(source).Span.CopyTo(destination);
+    public void Download(DeviceTensor source, Span<float> destination)
+    {
+        var t = T(source);
+        if (t.PackedWeight)
+            throw new ArgumentException("a packed weight cannot be downloaded");
+        t.Span.CopyTo(destination);
+    }
 
     public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim) =>
         new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim);

@@ -8,14 +8,14 @@ public sealed class CpuTensor : DeviceTensor
     internal CpuTensor(float[] data, int rows, int cols, bool packedWeight = false) : base(rows, cols)
     {
         PackedWeight = packedWeight;
-        if ((long)rows * cols > data.Length)
+        if (!packedWeight && (long)rows * cols > data.Length)
             throw new ArgumentException($"[{rows}, {cols}] does not fit {data.Length} floats");
         Data = data;
     }
 
     internal float[] Data { get; }
 
-    /// <summary>A MatMul weight of logical shape [Rows = out, Cols = in], stored transposed ([in, out]).</summary>
+    /// <summary>A MatMul weight of logical shape [Rows = out, Cols = in], stored in Gemm's panel layout.</summary>
     internal bool PackedWeight { get; }
 
     internal Span<float> Row(int r) => Data.AsSpan(r * Cols, Cols);

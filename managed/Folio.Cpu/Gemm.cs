@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics;
 namespace Folio.Cpu;
 
 /// <summary>
-/// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]), with the weight packed by the backend as wt = wᵀ, [in, out], so
-/// that a step over k reads contiguous output columns. Every output element is one fused multiply-add chain over
+/// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]), with the weight packed by the backend in panels of 16 output
+/// columns: panel p holds w[16p .. 16p+16, k] for k = 0 .. in, 16 floats per k, contiguous (the last panel
+/// zero-padded), so a kernel's k loop streams one panel sequentially (see <see cref="Pack"/>). Every output element is one fused multiply-add chain over
 /// k = 0, 1, … from zero, then + bias: a vector lane and the scalar remainder path compute it identically. So a
 /// row's results are bit-identical alone or in any batch (batch invariance), and threads split output columns,
 /// never a reduction.
@@ -21,6 +22,19 @@ internal static class Gemm
     private const int WideCols = 64;
     /// <summary>Columns per cache block: k × 128 weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 128;
+
+    /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
+    public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
+
+    public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, float[] packed)
+    {
+        for (int o = 0; o < outFeatures; o++)
+        {
+            int panel = o / TileCols * inFeatures * TileCols + o % TileCols;
+            for (int i = 0; i < inFeatures; i++)
+                packed[panel + i * TileCols] = w[o * inFeatures + i];
+        }
+    }
 
     public static void Run(float[] x, int rows, int k, float[] wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
     {
@@ -41,7 +55,7 @@ internal static class Gemm
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
             int cEnd = Math.Min(c1, cb + BlockCols);
-            int full = cb + (cEnd - cb) / TileCols * TileCols;
+            int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
             int r = 0;
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -64,8 +78,9 @@ internal static class Gemm
     internal static float Element(float[] x, int r, int k, float[] wt, int o, int c)
     {
         float acc = 0f;
+        int panel = c / TileCols * k * TileCols + c % TileCols;
         for (int i = 0; i < k; i++)
-            acc = MathF.FusedMultiplyAdd(x[r * k + i], wt[i * o + c], acc);
+            acc = MathF.FusedMultiplyAdd(x[r * k + i], wt[panel + i * TileCols], acc);
         return acc;
     }
 
@@ -84,8 +99,8 @@ internal static class Gemm
         nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k, x4 = x3 + (nuint)k, x5 = x4 + (nuint)k;
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
         Vector256<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
-        nuint wo = (nuint)c;
-        for (int i = 0; i < k; i++, wo += (nuint)o)
+        nuint wo = (nuint)(c / TileCols * k * TileCols);
+        for (int i = 0; i < k; i++, wo += TileCols)
         {
             var w0 = Vector256.LoadUnsafe(ref wr, wo);
             var w1 = Vector256.LoadUnsafe(ref wr, wo + 8);
@@ -118,18 +133,19 @@ internal static class Gemm
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         nuint xo = (nuint)(r * k);
-        nuint wo = (nuint)c;
-        for (int i = 0; i < k; i++, wo += (nuint)o)
+        nuint panel = (nuint)(k * TileCols);
+        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
+        for (int i = 0; i < k; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
         {
             var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
-            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo), a0);
-            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 8), a1);
-            a2 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 16), a2);
-            a3 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 24), a3);
-            a4 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 32), a4);
-            a5 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 40), a5);
-            a6 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 48), a6);
-            a7 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 56), a7);
+            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p0), a0);
+            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p0 + 8), a1);
+            a2 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p1), a2);
+            a3 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p1 + 8), a3);
+            a4 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p2), a4);
+            a5 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p2 + 8), a5);
+            a6 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p3), a6);
+            a7 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p3 + 8), a7);
         }
         int y0 = r * o + c;
         Put(a0, y, y0, bias, c); Put(a1, y, y0 + 8, bias, c + 8); Put(a2, y, y0 + 16, bias, c + 16); Put(a3, y, y0 + 24, bias, c + 24);
@@ -142,8 +158,8 @@ internal static class Gemm
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         Vector256<float> a0 = default, a1 = default;
         nuint xo = (nuint)(r * k);
-        nuint wo = (nuint)c;
-        for (int i = 0; i < k; i++, wo += (nuint)o)
+        nuint wo = (nuint)(c / TileCols * k * TileCols);
+        for (int i = 0; i < k; i++, wo += TileCols)
         {
             var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
             a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo), a0);
