@@ -172,7 +172,7 @@ public sealed partial class Scheduler
                     continue;
                 }
                 bool preemptedSelf = false;
-                while (!NeedsNoNewBlock(seq.Table!, chunk) && !_kv.CanAppend(seq.Table!, chunk))
+                while (!_kv.CanAppend(seq.Table!, chunk))
                 {
                     if (!PreemptVictimFor(i))
                     {
@@ -272,17 +272,6 @@ public sealed partial class Scheduler
     {
         _kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), _plan.Copies);
         AddToPlan(g, seq, chunk);
-    }
-
-    /// <summary>
-    /// The common decode case, decided without a call: the tokens fit the room left in the table's last block and
-    /// no other table shares it, so Append takes no block and CanAppend would say yes.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool NeedsNoNewBlock(BlockTable table, int numTokens)
-    {
-        int n = table.NumBlocks;
-        return n > 0 && numTokens <= n * table.BlockSizeTokens - table.NumTokens && _kv.GpuPool.RefCount(table.Blocks[n - 1]) == 1;
     }
 
     /// <summary>One decode token for every live sequence of a group (checked by <see cref="GroupCanDecode"/>); returns tokens used.</summary>
