@@ -1,0 +1,49 @@
+namespace Folio.Cli.Bench;
+
+/// <summary>What <c>folio bench</c> measured; printed as text or as one JSON object (snake_case keys).</summary>
+public sealed record BenchResult
+{
+    public required string Executor { get; init; }
+    /// <summary>Whether the fake executor simulated the K/V and checked every plan.</summary>
+    public required bool Verify { get; init; }
+    public required int MaxNumSeqs { get; init; }
+    public required int N { get; init; }
+    public required int BeamWidth { get; init; }
+    public required int Requests { get; init; }
+    public required int GpuBlocks { get; init; }
+    public required int BlockSizeTokens { get; init; }
+    public required bool PrefixCaching { get; init; }
+    /// <summary>Steps in the measured steady state (the engine full: max_num_seqs reserved, requests queued).</summary>
+    public required long SteadySteps { get; init; }
+    public required double StepsPerS { get; init; }
+    /// <summary>Mean wall-clock time of LlmEngine.Step over the steady state (the engine's single thread).</summary>
+    public required double UsPerStep { get; init; }
+    /// <summary>Median of the same.</summary>
+    public required double UsPerStepP50 { get; init; }
+    /// <summary>Phases of the step over the steady state: Scheduler.Schedule, the executor, Scheduler.Postprocess.</summary>
+    public required double ScheduleUsPerStep { get; init; }
+    public required double ExecuteUsPerStep { get; init; }
+    public required double PostprocessUsPerStep { get; init; }
+    /// <summary>Managed bytes allocated by the engine thread per steady-state step (new requests included: see requests_added_per_step).</summary>
+    public required double AllocBytesPerStep { get; init; }
+    public required double RequestsAddedPerStep { get; init; }
+    /// <summary>Process CPU time over the steady state / steps (includes the benchmark's own request feeding and GC).</summary>
+    public required double CpuUsPerStep { get; init; }
+    /// <summary>Mean sequences computed per steady-state step.</summary>
+    public required double RunningSeqs { get; init; }
+    public required long Preemptions { get; init; }
+    public required long RecomputePreemptions { get; init; }
+    public required long SwapPreemptions { get; init; }
+    /// <summary>Used GPU blocks / total, mean over the steady state.</summary>
+    public required double KvUtilizationPct { get; init; }
+    /// <summary>Σ blocks of the live sequences' tables (each counted as if it owned them: no sharing), mean over the steady state.</summary>
+    public required double LogicalBlocks { get; init; }
+    /// <summary>Physical GPU blocks in use, mean over the steady state.</summary>
+    public required double PhysicalBlocks { get; init; }
+    /// <summary>1 - physical / logical, in percent: the memory saved by sharing blocks (forks, prefix hits).</summary>
+    public required double SharingSavedPct { get; init; }
+    public required double PrefixHitRatePct { get; init; }
+    public required long TotalSteps { get; init; }
+    public required long TokensGenerated { get; init; }
+    public required double WallS { get; init; }
+}

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using Folio.Core.Engine;
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+
+namespace Folio.Cli.Bench;
+
+/// <summary>
+/// Benchmark B4: drives an <see cref="LlmEngine"/> with a closed-loop workload (requests are fed so that the
+/// engine stays full) and measures the engine step in the steady state: every step in which max_num_seqs
+/// sequences are reserved and more requests wait. The workload (prompts, lengths) is generated before timing.
+/// </summary>
+public static class BenchRunner
+{
+    private const int VocabSize = 32000;
+    private const int EosTokenId = 2;
+    private const int JitWarmupSteps = 50;
+
+    public static BenchResult Run(BenchOptions o, Action<double>? progress = null)
+    {
+        Validate(o);
+        int width = o.Width;
+        int requests = o.Requests > 0 ? o.Requests : Math.Max(100, 60 * o.MaxNumSeqs / width);
+        var rng = new Random(o.Seed);
+        var prompts = new int[requests][];
+        var shared = new int[o.SharedPrefixLen];
+        for (int t = 0; t < shared.Length; t++)
+            shared[t] = rng.Next(3, VocabSize);
+        var parameters = new SamplingParams[requests];
+        for (int i = 0; i < requests; i++)
+        {
+            int len = LogNormal(rng, o.PromptLenMean, 0.6, 512);
+            var prompt = new int[shared.Length + len];
+            shared.CopyTo(prompt, 0);
+            for (int t = shared.Length; t < prompt.Length; t++)
+                prompt[t] = rng.Next(3, VocabSize);
+            prompts[i] = prompt;
+            int maxTokens = LogNormal(rng, o.OutputLenMean, 0.7, 1024);
+            parameters[i] = new SamplingParams
+            {
+                N = o.BeamWidth > 0 ? 1 : o.N, BeamWidth = o.BeamWidth, MaxTokens = maxTokens, IgnoreEos = true, Seed = i,
+            };
+        }
+        int gpuBlocks = o.GpuBlocks > 0
+            ? o.GpuBlocks
+            : o.MaxNumSeqs * Math.Max(4, 2 * (o.PromptLenMean + o.OutputLenMean) / o.BlockSizeTokens) + o.SharedPrefixLen / o.BlockSizeTokens + 64;
+        var engineOptions = new EngineOptions
+        {
+            KvCache = new KvCacheOptions
+            {
+                NumGpuBlocks = gpuBlocks, NumCpuBlocks = o.CpuBlocks, BlockSizeTokens = o.BlockSizeTokens, EnablePrefixCaching = o.PrefixCaching,
+            },
+            Scheduler = new SchedulerOptions
+            {
+                MaxNumSeqs = o.MaxNumSeqs, MaxNumBatchedTokens = o.MaxNumBatchedTokens, EosTokenId = EosTokenId,
+            },
+        };
+        var executor = ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify);
+        var engine = new LlmEngine(engineOptions, executor);
+        var kv = engine.KvCache;
+
+        int next = 0, finished = 0;
+        long inflightSeqs = 0, tokens = 0, totalSteps = 0, steadySteps = 0, windowSteps = 0;
+        long steadyTicks = 0;
+        double runningSum = 0, usedSum = 0, logicalSum = 0;
+        var stepTicks = new List<long>(4096);
+        TimeSpan cpuStart = default, cpuEnd = default;
+        long windowStartTicks = 0, windowEndTicks = 0;
+        bool inWindow = false;
+        StepTimings timingsStart = default, timingsEnd = default;
+        long allocStart = 0, allocEnd = 0, addedInWindow = 0;
+        var wall = Stopwatch.StartNew();
+        while (next < requests || engine.HasUnfinished)
+        {
+            // Keep a queue behind the running sequences so that the engine stays full.
+            while (next < requests && inflightSeqs < o.MaxNumSeqs + o.MaxNumSeqs / 4 + width)
+            {
+                var r = engine.AddRequest(prompts[next], parameters[next]);
+                next++;
+                if (r.IsFinished)
+                    throw new UsageException($"request rejected: {r.RejectReason} (raise --gpu-blocks).");
+                inflightSeqs += width;
+                if (inWindow)
+                    addedInWindow++;
+            }
+            // Steady: past JIT warm-up, requests still arriving and some waiting, so the engine is as full as
+            // max_num_seqs lets it be (between steps a few slots are briefly free: finished requests leave).
+            var stats = engine.GetSchedulerStats();
+            bool steady = totalSteps >= JitWarmupSteps && next < requests && stats.NumWaiting > 0;
+            if (steady && !inWindow)
+            {
+                inWindow = true;
+                timingsStart = engine.GetStepTimings();
+                allocStart = GC.GetAllocatedBytesForCurrentThread();
+                cpuStart = Environment.CpuUsage.TotalTime;
+                windowStartTicks = Stopwatch.GetTimestamp();
+            }
+
+            long t0 = Stopwatch.GetTimestamp();
+            var updates = engine.Step();
+            long dt = Stopwatch.GetTimestamp() - t0;
+            totalSteps++;
+
+            int scheduled = 0;
+            for (int i = 0; i < updates.Count; i++)
+            {
+                var u = updates[i];
+                if (u.RequestFinished)
+                {
+                    finished++;
+                    inflightSeqs -= width;
+                    if (o.BeamWidth > 0)
+                    {
+                        // Beam searches stream nothing: count their finished beams' tokens.
+                        var beams = u.Request.Sequences;
+                        for (int b = 0; b < beams.Count; b++)
+                            tokens += beams[b].NumGenerated;
+                    }
+                }
+                else
+                {
+                    tokens += u.NumNewTokens;
+                    scheduled++;
+                }
+            }
+            if (inWindow && next < requests)
+            {
+                windowSteps++;
+                cpuEnd = Environment.CpuUsage.TotalTime;
+                windowEndTicks = Stopwatch.GetTimestamp();
+                timingsEnd = engine.GetStepTimings();
+                allocEnd = GC.GetAllocatedBytesForCurrentThread();
+            }
+            if (steady)
+            {
+                steadySteps++;
+                steadyTicks += dt;
+                stepTicks.Add(dt);
+                runningSum += engine.GetSchedulerStats().RunningSequences;
+                usedSum += kv.GpuPool.NumUsedBlocks;
+                logicalSum += LogicalGpuBlocks(kv);
+            }
+            if (progress is not null && (totalSteps & 63) == 0)
+                progress((double)finished / requests);
+        }
+        wall.Stop();
+        progress?.Invoke(1.0);
+
+        var final = engine.GetSchedulerStats();
+        var kvStats = engine.GetKvStats();
+        stepTicks.Sort();
+        double tickUs = 1e6 / Stopwatch.Frequency;
+        double steps = Math.Max(1, steadySteps);
+        double meanUs = steadyTicks * tickUs / steps;
+        double windowS = (windowEndTicks - windowStartTicks) / (double)Stopwatch.Frequency;
+        double logical = logicalSum / steps, physical = usedSum / steps;
+        var phases = timingsEnd.Since(timingsStart);
+        double phaseSteps = Math.Max(1, phases.Steps);
+        return new BenchResult
+        {
+            Executor = o.Executor,
+            Verify = o.Verify,
+            MaxNumSeqs = o.MaxNumSeqs,
+            N = o.N,
+            BeamWidth = o.BeamWidth,
+            Requests = requests,
+            GpuBlocks = gpuBlocks,
+            BlockSizeTokens = o.BlockSizeTokens,
+            PrefixCaching = o.PrefixCaching,
+            SteadySteps = steadySteps,
+            StepsPerS = windowSteps > 0 && windowS > 0 ? windowSteps / windowS : 0,
+            UsPerStep = meanUs,
+            UsPerStepP50 = stepTicks.Count > 0 ? stepTicks[stepTicks.Count / 2] * tickUs : 0,
+            ScheduleUsPerStep = StepTimings.TicksToMicroseconds(phases.ScheduleTicks) / phaseSteps,
+            ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks) / phaseSteps,
+            PostprocessUsPerStep = StepTimings.TicksToMicroseconds(phases.PostprocessTicks) / phaseSteps,
+            AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
+            RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
+            CpuUsPerStep = windowSteps > 0 ? (cpuEnd - cpuStart).TotalMicroseconds / windowSteps : 0,
+            RunningSeqs = runningSum / steps,
+            Preemptions = final.Preemptions,
+            RecomputePreemptions = final.RecomputePreemptions,
+            SwapPreemptions = final.SwapPreemptions,
+            KvUtilizationPct = 100.0 * physical / gpuBlocks,
+            LogicalBlocks = logical,
+            PhysicalBlocks = physical,
+            SharingSavedPct = logical > 0 ? 100.0 * (1 - physical / logical) : 0,
+            PrefixHitRatePct = 100.0 * kvStats.PrefixHitRate,
+            TotalSteps = totalSteps,
+            TokensGenerated = tokens,
+            WallS = wall.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>Blocks the GPU-resident sequences would hold if none were shared.</summary>
+    private static long LogicalGpuBlocks(KvCacheManager kv)
+    {
+        long sum = 0;
+        var tables = kv.LiveTables;
+        for (int i = 0; i < tables.Count; i++)
+        {
+            if (tables[i].Location == BlockLocation.Gpu)
+                sum += tables[i].NumBlocks;
+        }
+        return sum;
+    }
+
+    /// <summary>A log-normal length with the given mean and shape, clipped to [1, max].</summary>
+    private static int LogNormal(Random rng, int mean, double sigma, int max)
+    {
+        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+        double z = Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        double mu = Math.Log(mean) - sigma * sigma / 2;
+        return (int)Math.Clamp(Math.Round(Math.Exp(mu + sigma * z)), 1, max);
+    }
+
+    private static void Validate(BenchOptions o)
+    {
+        static void Need(bool ok, string message)
+        {
+            if (!ok)
+                throw new UsageException(message);
+        }
+        Need(o.MaxNumSeqs >= 1, $"--max-num-seqs must be at least 1, got {o.MaxNumSeqs}.");
+        Need(o.MaxNumBatchedTokens >= 1, $"--max-num-batched-tokens must be at least 1, got {o.MaxNumBatchedTokens}.");
+        Need(o.BlockSizeTokens >= 1, $"--block-size must be at least 1, got {o.BlockSizeTokens}.");
+        Need(o.GpuBlocks >= 0, $"--gpu-blocks must be >= 0 (0 = sized for the workload), got {o.GpuBlocks}.");
+        Need(o.CpuBlocks >= 0, $"--cpu-blocks must be >= 0, got {o.CpuBlocks}.");
+        Need(o.Requests >= 0, $"--requests must be >= 0 (0 = 60 × max-num-seqs / width), got {o.Requests}.");
+        Need(o.N >= 1, $"--n must be at least 1, got {o.N}.");
+        Need(o.BeamWidth >= 0, $"--beam-width must be >= 0, got {o.BeamWidth}.");
+        Need(o.BeamWidth == 0 || o.N == 1, "--n and --beam-width cannot both be set (beam search returns beam-width outputs).");
+        Need(o.Width <= o.MaxNumSeqs, $"a request runs {o.Width} sequences; --max-num-seqs ({o.MaxNumSeqs}) must be at least that.");
+        Need(o.PromptLenMean >= 1, $"--prompt-len must be at least 1, got {o.PromptLenMean}.");
+        Need(o.OutputLenMean >= 1, $"--output-len must be at least 1, got {o.OutputLenMean}.");
+        Need(o.SharedPrefixLen >= 0, $"--shared-prefix must be >= 0, got {o.SharedPrefixLen}.");
+    }
+}

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Text.Json;
+using Folio.Cli.Bench;
+using Spectre.Console;
+
+namespace Folio.Cli;
+
+/// <summary>
+/// <c>folio bench [--model DIR|tiny|b8 …]</c>: offline throughput of a real model on the CPU (the default, see
+/// <see cref="ModelBenchCommand"/>); with <c>--executor fake</c>, <c>folio bench --executor fake --max-num-seqs N [--requests R] [--n 4 | --beam-width W] [--json]</c>: benchmark
+/// B4, the engine step's overhead and memory sharing (see <see cref="BenchRunner"/>).
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var executor = new Option<string>("--executor") { Description = "Model executor: fake (a deterministic stand-in).", DefaultValueFactory = _ => "fake" };
+        var verify = new Option<bool>("--verify") { Description = "Fake executor: simulate the K/V per slot and check every plan (slower)." };
+        var maxNumSeqs = new Option<int>("--max-num-seqs") { Description = "Cap on running sequences.", DefaultValueFactory = _ => 256 };
+        var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step.", DefaultValueFactory = _ => 8192 };
+        var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => 16 };
+        var gpuBlocks = new Option<int>("--gpu-blocks") { Description = "GPU KV blocks (0 = sized for the workload)." };
+        var cpuBlocks = new Option<int>("--cpu-blocks") { Description = "CPU swap blocks (0 = no swapping)." };
+        var noPrefix = new Option<bool>("--no-prefix-caching") { Description = "Turn automatic prefix caching off." };
+        var requests = new Option<int>("--requests") { Description = "Requests in the workload (0 = 60 × max-num-seqs / width)." };
+        var n = new Option<int>("--n") { Description = "Parallel samples per request.", DefaultValueFactory = _ => 1 };
+        var beam = new Option<int>("--beam-width") { Description = "Beam search with this many beams (0 = off)." };
+        var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (log-normal; Alpaca-like 19).", DefaultValueFactory = _ => 19 };
+        var outputLen = new Option<int>("--output-len") { Description = "Mean output length (log-normal; Alpaca-like 58).", DefaultValueFactory = _ => 58 };
+        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "Tokens of a system prompt shared by every prompt (prefix-cache hits); 0 = none." };
+        var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        // The real-model path (issue 4): taken unless --executor is given.
+        var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var device = new Option<string>("--device") { Description = "Model path: cpu.", DefaultValueFactory = _ => "cpu" };
+        var inputLen = new Option<int>("--input-len") { Description = "Model path: prompt tokens per request.", DefaultValueFactory = _ => 128 };
+        var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
+        var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
+        var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
+        var bandwidth = new Option<bool>("--bandwidth") { Description = "Model path: also measure memory read bandwidth and the decode bound." };
+
+        var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, bandwidth })
+            command.Options.Add(option);
+        command.SetAction(parsed =>
+        {
+            if (parsed.GetResult(executor) is not { Implicit: false })
+            {
+                if (parsed.GetValue(device) != "cpu")
+                    throw new UsageException($"--device '{parsed.GetValue(device)}': only cpu is available in this build");
+                if (parsed.GetValue(dataset) is { } d && d != "sharegpt-like")
+                    throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
+                int modelRequests = parsed.GetValue(requests) is > 0 and var given ? given : 32;
+                int modelOutput = parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64;
+                if (parsed.GetValue(inputLen) < 1 || modelOutput < 1)
+                    throw new UsageException("--input-len and --output-len must be at least 1");
+                return ModelBenchCommand.Run(parsed.GetValue(model)!, modelRequests, parsed.GetValue(inputLen), modelOutput,
+                    parsed.GetValue(dataset) is not null, parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
+                    parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth));
+            }
+            var options = new BenchOptions
+            {
+                Executor = parsed.GetValue(executor) ?? "fake",
+                Verify = parsed.GetValue(verify),
+                MaxNumSeqs = parsed.GetValue(maxNumSeqs),
+                MaxNumBatchedTokens = parsed.GetValue(maxBatched),
+                BlockSizeTokens = parsed.GetValue(blockSize),
+                GpuBlocks = parsed.GetValue(gpuBlocks),
+                CpuBlocks = parsed.GetValue(cpuBlocks),
+                PrefixCaching = !parsed.GetValue(noPrefix),
+                Requests = parsed.GetValue(requests),
+                N = parsed.GetValue(n),
+                BeamWidth = parsed.GetValue(beam),
+                PromptLenMean = parsed.GetValue(promptLen),
+                OutputLenMean = parsed.GetValue(outputLen),
+                Seed = parsed.GetValue(seed),
+                SharedPrefixLen = parsed.GetValue(sharedPrefix),
+                Json = parsed.GetValue(json),
+            };
+            var result = RunWithProgress(options);
+            if (options.Json)
+                Console.WriteLine(JsonSerializer.Serialize(result, BenchJsonContext.Default.BenchResult));
+            else
+                PrintText(result);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static BenchResult RunWithProgress(BenchOptions options)
+    {
+        // A progress bar only for a person at a terminal; never in JSON mode or when piped.
+        if (options.Json || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            return BenchRunner.Run(options);
+        BenchResult? result = null;
+        AnsiConsole.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask("bench", maxValue: 1.0);
+            result = BenchRunner.Run(options, fraction => task.Value = fraction);
+        });
+        return result!;
+    }
+
+    private static void PrintText(BenchResult r)
+    {
+        string mode = r.BeamWidth > 0 ? $"beam width {r.BeamWidth}" : $"n = {r.N}";
+        Console.WriteLine($"executor {r.Executor}, max_num_seqs {r.MaxNumSeqs}, {mode}, {r.Requests} requests, {r.GpuBlocks} GPU blocks of {r.BlockSizeTokens} tokens, prefix caching {(r.PrefixCaching ? "on" : "off")}");
+        Console.WriteLine($"steady state: {r.SteadySteps} steps, {r.RunningSeqs:F0} sequences per step");
+        Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
+        Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
+        Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
+        Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step)");
+        Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
+        Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
+        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+        Console.WriteLine($"  prefix hit rate    {r.PrefixHitRatePct:F1}%");
+        Console.WriteLine($"total: {r.TotalSteps} steps, {r.TokensGenerated} tokens generated, {r.WallS:F2} s");
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using Folio.Core.Models;
+using Folio.Core.Sampling;
+
+namespace Folio.Cli;
+
+/// <summary>
+/// The model path of <c>folio bench</c> (<see cref="BenchCommand"/>), <c>folio bench --model DIR|tiny</c>: offline throughput like <c>vllm bench throughput</c>: every request
+/// submitted at once with random token-id prompts, EOS ignored, fixed output lengths; prints requests/s,
+/// output and total tokens/s, mean batch size, KV utilization, prefix hit rate and preemptions.
+/// </summary>
+public static class ModelBenchCommand
+{
+    internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
+        int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth)
+    {
+        CpuEngineFactory stack;
+        try
+        {
+            using var probe = ModelSource.Open(modelName, seed);
+            long perBlock = CpuEngineFactory.KvBytesPerToken(probe.Config) * blockSize;
+            int blocks = (int)Math.Max(1, (long)kvMib * 1024 * 1024 / perBlock);
+            stack = new CpuEngineFactory(modelName, threads, blockSize, blocks, maxNumSeqs, Math.Max(2048, maxNumSeqs), true, seed);
+        }
+        catch (ModelFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        using (stack)
+        {
+            var config = stack.Model.Config;
+            var rng = new Random((int)seed);
+            var work = new List<(int[] Prompt, int Output)>();
+            for (int i = 0; i < numRequests; i++)
+            {
+                int inLen = shareGpt ? LogNormalLength(rng, 161.31, 1024) : inputLen;
+                int outLen = shareGpt ? LogNormalLength(rng, 337.99, 1024) : outputLen;
+                int[] prompt = Enumerable.Range(0, inLen).Select(_ => rng.Next(0, config.VocabSize)).ToArray();
+                if (PromptLimits.Check(config, prompt, outLen) is { } problem)
+                    throw new UsageException($"request {i}: {problem}");
+                work.Add((prompt, outLen));
+            }
+            var engine = stack.Engine;
+            // Warm-up (JIT, thread pool), excluded from the timing.
+            engine.AddRequest(work[0].Prompt[..Math.Min(8, work[0].Prompt.Length)], new SamplingParams { Temperature = 0, MaxTokens = 2, IgnoreEos = true });
+            while (engine.HasUnfinished)
+                engine.Step();
+            long steps0 = stack.Executor.NumSteps, seqs0 = stack.Executor.NumSequencesComputed;
+            long preempt0 = engine.GetSchedulerStats().Preemptions;
+
+            foreach (var (prompt, output) in work)
+                engine.AddRequest(prompt, new SamplingParams { Temperature = 1.0f, TopP = 1.0f, Seed = seed, MaxTokens = output, IgnoreEos = true });
+            long totalOutput = work.Sum(w => (long)w.Output), totalInput = work.Sum(w => (long)w.Prompt.Length);
+            bool progress = !asJson && !Console.IsErrorRedirected;
+            double utilizationSum = 0;
+            long generated = 0, decodeTokens = 0;
+            double decodeSeconds = 0;
+            var clock = Stopwatch.StartNew();
+            while (engine.HasUnfinished)
+            {
+                double before = clock.Elapsed.TotalSeconds;
+                long stepTokens = 0;
+                foreach (var u in engine.Step())
+                    if (u.Sequence is not null)
+                        stepTokens += u.NumNewTokens;
+                generated += stepTokens;
+                if (stack.Executor.LastStepPrefillTokens == 0)
+                {
+                    // Pure decode steps: what B8 measures (prompt processing excluded).
+                    decodeSeconds += clock.Elapsed.TotalSeconds - before;
+                    decodeTokens += stepTokens;
+                }
+                utilizationSum += engine.GetKvStats().UtilizationPct;
+                if (progress)
+                    Console.Error.Write($"\r{Bar(generated, totalOutput)} {generated}/{totalOutput} tokens");
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (progress)
+                Console.Error.WriteLine();
+            long steps = stack.Executor.NumSteps - steps0;
+            var kv = engine.GetKvStats();
+            var result = new BenchResult(
+                RequestsPerS: numRequests / seconds,
+                OutputTokensPerS: totalOutput / seconds,
+                TotalTokensPerS: (totalInput + totalOutput) / seconds,
+                MeanBatch: steps == 0 ? 0 : (double)(stack.Executor.NumSequencesComputed - seqs0) / steps,
+                KvUtilizationPct: steps == 0 ? 0 : utilizationSum / steps,
+                PrefixHitRate: kv.PrefixHitRate,
+                Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
+            double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
+            // Bytes of weights one decode step reads: all of them but the embedding table (only its rows).
+            long weightBytes = (config.ParameterCount() - (long)config.VocabSize * config.HiddenSize * (config.TieWordEmbeddings ? 0 : 1)) * sizeof(float);
+            double bandwidthGBps = measureBandwidth ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(stack.Backend.Threads) : 0;
+            double boundPerS = bandwidthGBps * 1e9 / weightBytes;
+            var inv = CultureInfo.InvariantCulture;
+            if (asJson)
+            {
+                Console.WriteLine(string.Create(inv,
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}}}"));
+            }
+            else
+            {
+                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, fp32) on {stack.Backend.Name}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"requests/s        {result.RequestsPerS:F3}"));
+                Console.WriteLine(string.Create(inv, $"output tokens/s   {result.OutputTokensPerS:F2}"));
+                Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
+                Console.WriteLine(string.Create(inv, $"mean batch        {result.MeanBatch:F2}"));
+                Console.WriteLine(string.Create(inv, $"KV utilization    {result.KvUtilizationPct:F2} % ({stack.NumBlocks} blocks of {stack.BlockSizeTokens})"));
+                Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
+                Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
+                Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
+                if (measureBandwidth)
+                    Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
+            }
+        }
+        return ExitCodes.Ok;
+    }
+
+    private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
+        double KvUtilizationPct, double PrefixHitRate, long Preemptions);
+
+    /// <summary>A length with the given mean from a log-normal (σ = 1, as conversation lengths are heavy-tailed), in [4, cap].</summary>
+    private static int LogNormalLength(Random rng, double mean, int cap)
+    {
+        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
+        double normal = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        double mu = Math.Log(mean) - 0.5;   // E[lognormal(mu, 1)] = exp(mu + 1/2)
+        return (int)Math.Clamp(Math.Exp(mu + normal), 4, cap);
+    }
+
+    private static string Bar(long done, long total)
+    {
+        const int Width = 30;
+        int filled = total == 0 ? Width : (int)(Width * done / total);
+        return "[" + new string('#', filled) + new string('.', Width - filled) + "]";
+    }
+}
