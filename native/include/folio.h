@@ -280,9 +280,14 @@ typedef struct folio_step_plan_view {
     int32_t max_blocks_per_seq;      /* width of block_tables */
     int32_t reserved0;
     const int32_t* block_tables;     /* [num_seqs * max_blocks_per_seq] physical ids, padded with -1 */
-    int64_t num_logits;              /* rows that sample a token this step */
-    const int32_t* logits_token_index; /* [num_logits] index into token_ids whose logits to sample */
-    const int32_t* logits_seq_row;   /* [num_logits] the row each sampled token belongs to */
+    int64_t num_logits;              /* rows whose last token's logits are sampled this step */
+    const int32_t* logits_token_index; /* [num_logits] index into token_ids of the position to compute logits at */
+    const int32_t* logits_seq_row;   /* [num_logits] the row (sequence) of each logits entry */
+    const int32_t* num_samples;      /* [num_logits] tokens to sample from it: 1, or n when an n-sample prompt
+                                        completes (sample i from the request's stream i) */
+    const int32_t* suppress_stop;    /* [num_logits] 1 while min_tokens is unmet: EOS and stop ids must not be
+                                        sampled */
+    int64_t num_sampled;             /* sum of num_samples: what folio_scheduler_update expects */
     int64_t num_block_copies;        /* copy-on-write, before the forward pass */
     const int32_t* block_copies;     /* [num_block_copies * 2] (src, dst) GPU block ids */
     int64_t num_swap_in;
@@ -404,8 +409,8 @@ FOLIO_API int32_t folio_scheduler_schedule(folio_scheduler* scheduler, folio_ste
 FOLIO_API int32_t folio_step_plan_get(const folio_step_plan* plan, folio_step_plan_view* out_view);
 FOLIO_API void folio_step_plan_destroy(folio_step_plan* plan);
 
-/* Hand back one sampled token per logits row of `plan` (num_sampled == num_logits, in row order; ids must be
- * < vocab_size) with their log-probabilities (or NULL). Returns the outputs of this step (new tokens and
+/* Hand back the tokens sampled for `plan`: num_samples[i] ids for logits entry i, in entry order
+ * (num_sampled == the view's num_sampled; ids must be < vocab_size), with their log-probabilities (or NULL). Returns the outputs of this step (new tokens and
  * finished sequences), like folio_engine_step. */
 FOLIO_API int32_t folio_scheduler_update(folio_scheduler* scheduler, const folio_step_plan* plan,
                                          const int32_t* sampled_ids, const float* sampled_logprobs,
