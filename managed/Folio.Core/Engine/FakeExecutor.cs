@@ -1,0 +1,251 @@
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+
+namespace Folio.Core.Engine;
+
+/// <summary>
+/// A model stand-in that makes scheduling bugs visible. It simulates the KV cache per slot: computing position p
+/// writes into p's slot a hash of the token ids at positions 0..p, chained from the value it reads at position
+/// p - 1 through the block table — the way attention reads earlier K/V. The next token is a function of that
+/// hash and the sequence's random stream (seed, index). So a request's tokens depend only on its history and
+/// seed, never on batching, chunking or preemption, unless the plan is wrong: a bad slot mapping, a missing
+/// copy-on-write copy or swap move, or a stale prefix hit changes the hash and so every later token. Incoherent
+/// plans (positions not contiguous with what was computed, slots that disagree with the block table, token ids
+/// that are not the sequence's) throw an <see cref="InvalidOperationException"/> at once.
+/// </summary>
+public sealed class FakeExecutor : IModelExecutor
+{
+    private const ulong EmptyHistory = 0x6A09E667F3BCC908UL;
+    private readonly FakeExecutorOptions _o;
+    private readonly ulong[] _gpu;
+    private readonly int[] _gpuPos;
+    private readonly ulong[] _cpu;
+    private readonly int[] _cpuPos;
+    private readonly StepOutputs _outputs = new();
+    private readonly List<FakeStepRecord> _records = [];
+    private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
+    private int[] _beamTokens = new int[16];
+
+    public FakeExecutor(FakeExecutorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _o = options;
+        int bs = options.BlockSizeTokens;
+        _gpu = new ulong[checked(options.NumGpuBlocks * bs)];
+        _gpuPos = new int[_gpu.Length];
+        _cpu = new ulong[checked(options.NumCpuBlocks * bs)];
+        _cpuPos = new int[_cpu.Length];
+        Array.Fill(_gpuPos, -1);
+        Array.Fill(_cpuPos, -1);
+    }
+
+    public IReadOnlyList<FakeStepRecord> Records => _records;
+    public long NumSteps { get; private set; }
+    public long NumTokensComputed { get; private set; }
+    public long NumBlockCopies { get; private set; }
+    public long NumBlocksSwappedOut { get; private set; }
+    public long NumBlocksSwappedIn { get; private set; }
+
+    public StepOutputs Execute(StepPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        NumSteps++;
+        // Swap-outs, then swap-ins, then copies: a block freed by a swap-out may be reused in the same step.
+        foreach (var m in plan.SwapOut)
+            CopyBlock(_gpu, _gpuPos, m.SrcBlock, _cpu, _cpuPos, m.DstBlock, "swap-out");
+        foreach (var m in plan.SwapIn)
+            CopyBlock(_cpu, _cpuPos, m.SrcBlock, _gpu, _gpuPos, m.DstBlock, "swap-in");
+        foreach (var c in plan.BlockCopies)
+            CopyBlock(_gpu, _gpuPos, c.SrcBlock, _gpu, _gpuPos, c.DstBlock, "block copy");
+        NumBlocksSwappedOut += plan.SwapOut.Count;
+        NumBlocksSwappedIn += plan.SwapIn.Count;
+        NumBlockCopies += plan.BlockCopies.Count;
+
+        _outputs.Clear();
+        var entries = plan.Sequences;
+        var ids = plan.TokenIds;
+        var positions = plan.Positions;
+        var slots = plan.SlotMapping;
+        for (int k = 0; k < entries.Length; k++)
+        {
+            var e = entries[k];
+            var seq = e.Sequence;
+            var table = e.Table;
+            if (table.Location != BlockLocation.Gpu)
+                throw Incoherent(plan, seq, $"its block table is on {table.Location}.");
+            int start = e.StartPosition;
+            if (start + e.NumTokens != table.NumTokens)
+                throw Incoherent(plan, seq, $"it computes positions [{start}, {start + e.NumTokens}) but its table has {table.NumTokens} slots.");
+            var tokens = seq.Tokens;
+            ulong h = EmptyHistory;
+            if (start > 0)
+            {
+                int prev = table.SlotOf(start - 1);
+                if (_gpuPos[prev] != start - 1)
+                    throw Incoherent(plan, seq, $"position {start - 1} is not in the K/V: slot {prev} holds position {_gpuPos[prev]}.");
+                h = _gpu[prev];
+            }
+            if (_o.VerifyHistory)
+                VerifyHistory(plan, seq, table, start);
+            for (int j = 0; j < e.NumTokens; j++)
+            {
+                int i = e.TokenOffset + j;
+                int p = start + j;
+                if (positions[i] != p)
+                    throw Incoherent(plan, seq, $"token {j} has position {positions[i]}, expected {p}.");
+                if (ids[i] != tokens[p])
+                    throw Incoherent(plan, seq, $"position {p} has token {ids[i]}, the sequence has {tokens[p]}.");
+                int slot = table.SlotOf(p);
+                if (slots[i] != slot)
+                    throw Incoherent(plan, seq, $"position {p} maps to slot {slots[i]}, the block table says {slot}.");
+                h = Chain(h, ids[i], p);
+                _gpu[slot] = h;
+                _gpuPos[slot] = p;
+            }
+            NumTokensComputed += e.NumTokens;
+            _outputs.BeginEntry();
+            if (e.NumSamples > 0)
+                Sample(e, h);
+            else if (e.NumBeamCandidates > 0)
+                BeamCandidates(e, h);
+        }
+        if (_o.RecordSteps)
+            Record(plan);
+        return _outputs;
+    }
+
+    /// <summary>The token that sample stream (seed, index) draws after a history whose K/V hash is <paramref name="history"/>.</summary>
+    public static int NextToken(ulong history, long seed, int index, int vocabSize) => (int)(StreamValue(history, seed, index) % (ulong)vocabSize);
+
+    private void Sample(ScheduledSequence e, ulong h)
+    {
+        var seq = e.Sequence;
+        var p = seq.Request.Params;
+        long seed = p.Seed ?? _o.DefaultSeed;
+        for (int s = 0; s < e.NumSamples; s++)
+        {
+            // n samples of a completed prompt are sequences 0..n-1; later, each sequence draws from its own stream.
+            int index = e.NumSamples > 1 ? s : seq.Index;
+            ulong r = StreamValue(h, seed, index);
+            int token = (int)(r % (ulong)_o.VocabSize);
+            while (e.SuppressStopTokens && IsStop(p, token))
+            {
+                r = Mix(r);
+                token = (int)(r % (ulong)_o.VocabSize);
+            }
+            float logProb = LogProbOf(r, 0);
+            int numTop = p.Logprobs ?? 0;
+            _top[0] = new TokenLogprob(token, logProb);
+            ulong t = r;
+            for (int j = 1; j < numTop; j++)
+            {
+                t = Mix(t);
+                _top[j] = new TokenLogprob((int)(t % (ulong)_o.VocabSize), LogProbOf(t, j));
+            }
+            _outputs.AddSample(token, logProb, _top.AsSpan(0, numTop));
+        }
+    }
+
+    private void BeamCandidates(ScheduledSequence e, ulong h)
+    {
+        int count = Math.Min(e.NumBeamCandidates, _o.VocabSize);
+        if (_beamTokens.Length < count)
+            _beamTokens = new int[count];
+        ulong r = Mix(h ^ 0xBEA5E5EA5C4E5UL);
+        float logProb = 0;
+        int n = 0;
+        while (n < count)
+        {
+            r = Mix(r);
+            int token = (int)(r % (ulong)_o.VocabSize);
+            bool dup = false;
+            for (int i = 0; i < n; i++)
+                dup |= _beamTokens[i] == token;
+            if (dup)
+                continue;
+            _beamTokens[n++] = token;
+            // Most likely first: each candidate is less likely than the previous one.
+            logProb -= 0.05f + (float)((r >> 40) % 1000) / 400f;
+            _outputs.AddSample(token, logProb);
+        }
+    }
+
+    private bool IsStop(SamplingParams p, int token)
+    {
+        if (token == _o.EosTokenId)
+            return true;
+        var ids = p.StopTokenIds;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] == token)
+                return true;
+        }
+        return false;
+    }
+
+    private static float LogProbOf(ulong r, int rank) => -(0.01f + rank + (float)((r >> 40) % 1000) / 1000f);
+
+    private static ulong StreamValue(ulong history, long seed, int index)
+        => Mix(history ^ Mix((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)index + 1));
+
+    /// <summary>The K/V hash of position <paramref name="position"/> holding <paramref name="token"/> after history <paramref name="h"/>.</summary>
+    public static ulong Chain(ulong h, int token, int position)
+        => Mix(h ^ ((ulong)(uint)token * 0xD6E8FEB86659FD93UL) ^ ((ulong)(uint)position << 40));
+
+    /// <summary>The K/V hash after <paramref name="tokens"/> (what the simulated cache holds at the last position).</summary>
+    public static ulong HistoryHash(ReadOnlySpan<int> tokens)
+    {
+        ulong h = EmptyHistory;
+        for (int p = 0; p < tokens.Length; p++)
+            h = Chain(h, tokens[p], p);
+        return h;
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Attention reads every earlier position: check each one's slot holds exactly its history.</summary>
+    private void VerifyHistory(StepPlan plan, Sequence seq, BlockTable table, int start)
+    {
+        var tokens = seq.Tokens;
+        ulong h = EmptyHistory;
+        for (int p = 0; p < start; p++)
+        {
+            h = Chain(h, tokens[p], p);
+            int slot = table.SlotOf(p);
+            if (_gpuPos[slot] != p || _gpu[slot] != h)
+                throw Incoherent(plan, seq, $"the K/V at position {p} (slot {slot}) is not this sequence's (it holds position {_gpuPos[slot]}, {(_gpu[slot] == h ? "same" : "different")} history).");
+        }
+    }
+
+    private void CopyBlock(ulong[] src, int[] srcPos, int srcBlock, ulong[] dst, int[] dstPos, int dstBlock, string what)
+    {
+        int bs = _o.BlockSizeTokens;
+        if ((uint)(srcBlock * bs) >= (uint)src.Length || (uint)(dstBlock * bs) >= (uint)dst.Length)
+            throw new InvalidOperationException($"{what} {srcBlock} → {dstBlock} is outside the pools.");
+        Array.Copy(src, srcBlock * bs, dst, dstBlock * bs, bs);
+        Array.Copy(srcPos, srcBlock * bs, dstPos, dstBlock * bs, bs);
+    }
+
+    private void Record(StepPlan plan)
+    {
+        var entries = new FakeStepRecord.Entry[plan.NumSequences];
+        var seqs = plan.Sequences;
+        for (int k = 0; k < seqs.Length; k++)
+        {
+            var e = seqs[k];
+            entries[k] = new FakeStepRecord.Entry(e.Sequence.Id, e.Sequence.Request.Id, e.StartPosition, e.NumTokens, e.NumSamples, e.NumBeamCandidates);
+        }
+        _records.Add(new FakeStepRecord(plan.StepIndex, entries, plan.BlockCopies.Count, plan.SwapOut.Count, plan.SwapIn.Count));
+    }
+
+    private static InvalidOperationException Incoherent(StepPlan plan, Sequence seq, string what)
+        => new($"step {plan.StepIndex}: incoherent plan for {seq}: {what}");
+}

@@ -1,0 +1,168 @@
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+
+namespace Folio.Core.Engine;
+
+/// <summary>
+/// The engine loop: <see cref="Step"/> = schedule → execute → postprocess. Every public member is thread-safe:
+/// one lock serialises them, so an <see cref="Abort"/> from another thread takes effect between two steps
+/// (never inside one) and frees the request's blocks at once.
+/// </summary>
+public sealed class LlmEngine
+{
+    private readonly Lock _gate = new();
+    private readonly Scheduler _scheduler;
+    private readonly KvCacheManager _kv;
+    private readonly IModelExecutor _executor;
+    private readonly ITextDecoder? _decoder;
+    private readonly Dictionary<long, Request> _unfinished = [];
+    private readonly List<SequenceUpdate> _stepUpdates = [];
+    private readonly List<SequenceUpdate> _abortUpdates = [];
+    private long _nextRequestId;
+    private long _arrival;
+
+    public LlmEngine(EngineOptions options, IModelExecutor executor, ITextDecoder? decoder = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(executor);
+        options.Validate();
+        Options = options;
+        _kv = new KvCacheManager(options.KvCache);
+        _scheduler = new Scheduler(options.Scheduler, _kv, decoder);
+        _executor = executor;
+        _decoder = decoder;
+    }
+
+    public EngineOptions Options { get; }
+
+    /// <summary>For tests and tools that inspect the cache (read it only between steps).</summary>
+    public KvCacheManager KvCache => _kv;
+
+    public bool HasUnfinished
+    {
+        get { lock (_gate) return _scheduler.HasUnfinished; }
+    }
+
+    public SchedulerStats GetSchedulerStats()
+    {
+        lock (_gate) return _scheduler.GetStats();
+    }
+
+    public KvCacheStats GetKvStats()
+    {
+        lock (_gate) return _kv.GetStats();
+    }
+
+    /// <summary>
+    /// Queues a request. Bad parameters throw an <see cref="ArgumentException"/> naming the field; a request
+    /// that can never fit the KV pool comes back finished with reason Rejected and its reason.
+    /// </summary>
+    public Request AddRequest(ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, int priority = 0, CacheKey cacheKey = default)
+    {
+        ArgumentNullException.ThrowIfNull(samplingParams);
+        samplingParams.Validate();
+        if (samplingParams.Stop.Count > 0 && _decoder is null)
+            throw new ArgumentException("stop strings need a text decoder; this engine has none.", nameof(samplingParams));
+        for (int i = 0; i < promptTokenIds.Length; i++)
+        {
+            if (promptTokenIds[i] < 0)
+                throw new ArgumentException($"prompt token {i} is {promptTokenIds[i]}; token ids are >= 0.", nameof(promptTokenIds));
+        }
+        lock (_gate)
+        {
+            var request = new Request(_nextRequestId++, promptTokenIds, samplingParams, _arrival++, priority, cacheKey);
+            if (_scheduler.Add(request))
+                _unfinished.Add(request.Id, request);
+            else
+                _abortUpdates.Add(new SequenceUpdate(request, null, 0));
+            return request;
+        }
+    }
+
+    /// <summary>Aborts a request (any thread): it finishes with reason Abort and its blocks are freed now. False if unknown or finished.</summary>
+    public bool Abort(long requestId)
+    {
+        lock (_gate)
+        {
+            if (!_unfinished.Remove(requestId, out var request))
+                return false;
+            _scheduler.Abort(request);
+            _abortUpdates.Add(new SequenceUpdate(request, null, 0));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs one step and returns its incremental outputs (including requests aborted or rejected since the
+    /// last step). The list is reused: valid until the next call.
+    /// </summary>
+    public IReadOnlyList<SequenceUpdate> Step()
+    {
+        lock (_gate)
+        {
+            _stepUpdates.Clear();
+            _stepUpdates.AddRange(_abortUpdates);
+            _abortUpdates.Clear();
+            var plan = _scheduler.Schedule();
+            if (!plan.IsEmpty)
+            {
+                var outputs = _executor.Execute(plan);
+                _scheduler.Postprocess(outputs);
+            }
+            var updates = _scheduler.Updates;
+            for (int i = 0; i < updates.Count; i++)
+            {
+                var u = updates[i];
+                _stepUpdates.Add(u);
+                if (u.RequestFinished)
+                    _unfinished.Remove(u.Request.Id);
+            }
+            return _stepUpdates;
+        }
+    }
+
+    /// <summary>Runs requests to completion (blocking) and returns their outputs in the order of <paramref name="prompts"/>.</summary>
+    public IReadOnlyList<RequestOutput> Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var requests = new Request[prompts.Count];
+        for (int i = 0; i < prompts.Count; i++)
+            requests[i] = AddRequest(prompts[i], samplingParams);
+        while (true)
+        {
+            bool pending = false;
+            foreach (var r in requests)
+                pending |= !r.IsFinished;
+            if (!pending)
+                break;
+            Step();
+        }
+        var outputs = new RequestOutput[requests.Length];
+        for (int i = 0; i < requests.Length; i++)
+            outputs[i] = GetOutput(requests[i]);
+        return outputs;
+    }
+
+    /// <summary>A snapshot of a request's outputs so far.</summary>
+    public RequestOutput GetOutput(Request request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_gate)
+        {
+            var seqs = request.Sequences;
+            var outs = new CompletionOutput[seqs.Count];
+            for (int i = 0; i < seqs.Count; i++)
+            {
+                var s = seqs[i];
+                outs[i] = new CompletionOutput(
+                    request.Params.UseBeamSearch ? i : s.Index, s.GeneratedTokens.ToArray(), s.OutputText, s.CumulativeLogProb,
+                    s.Logprobs is null ? null : [.. s.Logprobs], s.FinishReason, s.StopReason, s.BeamScore);
+            }
+            if (!request.Params.UseBeamSearch)
+                Array.Sort(outs, static (a, b) => a.Index.CompareTo(b.Index));
+            return new RequestOutput(request.Id, request.PromptTokenIds.ToArray(), outs, request.IsFinished,
+                request.FinishReason, request.RejectReason, request.NumPreemptions);
+        }
+    }
+}

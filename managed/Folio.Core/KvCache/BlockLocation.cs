@@ -1,0 +1,8 @@
+namespace Folio.Core.KvCache;
+
+/// <summary>Where a sequence's blocks live.</summary>
+public enum BlockLocation
+{
+    Gpu,
+    Cpu,
+}

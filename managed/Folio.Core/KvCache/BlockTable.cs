@@ -1,0 +1,84 @@
+namespace Folio.Core.KvCache;
+
+/// <summary>
+/// One sequence's map from logical blocks to physical block ids. Created only by <see cref="KvCacheManager"/>
+/// (Allocate, Fork) and owned by one sequence; dead after <see cref="KvCacheManager.Free"/>.
+/// The K/V of position <c>p</c> lives in slot <c>Blocks[p / bs] * bs + p % bs</c>.
+/// </summary>
+public sealed class BlockTable
+{
+    private int[] _blocks;
+
+    internal BlockTable(KvCacheManager owner, int[] blocks, CacheKey key)
+    {
+        Owner = owner;
+        _blocks = blocks;
+        Key = key;
+        BlockSizeTokens = owner.BlockSizeTokens;
+    }
+
+    /// <summary>Token slots allocated so far (positions 0 .. NumTokens-1).</summary>
+    public int NumTokens { get; internal set; }
+
+    public int NumBlocks { get; private set; }
+
+    /// <summary>Physical block ids (in the pool of <see cref="Location"/>) in logical order.</summary>
+    public ReadOnlySpan<int> Blocks => _blocks.AsSpan(0, NumBlocks);
+
+    public BlockLocation Location { get; internal set; }
+    public CacheKey Key { get; }
+    public int BlockSizeTokens { get; }
+
+    /// <summary>False once the table was freed.</summary>
+    public bool IsAlive { get; internal set; } = true;
+
+    /// <summary>The slot of the token at <paramref name="position"/> (0 ≤ position &lt; NumTokens).</summary>
+    public int SlotOf(int position)
+    {
+        if ((uint)position >= (uint)NumTokens)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"position must be in [0, {NumTokens}).");
+        return _blocks[position / BlockSizeTokens] * BlockSizeTokens + position % BlockSizeTokens;
+    }
+
+    internal KvCacheManager Owner { get; }
+
+    /// <summary>Index in the manager's live-table list (for O(1) removal).</summary>
+    internal int LiveIndex { get; set; } = -1;
+
+    /// <summary>Leading full blocks already offered to the prefix cache, and the chain hash of the last of them.</summary>
+    internal int NumHashedBlocks { get; set; }
+    internal ulong LastHash { get; set; }
+
+    /// <summary>Scratch mark used by group operations to detect a table passed twice.</summary>
+    internal long Stamp { get; set; }
+
+    internal int LastBlock => _blocks[NumBlocks - 1];
+
+    internal int BlockAt(int index) => _blocks[index];
+
+    internal void SetBlock(int index, int block) => _blocks[index] = block;
+
+    /// <summary>Appends a block id; the array grows by doubling (only when a block is added, never per token).</summary>
+    internal void AddBlock(int block)
+    {
+        if (NumBlocks == _blocks.Length)
+            Array.Resize(ref _blocks, Math.Max(4, _blocks.Length * 2));
+        _blocks[NumBlocks++] = block;
+    }
+
+    internal void Kill()
+    {
+        IsAlive = false;
+        NumBlocks = 0;
+        NumTokens = 0;
+    }
+
+    internal int[] CopyBlocks()
+    {
+        var copy = new int[Math.Max(4, NumBlocks)];
+        Blocks.CopyTo(copy);
+        return copy;
+    }
+
+    internal void InitBlocks(int numBlocks) => NumBlocks = numBlocks;
+}

@@ -1,0 +1,114 @@
+namespace Folio.Core.KvCache;
+
+public sealed partial class KvCacheManager
+{
+    /// <summary>
+    /// Read-only prefix-cache lookup: the leading whole blocks of <paramref name="tokens"/> already cached
+    /// under <paramref name="key"/>. Never all of the tokens: at least the last token is left to compute.
+    /// </summary>
+    public PrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens, CacheKey key)
+    {
+        if (_cache is null || tokens.Length <= 1)
+            return new PrefixHit(0) { Epoch = _epoch };
+        int maxBlocks = (tokens.Length - 1) / BlockSizeTokens;
+        int hit = _cache.Walk(tokens, key, maxBlocks, Span<int>.Empty, out int revived, out _);
+        return new PrefixHit(hit * BlockSizeTokens) { NumRevivedBlocks = revived, Epoch = _epoch };
+    }
+
+    /// <summary>
+    /// Whether <see cref="Allocate"/> can admit a sequence of <paramref name="numTokens"/> slots with
+    /// <paramref name="hit"/>: the revived hit blocks plus the new blocks fit in the free list.
+    /// </summary>
+    public bool CanAllocate(PrefixHit hit, int numTokens)
+    {
+        CheckHitShape(hit, numTokens);
+        if (hit.NumCachedTokens > 0 && hit.Epoch != _epoch)
+            throw new InvalidOperationException(
+                "hit: stale PrefixHit (the free list changed since FindCachedPrefix); look the prefix up again.");
+        long need = (long)hit.NumRevivedBlocks + BlocksFor(numTokens) - hit.NumCachedTokens / BlockSizeTokens;
+        return need <= _gpu.NumFreeBlocks;
+    }
+
+    /// <summary>
+    /// Admits a sequence: takes the hit's cached blocks and new blocks for tokens[0 .. numTokens), recording
+    /// those token ids. Throws <see cref="InvalidOperationException"/> only when <see cref="CanAllocate"/>
+    /// would have refused or the hit no longer matches (a caller bug); it then changes nothing.
+    /// </summary>
+    public BlockTable Allocate(ReadOnlySpan<int> tokens, PrefixHit hit, int numTokens, CacheKey key)
+    {
+        CheckHitShape(hit, numTokens);
+        if (numTokens > tokens.Length)
+            throw new ArgumentOutOfRangeException(nameof(numTokens), numTokens,
+                $"numTokens must be <= tokens.Length ({tokens.Length}).");
+        int bs = BlockSizeTokens;
+        int hitBlocks = hit.NumCachedTokens / bs;
+        if (hitBlocks > 0 && hit.NumCachedTokens > tokens.Length - 1)
+            throw new ArgumentException(
+                $"hit: {hit.NumCachedTokens} cached tokens leave none of the {tokens.Length} tokens to compute.", nameof(hit));
+        int revived = 0;
+        ulong lastHash = 0;
+        if (hitBlocks > 0)
+        {
+            if (_cache is null)
+                throw new InvalidOperationException("hit: prefix caching is disabled, so no hit can exist.");
+            // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
+            int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
+            if (found < hitBlocks)
+                throw new InvalidOperationException(
+                    $"hit: stale PrefixHit ({hit.NumCachedTokens} tokens promised, {found * bs} still cached); " +
+                    "call FindCachedPrefix again just before Allocate.");
+        }
+        int totalBlocks = BlocksFor(numTokens);
+        int need = revived + totalBlocks - hitBlocks;
+        if (need > _gpu.NumFreeBlocks)
+            throw new InvalidOperationException(
+                $"Allocate needs {need} free blocks, {_gpu.NumFreeBlocks} are free: call CanAllocate first.");
+
+        // Commit. Hit blocks leave the free list before any new block is popped, so none is evicted here.
+        var table = new BlockTable(this, new int[Math.Max(4, totalBlocks)], key)
+        {
+            Location = BlockLocation.Gpu,
+            NumTokens = numTokens,
+            NumHashedBlocks = hitBlocks,
+            LastHash = lastHash,
+        };
+        for (int i = 0; i < hitBlocks; i++)
+        {
+            int b = _hitScratch[i];
+            if (_gpu.RefCount(b) == 0)
+                _gpu.Revive(b);
+            else
+                _gpu.AddRef(b);
+            table.AddBlock(b);
+        }
+        for (int i = hitBlocks; i < totalBlocks; i++)
+        {
+            int b = TakeFreeGpuBlock();
+            table.AddBlock(b);
+            int start = i * bs;
+            _gpu.Record(b, tokens.Slice(start, Math.Min(bs, numTokens - start)));
+        }
+        Register(table);
+        _epoch++;
+        if (_cache is not null)
+        {
+            _prefixQueryTokens += tokens.Length;
+            _prefixHitTokens += hit.NumCachedTokens;
+        }
+        return table;
+    }
+
+    private void CheckHitShape(PrefixHit hit, int numTokens)
+    {
+        if (numTokens < 0)
+            throw new ArgumentOutOfRangeException(nameof(numTokens), numTokens, "numTokens must be >= 0.");
+        if (hit.NumCachedTokens < 0 || hit.NumCachedTokens % BlockSizeTokens != 0)
+            throw new ArgumentException(
+                $"hit: NumCachedTokens must be a non-negative multiple of {BlockSizeTokens} (got {hit.NumCachedTokens}).", nameof(hit));
+        if (hit.NumRevivedBlocks < 0 || hit.NumRevivedBlocks > hit.NumCachedTokens / BlockSizeTokens)
+            throw new ArgumentException($"hit: NumRevivedBlocks {hit.NumRevivedBlocks} is out of range.", nameof(hit));
+        if (numTokens < hit.NumCachedTokens)
+            throw new ArgumentOutOfRangeException(nameof(numTokens), numTokens,
+                $"numTokens must be >= the hit's {hit.NumCachedTokens} cached tokens.");
+    }
+}

@@ -1,0 +1,117 @@
+namespace Folio.Core.KvCache;
+
+public sealed partial class KvCacheManager
+{
+    /// <summary>
+    /// Whether <see cref="Append"/> of <paramref name="numNewTokens"/> fits: the new blocks, plus one when
+    /// the last block is partial and shared (it is copied before the write).
+    /// </summary>
+    public bool CanAppend(BlockTable table, int numNewTokens)
+    {
+        CheckLiveOnGpu(table, nameof(table));
+        if (numNewTokens < 0)
+            throw new ArgumentOutOfRangeException(nameof(numNewTokens), numNewTokens, "numNewTokens must be >= 0.");
+        return BlocksNeededToAppend(table, numNewTokens) <= _gpu.NumFreeBlocks;
+    }
+
+    /// <summary>
+    /// Grows a GPU-resident sequence by <paramref name="newTokens"/> (a prefill chunk or a decode token),
+    /// recording their ids. A write into a shared partial last block copies it first and adds the
+    /// <c>(src, dst)</c> pair to <paramref name="copies"/>. Allocates nothing on the managed heap (beyond
+    /// growing <paramref name="copies"/> or, when a block is added, the table's id array by doubling).
+    /// </summary>
+    public void Append(BlockTable table, ReadOnlySpan<int> newTokens, List<BlockCopy> copies)
+    {
+        CheckLiveOnGpu(table, nameof(table));
+        int n = newTokens.Length;
+        if (n == 0)
+            return;
+        int bs = BlockSizeTokens;
+        int offset = table.NumTokens % bs;
+        // Hot path: the tokens fit in a private partial last block.
+        if (offset != 0 && n <= bs - offset)
+        {
+            int last = table.LastBlock;
+            if (_gpu.RefCount(last) == 1)
+            {
+                if (n == 1)
+                    _gpu.Record(last, newTokens[0]);
+                else
+                    _gpu.Record(last, newTokens);
+                table.NumTokens += n;
+                return;
+            }
+        }
+        ArgumentNullException.ThrowIfNull(copies);
+        int need = BlocksNeededToAppend(table, n);
+        if (need > _gpu.NumFreeBlocks)
+            throw new InvalidOperationException(
+                $"Append needs {need} free blocks, {_gpu.NumFreeBlocks} are free: call CanAppend first.");
+
+        int pos = 0;
+        if (offset != 0)
+        {
+            int last = table.LastBlock;
+            if (_gpu.RefCount(last) > 1)
+            {
+                // Copy-on-write: the shared block stays as it is for its other holders.
+                int copy = TakeFreeGpuBlock();
+                _gpu.CopyFrom(_gpu, last, copy);
+                _gpu.Release(last);
+                table.SetBlock(table.NumBlocks - 1, copy);
+                copies.Add(new BlockCopy(last, copy));
+                last = copy;
+            }
+            pos = Math.Min(n, bs - offset);
+            _gpu.Record(last, newTokens[..pos]);
+        }
+        while (pos < n)
+        {
+            int b = TakeFreeGpuBlock();
+            table.AddBlock(b);
+            int take = Math.Min(bs, n - pos);
+            _gpu.Record(b, newTokens.Slice(pos, take));
+            pos += take;
+        }
+        table.NumTokens += n;
+        _epoch++;
+    }
+
+    /// <summary>
+    /// After the forward pass wrote the K/V: registers the table's newly full blocks in the prefix cache.
+    /// A block whose hash is already registered (same contents elsewhere, or a collision) stays uncached.
+    /// </summary>
+    public void CacheFullBlocks(BlockTable table)
+    {
+        CheckLiveOnGpu(table, nameof(table));
+        if (_cache is null)
+            return;
+        int full = table.NumTokens / BlockSizeTokens;
+        if (table.NumHashedBlocks >= full)
+            return;
+        ulong saltHash = DefaultBlockHasher.HashString(table.Key.Salt);
+        ulong adapterHash = DefaultBlockHasher.HashString(table.Key.Adapter);
+        ulong h = table.LastHash;
+        for (int i = table.NumHashedBlocks; i < full; i++)
+        {
+            int b = table.BlockAt(i);
+            ulong extra = DefaultBlockHasher.ExtraKey(saltHash, adapterHash, i);
+            ulong nh = _cache.Hasher.Hash(h, _gpu.TokensOf(b), extra);
+            if (!_gpu.IsCached(b))
+                _cache.TryInsert(b, i == 0 ? -1 : table.BlockAt(i - 1), h, nh, extra, table.Key);
+            h = nh;
+        }
+        table.NumHashedBlocks = full;
+        table.LastHash = h;
+    }
+
+    private int BlocksNeededToAppend(BlockTable table, int n)
+    {
+        if (n == 0)
+            return 0;
+        int need = BlocksFor(table.NumTokens + n) - table.NumBlocks;
+        if (table.NumTokens % BlockSizeTokens != 0 && _gpu.RefCount(table.LastBlock) > 1)
+            need++;
+        return need;
+    }
+}

@@ -1,0 +1,77 @@
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+
+namespace Folio.Core.Scheduling;
+
+/// <summary>
+/// A request: a prompt and its sampling parameters, and the group of sequences generating for it (one, or n for
+/// parallel sampling, or the live beams of a beam search). Created by the engine; mutated only by the scheduler.
+/// </summary>
+public sealed class Request
+{
+    private readonly int[] _prompt;
+
+    internal Request(long id, ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, long arrival, int priority, CacheKey cacheKey)
+    {
+        Id = id;
+        _prompt = promptTokenIds.ToArray();
+        Params = samplingParams;
+        Arrival = arrival;
+        Priority = priority;
+        CacheKey = cacheKey;
+    }
+
+    public long Id { get; }
+    public ReadOnlySpan<int> PromptTokenIds => _prompt;
+    public int PromptLength => _prompt.Length;
+    public SamplingParams Params { get; }
+
+    /// <summary>Arrival order (a counter of the engine: earlier requests have smaller values).</summary>
+    public long Arrival { get; }
+
+    /// <summary>Under the priority policy, lower values are served first.</summary>
+    public int Priority { get; }
+
+    public CacheKey CacheKey { get; }
+
+    public SequenceStatus Status { get; internal set; }
+
+    /// <summary>Set for aborted and rejected requests (the sequences carry their own reasons otherwise).</summary>
+    public FinishReason FinishReason { get; internal set; }
+
+    /// <summary>Why the request was rejected (null unless <see cref="FinishReason"/> is Rejected).</summary>
+    public string? RejectReason { get; internal set; }
+
+    /// <summary>Live sequences first, then finished ones, in creation order. For beam search: the live beams.</summary>
+    public IReadOnlyList<Sequence> Sequences => SequenceList;
+
+    /// <summary>Finished beams, best first (beam search only).</summary>
+    public IReadOnlyList<Sequence> FinishedBeams => BeamList;
+
+    /// <summary>Times this request was preempted (recompute or swap).</summary>
+    public int NumPreemptions { get; internal set; }
+
+    public bool IsFinished => Status == SequenceStatus.Finished;
+
+    internal List<Sequence> SequenceList { get; } = new(1);
+    internal List<Sequence> BeamList { get; } = [];
+
+    /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>
+    internal int NumLive { get; set; }
+
+    /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
+    internal bool Forked { get; set; }
+
+    /// <summary>Scratch: the step in which the scheduler last scheduled this request.</summary>
+    internal long ScheduledStep { get; set; } = -1;
+
+    /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
+    internal bool ServedBefore(Request other, SchedulingPolicy policy)
+    {
+        if (policy == SchedulingPolicy.Priority && Priority != other.Priority)
+            return Priority < other.Priority;
+        return Arrival < other.Arrival;
+    }
+
+    public override string ToString() => $"request {Id} ({Status}, {PromptLength} prompt tokens)";
+}

@@ -1,0 +1,456 @@
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+
+namespace Folio.Core.Scheduling;
+
+/// <summary>
+/// Iteration-level (continuous) batching over the paged KV cache. <see cref="Schedule"/> decides who computes
+/// which tokens this step and asks the <see cref="KvCacheManager"/> for their blocks; <see cref="Postprocess"/>
+/// applies the sampled tokens and the stop rules. The scheduler decides; the manager only manages blocks.
+/// Single-threaded: the engine serialises every call.
+/// </summary>
+/// <remarks>
+/// Policy per step, within <see cref="SchedulerOptions.MaxNumBatchedTokens"/>: running requests first, in
+/// service order (decodes, and the next chunk of a prompt being prefilled); a running request that needs a
+/// block the pool lacks preempts the newest (FCFS) or lowest-priority running request not yet scheduled this
+/// step, or itself when none is left. If nothing was preempted: swapped requests come back (oldest first), then,
+/// only when none is swapped, waiting requests are admitted in order while their blocks fit after prefix-cache
+/// hits, the last one's prompt chunked to the remaining budget. Requests reserve their width (n or beam width)
+/// of <see cref="SchedulerOptions.MaxNumSeqs"/>.
+/// </remarks>
+public sealed partial class Scheduler
+{
+    private readonly SchedulerOptions _options;
+    private readonly KvCacheManager _kv;
+    private readonly ITextDecoder? _decoder;
+    private readonly List<Request> _running = [];
+    private readonly RequestQueue _waiting;
+    private readonly RequestQueue _swapped;
+    private readonly StepPlan _plan = new();
+    private readonly List<SequenceUpdate> _updates = [];
+    private BlockTable[] _groupTables = new BlockTable[8];
+    private long _stepIndex;
+    private long _nextSequenceId;
+    private int _reservedSeqs;
+    private long _preemptions, _recomputes, _swaps, _rejected;
+
+    public Scheduler(SchedulerOptions options, KvCacheManager kv, ITextDecoder? decoder = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kv);
+        options.Validate();
+        _options = options;
+        _kv = kv;
+        _decoder = decoder;
+        _waiting = new RequestQueue(options.Policy);
+        _swapped = new RequestQueue(options.Policy);
+    }
+
+    public SchedulerOptions Options => _options;
+    public KvCacheManager KvCache => _kv;
+
+    public bool HasUnfinished => _running.Count > 0 || _waiting.Count > 0 || _swapped.Count > 0;
+
+    /// <summary>The incremental outputs of the last Schedule + Postprocess (aborts are not included); reused.</summary>
+    public IReadOnlyList<SequenceUpdate> Updates => _updates;
+
+    public SchedulerStats GetStats() => new(
+        _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
+        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs);
+
+    /// <summary>
+    /// Blocks a request can need at most: its prompt's full blocks (shared by all its sequences) plus, per
+    /// sequence, the rest of prompt + max_tokens.
+    /// </summary>
+    public int MaxBlocksNeeded(Request request)
+    {
+        int bs = _kv.BlockSizeTokens;
+        int shared = request.PromptLength / bs;
+        long total = request.PromptLength + (long)request.Params.MaxTokens;
+        long perSeq = (total + bs - 1) / bs - shared;
+        return (int)Math.Min(int.MaxValue, shared + request.Params.Width * perSeq);
+    }
+
+    /// <summary>
+    /// Queues a new request, or rejects it (returns false, the request finished with reason Rejected and a
+    /// <see cref="Request.RejectReason"/>) when it could never run: a prompt longer than the GPU pool, or a worst
+    /// case (prompt + max_tokens for each of its sequences) that no amount of preemption could make room for —
+    /// admitting it would only thrash.
+    /// </summary>
+    public bool Add(Request request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.SequenceList.Count != 0)
+            throw new InvalidOperationException($"{request} was already added.");
+        int bs = _kv.BlockSizeTokens;
+        int poolBlocks = _kv.GpuPool.NumBlocks;
+        int promptBlocks = (request.PromptLength + bs - 1) / bs;
+        var p = request.Params;
+        string? reason = null;
+        if (request.PromptLength == 0)
+            reason = "the prompt is empty (at least one token is needed).";
+        else if (promptBlocks > poolBlocks)
+            reason = $"the prompt ({request.PromptLength} tokens) needs {promptBlocks} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
+        else if (MaxBlocksNeeded(request) > poolBlocks)
+            reason = $"prompt ({request.PromptLength} tokens) + max_tokens ({p.MaxTokens}) for {p.Width} sequence(s) needs up to {MaxBlocksNeeded(request)} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
+        else if (p.Width > _options.MaxNumSeqs)
+            reason = $"the request runs {p.Width} sequences at once; max_num_seqs is {_options.MaxNumSeqs}.";
+
+        var seq = new Sequence(_nextSequenceId++, 0, request, request.PromptTokenIds, request.PromptLength + Math.Min(p.MaxTokens, 256));
+        request.SequenceList.Add(seq);
+        if (reason is not null)
+        {
+            seq.Status = SequenceStatus.Finished;
+            seq.FinishReason = FinishReason.Rejected;
+            request.Status = SequenceStatus.Finished;
+            request.FinishReason = FinishReason.Rejected;
+            request.RejectReason = reason;
+            _rejected++;
+            return false;
+        }
+        request.NumLive = 1;
+        request.Status = SequenceStatus.Waiting;
+        seq.Status = SequenceStatus.Waiting;
+        _waiting.InsertFromBack(request);
+        return true;
+    }
+
+    /// <summary>Finishes a request now with reason Abort, freeing its blocks wherever they are. False if it had finished.</summary>
+    public bool Abort(Request request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        switch (request.Status)
+        {
+            case SequenceStatus.Waiting:
+                _waiting.Remove(request);
+                break;
+            case SequenceStatus.Swapped:
+                _swapped.Remove(request);
+                break;
+            case SequenceStatus.Running:
+                _running.Remove(request);
+                _reservedSeqs -= request.Params.Width;
+                break;
+            default:
+                return false;
+        }
+        foreach (var seq in request.SequenceList)
+        {
+            if (!seq.IsFinished)
+                FinishSequence(seq, FinishReason.Abort, null);
+        }
+        request.Status = SequenceStatus.Finished;
+        request.FinishReason = FinishReason.Abort;
+        return true;
+    }
+
+    /// <summary>Plans the next step. The plan is reused: valid until the next call.</summary>
+    public StepPlan Schedule()
+    {
+        var plan = _plan;
+        plan.Reset(++_stepIndex);
+        _updates.Clear();
+        int budget = _options.MaxNumBatchedTokens;
+
+        // 1. Running requests, in service order.
+        int i = 0;
+        while (i < _running.Count && budget > 0)
+        {
+            var g = _running[i];
+            if (g.NumLive == 1)
+            {
+                var seq = FirstLive(g);
+                int remaining = seq.NumTokens - seq.NumComputedTokens;
+                int chunk = Math.Min(remaining, budget);
+                if (chunk < remaining && !_options.EnableChunkedPrefill)
+                {
+                    i++;
+                    continue;
+                }
+                bool preemptedSelf = false;
+                while (!_kv.CanAppend(seq.Table!, chunk))
+                {
+                    if (!PreemptVictimFor(i))
+                    {
+                        preemptedSelf = true;
+                        break;
+                    }
+                }
+                if (preemptedSelf)
+                    continue;   // g left _running at index i
+                Commit(g, seq, chunk);
+                budget -= chunk;
+            }
+            else
+            {
+                if (budget < g.NumLive)
+                    break;
+                bool preemptedSelf = false;
+                while (!GroupCanDecode(g))
+                {
+                    if (!PreemptVictimFor(i))
+                    {
+                        preemptedSelf = true;
+                        break;
+                    }
+                }
+                if (preemptedSelf)
+                    continue;
+                budget -= CommitGroupDecode(g);
+            }
+            i++;
+        }
+
+        if (plan.NumPreempted > 0)
+            return plan;   // none admitted in a step that had to preempt
+
+        // 2. Swapped requests come back, oldest first.
+        while (_swapped.Count > 0)
+        {
+            var g = _swapped.First;
+            if (_reservedSeqs + g.Params.Width > _options.MaxNumSeqs)
+                break;
+            var tables = LiveTables(g);
+            if (!_kv.CanSwapIn(tables))
+                break;
+            _kv.SwapIn(tables, plan.SwapInMoves);
+            _swapped.RemoveFirst();
+            SetStatus(g, SequenceStatus.Running);
+            InsertRunning(g);
+            if (g.NumLive == 1)
+            {
+                var seq = FirstLive(g);
+                int remaining = seq.NumTokens - seq.NumComputedTokens;
+                int chunk = Math.Min(remaining, budget);
+                if (chunk > 0 && (chunk == remaining || _options.EnableChunkedPrefill) && _kv.CanAppend(seq.Table!, chunk))
+                {
+                    Commit(g, seq, chunk);
+                    budget -= chunk;
+                }
+            }
+            else if (budget >= g.NumLive && GroupCanDecode(g))
+            {
+                budget -= CommitGroupDecode(g);
+            }
+        }
+        if (_swapped.Count > 0)
+            return plan;   // the swapped go first: admitting newcomers would starve them
+
+        // 3. Waiting requests, in order, while their blocks fit (head-of-line: no skipping).
+        while (_waiting.Count > 0 && budget > 0)
+        {
+            var g = _waiting.First;
+            if (_reservedSeqs + g.Params.Width > _options.MaxNumSeqs)
+                break;
+            var seq = FirstLive(g);
+            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
+            int remaining = seq.NumTokens - hit.NumCachedTokens;
+            int chunk = Math.Min(remaining, budget);
+            if (chunk < remaining && !_options.EnableChunkedPrefill)
+                break;
+            int numTokens = hit.NumCachedTokens + chunk;
+            if (!_kv.CanAllocate(hit, numTokens))
+                break;
+            seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, g.CacheKey);
+            seq.NumComputedTokens = hit.NumCachedTokens;
+            _waiting.RemoveFirst();
+            SetStatus(g, SequenceStatus.Running);
+            InsertRunning(g);
+            AddToPlan(g, seq, chunk);
+            budget -= chunk;
+        }
+        return plan;
+    }
+
+    /// <summary>Grows a single sequence's table by <paramref name="chunk"/> tokens (checked by the caller) and plans them.</summary>
+    private void Commit(Request g, Sequence seq, int chunk)
+    {
+        _kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), _plan.Copies);
+        AddToPlan(g, seq, chunk);
+    }
+
+    /// <summary>One decode token for every live sequence of a group (checked by <see cref="GroupCanDecode"/>); returns tokens used.</summary>
+    private int CommitGroupDecode(Request g)
+    {
+        int used = 0;
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
+        {
+            var seq = list[s];
+            if (seq.IsFinished)
+                continue;
+            if (seq.NumTokens - seq.NumComputedTokens != 1)
+                throw new InvalidOperationException($"{seq} of a multi-sequence group is not in decode.");
+            if (!_kv.CanAppend(seq.Table!, 1))
+                throw new InvalidOperationException($"GroupCanDecode admitted {g} but {seq} cannot append.");
+            Commit(g, seq, 1);
+            used++;
+        }
+        return used;
+    }
+
+    /// <summary>
+    /// Whether every live sequence of a group can append one token: an upper bound of the blocks needed (a new
+    /// block at a block boundary, a copy when the last block is shared) against the free blocks. The bound
+    /// counts a copy for each sharer, although the last sharer writes in place, so it never admits too much.
+    /// </summary>
+    private bool GroupCanDecode(Request g)
+    {
+        var pool = _kv.GpuPool;
+        int bs = _kv.BlockSizeTokens;
+        int need = 0;
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
+        {
+            var seq = list[s];
+            if (seq.IsFinished)
+                continue;
+            var table = seq.Table!;
+            if (table.NumTokens % bs == 0 || pool.RefCount(table.Blocks[table.NumBlocks - 1]) > 1)
+                need++;
+        }
+        return need <= pool.NumFreeBlocks;
+    }
+
+    private void AddToPlan(Request g, Sequence seq, int chunk)
+    {
+        int start = seq.NumComputedTokens;
+        seq.NumComputedTokens = start + chunk;
+        int samples = 0, candidates = 0;
+        bool suppress = false;
+        if (seq.NumComputedTokens == seq.NumTokens)
+        {
+            var p = g.Params;
+            if (p.UseBeamSearch)
+                candidates = 2 * p.BeamWidth;
+            else
+                samples = !g.Forked && p.N > 1 ? p.N : 1;
+            // The token sampled now is generated token NumGenerated + 1.
+            suppress = seq.NumGenerated + 1 < p.MinTokens;
+        }
+        g.ScheduledStep = _stepIndex;
+        _plan.Add(seq, start, chunk, samples, candidates, suppress);
+    }
+
+    /// <summary>
+    /// Makes room for running request <paramref name="index"/>: preempts the last running request (newest, or
+    /// lowest priority) if it is not the one asking; returns false when the one asking had to be preempted.
+    /// </summary>
+    private bool PreemptVictimFor(int index)
+    {
+        int last = _running.Count - 1;
+        if (last > index)
+        {
+            Preempt(last);
+            return true;
+        }
+        Preempt(index);
+        return false;
+    }
+
+    private void Preempt(int index)
+    {
+        var g = _running[index];
+        _running.RemoveAt(index);
+        _reservedSeqs -= g.Params.Width;
+        g.NumPreemptions++;
+        _preemptions++;
+        _plan.NumPreempted++;
+        bool swap = g.NumLive > 1 || _options.PreemptionMode == PreemptionMode.Swap;
+        if (swap && _kv.CpuPool is not null)
+        {
+            var tables = LiveTables(g);
+            if (_kv.CanSwapOut(tables))
+            {
+                _kv.SwapOut(tables, _plan.SwapOutMoves);
+                SetStatus(g, SequenceStatus.Swapped);
+                _swapped.InsertFromFront(g);
+                _swaps++;
+                return;
+            }
+        }
+        if (g.NumLive == 1)
+        {
+            // Recompute: drop the K/V, keep the tokens; readmission prefills prompt + generated so far.
+            var seq = FirstLive(g);
+            _kv.Free(seq.Table!);
+            seq.Table = null;
+            seq.NumComputedTokens = 0;
+            SetStatus(g, SequenceStatus.Waiting);
+            _waiting.InsertFromFront(g);
+            _recomputes++;
+            return;
+        }
+        // Several sequences share blocks that a recompute could not share again; without swap room the
+        // request cannot be kept. Finish it with a reason rather than thrash or lose it silently.
+        foreach (var seq in g.SequenceList)
+        {
+            if (!seq.IsFinished)
+                FinishSequence(seq, FinishReason.Rejected, null);
+        }
+        g.Status = SequenceStatus.Finished;
+        g.FinishReason = FinishReason.Rejected;
+        g.RejectReason = $"preempted with no room in the CPU swap pool: a request running {g.NumLive} sequences (n > 1 or beam search) can only be preempted by swapping; raise NumCpuBlocks.";
+        _rejected++;
+        _updates.Add(new SequenceUpdate(g, null, 0));
+    }
+
+    private void InsertRunning(Request g)
+    {
+        _reservedSeqs += g.Params.Width;
+        // Service order; a newcomer usually goes last, so search from the back.
+        int at = _running.Count;
+        while (at > 0 && !_running[at - 1].ServedBefore(g, _options.Policy))
+            at--;
+        _running.Insert(at, g);
+    }
+
+    private static void SetStatus(Request g, SequenceStatus status)
+    {
+        g.Status = status;
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
+        {
+            if (!list[s].IsFinished)
+                list[s].Status = status;
+        }
+    }
+
+    private static Sequence FirstLive(Request g)
+    {
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
+        {
+            if (!list[s].IsFinished)
+                return list[s];
+        }
+        throw new InvalidOperationException($"{g} has no live sequence.");
+    }
+
+    private ReadOnlySpan<BlockTable> LiveTables(Request g)
+    {
+        if (_groupTables.Length < g.NumLive)
+            Array.Resize(ref _groupTables, Math.Max(g.NumLive, _groupTables.Length * 2));
+        int n = 0;
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
+        {
+            if (!list[s].IsFinished)
+                _groupTables[n++] = list[s].Table!;
+        }
+        return _groupTables.AsSpan(0, n);
+    }
+
+    private void FinishSequence(Sequence seq, FinishReason reason, string? stopReason)
+    {
+        seq.Status = SequenceStatus.Finished;
+        seq.FinishReason = reason;
+        seq.StopReason = stopReason;
+        if (seq.Table is not null)
+        {
+            _kv.Free(seq.Table);
+            seq.Table = null;
+        }
+        seq.Request.NumLive--;
+    }
+}

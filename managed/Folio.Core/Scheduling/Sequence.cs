@@ -1,0 +1,98 @@
+using System.Text;
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+
+namespace Folio.Core.Scheduling;
+
+/// <summary>
+/// One sequence of a request: its tokens (prompt, then generated), how many of them have K/V computed, its
+/// block table while it holds blocks, and its outputs. A request with n &gt; 1 or beam search owns several.
+/// Mutated only by the scheduler (under the engine's lock); readers see it between steps.
+/// </summary>
+public sealed class Sequence
+{
+    private int[] _tokens;
+    private StringBuilder? _text;
+    private List<TokenLogprob[]>? _logprobs;
+
+    internal Sequence(long id, int index, Request request, ReadOnlySpan<int> tokens, int capacity)
+    {
+        Id = id;
+        Index = index;
+        Request = request;
+        _tokens = new int[Math.Max(capacity, tokens.Length)];
+        tokens.CopyTo(_tokens);
+        NumTokens = tokens.Length;
+    }
+
+    /// <summary>Engine-unique id (stable for the sequence's life).</summary>
+    public long Id { get; }
+
+    /// <summary>Sample index within the request: sequence i draws from the random stream (seed, i).</summary>
+    public int Index { get; }
+
+    public Request Request { get; }
+
+    public int NumTokens { get; private set; }
+    public int PromptLength => Request.PromptLength;
+    public int NumGenerated => NumTokens - Request.PromptLength;
+
+    /// <summary>Prompt then generated token ids.</summary>
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, NumTokens);
+    public ReadOnlySpan<int> GeneratedTokens => _tokens.AsSpan(Request.PromptLength, NumGenerated);
+
+    /// <summary>Tokens whose K/V is computed (or scheduled for this step); the rest are computed next.</summary>
+    public int NumComputedTokens { get; internal set; }
+
+    /// <summary>The sequence's blocks while running (GPU) or swapped (CPU); null otherwise.</summary>
+    public BlockTable? Table { get; internal set; }
+
+    public SequenceStatus Status { get; internal set; }
+    public FinishReason FinishReason { get; internal set; }
+
+    /// <summary>The stop string or stop token id that ended the sequence (null for EOS, length, abort).</summary>
+    public string? StopReason { get; internal set; }
+
+    public double CumulativeLogProb { get; internal set; }
+
+    /// <summary>Beam score (cumulative log-probability / length^length_penalty) of a finished beam.</summary>
+    public double BeamScore { get; internal set; }
+
+    public bool IsFinished => Status == SequenceStatus.Finished;
+
+    /// <summary>Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed.</summary>
+    public string OutputText => _text?.ToString() ?? "";
+
+    /// <summary>Per generated token, its top log-probabilities (when the request asked for logprobs).</summary>
+    public IReadOnlyList<TokenLogprob[]>? Logprobs => _logprobs;
+
+    internal StringBuilder Text => _text ??= new StringBuilder();
+    internal bool HasText => _text is not null;
+
+    internal void Append(int token)
+    {
+        if (NumTokens == _tokens.Length)
+            Array.Resize(ref _tokens, _tokens.Length * 2);
+        _tokens[NumTokens++] = token;
+    }
+
+    internal void AddLogprobs(TokenLogprob[] top) => (_logprobs ??= []).Add(top);
+
+    /// <summary>A copy sharing nothing mutable: same tokens, computed count, outputs so far; no table.</summary>
+    internal Sequence CloneAs(long id, int index)
+    {
+        var s = new Sequence(id, index, Request, Tokens, _tokens.Length)
+        {
+            NumComputedTokens = NumComputedTokens,
+            Status = Status,
+            CumulativeLogProb = CumulativeLogProb,
+        };
+        if (_text is not null)
+            s._text = new StringBuilder(_text.ToString());
+        if (_logprobs is not null)
+            s._logprobs = [.. _logprobs];
+        return s;
+    }
+
+    public override string ToString() => $"seq {Id} (request {Request.Id}, index {Index}, {Status}, {NumComputedTokens}/{NumTokens} computed)";
+}
