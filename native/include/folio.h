@@ -95,7 +95,7 @@ enum folio_status {
     FOLIO_STATUS_BUFFER_TOO_SMALL = -6,   /* size query: the required count was written to the out-parameter */
     FOLIO_STATUS_NOT_FOUND = -7,          /* an unknown (or already finished) request id */
     FOLIO_STATUS_MODEL_LOAD = -8,         /* the model folder is missing, unreadable or corrupt */
-    FOLIO_STATUS_REQUEST_REJECTED = -9,   /* a request that can never be served (its prompt cannot fit) */
+    FOLIO_STATUS_REQUEST_REJECTED = -9,   /* level 2: a request that can never be served (prompt cannot fit) */
     FOLIO_STATUS_INVALID_STATE = -10,     /* a call out of order (stale plan, re-entrant call from a callback) */
     FOLIO_STATUS_UNSUPPORTED = -11,       /* a feature this build or device does not have (e.g. the CUDA device) */
     FOLIO_STATUS_INTERNAL = -100          /* a bug in Folio: the message has the details; please report it */
@@ -158,7 +158,9 @@ typedef void (*folio_stream_fn)(const struct folio_request_output* output, void*
 typedef struct folio_engine_params {
     uint32_t struct_size;           /* sizeof(folio_engine_params) */
     int32_t device;                 /* FOLIO_DEVICE_CPU (default) */
-    const char* model;              /* UTF-8: a Hugging Face model folder, or "builtin:<name>"; NULL = builtin */
+    const char* model;              /* UTF-8: a Hugging Face model folder or a built-in model: "builtin:tiny"
+                                       (the default, when NULL) or "builtin:fake" (the scheduler's
+                                       deterministic fake model: vocabulary of 64 two-letter pieces aa..hh) */
     uint64_t model_len;             /* bytes of `model` */
     int32_t block_size_tokens;      /* tokens per KV block, 1..1024; default 16 */
     int32_t num_gpu_blocks;         /* KV blocks on the device; 0 = derive from kv_memory_bytes */
@@ -191,7 +193,7 @@ typedef struct folio_sampling_params {
     int32_t has_seed;                /* 1: use `seed` (reproducible whatever the batch) */
     uint64_t seed;
     int32_t ignore_eos;              /* 0 or 1 */
-    int32_t logprobs;                /* top log-probabilities reported per token, 0..20; 0 = only the sampled one */
+    int32_t logprobs;                /* top log-probabilities reported per token, 0..20; -1 = none (default) */
     const int32_t* stop_token_ids;   /* [num_stop_token_ids]; may be NULL when the count is 0 */
     uint64_t num_stop_token_ids;
     const char* const* stop;         /* [num_stop] UTF-8 stop strings; NULL when the count is 0 */
@@ -205,19 +207,20 @@ typedef struct folio_request_output {
     uint32_t struct_size;            /* set by the caller of folio_outputs_get */
     int32_t finish_reason;           /* FOLIO_FINISH_*; NONE while the sequence runs */
     uint64_t request_id;
-    int32_t seq_index;               /* which of the request's n sequences, 0..n-1 */
-    int32_t request_finished;        /* 1 on the request's last output: exactly once per request */
+    int32_t seq_index;               /* which of the request's n sequences, 0..n-1; -1 on the request's end */
+    int32_t request_finished;        /* 1 on the request's last output, exactly once per request. That output
+                                        has seq_index -1 and no tokens; its finish_reason is ABORT or REJECTED,
+                                        else the reason of the request's sequence 0 */
     const int32_t* token_ids;        /* new tokens (step, stream) or all generated tokens (generate, update) */
     uint64_t num_tokens;
-    const float* logprobs;           /* [num_tokens] log-probability of each token; NULL when not computed */
-    int32_t num_top_logprobs;        /* k: the request's `logprobs` */
+    double cumulative_logprob;       /* sum of the log-probabilities of all generated tokens so far */
+    int32_t num_top_logprobs;        /* k: the request's `logprobs` (0 when it was -1) */
     int32_t reserved0;
     const int32_t* top_token_ids;    /* [num_tokens * k], most likely first; NULL when k is 0 */
     const float* top_logprobs;       /* [num_tokens * k] */
     const char* text;                /* UTF-8 of token_ids, never a split code point; NUL-terminated */
     uint64_t text_len;               /* bytes, without the NUL */
     uint64_t num_prompt_tokens;
-    uint64_t num_cached_prompt_tokens; /* prompt tokens served by the prefix cache */
 } folio_request_output;
 
 /* Counters of an engine or scheduler (all since creation). */
@@ -237,9 +240,9 @@ typedef struct folio_stats {
     int64_t num_waiting;
     int64_t num_swapped;
     int64_t num_steps;
-    int64_t num_prompt_tokens;       /* prompt tokens computed */
+    int64_t num_prompt_tokens;       /* prompt tokens of the requests added */
     int64_t num_generated_tokens;
-    double generated_tokens_per_s;   /* generated tokens / seconds spent inside step */
+    double generated_tokens_per_s;   /* generated tokens / seconds spent inside step (0 at level 2) */
 } folio_stats;
 
 /* How to create a KV cache manager (level 2). */
@@ -259,7 +262,6 @@ typedef struct folio_scheduler_params {
     int32_t preemption_mode;         /* FOLIO_PREEMPTION_*; default RECOMPUTE */
     int32_t vocab_size;              /* token ids must be < vocab_size; > 0, required */
     int32_t eos_token_id;            /* -1 = none */
-    int32_t max_model_len;           /* longest sequence (prompt + output); 0 = unlimited */
 } folio_scheduler_params;
 
 /* A step plan as flat arrays (level 2). Row-major; every pointer is valid while the plan lives, and is
@@ -337,7 +339,8 @@ FOLIO_API int32_t folio_engine_tokenize(folio_engine* engine, const char* text, 
 FOLIO_API int32_t folio_engine_detokenize(folio_engine* engine, const int32_t* ids, uint64_t num_ids,
                                           char* out_text, uint64_t capacity, uint64_t* out_len);
 
-/* Queue a request; its id (> 0, unique in this engine) goes to out_request_id. */
+/* Queue a request; its id (unique in this engine, counting from 0) goes to out_request_id. A request whose
+ * prompt can never fit the KV cache is accepted here and ends in the next step with FOLIO_FINISH_REJECTED. */
 FOLIO_API int32_t folio_engine_add_text(folio_engine* engine, const char* prompt, uint64_t prompt_len,
                                         const folio_sampling_params* params, uint64_t* out_request_id);
 FOLIO_API int32_t folio_engine_add_tokens(folio_engine* engine, const int32_t* prompt_ids, uint64_t num_ids,
@@ -395,11 +398,15 @@ FOLIO_API int32_t folio_scheduler_create(folio_kv_manager* kv, const folio_sched
                                          folio_scheduler** out_scheduler);
 FOLIO_API void folio_scheduler_destroy(folio_scheduler* scheduler);
 
-/* Queue a request of token ids. Only n, max_tokens, min_tokens, ignore_eos and stop_token_ids of `params`
- * matter here (the host samples); stop strings need a tokenizer and return INVALID_ARGUMENT. */
+/* Queue a request of token ids (its id counts from 0). Only n, max_tokens, min_tokens, ignore_eos and
+ * stop_token_ids of `params` matter here (the host samples); stop strings need a tokenizer and return
+ * INVALID_ARGUMENT. A prompt that can never fit the KV cache returns REQUEST_REJECTED with the reason. */
 FOLIO_API int32_t folio_scheduler_add_request(folio_scheduler* scheduler, const int32_t* prompt_ids,
                                               uint64_t num_ids, const folio_sampling_params* params,
                                               uint64_t* out_request_id);
+/* Cancel a request. Its last output (FOLIO_FINISH_ABORT) comes with the next folio_scheduler_update; while
+ * a plan is outstanding the request stays in it and is cancelled when the plan is updated. NOT_FOUND when
+ * the id is unknown or already finished. */
 FOLIO_API int32_t folio_scheduler_cancel(folio_scheduler* scheduler, uint64_t request_id);
 FOLIO_API int32_t folio_scheduler_has_unfinished(folio_scheduler* scheduler, int32_t* out_has_unfinished);
 

@@ -13,7 +13,7 @@ public unsafe struct FolioRequestOutput
     public int RequestFinished;
     public int* TokenIds;
     public ulong NumTokens;
-    public float* Logprobs;
+    public double CumulativeLogprob;
     public int NumTopLogprobs;
     public int Reserved0;
     public int* TopTokenIds;
@@ -21,5 +21,4 @@ public unsafe struct FolioRequestOutput
     public byte* Text;
     public ulong TextLen;
     public ulong NumPromptTokens;
-    public ulong NumCachedPromptTokens;
 }

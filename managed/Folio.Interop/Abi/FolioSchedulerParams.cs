@@ -12,5 +12,4 @@ public struct FolioSchedulerParams
     public int PreemptionMode;
     public int VocabSize;
     public int EosTokenId;
-    public int MaxModelLen;
 }

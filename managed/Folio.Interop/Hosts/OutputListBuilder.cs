@@ -14,27 +14,25 @@ public sealed unsafe class OutputListBuilder
 
     private readonly record struct Entry(
         ulong RequestId, int SeqIndex, FolioFinishReason Finish, bool RequestFinished,
-        int TokenStart, int NumTokens, int LogprobStart, bool HasLogprobs, int TopK, int TopIdStart, int TopLpStart,
-        int TextStart, int TextLen, ulong NumPromptTokens, ulong NumCachedPromptTokens);
+        int TokenStart, int NumTokens, double CumulativeLogprob, int TopK, int TopIdStart, int TopLpStart,
+        int TextStart, int TextLen, ulong NumPromptTokens);
 
     public int Count => _entries.Count;
 
     /// <summary>Adds one output. <paramref name="topIds"/>/<paramref name="topLogprobs"/> hold tokens × topK entries.</summary>
     public void Add(ulong requestId, int seqIndex, FolioFinishReason finish, bool requestFinished,
-        ReadOnlySpan<int> tokens, ReadOnlySpan<float> logprobs, int topK, ReadOnlySpan<int> topIds,
-        ReadOnlySpan<float> topLogprobs, string text, ulong numPromptTokens, ulong numCachedPromptTokens)
+        ReadOnlySpan<int> tokens, double cumulativeLogprob, int topK, ReadOnlySpan<int> topIds,
+        ReadOnlySpan<float> topLogprobs, string text, ulong numPromptTokens)
     {
         int tokenStart = Append(_ints, tokens);
-        bool hasLogprobs = logprobs.Length == tokens.Length && tokens.Length > 0;
-        int lpStart = hasLogprobs ? Append(_floats, logprobs) : 0;
         int topIdStart = topK > 0 ? Append(_ints, topIds) : 0;
         int topLpStart = topK > 0 ? Append(_floats, topLogprobs) : 0;
         int textStart = _text.Count;
         byte[] utf8 = Encoding.UTF8.GetBytes(text);
         _text.AddRange(utf8);
         _text.Add(0);
-        _entries.Add(new Entry(requestId, seqIndex, finish, requestFinished, tokenStart, tokens.Length, lpStart,
-            hasLogprobs, topK, topIdStart, topLpStart, textStart, utf8.Length, numPromptTokens, numCachedPromptTokens));
+        _entries.Add(new Entry(requestId, seqIndex, finish, requestFinished, tokenStart, tokens.Length,
+            cumulativeLogprob, topK, topIdStart, topLpStart, textStart, utf8.Length, numPromptTokens));
     }
 
     public OutputList Build()
@@ -62,14 +60,13 @@ public sealed unsafe class OutputListBuilder
                 RequestFinished = e.RequestFinished ? 1 : 0,
                 TokenIds = ip + e.TokenStart,
                 NumTokens = (ulong)e.NumTokens,
-                Logprobs = e.HasLogprobs ? fp + e.LogprobStart : null,
+                CumulativeLogprob = e.CumulativeLogprob,
                 NumTopLogprobs = e.TopK,
                 TopTokenIds = e.TopK > 0 ? ip + e.TopIdStart : null,
                 TopLogprobs = e.TopK > 0 ? fp + e.TopLpStart : null,
                 Text = tp + e.TextStart,
                 TextLen = (ulong)e.TextLen,
                 NumPromptTokens = e.NumPromptTokens,
-                NumCachedPromptTokens = e.NumCachedPromptTokens,
             };
         }
         return new OutputList(items, ints, floats, text);

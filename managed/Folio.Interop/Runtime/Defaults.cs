@@ -25,6 +25,7 @@ public static unsafe class Defaults
         Temperature = 1f,
         TopP = 1f,
         RepetitionPenalty = 1f,
+        Logprobs = -1,
     };
 
     public static FolioKvManagerParams KvManagerParams() => new()

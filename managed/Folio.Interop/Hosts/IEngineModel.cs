@@ -1,0 +1,26 @@
+using Folio.Core.Engine;
+using Folio.Core.Sampling;
+
+namespace Folio.Interop.Hosts;
+
+/// <summary>
+/// What folio_engine_create needs of a loaded model: its vocabulary (tokenize/detokenize), the text decoder the
+/// scheduler streams with, and an executor sized to the engine's KV pools. Adapters over the managed models.
+/// </summary>
+public interface IEngineModel
+{
+    string Name { get; }
+    int VocabSize { get; }
+    int EosTokenId { get; }
+    ITextDecoder TextDecoder { get; }
+
+    /// <summary>Token ids of <paramref name="text"/>, or false with the reason.</summary>
+    bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error);
+
+    string Decode(ReadOnlySpan<int> ids);
+
+    /// <summary>GPU blocks that <paramref name="kvMemoryBytes"/> (0 = the backend default) holds.</summary>
+    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
+
+    IModelExecutor CreateExecutor(EngineOptions options, long seed);
+}
