@@ -197,7 +197,7 @@ public static unsafe class EngineExports
             int s;
             if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
             if ((s = Args.NotNull(outHasUnfinished, fn, "out_has_unfinished")) != 0) return s;
-            *outHasUnfinished = host.Engine.HasUnfinished ? 1 : 0;
+            *outHasUnfinished = host.HasUnfinished ? 1 : 0;
             return Guard.Ok();
         }
         catch (Exception e) { return Guard.Catch(e, fn); }

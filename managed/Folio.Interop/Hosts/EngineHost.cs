@@ -21,6 +21,9 @@ public sealed unsafe class EngineHost
     private long _promptTokens;
     private long _generatedTokens;
     private long _stepTicks;
+    // Requests added whose last output (request_finished) was not produced yet: an aborted or rejected request
+    // still owes one, which LlmEngine.HasUnfinished does not count.
+    private long _open;
 
     public EngineHost(LlmEngine engine, IEngineModel model, LogSink log)
     {
@@ -46,7 +49,18 @@ public sealed unsafe class EngineHost
 
     private Request AddCore(int[] promptIds, SamplingParams samplingParams)
     {
-        Request request = Engine.AddRequest(promptIds, samplingParams);
+        // Counted first: a concurrent step may deliver this request's end before AddRequest returns.
+        Interlocked.Increment(ref _open);
+        Request request;
+        try
+        {
+            request = Engine.AddRequest(promptIds, samplingParams);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _open);
+            throw;
+        }
         Interlocked.Add(ref _promptTokens, promptIds.Length);
         if (request.FinishReason == FinishReason.Rejected)
         {
@@ -56,6 +70,9 @@ public sealed unsafe class EngineHost
     }
 
     public bool Cancel(long requestId) => Engine.Abort(requestId);
+
+    /// <summary>A request is queued, running, or owes its last output.</summary>
+    public bool HasUnfinished => Interlocked.Read(ref _open) > 0;
 
     public OutputList Step()
     {
@@ -150,6 +167,7 @@ public sealed unsafe class EngineHost
                     : request.Sequences.Count > 0 ? request.Sequences[0].FinishReason : FinishReason.None;
                 builder.Add((ulong)request.Id, -1, Map(reason), true, [], 0, 0, [], [], "", (ulong)request.PromptLength);
                 foreach (Sequence s in request.Sequences) _emittedChars.Remove(s.Id);
+                Interlocked.Decrement(ref _open);
             }
         }
         OutputList list = builder.Build();
