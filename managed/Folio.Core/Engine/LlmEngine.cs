@@ -54,6 +54,16 @@ public sealed class LlmEngine
         lock (_gate) return _kv.GetStats();
     }
 
+    /// <summary>Checks the KV cache invariants and the scheduler's books between steps (tests, debugging); throws on a violation.</summary>
+    public void CheckInvariants()
+    {
+        lock (_gate)
+        {
+            KvInvariants.Check(_kv);
+            _scheduler.CheckConsistency();
+        }
+    }
+
     /// <summary>
     /// Queues a request. Bad parameters throw an <see cref="ArgumentException"/> naming the field; a request
     /// that can never fit the KV pool comes back finished with reason Rejected and its reason.

@@ -1,0 +1,210 @@
+using System.Text.Json;
+
+namespace Folio.Core.Models;
+
+/// <summary>The architectures Folio runs; one model definition each.</summary>
+public enum ModelArchitecture { Llama, Mistral, Qwen2 }
+
+/// <summary>
+/// A validated model configuration (from a Hugging Face <c>config.json</c>). Every field is checked at load:
+/// a missing or mistyped field, or an unsupported architecture or feature, is a <see cref="ModelFormatException"/>
+/// naming the file and the field.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required ModelArchitecture Architecture { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int VocabSize { get; init; }
+    public required int MaxPositionEmbeddings { get; init; }
+    public required float RmsNormEps { get; init; }
+    public required RopeScaling Rope { get; init; }
+    public required bool TieWordEmbeddings { get; init; }
+    /// <summary>q/k/v projections carry a bias (Qwen2 always; Llama when <c>attention_bias</c>).</summary>
+    public required bool AttentionBias { get; init; }
+    public int? BosTokenId { get; init; }
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>Reads and validates <paramref name="path"/> (a <c>config.json</c>).</summary>
+    public static ModelConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException($"{path}: cannot read the model configuration ({e.Message})");
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses config JSON text; <paramref name="source"/> names it in errors.</summary>
+    public static ModelConfig Parse(string json, string source)
+    {
+        ModelConfigJson? raw;
+        try
+        {
+            raw = JsonSerializer.Deserialize(json, ModelJsonContext.Default.ModelConfigJson);
+        }
+        catch (JsonException e)
+        {
+            string field = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : e.Path ?? "?";
+            throw new ModelFormatException(e.Path is null or "$"
+                ? $"{source}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"
+                : $"{source}: field '{field}' has the wrong type or value (line {e.LineNumber + 1})");
+        }
+        if (raw is null)
+            throw new ModelFormatException($"{source}: expected a JSON object, found null");
+        return new Validator(raw, source).Build();
+    }
+
+    /// <summary>Parameters of the model (weights), for reporting.</summary>
+    public long ParameterCount()
+    {
+        long qkv = (long)HiddenSize * (NumHeads + 2 * NumKvHeads) * HeadDim;
+        long o = (long)NumHeads * HeadDim * HiddenSize;
+        long mlp = 3L * HiddenSize * IntermediateSize;
+        long perLayer = qkv + o + mlp + 2L * HiddenSize;
+        long embeddings = (long)VocabSize * HiddenSize * (TieWordEmbeddings ? 1 : 2);
+        return perLayer * NumLayers + embeddings + HiddenSize;
+    }
+
+    private sealed class Validator(ModelConfigJson raw, string source)
+    {
+        public ModelConfig Build()
+        {
+            var arch = Architecture();
+            int hidden = Positive(raw.HiddenSize, "hidden_size");
+            int heads = Positive(raw.NumAttentionHeads, "num_attention_heads");
+            int kvHeads = raw.NumKeyValueHeads is null ? heads : Positive(raw.NumKeyValueHeads, "num_key_value_heads");
+            if (heads % kvHeads != 0)
+                Fail("num_key_value_heads", $"must divide num_attention_heads ({heads}), is {kvHeads}");
+            int headDim = raw.HeadDim is null ? hidden / heads : Positive(raw.HeadDim, "head_dim");
+            if (raw.HeadDim is null && hidden % heads != 0)
+                Fail("hidden_size", $"must be a multiple of num_attention_heads ({heads}) when head_dim is absent");
+            if (headDim % 2 != 0)
+                Fail("head_dim", $"must be even for rotary embeddings, is {headDim}");
+            if (raw.HiddenAct is not null && raw.HiddenAct != "silu")
+                Fail("hidden_act", $"'{raw.HiddenAct}' is not supported (only 'silu')");
+            if (raw.MlpBias == true)
+                Fail("mlp_bias", "true is not supported");
+            if (raw.PretrainingTp is > 1)
+                Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
+            bool slidingOn = arch == ModelArchitecture.Qwen2 ? raw.UseSlidingWindow == true : raw.SlidingWindow is not null;
+            int maxPos = Positive(raw.MaxPositionEmbeddings, "max_position_embeddings");
+            if (slidingOn && raw.SlidingWindow is int window && window < maxPos)
+                Fail("sliding_window", $"sliding-window attention ({window} < max_position_embeddings {maxPos}) is not supported");
+            double eps = raw.RmsNormEps ?? Fail<double>("rms_norm_eps", "is missing");
+            if (!(eps > 0))
+                Fail("rms_norm_eps", $"must be > 0, is {eps}");
+            return new ModelConfig
+            {
+                Architecture = arch,
+                HiddenSize = hidden,
+                IntermediateSize = Positive(raw.IntermediateSize, "intermediate_size"),
+                NumLayers = Positive(raw.NumHiddenLayers, "num_hidden_layers"),
+                NumHeads = heads,
+                NumKvHeads = kvHeads,
+                HeadDim = headDim,
+                VocabSize = Positive(raw.VocabSize, "vocab_size"),
+                MaxPositionEmbeddings = maxPos,
+                RmsNormEps = (float)eps,
+                Rope = Rope(maxPos),
+                // transformers' default for these three architectures is untied.
+                TieWordEmbeddings = raw.TieWordEmbeddings ?? false,
+                AttentionBias = arch == ModelArchitecture.Qwen2 || raw.AttentionBias == true,
+                BosTokenId = TokenIds(raw.BosTokenId, "bos_token_id") is [var bos, ..] ? bos : null,
+                EosTokenIds = TokenIds(raw.EosTokenId, "eos_token_id"),
+            };
+        }
+
+        private ModelArchitecture Architecture()
+        {
+            string? name = raw.Architectures is { Length: > 0 } a ? a[0] : null;
+            string? type = raw.ModelType;
+            if (name is null && type is null)
+                Fail("architectures", "is missing (and so is model_type)");
+            return name switch
+            {
+                "LlamaForCausalLM" => ModelArchitecture.Llama,
+                "MistralForCausalLM" => ModelArchitecture.Mistral,
+                "Qwen2ForCausalLM" => ModelArchitecture.Qwen2,
+                null => type switch
+                {
+                    "llama" => ModelArchitecture.Llama,
+                    "mistral" => ModelArchitecture.Mistral,
+                    "qwen2" => ModelArchitecture.Qwen2,
+                    _ => Fail<ModelArchitecture>("model_type", $"'{type}' is not supported (supported: llama, mistral, qwen2)"),
+                },
+                _ => Fail<ModelArchitecture>("architectures",
+                    $"'{name}' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)"),
+            };
+        }
+
+        private RopeScaling Rope(int maxPos)
+        {
+            // transformers 5 writes rope_parameters (theta inside); 4.x writes rope_theta + rope_scaling.
+            RopeJson? r = raw.RopeParameters ?? raw.RopeScaling;
+            string field = raw.RopeParameters is not null ? "rope_parameters" : "rope_scaling";
+            double theta = raw.RopeParameters?.RopeTheta ?? raw.RopeTheta ?? 10000.0;
+            if (!(theta > 0))
+                Fail("rope_theta", $"must be > 0, is {theta}");
+            string kind = r?.RopeType ?? r?.Type ?? "default";
+            switch (kind)
+            {
+                case "default":
+                    return new RopeScaling(RopeScalingKind.None, theta);
+                case "llama3":
+                    double factor = r!.Factor ?? Fail<double>(field + ".factor", "is missing");
+                    double low = r.LowFreqFactor ?? Fail<double>(field + ".low_freq_factor", "is missing");
+                    double high = r.HighFreqFactor ?? Fail<double>(field + ".high_freq_factor", "is missing");
+                    int original = r.OriginalMaxPositionEmbeddings ?? Fail<int>(field + ".original_max_position_embeddings", "is missing");
+                    if (!(factor >= 1) || !(low > 0) || !(high > low) || original <= 0)
+                        Fail(field, $"llama3 scaling needs factor >= 1, 0 < low_freq_factor < high_freq_factor, original_max_position_embeddings > 0");
+                    return new RopeScaling(RopeScalingKind.Llama3, theta, factor, low, high, original);
+                default:
+                    return Fail<RopeScaling>(field, $"rope type '{kind}' is not supported (supported: default, llama3)");
+            }
+        }
+
+        private int[] TokenIds(JsonElement? element, string field)
+        {
+            if (element is not { } e || e.ValueKind == JsonValueKind.Null)
+                return [];
+            if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int one))
+                return [one];
+            if (e.ValueKind == JsonValueKind.Array)
+            {
+                var ids = new List<int>();
+                foreach (var item in e.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int id))
+                        Fail(field, "must be an integer or a list of integers");
+                    else
+                        ids.Add(id);
+                }
+                return [.. ids];
+            }
+            return Fail<int[]>(field, "must be an integer or a list of integers");
+        }
+
+        private int Positive(int? value, string field)
+        {
+            if (value is null)
+                Fail(field, "is missing");
+            if (value <= 0)
+                Fail(field, $"must be > 0, is {value}");
+            return value!.Value;
+        }
+
+        private void Fail(string field, string what) => throw new ModelFormatException($"{source}: field '{field}' {what}");
+
+        private T Fail<T>(string field, string what) => throw new ModelFormatException($"{source}: field '{field}' {what}");
+    }
+}

@@ -1,0 +1,189 @@
+namespace Folio.Core.Sampling;
+
+/// <summary>
+/// Turns one row of logits into tokens, as vLLM does: penalties (repetition on prompt and output tokens,
+/// presence and frequency on output tokens), suppressed ids (EOS/stop ids before min_tokens) set to −∞, then
+/// greedy argmax (temperature 0) or temperature → top-k → top-p → min-p → a draw from
+/// <see cref="SampleStream"/>. Log-probabilities are the log-softmax after penalties, before temperature and
+/// filters. Ties resolve to the lowest token id. Scratch buffers are reused: one sampler per thread.
+/// </summary>
+public sealed class LogitsSampler
+{
+    private float[] _work = [];
+    private float[] _logProbs = [];
+    private int[] _order = [];
+    private readonly Dictionary<int, int> _counts = [];
+
+    /// <summary>The penalised logits of the last <see cref="Prepare"/> (for tests).</summary>
+    internal ReadOnlySpan<float> Work => _work;
+
+    /// <summary>Applies penalties and suppression to a copy of <paramref name="logits"/> and computes log-probabilities.</summary>
+    public void Prepare(ReadOnlySpan<float> logits, SamplingParams p, ReadOnlySpan<int> promptTokens,
+        ReadOnlySpan<int> generatedTokens, ReadOnlySpan<int> suppressed)
+    {
+        int vocab = logits.Length;
+        if (_work.Length != vocab)
+        {
+            _work = new float[vocab];
+            _logProbs = new float[vocab];
+            _order = new int[vocab];
+        }
+        logits.CopyTo(_work);
+        if (p.RepetitionPenalty != 1f)
+        {
+            // Each distinct token once: a logit is divided (if positive) or multiplied by the penalty.
+            _counts.Clear();
+            foreach (int t in promptTokens) _counts.TryAdd(t, 0);
+            foreach (int t in generatedTokens) _counts.TryAdd(t, 0);
+            foreach (int t in _counts.Keys)
+                if ((uint)t < (uint)vocab)
+                    _work[t] = _work[t] > 0 ? _work[t] / p.RepetitionPenalty : _work[t] * p.RepetitionPenalty;
+        }
+        if (p.PresencePenalty != 0f || p.FrequencyPenalty != 0f)
+        {
+            _counts.Clear();
+            foreach (int t in generatedTokens)
+                _counts[t] = _counts.GetValueOrDefault(t) + 1;
+            foreach (var (t, count) in _counts)
+                if ((uint)t < (uint)vocab)
+                    _work[t] -= p.FrequencyPenalty * count + p.PresencePenalty;
+        }
+        foreach (int t in suppressed)
+            if ((uint)t < (uint)vocab)
+                _work[t] = float.NegativeInfinity;
+        LogSoftmax(_work, _logProbs);
+    }
+
+    /// <summary>Samples from the prepared row with the uniform draw <paramref name="u"/> in [0, 1).</summary>
+    public int Sample(SamplingParams p, double u)
+    {
+        int vocab = _work.Length;
+        if (p.Temperature == 0f)
+            return ArgMax(_work);
+        // Candidates in descending logit order are needed only when a filter cuts the distribution.
+        bool filtered = p.TopK > 0 && p.TopK < vocab || p.TopP < 1f || p.MinP > 0f;
+        float inverseT = 1f / p.Temperature;
+        float max = _work[ArgMax(_work)];
+        if (!filtered)
+        {
+            double total = 0;
+            for (int i = 0; i < vocab; i++)
+                total += Math.Exp((_work[i] - max) * inverseT);
+            double target = u * total, running = 0;
+            int last = -1;
+            for (int i = 0; i < vocab; i++)
+            {
+                double e = Math.Exp((_work[i] - max) * inverseT);
+                if (e == 0)
+                    continue;
+                last = i;
+                running += e;
+                if (running > target)
+                    return i;
+            }
+            return last;
+        }
+        int n = SortedCandidates(p.TopK > 0 ? Math.Min(p.TopK, vocab) : vocab);
+        // Probabilities of the kept candidates (after temperature), renormalised at each filter.
+        double sum = 0;
+        for (int j = 0; j < n; j++)
+            sum += Math.Exp((_work[_order[j]] - max) * inverseT);
+        if (p.TopP < 1f)
+        {
+            double cumulative = 0;
+            int keep = n;
+            for (int j = 0; j < n; j++)
+            {
+                cumulative += Math.Exp((_work[_order[j]] - max) * inverseT) / sum;
+                if (cumulative >= p.TopP)
+                {
+                    keep = j + 1;
+                    break;
+                }
+            }
+            n = keep;
+        }
+        if (p.MinP > 0f)
+        {
+            // The top candidate has probability ∝ exp(0); keep those at least min_p times it.
+            int keep = 1;
+            while (keep < n && Math.Exp((_work[_order[keep]] - max) * inverseT) >= p.MinP)
+                keep++;
+            n = keep;
+        }
+        double kept = 0;
+        for (int j = 0; j < n; j++)
+            kept += Math.Exp((_work[_order[j]] - max) * inverseT);
+        double goal = u * kept, acc = 0;
+        for (int j = 0; j < n; j++)
+        {
+            acc += Math.Exp((_work[_order[j]] - max) * inverseT);
+            if (acc > goal)
+                return _order[j];
+        }
+        return _order[n - 1];
+    }
+
+    public float LogProb(int token) => _logProbs[token];
+
+    /// <summary>The <paramref name="k"/> most likely tokens (by log-probability, ties to the lower id), best first.</summary>
+    public int TopTokens(int k, Span<TokenLogprob> destination)
+    {
+        int n = SortedCandidates(Math.Min(k, _work.Length));
+        for (int j = 0; j < n; j++)
+            destination[j] = new TokenLogprob(_order[j], _logProbs[_order[j]]);
+        return n;
+    }
+
+    /// <summary>Puts the <paramref name="k"/> largest logits' ids, descending (ties: lower id first), in _order[0..k).</summary>
+    private int SortedCandidates(int k)
+    {
+        int vocab = _work.Length;
+        if (k <= 0)
+            return 0;
+        if (k >= vocab / 8)
+        {
+            for (int i = 0; i < vocab; i++)
+                _order[i] = i;
+            var work = _work;
+            Array.Sort(_order, (a, b) => work[b].CompareTo(work[a]) is var c && c != 0 ? c : a.CompareTo(b));
+            return k;
+        }
+        // Small k: insertion into a sorted prefix (k·vocab worst case, ~vocab for typical logits).
+        int count = 0;
+        for (int i = 0; i < vocab; i++)
+        {
+            float v = _work[i];
+            if (count == k && !(v > _work[_order[k - 1]]))
+                continue;
+            int j = count < k ? count++ : k - 1;
+            while (j > 0 && v > _work[_order[j - 1]])
+            {
+                _order[j] = _order[j - 1];
+                j--;
+            }
+            _order[j] = i;
+        }
+        return count;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int i = 1; i < v.Length; i++)
+            if (v[i] > v[best])
+                best = i;
+        return best;
+    }
+
+    private static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y)
+    {
+        float max = x[ArgMax(x)];
+        double sum = 0;
+        foreach (float v in x)
+            sum += Math.Exp(v - max);
+        float logSum = (float)Math.Log(sum) + max;
+        for (int i = 0; i < x.Length; i++)
+            y[i] = x[i] - logSum;
+    }
+}

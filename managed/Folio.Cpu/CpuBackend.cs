@@ -1,0 +1,246 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Folio.Core.Compute;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// The CPU backend: managed fp32 kernels with Vector256 SIMD, multi-threaded over independent outputs.
+/// Every op computes each output row from its own input row in a fixed order (batch invariance).
+/// </summary>
+public sealed class CpuBackend : IComputeBackend
+{
+    private readonly ParallelRunner _runner;
+
+    public CpuBackend(int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
+    }
+
+    public string Name => $"cpu ({_runner.Threads} threads)";
+    public int Threads => _runner.Threads;
+
+    public DeviceTensor Allocate(int rows, int cols) => new CpuTensor(new float[checked(rows * cols)], rows, cols);
+
+    public DeviceTensor Upload(ReadOnlySpan<float> data, int rows, int cols)
+    {
+        if (data.Length != checked(rows * cols))
+            throw new ArgumentException($"{data.Length} floats for a [{rows}, {cols}] tensor");
+        return new CpuTensor(data.ToArray(), rows, cols);
+    }
+
+    public void Download(DeviceTensor source, Span<float> destination) => T(source).Span.CopyTo(destination);
+
+    public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim) =>
+        new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim);
+
+    public void Embedding(DeviceTensor table, ReadOnlySpan<int> tokenIds, DeviceTensor output)
+    {
+        var t = T(table);
+        var o = T(output);
+        Require(o.Rows == tokenIds.Length && o.Cols == t.Cols, "Embedding: output must be [tokens, hidden]");
+        for (int r = 0; r < tokenIds.Length; r++)
+        {
+            int id = tokenIds[r];
+            if ((uint)id >= (uint)t.Rows)
+                throw new ArgumentOutOfRangeException(nameof(tokenIds), $"token id {id} outside the vocabulary ({t.Rows})");
+            t.Row(id).CopyTo(o.Row(r));
+        }
+    }
+
+    public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        var x = T(input);
+        var g = T(weight);
+        var y = T(output);
+        Require(g.Cols == x.Cols && y.Rows == x.Rows && y.Cols == x.Cols, "RmsNorm: shapes differ");
+        int n = x.Cols;
+        for (int r = 0; r < x.Rows; r++)
+        {
+            var row = x.Row(r);
+            float inv = 1f / MathF.Sqrt(SumOfSquares(row) / n + eps);
+            var dst = y.Row(r);
+            var gamma = g.Row(0);
+            // Hugging Face order: weight × (x × rsqrt(mean(x²) + eps)).
+            for (int i = 0; i < n; i++)
+                dst[i] = gamma[i] * (row[i] * inv);
+        }
+    }
+
+    private static float SumOfSquares(ReadOnlySpan<float> v)
+    {
+        ref float r = ref MemoryMarshal.GetReference(v);
+        int nv = v.Length & ~7;
+        var acc = Vector256<float>.Zero;
+        for (int i = 0; i < nv; i += 8)
+        {
+            var a = Vector256.LoadUnsafe(ref r, (nuint)i);
+            acc = Vector256.FusedMultiplyAdd(a, a, acc);
+        }
+        float s = Vector256.Sum(acc);
+        for (int i = nv; i < v.Length; i++)
+            s += v[i] * v[i];
+        return s;
+    }
+
+    public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output)
+    {
+        var x = T(input);
+        var w = T(weight);
+        var y = T(output);
+        Require(x.Cols == w.Cols, $"MatMul: input has {x.Cols} columns, weight [{w.Rows}, {w.Cols}]");
+        Require(y.Rows == x.Rows && y.Cols == w.Rows, $"MatMul: output must be [{x.Rows}, {w.Rows}], is [{y.Rows}, {y.Cols}]");
+        float[]? b = null;
+        if (bias is not null)
+        {
+            var bt = T(bias);
+            Require(bt.Rows * bt.Cols == w.Rows, "MatMul: bias length differs from the output columns");
+            b = bt.Data;
+        }
+        Gemm.Run(x.Data, x.Rows, x.Cols, w.Data, w.Rows, b, y.Data, _runner);
+    }
+
+    public void Add(DeviceTensor target, DeviceTensor addend)
+    {
+        var a = T(target);
+        var b = T(addend);
+        Require(a.Rows == b.Rows && a.Cols == b.Cols, "Add: shapes differ");
+        System.Numerics.Tensors.TensorPrimitives.Add(a.Span, b.Span, a.Span);
+    }
+
+    public void SiluAndMul(DeviceTensor gateUp, DeviceTensor output)
+    {
+        var gu = T(gateUp);
+        var o = T(output);
+        int f = o.Cols;
+        Require(gu.Cols == 2 * f && gu.Rows == o.Rows, "SiluAndMul: gateUp must be [rows, 2 × output cols]");
+        for (int r = 0; r < o.Rows; r++)
+        {
+            var row = gu.Row(r);
+            var dst = o.Row(r);
+            for (int i = 0; i < f; i++)
+            {
+                float g = row[i];
+                dst[i] = g / (1f + MathF.Exp(-g)) * row[f + i];
+            }
+        }
+    }
+
+    public void Rope(DeviceTensor qkv, AttentionShape shape, ReadOnlySpan<int> positions, ReadOnlySpan<float> inverseFrequencies)
+    {
+        var t = T(qkv);
+        int half = shape.HeadDim / 2;
+        Require(t.Cols == shape.QkvCols && positions.Length == t.Rows && inverseFrequencies.Length == half, "Rope: shapes differ");
+        Span<float> cos = half <= 512 ? stackalloc float[half] : new float[half];
+        Span<float> sin = half <= 512 ? stackalloc float[half] : new float[half];
+        int heads = shape.NumHeads + shape.NumKvHeads;   // Q heads then K heads are contiguous
+        for (int r = 0; r < t.Rows; r++)
+        {
+            float p = positions[r];
+            for (int i = 0; i < half; i++)
+            {
+                // Hugging Face computes the angle in fp32 (inv_freq × position), then cos/sin.
+                float angle = inverseFrequencies[i] * p;
+                cos[i] = MathF.Cos(angle);
+                sin[i] = MathF.Sin(angle);
+            }
+            var row = t.Row(r);
+            for (int h = 0; h < heads; h++)
+            {
+                var head = row.Slice(h * shape.HeadDim, shape.HeadDim);
+                for (int i = 0; i < half; i++)
+                {
+                    float a = head[i], b = head[i + half];
+                    head[i] = a * cos[i] - b * sin[i];
+                    head[i + half] = b * cos[i] + a * sin[i];
+                }
+            }
+        }
+    }
+
+    public void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<int> slotMapping)
+    {
+        var t = T(qkv);
+        var c = C(cache);
+        Require(t.Cols == shape.QkvCols && slotMapping.Length == t.Rows, "WriteKv: shapes differ");
+        Require(c.NumKvHeads == shape.NumKvHeads && c.HeadDim == shape.HeadDim, "WriteKv: cache geometry differs");
+        int slots = c.NumBlocks * c.BlockSizeTokens;
+        int width = c.SlotFloats;
+        for (int r = 0; r < t.Rows; r++)
+        {
+            int slot = slotMapping[r];
+            if ((uint)slot >= (uint)slots)
+                throw new ArgumentOutOfRangeException(nameof(slotMapping), $"slot {slot} outside the cache ({slots} slots)");
+            var row = t.Row(r);
+            row.Slice(shape.KeyOffset, width).CopyTo(c.Keys[layer].AsSpan(slot * width, width));
+            row.Slice(shape.ValueOffset, width).CopyTo(c.Values[layer].AsSpan(slot * width, width));
+        }
+    }
+
+    public void PagedAttention(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, AttentionBatch batch,
+        float scale, DeviceTensor output)
+    {
+        var t = T(qkv);
+        var c = C(cache);
+        var o = T(output);
+        Require(t.Cols == shape.QkvCols && o.Cols == shape.QueryCols && o.Rows == t.Rows && batch.NumRows == t.Rows,
+            "PagedAttention: shapes differ");
+        Require(c.NumKvHeads == shape.NumKvHeads && c.HeadDim == shape.HeadDim, "PagedAttention: cache geometry differs");
+        if (batch.Validate(c.BlockSizeTokens, c.NumBlocks) is { } problem)
+            throw new ArgumentException($"PagedAttention: {problem}");
+        PagedAttentionKernel.Run(t, shape, c, layer, batch, scale, o, _runner);
+    }
+
+    public void GatherRows(DeviceTensor input, ReadOnlySpan<int> rows, DeviceTensor output)
+    {
+        var x = T(input);
+        var y = T(output);
+        Require(y.Rows == rows.Length && y.Cols == x.Cols, "GatherRows: output must be [rows, cols]");
+        for (int j = 0; j < rows.Length; j++)
+        {
+            if ((uint)rows[j] >= (uint)x.Rows)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[j]} of {x.Rows}");
+            x.Row(rows[j]).CopyTo(y.Row(j));
+        }
+    }
+
+    public void CopyBlocks(DeviceKvCache cache, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations) =>
+        MoveBlocks(cache, cache, sources, destinations);
+
+    public void MoveBlocks(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations)
+    {
+        var a = C(from);
+        var b = C(to);
+        Require(sources.Length == destinations.Length, "MoveBlocks: sources and destinations differ in length");
+        Require(a.NumLayers == b.NumLayers && a.BlockFloats == b.BlockFloats, "MoveBlocks: cache geometries differ");
+        int n = a.BlockFloats;
+        for (int i = 0; i < sources.Length; i++)
+        {
+            int s = sources[i], d = destinations[i];
+            if ((uint)s >= (uint)a.NumBlocks || (uint)d >= (uint)b.NumBlocks)
+                throw new ArgumentOutOfRangeException(nameof(sources), $"block pair ({s}, {d}) outside the caches");
+            for (int l = 0; l < a.NumLayers; l++)
+            {
+                a.Keys[l].AsSpan(s * n, n).CopyTo(b.Keys[l].AsSpan(d * n, n));
+                a.Values[l].AsSpan(s * n, n).CopyTo(b.Values[l].AsSpan(d * n, n));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static CpuTensor T(DeviceTensor t) =>
+        t as CpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a CPU tensor");
+
+    private static CpuKvCache C(DeviceKvCache c) =>
+        c as CpuKvCache ?? throw new ArgumentException($"a {c.GetType().Name} is not a CPU KV cache");
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+            throw new ArgumentException(message);
+    }
+}

@@ -1,0 +1,115 @@
+using Folio.Core.Compute;
+
+namespace Folio.Cpu.Tests;
+
+public sealed class BackendOpTests
+{
+    private static float[] Random(int n, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(1, 19, 99)]
+    [InlineData(5, 8, 4)]
+    [InlineData(9, 77, 13)]
+    [InlineData(33, 64, 130)]
+    public void MatMulMatchesAReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(2);
+        float[] x = Random(rows * k, 1), w = Random(outCols * k, 2), b = Random(outCols, 3);
+        using var tx = backend.Upload(x, rows, k);
+        using var tw = backend.Upload(w, outCols, k);
+        using var tb = backend.Upload(b, 1, outCols);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, tw, tb, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int o = 0; o < outCols; o++)
+            {
+                double want = b[o];
+                for (int i = 0; i < k; i++)
+                    want += (double)x[r * k + i] * w[o * k + i];
+                Assert.True(Math.Abs(y[r * outCols + o] - want) <= 1e-5 * (1 + Math.Abs(want)), $"y[{r},{o}] = {y[r * outCols + o]}, want {want}");
+            }
+            // The same row alone (a different tile path) gives the same bits.
+            using var one = backend.Upload(x.AsSpan(r * k, k), 1, k);
+            using var oneOut = backend.Allocate(1, outCols);
+            backend.MatMul(one, tw, tb, oneOut);
+            var alone = new float[outCols];
+            backend.Download(oneOut, alone);
+            Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
+        }
+    }
+
+    [Fact]
+    public void RmsNormRopeAndSiluMatchFormulas()
+    {
+        using var backend = new CpuBackend(1);
+        float[] x = Random(2 * 12, 4), g = Random(12, 5);
+        using var tx = backend.Upload(x, 2, 12);
+        using var tg = backend.Upload(g, 1, 12);
+        using var ty = backend.Allocate(2, 12);
+        backend.RmsNorm(tx, tg, 1e-5f, ty);
+        var y = new float[24];
+        backend.Download(ty, y);
+        for (int r = 0; r < 2; r++)
+        {
+            double ms = x.Skip(r * 12).Take(12).Sum(v => (double)v * v) / 12;
+            for (int i = 0; i < 12; i++)
+                Assert.Equal(g[i] * x[r * 12 + i] / Math.Sqrt(ms + 1e-5), y[r * 12 + i], 5);
+        }
+
+        var shape = new AttentionShape(1, 1, 4);   // qkv row: q(4) k(4) v(4)
+        float[] qkv = Random(12, 6);
+        using var tq = backend.Upload(qkv, 1, 12);
+        float[] inv = [1f, 0.01f];
+        backend.Rope(tq, shape, [3], inv);
+        var rotated = new float[12];
+        backend.Download(tq, rotated);
+        for (int h = 0; h < 2; h++)   // q and k rotated, v untouched
+            for (int i = 0; i < 2; i++)
+            {
+                double a = qkv[h * 4 + i], b = qkv[h * 4 + i + 2], angle = 3 * inv[i];
+                Assert.Equal(a * Math.Cos(angle) - b * Math.Sin(angle), rotated[h * 4 + i], 5);
+                Assert.Equal(b * Math.Cos(angle) + a * Math.Sin(angle), rotated[h * 4 + i + 2], 5);
+            }
+        Assert.Equal(qkv[8..], rotated[8..]);
+
+        float[] gu = [1f, -2f, 3f, 4f];
+        using var tgu = backend.Upload(gu, 1, 4);
+        using var act = backend.Allocate(1, 2);
+        backend.SiluAndMul(tgu, act);
+        var a2 = new float[2];
+        backend.Download(act, a2);
+        Assert.Equal(1 / (1 + Math.Exp(-1)) * 3, a2[0], 5);
+        Assert.Equal(-2 / (1 + Math.Exp(2)) * 4, a2[1], 5);
+    }
+
+    [Fact]
+    public void CopyAndMoveBlocksCopyEveryLayerAndLeaveOthersAlone()
+    {
+        using var backend = new CpuBackend(1);
+        var shape = new AttentionShape(2, 1, 4);
+        using var gpu = (CpuKvCache)backend.AllocateKvCache(2, 4, 2, 1, 4);
+        using var cpu = (CpuKvCache)backend.AllocateKvCache(2, 3, 2, 1, 4);
+        float[] rows = Random(2 * shape.QkvCols, 7);
+        using var qkv = backend.Upload(rows, 2, shape.QkvCols);
+        for (int layer = 0; layer < 2; layer++)
+            backend.WriteKv(qkv, shape, gpu, layer, [2, 3]);   // block 1 holds both tokens
+        backend.CopyBlocks(gpu, [1], [3]);
+        backend.MoveBlocks(gpu, cpu, [3], [0]);
+        for (int layer = 0; layer < 2; layer++)
+        {
+            Assert.Equal(gpu.Keys[layer][8..16], gpu.Keys[layer][24..32]);
+            Assert.Equal(gpu.Values[layer][8..16], cpu.Values[layer][0..8]);
+            Assert.Equal(rows[shape.KeyOffset..(shape.KeyOffset + 4)], gpu.Keys[layer][8..12]);
+            Assert.All(gpu.Keys[layer][0..8], v => Assert.Equal(0f, v));     // untouched blocks stay zero
+            Assert.All(cpu.Keys[layer][8..24], v => Assert.Equal(0f, v));
+        }
+    }
+}

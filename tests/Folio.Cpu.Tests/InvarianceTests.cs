@@ -1,0 +1,77 @@
+using Folio.Core.Models;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// Paging and batching are invisible in the results: a sequence's logits are bit-identical alone or in a
+/// batch, with any block size, and whether its prompt is computed in one step or in chunks.
+/// </summary>
+public sealed class InvarianceTests
+{
+    private static readonly string Folder = Fixtures.Hf("qwen2_tied");
+
+    private static int[] Prompt(int seed, int length)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => rng.Next(3, 512)).ToArray();
+    }
+
+    /// <summary>Greedy decode of one prompt alone; returns every step's logits.</summary>
+    private static List<float[]> Alone(LlamaModel model, int[] prompt, int steps, int blockSize, int chunk = int.MaxValue)
+    {
+        var runner = new PagedSequenceRunner(model, blockSize, numBlocks: 256);
+        int s = runner.AddSequence();
+        float[] logits = [];
+        for (int at = 0; at < prompt.Length; at += chunk)
+            logits = runner.Step([(s, prompt[at..Math.Min(prompt.Length, at + chunk)])])[0];
+        var all = new List<float[]> { logits };
+        for (int i = 0; i < steps; i++)
+        {
+            logits = runner.Step([(s, [PagedSequenceRunner.ArgMax(logits)])])[0];
+            all.Add(logits);
+        }
+        return all;
+    }
+
+    [Fact]
+    public void LogitsAreBitIdenticalAloneAndInABatchOf64()
+    {
+        using var backend = new CpuBackend(2);
+        using var model = HfParityTests.LoadModel(Folder, backend);
+        const int batch = 64, steps = 4;
+        var prompts = Enumerable.Range(0, batch).Select(i => Prompt(100 + i, 1 + i % 23)).ToArray();
+        var runner = new PagedSequenceRunner(model, blockSize: 16, numBlocks: 512);
+        var seqs = prompts.Select(_ => runner.AddSequence()).ToArray();
+        var logits = runner.Step(seqs.Select(s => (s, prompts[s])).ToList());
+        var batched = seqs.Select(s => new List<float[]> { logits[s] }).ToArray();
+        for (int step = 0; step < steps; step++)
+        {
+            logits = runner.Step(seqs.Select(s => (s, new[] { PagedSequenceRunner.ArgMax(batched[s][^1]) })).ToList());
+            foreach (int s in seqs)
+                batched[s].Add(logits[s]);
+        }
+        foreach (int i in new[] { 0, 1, 17, 63 })
+        {
+            var alone = Alone(model, prompts[i], steps, blockSize: 16);
+            for (int step = 0; step <= steps; step++)
+                Assert.True(alone[step].AsSpan().SequenceEqual(batched[i][step]), $"sequence {i} step {step}: logits differ alone vs batched");
+        }
+    }
+
+    [Fact]
+    public void LogitsAreBitIdenticalForBlockSizes1_16_64AndChunkedPrefill()
+    {
+        using var backend = new CpuBackend(2);
+        using var model = HfParityTests.LoadModel(Folder, backend);
+        int[] prompt = Prompt(5, 70);   // crosses block boundaries of 16 and 64
+        var reference = Alone(model, prompt, steps: 6, blockSize: 16);
+        var variants = new (int BlockSize, int Chunk)[] { (1, int.MaxValue), (64, int.MaxValue), (16, 7), (1, 33), (64, 1) };
+        foreach (var (blockSize, chunk) in variants)
+        {
+            var other = Alone(model, prompt, steps: 6, blockSize, chunk);
+            for (int step = 0; step < reference.Count; step++)
+                Assert.True(reference[step].AsSpan().SequenceEqual(other[step]),
+                    $"block size {blockSize}, chunk {chunk}, step {step}: logits differ from block size 16 unchunked");
+        }
+    }
+}
