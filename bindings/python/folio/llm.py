@@ -176,11 +176,19 @@ class LLM:
                 if o.request_finished:
                     return
 
-    def generate(self, prompts: str | Iterable[str], params: SamplingParams | None = None) -> list[RequestOutput]:
-        """Runs the prompts to completion (blocking); one RequestOutput per prompt, in order."""
+    def generate(self, prompts: str | Sequence[int] | Iterable[str] | Iterable[Sequence[int]],
+                 params: SamplingParams | None = None) -> list[RequestOutput]:
+        """Runs the prompts (texts, or token-id lists) to completion (blocking); one RequestOutput per prompt, in
+        order."""
         lib = _lib.lib()
-        single = isinstance(prompts, str)
-        prompt_list = [prompts] if single else list(prompts)
+        if isinstance(prompts, str):
+            prompt_list = [prompts]
+        elif isinstance(prompts, (list, tuple)) and prompts and all(isinstance(t, int) for t in prompts):
+            prompt_list = [list(prompts)]
+        else:
+            prompt_list = list(prompts)
+        if any(not isinstance(p, str) for p in prompt_list):
+            return self._generate_ids(prompt_list, params)
         encoded = [p.encode("utf-8") for p in prompt_list]
         n = len(encoded)
         buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
@@ -201,6 +209,33 @@ class LLM:
             r.outputs.append(CompletionOutput(o.index, o.text, o.token_ids, o.cumulative_logprob, o.logprobs,
                                               o.finish_reason))
         return results
+
+    def _generate_ids(self, prompts: list[Sequence[int]], params: SamplingParams | None) -> list[RequestOutput]:
+        """Token-id prompts: queued with add_request and stepped to completion (other requests' outputs produced
+        meanwhile are kept for step())."""
+        ids = [self.add_request(list(p), params) for p in prompts]
+        results = {rid: RequestOutput(request_id=rid, prompt=list(p)) for rid, p in zip(ids, prompts)}
+        sequences: dict[tuple[int, int], CompletionOutput] = {}
+        open_ids = set(ids)
+        while open_ids:
+            for o in self._step():
+                if o.request_id not in open_ids:
+                    self._backlog.append(o)
+                elif o.request_finished:
+                    open_ids.discard(o.request_id)
+                    if not results[o.request_id].outputs and o.finish_reason in ("abort", "rejected"):
+                        sequences[(o.request_id, 0)] = CompletionOutput(0, "", [], 0.0, None, o.finish_reason)
+                else:
+                    c = sequences.setdefault((o.request_id, o.index), CompletionOutput(o.index, "", [], 0.0, None, None))
+                    c.token_ids += o.token_ids
+                    c.text += o.text
+                    c.cumulative_logprob = o.cumulative_logprob
+                    if o.logprobs is not None:
+                        c.logprobs = (c.logprobs or []) + o.logprobs
+                    c.finish_reason = o.finish_reason
+        for (rid, _), c in sorted(sequences.items()):
+            results[rid].outputs.append(c)
+        return [results[rid] for rid in ids]
 
     def stats(self) -> dict[str, float]:
         s = _lib.init_struct(_lib.folio_stats)

@@ -33,7 +33,7 @@ public static unsafe class EngineExports
     public static void Destroy(nint engine)
     {
         // In-flight calls on other threads keep the managed engine alive until they return.
-        try { HandleTable.Shared.Remove<EngineHost>(engine, HandleKind.Engine); }
+        try { HandleTable.Shared.Remove<EngineHost>(engine, HandleKind.Engine)?.Dispose(); }
         catch (Exception e) { Guard.CatchVoid(e, "folio_engine_destroy"); }
     }
 
@@ -104,6 +104,7 @@ public static unsafe class EngineExports
             if ((s = Args.Array(ids, numIds, MaxPromptTokens, fn, "ids", "num_ids")) != 0) return s;
             var span = new ReadOnlySpan<int>(ids, (int)numIds);
             if ((s = Args.TokenIds(span, host.Model.VocabSize, fn, "ids")) != 0) return s;
+            if (host.Model.TokenizerUnavailableReason is { } reason) return Guard.Fail(FolioStatus.Unsupported, $"{fn}: {reason}");
             byte[] utf8 = Encoding.UTF8.GetBytes(host.Model.Decode(span));
             *outLen = (ulong)utf8.Length;
             if (capacity <= (ulong)utf8.Length)
@@ -182,7 +183,8 @@ public static unsafe class EngineExports
             int s;
             if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
             if ((s = Args.NotNull(outOutputs, fn, "out_outputs")) != 0) return s;
-            OutputList list = host.Step();
+            OutputList? list = host.Step();
+            if (list is null) return Guard.Fail(FolioStatus.InvalidHandle, $"{fn}: engine was destroyed during the call");
             return Handles.Publish(HandleKind.Outputs, list, outOutputs, fn);
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
@@ -238,7 +240,8 @@ public static unsafe class EngineExports
                 if ((s = Encode(host, text, true, fn, name, out int[] tokens)) != 0) return s;
                 ids.Add(tokens);
             }
-            OutputList list = host.Generate(ids, sampling);
+            OutputList? list = host.Generate(ids, sampling);
+            if (list is null) return Guard.Fail(FolioStatus.InvalidHandle, $"{fn}: engine was destroyed during the call");
             return Handles.Publish(HandleKind.Outputs, list, outOutputs, fn);
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
@@ -272,6 +275,11 @@ public static unsafe class EngineExports
 
     private static int Encode(EngineHost host, string text, bool addSpecial, string fn, string name, out int[] ids)
     {
+        if (host.Model.TokenizerUnavailableReason is { } reason)
+        {
+            ids = [];
+            return Guard.Fail(FolioStatus.Unsupported, $"{fn}: {reason}");
+        }
         if (host.Model.TryEncode(text, addSpecial, out ids, out string error)) return 0;
         return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: {name}: {error}");
     }

@@ -39,7 +39,8 @@ public static unsafe class EngineFactory
         if (model.Length == 0) model = DefaultModel;
 
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
-        if ((s = ResolveModel(model, out IEngineModel? resolved)) != 0) return s;
+        if ((s = ResolveModel(model, p.NumThreads, out IEngineModel? resolved)) != 0) return s;
+        // Options are checked before the executor allocates the KV cache; a model that fails here is released.
         int blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
         var options = new EngineOptions
         {
@@ -64,17 +65,19 @@ public static unsafe class EngineFactory
         }
         catch (ArgumentException e)
         {
+            (resolved as IDisposable)?.Dispose();
             return Guard.Fail(FolioStatus.InvalidArgument, $"{Fn}: params: {e.Message}");
         }
-        var engine = new LlmEngine(options, resolved.CreateExecutor(options, unchecked((long)p.Seed)), resolved.TextDecoder);
-        host = new EngineHost(engine, resolved, log);
+        IModelExecutor executor = resolved.CreateExecutor(options, unchecked((long)p.Seed));
+        var engine = new LlmEngine(options, executor, resolved.TextDecoder);
+        host = new EngineHost(engine, resolved, log, executor as IDisposable, resolved as IDisposable);
         log.Write(FolioLogLevel.Info,
             $"engine created: model {resolved.Name}, {blocks} KV blocks of {p.BlockSizeTokens} tokens, " +
             $"{p.NumCpuBlocks} CPU swap blocks, max {p.MaxNumSeqs} sequences / {p.MaxNumBatchedTokens} tokens per step", host);
         return 0;
     }
 
-    private static int ResolveModel(string model, out IEngineModel? resolved)
+    private static int ResolveModel(string model, int threads, out IEngineModel? resolved)
     {
         resolved = null;
         if (model == "builtin:fake")
@@ -91,8 +94,12 @@ public static unsafe class EngineFactory
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: the model folder '{model}' does not exist");
         }
-        return Guard.Fail(FolioStatus.Unsupported,
-            $"{Fn}: params->model '{model}': loading model folders is not in this build yet (the CPU models, issue 4)");
+        if (!FolderEngineModel.TryLoad(model, threads, out FolderEngineModel? folder, out string error))
+        {
+            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
+        }
+        resolved = folder;
+        return 0;
     }
 
     private static int Bad(string field, int value, string expected) =>

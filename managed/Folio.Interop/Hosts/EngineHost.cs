@@ -25,11 +25,33 @@ public sealed unsafe class EngineHost
     // still owes one, which LlmEngine.HasUnfinished does not count.
     private long _open;
 
-    public EngineHost(LlmEngine engine, IEngineModel model, LogSink log)
+    private readonly IDisposable?[] _resources;
+    private bool _disposed;
+
+    /// <param name="resources">Released by <see cref="Dispose"/> (the executor's KV cache, the model weights).</param>
+    public EngineHost(LlmEngine engine, IEngineModel model, LogSink log, params IDisposable?[] resources)
     {
         Engine = engine;
         Model = model;
         Log = log;
+        _resources = resources;
+    }
+
+    /// <summary>folio_engine_destroy: waits for a step in flight, then releases the model. Later steps that had
+    /// already resolved the handle see <see cref="IsDisposed"/>.</summary>
+    public void Dispose()
+    {
+        lock (_stepLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (IDisposable? resource in _resources) resource?.Dispose();
+        }
+    }
+
+    public bool IsDisposed
+    {
+        get { lock (_stepLock) return _disposed; }
     }
 
     public LlmEngine Engine { get; }
@@ -74,16 +96,18 @@ public sealed unsafe class EngineHost
     /// <summary>A request is queued, running, or owes its last output.</summary>
     public bool HasUnfinished => Interlocked.Read(ref _open) > 0;
 
-    public OutputList Step()
+    /// <summary>One step's outputs, or null when the engine was destroyed meanwhile.</summary>
+    public OutputList? Step()
     {
-        lock (_stepLock) return StepLocked();
+        lock (_stepLock) return _disposed ? null : StepLocked();
     }
 
     /// <summary>Runs the prompts (and whatever else is queued) to completion; full outputs in prompt order.</summary>
-    public OutputList Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams)
+    public OutputList? Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams)
     {
         lock (_stepLock)
         {
+            if (_disposed) return null;
             var requests = new Request[prompts.Count];
             for (int i = 0; i < prompts.Count; i++) requests[i] = AddCore(prompts[i], samplingParams);
             foreach (Request request in requests)

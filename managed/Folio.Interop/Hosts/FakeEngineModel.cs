@@ -16,7 +16,8 @@ public sealed class FakeEngineModel : IEngineModel
     public string Name => "builtin:fake";
     public int VocabSize => Vocab;
     public int EosTokenId => -1;
-    public ITextDecoder TextDecoder { get; } = new FakeTextDecoder();
+    public ITextDecoder? TextDecoder { get; } = new FakeTextDecoder();
+    public string? TokenizerUnavailableReason => null;
 
     public bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error)
     {

@@ -12,7 +12,11 @@ public interface IEngineModel
     string Name { get; }
     int VocabSize { get; }
     int EosTokenId { get; }
-    ITextDecoder TextDecoder { get; }
+    /// <summary>Null when the model has no tokenizer (then stop strings and text outputs are unavailable).</summary>
+    ITextDecoder? TextDecoder { get; }
+
+    /// <summary>Why text cannot be tokenized (FOLIO_STATUS_UNSUPPORTED), or null when it can.</summary>
+    string? TokenizerUnavailableReason { get; }
 
     /// <summary>Token ids of <paramref name="text"/>, or false with the reason.</summary>
     bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error);
