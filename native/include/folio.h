@@ -330,7 +330,9 @@ FOLIO_API void folio_engine_destroy(folio_engine* engine);
 FOLIO_API int32_t folio_engine_get_vocab_size(folio_engine* engine, int32_t* out_vocab_size);
 FOLIO_API int32_t folio_engine_get_eos_token_id(folio_engine* engine, int32_t* out_eos_token_id);
 
-/* Text → token ids (size query: out_count receives the number of ids). add_special: 0 or 1 (BOS etc.). */
+/* Text → token ids (size query: out_count receives the number of ids). add_special: 0 or 1, adds the
+ * tokenizer's special prefix tokens (BOS) where it defines any (byte-level BPE tokenizers define none).
+ * A model folder without tokenizer.json returns UNSUPPORTED (use token ids). */
 FOLIO_API int32_t folio_engine_tokenize(folio_engine* engine, const char* text, uint64_t text_len,
                                         int32_t add_special, int32_t* out_ids, uint64_t capacity,
                                         uint64_t* out_count);

@@ -7,8 +7,8 @@ namespace Folio.Interop.Hosts;
 
 /// <summary>
 /// A Hugging Face model folder on the CPU backend: config.json + safetensors through the managed loader, run by
-/// <see cref="ModelExecutor"/>. The tokenizer of model folders is not in this build yet (issue 4), so text calls
-/// return FOLIO_STATUS_UNSUPPORTED; token-id requests work.
+/// <see cref="ModelExecutor"/>, with the folder's tokenizer.json when it has one (byte-level BPE). Without one,
+/// text calls return FOLIO_STATUS_UNSUPPORTED and token-id requests still work.
 /// </summary>
 public sealed class FolderEngineModel : IEngineModel, IDisposable
 {
@@ -17,20 +17,26 @@ public sealed class FolderEngineModel : IEngineModel, IDisposable
     private readonly LlamaModel _model;
     private readonly CpuBackend _backend;
 
-    private FolderEngineModel(string folder, ModelConfig config, LlamaModel model, CpuBackend backend)
+    private readonly TextTokenizer? _tokenizer;
+
+    private FolderEngineModel(string folder, ModelConfig config, LlamaModel model, CpuBackend backend, TextTokenizer? tokenizer)
     {
         Name = folder;
         Config = config;
         _model = model;
         _backend = backend;
+        _tokenizer = tokenizer;
+        TextDecoder = tokenizer is null ? null : new IncrementalDetokenizer(tokenizer);
     }
 
     public string Name { get; }
     public ModelConfig Config { get; }
     public int VocabSize => Config.VocabSize;
     public int EosTokenId => Config.EosTokenIds.Count > 0 ? Config.EosTokenIds[0] : -1;
-    public ITextDecoder? TextDecoder => null;
-    public string? TokenizerUnavailableReason => "this build has no tokenizer for model folders yet (issue 4): use token ids";
+    public ITextDecoder? TextDecoder { get; }
+    public string? TokenizerUnavailableReason => _tokenizer is null
+        ? $"the model folder {Name} has no tokenizer.json: use token ids"
+        : null;
 
     /// <summary>Loads the folder; false with a message naming the file and problem when it is missing or bad.</summary>
     public static bool TryLoad(string folder, int threads, out FolderEngineModel? loaded, out string error)
@@ -41,10 +47,13 @@ public sealed class FolderEngineModel : IEngineModel, IDisposable
         try
         {
             ModelConfig config = ModelConfig.Load(Path.Combine(folder, "config.json"));
+            string tokenizerPath = Path.Combine(folder, "tokenizer.json");
+            int? eos = config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null;
+            TextTokenizer? tokenizer = File.Exists(tokenizerPath) ? TextTokenizer.FromTokenizerJson(tokenizerPath, eos) : null;
             backend = new CpuBackend(threads);
             using CheckpointWeights weights = CheckpointWeights.Open(folder);
             LlamaModel model = LlamaModel.Load(config, weights, backend);
-            loaded = new FolderEngineModel(folder, config, model, backend);
+            loaded = new FolderEngineModel(folder, config, model, backend, tokenizer);
             return true;
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
@@ -57,12 +66,20 @@ public sealed class FolderEngineModel : IEngineModel, IDisposable
 
     public bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error)
     {
-        ids = [];
-        error = TokenizerUnavailableReason!;
-        return false;
+        error = "";
+        if (_tokenizer is null)
+        {
+            ids = [];
+            error = TokenizerUnavailableReason!;
+            return false;
+        }
+        // Byte-level BPE tokenizers add no special prefix tokens, so addSpecialTokens changes nothing here.
+        ids = [.. _tokenizer.Encode(text)];
+        return true;
     }
 
-    public string Decode(ReadOnlySpan<int> ids) => throw new NotSupportedException(TokenizerUnavailableReason);
+    public string Decode(ReadOnlySpan<int> ids) =>
+        _tokenizer?.Decode(ids) ?? throw new InvalidOperationException(TokenizerUnavailableReason);
 
     /// <summary>K and V of every layer for one block, in fp32.</summary>
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
