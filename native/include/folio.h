@@ -365,7 +365,9 @@ FOLIO_API int32_t folio_engine_set_stream_callback(folio_engine* engine, folio_s
                                                    void* user_data);
 
 /* Blocking batch generation: runs the prompts (with whatever else is queued) to completion and returns one
- * output per (prompt, sequence) with all generated tokens and text, in prompt order then seq_index order. */
+ * output per (prompt, sequence) with all generated tokens and text, in prompt order then seq_index order;
+ * request_finished is 1 on each request's last sequence. Outputs that the steps meanwhile produce for other
+ * requests reach only the stream callback: do not mix this call with folio_engine_step on one engine. */
 FOLIO_API int32_t folio_engine_generate(folio_engine* engine, const char* const* prompts,
                                         const uint64_t* prompt_lens, uint64_t num_prompts,
                                         const folio_sampling_params* params, folio_outputs** out_outputs);

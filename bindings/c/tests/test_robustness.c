@@ -348,7 +348,8 @@ static void test_reentrancy(void) {
 
 static void test_scheduler_level(void) {
     folio_kv_manager_params kp;
-    folio_kv_manager* kv = NULL;
+    folio_kv_manager *kv = NULL, *kv2 = NULL;
+    folio_step_plan* again = NULL;
     folio_kv_manager_params_init(&kp);
     EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_INVALID_ARGUMENT); /* num_gpu_blocks is required */
     kp.num_gpu_blocks = 8;
@@ -387,8 +388,19 @@ static void test_scheduler_level(void) {
     EXPECT(folio_scheduler_add_request(s, prompt, 3, &sp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_scheduler_add_request(s, prompt, 3, &sp, &id), FOLIO_STATUS_OK);
 
+    /* NULL for every other pointer argument of the scheduler level. */
+    EXPECT(folio_scheduler_add_request(s, NULL, 3, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_add_request(s, prompt, 3, NULL, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_has_unfinished(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_get_stats(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_get_stats(kv, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_create(NULL, &kv2), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_create(kv, &spp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_schedule(NULL, &again), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_step_plan_get(NULL, NULL), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_outputs_count(NULL, NULL), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_kv_manager_check(NULL), FOLIO_STATUS_INVALID_HANDLE);
     folio_step_plan* plan = NULL;
-    folio_step_plan* again = NULL;
     EXPECT(folio_scheduler_schedule(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
     EXPECT(folio_scheduler_schedule(s, &again), FOLIO_STATUS_INVALID_STATE);
