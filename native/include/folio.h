@@ -40,17 +40,20 @@
  *   - No exception, C++ or managed, ever crosses this boundary, and the library never exits the process.
  *
  * Thread safety
- *   Every function may be called from any thread. Each handle has its own lock: calls on one object are
- *   serialized, calls on different objects run in parallel. In particular folio_engine_add_text,
- *   folio_engine_add_tokens and folio_engine_cancel may be called from many threads while another thread is
- *   inside folio_engine_step; they wait for the step to finish and take effect at the next step.
- *   folio_last_error is per thread. Output and plan objects are immutable once returned and may be read from
- *   any thread. Callbacks (log, stream) run on the thread that made the call that produced them (log: any
- *   call on the engine; stream: folio_engine_step and folio_engine_generate), while the engine's lock is
- *   held: a callback may call folio_last_error, folio_status_name and read its arguments; calling into the
- *   same engine from a callback returns FOLIO_STATUS_INVALID_STATE. Destroying an object while another thread
- *   is inside a call on it is safe: the call finishes against the object, and later calls see
- *   FOLIO_STATUS_INVALID_HANDLE.
+ *   Every function may be called from any thread, and every object synchronizes its own calls: steps of one
+ *   engine run one at a time; folio_engine_add_text, folio_engine_add_tokens and folio_engine_cancel may be
+ *   called from many threads while another thread is inside folio_engine_step (they wait for the step in
+ *   progress and take effect at the next step); tokenize, detokenize and the vocabulary getters run in
+ *   parallel with anything. A KV manager and its scheduler share one lock (level 2 is one host loop).
+ *   Calls on different objects never wait for each other. folio_last_error is per thread. Output and plan
+ *   objects are immutable once returned and may be read from any thread.
+ *   Callbacks run on the thread of the call that produced them: the log callback during folio_engine_create,
+ *   add and step calls; the stream callback inside folio_engine_step / folio_engine_generate, while that step
+ *   holds the engine's step lock. A callback may call folio_last_error and folio_status_name and read its
+ *   arguments; calling into the same engine from a callback returns FOLIO_STATUS_INVALID_STATE.
+ *   Destroying an object while another thread is inside a call on it is safe: folio_engine_destroy waits for a
+ *   step in flight, a call that already started either completes or returns FOLIO_STATUS_INVALID_HANDLE, and
+ *   later calls return FOLIO_STATUS_INVALID_HANDLE.
  *
  * Versioning
  *   FOLIO_ABI_VERSION is major.minor (major << 16 | minor). The soname carries the major version
