@@ -9,6 +9,9 @@ public static class Program
     {
         var root = new RootCommand("Folio: an LLM serving engine built on PagedAttention.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ModelBenchCommand.Create());
+        root.Subcommands.Add(ModelInitCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -42,6 +42,8 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
 
     public long NumSteps { get; private set; }
     public long NumTokensComputed { get; private set; }
+    /// <summary>Sum over steps of the sequences computed (÷ NumSteps = mean batch size).</summary>
+    public long NumSequencesComputed { get; private set; }
 
     public StepOutputs Execute(StepPlan plan)
     {
@@ -65,6 +67,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             _logits = new float[numLogitRows * vocab];
         _model.Forward(input, _cache, _logits.AsSpan(0, numLogitRows * vocab));
         NumTokensComputed += plan.NumTokens;
+        NumSequencesComputed += entries.Length;
 
         int row = 0;
         foreach (var e in entries)

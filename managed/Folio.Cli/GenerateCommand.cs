@@ -1,0 +1,103 @@
+using System.CommandLine;
+using Folio.Core.Models;
+using Folio.Core.Sampling;
+
+namespace Folio.Cli;
+
+/// <summary><c>folio generate --model DIR|tiny --prompt TEXT</c>: streams the completion as it is produced.</summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.8f };
+        var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => -1 };
+        var minP = new Option<float>("--min-p") { DefaultValueFactory = _ => 0f };
+        var seed = new Option<long?>("--seed");
+        var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("generate", "Generate text with a model on the CPU, streaming it.")
+        {
+            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads,
+        };
+        command.SetAction(r =>
+        {
+            var sampling = new SamplingParams
+            {
+                MaxTokens = r.GetValue(maxTokens), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP),
+                TopK = r.GetValue(topK), MinP = r.GetValue(minP), Seed = r.GetValue(seed), N = r.GetValue(n),
+            };
+            try
+            {
+                sampling.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            return Run(r.GetValue(model)!, r.GetValue(prompt)!, sampling, r.GetValue(threads));
+        });
+        return command;
+    }
+
+    private static int Run(string modelName, string prompt, SamplingParams sampling, int threads)
+    {
+        CpuEngineFactory stack;
+        try
+        {
+            // Enough blocks for every sample of the prompt and its completion, block size 16.
+            var probe = ModelSource.Open(modelName);
+            int maxLength = probe.Config.MaxPositionEmbeddings;
+            probe.Dispose();
+            int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
+            stack = new CpuEngineFactory(modelName, threads, 16, blocks, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0);
+        }
+        catch (ModelFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        using (stack)
+        {
+            var tokenizer = stack.Source.Tokenizer
+                ?? throw new UsageException($"{modelName}: no tokenizer (tokenizer.json missing and the vocabulary is not GPT-2's)");
+            int[] ids = [.. tokenizer.Encode(prompt)];
+            if (PromptLimits.Check(stack.Model.Config, ids, sampling.MaxTokens) is { } problem)
+                throw new UsageException(problem);
+            var engine = stack.Engine;
+            var request = engine.AddRequest(ids, sampling);
+            var printed = new Dictionary<long, int>();
+            bool stream = sampling.N == 1;
+            while (engine.HasUnfinished)
+            {
+                foreach (var update in engine.Step())
+                {
+                    if (!stream || update.Sequence is not { } seq)
+                        continue;
+                    string text = seq.OutputText;
+                    int done = printed.GetValueOrDefault(seq.Id);
+                    if (text.Length > done)
+                    {
+                        Console.Out.Write(text[done..]);
+                        Console.Out.Flush();
+                        printed[seq.Id] = text.Length;
+                    }
+                }
+            }
+            var output = engine.GetOutput(request);
+            if (stream)
+            {
+                Console.Out.WriteLine();
+            }
+            else
+            {
+                foreach (var o in output.Outputs)
+                    Console.Out.WriteLine($"[{o.Index}] {o.Text}");
+            }
+            Console.Error.WriteLine($"({ids.Length} prompt tokens, {output.Outputs.Sum(o => o.TokenIds.Count)} generated, {stack.Backend.Name})");
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Folio.Core.Models;
+using Folio.Core.Sampling;
+
+namespace Folio.Cli;
+
+/// <summary>
+/// <c>folio bench --model DIR|tiny</c>: offline throughput like <c>vllm bench throughput</c>: every request
+/// submitted at once with random token-id prompts, EOS ignored, fixed output lengths; prints requests/s,
+/// output and total tokens/s, mean batch size, KV utilization, prefix hit rate and preemptions.
+/// </summary>
+public static class ModelBenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var requests = new Option<int>("--requests") { DefaultValueFactory = _ => 32 };
+        var inputLen = new Option<int>("--input-len") { DefaultValueFactory = _ => 128 };
+        var outputLen = new Option<int>("--output-len") { DefaultValueFactory = _ => 64 };
+        var dataset = new Option<string?>("--dataset") { Description = "sharegpt-like: lengths drawn around ShareGPT's means (161 in / 338 out)." };
+        var maxNumSeqs = new Option<int>("--max-num-seqs") { DefaultValueFactory = _ => 256 };
+        var blockSize = new Option<int>("--block-size") { DefaultValueFactory = _ => 16 };
+        var kvMemory = new Option<int>("--kv-mib") { Description = "KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json");
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var command = new Command("bench", "Offline throughput of a model (all requests at once, EOS ignored).")
+        {
+            model, device, requests, inputLen, outputLen, dataset, maxNumSeqs, blockSize, kvMemory, threads, json, seed,
+        };
+        command.SetAction(r =>
+        {
+            if (r.GetValue(device) != "cpu")
+                throw new UsageException($"--device '{r.GetValue(device)}': only cpu is available in this build");
+            if (r.GetValue(dataset) is { } d && d != "sharegpt-like")
+                throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
+            if (r.GetValue(requests) < 1 || r.GetValue(inputLen) < 1 || r.GetValue(outputLen) < 1)
+                throw new UsageException("--requests, --input-len and --output-len must be at least 1");
+            return Run(r.GetValue(model)!, r.GetValue(requests), r.GetValue(inputLen), r.GetValue(outputLen), r.GetValue(dataset) is not null,
+                r.GetValue(maxNumSeqs), r.GetValue(blockSize), r.GetValue(kvMemory), r.GetValue(threads), r.GetValue(json), r.GetValue(seed));
+        });
+        return command;
+    }
+
+    private static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
+        int blockSize, int kvMib, int threads, bool asJson, long seed)
+    {
+        CpuEngineFactory stack;
+        try
+        {
+            using var probe = ModelSource.Open(modelName, seed);
+            long perBlock = CpuEngineFactory.KvBytesPerToken(probe.Config) * blockSize;
+            int blocks = (int)Math.Max(1, (long)kvMib * 1024 * 1024 / perBlock);
+            stack = new CpuEngineFactory(modelName, threads, blockSize, blocks, maxNumSeqs, Math.Max(2048, maxNumSeqs), true, seed);
+        }
+        catch (ModelFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        using (stack)
+        {
+            var config = stack.Model.Config;
+            var rng = new Random((int)seed);
+            var work = new List<(int[] Prompt, int Output)>();
+            for (int i = 0; i < numRequests; i++)
+            {
+                int inLen = shareGpt ? LogNormalLength(rng, 161.31, 1024) : inputLen;
+                int outLen = shareGpt ? LogNormalLength(rng, 337.99, 1024) : outputLen;
+                int[] prompt = Enumerable.Range(0, inLen).Select(_ => rng.Next(0, config.VocabSize)).ToArray();
+                if (PromptLimits.Check(config, prompt, outLen) is { } problem)
+                    throw new UsageException($"request {i}: {problem}");
+                work.Add((prompt, outLen));
+            }
+            var engine = stack.Engine;
+            // Warm-up (JIT, thread pool), excluded from the timing.
+            engine.AddRequest(work[0].Prompt[..Math.Min(8, work[0].Prompt.Length)], new SamplingParams { Temperature = 0, MaxTokens = 2, IgnoreEos = true });
+            while (engine.HasUnfinished)
+                engine.Step();
+            long steps0 = stack.Executor.NumSteps, seqs0 = stack.Executor.NumSequencesComputed;
+            long preempt0 = engine.GetSchedulerStats().Preemptions;
+
+            foreach (var (prompt, output) in work)
+                engine.AddRequest(prompt, new SamplingParams { Temperature = 1.0f, TopP = 1.0f, Seed = seed, MaxTokens = output, IgnoreEos = true });
+            long totalOutput = work.Sum(w => (long)w.Output), totalInput = work.Sum(w => (long)w.Prompt.Length);
+            bool progress = !asJson && !Console.IsErrorRedirected;
+            double utilizationSum = 0;
+            long generated = 0;
+            var clock = Stopwatch.StartNew();
+            while (engine.HasUnfinished)
+            {
+                foreach (var u in engine.Step())
+                    if (u.Sequence is not null)
+                        generated += u.NumNewTokens;
+                utilizationSum += engine.GetKvStats().UtilizationPct;
+                if (progress)
+                    Console.Error.Write($"\r{Bar(generated, totalOutput)} {generated}/{totalOutput} tokens");
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (progress)
+                Console.Error.WriteLine();
+            long steps = stack.Executor.NumSteps - steps0;
+            var kv = engine.GetKvStats();
+            var result = new BenchResult(
+                RequestsPerS: numRequests / seconds,
+                OutputTokensPerS: totalOutput / seconds,
+                TotalTokensPerS: (totalInput + totalOutput) / seconds,
+                MeanBatch: steps == 0 ? 0 : (double)(stack.Executor.NumSequencesComputed - seqs0) / steps,
+                KvUtilizationPct: steps == 0 ? 0 : utilizationSum / steps,
+                PrefixHitRate: kv.PrefixHitRate,
+                Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
+            var inv = CultureInfo.InvariantCulture;
+            if (asJson)
+            {
+                Console.WriteLine(string.Create(inv,
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}}}"));
+            }
+            else
+            {
+                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, fp32) on {stack.Backend.Name}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"requests/s        {result.RequestsPerS:F3}"));
+                Console.WriteLine(string.Create(inv, $"output tokens/s   {result.OutputTokensPerS:F2}"));
+                Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
+                Console.WriteLine(string.Create(inv, $"mean batch        {result.MeanBatch:F2}"));
+                Console.WriteLine(string.Create(inv, $"KV utilization    {result.KvUtilizationPct:F2} % ({stack.NumBlocks} blocks of {stack.BlockSizeTokens})"));
+                Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
+                Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
+            }
+        }
+        return ExitCodes.Ok;
+    }
+
+    private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
+        double KvUtilizationPct, double PrefixHitRate, long Preemptions);
+
+    /// <summary>A length with the given mean from a log-normal (σ = 1, as conversation lengths are heavy-tailed), in [4, cap].</summary>
+    private static int LogNormalLength(Random rng, double mean, int cap)
+    {
+        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
+        double normal = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        double mu = Math.Log(mean) - 0.5;   // E[lognormal(mu, 1)] = exp(mu + 1/2)
+        return (int)Math.Clamp(Math.Exp(mu + normal), 4, cap);
+    }
+
+    private static string Bar(long done, long total)
+    {
+        const int Width = 30;
+        int filled = total == 0 ? Width : (int)(Width * done / total);
+        return "[" + new string('#', filled) + new string('.', Width - filled) + "]";
+    }
+}
