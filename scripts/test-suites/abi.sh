@@ -12,6 +12,7 @@ broken() { echo "abi: $1" >&2; failed=$((failed + 1)); finish; }
 
 scripts/ensure-deps.sh dotnet abi || broken "missing dependencies"
 lib_dir=$(scripts/publish-libfolio.sh) || broken "publishing libfolio.so failed"
+./folio --help >/dev/null || broken "building the folio CLI failed"   # the Python parity test runs it
 
 # C: configure, build, ctest. A test that exits 77 is reported by ctest as skipped (never as passed).
 build="$root/build/abi-c"

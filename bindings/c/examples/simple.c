@@ -1,5 +1,6 @@
 /* simple.c: the whole lifecycle of a Folio engine through the C ABI.
- *   simple [MODEL]   MODEL: a Hugging Face folder or "builtin:<name>"; default "builtin:fake"
+ *   simple [MODEL]   MODEL: a Hugging Face folder or "builtin:<name>"; default: the engine's default model
+ *                    (builtin:tiny); "builtin:fake" runs the scheduler's deterministic fake model
  * Version check → create (with a log callback) → tokenize/detokenize (size query) → add requests →
  * step with a stream callback → cancel → stats → blocking batch generate → destroy. */
 #include <stdio.h>
@@ -30,7 +31,7 @@ static void on_stream(const folio_request_output* out, void* user_data) {
 }
 
 int main(int argc, char** argv) {
-    const char* model = argc > 1 ? argv[1] : "builtin:fake";
+    const char* model = argc > 1 ? argv[1] : NULL;
 
     /* 1. The library must speak our major version. */
     uint32_t version = folio_abi_version();
@@ -44,8 +45,8 @@ int main(int argc, char** argv) {
     /* 2. Create the engine: defaults first, then what we want to change. */
     folio_engine_params params;
     CHECK(folio_engine_params_init(&params));
-    params.model = model;
-    params.model_len = strlen(model);
+    params.model = model; /* NULL: the default model */
+    params.model_len = model ? strlen(model) : 0;
     params.num_gpu_blocks = 256;
     params.log_level = FOLIO_LOG_INFO;
     params.log_callback = on_log;

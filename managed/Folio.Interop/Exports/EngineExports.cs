@@ -131,6 +131,7 @@ public static unsafe class EngineExports
             if ((s = Utf8Text.Decode(prompt, promptLen, fn, "prompt", out string text)) != 0) return s;
             if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
             if ((s = Encode(host, text, true, fn, "prompt", out int[] ids)) != 0) return s;
+            if ((s = CheckPrompt(host, ids, sampling, fn, "prompt")) != 0) return s;
             *outRequestId = (ulong)host.Add(ids, sampling);
             return Guard.Ok();
         }
@@ -151,6 +152,7 @@ public static unsafe class EngineExports
             var ids = new ReadOnlySpan<int>(promptIds, (int)numIds).ToArray();
             if ((s = Args.TokenIds(ids, host.Model.VocabSize, fn, "prompt_ids")) != 0) return s;
             if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if ((s = CheckPrompt(host, ids, sampling, fn, "prompt_ids")) != 0) return s;
             *outRequestId = (ulong)host.Add(ids, sampling);
             return Guard.Ok();
         }
@@ -238,6 +240,7 @@ public static unsafe class EngineExports
                 string name = $"prompts[{i}]";
                 if ((s = Utf8Text.Decode(prompts[i], promptLens[i], fn, name, out string text)) != 0) return s;
                 if ((s = Encode(host, text, true, fn, name, out int[] tokens)) != 0) return s;
+                if ((s = CheckPrompt(host, tokens, sampling, fn, name)) != 0) return s;
                 ids.Add(tokens);
             }
             OutputList? list = host.Generate(ids, sampling);
@@ -272,6 +275,11 @@ public static unsafe class EngineExports
         }
         return 0;
     }
+
+    private static int CheckPrompt(EngineHost host, int[] ids, SamplingParams sampling, string fn, string name) =>
+        host.Model.CheckPrompt(ids, sampling.MaxTokens) is { } problem
+            ? Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: {name}: {problem}")
+            : 0;
 
     private static int Encode(EngineHost host, string text, bool addSpecial, string fn, string name, out int[] ids)
     {

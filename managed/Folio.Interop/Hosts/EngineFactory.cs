@@ -1,5 +1,6 @@
 using Folio.Core.Engine;
 using Folio.Core.KvCache;
+using Folio.Core.Models;
 using Folio.Core.Scheduling;
 using Folio.Interop.Abi;
 using Folio.Interop.Runtime;
@@ -39,7 +40,7 @@ public static unsafe class EngineFactory
         if (model.Length == 0) model = DefaultModel;
 
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
-        if ((s = ResolveModel(model, p.NumThreads, out IEngineModel? resolved)) != 0) return s;
+        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), out IEngineModel? resolved)) != 0) return s;
         // Options are checked before the executor allocates the KV cache; a model that fails here is released.
         int blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
         var options = new EngineOptions
@@ -77,7 +78,7 @@ public static unsafe class EngineFactory
         return 0;
     }
 
-    private static int ResolveModel(string model, int threads, out IEngineModel? resolved)
+    private static int ResolveModel(string model, int threads, long seed, out IEngineModel? resolved)
     {
         resolved = null;
         if (model == "builtin:fake")
@@ -85,20 +86,29 @@ public static unsafe class EngineFactory
             resolved = new FakeEngineModel();
             return 0;
         }
+        string name;
         if (model.StartsWith("builtin:", StringComparison.Ordinal))
         {
-            return Guard.Fail(FolioStatus.ModelLoad,
-                $"{Fn}: params->model '{model}' is not a built-in model of this build (built-in: builtin:fake)");
+            name = model["builtin:".Length..];
+            if (!BuiltinModels.TryGet(name, out _))
+            {
+                return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model '{model}' is not a built-in model " +
+                    $"(built-in: builtin:fake, {string.Join(", ", BuiltinModels.Names.Select(n => "builtin:" + n))})");
+            }
         }
-        if (!Directory.Exists(model))
+        else if (!Directory.Exists(model))
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: the model folder '{model}' does not exist");
         }
-        if (!FolderEngineModel.TryLoad(model, threads, out FolderEngineModel? folder, out string error))
+        else
+        {
+            name = Path.GetFullPath(model);   // a path, never mistaken for a built-in name
+        }
+        if (!CpuEngineModel.TryLoad(name, threads, seed, out CpuEngineModel? loaded, out string error))
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
         }
-        resolved = folder;
+        resolved = loaded;
         return 0;
     }
 

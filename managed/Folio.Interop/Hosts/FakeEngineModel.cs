@@ -50,6 +50,8 @@ public sealed class FakeEngineModel : IEngineModel
         return builder.ToString();
     }
 
+    public string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens) => null;
+
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens) => DefaultBlocks;
 
     public IModelExecutor CreateExecutor(EngineOptions options, long seed) => new FakeExecutor(new FakeExecutorOptions

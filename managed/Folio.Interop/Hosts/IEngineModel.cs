@@ -23,6 +23,9 @@ public interface IEngineModel
 
     string Decode(ReadOnlySpan<int> ids);
 
+    /// <summary>Why a prompt cannot run on this model (longer than its context), or null.</summary>
+    string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens);
+
     /// <summary>GPU blocks that <paramref name="kvMemoryBytes"/> (0 = the backend default) holds.</summary>
     int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
 
