@@ -161,13 +161,15 @@ typedef void (*folio_stream_fn)(const struct folio_request_output* output, void*
 typedef struct folio_engine_params {
     uint32_t struct_size;           /* sizeof(folio_engine_params) */
     int32_t device;                 /* FOLIO_DEVICE_CPU (default) */
-    const char* model;              /* UTF-8: a Hugging Face model folder or a built-in model: "builtin:tiny"
-                                       (the default, when NULL) or "builtin:fake" (the scheduler's
-                                       deterministic fake model: vocabulary of 64 two-letter pieces aa..hh) */
+    const char* model;              /* UTF-8: a Hugging Face model folder, or a built-in model: "builtin:tiny"
+                                       (the default, when NULL or empty), "builtin:b8", "builtin:llama-1b",
+                                       "builtin:llama-8b" (seeded random weights, GPT-2 vocabulary), or
+                                       "builtin:fake" (the scheduler's deterministic fake model: vocabulary
+                                       of 64 two-letter pieces "aa".."hh", no EOS) */
     uint64_t model_len;             /* bytes of `model` */
     int32_t block_size_tokens;      /* tokens per KV block, 1..1024; default 16 */
     int32_t num_gpu_blocks;         /* KV blocks on the device; 0 = derive from kv_memory_bytes */
-    uint64_t kv_memory_bytes;       /* KV cache budget when num_gpu_blocks is 0; 0 = the backend's default */
+    uint64_t kv_memory_bytes;       /* KV cache budget when num_gpu_blocks is 0; 0 = 256 MiB (CPU) */
     int32_t num_cpu_blocks;         /* swap space in blocks; 0 = no swapping (default) */
     int32_t max_num_seqs;           /* running sequences per step; default 256 */
     int32_t max_num_batched_tokens; /* token budget per step; default 2048 */
@@ -177,7 +179,8 @@ typedef struct folio_engine_params {
     folio_log_fn log_callback;      /* NULL = no log output */
     void* log_user_data;            /* passed to log_callback */
     int32_t num_threads;            /* CPU compute threads; 0 = all cores */
-    uint64_t seed;                  /* seed of the built-in model's weights and of unseeded requests */
+    uint64_t seed;                  /* seed of a built-in model's weights and of requests without has_seed
+                                       (as folio generate --seed does for both) */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */

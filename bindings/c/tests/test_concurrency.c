@@ -113,6 +113,36 @@ static void* adder(void* arg) {
     return NULL;
 }
 
+/* Destroying an engine while another thread steps it: the stepper sees INVALID_HANDLE, never a crash. */
+static atomic_int g_steps_before_destroy;
+static void* stepper(void* arg) {
+    folio_engine* e = (folio_engine*)arg;
+    for (;;) {
+        folio_outputs* o = NULL;
+        int32_t status = folio_engine_step(e, &o);
+        if (status != FOLIO_STATUS_OK) return (void*)(intptr_t)status;
+        folio_outputs_destroy(o);
+        atomic_fetch_add(&g_steps_before_destroy, 1);
+    }
+}
+
+static void test_destroy_while_stepping(void) {
+    folio_engine* e = make_engine(256, 32);
+    for (int k = 0; k < 200; k++) {
+        uint64_t id = 0;
+        EXPECT(add(e, k, &id), FOLIO_STATUS_OK);
+    }
+    pthread_t thread;
+    pthread_create(&thread, NULL, stepper, e);
+    while (atomic_load(&g_steps_before_destroy) < 5) sched_yield();
+    folio_engine_destroy(e);
+    void* stepper_status = NULL;
+    pthread_join(thread, &stepper_status);
+    EXPECT_TRUE((int32_t)(intptr_t)stepper_status == FOLIO_STATUS_INVALID_HANDLE);
+    uint64_t id = 0;
+    EXPECT(add(e, 0, &id), FOLIO_STATUS_INVALID_HANDLE);
+}
+
 int main(void) {
     srand(12345);
     for (int k = 0; k < TOTAL; k++) {
@@ -200,5 +230,6 @@ int main(void) {
            cancelled, steps, (long long)stats.num_preemptions, (long long)stats.num_generated_tokens,
            (long)(time(NULL) - start));
     folio_engine_destroy(g_engine);
+    test_destroy_while_stepping();
     return check_report("concurrency");
 }
