@@ -92,3 +92,22 @@ def test_drift_is_detected(tmp_path, old, new, expect):
     problems = (diff(header.functions, py.functions, "f") + diff(header.enums, py.enums, "e")
                 + diff(header.structs, py.structs, "s") + diff(header.layouts, py.layouts, "l"))
     assert any(expect in p for p in problems), problems
+
+
+@pytest.mark.parametrize("path,old,new,expect", [
+    ("Exports/EngineExports.cs", "public static int Cancel(nint engine, ulong requestId)",
+     "public static int Cancel(nint engine, long requestId)", "folio_engine_cancel"),
+    ("Abi/FolioStats.cs", "    public long NumRunning;\n    public long NumWaiting;",
+     "    public long NumWaiting;\n    public long NumRunning;", "folio_stats"),
+    ("Abi/FolioFinishReason.cs", "    Abort = 3,", "    Abort = 5,", "folio_finish_reason"),
+])
+def test_csharp_drift_is_detected(tmp_path, path, old, new, expect):
+    copy = tmp_path / "Folio.Interop"
+    shutil.copytree(m.INTEROP, copy, ignore=shutil.ignore_patterns("bin", "obj"))
+    text = (copy / path).read_text()
+    assert old in text
+    (copy / path).write_text(text.replace(old, new))
+    cs = m.read_csharp(copy)
+    problems = (diff(HEADER.functions, cs.functions, "f", c_sharp_view) + diff(HEADER.enums, cs.enums, "e")
+                + diff(HEADER.structs, cs.structs, "s", c_sharp_view))
+    assert any(expect in p for p in problems), problems
