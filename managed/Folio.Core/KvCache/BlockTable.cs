@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Folio.Core.KvCache;
 
 /// <summary>
@@ -15,7 +17,11 @@ public sealed class BlockTable
         _blocks = blocks;
         Key = key;
         BlockSizeTokens = owner.BlockSizeTokens;
+        // A power-of-two block size (the usual case) turns SlotOf's division into a shift and a mask.
+        _shift = BitOperations.IsPow2(BlockSizeTokens) ? BitOperations.Log2((uint)BlockSizeTokens) : -1;
     }
+
+    private readonly int _shift;
 
     /// <summary>Token slots allocated so far (positions 0 .. NumTokens-1).</summary>
     public int NumTokens { get; internal set; }
@@ -36,9 +42,30 @@ public sealed class BlockTable
     public int SlotOf(int position)
     {
         if ((uint)position >= (uint)NumTokens)
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"position must be in [0, {NumTokens}).");
-        return _blocks[position / BlockSizeTokens] * BlockSizeTokens + position % BlockSizeTokens;
+            ThrowPositionOutOfRange(position);
+        if (_shift >= 0)
+            return (_blocks[position >> _shift] << _shift) | (position & (BlockSizeTokens - 1));
+        int logical = position / BlockSizeTokens;
+        return _blocks[logical] * BlockSizeTokens + (position - logical * BlockSizeTokens);
     }
+
+    /// <summary>
+    /// Sizes the table's id array for <paramref name="numTokens"/> tokens, so that appends up to that length
+    /// allocate nothing even when they add blocks (a caller that knows a request's maximum length).
+    /// </summary>
+    public void EnsureCapacity(int numTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(numTokens);
+        int blocks = (int)(((long)numTokens + BlockSizeTokens - 1) / BlockSizeTokens);
+        if (blocks > _blocks.Length)
+            Array.Resize(ref _blocks, blocks);
+    }
+
+    private void ThrowPositionOutOfRange(int position)
+        => throw new ArgumentOutOfRangeException(nameof(position), position, $"position must be in [0, {NumTokens}).");
+
+    /// <summary>Free slots in the last block (0 when it is full or there is none): no division on the hot path.</summary>
+    internal int RoomInLastBlock => NumBlocks * BlockSizeTokens - NumTokens;
 
     internal KvCacheManager Owner { get; }
 

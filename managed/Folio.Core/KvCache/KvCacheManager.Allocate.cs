@@ -11,8 +11,10 @@ public sealed partial class KvCacheManager
         if (_cache is null || tokens.Length <= 1)
             return new PrefixHit(0) { Epoch = _epoch };
         int maxBlocks = (tokens.Length - 1) / BlockSizeTokens;
-        int hit = _cache.Walk(tokens, key, maxBlocks, Span<int>.Empty, out int revived, out _);
-        return new PrefixHit(hit * BlockSizeTokens) { NumRevivedBlocks = revived, Epoch = _epoch };
+        // The ids land in _hitScratch: an Allocate of this very hit (the usual next call) takes them from there.
+        int hit = _cache.Walk(tokens, key, maxBlocks, _hitScratch, out int revived, out _);
+        _lastLookupId = ++_lookupCounter;
+        return new PrefixHit(hit * BlockSizeTokens) { NumRevivedBlocks = revived, Epoch = _epoch, LookupId = _lastLookupId };
     }
 
     /// <summary>
@@ -51,12 +53,30 @@ public sealed partial class KvCacheManager
         {
             if (_cache is null)
                 throw new InvalidOperationException("hit: prefix caching is disabled, so no hit can exist.");
-            // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
-            int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
-            if (found < hitBlocks)
-                throw new InvalidOperationException(
-                    $"hit: stale PrefixHit ({hit.NumCachedTokens} tokens promised, {found * bs} still cached); " +
-                    "call FindCachedPrefix again just before Allocate.");
+            if (hit.LookupId == _lastLookupId && hit.Epoch == _epoch)
+            {
+                // The latest lookup, nothing evicted or freed since: its ids in _hitScratch are still the chain.
+                // Confirm the caller passed the same tokens and key (cheap: no hashing, no map lookups).
+                for (int i = 0; i < hitBlocks; i++)
+                {
+                    if (!_gpu.TokensOf(_hitScratch[i]).SequenceEqual(tokens.Slice(i * bs, bs)))
+                        throw new InvalidOperationException(
+                            $"hit: the tokens of block {i} differ from those FindCachedPrefix was given.");
+                }
+                if (_cache.RootKeyOf(_hitScratch[0]) != key)
+                    throw new InvalidOperationException("hit: the key differs from the one FindCachedPrefix was given.");
+                revived = hit.NumRevivedBlocks;
+                lastHash = _gpu.HashOf(_hitScratch[hitBlocks - 1]);
+            }
+            else
+            {
+                // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
+                int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
+                if (found < hitBlocks)
+                    throw new InvalidOperationException(
+                        $"hit: stale PrefixHit ({hit.NumCachedTokens} tokens promised, {found * bs} still cached); " +
+                        "call FindCachedPrefix again just before Allocate.");
+            }
         }
         int totalBlocks = BlocksFor(numTokens);
         int need = revived + totalBlocks - hitBlocks;

@@ -27,9 +27,9 @@ public sealed partial class KvCacheManager
         if (n == 0)
             return;
         int bs = BlockSizeTokens;
-        int offset = table.NumTokens % bs;
+        int room = table.RoomInLastBlock;
         // Hot path: the tokens fit in a private partial last block.
-        if (offset != 0 && n <= bs - offset)
+        if (n <= room)
         {
             int last = table.LastBlock;
             if (_gpu.RefCount(last) == 1)
@@ -49,7 +49,7 @@ public sealed partial class KvCacheManager
                 $"Append needs {need} free blocks, {_gpu.NumFreeBlocks} are free: call CanAppend first.");
 
         int pos = 0;
-        if (offset != 0)
+        if (room != 0)
         {
             int last = table.LastBlock;
             if (_gpu.RefCount(last) > 1)
@@ -62,7 +62,7 @@ public sealed partial class KvCacheManager
                 copies.Add(new BlockCopy(last, copy));
                 last = copy;
             }
-            pos = Math.Min(n, bs - offset);
+            pos = Math.Min(n, room);
             _gpu.Record(last, newTokens[..pos]);
         }
         while (pos < n)
@@ -110,7 +110,7 @@ public sealed partial class KvCacheManager
         if (n == 0)
             return 0;
         int need = BlocksFor(table.NumTokens + n) - table.NumBlocks;
-        if (table.NumTokens % BlockSizeTokens != 0 && _gpu.RefCount(table.LastBlock) > 1)
+        if (table.RoomInLastBlock != 0 && _gpu.RefCount(table.LastBlock) > 1)
             need++;
         return need;
     }

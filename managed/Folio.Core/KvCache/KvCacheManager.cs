@@ -16,6 +16,8 @@ public sealed partial class KvCacheManager
     private readonly int[] _hitScratch;
     // Incremented by every call that changes the free list: a PrefixHit from another epoch is stale.
     private long _epoch;
+    private long _lookupCounter;
+    private long _lastLookupId;
     private long _prefixQueryTokens;
     private long _prefixHitTokens;
 

@@ -138,16 +138,19 @@ public static class KvInvariants
         }
         if (cache.Count != gpu.NumCachedBlocks)
             Fail($"prefix cache maps {cache.Count} hashes but {gpu.NumCachedBlocks} blocks are cached.");
-        foreach (KeyValuePair<ulong, int> entry in cache.Map)
+        if (!cache.Map.IsWellFormed(out string problem))
+            Fail($"prefix cache map: {problem}");
+        for (int slot = 0; slot < cache.Map.Capacity; slot++)
         {
-            int b = entry.Value;
+            if (!cache.Map.TryGetSlot(slot, out ulong hash, out int b))
+                continue;
             if ((uint)b >= (uint)gpu.NumBlocks)
-                Fail($"prefix cache maps hash {entry.Key:x16} to block {b}, outside the pool.");
-            if (!gpu.IsCached(b) || gpu.HashOf(b) != entry.Key)
-                Fail($"prefix cache maps hash {entry.Key:x16} to block {b}, which is {(gpu.IsCached(b) ? $"cached as {gpu.HashOf(b):x16}" : "not cached")}.");
+                Fail($"prefix cache maps hash {hash:x16} to block {b}, outside the pool.");
+            if (!gpu.IsCached(b) || gpu.HashOf(b) != hash)
+                Fail($"prefix cache maps hash {hash:x16} to block {b}, which is {(gpu.IsCached(b) ? $"cached as {gpu.HashOf(b):x16}" : "not cached")}.");
             ulong recomputed = cache.Hasher.Hash(cache.ParentHashOf(b), gpu.TokensOf(b), cache.ExtraKeyOf(b));
-            if (recomputed != entry.Key)
-                Fail($"prefix cache: block {b}'s recorded tokens hash to {recomputed:x16}, not its key {entry.Key:x16}.");
+            if (recomputed != hash)
+                Fail($"prefix cache: block {b}'s recorded tokens hash to {recomputed:x16}, not its key {hash:x16}.");
             int parent = cache.ParentOf(b);
             if (parent >= 0 && gpu.Generation(parent) == cache.ParentGenerationOf(b)
                 && gpu.IsCached(parent) && gpu.HashOf(parent) != cache.ParentHashOf(b))

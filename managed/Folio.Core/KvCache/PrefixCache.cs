@@ -12,7 +12,7 @@ internal sealed class PrefixCache
 {
     private readonly BlockPool _pool;
     private readonly IBlockHasher _hasher;
-    private readonly Dictionary<ulong, int> _map;
+    private readonly BlockHashMap _map;
     private readonly int[] _parent;
     private readonly int[] _parentGeneration;
     private readonly ulong[] _parentHash;
@@ -23,8 +23,8 @@ internal sealed class PrefixCache
     {
         _pool = pool;
         _hasher = hasher;
-        // Capacity = every block: inserts never resize, so the map allocates nothing after construction.
-        _map = new Dictionary<ulong, int>(pool.NumBlocks);
+        // Room for every block: inserts never resize, so the map allocates nothing after construction.
+        _map = new BlockHashMap(pool.NumBlocks);
         _parent = new int[pool.NumBlocks];
         _parentGeneration = new int[pool.NumBlocks];
         _parentHash = new ulong[pool.NumBlocks];
@@ -34,11 +34,12 @@ internal sealed class PrefixCache
 
     internal IBlockHasher Hasher => _hasher;
     internal int Count => _map.Count;
-    internal Dictionary<ulong, int> Map => _map;
+    internal BlockHashMap Map => _map;
 
     internal ulong ParentHashOf(int block) => _parentHash[block];
     internal ulong ExtraKeyOf(int block) => _extraKey[block];
     internal int ParentOf(int block) => _parent[block];
+    internal CacheKey RootKeyOf(int block) => _rootKey[block];
     internal int ParentGenerationOf(int block) => _parentGeneration[block];
 
     /// <summary>

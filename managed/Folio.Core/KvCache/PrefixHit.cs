@@ -13,4 +13,7 @@ public readonly record struct PrefixHit(int NumCachedTokens)
 
     /// <summary>The manager's free-list epoch when the lookup ran (stale-hit detection).</summary>
     internal long Epoch { get; init; }
+
+    /// <summary>Which lookup produced the hit: Allocate reuses that lookup's block ids when it is the latest.</summary>
+    internal long LookupId { get; init; }
 }

@@ -106,7 +106,8 @@ public class AllocateTests
 
         int[] b = [.. Kv.Range(1, 8), 100];
         PrefixHit hit = kv.FindCachedPrefix(b, default);
-        Assert.Equal(new PrefixHit(8) { NumRevivedBlocks = 2, Epoch = hit.Epoch }, hit);
+        Assert.Equal(8, hit.NumCachedTokens);
+        Assert.Equal(2, hit.NumRevivedBlocks);
         // 2 revived + 1 new of 8 free.
         Assert.True(kv.CanAllocate(hit, b.Length));
         BlockTable tb = kv.Allocate(b, hit, b.Length, default);
@@ -196,5 +197,39 @@ public class AllocateTests
         var ex = Assert.Throws<ArgumentException>(o.Validate);
         Assert.Equal(field, ex.ParamName);
         Assert.Throws<ArgumentException>(() => new KvCacheManager(o));
+    }
+}
+
+public class AllocateHitReuseTests
+{
+    [Fact]
+    public void Allocate_WithTheLatestHitButOtherTokens_Throws()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        PrefixHit hit = kv.FindCachedPrefix(Kv.Range(1, 12), default);
+        Assert.Equal(8, hit.NumCachedTokens);
+        int[] other = [.. Kv.Range(1, 4), 99, 6, 7, 8, 9, 10, 11, 12];
+        var ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(other, hit, 12, default));
+        Assert.Contains("tokens of block 1 differ", ex.Message);
+        ex = Assert.Throws<InvalidOperationException>(() => kv.Allocate(Kv.Range(1, 12), hit, 12, new CacheKey("s")));
+        Assert.Contains("key differs", ex.Message);
+        Assert.Single(kv.LiveTables);
+        KvInvariants.Check(kv);
+    }
+
+    [Fact]
+    public void Allocate_WithAnOlderHitStillValid_FindsItsBlocksAgain()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        BlockTable a = Kv.Admit(kv, Kv.Range(1, 12));
+        kv.CacheFullBlocks(a);
+        PrefixHit first = kv.FindCachedPrefix(Kv.Range(1, 12), default);
+        PrefixHit second = kv.FindCachedPrefix([.. Kv.Range(1, 4), 50, 51], default);   // overwrites the reuse slot
+        Assert.Equal(4, second.NumCachedTokens);
+        BlockTable b = kv.Allocate(Kv.Range(1, 12), first, 12, default);
+        Assert.Equal(new[] { 0, 1, 3 }, b.Blocks.ToArray());
+        KvInvariants.Check(kv);
     }
 }
