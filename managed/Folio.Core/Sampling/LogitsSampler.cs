@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Folio.Core.Sampling;
 
 /// <summary>
@@ -10,7 +12,9 @@ namespace Folio.Core.Sampling;
 public sealed class LogitsSampler
 {
     private float[] _work = [];
-    private float[] _logProbs = [];
+    private float[] _exp = [];
+    private float _max;
+    private float _logSumExp;
     private int[] _order = [];
     private readonly Dictionary<int, int> _counts = [];
 
@@ -25,7 +29,7 @@ public sealed class LogitsSampler
         if (_work.Length != vocab)
         {
             _work = new float[vocab];
-            _logProbs = new float[vocab];
+            _exp = new float[vocab];
             _order = new int[vocab];
         }
         logits.CopyTo(_work);
@@ -51,7 +55,27 @@ public sealed class LogitsSampler
         foreach (int t in suppressed)
             if ((uint)t < (uint)vocab)
                 _work[t] = float.NegativeInfinity;
-        LogSoftmax(_work, _logProbs);
+        // log-softmax's normaliser, with exp(x − max) kept for a temperature-1 draw.
+        _max = _work[ArgMax(_work)];
+        Exponentials(1f);
+        _logSumExp = (float)Math.Log(SumInOrder(_exp)) + _max;
+    }
+
+    /// <summary>_exp[i] = exp((work[i] − max) / temperature), vectorised.</summary>
+    private void Exponentials(float inverseTemperature)
+    {
+        TensorPrimitives.Subtract(_work, _max, _exp);
+        if (inverseTemperature != 1f)
+            TensorPrimitives.Multiply(_exp, inverseTemperature, _exp);
+        TensorPrimitives.Exp(_exp, _exp);
+    }
+
+    private static double SumInOrder(ReadOnlySpan<float> v)
+    {
+        double s = 0;
+        foreach (float x in v)
+            s += x;
+        return s;
     }
 
     /// <summary>Samples from the prepared row with the uniform draw <paramref name="u"/> in [0, 1).</summary>
@@ -63,24 +87,25 @@ public sealed class LogitsSampler
         // Candidates in descending logit order are needed only when a filter cuts the distribution.
         bool filtered = p.TopK > 0 && p.TopK < vocab || p.TopP < 1f || p.MinP > 0f;
         float inverseT = 1f / p.Temperature;
-        float max = _work[ArgMax(_work)];
+        float max = _max;
         if (!filtered)
         {
-            double total = 0;
-            for (int i = 0; i < vocab; i++)
-                total += Math.Exp((_work[i] - max) * inverseT);
-            double target = u * total, running = 0;
+            if (inverseT != 1f)
+                Exponentials(inverseT);
+            double target = u * SumInOrder(_exp), running = 0;
             int last = -1;
             for (int i = 0; i < vocab; i++)
             {
-                double e = Math.Exp((_work[i] - max) * inverseT);
+                float e = _exp[i];
                 if (e == 0)
                     continue;
                 last = i;
                 running += e;
                 if (running > target)
-                    return i;
+                    break;
             }
+            if (inverseT != 1f)
+                Exponentials(1f);   // restore the temperature-1 values for the next draw
             return last;
         }
         int n = SortedCandidates(p.TopK > 0 ? Math.Min(p.TopK, vocab) : vocab);
@@ -124,14 +149,14 @@ public sealed class LogitsSampler
         return _order[n - 1];
     }
 
-    public float LogProb(int token) => _logProbs[token];
+    public float LogProb(int token) => _work[token] - _logSumExp;
 
     /// <summary>The <paramref name="k"/> most likely tokens (by log-probability, ties to the lower id), best first.</summary>
     public int TopTokens(int k, Span<TokenLogprob> destination)
     {
         int n = SortedCandidates(Math.Min(k, _work.Length));
         for (int j = 0; j < n; j++)
-            destination[j] = new TokenLogprob(_order[j], _logProbs[_order[j]]);
+            destination[j] = new TokenLogprob(_order[j], LogProb(_order[j]));
         return n;
     }
 
@@ -174,16 +199,5 @@ public sealed class LogitsSampler
             if (v[i] > v[best])
                 best = i;
         return best;
-    }
-
-    private static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y)
-    {
-        float max = x[ArgMax(x)];
-        double sum = 0;
-        foreach (float v in x)
-            sum += Math.Exp(v - max);
-        float logSum = (float)Math.Log(sum) + max;
-        for (int i = 0; i < x.Length; i++)
-            y[i] = x[i] - logSum;
     }
 }
