@@ -421,9 +421,8 @@ FOLIO_API int32_t folio_scheduler_cancel(folio_scheduler* scheduler, uint64_t re
 FOLIO_API int32_t folio_scheduler_has_unfinished(folio_scheduler* scheduler, int32_t* out_has_unfinished);
 
 /* Plan the next step. Exactly one plan is outstanding: schedule again only after folio_scheduler_update
- * (INVALID_STATE otherwise). Release the plan with folio_step_plan_destroy once it was updated (its arrays
- * stay valid until then); a plan destroyed before its update can no longer be handed back, and the scheduler
- * stays INVALID_STATE until it is destroyed. */
+ * (INVALID_STATE otherwise). Release the plan with folio_step_plan_destroy at any time: destroying the
+ * outstanding plan keeps it valid for its folio_scheduler_update, which then releases it. */
 FOLIO_API int32_t folio_scheduler_schedule(folio_scheduler* scheduler, folio_step_plan** out_plan);
 FOLIO_API int32_t folio_step_plan_get(const folio_step_plan* plan, folio_step_plan_view* out_view);
 FOLIO_API void folio_step_plan_destroy(folio_step_plan* plan);

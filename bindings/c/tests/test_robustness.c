@@ -422,6 +422,25 @@ static void test_scheduler_level(void) {
     folio_outputs_destroy(out);
     EXPECT(folio_scheduler_update(s, plan, &token, NULL, 1, &out), FOLIO_STATUS_INVALID_STATE); /* stale plan */
     folio_step_plan_destroy(plan);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_INVALID_HANDLE);
+    /* Destroying the outstanding plan defers its release to its update. */
+    EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_OK);
+    int32_t* more = calloc((size_t)view.num_sampled + 1, sizeof(int32_t));
+    EXPECT(folio_scheduler_update(s, plan, more, NULL, (uint64_t)view.num_sampled, &out), FOLIO_STATUS_OK);
+    free(more);
+    folio_outputs_destroy(out);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_INVALID_HANDLE); /* released by the update */
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
+    view.struct_size = sizeof view;
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_OK);
+    more = calloc((size_t)view.num_sampled + 1, sizeof(int32_t));
+    EXPECT(folio_scheduler_update(s, plan, more, NULL, (uint64_t)view.num_sampled, &out), FOLIO_STATUS_OK);
+    free(more);
+    folio_outputs_destroy(out);
+    folio_step_plan_destroy(plan);
     EXPECT(folio_scheduler_cancel(s, id), FOLIO_STATUS_OK);
     EXPECT(folio_scheduler_cancel(s, id), FOLIO_STATUS_NOT_FOUND);
     EXPECT(folio_kv_manager_check(kv), FOLIO_STATUS_OK);

@@ -163,7 +163,13 @@ public static unsafe class SchedulerExports
     [UnmanagedCallersOnly(EntryPoint = "folio_step_plan_destroy")]
     public static void PlanDestroy(nint plan)
     {
-        try { HandleTable.Shared.Remove<StepPlanSnapshot>(plan, HandleKind.StepPlan); }
+        try
+        {
+            // The outstanding plan stays resolvable until folio_scheduler_update hands it back, which releases it.
+            if (HandleTable.Shared.TryGet(plan, HandleKind.StepPlan, out StepPlanSnapshot snapshot) && snapshot.Owner.TryDeferRelease(snapshot))
+                return;
+            HandleTable.Shared.Remove<StepPlanSnapshot>(plan, HandleKind.StepPlan);
+        }
         catch (Exception e) { Guard.CatchVoid(e, "folio_step_plan_destroy"); }
     }
 
@@ -194,6 +200,7 @@ public static unsafe class SchedulerExports
             {
                 return Guard.Fail(FolioStatus.InvalidState, $"{fn}: plan (step {snapshot.StepIndex}) was updated by another call meanwhile");
             }
+            if (snapshot.ReleaseRequested) HandleTable.Shared.Remove<StepPlanSnapshot>(plan, HandleKind.StepPlan);
             return Handles.Publish(HandleKind.Outputs, list, outOutputs, fn);
         }
         catch (Exception e) { return Guard.Catch(e, fn); }

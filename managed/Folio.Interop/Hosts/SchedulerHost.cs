@@ -81,7 +81,7 @@ public sealed class SchedulerHost
         {
             if (_outstanding is not null) return null;
             _livePlan = Scheduler.Schedule();
-            _outstanding = new StepPlanSnapshot(_livePlan, Kv.Kv.BlockSizeTokens);
+            _outstanding = new StepPlanSnapshot(_livePlan, Kv.Kv.BlockSizeTokens, this);
             return _outstanding;
         }
     }
@@ -89,6 +89,17 @@ public sealed class SchedulerHost
     public bool IsOutstanding(StepPlanSnapshot plan)
     {
         lock (Kv.Gate) return ReferenceEquals(plan, _outstanding);
+    }
+
+    /// <summary>folio_step_plan_destroy of the outstanding plan: keep it until its update (which releases it).</summary>
+    public bool TryDeferRelease(StepPlanSnapshot plan)
+    {
+        lock (Kv.Gate)
+        {
+            if (!ReferenceEquals(plan, _outstanding)) return false;
+            plan.ReleaseRequested = true;
+            return true;
+        }
     }
 
     /// <summary>Applies the host's samples to the outstanding plan (checked by the caller: ids, count); null when

@@ -12,8 +12,9 @@ public sealed unsafe class StepPlanSnapshot
 {
     private readonly object[] _pinned;
 
-    public StepPlanSnapshot(StepPlan plan, int blockSizeTokens)
+    public StepPlanSnapshot(StepPlan plan, int blockSizeTokens, SchedulerHost owner)
     {
+        Owner = owner;
         StepIndex = plan.StepIndex;
         ReadOnlySpan<ScheduledSequence> seqs = plan.Sequences;
         int rows = seqs.Length;
@@ -99,6 +100,10 @@ public sealed unsafe class StepPlanSnapshot
     }
 
     public long StepIndex { get; }
+    public SchedulerHost Owner { get; }
+
+    /// <summary>The host destroyed the handle while the plan was outstanding: released after its update.</summary>
+    internal bool ReleaseRequested { get; set; }
     public long NumSampled { get; }
     public FolioStepPlanView View { get; }
 
