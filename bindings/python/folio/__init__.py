@@ -3,7 +3,8 @@
     import folio
     print(folio.LLM("builtin:tiny").generate("Hello", folio.SamplingParams(max_tokens=16))[0].outputs[0].text)
 
-Import-light: nothing loads libfolio.so (or PyTorch, for folio.ops) until a name that needs it is used.
+Import-light on purpose: nothing loads libfolio.so until a name that needs it is used, and `folio.ops` (the
+CUDA kernels, which need PyTorch and libfolio_cuda.so) is imported only when asked for.
 """
 
 from __future__ import annotations

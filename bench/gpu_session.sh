@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
+#   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
+#   sweep  build prefill variants (FOLIO_PREFILL_MFRAG 2 and 1) and time each beside SDPA (sweep.log)
+#   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
+#   ncu    Nsight Compute sections of one decode launch at 8 x 8k and 256 x 8k (ncu.log)
+#   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
+#          block size (16, 64, 256) on a few shapes (probe.log)
+#   MODE may join several with '+', e.g. test+sweep. ARGS go to bench/kernels.py.
+set -uo pipefail
+mode=${1:-test+bench}; shift || true
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out=${OUT:-/tmp/folio-gpu}; mkdir -p "$out"
+export PYTHONUNBUFFERED=1 PATH="$PATH:/usr/local/cuda/bin" PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+status=0
+has() { [[ "+$mode+" == *"+$1+"* ]]; }
+if has test; then
+    { nvidia-smi; nvcc --version; python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)'; } \
+        > "$out/env.txt" 2>&1
+    grep -E "NVIDIA H|release|torch" "$out/env.txt"
+    t0=$SECONDS
+    if ! scripts/build-cuda.sh -DCMAKE_CUDA_ARCHITECTURES=90 -DFOLIO_CUDA_RESOURCE_USAGE=ON > "$out/build.log" 2>&1; then
+        echo "BUILD FAILED with -Werror; retrying with warnings allowed (see build.log)"
+        grep -E "error|warning" "$out/build.log" | head -20
+        scripts/build-cuda.sh -DFOLIO_CUDA_WERROR=OFF >> "$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
+        status=1
+    fi
+    echo "build: $((SECONDS - t0)) s"; grep -E "Used [0-9]+ registers|spill" "$out/build.log" | sort | uniq -c | head -30
+    build/cuda/folio_cuda_header_check | tail -1 || status=1
+    t0=$SECONDS
+    python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "$out/pytest.log" 2>&1 || status=1
+    echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
+fi
+if has sweep; then
+    # Prefill variants: two m16 query fragments per warp (the default) against one.
+    for v in 2 1; do
+        dir=build/cuda-mfrag$v
+        cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+            -DFOLIO_PREFILL_MFRAG="$v" -DFOLIO_CUDA_RESOURCE_USAGE=ON > /dev/null && cmake --build "$dir" > "$out/build-mfrag$v.log" \
+            || { echo "variant mfrag=$v failed to build"; status=1; continue; }
+        grep -A1 "prefill_kernel.*sm_90" "$out/build-mfrag$v.log" | grep -E "Used|spill" | head -4
+        echo "=== prefill mfrag=$v" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only prefill --iters 20 2>&1 \
+            | grep -E "^prefill" | tee -a "$out/sweep.log" || status=1
+    done
+fi
+if has ncu; then
+    # Occupancy, DRAM throughput and stall reasons of the decode kernel at a single-wave and a many-wave shape.
+    ncu --kernel-name regex:paged_attention_decode --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+        --section WarpStateStats python3 bench/ncu_decode.py 8:8192 > "$out/ncu.log" 2>&1 || status=1
+    ncu --kernel-name regex:paged_attention_decode --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+        python3 bench/ncu_decode.py 256:8192 >> "$out/ncu.log" 2>&1 || status=1
+    grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Waves Per SM|Stall|Warp Cycles|Dynamic Shared|Grid Size" "$out/ncu.log" | head -60
+fi
+if has probe; then
+    for cfg in "16 random" "16 sequential" "64 random" "256 random"; do
+        read -r bsz order <<< "$cfg"
+        echo "=== block_size=$bsz order=$order" | tee -a "$out/probe.log"
+        python3 bench/kernels.py --only decode --baselines sdpa --batches 8,64,256 --ctxs 1024,8192 \
+            --heads 32:8 --iters 20 --block-size "$bsz" --block-order "$order" 2>&1 | grep -E "^\| 32|targets" \
+            | tee -a "$out/probe.log" || status=1
+    done
+fi
+if has bench; then
+    python3 bench/kernels.py --json "$out/kernels.json" "$@" 2>&1 | tee "$out/bench.log" || status=1
+fi
+exit $status

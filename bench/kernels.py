@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""Benchmark B6 and friends: Folio's CUDA kernels beside the PyTorch baselines, all in one run.
+
+  python3 bench/kernels.py [--json FILE] [--only decode,prefill,blocks] [--iters N]
+
+Decode grid: batch 1, 8, 64, 128, 256 x context 1k, 2k, 4k, 8k; GQA 32:8 and MHA 32:32; head_dim 128; bf16;
+block 16; random block ids. Baselines in the same process: PyTorch SDPA on contiguous K/V (the unpaged
+ceiling), gather-pages-then-SDPA (naive paging), FlexAttention (torch.compile) on contiguous K/V.
+Every time is the median of CUDA-event-timed launches, each preceded by a write of a buffer larger than
+L2 (so no launch finds its inputs in cache). Effective bandwidth counts the K and V bytes once.
+Also: device-to-device copy bandwidth (bytes read + written), prefill TFLOP/s (8 x 4k causal) against
+SDPA, block copy of 10,000 random pairs and swap of 2,000 blocks against copy / PCIe bandwidth.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
+from folio import ops  # noqa: E402
+
+DEV = torch.device("cuda")
+L2_FLUSH = None
+FLEX_MAX_ELEMENTS = 2**31  # FlexAttention's compiled kernel failed (InductorError) at K/V of >= 2^31 elements
+
+
+def flush_l2():
+    # Evict L2 by *reading* a buffer 5x its size: the lines left behind are clean. (Writing it, e.g. with
+    # zero_(), leaves ~50 MB of dirty lines whose write-back then lands inside the next timed launch, which
+    # adds ~15 us to every method at small shapes.)
+    L2_FLUSH.sum(dtype=torch.int32)
+
+
+def bench(fn, iters=30, warmup=3, max_ms=1500.0):
+    """Median (µs) of CUDA-event-timed calls of fn, L2 flushed before each."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    # Estimate once to bound the total time of slow cases.
+    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    flush_l2()
+    s.record()
+    fn()
+    e.record()
+    torch.cuda.synchronize()
+    est = s.elapsed_time(e)
+    n = max(5, min(iters, int(max_ms / max(est, 1e-3))))
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(n)]
+    for a, b in events:
+        flush_l2()
+        a.record()
+        fn()
+        b.record()
+    torch.cuda.synchronize()
+    times = sorted(a.elapsed_time(b) * 1000.0 for a, b in events)
+    return statistics.median(times), (times[len(times) // 10], times[-1 - len(times) // 10]), n
+
+
+def copy_bandwidth():
+    n = 1 << 30  # 1 GiB each way
+    src = torch.empty(n, dtype=torch.uint8, device=DEV).random_()
+    dst = torch.empty_like(src)
+    us, _, _ = bench(lambda: dst.copy_(src), iters=30)
+    del src, dst
+    return 2 * n / (us * 1e-6) / 1e12  # TB/s, read + write
+
+
+def pcie_bandwidth(nbytes):
+    host = torch.empty(nbytes, dtype=torch.uint8).pin_memory()
+    gpu = torch.empty(nbytes, dtype=torch.uint8, device=DEV).random_()
+    d2h, _, _ = bench(lambda: host.copy_(gpu, non_blocking=True), iters=20)
+    h2d, _, _ = bench(lambda: gpu.copy_(host, non_blocking=True), iters=20)
+    return nbytes / (d2h * 1e-6) / 1e9, nbytes / (h2d * 1e-6) / 1e9  # GB/s
+
+
+# ------------------------------------------------------------------------------------------ decode (B6)
+
+BLOCK_SIZE = 16
+BLOCK_ORDER = "random"
+
+
+def make_decode_case(batch, ctx, hq, hkv, d=128, dtype=torch.bfloat16):
+    bs = BLOCK_SIZE
+    nblk_seq = ctx // bs
+    num_blocks = batch * nblk_seq
+    k_cache = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
+    v_cache = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
+    order = torch.randperm(num_blocks, device=DEV) if BLOCK_ORDER == "random" else torch.arange(num_blocks, device=DEV)
+    table = order.view(batch, nblk_seq).int()
+    lens = torch.full((batch,), ctx, dtype=torch.int32, device=DEV)
+    q = torch.empty(batch, hq, d, dtype=dtype, device=DEV).normal_()
+    return q, k_cache, v_cache, table, lens
+
+
+def contiguous_kv(cache, table, batch, ctx):
+    """[batch, heads, ctx, d] copy of the paged cache, sequence by sequence (bounded temporaries)."""
+    _, bs, h, d = cache.shape
+    out = torch.empty(batch, h, ctx, d, dtype=cache.dtype, device=DEV)
+    for b in range(batch):
+        out[b] = cache[table[b].long()].view(ctx, h, d).transpose(0, 1)
+    return out
+
+
+def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
+    lib = ops.library()
+    batch, hq, d = q.shape
+    bs, hkv, _ = ops.cache_dims(k_cache, layout)
+    need = ops.decode_workspace_size(batch, hq, hkv, d, ctx)
+    ws = torch.zeros(max(need, 16), dtype=torch.uint8, device=DEV)  # split counters start at zero
+    out = torch.empty_like(q)
+    stream = torch.cuda.current_stream().cuda_stream
+    args = (out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), table.data_ptr(),
+            lens.data_ptr(), batch, hq, hkv, d, bs, ops._LAYOUTS[layout], table.shape[1], ctx, d ** -0.5, 1,
+            ws.data_ptr(),
+            ws.numel(), stream)
+
+    def run():
+        status = lib.folio_paged_attention_decode(*args)
+        if status != 0:
+            raise ops.FolioCudaError(status, lib.folio_cuda_last_error().decode())
+    run.keep_alive = (ws, out)  # the raw pointers in args must outlive every launch
+    return run, out, need
+
+
+_flex = {}
+
+
+class _Skip(Exception):
+    pass
+
+
+def flex_fn(q4, kc, vc):
+    from torch.nn.attention.flex_attention import flex_attention
+    if "fn" not in _flex:
+        torch._dynamo.config.cache_size_limit = 256
+        if hasattr(torch._dynamo.config, "recompile_limit"):
+            torch._dynamo.config.recompile_limit = 256
+        _flex["fn"] = torch.compile(flex_attention, dynamic=False)
+    fn = _flex["fn"]
+    gqa = q4.shape[1] != kc.shape[1]
+    return lambda: fn(q4, kc, vc, enable_gqa=gqa)
+
+
+def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs, layouts, baselines):
+    rows = []
+    flex_compile = [0.0]
+    for hq, hkv in head_cfgs:
+        for batch in batches:
+            for ctx in ctxs:
+                torch.cuda.empty_cache()
+                row = decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_compile)
+                rows.append(row)
+                gc.collect()
+                print(f"  decode {hq}:{hkv} B={batch:<3} L={ctx:<5} NHD {row['folio_us']:8.1f} us | HND "
+                      f"{row.get('hnd_us', float('nan')):8.1f} us {row.get('hnd_tbs', float('nan')):.2f} TB/s | "
+                      f"sdpa {row['sdpa_us']:8.1f} | flex {row['flex_us'] or float('nan'):8.1f} | gather "
+                      f"{row['gather_us'] or float('nan'):8.1f} | err {row['rel_err_vs_sdpa']:.1e}", flush=True)
+                torch.cuda.synchronize()
+                torch.cuda.empty_cache()
+    return rows, flex_compile[0]
+
+
+def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_compile):
+    """Times one grid shape; every tensor and closure it makes is freed when it returns."""
+    q, kc_p, vc_p, table, lens = make_decode_case(batch, ctx, hq, hkv)
+    kv_bytes = 2 * kc_p.numel() * kc_p.element_size()
+    row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes, "flex_us": None,
+           "gather_us": None}
+    run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
+    row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
+    row["splits_workspace_bytes"] = ws
+    if "HND" in layouts:
+        kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+        run_h, out_h, _ = folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")
+        row["hnd_us"], _, _ = bench(run_h, iters)
+        run_h()
+        torch.cuda.synchronize()
+        out_h = out_h.float()
+        del kh, vh, run_h
+        torch.cuda.empty_cache()
+    # Contiguous ceiling (and the correctness of this shape against it).
+    kc = contiguous_kv(kc_p, table, batch, ctx)
+    vc = contiguous_kv(vc_p, table, batch, ctx)
+    q4 = q.unsqueeze(2)
+    gqa = hq != hkv
+    sdpa = lambda: F.scaled_dot_product_attention(q4, kc, vc, enable_gqa=gqa)
+    row["sdpa_us"], _, _ = bench(sdpa, iters)
+    ref = sdpa().squeeze(2).float()
+    run()
+    torch.cuda.synchronize()
+    row["rel_err_vs_sdpa"] = ((out.float() - ref).norm() / ref.norm()).item()
+    if "HND" in layouts:
+        row["hnd_rel_err_vs_sdpa"] = ((out_h - ref).norm() / ref.norm()).item()
+        row["hnd_tbs"] = kv_bytes / (row["hnd_us"] * 1e-6) / 1e12
+        row["hnd_vs_sdpa"] = row["sdpa_us"] / row["hnd_us"]
+    if "flex" not in baselines:
+        row["flex_us"] = None
+        row["flex_error"] = "not run (--baselines)"
+    fx = None
+    try:
+        if "flex" not in baselines:
+            raise _Skip()
+        if kc.numel() >= FLEX_MAX_ELEMENTS:
+            row["flex_error"] = ("skipped: K/V of 2^31 elements or more; torch.compile'd FlexAttention failed with "
+                                 "an InductorError at every such shape in earlier runs")
+            raise _Skip()
+        t0 = time.time()
+        fx = flex_fn(q4, kc, vc)
+        fx()
+        torch.cuda.synchronize()
+        flex_compile[0] += time.time() - t0
+        row["flex_us"], _, _ = bench(fx, iters)
+    except _Skip:
+        pass
+    except Exception as exc:  # reported, not hidden
+        row["flex_us"] = None
+        msg = str(exc)
+        row["flex_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
+    sdpa = fx = None  # the closures hold the contiguous copies
+    del kc, vc, sdpa, fx
+    torch.cuda.empty_cache()
+    # Naive paging: gather the pages into contiguous tensors, then SDPA.
+    free, _ = torch.cuda.mem_get_info()
+    if "gather" not in baselines:
+        row["gather_us"] = None
+        row["gather_error"] = "not run (--baselines)"
+    elif free > 1.15 * kv_bytes:
+        def gather():
+            k = kc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
+            v = vc_p[table.long()].view(batch, ctx, hkv, -1).transpose(1, 2)
+            return F.scaled_dot_product_attention(q4, k, v, enable_gqa=gqa)
+        row["gather_us"], _, _ = bench(gather, iters)
+    else:
+        row["gather_us"] = None
+        row["gather_error"] = "skipped: gathered copy does not fit in GPU memory"
+    row["folio_tbs"] = kv_bytes / (row["folio_us"] * 1e-6) / 1e12
+    row["sdpa_tbs"] = kv_bytes / (row["sdpa_us"] * 1e-6) / 1e12
+    # Ratios per layout: NHD under the folio_* keys, HND under hnd_* (the default layout).
+    for key in ("folio", "hnd"):
+        t = row.get(key + "_us")
+        if t is None:
+            continue
+        row[key + "_tbs"] = kv_bytes / (t * 1e-6) / 1e12
+        row[key + "_vs_sdpa"] = row["sdpa_us"] / t
+        row[key + "_vs_flex"] = row["flex_us"] / t if row["flex_us"] else None
+        row[key + "_vs_gather"] = row["gather_us"] / t if row["gather_us"] else None
+        row[key + "_frac_copy_bw"] = row[key + "_tbs"] / copy_tbs
+    return row
+
+
+# ------------------------------------------------------------------------------------------ prefill
+
+def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
+    dtype = torch.bfloat16
+    num_blocks = seqs * ctx // bs
+    kc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
+    vc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
+    table = torch.randperm(num_blocks, device=DEV).view(seqs, ctx // bs).int()
+    q = torch.empty(seqs * ctx, hq, d, dtype=dtype, device=DEV).normal_()
+    cu = torch.arange(0, seqs + 1, dtype=torch.int32, device=DEV) * ctx
+    lens = torch.full((seqs,), ctx, dtype=torch.int32, device=DEV)
+    out = torch.empty_like(q)
+    flops = 4.0 * seqs * hq * d * (ctx * (ctx + 1) / 2)  # causal: QK^T and PV over the lower triangle
+    res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
+    run = lambda: ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD")
+    res["folio_us"], _, _ = bench(run, iters)
+    kc = contiguous_kv(kc_p, table, seqs, ctx)
+    vc = contiguous_kv(vc_p, table, seqs, ctx)
+    q4 = q.view(seqs, ctx, hq, d).transpose(1, 2).contiguous()
+    sdpa_gqa = lambda: F.scaled_dot_product_attention(q4, kc, vc, is_causal=True, enable_gqa=True)
+    res["sdpa_gqa_us"], _, _ = bench(sdpa_gqa, iters)
+    ref = sdpa_gqa()
+    run()
+    torch.cuda.synchronize()
+    mine = out.view(seqs, ctx, hq, d).transpose(1, 2).float()
+    res["rel_err_vs_sdpa"] = ((mine - ref.float()).norm() / ref.float().norm()).item()
+    kr, vr = kc.repeat_interleave(hq // hkv, 1), vc.repeat_interleave(hq // hkv, 1)
+    sdpa_mha = lambda: F.scaled_dot_product_attention(q4, kr, vr, is_causal=True)
+    res["sdpa_mha_us"], _, _ = bench(sdpa_mha, iters)
+    res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
+    for k in ("folio", "sdpa", "sdpa_gqa", "sdpa_mha"):
+        res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
+    res["vs_sdpa"] = res["folio_tflops"] / res["sdpa_tflops"]
+    kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+    run_h = lambda: ops.paged_prefill(q, kh, vh, table, cu, lens, ctx, out=out, layout="HND")
+    res["hnd_us"], _, _ = bench(run_h, iters)
+    res["hnd_tflops"] = flops / (res["hnd_us"] * 1e-6) / 1e12
+    return res
+
+
+# ------------------------------------------------------------------------------------------ blocks
+
+def blocks_bench(copy_tbs, iters, num_pairs=10000, num_swap=2000, pool=40000, bs=16, hkv=8, d=128):
+    lib = ops.library()
+    stream = torch.cuda.current_stream().cuda_stream
+    caches = [torch.empty(pool, bs, hkv, d, dtype=torch.bfloat16, device=DEV).normal_() for _ in range(2)]
+    block_bytes = bs * hkv * d * 2
+    perm = torch.randperm(pool)
+    dst = perm[:num_pairs]
+    src = perm[num_pairs:][torch.randint(0, pool - num_pairs, (num_pairs,))]
+    pairs = torch.stack([src, dst], 1).int().to(DEV)
+    ptrs = torch.tensor([c.data_ptr() for c in caches], dtype=torch.int64, device=DEV)
+    copy = lambda: lib.folio_block_copy(ptrs.data_ptr(), 2, pairs.data_ptr(), num_pairs, pool, block_bytes, stream)
+    res = {"copy_pairs": num_pairs, "block_bytes": block_bytes, "caches": 2}
+    res["copy_us"], _, _ = bench(copy, iters)
+    moved = 2 * num_pairs * 2 * block_bytes  # read + write, K and V
+    res["copy_tbs"] = moved / (res["copy_us"] * 1e-6) / 1e12
+    res["copy_frac"] = res["copy_tbs"] / copy_tbs
+
+    cpu_pool = num_swap + 100
+    host = [torch.empty(cpu_pool, bs, hkv, d, dtype=torch.bfloat16).pin_memory() for _ in range(2)]
+    hptrs = torch.tensor([h.data_ptr() for h in host], dtype=torch.int64, device=DEV)
+    out_pairs = torch.stack([torch.randperm(pool)[:num_swap], torch.randperm(cpu_pool)[:num_swap]], 1).int().to(DEV)
+    in_pairs = torch.stack([torch.randperm(cpu_pool)[:num_swap], torch.randperm(pool)[:num_swap]], 1).int().to(DEV)
+    swap_out = lambda: lib.folio_block_swap(ptrs.data_ptr(), hptrs.data_ptr(), 2, out_pairs.data_ptr(), num_swap,
+                                            pool, cpu_pool, block_bytes, stream)
+    swap_in = lambda: lib.folio_block_swap(hptrs.data_ptr(), ptrs.data_ptr(), 2, in_pairs.data_ptr(), num_swap,
+                                           cpu_pool, pool, block_bytes, stream)
+    nbytes = num_swap * 2 * block_bytes
+    res["swap_blocks"] = num_swap
+    res["swap_bytes"] = nbytes
+    res["swap_out_us"], _, _ = bench(swap_out, iters)
+    res["swap_in_us"], _, _ = bench(swap_in, iters)
+    res["pcie_d2h_gbs"], res["pcie_h2d_gbs"] = pcie_bandwidth(nbytes)
+    res["swap_out_gbs"] = nbytes / (res["swap_out_us"] * 1e-6) / 1e9
+    res["swap_in_gbs"] = nbytes / (res["swap_in_us"] * 1e-6) / 1e9
+    res["swap_out_frac"] = res["swap_out_gbs"] / res["pcie_d2h_gbs"]
+    res["swap_in_frac"] = res["swap_in_gbs"] / res["pcie_h2d_gbs"]
+    return res
+
+
+def fmt(x, spec=".2f"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--json", default=None, help="write every number to this file")
+    ap.add_argument("--only", default="decode,prefill,blocks")
+    ap.add_argument("--iters", type=int, default=40)
+    ap.add_argument("--batches", default="1,8,64,128,256")
+    ap.add_argument("--ctxs", default="1024,2048,4096,8192")
+    ap.add_argument("--heads", default="32:8,32:32")
+    ap.add_argument("--layouts", default="NHD,HND", help="cache layouts to time (NHD always)")
+    ap.add_argument("--baselines", default="sdpa,flex,gather")
+    ap.add_argument("--block-size", type=int, default=16, help="decode grid block size (B6: 16)")
+    ap.add_argument("--block-order", default="random", choices=["random", "sequential"],
+                    help="physical order of each sequence's blocks (B6: random)")
+    args = ap.parse_args()
+    global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
+    BLOCK_SIZE, BLOCK_ORDER = args.block_size, args.block_order
+    props = torch.cuda.get_device_properties(DEV)
+    L2_FLUSH = torch.ones(max(256 << 20, 5 * props.L2_cache_size) // 4, dtype=torch.int32, device=DEV)
+    info = {"device": props.name, "sms": props.multi_processor_count, "l2_bytes": props.L2_cache_size,
+            "torch": torch.__version__, "cuda": torch.version.cuda,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv,
+            "block_size": BLOCK_SIZE, "block_order": BLOCK_ORDER}
+    print(f"# {info['device']} ({info['sms']} SMs, L2 {info['l2_bytes'] >> 20} MiB), torch {info['torch']}, "
+          f"CUDA {info['cuda']}, {info['date']}", flush=True)
+    only = set(args.only.split(","))
+    copy_tbs = copy_bandwidth()
+    info["copy_tbs"] = copy_tbs
+    print(f"device-to-device copy: {copy_tbs:.3f} TB/s (read + write)", flush=True)
+    results = {"info": info}
+    if "decode" in only:
+        heads = [tuple(int(x) for x in h.split(":")) for h in args.heads.split(",")]
+        rows, flex_s = decode_grid(copy_tbs, args.iters, [int(b) for b in args.batches.split(",")],
+                                   [int(c) for c in args.ctxs.split(",")], heads, args.layouts.split(","),
+                                   args.baselines.split(","))
+        results["decode"] = rows
+        results["flex_compile_s"] = flex_s
+    if "prefill" in only:
+        results["prefill"] = prefill_bench(max(5, args.iters // 4))
+    if "blocks" in only:
+        results["blocks"] = blocks_bench(copy_tbs, args.iters)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+    print()
+    print(f"## {info['device']}, {info['date']}; copy {copy_tbs:.2f} TB/s")
+    if "decode" in results:
+        d = results["decode"]
+        main = "hnd" if all("hnd_us" in r for r in d) else "folio"
+        name = "HND" if main == "hnd" else "NHD"
+        print(f"Folio = paged decode, {name} cache layout (the default); NHD column = the other layout. "
+              "×X = X's time / Folio's time (above 1: Folio faster).")
+        print(f"| heads q:kv | batch | ctx | Folio µs | Folio TB/s | % copy BW | NHD µs | SDPA µs | SDPA TB/s | ×SDPA "
+              "| gather µs | ×gather | flex µs | ×flex | err vs SDPA |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in d:
+            err = r.get("hnd_rel_err_vs_sdpa", r["rel_err_vs_sdpa"]) if main == "hnd" else r["rel_err_vs_sdpa"]
+            print(f"| {r['hq']}:{r['hkv']} | {r['batch']} | {r['ctx']} | {r[main + '_us']:.1f} | "
+                  f"{r[main + '_tbs']:.2f} | {100 * r[main + '_frac_copy_bw']:.0f}% | {r['folio_us']:.1f} | "
+                  f"{r['sdpa_us']:.1f} | {r['sdpa_tbs']:.2f} | {r[main + '_vs_sdpa']:.2f} | "
+                  f"{fmt(r['gather_us'], '.1f')} | {fmt(r[main + '_vs_gather'])} | {fmt(r['flex_us'], '.1f')} | "
+                  f"{fmt(r[main + '_vs_flex'])} | {err:.1e} |")
+        print()
+        for key, label in (("hnd", "HND"), ("folio", "NHD")):
+            if not all(key + "_us" in r for r in d):
+                continue
+            big = [r[key + "_tbs"] for r in d if r["batch"] >= 64 and r["ctx"] >= 2048]
+            small = [r[key + "_frac_copy_bw"] for r in d if r["batch"] <= 8 and r["ctx"] == 8192]
+            flexed = [r[key + "_vs_flex"] for r in d if r[key + "_vs_flex"]]
+            print(f"targets ({label}): min TB/s at B>=64,L>=2k = {min(big, default=float('nan')):.2f} (>= 2.8); "
+                  f"min ×SDPA = {min(r[key + '_vs_sdpa'] for r in d):.3f} (>= 0.97); "
+                  f"min ×flex = {min(flexed, default=float('nan')):.2f} (>= 1.3); "
+                  f"min % copy BW at B<=8,L=8k = {100 * min(small, default=float('nan')):.0f}% (>= 75%)")
+        if "flex_compile_s" in results:
+            print(f"flex compile time {results['flex_compile_s']:.0f} s; flex failures: "
+                  f"{sum(1 for r in d if r.get('flex_error') and 'not run' not in r['flex_error'])}")
+    if "prefill" in results:
+        p = results["prefill"]
+        print(f"prefill {p['seqs']}x{p['ctx']} causal, {p['hq']}:{p['hkv']} heads, d128: folio {p['folio_us']:.0f} µs "
+              f"= {p['folio_tflops']:.0f} TFLOP/s; SDPA (GQA) {p['sdpa_gqa_tflops']:.0f}, SDPA (K/V repeated) "
+              f"{p['sdpa_mha_tflops']:.0f} TFLOP/s; ratio to the faster {p['vs_sdpa']:.2f} (>= 0.8); "
+              f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s")
+    if "blocks" in results:
+        b = results["blocks"]
+        print(f"block copy {b['copy_pairs']} pairs x 2 caches x {b['block_bytes']} B: {b['copy_us']:.0f} µs = "
+              f"{b['copy_tbs']:.2f} TB/s = {100 * b['copy_frac']:.0f}% of copy (>= 80%)")
+        print(f"swap out {b['swap_blocks']} blocks x 2 caches ({b['swap_bytes'] >> 20} MiB): {b['swap_out_gbs']:.1f} GB/s "
+              f"vs memcpy D2H {b['pcie_d2h_gbs']:.1f} GB/s = {100 * b['swap_out_frac']:.0f}%; swap in "
+              f"{b['swap_in_gbs']:.1f} GB/s vs H2D {b['pcie_h2d_gbs']:.1f} = {100 * b['swap_in_frac']:.0f}% (>= 80%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,509 @@
+// paged_attention_decode.cu: see paged_attention_decode.cuh for the layouts and the work split.
+#include "paged_attention_decode.cuh"
+
+#include <cuda_runtime.h>
+
+#include "attention_common.cuh"
+#include "status.cuh"
+
+namespace folio {
+namespace {
+
+// CTA shape: each warp takes 16 tokens of every K/V tile, so a tile is 16 * warps tokens; `stages` tiles
+// are in flight. The defaults were picked by bench/kernels.py runs (bench/NOTES-kernels.md); the macros
+// exist so that a tuning run can build variants.
+#ifndef FOLIO_DECODE_WARPS
+#define FOLIO_DECODE_WARPS 4
+#endif
+#ifndef FOLIO_DECODE_STAGES
+#define FOLIO_DECODE_STAGES 3
+#endif
+constexpr int kDecodeWarps = FOLIO_DECODE_WARPS;
+constexpr int kDecodeThreads = kDecodeWarps * 32;
+constexpr int kDecodeStages = FOLIO_DECODE_STAGES;
+constexpr int kDecodeTile = 16 * kDecodeWarps;
+static_assert(kDecodeStages >= 2, "the pipeline needs two stages at least");
+#ifndef FOLIO_DECODE_WARP_PIPELINE
+#define FOLIO_DECODE_WARP_PIPELINE 1
+#endif
+constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
+static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
+constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
+constexpr int kMaxSplits = 128;
+constexpr int kMaxGroup = 16;
+#ifndef FOLIO_DECODE_WAVES
+#define FOLIO_DECODE_WAVES 1
+#endif
+constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of CTAs when splitting (tuning macro)         // query heads per KV head: the 16 rows of an mma tile
+
+template <typename T, int HEAD_DIM>
+constexpr size_t decode_smem_bytes() {
+    return (size_t)kDecodeStages * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
+           (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
+}
+static_assert(decode_smem_bytes<__half, 64>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
+                  decode_smem_bytes<__half, 128>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float),
+              "the cross-warp merge reuses the stages");
+static_assert(decode_smem_bytes<__half, 64>() >= 16 * 128 * sizeof(float), "split weights reuse the stages");
+
+// CTAs of this shape one multiprocessor holds (shared memory bound: 227 KiB, 1 KiB reserved per CTA).
+constexpr int decode_ctas_per_sm(int head_dim) {
+    const size_t smem = head_dim == 64 ? decode_smem_bytes<__half, 64>() : decode_smem_bytes<__half, 128>();
+    const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
+    const int by_threads = 2048 / kDecodeThreads;
+    return by_smem < by_threads ? by_smem : by_threads;
+}
+
+// One K/V stage: with per-warp pipelines (the default) each warp gathers its own 16 tokens of the tile
+// (the rows only it reads); otherwise the whole CTA gathers the tile together.
+template <typename T, int HEAD_DIM>
+__device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k_cache, const T* __restrict__ v_cache,
+                                           const int32_t* __restrict__ block_table, int tok0, int limit,
+                                           int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
+    if (kWarpPipeline) {
+        constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
+        const int warp = tid / 32;
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32>(sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache,
+                                                block_table, tok0 + warp * 16, limit, block_shift, kv_head,
+                                                num_kv_heads, hnd, tid % 32);
+    } else {
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sv, k_cache, v_cache, block_table, tok0, limit,
+                                                                     block_shift, kv_head, num_kv_heads, hnd, tid);
+    }
+}
+
+template <typename T, int HEAD_DIM>
+__global__ void __launch_bounds__(kDecodeThreads)
+    paged_attention_decode_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
+                                  const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
+                                  const int32_t* __restrict__ context_lens, int num_q_heads, int num_kv_heads,
+                                  int block_shift, bool hnd, int max_blocks_per_seq, int chunk_tokens,
+                                  float scale_log2, float* __restrict__ partial_out,
+                                  float* __restrict__ partial_lse, int32_t* __restrict__ split_counters) {
+    using M = attn::MmaType<T>;
+    constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
+    constexpr int kStageElems = 2 * kDecodeTile * kStride;
+    constexpr int kKSteps = HEAD_DIM / 16;
+    constexpr int kDimTiles = HEAD_DIM / 8;
+
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    T* smem = reinterpret_cast<T*>(smem_raw);
+    T* sq = smem + kDecodeStages * kStageElems;
+
+    const int kv_head = blockIdx.x;
+    const int split = blockIdx.y;
+    const int num_splits = gridDim.y;
+    const int seq = blockIdx.z;
+    const int group = num_q_heads / num_kv_heads;
+    const int tid = threadIdx.x;
+    const int warp = tid / 32;
+    const int lane = tid % 32;
+
+    const int len = context_lens[seq];
+    const int begin = split * chunk_tokens;
+    const int end = min(len, begin + chunk_tokens);
+    const int num_tiles = end > begin ? (end - begin + kDecodeTile - 1) / kDecodeTile : 0;
+    const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
+
+    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
+    // kDecodeStages - 1 tiles (empty commit groups keep the group count exact).
+#pragma unroll
+    for (int s = 0; s < kDecodeStages - 1; ++s) {
+        if (s < num_tiles) {
+            T* sk = smem + s * kStageElems;
+            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                    begin + s * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
+        }
+        attn::cp_async_commit();
+    }
+
+    // Query rows of this KV head's group; rows past the group are zeros (their scores are never used).
+    const T* q_base = q + ((int64_t)seq * num_q_heads + (int64_t)kv_head * group) * HEAD_DIM;
+    constexpr int kQChunks = HEAD_DIM * sizeof(T) / 16;
+    for (int i = tid; i < kMaxGroup * kQChunks; i += kDecodeThreads) {
+        const int row = i / kQChunks;
+        const int chunk = i % kQChunks;
+        uint4 v = make_uint4(0, 0, 0, 0);
+        if (row < group) v = *reinterpret_cast<const uint4*>(q_base + row * HEAD_DIM + chunk * (16 / sizeof(T)));
+        *reinterpret_cast<uint4*>(sq + row * kStride + chunk * (16 / sizeof(T))) = v;
+    }
+
+    __syncthreads();  // the query rows are in shared memory
+
+    // ldmatrix row/column of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15, columns +8 for 16-31).
+    const int ld_row = (lane & 7) + ((lane >> 3) & 1) * 8;
+    const int ld_col = (lane >> 4) * 8;
+    const int quad_row = lane / 4;       // fragment row g (and g + 8)
+    const int quad_col = (lane % 4) * 2; // fragment columns 2t, 2t + 1
+
+    uint32_t qa[kKSteps][4];
+#pragma unroll
+    for (int kk = 0; kk < kKSteps; ++kk) attn::ldmatrix_x4(qa[kk], sq + ld_row * kStride + kk * 16 + ld_col);
+
+    float o[kDimTiles][4];
+#pragma unroll
+    for (int n = 0; n < kDimTiles; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+    float row_m[2] = {-INFINITY, -INFINITY};
+    float row_l[2] = {0.f, 0.f};
+
+    for (int t = 0; t < num_tiles; ++t) {
+        attn::cp_async_wait<kDecodeStages - 2>();
+        // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
+        // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
+        // stream independently.
+        if (kWarpPipeline) {
+            __syncwarp();
+        } else {
+            __syncthreads();
+        }
+        {
+            const int next = t + kDecodeStages - 1;
+            if (next < num_tiles) {
+                T* sk = smem + (next % kDecodeStages) * kStageElems;
+                load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
+                                        tid);
+            }
+            attn::cp_async_commit();
+        }
+        const T* sk = smem + (t % kDecodeStages) * kStageElems + warp * 16 * kStride;
+        const T* sv = sk + kDecodeTile * kStride;
+        const int tok0 = begin + t * kDecodeTile + warp * 16;
+        if (tok0 >= end) continue;  // this warp's slice of the last tile is empty
+
+        // S = Q K^T for this warp's 16 tokens: two 8-token n-tiles.
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+        for (int kk = 0; kk < kKSteps; ++kk) {
+            uint32_t kb[4];
+            attn::ldmatrix_x4(kb, sk + ld_row * kStride + kk * 16 + ld_col);
+            M::mma(s[0], qa[kk], kb[0], kb[2]);
+            M::mma(s[1], qa[kk], kb[1], kb[3]);
+        }
+        // Scale into the log2 domain and mask tokens past the context.
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int tok = tok0 + nt * 8 + quad_col + (e & 1);
+                s[nt][e] = tok < end ? s[nt][e] * scale_log2 : -INFINITY;
+            }
+        }
+        // Online softmax per row (r = 0: row g uses elements 0,1; r = 1: row g + 8 uses 2,3).
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+            float mx = fmaxf(fmaxf(s[0][2 * r], s[0][2 * r + 1]), fmaxf(s[1][2 * r], s[1][2 * r + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float m_new = fmaxf(row_m[r], mx);
+            const float ref = attn::safe_ref(m_new);
+            const float alpha = exp2f(row_m[r] - ref);
+            row_m[r] = m_new;
+            float sum = 0.f;
+#pragma unroll
+            for (int nt = 0; nt < 2; ++nt) {
+                s[nt][2 * r] = exp2f(s[nt][2 * r] - ref);
+                s[nt][2 * r + 1] = exp2f(s[nt][2 * r + 1] - ref);
+                sum += s[nt][2 * r] + s[nt][2 * r + 1];
+            }
+            row_l[r] = row_l[r] * alpha + sum;
+#pragma unroll
+            for (int n = 0; n < kDimTiles; ++n) {
+                o[n][2 * r] *= alpha;
+                o[n][2 * r + 1] *= alpha;
+            }
+        }
+        // O += P V: P (16 rows x 16 tokens) is the A operand straight from the S fragments.
+        uint32_t pa[4];
+        pa[0] = M::pack(s[0][0], s[0][1]);
+        pa[1] = M::pack(s[0][2], s[0][3]);
+        pa[2] = M::pack(s[1][0], s[1][1]);
+        pa[3] = M::pack(s[1][2], s[1][3]);
+#pragma unroll
+        for (int nd = 0; nd < HEAD_DIM / 16; ++nd) {
+            uint32_t vb[4];
+            attn::ldmatrix_x4_trans(vb, sv + ld_row * kStride + nd * 16 + ld_col);
+            M::mma(o[2 * nd], pa, vb[0], vb[1]);
+            M::mma(o[2 * nd + 1], pa, vb[2], vb[3]);
+        }
+    }
+    attn::cp_async_wait<0>();
+    __syncthreads();  // every warp is done with the stages: reuse them for the cross-warp merge
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        row_l[r] += __shfl_xor_sync(0xffffffffu, row_l[r], 1);
+        row_l[r] += __shfl_xor_sync(0xffffffffu, row_l[r], 2);
+    }
+    float* red_o = reinterpret_cast<float*>(smem_raw);  // [warps][16][HEAD_DIM]
+    float* red_m = red_o + kDecodeWarps * 16 * HEAD_DIM;  // [warps][16]
+    float* red_l = red_m + kDecodeWarps * 16;             // [warps][16]
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+        const int row = quad_row + 8 * r;
+        if ((lane & 3) == 0) {
+            red_m[warp * 16 + row] = row_m[r];
+            red_l[warp * 16 + row] = row_l[r];
+        }
+#pragma unroll
+        for (int n = 0; n < kDimTiles; ++n) {
+            float2 v = make_float2(o[n][2 * r], o[n][2 * r + 1]);
+            *reinterpret_cast<float2*>(red_o + (warp * 16 + row) * HEAD_DIM + n * 8 + quad_col) = v;
+        }
+    }
+    __syncthreads();
+
+    // Merge the warps' states; each thread finishes 8 consecutive dims of one query row.
+    const bool split_mode = num_splits > 1;
+    for (int item = tid; item < group * (HEAD_DIM / 8); item += kDecodeThreads) {
+        const int row = item / (HEAD_DIM / 8);
+        const int d0 = (item % (HEAD_DIM / 8)) * 8;
+        float m_all = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < kDecodeWarps; ++w) m_all = fmaxf(m_all, red_m[w * 16 + row]);
+        const float ref = attn::safe_ref(m_all);
+        float weight[kDecodeWarps];
+        float l_all = 0.f;
+#pragma unroll
+        for (int w = 0; w < kDecodeWarps; ++w) {
+            weight[w] = exp2f(red_m[w * 16 + row] - ref);
+            l_all += red_l[w * 16 + row] * weight[w];
+        }
+        const float inv_l = l_all > 0.f ? 1.f / l_all : 0.f;
+        float acc[8];
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[j] = 0.f;
+#pragma unroll
+        for (int w = 0; w < kDecodeWarps; ++w) {
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[j] += red_o[(w * 16 + row) * HEAD_DIM + d0 + j] * weight[w];
+        }
+        const int64_t head_row = (int64_t)seq * num_q_heads + (int64_t)kv_head * group + row;
+        if (!split_mode) {
+            alignas(16) T packed[8];
+#pragma unroll
+            for (int j = 0; j < 8; ++j) packed[j] = M::from_float(acc[j] * inv_l);
+            *reinterpret_cast<uint4*>(out + head_row * HEAD_DIM + d0) = *reinterpret_cast<const uint4*>(packed);
+        } else {
+            float* dst = partial_out + (head_row * num_splits + split) * HEAD_DIM + d0;
+            *reinterpret_cast<float4*>(dst) =
+                make_float4(acc[0] * inv_l, acc[1] * inv_l, acc[2] * inv_l, acc[3] * inv_l);
+            *reinterpret_cast<float4*>(dst + 4) =
+                make_float4(acc[4] * inv_l, acc[5] * inv_l, acc[6] * inv_l, acc[7] * inv_l);
+            if (d0 == 0) partial_lse[head_row * num_splits + split] = l_all > 0.f ? m_all + log2f(l_all) : -INFINITY;
+        }
+    }
+    if (!split_mode) return;
+
+    // Split-KV merge, in the same launch: the last CTA of this (sequence, KV head) to finish merges every
+    // split (the threadfence-and-count pattern), then puts the counter back to 0 for the next launch.
+    __shared__ int last_split;
+    __threadfence();  // this CTA's partials are visible to the whole GPU before it is counted
+    __syncthreads();
+    int32_t* counter = split_counters + (int64_t)seq * num_kv_heads + kv_head;
+    if (tid == 0) last_split = atomicAdd(counter, 1) == num_splits - 1;
+    __syncthreads();
+    if (!last_split) return;
+    __threadfence();
+    const int64_t row0 = (int64_t)seq * num_q_heads + (int64_t)kv_head * group;
+    float* weights = reinterpret_cast<float*>(smem_raw);  // [group][num_splits], reusing the stages
+    for (int r = warp; r < group; r += kDecodeWarps) {
+        const float* lse = partial_lse + (row0 + r) * num_splits;
+        float m = -INFINITY;
+        for (int sp = lane; sp < num_splits; sp += 32) m = fmaxf(m, __ldcg(lse + sp));
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+        const float ref = attn::safe_ref(m);
+        float l = 0.f;
+        for (int sp = lane; sp < num_splits; sp += 32) {
+            const float e = exp2f(__ldcg(lse + sp) - ref);
+            weights[r * num_splits + sp] = e;
+            l += e;
+        }
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
+        const float inv = l > 0.f ? 1.f / l : 0.f;
+        for (int sp = lane; sp < num_splits; sp += 32) weights[r * num_splits + sp] *= inv;
+    }
+    __syncthreads();
+    constexpr int kCols = HEAD_DIM / 4;  // float4 columns
+    for (int item = tid; item < group * kCols; item += kDecodeThreads) {
+        const int r = item / kCols;
+        const int c = item % kCols;
+        const float4* po = reinterpret_cast<const float4*>(partial_out + (row0 + r) * num_splits * HEAD_DIM) + c;
+        const float* w = weights + r * num_splits;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+        for (int sp = 0; sp < num_splits; ++sp) {
+            const float4 v = __ldcg(po + (int64_t)sp * kCols);
+            const float ws = w[sp];
+            acc.x += ws * v.x;
+            acc.y += ws * v.y;
+            acc.z += ws * v.z;
+            acc.w += ws * v.w;
+        }
+        alignas(8) T packed[4] = {M::from_float(acc.x), M::from_float(acc.y), M::from_float(acc.z),
+                                  M::from_float(acc.w)};
+        *reinterpret_cast<uint2*>(out + (row0 + r) * HEAD_DIM + c * 4) = *reinterpret_cast<const uint2*>(packed);
+    }
+    if (tid == 0) *counter = 0;
+}
+
+template <typename T, int HEAD_DIM>
+int32_t launch_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
+                      const int32_t* block_tables, const int32_t* context_lens, int num_seqs, int num_q_heads,
+                      int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, const DecodePlan& plan,
+                      float scale, void* workspace, cudaStream_t stream) {
+    constexpr size_t smem = decode_smem_bytes<T, HEAD_DIM>();
+    auto kernel = paged_attention_decode_kernel<T, HEAD_DIM>;
+    cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (err != cudaSuccess) {
+        return fail(FOLIO_CUDA_ERROR_CUDA, "paged_attention_decode: cannot reserve %zu bytes of shared memory: %s",
+                    smem, cudaGetErrorString(err));
+    }
+    float* partial_out = static_cast<float*>(workspace);
+    const int64_t rows = (int64_t)num_seqs * num_q_heads;
+    float* partial_lse = plan.num_splits > 1 ? partial_out + rows * plan.num_splits * HEAD_DIM : nullptr;
+    int32_t* counters =
+        plan.num_splits > 1 ? reinterpret_cast<int32_t*>(partial_lse + rows * plan.num_splits) : nullptr;
+    const float scale_log2 = scale * 1.4426950408889634f;
+    dim3 grid(num_kv_heads, plan.num_splits, num_seqs);
+    kernel<<<grid, kDecodeThreads, smem, stream>>>(
+        static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
+        static_cast<const T*>(v_cache), block_tables, context_lens, num_q_heads, num_kv_heads, block_shift, hnd,
+        max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse, counters);
+    return check_launch("paged_attention_decode");
+}
+
+int log2_exact(int x) {
+    int shift = 0;
+    while ((1 << shift) < x) ++shift;
+    return (1 << shift) == x ? shift : -1;
+}
+
+}  // namespace
+
+DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head_dim, int max_context_len,
+                       int num_sms) {
+    DecodePlan plan{1, 0, 0};
+    const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
+    plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
+    // Split the context so the launch has about kDecodeWaves waves of CTAs (one wave = every CTA slot of
+    // the GPU); a lone wave runs its CTAs in lockstep and streamed slower in bench/kernels.py runs.
+    const int64_t base = (int64_t)num_seqs * num_kv_heads;
+    const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim) * (num_sms > 0 ? num_sms : 1);
+    int max_splits = max_context_len / kMinSplitTokens;
+    if (max_splits > kMaxSplits) max_splits = kMaxSplits;
+    const int64_t want = (kDecodeWaves * slots + base / 2) / base;
+    if (want > 1 && max_splits > 1) {
+        const int splits = want < max_splits ? (int)want : max_splits;
+        const int chunk_tiles = (tiles + splits - 1) / splits;
+        plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
+        plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
+    }
+    if (plan.num_splits > 1) {
+        plan.workspace_bytes =
+            (size_t)num_seqs * num_q_heads * plan.num_splits * ((size_t)head_dim + 1) * sizeof(float) +
+            (size_t)num_seqs * num_kv_heads * sizeof(int32_t);
+    }
+    return plan;
+}
+
+}  // namespace folio
+
+namespace {
+
+int32_t validate_decode_sizes(int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
+                              int32_t max_context_len) {
+    FOLIO_REQUIRE(num_seqs >= 0, "paged_attention_decode: num_seqs must be >= 0 (got %d)", num_seqs);
+    FOLIO_REQUIRE(num_kv_heads > 0, "paged_attention_decode: num_kv_heads must be > 0 (got %d)", num_kv_heads);
+    FOLIO_REQUIRE(num_q_heads > 0 && num_q_heads % num_kv_heads == 0,
+                  "paged_attention_decode: num_q_heads (%d) must be a positive multiple of num_kv_heads (%d)",
+                  num_q_heads, num_kv_heads);
+    FOLIO_REQUIRE(max_context_len >= 0, "paged_attention_decode: max_context_len must be >= 0 (got %d)",
+                  max_context_len);
+    if (num_q_heads / num_kv_heads > folio::kMaxGroup) {
+        return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+                           "paged_attention_decode: %d query heads per KV head; at most %d are supported",
+                           num_q_heads / num_kv_heads, folio::kMaxGroup);
+    }
+    if (head_dim != 64 && head_dim != 128) {
+        return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+                           "paged_attention_decode: head_dim %d is not supported (64 or 128)", head_dim);
+    }
+    return FOLIO_CUDA_OK;
+}
+
+}  // namespace
+
+extern "C" int32_t folio_paged_attention_decode_workspace_size(int32_t num_seqs, int32_t num_q_heads,
+                                                               int32_t num_kv_heads, int32_t head_dim,
+                                                               int32_t max_context_len, size_t* workspace_bytes) {
+    FOLIO_REQUIRE(workspace_bytes != nullptr, "paged_attention_decode_workspace_size: workspace_bytes is null");
+    int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
+    if (status != FOLIO_CUDA_OK) return status;
+    int sms = 0;
+    status = folio::sm_count(&sms);
+    if (status != FOLIO_CUDA_OK) return status;
+    *workspace_bytes = folio::plan_decode(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len, sms)
+                           .workspace_bytes;
+    return folio::ok();
+}
+
+extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
+                                                const int32_t* block_tables, const int32_t* context_lens,
+                                                int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads,
+                                                int32_t head_dim, int32_t block_size, int32_t kv_layout,
+                                                int32_t max_blocks_per_seq,
+                                                int32_t max_context_len, float scale, int32_t dtype,
+                                                void* workspace, size_t workspace_bytes, void* stream) {
+    int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
+    if (status != FOLIO_CUDA_OK) return status;
+    if (num_seqs == 0) return folio::ok();
+    FOLIO_REQUIRE(out && q && k_cache && v_cache && block_tables && context_lens,
+                  "paged_attention_decode: out, q, k_cache, v_cache, block_tables and context_lens must be non-null");
+    const int block_shift = folio::log2_exact(block_size);
+    FOLIO_REQUIRE(block_size > 0 && block_shift >= 0,
+                  "paged_attention_decode: block_size must be a power of two (got %d)", block_size);
+    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
+                  "paged_attention_decode: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
+    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
+    FOLIO_REQUIRE(max_blocks_per_seq >= (max_context_len + block_size - 1) / block_size,
+                  "paged_attention_decode: max_blocks_per_seq (%d) cannot hold max_context_len %d at block_size %d",
+                  max_blocks_per_seq, max_context_len, block_size);
+    FOLIO_REQUIRE(((uintptr_t)q | (uintptr_t)out | (uintptr_t)k_cache | (uintptr_t)v_cache) % 16 == 0,
+                  "paged_attention_decode: q, out, k_cache and v_cache must be 16-byte aligned");
+    int sms = 0;
+    status = folio::sm_count(&sms);
+    if (status != FOLIO_CUDA_OK) return status;
+    const folio::DecodePlan plan =
+        folio::plan_decode(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len, sms);
+    if (plan.workspace_bytes > 0) {
+        FOLIO_REQUIRE(workspace != nullptr && workspace_bytes >= plan.workspace_bytes,
+                      "paged_attention_decode: workspace of %zu bytes given, %zu needed "
+                      "(folio_paged_attention_decode_workspace_size)",
+                      workspace ? workspace_bytes : (size_t)0, plan.workspace_bytes);
+        FOLIO_REQUIRE((uintptr_t)workspace % 16 == 0, "paged_attention_decode: workspace must be 16-byte aligned");
+    }
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    const bool d128 = head_dim == 128;
+    switch (dtype) {
+        case FOLIO_CUDA_DTYPE_F16:
+            return d128 ? folio::launch_decode<__half, 128>(out, q, k_cache, v_cache, block_tables, context_lens,
+                                                            num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                            max_blocks_per_seq, plan, scale, workspace, s)
+                        : folio::launch_decode<__half, 64>(out, q, k_cache, v_cache, block_tables, context_lens,
+                                                           num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                           max_blocks_per_seq, plan, scale, workspace, s);
+        case FOLIO_CUDA_DTYPE_BF16:
+            return d128 ? folio::launch_decode<__nv_bfloat16, 128>(
+                              out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
+                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s)
+                        : folio::launch_decode<__nv_bfloat16, 64>(
+                              out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
+                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s);
+        default:
+            return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+                               "paged_attention_decode: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
+    }
+}

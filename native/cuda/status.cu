@@ -1,0 +1,49 @@
+// status.cu: thread-local last-error string and CUDA error mapping (see status.cuh).
+#include "status.cuh"
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace folio {
+namespace {
+// One message per host thread: callers on different threads never see each other's errors.
+thread_local char last_error[512] = "";
+}  // namespace
+
+int32_t fail(folio_cuda_status status, const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(last_error, sizeof last_error, format, args);
+    va_end(args);
+    return status;
+}
+
+int32_t ok() {
+    last_error[0] = '\0';
+    return FOLIO_CUDA_OK;
+}
+
+int32_t check_launch(const char* what) {
+    cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess) {
+        return fail(FOLIO_CUDA_ERROR_CUDA, "%s: launch failed: %s (%s)", what, cudaGetErrorName(err),
+                    cudaGetErrorString(err));
+    }
+    return ok();
+}
+
+int32_t sm_count(int* count) {
+    int device = 0;
+    cudaError_t err = cudaGetDevice(&device);
+    if (err == cudaSuccess) err = cudaDeviceGetAttribute(count, cudaDevAttrMultiProcessorCount, device);
+    if (err != cudaSuccess) {
+        return fail(FOLIO_CUDA_ERROR_CUDA, "cannot query the current CUDA device: %s", cudaGetErrorString(err));
+    }
+    return FOLIO_CUDA_OK;
+}
+
+}  // namespace folio
+
+extern "C" const char* folio_cuda_last_error(void) { return folio::last_error; }
+
+extern "C" int32_t folio_cuda_version(void) { return 100; /* 0.1.0 */ }

@@ -1,0 +1,169 @@
+/* folio_cuda.h: the C ABI of libfolio_cuda.so, Folio's CUDA kernels.
+ *
+ * Conventions (every function):
+ *   - Arguments are plain device pointers, sizes and a CUDA stream (`stream` is a cudaStream_t passed as
+ *     void*; NULL is the legacy default stream). Work is enqueued on the stream; nothing synchronises.
+ *   - The return value is a folio_cuda_status. On anything but FOLIO_CUDA_OK, folio_cuda_last_error()
+ *     returns a message naming the argument or CUDA error; the message is thread-local and stays valid
+ *     until the next call from the same thread. Nothing throws, exits or prints.
+ *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
+ *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
+ *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
+ *     KV write, block copy and block swap move bytes and take any element size.
+ *
+ * The paged KV cache (one tensor for K and one for V, per layer), contiguous, row-major, in one of two
+ * layouts (kv_layout, a folio_cuda_kv_layout):
+ *   NHD: [num_blocks, block_size, num_kv_heads, head_dim]  (a token's heads adjacent, as vLLM's flash layout)
+ *   HND: [num_blocks, num_kv_heads, block_size, head_dim]  (a block's tokens of one head adjacent)
+ *   The token at position p of a sequence has slot = block_table[p / block_size] * block_size +
+ *   p % block_size (the KV manager's slot mapping, the same in both layouts); with block = slot / block_size
+ *   and offset = slot % block_size, head h of its K starts at element
+ *     NHD: (slot * num_kv_heads + h) * head_dim
+ *     HND: ((block * num_kv_heads + h) * block_size + offset) * head_dim
+ *   block_size must be a power of two (8, 16 and 32 are tested).
+ *   block_tables: int32 [num_seqs, max_blocks_per_seq], row-major; entries past a sequence's last block
+ *   are never read.
+ *   Query head j uses KV head j / (num_q_heads / num_kv_heads) (grouped-query attention; MHA when equal).
+ */
+#ifndef FOLIO_CUDA_H
+#define FOLIO_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define FOLIO_CUDA_API __declspec(dllexport)
+#else
+#define FOLIO_CUDA_API __attribute__((visibility("default")))
+#endif
+
+typedef enum folio_cuda_status {
+    FOLIO_CUDA_OK = 0,
+    FOLIO_CUDA_ERROR_INVALID_ARGUMENT = 1, /* a null pointer, a bad size, a misaligned pointer */
+    FOLIO_CUDA_ERROR_UNSUPPORTED = 2,      /* a valid request this build has no kernel for (e.g. head_dim 96) */
+    FOLIO_CUDA_ERROR_WORKSPACE_TOO_SMALL = 3,
+    FOLIO_CUDA_ERROR_CUDA = 4              /* the CUDA runtime refused (launch failure, no device, ...) */
+} folio_cuda_status;
+
+typedef enum folio_cuda_kv_layout {
+    FOLIO_CUDA_KV_LAYOUT_NHD = 0,
+    FOLIO_CUDA_KV_LAYOUT_HND = 1
+} folio_cuda_kv_layout;
+
+typedef enum folio_cuda_dtype {
+    FOLIO_CUDA_DTYPE_F16 = 0,
+    FOLIO_CUDA_DTYPE_BF16 = 1,
+    FOLIO_CUDA_DTYPE_F32 = 2 /* byte-moving kernels only */
+} folio_cuda_dtype;
+
+/* The message of the last failed call on this thread ("" if none). Valid until this thread's next call. */
+FOLIO_CUDA_API const char* folio_cuda_last_error(void);
+
+/* Library version as MAJOR*10000 + MINOR*100 + PATCH. */
+FOLIO_CUDA_API int32_t folio_cuda_version(void);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Paged attention, decode: one new query token per sequence attends to its whole cached context.
+ *   out:           [num_seqs, num_q_heads, head_dim], dtype; every element is written.
+ *   q:             [num_seqs, num_q_heads, head_dim], dtype, contiguous.
+ *   k_cache/v_cache, block_tables: see the layout above.
+ *   context_lens:  int32 [num_seqs], tokens of context per sequence (the new token's K/V included, so it
+ *                  has been written with folio_kv_write first), 0 <= len <= max_context_len. A sequence of
+ *                  length 0 gets an output of zeros.
+ *   max_context_len: an upper bound of context_lens (it sizes the split of long contexts).
+ *   scale:         softmax scale, usually 1/sqrt(head_dim).
+ *   head_dim:      64 or 128. num_q_heads must be a multiple of num_kv_heads, at most 16 per KV head.
+ *   workspace:     device memory of at least folio_paged_attention_decode_workspace_size(...) bytes
+ *                  (may be NULL when that size is 0). It holds the split-KV partial results and per-(sequence,
+ *                  KV head) counters: zero-fill it once before its first use (cudaMemset); every launch
+ *                  leaves it zero-filled again, so it can be reused by the next launch on the same stream
+ *                  (not by launches running concurrently on other streams).
+ * Long contexts with few sequences are split across CTAs (split-KV); the last CTA of each split group
+ * merges the pieces in the same launch. The split depends only on the arguments and the current device's
+ * multiprocessor count.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_paged_attention_decode_workspace_size(
+    int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
+    int32_t max_context_len, size_t* workspace_bytes);
+
+FOLIO_CUDA_API int32_t folio_paged_attention_decode(
+    void* out, const void* q, const void* k_cache, const void* v_cache,
+    const int32_t* block_tables, const int32_t* context_lens,
+    int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
+    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_context_len,
+    float scale, int32_t dtype, void* workspace, size_t workspace_bytes, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Paged prefill (chunked prefill, prefix hits): the new query tokens of each sequence attend causally to
+ * the sequence's cached context, their own K/V included (write them with folio_kv_write first).
+ *   q, out:         [num_tokens, num_q_heads, head_dim], dtype, contiguous; the tokens of sequence i are
+ *                   rows cu_query_lens[i] .. cu_query_lens[i+1]-1. Every element of those rows is written.
+ *   cu_query_lens:  int32 [num_seqs + 1], cu_query_lens[0] = 0, non-decreasing.
+ *   context_lens:   int32 [num_seqs], the whole context of sequence i (cached prefix + new tokens),
+ *                   context_lens[i] >= q_len(i). New token j of sequence i sits at position
+ *                   context_lens[i] - q_len(i) + j and sees the keys at positions 0 .. that position.
+ *   max_query_len:  an upper bound of every q_len(i) (it sizes the grid).
+ *   head_dim 64 or 128; num_q_heads a multiple of num_kv_heads. Tensor cores (mma.sync), fp32 softmax.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_paged_prefill(
+    void* out, const void* q, const void* k_cache, const void* v_cache,
+    const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
+    int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
+    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len,
+    float scale, int32_t dtype, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * KV write (reshape-and-cache): copies each new token's K and V rows into the cache slot the KV manager
+ * assigned to it.
+ *   key, value:     [num_tokens, num_kv_heads, head_dim]; the heads of one token are contiguous, tokens
+ *                   are key_token_stride / value_token_stride elements apart (>= num_kv_heads*head_dim),
+ *                   so slices of a fused QKV projection can be passed without a copy.
+ *   k_cache, v_cache: the paged cache above, num_blocks blocks of block_size slots, in kv_layout.
+ *   slot_mapping:   int64 [num_tokens], the slot of each token (block * block_size + offset). A negative
+ *                   slot skips the token (padding); so does a slot >= num_blocks * block_size (a caller
+ *                   bug, but never a write out of bounds). Slots must be distinct.
+ *   element_size:   bytes per element (2 for fp16/bf16, 4 for fp32).
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_kv_write(
+    void* k_cache, void* v_cache, const void* key, const void* value, const int64_t* slot_mapping,
+    int32_t num_tokens, int32_t num_kv_heads, int32_t head_dim, int32_t block_size, int32_t kv_layout,
+    int64_t key_token_stride, int64_t value_token_stride, int32_t num_blocks, int32_t element_size,
+    void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Block copy (copy-on-write): for every cache c and pair p, block pairs[2p+1] of cache c becomes a copy
+ * of block pairs[2p] of cache c. One launch for all caches (every layer's K and V) and all pairs.
+ *   cache_ptrs:  device array of num_caches device addresses (uint64), each a cache base pointer.
+ *   pairs:       device int32 [num_pairs, 2] = (src_block, dst_block), ids in [0, num_blocks); a pair
+ *                with an id outside that range is skipped (a caller bug, never an out-of-bounds access).
+ *                Destinations must be distinct and must not be sources in the same call.
+ *   block_bytes: bytes per block in each cache (block_size * num_kv_heads * head_dim * element size),
+ *                a multiple of 16; cache pointers 16-byte aligned.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_block_copy(
+    const uint64_t* cache_ptrs, int32_t num_caches, const int32_t* pairs, int32_t num_pairs,
+    int32_t num_blocks, int64_t block_bytes, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Block swap: for every cache c and pair p, block pairs[2p+1] of dst_ptrs[c] becomes a copy of block
+ * pairs[2p] of src_ptrs[c]. Either side may be pinned host memory (cudaHostAlloc / torch pin_memory,
+ * addressed through unified virtual addressing), so one launch moves a whole swap-out (GPU -> host) or
+ * swap-in (host -> GPU) step for every layer instead of one cudaMemcpy per block.
+ *   src_ptrs, dst_ptrs: device arrays of num_caches addresses (uint64), 16-byte aligned.
+ *   pairs:       device int32 [num_pairs, 2] = (src_block, dst_block), src ids in [0, src_num_blocks),
+ *                dst ids in [0, dst_num_blocks) (a pair outside is skipped); destinations distinct.
+ *   block_bytes: as for folio_block_copy.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_block_swap(
+    const uint64_t* src_ptrs, const uint64_t* dst_ptrs, int32_t num_caches, const int32_t* pairs,
+    int32_t num_pairs, int32_t src_num_blocks, int32_t dst_num_blocks, int64_t block_bytes, void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FOLIO_CUDA_H */

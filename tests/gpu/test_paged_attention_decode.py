@@ -1,0 +1,117 @@
+"""paged_attention_decode vs an fp32 PyTorch reference over the same paged cache."""
+import pytest
+import torch
+
+from folio import ops
+from paged import attention_ref, default_scale, guarded, guards_intact, make_pool, rel_err, tolerance
+
+ODD_LENS = [1, 15, 16, 17, 1000, 4097]
+
+
+def run_decode(lens, num_kv_heads, group, head_dim, block_size, dtype, layout="NHD"):
+    pool = make_pool(lens, num_kv_heads, head_dim, block_size, dtype, layout=layout)
+    num_seqs = len(lens)
+    q = torch.randn(num_seqs, num_kv_heads * group, head_dim, device="cuda").to(dtype)
+    out, whole, snapshot, guard = guarded(q.shape, dtype)
+    k_before, v_before = pool.k_cache.clone(), pool.v_cache.clone()
+    scale = default_scale(head_dim)
+    ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens,
+                               max(lens), scale=scale, out=out, layout=layout)
+    torch.cuda.synchronize()
+    assert guards_intact(whole, snapshot, guard, num_seqs), "decode wrote outside its output"
+    assert torch.equal(pool.k_cache.view(torch.uint8), k_before.view(torch.uint8)), "decode wrote into k_cache"
+    assert torch.equal(pool.v_cache.view(torch.uint8), v_before.view(torch.uint8)), "decode wrote into v_cache"
+    assert not torch.isnan(out).any(), "NaN in the output (an unwritten element or a read of a poisoned slot)"
+    worst = 0.0
+    for s, n in enumerate(lens):
+        if n == 0:
+            assert torch.count_nonzero(out[s]) == 0, "an empty context must give zeros"
+            continue
+        ref = attention_ref(q[s:s + 1], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), scale)
+        worst = max(worst, rel_err(out[s:s + 1], ref))
+    assert worst <= tolerance(dtype), f"relative error {worst:.3e} > {tolerance(dtype):.0e}"
+    return worst
+
+
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("block_size", [8, 16, 32])
+@pytest.mark.parametrize("group", [1, 4, 8])
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_decode_batch19_odd_lengths(head_dim, group, block_size, dtype, layout):
+    gen = torch.Generator().manual_seed(head_dim * 1000 + group * 100 + block_size)
+    extra = torch.randint(1, 1200, (19 - len(ODD_LENS) * 2,), generator=gen).tolist()
+    lens = ODD_LENS + ODD_LENS[::-1] + extra
+    run_decode(lens, 2, group, head_dim, block_size, dtype, layout)
+
+
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+@pytest.mark.parametrize("group", [1, 4, 8])
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_decode_batch1_long_context_uses_split_kv(head_dim, group, layout):
+    # One sequence cannot fill the GPU: the launch splits the context and combines the pieces.
+    assert ops.decode_workspace_size(1, 2 * group, 2, head_dim, 4097) > 0
+    run_decode([4097], 2, group, head_dim, 16, torch.bfloat16, layout)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_decode_batch1_single_token(dtype):
+    run_decode([1], 8, 4, 128, 16, dtype)
+
+
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+@pytest.mark.parametrize("group", [1, 8])
+def test_decode_batch99_random_lengths(group, layout):
+    lens = ODD_LENS + torch.randint(1, 1500, (99 - len(ODD_LENS),)).tolist()
+    run_decode(lens, 2, group, 128, 16, torch.bfloat16, layout)
+
+
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+def test_decode_split_with_short_and_empty_sequences(layout):
+    # Splits past a short sequence's end hold no keys; a zero-length context gives zeros.
+    run_decode([8192, 3, 0, 130, 8191], 1, 8, 128, 32, torch.bfloat16, layout)
+
+
+def test_decode_many_heads_no_split():
+    # Enough (sequence, KV head) pairs to fill the GPU: a single pass, no workspace.
+    lens = torch.randint(1, 600, (64,)).tolist()
+    assert ops.decode_workspace_size(64, 32, 8, 128, max(lens)) == 0
+    run_decode(lens, 8, 4, 128, 16, torch.float16)
+
+
+def test_decode_rejects_bad_arguments():
+    pool = make_pool([5], 2, 96, 16, torch.bfloat16)
+    q = torch.randn(1, 4, 96, device="cuda", dtype=torch.bfloat16)
+    with pytest.raises(ops.FolioCudaError, match="head_dim 96"):
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
+    with pytest.raises(ValueError, match="fp16 or bf16"):
+        ops.paged_attention_decode(q.float(), pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
+    pool = make_pool([5], 2, 128, 12, torch.bfloat16)
+    q = torch.randn(1, 4, 128, device="cuda", dtype=torch.bfloat16)
+    with pytest.raises(ops.FolioCudaError, match="power of two"):
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NHD")
+    with pytest.raises(ValueError, match="layout"):
+        ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5,
+                                   layout="NDH")
+
+
+def test_decode_workspace_reused_across_launches():
+    # The split counters live in the workspace: each launch must leave them zeroed for the next one.
+    pool = make_pool([5000, 77, 3000], 2, 128, 16, torch.bfloat16, layout="HND")
+    need = ops.decode_workspace_size(3, 8, 2, 128, 5000)
+    assert need > 0
+    ws = torch.zeros(need, dtype=torch.uint8, device="cuda")
+    outs = []
+    for _ in range(4):
+        q = torch.randn(3, 8, 128, device="cuda").to(torch.bfloat16)
+        out = ops.paged_attention_decode(q, pool.k_cache, pool.v_cache, pool.block_tables, pool.context_lens, 5000,
+                                         workspace=ws, layout="HND")
+        torch.cuda.synchronize()
+        for s, n in enumerate(pool.lens):
+            ref = attention_ref(q[s:s + 1], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), 128 ** -0.5)
+            assert rel_err(out[s:s + 1], ref) <= 1e-2
+        outs.append(out)
+    assert torch.count_nonzero(ws[-3 * 2 * 4:]) == 0, "split counters not reset"
