@@ -127,3 +127,15 @@ def test_closed_engine_is_refused():
     llm.close()
     with pytest.raises(ValueError):
         llm.generate("aa")
+
+
+def test_streamed_text_never_shows_what_a_stop_string_trims(llm):
+    params = folio.SamplingParams(max_tokens=12, seed=9)
+    full = llm.generate("aabb", params)[0].outputs[0].text   # 24 characters, 2 per token
+    stop = full[9:12]   # starts inside token 4 and ends inside token 6: matched only two tokens later
+    params.stop = [stop]
+    final = llm.generate("aabb", params)[0].outputs[0]
+    assert final.finish_reason == "stop" and final.text == full[:full.index(stop)]
+    pieces = list(llm.stream("aabb", params))
+    assert "".join(p.text for p in pieces) == final.text
+    assert pieces[-1].finish_reason == "stop"

@@ -176,10 +176,7 @@ public sealed unsafe class EngineHost
                 int first = all.Length - u.NumNewTokens;
                 int k = request.Params.Logprobs ?? 0;
                 var (topIds, topLps) = TopLogprobs(seq.Logprobs, first, u.NumNewTokens, k);
-                string text = seq.OutputText;
-                _emittedChars.TryGetValue(seq.Id, out int emitted);
-                string delta = text.Length > emitted ? text[emitted..] : "";
-                _emittedChars[seq.Id] = Math.Max(emitted, text.Length);
+                string delta = TextDelta(seq);
                 FinishReason reason = seq.IsFinished ? seq.FinishReason : FinishReason.None;
                 builder.Add((ulong)request.Id, seq.Index, Map(reason), false, all[first..], seq.CumulativeLogProb, k,
                     topIds, topLps, delta, (ulong)request.PromptLength);
@@ -211,6 +208,28 @@ public sealed unsafe class EngineHost
             Log.Write(FolioLogLevel.Trace, $"step: {list.Count} outputs, {generated} new tokens", this);
         }
         return list;
+    }
+
+    /// <summary>
+    /// The text a sequence's update adds for streaming. While a stop string could still match, its last
+    /// (longest stop − 1) characters are held back: a match may begin in them, and the scheduler then trims the
+    /// output text, so streamed text must never contain what the final text will not. The streamed pieces
+    /// therefore always concatenate to the final text.
+    /// </summary>
+    private string TextDelta(Sequence seq)
+    {
+        string text = seq.OutputText;
+        _emittedChars.TryGetValue(seq.Id, out int emitted);
+        int holdBack = 0;
+        if (!seq.IsFinished)
+        {
+            foreach (string stop in seq.Request.Params.Stop) holdBack = Math.Max(holdBack, stop.Length - 1);
+        }
+        int visible = text.Length - holdBack;
+        if (visible > 0 && visible < text.Length && char.IsHighSurrogate(text[visible - 1])) visible--;   // whole characters only
+        if (visible <= emitted) return "";
+        _emittedChars[seq.Id] = visible;
+        return text[emitted..visible];
     }
 
     private static (int[] Ids, float[] Logprobs) TopLogprobs(IReadOnlyList<TokenLogprob[]>? perToken, int first, int count, int k)
