@@ -224,7 +224,11 @@ typedef struct folio_request_output {
     int32_t reserved0;
     const int32_t* top_token_ids;    /* [num_tokens * k], most likely first; NULL when k is 0 */
     const float* top_logprobs;       /* [num_tokens * k] */
-    const char* text;                /* UTF-8 of token_ids, never a split code point; NUL-terminated */
+    const char* text;                /* UTF-8, NUL-terminated, never a split code point: the text these tokens
+                                        add (step: a request with stop strings holds back its last characters
+                                        until no stop string can match them, so the pieces of a sequence always
+                                        concatenate to its final text, a matched stop string excluded);
+                                        generate: the whole output text. "" without a tokenizer */
     uint64_t text_len;               /* bytes, without the NUL */
     uint64_t num_prompt_tokens;
 } folio_request_output;
