@@ -26,6 +26,8 @@ public class DefaultsTests
         Assert.Null(managed.Logprobs);
         Assert.Equal(-1, abi.Logprobs);
         Assert.Null(managed.Seed);
+        Assert.Equal(managed.BeamWidth, abi.BeamWidth);
+        Assert.Equal(managed.LengthPenalty, abi.LengthPenalty);
         Assert.Equal(0, abi.HasSeed);
     }
 

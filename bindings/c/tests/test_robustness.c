@@ -290,6 +290,8 @@ static void test_absurd_sampling(void) {
     BAD_SAMPLING(ignore_eos, -1);
     BAD_SAMPLING(num_stop_token_ids, 3); /* with stop_token_ids NULL */
     BAD_SAMPLING(num_stop, 1);           /* with stop NULL */
+    BAD_SAMPLING(beam_width, -1);
+    BAD_SAMPLING(length_penalty, INFINITY);
 #undef BAD_SAMPLING
     const char* stops[] = {"ab", NULL};
     uint64_t stop_lens[] = {2, 2};

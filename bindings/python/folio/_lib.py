@@ -144,6 +144,8 @@ class folio_sampling_params(Structure):
         ("stop", POINTER(POINTER(c_char))),
         ("stop_lens", POINTER(c_uint64)),
         ("num_stop", c_uint64),
+        ("beam_width", c_int32),
+        ("length_penalty", c_float),
     ]
 
 

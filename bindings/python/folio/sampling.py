@@ -26,6 +26,8 @@ class SamplingParams:
     logprobs: int | None = None
     stop: Sequence[str] = field(default_factory=tuple)
     stop_token_ids: Sequence[int] = field(default_factory=tuple)
+    beam_width: int = 0
+    length_penalty: float = 1.0
 
     def to_c(self) -> tuple[_lib.folio_sampling_params, list[object]]:
         """The C struct, and the buffers it points into (keep them alive for the call)."""
@@ -44,6 +46,8 @@ class SamplingParams:
         c.seed = 0 if self.seed is None else self.seed & 0xFFFFFFFFFFFFFFFF
         c.ignore_eos = 1 if self.ignore_eos else 0
         c.logprobs = -1 if self.logprobs is None else self.logprobs
+        c.beam_width = self.beam_width
+        c.length_penalty = self.length_penalty
         keep: list[object] = []
         if self.stop_token_ids:
             ids = (ctypes.c_int32 * len(self.stop_token_ids))(*self.stop_token_ids)

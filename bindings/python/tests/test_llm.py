@@ -139,3 +139,21 @@ def test_streamed_text_never_shows_what_a_stop_string_trims(llm):
     pieces = list(llm.stream("aabb", params))
     assert "".join(p.text for p in pieces) == final.text
     assert pieces[-1].finish_reason == "stop"
+
+
+def test_beam_search_reports_the_beams_best_first(llm):
+    params = folio.SamplingParams(max_tokens=5, beam_width=3, temperature=0.0)
+    out = llm.generate("aabbcc", params)[0]
+    assert [c.index for c in out.outputs] == [0, 1, 2]
+    assert all(len(c.token_ids) == 5 for c in out.outputs)
+    assert len({tuple(c.token_ids) for c in out.outputs}) == 3
+    streamed = list(llm.stream("aabbcc", params))
+    assert [(o.index, o.token_ids) for o in streamed[:-1]] == [(c.index, c.token_ids) for c in out.outputs]
+    assert streamed[-1].request_finished
+    with pytest.raises(folio.InvalidArgumentError, match="n must be 1"):
+        llm.add_request("aabb", folio.SamplingParams(beam_width=2, n=2))
+    with pytest.raises(folio.InvalidArgumentError, match="beam_width"):
+        llm.add_request("aabb", folio.SamplingParams(beam_width=-1))
+    kv = folio.KVCacheManager(16, block_size=4)
+    with pytest.raises(folio.InvalidArgumentError, match="engine level"):
+        folio.Scheduler(kv, 64).add_request([1, 2], folio.SamplingParams(beam_width=2, max_tokens=2))

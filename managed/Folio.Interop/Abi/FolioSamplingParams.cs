@@ -26,4 +26,6 @@ public unsafe struct FolioSamplingParams
     public byte** Stop;
     public ulong* StopLens;
     public ulong NumStop;
+    public int BeamWidth;
+    public float LengthPenalty;
 }

@@ -80,6 +80,10 @@ public static unsafe class SchedulerExports
             var ids = new ReadOnlySpan<int>(promptIds, (int)numIds).ToArray();
             if ((s = Args.TokenIds(ids, host.VocabSize, fn, "prompt_ids")) != 0) return s;
             if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if (sampling.UseBeamSearch)
+            {
+                return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: params->beam_width: beam search runs at the engine level only");
+            }
             if (sampling.Stop.Count > 0)
             {
                 return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: params->stop: stop strings need a tokenizer; the scheduler level has none");

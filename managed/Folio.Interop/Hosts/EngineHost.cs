@@ -184,6 +184,8 @@ public sealed unsafe class EngineHost
             }
             else
             {
+                if (request.Params.UseBeamSearch && request.FinishReason == FinishReason.None)
+                    AddBeams(builder, request);
                 FinishReason reason = request.FinishReason != FinishReason.None ? request.FinishReason
                     : request.Sequences.Count > 0 ? request.Sequences[0].FinishReason : FinishReason.None;
                 builder.Add((ulong)request.Id, -1, Map(reason), true, [], 0, 0, [], [], "", (ulong)request.PromptLength);
@@ -208,6 +210,20 @@ public sealed unsafe class EngineHost
             Log.Write(FolioLogLevel.Trace, $"step: {list.Count} outputs, {generated} new tokens", this);
         }
         return list;
+    }
+
+    /// <summary>Beam searches report no per-step updates (beams are reordered every step): at the end, each
+    /// finished beam, best first, becomes one output with all its tokens.</summary>
+    private void AddBeams(OutputListBuilder builder, Request request)
+    {
+        RequestOutput output = Engine.GetOutput(request);
+        int k = request.Params.Logprobs ?? 0;
+        foreach (CompletionOutput c in output.Outputs)
+        {
+            var (topIds, topLps) = TopLogprobs(c.Logprobs, 0, c.TokenIds.Count, k);
+            builder.Add((ulong)request.Id, c.Index, Map(c.FinishReason), false, c.TokenIds.ToArray(), c.CumulativeLogProb,
+                k, topIds, topLps, c.Text, (ulong)request.PromptLength);
+        }
     }
 
     /// <summary>

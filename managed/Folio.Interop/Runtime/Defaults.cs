@@ -26,6 +26,7 @@ public static unsafe class Defaults
         TopP = 1f,
         RepetitionPenalty = 1f,
         Logprobs = -1,
+        LengthPenalty = 1f,
     };
 
     public static FolioKvManagerParams KvManagerParams() => new()

@@ -45,6 +45,8 @@ public static unsafe class SamplingParamsReader
             Logprobs = p.Logprobs < 0 ? null : p.Logprobs,
             StopTokenIds = stopIds,
             Stop = stops,
+            BeamWidth = p.BeamWidth,
+            LengthPenalty = p.LengthPenalty,
         };
         try
         {
