@@ -4,6 +4,8 @@
 #   dotnet  the .NET 10 SDK (checked, not installable from Debian)
 #   cuda    nvcc (Debian's nvidia-cuda-toolkit, non-free) with clang-14 as its host compiler, and cmake
 #   python  python3 with pytest
+#   abi     what the C ABI suite needs: cmake and a C compiler, Debian's python3 with pytest and libclang
+#           (python3-clang-14 + libclang1-14, for the header drift test)
 set -euo pipefail
 apt_updated=0
 apt_install() {
@@ -32,6 +34,14 @@ for what in "$@"; do
             fi ;;
         python)
             if ! python3 -c 'import pytest' 2>/dev/null; then apt_install python3-pytest; fi ;;
+        abi)
+            missing=()
+            command -v cmake >/dev/null || missing+=(cmake)
+            command -v cc >/dev/null || missing+=(gcc libc6-dev)
+            /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
+            /usr/bin/python3 -c 'import clang.cindex; clang.cindex.Index.create()' 2>/dev/null \
+                || missing+=(python3-clang-14 libclang1-14)
+            if [[ ${#missing[@]} -gt 0 ]]; then apt_install "${missing[@]}"; fi ;;
         *) echo "ensure-deps: unknown dependency '$what'" >&2; exit 2 ;;
     esac
 done

@@ -1,0 +1,516 @@
+/* test_robustness.c: every kind of bad input through the ABI returns its documented status with a message, and
+ * the process keeps running (also built with AddressSanitizer as test_robustness_asan).
+ *   test_robustness              everything except model folders
+ *   test_robustness model-folder a missing and a corrupt model folder (exit 77 = skipped when this build
+ *                                cannot load model folders at all) */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "folio.h"
+
+static folio_engine* make_engine(void) {
+    folio_engine_params p;
+    folio_engine_params_init(&p);
+    p.model = "builtin:fake";
+    p.model_len = strlen(p.model);
+    p.num_gpu_blocks = 64;
+    p.block_size_tokens = 4;
+    folio_engine* e = NULL;
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_OK);
+    return e;
+}
+
+static folio_sampling_params sampling(void) {
+    folio_sampling_params sp;
+    folio_sampling_params_init(&sp);
+    sp.max_tokens = 4;
+    return sp;
+}
+
+static void test_library(void) {
+    EXPECT_TRUE(folio_abi_version() == FOLIO_ABI_VERSION);
+    EXPECT_TRUE(strcmp(folio_status_name(FOLIO_STATUS_INVALID_HANDLE), "INVALID_HANDLE") == 0);
+    EXPECT_TRUE(strcmp(folio_status_name(FOLIO_STATUS_INVALID_UTF8), "INVALID_UTF8") == 0);
+    EXPECT_TRUE(strcmp(folio_status_name(12345), "UNKNOWN") == 0);
+    EXPECT(folio_engine_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_sampling_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    folio_sampling_params sp;
+    EXPECT(folio_sampling_params_init(&sp), FOLIO_STATUS_OK);
+    EXPECT_TRUE(sp.struct_size == sizeof sp && sp.n == 1 && sp.top_p == 1.0f && sp.logprobs == -1);
+}
+
+/* struct_size: too small, too large with a non-zero tail, absurd → STRUCT_SIZE; larger with a zero tail → OK. */
+static void test_struct_size(void) {
+    union {
+        folio_engine_params p;
+        unsigned char bytes[512];
+    } big;
+    folio_engine* e = NULL;
+    memset(&big, 0, sizeof big);
+    folio_engine_params_init(&big.p);
+    big.p.model = "builtin:fake";
+    big.p.model_len = 12;
+    big.p.num_gpu_blocks = 8;
+    big.p.struct_size = 0;
+    EXPECT(folio_engine_create(&big.p, &e), FOLIO_STATUS_STRUCT_SIZE);
+    big.p.struct_size = sizeof(folio_engine_params) - 1;
+    EXPECT(folio_engine_create(&big.p, &e), FOLIO_STATUS_STRUCT_SIZE);
+    big.p.struct_size = 1u << 30;
+    EXPECT(folio_engine_create(&big.p, &e), FOLIO_STATUS_STRUCT_SIZE);
+    big.p.struct_size = sizeof big;
+    EXPECT(folio_engine_create(&big.p, &e), FOLIO_STATUS_OK); /* a newer header's zeroed fields */
+    folio_engine_destroy(e);
+    e = NULL;
+    big.bytes[sizeof(folio_engine_params) + 3] = 1;
+    EXPECT(folio_engine_create(&big.p, &e), FOLIO_STATUS_STRUCT_SIZE); /* a newer field set: refused */
+    EXPECT_TRUE(e == NULL);
+
+    e = make_engine();
+    folio_sampling_params sp = sampling();
+    uint64_t id = 0;
+    sp.struct_size = 8;
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_STRUCT_SIZE);
+    folio_stats stats;
+    stats.struct_size = 16;
+    EXPECT(folio_engine_get_stats(e, &stats), FOLIO_STATUS_STRUCT_SIZE);
+    stats.struct_size = 100000;
+    EXPECT(folio_engine_get_stats(e, &stats), FOLIO_STATUS_STRUCT_SIZE);
+    union {
+        folio_stats s;
+        unsigned char bytes[256];
+    } wide;
+    memset(&wide, 0xAB, sizeof wide);
+    wide.s.struct_size = sizeof wide;
+    EXPECT(folio_engine_get_stats(e, &wide.s), FOLIO_STATUS_OK);
+    EXPECT_TRUE(wide.s.struct_size == sizeof wide && wide.bytes[sizeof(folio_stats)] == 0 && wide.s.kv_blocks_total == 64);
+    folio_engine_destroy(e);
+}
+
+static void test_engine_params(void) {
+    folio_engine_params p;
+    folio_engine* e = NULL;
+#define BAD_PARAM(field, value, status)                      \
+    folio_engine_params_init(&p);                            \
+    p.model = "builtin:fake";                                \
+    p.model_len = 12;                                        \
+    p.field = value;                                         \
+    EXPECT(folio_engine_create(&p, &e), status);             \
+    EXPECT_TRUE(strstr(folio_last_error(), #field) != NULL || status == FOLIO_STATUS_UNSUPPORTED);
+    BAD_PARAM(device, 7, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(device, FOLIO_DEVICE_CUDA, FOLIO_STATUS_UNSUPPORTED);
+    BAD_PARAM(block_size_tokens, 0, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(block_size_tokens, 4096, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(num_gpu_blocks, -1, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(num_cpu_blocks, -5, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(max_num_seqs, 0, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(max_num_batched_tokens, -1, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(enable_prefix_caching, 2, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(preemption_mode, 9, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(log_level, 6, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(num_threads, -2, FOLIO_STATUS_INVALID_ARGUMENT);
+#undef BAD_PARAM
+    folio_engine_params_init(&p);
+    EXPECT(folio_engine_create(NULL, &e), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_create(&p, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    p.model = "\xff\xfe";
+    p.model_len = 2;
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_INVALID_UTF8);
+    p.model = "builtin:no-such-model";
+    p.model_len = strlen(p.model);
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
+    p.model = "/nonexistent/folio/model";
+    p.model_len = strlen(p.model);
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
+    EXPECT_TRUE(e == NULL);
+}
+
+/* A destroyed handle, a handle of another type, and pointers this library never handed out. */
+static void test_handles(void) {
+    folio_engine* e = make_engine();
+    int32_t vocab = 0;
+    EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_OK);
+    folio_engine_destroy(e);
+    EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_INVALID_HANDLE);
+    folio_engine* reused = make_engine(); /* takes the freed slot: the stale handle must still fail */
+    EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_engine_get_vocab_size(reused, &vocab), FOLIO_STATUS_OK);
+    folio_engine_destroy(e); /* a stale destroy must not destroy `reused` */
+    EXPECT(folio_engine_get_vocab_size(reused, &vocab), FOLIO_STATUS_OK);
+
+    int local = 0;
+    folio_engine* foreign[] = {NULL, (folio_engine*)(uintptr_t)0x1234, (folio_engine*)(void*)&local,
+                               (folio_engine*)(uintptr_t)UINT64_MAX, (folio_engine*)(uintptr_t)0xF000000000000001ull};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        folio_outputs* out = NULL;
+        EXPECT(folio_engine_step(foreign[i], &out), FOLIO_STATUS_INVALID_HANDLE);
+        EXPECT(folio_engine_cancel(foreign[i], 0), FOLIO_STATUS_INVALID_HANDLE);
+        folio_engine_destroy(foreign[i]);
+    }
+    folio_kv_manager_params kp;
+    folio_kv_manager_params_init(&kp);
+    kp.num_gpu_blocks = 8;
+    folio_kv_manager* kv = NULL;
+    EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_OK);
+    EXPECT(folio_engine_get_vocab_size((folio_engine*)(void*)kv, &vocab), FOLIO_STATUS_INVALID_HANDLE);
+    folio_engine_destroy((folio_engine*)(void*)kv); /* another type: ignored */
+    EXPECT(folio_kv_manager_check(kv), FOLIO_STATUS_OK);
+    folio_outputs* outs = NULL;
+    EXPECT(folio_engine_step(reused, &outs), FOLIO_STATUS_OK);
+    uint64_t n = 0;
+    EXPECT(folio_outputs_count((folio_outputs*)(void*)reused, &n), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_outputs_count(outs, &n), FOLIO_STATUS_OK);
+    folio_outputs_destroy(outs);
+    EXPECT(folio_outputs_count(outs, &n), FOLIO_STATUS_INVALID_HANDLE);
+    folio_outputs_destroy(outs);
+    folio_outputs_destroy(NULL);
+    folio_kv_manager_destroy(kv);
+    folio_kv_manager_destroy(kv);
+    folio_scheduler_destroy(NULL);
+    folio_step_plan_destroy((folio_step_plan*)(uintptr_t)0x77);
+    folio_engine_destroy(reused);
+}
+
+/* NULL for every pointer argument of the engine level. */
+static void test_null_pointers(void) {
+    folio_engine* e = make_engine();
+    folio_sampling_params sp = sampling();
+    int32_t ids[4] = {1, 2, 3, 4}, value = 0;
+    uint64_t id = 0, count = 0;
+    char text[64];
+    folio_outputs* out = NULL;
+    folio_stats stats;
+    stats.struct_size = sizeof stats;
+    const char* prompts[] = {"aabb", NULL};
+    uint64_t lens[] = {4, 4};
+    EXPECT(folio_engine_get_vocab_size(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_get_eos_token_id(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_tokenize(e, NULL, 4, 1, ids, 4, &count), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_tokenize(e, "aabb", 4, 1, ids, 4, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_tokenize(e, "aabb", 4, 1, NULL, 4, &count), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_detokenize(e, NULL, 4, text, sizeof text, &count), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_detokenize(e, ids, 4, NULL, sizeof text, &count), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_detokenize(e, ids, 4, text, sizeof text, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_text(e, NULL, 4, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_text(e, "aabb", 4, NULL, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_tokens(e, NULL, 4, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_tokens(e, ids, 4, NULL, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_add_tokens(e, ids, 4, &sp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_step(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_has_unfinished(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_generate(e, NULL, lens, 1, &sp, &out), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_generate(e, prompts, NULL, 1, &sp, &out), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_generate(e, prompts, lens, 2, &sp, &out), FOLIO_STATUS_INVALID_ARGUMENT); /* prompts[1] */
+    EXPECT(folio_engine_generate(e, prompts, lens, 1, NULL, &out), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_generate(e, prompts, lens, 1, &sp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_get_stats(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_set_stream_callback(e, NULL, NULL), FOLIO_STATUS_OK); /* NULL removes the callback */
+    EXPECT(folio_engine_step(e, &out), FOLIO_STATUS_OK);
+    EXPECT(folio_outputs_count(out, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_outputs_get(out, 0, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    folio_request_output ro;
+    ro.struct_size = sizeof ro;
+    EXPECT(folio_outputs_get(out, 0, &ro), FOLIO_STATUS_INVALID_ARGUMENT); /* index past the count */
+    ro.struct_size = 4;
+    EXPECT(folio_outputs_get(out, 0, &ro), FOLIO_STATUS_STRUCT_SIZE);
+    folio_outputs_destroy(out);
+    EXPECT(folio_engine_get_vocab_size(e, &value), FOLIO_STATUS_OK);
+    EXPECT_TRUE(value == 64);
+    folio_engine_destroy(e);
+}
+
+static void test_text_and_tokens(void) {
+    folio_engine* e = make_engine();
+    folio_sampling_params sp = sampling();
+    uint64_t id = 0, count = 0;
+    int32_t ids[8];
+    const char* bad_utf8[] = {"\xff", "ab\xc0\xaf", "\xe2\x82", "\xed\xa0\x80", "aa\x80"};
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        EXPECT(folio_engine_tokenize(e, bad_utf8[i], strlen(bad_utf8[i]), 1, ids, 8, &count), FOLIO_STATUS_INVALID_UTF8);
+        EXPECT(folio_engine_add_text(e, bad_utf8[i], strlen(bad_utf8[i]), &sp, &id), FOLIO_STATUS_INVALID_UTF8);
+    }
+    EXPECT(folio_engine_tokenize(e, "xyz!", 4, 1, ids, 8, &count), FOLIO_STATUS_INVALID_ARGUMENT); /* not in vocab */
+    /* Size query: capacity 0 with NULL, then too small, then enough. */
+    EXPECT(folio_engine_tokenize(e, "aabbccdd", 8, 1, NULL, 0, &count), FOLIO_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_TRUE(count == 4);
+    EXPECT(folio_engine_tokenize(e, "aabbccdd", 8, 1, ids, 2, &count), FOLIO_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(folio_engine_tokenize(e, "aabbccdd", 8, 1, ids, 8, &count), FOLIO_STATUS_OK);
+    EXPECT_TRUE(count == 4 && ids[0] == 0 && ids[1] == 9);
+    char text[16];
+    uint64_t len = 0;
+    EXPECT(folio_engine_detokenize(e, ids, 4, text, 8, &len), FOLIO_STATUS_BUFFER_TOO_SMALL); /* 8 + NUL */
+    EXPECT_TRUE(len == 8);
+    EXPECT(folio_engine_detokenize(e, ids, 4, text, sizeof text, &len), FOLIO_STATUS_OK);
+    EXPECT_TRUE(len == 8 && strcmp(text, "aabbccdd") == 0);
+    int32_t out_of_range[][2] = {{1, -1}, {64, 1}, {INT32_MAX, 0}, {INT32_MIN, 3}};
+    for (size_t i = 0; i < 4; i++) {
+        EXPECT(folio_engine_detokenize(e, out_of_range[i], 2, text, sizeof text, &len), FOLIO_STATUS_TOKEN_OUT_OF_RANGE);
+        EXPECT(folio_engine_add_tokens(e, out_of_range[i], 2, &sp, &id), FOLIO_STATUS_TOKEN_OUT_OF_RANGE);
+    }
+    EXPECT(folio_engine_add_tokens(e, ids, UINT64_MAX, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT); /* absurd count */
+    EXPECT(folio_engine_cancel(e, 999999), FOLIO_STATUS_NOT_FOUND);
+    EXPECT(folio_engine_add_tokens(e, ids, 4, &sp, &id), FOLIO_STATUS_OK);
+    EXPECT(folio_engine_cancel(e, id), FOLIO_STATUS_OK);
+    EXPECT(folio_engine_cancel(e, id), FOLIO_STATUS_NOT_FOUND);
+    folio_engine_destroy(e);
+}
+
+static void test_absurd_sampling(void) {
+    folio_engine* e = make_engine();
+    uint64_t id = 0;
+    folio_sampling_params sp;
+#define BAD_SAMPLING(field, value)                                                      \
+    sp = sampling();                                                                    \
+    sp.field = value;                                                                   \
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_SAMPLING(max_tokens, -1);
+    BAD_SAMPLING(max_tokens, 0);
+    BAD_SAMPLING(n, 0);
+    BAD_SAMPLING(n, -3);
+    BAD_SAMPLING(top_p, 2.0f);
+    BAD_SAMPLING(top_p, 0.0f);
+    BAD_SAMPLING(top_p, NAN);
+    BAD_SAMPLING(temperature, -1.0f);
+    BAD_SAMPLING(min_p, 1.5f);
+    BAD_SAMPLING(top_k, -7);
+    BAD_SAMPLING(repetition_penalty, 0.0f);
+    BAD_SAMPLING(presence_penalty, 3.0f);
+    BAD_SAMPLING(logprobs, 99);
+    BAD_SAMPLING(logprobs, -2);
+    BAD_SAMPLING(min_tokens, 100);
+    BAD_SAMPLING(has_seed, 2);
+    BAD_SAMPLING(ignore_eos, -1);
+    BAD_SAMPLING(num_stop_token_ids, 3); /* with stop_token_ids NULL */
+    BAD_SAMPLING(num_stop, 1);           /* with stop NULL */
+    BAD_SAMPLING(beam_width, -1);
+    BAD_SAMPLING(length_penalty, INFINITY);
+#undef BAD_SAMPLING
+    const char* stops[] = {"ab", NULL};
+    uint64_t stop_lens[] = {2, 2};
+    sp = sampling();
+    sp.stop = stops;
+    sp.stop_lens = stop_lens;
+    sp.num_stop = 2;
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT); /* stop[1] NULL */
+    stops[1] = "\xc3\x28";
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_INVALID_UTF8);
+    stops[1] = "cd";
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_OK);
+    /* A request that can never fit (64 blocks of 4 tokens) is accepted, then ends REJECTED in the next step. */
+    sp = sampling();
+    sp.max_tokens = 100000;
+    uint64_t huge = 0;
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &huge), FOLIO_STATUS_OK);
+    folio_outputs* out = NULL;
+    EXPECT(folio_engine_step(e, &out), FOLIO_STATUS_OK);
+    uint64_t n = 0;
+    int rejected = 0;
+    folio_outputs_count(out, &n);
+    for (uint64_t i = 0; i < n; i++) {
+        folio_request_output ro;
+        ro.struct_size = sizeof ro;
+        EXPECT(folio_outputs_get(out, i, &ro), FOLIO_STATUS_OK);
+        if (ro.request_id == huge && ro.request_finished && ro.finish_reason == FOLIO_FINISH_REJECTED) rejected++;
+    }
+    EXPECT_TRUE(rejected == 1);
+    folio_outputs_destroy(out);
+    folio_engine_destroy(e);
+}
+
+static folio_engine* g_reentrant_engine;
+static int32_t g_reentrant_status = 1;
+static void reentrant_stream(const folio_request_output* o, void* user) {
+    (void)o;
+    (void)user;
+    folio_outputs* out = NULL;
+    g_reentrant_status = folio_engine_step(g_reentrant_engine, &out);
+}
+
+static void test_reentrancy(void) {
+    folio_engine* e = make_engine();
+    g_reentrant_engine = e;
+    folio_sampling_params sp = sampling();
+    uint64_t id = 0;
+    EXPECT(folio_engine_set_stream_callback(e, reentrant_stream, NULL), FOLIO_STATUS_OK);
+    EXPECT(folio_engine_add_text(e, "aabb", 4, &sp, &id), FOLIO_STATUS_OK);
+    folio_outputs* out = NULL;
+    EXPECT(folio_engine_step(e, &out), FOLIO_STATUS_OK);
+    EXPECT_TRUE(g_reentrant_status == FOLIO_STATUS_INVALID_STATE);
+    folio_outputs_destroy(out);
+    folio_engine_destroy(e);
+}
+
+static void test_scheduler_level(void) {
+    folio_kv_manager_params kp;
+    folio_kv_manager *kv = NULL, *kv2 = NULL;
+    folio_step_plan* again = NULL;
+    folio_kv_manager_params_init(&kp);
+    EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_INVALID_ARGUMENT); /* num_gpu_blocks is required */
+    kp.num_gpu_blocks = 8;
+    kp.block_size_tokens = 0;
+    EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_INVALID_ARGUMENT);
+    kp.block_size_tokens = 4;
+    EXPECT(folio_kv_manager_create(&kp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_OK);
+    folio_scheduler_params spp;
+    folio_scheduler* s = NULL;
+    folio_scheduler_params_init(&spp);
+    EXPECT(folio_scheduler_create(kv, &spp, &s), FOLIO_STATUS_INVALID_ARGUMENT); /* vocab_size is required */
+    spp.vocab_size = 100;
+    spp.eos_token_id = 100;
+    EXPECT(folio_scheduler_create(kv, &spp, &s), FOLIO_STATUS_INVALID_ARGUMENT);
+    spp.eos_token_id = -1;
+    EXPECT(folio_scheduler_create(NULL, &spp, &s), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_scheduler_create(kv, NULL, &s), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_create(kv, &spp, &s), FOLIO_STATUS_OK);
+    folio_scheduler* second = NULL;
+    EXPECT(folio_scheduler_create(kv, &spp, &second), FOLIO_STATUS_INVALID_STATE);
+
+    folio_sampling_params sp = sampling();
+    int32_t prompt[40] = {0};
+    uint64_t id = 0;
+    EXPECT(folio_scheduler_add_request(s, prompt, 40, &sp, &id), FOLIO_STATUS_REQUEST_REJECTED); /* 8 blocks x 4 */
+    int32_t bad[2] = {5, 100};
+    EXPECT(folio_scheduler_add_request(s, bad, 2, &sp, &id), FOLIO_STATUS_TOKEN_OUT_OF_RANGE);
+    const char* stops[] = {"x"};
+    uint64_t stop_lens[] = {1};
+    sp.stop = stops;
+    sp.stop_lens = stop_lens;
+    sp.num_stop = 1;
+    EXPECT(folio_scheduler_add_request(s, prompt, 3, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    sp = sampling();
+    EXPECT(folio_scheduler_add_request(s, prompt, 3, &sp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_add_request(s, prompt, 3, &sp, &id), FOLIO_STATUS_OK);
+
+    /* NULL for every other pointer argument of the scheduler level. */
+    EXPECT(folio_scheduler_add_request(s, NULL, 3, &sp, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_add_request(s, prompt, 3, NULL, &id), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_has_unfinished(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_get_stats(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_get_stats(kv, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_kv_manager_create(NULL, &kv2), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_create(kv, &spp, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_schedule(NULL, &again), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_step_plan_get(NULL, NULL), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_outputs_count(NULL, NULL), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_kv_manager_check(NULL), FOLIO_STATUS_INVALID_HANDLE);
+    folio_step_plan* plan = NULL;
+    EXPECT(folio_scheduler_schedule(s, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
+    EXPECT(folio_scheduler_schedule(s, &again), FOLIO_STATUS_INVALID_STATE);
+    folio_step_plan_view view;
+    EXPECT(folio_step_plan_get(plan, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    view.struct_size = 12;
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_STRUCT_SIZE);
+    view.struct_size = sizeof view;
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_OK);
+    EXPECT_TRUE(view.num_seqs == 1 && view.num_tokens == 3 && view.num_sampled == 1);
+    folio_outputs* out = NULL;
+    int32_t token = 7, oob = 100;
+    EXPECT(folio_scheduler_update(s, plan, &token, NULL, 2, &out), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_update(s, plan, NULL, NULL, 1, &out), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_update(s, plan, &oob, NULL, 1, &out), FOLIO_STATUS_TOKEN_OUT_OF_RANGE);
+    EXPECT(folio_scheduler_update(s, plan, &token, NULL, 1, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_scheduler_update(s, (folio_step_plan*)(void*)kv, &token, NULL, 1, &out), FOLIO_STATUS_INVALID_HANDLE);
+    EXPECT(folio_scheduler_update(s, plan, &token, NULL, 1, &out), FOLIO_STATUS_OK);
+    folio_outputs_destroy(out);
+    EXPECT(folio_scheduler_update(s, plan, &token, NULL, 1, &out), FOLIO_STATUS_INVALID_STATE); /* stale plan */
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_INVALID_HANDLE);
+    /* Destroying the outstanding plan defers its release to its update. */
+    EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_OK);
+    int32_t* more = calloc((size_t)view.num_sampled + 1, sizeof(int32_t));
+    EXPECT(folio_scheduler_update(s, plan, more, NULL, (uint64_t)view.num_sampled, &out), FOLIO_STATUS_OK);
+    free(more);
+    folio_outputs_destroy(out);
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_INVALID_HANDLE); /* released by the update */
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_scheduler_schedule(s, &plan), FOLIO_STATUS_OK);
+    view.struct_size = sizeof view;
+    EXPECT(folio_step_plan_get(plan, &view), FOLIO_STATUS_OK);
+    more = calloc((size_t)view.num_sampled + 1, sizeof(int32_t));
+    EXPECT(folio_scheduler_update(s, plan, more, NULL, (uint64_t)view.num_sampled, &out), FOLIO_STATUS_OK);
+    free(more);
+    folio_outputs_destroy(out);
+    folio_step_plan_destroy(plan);
+    EXPECT(folio_scheduler_cancel(s, id), FOLIO_STATUS_OK);
+    EXPECT(folio_scheduler_cancel(s, id), FOLIO_STATUS_NOT_FOUND);
+    EXPECT(folio_kv_manager_check(kv), FOLIO_STATUS_OK);
+    folio_stats stats;
+    stats.struct_size = sizeof stats;
+    EXPECT(folio_kv_manager_get_stats(kv, &stats), FOLIO_STATUS_OK);
+    EXPECT_TRUE(stats.kv_blocks_used == 0);
+    folio_scheduler_destroy(s);
+    folio_kv_manager_destroy(kv);
+    EXPECT(folio_kv_manager_check(kv), FOLIO_STATUS_INVALID_HANDLE);
+}
+
+/* After all of the above, the library still serves. */
+static void test_still_serving(void) {
+    folio_engine* e = make_engine();
+    folio_sampling_params sp = sampling();
+    const char* prompts[] = {"aabbcc"};
+    uint64_t lens[] = {6};
+    folio_outputs* out = NULL;
+    EXPECT(folio_engine_generate(e, prompts, lens, 1, &sp, &out), FOLIO_STATUS_OK);
+    folio_request_output ro;
+    ro.struct_size = sizeof ro;
+    EXPECT(folio_outputs_get(out, 0, &ro), FOLIO_STATUS_OK);
+    EXPECT_TRUE(ro.num_tokens == 4 && ro.text_len == 8 && ro.finish_reason == FOLIO_FINISH_LENGTH);
+    folio_outputs_destroy(out);
+    folio_engine_destroy(e);
+}
+
+static int test_model_folders(void) {
+    char dir[] = "/tmp/folio-corrupt-XXXXXX";
+    if (mkdtemp(dir) == NULL) return 1;
+    char path[256];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE* f = fopen(path, "w");
+    fputs("{ this is not json", f);
+    fclose(f);
+    folio_engine_params p;
+    folio_engine_params_init(&p);
+    p.model = dir;
+    p.model_len = strlen(dir);
+    folio_engine* e = NULL;
+    int32_t status = folio_engine_create(&p, &e);
+    remove(path);
+    rmdir(dir);
+    if (status == FOLIO_STATUS_UNSUPPORTED) {
+        printf("skipped: this build cannot load model folders: %s\n", folio_last_error());
+        return 77;
+    }
+    EXPECT(status, FOLIO_STATUS_MODEL_LOAD);
+    EXPECT_TRUE(strstr(folio_last_error(), "config.json") != NULL);
+    p.model = "/nonexistent/folio/model";
+    p.model_len = strlen(p.model);
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
+    test_still_serving();
+    return check_report("robustness model-folder");
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "model-folder") == 0) return test_model_folders();
+    test_library();
+    test_struct_size();
+    test_engine_params();
+    test_handles();
+    test_null_pointers();
+    test_text_and_tokens();
+    test_absurd_sampling();
+    test_reentrancy();
+    test_scheduler_level();
+    test_still_serving();
+    return check_report("robustness");
+}

@@ -1,0 +1,243 @@
+"""folio.LLM: the engine level of libfolio, with a vLLM-like surface."""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Callable, Iterable, Iterator, Sequence
+
+from . import _lib
+from .errors import check, error_for
+from .outputs import CompletionOutput, RequestOutput, StepOutput, read_outputs
+from .sampling import SamplingParams
+
+_DEVICES = {"cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}
+_PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
+_LOG_LEVELS = {"trace": _lib.LOG_TRACE, "debug": _lib.LOG_DEBUG, "info": _lib.LOG_INFO, "warn": _lib.LOG_WARN,
+               "error": _lib.LOG_ERROR, "none": _lib.LOG_NONE}
+LOG_LEVEL_NAMES = {v: k for k, v in _LOG_LEVELS.items()}
+
+
+def _choice(table: dict[str, int], value: str, what: str) -> int:
+    try:
+        return table[value]
+    except KeyError:
+        raise ValueError(f"{what} must be one of {', '.join(table)}; got {value!r}") from None
+
+
+class LLM:
+    """An engine: a model with its paged KV cache and scheduler.
+
+    model: a Hugging Face model folder, "builtin:tiny" (the default) or "builtin:fake" (the scheduler's
+    deterministic fake model). log_callback(level_name, message) receives the engine's log lines.
+    """
+
+    def __init__(self, model: str | None = None, *, device: str = "cpu", block_size: int = 16,
+                 num_gpu_blocks: int = 0, kv_memory_bytes: int = 0, num_cpu_blocks: int = 0,
+                 max_num_seqs: int = 256, max_num_batched_tokens: int = 2048, enable_prefix_caching: bool = True,
+                 preemption_mode: str = "recompute", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
+                 log_callback: Callable[[str, str], None] | None = None):
+        lib = _lib.lib()
+        p = _lib.init_struct(_lib.folio_engine_params)
+        p.device = _choice(_DEVICES, device, "device")
+        encoded = model.encode("utf-8") if model is not None else None
+        if encoded is not None:
+            buf = ctypes.create_string_buffer(encoded, len(encoded))
+            p.model = ctypes.cast(buf, ctypes.POINTER(ctypes.c_char))
+            p.model_len = len(encoded)
+        p.block_size_tokens = block_size
+        p.num_gpu_blocks = num_gpu_blocks
+        p.kv_memory_bytes = kv_memory_bytes
+        p.num_cpu_blocks = num_cpu_blocks
+        p.max_num_seqs = max_num_seqs
+        p.max_num_batched_tokens = max_num_batched_tokens
+        p.enable_prefix_caching = 1 if enable_prefix_caching else 0
+        p.preemption_mode = _choice(_PREEMPTION, preemption_mode, "preemption_mode")
+        p.log_level = _choice(_LOG_LEVELS, log_level, "log_level")
+        p.num_threads = num_threads
+        p.seed = seed & 0xFFFFFFFFFFFFFFFF
+        self._log_cb = None
+        if log_callback is not None:
+            def on_log(level, message, length, _user):
+                log_callback(LOG_LEVEL_NAMES.get(level, str(level)), ctypes.string_at(message, length).decode("utf-8", "replace"))
+            self._log_cb = _lib.folio_log_fn(on_log)  # kept alive as long as the engine
+            p.log_callback = self._log_cb
+        handle = _lib.folio_engine_p()
+        check(lib.folio_engine_create(ctypes.byref(p), ctypes.byref(handle)))
+        self._handle = handle
+        self._backlog: list[StepOutput] = []
+        self.model = model
+
+    # -- lifetime --------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            _lib.lib().folio_engine_destroy(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "LLM":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+    @property
+    def handle(self) -> _lib.folio_engine_p:
+        if self._handle is None:
+            raise ValueError("this LLM was closed")
+        return self._handle
+
+    # -- vocabulary ------------------------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        value = ctypes.c_int32()
+        check(_lib.lib().folio_engine_get_vocab_size(self.handle, ctypes.byref(value)))
+        return value.value
+
+    @property
+    def eos_token_id(self) -> int:
+        value = ctypes.c_int32()
+        check(_lib.lib().folio_engine_get_eos_token_id(self.handle, ctypes.byref(value)))
+        return value.value
+
+    def tokenize(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        lib = _lib.lib()
+        data = text.encode("utf-8")
+        count = ctypes.c_uint64()
+        status = lib.folio_engine_tokenize(self.handle, data, len(data), int(add_special_tokens), None, 0,
+                                           ctypes.byref(count))
+        if status not in (_lib.STATUS_OK, _lib.STATUS_BUFFER_TOO_SMALL):
+            raise error_for(status)
+        ids = (ctypes.c_int32 * max(1, count.value))()
+        check(lib.folio_engine_tokenize(self.handle, data, len(data), int(add_special_tokens), ids, count.value,
+                                        ctypes.byref(count)))
+        return list(ids[:count.value])
+
+    def detokenize(self, token_ids: Sequence[int]) -> str:
+        lib = _lib.lib()
+        ids = (ctypes.c_int32 * max(1, len(token_ids)))(*token_ids)
+        length = ctypes.c_uint64()
+        status = lib.folio_engine_detokenize(self.handle, ids, len(token_ids), None, 0, ctypes.byref(length))
+        if status != _lib.STATUS_BUFFER_TOO_SMALL:
+            check(status)
+        buf = ctypes.create_string_buffer(length.value + 1)
+        check(lib.folio_engine_detokenize(self.handle, ids, len(token_ids), buf, length.value + 1,
+                                          ctypes.byref(length)))
+        return buf.raw[:length.value].decode("utf-8")
+
+    # -- requests --------------------------------------------------------------------------------------------
+    def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None) -> int:
+        """Queues a prompt (text or token ids); returns its request id."""
+        lib = _lib.lib()
+        c, keep = (params or SamplingParams()).to_c()
+        rid = ctypes.c_uint64()
+        if isinstance(prompt, str):
+            data = prompt.encode("utf-8")
+            check(lib.folio_engine_add_text(self.handle, data, len(data), ctypes.byref(c), ctypes.byref(rid)))
+        else:
+            ids = (ctypes.c_int32 * max(1, len(prompt)))(*prompt)
+            check(lib.folio_engine_add_tokens(self.handle, ids, len(prompt), ctypes.byref(c), ctypes.byref(rid)))
+        del keep
+        return rid.value
+
+    def cancel(self, request_id: int) -> None:
+        """Cancels a request (NotFoundError when unknown or finished); its end comes from the next step."""
+        check(_lib.lib().folio_engine_cancel(self.handle, request_id))
+
+    def has_unfinished(self) -> bool:
+        value = ctypes.c_int32()
+        check(_lib.lib().folio_engine_has_unfinished(self.handle, ctypes.byref(value)))
+        return bool(value.value) or bool(self._backlog)
+
+    def step(self) -> list[StepOutput]:
+        """Runs one iteration; returns its incremental outputs (plus any that stream() set aside)."""
+        backlog, self._backlog = self._backlog, []
+        return backlog + self._step()
+
+    def _step(self) -> list[StepOutput]:
+        out = _lib.folio_outputs_p()
+        check(_lib.lib().folio_engine_step(self.handle, ctypes.byref(out)))
+        return read_outputs(out)
+
+    def stream(self, prompt: str | Sequence[int], params: SamplingParams | None = None) -> Iterator[StepOutput]:
+        """Adds one request and yields its incremental outputs until it finishes (the last has
+        request_finished). Outputs of other requests produced meanwhile are kept for the next step()."""
+        rid = self.add_request(prompt, params)
+        while True:
+            for o in self._step():
+                if o.request_id != rid:
+                    self._backlog.append(o)
+                    continue
+                yield o
+                if o.request_finished:
+                    return
+
+    def generate(self, prompts: str | Sequence[int] | Iterable[str] | Iterable[Sequence[int]],
+                 params: SamplingParams | None = None) -> list[RequestOutput]:
+        """Runs the prompts (texts, or token-id lists) to completion (blocking); one RequestOutput per prompt, in
+        order."""
+        lib = _lib.lib()
+        if isinstance(prompts, str):
+            prompt_list = [prompts]
+        elif isinstance(prompts, (list, tuple)) and prompts and all(isinstance(t, int) for t in prompts):
+            prompt_list = [list(prompts)]
+        else:
+            prompt_list = list(prompts)
+        if any(not isinstance(p, str) for p in prompt_list):
+            return self._generate_ids(prompt_list, params)
+        encoded = [p.encode("utf-8") for p in prompt_list]
+        n = len(encoded)
+        buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
+        ptrs = (ctypes.c_char_p * max(1, n))(*[ctypes.cast(b, ctypes.c_char_p) for b in buffers])
+        lens = (ctypes.c_uint64 * max(1, n))(*[len(b) for b in encoded])
+        c, keep = (params or SamplingParams()).to_c()
+        out = _lib.folio_outputs_p()
+        check(lib.folio_engine_generate(self.handle, ptrs, lens, n, ctypes.byref(c), ctypes.byref(out)))
+        del keep
+        results: list[RequestOutput] = []
+        by_id: dict[int, RequestOutput] = {}
+        for o in read_outputs(out):
+            r = by_id.get(o.request_id)
+            if r is None:
+                r = RequestOutput(request_id=o.request_id, prompt=prompt_list[len(results)])
+                by_id[o.request_id] = r
+                results.append(r)
+            r.outputs.append(CompletionOutput(o.index, o.text, o.token_ids, o.cumulative_logprob, o.logprobs,
+                                              o.finish_reason))
+        return results
+
+    def _generate_ids(self, prompts: list[Sequence[int]], params: SamplingParams | None) -> list[RequestOutput]:
+        """Token-id prompts: queued with add_request and stepped to completion (other requests' outputs produced
+        meanwhile are kept for step())."""
+        ids = [self.add_request(list(p), params) for p in prompts]
+        results = {rid: RequestOutput(request_id=rid, prompt=list(p)) for rid, p in zip(ids, prompts)}
+        sequences: dict[tuple[int, int], CompletionOutput] = {}
+        open_ids = set(ids)
+        while open_ids:
+            for o in self._step():
+                if o.request_id not in open_ids:
+                    self._backlog.append(o)
+                elif o.request_finished:
+                    open_ids.discard(o.request_id)
+                    if not results[o.request_id].outputs and o.finish_reason in ("abort", "rejected"):
+                        sequences[(o.request_id, 0)] = CompletionOutput(0, "", [], 0.0, None, o.finish_reason)
+                else:
+                    c = sequences.setdefault((o.request_id, o.index), CompletionOutput(o.index, "", [], 0.0, None, None))
+                    c.token_ids += o.token_ids
+                    c.text += o.text
+                    c.cumulative_logprob = o.cumulative_logprob
+                    if o.logprobs is not None:
+                        c.logprobs = (c.logprobs or []) + o.logprobs
+                    c.finish_reason = o.finish_reason
+        for (rid, _), c in sorted(sequences.items()):
+            results[rid].outputs.append(c)
+        return [results[rid] for rid in ids]
+
+    def stats(self) -> dict[str, float]:
+        s = _lib.init_struct(_lib.folio_stats)
+        check(_lib.lib().folio_engine_get_stats(self.handle, ctypes.byref(s)))
+        return {name: getattr(s, name) for name, _ in _lib.folio_stats._fields_ if name != "struct_size"}

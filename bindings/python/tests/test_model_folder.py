@@ -1,0 +1,42 @@
+"""A real Hugging Face model folder (a committed random-weight fixture) on the CPU backend through libfolio."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import folio
+
+FIXTURES = Path(__file__).resolve().parents[3] / "tests/fixtures/hf"
+
+
+@pytest.mark.parametrize("name", ["llama3_rope", "qwen2_tied"])
+def test_greedy_tokens_match_hugging_face(name):
+    folder = FIXTURES / name
+    reference = json.loads((folder / "reference.json").read_text())
+    with folio.LLM(str(folder), block_size=4, num_gpu_blocks=128) as llm:
+        params = folio.SamplingParams(temperature=0.0, max_tokens=len(reference["greedy"][0]["tokens"]),
+                                      ignore_eos=True)
+        outs = llm.generate(reference["prompts"], params)
+        for out, want in zip(outs, reference["greedy"]):
+            # Exact up to the first near-tie in Hugging Face's own logits (margin < 1e-5), if any.
+            n = next((i for i, m in enumerate(want["margins"]) if m < 1e-5), len(want["tokens"]))
+            assert out.outputs[0].token_ids[:n] == want["tokens"][:n]
+        assert llm.stats()["kv_blocks_used"] == 0
+
+
+def test_model_folder_without_tokenizer_refuses_text_clearly():
+    with folio.LLM(str(FIXTURES / "llama3_rope"), block_size=4, num_gpu_blocks=16) as llm:
+        assert llm.vocab_size > 0
+        with pytest.raises(folio.UnsupportedError, match="tokenizer"):
+            llm.tokenize("hello")
+
+
+def test_corrupt_model_folder_names_the_file(tmp_path):
+    (tmp_path / "config.json").write_text("{ not json")
+    with pytest.raises(folio.ModelLoadError, match="config.json"):
+        folio.LLM(str(tmp_path))
+    (tmp_path / "config.json").write_text((FIXTURES / "llama3_rope/config.json").read_text())
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{bad")
+    with pytest.raises(folio.ModelLoadError, match="safetensors"):
+        folio.LLM(str(tmp_path))

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace Folio.Interop.Abi;
+
+/// <summary>Mirror of <c>folio_engine_params</c>: same fields, same order, same C types.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct FolioEngineParams
+{
+    public uint StructSize;
+    public int Device;
+    public byte* Model;
+    public ulong ModelLen;
+    public int BlockSizeTokens;
+    public int NumGpuBlocks;
+    public ulong KvMemoryBytes;
+    public int NumCpuBlocks;
+    public int MaxNumSeqs;
+    public int MaxNumBatchedTokens;
+    public int EnablePrefixCaching;
+    public int PreemptionMode;
+    public int LogLevel;
+    public delegate* unmanaged<int, byte*, ulong, void*, void> LogCallback;
+    public void* LogUserData;
+    public int NumThreads;
+    public ulong Seed;
+}

@@ -1,0 +1,117 @@
+using Folio.Core.Engine;
+using Folio.Core.KvCache;
+using Folio.Core.Models;
+using Folio.Core.Scheduling;
+using Folio.Interop.Abi;
+using Folio.Interop.Runtime;
+
+namespace Folio.Interop.Hosts;
+
+/// <summary>folio_engine_create: checks folio_engine_params field by field, resolves the model, builds the engine.</summary>
+public static unsafe class EngineFactory
+{
+    private const string Fn = "folio_engine_create";
+    public const string DefaultModel = "builtin:tiny";
+
+    public static int Create(in FolioEngineParams p, out EngineHost host)
+    {
+        host = null!;
+        int s;
+        if (p.Device == (int)FolioDevice.Cuda)
+        {
+            return Guard.Fail(FolioStatus.Unsupported,
+                $"{Fn}: params->device is FOLIO_DEVICE_CUDA, which this build does not have yet (the CUDA backend, issue 5)");
+        }
+        if (p.Device != (int)FolioDevice.Cpu) return Bad("device", p.Device, "FOLIO_DEVICE_CPU (0) or FOLIO_DEVICE_CUDA (1)");
+        if (p.BlockSizeTokens is < 1 or > 1024) return Bad("block_size_tokens", p.BlockSizeTokens, "1..1024");
+        if (p.NumGpuBlocks < 0) return Bad("num_gpu_blocks", p.NumGpuBlocks, ">= 0 (0 = from kv_memory_bytes)");
+        if (p.NumCpuBlocks < 0) return Bad("num_cpu_blocks", p.NumCpuBlocks, ">= 0");
+        if (p.MaxNumSeqs < 1) return Bad("max_num_seqs", p.MaxNumSeqs, ">= 1");
+        if (p.MaxNumBatchedTokens < 1) return Bad("max_num_batched_tokens", p.MaxNumBatchedTokens, ">= 1");
+        if ((s = SamplingParamsReader.Flag(p.EnablePrefixCaching, Fn, "enable_prefix_caching")) != 0) return s;
+        if (p.PreemptionMode is not ((int)FolioPreemptionMode.Recompute or (int)FolioPreemptionMode.Swap))
+        {
+            return Bad("preemption_mode", p.PreemptionMode, "FOLIO_PREEMPTION_RECOMPUTE (0) or FOLIO_PREEMPTION_SWAP (1)");
+        }
+        if (p.LogLevel is < 0 or > (int)FolioLogLevel.None) return Bad("log_level", p.LogLevel, "FOLIO_LOG_TRACE (0) .. FOLIO_LOG_NONE (5)");
+        if (p.NumThreads < 0) return Bad("num_threads", p.NumThreads, ">= 0 (0 = all cores)");
+        string model = DefaultModel;
+        if (p.Model != null && (s = Utf8Text.Decode(p.Model, p.ModelLen, Fn, "params->model", out model)) != 0) return s;
+        if (model.Length == 0) model = DefaultModel;
+
+        var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
+        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), out IEngineModel? resolved)) != 0) return s;
+        // Options are checked before the executor allocates the KV cache; a model that fails here is released.
+        int blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
+        var options = new EngineOptions
+        {
+            KvCache = new KvCacheOptions
+            {
+                NumGpuBlocks = blocks,
+                BlockSizeTokens = p.BlockSizeTokens,
+                NumCpuBlocks = p.NumCpuBlocks,
+                EnablePrefixCaching = p.EnablePrefixCaching != 0,
+            },
+            Scheduler = new SchedulerOptions
+            {
+                MaxNumSeqs = p.MaxNumSeqs,
+                MaxNumBatchedTokens = p.MaxNumBatchedTokens,
+                PreemptionMode = p.PreemptionMode == (int)FolioPreemptionMode.Swap ? PreemptionMode.Swap : PreemptionMode.Recompute,
+                EosTokenId = resolved!.EosTokenId,
+            },
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            (resolved as IDisposable)?.Dispose();
+            return Guard.Fail(FolioStatus.InvalidArgument, $"{Fn}: params: {e.Message}");
+        }
+        IModelExecutor executor = resolved.CreateExecutor(options, unchecked((long)p.Seed));
+        var engine = new LlmEngine(options, executor, resolved.TextDecoder);
+        host = new EngineHost(engine, resolved, log, executor as IDisposable, resolved as IDisposable);
+        log.Write(FolioLogLevel.Info,
+            $"engine created: model {resolved.Name}, {blocks} KV blocks of {p.BlockSizeTokens} tokens, " +
+            $"{p.NumCpuBlocks} CPU swap blocks, max {p.MaxNumSeqs} sequences / {p.MaxNumBatchedTokens} tokens per step", host);
+        return 0;
+    }
+
+    private static int ResolveModel(string model, int threads, long seed, out IEngineModel? resolved)
+    {
+        resolved = null;
+        if (model == "builtin:fake")
+        {
+            resolved = new FakeEngineModel();
+            return 0;
+        }
+        string name;
+        if (model.StartsWith("builtin:", StringComparison.Ordinal))
+        {
+            name = model["builtin:".Length..];
+            if (!BuiltinModels.TryGet(name, out _))
+            {
+                return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model '{model}' is not a built-in model " +
+                    $"(built-in: builtin:fake, {string.Join(", ", BuiltinModels.Names.Select(n => "builtin:" + n))})");
+            }
+        }
+        else if (!Directory.Exists(model))
+        {
+            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: the model folder '{model}' does not exist");
+        }
+        else
+        {
+            name = Path.GetFullPath(model);   // a path, never mistaken for a built-in name
+        }
+        if (!CpuEngineModel.TryLoad(name, threads, seed, out CpuEngineModel? loaded, out string error))
+        {
+            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
+        }
+        resolved = loaded;
+        return 0;
+    }
+
+    private static int Bad(string field, int value, string expected) =>
+        Guard.Fail(FolioStatus.InvalidArgument, $"{Fn}: params->{field} is {value}; expected {expected}");
+}

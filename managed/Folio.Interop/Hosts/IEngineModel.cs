@@ -1,0 +1,33 @@
+using Folio.Core.Engine;
+using Folio.Core.Sampling;
+
+namespace Folio.Interop.Hosts;
+
+/// <summary>
+/// What folio_engine_create needs of a loaded model: its vocabulary (tokenize/detokenize), the text decoder the
+/// scheduler streams with, and an executor sized to the engine's KV pools. Adapters over the managed models.
+/// </summary>
+public interface IEngineModel
+{
+    string Name { get; }
+    int VocabSize { get; }
+    int EosTokenId { get; }
+    /// <summary>Null when the model has no tokenizer (then stop strings and text outputs are unavailable).</summary>
+    ITextDecoder? TextDecoder { get; }
+
+    /// <summary>Why text cannot be tokenized (FOLIO_STATUS_UNSUPPORTED), or null when it can.</summary>
+    string? TokenizerUnavailableReason { get; }
+
+    /// <summary>Token ids of <paramref name="text"/>, or false with the reason.</summary>
+    bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error);
+
+    string Decode(ReadOnlySpan<int> ids);
+
+    /// <summary>Why a prompt cannot run on this model (longer than its context), or null.</summary>
+    string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens);
+
+    /// <summary>GPU blocks that <paramref name="kvMemoryBytes"/> (0 = the backend default) holds.</summary>
+    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
+
+    IModelExecutor CreateExecutor(EngineOptions options, long seed);
+}

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Folio.Interop.Abi;
+
+namespace Folio.Interop.Hosts;
+
+/// <summary>Collects outputs, then lays them out in three pinned arrays (ints, floats, UTF-8 text).</summary>
+public sealed unsafe class OutputListBuilder
+{
+    private readonly List<Entry> _entries = [];
+    private readonly List<int> _ints = [];
+    private readonly List<float> _floats = [];
+    private readonly List<byte> _text = [];
+
+    private readonly record struct Entry(
+        ulong RequestId, int SeqIndex, FolioFinishReason Finish, bool RequestFinished,
+        int TokenStart, int NumTokens, double CumulativeLogprob, int TopK, int TopIdStart, int TopLpStart,
+        int TextStart, int TextLen, ulong NumPromptTokens);
+
+    public int Count => _entries.Count;
+
+    /// <summary>Adds one output. <paramref name="topIds"/>/<paramref name="topLogprobs"/> hold tokens × topK entries.</summary>
+    public void Add(ulong requestId, int seqIndex, FolioFinishReason finish, bool requestFinished,
+        ReadOnlySpan<int> tokens, double cumulativeLogprob, int topK, ReadOnlySpan<int> topIds,
+        ReadOnlySpan<float> topLogprobs, string text, ulong numPromptTokens)
+    {
+        int tokenStart = Append(_ints, tokens);
+        int topIdStart = topK > 0 ? Append(_ints, topIds) : 0;
+        int topLpStart = topK > 0 ? Append(_floats, topLogprobs) : 0;
+        int textStart = _text.Count;
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        _text.AddRange(utf8);
+        _text.Add(0);
+        _entries.Add(new Entry(requestId, seqIndex, finish, requestFinished, tokenStart, tokens.Length,
+            cumulativeLogprob, topK, topIdStart, topLpStart, textStart, utf8.Length, numPromptTokens));
+    }
+
+    public OutputList Build()
+    {
+        // Pinned (POH) arrays: their addresses never move, so the records can point into them.
+        int[] ints = GC.AllocateArray<int>(Math.Max(1, _ints.Count), pinned: true);
+        float[] floats = GC.AllocateArray<float>(Math.Max(1, _floats.Count), pinned: true);
+        byte[] text = GC.AllocateArray<byte>(Math.Max(1, _text.Count), pinned: true);
+        CollectionsMarshal.AsSpan(_ints).CopyTo(ints);
+        CollectionsMarshal.AsSpan(_floats).CopyTo(floats);
+        CollectionsMarshal.AsSpan(_text).CopyTo(text);
+        int* ip = (int*)Marshal.UnsafeAddrOfPinnedArrayElement(ints, 0);
+        float* fp = (float*)Marshal.UnsafeAddrOfPinnedArrayElement(floats, 0);
+        byte* tp = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(text, 0);
+        var items = new FolioRequestOutput[_entries.Count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            Entry e = _entries[i];
+            items[i] = new FolioRequestOutput
+            {
+                StructSize = (uint)sizeof(FolioRequestOutput),
+                FinishReason = (int)e.Finish,
+                RequestId = e.RequestId,
+                SeqIndex = e.SeqIndex,
+                RequestFinished = e.RequestFinished ? 1 : 0,
+                TokenIds = ip + e.TokenStart,
+                NumTokens = (ulong)e.NumTokens,
+                CumulativeLogprob = e.CumulativeLogprob,
+                NumTopLogprobs = e.TopK,
+                TopTokenIds = e.TopK > 0 ? ip + e.TopIdStart : null,
+                TopLogprobs = e.TopK > 0 ? fp + e.TopLpStart : null,
+                Text = tp + e.TextStart,
+                TextLen = (ulong)e.TextLen,
+                NumPromptTokens = e.NumPromptTokens,
+            };
+        }
+        return new OutputList(items, ints, floats, text);
+    }
+
+    private static int Append<T>(List<T> list, ReadOnlySpan<T> values)
+    {
+        int start = list.Count;
+        list.AddRange(values);
+        return start;
+    }
+}

@@ -1,0 +1,47 @@
+using Folio.Interop.Abi;
+
+namespace Folio.Interop.Runtime;
+
+/// <summary>The defaults that folio_*_params_init write; the header's comments state the same values.</summary>
+public static unsafe class Defaults
+{
+    public static FolioEngineParams EngineParams() => new()
+    {
+        StructSize = (uint)sizeof(FolioEngineParams),
+        Device = (int)FolioDevice.Cpu,
+        BlockSizeTokens = 16,
+        MaxNumSeqs = 256,
+        MaxNumBatchedTokens = 2048,
+        EnablePrefixCaching = 1,
+        PreemptionMode = (int)FolioPreemptionMode.Recompute,
+        LogLevel = (int)FolioLogLevel.Warn,
+    };
+
+    public static FolioSamplingParams SamplingParams() => new()
+    {
+        StructSize = (uint)sizeof(FolioSamplingParams),
+        N = 1,
+        MaxTokens = 16,
+        Temperature = 1f,
+        TopP = 1f,
+        RepetitionPenalty = 1f,
+        Logprobs = -1,
+        LengthPenalty = 1f,
+    };
+
+    public static FolioKvManagerParams KvManagerParams() => new()
+    {
+        StructSize = (uint)sizeof(FolioKvManagerParams),
+        BlockSizeTokens = 16,
+        EnablePrefixCaching = 1,
+    };
+
+    public static FolioSchedulerParams SchedulerParams() => new()
+    {
+        StructSize = (uint)sizeof(FolioSchedulerParams),
+        MaxNumSeqs = 256,
+        MaxNumBatchedTokens = 2048,
+        PreemptionMode = (int)FolioPreemptionMode.Recompute,
+        EosTokenId = -1,
+    };
+}

@@ -1,0 +1,66 @@
+using Folio.Core.Sampling;
+using Folio.Interop.Abi;
+
+namespace Folio.Interop.Runtime;
+
+/// <summary>folio_sampling_params → <see cref="SamplingParams"/>, checked field by field.</summary>
+public static unsafe class SamplingParamsReader
+{
+    private const ulong MaxListEntries = 1 << 16;
+
+    public static int Read(FolioSamplingParams* source, string function, out SamplingParams value)
+    {
+        value = null!;
+        int s;
+        if ((s = StructIo.Read(source, function, "params", "folio_sampling_params", out FolioSamplingParams p)) != 0) return s;
+        if ((s = Flag(p.HasSeed, function, "has_seed")) != 0) return s;
+        if ((s = Flag(p.IgnoreEos, function, "ignore_eos")) != 0) return s;
+        if (p.Logprobs < -1)
+        {
+            return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: params->logprobs is {p.Logprobs}; -1 (none) or 0..{SamplingParams.MaxLogprobs}");
+        }
+        if ((s = Args.Array(p.StopTokenIds, p.NumStopTokenIds, MaxListEntries, function, "params->stop_token_ids", "params->num_stop_token_ids")) != 0) return s;
+        if ((s = Args.Array(p.Stop, p.NumStop, MaxListEntries, function, "params->stop", "params->num_stop")) != 0) return s;
+        if ((s = Args.Array(p.StopLens, p.NumStop, MaxListEntries, function, "params->stop_lens", "params->num_stop")) != 0) return s;
+        var stopIds = new ReadOnlySpan<int>(p.StopTokenIds, (int)p.NumStopTokenIds).ToArray();
+        var stops = new string[p.NumStop];
+        for (int i = 0; i < stops.Length; i++)
+        {
+            if ((s = Utf8Text.Decode(p.Stop[i], p.StopLens[i], function, $"params->stop[{i}]", out stops[i])) != 0) return s;
+        }
+        var candidate = new SamplingParams
+        {
+            N = p.N,
+            MaxTokens = p.MaxTokens,
+            MinTokens = p.MinTokens,
+            Temperature = p.Temperature,
+            TopP = p.TopP,
+            TopK = p.TopK,
+            MinP = p.MinP,
+            PresencePenalty = p.PresencePenalty,
+            FrequencyPenalty = p.FrequencyPenalty,
+            RepetitionPenalty = p.RepetitionPenalty,
+            Seed = p.HasSeed != 0 ? unchecked((long)p.Seed) : null,
+            IgnoreEos = p.IgnoreEos != 0,
+            Logprobs = p.Logprobs < 0 ? null : p.Logprobs,
+            StopTokenIds = stopIds,
+            Stop = stops,
+            BeamWidth = p.BeamWidth,
+            LengthPenalty = p.LengthPenalty,
+        };
+        try
+        {
+            candidate.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: params: {e.Message}");
+        }
+        value = candidate;
+        return 0;
+    }
+
+    public static int Flag(int value, string function, string name) => value is 0 or 1
+        ? 0
+        : Guard.Fail(FolioStatus.InvalidArgument, $"{function}: params->{name} is {value}; a flag is 0 or 1");
+}

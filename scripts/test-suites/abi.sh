@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# abi.sh: the C ABI suite. Publishes libfolio.so with NativeAOT, builds bindings/c against it (CMake package,
+# -Wall -Werror, an AddressSanitizer build of the robustness test) and runs its tests with ctest, then runs the
+# Python package's tests (pytest, including the folio.h drift test) against the same library.
+# Ends with "SUITE <passed> <failed> <skipped>" (see test.sh).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+passed=0; failed=0; skipped=0
+finish() { echo "SUITE $passed $failed $skipped"; exit 0; }
+broken() { echo "abi: $1" >&2; failed=$((failed + 1)); finish; }
+
+scripts/ensure-deps.sh dotnet abi || broken "missing dependencies"
+lib_dir=$(scripts/publish-libfolio.sh) || broken "publishing libfolio.so failed"
+./folio --help >/dev/null || broken "building the folio CLI failed"   # the Python parity test runs it
+
+# C: configure, build, ctest. A test that exits 77 is reported by ctest as skipped (never as passed).
+build="$root/build/abi-c"
+cmake -S bindings/c -B "$build" -DFOLIO_LIBRARY_DIR="$lib_dir" -DFOLIO_ASAN=ON >/dev/null || broken "cmake configure failed"
+cmake --build "$build" -j 2 2>&1 | grep -E 'error|warning' ; [[ ${PIPESTATUS[0]} -eq 0 ]] || broken "C build failed"
+log=$(mktemp)
+(cd "$build" && ctest --output-on-failure) 2>&1 | tee "$log"
+c_passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed' "$log")
+c_failed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Exception|Timeout)|Not Run' "$log")
+c_skipped=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")
+passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
+[[ $((c_passed + c_failed + c_skipped)) -gt 0 ]] || failed=$((failed + 1))
+
+# Python: Debian's python3 (it has pytest and libclang's bindings).
+FOLIO_LIB="$lib_dir/libfolio.so" /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee "$log"
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)' "$log" | tail -1)
+count() { sed -n "s/.*\b\([0-9]\+\) $1.*/\1/p" <<<"$summary" | head -1; }
+py_passed=$(count passed); py_failed=$(count failed); py_errors=$(count error); py_skipped=$(count skipped)
+passed=$((passed + ${py_passed:-0})); skipped=$((skipped + ${py_skipped:-0}))
+failed=$((failed + ${py_failed:-0} + ${py_errors:-0}))
+[[ -n $summary ]] || failed=$((failed + 1))
+rm -f "$log"
+finish
