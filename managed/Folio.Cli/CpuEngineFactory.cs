@@ -6,12 +6,14 @@ using Folio.Cpu;
 
 namespace Folio.Cli;
 
-/// <summary>Builds the CPU stack for a command: backend, model, paged KV cache, executor and engine.</summary>
+/// <summary>Builds the CPU stack for a command: the model (<see cref="CpuModel"/>), paged KV cache, executor and engine.</summary>
 internal sealed class CpuEngineFactory : IDisposable
 {
-    public ModelSource Source { get; }
-    public CpuBackend Backend { get; }
-    public LlamaModel Model { get; }
+    private readonly CpuModel _model;
+
+    public ModelSource Source => _model.Source;
+    public CpuBackend Backend => _model.Backend;
+    public LlamaModel Model => _model.Model;
     public ModelExecutor Executor { get; }
     public LlmEngine Engine { get; }
     public int BlockSizeTokens { get; }
@@ -20,37 +22,24 @@ internal sealed class CpuEngineFactory : IDisposable
     public CpuEngineFactory(string model, int threads, int blockSizeTokens, int numBlocks, int maxNumSeqs, int maxBatchedTokens,
         bool prefixCaching, long seed)
     {
-        Source = ModelSource.Open(model, seed);
-        Backend = new CpuBackend(threads);
-        try
-        {
-            Model = LlamaModel.Load(Source.Config, Source.Weights, Backend);
-        }
-        catch
-        {
-            Source.Dispose();
-            throw;
-        }
+        _model = CpuModel.Open(model, threads, seed);
         BlockSizeTokens = blockSizeTokens;
         NumBlocks = numBlocks;
-        int eos = Source.Tokenizer?.EosTokenId ?? (Source.Config.EosTokenIds.Count > 0 ? Source.Config.EosTokenIds[0] : -1);
-        Executor = new ModelExecutor(Model, Backend, numBlocks, 0, blockSizeTokens, eos >= 0 ? [eos] : [], seed);
+        Executor = _model.CreateExecutor(numBlocks, 0, blockSizeTokens, seed);
         var options = new EngineOptions
         {
             KvCache = new KvCacheOptions { NumGpuBlocks = numBlocks, BlockSizeTokens = blockSizeTokens, EnablePrefixCaching = prefixCaching },
-            Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = maxBatchedTokens, EosTokenId = eos },
+            Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = maxBatchedTokens, EosTokenId = _model.EosTokenId },
         };
         Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null);
     }
 
     /// <summary>KV bytes one token occupies (all layers, K and V, fp32).</summary>
-    public static long KvBytesPerToken(ModelConfig c) => 2L * c.NumLayers * c.NumKvHeads * c.HeadDim * sizeof(float);
+    public static long KvBytesPerToken(ModelConfig c) => CpuModel.KvBytesPerToken(c);
 
     public void Dispose()
     {
         Executor.Dispose();
-        Model.Dispose();
-        Backend.Dispose();
-        Source.Dispose();
+        _model.Dispose();
     }
 }

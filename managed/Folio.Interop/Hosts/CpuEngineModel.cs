@@ -16,27 +16,21 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
 {
     private const ulong DefaultKvBytes = 256UL << 20;
     private const int MaxBlocks = 1 << 16;
-    private readonly ModelSource _source;
-    private readonly LlamaModel _model;
-    private readonly CpuBackend _backend;
+    private readonly CpuModel _model;
 
-    private CpuEngineModel(string name, ModelSource source, LlamaModel model, CpuBackend backend)
+    private CpuEngineModel(string name, CpuModel model)
     {
         Name = name;
-        _source = source;
         _model = model;
-        _backend = backend;
-        TextDecoder = source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null;
-        // As folio generate: the tokenizer's end-of-text id, else the config's first EOS id.
-        EosTokenId = source.Tokenizer?.EosTokenId ?? (source.Config.EosTokenIds.Count > 0 ? source.Config.EosTokenIds[0] : -1);
+        TextDecoder = model.Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null;
     }
 
     public string Name { get; }
-    public ModelConfig Config => _source.Config;
+    public ModelConfig Config => _model.Config;
     public int VocabSize => Config.VocabSize;
-    public int EosTokenId { get; }
+    public int EosTokenId => _model.EosTokenId;
     public ITextDecoder? TextDecoder { get; }
-    public string? TokenizerUnavailableReason => _source.Tokenizer is null
+    public string? TokenizerUnavailableReason => _model.Source.Tokenizer is null
         ? $"the model {Name} has no tokenizer (no tokenizer.json, and its vocabulary is not GPT-2's): use token ids"
         : null;
 
@@ -46,20 +40,13 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
     {
         loaded = null;
         error = "";
-        ModelSource? source = null;
-        CpuBackend? backend = null;
         try
         {
-            source = ModelSource.Open(name, seed);
-            backend = new CpuBackend(threads);
-            LlamaModel model = LlamaModel.Load(source.Config, source.Weights, backend);
-            loaded = new CpuEngineModel(name, source, model, backend);
+            loaded = new CpuEngineModel(name, CpuModel.Open(name, threads, seed));
             return true;
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
         {
-            backend?.Dispose();
-            source?.Dispose();
             error = e.Message;
             return false;
         }
@@ -68,7 +55,7 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
     public bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error)
     {
         error = "";
-        if (_source.Tokenizer is not { } tokenizer)
+        if (_model.Source.Tokenizer is not { } tokenizer)
         {
             ids = [];
             error = TokenizerUnavailableReason!;
@@ -80,26 +67,20 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
     }
 
     public string Decode(ReadOnlySpan<int> ids) =>
-        _source.Tokenizer?.Decode(ids) ?? throw new InvalidOperationException(TokenizerUnavailableReason);
+        _model.Source.Tokenizer?.Decode(ids) ?? throw new InvalidOperationException(TokenizerUnavailableReason);
 
     public string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens) => PromptLimits.Check(Config, promptIds, maxTokens);
 
     /// <summary>K and V of every layer for one block, in fp32 (the CPU cache).</summary>
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
     {
-        ulong perBlock = 2UL * (ulong)Config.NumLayers * (ulong)Config.NumKvHeads * (ulong)Config.HeadDim * 4UL * (ulong)blockSizeTokens;
+        ulong perBlock = (ulong)CpuModel.KvBytesPerToken(Config) * (ulong)blockSizeTokens;
         ulong budget = kvMemoryBytes == 0 ? DefaultKvBytes : kvMemoryBytes;
         return (int)Math.Clamp(budget / Math.Max(1, perBlock), 1, (ulong)MaxBlocks);
     }
 
-    public IModelExecutor CreateExecutor(EngineOptions options, long seed) => new ModelExecutor(_model, _backend,
-        options.KvCache.NumGpuBlocks, options.KvCache.NumCpuBlocks, options.KvCache.BlockSizeTokens,
-        EosTokenId >= 0 ? [EosTokenId] : [], seed);
+    public IModelExecutor CreateExecutor(EngineOptions options, long seed) => _model.CreateExecutor(
+        options.KvCache.NumGpuBlocks, options.KvCache.NumCpuBlocks, options.KvCache.BlockSizeTokens, seed);
 
-    public void Dispose()
-    {
-        _model.Dispose();
-        _backend.Dispose();
-        _source.Dispose();
-    }
+    public void Dispose() => _model.Dispose();
 }

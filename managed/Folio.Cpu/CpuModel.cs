@@ -1,0 +1,60 @@
+using Folio.Core.Engine;
+using Folio.Core.Models;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// A model opened on the CPU backend as every host opens it (the CLI, libfolio): its source (config, weights,
+/// tokenizer; a built-in shape with seeded weights or a Hugging Face folder), the backend, and the loaded
+/// definition. One composition, so the same model, prompt and seed give the same tokens on every host.
+/// </summary>
+public sealed class CpuModel : IDisposable
+{
+    private CpuModel(ModelSource source, CpuBackend backend, LlamaModel model)
+    {
+        Source = source;
+        Backend = backend;
+        Model = model;
+        // The tokenizer's end-of-text id, else the config's first EOS id, else none (-1).
+        EosTokenId = source.Tokenizer?.EosTokenId ?? (source.Config.EosTokenIds.Count > 0 ? source.Config.EosTokenIds[0] : -1);
+    }
+
+    public ModelSource Source { get; }
+    public CpuBackend Backend { get; }
+    public LlamaModel Model { get; }
+    public ModelConfig Config => Source.Config;
+    public int EosTokenId { get; }
+
+    /// <summary>Opens a built-in name or a folder; throws <see cref="ModelFormatException"/> (or an I/O
+    /// exception) naming the file and field when it is bad, leaving nothing open.</summary>
+    public static CpuModel Open(string model, int threads, long seed)
+    {
+        ModelSource source = ModelSource.Open(model, seed);
+        CpuBackend? backend = null;
+        try
+        {
+            backend = new CpuBackend(threads);
+            return new CpuModel(source, backend, LlamaModel.Load(source.Config, source.Weights, backend));
+        }
+        catch
+        {
+            backend?.Dispose();
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>KV bytes one token occupies on this backend (all layers, K and V, fp32).</summary>
+    public static long KvBytesPerToken(ModelConfig c) => 2L * c.NumLayers * c.NumKvHeads * c.HeadDim * sizeof(float);
+
+    /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
+    public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>
+        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, EosTokenId >= 0 ? [EosTokenId] : [], seed);
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Backend.Dispose();
+        Source.Dispose();
+    }
+}
