@@ -3,6 +3,7 @@ using Folio.Core.KvCache;
 using Folio.Core.Models;
 using Folio.Core.Scheduling;
 using Folio.Cpu;
+using Microsoft.Extensions.Logging;
 
 namespace Folio.Cli;
 
@@ -10,6 +11,7 @@ namespace Folio.Cli;
 internal sealed class CpuEngineFactory : IDisposable
 {
     private readonly CpuModel _model;
+    private readonly ILoggerFactory _loggers = CliLogging.CreateFactory();
 
     public ModelSource Source => _model.Source;
     public CpuBackend Backend => _model.Backend;
@@ -31,7 +33,8 @@ internal sealed class CpuEngineFactory : IDisposable
             KvCache = new KvCacheOptions { NumGpuBlocks = numBlocks, BlockSizeTokens = blockSizeTokens, EnablePrefixCaching = prefixCaching },
             Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = maxBatchedTokens, EosTokenId = _model.EosTokenId },
         };
-        Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null);
+        Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null,
+            _loggers.CreateLogger<LlmEngine>());
     }
 
     /// <summary>KV bytes one token occupies (all layers, K and V, fp32).</summary>
@@ -41,5 +44,6 @@ internal sealed class CpuEngineFactory : IDisposable
     {
         Executor.Dispose();
         _model.Dispose();
+        _loggers.Dispose();
     }
 }

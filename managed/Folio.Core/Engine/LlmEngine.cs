@@ -2,13 +2,16 @@ using System.Diagnostics;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Folio.Core.Engine;
 
 /// <summary>
 /// The engine loop: <see cref="Step"/> = schedule → execute → postprocess. Every public member is thread-safe:
 /// one lock serialises them, so an <see cref="Abort"/> from another thread takes effect between two steps
-/// (never inside one) and frees the request's blocks at once.
+/// (never inside one) and frees the request's blocks at once. Rejections (warning), preemptions (information)
+/// and finished requests (debug) go to the optional logger.
 /// </summary>
 public sealed class LlmEngine
 {
@@ -17,6 +20,7 @@ public sealed class LlmEngine
     private readonly KvCacheManager _kv;
     private readonly IModelExecutor _executor;
     private readonly ITextDecoder? _decoder;
+    private readonly ILogger _logger;
     private readonly Dictionary<long, Request> _unfinished = [];
     private readonly List<SequenceUpdate> _stepUpdates = [];
     private readonly List<SequenceUpdate> _abortUpdates = [];
@@ -24,7 +28,7 @@ public sealed class LlmEngine
     private long _arrival;
     private StepTimings _timings;
 
-    public LlmEngine(EngineOptions options, IModelExecutor executor, ITextDecoder? decoder = null)
+    public LlmEngine(EngineOptions options, IModelExecutor executor, ITextDecoder? decoder = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(executor);
@@ -34,6 +38,7 @@ public sealed class LlmEngine
         _scheduler = new Scheduler(options.Scheduler, _kv, decoder);
         _executor = executor;
         _decoder = decoder;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     public EngineOptions Options { get; }
@@ -93,7 +98,10 @@ public sealed class LlmEngine
             if (_scheduler.Add(request))
                 _unfinished.Add(request.Id, request);
             else
+            {
                 _abortUpdates.Add(new SequenceUpdate(request, null, 0));
+                EngineLog.RequestRejected(_logger, request.Id, request.RejectReason);
+            }
             return request;
         }
     }
@@ -126,6 +134,7 @@ public sealed class LlmEngine
                 _stepUpdates.AddRange(_abortUpdates);
                 _abortUpdates.Clear();
             }
+            long preemptionsBefore = _scheduler.GetStats().Preemptions;
             long t0 = Stopwatch.GetTimestamp();
             var plan = _scheduler.Schedule();
             long t1 = Stopwatch.GetTimestamp(), t2 = t1;
@@ -144,11 +153,27 @@ public sealed class LlmEngine
                 var u = updates[i];
                 if (pendingAborts)
                     _stepUpdates.Add(u);
-                if (u.RequestFinished)
-                    _unfinished.Remove(u.Request.Id);
+                if (u.RequestFinished && _unfinished.Remove(u.Request.Id))
+                    LogFinished(u.Request);
             }
+            var stats = _scheduler.GetStats();
+            if (stats.Preemptions > preemptionsBefore)
+                EngineLog.Preempted(_logger, stats.Steps, stats.Preemptions - preemptionsBefore, stats.Preemptions);
             // Usually nothing was aborted: hand out the scheduler's list as it is (no copy).
             return pendingAborts ? _stepUpdates : updates;
+        }
+    }
+
+    private void LogFinished(Request request)
+    {
+        if (request.FinishReason == FinishReason.Rejected)
+            EngineLog.RequestRejected(_logger, request.Id, request.RejectReason);
+        else if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            // Aborted and rejected requests carry their reason; otherwise each sequence carries its own.
+            var seqs = request.Sequences;
+            var reason = request.FinishReason != FinishReason.None || seqs.Count == 0 ? request.FinishReason : seqs[0].FinishReason;
+            EngineLog.RequestFinished(_logger, request.Id, reason);
         }
     }
 

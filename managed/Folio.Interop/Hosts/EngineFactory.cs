@@ -70,8 +70,10 @@ public static unsafe class EngineFactory
             return Guard.Fail(FolioStatus.InvalidArgument, $"{Fn}: params: {e.Message}");
         }
         IModelExecutor executor = resolved.CreateExecutor(options, unchecked((long)p.Seed));
-        var engine = new LlmEngine(options, executor, resolved.TextDecoder);
+        var logger = new LogSinkLogger(log);
+        var engine = new LlmEngine(options, executor, resolved.TextDecoder, logger);
         host = new EngineHost(engine, resolved, log, executor as IDisposable, resolved as IDisposable);
+        logger.Owner = host;
         log.Write(FolioLogLevel.Info,
             $"engine created: model {resolved.Name}, {blocks} KV blocks of {p.BlockSizeTokens} tokens, " +
             $"{p.NumCpuBlocks} CPU swap blocks, max {p.MaxNumSeqs} sequences / {p.MaxNumBatchedTokens} tokens per step", host);

@@ -84,10 +84,6 @@ public sealed unsafe class EngineHost
             throw;
         }
         Interlocked.Add(ref _promptTokens, promptIds.Length);
-        if (request.FinishReason == FinishReason.Rejected)
-        {
-            Log.Write(FolioLogLevel.Warn, $"request {request.Id} rejected: {request.RejectReason}", this);
-        }
         return request;
     }
 
