@@ -5,13 +5,15 @@ namespace Folio.Core.Scheduling;
 
 /// <summary>
 /// A request: a prompt and its sampling parameters, and the group of sequences generating for it (one, or n for
-/// parallel sampling, or the live beams of a beam search). Created by the engine; mutated only by the scheduler.
+/// parallel sampling, or the live beams of a beam search). Created by the engine, or by a host that drives a
+/// <see cref="Scheduler"/> on its own (it picks unique ids and increasing arrivals, and validates the params);
+/// mutated only by the scheduler.
 /// </summary>
 public sealed class Request
 {
     private readonly int[] _prompt;
 
-    internal Request(long id, ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, long arrival, int priority, CacheKey cacheKey)
+    public Request(long id, ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, long arrival, int priority, CacheKey cacheKey)
     {
         Id = id;
         _prompt = promptTokenIds.ToArray();
