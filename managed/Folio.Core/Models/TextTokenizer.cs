@@ -12,11 +12,14 @@ namespace Folio.Core.Models;
 /// </summary>
 public sealed partial class TextTokenizer
 {
-    private readonly Tokenizer _tokenizer;
+    // Exactly one of the two is set: Microsoft.ML.Tokenizers for byte-level BPE, Folio's own SentencePiece-style BPE.
+    private readonly Tokenizer? _tokenizer;
+    private readonly SentencePieceBpe? _spm;
 
-    private TextTokenizer(Tokenizer tokenizer, string name, int? eosTokenId)
+    private TextTokenizer(Tokenizer? tokenizer, SentencePieceBpe? spm, string name, int? eosTokenId)
     {
         _tokenizer = tokenizer;
+        _spm = spm;
         Name = name;
         EosTokenId = eosTokenId;
     }
@@ -25,12 +28,13 @@ public sealed partial class TextTokenizer
     public int? EosTokenId { get; }
 
     /// <summary>GPT-2's vocabulary (50,257 tokens; &lt;|endoftext|&gt; = 50256), shipped in a NuGet data package.</summary>
-    public static TextTokenizer Gpt2() => new(TiktokenTokenizer.CreateForModel("gpt2"), "gpt2", 50256);
+    public static TextTokenizer Gpt2() => new(TiktokenTokenizer.CreateForModel("gpt2"), null, "gpt2", 50256);
 
     /// <summary>
-    /// Loads a Hugging Face <c>tokenizer.json</c> whose model is byte-level BPE (GPT-2, Llama-3, Qwen2, Mistral
-    /// Nemo style). SentencePiece-style files (Metaspace pre-tokenizer, byte fallback) are refused with a clear
-    /// message: Microsoft.ML.Tokenizers reads those only from a <c>tokenizer.model</c> protobuf.
+    /// Loads a Hugging Face <c>tokenizer.json</c> whose model is BPE: byte-level (GPT-2 style, a ByteLevel
+    /// pre-tokenizer) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
+    /// a Prepend/Replace normalizer or Metaspace pre-tokenizer) through <see cref="SentencePieceBpe"/>.
+    /// Whatever is not implemented exactly is refused with a message naming the field.
     /// </summary>
     public static TextTokenizer FromTokenizerJson(string path, int? eosTokenId)
     {
@@ -51,9 +55,15 @@ public sealed partial class TextTokenizer
             string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "?";
             if (type != "BPE")
                 throw new ModelFormatException($"{path}: field 'model.type' '{type}' is not supported (only byte-level BPE)");
+            string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path;
             if (!IsByteLevel(root))
-                throw new ModelFormatException(
-                    $"{path}: field 'pre_tokenizer' is not ByteLevel; SentencePiece-style (Metaspace, byte fallback) tokenizer.json is not supported yet");
+            {
+                if (root.TryGetProperty("pre_tokenizer", out var pre) && pre.ValueKind == JsonValueKind.Object
+                    && pre.TryGetProperty("type", out var pt) && pt.GetString() == "Sequence")
+                    throw new ModelFormatException(
+                        $"{path}: field 'pre_tokenizer' is a Sequence (model-specific split regexes, e.g. Llama-3, Qwen2): not supported yet");
+                return new TextTokenizer(null, SentencePieceBpeJson.Load(path, root, model), name, eosTokenId);
+            }
             var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
             if (!model.TryGetProperty("vocab", out var v) || v.ValueKind != JsonValueKind.Object)
                 throw new ModelFormatException($"{path}: field 'model.vocab' is missing");
@@ -80,7 +90,7 @@ public sealed partial class TextTokenizer
                 SpecialTokens = special,
                 PreTokenizer = new RegexPreTokenizer(Gpt2Split(), special),
             };
-            return new TextTokenizer(BpeTokenizer.Create(options), Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path, eosTokenId);
+            return new TextTokenizer(BpeTokenizer.Create(options), null, name, eosTokenId);
         }
     }
 
@@ -99,7 +109,11 @@ public sealed partial class TextTokenizer
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
     private static partial Regex Gpt2Split();
 
-    public IReadOnlyList<int> Encode(string text) => _tokenizer.EncodeToIds(text);
+    public IReadOnlyList<int> Encode(string text) => _spm is not null ? _spm.Encode(text) : _tokenizer!.EncodeToIds(text);
 
-    public string Decode(ReadOnlySpan<int> ids) => _tokenizer.Decode(ids.ToArray()) ?? "";
+    public string Decode(ReadOnlySpan<int> ids) => _spm is not null ? _spm.Decode(ids) : _tokenizer!.Decode(ids.ToArray()) ?? "";
+
+    /// <summary>The byte a byte-fallback token (<c>&lt;0xNN&gt;</c>) stands for; null for any other token and
+    /// for byte-level BPE, whose tokens Microsoft.ML.Tokenizers decodes byte by byte already.</summary>
+    internal int? ByteOf(int id) => _spm?.ByteOf(id);
 }

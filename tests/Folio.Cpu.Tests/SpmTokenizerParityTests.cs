@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Folio.Core.Models;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// Folio's SentencePiece-style BPE (byte fallback) against Hugging Face tokenizers 0.23.2 (its Node binding) on
+/// 5,232 lines, for the Llama-2 "legacy" normalizer and the Metaspace pre-tokenizer variants of one vocabulary:
+/// tests/fixtures/hf/tokenizer/spm, made by tests/fixtures/make_spm_fixture.mjs.
+/// </summary>
+public sealed class SpmTokenizerParityTests
+{
+    private static string Dir => Path.Combine(Fixtures.Root, "hf", "tokenizer", "spm");
+
+    internal static (string Text, int[] Ids, string Decoded)[] Lines(string variant)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "parity.json")));
+        return doc.RootElement.GetProperty("variants").GetProperty(variant).EnumerateArray()
+            .Select(l => (l.GetProperty("text").GetString()!, l.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray(),
+                l.GetProperty("decoded").GetString()!))
+            .ToArray();
+    }
+
+    internal static TextTokenizer Load(string variant) => TextTokenizer.FromTokenizerJson(Path.Combine(Dir, $"{variant}.tokenizer.json"), 2);
+
+    [Theory]
+    [InlineData("legacy")]
+    [InlineData("metaspace")]
+    public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus(string variant)
+    {
+        var tokenizer = Load(variant);
+        var lines = Lines(variant);
+        Assert.Equal(5232, lines.Length);
+        // The corpus must exercise byte fallback: some reference ids are <0xNN> tokens.
+        Assert.Contains(lines, l => l.Ids.Any(id => tokenizer.ByteOf(id) is not null));
+        var encodeMismatches = new List<string>();
+        var decodeMismatches = new List<string>();
+        foreach (var (text, ids, decoded) in lines)
+        {
+            var mine = tokenizer.Encode(text);
+            if (!mine.SequenceEqual(ids))
+                encodeMismatches.Add($"{JsonSerializer.Serialize(text)}: folio [{string.Join(",", mine)}] hf [{string.Join(",", ids)}]");
+            string mineDecoded = tokenizer.Decode(ids);
+            if (mineDecoded != decoded)
+                decodeMismatches.Add($"{JsonSerializer.Serialize(text)}: folio {JsonSerializer.Serialize(mineDecoded)} hf {JsonSerializer.Serialize(decoded)}");
+        }
+        Assert.True(encodeMismatches.Count == 0, $"{encodeMismatches.Count} of {lines.Length} lines encode differently, e.g.\n" + string.Join("\n", encodeMismatches.Take(5)));
+        Assert.True(decodeMismatches.Count == 0, $"{decodeMismatches.Count} lines decode differently, e.g.\n" + string.Join("\n", decodeMismatches.Take(5)));
+    }
+}
