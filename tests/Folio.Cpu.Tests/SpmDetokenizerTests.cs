@@ -11,6 +11,7 @@ public sealed class SpmDetokenizerTests
     [Theory]
     [InlineData("legacy")]
     [InlineData("metaspace")]
+    [InlineData("metaspace_split")]
     public void StreamedPiecesOfEveryCorpusLineConcatenateToTheDecodedText(string variant)
     {
         var tokenizer = SpmTokenizerParityTests.Load(variant);

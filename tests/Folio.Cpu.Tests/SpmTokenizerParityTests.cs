@@ -5,7 +5,9 @@ namespace Folio.Cpu.Tests;
 
 /// <summary>
 /// Folio's SentencePiece-style BPE (byte fallback) against Hugging Face tokenizers 0.23.2 (its Node binding) on
-/// 5,232 lines (ids, decoded text, and the decode of each line's first half of ids), for the Llama-2 "legacy" normalizer and the Metaspace pre-tokenizer variants of one vocabulary:
+/// 5,232 lines (ids, decoded text, and the decode of each line's first half of ids), for three variants of one
+/// vocabulary (the Llama-2 "legacy" normalizer; Metaspace, prepend first, no split; Metaspace, prepend always,
+/// split, with the Metaspace decoder):
 /// tests/fixtures/hf/tokenizer/spm, made by tests/fixtures/make_spm_fixture.mjs.
 /// </summary>
 public sealed class SpmTokenizerParityTests
@@ -26,6 +28,7 @@ public sealed class SpmTokenizerParityTests
     [Theory]
     [InlineData("legacy")]
     [InlineData("metaspace")]
+    [InlineData("metaspace_split")]
     public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus(string variant)
     {
         var tokenizer = Load(variant);

@@ -2,8 +2,8 @@ namespace Folio.Core.Models;
 
 /// <summary>
 /// Resolves what <c>--model</c> names: a built-in shape (<see cref="BuiltinModels"/>, seeded weights) or a
-/// Hugging Face folder (config.json, safetensors, tokenizer.json). The tokenizer is the folder's byte-level
-/// BPE tokenizer.json; the built-in GPT-2 vocabulary when the model is <c>tiny</c> or a folder without
+/// Hugging Face folder (config.json, safetensors, tokenizer.json). The tokenizer is the folder's BPE
+/// tokenizer.json (byte-level or SentencePiece-style); the built-in GPT-2 vocabulary when the model is <c>tiny</c> or a folder without
 /// tokenizer.json whose vocabulary is GPT-2's size (such as one written by <c>folio model init --shape tiny</c>);
 /// otherwise none (token-id workloads such as <c>folio bench</c> still run).
 /// </summary>

