@@ -10,7 +10,7 @@ namespace Folio.Cpu;
 /// </summary>
 public sealed class CpuModel : IDisposable
 {
-    private CpuModel(ModelSource source, CpuBackend backend, LlamaModel model)
+    private CpuModel(ModelSource source, CpuBackend backend, DecoderModel model)
     {
         Source = source;
         Backend = backend;
@@ -21,7 +21,7 @@ public sealed class CpuModel : IDisposable
 
     public ModelSource Source { get; }
     public CpuBackend Backend { get; }
-    public LlamaModel Model { get; }
+    public DecoderModel Model { get; }
     public ModelConfig Config => Source.Config;
     public int EosTokenId { get; }
 
@@ -34,7 +34,7 @@ public sealed class CpuModel : IDisposable
         try
         {
             backend = new CpuBackend(threads);
-            return new CpuModel(source, backend, LlamaModel.Load(source.Config, source.Weights, backend));
+            return new CpuModel(source, backend, DecoderModel.Load(source.Config, source.Weights, backend));
         }
         catch
         {
