@@ -15,8 +15,9 @@ public sealed class CpuModel : IDisposable
         Source = source;
         Backend = backend;
         Model = model;
-        // The tokenizer's end-of-text id, else the config's first EOS id, else none (-1).
-        EosTokenId = source.Tokenizer?.EosTokenId ?? (source.Config.EosTokenIds.Count > 0 ? source.Config.EosTokenIds[0] : -1);
+        // The primary EOS id (generation_config.json's first, else the tokenizer's end-of-text, else
+        // config.json's first), or none (-1); requests stop on the others through ModelSource.DefaultSampling.
+        EosTokenId = source.EosTokenIds.Count > 0 ? source.EosTokenIds[0] : -1;
     }
 
     public ModelSource Source { get; }
@@ -49,7 +50,7 @@ public sealed class CpuModel : IDisposable
 
     /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
     public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>
-        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, EosTokenId >= 0 ? [EosTokenId] : [], seed);
+        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, Source.EosTokenIds, seed);
 
     public void Dispose()
     {
