@@ -15,7 +15,7 @@ internal sealed class CpuEngineFactory : IDisposable
 
     public ModelSource Source => _model.Source;
     public CpuBackend Backend => _model.Backend;
-    public LlamaModel Model => _model.Model;
+    public DecoderModel Model => _model.Model;
     public ModelExecutor Executor { get; }
     public LlmEngine Engine { get; }
     public int BlockSizeTokens { get; }

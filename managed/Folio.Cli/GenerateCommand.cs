@@ -25,11 +25,41 @@ public static class GenerateCommand
         };
         command.SetAction(r =>
         {
-            var sampling = new SamplingParams
+            // The model's generation_config.json fills what the command line leaves unset.
+            T? Given<T>(Option<T> o) where T : struct => r.GetResult(o) is { Implicit: false } ? r.GetValue(o) : null;
+            SamplingParams Sampling(SamplingParams defaults) => defaults with
+            {
+                MaxTokens = Given(maxTokens) ?? defaults.MaxTokens,
+                Temperature = Given(temperature) ?? defaults.Temperature,
+                TopP = Given(topP) ?? defaults.TopP,
+                TopK = Given(topK) ?? defaults.TopK,
+                MinP = Given(minP) ?? defaults.MinP,
+                Seed = r.GetValue(seed),
+                N = r.GetValue(n),
+            };
+            var baseline = new SamplingParams
             {
                 MaxTokens = r.GetValue(maxTokens), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP),
-                TopK = r.GetValue(topK), MinP = r.GetValue(minP), Seed = r.GetValue(seed), N = r.GetValue(n),
+                TopK = r.GetValue(topK), MinP = r.GetValue(minP),
             };
+            return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads));
+        });
+        return command;
+    }
+
+    private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads)
+    {
+        CpuEngineFactory stack;
+        SamplingParams sampling;
+        try
+        {
+            // Enough blocks for every sample of the prompt and its completion, block size 16.
+            int maxLength;
+            using (var probe = ModelSource.Open(modelName))
+            {
+                maxLength = probe.Config.MaxPositionEmbeddings;
+                sampling = buildSampling(probe);
+            }
             try
             {
                 sampling.Validate();
@@ -38,20 +68,6 @@ public static class GenerateCommand
             {
                 throw new UsageException(e.Message);
             }
-            return Run(r.GetValue(model)!, r.GetValue(prompt)!, sampling, r.GetValue(threads));
-        });
-        return command;
-    }
-
-    private static int Run(string modelName, string prompt, SamplingParams sampling, int threads)
-    {
-        CpuEngineFactory stack;
-        try
-        {
-            // Enough blocks for every sample of the prompt and its completion, block size 16.
-            var probe = ModelSource.Open(modelName);
-            int maxLength = probe.Config.MaxPositionEmbeddings;
-            probe.Dispose();
             int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
             stack = new CpuEngineFactory(modelName, threads, 16, blocks, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0);
         }
@@ -61,9 +77,9 @@ public static class GenerateCommand
         }
         using (stack)
         {
-            var tokenizer = stack.Source.Tokenizer
+            _ = stack.Source.Tokenizer
                 ?? throw new UsageException($"{modelName}: no tokenizer (tokenizer.json missing and the vocabulary is not GPT-2's)");
-            int[] ids = [.. tokenizer.Encode(prompt)];
+            int[] ids = stack.Source.EncodePrompt(prompt);
             if (PromptLimits.Check(stack.Model.Config, ids, sampling.MaxTokens) is { } problem)
                 throw new UsageException(problem);
             var engine = stack.Engine;

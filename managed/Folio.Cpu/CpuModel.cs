@@ -10,18 +10,19 @@ namespace Folio.Cpu;
 /// </summary>
 public sealed class CpuModel : IDisposable
 {
-    private CpuModel(ModelSource source, CpuBackend backend, LlamaModel model)
+    private CpuModel(ModelSource source, CpuBackend backend, DecoderModel model)
     {
         Source = source;
         Backend = backend;
         Model = model;
-        // The tokenizer's end-of-text id, else the config's first EOS id, else none (-1).
-        EosTokenId = source.Tokenizer?.EosTokenId ?? (source.Config.EosTokenIds.Count > 0 ? source.Config.EosTokenIds[0] : -1);
+        // The primary EOS id (generation_config.json's first, else the tokenizer's end-of-text, else
+        // config.json's first), or none (-1); requests stop on the others through ModelSource.DefaultSampling.
+        EosTokenId = source.EosTokenIds.Count > 0 ? source.EosTokenIds[0] : -1;
     }
 
     public ModelSource Source { get; }
     public CpuBackend Backend { get; }
-    public LlamaModel Model { get; }
+    public DecoderModel Model { get; }
     public ModelConfig Config => Source.Config;
     public int EosTokenId { get; }
 
@@ -34,7 +35,7 @@ public sealed class CpuModel : IDisposable
         try
         {
             backend = new CpuBackend(threads);
-            return new CpuModel(source, backend, LlamaModel.Load(source.Config, source.Weights, backend));
+            return new CpuModel(source, backend, DecoderModel.Load(source.Config, source.Weights, backend));
         }
         catch
         {
@@ -49,7 +50,7 @@ public sealed class CpuModel : IDisposable
 
     /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
     public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>
-        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, EosTokenId >= 0 ? [EosTokenId] : [], seed);
+        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, Source.EosTokenIds, seed);
 
     public void Dispose()
     {

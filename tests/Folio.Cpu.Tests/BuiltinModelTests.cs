@@ -16,7 +16,7 @@ public sealed class BuiltinModelTests : IDisposable
         ? c with { VocabSize = 300, NumLayers = 2, HiddenSize = 64, NumHeads = 4, NumKvHeads = 2, HeadDim = 16, IntermediateSize = 96 }
         : throw new InvalidOperationException();
 
-    private static float[] LastLogits(LlamaModel model, int[] prompt)
+    private static float[] LastLogits(DecoderModel model, int[] prompt)
     {
         var runner = new PagedSequenceRunner(model, 16, 16);
         return runner.Step([(runner.AddSequence(), prompt)])[0];

@@ -18,7 +18,7 @@ public sealed class EngineWithModelTests
     private sealed record Setup(int BlockSize = 16, int GpuBlocks = 512, bool PrefixCaching = true,
         PreemptionMode Preemption = PreemptionMode.Recompute, int CpuBlocks = 0, int MaxBatchedTokens = 2048);
 
-    private static List<int[]> Run(LlamaModel model, CpuBackend backend, Setup s, IReadOnlyList<int[]> prompts, SamplingParams p,
+    private static List<int[]> Run(DecoderModel model, CpuBackend backend, Setup s, IReadOnlyList<int[]> prompts, SamplingParams p,
         out SchedulerStats stats)
     {
         var options = new EngineOptions

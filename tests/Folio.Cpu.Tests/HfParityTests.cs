@@ -28,11 +28,11 @@ public sealed class HfParityTests
             greedy.Select(g => g.GetProperty("margins").EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray());
     }
 
-    internal static LlamaModel LoadModel(string folder, CpuBackend backend)
+    internal static DecoderModel LoadModel(string folder, CpuBackend backend)
     {
         var config = ModelConfig.Load(Path.Combine(folder, "config.json"));
         using var weights = CheckpointWeights.Open(folder);
-        return LlamaModel.Load(config, weights, backend);
+        return DecoderModel.Load(config, weights, backend);
     }
 
     private static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)

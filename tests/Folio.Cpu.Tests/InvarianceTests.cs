@@ -17,7 +17,7 @@ public sealed class InvarianceTests
     }
 
     /// <summary>Greedy decode of one prompt alone; returns every step's logits.</summary>
-    private static List<float[]> Alone(LlamaModel model, int[] prompt, int steps, int blockSize, int chunk = int.MaxValue)
+    private static List<float[]> Alone(DecoderModel model, int[] prompt, int steps, int blockSize, int chunk = int.MaxValue)
     {
         var runner = new PagedSequenceRunner(model, blockSize, numBlocks: 256);
         int s = runner.AddSequence();

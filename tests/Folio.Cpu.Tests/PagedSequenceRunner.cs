@@ -4,20 +4,20 @@ using Folio.Core.Models;
 namespace Folio.Cpu.Tests;
 
 /// <summary>
-/// Drives <see cref="LlamaModel.Forward"/> for a few sequences with hand-made block tables (block ids handed
+/// Drives <see cref="DecoderModel.Forward"/> for a few sequences with hand-made block tables (block ids handed
 /// out from a scrambled order, so that a sequence's blocks are never contiguous): enough paging to test the
 /// model and backend without the scheduler.
 /// </summary>
 internal sealed class PagedSequenceRunner
 {
-    private readonly LlamaModel _model;
+    private readonly DecoderModel _model;
     private readonly DeviceKvCache _cache;
     private readonly int _blockSize;
     private readonly Queue<int> _freeBlocks;
     private readonly List<List<int>> _tables = [];
     private readonly List<int> _lengths = [];
 
-    public PagedSequenceRunner(LlamaModel model, int blockSize, int numBlocks, int seed = 7)
+    public PagedSequenceRunner(DecoderModel model, int blockSize, int numBlocks, int seed = 7)
     {
         _model = model;
         _blockSize = blockSize;

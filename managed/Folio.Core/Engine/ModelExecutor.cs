@@ -13,7 +13,7 @@ namespace Folio.Core.Engine;
 /// </summary>
 public sealed class ModelExecutor : IModelExecutor, IDisposable
 {
-    private readonly LlamaModel _model;
+    private readonly DecoderModel _model;
     private readonly IComputeBackend _backend;
     private readonly DeviceKvCache _cache;
     private readonly DeviceKvCache? _swapCache;
@@ -28,7 +28,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private float[] _logits = [];
 
     /// <param name="stopTokenIds">EOS ids of the model, suppressed while min_tokens is not reached.</param>
-    public ModelExecutor(LlamaModel model, IComputeBackend backend, int numGpuBlocks, int numCpuBlocks, int blockSizeTokens,
+    public ModelExecutor(DecoderModel model, IComputeBackend backend, int numGpuBlocks, int numCpuBlocks, int blockSizeTokens,
         IReadOnlyList<int> stopTokenIds, long defaultSeed = 0)
     {
         _model = model;

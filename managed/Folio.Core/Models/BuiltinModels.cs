@@ -49,6 +49,7 @@ public static class BuiltinModels
     /// <summary>Every weight tensor of a Llama-family config, with its shape, in checkpoint order.</summary>
     public static IEnumerable<(string Name, long[] Shape)> TensorShapes(ModelConfig c)
     {
+        var variant = DecoderModel.VariantOf(c);
         long h = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim, f = c.IntermediateSize;
         yield return ("model.embed_tokens.weight", [c.VocabSize, h]);
         for (int i = 0; i < c.NumLayers; i++)
@@ -58,13 +59,15 @@ public static class BuiltinModels
             yield return (p + "self_attn.q_proj.weight", [q, h]);
             yield return (p + "self_attn.k_proj.weight", [kv, h]);
             yield return (p + "self_attn.v_proj.weight", [kv, h]);
-            if (c.AttentionBias)
+            if (variant.QkvBias)
             {
                 yield return (p + "self_attn.q_proj.bias", [q]);
                 yield return (p + "self_attn.k_proj.bias", [kv]);
                 yield return (p + "self_attn.v_proj.bias", [kv]);
             }
             yield return (p + "self_attn.o_proj.weight", [h, q]);
+            if (variant.OutputBias)
+                yield return (p + "self_attn.o_proj.bias", [h]);
             yield return (p + "post_attention_layernorm.weight", [h]);
             yield return (p + "mlp.gate_proj.weight", [f, h]);
             yield return (p + "mlp.up_proj.weight", [f, h]);

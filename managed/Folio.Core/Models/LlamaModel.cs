@@ -3,177 +3,32 @@ using Folio.Core.Compute;
 namespace Folio.Core.Models;
 
 /// <summary>
-/// The Llama family over <see cref="IComputeBackend"/>: Llama (1/2/3, incl. Llama-3 RoPE scaling), Mistral
-/// (the same network; sliding-window configs are refused by <see cref="ModelConfig"/>) and Qwen2 (the same
-/// network with a bias on the q/k/v projections). Per layer, with h the residual stream:
-/// <code>
-///   a   = RMSNorm(h) ;  q,k,v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv)   (one fused GEMM)
-///   q,k = RoPE(q, k, position) ;  cache[slot] = k, v
-///   h  += Attention(q, cache through the block table; causal, GQA) · Woᵀ
-///   m   = RMSNorm(h) ;  h += (silu(m·Wgateᵀ) ⊙ m·Wupᵀ) · Wdownᵀ      (gate and up fused)
-/// logits = RMSNorm(h) · Wlm_headᵀ   (Wlm_head = embed_tokens when tie_word_embeddings)
-/// </code>
-/// Weights use Hugging Face's names (<c>model.layers.N.self_attn.q_proj.weight</c> …).
+/// Llama (1/2/3; <c>LlamaForCausalLM</c>): the shared decoder (<see cref="DecoderModel"/>) as it is, with
+/// Llama-3 RoPE scaling when the config asks for it (<see cref="RopeScaling"/>). <c>attention_bias</c> puts
+/// a bias on the q, k, v <em>and</em> o projections, as transformers' <c>LlamaAttention</c> does.
+/// No sliding window exists in this architecture.
 /// </summary>
-public sealed class LlamaModel : IDisposable
+public sealed class LlamaModel : DecoderModel
 {
-    private readonly IComputeBackend _backend;
-    private readonly DeviceTensor _embedding;
-    private readonly DeviceTensor _lmHead;
-    private readonly DeviceTensor _finalNorm;
-    private readonly Layer[] _layers;
-    private readonly float[] _inverseFrequencies;
-    private readonly AttentionShape _shape;
-    private readonly float _scale;
-
-    private sealed record Layer(DeviceTensor InputNorm, DeviceTensor Qkv, DeviceTensor? QkvBias, DeviceTensor O,
-        DeviceTensor PostNorm, DeviceTensor GateUp, DeviceTensor Down);
-
-    public ModelConfig Config { get; }
-
-    private LlamaModel(ModelConfig config, IComputeBackend backend, DeviceTensor embedding, DeviceTensor lmHead,
-        DeviceTensor finalNorm, Layer[] layers)
+    private LlamaModel(ModelConfig config, IWeightSource weights, IComputeBackend backend)
+        : base(config, weights, backend, Variant(config))
     {
-        Config = config;
-        _backend = backend;
-        _embedding = embedding;
-        _lmHead = lmHead;
-        _finalNorm = finalNorm;
-        _layers = layers;
-        _shape = new AttentionShape(config.NumHeads, config.NumKvHeads, config.HeadDim);
-        _scale = 1f / MathF.Sqrt(config.HeadDim);
-        _inverseFrequencies = config.Rope.InverseFrequencies(config.HeadDim);
     }
 
-    /// <summary>Reads and checks every weight (names and shapes from the config), uploading to the backend.</summary>
-    public static LlamaModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
+    public static DecoderVariant Variant(ModelConfig config)
     {
-        var c = config;
-        long hidden = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim, ffn = c.IntermediateSize;
-        var uploaded = new List<DeviceTensor>();
-        DeviceTensor Weight(params (string Name, long[] Shape)[] parts) => LoadParts(parts, weight: true);
-        DeviceTensor Tensor(params (string Name, long[] Shape)[] parts) => LoadParts(parts, weight: false);
-        DeviceTensor LoadParts((string Name, long[] Shape)[] parts, bool weight)
-        {
-            // Several checkpoint tensors stacked by rows into one backend tensor (fused q/k/v, gate/up);
-            // a 1-D tensor (norm weight, bias) is one row.
-            long cols = parts[0].Shape[^1];
-            long rows = parts.Sum(p => p.Shape[0]);
-            var data = new float[checked(parts.Sum(p => p.Shape.Aggregate(1L, (x, y) => x * y)))];
-            int at = 0;
-            foreach (var (name, shape) in parts)
-            {
-                int count = (int)shape.Aggregate(1L, (x, y) => x * y);
-                weights.Read(name, shape, data.AsSpan(at, count));
-                at += count;
-            }
-            bool vector = parts.All(p => p.Shape.Length == 1);
-            var t = vector ? backend.Upload(data, 1, data.Length)
-                : weight ? backend.UploadWeight(data, (int)rows, (int)cols)
-                : backend.Upload(data, (int)rows, (int)cols);
-            uploaded.Add(t);
-            return t;
-        }
-        try
-        {
-            var embedding = Tensor(("model.embed_tokens.weight", [c.VocabSize, hidden]));
-            DeviceTensor lmHead;
-            if (weights.Contains("lm_head.weight") && !c.TieWordEmbeddings)
-                lmHead = Weight(("lm_head.weight", [c.VocabSize, hidden]));
-            else if (c.TieWordEmbeddings)
-                lmHead = Weight(("model.embed_tokens.weight", [c.VocabSize, hidden]));   // the same values, in the MatMul layout
-            else
-                throw new ModelFormatException("tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
-            var layers = new Layer[c.NumLayers];
-            for (int i = 0; i < c.NumLayers; i++)
-            {
-                string p = $"model.layers.{i}.";
-                layers[i] = new Layer(
-                    InputNorm: Tensor((p + "input_layernorm.weight", [hidden])),
-                    Qkv: Weight((p + "self_attn.q_proj.weight", [q, hidden]), (p + "self_attn.k_proj.weight", [kv, hidden]),
-                        (p + "self_attn.v_proj.weight", [kv, hidden])),
-                    QkvBias: c.AttentionBias
-                        ? Tensor((p + "self_attn.q_proj.bias", [q]), (p + "self_attn.k_proj.bias", [kv]), (p + "self_attn.v_proj.bias", [kv]))
-                        : null,
-                    O: Weight((p + "self_attn.o_proj.weight", [hidden, q])),
-                    PostNorm: Tensor((p + "post_attention_layernorm.weight", [hidden])),
-                    GateUp: Weight((p + "mlp.gate_proj.weight", [ffn, hidden]), (p + "mlp.up_proj.weight", [ffn, hidden])),
-                    Down: Weight((p + "mlp.down_proj.weight", [hidden, ffn])));
-            }
-            var finalNorm = Tensor(("model.norm.weight", [hidden]));
-            return new LlamaModel(config, backend, embedding, lmHead, finalNorm, layers);
-        }
-        catch
-        {
-            foreach (var t in uploaded)
-                t.Dispose();
-            throw;
-        }
+        ArgumentNullException.ThrowIfNull(config);
+        return new DecoderVariant(QkvBias: config.AttentionBias, OutputBias: config.AttentionBias);
     }
 
-    /// <summary>A KV cache shaped for this model.</summary>
-    public DeviceKvCache CreateKvCache(int numBlocks, int blockSizeTokens) =>
-        _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim);
+    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
 
-    /// <summary>Runs the batch, writing its K/V into <paramref name="cache"/>, and returns the logits of
-    /// input.LogitRows as [LogitRows.Length × VocabSize] in <paramref name="logits"/>.</summary>
-    public void Forward(ModelInput input, DeviceKvCache cache, Span<float> logits)
+    /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>.</summary>
+    public static new LlamaModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        var c = Config;
-        int n = input.NumRows;
-        if (input.Positions.Length != n || input.SlotMapping.Length != n || input.Attention.NumRows != n)
-            throw new ArgumentException("ModelInput: token ids, positions, slot mapping and attention rows differ in count");
-        if (logits.Length != input.LogitRows.Length * c.VocabSize)
-            throw new ArgumentException($"logits holds {logits.Length} floats, needs {input.LogitRows.Length} × {c.VocabSize}");
-        foreach (int p in input.Positions)
-            if ((uint)p >= (uint)c.MaxPositionEmbeddings)
-                throw new ArgumentException($"position {p} is beyond max_position_embeddings ({c.MaxPositionEmbeddings})");
-
-        using var h = _backend.Allocate(n, c.HiddenSize);
-        using var a = _backend.Allocate(n, c.HiddenSize);
-        using var qkv = _backend.Allocate(n, _shape.QkvCols);
-        using var attention = _backend.Allocate(n, _shape.QueryCols);
-        using var gateUp = _backend.Allocate(n, 2 * c.IntermediateSize);
-        using var act = _backend.Allocate(n, c.IntermediateSize);
-
-        _backend.Embedding(_embedding, input.TokenIds, h);
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            var layer = _layers[l];
-            _backend.RmsNorm(h, layer.InputNorm, c.RmsNormEps, a);
-            _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
-            _backend.Rope(qkv, _shape, input.Positions, _inverseFrequencies);
-            _backend.WriteKv(qkv, _shape, cache, l, input.SlotMapping);
-            _backend.PagedAttention(qkv, _shape, cache, l, input.Attention, _scale, attention);
-            _backend.MatMul(attention, layer.O, null, a);
-            _backend.Add(h, a);
-            _backend.RmsNorm(h, layer.PostNorm, c.RmsNormEps, a);
-            _backend.MatMul(a, layer.GateUp, null, gateUp);
-            _backend.SiluAndMul(gateUp, act);
-            _backend.MatMul(act, layer.Down, null, a);
-            _backend.Add(h, a);
-        }
-        int m = input.LogitRows.Length;
-        if (m == 0)
-            return;
-        using var last = _backend.Allocate(m, c.HiddenSize);
-        using var normed = _backend.Allocate(m, c.HiddenSize);
-        using var output = _backend.Allocate(m, c.VocabSize);
-        _backend.GatherRows(h, input.LogitRows, last);
-        _backend.RmsNorm(last, _finalNorm, c.RmsNormEps, normed);
-        _backend.MatMul(normed, _lmHead, null, output);
-        _backend.Download(output, logits);
-    }
-
-    public void Dispose()
-    {
-        _embedding.Dispose();
-        _lmHead.Dispose();
-        _finalNorm.Dispose();
-        foreach (var l in _layers)
-        {
-            l.InputNorm.Dispose(); l.Qkv.Dispose(); l.QkvBias?.Dispose(); l.O.Dispose();
-            l.PostNorm.Dispose(); l.GateUp.Dispose(); l.Down.Dispose();
-        }
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Architecture != ModelArchitecture.Llama)
+            throw new ArgumentException($"LlamaModel cannot load a {config.Architecture} configuration", nameof(config));
+        return new LlamaModel(config, weights, backend);
     }
 }

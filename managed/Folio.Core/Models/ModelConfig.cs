@@ -24,8 +24,12 @@ public sealed record ModelConfig
     public required float RmsNormEps { get; init; }
     public required RopeScaling Rope { get; init; }
     public required bool TieWordEmbeddings { get; init; }
-    /// <summary>q/k/v projections carry a bias (Qwen2 always; Llama when <c>attention_bias</c>).</summary>
+    /// <summary>The file's <c>attention_bias</c> (Llama's key: bias on q/k/v and o). Which projections carry a
+    /// bias is the architecture's definition's to say (<see cref="DecoderModel.VariantOf"/>).</summary>
     public required bool AttentionBias { get; init; }
+    /// <summary>The attention window when sliding-window attention is on (Mistral's <c>sliding_window</c>;
+    /// Qwen2's when <c>use_sliding_window</c>); null when off.</summary>
+    public int? SlidingWindow { get; init; }
     public int? BosTokenId { get; init; }
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
@@ -98,12 +102,12 @@ public sealed record ModelConfig
                 Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
             bool slidingOn = arch == ModelArchitecture.Qwen2 ? raw.UseSlidingWindow == true : raw.SlidingWindow is not null;
             int maxPos = Positive(raw.MaxPositionEmbeddings, "max_position_embeddings");
-            if (slidingOn && raw.SlidingWindow is int window && window < maxPos)
-                Fail("sliding_window", $"sliding-window attention ({window} < max_position_embeddings {maxPos}) is not supported");
+            if (raw.SlidingWindow is <= 0)
+                Fail("sliding_window", $"must be > 0, is {raw.SlidingWindow}");
             double eps = raw.RmsNormEps ?? Fail<double>("rms_norm_eps", "is missing");
             if (!(eps > 0))
                 Fail("rms_norm_eps", $"must be > 0, is {eps}");
-            return new ModelConfig
+            var config = new ModelConfig
             {
                 Architecture = arch,
                 HiddenSize = hidden,
@@ -118,10 +122,15 @@ public sealed record ModelConfig
                 Rope = Rope(maxPos),
                 // transformers' default for these three architectures is untied.
                 TieWordEmbeddings = raw.TieWordEmbeddings ?? false,
-                AttentionBias = arch == ModelArchitecture.Qwen2 || raw.AttentionBias == true,
+                AttentionBias = raw.AttentionBias == true,
+                SlidingWindow = slidingOn && arch != ModelArchitecture.Llama ? raw.SlidingWindow : null,
                 BosTokenId = TokenIds(raw.BosTokenId, "bos_token_id") is [var bos, ..] ? bos : null,
                 EosTokenIds = TokenIds(raw.EosTokenId, "eos_token_id"),
             };
+            // What the architecture's own definition refuses (a short sliding window), named here with the file.
+            if (DecoderModel.Unsupported(config) is { } problem)
+                Fail(problem.Field, problem.Reason);
+            return config;
         }
 
         private ModelArchitecture Architecture()

@@ -1,3 +1,5 @@
+using Folio.Core.Sampling;
+
 namespace Folio.Core.Models;
 
 /// <summary>
@@ -5,44 +7,85 @@ namespace Folio.Core.Models;
 /// Hugging Face folder (config.json, safetensors, tokenizer.json). The tokenizer is the folder's BPE
 /// tokenizer.json (byte-level or SentencePiece-style); the built-in GPT-2 vocabulary when the model is <c>tiny</c> or a folder without
 /// tokenizer.json whose vocabulary is GPT-2's size (such as one written by <c>folio model init --shape tiny</c>);
-/// otherwise none (token-id workloads such as <c>folio bench</c> still run).
+/// otherwise none (token-id workloads such as <c>folio bench</c> still run). A folder's optional
+/// <c>generation_config.json</c> and <c>tokenizer_config.json</c> give the EOS ids, BOS insertion and sampling
+/// defaults (<see cref="EosTokenIds"/>, <see cref="EncodePrompt"/>, <see cref="DefaultSampling"/>).
 /// </summary>
 public sealed class ModelSource : IDisposable
 {
     private readonly CheckpointWeights? _checkpoint;
 
-    private ModelSource(string name, ModelConfig config, IWeightSource weights, CheckpointWeights? checkpoint, TextTokenizer? tokenizer)
+    private ModelSource(string name, ModelConfig config, IWeightSource weights, CheckpointWeights? checkpoint, TextTokenizer? tokenizer,
+        GenerationConfig generation, TokenizerConfig tokenizerConfig)
     {
         Name = name;
         Config = config;
         Weights = weights;
         _checkpoint = checkpoint;
         Tokenizer = tokenizer;
+        Generation = generation;
+        TokenizerConfig = tokenizerConfig;
+        // generation_config.json's ids first (what transformers' generate stops on), then the tokenizer's
+        // end-of-text, then config.json's; the first is the engine's EOS, the others stop a request as well.
+        int[] tokenizerEos = tokenizer?.EosTokenId is int t ? [t] : [];
+        EosTokenIds = [.. generation.EosTokenIds.Concat(tokenizerEos).Concat(config.EosTokenIds).Distinct()];
+        BosTokenId = generation.BosTokenId ?? config.BosTokenId;
     }
 
     public string Name { get; }
     public ModelConfig Config { get; }
     public IWeightSource Weights { get; }
     public TextTokenizer? Tokenizer { get; }
+    public GenerationConfig Generation { get; }
+    public TokenizerConfig TokenizerConfig { get; }
+
+    /// <summary>Every end-of-sequence id, the primary (the engine's) first; empty when none is known.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>generation_config.json's bos_token_id, else config.json's.</summary>
+    public int? BosTokenId { get; }
+
+    /// <summary>The prompt's token ids, with BOS first when tokenizer_config.json sets add_bos_token (the
+    /// byte-level BPE tokenizers read here add no special tokens themselves).</summary>
+    public int[] EncodePrompt(string text)
+    {
+        var tokenizer = Tokenizer ?? throw new InvalidOperationException($"{Name}: no tokenizer");
+        var ids = tokenizer.Encode(text);
+        return TokenizerConfig.AddBosToken == true && BosTokenId is int bos && (ids.Count == 0 || ids[0] != bos) ? [bos, .. ids] : [.. ids];
+    }
+
+    /// <summary>A request's starting point: <paramref name="baseline"/> with generation_config.json's sampling
+    /// defaults in place and the EOS ids after the first added to its stop token ids (the engine stops on one
+    /// EOS id; transformers' generate stops on all of them). The request's own explicit values go on top.</summary>
+    public SamplingParams DefaultSampling(SamplingParams baseline)
+    {
+        var p = Generation.Defaults(baseline);
+        return EosTokenIds.Count <= 1 ? p : p with { StopTokenIds = [.. p.StopTokenIds.Union(EosTokenIds.Skip(1))] };
+    }
 
     /// <summary>Opens and validates the model; a bad folder is a <see cref="ModelFormatException"/> naming the file.</summary>
     public static ModelSource Open(string model, long seed = 0)
     {
         if (BuiltinModels.TryGet(model, out var builtin))
             return new ModelSource(model, builtin, new SeededWeights(seed), null,
-                builtin.VocabSize == 50257 ? TextTokenizer.Gpt2() : null);
+                builtin.VocabSize == 50257 ? TextTokenizer.Gpt2() : null, GenerationConfig.None, TokenizerConfig.None);
         if (!Directory.Exists(model))
             throw new ModelFormatException($"{model}: not a folder, and not a built-in model ({string.Join(", ", BuiltinModels.Names)})");
         var config = ModelConfig.Load(Path.Combine(model, "config.json"));
+        var generation = GenerationConfig.Load(Path.Combine(model, "generation_config.json"));
+        string tokenizerConfigPath = Path.Combine(model, "tokenizer_config.json");
+        var tokenizerConfig = TokenizerConfig.Load(tokenizerConfigPath);
+        if (tokenizerConfig.AddBosToken == true && (generation.BosTokenId ?? config.BosTokenId) is null)
+            throw new ModelFormatException($"{tokenizerConfigPath}: field 'add_bos_token' is true but neither generation_config.json nor config.json gives bos_token_id");
         var weights = CheckpointWeights.Open(model);
         try
         {
             string tokenizerJson = Path.Combine(model, "tokenizer.json");
-            int? eos = config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null;
+            int? eos = generation.EosTokenIds.Count > 0 ? generation.EosTokenIds[0] : config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null;
             TextTokenizer? tokenizer = File.Exists(tokenizerJson) ? TextTokenizer.FromTokenizerJson(tokenizerJson, eos)
                 : config.VocabSize == 50257 ? TextTokenizer.Gpt2()
                 : null;
-            return new ModelSource(Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), config, weights, weights, tokenizer);
+            return new ModelSource(Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), config, weights, weights, tokenizer, generation, tokenizerConfig);
         }
         catch
         {

@@ -158,4 +158,23 @@ public sealed class BadModelInputTests : IDisposable
             .Replace("\"rope_theta\":10000.0", "\"rope_theta\":10000.0,\"sliding_window\":64", StringComparison.Ordinal);
         Assert.Contains("field 'sliding_window' sliding-window attention", Error(() => ModelConfig.Parse(json, "config.json")));
     }
+
+    [Fact]
+    public void Qwen2SlidingWindowCountsOnlyWhenUsed()
+    {
+        string qwen = GoodConfig.Replace("LlamaForCausalLM", "Qwen2ForCausalLM", StringComparison.Ordinal)
+            .Replace("\"rope_theta\":10000.0", "\"rope_theta\":10000.0,\"sliding_window\":64", StringComparison.Ordinal);
+        Assert.Null(ModelConfig.Parse(qwen, "config.json").SlidingWindow);
+        string used = qwen.Replace("\"sliding_window\":64", "\"sliding_window\":64,\"use_sliding_window\":true", StringComparison.Ordinal);
+        Assert.Contains("field 'sliding_window' sliding-window attention (64 < max_position_embeddings", Error(() => ModelConfig.Parse(used, "config.json")));
+    }
+
+    [Fact]
+    public void AWindowCoveringTheContextIsAccepted()
+    {
+        var c = ModelConfig.Parse(GoodConfig, "config.json");
+        string json = GoodConfig.Replace("LlamaForCausalLM", "MistralForCausalLM", StringComparison.Ordinal)
+            .Replace("\"rope_theta\":10000.0", $"\"rope_theta\":10000.0,\"sliding_window\":{c.MaxPositionEmbeddings}", StringComparison.Ordinal);
+        Assert.Equal(c.MaxPositionEmbeddings, ModelConfig.Parse(json, "config.json").SlidingWindow);
+    }
 }

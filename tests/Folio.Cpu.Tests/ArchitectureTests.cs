@@ -1,0 +1,104 @@
+using Folio.Core.Models;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// The loader picks the definition that config.json's <c>architectures</c> names, and each definition reads
+/// exactly the tensors its architecture has (Qwen2's q/k/v biases, Llama's attention_bias on q/k/v and o,
+/// none for Mistral) and refuses what it cannot run (a sliding window shorter than the context).
+/// </summary>
+public sealed class ArchitectureTests
+{
+    /// <summary>A checkpoint with one tensor taken out.</summary>
+    private sealed class Without(IWeightSource inner, string hidden) : IWeightSource
+    {
+        public bool Contains(string name) => name != hidden && inner.Contains(name);
+
+        public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)
+        {
+            if (name == hidden)
+                throw new ModelFormatException($"test: tensor '{name}' is missing from the checkpoint");
+            inner.Read(name, expectedShape, destination);
+        }
+    }
+
+    private static ModelConfig Config(string fixture) => ModelConfig.Load(Path.Combine(Fixtures.Hf(fixture), "config.json"));
+
+    [Theory]
+    [InlineData("llama3_rope", typeof(LlamaModel))]
+    [InlineData("llama_bf16_sharded", typeof(LlamaModel))]
+    [InlineData("qwen2_tied", typeof(Qwen2Model))]
+    [InlineData("mistral", typeof(MistralModel))]
+    public void TheLoaderDispatchesOnArchitectures(string fixture, Type expected)
+    {
+        using var backend = new CpuBackend(1);
+        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
+        Assert.IsType(expected, model);
+    }
+
+    [Fact]
+    public void EachDefinitionStatesItsBiases()
+    {
+        Assert.Equal(new DecoderVariant(QkvBias: true, OutputBias: false), DecoderModel.VariantOf(Config("qwen2_tied")));
+        Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false), DecoderModel.VariantOf(Config("mistral")));
+        // A Mistral file that sets Llama's attention_bias key still has no biases: transformers' Mistral ignores it.
+        Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false), DecoderModel.VariantOf(Config("mistral") with { AttentionBias = true }));
+        Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false), DecoderModel.VariantOf(Config("llama3_rope")));
+        Assert.Equal(new DecoderVariant(QkvBias: true, OutputBias: true), DecoderModel.VariantOf(Config("llama3_rope") with { AttentionBias = true }));
+    }
+
+    [Fact]
+    public void Qwen2ReadsTheQkvBiases()
+    {
+        string folder = Fixtures.Hf("qwen2_tied");
+        using var weights = CheckpointWeights.Open(folder);
+        using var backend = new CpuBackend(1);
+        var e = Assert.Throws<ModelFormatException>(() =>
+            DecoderModel.Load(Config("qwen2_tied"), new Without(weights, "model.layers.1.self_attn.k_proj.bias"), backend));
+        Assert.Contains("tensor 'model.layers.1.self_attn.k_proj.bias' is missing", e.Message);
+    }
+
+    [Fact]
+    public void LlamaAttentionBiasAlsoReadsTheOutputBias()
+    {
+        var config = Config("llama3_rope") with { AttentionBias = true };
+        using var backend = new CpuBackend(1);
+        var e = Assert.Throws<ModelFormatException>(() =>
+            DecoderModel.Load(config, new Without(new SeededWeights(3), "model.layers.0.self_attn.o_proj.bias"), backend));
+        Assert.Contains("tensor 'model.layers.0.self_attn.o_proj.bias' is missing", e.Message);
+        using var model = DecoderModel.Load(config, new SeededWeights(3), backend);
+        Assert.IsType<LlamaModel>(model);
+    }
+
+    [Fact]
+    public void MistralIgnoresAttentionBiasAndLoadsItsCheckpoint()
+    {
+        string folder = Fixtures.Hf("mistral");
+        using var weights = CheckpointWeights.Open(folder);
+        using var backend = new CpuBackend(1);
+        using var model = DecoderModel.Load(Config("mistral") with { AttentionBias = true }, weights, backend);
+        Assert.IsType<MistralModel>(model);
+    }
+
+    [Theory]
+    [InlineData("mistral")]
+    [InlineData("qwen2_tied")]
+    public void AShortSlidingWindowIsRefusedAtLoad(string fixture)
+    {
+        var config = Config(fixture);
+        using var backend = new CpuBackend(1);
+        var e = Assert.Throws<ModelFormatException>(() =>
+            DecoderModel.Load(config with { SlidingWindow = config.MaxPositionEmbeddings - 1 }, new SeededWeights(), backend));
+        Assert.Equal($"config: field 'sliding_window' sliding-window attention ({config.MaxPositionEmbeddings - 1} < max_position_embeddings {config.MaxPositionEmbeddings}) is not supported", e.Message);
+        // A window covering the whole context is plain causal attention.
+        using var model = DecoderModel.Load(config with { SlidingWindow = config.MaxPositionEmbeddings }, new SeededWeights(), backend);
+        Assert.Equal(config.Architecture, model.Config.Architecture);
+    }
+
+    [Fact]
+    public void ADefinitionRefusesAnotherArchitecturesConfig()
+    {
+        using var backend = new CpuBackend(1);
+        Assert.Throws<ArgumentException>(() => Qwen2Model.Load(Config("mistral"), new SeededWeights(), backend));
+    }
+}
