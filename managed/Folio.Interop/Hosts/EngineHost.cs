@@ -134,18 +134,9 @@ public sealed unsafe class EngineHost
         Folio.Core.KvCache.KvCacheStats kv = Engine.GetKvStats();
         double seconds = (double)Interlocked.Read(ref _stepTicks) / Stopwatch.Frequency;
         long generated = Interlocked.Read(ref _generatedTokens);
-        return new FolioStats
+        // The KV fields are filled as for a KV manager on its own; the engine adds the scheduler's and its own.
+        return KvManagerHost.ToStats(kv, Engine.Options.KvCache.BlockSizeTokens) with
         {
-            StructSize = (uint)sizeof(FolioStats),
-            BlockSizeTokens = Engine.Options.KvCache.BlockSizeTokens,
-            KvBlocksTotal = kv.TotalBlocks,
-            KvBlocksUsed = kv.UsedBlocks,
-            KvBlocksFree = kv.FreeBlocks,
-            KvBlocksCached = kv.CachedBlocks,
-            KvBlocksShared = kv.SharedBlocks,
-            CpuBlocksUsed = kv.CpuUsedBlocks,
-            KvUtilizationPct = kv.UtilizationPct,
-            PrefixHitRate = kv.PrefixHitRate,
             NumPreemptions = s.Preemptions,
             NumRunning = s.NumRunning,
             NumWaiting = s.NumWaiting,
