@@ -30,6 +30,8 @@ public sealed class BpeSplitTokenizerJsonErrorTests
         { "three-steps", "field 'pre_tokenizer.pretokenizers' is [Split, ByteLevel, Digits]" },
         { "plain-byte-level-no-regex", "field 'pre_tokenizer.use_regex' must be true" },
         { "plain-byte-level-prefix-space", "field 'pre_tokenizer.add_prefix_space' is not supported" },
+        { "nfkc-normalizer", "field 'normalizer' type 'NFKC' is not supported for byte-level BPE" },
+        { "nfc-normalizer", "field 'normalizer' type 'NFC' is not supported yet" },
     };
 
     [Theory]
@@ -47,6 +49,8 @@ public sealed class BpeSplitTokenizerJsonErrorTests
                 case "byte-level-regex": Step(j, 1)["use_regex"] = true; break;
                 case "byte-level-prefix-space": Step(j, 1)["add_prefix_space"] = true; break;
                 case "three-steps": j["pre_tokenizer"]!["pretokenizers"]!.AsArray().Add(new JsonObject { ["type"] = "Digits" }); break;
+                case "nfc-normalizer": j["normalizer"] = new JsonObject { ["type"] = "NFC" }; break;
+                case "nfkc-normalizer": j["normalizer"] = new JsonObject { ["type"] = "NFKC" }; break;
                 case "plain-byte-level-no-regex":
                     j["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = false };
                     break;

@@ -6,11 +6,11 @@ namespace Folio.Cpu.Tests;
 
 /// <summary>
 /// Byte-level BPE with Llama-3's and Qwen2's pre-tokenizer (a regex Split, Isolated, then ByteLevel without its
-/// own regex) against Hugging Face tokenizers 0.23.2 (its Node binding) on 5,223 lines: the GPT-2 parity corpus
-/// plus 13 lines of astral letters/digits, emoji next to letters, and case-insensitive contractions. The two
-/// tokenizer.json files are GPT-2's (tests/fixtures/hf/tokenizer/gpt2/tokenizer.json) with the pre_tokenizer
-/// replaced by the one stored in tests/fixtures/hf/tokenizer/bpe_split/parity.json, exactly as
-/// tests/fixtures/make_bpe_split_fixture.mjs built them for HF.
+/// own regex) against Hugging Face tokenizers 0.23.2 (its Node binding) on 5,229 lines: the GPT-2 parity
+/// corpus plus 19 lines of astral letters/digits, emoji next to letters, case-insensitive contractions and
+/// decomposed characters. The two tokenizer.json files are GPT-2's (tests/fixtures/hf/tokenizer/gpt2/
+/// tokenizer.json) with the pre_tokenizer replaced by the one stored in tests/fixtures/hf/tokenizer/bpe_split/
+/// parity.json, exactly as tests/fixtures/make_bpe_split_fixture.mjs built them for HF.
 /// </summary>
 public sealed class BpeSplitTokenizerParityTests
 {
@@ -45,7 +45,8 @@ public sealed class BpeSplitTokenizerParityTests
     public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus(string name)
     {
         var (tokenizer, lines, _) = Load(name);
-        Assert.Equal(5223, lines.Length);
+        Assert.Equal(5229, lines.Length);
+        Assert.All(lines, l => Assert.Equal(l.Text, l.Decoded));   // byte-level BPE round-trips every line
         var encodeMismatches = new List<string>();
         var decodeMismatches = new List<string>();
         foreach (var (text, ids, decoded) in lines)
