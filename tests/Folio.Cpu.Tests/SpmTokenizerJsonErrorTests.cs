@@ -19,7 +19,7 @@ public sealed class SpmTokenizerJsonErrorTests
 
     public static TheoryData<string, string, string> Cases => new()
     {
-        { "metaspace", "sequence-pre-tokenizer", "field 'pre_tokenizer' is a Sequence" },
+        { "metaspace", "sequence-pre-tokenizer", "field 'pre_tokenizer.pretokenizers' is []: only [Split, ByteLevel]" },
         { "metaspace", "bad-prepend-scheme", "field 'pre_tokenizer.prepend_scheme' 'sometimes'" },
         { "legacy", "regex-replace", "field 'normalizer.normalizers[1].pattern'" },
         { "legacy", "unknown-normalizer", "field 'normalizer.normalizers[0]' type 'NFKC'" },

@@ -32,7 +32,7 @@ public sealed partial class TextTokenizer
 
     /// <summary>
     /// Loads a Hugging Face <c>tokenizer.json</c> whose model is BPE: byte-level (GPT-2 style, a ByteLevel
-    /// pre-tokenizer) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
+    /// pre-tokenizer; or Llama-3/Qwen2 style, a regex Split + ByteLevel) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
     /// a Prepend/Replace normalizer or Metaspace pre-tokenizer) through <see cref="SentencePieceBpe"/>.
     /// Whatever is not implemented exactly is refused with a message naming the field.
     /// </summary>
@@ -56,14 +56,9 @@ public sealed partial class TextTokenizer
             if (type != "BPE")
                 throw new ModelFormatException($"{path}: field 'model.type' '{type}' is not supported (only byte-level BPE)");
             string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path;
-            if (!IsByteLevel(root))
-            {
-                if (root.TryGetProperty("pre_tokenizer", out var pre) && pre.ValueKind == JsonValueKind.Object
-                    && pre.TryGetProperty("type", out var pt) && pt.GetString() == "Sequence")
-                    throw new ModelFormatException(
-                        $"{path}: field 'pre_tokenizer' is a Sequence (model-specific split regexes, e.g. Llama-3, Qwen2): not supported yet");
+            var split = ByteLevelSplit(path, root);
+            if (split is null)
                 return new TextTokenizer(null, SentencePieceBpeJson.Load(path, root, model), name, eosTokenId);
-            }
             var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
             if (!model.TryGetProperty("vocab", out var v) || v.ValueKind != JsonValueKind.Object)
                 throw new ModelFormatException($"{path}: field 'model.vocab' is missing");
@@ -88,22 +83,91 @@ public sealed partial class TextTokenizer
                 Merges = merges,
                 ByteLevel = true,
                 SpecialTokens = special,
-                PreTokenizer = new RegexPreTokenizer(Gpt2Split(), special),
+                PreTokenizer = new CodePointRegexPreTokenizer(split, special),
             };
+            CheckNoNormalizer(path, root);
             return new TextTokenizer(BpeTokenizer.Create(options), null, name, eosTokenId);
         }
     }
 
-    private static bool IsByteLevel(JsonElement root)
+    /// <summary>
+    /// The split regex of a byte-level pre-tokenizer: a ByteLevel with use_regex true (GPT-2's pattern), or a
+    /// Sequence of a regex Split (Isolated, not inverted; Llama-3's or Qwen2's pattern) and a ByteLevel with
+    /// use_regex false; neither may add a prefix space. Null when the pre-tokenizer is not byte-level at all
+    /// (SentencePiece-style files); any other byte-level shape is refused, naming the field.
+    /// </summary>
+    private static Regex? ByteLevelSplit(string path, JsonElement root)
     {
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
-            return false;
-        string? type = pre.TryGetProperty("type", out var t) ? t.GetString() : null;
+            return null;
+        string? type = pre.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         if (type == "ByteLevel")
-            return true;
-        // A Sequence (Split with a model-specific regex + ByteLevel) would need that regex: not handled yet.
-        return false;
+        {
+            CheckByteLevel(path, "pre_tokenizer", pre, useRegex: true);
+            return Gpt2Split();
+        }
+        if (type != "Sequence")
+            return null;
+        if (!pre.TryGetProperty("pretokenizers", out var list) || list.ValueKind != JsonValueKind.Array)
+            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers' is missing");
+        var steps = list.EnumerateArray().ToArray();
+        string Type(int i) => steps[i].ValueKind == JsonValueKind.Object && steps[i].TryGetProperty("type", out var st)
+            && st.ValueKind == JsonValueKind.String ? st.GetString()! : "?";
+        if (steps.Length != 2 || Type(0) != "Split" || Type(1) != "ByteLevel")
+            throw new ModelFormatException(
+                $"{path}: field 'pre_tokenizer.pretokenizers' is [{string.Join(", ", steps.Select((_, i) => Type(i)))}]: only [Split, ByteLevel] is supported");
+        var s = steps[0];
+        string? behavior = s.TryGetProperty("behavior", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
+        if (behavior != "Isolated")
+            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].behavior' '{behavior}' is not supported (only Isolated)");
+        if (s.TryGetProperty("invert", out var inv) && inv.ValueKind != JsonValueKind.False)
+            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].invert' is not supported (only false)");
+        string? pattern = s.TryGetProperty("pattern", out var p) && p.ValueKind == JsonValueKind.Object
+            && p.TryGetProperty("Regex", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        if (pattern is null)
+            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].pattern.Regex' is missing (string patterns are not supported)");
+        var split = pattern == Llama3Pattern ? Llama3Split() : pattern == Qwen2Pattern ? Qwen2Split() : null;
+        if (split is null)
+            throw new ModelFormatException(
+                $"{path}: field 'pre_tokenizer.pretokenizers[0].pattern.Regex' is not a pattern checked against Hugging Face tokenizers (Llama-3's or Qwen2's)");
+        CheckByteLevel(path, "pre_tokenizer.pretokenizers[1]", steps[1], useRegex: false);
+        return split;
     }
+
+    /// <summary>
+    /// A byte-level file may have no normalizer. Qwen2's NFC is refused too: Folio builds with
+    /// InvariantGlobalization, where string.Normalize leaves text unchanged (seen on the NFC lines of
+    /// make_bpe_split_fixture.mjs's corpus), and .NET has no other NFC without ICU.
+    /// </summary>
+    private static void CheckNoNormalizer(string path, JsonElement root)
+    {
+        if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null)
+            return;
+        string? type = n.ValueKind == JsonValueKind.Object && n.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        throw new ModelFormatException(type == "NFC"
+            ? $"{path}: field 'normalizer' type 'NFC' is not supported yet (no Unicode normalization under InvariantGlobalization)"
+            : $"{path}: field 'normalizer' type '{type ?? "?"}' is not supported for byte-level BPE (only none)");
+    }
+
+    private static void CheckByteLevel(string path, string field, JsonElement byteLevel, bool useRegex)
+    {
+        if (byteLevel.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind != JsonValueKind.False)
+            throw new ModelFormatException($"{path}: field '{field}.add_prefix_space' is not supported (only false)");
+        // use_regex defaults to true in tokenizers.
+        bool actual = !byteLevel.TryGetProperty("use_regex", out var ur) || ur.ValueKind != JsonValueKind.False;
+        if (actual != useRegex)
+            throw new ModelFormatException($"{path}: field '{field}.use_regex' must be {(useRegex ? "true" : "false")} here");
+    }
+
+    // The split patterns of Llama-3 and Qwen2 tokenizer.json files, byte for byte (Qwen2's splits digits singly).
+    private const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    private const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    [GeneratedRegex(Llama3Pattern, RegexOptions.CultureInvariant)]
+    private static partial Regex Llama3Split();
+
+    [GeneratedRegex(Qwen2Pattern, RegexOptions.CultureInvariant)]
+    private static partial Regex Qwen2Split();
 
     /// <summary>The ByteLevel pre-tokenizer's split (GPT-2's pattern), as Hugging Face tokenizers applies it.</summary>
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
