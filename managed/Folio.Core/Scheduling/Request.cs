@@ -85,6 +85,12 @@ public sealed class Request
     /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
     internal bool Forked { get; set; }
 
+    /// <summary>
+    /// True from a group's recompute preemption until every live sequence has its history recomputed and the
+    /// group samples again (the sequences prefill separately, then step together).
+    /// </summary>
+    internal bool Recomputing { get; set; }
+
 
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
     internal bool ServedBefore(Request other, SchedulingPolicy policy)
