@@ -20,6 +20,7 @@ public class GroupRecomputeTests
         Assert.Equal(0, stats.SwapPreemptions);
         Assert.True(stats.RecomputePreemptions >= 1, $"recomputes {stats.RecomputePreemptions}");
         Assert.True(b.NumPreemptions >= 1);
+        Assert.Equal(1, stats.GroupRecomputePreemptions);
         Assert.Equal(2, b.Sequences.Count);
         // The forked child (sample 1) was prefilled again over its own history: more than one token in a step.
         // After the fork, b's sequences were prefilled again over their own histories (more than one token in a step).
@@ -53,9 +54,20 @@ public class GroupRecomputeTests
         Assert.Equal(0, stats.Rejected);
         Assert.Equal(0, stats.SwapPreemptions);
         Assert.True(stats.RecomputePreemptions >= 1, $"recomputes {stats.RecomputePreemptions}");
-        Assert.Contains(rs, r => r.NumPreemptions > 0 && r.Sequences.Count > 1);
+        Assert.True(stats.GroupRecomputePreemptions >= 1, $"group recomputes {stats.GroupRecomputePreemptions}");
         Assert.Empty(h.Engine.KvCache.LiveTables);
         for (int i = 0; i < rs.Length; i++)
-            EngineHarness.AssertSameTokens(EngineHarness.Alone(prompts[i], ps[i]), h.Engine.GetOutput(rs[i]));
+        {
+            var want = EngineHarness.Alone(prompts[i], ps[i]);
+            var got = h.Engine.GetOutput(rs[i]);
+            EngineHarness.AssertSameTokens(want, got);
+            // Beams kept their cumulative log-probabilities through the recompute: same scores, bit for bit.
+            for (int o = 0; o < want.Outputs.Count; o++)
+            {
+                Assert.Equal(want.Outputs[o].CumulativeLogProb, got.Outputs[o].CumulativeLogProb);
+                Assert.Equal(want.Outputs[o].BeamScore, got.Outputs[o].BeamScore);
+                Assert.Equal(want.Outputs[o].Text, got.Outputs[o].Text);
+            }
+        }
     }
 }
