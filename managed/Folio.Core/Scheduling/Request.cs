@@ -82,7 +82,7 @@ public sealed class Request
     /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>
     internal int NumLive { get; set; }
 
-    /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
+    /// <summary>True once the prompt was sampled (n children or beams exist): a recompute then restores each sequence separately.</summary>
     internal bool Forked { get; set; }
 
     /// <summary>
