@@ -82,8 +82,14 @@ public sealed class Request
     /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>
     internal int NumLive { get; set; }
 
-    /// <summary>True once the prompt was sampled (n children or beams exist): recompute could no longer restore sharing.</summary>
+    /// <summary>True once the prompt was sampled (n children or beams exist): a recompute then restores each sequence separately.</summary>
     internal bool Forked { get; set; }
+
+    /// <summary>
+    /// True from a group's recompute preemption until every live sequence has its history recomputed and the
+    /// group samples again (the sequences prefill separately, then step together).
+    /// </summary>
+    internal bool Recomputing { get; set; }
 
 
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>

@@ -62,8 +62,8 @@ public sealed partial class Scheduler
         }
         if (live != g.NumLive || live == 0)
             throw new InvalidOperationException($"{g} counts {g.NumLive} live sequences, has {live}.");
-        if (status == SequenceStatus.Waiting && live != 1)
-            throw new InvalidOperationException($"waiting {g} has {live} live sequences (only single sequences are recomputed).");
+        if (live > 1 && !g.Recomputing && g.SequenceList.Exists(s => !s.IsFinished && s.NumTokens - s.NumComputedTokens != 1))
+            throw new InvalidOperationException($"{g} runs {live} sequences that are not all in decode, yet is not recomputing.");
         return status == SequenceStatus.Waiting ? 0 : live;
     }
 }

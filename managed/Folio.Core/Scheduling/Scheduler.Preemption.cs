@@ -1,5 +1,3 @@
-using Folio.Core.Sampling;
-
 namespace Folio.Core.Scheduling;
 
 public sealed partial class Scheduler
@@ -41,29 +39,26 @@ public sealed partial class Scheduler
                 return;
             }
         }
-        if (g.NumLive == 1)
+        // Recompute: drop the K/V, keep the tokens (and a beam's cumulative log-probability; finished beams stay
+        // as they are). Readmission prefills each live sequence over its own history (prompt + its generated
+        // tokens), sharing the prompt's blocks again only where they are still in the prefix cache.
+        var list = g.SequenceList;
+        for (int s = 0; s < list.Count; s++)
         {
-            // Recompute: drop the K/V, keep the tokens; readmission prefills prompt + generated so far.
-            var seq = FirstLive(g);
+            var seq = list[s];
+            if (seq.IsFinished)
+                continue;
             _kv.Free(seq.Table!);
             seq.Table = null;
             seq.NumComputedTokens = 0;
-            SetStatus(g, SequenceStatus.Waiting);
-            _waiting.InsertFromFront(g);
-            _recomputes++;
-            return;
         }
-        // Several sequences share blocks that a recompute could not share again; without swap room the
-        // request cannot be kept. Finish it with a reason rather than thrash or lose it silently.
-        foreach (var seq in g.SequenceList)
+        if (g.NumLive > 1)
         {
-            if (!seq.IsFinished)
-                FinishSequence(seq, FinishReason.Rejected, null);
+            g.Recomputing = true;
+            _groupRecomputes++;
         }
-        g.Status = SequenceStatus.Finished;
-        g.FinishReason = FinishReason.Rejected;
-        g.RejectReason = $"preempted with no room in the CPU swap pool: a request running {g.NumLive} sequences (n > 1 or beam search) can only be preempted by swapping; raise NumCpuBlocks.";
-        _rejected++;
-        _updates.Add(new SequenceUpdate(g, null, 0));
+        SetStatus(g, SequenceStatus.Waiting);
+        _waiting.InsertFromFront(g);
+        _recomputes++;
     }
 }

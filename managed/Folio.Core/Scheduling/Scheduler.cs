@@ -33,7 +33,7 @@ public sealed partial class Scheduler
     private long _stepIndex;
     private long _nextSequenceId;
     private int _reservedSeqs;
-    private long _preemptions, _recomputes, _swaps, _rejected;
+    private long _preemptions, _recomputes, _groupRecomputes, _swaps, _rejected;
 
     public Scheduler(SchedulerOptions options, KvCacheManager kv, ITextDecoder? decoder = null)
     {
@@ -57,7 +57,7 @@ public sealed partial class Scheduler
 
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
-        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs);
+        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
 
     /// <summary>
     /// Blocks a request can need at most: its prompt's full blocks (shared by all its sequences) plus, per
@@ -185,6 +185,21 @@ public sealed partial class Scheduler
                 Commit(g, seq, chunk);
                 budget -= chunk;
             }
+            else if (g.Recomputing)
+            {
+                bool preemptedSelf = false;
+                while (GroupRecomputeStep(g, budget, commit: false) > _kv.GpuPool.NumFreeBlocks)
+                {
+                    if (!PreemptVictimFor(i))
+                    {
+                        preemptedSelf = true;
+                        break;
+                    }
+                }
+                if (preemptedSelf)
+                    continue;
+                budget -= GroupRecomputeStep(g, budget, commit: true);
+            }
             else
             {
                 if (budget < g.NumLive)
@@ -232,6 +247,11 @@ public sealed partial class Scheduler
                     budget -= chunk;
                 }
             }
+            else if (g.Recomputing)
+            {
+                if (budget > 0 && GroupRecomputeStep(g, budget, commit: false) <= _kv.GpuPool.NumFreeBlocks)
+                    budget -= GroupRecomputeStep(g, budget, commit: true);
+            }
             else if (budget >= g.NumLive && GroupCanDecode(g))
             {
                 budget -= CommitGroupDecode(g);
@@ -246,6 +266,19 @@ public sealed partial class Scheduler
             var g = _waiting.First;
             if (_reservedSeqs + g.Width > _options.MaxNumSeqs)
                 break;
+            if (g.NumLive > 1)
+            {
+                // A group preempted by recompute: all of its sequences' histories must fit, or none is admitted.
+                if (!CanAdmitGroup(g))
+                    break;
+                AdmitGroup(g);
+                _waiting.RemoveFirst();
+                SetStatus(g, SequenceStatus.Running);
+                InsertRunning(g);
+                if (GroupRecomputeStep(g, budget, commit: false) <= _kv.GpuPool.NumFreeBlocks)
+                    budget -= GroupRecomputeStep(g, budget, commit: true);
+                continue;
+            }
             var seq = FirstLive(g);
             var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
             int remaining = seq.NumTokens - hit.NumCachedTokens;

@@ -91,6 +91,59 @@ public class StressTests(ITestOutputHelper log)
             EngineHarness.AssertSameTokens(reference[k], outputs[live[k].i]);
     }
 
+    /// <summary>
+    /// 10,000 requests as above with no CPU swap pool: multi-sequence groups (n ∈ {2, 4}, beam search) are preempted
+    /// by recompute, readmitted with each sequence over its own history, and must still produce exactly what they
+    /// produce on an unlimited pool; nothing is rejected.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void TenThousandRequests_WithoutSwapPool_GroupsResumeByRecomputeExactly()
+    {
+        var specs = MakeSpecs(10_000, seed: 31);
+        var (outputs, h, aborted) = Run(specs, gpuBlocks: 256, cpuBlocks: 0, maxBatchedTokens: 512, maxSeqs: 128, checkEveryStep: true);
+        var stats = h.Engine.GetSchedulerStats();
+        log.WriteLine($"preemptions {stats.Preemptions} (recompute {stats.RecomputePreemptions}, of groups {stats.GroupRecomputePreemptions}, swap {stats.SwapPreemptions}), aborted {aborted.Count}");
+        Assert.Null(h.Engine.KvCache.CpuPool);
+        Assert.Equal(0, stats.SwapPreemptions);
+        Assert.True(stats.GroupRecomputePreemptions >= 50, $"group recompute preemptions: {stats.GroupRecomputePreemptions}");
+        Assert.Equal(0, stats.Rejected);
+        Assert.True(aborted.Count >= 100, $"aborted: {aborted.Count}");
+        var live = specs.Select((s, i) => (s, i)).Where(x => !aborted.Contains(x.i)).ToList();
+        Assert.Contains(live, x => x.s.Params.UseBeamSearch && outputs[x.i].Outputs.Count > 1);
+        var (reference, _, _) = Run(live.Select(x => x.s with { AddStep = 0, AbortStep = -1 }).ToList(),
+            gpuBlocks: 60_000, cpuBlocks: 0, maxBatchedTokens: 16_384, maxSeqs: 1024, checkEveryStep: false);
+        for (int k = 0; k < live.Count; k++)
+        {
+            Assert.Equal(FinishReason.None, outputs[live[k].i].FinishReason);
+            EngineHarness.AssertSameTokens(reference[k], outputs[live[k].i]);
+        }
+        foreach (int i in aborted)
+            Assert.Equal(FinishReason.Abort, outputs[i].FinishReason);
+    }
+
+    /// <summary>
+    /// A CPU swap pool too small for every group (2,000 requests): groups are swapped while it has room and
+    /// recomputed when it is full, including groups swapped in the middle of their recompute.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void SmallSwapPool_GroupsSwapOrRecompute_MatchTheUnlimitedPoolExactly()
+    {
+        var specs = MakeSpecs(2_000, seed: 404);
+        var (outputs, h, aborted) = Run(specs, gpuBlocks: 160, cpuBlocks: 8, maxBatchedTokens: 256, maxSeqs: 64, checkEveryStep: true);
+        var stats = h.Engine.GetSchedulerStats();
+        log.WriteLine($"preemptions {stats.Preemptions} (recompute {stats.RecomputePreemptions}, of groups {stats.GroupRecomputePreemptions}, swap {stats.SwapPreemptions}), aborted {aborted.Count}");
+        Assert.True(stats.SwapPreemptions >= 20, $"swap preemptions: {stats.SwapPreemptions}");
+        Assert.True(stats.GroupRecomputePreemptions >= 20, $"group recompute preemptions: {stats.GroupRecomputePreemptions}");
+        Assert.Equal(0, stats.Rejected);
+        var live = specs.Select((s, i) => (s, i)).Where(x => !aborted.Contains(x.i)).ToList();
+        var (reference, _, _) = Run(live.Select(x => x.s with { AddStep = 0, AbortStep = -1 }).ToList(),
+            gpuBlocks: 60_000, cpuBlocks: 0, maxBatchedTokens: 16_384, maxSeqs: 1024, checkEveryStep: false);
+        for (int k = 0; k < live.Count; k++)
+            EngineHarness.AssertSameTokens(reference[k], outputs[live[k].i]);
+    }
+
     private static List<Spec> MakeSpecs(int count, int seed)
     {
         var rng = new Random(seed);
