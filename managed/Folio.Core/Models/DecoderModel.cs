@@ -60,6 +60,21 @@ public abstract class DecoderModel : IDisposable
         };
     }
 
+    /// <summary>
+    /// The checks every definition's Load makes before reading weights: <paramref name="config"/> names
+    /// <paramref name="architecture"/> (else a caller bug), and the definition refuses nothing in it (else a
+    /// <see cref="ModelFormatException"/> naming the field).
+    /// </summary>
+    private protected static void EnsureLoadable(ModelConfig config, ModelArchitecture architecture, string definition,
+        Func<ModelConfig, (string Field, string Reason)?> unsupported)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Architecture != architecture)
+            throw new ArgumentException($"{definition} cannot load a {config.Architecture} configuration", nameof(config));
+        if (unsupported(config) is { } problem)
+            throw new ModelFormatException($"config: field '{problem.Field}' {problem.Reason}");
+    }
+
     /// <summary>What the architecture's definition refuses in <paramref name="config"/> (field, reason), or null.</summary>
     public static (string Field, string Reason)? Unsupported(ModelConfig config)
     {

@@ -26,9 +26,7 @@ public sealed class LlamaModel : DecoderModel
     /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>.</summary>
     public static new LlamaModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Architecture != ModelArchitecture.Llama)
-            throw new ArgumentException($"LlamaModel cannot load a {config.Architecture} configuration", nameof(config));
+        EnsureLoadable(config, ModelArchitecture.Llama, nameof(LlamaModel), Unsupported);
         return new LlamaModel(config, weights, backend);
     }
 }

@@ -24,11 +24,7 @@ public sealed class MistralModel : DecoderModel
     /// shorter than the context is a <see cref="ModelFormatException"/>.</summary>
     public static new MistralModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Architecture != ModelArchitecture.Mistral)
-            throw new ArgumentException($"MistralModel cannot load a {config.Architecture} configuration", nameof(config));
-        if (Unsupported(config) is { } problem)
-            throw new ModelFormatException($"config: field '{problem.Field}' {problem.Reason}");
+        EnsureLoadable(config, ModelArchitecture.Mistral, nameof(MistralModel), Unsupported);
         return new MistralModel(config, weights, backend);
     }
 }

@@ -23,11 +23,7 @@ public sealed class Qwen2Model : DecoderModel
     /// <summary>Reads and checks every weight (q/k/v biases included), uploading them to <paramref name="backend"/>.</summary>
     public static new Qwen2Model Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Architecture != ModelArchitecture.Qwen2)
-            throw new ArgumentException($"Qwen2Model cannot load a {config.Architecture} configuration", nameof(config));
-        if (Unsupported(config) is { } problem)
-            throw new ModelFormatException($"config: field '{problem.Field}' {problem.Reason}");
+        EnsureLoadable(config, ModelArchitecture.Qwen2, nameof(Qwen2Model), Unsupported);
         return new Qwen2Model(config, weights, backend);
     }
 }
