@@ -103,24 +103,7 @@ public sealed class BpeSplitTokenizerParityTests
     public void StreamedPiecesOfEveryCorpusLineConcatenateToTheDecodedText(string name)
     {
         var (tokenizer, lines, _) = Load(name);
-        var failures = new List<string>();
-        int heldBack = 0;
-        foreach (var (text, ids, decoded) in lines)
-        {
-            var detokenizer = new IncrementalDetokenizer(tokenizer);
-            var streamed = new System.Text.StringBuilder();
-            bool broken = false;
-            for (int n = 1; n <= ids.Length; n++)
-            {
-                string piece = detokenizer.DecodeLast(ids.AsSpan(0, n));
-                broken |= piece.Contains('\uFFFD') || (piece.Length > 0 && (char.IsLowSurrogate(piece[0]) || char.IsHighSurrogate(piece[^1])));
-                if (piece.Length == 0)
-                    heldBack++;
-                streamed.Append(piece);
-            }
-            if (broken || streamed.ToString() != decoded)
-                failures.Add($"{JsonSerializer.Serialize(text)} streamed {JsonSerializer.Serialize(streamed.ToString())}");
-        }
+        var (failures, heldBack) = StreamingParity.Check(tokenizer, lines);
         Assert.True(failures.Count == 0, $"{failures.Count} of {lines.Length} lines stream wrongly, e.g.\n" + string.Join("\n", failures.Take(5)));
         Assert.True(heldBack > 100, "characters split across byte-level tokens must add nothing until complete");
     }
