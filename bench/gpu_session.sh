@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (stages few:many:prefetch hint:split policy[:bulk copy], SWEEP="3:3:0:0 ..."), run tests/gpu
+#   sweep  build decode variants (stages few:many:prefetch hint:split policy, SWEEP="3:3:0:0 ..."), run tests/gpu
 #          on each and time each beside SDPA on a reduced grid (SWEEP_BATCHES, SWEEP_CTXS, SWEEP_ONLY)
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
@@ -44,21 +44,21 @@ if has sweep; then
     variants=${SWEEP:-"3:3:0:0 3:2:128:1"}
     t0=$SECONDS
     for v in $variants; do
-        IFS=: read -r few many pf model bulk <<< "$v"
-        tag=$few-$many-$pf-$model${bulk:+-$bulk}
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
         ( cmake -S . -B "build/cuda-sweep-$tag" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
             -DFOLIO_DECODE_STAGES="$few" -DFOLIO_DECODE_STAGES_MANY="$many" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" \
-            -DFOLIO_DECODE_SPLIT_MODEL="$model" -DFOLIO_DECODE_BULK_COPY="${bulk:-}" > "/tmp/sweep-build-$tag.log" 2>&1 \
+            -DFOLIO_DECODE_SPLIT_MODEL="$model" > "/tmp/sweep-build-$tag.log" 2>&1 \
             && cmake --build "build/cuda-sweep-$tag" >> "/tmp/sweep-build-$tag.log" 2>&1 ) &
     done
     wait
     echo "sweep builds: $((SECONDS - t0)) s"
     for v in $variants; do
-        IFS=: read -r few many pf model bulk <<< "$v"
-        tag=$few-$many-$pf-$model${bulk:+-$bulk}
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
         dir=build/cuda-sweep-$tag
         [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "/tmp/sweep-build-$tag.log"; status=1; continue; }
-        echo "=== decode few:many:prefetch:model[:bulk]=$v" | tee -a "$out/sweep.log"
+        echo "=== decode few:many:prefetch:model=$v" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "/tmp/pytest-$tag.log" 2>&1 \
             || { status=1; grep -E "^FAILED|Error" "/tmp/pytest-$tag.log" | head -5 | tee -a "$out/sweep.log"; }
         tail -1 "/tmp/pytest-$tag.log" | tee -a "$out/sweep.log"

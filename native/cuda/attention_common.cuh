@@ -143,59 +143,6 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
     }
 }
 
-// Bulk copies (sm_90, PTX 8.0: nvcc >= 12): one instruction moves a whole K or V row (256 bytes at head_dim
-// 128) through the copy engine and counts its bytes on a shared-memory mbarrier, instead of 16 lanes each
-// issuing 16-byte cp.async copies. The padded shared rows stay (each row is its own copy). Tuning macro:
-// FOLIO_DECODE_BULK_COPY=0 builds the cp.async gather on sm_90 too.
-#ifndef FOLIO_DECODE_BULK_COPY
-#define FOLIO_DECODE_BULK_COPY 0
-#endif
-#if FOLIO_DECODE_BULK_COPY && defined(__CUDACC_VER_MAJOR__) && __CUDACC_VER_MAJOR__ >= 12 && \
-    defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-#define FOLIO_HAS_BULK_COPY 1
-#else
-#define FOLIO_HAS_BULK_COPY 0
-#endif
-
-#if FOLIO_HAS_BULK_COPY
-__device__ __forceinline__ void mbarrier_init(uint64_t* bar, uint32_t count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count));
-}
-// Makes barrier initialisation visible to the copy engine (the async proxy).
-__device__ __forceinline__ void mbarrier_init_fence() {
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-}
-// One arrival that also announces `bytes` still to come from bulk copies in this phase.
-__device__ __forceinline__ void mbarrier_arrive_expect_tx(uint64_t* bar, uint32_t bytes) {
-    asm volatile(
-        "{\n"
-        ".reg .b64 state;\n"
-        "mbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n"
-        "}\n" ::"r"(smem_addr(bar)),
-        "r"(bytes)
-        : "memory");
-}
-__device__ __forceinline__ void mbarrier_wait_parity(uint64_t* bar, uint32_t parity) {
-    asm volatile(
-        "{\n"
-        ".reg .pred p_done;\n"
-        "WAIT:\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 p_done, [%0], %1;\n"
-        "@!p_done bra WAIT;\n"
-        "}\n" ::"r"(smem_addr(bar)),
-        "r"(parity)
-        : "memory");
-}
-// Global -> shared bulk copy of `bytes` (a multiple of 16, both addresses 16-byte aligned), completing on `bar`.
-__device__ __forceinline__ void bulk_copy_g2s(void* smem, const void* gmem, uint32_t bytes, uint64_t* bar) {
-    asm volatile(
-        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
-            smem_addr(smem)),
-        "l"(gmem), "r"(bytes), "r"(smem_addr(bar))
-        : "memory");
-}
-#endif
-
 // Online-softmax state of the two rows (g and g+8 of the warp's 16) a thread holds in mma fragments.
 struct RowState {
     float m[2];  // running max of the scaled scores (log2 domain), -inf before the first key

@@ -49,16 +49,10 @@ constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of the old spl
 #endif
 constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
 
-// Shared memory: the K/V stages, the query rows, then one mbarrier per stage and warp (used by the bulk-copy
-// gather; reserved in every build so that the host's occupancy figures hold for either gather).
-template <typename T, int HEAD_DIM, int STAGES>
-__host__ __device__ constexpr size_t decode_barrier_offset() {
-    return (size_t)STAGES * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
-           (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
-}
 template <typename T, int HEAD_DIM, int STAGES>
 constexpr size_t decode_smem_bytes() {
-    return decode_barrier_offset<T, HEAD_DIM, STAGES>() + (size_t)STAGES * kDecodeWarps * sizeof(uint64_t);
+    return (size_t)STAGES * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
+           (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
 }
 template <int STAGES>
 constexpr bool decode_smem_fits_merge() {
@@ -99,38 +93,6 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
     }
 }
 
-#if FOLIO_HAS_BULK_COPY
-// One warp's 16 rows of a K/V stage by bulk copies: lanes 0-15 copy the K rows, lanes 16-31 the V rows, one
-// row each, all completing on the warp's mbarrier of that stage. Rows at or past `limit` are zero-filled by
-// ordinary stores instead (V rows must be finite: a masked token's weight is 0, and 0 * NaN is NaN); they
-// occur only in the last tile of a CTA, whose stage is never refilled, so the ordinary stores never race a
-// later bulk copy into the same row.
-template <typename T, int HEAD_DIM>
-__device__ __forceinline__ void load_warp_rows_bulk(T* sk, T* sv, const T* __restrict__ k_cache,
-                                                    const T* __restrict__ v_cache,
-                                                    const int32_t* __restrict__ block_table, int tok0, int limit,
-                                                    int block_shift, int kv_head, int num_kv_heads, bool hnd,
-                                                    int lane, uint64_t* bar) {
-    constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
-    constexpr uint32_t kRowBytes = HEAD_DIM * sizeof(T);
-    const int valid_rows = min(max(limit - tok0, 0), 16);
-    if (lane == 0) attn::mbarrier_arrive_expect_tx(bar, 2u * kRowBytes * (uint32_t)valid_rows);
-    __syncwarp();
-    const int r = lane & 15;
-    const int tok = tok0 + r;
-    T* dst = (lane < 16 ? sk : sv) + r * kStride;
-    if (tok < limit) {
-        const int64_t block = __ldg(block_table + (tok >> block_shift));
-        const int64_t offset = attn::kv_row_offset(block, tok & ((1 << block_shift) - 1), block_shift, kv_head,
-                                                   num_kv_heads, HEAD_DIM, hnd);
-        attn::bulk_copy_g2s(dst, (lane < 16 ? k_cache : v_cache) + offset, kRowBytes, bar);
-    } else {
-#pragma unroll
-        for (int c = 0; c < (int)(kRowBytes / 16); ++c) reinterpret_cast<uint4*>(dst)[c] = make_uint4(0, 0, 0, 0);
-    }
-}
-#endif
-
 // The minimum-blocks bound holds the registers to what the shared-memory occupancy allows (3 CTAs per SM
 // at 2 stages and head_dim 128 need <= 170 registers a thread).
 template <typename T, int HEAD_DIM, int STAGES>
@@ -166,37 +128,15 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     const int num_tiles = end > begin ? (end - begin + kDecodeTile - 1) / kDecodeTile : 0;
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
 
-#if FOLIO_HAS_BULK_COPY
-    static_assert(kWarpPipeline, "the bulk-copy gather is per warp");
-    // mbarrier of (stage s, warp w) at bars[s * warps + w]; tile t completes phase (t / STAGES) & 1 of its
-    // stage's barrier.
-    constexpr size_t kBarrierOffset = decode_barrier_offset<T, HEAD_DIM, STAGES>();
-    uint64_t* bars = reinterpret_cast<uint64_t*>(smem_raw + kBarrierOffset);
-    if (lane == 0) {
-#pragma unroll
-        for (int s = 0; s < STAGES; ++s) attn::mbarrier_init(&bars[s * kDecodeWarps + warp], 1);
-        attn::mbarrier_init_fence();
-    }
-    __syncwarp();
-    auto load = [&](int tile) {
-        T* sk = smem + (tile % STAGES) * kStageElems + warp * 16 * kStride;
-        load_warp_rows_bulk<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
-                                         begin + tile * kDecodeTile + warp * 16, end, block_shift, kv_head,
-                                         num_kv_heads, hnd, lane, &bars[(tile % STAGES) * kDecodeWarps + warp]);
-    };
-#else
-    auto load = [&](int tile) {
-        T* sk = smem + (tile % STAGES) * kStageElems;
-        load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
-                                begin + tile * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
-    };
-#endif
-
     // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
-    // STAGES - 1 tiles (empty commit groups keep the cp.async group count exact).
+    // STAGES - 1 tiles (empty commit groups keep the group count exact).
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
-        if (s < num_tiles) load(s);
+        if (s < num_tiles) {
+            T* sk = smem + s * kStageElems;
+            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                    begin + s * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
+        }
         attn::cp_async_commit();
     }
 
@@ -230,11 +170,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     float row_l[2] = {0.f, 0.f};
 
     for (int t = 0; t < num_tiles; ++t) {
-#if FOLIO_HAS_BULK_COPY
-        attn::mbarrier_wait_parity(&bars[(t % STAGES) * kDecodeWarps + warp], (uint32_t)(t / STAGES) & 1u);
-#else
         attn::cp_async_wait<STAGES - 2>();
-#endif
         // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
         // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
         // stream independently.
@@ -245,7 +181,12 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
         }
         {
             const int next = t + STAGES - 1;
-            if (next < num_tiles) load(next);
+            if (next < num_tiles) {
+                T* sk = smem + (next % STAGES) * kStageElems;
+                load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
+                                        tid);
+            }
             attn::cp_async_commit();
         }
         const T* sk = smem + (t % STAGES) * kStageElems + warp * 16 * kStride;
