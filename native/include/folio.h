@@ -198,7 +198,9 @@ typedef struct folio_sampling_params {
     float repetition_penalty;        /* > 0; default 1 */
     int32_t has_seed;                /* 1: use `seed` (reproducible whatever the batch) */
     uint64_t seed;
-    int32_t ignore_eos;              /* 0 or 1 */
+    int32_t ignore_eos;              /* 0 or 1. With 0, every EOS id of the model's generation_config.json
+                                        ends a sequence (the ids after the first act as stop_token_ids, as in
+                                        transformers' generate); 1 ignores all of them */
     int32_t logprobs;                /* top log-probabilities reported per token, 0..20; -1 = none (default) */
     const int32_t* stop_token_ids;   /* [num_stop_token_ids]; may be NULL when the count is 0 */
     uint64_t num_stop_token_ids;

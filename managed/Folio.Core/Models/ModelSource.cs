@@ -55,13 +55,15 @@ public sealed class ModelSource : IDisposable
     }
 
     /// <summary>A request's starting point: <paramref name="baseline"/> with generation_config.json's sampling
-    /// defaults in place and the EOS ids after the first added to its stop token ids (the engine stops on one
-    /// EOS id; transformers' generate stops on all of them). The request's own explicit values go on top.</summary>
-    public SamplingParams DefaultSampling(SamplingParams baseline)
-    {
-        var p = Generation.Defaults(baseline);
-        return EosTokenIds.Count <= 1 ? p : p with { StopTokenIds = [.. p.StopTokenIds.Union(EosTokenIds.Skip(1))] };
-    }
+    /// defaults in place and the model's EOS ids as <see cref="WithEosStops"/> adds them. The request's own
+    /// explicit values go on top.</summary>
+    public SamplingParams DefaultSampling(SamplingParams baseline) => WithEosStops(Generation.Defaults(baseline));
+
+    /// <summary><paramref name="p"/> with the EOS ids after the first added to its stop token ids: the engine
+    /// stops on one EOS id, transformers' generate on all of them (Llama-3 Instruct ends its turns with
+    /// &lt;|eot_id|&gt;, its second EOS id). A request that ignores EOS gets none of them, as in vLLM.</summary>
+    public SamplingParams WithEosStops(SamplingParams p) =>
+        p.IgnoreEos || EosTokenIds.Count <= 1 ? p : p with { StopTokenIds = [.. p.StopTokenIds.Union(EosTokenIds.Skip(1))] };
 
     /// <summary>Opens and validates the model; a bad folder is a <see cref="ModelFormatException"/> naming the file.</summary>
     public static ModelSource Open(string model, long seed = 0)

@@ -61,10 +61,13 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
             error = TokenizerUnavailableReason!;
             return false;
         }
-        // Byte-level BPE tokenizers add no special prefix tokens, so addSpecialTokens changes nothing here.
-        ids = [.. tokenizer.Encode(text)];
+        // The special prefix is the BOS that tokenizer_config.json's add_bos_token asks for (Llama-2 style
+        // SentencePiece files); byte-level BPE files ask for none. Same ids as `folio generate`.
+        ids = addSpecialTokens ? _model.Source.EncodePrompt(text) : [.. tokenizer.Encode(text)];
         return true;
     }
+
+    public SamplingParams WithModelStops(SamplingParams samplingParams) => _model.Source.WithEosStops(samplingParams);
 
     public string Decode(ReadOnlySpan<int> ids) =>
         _model.Source.Tokenizer?.Decode(ids) ?? throw new InvalidOperationException(TokenizerUnavailableReason);

@@ -76,7 +76,7 @@ public sealed unsafe class EngineHost
         Request request;
         try
         {
-            request = Engine.AddRequest(promptIds, samplingParams);
+            request = Engine.AddRequest(promptIds, Model.WithModelStops(samplingParams));
         }
         catch
         {

@@ -52,6 +52,8 @@ public sealed class FakeEngineModel : IEngineModel
 
     public string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens) => null;
 
+    public SamplingParams WithModelStops(SamplingParams samplingParams) => samplingParams;
+
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens) => DefaultBlocks;
 
     public IModelExecutor CreateExecutor(EngineOptions options, long seed) => new FakeExecutor(new FakeExecutorOptions

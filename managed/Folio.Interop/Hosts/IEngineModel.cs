@@ -23,6 +23,10 @@ public interface IEngineModel
 
     string Decode(ReadOnlySpan<int> ids);
 
+    /// <summary>A request's sampling controls as the model completes them: its EOS ids after the first become
+    /// stop token ids (what the CLI and transformers' generate stop on).</summary>
+    SamplingParams WithModelStops(SamplingParams samplingParams);
+
     /// <summary>Why a prompt cannot run on this model (longer than its context), or null.</summary>
     string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens);
 

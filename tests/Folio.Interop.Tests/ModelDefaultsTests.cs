@@ -1,0 +1,90 @@
+using Folio.Core.Engine;
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+using Folio.Interop.Abi;
+using Folio.Interop.Hosts;
+
+namespace Folio.Interop.Tests;
+
+/// <summary>
+/// Requests through the C ABI's engine get what the model folder asks for, as `folio generate` and transformers do:
+/// every EOS id of generation_config.json ends a sequence, and add_special tokenizes with the BOS of
+/// tokenizer_config.json's add_bos_token. The model is the llama3_rope fixture, whose greedy continuation of
+/// prompt [234] transformers computed (reference.json: 233, 499, 151, …; smallest top-1 margin 0.011).
+/// </summary>
+public sealed class ModelDefaultsTests : IDisposable
+{
+    private static readonly int[] HfGreedy = [233, 499, 151, 495, 124, 189, 43, 184, 328, 186, 504, 214, 233, 465, 83, 282];
+    private readonly string _dir = Directory.CreateTempSubdirectory("folio-model-defaults-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private CpuEngineModel Model(string generationConfig, string? tokenizerConfig = null, string? tokenizerJson = null)
+    {
+        string fixture = Fixtures.Hf("llama3_rope");
+        File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(_dir, "config.json"));
+        File.Copy(Path.Combine(fixture, "model.safetensors"), Path.Combine(_dir, "model.safetensors"));
+        File.WriteAllText(Path.Combine(_dir, "generation_config.json"), generationConfig);
+        if (tokenizerConfig is not null)
+            File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), tokenizerConfig);
+        if (tokenizerJson is not null)
+            File.Copy(tokenizerJson, Path.Combine(_dir, "tokenizer.json"));
+        Assert.True(CpuEngineModel.TryLoad(_dir, 1, 0, out CpuEngineModel? model, out string error), error);
+        return model!;
+    }
+
+    private static unsafe (int[] Tokens, int FinishReason) GreedyThroughHost(CpuEngineModel model, bool ignoreEos)
+    {
+        var options = new EngineOptions
+        {
+            KvCache = new KvCacheOptions { NumGpuBlocks = 16, BlockSizeTokens = 16 },
+            Scheduler = new SchedulerOptions { MaxNumSeqs = 2, EosTokenId = model.EosTokenId },
+        };
+        var host = new EngineHost(new LlmEngine(options, model.CreateExecutor(options, 0), model.TextDecoder), model, LogSink.None);
+        OutputList outputs = host.Generate([[234]], new SamplingParams { MaxTokens = 16, Temperature = 0, IgnoreEos = ignoreEos })!;
+        Assert.Equal(1, outputs.Count);
+        FolioRequestOutput o = outputs[0];
+        return (new ReadOnlySpan<int>(o.TokenIds, (int)o.NumTokens).ToArray(), o.FinishReason);
+    }
+
+    [Fact]
+    public void A_second_eos_id_of_generation_config_ends_the_sequence()
+    {
+        using var model = Model("""{"bos_token_id": 1, "eos_token_id": [2, 151]}""");
+        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: false);
+        // The stop token is the last token of the output, as with the first EOS id.
+        Assert.Equal(HfGreedy[..3], tokens);
+        Assert.Equal((int)FolioFinishReason.Stop, finish);
+    }
+
+    [Fact]
+    public void Ignore_eos_ignores_every_eos_id()
+    {
+        using var model = Model("""{"bos_token_id": 1, "eos_token_id": [2, 151]}""");
+        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: true);
+        Assert.Equal(HfGreedy, tokens);
+        Assert.Equal((int)FolioFinishReason.Length, finish);
+    }
+
+    [Fact]
+    public void A_single_eos_id_that_never_comes_leaves_the_continuation_whole()
+    {
+        using var model = Model("""{"bos_token_id": 1, "eos_token_id": 2}""");
+        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: false);
+        Assert.Equal(HfGreedy, tokens);
+        Assert.Equal((int)FolioFinishReason.Length, finish);
+    }
+
+    [Fact]
+    public void Add_special_prepends_the_bos_that_tokenizer_config_asks_for()
+    {
+        using var model = Model("""{"bos_token_id": 1, "eos_token_id": 2}""", """{"add_bos_token": true}""",
+            Path.Combine(Fixtures.Root, "hf", "tokenizer", "spm", "legacy.tokenizer.json"));
+        Assert.True(model.TryEncode("Hello world", addSpecialTokens: false, out int[] plain, out string error), error);
+        Assert.True(model.TryEncode("Hello world", addSpecialTokens: true, out int[] special, out error), error);
+        Assert.NotEmpty(plain);
+        Assert.NotEqual(1, plain[0]);
+        Assert.Equal([1, .. plain], special);
+    }
+}
