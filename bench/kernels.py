@@ -18,6 +18,7 @@ import ctypes
 import gc
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -274,6 +275,14 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
     run = lambda: ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD")
     res["folio_us"], _, _ = bench(run, iters)
+    # The mma.sync kernel on the same data (on an H100 the default is the sm_90a wgmma kernel where built).
+    saved = os.environ.get("FOLIO_PREFILL_KERNEL")
+    os.environ["FOLIO_PREFILL_KERNEL"] = "sm80"
+    res["folio_sm80_us"], _, _ = bench(run, iters)
+    if saved is None:
+        del os.environ["FOLIO_PREFILL_KERNEL"]
+    else:
+        os.environ["FOLIO_PREFILL_KERNEL"] = saved
     kc = contiguous_kv(kc_p, table, seqs, ctx)
     vc = contiguous_kv(vc_p, table, seqs, ctx)
     q4 = q.view(seqs, ctx, hq, d).transpose(1, 2).contiguous()
@@ -288,7 +297,7 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     sdpa_mha = lambda: F.scaled_dot_product_attention(q4, kr, vr, is_causal=True)
     res["sdpa_mha_us"], _, _ = bench(sdpa_mha, iters)
     res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
-    for k in ("folio", "sdpa", "sdpa_gqa", "sdpa_mha"):
+    for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha"):
         res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
     res["vs_sdpa"] = res["folio_tflops"] / res["sdpa_tflops"]
     kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
@@ -423,7 +432,8 @@ def main():
         print(f"prefill {p['seqs']}x{p['ctx']} causal, {p['hq']}:{p['hkv']} heads, d128: folio {p['folio_us']:.0f} µs "
               f"= {p['folio_tflops']:.0f} TFLOP/s; SDPA (GQA) {p['sdpa_gqa_tflops']:.0f}, SDPA (K/V repeated) "
               f"{p['sdpa_mha_tflops']:.0f} TFLOP/s; ratio to the faster {p['vs_sdpa']:.2f} (>= 0.8); "
-              f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s")
+              f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s; "
+              f"mma.sync kernel (FOLIO_PREFILL_KERNEL=sm80) {p['folio_sm80_tflops']:.0f} TFLOP/s")
     if "blocks" in results:
         b = results["blocks"]
         print(f"block copy {b['copy_pairs']} pairs x 2 caches x {b['block_bytes']} B: {b['copy_us']:.0f} µs = "

@@ -5,6 +5,9 @@
 
 #include "attention_common.cuh"
 #include "status.cuh"
+#if FOLIO_HAS_PREFILL_SM90
+#include "paged_prefill_sm90.cuh"
+#endif
 
 namespace folio {
 namespace {
@@ -337,6 +340,14 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
     FOLIO_REQUIRE(((uintptr_t)q | (uintptr_t)out | (uintptr_t)k_cache | (uintptr_t)v_cache) % 16 == 0,
                   "paged_prefill: q, out, k_cache and v_cache must be 16-byte aligned");
     cudaStream_t s = static_cast<cudaStream_t>(stream);
+#if FOLIO_HAS_PREFILL_SM90
+    // Hopper: the wgmma kernel (paged_prefill_sm90.cuh says when it applies).
+    if ((dtype == FOLIO_CUDA_DTYPE_F16 || dtype == FOLIO_CUDA_DTYPE_BF16) && folio::prefill_sm90_applies(head_dim, scale)) {
+        return folio::prefill_sm90(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
+                                   num_q_heads, num_kv_heads, head_dim, block_shift, hnd, max_blocks_per_seq,
+                                   max_query_len, scale, dtype, s);
+    }
+#endif
     const bool d128 = head_dim == 128;
     switch (dtype) {
         case FOLIO_CUDA_DTYPE_F16:

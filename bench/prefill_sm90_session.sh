@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# prefill_sm90_session.sh: one GPU-machine call for the sm_90a (wgmma) prefill kernel: build libfolio_cuda.so
+# for sm_90 (+ the compute_90a object), check that the kernel holds HGMMA instructions, run the prefill tests of
+# tests/gpu, then time the prefill benchmark (8 x 4k causal, d128, bf16) beside SDPA and the mma.sync kernel in
+# the same process. Logs under $OUT (or /tmp/folio-prefill-sm90); a short summary is printed last.
+#   PYTEST_K  pytest -k expression (default: prefill)
+#   SKIP_BENCH=1  tests only
+set -uo pipefail
+# The sm_90a kernel for every prefill call of the run, unless the caller chose (the build default may be off).
+export FOLIO_PREFILL_KERNEL=${FOLIO_PREFILL_KERNEL:-sm90}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out=${OUT:-/tmp/folio-prefill-sm90}; mkdir -p "$out"
+export PYTHONUNBUFFERED=1 PATH="$PATH:/usr/local/cuda/bin" PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+summary=()
+t0=$SECONDS
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nvcc --version | tail -2; } > "$out/env.txt" 2>&1
+if ! scripts/build-cuda.sh -DCMAKE_CUDA_ARCHITECTURES=90 -DFOLIO_CUDA_RESOURCE_USAGE=ON > "$out/build.log" 2>&1; then
+    summary+=("BUILD FAILED with -Werror (see build.log); retried with warnings allowed")
+    grep -E "error|warning" "$out/build.log" | head -20
+    scripts/build-cuda.sh -DCMAKE_CUDA_ARCHITECTURES=90 -DFOLIO_CUDA_WERROR=OFF >> "$out/build.log" 2>&1 \
+        || { tail -40 "$out/build.log"; exit 1; }
+fi
+summary+=("build: $((SECONDS - t0)) s; $(grep -o 'sm_90a prefill kernel [a-z ]*' "$out/build.log" | head -1)")
+grep -A3 "paged_prefill_sm90_kernel" "$out/build.log" | grep -E "registers|spill|C75" | sort | uniq -c | head -8
+grep -E "C75[0-9]+" "$out/build.log" | head -4
+hgmma=$(cuobjdump -sass build/cuda/libfolio_cuda.so 2>/dev/null | grep -c HGMMA)
+summary+=("HGMMA instructions in the library: $hgmma")
+t0=$SECONDS
+python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "${PYTEST_K:-prefill}" > "$out/pytest.log" 2>&1
+summary+=("pytest -k ${PYTEST_K:-prefill}: $(tail -1 "$out/pytest.log") ($((SECONDS - t0)) s)")
+grep -E "^FAILED|^ERROR" "$out/pytest.log" | head -12
+if [[ -z "${SKIP_BENCH:-}" ]]; then
+    t0=$SECONDS
+    python3 bench/kernels.py --only prefill --iters 40 --json "$out/prefill.json" > "$out/bench.log" 2>&1
+    summary+=("bench ($((SECONDS - t0)) s): $(grep -E '^prefill|Error|error' "$out/bench.log" | tail -2)")
+    head -1 "$out/bench.log"
+fi
+echo "=== summary"
+cat "$out/env.txt" | head -2
+printf '%s\n' "${summary[@]}"

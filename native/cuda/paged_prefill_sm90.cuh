@@ -1,0 +1,38 @@
+// paged_prefill_sm90.cuh: the Hopper (sm_90a) path of folio_paged_prefill: the same attention (causal, new
+// query tokens over the cached prefix plus themselves, variable lengths in one launch, the rows of a GQA group
+// in one CTA) on warpgroup matrix instructions (wgmma) instead of mma.sync.
+//
+// Built only when the CUDA compiler is 12.0 or newer and sm_90 is among the target architectures (CMake adds
+// native/cuda/paged_prefill_sm90.cu compiled for compute_90a and defines FOLIO_HAS_PREFILL_SM90). At run time
+// folio_paged_prefill takes it on a compute-capability 9.0 device for head_dim 64 or 128, fp16 or bf16, either
+// cache layout, a positive finite scale; everything else runs the mma.sync kernel (paged_prefill.cu).
+// FOLIO_PREFILL_KERNEL=sm80 in the environment forces the mma.sync kernel (for same-run comparisons),
+// FOLIO_PREFILL_KERNEL=sm90 asks for this one where it applies; the build's default is
+// FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies).
+//
+// Work split: a CTA of two warpgroups owns 128 query rows of one (sequence, KV head), a row being a (token,
+// query head of the group) pair, 64 rows per warpgroup (the M of wgmma). K/V tiles of 128 tokens are gathered
+// through the block table with 16-byte cp.async copies into 128-byte-swizzled shared memory, three tiles
+// deep; S = Q K^T reads Q and K from shared memory; the fp32 online softmax runs on the accumulator registers;
+// P goes to bf16/fp16 registers as the A operand of O += P V (V read MN-major from the same swizzled tile).
+// The softmax of tile t overlaps P V of tile t-1, and Q K^T of tile t+1 runs beside P V of tile t.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+namespace folio {
+
+// Whether this call should run on the sm_90a kernel (device, head_dim, scale, environment override).
+// Never fails: any CUDA error while asking about the device answers false (the mma.sync kernel then runs
+// and reports errors as before).
+bool prefill_sm90_applies(int head_dim, float scale);
+
+// Launches the sm_90a kernel. Arguments as folio_paged_prefill after its validation (dtype 0 = fp16,
+// 1 = bf16; head_dim 64 or 128; block_shift = log2(block_size)).
+int32_t prefill_sm90(void* out, const void* q, const void* k_cache, const void* v_cache,
+                     const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
+                     int num_seqs, int num_q_heads, int num_kv_heads, int head_dim, int block_shift, bool hnd,
+                     int max_blocks_per_seq, int max_query_len, float scale, int dtype, cudaStream_t stream);
+
+}  // namespace folio

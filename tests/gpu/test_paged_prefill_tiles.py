@@ -1,0 +1,78 @@
+"""paged_prefill on the edges of its tiles, each kernel forced through FOLIO_PREFILL_KERNEL: "sm90" is the
+wgmma kernel of compute capability 9.0 (128-row CTAs of two warpgroups, 128-key tiles), "sm80" the mma.sync
+kernel (128-row CTAs, 64-key tiles). On other GPUs, or in a build without the sm_90a kernel, both names run the
+mma.sync kernel. Checks every row, not only each sequence as a whole, so that one wrong row of a long sequence
+cannot hide in the average."""
+import pytest
+import torch
+
+from folio import ops
+from paged import attention_ref, default_scale, guarded, guards_intact, make_pool, rel_err, tolerance
+
+# (context length, new query tokens): key tiles of 64/128 +- 1, row tiles of 128 rows crossed mid-token
+# (group 3), prefix hits whose new tokens start inside a tile, single new tokens deep in the context.
+EDGE_CASES = [(127, 127), (128, 128), (129, 129), (255, 255), (256, 256), (257, 257), (384, 130), (1000, 17),
+              (520, 1), (131, 3), (700, 640), (64, 64), (65, 2)]
+ROW_TOLERANCE = 5e-2  # one row's ‖out − ref‖ / ‖ref‖ (bf16/fp16 rounding stays near 3e-3)
+
+
+def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
+    ctx = [c for c, _ in cases]
+    qlens = [n for _, n in cases]
+    pool = make_pool(ctx, num_kv_heads, head_dim, block_size, dtype, layout=layout)
+    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
+    num_tokens = sum(qlens)
+    q = torch.randn(num_tokens, num_kv_heads * group, head_dim, device="cuda").to(dtype)
+    out, whole, snapshot, guard = guarded(q.shape, dtype)
+    scale = default_scale(head_dim)
+    ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens, max(qlens),
+                      scale=scale, out=out, layout=layout)
+    torch.cuda.synchronize()
+    assert guards_intact(whole, snapshot, guard, num_tokens), "prefill wrote outside its output"
+    assert not torch.isnan(out).any(), "NaN in the output (an unwritten element or a read of a poisoned slot)"
+    worst_seq, worst_row = 0.0, 0.0
+    for s, (c, n) in enumerate(cases):
+        a, b = cu[s].item(), cu[s + 1].item()
+        positions = torch.arange(c - n, c, device="cuda")
+        ref = attention_ref(q[a:b], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), scale, positions)
+        worst_seq = max(worst_seq, rel_err(out[a:b], ref))
+        diff = (out[a:b].float() - ref.float()).norm(dim=-1)
+        rows = diff / ref.float().norm(dim=-1).clamp_min(1e-6)
+        worst_row = max(worst_row, rows.max().item())
+    assert worst_seq <= tolerance(dtype), f"relative error {worst_seq:.3e} > {tolerance(dtype):.0e}"
+    assert worst_row <= ROW_TOLERANCE, f"worst row's relative error {worst_row:.3e} > {ROW_TOLERANCE:.0e}"
+
+
+@pytest.mark.parametrize("kernel", ["sm80", "sm90"])
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("group", [1, 3, 8])
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel, monkeypatch):
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    run_cases(EDGE_CASES, 2, group, head_dim, 16, dtype, layout)
+
+
+@pytest.mark.parametrize("kernel", ["sm80", "sm90"])
+@pytest.mark.parametrize("block_size", [8, 32])
+def test_prefill_long_prompt_and_prefix_hit(block_size, kernel, monkeypatch):
+    # A whole 4k prompt (32 tiles of keys) and a prefix hit of 300 new tokens after 3,800 cached ones.
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    run_cases([(4096, 4096), (4100, 300)], 2, 4, 128, block_size, torch.bfloat16, "HND")
+
+
+def test_prefill_kernels_agree(monkeypatch):
+    # Same inputs through both kernels: they compute the same function (bf16 rounding apart).
+    dtype, hkv, g, d = torch.bfloat16, 2, 4, 128
+    cases = [(900, 900), (513, 200), (70, 1)]
+    pool = make_pool([c for c, _ in cases], hkv, d, 16, dtype, layout="HND")
+    qlens = [n for _, n in cases]
+    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
+    q = torch.randn(sum(qlens), hkv * g, d, device="cuda").to(dtype)
+    outs = {}
+    for kernel in ("sm80", "sm90"):
+        monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+        outs[kernel] = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
+                                         max(qlens), layout="HND")
+    torch.cuda.synchronize()
+    assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
