@@ -15,7 +15,7 @@
 #include "wgmma_sm90.cuh"
 
 #ifndef FOLIO_PREFILL_SM90_DEFAULT
-#define FOLIO_PREFILL_SM90_DEFAULT 0
+#define FOLIO_PREFILL_SM90_DEFAULT 1
 #endif
 
 namespace folio {

@@ -8,7 +8,7 @@
 // cache layout, a positive finite scale; everything else runs the mma.sync kernel (paged_prefill.cu).
 // FOLIO_PREFILL_KERNEL=sm80 in the environment forces the mma.sync kernel (for same-run comparisons),
 // FOLIO_PREFILL_KERNEL=sm90 asks for this one where it applies; the build's default is
-// FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies).
+// FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies; 0: only when asked).
 //
 // Work split: a CTA of two warpgroups owns 128 query rows of one (sequence, KV head), a row being a (token,
 // query head of the group) pair, 64 rows per warpgroup (the M of wgmma). K/V tiles of 128 tokens are gathered
