@@ -77,7 +77,7 @@ extern "C" {
 #endif
 
 #define FOLIO_ABI_VERSION_MAJOR 1
-#define FOLIO_ABI_VERSION_MINOR 0
+#define FOLIO_ABI_VERSION_MINOR 1
 #define FOLIO_ABI_VERSION ((FOLIO_ABI_VERSION_MAJOR << 16) | FOLIO_ABI_VERSION_MINOR)
 
 /* The largest struct_size any call accepts: guards against garbage sizes. */
@@ -345,6 +345,11 @@ FOLIO_API void folio_engine_destroy(folio_engine* engine);
 /* Vocabulary size and end-of-sequence token of the loaded model. */
 FOLIO_API int32_t folio_engine_get_vocab_size(folio_engine* engine, int32_t* out_vocab_size);
 FOLIO_API int32_t folio_engine_get_eos_token_id(folio_engine* engine, int32_t* out_eos_token_id);
+
+/* Fill params with the loaded model's request defaults: folio_sampling_params_init's values with the
+ * temperature, top_p, top_k, min_p, repetition_penalty and max_new_tokens (as max_tokens) of its
+ * generation_config.json in their place (what vLLM applies to requests without sampling params). */
+FOLIO_API int32_t folio_engine_sampling_params_init(folio_engine* engine, folio_sampling_params* params);
 
 /* Text → token ids (size query: out_count receives the number of ids). add_special: 0 or 1, adds the
  * tokenizer's special prefix tokens (BOS) where it defines any (byte-level BPE tokenizers define none).

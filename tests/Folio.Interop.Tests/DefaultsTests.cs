@@ -1,4 +1,5 @@
 using Folio.Core.KvCache;
+using Folio.Core.Models;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
 using Folio.Interop.Runtime;
@@ -29,6 +30,23 @@ public class DefaultsTests
         Assert.Equal(managed.BeamWidth, abi.BeamWidth);
         Assert.Equal(managed.LengthPenalty, abi.LengthPenalty);
         Assert.Equal(0, abi.HasSeed);
+    }
+
+    [Fact]
+    public void A_models_sampling_defaults_are_what_folio_generate_starts_from()
+    {
+        var generation = GenerationConfig.Parse(
+            """{"temperature": 0.6, "top_p": 0.9, "top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "max_new_tokens": 7}""",
+            "generation_config.json");
+        var abi = Defaults.SamplingParams(generation);
+        var managed = generation.Defaults(new SamplingParams());
+        Assert.Equal((0.6f, 0.9f, 20, 0.05f, 1.1f, 7), (abi.Temperature, abi.TopP, abi.TopK, abi.MinP, abi.RepetitionPenalty, abi.MaxTokens));
+        Assert.Equal((managed.Temperature, managed.TopP, managed.TopK, managed.MinP, managed.RepetitionPenalty, managed.MaxTokens),
+            (abi.Temperature, abi.TopP, abi.TopK, abi.MinP, abi.RepetitionPenalty, abi.MaxTokens));
+        // Everything the file does not set keeps folio_sampling_params_init's value; top_k 0 stays "off".
+        var plain = Defaults.SamplingParams();
+        Assert.Equal(plain, Defaults.SamplingParams(GenerationConfig.None));
+        Assert.Equal(0, Defaults.SamplingParams(GenerationConfig.Parse("""{"top_k": 0}""", "generation_config.json")).TopK);
     }
 
     [Fact]

@@ -139,6 +139,8 @@ static void test_handles(void) {
     EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_OK);
     folio_engine_destroy(e);
     EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_INVALID_HANDLE);
+    folio_sampling_params defaults;
+    EXPECT(folio_engine_sampling_params_init(e, &defaults), FOLIO_STATUS_INVALID_HANDLE);
     folio_engine* reused = make_engine(); /* takes the freed slot: the stale handle must still fail */
     EXPECT(folio_engine_get_vocab_size(e, &vocab), FOLIO_STATUS_INVALID_HANDLE);
     EXPECT(folio_engine_get_vocab_size(reused, &vocab), FOLIO_STATUS_OK);
@@ -192,6 +194,7 @@ static void test_null_pointers(void) {
     uint64_t lens[] = {4, 4};
     EXPECT(folio_engine_get_vocab_size(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_engine_get_eos_token_id(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
+    EXPECT(folio_engine_sampling_params_init(e, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_engine_tokenize(e, NULL, 4, 1, ids, 4, &count), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_engine_tokenize(e, "aabb", 4, 1, ids, 4, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_engine_tokenize(e, "aabb", 4, 1, NULL, 4, &count), FOLIO_STATUS_INVALID_ARGUMENT);

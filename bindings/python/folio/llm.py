@@ -104,6 +104,14 @@ class LLM:
         check(_lib.lib().folio_engine_get_eos_token_id(self.handle, ctypes.byref(value)))
         return value.value
 
+    def get_default_sampling_params(self) -> SamplingParams:
+        """The model's request defaults (vLLM's name): SamplingParams() with the sampling values of the model's
+        generation_config.json in their place. Requests without params use these."""
+        c = _lib.init_struct(_lib.folio_sampling_params)
+        check(_lib.lib().folio_engine_sampling_params_init(self.handle, ctypes.byref(c)))
+        return SamplingParams(temperature=c.temperature, top_p=c.top_p, top_k=c.top_k, min_p=c.min_p,
+                              repetition_penalty=c.repetition_penalty, max_tokens=c.max_tokens)
+
     def tokenize(self, text: str, add_special_tokens: bool = True) -> list[int]:
         lib = _lib.lib()
         data = text.encode("utf-8")
@@ -133,7 +141,7 @@ class LLM:
     def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None) -> int:
         """Queues a prompt (text or token ids); returns its request id."""
         lib = _lib.lib()
-        c, keep = (params or SamplingParams()).to_c()
+        c, keep = (params or self.get_default_sampling_params()).to_c()
         rid = ctypes.c_uint64()
         if isinstance(prompt, str):
             data = prompt.encode("utf-8")
@@ -194,7 +202,7 @@ class LLM:
         buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
         ptrs = (ctypes.c_char_p * max(1, n))(*[ctypes.cast(b, ctypes.c_char_p) for b in buffers])
         lens = (ctypes.c_uint64 * max(1, n))(*[len(b) for b in encoded])
-        c, keep = (params or SamplingParams()).to_c()
+        c, keep = (params or self.get_default_sampling_params()).to_c()
         out = _lib.folio_outputs_p()
         check(lib.folio_engine_generate(self.handle, ptrs, lens, n, ctypes.byref(c), ctypes.byref(out)))
         del keep

@@ -40,3 +40,21 @@ def test_corrupt_model_folder_names_the_file(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{bad")
     with pytest.raises(folio.ModelLoadError, match="safetensors"):
         folio.LLM(str(tmp_path))
+
+
+def test_requests_without_params_start_from_generation_config(tmp_path):
+    folder = FIXTURES / "llama3_rope"
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    (tmp_path / "generation_config.json").write_text(json.dumps(
+        {"bos_token_id": 1, "eos_token_id": 2, "temperature": 0.6, "top_p": 0.9, "top_k": 20, "min_p": 0.05,
+         "repetition_penalty": 1.1, "max_new_tokens": 7}))
+    with folio.LLM(str(tmp_path), block_size=4, num_gpu_blocks=64) as llm:
+        d = llm.get_default_sampling_params()
+        assert (d.temperature, d.top_p, d.top_k, d.min_p, d.repetition_penalty, d.max_tokens) == pytest.approx(
+            (0.6, 0.9, 20, 0.05, 1.1, 7), rel=1e-6)
+        assert (d.n, d.presence_penalty, d.ignore_eos, d.seed) == (1, 0.0, False, None)
+        out = llm.generate([[234, 11, 12]])[0].outputs[0]
+        assert len(out.token_ids) == 7 and out.finish_reason == "length"
+    with folio.LLM(str(folder), block_size=4, num_gpu_blocks=16) as llm:  # no sampling values in its file
+        assert llm.get_default_sampling_params() == folio.SamplingParams()

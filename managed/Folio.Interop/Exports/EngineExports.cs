@@ -67,6 +67,21 @@ public static unsafe class EngineExports
         catch (Exception e) { return Guard.Catch(e, fn); }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "folio_engine_sampling_params_init")]
+    public static int SamplingParamsInit(nint engine, FolioSamplingParams* parameters)
+    {
+        const string fn = "folio_engine_sampling_params_init";
+        try
+        {
+            int s;
+            if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
+            if ((s = Args.NotNull(parameters, fn, "params")) != 0) return s;
+            *parameters = Defaults.SamplingParams(host.Model.Generation);
+            return Guard.Ok();
+        }
+        catch (Exception e) { return Guard.Catch(e, fn); }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "folio_engine_tokenize")]
     public static int Tokenize(nint engine, byte* text, ulong textLen, int addSpecial, int* outIds, ulong capacity, ulong* outCount)
     {

@@ -29,6 +29,7 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
     public ModelConfig Config => _model.Config;
     public int VocabSize => Config.VocabSize;
     public int EosTokenId => _model.EosTokenId;
+    public GenerationConfig Generation => _model.Source.Generation;
     public ITextDecoder? TextDecoder { get; }
     public string? TokenizerUnavailableReason => _model.Source.Tokenizer is null
         ? $"the model {Name} has no tokenizer (no tokenizer.json, and its vocabulary is not GPT-2's): use token ids"

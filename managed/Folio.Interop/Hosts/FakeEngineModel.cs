@@ -1,4 +1,5 @@
 using Folio.Core.Engine;
+using Folio.Core.Models;
 using Folio.Core.Sampling;
 
 namespace Folio.Interop.Hosts;
@@ -16,6 +17,7 @@ public sealed class FakeEngineModel : IEngineModel
     public string Name => "builtin:fake";
     public int VocabSize => Vocab;
     public int EosTokenId => -1;
+    public GenerationConfig Generation => GenerationConfig.None;
     public ITextDecoder? TextDecoder { get; } = new FakeTextDecoder();
     public string? TokenizerUnavailableReason => null;
 

@@ -1,4 +1,5 @@
 using Folio.Core.Engine;
+using Folio.Core.Models;
 using Folio.Core.Sampling;
 
 namespace Folio.Interop.Hosts;
@@ -12,6 +13,8 @@ public interface IEngineModel
     string Name { get; }
     int VocabSize { get; }
     int EosTokenId { get; }
+    /// <summary>generation_config.json (<see cref="GenerationConfig.None"/> when the model has none).</summary>
+    GenerationConfig Generation { get; }
     /// <summary>Null when the model has no tokenizer (then stop strings and text outputs are unavailable).</summary>
     ITextDecoder? TextDecoder { get; }
 

@@ -1,3 +1,4 @@
+using Folio.Core.Models;
 using Folio.Interop.Abi;
 
 namespace Folio.Interop.Runtime;
@@ -28,6 +29,20 @@ public static unsafe class Defaults
         Logprobs = -1,
         LengthPenalty = 1f,
     };
+
+    /// <summary>A model's request defaults: <see cref="SamplingParams()"/> with every sampling value its
+    /// generation_config.json sets in its place (what vLLM does for requests without sampling params).</summary>
+    public static FolioSamplingParams SamplingParams(GenerationConfig generation)
+    {
+        FolioSamplingParams p = SamplingParams();
+        p.Temperature = generation.Temperature ?? p.Temperature;
+        p.TopP = generation.TopP ?? p.TopP;
+        p.TopK = generation.TopK ?? p.TopK;   // HF's 0 and the ABI's 0 both mean "no top-k filter"
+        p.MinP = generation.MinP ?? p.MinP;
+        p.RepetitionPenalty = generation.RepetitionPenalty ?? p.RepetitionPenalty;
+        p.MaxTokens = generation.MaxNewTokens ?? p.MaxTokens;
+        return p;
+    }
 
     public static FolioKvManagerParams KvManagerParams() => new()
     {
