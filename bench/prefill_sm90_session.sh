@@ -26,15 +26,37 @@ grep -A3 "paged_prefill_sm90_kernel" "$out/build.log" | grep -E "registers|spill
 grep -E "C75[0-9]+" "$out/build.log" | head -4
 hgmma=$(cuobjdump -sass build/cuda/libfolio_cuda.so 2>/dev/null | grep -c HGMMA)
 summary+=("HGMMA instructions in the library: $hgmma")
+# A hung kernel (a barrier protocol bug) must not eat the call: every Python step runs under a timeout, and a
+# smoke test goes first.
 t0=$SECONDS
-python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "${PYTEST_K:-prefill}" > "$out/pytest.log" 2>&1
+if ! timeout 90 python3 -m pytest tests/gpu -q -x -p no:cacheprovider -k "test_prefill_kernels_agree" > "$out/smoke.log" 2>&1; then
+    summary+=("SMOKE TEST FAILED or hung ($((SECONDS - t0)) s): $(tail -3 "$out/smoke.log" | tr '\n' ' ')")
+    echo "=== summary"; printf '%s\n' "${summary[@]}"; exit 1
+fi
+t0=$SECONDS
+timeout 300 python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "${PYTEST_K:-prefill}" > "$out/pytest.log" 2>&1
 summary+=("pytest -k ${PYTEST_K:-prefill}: $(tail -1 "$out/pytest.log") ($((SECONDS - t0)) s)")
 grep -E "^FAILED|^ERROR" "$out/pytest.log" | head -12
-if [[ -z "${SKIP_BENCH:-}" ]]; then
+# Extra test runs under other settings ("VAR=value:pytest -k expression", space-separated).
+for extra in ${EXTRA_TESTS:-}; do
+    setting=${extra%%:*}; expr=${extra#*:}
     t0=$SECONDS
-    python3 bench/kernels.py --only prefill --iters 40 --json "$out/prefill.json" > "$out/bench.log" 2>&1
-    summary+=("bench ($((SECONDS - t0)) s): $(grep -E '^prefill|Error|error' "$out/bench.log" | tail -2)")
-    head -1 "$out/bench.log"
+    env "$setting" timeout 200 python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "$expr" > "$out/pytest-extra.log" 2>&1
+    summary+=("pytest $setting -k $expr: $(tail -1 "$out/pytest-extra.log") ($((SECONDS - t0)) s)")
+    grep -E "^FAILED|^ERROR" "$out/pytest-extra.log" | head -6
+done
+if [[ -z "${SKIP_BENCH:-}" ]]; then
+    # (Files back from the device are few: logs only.) One benchmark process per setting of BENCH_VARIANTS (space-separated VAR=value; "-" = as built).
+    for v in ${BENCH_VARIANTS:--}; do
+        t0=$SECONDS
+        tag=${v//[^A-Za-z0-9_-]/-}; [[ $v == - ]] && tag=default
+        if [[ $v == - ]]; then
+            timeout 200 python3 bench/kernels.py --only prefill --iters 40 > "$out/bench-$tag.log" 2>&1
+        else
+            env "$v" timeout 200 python3 bench/kernels.py --only prefill --iters 40 > "$out/bench-$tag.log" 2>&1
+        fi
+        summary+=("bench [$v] ($((SECONDS - t0)) s): $(grep -E '^prefill|Error|error' "$out/bench-$tag.log" | tail -2)")
+    done
 fi
 echo "=== summary"
 cat "$out/env.txt" | head -2

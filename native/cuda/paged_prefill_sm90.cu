@@ -17,18 +17,28 @@
 #ifndef FOLIO_PREFILL_SM90_DEFAULT
 #define FOLIO_PREFILL_SM90_DEFAULT 1
 #endif
+#ifndef FOLIO_PREFILL_SM90_WS_DEFAULT
+#define FOLIO_PREFILL_SM90_WS_DEFAULT 1
+#endif
 
 namespace folio {
 namespace {
 
-constexpr int kWarpgroups = 2;
-constexpr int kThreads = kWarpgroups * 128;
+constexpr int kWarpgroups = 2;           // consumer (math) warpgroups per CTA
 constexpr int kRows = kWarpgroups * 64;  // query rows per CTA (64 per warpgroup: the M of wgmma)
 constexpr int kTile = 128;               // keys per K/V tile (the N of S = Q K^T)
 constexpr int kStages = 3;               // K/V tiles in shared memory
+// Warp-specialised variant (WS): a third warpgroup gathers the K/V tiles and hands them over on mbarriers;
+// registers move from it to the two math warpgroups (setmaxnreg), whose wgmma issues alternate (ping-pong).
+constexpr int kProducerRegs = 40;
+constexpr int kConsumerRegs = 232;
+
+template <bool WS>
+__host__ __device__ constexpr int threads_of() { return (WS ? kWarpgroups + 1 : kWarpgroups) * 128; }
 
 // Shared memory (bytes from a 1024-byte-aligned base): Q [warpgroup][panel][64 rows][128 B], then kStages
-// stages of K [panel][kTile rows][128 B] and V [panel][kTile rows][128 B]; a panel = 64 head dims.
+// stages of K [panel][kTile rows][128 B] and V [panel][kTile rows][128 B]; a panel = 64 head dims. Then the
+// mbarriers of the WS variant: full[kStages], empty[kStages].
 template <int HEAD_DIM>
 struct Smem {
     static constexpr int kPanels = HEAD_DIM / 64;
@@ -39,7 +49,8 @@ struct Smem {
     static constexpr uint32_t kKVBytes = kPanels * kKVPanelBytes;  // K (or V) of one tile
     static constexpr uint32_t kStageBytes = 2 * kKVBytes;
     static constexpr uint32_t kBytes = kQBytes + kStages * kStageBytes;
-    static constexpr size_t kAlloc = kBytes + 1024;  // slack to align the dynamic base to 1024 bytes
+    static constexpr uint32_t kBarrierBytes = 2 * kStages * 8;
+    static constexpr size_t kAlloc = kBytes + kBarrierBytes + 1024;  // + slack to align the base to 1024 B
 };
 static_assert(Smem<128>::kAlloc <= 232448, "the d128 CTA must fit the 227 KB opt-in shared memory");
 
@@ -51,15 +62,15 @@ __device__ __forceinline__ int64_t kv_row(int64_t block, int offset_in_block, in
 }
 
 // Gathers K and V of tokens [tok0, tok0 + kTile) into one stage (swizzled panels); tokens at or past `limit`
-// are zero-filled without reading their block-table entry. Every thread of the CTA takes part: thread t copies
-// 16-byte chunk t % kChunks of rows t / kChunks + j * kRowsPerPass.
-template <typename T, int HEAD_DIM>
+// are zero-filled without reading their block-table entry. THREADS threads take part (index tid): thread t
+// copies 16-byte chunk t % kChunks of rows t / kChunks + j * kRowsPerPass.
+template <typename T, int HEAD_DIM, int THREADS>
 __device__ __forceinline__ void load_tile(uint32_t sk, uint32_t sv, const T* __restrict__ k_cache,
                                           const T* __restrict__ v_cache, const int32_t* __restrict__ block_table,
                                           int tok0, int limit, int block_shift, int kv_head, int num_kv_heads,
                                           bool hnd, int tid) {
     constexpr int kChunks = HEAD_DIM / 8;
-    constexpr int kRowsPerPass = kThreads / kChunks;
+    constexpr int kRowsPerPass = THREADS / kChunks;
     static_assert(kTile % kRowsPerPass == 0 && kRowsPerPass % 8 == 0, "whole rows per pass, same swizzle phase");
     const int chunk = tid % kChunks;
     const int r0 = tid / kChunks;
@@ -78,8 +89,8 @@ __device__ __forceinline__ void load_tile(uint32_t sk, uint32_t sv, const T* __r
     }
 }
 
-template <typename T, int HEAD_DIM>
-__global__ void __launch_bounds__(kThreads, 1)
+template <typename T, int HEAD_DIM, bool WS>
+__global__ void __launch_bounds__(threads_of<WS>(), 1)
     paged_prefill_sm90_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
                               const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                               const int32_t* __restrict__ cu_query_lens, const int32_t* __restrict__ context_lens,
@@ -89,6 +100,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     static_assert(sizeof(T) == 2, "16-bit elements");
     using L = Smem<HEAD_DIM>;
     using W = sm90::Wgmma<T>;
+    constexpr int kThreads = threads_of<WS>();
     constexpr int kChunks = HEAD_DIM / 8;     // 16-byte chunks per row
     constexpr int kKSteps = HEAD_DIM / 16;    // k16 steps of Q K^T
     constexpr int kPSteps = kTile / 16;       // k16 steps of P V
@@ -101,6 +113,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     unsigned char* base_ptr = smem_raw + (base - raw_addr);
     const uint32_t sq = base;
     const uint32_t skv = base + L::kQBytes;
+    const uint32_t bars = base + L::kBytes;  // full[s] at bars + 8 s, empty[s] at bars + 8 (kStages + s)
 
     const int row_tile = gridDim.x - 1 - blockIdx.x;  // latest rows (most keys) first
     const int kv_head = blockIdx.y;
@@ -113,7 +126,6 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int row0 = row_tile * kRows;
     if (row0 >= num_rows) return;
     const int tid = threadIdx.x;
-    const int wg = tid / 128;
     const int lane = tid % 32;
     const int first_pos = ctx_len - q_len;  // position of the first new token
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
@@ -124,217 +136,289 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int min_pos = first_pos + row0 / group;  // tiles wholly at or below this need no mask
     const int num_tiles = max(1, (kv_end + kTile - 1) / kTile);
 
-    // Q rows -> shared memory (zeros past the sequence's rows), then the first K/V tiles.
-    for (int i = tid; i < kRows * kChunks; i += kThreads) {
-        const int r = i / kChunks;
-        const int c = i % kChunks;
-        const int row = row0 + r;
-        const bool valid = row < num_rows;
-        int64_t offset = 0;
-        if (valid) {
-            const int64_t token = q_start + row / group;
-            offset = (token * num_q_heads + (int64_t)kv_head * group + row % group) * HEAD_DIM;
-        }
-        const uint32_t dst = sq + (uint32_t)(r / 64) * L::kQWarpgroupBytes + (uint32_t)(c / 8) * L::kQPanelBytes +
-                             sm90::swizzle128(r % 64, c % 8);
-        sm90::cp_async_16(dst, q + offset + c * 8, valid);
-    }
-    sm90::cp_async_commit();
+    if constexpr (WS) {
+        if (tid == 0) {
 #pragma unroll
-    for (int s = 0; s < kStages - 1; ++s) {
-        if (s < num_tiles) {
-            const uint32_t st = skv + s * L::kStageBytes;
-            load_tile<T, HEAD_DIM>(st, st + L::kKVBytes, k_cache, v_cache, block_table, s * kTile, kv_end,
-                                   block_shift, kv_head, num_kv_heads, hnd, tid);
+            for (int s = 0; s < kStages; ++s) {
+                sm90::mbar_init(bars + 8 * s, 128);                             // the producer's 128 threads
+                sm90::mbar_init(bars + 8 * (kStages + s), kWarpgroups * 128);  // every math thread
+            }
+        }
+        __syncthreads();
+    }
+
+    // The math of one warpgroup (cw = 0 or 1: rows cw * 64 .. + 63 of the CTA; ctid = its thread index).
+    auto consume = [&](const int cw, const int ctid) {
+        // This warpgroup's Q rows -> its shared region (zeros past the sequence's rows).
+        const uint32_t sq_wg = sq + cw * L::kQWarpgroupBytes;
+        for (int i = ctid; i < 64 * kChunks; i += 128) {
+            const int r = i / kChunks;
+            const int c = i % kChunks;
+            const int row = row0 + cw * 64 + r;
+            const bool valid = row < num_rows;
+            int64_t offset = 0;
+            if (valid) {
+                const int64_t token = q_start + row / group;
+                offset = (token * num_q_heads + (int64_t)kv_head * group + row % group) * HEAD_DIM;
+            }
+            sm90::cp_async_16(sq_wg + (uint32_t)(c / 8) * L::kQPanelBytes + sm90::swizzle128(r, c % 8),
+                              q + offset + c * 8, valid);
         }
         sm90::cp_async_commit();
-    }
-
-    // Descriptors: start addresses advance by (bytes >> 4) in the low field.
-    // Q (A, K-major) of this warpgroup: k-step kk = panel kk / 4, 32 bytes per step inside the panel.
-    const uint64_t q_desc0 = sm90::make_desc(sq + wg * L::kQWarpgroupBytes, 16, 1024);
-    // K (B, K-major) of stage 0; V (B, MN-major: leading offset = next 64-dim panel, stride = next 8 tokens).
-    const uint64_t k_desc0 = sm90::make_desc(skv, 16, 1024);
-    const uint64_t v_desc0 = sm90::make_desc(skv + L::kKVBytes, L::kKVPanelBytes, 1024);
-
-    // This thread's two rows of its warpgroup's 64 (g and g + 8 of its warp's 16) and their causal limits;
-    // rows past the sequence see no key (their output is never written).
-    const int r_base = ((tid % 128) / 32) * 16 + lane / 4;
-    int row_pos[2];
+        if constexpr (!WS) {
+            // The whole CTA gathers the first tiles.
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int row = row0 + wg * 64 + r_base + 8 * h;
-        row_pos[h] = row < num_rows ? first_pos + row / group : -1;
-    }
-    const int col0 = 2 * (lane % 4);  // this thread's first column of each 8-column accumulator group
-
-    float s_acc[kSAcc];
-    float o_acc[kOAcc];
-    uint32_t p_frag[kPSteps][4];
-#pragma unroll
-    for (int i = 0; i < kSAcc; ++i) s_acc[i] = 0.f;  // (overwritten by the first Q K^T; no undefined inputs)
-#pragma unroll
-    for (int i = 0; i < kOAcc; ++i) o_acc[i] = 0.f;
-    float row_m[2] = {-INFINITY, -INFINITY};
-    float row_l[2] = {0.f, 0.f};
-
-    // Q and tile 0 landed (this thread's copies); the fence hands them to the async proxy, the barrier
-    // gathers every thread's.
-    sm90::cp_async_wait<kStages - 2>();
-    sm90::fence_proxy_async_smem();
-    __syncthreads();
-    sm90::wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < kKSteps; ++kk) {
-        const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
-        const uint32_t koff = (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
-        W::qk(s_acc, q_desc0 + (off >> 4), k_desc0 + (koff >> 4), kk > 0);
-    }
-    sm90::wgmma_commit();
-    sm90::wgmma_wait<0>();
-    sm90::fence_regs(s_acc);
-
-    // Online softmax of one tile's scores in s_acc (tile t, first key tok0): masks keys past each row's
-    // position on diagonal tiles, turns s_acc into P (fp32), updates the running max and sum and leaves the
-    // factor O must be scaled by in alpha.
-    float alpha[2];
-    auto softmax = [&](const int tok0) {
-        if (tok0 + kTile - 1 > min_pos) {
-#pragma unroll
-            for (int j = 0; j < kSAcc / 4; ++j) {
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int key = tok0 + 8 * j + col0 + (e & 1);
-                    if (key > row_pos[e >> 1]) s_acc[4 * j + e] = -INFINITY;
+            for (int s = 0; s < kStages - 1; ++s) {
+                if (s < num_tiles) {
+                    const uint32_t st = skv + s * L::kStageBytes;
+                    load_tile<T, HEAD_DIM, kThreads>(st, st + L::kKVBytes, k_cache, v_cache, block_table, s * kTile,
+                                                     kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
                 }
+                sm90::cp_async_commit();
             }
         }
+
+        // Descriptors: start addresses advance by (bytes >> 4) in the low field.
+        // Q (A, K-major) of this warpgroup: k-step kk = panel kk / 4, 32 bytes per step inside the panel.
+        const uint64_t q_desc0 = sm90::make_desc(sq_wg, 16, 1024);
+        // K (B, K-major) of stage 0; V (B, MN-major: leading offset = next 64-dim panel, stride = next 8 tokens).
+        const uint64_t k_desc0 = sm90::make_desc(skv, 16, 1024);
+        const uint64_t v_desc0 = sm90::make_desc(skv + L::kKVBytes, L::kKVPanelBytes, 1024);
+
+        // This thread's two rows of its warpgroup's 64 (g and g + 8 of its warp's 16) and their causal limits;
+        // rows past the sequence see no key (their output is never written).
+        const int r_base = (ctid / 32) * 16 + lane / 4;
+        int row_pos[2];
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            float mx = -INFINITY;
-#pragma unroll
-            for (int j = 0; j < kSAcc / 4; ++j) mx = fmaxf(mx, fmaxf(s_acc[4 * j + 2 * h], s_acc[4 * j + 2 * h + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float m_new = fmaxf(row_m[h], mx * scale_log2);  // scale > 0: max commutes with it
-            const float ref = m_new == -INFINITY ? 0.f : m_new;     // a row with no key yet: exp2(-inf) = 0
-            alpha[h] = sm90::ex2(row_m[h] - ref);
-            row_m[h] = m_new;
-            const float neg_ref = -ref;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < kSAcc / 4; ++j) {
-                const float p0 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h], scale_log2, neg_ref));
-                const float p1 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h + 1], scale_log2, neg_ref));
-                s_acc[4 * j + 2 * h] = p0;
-                s_acc[4 * j + 2 * h + 1] = p1;
-                sum += p0 + p1;
-            }
-            row_l[h] = row_l[h] * alpha[h] + sum;
+            const int row = row0 + cw * 64 + r_base + 8 * h;
+            row_pos[h] = row < num_rows ? first_pos + row / group : -1;
         }
-    };
-    // P (fp32 in s_acc) -> the A operand of P V: k-step kt covers keys 16 kt .. 16 kt + 15, i.e. accumulator
-    // groups 2 kt and 2 kt + 1, in the m16n8k16 A-fragment order.
-    auto pack_p = [&]() {
-#pragma unroll
-        for (int kt = 0; kt < kPSteps; ++kt) {
-            p_frag[kt][0] = W::pack(s_acc[8 * kt + 0], s_acc[8 * kt + 1]);
-            p_frag[kt][1] = W::pack(s_acc[8 * kt + 2], s_acc[8 * kt + 3]);
-            p_frag[kt][2] = W::pack(s_acc[8 * kt + 4], s_acc[8 * kt + 5]);
-            p_frag[kt][3] = W::pack(s_acc[8 * kt + 6], s_acc[8 * kt + 7]);
-        }
-    };
-    softmax(0);
-    pack_p();
+        const int col0 = 2 * (lane % 4);  // this thread's first column of each 8-column accumulator group
 
-    // One step per K/V tile t, with P of tile t in p_frag and alpha its rescale factor: issue Q K^T of tile
-    // t+1 (when MORE) and P V of tile t, then run the softmax of tile t+1 while P V runs. The last step is a
-    // separate instantiation so that every wgmma issue and wait sits on an unconditional path, and no wgmma
-    // is in flight across the loop's back edge (ptxas otherwise waits early or serializes the wgmmas).
-    auto step = [&](const int t, auto more_tag) {
-        constexpr bool kMore = decltype(more_tag)::value;
-        if constexpr (kMore) {
-            // Tile t+1 landed everywhere; every thread is past P V of tile t-1, so its stage takes tile t+2.
-            sm90::cp_async_wait<0>();
+        float s_acc[kSAcc];
+        float o_acc[kOAcc];
+        uint32_t p_frag[kPSteps][4];
+#pragma unroll
+        for (int i = 0; i < kSAcc; ++i) s_acc[i] = 0.f;  // (overwritten by the first Q K^T; no undefined inputs)
+#pragma unroll
+        for (int i = 0; i < kOAcc; ++i) o_acc[i] = 0.f;
+        float row_m[2] = {-INFINITY, -INFINITY};
+        float row_l[2] = {0.f, 0.f};
+
+        // Tile t in shared memory and visible to the tensor cores. WS: the producer's cp.async copies completed
+        // on full[t % kStages]; the proxy fence then orders them before this thread's wgmma reads.
+        auto wait_tile = [&](const int t) {
+            if constexpr (WS) {
+                sm90::mbar_wait(bars + 8 * (t % kStages), (uint32_t)((t / kStages) & 1));
+                sm90::fence_proxy_async_smem();
+            }
+        };
+        if constexpr (WS) {
+            sm90::cp_async_wait<0>();  // this thread's Q copies
+            sm90::fence_proxy_async_smem();
+            sm90::warpgroup_barrier(1 + cw);
+            wait_tile(0);
+            // Ping-pong: warpgroup 0 issues first; each later issue waits for the other's previous one.
+            if (cw == 1) sm90::named_barrier_arrive(3, 256);
+        } else {
+            // Q and tile 0 landed (this thread's copies); the fence hands them to the async proxy, the
+            // barrier gathers every thread's.
+            sm90::cp_async_wait<kStages - 2>();
             sm90::fence_proxy_async_smem();
             __syncthreads();
-            if (t + 2 < num_tiles) {
-                const uint32_t st = skv + ((t + 2) % kStages) * L::kStageBytes;
-                load_tile<T, HEAD_DIM>(st, st + L::kKVBytes, k_cache, v_cache, block_table, (t + 2) * kTile,
-                                       kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
-            }
-            sm90::cp_async_commit();
-        }
-#pragma unroll
-        for (int j = 0; j < kOAcc / 4; ++j) {
-            o_acc[4 * j + 0] *= alpha[0];
-            o_acc[4 * j + 1] *= alpha[0];
-            o_acc[4 * j + 2] *= alpha[1];
-            o_acc[4 * j + 3] *= alpha[1];
         }
         sm90::wgmma_fence();
-        sm90::fence_regs(p_frag);
-        sm90::fence_regs(o_acc);
-        if constexpr (kMore) {
-            const uint32_t st = (uint32_t)((t + 1) % kStages) * L::kStageBytes;
 #pragma unroll
-            for (int kk = 0; kk < kKSteps; ++kk) {
-                const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
-                const uint32_t koff = st + (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
-                W::qk(s_acc, q_desc0 + (off >> 4), k_desc0 + (koff >> 4), kk > 0);
-            }
-            sm90::wgmma_commit();
+        for (int kk = 0; kk < kKSteps; ++kk) {
+            const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
+            const uint32_t koff = (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
+            W::qk(s_acc, q_desc0 + (off >> 4), k_desc0 + (koff >> 4), kk > 0);
         }
-        {
-            const uint32_t st = (uint32_t)(t % kStages) * L::kStageBytes;
-#pragma unroll
-            for (int kt = 0; kt < kPSteps; ++kt) W::pv(o_acc, p_frag[kt], v_desc0 + ((st + kt * 16 * 128) >> 4));
-            sm90::wgmma_commit();
-        }
-        if constexpr (kMore) {
-            sm90::wgmma_wait<1>();  // Q K^T of tile t+1 done; P V of tile t may still run
-            sm90::fence_regs(s_acc);
-            softmax((t + 1) * kTile);
-            sm90::fence_regs(s_acc);
-        }
+        sm90::wgmma_commit();
         sm90::wgmma_wait<0>();
-        sm90::fence_regs(o_acc);
-        sm90::fence_regs(p_frag);
-        if constexpr (kMore) pack_p();
-    };
-    for (int t = 0; t + 1 < num_tiles; ++t) step(t, std::true_type{});
-    step(num_tiles - 1, std::false_type{});
+        sm90::fence_regs(s_acc);
 
-    // Normalise and stage this warpgroup's 64 rows in its own Q region (only its wgmmas read it, all done),
-    // chunk c of row r at c ^ (r % 8) (conflict-free stores), then store them with 16-byte writes.
-    float inv_l[2];
+        // Online softmax of one tile's scores in s_acc (first key tok0): masks keys past each row's position on
+        // diagonal tiles, turns s_acc into P (fp32), updates the running max and sum and leaves the factor O
+        // must be scaled by in alpha.
+        float alpha[2];
+        auto softmax = [&](const int tok0) {
+            if (tok0 + kTile - 1 > min_pos) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        float l = row_l[h];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        inv_l[h] = l > 0.f ? 1.f / l : 0.f;
-    }
-    constexpr int kRowBytes = HEAD_DIM * 2;
-    unsigned char* so = base_ptr + wg * L::kQWarpgroupBytes;
+                for (int j = 0; j < kSAcc / 4; ++j) {
 #pragma unroll
-    for (int j = 0; j < kOAcc / 4; ++j) {
+                    for (int e = 0; e < 4; ++e) {
+                        const int key = tok0 + 8 * j + col0 + (e & 1);
+                        if (key > row_pos[e >> 1]) s_acc[4 * j + e] = -INFINITY;
+                    }
+                }
+            }
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                float mx = -INFINITY;
+#pragma unroll
+                for (int j = 0; j < kSAcc / 4; ++j)
+                    mx = fmaxf(mx, fmaxf(s_acc[4 * j + 2 * h], s_acc[4 * j + 2 * h + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float m_new = fmaxf(row_m[h], mx * scale_log2);  // scale > 0: max commutes with it
+                const float ref = m_new == -INFINITY ? 0.f : m_new;     // a row with no key yet: exp2(-inf) = 0
+                alpha[h] = sm90::ex2(row_m[h] - ref);
+                row_m[h] = m_new;
+                const float neg_ref = -ref;
+                float sum = 0.f;
+#pragma unroll
+                for (int j = 0; j < kSAcc / 4; ++j) {
+                    const float p0 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h], scale_log2, neg_ref));
+                    const float p1 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h + 1], scale_log2, neg_ref));
+                    s_acc[4 * j + 2 * h] = p0;
+                    s_acc[4 * j + 2 * h + 1] = p1;
+                    sum += p0 + p1;
+                }
+                row_l[h] = row_l[h] * alpha[h] + sum;
+            }
+        };
+        // P (fp32 in s_acc) -> the A operand of P V: k-step kt covers keys 16 kt .. 16 kt + 15, i.e.
+        // accumulator groups 2 kt and 2 kt + 1, in the m16n8k16 A-fragment order.
+        auto pack_p = [&]() {
+#pragma unroll
+            for (int kt = 0; kt < kPSteps; ++kt) {
+                p_frag[kt][0] = W::pack(s_acc[8 * kt + 0], s_acc[8 * kt + 1]);
+                p_frag[kt][1] = W::pack(s_acc[8 * kt + 2], s_acc[8 * kt + 3]);
+                p_frag[kt][2] = W::pack(s_acc[8 * kt + 4], s_acc[8 * kt + 5]);
+                p_frag[kt][3] = W::pack(s_acc[8 * kt + 6], s_acc[8 * kt + 7]);
+            }
+        };
+        softmax(0);
+        pack_p();
+
+        // One step per K/V tile t, with P of tile t in p_frag and alpha its rescale factor: issue Q K^T of
+        // tile t+1 (when MORE) and P V of tile t, then run the softmax of tile t+1 while P V runs. The last
+        // step is a separate instantiation so that every wgmma issue and wait sits on an unconditional path,
+        // and no wgmma is in flight across the loop's back edge (ptxas otherwise waits early or serializes).
+        auto step = [&](const int t, auto more_tag) {
+            constexpr bool kMore = decltype(more_tag)::value;
+            if constexpr (kMore) {
+                if constexpr (WS) {
+                    wait_tile(t + 1);
+                } else {
+                    // Tile t+1 landed everywhere; every thread is past P V of tile t-1, so its stage takes
+                    // tile t+2.
+                    sm90::cp_async_wait<0>();
+                    sm90::fence_proxy_async_smem();
+                    __syncthreads();
+                    if (t + 2 < num_tiles) {
+                        const uint32_t st = skv + ((t + 2) % kStages) * L::kStageBytes;
+                        load_tile<T, HEAD_DIM, kThreads>(st, st + L::kKVBytes, k_cache, v_cache, block_table,
+                                                         (t + 2) * kTile, kv_end, block_shift, kv_head,
+                                                         num_kv_heads, hnd, tid);
+                    }
+                    sm90::cp_async_commit();
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < kOAcc / 4; ++j) {
+                o_acc[4 * j + 0] *= alpha[0];
+                o_acc[4 * j + 1] *= alpha[0];
+                o_acc[4 * j + 2] *= alpha[1];
+                o_acc[4 * j + 3] *= alpha[1];
+            }
+            if constexpr (WS) sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
+            sm90::wgmma_fence();
+            sm90::fence_regs(p_frag);
+            sm90::fence_regs(o_acc);
+            if constexpr (kMore) {
+                const uint32_t st = (uint32_t)((t + 1) % kStages) * L::kStageBytes;
+#pragma unroll
+                for (int kk = 0; kk < kKSteps; ++kk) {
+                    const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
+                    const uint32_t koff = st + (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
+                    W::qk(s_acc, q_desc0 + (off >> 4), k_desc0 + (koff >> 4), kk > 0);
+                }
+                sm90::wgmma_commit();
+            }
+            {
+                const uint32_t st = (uint32_t)(t % kStages) * L::kStageBytes;
+#pragma unroll
+                for (int kt = 0; kt < kPSteps; ++kt)
+                    W::pv(o_acc, p_frag[kt], v_desc0 + ((st + kt * 16 * 128) >> 4));
+                sm90::wgmma_commit();
+            }
+            if constexpr (WS) {
+                // The other warpgroup's turn. Warpgroup 1 owes no arrival after its last issue (it gave one
+                // ahead at the start), so every barrier phase gets exactly 128 + 128 threads.
+                if (kMore || cw == 0) sm90::named_barrier_arrive(3 + (1 - cw), 256);
+            }
+            if constexpr (kMore) {
+                sm90::wgmma_wait<1>();  // Q K^T of tile t+1 done; P V of tile t may still run
+                sm90::fence_regs(s_acc);
+                softmax((t + 1) * kTile);
+                sm90::fence_regs(s_acc);
+            }
+            sm90::wgmma_wait<0>();
+            sm90::fence_regs(o_acc);
+            sm90::fence_regs(p_frag);
+            if constexpr (WS) sm90::mbar_arrive(bars + 8 * (kStages + t % kStages));  // tile t's stage is free
+            if constexpr (kMore) pack_p();
+        };
+        for (int t = 0; t + 1 < num_tiles; ++t) step(t, std::true_type{});
+        step(num_tiles - 1, std::false_type{});
+
+        // Normalise and stage this warpgroup's 64 rows in its own Q region (only its wgmmas read it, all done),
+        // chunk c of row r at c ^ (r % 8) (conflict-free stores), then store them with 16-byte writes.
+        float inv_l[2];
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const int r = r_base + 8 * h;
-            *reinterpret_cast<uint32_t*>(so + r * kRowBytes + ((j ^ (r & 7)) << 4) + col0 * 2) =
-                W::pack(o_acc[4 * j + 2 * h] * inv_l[h], o_acc[4 * j + 2 * h + 1] * inv_l[h]);
+            float l = row_l[h];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            inv_l[h] = l > 0.f ? 1.f / l : 0.f;
         }
-    }
-    sm90::warpgroup_barrier(1 + wg);
-    for (int i = tid % 128; i < 64 * kChunks; i += 128) {
-        const int r = i / kChunks;
-        const int c = i % kChunks;
-        const int row = row0 + wg * 64 + r;
-        if (row >= num_rows) continue;
-        const int64_t token = q_start + row / group;
-        T* dst = out + (token * num_q_heads + (int64_t)kv_head * group + row % group) * HEAD_DIM + c * 8;
-        *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(so + r * kRowBytes + ((c ^ (r & 7)) << 4));
+        constexpr int kRowBytes = HEAD_DIM * 2;
+        unsigned char* so = base_ptr + cw * L::kQWarpgroupBytes;
+#pragma unroll
+        for (int j = 0; j < kOAcc / 4; ++j) {
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int r = r_base + 8 * h;
+                *reinterpret_cast<uint32_t*>(so + r * kRowBytes + ((j ^ (r & 7)) << 4) + col0 * 2) =
+                    W::pack(o_acc[4 * j + 2 * h] * inv_l[h], o_acc[4 * j + 2 * h + 1] * inv_l[h]);
+            }
+        }
+        sm90::warpgroup_barrier(1 + cw);
+        for (int i = ctid; i < 64 * kChunks; i += 128) {
+            const int r = i / kChunks;
+            const int c = i % kChunks;
+            const int row = row0 + cw * 64 + r;
+            if (row >= num_rows) continue;
+            const int64_t token = q_start + row / group;
+            T* dst = out + (token * num_q_heads + (int64_t)kv_head * group + row % group) * HEAD_DIM + c * 8;
+            *reinterpret_cast<uint4*>(dst) =
+                *reinterpret_cast<const uint4*>(so + r * kRowBytes + ((c ^ (r & 7)) << 4));
+        }
+    };
+
+    if constexpr (WS) {
+        if (tid < 128) {
+            // Producer: gather every tile into its stage once the math warpgroups freed it; each thread's
+            // copies count on full[stage] as they land.
+            sm90::setmaxnreg_dec<kProducerRegs>();
+            for (int t = 0; t < num_tiles; ++t) {
+                const int s = t % kStages;
+                sm90::mbar_wait(bars + 8 * (kStages + s), (uint32_t)(((t / kStages) & 1) ^ 1));
+                const uint32_t st = skv + s * L::kStageBytes;
+                load_tile<T, HEAD_DIM, 128>(st, st + L::kKVBytes, k_cache, v_cache, block_table, t * kTile, kv_end,
+                                            block_shift, kv_head, num_kv_heads, hnd, tid);
+                sm90::mbar_arrive_cp_async(bars + 8 * s);
+            }
+            sm90::cp_async_wait<0>();
+        } else {
+            sm90::setmaxnreg_inc<kConsumerRegs>();
+            consume(tid / 128 - 1, tid % 128);
+        }
+    } else {
+        consume(tid / 128, tid % 128);
     }
 #else
     // Built for another architecture: never launched there (prefill_sm90_applies checks the device).
@@ -342,13 +426,13 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-template <typename T, int HEAD_DIM>
+template <typename T, int HEAD_DIM, bool WS>
 int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cache, const int32_t* block_tables,
                const int32_t* cu_query_lens, const int32_t* context_lens, int num_seqs, int num_q_heads,
                int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, int max_query_len, float scale,
                cudaStream_t stream) {
     constexpr size_t smem = Smem<HEAD_DIM>::kAlloc;
-    auto kernel = paged_prefill_sm90_kernel<T, HEAD_DIM>;
+    auto kernel = paged_prefill_sm90_kernel<T, HEAD_DIM, WS>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
         return fail(FOLIO_CUDA_ERROR_CUDA, "paged_prefill (sm_90a): cannot reserve %zu bytes of shared memory: %s",
@@ -357,11 +441,28 @@ int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cach
     const int group = num_q_heads / num_kv_heads;
     const int64_t row_tiles = ((int64_t)max_query_len * group + kRows - 1) / kRows;
     dim3 grid((unsigned)row_tiles, num_kv_heads, num_seqs);
-    kernel<<<grid, kThreads, smem, stream>>>(static_cast<T*>(out), static_cast<const T*>(q),
-                                             static_cast<const T*>(k_cache), static_cast<const T*>(v_cache),
-                                             block_tables, cu_query_lens, context_lens, num_q_heads, num_kv_heads,
-                                             block_shift, hnd, max_blocks_per_seq, scale * 1.4426950408889634f);
+    kernel<<<grid, threads_of<WS>(), smem, stream>>>(
+        static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
+        static_cast<const T*>(v_cache), block_tables, cu_query_lens, context_lens, num_q_heads, num_kv_heads,
+        block_shift, hnd, max_blocks_per_seq, scale * 1.4426950408889634f);
     return check_launch("paged_prefill (sm_90a)");
+}
+
+template <typename T, int HEAD_DIM>
+int32_t launch_variant(void* out, const void* q, const void* k_cache, const void* v_cache,
+                       const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
+                       int num_seqs, int num_q_heads, int num_kv_heads, int block_shift, bool hnd,
+                       int max_blocks_per_seq, int max_query_len, float scale, cudaStream_t stream) {
+    // FOLIO_PREFILL_SM90_WS=0 runs the variant without the producer warpgroup (every thread gathers and
+    // computes; one CTA barrier per tile), for comparisons.
+    const char* ws = getenv("FOLIO_PREFILL_SM90_WS");
+    const bool use_ws = ws ? strcmp(ws, "0") != 0 : FOLIO_PREFILL_SM90_WS_DEFAULT != 0;
+    return use_ws ? launch<T, HEAD_DIM, true>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
+                                              num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                              max_blocks_per_seq, max_query_len, scale, stream)
+                  : launch<T, HEAD_DIM, false>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
+                                               num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                               max_blocks_per_seq, max_query_len, scale, stream);
 }
 
 }  // namespace
@@ -390,17 +491,17 @@ int32_t prefill_sm90(void* out, const void* q, const void* k_cache, const void* 
                      int max_blocks_per_seq, int max_query_len, float scale, int dtype, cudaStream_t stream) {
     const bool d128 = head_dim == 128;
     if (dtype == FOLIO_CUDA_DTYPE_BF16) {
-        return d128 ? launch<__nv_bfloat16, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
+        return d128 ? launch_variant<__nv_bfloat16, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
                                                  num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
                                                  max_blocks_per_seq, max_query_len, scale, stream)
-                    : launch<__nv_bfloat16, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
+                    : launch_variant<__nv_bfloat16, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
                                                 num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
                                                 max_blocks_per_seq, max_query_len, scale, stream);
     }
-    return d128 ? launch<__half, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
+    return d128 ? launch_variant<__half, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
                                       num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len,
                                       scale, stream)
-                : launch<__half, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
+                : launch_variant<__half, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
                                      num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len,
                                      scale, stream);
 }
