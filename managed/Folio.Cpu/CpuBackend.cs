@@ -196,8 +196,9 @@ public sealed class CpuBackend : IComputeBackend
     }
 
     public void PagedAttention(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, AttentionBatch batch,
-        float scale, DeviceTensor output)
+        float scale, int slidingWindow, DeviceTensor output)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(slidingWindow);
         var t = T(qkv);
         var c = C(cache);
         var o = T(output);
@@ -206,7 +207,7 @@ public sealed class CpuBackend : IComputeBackend
         Require(c.NumKvHeads == shape.NumKvHeads && c.HeadDim == shape.HeadDim, "PagedAttention: cache geometry differs");
         if (batch.Validate(c.BlockSizeTokens, c.NumBlocks) is { } problem)
             throw new ArgumentException($"PagedAttention: {problem}");
-        PagedAttentionKernel.Run(t, shape, c, layer, batch, scale, o, _runner);
+        PagedAttentionKernel.Run(t, shape, c, layer, batch, scale, slidingWindow, o, _runner);
     }
 
     public void GatherRows(DeviceTensor input, ReadOnlySpan<int> rows, DeviceTensor output)

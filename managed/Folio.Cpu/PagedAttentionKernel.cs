@@ -7,14 +7,14 @@ namespace Folio.Cpu;
 
 /// <summary>
 /// Causal attention over the paged cache, one (row, query head) per work item: scores against every cached
-/// position up to the row's own (K read through the block table), a max-subtracted softmax, and the weighted
-/// sum of V in position order. Prefill over cached blocks plus new tokens and decode are the same loop (a
+/// position up to the row's own (from the window's first position under sliding-window attention; K read
+/// through the block table), a max-subtracted softmax, and the weighted sum of V in position order. Prefill over cached blocks plus new tokens and decode are the same loop (a
 /// decode row is a sequence with one query row). No item shares a reduction with another: batch invariant.
 /// </summary>
 internal static class PagedAttentionKernel
 {
     public static void Run(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, AttentionBatch batch,
-        float scale, CpuTensor output, ParallelRunner runner)
+        float scale, int slidingWindow, CpuTensor output, ParallelRunner runner)
     {
         int rows = qkv.Rows;
         // Row → sequence, so that a work item finds its block table without a search.
@@ -26,7 +26,8 @@ internal static class PagedAttentionKernel
                     sequenceOfRow[r] = s;
             long work = 0;
             for (int s = 0; s < batch.NumSequences; s++)
-                work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) * batch.ContextLengths[s];
+                work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) *
+                    (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
             work *= shape.NumHeads * shape.HeadDim * 2L;
             int items = rows * shape.NumHeads;
             runner.For(items, work, item =>
@@ -36,7 +37,8 @@ internal static class PagedAttentionKernel
                 int s = sequenceOfRow[r];
                 int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
                 int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
-                OneHead(qkv, shape, cache, layer, batch.BlockTable(s), position, r, h, scale, output);
+                int first = slidingWindow > 0 ? Math.Max(0, position - slidingWindow + 1) : 0;
+                OneHead(qkv, shape, cache, layer, batch.BlockTable(s), first, position, r, h, scale, output);
             });
         }
         finally
@@ -46,7 +48,7 @@ internal static class PagedAttentionKernel
     }
 
     private static void OneHead(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, ReadOnlySpan<int> blockTable,
-        int position, int row, int head, float scale, CpuTensor output)
+        int first, int position, int row, int head, float scale, CpuTensor output)
     {
         int d = shape.HeadDim;
         int kvHead = head / (shape.NumHeads / shape.NumKvHeads);
@@ -54,33 +56,35 @@ internal static class PagedAttentionKernel
         int slotFloats = cache.SlotFloats;
         float[] keys = cache.Keys[layer];
         float[] values = cache.Values[layer];
-        int count = position + 1;
+        int count = position + 1 - first;  // positions first .. position
         float[] scores = ArrayPool<float>.Shared.Rent(count);
         try
         {
             ReadOnlySpan<float> q = qkv.Row(row).Slice(head * d, d);
             float max = float.NegativeInfinity;
-            for (int t = 0; t < count; t++)
+            for (int i = 0; i < count; i++)
             {
+                int t = first + i;
                 int slot = blockTable[t / bs] * bs + t % bs;
                 float sc = Dot(q, keys.AsSpan(slot * slotFloats + kvHead * d, d)) * scale;
-                scores[t] = sc;
+                scores[i] = sc;
                 if (sc > max)
                     max = sc;
             }
             float sum = 0f;
-            for (int t = 0; t < count; t++)
+            for (int i = 0; i < count; i++)
             {
-                float e = MathF.Exp(scores[t] - max);
-                scores[t] = e;
+                float e = MathF.Exp(scores[i] - max);
+                scores[i] = e;
                 sum += e;
             }
             Span<float> acc = output.Row(row).Slice(head * d, d);
             acc.Clear();
-            for (int t = 0; t < count; t++)
+            for (int i = 0; i < count; i++)
             {
+                int t = first + i;
                 int slot = blockTable[t / bs] * bs + t % bs;
-                Axpy(scores[t], values.AsSpan(slot * slotFloats + kvHead * d, d), acc);
+                Axpy(scores[i], values.AsSpan(slot * slotFloats + kvHead * d, d), acc);
             }
             float inv = 1f / sum;
             for (int i = 0; i < d; i++)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Folio.Core.Models;
 
 namespace Folio.Cpu.Tests;
@@ -80,19 +81,37 @@ public sealed class ArchitectureTests
         Assert.IsType<MistralModel>(model);
     }
 
-    [Theory]
-    [InlineData("mistral")]
-    [InlineData("qwen2_tied")]
-    public void AShortSlidingWindowIsRefusedAtLoad(string fixture)
+    private static int[] Windows(ModelConfig c) => [.. Enumerable.Range(0, c.NumLayers).Select(c.AttentionWindow)];
+
+    // Which layers attend to the last sliding_window positions only, as transformers decides it.
+    [Fact]
+    public void SlidingWindowLayersFollowTheFile()
     {
-        var config = Config(fixture);
-        using var backend = new CpuBackend(1);
-        var e = Assert.Throws<ModelFormatException>(() =>
-            DecoderModel.Load(config with { SlidingWindow = config.MaxPositionEmbeddings - 1 }, new SeededWeights(), backend));
-        Assert.Equal($"config: field 'sliding_window' sliding-window attention ({config.MaxPositionEmbeddings - 1} < max_position_embeddings {config.MaxPositionEmbeddings}) is not supported", e.Message);
-        // A window covering the whole context is plain causal attention.
-        using var model = DecoderModel.Load(config with { SlidingWindow = config.MaxPositionEmbeddings }, new SeededWeights(), backend);
-        Assert.Equal(config.Architecture, model.Config.Architecture);
+        Assert.Equal([8, 8], Windows(Config("mistral_swa")));             // Mistral: every layer
+        Assert.Equal([0, 0], Windows(Config("mistral")));                 // sliding_window null
+        Assert.Equal([0, 8], Windows(Config("qwen2_swa")));               // layer_types: full, sliding
+        Assert.Equal([0, 0], Windows(Config("qwen2_tied")));              // use_sliding_window false
+
+        var qwen = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Hf("qwen2_swa"), "config.json")))!.AsObject();
+        ModelConfig With(Action<JsonObject> change)
+        {
+            var copy = JsonNode.Parse(qwen.ToJsonString())!.AsObject();
+            change(copy);
+            return ModelConfig.Parse(copy.ToJsonString(), "/m/config.json");
+        }
+        // transformers 4 files have no layer_types: the layers from max_window_layers on (default 28) are windowed.
+        Assert.Equal([0, 8], Windows(With(j => j.Remove("layer_types"))));
+        Assert.Equal([8, 8], Windows(With(j => { j.Remove("layer_types"); j["max_window_layers"] = 0; })));
+        Assert.Equal([0, 0], Windows(With(j => { j.Remove("layer_types"); j.Remove("max_window_layers"); })));
+        Assert.Equal([0, 0], Windows(With(j => j["use_sliding_window"] = false)));
+        Assert.Null(With(j => j["use_sliding_window"] = false).SlidingWindow);
+
+        var bad = Assert.Throws<ModelFormatException>(() => With(j => j["layer_types"] = new JsonArray("full_attention", "chunked_attention")));
+        Assert.Equal("/m/config.json: field 'layer_types' entry 1 is 'chunked_attention'; expected 'full_attention' or 'sliding_attention'", bad.Message);
+        bad = Assert.Throws<ModelFormatException>(() => With(j => j["layer_types"] = new JsonArray("full_attention")));
+        Assert.Equal("/m/config.json: field 'layer_types' has 1 entries for 2 layers (num_hidden_layers)", bad.Message);
+        bad = Assert.Throws<ModelFormatException>(() => With(j => { j.Remove("layer_types"); j["max_window_layers"] = -1; }));
+        Assert.Equal("/m/config.json: field 'max_window_layers' must be >= 0, is -1", bad.Message);
     }
 
     [Fact]

@@ -8,7 +8,9 @@ namespace Folio.Cpu.Tests;
 /// </summary>
 public sealed class InvarianceTests
 {
-    private static readonly string Folder = Fixtures.Hf("qwen2_tied");
+    // qwen2_tied attends to every earlier position; qwen2_swa's second layer only to the last 8, so chunks and
+    // blocks that straddle the window's edge are covered too.
+    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa" };
 
     private static int[] Prompt(int seed, int length)
     {
@@ -33,11 +35,12 @@ public sealed class InvarianceTests
         return all;
     }
 
-    [Fact]
-    public void LogitsAreBitIdenticalAloneAndInABatchOf64()
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogitsAreBitIdenticalAloneAndInABatchOf64(string fixture)
     {
         using var backend = new CpuBackend(2);
-        using var model = HfParityTests.LoadModel(Folder, backend);
+        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
         const int batch = 64, steps = 4;
         var prompts = Enumerable.Range(0, batch).Select(i => Prompt(100 + i, 1 + i % 23)).ToArray();
         var runner = new PagedSequenceRunner(model, blockSize: 16, numBlocks: 512);
@@ -58,11 +61,12 @@ public sealed class InvarianceTests
         }
     }
 
-    [Fact]
-    public void LogitsAreBitIdenticalForBlockSizes1_16_64AndChunkedPrefill()
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogitsAreBitIdenticalForBlockSizes1_16_64AndChunkedPrefill(string fixture)
     {
         using var backend = new CpuBackend(2);
-        using var model = HfParityTests.LoadModel(Folder, backend);
+        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
         int[] prompt = Prompt(5, 70);   // crosses block boundaries of 16 and 64
         var reference = Alone(model, prompt, steps: 6, blockSize: 16);
         var variants = new (int BlockSize, int Chunk)[] { (1, int.MaxValue), (64, int.MaxValue), (16, 7), (1, 33), (64, 1) };

@@ -43,9 +43,11 @@ public interface IComputeBackend : IDisposable
     void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<int> slotMapping);
 
     /// <summary>Causal attention of each row's query heads over its sequence's cached K/V (read through its block
-    /// table, including this step's tokens, written first by <see cref="WriteKv"/>); output is [rows, NumHeads × HeadDim].</summary>
+    /// table, including this step's tokens, written first by <see cref="WriteKv"/>); output is [rows, NumHeads × HeadDim].
+    /// With <paramref name="slidingWindow"/> W &gt; 0 a row at position p attends to positions max(0, p − W + 1) .. p
+    /// only; 0 = every earlier position.</summary>
     void PagedAttention(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, AttentionBatch batch,
-        float scale, DeviceTensor output);
+        float scale, int slidingWindow, DeviceTensor output);
 
     /// <summary>output[j] = input[rows[j]].</summary>
     void GatherRows(DeviceTensor input, ReadOnlySpan<int> rows, DeviceTensor output);

@@ -200,7 +200,7 @@ public abstract class DecoderModel : IDisposable
             _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
             _backend.Rope(qkv, _shape, input.Positions, _inverseFrequencies);
             _backend.WriteKv(qkv, _shape, cache, l, input.SlotMapping);
-            _backend.PagedAttention(qkv, _shape, cache, l, input.Attention, _scale, attention);
+            _backend.PagedAttention(qkv, _shape, cache, l, input.Attention, _scale, c.AttentionWindow(l), attention);
             _backend.MatMul(attention, layer.O, layer.OBias, a);
             _backend.Add(h, a);
             _backend.RmsNorm(h, layer.PostNorm, c.RmsNormEps, a);

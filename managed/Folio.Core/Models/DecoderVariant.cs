@@ -7,12 +7,4 @@ namespace Folio.Core.Models;
 /// </summary>
 /// <param name="QkvBias">q/k/v projections have <c>.bias</c> tensors.</param>
 /// <param name="OutputBias">the o projection has a <c>.bias</c> tensor.</param>
-public sealed record DecoderVariant(bool QkvBias, bool OutputBias)
-{
-    /// <summary>A sliding window shorter than the context changes attention, which Folio's paged attention does
-    /// not implement (it attends to every earlier position): refused rather than silently computed wrong.</summary>
-    internal static (string Field, string Reason)? ShortSlidingWindow(ModelConfig c) =>
-        c.SlidingWindow is int w && w < c.MaxPositionEmbeddings
-            ? ("sliding_window", $"sliding-window attention ({w} < max_position_embeddings {c.MaxPositionEmbeddings}) is not supported")
-            : null;
-}
+public sealed record DecoderVariant(bool QkvBias, bool OutputBias);

@@ -5,9 +5,9 @@ namespace Folio.Core.Models;
 /// <summary>
 /// Mistral (<c>MistralForCausalLM</c>): the shared decoder (<see cref="DecoderModel"/>) with no bias on any
 /// projection (transformers' Mistral has no <c>attention_bias</c> key, so one in the file is ignored). What sets
-/// Mistral apart is <c>sliding_window</c>: each token attends only to the last W positions. A window that
-/// covers the whole context (null, or ≥ <c>max_position_embeddings</c>) is plain causal attention and runs; a
-/// shorter one is refused at load, since the paged attention here attends to every earlier position.
+/// Mistral apart is <c>sliding_window</c>: each token attends only to the last W positions, in every layer
+/// (<see cref="ModelConfig.AttentionWindow"/>; the paged attention skips the older keys, whose blocks stay
+/// allocated). A null window is plain causal attention.
 /// </summary>
 public sealed class MistralModel : DecoderModel
 {
@@ -18,10 +18,9 @@ public sealed class MistralModel : DecoderModel
     {
     }
 
-    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => DecoderVariant.ShortSlidingWindow(config);
+    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
 
-    /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>; a sliding window
-    /// shorter than the context is a <see cref="ModelFormatException"/>.</summary>
+    /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>.</summary>
     public static new MistralModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
         EnsureLoadable(config, ModelArchitecture.Mistral, nameof(MistralModel), Unsupported);

@@ -30,6 +30,15 @@ public sealed record ModelConfig
     /// <summary>The attention window when sliding-window attention is on (Mistral's <c>sliding_window</c>;
     /// Qwen2's when <c>use_sliding_window</c>); null when off.</summary>
     public int? SlidingWindow { get; init; }
+    /// <summary>Which layers use <see cref="SlidingWindow"/> (Qwen2: <c>layer_types</c>, or the layers from
+    /// <c>max_window_layers</c> on); null = every layer (Mistral).</summary>
+    public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>How many keys a query of <paramref name="layer"/> attends to: its own position and the W − 1 before
+    /// it in a sliding-window layer (transformers' mask keeps key j for query i when j &gt; i − W); 0 = every
+    /// earlier position.</summary>
+    public int AttentionWindow(int layer) =>
+        SlidingWindow is int w && (SlidingLayers is null || SlidingLayers[layer]) ? w : 0;
     public int? BosTokenId { get; init; }
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
@@ -100,10 +109,14 @@ public sealed record ModelConfig
                 Fail("mlp_bias", "true is not supported");
             if (raw.PretrainingTp is > 1)
                 Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
-            bool slidingOn = arch == ModelArchitecture.Qwen2 ? raw.UseSlidingWindow == true : raw.SlidingWindow is not null;
+            // transformers sets Qwen2's window only with use_sliding_window; Mistral's applies whenever it is set.
+            bool slidingOn = raw.SlidingWindow is not null &&
+                (arch == ModelArchitecture.Qwen2 ? raw.UseSlidingWindow == true : arch == ModelArchitecture.Mistral);
             int maxPos = Positive(raw.MaxPositionEmbeddings, "max_position_embeddings");
+            int numLayers = Positive(raw.NumHiddenLayers, "num_hidden_layers");
             if (raw.SlidingWindow is <= 0)
                 Fail("sliding_window", $"must be > 0, is {raw.SlidingWindow}");
+            bool[]? slidingLayers = slidingOn && arch == ModelArchitecture.Qwen2 ? Qwen2SlidingLayers(numLayers) : null;
             double eps = raw.RmsNormEps ?? Fail<double>("rms_norm_eps", "is missing");
             if (!(eps > 0))
                 Fail("rms_norm_eps", $"must be > 0, is {eps}");
@@ -112,7 +125,7 @@ public sealed record ModelConfig
                 Architecture = arch,
                 HiddenSize = hidden,
                 IntermediateSize = Positive(raw.IntermediateSize, "intermediate_size"),
-                NumLayers = Positive(raw.NumHiddenLayers, "num_hidden_layers"),
+                NumLayers = numLayers,
                 NumHeads = heads,
                 NumKvHeads = kvHeads,
                 HeadDim = headDim,
@@ -123,7 +136,8 @@ public sealed record ModelConfig
                 // transformers' default for these three architectures is untied.
                 TieWordEmbeddings = raw.TieWordEmbeddings ?? false,
                 AttentionBias = raw.AttentionBias == true,
-                SlidingWindow = slidingOn && arch != ModelArchitecture.Llama ? raw.SlidingWindow : null,
+                SlidingWindow = slidingOn ? raw.SlidingWindow : null,
+                SlidingLayers = slidingLayers,
                 BosTokenId = TokenIds(raw.BosTokenId, "bos_token_id") is [var bos, ..] ? bos : null,
                 EosTokenIds = TokenIds(raw.EosTokenId, "eos_token_id"),
             };
@@ -131,6 +145,32 @@ public sealed record ModelConfig
             if (DecoderModel.Unsupported(config) is { } problem)
                 Fail(problem.Field, problem.Reason);
             return config;
+        }
+
+        // Qwen2's windowed layers: layer_types when the file has it (transformers 5 writes it), else the layers from
+        // max_window_layers on (transformers' default for the key is 28).
+        private bool[] Qwen2SlidingLayers(int numLayers)
+        {
+            if (raw.LayerTypes is { } types)
+            {
+                if (types.Length != numLayers)
+                    Fail("layer_types", $"has {types.Length} entries for {numLayers} layers (num_hidden_layers)");
+                var sliding = new bool[numLayers];
+                for (int i = 0; i < numLayers; i++)
+                {
+                    sliding[i] = types[i] switch
+                    {
+                        "sliding_attention" => true,
+                        "full_attention" => false,
+                        _ => Fail<bool>("layer_types", $"entry {i} is '{types[i]}'; expected 'full_attention' or 'sliding_attention'"),
+                    };
+                }
+                return sliding;
+            }
+            int first = raw.MaxWindowLayers ?? 28;
+            if (first < 0)
+                Fail("max_window_layers", $"must be >= 0, is {first}");
+            return [.. Enumerable.Range(0, numLayers).Select(i => i >= first)];
         }
 
         private ModelArchitecture Architecture()

@@ -29,6 +29,8 @@ internal sealed class ModelConfigJson
     [JsonPropertyName("eos_token_id")] public JsonElement? EosTokenId { get; set; }
     [JsonPropertyName("sliding_window")] public int? SlidingWindow { get; set; }
     [JsonPropertyName("use_sliding_window")] public bool? UseSlidingWindow { get; set; }
+    [JsonPropertyName("max_window_layers")] public int? MaxWindowLayers { get; set; }
+    [JsonPropertyName("layer_types")] public string[]? LayerTypes { get; set; }
     [JsonPropertyName("pretraining_tp")] public int? PretrainingTp { get; set; }
 }
 

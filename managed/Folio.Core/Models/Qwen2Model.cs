@@ -6,8 +6,9 @@ namespace Folio.Core.Models;
 /// Qwen2 (<c>Qwen2ForCausalLM</c>): the shared decoder (<see cref="DecoderModel"/>) with a bias on the q, k and
 /// v projections, always (not the o projection; there is no <c>attention_bias</c> key). Small Qwen2 checkpoints
 /// usually tie <c>lm_head</c> to <c>embed_tokens</c> (<c>tie_word_embeddings</c>), which the shared loader
-/// handles. Sliding-window attention is off unless <c>use_sliding_window</c>; when on with a window shorter than
-/// the context it is refused at load, as for <see cref="MistralModel"/>.
+/// handles. Sliding-window attention is off unless <c>use_sliding_window</c>; when on, the layers that
+/// <c>layer_types</c> (or <c>max_window_layers</c>) marks attend to the last <c>sliding_window</c> positions only
+/// (<see cref="ModelConfig.AttentionWindow"/>).
 /// </summary>
 public sealed class Qwen2Model : DecoderModel
 {
@@ -18,7 +19,7 @@ public sealed class Qwen2Model : DecoderModel
     {
     }
 
-    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => DecoderVariant.ShortSlidingWindow(config);
+    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
 
     /// <summary>Reads and checks every weight (q/k/v biases included), uploading them to <paramref name="backend"/>.</summary>
     public static new Qwen2Model Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
