@@ -15,6 +15,11 @@ public sealed record BenchResult
     public required bool PrefixCaching { get; init; }
     /// <summary>Steps in the measured steady state (the engine full: max_num_seqs reserved, requests queued).</summary>
     public required long SteadySteps { get; init; }
+    /// <summary>
+    /// Steady steps over which memory (KV utilization, sharing, running sequences) is averaged: those after every
+    /// request of the initial fill has finished, so that the sequences' ages are those of the steady state.
+    /// </summary>
+    public required long MemorySteps { get; init; }
     public required double StepsPerS { get; init; }
     /// <summary>Mean wall-clock time of LlmEngine.Step over the steady state (the engine's single thread).</summary>
     public required double UsPerStep { get; init; }

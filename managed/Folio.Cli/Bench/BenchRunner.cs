@@ -3,6 +3,7 @@ using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
+using Folio.Core.Simulation;
 
 namespace Folio.Cli.Bench;
 
@@ -16,6 +17,8 @@ public static class BenchRunner
     private const int VocabSize = 32000;
     private const int EosTokenId = 2;
     private const int JitWarmupSteps = 50;
+    private const int MaxPromptTokens = 512;
+    private const int MaxOutputTokens = 1024;
 
     public static BenchResult Run(BenchOptions o, Action<double>? progress = null)
     {
@@ -28,15 +31,16 @@ public static class BenchRunner
         for (int t = 0; t < shared.Length; t++)
             shared[t] = rng.Next(3, VocabSize);
         var parameters = new SamplingParams[requests];
+        // The simulator's Alpaca-like lengths (docs/SIMULATOR.md), scaled to the requested means.
+        var lengths = new AlpacaLengthModel(o.PromptLenMean, o.OutputLenMean, MaxPromptTokens, MaxOutputTokens);
         for (int i = 0; i < requests; i++)
         {
-            int len = LogNormal(rng, o.PromptLenMean, 0.6, 512);
+            var (len, maxTokens) = lengths.Sample(rng);
             var prompt = new int[shared.Length + len];
             shared.CopyTo(prompt, 0);
             for (int t = shared.Length; t < prompt.Length; t++)
                 prompt[t] = rng.Next(3, VocabSize);
             prompts[i] = prompt;
-            int maxTokens = LogNormal(rng, o.OutputLenMean, 0.7, 1024);
             parameters[i] = new SamplingParams
             {
                 N = o.BeamWidth > 0 ? 1 : o.N, BeamWidth = o.BeamWidth, MaxTokens = maxTokens, IgnoreEos = true, Seed = i,
@@ -70,6 +74,10 @@ public static class BenchRunner
         bool inWindow = false;
         StepTimings timingsStart = default, timingsEnd = default;
         long allocStart = 0, allocEnd = 0, addedInWindow = 0;
+        // Memory is averaged only once the initial fill has left: until then every sequence is young (few
+        // generated tokens), which under-counts blocks and over-weights the shared prompt blocks.
+        var initialFill = new HashSet<Request>(ReferenceEqualityComparer.Instance);
+        long memorySteps = 0;
         var wall = Stopwatch.StartNew();
         while (next < requests || engine.HasUnfinished)
         {
@@ -83,6 +91,8 @@ public static class BenchRunner
                 inflightSeqs += width;
                 if (inWindow)
                     addedInWindow++;
+                if (totalSteps == 0)
+                    initialFill.Add(r);
             }
             // Steady: past JIT warm-up, requests still arriving and some waiting, so the engine is as full as
             // max_num_seqs lets it be (between steps a few slots are briefly free: finished requests leave).
@@ -109,6 +119,7 @@ public static class BenchRunner
                 if (u.RequestFinished)
                 {
                     finished++;
+                    initialFill.Remove(u.Request);
                     inflightSeqs -= width;
                     if (o.BeamWidth > 0)
                     {
@@ -137,9 +148,13 @@ public static class BenchRunner
                 steadySteps++;
                 steadyTicks += dt;
                 stepTicks.Add(dt);
-                runningSum += engine.GetSchedulerStats().RunningSequences;
-                usedSum += kv.GpuPool.NumUsedBlocks;
-                logicalSum += LogicalGpuBlocks(kv);
+                if (initialFill.Count == 0)
+                {
+                    memorySteps++;
+                    runningSum += engine.GetSchedulerStats().RunningSequences;
+                    usedSum += kv.GpuPool.NumUsedBlocks;
+                    logicalSum += LogicalGpuBlocks(kv);
+                }
             }
             if (progress is not null && (totalSteps & 63) == 0)
                 progress((double)finished / requests);
@@ -154,7 +169,8 @@ public static class BenchRunner
         double steps = Math.Max(1, steadySteps);
         double meanUs = steadyTicks * tickUs / steps;
         double windowS = (windowEndTicks - windowStartTicks) / (double)Stopwatch.Frequency;
-        double logical = logicalSum / steps, physical = usedSum / steps;
+        double memSteps = Math.Max(1, memorySteps);
+        double logical = logicalSum / memSteps, physical = usedSum / memSteps;
         var phases = timingsEnd.Since(timingsStart);
         double phaseSteps = Math.Max(1, phases.Steps);
         return new BenchResult
@@ -178,7 +194,8 @@ public static class BenchRunner
             AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
             RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
             CpuUsPerStep = windowSteps > 0 ? (cpuEnd - cpuStart).TotalMicroseconds / windowSteps : 0,
-            RunningSeqs = runningSum / steps,
+            RunningSeqs = runningSum / memSteps,
+            MemorySteps = memorySteps,
             Preemptions = final.Preemptions,
             RecomputePreemptions = final.RecomputePreemptions,
             SwapPreemptions = final.SwapPreemptions,
@@ -204,15 +221,6 @@ public static class BenchRunner
                 sum += tables[i].NumBlocks;
         }
         return sum;
-    }
-
-    /// <summary>A log-normal length with the given mean and shape, clipped to [1, max].</summary>
-    private static int LogNormal(Random rng, int mean, double sigma, int max)
-    {
-        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-        double z = Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-        double mu = Math.Log(mean) - sigma * sigma / 2;
-        return (int)Math.Clamp(Math.Round(Math.Exp(mu + sigma * z)), 1, max);
     }
 
     private static void Validate(BenchOptions o)
