@@ -112,7 +112,8 @@ public static class BenchCommand
         Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step)");
         Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
         Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
-        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks while a step computes ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+        Console.WriteLine($"                     {r.SharingSavedBetweenStepsPct:F1}% sampled between steps ({r.PhysicalBlocksBetweenSteps:F0} vs {r.LogicalBlocksBetweenSteps:F0}; new forks not yet copied)");
         Console.WriteLine($"  prefix hit rate    {r.PrefixHitRatePct:F1}%");
         Console.WriteLine($"total: {r.TotalSteps} steps, {r.TokensGenerated} tokens generated, {r.WallS:F2} s");
     }

@@ -60,9 +60,10 @@ public static class BenchRunner
                 MaxNumSeqs = o.MaxNumSeqs, MaxNumBatchedTokens = o.MaxNumBatchedTokens, EosTokenId = EosTokenId,
             },
         };
-        var executor = ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify);
+        var executor = new InStepMemorySampler(ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify));
         var engine = new LlmEngine(engineOptions, executor);
         var kv = engine.KvCache;
+        executor.Attach(kv);
 
         int next = 0, finished = 0;
         long inflightSeqs = 0, tokens = 0, totalSteps = 0, steadySteps = 0, windowSteps = 0;
@@ -73,6 +74,7 @@ public static class BenchRunner
         long windowStartTicks = 0, windowEndTicks = 0;
         bool inWindow = false;
         StepTimings timingsStart = default, timingsEnd = default;
+        long samplerTicksStart = 0, samplerTicksEnd = 0;
         long allocStart = 0, allocEnd = 0, addedInWindow = 0;
         // Memory is averaged only once the initial fill has left: until then every sequence is young (few
         // generated tokens), which under-counts blocks and over-weights the shared prompt blocks.
@@ -102,14 +104,19 @@ public static class BenchRunner
             {
                 inWindow = true;
                 timingsStart = engine.GetStepTimings();
+                samplerTicksStart = executor.OwnTicks;
                 allocStart = GC.GetAllocatedBytesForCurrentThread();
                 cpuStart = Environment.CpuUsage.TotalTime;
                 windowStartTicks = Stopwatch.GetTimestamp();
             }
 
+            // Memory is sampled on the same steps both between steps (after this one) and while it computes.
+            bool measureMemory = steady && initialFill.Count == 0;
+            executor.Enabled = measureMemory;
+            long samplerTicks = executor.OwnTicks;
             long t0 = Stopwatch.GetTimestamp();
             var updates = engine.Step();
-            long dt = Stopwatch.GetTimestamp() - t0;
+            long dt = Stopwatch.GetTimestamp() - t0 - (executor.OwnTicks - samplerTicks);
             totalSteps++;
 
             int scheduled = 0;
@@ -141,6 +148,7 @@ public static class BenchRunner
                 cpuEnd = Environment.CpuUsage.TotalTime;
                 windowEndTicks = Stopwatch.GetTimestamp();
                 timingsEnd = engine.GetStepTimings();
+                samplerTicksEnd = executor.OwnTicks;
                 allocEnd = GC.GetAllocatedBytesForCurrentThread();
             }
             if (steady)
@@ -148,12 +156,12 @@ public static class BenchRunner
                 steadySteps++;
                 steadyTicks += dt;
                 stepTicks.Add(dt);
-                if (initialFill.Count == 0)
+                if (measureMemory)
                 {
                     memorySteps++;
                     runningSum += engine.GetSchedulerStats().RunningSequences;
                     usedSum += kv.GpuPool.NumUsedBlocks;
-                    logicalSum += LogicalGpuBlocks(kv);
+                    logicalSum += InStepMemorySampler.LogicalGpuBlocks(kv);
                 }
             }
             if (progress is not null && (totalSteps & 63) == 0)
@@ -171,6 +179,8 @@ public static class BenchRunner
         double windowS = (windowEndTicks - windowStartTicks) / (double)Stopwatch.Frequency;
         double memSteps = Math.Max(1, memorySteps);
         double logical = logicalSum / memSteps, physical = usedSum / memSteps;
+        double samples = Math.Max(1, executor.Samples);
+        double inStepLogical = executor.LogicalSum / samples, inStepPhysical = executor.PhysicalSum / samples;
         var phases = timingsEnd.Since(timingsStart);
         double phaseSteps = Math.Max(1, phases.Steps);
         return new BenchResult
@@ -189,7 +199,7 @@ public static class BenchRunner
             UsPerStep = meanUs,
             UsPerStepP50 = stepTicks.Count > 0 ? stepTicks[stepTicks.Count / 2] * tickUs : 0,
             ScheduleUsPerStep = StepTimings.TicksToMicroseconds(phases.ScheduleTicks) / phaseSteps,
-            ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks) / phaseSteps,
+            ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks - (samplerTicksEnd - samplerTicksStart)) / phaseSteps,
             PostprocessUsPerStep = StepTimings.TicksToMicroseconds(phases.PostprocessTicks) / phaseSteps,
             AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
             RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
@@ -199,28 +209,18 @@ public static class BenchRunner
             Preemptions = final.Preemptions,
             RecomputePreemptions = final.RecomputePreemptions,
             SwapPreemptions = final.SwapPreemptions,
-            KvUtilizationPct = 100.0 * physical / gpuBlocks,
-            LogicalBlocks = logical,
-            PhysicalBlocks = physical,
-            SharingSavedPct = logical > 0 ? 100.0 * (1 - physical / logical) : 0,
+            KvUtilizationPct = 100.0 * inStepPhysical / gpuBlocks,
+            LogicalBlocks = inStepLogical,
+            PhysicalBlocks = inStepPhysical,
+            SharingSavedPct = inStepLogical > 0 ? 100.0 * (1 - inStepPhysical / inStepLogical) : 0,
+            LogicalBlocksBetweenSteps = logical,
+            PhysicalBlocksBetweenSteps = physical,
+            SharingSavedBetweenStepsPct = logical > 0 ? 100.0 * (1 - physical / logical) : 0,
             PrefixHitRatePct = 100.0 * kvStats.PrefixHitRate,
             TotalSteps = totalSteps,
             TokensGenerated = tokens,
             WallS = wall.Elapsed.TotalSeconds,
         };
-    }
-
-    /// <summary>Blocks the GPU-resident sequences would hold if none were shared.</summary>
-    private static long LogicalGpuBlocks(KvCacheManager kv)
-    {
-        long sum = 0;
-        var tables = kv.LiveTables;
-        for (int i = 0; i < tables.Count; i++)
-        {
-            if (tables[i].Location == BlockLocation.Gpu)
-                sum += tables[i].NumBlocks;
-        }
-        return sum;
     }
 
     private static void Validate(BenchOptions o)
