@@ -25,8 +25,8 @@ public static class BenchCommand
         var requests = new Option<int>("--requests") { Description = "Requests in the workload (0 = 60 × max-num-seqs / width)." };
         var n = new Option<int>("--n") { Description = "Parallel samples per request.", DefaultValueFactory = _ => 1 };
         var beam = new Option<int>("--beam-width") { Description = "Beam search with this many beams (0 = off)." };
-        var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (log-normal; Alpaca-like 19).", DefaultValueFactory = _ => 19 };
-        var outputLen = new Option<int>("--output-len") { Description = "Mean output length (log-normal; Alpaca-like 58).", DefaultValueFactory = _ => 58 };
+        var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (Alpaca-like lengths, docs/SIMULATOR.md; 19).", DefaultValueFactory = _ => 19 };
+        var outputLen = new Option<int>("--output-len") { Description = "Mean output length (Alpaca-like lengths; 58).", DefaultValueFactory = _ => 58 };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "Tokens of a system prompt shared by every prompt (prefix-cache hits); 0 = none." };
         var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
@@ -105,14 +105,15 @@ public static class BenchCommand
     {
         string mode = r.BeamWidth > 0 ? $"beam width {r.BeamWidth}" : $"n = {r.N}";
         Console.WriteLine($"executor {r.Executor}, max_num_seqs {r.MaxNumSeqs}, {mode}, {r.Requests} requests, {r.GpuBlocks} GPU blocks of {r.BlockSizeTokens} tokens, prefix caching {(r.PrefixCaching ? "on" : "off")}");
-        Console.WriteLine($"steady state: {r.SteadySteps} steps, {r.RunningSeqs:F0} sequences per step");
+        Console.WriteLine($"steady state: {r.SteadySteps} steps ({r.MemorySteps} after the initial fill left, for memory), {r.RunningSeqs:F0} sequences per step");
         Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
         Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
         Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
         Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step)");
         Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
         Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
-        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks while a step computes ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+        Console.WriteLine($"                     {r.SharingSavedBetweenStepsPct:F1}% sampled between steps ({r.PhysicalBlocksBetweenSteps:F0} vs {r.LogicalBlocksBetweenSteps:F0}; new forks not yet copied)");
         Console.WriteLine($"  prefix hit rate    {r.PrefixHitRatePct:F1}%");
         Console.WriteLine($"total: {r.TotalSteps} steps, {r.TokensGenerated} tokens generated, {r.WallS:F2} s");
     }

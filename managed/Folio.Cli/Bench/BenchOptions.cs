@@ -25,7 +25,7 @@ public sealed record BenchOptions
     public int Requests { get; init; }
     public int N { get; init; } = 1;
     public int BeamWidth { get; init; }
-    /// <summary>Mean prompt and output lengths (log-normal, Alpaca-like by default: 19 and 58 tokens).</summary>
+    /// <summary>Mean prompt and output lengths (the Alpaca-like length model scaled to these means; 19 and 58 tokens by default).</summary>
     public int PromptLenMean { get; init; } = 19;
     public int OutputLenMean { get; init; } = 58;
     public int Seed { get; init; } = 1;

@@ -15,6 +15,11 @@ public sealed record BenchResult
     public required bool PrefixCaching { get; init; }
     /// <summary>Steps in the measured steady state (the engine full: max_num_seqs reserved, requests queued).</summary>
     public required long SteadySteps { get; init; }
+    /// <summary>
+    /// Steady steps over which memory (KV utilization, sharing, running sequences) is averaged: those after every
+    /// request of the initial fill has finished, so that the sequences' ages are those of the steady state.
+    /// </summary>
+    public required long MemorySteps { get; init; }
     public required double StepsPerS { get; init; }
     /// <summary>Mean wall-clock time of LlmEngine.Step over the steady state (the engine's single thread).</summary>
     public required double UsPerStep { get; init; }
@@ -34,14 +39,21 @@ public sealed record BenchResult
     public required long Preemptions { get; init; }
     public required long RecomputePreemptions { get; init; }
     public required long SwapPreemptions { get; init; }
-    /// <summary>Used GPU blocks / total, mean over the steady state.</summary>
+    /// <summary>Used GPU blocks / total while a step computes, mean over the memory window.</summary>
     public required double KvUtilizationPct { get; init; }
-    /// <summary>Σ blocks of the live sequences' tables (each counted as if it owned them: no sharing), mean over the steady state.</summary>
+    /// <summary>
+    /// Σ blocks of the live sequences' tables (each counted as if it owned them: no sharing) while a step computes
+    /// (after Schedule's appends and copy-on-write copies), mean over the memory window.
+    /// </summary>
     public required double LogicalBlocks { get; init; }
-    /// <summary>Physical GPU blocks in use, mean over the steady state.</summary>
+    /// <summary>Physical GPU blocks in use while a step computes, mean over the memory window.</summary>
     public required double PhysicalBlocks { get; init; }
-    /// <summary>1 - physical / logical, in percent: the memory saved by sharing blocks (forks, prefix hits).</summary>
+    /// <summary>1 - physical / logical while a step computes, in percent: the memory saved by sharing blocks (forks, prefix hits).</summary>
     public required double SharingSavedPct { get; init; }
+    /// <summary>The same sampled between steps (after Postprocess), where this step's new forks still share their parents' partial last blocks.</summary>
+    public required double LogicalBlocksBetweenSteps { get; init; }
+    public required double PhysicalBlocksBetweenSteps { get; init; }
+    public required double SharingSavedBetweenStepsPct { get; init; }
     public required double PrefixHitRatePct { get; init; }
     public required long TotalSteps { get; init; }
     public required long TokensGenerated { get; init; }

@@ -3,6 +3,7 @@ using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
+using Folio.Core.Simulation;
 
 namespace Folio.Cli.Bench;
 
@@ -16,6 +17,8 @@ public static class BenchRunner
     private const int VocabSize = 32000;
     private const int EosTokenId = 2;
     private const int JitWarmupSteps = 50;
+    private const int MaxPromptTokens = 512;
+    private const int MaxOutputTokens = 1024;
 
     public static BenchResult Run(BenchOptions o, Action<double>? progress = null)
     {
@@ -28,15 +31,16 @@ public static class BenchRunner
         for (int t = 0; t < shared.Length; t++)
             shared[t] = rng.Next(3, VocabSize);
         var parameters = new SamplingParams[requests];
+        // The simulator's Alpaca-like lengths (docs/SIMULATOR.md), scaled to the requested means.
+        var lengths = new AlpacaLengthModel(o.PromptLenMean, o.OutputLenMean, MaxPromptTokens, MaxOutputTokens);
         for (int i = 0; i < requests; i++)
         {
-            int len = LogNormal(rng, o.PromptLenMean, 0.6, 512);
+            var (len, maxTokens) = lengths.Sample(rng);
             var prompt = new int[shared.Length + len];
             shared.CopyTo(prompt, 0);
             for (int t = shared.Length; t < prompt.Length; t++)
                 prompt[t] = rng.Next(3, VocabSize);
             prompts[i] = prompt;
-            int maxTokens = LogNormal(rng, o.OutputLenMean, 0.7, 1024);
             parameters[i] = new SamplingParams
             {
                 N = o.BeamWidth > 0 ? 1 : o.N, BeamWidth = o.BeamWidth, MaxTokens = maxTokens, IgnoreEos = true, Seed = i,
@@ -56,9 +60,10 @@ public static class BenchRunner
                 MaxNumSeqs = o.MaxNumSeqs, MaxNumBatchedTokens = o.MaxNumBatchedTokens, EosTokenId = EosTokenId,
             },
         };
-        var executor = ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify);
+        var executor = new InStepMemorySampler(ExecutorFactory.Create(o.Executor, engineOptions, VocabSize, EosTokenId, o.Seed, o.Verify));
         var engine = new LlmEngine(engineOptions, executor);
         var kv = engine.KvCache;
+        executor.Attach(kv);
 
         int next = 0, finished = 0;
         long inflightSeqs = 0, tokens = 0, totalSteps = 0, steadySteps = 0, windowSteps = 0;
@@ -69,7 +74,12 @@ public static class BenchRunner
         long windowStartTicks = 0, windowEndTicks = 0;
         bool inWindow = false;
         StepTimings timingsStart = default, timingsEnd = default;
+        long samplerTicksStart = 0, samplerTicksEnd = 0;
         long allocStart = 0, allocEnd = 0, addedInWindow = 0;
+        // Memory is averaged only once the initial fill has left: until then every sequence is young (few
+        // generated tokens), which under-counts blocks and over-weights the shared prompt blocks.
+        var initialFill = new HashSet<Request>(ReferenceEqualityComparer.Instance);
+        long memorySteps = 0;
         var wall = Stopwatch.StartNew();
         while (next < requests || engine.HasUnfinished)
         {
@@ -83,6 +93,8 @@ public static class BenchRunner
                 inflightSeqs += width;
                 if (inWindow)
                     addedInWindow++;
+                if (totalSteps == 0)
+                    initialFill.Add(r);
             }
             // Steady: past JIT warm-up, requests still arriving and some waiting, so the engine is as full as
             // max_num_seqs lets it be (between steps a few slots are briefly free: finished requests leave).
@@ -92,14 +104,19 @@ public static class BenchRunner
             {
                 inWindow = true;
                 timingsStart = engine.GetStepTimings();
+                samplerTicksStart = executor.OwnTicks;
                 allocStart = GC.GetAllocatedBytesForCurrentThread();
                 cpuStart = Environment.CpuUsage.TotalTime;
                 windowStartTicks = Stopwatch.GetTimestamp();
             }
 
+            // Memory is sampled on the same steps both between steps (after this one) and while it computes.
+            bool measureMemory = steady && initialFill.Count == 0;
+            executor.Enabled = measureMemory;
+            long samplerTicks = executor.OwnTicks;
             long t0 = Stopwatch.GetTimestamp();
             var updates = engine.Step();
-            long dt = Stopwatch.GetTimestamp() - t0;
+            long dt = Stopwatch.GetTimestamp() - t0 - (executor.OwnTicks - samplerTicks);
             totalSteps++;
 
             int scheduled = 0;
@@ -109,6 +126,7 @@ public static class BenchRunner
                 if (u.RequestFinished)
                 {
                     finished++;
+                    initialFill.Remove(u.Request);
                     inflightSeqs -= width;
                     if (o.BeamWidth > 0)
                     {
@@ -130,6 +148,7 @@ public static class BenchRunner
                 cpuEnd = Environment.CpuUsage.TotalTime;
                 windowEndTicks = Stopwatch.GetTimestamp();
                 timingsEnd = engine.GetStepTimings();
+                samplerTicksEnd = executor.OwnTicks;
                 allocEnd = GC.GetAllocatedBytesForCurrentThread();
             }
             if (steady)
@@ -137,9 +156,13 @@ public static class BenchRunner
                 steadySteps++;
                 steadyTicks += dt;
                 stepTicks.Add(dt);
-                runningSum += engine.GetSchedulerStats().RunningSequences;
-                usedSum += kv.GpuPool.NumUsedBlocks;
-                logicalSum += LogicalGpuBlocks(kv);
+                if (measureMemory)
+                {
+                    memorySteps++;
+                    runningSum += engine.GetSchedulerStats().RunningSequences;
+                    usedSum += kv.GpuPool.NumUsedBlocks;
+                    logicalSum += InStepMemorySampler.LogicalGpuBlocks(kv);
+                }
             }
             if (progress is not null && (totalSteps & 63) == 0)
                 progress((double)finished / requests);
@@ -154,7 +177,10 @@ public static class BenchRunner
         double steps = Math.Max(1, steadySteps);
         double meanUs = steadyTicks * tickUs / steps;
         double windowS = (windowEndTicks - windowStartTicks) / (double)Stopwatch.Frequency;
-        double logical = logicalSum / steps, physical = usedSum / steps;
+        double memSteps = Math.Max(1, memorySteps);
+        double logical = logicalSum / memSteps, physical = usedSum / memSteps;
+        double samples = Math.Max(1, executor.Samples);
+        double inStepLogical = executor.LogicalSum / samples, inStepPhysical = executor.PhysicalSum / samples;
         var phases = timingsEnd.Since(timingsStart);
         double phaseSteps = Math.Max(1, phases.Steps);
         return new BenchResult
@@ -173,46 +199,28 @@ public static class BenchRunner
             UsPerStep = meanUs,
             UsPerStepP50 = stepTicks.Count > 0 ? stepTicks[stepTicks.Count / 2] * tickUs : 0,
             ScheduleUsPerStep = StepTimings.TicksToMicroseconds(phases.ScheduleTicks) / phaseSteps,
-            ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks) / phaseSteps,
+            ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks - (samplerTicksEnd - samplerTicksStart)) / phaseSteps,
             PostprocessUsPerStep = StepTimings.TicksToMicroseconds(phases.PostprocessTicks) / phaseSteps,
             AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
             RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
             CpuUsPerStep = windowSteps > 0 ? (cpuEnd - cpuStart).TotalMicroseconds / windowSteps : 0,
-            RunningSeqs = runningSum / steps,
+            RunningSeqs = runningSum / memSteps,
+            MemorySteps = memorySteps,
             Preemptions = final.Preemptions,
             RecomputePreemptions = final.RecomputePreemptions,
             SwapPreemptions = final.SwapPreemptions,
-            KvUtilizationPct = 100.0 * physical / gpuBlocks,
-            LogicalBlocks = logical,
-            PhysicalBlocks = physical,
-            SharingSavedPct = logical > 0 ? 100.0 * (1 - physical / logical) : 0,
+            KvUtilizationPct = 100.0 * inStepPhysical / gpuBlocks,
+            LogicalBlocks = inStepLogical,
+            PhysicalBlocks = inStepPhysical,
+            SharingSavedPct = inStepLogical > 0 ? 100.0 * (1 - inStepPhysical / inStepLogical) : 0,
+            LogicalBlocksBetweenSteps = logical,
+            PhysicalBlocksBetweenSteps = physical,
+            SharingSavedBetweenStepsPct = logical > 0 ? 100.0 * (1 - physical / logical) : 0,
             PrefixHitRatePct = 100.0 * kvStats.PrefixHitRate,
             TotalSteps = totalSteps,
             TokensGenerated = tokens,
             WallS = wall.Elapsed.TotalSeconds,
         };
-    }
-
-    /// <summary>Blocks the GPU-resident sequences would hold if none were shared.</summary>
-    private static long LogicalGpuBlocks(KvCacheManager kv)
-    {
-        long sum = 0;
-        var tables = kv.LiveTables;
-        for (int i = 0; i < tables.Count; i++)
-        {
-            if (tables[i].Location == BlockLocation.Gpu)
-                sum += tables[i].NumBlocks;
-        }
-        return sum;
-    }
-
-    /// <summary>A log-normal length with the given mean and shape, clipped to [1, max].</summary>
-    private static int LogNormal(Random rng, int mean, double sigma, int max)
-    {
-        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-        double z = Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-        double mu = Math.Log(mean) - sigma * sigma / 2;
-        return (int)Math.Clamp(Math.Round(Math.Exp(mu + sigma * z)), 1, max);
     }
 
     private static void Validate(BenchOptions o)
