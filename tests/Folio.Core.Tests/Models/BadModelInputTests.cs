@@ -152,11 +152,15 @@ public sealed class BadModelInputTests : IDisposable
     }
 
     [Fact]
-    public void MistralSlidingWindowIsRefused()
+    public void MistralSlidingWindowAppliesToEveryLayer()
     {
         string json = GoodConfig.Replace("LlamaForCausalLM", "MistralForCausalLM", StringComparison.Ordinal)
             .Replace("\"rope_theta\":10000.0", "\"rope_theta\":10000.0,\"sliding_window\":64", StringComparison.Ordinal);
-        Assert.Contains("field 'sliding_window' sliding-window attention", Error(() => ModelConfig.Parse(json, "config.json")));
+        var c = ModelConfig.Parse(json, "config.json");
+        Assert.Equal(64, c.SlidingWindow);
+        Assert.All(Enumerable.Range(0, c.NumLayers), l => Assert.Equal(64, c.AttentionWindow(l)));
+        string bad = json.Replace("\"sliding_window\":64", "\"sliding_window\":0", StringComparison.Ordinal);
+        Assert.Contains("field 'sliding_window' must be > 0, is 0", Error(() => ModelConfig.Parse(bad, "config.json")));
     }
 
     [Fact]
@@ -165,8 +169,11 @@ public sealed class BadModelInputTests : IDisposable
         string qwen = GoodConfig.Replace("LlamaForCausalLM", "Qwen2ForCausalLM", StringComparison.Ordinal)
             .Replace("\"rope_theta\":10000.0", "\"rope_theta\":10000.0,\"sliding_window\":64", StringComparison.Ordinal);
         Assert.Null(ModelConfig.Parse(qwen, "config.json").SlidingWindow);
-        string used = qwen.Replace("\"sliding_window\":64", "\"sliding_window\":64,\"use_sliding_window\":true", StringComparison.Ordinal);
-        Assert.Contains("field 'sliding_window' sliding-window attention (64 < max_position_embeddings", Error(() => ModelConfig.Parse(used, "config.json")));
+        string used = qwen.Replace("\"sliding_window\":64", "\"sliding_window\":64,\"use_sliding_window\":true,\"max_window_layers\":1", StringComparison.Ordinal);
+        var c = ModelConfig.Parse(used, "config.json");
+        Assert.Equal(64, c.SlidingWindow);
+        Assert.Equal(0, c.AttentionWindow(0));
+        Assert.All(Enumerable.Range(1, c.NumLayers - 1), l => Assert.Equal(64, c.AttentionWindow(l)));
     }
 
     [Fact]
