@@ -22,6 +22,16 @@ if ! scripts/build-cuda.sh -DCMAKE_CUDA_ARCHITECTURES=90 -DFOLIO_CUDA_RESOURCE_U
         || { tail -40 "$out/build.log"; exit 1; }
 fi
 summary+=("build: $((SECONDS - t0)) s; $(grep -o 'sm_90a prefill kernel [a-z ]*' "$out/build.log" | head -1)")
+# Extra library builds for same-run comparisons ("name:cmake args", space-separated; args joined by ','):
+# build/cuda-NAME/libfolio_cuda.so, selected in BENCH_VARIANTS with FOLIO_CUDA_LIB=build/cuda-NAME/libfolio_cuda.so.
+for vb in ${VARIANT_BUILDS:-}; do
+    name=${vb%%:*}; IFS=, read -r -a vargs <<< "${vb#*:}"
+    t0=$SECONDS
+    { cmake -S . -B "build/cuda-$name" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${vargs[@]}" \
+        && cmake --build "build/cuda-$name"; } > "/tmp/build-$name.log" 2>&1 \
+        || { summary+=("variant build $name FAILED"); tail -5 "/tmp/build-$name.log"; }
+    summary+=("variant build $name: $((SECONDS - t0)) s")
+done
 grep -A3 "paged_prefill_sm90_kernel" "$out/build.log" | grep -E "registers|spill|C75" | sort | uniq -c | head -8
 grep -E "C75[0-9]+" "$out/build.log" | head -4
 hgmma=$(cuobjdump -sass build/cuda/libfolio_cuda.so 2>/dev/null | grep -c HGMMA)
@@ -37,11 +47,11 @@ t0=$SECONDS
 timeout 300 python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "${PYTEST_K:-prefill}" > "$out/pytest.log" 2>&1
 summary+=("pytest -k ${PYTEST_K:-prefill}: $(tail -1 "$out/pytest.log") ($((SECONDS - t0)) s)")
 grep -E "^FAILED|^ERROR" "$out/pytest.log" | head -12
-# Extra test runs under other settings ("VAR=value:pytest -k expression", space-separated).
+# Extra test runs under other settings ("VAR=value[,VAR=value]:pytest -k expression", space-separated).
 for extra in ${EXTRA_TESTS:-}; do
     setting=${extra%%:*}; expr=${extra#*:}
     t0=$SECONDS
-    env "$setting" timeout 200 python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "$expr" > "$out/pytest-extra.log" 2>&1
+    env ${setting//,/ } timeout 200 python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider -k "$expr" > "$out/pytest-extra.log" 2>&1
     summary+=("pytest $setting -k $expr: $(tail -1 "$out/pytest-extra.log") ($((SECONDS - t0)) s)")
     grep -E "^FAILED|^ERROR" "$out/pytest-extra.log" | head -6
 done
@@ -51,12 +61,21 @@ if [[ -z "${SKIP_BENCH:-}" ]]; then
         t0=$SECONDS
         tag=${v//[^A-Za-z0-9_-]/-}; [[ $v == - ]] && tag=default
         if [[ $v == - ]]; then
-            timeout 200 python3 bench/kernels.py --only prefill --iters 40 > "$out/bench-$tag.log" 2>&1
+            timeout 200 python3 bench/kernels.py --only prefill --iters ${BENCH_ITERS:-120} > "$out/bench-$tag.log" 2>&1
         else
-            env "$v" timeout 200 python3 bench/kernels.py --only prefill --iters 40 > "$out/bench-$tag.log" 2>&1
+            env "$v" timeout 200 python3 bench/kernels.py --only prefill --iters ${BENCH_ITERS:-120} > "$out/bench-$tag.log" 2>&1
         fi
         summary+=("bench [$v] ($((SECONDS - t0)) s): $(grep -E '^prefill|Error|error' "$out/bench-$tag.log" | tail -2)")
     done
+fi
+if [[ -n "${NCU:-}" ]]; then
+    # Nsight Compute on the second launch of the 8 x 4k prefill (bench/ncu_prefill.py), default build.
+    t0=$SECONDS
+    timeout 240 ncu --kernel-name regex:paged_prefill_sm90 --launch-skip 1 --launch-count 1 \
+        --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+        --section WarpStateStats --section LaunchStats python3 bench/ncu_prefill.py > "$out/ncu.log" 2>&1
+    summary+=("ncu ($((SECONDS - t0)) s):")
+    summary+=("$(grep -iE "Duration|Throughput|Issue Slots|Executed Ipc A|Warp Cycles Per Issued|Registers Per|Waves|stall|pipe" "$out/ncu.log" | cut -c1-260 | head -40)")
 fi
 echo "=== summary"
 cat "$out/env.txt" | head -2

@@ -20,18 +20,66 @@
 #ifndef FOLIO_PREFILL_SM90_WS_DEFAULT
 #define FOLIO_PREFILL_SM90_WS_DEFAULT 1
 #endif
+// 1: the warp-specialised kernel also runs the softmax of tile t+1 under P V of tile t (as the other variant
+// does); 0: it waits for P V first. 0 measured 2% faster (run D, bench/NOTES-kernels.md): the ping-pong
+// already overlaps one warpgroup's softmax with the other's wgmmas.
+#ifndef FOLIO_PREFILL_SM90_WS_OVERLAP
+#define FOLIO_PREFILL_SM90_WS_OVERLAP 0
+#endif
+// Where the cp.async -> wgmma proxy fence runs in the warp-specialised kernel. 1: in the producer, after its
+// copies of a tile landed (cp.async.wait_group) and before it arrives on full[stage]; 0: in every math thread
+// after its wait on full[stage] (a MEMBAR.ALL.CTA per tile on the math warps' path), the producer's arrival then
+// being the asynchronous cp.async.mbarrier.arrive.
+// 0 measured 7% faster (run E): the producer's wait for each tile leaves one tile in flight instead of three.
+#ifndef FOLIO_PREFILL_SM90_PRODUCER_FENCE
+#define FOLIO_PREFILL_SM90_PRODUCER_FENCE 0
+#endif
+// Measurement only, never the default: 0 leaves out the math threads' proxy fence after full[stage] (as some
+// public Hopper kernels do for cp.async-filled tiles); the PTX memory model asks for a generic -> async proxy
+// fence between the copies and the wgmma reads, so 0 is not known to be safe.
+#ifndef FOLIO_PREFILL_SM90_CONSUMER_FENCE
+#define FOLIO_PREFILL_SM90_CONSUMER_FENCE 1
+#endif
+// 1: the softmax's row max and row sum run as four independent chains each (shorter dependency chains; within
+// noise in run H, kept as the configuration that run tested).
+#ifndef FOLIO_PREFILL_SM90_TREE
+#define FOLIO_PREFILL_SM90_TREE 1
+#endif
+// 1: a warp skips rescaling O when no row of it saw a new maximum (alpha == 1 for all its rows). Off: no gain
+// measured (run E, within noise).
+#ifndef FOLIO_PREFILL_SM90_SKIP_RESCALE
+#define FOLIO_PREFILL_SM90_SKIP_RESCALE 0
+#endif
+// Keys per K/V tile: 128 (3 stages in shared memory) or 64 (6 stages: the same bytes, but the math warpgroups
+// hold 2 x 32 KB instead of 2 x 64 KB, so twice as many bytes are in flight ahead of them).
+#ifndef FOLIO_PREFILL_SM90_TILE
+#define FOLIO_PREFILL_SM90_TILE 128
+#endif
+#ifndef FOLIO_PREFILL_SM90_PERSISTENT_DEFAULT
+#define FOLIO_PREFILL_SM90_PERSISTENT_DEFAULT 1
+#endif
 
 namespace folio {
 namespace {
 
 constexpr int kWarpgroups = 2;           // consumer (math) warpgroups per CTA
 constexpr int kRows = kWarpgroups * 64;  // query rows per CTA (64 per warpgroup: the M of wgmma)
-constexpr int kTile = 128;               // keys per K/V tile (the N of S = Q K^T)
-constexpr int kStages = 3;               // K/V tiles in shared memory
+constexpr int kTile = FOLIO_PREFILL_SM90_TILE;  // keys per K/V tile (the N of S = Q K^T)
+constexpr int kStages = kTile == 64 ? 6 : 3;   // K/V tiles in shared memory
+static_assert(kTile == 64 || kTile == 128, "tiles of 64 or 128 keys");
 // Warp-specialised variant (WS): a third warpgroup gathers the K/V tiles and hands them over on mbarriers;
 // registers move from it to the two math warpgroups (setmaxnreg), whose wgmma issues alternate (ping-pong).
-constexpr int kProducerRegs = 40;
-constexpr int kConsumerRegs = 232;
+// Registers of the producer warpgroup (setmaxnreg); 56 (224 for the math threads) measured 1-2% faster than 40
+// (232) in runs G and H.
+#ifndef FOLIO_PREFILL_SM90_PRODUCER_REGS
+#define FOLIO_PREFILL_SM90_PRODUCER_REGS 56
+#endif
+constexpr int kProducerRegs = FOLIO_PREFILL_SM90_PRODUCER_REGS;
+// What is left of the 64K registers for the 256 math threads, a multiple of 8 (232 beside a 40-register producer).
+constexpr int kConsumerRegs = ((65536 - kProducerRegs * 128) / 256) / 8 * 8 > 256
+                                  ? 256
+                                  : ((65536 - kProducerRegs * 128) / 256) / 8 * 8;
+static_assert(kProducerRegs % 8 == 0 && kProducerRegs >= 24 && kConsumerRegs >= 216, "setmaxnreg budgets");
 
 template <bool WS>
 __host__ __device__ constexpr int threads_of() { return (WS ? kWarpgroups + 1 : kWarpgroups) * 128; }
@@ -89,13 +137,48 @@ __device__ __forceinline__ void load_tile(uint32_t sk, uint32_t sv, const T* __r
     }
 }
 
-template <typename T, int HEAD_DIM, bool WS>
+// One unit of work: 128 rows of one (sequence, KV head) and the keys they see.
+struct Item {
+    int kv_head, row0, num_rows, group, q_start, first_pos, kv_end, min_pos, num_tiles;
+    const int32_t* block_table;
+};
+
+// Work item `index` (persistent grids: index = row_tiles x num_kv_heads x num_seqs order, row tiles fastest and
+// latest rows first, so the CTAs running at one time share one sequence's K/V in L2). False: no rows there.
+__device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int num_q_heads, int num_kv_heads,
+                                            const int32_t* __restrict__ cu_query_lens,
+                                            const int32_t* __restrict__ context_lens,
+                                            const int32_t* __restrict__ block_tables, int max_blocks_per_seq,
+                                            Item& it) {
+    const int row_tile = row_tiles - 1 - (int)(index % row_tiles);
+    const int64_t pair = index / row_tiles;
+    it.kv_head = (int)(pair % num_kv_heads);
+    const int seq = (int)(pair / num_kv_heads);
+    it.group = num_q_heads / num_kv_heads;
+    it.q_start = cu_query_lens[seq];
+    const int q_len = cu_query_lens[seq + 1] - it.q_start;
+    it.num_rows = q_len * it.group;
+    it.row0 = row_tile * kRows;
+    if (it.row0 >= it.num_rows) return false;
+    it.first_pos = context_lens[seq] - q_len;  // position of the first new token
+    it.block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
+    // Keys this item needs: up to the position of its last row's token.
+    const int last_row = min(it.row0 + kRows, it.num_rows) - 1;
+    it.kv_end = it.first_pos + last_row / it.group + 1;
+    it.min_pos = it.first_pos + it.row0 / it.group;  // tiles wholly at or below this need no mask
+    it.num_tiles = max(1, (it.kv_end + kTile - 1) / kTile);
+    return true;
+}
+
+// PERSIST (WS only): gridDim.x CTAs walk the items blockIdx.x, + gridDim.x, ...; the producer runs ahead into
+// the next item's tiles while the math warpgroups finish the current one. Otherwise one item per CTA.
+template <typename T, int HEAD_DIM, bool WS, bool PERSIST>
 __global__ void __launch_bounds__(threads_of<WS>(), 1)
     paged_prefill_sm90_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
                               const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                               const int32_t* __restrict__ cu_query_lens, const int32_t* __restrict__ context_lens,
                               int num_q_heads, int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq,
-                              float scale_log2) {
+                              float scale_log2, int row_tiles, int64_t num_items, int pingpong) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
     static_assert(sizeof(T) == 2, "16-bit elements");
     using L = Smem<HEAD_DIM>;
@@ -115,26 +198,21 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
     const uint32_t skv = base + L::kQBytes;
     const uint32_t bars = base + L::kBytes;  // full[s] at bars + 8 s, empty[s] at bars + 8 (kStages + s)
 
-    const int row_tile = gridDim.x - 1 - blockIdx.x;  // latest rows (most keys) first
-    const int kv_head = blockIdx.y;
-    const int seq = blockIdx.z;
-    const int group = num_q_heads / num_kv_heads;
-    const int q_start = cu_query_lens[seq];
-    const int q_len = cu_query_lens[seq + 1] - q_start;
-    const int ctx_len = context_lens[seq];
-    const int num_rows = q_len * group;
-    const int row0 = row_tile * kRows;
-    if (row0 >= num_rows) return;
+    static_assert(WS || !PERSIST, "only the warp-specialised kernel is persistent");
     const int tid = threadIdx.x;
     const int lane = tid % 32;
-    const int first_pos = ctx_len - q_len;  // position of the first new token
-    const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
-
-    // Keys this CTA needs: up to the position of its last row's token.
-    const int last_row = min(row0 + kRows, num_rows) - 1;
-    const int kv_end = first_pos + last_row / group + 1;
-    const int min_pos = first_pos + row0 / group;  // tiles wholly at or below this need no mask
-    const int num_tiles = max(1, (kv_end + kTile - 1) / kTile);
+    // Non-persistent grids: blockIdx.x = row tiles (latest first), y = KV head, z = sequence, i.e. item index
+    // x + row_tiles (y + num_kv_heads z); CTAs without rows return before any barrier.
+    const int64_t first_item =
+        PERSIST ? (int64_t)blockIdx.x
+                : (int64_t)blockIdx.x + (int64_t)row_tiles * ((int64_t)blockIdx.y + (int64_t)num_kv_heads * blockIdx.z);
+    const int64_t item_step = PERSIST ? (int64_t)gridDim.x : num_items;
+    if constexpr (!PERSIST) {
+        Item probe;
+        if (!decode_item(first_item, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens,
+                         block_tables, max_blocks_per_seq, probe))
+            return;
+    }
 
     if constexpr (WS) {
         if (tid == 0) {
@@ -147,8 +225,19 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
         __syncthreads();
     }
 
-    // The math of one warpgroup (cw = 0 or 1: rows cw * 64 .. + 63 of the CTA; ctid = its thread index).
-    auto consume = [&](const int cw, const int ctid) {
+    // The math of one warpgroup for one item (cw = 0 or 1: rows cw * 64 .. + 63 of the item; ctid = its thread
+    // index; it0 = tiles this warpgroup consumed before the item, which names the stages and mbarrier phases).
+    auto consume = [&](const Item& item, const int cw, const int ctid, const int64_t it0) {
+        const int row0 = item.row0;
+        const int num_rows = item.num_rows;
+        const int group = item.group;
+        const int q_start = item.q_start;
+        const int first_pos = item.first_pos;
+        const int kv_end = item.kv_end;
+        const int min_pos = item.min_pos;
+        const int num_tiles = item.num_tiles;
+        const int kv_head = item.kv_head;
+        const int32_t* block_table = item.block_table;
         // This warpgroup's Q rows -> its shared region (zeros past the sequence's rows).
         const uint32_t sq_wg = sq + cw * L::kQWarpgroupBytes;
         for (int i = ctid; i < 64 * kChunks; i += 128) {
@@ -208,10 +297,12 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
 
         // Tile t in shared memory and visible to the tensor cores. WS: the producer's cp.async copies completed
         // on full[t % kStages]; the proxy fence then orders them before this thread's wgmma reads.
+        auto stage_of = [&](const int t) { return (int)((it0 + t) % kStages); };
         auto wait_tile = [&](const int t) {
             if constexpr (WS) {
-                sm90::mbar_wait(bars + 8 * (t % kStages), (uint32_t)((t / kStages) & 1));
-                sm90::fence_proxy_async_smem();
+                sm90::mbar_wait(bars + 8 * stage_of(t), (uint32_t)(((it0 + t) / kStages) & 1));
+                if constexpr (!FOLIO_PREFILL_SM90_PRODUCER_FENCE && FOLIO_PREFILL_SM90_CONSUMER_FENCE)
+                    sm90::fence_proxy_async_smem();
             }
         };
         if constexpr (WS) {
@@ -220,7 +311,7 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
             sm90::warpgroup_barrier(1 + cw);
             wait_tile(0);
             // Ping-pong: warpgroup 0 issues first; each later issue waits for the other's previous one.
-            if (cw == 1) sm90::named_barrier_arrive(3, 256);
+            if (pingpong && cw == 1) sm90::named_barrier_arrive(3, 256);
         } else {
             // Q and tile 0 landed (this thread's copies); the fence hands them to the async proxy, the
             // barrier gathers every thread's.
@@ -232,7 +323,8 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
             const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
-            const uint32_t koff = (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
+            const uint32_t koff = (uint32_t)stage_of(0) * L::kStageBytes + (uint32_t)(kk / 4) * L::kKVPanelBytes +
+                                  (uint32_t)(kk % 4) * 32;
             W::qk(s_acc, q_desc0 + (off >> 4), k_desc0 + (koff >> 4), kk > 0);
         }
         sm90::wgmma_commit();
@@ -257,9 +349,19 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 float mx = -INFINITY;
+                if constexpr (FOLIO_PREFILL_SM90_TREE) {
+                    // Four independent chains: the softmax runs on one warp per SMSP, so its dependency
+                    // chains, not its instruction count, set its length.
+                    float m4[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
 #pragma unroll
-                for (int j = 0; j < kSAcc / 4; ++j)
-                    mx = fmaxf(mx, fmaxf(s_acc[4 * j + 2 * h], s_acc[4 * j + 2 * h + 1]));
+                    for (int j = 0; j < kSAcc / 4; ++j)
+                        m4[j % 4] = fmaxf(m4[j % 4], fmaxf(s_acc[4 * j + 2 * h], s_acc[4 * j + 2 * h + 1]));
+                    mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
+                } else {
+#pragma unroll
+                    for (int j = 0; j < kSAcc / 4; ++j)
+                        mx = fmaxf(mx, fmaxf(s_acc[4 * j + 2 * h], s_acc[4 * j + 2 * h + 1]));
+                }
                 mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
                 mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
                 const float m_new = fmaxf(row_m[h], mx * scale_log2);  // scale > 0: max commutes with it
@@ -267,15 +369,16 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
                 alpha[h] = sm90::ex2(row_m[h] - ref);
                 row_m[h] = m_new;
                 const float neg_ref = -ref;
-                float sum = 0.f;
+                float s4[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
                 for (int j = 0; j < kSAcc / 4; ++j) {
                     const float p0 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h], scale_log2, neg_ref));
                     const float p1 = sm90::ex2(fmaf(s_acc[4 * j + 2 * h + 1], scale_log2, neg_ref));
                     s_acc[4 * j + 2 * h] = p0;
                     s_acc[4 * j + 2 * h + 1] = p1;
-                    sum += p0 + p1;
+                    s4[FOLIO_PREFILL_SM90_TREE ? j % 4 : 0] += p0 + p1;
                 }
+                const float sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
                 row_l[h] = row_l[h] * alpha[h] + sum;
             }
         };
@@ -303,33 +406,35 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
                 if constexpr (WS) {
                     wait_tile(t + 1);
                 } else {
-                    // Tile t+1 landed everywhere; every thread is past P V of tile t-1, so its stage takes
-                    // tile t+2.
-                    sm90::cp_async_wait<0>();
+                    // Tile t+1 landed everywhere (the groups after it: tiles t+2 .. t+kStages-2); every thread
+                    // is past P V of tile t-1, so its stage takes tile t+kStages-1.
+                    sm90::cp_async_wait<kStages - 3>();
                     sm90::fence_proxy_async_smem();
                     __syncthreads();
-                    if (t + 2 < num_tiles) {
-                        const uint32_t st = skv + ((t + 2) % kStages) * L::kStageBytes;
+                    if (t + kStages - 1 < num_tiles) {
+                        const uint32_t st = skv + ((t + kStages - 1) % kStages) * L::kStageBytes;
                         load_tile<T, HEAD_DIM, kThreads>(st, st + L::kKVBytes, k_cache, v_cache, block_table,
-                                                         (t + 2) * kTile, kv_end, block_shift, kv_head,
+                                                         (t + kStages - 1) * kTile, kv_end, block_shift, kv_head,
                                                          num_kv_heads, hnd, tid);
                     }
                     sm90::cp_async_commit();
                 }
             }
+            if (!FOLIO_PREFILL_SM90_SKIP_RESCALE || !__all_sync(0xffffffffu, alpha[0] == 1.f && alpha[1] == 1.f)) {
 #pragma unroll
-            for (int j = 0; j < kOAcc / 4; ++j) {
-                o_acc[4 * j + 0] *= alpha[0];
-                o_acc[4 * j + 1] *= alpha[0];
-                o_acc[4 * j + 2] *= alpha[1];
-                o_acc[4 * j + 3] *= alpha[1];
+                for (int j = 0; j < kOAcc / 4; ++j) {
+                    o_acc[4 * j + 0] *= alpha[0];
+                    o_acc[4 * j + 1] *= alpha[0];
+                    o_acc[4 * j + 2] *= alpha[1];
+                    o_acc[4 * j + 3] *= alpha[1];
+                }
             }
-            if constexpr (WS) sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
+            if (WS && pingpong) sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
             sm90::wgmma_fence();
             sm90::fence_regs(p_frag);
             sm90::fence_regs(o_acc);
             if constexpr (kMore) {
-                const uint32_t st = (uint32_t)((t + 1) % kStages) * L::kStageBytes;
+                const uint32_t st = (uint32_t)stage_of(t + 1) * L::kStageBytes;
 #pragma unroll
                 for (int kk = 0; kk < kKSteps; ++kk) {
                     const uint32_t off = (uint32_t)(kk / 4) * L::kQPanelBytes + (uint32_t)(kk % 4) * 32;
@@ -339,7 +444,7 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
                 sm90::wgmma_commit();
             }
             {
-                const uint32_t st = (uint32_t)(t % kStages) * L::kStageBytes;
+                const uint32_t st = (uint32_t)stage_of(t) * L::kStageBytes;
 #pragma unroll
                 for (int kt = 0; kt < kPSteps; ++kt)
                     W::pv(o_acc, p_frag[kt], v_desc0 + ((st + kt * 16 * 128) >> 4));
@@ -348,18 +453,25 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
             if constexpr (WS) {
                 // The other warpgroup's turn. Warpgroup 1 owes no arrival after its last issue (it gave one
                 // ahead at the start), so every barrier phase gets exactly 128 + 128 threads.
-                if (kMore || cw == 0) sm90::named_barrier_arrive(3 + (1 - cw), 256);
+                if (pingpong && (kMore || cw == 0)) sm90::named_barrier_arrive(3 + (1 - cw), 256);
             }
             if constexpr (kMore) {
                 sm90::wgmma_wait<1>();  // Q K^T of tile t+1 done; P V of tile t may still run
                 sm90::fence_regs(s_acc);
-                softmax((t + 1) * kTile);
+                // (row_tiles > 0 always holds: the branch only makes the softmax its own basic block, because
+                // ptxas hoists the wait below to the top of the block it shares with the softmax, which would
+                // serialise the softmax behind P V.)
+                if constexpr (!WS || FOLIO_PREFILL_SM90_WS_OVERLAP) {
+                    if (row_tiles > 0) softmax((t + 1) * kTile);
+                } else {
+                    softmax((t + 1) * kTile);
+                }
                 sm90::fence_regs(s_acc);
             }
             sm90::wgmma_wait<0>();
             sm90::fence_regs(o_acc);
             sm90::fence_regs(p_frag);
-            if constexpr (WS) sm90::mbar_arrive(bars + 8 * (kStages + t % kStages));  // tile t's stage is free
+            if constexpr (WS) sm90::mbar_arrive(bars + 8 * (kStages + stage_of(t)));  // tile t's stage is free
             if constexpr (kMore) pack_p();
         };
         for (int t = 0; t + 1 < num_tiles; ++t) step(t, std::true_type{});
@@ -397,28 +509,56 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
             *reinterpret_cast<uint4*>(dst) =
                 *reinterpret_cast<const uint4*>(so + r * kRowBytes + ((c ^ (r & 7)) << 4));
         }
+        if constexpr (PERSIST) sm90::warpgroup_barrier(1 + cw);  // staged rows read before the next Q lands
     };
 
     if constexpr (WS) {
         if (tid < 128) {
-            // Producer: gather every tile into its stage once the math warpgroups freed it; each thread's
-            // copies count on full[stage] as they land.
+            // Producer: gather every tile of every item into its stage once the math warpgroups freed it; each
+            // thread's copies count on full[stage] as they land.
             sm90::setmaxnreg_dec<kProducerRegs>();
-            for (int t = 0; t < num_tiles; ++t) {
-                const int s = t % kStages;
-                sm90::mbar_wait(bars + 8 * (kStages + s), (uint32_t)(((t / kStages) & 1) ^ 1));
-                const uint32_t st = skv + s * L::kStageBytes;
-                load_tile<T, HEAD_DIM, 128>(st, st + L::kKVBytes, k_cache, v_cache, block_table, t * kTile, kv_end,
-                                            block_shift, kv_head, num_kv_heads, hnd, tid);
-                sm90::mbar_arrive_cp_async(bars + 8 * s);
+            int64_t it = 0;
+            for (int64_t index = first_item; index < num_items; index += item_step) {
+                Item item;
+                if (!decode_item(index, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens,
+                                 block_tables, max_blocks_per_seq, item))
+                    continue;
+                for (int t = 0; t < item.num_tiles; ++t, ++it) {
+                    const int s = (int)(it % kStages);
+                    sm90::mbar_wait(bars + 8 * (kStages + s), (uint32_t)(((it / kStages) & 1) ^ 1));
+                    const uint32_t st = skv + s * L::kStageBytes;
+                    load_tile<T, HEAD_DIM, 128>(st, st + L::kKVBytes, k_cache, v_cache, item.block_table, t * kTile,
+                                                item.kv_end, block_shift, item.kv_head, num_kv_heads, hnd, tid);
+                    if constexpr (FOLIO_PREFILL_SM90_PRODUCER_FENCE) {
+                        // This thread's copies landed; the fence orders them before the math warpgroups' wgmma
+                        // reads, which the release of the arrival and their acquiring wait carry over.
+                        sm90::cp_async_commit();
+                        sm90::cp_async_wait<0>();
+                        sm90::fence_proxy_async_smem();
+                        sm90::mbar_arrive(bars + 8 * s);
+                    } else {
+                        sm90::mbar_arrive_cp_async(bars + 8 * s);
+                    }
+                }
             }
             sm90::cp_async_wait<0>();
         } else {
             sm90::setmaxnreg_inc<kConsumerRegs>();
-            consume(tid / 128 - 1, tid % 128);
+            int64_t it = 0;
+            for (int64_t index = first_item; index < num_items; index += item_step) {
+                Item item;
+                if (!decode_item(index, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens,
+                                 block_tables, max_blocks_per_seq, item))
+                    continue;
+                consume(item, tid / 128 - 1, tid % 128, it);
+                it += item.num_tiles;
+            }
         }
     } else {
-        consume(tid / 128, tid % 128);
+        Item item;
+        decode_item(first_item, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens, block_tables,
+                    max_blocks_per_seq, item);
+        consume(item, tid / 128, tid % 128, 0);
     }
 #else
     // Built for another architecture: never launched there (prefill_sm90_applies checks the device).
@@ -426,13 +566,19 @@ __global__ void __launch_bounds__(threads_of<WS>(), 1)
 #endif
 }
 
-template <typename T, int HEAD_DIM, bool WS>
+// FOLIO_PREFILL_SM90_PINGPONG=0: the two math warpgroups issue their wgmmas without taking turns (tuning).
+bool pingpong_enabled() {
+    const char* v = getenv("FOLIO_PREFILL_SM90_PINGPONG");
+    return !(v && strcmp(v, "0") == 0);
+}
+
+template <typename T, int HEAD_DIM, bool WS, bool PERSIST>
 int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cache, const int32_t* block_tables,
                const int32_t* cu_query_lens, const int32_t* context_lens, int num_seqs, int num_q_heads,
                int num_kv_heads, int block_shift, bool hnd, int max_blocks_per_seq, int max_query_len, float scale,
                cudaStream_t stream) {
     constexpr size_t smem = Smem<HEAD_DIM>::kAlloc;
-    auto kernel = paged_prefill_sm90_kernel<T, HEAD_DIM, WS>;
+    auto kernel = paged_prefill_sm90_kernel<T, HEAD_DIM, WS, PERSIST>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
         return fail(FOLIO_CUDA_ERROR_CUDA, "paged_prefill (sm_90a): cannot reserve %zu bytes of shared memory: %s",
@@ -440,11 +586,23 @@ int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cach
     }
     const int group = num_q_heads / num_kv_heads;
     const int64_t row_tiles = ((int64_t)max_query_len * group + kRows - 1) / kRows;
+    if (row_tiles > INT32_MAX) {
+        return fail(FOLIO_CUDA_ERROR_INVALID_ARGUMENT, "paged_prefill: max_query_len %d x group %d is too large",
+                    max_query_len, group);
+    }
+    const int64_t num_items = row_tiles * num_kv_heads * num_seqs;
     dim3 grid((unsigned)row_tiles, num_kv_heads, num_seqs);
+    if constexpr (PERSIST) {
+        int sms = 0;
+        const int32_t status = sm_count(&sms);
+        if (status != FOLIO_CUDA_OK) return status;
+        grid = dim3((unsigned)(num_items < sms ? num_items : sms), 1, 1);  // one CTA per SM (225 KB each)
+    }
     kernel<<<grid, threads_of<WS>(), smem, stream>>>(
         static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
         static_cast<const T*>(v_cache), block_tables, cu_query_lens, context_lens, num_q_heads, num_kv_heads,
-        block_shift, hnd, max_blocks_per_seq, scale * 1.4426950408889634f);
+        block_shift, hnd, max_blocks_per_seq, scale * 1.4426950408889634f, (int)row_tiles, num_items,
+        pingpong_enabled() ? 1 : 0);
     return check_launch("paged_prefill (sm_90a)");
 }
 
@@ -454,15 +612,25 @@ int32_t launch_variant(void* out, const void* q, const void* k_cache, const void
                        int num_seqs, int num_q_heads, int num_kv_heads, int block_shift, bool hnd,
                        int max_blocks_per_seq, int max_query_len, float scale, cudaStream_t stream) {
     // FOLIO_PREFILL_SM90_WS=0 runs the variant without the producer warpgroup (every thread gathers and
-    // computes; one CTA barrier per tile), for comparisons.
+    // computes; one CTA barrier per tile), FOLIO_PREFILL_SM90_PERSISTENT=0 the warp-specialised kernel with one
+    // CTA per item, for comparisons.
     const char* ws = getenv("FOLIO_PREFILL_SM90_WS");
+    const char* persistent = getenv("FOLIO_PREFILL_SM90_PERSISTENT");
     const bool use_ws = ws ? strcmp(ws, "0") != 0 : FOLIO_PREFILL_SM90_WS_DEFAULT != 0;
-    return use_ws ? launch<T, HEAD_DIM, true>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
-                                              num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
-                                              max_blocks_per_seq, max_query_len, scale, stream)
-                  : launch<T, HEAD_DIM, false>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
-                                               num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
-                                               max_blocks_per_seq, max_query_len, scale, stream);
+    const bool use_persistent =
+        persistent ? strcmp(persistent, "0") != 0 : FOLIO_PREFILL_SM90_PERSISTENT_DEFAULT != 0;
+    if (!use_ws) {
+        return launch<T, HEAD_DIM, false, false>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
+                                                 context_lens, num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                 max_blocks_per_seq, max_query_len, scale, stream);
+    }
+    return use_persistent
+               ? launch<T, HEAD_DIM, true, true>(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens,
+                                                 num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                 max_blocks_per_seq, max_query_len, scale, stream)
+               : launch<T, HEAD_DIM, true, false>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
+                                                  context_lens, num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
+                                                  max_blocks_per_seq, max_query_len, scale, stream);
 }
 
 }  // namespace

@@ -10,12 +10,18 @@
 // FOLIO_PREFILL_KERNEL=sm90 asks for this one where it applies; the build's default is
 // FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies; 0: only when asked).
 //
-// Work split: a CTA of two warpgroups owns 128 query rows of one (sequence, KV head), a row being a (token,
-// query head of the group) pair, 64 rows per warpgroup (the M of wgmma). K/V tiles of 128 tokens are gathered
-// through the block table with 16-byte cp.async copies into 128-byte-swizzled shared memory, three tiles
-// deep; S = Q K^T reads Q and K from shared memory; the fp32 online softmax runs on the accumulator registers;
-// P goes to bf16/fp16 registers as the A operand of O += P V (V read MN-major from the same swizzled tile).
-// The softmax of tile t overlaps P V of tile t-1, and Q K^T of tile t+1 runs beside P V of tile t.
+// Work split (default, "warp-specialised"): an item is 128 query rows of one (sequence, KV head), a row being a
+// (token, query head of the group) pair; a CTA has three warpgroups: a producer that gathers K/V tiles of 128
+// tokens through the block table with 16-byte cp.async copies into 128-byte-swizzled shared memory (three
+// stages; completion counted on a full[stage] mbarrier, stages handed back on empty[stage]), and two math
+// warpgroups of 64 rows each (the M of wgmma) with the registers the producer gives up (setmaxnreg). Per tile a
+// math warpgroup issues S = Q K^T of the next tile (Q and K from shared memory) and O += P V of this one (P from
+// registers as bf16/fp16, V read MN-major from the same swizzled tile), the two warpgroups taking turns
+// (ping-pong named barriers) so that one's fp32 online softmax runs under the other's wgmmas. The grid is
+// persistent: one CTA per SM walks the items (row tiles fastest, latest rows first). Variants for comparison:
+// FOLIO_PREFILL_SM90_WS=0 (two warpgroups that gather and compute, one CTA barrier per tile, the softmax of the
+// next tile under P V), FOLIO_PREFILL_SM90_PERSISTENT=0 (one CTA per item), FOLIO_PREFILL_SM90_PINGPONG=0;
+// bench/NOTES-kernels.md has their measurements.
 #pragma once
 
 #include <cuda_runtime.h>

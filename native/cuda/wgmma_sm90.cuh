@@ -224,7 +224,7 @@ __device__ __forceinline__ void wgmma_rs_m64n128k16_f16(float (&d)[64], const ui
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
-// The instruction set of one element type: S = Q K^T (both from shared memory, K-major, N = 128 keys) and
+// The instruction set of one element type: S = Q K^T (both from shared memory, K-major, N = 64 or 128 keys) and
 // O += P V (P from registers, V MN-major, N = head_dim).
 template <typename T>
 struct Wgmma;
@@ -232,6 +232,9 @@ template <>
 struct Wgmma<__nv_bfloat16> {
     static __device__ __forceinline__ void qk(float (&d)[64], uint64_t a, uint64_t b, int acc) {
         wgmma_ss_m64n128k16_bf16<0>(d, a, b, acc);
+    }
+    static __device__ __forceinline__ void qk(float (&d)[32], uint64_t a, uint64_t b, int acc) {
+        wgmma_ss_m64n64k16_bf16<0>(d, a, b, acc);
     }
     static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n128k16_bf16<1>(d, a, b, 1);
@@ -248,6 +251,9 @@ template <>
 struct Wgmma<__half> {
     static __device__ __forceinline__ void qk(float (&d)[64], uint64_t a, uint64_t b, int acc) {
         wgmma_ss_m64n128k16_f16<0>(d, a, b, acc);
+    }
+    static __device__ __forceinline__ void qk(float (&d)[32], uint64_t a, uint64_t b, int acc) {
+        wgmma_ss_m64n64k16_f16<0>(d, a, b, acc);
     }
     static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n128k16_f16<1>(d, a, b, 1);

@@ -107,7 +107,9 @@ FOLIO_CUDA_API int32_t folio_paged_attention_decode(
  *                   context_lens[i] >= q_len(i). New token j of sequence i sits at position
  *                   context_lens[i] - q_len(i) + j and sees the keys at positions 0 .. that position.
  *   max_query_len:  an upper bound of every q_len(i) (it sizes the grid).
- *   head_dim 64 or 128; num_q_heads a multiple of num_kv_heads. Tensor cores (mma.sync), fp32 softmax.
+ *   head_dim 64 or 128; num_q_heads a multiple of num_kv_heads. Tensor cores (mma.sync), fp32 softmax; on a
+ *   compute-capability 9.0 GPU, with a library built by nvcc >= 12 for sm_90, a wgmma (sm_90a) kernel for
+ *   fp16/bf16 and a positive scale (environment FOLIO_PREFILL_KERNEL=sm80 forces the mma.sync kernel).
  * ------------------------------------------------------------------------------------------------- */
 FOLIO_CUDA_API int32_t folio_paged_prefill(
     void* out, const void* q, const void* k_cache, const void* v_cache,

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Two paged prefill launches (8 x 4k causal, 32:8 heads, d128, bf16, block 16, NHD) for Nsight Compute:
+ncu --launch-skip 1 --launch-count 1 ... python3 bench/ncu_prefill.py (the second launch is the profiled one)."""
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
+from folio import ops  # noqa: E402
+
+seqs, ctx, hq, hkv, d, bs = 8, 4096, 32, 8, 128, 16
+nb = seqs * ctx // bs
+k = torch.empty(nb, bs, hkv, d, dtype=torch.bfloat16, device="cuda").normal_()
+v = torch.empty_like(k).normal_()
+table = torch.randperm(nb, device="cuda").view(seqs, -1).int()
+q = torch.empty(seqs * ctx, hq, d, dtype=torch.bfloat16, device="cuda").normal_()
+cu = torch.arange(0, seqs + 1, dtype=torch.int32, device="cuda") * ctx
+lens = torch.full((seqs,), ctx, dtype=torch.int32, device="cuda")
+out = torch.empty_like(q)
+for _ in range(2):
+    ops.paged_prefill(q, k, v, table, cu, lens, ctx, out=out, layout="NHD")
+torch.cuda.synchronize()
+print("prefill launches done")
