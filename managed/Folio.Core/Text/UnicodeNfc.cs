@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Folio.Core.Text;
 
 /// <summary>
@@ -8,7 +10,8 @@ namespace Folio.Core.Text;
 /// <para>
 /// Text that passes the NFC quick check (ASCII, already-composed Latin, most text) is returned as is, without
 /// allocating. Otherwise normalization starts at the last quick-check-safe starter before the first failing code
-/// point: full canonical decomposition (recursive; Hangul syllables algorithmically), canonical ordering by
+/// point, one segment between safe starters at a time: a segment that passes the quick check is copied; any other
+/// goes through full canonical decomposition (recursive; Hangul syllables algorithmically), canonical ordering by
 /// combining class, then canonical composition (primary composites only; Hangul LV/LVT algorithmically).
 /// Unpaired surrogates pass through unchanged, as code points of class 0 without decomposition.
 /// </para>
@@ -75,36 +78,66 @@ internal static class UnicodeNfc
         return -1;
     }
 
+    /// <summary>
+    /// Normalizes from <paramref name="start"/> (a safe starter, or 0) segment by segment: a segment runs from one
+    /// safe starter to the next (a code point of class 0 that is NFC_QC=Yes: nothing composes or reorders across
+    /// it), so a segment that passes the quick check is copied and only the others are decomposed and recomposed.
+    /// </summary>
     private static string NormalizeFrom(string text, int start)
     {
-        var buffer = new CodePointBuffer(text.Length - start + 8);
-        for (int i = start; i < text.Length; i++)
+        var output = new StringBuilder(text.Length + 16);
+        output.Append(text, 0, start);
+        var buffer = new CodePointBuffer(32);
+        int i = start;
+        while (i < text.Length)
         {
-            int cp = text[i];
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                cp = char.ConvertToUtf32(text[i], text[++i]);
-            Decompose(cp, ref buffer);
-        }
-        Compose(ref buffer);
-
-        int length = start;
-        for (int k = 0; k < buffer.Count; k++)
-            length += buffer.CodePoints[k] >= 0x10000 ? 2 : 1;
-        var chars = new char[length];
-        text.CopyTo(0, chars, 0, start);
-        int at = start;
-        for (int k = 0; k < buffer.Count; k++)
-        {
-            int cp = buffer.CodePoints[k];
-            if (cp >= 0x10000)
+            int segment = i;
+            bool unstable = false;
+            int lastCombining = 0;
+            do
             {
-                chars[at++] = (char)(0xD7C0 + (cp >> 10));        // high surrogate: 0xD800 + ((cp - 0x10000) >> 10)
-                chars[at++] = (char)(0xDC00 + (cp & 0x3FF));
+                char c = text[i];
+                int cp = c, width = 1;
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    cp = char.ConvertToUtf32(c, text[i + 1]);
+                    width = 2;
+                }
+                int cls = cp < UnicodeNfcData.QuickCheckYesBelow ? 0 : PropertyClass(cp);
+                int combining = UnicodeNfcData.ClassCombining[cls];
+                bool quickNo = (UnicodeNfcData.ClassFlags[cls] & (UnicodeNfcData.QuickCheckNo | UnicodeNfcData.QuickCheckMaybe)) != 0;
+                if (i > segment && combining == 0 && !quickNo)
+                    break;   // the next safe starter begins the next segment
+                unstable |= quickNo || (combining != 0 && lastCombining > combining);
+                lastCombining = combining;
+                i += width;
             }
-            else
-                chars[at++] = (char)cp;   // a BMP code point, or an unpaired surrogate kept as it was
+            while (i < text.Length);
+
+            if (!unstable)
+            {
+                output.Append(text, segment, i - segment);
+                continue;
+            }
+            buffer.Count = 0;
+            for (int k = segment; k < i; k++)
+            {
+                int cp = text[k];
+                if (char.IsHighSurrogate(text[k]) && k + 1 < i && char.IsLowSurrogate(text[k + 1]))
+                    cp = char.ConvertToUtf32(text[k], text[++k]);
+                Decompose(cp, ref buffer);
+            }
+            Compose(ref buffer);
+            for (int k = 0; k < buffer.Count; k++)
+            {
+                int cp = buffer.CodePoints[k];
+                if (cp >= 0x10000)
+                    output.Append((char)(0xD7C0 + (cp >> 10))).Append((char)(0xDC00 + (cp & 0x3FF)));   // 0xD800 + ((cp - 0x10000) >> 10)
+                else
+                    output.Append((char)cp);   // a BMP code point, or an unpaired surrogate kept as it was
+            }
         }
-        return chars.AsSpan().SequenceEqual(text) ? text : new string(chars);
+        return output.Equals(text.AsSpan()) ? text : output.ToString();
     }
 
     /// <summary>Appends the full canonical decomposition of <paramref name="cp"/>, each code point in canonical order.</summary>

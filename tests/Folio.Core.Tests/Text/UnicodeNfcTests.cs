@@ -103,6 +103,19 @@ public sealed class UnicodeNfcTests
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} failures, e.g.\n" + string.Join("\n", mismatches.Take(10)));
     }
 
+    [Fact]
+    public void AllSequencesInOneTextNormalizeSegmentBySegment()
+    {
+        // A line feed is a safe starter (class 0, NFC_QC=Yes, composes with nothing), so the NFC of the lines joined
+        // is their NFCs joined: one long text through the segment-by-segment slow path, NFC parts copied as they are.
+        var cases = ReadCases("nfc_sequences.txt");
+        string text = string.Join("\n", cases.Select(c => c.Input));
+        string expected = string.Join("\n", cases.Select(c => c.Expected));
+        string actual = UnicodeNfc.Normalize(text);
+        Assert.True(actual == expected, $"first difference at char {actual.Zip(expected).TakeWhile(p => p.First == p.Second).Count()}");
+        Assert.Same(expected, UnicodeNfc.Normalize(expected));
+    }
+
     [Theory]
     [InlineData("e\u0301", "\u00E9")]                       // composition
     [InlineData("\u212B", "\u00C5")]                         // singleton ANGSTROM SIGN -> Å
