@@ -8,10 +8,10 @@ namespace Folio.Cpu.Tests;
 
 /// <summary>
 /// Byte-level BPE with Qwen2's pre-tokenizer and an NFC normalizer (as real Qwen2 tokenizer.json files have) against
-/// Hugging Face tokenizers 0.23.2 (its Node binding) on 7,974 lines: the 5,229 of the Split suite, the NFD form of
-/// the 2,697 of them that NFD changes, and 48 hand-written lines (Vietnamese, Hangul jamo, Indic nukta letters and
+/// Hugging Face tokenizers 0.23.2 (its Node binding) on 7,978 lines: the 5,229 of the Split suite, the NFD form of
+/// the 2,697 of them that NFD changes, and 52 hand-written lines (Vietnamese, Hangul jamo, Indic nukta letters and
 /// two-part vowels, Hebrew/Arabic/Greek marks out of order, singletons, CJK compatibility ideographs, overlays
-/// next to &lt;|endoftext|&gt;). Two variants: <c>nfc</c> (normalizer NFC, the added token normalized) and
+/// next to &lt;|endoftext|&gt;, and 4 lines of marks newer than tokenizers' Unicode data). Two variants: <c>nfc</c> (normalizer NFC, the added token normalized) and
 /// <c>nfc_sequence</c> (Sequence[NFC], the added token not normalized, as in Qwen2). The tokenizer.json files are
 /// GPT-2's with normalizer, pre_tokenizer and added_tokens replaced by those stored in
 /// tests/fixtures/hf/tokenizer/bpe_nfc/parity.json, exactly as tests/fixtures/make_bpe_nfc_fixture.mjs built them.
@@ -72,7 +72,7 @@ public sealed class BpeNfcTokenizerParityTests
     public void EncodeAndDecodeEqualHuggingFaceOnTheCorpus(string name)
     {
         var (tokenizer, lines) = Load(name);
-        Assert.Equal(7974, lines.Length);
+        Assert.Equal(7978, lines.Length);
         var encodeMismatches = new List<string>();
         var decodeMismatches = new List<string>();
         foreach (var (text, ids, decoded) in lines)
@@ -94,10 +94,12 @@ public sealed class BpeNfcTokenizerParityTests
         // Byte-level BPE decodes to exactly the normalized text, so HF's decoded line is its NFC of the line (in the
         // nfc variant the added token is normalized with the rest).
         var (_, lines) = Load("nfc");
-        var mismatches = lines.Where(l => UnicodeNfc.Normalize(l.Text) != l.Decoded)
-            .Select(l => $"{JsonSerializer.Serialize(l.Text)}: folio {JsonSerializer.Serialize(UnicodeNfc.Normalize(l.Text))} hf {JsonSerializer.Serialize(l.Decoded)}").ToList();
+        var mismatches = lines.Where(l => UnicodeNfc.NormalizeAsHfTokenizers(l.Text) != l.Decoded)
+            .Select(l => $"{JsonSerializer.Serialize(l.Text)}: folio {JsonSerializer.Serialize(UnicodeNfc.NormalizeAsHfTokenizers(l.Text))} hf {JsonSerializer.Serialize(l.Decoded)}").ToList();
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} lines normalize differently, e.g.\n" + string.Join("\n", mismatches.Take(5)));
         Assert.Equal(2746, lines.Count(l => l.Text != l.Decoded));   // the lines NFC changes, as counted from the fixture
+        // Unicode 14.0 NFC differs from tokenizers' exactly on the last 4 lines, whose marks tokenizers does not know.
+        Assert.Equal(Enumerable.Range(7974, 4), Enumerable.Range(0, lines.Length).Where(i => UnicodeNfc.Normalize(lines[i].Text) != lines[i].Decoded));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Folio.Core.Models;
 /// <summary>
 /// The <c>NFC</c> normalizer of a byte-level tokenizer.json (Qwen2's), applied where Hugging Face tokenizers applies
 /// it: added tokens with <c>normalized: false</c> are cut out of the raw text first; each piece between them is
-/// normalized (<see cref="UnicodeNfc"/>) and then encoded, and the added tokens with <c>normalized: true</c> are
+/// normalized (<see cref="UnicodeNfc.NormalizeAsHfTokenizers"/>: NFC with tokenizers' older Unicode data) and then encoded, and the added tokens with <c>normalized: true</c> are
 /// cut out of the normalized text by the pre-tokenizer. So "&lt;|endoftext|&gt;" + U+0338 keeps its token when the
 /// token is not normalized, and loses it (">" + U+0338 composes to "≯") when it is.
 /// </summary>
@@ -87,18 +87,18 @@ internal sealed class ByteLevelNfc
     public IReadOnlyList<int> Encode(Tokenizer tokenizer, string text)
     {
         if (_raw is null)
-            return tokenizer.EncodeToIds(UnicodeNfc.Normalize(text));
+            return tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text));
         var ids = new List<int>();
         int at = 0;
         for (var m = _raw.Match(text); m.Success; m = m.NextMatch())
         {
             if (m.Index > at)
-                ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.Normalize(text[at..m.Index])));
+                ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text[at..m.Index])));
             ids.Add(_rawIds[m.Value]);
             at = m.Index + m.Length;
         }
         if (at < text.Length)
-            ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.Normalize(text[at..])));
+            ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text[at..])));
         return ids;
     }
 }

@@ -28,22 +28,32 @@ internal static class UnicodeNfc
 
     /// <summary>The NFC form of <paramref name="text"/>; the same instance when it is NFC already by the quick check
     /// or, after normalizing, turns out unchanged.</summary>
-    public static string Normalize(string text)
+    public static string Normalize(string text) => Normalize(text, hf: false);
+
+    /// <summary>
+    /// NFC as Hugging Face tokenizers computes it: its normalizer has older Unicode data, so the code points flagged
+    /// <see cref="UnicodeNfcData.NewerThanHfTokenizers"/> (combining marks assigned later, and the parts of a later
+    /// composition; tests/fixtures/make_hf_nfc_skew.mjs finds them) count as class 0 here: combining class 0,
+    /// NFC_QC=Yes, no decomposition. Everywhere else this is <see cref="Normalize(string)"/>.
+    /// </summary>
+    public static string NormalizeAsHfTokenizers(string text) => Normalize(text, hf: true);
+
+    private static string Normalize(string text, bool hf)
     {
-        int start = NormalizationStart(text);
-        return start < 0 ? text : NormalizeFrom(text, start);
+        int start = NormalizationStart(text, hf);
+        return start < 0 ? text : NormalizeFrom(text, start, hf);
     }
 
     /// <summary>True when the quick check alone proves <paramref name="text"/> is NFC (no NFC_QC No or Maybe code
     /// point, combining marks in canonical order).</summary>
-    public static bool IsQuickCheckYes(string text) => NormalizationStart(text) < 0;
+    public static bool IsQuickCheckYes(string text) => NormalizationStart(text, hf: false) < 0;
 
     /// <summary>
     /// -1 when the text passes the quick check; else where normalization must start: the last code point before
     /// the first failure that has class 0 and NFC_QC=Yes (nothing before it can compose or reorder with anything
     /// from it on, and the text before it is NFC), or 0.
     /// </summary>
-    private static int NormalizationStart(string text)
+    private static int NormalizationStart(string text, bool hf)
     {
         int i = SkipBelowQuickCheckLimit(text);
         if (i == text.Length)
@@ -65,7 +75,7 @@ internal static class UnicodeNfc
                 cp = char.ConvertToUtf32(c, text[i + 1]);
                 width = 2;
             }
-            int cls = PropertyClass(cp);
+            int cls = PropertyClass(cp, hf);
             if (cls == 0)
             {
                 // Class 0 (combining class 0, NFC_QC=Yes, no decomposition) is most code points: CJK, Cyrillic...
@@ -108,7 +118,7 @@ internal static class UnicodeNfc
         return i;
     }
 
-    private static string NormalizeFrom(string text, int start)
+    private static string NormalizeFrom(string text, int start, bool hf)
     {
         var output = new StringBuilder(text.Length + 16);
         output.Append(text, 0, start);
@@ -128,7 +138,7 @@ internal static class UnicodeNfc
                     cp = char.ConvertToUtf32(c, text[i + 1]);
                     width = 2;
                 }
-                int cls = cp < UnicodeNfcData.QuickCheckYesBelow ? 0 : PropertyClass(cp);
+                int cls = cp < UnicodeNfcData.QuickCheckYesBelow ? 0 : PropertyClass(cp, hf);
                 int combining = UnicodeNfcData.ClassCombining[cls];
                 bool quickNo = (UnicodeNfcData.ClassFlags[cls] & (UnicodeNfcData.QuickCheckNo | UnicodeNfcData.QuickCheckMaybe)) != 0;
                 if (i > segment && combining == 0 && !quickNo)
@@ -149,9 +159,9 @@ internal static class UnicodeNfc
                 int cp = text[k];
                 if (char.IsHighSurrogate(text[k]) && k + 1 < i && char.IsLowSurrogate(text[k + 1]))
                     cp = char.ConvertToUtf32(text[k], text[++k]);
-                Decompose(cp, ref buffer);
+                Decompose(cp, ref buffer, hf);
             }
-            Compose(ref buffer);
+            Compose(ref buffer, hf);
             for (int k = 0; k < buffer.Count; k++)
             {
                 int cp = buffer.CodePoints[k];
@@ -166,7 +176,7 @@ internal static class UnicodeNfc
     }
 
     /// <summary>Appends the full canonical decomposition of <paramref name="cp"/>, each code point in canonical order.</summary>
-    private static void Decompose(int cp, ref CodePointBuffer buffer)
+    private static void Decompose(int cp, ref CodePointBuffer buffer, bool hf)
     {
         int s = cp - SBase;
         if ((uint)s < SCount)
@@ -177,16 +187,16 @@ internal static class UnicodeNfc
                 buffer.AppendOrdered(TBase + s % TCount, 0);
             return;
         }
-        int cls = PropertyClass(cp);
+        int cls = PropertyClass(cp, hf);
         if ((UnicodeNfcData.ClassFlags[cls] & UnicodeNfcData.HasDecomposition) == 0)
         {
             buffer.AppendOrdered(cp, UnicodeNfcData.ClassCombining[cls]);
             return;
         }
         int k = UnicodeNfcData.DecompositionKeys.BinarySearch(cp);
-        Decompose(UnicodeNfcData.DecompositionFirst[k], ref buffer);
+        Decompose(UnicodeNfcData.DecompositionFirst[k], ref buffer, hf);
         if (UnicodeNfcData.DecompositionSecond[k] != 0)
-            Decompose(UnicodeNfcData.DecompositionSecond[k], ref buffer);
+            Decompose(UnicodeNfcData.DecompositionSecond[k], ref buffer, hf);
     }
 
     /// <summary>
@@ -195,7 +205,7 @@ internal static class UnicodeNfc
     /// composite. The buffer is canonically ordered, so what stays between a starter and the current code point is a
     /// run of non-starters in ascending class order, and the last of them has the highest class.
     /// </summary>
-    private static void Compose(ref CodePointBuffer buffer)
+    private static void Compose(ref CodePointBuffer buffer, bool hf)
     {
         int[] cps = buffer.CodePoints;
         byte[] classes = buffer.Classes;
@@ -205,7 +215,7 @@ internal static class UnicodeNfc
             int cp = cps[read];
             byte combining = classes[read];
             if (starter >= 0 && (written == starter + 1 || classes[written - 1] < combining)
-                && TryCompose(cps[starter], cp, out int composite))
+                && TryCompose(cps[starter], cp, hf, out int composite))
             {
                 cps[starter] = composite;   // every primary composite has combining class 0, like its starter
                 continue;
@@ -219,7 +229,7 @@ internal static class UnicodeNfc
         buffer.Count = written;
     }
 
-    private static bool TryCompose(int first, int second, out int composite)
+    private static bool TryCompose(int first, int second, bool hf, out int composite)
     {
         int l = first - LBase, v = second - VBase;
         if ((uint)l < LCount && (uint)v < VCount)
@@ -234,7 +244,7 @@ internal static class UnicodeNfc
             return true;
         }
         // Only NFC_QC=Maybe code points are the second half of a primary composite.
-        if ((UnicodeNfcData.ClassFlags[PropertyClass(second)] & UnicodeNfcData.QuickCheckMaybe) != 0)
+        if ((UnicodeNfcData.ClassFlags[PropertyClass(second, hf)] & UnicodeNfcData.QuickCheckMaybe) != 0)
         {
             int k = UnicodeNfcData.CompositionPairs.BinarySearch(((long)first << 21) | (uint)second);
             if (k >= 0)
@@ -247,11 +257,14 @@ internal static class UnicodeNfc
         return false;
     }
 
-    private static int PropertyClass(int cp)
+    /// <summary>The property class of <paramref name="cp"/>; with <paramref name="hf"/>, class 0 for what Hugging
+    /// Face tokenizers does not know.</summary>
+    private static int PropertyClass(int cp, bool hf)
     {
         if (cp >= UnicodeNfcData.TableLimit)
             return 0;
         int block = UnicodeNfcData.BlockIndex[cp >> UnicodeNfcData.BlockShift];
-        return UnicodeNfcData.BlockClasses[(block << UnicodeNfcData.BlockShift) | (cp & ((1 << UnicodeNfcData.BlockShift) - 1))];
+        int cls = UnicodeNfcData.BlockClasses[(block << UnicodeNfcData.BlockShift) | (cp & ((1 << UnicodeNfcData.BlockShift) - 1))];
+        return hf && (UnicodeNfcData.ClassFlags[cls] & UnicodeNfcData.NewerThanHfTokenizers) != 0 ? 0 : cls;
     }
 }

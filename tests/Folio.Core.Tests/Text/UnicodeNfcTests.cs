@@ -116,6 +116,38 @@ public sealed class UnicodeNfcTests
         Assert.Same(expected, UnicodeNfc.Normalize(expected));
     }
 
+    [Fact]
+    public void HfTokenizersModeIgnoresOnlyWhatTokenizersDoesNotKnow()
+    {
+        // hf_tokenizers_nfc_skew.txt (made with tokenizers 0.23.2 against Node's ICU) lists the marks tokenizers gives
+        // class 0; those this Unicode version knows reorder in Normalize and stay put in NormalizeAsHfTokenizers.
+        var lines = File.ReadLines(Path.Combine(FixtureDir, "hf_tokenizers_nfc_skew.txt")).Where(l => !l.StartsWith('#')).ToList();
+        var marks = lines.Where(l => l.StartsWith("mark;", StringComparison.Ordinal)).Select(l => FromHex(l[5..])).ToList();
+        int known = 0;
+        foreach (string m in marks)
+            foreach (string probe in (string[])[" " + m + "\u0334", " \u0301" + m])   // class 1 after it, class 230 before it
+            {
+                Assert.Same(probe, UnicodeNfc.NormalizeAsHfTokenizers(probe));
+                if (UnicodeNfc.Normalize(probe) != probe)
+                {
+                    known++;
+                    break;
+                }
+            }
+        Assert.Equal(154, marks.Count);
+        Assert.Equal(98, known);   // the others are newer than Unicode 14.0: no class in either mode
+        // The one composition of Unicode 10-14 that tokenizers does not make (Dives Akuru, Unicode 13).
+        Assert.Contains("pair;11935 11930;11938", lines);
+        Assert.Equal("\U00011938", UnicodeNfc.Normalize("\U00011935\U00011930"));
+        Assert.Equal("\U00011935\U00011930", UnicodeNfc.NormalizeAsHfTokenizers("\U00011935\U00011930"));
+        Assert.Equal("\U00011938\u0334", UnicodeNfc.NormalizeAsHfTokenizers("\U00011938\u0334"));
+        // Everywhere else the two agree: every sequence without a flagged code point normalizes as Python does.
+        var flagged = marks.Concat(["\U00011930", "\U00011938"]).ToHashSet();
+        var cases = ReadCases("nfc_sequences.txt").Where(c => !flagged.Any(f => c.Input.Contains(f, StringComparison.Ordinal))).ToList();
+        Assert.Equal(8207, cases.Count);   // of 9,047, as counted from the files
+        Assert.All(cases, c => Assert.Equal(Hex(c.Expected), Hex(UnicodeNfc.NormalizeAsHfTokenizers(c.Input))));
+    }
+
     [Theory]
     [InlineData("e\u0301", "\u00E9")]                       // composition
     [InlineData("\u212B", "\u00C5")]                         // singleton ANGSTROM SIGN -> Å
