@@ -8,8 +8,8 @@ namespace Folio.Core.Models;
 /// <summary>
 /// The <c>NFC</c> normalizer of a byte-level tokenizer.json (Qwen2's), applied where Hugging Face tokenizers applies
 /// it: added tokens with <c>normalized: false</c> are cut out of the raw text first; each piece between them is
-/// normalized (<see cref="UnicodeNfc.NormalizeAsHfTokenizers"/>: NFC with tokenizers' older Unicode data) and then encoded, and the added tokens with <c>normalized: true</c> are
-/// cut out of the normalized text by the pre-tokenizer. So "&lt;|endoftext|&gt;" + U+0338 keeps its token when the
+/// normalized (<see cref="UnicodeNfc.NormalizeAsHfTokenizers"/>: NFC with tokenizers' older Unicode data) and then
+/// encoded, and the added tokens with <c>normalized: true</c> are cut out of the normalized text by the pre-tokenizer. So "&lt;|endoftext|&gt;" + U+0338 keeps its token when the
 /// token is not normalized, and loses it (">" + U+0338 composes to "≯") when it is.
 /// </summary>
 internal sealed class ByteLevelNfc
@@ -41,7 +41,7 @@ internal sealed class ByteLevelNfc
         {
             if (!n.TryGetProperty("normalizers", out var list) || list.ValueKind != JsonValueKind.Array)
                 throw new ModelFormatException($"{path}: field 'normalizer.normalizers' is missing");
-            foreach (var step in list.EnumerateArray())
+            foreach (var step in list.EnumerateArray())   // NFC twice is NFC once
                 CheckNfc(path, step, $"normalizer.normalizers[{steps++}]");
         }
         else
@@ -50,7 +50,7 @@ internal sealed class ByteLevelNfc
             steps = 1;
         }
         if (steps == 0)
-            return null;   // NFC twice is NFC once; an empty Sequence does nothing
+            return null;   // an empty Sequence does nothing
 
         var raw = new Dictionary<string, int>(StringComparer.Ordinal);
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
