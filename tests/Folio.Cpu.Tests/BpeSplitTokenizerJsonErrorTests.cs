@@ -3,7 +3,7 @@ using Folio.Core.Models;
 
 namespace Folio.Cpu.Tests;
 
-/// <summary>A byte-level tokenizer.json whose pre-tokenizer Folio cannot follow exactly is refused, naming the file and field.</summary>
+/// <summary>A byte-level tokenizer.json whose pre-tokenizer or normalizer Folio cannot follow exactly is refused, naming the file and field.</summary>
 public sealed class BpeSplitTokenizerJsonErrorTests
 {
     private static string Write(Action<JsonNode> edit)
@@ -31,7 +31,9 @@ public sealed class BpeSplitTokenizerJsonErrorTests
         { "plain-byte-level-no-regex", "field 'pre_tokenizer.use_regex' must be true" },
         { "plain-byte-level-prefix-space", "field 'pre_tokenizer.add_prefix_space' is not supported" },
         { "nfkc-normalizer", "field 'normalizer' type 'NFKC' is not supported for byte-level BPE" },
-        { "nfc-normalizer", "field 'normalizer' type 'NFC' is not supported yet" },
+        { "nfc-then-lowercase", "field 'normalizer.normalizers[1]' type 'Lowercase' is not supported for byte-level BPE (only NFC, alone or in a Sequence)" },
+        { "sequence-without-list", "field 'normalizer.normalizers' is missing" },
+        { "nfc-added-token-without-normalized", "field 'added_tokens[0].normalized' must be true or false" },
     };
 
     [Theory]
@@ -49,7 +51,18 @@ public sealed class BpeSplitTokenizerJsonErrorTests
                 case "byte-level-regex": Step(j, 1)["use_regex"] = true; break;
                 case "byte-level-prefix-space": Step(j, 1)["add_prefix_space"] = true; break;
                 case "three-steps": j["pre_tokenizer"]!["pretokenizers"]!.AsArray().Add(new JsonObject { ["type"] = "Digits" }); break;
-                case "nfc-normalizer": j["normalizer"] = new JsonObject { ["type"] = "NFC" }; break;
+                case "nfc-then-lowercase":
+                    j["normalizer"] = new JsonObject
+                    {
+                        ["type"] = "Sequence",
+                        ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFC" }, new JsonObject { ["type"] = "Lowercase" }),
+                    };
+                    break;
+                case "sequence-without-list": j["normalizer"] = new JsonObject { ["type"] = "Sequence" }; break;
+                case "nfc-added-token-without-normalized":
+                    j["normalizer"] = new JsonObject { ["type"] = "NFC" };
+                    j["added_tokens"]![0]!.AsObject().Remove("normalized");
+                    break;
                 case "nfkc-normalizer": j["normalizer"] = new JsonObject { ["type"] = "NFKC" }; break;
                 case "plain-byte-level-no-regex":
                     j["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = false };

@@ -16,10 +16,14 @@ public sealed partial class TextTokenizer
     private readonly Tokenizer? _tokenizer;
     private readonly SentencePieceBpe? _spm;
 
-    private TextTokenizer(Tokenizer? tokenizer, SentencePieceBpe? spm, string name, int? eosTokenId)
+    // Set for a byte-level file with an NFC normalizer (Qwen2's).
+    private readonly ByteLevelNfc? _nfc;
+
+    private TextTokenizer(Tokenizer? tokenizer, SentencePieceBpe? spm, string name, int? eosTokenId, ByteLevelNfc? nfc = null)
     {
         _tokenizer = tokenizer;
         _spm = spm;
+        _nfc = nfc;
         Name = name;
         EosTokenId = eosTokenId;
     }
@@ -32,7 +36,8 @@ public sealed partial class TextTokenizer
 
     /// <summary>
     /// Loads a Hugging Face <c>tokenizer.json</c> whose model is BPE: byte-level (GPT-2 style, a ByteLevel
-    /// pre-tokenizer; or Llama-3/Qwen2 style, a regex Split + ByteLevel) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
+    /// pre-tokenizer; or Llama-3/Qwen2 style, a regex Split + ByteLevel; no normalizer, or Qwen2's NFC through
+    /// <see cref="ByteLevelNfc"/>) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
     /// a Prepend/Replace normalizer or Metaspace pre-tokenizer) through <see cref="SentencePieceBpe"/>.
     /// Whatever is not implemented exactly is refused with a message naming the field.
     /// </summary>
@@ -78,15 +83,15 @@ public sealed partial class TextTokenizer
             if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
                 foreach (var a in added.EnumerateArray())
                     special[a.GetProperty("content").GetString()!] = a.GetProperty("id").GetInt32();
+            var nfc = ByteLevelNfc.Load(path, root, special);
             var options = new BpeOptions(vocab)
             {
                 Merges = merges,
                 ByteLevel = true,
                 SpecialTokens = special,
-                PreTokenizer = new CodePointRegexPreTokenizer(split, special),
+                PreTokenizer = new CodePointRegexPreTokenizer(split, nfc is null ? special : nfc.NormalizedTokens(special)),
             };
-            CheckNoNormalizer(path, root);
-            return new TextTokenizer(BpeTokenizer.Create(options), null, name, eosTokenId);
+            return new TextTokenizer(BpeTokenizer.Create(options), null, name, eosTokenId, nfc);
         }
     }
 
@@ -134,21 +139,6 @@ public sealed partial class TextTokenizer
         return split;
     }
 
-    /// <summary>
-    /// A byte-level file may have no normalizer. Qwen2's NFC is refused too: Folio builds with
-    /// InvariantGlobalization, where string.Normalize leaves text unchanged (seen on the NFC lines of
-    /// make_bpe_split_fixture.mjs's corpus), and .NET has no other NFC without ICU.
-    /// </summary>
-    private static void CheckNoNormalizer(string path, JsonElement root)
-    {
-        if (!root.TryGetProperty("normalizer", out var n) || n.ValueKind == JsonValueKind.Null)
-            return;
-        string? type = n.ValueKind == JsonValueKind.Object && n.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        throw new ModelFormatException(type == "NFC"
-            ? $"{path}: field 'normalizer' type 'NFC' is not supported yet (no Unicode normalization under InvariantGlobalization)"
-            : $"{path}: field 'normalizer' type '{type ?? "?"}' is not supported for byte-level BPE (only none)");
-    }
-
     private static void CheckByteLevel(string path, string field, JsonElement byteLevel, bool useRegex)
     {
         if (byteLevel.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind != JsonValueKind.False)
@@ -173,7 +163,8 @@ public sealed partial class TextTokenizer
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
     private static partial Regex Gpt2Split();
 
-    public IReadOnlyList<int> Encode(string text) => _spm is not null ? _spm.Encode(text) : _tokenizer!.EncodeToIds(text);
+    public IReadOnlyList<int> Encode(string text) =>
+        _spm is not null ? _spm.Encode(text) : _nfc is not null ? _nfc.Encode(_tokenizer!, text) : _tokenizer!.EncodeToIds(text);
 
     public string Decode(ReadOnlySpan<int> ids) => _spm is not null ? _spm.Decode(ids) : _tokenizer!.Decode(ids.ToArray()) ?? "";
 
