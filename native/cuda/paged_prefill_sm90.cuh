@@ -10,18 +10,16 @@
 // FOLIO_PREFILL_KERNEL=sm90 asks for this one where it applies; the build's default is
 // FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies; 0: only when asked).
 //
-// Work split (default, "warp-specialised"): an item is 128 query rows of one (sequence, KV head), a row being a
-// (token, query head of the group) pair; a CTA has three warpgroups: a producer that gathers K/V tiles of 128
-// tokens through the block table with 16-byte cp.async copies into 128-byte-swizzled shared memory (three
-// stages; completion counted on a full[stage] mbarrier, stages handed back on empty[stage]), and two math
-// warpgroups of 64 rows each (the M of wgmma) with the registers the producer gives up (setmaxnreg). Per tile a
-// math warpgroup issues S = Q K^T of the next tile (Q and K from shared memory) and O += P V of this one (P from
-// registers as bf16/fp16, V read MN-major from the same swizzled tile), the two warpgroups taking turns
-// (ping-pong named barriers) so that one's fp32 online softmax runs under the other's wgmmas. The grid is
-// persistent: one CTA per SM walks the items (row tiles fastest, latest rows first). Variants for comparison:
-// FOLIO_PREFILL_SM90_WS=0 (two warpgroups that gather and compute, one CTA barrier per tile, the softmax of the
-// next tile under P V), FOLIO_PREFILL_SM90_PERSISTENT=0 (one CTA per item), FOLIO_PREFILL_SM90_PINGPONG=0;
-// bench/NOTES-kernels.md has their measurements.
+// Work split: an item is 128 query rows of one (sequence, KV head), a row being a (token, query head of the
+// group) pair. A CTA (one per SM, persistent: it walks the items, row tiles fastest, latest rows first) has three
+// warpgroups: a producer that gathers K/V tiles of 128 tokens through the block table with 16-byte cp.async
+// copies into 128-byte-swizzled shared memory (three stages; K and V each have a full and an empty mbarrier per
+// stage, K going back as soon as its Q K^T is done), and two math warpgroups of 64 rows each (the M of wgmma)
+// with the registers the producer gives up (setmaxnreg). Per tile a math warpgroup issues S = Q K^T of the next
+// tile (Q from registers, K from shared memory) and O += P V of this one (P from registers as bf16/fp16, V read
+// MN-major from the same swizzled tile), the two warpgroups taking turns (ping-pong named barriers) so that
+// one's fp32 online softmax runs under the other's wgmmas. The variants measured on the way (no producer
+// warpgroup, 64-key tiles, one CTA per item, ...) are in bench/NOTES-kernels.md, their code in commit f0c1a9f.
 #pragma once
 
 #include <cuda_runtime.h>

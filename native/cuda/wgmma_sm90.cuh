@@ -126,21 +126,17 @@ __device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void* gmem
                  "r"(valid ? 16 : 0)
                  : "memory");
 }
+// The same with a constant byte offset on the global address (one register pointer serves a row's copies).
+template <int OFFSET>
+__device__ __forceinline__ void cp_async_16_at(uint32_t smem_addr, const void* gmem, bool valid) {
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1+%3], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
+                 "r"(valid ? 16 : 0), "n"(OFFSET)
+                 : "memory");
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-// D[64 x 64] (+)= A[64 x 16] * B[16 x 64], A and B from shared memory (descriptors), K-major A, B K-major
-// (TRANS_B = 0) or MN-major (TRANS_B = 1); accumulate = 0 overwrites D.
-template <int TRANS_B>
-__device__ __forceinline__ void wgmma_ss_m64n64k16_bf16(float (&d)[32], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
 // D[64 x 64] (+)= A[64 x 16] * B[16 x 64], A from registers (the m16n8k16 A fragment of each warp's 16 rows),
@@ -155,17 +151,6 @@ __device__ __forceinline__ void wgmma_rs_m64n64k16_bf16(float (&d)[32], const ui
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
-// D[64 x 128] (+)= A[64 x 16] * B[16 x 128], A and B from shared memory (descriptors), K-major A, B K-major
-// (TRANS_B = 0) or MN-major (TRANS_B = 1); accumulate = 0 overwrites D.
-template <int TRANS_B>
-__device__ __forceinline__ void wgmma_ss_m64n128k16_bf16(float (&d)[64], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, %67;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
-}
-
 // D[64 x 128] (+)= A[64 x 16] * B[16 x 128], A from registers (the m16n8k16 A fragment of each warp's 16 rows),
 // B from shared memory, K-major (TRANS_B = 0) or MN-major (TRANS_B = 1).
 template <int TRANS_B>
@@ -178,17 +163,6 @@ __device__ __forceinline__ void wgmma_rs_m64n128k16_bf16(float (&d)[64], const u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
-// D[64 x 64] (+)= A[64 x 16] * B[16 x 64], A and B from shared memory (descriptors), K-major A, B K-major
-// (TRANS_B = 0) or MN-major (TRANS_B = 1); accumulate = 0 overwrites D.
-template <int TRANS_B>
-__device__ __forceinline__ void wgmma_ss_m64n64k16_f16(float (&d)[32], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
-}
-
 // D[64 x 64] (+)= A[64 x 16] * B[16 x 64], A from registers (the m16n8k16 A fragment of each warp's 16 rows),
 // B from shared memory, K-major (TRANS_B = 0) or MN-major (TRANS_B = 1).
 template <int TRANS_B>
@@ -199,17 +173,6 @@ __device__ __forceinline__ void wgmma_rs_m64n64k16_f16(float (&d)[32], const uin
         "1, %38;\n}\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
-}
-
-// D[64 x 128] (+)= A[64 x 16] * B[16 x 128], A and B from shared memory (descriptors), K-major A, B K-major
-// (TRANS_B = 0) or MN-major (TRANS_B = 1); accumulate = 0 overwrites D.
-template <int TRANS_B>
-__device__ __forceinline__ void wgmma_ss_m64n128k16_f16(float (&d)[64], uint64_t desc_a, uint64_t desc_b, int accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, %67;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(desc_a), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
 // D[64 x 128] (+)= A[64 x 16] * B[16 x 128], A from registers (the m16n8k16 A fragment of each warp's 16 rows),
@@ -230,14 +193,12 @@ template <typename T>
 struct Wgmma;
 template <>
 struct Wgmma<__nv_bfloat16> {
-    static __device__ __forceinline__ void qk(float (&d)[64], uint64_t a, uint64_t b, int acc) {
-        wgmma_ss_m64n128k16_bf16<0>(d, a, b, acc);
-    }
-    static __device__ __forceinline__ void qk(float (&d)[32], uint64_t a, uint64_t b, int acc) {
-        wgmma_ss_m64n64k16_bf16<0>(d, a, b, acc);
-    }
     static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n128k16_bf16<1>(d, a, b, 1);
+    }
+    // S (+)= Q K^T with Q from registers (the A fragment, as P in pv) and K K-major from shared memory.
+    static __device__ __forceinline__ void qk(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n128k16_bf16<0>(d, a, b, acc);
     }
     static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n64k16_bf16<1>(d, a, b, 1);
@@ -249,14 +210,12 @@ struct Wgmma<__nv_bfloat16> {
 };
 template <>
 struct Wgmma<__half> {
-    static __device__ __forceinline__ void qk(float (&d)[64], uint64_t a, uint64_t b, int acc) {
-        wgmma_ss_m64n128k16_f16<0>(d, a, b, acc);
-    }
-    static __device__ __forceinline__ void qk(float (&d)[32], uint64_t a, uint64_t b, int acc) {
-        wgmma_ss_m64n64k16_f16<0>(d, a, b, acc);
-    }
     static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n128k16_f16<1>(d, a, b, 1);
+    }
+    // S (+)= Q K^T with Q from registers (the A fragment, as P in pv) and K K-major from shared memory.
+    static __device__ __forceinline__ void qk(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n128k16_f16<0>(d, a, b, acc);
     }
     static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
         wgmma_rs_m64n64k16_f16<1>(d, a, b, 1);

@@ -1,0 +1,157 @@
+// paged_prefill_sm90_tiles.cuh: the parts of the sm_90a prefill kernel (paged_prefill_sm90.cu) that are not
+// its pipeline: the shared-memory layout, the producer's gather of a K or V tile through the block table, the
+// work items of the persistent grid, and the online softmax on wgmma accumulators. Include only from code
+// compiled for compute_90a.
+#pragma once
+
+#include <stdint.h>
+
+#include <cmath>
+
+#include "wgmma_sm90.cuh"
+
+namespace folio {
+namespace sm90_prefill {
+
+constexpr int kMathWarpgroups = 2;         // consumer warpgroups per CTA (a third one gathers K/V)
+constexpr int kThreads = (kMathWarpgroups + 1) * 128;
+constexpr int kRows = kMathWarpgroups * 64;  // query rows per item (64 per math warpgroup: the M of wgmma)
+constexpr int kTile = 128;                   // keys per K/V tile (the N of S = Q K^T)
+constexpr int kStages = 3;                   // K/V tiles in shared memory
+
+// Shared memory (bytes from a 1024-byte-aligned base): Q [warpgroup][panel][64 rows][128 B], then kStages
+// stages of K [panel][kTile rows][128 B] and V [panel][kTile rows][128 B] (a panel = 64 head dims, 128-byte
+// swizzled: wgmma_sm90.cuh), then the mbarriers full_k, full_v, empty_k, empty_v [kStages] each.
+template <int HEAD_DIM>
+struct Smem {
+    static constexpr int kPanels = HEAD_DIM / 64;
+    static constexpr uint32_t kQPanelBytes = 64 * 128;
+    static constexpr uint32_t kQWarpgroupBytes = kPanels * kQPanelBytes;
+    static constexpr uint32_t kQBytes = kMathWarpgroups * kQWarpgroupBytes;
+    static constexpr uint32_t kKVPanelBytes = kTile * 128;
+    static constexpr uint32_t kKVBytes = kPanels * kKVPanelBytes;  // K (or V) of one tile
+    static constexpr uint32_t kStageBytes = 2 * kKVBytes;
+    static constexpr uint32_t kBytes = kQBytes + kStages * kStageBytes;
+    static constexpr uint32_t kBarrierBytes = 4 * kStages * 8;
+    static constexpr size_t kAlloc = kBytes + kBarrierBytes + 1024;  // + slack to align the base to 1024 B
+};
+static_assert(Smem<128>::kAlloc <= 232448, "the d128 CTA must fit the 227 KB opt-in shared memory");
+
+// One unit of work: 128 rows of one (sequence, KV head) and the keys they see.
+struct Item {
+    int kv_head, row0, num_rows, group, q_start, first_pos, kv_end, min_pos, num_tiles;
+    const int32_t* block_table;
+};
+
+// Work item `index` (index = row tiles x num_kv_heads x num_seqs, row tiles fastest and latest rows first, so
+// the CTAs running at one time share one sequence's K/V in L2). False: no rows there (a shorter sequence).
+__device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int num_q_heads, int num_kv_heads,
+                                            const int32_t* __restrict__ cu_query_lens,
+                                            const int32_t* __restrict__ context_lens,
+                                            const int32_t* __restrict__ block_tables, int max_blocks_per_seq,
+                                            Item& it) {
+    const int row_tile = row_tiles - 1 - (int)(index % row_tiles);
+    const int64_t pair = index / row_tiles;
+    it.kv_head = (int)(pair % num_kv_heads);
+    const int seq = (int)(pair / num_kv_heads);
+    it.group = num_q_heads / num_kv_heads;
+    it.q_start = cu_query_lens[seq];
+    const int q_len = cu_query_lens[seq + 1] - it.q_start;
+    it.num_rows = q_len * it.group;
+    it.row0 = row_tile * kRows;
+    if (it.row0 >= it.num_rows) return false;
+    it.first_pos = context_lens[seq] - q_len;  // position of the first new token
+    it.block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
+    // Keys this item needs: up to the position of its last row's token.
+    const int last_row = min(it.row0 + kRows, it.num_rows) - 1;
+    it.kv_end = it.first_pos + last_row / it.group + 1;
+    it.min_pos = it.first_pos + it.row0 / it.group;  // tiles wholly at or below this need no mask
+    it.num_tiles = max(1, (it.kv_end + kTile - 1) / kTile);
+    return true;
+}
+
+// The producer warpgroup (thread tid of 128) gathers K (or V) of tile t of `item` into the swizzled panels at
+// shared address dst with 16-byte cp.async copies; tokens at or past the item's kv_end are zero-filled without
+// reading their block-table entry. Four threads share a row (thread tid: row tid / 4 + 32 j, chunks
+// tid % 4 + 4 i), so that a warp's copy covers 8 rows x 64 contiguous bytes (whole sectors) and each thread
+// looks a row's slot up once for HEAD_DIM / 32 copies from one pointer: ~95 instructions per tile and thread
+// (the producer has one warp per SMSP; a gather of ~1080 instructions per K+V tile cost 21-38%, runs I-J).
+template <typename T, int HEAD_DIM>
+__device__ __forceinline__ void gather_tile(uint32_t dst, const T* __restrict__ cache, const Item& item, int t,
+                                            int block_shift, int num_kv_heads, bool hnd, int tid) {
+    const int q = tid % 4;
+    const int r0 = tid / 4;
+    const int block_mask = (1 << block_shift) - 1;
+    // Row of slot (block, o) in either cache layout (folio_cuda.h): block * rows_per_block + inner(o), with
+    // inner = kv_head * block_size + o (HND) or o * num_kv_heads + kv_head (NHD).
+    const int rows_per_block = num_kv_heads << block_shift;
+    // Chunk c = q + 4 i of row r lands at panel c / 8, position (c % 8) ^ (r % 8); r % 8 is the same for every
+    // row of this thread (rows 32 apart), so two positions serve all its copies.
+    const uint32_t pos0 = (uint32_t)((q ^ (r0 & 7)) << 4);
+    const uint32_t row_dst = dst + (uint32_t)r0 * 128 + pos0;
+    const char* base = reinterpret_cast<const char*>(cache) + q * 16;
+#pragma unroll
+    for (int j = 0; j < kTile / 32; ++j) {
+        const int tok = t * kTile + r0 + 32 * j;
+        const bool valid = tok < item.kv_end;
+        const int block = valid ? __ldg(item.block_table + (tok >> block_shift)) : 0;
+        const int o = tok & block_mask;
+        const int inner = hnd ? (item.kv_head << block_shift) + o : o * num_kv_heads + item.kv_head;
+        const char* src = base + ((int64_t)block * rows_per_block + inner) * (HEAD_DIM * 2);
+        const uint32_t d = row_dst + (uint32_t)(j * 32 * 128);
+        constexpr uint32_t kPanel = Smem<HEAD_DIM>::kKVPanelBytes;
+        sm90::cp_async_16_at<0>(d, src, valid);
+        sm90::cp_async_16_at<64>(d ^ 64u, src, valid);
+        if constexpr (HEAD_DIM == 128) {
+            sm90::cp_async_16_at<128>(d + kPanel, src, valid);
+            sm90::cp_async_16_at<192>((d ^ 64u) + kPanel, src, valid);
+        }
+    }
+}
+
+// Online softmax of one tile's scores s[kTile / 2] (the m64n128 accumulator fragment of this thread: rows g and
+// g + 8 of its warp's 16, columns 8 j + col0 + {0, 1}), first key tok0: masks keys past each row's position
+// (row_pos; -1 = a row past the sequence, which sees no key) on tiles that reach past min_pos, turns s into P
+// (fp32, exp2 domain: scale_log2 = scale * log2 e), updates the running max m and sum l, and returns in alpha
+// the factor the output accumulators must be scaled by. The row max and sum run as four independent chains.
+template <int N>
+__device__ __forceinline__ void online_softmax(float (&s)[N], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                               const int (&row_pos)[2], int tok0, int min_pos, int col0,
+                                               float scale_log2) {
+    if (tok0 + kTile - 1 > min_pos) {
+#pragma unroll
+        for (int j = 0; j < N / 4; ++j) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                if (tok0 + 8 * j + col0 + (e & 1) > row_pos[e >> 1]) s[4 * j + e] = -INFINITY;
+            }
+        }
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        float m4[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+#pragma unroll
+        for (int j = 0; j < N / 4; ++j) m4[j % 4] = fmaxf(m4[j % 4], fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
+        float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float m_new = fmaxf(m[h], mx * scale_log2);   // scale > 0: max commutes with it
+        const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp2(-inf) = 0
+        alpha[h] = sm90::ex2(m[h] - ref);
+        m[h] = m_new;
+        const float neg_ref = -ref;
+        float s4[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+        for (int j = 0; j < N / 4; ++j) {
+            const float p0 = sm90::ex2(fmaf(s[4 * j + 2 * h], scale_log2, neg_ref));
+            const float p1 = sm90::ex2(fmaf(s[4 * j + 2 * h + 1], scale_log2, neg_ref));
+            s[4 * j + 2 * h] = p0;
+            s[4 * j + 2 * h + 1] = p1;
+            s4[j % 4] += p0 + p1;
+        }
+        l[h] = l[h] * alpha[h] + ((s4[0] + s4[1]) + (s4[2] + s4[3]));
+    }
+}
+
+}  // namespace sm90_prefill
+}  // namespace folio
