@@ -365,7 +365,10 @@ def main():
     ap.add_argument("--block-size", type=int, default=16, help="decode grid block size (B6: 16)")
     ap.add_argument("--block-order", default="random", choices=["random", "sequential"],
                     help="physical order of each sequence's blocks (B6: random)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seed of the random data and block tables (fixed, so runs and processes compare)")
     args = ap.parse_args()
+    torch.manual_seed(args.seed)
     global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
     BLOCK_SIZE, BLOCK_ORDER = args.block_size, args.block_order
     props = torch.cuda.get_device_properties(DEV)
