@@ -6,7 +6,7 @@ namespace Folio.Cpu.Tests;
 /// <summary>
 /// The loader picks the definition that config.json's <c>architectures</c> names, and each definition reads
 /// exactly the tensors its architecture has (Qwen2's q/k/v biases, Llama's attention_bias on q/k/v and o,
-/// none for Mistral) and refuses what it cannot run (a sliding window shorter than the context).
+/// none for Mistral), and which layers attend through a sliding window.
 /// </summary>
 public sealed class ArchitectureTests
 {

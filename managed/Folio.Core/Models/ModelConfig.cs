@@ -141,7 +141,7 @@ public sealed record ModelConfig
                 BosTokenId = TokenIds(raw.BosTokenId, "bos_token_id") is [var bos, ..] ? bos : null,
                 EosTokenIds = TokenIds(raw.EosTokenId, "eos_token_id"),
             };
-            // What the architecture's own definition refuses (a short sliding window), named here with the file.
+            // What the architecture's own definition refuses (nothing today), named here with the file.
             if (DecoderModel.Unsupported(config) is { } problem)
                 Fail(problem.Field, problem.Reason);
             return config;
