@@ -1,6 +1,7 @@
 // attention_common.cuh: device building blocks shared by the paged attention kernels (decode, prefill).
 //
-// Both kernels are flash-attention style over tensor cores (mma.sync m16n8k16, sm_80+): a warp owns 16
+// Both portable kernels (the sm_90a prefill has its own, paged_prefill_sm90.cuh) are flash-attention style
+// over tensor cores (mma.sync m16n8k16, sm_80+): a warp owns 16
 // query rows, K/V tiles of 64 tokens are gathered from the paged cache into shared memory with cp.async
 // (16-byte copies, several tiles in flight), QK^T and PV run on tensor cores, softmax runs in fp32 on the
 // accumulator fragments. Only sm_80 instructions are used, so nvcc 11.8 builds the same code for sm_80
