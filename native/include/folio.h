@@ -208,8 +208,8 @@ typedef struct folio_sampling_params {
     const uint64_t* stop_lens;       /* [num_stop] byte lengths */
     uint64_t num_stop;
     int32_t beam_width;              /* 0 = off (default); > 0: beam search with this many beams (n must be 1,
-                                        engine level only); the finished beams, best first, are reported as the
-                                        request's sequences when it ends */
+                                        no stop strings, engine level only); the finished beams, best first, are
+                                        reported as the request's sequences when it ends */
     float length_penalty;            /* beam score = cumulative logprob / length^length_penalty; default 1 */
 } folio_sampling_params;
 

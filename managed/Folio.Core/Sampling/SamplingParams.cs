@@ -107,6 +107,9 @@ public sealed record SamplingParams
             throw Bad(nameof(BeamWidth), $"beam_width must be >= 0 (0 = no beam search), got {BeamWidth}.");
         if (BeamWidth > 0 && N != 1)
             throw Bad(nameof(N), $"n must be 1 with beam search (beam_width {BeamWidth} sets the number of outputs), got {N}.");
+        // Beams end on EOS and stop ids only (as vLLM's beam search): refused rather than silently ignored.
+        if (BeamWidth > 0 && Stop.Count > 0)
+            throw Bad(nameof(Stop), $"stop strings are not supported with beam search (beam_width {BeamWidth}); use stop_token_ids.");
         if (float.IsNaN(LengthPenalty) || float.IsInfinity(LengthPenalty))
             throw Bad(nameof(LengthPenalty), $"length_penalty must be a finite number, got {LengthPenalty}.");
     }

@@ -22,6 +22,7 @@ public class SamplingParamsTests
         { new SamplingParams { Logprobs = 21 }, "Logprobs", "logprobs must be in [0, 20], got 21." },
         { new SamplingParams { BeamWidth = -1 }, "BeamWidth", "beam_width must be >= 0 (0 = no beam search), got -1." },
         { new SamplingParams { BeamWidth = 2, N = 2 }, "N", "n must be 1 with beam search (beam_width 2 sets the number of outputs), got 2." },
+        { new SamplingParams { BeamWidth = 3, Stop = ["\n"] }, "Stop", "stop strings are not supported with beam search (beam_width 3); use stop_token_ids." },
         { new SamplingParams { LengthPenalty = float.NaN }, "LengthPenalty", "length_penalty must be a finite number, got NaN." },
     };
 
