@@ -185,9 +185,9 @@ class LLM:
                     return
 
     def generate(self, prompts: str | Sequence[int] | Iterable[str] | Iterable[Sequence[int]],
-                 params: SamplingParams | None = None) -> list[RequestOutput]:
+                 params: SamplingParams | Sequence[SamplingParams] | None = None) -> list[RequestOutput]:
         """Runs the prompts (texts, or token-id lists) to completion (blocking); one RequestOutput per prompt, in
-        order."""
+        order. params: one SamplingParams for every prompt, or one per prompt (as vLLM takes them)."""
         lib = _lib.lib()
         if isinstance(prompts, str):
             prompt_list = [prompts]
@@ -195,8 +195,13 @@ class LLM:
             prompt_list = [list(prompts)]
         else:
             prompt_list = list(prompts)
+        if isinstance(params, (list, tuple)):
+            if len(params) != len(prompt_list):
+                raise ValueError(f"{len(params)} SamplingParams for {len(prompt_list)} prompts: "
+                                 "give one for all, or one per prompt")
+            return self._generate_each(prompt_list, list(params))
         if any(not isinstance(p, str) for p in prompt_list):
-            return self._generate_ids(prompt_list, params)
+            return self._generate_each(prompt_list, [params] * len(prompt_list))
         encoded = [p.encode("utf-8") for p in prompt_list]
         n = len(encoded)
         buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
@@ -218,11 +223,13 @@ class LLM:
                                               o.finish_reason))
         return results
 
-    def _generate_ids(self, prompts: list[Sequence[int]], params: SamplingParams | None) -> list[RequestOutput]:
-        """Token-id prompts: queued with add_request and stepped to completion (other requests' outputs produced
-        meanwhile are kept for step())."""
-        ids = [self.add_request(list(p), params) for p in prompts]
-        results = {rid: RequestOutput(request_id=rid, prompt=list(p)) for rid, p in zip(ids, prompts)}
+    def _generate_each(self, prompts: list[str | Sequence[int]],
+                       params: list[SamplingParams | None]) -> list[RequestOutput]:
+        """Prompts with their own params, or token-id prompts: queued with add_request and stepped to completion
+        (other requests' outputs produced meanwhile are kept for step())."""
+        prompts = [p if isinstance(p, str) else list(p) for p in prompts]
+        ids = [self.add_request(p, q) for p, q in zip(prompts, params)]
+        results = {rid: RequestOutput(request_id=rid, prompt=p) for rid, p in zip(ids, prompts)}
         sequences: dict[tuple[int, int], CompletionOutput] = {}
         open_ids = set(ids)
         while open_ids:

@@ -39,6 +39,18 @@ def test_generate_returns_one_output_per_prompt_in_order(llm):
     assert llm.stats()["kv_blocks_used"] == 0
 
 
+def test_generate_takes_one_params_per_prompt(llm):
+    outs = llm.generate(["aabb", [1, 2, 3], "hh"], [folio.SamplingParams(max_tokens=n, seed=n) for n in (3, 5, 1)])
+    assert [o.prompt for o in outs] == ["aabb", [1, 2, 3], "hh"]
+    assert [len(o.outputs[0].token_ids) for o in outs] == [3, 5, 1]
+    # The same request alone gives the same tokens: its params travelled with it.
+    assert llm.generate([1, 2, 3], folio.SamplingParams(max_tokens=5, seed=5))[0].outputs[0].token_ids == \
+        outs[1].outputs[0].token_ids
+    with pytest.raises(ValueError, match="2 SamplingParams for 3 prompts"):
+        llm.generate(["aa", "bb", "cc"], [folio.SamplingParams(), folio.SamplingParams()])
+    assert llm.stats()["kv_blocks_used"] == 0
+
+
 def test_seeded_generation_is_reproducible_and_batch_independent(llm):
     params = folio.SamplingParams(max_tokens=8, seed=11)
     alone = llm.generate("abcdefgh", params)[0].outputs[0]
