@@ -113,3 +113,21 @@ def tolerance(dtype) -> float:
 
 def default_scale(head_dim: int) -> float:
     return 1.0 / math.sqrt(head_dim)
+
+
+def prefill_inputs(cases, num_kv_heads, group, head_dim, block_size, dtype, layout="NHD"):
+    """For (context length, new query tokens) cases: the pool holding every context, cu_query_lens and random
+    queries for the new tokens (num_kv_heads * group query heads)."""
+    qlens = [n for _, n in cases]
+    pool = make_pool([c for c, _ in cases], num_kv_heads, head_dim, block_size, dtype, layout=layout)
+    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
+    q = torch.randn(sum(qlens), num_kv_heads * group, head_dim, device="cuda").to(dtype)
+    return pool, cu, q
+
+
+def prefill_refs(cases, pool, cu, q, scale):
+    """Per sequence: its rows a..b of the output and the fp32 reference attention of its new tokens."""
+    for s, (c, n) in enumerate(cases):
+        a, b = cu[s].item(), cu[s + 1].item()
+        positions = torch.arange(c - n, c, device="cuda")
+        yield a, b, attention_ref(q[a:b], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), scale, positions)

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from folio import ops
-from paged import attention_ref, default_scale, guarded, guards_intact, make_pool, rel_err, tolerance
+from paged import (attention_ref, default_scale, guarded, guards_intact, make_pool, prefill_inputs, prefill_refs,
+                   rel_err, tolerance)
 
 # (context length, new query tokens): whole prompts, prefix hits, chunks, block boundaries +- 1.
 CASES = [(1, 1), (15, 15), (16, 16), (17, 17), (1000, 1000), (4097, 97), (4097, 1), (33, 17), (100, 64),
@@ -11,26 +12,19 @@ CASES = [(1, 1), (15, 15), (16, 16), (17, 17), (1000, 1000), (4097, 97), (4097, 
 
 
 def run_prefill(cases, num_kv_heads, group, head_dim, block_size, dtype, layout="NHD"):
-    ctx = [c for c, _ in cases]
-    qlens = [n for _, n in cases]
-    pool = make_pool(ctx, num_kv_heads, head_dim, block_size, dtype, layout=layout)
-    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
-    num_tokens = sum(qlens)
-    q = torch.randn(num_tokens, num_kv_heads * group, head_dim, device="cuda").to(dtype)
+    pool, cu, q = prefill_inputs(cases, num_kv_heads, group, head_dim, block_size, dtype, layout)
+    num_tokens = q.shape[0]
     out, whole, snapshot, guard = guarded(q.shape, dtype)
     k_before = pool.k_cache.clone()
     scale = default_scale(head_dim)
-    ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens, max(qlens),
-                      scale=scale, out=out, layout=layout)
+    ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
+                      max(n for _, n in cases), scale=scale, out=out, layout=layout)
     torch.cuda.synchronize()
     assert guards_intact(whole, snapshot, guard, num_tokens), "prefill wrote outside its output"
     assert torch.equal(pool.k_cache.view(torch.uint8), k_before.view(torch.uint8)), "prefill wrote into k_cache"
     assert not torch.isnan(out).any(), "NaN in the output (an unwritten element or a read of a poisoned slot)"
     worst = 0.0
-    for s, (c, n) in enumerate(cases):
-        a, b = cu[s].item(), cu[s + 1].item()
-        positions = torch.arange(c - n, c, device="cuda")
-        ref = attention_ref(q[a:b], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), scale, positions)
+    for a, b, ref in prefill_refs(cases, pool, cu, q, scale):
         worst = max(worst, rel_err(out[a:b], ref))
     assert worst <= tolerance(dtype), f"relative error {worst:.3e} > {tolerance(dtype):.0e}"
     return worst

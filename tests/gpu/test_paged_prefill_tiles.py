@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from folio import ops
-from paged import attention_ref, default_scale, guarded, guards_intact, make_pool, rel_err, tolerance
+from paged import default_scale, guarded, guards_intact, prefill_inputs, prefill_refs, rel_err, tolerance
 
 # (context length, new query tokens): key tiles of 64/128 +- 1, row tiles of 128 rows crossed mid-token
 # (group 3), prefix hits whose new tokens start inside a tile, single new tokens deep in the context.
@@ -17,24 +17,17 @@ ROW_TOLERANCE = 5e-2  # one row's ‖out − ref‖ / ‖ref‖ (bf16/fp16 round
 
 
 def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
-    ctx = [c for c, _ in cases]
-    qlens = [n for _, n in cases]
-    pool = make_pool(ctx, num_kv_heads, head_dim, block_size, dtype, layout=layout)
-    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
-    num_tokens = sum(qlens)
-    q = torch.randn(num_tokens, num_kv_heads * group, head_dim, device="cuda").to(dtype)
+    pool, cu, q = prefill_inputs(cases, num_kv_heads, group, head_dim, block_size, dtype, layout)
+    num_tokens = q.shape[0]
     out, whole, snapshot, guard = guarded(q.shape, dtype)
     scale = default_scale(head_dim)
-    ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens, max(qlens),
-                      scale=scale, out=out, layout=layout)
+    ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
+                      max(n for _, n in cases), scale=scale, out=out, layout=layout)
     torch.cuda.synchronize()
     assert guards_intact(whole, snapshot, guard, num_tokens), "prefill wrote outside its output"
     assert not torch.isnan(out).any(), "NaN in the output (an unwritten element or a read of a poisoned slot)"
     worst_seq, worst_row = 0.0, 0.0
-    for s, (c, n) in enumerate(cases):
-        a, b = cu[s].item(), cu[s + 1].item()
-        positions = torch.arange(c - n, c, device="cuda")
-        ref = attention_ref(q[a:b], pool.gather(s, pool.k_cache), pool.gather(s, pool.v_cache), scale, positions)
+    for a, b, ref in prefill_refs(cases, pool, cu, q, scale):
         worst_seq = max(worst_seq, rel_err(out[a:b], ref))
         diff = (out[a:b].float() - ref.float()).norm(dim=-1)
         rows = diff / ref.float().norm(dim=-1).clamp_min(1e-6)
@@ -65,14 +58,11 @@ def test_prefill_kernels_agree(monkeypatch):
     # Same inputs through both kernels: they compute the same function (bf16 rounding apart).
     dtype, hkv, g, d = torch.bfloat16, 2, 4, 128
     cases = [(900, 900), (513, 200), (70, 1)]
-    pool = make_pool([c for c, _ in cases], hkv, d, 16, dtype, layout="HND")
-    qlens = [n for _, n in cases]
-    cu = torch.tensor([0] + torch.tensor(qlens).cumsum(0).tolist(), dtype=torch.int32, device="cuda")
-    q = torch.randn(sum(qlens), hkv * g, d, device="cuda").to(dtype)
+    pool, cu, q = prefill_inputs(cases, hkv, g, d, 16, dtype, "HND")
     outs = {}
     for kernel in ("sm80", "sm90"):
         monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
         outs[kernel] = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
-                                         max(qlens), layout="HND")
+                                         max(n for _, n in cases), layout="HND")
     torch.cuda.synchronize()
     assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
