@@ -48,32 +48,18 @@ public sealed class ModelDefaultsTests : IDisposable
         return (new ReadOnlySpan<int>(o.TokenIds, (int)o.NumTokens).ToArray(), o.FinishReason);
     }
 
-    [Fact]
-    public void A_second_eos_id_of_generation_config_ends_the_sequence()
+    // A second EOS id of generation_config ends the sequence (the stop token is the output's last token, as with the
+    // first EOS id); ignore_eos ignores every EOS id; a single EOS id that never comes leaves the continuation whole.
+    [Theory]
+    [InlineData("[2, 151]", false, 3, FolioFinishReason.Stop)]
+    [InlineData("[2, 151]", true, 16, FolioFinishReason.Length)]
+    [InlineData("2", false, 16, FolioFinishReason.Length)]
+    public void Every_eos_id_of_generation_config_ends_a_sequence_unless_ignored(string eosIds, bool ignoreEos, int length, FolioFinishReason reason)
     {
-        using var model = Model("""{"bos_token_id": 1, "eos_token_id": [2, 151]}""");
-        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: false);
-        // The stop token is the last token of the output, as with the first EOS id.
-        Assert.Equal(HfGreedy[..3], tokens);
-        Assert.Equal((int)FolioFinishReason.Stop, finish);
-    }
-
-    [Fact]
-    public void Ignore_eos_ignores_every_eos_id()
-    {
-        using var model = Model("""{"bos_token_id": 1, "eos_token_id": [2, 151]}""");
-        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: true);
-        Assert.Equal(HfGreedy, tokens);
-        Assert.Equal((int)FolioFinishReason.Length, finish);
-    }
-
-    [Fact]
-    public void A_single_eos_id_that_never_comes_leaves_the_continuation_whole()
-    {
-        using var model = Model("""{"bos_token_id": 1, "eos_token_id": 2}""");
-        var (tokens, finish) = GreedyThroughHost(model, ignoreEos: false);
-        Assert.Equal(HfGreedy, tokens);
-        Assert.Equal((int)FolioFinishReason.Length, finish);
+        using var model = Model($$"""{"bos_token_id": 1, "eos_token_id": {{eosIds}}}""");
+        var (tokens, finish) = GreedyThroughHost(model, ignoreEos);
+        Assert.Equal(HfGreedy[..length], tokens);
+        Assert.Equal((int)reason, finish);
     }
 
     [Fact]
