@@ -359,3 +359,20 @@ def init_struct(cls):
         from .errors import check
         check(getattr(lib(), init)(ctypes.byref(value)))
     return value
+
+
+class OwnedHandle:
+    """A library handle the object owns (in `_handle`): close() destroys it once with the `_destroy` function
+    (a folio_*_destroy name); the object closes itself when collected."""
+    _destroy: str
+
+    def close(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            getattr(lib(), self._destroy)(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass

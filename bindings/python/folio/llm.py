@@ -24,7 +24,7 @@ def _choice(table: dict[str, int], value: str, what: str) -> int:
         raise ValueError(f"{what} must be one of {', '.join(table)}; got {value!r}") from None
 
 
-class LLM:
+class LLM(_lib.OwnedHandle):
     """An engine: a model with its paged KV cache and scheduler.
 
     model: a Hugging Face model folder, "builtin:tiny" (the default) or "builtin:fake" (the scheduler's
@@ -67,23 +67,14 @@ class LLM:
         self._backlog: list[StepOutput] = []
         self.model = model
 
-    # -- lifetime --------------------------------------------------------------------------------------------
-    def close(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            _lib.lib().folio_engine_destroy(self._handle)
-            self._handle = None
+    # -- lifetime (close() and collection: _lib.OwnedHandle) ---------------------------------------------------
+    _destroy = "folio_engine_destroy"
 
     def __enter__(self) -> "LLM":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: the library may be gone already
-            pass
 
     @property
     def handle(self) -> _lib.folio_engine_p:

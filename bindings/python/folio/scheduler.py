@@ -24,8 +24,9 @@ def _stats(fn, handle) -> dict[str, float]:
     return {name: getattr(s, name) for name, _ in _lib.folio_stats._fields_ if name != "struct_size"}
 
 
-class KVCacheManager:
+class KVCacheManager(_lib.OwnedHandle):
     """The paged KV cache manager: a GPU block pool (and optional CPU swap pool) of fixed-size blocks."""
+    _destroy = "folio_kv_manager_destroy"
 
     def __init__(self, num_gpu_blocks: int, block_size: int = 16, num_cpu_blocks: int = 0,
                  enable_prefix_caching: bool = True):
@@ -48,20 +49,10 @@ class KVCacheManager:
         """Raises InternalError naming the broken invariant, if any."""
         check(_lib.lib().folio_kv_manager_check(self._handle))
 
-    def close(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            _lib.lib().folio_kv_manager_destroy(self._handle)
-            self._handle = None
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-
-class StepPlan:
+class StepPlan(_lib.OwnedHandle):
     """One step's plan. Rows are the sequences of the step; pairs arrays have shape (n, 2) (empty when n is 0)."""
+    _destroy = "folio_step_plan_destroy"
 
     def __init__(self, handle: _lib.folio_step_plan_p):
         self._handle = handle
@@ -100,21 +91,11 @@ class StepPlan:
         flat = memoryview(array).cast("B")
         return flat.cast(fmt, shape) if shape is not None else flat.cast(fmt)
 
-    def close(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            _lib.lib().folio_step_plan_destroy(self._handle)
-            self._handle = None
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-
-class Scheduler:
+class Scheduler(_lib.OwnedHandle):
     """Continuous batching over a KVCacheManager: add requests as token ids, schedule() a StepPlan, run your
     model over it, and update() with the sampled tokens."""
+    _destroy = "folio_scheduler_destroy"
 
     def __init__(self, kv: KVCacheManager, vocab_size: int, *, eos_token_id: int = -1, max_num_seqs: int = 256,
                  max_num_batched_tokens: int = 2048, preemption_mode: str = "recompute"):
@@ -164,14 +145,3 @@ class Scheduler:
 
     def stats(self) -> dict[str, float]:
         return _stats(_lib.lib().folio_scheduler_get_stats, self._handle)
-
-    def close(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            _lib.lib().folio_scheduler_destroy(self._handle)
-            self._handle = None
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
