@@ -14,8 +14,8 @@ namespace Folio.Core.Models;
 /// </code>
 /// Weights use Hugging Face's names (<c>model.layers.N.self_attn.q_proj.weight</c> …). What differs between
 /// the architectures is stated in their own definitions (<see cref="LlamaModel"/>, <see cref="MistralModel"/>,
-/// <see cref="Qwen2Model"/>) as <see cref="DecoderVariant"/>: which projections carry a bias, and which
-/// configurations are refused. <see cref="Load"/> picks the definition from <c>config.json</c>'s
+/// <see cref="Qwen2Model"/>) as <see cref="DecoderVariant"/>: which projections carry a bias (the attention
+/// window is the config's, <see cref="ModelConfig.AttentionWindow"/>). <see cref="Load"/> picks the definition from <c>config.json</c>'s
 /// <c>architectures</c>.
 /// </summary>
 public abstract class DecoderModel : IDisposable
@@ -60,32 +60,14 @@ public abstract class DecoderModel : IDisposable
         };
     }
 
-    /// <summary>
-    /// The checks every definition's Load makes before reading weights: <paramref name="config"/> names
-    /// <paramref name="architecture"/> (else a caller bug), and the definition refuses nothing in it (else a
-    /// <see cref="ModelFormatException"/> naming the field).
-    /// </summary>
-    private protected static void EnsureLoadable(ModelConfig config, ModelArchitecture architecture, string definition,
-        Func<ModelConfig, (string Field, string Reason)?> unsupported)
+    /// <summary>The check every definition's Load makes before reading weights: <paramref name="config"/> names
+    /// <paramref name="architecture"/> (else a caller bug). Everything a file can say wrongly was refused when
+    /// <see cref="ModelConfig"/> parsed it.</summary>
+    private protected static void EnsureLoadable(ModelConfig config, ModelArchitecture architecture, string definition)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.Architecture != architecture)
             throw new ArgumentException($"{definition} cannot load a {config.Architecture} configuration", nameof(config));
-        if (unsupported(config) is { } problem)
-            throw new ModelFormatException($"config: field '{problem.Field}' {problem.Reason}");
-    }
-
-    /// <summary>What the architecture's definition refuses in <paramref name="config"/> (field, reason), or null.</summary>
-    public static (string Field, string Reason)? Unsupported(ModelConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return config.Architecture switch
-        {
-            ModelArchitecture.Llama => LlamaModel.Unsupported(config),
-            ModelArchitecture.Mistral => MistralModel.Unsupported(config),
-            ModelArchitecture.Qwen2 => Qwen2Model.Unsupported(config),
-            _ => ("architectures", $"{config.Architecture} has no definition"),
-        };
     }
 
     /// <summary>The bias tensors the architecture's definition expects.</summary>

@@ -21,12 +21,10 @@ public sealed class LlamaModel : DecoderModel
         return new DecoderVariant(QkvBias: config.AttentionBias, OutputBias: config.AttentionBias);
     }
 
-    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
-
     /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>.</summary>
     public static new LlamaModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        EnsureLoadable(config, ModelArchitecture.Llama, nameof(LlamaModel), Unsupported);
+        EnsureLoadable(config, ModelArchitecture.Llama, nameof(LlamaModel));
         return new LlamaModel(config, weights, backend);
     }
 }

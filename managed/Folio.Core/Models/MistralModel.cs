@@ -18,12 +18,10 @@ public sealed class MistralModel : DecoderModel
     {
     }
 
-    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
-
     /// <summary>Reads and checks every weight, uploading them to <paramref name="backend"/>.</summary>
     public static new MistralModel Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        EnsureLoadable(config, ModelArchitecture.Mistral, nameof(MistralModel), Unsupported);
+        EnsureLoadable(config, ModelArchitecture.Mistral, nameof(MistralModel));
         return new MistralModel(config, weights, backend);
     }
 }

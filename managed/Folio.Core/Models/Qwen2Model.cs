@@ -19,12 +19,10 @@ public sealed class Qwen2Model : DecoderModel
     {
     }
 
-    internal static new (string Field, string Reason)? Unsupported(ModelConfig config) => null;
-
     /// <summary>Reads and checks every weight (q/k/v biases included), uploading them to <paramref name="backend"/>.</summary>
     public static new Qwen2Model Load(ModelConfig config, IWeightSource weights, IComputeBackend backend)
     {
-        EnsureLoadable(config, ModelArchitecture.Qwen2, nameof(Qwen2Model), Unsupported);
+        EnsureLoadable(config, ModelArchitecture.Qwen2, nameof(Qwen2Model));
         return new Qwen2Model(config, weights, backend);
     }
 }
