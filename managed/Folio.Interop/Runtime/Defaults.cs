@@ -34,13 +34,16 @@ public static unsafe class Defaults
     /// generation_config.json sets in its place (what vLLM does for requests without sampling params).</summary>
     public static FolioSamplingParams SamplingParams(GenerationConfig generation)
     {
+        // GenerationConfig.Defaults decides which values the file sets (as `folio generate` uses them); this only
+        // writes them in the ABI's form.
+        var m = generation.Defaults(new Folio.Core.Sampling.SamplingParams());
         FolioSamplingParams p = SamplingParams();
-        p.Temperature = generation.Temperature ?? p.Temperature;
-        p.TopP = generation.TopP ?? p.TopP;
-        p.TopK = generation.TopK ?? p.TopK;   // HF's 0 and the ABI's 0 both mean "no top-k filter"
-        p.MinP = generation.MinP ?? p.MinP;
-        p.RepetitionPenalty = generation.RepetitionPenalty ?? p.RepetitionPenalty;
-        p.MaxTokens = generation.MaxNewTokens ?? p.MaxTokens;
+        p.Temperature = m.Temperature;
+        p.TopP = m.TopP;
+        p.TopK = m.TopK < 0 ? 0 : m.TopK;   // "no top-k filter": -1 in the managed API, 0 in the ABI
+        p.MinP = m.MinP;
+        p.RepetitionPenalty = m.RepetitionPenalty;
+        p.MaxTokens = m.MaxTokens;
         return p;
     }
 
