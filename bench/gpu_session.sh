@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (stages few:many:prefetch hint:split policy, SWEEP="3:3:0:0 ..."), run tests/gpu
+#   sweep  build decode variants (stages few:many:prefetch hint:split policy[:early release], SWEEP="3:3:0:0 ..."),
+#          run tests/gpu
 #          on each and time each beside SDPA on a reduced grid (SWEEP_BATCHES, SWEEP_CTXS, SWEEP_ONLY)
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
 #   bench  run bench/kernels.py (B6 grid, prefill, block copy/swap) on the library already built
 #   ncu    Nsight Compute sections of one decode launch at 8 x 8k and 256 x 8k (ncu.log)
+#   ncucmp DRAM bytes, throughput and stall reasons of Folio's decode and of contiguous SDPA's kernels at the
+#          same shapes (NCU_SHAPES, default 64:8192 and MHA 8:8192), one after the other (ncucmp.log)
 #   probe  where the decode gap to contiguous SDPA comes from: block order (random vs sequential) and
 #          block size (16, 64, 256) on a few shapes (probe.log)
 #   MODE may join several with '+', e.g. test+sweep. ARGS go to bench/kernels.py.
@@ -38,28 +41,31 @@ fi
 if has sweep; then
     # Decode variants, "few:many:prefetch:model" = K/V stages per warp pipeline under two waves of CTAs and
     # from two waves on (3: 2 CTAs per SM; 2: 3 CTAs per SM), the cp.async L2 prefetch hint in bytes (0 = none)
-    # and the split policy (1 = wave model, 0 = the old one-wave rule). SWEEP overrides the list. The
+    # and the split policy (1 = wave model, 0 = the old one-wave rule), optionally the early release of the
+    # stages (0/1/2, FOLIO_DECODE_EARLY_RELEASE; default 0). SWEEP overrides the list. The
     # variants build in parallel (logs in /tmp); each then runs tests/gpu and is timed beside SDPA (re-timed
     # per variant, so every ratio is same-run). Few files go to $OUT: the device tool returns only a handful.
     variants=${SWEEP:-"3:3:0:0 3:2:128:1"}
     t0=$SECONDS
     for v in $variants; do
-        IFS=: read -r few many pf model <<< "$v"
-        tag=$few-$many-$pf-$model
+        IFS=: read -r few many pf model early <<< "$v"
+        early=${early:-0}
+        tag=$few-$many-$pf-$model-$early
         ( cmake -S . -B "build/cuda-sweep-$tag" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
             -DFOLIO_DECODE_STAGES="$few" -DFOLIO_DECODE_STAGES_MANY="$many" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" \
-            -DFOLIO_DECODE_SPLIT_MODEL="$model" > "/tmp/sweep-build-$tag.log" 2>&1 \
+            -DFOLIO_DECODE_SPLIT_MODEL="$model" -DFOLIO_DECODE_EARLY_RELEASE="$early" > "/tmp/sweep-build-$tag.log" 2>&1 \
             && cmake --build "build/cuda-sweep-$tag" >> "/tmp/sweep-build-$tag.log" 2>&1 ) &
     done
     wait
     echo "sweep builds: $((SECONDS - t0)) s"
     for v in $variants; do
-        IFS=: read -r few many pf model <<< "$v"
-        tag=$few-$many-$pf-$model
+        IFS=: read -r few many pf model early <<< "$v"
+        early=${early:-0}
+        tag=$few-$many-$pf-$model-$early
         dir=build/cuda-sweep-$tag
         [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "/tmp/sweep-build-$tag.log"; status=1; continue; }
-        echo "=== decode few:many:prefetch:model=$v" | tee -a "$out/sweep.log"
-        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "/tmp/pytest-$tag.log" 2>&1 \
+        echo "=== decode few:many:prefetch:model:early=$v" | tee -a "$out/sweep.log"
+        FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider ${SWEEP_TESTS:+-k "$SWEEP_TESTS"} > "/tmp/pytest-$tag.log" 2>&1 \
             || { status=1; grep -E "^FAILED|Error" "/tmp/pytest-$tag.log" | head -5 | tee -a "$out/sweep.log"; }
         tail -1 "/tmp/pytest-$tag.log" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only "${SWEEP_ONLY:-decode}" --baselines sdpa \
@@ -78,6 +84,24 @@ if has ncu; then
         --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
         python3 bench/ncu_decode.py 256:8192 >> "$out/ncu.log" 2>&1 || status=1
     grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Block Limit|Registers Per|Waves Per SM|Stall|Warp Cycles|Dynamic Shared|Grid Size" "$out/ncu.log" | head -60
+fi
+if has ncucmp; then
+    metrics=gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_sectors_srcunit_tex_op_read.sum,lts__t_sector_hit_rate.pct,sm__warps_active.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum,launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_dynamic,launch__occupancy_limit_shared_mem
+    for spec in ${NCU_SHAPES:-"64:8192" "--mha:8:8192"}; do
+        flag=""; [[ $spec == --mha:* ]] && { flag=--mha; spec=${spec#--mha:}; }
+        for who in folio sdpa; do
+            echo "=== $who $flag $spec" >> "$out/ncucmp.log"
+            if [[ $who == folio ]]; then
+                ncu --kernel-name regex:paged_attention_decode --launch-skip 1 --launch-count 1 --metrics "$metrics" \
+                    --section WarpStateStats python3 bench/ncu_decode.py $flag "$spec" >> "$out/ncucmp.log" 2>&1 || status=1
+            else
+                ncu --kernel-name regex:'flash|fmha|attn|attention|sdpa|cudnn|sm90' --launch-skip 0 --launch-count 4 \
+                    --metrics "$metrics" --section WarpStateStats python3 bench/ncu_decode.py --sdpa $flag "$spec" \
+                    >> "$out/ncucmp.log" 2>&1 || status=1
+            fi
+        done
+    done
+    grep -E "^===|^  [a-zA-Z_:].*\(|gpu__time|dram__|lts__|sm__warps|smsp__inst|launch__grid|launch__reg|Stall|Warp Cycles" "$out/ncucmp.log" | head -120
 fi
 if has probe; then
     for cfg in "16 random" "16 sequential" "64 random" "256 random"; do

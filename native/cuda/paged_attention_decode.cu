@@ -35,6 +35,18 @@ static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stage
 #define FOLIO_DECODE_WARP_PIPELINE 1
 #endif
 constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
+// Early release (experiment, bench/NOTES-kernels.md run 15): a warp copies its 16 tokens of K and V from
+// the stage into registers (64 registers a thread) and refills the stage before it computes, so STAGES
+// tiles stay in flight during the math instead of STAGES - 1. 0 = off, 1 = the few-wave kernel only (2 CTAs
+// per SM: room for the registers), 2 = both kernels.
+#ifndef FOLIO_DECODE_EARLY_RELEASE
+#define FOLIO_DECODE_EARLY_RELEASE 0
+#endif
+template <int STAGES>
+__host__ __device__ constexpr bool decode_early_release() {
+    return FOLIO_DECODE_EARLY_RELEASE == 2 ||
+           (FOLIO_DECODE_EARLY_RELEASE == 1 && STAGES == FOLIO_DECODE_STAGES && FOLIO_DECODE_STAGES != FOLIO_DECODE_STAGES_MANY);
+}
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
@@ -128,10 +140,12 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     const int num_tiles = end > begin ? (end - begin + kDecodeTile - 1) / kDecodeTile : 0;
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
 
-    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
-    // STAGES - 1 tiles (empty commit groups keep the group count exact).
+    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first kAhead tiles
+    // (empty commit groups keep the group count exact).
+    constexpr bool kEarly = decode_early_release<STAGES>();
+    constexpr int kAhead = kEarly ? STAGES : STAGES - 1;  // tiles in flight while a warp computes
 #pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) {
+    for (int s = 0; s < kAhead; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
             load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
@@ -169,28 +183,41 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     float row_m[2] = {-INFINITY, -INFINITY};
     float row_l[2] = {0.f, 0.f};
 
-    for (int t = 0; t < num_tiles; ++t) {
-        attn::cp_async_wait<STAGES - 2>();
-        // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
-        // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
-        // stream independently.
+    // With per-warp pipelines each warp reads only the rows it copied itself, so a warp barrier is enough
+    // between its copies and its reads, and the warps stream independently.
+    auto stage_barrier = [] {
         if (kWarpPipeline) {
             __syncwarp();
         } else {
             __syncthreads();
         }
-        {
-            const int next = t + STAGES - 1;
-            if (next < num_tiles) {
-                T* sk = smem + (next % STAGES) * kStageElems;
-                load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
-                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
-                                        tid);
-            }
-            attn::cp_async_commit();
+    };
+    auto refill = [&](int tile) {
+        if (tile < num_tiles) {
+            T* sk = smem + (tile % STAGES) * kStageElems;
+            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                    begin + tile * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
         }
+        attn::cp_async_commit();
+    };
+    for (int t = 0; t < num_tiles; ++t) {
+        attn::cp_async_wait<kAhead - 1>();
+        stage_barrier();  // tile t is visible to its readers; the stage of tile t - 1 is no longer read
+        if (!kEarly) refill(t + STAGES - 1);
         const T* sk = smem + (t % STAGES) * kStageElems + warp * 16 * kStride;
         const T* sv = sk + kDecodeTile * kStride;
+        // Early release: this warp's K and V fragments of tile t into registers, then the stage is refilled.
+        uint32_t kreg[kEarly ? kKSteps : 1][4];
+        uint32_t vreg[kEarly ? HEAD_DIM / 16 : 1][4];
+        if (kEarly) {
+#pragma unroll
+            for (int kk = 0; kk < kKSteps; ++kk) attn::ldmatrix_x4(kreg[kk], sk + ld_row * kStride + kk * 16 + ld_col);
+#pragma unroll
+            for (int nd = 0; nd < HEAD_DIM / 16; ++nd)
+                attn::ldmatrix_x4_trans(vreg[nd], sv + ld_row * kStride + nd * 16 + ld_col);
+            stage_barrier();  // every lane has read the stage
+            refill(t + STAGES);
+        }
         const int tok0 = begin + t * kDecodeTile + warp * 16;
         if (tok0 >= end) continue;  // this warp's slice of the last tile is empty
 
@@ -199,7 +226,12 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
             uint32_t kb[4];
-            attn::ldmatrix_x4(kb, sk + ld_row * kStride + kk * 16 + ld_col);
+            if (kEarly) {
+#pragma unroll
+                for (int i = 0; i < 4; ++i) kb[i] = kreg[kEarly ? kk : 0][i];
+            } else {
+                attn::ldmatrix_x4(kb, sk + ld_row * kStride + kk * 16 + ld_col);
+            }
             M::mma(s[0], qa[kk], kb[0], kb[2]);
             M::mma(s[1], qa[kk], kb[1], kb[3]);
         }
@@ -245,7 +277,12 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int nd = 0; nd < HEAD_DIM / 16; ++nd) {
             uint32_t vb[4];
-            attn::ldmatrix_x4_trans(vb, sv + ld_row * kStride + nd * 16 + ld_col);
+            if (kEarly) {
+#pragma unroll
+                for (int i = 0; i < 4; ++i) vb[i] = vreg[kEarly ? nd : 0][i];
+            } else {
+                attn::ldmatrix_x4_trans(vb, sv + ld_row * kStride + nd * 16 + ld_col);
+            }
             M::mma(o[2 * nd], pa, vb[0], vb[1]);
             M::mma(o[2 * nd + 1], pa, vb[2], vb[3]);
         }
