@@ -35,18 +35,13 @@ static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stage
 #define FOLIO_DECODE_WARP_PIPELINE 1
 #endif
 constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
-// Early release (experiment, bench/NOTES-kernels.md run 15): a warp copies its 16 tokens of K and V from
-// the stage into registers (64 registers a thread) and refills the stage before it computes, so STAGES
-// tiles stay in flight during the math instead of STAGES - 1. 0 = off, 1 = the few-wave kernel only (2 CTAs
-// per SM: room for the registers), 2 = both kernels.
-#ifndef FOLIO_DECODE_EARLY_RELEASE
-#define FOLIO_DECODE_EARLY_RELEASE 0
+// Stage layout (attention_common.cuh, StageLayoutKind; experiment of run 16): 0 = padded rows.
+#ifndef FOLIO_DECODE_STAGE_LAYOUT
+#define FOLIO_DECODE_STAGE_LAYOUT 0
 #endif
-template <int STAGES>
-__host__ __device__ constexpr bool decode_early_release() {
-    return FOLIO_DECODE_EARLY_RELEASE == 2 ||
-           (FOLIO_DECODE_EARLY_RELEASE == 1 && STAGES == FOLIO_DECODE_STAGES && FOLIO_DECODE_STAGES != FOLIO_DECODE_STAGES_MANY);
-}
+constexpr int kStageLayout = FOLIO_DECODE_STAGE_LAYOUT;
+template <int HEAD_DIM>
+using DecodeLayout = attn::StageLayout<HEAD_DIM, kStageLayout>;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
@@ -63,8 +58,8 @@ constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
 
 template <typename T, int HEAD_DIM, int STAGES>
 constexpr size_t decode_smem_bytes() {
-    return (size_t)STAGES * 2 * kDecodeTile * (HEAD_DIM + attn::kRowPadElems) * sizeof(T) +
-           (size_t)kMaxGroup * (HEAD_DIM + attn::kRowPadElems) * sizeof(T);
+    return (size_t)STAGES * 2 * kDecodeTile * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) +
+           (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T);
 }
 template <int STAGES>
 constexpr bool decode_smem_fits_merge() {
@@ -75,7 +70,7 @@ constexpr bool decode_smem_fits_merge() {
 static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
               "the cross-warp merge and the split weights reuse the stages");
 
-// CTAs of this shape one multiprocessor holds (shared memory bound: 227 KiB, 1 KiB reserved per CTA).
+// CTAs of this shape one multiprocessor holds (shared memory: 227 KiB, 1 KiB reserved per CTA; threads; registers).
 constexpr int decode_ctas_per_sm(int head_dim, int stages) {
     const size_t smem = stages == kStagesFew
                             ? (head_dim == 64 ? decode_smem_bytes<__half, 64, kStagesFew>()
@@ -84,7 +79,11 @@ constexpr int decode_ctas_per_sm(int head_dim, int stages) {
                                               : decode_smem_bytes<__half, 128, kStagesMany>());
     const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
     const int by_threads = 2048 / kDecodeThreads;
-    return by_smem < by_threads ? by_smem : by_threads;
+    // The kernel needs about 96 registers a thread at head_dim 64 (nvcc 11.8 and 13): more CTAs than the
+    // register file holds at that count would make __launch_bounds__ force spills.
+    const int by_regs = 65536 / (kDecodeThreads * 96);
+    const int by_smem_threads = by_smem < by_threads ? by_smem : by_threads;
+    return by_smem_threads < by_regs ? by_smem_threads : by_regs;
 }
 
 // One K/V stage: with per-warp pipelines (the default) each warp gathers its own 16 tokens of the tile
@@ -94,14 +93,14 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
                                            const int32_t* __restrict__ block_table, int tok0, int limit,
                                            int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
     if (kWarpPipeline) {
-        constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
+        constexpr int kStride = DecodeLayout<HEAD_DIM>::kStride;
         const int warp = tid / 32;
-        attn::load_kv_tile<T, HEAD_DIM, 16, 32>(sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache,
-                                                block_table, tok0 + warp * 16, limit, block_shift, kv_head,
-                                                num_kv_heads, hnd, tid % 32);
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32, kStageLayout>(sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache,
+                                                          v_cache, block_table, tok0 + warp * 16, limit, block_shift,
+                                                          kv_head, num_kv_heads, hnd, tid % 32);
     } else {
-        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads>(sk, sv, k_cache, v_cache, block_table, tok0, limit,
-                                                                     block_shift, kv_head, num_kv_heads, hnd, tid);
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, kStageLayout>(
+            sk, sv, k_cache, v_cache, block_table, tok0, limit, block_shift, kv_head, num_kv_heads, hnd, tid);
     }
 }
 
@@ -116,7 +115,8 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
                                   float scale_log2, float* __restrict__ partial_out,
                                   float* __restrict__ partial_lse, int32_t* __restrict__ split_counters) {
     using M = attn::MmaType<T>;
-    constexpr int kStride = HEAD_DIM + attn::kRowPadElems;
+    using L = DecodeLayout<HEAD_DIM>;
+    constexpr int kStride = L::kStride;
     constexpr int kStageElems = 2 * kDecodeTile * kStride;
     constexpr int kKSteps = HEAD_DIM / 16;
     constexpr int kDimTiles = HEAD_DIM / 8;
@@ -140,12 +140,10 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     const int num_tiles = end > begin ? (end - begin + kDecodeTile - 1) / kDecodeTile : 0;
     const int32_t* block_table = block_tables + (int64_t)seq * max_blocks_per_seq;
 
-    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first kAhead tiles
-    // (empty commit groups keep the group count exact).
-    constexpr bool kEarly = decode_early_release<STAGES>();
-    constexpr int kAhead = kEarly ? STAGES : STAGES - 1;  // tiles in flight while a warp computes
+    // Prologue first, so the K/V loads are in flight while the query rows arrive: the first
+    // STAGES - 1 tiles (empty commit groups keep the group count exact).
 #pragma unroll
-    for (int s = 0; s < kAhead; ++s) {
+    for (int s = 0; s < STAGES - 1; ++s) {
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
             load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
@@ -162,20 +160,21 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
         const int chunk = i % kQChunks;
         uint4 v = make_uint4(0, 0, 0, 0);
         if (row < group) v = *reinterpret_cast<const uint4*>(q_base + row * HEAD_DIM + chunk * (16 / sizeof(T)));
-        *reinterpret_cast<uint4*>(sq + row * kStride + chunk * (16 / sizeof(T))) = v;
+        *reinterpret_cast<uint4*>(sq + L::offset(row, chunk)) = v;
     }
 
     __syncthreads();  // the query rows are in shared memory
 
-    // ldmatrix row/column of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15, columns +8 for 16-31).
+    // ldmatrix row and 16-byte chunk of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15, the
+    // second chunk for lanes 16-31); operand kk of a row is chunk 2 kk + ld_chunk.
     const int ld_row = (lane & 7) + ((lane >> 3) & 1) * 8;
-    const int ld_col = (lane >> 4) * 8;
+    const int ld_chunk = lane >> 4;
     const int quad_row = lane / 4;       // fragment row g (and g + 8)
     const int quad_col = (lane % 4) * 2; // fragment columns 2t, 2t + 1
 
     uint32_t qa[kKSteps][4];
 #pragma unroll
-    for (int kk = 0; kk < kKSteps; ++kk) attn::ldmatrix_x4(qa[kk], sq + ld_row * kStride + kk * 16 + ld_col);
+    for (int kk = 0; kk < kKSteps; ++kk) attn::ldmatrix_x4(qa[kk], sq + L::offset(ld_row, 2 * kk + ld_chunk));
 
     float o[kDimTiles][4];
 #pragma unroll
@@ -183,41 +182,28 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     float row_m[2] = {-INFINITY, -INFINITY};
     float row_l[2] = {0.f, 0.f};
 
-    // With per-warp pipelines each warp reads only the rows it copied itself, so a warp barrier is enough
-    // between its copies and its reads, and the warps stream independently.
-    auto stage_barrier = [] {
+    for (int t = 0; t < num_tiles; ++t) {
+        attn::cp_async_wait<STAGES - 2>();
+        // Tile t is visible to its readers, and the stage refilled below is no longer read: with per-warp
+        // pipelines each warp reads only the rows it copied itself, so a warp barrier is enough and the warps
+        // stream independently.
         if (kWarpPipeline) {
             __syncwarp();
         } else {
             __syncthreads();
         }
-    };
-    auto refill = [&](int tile) {
-        if (tile < num_tiles) {
-            T* sk = smem + (tile % STAGES) * kStageElems;
-            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
-                                    begin + tile * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
+        {
+            const int next = t + STAGES - 1;
+            if (next < num_tiles) {
+                T* sk = smem + (next % STAGES) * kStageElems;
+                load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
+                                        tid);
+            }
+            attn::cp_async_commit();
         }
-        attn::cp_async_commit();
-    };
-    for (int t = 0; t < num_tiles; ++t) {
-        attn::cp_async_wait<kAhead - 1>();
-        stage_barrier();  // tile t is visible to its readers; the stage of tile t - 1 is no longer read
-        if (!kEarly) refill(t + STAGES - 1);
         const T* sk = smem + (t % STAGES) * kStageElems + warp * 16 * kStride;
         const T* sv = sk + kDecodeTile * kStride;
-        // Early release: this warp's K and V fragments of tile t into registers, then the stage is refilled.
-        uint32_t kreg[kEarly ? kKSteps : 1][4];
-        uint32_t vreg[kEarly ? HEAD_DIM / 16 : 1][4];
-        if (kEarly) {
-#pragma unroll
-            for (int kk = 0; kk < kKSteps; ++kk) attn::ldmatrix_x4(kreg[kk], sk + ld_row * kStride + kk * 16 + ld_col);
-#pragma unroll
-            for (int nd = 0; nd < HEAD_DIM / 16; ++nd)
-                attn::ldmatrix_x4_trans(vreg[nd], sv + ld_row * kStride + nd * 16 + ld_col);
-            stage_barrier();  // every lane has read the stage
-            refill(t + STAGES);
-        }
         const int tok0 = begin + t * kDecodeTile + warp * 16;
         if (tok0 >= end) continue;  // this warp's slice of the last tile is empty
 
@@ -226,12 +212,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
             uint32_t kb[4];
-            if (kEarly) {
-#pragma unroll
-                for (int i = 0; i < 4; ++i) kb[i] = kreg[kEarly ? kk : 0][i];
-            } else {
-                attn::ldmatrix_x4(kb, sk + ld_row * kStride + kk * 16 + ld_col);
-            }
+            attn::ldmatrix_x4(kb, sk + L::offset(ld_row, 2 * kk + ld_chunk));
             M::mma(s[0], qa[kk], kb[0], kb[2]);
             M::mma(s[1], qa[kk], kb[1], kb[3]);
         }
@@ -277,12 +258,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int nd = 0; nd < HEAD_DIM / 16; ++nd) {
             uint32_t vb[4];
-            if (kEarly) {
-#pragma unroll
-                for (int i = 0; i < 4; ++i) vb[i] = vreg[kEarly ? nd : 0][i];
-            } else {
-                attn::ldmatrix_x4_trans(vb, sv + ld_row * kStride + nd * 16 + ld_col);
-            }
+            attn::ldmatrix_x4_trans(vb, sv + L::offset(ld_row, 2 * nd + ld_chunk));
             M::mma(o[2 * nd], pa, vb[0], vb[1]);
             M::mma(o[2 * nd + 1], pa, vb[2], vb[3]);
         }
