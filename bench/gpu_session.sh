@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # gpu_session.sh MODE [ARGS]: one call on the GPU machine (logs under $OUT, or /tmp/folio-gpu without it).
 #   test   build libfolio_cuda.so (sm_90), run the header check and pytest tests/gpu
-#   sweep  build decode variants (stages few:many:prefetch hint:split policy[:stage layout[:full tiles[:gather map]]], SWEEP="3:3:0:0 ..."),
-#          run tests/gpu
+#   sweep  build decode variants (stages few:many:prefetch hint:split policy, SWEEP="3:3:0:0 ..."), run tests/gpu
 #          on each and time each beside SDPA on a reduced grid (SWEEP_BATCHES, SWEEP_CTXS, SWEEP_ONLY)
 #          (sweep.log; earlier sweeps of this mode: CTA shapes, split waves, warp pipelines, prefill
 #          fragments, in bench/NOTES-kernels.md)
@@ -41,30 +40,27 @@ fi
 if has sweep; then
     # Decode variants, "few:many:prefetch:model" = K/V stages per warp pipeline under two waves of CTAs and
     # from two waves on (3: 2 CTAs per SM; 2: 3 CTAs per SM), the cp.async L2 prefetch hint in bytes (0 = none)
-    # and the split policy (1 = wave model, 0 = the old one-wave rule), optionally the stage layout
-    # (FOLIO_DECODE_STAGE_LAYOUT, attention_common.cuh; default 0). SWEEP overrides the list. The
+    # and the split policy (1 = wave model, 0 = the old one-wave rule). SWEEP overrides the list. The
     # variants build in parallel (logs in /tmp); each then runs tests/gpu and is timed beside SDPA (re-timed
     # per variant, so every ratio is same-run). Few files go to $OUT: the device tool returns only a handful.
     variants=${SWEEP:-"3:3:0:0 3:2:128:1"}
     t0=$SECONDS
     for v in $variants; do
-        IFS=: read -r few many pf model swz full map <<< "$v"
-        swz=${swz:-0}; full=${full:-0}; map=${map:-0}
-        tag=$few-$many-$pf-$model-$swz-$full-$map
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
         ( cmake -S . -B "build/cuda-sweep-$tag" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
             -DFOLIO_DECODE_STAGES="$few" -DFOLIO_DECODE_STAGES_MANY="$many" -DFOLIO_CP_ASYNC_L2_PREFETCH="$pf" \
-            -DFOLIO_DECODE_SPLIT_MODEL="$model" -DFOLIO_DECODE_STAGE_LAYOUT="$swz" -DFOLIO_CP_ASYNC_FULL_TILES="$full" -DFOLIO_KV_GATHER_MAP="$map" > "/tmp/sweep-build-$tag.log" 2>&1 \
+            -DFOLIO_DECODE_SPLIT_MODEL="$model" > "/tmp/sweep-build-$tag.log" 2>&1 \
             && cmake --build "build/cuda-sweep-$tag" >> "/tmp/sweep-build-$tag.log" 2>&1 ) &
     done
     wait
     echo "sweep builds: $((SECONDS - t0)) s"
     for v in $variants; do
-        IFS=: read -r few many pf model swz full map <<< "$v"
-        swz=${swz:-0}; full=${full:-0}; map=${map:-0}
-        tag=$few-$many-$pf-$model-$swz-$full-$map
+        IFS=: read -r few many pf model <<< "$v"
+        tag=$few-$many-$pf-$model
         dir=build/cuda-sweep-$tag
         [[ -f $dir/libfolio_cuda.so ]] || { echo "variant $v failed to build"; tail -5 "/tmp/sweep-build-$tag.log"; status=1; continue; }
-        echo "=== decode few:many:prefetch:model:layout:full:map=$v" | tee -a "$out/sweep.log"
+        echo "=== decode few:many:prefetch:model=$v" | tee -a "$out/sweep.log"
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider ${SWEEP_TESTS:+-k "$SWEEP_TESTS"} > "/tmp/pytest-$tag.log" 2>&1 \
             || { status=1; grep -E "^FAILED|Error" "/tmp/pytest-$tag.log" | head -5 | tee -a "$out/sweep.log"; }
         tail -1 "/tmp/pytest-$tag.log" | tee -a "$out/sweep.log"

@@ -20,26 +20,21 @@ constexpr int kTileTokens = 64;  // K/V tokens per shared-memory stage
 // distinct bank groups (a 256-byte row stride would put them all in one).
 constexpr int kRowPadElems = 8;
 
-// Where 16-byte chunk `chunk` of row `row` of a K/V stage lives (in elements of a 2-byte type). The layout
-// decides two costs: ldmatrix bank conflicts (its 8 row addresses must fall in 8 distinct 16-byte bank
-// groups) and how the cp.async gather is split into L2 requests (Nsight Compute counted 1.5x the ideal L2
-// sectors with padded rows and 2x with a 16-byte XOR swizzle, while a linear copy keeps 1x; bench/NOTES-kernels.md
-// run 16). Layouts (experiment; the decode kernel picks one with FOLIO_DECODE_STAGE_LAYOUT):
-//   kPad16  rows padded by 16 bytes, chunks in order (conflict-free ldmatrix);
-//   kSwz16  unpadded rows, chunk c of row r at c ^ (r & 7) (conflict-free ldmatrix);
-//   kLinear unpadded rows in order (8-way ldmatrix conflicts, a linear copy);
-//   kSwz32  unpadded rows, 32-byte pairs of chunks swizzled, pair p of row r at p ^ (r & 3) (2-way conflicts,
-//           each 32-byte sector lands whole and in order);
-//   kPad32  rows padded by 32 bytes (2-way conflicts, every row 32-byte aligned).
-enum StageLayoutKind { kPad16 = 0, kSwz16 = 1, kLinear = 2, kSwz32 = 3, kPad32 = 4 };
-template <int HEAD_DIM, int KIND>
+// Where 16-byte chunk `chunk` of row `row` of a K/V stage lives (in elements of a 2-byte type):
+//   padded    rows of HEAD_DIM + kRowPadElems elements, chunks in order;
+//   swizzled  rows of HEAD_DIM elements, chunk c of row r at c ^ (r & 7).
+// Both keep ldmatrix free of bank conflicts (its 8 row addresses fall in 8 distinct 16-byte bank groups).
+// They differ in what the cp.async gather costs: a global 32-byte sector whose two 16-byte halves land in
+// two 32-byte units of shared memory is fetched from L2 twice. Padded rows put every other row 16 bytes off
+// a 32-byte boundary: 1.5x the L2 sectors and 5% less copy bandwidth (bench/cp_async_probe.cu, H100); the
+// swizzle keeps each sector's halves in one unit: 1x. The swizzled layout also needs the stage to start on
+// a 32-byte boundary (a static __shared__ variable before the dynamic buffer shifts it by 16 bytes: 2x).
+template <int HEAD_DIM, bool SWIZZLE>
 struct StageLayout {
-    static constexpr int kStride = HEAD_DIM + (KIND == kPad16 ? 8 : KIND == kPad32 ? 16 : 0);  // elements per row
+    static constexpr int kStride = SWIZZLE ? HEAD_DIM : HEAD_DIM + kRowPadElems;  // elements per row
+    static_assert(!SWIZZLE || HEAD_DIM % 64 == 0, "the swizzle permutes groups of 8 chunks of 16 bytes");
     static __device__ __forceinline__ int offset(int row, int chunk) {
-        const int c = KIND == kSwz16   ? chunk ^ (row & 7)
-                      : KIND == kSwz32 ? ((((chunk >> 1) ^ (row & 3)) << 1) | (chunk & 1))
-                                       : chunk;
-        return row * kStride + c * 8;
+        return row * kStride + (SWIZZLE ? chunk ^ (row & 7) : chunk) * 8;
     }
 };
 
@@ -107,18 +102,6 @@ __device__ __forceinline__ void cp_async_16(void* smem, const void* gmem, bool v
                      smem_addr(smem)),
                  "l"(gmem), "r"(src_bytes));
 }
-// The same copy without the zero-fill operand, for rows known to be inside the context (experiment of run 17:
-// whether the zero-fill form of LDGSTS is what splits the gather's L2 requests).
-__device__ __forceinline__ void cp_async_16_full(void* smem, const void* gmem) {
-    asm volatile("cp.async.cg.shared.global" FOLIO_CP_ASYNC_QUALIFIERS " [%0], [%1], 16;\n" ::"r"(smem_addr(smem)),
-                 "l"(gmem));
-}
-#ifndef FOLIO_KV_GATHER_MAP
-#define FOLIO_KV_GATHER_MAP 0
-#endif
-#ifndef FOLIO_CP_ASYNC_FULL_TILES
-#define FOLIO_CP_ASYNC_FULL_TILES 0
-#endif
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
@@ -148,58 +131,23 @@ __device__ __forceinline__ int64_t kv_row_offset(int64_t block, int offset_in_bl
 }
 
 // Gathers K and V rows for tokens [tok0, tok0 + TILE) of one sequence and KV head into a shared stage laid
-// out [TILE][HEAD_DIM + pad] (K then V). Tokens at or past `limit` are zero-filled and their block-table
-// entries are not read. All THREADS threads of the CTA take part: thread t copies 16-byte chunk
+// out [TILE][row] (K then V; rows placed by StageLayout). Tokens at or past `limit` are zero-filled and their
+// block-table entries are not read. All THREADS threads of the CTA take part: thread t copies 16-byte chunk
 // t % kChunks of rows t / kChunks + j * (THREADS / kChunks), a fully unrolled, branch-free loop (the
 // address arithmetic is most of the instructions this memory-bound kernel issues).
-template <typename T, int HEAD_DIM, int TILE, int THREADS, int LAYOUT = kPad16>
+template <typename T, int HEAD_DIM, int TILE, int THREADS, bool SWIZZLE = false>
 __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__ k_cache,
                                              const T* __restrict__ v_cache,
                                              const int32_t* __restrict__ block_table, int tok0, int limit,
                                              int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
     static_assert(sizeof(T) == 2, "16-byte chunks of 8 elements");
+    using L = StageLayout<HEAD_DIM, SWIZZLE>;
     constexpr int kChunks = HEAD_DIM * sizeof(T) / 16;  // 16-byte chunks per row
-    using L = StageLayout<HEAD_DIM, LAYOUT>;
     constexpr int kRowsPerPass = THREADS / kChunks;
     static_assert(THREADS % kChunks == 0 && TILE % kRowsPerPass == 0, "whole rows per pass");
     const int block_mask = (1 << block_shift) - 1;
     const int chunk = tid % kChunks;
     const int row0 = tid / kChunks;
-    if (FOLIO_CP_ASYNC_FULL_TILES && tok0 + TILE <= limit) {  // every row inside the context: no zero-fill
-#pragma unroll
-        for (int j = 0; j < TILE / kRowsPerPass; ++j) {
-            const int tok = tok0 + row0 + j * kRowsPerPass;
-            const int64_t block = __ldg(block_table + (tok >> block_shift));
-            const int64_t offset =
-                kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
-                chunk * (16 / sizeof(T));
-            const int dst = L::offset(row0 + j * kRowsPerPass, chunk);
-            cp_async_16_full(sk + dst, k_cache + offset);
-            cp_async_16_full(sv + dst, v_cache + offset);
-        }
-        return;
-    }
-#if FOLIO_KV_GATHER_MAP == 1
-    // Experiment (run 18): each copy instruction takes 128-byte pieces of THREADS / 8 rows (8 lanes a piece),
-    // as CUTLASS's gathers do, instead of whole rows of 16 lanes.
-    constexpr int kPieces = kChunks / 8;  // 128-byte pieces per row
-    constexpr int kRowsPerGroup = THREADS / 8;
-    static_assert(kChunks % 8 == 0 && TILE % kRowsPerGroup == 0, "whole pieces and row groups");
-#pragma unroll
-    for (int j = 0; j < TILE / kRowsPerGroup * kPieces; ++j) {
-        const int row = tid / 8 + (j / kPieces) * kRowsPerGroup;
-        const int piece_chunk = tid % 8 + (j % kPieces) * 8;
-        const int tok = tok0 + row;
-        const bool valid = tok < limit;
-        const int64_t block = valid ? __ldg(block_table + (tok >> block_shift)) : 0;
-        const int64_t offset =
-            kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
-            piece_chunk * (16 / sizeof(T));
-        const int dst = L::offset(row, piece_chunk);
-        cp_async_16(sk + dst, k_cache + offset, valid);
-        cp_async_16(sv + dst, v_cache + offset, valid);
-    }
-#else
 #pragma unroll
     for (int j = 0; j < TILE / kRowsPerPass; ++j) {
         const int tok = tok0 + row0 + j * kRowsPerPass;
@@ -212,7 +160,6 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
         cp_async_16(sk + dst, k_cache + offset, valid);
         cp_async_16(sv + dst, v_cache + offset, valid);
     }
-#endif
 }
 
 // Online-softmax state of the two rows (g and g+8 of the warp's 16) a thread holds in mma fragments.

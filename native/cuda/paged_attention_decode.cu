@@ -35,13 +35,13 @@ static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stage
 #define FOLIO_DECODE_WARP_PIPELINE 1
 #endif
 constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
-// Stage layout (attention_common.cuh, StageLayoutKind; experiment of run 16): 0 = padded rows.
-#ifndef FOLIO_DECODE_STAGE_LAYOUT
-#define FOLIO_DECODE_STAGE_LAYOUT 0
+// Stage layout (attention_common.cuh, StageLayout): 1 = swizzled rows (the default: each L2 sector of the
+// gather fetched once), 0 = padded rows (1.5x the L2 sectors; bench/NOTES-kernels.md run 19).
+#ifndef FOLIO_DECODE_SWIZZLE
+#define FOLIO_DECODE_SWIZZLE 1
 #endif
-constexpr int kStageLayout = FOLIO_DECODE_STAGE_LAYOUT;
 template <int HEAD_DIM>
-using DecodeLayout = attn::StageLayout<HEAD_DIM, kStageLayout>;
+using DecodeLayout = attn::StageLayout<HEAD_DIM, FOLIO_DECODE_SWIZZLE != 0>;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
 constexpr int kMaxSplits = 128;
@@ -56,10 +56,13 @@ constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of the old spl
 #endif
 constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
 
+// The last bytes of the dynamic shared memory hold the split-merge flag: a static __shared__ variable would
+// shift the dynamic buffer off its 128-byte alignment, and the swizzled stages need it (StageLayout).
+constexpr size_t kFlagBytes = 16;
 template <typename T, int HEAD_DIM, int STAGES>
-constexpr size_t decode_smem_bytes() {
+__host__ __device__ constexpr size_t decode_smem_bytes() {
     return (size_t)STAGES * 2 * kDecodeTile * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) +
-           (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T);
+           (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) + kFlagBytes;
 }
 template <int STAGES>
 constexpr bool decode_smem_fits_merge() {
@@ -79,8 +82,8 @@ constexpr int decode_ctas_per_sm(int head_dim, int stages) {
                                               : decode_smem_bytes<__half, 128, kStagesMany>());
     const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
     const int by_threads = 2048 / kDecodeThreads;
-    // The kernel needs about 96 registers a thread at head_dim 64 (nvcc 11.8 and 13): more CTAs than the
-    // register file holds at that count would make __launch_bounds__ force spills.
+    // About 96 registers a thread at head_dim 64 (nvcc 11.8 and 13): more CTAs than the register file holds
+    // at that count would make __launch_bounds__ force spills.
     const int by_regs = 65536 / (kDecodeThreads * 96);
     const int by_smem_threads = by_smem < by_threads ? by_smem : by_threads;
     return by_smem_threads < by_regs ? by_smem_threads : by_regs;
@@ -95,11 +98,11 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
     if (kWarpPipeline) {
         constexpr int kStride = DecodeLayout<HEAD_DIM>::kStride;
         const int warp = tid / 32;
-        attn::load_kv_tile<T, HEAD_DIM, 16, 32, kStageLayout>(sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache,
-                                                          v_cache, block_table, tok0 + warp * 16, limit, block_shift,
-                                                          kv_head, num_kv_heads, hnd, tid % 32);
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32, FOLIO_DECODE_SWIZZLE != 0>(
+            sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache, block_table, tok0 + warp * 16, limit,
+            block_shift, kv_head, num_kv_heads, hnd, tid % 32);
     } else {
-        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, kStageLayout>(
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, FOLIO_DECODE_SWIZZLE != 0>(
             sk, sv, k_cache, v_cache, block_table, tok0, limit, block_shift, kv_head, num_kv_heads, hnd, tid);
     }
 }
@@ -121,7 +124,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     constexpr int kKSteps = HEAD_DIM / 16;
     constexpr int kDimTiles = HEAD_DIM / 8;
 
-    extern __shared__ __align__(16) unsigned char smem_raw[];
+    extern __shared__ __align__(128) unsigned char smem_raw[];
     T* smem = reinterpret_cast<T*>(smem_raw);
     T* sq = smem + STAGES * kStageElems;
 
@@ -165,8 +168,8 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 
     __syncthreads();  // the query rows are in shared memory
 
-    // ldmatrix row and 16-byte chunk of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15, the
-    // second chunk for lanes 16-31); operand kk of a row is chunk 2 kk + ld_chunk.
+    // ldmatrix row and 16-byte chunk of this lane inside a 16x16 operand (rows: lanes 0-7 and 8-15; the second
+    // chunk for lanes 16-31): operand k of a row is its chunk 2 k + ld_chunk.
     const int ld_row = (lane & 7) + ((lane >> 3) & 1) * 8;
     const int ld_chunk = lane >> 4;
     const int quad_row = lane / 4;       // fragment row g (and g + 8)
@@ -333,7 +336,8 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 
     // Split-KV merge, in the same launch: the last CTA of this (sequence, KV head) to finish merges every
     // split (the threadfence-and-count pattern), then puts the counter back to 0 for the next launch.
-    __shared__ int last_split;
+    constexpr size_t kFlagOffset = decode_smem_bytes<T, HEAD_DIM, STAGES>() - kFlagBytes;
+    int& last_split = *reinterpret_cast<int*>(smem_raw + kFlagOffset);
     __threadfence();  // this CTA's partials are visible to the whole GPU before it is counted
     __syncthreads();
     int32_t* counter = split_counters + (int64_t)seq * num_kv_heads + kv_head;
