@@ -5,7 +5,8 @@
 
 Decode grid: batch 1, 8, 64, 128, 256 x context 1k, 2k, 4k, 8k; GQA 32:8 and MHA 32:32; head_dim 128; bf16;
 block 16; random block ids. Baselines in the same process: PyTorch SDPA on contiguous K/V (the unpaged
-ceiling), gather-pages-then-SDPA (naive paging), FlexAttention (torch.compile) on contiguous K/V.
+ceiling), gather-pages-then-SDPA (naive paging), FlexAttention (torch.compile) on contiguous K/V, compiled
+per shape and compiled once with dynamic sizes.
 Every time is the median of CUDA-event-timed launches, each preceded by a write of a buffer larger than
 L2 (so no launch finds its inputs in cache). Effective bandwidth counts the K and V bytes once.
 Also: device-to-device copy bandwidth (bytes read + written), prefill TFLOP/s (8 x 4k causal) against
@@ -140,14 +141,19 @@ class _Skip(Exception):
     pass
 
 
-def flex_fn(q4, kc, vc):
+def flex_fn(q4, kc, vc, dynamic=False):
+    """FlexAttention compiled two ways: dynamic=False recompiles for every shape (a kernel specialised to it,
+    FlexAttention's best case); dynamic=True compiles once with symbolic sizes, the kernel a server whose batch
+    and context change every step runs (PyTorch's documented torch.compile(flex_attention) switches to it at
+    the first shape change; bench/flex_methods.py times the three ways)."""
     from torch.nn.attention.flex_attention import flex_attention
-    if "fn" not in _flex:
+    key = "dynamic" if dynamic else "static"
+    if key not in _flex:
         torch._dynamo.config.cache_size_limit = 256
         if hasattr(torch._dynamo.config, "recompile_limit"):
             torch._dynamo.config.recompile_limit = 256
-        _flex["fn"] = torch.compile(flex_attention, dynamic=False)
-    fn = _flex["fn"]
+        _flex[key] = torch.compile(flex_attention, dynamic=dynamic)
+    fn = _flex[key]
     gqa = q4.shape[1] != kc.shape[1]
     return lambda: fn(q4, kc, vc, enable_gqa=gqa)
 
@@ -164,11 +170,32 @@ def decode_grid(copy_tbs, iters, batches, ctxs, head_cfgs, layouts, baselines):
                 gc.collect()
                 print(f"  decode {hq}:{hkv} B={batch:<3} L={ctx:<5} NHD {row['folio_us']:8.1f} us | HND "
                       f"{row.get('hnd_us', float('nan')):8.1f} us {row.get('hnd_tbs', float('nan')):.2f} TB/s | "
-                      f"sdpa {row['sdpa_us']:8.1f} | flex {row['flex_us'] or float('nan'):8.1f} | gather "
+                      f"sdpa {row['sdpa_us']:8.1f} | flex {row['flex_us'] or float('nan'):8.1f} | flex dyn "
+                      f"{row['flexdyn_us'] or float('nan'):8.1f} | gather "
                       f"{row['gather_us'] or float('nan'):8.1f} | err {row['rel_err_vs_sdpa']:.1e}", flush=True)
                 torch.cuda.synchronize()
                 torch.cuda.empty_cache()
     return rows, flex_compile[0]
+
+
+def time_flex(row, key, dynamic, q4, kc, vc, iters, flex_compile):
+    """row[key + "_us"]: compiled FlexAttention on the contiguous K/V, or row[key + "_error"] saying why not."""
+    if kc.numel() >= FLEX_MAX_ELEMENTS:
+        row[key + "_error"] = ("skipped: K/V of 2^31 elements or more; torch.compile'd FlexAttention failed with "
+                               "an InductorError at every such shape in earlier runs")
+        return
+    fx = None
+    try:
+        t0 = time.time()
+        fx = flex_fn(q4, kc, vc, dynamic)
+        fx()
+        torch.cuda.synchronize()
+        flex_compile[0] += time.time() - t0
+        row[key + "_us"], _, _ = bench(fx, iters)
+    except Exception as exc:  # reported, not hidden
+        msg = str(exc)
+        row[key + "_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
+    del fx
 
 
 def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_compile):
@@ -176,7 +203,7 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
     q, kc_p, vc_p, table, lens = make_decode_case(batch, ctx, hq, hkv)
     kv_bytes = 2 * kc_p.numel() * kc_p.element_size()
     row = {"hq": hq, "hkv": hkv, "batch": batch, "ctx": ctx, "kv_bytes": kv_bytes, "flex_us": None,
-           "gather_us": None}
+           "flexdyn_us": None, "gather_us": None}
     run, out, ws = folio_decode_fn(q, kc_p, vc_p, table, lens, ctx)
     row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
     row["splits_workspace_bytes"] = ws
@@ -204,31 +231,13 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
         row["hnd_rel_err_vs_sdpa"] = ((out_h - ref).norm() / ref.norm()).item()
         row["hnd_tbs"] = kv_bytes / (row["hnd_us"] * 1e-6) / 1e12
         row["hnd_vs_sdpa"] = row["sdpa_us"] / row["hnd_us"]
-    if "flex" not in baselines:
-        row["flex_us"] = None
-        row["flex_error"] = "not run (--baselines)"
-    fx = None
-    try:
-        if "flex" not in baselines:
-            raise _Skip()
-        if kc.numel() >= FLEX_MAX_ELEMENTS:
-            row["flex_error"] = ("skipped: K/V of 2^31 elements or more; torch.compile'd FlexAttention failed with "
-                                 "an InductorError at every such shape in earlier runs")
-            raise _Skip()
-        t0 = time.time()
-        fx = flex_fn(q4, kc, vc)
-        fx()
-        torch.cuda.synchronize()
-        flex_compile[0] += time.time() - t0
-        row["flex_us"], _, _ = bench(fx, iters)
-    except _Skip:
-        pass
-    except Exception as exc:  # reported, not hidden
-        row["flex_us"] = None
-        msg = str(exc)
-        row["flex_error"] = f"{type(exc).__name__}: {msg[:150]} ... {msg[-400:]}"
-    sdpa = fx = None  # the closures hold the contiguous copies
-    del kc, vc, sdpa, fx
+    for key, dynamic in (("flex", False), ("flexdyn", True)):
+        if key not in baselines:
+            row[key + "_error"] = "not run (--baselines)"
+            continue
+        time_flex(row, key, dynamic, q4, kc, vc, iters, flex_compile)
+    sdpa = None  # the closure holds the contiguous copies
+    del kc, vc, sdpa
     torch.cuda.empty_cache()
     # Naive paging: gather the pages into contiguous tensors, then SDPA.
     free, _ = torch.cuda.mem_get_info()
@@ -254,6 +263,7 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
         row[key + "_tbs"] = kv_bytes / (t * 1e-6) / 1e12
         row[key + "_vs_sdpa"] = row["sdpa_us"] / t
         row[key + "_vs_flex"] = row["flex_us"] / t if row["flex_us"] else None
+        row[key + "_vs_flexdyn"] = row["flexdyn_us"] / t if row["flexdyn_us"] else None
         row[key + "_vs_gather"] = row["gather_us"] / t if row["gather_us"] else None
         row[key + "_frac_copy_bw"] = row[key + "_tbs"] / copy_tbs
     return row
@@ -361,7 +371,7 @@ def main():
     ap.add_argument("--ctxs", default="1024,2048,4096,8192")
     ap.add_argument("--heads", default="32:8,32:32")
     ap.add_argument("--layouts", default="NHD,HND", help="cache layouts to time (NHD always)")
-    ap.add_argument("--baselines", default="sdpa,flex,gather")
+    ap.add_argument("--baselines", default="sdpa,flex,flexdyn,gather")
     ap.add_argument("--block-size", type=int, default=16, help="decode grid block size (B6: 16)")
     ap.add_argument("--block-order", default="random", choices=["random", "sequential"],
                     help="physical order of each sequence's blocks (B6: random)")
@@ -406,16 +416,19 @@ def main():
         name = "HND" if main == "hnd" else "NHD"
         print(f"Folio = paged decode, {name} cache layout (the default); NHD column = the other layout. "
               "×X = X's time / Folio's time (above 1: Folio faster).")
+        print("flex = FlexAttention compiled for each shape (its best case); flex dyn = compiled once with dynamic "
+              "sizes (what a server whose shapes change every step runs).")
         print(f"| heads q:kv | batch | ctx | Folio µs | Folio TB/s | % copy BW | NHD µs | SDPA µs | SDPA TB/s | ×SDPA "
-              "| gather µs | ×gather | flex µs | ×flex | err vs SDPA |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| gather µs | ×gather | flex µs | ×flex | flex dyn µs | ×flex dyn | err vs SDPA |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in d:
             err = r.get("hnd_rel_err_vs_sdpa", r["rel_err_vs_sdpa"]) if main == "hnd" else r["rel_err_vs_sdpa"]
             print(f"| {r['hq']}:{r['hkv']} | {r['batch']} | {r['ctx']} | {r[main + '_us']:.1f} | "
                   f"{r[main + '_tbs']:.2f} | {100 * r[main + '_frac_copy_bw']:.0f}% | {r['folio_us']:.1f} | "
                   f"{r['sdpa_us']:.1f} | {r['sdpa_tbs']:.2f} | {r[main + '_vs_sdpa']:.2f} | "
                   f"{fmt(r['gather_us'], '.1f')} | {fmt(r[main + '_vs_gather'])} | {fmt(r['flex_us'], '.1f')} | "
-                  f"{fmt(r[main + '_vs_flex'])} | {err:.1e} |")
+                  f"{fmt(r[main + '_vs_flex'])} | {fmt(r['flexdyn_us'], '.1f')} | {fmt(r[main + '_vs_flexdyn'])} | "
+                  f"{err:.1e} |")
         print()
         for key, label in (("hnd", "HND"), ("folio", "NHD")):
             if not all(key + "_us" in r for r in d):
@@ -423,13 +436,16 @@ def main():
             big = [r[key + "_tbs"] for r in d if r["batch"] >= 64 and r["ctx"] >= 2048]
             small = [r[key + "_frac_copy_bw"] for r in d if r["batch"] <= 8 and r["ctx"] == 8192]
             flexed = [r[key + "_vs_flex"] for r in d if r[key + "_vs_flex"]]
+            flexdyn = [r[key + "_vs_flexdyn"] for r in d if r[key + "_vs_flexdyn"]]
             print(f"targets ({label}): min TB/s at B>=64,L>=2k = {min(big, default=float('nan')):.2f} (>= 2.8); "
                   f"min ×SDPA = {min(r[key + '_vs_sdpa'] for r in d):.3f} (>= 0.97); "
-                  f"min ×flex = {min(flexed, default=float('nan')):.2f} (>= 1.3); "
+                  f"min ×flex = {min(flexed, default=float('nan')):.2f} (>= 1.3; dynamic sizes "
+                  f"{min(flexdyn, default=float('nan')):.2f}); "
                   f"min % copy BW at B<=8,L=8k = {100 * min(small, default=float('nan')):.0f}% (>= 75%)")
         if "flex_compile_s" in results:
-            print(f"flex compile time {results['flex_compile_s']:.0f} s; flex failures: "
-                  f"{sum(1 for r in d if r.get('flex_error') and 'not run' not in r['flex_error'])}")
+            failures = sum(1 for r in d for k in ("flex_error", "flexdyn_error")
+                           if r.get(k) and "not run" not in r[k] and "skipped" not in r[k])
+            print(f"flex compile time {results['flex_compile_s']:.0f} s; flex failures: {failures}")
     if "prefill" in results:
         p = results["prefill"]
         print(f"prefill {p['seqs']}x{p['ctx']} causal, {p['hq']}:{p['hkv']} heads, d128: folio {p['folio_us']:.0f} µs "

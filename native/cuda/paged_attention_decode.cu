@@ -43,7 +43,11 @@ constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 template <int HEAD_DIM>
 using DecodeLayout = attn::StageLayout<HEAD_DIM, FOLIO_DECODE_SWIZZLE != 0>;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
-constexpr int kMinSplitTokens = 128;  // a split shorter than this costs more in overhead than it gains
+// A split shorter than this costs more in overhead than it gains (tuning macro).
+#ifndef FOLIO_DECODE_MIN_SPLIT_TOKENS
+#define FOLIO_DECODE_MIN_SPLIT_TOKENS 128
+#endif
+constexpr int kMinSplitTokens = FOLIO_DECODE_MIN_SPLIT_TOKENS;
 constexpr int kMaxSplits = 128;
 constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
 #ifndef FOLIO_DECODE_WAVES
