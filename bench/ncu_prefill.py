@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Two paged prefill launches (8 x 4k causal, 32:8 heads, d128, bf16, block 16, NHD) for Nsight Compute:
-ncu --launch-skip 1 --launch-count 1 ... python3 bench/ncu_prefill.py (the second launch is the profiled one)."""
+"""Two paged prefill launches (8 x 4k causal, 32:8 heads, d128, bf16, block 16; NHD, or HND with --hnd) for
+Nsight Compute: ncu --launch-skip 1 --launch-count 1 ... python3 bench/ncu_prefill.py [--hnd] (the second
+launch is the profiled one)."""
 import sys
 from pathlib import Path
 
@@ -18,7 +19,10 @@ q = torch.empty(seqs * ctx, hq, d, dtype=torch.bfloat16, device="cuda").normal_(
 cu = torch.arange(0, seqs + 1, dtype=torch.int32, device="cuda") * ctx
 lens = torch.full((seqs,), ctx, dtype=torch.int32, device="cuda")
 out = torch.empty_like(q)
+layout = "HND" if "--hnd" in sys.argv[1:] else "NHD"
+if layout == "HND":
+    k, v = k.permute(0, 2, 1, 3).contiguous(), v.permute(0, 2, 1, 3).contiguous()
 for _ in range(2):
-    ops.paged_prefill(q, k, v, table, cu, lens, ctx, out=out, layout="NHD")
+    ops.paged_prefill(q, k, v, table, cu, lens, ctx, out=out, layout=layout)
 torch.cuda.synchronize()
 print("prefill launches done")

@@ -6,8 +6,9 @@
 //
 // Work split: one CTA per (KV head, split, sequence) serves all the query heads of its KV head (at most 16,
 // the rows of one mma tile), so every K/V byte is read once. Each of its 4 warps owns 16 tokens of every
-// 64-token tile and runs its own cp.async pipeline over them (no CTA barrier per tile); the warps'
-// softmax states are merged at the end. The pipeline has 3 stages (2 CTAs per SM at head_dim 128) when the
+// 64-token tile and runs its own cp.async pipeline over them (no CTA barrier per tile) into XOR-swizzled
+// shared rows on a 128-byte-aligned buffer (each L2 sector fetched once: attention_common.cuh, StageLayout);
+// the warps' softmax states are merged at the end. The pipeline has 3 stages (2 CTAs per SM at head_dim 128) when the
 // launch is under two waves of CTAs and 2 stages (3 CTAs per SM) from two waves on (plan_decode).
 // When num_seqs * num_kv_heads cannot fill the GPU, the context is
 // split into chunks of whole tiles (about one wave of CTAs); each split writes its normalised partial output
