@@ -271,11 +271,11 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
 
 # ------------------------------------------------------------------------------------------ prefill
 
-def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, rounds=3):
-    """Folio's paged prefill beside SDPA, interleaved: `rounds` rounds of every method, median per method. Under
-    sustained tensor-core load the card slows by ~10% after the first second or so (2205 -> 2410-2490 us for
-    the same kernel in one process, 17:12 UTC), so timing one method after the other favoured whichever ran
-    first."""
+def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
+    """Folio's paged prefill beside SDPA in rotated rounds: with M methods, M rounds, each method in every
+    position once; median per method. Under sustained tensor-core load the card slows by ~10% after the first
+    second or so (2205 -> 2410-2490 us for the same kernel in one process, 17:12 UTC), so a fixed order favours
+    whichever method follows a cooler one (the slow mma.sync kernel, for instance: it is timed apart, last)."""
     dtype = torch.bfloat16
     num_blocks = seqs * ctx // bs
     kc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
@@ -286,7 +286,7 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, rounds=3)
     lens = torch.full((seqs,), ctx, dtype=torch.int32, device=DEV)
     out = torch.empty_like(q)
     flops = 4.0 * seqs * hq * d * (ctx * (ctx + 1) / 2)  # causal: QK^T and PV over the lower triangle
-    res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops, "rounds": rounds}
+    res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
     kc = contiguous_kv(kc_p, table, seqs, ctx)
     vc = contiguous_kv(vc_p, table, seqs, ctx)
     kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
@@ -310,15 +310,17 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, rounds=3)
         "sdpa_gqa": lambda: F.scaled_dot_product_attention(q4, kc, vc, is_causal=True, enable_gqa=True),
         "hnd": lambda: ops.paged_prefill(q, kh, vh, table, cu, lens, ctx, out=out, layout="HND"),
         "sdpa_mha": lambda: F.scaled_dot_product_attention(q4, kr, vr, is_causal=True),
-        "folio_sm80": sm80,
     }
-    times = {k: [] for k in methods}
-    for _ in range(rounds):
-        for key, fn in methods.items():
-            times[key].append(bench(fn, iters)[0])
+    keys = list(methods)
+    times = {k: [] for k in keys}
+    for r in range(len(keys)):
+        for key in keys[r:] + keys[:r]:
+            times[key].append(bench(methods[key], iters)[0])
     for key, ts in times.items():
         res[key + "_us"] = statistics.median(ts)
         res[key + "_rounds_us"] = ts
+    res["rounds"] = len(keys)
+    res["folio_sm80_us"], _, _ = bench(sm80, iters)
     res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
     for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha", "hnd"):
         res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
@@ -471,8 +473,9 @@ def main():
               f"{p['sdpa_mha_tflops']:.0f} TFLOP/s; ratio to the faster {p['vs_sdpa']:.2f} (>= 0.8); "
               f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s; "
               f"mma.sync kernel (FOLIO_PREFILL_KERNEL=sm80) {p['folio_sm80_tflops']:.0f} TFLOP/s; medians of "
-              f"{p['rounds']} interleaved rounds (µs per round: folio {fmt_list(p['folio_rounds_us'])}, SDPA GQA "
-              f"{fmt_list(p['sdpa_gqa_rounds_us'])}, SDPA MHA {fmt_list(p['sdpa_mha_rounds_us'])})")
+              f"{p['rounds']} rotated rounds (µs per round: folio {fmt_list(p['folio_rounds_us'])}, SDPA GQA "
+              f"{fmt_list(p['sdpa_gqa_rounds_us'])}, SDPA MHA {fmt_list(p['sdpa_mha_rounds_us'])}, HND "
+              f"{fmt_list(p['hnd_rounds_us'])})")
     if "blocks" in results:
         b = results["blocks"]
         print(f"block copy {b['copy_pairs']} pairs x 2 caches x {b['block_bytes']} B: {b['copy_us']:.0f} µs = "
