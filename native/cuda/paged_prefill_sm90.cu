@@ -32,6 +32,13 @@ constexpr int kProducerRegs = 56;
 constexpr int kConsumerRegs = 224;
 static_assert(kProducerRegs * 128 + kConsumerRegs * 256 <= 65536, "setmaxnreg budgets");
 
+// Intra-warpgroup overlap (run 21 experiment): the softmax of tile t+1 runs while the warpgroup's own P V of
+// tile t is still on the tensor cores (wait for Q K^T alone first); 0 waits for both before the softmax.
+#ifndef FOLIO_PREFILL_SM90_OVERLAP
+#define FOLIO_PREFILL_SM90_OVERLAP 1
+#endif
+constexpr bool kOverlapSoftmax = FOLIO_PREFILL_SM90_OVERLAP != 0;
+
 // gridDim.x CTAs (one per SM) walk the items blockIdx.x, + gridDim.x, ...; each counts the K/V tiles it went
 // through (it), which name the stage (it % kStages) and the mbarrier phase ((it / kStages) & 1) of a tile.
 template <typename T, int HEAD_DIM>
@@ -232,16 +239,32 @@ __global__ void __launch_bounds__(kThreads, 1)
             // The other warpgroup's turn. Warpgroup 1 owes no arrival after its last issue (it gave one ahead
             // at the start), so every barrier phase gets exactly 128 + 128 threads.
             if (kMore || cw == 0) sm90::named_barrier_arrive(3 + (1 - cw), 256);
-            sm90::wgmma_wait<0>();
-            sm90::fence_regs(s_acc);
-            sm90::fence_regs(o_acc);
-            sm90::fence_regs(p_frag);
-            if constexpr (kMore) sm90::mbar_arrive(empty_k(it + 1));
-            sm90::mbar_arrive(empty_v(it));
-            if constexpr (kMore) {
+            if constexpr (kMore && kOverlapSoftmax) {
+                // Q K^T of tile t+1 was committed first: wait for it alone and run its softmax while this
+                // warpgroup's P V of tile t is still on the tensor cores (the softmax touches neither o_acc nor
+                // p_frag); P is packed once P V is done reading p_frag.
+                sm90::wgmma_wait<1>();
+                sm90::fence_regs(s_acc);
+                sm90::mbar_arrive(empty_k(it + 1));
                 online_softmax(s_acc, row_m, row_l, alpha, row_pos, (t + 1) * kTile, item.min_pos, col0,
                                scale_log2);
+                sm90::wgmma_wait<0>();
+                sm90::fence_regs(o_acc);
+                sm90::fence_regs(p_frag);
+                sm90::mbar_arrive(empty_v(it));
                 pack_p();
+            } else {
+                sm90::wgmma_wait<0>();
+                sm90::fence_regs(s_acc);
+                sm90::fence_regs(o_acc);
+                sm90::fence_regs(p_frag);
+                if constexpr (kMore) sm90::mbar_arrive(empty_k(it + 1));
+                sm90::mbar_arrive(empty_v(it));
+                if constexpr (kMore) {
+                    online_softmax(s_acc, row_m, row_l, alpha, row_pos, (t + 1) * kTile, item.min_pos, col0,
+                                   scale_log2);
+                    pack_p();
+                }
             }
         };
         for (int t = 0; t + 1 < num_tiles; ++t) step(t, std::true_type{});
