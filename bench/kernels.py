@@ -274,7 +274,7 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
 def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     """Folio's paged prefill beside SDPA in rotated rounds: with M methods, M rounds, each method in every
     position once; median per method. Under sustained tensor-core load the card slows by ~10% after the first
-    second or so (2205 -> 2410-2490 us for the same kernel in one process, 17:12 UTC), so a fixed order favours
+    second or so (2205 -> 2410-2490 us for the same kernel in one process, 2026-11-26 ~17:08 UTC), so a fixed order favours
     whichever method follows a cooler one (the slow mma.sync kernel, for instance: it is timed apart, last)."""
     dtype = torch.bfloat16
     num_blocks = seqs * ctx // bs
