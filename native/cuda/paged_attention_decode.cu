@@ -4,94 +4,13 @@
 #include <cuda_runtime.h>
 
 #include "attention_common.cuh"
+#include "decode_config.cuh"
 #include "status.cuh"
 
 namespace folio {
 namespace {
 
-// CTA shape: each warp takes 16 tokens of every K/V tile, so a tile is 16 * warps tokens; `stages` tiles
-// are in flight. The defaults were picked by bench/kernels.py runs (bench/NOTES-kernels.md); the macros
-// exist so that a tuning run can build variants.
-#ifndef FOLIO_DECODE_WARPS
-#define FOLIO_DECODE_WARPS 4
-#endif
-// Stages: FOLIO_DECODE_STAGES for launches of under two waves (3: 2 CTAs per SM at head_dim 128, two tiles
-// in flight per warp), FOLIO_DECODE_STAGES_MANY for launches of two waves or more (2: 3 CTAs per SM, one
-// tile in flight per warp but 12 warps per SM: +1-3% at batch >= 128 GQA / >= 64 MHA in bench/kernels.py,
-// while at 1-2 waves its 396 slots leave a partial last wave and 3 stages win).
-#ifndef FOLIO_DECODE_STAGES
-#define FOLIO_DECODE_STAGES 3
-#endif
-#ifndef FOLIO_DECODE_STAGES_MANY
-#define FOLIO_DECODE_STAGES_MANY 2
-#endif
-constexpr int kDecodeWarps = FOLIO_DECODE_WARPS;
-constexpr int kDecodeThreads = kDecodeWarps * 32;
-constexpr int kStagesFew = FOLIO_DECODE_STAGES;
-constexpr int kStagesMany = FOLIO_DECODE_STAGES_MANY;
-constexpr int kDecodeTile = 16 * kDecodeWarps;
-static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stages at least");
-#ifndef FOLIO_DECODE_WARP_PIPELINE
-#define FOLIO_DECODE_WARP_PIPELINE 1
-#endif
-constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
-// Stage layout (attention_common.cuh, StageLayout): 1 = swizzled rows (the default: each L2 sector of the
-// gather fetched once), 0 = padded rows (1.5x the L2 sectors; bench/NOTES-kernels.md run 19).
-#ifndef FOLIO_DECODE_SWIZZLE
-#define FOLIO_DECODE_SWIZZLE 1
-#endif
-template <int HEAD_DIM>
-using DecodeLayout = attn::StageLayout<HEAD_DIM, FOLIO_DECODE_SWIZZLE != 0>;
-static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
-// A split shorter than this costs more in overhead than it gains (tuning macro).
-#ifndef FOLIO_DECODE_MIN_SPLIT_TOKENS
-#define FOLIO_DECODE_MIN_SPLIT_TOKENS 128
-#endif
-constexpr int kMinSplitTokens = FOLIO_DECODE_MIN_SPLIT_TOKENS;
-constexpr int kMaxSplits = 128;
-constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
-#ifndef FOLIO_DECODE_WAVES
-#define FOLIO_DECODE_WAVES 1
-#endif
-constexpr int kDecodeWaves = FOLIO_DECODE_WAVES;  // target waves of the old split policy (tuning macro)
-// Split policy: 1 = the wave model of plan_decode (default), 0 = split only to about kDecodeWaves waves.
-#ifndef FOLIO_DECODE_SPLIT_MODEL
-#define FOLIO_DECODE_SPLIT_MODEL 1
-#endif
-constexpr bool kSplitModel = FOLIO_DECODE_SPLIT_MODEL != 0;
-
-// The last bytes of the dynamic shared memory hold the split-merge flag: a static __shared__ variable would
-// shift the dynamic buffer off its 128-byte alignment, and the swizzled stages need it (StageLayout).
-constexpr size_t kFlagBytes = 16;
-template <typename T, int HEAD_DIM, int STAGES>
-__host__ __device__ constexpr size_t decode_smem_bytes() {
-    return (size_t)STAGES * 2 * kDecodeTile * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) +
-           (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) + kFlagBytes;
-}
-template <int STAGES>
-constexpr bool decode_smem_fits_merge() {
-    return decode_smem_bytes<__half, 64, STAGES>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 128, STAGES>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 64, STAGES>() >= 16 * 128 * sizeof(float);
-}
-static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
-              "the cross-warp merge and the split weights reuse the stages");
-
-// CTAs of this shape one multiprocessor holds (shared memory: 227 KiB, 1 KiB reserved per CTA; threads; registers).
-constexpr int decode_ctas_per_sm(int head_dim, int stages) {
-    const size_t smem = stages == kStagesFew
-                            ? (head_dim == 64 ? decode_smem_bytes<__half, 64, kStagesFew>()
-                                              : decode_smem_bytes<__half, 128, kStagesFew>())
-                            : (head_dim == 64 ? decode_smem_bytes<__half, 64, kStagesMany>()
-                                              : decode_smem_bytes<__half, 128, kStagesMany>());
-    const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
-    const int by_threads = 2048 / kDecodeThreads;
-    // About 96 registers a thread at head_dim 64 (nvcc 11.8 and 13): more CTAs than the register file holds
-    // at that count would make __launch_bounds__ force spills.
-    const int by_regs = 65536 / (kDecodeThreads * 96);
-    const int by_smem_threads = by_smem < by_threads ? by_smem : by_threads;
-    return by_smem_threads < by_regs ? by_smem_threads : by_regs;
-}
+using namespace decode;
 
 // One K/V stage: with per-warp pipelines (the default) each warp gathers its own 16 tokens of the tile
 // (the rows only it reads); otherwise the whole CTA gathers the tile together.
@@ -440,66 +359,6 @@ int log2_exact(int x) {
 }
 
 }  // namespace
-
-DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head_dim, int max_context_len,
-                       int num_sms) {
-    DecodePlan plan{1, 0, 0, kStagesFew};
-    const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
-    plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
-    const int64_t base = (int64_t)num_seqs * num_kv_heads;
-    const int sms = num_sms > 0 ? num_sms : 1;
-    // Two waves or more of the many-wave shape: its stage count, and no split (see kStagesMany).
-    const int64_t slots_many = (int64_t)decode_ctas_per_sm(head_dim, kStagesMany) * sms;
-    if (base >= 2 * slots_many) {
-        plan.stages = kStagesMany;
-        return plan;
-    }
-    const int64_t slots = (int64_t)decode_ctas_per_sm(head_dim, kStagesFew) * sms;
-    int max_splits = max_context_len / kMinSplitTokens;
-    if (max_splits > kMaxSplits) max_splits = kMaxSplits;
-    if (kSplitModel) {
-        // Wave model: every CTA slot of the GPU runs its CTAs one after another, so the launch takes about
-        // waves(n) x (tiles per split + a fixed cost per CTA) for n splits. A launch of 1.3 waves idles 70% of
-        // the slots during its second wave (3 CTAs per SM at 64 x 8k GQA: 512 CTAs on 396 slots lost 5% in
-        // bench/kernels.py); 3 splits make it 1.94 waves of shorter CTAs. A split must save 3% to be taken
-        // (each one writes a partial output and joins the merge). At 2 CTAs per SM (3 stages, the default)
-        // this picks the same splits as the old one-wave rule on the whole B6 grid; it matters for other
-        // stage counts and SM counts. Launches of two waves or more are left whole: their CTAs do not run
-        // in lockstep, so the model overstates their tail.
-        if (base < 2 * slots && max_splits > 1) {
-            constexpr int64_t kCtaCostTiles = 2;  // prologue, cross-warp merge and output, in tile times
-            int64_t best_time = 0;
-            for (int s = 1; s <= max_splits; ++s) {
-                const int chunk_tiles = (tiles + s - 1) / s;
-                const int n = (tiles + chunk_tiles - 1) / chunk_tiles;
-                const int64_t waves = (base * n + slots - 1) / slots;
-                const int64_t time = waves * (chunk_tiles + kCtaCostTiles);
-                if (s == 1 || time * 100 < best_time * 97) {
-                    best_time = time;
-                    plan.num_splits = n;
-                    plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
-                }
-            }
-        }
-    } else {
-        // Split the context so the launch has about kDecodeWaves waves of CTAs (one wave = every CTA slot
-        // of the GPU); a lone wave runs its CTAs in lockstep and streamed slower in bench/kernels.py runs.
-        const int64_t want = (kDecodeWaves * slots + base / 2) / base;
-        if (want > 1 && max_splits > 1) {
-            const int splits = want < max_splits ? (int)want : max_splits;
-            const int chunk_tiles = (tiles + splits - 1) / splits;
-            plan.chunk_tokens = chunk_tiles * attn::kTileTokens;
-            plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
-        }
-    }
-    if (plan.num_splits > 1) {
-        plan.workspace_bytes =
-            (size_t)num_seqs * num_q_heads * plan.num_splits * ((size_t)head_dim + 1) * sizeof(float) +
-            (size_t)num_seqs * num_kv_heads * sizeof(int32_t);
-    }
-    return plan;
-}
-
 }  // namespace folio
 
 namespace {
