@@ -131,15 +131,17 @@ __device__ __forceinline__ int64_t kv_row_offset(int64_t block, int offset_in_bl
 }
 
 // Gathers K and V rows for tokens [tok0, tok0 + TILE) of one sequence and KV head into a shared stage laid
-// out [TILE][row] (K then V; rows placed by StageLayout). Tokens at or past `limit` are zero-filled and their
-// block-table entries are not read. All THREADS threads of the CTA take part: thread t copies 16-byte chunk
+// out [TILE][row] (K then V; rows placed by StageLayout). Tokens at or past `limit` are zero-filled (their
+// addresses are never formed); block_table is the sequence's row of table_len entries (EAGER_TABLE: read for
+// every row, valid or not, clamped to the row). All THREADS threads of the CTA take part: thread t copies 16-byte chunk
 // t % kChunks of rows t / kChunks + j * (THREADS / kChunks), a fully unrolled, branch-free loop (the
 // address arithmetic is most of the instructions this memory-bound kernel issues).
-template <typename T, int HEAD_DIM, int TILE, int THREADS, bool SWIZZLE = false>
+template <typename T, int HEAD_DIM, int TILE, int THREADS, bool SWIZZLE = false, bool EAGER_TABLE = false>
 __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__ k_cache,
                                              const T* __restrict__ v_cache,
-                                             const int32_t* __restrict__ block_table, int tok0, int limit,
-                                             int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
+                                             const int32_t* __restrict__ block_table, int table_len, int tok0,
+                                             int limit, int block_shift, int kv_head, int num_kv_heads, bool hnd,
+                                             int tid) {
     static_assert(sizeof(T) == 2, "16-byte chunks of 8 elements");
     using L = StageLayout<HEAD_DIM, SWIZZLE>;
     constexpr int kChunks = HEAD_DIM * sizeof(T) / 16;  // 16-byte chunks per row
@@ -152,7 +154,17 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
     for (int j = 0; j < TILE / kRowsPerPass; ++j) {
         const int tok = tok0 + row0 + j * kRowsPerPass;
         const bool valid = tok < limit;
-        const int64_t block = valid ? __ldg(block_table + (tok >> block_shift)) : 0;
+        int64_t block;
+        if (EAGER_TABLE) {
+            // The entry is read whether or not the token is inside the context (the index clamped to this
+            // sequence's row of the table), so the read need not wait for the context length: at batch 1 the
+            // length, the table and the K/V rows were three memory round trips one after the other. (The
+            // mma.sync prefill does not take it: it spills there, and waits for its item's lengths anyway.)
+            const int32_t entry = __ldg(block_table + min(tok >> block_shift, table_len - 1));
+            block = valid ? entry : 0;
+        } else {
+            block = valid ? __ldg(block_table + (tok >> block_shift)) : 0;
+        }
         const int64_t offset =
             kv_row_offset(block, tok & block_mask, block_shift, kv_head, num_kv_heads, HEAD_DIM, hnd) +
             chunk * (16 / sizeof(T));

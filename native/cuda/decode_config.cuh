@@ -45,6 +45,12 @@ constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 template <int HEAD_DIM>
 using DecodeLayout = attn::StageLayout<HEAD_DIM, FOLIO_DECODE_SWIZZLE != 0>;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
+// Eager block-table reads (NOTES run 24): the prologue's table entries are read without waiting for the context
+// length (attention_common.cuh, load_kv_tile); 0 = the reads wait for it.
+#ifndef FOLIO_DECODE_EAGER_TABLE
+#define FOLIO_DECODE_EAGER_TABLE 1
+#endif
+constexpr bool kEagerTable = FOLIO_DECODE_EAGER_TABLE != 0;
 // A split shorter than this costs more in overhead than it gains (tuning macro).
 #ifndef FOLIO_DECODE_MIN_SPLIT_TOKENS
 #define FOLIO_DECODE_MIN_SPLIT_TOKENS 128

@@ -16,17 +16,19 @@ using namespace decode;
 // (the rows only it reads); otherwise the whole CTA gathers the tile together.
 template <typename T, int HEAD_DIM>
 __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k_cache, const T* __restrict__ v_cache,
-                                           const int32_t* __restrict__ block_table, int tok0, int limit,
-                                           int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
+                                           const int32_t* __restrict__ block_table, int table_len, int tok0,
+                                           int limit, int block_shift, int kv_head, int num_kv_heads, bool hnd,
+                                           int tid) {
     if (kWarpPipeline) {
         constexpr int kStride = DecodeLayout<HEAD_DIM>::kStride;
         const int warp = tid / 32;
-        attn::load_kv_tile<T, HEAD_DIM, 16, 32, FOLIO_DECODE_SWIZZLE != 0>(
-            sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache, block_table, tok0 + warp * 16, limit,
-            block_shift, kv_head, num_kv_heads, hnd, tid % 32);
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32, FOLIO_DECODE_SWIZZLE != 0, kEagerTable>(
+            sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache, block_table, table_len,
+            tok0 + warp * 16, limit, block_shift, kv_head, num_kv_heads, hnd, tid % 32);
     } else {
-        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, FOLIO_DECODE_SWIZZLE != 0>(
-            sk, sv, k_cache, v_cache, block_table, tok0, limit, block_shift, kv_head, num_kv_heads, hnd, tid);
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, FOLIO_DECODE_SWIZZLE != 0, kEagerTable>(
+            sk, sv, k_cache, v_cache, block_table, table_len, tok0, limit, block_shift, kv_head, num_kv_heads, hnd,
+            tid);
     }
 }
 
@@ -70,9 +72,11 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     // STAGES - 1 tiles (empty commit groups keep the group count exact).
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
-        if (s < num_tiles) {
+        // With eager table reads the prologue does not wait for the context length to know num_tiles either:
+        // tiles past the end are all zero-fill copies.
+        if (kEagerTable || s < num_tiles) {
             T* sk = smem + s * kStageElems;
-            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
+            load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table, max_blocks_per_seq,
                                     begin + s * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
@@ -123,8 +127,8 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
             if (next < num_tiles) {
                 T* sk = smem + (next % STAGES) * kStageElems;
                 load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
-                                        begin + next * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd,
-                                        tid);
+                                        max_blocks_per_seq, begin + next * kDecodeTile, end, block_shift, kv_head,
+                                        num_kv_heads, hnd, tid);
             }
             attn::cp_async_commit();
         }

@@ -92,8 +92,8 @@ __global__ void __launch_bounds__(kPrefillThreads)
         if (s < num_tiles) {
             T* sk = smem + s * kStageElems;
             attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(
-                sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, s * attn::kTileTokens, kv_end,
-                block_shift, kv_head, num_kv_heads, hnd, tid);
+                sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, max_blocks_per_seq,
+                s * attn::kTileTokens, kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
     }
@@ -144,8 +144,8 @@ __global__ void __launch_bounds__(kPrefillThreads)
             if (next < num_tiles) {
                 T* sk = smem + (next % kPrefillStages) * kStageElems;
                 attn::load_kv_tile<T, HEAD_DIM, attn::kTileTokens, kPrefillThreads>(
-                    sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, next * attn::kTileTokens,
-                    kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
+                    sk, sk + attn::kTileTokens * kStride, k_cache, v_cache, block_table, max_blocks_per_seq,
+                    next * attn::kTileTokens, kv_end, block_shift, kv_head, num_kv_heads, hnd, tid);
             }
             attn::cp_async_commit();
         }
