@@ -29,34 +29,7 @@ public sealed partial class KvCacheManager
             throw new InvalidOperationException("SwapOut: no CPU pool (KvCacheOptions.NumCpuBlocks is 0).");
         if (!CanSwapOut(group))
             throw new InvalidOperationException("SwapOut: not enough free CPU blocks; call CanSwapOut first.");
-        long stamp = ++_markStamp;
-        foreach (BlockTable t in group)
-        {
-            foreach (int b in t.Blocks)
-            {
-                if (_gpuMark[b] == stamp)
-                {
-                    _cpu.AddRef(_gpuMap[b]);
-                    continue;
-                }
-                _gpuMark[b] = stamp;
-                int c = _cpu.TakeFirstFree();
-                _cpu.CopyFrom(_gpu, b, c);
-                _gpuMap[b] = c;
-                moves.Add(new BlockMove(b, c));
-            }
-        }
-        foreach (BlockTable t in group)
-        {
-            for (int i = t.NumBlocks - 1; i >= 0; i--)
-            {
-                int b = t.BlockAt(i);
-                _gpu.Release(b);
-                t.SetBlock(i, _gpuMap[b]);
-            }
-            t.Location = BlockLocation.Cpu;
-        }
-        _epoch++;
+        MoveGroup(group, _gpu, _cpu, toGpu: false, _gpuMark, _gpuMap, moves);
     }
 
     /// <summary>Whether the group's distinct CPU blocks fit in the free GPU blocks.</summary>
@@ -76,35 +49,50 @@ public sealed partial class KvCacheManager
         ArgumentNullException.ThrowIfNull(moves);
         if (!CanSwapIn(group))
             throw new InvalidOperationException("SwapIn: not enough free GPU blocks; call CanSwapIn first.");
-        BlockPool cpu = _cpu!;   // CountDistinct proved every table is on the CPU, so the pool exists
+        // CountDistinct (in CanSwapIn) proved every table is on the CPU, so the pool exists.
+        MoveGroup(group, _cpu!, _gpu, toGpu: true, _cpuMark, _cpuMap, moves);
+        foreach (BlockTable t in group)
+        {
+            t.NumHashedBlocks = 0;
+            t.LastHash = 0;
+        }
+    }
+
+    /// <summary>
+    /// Moves a group between the pools: each distinct source block is copied once into a new destination block
+    /// (one <see cref="BlockMove"/>; a block shared inside the group gains a reference instead), then every table
+    /// drops its source references and points at the copies. To the GPU, blocks are taken as any allocation is
+    /// (evicting cached ones if need be); to the CPU, from its free list.
+    /// </summary>
+    private void MoveGroup(ReadOnlySpan<BlockTable> group, BlockPool from, BlockPool to, bool toGpu, long[] mark,
+                           int[] map, List<BlockMove> moves)
+    {
         long stamp = ++_markStamp;
         foreach (BlockTable t in group)
         {
-            foreach (int c in t.Blocks)
+            foreach (int src in t.Blocks)
             {
-                if (_cpuMark[c] == stamp)
+                if (mark[src] == stamp)
                 {
-                    _gpu.AddRef(_cpuMap[c]);
+                    to.AddRef(map[src]);
                     continue;
                 }
-                _cpuMark[c] = stamp;
-                int g = TakeFreeGpuBlock();
-                _gpu.CopyFrom(cpu, c, g);
-                _cpuMap[c] = g;
-                moves.Add(new BlockMove(c, g));
+                mark[src] = stamp;
+                int dst = toGpu ? TakeFreeGpuBlock() : to.TakeFirstFree();
+                to.CopyFrom(from, src, dst);
+                map[src] = dst;
+                moves.Add(new BlockMove(src, dst));
             }
         }
         foreach (BlockTable t in group)
         {
             for (int i = t.NumBlocks - 1; i >= 0; i--)
             {
-                int c = t.BlockAt(i);
-                cpu.Release(c);
-                t.SetBlock(i, _cpuMap[c]);
+                int src = t.BlockAt(i);
+                from.Release(src);
+                t.SetBlock(i, map[src]);
             }
-            t.Location = BlockLocation.Gpu;
-            t.NumHashedBlocks = 0;
-            t.LastHash = 0;
+            t.Location = toGpu ? BlockLocation.Gpu : BlockLocation.Cpu;
         }
         _epoch++;
     }
