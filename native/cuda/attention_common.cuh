@@ -160,7 +160,8 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
             // sequence's row of the table), so the read need not wait for the context length: at batch 1 the
             // length, the table and the K/V rows were three memory round trips one after the other. (The
             // mma.sync prefill does not take it: it spills there, and waits for its item's lengths anyway.)
-            const int32_t entry = __ldg(block_table + min(tok >> block_shift, table_len - 1));
+            // (A zero-width table, allowed when every context is empty, is never read.)
+            const int32_t entry = table_len > 0 ? __ldg(block_table + min(tok >> block_shift, table_len - 1)) : 0;
             block = valid ? entry : 0;
         } else {
             block = valid ? __ldg(block_table + (tok >> block_shift)) : 0;

@@ -72,6 +72,30 @@ def test_decode_split_with_short_and_empty_sequences(layout):
     run_decode([8192, 3, 0, 130, 8191], 1, 8, 128, 32, torch.bfloat16, layout)
 
 
+@pytest.mark.parametrize("layout", ["NHD", "HND"])
+def test_decode_all_empty_with_zero_width_block_table(layout):
+    # max_context_len 0 allows max_blocks_per_seq 0 with a non-null table pointer (through the C ABI; PyTorch
+    # gives a zero-width tensor a null pointer, which the ABI refuses): accepted, zeros out, nothing else
+    # written. (That no table entry is read is the clamp in load_kv_tile; a stray read would hit other memory
+    # of the same allocation and go unseen here.)
+    pool = make_pool([5], 2, 128, 16, torch.bfloat16, layout=layout)  # any cache; no entry of it is read
+    q = torch.randn(3, 8, 128, device="cuda").to(torch.bfloat16)
+    out, whole, snapshot, guard = guarded(q.shape, torch.bfloat16)
+    table_buf = torch.zeros(2, dtype=torch.int32, device="cuda")
+    lens = torch.zeros(3, dtype=torch.int32, device="cuda")
+    need = ops.decode_workspace_size(3, 8, 2, 128, 0)
+    ws = torch.zeros(max(need, 16), dtype=torch.uint8, device="cuda")
+    lib = ops.library()
+    status = lib.folio_paged_attention_decode(
+        out.data_ptr(), q.data_ptr(), pool.k_cache.data_ptr(), pool.v_cache.data_ptr(), table_buf.data_ptr() + 4,
+        lens.data_ptr(), 3, 8, 2, 128, 16, ops._LAYOUTS[layout], 0, 0, 128 ** -0.5, ops._DTYPES[torch.bfloat16],
+        ws.data_ptr(), ws.numel(), torch.cuda.current_stream().cuda_stream)
+    torch.cuda.synchronize()
+    assert status == 0, lib.folio_cuda_last_error().decode()
+    assert guards_intact(whole, snapshot, guard, 3), "decode wrote outside its output"
+    assert torch.count_nonzero(out) == 0, "empty contexts must give zeros"
+
+
 def test_decode_many_heads_no_split():
     # Enough (sequence, KV head) pairs to fill the GPU: a single pass, no workspace.
     lens = torch.randint(1, 600, (64,)).tolist()
