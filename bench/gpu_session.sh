@@ -36,6 +36,12 @@ if has test; then
     t0=$SECONDS
     python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "$out/pytest.log" 2>&1 || status=1
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
+    # Out-of-bounds reads show only when each tensor is its own allocation: the empty-context decode tests under
+    # compute-sanitizer with PyTorch's allocator cache off.
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck --error-exitcode 3 python3 -m pytest \
+        tests/gpu/test_paged_attention_decode.py -q -p no:cacheprovider -k "zero_width or short_and_empty" \
+        > "$out/sanitizer.log" 2>&1 || status=1
+    echo "memcheck: $(grep -E "ERROR SUMMARY" "$out/sanitizer.log" | tail -1) ($(grep -E "passed|failed" "$out/sanitizer.log" | tail -1))"
 fi
 if has sweep; then
     # Decode variants, "few:many:prefetch:model" = K/V stages per warp pipeline under two waves of CTAs and

@@ -56,6 +56,7 @@ constexpr bool kEagerTable = FOLIO_DECODE_EAGER_TABLE != 0;
 #define FOLIO_DECODE_MIN_SPLIT_TOKENS 128
 #endif
 constexpr int kMinSplitTokens = FOLIO_DECODE_MIN_SPLIT_TOKENS;
+static_assert(kMinSplitTokens > 0, "FOLIO_DECODE_MIN_SPLIT_TOKENS must be positive");
 constexpr int kMaxSplits = 128;
 constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
 #ifndef FOLIO_DECODE_WAVES
@@ -77,10 +78,10 @@ __host__ __device__ constexpr size_t decode_smem_bytes() {
            (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) + kFlagBytes;
 }
 template <int STAGES>
-constexpr bool decode_smem_fits_merge() {
-    return decode_smem_bytes<__half, 64, STAGES>() >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 128, STAGES>() >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 64, STAGES>() >= 16 * 128 * sizeof(float);
+constexpr bool decode_smem_fits_merge() {  // without the flag's bytes, which the merge must not touch
+    return decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
+           decode_smem_bytes<__half, 128, STAGES>() - kFlagBytes >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
+           decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= 16 * 128 * sizeof(float);
 }
 static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
               "the cross-warp merge and the split weights reuse the stages");

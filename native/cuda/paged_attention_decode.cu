@@ -374,8 +374,8 @@ int32_t validate_decode_sizes(int32_t num_seqs, int32_t num_q_heads, int32_t num
     FOLIO_REQUIRE(num_q_heads > 0 && num_q_heads % num_kv_heads == 0,
                   "paged_attention_decode: num_q_heads (%d) must be a positive multiple of num_kv_heads (%d)",
                   num_q_heads, num_kv_heads);
-    FOLIO_REQUIRE(max_context_len >= 0, "paged_attention_decode: max_context_len must be >= 0 (got %d)",
-                  max_context_len);
+    FOLIO_REQUIRE(max_context_len >= 0 && max_context_len <= (1 << 30),
+                  "paged_attention_decode: max_context_len must be in [0, 2^30] (got %d)", max_context_len);
     if (num_q_heads / num_kv_heads > folio::kMaxGroup) {
         return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
                            "paged_attention_decode: %d query heads per KV head; at most %d are supported",

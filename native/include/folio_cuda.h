@@ -74,7 +74,8 @@ FOLIO_CUDA_API int32_t folio_cuda_version(void);
  *   context_lens:  int32 [num_seqs], tokens of context per sequence (the new token's K/V included, so it
  *                  has been written with folio_kv_write first), 0 <= len <= max_context_len. A sequence of
  *                  length 0 gets an output of zeros.
- *   max_context_len: an upper bound of context_lens (it sizes the split of long contexts).
+ *   max_context_len: an upper bound of context_lens (it sizes the split of long contexts), at most 2^30
+ *                  (token positions stay far from int32 overflow in the kernel's tile arithmetic).
  *   scale:         softmax scale, usually 1/sqrt(head_dim).
  *   head_dim:      64 or 128. num_q_heads must be a multiple of num_kv_heads, at most 16 per KV head.
  *   workspace:     device memory of at least folio_paged_attention_decode_workspace_size(...) bytes
