@@ -59,10 +59,7 @@ public sealed class BpeNfcTokenizerParityTests
         json["normalizer"] = stored["normalizer"]!.DeepClone();
         json["pre_tokenizer"] = fixture["pre_tokenizer"]!.DeepClone();
         json["added_tokens"] = stored["added_tokens"]!.DeepClone();
-        string dir = Path.Combine(Path.GetTempPath(), $"folio-bpe-nfc-{Environment.ProcessId}-{name}");
-        Directory.CreateDirectory(dir);
-        string file = Path.Combine(dir, "tokenizer.json");
-        File.WriteAllText(file, json.ToJsonString());
+        string file = Fixtures.WriteTokenizerJson($"bpe-nfc-{name}", json);
         return new Variant(TextTokenizer.FromTokenizerJson(file, 50256), lines);
     }
 

@@ -10,11 +10,7 @@ public sealed class BpeSplitTokenizerJsonErrorTests
     {
         var json = JsonNode.Parse(File.ReadAllText(BpeSplitTokenizerParityTests.Load("llama3").TokenizerJson))!;
         edit(json);
-        string dir = Path.Combine(Path.GetTempPath(), "folio-bpe-split-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "tokenizer.json");
-        File.WriteAllText(path, json.ToJsonString());
-        return path;
+        return Fixtures.WriteTokenizerJson("bpe-split", json);
     }
 
     private static JsonNode Step(JsonNode j, int i) => j["pre_tokenizer"]!["pretokenizers"]![i]!;

@@ -32,10 +32,7 @@ public sealed class BpeSplitTokenizerParityTests
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Gpt2Dir, "tokenizer.json")))!;
         json["pre_tokenizer"] = variant["pre_tokenizer"]!.DeepClone();
-        string dir = Path.Combine(Path.GetTempPath(), $"folio-bpe-split-{Environment.ProcessId}-{name}");
-        Directory.CreateDirectory(dir);
-        string file = Path.Combine(dir, "tokenizer.json");
-        File.WriteAllText(file, json.ToJsonString());
+        string file = Fixtures.WriteTokenizerJson($"bpe-split-{name}", json);
         return new Variant(TextTokenizer.FromTokenizerJson(file, 50256), lines, file);
     }
 

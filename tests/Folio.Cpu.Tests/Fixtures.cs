@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Folio.Cpu.Tests;
 
 /// <summary>Finds tests/fixtures from the test binary's folder.</summary>
@@ -6,6 +8,20 @@ internal static class Fixtures
     public static string Root { get; } = Find();
 
     public static string Hf(string name) => Path.Combine(Root, "hf", name);
+
+    /// <summary>
+    /// Writes <paramref name="json"/> as tokenizer.json in a new temporary folder of its own and returns the path.
+    /// One folder per call: test classes run in parallel, and two tests writing one shared file let a reader see it
+    /// half written (a CI run failed on that).
+    /// </summary>
+    public static string WriteTokenizerJson(string prefix, JsonNode json)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"folio-{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "tokenizer.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
 
     private static string Find()
     {

@@ -10,11 +10,7 @@ public sealed class SpmTokenizerJsonErrorTests
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Root, "hf", "tokenizer", "spm", $"{variant}.tokenizer.json")))!;
         edit(json);
-        string dir = Path.Combine(Path.GetTempPath(), "folio-spm-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "tokenizer.json");
-        File.WriteAllText(path, json.ToJsonString());
-        return path;
+        return Fixtures.WriteTokenizerJson("spm", json);
     }
 
     public static TheoryData<string, string, string> Cases => new()
