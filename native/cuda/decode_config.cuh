@@ -18,14 +18,14 @@ namespace decode {
 #define FOLIO_DECODE_WARPS 4
 #endif
 // Stages: FOLIO_DECODE_STAGES for launches of under two waves (3: 2 CTAs per SM at head_dim 128, two tiles
-// in flight per warp), FOLIO_DECODE_STAGES_MANY for launches of two waves or more (2: 3 CTAs per SM, one
-// tile in flight per warp but 12 warps per SM: +1-3% at batch >= 128 GQA / >= 64 MHA in bench/kernels.py,
-// while at 1-2 waves its 396 slots leave a partial last wave and 3 stages win).
+// in flight per warp), FOLIO_DECODE_STAGES_MANY for launches of two waves or more. Both 3 since the stages are
+// aligned (NOTES run 27): 2 stages (3 CTAs per SM, 12 warps) had won 1-3% at many waves while the gather
+// fetched 1.5x its L2 sectors (run 11), and lost up to 3% once it did not (GQA 128 x 8k 1456 -> 1415 us with 3).
 #ifndef FOLIO_DECODE_STAGES
 #define FOLIO_DECODE_STAGES 3
 #endif
 #ifndef FOLIO_DECODE_STAGES_MANY
-#define FOLIO_DECODE_STAGES_MANY 2
+#define FOLIO_DECODE_STAGES_MANY 3
 #endif
 constexpr int kDecodeWarps = FOLIO_DECODE_WARPS;
 constexpr int kDecodeThreads = kDecodeWarps * 32;

@@ -8,8 +8,8 @@
 // the rows of one mma tile), so every K/V byte is read once. Each of its 4 warps owns 16 tokens of every
 // 64-token tile and runs its own cp.async pipeline over them (no CTA barrier per tile) into XOR-swizzled
 // shared rows on a 128-byte-aligned buffer (each L2 sector fetched once: attention_common.cuh, StageLayout);
-// the warps' softmax states are merged at the end. The pipeline has 3 stages (2 CTAs per SM at head_dim 128) when the
-// launch is under two waves of CTAs and 2 stages (3 CTAs per SM) from two waves on (plan_decode).
+// the warps' softmax states are merged at the end. The pipeline has 3 stages (2 CTAs per SM at head_dim 128);
+// launches of two waves or more may take another stage count (FOLIO_DECODE_STAGES_MANY, 3 by default: plan_decode).
 // When num_seqs * num_kv_heads cannot fill the GPU, the context is
 // split into chunks of whole tiles (about one wave of CTAs); each split writes its normalised partial output
 // and log-sum-exp to the workspace, and the last split of each (sequence, KV head) to finish (counted with
