@@ -159,8 +159,8 @@ __device__ __forceinline__ void load_kv_tile(T* sk, T* sv, const T* __restrict__
             // The entry is read whether or not the token is inside the context (the index clamped to this
             // sequence's row of the table), so the read need not wait for the context length: at batch 1 the
             // length, the table and the K/V rows were three memory round trips one after the other. (The
-            // mma.sync prefill does not take it: it spills there, and waits for its item's lengths anyway.)
-            // (A zero-width table, allowed when every context is empty, is never read.)
+            // mma.sync prefill does not take it: it spills there, and waits for its item's lengths anyway.) A
+            // zero-width table, allowed when every context is empty, is never read.
             const int32_t entry = table_len > 0 ? __ldg(block_table + min(tok >> block_shift, table_len - 1)) : 0;
             block = valid ? entry : 0;
         } else {

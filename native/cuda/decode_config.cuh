@@ -42,8 +42,9 @@ constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 #ifndef FOLIO_DECODE_SWIZZLE
 #define FOLIO_DECODE_SWIZZLE 1
 #endif
+constexpr bool kSwizzle = FOLIO_DECODE_SWIZZLE != 0;
 template <int HEAD_DIM>
-using DecodeLayout = attn::StageLayout<HEAD_DIM, FOLIO_DECODE_SWIZZLE != 0>;
+using DecodeLayout = attn::StageLayout<HEAD_DIM, kSwizzle>;
 static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token chunks, so whole tiles");
 // Eager block-table reads (NOTES run 24): the prologue's table entries are read without waiting for the context
 // length (attention_common.cuh, load_kv_tile); 0 = the reads wait for it.

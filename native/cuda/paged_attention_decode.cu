@@ -22,11 +22,11 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
     if (kWarpPipeline) {
         constexpr int kStride = DecodeLayout<HEAD_DIM>::kStride;
         const int warp = tid / 32;
-        attn::load_kv_tile<T, HEAD_DIM, 16, 32, FOLIO_DECODE_SWIZZLE != 0, kEagerTable>(
+        attn::load_kv_tile<T, HEAD_DIM, 16, 32, kSwizzle, kEagerTable>(
             sk + warp * 16 * kStride, sv + warp * 16 * kStride, k_cache, v_cache, block_table, table_len,
             tok0 + warp * 16, limit, block_shift, kv_head, num_kv_heads, hnd, tid % 32);
     } else {
-        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, FOLIO_DECODE_SWIZZLE != 0, kEagerTable>(
+        attn::load_kv_tile<T, HEAD_DIM, kDecodeTile, kDecodeThreads, kSwizzle, kEagerTable>(
             sk, sv, k_cache, v_cache, block_table, table_len, tok0, limit, block_shift, kv_head, num_kv_heads, hnd,
             tid);
     }
