@@ -28,16 +28,8 @@ import kernels as K  # noqa: E402  (bench/kernels.py: cases, timing with L2 flus
 
 
 def compiled(mode):
-    from torch.nn.attention.flex_attention import flex_attention
-    torch._dynamo.reset()
-    torch._dynamo.config.cache_size_limit = 256
-    if hasattr(torch._dynamo.config, "recompile_limit"):
-        torch._dynamo.config.recompile_limit = 256
-    if mode == "static":
-        return torch.compile(flex_attention, dynamic=False)
-    if mode == "dynamic":
-        return torch.compile(flex_attention, dynamic=True)
-    return torch.compile(flex_attention)
+    torch._dynamo.reset()  # each way compiles from scratch
+    return K.compile_flex({"static": False, "dynamic": True, "default": None}[mode])
 
 
 def main():

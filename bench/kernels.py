@@ -141,18 +141,24 @@ class _Skip(Exception):
     pass
 
 
+def compile_flex(dynamic):
+    """torch.compile(flex_attention, dynamic=dynamic) with room for a recompile per grid shape (dynamic=None is
+    PyTorch's default: static first, dynamic sizes from the first shape change on)."""
+    from torch.nn.attention.flex_attention import flex_attention
+    torch._dynamo.config.cache_size_limit = 256
+    if hasattr(torch._dynamo.config, "recompile_limit"):
+        torch._dynamo.config.recompile_limit = 256
+    return torch.compile(flex_attention, dynamic=dynamic)
+
+
 def flex_fn(q4, kc, vc, dynamic=False):
     """FlexAttention compiled two ways: dynamic=False recompiles for every shape (a kernel specialised to it,
     FlexAttention's best case); dynamic=True compiles once with symbolic sizes, the kernel a server whose batch
     and context change every step runs (PyTorch's documented torch.compile(flex_attention) switches to it at
     the first shape change; bench/flex_methods.py times the three ways)."""
-    from torch.nn.attention.flex_attention import flex_attention
     key = "dynamic" if dynamic else "static"
     if key not in _flex:
-        torch._dynamo.config.cache_size_limit = 256
-        if hasattr(torch._dynamo.config, "recompile_limit"):
-            torch._dynamo.config.recompile_limit = 256
-        _flex[key] = torch.compile(flex_attention, dynamic=dynamic)
+        _flex[key] = compile_flex(dynamic)
     fn = _flex[key]
     gqa = q4.shape[1] != kc.shape[1]
     return lambda: fn(q4, kc, vc, enable_gqa=gqa)
