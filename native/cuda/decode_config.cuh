@@ -38,7 +38,7 @@ static_assert(kStagesFew >= 2 && kStagesMany >= 2, "the pipeline needs two stage
 #endif
 constexpr bool kWarpPipeline = FOLIO_DECODE_WARP_PIPELINE != 0;
 // Stage layout (attention_common.cuh, StageLayout): 1 = swizzled rows (the default: each L2 sector of the
-// gather fetched once), 0 = padded rows (1.5x the L2 sectors; bench/NOTES-kernels.md run 19).
+// gather fetched once), 0 = padded rows (1.5x the L2 sectors; bench/NOTES-kernels.md runs 17-18).
 #ifndef FOLIO_DECODE_SWIZZLE
 #define FOLIO_DECODE_SWIZZLE 1
 #endif

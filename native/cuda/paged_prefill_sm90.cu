@@ -32,8 +32,8 @@ constexpr int kProducerRegs = 56;
 constexpr int kConsumerRegs = 224;
 static_assert(kProducerRegs * 128 + kConsumerRegs * 256 <= 65536, "setmaxnreg budgets");
 
-// Intra-warpgroup overlap (run 21 experiment): the softmax of tile t+1 runs while the warpgroup's own P V of
-// tile t is still on the tensor cores (wait for Q K^T alone first); 0 waits for both before the softmax.
+// Intra-warpgroup overlap (bench/NOTES-kernels.md run 22): the softmax of tile t+1 runs while the warpgroup's
+// own P V of tile t is still on the tensor cores (wait for Q K^T alone first); 0 waits for both before it.
 #ifndef FOLIO_PREFILL_SM90_OVERLAP
 #define FOLIO_PREFILL_SM90_OVERLAP 1
 #endif
