@@ -277,11 +277,12 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
 
 # ------------------------------------------------------------------------------------------ prefill
 
-def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
+def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, ab_path=None):
     """Folio's paged prefill beside SDPA in rotated rounds: with M methods, M rounds, each method in every
     position once; median per method. Under sustained tensor-core load the card slows by ~10% after the first
     second or so (2205 -> 2410-2490 us for the same kernel in one process, 2026-11-26 ~17:08 UTC), so a fixed order favours
-    whichever method follows a cooler one (the slow mma.sync kernel, for instance: it is timed apart, last)."""
+    whichever method follows a cooler one (the slow mma.sync kernel, for instance: it is timed apart, last).
+    ab_path: another build of libfolio_cuda.so, timed in the same rounds (NHD) as method "ab"."""
     dtype = torch.bfloat16
     num_blocks = seqs * ctx // bs
     kc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
@@ -317,6 +318,19 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
         "hnd": lambda: ops.paged_prefill(q, kh, vh, table, cu, lens, ctx, out=out, layout="HND"),
         "sdpa_mha": lambda: F.scaled_dot_product_attention(q4, kr, vr, is_causal=True),
     }
+    if ab_path:
+        ab_lib = ops.load_library(ab_path)
+
+        def ab():
+            saved = ops._lib  # the module's library for this one call (ops has no per-call library argument)
+            ops._lib = ab_lib
+            try:
+                ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD")
+            finally:
+                ops._lib = saved
+
+        methods["ab"] = ab
+        res["ab_path"] = ab_path
     keys = list(methods)
     times = {k: [] for k in keys}
     for r in range(len(keys)):
@@ -328,7 +342,7 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16):
     res["rounds"] = len(keys)
     res["folio_sm80_us"], _, _ = bench(sm80, iters)
     res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
-    for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha", "hnd"):
+    for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha", "hnd") + (("ab",) if ab_path else ()):
         res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
     res["vs_sdpa"] = res["folio_tflops"] / res["sdpa_tflops"]
     ref = methods["sdpa_gqa"]()
@@ -403,6 +417,8 @@ def main():
                     help="physical order of each sequence's blocks (B6: random)")
     ap.add_argument("--seed", type=int, default=0,
                     help="seed of the random data and block tables (fixed, so runs and processes compare)")
+    ap.add_argument("--prefill-ab", default=None, metavar="LIB",
+                    help="another libfolio_cuda.so build whose prefill is timed in the same rotated rounds")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
@@ -428,7 +444,7 @@ def main():
         results["decode"] = rows
         results["flex_compile_s"] = flex_s
     if "prefill" in only:
-        results["prefill"] = prefill_bench(max(5, args.iters // 4))
+        results["prefill"] = prefill_bench(max(5, args.iters // 4), ab_path=args.prefill_ab)
     if "blocks" in only:
         results["blocks"] = blocks_bench(copy_tbs, args.iters)
     if args.json:
@@ -482,6 +498,10 @@ def main():
               f"{p['rounds']} rotated rounds (µs per round: folio {fmt_list(p['folio_rounds_us'])}, SDPA GQA "
               f"{fmt_list(p['sdpa_gqa_rounds_us'])}, SDPA MHA {fmt_list(p['sdpa_mha_rounds_us'])}, HND "
               f"{fmt_list(p['hnd_rounds_us'])})")
+        if "ab_us" in p:
+            print(f"prefill A/B: {p['ab_path']} {p['ab_us']:.0f} µs = {p['ab_tflops']:.0f} TFLOP/s, ratio to SDPA "
+                  f"{p['ab_tflops'] / p['sdpa_tflops']:.2f}; folio / ab time {p['folio_us'] / p['ab_us']:.3f} "
+                  f"(µs per round: {fmt_list(p['ab_rounds_us'])})")
     if "blocks" in results:
         b = results["blocks"]
         print(f"block copy {b['copy_pairs']} pairs x 2 caches x {b['block_bytes']} B: {b['copy_us']:.0f} µs = "

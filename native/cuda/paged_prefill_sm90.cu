@@ -52,7 +52,6 @@ __global__ void __launch_bounds__(kThreads, 1)
     static_assert(sizeof(T) == 2, "16-bit elements");
     using L = Smem<HEAD_DIM>;
     using W = sm90::Wgmma<T>;
-    constexpr int kChunks = HEAD_DIM / 8;  // 16-byte chunks per row
     constexpr int kKSteps = HEAD_DIM / 16;  // k16 steps of Q K^T
     constexpr int kPSteps = kTile / 16;     // k16 steps of P V
     constexpr int kOAcc = HEAD_DIM / 2;     // O accumulators per thread (64 x HEAD_DIM over 128 threads)
@@ -73,6 +72,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     auto empty_v = [&](int64_t it) { return bars + 8 * (uint32_t)(3 * kStages + it % kStages); };
     auto phase = [](int64_t it) { return (uint32_t)((it / kStages) & 1); };
     auto stage = [&](int64_t it) { return skv + (uint32_t)(it % kStages) * L::kStageBytes; };
+    // q_full: the producer's copies of an item's Q landed (128 arrivals) and its thread 0 wrote the Item (1);
+    // q_empty: every math thread has its Q rows in registers and the Item's fields (256 arrivals). Items are
+    // counted (n) on both sides; the phase of item n is n & 1.
+    const uint32_t q_full = bars + 8 * (4 * kStages);
+    const uint32_t q_empty = q_full + 8;
+    Item* const item_slot = reinterpret_cast<Item*>(base_ptr + L::kItemOffset);
 
     const int tid = threadIdx.x;
     if (tid == 0) {
@@ -80,6 +85,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         for (int s = 0; s < 2 * kStages; ++s) sm90::mbar_init(bars + 8 * s, 128);
 #pragma unroll
         for (int s = 2 * kStages; s < 4 * kStages; ++s) sm90::mbar_init(bars + 8 * s, kMathWarpgroups * 128);
+        sm90::mbar_init(q_full, 128 + 1);
+        sm90::mbar_init(q_empty, kMathWarpgroups * 128);
     }
     __syncthreads();
 
@@ -93,17 +100,35 @@ __global__ void __launch_bounds__(kThreads, 1)
                                      block_shift, num_kv_heads, hnd, tid);
             sm90::mbar_arrive_cp_async(is_v ? full_v(it) : full_k(it));
         };
+        // Each item's Q (and the Item) goes into the Q panels as soon as the math warpgroups hold the last
+        // item's in registers, which they do from their first step of it on: the next item's Q lands while
+        // they work, not after.
+        uint32_t n = 0;
+        auto hand_over = [&](const Item& item) {
+            sm90::mbar_wait(q_empty, (n & 1) ^ 1);
+            if (item.num_tiles > 0) gather_q<T, HEAD_DIM>(sq, q, item, num_q_heads, tid);
+            if (tid == 0) {
+                *item_slot = item;
+                sm90::mbar_arrive(q_full);
+            }
+            sm90::mbar_arrive_cp_async(q_full);
+            ++n;
+        };
         int64_t it = 0;
         for (int64_t index = blockIdx.x; index < num_items; index += gridDim.x) {
             Item item;
             if (!decode_item(index, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens,
                              block_tables, max_blocks_per_seq, item))
                 continue;
+            hand_over(item);
             for (int t = 0; t < item.num_tiles; ++t, ++it) {
                 load(false, item, t, it);
                 load(true, item, t, it);
             }
         }
+        Item done{};
+        done.num_tiles = 0;
+        hand_over(done);
         sm90::cp_async_wait<0>();
         return;
     }
@@ -112,7 +137,6 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int cw = tid / 128 - 1;  // math warpgroup: rows cw * 64 .. + 63 of each item
     const int ctid = tid % 128;
     const int lane = tid % 32;
-    const uint32_t sq_wg = sq + cw * L::kQWarpgroupBytes;
     // Descriptors (start addresses advance by bytes >> 4 in the low field) of stage 0: K (B of Q K^T, K-major)
     // and V (B of P V, MN-major: leading offset = next 64-dim panel, stride = next 8 tokens).
     const uint64_t k_desc0 = sm90::make_desc(skv, 16, 1024);
@@ -123,25 +147,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int col0 = 2 * (lane % 4);
 
     int64_t it0 = 0;  // tiles consumed before the current item
-    for (int64_t index = blockIdx.x; index < num_items; index += gridDim.x) {
-        Item item;
-        if (!decode_item(index, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens, block_tables,
-                         max_blocks_per_seq, item))
-            continue;
+    for (uint32_t n = 0;; ++n) {
+        // The producer's next item: its fields, and its Q in the Q panels.
+        sm90::mbar_wait(q_full, n & 1);
+        const Item item = *item_slot;
+        if (item.num_tiles == 0) break;
         const int num_tiles = item.num_tiles;
-        // This warpgroup's Q rows -> its shared region (zeros past the sequence's rows).
-        for (int i = ctid; i < 64 * kChunks; i += 128) {
-            const int r = i / kChunks;
-            const int c = i % kChunks;
-            const int row = item.row0 + cw * 64 + r;
-            const bool valid = row < item.num_rows;
-            const int64_t token = item.q_start + row / item.group;
-            const int64_t offset =
-                valid ? (token * num_q_heads + (int64_t)item.kv_head * item.group + row % item.group) * HEAD_DIM : 0;
-            sm90::cp_async_16(sq_wg + (uint32_t)(c / 8) * L::kQPanelBytes + sm90::swizzle128(r, c % 8),
-                              q + offset + c * 8, valid);
-        }
-        sm90::cp_async_commit();
         // Causal limit of this thread's two rows; rows past the sequence see no key (never written out).
         int row_pos[2];
 #pragma unroll
@@ -181,22 +192,22 @@ __global__ void __launch_bounds__(kThreads, 1)
             }
         };
 
-        // Q landed (this thread's copies; the warpgroup barrier gathers all) -> registers, as the A fragments
-        // of Q K^T (m16n8k16 order, as P in pack_p): k-step kk holds columns 16 kk + col0 (+ 8) of rows r_base
-        // and r_base + 8. Q K^T then reads only K from shared memory (+5-7% against Q from shared memory, run K).
-        sm90::cp_async_wait<0>();
-        sm90::warpgroup_barrier(1 + cw);
+        // Q -> registers, as the A fragments of Q K^T (m16n8k16 order, as P in pack_p): k-step kk holds columns
+        // 16 kk + col0 (+ 8) of rows r_base and r_base + 8 of this warpgroup's 64. Q K^T then reads only K from
+        // shared memory (+5-7% against Q from shared memory, run K). The arrival on q_empty (a release) hands the
+        // Q panels and the Item slot back to the producer for the next item.
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
 #pragma unroll
             for (int i = 0; i < 4; ++i) {
                 const int r = r_base + 8 * (i & 1);
                 const int col = 16 * kk + 8 * (i >> 1) + col0;
-                const uint32_t off = cw * L::kQWarpgroupBytes + (uint32_t)(col / 64) * L::kQPanelBytes +
-                                     sm90::swizzle128(r, (col % 64) / 8) + (uint32_t)(col % 8) * 2;
+                const uint32_t off = (uint32_t)(col / 64) * L::kQPanelBytes +
+                                     sm90::swizzle128(cw * 64 + r, (col % 64) / 8) + (uint32_t)(col % 8) * 2;
                 q_frag[kk][i] = *reinterpret_cast<const uint32_t*>(base_ptr + off);
             }
         }
+        sm90::mbar_arrive(q_empty);
         // K of tile 0 landed; the proxy fence orders the producer's copies before the wgmma reads.
         sm90::mbar_wait(full_k(it0), phase(it0));
         sm90::fence_proxy_async_smem();
@@ -271,39 +282,26 @@ __global__ void __launch_bounds__(kThreads, 1)
         step(num_tiles - 1, std::false_type{});
         it0 += num_tiles;
 
-        // Normalise and stage this warpgroup's 64 rows in its own Q region (Q is in registers by now),
-        // chunk c of row r at c ^ (r % 8) (conflict-free stores), then store them with 16-byte writes.
-        float inv_l[2];
+        // Normalise and store this thread's two rows straight from the accumulators (the Q panels already hold
+        // the next item's Q): per row, 4-byte pieces at columns 8 j + col0; a quad of lanes covers 16 contiguous
+        // bytes of a row per j, and L2 merges the pieces of a sector.
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             float l = row_l[h];
             l += __shfl_xor_sync(0xffffffffu, l, 1);
             l += __shfl_xor_sync(0xffffffffu, l, 2);
-            inv_l[h] = l > 0.f ? 1.f / l : 0.f;
-        }
-        constexpr int kRowBytes = HEAD_DIM * 2;
-        unsigned char* so = base_ptr + cw * L::kQWarpgroupBytes;
-#pragma unroll
-        for (int j = 0; j < kOAcc / 4; ++j) {
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const int r = r_base + 8 * h;
-                *reinterpret_cast<uint32_t*>(so + r * kRowBytes + ((j ^ (r & 7)) << 4) + col0 * 2) =
-                    W::pack(o_acc[4 * j + 2 * h] * inv_l[h], o_acc[4 * j + 2 * h + 1] * inv_l[h]);
-            }
-        }
-        sm90::warpgroup_barrier(1 + cw);
-        for (int i = ctid; i < 64 * kChunks; i += 128) {
-            const int r = i / kChunks;
-            const int c = i % kChunks;
-            const int row = item.row0 + cw * 64 + r;
+            const float inv_l = l > 0.f ? 1.f / l : 0.f;
+            const int row = item.row0 + cw * 64 + r_base + 8 * h;
             if (row >= item.num_rows) continue;
             const int64_t token = item.q_start + row / item.group;
             T* dst = out + (token * num_q_heads + (int64_t)item.kv_head * item.group + row % item.group) * HEAD_DIM +
-                     c * 8;
-            *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(so + r * kRowBytes + ((c ^ (r & 7)) << 4));
+                     col0;
+#pragma unroll
+            for (int j = 0; j < kOAcc / 4; ++j) {
+                *reinterpret_cast<uint32_t*>(dst + 8 * j) =
+                    W::pack(o_acc[4 * j + 2 * h] * inv_l, o_acc[4 * j + 2 * h + 1] * inv_l);
+            }
         }
-        sm90::warpgroup_barrier(1 + cw);  // staged rows read before the next item's Q lands there
     }
 #else
     // Built for another architecture: never launched there (prefill_sm90_applies checks the device).

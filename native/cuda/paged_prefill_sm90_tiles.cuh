@@ -19,29 +19,32 @@ constexpr int kRows = kMathWarpgroups * 64;  // query rows per item (64 per math
 constexpr int kTile = 128;                   // keys per K/V tile (the N of S = Q K^T)
 constexpr int kStages = 3;                   // K/V tiles in shared memory
 
-// Shared memory (bytes from a 1024-byte-aligned base): Q [warpgroup][panel][64 rows][128 B], then kStages
-// stages of K [panel][kTile rows][128 B] and V [panel][kTile rows][128 B] (a panel = 64 head dims, 128-byte
-// swizzled: wgmma_sm90.cuh), then the mbarriers full_k, full_v, empty_k, empty_v [kStages] each.
+// Shared memory (bytes from a 1024-byte-aligned base): Q [panel][kRows rows][128 B] (rows cw * 64 .. + 63 are
+// math warpgroup cw's), then kStages stages of K [panel][kTile rows][128 B] and V [panel][kTile rows][128 B] (a
+// panel = 64 head dims, 128-byte swizzled: wgmma_sm90.cuh), then the mbarriers full_k, full_v, empty_k, empty_v
+// [kStages] each, q_full and q_empty, then the Item whose Q the Q panels hold.
 template <int HEAD_DIM>
 struct Smem {
     static constexpr int kPanels = HEAD_DIM / 64;
-    static constexpr uint32_t kQPanelBytes = 64 * 128;
-    static constexpr uint32_t kQWarpgroupBytes = kPanels * kQPanelBytes;
-    static constexpr uint32_t kQBytes = kMathWarpgroups * kQWarpgroupBytes;
+    static constexpr uint32_t kQPanelBytes = kRows * 128;
+    static constexpr uint32_t kQBytes = kPanels * kQPanelBytes;
     static constexpr uint32_t kKVPanelBytes = kTile * 128;
     static constexpr uint32_t kKVBytes = kPanels * kKVPanelBytes;  // K (or V) of one tile
     static constexpr uint32_t kStageBytes = 2 * kKVBytes;
     static constexpr uint32_t kBytes = kQBytes + kStages * kStageBytes;
-    static constexpr uint32_t kBarrierBytes = 4 * kStages * 8;
-    static constexpr size_t kAlloc = kBytes + kBarrierBytes + 1024;  // + slack to align the base to 1024 B
+    static constexpr uint32_t kBarrierBytes = (4 * kStages + 2) * 8;
+    static constexpr uint32_t kItemOffset = kBytes + kBarrierBytes;
+    static constexpr size_t kAlloc = kItemOffset + 64 + 1024;  // + the Item, + slack to align the base to 1024 B
 };
 static_assert(Smem<128>::kAlloc <= 232448, "the d128 CTA must fit the 227 KB opt-in shared memory");
 
-// One unit of work: 128 rows of one (sequence, KV head) and the keys they see.
+// One unit of work: 128 rows of one (sequence, KV head) and the keys they see. The producer hands each item to
+// the math warpgroups through shared memory with its Q; num_tiles = 0 there means no items are left.
 struct Item {
     int kv_head, row0, num_rows, group, q_start, first_pos, kv_end, min_pos, num_tiles;
     const int32_t* block_table;
 };
+static_assert(sizeof(Item) <= 64, "the Item slot in shared memory");
 
 // Work item `index` (index = row tiles x num_kv_heads x num_seqs, row tiles fastest and latest rows first, so
 // the CTAs running at one time share one sequence's K/V in L2). False: no rows there (a shorter sequence).
@@ -70,43 +73,70 @@ __device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int nu
     return true;
 }
 
-// The producer warpgroup (thread tid of 128) gathers K (or V) of tile t of `item` into the swizzled panels at
-// shared address dst with 16-byte cp.async copies; tokens at or past the item's kv_end are zero-filled without
-// reading their block-table entry. Four threads share a row (thread tid: row tid / 4 + 32 j, chunks
-// tid % 4 + 4 i), so that a warp's copy covers 8 rows x 64 contiguous bytes (whole sectors) and each thread
-// looks a row's slot up once for HEAD_DIM / 32 copies from one pointer: ~95 instructions per tile and thread
-// (the producer has one warp per SMSP; a gather of ~1080 instructions per K+V tile cost 21-38%, runs I-J).
+// The producer warpgroup (thread tid of 128) copies 128 rows of HEAD_DIM 16-bit elements into the swizzled
+// panels at shared address dst (panel stride kPanelBytes, row r at r * 128) with 16-byte cp.async copies; row r
+// comes from row_src(r), which returns its first byte or nullptr for a row to zero-fill without reading (those
+// copies name `fallback`, any readable address, and read none of it). Four
+// threads share a row (thread tid: rows tid / 4 + 32 j, chunks tid % 4 + 4 i), so that a warp's copy covers 8 rows
+// x 64 contiguous bytes (whole sectors) and each thread finds a row's source once for HEAD_DIM / 32 copies from
+// one pointer: ~95 instructions per K or V tile and thread (the producer has one warp per SMSP; a gather of ~1080
+// instructions per K+V tile cost 21-38%, runs I-J).
+template <int HEAD_DIM, uint32_t kPanelBytes, typename RowSrc>
+__device__ __forceinline__ void copy_rows(uint32_t dst, int tid, const char* fallback, RowSrc row_src) {
+    static_assert(kTile == 128 && kRows == 128, "four rows per producer thread");
+    const int q = tid % 4;
+    const int r0 = tid / 4;
+    // Chunk c = q + 4 i of row r lands at panel c / 8, position (c % 8) ^ (r % 8); r % 8 is the same for every
+    // row of this thread (rows 32 apart), so two positions serve all its copies.
+    const uint32_t row_dst = dst + (uint32_t)r0 * 128 + (uint32_t)((q ^ (r0 & 7)) << 4);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const char* row = row_src(r0 + 32 * j);
+        const bool valid = row != nullptr;
+        const char* src = (valid ? row : fallback) + q * 16;
+        const uint32_t d = row_dst + (uint32_t)(j * 32 * 128);
+        sm90::cp_async_16_at<0>(d, src, valid);
+        sm90::cp_async_16_at<64>(d ^ 64u, src, valid);
+        if constexpr (HEAD_DIM == 128) {
+            sm90::cp_async_16_at<128>(d + kPanelBytes, src, valid);
+            sm90::cp_async_16_at<192>((d ^ 64u) + kPanelBytes, src, valid);
+        }
+    }
+}
+
+// K (or V) of tile t of `item` through the block table; tokens at or past the item's kv_end are zero-filled
+// without reading their block-table entry.
 template <typename T, int HEAD_DIM>
 __device__ __forceinline__ void gather_tile(uint32_t dst, const T* __restrict__ cache, const Item& item, int t,
                                             int block_shift, int num_kv_heads, bool hnd, int tid) {
-    const int q = tid % 4;
-    const int r0 = tid / 4;
     const int block_mask = (1 << block_shift) - 1;
     // Row of slot (block, o) in either cache layout (folio_cuda.h): block * rows_per_block + inner(o), with
     // inner = kv_head * block_size + o (HND) or o * num_kv_heads + kv_head (NHD).
     const int rows_per_block = num_kv_heads << block_shift;
-    // Chunk c = q + 4 i of row r lands at panel c / 8, position (c % 8) ^ (r % 8); r % 8 is the same for every
-    // row of this thread (rows 32 apart), so two positions serve all its copies.
-    const uint32_t pos0 = (uint32_t)((q ^ (r0 & 7)) << 4);
-    const uint32_t row_dst = dst + (uint32_t)r0 * 128 + pos0;
-    const char* base = reinterpret_cast<const char*>(cache) + q * 16;
-#pragma unroll
-    for (int j = 0; j < kTile / 32; ++j) {
-        const int tok = t * kTile + r0 + 32 * j;
-        const bool valid = tok < item.kv_end;
-        const int block = valid ? __ldg(item.block_table + (tok >> block_shift)) : 0;
+    const char* base = reinterpret_cast<const char*>(cache);
+    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kKVPanelBytes>(dst, tid, base, [&](int r) -> const char* {
+        const int tok = t * kTile + r;
+        if (tok >= item.kv_end) return nullptr;
+        const int block = __ldg(item.block_table + (tok >> block_shift));
         const int o = tok & block_mask;
         const int inner = hnd ? (item.kv_head << block_shift) + o : o * num_kv_heads + item.kv_head;
-        const char* src = base + ((int64_t)block * rows_per_block + inner) * (HEAD_DIM * 2);
-        const uint32_t d = row_dst + (uint32_t)(j * 32 * 128);
-        constexpr uint32_t kPanel = Smem<HEAD_DIM>::kKVPanelBytes;
-        sm90::cp_async_16_at<0>(d, src, valid);
-        sm90::cp_async_16_at<64>(d ^ 64u, src, valid);
-        if constexpr (HEAD_DIM == 128) {
-            sm90::cp_async_16_at<128>(d + kPanel, src, valid);
-            sm90::cp_async_16_at<192>((d ^ 64u) + kPanel, src, valid);
-        }
-    }
+        return base + ((int64_t)block * rows_per_block + inner) * (HEAD_DIM * 2);
+    });
+}
+
+// The item's query rows: row r of the item is token (row0 + r) / group of the sequence, query head kv_head x group
+// + (row0 + r) % group; rows past the sequence's are zero-filled.
+template <typename T, int HEAD_DIM>
+__device__ __forceinline__ void gather_q(uint32_t dst, const T* __restrict__ q, const Item& item, int num_q_heads,
+                                         int tid) {
+    const char* base = reinterpret_cast<const char*>(q);
+    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kQPanelBytes>(dst, tid, base, [&](int r) -> const char* {
+        const int row = item.row0 + r;
+        if (row >= item.num_rows) return nullptr;
+        const int64_t token = item.q_start + row / item.group;
+        const int head = item.kv_head * item.group + row % item.group;
+        return base + (token * num_q_heads + head) * (HEAD_DIM * 2);
+    });
 }
 
 // Online softmax of one tile's scores s[kTile / 2] (the m64n128 accumulator fragment of this thread: rows g and

@@ -43,9 +43,13 @@ def _default_path() -> Path:
 def library() -> ctypes.CDLL:
     """Loads libfolio_cuda.so once and declares its functions."""
     global _lib
-    if _lib is not None:
-        return _lib
-    path = os.environ.get("FOLIO_CUDA_LIB") or str(_default_path())
+    if _lib is None:
+        _lib = load_library(os.environ.get("FOLIO_CUDA_LIB") or str(_default_path()))
+    return _lib
+
+
+def load_library(path: str) -> ctypes.CDLL:
+    """A libfolio_cuda.so at `path` with its functions declared (library() loads the one this module calls)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"libfolio_cuda.so not found at {path} (set FOLIO_CUDA_LIB or run scripts/build-cuda.sh)")
     lib = ctypes.CDLL(path)
@@ -65,7 +69,6 @@ def library() -> ctypes.CDLL:
         fn = getattr(lib, name)
         fn.argtypes = args
         fn.restype = res
-    _lib = lib
     return lib
 
 
