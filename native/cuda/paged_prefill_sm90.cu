@@ -26,21 +26,16 @@ namespace {
 
 using namespace sm90_prefill;
 
-// Registers per thread (setmaxnreg): the producer warpgroup gives up what the math warpgroups take, 56 + 2 x 224
-// = 512 per lane of 128 (56 / 224 measured 1-2% faster than 40 / 232 in runs G and H).
-constexpr int kProducerRegs = 56;
-constexpr int kConsumerRegs = 224;
+// Registers per thread (setmaxnreg): the producer warpgroup gives up what the math warpgroups take, 40 + 2 x 232
+// = 504 of 512 per lane of 128. The math warpgroups' pipeline across items (run 29) needs up to R224 (224 spilt
+// 16 bytes); the producer fits in 30. (56 / 224 and 40 / 232 timed within noise of each other in runs G and H.)
+constexpr int kProducerRegs = 40;
+constexpr int kConsumerRegs = 232;
 static_assert(kProducerRegs * 128 + kConsumerRegs * 256 <= 65536, "setmaxnreg budgets");
 
-// Intra-warpgroup overlap (bench/NOTES-kernels.md run 22): the softmax of tile t+1 runs while the warpgroup's
-// own P V of tile t is still on the tensor cores (wait for Q K^T alone first); 0 waits for both before it.
-#ifndef FOLIO_PREFILL_SM90_OVERLAP
-#define FOLIO_PREFILL_SM90_OVERLAP 1
-#endif
-constexpr bool kOverlapSoftmax = FOLIO_PREFILL_SM90_OVERLAP != 0;
-
 // gridDim.x CTAs (one per SM) walk the items blockIdx.x, + gridDim.x, ...; each counts the K/V tiles it went
-// through (it), which name the stage (it % kStages) and the mbarrier phase ((it / kStages) & 1) of a tile.
+// through (it), which name the stage (it % kStages) and the mbarrier phase ((it / kStages) & 1) of a tile. (A
+// 32-bit count: 2^32 tiles of 128 x 128 keys and rows in one CTA would take hours.)
 template <typename T, int HEAD_DIM>
 __global__ void __launch_bounds__(kThreads, 1)
     paged_prefill_sm90_kernel(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ k_cache,
@@ -66,12 +61,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     // full: the producer's copies of a stage's K (V) landed (128 arrivals); empty: every math thread is done
     // reading it (256 arrivals): K after its Q K^T, V after its P V, so K goes back a step before V.
     const uint32_t bars = base + L::kBytes;
-    auto full_k = [&](int64_t it) { return bars + 8 * (uint32_t)(it % kStages); };
-    auto full_v = [&](int64_t it) { return bars + 8 * (uint32_t)(kStages + it % kStages); };
-    auto empty_k = [&](int64_t it) { return bars + 8 * (uint32_t)(2 * kStages + it % kStages); };
-    auto empty_v = [&](int64_t it) { return bars + 8 * (uint32_t)(3 * kStages + it % kStages); };
-    auto phase = [](int64_t it) { return (uint32_t)((it / kStages) & 1); };
-    auto stage = [&](int64_t it) { return skv + (uint32_t)(it % kStages) * L::kStageBytes; };
+    auto full_k = [&](uint32_t it) { return bars + 8 * (uint32_t)(it % kStages); };
+    auto full_v = [&](uint32_t it) { return bars + 8 * (uint32_t)(kStages + it % kStages); };
+    auto empty_k = [&](uint32_t it) { return bars + 8 * (uint32_t)(2 * kStages + it % kStages); };
+    auto empty_v = [&](uint32_t it) { return bars + 8 * (uint32_t)(3 * kStages + it % kStages); };
+    auto phase = [](uint32_t it) { return (it / kStages) & 1u; };
+    auto stage = [&](uint32_t it) { return skv + (uint32_t)(it % kStages) * L::kStageBytes; };
     // q_full: the producer's copies of an item's Q landed (128 arrivals) and its thread 0 wrote the Item (1);
     // q_empty: every math thread has its Q rows in registers and the Item's fields (256 arrivals). Items are
     // counted (n) on both sides; the phase of item n is n & 1.
@@ -94,7 +89,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         // Producer: K (V) of tile `it` goes into its stage once every math thread freed it there (a fresh
         // barrier passes a wait for parity 1 at once); each thread's copies count on full_k (full_v) as they land.
         sm90::setmaxnreg_dec<kProducerRegs>();
-        auto load = [&](bool is_v, const Item& item, int t, int64_t it) {
+        auto load = [&](bool is_v, const Item& item, int t, uint32_t it) {
             sm90::mbar_wait(is_v ? empty_v(it) : empty_k(it), phase(it) ^ 1);
             gather_tile<T, HEAD_DIM>(stage(it) + (is_v ? L::kKVBytes : 0), is_v ? v_cache : k_cache, item, t,
                                      block_shift, num_kv_heads, hnd, tid);
@@ -114,7 +109,7 @@ __global__ void __launch_bounds__(kThreads, 1)
             sm90::mbar_arrive_cp_async(q_full);
             ++n;
         };
-        int64_t it = 0;
+        uint32_t it = 0;
         for (int64_t index = blockIdx.x; index < num_items; index += gridDim.x) {
             Item item;
             if (!decode_item(index, row_tiles, num_q_heads, num_kv_heads, cu_query_lens, context_lens,
@@ -146,56 +141,49 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int r_base = (ctid / 32) * 16 + lane / 4;
     const int col0 = 2 * (lane % 4);
 
-    int64_t it0 = 0;  // tiles consumed before the current item
-    for (uint32_t n = 0;; ++n) {
-        // The producer's next item: its fields, and its Q in the Q panels.
-        sm90::mbar_wait(q_full, n & 1);
-        const Item item = *item_slot;
-        if (item.num_tiles == 0) break;
-        const int num_tiles = item.num_tiles;
-        // Causal limit of this thread's two rows; rows past the sequence see no key (never written out).
-        int row_pos[2];
+    float s_acc[kSAcc];
+    float o_acc[kOAcc];
+    uint32_t p_frag[kPSteps][4];
+    uint32_t q_frag[kKSteps][4];  // Q as the A operand of Q K^T
+#pragma unroll
+    for (int i = 0; i < kSAcc; ++i) s_acc[i] = 0.f;  // (overwritten by the first Q K^T; no undefined inputs)
+#pragma unroll
+    for (int i = 0; i < kOAcc; ++i) o_acc[i] = 0.f;
+    float row_m[2] = {-INFINITY, -INFINITY};
+    float row_l[2] = {0.f, 0.f};
+    float alpha[2];
+    // The current item's rows, from the Item slot: the causal limit of this thread's two rows (-1: a row past
+    // the sequence, which sees no key), the first position no row of the item masks, its tile count, and where
+    // the two rows go (nullptr: not written).
+    int row_pos[2];
+    int min_pos = 0;
+    int num_tiles = 0;
+    T* out_row[2];
+    auto read_positions = [&]() {
+        const Item& item = *item_slot;
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             const int row = item.row0 + cw * 64 + r_base + 8 * h;
             row_pos[h] = row < item.num_rows ? item.first_pos + row / item.group : -1;
         }
-        float s_acc[kSAcc];
-        float o_acc[kOAcc];
-        uint32_t p_frag[kPSteps][4];
-        uint32_t q_frag[kKSteps][4];  // Q as the A operand of Q K^T
+        min_pos = item.min_pos;
+        num_tiles = item.num_tiles;
+    };
+    auto read_out_rows = [&]() {
+        const Item& item = *item_slot;
 #pragma unroll
-        for (int i = 0; i < kSAcc; ++i) s_acc[i] = 0.f;  // (overwritten by the first Q K^T; no undefined inputs)
-#pragma unroll
-        for (int i = 0; i < kOAcc; ++i) o_acc[i] = 0.f;
-        float row_m[2] = {-INFINITY, -INFINITY};
-        float row_l[2] = {0.f, 0.f};
-        float alpha[2];
-
-        // S = Q K^T of tile t (this item's), issued and committed.
-        auto issue_qk = [&](int t) {
-            const uint32_t st = (uint32_t)((it0 + t) % kStages) * L::kStageBytes;
-#pragma unroll
-            for (int kk = 0; kk < kKSteps; ++kk) {
-                const uint32_t koff = st + (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
-                W::qk(s_acc, q_frag[kk], k_desc0 + (koff >> 4), kk > 0);
-            }
-            sm90::wgmma_commit();
-        };
-        // P (fp32 in s_acc) -> the A operand of P V: k-step kt covers keys 16 kt .. 16 kt + 15, i.e.
-        // accumulator groups 2 kt and 2 kt + 1, in the m16n8k16 A-fragment order.
-        auto pack_p = [&]() {
-#pragma unroll
-            for (int kt = 0; kt < kPSteps; ++kt) {
-#pragma unroll
-                for (int i = 0; i < 4; ++i) p_frag[kt][i] = W::pack(s_acc[8 * kt + 2 * i], s_acc[8 * kt + 2 * i + 1]);
-            }
-        };
-
-        // Q -> registers, as the A fragments of Q K^T (m16n8k16 order, as P in pack_p): k-step kk holds columns
-        // 16 kk + col0 (+ 8) of rows r_base and r_base + 8 of this warpgroup's 64. Q K^T then reads only K from
-        // shared memory (+5-7% against Q from shared memory, run K). The arrival on q_empty (a release) hands the
-        // Q panels and the Item slot back to the producer for the next item.
+        for (int h = 0; h < 2; ++h) {
+            const int row = item.row0 + cw * 64 + r_base + 8 * h;
+            const int64_t token = item.q_start + row / item.group;
+            out_row[h] = row < item.num_rows ? out + (token * num_q_heads + (int64_t)item.kv_head * item.group +
+                                                      row % item.group) * HEAD_DIM + col0
+                                             : nullptr;
+        }
+    };
+    // Q (landed: q_full) -> registers, as the A fragments of Q K^T (m16n8k16 order, as P in pack_p): k-step kk
+    // holds columns 16 kk + col0 (+ 8) of rows r_base and r_base + 8 of this warpgroup's 64. Q K^T then reads
+    // only K from shared memory (+5-7% against Q from shared memory, run K).
+    auto load_q = [&]() {
 #pragma unroll
         for (int kk = 0; kk < kKSteps; ++kk) {
 #pragma unroll
@@ -207,102 +195,165 @@ __global__ void __launch_bounds__(kThreads, 1)
                 q_frag[kk][i] = *reinterpret_cast<const uint32_t*>(base_ptr + off);
             }
         }
-        sm90::mbar_arrive(q_empty);
-        // K of tile 0 landed; the proxy fence orders the producer's copies before the wgmma reads.
-        sm90::mbar_wait(full_k(it0), phase(it0));
-        sm90::fence_proxy_async_smem();
-        // Ping-pong: warpgroup 0 issues first; each later issue waits for the other's previous one.
-        if (cw == 1) sm90::named_barrier_arrive(3, 256);
-        sm90::wgmma_fence();
-        issue_qk(0);
-        sm90::wgmma_wait<0>();
-        sm90::fence_regs(s_acc);
-        sm90::mbar_arrive(empty_k(it0));
-        online_softmax(s_acc, row_m, row_l, alpha, row_pos, 0, item.min_pos, col0, scale_log2);
-        pack_p();
-
-        // One step per K/V tile t, with P of tile t in p_frag and alpha its rescale factor: issue Q K^T of
-        // tile t+1 (when MORE) and P V of tile t, then the softmax of tile t+1 (the other warpgroup's wgmmas
-        // run meanwhile). The last step is its own instantiation so that every wgmma issue and wait sits on an
-        // unconditional path (ptxas otherwise serialises the wgmmas, warning C7514).
-        auto step = [&](const int t, auto more_tag) {
-            constexpr bool kMore = decltype(more_tag)::value;
-            const int64_t it = it0 + t;
-            if constexpr (kMore) sm90::mbar_wait(full_k(it + 1), phase(it + 1));
-            sm90::mbar_wait(full_v(it), phase(it));
-            sm90::fence_proxy_async_smem();
+    };
+    // The finished item's rows, normalised, straight from the accumulators (the Q panels may already hold a later
+    // item's Q): per row, 4-byte pieces at columns 8 j + col0; a quad of lanes covers 16 contiguous bytes of a
+    // row per j, and L2 merges the pieces of a sector. inv_l: 1 / the rows' softmax sums (0 for a row with none).
+    auto store_rows = [&](const float (&inv_l)[2]) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            if (out_row[h] == nullptr) continue;
 #pragma unroll
             for (int j = 0; j < kOAcc / 4; ++j) {
-                o_acc[4 * j + 0] *= alpha[0];
-                o_acc[4 * j + 1] *= alpha[0];
-                o_acc[4 * j + 2] *= alpha[1];
-                o_acc[4 * j + 3] *= alpha[1];
+                *reinterpret_cast<uint32_t*>(out_row[h] + 8 * j) =
+                    W::pack(o_acc[4 * j + 2 * h] * inv_l[h], o_acc[4 * j + 2 * h + 1] * inv_l[h]);
             }
-            sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
-            sm90::wgmma_fence();
-            sm90::fence_regs(p_frag);
-            sm90::fence_regs(o_acc);
-            if constexpr (kMore) issue_qk(t + 1);
-            const uint32_t sv = (uint32_t)(it % kStages) * L::kStageBytes;
-#pragma unroll
-            for (int kt = 0; kt < kPSteps; ++kt) W::pv(o_acc, p_frag[kt], v_desc0 + ((sv + kt * 16 * 128) >> 4));
-            sm90::wgmma_commit();
-            // The other warpgroup's turn. Warpgroup 1 owes no arrival after its last issue (it gave one ahead
-            // at the start), so every barrier phase gets exactly 128 + 128 threads.
-            if (kMore || cw == 0) sm90::named_barrier_arrive(3 + (1 - cw), 256);
-            if constexpr (kMore && kOverlapSoftmax) {
-                // Q K^T of tile t+1 was committed first: wait for it alone and run its softmax while this
-                // warpgroup's P V of tile t is still on the tensor cores (the softmax touches neither o_acc nor
-                // p_frag); P is packed once P V is done reading p_frag.
-                sm90::wgmma_wait<1>();
-                sm90::fence_regs(s_acc);
-                sm90::mbar_arrive(empty_k(it + 1));
-                online_softmax(s_acc, row_m, row_l, alpha, row_pos, (t + 1) * kTile, item.min_pos, col0,
-                               scale_log2);
-                sm90::wgmma_wait<0>();
-                sm90::fence_regs(o_acc);
-                sm90::fence_regs(p_frag);
-                sm90::mbar_arrive(empty_v(it));
-                pack_p();
-            } else {
-                sm90::wgmma_wait<0>();
-                sm90::fence_regs(s_acc);
-                sm90::fence_regs(o_acc);
-                sm90::fence_regs(p_frag);
-                if constexpr (kMore) sm90::mbar_arrive(empty_k(it + 1));
-                sm90::mbar_arrive(empty_v(it));
-                if constexpr (kMore) {
-                    online_softmax(s_acc, row_m, row_l, alpha, row_pos, (t + 1) * kTile, item.min_pos, col0,
-                                   scale_log2);
-                    pack_p();
-                }
-            }
-        };
-        for (int t = 0; t + 1 < num_tiles; ++t) step(t, std::true_type{});
-        step(num_tiles - 1, std::false_type{});
-        it0 += num_tiles;
-
-        // Normalise and store this thread's two rows straight from the accumulators (the Q panels already hold
-        // the next item's Q): per row, 4-byte pieces at columns 8 j + col0; a quad of lanes covers 16 contiguous
-        // bytes of a row per j, and L2 merges the pieces of a sector.
+        }
+    };
+    auto inverse_sums = [&](float (&inv_l)[2]) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             float l = row_l[h];
             l += __shfl_xor_sync(0xffffffffu, l, 1);
             l += __shfl_xor_sync(0xffffffffu, l, 2);
-            const float inv_l = l > 0.f ? 1.f / l : 0.f;
-            const int row = item.row0 + cw * 64 + r_base + 8 * h;
-            if (row >= item.num_rows) continue;
-            const int64_t token = item.q_start + row / item.group;
-            T* dst = out + (token * num_q_heads + (int64_t)item.kv_head * item.group + row % item.group) * HEAD_DIM +
-                     col0;
-#pragma unroll
-            for (int j = 0; j < kOAcc / 4; ++j) {
-                *reinterpret_cast<uint32_t*>(dst + 8 * j) =
-                    W::pack(o_acc[4 * j + 2 * h] * inv_l, o_acc[4 * j + 2 * h + 1] * inv_l);
-            }
+            inv_l[h] = l > 0.f ? 1.f / l : 0.f;
         }
+    };
+    // S = Q K^T of the CTA's K/V tile it, issued and committed.
+    auto issue_qk = [&](uint32_t it) {
+        const uint32_t st = (uint32_t)(it % kStages) * L::kStageBytes;
+#pragma unroll
+        for (int kk = 0; kk < kKSteps; ++kk) {
+            const uint32_t koff = st + (uint32_t)(kk / 4) * L::kKVPanelBytes + (uint32_t)(kk % 4) * 32;
+            W::qk(s_acc, q_frag[kk], k_desc0 + (koff >> 4), kk > 0);
+        }
+        sm90::wgmma_commit();
+    };
+    // O += P V of tile it (not committed).
+    auto issue_pv = [&](uint32_t it) {
+        const uint32_t sv = (uint32_t)(it % kStages) * L::kStageBytes;
+#pragma unroll
+        for (int kt = 0; kt < kPSteps; ++kt) W::pv(o_acc, p_frag[kt], v_desc0 + ((sv + kt * 16 * 128) >> 4));
+    };
+    // P (fp32 in s_acc) -> the A operand of P V: k-step kt covers keys 16 kt .. 16 kt + 15, i.e. accumulator
+    // groups 2 kt and 2 kt + 1, in the m16n8k16 A-fragment order.
+    auto pack_p = [&]() {
+#pragma unroll
+        for (int kt = 0; kt < kPSteps; ++kt) {
+#pragma unroll
+            for (int i = 0; i < 4; ++i) p_frag[kt][i] = W::pack(s_acc[8 * kt + 2 * i], s_acc[8 * kt + 2 * i + 1]);
+        }
+    };
+    auto rescale_o = [&]() {
+#pragma unroll
+        for (int j = 0; j < kOAcc / 4; ++j) {
+            o_acc[4 * j + 0] *= alpha[0];
+            o_acc[4 * j + 1] *= alpha[0];
+            o_acc[4 * j + 2] *= alpha[1];
+            o_acc[4 * j + 3] *= alpha[1];
+        }
+    };
+
+    // The first item (none: the CTA has no work), and the softmax of its first tile.
+    uint32_t n = 0;  // items taken; the q_full phase of item n is n & 1
+    sm90::mbar_wait(q_full, 0);
+    if (item_slot->num_tiles == 0) return;
+    load_q();
+    read_positions();
+    read_out_rows();
+    sm90::mbar_arrive(q_empty);  // (a release: the Q and Item reads above come first)
+    ++n;
+    uint32_t it = 0;  // the CTA's K/V tile whose P is in p_frag
+    int t = 0;       // ... its index in the current item
+    sm90::mbar_wait(full_k(it), phase(it));
+    sm90::fence_proxy_async_smem();  // orders the producer's copies before the wgmma reads
+    // Ping-pong: warpgroup 0 issues first; each later issue waits for the other's previous one.
+    if (cw == 1) sm90::named_barrier_arrive(3, 256);
+    sm90::wgmma_fence();
+    issue_qk(it);
+    sm90::wgmma_wait<0>();
+    sm90::fence_regs(s_acc);
+    sm90::mbar_arrive(empty_k(it));
+    online_softmax(s_acc, row_m, row_l, alpha, row_pos, 0, min_pos, col0, scale_log2);
+    pack_p();
+
+    // One step per K/V tile after the first, across items: with P of tile it in p_frag and alpha its rescale
+    // factor, issue Q K^T of tile it + 1 and P V of tile it, run the softmax of tile it + 1 while P V runs (and
+    // the other warpgroup's wgmmas). Where tile it + 1 starts the next item, its Q goes into q_frag first, the
+    // softmax starts a new row state (so alpha = 0 clears O at the next rescale), and the finished item's rows
+    // are stored once P V is done: an item's first and last tiles overlap the tensor cores like any other. Every
+    // wgmma issue and wait is on the unconditional path (ptxas otherwise serialises them, warning C7514); the
+    // last tile of the CTA is the step after the loop.
+    for (;;) {
+        const bool boundary = t + 1 == num_tiles;
+        if (boundary) {
+            sm90::mbar_wait(q_full, n & 1);
+            if (item_slot->num_tiles == 0) break;
+            load_q();  // (this warpgroup's last Q K^T, of tile it, is done: waited for in the step before)
+        }
+        sm90::mbar_wait(full_k(it + 1), phase(it + 1));
+        sm90::mbar_wait(full_v(it), phase(it));
+        sm90::fence_proxy_async_smem();
+        rescale_o();
+        sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
+        sm90::wgmma_fence();
+        sm90::fence_regs(q_frag);
+        sm90::fence_regs(p_frag);
+        sm90::fence_regs(o_acc);
+        issue_qk(it + 1);
+        issue_pv(it);
+        sm90::wgmma_commit();
+        sm90::named_barrier_arrive(3 + (1 - cw), 256);  // the other warpgroup's turn
+        // Q K^T of tile it + 1 was committed first: wait for it alone and run its softmax while P V of tile it
+        // is still on the tensor cores (the softmax touches neither o_acc nor p_frag).
+        sm90::wgmma_wait<1>();
+        sm90::fence_regs(s_acc);
+        sm90::mbar_arrive(empty_k(it + 1));
+        float inv_l[2];
+        if (boundary) {
+            inverse_sums(inv_l);  // the finished item's, before the new item's rows start over
+            row_m[0] = row_m[1] = -INFINITY;
+            row_l[0] = row_l[1] = 0.f;
+            read_positions();
+            t = 0;
+        } else {
+            ++t;
+        }
+        // (row_tiles > 0 always holds: a branch ptxas cannot see through makes the softmax its own basic block.
+        // ptxas places a wgmma wait at the top of the block that holds it; in the softmax's block, the wait for
+        // P V would come before the exponentials and nothing would overlap.)
+        if (row_tiles > 0) online_softmax(s_acc, row_m, row_l, alpha, row_pos, t * kTile, min_pos, col0, scale_log2);
+        sm90::wgmma_wait<0>();
+        sm90::fence_regs(o_acc);
+        sm90::fence_regs(p_frag);
+        sm90::mbar_arrive(empty_v(it));
+        if (boundary) {
+            store_rows(inv_l);
+            read_out_rows();
+            sm90::mbar_arrive(q_empty);  // Q and the Item read: the producer may bring the item after
+            ++n;
+        }
+        pack_p();
+        ++it;
     }
+    // The CTA's last tile: its P V, then the last item's rows. Warpgroup 1 owes no arrival after its last issue
+    // (it gave one ahead at the start), so every barrier phase got exactly 128 + 128 threads.
+    sm90::mbar_wait(full_v(it), phase(it));
+    sm90::fence_proxy_async_smem();
+    rescale_o();
+    sm90::named_barrier_sync(3 + cw, 256);
+    sm90::wgmma_fence();
+    sm90::fence_regs(p_frag);
+    sm90::fence_regs(o_acc);
+    issue_pv(it);
+    sm90::wgmma_commit();
+    if (cw == 0) sm90::named_barrier_arrive(4, 256);
+    sm90::wgmma_wait<0>();
+    sm90::fence_regs(o_acc);
+    sm90::mbar_arrive(empty_v(it));
+    float inv_l[2];
+    inverse_sums(inv_l);
+    store_rows(inv_l);
 #else
     // Built for another architecture: never launched there (prefill_sm90_applies checks the device).
     __trap();
