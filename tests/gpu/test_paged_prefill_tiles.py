@@ -47,8 +47,9 @@ def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel, monkeypatch)
 
 
 @pytest.mark.parametrize("kernel", ["sm80", "sm90"])
-@pytest.mark.parametrize("block_size", [8, 32])
+@pytest.mark.parametrize("block_size", [4, 8, 32, 256])
 def test_prefill_long_prompt_and_prefix_hit(block_size, kernel, monkeypatch):
+    # Block sizes 4 and 256 too: many blocks per 128-key tile, and a block longer than a tile.
     # A whole 4k prompt (32 tiles of keys) and a prefix hit of 300 new tokens after 3,800 cached ones.
     monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
     run_cases([(4096, 4096), (4100, 300)], 2, 4, 128, block_size, torch.bfloat16, "HND")
@@ -66,3 +67,4 @@ def test_prefill_kernels_agree(monkeypatch):
                                          max(n for _, n in cases), layout="HND")
     torch.cuda.synchronize()
     assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
+
