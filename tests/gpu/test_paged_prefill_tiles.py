@@ -67,4 +67,3 @@ def test_prefill_kernels_agree(monkeypatch):
                                          max(n for _, n in cases), layout="HND")
     torch.cuda.synchronize()
     assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
-
