@@ -89,12 +89,6 @@ __global__ void __launch_bounds__(kThreads, 1)
         // Producer: K (V) of tile `it` goes into its stage once every math thread freed it there (a fresh
         // barrier passes a wait for parity 1 at once); each thread's copies count on full_k (full_v) as they land.
         sm90::setmaxnreg_dec<kProducerRegs>();
-        auto load = [&](bool is_v, const Item& item, int t, uint32_t it) {
-            sm90::mbar_wait(is_v ? empty_v(it) : empty_k(it), phase(it) ^ 1);
-            gather_tile<T, HEAD_DIM>(stage(it) + (is_v ? L::kKVBytes : 0), is_v ? v_cache : k_cache, item, t,
-                                     block_shift, num_kv_heads, hnd, tid);
-            sm90::mbar_arrive_cp_async(is_v ? full_v(it) : full_k(it));
-        };
         // Each item's Q (and the Item) goes into the Q panels as soon as the math warpgroups hold the last
         // item's in registers, which they do from their first step of it on: the next item's Q lands while
         // they work, not after.
@@ -117,8 +111,15 @@ __global__ void __launch_bounds__(kThreads, 1)
                 continue;
             hand_over(item);
             for (int t = 0; t < item.num_tiles; ++t, ++it) {
-                load(false, item, t, it);
-                load(true, item, t, it);
+                // The four rows of this thread, looked up once for K and V (the same slots of both caches).
+                int64_t off[4];
+                tile_row_offsets<HEAD_DIM>(off, item, t, block_shift, num_kv_heads, hnd, tid);
+                sm90::mbar_wait(empty_k(it), phase(it) ^ 1);
+                copy_tile<HEAD_DIM>(stage(it), k_cache, off, tid);
+                sm90::mbar_arrive_cp_async(full_k(it));
+                sm90::mbar_wait(empty_v(it), phase(it) ^ 1);
+                copy_tile<HEAD_DIM>(stage(it) + L::kKVBytes, v_cache, off, tid);
+                sm90::mbar_arrive_cp_async(full_v(it));
             }
         }
         Item done{};
@@ -294,13 +295,15 @@ __global__ void __launch_bounds__(kThreads, 1)
         sm90::mbar_wait(full_k(it + 1), phase(it + 1));
         sm90::mbar_wait(full_v(it), phase(it));
         sm90::fence_proxy_async_smem();
-        rescale_o();
         sm90::named_barrier_sync(3 + cw, 256);  // this warpgroup's turn to issue
         sm90::wgmma_fence();
         sm90::fence_regs(q_frag);
         sm90::fence_regs(p_frag);
         sm90::fence_regs(o_acc);
         issue_qk(it + 1);
+        rescale_o();  // while Q K^T runs (run 31: off the path from the turn barrier to the wgmmas)
+        sm90::wgmma_fence();
+        sm90::fence_regs(o_acc);
         issue_pv(it);
         sm90::wgmma_commit();
         sm90::named_barrier_arrive(3 + (1 - cw), 256);  // the other warpgroup's turn

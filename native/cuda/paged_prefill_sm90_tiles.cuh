@@ -75,12 +75,13 @@ __device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int nu
 
 // The producer warpgroup (thread tid of 128) copies 128 rows of HEAD_DIM 16-bit elements into the swizzled
 // panels at shared address dst (panel stride kPanelBytes, row r at r * 128) with 16-byte cp.async copies; row r
-// comes from row_src(r), which returns its first byte or nullptr for a row to zero-fill without reading (those
+// comes from row_src(j, r) (j: which of the thread's four rows), which returns its first byte or nullptr for a row to zero-fill without reading (those
 // copies name `fallback`, any readable address, and read none of it). Four
 // threads share a row (thread tid: rows tid / 4 + 32 j, chunks tid % 4 + 4 i), so that a warp's copy covers 8 rows
 // x 64 contiguous bytes (whole sectors) and each thread finds a row's source once for HEAD_DIM / 32 copies from
-// one pointer: ~95 instructions per K or V tile and thread (the producer has one warp per SMSP; a gather of ~1080
-// instructions per K+V tile cost 21-38%, runs I-J).
+// one pointer (the producer has one warp per SMSP and takes issue slots from the math warps beside it: a gather
+// of ~1080 instructions per K+V tile cost 21-38%, runs I-J; sharing a tile's row lookups between K and V gained
+// 2-4%, run 31).
 template <int HEAD_DIM, uint32_t kPanelBytes, typename RowSrc>
 __device__ __forceinline__ void copy_rows(uint32_t dst, int tid, const char* fallback, RowSrc row_src) {
     static_assert(kTile == 128 && kRows == 128, "four rows per producer thread");
@@ -91,7 +92,7 @@ __device__ __forceinline__ void copy_rows(uint32_t dst, int tid, const char* fal
     const uint32_t row_dst = dst + (uint32_t)r0 * 128 + (uint32_t)((q ^ (r0 & 7)) << 4);
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-        const char* row = row_src(r0 + 32 * j);
+        const char* row = row_src(j, r0 + 32 * j);
         const bool valid = row != nullptr;
         const char* src = (valid ? row : fallback) + q * 16;
         const uint32_t d = row_dst + (uint32_t)(j * 32 * 128);
@@ -104,23 +105,36 @@ __device__ __forceinline__ void copy_rows(uint32_t dst, int tid, const char* fal
     }
 }
 
-// K (or V) of tile t of `item` through the block table; tokens at or past the item's kv_end are zero-filled
-// without reading their block-table entry.
-template <typename T, int HEAD_DIM>
-__device__ __forceinline__ void gather_tile(uint32_t dst, const T* __restrict__ cache, const Item& item, int t,
-                                            int block_shift, int num_kv_heads, bool hnd, int tid) {
+// Byte offsets in either cache (K and V share their layout) of this producer thread's four rows of tile t of
+// `item` (rows tid / 4 + 32 j, as copy_rows takes them), -1 for tokens at or past kv_end: looked up once per
+// tile for both K and V. The entry index is clamped so that all four loads are unconditional and go out together.
+template <int HEAD_DIM>
+__device__ __forceinline__ void tile_row_offsets(int64_t (&off)[4], const Item& item, int t, int block_shift,
+                                                 int num_kv_heads, bool hnd, int tid) {
     const int block_mask = (1 << block_shift) - 1;
-    // Row of slot (block, o) in either cache layout (folio_cuda.h): block * rows_per_block + inner(o), with
-    // inner = kv_head * block_size + o (HND) or o * num_kv_heads + kv_head (NHD).
     const int rows_per_block = num_kv_heads << block_shift;
-    const char* base = reinterpret_cast<const char*>(cache);
-    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kKVPanelBytes>(dst, tid, base, [&](int r) -> const char* {
-        const int tok = t * kTile + r;
-        if (tok >= item.kv_end) return nullptr;
-        const int block = __ldg(item.block_table + (tok >> block_shift));
+    int block[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const int tok = t * kTile + tid / 4 + 32 * j;
+        block[j] = __ldg(item.block_table + (max(0, min(tok, item.kv_end - 1)) >> block_shift));
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const int tok = t * kTile + tid / 4 + 32 * j;
         const int o = tok & block_mask;
         const int inner = hnd ? (item.kv_head << block_shift) + o : o * num_kv_heads + item.kv_head;
-        return base + ((int64_t)block * rows_per_block + inner) * (HEAD_DIM * 2);
+        off[j] = tok < item.kv_end ? ((int64_t)block[j] * rows_per_block + inner) * (HEAD_DIM * 2) : -1;
+    }
+}
+
+// K or V of a tile whose rows tile_row_offsets found.
+template <int HEAD_DIM>
+__device__ __forceinline__ void copy_tile(uint32_t dst, const void* cache, const int64_t (&off)[4], int tid) {
+    const char* base = reinterpret_cast<const char*>(cache);
+    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kKVPanelBytes>(dst, tid, base, [&](int j, int) -> const char* {
+        const int64_t o = off[j];
+        return o >= 0 ? base + o : nullptr;
     });
 }
 
@@ -130,7 +144,7 @@ template <typename T, int HEAD_DIM>
 __device__ __forceinline__ void gather_q(uint32_t dst, const T* __restrict__ q, const Item& item, int num_q_heads,
                                          int tid) {
     const char* base = reinterpret_cast<const char*>(q);
-    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kQPanelBytes>(dst, tid, base, [&](int r) -> const char* {
+    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kQPanelBytes>(dst, tid, base, [&](int, int r) -> const char* {
         const int row = item.row0 + r;
         if (row >= item.num_rows) return nullptr;
         const int64_t token = item.q_start + row / item.group;
