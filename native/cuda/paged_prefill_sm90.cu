@@ -95,7 +95,10 @@ __global__ void __launch_bounds__(kThreads, 1)
         uint32_t n = 0;
         auto hand_over = [&](const Item& item) {
             sm90::mbar_wait(q_empty, (n & 1) ^ 1);
-            if (item.num_tiles > 0) gather_q<T, HEAD_DIM>(sq, q, item, num_q_heads, tid);
+            if (item.num_tiles > 0) {
+                copy_rows<HEAD_DIM, L::kQPanelBytes>(sq, reinterpret_cast<const char*>(q),
+                                                     q_rows<HEAD_DIM>(item, num_q_heads, tid), tid);
+            }
             if (tid == 0) {
                 *item_slot = item;
                 sm90::mbar_arrive(q_full);
@@ -112,13 +115,13 @@ __global__ void __launch_bounds__(kThreads, 1)
             hand_over(item);
             for (int t = 0; t < item.num_tiles; ++t, ++it) {
                 // The four rows of this thread, looked up once for K and V (the same slots of both caches).
-                int64_t off[4];
-                tile_row_offsets<HEAD_DIM>(off, item, t, block_shift, num_kv_heads, hnd, tid);
+                const TileRows rows = tile_rows<HEAD_DIM>(item, t, block_shift, num_kv_heads, hnd, tid);
                 sm90::mbar_wait(empty_k(it), phase(it) ^ 1);
-                copy_tile<HEAD_DIM>(stage(it), k_cache, off, tid);
+                copy_rows<HEAD_DIM, L::kKVPanelBytes>(stage(it), reinterpret_cast<const char*>(k_cache), rows, tid);
                 sm90::mbar_arrive_cp_async(full_k(it));
                 sm90::mbar_wait(empty_v(it), phase(it) ^ 1);
-                copy_tile<HEAD_DIM>(stage(it) + L::kKVBytes, v_cache, off, tid);
+                copy_rows<HEAD_DIM, L::kKVPanelBytes>(stage(it) + L::kKVBytes, reinterpret_cast<const char*>(v_cache),
+                                                      rows, tid);
                 sm90::mbar_arrive_cp_async(full_v(it));
             }
         }

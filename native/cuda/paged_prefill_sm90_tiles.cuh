@@ -73,44 +73,52 @@ __device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int nu
     return true;
 }
 
-// The producer warpgroup (thread tid of 128) copies 128 rows of HEAD_DIM 16-bit elements into the swizzled
-// panels at shared address dst (panel stride kPanelBytes, row r at r * 128) with 16-byte cp.async copies; row r
-// comes from row_src(j, r) (j: which of the thread's four rows), which returns its first byte or nullptr for a row to zero-fill without reading (those
-// copies name `fallback`, any readable address, and read none of it). Four
-// threads share a row (thread tid: rows tid / 4 + 32 j, chunks tid % 4 + 4 i), so that a warp's copy covers 8 rows
-// x 64 contiguous bytes (whole sectors) and each thread finds a row's source once for HEAD_DIM / 32 copies from
-// one pointer (the producer has one warp per SMSP and takes issue slots from the math warps beside it: a gather
-// of ~1080 instructions per K+V tile cost 21-38%, runs I-J; sharing a tile's row lookups between K and V gained
-// 2-4%, run 31).
-template <int HEAD_DIM, uint32_t kPanelBytes, typename RowSrc>
-__device__ __forceinline__ void copy_rows(uint32_t dst, int tid, const char* fallback, RowSrc row_src) {
+// Where this producer thread's four rows of a 128-row tile come from: row tid / 4 + 32 j at src + off[j] (bytes;
+// 0 for a row to zero-fill), valid if bit j of `valid` is set.
+struct TileRows {
+    int64_t off[4];
+    unsigned valid;
+};
+
+// The producer warpgroup (thread tid of 128) copies the 128 rows of HEAD_DIM 16-bit elements that `rows` names
+// into the swizzled panels at shared address dst (panel stride kPanelBytes, row r at r * 128) with 16-byte
+// cp.async copies; an invalid row is zero-filled, naming src without reading it. Four threads share a row
+// (thread tid: rows tid / 4 + 32 j, chunks tid % 4 + 4 i), so that a warp's copy covers 8 rows x 64 contiguous
+// bytes (whole sectors), and a thread's copies of a row go out from one pointer with constant offsets: about
+// three instructions besides the HEAD_DIM / 32 copies per row. (The producer has one warp per SMSP and takes
+// issue slots from the math warps beside it: a gather of ~1080 instructions per K+V tile cost 21-38%, runs I-J;
+// sharing a tile's row lookups between K and V gained 2-4%, run 31; run 32 trims the per-row selects.)
+template <int HEAD_DIM, uint32_t kPanelBytes>
+__device__ __forceinline__ void copy_rows(uint32_t dst, const char* src, const TileRows& rows, int tid) {
     static_assert(kTile == 128 && kRows == 128, "four rows per producer thread");
     const int q = tid % 4;
     const int r0 = tid / 4;
     // Chunk c = q + 4 i of row r lands at panel c / 8, position (c % 8) ^ (r % 8); r % 8 is the same for every
-    // row of this thread (rows 32 apart), so two positions serve all its copies.
-    const uint32_t row_dst = dst + (uint32_t)r0 * 128 + (uint32_t)((q ^ (r0 & 7)) << 4);
+    // row of this thread (rows 32 apart), so two positions serve all its copies (the rows' 4096-byte steps
+    // leave the XOR's bit alone, so both are base + constant).
+    const uint32_t d0 = dst + (uint32_t)r0 * 128 + (uint32_t)((q ^ (r0 & 7)) << 4);
+    const uint32_t d1 = d0 ^ 64u;
+    const char* from = src + q * 16;
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-        const char* row = row_src(j, r0 + 32 * j);
-        const bool valid = row != nullptr;
-        const char* src = (valid ? row : fallback) + q * 16;
-        const uint32_t d = row_dst + (uint32_t)(j * 32 * 128);
-        sm90::cp_async_16_at<0>(d, src, valid);
-        sm90::cp_async_16_at<64>(d ^ 64u, src, valid);
+        const char* row = from + rows.off[j];
+        const bool valid = (rows.valid >> j) & 1u;
+        const uint32_t step = (uint32_t)(j * 32 * 128);
+        sm90::cp_async_16_at<0>(d0 + step, row, valid);
+        sm90::cp_async_16_at<64>(d1 + step, row, valid);
         if constexpr (HEAD_DIM == 128) {
-            sm90::cp_async_16_at<128>(d + kPanelBytes, src, valid);
-            sm90::cp_async_16_at<192>((d ^ 64u) + kPanelBytes, src, valid);
+            sm90::cp_async_16_at<128>(d0 + step + kPanelBytes, row, valid);
+            sm90::cp_async_16_at<192>(d1 + step + kPanelBytes, row, valid);
         }
     }
 }
 
-// Byte offsets in either cache (K and V share their layout) of this producer thread's four rows of tile t of
-// `item` (rows tid / 4 + 32 j, as copy_rows takes them), -1 for tokens at or past kv_end: looked up once per
-// tile for both K and V. The entry index is clamped so that all four loads are unconditional and go out together.
+// This producer thread's four rows of K/V tile t of `item`, in either cache (K and V share their layout, so one
+// lookup serves both); tokens at or past kv_end are invalid. The entry index is clamped so that all four
+// block-table loads are unconditional and go out together.
 template <int HEAD_DIM>
-__device__ __forceinline__ void tile_row_offsets(int64_t (&off)[4], const Item& item, int t, int block_shift,
-                                                 int num_kv_heads, bool hnd, int tid) {
+__device__ __forceinline__ TileRows tile_rows(const Item& item, int t, int block_shift, int num_kv_heads, bool hnd,
+                                              int tid) {
     const int block_mask = (1 << block_shift) - 1;
     const int rows_per_block = num_kv_heads << block_shift;
     int block[4];
@@ -119,38 +127,34 @@ __device__ __forceinline__ void tile_row_offsets(int64_t (&off)[4], const Item& 
         const int tok = t * kTile + tid / 4 + 32 * j;
         block[j] = __ldg(item.block_table + (max(0, min(tok, item.kv_end - 1)) >> block_shift));
     }
+    TileRows rows{};
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
         const int tok = t * kTile + tid / 4 + 32 * j;
         const int o = tok & block_mask;
         const int inner = hnd ? (item.kv_head << block_shift) + o : o * num_kv_heads + item.kv_head;
-        off[j] = tok < item.kv_end ? ((int64_t)block[j] * rows_per_block + inner) * (HEAD_DIM * 2) : -1;
+        const bool valid = tok < item.kv_end;
+        rows.off[j] = valid ? ((int64_t)block[j] * rows_per_block + inner) * (HEAD_DIM * 2) : 0;
+        rows.valid |= (unsigned)valid << j;
     }
+    return rows;
 }
 
-// K or V of a tile whose rows tile_row_offsets found.
+// This producer thread's four rows of the item's Q: row r of the item is token (row0 + r) / group of the
+// sequence, query head kv_head x group + (row0 + r) % group; rows past the sequence's are invalid.
 template <int HEAD_DIM>
-__device__ __forceinline__ void copy_tile(uint32_t dst, const void* cache, const int64_t (&off)[4], int tid) {
-    const char* base = reinterpret_cast<const char*>(cache);
-    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kKVPanelBytes>(dst, tid, base, [&](int j, int) -> const char* {
-        const int64_t o = off[j];
-        return o >= 0 ? base + o : nullptr;
-    });
-}
-
-// The item's query rows: row r of the item is token (row0 + r) / group of the sequence, query head kv_head x group
-// + (row0 + r) % group; rows past the sequence's are zero-filled.
-template <typename T, int HEAD_DIM>
-__device__ __forceinline__ void gather_q(uint32_t dst, const T* __restrict__ q, const Item& item, int num_q_heads,
-                                         int tid) {
-    const char* base = reinterpret_cast<const char*>(q);
-    copy_rows<HEAD_DIM, Smem<HEAD_DIM>::kQPanelBytes>(dst, tid, base, [&](int, int r) -> const char* {
-        const int row = item.row0 + r;
-        if (row >= item.num_rows) return nullptr;
+__device__ __forceinline__ TileRows q_rows(const Item& item, int num_q_heads, int tid) {
+    TileRows rows{};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const int row = item.row0 + tid / 4 + 32 * j;
+        const bool valid = row < item.num_rows;
         const int64_t token = item.q_start + row / item.group;
         const int head = item.kv_head * item.group + row % item.group;
-        return base + (token * num_q_heads + head) * (HEAD_DIM * 2);
-    });
+        rows.off[j] = valid ? (token * num_q_heads + head) * (HEAD_DIM * 2) : 0;
+        rows.valid |= (unsigned)valid << j;
+    }
+    return rows;
 }
 
 // Online softmax of one tile's scores s[kTile / 2] (the m64n128 accumulator fragment of this thread: rows g and
