@@ -277,11 +277,25 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
 
 # ------------------------------------------------------------------------------------------ prefill
 
+def balanced_rounds(n):
+    """Orders of n methods (a Williams design): every method in every position equally often, and every method
+    right after every other equally often (n rounds for even n, 2n for odd n)."""
+    first, lo, hi = [0], 1, n - 1
+    while len(first) < n:
+        first.append(lo if len(first) % 2 else hi)
+        lo, hi = (lo + 1, hi) if len(first) % 2 == 0 else (lo, hi - 1)
+    rounds = [[(x + r) % n for x in first] for r in range(n)]
+    return rounds + [r[::-1] for r in rounds] if n % 2 else rounds
+
+
 def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, ab_path=None):
-    """Folio's paged prefill beside SDPA in rotated rounds: with M methods, M rounds, each method in every
-    position once; median per method. Under sustained tensor-core load the card slows by ~10% after the first
-    second or so (2205 -> 2410-2490 us for the same kernel in one process, 2026-11-26 ~17:08 UTC), so a fixed order favours
-    whichever method follows a cooler one (the slow mma.sync kernel, for instance: it is timed apart, last).
+    """Folio's paged prefill beside SDPA in balanced rounds; median per method. Under sustained tensor-core load
+    the card slows by ~10% after the first second or so (2205 -> 2410-2490 us for the same kernel in one process,
+    2026-11-26 ~17:08 UTC), so a method timed right after a hotter one runs slower: a fixed order favours
+    whichever method follows a cooler one, and so does a rotation (each method keeps its predecessor). The rounds
+    follow a Williams design (balanced_rounds), which gives every method every predecessor equally often; before
+    it (rotated rounds, until 2026-11-26 18:58 UTC) the same library timed 0-4.5% faster as "folio" than as "ab",
+    the method after an SDPA (bench/NOTES-kernels.md run 36). The slow mma.sync kernel is timed apart, last.
     ab_path: another build of libfolio_cuda.so, timed in the same rounds (NHD) as method "ab"."""
     dtype = torch.bfloat16
     num_blocks = seqs * ctx // bs
@@ -333,13 +347,14 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, ab_path=N
         res["ab_path"] = ab_path
     keys = list(methods)
     times = {k: [] for k in keys}
-    for r in range(len(keys)):
-        for key in keys[r:] + keys[:r]:
+    rounds = balanced_rounds(len(keys))
+    for order in rounds:
+        for key in (keys[i] for i in order):
             times[key].append(bench(methods[key], iters)[0])
     for key, ts in times.items():
         res[key + "_us"] = statistics.median(ts)
         res[key + "_rounds_us"] = ts
-    res["rounds"] = len(keys)
+    res["rounds"] = len(rounds)
     res["folio_sm80_us"], _, _ = bench(sm80, iters)
     res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
     for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha", "hnd") + (("ab",) if ab_path else ()):
@@ -418,7 +433,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0,
                     help="seed of the random data and block tables (fixed, so runs and processes compare)")
     ap.add_argument("--prefill-ab", default=None, metavar="LIB",
-                    help="another libfolio_cuda.so build whose prefill is timed in the same rotated rounds")
+                    help="another libfolio_cuda.so build whose prefill is timed in the same balanced rounds")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
@@ -495,7 +510,7 @@ def main():
               f"{p['sdpa_mha_tflops']:.0f} TFLOP/s; ratio to the faster {p['vs_sdpa']:.2f} (>= 0.8); "
               f"err {p['rel_err_vs_sdpa']:.1e}; HND layout {p['hnd_tflops']:.0f} TFLOP/s; "
               f"mma.sync kernel (FOLIO_PREFILL_KERNEL=sm80) {p['folio_sm80_tflops']:.0f} TFLOP/s; medians of "
-              f"{p['rounds']} rotated rounds (µs per round: folio {fmt_list(p['folio_rounds_us'])}, SDPA GQA "
+              f"{p['rounds']} balanced rounds (µs per round: folio {fmt_list(p['folio_rounds_us'])}, SDPA GQA "
               f"{fmt_list(p['sdpa_gqa_rounds_us'])}, SDPA MHA {fmt_list(p['sdpa_mha_rounds_us'])}, HND "
               f"{fmt_list(p['hnd_rounds_us'])})")
         if "ab_us" in p:
