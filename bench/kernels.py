@@ -36,6 +36,9 @@ L2_FLUSH = None
 FLEX_MAX_ELEMENTS = 2**31  # FlexAttention's compiled kernel failed (InductorError) at K/V of >= 2^31 elements
 
 
+GPU_SLEEP_CYCLES = 200_000  # ~100 us at the H100's clocks: more than a call's CPU time before it is enqueued
+
+
 def flush_l2():
     # Evict L2 by *reading* a buffer 5x its size: the lines left behind are clean. (Writing it, e.g. with
     # zero_(), leaves ~50 MB of dirty lines whose write-back then lands inside the next timed launch, which
@@ -60,6 +63,10 @@ def bench(fn, iters=30, warmup=3, max_ms=1500.0):
     events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(n)]
     for a, b in events:
         flush_l2()
+        # Keep the GPU busy (untimed) until fn is enqueued: without it, a CPU slower than the ~90 us flush (the
+        # Python argument checks of a small call, or torch.compile's workers busy in the background) left the
+        # GPU idle between a and fn, and that idle time counted (GQA 1 x 2k once read 144 us for 13, 19:01 UTC).
+        torch.cuda._sleep(GPU_SLEEP_CYCLES)
         a.record()
         fn()
         b.record()
