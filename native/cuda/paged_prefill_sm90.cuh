@@ -12,14 +12,19 @@
 //
 // Work split: an item is 128 query rows of one (sequence, KV head), a row being a (token, query head of the
 // group) pair. A CTA (one per SM, persistent: it walks the items, row tiles fastest, latest rows first) has three
-// warpgroups: a producer that gathers K/V tiles of 128 tokens through the block table with 16-byte cp.async
-// copies into 128-byte-swizzled shared memory (three stages; K and V each have a full and an empty mbarrier per
-// stage, K going back as soon as its Q K^T is done), and two math warpgroups of 64 rows each (the M of wgmma)
-// with the registers the producer gives up (setmaxnreg). Per tile a math warpgroup issues S = Q K^T of the next
-// tile (Q from registers, K from shared memory) and O += P V of this one (P from registers as bf16/fp16, V read
-// MN-major from the same swizzled tile), the two warpgroups taking turns (ping-pong named barriers) so that
-// one's fp32 online softmax runs under the other's wgmmas. The variants measured on the way (no producer
-// warpgroup, 64-key tiles, one CTA per item, ...) are in bench/NOTES-kernels.md, their code in commit f0c1a9f.
+// warpgroups. A producer decodes the items, hands each one over through shared memory with its Q rows (a
+// q_full / q_empty mbarrier pair, so the next item's Q lands while the current one is worked on), and gathers
+// K/V tiles of 128 tokens through the block table with 16-byte cp.async copies into 128-byte-swizzled shared
+// memory (three stages; K and V each have a full and an empty mbarrier per stage, K going back as soon as its
+// Q K^T is done; one block-table lookup per tile serves K and V). Two math warpgroups of 64 rows each (the M of
+// wgmma) take the registers the producer gives up (setmaxnreg) and run one pipeline across items: each step
+// issues S = Q K^T of the CTA's next tile, whichever item it belongs to (Q from registers, K from shared memory),
+// rescales O while it runs, issues O += P V of the current tile (P from registers as bf16/fp16, V read MN-major
+// from the same swizzled tile), then runs the fp32 online softmax of the next tile under that P V and stores an
+// item's rows once its last P V is done. The two warpgroups take turns at the issues (ping-pong named barriers)
+// so that one's softmax also runs under the other's wgmmas. The variants measured on the way (no producer
+// warpgroup, 64-key tiles, one CTA per item, TMA loads, ...) are in bench/NOTES-kernels.md, the older ones' code
+// in commit f0c1a9f.
 #pragma once
 
 #include <cuda_runtime.h>

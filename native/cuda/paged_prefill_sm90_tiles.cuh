@@ -1,6 +1,6 @@
 // paged_prefill_sm90_tiles.cuh: the parts of the sm_90a prefill kernel (paged_prefill_sm90.cu) that are not
-// its pipeline: the shared-memory layout, the producer's gather of a K or V tile through the block table, the
-// work items of the persistent grid, and the online softmax on wgmma accumulators. Include only from code
+// its pipeline: the shared-memory layout, the work items of the persistent grid, the producer's row copies (K/V
+// tiles through the block table, an item's Q rows), and the online softmax on wgmma accumulators. Include only from code
 // compiled for compute_90a.
 #pragma once
 

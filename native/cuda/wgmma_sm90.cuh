@@ -72,11 +72,6 @@ __device__ __forceinline__ float ex2(float x) {
     return y;
 }
 
-// Barrier of the 128 threads of one warpgroup (ids 1.. : 0 is __syncthreads').
-__device__ __forceinline__ void warpgroup_barrier(int id) {
-    asm volatile("bar.sync %0, 128;\n" ::"r"(id) : "memory");
-}
-
 // Named barrier: `count` threads in all, this thread waits (sync) or only counts itself in (arrive).
 __device__ __forceinline__ void named_barrier_sync(int id, int count) {
     asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(count) : "memory");
