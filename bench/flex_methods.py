@@ -11,8 +11,13 @@ in one process and beside contiguous SDPA and Folio's HND decode:
   default  torch.compile(flex_attention) as PyTorch's documentation writes it: the first shape compiles
            static, a later shape change recompiles with dynamic sizes (automatic dynamic), which is what a
            server whose batch and context change every step runs;
-  dynamic  torch.compile(flex_attention, dynamic=True): sizes symbolic from the first call.
+  dynamic  torch.compile(flex_attention, dynamic=True): sizes symbolic from the first call;
+  mask     as static, with a BlockMask of a mask_mod that keeps every key (create_block_mask), as code that
+           builds its masks the documented way passes one even where nothing is masked;
+  forced   as static, with kernel_options FORCE_USE_FLEX_ATTENTION=True: FlexAttention's general kernel
+           instead of its decoding kernel (which it picks for short queries).
 The shapes run in the order given, so "default" sees its first shape static and the others dynamic.
+--modes picks among them (all by default).
 """
 from __future__ import annotations
 
@@ -27,9 +32,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels as K  # noqa: E402  (bench/kernels.py: cases, timing with L2 flush, the Folio launcher)
 
 
+MODES = ("static", "default", "dynamic", "mask", "forced")
+
+
 def compiled(mode):
     torch._dynamo.reset()  # each way compiles from scratch
-    return K.compile_flex({"static": False, "dynamic": True, "default": None}[mode])
+    return K.compile_flex({"dynamic": True, "default": None}.get(mode, False))
+
+
+def extra_args(mode, batch, ctx):
+    """Keyword arguments of FlexAttention for `mode` at a decode case of batch x ctx (one query token)."""
+    if mode == "mask":
+        from torch.nn.attention.flex_attention import create_block_mask
+        keep = lambda b, h, q_idx, kv_idx: q_idx >= 0  # noqa: E731 (every key)
+        return {"block_mask": create_block_mask(keep, B=None, H=None, Q_LEN=1, KV_LEN=ctx, device=K.DEV)}
+    if mode == "forced":
+        return {"kernel_options": {"FORCE_USE_FLEX_ATTENTION": True}}
+    return {}
 
 
 def main():
@@ -38,6 +57,7 @@ def main():
     ap.add_argument("--heads", default="32:8")
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--modes", default=",".join(MODES))
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     K.L2_FLUSH = torch.empty(256 << 20, dtype=torch.uint8, device=K.DEV)
@@ -64,13 +84,15 @@ def main():
         run()
         torch.cuda.synchronize()
         row["folio_err"] = ((out.float() - ref).norm() / ref.norm()).item()
-    for mode in ("static", "default", "dynamic"):
+    modes = args.modes.split(",")
+    for mode in modes:
         fn = compiled(mode)
         for c in cases:
             q4 = c["q"].unsqueeze(2)
             row = rows[(c["batch"], c["ctx"])]
             try:
-                f = lambda: fn(q4, c["kc"], c["vc"], enable_gqa=gqa)
+                kw = extra_args(mode, c["batch"], c["ctx"])
+                f = lambda: fn(q4, c["kc"], c["vc"], enable_gqa=gqa, **kw)  # noqa: E731
                 res = f().squeeze(2).float()
                 ref = F.scaled_dot_product_attention(q4, c["kc"], c["vc"], enable_gqa=gqa).squeeze(2).float()
                 row[mode + "_err"] = ((res - ref).norm() / ref.norm()).item()
@@ -80,17 +102,16 @@ def main():
                 print(f"  {mode} {c['batch']}x{c['ctx']}: {type(exc).__name__}: {str(exc)[:200]}", flush=True)
             print(f"  {mode:8s} {c['batch']}x{c['ctx']}: {row[mode]:.1f} us", flush=True)
     print(f"\nheads {hq}:{hkv}, head_dim 128, bf16, block 16 (Folio HND), median of {args.iters} launches, L2 flushed")
-    print("| batch x ctx | SDPA µs | Folio µs | ×SDPA | flex static µs | ×flex static | flex default µs | "
-          "×flex default | flex dynamic µs | ×flex dynamic | max err |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| batch x ctx | SDPA µs | Folio µs | ×SDPA | " + " | ".join(f"flex {m} µs | ×flex {m}" for m in modes)
+          + " | max err |")
+    print("|---|---|---|---|" + "---|---|" * len(modes) + "---|")
     for c in cases:
         r = rows[(c["batch"], c["ctx"])]
         f = r["folio"]
-        errs = [r.get(k, 0.0) for k in ("folio_err", "static_err", "default_err", "dynamic_err")]
-        print(f"| {c['batch']} x {c['ctx']} | {r['sdpa']:.1f} | {f:.1f} | {r['sdpa'] / f:.2f} | {r['static']:.1f} | "
-              f"{r['static'] / f:.2f} | {r['default']:.1f} | {r['default'] / f:.2f} | {r['dynamic']:.1f} | "
-              f"{r['dynamic'] / f:.2f} | {max(errs):.1e} |")
-
+        errs = [r.get(k + "_err", 0.0) for k in ["folio"] + modes]
+        cells = " | ".join(f"{r[m]:.1f} | {r[m] / f:.2f}" for m in modes)
+        print(f"| {c['batch']} x {c['ctx']} | {r['sdpa']:.1f} | {f:.1f} | {r['sdpa'] / f:.2f} | {cells} | "
+              f"{max(errs):.1e} |")
 
 if __name__ == "__main__":
     main()
