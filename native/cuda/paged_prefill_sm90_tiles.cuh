@@ -175,30 +175,41 @@ __device__ __forceinline__ void online_softmax(float (&s)[N], float (&m)[2], flo
             }
         }
     }
+    // Both rows at once, phase by phase (row max, the two shuffles, the new reference, the exponentials and
+    // sums), so that each phase has twice the independent chains to issue from (run 40).
+    float mx[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
         float m4[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
 #pragma unroll
         for (int j = 0; j < N / 4; ++j) m4[j % 4] = fmaxf(m4[j % 4], fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
-        float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float m_new = fmaxf(m[h], mx * scale_log2);   // scale > 0: max commutes with it
-        const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp2(-inf) = 0
+        mx[h] = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+#pragma unroll
+    for (int h = 0; h < 2; ++h) mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+    float neg_ref[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const float m_new = fmaxf(m[h], mx[h] * scale_log2);  // scale > 0: max commutes with it
+        const float ref = m_new == -INFINITY ? 0.f : m_new;    // a row with no key yet: exp2(-inf) = 0
         alpha[h] = sm90::ex2(m[h] - ref);
         m[h] = m_new;
-        const float neg_ref = -ref;
-        float s4[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-        for (int j = 0; j < N / 4; ++j) {
-            const float p0 = sm90::ex2(fmaf(s[4 * j + 2 * h], scale_log2, neg_ref));
-            const float p1 = sm90::ex2(fmaf(s[4 * j + 2 * h + 1], scale_log2, neg_ref));
-            s[4 * j + 2 * h] = p0;
-            s[4 * j + 2 * h + 1] = p1;
-            s4[j % 4] += p0 + p1;
-        }
-        l[h] = l[h] * alpha[h] + ((s4[0] + s4[1]) + (s4[2] + s4[3]));
+        neg_ref[h] = -ref;
     }
+    float s4[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+    for (int j = 0; j < N / 4; ++j) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            s[4 * j + e] = sm90::ex2(fmaf(s[4 * j + e], scale_log2, neg_ref[e >> 1]));
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) s4[h][j % 4] += s[4 * j + 2 * h] + s[4 * j + 2 * h + 1];
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) l[h] = l[h] * alpha[h] + ((s4[h][0] + s4[h][1]) + (s4[h][2] + s4[h][3]));
 }
 
 }  // namespace sm90_prefill
