@@ -59,6 +59,7 @@ constexpr bool kEagerTable = FOLIO_DECODE_EAGER_TABLE != 0;
 constexpr int kMinSplitTokens = FOLIO_DECODE_MIN_SPLIT_TOKENS;
 static_assert(kMinSplitTokens > 0, "FOLIO_DECODE_MIN_SPLIT_TOKENS must be positive");
 constexpr int kMaxSplits = 128;
+static_assert(kMaxSplits % 32 == 0, "the split merge gives each lane kMaxSplits / 32 splits");
 constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
 #ifndef FOLIO_DECODE_WAVES
 #define FOLIO_DECODE_WAVES 1

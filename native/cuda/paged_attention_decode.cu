@@ -274,23 +274,37 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     __threadfence();
     const int64_t row0 = (int64_t)seq * num_q_heads + (int64_t)kv_head * group;
     float* weights = reinterpret_cast<float*>(smem_raw);  // [group][num_splits], reusing the stages
+    // (This tail is the serial end of a batch-1 launch: each memory round trip in it shows. A lane's splits'
+    // log-sums are loaded once, all at a time, and the partial outputs below eight splits at a time.)
+    constexpr int kLsePerLane = kMaxSplits / 32;
     for (int r = warp; r < group; r += kDecodeWarps) {
         const float* lse = partial_lse + (row0 + r) * num_splits;
-        float m = -INFINITY;
-        for (int sp = lane; sp < num_splits; sp += 32) m = fmaxf(m, __ldcg(lse + sp));
+        float v[kLsePerLane];
+#pragma unroll
+        for (int i = 0; i < kLsePerLane; ++i) {
+            const int sp = lane + 32 * i;
+            v[i] = sp < num_splits ? __ldcg(lse + sp) : -INFINITY;
+        }
+        float m = v[0];
+#pragma unroll
+        for (int i = 1; i < kLsePerLane; ++i) m = fmaxf(m, v[i]);
 #pragma unroll
         for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
         const float ref = attn::safe_ref(m);
         float l = 0.f;
-        for (int sp = lane; sp < num_splits; sp += 32) {
-            const float e = exp2f(__ldcg(lse + sp) - ref);
-            weights[r * num_splits + sp] = e;
-            l += e;
+#pragma unroll
+        for (int i = 0; i < kLsePerLane; ++i) {
+            v[i] = exp2f(v[i] - ref);  // 0 past num_splits (exp2 of -inf)
+            l += v[i];
         }
 #pragma unroll
         for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
         const float inv = l > 0.f ? 1.f / l : 0.f;
-        for (int sp = lane; sp < num_splits; sp += 32) weights[r * num_splits + sp] *= inv;
+#pragma unroll
+        for (int i = 0; i < kLsePerLane; ++i) {
+            const int sp = lane + 32 * i;
+            if (sp < num_splits) weights[r * num_splits + sp] = v[i] * inv;
+        }
     }
     __syncthreads();
     constexpr int kCols = HEAD_DIM / 4;  // float4 columns
@@ -300,7 +314,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
         const float4* po = reinterpret_cast<const float4*>(partial_out + (row0 + r) * num_splits * HEAD_DIM) + c;
         const float* w = weights + r * num_splits;
         float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
+#pragma unroll 8
         for (int sp = 0; sp < num_splits; ++sp) {
             const float4 v = __ldcg(po + (int64_t)sp * kCols);
             const float ws = w[sp];
