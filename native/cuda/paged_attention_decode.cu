@@ -262,16 +262,22 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     if (!split_mode) return;
 
     // Split-KV merge, in the same launch: the last CTA of this (sequence, KV head) to finish merges every
-    // split (the threadfence-and-count pattern), then puts the counter back to 0 for the next launch.
+    // split (the count-the-finished pattern), then puts the counter back to 0 for the next launch.
     constexpr size_t kFlagOffset = decode_smem_bytes<T, HEAD_DIM, STAGES>() - kFlagBytes;
     int& last_split = *reinterpret_cast<int*>(smem_raw + kFlagOffset);
-    __threadfence();  // this CTA's partials are visible to the whole GPU before it is counted
+    // The count is one acquire-release atomic (run 43): the barrier orders every thread's partial writes before
+    // thread 0's release, which the GPU-scope release makes visible to whichever CTA counts last; its acquire
+    // and the barrier after it order the merge's reads. (Two __threadfence() around a relaxed atomicAdd cost a
+    // memory round trip more on the batch-1 critical path.)
     __syncthreads();
     int32_t* counter = split_counters + (int64_t)seq * num_kv_heads + kv_head;
-    if (tid == 0) last_split = atomicAdd(counter, 1) == num_splits - 1;
+    if (tid == 0) {
+        int32_t before;
+        asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], 1;\n" : "=r"(before) : "l"(counter) : "memory");
+        last_split = before == num_splits - 1;
+    }
     __syncthreads();
     if (!last_split) return;
-    __threadfence();
     const int64_t row0 = (int64_t)seq * num_q_heads + (int64_t)kv_head * group;
     float* weights = reinterpret_cast<float*>(smem_raw);  // [group][num_splits], reusing the stages
     // (This tail is the serial end of a batch-1 launch: each memory round trip in it shows. A lane's splits'
