@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import torch
 
 __all__ = [
-    "FolioCudaError", "library", "cache_dims", "paged_attention_decode", "decode_workspace_size", "paged_prefill",
+    "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size", "paged_prefill",
     "kv_write", "block_copy", "block_swap",
 ]
 
