@@ -15,8 +15,8 @@ from typing import Optional, Sequence
 import torch
 
 __all__ = [
-    "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size", "paged_prefill",
-    "kv_write", "block_copy", "block_swap",
+    "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size",
+    "paged_prefill", "kv_write", "block_copy", "block_swap",
 ]
 
 _DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
