@@ -27,7 +27,7 @@ namespace {
 using namespace sm90_prefill;
 
 // Registers per thread (setmaxnreg): the producer warpgroup gives up what the math warpgroups take, 40 + 2 x 232
-// = 504 of 512 per lane of 128. The math warpgroups' pipeline across items (run 29) needs up to R224 (224 spilt
+// = 504 of 512 per lane of 128. The math warpgroups' pipeline across items (run 29) needs up to R227 (224 spilt
 // 16 bytes); the producer fits in 30. (56 / 224 and 40 / 232 timed within noise of each other in runs G and H.)
 constexpr int kProducerRegs = 40;
 constexpr int kConsumerRegs = 232;
