@@ -128,6 +128,9 @@ __global__ void __launch_bounds__(kThreads, 1)
         Item done{};
         done.num_tiles = 0;
         hand_over(done);
+        // (The producer committed no cp.async group, so this wait returns at once. Exiting is safe anyway: the
+        // math warpgroups finish only after the sentinel's q_full phase, which completes when every producer
+        // thread's copies so far have landed, cp.async.mbarrier.arrive counting them all.)
         sm90::cp_async_wait<0>();
         return;
     }

@@ -161,7 +161,8 @@ __device__ __forceinline__ TileRows q_rows(const Item& item, int num_q_heads, in
 // g + 8 of its warp's 16, columns 8 j + col0 + {0, 1}), first key tok0: masks keys past each row's position
 // (row_pos; -1 = a row past the sequence, which sees no key) on tiles that reach past min_pos, turns s into P
 // (fp32, exp2 domain: scale_log2 = scale * log2 e), updates the running max m and sum l, and returns in alpha
-// the factor the output accumulators must be scaled by. The row max and sum run as four independent chains.
+// the factor the output accumulators must be scaled by. Both rows go phase by phase, each row's max and sum as
+// four independent chains (eight in all).
 template <int N>
 __device__ __forceinline__ void online_softmax(float (&s)[N], float (&m)[2], float (&l)[2], float (&alpha)[2],
                                                const int (&row_pos)[2], int tok0, int min_pos, int col0,

@@ -115,20 +115,14 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
         : "memory");
 }
 
-// 16-byte global -> shared copy, zero-filled (nothing read) when !valid; 128-byte L2 prefetch hint.
-__device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void* gmem, bool valid) {
-    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
-                 "r"(valid ? 16 : 0)
-                 : "memory");
-}
-// The same with a constant byte offset on the global address (one register pointer serves a row's copies).
+// 16-byte global -> shared copy at a constant byte offset on the global address (one register pointer serves a
+// row's copies), zero-filled (nothing read) when !valid; 128-byte L2 prefetch hint.
 template <int OFFSET>
 __device__ __forceinline__ void cp_async_16_at(uint32_t smem_addr, const void* gmem, bool valid) {
     asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1+%3], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
                  "r"(valid ? 16 : 0), "n"(OFFSET)
                  : "memory");
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
@@ -182,8 +176,8 @@ __device__ __forceinline__ void wgmma_rs_m64n128k16_f16(float (&d)[64], const ui
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate), "n"(TRANS_B));
 }
 
-// The instruction set of one element type: S = Q K^T (both from shared memory, K-major, N = 64 or 128 keys) and
-// O += P V (P from registers, V MN-major, N = head_dim).
+// The instruction set of one element type: S = Q K^T (Q from registers, K from shared memory K-major, N = 128
+// keys) and O += P V (P from registers, V MN-major, N = head_dim: 128, or 64 for head_dim 64).
 template <typename T>
 struct Wgmma;
 template <>
