@@ -1,5 +1,5 @@
 // cp_async_probe.cu: how many L2 sectors a warp's 16-byte cp.async gather costs, by pattern (bench/NOTES-kernels.md
-// run 19). Nsight Compute counted 1.5x the ideal L2 sectors for the decode kernel's gather and 1x for cuDNN's
+// run 17). Nsight Compute counted 1.5x the ideal L2 sectors for the decode kernel's gather and 1x for cuDNN's
 // SDPA kernel on the same bytes; this isolates the copy. Each CTA (4 warps) streams a private region of a
 // large buffer into shared memory, one 16-row x 256-byte tile per warp at a time, 3 tiles in flight.
 //   nvcc -O3 -arch=sm_90 -o /tmp/cp_async_probe bench/cp_async_probe.cu
@@ -26,6 +26,10 @@ constexpr int kRows = 16;       // rows per warp tile
 constexpr int kRowBytes = 256;  // head_dim 128 x 2 bytes
 constexpr int kStages = 3;
 
+// Shared-memory bytes per row of variant V: padded rows for 1 and 4 (the decode kernel's old layout).
+template <int V>
+__host__ __device__ constexpr int stride_of() { return (V == 1 || V == 4) ? kRowBytes + 16 : kRowBytes; }
+
 __device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
 
 template <int V>
@@ -45,7 +49,7 @@ __device__ __forceinline__ void copy16(void* dst, const void* src) {
 template <int V>
 __global__ void __launch_bounds__(kWarps * 32) probe(const uint8_t* __restrict__ k, const uint8_t* __restrict__ v,
                                                     int tiles_per_warp, unsigned long long* sink) {
-    constexpr int kStride = (V == 1 || V == 4) ? kRowBytes + 16 : kRowBytes;
+    constexpr int kStride = stride_of<V>();
     constexpr int kTileBytes = kRows * kStride;
     constexpr int kBuffers = V == 5 ? 2 : 1;
     extern __shared__ __align__(128) uint8_t smem[];
@@ -90,8 +94,7 @@ __global__ void __launch_bounds__(kWarps * 32) probe(const uint8_t* __restrict__
 
 template <int V>
 float run(const uint8_t* k, const uint8_t* v, int ctas, int tiles, unsigned long long* sink) {
-    constexpr int kStride = (V == 1 || V == 4) ? kRowBytes + 16 : kRowBytes;
-    const int smem = kWarps * kStages * (V == 5 ? 2 : 1) * kRows * kStride + (V == 9 ? 16 : 0);
+    const int smem = kWarps * kStages * (V == 5 ? 2 : 1) * kRows * stride_of<V>() + (V == 9 ? 16 : 0);
     cudaFuncSetAttribute(probe<V>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
     cudaEvent_t a, b;
     cudaEventCreate(&a);

@@ -7,8 +7,9 @@ Decode grid: batch 1, 8, 64, 128, 256 x context 1k, 2k, 4k, 8k; GQA 32:8 and MHA
 block 16; random block ids. Baselines in the same process: PyTorch SDPA on contiguous K/V (the unpaged
 ceiling), gather-pages-then-SDPA (naive paging), FlexAttention (torch.compile) on contiguous K/V, compiled
 per shape and compiled once with dynamic sizes.
-Every time is the median of CUDA-event-timed launches, each preceded by a write of a buffer larger than
-L2 (so no launch finds its inputs in cache). Effective bandwidth counts the K and V bytes once.
+Every time is the median of CUDA-event-timed launches, each preceded by a read of a buffer 5x the L2 (so no
+launch finds its inputs in cache) and an untimed GPU spin (so no launch's timing includes waiting for the
+CPU to enqueue it). Effective bandwidth counts the K and V bytes once.
 Also: device-to-device copy bandwidth (bytes read + written), prefill TFLOP/s (8 x 4k causal) against
 SDPA, block copy of 10,000 random pairs and swap of 2,000 blocks against copy / PCIe bandwidth.
 """
@@ -37,6 +38,12 @@ FLEX_MAX_ELEMENTS = 2**31  # FlexAttention's compiled kernel failed (InductorErr
 
 
 GPU_SLEEP_CYCLES = 200_000  # ~100 us at the H100's clocks: more than a call's CPU time before it is enqueued
+
+
+def make_l2_flush():
+    """The buffer flush_l2 reads: 5x the L2 (at least 256 MiB), so that what a launch reads was evicted."""
+    props = torch.cuda.get_device_properties(DEV)
+    return torch.ones(max(256 << 20, 5 * props.L2_cache_size) // 4, dtype=torch.int32, device=DEV)
 
 
 def flush_l2():
@@ -142,10 +149,6 @@ def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
 
 
 _flex = {}
-
-
-class _Skip(Exception):
-    pass
 
 
 def compile_flex(dynamic):
@@ -287,10 +290,7 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
 def balanced_rounds(n):
     """Orders of n methods (a Williams design): every method in every position equally often, and every method
     right after every other equally often (n rounds for even n, 2n for odd n)."""
-    first, lo, hi = [0], 1, n - 1
-    while len(first) < n:
-        first.append(lo if len(first) % 2 else hi)
-        lo, hi = (lo + 1, hi) if len(first) % 2 == 0 else (lo, hi - 1)
+    first = [0] + [(i + 1) // 2 if i % 2 else n - i // 2 for i in range(1, n)]  # 0, 1, n-1, 2, n-2, ...
     rounds = [[(x + r) % n for x in first] for r in range(n)]
     return rounds + [r[::-1] for r in rounds] if n % 2 else rounds
 
@@ -446,7 +446,7 @@ def main():
     global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
     BLOCK_SIZE, BLOCK_ORDER = args.block_size, args.block_order
     props = torch.cuda.get_device_properties(DEV)
-    L2_FLUSH = torch.ones(max(256 << 20, 5 * props.L2_cache_size) // 4, dtype=torch.int32, device=DEV)
+    L2_FLUSH = make_l2_flush()
     info = {"device": props.name, "sms": props.multi_processor_count, "l2_bytes": props.L2_cache_size,
             "torch": torch.__version__, "cuda": torch.version.cuda,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv,

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from folio import ops  # noqa: E402
+from kernels import contiguous_kv  # noqa: E402  (bench/kernels.py)
 
 seqs, ctx, hq, hkv, d, bs = 8, 4096, 32, 8, 128, 16
 nb = seqs * ctx // bs
@@ -22,10 +24,8 @@ cu = torch.arange(0, seqs + 1, dtype=torch.int32, device="cuda") * ctx
 lens = torch.full((seqs,), ctx, dtype=torch.int32, device="cuda")
 out = torch.empty_like(q)
 if "--sdpa" in sys.argv[1:]:
-    def contiguous(cache):
-        return cache[table.long()].reshape(seqs, ctx, hkv, d).transpose(1, 2).contiguous()
     q4 = q.view(seqs, ctx, hq, d).transpose(1, 2).contiguous()
-    kc, vc = contiguous(k), contiguous(v)
+    kc, vc = contiguous_kv(k, table, seqs, ctx), contiguous_kv(v, table, seqs, ctx)
     for _ in range(2):
         F.scaled_dot_product_attention(q4, kc, vc, is_causal=True, enable_gqa=True)
     torch.cuda.synchronize()
