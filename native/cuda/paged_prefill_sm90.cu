@@ -236,11 +236,16 @@ __global__ void __launch_bounds__(kThreads, 1)
         }
         sm90::wgmma_commit();
     };
-    // O += P V of tile it (not committed).
-    auto issue_pv = [&](uint32_t it) {
+    // O += P V of tile it (not committed); first: tile it is its item's first, whose P V starts O afresh. (O is
+    // not zeroed between items, alpha = 0 clearing it at the boundary's rescale; but 0 x inf is NaN, and an inf
+    // or NaN in one item's O, from an inf in its cache or an overflow of its Q K^T, would reach every later item
+    // of the CTA, other sequences included.)
+    auto issue_pv = [&](uint32_t it, bool first) {
         const uint32_t sv = (uint32_t)(it % kStages) * L::kStageBytes;
 #pragma unroll
-        for (int kt = 0; kt < kPSteps; ++kt) W::pv(o_acc, p_frag[kt], v_desc0 + ((sv + kt * 16 * 128) >> 4));
+        for (int kt = 0; kt < kPSteps; ++kt) {
+            W::pv(o_acc, p_frag[kt], v_desc0 + ((sv + kt * 16 * 128) >> 4), (kt > 0 || !first) ? 1 : 0);
+        }
     };
     // P (fp32 in s_acc) -> the A operand of P V: k-step kt covers keys 16 kt .. 16 kt + 15, i.e. accumulator
     // groups 2 kt and 2 kt + 1, in the m16n8k16 A-fragment order.
@@ -310,7 +315,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         rescale_o();  // while Q K^T runs (run 31: off the path from the turn barrier to the wgmmas)
         sm90::wgmma_fence();
         sm90::fence_regs(o_acc);
-        issue_pv(it);
+        issue_pv(it, t == 0);
         sm90::wgmma_commit();
         sm90::named_barrier_arrive(3 + (1 - cw), 256);  // the other warpgroup's turn
         // Q K^T of tile it + 1 was committed first: wait for it alone and run its softmax while P V of tile it
@@ -354,7 +359,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     sm90::wgmma_fence();
     sm90::fence_regs(p_frag);
     sm90::fence_regs(o_acc);
-    issue_pv(it);
+    issue_pv(it, t == 0);
     sm90::wgmma_commit();
     if (cw == 0) sm90::named_barrier_arrive(4, 256);
     sm90::wgmma_wait<0>();

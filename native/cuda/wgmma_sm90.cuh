@@ -177,20 +177,22 @@ __device__ __forceinline__ void wgmma_rs_m64n128k16_f16(float (&d)[64], const ui
 }
 
 // The instruction set of one element type: S = Q K^T (Q from registers, K from shared memory K-major, N = 128
-// keys) and O += P V (P from registers, V MN-major, N = head_dim: 128, or 64 for head_dim 64).
+// keys) and O += P V (P from registers, V MN-major, N = head_dim: 128, or 64 for head_dim 64). acc = 0 makes a
+// wgmma ignore its accumulators' old values (wgmma's scale-d predicate: D = A B, not 0 x D + A B, so not even an
+// inf or NaN left there survives).
 template <typename T>
 struct Wgmma;
 template <>
 struct Wgmma<__nv_bfloat16> {
-    static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
-        wgmma_rs_m64n128k16_bf16<1>(d, a, b, 1);
+    static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n128k16_bf16<1>(d, a, b, acc);
     }
     // S (+)= Q K^T with Q from registers (the A fragment, as P in pv) and K K-major from shared memory.
     static __device__ __forceinline__ void qk(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
         wgmma_rs_m64n128k16_bf16<0>(d, a, b, acc);
     }
-    static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
-        wgmma_rs_m64n64k16_bf16<1>(d, a, b, 1);
+    static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n64k16_bf16<1>(d, a, b, acc);
     }
     static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
         __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
@@ -199,15 +201,15 @@ struct Wgmma<__nv_bfloat16> {
 };
 template <>
 struct Wgmma<__half> {
-    static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
-        wgmma_rs_m64n128k16_f16<1>(d, a, b, 1);
+    static __device__ __forceinline__ void pv(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n128k16_f16<1>(d, a, b, acc);
     }
     // S (+)= Q K^T with Q from registers (the A fragment, as P in pv) and K K-major from shared memory.
     static __device__ __forceinline__ void qk(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int acc) {
         wgmma_rs_m64n128k16_f16<0>(d, a, b, acc);
     }
-    static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
-        wgmma_rs_m64n64k16_f16<1>(d, a, b, 1);
+    static __device__ __forceinline__ void pv(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int acc) {
+        wgmma_rs_m64n64k16_f16<1>(d, a, b, acc);
     }
     static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
         __half2 h = __floats2half2_rn(lo, hi);

@@ -67,3 +67,25 @@ def test_prefill_kernels_agree(monkeypatch):
                                          max(n for _, n in cases), layout="HND")
     torch.cuda.synchronize()
     assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
+
+
+@pytest.mark.parametrize("kernel", ["sm80", "sm90"])
+def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
+    # An inf in one valid K slot of sequence 0 makes its rows NaN (its own bad input); the other sequences of the
+    # launch must still come out right. The sm90 kernel's persistent CTAs take items in index order (sequence 0's
+    # 264 items first), so a CTA that finished a NaN item of sequence 0 goes on to sequences 1 and 2.
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    cases = [(4224, 4224), (600, 600), (300, 300)]
+    dtype, hkv, group, d = torch.bfloat16, 2, 4, 128
+    pool, cu, q = prefill_inputs(cases, hkv, group, d, 16, dtype, "NHD")
+    first_block = pool.block_tables[0, 0].long()
+    pool.k_cache[first_block, 0] = float("inf")  # position 0 of sequence 0, both KV heads
+    scale = default_scale(d)
+    out = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
+                            max(n for _, n in cases), scale=scale, out=torch.empty_like(q), layout="NHD")
+    torch.cuda.synchronize()
+    refs = list(prefill_refs(cases, pool, cu, q, scale))
+    assert not torch.isfinite(out[refs[0][0]:refs[0][1]].float()).all(), "the poisoned sequence should show it"
+    for a, b, ref in refs[1:]:
+        assert torch.isfinite(out[a:b].float()).all(), "a clean sequence got NaN/inf from another one"
+        assert rel_err(out[a:b], ref) <= tolerance(dtype)
