@@ -181,10 +181,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             const int row = item.row0 + cw * 64 + r_base + 8 * h;
-            const int64_t token = item.q_start + row / item.group;
-            out_row[h] = row < item.num_rows ? out + (token * num_q_heads + (int64_t)item.kv_head * item.group +
-                                                      row % item.group) * HEAD_DIM + col0
-                                             : nullptr;
+            out_row[h] = row < item.num_rows ? out + item_row(item, row, num_q_heads) * HEAD_DIM + col0 : nullptr;
         }
     };
     // Q (landed: q_full) -> registers, as the A fragments of Q K^T (m16n8k16 order, as P in pack_p): k-step kk

@@ -46,6 +46,12 @@ struct Item {
 };
 static_assert(sizeof(Item) <= 64, "the Item slot in shared memory");
 
+// An item's row (row / group: its query token, row % group: the query head within the KV head's group) as a row
+// of the [token][query head] Q and output tensors. Q's copy and the output store both go through it.
+__device__ __forceinline__ int64_t item_row(const Item& item, int row, int num_q_heads) {
+    return (int64_t)(item.q_start + row / item.group) * num_q_heads + (item.kv_head * item.group + row % item.group);
+}
+
 // Work item `index` (index = row tiles x num_kv_heads x num_seqs, row tiles fastest and latest rows first, so
 // the CTAs running at one time share one sequence's K/V in L2). False: no rows there (a shorter sequence).
 __device__ __forceinline__ bool decode_item(int64_t index, int row_tiles, int num_q_heads, int num_kv_heads,
@@ -149,9 +155,7 @@ __device__ __forceinline__ TileRows q_rows(const Item& item, int num_q_heads, in
     for (int j = 0; j < 4; ++j) {
         const int row = item.row0 + tid / 4 + 32 * j;
         const bool valid = row < item.num_rows;
-        const int64_t token = item.q_start + row / item.group;
-        const int head = item.kv_head * item.group + row % item.group;
-        rows.off[j] = valid ? (token * num_q_heads + head) * (HEAD_DIM * 2) : 0;
+        rows.off[j] = valid ? item_row(item, row, num_q_heads) * (HEAD_DIM * 2) : 0;
         rows.valid |= (unsigned)valid << j;
     }
     return rows;
