@@ -1,0 +1,93 @@
+// read_floor.cu: the fastest a single launch reads N bytes from device memory, to put the split-KV decode's
+// batch-1 figure (GQA 1 x 8k: 33.5 MB in one launch) beside a floor (bench/NOTES-kernels.md run 46). Each CTA
+// reads one contiguous chunk (as a split-KV CTA reads its split) with 16-byte loads, U of them in flight per
+// thread, and folds them into a value that is stored only if it hits an impossible value, so the loads stay.
+// With merge = 1 the CTAs then meet as the decode's splits do (a release-acquire counter per group of `splits`
+// CTAs; the last CTA of a group reads the group's partials), to price the merge tail on its own.
+//   nvcc -O3 -arch=sm_90 -shared -Xcompiler -fPIC -o build/read_floor.so bench/read_floor.cu
+// Called from bench/read_floor.py (ctypes), timed there as bench/kernels.py times every kernel.
+#include <cstdint>
+#include <cuda_runtime.h>
+
+namespace {
+
+template <int U>
+__global__ void read_chunks(const uint4* __restrict__ src, long long n16, float* __restrict__ partial,
+                            unsigned* __restrict__ counters, int splits, int merge, float* __restrict__ sink) {
+    const long long chunk = (n16 + gridDim.x - 1) / gridDim.x;
+    const long long begin = (long long)blockIdx.x * chunk;
+    const long long end = begin + chunk < n16 ? begin + chunk : n16;
+    float acc = 0.f;
+    long long i = begin + threadIdx.x;
+    const long long step = blockDim.x;
+    for (; i + (U - 1) * step < end; i += U * step) {
+        uint4 v[U];
+#pragma unroll
+        for (int u = 0; u < U; ++u) v[u] = __ldcs(src + i + u * step);  // streaming: read once
+#pragma unroll
+        for (int u = 0; u < U; ++u) acc += __uint_as_float((v[u].x ^ v[u].y) & 0x3f800000u) + __uint_as_float(v[u].w & 0x3f800000u);
+    }
+    for (; i < end; i += step) {
+        const uint4 v = __ldcs(src + i);
+        acc += __uint_as_float((v.x ^ v.y) & 0x3f800000u);
+    }
+    if (!merge) {
+        if (acc == -1.25f) sink[0] = acc;  // never true for these inputs: keeps the loads without a store
+        return;
+    }
+    // The decode's merge: per group, each CTA writes a partial, counts itself in, the last reads all partials.
+    __shared__ float red[32];
+    __shared__ bool last;
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = acc;
+    __syncthreads();
+    const int group = blockIdx.x / splits;
+    if (threadIdx.x == 0) {
+        float s = 0.f;
+        for (int w = 0; w < (int)blockDim.x / 32; ++w) s += red[w];
+        partial[blockIdx.x] = s;
+        unsigned prev;
+        asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;" : "=r"(prev) : "l"(counters + group) : "memory");
+        last = prev == (unsigned)splits - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    float s = 0.f;
+    for (int k = threadIdx.x; k < splits; k += blockDim.x) s += __ldcg(partial + group * splits + k);
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if (threadIdx.x == 0) {
+        counters[group] = 0;  // ready for the next launch
+        if (s == -1.25f) sink[0] = s;
+    }
+}
+
+template <int U>
+cudaError_t launch(const void* src, long long bytes, float* partial, unsigned* counters, int ctas, int threads,
+                   int splits, int merge, float* sink, cudaStream_t stream) {
+    read_chunks<U><<<ctas, threads, 0, stream>>>(static_cast<const uint4*>(src), bytes / 16, partial, counters,
+                                                 splits, merge, sink);
+    return cudaGetLastError();
+}
+
+__global__ void empty_kernel() {}
+
+}  // namespace
+
+// unroll: 4, 8 or 16 loads in flight per thread. partial: ctas floats; counters: ctas / splits zeroed uints.
+extern "C" int read_floor(const void* src, long long bytes, float* partial, unsigned* counters, int ctas, int threads,
+                          int unroll, int splits, int merge, float* sink, void* stream) {
+    const auto s = static_cast<cudaStream_t>(stream);
+    cudaError_t e;
+    switch (unroll) {
+        case 4: e = launch<4>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
+        case 8: e = launch<8>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
+        case 16: e = launch<16>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
+        default: return -1;
+    }
+    return (int)e;
+}
+
+extern "C" int empty_launch(void* stream) {
+    empty_kernel<<<1, 32, 0, static_cast<cudaStream_t>(stream)>>>();
+    return (int)cudaGetLastError();
+}
