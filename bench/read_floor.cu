@@ -2,8 +2,9 @@
 // batch-1 figure (GQA 1 x 8k: 33.5 MB in one launch) beside a floor (bench/NOTES-kernels.md run 46). Each CTA
 // reads one contiguous chunk (as a split-KV CTA reads its split) with 16-byte loads, U of them in flight per
 // thread, and folds them into a value that is stored only if it hits an impossible value, so the loads stay.
-// With merge = 1 the CTAs then meet as the decode's splits do (a release-acquire counter per group of `splits`
-// CTAs; the last CTA of a group reads the group's partials), to price the merge tail on its own.
+// With prefetch = 1 each CTA first asks L2 for its whole chunk (cp.async.bulk.prefetch). With merge = 1 the
+// CTAs then meet as the decode's splits do (a release-acquire counter per group of `splits` CTAs; the last CTA
+// of a group reads the group's partials), to price the merge tail on its own.
 //   nvcc -O3 -arch=sm_90 -shared -Xcompiler -fPIC -o build/read_floor.so bench/read_floor.cu
 // Called from bench/read_floor.py (ctypes), timed there as bench/kernels.py times every kernel.
 #include <cstdint>
@@ -13,23 +14,30 @@ namespace {
 
 template <int U>
 __global__ void read_chunks(const uint4* __restrict__ src, long long n16, float* __restrict__ partial,
-                            unsigned* __restrict__ counters, int splits, int merge, float* __restrict__ sink) {
+                            unsigned* __restrict__ counters, int splits, int merge, int prefetch,
+                            float* __restrict__ sink) {
     const long long chunk = (n16 + gridDim.x - 1) / gridDim.x;
     const long long begin = (long long)blockIdx.x * chunk;
     const long long end = begin + chunk < n16 ? begin + chunk : n16;
+    if (prefetch) {
+        // Ask L2 for the whole chunk at once (cp.async.bulk.prefetch, sm_90), 16 KB per request.
+        const char* p = reinterpret_cast<const char*>(src + begin);
+        const long long bytes = (end - begin) * 16;
+        for (long long o = (long long)threadIdx.x * 16384; o < bytes; o += (long long)blockDim.x * 16384) {
+            const unsigned len = (unsigned)(bytes - o < 16384 ? bytes - o : 16384);
+            asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p + o), "r"(len) : "memory");
+        }
+    }
     float acc = 0.f;
-    long long i = begin + threadIdx.x;
     const long long step = blockDim.x;
-    for (; i + (U - 1) * step < end; i += U * step) {
+    // U loads per thread per round, all issued before any is used (out-of-range ones predicated off), so the
+    // chunk's last round has as many loads in flight as the others.
+    for (long long i = begin + threadIdx.x; i < end; i += U * step) {
         uint4 v[U];
 #pragma unroll
-        for (int u = 0; u < U; ++u) v[u] = __ldcs(src + i + u * step);  // streaming: read once
+        for (int u = 0; u < U; ++u) v[u] = i + u * step < end ? __ldcs(src + i + u * step) : make_uint4(0, 0, 0, 0);
 #pragma unroll
         for (int u = 0; u < U; ++u) acc += __uint_as_float((v[u].x ^ v[u].y) & 0x3f800000u) + __uint_as_float(v[u].w & 0x3f800000u);
-    }
-    for (; i < end; i += step) {
-        const uint4 v = __ldcs(src + i);
-        acc += __uint_as_float((v.x ^ v.y) & 0x3f800000u);
     }
     if (!merge) {
         if (acc == -1.25f) sink[0] = acc;  // never true for these inputs: keeps the loads without a store
@@ -63,9 +71,9 @@ __global__ void read_chunks(const uint4* __restrict__ src, long long n16, float*
 
 template <int U>
 cudaError_t launch(const void* src, long long bytes, float* partial, unsigned* counters, int ctas, int threads,
-                   int splits, int merge, float* sink, cudaStream_t stream) {
+                   int splits, int mode, float* sink, cudaStream_t stream) {
     read_chunks<U><<<ctas, threads, 0, stream>>>(static_cast<const uint4*>(src), bytes / 16, partial, counters,
-                                                 splits, merge, sink);
+                                                 splits, mode & 1, (mode >> 1) & 1, sink);
     return cudaGetLastError();
 }
 
@@ -73,15 +81,16 @@ __global__ void empty_kernel() {}
 
 }  // namespace
 
-// unroll: 4, 8 or 16 loads in flight per thread. partial: ctas floats; counters: ctas / splits zeroed uints.
+// unroll: 4, 8 or 16 loads in flight per thread. mode: bit 0 the merge, bit 1 an L2 bulk prefetch of each CTA's
+// chunk first (sm_90). partial: ctas floats; counters: ctas / splits zeroed uints.
 extern "C" int read_floor(const void* src, long long bytes, float* partial, unsigned* counters, int ctas, int threads,
-                          int unroll, int splits, int merge, float* sink, void* stream) {
+                          int unroll, int splits, int mode, float* sink, void* stream) {
     const auto s = static_cast<cudaStream_t>(stream);
     cudaError_t e;
     switch (unroll) {
-        case 4: e = launch<4>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
-        case 8: e = launch<8>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
-        case 16: e = launch<16>(src, bytes, partial, counters, ctas, threads, splits, merge, sink, s); break;
+        case 4: e = launch<4>(src, bytes, partial, counters, ctas, threads, splits, mode, sink, s); break;
+        case 8: e = launch<8>(src, bytes, partial, counters, ctas, threads, splits, mode, sink, s); break;
+        case 16: e = launch<16>(src, bytes, partial, counters, ctas, threads, splits, mode, sink, s); break;
         default: return -1;
     }
     return (int)e;

@@ -6,8 +6,9 @@ times), beside the 1 GiB copy bandwidth that B6's "75% of copy bandwidth" is mea
   python3 bench/read_floor.py [--lib build/read_floor.so] [--mb 33.5]
 
 Rows: an empty launch (the timing floor), torch's sum over the same bytes (a library reduction), and
-bench/read_floor.cu's chunked read at several CTA counts, loads in flight and with / without the decode's
-split merge (a counter per group of 32 CTAs and the last CTA reading the group's partials).
+bench/read_floor.cu's chunked read at several CTA counts and loads in flight, with / without an L2 bulk
+prefetch of each CTA's chunk, and with the decode's split merge (a counter per group of 32 CTAs, the last CTA
+reading the group's partials).
 """
 from __future__ import annotations
 
@@ -61,17 +62,16 @@ def main():
     print(f"{torch.cuda.get_device_name()}; copy {copy_tbs:.3f} TB/s (1 GiB, read + write); reading {nbytes / 1e6:.2f} MB")
     row("empty launch", lambda: checked(lib.empty_launch(stream)), moved=0)
     row("torch sum (bf16 -> fp32)", lambda: src.sum(dtype=torch.float32))
-    for ctas, threads in ((132, 512), (132, 1024), (264, 256), (264, 512), (528, 256), (1056, 256)):
+    def read(ctas, threads, unroll, mode):
+        return lambda: checked(lib.read_floor(src.data_ptr(), nbytes, partial.data_ptr(), counters.data_ptr(), ctas,
+                                              threads, unroll, 32, mode, sink.data_ptr(), stream))
+
+    for ctas, threads in ((132, 1024), (256, 512), (264, 512), (264, 256), (528, 256)):
         for unroll in (4, 8, 16):
-            row(f"chunked read {ctas} x {threads}, {unroll} loads/thread",
-                lambda c=ctas, t=threads, u=unroll: checked(lib.read_floor(
-                    src.data_ptr(), nbytes, partial.data_ptr(), counters.data_ptr(), c, t, u, 32, 0,
-                    sink.data_ptr(), stream)))
-    for ctas, threads, unroll in ((256, 256, 8), (256, 512, 8), (256, 512, 4)):
-        row(f"chunked read + merge {ctas} x {threads}, {unroll}, 32/group",
-            lambda c=ctas, t=threads, u=unroll: checked(lib.read_floor(
-                src.data_ptr(), nbytes, partial.data_ptr(), counters.data_ptr(), c, t, u, 32, 1,
-                sink.data_ptr(), stream)))
+            for mode, tag in ((0, ""), (2, " + L2 prefetch")):
+                row(f"chunked read {ctas} x {threads}, {unroll} loads/thread{tag}", read(ctas, threads, unroll, mode))
+    for ctas, threads, unroll in ((256, 256, 8), (256, 512, 4), (256, 512, 8)):
+        row(f"chunked read + merge {ctas} x {threads}, {unroll}, 32/group", read(ctas, threads, unroll, 1))
     torch.cuda.synchronize()
     assert float(sink.item()) == 0.0 and int(counters.sum().item()) == 0, "the probe's guards misbehaved"
     best = min((r for r in rows if r[0].startswith("chunked")), key=lambda r: r[1])
