@@ -54,6 +54,16 @@ def test_decode_batch1_long_context_uses_split_kv(head_dim, group, layout):
     run_decode([4097], 2, group, head_dim, 16, torch.bfloat16, layout)
 
 
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_decode_split_merge_in_batches(head_dim):
+    # A full group (16 query heads on one KV head) over a long context: more splits than the last CTA's shared
+    # memory holds partial outputs of at once (about 10 at this group size), so it merges them batch by batch.
+    workspace = ops.decode_workspace_size(1, 16, 1, head_dim, 16384)
+    num_splits = (workspace - 4) // (16 * (head_dim + 1) * 4)  # partial outputs and log-sums, then one counter
+    assert num_splits >= 32, f"expected a many-way split, got {num_splits}"
+    run_decode([16384], 1, 16, head_dim, 16, torch.bfloat16, "HND")
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_decode_batch1_single_token(dtype):
     run_decode([1], 8, 4, 128, 16, dtype)
