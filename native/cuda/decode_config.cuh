@@ -52,19 +52,6 @@ static_assert(attn::kTileTokens % kDecodeTile == 0, "splits are whole 64-token c
 #define FOLIO_DECODE_EAGER_TABLE 1
 #endif
 constexpr bool kEagerTable = FOLIO_DECODE_EAGER_TABLE != 0;
-// L2 lookahead (NOTES run 48): in a launch of one wave (the split-KV shapes), each warp also asks L2 for its
-// rows of the tile FOLIO_DECODE_L2_LOOKAHEAD tiles past the newest one its cp.async pipeline has in flight,
-// so that a CTA's later tiles are on their way from DRAM while it waits for its first (0 = off). Prefetches go
-// FOLIO_DECODE_L2_PREFETCH_STRIDE bytes apart along each row (tuning macros).
-#ifndef FOLIO_DECODE_L2_LOOKAHEAD
-#define FOLIO_DECODE_L2_LOOKAHEAD 0
-#endif
-#ifndef FOLIO_DECODE_L2_PREFETCH_STRIDE
-#define FOLIO_DECODE_L2_PREFETCH_STRIDE 128
-#endif
-constexpr int kL2Lookahead = FOLIO_DECODE_L2_LOOKAHEAD;
-constexpr int kL2PrefetchStride = FOLIO_DECODE_L2_PREFETCH_STRIDE;
-static_assert(kL2Lookahead >= 0, "FOLIO_DECODE_L2_LOOKAHEAD must be >= 0");
 // A split shorter than this costs more in overhead than it gains (tuning macro).
 #ifndef FOLIO_DECODE_MIN_SPLIT_TOKENS
 #define FOLIO_DECODE_MIN_SPLIT_TOKENS 128
@@ -98,16 +85,8 @@ constexpr bool decode_smem_fits_merge() {  // without the flag's bytes, which th
            decode_smem_bytes<__half, 128, STAGES>() - kFlagBytes >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
            decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= 16 * 128 * sizeof(float);
 }
-// The split merge's weights (kMaxGroup x kMaxSplits floats) and one split's partial outputs of a full group.
-template <int STAGES>
-constexpr bool decode_smem_fits_split_merge() {
-    return decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= (kMaxSplits + 64) * kMaxGroup * sizeof(float) &&
-           decode_smem_bytes<__half, 128, STAGES>() - kFlagBytes >= (kMaxSplits + 128) * kMaxGroup * sizeof(float);
-}
 static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
               "the cross-warp merge and the split weights reuse the stages");
-static_assert(decode_smem_fits_split_merge<kStagesFew>() && decode_smem_fits_split_merge<kStagesMany>(),
-              "the split merge's weights and a batch of partial outputs reuse the stages");
 
 // CTAs of this shape one multiprocessor holds (shared memory: 227 KiB, 1 KiB reserved per CTA; threads; registers).
 constexpr int decode_ctas_per_sm(int head_dim, int stages) {

@@ -8,7 +8,7 @@ using namespace decode;
 
 DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head_dim, int max_context_len,
                        int num_sms) {
-    DecodePlan plan{1, 0, 0, kStagesFew, 0};
+    DecodePlan plan{1, 0, 0, kStagesFew};
     const int tiles = (max_context_len + attn::kTileTokens - 1) / attn::kTileTokens;
     plan.chunk_tokens = (tiles > 0 ? tiles : 1) * attn::kTileTokens;
     const int64_t base = (int64_t)num_seqs * num_kv_heads;
@@ -57,9 +57,6 @@ DecodePlan plan_decode(int num_seqs, int num_q_heads, int num_kv_heads, int head
             plan.num_splits = (tiles + chunk_tiles - 1) / chunk_tiles;  // no trailing split without tokens
         }
     }
-    // A launch of one wave reads each CTA's tiles once, all CTAs at the same time: ask L2 ahead. (Past one wave,
-    // later CTAs' reads keep DRAM busy anyway, and prefetched lines could be evicted before their use.)
-    if (base * plan.num_splits <= slots) plan.l2_lookahead = kL2Lookahead;
     if (plan.num_splits > 1) {
         plan.workspace_bytes =
             (size_t)num_seqs * num_q_heads * plan.num_splits * ((size_t)head_dim + 1) * sizeof(float) +

@@ -32,27 +32,6 @@ __device__ __forceinline__ void load_stage(T* sk, T* sv, const T* __restrict__ k
     }
 }
 
-// Asks L2 for this warp's share of the K and V rows of the tile at tok0 (the rows load_stage would copy: the
-// warp's 16 tokens with per-warp pipelines), without waiting for them: lanes 0-15 one K row each, 16-31 one V
-// row, a prefetch every kL2PrefetchStride bytes. Tokens at or past `limit` are skipped.
-template <typename T, int HEAD_DIM>
-__device__ __forceinline__ void prefetch_rows_l2(const T* __restrict__ k_cache, const T* __restrict__ v_cache,
-                                                 const int32_t* __restrict__ block_table, int tok0, int limit,
-                                                 int block_shift, int kv_head, int num_kv_heads, bool hnd, int tid) {
-    static_assert(kWarpPipeline, "rows per warp as the per-warp pipelines copy them");
-    const int lane = tid % 32;
-    const int tok = tok0 + (tid / 32) * 16 + lane % 16;
-    if (tok >= limit) return;
-    const int64_t block = __ldg(block_table + (tok >> block_shift));
-    const T* row = (lane < 16 ? k_cache : v_cache) +
-                   attn::kv_row_offset(block, tok & ((1 << block_shift) - 1), block_shift, kv_head, num_kv_heads,
-                                       HEAD_DIM, hnd);
-#pragma unroll
-    for (int b = 0; b < HEAD_DIM * (int)sizeof(T); b += kL2PrefetchStride) {
-        asm volatile("prefetch.global.L2 [%0];\n" ::"l"(reinterpret_cast<const char*>(row) + b));
-    }
-}
-
 // The minimum-blocks bound holds the registers to what the shared-memory occupancy allows (3 CTAs per SM
 // at 2 stages and head_dim 128 need <= 170 registers a thread).
 template <typename T, int HEAD_DIM, int STAGES>
@@ -61,7 +40,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
                                   const T* __restrict__ v_cache, const int32_t* __restrict__ block_tables,
                                   const int32_t* __restrict__ context_lens, int num_q_heads, int num_kv_heads,
                                   int block_shift, bool hnd, int max_blocks_per_seq, int chunk_tokens,
-                                  float scale_log2, int l2_lookahead, float* __restrict__ partial_out,
+                                  float scale_log2, float* __restrict__ partial_out,
                                   float* __restrict__ partial_lse, int32_t* __restrict__ split_counters) {
     using M = attn::MmaType<T>;
     using L = DecodeLayout<HEAD_DIM>;
@@ -101,10 +80,6 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
                                     begin + s * kDecodeTile, end, block_shift, kv_head, num_kv_heads, hnd, tid);
         }
         attn::cp_async_commit();
-    }
-    for (int s = STAGES - 1; s < STAGES - 1 + l2_lookahead && s < num_tiles; ++s) {
-        prefetch_rows_l2<T, HEAD_DIM>(k_cache, v_cache, block_table, begin + s * kDecodeTile, end, block_shift,
-                                      kv_head, num_kv_heads, hnd, tid);
     }
 
     // Query rows of this KV head's group; rows past the group are zeros (their scores are never used).
@@ -154,11 +129,6 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
                 load_stage<T, HEAD_DIM>(sk, sk + kDecodeTile * kStride, k_cache, v_cache, block_table,
                                         max_blocks_per_seq, begin + next * kDecodeTile, end, block_shift, kv_head,
                                         num_kv_heads, hnd, tid);
-            }
-            if (l2_lookahead > 0 && next + l2_lookahead < num_tiles) {
-                const int ahead = begin + (next + l2_lookahead) * kDecodeTile;
-                prefetch_rows_l2<T, HEAD_DIM>(k_cache, v_cache, block_table, ahead, end, block_shift, kv_head,
-                                              num_kv_heads, hnd, tid);
             }
             attn::cp_async_commit();
         }
@@ -308,96 +278,54 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     }
     __syncthreads();
     if (!last_split) return;
+    // (This tail is the serial end of a batch-1 launch: each memory round trip in it shows.) Each thread merges
+    // output float4 columns of the group's rows over the splits with a running max, as the online softmax does,
+    // so a split's log-sum and its partial output are loaded together, kMergeBatch splits at a time, every load
+    // of a batch in flight at once (splits past the last read as empty); no pass over the log-sums first.
     const int64_t row0 = (int64_t)seq * num_q_heads + (int64_t)kv_head * group;
-    // (This tail is the serial end of a batch-1 launch: each memory round trip in it shows. The partial outputs
-    // go to shared memory by cp.async, as many splits at a time as fit, the first batch while the weights are
-    // worked out from the log-sums, so that both cost one round trip; a lane's log-sums are loaded all at once.)
-    float* weights = reinterpret_cast<float*>(smem_raw);  // [group][num_splits], reusing the stages
-    const int weight_floats = (group * num_splits + 3) & ~3;
-    float* parts = weights + weight_floats;  // [group][batch splits][HEAD_DIM]
-    constexpr int kCols = HEAD_DIM / 4;      // float4 columns
-    const int batch_splits = min(num_splits, (int)((kFlagOffset - weight_floats * sizeof(float)) /
-                                                   ((size_t)group * HEAD_DIM * sizeof(float))));
-    auto fetch_parts = [&](int s0, int n) {
-        const int per_row = n * kCols;  // float4s of one row's splits s0 .. s0 + n - 1, contiguous in global memory
-        for (int i = tid; i < group * per_row; i += kDecodeThreads) {
-            const int r = i / per_row;
-            const int k = i - r * per_row;
-            attn::cp_async_16(parts + ((int64_t)r * per_row + k) * 4,
-                              partial_out + ((row0 + r) * num_splits + s0) * HEAD_DIM + (int64_t)k * 4, true);
-        }
-        attn::cp_async_commit();
-    };
-    fetch_parts(0, batch_splits);
-    constexpr int kLsePerLane = kMaxSplits / 32;
-    for (int r = warp; r < group; r += kDecodeWarps) {
-        const float* lse = partial_lse + (row0 + r) * num_splits;
-        float v[kLsePerLane];
-#pragma unroll
-        for (int i = 0; i < kLsePerLane; ++i) {
-            const int sp = lane + 32 * i;
-            v[i] = sp < num_splits ? __ldcg(lse + sp) : -INFINITY;
-        }
-        float m = v[0];
-#pragma unroll
-        for (int i = 1; i < kLsePerLane; ++i) m = fmaxf(m, v[i]);
-#pragma unroll
-        for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-        const float ref = attn::safe_ref(m);
-        float l = 0.f;
-#pragma unroll
-        for (int i = 0; i < kLsePerLane; ++i) {
-            v[i] = exp2f(v[i] - ref);  // 0 past num_splits (exp2 of -inf)
-            l += v[i];
-        }
-#pragma unroll
-        for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
-        const float inv = l > 0.f ? 1.f / l : 0.f;
-#pragma unroll
-        for (int i = 0; i < kLsePerLane; ++i) {
-            const int sp = lane + 32 * i;
-            if (sp < num_splits) weights[r * num_splits + sp] = v[i] * inv;
-        }
-    }
-    // Thread tid sums output float4 columns tid, tid + kDecodeThreads, ... of the group's rows.
-    constexpr int kItems = (kMaxGroup * kCols + kDecodeThreads - 1) / kDecodeThreads;
-    float4 acc[kItems];
-#pragma unroll
-    for (int j = 0; j < kItems; ++j) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
-    for (int s0 = 0; s0 < num_splits; s0 += batch_splits) {
-        const int n = min(batch_splits, num_splits - s0);
-        attn::cp_async_wait<0>();
-        __syncthreads();  // this batch of partials (and, the first time, every weight) is in shared memory
-#pragma unroll
-        for (int j = 0; j < kItems; ++j) {
-            const int item = tid + j * kDecodeThreads;
-            if (item >= group * kCols) break;
-            const int r = item / kCols;
-            const int c = item % kCols;
-            const float4* po = reinterpret_cast<const float4*>(parts + (int64_t)r * n * HEAD_DIM) + c;
-            const float* w = weights + r * num_splits + s0;
-            for (int sp = 0; sp < n; ++sp) {
-                const float4 v = po[sp * kCols];
-                const float ws = w[sp];
-                acc[j].x += ws * v.x;
-                acc[j].y += ws * v.y;
-                acc[j].z += ws * v.z;
-                acc[j].w += ws * v.w;
-            }
-        }
-        if (s0 + n < num_splits) {
-            __syncthreads();  // every thread is done with this batch
-            fetch_parts(s0 + n, min(batch_splits, num_splits - s0 - n));
-        }
-    }
-#pragma unroll
-    for (int j = 0; j < kItems; ++j) {
-        const int item = tid + j * kDecodeThreads;
-        if (item >= group * kCols) break;
+    constexpr int kCols = HEAD_DIM / 4;  // float4 columns
+    constexpr int kMergeBatch = 16;
+    for (int item = tid; item < group * kCols; item += kDecodeThreads) {
         const int r = item / kCols;
         const int c = item % kCols;
-        alignas(8) T packed[4] = {M::from_float(acc[j].x), M::from_float(acc[j].y), M::from_float(acc[j].z),
-                                  M::from_float(acc[j].w)};
+        const float* lse = partial_lse + (row0 + r) * num_splits;
+        const float4* po = reinterpret_cast<const float4*>(partial_out + (row0 + r) * num_splits * HEAD_DIM) + c;
+        float m = -INFINITY;
+        float l = 0.f;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int s0 = 0; s0 < num_splits; s0 += kMergeBatch) {
+            float e[kMergeBatch];
+            float4 v[kMergeBatch];
+#pragma unroll
+            for (int i = 0; i < kMergeBatch; ++i) {
+                const bool valid = s0 + i < num_splits;
+                e[i] = valid ? __ldcg(lse + s0 + i) : -INFINITY;
+                v[i] = valid ? __ldcg(po + (int64_t)(s0 + i) * kCols) : make_float4(0.f, 0.f, 0.f, 0.f);
+            }
+            float m_new = m;
+#pragma unroll
+            for (int i = 0; i < kMergeBatch; ++i) m_new = fmaxf(m_new, e[i]);
+            const float ref = attn::safe_ref(m_new);
+            const float alpha = exp2f(m - ref);  // 0 while m is -inf
+            l *= alpha;
+            acc.x *= alpha;
+            acc.y *= alpha;
+            acc.z *= alpha;
+            acc.w *= alpha;
+#pragma unroll
+            for (int i = 0; i < kMergeBatch; ++i) {
+                const float w = exp2f(e[i] - ref);  // 0 for an empty split (log-sum -inf)
+                l += w;
+                acc.x += w * v[i].x;
+                acc.y += w * v[i].y;
+                acc.z += w * v[i].z;
+                acc.w += w * v[i].w;
+            }
+            m = m_new;
+        }
+        const float inv = l > 0.f ? 1.f / l : 0.f;
+        alignas(8) T packed[4] = {M::from_float(acc.x * inv), M::from_float(acc.y * inv), M::from_float(acc.z * inv),
+                                  M::from_float(acc.w * inv)};
         *reinterpret_cast<uint2*>(out + (row0 + r) * HEAD_DIM + c * 4) = *reinterpret_cast<const uint2*>(packed);
     }
     if (tid == 0) *counter = 0;
@@ -425,7 +353,7 @@ int32_t launch_stages(void* out, const void* q, const void* k_cache, const void*
     kernel<<<grid, kDecodeThreads, smem, stream>>>(
         static_cast<T*>(out), static_cast<const T*>(q), static_cast<const T*>(k_cache),
         static_cast<const T*>(v_cache), block_tables, context_lens, num_q_heads, num_kv_heads, block_shift, hnd,
-        max_blocks_per_seq, plan.chunk_tokens, scale_log2, plan.l2_lookahead, partial_out, partial_lse, counters);
+        max_blocks_per_seq, plan.chunk_tokens, scale_log2, partial_out, partial_lse, counters);
     return check_launch("paged_attention_decode");
 }
 

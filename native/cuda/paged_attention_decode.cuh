@@ -30,7 +30,6 @@ struct DecodePlan {
     int chunk_tokens;  // tokens per split, a multiple of the 64-token tile
     size_t workspace_bytes;
     int stages;        // K/V tiles per warp pipeline (FOLIO_DECODE_STAGES or FOLIO_DECODE_STAGES_MANY)
-    int l2_lookahead;  // tiles a warp asks L2 for past its pipeline (FOLIO_DECODE_L2_LOOKAHEAD; one-wave launches)
 };
 
 // The split the launcher will use for these sizes on a GPU of `num_sms` multiprocessors.

@@ -55,9 +55,9 @@ def test_decode_batch1_long_context_uses_split_kv(head_dim, group, layout):
 
 
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_decode_split_merge_in_batches(head_dim):
-    # A full group (16 query heads on one KV head) over a long context: more splits than the last CTA's shared
-    # memory holds partial outputs of at once (about 10 at this group size), so it merges them batch by batch.
+def test_decode_split_merge_full_group_many_splits(head_dim):
+    # A full group (16 query heads on one KV head) over a long context: many splits, merged batch by batch by
+    # the last CTA, several output columns per thread.
     workspace = ops.decode_workspace_size(1, 16, 1, head_dim, 16384)
     num_splits = (workspace - 4) // (16 * (head_dim + 1) * 4)  # partial outputs and log-sums, then one counter
     assert num_splits >= 32, f"expected a many-way split, got {num_splits}"
