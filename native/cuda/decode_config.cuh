@@ -79,14 +79,17 @@ __host__ __device__ constexpr size_t decode_smem_bytes() {
     return (size_t)STAGES * 2 * kDecodeTile * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) +
            (size_t)kMaxGroup * DecodeLayout<HEAD_DIM>::kStride * sizeof(T) + kFlagBytes;
 }
+// Floats between rows of the cross-warp merge's output buffer: 8 banks apart (see the kernel).
+__host__ __device__ constexpr int decode_red_stride(int head_dim) { return head_dim + 8; }
 template <int STAGES>
 constexpr bool decode_smem_fits_merge() {  // without the flag's bytes, which the merge must not touch
-    return decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= kDecodeWarps * 16 * (64 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 128, STAGES>() - kFlagBytes >= kDecodeWarps * 16 * (128 + 2) * sizeof(float) &&
-           decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >= 16 * 128 * sizeof(float);
+    return decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >=
+               kDecodeWarps * 16 * (decode_red_stride(64) + 2) * sizeof(float) &&
+           decode_smem_bytes<__half, 128, STAGES>() - kFlagBytes >=
+               kDecodeWarps * 16 * (decode_red_stride(128) + 2) * sizeof(float);
 }
 static_assert(decode_smem_fits_merge<kStagesFew>() && decode_smem_fits_merge<kStagesMany>(),
-              "the cross-warp merge and the split weights reuse the stages");
+              "the cross-warp merge reuses the stages");
 
 // CTAs of this shape one multiprocessor holds (shared memory: 227 KiB, 1 KiB reserved per CTA; threads; registers).
 constexpr int decode_ctas_per_sm(int head_dim, int stages) {

@@ -48,6 +48,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
     constexpr int kStageElems = 2 * kDecodeTile * kStride;
     constexpr int kKSteps = HEAD_DIM / 16;
     constexpr int kDimTiles = HEAD_DIM / 8;
+    constexpr int kRedStride = decode_red_stride(HEAD_DIM);
 
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* smem = reinterpret_cast<T*>(smem_raw);
@@ -201,12 +202,16 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
         row_l[r] += __shfl_xor_sync(0xffffffffu, row_l[r], 1);
         row_l[r] += __shfl_xor_sync(0xffffffffu, row_l[r], 2);
     }
-    float* red_o = reinterpret_cast<float*>(smem_raw);  // [warps][16][HEAD_DIM]
-    float* red_m = red_o + kDecodeWarps * 16 * HEAD_DIM;  // [warps][16]
-    float* red_l = red_m + kDecodeWarps * 16;             // [warps][16]
+    // Only the group's rows are merged (the mma tile's other rows hold zero queries). Rows of red_o are
+    // kRedStride floats apart, 8 banks: a warp's float2 stores (8 rows x 8 columns) then take the two shared
+    // memory wavefronts their 256 bytes need, not one per row (128 floats apart, every row hit the same banks).
+    float* red_o = reinterpret_cast<float*>(smem_raw);       // [warps][16][kRedStride]
+    float* red_m = red_o + kDecodeWarps * 16 * kRedStride;  // [warps][16]
+    float* red_l = red_m + kDecodeWarps * 16;               // [warps][16]
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
         const int row = quad_row + 8 * r;
+        if (row >= group) continue;
         if ((lane & 3) == 0) {
             red_m[warp * 16 + row] = row_m[r];
             red_l[warp * 16 + row] = row_l[r];
@@ -214,7 +219,7 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int n = 0; n < kDimTiles; ++n) {
             float2 v = make_float2(o[n][2 * r], o[n][2 * r + 1]);
-            *reinterpret_cast<float2*>(red_o + (warp * 16 + row) * HEAD_DIM + n * 8 + quad_col) = v;
+            *reinterpret_cast<float2*>(red_o + (warp * 16 + row) * kRedStride + n * 8 + quad_col) = v;
         }
     }
     __syncthreads();
@@ -228,22 +233,27 @@ __global__ void __launch_bounds__(kDecodeThreads, decode_ctas_per_sm(HEAD_DIM, S
 #pragma unroll
         for (int w = 0; w < kDecodeWarps; ++w) m_all = fmaxf(m_all, red_m[w * 16 + row]);
         const float ref = attn::safe_ref(m_all);
-        float weight[kDecodeWarps];
         float l_all = 0.f;
-#pragma unroll
-        for (int w = 0; w < kDecodeWarps; ++w) {
-            weight[w] = exp2f(red_m[w * 16 + row] - ref);
-            l_all += red_l[w * 16 + row] * weight[w];
-        }
-        const float inv_l = l_all > 0.f ? 1.f / l_all : 0.f;
         float acc[8];
 #pragma unroll
         for (int j = 0; j < 8; ++j) acc[j] = 0.f;
 #pragma unroll
         for (int w = 0; w < kDecodeWarps; ++w) {
-#pragma unroll
-            for (int j = 0; j < 8; ++j) acc[j] += red_o[(w * 16 + row) * HEAD_DIM + d0 + j] * weight[w];
+            const float weight = exp2f(red_m[w * 16 + row] - ref);
+            l_all += red_l[w * 16 + row] * weight;
+            const float4* src = reinterpret_cast<const float4*>(red_o + (w * 16 + row) * kRedStride + d0);
+            const float4 a = src[0];
+            const float4 b = src[1];
+            acc[0] += a.x * weight;
+            acc[1] += a.y * weight;
+            acc[2] += a.z * weight;
+            acc[3] += a.w * weight;
+            acc[4] += b.x * weight;
+            acc[5] += b.y * weight;
+            acc[6] += b.z * weight;
+            acc[7] += b.w * weight;
         }
+        const float inv_l = l_all > 0.f ? 1.f / l_all : 0.f;
         const int64_t head_row = (int64_t)seq * num_q_heads + (int64_t)kv_head * group + row;
         if (!split_mode) {
             alignas(16) T packed[8];
