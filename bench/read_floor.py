@@ -7,7 +7,8 @@ times), beside the 1 GiB copy bandwidth that B6's "75% of copy bandwidth" is mea
 
 Rows: an empty launch (the timing floor), torch's sum over the same bytes (a library reduction), and
 bench/read_floor.cu's chunked read at several CTA counts and loads in flight, with / without an L2 bulk
-prefetch of each CTA's chunk, and with the decode's split merge (a counter per group of 32 CTAs, the last CTA
+prefetch of each CTA's chunk, through the copy engine (cp.async.bulk pieces into a shared-memory ring), and with
+the decode's split merge (a counter per group of 32 CTAs, the last CTA
 reading the group's partials).
 """
 from __future__ import annotations
@@ -70,11 +71,19 @@ def main():
         for unroll in (4, 8, 16):
             for mode, tag in ((0, ""), (2, " + L2 prefetch")):
                 row(f"chunked read {ctas} x {threads}, {unroll} loads/thread{tag}", read(ctas, threads, unroll, mode))
+    lib.read_floor_bulk.restype = ctypes.c_int
+    lib.read_floor_bulk.argtypes = [ctypes.c_void_p, ctypes.c_longlong, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                    ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    for ctas, threads, piece, stages in ((264, 256, 16384, 4), (256, 256, 16384, 8), (264, 256, 8192, 8),
+                                         (132, 512, 16384, 12), (132, 512, 32768, 4), (264, 256, 4096, 12)):
+        row(f"bulk copies {ctas} x {threads}, {stages} x {piece // 1024} KB in flight",
+            lambda c=ctas, t=threads, p=piece, s=stages: checked(lib.read_floor_bulk(
+                src.data_ptr(), nbytes, c, t, p, s, sink.data_ptr(), stream)))
     for ctas, threads, unroll in ((256, 256, 8), (256, 512, 4), (256, 512, 8)):
         row(f"chunked read + merge {ctas} x {threads}, {unroll}, 32/group", read(ctas, threads, unroll, 1))
     torch.cuda.synchronize()
     assert float(sink.item()) == 0.0 and int(counters.sum().item()) == 0, "the probe's guards misbehaved"
-    best = min((r for r in rows if r[0].startswith("chunked")), key=lambda r: r[1])
+    best = min((r for r in rows if r[0].startswith(("chunked", "bulk"))), key=lambda r: r[1])
     print(f"\nfastest read of {nbytes / 1e6:.2f} MB: {best[1]:.2f} us = {100 * best[5]:.1f}% of copy bandwidth ({best[0]})")
 
 
