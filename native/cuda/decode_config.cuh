@@ -59,7 +59,6 @@ constexpr bool kEagerTable = FOLIO_DECODE_EAGER_TABLE != 0;
 constexpr int kMinSplitTokens = FOLIO_DECODE_MIN_SPLIT_TOKENS;
 static_assert(kMinSplitTokens > 0, "FOLIO_DECODE_MIN_SPLIT_TOKENS must be positive");
 constexpr int kMaxSplits = 128;
-static_assert(kMaxSplits % 32 == 0, "the split merge gives each lane kMaxSplits / 32 splits");
 constexpr int kMaxGroup = 16;  // query heads per KV head: the 16 rows of an mma tile
 #ifndef FOLIO_DECODE_WAVES
 #define FOLIO_DECODE_WAVES 1
@@ -81,6 +80,7 @@ __host__ __device__ constexpr size_t decode_smem_bytes() {
 }
 // Floats between rows of the cross-warp merge's output buffer: 8 banks apart (see the kernel).
 __host__ __device__ constexpr int decode_red_stride(int head_dim) { return head_dim + 8; }
+static_assert(decode_red_stride(64) % 4 == 0 && decode_red_stride(128) % 4 == 0, "the merge reads rows as float4");
 template <int STAGES>
 constexpr bool decode_smem_fits_merge() {  // without the flag's bytes, which the merge must not touch
     return decode_smem_bytes<__half, 64, STAGES>() - kFlagBytes >=
@@ -100,9 +100,10 @@ constexpr int decode_ctas_per_sm(int head_dim, int stages) {
                                               : decode_smem_bytes<__half, 128, kStagesMany>());
     const int by_smem = (int)((227u * 1024u) / (smem + 1024u));
     const int by_threads = 2048 / kDecodeThreads;
-    // About 96 registers a thread at head_dim 64 (nvcc 11.8 and 13): more CTAs than the register file holds
-    // at that count would make __launch_bounds__ force spills.
-    const int by_regs = 65536 / (kDecodeThreads * 96);
+    // Up to 128 registers a thread at head_dim 64 (nvcc 11.8: 125 since the split merge loads sixteen splits at
+    // a time, NOTES run 49; little headroom under the 128 that 4 CTAs per SM allow): more CTAs than the register
+    // file holds at that count would make __launch_bounds__ force spills.
+    const int by_regs = 65536 / (kDecodeThreads * 128);
     const int by_smem_threads = by_smem < by_threads ? by_smem : by_threads;
     return by_smem_threads < by_regs ? by_smem_threads : by_regs;
 }

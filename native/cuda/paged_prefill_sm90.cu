@@ -289,10 +289,10 @@ __global__ void __launch_bounds__(kThreads, 1)
     // One step per K/V tile after the first, across items: with P of tile it in p_frag and alpha its rescale
     // factor, issue Q K^T of tile it + 1 and P V of tile it, run the softmax of tile it + 1 while P V runs (and
     // the other warpgroup's wgmmas). Where tile it + 1 starts the next item, its Q goes into q_frag first, the
-    // softmax starts a new row state (so alpha = 0 clears O at the next rescale), and the finished item's rows
-    // are stored once P V is done: an item's first and last tiles overlap the tensor cores like any other. Every
-    // wgmma issue and wait is on the unconditional path (ptxas otherwise serialises them, warning C7514); the
-    // last tile of the CTA is the step after the loop.
+    // softmax starts a new row state (and that tile's P V, the item's first, starts O afresh: scale-d off), and
+    // the finished item's rows are stored once P V is done: an item's first and last tiles overlap the tensor
+    // cores like any other. Every wgmma issue and wait is on the unconditional path (ptxas otherwise serialises
+    // them, warning C7514); the last tile of the CTA is the step after the loop.
     for (;;) {
         const bool boundary = t + 1 == num_tiles;
         if (boundary) {

@@ -54,14 +54,16 @@ def test_decode_batch1_long_context_uses_split_kv(head_dim, group, layout):
     run_decode([4097], 2, group, head_dim, 16, torch.bfloat16, layout)
 
 
+@pytest.mark.parametrize("length", [16384, 15000])
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_decode_split_merge_full_group_many_splits(head_dim):
-    # A full group (16 query heads on one KV head) over a long context: many splits, merged batch by batch by
-    # the last CTA, several output columns per thread.
-    workspace = ops.decode_workspace_size(1, 16, 1, head_dim, 16384)
+def test_decode_split_merge_full_group_many_splits(head_dim, length):
+    # A full group (16 query heads on one KV head) over a long context: many splits (128 and 79 on an H100: whole
+    # batches of sixteen, then a last batch with empty slots), merged batch by batch by the last CTA, several
+    # output columns per thread.
+    workspace = ops.decode_workspace_size(1, 16, 1, head_dim, length)
     num_splits = (workspace - 4) // (16 * (head_dim + 1) * 4)  # partial outputs and log-sums, then one counter
     assert num_splits >= 32, f"expected a many-way split, got {num_splits}"
-    run_decode([16384], 1, 16, head_dim, 16, torch.bfloat16, "HND")
+    run_decode([length], 1, 16, head_dim, 16, torch.bfloat16, "HND")
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
