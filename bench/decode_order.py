@@ -39,7 +39,7 @@ def main():
         hkv = int(hkv_s)
         batch, ctx = (int(v) for v in shape.split("x"))
         q, kc_p, vc_p, table, lens = K.make_decode_case(batch, ctx, 32, hkv)
-        kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+        kh, vh = K.hnd_copy(kc_p), K.hnd_copy(vc_p)
         kc, vc = K.contiguous_kv(kc_p, table, batch, ctx), K.contiguous_kv(vc_p, table, batch, ctx)
         del kc_p, vc_p
         run, _, _ = K.folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")

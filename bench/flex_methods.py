@@ -67,7 +67,7 @@ def main():
     for batch, ctx in shapes:
         q, kc_p, vc_p, table, lens = K.make_decode_case(batch, ctx, hq, hkv)
         kc, vc = K.contiguous_kv(kc_p, table, batch, ctx), K.contiguous_kv(vc_p, table, batch, ctx)
-        kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+        kh, vh = K.hnd_copy(kc_p), K.hnd_copy(vc_p)
         del kc_p, vc_p
         cases.append(dict(batch=batch, ctx=ctx, q=q, kc=kc, vc=vc, kh=kh, vh=vh, table=table, lens=lens,
                           bytes=2 * kc.numel() * kc.element_size()))

@@ -127,6 +127,11 @@ def contiguous_kv(cache, table, batch, ctx):
     return out
 
 
+def hnd_copy(cache):
+    """The same paged cache in the HND layout ([num_blocks, heads, block_size, d]) from NHD."""
+    return cache.permute(0, 2, 1, 3).contiguous()
+
+
 def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
     lib = ops.library()
     batch, hq, d = q.shape
@@ -224,7 +229,7 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
     row["folio_us"], row["folio_p10_p90"], row["folio_n"] = bench(run, iters)
     row["splits_workspace_bytes"] = ws
     if "HND" in layouts:
-        kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+        kh, vh = hnd_copy(kc_p), hnd_copy(vc_p)
         run_h, out_h, _ = folio_decode_fn(q, kh, vh, table, lens, ctx, "HND")
         row["hnd_us"], _, _ = bench(run_h, iters)
         run_h()
@@ -317,7 +322,7 @@ def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, ab_path=N
     res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
     kc = contiguous_kv(kc_p, table, seqs, ctx)
     vc = contiguous_kv(vc_p, table, seqs, ctx)
-    kh, vh = kc_p.permute(0, 2, 1, 3).contiguous(), vc_p.permute(0, 2, 1, 3).contiguous()
+    kh, vh = hnd_copy(kc_p), hnd_copy(vc_p)
     q4 = q.view(seqs, ctx, hq, d).transpose(1, 2).contiguous()
     kr, vr = kc.repeat_interleave(hq // hkv, 1), vc.repeat_interleave(hq // hkv, 1)
 

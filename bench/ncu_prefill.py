@@ -12,7 +12,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from folio import ops  # noqa: E402
-from kernels import contiguous_kv  # noqa: E402  (bench/kernels.py)
+from kernels import contiguous_kv, hnd_copy  # noqa: E402  (bench/kernels.py)
 
 seqs, ctx, hq, hkv, d, bs = 8, 4096, 32, 8, 128, 16
 nb = seqs * ctx // bs
@@ -33,7 +33,7 @@ if "--sdpa" in sys.argv[1:]:
     sys.exit(0)
 layout = "HND" if "--hnd" in sys.argv[1:] else "NHD"
 if layout == "HND":
-    k, v = k.permute(0, 2, 1, 3).contiguous(), v.permute(0, 2, 1, 3).contiguous()
+    k, v = hnd_copy(k), hnd_copy(v)
 for _ in range(2):
     ops.paged_prefill(q, k, v, table, cu, lens, ctx, out=out, layout=layout)
 torch.cuda.synchronize()
