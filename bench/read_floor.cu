@@ -1,12 +1,12 @@
 // read_floor.cu: the fastest a single launch reads N bytes from device memory, to put the split-KV decode's
-// batch-1 figure (GQA 1 x 8k: 33.5 MB in one launch) beside a floor (bench/NOTES-kernels.md run 46). Each CTA
-// reads one contiguous chunk (as a split-KV CTA reads its split) with 16-byte loads, U of them in flight per
-// thread, and folds them into a value that is stored only if it hits an impossible value, so the loads stay.
-// With prefetch = 1 each CTA first asks L2 for its whole chunk (cp.async.bulk.prefetch). With merge = 1 the
-// CTAs then meet as the decode's splits do (a release-acquire counter per group of `splits` CTAs; the last CTA
-// of a group reads the group's partials), to price the merge tail on its own.
+// batch-1 figure (GQA 1 x 8k: 33.5 MB in one launch) beside a floor (bench/NOTES-kernels.md runs 46, 47, 52).
+// read_chunks: each CTA reads one contiguous chunk (as a split-KV CTA reads its split) with 16-byte loads, U of
+// them in flight per thread, and folds them into a value that is stored only if it hits an impossible value, so
+// the loads stay. With prefetch = 1 each CTA first asks L2 for its whole chunk (cp.async.bulk.prefetch). With
+// merge = 1 the CTAs then meet as the decode's splits do (a release-acquire counter per group of `splits` CTAs;
+// the last CTA of a group reads the group's partials), to price the merge tail on its own.
+// read_bulk: the same chunks through the copy engine (cp.async.bulk into a shared-memory ring, sm_90).
 //   nvcc -O3 -arch=sm_90 -shared -Xcompiler -fPIC -o build/read_floor.so bench/read_floor.cu
-// read_bulk reads the same chunks through the copy engine (cp.async.bulk into a shared-memory ring, sm_90).
 // Called from bench/read_floor.py (ctypes), timed there as bench/kernels.py times every kernel.
 #include <cstdint>
 #include <cuda_runtime.h>
@@ -86,8 +86,10 @@ __global__ void read_bulk(const char* __restrict__ src, long long bytes, int pie
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     extern __shared__ __align__(128) unsigned char ring[];
     __shared__ __align__(8) unsigned long long bar[STAGES];
-    const long long chunk = (bytes / gridDim.x) & ~15LL;
-    const char* begin = src + (long long)blockIdx.x * chunk;
+    // Chunks of a multiple of 16 bytes (the copies' alignment); the last CTA also takes what rounding left.
+    const long long stride = (bytes / gridDim.x) & ~15LL;
+    const char* begin = src + (long long)blockIdx.x * stride;
+    const long long chunk = blockIdx.x + 1 == gridDim.x ? bytes - (long long)blockIdx.x * stride : stride;
     const int pieces = (int)((chunk + piece - 1) / piece);
     auto smem = [](const void* p) { return (unsigned)__cvta_generic_to_shared(p); };
     auto issue = [&](int p) {

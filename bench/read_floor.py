@@ -7,9 +7,8 @@ times), beside the 1 GiB copy bandwidth that B6's "75% of copy bandwidth" is mea
 
 Rows: an empty launch (the timing floor), torch's sum over the same bytes (a library reduction), and
 bench/read_floor.cu's chunked read at several CTA counts and loads in flight, with / without an L2 bulk
-prefetch of each CTA's chunk, through the copy engine (cp.async.bulk pieces into a shared-memory ring), and with
-the decode's split merge (a counter per group of 32 CTAs, the last CTA
-reading the group's partials).
+prefetch of each CTA's chunk, through the copy engine (cp.async.bulk pieces into a shared-memory ring), and
+with the decode's split merge (a counter per group of 32 CTAs, the last CTA reading the group's partials).
 """
 from __future__ import annotations
 
@@ -35,6 +34,9 @@ def main():
     lib.read_floor.argtypes = [ctypes.c_void_p, ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
                                ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
                                ctypes.c_void_p]
+    lib.read_floor_bulk.restype = ctypes.c_int
+    lib.read_floor_bulk.argtypes = [ctypes.c_void_p, ctypes.c_longlong, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                    ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
     lib.empty_launch.restype = ctypes.c_int
     lib.empty_launch.argtypes = [ctypes.c_void_p]
 
@@ -63,6 +65,7 @@ def main():
     print(f"{torch.cuda.get_device_name()}; copy {copy_tbs:.3f} TB/s (1 GiB, read + write); reading {nbytes / 1e6:.2f} MB")
     row("empty launch", lambda: checked(lib.empty_launch(stream)), moved=0)
     row("torch sum (bf16 -> fp32)", lambda: src.sum(dtype=torch.float32))
+
     def read(ctas, threads, unroll, mode):
         return lambda: checked(lib.read_floor(src.data_ptr(), nbytes, partial.data_ptr(), counters.data_ptr(), ctas,
                                               threads, unroll, 32, mode, sink.data_ptr(), stream))
@@ -71,9 +74,6 @@ def main():
         for unroll in (4, 8, 16):
             for mode, tag in ((0, ""), (2, " + L2 prefetch")):
                 row(f"chunked read {ctas} x {threads}, {unroll} loads/thread{tag}", read(ctas, threads, unroll, mode))
-    lib.read_floor_bulk.restype = ctypes.c_int
-    lib.read_floor_bulk.argtypes = [ctypes.c_void_p, ctypes.c_longlong, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                    ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
     for ctas, threads, piece, stages in ((264, 256, 16384, 4), (256, 256, 16384, 8), (264, 256, 8192, 8),
                                          (132, 512, 16384, 12), (132, 512, 32768, 4), (264, 256, 4096, 12)):
         row(f"bulk copies {ctas} x {threads}, {stages} x {piece // 1024} KB in flight",
