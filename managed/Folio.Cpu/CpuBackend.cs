@@ -176,7 +176,7 @@ public sealed class CpuBackend : IComputeBackend
         }
     }
 
-    public void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<int> slotMapping)
+    public void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<long> slotMapping)
     {
         var t = T(qkv);
         var c = C(cache);
@@ -186,9 +186,10 @@ public sealed class CpuBackend : IComputeBackend
         int width = c.SlotFloats;
         for (int r = 0; r < t.Rows; r++)
         {
-            int slot = slotMapping[r];
-            if ((uint)slot >= (uint)slots)
-                throw new ArgumentOutOfRangeException(nameof(slotMapping), $"slot {slot} outside the cache ({slots} slots)");
+            long slotId = slotMapping[r];
+            if ((ulong)slotId >= (ulong)slots)
+                throw new ArgumentOutOfRangeException(nameof(slotMapping), $"slot {slotId} outside the cache ({slots} slots)");
+            int slot = (int)slotId;
             var row = t.Row(r);
             row.Slice(shape.KeyOffset, width).CopyTo(c.Keys[layer].AsSpan(slot * width, width));
             row.Slice(shape.ValueOffset, width).CopyTo(c.Values[layer].AsSpan(slot * width, width));

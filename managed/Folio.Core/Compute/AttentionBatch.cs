@@ -7,15 +7,24 @@ namespace Folio.Core.Compute;
 /// ContextLengths[i] − queryLength + j and attends causally to positions 0 .. that position.
 /// Its block table is BlockTables[i × BlockTableStride ..], holding ⌈ContextLengths[i] / block size⌉ ids.
 /// </summary>
+/// <remarks>The arrays may be longer than the batch (an engine reuses them step after step):
+/// <see cref="NumSequences"/> says how much of them is this batch (all of ContextLengths when left unset).</remarks>
 public sealed class AttentionBatch
 {
-    public required int[] QueryStarts { get; init; }
-    public required int[] ContextLengths { get; init; }
-    public required int[] BlockTables { get; init; }
-    public required int BlockTableStride { get; init; }
+    private int _numSequences = -1;
 
-    public int NumSequences => ContextLengths.Length;
-    public int NumRows => QueryStarts[^1];
+    public required int[] QueryStarts { get; set; }
+    public required int[] ContextLengths { get; set; }
+    public required int[] BlockTables { get; set; }
+    public required int BlockTableStride { get; set; }
+
+    public int NumSequences
+    {
+        get => _numSequences >= 0 ? _numSequences : ContextLengths.Length;
+        set => _numSequences = value;
+    }
+
+    public int NumRows => QueryStarts[NumSequences];
 
     public ReadOnlySpan<int> BlockTable(int sequence) =>
         BlockTables.AsSpan(sequence * BlockTableStride, BlockTableStride);
@@ -23,8 +32,8 @@ public sealed class AttentionBatch
     /// <summary>Checks internal consistency against a cache's geometry; returns the first problem or null.</summary>
     public string? Validate(int blockSizeTokens, int numBlocks)
     {
-        if (QueryStarts.Length != ContextLengths.Length + 1 || QueryStarts[0] != 0)
-            return "QueryStarts must have one more entry than ContextLengths and start at 0";
+        if (NumSequences > ContextLengths.Length || QueryStarts.Length < NumSequences + 1 || QueryStarts[0] != 0)
+            return "QueryStarts must have one more entry than the sequences and start at 0";
         if (BlockTables.Length < NumSequences * BlockTableStride)
             return "BlockTables is shorter than NumSequences × BlockTableStride";
         for (int i = 0; i < NumSequences; i++)

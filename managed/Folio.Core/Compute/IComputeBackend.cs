@@ -40,7 +40,7 @@ public interface IComputeBackend : IDisposable
     void Rope(DeviceTensor qkv, AttentionShape shape, ReadOnlySpan<int> positions, ReadOnlySpan<float> inverseFrequencies);
 
     /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into slot slotMapping[r] of the layer's cache.</summary>
-    void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<int> slotMapping);
+    void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<long> slotMapping);
 
     /// <summary>Causal attention of each row's query heads over its sequence's cached K/V (read through its block
     /// table, including this step's tokens, written first by <see cref="WriteKv"/>); output is [rows, NumHeads × HeadDim].

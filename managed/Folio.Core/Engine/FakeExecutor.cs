@@ -53,9 +53,9 @@ public sealed class FakeExecutor : IModelExecutor
         // Swap-outs, then swap-ins, then copies: a block freed by a swap-out may be reused in the same step.
         if (_o.SimulateKv)
             MoveBlocks(plan);
-        NumBlocksSwappedOut += plan.SwapOut.Count;
-        NumBlocksSwappedIn += plan.SwapIn.Count;
-        NumBlockCopies += plan.BlockCopies.Count;
+        NumBlocksSwappedOut += plan.NumSwapOut;
+        NumBlocksSwappedIn += plan.NumSwapIn;
+        NumBlockCopies += plan.NumBlockCopies;
 
         _outputs.Clear();
         if (!_o.SimulateKv)
@@ -103,9 +103,9 @@ public sealed class FakeExecutor : IModelExecutor
             }
             _outputs.BeginEntry();
             if (e.NumSamples > 0)
-                Sample(e, h);
+                Sample(new SamplingRow(seq), e.NumSamples, e.SuppressStopTokens, h);
             else if (e.NumBeamCandidates > 0)
-                BeamCandidates(e, h);
+                BeamCandidates(e.NumBeamCandidates, h);
         }
         if (_o.RecordSteps)
             Record(plan);
@@ -118,32 +118,39 @@ public sealed class FakeExecutor : IModelExecutor
     /// </summary>
     private StepOutputs ExecuteLight(StepPlan plan)
     {
-        var entries = plan.Sequences;
         var ids = plan.TokenIds;
         var positions = plan.Positions;
-        for (int k = 0; k < entries.Length; k++)
+        var starts = plan.QueryStarts;
+        var logitsRows = plan.LogitsSequenceRow;
+        var numSamples = plan.NumSamples;
+        var numCandidates = plan.NumBeamCandidates;
+        var suppress = plan.SuppressStop;
+        NumTokensComputed += plan.NumTokens;
+        int l = 0;
+        for (int k = 0; k < plan.NumSequences; k++)
         {
-            var e = entries[k];
-            NumTokensComputed += e.NumTokens;
             _outputs.BeginEntry();
-            int last = e.TokenOffset + e.NumTokens - 1;
+            if (l == logitsRows.Length || logitsRows[l] != k)
+                continue;
+            int last = starts[k + 1] - 1;
             ulong h = Mix(((ulong)(uint)ids[last] << 32) ^ (uint)positions[last]);
-            if (e.NumBeamCandidates > 0)
+            if (numCandidates[l] > 0)
             {
-                BeamCandidates(e, h);
+                BeamCandidates(numCandidates[l], h);
             }
-            else if (e.SuppressStopTokens)
+            else if (suppress[l] != 0)
             {
-                Sample(e, h);
+                Sample(plan.SamplingOf(l), numSamples[l], true, h);
             }
             else
             {
-                for (int s = 0; s < e.NumSamples; s++)
+                for (int s = 0; s < numSamples[l]; s++)
                 {
                     ulong r = Mix(h + (ulong)s);
                     _outputs.AddSample((int)(r % (ulong)_o.VocabSize), LogProbOf(r, 0));
                 }
             }
+            l++;
         }
         if (_o.RecordSteps)
             Record(plan);
@@ -152,35 +159,36 @@ public sealed class FakeExecutor : IModelExecutor
 
     private void MoveBlocks(StepPlan plan)
     {
-        foreach (var m in plan.SwapOut)
-            CopyBlock(_gpu, m.SrcBlock, _cpu, m.DstBlock, "swap-out");
-        foreach (var m in plan.SwapIn)
-            CopyBlock(_cpu, m.SrcBlock, _gpu, m.DstBlock, "swap-in");
-        foreach (var c in plan.BlockCopies)
-            CopyBlock(_gpu, c.SrcBlock, _gpu, c.DstBlock, "block copy");
+        var swapOut = plan.SwapOutPairs;
+        for (int i = 0; i < swapOut.Length; i += 2)
+            CopyBlock(_gpu, swapOut[i], _cpu, swapOut[i + 1], "swap-out");
+        var swapIn = plan.SwapInPairs;
+        for (int i = 0; i < swapIn.Length; i += 2)
+            CopyBlock(_cpu, swapIn[i], _gpu, swapIn[i + 1], "swap-in");
+        var copies = plan.BlockCopyPairs;
+        for (int i = 0; i < copies.Length; i += 2)
+            CopyBlock(_gpu, copies[i], _gpu, copies[i + 1], "block copy");
     }
 
     /// <summary>The token that sample stream (seed, index) draws after a history whose K/V hash is <paramref name="history"/>.</summary>
     public static int NextToken(ulong history, long seed, int index, int vocabSize) => (int)(StreamValue(history, seed, index) % (ulong)vocabSize);
 
-    private void Sample(ScheduledSequence e, ulong h)
+    private void Sample(SamplingRow row, int numSamples, bool suppressStop, ulong h)
     {
-        var seq = e.Sequence;
-        var g = seq.Request;
-        long seed = g.Seed ?? _o.DefaultSeed;
-        for (int s = 0; s < e.NumSamples; s++)
+        long seed = row.Seed ?? _o.DefaultSeed;
+        for (int s = 0; s < numSamples; s++)
         {
             // n samples of a completed prompt are sequences 0..n-1; later, each sequence draws from its own stream.
-            int index = e.NumSamples > 1 ? s : seq.Index;
+            int index = numSamples > 1 ? s : row.StreamIndex;
             ulong r = StreamValue(h, seed, index);
             int token = (int)(r % (ulong)_o.VocabSize);
-            while (e.SuppressStopTokens && (token == _o.EosTokenId || g.Stops.IsStopToken(token, -1)))
+            while (suppressStop && (token == _o.EosTokenId || row.IsStopTokenId(token)))
             {
                 r = Mix(r);
                 token = (int)(r % (ulong)_o.VocabSize);
             }
             float logProb = LogProbOf(r, 0);
-            int numTop = Math.Max(0, g.NumLogprobs);
+            int numTop = row.Params.Logprobs ?? 0;
             _top[0] = new TokenLogprob(token, logProb);
             ulong t = r;
             for (int j = 1; j < numTop; j++)
@@ -192,9 +200,9 @@ public sealed class FakeExecutor : IModelExecutor
         }
     }
 
-    private void BeamCandidates(ScheduledSequence e, ulong h)
+    private void BeamCandidates(int numCandidates, ulong h)
     {
-        int count = Math.Min(e.NumBeamCandidates, _o.VocabSize);
+        int count = Math.Min(numCandidates, _o.VocabSize);
         if (_beamTokens.Length < count)
             _beamTokens = new int[count];
         ulong r = Mix(h ^ 0xBEA5E5EA5C4E5UL);
@@ -274,7 +282,7 @@ public sealed class FakeExecutor : IModelExecutor
             var e = seqs[k];
             entries[k] = new FakeStepRecord.Entry(e.Sequence.Id, e.Sequence.Request.Id, e.StartPosition, e.NumTokens, e.NumSamples, e.NumBeamCandidates);
         }
-        _records.Add(new FakeStepRecord(plan.StepIndex, entries, plan.BlockCopies.Count, plan.SwapOut.Count, plan.SwapIn.Count));
+        _records.Add(new FakeStepRecord(plan.StepIndex, entries, plan.NumBlockCopies, plan.NumSwapOut, plan.NumSwapIn));
     }
 
     private static InvalidOperationException Incoherent(StepPlan plan, Sequence seq, string what)

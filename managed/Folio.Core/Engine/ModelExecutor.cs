@@ -22,8 +22,13 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private readonly int[] _suppress;
     private readonly StepOutputs _outputs = new();
     private readonly LogitsSampler _sampler = new();
-    private readonly List<int> _src = [];
-    private readonly List<int> _dst = [];
+    private readonly ModelInput _input = new()
+    {
+        TokenIds = [], Positions = [], SlotMapping = [], LogitRows = [],
+        Attention = new AttentionBatch { QueryStarts = [0], ContextLengths = [], BlockTables = [], BlockTableStride = 0 },
+    };
+    private int[] _src = new int[16];
+    private int[] _dst = new int[16];
     private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
     private float[] _logits = [];
 
@@ -52,52 +57,58 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(plan);
         NumSteps++;
         // Swap-outs, then swap-ins, then copies (the plan's order: a block freed by a swap-out may be reused).
-        if (plan.SwapOut.Count > 0)
-            Move(_cache, SwapCache, plan.SwapOut.Select(m => (m.SrcBlock, m.DstBlock)));
-        if (plan.SwapIn.Count > 0)
-            Move(SwapCache, _cache, plan.SwapIn.Select(m => (m.SrcBlock, m.DstBlock)));
-        if (plan.BlockCopies.Count > 0)
-            Move(_cache, _cache, plan.BlockCopies.Select(c => (c.SrcBlock, c.DstBlock)));
+        if (plan.NumSwapOut > 0)
+            Move(_cache, SwapCache, plan.SwapOutPairs);
+        if (plan.NumSwapIn > 0)
+            Move(SwapCache, _cache, plan.SwapInPairs);
+        if (plan.NumBlockCopies > 0)
+            Copy(plan.BlockCopyPairs);
 
         _outputs.Clear();
         LastStepPrefillTokens = plan.NumPrefillTokens;
-        var entries = plan.Sequences;
-        if (entries.Length == 0)
+        if (plan.NumSequences == 0)
             return _outputs;
-        var input = BuildInput(plan, out int numLogitRows);
+        plan.Describe(_input);
+        int rows = plan.NumLogitsRows;
         int vocab = _model.Config.VocabSize;
-        if (_logits.Length < numLogitRows * vocab)
-            _logits = new float[numLogitRows * vocab];
-        _model.Forward(input, _cache, _logits.AsSpan(0, numLogitRows * vocab));
+        if (_logits.Length < rows * vocab)
+            _logits = new float[rows * vocab];
+        _model.Forward(_input, _cache, _logits.AsSpan(0, rows * vocab));
         NumTokensComputed += plan.NumTokens;
-        NumSequencesComputed += entries.Length;
+        NumSequencesComputed += plan.NumSequences;
 
-        int row = 0;
-        foreach (var e in entries)
+        var logitsRows = plan.LogitsSequenceRow;
+        var numSamples = plan.NumSamples;
+        var numCandidates = plan.NumBeamCandidates;
+        var suppress = plan.SuppressStop;
+        int l = 0;
+        for (int k = 0; k < plan.NumSequences; k++)
         {
             _outputs.BeginEntry();
-            if (!e.NeedsLogits)
+            if (l == rows || logitsRows[l] != k)
                 continue;
-            var logits = _logits.AsSpan(row++ * vocab, vocab);
-            var seq = e.Sequence;
-            var p = seq.Request.Params;
-            _sampler.Prepare(logits, p, seq.Request.PromptTokenIds, seq.GeneratedTokens,
-                e.SuppressStopTokens ? Suppressed(p) : []);
-            if (e.NumBeamCandidates > 0)
+            var logits = _logits.AsSpan(l * vocab, vocab);
+            var row = plan.SamplingOf(l);
+            var p = row.Params;
+            _sampler.Prepare(logits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : []);
+            int candidates = numCandidates[l];
+            int samples = numSamples[l];
+            l++;
+            if (candidates > 0)
             {
-                if (_top.Length < e.NumBeamCandidates)
-                    _top = new TokenLogprob[e.NumBeamCandidates];
-                int n = _sampler.TopTokens(e.NumBeamCandidates, _top);
+                if (_top.Length < candidates)
+                    _top = new TokenLogprob[candidates];
+                int n = _sampler.TopTokens(candidates, _top);
                 for (int j = 0; j < n; j++)
                     _outputs.AddSample(_top[j].TokenId, _top[j].LogProb);
                 continue;
             }
-            long seed = p.Seed ?? _defaultSeed;
-            for (int s = 0; s < e.NumSamples; s++)
+            long seed = row.Seed ?? _defaultSeed;
+            for (int s = 0; s < samples; s++)
             {
                 // Sample i of a completed n-sample prompt draws from stream i; later each sequence from its own.
-                int index = e.NumSamples > 1 ? s : seq.Index;
-                int token = _sampler.Sample(p, SampleStream.Uniform(seed, index, seq.NumTokens));
+                int index = samples > 1 ? s : row.StreamIndex;
+                int token = _sampler.Sample(p, SampleStream.Uniform(seed, index, row.NumTokens));
                 int numTop = _sampler.TopTokens(p.Logprobs ?? 0, _top);
                 _outputs.AddSample(token, _sampler.LogProb(token), _top.AsSpan(0, numTop));
             }
@@ -110,52 +121,33 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private DeviceKvCache SwapCache =>
         _swapCache ?? throw new InvalidOperationException("the plan swaps blocks but the executor has no swap cache (NumCpuBlocks = 0)");
 
-    private void Move(DeviceKvCache from, DeviceKvCache to, IEnumerable<(int Src, int Dst)> pairs)
+    private void Move(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> pairs)
     {
-        _src.Clear();
-        _dst.Clear();
-        foreach (var (s, d) in pairs)
-        {
-            _src.Add(s);
-            _dst.Add(d);
-        }
-        _backend.MoveBlocks(from, to, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_src),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_dst));
+        int n = Split(pairs);
+        _backend.MoveBlocks(from, to, _src.AsSpan(0, n), _dst.AsSpan(0, n));
     }
 
-    private ModelInput BuildInput(StepPlan plan, out int numLogitRows)
+    private void Copy(ReadOnlySpan<int> pairs)
     {
-        var entries = plan.Sequences;
-        int n = entries.Length;
-        var starts = new int[n + 1];
-        var contexts = new int[n];
-        int stride = 0;
-        var logitRows = new List<int>(n);
+        int n = Split(pairs);
+        _backend.CopyBlocks(_cache, _src.AsSpan(0, n), _dst.AsSpan(0, n));
+    }
+
+    /// <summary>(src, dst) pairs into the reused source and destination arrays; returns the pair count.</summary>
+    private int Split(ReadOnlySpan<int> pairs)
+    {
+        int n = pairs.Length / 2;
+        if (_src.Length < n)
+        {
+            _src = new int[Math.Max(n, 2 * _src.Length)];
+            _dst = new int[_src.Length];
+        }
         for (int i = 0; i < n; i++)
         {
-            var e = entries[i];
-            starts[i] = e.TokenOffset;
-            contexts[i] = e.StartPosition + e.NumTokens;
-            stride = Math.Max(stride, (contexts[i] + _blockSize - 1) / _blockSize);
-            if (e.NeedsLogits)
-                logitRows.Add(e.TokenOffset + e.NumTokens - 1);
+            _src[i] = pairs[2 * i];
+            _dst[i] = pairs[2 * i + 1];
         }
-        starts[n] = plan.NumTokens;
-        var tables = new int[n * stride];
-        for (int i = 0; i < n; i++)
-        {
-            int blocks = (contexts[i] + _blockSize - 1) / _blockSize;
-            entries[i].Table.Blocks[..blocks].CopyTo(tables.AsSpan(i * stride));
-        }
-        numLogitRows = logitRows.Count;
-        return new ModelInput
-        {
-            TokenIds = plan.TokenIds.ToArray(),
-            Positions = plan.Positions.ToArray(),
-            SlotMapping = plan.SlotMapping.ToArray(),
-            Attention = new AttentionBatch { QueryStarts = starts, ContextLengths = contexts, BlockTables = tables, BlockTableStride = stride },
-            LogitRows = [.. logitRows],
-        };
+        return n;
     }
 
     public void Dispose()

@@ -154,16 +154,20 @@ public abstract class DecoderModel : IDisposable
         _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim);
 
     /// <summary>Runs the batch, writing its K/V into <paramref name="cache"/>, and returns the logits of
-    /// input.LogitRows as [LogitRows.Length × VocabSize] in <paramref name="logits"/>.</summary>
+    /// input.LogitRows as [NumLogitRows × VocabSize] in <paramref name="logits"/>.</summary>
     public void Forward(ModelInput input, DeviceKvCache cache, Span<float> logits)
     {
         var c = Config;
         int n = input.NumRows;
-        if (input.Positions.Length != n || input.SlotMapping.Length != n || input.Attention.NumRows != n)
+        int m = input.NumLogitRows;
+        if (input.TokenIds.Length < n || input.Positions.Length < n || input.SlotMapping.Length < n || input.Attention.NumRows != n)
             throw new ArgumentException("ModelInput: token ids, positions, slot mapping and attention rows differ in count");
-        if (logits.Length != input.LogitRows.Length * c.VocabSize)
-            throw new ArgumentException($"logits holds {logits.Length} floats, needs {input.LogitRows.Length} × {c.VocabSize}");
-        foreach (int p in input.Positions)
+        if (input.LogitRows.Length < m || logits.Length != m * c.VocabSize)
+            throw new ArgumentException($"logits holds {logits.Length} floats, needs {m} × {c.VocabSize}");
+        var tokenIds = input.TokenIds.AsSpan(0, n);
+        var positions = input.Positions.AsSpan(0, n);
+        var slots = input.SlotMapping.AsSpan(0, n);
+        foreach (int p in positions)
             if ((uint)p >= (uint)c.MaxPositionEmbeddings)
                 throw new ArgumentException($"position {p} is beyond max_position_embeddings ({c.MaxPositionEmbeddings})");
 
@@ -174,14 +178,14 @@ public abstract class DecoderModel : IDisposable
         using var gateUp = _backend.Allocate(n, 2 * c.IntermediateSize);
         using var act = _backend.Allocate(n, c.IntermediateSize);
 
-        _backend.Embedding(_embedding, input.TokenIds, h);
+        _backend.Embedding(_embedding, tokenIds, h);
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
             _backend.RmsNorm(h, layer.InputNorm, c.RmsNormEps, a);
             _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
-            _backend.Rope(qkv, _shape, input.Positions, _inverseFrequencies);
-            _backend.WriteKv(qkv, _shape, cache, l, input.SlotMapping);
+            _backend.Rope(qkv, _shape, positions, _inverseFrequencies);
+            _backend.WriteKv(qkv, _shape, cache, l, slots);
             _backend.PagedAttention(qkv, _shape, cache, l, input.Attention, _scale, c.AttentionWindow(l), attention);
             _backend.MatMul(attention, layer.O, layer.OBias, a);
             _backend.Add(h, a);
@@ -191,13 +195,12 @@ public abstract class DecoderModel : IDisposable
             _backend.MatMul(act, layer.Down, null, a);
             _backend.Add(h, a);
         }
-        int m = input.LogitRows.Length;
         if (m == 0)
             return;
         using var last = _backend.Allocate(m, c.HiddenSize);
         using var normed = _backend.Allocate(m, c.HiddenSize);
         using var output = _backend.Allocate(m, c.VocabSize);
-        _backend.GatherRows(h, input.LogitRows, last);
+        _backend.GatherRows(h, input.LogitRows.AsSpan(0, m), last);
         _backend.RmsNorm(last, _finalNorm, c.RmsNormEps, normed);
         _backend.MatMul(normed, _lmHead, null, output);
         _backend.Download(output, logits);

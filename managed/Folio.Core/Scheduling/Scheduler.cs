@@ -155,12 +155,14 @@ public sealed partial class Scheduler
         plan.Reset(++_stepIndex);
         _updates.Clear();
         int budget = ScheduleRunning(_options.MaxNumBatchedTokens);
-        if (plan.NumPreempted > 0)
-            return plan;   // none admitted in a step that had to preempt
-        budget = ScheduleSwappedIn(budget);
-        if (_swapped.Count > 0)
-            return plan;   // the swapped go first: admitting newcomers would starve them
-        ScheduleWaiting(budget);
+        // None admitted in a step that had to preempt; the swapped go first (admitting newcomers would starve them).
+        if (plan.NumPreempted == 0)
+        {
+            budget = ScheduleSwappedIn(budget);
+            if (_swapped.Count == 0)
+                ScheduleWaiting(budget);
+        }
+        plan.Seal();
         return plan;
     }
 

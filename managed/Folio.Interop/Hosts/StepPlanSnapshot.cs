@@ -16,57 +16,30 @@ public sealed unsafe class StepPlanSnapshot
     {
         Owner = owner;
         StepIndex = plan.StepIndex;
-        ReadOnlySpan<ScheduledSequence> seqs = plan.Sequences;
-        int rows = seqs.Length;
-        int width = 0;
-        int logits = 0;
-        long sampled = 0;
-        foreach (ScheduledSequence e in seqs)
-        {
-            width = Math.Max(width, e.Table.NumBlocks);
-            if (e.NumSamples > 0)
-            {
-                logits++;
-                sampled += e.NumSamples;
-            }
-        }
-        var seqIds = Pinned<long>(rows);
-        var requestIds = Pinned<long>(rows);
-        var queryStart = Pinned<int>(rows + 1);
-        var contextLens = Pinned<int>(rows);
-        var tables = Pinned<int>(rows * width);
-        var logitsIndex = Pinned<int>(logits);
-        var logitsRow = Pinned<int>(logits);
-        var numSamples = Pinned<int>(logits);
-        var suppress = Pinned<int>(logits);
-        Array.Fill(tables, -1);
-        int l = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            ScheduledSequence e = seqs[r];
-            seqIds[r] = e.Sequence.Id;
-            requestIds[r] = e.Sequence.Request.Id;
-            queryStart[r] = e.TokenOffset;
-            contextLens[r] = e.StartPosition + e.NumTokens;
-            e.Table.Blocks.CopyTo(tables.AsSpan(r * width, width));
-            if (e.NumSamples > 0)
-            {
-                logitsIndex[l] = e.TokenOffset + e.NumTokens - 1;
-                logitsRow[l] = r;
-                numSamples[l] = e.NumSamples;
-                suppress[l] = e.SuppressStopTokens ? 1 : 0;
-                l++;
-            }
-        }
-        queryStart[rows] = plan.NumTokens;
+        // The plan is already flat: copy its arrays (the scheduler reuses them at the next schedule, the view must
+        // stay valid while the host holds the plan). Only the samplers' rows are narrowed to what level 2 samples
+        // (beam candidates are an engine-level feature).
+        var seqIds = Copy(plan.SequenceIds);
+        var requestIds = Copy(plan.RequestIds);
+        var queryStart = Copy(plan.QueryStarts);
+        var contextLens = Copy(plan.ContextLengths);
+        var tables = Copy(plan.BlockTables);
+        var logitsIndex = Copy(plan.LogitsTokenIndex);
+        var logitsRow = Copy(plan.LogitsSequenceRow);
+        var numSamples = Copy(plan.NumSamples);
+        var suppress = Copy(plan.SuppressStop);
         var tokenIds = Copy(plan.TokenIds);
         var positions = Copy(plan.Positions);
-        var slots = Copy(plan.SlotMapping);
-        var copies = Pairs(plan.BlockCopies.Count, i => (plan.BlockCopies[i].SrcBlock, plan.BlockCopies[i].DstBlock));
-        var swapIn = Pairs(plan.SwapIn.Count, i => (plan.SwapIn[i].SrcBlock, plan.SwapIn[i].DstBlock));
-        var swapOut = Pairs(plan.SwapOut.Count, i => (plan.SwapOut[i].SrcBlock, plan.SwapOut[i].DstBlock));
+        var slots = Narrow(plan.SlotMapping);
+        var copies = Copy(plan.BlockCopyPairs);
+        var swapIn = Copy(plan.SwapInPairs);
+        var swapOut = Copy(plan.SwapOutPairs);
         _pinned = [seqIds, requestIds, queryStart, contextLens, tables, logitsIndex, logitsRow, numSamples, suppress,
             tokenIds, positions, slots, copies, swapIn, swapOut];
+        int rows = plan.NumSequences;
+        int width = plan.BlockTableStride;
+        int logits = plan.NumLogitsRows;
+        long sampled = plan.NumSampled;
         NumSampled = sampled;
         View = new FolioStepPlanView
         {
@@ -90,11 +63,11 @@ public sealed unsafe class StepPlanSnapshot
             NumSamples = Address(numSamples),
             SuppressStop = Address(suppress),
             NumSampled = sampled,
-            NumBlockCopies = plan.BlockCopies.Count,
+            NumBlockCopies = plan.NumBlockCopies,
             BlockCopies = Address(copies),
-            NumSwapIn = plan.SwapIn.Count,
+            NumSwapIn = plan.NumSwapIn,
             SwapIn = Address(swapIn),
-            NumSwapOut = plan.SwapOut.Count,
+            NumSwapOut = plan.NumSwapOut,
             SwapOut = Address(swapOut),
         };
     }
@@ -113,17 +86,19 @@ public sealed unsafe class StepPlanSnapshot
     // At least one element, so every pointer of the view is non-NULL even when its count is 0.
     private static T[] Pinned<T>(int length) where T : unmanaged => GC.AllocateArray<T>(Math.Max(1, length), pinned: true);
 
-    private static int[] Copy(ReadOnlySpan<int> source)
+    private static T[] Copy<T>(ReadOnlySpan<T> source) where T : unmanaged
     {
-        int[] array = Pinned<int>(source.Length);
+        T[] array = Pinned<T>(source.Length);
         source.CopyTo(array);
         return array;
     }
 
-    private static int[] Pairs(int count, Func<int, (int Src, int Dst)> pair)
+    // folio.h 1.x declares the slot mapping int32: a slot past 2^31 - 1 cannot be expressed there (checked).
+    private static int[] Narrow(ReadOnlySpan<long> source)
     {
-        int[] array = Pinned<int>(count * 2);
-        for (int i = 0; i < count; i++) (array[2 * i], array[2 * i + 1]) = pair(i);
+        int[] array = Pinned<int>(source.Length);
+        for (int i = 0; i < source.Length; i++)
+            array[i] = checked((int)source[i]);
         return array;
     }
 
