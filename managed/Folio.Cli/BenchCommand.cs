@@ -109,7 +109,7 @@ public static class BenchCommand
         Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
         Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
         Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
-        Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step)");
+        Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step); inside Step() {r.StepAllocBytesPerStep:F0} B");
         Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
         Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
         Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks while a step computes ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");

@@ -31,6 +31,9 @@ public sealed record BenchResult
     public required double PostprocessUsPerStep { get; init; }
     /// <summary>Managed bytes allocated by the engine thread per steady-state step (new requests included: see requests_added_per_step).</summary>
     public required double AllocBytesPerStep { get; init; }
+    /// <summary>Bytes allocated inside <c>LlmEngine.Step</c> alone (the hot path), per steady step; the rest of
+    /// <see cref="AllocBytesPerStep"/> is the requests the bench adds (each request's own buffers).</summary>
+    public required double StepAllocBytesPerStep { get; init; }
     public required double RequestsAddedPerStep { get; init; }
     /// <summary>Process CPU time over the steady state / steps (includes the benchmark's own request feeding and GC).</summary>
     public required double CpuUsPerStep { get; init; }

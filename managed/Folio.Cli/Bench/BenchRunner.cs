@@ -75,7 +75,7 @@ public static class BenchRunner
         bool inWindow = false;
         StepTimings timingsStart = default, timingsEnd = default;
         long samplerTicksStart = 0, samplerTicksEnd = 0;
-        long allocStart = 0, allocEnd = 0, addedInWindow = 0;
+        long allocStart = 0, allocEnd = 0, addedInWindow = 0, stepAllocBytes = 0;
         // Memory is averaged only once the initial fill has left: until then every sequence is young (few
         // generated tokens), which under-counts blocks and over-weights the shared prompt blocks.
         var initialFill = new HashSet<Request>(ReferenceEqualityComparer.Instance);
@@ -114,9 +114,11 @@ public static class BenchRunner
             bool measureMemory = steady && initialFill.Count == 0;
             executor.Enabled = measureMemory;
             long samplerTicks = executor.OwnTicks;
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
             long t0 = Stopwatch.GetTimestamp();
             var updates = engine.Step();
             long dt = Stopwatch.GetTimestamp() - t0 - (executor.OwnTicks - samplerTicks);
+            long stepAlloc = GC.GetAllocatedBytesForCurrentThread() - a0;
             totalSteps++;
 
             int scheduled = 0;
@@ -154,6 +156,7 @@ public static class BenchRunner
             if (steady)
             {
                 steadySteps++;
+                stepAllocBytes += stepAlloc;
                 steadyTicks += dt;
                 stepTicks.Add(dt);
                 if (measureMemory)
@@ -202,6 +205,7 @@ public static class BenchRunner
             ExecuteUsPerStep = StepTimings.TicksToMicroseconds(phases.ExecuteTicks - (samplerTicksEnd - samplerTicksStart)) / phaseSteps,
             PostprocessUsPerStep = StepTimings.TicksToMicroseconds(phases.PostprocessTicks) / phaseSteps,
             AllocBytesPerStep = windowSteps > 0 ? (double)(allocEnd - allocStart) / windowSteps : 0,
+            StepAllocBytesPerStep = steadySteps > 0 ? (double)stepAllocBytes / steadySteps : 0,
             RequestsAddedPerStep = windowSteps > 0 ? (double)addedInWindow / windowSteps : 0,
             CpuUsPerStep = windowSteps > 0 ? (cpuEnd - cpuStart).TotalMicroseconds / windowSteps : 0,
             RunningSeqs = runningSum / memSteps,

@@ -39,9 +39,19 @@ public sealed partial class KvCacheManager
     /// those token ids. Throws <see cref="InvalidOperationException"/> only when <see cref="CanAllocate"/>
     /// would have refused or the hit no longer matches (a caller bug); it then changes nothing.
     /// </summary>
-    public BlockTable Allocate(ReadOnlySpan<int> tokens, PrefixHit hit, int numTokens, CacheKey key)
+    public BlockTable Allocate(ReadOnlySpan<int> tokens, PrefixHit hit, int numTokens, CacheKey key) =>
+        Allocate(tokens, hit, numTokens, key, reuse: null);
+
+    /// <summary>
+    /// <see cref="CreateTable"/> made a table for a sequence ahead of time (outside the step, so that admitting it
+    /// allocates nothing): Allocate fills that table instead of a new one. The same table may be filled again
+    /// after it was freed (a sequence readmitted after recompute preemption).
+    /// </summary>
+    public BlockTable Allocate(ReadOnlySpan<int> tokens, PrefixHit hit, int numTokens, CacheKey key, BlockTable? reuse)
     {
         CheckHitShape(hit, numTokens);
+        if (reuse is not null && (!ReferenceEquals(reuse.Owner, this) || reuse.IsAlive || reuse.Key != key))
+            throw new ArgumentException("reuse: a table of this manager, not in use, with the same key is needed.", nameof(reuse));
         if (numTokens > tokens.Length)
             throw new ArgumentOutOfRangeException(nameof(numTokens), numTokens,
                 $"numTokens must be <= tokens.Length ({tokens.Length}).");
@@ -91,13 +101,13 @@ public sealed partial class KvCacheManager
                 $"Allocate needs {need} free blocks, {_gpu.NumFreeBlocks} are free: call CanAllocate first.");
 
         // Commit. Hit blocks leave the free list before any new block is popped, so none is evicted here.
-        var table = new BlockTable(this, new int[Math.Max(4, totalBlocks)], key)
-        {
-            Location = BlockLocation.Gpu,
-            NumTokens = numTokens,
-            NumHashedBlocks = hitBlocks,
-            LastHash = lastHash,
-        };
+        var table = reuse ?? new BlockTable(this, new int[Math.Max(4, totalBlocks)], key);
+        table.EnsureCapacity(numTokens);
+        table.IsAlive = true;
+        table.Location = BlockLocation.Gpu;
+        table.NumTokens = numTokens;
+        table.NumHashedBlocks = hitBlocks;
+        table.LastHash = lastHash;
         for (int i = 0; i < hitBlocks; i++)
         {
             int b = _hitScratch[i];
@@ -122,6 +132,14 @@ public sealed partial class KvCacheManager
             _prefixHitTokens += hit.NumCachedTokens;
         }
         return table;
+    }
+
+    /// <summary>A table not yet in use (no blocks), with room for <paramref name="capacityTokens"/> tokens, for
+    /// <see cref="Allocate(ReadOnlySpan{int}, PrefixHit, int, CacheKey, BlockTable)"/> to fill later.</summary>
+    public BlockTable CreateTable(CacheKey key, int capacityTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityTokens);
+        return new BlockTable(this, new int[Math.Max(4, BlocksFor(capacityTokens))], key) { IsAlive = false };
     }
 
     private void CheckHitShape(PrefixHit hit, int numTokens)

@@ -142,7 +142,7 @@ public sealed partial class Scheduler
             int numTokens = hit.NumCachedTokens + chunk;
             if (!_kv.CanAllocate(hit, numTokens))
                 break;
-            seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, g.CacheKey);
+            seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, g.CacheKey, seq.ReservedTable);
             seq.NumComputedTokens = hit.NumCachedTokens;
             _waiting.RemoveFirst();
             SetStatus(g, SequenceStatus.Running);

@@ -47,6 +47,10 @@ public sealed partial class Scheduler
         _swapped = new RequestQueue(options.Policy);
     }
 
+    /// <summary>Generated tokens a new sequence has room for before its buffers grow (larger max_tokens grow
+    /// on demand: memory is not reserved for outputs that usually end early).</summary>
+    private const int PreallocatedOutputTokens = 4096;
+
     public SchedulerOptions Options => _options;
     public KvCacheManager KvCache => _kv;
 
@@ -99,7 +103,9 @@ public sealed partial class Scheduler
         else if (p.Width > _options.MaxNumSeqs)
             reason = $"the request runs {p.Width} sequences at once; max_num_seqs is {_options.MaxNumSeqs}.";
 
-        var seq = new Sequence(_nextSequenceId++, 0, request, request.PromptTokenIds, request.PromptLength + Math.Min(p.MaxTokens, 256));
+        // Room for the whole generation (up to a cap): the token buffer and the block table never grow inside a step.
+        int capacity = request.PromptLength + Math.Min(p.MaxTokens, PreallocatedOutputTokens);
+        var seq = new Sequence(_nextSequenceId++, 0, request, request.PromptTokenIds, capacity);
         request.SequenceList.Add(seq);
         request.FirstSequence = seq;
         if (reason is not null)
@@ -112,6 +118,7 @@ public sealed partial class Scheduler
             _rejected++;
             return false;
         }
+        seq.ReservedTable = _kv.CreateTable(request.CacheKey, capacity);
         request.NumLive = 1;
         request.Status = SequenceStatus.Waiting;
         seq.Status = SequenceStatus.Waiting;

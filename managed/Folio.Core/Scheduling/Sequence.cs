@@ -49,6 +49,10 @@ public sealed class Sequence
     /// <summary>The sequence's blocks while running (GPU) or swapped (CPU); null otherwise.</summary>
     public BlockTable? Table { get; internal set; }
 
+    /// <summary>The table this sequence's blocks go into when it is admitted, made with the sequence (so that
+    /// admission allocates nothing inside a step); reused after a recompute preemption freed it.</summary>
+    internal BlockTable? ReservedTable { get; set; }
+
     public SequenceStatus Status { get; internal set; }
     public FinishReason FinishReason { get; internal set; }
 

@@ -45,6 +45,7 @@ public sealed class StepPlan
     private int[] _copyPairs = new int[32];
     private int[] _swapInPairs = new int[32];
     private int[] _swapOutPairs = new int[32];
+    private bool _tablesBuilt;
 
     /// <summary>Step counter of the scheduler (1 for the first plan).</summary>
     public long StepIndex { get; private set; }
@@ -71,7 +72,17 @@ public sealed class StepPlan
     public ReadOnlySpan<int> ContextLengths => _contextLengths.AsSpan(0, NumSequences);
     public ReadOnlySpan<long> SequenceIds => _sequenceIds.AsSpan(0, NumSequences);
     public ReadOnlySpan<long> RequestIds => _requestIds.AsSpan(0, NumSequences);
-    public ReadOnlySpan<int> BlockTables => _blockTables.AsSpan(0, NumSequences * BlockTableStride);
+    /// <summary>Materialised on first read in a step (a copy of every table: executors that never read them,
+    /// like the scheduler benchmark's fake, do not pay for it).</summary>
+    public ReadOnlySpan<int> BlockTables
+    {
+        get
+        {
+            if (!_tablesBuilt)
+                BuildBlockTables();
+            return _blockTables.AsSpan(0, NumSequences * BlockTableStride);
+        }
+    }
 
     public ReadOnlySpan<int> LogitsTokenIndex => _logitsTokenIndex.AsSpan(0, NumLogitsRows);
     public ReadOnlySpan<int> LogitsSequenceRow => _logitsSequenceRow.AsSpan(0, NumLogitsRows);
@@ -117,6 +128,8 @@ public sealed class StepPlan
         var a = input.Attention;
         a.QueryStarts = _queryStarts;
         a.ContextLengths = _contextLengths;
+        if (!_tablesBuilt)
+            BuildBlockTables();
         a.BlockTables = _blockTables;
         a.BlockTableStride = BlockTableStride;
         a.NumSequences = NumSequences;
@@ -190,14 +203,21 @@ public sealed class StepPlan
             NumPrefillTokens += numTokens;
     }
 
-    /// <summary>
-    /// Completes the plan once every sequence is added: the padded block tables (tables do not change after
-    /// their sequence was added: preemption only takes sequences not yet scheduled) and the block-move pairs.
-    /// </summary>
+    /// <summary>Completes the plan once every sequence is added: the last query start and the block-move pairs.</summary>
     internal void Seal()
     {
+        _queryStarts[NumSequences] = NumTokens;
+        _tablesBuilt = false;
+        FlattenPairs(Copies, ref _copyPairs, static c => (c.SrcBlock, c.DstBlock));
+        FlattenPairs(SwapInMoves, ref _swapInPairs, static m => (m.SrcBlock, m.DstBlock));
+        FlattenPairs(SwapOutMoves, ref _swapOutPairs, static m => (m.SrcBlock, m.DstBlock));
+    }
+
+    /// <summary>The padded block tables. Tables do not change after their sequence was added (preemption only
+    /// takes sequences not yet scheduled), so copying them after Schedule gives what each had when it was added.</summary>
+    private void BuildBlockTables()
+    {
         int n = NumSequences;
-        _queryStarts[n] = NumTokens;
         int stride = BlockTableStride;
         if (_blockTables.Length < n * stride)
             _blockTables = new int[Math.Max(n * stride, _blockTables.Length * 2)];
@@ -208,9 +228,7 @@ public sealed class StepPlan
             blocks.CopyTo(row);
             row[blocks.Length..].Fill(-1);
         }
-        FlattenPairs(Copies, ref _copyPairs, static c => (c.SrcBlock, c.DstBlock));
-        FlattenPairs(SwapInMoves, ref _swapInPairs, static m => (m.SrcBlock, m.DstBlock));
-        FlattenPairs(SwapOutMoves, ref _swapOutPairs, static m => (m.SrcBlock, m.DstBlock));
+        _tablesBuilt = true;
     }
 
     private void AddLogitsRow(int row, int tokenIndex, int numSamples, int numBeamCandidates, bool suppress)
