@@ -81,6 +81,24 @@ public sealed partial class KvCacheManager
     /// After the forward pass wrote the K/V: registers the table's newly full blocks in the prefix cache.
     /// A block whose hash is already registered (same contents elsewhere, or a collision) stays uncached.
     /// </summary>
+    /// <summary>
+    /// The decode fast path: appends one token when it fits the table's private (reference count 1) partial last
+    /// block, which needs no free block and so cannot fail; returns false (changing nothing) otherwise, and the
+    /// caller goes through <see cref="CanAppend"/> / <see cref="Append"/>.
+    /// </summary>
+    public bool TryAppendInPlace(BlockTable table, int token)
+    {
+        CheckLiveOnGpu(table, nameof(table));
+        if (table.RoomInLastBlock == 0)
+            return false;
+        int last = table.LastBlock;
+        if (_gpu.RefCount(last) != 1)
+            return false;
+        _gpu.Record(last, token);
+        table.NumTokens++;
+        return true;
+    }
+
     public void CacheFullBlocks(BlockTable table)
     {
         CheckLiveOnGpu(table, nameof(table));

@@ -14,6 +14,14 @@ public sealed partial class Scheduler
             {
                 var seq = FirstLive(g);
                 int remaining = seq.NumTokens - seq.NumComputedTokens;
+                if (remaining == 1 && _kv.TryAppendInPlace(seq.Table!, seq.Tokens[seq.NumComputedTokens]))
+                {
+                    // A decode into its own partial block (most steps of most sequences): nothing to check.
+                    AddToPlan(g, seq, 1);
+                    budget--;
+                    i++;
+                    continue;
+                }
                 int chunk = Math.Min(remaining, budget);
                 if (chunk < remaining && !_options.EnableChunkedPrefill)
                 {

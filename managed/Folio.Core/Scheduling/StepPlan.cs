@@ -171,22 +171,31 @@ public sealed class StepPlan
         }
         var table = seq.Table!;
         var blocks = table.Blocks;
-        int bs = table.BlockSizeTokens;
         var tokens = seq.Tokens;
         int offset = NumTokens;
-        // One division per sequence, not per token: walk the blocks from the first position's.
-        (int blockIndex, int inBlock) = Math.DivRem(startPosition, bs);
-        long blockBase = (long)blocks[blockIndex] * bs;
-        for (int i = 0; i < numTokens; i++)
+        if (numTokens == 1)
         {
-            if (inBlock == bs)
+            _tokenIds[offset] = tokens[startPosition];
+            _positions[offset] = startPosition;
+            _slots[offset] = table.SlotOf(startPosition);
+        }
+        else
+        {
+            // One division per sequence, not per token: walk the blocks from the first position's.
+            int bs = table.BlockSizeTokens;
+            (int blockIndex, int inBlock) = Math.DivRem(startPosition, bs);
+            long blockBase = (long)blocks[blockIndex] * bs;
+            for (int i = 0; i < numTokens; i++)
             {
-                blockBase = (long)blocks[++blockIndex] * bs;
-                inBlock = 0;
+                if (inBlock == bs)
+                {
+                    blockBase = (long)blocks[++blockIndex] * bs;
+                    inBlock = 0;
+                }
+                _tokenIds[offset + i] = tokens[startPosition + i];
+                _positions[offset + i] = startPosition + i;
+                _slots[offset + i] = blockBase + inBlock++;
             }
-            _tokenIds[offset + i] = tokens[startPosition + i];
-            _positions[offset + i] = startPosition + i;
-            _slots[offset + i] = blockBase + inBlock++;
         }
         _sequences[row] = new ScheduledSequence(seq, offset, numTokens, startPosition, numSamples, numBeamCandidates, suppressStopTokens);
         _queryStarts[row] = offset;
