@@ -8,4 +8,10 @@ namespace Folio.Core.KvCache;
 public interface IBlockHasher
 {
     ulong Hash(ulong parentHash, ReadOnlySpan<int> blockTokens, ulong extraKey);
+
+    /// <summary>A cache key's string (salt or adapter name) as a number; 0 only for null (no key).</summary>
+    ulong HashString(string? s) => DefaultBlockHasher.HashString(s);
+
+    /// <summary>The extra key of block <paramref name="blockIndex"/> from the hashed salt and adapter name.</summary>
+    ulong ExtraKey(ulong saltHash, ulong adapterHash, int blockIndex) => DefaultBlockHasher.ExtraKey(saltHash, adapterHash, blockIndex);
 }

@@ -6,24 +6,28 @@ public sealed partial class KvCacheManager
     /// Read-only prefix-cache lookup: the leading whole blocks of <paramref name="tokens"/> already cached
     /// under <paramref name="key"/>. Never all of the tokens: at least the last token is left to compute.
     /// </summary>
-    public PrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens, CacheKey key)
+    public PrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens, CacheKey key) =>
+        FindCachedPrefix(tokens, key, new PrefixProbe());
+
+    /// <summary>
+    /// <see cref="FindCachedPrefix(ReadOnlySpan{int}, CacheKey)"/> with the caller's <paramref name="probe"/>, which
+    /// keeps the blocks' hashes between lookups (only blocks not hashed before are hashed) and holds the hit's ids.
+    /// </summary>
+    public PrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens, CacheKey key, PrefixProbe probe)
     {
+        ArgumentNullException.ThrowIfNull(probe);
         if (_cache is null || tokens.Length <= 1)
             return new PrefixHit(0) { Epoch = _epoch };
         int maxBlocks = (tokens.Length - 1) / BlockSizeTokens;
-        // The ids land in _hitScratch: an Allocate of this very hit (the usual next call) takes them from there.
-        int hit = _cache.Walk(tokens, key, maxBlocks, _hitScratch, out int revived, out _);
-        _lastLookup = new PrefixHit(hit * BlockSizeTokens)
+        _cache.ExtendHashes(probe, tokens, key, maxBlocks);
+        int hit = _cache.Walk(tokens, key, probe, maxBlocks, out int revived);
+        probe.Result = new PrefixHit(hit * BlockSizeTokens)
         {
-            NumRevivedBlocks = revived, Epoch = _epoch, LookupId = ++_lookupCounter,
+            NumRevivedBlocks = revived, Epoch = _epoch, LookupId = ++_lookupCounter, Probe = probe, NumHitBlocks = hit,
         };
-        return _lastLookup;
+        return probe.Result;
     }
 
-    /// <summary>
-    /// Whether <see cref="Allocate"/> can admit a sequence of <paramref name="numTokens"/> slots with
-    /// <paramref name="hit"/>: the revived hit blocks plus the new blocks fit in the free list.
-    /// </summary>
     public bool CanAllocate(PrefixHit hit, int numTokens)
     {
         CheckHitShape(hit, numTokens);
@@ -62,37 +66,42 @@ public sealed partial class KvCacheManager
                 $"hit: {hit.NumCachedTokens} cached tokens leave none of the {tokens.Length} tokens to compute.", nameof(hit));
         int revived = 0;
         ulong lastHash = 0;
+        int[] ids = [];
         if (hitBlocks > 0)
         {
             if (_cache is null)
                 throw new InvalidOperationException("hit: prefix caching is disabled, so no hit can exist.");
-            if (hit == _lastLookup && hit.Epoch == _epoch)
+            var probe = hit.Probe;
+            if (probe is not null && hit == probe.Result && hit.Epoch == _epoch)
             {
-                // Exactly the latest lookup's result (no field altered), nothing evicted or freed since: its ids
-                // in _hitScratch are still the chain and its revived count is exact.
+                // Exactly the probe's latest result (no field altered), nothing evicted or freed since: its ids
+                // are still the chain and its revived count is exact.
                 // Confirm the caller passed the same tokens and key (cheap: no hashing, no map lookups).
+                ids = probe.Blocks;
                 for (int i = 0; i < hitBlocks; i++)
                 {
-                    if (!_gpu.TokensOf(_hitScratch[i]).SequenceEqual(tokens.Slice(i * bs, bs)))
+                    if (!_gpu.TokensOf(ids[i]).SequenceEqual(tokens.Slice(i * bs, bs)))
                         throw new InvalidOperationException(
                             $"hit: the tokens of block {i} differ from those FindCachedPrefix was given.");
                 }
-                if (_cache.RootKeyOf(_hitScratch[0]) != key)
+                if (_cache.RootKeyOf(ids[0]) != key)
                     throw new InvalidOperationException("hit: the key differs from the one FindCachedPrefix was given.");
                 revived = hit.NumRevivedBlocks;
-                lastHash = _gpu.HashOf(_hitScratch[hitBlocks - 1]);
             }
             else
             {
-                // Find the hit's blocks again (PrefixHit carries no ids); this also proves the hit is not stale.
-                // The walk overwrites _hitScratch, so the latest lookup's ids are gone.
-                _lastLookup = default;
-                int found = _cache.Walk(tokens, key, hitBlocks, _hitScratch, out revived, out lastHash);
+                // An altered, stale or hand-made hit: find its blocks again (this also proves it is not stale).
+                probe ??= new PrefixProbe(hitBlocks);
+                probe.Result = default;
+                _cache.ExtendHashes(probe, tokens, key, hitBlocks);
+                int found = _cache.Walk(tokens, key, probe, hitBlocks, out revived);
                 if (found < hitBlocks)
                     throw new InvalidOperationException(
                         $"hit: stale PrefixHit ({hit.NumCachedTokens} tokens promised, {found * bs} still cached); " +
                         "call FindCachedPrefix again just before Allocate.");
+                ids = probe.Blocks;
             }
+            lastHash = _gpu.HashOf(ids[hitBlocks - 1]);
         }
         int totalBlocks = BlocksFor(numTokens);
         int need = revived + totalBlocks - hitBlocks;
@@ -110,7 +119,7 @@ public sealed partial class KvCacheManager
         table.LastHash = lastHash;
         for (int i = 0; i < hitBlocks; i++)
         {
-            int b = _hitScratch[i];
+            int b = ids[i];
             if (_gpu.RefCount(b) == 0)
                 _gpu.Revive(b);
             else

@@ -11,7 +11,7 @@ public sealed partial class KvCacheManager
         CheckLiveOnGpu(table, nameof(table));
         if (numNewTokens < 0)
             throw new ArgumentOutOfRangeException(nameof(numNewTokens), numNewTokens, "numNewTokens must be >= 0.");
-        return BlocksNeededToAppend(table, numNewTokens) <= _gpu.NumFreeBlocks;
+        return BlocksToAppend(table, numNewTokens) <= _gpu.NumFreeBlocks;
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed partial class KvCacheManager
             }
         }
         ArgumentNullException.ThrowIfNull(copies);
-        int need = BlocksNeededToAppend(table, n);
+        int need = BlocksToAppend(table, n);
         if (need > _gpu.NumFreeBlocks)
             throw new InvalidOperationException(
                 $"Append needs {need} free blocks, {_gpu.NumFreeBlocks} are free: call CanAppend first.");
@@ -107,14 +107,15 @@ public sealed partial class KvCacheManager
         int full = table.NumTokens / BlockSizeTokens;
         if (table.NumHashedBlocks >= full)
             return;
-        ulong saltHash = DefaultBlockHasher.HashString(table.Key.Salt);
-        ulong adapterHash = DefaultBlockHasher.HashString(table.Key.Adapter);
+        var hasher = _cache.Hasher;
+        ulong saltHash = hasher.HashString(table.Key.Salt);
+        ulong adapterHash = hasher.HashString(table.Key.Adapter);
         ulong h = table.LastHash;
         for (int i = table.NumHashedBlocks; i < full; i++)
         {
             int b = table.BlockAt(i);
-            ulong extra = DefaultBlockHasher.ExtraKey(saltHash, adapterHash, i);
-            ulong nh = _cache.Hasher.Hash(h, _gpu.TokensOf(b), extra);
+            ulong extra = hasher.ExtraKey(saltHash, adapterHash, i);
+            ulong nh = hasher.Hash(h, _gpu.TokensOf(b), extra);
             if (!_gpu.IsCached(b))
                 _cache.TryInsert(b, i == 0 ? -1 : table.BlockAt(i - 1), h, nh, extra, table.Key);
             h = nh;
@@ -123,13 +124,33 @@ public sealed partial class KvCacheManager
         table.LastHash = h;
     }
 
-    private int BlocksNeededToAppend(BlockTable table, int n)
+    /// <summary>
+    /// Free blocks that appending <paramref name="numNewTokens"/> tokens to <paramref name="table"/> takes: the new
+    /// blocks, plus a copy when its partial last block is shared. The one place this is computed.
+    /// </summary>
+    public int BlocksToAppend(BlockTable table, int numNewTokens)
     {
-        if (n == 0)
+        if (numNewTokens == 0)
             return 0;
-        int need = BlocksFor(table.NumTokens + n) - table.NumBlocks;
+        int need = BlocksFor(table.NumTokens + numNewTokens) - table.NumBlocks;
         if (table.RoomInLastBlock != 0 && _gpu.RefCount(table.LastBlock) > 1)
             need++;
         return need;
+    }
+
+    /// <summary>
+    /// Whether every table of a group can append <paramref name="numNewTokens"/> tokens. An upper bound: it counts a
+    /// copy for each sharer of a partial block although the last sharer writes in place, so it never admits too much.
+    /// </summary>
+    public bool CanAppendEach(ReadOnlySpan<BlockTable> tables, int numNewTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(numNewTokens);
+        long need = 0;
+        foreach (var table in tables)
+        {
+            CheckLiveOnGpu(table, nameof(tables));
+            need += BlocksToAppend(table, numNewTokens);
+        }
+        return need <= _gpu.NumFreeBlocks;
     }
 }

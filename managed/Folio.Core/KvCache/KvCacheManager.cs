@@ -12,13 +12,9 @@ public sealed partial class KvCacheManager
     private readonly BlockPool? _cpu;
     private readonly PrefixCache? _cache;
     private readonly List<BlockTable> _live = new();
-    // Block ids of a prefix hit, found again by Allocate (one entry per GPU block is always enough).
-    private readonly int[] _hitScratch;
     // Incremented by every call that changes the free list: a PrefixHit from another epoch is stale.
     private long _epoch;
     private long _lookupCounter;
-    // The latest FindCachedPrefix result; its block ids are in _hitScratch until the next walk.
-    private PrefixHit _lastLookup;
     private long _prefixQueryTokens;
     private long _prefixHitTokens;
 
@@ -32,7 +28,6 @@ public sealed partial class KvCacheManager
         _cpu = options.NumCpuBlocks > 0 ? new BlockPool(options.NumCpuBlocks, options.BlockSizeTokens) : null;
         if (options.EnablePrefixCaching)
             _cache = new PrefixCache(_gpu, options.Hasher ?? DefaultBlockHasher.Instance);
-        _hitScratch = new int[options.NumGpuBlocks];
         _gpuMark = new long[options.NumGpuBlocks];
         _gpuMap = new int[options.NumGpuBlocks];
         _cpuMark = new long[options.NumCpuBlocks];

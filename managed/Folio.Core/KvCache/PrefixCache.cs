@@ -47,30 +47,42 @@ internal sealed class PrefixCache
     /// Returns the number of leading blocks hit; writes their ids to <paramref name="hitBlocks"/> when it is
     /// not empty; counts the hit blocks that are free (must be revived).
     /// </summary>
-    internal int Walk(ReadOnlySpan<int> tokens, CacheKey key, int maxBlocks, Span<int> hitBlocks,
-                      out int numRevived, out ulong lastHash)
+    /// <summary>Hashes of the probe's full blocks up to <paramref name="numBlocks"/> (computing only the new ones).</summary>
+    internal void ExtendHashes(PrefixProbe probe, ReadOnlySpan<int> tokens, CacheKey key, int numBlocks)
+    {
+        probe.Prepare(key, numBlocks, _hasher);
+        int bs = _pool.BlockSizeTokens;
+        var hashes = probe.Hashes;
+        ulong h = probe.NumHashed == 0 ? 0 : hashes[probe.NumHashed - 1];
+        for (int i = probe.NumHashed; i < numBlocks; i++)
+        {
+            h = _hasher.Hash(h, tokens.Slice(i * bs, bs), _hasher.ExtraKey(probe.SaltHash, probe.AdapterHash, i));
+            hashes[i] = h;
+        }
+        if (numBlocks > probe.NumHashed)
+            probe.NumHashed = numBlocks;
+    }
+
+    /// <summary>The longest run of leading blocks whose hashes (<see cref="ExtendHashes"/> first) are cached and
+    /// confirmed by their token ids; their ids go to the probe's blocks.</summary>
+    internal int Walk(ReadOnlySpan<int> tokens, CacheKey key, PrefixProbe probe, int maxBlocks, out int numRevived)
     {
         int bs = _pool.BlockSizeTokens;
-        ulong saltHash = DefaultBlockHasher.HashString(key.Salt);
-        ulong adapterHash = DefaultBlockHasher.HashString(key.Adapter);
-        ulong h = 0;
+        var hashes = probe.Hashes;
+        var hitBlocks = probe.Blocks;
         int prev = -1;
         numRevived = 0;
         int i = 0;
         for (; i < maxBlocks; i++)
         {
             ReadOnlySpan<int> blockTokens = tokens.Slice(i * bs, bs);
-            ulong nh = _hasher.Hash(h, blockTokens, DefaultBlockHasher.ExtraKey(saltHash, adapterHash, i));
-            if (!_map.TryGetValue(nh, out int b) || !Confirms(b, i, prev, blockTokens, key))
+            if (!_map.TryGetValue(hashes[i], out int b) || !Confirms(b, i, prev, blockTokens, key))
                 break;
             if (_pool.RefCount(b) == 0)
                 numRevived++;
-            if (!hitBlocks.IsEmpty)
-                hitBlocks[i] = b;
-            h = nh;
+            hitBlocks[i] = b;
             prev = b;
         }
-        lastHash = h;
         return i;
     }
 

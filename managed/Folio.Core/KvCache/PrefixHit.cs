@@ -4,7 +4,9 @@ namespace Folio.Core.KvCache;
 /// The result of <see cref="KvCacheManager.FindCachedPrefix"/>: how many leading tokens (a whole number of
 /// blocks) are already cached. It is valid until the next call that changes the free list (Allocate, an Append
 /// that takes a block, Free, SwapOut, SwapIn); <see cref="KvCacheManager.CanAllocate"/> refuses a stale one
-/// with <see cref="InvalidOperationException"/>. <c>default</c> (no hit) is always valid.
+/// with <see cref="InvalidOperationException"/>. <c>default</c> (no hit) is always valid. The hit's block ids
+/// live in the <see cref="PrefixProbe"/> that found them (<see cref="BlockIds"/>), so a lookup and its Allocate
+/// share no hidden state of the manager and other lookups may run in between.
 /// </summary>
 public readonly record struct PrefixHit(int NumCachedTokens)
 {
@@ -14,6 +16,14 @@ public readonly record struct PrefixHit(int NumCachedTokens)
     /// <summary>The manager's free-list epoch when the lookup ran (stale-hit detection).</summary>
     internal long Epoch { get; init; }
 
-    /// <summary>Which lookup produced the hit: Allocate reuses that lookup's block ids when it is the latest.</summary>
+    /// <summary>Which lookup produced the hit (two lookups never give equal hits).</summary>
     internal long LookupId { get; init; }
+
+    /// <summary>The probe holding the hit's block ids (null for a hit made by hand, which Allocate looks up again).</summary>
+    internal PrefixProbe? Probe { get; init; }
+
+    /// <summary>The physical ids of the cached blocks, in order (empty for a hit made by hand).</summary>
+    public ReadOnlySpan<int> BlockIds => Probe is null || Probe.Result != this ? default : Probe.Blocks.AsSpan(0, NumHitBlocks);
+
+    internal int NumHitBlocks { get; init; }
 }

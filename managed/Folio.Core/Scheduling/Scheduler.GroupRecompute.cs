@@ -146,11 +146,6 @@ public sealed partial class Scheduler
     /// takes: new blocks, plus a copy when the last block is partial and shared. A table shorter than
     /// <paramref name="numTokens"/> is about to be replaced by a fork of the leader's full prompt blocks.
     /// </summary>
-    private int BlocksToAppend(BlockTable table, int numTokens, int chunk)
-    {
-        int need = _kv.BlocksFor(numTokens + chunk) - _kv.BlocksFor(numTokens);
-        if (table.NumTokens == numTokens && table.RoomInLastBlock > 0 && _kv.GpuPool.RefCount(table.LastBlock) > 1)
-            need++;
-        return need;
-    }
+    private int BlocksToAppend(BlockTable table, int numTokens, int chunk) =>
+        table.NumTokens == numTokens ? _kv.BlocksToAppend(table, chunk) : _kv.BlocksFor(numTokens + chunk) - _kv.BlocksFor(numTokens);
 }

@@ -1,3 +1,5 @@
+using Folio.Core.KvCache;
+
 namespace Folio.Core.Scheduling;
 
 /// <summary>The three phases of <see cref="Schedule"/>, in the order it runs them.</summary>
@@ -142,7 +144,7 @@ public sealed partial class Scheduler
                 continue;
             }
             var seq = FirstLive(g);
-            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
+            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey, seq.Probe ??= new PrefixProbe());
             int remaining = seq.NumTokens - hit.NumCachedTokens;
             int chunk = Math.Min(remaining, budget);
             if (chunk < remaining && !_options.EnableChunkedPrefill)

@@ -119,6 +119,7 @@ public sealed partial class Scheduler
             return false;
         }
         seq.ReservedTable = _kv.CreateTable(request.CacheKey, capacity);
+        seq.Probe = new PrefixProbe(request.PromptLength / _kv.BlockSizeTokens);
         request.NumLive = 1;
         request.Status = SequenceStatus.Waiting;
         seq.Status = SequenceStatus.Waiting;
@@ -201,28 +202,8 @@ public sealed partial class Scheduler
         return used;
     }
 
-    /// <summary>
-    /// Whether every live sequence of a group can append one token: an upper bound of the blocks needed (a new
-    /// block at a block boundary, a copy when the last block is shared) against the free blocks. The bound
-    /// counts a copy for each sharer, although the last sharer writes in place, so it never admits too much.
-    /// </summary>
-    private bool GroupCanDecode(Request g)
-    {
-        var pool = _kv.GpuPool;
-        int bs = _kv.BlockSizeTokens;
-        int need = 0;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
-        {
-            var seq = list[s];
-            if (seq.IsFinished)
-                continue;
-            var table = seq.Table!;
-            if (table.NumTokens % bs == 0 || pool.RefCount(table.Blocks[table.NumBlocks - 1]) > 1)
-                need++;
-        }
-        return need <= pool.NumFreeBlocks;
-    }
+    /// <summary>Whether every live sequence of a group can append one token (the manager's upper bound).</summary>
+    private bool GroupCanDecode(Request g) => _kv.CanAppendEach(LiveTables(g), 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddToPlan(Request g, Sequence seq, int chunk)

@@ -53,6 +53,9 @@ public sealed class Sequence
     /// admission allocates nothing inside a step); reused after a recompute preemption freed it.</summary>
     internal BlockTable? ReservedTable { get; set; }
 
+    /// <summary>Its prefix-cache lookups' state: block hashes computed once, extended as the sequence grows.</summary>
+    internal PrefixProbe? Probe { get; set; }
+
     public SequenceStatus Status { get; internal set; }
     public FinishReason FinishReason { get; internal set; }
 
