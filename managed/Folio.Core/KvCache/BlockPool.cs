@@ -77,7 +77,6 @@ public sealed class BlockPool
     /// <summary>The block after <paramref name="block"/> in eviction order, or -1 at the end.</summary>
     public int NextFree(int block) => _next[block] == _sentinel ? -1 : _next[block];
 
-    internal int PrevFree(int block) => _prev[block] == _sentinel ? -1 : _prev[block];
     internal int LastFree => _prev[_sentinel] == _sentinel ? -1 : _prev[_sentinel];
 
     /// <summary>Takes the head of the free list for new contents. The caller has evicted it from the cache.</summary>

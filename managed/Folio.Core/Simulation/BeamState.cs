@@ -14,7 +14,7 @@ internal sealed class BeamState(int width)
     public double[] NextScores { get; } = new double[width];
     public int[] Children { get; } = new int[width];
     /// <summary>The best `width` candidates of a step, best first.</summary>
-    public BeamCandidate[] Candidates { get; } = new BeamCandidate[width];
+    public SimulatedBeamChoice[] Candidates { get; } = new SimulatedBeamChoice[width];
     /// <summary>Per beam, the log-probability of its best candidate not yet taken.</summary>
     public double[] Heads { get; } = new double[width];
 }

@@ -98,7 +98,7 @@ public static class SharingSimulation
             int best = 0;
             for (int p = 1; p < beams; p++)
                 if (state.Heads[p] > state.Heads[best]) best = p;
-            state.Candidates[i] = new BeamCandidate(state.Heads[best], best);
+            state.Candidates[i] = new SimulatedBeamChoice(state.Heads[best], best);
             state.Heads[best] -= ExpGap(random);
         }
 
