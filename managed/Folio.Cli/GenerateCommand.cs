@@ -14,7 +14,7 @@ public static class GenerateCommand
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.8f };
         var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
-        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => -1 };
+        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 0 };
         var minP = new Option<float>("--min-p") { DefaultValueFactory = _ => 0f };
         var seed = new Option<long?>("--seed");
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };
