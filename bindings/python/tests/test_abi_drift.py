@@ -80,6 +80,10 @@ def test_python_declarations_match_the_header():
     ("FOLIO_API int32_t folio_engine_cancel(folio_engine* engine, uint64_t request_id);",
      "FOLIO_API int32_t folio_engine_cancel(folio_engine* engine, int64_t request_id);", "folio_engine_cancel"),
     ("    int32_t num_top_logprobs;", "    int32_t num_top_logprobs;\n    int32_t extra;", "folio_request_output"),
+    # ABI 1.2's appended fields are compared as every other field.
+    ("    uint64_t reject_reason_len;", "    uint32_t reject_reason_len;", "folio_request_output"),
+    ("    int32_t priority;", "    int64_t priority;", "folio_sampling_params"),
+    ("    FOLIO_SCHEDULING_PRIORITY = 1", "    FOLIO_SCHEDULING_PRIORITY = 2", "folio_scheduling_policy"),
 ])
 def test_drift_is_detected(tmp_path, old, new, expect):
     """The comparison can fail: a header edited without its mirrors is reported, naming what drifted."""
