@@ -103,7 +103,8 @@ enum folio_status {
     FOLIO_STATUS_OK = 0,
     FOLIO_STATUS_INVALID_ARGUMENT = -1,   /* a NULL pointer, a value out of its range; the message names it */
     FOLIO_STATUS_INVALID_HANDLE = -2,     /* NULL, destroyed, of another type, or never handed out */
-    FOLIO_STATUS_STRUCT_SIZE = -3,        /* struct_size too small, too large with non-zero tail, or absurd */
+    FOLIO_STATUS_STRUCT_SIZE = -3,        /* struct_size of no released header, too large with a non-zero
+                                             tail, or absurd (see Conventions) */
     FOLIO_STATUS_INVALID_UTF8 = -4,       /* a string argument is not valid UTF-8; the message gives the byte */
     FOLIO_STATUS_TOKEN_OUT_OF_RANGE = -5, /* a token id < 0 or >= the vocabulary size */
     FOLIO_STATUS_BUFFER_TOO_SMALL = -6,   /* size query: the required count was written to the out-parameter */
