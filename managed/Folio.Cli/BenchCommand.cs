@@ -31,7 +31,7 @@ public static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         // The real-model path (issue 4): taken unless --executor is given.
-        var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
         var device = new Option<string>("--device") { Description = "Model path: cpu.", DefaultValueFactory = _ => "cpu" };
         var inputLen = new Option<int>("--input-len") { Description = "Model path: prompt tokens per request.", DefaultValueFactory = _ => 128 };
         var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
@@ -105,15 +105,28 @@ public static class BenchCommand
     {
         string mode = r.BeamWidth > 0 ? $"beam width {r.BeamWidth}" : $"n = {r.N}";
         Console.WriteLine($"executor {r.Executor}, max_num_seqs {r.MaxNumSeqs}, {mode}, {r.Requests} requests, {r.GpuBlocks} GPU blocks of {r.BlockSizeTokens} tokens, prefix caching {(r.PrefixCaching ? "on" : "off")}");
-        Console.WriteLine($"steady state: {r.SteadySteps} steps ({r.MemorySteps} after the initial fill left, for memory), {r.RunningSeqs:F0} sequences per step");
-        Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
-        Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
-        Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
-        Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step); inside Step() {r.StepAllocBytesPerStep:F0} B");
+        if (!r.SteadyStateMeasured)
+        {
+            // Zeros here would read as a (very fast) measurement; there was none.
+            Console.WriteLine($"nothing to measure: no step was steady ({r.Requests} requests never kept {r.MaxNumSeqs} sequences running " +
+                "with more waiting); give more --requests (the default is 60 × max-num-seqs / width)");
+        }
+        else
+        {
+            string running = r.MemoryMeasured ? $"{r.RunningSeqs:F0} sequences per step" : "sequences per step not measured (no steady step after the initial fill)";
+            Console.WriteLine($"steady state: {r.SteadySteps} steps ({r.MemorySteps} after the initial fill left, for memory), {running}");
+            Console.WriteLine($"  steps/s            {r.StepsPerS:F0}");
+            Console.WriteLine($"  us/step            {r.UsPerStep:F1} (p50 {r.UsPerStepP50:F1}; process CPU {r.CpuUsPerStep:F1})");
+            Console.WriteLine($"    schedule {r.ScheduleUsPerStep:F1}, execute ({r.Executor}) {r.ExecuteUsPerStep:F1}, postprocess {r.PostprocessUsPerStep:F1}");
+            Console.WriteLine($"  allocated/step     {r.AllocBytesPerStep:F0} B ({r.RequestsAddedPerStep:F1} requests added per step); inside Step() {r.StepAllocBytesPerStep:F0} B");
+        }
         Console.WriteLine($"  preemptions        {r.Preemptions} (recompute {r.RecomputePreemptions}, swap {r.SwapPreemptions})");
-        Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
-        Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks while a step computes ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
-        Console.WriteLine($"                     {r.SharingSavedBetweenStepsPct:F1}% sampled between steps ({r.PhysicalBlocksBetweenSteps:F0} vs {r.LogicalBlocksBetweenSteps:F0}; new forks not yet copied)");
+        if (r.MemoryMeasured)
+        {
+            Console.WriteLine($"  KV utilization     {r.KvUtilizationPct:F1}%");
+            Console.WriteLine($"  sharing saved      {r.SharingSavedPct:F1}% of blocks while a step computes ({r.PhysicalBlocks:F0} physical vs {r.LogicalBlocks:F0} if unshared, as n = 1 requests would hold)");
+            Console.WriteLine($"                     {r.SharingSavedBetweenStepsPct:F1}% sampled between steps ({r.PhysicalBlocksBetweenSteps:F0} vs {r.LogicalBlocksBetweenSteps:F0}; new forks not yet copied)");
+        }
         Console.WriteLine($"  prefix hit rate    {r.PrefixHitRatePct:F1}%");
         Console.WriteLine($"total: {r.TotalSteps} steps, {r.TokensGenerated} tokens generated, {r.WallS:F2} s");
     }

@@ -9,12 +9,12 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.8f };
         var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
-        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => -1 };
+        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 0 };
         var minP = new Option<float>("--min-p") { DefaultValueFactory = _ => 0f };
         var seed = new Option<long?>("--seed");
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };

@@ -23,12 +23,21 @@
  *     the required size of FOLIO_STATUS_BUFFER_TOO_SMALL).
  *   - folio_last_error() returns the message of the last failed call on the calling thread (thread-local,
  *     never NULL, "" when the last call succeeded). It stays valid until the next folio_ call on that thread.
- *   - Params structs are passed by pointer with struct_size first and are filled with defaults by
- *     folio_<struct>_init. Fields are only ever appended. A struct_size smaller than this version's struct
- *     returns FOLIO_STATUS_STRUCT_SIZE; a larger one (a newer header) is accepted when every byte past the
- *     known fields is zero, and returns FOLIO_STATUS_STRUCT_SIZE otherwise (a newer field this library
- *     cannot honour). Sizes above FOLIO_MAX_STRUCT_SIZE are refused. Out-structs (outputs, plan views,
- *     stats) follow the same rule: the caller sets struct_size, the library writes that many bytes at most.
+ *   - Structs start with uint32_t struct_size, which the caller always sets to sizeof(the struct) of the
+ *     header it was compiled with, before any call (the _init functions included); fields are only ever
+ *     appended (each growth is a minor version). The library reads and writes at most struct_size bytes:
+ *       - a struct_size of this struct in any released header (1.0 onwards; tests/abi-history keeps them)
+ *         is accepted: an older host's missing fields take their defaults on input and are not written
+ *         on output;
+ *       - a larger one (a newer header) is accepted when every byte past the fields this library knows is
+ *         zero (FOLIO_STATUS_STRUCT_SIZE otherwise: a newer field this library cannot honour); out-structs
+ *         get that tail zeroed;
+ *       - any other size (0, below ABI 1.0's struct, between two released sizes, above
+ *         FOLIO_MAX_STRUCT_SIZE) returns FOLIO_STATUS_STRUCT_SIZE (FOLIO_STATUS_INVALID_ARGUMENT from an
+ *         _init function) and writes nothing.
+ *     Params structs get their defaults from folio_<struct>_init. Out-structs (outputs, plan views, stats)
+ *     are only written. A struct the library hands to a callback carries the library's struct_size: read a
+ *     field only when struct_size covers it.
  *   - Fixed-width types only: no C bool (flags are int32_t 0/1), no enum-typed fields (enum constants are
  *     passed as int32_t).
  *   - Strings are UTF-8 with an explicit byte length (no NUL terminator needed); invalid UTF-8 returns
@@ -53,7 +62,9 @@
  *   arguments; calling into the same engine from a callback returns FOLIO_STATUS_INVALID_STATE.
  *   Destroying an object while another thread is inside a call on it is safe: folio_engine_destroy waits for a
  *   step in flight, a call that already started either completes or returns FOLIO_STATUS_INVALID_HANDLE, and
- *   later calls return FOLIO_STATUS_INVALID_HANDLE.
+ *   later calls return FOLIO_STATUS_INVALID_HANDLE. folio_engine_destroy from a callback of that engine
+ *   does nothing but set folio_last_error (INVALID_STATE, as other re-entrant calls): the step that runs the
+ *   callback still needs the engine; destroy it after the step returns.
  *
  * Versioning
  *   FOLIO_ABI_VERSION is major.minor (major << 16 | minor). The soname carries the major version
@@ -77,7 +88,7 @@ extern "C" {
 #endif
 
 #define FOLIO_ABI_VERSION_MAJOR 1
-#define FOLIO_ABI_VERSION_MINOR 1
+#define FOLIO_ABI_VERSION_MINOR 2
 #define FOLIO_ABI_VERSION ((FOLIO_ABI_VERSION_MAJOR << 16) | FOLIO_ABI_VERSION_MINOR)
 
 /* The largest struct_size any call accepts: guards against garbage sizes. */
@@ -92,13 +103,15 @@ enum folio_status {
     FOLIO_STATUS_OK = 0,
     FOLIO_STATUS_INVALID_ARGUMENT = -1,   /* a NULL pointer, a value out of its range; the message names it */
     FOLIO_STATUS_INVALID_HANDLE = -2,     /* NULL, destroyed, of another type, or never handed out */
-    FOLIO_STATUS_STRUCT_SIZE = -3,        /* struct_size too small, too large with non-zero tail, or absurd */
+    FOLIO_STATUS_STRUCT_SIZE = -3,        /* struct_size of no released header, too large with a non-zero
+                                             tail, or absurd (see Conventions) */
     FOLIO_STATUS_INVALID_UTF8 = -4,       /* a string argument is not valid UTF-8; the message gives the byte */
     FOLIO_STATUS_TOKEN_OUT_OF_RANGE = -5, /* a token id < 0 or >= the vocabulary size */
     FOLIO_STATUS_BUFFER_TOO_SMALL = -6,   /* size query: the required count was written to the out-parameter */
     FOLIO_STATUS_NOT_FOUND = -7,          /* an unknown (or already finished) request id */
     FOLIO_STATUS_MODEL_LOAD = -8,         /* the model folder is missing, unreadable or corrupt */
-    FOLIO_STATUS_REQUEST_REJECTED = -9,   /* level 2: a request that can never be served (prompt cannot fit) */
+    FOLIO_STATUS_REQUEST_REJECTED = -9,   /* level 2: a request that can never be served (the rule: see
+                                             folio_engine_add_text); the message gives the reason */
     FOLIO_STATUS_INVALID_STATE = -10,     /* a call out of order (stale plan, re-entrant call from a callback) */
     FOLIO_STATUS_UNSUPPORTED = -11,       /* a feature this build or device does not have (e.g. the CUDA device) */
     FOLIO_STATUS_INTERNAL = -100          /* a bug in Folio: the message has the details; please report it */
@@ -110,7 +123,8 @@ enum folio_finish_reason {
     FOLIO_FINISH_STOP = 1,     /* EOS, a stop token id or a stop string */
     FOLIO_FINISH_LENGTH = 2,   /* max_tokens reached (or the model's context length) */
     FOLIO_FINISH_ABORT = 3,    /* cancelled by folio_engine_cancel / folio_scheduler_cancel */
-    FOLIO_FINISH_REJECTED = 4  /* refused by the scheduler: the prompt can never fit the KV cache */
+    FOLIO_FINISH_REJECTED = 4  /* refused: the request can never be served (see folio_engine_add_text);
+                                  the output's reject_reason says why */
 };
 
 enum folio_log_level {
@@ -129,7 +143,15 @@ enum folio_device {
 
 enum folio_preemption_mode {
     FOLIO_PREEMPTION_RECOMPUTE = 0, /* free the victim's blocks and recompute it later (default) */
-    FOLIO_PREEMPTION_SWAP = 1       /* move the victim's blocks to the CPU swap pool (needs num_cpu_blocks) */
+    FOLIO_PREEMPTION_SWAP = 1       /* move the victim's blocks to the CPU swap pool (needs num_cpu_blocks
+                                       > 0: creating an engine or scheduler without any is INVALID_ARGUMENT) */
+};
+
+/* Which waiting request runs first, and which running one is preempted (vLLM's scheduling_policy). ABI 1.2. */
+enum folio_scheduling_policy {
+    FOLIO_SCHEDULING_FCFS = 0,      /* arrival order; the newest is preempted first (default) */
+    FOLIO_SCHEDULING_PRIORITY = 1   /* lower folio_sampling_params.priority first, then arrival; the highest
+                                       value (then the newest) is preempted first */
 };
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -161,11 +183,13 @@ typedef void (*folio_stream_fn)(const struct folio_request_output* output, void*
 typedef struct folio_engine_params {
     uint32_t struct_size;           /* sizeof(folio_engine_params) */
     int32_t device;                 /* FOLIO_DEVICE_CPU (default) */
-    const char* model;              /* UTF-8: a Hugging Face model folder, or a built-in model: "builtin:tiny"
-                                       (the default, when NULL or empty), "builtin:b8", "builtin:llama-1b",
-                                       "builtin:llama-8b" (seeded random weights, GPT-2 vocabulary), or
-                                       "builtin:fake" (the scheduler's deterministic fake model: vocabulary
-                                       of 64 two-letter pieces "aa".."hh", no EOS) */
+    const char* model;              /* UTF-8, one rule in every host (folio CLI --model, Python folio.LLM):
+                                       "builtin:NAME" is the built-in model NAME; else an existing folder of
+                                       that name is a Hugging Face model folder (a folder wins over a built-in
+                                       name); else a bare built-in name. Built-ins: "tiny" (the default, when
+                                       NULL or empty), "b8", "llama-1b", "llama-8b" (seeded random weights,
+                                       GPT-2 vocabulary), "fake" (the scheduler's deterministic fake model:
+                                       vocabulary of 64 two-letter pieces "aa".."hh", no EOS) */
     uint64_t model_len;             /* bytes of `model` */
     int32_t block_size_tokens;      /* tokens per KV block, 1..1024; default 16 */
     int32_t num_gpu_blocks;         /* KV blocks on the device; 0 = derive from kv_memory_bytes */
@@ -181,6 +205,8 @@ typedef struct folio_engine_params {
     int32_t num_threads;            /* CPU compute threads; 0 = all cores */
     uint64_t seed;                  /* seed of a built-in model's weights and of requests without has_seed
                                        (as folio generate --seed does for both) */
+    /* ABI 1.2 */
+    int32_t scheduling_policy;      /* FOLIO_SCHEDULING_*; default FCFS */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */
@@ -191,7 +217,7 @@ typedef struct folio_sampling_params {
     int32_t min_tokens;              /* EOS and stop ids suppressed before this many, 0..max_tokens */
     float temperature;               /* >= 0; 0 = greedy; default 1 */
     float top_p;                     /* in (0, 1]; default 1 */
-    int32_t top_k;                   /* 0 = off, else >= 1 */
+    int32_t top_k;                   /* 0 = off (default), else >= 1; negative values are INVALID_ARGUMENT */
     float min_p;                     /* in [0, 1]; default 0 */
     float presence_penalty;          /* in [-2, 2]; default 0 */
     float frequency_penalty;         /* in [-2, 2]; default 0 */
@@ -211,6 +237,13 @@ typedef struct folio_sampling_params {
                                         no stop strings, engine level only); the finished beams, best first, are
                                         reported as the request's sequences when it ends */
     float length_penalty;            /* beam score = cumulative logprob / length^length_penalty; default 1 */
+    /* ABI 1.2 */
+    int32_t priority;                /* with FOLIO_SCHEDULING_PRIORITY: lower runs first (vLLM's priority);
+                                        any int32; default 0; ignored by FCFS */
+    int32_t reserved0;               /* must be 0 */
+    const char* cache_salt;          /* UTF-8: requests share prefix-cache blocks only with requests of the same
+                                        salt (vLLM's cache_salt); NULL or length 0 = no salt (default) */
+    uint64_t cache_salt_len;         /* bytes of cache_salt */
 } folio_sampling_params;
 
 /* One output of one sequence of a request. Pointers stay valid while the folio_outputs that holds it lives
@@ -237,6 +270,10 @@ typedef struct folio_request_output {
                                         generate: the whole output text. "" without a tokenizer */
     uint64_t text_len;               /* bytes, without the NUL */
     uint64_t num_prompt_tokens;
+    /* ABI 1.2 */
+    const char* reject_reason;       /* UTF-8, NUL-terminated: why the request was refused, on a
+                                        FOLIO_FINISH_REJECTED output; "" on every other output */
+    uint64_t reject_reason_len;      /* bytes, without the NUL */
 } folio_request_output;
 
 /* Counters of an engine or scheduler (all since creation). */
@@ -278,6 +315,8 @@ typedef struct folio_scheduler_params {
     int32_t preemption_mode;         /* FOLIO_PREEMPTION_*; default RECOMPUTE */
     int32_t vocab_size;              /* token ids must be < vocab_size; > 0, required */
     int32_t eos_token_id;            /* -1 = none */
+    /* ABI 1.2 */
+    int32_t scheduling_policy;       /* FOLIO_SCHEDULING_*; default FCFS */
 } folio_scheduler_params;
 
 /* A step plan as flat arrays (level 2). Row-major; every pointer is valid while the plan lives, and is
@@ -327,7 +366,9 @@ FOLIO_API const char* folio_last_error(void);
 /* The constant's name without its prefix ("INVALID_HANDLE"), or "UNKNOWN". Never NULL, static storage. */
 FOLIO_API const char* folio_status_name(int32_t status);
 
-/* Fill a params struct with its defaults (and struct_size). Return INVALID_ARGUMENT for NULL. */
+/* Fill a params struct with its defaults. Set params->struct_size = sizeof(*params) first: only the fields
+ * within it are written (a host built against an older header gets that header's struct) and struct_size
+ * is kept. INVALID_ARGUMENT for NULL or a struct_size no released header had (see Conventions). */
 FOLIO_API int32_t folio_engine_params_init(folio_engine_params* params);
 FOLIO_API int32_t folio_sampling_params_init(folio_sampling_params* params);
 FOLIO_API int32_t folio_kv_manager_params_init(folio_kv_manager_params* params);
@@ -340,6 +381,8 @@ FOLIO_API int32_t folio_scheduler_params_init(folio_scheduler_params* params);
 /* Load the model and size the KV cache. MODEL_LOAD names the missing or bad file and field;
  * INVALID_ARGUMENT names the bad params field; UNSUPPORTED for a device this build lacks. */
 FOLIO_API int32_t folio_engine_create(const folio_engine_params* params, folio_engine** out_engine);
+/* Called from the engine's own stream or log callback: refused (nothing happens; folio_last_error says
+ * INVALID_STATE), see Thread safety. */
 FOLIO_API void folio_engine_destroy(folio_engine* engine);
 
 /* Vocabulary size and end-of-sequence token of the loaded model. */
@@ -348,7 +391,8 @@ FOLIO_API int32_t folio_engine_get_eos_token_id(folio_engine* engine, int32_t* o
 
 /* Fill params with the loaded model's request defaults: folio_sampling_params_init's values with the
  * temperature, top_p, top_k, min_p, repetition_penalty and max_new_tokens (as max_tokens) of its
- * generation_config.json in their place (what vLLM applies to requests without sampling params). */
+ * generation_config.json in their place (what vLLM applies to requests without sampling params). Honours
+ * params->struct_size as folio_sampling_params_init does. */
 FOLIO_API int32_t folio_engine_sampling_params_init(folio_engine* engine, folio_sampling_params* params);
 
 /* Text → token ids (size query: out_count receives the number of ids). add_special: 0 or 1, adds the
@@ -362,8 +406,14 @@ FOLIO_API int32_t folio_engine_tokenize(folio_engine* engine, const char* text, 
 FOLIO_API int32_t folio_engine_detokenize(folio_engine* engine, const int32_t* ids, uint64_t num_ids,
                                           char* out_text, uint64_t capacity, uint64_t* out_len);
 
-/* Queue a request; its id (unique in this engine, counting from 0) goes to out_request_id. A request whose
- * prompt can never fit the KV cache is accepted here and ends in the next step with FOLIO_FINISH_REJECTED. */
+/* Queue a request; its id (unique in this engine, counting from 0) goes to out_request_id.
+ * A request that can never be served is accepted here and ends in the next step with one output:
+ * FOLIO_FINISH_REJECTED, request_finished = 1, and its reject_reason. It can never be served when its
+ * worst case cannot fit the whole KV cache: the prompt plus max_tokens for each of its sequences (n, or
+ * beam_width) needs more blocks than num_gpu_blocks, since no preemption could ever make room (vLLM
+ * likewise refuses a request whose prompt + max_tokens exceeds the model's length up front, rather than
+ * truncate it); also an empty prompt, more sequences than max_num_seqs. A request that fits is never
+ * rejected: under memory pressure it is preempted and resumed. */
 FOLIO_API int32_t folio_engine_add_text(folio_engine* engine, const char* prompt, uint64_t prompt_len,
                                         const folio_sampling_params* params, uint64_t* out_request_id);
 FOLIO_API int32_t folio_engine_add_tokens(folio_engine* engine, const int32_t* prompt_ids, uint64_t num_ids,
@@ -423,9 +473,10 @@ FOLIO_API int32_t folio_scheduler_create(folio_kv_manager* kv, const folio_sched
                                          folio_scheduler** out_scheduler);
 FOLIO_API void folio_scheduler_destroy(folio_scheduler* scheduler);
 
-/* Queue a request of token ids (its id counts from 0). Only n, max_tokens, min_tokens, ignore_eos and
- * stop_token_ids of `params` matter here (the host samples); stop strings need a tokenizer and return
- * INVALID_ARGUMENT. A prompt that can never fit the KV cache returns REQUEST_REJECTED with the reason. */
+/* Queue a request of token ids (its id counts from 0). Only n, max_tokens, min_tokens, ignore_eos,
+ * stop_token_ids, priority and cache_salt of `params` matter here (the host samples); stop strings need a
+ * tokenizer and return INVALID_ARGUMENT. A request that can never be served (folio_engine_add_text's rule)
+ * returns REQUEST_REJECTED with the reason in the message. */
 FOLIO_API int32_t folio_scheduler_add_request(folio_scheduler* scheduler, const int32_t* prompt_ids,
                                               uint64_t num_ids, const folio_sampling_params* params,
                                               uint64_t* out_request_id);

@@ -20,6 +20,7 @@
 int main(void) {
     /* The KV manager sizes the pools; the host allocates its cache to match. */
     folio_kv_manager_params kv_params;
+    kv_params.struct_size = sizeof kv_params;
     CHECK(folio_kv_manager_params_init(&kv_params));
     kv_params.num_gpu_blocks = 32;
     kv_params.block_size_tokens = 4;
@@ -28,6 +29,7 @@ int main(void) {
     CHECK(folio_kv_manager_create(&kv_params, &kv));
 
     folio_scheduler_params sched_params;
+    sched_params.struct_size = sizeof sched_params;
     CHECK(folio_scheduler_params_init(&sched_params));
     sched_params.vocab_size = 1000;
     sched_params.max_num_batched_tokens = 16;
@@ -40,6 +42,7 @@ int main(void) {
     int32_t prompt_a[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     int32_t prompt_b[] = {1, 2, 3, 4, 5, 6, 7, 8, 42};
     folio_sampling_params sp;
+    sp.struct_size = sizeof sp;
     CHECK(folio_sampling_params_init(&sp));
     sp.max_tokens = 6;
     uint64_t a = 0, b = 0;

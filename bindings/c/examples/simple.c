@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
 
     /* 2. Create the engine: defaults first, then what we want to change. */
     folio_engine_params params;
+    params.struct_size = sizeof params;
     CHECK(folio_engine_params_init(&params));
     params.model = model; /* NULL: the default model */
     params.model_len = model ? strlen(model) : 0;
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
 
     /* 4. Queue requests: one from text, one from token ids, one we will cancel. */
     folio_sampling_params sampling;
+    sampling.struct_size = sizeof sampling;
     CHECK(folio_sampling_params_init(&sampling));
     sampling.max_tokens = 8;
     sampling.temperature = 0.8f;

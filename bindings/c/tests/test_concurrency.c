@@ -44,6 +44,7 @@ static folio_engine* g_engine;
 
 static folio_engine* make_engine(int32_t blocks, int32_t max_seqs) {
     folio_engine_params p;
+    p.struct_size = sizeof p;
     folio_engine_params_init(&p);
     p.model = "builtin:fake";
     p.model_len = strlen(p.model);
@@ -58,6 +59,7 @@ static folio_engine* make_engine(int32_t blocks, int32_t max_seqs) {
 
 static int32_t add(folio_engine* e, int k, uint64_t* id) {
     folio_sampling_params sp;
+    sp.struct_size = sizeof sp;
     folio_sampling_params_init(&sp);
     sp.max_tokens = g_specs[k].max_tokens;
     sp.temperature = 0.7f;

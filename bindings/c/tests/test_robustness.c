@@ -16,6 +16,7 @@
 
 static folio_engine* make_engine(void) {
     folio_engine_params p;
+    p.struct_size = sizeof p;
     folio_engine_params_init(&p);
     p.model = "builtin:fake";
     p.model_len = strlen(p.model);
@@ -28,6 +29,7 @@ static folio_engine* make_engine(void) {
 
 static folio_sampling_params sampling(void) {
     folio_sampling_params sp;
+    sp.struct_size = sizeof sp;
     folio_sampling_params_init(&sp);
     sp.max_tokens = 4;
     return sp;
@@ -43,6 +45,7 @@ static void test_library(void) {
     EXPECT(folio_kv_manager_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_scheduler_params_init(NULL), FOLIO_STATUS_INVALID_ARGUMENT);
     folio_sampling_params sp;
+    sp.struct_size = sizeof sp;
     EXPECT(folio_sampling_params_init(&sp), FOLIO_STATUS_OK);
     EXPECT_TRUE(sp.struct_size == sizeof sp && sp.n == 1 && sp.top_p == 1.0f && sp.logprobs == -1);
 }
@@ -55,6 +58,7 @@ static void test_struct_size(void) {
     } big;
     folio_engine* e = NULL;
     memset(&big, 0, sizeof big);
+    big.p.struct_size = sizeof big.p;
     folio_engine_params_init(&big.p);
     big.p.model = "builtin:fake";
     big.p.model_len = 12;
@@ -98,6 +102,7 @@ static void test_engine_params(void) {
     folio_engine_params p;
     folio_engine* e = NULL;
 #define BAD_PARAM(field, value, status)                      \
+    p.struct_size = sizeof p;                                \
     folio_engine_params_init(&p);                            \
     p.model = "builtin:fake";                                \
     p.model_len = 12;                                        \
@@ -117,6 +122,7 @@ static void test_engine_params(void) {
     BAD_PARAM(log_level, 6, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(num_threads, -2, FOLIO_STATUS_INVALID_ARGUMENT);
 #undef BAD_PARAM
+    p.struct_size = sizeof p;
     folio_engine_params_init(&p);
     EXPECT(folio_engine_create(NULL, &e), FOLIO_STATUS_INVALID_ARGUMENT);
     EXPECT(folio_engine_create(&p, NULL), FOLIO_STATUS_INVALID_ARGUMENT);
@@ -157,6 +163,7 @@ static void test_handles(void) {
         folio_engine_destroy(foreign[i]);
     }
     folio_kv_manager_params kp;
+    kp.struct_size = sizeof kp;
     folio_kv_manager_params_init(&kp);
     kp.num_gpu_blocks = 8;
     folio_kv_manager* kv = NULL;
@@ -355,6 +362,7 @@ static void test_scheduler_level(void) {
     folio_kv_manager_params kp;
     folio_kv_manager *kv = NULL, *kv2 = NULL;
     folio_step_plan* again = NULL;
+    kp.struct_size = sizeof kp;
     folio_kv_manager_params_init(&kp);
     EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_INVALID_ARGUMENT); /* num_gpu_blocks is required */
     kp.num_gpu_blocks = 8;
@@ -365,6 +373,7 @@ static void test_scheduler_level(void) {
     EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_OK);
     folio_scheduler_params spp;
     folio_scheduler* s = NULL;
+    spp.struct_size = sizeof spp;
     folio_scheduler_params_init(&spp);
     EXPECT(folio_scheduler_create(kv, &spp, &s), FOLIO_STATUS_INVALID_ARGUMENT); /* vocab_size is required */
     spp.vocab_size = 100;
@@ -483,6 +492,7 @@ static int test_model_folders(void) {
     fputs("{ this is not json", f);
     fclose(f);
     folio_engine_params p;
+    p.struct_size = sizeof p;
     folio_engine_params_init(&p);
     p.model = dir;
     p.model_len = strlen(dir);

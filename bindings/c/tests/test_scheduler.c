@@ -31,6 +31,7 @@ static void run(int32_t preemption_mode) {
     static req reqs[REQUESTS];
     memset(reqs, 0, sizeof reqs);
     folio_kv_manager_params kp;
+    kp.struct_size = sizeof kp;
     folio_kv_manager_params_init(&kp);
     kp.num_gpu_blocks = BLOCKS;
     kp.block_size_tokens = BS;
@@ -38,6 +39,7 @@ static void run(int32_t preemption_mode) {
     folio_kv_manager* kv = NULL;
     EXPECT(folio_kv_manager_create(&kp, &kv), FOLIO_STATUS_OK);
     folio_scheduler_params sp;
+    sp.struct_size = sizeof sp;
     folio_scheduler_params_init(&sp);
     sp.vocab_size = VOCAB;
     sp.eos_token_id = 3;
@@ -58,6 +60,7 @@ static void run(int32_t preemption_mode) {
             for (int j = 0; j < r->prompt_len; j++) r->tokens[j] = j < 8 && added % 2 ? j + 10 : rand() % VOCAB;
             r->n = added % 7 == 0 ? 2 : 1;
             folio_sampling_params p;
+            p.struct_size = sizeof p;
             folio_sampling_params_init(&p);
             p.max_tokens = 1 + rand() % MAX_TOKENS;
             p.n = r->n;

@@ -12,7 +12,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c
 from pathlib import Path
 
 ABI_VERSION_MAJOR = 1
-ABI_VERSION_MINOR = 1
+ABI_VERSION_MINOR = 2
 MAX_STRUCT_SIZE = 4096
 
 # enum folio_status
@@ -53,6 +53,10 @@ DEVICE_CUDA = 1
 PREEMPTION_RECOMPUTE = 0
 PREEMPTION_SWAP = 1
 
+# enum folio_scheduling_policy (ABI 1.2)
+SCHEDULING_FCFS = 0
+SCHEDULING_PRIORITY = 1
+
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
     "folio_status": "STATUS_",
@@ -60,6 +64,7 @@ ENUMS = {
     "folio_log_level": "LOG_",
     "folio_device": "DEVICE_",
     "folio_preemption_mode": "PREEMPTION_",
+    "folio_scheduling_policy": "SCHEDULING_",
 }
 
 
@@ -119,6 +124,7 @@ class folio_engine_params(Structure):
         ("log_user_data", c_void_p),
         ("num_threads", c_int32),
         ("seed", c_uint64),
+        ("scheduling_policy", c_int32),  # ABI 1.2
     ]
 
 
@@ -146,6 +152,10 @@ class folio_sampling_params(Structure):
         ("num_stop", c_uint64),
         ("beam_width", c_int32),
         ("length_penalty", c_float),
+        ("priority", c_int32),  # ABI 1.2
+        ("reserved0", c_int32),
+        ("cache_salt", POINTER(c_char)),
+        ("cache_salt_len", c_uint64),
     ]
 
 
@@ -166,6 +176,8 @@ class folio_request_output(Structure):
         ("text", POINTER(c_char)),
         ("text_len", c_uint64),
         ("num_prompt_tokens", c_uint64),
+        ("reject_reason", POINTER(c_char)),  # ABI 1.2
+        ("reject_reason_len", c_uint64),
     ]
 
 
@@ -213,6 +225,7 @@ class folio_scheduler_params(Structure):
         ("preemption_mode", c_int32),
         ("vocab_size", c_int32),
         ("eos_token_id", c_int32),
+        ("scheduling_policy", c_int32),  # ABI 1.2
     ]
 
 

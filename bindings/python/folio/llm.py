@@ -12,6 +12,7 @@ from .sampling import SamplingParams
 
 _DEVICES = {"cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}
 _PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
+_POLICIES = {"fcfs": _lib.SCHEDULING_FCFS, "priority": _lib.SCHEDULING_PRIORITY}
 _LOG_LEVELS = {"trace": _lib.LOG_TRACE, "debug": _lib.LOG_DEBUG, "info": _lib.LOG_INFO, "warn": _lib.LOG_WARN,
                "error": _lib.LOG_ERROR, "none": _lib.LOG_NONE}
 LOG_LEVEL_NAMES = {v: k for k, v in _LOG_LEVELS.items()}
@@ -27,14 +28,17 @@ def _choice(table: dict[str, int], value: str, what: str) -> int:
 class LLM(_lib.OwnedHandle):
     """An engine: a model with its paged KV cache and scheduler.
 
-    model: a Hugging Face model folder, "builtin:tiny" (the default) or "builtin:fake" (the scheduler's
-    deterministic fake model). log_callback(level_name, message) receives the engine's log lines.
+    model: one rule in every host (the folio CLI's --model too): "builtin:NAME" is a built-in model; else an
+    existing folder of that name is a Hugging Face model folder; else a bare built-in name: "tiny" (the
+    default), "b8", "llama-1b", "llama-8b", "fake" (the scheduler's deterministic fake model).
+    scheduling_policy: "fcfs" or "priority" (then generate/add_request's priority orders requests, lower first).
+    log_callback(level_name, message) receives the engine's log lines.
     """
 
     def __init__(self, model: str | None = None, *, device: str = "cpu", block_size: int = 16,
                  num_gpu_blocks: int = 0, kv_memory_bytes: int = 0, num_cpu_blocks: int = 0,
                  max_num_seqs: int = 256, max_num_batched_tokens: int = 2048, enable_prefix_caching: bool = True,
-                 preemption_mode: str = "recompute", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
+                 preemption_mode: str = "recompute", scheduling_policy: str = "fcfs", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
                  log_callback: Callable[[str, str], None] | None = None):
         lib = _lib.lib()
         p = _lib.init_struct(_lib.folio_engine_params)
@@ -52,6 +56,7 @@ class LLM(_lib.OwnedHandle):
         p.max_num_batched_tokens = max_num_batched_tokens
         p.enable_prefix_caching = 1 if enable_prefix_caching else 0
         p.preemption_mode = _choice(_PREEMPTION, preemption_mode, "preemption_mode")
+        p.scheduling_policy = _choice(_POLICIES, scheduling_policy, "scheduling_policy")
         p.log_level = _choice(_LOG_LEVELS, log_level, "log_level")
         p.num_threads = num_threads
         p.seed = seed & 0xFFFFFFFFFFFFFFFF
@@ -129,10 +134,12 @@ class LLM(_lib.OwnedHandle):
         return buf.raw[:length.value].decode("utf-8")
 
     # -- requests --------------------------------------------------------------------------------------------
-    def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None) -> int:
-        """Queues a prompt (text or token ids); returns its request id."""
+    def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None, *, priority: int = 0,
+                    cache_salt: str | None = None) -> int:
+        """Queues a prompt (text or token ids); returns its request id. priority: lower runs first under the
+        "priority" scheduling policy; cache_salt: shares prefix-cache blocks only with requests of the same salt."""
         lib = _lib.lib()
-        c, keep = (params or self.get_default_sampling_params()).to_c()
+        c, keep = (params or self.get_default_sampling_params()).to_c(priority, cache_salt)
         rid = ctypes.c_uint64()
         if isinstance(prompt, str):
             data = prompt.encode("utf-8")
@@ -176,9 +183,12 @@ class LLM(_lib.OwnedHandle):
                     return
 
     def generate(self, prompts: str | Sequence[int] | Iterable[str] | Iterable[Sequence[int]],
-                 params: SamplingParams | Sequence[SamplingParams] | None = None) -> list[RequestOutput]:
+                 params: SamplingParams | Sequence[SamplingParams] | None = None, *,
+                 priority: Sequence[int] | None = None,
+                 cache_salt: str | Sequence[str | None] | None = None) -> list[RequestOutput]:
         """Runs the prompts (texts, or token-id lists) to completion (blocking); one RequestOutput per prompt, in
-        order. params: one SamplingParams for every prompt, or one per prompt (as vLLM takes them)."""
+        order. params: one SamplingParams for every prompt, or one per prompt (as vLLM takes them). priority:
+        one per prompt (vLLM's generate(priority=...)); cache_salt: one for all prompts or one per prompt."""
         lib = _lib.lib()
         if isinstance(prompts, str):
             prompt_list = [prompts]
@@ -186,13 +196,20 @@ class LLM(_lib.OwnedHandle):
             prompt_list = [list(prompts)]
         else:
             prompt_list = list(prompts)
+        n_prompts = len(prompt_list)
+        if priority is not None and len(priority) != n_prompts:
+            raise ValueError(f"{len(priority)} priorities for {n_prompts} prompts: give one per prompt")
+        salts = [cache_salt] * n_prompts if cache_salt is None or isinstance(cache_salt, str) else list(cache_salt)
+        if len(salts) != n_prompts:
+            raise ValueError(f"{len(salts)} cache salts for {n_prompts} prompts: give one for all, or one per prompt")
+        options = [(priority[i] if priority is not None else 0, salts[i]) for i in range(n_prompts)]
         if isinstance(params, (list, tuple)):
-            if len(params) != len(prompt_list):
-                raise ValueError(f"{len(params)} SamplingParams for {len(prompt_list)} prompts: "
+            if len(params) != n_prompts:
+                raise ValueError(f"{len(params)} SamplingParams for {n_prompts} prompts: "
                                  "give one for all, or one per prompt")
-            return self._generate_each(prompt_list, list(params))
-        if any(not isinstance(p, str) for p in prompt_list):
-            return self._generate_each(prompt_list, [params] * len(prompt_list))
+            return self._generate_each(prompt_list, list(params), options)
+        if any(not isinstance(p, str) for p in prompt_list) or priority is not None or cache_salt is not None:
+            return self._generate_each(prompt_list, [params] * n_prompts, options)
         encoded = [p.encode("utf-8") for p in prompt_list]
         n = len(encoded)
         buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
@@ -210,16 +227,18 @@ class LLM(_lib.OwnedHandle):
                 r = RequestOutput(request_id=o.request_id, prompt=prompt_list[len(results)])
                 by_id[o.request_id] = r
                 results.append(r)
+            if o.reject_reason is not None:
+                r.reject_reason = o.reject_reason
             r.outputs.append(CompletionOutput(o.index, o.text, o.token_ids, o.cumulative_logprob, o.logprobs,
                                               o.finish_reason))
         return results
 
-    def _generate_each(self, prompts: list[str | Sequence[int]],
-                       params: list[SamplingParams | None]) -> list[RequestOutput]:
-        """Prompts with their own params, or token-id prompts: queued with add_request and stepped to completion
-        (other requests' outputs produced meanwhile are kept for step())."""
+    def _generate_each(self, prompts: list[str | Sequence[int]], params: list[SamplingParams | None],
+                       options: list[tuple[int, str | None]]) -> list[RequestOutput]:
+        """Prompts with their own params or options (priority, cache salt), or token-id prompts: queued with
+        add_request and stepped to completion (other requests' outputs produced meanwhile are kept for step())."""
         prompts = [p if isinstance(p, str) else list(p) for p in prompts]
-        ids = [self.add_request(p, q) for p, q in zip(prompts, params)]
+        ids = [self.add_request(p, q, priority=pr, cache_salt=salt) for p, q, (pr, salt) in zip(prompts, params, options)]
         results = {rid: RequestOutput(request_id=rid, prompt=p) for rid, p in zip(ids, prompts)}
         sequences: dict[tuple[int, int], CompletionOutput] = {}
         open_ids = set(ids)
@@ -229,6 +248,7 @@ class LLM(_lib.OwnedHandle):
                     self._backlog.append(o)
                 elif o.request_finished:
                     open_ids.discard(o.request_id)
+                    results[o.request_id].reject_reason = o.reject_reason
                     if not results[o.request_id].outputs and o.finish_reason in ("abort", "rejected"):
                         sequences[(o.request_id, 0)] = CompletionOutput(0, "", [], 0.0, None, o.finish_reason)
                 else:

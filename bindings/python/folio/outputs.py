@@ -32,6 +32,7 @@ class RequestOutput:
     prompt: str | list[int]
     outputs: list[CompletionOutput] = field(default_factory=list)
     finished: bool = True
+    reject_reason: str | None = None  # why the request was refused (finish_reason "rejected"), else None
 
 
 @dataclass
@@ -46,6 +47,7 @@ class StepOutput:
     logprobs: list[dict[int, float]] | None
     finish_reason: str | None
     request_finished: bool
+    reject_reason: str | None = None  # on a "rejected" output: why the request can never be served
 
 
 def _top(o: _lib.folio_request_output) -> list[dict[int, float]] | None:
@@ -83,6 +85,8 @@ def read_outputs(handle: _lib.folio_outputs_p) -> list[StepOutput]:
                 logprobs=_top(o),
                 finish_reason=FINISH_REASONS.get(o.finish_reason, str(o.finish_reason)),
                 request_finished=bool(o.request_finished),
+                reject_reason=(ctypes.string_at(o.reject_reason, o.reject_reason_len).decode("utf-8")
+                               if o.finish_reason == _lib.FINISH_REJECTED and o.reject_reason else None),
             ))
         return result
     finally:

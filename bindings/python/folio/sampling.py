@@ -29,8 +29,10 @@ class SamplingParams:
     beam_width: int = 0
     length_penalty: float = 1.0
 
-    def to_c(self) -> tuple[_lib.folio_sampling_params, list[object]]:
-        """The C struct, and the buffers it points into (keep them alive for the call)."""
+    def to_c(self, priority: int = 0, cache_salt: str | None = None) -> tuple[_lib.folio_sampling_params, list[object]]:
+        """The C struct, and the buffers it points into (keep them alive for the call). priority and cache_salt
+        are per-request options that vLLM passes beside SamplingParams (generate's priority=, the prompt's
+        cache_salt); the C ABI carries them in the same struct."""
         c = _lib.init_struct(_lib.folio_sampling_params)
         c.n = self.n
         c.temperature = self.temperature
@@ -48,7 +50,14 @@ class SamplingParams:
         c.logprobs = -1 if self.logprobs is None else self.logprobs
         c.beam_width = self.beam_width
         c.length_penalty = self.length_penalty
+        c.priority = priority
         keep: list[object] = []
+        if cache_salt:
+            salt = cache_salt.encode("utf-8")
+            salt_buf = ctypes.create_string_buffer(salt, len(salt))
+            keep.append(salt_buf)
+            c.cache_salt = ctypes.cast(salt_buf, ctypes.POINTER(ctypes.c_char))
+            c.cache_salt_len = len(salt)
         if self.stop_token_ids:
             ids = (ctypes.c_int32 * len(self.stop_token_ids))(*self.stop_token_ids)
             keep.append(ids)

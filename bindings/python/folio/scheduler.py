@@ -16,6 +16,7 @@ from .outputs import StepOutput, read_outputs
 from .sampling import SamplingParams
 
 _PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
+_POLICIES = {"fcfs": _lib.SCHEDULING_FCFS, "priority": _lib.SCHEDULING_PRIORITY}
 
 
 def _stats(fn, handle) -> dict[str, float]:
@@ -98,23 +99,28 @@ class Scheduler(_lib.OwnedHandle):
     _destroy = "folio_scheduler_destroy"
 
     def __init__(self, kv: KVCacheManager, vocab_size: int, *, eos_token_id: int = -1, max_num_seqs: int = 256,
-                 max_num_batched_tokens: int = 2048, preemption_mode: str = "recompute"):
+                 max_num_batched_tokens: int = 2048, preemption_mode: str = "recompute",
+                 scheduling_policy: str = "fcfs"):
         if preemption_mode not in _PREEMPTION:
             raise ValueError(f"preemption_mode must be one of {', '.join(_PREEMPTION)}; got {preemption_mode!r}")
+        if scheduling_policy not in _POLICIES:
+            raise ValueError(f"scheduling_policy must be one of {', '.join(_POLICIES)}; got {scheduling_policy!r}")
         p = _lib.init_struct(_lib.folio_scheduler_params)
         p.vocab_size = vocab_size
         p.eos_token_id = eos_token_id
         p.max_num_seqs = max_num_seqs
         p.max_num_batched_tokens = max_num_batched_tokens
         p.preemption_mode = _PREEMPTION[preemption_mode]
+        p.scheduling_policy = _POLICIES[scheduling_policy]
         handle = _lib.folio_scheduler_p()
         check(_lib.lib().folio_scheduler_create(kv._handle, ctypes.byref(p), ctypes.byref(handle)))
         self._handle = handle
         self.kv = kv
 
-    def add_request(self, prompt_token_ids: Sequence[int], params: SamplingParams | None = None) -> int:
+    def add_request(self, prompt_token_ids: Sequence[int], params: SamplingParams | None = None, *,
+                    priority: int = 0, cache_salt: str | None = None) -> int:
         ids = (ctypes.c_int32 * max(1, len(prompt_token_ids)))(*prompt_token_ids)
-        c, keep = (params or SamplingParams()).to_c()
+        c, keep = (params or SamplingParams()).to_c(priority, cache_salt)
         rid = ctypes.c_uint64()
         check(_lib.lib().folio_scheduler_add_request(self._handle, ids, len(prompt_token_ids), ctypes.byref(c),
                                                      ctypes.byref(rid)))

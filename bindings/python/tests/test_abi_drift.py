@@ -2,6 +2,7 @@
 must agree with folio.h in every function signature, enum value, struct field and struct layout."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -80,6 +81,10 @@ def test_python_declarations_match_the_header():
     ("FOLIO_API int32_t folio_engine_cancel(folio_engine* engine, uint64_t request_id);",
      "FOLIO_API int32_t folio_engine_cancel(folio_engine* engine, int64_t request_id);", "folio_engine_cancel"),
     ("    int32_t num_top_logprobs;", "    int32_t num_top_logprobs;\n    int32_t extra;", "folio_request_output"),
+    # ABI 1.2's appended fields are compared as every other field.
+    ("    uint64_t reject_reason_len;", "    uint32_t reject_reason_len;", "folio_request_output"),
+    ("    int32_t priority;", "    int64_t priority;", "folio_sampling_params"),
+    ("    FOLIO_SCHEDULING_PRIORITY = 1", "    FOLIO_SCHEDULING_PRIORITY = 2", "folio_scheduling_policy"),
 ])
 def test_drift_is_detected(tmp_path, old, new, expect):
     """The comparison can fail: a header edited without its mirrors is reported, naming what drifted."""
@@ -111,3 +116,24 @@ def test_csharp_drift_is_detected(tmp_path, path, old, new, expect):
     problems = (diff(HEADER.functions, cs.functions, "f", c_sharp_view) + diff(HEADER.enums, cs.enums, "e")
                 + diff(HEADER.structs, cs.structs, "s", c_sharp_view))
     assert any(expect in p for p in problems), problems
+
+
+def test_released_struct_sizes_match_the_kept_headers():
+    """StructSizes.cs (the struct_size values libfolio accepts from older hosts) lists, per released version, the
+    sizeof each struct had in that release's header: tests/abi-history/folio-X.Y.h, and folio.h for this one."""
+    text = (m.INTEROP / "Runtime/StructSizes.cs").read_text()
+    versions = re.search(r'Versions = \[([^\]]*)\]', text).group(1).replace('"', "").replace(" ", "").split(",")
+    assert versions[-1] == f"{HEADER.macros['FOLIO_ABI_VERSION_MAJOR']}.{HEADER.macros['FOLIO_ABI_VERSION_MINOR']}"
+    table = {"folio_" + m.snake(name): [e.strip() for e in entries.split(",")]
+             for name, entries in re.findall(r"int\[\] (\w+) = \[([^\]]*)\];", text)}
+    assert set(table) == set(HEADER.structs)
+    history = m.ROOT / "tests/abi-history"
+    for i, version in enumerate(versions):
+        header = HEADER if i == len(versions) - 1 else m.read_header(history / f"folio-{version}.h")
+        for struct, entries in table.items():
+            entry = entries[i]
+            size = header.layouts[struct][0]
+            expected = HEADER.layouts[struct][0] if entry.startswith("sizeof(") else int(entry)
+            assert size == expected, f"{struct} in folio-{version}.h is {size} bytes; StructSizes.cs says {entry}"
+            if i < len(versions) - 1:  # a released header declares the version it is
+                assert header.macros["FOLIO_ABI_VERSION_MINOR"] == int(version.split(".")[1])

@@ -15,5 +15,10 @@ public sealed record EngineOptions
         ArgumentNullException.ThrowIfNull(Scheduler, nameof(Scheduler));
         KvCache.Validate();
         Scheduler.Validate();
+        // Swap preemption moves a victim's blocks to the CPU pool: with none, every preemption would fail later,
+        // mid-step, instead of here.
+        if (Scheduler.PreemptionMode == PreemptionMode.Swap && KvCache.NumCpuBlocks == 0)
+            throw new ArgumentException("preemption_mode is swap, but num_cpu_blocks is 0: swap preemption needs CPU swap blocks " +
+                "(set num_cpu_blocks > 0, or use recompute preemption).", nameof(Scheduler));
     }
 }

@@ -71,8 +71,7 @@ public sealed record GenerationConfig
         {
             Temperature = Temperature ?? baseline.Temperature,
             TopP = TopP ?? baseline.TopP,
-            // HF's top_k 0 means "no top-k filter", Folio's -1 does.
-            TopK = TopK is int k ? (k == 0 ? -1 : k) : baseline.TopK,
+            TopK = TopK ?? baseline.TopK,   // HF's top_k 0 = no top-k filter, as Folio's 0
             MinP = MinP ?? baseline.MinP,
             RepetitionPenalty = RepetitionPenalty ?? baseline.RepetitionPenalty,
             MaxTokens = MaxNewTokens ?? baseline.MaxTokens,

@@ -65,14 +65,16 @@ public sealed class ModelSource : IDisposable
     public SamplingParams WithEosStops(SamplingParams p) =>
         p.IgnoreEos || EosTokenIds.Count <= 1 ? p : p with { StopTokenIds = [.. p.StopTokenIds.Union(EosTokenIds.Skip(1))] };
 
-    /// <summary>Opens and validates the model; a bad folder is a <see cref="ModelFormatException"/> naming the file.</summary>
+    /// <summary>Opens and validates the model named by <see cref="ModelName"/>'s rule (a folder, a built-in name,
+    /// or builtin:NAME); a bad name or folder is a <see cref="ModelFormatException"/> naming the file.</summary>
     public static ModelSource Open(string model, long seed = 0)
     {
-        if (BuiltinModels.TryGet(model, out var builtin))
-            return new ModelSource(model, builtin, new SeededWeights(seed), null,
+        if (!ModelName.TryResolve(model, [], out ModelName name, out string error))
+            throw new ModelFormatException(error);
+        if (name.Builtin is { } builtinName && BuiltinModels.TryGet(builtinName, out var builtin))
+            return new ModelSource(builtinName, builtin, new SeededWeights(seed), null,
                 builtin.VocabSize == 50257 ? TextTokenizer.Gpt2() : null, GenerationConfig.None, TokenizerConfig.None);
-        if (!Directory.Exists(model))
-            throw new ModelFormatException($"{model}: not a folder, and not a built-in model ({string.Join(", ", BuiltinModels.Names)})");
+        model = name.Folder!;
         var config = ModelConfig.Load(Path.Combine(model, "config.json"));
         var generation = GenerationConfig.Load(Path.Combine(model, "generation_config.json"));
         string tokenizerConfigPath = Path.Combine(model, "tokenizer_config.json");

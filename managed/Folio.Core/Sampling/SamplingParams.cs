@@ -12,8 +12,8 @@ public sealed record SamplingParams
     /// <summary>0 = greedy (argmax); higher flattens the distribution.</summary>
     public float Temperature { get; init; } = 1.0f;
 
-    /// <summary>Keep the k most likely tokens; -1 (or 0) = all.</summary>
-    public int TopK { get; init; } = -1;
+    /// <summary>Keep the k most likely tokens; 0 = off (all tokens), the one "off" value of the C ABI and Python too.</summary>
+    public int TopK { get; init; }
 
     /// <summary>Keep the smallest set whose probability mass reaches top_p; in (0, 1].</summary>
     public float TopP { get; init; } = 1.0f;
@@ -69,8 +69,8 @@ public sealed record SamplingParams
             throw Bad(nameof(N), $"n must be at least 1, got {N}.");
         if (float.IsNaN(Temperature) || Temperature < 0)
             throw Bad(nameof(Temperature), $"temperature must be >= 0 (0 = greedy), got {Temperature}.");
-        if (TopK < -1)
-            throw Bad(nameof(TopK), $"top_k must be -1 (all), 0 (all) or positive, got {TopK}.");
+        if (TopK < 0)
+            throw Bad(nameof(TopK), $"top_k must be 0 (off) or positive, got {TopK}.");
         if (float.IsNaN(TopP) || TopP <= 0 || TopP > 1)
             throw Bad(nameof(TopP), $"top_p must be in (0, 1], got {TopP}.");
         if (float.IsNaN(MinP) || MinP < 0 || MinP > 1)

@@ -23,4 +23,6 @@ public unsafe struct FolioEngineParams
     public void* LogUserData;
     public int NumThreads;
     public ulong Seed;
+    // ABI 1.2
+    public int SchedulingPolicy;
 }

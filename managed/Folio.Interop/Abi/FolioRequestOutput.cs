@@ -21,4 +21,7 @@ public unsafe struct FolioRequestOutput
     public byte* Text;
     public ulong TextLen;
     public ulong NumPromptTokens;
+    // ABI 1.2
+    public byte* RejectReason;
+    public ulong RejectReasonLen;
 }

@@ -28,4 +28,9 @@ public unsafe struct FolioSamplingParams
     public ulong NumStop;
     public int BeamWidth;
     public float LengthPenalty;
+    // ABI 1.2
+    public int Priority;
+    public int Reserved0;
+    public byte* CacheSalt;
+    public ulong CacheSaltLen;
 }

@@ -12,4 +12,6 @@ public struct FolioSchedulerParams
     public int PreemptionMode;
     public int VocabSize;
     public int EosTokenId;
+    // ABI 1.2
+    public int SchedulingPolicy;
 }

@@ -21,7 +21,7 @@ public static unsafe class EngineExports
         try
         {
             int s;
-            if ((s = StructIo.Read(parameters, fn, "params", "folio_engine_params", out FolioEngineParams p)) != 0) return s;
+            if ((s = StructIo.Read(parameters, fn, "params", "folio_engine_params", Defaults.EngineParams(), out FolioEngineParams p)) != 0) return s;
             if ((s = Args.NotNull(outEngine, fn, "out_engine")) != 0) return s;
             if ((s = EngineFactory.Create(p, out EngineHost host)) != 0) return s;
             return Handles.Publish(HandleKind.Engine, host, outEngine, fn);
@@ -32,9 +32,20 @@ public static unsafe class EngineExports
     [UnmanagedCallersOnly(EntryPoint = "folio_engine_destroy")]
     public static void Destroy(nint engine)
     {
-        // In-flight calls on other threads keep the managed engine alive until they return.
-        try { HandleTable.Shared.Remove<EngineHost>(engine, HandleKind.Engine)?.Dispose(); }
-        catch (Exception e) { Guard.CatchVoid(e, "folio_engine_destroy"); }
+        const string fn = "folio_engine_destroy";
+        try
+        {
+            // From the engine's own callback the step that runs it still needs the engine: refuse (the lock is
+            // re-entrant, so Dispose would not wait for that step, and the step would go on with a disposed model).
+            if (HandleTable.Shared.TryGet(engine, HandleKind.Engine, out EngineHost host) && CallbackScope.IsInside(host))
+            {
+                Guard.Fail(FolioStatus.InvalidState, $"{fn}: called from a callback of the same engine; destroy it after the step returns");
+                return;
+            }
+            // In-flight calls on other threads keep the managed engine alive until they return.
+            HandleTable.Shared.Remove<EngineHost>(engine, HandleKind.Engine)?.Dispose();
+        }
+        catch (Exception e) { Guard.CatchVoid(e, fn); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "folio_engine_get_vocab_size")]
@@ -75,8 +86,7 @@ public static unsafe class EngineExports
         {
             int s;
             if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
-            if ((s = Args.NotNull(parameters, fn, "params")) != 0) return s;
-            *parameters = Defaults.SamplingParams(host.Model.Generation);
+            if ((s = StructIo.Init(parameters, fn, "folio_sampling_params", Defaults.SamplingParams(host.Model.Generation))) != 0) return s;
             return Guard.Ok();
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
@@ -92,7 +102,7 @@ public static unsafe class EngineExports
             if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
             if ((s = Args.NotNull(outCount, fn, "out_count")) != 0) return s;
             if ((s = Args.Array(outIds, capacity, ulong.MaxValue, fn, "out_ids", "capacity")) != 0) return s;
-            if ((s = SamplingParamsReader.Flag(addSpecial, fn, "add_special")) != 0) return s;
+            if ((s = Args.Flag(addSpecial, fn, "add_special")) != 0) return s;
             if ((s = Utf8Text.Decode(text, textLen, fn, "text", out string value)) != 0) return s;
             if ((s = Encode(host, value, addSpecial != 0, fn, "text", out int[] ids)) != 0) return s;
             *outCount = (ulong)ids.Length;
@@ -144,10 +154,10 @@ public static unsafe class EngineExports
             if ((s = Engine(engine, fn, out EngineHost host)) != 0) return s;
             if ((s = Args.NotNull(outRequestId, fn, "out_request_id")) != 0) return s;
             if ((s = Utf8Text.Decode(prompt, promptLen, fn, "prompt", out string text)) != 0) return s;
-            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling, out RequestOptions options)) != 0) return s;
             if ((s = Encode(host, text, true, fn, "prompt", out int[] ids)) != 0) return s;
             if ((s = CheckPrompt(host, ids, sampling, fn, "prompt")) != 0) return s;
-            *outRequestId = (ulong)host.Add(ids, sampling);
+            *outRequestId = (ulong)host.Add(ids, sampling, options);
             return Guard.Ok();
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
@@ -166,9 +176,9 @@ public static unsafe class EngineExports
             if ((s = Args.Count(numIds, MaxPromptTokens, fn, "num_ids")) != 0) return s;
             var ids = new ReadOnlySpan<int>(promptIds, (int)numIds).ToArray();
             if ((s = Args.TokenIds(ids, host.Model.VocabSize, fn, "prompt_ids")) != 0) return s;
-            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling, out RequestOptions options)) != 0) return s;
             if ((s = CheckPrompt(host, ids, sampling, fn, "prompt_ids")) != 0) return s;
-            *outRequestId = (ulong)host.Add(ids, sampling);
+            *outRequestId = (ulong)host.Add(ids, sampling, options);
             return Guard.Ok();
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
@@ -248,7 +258,7 @@ public static unsafe class EngineExports
             if ((s = Args.NotNull(prompts, fn, "prompts")) != 0) return s;
             if ((s = Args.NotNull(promptLens, fn, "prompt_lens")) != 0) return s;
             if ((s = Args.Count(numPrompts, MaxPrompts, fn, "num_prompts")) != 0) return s;
-            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling, out RequestOptions options)) != 0) return s;
             var ids = new List<int[]>((int)numPrompts);
             for (ulong i = 0; i < numPrompts; i++)
             {
@@ -258,7 +268,7 @@ public static unsafe class EngineExports
                 if ((s = CheckPrompt(host, tokens, sampling, fn, name)) != 0) return s;
                 ids.Add(tokens);
             }
-            OutputList? list = host.Generate(ids, sampling);
+            OutputList? list = host.Generate(ids, sampling, options);
             if (list is null) return Guard.Fail(FolioStatus.InvalidHandle, $"{fn}: engine was destroyed during the call");
             return Handles.Publish(HandleKind.Outputs, list, outOutputs, fn);
         }

@@ -21,7 +21,7 @@ public static unsafe class KvManagerExports
             if (p.NumGpuBlocks < 1) return Bad(fn, "num_gpu_blocks", p.NumGpuBlocks, ">= 1");
             if (p.BlockSizeTokens is < 1 or > 1024) return Bad(fn, "block_size_tokens", p.BlockSizeTokens, "1..1024");
             if (p.NumCpuBlocks < 0) return Bad(fn, "num_cpu_blocks", p.NumCpuBlocks, ">= 0");
-            if ((s = SamplingParamsReader.Flag(p.EnablePrefixCaching, fn, "enable_prefix_caching")) != 0) return s;
+            if ((s = Args.Flag(p.EnablePrefixCaching, fn, "params->enable_prefix_caching")) != 0) return s;
             var options = new KvCacheOptions
             {
                 NumGpuBlocks = p.NumGpuBlocks,

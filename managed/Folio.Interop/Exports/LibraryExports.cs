@@ -20,36 +20,32 @@ public static unsafe class LibraryExports
     public static byte* StatusName(int status) =>
         StatusNames.TryGetValue(status, out nint name) ? (byte*)name : Unknown;
 
+    // The _init functions write only the fields within the caller's struct_size: a host built against an older
+    // folio.h has a smaller struct, and writing today's whole struct would overrun its memory.
     [UnmanagedCallersOnly(EntryPoint = "folio_engine_params_init")]
-    public static int EngineParamsInit(FolioEngineParams* p)
-    {
-        if (p == null) return Guard.Fail(FolioStatus.InvalidArgument, "folio_engine_params_init: params is NULL");
-        *p = Defaults.EngineParams();
-        return Guard.Ok();
-    }
+    public static int EngineParamsInit(FolioEngineParams* p) =>
+        Init(p, "folio_engine_params_init", "folio_engine_params", Defaults.EngineParams());
 
     [UnmanagedCallersOnly(EntryPoint = "folio_sampling_params_init")]
-    public static int SamplingParamsInit(FolioSamplingParams* p)
-    {
-        if (p == null) return Guard.Fail(FolioStatus.InvalidArgument, "folio_sampling_params_init: params is NULL");
-        *p = Defaults.SamplingParams();
-        return Guard.Ok();
-    }
+    public static int SamplingParamsInit(FolioSamplingParams* p) =>
+        Init(p, "folio_sampling_params_init", "folio_sampling_params", Defaults.SamplingParams());
 
     [UnmanagedCallersOnly(EntryPoint = "folio_kv_manager_params_init")]
-    public static int KvManagerParamsInit(FolioKvManagerParams* p)
-    {
-        if (p == null) return Guard.Fail(FolioStatus.InvalidArgument, "folio_kv_manager_params_init: params is NULL");
-        *p = Defaults.KvManagerParams();
-        return Guard.Ok();
-    }
+    public static int KvManagerParamsInit(FolioKvManagerParams* p) =>
+        Init(p, "folio_kv_manager_params_init", "folio_kv_manager_params", Defaults.KvManagerParams());
 
     [UnmanagedCallersOnly(EntryPoint = "folio_scheduler_params_init")]
-    public static int SchedulerParamsInit(FolioSchedulerParams* p)
+    public static int SchedulerParamsInit(FolioSchedulerParams* p) =>
+        Init(p, "folio_scheduler_params_init", "folio_scheduler_params", Defaults.SchedulerParams());
+
+    private static int Init<T>(T* p, string fn, string cType, in T defaults) where T : unmanaged
     {
-        if (p == null) return Guard.Fail(FolioStatus.InvalidArgument, "folio_scheduler_params_init: params is NULL");
-        *p = Defaults.SchedulerParams();
-        return Guard.Ok();
+        try
+        {
+            int s = StructIo.Init(p, fn, cType, defaults);
+            return s != 0 ? s : Guard.Ok();
+        }
+        catch (Exception e) { return Guard.Catch(e, fn); }
     }
 
     private static Dictionary<int, nint> BuildStatusNames()

@@ -20,7 +20,7 @@ public static unsafe class SchedulerExports
         {
             int s;
             if ((s = Args.Handle(kv, HandleKind.KvManager, fn, "kv", out KvManagerHost kvHost)) != 0) return s;
-            if ((s = StructIo.Read(parameters, fn, "params", "folio_scheduler_params", out FolioSchedulerParams p)) != 0) return s;
+            if ((s = StructIo.Read(parameters, fn, "params", "folio_scheduler_params", Defaults.SchedulerParams(), out FolioSchedulerParams p)) != 0) return s;
             if ((s = Args.NotNull(outScheduler, fn, "out_scheduler")) != 0) return s;
             if (p.VocabSize < 1) return KvManagerExports.Bad(fn, "vocab_size", p.VocabSize, ">= 1");
             if (p.EosTokenId < -1 || p.EosTokenId >= p.VocabSize)
@@ -31,12 +31,22 @@ public static unsafe class SchedulerExports
             {
                 return KvManagerExports.Bad(fn, "preemption_mode", p.PreemptionMode, "FOLIO_PREEMPTION_RECOMPUTE (0) or FOLIO_PREEMPTION_SWAP (1)");
             }
+            if (p.SchedulingPolicy is not ((int)FolioSchedulingPolicy.Fcfs or (int)FolioSchedulingPolicy.Priority))
+            {
+                return KvManagerExports.Bad(fn, "scheduling_policy", p.SchedulingPolicy, "FOLIO_SCHEDULING_FCFS (0) or FOLIO_SCHEDULING_PRIORITY (1)");
+            }
+            if (p.PreemptionMode == (int)FolioPreemptionMode.Swap && kvHost.Kv.CpuPool is null or { NumBlocks: 0 })
+            {
+                return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: params->preemption_mode is FOLIO_PREEMPTION_SWAP, but kv has " +
+                    "no CPU swap blocks (folio_kv_manager_params.num_cpu_blocks is 0): set num_cpu_blocks > 0, or use FOLIO_PREEMPTION_RECOMPUTE");
+            }
             var options = new SchedulerOptions
             {
                 MaxNumSeqs = p.MaxNumSeqs,
                 MaxNumBatchedTokens = p.MaxNumBatchedTokens,
                 PreemptionMode = p.PreemptionMode == (int)FolioPreemptionMode.Swap ? PreemptionMode.Swap : PreemptionMode.Recompute,
                 EosTokenId = p.EosTokenId,
+                Policy = p.SchedulingPolicy == (int)FolioSchedulingPolicy.Priority ? SchedulingPolicy.Priority : SchedulingPolicy.Fcfs,
             };
             try
             {
@@ -79,7 +89,7 @@ public static unsafe class SchedulerExports
             if ((s = Args.Count(numIds, MaxPromptTokens, fn, "num_ids")) != 0) return s;
             var ids = new ReadOnlySpan<int>(promptIds, (int)numIds).ToArray();
             if ((s = Args.TokenIds(ids, host.VocabSize, fn, "prompt_ids")) != 0) return s;
-            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling)) != 0) return s;
+            if ((s = SamplingParamsReader.Read(parameters, fn, out SamplingParams sampling, out RequestOptions options)) != 0) return s;
             if (sampling.UseBeamSearch)
             {
                 return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: params->beam_width: beam search runs at the engine level only");
@@ -88,7 +98,7 @@ public static unsafe class SchedulerExports
             {
                 return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: params->stop: stop strings need a tokenizer; the scheduler level has none");
             }
-            if (!host.TryAdd(ids, sampling, out long id, out string reason))
+            if (!host.TryAdd(ids, sampling, options, out long id, out string reason))
             {
                 return Guard.Fail(FolioStatus.RequestRejected, $"{fn}: request rejected: {reason}");
             }

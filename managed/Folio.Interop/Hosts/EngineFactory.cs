@@ -28,10 +28,14 @@ public static unsafe class EngineFactory
         if (p.NumCpuBlocks < 0) return Bad("num_cpu_blocks", p.NumCpuBlocks, ">= 0");
         if (p.MaxNumSeqs < 1) return Bad("max_num_seqs", p.MaxNumSeqs, ">= 1");
         if (p.MaxNumBatchedTokens < 1) return Bad("max_num_batched_tokens", p.MaxNumBatchedTokens, ">= 1");
-        if ((s = SamplingParamsReader.Flag(p.EnablePrefixCaching, Fn, "enable_prefix_caching")) != 0) return s;
+        if ((s = Args.Flag(p.EnablePrefixCaching, Fn, "params->enable_prefix_caching")) != 0) return s;
         if (p.PreemptionMode is not ((int)FolioPreemptionMode.Recompute or (int)FolioPreemptionMode.Swap))
         {
             return Bad("preemption_mode", p.PreemptionMode, "FOLIO_PREEMPTION_RECOMPUTE (0) or FOLIO_PREEMPTION_SWAP (1)");
+        }
+        if (p.SchedulingPolicy is not ((int)FolioSchedulingPolicy.Fcfs or (int)FolioSchedulingPolicy.Priority))
+        {
+            return Bad("scheduling_policy", p.SchedulingPolicy, "FOLIO_SCHEDULING_FCFS (0) or FOLIO_SCHEDULING_PRIORITY (1)");
         }
         if (p.LogLevel is < 0 or > (int)FolioLogLevel.None) return Bad("log_level", p.LogLevel, "FOLIO_LOG_TRACE (0) .. FOLIO_LOG_NONE (5)");
         if (p.NumThreads < 0) return Bad("num_threads", p.NumThreads, ">= 0 (0 = all cores)");
@@ -58,6 +62,7 @@ public static unsafe class EngineFactory
                 MaxNumBatchedTokens = p.MaxNumBatchedTokens,
                 PreemptionMode = p.PreemptionMode == (int)FolioPreemptionMode.Swap ? PreemptionMode.Swap : PreemptionMode.Recompute,
                 EosTokenId = resolved!.EosTokenId,
+                Policy = p.SchedulingPolicy == (int)FolioSchedulingPolicy.Priority ? SchedulingPolicy.Priority : SchedulingPolicy.Fcfs,
             },
         };
         try
@@ -80,33 +85,24 @@ public static unsafe class EngineFactory
         return 0;
     }
 
+    // ModelName's rule (one for every host); "fake" is a built-in only the ABI has.
+    private static readonly string[] AbiBuiltins = ["fake"];
+
     private static int ResolveModel(string model, int threads, long seed, out IEngineModel? resolved)
     {
         resolved = null;
-        if (model == "builtin:fake")
+        if (!ModelName.TryResolve(model, AbiBuiltins, out ModelName name, out string error))
+        {
+            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
+        }
+        if (name.Builtin == "fake")
         {
             resolved = new FakeEngineModel();
             return 0;
         }
-        string name;
-        if (model.StartsWith("builtin:", StringComparison.Ordinal))
-        {
-            name = model["builtin:".Length..];
-            if (!BuiltinModels.TryGet(name, out _))
-            {
-                return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model '{model}' is not a built-in model " +
-                    $"(built-in: builtin:fake, {string.Join(", ", BuiltinModels.Names.Select(n => "builtin:" + n))})");
-            }
-        }
-        else if (!Directory.Exists(model))
-        {
-            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: the model folder '{model}' does not exist");
-        }
-        else
-        {
-            name = Path.GetFullPath(model);   // a path, never mistaken for a built-in name
-        }
-        if (!CpuEngineModel.TryLoad(name, threads, seed, out CpuEngineModel? loaded, out string error))
+        // A folder goes on as a full path, so that CpuModel never reads it as a built-in name.
+        string source = name.Builtin ?? Path.GetFullPath(name.Folder!);
+        if (!CpuEngineModel.TryLoad(source, threads, seed, out CpuEngineModel? loaded, out error))
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
         }

@@ -3,6 +3,7 @@ using Folio.Core.Engine;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
 using Folio.Interop.Abi;
+using Folio.Interop.Runtime;
 
 namespace Folio.Interop.Hosts;
 
@@ -67,16 +68,17 @@ public sealed unsafe class EngineHost
         }
     }
 
-    public long Add(int[] promptIds, SamplingParams samplingParams) => AddCore(promptIds, samplingParams).Id;
+    public long Add(int[] promptIds, SamplingParams samplingParams, RequestOptions options = default) =>
+        AddCore(promptIds, samplingParams, options).Id;
 
-    private Request AddCore(int[] promptIds, SamplingParams samplingParams)
+    private Request AddCore(int[] promptIds, SamplingParams samplingParams, RequestOptions options)
     {
         // Counted first: a concurrent step may deliver this request's end before AddRequest returns.
         Interlocked.Increment(ref _open);
         Request request;
         try
         {
-            request = Engine.AddRequest(promptIds, Model.WithModelStops(samplingParams));
+            request = Engine.AddRequest(promptIds, Model.WithModelStops(samplingParams), options.Priority, options.CacheKey);
         }
         catch
         {
@@ -99,13 +101,13 @@ public sealed unsafe class EngineHost
     }
 
     /// <summary>Runs the prompts (and whatever else is queued) to completion; full outputs in prompt order.</summary>
-    public OutputList? Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams)
+    public OutputList? Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams, RequestOptions options = default)
     {
         lock (_stepLock)
         {
             if (_disposed) return null;
             var requests = new Request[prompts.Count];
-            for (int i = 0; i < prompts.Count; i++) requests[i] = AddCore(prompts[i], samplingParams);
+            for (int i = 0; i < prompts.Count; i++) requests[i] = AddCore(prompts[i], samplingParams, options);
             foreach (Request request in requests)
             {
                 while (!request.IsFinished) StepLocked();
@@ -121,7 +123,8 @@ public sealed unsafe class EngineHost
                     int k = samplingParams.Logprobs ?? 0;
                     var (topIds, topLps) = TopLogprobs(c.Logprobs, 0, c.TokenIds.Count, k);
                     builder.Add((ulong)request.Id, c.Index, Map(reason), i == output.Outputs.Count - 1,
-                        c.TokenIds.ToArray(), c.CumulativeLogProb, k, topIds, topLps, c.Text, (ulong)request.PromptLength);
+                        c.TokenIds.ToArray(), c.CumulativeLogProb, k, topIds, topLps, c.Text, (ulong)request.PromptLength,
+                        reason == FinishReason.Rejected ? output.RejectReason ?? "" : "");
                 }
             }
             return builder.Build();
@@ -175,7 +178,8 @@ public sealed unsafe class EngineHost
                     AddBeams(builder, request);
                 FinishReason reason = request.FinishReason != FinishReason.None ? request.FinishReason
                     : request.Sequences.Count > 0 ? request.Sequences[0].FinishReason : FinishReason.None;
-                builder.Add((ulong)request.Id, -1, Map(reason), true, [], 0, 0, [], [], "", (ulong)request.PromptLength);
+                builder.Add((ulong)request.Id, -1, Map(reason), true, [], 0, 0, [], [], "", (ulong)request.PromptLength,
+                    reason == FinishReason.Rejected ? request.RejectReason ?? "" : "");
                 foreach (Sequence s in request.Sequences) _emittedChars.Remove(s.Id);
                 Interlocked.Decrement(ref _open);
             }

@@ -15,24 +15,33 @@ public sealed unsafe class OutputListBuilder
     private readonly record struct Entry(
         ulong RequestId, int SeqIndex, FolioFinishReason Finish, bool RequestFinished,
         int TokenStart, int NumTokens, double CumulativeLogprob, int TopK, int TopIdStart, int TopLpStart,
-        int TextStart, int TextLen, ulong NumPromptTokens);
+        int TextStart, int TextLen, ulong NumPromptTokens, int ReasonStart, int ReasonLen);
 
     public int Count => _entries.Count;
 
-    /// <summary>Adds one output. <paramref name="topIds"/>/<paramref name="topLogprobs"/> hold tokens × topK entries.</summary>
+    /// <summary>Adds one output. <paramref name="topIds"/>/<paramref name="topLogprobs"/> hold tokens × topK entries;
+    /// <paramref name="rejectReason"/> is "" unless the output is FOLIO_FINISH_REJECTED.</summary>
     public void Add(ulong requestId, int seqIndex, FolioFinishReason finish, bool requestFinished,
         ReadOnlySpan<int> tokens, double cumulativeLogprob, int topK, ReadOnlySpan<int> topIds,
-        ReadOnlySpan<float> topLogprobs, string text, ulong numPromptTokens)
+        ReadOnlySpan<float> topLogprobs, string text, ulong numPromptTokens, string rejectReason = "")
     {
         int tokenStart = Append(_ints, tokens);
         int topIdStart = topK > 0 ? Append(_ints, topIds) : 0;
         int topLpStart = topK > 0 ? Append(_floats, topLogprobs) : 0;
-        int textStart = _text.Count;
+        var (textStart, textLen) = AppendText(text);
+        var (reasonStart, reasonLen) = AppendText(rejectReason);
+        _entries.Add(new Entry(requestId, seqIndex, finish, requestFinished, tokenStart, tokens.Length,
+            cumulativeLogprob, topK, topIdStart, topLpStart, textStart, textLen, numPromptTokens, reasonStart, reasonLen));
+    }
+
+    // UTF-8 and its NUL into the text storage; (start, bytes without the NUL).
+    private (int Start, int Length) AppendText(string text)
+    {
+        int start = _text.Count;
         byte[] utf8 = Encoding.UTF8.GetBytes(text);
         _text.AddRange(utf8);
         _text.Add(0);
-        _entries.Add(new Entry(requestId, seqIndex, finish, requestFinished, tokenStart, tokens.Length,
-            cumulativeLogprob, topK, topIdStart, topLpStart, textStart, utf8.Length, numPromptTokens));
+        return (start, utf8.Length);
     }
 
     public OutputList Build()
@@ -67,6 +76,8 @@ public sealed unsafe class OutputListBuilder
                 Text = tp + e.TextStart,
                 TextLen = (ulong)e.TextLen,
                 NumPromptTokens = e.NumPromptTokens,
+                RejectReason = tp + e.ReasonStart,
+                RejectReasonLen = (ulong)e.ReasonLen,
             };
         }
         return new OutputList(items, ints, floats, text);

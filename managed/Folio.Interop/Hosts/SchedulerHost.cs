@@ -2,6 +2,7 @@ using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
 using Folio.Interop.Abi;
+using Folio.Interop.Runtime;
 
 namespace Folio.Interop.Hosts;
 
@@ -35,11 +36,11 @@ public sealed class SchedulerHost
     public int VocabSize { get; }
 
     /// <summary>Queues a request; false with the reason when it can never fit the KV cache.</summary>
-    public bool TryAdd(int[] promptIds, SamplingParams samplingParams, out long requestId, out string rejectReason)
+    public bool TryAdd(int[] promptIds, SamplingParams samplingParams, RequestOptions options, out long requestId, out string rejectReason)
     {
         lock (Kv.Gate)
         {
-            var request = new Request(_nextRequestId++, promptIds, samplingParams, _arrival++, 0, default);
+            var request = new Request(_nextRequestId++, promptIds, samplingParams, _arrival++, options.Priority, options.CacheKey);
             requestId = request.Id;
             rejectReason = "";
             if (!Scheduler.Add(request))

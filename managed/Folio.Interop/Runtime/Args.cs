@@ -17,6 +17,12 @@ public static unsafe class Args
         return Guard.Fail(FolioStatus.InvalidHandle, $"{function}: {name} is {what}");
     }
 
+    /// <summary>A 0/1 flag; <paramref name="name"/> is the argument as the header names it ("add_special",
+    /// "params->ignore_eos").</summary>
+    public static int Flag(int value, string function, string name) => value is 0 or 1
+        ? 0
+        : Guard.Fail(FolioStatus.InvalidArgument, $"{function}: {name} is {value}; a flag is 0 or 1");
+
     /// <summary>A count of elements that a pointer must back: absurd counts are corrupted arguments.</summary>
     public static int Count(ulong count, ulong max, string function, string name) =>
         count <= max ? 0 : Guard.Fail(FolioStatus.InvalidArgument, $"{function}: {name} is {count}, above the limit {max}");

@@ -40,7 +40,7 @@ public static unsafe class Defaults
         FolioSamplingParams p = SamplingParams();
         p.Temperature = m.Temperature;
         p.TopP = m.TopP;
-        p.TopK = m.TopK < 0 ? 0 : m.TopK;   // "no top-k filter": -1 in the managed API, 0 in the ABI
+        p.TopK = m.TopK;   // 0 = no top-k filter, in the managed API and the ABI alike
         p.MinP = m.MinP;
         p.RepetitionPenalty = m.RepetitionPenalty;
         p.MaxTokens = m.MaxTokens;

@@ -3,19 +3,24 @@ using Folio.Interop.Abi;
 namespace Folio.Interop.Runtime;
 
 /// <summary>
-/// Reads and writes the ABI's struct_size-first structs. Too small: the caller's header predates a field
-/// this library needs. Larger: a newer header; accepted when every byte this library does not know is zero.
+/// Reads and writes the ABI's struct_size-first structs, never past the caller's struct_size. A size from an
+/// older release (<see cref="StructSizes"/>): the fields it lacks take their defaults on input and are not
+/// written on output. Larger (a newer header): accepted when every byte this library does not know is zero.
+/// Anything else is refused before a byte is read or written.
 /// </summary>
 public static unsafe class StructIo
 {
-    public static int Read<T>(void* source, string function, string name, string cType, out T value)
+    /// <summary>Reads an in-struct; fields past the caller's struct_size keep <paramref name="defaults"/>'s values.</summary>
+    public static int Read<T>(void* source, string function, string name, string cType, in T defaults, out T value)
         where T : unmanaged
     {
         value = default;
         if (source == null) return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: {name} is NULL");
-        int status = CheckSize(*(uint*)source, function, name, cType, sizeof(T));
-        if (status != 0) return status;
         uint size = *(uint*)source;
+        if (!IsAccepted<T>(size, out string problem))
+        {
+            return Guard.Fail(FolioStatus.StructSize, $"{function}: {name}->struct_size is {size}: {problem} {Hint(cType)}");
+        }
         byte* bytes = (byte*)source;
         for (int i = sizeof(T); i < size; i++)
         {
@@ -26,41 +31,64 @@ public static unsafe class StructIo
                     $"{cType} in ABI {AbiVersion.Major}.{AbiVersion.Minor}: it sets a newer field this library cannot honour");
             }
         }
-        value = *(T*)source;
+        T result = defaults;
+        Buffer.MemoryCopy(source, &result, sizeof(T), Math.Min(size, (uint)sizeof(T)));
+        value = result;
         return 0;
     }
+
+    /// <summary>Reads an in-struct whose every field is required from ABI 1.0 on (no defaults needed).</summary>
+    public static int Read<T>(void* source, string function, string name, string cType, out T value) where T : unmanaged =>
+        Read(source, function, name, cType, default(T), out value);
 
     /// <summary>Checks an out-struct's struct_size before the call does any work.</summary>
     public static int CheckOut<T>(void* destination, string function, string name, string cType) where T : unmanaged
     {
         if (destination == null) return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: {name} is NULL");
-        return CheckSize(*(uint*)destination, function, name, cType, sizeof(T));
+        uint size = *(uint*)destination;
+        return IsAccepted<T>(size, out string problem)
+            ? 0
+            : Guard.Fail(FolioStatus.StructSize, $"{function}: {name}->struct_size is {size}: {problem} {Hint(cType)}");
     }
 
-    /// <summary>Writes the fields this library knows, zeroes any newer tail, keeps the caller's struct_size.
-    /// Call <see cref="CheckOut{T}"/> first.</summary>
+    /// <summary>Writes the fields that fit the caller's struct_size, zeroes any newer tail, keeps the caller's
+    /// struct_size. Call <see cref="CheckOut{T}"/> first.</summary>
     public static void Write<T>(void* destination, in T value) where T : unmanaged
     {
         uint size = *(uint*)destination;
-        *(T*)destination = value;
-        new Span<byte>((byte*)destination + sizeof(T), (int)size - sizeof(T)).Clear();
+        T copy = value;
+        uint known = Math.Min(size, (uint)sizeof(T));
+        Buffer.MemoryCopy(&copy, destination, size, known);
+        new Span<byte>((byte*)destination + known, (int)(size - known)).Clear();
         *(uint*)destination = size;
     }
 
-    private static int CheckSize(uint size, string function, string name, string cType, int known)
+    /// <summary>A folio_*_init function: <paramref name="defaults"/> into the caller's struct, within its struct_size.</summary>
+    public static int Init<T>(void* destination, string function, string cType, in T defaults) where T : unmanaged
     {
-        if (size < known)
+        if (destination == null) return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: params is NULL");
+        uint size = *(uint*)destination;
+        if (!IsAccepted<T>(size, out string problem))
         {
-            return Guard.Fail(FolioStatus.StructSize,
-                $"{function}: {name}->struct_size is {size}, but {cType} of ABI {AbiVersion.Major}.{AbiVersion.Minor} " +
-                $"is {known} bytes (set struct_size = sizeof({cType}), or call its _init function)");
+            return Guard.Fail(FolioStatus.InvalidArgument, $"{function}: params->struct_size is {size}: {problem} " +
+                $"{Hint(cType)} before calling {function}");
         }
-        if (size > AbiVersion.MaxStructSize)
-        {
-            return Guard.Fail(FolioStatus.StructSize,
-                $"{function}: {name}->struct_size is {size}, above FOLIO_MAX_STRUCT_SIZE ({AbiVersion.MaxStructSize}): " +
-                "not a struct_size");
-        }
+        Write(destination, defaults);
         return 0;
     }
+
+    private static bool IsAccepted<T>(uint size, out string problem) where T : unmanaged
+    {
+        problem = "";
+        if (size > AbiVersion.MaxStructSize)
+        {
+            problem = $"above FOLIO_MAX_STRUCT_SIZE ({AbiVersion.MaxStructSize}), not a struct_size.";
+            return false;
+        }
+        if (size >= (uint)sizeof(T) || Array.IndexOf(StructSizes.Of<T>(), (int)size) >= 0) return true;
+        problem = $"no released folio.h has a struct of that size ({StructSizes.Describe<T>()}).";
+        return false;
+    }
+
+    private static string Hint(string cType) => $"Set struct_size = sizeof({cType})";
 }

@@ -51,7 +51,7 @@ public sealed class GenerationAndTokenizerConfigTests : IDisposable
         var baseline = new SamplingParams { Temperature = 0.8f, MaxTokens = 64, TopK = 5 };
         var d = GenerationConfig.Parse("""{"temperature": 0.3, "top_k": 0, "max_new_tokens": 10}""", "g.json").Defaults(baseline);
         Assert.Equal(0.3f, d.Temperature);
-        Assert.Equal(-1, d.TopK);           // HF's 0 = no top-k filter
+        Assert.Equal(0, d.TopK);            // HF's 0 = no top-k filter = ours
         Assert.Equal(10, d.MaxTokens);
         Assert.Equal(1.0f, d.TopP);         // not in the file: the baseline's
         Assert.Equal(1.0f, d.RepetitionPenalty);
