@@ -351,6 +351,10 @@ typedef struct folio_step_plan_view {
     const int32_t* swap_in;          /* [num_swap_in * 2] (CPU src, GPU dst), before the forward pass */
     int64_t num_swap_out;
     const int32_t* swap_out;         /* [num_swap_out * 2] (GPU src, CPU dst), before the forward pass */
+    /* 1.2 */
+    const int64_t* slot_mapping_i64; /* [num_tokens] slot_mapping as int64, the type folio_cuda.h's kernels take
+                                        (pass it to folio_kv_write as is); the int32 slot_mapping stays for
+                                        hosts built against 1.0/1.1 */
 } folio_step_plan_view;
 
 /* ---------------------------------------------------------------------------------------------------------

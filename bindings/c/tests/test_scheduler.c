@@ -86,6 +86,7 @@ static void run(int32_t preemption_mode) {
             for (int32_t t = v.query_start[row]; t < v.query_start[row + 1]; t++) {
                 int32_t pos = v.positions[t];
                 if (v.slot_mapping[t] != table[pos / BS] * BS + pos % BS) bad_plans++;
+                if (v.slot_mapping_i64[t] != (int64_t)v.slot_mapping[t]) bad_plans++;
                 if (t > v.query_start[row] && pos != v.positions[t - 1] + 1) bad_plans++;
             }
             if (v.context_lens[row] != v.positions[v.query_start[row + 1] - 1] + 1) bad_plans++;

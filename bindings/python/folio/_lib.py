@@ -258,6 +258,7 @@ class folio_step_plan_view(Structure):
         ("swap_in", POINTER(c_int32)),
         ("num_swap_out", c_int64),
         ("swap_out", POINTER(c_int32)),
+        ("slot_mapping_i64", POINTER(c_int64)),  # ABI 1.2
     ]
 
 

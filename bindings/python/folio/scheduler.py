@@ -72,7 +72,8 @@ class StepPlan(_lib.OwnedHandle):
         self.context_lens = self._view(v.context_lens, v.num_seqs, ctypes.c_int32, "i")
         self.token_ids = self._view(v.token_ids, v.num_tokens, ctypes.c_int32, "i")
         self.positions = self._view(v.positions, v.num_tokens, ctypes.c_int32, "i")
-        self.slot_mapping = self._view(v.slot_mapping, v.num_tokens, ctypes.c_int32, "i")
+        # int64, as the kernels take it (folio.ops.kv_write wants an int64 tensor)
+        self.slot_mapping = self._view(v.slot_mapping_i64, v.num_tokens, ctypes.c_int64, "q")
         self.block_tables = self._view(v.block_tables, v.num_seqs * v.max_blocks_per_seq, ctypes.c_int32, "i",
                                        (v.num_seqs, v.max_blocks_per_seq))
         self.logits_token_index = self._view(v.logits_token_index, v.num_logits, ctypes.c_int32, "i")

@@ -33,4 +33,5 @@ public unsafe struct FolioStepPlanView
     public int* SwapIn;
     public long NumSwapOut;
     public int* SwapOut;
+    public long* SlotMappingI64;
 }

@@ -31,11 +31,12 @@ public sealed unsafe class StepPlanSnapshot
         var tokenIds = Copy(plan.TokenIds);
         var positions = Copy(plan.Positions);
         var slots = Narrow(plan.SlotMapping);
+        var slots64 = Copy(plan.SlotMapping);
         var copies = Copy(plan.BlockCopyPairs);
         var swapIn = Copy(plan.SwapInPairs);
         var swapOut = Copy(plan.SwapOutPairs);
         _pinned = [seqIds, requestIds, queryStart, contextLens, tables, logitsIndex, logitsRow, numSamples, suppress,
-            tokenIds, positions, slots, copies, swapIn, swapOut];
+            tokenIds, positions, slots, copies, swapIn, swapOut, slots64];
         int rows = plan.NumSequences;
         int width = plan.BlockTableStride;
         int logits = plan.NumLogitsRows;
@@ -69,6 +70,7 @@ public sealed unsafe class StepPlanSnapshot
             SwapIn = Address(swapIn),
             NumSwapOut = plan.NumSwapOut,
             SwapOut = Address(swapOut),
+            SlotMappingI64 = Address(slots64),
         };
     }
 

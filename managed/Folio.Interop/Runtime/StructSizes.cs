@@ -18,7 +18,7 @@ public static unsafe class StructSizes
     private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams)];
     private static readonly int[] Stats = [sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats)];
     private static readonly int[] KvManagerParams = [sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams)];
-    private static readonly int[] StepPlanView = [sizeof(FolioStepPlanView), sizeof(FolioStepPlanView), sizeof(FolioStepPlanView)];
+    private static readonly int[] StepPlanView = [200, 200, sizeof(FolioStepPlanView)];   // 1.2 added slot_mapping_i64
 
     /// <summary>The struct's size in each of <see cref="Versions"/>; the last is sizeof(T).</summary>
     public static int[] Of<T>() where T : unmanaged
