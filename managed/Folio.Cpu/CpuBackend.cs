@@ -106,8 +106,11 @@ public sealed class CpuBackend : IComputeBackend
         var w = T(weight);
         var y = T(output);
         Require(w.PackedWeight, "MatMul: the weight must come from UploadWeight");
-        Require(x.Cols == w.Cols, $"MatMul: input has {x.Cols} columns, weight [{w.Rows}, {w.Cols}]");
-        Require(y.Rows == x.Rows && y.Cols == w.Rows, $"MatMul: output must be [{x.Rows}, {w.Rows}], is [{y.Rows}, {y.Cols}]");
+        // Messages formatted only on failure: an interpolated argument would allocate on every call.
+        if (x.Cols != w.Cols)
+            throw new ArgumentException($"MatMul: input has {x.Cols} columns, weight [{w.Rows}, {w.Cols}]");
+        if (y.Rows != x.Rows || y.Cols != w.Rows)
+            throw new ArgumentException($"MatMul: output must be [{x.Rows}, {w.Rows}], is [{y.Rows}, {y.Cols}]");
         float[]? b = null;
         if (bias is not null)
         {

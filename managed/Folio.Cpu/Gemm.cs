@@ -43,10 +43,10 @@ internal static class Gemm
         perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
-        runner.For(chunks, work, chunk =>
+        runner.For(chunks, work, new GemmJob(x, rows, k, wt, outCols, perChunk, bias, y), static (j, chunk) =>
         {
-            int c0 = chunk * perChunk;
-            Columns(x, rows, k, wt, outCols, c0, Math.Min(outCols, c0 + perChunk), bias, y);
+            int c0 = chunk * j.PerChunk;
+            Columns(j.X, j.Rows, j.K, j.Wt, j.OutCols, c0, Math.Min(j.OutCols, c0 + j.PerChunk), j.Bias, j.Y);
         });
     }
 
@@ -169,4 +169,6 @@ internal static class Gemm
         Put(a0, y, y0, bias, c);
         Put(a1, y, y0 + 8, bias, c + 8);
     }
+
+    private readonly record struct GemmJob(float[] X, int Rows, int K, float[] Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y);
 }

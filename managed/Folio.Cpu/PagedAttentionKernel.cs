@@ -13,6 +13,8 @@ namespace Folio.Cpu;
 /// </summary>
 internal static class PagedAttentionKernel
 {
+    private const int MinScores = 4096;
+
     public static void Run(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, AttentionBatch batch,
         float scale, int slidingWindow, CpuTensor output, ParallelRunner runner)
     {
@@ -30,15 +32,17 @@ internal static class PagedAttentionKernel
                     (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
             work *= shape.NumHeads * shape.HeadDim * 2L;
             int items = rows * shape.NumHeads;
-            runner.For(items, work, item =>
+            var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, sequenceOfRow);
+            runner.For(items, work, job, static (j, item) =>
             {
-                int r = item / shape.NumHeads;
-                int h = item % shape.NumHeads;
-                int s = sequenceOfRow[r];
+                var batch = j.Batch;
+                int r = item / j.Shape.NumHeads;
+                int h = item % j.Shape.NumHeads;
+                int s = j.SequenceOfRow[r];
                 int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
                 int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
-                int first = slidingWindow > 0 ? Math.Max(0, position - slidingWindow + 1) : 0;
-                OneHead(qkv, shape, cache, layer, batch.BlockTable(s), first, position, r, h, scale, output);
+                int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
+                OneHead(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, h, j.Scale, j.Output);
             });
         }
         finally
@@ -57,7 +61,9 @@ internal static class PagedAttentionKernel
         float[] keys = cache.Keys[layer];
         float[] values = cache.Values[layer];
         int count = position + 1 - first;  // positions first .. position
-        float[] scores = ArrayPool<float>.Shared.Rent(count);
+        // One pool bucket for every context up to 4,096 positions: a context that grows into a new bucket would
+        // otherwise allocate that bucket's first array in the middle of a run.
+        float[] scores = ArrayPool<float>.Shared.Rent(Math.Max(count, MinScores));
         try
         {
             ReadOnlySpan<float> q = qkv.Row(row).Slice(head * d, d);
@@ -122,4 +128,7 @@ internal static class PagedAttentionKernel
         for (int i = nv; i < x.Length; i++)
             y[i] += alpha * x[i];
     }
+
+    private readonly record struct Job(CpuTensor Qkv, AttentionShape Shape, CpuKvCache Cache, int Layer, AttentionBatch Batch,
+        float Scale, int SlidingWindow, CpuTensor Output, int[] SequenceOfRow);
 }

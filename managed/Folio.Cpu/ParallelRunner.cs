@@ -13,14 +13,22 @@ internal sealed class ParallelRunner(int threads)
 
     public int Threads { get; } = threads;
 
-    public void For(int items, long work, Action<int> body)
+    /// <summary>
+    /// Runs body(state, i) for i in 0 .. items. Pass a static lambda and a state struct: the inline path (one
+    /// thread, or a small job) then allocates nothing; the parallel path allocates what Parallel.For does.
+    /// </summary>
+    public void For<TState>(int items, long work, TState state, Action<TState, int> body)
     {
         if (Threads <= 1 || items <= 1 || work < InlineWork)
         {
             for (int i = 0; i < items; i++)
-                body(i);
+                body(state, i);
             return;
         }
-        Parallel.For(0, items, _options, body);
+        RunParallel(items, state, body);
     }
+
+    // Apart from For: a lambda capturing the parameters would allocate its closure at For's entry, inline path too.
+    private void RunParallel<TState>(int items, TState state, Action<TState, int> body) =>
+        Parallel.For(0, items, _options, i => body(state, i));
 }

@@ -28,6 +28,7 @@ public abstract class DecoderModel : IDisposable
     private readonly float[] _inverseFrequencies;
     private readonly AttentionShape _shape;
     private readonly float _scale;
+    private readonly ForwardWorkspace _workspace;
 
     private sealed record Layer(DeviceTensor InputNorm, DeviceTensor Qkv, DeviceTensor? QkvBias, DeviceTensor O,
         DeviceTensor? OBias, DeviceTensor PostNorm, DeviceTensor GateUp, DeviceTensor Down);
@@ -45,6 +46,7 @@ public abstract class DecoderModel : IDisposable
         _shape = new AttentionShape(config.NumHeads, config.NumKvHeads, config.HeadDim);
         _scale = 1f / MathF.Sqrt(config.HeadDim);
         _inverseFrequencies = config.Rope.InverseFrequencies(config.HeadDim);
+        _workspace = new ForwardWorkspace(backend, config, _shape);
     }
 
     /// <summary>The definition <c>config.json</c>'s architecture names, loaded (every weight read and checked).</summary>
@@ -154,7 +156,8 @@ public abstract class DecoderModel : IDisposable
         _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim);
 
     /// <summary>Runs the batch, writing its K/V into <paramref name="cache"/>, and returns the logits of
-    /// input.LogitRows as [NumLogitRows × VocabSize] in <paramref name="logits"/>.</summary>
+    /// input.LogitRows as [NumLogitRows × VocabSize] in <paramref name="logits"/>. One pass at a time per model:
+    /// the activations live in the model's workspace (an engine runs one step at a time).</summary>
     public void Forward(ModelInput input, DeviceKvCache cache, Span<float> logits)
     {
         var c = Config;
@@ -171,12 +174,13 @@ public abstract class DecoderModel : IDisposable
             if ((uint)p >= (uint)c.MaxPositionEmbeddings)
                 throw new ArgumentException($"position {p} is beyond max_position_embeddings ({c.MaxPositionEmbeddings})");
 
-        using var h = _backend.Allocate(n, c.HiddenSize);
-        using var a = _backend.Allocate(n, c.HiddenSize);
-        using var qkv = _backend.Allocate(n, _shape.QkvCols);
-        using var attention = _backend.Allocate(n, _shape.QueryCols);
-        using var gateUp = _backend.Allocate(n, 2 * c.IntermediateSize);
-        using var act = _backend.Allocate(n, c.IntermediateSize);
+        _workspace.Prepare(n, m);
+        var h = _workspace.Hidden;
+        var a = _workspace.Scratch;
+        var qkv = _workspace.Qkv;
+        var attention = _workspace.Attention;
+        var gateUp = _workspace.GateUp;
+        var act = _workspace.Activation;
 
         _backend.Embedding(_embedding, tokenIds, h);
         for (int l = 0; l < _layers.Length; l++)
@@ -197,18 +201,16 @@ public abstract class DecoderModel : IDisposable
         }
         if (m == 0)
             return;
-        using var last = _backend.Allocate(m, c.HiddenSize);
-        using var normed = _backend.Allocate(m, c.HiddenSize);
-        using var output = _backend.Allocate(m, c.VocabSize);
-        _backend.GatherRows(h, input.LogitRows.AsSpan(0, m), last);
-        _backend.RmsNorm(last, _finalNorm, c.RmsNormEps, normed);
-        _backend.MatMul(normed, _lmHead, null, output);
-        _backend.Download(output, logits);
+        _backend.GatherRows(h, input.LogitRows.AsSpan(0, m), _workspace.Last);
+        _backend.RmsNorm(_workspace.Last, _finalNorm, c.RmsNormEps, _workspace.Normed);
+        _backend.MatMul(_workspace.Normed, _lmHead, null, _workspace.Logits);
+        _backend.Download(_workspace.Logits, logits);
     }
 
     public void Dispose()
     {
         GC.SuppressFinalize(this);
+        _workspace.Dispose();
         _embedding.Dispose();
         _lmHead.Dispose();
         _finalNorm.Dispose();

@@ -19,6 +19,8 @@ public sealed class LogitsSampler
     private readonly Dictionary<int, int> _counts = [];
 
     /// <summary>The penalised logits of the last <see cref="Prepare"/> (for tests).</summary>
+    private readonly DescendingLogit _byLogit = new();
+
     internal ReadOnlySpan<float> Work => _work;
 
     /// <summary>Applies penalties and suppression to a copy of <paramref name="logits"/> and computes log-probabilities.</summary>
@@ -170,8 +172,8 @@ public sealed class LogitsSampler
         {
             for (int i = 0; i < vocab; i++)
                 _order[i] = i;
-            var work = _work;
-            Array.Sort(_order, (a, b) => work[b].CompareTo(work[a]) is var c && c != 0 ? c : a.CompareTo(b));
+            _byLogit.Work = _work;
+            Array.Sort(_order, _byLogit);
             return k;
         }
         // Small k: insertion into a sorted prefix (k·vocab worst case, ~vocab for typical logits).
@@ -190,6 +192,14 @@ public sealed class LogitsSampler
             _order[j] = i;
         }
         return count;
+    }
+
+    /// <summary>Descending logit, ties by lower id; one instance reused (a lambda would allocate every sort).</summary>
+    private sealed class DescendingLogit : IComparer<int>
+    {
+        public float[] Work = [];
+
+        public int Compare(int a, int b) => Work[b].CompareTo(Work[a]) is var c && c != 0 ? c : a.CompareTo(b);
     }
 
     private static int ArgMax(ReadOnlySpan<float> v)

@@ -1,0 +1,48 @@
+using Folio.Core.Engine;
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// The real model's step allocates nothing once running: the activations live in the model's workspace (sized
+/// for the largest step, resized per step), the executor points the model's input at the step plan's arrays,
+/// the kernels' work items are static lambdas over state structs, the sampler reuses its buffers. With one
+/// compute thread every op runs inline; with more, Parallel.For's own bookkeeping allocates (not asserted here).
+/// </summary>
+public sealed class CpuStepAllocationTests
+{
+    [Fact]
+    public void DecodeStepsOfTheRealModelAllocateNothing()
+    {
+        using var backend = new CpuBackend(1);
+        using var model = HfParityTests.LoadModel(Fixtures.Hf("llama3_rope"), backend);
+        var options = new EngineOptions
+        {
+            KvCache = new KvCacheOptions { NumGpuBlocks = 256, BlockSizeTokens = 4 },
+            Scheduler = new SchedulerOptions { MaxNumSeqs = 8, EosTokenId = 2 },
+        };
+        using var executor = new ModelExecutor(model, backend, 256, 0, 4, [2]);
+        var engine = new LlmEngine(options, executor);
+        var rng = new Random(3);
+        for (int i = 0; i < 8; i++)
+        {
+            var prompt = Enumerable.Range(0, 5 + i).Select(_ => rng.Next(3, 500)).ToArray();
+            engine.AddRequest(prompt, new SamplingParams { Temperature = 0.8f, TopP = 0.9f, TopK = 40, MaxTokens = 60, IgnoreEos = true, Seed = i });
+        }
+        for (int step = 0; step < 10; step++)   // prefill, then the workspace and every buffer have grown
+            engine.Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int tokens = 0;
+        for (int step = 0; step < 20; step++)
+        {
+            var updates = engine.Step();
+            for (int u = 0; u < updates.Count; u++)
+                tokens += updates[u].NumNewTokens;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(8 * 20, tokens);   // every step decoded all eight sequences
+        Assert.Equal(0, allocated);
+    }
+}
