@@ -55,8 +55,10 @@ def test_seeded_generation_is_reproducible_and_batch_independent(llm):
     params = folio.SamplingParams(max_tokens=8, seed=11)
     alone = llm.generate("abcdefgh", params)[0].outputs[0]
     batched = llm.generate(["hhgg", "abcdefgh", "aaaa"], params)[1].outputs[0]
-    with folio.LLM(FAKE, num_gpu_blocks=8, block_size=4, max_num_seqs=2) as tight:  # forces preemption
+    # 6 blocks of 4 tokens: each request grows to 16 tokens (4 blocks), two run at once: one is preempted.
+    with folio.LLM(FAKE, num_gpu_blocks=6, block_size=4, max_num_seqs=2) as tight:
         squeezed = tight.generate(["hhgghhgg", "abcdefgh", "aaaaaaaa"], params)[1].outputs[0]
+        assert tight.stats()["num_preemptions"] > 0
     assert alone.token_ids == batched.token_ids == squeezed.token_ids
     assert alone.text == batched.text == squeezed.text
 
