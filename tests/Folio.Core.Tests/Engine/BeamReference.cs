@@ -9,7 +9,8 @@ internal enum EarlyStopping { True, False, Never }
 /// <summary>
 /// A brute-force beam search over the fake model's scores, written from Hugging Face transformers'
 /// <c>_beam_search</c> (generation/utils.py, the vectorised version) and not from Folio's scheduler:
-/// every step takes the top 2·W continuations of all running beams by cumulative log-probability; those of
+/// every step takes the top 2·W (with k EOS ids, max(2, 1 + k)·W) continuations of all running beams by cumulative
+/// log-probability; those of
 /// the top W that end in EOS (or all of the top W at max_new_tokens) are finished hypotheses scored
 /// <c>sum_logprobs / generated_length^length_penalty</c>, where the generated length counts the EOS token
 /// (<c>cur_len + 1 - decoder_prompt_len</c>); the best W finished are kept; the next running beams are the
@@ -24,14 +25,19 @@ internal static class BeamReference
 
     public sealed record Hypothesis(int[] Generated, double SumLogProbs, double Score, bool EndsWithEos);
 
+    /// <summary>HF's eos_token_id may be a list: <paramref name="eos"/> plus <paramref name="moreEos"/> (Folio's stop_token_ids).</summary>
+
     public sealed record Result(List<Hypothesis> Finished, List<List<Beam>> RunningAfterStep, bool StoppedEarly);
 
-    public static Result Run(int[] prompt, int width, int maxNewTokens, float lengthPenalty, EarlyStopping early, int vocab, int eos)
+    public static Result Run(int[] prompt, int width, int maxNewTokens, float lengthPenalty, EarlyStopping early, int vocab, int eos,
+        int[]? moreEos = null)
     {
+        int[] eosIds = [eos, .. moreEos ?? []];
+        int keep = Math.Max(2, 1 + eosIds.Length) * width;   // HF: beams_to_keep = max(2, 1 + n_eos) * num_beams
         var running = new List<Beam> { new([], 0) };
         var finished = new List<Hypothesis>();
         var runningAfterStep = new List<List<Beam>>();
-        var buf = new TokenLogprob[2 * width];
+        var buf = new TokenLogprob[keep];
         for (int len = 1; len <= maxNewTokens; len++)   // len: generated tokens after this step
         {
             // Every continuation of every running beam, best first (ties: beam order, then the model's rank).
@@ -42,17 +48,17 @@ internal static class BeamReference
                 for (int k = 0; k < buf.Length; k++)
                     all.Add((running[b].SumLogProbs + buf[k].LogProb, b, k, buf[k].TokenId));
             }
-            var top = all.OrderByDescending(c => c.Sum).ThenBy(c => c.BeamIndex).ThenBy(c => c.Rank).Take(2 * width).ToList();
+            var top = all.OrderByDescending(c => c.Sum).ThenBy(c => c.BeamIndex).ThenBy(c => c.Rank).Take(keep).ToList();
             bool full = finished.Count == width;
             for (int j = 0; j < width; j++)
             {
                 var c = top[j];
-                if (c.Token != eos && len < maxNewTokens)
+                if (!eosIds.Contains(c.Token) && len < maxNewTokens)
                     continue;
                 if (early == EarlyStopping.True && full)
                     continue;   // HF: no more hypotheses once the beams are full and early_stopping is True
                 double score = c.Sum / Math.Pow(len, lengthPenalty);
-                var hyp = new Hypothesis([.. running[c.BeamIndex].Generated, c.Token], c.Sum, score, c.Token == eos);
+                var hyp = new Hypothesis([.. running[c.BeamIndex].Generated, c.Token], c.Sum, score, eosIds.Contains(c.Token));
                 int at = finished.Count;
                 while (at > 0 && finished[at - 1].Score < score)
                     at--;
@@ -60,7 +66,7 @@ internal static class BeamReference
                 if (finished.Count > width)
                     finished.RemoveAt(width);
             }
-            running = top.Where(c => c.Token != eos).Take(width)
+            running = top.Where(c => !eosIds.Contains(c.Token)).Take(width)
                 .Select(c => new Beam([.. running[c.BeamIndex].Generated, c.Token], c.Sum)).ToList();
             runningAfterStep.Add(running);
             if (len == maxNewTokens)

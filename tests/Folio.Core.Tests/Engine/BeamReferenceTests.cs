@@ -71,6 +71,34 @@ public class BeamReferenceTests
     [InlineData(2)]
     [InlineData(4)]
     [InlineData(6)]
+    public void StopTokenIds_EndBeamsAsHfsListOfEosIdsDoes(int width)
+    {
+        // Folio's stop_token_ids end a beam as EOS does; in HF they are more eos_token_id entries.
+        int stopped = 0;
+        for (int seed = 0; seed < 8; seed++)
+        {
+            int[] prompt = EngineHarness.Prompt(2000 + seed, 4 + seed, Vocab);
+            var expected = BeamReference.Run(prompt, width, MaxNew, 1.0f, EarlyStopping.False, Vocab, EngineHarness.Eos, [5, 11]);
+            var p = new SamplingParams { BeamWidth = width, MaxTokens = MaxNew, StopTokenIds = [5, 11] };
+            var outputs = EngineHarness.Alone(prompt, p, Vocab).Outputs;
+            Assert.Equal(expected.Finished.Select(x => x.Generated), outputs.Select(o => o.TokenIds.ToArray()));
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                Assert.Equal(expected.Finished[i].Score, outputs[i].BeamScore, 12);
+                Assert.Equal(expected.Finished[i].EndsWithEos ? FinishReason.Stop : FinishReason.Length, outputs[i].FinishReason);
+                int last = outputs[i].TokenIds[^1];
+                Assert.Equal(last is 5 or 11 && outputs[i].FinishReason == FinishReason.Stop ? last.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+                    outputs[i].StopReason);
+            }
+            stopped += outputs.Count(o => o.TokenIds[^1] is 5 or 11 && o.FinishReason == FinishReason.Stop);
+        }
+        Assert.True(stopped > 0, "no beam ended on a stop id");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(6)]
     public void EarlyStoppingTrueAndNever_AreOtherRules_ThatFolioDoesNotFollow(int width)
     {
         // HF's early_stopping=True ends as soon as W hypotheses are finished; "never" (length_penalty > 0)
