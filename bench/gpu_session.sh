@@ -16,6 +16,7 @@ set -uo pipefail
 mode=${1:-test+bench}; shift || true
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source "$root/scripts/test-totals.sh"
 out=${OUT:-/tmp/folio-gpu}; mkdir -p "$out"
 export PYTHONUNBUFFERED=1 PATH="$PATH:/usr/local/cuda/bin" PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 status=0
@@ -34,8 +35,12 @@ if has test; then
     echo "build: $((SECONDS - t0)) s"; grep -E "Used [0-9]+ registers|spill" "$out/build.log" | sort | uniq -c | head -30
     build/cuda/folio_cuda_header_check | tail -1 || status=1
     t0=$SECONDS
-    python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider > "$out/pytest.log" 2>&1 || status=1
+    python3 -m pytest tests/gpu -q -rfEs -p no:cacheprovider > "$out/pytest.log" 2>&1 || status=1
     echo "pytest: $((SECONDS - t0)) s"; tail -15 "$out/pytest.log"
+    # Exit code 0 also means "everything skipped": report the counts, and fail when no test ran on the GPU.
+    read -r gp gf gs < <(pytest_totals "$out/pytest.log") || { echo "GPU TESTS: pytest printed no summary"; status=1; }
+    echo "GPU TESTS: ${gp:-0} passed, ${gf:-0} failed, ${gs:-0} skipped"
+    pytest_ran_any "$out/pytest.log" || { echo "GPU TESTS: nothing ran on the GPU"; status=1; }
     # Out-of-bounds reads show only when each tensor is its own allocation: the empty-context decode tests under
     # compute-sanitizer with PyTorch's allocator cache off.
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck --error-exitcode 3 python3 -m pytest \
@@ -70,6 +75,7 @@ if has sweep; then
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 -m pytest tests/gpu -q -rfE -p no:cacheprovider ${SWEEP_TESTS:+-k "$SWEEP_TESTS"} > "/tmp/pytest-$tag.log" 2>&1 \
             || { status=1; grep -E "^FAILED|Error" "/tmp/pytest-$tag.log" | head -5 | tee -a "$out/sweep.log"; }
         tail -1 "/tmp/pytest-$tag.log" | tee -a "$out/sweep.log"
+        pytest_ran_any "/tmp/pytest-$tag.log" || { echo "variant $v: nothing ran on the GPU" | tee -a "$out/sweep.log"; status=1; }
         FOLIO_CUDA_LIB=$dir/libfolio_cuda.so python3 bench/kernels.py --only "${SWEEP_ONLY:-decode}" --baselines sdpa \
             --layouts "${SWEEP_LAYOUTS:-NHD}" --heads "${SWEEP_HEADS:-32:8,32:32}" --batches "${SWEEP_BATCHES:-8,64,256}" \
             --ctxs "${SWEEP_CTXS:-1024,8192}" --iters 20 > "$out/sweep-$tag.txt" 2>&1 || status=1

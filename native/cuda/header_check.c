@@ -40,6 +40,14 @@ int main(void) {
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);
     failures += expect("block_swap negative pairs", folio_block_swap(NULL, NULL, 2, NULL, -1, 4, 4, 4096, NULL),
                        FOLIO_CUDA_ERROR_INVALID_ARGUMENT);
+    /* Not a refusal: which prefill kernel a call would take. fp32 and head_dim 96 never take the sm_90a one. */
+    if (folio_paged_prefill_kernel(128, 0.1f, FOLIO_CUDA_DTYPE_F32) != FOLIO_CUDA_PREFILL_KERNEL_SM80 ||
+        folio_paged_prefill_kernel(96, 0.1f, FOLIO_CUDA_DTYPE_BF16) != FOLIO_CUDA_PREFILL_KERNEL_SM80) {
+        printf("FAIL prefill kernel query\n");
+        ++failures;
+    } else {
+        printf("ok   prefill kernel query: fp32 and head_dim 96 take the sm80 kernel\n");
+    }
     if (folio_cuda_version() <= 0) {
         printf("FAIL version\n");
         ++failures;

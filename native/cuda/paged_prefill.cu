@@ -307,6 +307,24 @@ int log2_exact(int x) {
 }  // namespace
 }  // namespace folio
 
+namespace {
+// The one dispatch rule of folio_paged_prefill, which folio_paged_prefill_kernel reports.
+bool takes_prefill_sm90(int32_t head_dim, float scale, int32_t dtype) {
+#if FOLIO_HAS_PREFILL_SM90
+    return (dtype == FOLIO_CUDA_DTYPE_F16 || dtype == FOLIO_CUDA_DTYPE_BF16) && folio::prefill_sm90_applies(head_dim, scale);
+#else
+    (void)head_dim;
+    (void)scale;
+    (void)dtype;
+    return false;
+#endif
+}
+}  // namespace
+
+extern "C" int32_t folio_paged_prefill_kernel(int32_t head_dim, float scale, int32_t dtype) {
+    return takes_prefill_sm90(head_dim, scale, dtype) ? FOLIO_CUDA_PREFILL_KERNEL_SM90 : FOLIO_CUDA_PREFILL_KERNEL_SM80;
+}
+
 extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_cache, const void* v_cache,
                                        const int32_t* block_tables, const int32_t* cu_query_lens,
                                        const int32_t* context_lens, int32_t num_seqs, int32_t num_q_heads,
@@ -342,7 +360,7 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
     cudaStream_t s = static_cast<cudaStream_t>(stream);
 #if FOLIO_HAS_PREFILL_SM90
     // Hopper: the wgmma kernel (paged_prefill_sm90.cuh says when it applies).
-    if ((dtype == FOLIO_CUDA_DTYPE_F16 || dtype == FOLIO_CUDA_DTYPE_BF16) && folio::prefill_sm90_applies(head_dim, scale)) {
+    if (takes_prefill_sm90(head_dim, scale, dtype)) {
         return folio::prefill_sm90(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
                                    num_q_heads, num_kv_heads, head_dim, block_shift, hnd, max_blocks_per_seq,
                                    max_query_len, scale, dtype, s);

@@ -60,6 +60,12 @@ typedef enum folio_cuda_dtype {
     FOLIO_CUDA_DTYPE_F32 = 2 /* byte-moving kernels only */
 } folio_cuda_dtype;
 
+/* The kernels folio_paged_prefill can take (folio_paged_prefill_kernel says which). */
+typedef enum folio_cuda_prefill_kernel {
+    FOLIO_CUDA_PREFILL_KERNEL_SM80 = 80, /* mma.sync, every CUDA GPU the library targets */
+    FOLIO_CUDA_PREFILL_KERNEL_SM90 = 90  /* wgmma (sm_90a), compute capability 9.0 */
+} folio_cuda_prefill_kernel;
+
 /* The message of the last failed call on this thread ("" if none). Valid until this thread's next call. */
 FOLIO_CUDA_API const char* folio_cuda_last_error(void);
 
@@ -118,6 +124,13 @@ FOLIO_CUDA_API int32_t folio_paged_prefill(
     int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
     int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len,
     float scale, int32_t dtype, void* stream);
+
+/* Which kernel (folio_cuda_prefill_kernel) folio_paged_prefill takes for head_dim, scale and dtype on the
+ * current device, under the environment's FOLIO_PREFILL_KERNEL at the time of the call: SM90 only in a library
+ * built with the sm_90a kernel, on a compute-capability 9.0 device, for fp16/bf16, head_dim 64/128 and a positive
+ * finite scale; SM80 otherwise (also for arguments folio_paged_prefill would refuse). Never fails. For tests and
+ * benchmarks that must know which kernel they checked or timed. */
+FOLIO_CUDA_API int32_t folio_paged_prefill_kernel(int32_t head_dim, float scale, int32_t dtype);
 
 /* ---------------------------------------------------------------------------------------------------
  * KV write (reshape-and-cache): copies each new token's K and V rows into the cache slot the KV manager

@@ -6,6 +6,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
+source "$root/scripts/test-totals.sh"
 passed=0; failed=0; skipped=0
 finish() { echo "SUITE $passed $failed $skipped"; exit 0; }
 broken() { echo "abi: $1" >&2; failed=$((failed + 1)); finish; }
@@ -20,19 +21,17 @@ cmake -S bindings/c -B "$build" -DFOLIO_LIBRARY_DIR="$lib_dir" -DFOLIO_ASAN=ON >
 cmake --build "$build" -j 2 2>&1 | grep -E 'error|warning' ; [[ ${PIPESTATUS[0]} -eq 0 ]] || broken "C build failed"
 log=$(mktemp)
 (cd "$build" && ctest --output-on-failure) 2>&1 | tee "$log"
-c_passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed' "$log")
-c_failed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Failed|Exception|Timeout)|Not Run' "$log")
-c_skipped=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped' "$log")
+# The example programs (example_*, label "example") assert nothing: a failing one counts as failed, a passing
+# one is not counted as a passed test (only reported).
+read -r c_passed c_failed c_skipped c_examples < <(ctest_totals "$log")
+echo "abi: C examples that ran (not counted as tests): $c_examples"
 passed=$((passed + c_passed)); failed=$((failed + c_failed)); skipped=$((skipped + c_skipped))
 [[ $((c_passed + c_failed + c_skipped)) -gt 0 ]] || failed=$((failed + 1))
 
 # Python: Debian's python3 (it has pytest and libclang's bindings).
 FOLIO_LIB="$lib_dir/libfolio.so" /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests 2>&1 | tee "$log"
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|error)' "$log" | tail -1)
-count() { sed -n "s/.*\b\([0-9]\+\) $1.*/\1/p" <<<"$summary" | head -1; }
-py_passed=$(count passed); py_failed=$(count failed); py_errors=$(count error); py_skipped=$(count skipped)
-passed=$((passed + ${py_passed:-0})); skipped=$((skipped + ${py_skipped:-0}))
-failed=$((failed + ${py_failed:-0} + ${py_errors:-0}))
-[[ -n $summary ]] || failed=$((failed + 1))
+counts=$(pytest_totals "$log") || failed=$((failed + 1))
+read -r py_passed py_failed py_skipped <<<"$counts"
+passed=$((passed + py_passed)); failed=$((failed + py_failed)); skipped=$((skipped + py_skipped))
 rm -f "$log"
 finish

@@ -1,8 +1,9 @@
 """paged_prefill on the edges of its tiles, each kernel forced through FOLIO_PREFILL_KERNEL: "sm90" is the
 wgmma kernel of compute capability 9.0 (128-row CTAs of two warpgroups, 128-key tiles), "sm80" the mma.sync
-kernel (128-row CTAs, 64-key tiles). On other GPUs, or in a build without the sm_90a kernel, both names run the
-mma.sync kernel. Checks every row, not only each sequence as a whole, so that one wrong row of a long sequence
-cannot hide in the average."""
+kernel (128-row CTAs, 64-key tiles). On other GPUs, or in a build without the sm_90a kernel, "sm90" would run the
+mma.sync kernel again: each case asks the library which kernel it takes (ops.prefill_kernel) and an "sm90" case
+that would not run it is skipped with the reason, never passed. Checks every row, not only each sequence as a
+whole, so that one wrong row of a long sequence cannot hide in the average."""
 import pytest
 import torch
 
@@ -14,6 +15,17 @@ from paged import default_scale, guarded, guards_intact, prefill_inputs, prefill
 EDGE_CASES = [(127, 127), (128, 128), (129, 129), (255, 255), (256, 256), (257, 257), (384, 130), (1000, 17),
               (520, 1), (131, 3), (700, 640), (64, 64), (65, 2)]
 ROW_TOLERANCE = 5e-2  # one row's ‖out − ref‖ / ‖ref‖ (bf16/fp16 rounding stays near 3e-3)
+
+
+def use_kernel(monkeypatch, kernel, head_dim=128, dtype=torch.bfloat16):
+    """Forces `kernel` through FOLIO_PREFILL_KERNEL and checks the library takes it (skips an "sm90" case where
+    the sm_90a kernel is not built or the card is not compute capability 9.0)."""
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    taken = ops.prefill_kernel(head_dim, dtype)
+    if kernel == "sm90" and taken != "sm90":
+        pytest.skip(f"the sm_90a prefill kernel does not run here (not built, or compute capability "
+                    f"{torch.cuda.get_device_capability()} is not (9, 0)): the case would test the sm80 kernel")
+    assert taken == kernel
 
 
 def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
@@ -42,7 +54,7 @@ def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
 @pytest.mark.parametrize("group", [1, 3, 8])
 @pytest.mark.parametrize("head_dim", [64, 128])
 def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel, monkeypatch):
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    use_kernel(monkeypatch, kernel, head_dim, dtype)
     run_cases(EDGE_CASES, 2, group, head_dim, 16, dtype, layout)
 
 
@@ -51,7 +63,7 @@ def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel, monkeypatch)
 def test_prefill_long_prompt_and_prefix_hit(block_size, kernel, monkeypatch):
     # Block sizes 4 and 256 too: many blocks per 128-key tile, and a block longer than a tile.
     # A whole 4k prompt (32 tiles of keys) and a prefix hit of 300 new tokens after 3,800 cached ones.
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    use_kernel(monkeypatch, kernel)
     run_cases([(4096, 4096), (4100, 300)], 2, 4, 128, block_size, torch.bfloat16, "HND")
 
 
@@ -62,7 +74,7 @@ def test_prefill_kernels_agree(monkeypatch):
     pool, cu, q = prefill_inputs(cases, hkv, g, d, 16, dtype, "HND")
     outs = {}
     for kernel in ("sm80", "sm90"):
-        monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+        use_kernel(monkeypatch, kernel, d, dtype)   # skips rather than compare the sm80 kernel with itself
         outs[kernel] = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
                                          max(n for _, n in cases), layout="HND")
     torch.cuda.synchronize()
@@ -74,7 +86,7 @@ def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
     # An inf in one valid K slot of sequence 0 makes its rows NaN (its own bad input); the other sequences of the
     # launch must still come out right. The sm90 kernel's persistent CTAs take items in index order (sequence 0's
     # 264 items first), so a CTA that finished a NaN item of sequence 0 goes on to sequences 1 and 2.
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
+    use_kernel(monkeypatch, kernel)
     cases = [(4224, 4224), (600, 600), (300, 300)]
     dtype, hkv, group, d = torch.bfloat16, 2, 4, 128
     pool, cu, q = prefill_inputs(cases, hkv, group, d, 16, dtype, "NHD")
@@ -89,3 +101,19 @@ def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
     for a, b, ref in refs[1:]:
         assert torch.isfinite(out[a:b].float()).all(), "a clean sequence got NaN/inf from another one"
         assert rel_err(out[a:b], ref) <= tolerance(dtype)
+
+
+def test_prefill_kernel_query_follows_the_dispatch_rule(monkeypatch):
+    # The query the cases above rely on: FOLIO_PREFILL_KERNEL=sm80 forces the mma.sync kernel, fp32 and head_dim 96
+    # never take the sm_90a one, and on a compute-capability 9.0 card a build made for sm_90 (bench/gpu_session.sh
+    # builds with CMAKE_CUDA_ARCHITECTURES=90) takes it when asked.
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", "sm80")
+    assert ops.prefill_kernel(128, torch.bfloat16) == "sm80"
+    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", "sm90")
+    assert ops.prefill_kernel(128, torch.float32) == "sm80"
+    assert ops.prefill_kernel(96, torch.bfloat16) == "sm80"
+    assert ops.prefill_kernel(128, torch.bfloat16, scale=-1.0) == "sm80"
+    if torch.cuda.get_device_capability() != (9, 0):
+        pytest.skip("not a compute-capability 9.0 card: the sm_90a kernel never applies")
+    assert ops.prefill_kernel(64, torch.float16) == ops.prefill_kernel(128, torch.bfloat16) == "sm90", \
+        "a CC 9.0 card without the sm_90a kernel: rebuild with sm_90 among the targets (nvcc >= 12)"

@@ -16,7 +16,7 @@ import torch
 
 __all__ = [
     "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size",
-    "paged_prefill", "kv_write", "block_copy", "block_swap",
+    "paged_prefill", "prefill_kernel", "kv_write", "block_copy", "block_swap",
 ]
 
 _DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
@@ -61,6 +61,7 @@ def load_library(path: str) -> ctypes.CDLL:
         "folio_paged_attention_decode": (
             [p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p, sz, p], i32),
         "folio_paged_prefill": ([p, p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p], i32),
+        "folio_paged_prefill_kernel": ([i32, f32, i32], i32),
         "folio_kv_write": ([p, p, p, p, p, i32, i32, i32, i32, i32, i64, i64, i32, i32, p], i32),
         "folio_block_copy": ([p, i32, p, i32, i32, i64, p], i32),
         "folio_block_swap": ([p, p, i32, p, i32, i32, i32, i64, p], i32),
@@ -190,6 +191,16 @@ def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
         cu_query_lens.data_ptr(), context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim,
         block_size, _LAYOUTS[layout], block_tables.shape[1], max_query_len, float(scale), _DTYPES[q.dtype], _stream(q)))
     return out
+
+
+def prefill_kernel(head_dim: int, dtype: torch.dtype, scale: Optional[float] = None) -> str:
+    """The kernel paged_prefill takes on the current device for these arguments, under the environment's
+    FOLIO_PREFILL_KERNEL now: "sm90" (the wgmma kernel: built with nvcc >= 12 for sm_90, on compute capability
+    9.0) or "sm80" (mma.sync)."""
+    _require(dtype in _DTYPES, f"dtype must be one of {list(_DTYPES)}; got {dtype}")
+    s = head_dim ** -0.5 if scale is None else scale
+    kernel = library().folio_paged_prefill_kernel(head_dim, s, _DTYPES[dtype])
+    return {80: "sm80", 90: "sm90"}[kernel]
 
 
 def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,

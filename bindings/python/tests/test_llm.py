@@ -55,8 +55,12 @@ def test_seeded_generation_is_reproducible_and_batch_independent(llm):
     params = folio.SamplingParams(max_tokens=8, seed=11)
     alone = llm.generate("abcdefgh", params)[0].outputs[0]
     batched = llm.generate(["hhgg", "abcdefgh", "aaaa"], params)[1].outputs[0]
-    with folio.LLM(FAKE, num_gpu_blocks=8, block_size=4, max_num_seqs=2) as tight:  # forces preemption
+    # Each prompt is 4 tokens, each request grows to 12 (3 blocks of 4); two run at once in 5 blocks: one is
+    # preempted (the 8 blocks the test had fitted two, and it ran without a preemption).
+    with folio.LLM(FAKE, num_gpu_blocks=5, block_size=4, max_num_seqs=2) as tight:
+        assert [len(tight.tokenize(p)) for p in ("hhgghhgg", "abcdefgh", "aaaaaaaa")] == [4, 4, 4]
         squeezed = tight.generate(["hhgghhgg", "abcdefgh", "aaaaaaaa"], params)[1].outputs[0]
+        assert tight.stats()["num_preemptions"] > 0
     assert alone.token_ids == batched.token_ids == squeezed.token_ids
     assert alone.text == batched.text == squeezed.text
 

@@ -18,7 +18,9 @@ def test_greedy_tokens_match_hugging_face(name):
         params = folio.SamplingParams(temperature=0.0, max_tokens=len(reference["greedy"][0]["tokens"]),
                                       ignore_eos=True)
         outs = llm.generate(reference["prompts"], params)
+        assert len(outs) == len(reference["prompts"]) == len(reference["greedy"]) == 4
         for out, want in zip(outs, reference["greedy"]):
+            assert len(out.outputs[0].token_ids) == len(want["tokens"]) == 16
             # Exact up to the first near-tie in Hugging Face's own logits (margin < 1e-5), if any.
             n = next((i for i, m in enumerate(want["margins"]) if m < 1e-5), len(want["tokens"]))
             assert out.outputs[0].token_ids[:n] == want["tokens"][:n]

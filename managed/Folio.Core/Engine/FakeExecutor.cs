@@ -25,7 +25,7 @@ public sealed class FakeExecutor : IModelExecutor
     private readonly StepOutputs _outputs = new();
     private readonly List<FakeStepRecord> _records = [];
     private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
-    private int[] _beamTokens = new int[16];
+    private TokenLogprob[] _beamCandidates = new TokenLogprob[16];
 
     public FakeExecutor(FakeExecutorOptions options)
     {
@@ -203,24 +203,38 @@ public sealed class FakeExecutor : IModelExecutor
     private void BeamCandidates(int numCandidates, ulong h)
     {
         int count = Math.Min(numCandidates, _o.VocabSize);
-        if (_beamTokens.Length < count)
-            _beamTokens = new int[count];
-        ulong r = Mix(h ^ 0xBEA5E5EA5C4E5UL);
+        if (_beamCandidates.Length < count)
+            _beamCandidates = new TokenLogprob[count];
+        var cands = _beamCandidates.AsSpan(0, count);
+        BeamCandidatesOf(h, cands, _o.VocabSize);
+        foreach (var c in cands)
+            _outputs.AddSample(c.TokenId, c.LogProb);
+    }
+
+    /// <summary>
+    /// The beam-search candidates the fake gives after a history whose K/V hash is <paramref name="history"/>:
+    /// distinct tokens, most likely first (each log-probability below the previous one). The first k of a longer
+    /// list are the list of k, so the fake defines one ranking per history. Public so that tests can run an
+    /// independent beam search over the same scores.
+    /// </summary>
+    public static void BeamCandidatesOf(ulong history, Span<TokenLogprob> destination, int vocabSize)
+    {
+        if (destination.Length > vocabSize)
+            throw new ArgumentException($"{destination.Length} distinct candidates asked of a vocabulary of {vocabSize}.", nameof(destination));
+        ulong r = Mix(history ^ 0xBEA5E5EA5C4E5UL);
         float logProb = 0;
         int n = 0;
-        while (n < count)
+        while (n < destination.Length)
         {
             r = Mix(r);
-            int token = (int)(r % (ulong)_o.VocabSize);
+            int token = (int)(r % (ulong)vocabSize);
             bool dup = false;
             for (int i = 0; i < n; i++)
-                dup |= _beamTokens[i] == token;
+                dup |= destination[i].TokenId == token;
             if (dup)
                 continue;
-            _beamTokens[n++] = token;
-            // Most likely first: each candidate is less likely than the previous one.
             logProb -= 0.05f + (float)((r >> 40) % 1000) / 400f;
-            _outputs.AddSample(token, logProb);
+            destination[n++] = new TokenLogprob(token, logProb);
         }
     }
 

@@ -46,6 +46,9 @@ public sealed class LlmEngine
     /// <summary>For tests and tools that inspect the cache (read it only between steps).</summary>
     public KvCacheManager KvCache => _kv;
 
+    /// <summary>The scheduler (tests corrupt its state to check <see cref="CheckInvariants"/>).</summary>
+    internal Scheduler Scheduler => _scheduler;
+
     public bool HasUnfinished
     {
         get { lock (_gate) return _scheduler.HasUnfinished; }

@@ -67,10 +67,47 @@ public class FakeExecutorTests
     [Fact]
     public void TheNextTokenDependsOnlyOnHistoryAndStream()
     {
-        ulong h = FakeExecutor.HistoryHash([5, 6, 7]);
-        Assert.Equal(FakeExecutor.Chain(FakeExecutor.HistoryHash([5, 6]), 7, 2), h);
-        Assert.Equal(FakeExecutor.NextToken(h, 1, 0, 1000), FakeExecutor.NextToken(h, 1, 0, 1000));
-        Assert.NotEqual(FakeExecutor.HistoryHash([5, 6, 7]), FakeExecutor.HistoryHash([5, 7, 6]));
+        // The property itself: whatever the batch (beside other requests, prompts chunked, sequences preempted),
+        // every sampled token is NextToken(hash of the sequence's tokens so far, seed, stream index).
+        var h = new EngineHarness(gpuBlocks: 12, blockSize: 4, maxBatchedTokens: 8);
+        var requests = new List<(int[] Prompt, SamplingParams P, Request R)>();
+        for (int i = 0; i < 5; i++)
+        {
+            int[] prompt = EngineHarness.Prompt(60 + i, 3 + 3 * i);
+            var p = new SamplingParams { N = i == 2 ? 2 : 1, MaxTokens = 9, Seed = i == 4 ? null : 100 + i, IgnoreEos = true };
+            requests.Add((prompt, p, h.Add(prompt, p)));
+        }
+        h.RunToCompletion();
+        Assert.True(h.Engine.GetSchedulerStats().Preemptions > 0);
+        Assert.Contains(h.Fake.Records, s => s.Entries.Any(e => e.NumTokens > 1 && e.NumSamples == 0));   // a chunk
+        int checkedTokens = 0;
+        foreach (var (prompt, p, r) in requests)
+        {
+            foreach (var o in h.Engine.GetOutput(r).Outputs)
+            {
+                var tokens = new List<int>(prompt);
+                foreach (int t in o.TokenIds)
+                {
+                    Assert.Equal(FakeExecutor.NextToken(FakeExecutor.HistoryHash(tokens.ToArray()), p.Seed ?? 7, o.Index, 1000), t);
+                    tokens.Add(t);
+                    checkedTokens++;
+                }
+            }
+        }
+        Assert.Equal(6 * 9, checkedTokens);
+        // And it depends on each of them: the history's last token, its order, the seed and the stream.
+        ulong a = FakeExecutor.HistoryHash([5, 6, 7]);
+        Assert.Equal(FakeExecutor.Chain(FakeExecutor.HistoryHash([5, 6]), 7, 2), a);
+        Assert.NotEqual(a, FakeExecutor.HistoryHash([5, 7, 6]));
+        int differ = 0;
+        for (int t = 0; t < 100; t++)
+        {
+            ulong x = FakeExecutor.HistoryHash([5, 6, t]), y = FakeExecutor.HistoryHash([5, 6, t + 1]);
+            int next = FakeExecutor.NextToken(x, 1, 0, 1000);
+            differ += (next != FakeExecutor.NextToken(y, 1, 0, 1000) ? 1 : 0) + (next != FakeExecutor.NextToken(x, 2, 0, 1000) ? 1 : 0)
+                + (next != FakeExecutor.NextToken(x, 1, 1, 1000) ? 1 : 0);
+        }
+        Assert.InRange(differ, 290, 300);   // a collision in a vocabulary of 1000 is rare
     }
 
     [Fact]

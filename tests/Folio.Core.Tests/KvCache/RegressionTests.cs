@@ -295,7 +295,11 @@ public class RegressionTests
         // The salt rides only on the first block.
         ulong salt = DefaultBlockHasher.HashString("s");
         Assert.Equal(0UL, DefaultBlockHasher.ExtraKey(salt, 0, 1));
-        Assert.Equal(h.Hash(7, block, 0), h.Hash(7, block, 0));
+        // The hash is of the tokens, not of the array: a copy hashes the same, a changed token does not.
+        int[] copy = (int[])block.Clone();
+        Assert.Equal(h.Hash(7, block, 0), h.Hash(7, copy, 0));
+        copy[15]++;
+        Assert.NotEqual(h.Hash(7, block, 0), h.Hash(7, copy, 0));
         Assert.NotEqual(0UL, DefaultBlockHasher.HashString(""));
     }
 }

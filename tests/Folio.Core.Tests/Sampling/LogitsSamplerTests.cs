@@ -87,9 +87,13 @@ public sealed class LogitsSamplerTests
     }
 
     [Fact]
-    public void SeededStreamsArePureFunctions()
+    public void SeededStreams_ArePinned_DifferBySeedIndexAndPosition_AndAreUniform()
     {
-        Assert.Equal(SampleStream.Uniform(7, 2, 100), SampleStream.Uniform(7, 2, 100));
+        // Pinned values: a seed gives the same tokens in every build and process (hosts store seeds), so the
+        // stream may not change silently. The values were computed by a Python transcription of SplitMix64.
+        Assert.Equal(0.3714786571771509, SampleStream.Uniform(7, 2, 100));
+        Assert.Equal(0.5026230818294767, SampleStream.Uniform(0, 0, 0));
+        Assert.NotEqual(SampleStream.Uniform(7, 2, 100), SampleStream.Uniform(7, 2, 101));
         Assert.NotEqual(SampleStream.Uniform(7, 2, 100), SampleStream.Uniform(7, 3, 100));
         Assert.NotEqual(SampleStream.Uniform(7, 2, 100), SampleStream.Uniform(8, 2, 100));
         double mean = Enumerable.Range(0, 10000).Average(i => SampleStream.Uniform(1, 0, i));
