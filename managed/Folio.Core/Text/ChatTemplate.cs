@@ -170,5 +170,9 @@ public sealed class ChatTemplate
         {
             throw new ArgumentException($"{what}: not valid JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)   // a string with a lone surrogate escape (\ud800): no valid text
+        {
+            throw new ArgumentException($"{what}: {e.Message}", e);
+        }
     }
 }

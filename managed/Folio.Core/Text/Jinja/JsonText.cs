@@ -45,6 +45,9 @@ internal static class JsonText
                 return;
             case JinjaValueKind.List:
             {
+                // @huggingface/jinja cannot serialize a tuple (Python writes it as a list); refusing keeps parity.
+                if (v.IsTuple)
+                    throw new JinjaError("cannot convert a tuple to JSON or print it");
                 var items = v.AsList;
                 if (items.Count == 0)
                 {
