@@ -209,7 +209,7 @@ internal sealed class ExpressionParser
                 expr = ParseSubscript(t.Position, expr);
             }
             else if (allowCalls && t.IsSymbol("("))
-                expr = new CallExpr(t.Position, expr, ParseArguments());
+                expr = new CallExpr(expr.Position, expr, ParseArguments());
             else
                 return expr;
         }
