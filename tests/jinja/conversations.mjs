@@ -97,6 +97,14 @@ export function makeToolCall(r, stringArguments) {
  *  - "qwen3": system/user/assistant/tool with tool calls (object or string arguments), <think> blocks, reasoning_content;
  *  - "deepseek": user/assistant/tool, tool calls with string arguments and content none.
  */
+function makeParts(r, text) {
+  const parts = [{ type: "text", text }];
+  const n = Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) parts.push(r() < 0.5 ? { type: "image" } : { type: "text", text: makeText(r) });
+  if (r() < 0.3) parts.push({ type: "image", url: "https://example.com/cat.png" });
+  return parts;
+}
+
 export function makeConversation(r, style) {
   const messages = [];
   const useTools = (style === "qwen3" || style === "deepseek") && r() < 0.5;
@@ -134,6 +142,12 @@ export function makeConversation(r, style) {
     messages.push(msg);
   }
   if (messages.length === 0) messages.push({ role: "user", content: makeText(r) });
+  // Multimodal content parts (gemma3's template takes a list of {"type": "text"|"image"} parts).
+  if (style === "alternating") {
+    for (const m of messages) {
+      if (r() < 0.25) m.content = makeParts(r, m.content);
+    }
+  }
   const options = { add_generation_prompt: r() < 0.5 };
   if (style === "qwen3") {
     const roll = r();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Folio.Core.Text.Jinja.Syntax;
 
 namespace Folio.Core.Text.Jinja;
@@ -8,6 +9,7 @@ internal sealed partial class Interpreter
 {
     private JinjaValue Eval(Expr e, Scope scope)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
             return EvalCore(e, scope);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Folio.Core.Text.Jinja.Syntax;
 
@@ -23,6 +24,7 @@ internal sealed partial class Interpreter
 
     private LoopSignal RenderBlock(List<Stmt> statements, Scope scope, StringBuilder sb)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         foreach (var stmt in statements)
         {
             switch (stmt)

@@ -23,7 +23,14 @@ public sealed class JinjaTemplate
     public static JinjaTemplate Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new JinjaTemplate(source, Parser.Parse(source));
+        try
+        {
+            return new JinjaTemplate(source, Parser.Parse(source));
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new TemplateException("the template nests too deeply", new SourcePosition(1, 1));
+        }
     }
 
     /// <summary>Renders with <paramref name="context"/>'s variables (over the globals range, namespace, raise_exception, strftime_now).</summary>

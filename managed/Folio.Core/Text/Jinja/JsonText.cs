@@ -20,6 +20,9 @@ internal static class JsonText
 
     private static void Write(StringBuilder sb, JinjaValue v, JsonOptions o, int depth)
     {
+        // A namespace can hold itself ({% set ns.me = ns %}): fail instead of overflowing the stack.
+        if (depth > 512)
+            throw new JinjaError("the value nests too deeply (or contains itself) to convert to JSON");
         string item = o.ItemSeparator ?? (o.Indent is > 0 ? "," : ", ");
         string key = o.KeySeparator ?? ": ";
         switch (v.Kind)

@@ -62,4 +62,13 @@ public class JinjaErrorTests
         Assert.True(e.RaisedByTemplate);
         Assert.Equal(new SourcePosition(2, 17), e.Position);
     }
+
+    [Fact]
+    public void Deep_nesting_and_self_containing_values_fail_instead_of_overflowing_the_stack()
+    {
+        string deep = "{{ " + new string('(', 100_000) + "1" + new string(')', 100_000) + " }}";
+        Assert.Equal("the template nests too deeply", Assert.Throws<TemplateException>(() => JinjaTemplate.Parse(deep)).Detail);
+        var e = Fails("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns | tojson }}");
+        Assert.Equal("the value nests too deeply (or contains itself) to convert to JSON", e.Detail);
+    }
 }

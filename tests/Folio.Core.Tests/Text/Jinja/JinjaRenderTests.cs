@@ -122,4 +122,11 @@ public class JinjaRenderTests
     [InlineData("{{ d | tojson(sort_keys=true) }} {{ d | tojson(separators=[',', ':']) }} {{ 'é' | tojson(ensure_ascii=true) }}", "{\"a\": 2, \"b\": 1} {\"b\":1,\"a\":2} \"\\u00e9\"")]
     public void Tojson_matches_python_json_dumps_layout(string template, string expected) =>
         Assert.Equal(expected, Render(template));
+
+    [Fact]
+    public void Strftime_now_reads_the_given_clock()
+    {
+        var t = JinjaTemplate.Parse("{{ strftime_now('%d %b %Y, %B %m %H:%M %%') }}");
+        Assert.Equal("05 Mar 2026, March 03 07:09 %", t.Render([], () => new DateTime(2026, 3, 5, 7, 9, 0)));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Folio.Core.Text.Jinja.Syntax;
 
@@ -31,6 +32,8 @@ internal sealed class ExpressionParser
 
     public Expr ParseExpression()
     {
+        // Deeply nested input ("((((...") must fail as an exception, never overflow the stack.
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var value = ParseOr();
         if (!_ts.Peek.IsName("if"))
             return value;

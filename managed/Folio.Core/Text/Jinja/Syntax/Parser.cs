@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Folio.Core.Text.Jinja.Syntax;
 
 /// <summary>
@@ -71,6 +73,7 @@ internal sealed class Parser
 
     private void ParseInto(List<Stmt> body)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var t = _ts.Next();
         switch (t.Kind)
         {
