@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Template } from "@huggingface/jinja";
 import { rng, makeConversation } from "./conversations.mjs";
 import { CONTEXT, TEMPLATES } from "./handwritten.mjs";
+import { FUZZ_CONTEXT, fuzzTemplates } from "./fuzz.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, "..", "..");
@@ -85,6 +86,9 @@ for (const [model, style, folder] of folders) {
 for (const [name, template, context] of TEMPLATES) {
   const ctx = context ?? CONTEXT;
   cases.push({ id: `template:${name}`, template, context: JSON.stringify(ctx), ...render(template, ctx) });
+}
+for (const [name, template] of fuzzTemplates(0xf022, 600)) {
+  cases.push({ id: `fuzz:${name}`, template, context: JSON.stringify(FUZZ_CONTEXT), ...render(template, FUZZ_CONTEXT) });
 }
 writeFileSync(out, JSON.stringify({ reference: "@huggingface/jinja", notes, cases }));
 const errors = cases.filter((c) => "error" in c).length;
