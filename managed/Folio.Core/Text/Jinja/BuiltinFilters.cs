@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Folio.Core.Text.Jinja;
 
@@ -108,7 +107,8 @@ internal static partial class BuiltinFilters
     /// <summary><c>join(separator='')</c> of a list (none and undefined items join as empty text) or of a string's code points.</summary>
     private static JinjaValue Join(JinjaValue v, JinjaArguments a)
     {
-        var sep = a.Get(0, "separator") ?? a.Get(0, "d") ?? JinjaValue.EmptyString;
+        // Python Jinja names the separator "d", @huggingface/jinja "separator": both are accepted.
+        var sep = a.Get(0, "d") ?? (a.Keywords.TryGetValue("separator", out var named) ? named : JinjaValue.EmptyString);
         if (sep.Kind != JinjaValueKind.String)
             throw new JinjaError("join: the separator must be a string");
         var attribute = a.Keywords.TryGetValue("attribute", out var attr) ? attr : null;

@@ -58,6 +58,8 @@ internal sealed partial class Interpreter
                 return Slice(sl, scope);
             case CallExpr c:
                 var callee = Eval(c.Callee, scope);
+                if (callee.IsUndefined)
+                    throw new TemplateException(UnknownCallee(c.Callee, scope), c.Position);
                 var args = EvalArguments(c.Arguments, scope, c.Position, null);
                 return Invoke(callee, args);
             case FilterExpr f:
@@ -91,6 +93,14 @@ internal sealed partial class Interpreter
                 throw new TemplateException($"unsupported expression {e.GetType().Name}", e.Position);
         }
     }
+
+    /// <summary>Names what a call to an undefined value tried to call: an unknown function, or an unknown method of a type.</summary>
+    private string UnknownCallee(Expr callee, Scope scope) => callee switch
+    {
+        NameExpr n => $"unknown function '{n.Name}'",
+        AttrExpr a => $"unknown method '{a.Name}' of a {Eval(a.Object, scope).TypeName} value",
+        _ => "call of an undefined value",
+    };
 
     private JinjaValue Slice(SliceExpr sl, Scope scope)
     {

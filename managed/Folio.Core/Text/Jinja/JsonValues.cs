@@ -30,9 +30,11 @@ public static class JsonValues
 
     private static JinjaValue Number(JsonElement e)
     {
-        double d = e.GetDouble();
         if (e.TryGetInt64(out long l))
             return JinjaValue.FromInt(l);
+        // Out of double's range (1e400): infinity, as JavaScript's JSON.parse reads it.
+        if (!e.TryGetDouble(out double d))
+            d = e.GetRawText().StartsWith('-') ? double.NegativeInfinity : double.PositiveInfinity;
         return Math.Floor(d) == d && Math.Abs(d) < 9.2e18 ? JinjaValue.FromInt((long)d) : JinjaValue.FromFloat(d);
     }
 

@@ -21,6 +21,10 @@ internal static class StringMethods
         "startswith" => JinjaValue.FromFunction(name, a => JinjaValue.FromBool(Affix(s, a, name, (x, p) => x.StartsWith(p, StringComparison.Ordinal)))),
         "endswith" => JinjaValue.FromFunction(name, a => JinjaValue.FromBool(Affix(s, a, name, (x, p) => x.EndsWith(p, StringComparison.Ordinal)))),
         "split" => JinjaValue.FromFunction(name, a => Split(s, a)),
+        // Python-only methods (@huggingface/jinja lacks them): rsplit, find, count. Indices count UTF-16 units.
+        "rsplit" => JinjaValue.FromFunction(name, a => RSplit(s, a)),
+        "find" => JinjaValue.FromFunction(name, a => JinjaValue.FromInt(s.IndexOf(StringArg(a, name), StringComparison.Ordinal))),
+        "count" => JinjaValue.FromFunction(name, a => JinjaValue.FromInt(Count(s, StringArg(a, name)))),
         "replace" => JinjaValue.FromFunction(name, a => JinjaValue.FromString(Replace(s, a))),
         _ => JinjaValue.Undefined,
     };
@@ -85,6 +89,52 @@ internal static class StringMethods
         else
             throw new JinjaError("split(): the separator must be a string or none");
         return JinjaValue.FromList(parts.Select(JinjaValue.FromString).ToList());
+    }
+
+    private static string StringArg(JinjaArguments a, string name) =>
+        a.Positional.Count > 0 && a.Positional[0].Kind == JinjaValueKind.String ? a.Positional[0].AsString
+            : throw new JinjaError($"{name}() needs a string argument");
+
+    private static long Count(string s, string sub)
+    {
+        if (sub.Length == 0)
+            return Slicing.CodePoints(s).Count + 1;
+        long n = 0;
+        for (int i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = s.IndexOf(sub, i + sub.Length, StringComparison.Ordinal))
+            n++;
+        return n;
+    }
+
+    /// <summary>Python's <c>str.rsplit(sep=None, maxsplit=-1)</c>: as split, but the splits are made from the right.</summary>
+    private static JinjaValue RSplit(string s, JinjaArguments a)
+    {
+        var sep = a.Get(0, "sep") ?? JinjaValue.None;
+        var max = a.Get(1, "maxsplit") ?? JinjaValue.FromInt(-1);
+        if (max.Kind != JinjaValueKind.Int)
+            throw new JinjaError("rsplit(): maxsplit must be an integer");
+        var all = Split(s, new JinjaArguments([sep], new JinjaDict(), null, a.Position)).AsList;
+        long maxSplit = max.AsInt;
+        if (maxSplit < 0 || all.Count <= maxSplit + 1)
+            return JinjaValue.FromList(all);
+        int keep = (int)maxSplit;
+        int headCount = all.Count - keep;
+        string head;
+        if (sep.IsNone)
+        {
+            // Whitespace mode: the head keeps its inner whitespace; cut the original text before the last items.
+            string trimmed = JsText.TrimEnd(s);
+            int end = trimmed.Length;
+            for (int k = 0; k < keep; k++)
+            {
+                end = trimmed.LastIndexOf(all[all.Count - 1 - k].AsString, end - 1, StringComparison.Ordinal);
+                while (end > 0 && JsText.IsWhiteSpace(trimmed[end - 1]))
+                    end--;
+            }
+            head = trimmed[..end];
+        }
+        else
+            head = string.Join(sep.AsString, all.Take(headCount).Select(x => x.AsString));
+        return JinjaValue.FromList([JinjaValue.FromString(head), .. all.Skip(headCount)]);
     }
 
     /// <summary><c>replace(old, new, count=none)</c>; an empty <c>old</c> inserts between code points.</summary>

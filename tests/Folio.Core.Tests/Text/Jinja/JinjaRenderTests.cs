@@ -129,4 +129,25 @@ public class JinjaRenderTests
         var t = JinjaTemplate.Parse("{{ strftime_now('%d %b %Y, %B %m %H:%M %%') }}");
         Assert.Equal("05 Mar 2026, March 03 07:09 %", t.Render([], () => new DateTime(2026, 3, 5, 7, 9, 0)));
     }
+
+    [Fact]
+    public void Json_numbers_become_ints_when_integral_as_javascript_sees_them()
+    {
+        var v = JsonValues.Parse("[1, 1.0, 2.5, -0.0, 12345678901234, 1e400]");
+        Assert.Equal([JinjaValueKind.Int, JinjaValueKind.Int, JinjaValueKind.Float, JinjaValueKind.Int, JinjaValueKind.Int, JinjaValueKind.Float], v.AsList.Select(x => x.Kind));
+        Assert.Equal("1 1 2.5 12345678901234", Render("{{ v[0] }} {{ v[1] }} {{ v[2] }} {{ v[4] }}", "{\"v\": [1, 1.0, 2.5, -0.0, 12345678901234]}"));
+    }
+
+    [Theory]
+    [InlineData("{{ 'a' ~ [1] }}", "cannot concatenate a list value to a string")]
+    [InlineData("{{ 'a' + {} }}", "cannot concatenate a dict value to a string")]
+    [InlineData("{{ 1.5 % 0 }}", "modulo by zero")]
+    public void Javascript_artefacts_of_the_reference_are_refused(string template, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => Render(template)).Detail);
+
+    [Theory]
+    [InlineData("{{ 'a/b/c'.rsplit('/', 1) }} {{ 'a/b/c'.rsplit('/') }} {{ ' a  b c '.rsplit(none, 1) }} {{ 'a b'.rsplit() }}", "[\"a/b\", \"c\"] [\"a\", \"b\", \"c\"] [\" a  b\", \"c\"] [\"a\", \"b\"]")]
+    [InlineData("{{ 'hello'.find('l') }} {{ 'hello'.find('z') }} {{ 'banana'.count('an') }} {{ 'ab'.count('') }}", "2 -1 2 3")]
+    public void Python_only_string_methods(string template, string expected) =>
+        Assert.Equal(expected, Render(template));
 }
