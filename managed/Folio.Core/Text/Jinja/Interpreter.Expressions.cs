@@ -84,7 +84,12 @@ internal sealed partial class Interpreter
                     throw new JinjaError($"unary '{u.Operator}' is not defined for a {value.TypeName} value");
                 if (u.Operator == "+")
                     return value.Kind == JinjaValueKind.Bool ? JinjaValue.FromInt(value.AsBool ? 1 : 0) : value;
-                return value.Kind == JinjaValueKind.Float ? JinjaValue.FromFloat(-value.AsNumber) : JinjaValue.FromInt(-(long)value.AsNumber);
+                return value.Kind switch
+                {
+                    JinjaValueKind.Float => JinjaValue.FromFloat(-value.AsNumber),
+                    JinjaValueKind.Bool => JinjaValue.FromInt(value.AsBool ? -1 : 0),
+                    _ => value.AsInt == long.MinValue ? throw new JinjaError("integer overflow") : JinjaValue.FromInt(-value.AsInt),
+                };
             case CondExpr ce:
                 if (Eval(ce.Condition, scope).IsTruthy)
                     return Eval(ce.Then, scope);

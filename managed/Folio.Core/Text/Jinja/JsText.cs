@@ -5,7 +5,8 @@ namespace Folio.Core.Text.Jinja;
 /// <summary>
 /// String operations with JavaScript's definitions where they differ from .NET's, since the parity reference
 /// (@huggingface/jinja) runs on JavaScript: its whitespace set (<c>\s</c>, <c>trim</c>) includes U+FEFF and
-/// excludes U+0085; case mapping is Unicode's full mapping (ß upper-cases to SS).
+/// excludes U+0085. Case mapping is .NET's invariant simple mapping plus the one-to-many upper-casings of
+/// ß and ŉ; JavaScript's other special casings (ligatures such as ﬀ, final sigma) are not replicated.
 /// </summary>
 internal static class JsText
 {

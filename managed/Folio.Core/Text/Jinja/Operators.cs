@@ -57,9 +57,9 @@ internal static class Operators
         double a = l.AsNumber, b = r.AsNumber;
         switch (op)
         {
-            case "+": return ints ? JinjaValue.FromInt(l.AsInt + r.AsInt) : JinjaValue.FromFloat(a + b);
-            case "-": return ints ? JinjaValue.FromInt(l.AsInt - r.AsInt) : JinjaValue.FromFloat(a - b);
-            case "*": return ints ? JinjaValue.FromInt(l.AsInt * r.AsInt) : JinjaValue.FromFloat(a * b);
+            case "+": return ints ? Checked(() => checked(l.AsInt + r.AsInt)) : JinjaValue.FromFloat(a + b);
+            case "-": return ints ? Checked(() => checked(l.AsInt - r.AsInt)) : JinjaValue.FromFloat(a - b);
+            case "*": return ints ? Checked(() => checked(l.AsInt * r.AsInt)) : JinjaValue.FromFloat(a * b);
             case "/":
                 if (b == 0)
                     throw new JinjaError("division by zero");
@@ -89,6 +89,21 @@ internal static class Operators
         if (!double.IsFinite(result))
             throw new JinjaError("the power is not a finite real number");
         bool isFloat = l.Kind == JinjaValueKind.Float || r.Kind == JinjaValueKind.Float || b < 0;
+        if (!isFloat && Math.Abs(result) >= 9.2e18)
+            throw new JinjaError("integer overflow");
         return isFloat ? JinjaValue.FromFloat(result) : JinjaValue.FromInt((long)result);
+    }
+
+    /// <summary>Integers are 64-bit here (JavaScript's are doubles, Python's unbounded): overflow is an error, never a wrapped value.</summary>
+    private static JinjaValue Checked(Func<long> f)
+    {
+        try
+        {
+            return JinjaValue.FromInt(f());
+        }
+        catch (OverflowException)
+        {
+            throw new JinjaError("integer overflow");
+        }
     }
 }

@@ -47,6 +47,7 @@ public class JinjaRenderTests
     [InlineData("{{ t and 'yes' }} {{ nothing or 'fallback' }} {{ not t }}", "yes fallback false")]
     [InlineData("{{ 'big' if n > 3 else 'small' }} [{{ 'hidden' if not t }}]", "big []")]
     [InlineData("{{ 0.1 + 0.2 }} {{ 100000000000000000000.0 }} {{ 1 / 3 }}", "0.30000000000000004 100000000000000000000.0 0.3333333333333333")]
+    [InlineData("{{ -9007199254740993 }} {{ -n }} {{ +t }} {{ -t }} {{ -f }}", "-9007199254740993 -5 1 -1 -2.5")]
     public void Expressions_and_printing(string template, string expected) =>
         Assert.Equal(expected, Render(template));
 
