@@ -4,6 +4,7 @@
 #   dotnet  the .NET 10 SDK (checked, not installable from Debian)
 #   cuda    nvcc (Debian's nvidia-cuda-toolkit, non-free) with clang-14 as its host compiler, and cmake
 #   python  python3 with pytest
+#   node    Node.js and npm (the Jinja parity suite runs @huggingface/jinja as its reference)
 #   abi     what the C ABI suite needs: cmake and a C compiler, Debian's python3 with pytest and libclang
 #           (python3-clang-14 + libclang1-14, for the header drift test)
 set -euo pipefail
@@ -34,6 +35,8 @@ for what in "$@"; do
             fi ;;
         python)
             if ! python3 -c 'import pytest' 2>/dev/null; then apt_install python3-pytest; fi ;;
+        node)
+            if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi ;;
         abi)
             missing=()
             command -v cmake >/dev/null || missing+=(cmake)
