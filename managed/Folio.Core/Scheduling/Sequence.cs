@@ -62,14 +62,22 @@ public sealed class Sequence
 
     public bool IsFinished => Status == SequenceStatus.Finished;
 
-    /// <summary>Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed.</summary>
+    /// <summary>
+    /// Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed. Written
+    /// only by the engine's output processor (the scheduler works on tokens), read between steps.
+    /// </summary>
     public string OutputText => _text?.ToString() ?? "";
 
     /// <summary>Per generated token, its top log-probabilities (when the request asked for logprobs).</summary>
     public IReadOnlyList<TokenLogprob[]>? Logprobs => _logprobs;
 
     internal StringBuilder Text => _text ??= new StringBuilder();
-    internal bool HasText => _text is not null;
+
+    /// <summary>Characters of <see cref="Text"/> already handed out as deltas (the rest is held back while a stop
+    /// string could still begin in it).</summary>
+    internal int EmittedChars { get; set; }
+
+    internal string EmittedText => _text is null ? "" : _text.ToString(0, EmittedChars);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
@@ -92,6 +100,7 @@ public sealed class Sequence
         };
         if (_text is not null)
             s._text = new StringBuilder(_text.ToString());
+        s.EmittedChars = EmittedChars;
         if (_logprobs is not null)
             s._logprobs = [.. _logprobs];
         return s;
