@@ -205,11 +205,13 @@ class LLM(_lib.OwnedHandle):
         early cancels the request."""
         rid = self.add_request(prompt, params)
         finished = False
+        outputs = self._run([rid])
         try:
-            for o in self._run([rid]):
+            for o in outputs:
                 finished = o.request_finished
                 yield o
         finally:
+            outputs.close()   # releases the claim on the request's stream now, not when collected
             if not finished and self._handle is not None:
                 try:
                     self.cancel(rid)   # nobody reads the rest; its end still comes, to step()

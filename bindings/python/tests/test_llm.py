@@ -169,3 +169,46 @@ def test_beam_search_reports_the_beams_best_first(llm):
     kv = folio.KVCacheManager(16, block_size=4)
     with pytest.raises(folio.InvalidArgumentError, match="engine level"):
         folio.Scheduler(kv, 64).add_request([1, 2], folio.SamplingParams(beam_width=2, max_tokens=2))
+
+
+def test_two_streams_read_alternately_each_get_only_their_own_outputs(llm):
+    params = folio.SamplingParams(max_tokens=6, seed=4)
+    alone_a = llm.generate("aabb", params)[0].outputs[0]
+    alone_b = llm.generate("ccdd", params)[0].outputs[0]
+    a, b = llm.stream("aabb", params), llm.stream("ccdd", params)
+    got = {"a": [], "b": []}
+    for name, it in [("a", a), ("b", b)] * 20:
+        o = next(it, None)
+        if o is not None:
+            got[name].append(o)
+    ids = {o.request_id for o in got["a"]}, {o.request_id for o in got["b"]}
+    assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
+    assert [t for o in got["a"] for t in o.token_ids] == alone_a.token_ids
+    assert [t for o in got["b"] for t in o.token_ids] == alone_b.token_ids
+    assert got["a"][-1].request_finished and got["b"][-1].request_finished
+    assert not llm.has_unfinished() and llm.step() == []
+
+
+def test_closing_a_stream_early_cancels_its_request(llm):
+    it = llm.stream("aabb", folio.SamplingParams(max_tokens=200, seed=1))
+    first = next(it)
+    it.close()
+    assert llm.stats()["kv_blocks_used"] == 0
+    ends = []
+    while llm.has_unfinished():
+        ends += [o for o in llm.step() if o.request_finished]
+    assert [(e.request_id, e.finish_reason) for e in ends] == [(first.request_id, "abort")]
+
+
+def test_streamed_text_is_held_back_only_where_a_stop_string_could_begin(llm):
+    # "zz" can never match (the fake model writes a..h), so every piece is its token's whole text; the rule before
+    # (hold back the longest stop's length - 1) held one character back at every step.
+    params = folio.SamplingParams(max_tokens=8, seed=6, stop=["zz"])
+    pieces = list(llm.stream("aabb", params))[:-1]
+    assert [p.text for p in pieces] == [llm.detokenize(p.token_ids) for p in pieces]
+
+
+def test_beam_search_outputs_carry_their_text(llm):
+    # Beams were never detokenized: their text was "" (generate and stream alike).
+    out = llm.generate("aabbcc", folio.SamplingParams(max_tokens=5, beam_width=3, temperature=0.0))[0]
+    assert all(c.text == llm.detokenize(c.token_ids) and len(c.text) == 10 for c in out.outputs)
