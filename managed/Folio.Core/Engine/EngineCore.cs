@@ -125,7 +125,7 @@ public sealed class EngineCore
             if (outputs is not null)
             {
                 Scheduler.Postprocess(outputs);
-                Outputs.Process(Scheduler.Updates);
+                Outputs.Process(Scheduler.UpdateSpan);
             }
             else if (plan.NumSequences > 0)
             {

@@ -77,11 +77,11 @@ public sealed class OutputProcessor
     }
 
     /// <summary>Processes the scheduler's updates of the step just postprocessed.</summary>
-    public void Process(IReadOnlyList<SequenceUpdate> updates)
+    public void Process(ReadOnlySpan<SequenceUpdate> updates)
     {
-        for (int i = 0; i < updates.Count; i++)
+        for (int i = 0; i < updates.Length; i++)
         {
-            var u = updates[i];
+            ref readonly var u = ref updates[i];
             if (u.Sequence is { } seq)
             {
                 if (ProcessTokens(u.Request, seq, u.NumNewTokens))

@@ -55,6 +55,9 @@ public sealed partial class Scheduler
     /// <summary>The incremental outputs of the last Schedule + Postprocess (aborts are not included); reused.</summary>
     public IReadOnlyList<SequenceUpdate> Updates => _updates;
 
+    /// <summary><see cref="Updates"/> as a span (the output processor's hot loop: no interface call per entry).</summary>
+    internal ReadOnlySpan<SequenceUpdate> UpdateSpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_updates);
+
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
         _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
