@@ -236,7 +236,9 @@ class LLM(_lib.OwnedHandle):
         else:
             param_list = [params] * len(prompt_list)
         ids = [self.add_request(p, q) for p, q in zip(prompt_list, param_list)]
-        results = {rid: RequestOutput(request_id=rid, prompt=p) for rid, p in zip(ids, prompt_list)}
+        # The prompt's ids as the engine got them (a text prompt is tokenized as add_request does: with special tokens).
+        results = {rid: RequestOutput(request_id=rid, prompt=p, prompt_token_ids=self.tokenize(p) if isinstance(p, str)
+                                      else list(p)) for rid, p in zip(ids, prompt_list)}
         sequences: dict[tuple[int, int], CompletionOutput] = {}
         for o in self._run(ids):
             if o.request_finished:

@@ -32,6 +32,7 @@ class RequestOutput:
     prompt: str | list[int]
     outputs: list[CompletionOutput] = field(default_factory=list)
     finished: bool = True
+    prompt_token_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -212,3 +212,31 @@ def test_beam_search_outputs_carry_their_text(llm):
     # Beams were never detokenized: their text was "" (generate and stream alike).
     out = llm.generate("aabbcc", folio.SamplingParams(max_tokens=5, beam_width=3, temperature=0.0))[0]
     assert all(c.text == llm.detokenize(c.token_ids) and len(c.text) == 10 for c in out.outputs)
+
+
+def test_generate_reports_the_prompt_token_ids(llm):
+    outs = llm.generate(["aabb", [1, 2, 3]], folio.SamplingParams(max_tokens=2, seed=1))
+    assert outs[0].prompt_token_ids == [0, 9] and outs[1].prompt_token_ids == [1, 2, 3]
+
+
+def test_a_request_cancelled_during_generate_keeps_its_tokens():
+    # The loop before this change replaced the output of a request whose end said "abort" with an empty one, so a
+    # request cancelled (from another thread) while generate() ran came back with no tokens.
+    import threading
+    import time
+    with folio.LLM(FAKE, num_gpu_blocks=4096, block_size=16) as llm:
+        statuses = []
+
+        def cancel_soon():
+            time.sleep(0.05)
+            statuses.append(llm.cancel(0))   # the engine's first request has id 0
+
+        canceller = threading.Thread(target=cancel_soon)
+        canceller.start()
+        out = llm.generate([[1, 2, 3]], folio.SamplingParams(max_tokens=60000, seed=1, ignore_eos=True))[0].outputs[0]
+        canceller.join()
+        assert statuses == [None]
+        assert out.finish_reason == "abort"
+        assert 0 < len(out.token_ids) < 60000
+        assert out.text == llm.detokenize(out.token_ids)
+        assert llm.stats()["kv_blocks_used"] == 0
