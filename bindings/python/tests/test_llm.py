@@ -172,6 +172,8 @@ def test_beam_search_reports_the_beams_best_first(llm):
 
 
 def test_two_streams_read_alternately_each_get_only_their_own_outputs(llm):
+    # Before per-request streams this never ended: each iterator parked the other's outputs in a backlog that only
+    # step() read, so the second iterator stepped forever waiting for outputs already produced.
     params = folio.SamplingParams(max_tokens=6, seed=4)
     alone_a = llm.generate("aabb", params)[0].outputs[0]
     alone_b = llm.generate("ccdd", params)[0].outputs[0]
