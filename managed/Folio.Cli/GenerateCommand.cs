@@ -83,26 +83,18 @@ public static class GenerateCommand
             if (PromptLimits.Check(stack.Model.Config, ids, sampling.MaxTokens) is { } problem)
                 throw new UsageException(problem);
             var engine = stack.Engine;
-            var request = engine.AddRequest(ids, sampling);
-            var printed = new Dictionary<long, int>();
+            var requestStream = engine.Submit(ids, sampling);
             bool stream = sampling.N == 1;
-            while (engine.HasUnfinished)
+            foreach (var step in requestStream.ReadAll())
             {
-                foreach (var update in engine.Step())
+                // Each step's text delta (stop-string hold-back applied by the engine).
+                if (stream && step.Outputs.Count > 0 && step.Outputs[0].Text.Length > 0)
                 {
-                    if (!stream || update.Sequence is not { } seq)
-                        continue;
-                    string text = seq.OutputText;
-                    int done = printed.GetValueOrDefault(seq.Id);
-                    if (text.Length > done)
-                    {
-                        Console.Out.Write(text[done..]);
-                        Console.Out.Flush();
-                        printed[seq.Id] = text.Length;
-                    }
+                    Console.Out.Write(step.Outputs[0].Text);
+                    Console.Out.Flush();
                 }
             }
-            var output = engine.GetOutput(request);
+            var output = requestStream.Completion.Result;
             if (stream)
             {
                 Console.Out.WriteLine();

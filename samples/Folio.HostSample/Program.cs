@@ -46,6 +46,17 @@ while (engine.HasUnfinished)
     }
 }
 
+// Per-request streams: each yields its request's incremental outputs; a background loop runs the steps.
+using (var cts = new CancellationTokenSource())
+{
+    var loop = engine.RunAsync(cts.Token);
+    var stream = engine.Submit([3, 4, 5], sampling);
+    await foreach (var output in stream)
+        Console.WriteLine($"stream: request {output.RequestId} +[{string.Join(", ", output.Outputs.SelectMany(o => o.TokenIds))}]{(output.Finished ? " finished" : "")}");
+    cts.Cancel();
+    await loop;
+}
+
 // Blocking batch generation.
 foreach (var output in engine.Generate([[7, 8, 9], [10, 11]], sampling with { Temperature = 0 }))
     Console.WriteLine($"generate: request {output.RequestId} -> [{string.Join(", ", output.Outputs[0].TokenIds)}] ({output.Outputs[0].FinishReason})");

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import ctypes
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import _lib
-from .errors import check, error_for
+from .errors import NotFoundError, check, error_for
 from .outputs import CompletionOutput, RequestOutput, StepOutput, read_outputs
 from .sampling import SamplingParams
 
@@ -69,7 +70,10 @@ class LLM(_lib.OwnedHandle):
         handle = _lib.folio_engine_p()
         check(lib.folio_engine_create(ctypes.byref(p), ctypes.byref(handle)))
         self._handle = handle
-        self._backlog: list[StepOutput] = []
+        # Per-request output streams: each request's outputs not yet read, in order (dropped after its end is read).
+        self._streams: dict[int, collections.deque[StepOutput]] = {}
+        # Requests whose stream an iterator of stream()/generate() reads; step() hands out the others'.
+        self._claimed: set[int] = set()
         self.model = model
 
     # -- lifetime (close() and collection: _lib.OwnedHandle) ---------------------------------------------------
@@ -136,8 +140,9 @@ class LLM(_lib.OwnedHandle):
     # -- requests --------------------------------------------------------------------------------------------
     def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None, *, priority: int = 0,
                     cache_salt: str | None = None) -> int:
-        """Queues a prompt (text or token ids); returns its request id. priority: lower runs first under the
-        "priority" scheduling policy; cache_salt: shares prefix-cache blocks only with requests of the same salt."""
+        """Queues a prompt (text or token ids); returns its request id. Its outputs come from step(). priority:
+        lower runs first under the "priority" scheduling policy; cache_salt: shares prefix-cache blocks only with
+        requests of the same salt."""
         lib = _lib.lib()
         c, keep = (params or self.get_default_sampling_params()).to_c(priority, cache_salt)
         rid = ctypes.c_uint64()
@@ -148,6 +153,7 @@ class LLM(_lib.OwnedHandle):
             ids = (ctypes.c_int32 * max(1, len(prompt)))(*prompt)
             check(lib.folio_engine_add_tokens(self.handle, ids, len(prompt), ctypes.byref(c), ctypes.byref(rid)))
         del keep
+        self._streams[rid.value] = collections.deque()
         return rid.value
 
     def cancel(self, request_id: int) -> None:
@@ -157,30 +163,68 @@ class LLM(_lib.OwnedHandle):
     def has_unfinished(self) -> bool:
         value = ctypes.c_int32()
         check(_lib.lib().folio_engine_has_unfinished(self.handle, ctypes.byref(value)))
-        return bool(value.value) or bool(self._backlog)
+        return bool(value.value) or any(self._streams[rid] for rid in self._streams if rid not in self._claimed)
 
     def step(self) -> list[StepOutput]:
-        """Runs one iteration; returns its incremental outputs (plus any that stream() set aside)."""
-        backlog, self._backlog = self._backlog, []
-        return backlog + self._step()
+        """Runs one iteration; returns the outputs of requests that no stream()/generate() is reading (this step's,
+        and any an earlier stream()/generate() produced for them meanwhile), request by request."""
+        self._pump()
+        out: list[StepOutput] = []
+        for rid in [r for r in self._streams if r not in self._claimed]:
+            out += self._take(rid)
+        return out
 
-    def _step(self) -> list[StepOutput]:
-        out = _lib.folio_outputs_p()
-        check(_lib.lib().folio_engine_step(self.handle, ctypes.byref(out)))
-        return read_outputs(out)
+    def _pump(self) -> None:
+        """One engine step; each output goes to its request's stream."""
+        handle = _lib.folio_outputs_p()
+        check(_lib.lib().folio_engine_step(self.handle, ctypes.byref(handle)))
+        for o in read_outputs(handle):
+            self._streams.setdefault(o.request_id, collections.deque()).append(o)
+
+    def _take(self, rid: int) -> list[StepOutput]:
+        """Everything queued on a request's stream; the stream goes once its end is taken."""
+        queue = self._streams[rid]
+        out = list(queue)
+        queue.clear()
+        if out and out[-1].request_finished:
+            del self._streams[rid]
+        return out
+
+    def _run(self, rids: list[int]) -> Iterator[StepOutput]:
+        """The run-to-completion loop (stream() and generate() both read through it): yields the requests' outputs
+        as they come until each has ended, stepping the engine while none is waiting."""
+        open_ids = list(rids)
+        self._claimed.update(open_ids)
+        try:
+            while open_ids:
+                for rid in list(open_ids):
+                    for o in self._take(rid):
+                        yield o
+                        if o.request_finished:
+                            open_ids.remove(rid)
+                if open_ids:
+                    self._pump()
+        finally:
+            self._claimed.difference_update(rids)
 
     def stream(self, prompt: str | Sequence[int], params: SamplingParams | None = None) -> Iterator[StepOutput]:
-        """Adds one request and yields its incremental outputs until it finishes (the last has
-        request_finished). Outputs of other requests produced meanwhile are kept for the next step()."""
+        """Adds one request and yields its incremental outputs until it finishes (the last has request_finished).
+        Other requests' outputs produced meanwhile stay on their own streams (for step()). Closing the iterator
+        early cancels the request."""
         rid = self.add_request(prompt, params)
-        while True:
-            for o in self._step():
-                if o.request_id != rid:
-                    self._backlog.append(o)
-                    continue
+        finished = False
+        outputs = self._run([rid])
+        try:
+            for o in outputs:
+                finished = o.request_finished
                 yield o
-                if o.request_finished:
-                    return
+        finally:
+            outputs.close()   # releases the claim on the request's stream now, not when collected
+            if not finished and self._handle is not None:
+                try:
+                    self.cancel(rid)   # nobody reads the rest; its end still comes, to step()
+                except NotFoundError:
+                    pass   # it ended meanwhile
 
     def generate(self, prompts: str | Sequence[int] | Iterable[str] | Iterable[Sequence[int]],
                  params: SamplingParams | Sequence[SamplingParams] | None = None, *,
@@ -189,76 +233,50 @@ class LLM(_lib.OwnedHandle):
         """Runs the prompts (texts, or token-id lists) to completion (blocking); one RequestOutput per prompt, in
         order. params: one SamplingParams for every prompt, or one per prompt (as vLLM takes them). priority:
         one per prompt (vLLM's generate(priority=...)); cache_salt: one for all prompts or one per prompt."""
-        lib = _lib.lib()
         if isinstance(prompts, str):
-            prompt_list = [prompts]
+            prompt_list: list = [prompts]
         elif isinstance(prompts, (list, tuple)) and prompts and all(isinstance(t, int) for t in prompts):
             prompt_list = [list(prompts)]
         else:
-            prompt_list = list(prompts)
+            prompt_list = [p if isinstance(p, str) else list(p) for p in prompts]
         n_prompts = len(prompt_list)
         if priority is not None and len(priority) != n_prompts:
             raise ValueError(f"{len(priority)} priorities for {n_prompts} prompts: give one per prompt")
         salts = [cache_salt] * n_prompts if cache_salt is None or isinstance(cache_salt, str) else list(cache_salt)
         if len(salts) != n_prompts:
             raise ValueError(f"{len(salts)} cache salts for {n_prompts} prompts: give one for all, or one per prompt")
-        options = [(priority[i] if priority is not None else 0, salts[i]) for i in range(n_prompts)]
+        priorities = list(priority) if priority is not None else [0] * n_prompts
         if isinstance(params, (list, tuple)):
             if len(params) != n_prompts:
                 raise ValueError(f"{len(params)} SamplingParams for {n_prompts} prompts: "
                                  "give one for all, or one per prompt")
-            return self._generate_each(prompt_list, list(params), options)
-        if any(not isinstance(p, str) for p in prompt_list) or priority is not None or cache_salt is not None:
-            return self._generate_each(prompt_list, [params] * n_prompts, options)
-        encoded = [p.encode("utf-8") for p in prompt_list]
-        n = len(encoded)
-        buffers = [ctypes.create_string_buffer(b, len(b)) for b in encoded]
-        ptrs = (ctypes.c_char_p * max(1, n))(*[ctypes.cast(b, ctypes.c_char_p) for b in buffers])
-        lens = (ctypes.c_uint64 * max(1, n))(*[len(b) for b in encoded])
-        c, keep = (params or self.get_default_sampling_params()).to_c()
-        out = _lib.folio_outputs_p()
-        check(lib.folio_engine_generate(self.handle, ptrs, lens, n, ctypes.byref(c), ctypes.byref(out)))
-        del keep
-        results: list[RequestOutput] = []
-        by_id: dict[int, RequestOutput] = {}
-        for o in read_outputs(out):
-            r = by_id.get(o.request_id)
-            if r is None:
-                r = RequestOutput(request_id=o.request_id, prompt=prompt_list[len(results)])
-                by_id[o.request_id] = r
-                results.append(r)
-            if o.reject_reason is not None:
-                r.reject_reason = o.reject_reason
-            r.outputs.append(CompletionOutput(o.index, o.text, o.token_ids, o.cumulative_logprob, o.logprobs,
-                                              o.finish_reason))
-        return results
-
-    def _generate_each(self, prompts: list[str | Sequence[int]], params: list[SamplingParams | None],
-                       options: list[tuple[int, str | None]]) -> list[RequestOutput]:
-        """Prompts with their own params or options (priority, cache salt), or token-id prompts: queued with
-        add_request and stepped to completion (other requests' outputs produced meanwhile are kept for step())."""
-        prompts = [p if isinstance(p, str) else list(p) for p in prompts]
-        ids = [self.add_request(p, q, priority=pr, cache_salt=salt) for p, q, (pr, salt) in zip(prompts, params, options)]
-        results = {rid: RequestOutput(request_id=rid, prompt=p) for rid, p in zip(ids, prompts)}
+            param_list = list(params)
+        else:
+            param_list = [params] * len(prompt_list)
+        ids = [self.add_request(p, q, priority=pr, cache_salt=salt)
+               for p, q, pr, salt in zip(prompt_list, param_list, priorities, salts)]
+        # The prompt's ids as the engine got them (a text prompt is tokenized as add_request does: with special tokens).
+        results = {rid: RequestOutput(request_id=rid, prompt=p, prompt_token_ids=self.tokenize(p) if isinstance(p, str)
+                                      else list(p)) for rid, p in zip(ids, prompt_list)}
         sequences: dict[tuple[int, int], CompletionOutput] = {}
-        open_ids = set(ids)
-        while open_ids:
-            for o in self._step():
-                if o.request_id not in open_ids:
-                    self._backlog.append(o)
-                elif o.request_finished:
-                    open_ids.discard(o.request_id)
+        for o in self._run(ids):
+            if o.request_finished:
+                if o.reject_reason is not None:
                     results[o.request_id].reject_reason = o.reject_reason
-                    if not results[o.request_id].outputs and o.finish_reason in ("abort", "rejected"):
-                        sequences[(o.request_id, 0)] = CompletionOutput(0, "", [], 0.0, None, o.finish_reason)
-                else:
-                    c = sequences.setdefault((o.request_id, o.index), CompletionOutput(o.index, "", [], 0.0, None, None))
-                    c.token_ids += o.token_ids
-                    c.text += o.text
-                    c.cumulative_logprob = o.cumulative_logprob
-                    if o.logprobs is not None:
-                        c.logprobs = (c.logprobs or []) + o.logprobs
-                    c.finish_reason = o.finish_reason
+                mine = [c for (rid, _), c in sequences.items() if rid == o.request_id]
+                if not mine:   # rejected, or aborted before its first token
+                    sequences[(o.request_id, 0)] = CompletionOutput(0, "", [], 0.0, None, o.finish_reason)
+                elif o.finish_reason in ("abort", "rejected"):
+                    for c in mine:   # a request that ended as a whole reports that for each output
+                        c.finish_reason = o.finish_reason
+                continue
+            c = sequences.setdefault((o.request_id, o.index), CompletionOutput(o.index, "", [], 0.0, None, None))
+            c.token_ids += o.token_ids
+            c.text += o.text
+            c.cumulative_logprob = o.cumulative_logprob
+            if o.logprobs is not None:
+                c.logprobs = (c.logprobs or []) + o.logprobs
+            c.finish_reason = o.finish_reason
         for (rid, _), c in sorted(sequences.items()):
             results[rid].outputs.append(c)
         return [results[rid] for rid in ids]

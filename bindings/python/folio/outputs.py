@@ -33,6 +33,7 @@ class RequestOutput:
     outputs: list[CompletionOutput] = field(default_factory=list)
     finished: bool = True
     reject_reason: str | None = None  # why the request was refused (finish_reason "rejected"), else None
+    prompt_token_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

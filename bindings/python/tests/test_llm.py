@@ -173,3 +173,76 @@ def test_beam_search_reports_the_beams_best_first(llm):
     kv = folio.KVCacheManager(16, block_size=4)
     with pytest.raises(folio.InvalidArgumentError, match="engine level"):
         folio.Scheduler(kv, 64).add_request([1, 2], folio.SamplingParams(beam_width=2, max_tokens=2))
+
+
+def test_two_streams_read_alternately_each_get_only_their_own_outputs(llm):
+    # Before per-request streams this never ended: each iterator parked the other's outputs in a backlog that only
+    # step() read, so the second iterator stepped forever waiting for outputs already produced.
+    params = folio.SamplingParams(max_tokens=6, seed=4)
+    alone_a = llm.generate("aabb", params)[0].outputs[0]
+    alone_b = llm.generate("ccdd", params)[0].outputs[0]
+    a, b = llm.stream("aabb", params), llm.stream("ccdd", params)
+    got = {"a": [], "b": []}
+    for name, it in [("a", a), ("b", b)] * 20:
+        o = next(it, None)
+        if o is not None:
+            got[name].append(o)
+    ids = {o.request_id for o in got["a"]}, {o.request_id for o in got["b"]}
+    assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
+    assert [t for o in got["a"] for t in o.token_ids] == alone_a.token_ids
+    assert [t for o in got["b"] for t in o.token_ids] == alone_b.token_ids
+    assert got["a"][-1].request_finished and got["b"][-1].request_finished
+    assert not llm.has_unfinished() and llm.step() == []
+
+
+def test_closing_a_stream_early_cancels_its_request(llm):
+    it = llm.stream("aabb", folio.SamplingParams(max_tokens=200, seed=1))
+    first = next(it)
+    it.close()
+    assert llm.stats()["kv_blocks_used"] == 0
+    ends = []
+    while llm.has_unfinished():
+        ends += [o for o in llm.step() if o.request_finished]
+    assert [(e.request_id, e.finish_reason) for e in ends] == [(first.request_id, "abort")]
+
+
+def test_streamed_text_is_held_back_only_where_a_stop_string_could_begin(llm):
+    # "zz" can never match (the fake model writes a..h), so every piece is its token's whole text; the rule before
+    # (hold back the longest stop's length - 1) held one character back at every step.
+    params = folio.SamplingParams(max_tokens=8, seed=6, stop=["zz"])
+    pieces = list(llm.stream("aabb", params))[:-1]
+    assert [p.text for p in pieces] == [llm.detokenize(p.token_ids) for p in pieces]
+
+
+def test_beam_search_outputs_carry_their_text(llm):
+    # Beams were never detokenized: their text was "" (generate and stream alike).
+    out = llm.generate("aabbcc", folio.SamplingParams(max_tokens=5, beam_width=3, temperature=0.0))[0]
+    assert all(c.text == llm.detokenize(c.token_ids) and len(c.text) == 10 for c in out.outputs)
+
+
+def test_generate_reports_the_prompt_token_ids(llm):
+    outs = llm.generate(["aabb", [1, 2, 3]], folio.SamplingParams(max_tokens=2, seed=1))
+    assert outs[0].prompt_token_ids == [0, 9] and outs[1].prompt_token_ids == [1, 2, 3]
+
+
+def test_a_request_cancelled_during_generate_keeps_its_tokens():
+    # The loop before this change replaced the output of a request whose end said "abort" with an empty one, so a
+    # request cancelled (from another thread) while generate() ran came back with no tokens.
+    import threading
+    import time
+    with folio.LLM(FAKE, num_gpu_blocks=4096, block_size=16) as llm:
+        statuses = []
+
+        def cancel_soon():
+            time.sleep(0.05)
+            statuses.append(llm.cancel(0))   # the engine's first request has id 0
+
+        canceller = threading.Thread(target=cancel_soon)
+        canceller.start()
+        out = llm.generate([[1, 2, 3]], folio.SamplingParams(max_tokens=60000, seed=1, ignore_eos=True))[0].outputs[0]
+        canceller.join()
+        assert statuses == [None]
+        assert out.finish_reason == "abort"
+        assert 0 < len(out.token_ids) < 60000
+        assert out.text == llm.detokenize(out.token_ids)
+        assert llm.stats()["kv_blocks_used"] == 0

@@ -130,18 +130,13 @@ public static class BenchRunner
                     finished++;
                     initialFill.Remove(u.Request);
                     inflightSeqs -= width;
-                    if (o.BeamWidth > 0)
-                    {
-                        // Beam searches stream nothing: count their finished beams' tokens.
-                        var beams = u.Request.Sequences;
-                        for (int b = 0; b < beams.Count; b++)
-                            tokens += beams[b].NumGenerated;
-                    }
                 }
                 else
                 {
                     tokens += u.NumNewTokens;
-                    scheduled++;
+                    // A beam search reports its finished beams (all their tokens) at its end, not per step.
+                    if (o.BeamWidth == 0)
+                        scheduled++;
                 }
             }
             if (inWindow && next < requests)

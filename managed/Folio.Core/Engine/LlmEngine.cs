@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
@@ -8,24 +9,23 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Folio.Core.Engine;
 
 /// <summary>
-/// The engine loop: <see cref="Step"/> = schedule → execute → postprocess. Every public member is thread-safe:
-/// one lock serialises them, so an <see cref="Abort"/> from another thread takes effect between two steps
-/// (never inside one) and frees the request's blocks at once. Rejections (warning), preemptions (information)
-/// and finished requests (debug) go to the optional logger.
+/// The engine: <see cref="Step"/> = schedule → execute → postprocess (<see cref="EngineCore"/> around an
+/// <see cref="IModelExecutor"/>). Requests come in through <see cref="AddRequest"/> (outputs pulled with
+/// <see cref="Step"/>, as the C ABI does) or <see cref="Submit"/> (a per-request <see cref="RequestStream"/>); the
+/// steps run on the caller's thread, or on the background loop (<see cref="RunAsync"/>). Every public member is
+/// thread-safe: one lock serialises them, so an <see cref="Abort"/> from another thread takes effect between two
+/// steps (never inside one) and frees the request's blocks at once. Rejections (warning), preemptions
+/// (information) and finished requests (debug) go to the optional logger.
 /// </summary>
 public sealed class LlmEngine
 {
     private readonly Lock _gate = new();
-    private readonly Scheduler _scheduler;
-    private readonly KvCacheManager _kv;
+    private readonly EngineCore _core;
     private readonly IModelExecutor _executor;
-    private readonly ITextDecoder? _decoder;
     private readonly ILogger _logger;
-    private readonly Dictionary<long, Request> _unfinished = [];
-    private readonly List<SequenceUpdate> _stepUpdates = [];
-    private readonly List<SequenceUpdate> _abortUpdates = [];
-    private long _nextRequestId;
-    private long _arrival;
+    // Wakes the background loop when work arrives (at most one pending release: the loop re-checks for work).
+    private readonly SemaphoreSlim _workArrived = new(0, 1);
+    private Task? _loop;
     private StepTimings _timings;
 
     public LlmEngine(EngineOptions options, IModelExecutor executor, ITextDecoder? decoder = null, ILogger? logger = null)
@@ -34,24 +34,28 @@ public sealed class LlmEngine
         ArgumentNullException.ThrowIfNull(executor);
         options.Validate();
         Options = options;
-        _kv = new KvCacheManager(options.KvCache);
-        _scheduler = new Scheduler(options.Scheduler, _kv, decoder);
         _executor = executor;
-        _decoder = decoder;
         _logger = logger ?? NullLogger.Instance;
+        _core = new EngineCore(options.Scheduler, new KvCacheManager(options.KvCache), decoder, _logger);
     }
 
     public EngineOptions Options { get; }
 
     /// <summary>For tests and tools that inspect the cache (read it only between steps).</summary>
-    public KvCacheManager KvCache => _kv;
+    public KvCacheManager KvCache => _core.KvCache;
 
     /// <summary>The scheduler (tests corrupt its state to check <see cref="CheckInvariants"/>).</summary>
-    internal Scheduler Scheduler => _scheduler;
+    internal Scheduler Scheduler => _core.Scheduler;
 
+    /// <summary>Called at the end of every step, on the stepping thread and under the engine's lock, with the step's
+    /// outputs (for hosts that forward each step, as the C ABI's stream callback does; calls back into this engine
+    /// from it are not allowed to step).</summary>
+    public event Action<IReadOnlyList<OutputDelta>>? StepCompleted;
+
+    /// <summary>A request was added whose last output has not been delivered yet.</summary>
     public bool HasUnfinished
     {
-        get { lock (_gate) return _scheduler.HasUnfinished; }
+        get { lock (_gate) return _core.HasUnfinished; }
     }
 
     /// <summary>Time spent in each phase of <see cref="Step"/> since the engine was created.</summary>
@@ -62,12 +66,17 @@ public sealed class LlmEngine
 
     public SchedulerStats GetSchedulerStats()
     {
-        lock (_gate) return _scheduler.GetStats();
+        lock (_gate) return _core.Scheduler.GetStats();
     }
 
     public KvCacheStats GetKvStats()
     {
-        lock (_gate) return _kv.GetStats();
+        lock (_gate) return _core.KvCache.GetStats();
+    }
+
+    public TokenCounts GetTokenCounts()
+    {
+        lock (_gate) return _core.Outputs.Counts;
     }
 
     /// <summary>Checks the KV cache invariants and the scheduler's books between steps (tests, debugging); throws on a violation.</summary>
@@ -75,152 +84,172 @@ public sealed class LlmEngine
     {
         lock (_gate)
         {
-            KvInvariants.Check(_kv);
-            _scheduler.CheckConsistency();
+            KvInvariants.Check(_core.KvCache);
+            _core.Scheduler.CheckConsistency();
         }
     }
 
     /// <summary>
-    /// Queues a request. Bad parameters throw an <see cref="ArgumentException"/> naming the field; a request
-    /// that can never fit the KV pool comes back finished with reason Rejected and its reason.
+    /// Queues a request whose outputs the caller pulls with <see cref="Step"/>. Bad parameters throw an
+    /// <see cref="ArgumentException"/> naming the field; a request that can never fit the KV pool comes back
+    /// finished with reason Rejected and its reason (its end is in the next step's outputs).
     /// </summary>
     public Request AddRequest(ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, int priority = 0, CacheKey cacheKey = default)
     {
-        ArgumentNullException.ThrowIfNull(samplingParams);
-        samplingParams.Validate();
-        if (samplingParams.Stop.Count > 0 && _decoder is null)
-            throw new ArgumentException("stop strings need a text decoder; this engine has none.", nameof(samplingParams));
-        for (int i = 0; i < promptTokenIds.Length; i++)
-        {
-            if (promptTokenIds[i] < 0)
-                throw new ArgumentException($"prompt token {i} is {promptTokenIds[i]}; token ids are >= 0.", nameof(promptTokenIds));
-        }
+        Request request;
         lock (_gate)
-        {
-            var request = new Request(_nextRequestId++, promptTokenIds, samplingParams, _arrival++, priority, cacheKey);
-            if (_scheduler.Add(request))
-                _unfinished.Add(request.Id, request);
-            else
-            {
-                _abortUpdates.Add(new SequenceUpdate(request, null, 0));
-                EngineLog.RequestRejected(_logger, request.Id, request.RejectReason);
-            }
-            return request;
-        }
+            request = _core.AddRequest(promptTokenIds, samplingParams, priority, cacheKey);
+        WakeLoop();
+        return request;
     }
 
-    /// <summary>Aborts a request (any thread): it finishes with reason Abort and its blocks are freed now. False if unknown or finished.</summary>
+    /// <summary>Queues a request and opens its output stream (see <see cref="RequestStream"/>); otherwise as <see cref="AddRequest"/>.</summary>
+    public RequestStream Submit(ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, int priority = 0, CacheKey cacheKey = default)
+    {
+        RequestStream stream;
+        lock (_gate)
+        {
+            var request = _core.AddRequest(promptTokenIds, samplingParams, priority, cacheKey);
+            stream = new RequestStream(this, request);
+            _core.Outputs.Attach(stream);
+        }
+        WakeLoop();
+        return stream;
+    }
+
+    /// <summary>Aborts a request (any thread): it finishes with reason Abort and its blocks are freed now; its end
+    /// is in the next step's outputs. False if unknown, finished or already aborted.</summary>
     public bool Abort(long requestId)
+    {
+        bool aborted;
+        lock (_gate)
+            aborted = _core.Abort(requestId);
+        if (aborted)
+            WakeLoop();
+        return aborted;
+    }
+
+    /// <summary>
+    /// Runs one step and returns its outputs: ends of requests aborted or rejected since the last step, then each
+    /// sequence's new tokens with the text they add, then the ends of requests that finished. The list is reused:
+    /// valid until the next call.
+    /// </summary>
+    public IReadOnlyList<OutputDelta> Step()
     {
         lock (_gate)
         {
-            if (!_unfinished.Remove(requestId, out var request))
-                return false;
-            _scheduler.Abort(request);
-            _abortUpdates.Add(new SequenceUpdate(request, null, 0));
-            return true;
+            long preemptionsBefore = _core.Scheduler.GetStats().Preemptions;
+            long t0 = Stopwatch.GetTimestamp();
+            var plan = _core.BeginStep();
+            long t1 = Stopwatch.GetTimestamp(), t2 = t1;
+            StepOutputs? outputs = null;
+            if (!plan.IsEmpty)
+            {
+                outputs = _executor.Execute(plan);
+                t2 = Stopwatch.GetTimestamp();
+            }
+            var deltas = _core.CompleteStep(outputs);
+            long t3 = Stopwatch.GetTimestamp();
+            _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
+                _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
+            var stats = _core.Scheduler.GetStats();
+            if (stats.Preemptions > preemptionsBefore)
+                EngineLog.Preempted(_logger, stats.Steps, stats.Preemptions - preemptionsBefore, stats.Preemptions);
+            StepCompleted?.Invoke(deltas);
+            return deltas;
         }
     }
 
     /// <summary>
-    /// Runs one step and returns its incremental outputs (including requests aborted or rejected since the
-    /// last step). The list is reused: valid until the next call.
+    /// Runs requests to completion and returns their whole outputs in the order of <paramref name="prompts"/>. The
+    /// only run-to-completion loop: it reads each request's stream (which steps the engine, or waits for the
+    /// background loop).
     /// </summary>
-    public IReadOnlyList<SequenceUpdate> Step()
-    {
-        lock (_gate)
-        {
-            _stepUpdates.Clear();
-            bool pendingAborts = _abortUpdates.Count > 0;
-            if (pendingAborts)
-            {
-                _stepUpdates.AddRange(_abortUpdates);
-                _abortUpdates.Clear();
-            }
-            long preemptionsBefore = _scheduler.GetStats().Preemptions;
-            long t0 = Stopwatch.GetTimestamp();
-            var plan = _scheduler.Schedule();
-            long t1 = Stopwatch.GetTimestamp(), t2 = t1;
-            if (!plan.IsEmpty)
-            {
-                var outputs = _executor.Execute(plan);
-                t2 = Stopwatch.GetTimestamp();
-                _scheduler.Postprocess(outputs);
-            }
-            long t3 = Stopwatch.GetTimestamp();
-            _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
-                _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
-            var updates = _scheduler.Updates;
-            for (int i = 0; i < updates.Count; i++)
-            {
-                var u = updates[i];
-                if (pendingAborts)
-                    _stepUpdates.Add(u);
-                if (u.RequestFinished && _unfinished.Remove(u.Request.Id))
-                    LogFinished(u.Request);
-            }
-            var stats = _scheduler.GetStats();
-            if (stats.Preemptions > preemptionsBefore)
-                EngineLog.Preempted(_logger, stats.Steps, stats.Preemptions - preemptionsBefore, stats.Preemptions);
-            // Usually nothing was aborted: hand out the scheduler's list as it is (no copy).
-            return pendingAborts ? _stepUpdates : updates;
-        }
-    }
-
-    private void LogFinished(Request request)
-    {
-        if (request.FinishReason == FinishReason.Rejected)
-            EngineLog.RequestRejected(_logger, request.Id, request.RejectReason);
-        else if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            // Aborted and rejected requests carry their reason; otherwise each sequence carries its own.
-            var seqs = request.Sequences;
-            var reason = request.FinishReason != FinishReason.None || seqs.Count == 0 ? request.FinishReason : seqs[0].FinishReason;
-            EngineLog.RequestFinished(_logger, request.Id, reason);
-        }
-    }
-
-    /// <summary>Runs requests to completion (blocking) and returns their outputs in the order of <paramref name="prompts"/>.</summary>
-    public IReadOnlyList<RequestOutput> Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams)
+    public IReadOnlyList<RequestOutput> Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams,
+        int priority = 0, CacheKey cacheKey = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        var requests = new Request[prompts.Count];
+        var streams = new RequestStream[prompts.Count];
         for (int i = 0; i < prompts.Count; i++)
-            requests[i] = AddRequest(prompts[i], samplingParams);
-        while (true)
+            streams[i] = Submit(prompts[i], samplingParams, priority, cacheKey);
+        var outputs = new RequestOutput[streams.Length];
+        for (int i = 0; i < streams.Length; i++)
         {
-            bool pending = false;
-            foreach (var r in requests)
-                pending |= !r.IsFinished;
-            if (!pending)
-                break;
-            Step();
+            foreach (var _ in streams[i].ReadAll())
+            {
+                // The deltas are not needed: the whole output comes with the stream's end.
+            }
+            outputs[i] = streams[i].Completion.Result;
         }
-        var outputs = new RequestOutput[requests.Length];
-        for (int i = 0; i < requests.Length; i++)
-            outputs[i] = GetOutput(requests[i]);
         return outputs;
     }
 
-    /// <summary>A snapshot of a request's outputs so far.</summary>
+    /// <summary>A snapshot of a request's outputs so far (text handed out so far; whole once finished).</summary>
     public RequestOutput GetOutput(Request request)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        lock (_gate) return _core.GetOutput(request);
+    }
+
+    /// <summary>
+    /// The background step loop: steps while a request is unfinished, and waits (without spinning) for the next
+    /// request or abort otherwise, until <paramref name="cancellationToken"/> is cancelled. Streams read while it
+    /// runs wait for it instead of stepping. One loop per engine.
+    /// </summary>
+    public Task RunAsync(CancellationToken cancellationToken = default)
+    {
         lock (_gate)
         {
-            var seqs = request.Sequences;
-            var outs = new CompletionOutput[seqs.Count];
-            for (int i = 0; i < seqs.Count; i++)
-            {
-                var s = seqs[i];
-                outs[i] = new CompletionOutput(
-                    request.Params.UseBeamSearch ? i : s.Index, s.GeneratedTokens.ToArray(), s.OutputText, s.CumulativeLogProb,
-                    s.Logprobs is null ? null : [.. s.Logprobs], s.FinishReason, s.StopReason, s.BeamScore);
-            }
-            if (!request.Params.UseBeamSearch)
-                Array.Sort(outs, static (a, b) => a.Index.CompareTo(b.Index));
-            return new RequestOutput(request.Id, request.PromptTokenIds.ToArray(), outs, request.IsFinished,
-                request.FinishReason, request.RejectReason, request.NumPreemptions);
+            if (_loop is { IsCompleted: false })
+                throw new InvalidOperationException("the engine's background loop is already running.");
+            _loop = Task.Run(() => LoopAsync(cancellationToken), CancellationToken.None);
+            return _loop;
         }
+    }
+
+    /// <summary>Whether the background loop runs (then readers wait for it rather than step).</summary>
+    public bool IsLoopRunning => Volatile.Read(ref _loop) is { IsCompleted: false };
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (HasUnfinished)
+            {
+                Step();
+                continue;
+            }
+            try
+            {
+                await _workArrived.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void WakeLoop()
+    {
+        lock (_workArrived)
+        {
+            if (_workArrived.CurrentCount == 0)
+                _workArrived.Release();
+        }
+    }
+
+    /// <summary>A stream reader's turn: wait for the background loop's next output, or step the engine here.</summary>
+    internal async ValueTask AdvanceAsync(ChannelReader<RequestOutput> reader, CancellationToken cancellationToken)
+    {
+        var loop = Volatile.Read(ref _loop);
+        if (loop is { IsCompleted: false })
+        {
+            var ready = reader.WaitToReadAsync(cancellationToken).AsTask();
+            // The loop may stop (cancelled) while this reader waits: then the reader steps on its own.
+            await Task.WhenAny(ready, loop).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return;
+        }
+        Step();
     }
 }

@@ -7,7 +7,7 @@ public sealed partial class Scheduler
 {
     /// <summary>
     /// Applies the executor's outputs for the last plan: caches newly full blocks, appends sampled tokens (forking
-    /// the n samples of a completed prompt, stepping beams), applies the stop rules, frees finished sequences and
+    /// the n samples of a completed prompt, stepping beams), applies the token-level stop rules, frees finished sequences and
     /// records the incremental outputs in <see cref="Updates"/>.
     /// </summary>
     public void Postprocess(StepOutputs outputs)
@@ -102,6 +102,7 @@ public sealed partial class Scheduler
             _kv.CacheFullBlocks(e.Table);
     }
 
+    /// <summary>Appends a sampled token and applies the token-level stop rules (text is the output processor's).</summary>
     private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs)
     {
         var g = seq.Request;
@@ -112,26 +113,8 @@ public sealed partial class Scheduler
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         _updates.Add(new SequenceUpdate(g, seq, 1));
 
-        int generated = seq.NumGenerated;
-        var reason = StopConditions.CheckToken(g.Stops, token, generated, _options.EosTokenId, out int stopId);
-        string? stopReason = stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        if (_decoder is not null && !(token == _options.EosTokenId && reason == FinishReason.Stop && stopId < 0))
-        {
-            var text = seq.Text;
-            int before = text.Length;
-            text.Append(_decoder.DecodeLast(seq.GeneratedTokens));
-            if (reason != FinishReason.Stop && g.HasStopStrings && generated >= g.Stops.MinTokens)
-            {
-                int at = StopConditions.FindStopString(g.Params, text, before, out string? matched);
-                if (at >= 0)
-                {
-                    text.Length = at;   // like vLLM: the stop string and anything after it leave the output text
-                    reason = FinishReason.Stop;
-                    stopReason = matched;
-                }
-            }
-        }
+        var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, _options.EosTokenId, out int stopId);
         if (reason != FinishReason.None)
-            FinishSequence(seq, reason, stopReason);
+            FinishSequence(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 }

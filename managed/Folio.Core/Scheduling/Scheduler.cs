@@ -7,7 +7,9 @@ namespace Folio.Core.Scheduling;
 /// <summary>
 /// Iteration-level (continuous) batching over the paged KV cache. <see cref="Schedule"/> decides who computes
 /// which tokens this step and asks the <see cref="KvCacheManager"/> for their blocks; <see cref="Postprocess"/>
-/// applies the sampled tokens and the stop rules. The scheduler decides; the manager only manages blocks.
+/// applies the sampled tokens and the token-level stop rules (EOS, stop token ids, min/max tokens). Text (and stop
+/// strings) belong to the engine's output processor, which ends a sequence through <see cref="StopByString"/>. The
+/// scheduler decides; the manager only manages blocks.
 /// Single-threaded: the engine serialises every call.
 /// </summary>
 /// <remarks>
@@ -23,7 +25,6 @@ public sealed partial class Scheduler
 {
     private readonly SchedulerOptions _options;
     private readonly KvCacheManager _kv;
-    private readonly ITextDecoder? _decoder;
     private readonly List<Request> _running = [];
     private readonly RequestQueue _waiting;
     private readonly RequestQueue _swapped;
@@ -35,14 +36,13 @@ public sealed partial class Scheduler
     private int _reservedSeqs;
     private long _preemptions, _recomputes, _groupRecomputes, _swaps, _rejected;
 
-    public Scheduler(SchedulerOptions options, KvCacheManager kv, ITextDecoder? decoder = null)
+    public Scheduler(SchedulerOptions options, KvCacheManager kv)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(kv);
         options.Validate();
         _options = options;
         _kv = kv;
-        _decoder = decoder;
         _waiting = new RequestQueue(options.Policy);
         _swapped = new RequestQueue(options.Policy);
     }
@@ -58,6 +58,9 @@ public sealed partial class Scheduler
 
     /// <summary>The incremental outputs of the last Schedule + Postprocess (aborts are not included); reused.</summary>
     public IReadOnlyList<SequenceUpdate> Updates => _updates;
+
+    /// <summary><see cref="Updates"/> as a span (the output processor's hot loop: no interface call per entry).</summary>
+    internal ReadOnlySpan<SequenceUpdate> UpdateSpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_updates);
 
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
@@ -153,6 +156,33 @@ public sealed partial class Scheduler
         }
         request.Status = SequenceStatus.Finished;
         request.FinishReason = FinishReason.Abort;
+        return true;
+    }
+
+    /// <summary>
+    /// Ends a sequence of the last step whose text matched a stop string (found by the output processor after
+    /// <see cref="Postprocess"/>): it finishes with reason Stop and <paramref name="stopString"/> as its stop reason,
+    /// and its blocks are freed now. A sequence the token rules already ended (max_tokens on the same token) is only
+    /// relabelled, as vLLM does. Returns true when this ended the request (its last live sequence).
+    /// </summary>
+    public bool StopByString(Sequence seq, string stopString)
+    {
+        ArgumentNullException.ThrowIfNull(seq);
+        var g = seq.Request;
+        if (seq.IsFinished)
+        {
+            seq.FinishReason = FinishReason.Stop;
+            seq.StopReason = stopString;
+            return false;
+        }
+        if (g.Status != SequenceStatus.Running)
+            throw new InvalidOperationException($"{seq} is not running; only a sequence of the last step can match a stop string.");
+        FinishSequence(seq, FinishReason.Stop, stopString);
+        if (g.NumLive > 0)
+            return false;
+        g.Status = SequenceStatus.Finished;
+        _reservedSeqs -= g.Width;
+        _running.Remove(g);
         return true;
     }
 

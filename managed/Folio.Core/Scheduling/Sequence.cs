@@ -13,7 +13,7 @@ namespace Folio.Core.Scheduling;
 public sealed class Sequence
 {
     private int[] _tokens;
-    private StringBuilder? _text;
+    private SequenceText? _text;
     private List<TokenLogprob[]>? _logprobs;
 
     internal Sequence(long id, int index, Request request, ReadOnlySpan<int> tokens, int capacity)
@@ -69,14 +69,26 @@ public sealed class Sequence
 
     public bool IsFinished => Status == SequenceStatus.Finished;
 
-    /// <summary>Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed.</summary>
-    public string OutputText => _text?.ToString() ?? "";
+    /// <summary>
+    /// Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed. Written
+    /// only by the engine's output processor (the scheduler works on tokens), read between steps.
+    /// </summary>
+    public string OutputText => _text?.Builder.ToString() ?? "";
 
     /// <summary>Per generated token, its top log-probabilities (when the request asked for logprobs).</summary>
     public IReadOnlyList<TokenLogprob[]>? Logprobs => _logprobs;
 
-    internal StringBuilder Text => _text ??= new StringBuilder();
-    internal bool HasText => _text is not null;
+    internal StringBuilder Text => (_text ??= new SequenceText()).Builder;
+
+    /// <summary>Characters of <see cref="Text"/> already handed out as deltas (the rest is held back while a stop
+    /// string could still begin in it).</summary>
+    internal int EmittedChars
+    {
+        get => _text?.EmittedChars ?? 0;
+        set => (_text ??= new SequenceText()).EmittedChars = value;
+    }
+
+    internal string EmittedText => _text is null ? "" : _text.Builder.ToString(0, _text.EmittedChars);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
@@ -98,7 +110,7 @@ public sealed class Sequence
             CumulativeLogProb = CumulativeLogProb,
         };
         if (_text is not null)
-            s._text = new StringBuilder(_text.ToString());
+            s._text = _text.Clone();
         if (_logprobs is not null)
             s._logprobs = [.. _logprobs];
         return s;

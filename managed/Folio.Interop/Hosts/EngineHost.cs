@@ -9,22 +9,16 @@ namespace Folio.Interop.Hosts;
 
 /// <summary>
 /// The object behind a folio_engine handle: the managed <see cref="LlmEngine"/> plus what only the C ABI needs —
-/// turning its step updates into folio_request_output records (with incremental text), the stream callback,
-/// and counters for folio_stats. Adds and cancels go straight to the engine (thread-safe); steps are serialized
-/// here so the streamed text cursors advance in order.
+/// each step's <see cref="OutputDelta"/>s (text deltas, finish reasons and the request book are Core's) laid out
+/// as folio_request_output records, the stream callback, and folio_stats. Adds and cancels go straight to the
+/// engine (thread-safe); steps are serialized here so that destroy waits for a step in flight.
 /// </summary>
 public sealed unsafe class EngineHost
 {
     private readonly Lock _stepLock = new();
-    private readonly Dictionary<long, int> _emittedChars = [];
     private delegate* unmanaged<FolioRequestOutput*, void*, void> _stream;
     private void* _streamUserData;
-    private long _promptTokens;
-    private long _generatedTokens;
-    private long _stepTicks;
-    // Requests added whose last output (request_finished) was not produced yet: an aborted or rejected request
-    // still owes one, which LlmEngine.HasUnfinished does not count.
-    private long _open;
+    private OutputList? _lastStep;
 
     private readonly IDisposable?[] _resources;
     private bool _disposed;
@@ -36,6 +30,8 @@ public sealed unsafe class EngineHost
         Model = model;
         Log = log;
         _resources = resources;
+        // Every step (folio_engine_step's, or one inside folio_engine_generate) is translated and streamed here.
+        engine.StepCompleted += OnStep;
     }
 
     /// <summary>folio_engine_destroy: waits for a step in flight, then releases the model. Later steps that had
@@ -69,62 +65,42 @@ public sealed unsafe class EngineHost
     }
 
     public long Add(int[] promptIds, SamplingParams samplingParams, RequestOptions options = default) =>
-        AddCore(promptIds, samplingParams, options).Id;
-
-    private Request AddCore(int[] promptIds, SamplingParams samplingParams, RequestOptions options)
-    {
-        // Counted first: a concurrent step may deliver this request's end before AddRequest returns.
-        Interlocked.Increment(ref _open);
-        Request request;
-        try
-        {
-            request = Engine.AddRequest(promptIds, Model.WithModelStops(samplingParams), options.Priority, options.CacheKey);
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _open);
-            throw;
-        }
-        Interlocked.Add(ref _promptTokens, promptIds.Length);
-        return request;
-    }
+        Engine.AddRequest(promptIds, Model.WithModelStops(samplingParams), options.Priority, options.CacheKey).Id;
 
     public bool Cancel(long requestId) => Engine.Abort(requestId);
 
     /// <summary>A request is queued, running, or owes its last output.</summary>
-    public bool HasUnfinished => Interlocked.Read(ref _open) > 0;
+    public bool HasUnfinished => Engine.HasUnfinished;
 
     /// <summary>One step's outputs, or null when the engine was destroyed meanwhile.</summary>
     public OutputList? Step()
     {
-        lock (_stepLock) return _disposed ? null : StepLocked();
+        lock (_stepLock)
+        {
+            if (_disposed) return null;
+            Engine.Step();
+            OutputList list = _lastStep!;
+            _lastStep = null;
+            return list;
+        }
     }
 
-    /// <summary>Runs the prompts (and whatever else is queued) to completion; full outputs in prompt order.</summary>
+    /// <summary>Runs the prompts (and whatever else is queued) to completion with Core's Generate; whole outputs
+    /// in prompt order (each step still goes to the stream callback).</summary>
     public OutputList? Generate(IReadOnlyList<int[]> prompts, SamplingParams samplingParams, RequestOptions options = default)
     {
         lock (_stepLock)
         {
             if (_disposed) return null;
-            var requests = new Request[prompts.Count];
-            for (int i = 0; i < prompts.Count; i++) requests[i] = AddCore(prompts[i], samplingParams, options);
-            foreach (Request request in requests)
-            {
-                while (!request.IsFinished) StepLocked();
-            }
+            IReadOnlyList<RequestOutput> outputs = Engine.Generate(prompts, Model.WithModelStops(samplingParams),
+                options.Priority, options.CacheKey);
+            _lastStep = null;
             var builder = new OutputListBuilder();
-            foreach (Request request in requests)
+            foreach (RequestOutput output in outputs)
             {
-                RequestOutput output = Engine.GetOutput(request);
                 for (int i = 0; i < output.Outputs.Count; i++)
                 {
-                    CompletionOutput c = output.Outputs[i];
-                    FinishReason reason = output.FinishReason != FinishReason.None ? output.FinishReason : c.FinishReason;
-                    int k = samplingParams.Logprobs ?? 0;
-                    var (topIds, topLps) = TopLogprobs(c.Logprobs, 0, c.TokenIds.Count, k);
-                    builder.Add((ulong)request.Id, c.Index, Map(reason), i == output.Outputs.Count - 1,
-                        c.TokenIds.ToArray(), c.CumulativeLogProb, k, topIds, topLps, c.Text, (ulong)request.PromptLength,
-                        reason == FinishReason.Rejected ? output.RejectReason ?? "" : "");
+                    builder.Add(output, output.Outputs[i], samplingParams.Logprobs ?? 0, i == output.Outputs.Count - 1);
                 }
             }
             return builder.Build();
@@ -135,8 +111,9 @@ public sealed unsafe class EngineHost
     {
         SchedulerStats s = Engine.GetSchedulerStats();
         Folio.Core.KvCache.KvCacheStats kv = Engine.GetKvStats();
-        double seconds = (double)Interlocked.Read(ref _stepTicks) / Stopwatch.Frequency;
-        long generated = Interlocked.Read(ref _generatedTokens);
+        TokenCounts tokens = Engine.GetTokenCounts();
+        StepTimings t = Engine.GetStepTimings();
+        double seconds = (double)(t.ScheduleTicks + t.ExecuteTicks + t.PostprocessTicks) / Stopwatch.Frequency;
         // The KV fields are filled as for a KV manager on its own; the engine adds the scheduler's and its own.
         return KvManagerHost.ToStats(kv, Engine.Options.KvCache.BlockSizeTokens) with
         {
@@ -145,48 +122,19 @@ public sealed unsafe class EngineHost
             NumWaiting = s.NumWaiting,
             NumSwapped = s.NumSwapped,
             NumSteps = s.Steps,
-            NumPromptTokens = Interlocked.Read(ref _promptTokens),
-            NumGeneratedTokens = generated,
-            GeneratedTokensPerS = seconds > 0 ? generated / seconds : 0,
+            NumPromptTokens = tokens.PromptTokens,
+            NumGeneratedTokens = tokens.GeneratedTokens,
+            GeneratedTokensPerS = seconds > 0 ? tokens.GeneratedTokens / seconds : 0,
         };
     }
 
-    private OutputList StepLocked()
+    /// <summary>Runs on the stepping thread (under the engine's lock and <see cref="_stepLock"/>).</summary>
+    private void OnStep(IReadOnlyList<OutputDelta> deltas)
     {
-        long start = Stopwatch.GetTimestamp();
-        IReadOnlyList<SequenceUpdate> updates = Engine.Step();
         var builder = new OutputListBuilder();
-        long generated = 0;
-        foreach (SequenceUpdate u in updates)
-        {
-            Request request = u.Request;
-            if (u.Sequence is { } seq)
-            {
-                ReadOnlySpan<int> all = seq.GeneratedTokens;
-                int first = all.Length - u.NumNewTokens;
-                int k = request.Params.Logprobs ?? 0;
-                var (topIds, topLps) = TopLogprobs(seq.Logprobs, first, u.NumNewTokens, k);
-                string delta = TextDelta(seq);
-                FinishReason reason = seq.IsFinished ? seq.FinishReason : FinishReason.None;
-                builder.Add((ulong)request.Id, seq.Index, Map(reason), false, all[first..], seq.CumulativeLogProb, k,
-                    topIds, topLps, delta, (ulong)request.PromptLength);
-                generated += u.NumNewTokens;
-            }
-            else
-            {
-                if (request.Params.UseBeamSearch && request.FinishReason == FinishReason.None)
-                    AddBeams(builder, request);
-                FinishReason reason = request.FinishReason != FinishReason.None ? request.FinishReason
-                    : request.Sequences.Count > 0 ? request.Sequences[0].FinishReason : FinishReason.None;
-                builder.Add((ulong)request.Id, -1, Map(reason), true, [], 0, 0, [], [], "", (ulong)request.PromptLength,
-                    reason == FinishReason.Rejected ? request.RejectReason ?? "" : "");
-                foreach (Sequence s in request.Sequences) _emittedChars.Remove(s.Id);
-                Interlocked.Decrement(ref _open);
-            }
-        }
+        for (int i = 0; i < deltas.Count; i++) builder.Add(deltas[i], withLogprobs: true);
         OutputList list = builder.Build();
-        Interlocked.Add(ref _generatedTokens, generated);
-        Interlocked.Add(ref _stepTicks, Stopwatch.GetTimestamp() - start);
+        _lastStep = list;
         if (_stream != null)
         {
             using var scope = CallbackScope.Enter(this);
@@ -198,72 +146,7 @@ public sealed unsafe class EngineHost
         }
         if (Log.IsEnabled(FolioLogLevel.Trace))
         {
-            Log.Write(FolioLogLevel.Trace, $"step: {list.Count} outputs, {generated} new tokens", this);
-        }
-        return list;
-    }
-
-    /// <summary>Beam searches report no per-step updates (beams are reordered every step): at the end, each
-    /// finished beam, best first, becomes one output with all its tokens.</summary>
-    private void AddBeams(OutputListBuilder builder, Request request)
-    {
-        RequestOutput output = Engine.GetOutput(request);
-        int k = request.Params.Logprobs ?? 0;
-        foreach (CompletionOutput c in output.Outputs)
-        {
-            var (topIds, topLps) = TopLogprobs(c.Logprobs, 0, c.TokenIds.Count, k);
-            builder.Add((ulong)request.Id, c.Index, Map(c.FinishReason), false, c.TokenIds.ToArray(), c.CumulativeLogProb,
-                k, topIds, topLps, c.Text, (ulong)request.PromptLength);
+            Log.Write(FolioLogLevel.Trace, $"step: {list.Count} outputs", this);
         }
     }
-
-    /// <summary>
-    /// The text a sequence's update adds for streaming. While a stop string could still match, its last
-    /// (longest stop − 1) characters are held back: a match may begin in them, and the scheduler then trims the
-    /// output text, so streamed text must never contain what the final text will not. The streamed pieces
-    /// therefore always concatenate to the final text.
-    /// </summary>
-    private string TextDelta(Sequence seq)
-    {
-        string text = seq.OutputText;
-        _emittedChars.TryGetValue(seq.Id, out int emitted);
-        int holdBack = 0;
-        if (!seq.IsFinished)
-        {
-            foreach (string stop in seq.Request.Params.Stop) holdBack = Math.Max(holdBack, stop.Length - 1);
-        }
-        int visible = text.Length - holdBack;
-        if (visible > 0 && visible < text.Length && char.IsHighSurrogate(text[visible - 1])) visible--;   // whole characters only
-        if (visible <= emitted) return "";
-        _emittedChars[seq.Id] = visible;
-        return text[emitted..visible];
-    }
-
-    private static (int[] Ids, float[] Logprobs) TopLogprobs(IReadOnlyList<TokenLogprob[]>? perToken, int first, int count, int k)
-    {
-        if (k == 0 || perToken is null) return ([], []);
-        var ids = new int[count * k];
-        var lps = new float[count * k];
-        for (int t = 0; t < count; t++)
-        {
-            TokenLogprob[] top = first + t < perToken.Count ? perToken[first + t] : [];
-            for (int j = 0; j < k; j++)
-            {
-                // Fewer candidates than k (a tiny vocabulary): pad with id -1 and -inf.
-                ids[t * k + j] = j < top.Length ? top[j].TokenId : -1;
-                lps[t * k + j] = j < top.Length ? top[j].LogProb : float.NegativeInfinity;
-            }
-        }
-        return (ids, lps);
-    }
-
-    public static FolioFinishReason Map(FinishReason reason) => reason switch
-    {
-        FinishReason.None => FolioFinishReason.None,
-        FinishReason.Stop => FolioFinishReason.Stop,
-        FinishReason.Length => FolioFinishReason.Length,
-        FinishReason.Abort => FolioFinishReason.Abort,
-        FinishReason.Rejected => FolioFinishReason.Rejected,
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown finish reason"),
-    };
 }

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Folio.Core.Engine;
+using Folio.Core.Sampling;
 using Folio.Interop.Abi;
 
 namespace Folio.Interop.Hosts;
@@ -43,6 +45,63 @@ public sealed unsafe class OutputListBuilder
         _text.Add(0);
         return (start, utf8.Length);
     }
+
+    /// <summary>Adds one step output of Core (<paramref name="withLogprobs"/>: the request's top-k logprobs of its new tokens).</summary>
+    public void Add(in OutputDelta delta, bool withLogprobs)
+    {
+        Folio.Core.Scheduling.Request request = delta.Request;
+        ulong promptTokens = (ulong)request.PromptLength;
+        if (delta.Sequence is not { } seq)
+        {
+            Add((ulong)request.Id, -1, Map(delta.FinishReason), true, [], 0, 0, [], [], "", promptTokens,
+                delta.FinishReason == FinishReason.Rejected ? request.RejectReason ?? "" : "");
+            return;
+        }
+        int k = withLogprobs ? request.Params.Logprobs ?? 0 : 0;
+        var (topIds, topLps) = TopLogprobs(seq.Logprobs, delta.FirstNewToken, delta.NumNewTokens, k);
+        Add((ulong)request.Id, delta.Index, Map(delta.FinishReason), false, delta.NewTokenIds, seq.CumulativeLogProb, k,
+            topIds, topLps, delta.Text, promptTokens);
+    }
+
+    /// <summary>Adds one whole output of a finished request (folio_engine_generate).</summary>
+    public void Add(RequestOutput output, CompletionOutput completion, int topK, bool last)
+    {
+        // A request that ended as a whole (abort, rejection) reports that reason for each of its outputs.
+        FinishReason reason = output.FinishReason != FinishReason.None ? output.FinishReason : completion.FinishReason;
+        var (topIds, topLps) = TopLogprobs(completion.Logprobs, 0, completion.TokenIds.Count, topK);
+        Add((ulong)output.RequestId, completion.Index, Map(reason), last, completion.TokenIds.ToArray(),
+            completion.CumulativeLogProb, topK, topIds, topLps, completion.Text, (ulong)output.PromptTokenIds.Count,
+            reason == FinishReason.Rejected ? output.RejectReason ?? "" : "");
+    }
+
+    /// <summary>Top-k ids and logprobs per token, laid out tokens × k; fewer candidates than k (a tiny
+    /// vocabulary) are padded with id -1 and -inf.</summary>
+    private static (int[] Ids, float[] Logprobs) TopLogprobs(IReadOnlyList<TokenLogprob[]>? perToken, int first, int count, int k)
+    {
+        if (k == 0 || perToken is null) return ([], []);
+        var ids = new int[count * k];
+        var lps = new float[count * k];
+        for (int t = 0; t < count; t++)
+        {
+            TokenLogprob[] top = first + t < perToken.Count ? perToken[first + t] : [];
+            for (int j = 0; j < k; j++)
+            {
+                ids[t * k + j] = j < top.Length ? top[j].TokenId : -1;
+                lps[t * k + j] = j < top.Length ? top[j].LogProb : float.NegativeInfinity;
+            }
+        }
+        return (ids, lps);
+    }
+
+    public static FolioFinishReason Map(FinishReason reason) => reason switch
+    {
+        FinishReason.None => FolioFinishReason.None,
+        FinishReason.Stop => FolioFinishReason.Stop,
+        FinishReason.Length => FolioFinishReason.Length,
+        FinishReason.Abort => FolioFinishReason.Abort,
+        FinishReason.Rejected => FolioFinishReason.Rejected,
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown finish reason"),
+    };
 
     public OutputList Build()
     {

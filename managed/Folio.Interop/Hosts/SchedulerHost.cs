@@ -1,3 +1,4 @@
+using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
@@ -7,20 +8,15 @@ using Folio.Interop.Runtime;
 namespace Folio.Interop.Hosts;
 
 /// <summary>
-/// The object behind a folio_scheduler handle (level 2): the managed <see cref="Scheduler"/> driven by a host
-/// that runs its own model. One plan is outstanding at a time: schedule → the host executes → update. Every call
-/// holds the KV manager's gate, so the manager and its scheduler are used by one thread at a time.
+/// The object behind a folio_scheduler handle (level 2): Core's <see cref="EngineCore"/> — the engine without an
+/// executor — driven by a host that runs its own model. One plan is outstanding at a time: schedule → the host
+/// executes → update. Every call holds the KV manager's gate, so the manager and its scheduler are used by one
+/// thread at a time. What is here is translation: the plan to its snapshot, the host's samples to
+/// <see cref="StepOutputs"/>, Core's outputs to folio_request_output records.
 /// </summary>
 public sealed class SchedulerHost
 {
-    private readonly Dictionary<long, Request> _unfinished = [];
-    private readonly List<long> _pendingCancels = [];
-    private readonly List<Request> _aborted = [];
     private readonly StepOutputs _outputs = new();
-    private long _nextRequestId;
-    private long _arrival;
-    private long _promptTokens;
-    private long _generatedTokens;
     private StepPlan? _livePlan;
     private StepPlanSnapshot? _outstanding;
 
@@ -28,11 +24,12 @@ public sealed class SchedulerHost
     {
         Kv = kv;
         VocabSize = vocabSize;
-        Scheduler = new Scheduler(options, kv.Kv);
+        Core = new EngineCore(options, kv.Kv);
     }
 
     public KvManagerHost Kv { get; }
-    public Scheduler Scheduler { get; }
+    public EngineCore Core { get; }
+    public Scheduler Scheduler => Core.Scheduler;
     public int VocabSize { get; }
 
     /// <summary>Queues a request; false with the reason when it can never fit the KV cache.</summary>
@@ -40,39 +37,22 @@ public sealed class SchedulerHost
     {
         lock (Kv.Gate)
         {
-            var request = new Request(_nextRequestId++, promptIds, samplingParams, _arrival++, options.Priority, options.CacheKey);
+            bool added = Core.TryAddRequest(promptIds, samplingParams, out Request request, options.Priority, options.CacheKey);
             requestId = request.Id;
-            rejectReason = "";
-            if (!Scheduler.Add(request))
-            {
-                rejectReason = request.RejectReason ?? "rejected";
-                return false;
-            }
-            _unfinished.Add(request.Id, request);
-            _promptTokens += promptIds.Length;
-            return true;
+            rejectReason = added ? "" : request.RejectReason ?? "rejected";
+            return added;
         }
     }
 
-    /// <summary>Cancels now, or after the outstanding plan's update. False when unknown or finished.</summary>
+    /// <summary>Cancels now, or after the outstanding plan's update. False when unknown, finished or already cancelled.</summary>
     public bool Cancel(long requestId)
     {
-        lock (Kv.Gate)
-        {
-            if (!_unfinished.TryGetValue(requestId, out Request? request) || _pendingCancels.Contains(requestId)) return false;
-            if (_outstanding is not null)
-            {
-                _pendingCancels.Add(requestId);
-                return true;
-            }
-            AbortNow(request);
-            return true;
-        }
+        lock (Kv.Gate) return Core.Abort(requestId);
     }
 
     public bool HasUnfinished
     {
-        get { lock (Kv.Gate) return _unfinished.Count > 0 || _aborted.Count > 0; }
+        get { lock (Kv.Gate) return Core.HasUnfinished; }
     }
 
     /// <summary>The next plan, or null when the previous one was not updated yet.</summary>
@@ -81,7 +61,7 @@ public sealed class SchedulerHost
         lock (Kv.Gate)
         {
             if (_outstanding is not null) return null;
-            _livePlan = Scheduler.Schedule();
+            _livePlan = Core.BeginStep();
             _outstanding = new StepPlanSnapshot(_livePlan, Kv.Kv.BlockSizeTokens, this);
             return _outstanding;
         }
@@ -111,7 +91,6 @@ public sealed class SchedulerHost
         {
             if (!ReferenceEquals(plan, _outstanding) || _livePlan is null) return null;
             ReadOnlySpan<ScheduledSequence> entries = _livePlan.Sequences;
-            var builder = new OutputListBuilder();
             if (entries.Length > 0)
             {
                 _outputs.Clear();
@@ -124,21 +103,13 @@ public sealed class SchedulerHost
                         _outputs.AddSample(sampledIds[next], logprobs.IsEmpty ? 0f : logprobs[next]);
                     }
                 }
-                Scheduler.Postprocess(_outputs);
-                foreach (SequenceUpdate u in Scheduler.Updates) AddOutput(builder, u);
             }
             _outstanding = null;
             _livePlan = null;
-            foreach (long id in _pendingCancels)
-            {
-                if (_unfinished.TryGetValue(id, out Request? request)) AbortNow(request);
-            }
-            _pendingCancels.Clear();
-            foreach (Request request in _aborted)
-            {
-                builder.Add((ulong)request.Id, -1, FolioFinishReason.Abort, true, [], 0, 0, [], [], "", (ulong)request.PromptLength);
-            }
-            _aborted.Clear();
+            IReadOnlyList<OutputDelta> deltas = Core.CompleteStep(entries.Length > 0 ? _outputs : null);
+            var builder = new OutputListBuilder();
+            // Level 2 has no text and no top-k logprobs (the host samples).
+            for (int i = 0; i < deltas.Count; i++) builder.Add(deltas[i], withLogprobs: false);
             return builder.Build();
         }
     }
@@ -149,39 +120,15 @@ public sealed class SchedulerHost
         {
             FolioStats stats = KvManagerHost.ToStats(Kv.Kv.GetStats(), Kv.Kv.BlockSizeTokens);
             SchedulerStats s = Scheduler.GetStats();
+            TokenCounts tokens = Core.Outputs.Counts;
             stats.NumPreemptions = s.Preemptions;
             stats.NumRunning = s.NumRunning;
             stats.NumWaiting = s.NumWaiting;
             stats.NumSwapped = s.NumSwapped;
             stats.NumSteps = s.Steps;
-            stats.NumPromptTokens = _promptTokens;
-            stats.NumGeneratedTokens = _generatedTokens;
+            stats.NumPromptTokens = tokens.PromptTokens;
+            stats.NumGeneratedTokens = tokens.GeneratedTokens;
             return stats;
         }
-    }
-
-    private void AbortNow(Request request)
-    {
-        Scheduler.Abort(request);
-        _unfinished.Remove(request.Id);
-        _aborted.Add(request);
-    }
-
-    private void AddOutput(OutputListBuilder builder, SequenceUpdate u)
-    {
-        Request request = u.Request;
-        if (u.Sequence is { } seq)
-        {
-            ReadOnlySpan<int> all = seq.GeneratedTokens;
-            FinishReason reason = seq.IsFinished ? seq.FinishReason : FinishReason.None;
-            builder.Add((ulong)request.Id, seq.Index, EngineHost.Map(reason), false, all[(all.Length - u.NumNewTokens)..],
-                seq.CumulativeLogProb, 0, [], [], "", (ulong)request.PromptLength);
-            _generatedTokens += u.NumNewTokens;
-            return;
-        }
-        FinishReason final = request.FinishReason != FinishReason.None ? request.FinishReason
-            : request.Sequences.Count > 0 ? request.Sequences[0].FinishReason : FinishReason.None;
-        builder.Add((ulong)request.Id, -1, EngineHost.Map(final), true, [], 0, 0, [], [], "", (ulong)request.PromptLength);
-        _unfinished.Remove(request.Id);
     }
 }

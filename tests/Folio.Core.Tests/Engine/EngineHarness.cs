@@ -40,7 +40,7 @@ internal sealed class EngineHarness
 
     public Request Add(int[] prompt, SamplingParams p, int priority = 0) => Engine.AddRequest(prompt, p, priority);
 
-    public IReadOnlyList<SequenceUpdate> Step()
+    public IReadOnlyList<OutputDelta> Step()
     {
         var u = Engine.Step();
         Steps++;
