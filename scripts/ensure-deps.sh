@@ -4,6 +4,7 @@
 #   dotnet  the .NET 10 SDK (checked, not installable from Debian)
 #   cuda    nvcc (Debian's nvidia-cuda-toolkit, non-free) with clang-14 as its host compiler, and cmake
 #   python  python3 with pytest
+#   node    node and npm (Debian's nodejs, npm), to fetch the real tokenizer files the parity tests read
 #   abi     what the C ABI suite needs: cmake and a C compiler, Debian's python3 with pytest and libclang
 #           (python3-clang-14 + libclang1-14, for the header drift test)
 set -euo pipefail
@@ -32,6 +33,8 @@ for what in "$@"; do
                 enable_non_free
                 apt_install nvidia-cuda-toolkit clang-14 cmake
             fi ;;
+        node)
+            if ! command -v npm >/dev/null || ! command -v node >/dev/null; then apt_install nodejs npm; fi ;;
         python)
             if ! python3 -c 'import pytest' 2>/dev/null; then apt_install python3-pytest; fi ;;
         abi)
