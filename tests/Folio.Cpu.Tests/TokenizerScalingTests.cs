@@ -10,6 +10,7 @@ namespace Folio.Cpu.Tests;
 /// times bench/RESULTS.md's target of 2 s: on the shared 2-core machine at a load average of 25 one encode took
 /// 8 s of wall time; the quadratic merge it guards against did not finish in 90 s.
 /// </summary>
+[Collection(nameof(TimingCollection))]
 public sealed class TokenizerScalingTests(ITestOutputHelper output)
 {
     private const int OneMiB = 1 << 20;

@@ -31,20 +31,30 @@ internal sealed class BpeMerges
         var ids = symbols.ToArray();
         var prev = new int[n];
         var next = new int[n];
+        // The merge of the pair that starts at each live symbol (rank −1: none), kept current as symbols merge,
+        // so that a heap entry is checked without a second lookup in the merge table.
+        var pairRank = new int[n];
+        var pairId = new int[n];
         for (int i = 0; i < n; i++)
         {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
         // A binary min-heap of (rank << 32 | position of the left symbol): positions only grow along the list, so
-        // among equal ranks the smaller key is the leftmost pair. Eight bytes an entry keeps a long word's heap in
-        // cache. An entry goes stale when a symbol of its pair changes; on dequeue the pair at its position is
-        // looked up again and the entry is used only if that pair still has its rank.
+        // among equal ranks the smaller key is the leftmost pair. Eight bytes an entry keeps a long word's heap
+        // small. An entry is stale when the pair at its position has changed since: its rank no longer matches.
         var heap = new long[n];
         int count = 0;
-        for (int i = 0; i + 1 < n; i++)
-            if (_merges.TryGetValue(Key(ids[i], ids[i + 1]), out var m))
+        for (int i = 0; i < n; i++)
+        {
+            pairRank[i] = -1;
+            if (i + 1 < n && _merges.TryGetValue(Key(ids[i], ids[i + 1]), out var m))
+            {
+                pairRank[i] = m.Rank;
+                pairId[i] = m.Id;
                 heap[count++] = ((long)m.Rank << 32) | (uint)i;
+            }
+        }
         for (int i = count / 2 - 1; i >= 0; i--)
             SiftDown(heap, count, i);   // heapify in O(n)
         while (count > 0)
@@ -52,29 +62,36 @@ internal sealed class BpeMerges
             long top = heap[0];
             heap[0] = heap[--count];
             SiftDown(heap, count, 0);
-            int pos = (int)top, rank = (int)(top >> 32), nx = next[pos];
-            if (ids[pos] < 0 || nx < 0 || !_merges.TryGetValue(Key(ids[pos], ids[nx]), out var merge) || merge.Rank != rank)
+            int pos = (int)top;
+            if (ids[pos] < 0 || pairRank[pos] != (int)(top >> 32))
                 continue;
-            ids[pos] = merge.Id;
+            int nx = next[pos];
+            ids[pos] = pairId[pos];
             ids[nx] = -1;   // dead
             next[pos] = next[nx];
             if (next[nx] >= 0)
                 prev[next[nx]] = pos;
             if (prev[pos] >= 0)
-                Push(prev[pos], ids, next, ref heap, ref count);
-            Push(pos, ids, next, ref heap, ref count);
+                Update(prev[pos], ids, next, pairRank, pairId, ref heap, ref count);
+            Update(pos, ids, next, pairRank, pairId, ref heap, ref count);
         }
         symbols.Clear();
         for (int i = 0; i >= 0; i = next[i])
             symbols.Add(ids[i]);
     }
 
+    /// <summary>Recomputes the merge of the pair starting at <paramref name="at"/> and queues it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Push(int at, int[] ids, int[] next, ref long[] heap, ref int count)
+    private void Update(int at, int[] ids, int[] next, int[] pairRank, int[] pairId, ref long[] heap, ref int count)
     {
         int nx = next[at];
         if (nx < 0 || !_merges.TryGetValue(Key(ids[at], ids[nx]), out var m))
+        {
+            pairRank[at] = -1;
             return;
+        }
+        pairRank[at] = m.Rank;
+        pairId[at] = m.Id;
         if (count == heap.Length)
             Array.Resize(ref heap, heap.Length * 2);
         long key = ((long)m.Rank << 32) | (uint)at;
