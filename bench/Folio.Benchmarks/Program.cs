@@ -6,12 +6,15 @@ public static class Program
 {
     /// <summary>
     /// Runs the benchmarks picked by BenchmarkDotNet's arguments (e.g. <c>--filter '*KvCache*'</c>), or with
-    /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine).
+    /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine), or with
+    /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
     {
         if (args is ["cputime"])
             CpuTimeHarness.Run();
+        else if (args is ["tokenize-long-word"])
+            LongWordTokenizeBenchmark.Run();
         else
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }

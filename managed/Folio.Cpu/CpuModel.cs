@@ -51,7 +51,8 @@ public sealed class CpuModel : IDisposable
 
     /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
     public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>
-        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, Source.EosTokenIds, seed);
+        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, Source.EosTokenIds, seed,
+            Source.Tokenizer?.VocabularySize ?? int.MaxValue);
 
     public void Dispose()
     {

@@ -400,7 +400,11 @@ FOLIO_API int32_t folio_engine_get_eos_token_id(folio_engine* engine, int32_t* o
 FOLIO_API int32_t folio_engine_sampling_params_init(folio_engine* engine, folio_sampling_params* params);
 
 /* Text → token ids (size query: out_count receives the number of ids). add_special: 0 or 1, adds the
- * tokenizer's special prefix tokens (BOS) where it defines any (byte-level BPE tokenizers define none).
+ * special tokens Hugging Face's add_special_tokens adds: those of tokenizer.json's post_processor
+ * (TemplateProcessing, BertProcessing, RobertaProcessing; Llama-3.x's <|begin_of_text|>) and the BOS that
+ * tokenizer_config.json's add_bos_token asks for when the post-processor did not put it first (Llama-2
+ * style files); GPT-2 and Qwen files define none. folio_engine_add_text and folio_engine_generate's texts
+ * are tokenized with add_special 1. Special tokens written in the text (e.g. <|im_start|>) are found either way.
  * A model folder without tokenizer.json returns UNSUPPORTED (use token ids). */
 FOLIO_API int32_t folio_engine_tokenize(folio_engine* engine, const char* text, uint64_t text_len,
                                         int32_t add_special, int32_t* out_ids, uint64_t capacity,

@@ -19,6 +19,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private readonly DeviceKvCache? _swapCache;
     private readonly int _blockSize;
     private readonly long _defaultSeed;
+    private readonly int _validTokenCount;
     private readonly int[] _suppress;
     private readonly StepOutputs _outputs = new();
     private readonly LogitsSampler _sampler = new();
@@ -33,9 +34,12 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private float[] _logits = [];
 
     /// <param name="stopTokenIds">EOS ids of the model, suppressed while min_tokens is not reached.</param>
+    /// <param name="validTokenCount">Ids the tokenizer can produce (<c>TextTokenizer.VocabularySize</c>): rows of the model
+    /// past it (Qwen's padding rows) are never sampled.</param>
     public ModelExecutor(DecoderModel model, IComputeBackend backend, int numGpuBlocks, int numCpuBlocks, int blockSizeTokens,
-        IReadOnlyList<int> stopTokenIds, long defaultSeed = 0)
+        IReadOnlyList<int> stopTokenIds, long defaultSeed = 0, int validTokenCount = int.MaxValue)
     {
+        _validTokenCount = validTokenCount;
         _model = model;
         _backend = backend;
         _blockSize = blockSizeTokens;
@@ -90,7 +94,8 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             var logits = _logits.AsSpan(l * vocab, vocab);
             var row = plan.SamplingOf(l);
             var p = row.Params;
-            _sampler.Prepare(logits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : []);
+            _sampler.Prepare(logits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : [],
+                _validTokenCount);
             int candidates = numCandidates[l];
             int samples = numSamples[l];
             l++;

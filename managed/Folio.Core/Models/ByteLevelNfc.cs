@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Folio.Core.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace Folio.Core.Models;
 
@@ -84,21 +83,20 @@ internal sealed class ByteLevelNfc
     public Dictionary<string, int> NormalizedTokens(IReadOnlyDictionary<string, int> special) =>
         special.Where(s => !_rawIds.ContainsKey(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
 
-    public IReadOnlyList<int> Encode(Tokenizer tokenizer, string text)
+    /// <summary>Cuts the raw added tokens out, normalizes each piece between them and hands it to
+    /// <paramref name="encodeNormalized"/>, appending to <paramref name="ids"/>.</summary>
+    public void Encode(string text, Action<string, List<int>> encodeNormalized, List<int> ids)
     {
-        if (_raw is null)
-            return tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text));
-        var ids = new List<int>();
         int at = 0;
-        for (var m = _raw.Match(text); m.Success; m = m.NextMatch())
-        {
-            if (m.Index > at)
-                ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text[at..m.Index])));
-            ids.Add(_rawIds[m.Value]);
-            at = m.Index + m.Length;
-        }
+        if (_raw is not null)
+            for (var m = _raw.Match(text); m.Success; m = m.NextMatch())
+            {
+                if (m.Index > at)
+                    encodeNormalized(UnicodeNfc.NormalizeAsHfTokenizers(text[at..m.Index]), ids);
+                ids.Add(_rawIds[m.Value]);
+                at = m.Index + m.Length;
+            }
         if (at < text.Length)
-            ids.AddRange(tokenizer.EncodeToIds(UnicodeNfc.NormalizeAsHfTokenizers(text[at..])));
-        return ids;
+            encodeNormalized(UnicodeNfc.NormalizeAsHfTokenizers(text[at..]), ids);
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace Folio.Core.Models;
 
@@ -12,7 +11,7 @@ namespace Folio.Core.Models;
 /// — astral letters, digits and others replaced by a BMP stand-in of the same class — and its matches are mapped
 /// back to the original offsets. Text between matches stays a piece of its own (Isolated keeps it).
 /// </summary>
-internal sealed class CodePointRegexPreTokenizer : PreTokenizer
+internal sealed class CodePointRegexPreTokenizer
 {
     // Stand-ins: a letter no contraction alternative ('s, 't, ...) can match, a digit, and a private-use char
     // (neither letter, digit, whitespace nor line break).
@@ -22,36 +21,36 @@ internal sealed class CodePointRegexPreTokenizer : PreTokenizer
 
     private readonly Regex _split;
     private readonly Regex? _special;
+    private readonly IReadOnlyDictionary<string, int>? _specialIds;
 
     public CodePointRegexPreTokenizer(Regex split, IReadOnlyDictionary<string, int>? specialTokens)
     {
         _split = split;
+        _specialIds = specialTokens;
         if (specialTokens is { Count: > 0 })
             // Longest first, so that a token that is a prefix of another never wins.
             _special = new Regex(string.Join("|", specialTokens.Keys.OrderByDescending(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)
                 .Select(Regex.Escape)), RegexOptions.CultureInvariant);
     }
 
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Pieces(text.ToString());
-
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Pieces(text ?? "");
-
-    private List<(int Offset, int Length)> Pieces(string text)
+    /// <summary>The pieces of <paramref name="text"/> in order; AddedId is the added token's id for a piece cut
+    /// out as one, −1 for a regex piece (which is never looked up as an added token, as in tokenizers).</summary>
+    public List<(int Offset, int Length, int AddedId)> PreTokenize(string text)
     {
-        var pieces = new List<(int, int)>();
+        var pieces = new List<(int, int, int)>();
         int at = 0;
         if (_special is not null)
             for (var m = _special.Match(text); m.Success; m = m.NextMatch())
             {
                 SplitSegment(text, at, m.Index, pieces);
-                pieces.Add((m.Index, m.Length));
+                pieces.Add((m.Index, m.Length, _specialIds![m.Value]));
                 at = m.Index + m.Length;
             }
         SplitSegment(text, at, text.Length, pieces);
         return pieces;
     }
 
-    private void SplitSegment(string text, int start, int end, List<(int, int)> pieces)
+    private void SplitSegment(string text, int start, int end, List<(int, int, int)> pieces)
     {
         if (start >= end)
             return;
@@ -77,12 +76,12 @@ internal sealed class CodePointRegexPreTokenizer : PreTokenizer
             if (m.Length == 0)
                 continue;
             if (m.Index > last)
-                pieces.Add((offsets[last], offsets[m.Index] - offsets[last]));
-            pieces.Add((offsets[m.Index], offsets[m.Index + m.Length] - offsets[m.Index]));
+                pieces.Add((offsets[last], offsets[m.Index] - offsets[last], -1));
+            pieces.Add((offsets[m.Index], offsets[m.Index + m.Length] - offsets[m.Index], -1));
             last = m.Index + m.Length;
         }
         if (last < n)
-            pieces.Add((offsets[last], offsets[n] - offsets[last]));
+            pieces.Add((offsets[last], offsets[n] - offsets[last], -1));
     }
 
     private static char StandIn(UnicodeCategory category) => category switch

@@ -45,12 +45,14 @@ public sealed class ModelSource : IDisposable
     /// <summary>generation_config.json's bos_token_id, else config.json's.</summary>
     public int? BosTokenId { get; }
 
-    /// <summary>The prompt's token ids, with BOS first when tokenizer_config.json sets add_bos_token (the
-    /// byte-level BPE tokenizers read here add no special tokens themselves).</summary>
+    /// <summary>The prompt's token ids with the special tokens Hugging Face adds by default
+    /// (<c>add_special_tokens=True</c>): the tokenizer.json post-processor's (Llama-3's &lt;|begin_of_text|&gt;),
+    /// and BOS first when tokenizer_config.json sets add_bos_token and the post-processor did not put it there
+    /// (SentencePiece files without a template). add_bos_token false does not remove a template's BOS.</summary>
     public int[] EncodePrompt(string text)
     {
         var tokenizer = Tokenizer ?? throw new InvalidOperationException($"{Name}: no tokenizer");
-        var ids = tokenizer.Encode(text);
+        var ids = tokenizer.Encode(text, addSpecialTokens: true);
         return TokenizerConfig.AddBosToken == true && BosTokenId is int bos && (ids.Count == 0 || ids[0] != bos) ? [bos, .. ids] : [.. ids];
     }
 
@@ -89,6 +91,11 @@ public sealed class ModelSource : IDisposable
             TextTokenizer? tokenizer = File.Exists(tokenizerJson) ? TextTokenizer.FromTokenizerJson(tokenizerJson, eos)
                 : config.VocabSize == 50257 ? TextTokenizer.Gpt2()
                 : null;
+            // An id past the model's rows would index past its embedding: refuse the pair at load. Fewer ids
+            // than rows is normal (Qwen pads its embedding); TextTokenizer.VocabularySize says which rows decode.
+            if (tokenizer is not null && tokenizer.VocabularySize > config.VocabSize)
+                throw new ModelFormatException(
+                    $"{tokenizerJson}: token id {tokenizer.VocabularySize - 1} is past the model's vocab_size {config.VocabSize} (config.json)");
             return new ModelSource(Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), config, weights, weights, tokenizer, generation, tokenizerConfig);
         }
         catch

@@ -119,19 +119,25 @@ public sealed class SafetensorsFile : IDisposable
             throw new ModelFormatException($"{where}: field 'dtype' '{dtypeName}' is not a safetensors dtype");
         long[] shape = ReadLongs(e, "shape", where, -1);
         long[] offsets = ReadLongs(e, "data_offsets", where, 2);
+        // The size is checked for overflow here, so that a hostile header is a load error naming the tensor
+        // rather than an OverflowException (which the C ABI reports as an internal error).
         long elements = 1;
         foreach (long d in shape)
         {
             if (d < 0)
                 throw new ModelFormatException($"{where}: field 'shape' has a negative dimension");
-            elements = checked(elements * d);
+            if (d != 0 && elements > long.MaxValue / d)
+                throw new ModelFormatException($"{where}: field 'shape' [{string.Join(", ", shape)}] has more elements than a 64-bit count holds");
+            elements *= d;
         }
         long begin = offsets[0], end = offsets[1];
         if (begin < 0 || end < begin)
             throw new ModelFormatException($"{where}: field 'data_offsets' [{begin}, {end}] is not an increasing range");
         if (end > dataLength)
             throw new ModelFormatException($"{where}: field 'data_offsets' [{begin}, {end}] runs past the end of the data ({dataLength} bytes; file truncated?)");
-        long expected = checked(elements * dtype.SizeBytes());
+        if (elements > long.MaxValue / dtype.SizeBytes())
+            throw new ModelFormatException($"{where}: field 'shape' [{string.Join(", ", shape)}] × {dtypeName} is more bytes than a 64-bit size holds");
+        long expected = elements * dtype.SizeBytes();
         if (end - begin != expected)
             throw new ModelFormatException(
                 $"{where}: shape [{string.Join(", ", shape)}] × {dtypeName} is {expected} bytes but data_offsets span {end - begin}");

@@ -15,7 +15,7 @@ internal sealed class SentencePieceBpe
 {
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly Dictionary<int, string> _tokens;
-    private readonly Dictionary<long, (int Rank, int Id)> _merges;
+    private readonly BpeMerges _merges = new();
     private readonly int[] _byteIds;
     private readonly int? _unkId;
     private readonly bool _fuseUnk;
@@ -32,7 +32,6 @@ internal sealed class SentencePieceBpe
         _tokens = [];
         foreach (var (token, id) in vocab)
             _tokens[id] = token;
-        _merges = [];
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -40,7 +39,7 @@ internal sealed class SentencePieceBpe
                 throw new ModelFormatException($"{path}: field 'model.merges[{rank}]' names a token missing from 'model.vocab'");
             if (!vocab.TryGetValue(left + right, out int merged))
                 throw new ModelFormatException($"{path}: field 'model.merges[{rank}]': the merged token is missing from 'model.vocab'");
-            _merges.TryAdd(Key(a, b), (rank, merged));   // the first occurrence ranks, as in tokenizers
+            _merges.TryAdd(a, b, rank, merged);
         }
         _byteIds = new int[256];
         bool allBytes = byteFallback;
@@ -66,11 +65,13 @@ internal sealed class SentencePieceBpe
         _normalization = normalization;
         _decoder = decoder;
         ByteFallback = byteFallback;
+        MaxTokenId = Math.Max(_tokens.Count == 0 ? -1 : _tokens.Keys.Max(), _addedById.Count == 0 ? -1 : _addedById.Keys.Max());
     }
 
     public bool ByteFallback { get; }
 
-    private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
+    /// <summary>The highest id <see cref="Encode"/> can return or <see cref="Decode"/> knows.</summary>
+    public int MaxTokenId { get; }
 
     public List<int> Encode(string text)
     {
@@ -112,7 +113,6 @@ internal sealed class SentencePieceBpe
 
     private void EncodeWord(string word, List<int> ids)
     {
-        // Symbols as a doubly linked list over arrays; Start holds the original index (the heap's tie-break).
         var symId = new List<int>(word.Length);
         int? unk = null;
         Span<byte> utf8 = stackalloc byte[4];
@@ -151,53 +151,8 @@ internal sealed class SentencePieceBpe
         }
         if (unk is int last)
             symId.Add(last);
-        MergeAll(symId);
+        _merges.MergeAll(symId);
         ids.AddRange(symId);
-    }
-
-    /// <summary>Applies merges lowest rank first, leftmost first among equal ranks, until none applies.</summary>
-    private void MergeAll(List<int> sym)
-    {
-        int n = sym.Count;
-        if (n < 2)
-            return;
-        var prev = new int[n];
-        var next = new int[n];
-        var alive = new bool[n];
-        for (int i = 0; i < n; i++)
-        {
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-            alive[i] = true;
-        }
-        var ids = sym.ToArray();
-        var queue = new PriorityQueue<(int Pos, int Left, int Right), (int Rank, int Pos)>();
-        void Push(int pos)
-        {
-            int nx = next[pos];
-            if (nx >= 0 && _merges.TryGetValue(Key(ids[pos], ids[nx]), out var m))
-                queue.Enqueue((pos, ids[pos], ids[nx]), (m.Rank, pos));
-        }
-        for (int i = 0; i + 1 < n; i++)
-            Push(i);
-        while (queue.TryDequeue(out var top, out _))
-        {
-            int pos = top.Pos, nx = next[pos];
-            // A stale entry: its symbols were merged away or changed since it was queued.
-            if (!alive[pos] || nx < 0 || ids[pos] != top.Left || ids[nx] != top.Right)
-                continue;
-            ids[pos] = _merges[Key(top.Left, top.Right)].Id;
-            alive[nx] = false;
-            next[pos] = next[nx];
-            if (next[nx] >= 0)
-                prev[next[nx]] = pos;
-            if (prev[pos] >= 0)
-                Push(prev[pos]);
-            Push(pos);
-        }
-        sym.Clear();
-        for (int i = 0; i >= 0; i = next[i])
-            sym.Add(ids[i]);
     }
 
     /// <summary>The byte a byte-fallback token stands for, or null.</summary>

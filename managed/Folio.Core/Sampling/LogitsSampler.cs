@@ -23,10 +23,14 @@ public sealed class LogitsSampler
 
     internal ReadOnlySpan<float> Work => _work;
 
-    /// <summary>Applies penalties and suppression to a copy of <paramref name="logits"/> and computes log-probabilities.</summary>
+    /// <summary>Applies penalties and suppression to a copy of <paramref name="logits"/> and computes log-probabilities.
+    /// Ids at or past <paramref name="validTokenCount"/> are suppressed too: a model's padding rows past its
+    /// tokenizer's vocabulary (<c>TextTokenizer.VocabularySize</c>; Qwen pads its embedding) decode to nothing.</summary>
     public void Prepare(ReadOnlySpan<float> logits, SamplingParams p, ReadOnlySpan<int> promptTokens,
-        ReadOnlySpan<int> generatedTokens, ReadOnlySpan<int> suppressed)
+        ReadOnlySpan<int> generatedTokens, ReadOnlySpan<int> suppressed, int validTokenCount = int.MaxValue)
     {
+        if (validTokenCount <= 0)
+            throw new ArgumentOutOfRangeException(nameof(validTokenCount), validTokenCount, "at least one token must be valid");
         int vocab = logits.Length;
         if (_work.Length != vocab)
         {
@@ -57,6 +61,8 @@ public sealed class LogitsSampler
         foreach (int t in suppressed)
             if ((uint)t < (uint)vocab)
                 _work[t] = float.NegativeInfinity;
+        if (validTokenCount < vocab)
+            _work.AsSpan(validTokenCount).Fill(float.NegativeInfinity);
         // log-softmax's normaliser, with exp(x − max) kept for a temperature-1 draw.
         _max = _work[ArgMax(_work)];
         Exponentials(1f);

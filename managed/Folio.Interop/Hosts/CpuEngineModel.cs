@@ -62,8 +62,8 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
             error = TokenizerUnavailableReason!;
             return false;
         }
-        // The special prefix is the BOS that tokenizer_config.json's add_bos_token asks for (Llama-2 style
-        // SentencePiece files); byte-level BPE files ask for none. Same ids as `folio generate`.
+        // The special tokens are tokenizer.json's post-processor's (Llama-3's <|begin_of_text|>) and the BOS
+        // that tokenizer_config.json's add_bos_token asks for (Llama-2 style files). Same ids as `folio generate`.
         ids = addSpecialTokens ? _model.Source.EncodePrompt(text) : [.. tokenizer.Encode(text)];
         return true;
     }

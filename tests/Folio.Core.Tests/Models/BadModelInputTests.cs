@@ -52,6 +52,17 @@ public sealed class BadModelInputTests : IDisposable
         Assert.Equal("pt", file.Metadata["format"]);
     }
 
+    [Theory]
+    [InlineData("[1099511627776, 1099511627776]", "[1099511627776, 1099511627776] has more elements than a 64-bit count holds")]
+    [InlineData("[4611686018427387904]", "[4611686018427387904] × F32 is more bytes than a 64-bit size holds")]
+    public void AShapeWhoseSizeOverflowsIsALoadErrorNamingTheTensor(string shape, string expected)
+    {
+        // 2^40 × 2^40 elements, and 2^62 elements × 4 bytes: both overflow a long. A host must get a model-load
+        // error naming the tensor, not an OverflowException (FOLIO_STATUS_INTERNAL through the C ABI).
+        string path = Write("o.safetensors", $$$"""{"huge":{"dtype":"F32","shape":{{{shape}}},"data_offsets":[0,16]}}""", dataBytes: 16);
+        Assert.Equal($"{path}: tensor 'huge': field 'shape' {expected}", Error(() => SafetensorsFile.Open(path)));
+    }
+
     [Fact]
     public void TruncatedFileIsRefused()
     {

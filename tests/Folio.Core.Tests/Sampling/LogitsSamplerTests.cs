@@ -99,4 +99,23 @@ public sealed class LogitsSamplerTests
         double mean = Enumerable.Range(0, 10000).Average(i => SampleStream.Uniform(1, 0, i));
         Assert.InRange(mean, 0.48, 0.52);
     }
+
+    [Fact]
+    public void IdsPastTheValidTokenCountAreNeverSampled()
+    {
+        // A model with 6 rows whose tokenizer knows 5 ids: the padding row 5 has the largest logit.
+        float[] logits = [0f, 1f, 0f, 0f, 0f, 9f];
+        var greedy = new SamplingParams { Temperature = 0 };
+        var random = new SamplingParams { Temperature = 1 };
+        var s = new LogitsSampler();
+        s.Prepare(logits, greedy, [], [], []);
+        Assert.Equal(5, s.Sample(greedy, 0.5));   // unmasked, the padding row wins
+        s.Prepare(logits, greedy, [], [], [], validTokenCount: 5);
+        Assert.Equal(1, s.Sample(greedy, 0.5));
+        Assert.Equal(float.NegativeInfinity, s.LogProb(5));
+        Assert.Equal(1 - Math.Log(Math.E + 4), s.LogProb(1), 5);   // normalised over the valid ids only
+        s.Prepare(logits, random, [], [], [], validTokenCount: 5);
+        for (double u = 0; u < 1; u += 0.001)
+            Assert.InRange(s.Sample(random, u), 0, 4);
+    }
 }
