@@ -1,0 +1,25 @@
+namespace Folio.Structured;
+
+/// <summary>
+/// The <c>format</c>s this engine enforces, as patterns over the decoded string (full match). Formats not listed
+/// are annotations (JSON Schema does not require validators to assert them) and are not enforced.
+/// </summary>
+internal static class StringFormats
+{
+    private const string Date = @"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])";
+    private const string Time = @"([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)";
+    private const string Label = @"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    private const string Octet = @"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)";
+
+    public static string? Pattern(string format) => format switch
+    {
+        "date" => Date,
+        "time" => Time,
+        "date-time" => Date + "[Tt]" + Time,
+        "uuid" => @"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        "email" => @"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + Label + @"(\." + Label + ")*",
+        "hostname" => Label + @"(\." + Label + ")*",
+        "ipv4" => $@"({Octet}\.){{3}}{Octet}",
+        _ => null,
+    };
+}
