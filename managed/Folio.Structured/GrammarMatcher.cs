@@ -65,21 +65,33 @@ public sealed class GrammarMatcher
             var c = _arena[i];
             var tt = _g.TokensFor(c.Terminal, c.State);
             tt.OrInto(mask);
-            if (tt.Suffixes.IsEmpty) continue;
+            if (!tt.HasExits) continue;
             int start = _top;
             BeginBuild();
             bool fin = false;
             ExpandStack(c.Stack, ref fin);
-            Walk(tt.Suffixes, 0, start, _top - start, fin, mask);
+            if (!tt.Suffixes.IsEmpty) Walk(tt.Suffixes.View, 0, start, _top - start, fin, mask);
+            if (tt.ExitNodes.Length > 0)
+            {
+                var vocab = _g.Vocabulary.Trie.View;
+                foreach (int node in tt.ExitNodes) WalkChildren(vocab, node, start, _top - start, fin, mask);
+            }
             _top = start;
         }
         if (cur.CanFinish && _g.Vocabulary.EosTokenId is int eos) BitMask.Set(mask, eos);
     }
 
-    private void Walk(SuffixTrie trie, int node, int start, int count, bool fin, Span<ulong> mask)
+    /// <summary>Allows the tokens at <paramref name="node"/> and below that the state in the arena accepts.</summary>
+    private void Walk(TrieView trie, int node, int start, int count, bool fin, Span<ulong> mask)
     {
         if (count == 0 && !fin) return;
         for (int t = 0; t < trie.TokenCount[node]; t++) BitMask.Set(mask, trie.Tokens[trie.TokenStart[node] + t]);
+        if (count == 0) return;
+        WalkChildren(trie, node, start, count, fin, mask);
+    }
+
+    private void WalkChildren(TrieView trie, int node, int start, int count, bool fin, Span<ulong> mask)
+    {
         if (count == 0) return;
         int first = trie.FirstChild[node], end = first + trie.ChildCount[node];
         for (int ch = first; ch < end; ch++)

@@ -18,6 +18,7 @@ internal sealed class SuffixTrie
     public int[] TokenCount { get; }
     public int[] Tokens { get; }
     public bool IsEmpty => ChildCount[0] == 0;
+    public TrieView View => new(EdgeByte, FirstChild, ChildCount, TokenStart, TokenCount, Tokens);
     public long Bytes => EdgeByte.Length * 17L + Tokens.Length * 4L;
 
     /// <summary>Merges subtrees of the vocabulary trie under one root, then flattens.</summary>

@@ -53,7 +53,19 @@ public sealed class TokenTrie
         TokenCount = [.. tokCount];
         Tokens = [.. tokList];
         VocabSize = tokens.Count;
+        // Children always follow their parent (breadth-first numbering): sum subtree sizes backwards.
+        SubtreeNodes = new int[EdgeByte.Length];
+        for (int n = EdgeByte.Length - 1; n >= 0; n--)
+        {
+            SubtreeNodes[n]++;
+            for (int c = FirstChild[n]; c < FirstChild[n] + ChildCount[n]; c++) SubtreeNodes[n] += SubtreeNodes[c];
+        }
     }
+
+    /// <summary>Nodes in each node's subtree, itself included.</summary>
+    public int[] SubtreeNodes { get; }
+
+    internal TrieView View => new(EdgeByte, FirstChild, ChildCount, TokenStart, TokenCount, Tokens);
 
     public int VocabSize { get; }
     public int NodeCount => EdgeByte.Length;
