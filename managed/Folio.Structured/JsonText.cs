@@ -151,7 +151,14 @@ public static class JsonText
                 var raw = new List<(int, int)>();
                 raw.AddRange(Intersect(decoded.Ranges, RxNode.Complement(RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')]), 0x10FFFF)));
                 parts.Add(RxNode.Chars(raw));
-                foreach (var (lo, hi) in Intersect(decoded.Ranges, RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')])))
+                var specials = Intersect(decoded.Ranges, RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')]));
+                if (specials.Any(r => r.Item1 == 0 && r.Item2 == 0x1F))
+                {
+                    // Every control character (negated classes): one compact node instead of 32 alternatives.
+                    parts.Add(AllControls);
+                    specials.RemoveAll(r => r.Item1 == 0 && r.Item2 == 0x1F);
+                }
+                foreach (var (lo, hi) in specials)
                     for (int c = lo; c <= hi; c++) parts.Add(EscapeOf(c));
                 return RxNode.Alt(parts);
             }
@@ -161,6 +168,11 @@ public static class JsonText
             default: return decoded;
         }
     }
+
+    /// <summary>Any control character U+0000..U+001F written escaped: \u00XX, or a short form.</summary>
+    private static readonly RxNode AllControls = RxNode.Seq(RxNode.Char('\\'), RxNode.Alt(
+        RxNode.Chars([('b', 'b'), ('f', 'f'), ('n', 'n'), ('r', 'r'), ('t', 't')]),
+        RxNode.Seq(RxNode.Literal("u00"), RxNode.Chars([('0', '1')]), RxNode.Chars([('0', '9'), ('A', 'F'), ('a', 'f')]))));
 
     private static RxNode EscapeOf(int c)
     {
