@@ -115,10 +115,9 @@ internal sealed class DfaBuilder
             foreach (var (lo, hi, _) in list) { cuts[lo] = true; cuts[hi + 1] = true; }
         var classOf = new byte[256];
         int classes = -1;
-        var classRep = new List<int>();
         for (int b = 0; b < 256; b++)
         {
-            if (cuts[b]) { classes++; classRep.Add(b); }
+            if (cuts[b]) classes++;
             classOf[b] = (byte)classes;
         }
         int classCount = classes + 1;
@@ -159,18 +158,19 @@ internal sealed class DfaBuilder
         }
 
         Intern(Closure([start]));
-        var targets = new List<int>();
+        // Targets bucketed by byte class in one pass over each state's edges.
+        var perClass = new List<int>[classCount];
+        for (int c = 0; c < classCount; c++) perClass[c] = [];
         for (int d = 0; d < sets.Count; d++)
         {
+            foreach (int s in sets[d])
+                foreach (var (lo, hi, to) in _edges[s])
+                    for (int c = classOf[lo]; c <= classOf[hi]; c++) perClass[c].Add(to);
             for (int c = 0; c < classCount; c++)
             {
-                int rep = classRep[c];
-                targets.Clear();
-                foreach (int s in sets[d])
-                    foreach (var (lo, hi, to) in _edges[s])
-                        if (rep >= lo && rep <= hi) targets.Add(to);
-                if (targets.Count == 0) continue;
-                int id = Intern(Closure(targets));
+                if (perClass[c].Count == 0) continue;
+                int id = Intern(Closure(perClass[c]));
+                perClass[c].Clear();
                 next[d * classCount + c] = id;
             }
         }

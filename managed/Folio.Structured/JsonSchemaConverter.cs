@@ -147,7 +147,7 @@ public sealed partial class JsonSchemaConverter
     }
 
     private static bool HasAssertions(JsonObject o, string? except = null) =>
-        o.Any(p => p.Key != except && Assertions.Contains(p.Key) && !(p.Key == "format" && StringFormats.Pattern(Str(p.Value) ?? "") is null));
+        o.Any(p => p.Key != except && Assertions.Contains(p.Key) && !(p.Key == "format" && !StringFormats.IsSpecFormat(Str(p.Value) ?? "")));
 
     private static JsonObject WithoutKey(JsonObject o, string key)
     {
@@ -258,6 +258,8 @@ public sealed partial class JsonSchemaConverter
         if (o["pattern"] is not null && pattern is null) throw Bad("pattern must be a string", path);
         string? format = Str(o["format"]);
         string? formatPattern = format is null ? null : StringFormats.Pattern(format);
+        if (format is not null && formatPattern is null && StringFormats.IsSpecFormat(format))
+            throw new GrammarException($"unsupported format '{format}' at {path}");
         bool lengths = (minLen ?? 0) > 0 || maxLen is not null;
         if (formatPattern is not null && (pattern is not null || lengths))
             throw Refuse(pattern is not null ? "pattern" : lengths ? "minLength/maxLength" : "format", path + " (together with format)");

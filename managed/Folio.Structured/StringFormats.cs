@@ -1,8 +1,9 @@
 namespace Folio.Structured;
 
 /// <summary>
-/// The <c>format</c>s this engine enforces, as patterns over the decoded string (full match). Formats not listed
-/// are annotations (JSON Schema does not require validators to assert them) and are not enforced.
+/// The <c>format</c>s this engine enforces, as patterns over the decoded string (full match). Formats the JSON
+/// Schema specification defines but this engine does not implement are refused (<see cref="IsSpecFormat"/>);
+/// formats the specification does not define are vendor annotations that validators ignore, and so does this.
 /// </summary>
 internal static class StringFormats
 {
@@ -20,6 +21,13 @@ internal static class StringFormats
         "email" => @"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + Label + @"(\." + Label + ")*",
         "hostname" => Label + @"(\." + Label + ")*",
         "ipv4" => $@"({Octet}\.){{3}}{Octet}",
+        // RFC 3986 absolute URI, characters checked (percent escapes well-formed); stricter than the RFC in places.
+        "uri" => @"[A-Za-z][A-Za-z0-9+.\-]*:([A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*",
         _ => null,
     };
+
+    /// <summary>Formats defined by JSON Schema drafts 4 to 2020-12 (asserted by validators that check formats).</summary>
+    public static bool IsSpecFormat(string format) => format is "date" or "time" or "date-time" or "duration" or "email"
+        or "idn-email" or "hostname" or "idn-hostname" or "ipv4" or "ipv6" or "uri" or "uri-reference" or "iri"
+        or "iri-reference" or "uuid" or "uri-template" or "json-pointer" or "relative-json-pointer" or "regex";
 }

@@ -200,7 +200,10 @@ public class JsonSchemaTests
     [InlineData("ipv4", "\"192.168.0.255\"", true)]
     [InlineData("ipv4", "\"192.168.0.256\"", false)]
     [InlineData("hostname", "\"api.example.com\"", true)]
-    [InlineData("uri", "\"not a uri, but uri is an annotation here\"", true)]
+    [InlineData("uri", "\"https://example.com/a?b=c#d\"", true)]
+    [InlineData("uri", "\"not a uri\"", false)]
+    [InlineData("uri", "\"/relative/path\"", false)]
+    [InlineData("x-vendor-format", "\"anything: vendor formats are annotations\"", true)]
     public void Formats(string format, string json, bool expected) => Is($$"""{"type":"string","format":"{{format}}"}""", json, expected);
 
     [Theory]
@@ -216,6 +219,7 @@ public class JsonSchemaTests
     [InlineData("""{"type":"number","minimum":0.5}""", "unsupported keyword 'minimum' at # (a fractional bound on a number)")]
     [InlineData("""{"type":"string","pattern":"^a+$","maxLength":3}""", "unsupported keyword 'minLength/maxLength' at # (together with pattern)")]
     [InlineData("""{"allOf":[{"pattern":"a"},{"pattern":"b"}]}""", "unsupported keyword 'allOf' at # (conflicting 'pattern')")]
+    [InlineData("""{"type":"object","properties":{"ip":{"type":"string","format":"ipv6"}}}""", "unsupported format 'ipv6' at #/properties/ip")]
     [InlineData("""{"$ref":"http://example.com/s.json"}""", "unsupported $ref 'http://example.com/s.json' at # (only local references)")]
     public void UnsupportedKeywordsAreRefusedWithTheirPath(string schema, string message) => Assert.Equal(message, Check.SchemaError(schema));
 
