@@ -45,6 +45,7 @@ public sealed partial class JsonSchemaConverter
             if (extraValue.Kind != RxKind.Nothing)
                 extra = RxNode.Seq(ValueRule("key", RxNode.Seq(RxNode.Char('"'), JsonText.Escape(NotIn(names)), RxNode.Char('"'))), Colon, extraValue);
         }
+        if (members.Count <= MaxAnyOrderProperties) return AnyOrder(members, extra);
         // Properties in schema order: "rest(i)" follows at least one written member (each needs a comma);
         // "first(i)" has written none yet. first(i) for an optional member = member rest(i+1) | first(i+1).
         var restTail = extra is null ? RxNode.Empty : RxNode.Repeat(RxNode.Seq(Comma, extra), 0, -1);
@@ -63,6 +64,36 @@ public sealed partial class JsonSchemaConverter
             first = members[i].Required ? take : RxNode.Alt(take, first);
         }
         return RxNode.Seq(RxNode.Char('{'), first, RxNode.Char('}'));
+    }
+
+    /// <summary>Objects with at most this many declared properties accept them in any order (2^n rules).</summary>
+    public const int MaxAnyOrderProperties = 6;
+
+    /// <summary>
+    /// Members in any order, each at most once, every required one present: one rule per set of members already
+    /// written (a bitmask), whose alternatives close the object (when the required ones are in) or write one more.
+    /// Additional members (keys that are none of the declared names) may come anywhere.
+    /// </summary>
+    private RxNode AnyOrder(List<(RxNode Kv, bool Required)> members, RxNode? extra)
+    {
+        int n = members.Count, id = _objectRules++;
+        int required = 0;
+        for (int i = 0; i < n; i++) if (members[i].Required) required |= 1 << i;
+        string Name(int set) => $"object{id}-{set}";
+        for (int set = 0; set < 1 << n; set++)
+        {
+            var alts = new List<RxNode>();
+            if ((set & required) == required) alts.Add(RxNode.Char('}'));
+            for (int i = 0; i < n; i++)
+                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(Comma, members[i].Kv, RxNode.Ref(Name(set | 1 << i))));
+            if (extra is not null) alts.Add(RxNode.Seq(Comma, extra, RxNode.Ref(Name(set))));
+            _def.Add(Name(set), RxNode.Alt(alts));
+        }
+        var first = new List<RxNode>();
+        if (required == 0) first.Add(RxNode.Char('}'));
+        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(members[i].Kv, RxNode.Ref(Name(1 << i))));
+        if (extra is not null) first.Add(RxNode.Seq(extra, RxNode.Ref(Name(0))));
+        return RxNode.Seq(RxNode.Char('{'), RxNode.Alt(first));
     }
 
     /// <summary>Decoded strings not equal to any of <paramref name="names"/> (a trie-shaped complement).</summary>

@@ -36,6 +36,8 @@ public sealed partial class JsonSchemaConverter
     private readonly Queue<(string Pointer, string Rule)> _pendingRefs = new();
     private readonly Dictionary<string, string> _valueRules = new(StringComparer.Ordinal);
     private int _mergeDepth;
+    private int _objectRules;
+    private int _mergedSchemas;
 
     private JsonSchemaConverter(JsonNode root, JsonSchemaOptions options)
     {
@@ -82,6 +84,8 @@ public sealed partial class JsonSchemaConverter
 
     private RxNode Schema(JsonNode? node, string path)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new GrammarException($"schema nested too deeply at {path}");
         if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
             return v.GetValue<bool>() ? AnyValue() : RxNode.Nothing;
         if (node is not JsonObject o) throw Bad("a schema must be an object or a boolean", path);
@@ -97,14 +101,14 @@ public sealed partial class JsonSchemaConverter
         {
             string pointer = r is JsonValue rv && rv.TryGetValue(out string? s) ? s : throw Bad("$ref must be a string", path);
             if (!HasAssertions(o, "$ref")) return RxNode.Ref(RefRule(pointer, path));
-            return Schema(MergeAll([WithoutKey(o, "$ref"), Resolve(pointer, path)], path), path);
+            return Merged([WithoutKey(o, "$ref"), Resolve(pointer, path)], path);
         }
         if (o["allOf"] is JsonNode all)
         {
             if (all is not JsonArray parts || parts.Count == 0) throw Bad("allOf must be a non-empty array", path);
             var list = new List<JsonNode?> { WithoutKey(o, "allOf") };
             list.AddRange(parts);
-            return Schema(MergeAll(list, path), path);
+            return Merged(list, path);
         }
         foreach (string key in (ReadOnlySpan<string>)["anyOf", "oneOf"])
         {
@@ -115,7 +119,7 @@ public sealed partial class JsonSchemaConverter
             for (int i = 0; i < branches.Count; i++)
             {
                 string bp = $"{path}/{key}/{i}";
-                alts.Add(HasAssertions(rest) ? Schema(MergeAll([rest, branches[i]], bp), bp) : Schema(branches[i], bp));
+                alts.Add(HasAssertions(rest) ? Merged([rest, branches[i]], bp) : Schema(branches[i], bp));
             }
             return RxNode.Alt(alts);
         }
@@ -144,6 +148,20 @@ public sealed partial class JsonSchemaConverter
             });
         }
         return RxNode.Alt(alternatives);
+    }
+
+    /// <summary>The schema of merged parts; merges inside merges are counted, so a recursive allOf is refused.</summary>
+    private RxNode Merged(IReadOnlyList<JsonNode?> parts, string path)
+    {
+        if (++_mergedSchemas > MaxMergeDepth) throw Refuse("allOf", path + " (recursive or too deeply nested)");
+        try
+        {
+            return Schema(MergeAll(parts, path), path);
+        }
+        finally
+        {
+            _mergedSchemas--;
+        }
     }
 
     private static bool HasAssertions(JsonObject o, string? except = null) =>

@@ -7,7 +7,9 @@ namespace Folio.Structured;
 /// </summary>
 internal static class StringFormats
 {
-    private const string Date = @"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])";
+    // Days per month; February 29 only in leap years (divisible by 4, centuries only when divisible by 400).
+    private const string Date = @"(\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))"
+        + @"|(\d\d(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)";
     private const string Time = @"([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)";
     private const string Label = @"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
     private const string Octet = @"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)";

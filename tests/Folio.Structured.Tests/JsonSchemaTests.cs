@@ -35,6 +35,8 @@ public class JsonSchemaTests
     [InlineData("""{"name":  "Al"}""", false)]                  // but no more
     [InlineData("""{ "name":"Al"}""", false)]
     [InlineData("""{"name":"Al","tags":["x","y"]}""", true)]
+    [InlineData("""{"age":3,"name":"Al"}""", true)]              // any order (up to 6 declared properties)
+    [InlineData("""{"name":"Al","age":3,"name":"Bo"}""", false)] // but each once
     [InlineData("""{"age":3}""", false)]                        // required missing
     [InlineData("""{"name":"Al","zip":1}""", false)]            // additionalProperties false
     [InlineData("""{"name":"Al","age":"3"}""", false)]
@@ -47,6 +49,15 @@ public class JsonSchemaTests
     [InlineData("""{"other":true}""", false)]
     public void AdditionalPropertiesSchema(string json, bool expected) =>
         Is("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}}""", json, expected);
+
+    [Fact]
+    public void ManyPropertiesFollowSchemaOrder()
+    {
+        const string schema = """{"type":"object","properties":{"a":{},"b":{},"c":{},"d":{},"e":{},"f":{},"g":{}},"required":["a","g"],"additionalProperties":false}""";
+        Is(schema, """{"a":1,"c":2,"g":3}""", true);
+        Is(schema, """{"c":2,"a":1,"g":3}""", false);
+        Is(schema, """{"a":1,"c":2}""", false);
+    }
 
     [Fact]
     public void AdditionalPropertiesDefaultToAnyValue() =>
@@ -189,6 +200,12 @@ public class JsonSchemaTests
     [Theory]
     [InlineData("date", "\"2024-02-29\"", true)]
     [InlineData("date", "\"2024-13-01\"", false)]
+    [InlineData("date", "\"2022-02-31\"", false)]
+    [InlineData("date", "\"2023-02-29\"", false)]
+    [InlineData("date", "\"2000-02-29\"", true)]
+    [InlineData("date", "\"1900-02-29\"", false)]
+    [InlineData("date", "\"2023-04-31\"", false)]
+    [InlineData("date", "\"2023-12-31\"", true)]
     [InlineData("date-time", "\"2024-02-29T12:30:00Z\"", true)]
     [InlineData("date-time", "\"2024-02-29T12:30:00.5+01:00\"", true)]
     [InlineData("date-time", "\"2024-02-29 noon\"", false)]
@@ -220,6 +237,7 @@ public class JsonSchemaTests
     [InlineData("""{"type":"string","pattern":"^a+$","maxLength":3}""", "unsupported keyword 'minLength/maxLength' at # (together with pattern)")]
     [InlineData("""{"allOf":[{"pattern":"a"},{"pattern":"b"}]}""", "unsupported keyword 'allOf' at # (conflicting 'pattern')")]
     [InlineData("""{"type":"object","properties":{"ip":{"type":"string","format":"ipv6"}}}""", "unsupported format 'ipv6' at #/properties/ip")]
+    [InlineData("""{"definitions":{"c":{"type":"object"},"f":{"type":"object","properties":{"k":{"allOf":[{"$ref":"#/definitions/f"},{"$ref":"#/definitions/c"}]}},"required":["k"]}},"$ref":"#/definitions/f"}""", "unsupported keyword 'allOf' at #/definitions/f/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k (recursive or too deeply nested)")]
     [InlineData("""{"$ref":"http://example.com/s.json"}""", "unsupported $ref 'http://example.com/s.json' at # (only local references)")]
     public void UnsupportedKeywordsAreRefusedWithTheirPath(string schema, string message) => Assert.Equal(message, Check.SchemaError(schema));
 
