@@ -140,11 +140,9 @@ public sealed class GrammarMatcher
     public void Rollback(int tokens)
     {
         if (tokens < 0 || tokens > TokenCount) throw new ArgumentOutOfRangeException(nameof(tokens));
-        for (int i = 0; i < tokens; i++)
-        {
-            if (_stopped && _history.Count >= 2 && ReferenceEquals(_history[^1], _history[^2])) _stopped = false;
-            _history.RemoveAt(_history.Count - 1);
-        }
+        if (tokens == 0) return;
+        // End-of-sequence is always the last token accepted, so any rollback undoes it.
+        _history.RemoveRange(_history.Count - tokens, tokens);
         _stopped = false;
     }
 
@@ -161,7 +159,7 @@ public sealed class GrammarMatcher
         bool fin = Current.CanFinish;
         while (!fin && count > 0 && result.Count < max)
         {
-            int only = -1, onlyStart = 0;
+            int only = -1;
             for (int b = 0; b < 256; b++)
             {
                 int s2 = Step(start, count, (byte)b, out bool f2);
@@ -170,15 +168,12 @@ public sealed class GrammarMatcher
                 if (!alive) continue;
                 if (only >= 0) { only = -2; break; }
                 only = b;
-                onlyStart = s2;
             }
             if (only < 0) break;
-            _top = start + count;
             int next = Step(start, count, (byte)only, out fin);
             start = next;
             count = _top - next;
             result.Add((byte)only);
-            _ = onlyStart;
         }
         return [.. result];
     }
