@@ -115,6 +115,8 @@ public sealed partial class JsonSchemaConverter
             if (o[key] is not JsonNode any) continue;
             if (any is not JsonArray branches || branches.Count == 0) throw Bad($"{key} must be a non-empty array", path);
             var rest = WithoutKey(o, key);
+            if (key == "oneOf")
+                CheckOneOfDisjoint(HasAssertions(rest) ? [.. branches.Select(b => MergeAll([rest, b], path))] : [.. branches], path);
             var alts = new List<RxNode>();
             for (int i = 0; i < branches.Count; i++)
             {

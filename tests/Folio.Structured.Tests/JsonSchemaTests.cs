@@ -111,6 +111,13 @@ public class JsonSchemaTests
     }
 
     [Theory]
+    [InlineData("""{"kind":"a","x":1}""", true)]
+    [InlineData("""{"kind":"b","y":"s"}""", true)]
+    [InlineData("""{"kind":"a","y":"s"}""", false)]
+    public void OneOfWithDisjointConstantsIsAccepted(string json, bool expected) =>
+        Is("""{"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind","x"],"additionalProperties":false},{"type":"object","properties":{"kind":{"enum":["b"]},"y":{"type":"string"}},"required":["kind"],"additionalProperties":false}]}""", json, expected);
+
+    [Theory]
     [InlineData("""{"a":1,"b":"x"}""", true)]
     [InlineData("""{"a":1}""", false)]
     [InlineData("""{"b":"x"}""", false)]
@@ -238,6 +245,8 @@ public class JsonSchemaTests
     [InlineData("""{"allOf":[{"pattern":"a"},{"pattern":"b"}]}""", "unsupported keyword 'allOf' at # (conflicting 'pattern')")]
     [InlineData("""{"type":"object","properties":{"ip":{"type":"string","format":"ipv6"}}}""", "unsupported format 'ipv6' at #/properties/ip")]
     [InlineData("""{"definitions":{"c":{"type":"object"},"f":{"type":"object","properties":{"k":{"allOf":[{"$ref":"#/definitions/f"},{"$ref":"#/definitions/c"}]}},"required":["k"]}},"$ref":"#/definitions/f"}""", "unsupported keyword 'allOf' at #/definitions/f/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k (recursive or too deeply nested)")]
+    [InlineData("""{"type":"object","properties":{"a":{},"b":{}},"oneOf":[{"required":["a"]},{"required":["b"]}]}""", "unsupported keyword 'oneOf' at # (branches 0 and 1 may both match; only provably disjoint branches are supported)")]
+    [InlineData("""{"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]}""", "unsupported keyword 'oneOf' at # (branches 0 and 1 may both match; only provably disjoint branches are supported)")]
     [InlineData("""{"$ref":"http://example.com/s.json"}""", "unsupported $ref 'http://example.com/s.json' at # (only local references)")]
     public void UnsupportedKeywordsAreRefusedWithTheirPath(string schema, string message) => Assert.Equal(message, Check.SchemaError(schema));
 
