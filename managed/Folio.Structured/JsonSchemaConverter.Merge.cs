@@ -42,6 +42,8 @@ public sealed partial class JsonSchemaConverter
 
     private JsonNode? Merge(JsonNode? a, JsonNode? b, string path)
     {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new GrammarException($"schema nested too deeply at {path}");
         if (a is JsonValue av && av.TryGetValue(out bool ab)) return ab ? b?.DeepClone() : JsonValue.Create(false);
         if (b is JsonValue bv && bv.TryGetValue(out bool bb)) return bb ? a?.DeepClone() : JsonValue.Create(false);
         if (a is not JsonObject x || b is not JsonObject y) throw Bad("a schema must be an object or a boolean", path);

@@ -59,11 +59,19 @@ public sealed partial class JsonSchemaConverter
         }
         if (root is null) throw new GrammarException("malformed JSON schema: null is not a schema");
         var c = new JsonSchemaConverter(root, options ?? new JsonSchemaOptions());
-        c._def.Add("root", c.Schema(root, "#"));
-        while (c._pendingRefs.Count > 0)
+        try
         {
-            var (pointer, rule) = c._pendingRefs.Dequeue();
-            c._def.Add(rule, c.Schema(c.Resolve(pointer, pointer), pointer));
+            c._def.Add("root", c.Schema(root, "#"));
+            while (c._pendingRefs.Count > 0)
+            {
+                var (pointer, rule) = c._pendingRefs.Dequeue();
+                c._def.Add(rule, c.Schema(c.Resolve(pointer, pointer), pointer));
+            }
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            // System.Text.Json's own deep comparisons check the stack too.
+            throw new GrammarException("schema nested too deeply");
         }
         return c._def;
     }
