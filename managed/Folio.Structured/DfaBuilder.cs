@@ -13,12 +13,56 @@ internal sealed class DfaBuilder
     private readonly List<List<int>> _eps = [];
     private readonly List<List<(byte Lo, byte Hi, int To)>> _edges = [];
 
-    public static ByteDfa Build(RxNode node)
+    public static ByteDfa Build(RxNode node) => Build(node, removeEmpty: true);
+
+    /// <summary>The automaton of <paramref name="node"/>; with <paramref name="removeEmpty"/> false the start state
+    /// keeps its finality (used inside products, where the empty string matters).</summary>
+    private static ByteDfa Build(RxNode node, bool removeEmpty)
     {
         var b = new DfaBuilder();
         int start = b.NewState(), end = b.NewState();
         b.Emit(node, start, end);
-        return b.Determinize(start, end, node.ToString());
+        return b.Determinize(start, end, node.ToString(), removeEmpty);
+    }
+
+    /// <summary>Emits the product automaton of both children (strings both match) between from and to.</summary>
+    private void EmitAnd(RxNode a, RxNode b, int from, int to)
+    {
+        var da = Build(a, removeEmpty: false);
+        var db = Build(b, removeEmpty: false);
+        var index = new Dictionary<(int, int), int>();
+        var queue = new Queue<(int, int)>();
+        int State((int, int) pair)
+        {
+            if (index.TryGetValue(pair, out int s)) return s;
+            if (index.Count >= MaxDfaStates)
+                throw new GrammarException($"expression too large to compile (over {MaxDfaStates} automaton states in an intersection)");
+            s = NewState();
+            index[pair] = s;
+            queue.Enqueue(pair);
+            return s;
+        }
+        _eps[from].Add(State((0, 0)));
+        while (queue.Count > 0)
+        {
+            var (qa, qb) = queue.Dequeue();
+            int me = index[(qa, qb)];
+            if (da.IsFinal(qa) && db.IsFinal(qb)) _eps[me].Add(to);
+            int runStart = -1, runTarget = -1;
+            for (int x = 0; x <= 256; x++)
+            {
+                int target = -1;
+                if (x < 256)
+                {
+                    int na = da.Step(qa, (byte)x), nb = na < 0 ? -1 : db.Step(qb, (byte)x);
+                    target = nb < 0 ? -1 : State((na, nb));
+                }
+                if (target == runTarget) continue;
+                if (runTarget >= 0) _edges[me].Add(((byte)runStart, (byte)(x - 1), runTarget));
+                runStart = x;
+                runTarget = target;
+            }
+        }
     }
 
     private int NewState()
@@ -71,6 +115,9 @@ internal sealed class DfaBuilder
             case RxKind.Repeat:
                 EmitRepeat(node.Children[0], node.Min, node.Max, from, to);
                 break;
+            case RxKind.And:
+                EmitAnd(node.Children[0], node.Children[1], from, to);
+                break;
             default:
                 throw new InvalidOperationException("rule references are lowered before automata are built");
         }
@@ -106,7 +153,7 @@ internal sealed class DfaBuilder
         if (max == min) _eps[at].Add(to);
     }
 
-    private ByteDfa Determinize(int start, int end, string key)
+    private ByteDfa Determinize(int start, int end, string key, bool removeEmpty)
     {
         // Byte classes: bytes that no edge range boundary separates behave alike.
         var cuts = new bool[257];
@@ -175,11 +222,11 @@ internal sealed class DfaBuilder
             }
         }
         var final = sets.Select(s => Array.BinarySearch(s, end) >= 0).ToArray();
-        return Trim(key, classOf, classCount, [.. next], final);
+        return Trim(key, classOf, classCount, [.. next], final, removeEmpty);
     }
 
     /// <summary>Drops states that cannot reach a final state and makes the start state non-final (L minus ε).</summary>
-    private static ByteDfa Trim(string key, byte[] classOf, int classCount, int[] next, bool[] final)
+    private static ByteDfa Trim(string key, byte[] classOf, int classCount, int[] next, bool[] final, bool removeEmpty)
     {
         int n = final.Length;
         var live = (bool[])final.Clone();
@@ -217,6 +264,7 @@ internal sealed class DfaBuilder
             int t = live[0] ? next[c] : -1;
             newNext[c] = t >= 0 ? map[t] : -1;
         }
+        newFinal[0] = !removeEmpty && final[0];
         return new ByteDfa(key, classOf, classCount, newNext, newFinal);
     }
 

@@ -187,6 +187,7 @@ internal sealed class GrammarLowering
         RxKind.Seq => n.Children.All(Nullable),
         RxKind.Alt => n.Children.Any(Nullable),
         RxKind.Repeat => n.Min == 0 || Nullable(n.Children[0]),
+        RxKind.And => Nullable(n.Children[0]) && Nullable(n.Children[1]),
         _ => false,
     };
 

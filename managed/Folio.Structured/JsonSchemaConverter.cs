@@ -289,19 +289,15 @@ public sealed partial class JsonSchemaConverter
         if (format is not null && formatPattern is null && StringFormats.IsSpecFormat(format))
             throw new GrammarException($"unsupported format '{format}' at {path}");
         bool lengths = (minLen ?? 0) > 0 || maxLen is not null;
-        if (formatPattern is not null && (pattern is not null || lengths))
-            throw Refuse(pattern is not null ? "pattern" : lengths ? "minLength/maxLength" : "format", path + " (together with format)");
-        if (pattern is not null && lengths)
-            throw Refuse("minLength/maxLength", path + " (together with pattern)");
-        RxNode body;
-        if (formatPattern is not null) body = JsonText.Escape(RegexParser.ParseFullMatch(formatPattern));
-        else if (pattern is not null) body = JsonText.Escape(RegexParser.ParseSearch(pattern));
-        else if (!lengths) body = RxNode.Repeat(JsonText.AnyStringChar, 0, -1);
-        else
-        {
-            if (maxLen < minLen) return RxNode.Nothing;
-            body = RxNode.Repeat(JsonText.CountedStringChar, minLen ?? 0, maxLen ?? -1);
-        }
+        if (maxLen < minLen) return RxNode.Nothing;
+        // Each constraint is a language of escaped string bodies; several together are their intersection
+        // (JSON escapes split a body into characters one way only, so counting escaped characters counts code points).
+        var parts = new List<RxNode>();
+        if (formatPattern is not null) parts.Add(JsonText.Escape(RegexParser.ParseFullMatch(formatPattern)));
+        if (pattern is not null) parts.Add(JsonText.Escape(RegexParser.ParseSearch(pattern)));
+        if (lengths) parts.Add(RxNode.Repeat(JsonText.CountedStringChar, minLen ?? 0, maxLen ?? -1));
+        var body = parts.Count == 0 ? RxNode.Repeat(JsonText.AnyStringChar, 0, -1) : parts[0];
+        for (int i = 1; i < parts.Count; i++) body = RxNode.And(body, parts[i]);
         return ValueRule("string", RxNode.Seq(RxNode.Char('"'), body, RxNode.Char('"')));
     }
 

@@ -17,6 +17,8 @@ public enum RxKind
     Repeat,
     /// <summary>A grammar rule by name (GBNF, JSON Schema definitions); never inside a plain regex.</summary>
     Ref,
+    /// <summary>Strings both children match (an automaton product; e.g. a pattern with a length bound).</summary>
+    And,
 }
 
 /// <summary>
@@ -106,6 +108,9 @@ public sealed class RxNode
 
     public static RxNode Optional(RxNode child) => Repeat(child, 0, 1);
 
+    public static RxNode And(RxNode a, RxNode b) =>
+        a.Kind == RxKind.Nothing || b.Kind == RxKind.Nothing ? Nothing : new RxNode(RxKind.And, [a, b], [], 0, 0, null);
+
     /// <summary>Sorts and merges inclusive ranges.</summary>
     public static (int Lo, int Hi)[] Normalize(IEnumerable<(int Lo, int Hi)> ranges)
     {
@@ -171,6 +176,13 @@ public sealed class RxNode
                 sb.Append("){").Append(Min).Append(',').Append(Max).Append('}');
                 break;
             case RxKind.Ref: sb.Append('<').Append(Name).Append('>'); break;
+            case RxKind.And:
+                sb.Append("(");
+                Children[0].Write(sb);
+                sb.Append('&');
+                Children[1].Write(sb);
+                sb.Append(')');
+                break;
         }
     }
 }

@@ -160,6 +160,29 @@ public class JsonSchemaTests
     [InlineData("\"xAB-12\"", false)]
     public void AnchoredPattern(string json, bool expected) => Is("""{"type":"string","pattern":"^[A-Z]{2}-\\d{2}$"}""", json, expected);
 
+    [Theory]
+    [InlineData("\"aa\"", true)]
+    [InlineData("\"aaa\"", true)]
+    [InlineData("\"a\"", false)]
+    [InlineData("\"aaaa\"", false)]
+    [InlineData("\"ab\"", false)]
+    public void PatternWithLength(string json, bool expected) => Is("""{"type":"string","pattern":"^a+$","minLength":2,"maxLength":3}""", json, expected);
+
+    [Theory]
+    [InlineData("\"\"", true)]
+    [InlineData("\"x\\\"y\"", true)]      // x"y: three characters, the quote written escaped
+    [InlineData("\"xyzw\"", false)]
+    public void UnanchoredPatternWithMaxLength(string json, bool expected) => Is("""{"type":"string","pattern":"[^0-9]*","maxLength":3}""", json, expected);
+
+    [Theory]
+    [InlineData("\"a@b.co\"", true)]
+    [InlineData("\"ab@c.com\"", false)]
+    public void FormatWithLength(string json, bool expected) => Is("""{"type":"string","format":"email","maxLength":6}""", json, expected);
+
+    [Fact]
+    public void FormatWithAnImpossibleLengthIsEmpty() =>
+        Assert.Contains("no string satisfies", Check.SchemaError("""{"type":"string","format":"date","maxLength":9}"""));
+
     [Fact]
     public void UnanchoredPatternSearches()
     {
@@ -241,7 +264,6 @@ public class JsonSchemaTests
     [InlineData("""{"type":"array","contains":{"type":"integer"}}""", "unsupported keyword 'contains' at #")]
     [InlineData("""{"$defs":{"a":{"dependentRequired":{"x":["y"]}}},"$ref":"#/$defs/a"}""", "unsupported keyword 'dependentRequired' at #/$defs/a")]
     [InlineData("""{"type":"number","minimum":0.5}""", "unsupported keyword 'minimum' at # (a fractional bound on a number)")]
-    [InlineData("""{"type":"string","pattern":"^a+$","maxLength":3}""", "unsupported keyword 'minLength/maxLength' at # (together with pattern)")]
     [InlineData("""{"allOf":[{"pattern":"a"},{"pattern":"b"}]}""", "unsupported keyword 'allOf' at # (conflicting 'pattern')")]
     [InlineData("""{"type":"object","properties":{"ip":{"type":"string","format":"ipv6"}}}""", "unsupported format 'ipv6' at #/properties/ip")]
     [InlineData("""{"definitions":{"c":{"type":"object"},"f":{"type":"object","properties":{"k":{"allOf":[{"$ref":"#/definitions/f"},{"$ref":"#/definitions/c"}]}},"required":["k"]}},"$ref":"#/definitions/f"}""", "unsupported keyword 'allOf' at #/definitions/f/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k/properties/k (recursive or too deeply nested)")]
