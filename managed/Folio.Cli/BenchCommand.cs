@@ -38,12 +38,19 @@ public static class BenchCommand
         var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
         var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Model path: also measure memory read bandwidth and the decode bound." };
+        // Benchmark B9 (issue 17): MaskBench over a folder of cases.
+        var structured = new Option<string?>("--structured") { Description = "MaskBench: run every case file in this folder (structured output, B9)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "MaskBench: the tokenizer.json to tokenize instances with (Llama 3.1's)." };
+        var limit = new Option<int>("--limit") { Description = "MaskBench: only the first N case files (sorted by name); 0 = all." };
+        var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, bandwidth })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, bandwidth, structured, tokenizer, limit, verboseFailures })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(structured) is { } dir)
+                return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));
             if (parsed.GetResult(executor) is not { Implicit: false })
             {
                 if (parsed.GetValue(device) != "cpu")

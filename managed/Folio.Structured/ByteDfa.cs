@@ -1,0 +1,33 @@
+namespace Folio.Structured;
+
+/// <summary>
+/// A deterministic automaton over bytes, trimmed: every state can still reach a final state, so "not dead" means
+/// "a completion exists". The start state is never final (terminals never match the empty string; nullable
+/// pieces are optional in the grammar instead).
+/// </summary>
+public sealed class ByteDfa
+{
+    internal ByteDfa(string key, byte[] classOf, int classCount, int[] next, bool[] final)
+    {
+        Key = key; _classOf = classOf; _classCount = classCount; _next = next; _final = final;
+        IsEmptyLanguage = true;
+        for (int c = 0; c < classCount; c++) if (next[c] >= 0) IsEmptyLanguage = false;
+    }
+
+    /// <summary>No non-empty string matches (after trimming, the start state has no way out).</summary>
+    public bool IsEmptyLanguage { get; }
+
+    private readonly byte[] _classOf;
+    private readonly int _classCount;
+    // _next[state * _classCount + class]: the next state, or -1 (dead).
+    private readonly int[] _next;
+    private readonly bool[] _final;
+
+    /// <summary>Canonical text of the expression compiled; equal keys mean equal automata (same numbering).</summary>
+    public string Key { get; }
+    public int Start => 0;
+    public int StateCount => _final.Length;
+
+    public int Step(int state, byte b) => _next[state * _classCount + _classOf[b]];
+    public bool IsFinal(int state) => _final[state];
+}

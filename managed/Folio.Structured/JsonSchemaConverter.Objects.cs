@@ -1,0 +1,202 @@
+using System.Text.Json.Nodes;
+
+namespace Folio.Structured;
+
+/// <summary>Objects, arrays and the any-value grammar.</summary>
+public sealed partial class JsonSchemaConverter
+{
+    private RxNode ObjectValue(JsonObject o, string path)
+    {
+        var props = o["properties"] as JsonObject ?? (o["properties"] is null ? new JsonObject() : throw Bad("properties must be an object", path));
+        var required = new HashSet<string>(StringComparer.Ordinal);
+        if (o["required"] is JsonArray req)
+            foreach (var r in req) required.Add(Str(r) ?? throw Bad("required entries must be strings", path));
+        else if (o["required"] is not null and not JsonArray) throw Bad("required must be an array", path);
+        var additional = o["additionalProperties"];
+        bool additionalFalse = additional is JsonValue av && av.GetValueKind() == System.Text.Json.JsonValueKind.False;
+
+        var names = props.Select(p => p.Key).ToList();
+        var schemas = props.Select(p => p.Value).ToList();
+        // Required names without a property schema take the additional-properties schema.
+        foreach (var name in required)
+        {
+            if (props.ContainsKey(name)) continue;
+            if (additionalFalse) return RxNode.Nothing;
+            names.Add(name);
+            schemas.Add(additional?.DeepClone() ?? JsonValue.Create(true));
+        }
+        var members = new List<(RxNode Kv, bool Required)>();
+        for (int i = 0; i < names.Count; i++)
+        {
+            string p = $"{path}/properties/{names[i]}";
+            var value = Schema(schemas[i], p);
+            bool isRequired = required.Contains(names[i]);
+            if (value.Kind == RxKind.Nothing)
+            {
+                if (isRequired) return RxNode.Nothing;
+                continue;   // a property that cannot have any value must be absent
+            }
+            members.Add((RxNode.Seq(RxNode.Literal(JsonText.Quote(names[i])), Colon, value), isRequired));
+        }
+        RxNode? extra = null;
+        if (!additionalFalse)
+        {
+            var extraValue = additional is null ? AnyValue() : Schema(additional, path + "/additionalProperties");
+            if (extraValue.Kind != RxKind.Nothing)
+                extra = RxNode.Seq(ValueRule("key", RxNode.Seq(RxNode.Char('"'), JsonText.Escape(NotIn(names)), RxNode.Char('"'))), Colon, extraValue);
+        }
+        if (members.Count <= MaxAnyOrderProperties) return AnyOrder(members, extra);
+        // Properties in schema order: "rest(i)" follows at least one written member (each needs a comma);
+        // "first(i)" has written none yet. first(i) for an optional member = member rest(i+1) | first(i+1).
+        var restTail = extra is null ? RxNode.Empty : RxNode.Repeat(RxNode.Seq(Comma, extra), 0, -1);
+        var firstTail = extra is null ? RxNode.Empty : RxNode.Optional(RxNode.Seq(extra, restTail));
+        var rest = new RxNode[members.Count + 1];
+        rest[members.Count] = restTail;
+        for (int i = members.Count - 1; i >= 0; i--)
+        {
+            var withComma = RxNode.Seq(Comma, members[i].Kv);
+            rest[i] = RxNode.Seq(members[i].Required ? withComma : RxNode.Optional(withComma), rest[i + 1]);
+        }
+        var first = firstTail;
+        for (int i = members.Count - 1; i >= 0; i--)
+        {
+            var take = RxNode.Seq(members[i].Kv, rest[i + 1]);
+            first = members[i].Required ? take : RxNode.Alt(take, first);
+        }
+        return RxNode.Seq(RxNode.Char('{'), first, RxNode.Char('}'));
+    }
+
+    /// <summary>Objects with at most this many declared properties accept them in any order (2^n rules).</summary>
+    public const int MaxAnyOrderProperties = 6;
+
+    /// <summary>
+    /// Members in any order, each at most once, every required one present: one rule per set of members already
+    /// written (a bitmask), whose alternatives close the object (when the required ones are in) or write one more.
+    /// Additional members (keys that are none of the declared names) may come anywhere.
+    /// </summary>
+    private RxNode AnyOrder(List<(RxNode Kv, bool Required)> members, RxNode? extra)
+    {
+        int n = members.Count, id = _objectRules++;
+        int required = 0;
+        for (int i = 0; i < n; i++) if (members[i].Required) required |= 1 << i;
+        string Name(int set) => $"object{id}-{set}";
+        for (int set = 0; set < 1 << n; set++)
+        {
+            var alts = new List<RxNode>();
+            if ((set & required) == required) alts.Add(RxNode.Char('}'));
+            for (int i = 0; i < n; i++)
+                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(Comma, members[i].Kv, RxNode.Ref(Name(set | 1 << i))));
+            if (extra is not null) alts.Add(RxNode.Seq(Comma, extra, RxNode.Ref(Name(set))));
+            _def.Add(Name(set), RxNode.Alt(alts));
+        }
+        var first = new List<RxNode>();
+        if (required == 0) first.Add(RxNode.Char('}'));
+        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(members[i].Kv, RxNode.Ref(Name(1 << i))));
+        if (extra is not null) first.Add(RxNode.Seq(extra, RxNode.Ref(Name(0))));
+        return RxNode.Seq(RxNode.Char('{'), RxNode.Alt(first));
+    }
+
+    /// <summary>Decoded strings not equal to any of <paramref name="names"/> (a trie-shaped complement).</summary>
+    private static RxNode NotIn(IReadOnlyCollection<string> names)
+    {
+        var any = RxNode.Repeat(RxNode.AnyChar, 0, -1);
+        if (names.Count == 0) return any;
+        var runes = names.Select(n => n.EnumerateRunes().Select(r => r.Value).ToArray()).ToList();
+        return NotInFrom(runes, 0, any);
+    }
+
+    private static RxNode NotInFrom(List<int[]> words, int depth, RxNode any)
+    {
+        // Here every word shares the prefix so far. The string may end now (unless a word ends here), or continue
+        // with a character no word continues with (then anything), or with one that some do (recurse).
+        var parts = new List<RxNode>();
+        if (!words.Any(w => w.Length == depth)) parts.Add(RxNode.Empty);
+        var groups = words.Where(w => w.Length > depth).GroupBy(w => w[depth]).ToList();
+        var used = RxNode.Normalize(groups.Select(g => (g.Key, g.Key)));
+        var other = RxNode.Complement(RxNode.Normalize([.. used, (0xD800, 0xDFFF)]), 0x10FFFF);
+        parts.Add(RxNode.Seq(RxNode.Chars(other), any));
+        foreach (var g in groups)
+            parts.Add(RxNode.Seq(RxNode.Char(g.Key), NotInFrom(g.ToList(), depth + 1, any)));
+        return RxNode.Alt(parts);
+    }
+
+    private RxNode ArrayValue(JsonObject o, string path)
+    {
+        int min = IntKeyword(o, "minItems", path) ?? 0;
+        int? maxOrNull = IntKeyword(o, "maxItems", path);
+        int max = maxOrNull ?? -1;
+        if (max >= 0 && max < min) return RxNode.Nothing;
+        var prefix = new List<RxNode>();
+        JsonNode? restSchema;
+        if (o["prefixItems"] is JsonArray pi)
+        {
+            for (int i = 0; i < pi.Count; i++) prefix.Add(Schema(pi[i], $"{path}/prefixItems/{i}"));
+            restSchema = o["items"];
+        }
+        else if (o["items"] is JsonArray tuple)
+        {
+            for (int i = 0; i < tuple.Count; i++) prefix.Add(Schema(tuple[i], $"{path}/items/{i}"));
+            restSchema = o["additionalItems"];
+        }
+        else restSchema = o["items"];
+        RxNode? rest = restSchema is null ? AnyValue() : Schema(restSchema, path + (o["prefixItems"] is null && o["items"] is JsonArray ? "/additionalItems" : "/items"));
+        if (rest.Kind == RxKind.Nothing) rest = null;
+        if (max > RegexParser.MaxRepeat || min > RegexParser.MaxRepeat)
+            throw Refuse(min > RegexParser.MaxRepeat ? "minItems" : "maxItems", path + $" (over {RegexParser.MaxRepeat})");
+
+        // Elements from position i on, i > 0 (each preceded by a comma).
+        RxNode Tail(int i)
+        {
+            if (i >= prefix.Count)
+            {
+                if (rest is null) return min > i ? RxNode.Nothing : RxNode.Empty;
+                int lo = Math.Max(0, min - i), hi = max < 0 ? -1 : max - i;
+                return hi == 0 ? (lo == 0 ? RxNode.Empty : RxNode.Nothing) : RxNode.Repeat(RxNode.Seq(Comma, rest), lo, hi);
+            }
+            if (max >= 0 && i >= max) return RxNode.Empty;
+            var item = RxNode.Seq(Comma, prefix[i], Tail(i + 1));
+            return i >= min ? RxNode.Optional(item) : item;
+        }
+
+        RxNode body;
+        if (max == 0) body = RxNode.Empty;
+        else if (prefix.Count > 0)
+        {
+            var item = RxNode.Seq(prefix[0], Tail(1));
+            body = min > 0 ? item : RxNode.Optional(item);
+        }
+        else if (rest is null) body = min > 0 ? RxNode.Nothing : RxNode.Empty;
+        else
+        {
+            var more = RxNode.Repeat(RxNode.Seq(Comma, rest), Math.Max(0, min - 1), max < 0 ? -1 : max - 1);
+            var item = RxNode.Seq(rest, more);
+            body = min > 0 ? item : RxNode.Optional(item);
+        }
+        if (body.Kind == RxKind.Nothing) return RxNode.Nothing;
+        return RxNode.Seq(RxNode.Char('['), body, RxNode.Char(']'));
+    }
+
+    /// <summary>Any JSON value (rules added once).</summary>
+    private RxNode AnyValue()
+    {
+        if (!_def.Contains("json-value"))
+        {
+            const string Int = "-?(0|[1-9][0-9]*)";
+            _def.Add("json-string", RxNode.Seq(RxNode.Char('"'), RxNode.Repeat(JsonText.AnyStringChar, 0, -1), RxNode.Char('"')));
+            _def.Add("json-number", RegexParser.ParseFullMatch(Int + @"(\.[0-9]+)?([eE][+-]?[0-9]+)?"));
+            var value = RxNode.Ref("json-value");
+            var member = RxNode.Seq(RxNode.Ref("json-string"), Colon, value);
+            _def.Add("json-object", RxNode.Seq(RxNode.Char('{'), RxNode.Optional(RxNode.Seq(member, RxNode.Repeat(RxNode.Seq(Comma, member), 0, -1))), RxNode.Char('}')));
+            _def.Add("json-array", RxNode.Seq(RxNode.Char('['), RxNode.Optional(RxNode.Seq(value, RxNode.Repeat(RxNode.Seq(Comma, value), 0, -1))), RxNode.Char(']')));
+            _def.Add("json-value", RxNode.Alt(RxNode.Ref("json-object"), RxNode.Ref("json-array"), RxNode.Ref("json-string"), RxNode.Ref("json-number"),
+                RxNode.Literal("true"), RxNode.Literal("false"), RxNode.Literal("null")));
+        }
+        return RxNode.Ref("json-value");
+    }
+
+    private RxNode AnyObject()
+    {
+        AnyValue();
+        return RxNode.Ref("json-object");
+    }
+}
