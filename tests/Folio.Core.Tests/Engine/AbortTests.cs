@@ -67,8 +67,12 @@ public class AbortTests
     [Fact]
     public async Task Abort_FromAnotherThread_TakesEffectBetweenSteps()
     {
-        var h = new EngineHarness(gpuBlocks: 1024, blockSize: 4, maxSeqs: 64, record: false, verifyHistory: false);
-        var p = new SamplingParams { MaxTokens = 4000, IgnoreEos = true };
+        // max_tokens far beyond what the steps before the last abort can generate: the stepping thread re-takes the
+        // engine's lock at once after each step, so an abort may wait many steps (at 4,000 tokens a request
+        // sometimes finished first under load, and its Abort rightly returned false).
+        const int maxTokens = 60_000;
+        var h = new EngineHarness(gpuBlocks: 16_384, blockSize: 4, maxSeqs: 64, record: false, verifyHistory: false);
+        var p = new SamplingParams { MaxTokens = maxTokens, IgnoreEos = true };
         var requests = Enumerable.Range(0, 40).Select(i => h.Add(EngineHarness.Prompt(i, 4), p)).ToList();
         using var started = new ManualResetEventSlim();
         var aborter = Task.Run(() =>
@@ -82,10 +86,13 @@ public class AbortTests
         });
         started.Wait();
         while (h.Engine.HasUnfinished)
+        {
             h.Step();   // checks the KV invariants after every step, whatever the interleaving
+            Thread.Yield();
+        }
         await aborter;
         Assert.All(requests, r => Assert.Equal(FinishReason.Abort, r.FinishReason));
-        Assert.All(requests, r => Assert.True(r.Sequences[0].NumGenerated < 4000));
+        Assert.All(requests, r => Assert.True(r.Sequences[0].NumGenerated < maxTokens));
         Assert.Equal(0, h.Engine.KvCache.GpuPool.NumUsedBlocks);
     }
 }
