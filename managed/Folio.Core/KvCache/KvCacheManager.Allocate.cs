@@ -28,6 +28,11 @@ public sealed partial class KvCacheManager
         return probe.Result;
     }
 
+    /// <summary>
+    /// Whether <see cref="Allocate(ReadOnlySpan{int}, PrefixHit, int, CacheKey)"/> can admit a sequence of
+    /// <paramref name="numTokens"/> slots with <paramref name="hit"/>: the revived hit blocks plus the new blocks fit
+    /// in the free list.
+    /// </summary>
     public bool CanAllocate(PrefixHit hit, int numTokens)
     {
         CheckHitShape(hit, numTokens);

@@ -78,10 +78,6 @@ public sealed partial class KvCacheManager
     }
 
     /// <summary>
-    /// After the forward pass wrote the K/V: registers the table's newly full blocks in the prefix cache.
-    /// A block whose hash is already registered (same contents elsewhere, or a collision) stays uncached.
-    /// </summary>
-    /// <summary>
     /// The decode fast path: appends one token when it fits the table's private (reference count 1) partial last
     /// block, which needs no free block and so cannot fail; returns false (changing nothing) otherwise, and the
     /// caller goes through <see cref="CanAppend"/> / <see cref="Append"/>.
@@ -99,6 +95,10 @@ public sealed partial class KvCacheManager
         return true;
     }
 
+    /// <summary>
+    /// After the forward pass wrote the K/V: registers the table's newly full blocks in the prefix cache.
+    /// A block whose hash is already registered (same contents elsewhere, or a collision) stays uncached.
+    /// </summary>
     public void CacheFullBlocks(BlockTable table)
     {
         CheckLiveOnGpu(table, nameof(table));

@@ -42,11 +42,6 @@ internal sealed class PrefixCache
     internal CacheKey RootKeyOf(int block) => _rootKey[block];
     internal int ParentGenerationOf(int block) => _parentGeneration[block];
 
-    /// <summary>
-    /// Walks the cached chain of <paramref name="tokens"/> for at most <paramref name="maxBlocks"/> blocks.
-    /// Returns the number of leading blocks hit; writes their ids to <paramref name="hitBlocks"/> when it is
-    /// not empty; counts the hit blocks that are free (must be revived).
-    /// </summary>
     /// <summary>Hashes of the probe's full blocks up to <paramref name="numBlocks"/> (computing only the new ones).</summary>
     internal void ExtendHashes(PrefixProbe probe, ReadOnlySpan<int> tokens, CacheKey key, int numBlocks)
     {
@@ -63,8 +58,11 @@ internal sealed class PrefixCache
             probe.NumHashed = numBlocks;
     }
 
-    /// <summary>The longest run of leading blocks whose hashes (<see cref="ExtendHashes"/> first) are cached and
-    /// confirmed by their token ids; their ids go to the probe's blocks.</summary>
+    /// <summary>
+    /// Walks the cached chain of <paramref name="tokens"/> for at most <paramref name="maxBlocks"/> blocks, by the
+    /// probe's hashes (<see cref="ExtendHashes"/> first). Returns the number of leading blocks hit, each confirmed by
+    /// its token ids; writes their ids to the probe's blocks; counts the hit blocks that are free (must be revived).
+    /// </summary>
     internal int Walk(ReadOnlySpan<int> tokens, CacheKey key, PrefixProbe probe, int maxBlocks, out int numRevived)
     {
         int bs = _pool.BlockSizeTokens;

@@ -78,8 +78,7 @@ public sealed class StepPlan
     {
         get
         {
-            if (!_tablesBuilt)
-                BuildBlockTables();
+            EnsureBlockTables();
             return _blockTables.AsSpan(0, NumSequences * BlockTableStride);
         }
     }
@@ -128,8 +127,7 @@ public sealed class StepPlan
         var a = input.Attention;
         a.QueryStarts = _queryStarts;
         a.ContextLengths = _contextLengths;
-        if (!_tablesBuilt)
-            BuildBlockTables();
+        EnsureBlockTables();
         a.BlockTables = _blockTables;
         a.BlockTableStride = BlockTableStride;
         a.NumSequences = NumSequences;
@@ -224,8 +222,10 @@ public sealed class StepPlan
 
     /// <summary>The padded block tables. Tables do not change after their sequence was added (preemption only
     /// takes sequences not yet scheduled), so copying them after Schedule gives what each had when it was added.</summary>
-    private void BuildBlockTables()
+    private void EnsureBlockTables()
     {
+        if (_tablesBuilt)
+            return;
         int n = NumSequences;
         int stride = BlockTableStride;
         if (_blockTables.Length < n * stride)
