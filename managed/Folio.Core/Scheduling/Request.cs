@@ -28,6 +28,7 @@ public sealed class Request
         Seed = samplingParams.Seed;
         NumLogprobs = samplingParams.Logprobs ?? -1;
         HasStopStrings = samplingParams.Stop.Count > 0;
+        Group = new SequenceGroup(this);
     }
 
     // Copies of the parameters read every step (see StopRules): the request object is in cache, the parameters
@@ -63,34 +64,18 @@ public sealed class Request
     public string? RejectReason { get; internal set; }
 
     /// <summary>Live sequences first, then finished ones, in creation order. For beam search: the live beams.</summary>
-    public IReadOnlyList<Sequence> Sequences => SequenceList;
+    public IReadOnlyList<Sequence> Sequences => Group.Sequences;
 
     /// <summary>Finished beams, best first (beam search only).</summary>
-    public IReadOnlyList<Sequence> FinishedBeams => BeamList;
+    public IReadOnlyList<Sequence> FinishedBeams => Group.FinishedBeams;
 
     /// <summary>Times this request was preempted (recompute or swap).</summary>
     public int NumPreemptions { get; internal set; }
 
     public bool IsFinished => Status == SequenceStatus.Finished;
 
-    internal List<Sequence> SequenceList { get; } = new(1);
-
-    /// <summary>The first sequence created (hot path: most requests have just this one).</summary>
-    internal Sequence? FirstSequence { get; set; }
-    internal List<Sequence> BeamList { get; } = [];
-
-    /// <summary>Sequences not yet finished (they hold the request's blocks).</summary>
-    internal int NumLive { get; set; }
-
-    /// <summary>True once the prompt was sampled (n children or beams exist): a recompute then restores each sequence separately.</summary>
-    internal bool Forked { get; set; }
-
-    /// <summary>
-    /// True from a group's recompute preemption until every live sequence has its history recomputed and the
-    /// group samples again (the sequences prefill separately, then step together).
-    /// </summary>
-    internal bool Recomputing { get; set; }
-
+    /// <summary>The sequences generating for this request and their books.</summary>
+    internal SequenceGroup Group { get; }
 
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
     internal bool ServedBefore(Request other, SchedulingPolicy policy)

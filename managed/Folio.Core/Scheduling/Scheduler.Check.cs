@@ -1,5 +1,3 @@
-using Folio.Core.KvCache;
-
 namespace Folio.Core.Scheduling;
 
 public sealed partial class Scheduler
@@ -34,36 +32,6 @@ public sealed partial class Scheduler
     {
         if (!seen.Add(g))
             throw new InvalidOperationException($"{g} is queued twice.");
-        if (g.Status != status)
-            throw new InvalidOperationException($"{g} sits in the {status} queue.");
-        int live = 0;
-        foreach (var s in g.SequenceList)
-        {
-            if (s.IsFinished)
-            {
-                if (s.Table is not null)
-                    throw new InvalidOperationException($"finished {s} still holds a table.");
-                continue;
-            }
-            live++;
-            if (s.Status != status)
-                throw new InvalidOperationException($"{s} of a {status} request.");
-            switch (status)
-            {
-                case SequenceStatus.Waiting when s.Table is not null || s.NumComputedTokens != 0:
-                    throw new InvalidOperationException($"waiting {s} holds K/V.");
-                case SequenceStatus.Running when s.Table is not { Location: BlockLocation.Gpu } || s.Table.NumTokens != s.NumComputedTokens:
-                    throw new InvalidOperationException($"running {s} has table {s.Table?.Location}/{s.Table?.NumTokens} slots.");
-                case SequenceStatus.Swapped when s.Table is not { Location: BlockLocation.Cpu } || s.Table.NumTokens != s.NumComputedTokens:
-                    throw new InvalidOperationException($"swapped {s} has table {s.Table?.Location}/{s.Table?.NumTokens} slots.");
-            }
-            if (s.NumComputedTokens >= s.NumTokens + (status == SequenceStatus.Waiting ? 1 : 0))
-                throw new InvalidOperationException($"{s} has nothing left to compute.");
-        }
-        if (live != g.NumLive || live == 0)
-            throw new InvalidOperationException($"{g} counts {g.NumLive} live sequences, has {live}.");
-        if (live > 1 && !g.Recomputing && g.SequenceList.Exists(s => !s.IsFinished && s.NumTokens - s.NumComputedTokens != 1))
-            throw new InvalidOperationException($"{g} runs {live} sequences that are not all in decode, yet is not recomputing.");
-        return status == SequenceStatus.Waiting ? 0 : live;
+        return g.Group.Check(status);
     }
 }

@@ -20,45 +20,34 @@ public sealed partial class Scheduler
 
     private void Preempt(int index)
     {
-        var g = _running[index];
+        var request = _running[index];
+        var g = request.Group;
         _running.RemoveAt(index);
-        _reservedSeqs -= g.Width;
-        g.NumPreemptions++;
+        _reservedSeqs -= request.Width;
+        request.NumPreemptions++;
         _preemptions++;
         _plan.NumPreempted++;
+        // A forked group swaps when it can: recomputing it is the costly path (GroupRecompute).
         bool swap = g.NumLive > 1 || _options.PreemptionMode == PreemptionMode.Swap;
         if (swap && _kv.CpuPool is not null)
         {
-            var tables = LiveTables(g);
+            var tables = g.LiveTables(ref _groupTables);
             if (_kv.CanSwapOut(tables))
             {
                 _kv.SwapOut(tables, _plan.SwapOutMoves);
-                SetStatus(g, SequenceStatus.Swapped);
-                _swapped.InsertFromFront(g);
+                g.SetStatus(SequenceStatus.Swapped);
+                _swapped.InsertFromFront(request);
                 _swaps++;
                 return;
             }
         }
-        // Recompute: drop the K/V, keep the tokens (and a beam's cumulative log-probability; finished beams stay
-        // as they are). Readmission prefills each live sequence over its own history (prompt + its generated
-        // tokens), sharing the prompt's blocks again only where they are still in the prefix cache.
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
-        {
-            var seq = list[s];
-            if (seq.IsFinished)
-                continue;
-            _kv.Free(seq.Table!);
-            seq.Table = null;
-            seq.NumComputedTokens = 0;
-        }
+        // Recompute: drop the K/V, keep the tokens; readmission prefills each live sequence over its own history,
+        // sharing the prompt's blocks again only where they are still in the prefix cache.
         if (g.NumLive > 1)
-        {
-            g.Recomputing = true;
             _groupRecomputes++;
-        }
-        SetStatus(g, SequenceStatus.Waiting);
-        _waiting.InsertFromFront(g);
+        g.DropKv(_kv);
+        g.SetStatus(SequenceStatus.Waiting);
+        _waiting.InsertFromFront(request);
         _recomputes++;
     }
 }

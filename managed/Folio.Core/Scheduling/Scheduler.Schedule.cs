@@ -1,5 +1,3 @@
-using Folio.Core.KvCache;
-
 namespace Folio.Core.Scheduling;
 
 /// <summary>The three phases of <see cref="Schedule"/>, in the order it runs them.</summary>
@@ -11,15 +9,15 @@ public sealed partial class Scheduler
         int i = 0;
         while (i < _running.Count && budget > 0)
         {
-            var g = _running[i];
+            var g = _running[i].Group;
             if (g.NumLive == 1)
             {
-                var seq = FirstLive(g);
+                var seq = g.FirstLive();
                 int remaining = seq.NumTokens - seq.NumComputedTokens;
                 if (remaining == 1 && _kv.TryAppendInPlace(seq.Table!, seq.Tokens[seq.NumComputedTokens]))
                 {
                     // A decode into its own partial block (most steps of most sequences): nothing to check.
-                    AddToPlan(g, seq, 1);
+                    _plan.AddChunk(seq, 1);
                     budget--;
                     i++;
                     continue;
@@ -30,56 +28,48 @@ public sealed partial class Scheduler
                     i++;
                     continue;
                 }
-                bool preemptedSelf = false;
-                while (!_kv.CanAppend(seq.Table!, chunk))
-                {
-                    if (!PreemptVictimFor(i))
-                    {
-                        preemptedSelf = true;
-                        break;
-                    }
-                }
-                if (preemptedSelf)
+                if (!MakeRoom(i, Need.Append, seq, chunk))
                     continue;   // g left _running at index i
-                Commit(g, seq, chunk);
+                Commit(seq, chunk);
                 budget -= chunk;
             }
             else if (g.Recomputing)
             {
-                bool preemptedSelf = false;
-                while (GroupRecomputeStep(g, budget, commit: false) > _kv.GpuPool.NumFreeBlocks)
-                {
-                    if (!PreemptVictimFor(i))
-                    {
-                        preemptedSelf = true;
-                        break;
-                    }
-                }
-                if (preemptedSelf)
+                if (!MakeRoom(i, Need.GroupRecompute, null, budget))
                     continue;
-                budget -= GroupRecomputeStep(g, budget, commit: true);
+                budget -= _groupRecompute.Commit(g, budget);
             }
             else
             {
                 if (budget < g.NumLive)
                     break;
-                bool preemptedSelf = false;
-                while (!GroupCanDecode(g))
-                {
-                    if (!PreemptVictimFor(i))
-                    {
-                        preemptedSelf = true;
-                        break;
-                    }
-                }
-                if (preemptedSelf)
+                if (!MakeRoom(i, Need.GroupDecode, null, 0))
                     continue;
                 budget -= CommitGroupDecode(g);
             }
             i++;
         }
-
         return budget;
+    }
+
+    private enum Need { Append, GroupDecode, GroupRecompute }
+
+    /// <summary>Preempts (the last running request first) until running request <paramref name="index"/> has the
+    /// blocks its next step needs; false when it had to be preempted itself (it left <c>_running</c>).</summary>
+    private bool MakeRoom(int index, Need need, Sequence? seq, int tokens)
+    {
+        var g = _running[index].Group;
+        while (!(need switch
+        {
+            Need.Append => _kv.CanAppend(seq!.Table!, tokens),
+            Need.GroupDecode => GroupCanDecode(g),
+            _ => _groupRecompute.BlocksNeeded(g, tokens) <= _kv.GpuPool.NumFreeBlocks,
+        }))
+        {
+            if (!PreemptVictimFor(index))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>Phase 2 (only when nothing was preempted): swapped requests come back, oldest first; returns the budget left.</summary>
@@ -87,38 +77,38 @@ public sealed partial class Scheduler
     {
         while (_swapped.Count > 0)
         {
-            var g = _swapped.First;
-            if (_reservedSeqs + g.Width > _options.MaxNumSeqs)
+            var request = _swapped.First;
+            var g = request.Group;
+            if (_reservedSeqs + request.Width > _options.MaxNumSeqs)
                 break;
-            var tables = LiveTables(g);
+            var tables = g.LiveTables(ref _groupTables);
             if (!_kv.CanSwapIn(tables))
                 break;
             _kv.SwapIn(tables, _plan.SwapInMoves);
             _swapped.RemoveFirst();
-            SetStatus(g, SequenceStatus.Running);
-            InsertRunning(g);
-            if (g.NumLive == 1)
-            {
-                var seq = FirstLive(g);
-                int remaining = seq.NumTokens - seq.NumComputedTokens;
-                int chunk = Math.Min(remaining, budget);
-                if (chunk > 0 && (chunk == remaining || _options.EnableChunkedPrefill) && _kv.CanAppend(seq.Table!, chunk))
-                {
-                    Commit(g, seq, chunk);
-                    budget -= chunk;
-                }
-            }
-            else if (g.Recomputing)
-            {
-                if (budget > 0 && GroupRecomputeStep(g, budget, commit: false) <= _kv.GpuPool.NumFreeBlocks)
-                    budget -= GroupRecomputeStep(g, budget, commit: true);
-            }
-            else if (budget >= g.NumLive && GroupCanDecode(g))
-            {
-                budget -= CommitGroupDecode(g);
-            }
+            g.SetStatus(SequenceStatus.Running);
+            InsertRunning(request);
+            budget -= StartStep(g, budget);
         }
         return budget;
+    }
+
+    /// <summary>The first step of a group just (re)admitted, if its blocks fit now (no preemption for it); returns tokens used.</summary>
+    private int StartStep(SequenceGroup g, int budget)
+    {
+        if (g.NumLive == 1)
+        {
+            var seq = g.FirstLive();
+            int remaining = seq.NumTokens - seq.NumComputedTokens;
+            int chunk = Math.Min(remaining, budget);
+            if (chunk == 0 || (chunk < remaining && !_options.EnableChunkedPrefill) || !_kv.CanAppend(seq.Table!, chunk))
+                return 0;
+            Commit(seq, chunk);
+            return chunk;
+        }
+        if (g.Recomputing)
+            return budget > 0 && _groupRecompute.BlocksNeeded(g, budget) <= _kv.GpuPool.NumFreeBlocks ? _groupRecompute.Commit(g, budget) : 0;
+        return budget >= g.NumLive && GroupCanDecode(g) ? CommitGroupDecode(g) : 0;
     }
 
     /// <summary>Phase 3 (only when none is swapped): waiting requests are admitted in order while their blocks fit.</summary>
@@ -127,24 +117,24 @@ public sealed partial class Scheduler
         // Head-of-line: a request that does not fit stops admission; none behind it is skipped ahead.
         while (_waiting.Count > 0 && budget > 0)
         {
-            var g = _waiting.First;
-            if (_reservedSeqs + g.Width > _options.MaxNumSeqs)
+            var request = _waiting.First;
+            var g = request.Group;
+            if (_reservedSeqs + request.Width > _options.MaxNumSeqs)
                 break;
             if (g.NumLive > 1)
             {
                 // A group preempted by recompute: all of its sequences' histories must fit, or none is admitted.
-                if (!CanAdmitGroup(g))
+                if (!_groupRecompute.CanAdmit(g))
                     break;
-                AdmitGroup(g);
+                _groupRecompute.Admit(g);
                 _waiting.RemoveFirst();
-                SetStatus(g, SequenceStatus.Running);
-                InsertRunning(g);
-                if (GroupRecomputeStep(g, budget, commit: false) <= _kv.GpuPool.NumFreeBlocks)
-                    budget -= GroupRecomputeStep(g, budget, commit: true);
+                g.SetStatus(SequenceStatus.Running);
+                InsertRunning(request);
+                budget -= StartStep(g, budget);
                 continue;
             }
-            var seq = FirstLive(g);
-            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey, seq.Probe ??= new PrefixProbe());
+            var seq = g.FirstLive();
+            var hit = _kv.FindCachedPrefix(seq.Tokens, request.CacheKey, seq.Probe ??= new KvCache.PrefixProbe());
             int remaining = seq.NumTokens - hit.NumCachedTokens;
             int chunk = Math.Min(remaining, budget);
             if (chunk < remaining && !_options.EnableChunkedPrefill)
@@ -152,12 +142,12 @@ public sealed partial class Scheduler
             int numTokens = hit.NumCachedTokens + chunk;
             if (!_kv.CanAllocate(hit, numTokens))
                 break;
-            seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, g.CacheKey, seq.ReservedTable);
+            seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, request.CacheKey, seq.ReservedTable);
             seq.NumComputedTokens = hit.NumCachedTokens;
             _waiting.RemoveFirst();
-            SetStatus(g, SequenceStatus.Running);
-            InsertRunning(g);
-            AddToPlan(g, seq, chunk);
+            g.SetStatus(SequenceStatus.Running);
+            InsertRunning(request);
+            _plan.AddChunk(seq, chunk);
             budget -= chunk;
         }
     }

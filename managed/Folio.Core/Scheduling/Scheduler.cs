@@ -30,9 +30,11 @@ public sealed partial class Scheduler
     private readonly RequestQueue _swapped;
     private readonly StepPlan _plan = new();
     private readonly List<SequenceUpdate> _updates = [];
+    private readonly SampleApplier _samples;
+    private readonly SequenceIds _sequenceIds = new();
+    private readonly GroupRecompute _groupRecompute;
     private BlockTable[] _groupTables = new BlockTable[8];
     private long _stepIndex;
-    private long _nextSequenceId;
     private int _reservedSeqs;
     private long _preemptions, _recomputes, _groupRecomputes, _swaps, _rejected;
 
@@ -45,6 +47,8 @@ public sealed partial class Scheduler
         _kv = kv;
         _waiting = new RequestQueue(options.Policy);
         _swapped = new RequestQueue(options.Policy);
+        _samples = new SampleApplier(kv, options.EosTokenId, _sequenceIds, _updates);
+        _groupRecompute = new GroupRecompute(kv, _plan, options.EnableChunkedPrefill);
     }
 
     /// <summary>Generated tokens a new sequence has room for before its buffers grow (larger max_tokens grow
@@ -66,18 +70,8 @@ public sealed partial class Scheduler
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
         _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
 
-    /// <summary>
-    /// Blocks a request can need at most: its prompt's full blocks (shared by all its sequences) plus, per
-    /// sequence, the rest of prompt + max_tokens.
-    /// </summary>
-    public int MaxBlocksNeeded(Request request)
-    {
-        int bs = _kv.BlockSizeTokens;
-        int shared = request.PromptLength / bs;
-        long total = request.PromptLength + (long)request.Params.MaxTokens;
-        long perSeq = (total + bs - 1) / bs - shared;
-        return (int)Math.Min(int.MaxValue, shared + request.Width * perSeq);
-    }
+    /// <summary>Blocks a request can need at most (<see cref="AdmissionRules.MaxBlocksNeeded"/>).</summary>
+    public int MaxBlocksNeeded(Request request) => AdmissionRules.MaxBlocksNeeded(request, _kv.BlockSizeTokens);
 
     /// <summary>
     /// Queues a new request, or rejects it (returns false, the request finished with reason Rejected and a
@@ -88,29 +82,17 @@ public sealed partial class Scheduler
     public bool Add(Request request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.SequenceList.Count != 0)
+        if (request.Group.Sequences.Count != 0)
             throw new InvalidOperationException($"{request} was already added.");
-        int bs = _kv.BlockSizeTokens;
-        int poolBlocks = _kv.GpuPool.NumBlocks;
-        int promptBlocks = (request.PromptLength + bs - 1) / bs;
         var p = request.Params;
-        string? reason = null;
-        if (request.PromptLength == 0)
-            reason = "the prompt is empty (at least one token is needed).";
-        else if (promptBlocks > poolBlocks)
-            reason = $"the prompt ({request.PromptLength} tokens) needs {promptBlocks} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
-        else if (MaxBlocksNeeded(request) > poolBlocks)
-            reason = $"prompt ({request.PromptLength} tokens) + max_tokens ({p.MaxTokens}) for {p.Width} sequence(s) needs up to {MaxBlocksNeeded(request)} KV blocks of {bs} tokens; the GPU pool has {poolBlocks}.";
-        else if (!_options.EnableChunkedPrefill && (long)request.PromptLength + p.MaxTokens > _options.MaxNumBatchedTokens)
-            reason = $"chunked prefill is off and prompt ({request.PromptLength} tokens) + max_tokens ({p.MaxTokens}) exceeds max_num_batched_tokens ({_options.MaxNumBatchedTokens}): a (re)computed prefill must fit one step.";
-        else if (p.Width > _options.MaxNumSeqs)
-            reason = $"the request runs {p.Width} sequences at once; max_num_seqs is {_options.MaxNumSeqs}.";
+        string? reason = AdmissionRules.RejectReason(request, _options, _kv);
 
         // Room for the whole generation (up to a cap): the token buffer and the block table never grow inside a step.
         int capacity = request.PromptLength + Math.Min(p.MaxTokens, PreallocatedOutputTokens);
-        var seq = new Sequence(_nextSequenceId++, 0, request, request.PromptTokenIds, capacity);
-        request.SequenceList.Add(seq);
-        request.FirstSequence = seq;
+        var seq = new Sequence(_sequenceIds.Next(), 0, request, request.PromptTokenIds, capacity);
+        var group = request.Group;
+        group.Sequences.Add(seq);
+        group.First = seq;
         if (reason is not null)
         {
             seq.Status = SequenceStatus.Finished;
@@ -123,7 +105,7 @@ public sealed partial class Scheduler
         }
         seq.ReservedTable = _kv.CreateTable(request.CacheKey, capacity);
         seq.Probe = new PrefixProbe(request.PromptLength / _kv.BlockSizeTokens);
-        request.NumLive = 1;
+        group.NumLive = 1;
         request.Status = SequenceStatus.Waiting;
         seq.Status = SequenceStatus.Waiting;
         _waiting.InsertFromBack(request);
@@ -149,10 +131,10 @@ public sealed partial class Scheduler
             default:
                 return false;
         }
-        foreach (var seq in request.SequenceList)
+        foreach (var seq in request.Group.Sequences)
         {
             if (!seq.IsFinished)
-                FinishSequence(seq, FinishReason.Abort, null);
+                request.Group.Finish(seq, FinishReason.Abort, null, _kv);
         }
         request.Status = SequenceStatus.Finished;
         request.FinishReason = FinishReason.Abort;
@@ -177,8 +159,8 @@ public sealed partial class Scheduler
         }
         if (g.Status != SequenceStatus.Running)
             throw new InvalidOperationException($"{seq} is not running; only a sequence of the last step can match a stop string.");
-        FinishSequence(seq, FinishReason.Stop, stopString);
-        if (g.NumLive > 0)
+        g.Group.Finish(seq, FinishReason.Stop, stopString, _kv);
+        if (g.Group.NumLive > 0)
             return false;
         g.Status = SequenceStatus.Finished;
         _reservedSeqs -= g.Width;
@@ -206,53 +188,32 @@ public sealed partial class Scheduler
 
     /// <summary>Grows a single sequence's table by <paramref name="chunk"/> tokens (checked by the caller) and plans them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Commit(Request g, Sequence seq, int chunk)
+    private void Commit(Sequence seq, int chunk)
     {
         _kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), _plan.Copies);
-        AddToPlan(g, seq, chunk);
+        _plan.AddChunk(seq, chunk);
     }
 
     /// <summary>One decode token for every live sequence of a group (checked by <see cref="GroupCanDecode"/>); returns tokens used.</summary>
-    private int CommitGroupDecode(Request g)
+    private int CommitGroupDecode(SequenceGroup g)
     {
         int used = 0;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
+        foreach (var seq in g.Sequences)
         {
-            var seq = list[s];
             if (seq.IsFinished)
                 continue;
             if (seq.NumTokens - seq.NumComputedTokens != 1)
                 throw new InvalidOperationException($"{seq} of a multi-sequence group is not in decode.");
             if (!_kv.CanAppend(seq.Table!, 1))
-                throw new InvalidOperationException($"GroupCanDecode admitted {g} but {seq} cannot append.");
-            Commit(g, seq, 1);
+                throw new InvalidOperationException($"GroupCanDecode admitted {g.Request} but {seq} cannot append.");
+            Commit(seq, 1);
             used++;
         }
         return used;
     }
 
     /// <summary>Whether every live sequence of a group can append one token (the manager's upper bound).</summary>
-    private bool GroupCanDecode(Request g) => _kv.CanAppendEach(LiveTables(g), 1);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AddToPlan(Request g, Sequence seq, int chunk)
-    {
-        int start = seq.NumComputedTokens;
-        seq.NumComputedTokens = start + chunk;
-        int samples = 0, candidates = 0;
-        bool suppress = false;
-        if (seq.NumComputedTokens == seq.NumTokens)
-        {
-            if (g.UseBeamSearch)
-                candidates = 2 * g.BeamWidth;
-            else
-                samples = !g.Forked && g.N > 1 ? g.N : 1;
-            // The token sampled now is generated token NumGenerated + 1.
-            suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
-        }
-        _plan.Add(seq, start, chunk, samples, candidates, suppress);
-    }
+    private bool GroupCanDecode(SequenceGroup g) => _kv.CanAppendEach(g.LiveTables(ref _groupTables), 1);
 
     private void InsertRunning(Request g)
     {
@@ -262,59 +223,5 @@ public sealed partial class Scheduler
         while (at > 0 && !_running[at - 1].ServedBefore(g, _options.Policy))
             at--;
         _running.Insert(at, g);
-    }
-
-    private static void SetStatus(Request g, SequenceStatus status)
-    {
-        g.Status = status;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
-        {
-            if (!list[s].IsFinished)
-                list[s].Status = status;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Sequence FirstLive(Request g)
-    {
-        // Most requests hold one sequence for life: no walk through the list (two fewer cache misses per request).
-        var first = g.FirstSequence;
-        if (first is not null && !first.IsFinished)
-            return first;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
-        {
-            if (!list[s].IsFinished)
-                return list[s];
-        }
-        throw new InvalidOperationException($"{g} has no live sequence.");
-    }
-
-    private ReadOnlySpan<BlockTable> LiveTables(Request g)
-    {
-        if (_groupTables.Length < g.NumLive)
-            Array.Resize(ref _groupTables, Math.Max(g.NumLive, _groupTables.Length * 2));
-        int n = 0;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
-        {
-            if (!list[s].IsFinished)
-                _groupTables[n++] = list[s].Table!;
-        }
-        return _groupTables.AsSpan(0, n);
-    }
-
-    private void FinishSequence(Sequence seq, FinishReason reason, string? stopReason)
-    {
-        seq.Status = SequenceStatus.Finished;
-        seq.FinishReason = reason;
-        seq.StopReason = stopReason;
-        if (seq.Table is not null)
-        {
-            _kv.Free(seq.Table);
-            seq.Table = null;
-        }
-        seq.Request.NumLive--;
     }
 }

@@ -153,6 +153,32 @@ public sealed class StepPlan
         SwapInMoves.Clear();
     }
 
+    /// <summary>
+    /// Schedules the next <paramref name="chunk"/> tokens of <paramref name="seq"/> (its table already covers them)
+    /// and counts them computed. A chunk that reaches the end of the sequence's tokens gets a logits row: n samples
+    /// when it completes a prompt not yet forked, 2 × beam width candidates for beam search, else one sample; stop
+    /// tokens suppressed while the sequence is short of min_tokens.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal void AddChunk(Sequence seq, int chunk)
+    {
+        int start = seq.NumComputedTokens;
+        seq.NumComputedTokens = start + chunk;
+        int samples = 0, candidates = 0;
+        bool suppress = false;
+        if (seq.NumComputedTokens == seq.NumTokens)
+        {
+            var g = seq.Request;
+            if (g.UseBeamSearch)
+                candidates = 2 * g.BeamWidth;
+            else
+                samples = !g.Group.Forked && g.N > 1 ? g.N : 1;
+            // The token sampled now is generated token NumGenerated + 1.
+            suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
+        }
+        Add(seq, start, chunk, samples, candidates, suppress);
+    }
+
     /// <summary>Adds a sequence whose table already covers the positions; fills ids, positions and slots.</summary>
     internal void Add(Sequence seq, int startPosition, int numTokens, int numSamples, int numBeamCandidates, bool suppressStopTokens)
     {

@@ -47,7 +47,7 @@ public class SchedulerConsistencyTests
     {
         var h = new EngineHarness(gpuBlocks: 32, blockSize: 4);
         var r = h.Add(EngineHarness.Prompt(1, 6), One);
-        r.SequenceList.Clear();                 // lets Add queue the same request again
+        r.Group.Sequences.Clear();                 // lets Add queue the same request again
         Assert.True(h.Engine.Scheduler.Add(r));
         Assert.Equal($"{r} is queued twice.", Fails(h));
     }
@@ -118,7 +118,7 @@ public class SchedulerConsistencyTests
     public void AWrongLiveCount_IsCaught()
     {
         var (h, r, _) = Running();
-        r.NumLive = 2;
+        r.Group.NumLive = 2;
         Assert.Equal($"{r} counts 2 live sequences, has 1.", Fails(h));
     }
 
@@ -129,7 +129,7 @@ public class SchedulerConsistencyTests
         var r = h.Add(EngineHarness.Prompt(1, 6), One with { N = 2 });
         h.Step();
         h.Step();
-        Assert.Equal(2, r.NumLive);
+        Assert.Equal(2, r.Group.NumLive);
         r.Sequences[1].Append(5);               // one sample two tokens ahead of its K/V, the group not recomputing
         Assert.Equal($"{r} runs 2 sequences that are not all in decode, yet is not recomputing.", Fails(h));
     }

@@ -48,7 +48,7 @@ public class SharingTests
         Assert.All(o.Outputs, x => Assert.True(x.TokenIds.Count is > 0 and <= 9));
         Assert.Contains(h.Fake.Records, s => s.NumBlockCopies > 0);   // beams fork with copy-on-write
         EngineHarness.AssertSameTokens(EngineHarness.Alone(prompt, p), o);
-        Assert.Equal(0, r.NumLive);
+        Assert.Equal(0, r.Group.NumLive);
         // Here the best beam beats the fake's greedy path (top candidate each step, to EOS or max_tokens),
         // scored the same way: -1.0814 against -1.6408.
         Assert.True(o.Outputs[0].BeamScore > GreedyScore(prompt, p) + 0.5, $"best beam {o.Outputs[0].BeamScore}, greedy {GreedyScore(prompt, p)}");

@@ -11,124 +11,113 @@ namespace Folio.Core.Scheduling;
 /// (chunked, over as many steps as the budget needs, sampling nothing); when the rest of every sequence fits one
 /// step's budget, all of them compute their last tokens together and the group samples again (beams step together).
 /// </summary>
-public sealed partial class Scheduler
+internal sealed class GroupRecompute(KvCacheManager kv, StepPlan plan, bool chunkedPrefill)
 {
     /// <summary>
     /// Whether every live sequence of a waiting group fits the GPU pool over its whole history, after its
     /// prefix-cache hit, counting the prompt's full blocks once (the sequences share them).
     /// </summary>
-    private bool CanAdmitGroup(Request g)
+    public bool CanAdmit(SequenceGroup g)
     {
-        int bs = _kv.BlockSizeTokens;
-        int sharedBlocks = g.PromptLength / bs;
-        var leader = FirstLive(g);
+        var request = g.Request;
+        int bs = kv.BlockSizeTokens;
+        int sharedBlocks = request.PromptLength / bs;
+        var leader = g.FirstLive();
         // Blocks of the prompt's full blocks that a hit would revive: counted with the leader, not again.
-        int promptRevived = sharedBlocks > 0 ? _kv.FindCachedPrefix(leader.Tokens[..(sharedBlocks * bs + 1)], g.CacheKey).NumRevivedBlocks : 0;
+        int promptRevived = sharedBlocks > 0 ? kv.FindCachedPrefix(leader.Tokens[..(sharedBlocks * bs + 1)], request.CacheKey).NumRevivedBlocks : 0;
         long need = 0;
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
+        foreach (var seq in g.Sequences)
         {
-            var seq = list[s];
             if (seq.IsFinished)
                 continue;
-            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
+            var hit = kv.FindCachedPrefix(seq.Tokens, request.CacheKey);
             int hitBlocks = hit.NumCachedTokens / bs;
             if (ReferenceEquals(seq, leader))
-                need += hit.NumRevivedBlocks + _kv.BlocksFor(seq.NumTokens) - hitBlocks;
+                need += hit.NumRevivedBlocks + kv.BlocksFor(seq.NumTokens) - hitBlocks;
             else
                 need += (hitBlocks > sharedBlocks ? hit.NumRevivedBlocks - promptRevived : 0)
-                    + _kv.BlocksFor(seq.NumTokens) - Math.Max(hitBlocks, sharedBlocks);
+                    + kv.BlocksFor(seq.NumTokens) - Math.Max(hitBlocks, sharedBlocks);
         }
-        return need <= _kv.GpuPool.NumFreeBlocks;
+        return need <= kv.GpuPool.NumFreeBlocks;
     }
 
     /// <summary>
-    /// Gives each live sequence of a group (checked by <see cref="CanAdmitGroup"/>) a table of its cached prefix.
+    /// Gives each live sequence of a group (checked by <see cref="CanAdmit"/>) a table of its cached prefix.
     /// This only revives cached blocks (no new block is taken, so none is evicted): the sequences' hits over
     /// the prompt are all the same chain, all of the prompt's full blocks or the same part of them.
     /// </summary>
-    private void AdmitGroup(Request g)
+    public void Admit(SequenceGroup g)
     {
-        var list = g.SequenceList;
-        for (int s = 0; s < list.Count; s++)
+        var key = g.Request.CacheKey;
+        foreach (var seq in g.Sequences)
         {
-            var seq = list[s];
             if (seq.IsFinished)
                 continue;
             // Looked up again: an earlier sequence's revivals changed the free list (the old hit is stale).
-            var hit = _kv.FindCachedPrefix(seq.Tokens, g.CacheKey);
-            if (!_kv.CanAllocate(hit, hit.NumCachedTokens))
-                throw new InvalidOperationException($"CanAdmitGroup admitted {g} but {seq} cannot allocate its cached prefix.");
-            seq.Table = _kv.Allocate(seq.Tokens, hit, hit.NumCachedTokens, g.CacheKey);
+            var hit = kv.FindCachedPrefix(seq.Tokens, key);
+            if (!kv.CanAllocate(hit, hit.NumCachedTokens))
+                throw new InvalidOperationException($"CanAdmit admitted {g.Request} but {seq} cannot allocate its cached prefix.");
+            seq.Table = kv.Allocate(seq.Tokens, hit, hit.NumCachedTokens, key);
             seq.NumComputedTokens = hit.NumCachedTokens;
         }
     }
 
-    /// <summary>
-    /// This step's share of a recomputing group's prefill within <paramref name="budget"/> tokens (&gt; 0). With
-    /// <paramref name="commit"/> false, returns the GPU blocks it needs (as <see cref="KvCacheManager.CanAppend"/>
-    /// counts them) and changes nothing; with true (after that check), forks the prompt's blocks to the sequences
-    /// waiting for them, appends and plans the chunks, and returns the tokens used. Both walk the same chunks.
-    /// </summary>
-    private int GroupRecomputeStep(Request g, int budget, bool commit)
+    /// <summary>GPU blocks this step's share of the group's prefill within <paramref name="budget"/> tokens needs
+    /// (as <see cref="KvCacheManager.CanAppend"/> counts them); changes nothing.</summary>
+    public int BlocksNeeded(SequenceGroup g, int budget) => Walk(g, budget, commit: false);
+
+    /// <summary>Plans this step's share (after <see cref="BlocksNeeded"/> fit): forks the prompt's blocks to the
+    /// sequences waiting for them, appends and plans the chunks; returns the tokens used.</summary>
+    public int Commit(SequenceGroup g, int budget) => Walk(g, budget, commit: true);
+
+    /// <summary>Both <see cref="BlocksNeeded"/> and <see cref="Commit"/>: they must walk the same chunks.</summary>
+    private int Walk(SequenceGroup g, int budget, bool commit)
     {
-        int bs = _kv.BlockSizeTokens;
-        int shared = g.PromptLength / bs * bs;
-        var leader = FirstLive(g);
+        int shared = g.Request.PromptLength / kv.BlockSizeTokens * kv.BlockSizeTokens;
+        var leader = g.FirstLive();
         if (leader.NumComputedTokens < shared)
         {
             // The leader alone computes the prompt's full blocks first; the others share them in a later step,
             // once their K/V exists.
             int remaining = shared - leader.NumComputedTokens;
             int chunk = Math.Min(remaining, budget);
-            if (chunk < remaining && !_options.EnableChunkedPrefill)
+            if (chunk < remaining && !chunkedPrefill)
                 return 0;
             if (!commit)
                 return BlocksToAppend(leader.Table!, leader.Table!.NumTokens, chunk);
-            Commit(g, leader, chunk);
+            Append(leader, chunk);
             return chunk;
         }
 
-        var list = g.SequenceList;
         if (commit)
-        {
-            for (int s = 0; s < list.Count; s++)
-            {
-                var seq = list[s];
-                if (seq.IsFinished || seq.NumComputedTokens >= shared)
-                    continue;
-                // The leader's table holds exactly the prompt's full blocks now (it stopped there): share them.
-                _kv.Free(seq.Table!);
-                seq.Table = _kv.Fork(leader.Table!);
-                seq.NumComputedTokens = shared;
-            }
-        }
+            ShareLeaderPrompt(g, leader, shared);
         long rest = 0;
-        for (int s = 0; s < list.Count; s++)
+        foreach (var seq in g.Sequences)
         {
-            if (!list[s].IsFinished)
-                rest += list[s].NumTokens - Math.Max(list[s].NumComputedTokens, shared);
+            if (!seq.IsFinished)
+                rest += seq.NumTokens - Math.Max(seq.NumComputedTokens, shared);
         }
         bool finish = rest <= budget;
         int left = budget;
         int result = 0;
-        for (int s = 0; s < list.Count && left > 0; s++)
+        foreach (var seq in g.Sequences)
         {
-            var seq = list[s];
+            if (left == 0)
+                break;
             if (seq.IsFinished)
                 continue;
             int computed = Math.Max(seq.NumComputedTokens, shared);   // a fork pending in the check counts as done
             int target = finish ? seq.NumTokens : seq.NumTokens - 1;
             int remaining = target - computed;
             int chunk = Math.Min(remaining, left);
-            if (chunk < remaining && !_options.EnableChunkedPrefill)
-                break;   // a sequence's history is computed whole (it fits one step: checked by Add)
+            if (chunk < remaining && !chunkedPrefill)
+                break;   // a sequence's history is computed whole (it fits one step: checked on admission)
             if (chunk == 0)
                 continue;
             left -= chunk;
             if (commit)
             {
-                Commit(g, seq, chunk);
+                Append(seq, chunk);
                 result += chunk;
             }
             else
@@ -141,11 +130,31 @@ public sealed partial class Scheduler
         return result;
     }
 
+    /// <summary>The leader's table holds exactly the prompt's full blocks now (it stopped there): the sequences
+    /// not there yet share them.</summary>
+    private void ShareLeaderPrompt(SequenceGroup g, Sequence leader, int shared)
+    {
+        foreach (var seq in g.Sequences)
+        {
+            if (seq.IsFinished || seq.NumComputedTokens >= shared)
+                continue;
+            kv.Free(seq.Table!);
+            seq.Table = kv.Fork(leader.Table!);
+            seq.NumComputedTokens = shared;
+        }
+    }
+
+    private void Append(Sequence seq, int chunk)
+    {
+        kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), plan.Copies);
+        plan.AddChunk(seq, chunk);
+    }
+
     /// <summary>
     /// Blocks that appending <paramref name="chunk"/> tokens to a table of <paramref name="numTokens"/> tokens
     /// takes: new blocks, plus a copy when the last block is partial and shared. A table shorter than
     /// <paramref name="numTokens"/> is about to be replaced by a fork of the leader's full prompt blocks.
     /// </summary>
     private int BlocksToAppend(BlockTable table, int numTokens, int chunk) =>
-        table.NumTokens == numTokens ? _kv.BlocksToAppend(table, chunk) : _kv.BlocksFor(numTokens + chunk) - _kv.BlocksFor(numTokens);
+        table.NumTokens == numTokens ? kv.BlocksToAppend(table, chunk) : kv.BlocksFor(numTokens + chunk) - kv.BlocksFor(numTokens);
 }

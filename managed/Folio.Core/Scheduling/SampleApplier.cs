@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using Folio.Core.KvCache;
+using Folio.Core.Sampling;
+
+namespace Folio.Core.Scheduling;
+
+/// <summary>
+/// Applies a step's samples to its sequences: offers newly full blocks to the prefix cache, appends each sampled
+/// token (forking the n samples of a completed prompt; <see cref="BeamSearch"/> steps beams), applies the
+/// token-level stop rules (EOS, stop token ids, min/max tokens; text and stop strings are the output processor's),
+/// frees finished sequences' blocks and records the incremental outputs in the scheduler's update list.
+/// </summary>
+internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceIds ids, List<SequenceUpdate> updates)
+{
+    private readonly BeamSearch _beams = new(kv, eosTokenId);
+
+    /// <summary>Applies <paramref name="outputs"/> to <paramref name="plan"/>'s sequences; returns the summed width
+    /// (reserved sequences) of the requests that finished, 0 when none did.</summary>
+    public int Apply(StepPlan plan, StepOutputs outputs)
+    {
+        var entries = plan.Sequences;
+        if (outputs.NumEntries != entries.Length)
+            throw new InvalidOperationException($"the executor returned {outputs.NumEntries} entries for a plan of {entries.Length} sequences.");
+        int finishedWidth = 0;
+        int i = 0;
+        while (i < entries.Length)
+        {
+            var request = entries[i].Sequence.Request;
+            var g = request.Group;
+            int end = i + 1;
+            while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Request, request))
+                end++;
+            for (int k = i; k < end; k++)
+                CacheNewlyFullBlocks(entries[k]);
+            if (request.UseBeamSearch)
+                _beams.Step(g, entries, i, end, outputs, ids);
+            else
+                ApplySamples(g, entries, i, end, outputs);
+            if (g.NumLive == 0 && request.Status != SequenceStatus.Finished)
+            {
+                request.Status = SequenceStatus.Finished;
+                finishedWidth += request.Width;
+                updates.Add(new SequenceUpdate(request, null, 0));
+            }
+            i = end;
+        }
+        return finishedWidth;
+    }
+
+    private void ApplySamples(SequenceGroup g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
+    {
+        for (int k = from; k < end; k++)
+        {
+            var e = entries[k];
+            if (e.NumSamples == 0)
+                continue;
+            var seq = e.Sequence;
+            var samples = outputs.SamplesOf(k);
+            if (samples.Length != e.NumSamples)
+                throw new InvalidOperationException($"the executor returned {samples.Length} samples for {seq}; the plan asked {e.NumSamples}.");
+            if (e.NumSamples == 1)
+            {
+                AppendToken(g, seq, samples[0], outputs);
+                continue;
+            }
+            // The prompt is done: fork it into n sequences sharing every block (the partial last block is
+            // copied on the first write), then give sample i to sequence i.
+            g.Forked = true;
+            int first = g.Sequences.Count;
+            for (int s = 1; s < samples.Length; s++)
+            {
+                g.Sequences.Add(g.Fork(seq, ids.Next(), s, kv));
+                g.NumLive++;
+            }
+            AppendToken(g, seq, samples[0], outputs);
+            for (int s = 1; s < samples.Length; s++)
+                AppendToken(g, g.Sequences[first + s - 1], samples[s], outputs);
+        }
+    }
+
+    /// <summary>
+    /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
+    /// every full block not yet offered, so calling it only at block boundaries loses nothing (blocks it forgot
+    /// on a swap-in are offered at the next boundary) and spares the call on most decode steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CacheNewlyFullBlocks(in ScheduledSequence e)
+    {
+        if (e.StartPosition % kv.BlockSizeTokens + e.NumTokens >= kv.BlockSizeTokens)
+            kv.CacheFullBlocks(e.Table);
+    }
+
+    /// <summary>Appends a sampled token and applies the token-level stop rules.</summary>
+    private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs)
+    {
+        var request = g.Request;
+        int token = sample.TokenId;
+        seq.Append(token);
+        seq.CumulativeLogProb += sample.LogProb;
+        if (request.NumLogprobs >= 0)
+            seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
+        updates.Add(new SequenceUpdate(request, seq, 1));
+
+        var reason = StopConditions.CheckToken(request.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
+        if (reason != FinishReason.None)
+            g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+    }
+}
