@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Folio.Cli.Bench;
+using Folio.Core.KvCache;
+using Folio.Core.Scheduling;
 using Spectre.Console;
 
 namespace Folio.Cli;
@@ -16,9 +18,9 @@ public static class BenchCommand
     {
         var executor = new Option<string>("--executor") { Description = "Model executor: fake (a deterministic stand-in).", DefaultValueFactory = _ => "fake" };
         var verify = new Option<bool>("--verify") { Description = "Fake executor: simulate the K/V per slot and check every plan (slower)." };
-        var maxNumSeqs = new Option<int>("--max-num-seqs") { Description = "Cap on running sequences.", DefaultValueFactory = _ => 256 };
-        var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step.", DefaultValueFactory = _ => 8192 };
-        var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => 16 };
+        var maxNumSeqs = new Option<int>("--max-num-seqs") { Description = "Cap on running sequences.", DefaultValueFactory = _ => new SchedulerOptions().MaxNumSeqs };
+        var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step (the bench's own default, 8192: a throughput run, as vLLM's benchmarks raise it).", DefaultValueFactory = _ => 8192 };
+        var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => KvCacheOptions.DefaultBlockSizeTokens };
         var gpuBlocks = new Option<int>("--gpu-blocks") { Description = "GPU KV blocks (0 = sized for the workload)." };
         var cpuBlocks = new Option<int>("--cpu-blocks") { Description = "CPU swap blocks (0 = no swapping)." };
         var noPrefix = new Option<bool>("--no-prefix-caching") { Description = "Turn automatic prefix caching off." };

@@ -36,9 +36,9 @@ class LLM(_lib.OwnedHandle):
     log_callback(level_name, message) receives the engine's log lines.
     """
 
-    def __init__(self, model: str | None = None, *, device: str = "cpu", block_size: int = 16,
+    def __init__(self, model: str | None = None, *, device: str = "cpu", block_size: int | None = None,
                  num_gpu_blocks: int = 0, kv_memory_bytes: int = 0, num_cpu_blocks: int = 0,
-                 max_num_seqs: int = 256, max_num_batched_tokens: int = 2048, enable_prefix_caching: bool = True,
+                 max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, enable_prefix_caching: bool = True,
                  preemption_mode: str = "recompute", scheduling_policy: str = "fcfs", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
                  log_callback: Callable[[str, str], None] | None = None):
         lib = _lib.lib()
@@ -49,12 +49,16 @@ class LLM(_lib.OwnedHandle):
             buf = ctypes.create_string_buffer(encoded, len(encoded))
             p.model = ctypes.cast(buf, ctypes.POINTER(ctypes.c_char))
             p.model_len = len(encoded)
-        p.block_size_tokens = block_size
+        # None keeps the library's default (folio_engine_params_init): the defaults live in one place.
+        if block_size is not None:
+            p.block_size_tokens = block_size
         p.num_gpu_blocks = num_gpu_blocks
         p.kv_memory_bytes = kv_memory_bytes
         p.num_cpu_blocks = num_cpu_blocks
-        p.max_num_seqs = max_num_seqs
-        p.max_num_batched_tokens = max_num_batched_tokens
+        if max_num_seqs is not None:
+            p.max_num_seqs = max_num_seqs
+        if max_num_batched_tokens is not None:
+            p.max_num_batched_tokens = max_num_batched_tokens
         p.enable_prefix_caching = 1 if enable_prefix_caching else 0
         p.preemption_mode = _choice(_PREEMPTION, preemption_mode, "preemption_mode")
         p.scheduling_policy = _choice(_POLICIES, scheduling_policy, "scheduling_policy")

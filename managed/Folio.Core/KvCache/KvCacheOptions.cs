@@ -7,6 +7,9 @@ public sealed record KvCacheOptions
     public required int NumGpuBlocks { get; init; }
 
     /// <summary>Tokens per block. Must be &gt; 0.</summary>
+    /// <summary>The block size every host starts from (vLLM's default on CUDA too).</summary>
+    public const int DefaultBlockSizeTokens = 16;
+
     public required int BlockSizeTokens { get; init; }
 
     /// <summary>CPU swap space in blocks; 0 = no swapping.</summary>

@@ -15,6 +15,8 @@ public sealed class Request
 
     public Request(long id, ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, long arrival, int priority, CacheKey cacheKey)
     {
+        // First, so that the group sits next to the request in memory (the scheduler reads both every step).
+        Group = new SequenceGroup(this);
         Id = id;
         _prompt = promptTokenIds.ToArray();
         Params = samplingParams;
@@ -28,7 +30,6 @@ public sealed class Request
         Seed = samplingParams.Seed;
         NumLogprobs = samplingParams.Logprobs ?? -1;
         HasStopStrings = samplingParams.Stop.Count > 0;
-        Group = new SequenceGroup(this);
     }
 
     // Copies of the parameters read every step (see StopRules): the request object is in cache, the parameters

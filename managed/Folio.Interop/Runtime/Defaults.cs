@@ -1,34 +1,54 @@
+using Folio.Core.KvCache;
 using Folio.Core.Models;
+using Folio.Core.Scheduling;
 using Folio.Interop.Abi;
 
 namespace Folio.Interop.Runtime;
 
-/// <summary>The defaults that folio_*_params_init write; the header's comments state the same values.</summary>
+/// <summary>
+/// The defaults that folio_*_params_init write: the managed API's own defaults (<see cref="Core.Sampling.SamplingParams"/>,
+/// <see cref="SchedulerOptions"/>, <see cref="KvCacheOptions"/>) in the ABI's form, so there is one place that
+/// decides them; the header's comments state the same values (checked by the drift tests).
+/// </summary>
 public static unsafe class Defaults
 {
+    private static readonly SchedulerOptions Scheduler = new();
+    private static readonly KvCacheOptions KvCache = new() { NumGpuBlocks = 0, BlockSizeTokens = KvCacheOptions.DefaultBlockSizeTokens };
+
     public static FolioEngineParams EngineParams() => new()
     {
         StructSize = (uint)sizeof(FolioEngineParams),
         Device = (int)FolioDevice.Cpu,
-        BlockSizeTokens = 16,
-        MaxNumSeqs = 256,
-        MaxNumBatchedTokens = 2048,
-        EnablePrefixCaching = 1,
-        PreemptionMode = (int)FolioPreemptionMode.Recompute,
+        BlockSizeTokens = KvCache.BlockSizeTokens,
+        MaxNumSeqs = Scheduler.MaxNumSeqs,
+        MaxNumBatchedTokens = Scheduler.MaxNumBatchedTokens,
+        EnablePrefixCaching = KvCache.EnablePrefixCaching ? 1 : 0,
+        PreemptionMode = (int)Scheduler.PreemptionMode,
         LogLevel = (int)FolioLogLevel.Warn,
     };
 
-    public static FolioSamplingParams SamplingParams() => new()
+    public static FolioSamplingParams SamplingParams()
     {
-        StructSize = (uint)sizeof(FolioSamplingParams),
-        N = 1,
-        MaxTokens = 16,
-        Temperature = 1f,
-        TopP = 1f,
-        RepetitionPenalty = 1f,
-        Logprobs = -1,
-        LengthPenalty = 1f,
-    };
+        var m = new Core.Sampling.SamplingParams();
+        return new FolioSamplingParams
+        {
+            StructSize = (uint)sizeof(FolioSamplingParams),
+            N = m.N,
+            MaxTokens = m.MaxTokens,
+            MinTokens = m.MinTokens,
+            Temperature = m.Temperature,
+            TopP = m.TopP,
+            TopK = m.TopK,
+            MinP = m.MinP,
+            PresencePenalty = m.PresencePenalty,
+            FrequencyPenalty = m.FrequencyPenalty,
+            RepetitionPenalty = m.RepetitionPenalty,
+            IgnoreEos = m.IgnoreEos ? 1 : 0,
+            Logprobs = m.Logprobs ?? -1,
+            BeamWidth = m.BeamWidth,
+            LengthPenalty = m.LengthPenalty,
+        };
+    }
 
     /// <summary>A model's request defaults: <see cref="SamplingParams()"/> with every sampling value its
     /// generation_config.json sets in its place (what vLLM does for requests without sampling params).</summary>
@@ -50,16 +70,16 @@ public static unsafe class Defaults
     public static FolioKvManagerParams KvManagerParams() => new()
     {
         StructSize = (uint)sizeof(FolioKvManagerParams),
-        BlockSizeTokens = 16,
-        EnablePrefixCaching = 1,
+        BlockSizeTokens = KvCache.BlockSizeTokens,
+        EnablePrefixCaching = KvCache.EnablePrefixCaching ? 1 : 0,
     };
 
     public static FolioSchedulerParams SchedulerParams() => new()
     {
         StructSize = (uint)sizeof(FolioSchedulerParams),
-        MaxNumSeqs = 256,
-        MaxNumBatchedTokens = 2048,
-        PreemptionMode = (int)FolioPreemptionMode.Recompute,
-        EosTokenId = -1,
+        MaxNumSeqs = Scheduler.MaxNumSeqs,
+        MaxNumBatchedTokens = Scheduler.MaxNumBatchedTokens,
+        PreemptionMode = (int)Scheduler.PreemptionMode,
+        EosTokenId = Scheduler.EosTokenId,
     };
 }
