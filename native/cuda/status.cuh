@@ -15,7 +15,7 @@ int32_t fail(folio_cuda_status status, const char* format, ...)
 #endif
     ;
 
-// Clears this thread's message; returns FOLIO_CUDA_OK.
+// Clears this thread's message; returns FOLIO_CUDA_STATUS_OK.
 int32_t ok();
 
 // Maps the launch's error (cudaGetLastError after a <<<>>>) to a status naming `what`.
@@ -29,5 +29,5 @@ int32_t sm_count(int* count);
 // Validation helper for launchers: return a clear INVALID_ARGUMENT naming the failed condition.
 #define FOLIO_REQUIRE(cond, ...)                                               \
     do {                                                                        \
-        if (!(cond)) return ::folio::fail(FOLIO_CUDA_ERROR_INVALID_ARGUMENT, __VA_ARGS__); \
+        if (!(cond)) return ::folio::fail(FOLIO_CUDA_STATUS_INVALID_ARGUMENT, __VA_ARGS__); \
     } while (0)

@@ -3,9 +3,22 @@
  * Conventions (every function):
  *   - Arguments are plain device pointers, sizes and a CUDA stream (`stream` is a cudaStream_t passed as
  *     void*; NULL is the legacy default stream). Work is enqueued on the stream; nothing synchronises.
- *   - The return value is a folio_cuda_status. On anything but FOLIO_CUDA_OK, folio_cuda_last_error()
- *     returns a message naming the argument or CUDA error; the message is thread-local and stays valid
- *     until the next call from the same thread. Nothing throws, exits or prints.
+ *   - Every fallible call returns an int32_t status (a folio_cuda_status): FOLIO_CUDA_STATUS_OK (0) or a
+ *     negative FOLIO_CUDA_STATUS_* below, the same convention as folio.h (where both headers name the same
+ *     failure, the value is the same). On an error folio_cuda_last_error() returns a message naming the
+ *     argument or CUDA error; the message is thread-local and stays valid until the next call from the same
+ *     thread. Nothing throws, exits or prints. Out-parameters are written only on FOLIO_CUDA_STATUS_OK.
+ *   - Launchers with many arguments take a parameter struct that starts with uint32_t struct_size, which the
+ *     caller sets to sizeof(the struct) of the header it was compiled with. Fields are only ever appended
+ *     (each growth is a minor version); a struct_size below this version's size is refused, a larger one is
+ *     accepted when every byte past the fields this library knows is zero (FOLIO_CUDA_STATUS_STRUCT_SIZE
+ *     otherwise). Pointers inside a struct are device pointers unless the field says otherwise.
+ *
+ * Versioning: FOLIO_CUDA_VERSION_MAJOR.MINOR.PATCH; folio_cuda_version() returns MAJOR*10000 + MINOR*100 +
+ * PATCH of the loaded library, and a host checks folio_cuda_version() / 10000 == FOLIO_CUDA_VERSION_MAJOR.
+ * A minor version only appends functions, struct fields and constants. 1.0.0 changed every error status
+ * from positive to negative (0.1.0 returned 1..4) and renamed FOLIO_CUDA_OK / FOLIO_CUDA_ERROR_* to
+ * FOLIO_CUDA_STATUS_*.
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
@@ -35,6 +48,10 @@
 extern "C" {
 #endif
 
+#define FOLIO_CUDA_VERSION_MAJOR 1
+#define FOLIO_CUDA_VERSION_MINOR 0
+#define FOLIO_CUDA_VERSION_PATCH 0
+
 #if defined(_WIN32)
 #define FOLIO_CUDA_API __declspec(dllexport)
 #else
@@ -42,11 +59,12 @@ extern "C" {
 #endif
 
 typedef enum folio_cuda_status {
-    FOLIO_CUDA_OK = 0,
-    FOLIO_CUDA_ERROR_INVALID_ARGUMENT = 1, /* a null pointer, a bad size, a misaligned pointer */
-    FOLIO_CUDA_ERROR_UNSUPPORTED = 2,      /* a valid request this build has no kernel for (e.g. head_dim 96) */
-    FOLIO_CUDA_ERROR_WORKSPACE_TOO_SMALL = 3,
-    FOLIO_CUDA_ERROR_CUDA = 4              /* the CUDA runtime refused (launch failure, no device, ...) */
+    FOLIO_CUDA_STATUS_OK = 0,
+    FOLIO_CUDA_STATUS_INVALID_ARGUMENT = -1,     /* a null pointer, a bad size, a misaligned pointer */
+    FOLIO_CUDA_STATUS_STRUCT_SIZE = -3,          /* a parameter struct's struct_size (see Conventions) */
+    FOLIO_CUDA_STATUS_WORKSPACE_TOO_SMALL = -6,  /* a workspace below the size its _workspace_size call gave */
+    FOLIO_CUDA_STATUS_UNSUPPORTED = -11,         /* a valid request this build has no kernel for (head_dim 96) */
+    FOLIO_CUDA_STATUS_CUDA_ERROR = -20           /* the CUDA runtime refused (launch failure, no device, ...) */
 } folio_cuda_status;
 
 typedef enum folio_cuda_kv_layout {
@@ -71,6 +89,32 @@ FOLIO_CUDA_API const char* folio_cuda_last_error(void);
 
 /* Library version as MAJOR*10000 + MINOR*100 + PATCH. */
 FOLIO_CUDA_API int32_t folio_cuda_version(void);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Device memory and streams, so that a host without the CUDA runtime of its own (the .NET backend, a C
+ * host) can hold the buffers and the stream the kernels need. Thin wrappers of the CUDA runtime on the
+ * current device; failures return FOLIO_CUDA_STATUS_CUDA_ERROR with the runtime's message.
+ *   folio_cuda_malloc:      *ptr = bytes of device memory (bytes 0 gives NULL and succeeds).
+ *   folio_cuda_host_alloc:  *ptr = bytes of pinned host memory, mapped into the device's address space
+ *                           (for folio_block_swap and asynchronous copies).
+ *   folio_cuda_free / folio_cuda_host_free: release; NULL does nothing and succeeds.
+ *   folio_cuda_stream_create: *stream = a new non-blocking stream; folio_cuda_stream_destroy releases it
+ *                           (NULL does nothing) after the work enqueued on it completes.
+ *   folio_cuda_memcpy_async: bytes from src to dst in stream order; either side may be device or pinned
+ *                           (or pageable, then synchronously) host memory (unified addressing).
+ *   folio_cuda_memset_async: bytes of dst set to the low byte of value, in stream order.
+ *   folio_cuda_mem_get_info: free and total device memory of the current device, in bytes.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_cuda_malloc(size_t bytes, void** ptr);
+FOLIO_CUDA_API int32_t folio_cuda_free(void* ptr);
+FOLIO_CUDA_API int32_t folio_cuda_host_alloc(size_t bytes, void** ptr);
+FOLIO_CUDA_API int32_t folio_cuda_host_free(void* ptr);
+FOLIO_CUDA_API int32_t folio_cuda_stream_create(void** stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_destroy(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_synchronize(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_memcpy_async(void* dst, const void* src, size_t bytes, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_memset_async(void* dst, int32_t value, size_t bytes, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_mem_get_info(size_t* free_bytes, size_t* total_bytes);
 
 /* ---------------------------------------------------------------------------------------------------
  * Paged attention, decode: one new query token per sequence attends to its whole cached context.
