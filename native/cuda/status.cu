@@ -42,6 +42,24 @@ int32_t sm_count(int* count) {
     return FOLIO_CUDA_STATUS_OK;
 }
 
+int32_t check_struct_size(const void* params, size_t known, const char* what) {
+    if (!params) return fail(FOLIO_CUDA_STATUS_INVALID_ARGUMENT, "%s: params must be non-null", what);
+    const uint32_t size = *static_cast<const uint32_t*>(params);
+    if (size < known || size > 4096) {
+        return fail(FOLIO_CUDA_STATUS_STRUCT_SIZE, "%s: struct_size %u is not this header's %zu (or a newer one's)",
+                    what, size, known);
+    }
+    const unsigned char* bytes = static_cast<const unsigned char*>(params);
+    for (size_t i = known; i < size; ++i) {
+        if (bytes[i] != 0) {
+            return fail(FOLIO_CUDA_STATUS_STRUCT_SIZE,
+                        "%s: struct_size %u has a non-zero byte at %zu, past the %zu bytes this library knows", what,
+                        size, i, known);
+        }
+    }
+    return FOLIO_CUDA_STATUS_OK;
+}
+
 }  // namespace folio
 
 extern "C" const char* folio_cuda_last_error(void) { return folio::last_error; }

@@ -24,6 +24,10 @@ int32_t check_launch(const char* what);
 // Multiprocessor count of the current device, or a CUDA error status.
 int32_t sm_count(int* count);
 
+// The struct_size rule of folio_cuda.h for a parameter struct whose known size is `known` bytes: struct_size
+// (its first field) >= known, at most 4096, and every byte past `known` zero. Returns OK or STRUCT_SIZE.
+int32_t check_struct_size(const void* params, size_t known, const char* what);
+
 }  // namespace folio
 
 // Validation helper for launchers: return a clear INVALID_ARGUMENT naming the failed condition.

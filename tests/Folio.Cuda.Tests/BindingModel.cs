@@ -8,7 +8,7 @@ namespace Folio.Cuda.Tests;
 /// <summary>
 /// Reads the C# bindings (Folio.Cuda.Native) into a <see cref="CAbi"/> by reflection: every [LibraryImport]
 /// method of FolioCudaNative by its entry point, every FolioCuda* enum and struct by its snake-case C name,
-/// struct layouts as the runtime lays them out, and FolioCudaVersion's constants.
+/// struct layouts as the runtime lays them out, and the constants of FolioCudaVersion and FolioCudaLimits.
 /// </summary>
 internal static class BindingModel
 {
@@ -44,6 +44,8 @@ internal static class BindingModel
         }
         foreach (FieldInfo constant in typeof(FolioCudaVersion).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral))
             abi.Macros["FOLIO_CUDA_VERSION_" + constant.Name.ToUpperInvariant()] = Convert.ToInt64(constant.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture);
+        foreach (FieldInfo constant in typeof(FolioCudaLimits).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral))
+            abi.Macros["FOLIO_CUDA_" + Snake(constant.Name).ToUpperInvariant()] = Convert.ToInt64(constant.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture);
         return abi;
     }
 

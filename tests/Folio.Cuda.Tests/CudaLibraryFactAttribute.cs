@@ -24,3 +24,15 @@ public sealed class CudaLibraryFactAttribute : FactAttribute
             : Path.Combine(HeaderModel.RepositoryRoot, "build", "cuda", "libfolio_cuda.so");
     }
 }
+
+/// <summary>The theory form of <see cref="CudaLibraryFactAttribute"/>.</summary>
+public sealed class CudaLibraryTheoryAttribute : TheoryAttribute
+{
+    public CudaLibraryTheoryAttribute()
+    {
+        if (!File.Exists(CudaLibraryFactAttribute.LibraryPath))
+            Skip = $"libfolio_cuda.so not built ({CudaLibraryFactAttribute.LibraryPath}; run scripts/build-cuda.sh)";
+        else
+            Environment.SetEnvironmentVariable(CudaLibrary.PathVariable, CudaLibraryFactAttribute.LibraryPath);
+    }
+}

@@ -51,9 +51,16 @@ public sealed class HeaderDriftTests
     [InlineData("FOLIO_CUDA_API int32_t folio_cuda_free(void* ptr);", "", "function folio_cuda_free")]
     [InlineData("int32_t num_blocks, int64_t block_bytes, void* stream);", "int32_t num_blocks, int64_t block_bytes);", "function folio_block_copy")]
     [InlineData("#define FOLIO_CUDA_VERSION_MAJOR 1", "#define FOLIO_CUDA_VERSION_MAJOR 2", "constant FOLIO_CUDA_VERSION_MAJOR")]
+    [InlineData("#define FOLIO_CUDA_MAX_LOGPROBS 20", "#define FOLIO_CUDA_MAX_LOGPROBS 32", "constant FOLIO_CUDA_MAX_LOGPROBS")]
+    [InlineData("    int64_t k_token_stride;", "    int32_t k_token_stride;", "struct folio_cuda_rope_kv_write_params")]
+    [InlineData("    int32_t num_blocks;\n    int32_t block_size;", "    int32_t block_size;\n    int32_t num_blocks;", "struct folio_cuda_paged_kv")]
+    [InlineData("    int32_t num_logprobs; ", "    int32_t num_logprobs; int32_t pad; ", "struct layout folio_cuda_sample_params")]
+    [InlineData("FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 1", "FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 3", "enum folio_cuda_rope_scaling")]
     public void HeaderDriftIsDetected(string original, string mutated, string expected)
     {
         string text = File.ReadAllText(HeaderModel.HeaderPath);
+        original = original.Replace("\\n", "\n", StringComparison.Ordinal);
+        mutated = mutated.Replace("\\n", "\n", StringComparison.Ordinal);
         Assert.Contains(original, text, StringComparison.Ordinal);
         var problems = CAbi.Diff(HeaderModel.Parse(text.Replace(original, mutated, StringComparison.Ordinal)), BindingModel.Read());
         Assert.Contains(problems, p => p.StartsWith(expected, StringComparison.Ordinal));

@@ -83,4 +83,30 @@ internal static unsafe partial class FolioCudaNative
     [LibraryImport(Library, EntryPoint = "folio_block_swap")]
     internal static partial int BlockSwap(ulong* srcPtrs, ulong* dstPtrs, int numCaches, int* pairs, int numPairs,
         int srcNumBlocks, int dstNumBlocks, long blockBytes, void* stream);
+
+    // Model ops.
+    [LibraryImport(Library, EntryPoint = "folio_embedding_gather")]
+    internal static partial int EmbeddingGather(void* output, void* table, int* tokenIds, int numTokens, int vocabSize,
+        int hidden, int elementSize, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_add_rms_norm")]
+    internal static partial int AddRmsNorm(void* output, void* residual, void* x, void* weight, int numTokens, int hidden,
+        float eps, int dtype, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_silu_and_mul")]
+    internal static partial int SiluAndMul(void* output, void* x, int numTokens, int intermediate, long xRowStride,
+        int dtype, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_rope_inv_freq")]
+    internal static partial int RopeInvFreq(FolioCudaRopeConfig* config, float* invFreq, int count);
+
+    [LibraryImport(Library, EntryPoint = "folio_rope_kv_write")]
+    internal static partial int RopeKvWrite(FolioCudaPagedKv* cache, FolioCudaRopeKvWriteParams* parameters, void* stream);
+
+    // Sampling.
+    [LibraryImport(Library, EntryPoint = "folio_sample_workspace_size")]
+    internal static partial int SampleWorkspaceSize(int numRows, int vocabSize, nuint* workspaceBytes);
+
+    [LibraryImport(Library, EntryPoint = "folio_sample")]
+    internal static partial int Sample(FolioCudaSampleParams* parameters, void* stream);
 }
