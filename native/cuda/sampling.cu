@@ -112,7 +112,9 @@ __global__ void __launch_bounds__(kSampleThreads)
     if (max > -INFINITY)
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) sum += (double)expf(w[i] - max);
     sum = block_sum(sum, red_d);
-    const float log_z = max > -INFINITY ? (float)log(sum) + max : -INFINITY;
+    const float log_z = (float)log(sum) + max;
+    // A row whose every id is -inf (all suppressed) has logprob -inf everywhere, not -inf - -inf.
+    auto logprob = [&](float v) { return max > -INFINITY ? v - log_z : -INFINITY; };
 
     // Top logprobs: k passes, each the best below the previous one in (value desc, id asc) order.
     ArgMax previous{INFINITY, -1};
@@ -126,7 +128,7 @@ __global__ void __launch_bounds__(kSampleThreads)
         b = block_argmax(b, red_v, red_i);
         if (threadIdx.x == 0) {
             p.top_ids[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -1 : b.index;
-            p.top_logprobs[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -INFINITY : b.value - log_z;
+            p.top_logprobs[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -INFINITY : logprob(b.value);
         }
         previous = b;
     }
@@ -177,7 +179,7 @@ __global__ void __launch_bounds__(kSampleThreads)
     }
     if (threadIdx.x == 0) {
         p.sampled[row] = token;
-        if (p.sampled_logprobs) p.sampled_logprobs[row] = w[token] - log_z;
+        if (p.sampled_logprobs) p.sampled_logprobs[row] = logprob(w[token]);
     }
 }
 
