@@ -104,9 +104,9 @@ def test_silu_and_mul(intermediate, num_tokens, dtype):
     torch.testing.assert_close(out.float(), expected, rtol=2 * rtol, atol=2 * atol)
     assert_guards(buf, num_tokens)
     if dtype == torch.bfloat16:
-        # PyTorch's own bf16 ops (silu rounded, then the product rounded) agree to one bf16 step at most.
+        # PyTorch's own bf16 ops (silu rounded, then the product rounded) agree to two bf16 steps at most.
         torch_bf16 = torch.nn.functional.silu(x[:, :intermediate]) * x[:, intermediate:]
-        torch.testing.assert_close(out.float(), torch_bf16.float(), rtol=8e-3, atol=8e-3)
+        torch.testing.assert_close(out.float(), torch_bf16.float(), rtol=1.6e-2, atol=1.6e-2)
 
 
 def test_zero_tokens_is_a_no_op():
