@@ -350,7 +350,7 @@ int32_t launch_stages(void* out, const void* q, const void* k_cache, const void*
     auto kernel = paged_attention_decode_kernel<T, HEAD_DIM, STAGES>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
-        return fail(FOLIO_CUDA_ERROR_CUDA, "paged_attention_decode: cannot reserve %zu bytes of shared memory: %s",
+        return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "paged_attention_decode: cannot reserve %zu bytes of shared memory: %s",
                     smem, cudaGetErrorString(err));
     }
     float* partial_out = static_cast<float*>(workspace);
@@ -402,15 +402,15 @@ int32_t validate_decode_sizes(int32_t num_seqs, int32_t num_q_heads, int32_t num
     FOLIO_REQUIRE(max_context_len >= 0 && max_context_len <= (1 << 30),
                   "paged_attention_decode: max_context_len must be in [0, 2^30] (got %d)", max_context_len);
     if (num_q_heads / num_kv_heads > folio::kMaxGroup) {
-        return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+        return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
                            "paged_attention_decode: %d query heads per KV head; at most %d are supported",
                            num_q_heads / num_kv_heads, folio::kMaxGroup);
     }
     if (head_dim != 64 && head_dim != 128) {
-        return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+        return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
                            "paged_attention_decode: head_dim %d is not supported (64 or 128)", head_dim);
     }
-    return FOLIO_CUDA_OK;
+    return FOLIO_CUDA_STATUS_OK;
 }
 
 }  // namespace
@@ -420,10 +420,10 @@ extern "C" int32_t folio_paged_attention_decode_workspace_size(int32_t num_seqs,
                                                                int32_t max_context_len, size_t* workspace_bytes) {
     FOLIO_REQUIRE(workspace_bytes != nullptr, "paged_attention_decode_workspace_size: workspace_bytes is null");
     int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
-    if (status != FOLIO_CUDA_OK) return status;
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     int sms = 0;
     status = folio::sm_count(&sms);
-    if (status != FOLIO_CUDA_OK) return status;
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     *workspace_bytes = folio::plan_decode(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len, sms)
                            .workspace_bytes;
     return folio::ok();
@@ -437,7 +437,7 @@ extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const 
                                                 int32_t max_context_len, float scale, int32_t dtype,
                                                 void* workspace, size_t workspace_bytes, void* stream) {
     int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
-    if (status != FOLIO_CUDA_OK) return status;
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     if (num_seqs == 0) return folio::ok();
     FOLIO_REQUIRE(out && q && k_cache && v_cache && block_tables && context_lens,
                   "paged_attention_decode: out, q, k_cache, v_cache, block_tables and context_lens must be non-null");
@@ -454,7 +454,7 @@ extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const 
                   "paged_attention_decode: q, out, k_cache and v_cache must be 16-byte aligned");
     int sms = 0;
     status = folio::sm_count(&sms);
-    if (status != FOLIO_CUDA_OK) return status;
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     const folio::DecodePlan plan =
         folio::plan_decode(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len, sms);
     if (plan.workspace_bytes > 0) {
@@ -482,7 +482,7 @@ extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const 
                               out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
                               num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s);
         default:
-            return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+            return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
                                "paged_attention_decode: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
     }
 }

@@ -285,7 +285,7 @@ int32_t launch_prefill(void* out, const void* q, const void* k_cache, const void
     auto kernel = paged_prefill_kernel<T, HEAD_DIM>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
-        return fail(FOLIO_CUDA_ERROR_CUDA, "paged_prefill: cannot reserve %zu bytes of shared memory: %s", smem,
+        return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "paged_prefill: cannot reserve %zu bytes of shared memory: %s", smem,
                     cudaGetErrorString(err));
     }
     const int group = num_q_heads / num_kv_heads;
@@ -338,7 +338,7 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
                   num_kv_heads);
     FOLIO_REQUIRE(max_query_len >= 0, "paged_prefill: max_query_len must be >= 0 (got %d)", max_query_len);
     if (head_dim != 64 && head_dim != 128) {
-        return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED, "paged_prefill: head_dim %d is not supported (64 or 128)",
+        return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED, "paged_prefill: head_dim %d is not supported (64 or 128)",
                            head_dim);
     }
     if (num_seqs == 0 || max_query_len == 0) return folio::ok();
@@ -383,7 +383,7 @@ extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_c
                               out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
                               num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s);
         default:
-            return folio::fail(FOLIO_CUDA_ERROR_UNSUPPORTED,
+            return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
                                "paged_prefill: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
     }
 }

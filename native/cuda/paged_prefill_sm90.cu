@@ -380,19 +380,19 @@ int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cach
     auto kernel = paged_prefill_sm90_kernel<T, HEAD_DIM>;
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (err != cudaSuccess) {
-        return fail(FOLIO_CUDA_ERROR_CUDA, "paged_prefill (sm_90a): cannot reserve %zu bytes of shared memory: %s",
+        return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "paged_prefill (sm_90a): cannot reserve %zu bytes of shared memory: %s",
                     smem, cudaGetErrorString(err));
     }
     const int group = num_q_heads / num_kv_heads;
     const int64_t row_tiles = ((int64_t)max_query_len * group + kRows - 1) / kRows;
     if (row_tiles > INT32_MAX) {
-        return fail(FOLIO_CUDA_ERROR_INVALID_ARGUMENT, "paged_prefill: max_query_len %d x group %d is too large",
+        return fail(FOLIO_CUDA_STATUS_INVALID_ARGUMENT, "paged_prefill: max_query_len %d x group %d is too large",
                     max_query_len, group);
     }
     const int64_t num_items = row_tiles * num_kv_heads * num_seqs;
     int sms = 0;
     const int32_t status = sm_count(&sms);
-    if (status != FOLIO_CUDA_OK) return status;
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     const unsigned grid = (unsigned)(num_items < sms ? num_items : sms);  // one CTA per SM (225 KB each)
     kernel<<<grid, kThreads, smem, stream>>>(static_cast<T*>(out), static_cast<const T*>(q),
                                              static_cast<const T*>(k_cache), static_cast<const T*>(v_cache),

@@ -15,7 +15,7 @@ int32_t fail(folio_cuda_status status, const char* format, ...)
 #endif
     ;
 
-// Clears this thread's message; returns FOLIO_CUDA_OK.
+// Clears this thread's message; returns FOLIO_CUDA_STATUS_OK.
 int32_t ok();
 
 // Maps the launch's error (cudaGetLastError after a <<<>>>) to a status naming `what`.
@@ -24,10 +24,14 @@ int32_t check_launch(const char* what);
 // Multiprocessor count of the current device, or a CUDA error status.
 int32_t sm_count(int* count);
 
+// The struct_size rule of folio_cuda.h for a parameter struct whose known size is `known` bytes: struct_size
+// (its first field) >= known, at most 4096, and every byte past `known` zero. Returns OK or STRUCT_SIZE.
+int32_t check_struct_size(const void* params, size_t known, const char* what);
+
 }  // namespace folio
 
 // Validation helper for launchers: return a clear INVALID_ARGUMENT naming the failed condition.
 #define FOLIO_REQUIRE(cond, ...)                                               \
     do {                                                                        \
-        if (!(cond)) return ::folio::fail(FOLIO_CUDA_ERROR_INVALID_ARGUMENT, __VA_ARGS__); \
+        if (!(cond)) return ::folio::fail(FOLIO_CUDA_STATUS_INVALID_ARGUMENT, __VA_ARGS__); \
     } while (0)

@@ -3,9 +3,22 @@
  * Conventions (every function):
  *   - Arguments are plain device pointers, sizes and a CUDA stream (`stream` is a cudaStream_t passed as
  *     void*; NULL is the legacy default stream). Work is enqueued on the stream; nothing synchronises.
- *   - The return value is a folio_cuda_status. On anything but FOLIO_CUDA_OK, folio_cuda_last_error()
- *     returns a message naming the argument or CUDA error; the message is thread-local and stays valid
- *     until the next call from the same thread. Nothing throws, exits or prints.
+ *   - Every fallible call returns an int32_t status (a folio_cuda_status): FOLIO_CUDA_STATUS_OK (0) or a
+ *     negative FOLIO_CUDA_STATUS_* below, the same convention as folio.h (where both headers name the same
+ *     failure, the value is the same). On an error folio_cuda_last_error() returns a message naming the
+ *     argument or CUDA error; the message is thread-local and stays valid until the next call from the same
+ *     thread. Nothing throws, exits or prints. Out-parameters are written only on FOLIO_CUDA_STATUS_OK.
+ *   - Launchers with many arguments take a parameter struct that starts with uint32_t struct_size, which the
+ *     caller sets to sizeof(the struct) of the header it was compiled with. Fields are only ever appended
+ *     (each growth is a minor version); a struct_size below this version's size is refused, a larger one is
+ *     accepted when every byte past the fields this library knows is zero (FOLIO_CUDA_STATUS_STRUCT_SIZE
+ *     otherwise). Pointers inside a struct are device pointers unless the field says otherwise.
+ *
+ * Versioning: FOLIO_CUDA_VERSION_MAJOR.MINOR.PATCH; folio_cuda_version() returns MAJOR*10000 + MINOR*100 +
+ * PATCH of the loaded library, and a host checks folio_cuda_version() / 10000 == FOLIO_CUDA_VERSION_MAJOR.
+ * A minor version only appends functions, struct fields and constants. 1.0.0 changed every error status
+ * from positive to negative (0.1.0 returned 1..4) and renamed FOLIO_CUDA_OK / FOLIO_CUDA_ERROR_* to
+ * FOLIO_CUDA_STATUS_*.
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
@@ -35,6 +48,13 @@
 extern "C" {
 #endif
 
+#define FOLIO_CUDA_VERSION_MAJOR 1
+#define FOLIO_CUDA_VERSION_MINOR 0
+#define FOLIO_CUDA_VERSION_PATCH 0
+
+/* The most top logprobs folio_sample returns per row. */
+#define FOLIO_CUDA_MAX_LOGPROBS 20
+
 #if defined(_WIN32)
 #define FOLIO_CUDA_API __declspec(dllexport)
 #else
@@ -42,11 +62,12 @@ extern "C" {
 #endif
 
 typedef enum folio_cuda_status {
-    FOLIO_CUDA_OK = 0,
-    FOLIO_CUDA_ERROR_INVALID_ARGUMENT = 1, /* a null pointer, a bad size, a misaligned pointer */
-    FOLIO_CUDA_ERROR_UNSUPPORTED = 2,      /* a valid request this build has no kernel for (e.g. head_dim 96) */
-    FOLIO_CUDA_ERROR_WORKSPACE_TOO_SMALL = 3,
-    FOLIO_CUDA_ERROR_CUDA = 4              /* the CUDA runtime refused (launch failure, no device, ...) */
+    FOLIO_CUDA_STATUS_OK = 0,
+    FOLIO_CUDA_STATUS_INVALID_ARGUMENT = -1,     /* a null pointer, a bad size, a misaligned pointer */
+    FOLIO_CUDA_STATUS_STRUCT_SIZE = -3,          /* a parameter struct's struct_size (see Conventions) */
+    FOLIO_CUDA_STATUS_WORKSPACE_TOO_SMALL = -6,  /* a workspace below the size its _workspace_size call gave */
+    FOLIO_CUDA_STATUS_UNSUPPORTED = -11,         /* a valid request this build has no kernel for (head_dim 96) */
+    FOLIO_CUDA_STATUS_CUDA_ERROR = -20           /* the CUDA runtime refused (launch failure, no device, ...) */
 } folio_cuda_status;
 
 typedef enum folio_cuda_kv_layout {
@@ -57,8 +78,14 @@ typedef enum folio_cuda_kv_layout {
 typedef enum folio_cuda_dtype {
     FOLIO_CUDA_DTYPE_F16 = 0,
     FOLIO_CUDA_DTYPE_BF16 = 1,
-    FOLIO_CUDA_DTYPE_F32 = 2 /* byte-moving kernels only */
+    FOLIO_CUDA_DTYPE_F32 = 2 /* not the attention kernels */
 } folio_cuda_dtype;
+
+/* How folio_rope_inv_freq derives the rotary frequencies. */
+typedef enum folio_cuda_rope_scaling {
+    FOLIO_CUDA_ROPE_SCALING_NONE = 0,  /* inv_freq[i] = 1 / theta^(2i / rotary_dim) */
+    FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 1 /* Llama 3.1's: long wavelengths divided by factor, a smooth band between */
+} folio_cuda_rope_scaling;
 
 /* The kernels folio_paged_prefill can take (folio_paged_prefill_kernel says which). */
 typedef enum folio_cuda_prefill_kernel {
@@ -71,6 +98,32 @@ FOLIO_CUDA_API const char* folio_cuda_last_error(void);
 
 /* Library version as MAJOR*10000 + MINOR*100 + PATCH. */
 FOLIO_CUDA_API int32_t folio_cuda_version(void);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Device memory and streams, so that a host without the CUDA runtime of its own (the .NET backend, a C
+ * host) can hold the buffers and the stream the kernels need. Thin wrappers of the CUDA runtime on the
+ * current device; failures return FOLIO_CUDA_STATUS_CUDA_ERROR with the runtime's message.
+ *   folio_cuda_malloc:      *ptr = bytes of device memory (bytes 0 gives NULL and succeeds).
+ *   folio_cuda_host_alloc:  *ptr = bytes of pinned host memory, mapped into the device's address space
+ *                           (for folio_block_swap and asynchronous copies).
+ *   folio_cuda_free / folio_cuda_host_free: release; NULL does nothing and succeeds.
+ *   folio_cuda_stream_create: *stream = a new non-blocking stream; folio_cuda_stream_destroy releases it
+ *                           (NULL does nothing) after the work enqueued on it completes.
+ *   folio_cuda_memcpy_async: bytes from src to dst in stream order; either side may be device or pinned
+ *                           (or pageable, then synchronously) host memory (unified addressing).
+ *   folio_cuda_memset_async: bytes of dst set to the low byte of value, in stream order.
+ *   folio_cuda_mem_get_info: free and total device memory of the current device, in bytes.
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_cuda_malloc(size_t bytes, void** ptr);
+FOLIO_CUDA_API int32_t folio_cuda_free(void* ptr);
+FOLIO_CUDA_API int32_t folio_cuda_host_alloc(size_t bytes, void** ptr);
+FOLIO_CUDA_API int32_t folio_cuda_host_free(void* ptr);
+FOLIO_CUDA_API int32_t folio_cuda_stream_create(void** stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_destroy(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_synchronize(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_memcpy_async(void* dst, const void* src, size_t bytes, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_memset_async(void* dst, int32_t value, size_t bytes, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_mem_get_info(size_t* free_bytes, size_t* total_bytes);
 
 /* ---------------------------------------------------------------------------------------------------
  * Paged attention, decode: one new query token per sequence attends to its whole cached context.
@@ -177,6 +230,148 @@ FOLIO_CUDA_API int32_t folio_block_copy(
 FOLIO_CUDA_API int32_t folio_block_swap(
     const uint64_t* src_ptrs, const uint64_t* dst_ptrs, int32_t num_caches, const int32_t* pairs,
     int32_t num_pairs, int32_t src_num_blocks, int32_t dst_num_blocks, int64_t block_bytes, void* stream);
+
+/* ===================================================================================================
+ * Model ops: the layers of a decoder around attention, for the GPU model runner. dtype is F32, BF16 or F16
+ * (a folio_cuda_dtype); the math is fp32 and each output is rounded to dtype once, unless a function says
+ * otherwise. Tensors are row-major and contiguous unless a stride is given (strides count elements).
+ * =================================================================================================== */
+
+/* Embedding gather: out[t, :] = table[token_ids[t], :].
+ *   table: [vocab_size, hidden]; out: [num_tokens, hidden]; element_size bytes per element (any dtype).
+ *   token_ids: int32 [num_tokens]; an id outside [0, vocab_size) gives a row of zeros (never a read out of
+ *   bounds: ids are the sampler's or the host's output, validated there). */
+FOLIO_CUDA_API int32_t folio_embedding_gather(
+    void* out, const void* table, const int32_t* token_ids, int32_t num_tokens, int32_t vocab_size,
+    int32_t hidden, int32_t element_size, void* stream);
+
+/* Residual add fused with RMSNorm, the join of a pre-norm decoder layer:
+ *   with residual != NULL:  residual[t] = dtype(residual[t] + x[t]);  r = residual[t]  (in place)
+ *   with residual == NULL:  r = x[t]
+ *   out[t] = dtype(dtype(r * rsqrt(mean(r^2) + eps)) * weight)
+ * r is read back as dtype before the norm and the product with weight is rounded separately, as Hugging Face's
+ * LlamaRMSNorm computes it (mean and rsqrt in fp32).
+ *   out, x, residual: [num_tokens, hidden]; weight: [hidden]; out may be x (in place). */
+FOLIO_CUDA_API int32_t folio_add_rms_norm(
+    void* out, void* residual, const void* x, const void* weight, int32_t num_tokens, int32_t hidden,
+    float eps, int32_t dtype, void* stream);
+
+/* SiLU and multiply, the gated MLP: out[t, i] = dtype(dtype(silu(x[t, i])) * x[t, intermediate + i]), i.e.
+ * F.silu(gate) * up over the fused gate_up projection x.
+ *   x: [num_tokens, >= 2 * intermediate], rows x_row_stride elements apart; out: [num_tokens, intermediate]. */
+FOLIO_CUDA_API int32_t folio_silu_and_mul(
+    void* out, const void* x, int32_t num_tokens, int32_t intermediate, int64_t x_row_stride, int32_t dtype,
+    void* stream);
+
+/* A view of one layer's paged KV cache (the layouts at the top of this header). Launchers take it by
+ * pointer; it is read on the host during the call. */
+typedef struct folio_cuda_paged_kv {
+    void* k_cache;          /* device, dtype */
+    void* v_cache;          /* device, dtype, shaped as k_cache */
+    int32_t num_blocks;
+    int32_t block_size;     /* a power of two */
+    int32_t num_kv_heads;
+    int32_t head_dim;
+    int32_t layout;         /* folio_cuda_kv_layout */
+    int32_t dtype;          /* folio_cuda_dtype */
+} folio_cuda_paged_kv;
+
+/* Rotary frequencies (host side): the model's config as read from its config.json. */
+typedef struct folio_cuda_rope_config {
+    uint32_t struct_size;
+    int32_t rotary_dim;                /* even, > 0: head_dim unless the model rotates part of each head */
+    float theta;                       /* rope_theta, > 1 */
+    int32_t scaling;                   /* folio_cuda_rope_scaling */
+    float factor;                      /* LLAMA3: rope_scaling.factor (8 for Llama 3.1), >= 1 */
+    float low_freq_factor;             /* LLAMA3: 1 for Llama 3.1 */
+    float high_freq_factor;            /* LLAMA3: 4 for Llama 3.1, > low_freq_factor */
+    int32_t original_max_position;     /* LLAMA3: original_max_position_embeddings (8192), > 0 */
+} folio_cuda_rope_config;
+
+/* Writes the rotary_dim / 2 inverse frequencies of config into inv_freq (HOST memory, count entries, count
+ * == rotary_dim / 2), in fp32 as transformers computes them; upload them once for folio_rope_kv_write. */
+FOLIO_CUDA_API int32_t folio_rope_inv_freq(const folio_cuda_rope_config* config, float* inv_freq, int32_t count);
+
+/* RoPE fused with the KV write: rotates each token's query and key heads by its position (the rotate-half
+ * form of Llama, Mistral and Qwen: dimension i pairs with i + rotary_dim/2; dimensions past rotary_dim pass
+ * through), writes the rotated queries to q_out and the rotated key and the value into the token's cache slot.
+ * Angles are position * inv_freq[i] in fp32, cos and sin in fp32, one rounding to dtype per output. */
+typedef struct folio_cuda_rope_kv_write_params {
+    uint32_t struct_size;
+    int32_t num_tokens;
+    int32_t num_q_heads;           /* a multiple of the cache's num_kv_heads */
+    int32_t rotary_dim;            /* even, 0 < rotary_dim <= head_dim */
+    void* q_out;                   /* [num_tokens, num_q_heads, head_dim], contiguous (the attention's q) */
+    const void* q;                 /* [num_tokens, num_q_heads, head_dim], heads contiguous, tokens
+                                      q_token_stride elements apart (a slice of the fused QKV projection) */
+    const void* k;                 /* [num_tokens, num_kv_heads, head_dim], tokens k_token_stride apart */
+    const void* v;                 /* [num_tokens, num_kv_heads, head_dim], tokens v_token_stride apart */
+    int64_t q_token_stride;
+    int64_t k_token_stride;
+    int64_t v_token_stride;
+    const int32_t* positions;      /* int32 [num_tokens], >= 0 */
+    const int64_t* slot_mapping;   /* int64 [num_tokens]: as folio_kv_write (negative: no cache write, q is
+                                      still rotated; >= num_blocks * block_size: skipped too); distinct */
+    const float* inv_freq;         /* fp32 [rotary_dim / 2] (folio_rope_inv_freq) */
+} folio_cuda_rope_kv_write_params;
+
+FOLIO_CUDA_API int32_t folio_rope_kv_write(
+    const folio_cuda_paged_kv* cache, const folio_cuda_rope_kv_write_params* params, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Sampling on the GPU, one row of logits per sequence, as Folio's CPU sampler (LogitsSampler) defines it:
+ *   1. w = logits in fp32; ids >= valid_vocab and the row's suppressed ids are -inf;
+ *   2. repetition penalty r on each distinct id of the prompt and output lists: w > 0 ? w / r : w * r;
+ *   3. w[t] -= frequency_penalty * count(t in output) + presence_penalty, for each id in the output list;
+ *   4. logprobs = log_softmax(w) (after penalties, before temperature and filters);
+ *   5. temperature <= 0: the argmax (ties: the lowest id). Otherwise, over d = (w - max(w)) / temperature:
+ *      top-k keeps the k largest (all ties at the k-th value are kept), top-p the most likely tokens whose
+ *      probability (renormalised over the top-k set) first reaches top_p, min-p those with exp(d) >= min_p;
+ *      then one draw from the kept tokens in proportion to exp(d): argmax of d + Gumbel noise, the noise of
+ *      id i a Philox-4x32-10 draw keyed by seed and counted by (draw_index, i), so a row's token depends only
+ *      on its own logits, parameters, seed and draw_index, never on the batch around it. Give each sequence
+ *      its own seed (n > 1 samples of one request too) and its draw count as draw_index.
+ * The draws are not the CPU sampler's (it draws by inverse CDF); the distribution is the same.
+ * ------------------------------------------------------------------------------------------------- */
+typedef struct folio_cuda_sample_params {
+    uint32_t struct_size;
+    int32_t num_rows;
+    int32_t vocab_size;              /* columns of logits, 1 .. 262144 */
+    int32_t dtype;                   /* of logits: F32, BF16 or F16 */
+    const void* logits;              /* [num_rows, vocab_size], rows logits_row_stride elements apart */
+    int64_t logits_row_stride;
+    /* Per-row parameters: device arrays of num_rows entries; NULL gives every row the "off" value. */
+    const float* temperature;        /* <= 0: greedy; NULL: greedy */
+    const int32_t* top_k;            /* <= 0: off */
+    const float* top_p;              /* >= 1: off */
+    const float* min_p;              /* <= 0: off */
+    const float* presence_penalty;   /* 0: off */
+    const float* frequency_penalty;  /* 0: off */
+    const float* repetition_penalty; /* 1: off */
+    const uint64_t* seeds;           /* NULL: seed 0 */
+    const uint64_t* draw_index;      /* NULL: 0 */
+    /* Token lists, compressed rows: row r's ids are ids[offsets[r] .. offsets[r + 1]); a NULL ids pointer is
+       an empty list for every row; ids outside [0, vocab_size) are ignored. */
+    const int32_t* prompt_tokens;
+    const int32_t* prompt_offsets;   /* [num_rows + 1] */
+    const int32_t* output_tokens;
+    const int32_t* output_offsets;
+    const int32_t* suppressed_tokens;
+    const int32_t* suppressed_offsets;
+    int32_t valid_vocab;             /* ids >= valid_vocab are never sampled (padding rows); 0: vocab_size */
+    int32_t num_logprobs;            /* 0 .. FOLIO_CUDA_MAX_LOGPROBS top logprobs per row */
+    int32_t* sampled;                /* out: int32 [num_rows] */
+    float* sampled_logprobs;         /* out, or NULL: [num_rows], the logprob of each sampled id */
+    int32_t* top_ids;                /* out when num_logprobs > 0: [num_rows, num_logprobs], best first,
+                                        ties to the lower id */
+    float* top_logprobs;             /* out when num_logprobs > 0: [num_rows, num_logprobs] */
+    void* workspace;                 /* folio_sample_workspace_size bytes; no zero-fill needed */
+    size_t workspace_bytes;
+} folio_cuda_sample_params;
+
+FOLIO_CUDA_API int32_t folio_sample_workspace_size(int32_t num_rows, int32_t vocab_size, size_t* workspace_bytes);
+
+FOLIO_CUDA_API int32_t folio_sample(const folio_cuda_sample_params* params, void* stream);
 
 #ifdef __cplusplus
 }

@@ -24,12 +24,13 @@ _DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
 # HND = [num_blocks, num_kv_heads, block_size, head_dim]. HND is the default (a block's tokens of one head are
 # one contiguous run); bench/kernels.py timed the two within 1% of each other at every decode shape.
 _LAYOUTS = {"NHD": 0, "HND": 1}
-_STATUS = {1: "INVALID_ARGUMENT", 2: "UNSUPPORTED", 3: "WORKSPACE_TOO_SMALL", 4: "CUDA"}
+# folio_cuda_status: 0 is success, every error negative (the convention of folio.h).
+_STATUS = {-1: "INVALID_ARGUMENT", -3: "STRUCT_SIZE", -6: "WORKSPACE_TOO_SMALL", -11: "UNSUPPORTED", -20: "CUDA_ERROR"}
 
 
 class FolioCudaError(RuntimeError):
     def __init__(self, status: int, message: str):
-        super().__init__(f"FOLIO_CUDA_ERROR_{_STATUS.get(status, status)}: {message}")
+        super().__init__(f"FOLIO_CUDA_STATUS_{_STATUS.get(status, status)}: {message}")
         self.status = status
 
 

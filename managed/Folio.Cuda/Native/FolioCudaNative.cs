@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace Folio.Cuda.Native;
+
+/// <summary>
+/// The raw C ABI of libfolio_cuda.so, one method per function of native/include/folio_cuda.h, with the header's
+/// parameter types as C# pointer types (const dropped; size_t is nuint; void* stream is void*). No checks here:
+/// the typed layer above (DeviceBuffer, CudaStream, ...) validates and turns statuses into exceptions. The
+/// drift test (tests/Folio.Cuda.Tests) compares every method here with the header.
+/// </summary>
+internal static unsafe partial class FolioCudaNative
+{
+    internal const string Library = "folio_cuda";
+
+    static FolioCudaNative() => CudaLibrary.InstallResolver();
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_last_error")]
+    internal static partial byte* LastError();
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_version")]
+    internal static partial int Version();
+
+    // Device memory and streams.
+    [LibraryImport(Library, EntryPoint = "folio_cuda_malloc")]
+    internal static partial int Malloc(nuint bytes, void** ptr);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_free")]
+    internal static partial int Free(void* ptr);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_host_alloc")]
+    internal static partial int HostAlloc(nuint bytes, void** ptr);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_host_free")]
+    internal static partial int HostFree(void* ptr);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_create")]
+    internal static partial int StreamCreate(void** stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_destroy")]
+    internal static partial int StreamDestroy(void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_synchronize")]
+    internal static partial int StreamSynchronize(void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_memcpy_async")]
+    internal static partial int MemcpyAsync(void* dst, void* src, nuint bytes, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_memset_async")]
+    internal static partial int MemsetAsync(void* dst, int value, nuint bytes, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_mem_get_info")]
+    internal static partial int MemGetInfo(nuint* freeBytes, nuint* totalBytes);
+
+    // Attention.
+    [LibraryImport(Library, EntryPoint = "folio_paged_attention_decode_workspace_size")]
+    internal static partial int PagedAttentionDecodeWorkspaceSize(int numSeqs, int numQHeads, int numKvHeads,
+        int headDim, int maxContextLen, nuint* workspaceBytes);
+
+    [LibraryImport(Library, EntryPoint = "folio_paged_attention_decode")]
+    internal static partial int PagedAttentionDecode(void* output, void* q, void* kCache, void* vCache,
+        int* blockTables, int* contextLens, int numSeqs, int numQHeads, int numKvHeads, int headDim, int blockSize,
+        int kvLayout, int maxBlocksPerSeq, int maxContextLen, float scale, int dtype, void* workspace,
+        nuint workspaceBytes, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_paged_prefill")]
+    internal static partial int PagedPrefill(void* output, void* q, void* kCache, void* vCache, int* blockTables,
+        int* cuQueryLens, int* contextLens, int numSeqs, int numQHeads, int numKvHeads, int headDim, int blockSize,
+        int kvLayout, int maxBlocksPerSeq, int maxQueryLen, float scale, int dtype, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_paged_prefill_kernel")]
+    internal static partial int PagedPrefillKernel(int headDim, float scale, int dtype);
+
+    // Cache writes and block moves.
+    [LibraryImport(Library, EntryPoint = "folio_kv_write")]
+    internal static partial int KvWrite(void* kCache, void* vCache, void* key, void* value, long* slotMapping,
+        int numTokens, int numKvHeads, int headDim, int blockSize, int kvLayout, long keyTokenStride,
+        long valueTokenStride, int numBlocks, int elementSize, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_block_copy")]
+    internal static partial int BlockCopy(ulong* cachePtrs, int numCaches, int* pairs, int numPairs, int numBlocks,
+        long blockBytes, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_block_swap")]
+    internal static partial int BlockSwap(ulong* srcPtrs, ulong* dstPtrs, int numCaches, int* pairs, int numPairs,
+        int srcNumBlocks, int dstNumBlocks, long blockBytes, void* stream);
+
+    // Model ops.
+    [LibraryImport(Library, EntryPoint = "folio_embedding_gather")]
+    internal static partial int EmbeddingGather(void* output, void* table, int* tokenIds, int numTokens, int vocabSize,
+        int hidden, int elementSize, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_add_rms_norm")]
+    internal static partial int AddRmsNorm(void* output, void* residual, void* x, void* weight, int numTokens, int hidden,
+        float eps, int dtype, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_silu_and_mul")]
+    internal static partial int SiluAndMul(void* output, void* x, int numTokens, int intermediate, long xRowStride,
+        int dtype, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_rope_inv_freq")]
+    internal static partial int RopeInvFreq(FolioCudaRopeConfig* config, float* invFreq, int count);
+
+    [LibraryImport(Library, EntryPoint = "folio_rope_kv_write")]
+    internal static partial int RopeKvWrite(FolioCudaPagedKv* cache, FolioCudaRopeKvWriteParams* parameters, void* stream);
+
+    // Sampling.
+    [LibraryImport(Library, EntryPoint = "folio_sample_workspace_size")]
+    internal static partial int SampleWorkspaceSize(int numRows, int vocabSize, nuint* workspaceBytes);
+
+    [LibraryImport(Library, EntryPoint = "folio_sample")]
+    internal static partial int Sample(FolioCudaSampleParams* parameters, void* stream);
+}

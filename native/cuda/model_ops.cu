@@ -1,0 +1,145 @@
+// model_ops.cu: embedding gather, residual add + RMSNorm, SiLU-and-mul (folio_cuda.h, "Model ops").
+// Each is memory-bound: one pass over its rows, one CTA per row (or a grid-stride loop), fp32 math.
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "dtype.cuh"
+#include "status.cuh"
+
+namespace folio {
+namespace {
+
+constexpr int kRowThreads = 256;
+
+// One CTA per token: a row copy in 16/8/4/2/1-byte units (V), or zeros for an id outside the table.
+template <typename V>
+__global__ void __launch_bounds__(kRowThreads)
+    embedding_gather_kernel(V* __restrict__ out, const V* __restrict__ table, const int32_t* __restrict__ ids,
+                            int32_t vocab_size, int64_t row_vecs) {
+    const int64_t t = blockIdx.x;
+    const int32_t id = ids[t];
+    V* dst = out + t * row_vecs;
+    if (id < 0 || id >= vocab_size) {
+        for (int64_t i = threadIdx.x; i < row_vecs; i += kRowThreads) dst[i] = V{};
+        return;
+    }
+    const V* src = table + (int64_t)id * row_vecs;
+    for (int64_t i = threadIdx.x; i < row_vecs; i += kRowThreads) dst[i] = src[i];
+}
+
+// Sum over the CTA, in a fixed order (a run gives the same bits every time).
+__device__ float block_sum(float v, float* scratch) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __syncthreads();  // scratch may still be read by a previous call
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    v = lane < (int)(blockDim.x / 32) ? scratch[lane] : 0.f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// One CTA per token. Pass 1 forms r (the new residual, rounded to T and stored) and its sum of squares; pass 2
+// normalises. r is re-read from residual (or x) in pass 2: the row stays in L1/L2, and no register array of
+// unknown length is needed. out may alias x: every x of the row is read in pass 1, before the barrier.
+template <typename T>
+__global__ void __launch_bounds__(kRowThreads)
+    add_rms_norm_kernel(T* out, T* residual, const T* x, const T* __restrict__ weight, int hidden, float eps) {
+    __shared__ float scratch[32];
+    const int64_t row = (int64_t)blockIdx.x * hidden;
+    float sum_sq = 0.f;
+    for (int i = threadIdx.x; i < hidden; i += kRowThreads) {
+        float r = to_float(x[row + i]);
+        if (residual) {
+            r = round_to<T>(r + to_float(residual[row + i]));
+            residual[row + i] = from_float<T>(r);
+        }
+        sum_sq = fmaf(r, r, sum_sq);
+    }
+    const float inv_rms = rsqrtf(block_sum(sum_sq, scratch) / (float)hidden + eps);
+    const T* r_src = residual ? residual : x;
+    for (int i = threadIdx.x; i < hidden; i += kRowThreads) {
+        const float normed = round_to<T>(to_float(r_src[row + i]) * inv_rms);
+        out[row + i] = from_float<T>(normed * to_float(weight[i]));
+    }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kRowThreads)
+    silu_and_mul_kernel(T* __restrict__ out, const T* __restrict__ x, int intermediate, int64_t x_row_stride) {
+    const T* gate = x + (int64_t)blockIdx.x * x_row_stride;
+    const T* up = gate + intermediate;
+    T* dst = out + (int64_t)blockIdx.x * intermediate;
+    for (int i = threadIdx.x; i < intermediate; i += kRowThreads) {
+        const float g = to_float(gate[i]);
+        const float silu = round_to<T>(g / (1.f + expf(-g)));
+        dst[i] = from_float<T>(silu * to_float(up[i]));
+    }
+}
+
+}  // namespace
+}  // namespace folio
+
+extern "C" int32_t folio_embedding_gather(void* out, const void* table, const int32_t* token_ids, int32_t num_tokens,
+                                          int32_t vocab_size, int32_t hidden, int32_t element_size, void* stream) {
+    FOLIO_REQUIRE(num_tokens >= 0, "embedding_gather: num_tokens must be >= 0 (got %d)", num_tokens);
+    FOLIO_REQUIRE(vocab_size > 0 && hidden > 0, "embedding_gather: vocab_size (%d) and hidden (%d) must be > 0",
+                  vocab_size, hidden);
+    FOLIO_REQUIRE(element_size == 1 || element_size == 2 || element_size == 4 || element_size == 8,
+                  "embedding_gather: element_size must be 1, 2, 4 or 8 bytes (got %d)", element_size);
+    if (num_tokens == 0) return folio::ok();
+    FOLIO_REQUIRE(out && table && token_ids, "embedding_gather: out, table and token_ids must be non-null");
+    FOLIO_REQUIRE(num_tokens <= 0x7fffffff, "embedding_gather: too many tokens");
+    const int64_t row_bytes = (int64_t)hidden * element_size;
+    const uint64_t bits = (uint64_t)(uintptr_t)out | (uint64_t)(uintptr_t)table | (uint64_t)row_bytes;
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+#define FOLIO_GATHER(V)                                                                                         \
+    folio::embedding_gather_kernel<V><<<num_tokens, folio::kRowThreads, 0, s>>>(                                \
+        static_cast<V*>(out), static_cast<const V*>(table), token_ids, vocab_size, row_bytes / (int64_t)sizeof(V))
+    if (bits % 16 == 0) FOLIO_GATHER(uint4);
+    else if (bits % 8 == 0) FOLIO_GATHER(uint2);
+    else if (bits % 4 == 0) FOLIO_GATHER(uint32_t);
+    else if (bits % 2 == 0) FOLIO_GATHER(uint16_t);
+    else FOLIO_GATHER(uint8_t);
+#undef FOLIO_GATHER
+    return folio::check_launch("embedding_gather");
+}
+
+extern "C" int32_t folio_add_rms_norm(void* out, void* residual, const void* x, const void* weight, int32_t num_tokens,
+                                      int32_t hidden, float eps, int32_t dtype, void* stream) {
+    FOLIO_REQUIRE(num_tokens >= 0, "add_rms_norm: num_tokens must be >= 0 (got %d)", num_tokens);
+    FOLIO_REQUIRE(hidden > 0, "add_rms_norm: hidden must be > 0 (got %d)", hidden);
+    FOLIO_REQUIRE(eps >= 0.f && eps < 1.f, "add_rms_norm: eps must be in [0, 1) (got %g)", (double)eps);
+    FOLIO_REQUIRE(folio::is_float_dtype(dtype), "add_rms_norm: dtype must be F32, BF16 or F16 (got %d)", dtype);
+    if (num_tokens == 0) return folio::ok();
+    FOLIO_REQUIRE(out && x && weight, "add_rms_norm: out, x and weight must be non-null (residual may be null)");
+    FOLIO_REQUIRE(!residual || (residual != out && residual != x),
+                  "add_rms_norm: residual must not alias out or x");
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    folio::dispatch_float(dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        folio::add_rms_norm_kernel<T><<<num_tokens, folio::kRowThreads, 0, s>>>(
+            static_cast<T*>(out), static_cast<T*>(residual), static_cast<const T*>(x), static_cast<const T*>(weight),
+            hidden, eps);
+    });
+    return folio::check_launch("add_rms_norm");
+}
+
+extern "C" int32_t folio_silu_and_mul(void* out, const void* x, int32_t num_tokens, int32_t intermediate,
+                                      int64_t x_row_stride, int32_t dtype, void* stream) {
+    FOLIO_REQUIRE(num_tokens >= 0, "silu_and_mul: num_tokens must be >= 0 (got %d)", num_tokens);
+    FOLIO_REQUIRE(intermediate > 0, "silu_and_mul: intermediate must be > 0 (got %d)", intermediate);
+    FOLIO_REQUIRE(x_row_stride >= 2 * (int64_t)intermediate,
+                  "silu_and_mul: x_row_stride (%lld) must be >= 2 * intermediate (%lld)", (long long)x_row_stride,
+                  2 * (long long)intermediate);
+    FOLIO_REQUIRE(folio::is_float_dtype(dtype), "silu_and_mul: dtype must be F32, BF16 or F16 (got %d)", dtype);
+    if (num_tokens == 0) return folio::ok();
+    FOLIO_REQUIRE(out && x, "silu_and_mul: out and x must be non-null");
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    folio::dispatch_float(dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        folio::silu_and_mul_kernel<T><<<num_tokens, folio::kRowThreads, 0, s>>>(
+            static_cast<T*>(out), static_cast<const T*>(x), intermediate, x_row_stride);
+    });
+    return folio::check_launch("silu_and_mul");
+}
