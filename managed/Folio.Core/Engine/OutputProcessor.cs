@@ -24,7 +24,7 @@ public sealed class OutputProcessor
     private readonly Dictionary<long, Request> _unfinished = [];
     private readonly Dictionary<long, RequestStream> _streams = [];
     private readonly List<Request> _endsOwed = [];
-    private readonly List<OutputDelta> _deltas = [];
+    private readonly OutputDeltas _deltas = new();
     private readonly List<RequestStream> _touched = [];
     private long _promptTokens;
     private long _generatedTokens;
@@ -125,7 +125,7 @@ public sealed class OutputProcessor
                 int before = sb.Length;
                 sb.Append(_decoder.DecodeLast(seq.GeneratedTokens[..(t + 1)]));
                 bool stoppedByToken = seq.IsFinished && seq.FinishReason == FinishReason.Stop;
-                if (g.HasStopStrings && !stoppedByToken && t + 1 >= g.Stops.MinTokens)
+                if (seq.Group.HasStopStrings && !stoppedByToken && t + 1 >= seq.Group.Stops.MinTokens)
                 {
                     int at = StopConditions.FindStopString(g.Params, sb, before, out string? matched);
                     if (at >= 0)
@@ -137,8 +137,7 @@ public sealed class OutputProcessor
             }
             text = TakeVisible(g, seq);
         }
-        _deltas.Add(new OutputDelta(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text,
-            seq.IsFinished ? seq.FinishReason : FinishReason.None, seq.IsFinished ? seq.StopReason : null));
+        _deltas.Add(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text, seq.IsFinished ? seq.FinishReason : FinishReason.None);
         return endedRequest;
     }
 
@@ -154,7 +153,7 @@ public sealed class OutputProcessor
     {
         var sb = seq.Text;
         int visible = sb.Length;
-        if (!seq.IsFinished && g.HasStopStrings)
+        if (!seq.IsFinished && seq.Group.HasStopStrings)
             visible -= StopStrings.HeldBack(sb, g.Params.Stop);
         if (visible > 0 && visible < sb.Length && char.IsHighSurrogate(sb[visible - 1]))
             visible--;
@@ -185,7 +184,7 @@ public sealed class OutputProcessor
                 beam.EmittedChars = sb.Length;
                 text = sb.ToString();
             }
-            _deltas.Add(new OutputDelta(g, beam, i, 0, beam.NumGenerated, text, beam.FinishReason, beam.StopReason));
+            _deltas.Add(g, beam, i, 0, beam.NumGenerated, text, beam.FinishReason);
         }
     }
 
@@ -200,7 +199,7 @@ public sealed class OutputProcessor
     {
         var seqs = g.Sequences;
         var reason = g.FinishReason != FinishReason.None || seqs.Count == 0 ? g.FinishReason : seqs[0].FinishReason;
-        _deltas.Add(new OutputDelta(g, null, -1, 0, 0, "", reason, null));
+        _deltas.Add(g, null, -1, 0, 0, "", reason);
         if (!_unfinished.Remove(g.Id))
             throw new InvalidOperationException($"{g} ended twice, or was never booked.");
         // Rejections are logged when they happen (at add); aborts are the host's own doing.

@@ -16,32 +16,25 @@ public sealed class Request
     public Request(long id, ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, long arrival, int priority, CacheKey cacheKey)
     {
         // First, so that the group sits next to the request in memory (the scheduler reads both every step).
-        Group = new SequenceGroup(this);
         Id = id;
+        Group = new SequenceGroup(this, samplingParams);
         _prompt = promptTokenIds.ToArray();
         Params = samplingParams;
         Arrival = arrival;
         Priority = priority;
         CacheKey = cacheKey;
-        Stops = new StopRules(samplingParams);
-        Width = samplingParams.Width;
-        N = samplingParams.N;
-        BeamWidth = samplingParams.BeamWidth;
         Seed = samplingParams.Seed;
-        NumLogprobs = samplingParams.Logprobs ?? -1;
-        HasStopStrings = samplingParams.Stop.Count > 0;
     }
 
-    // Copies of the parameters read every step (see StopRules): the request object is in cache, the parameters
-    // object usually is not.
-    internal readonly StopRules Stops;
-    internal readonly int Width;
-    internal readonly int N;
-    internal readonly int BeamWidth;
+    // The parameters the step reads are copied into the group (SequenceGroup); these forward to them.
+    internal ref readonly StopRules Stops => ref Group.Stops;
+    internal int Width => Group.Width;
+    internal int N => Group.N;
+    internal int BeamWidth => Group.BeamWidth;
     internal readonly long? Seed;
-    internal readonly int NumLogprobs;
-    internal readonly bool HasStopStrings;
-    internal bool UseBeamSearch => BeamWidth > 0;
+    internal int NumLogprobs => Group.NumLogprobs;
+    internal bool HasStopStrings => Group.HasStopStrings;
+    internal bool UseBeamSearch => Group.UseBeamSearch;
 
     public long Id { get; }
     public ReadOnlySpan<int> PromptTokenIds => _prompt;

@@ -25,21 +25,21 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         int i = 0;
         while (i < entries.Length)
         {
-            var request = entries[i].Sequence.Request;
-            var g = request.Group;
+            var g = entries[i].Sequence.Group;
             int end = i + 1;
-            while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Request, request))
+            while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
                 end++;
             for (int k = i; k < end; k++)
                 CacheNewlyFullBlocks(entries[k]);
-            if (request.UseBeamSearch)
+            if (g.UseBeamSearch)
                 _beams.Step(g, entries, i, end, outputs, ids);
             else
                 ApplySamples(g, entries, i, end, outputs);
-            if (g.NumLive == 0 && request.Status != SequenceStatus.Finished)
+            if (g.NumLive == 0 && g.Request.Status != SequenceStatus.Finished)
             {
+                var request = g.Request;
                 request.Status = SequenceStatus.Finished;
-                finishedWidth += request.Width;
+                finishedWidth += g.Width;
                 updates.Add(new SequenceUpdate(request, null, 0));
             }
             i = end;
@@ -93,15 +93,14 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     /// <summary>Appends a sampled token and applies the token-level stop rules.</summary>
     private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs)
     {
-        var request = g.Request;
         int token = sample.TokenId;
         seq.Append(token);
         seq.CumulativeLogProb += sample.LogProb;
-        if (request.NumLogprobs >= 0)
+        if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
-        updates.Add(new SequenceUpdate(request, seq, 1));
+        updates.Add(new SequenceUpdate(g.Request, seq, 1));
 
-        var reason = StopConditions.CheckToken(request.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
+        var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
         if (reason != FinishReason.None)
             g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
     }

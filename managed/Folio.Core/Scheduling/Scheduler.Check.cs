@@ -13,8 +13,9 @@ public sealed partial class Scheduler
         int tables = 0;
         int reserved = 0;
         var seen = new HashSet<Request>(ReferenceEqualityComparer.Instance);
-        foreach (var g in _running)
+        foreach (var group in _running)
         {
+            var g = group.Request;
             reserved += g.Width;
             tables += CheckGroup(g, SequenceStatus.Running, seen);
         }

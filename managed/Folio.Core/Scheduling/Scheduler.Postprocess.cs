@@ -17,9 +17,9 @@ public sealed partial class Scheduler
         int kept = 0;
         for (int i = 0; i < _running.Count; i++)
         {
-            var r = _running[i];
-            if (r.Status != SequenceStatus.Finished)
-                _running[kept++] = r;
+            var g = _running[i];
+            if (g.NumLive > 0)   // a group without live sequences has just finished (Postprocess finished it)
+                _running[kept++] = g;
         }
         _running.RemoveRange(kept, _running.Count - kept);
     }

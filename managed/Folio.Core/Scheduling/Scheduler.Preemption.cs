@@ -20,8 +20,8 @@ public sealed partial class Scheduler
 
     private void Preempt(int index)
     {
-        var request = _running[index];
-        var g = request.Group;
+        var g = _running[index];
+        var request = g.Request;
         _running.RemoveAt(index);
         _reservedSeqs -= request.Width;
         request.NumPreemptions++;

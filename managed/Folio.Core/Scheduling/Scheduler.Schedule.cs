@@ -9,7 +9,7 @@ public sealed partial class Scheduler
         int i = 0;
         while (i < _running.Count && budget > 0)
         {
-            var g = _running[i].Group;
+            var g = _running[i];
             if (g.NumLive == 1)
             {
                 var seq = g.FirstLive();
@@ -58,7 +58,7 @@ public sealed partial class Scheduler
     /// blocks its next step needs; false when it had to be preempted itself (it left <c>_running</c>).</summary>
     private bool MakeRoom(int index, Need need, Sequence? seq, int tokens)
     {
-        var g = _running[index].Group;
+        var g = _running[index];
         while (!(need switch
         {
             Need.Append => _kv.CanAppend(seq!.Table!, tokens),

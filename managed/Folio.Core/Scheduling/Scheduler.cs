@@ -25,7 +25,7 @@ public sealed partial class Scheduler
 {
     private readonly SchedulerOptions _options;
     private readonly KvCacheManager _kv;
-    private readonly List<Request> _running = [];
+    private readonly List<SequenceGroup> _running = [];
     private readonly RequestQueue _waiting;
     private readonly RequestQueue _swapped;
     private readonly StepPlan _plan = new();
@@ -125,7 +125,7 @@ public sealed partial class Scheduler
                 _swapped.Remove(request);
                 break;
             case SequenceStatus.Running:
-                _running.Remove(request);
+                _running.Remove(request.Group);
                 _reservedSeqs -= request.Width;
                 break;
             default:
@@ -164,7 +164,7 @@ public sealed partial class Scheduler
             return false;
         g.Status = SequenceStatus.Finished;
         _reservedSeqs -= g.Width;
-        _running.Remove(g);
+        _running.Remove(g.Group);
         return true;
     }
 
@@ -220,8 +220,8 @@ public sealed partial class Scheduler
         _reservedSeqs += g.Width;
         // Service order; a newcomer usually goes last, so search from the back.
         int at = _running.Count;
-        while (at > 0 && !_running[at - 1].ServedBefore(g, _options.Policy))
+        while (at > 0 && !_running[at - 1].Request.ServedBefore(g, _options.Policy))
             at--;
-        _running.Insert(at, g);
+        _running.Insert(at, g.Group);
     }
 }

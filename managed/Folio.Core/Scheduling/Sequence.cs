@@ -21,6 +21,7 @@ public sealed class Sequence
         Id = id;
         Index = index;
         Request = request;
+        Group = request.Group;
         _tokens = new int[Math.Max(capacity, tokens.Length)];
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
@@ -34,6 +35,9 @@ public sealed class Sequence
     public int Index { get; }
 
     public Request Request { get; }
+
+    /// <summary>The request's sequences and books (the step reads them through here, not through the request).</summary>
+    internal SequenceGroup Group { get; }
 
     public int NumTokens { get; private set; }
     public int PromptLength { get; }

@@ -12,9 +12,30 @@ namespace Folio.Core.Scheduling;
 /// </summary>
 internal sealed class SequenceGroup
 {
-    public SequenceGroup(Request request) => Request = request;
+    public SequenceGroup(Request request, SamplingParams p)
+    {
+        Request = request;
+        RequestId = request.Id;
+        Stops = new StopRules(p);
+        Width = p.Width;
+        N = p.N;
+        BeamWidth = p.BeamWidth;
+        NumLogprobs = p.Logprobs ?? -1;
+        HasStopStrings = p.Stop.Count > 0;
+    }
 
     public Request Request { get; }
+
+    // Copies of what the step reads of the request and its parameters, every step for every sequence: the group
+    // is in cache then (the scheduler walks groups), the request and its parameters object usually are not.
+    public readonly long RequestId;
+    public readonly StopRules Stops;
+    public readonly int Width;
+    public readonly int N;
+    public readonly int BeamWidth;
+    public readonly int NumLogprobs;
+    public readonly bool HasStopStrings;
+    public bool UseBeamSearch => BeamWidth > 0;
 
     /// <summary>Live sequences first, then finished ones, in creation order. For beam search: the live beams.</summary>
     public List<Sequence> Sequences { get; } = new(1);

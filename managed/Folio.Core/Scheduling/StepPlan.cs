@@ -168,11 +168,11 @@ public sealed class StepPlan
         bool suppress = false;
         if (seq.NumComputedTokens == seq.NumTokens)
         {
-            var g = seq.Request;
+            var g = seq.Group;
             if (g.UseBeamSearch)
                 candidates = 2 * g.BeamWidth;
             else
-                samples = !g.Group.Forked && g.N > 1 ? g.N : 1;
+                samples = g.N > 1 && !g.Forked ? g.N : 1;
             // The token sampled now is generated token NumGenerated + 1.
             suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
         }
@@ -225,7 +225,7 @@ public sealed class StepPlan
         _queryStarts[row] = offset;
         _contextLengths[row] = startPosition + numTokens;
         _sequenceIds[row] = seq.Id;
-        _requestIds[row] = seq.Request.Id;
+        _requestIds[row] = seq.Group.RequestId;
         if (blocks.Length > BlockTableStride)
             BlockTableStride = blocks.Length;
         if (numSamples > 0 || numBeamCandidates > 0)

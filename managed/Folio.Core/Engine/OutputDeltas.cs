@@ -1,0 +1,84 @@
+using System.Collections;
+using Folio.Core.Sampling;
+using Folio.Core.Scheduling;
+
+namespace Folio.Core.Engine;
+
+/// <summary>
+/// A step's <see cref="OutputDelta"/>s, kept column by column and reused from step to step. One delta per running
+/// sequence per step makes this the engine's busiest store: an <see cref="OutputDelta"/> carries four references,
+/// and storing such a struct into an array goes through the runtime's bulk write barrier (~25 ns here, measured);
+/// three single-reference columns take a few ns. Readers get <see cref="OutputDelta"/>s built on access.
+/// </summary>
+public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
+{
+    private Request[] _requests = new Request[64];
+    private Sequence?[] _sequences = new Sequence?[64];
+    private string[] _texts = new string[64];
+    private Entry[] _entries = new Entry[64];
+
+    private readonly record struct Entry(int Index, int FirstNewToken, int NumNewTokens, FinishReason FinishReason);
+
+    public int Count { get; private set; }
+
+    public OutputDelta this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"the step has {Count} outputs.");
+            var e = _entries[index];
+            var seq = _sequences[index];
+            // A finished sequence's stop reason never changes again (only live sequences can be stopped or aborted).
+            string? stopReason = seq is not null && e.FinishReason != FinishReason.None ? seq.StopReason : null;
+            return new OutputDelta(_requests[index], seq, e.Index, e.FirstNewToken, e.NumNewTokens, _texts[index],
+                e.FinishReason, stopReason);
+        }
+    }
+
+    internal void Add(Request request, Sequence? sequence, int index, int firstNewToken, int numNewTokens, string text, FinishReason finishReason)
+    {
+        int i = Count;
+        if (i == _entries.Length)
+            Grow();
+        _requests[i] = request;
+        _sequences[i] = sequence;
+        _texts[i] = text;
+        _entries[i] = new Entry(index, firstNewToken, numNewTokens, finishReason);
+        Count = i + 1;
+    }
+
+    /// <summary>Empties the list, dropping its references (nothing of the last step is kept alive).</summary>
+    internal void Clear()
+    {
+        Array.Clear(_requests, 0, Count);
+        Array.Clear(_sequences, 0, Count);
+        Array.Clear(_texts, 0, Count);
+        Count = 0;
+    }
+
+    private void Grow()
+    {
+        int size = _entries.Length * 2;
+        Array.Resize(ref _requests, size);
+        Array.Resize(ref _sequences, size);
+        Array.Resize(ref _texts, size);
+        Array.Resize(ref _entries, size);
+    }
+
+    public Enumerator GetEnumerator() => new(this);
+    IEnumerator<OutputDelta> IEnumerable<OutputDelta>.GetEnumerator() => GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public struct Enumerator(OutputDeltas deltas) : IEnumerator<OutputDelta>
+    {
+        private int _index = -1;
+
+        public readonly OutputDelta Current => deltas[_index];
+        readonly object IEnumerator.Current => Current;
+
+        public bool MoveNext() => ++_index < deltas.Count;
+        public void Reset() => _index = -1;
+        public readonly void Dispose() { }
+    }
+}
