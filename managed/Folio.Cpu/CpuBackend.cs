@@ -6,9 +6,10 @@ namespace Folio.Cpu;
 
 /// <summary>
 /// The CPU backend: managed fp32 kernels with Vector256 SIMD, multi-threaded over independent outputs.
-/// Every op computes each output row from its own input row in a fixed order (batch invariance).
+/// Every op computes each output row from its own input row in a fixed order (batch invariance). The ops that
+/// read the step's metadata, the KV cache and sampling are in CpuBackend.Step.cs.
 /// </summary>
-public sealed class CpuBackend : IComputeBackend
+public sealed partial class CpuBackend : IComputeBackend
 {
     private readonly ParallelRunner _runner;
 
@@ -46,23 +47,6 @@ public sealed class CpuBackend : IComputeBackend
         if (t.PackedWeight)
             throw new ArgumentException("a packed weight cannot be downloaded");
         t.Span.CopyTo(destination);
-    }
-
-    public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim) =>
-        new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim);
-
-    public void Embedding(DeviceTensor table, ReadOnlySpan<int> tokenIds, DeviceTensor output)
-    {
-        var t = T(table);
-        var o = T(output);
-        Require(o.Rows == tokenIds.Length && o.Cols == t.Cols, "Embedding: output must be [tokens, hidden]");
-        for (int r = 0; r < tokenIds.Length; r++)
-        {
-            int id = tokenIds[r];
-            if ((uint)id >= (uint)t.Rows)
-                throw new ArgumentOutOfRangeException(nameof(tokenIds), $"token id {id} outside the vocabulary ({t.Rows})");
-            t.Row(id).CopyTo(o.Row(r));
-        }
     }
 
     public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
@@ -126,6 +110,7 @@ public sealed class CpuBackend : IComputeBackend
         var a = T(target);
         var b = T(addend);
         Require(a.Rows == b.Rows && a.Cols == b.Cols, "Add: shapes differ");
+        DTypes.Require(b.DType, a.DType, "Add: the addend");
         System.Numerics.Tensors.TensorPrimitives.Add(a.Span, b.Span, a.Span);
     }
 
@@ -147,114 +132,11 @@ public sealed class CpuBackend : IComputeBackend
         }
     }
 
-    public void Rope(DeviceTensor qkv, AttentionShape shape, ReadOnlySpan<int> positions, ReadOnlySpan<float> inverseFrequencies)
-    {
-        var t = T(qkv);
-        int half = shape.HeadDim / 2;
-        Require(t.Cols == shape.QkvCols && positions.Length == t.Rows && inverseFrequencies.Length == half, "Rope: shapes differ");
-        Span<float> cos = half <= 512 ? stackalloc float[half] : new float[half];
-        Span<float> sin = half <= 512 ? stackalloc float[half] : new float[half];
-        int heads = shape.NumHeads + shape.NumKvHeads;   // Q heads then K heads are contiguous
-        for (int r = 0; r < t.Rows; r++)
-        {
-            float p = positions[r];
-            for (int i = 0; i < half; i++)
-            {
-                // Hugging Face computes the angle in fp32 (inv_freq × position), then cos/sin.
-                float angle = inverseFrequencies[i] * p;
-                cos[i] = MathF.Cos(angle);
-                sin[i] = MathF.Sin(angle);
-            }
-            var row = t.Row(r);
-            for (int h = 0; h < heads; h++)
-            {
-                var head = row.Slice(h * shape.HeadDim, shape.HeadDim);
-                for (int i = 0; i < half; i++)
-                {
-                    float a = head[i], b = head[i + half];
-                    head[i] = a * cos[i] - b * sin[i];
-                    head[i + half] = b * cos[i] + a * sin[i];
-                }
-            }
-        }
-    }
-
-    public void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<long> slotMapping)
-    {
-        var t = T(qkv);
-        var c = C(cache);
-        Require(t.Cols == shape.QkvCols && slotMapping.Length == t.Rows, "WriteKv: shapes differ");
-        Require(c.NumKvHeads == shape.NumKvHeads && c.HeadDim == shape.HeadDim, "WriteKv: cache geometry differs");
-        int slots = c.NumBlocks * c.BlockSizeTokens;
-        int width = c.SlotFloats;
-        for (int r = 0; r < t.Rows; r++)
-        {
-            long slotId = slotMapping[r];
-            if ((ulong)slotId >= (ulong)slots)
-                throw new ArgumentOutOfRangeException(nameof(slotMapping), $"slot {slotId} outside the cache ({slots} slots)");
-            int slot = (int)slotId;
-            var row = t.Row(r);
-            row.Slice(shape.KeyOffset, width).CopyTo(c.Keys[layer].AsSpan(slot * width, width));
-            row.Slice(shape.ValueOffset, width).CopyTo(c.Values[layer].AsSpan(slot * width, width));
-        }
-    }
-
-    public void PagedAttention(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, AttentionBatch batch,
-        float scale, int slidingWindow, DeviceTensor output)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(slidingWindow);
-        var t = T(qkv);
-        var c = C(cache);
-        var o = T(output);
-        Require(t.Cols == shape.QkvCols && o.Cols == shape.QueryCols && o.Rows == t.Rows && batch.NumRows == t.Rows,
-            "PagedAttention: shapes differ");
-        Require(c.NumKvHeads == shape.NumKvHeads && c.HeadDim == shape.HeadDim, "PagedAttention: cache geometry differs");
-        if (batch.Validate(c.BlockSizeTokens, c.NumBlocks) is { } problem)
-            throw new ArgumentException($"PagedAttention: {problem}");
-        PagedAttentionKernel.Run(t, shape, c, layer, batch, scale, slidingWindow, o, _runner);
-    }
-
-    public void GatherRows(DeviceTensor input, ReadOnlySpan<int> rows, DeviceTensor output)
-    {
-        var x = T(input);
-        var y = T(output);
-        Require(y.Rows == rows.Length && y.Cols == x.Cols, "GatherRows: output must be [rows, cols]");
-        for (int j = 0; j < rows.Length; j++)
-        {
-            if ((uint)rows[j] >= (uint)x.Rows)
-                throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[j]} of {x.Rows}");
-            x.Row(rows[j]).CopyTo(y.Row(j));
-        }
-    }
-
-    public void CopyBlocks(DeviceKvCache cache, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations) =>
-        MoveBlocks(cache, cache, sources, destinations);
-
-    public void MoveBlocks(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations)
-    {
-        var a = C(from);
-        var b = C(to);
-        Require(sources.Length == destinations.Length, "MoveBlocks: sources and destinations differ in length");
-        Require(a.NumLayers == b.NumLayers && a.BlockFloats == b.BlockFloats, "MoveBlocks: cache geometries differ");
-        int n = a.BlockFloats;
-        for (int i = 0; i < sources.Length; i++)
-        {
-            int s = sources[i], d = destinations[i];
-            if ((uint)s >= (uint)a.NumBlocks || (uint)d >= (uint)b.NumBlocks)
-                throw new ArgumentOutOfRangeException(nameof(sources), $"block pair ({s}, {d}) outside the caches");
-            for (int l = 0; l < a.NumLayers; l++)
-            {
-                a.Keys[l].AsSpan(s * n, n).CopyTo(b.Keys[l].AsSpan(d * n, n));
-                a.Values[l].AsSpan(s * n, n).CopyTo(b.Values[l].AsSpan(d * n, n));
-            }
-        }
-    }
-
     public void Dispose()
     {
     }
 
-    private static CpuTensor T(DeviceTensor t) =>
+    internal static CpuTensor T(DeviceTensor t) =>
         t as CpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a CPU tensor");
 
     private static CpuKvCache C(DeviceKvCache c) =>

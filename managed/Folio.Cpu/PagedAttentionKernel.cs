@@ -15,40 +15,30 @@ internal static class PagedAttentionKernel
 {
     private const int MinScores = 4096;
 
-    public static void Run(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, AttentionBatch batch,
+    public static void Run(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, CpuStepContext step,
         float scale, int slidingWindow, CpuTensor output, ParallelRunner runner)
     {
+        var batch = step.Attention;
         int rows = qkv.Rows;
-        // Row → sequence, so that a work item finds its block table without a search.
-        int[] sequenceOfRow = ArrayPool<int>.Shared.Rent(rows);
-        try
+        long work = 0;
+        for (int s = 0; s < batch.NumSequences; s++)
+            work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) *
+                (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
+        work *= shape.NumHeads * shape.HeadDim * 2L;
+        int items = rows * shape.NumHeads;
+        // Row → sequence (built once per step by the context), so that a work item finds its block table without a search.
+        var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, step.SequenceOfRow);
+        runner.For(items, work, job, static (j, item) =>
         {
-            for (int s = 0; s < batch.NumSequences; s++)
-                for (int r = batch.QueryStarts[s]; r < batch.QueryStarts[s + 1]; r++)
-                    sequenceOfRow[r] = s;
-            long work = 0;
-            for (int s = 0; s < batch.NumSequences; s++)
-                work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) *
-                    (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
-            work *= shape.NumHeads * shape.HeadDim * 2L;
-            int items = rows * shape.NumHeads;
-            var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, sequenceOfRow);
-            runner.For(items, work, job, static (j, item) =>
-            {
-                var batch = j.Batch;
-                int r = item / j.Shape.NumHeads;
-                int h = item % j.Shape.NumHeads;
-                int s = j.SequenceOfRow[r];
-                int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
-                int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
-                int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
-                OneHead(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, h, j.Scale, j.Output);
-            });
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(sequenceOfRow);
-        }
+            var batch = j.Batch;
+            int r = item / j.Shape.NumHeads;
+            int h = item % j.Shape.NumHeads;
+            int s = j.SequenceOfRow[r];
+            int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
+            int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
+            int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
+            OneHead(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, h, j.Scale, j.Output);
+        });
     }
 
     private static void OneHead(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, ReadOnlySpan<int> blockTable,

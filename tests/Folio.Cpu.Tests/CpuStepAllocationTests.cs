@@ -14,7 +14,21 @@ namespace Folio.Cpu.Tests;
 public sealed class CpuStepAllocationTests
 {
     [Fact]
-    public void DecodeStepsOfTheRealModelAllocateNothing()
+    public void DecodeStepsOfTheRealModelAllocateNothing() =>
+        AssertDecodeAllocatesNothing(i => new SamplingParams { Temperature = 0.8f, TopP = 0.9f, TopK = 40, MaxTokens = 60, IgnoreEos = true, Seed = i });
+
+    /// <summary>The sampling path's other branches: EOS and request stop ids suppressed while min_tokens is unmet
+    /// (a reused suppression buffer, not a new array per row), and min-p (a full sort of the vocabulary, with one
+    /// reused comparison delegate). Logprobs and penalties: <see cref="BackendSamplerTests"/> (the sequence keeps
+    /// each token's logprobs, and the penalty counts grow with the sequence, so an engine step cannot show them).</summary>
+    [Fact]
+    public void SamplingWithSuppressedStopIdsAndMinPAllocatesNothing() =>
+        AssertDecodeAllocatesNothing(i => new SamplingParams
+        {
+            Temperature = 0.9f, MinP = 0.01f, MaxTokens = 60, MinTokens = 60, StopTokenIds = [7, 9 + i], Seed = i,
+        });
+
+    private static void AssertDecodeAllocatesNothing(Func<int, SamplingParams> sampling)
     {
         using var backend = new CpuBackend(1);
         using var model = HfParityTests.LoadModel(Fixtures.Hf("llama3_rope"), backend);
@@ -29,7 +43,7 @@ public sealed class CpuStepAllocationTests
         for (int i = 0; i < 8; i++)
         {
             var prompt = Enumerable.Range(0, 5 + i).Select(_ => rng.Next(3, 500)).ToArray();
-            engine.AddRequest(prompt, new SamplingParams { Temperature = 0.8f, TopP = 0.9f, TopK = 40, MaxTokens = 60, IgnoreEos = true, Seed = i });
+            engine.AddRequest(prompt, sampling(i));
         }
         for (int step = 0; step < 10; step++)   // prefill, then the workspace and every buffer have grown
             engine.Step();

@@ -4,6 +4,22 @@ namespace Folio.Cpu.Tests;
 
 public sealed class BackendOpTests
 {
+    /// <summary>A step of one sequence whose last tokens sit at <paramref name="positions"/> (consecutive) in
+    /// <paramref name="slots"/>, read through <paramref name="blockTable"/>.</summary>
+    private static StepContext Step(CpuBackend backend, DeviceKvCache cache, int[] positions, long[] slots, int[] blockTable)
+    {
+        var input = new Folio.Core.Models.ModelInput
+        {
+            TokenIds = new int[positions.Length], Positions = positions, SlotMapping = slots, LogitRows = [],
+            Attention = new AttentionBatch
+            {
+                QueryStarts = [0, positions.Length], ContextLengths = [positions[^1] + 1], BlockTables = blockTable,
+                BlockTableStride = blockTable.Length,
+            },
+        };
+        return backend.BeginStep(input, cache);
+    }
+
     private static float[] Random(int n, int seed)
     {
         var rng = new Random(seed);
@@ -70,7 +86,9 @@ public sealed class BackendOpTests
         float[] qkv = Random(12, 6);
         using var tq = backend.Upload(qkv, 1, 12);
         float[] inv = [1f, 0.01f];
-        backend.Rope(tq, shape, [3], inv);
+        using var cache = backend.AllocateKvCache(1, 2, 2, 1, 4);
+        using var tinv = backend.Upload(inv, 1, 2);
+        backend.Rope(tq, shape, Step(backend, cache, [3], [3], [0, 1]), tinv);
         var rotated = new float[12];
         backend.Download(tq, rotated);
         for (int h = 0; h < 2; h++)   // q and k rotated, v untouched
@@ -101,10 +119,11 @@ public sealed class BackendOpTests
         using var cpu = (CpuKvCache)backend.AllocateKvCache(2, 3, 2, 1, 4);
         float[] rows = Random(2 * shape.QkvCols, 7);
         using var qkv = backend.Upload(rows, 2, shape.QkvCols);
+        var step = Step(backend, gpu, [0, 1], [2, 3], [1]);   // block 1 holds both tokens
         for (int layer = 0; layer < 2; layer++)
-            backend.WriteKv(qkv, shape, gpu, layer, [2, 3]);   // block 1 holds both tokens
-        backend.CopyBlocks(gpu, [1], [3]);
-        backend.MoveBlocks(gpu, cpu, [3], [0]);
+            backend.WriteKv(qkv, shape, step, layer);
+        backend.CopyBlocks(gpu, [1, 3]);
+        backend.MoveBlocks(gpu, cpu, [3, 0]);
         for (int layer = 0; layer < 2; layer++)
         {
             Assert.Equal(gpu.Keys[layer][8..16], gpu.Keys[layer][24..32]);

@@ -18,4 +18,12 @@ public static class DTypes
         DType.BF16 or DType.F16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown dtype"),
     };
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the operation and both types unless
+    /// <paramref name="actual"/> is <paramref name="expected"/> (ops check their operands with it).</summary>
+    public static void Require(DType actual, DType expected, string what)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{what} is {actual}, expected {expected}");
+    }
 }

@@ -1,10 +1,17 @@
+using Folio.Core.Models;
+using Folio.Core.Sampling;
+
 namespace Folio.Core.Compute;
 
 /// <summary>
-/// The operations a model needs, on tensors the backend owns (fp32, row-major). One model definition runs on
-/// every backend. Rows are independent: every op computes each row of its output from the same row of its
-/// inputs alone, in a fixed order, so a sequence's results do not depend on what else is in the batch.
-/// Shapes are checked by the backend (ArgumentException on a caller bug).
+/// The operations a model needs, on tensors the backend owns (row-major, of a <see cref="DType"/>). One model
+/// definition runs on every backend. A step is: <see cref="BeginStep"/> binds its metadata once (a GPU backend
+/// uploads it), the layer ops take the returned <see cref="StepContext"/>, then <see cref="CreateSampler"/>'s
+/// sampler turns the logits into token ids without them leaving the backend. Scratch belongs to the backend and
+/// the model's workspace, sized once for the largest step: a steady step allocates nothing and touches fixed
+/// addresses (capturable in a CUDA graph). Rows are independent: every op computes each row of its output from
+/// the same row of its inputs alone, in a fixed order, so a sequence's results do not depend on what else is in
+/// the batch. Shapes and dtypes are checked by the backend (ArgumentException on a caller bug).
 /// </summary>
 public interface IComputeBackend : IDisposable
 {
@@ -18,10 +25,21 @@ public interface IComputeBackend : IDisposable
     /// may keep it in its own layout, so only MatMul reads it.</summary>
     DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures);
     void Download(DeviceTensor source, Span<float> destination);
-    DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim);
 
-    /// <summary>output[r] = table[tokenIds[r]].</summary>
-    void Embedding(DeviceTensor table, ReadOnlySpan<int> tokenIds, DeviceTensor output);
+    /// <summary>A zeroed paged cache; a backend refuses (ArgumentException) a dtype or layout it has no kernels for.</summary>
+    DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim,
+        DType dtype = DType.F32, KvCacheLayout layout = KvCacheLayout.Nhd);
+
+    /// <summary>Binds one step's metadata (token ids, positions, slot mapping, query starts, context lengths,
+    /// block tables, logits rows: <paramref name="input"/>, usually pointing at the step plan's arrays) and the
+    /// cache it runs against, checking it once. Returns the backend's reused context: valid until the next call.</summary>
+    StepContext BeginStep(ModelInput input, DeviceKvCache cache);
+
+    /// <summary>The sampler for an executor on this backend; it owns its scratch on the backend.</summary>
+    ISampler CreateSampler(SamplerSettings settings);
+
+    /// <summary>output[r] = table[step token r].</summary>
+    void Embedding(DeviceTensor table, StepContext step, DeviceTensor output);
 
     /// <summary>output[r] = input[r] / sqrt(mean(input[r]²) + eps) × weight (weight is [1, cols]).</summary>
     void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output);
@@ -35,26 +53,29 @@ public interface IComputeBackend : IDisposable
     /// <summary>gateUp is [rows, 2F] = [gate | up]; output[r, f] = silu(gate[r, f]) · up[r, f].</summary>
     void SiluAndMul(DeviceTensor gateUp, DeviceTensor output);
 
-    /// <summary>Rotates the Q and K heads of <paramref name="qkv"/> in place (rotate-half layout), row r at
-    /// positions[r], angle = position × inverseFrequencies[i].</summary>
-    void Rope(DeviceTensor qkv, AttentionShape shape, ReadOnlySpan<int> positions, ReadOnlySpan<float> inverseFrequencies);
+    /// <summary>Rotates the Q and K heads of <paramref name="qkv"/> in place (rotate-half layout), row r at the
+    /// step's position r, angle = position × inverseFrequencies[i] (a [1, HeadDim / 2] tensor).</summary>
+    void Rope(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies);
 
-    /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into slot slotMapping[r] of the layer's cache.</summary>
-    void WriteKv(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, ReadOnlySpan<long> slotMapping);
+    /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into the step's slot r of the layer's cache.</summary>
+    void WriteKv(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer);
 
-    /// <summary>Causal attention of each row's query heads over its sequence's cached K/V (read through its block
-    /// table, including this step's tokens, written first by <see cref="WriteKv"/>); output is [rows, NumHeads × HeadDim].
-    /// With <paramref name="slidingWindow"/> W &gt; 0 a row at position p attends to positions max(0, p − W + 1) .. p
-    /// only; 0 = every earlier position.</summary>
-    void PagedAttention(DeviceTensor qkv, AttentionShape shape, DeviceKvCache cache, int layer, AttentionBatch batch,
-        float scale, int slidingWindow, DeviceTensor output);
+    /// <summary>Causal attention of each row's query heads over its sequence's cached K/V (read through the
+    /// step's block tables, including this step's tokens, written first by <see cref="WriteKv"/>); output is
+    /// [rows, NumHeads × HeadDim]. With <paramref name="slidingWindow"/> W &gt; 0 a row at position p attends to
+    /// positions max(0, p − W + 1) .. p only; 0 = every earlier position.</summary>
+    void PagedAttention(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer, float scale,
+        int slidingWindow, DeviceTensor output);
 
-    /// <summary>output[j] = input[rows[j]].</summary>
-    void GatherRows(DeviceTensor input, ReadOnlySpan<int> rows, DeviceTensor output);
+    /// <summary>output[j] = input[the step's logits row j].</summary>
+    void GatherRows(DeviceTensor input, StepContext step, DeviceTensor output);
 
-    /// <summary>Copies whole blocks (all layers, K and V) within one cache: copy-on-write.</summary>
-    void CopyBlocks(DeviceKvCache cache, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations);
+    /// <summary>Copies whole blocks (all layers, K and V) within one cache: copy-on-write. <paramref name="pairs"/>
+    /// are (src, dst) block ids, as the step plan and <c>folio_block_copy</c> hold them.</summary>
+    void CopyBlocks(DeviceKvCache cache, ReadOnlySpan<int> pairs);
 
-    /// <summary>Copies whole blocks from one cache to another of the same geometry: swap out / swap in.</summary>
-    void MoveBlocks(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> sources, ReadOnlySpan<int> destinations);
+    /// <summary>Copies whole blocks from one cache to another of the same block format (swap out: device → host
+    /// cache; swap in: host → device); <paramref name="pairs"/> are (src in <paramref name="from"/>, dst in
+    /// <paramref name="to"/>) block ids.</summary>
+    void MoveBlocks(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> pairs);
 }

@@ -6,10 +6,12 @@ using Folio.Core.Scheduling;
 namespace Folio.Core.Engine;
 
 /// <summary>
-/// The real model behind <see cref="IModelExecutor"/>: runs a step plan's swaps and copy-on-write copies on
-/// the backend, one forward pass over every scheduled token (K/V written through the slot mapping, attention
-/// read through the block tables), then samples each sequence that needs it with <see cref="LogitsSampler"/>.
-/// The GPU-side cache is the backend's <c>cache</c>; swapped blocks live in <c>swapCache</c>.
+/// The real model behind <see cref="IModelExecutor"/>. A step: the plan's swaps (<see cref="IComputeBackend.MoveBlocks"/>
+/// between the device cache and the host swap cache) and copy-on-write copies (<see cref="IComputeBackend.CopyBlocks"/>),
+/// each taking the plan's (src, dst) pair array as it is; then <see cref="IComputeBackend.BeginStep"/> binds the
+/// plan's arrays once, one forward pass runs every scheduled token (K/V written through the slot mapping,
+/// attention read through the block tables), and the backend's <see cref="ISampler"/> samples the logits rows
+/// where they are: only token ids and requested log-probabilities come back.
 /// </summary>
 public sealed class ModelExecutor : IModelExecutor, IDisposable
 {
@@ -17,21 +19,13 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private readonly IComputeBackend _backend;
     private readonly DeviceKvCache _cache;
     private readonly DeviceKvCache? _swapCache;
-    private readonly int _blockSize;
-    private readonly long _defaultSeed;
-    private readonly int _validTokenCount;
-    private readonly int[] _suppress;
+    private readonly ISampler _sampler;
     private readonly StepOutputs _outputs = new();
-    private readonly LogitsSampler _sampler = new();
     private readonly ModelInput _input = new()
     {
         TokenIds = [], Positions = [], SlotMapping = [], LogitRows = [],
         Attention = new AttentionBatch { QueryStarts = [0], ContextLengths = [], BlockTables = [], BlockTableStride = 0 },
     };
-    private int[] _src = new int[16];
-    private int[] _dst = new int[16];
-    private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
-    private float[] _logits = [];
 
     /// <param name="stopTokenIds">EOS ids of the model, suppressed while min_tokens is not reached.</param>
     /// <param name="validTokenCount">Ids the tokenizer can produce (<c>TextTokenizer.VocabularySize</c>): rows of the model
@@ -39,14 +33,13 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     public ModelExecutor(DecoderModel model, IComputeBackend backend, int numGpuBlocks, int numCpuBlocks, int blockSizeTokens,
         IReadOnlyList<int> stopTokenIds, long defaultSeed = 0, int validTokenCount = int.MaxValue)
     {
-        _validTokenCount = validTokenCount;
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(backend);
         _model = model;
         _backend = backend;
-        _blockSize = blockSizeTokens;
+        _sampler = backend.CreateSampler(new SamplerSettings(stopTokenIds, defaultSeed, validTokenCount));
         _cache = model.CreateKvCache(numGpuBlocks, blockSizeTokens);
         _swapCache = numCpuBlocks > 0 ? model.CreateKvCache(numCpuBlocks, blockSizeTokens) : null;
-        _suppress = [.. stopTokenIds];
-        _defaultSeed = defaultSeed;
     }
 
     public long NumSteps { get; private set; }
@@ -55,6 +48,11 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     public long NumSequencesComputed { get; private set; }
     /// <summary>Prompt tokens computed by the last step (0 = a pure decode step).</summary>
     public int LastStepPrefillTokens { get; private set; }
+    /// <summary>Blocks copied within the device cache (copy-on-write), over all steps.</summary>
+    public long NumBlocksCopied { get; private set; }
+    /// <summary>Blocks moved device → host (swap out) and host → device (swap in), over all steps.</summary>
+    public long NumBlocksSwappedOut { get; private set; }
+    public long NumBlocksSwappedIn { get; private set; }
 
     public StepOutputs Execute(StepPlan plan)
     {
@@ -62,101 +60,42 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         NumSteps++;
         // Swap-outs, then swap-ins, then copies (the plan's order: a block freed by a swap-out may be reused).
         if (plan.NumSwapOut > 0)
-            Move(_cache, SwapCache, plan.SwapOutPairs);
+        {
+            _backend.MoveBlocks(_cache, SwapCache, plan.SwapOutPairs);
+            NumBlocksSwappedOut += plan.NumSwapOut;
+        }
         if (plan.NumSwapIn > 0)
-            Move(SwapCache, _cache, plan.SwapInPairs);
+        {
+            _backend.MoveBlocks(SwapCache, _cache, plan.SwapInPairs);
+            NumBlocksSwappedIn += plan.NumSwapIn;
+        }
         if (plan.NumBlockCopies > 0)
-            Copy(plan.BlockCopyPairs);
+        {
+            _backend.CopyBlocks(_cache, plan.BlockCopyPairs);
+            NumBlocksCopied += plan.NumBlockCopies;
+        }
 
-        _outputs.Clear();
         LastStepPrefillTokens = plan.NumPrefillTokens;
         if (plan.NumSequences == 0)
+        {
+            _outputs.Clear();
             return _outputs;
+        }
         plan.Describe(_input);
-        int rows = plan.NumLogitsRows;
-        int vocab = _model.Config.VocabSize;
-        if (_logits.Length < rows * vocab)
-            _logits = new float[rows * vocab];
-        _model.Forward(_input, _cache, _logits.AsSpan(0, rows * vocab));
+        var step = _backend.BeginStep(_input, _cache);
+        var logits = _model.Forward(step);
         NumTokensComputed += plan.NumTokens;
         NumSequencesComputed += plan.NumSequences;
-
-        var logitsRows = plan.LogitsSequenceRow;
-        var numSamples = plan.NumSamples;
-        var numCandidates = plan.NumBeamCandidates;
-        var suppress = plan.SuppressStop;
-        int l = 0;
-        for (int k = 0; k < plan.NumSequences; k++)
-        {
-            _outputs.BeginEntry();
-            if (l == rows || logitsRows[l] != k)
-                continue;
-            var logits = _logits.AsSpan(l * vocab, vocab);
-            var row = plan.SamplingOf(l);
-            var p = row.Params;
-            _sampler.Prepare(logits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : [],
-                _validTokenCount);
-            int candidates = numCandidates[l];
-            int samples = numSamples[l];
-            l++;
-            if (candidates > 0)
-            {
-                if (_top.Length < candidates)
-                    _top = new TokenLogprob[candidates];
-                int n = _sampler.TopTokens(candidates, _top);
-                for (int j = 0; j < n; j++)
-                    _outputs.AddSample(_top[j].TokenId, _top[j].LogProb);
-                continue;
-            }
-            long seed = row.Seed ?? _defaultSeed;
-            for (int s = 0; s < samples; s++)
-            {
-                // Sample i of a completed n-sample prompt draws from stream i; later each sequence from its own.
-                int index = samples > 1 ? s : row.StreamIndex;
-                int token = _sampler.Sample(p, SampleStream.Uniform(seed, index, row.NumTokens));
-                int numTop = _sampler.TopTokens(p.Logprobs ?? 0, _top);
-                _outputs.AddSample(token, _sampler.LogProb(token), _top.AsSpan(0, numTop));
-            }
-        }
+        _sampler.Sample(step, logits, plan, _outputs);
         return _outputs;
     }
-
-    private int[] Suppressed(SamplingParams p) => p.StopTokenIds.Count == 0 ? _suppress : [.. _suppress, .. p.StopTokenIds];
 
     private DeviceKvCache SwapCache =>
         _swapCache ?? throw new InvalidOperationException("the plan swaps blocks but the executor has no swap cache (NumCpuBlocks = 0)");
 
-    private void Move(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> pairs)
-    {
-        int n = Split(pairs);
-        _backend.MoveBlocks(from, to, _src.AsSpan(0, n), _dst.AsSpan(0, n));
-    }
-
-    private void Copy(ReadOnlySpan<int> pairs)
-    {
-        int n = Split(pairs);
-        _backend.CopyBlocks(_cache, _src.AsSpan(0, n), _dst.AsSpan(0, n));
-    }
-
-    /// <summary>(src, dst) pairs into the reused source and destination arrays; returns the pair count.</summary>
-    private int Split(ReadOnlySpan<int> pairs)
-    {
-        int n = pairs.Length / 2;
-        if (_src.Length < n)
-        {
-            _src = new int[Math.Max(n, 2 * _src.Length)];
-            _dst = new int[_src.Length];
-        }
-        for (int i = 0; i < n; i++)
-        {
-            _src[i] = pairs[2 * i];
-            _dst[i] = pairs[2 * i + 1];
-        }
-        return n;
-    }
-
     public void Dispose()
     {
+        _sampler.Dispose();
         _cache.Dispose();
         _swapCache?.Dispose();
     }

@@ -25,7 +25,7 @@ public abstract class DecoderModel : IDisposable
     private readonly DeviceTensor _lmHead;
     private readonly DeviceTensor _finalNorm;
     private readonly Layer[] _layers;
-    private readonly float[] _inverseFrequencies;
+    private readonly DeviceTensor _inverseFrequencies;
     private readonly AttentionShape _shape;
     private readonly float _scale;
     private readonly ForwardWorkspace _workspace;
@@ -45,7 +45,8 @@ public abstract class DecoderModel : IDisposable
         (_embedding, _lmHead, _finalNorm, _layers) = LoadWeights(config, weights, backend, variant);
         _shape = new AttentionShape(config.NumHeads, config.NumKvHeads, config.HeadDim);
         _scale = 1f / MathF.Sqrt(config.HeadDim);
-        _inverseFrequencies = config.Rope.InverseFrequencies(config.HeadDim);
+        float[] frequencies = config.Rope.InverseFrequencies(config.HeadDim);
+        _inverseFrequencies = backend.Upload(frequencies, 1, frequencies.Length);
         _workspace = new ForwardWorkspace(backend, config, _shape);
     }
 
@@ -155,24 +156,37 @@ public abstract class DecoderModel : IDisposable
     public DeviceKvCache CreateKvCache(int numBlocks, int blockSizeTokens) =>
         _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim);
 
-    /// <summary>Runs the batch, writing its K/V into <paramref name="cache"/>, and returns the logits of
-    /// input.LogitRows as [NumLogitRows × VocabSize] in <paramref name="logits"/>. One pass at a time per model:
-    /// the activations live in the model's workspace (an engine runs one step at a time).</summary>
+    /// <summary>Runs the batch on the host's terms: begins a step for <paramref name="input"/> on the backend,
+    /// runs <see cref="Forward(StepContext)"/>, and downloads the logits of input.LogitRows as
+    /// [NumLogitRows × VocabSize] into <paramref name="logits"/> (tests and references; an engine samples on the
+    /// backend instead).</summary>
     public void Forward(ModelInput input, DeviceKvCache cache, Span<float> logits)
     {
-        var c = Config;
-        int n = input.NumRows;
+        ArgumentNullException.ThrowIfNull(input);
         int m = input.NumLogitRows;
-        if (input.TokenIds.Length < n || input.Positions.Length < n || input.SlotMapping.Length < n || input.Attention.NumRows != n)
-            throw new ArgumentException("ModelInput: token ids, positions, slot mapping and attention rows differ in count");
-        if (input.LogitRows.Length < m || logits.Length != m * c.VocabSize)
-            throw new ArgumentException($"logits holds {logits.Length} floats, needs {m} × {c.VocabSize}");
-        var tokenIds = input.TokenIds.AsSpan(0, n);
-        var positions = input.Positions.AsSpan(0, n);
-        var slots = input.SlotMapping.AsSpan(0, n);
-        foreach (int p in positions)
+        if (logits.Length != m * Config.VocabSize)
+            throw new ArgumentException($"logits holds {logits.Length} floats, needs {m} × {Config.VocabSize}");
+        var result = Forward(_backend.BeginStep(input, cache));
+        if (m > 0)
+            _backend.Download(result, logits);
+    }
+
+    /// <summary>Runs the step (begun on this model's backend), writing its K/V into the step's cache, and returns
+    /// the logits of the step's logits rows, [NumLogitsRows, VocabSize], in the backend's memory. The tensor is the
+    /// model's workspace: valid until the next forward pass (one pass at a time per model).</summary>
+    public DeviceTensor Forward(StepContext step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var c = Config;
+        var cache = step.Cache;
+        if (cache.NumLayers != c.NumLayers)
+            throw new ArgumentException($"the step's cache has {cache.NumLayers} layers, the model {c.NumLayers}", nameof(step));
+        cache.RequireHeads(_shape, "Forward");
+        foreach (int p in step.Positions)
             if ((uint)p >= (uint)c.MaxPositionEmbeddings)
                 throw new ArgumentException($"position {p} is beyond max_position_embeddings ({c.MaxPositionEmbeddings})");
+        int n = step.NumTokens;
+        int m = step.NumLogitsRows;
 
         _workspace.Prepare(n, m);
         var h = _workspace.Hidden;
@@ -182,15 +196,15 @@ public abstract class DecoderModel : IDisposable
         var gateUp = _workspace.GateUp;
         var act = _workspace.Activation;
 
-        _backend.Embedding(_embedding, tokenIds, h);
+        _backend.Embedding(_embedding, step, h);
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
             _backend.RmsNorm(h, layer.InputNorm, c.RmsNormEps, a);
             _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
-            _backend.Rope(qkv, _shape, positions, _inverseFrequencies);
-            _backend.WriteKv(qkv, _shape, cache, l, slots);
-            _backend.PagedAttention(qkv, _shape, cache, l, input.Attention, _scale, c.AttentionWindow(l), attention);
+            _backend.Rope(qkv, _shape, step, _inverseFrequencies);
+            _backend.WriteKv(qkv, _shape, step, l);
+            _backend.PagedAttention(qkv, _shape, step, l, _scale, c.AttentionWindow(l), attention);
             _backend.MatMul(attention, layer.O, layer.OBias, a);
             _backend.Add(h, a);
             _backend.RmsNorm(h, layer.PostNorm, c.RmsNormEps, a);
@@ -200,11 +214,11 @@ public abstract class DecoderModel : IDisposable
             _backend.Add(h, a);
         }
         if (m == 0)
-            return;
-        _backend.GatherRows(h, input.LogitRows.AsSpan(0, m), _workspace.Last);
+            return _workspace.Logits;
+        _backend.GatherRows(h, step, _workspace.Last);
         _backend.RmsNorm(_workspace.Last, _finalNorm, c.RmsNormEps, _workspace.Normed);
         _backend.MatMul(_workspace.Normed, _lmHead, null, _workspace.Logits);
-        _backend.Download(_workspace.Logits, logits);
+        return _workspace.Logits;
     }
 
     public void Dispose()
@@ -214,6 +228,7 @@ public abstract class DecoderModel : IDisposable
         _embedding.Dispose();
         _lmHead.Dispose();
         _finalNorm.Dispose();
+        _inverseFrequencies.Dispose();
         foreach (var l in _layers)
         {
             l.InputNorm.Dispose(); l.Qkv.Dispose(); l.QkvBias?.Dispose(); l.O.Dispose(); l.OBias?.Dispose();

@@ -20,6 +20,10 @@ public sealed class LogitsSampler
 
     /// <summary>The penalised logits of the last <see cref="Prepare"/> (for tests).</summary>
     private readonly DescendingLogit _byLogit = new();
+    private readonly Comparison<int> _compareByLogit;
+
+    // One delegate for every sort: Array.Sort with an IComparer makes a new Comparison on each call.
+    public LogitsSampler() => _compareByLogit = _byLogit.Compare;
 
     internal ReadOnlySpan<float> Work => _work;
 
@@ -179,7 +183,7 @@ public sealed class LogitsSampler
             for (int i = 0; i < vocab; i++)
                 _order[i] = i;
             _byLogit.Work = _work;
-            Array.Sort(_order, _byLogit);
+            _order.AsSpan(0, vocab).Sort(_compareByLogit);
             return k;
         }
         // Small k: insertion into a sorted prefix (k·vocab worst case, ~vocab for typical logits).
@@ -200,7 +204,8 @@ public sealed class LogitsSampler
         return count;
     }
 
-    /// <summary>Descending logit, ties by lower id; one instance reused (a lambda would allocate every sort).</summary>
+    /// <summary>Descending logit, ties by lower id; one instance and one delegate to it reused (a lambda would
+    /// allocate every sort).</summary>
     private sealed class DescendingLogit : IComparer<int>
     {
         public float[] Work = [];

@@ -1,0 +1,159 @@
+using Folio.Core.Compute;
+using Folio.Core.Models;
+using Folio.Core.Sampling;
+
+namespace Folio.Cpu;
+
+// The ops that read a step's metadata (through the CpuStepContext bound by BeginStep), the KV cache, and sampling.
+public sealed partial class CpuBackend
+{
+    private readonly CpuStepContext _step = new();
+
+    public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim,
+        DType dtype = DType.F32, KvCacheLayout layout = KvCacheLayout.Nhd)
+    {
+        // The kernels here compute and store fp32 in the NHD layout; 16-bit and HND caches are for GPU backends.
+        if (dtype != DType.F32)
+            throw new ArgumentException($"the CPU backend keeps the KV cache in F32, not {dtype}", nameof(dtype));
+        if (layout != KvCacheLayout.Nhd)
+            throw new ArgumentException($"the CPU backend keeps the KV cache in the Nhd layout, not {layout}", nameof(layout));
+        return new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim);
+    }
+
+    /// <summary>Checks the step and points the backend's one context at its arrays: nothing is copied.</summary>
+    public StepContext BeginStep(ModelInput input, DeviceKvCache cache)
+    {
+        C(cache);
+        _step.Begin(input, cache);
+        return _step;
+    }
+
+    public ISampler CreateSampler(SamplerSettings settings) => new CpuSampler(this, settings);
+
+    public void Embedding(DeviceTensor table, StepContext step, DeviceTensor output)
+    {
+        var t = T(table);
+        var o = T(output);
+        var tokenIds = S(step).TokenIds;
+        Require(o.Rows == tokenIds.Length && o.Cols == t.Cols, "Embedding: output must be [tokens, hidden]");
+        for (int r = 0; r < tokenIds.Length; r++)
+        {
+            int id = tokenIds[r];
+            if ((uint)id >= (uint)t.Rows)
+                throw new ArgumentOutOfRangeException(nameof(step), $"token id {id} outside the vocabulary ({t.Rows})");
+            t.Row(id).CopyTo(o.Row(r));
+        }
+    }
+
+    public void Rope(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies)
+    {
+        var t = T(qkv);
+        var positions = S(step).Positions;
+        var frequencies = T(inverseFrequencies).Span;
+        int half = shape.HeadDim / 2;
+        Require(t.Cols == shape.QkvCols && positions.Length == t.Rows && frequencies.Length == half, "Rope: shapes differ");
+        Span<float> cos = half <= 512 ? stackalloc float[half] : new float[half];
+        Span<float> sin = half <= 512 ? stackalloc float[half] : new float[half];
+        int heads = shape.NumHeads + shape.NumKvHeads;   // Q heads then K heads are contiguous
+        for (int r = 0; r < t.Rows; r++)
+        {
+            float p = positions[r];
+            for (int i = 0; i < half; i++)
+            {
+                // Hugging Face computes the angle in fp32 (inv_freq × position), then cos/sin.
+                float angle = frequencies[i] * p;
+                cos[i] = MathF.Cos(angle);
+                sin[i] = MathF.Sin(angle);
+            }
+            var row = t.Row(r);
+            for (int h = 0; h < heads; h++)
+            {
+                var head = row.Slice(h * shape.HeadDim, shape.HeadDim);
+                for (int i = 0; i < half; i++)
+                {
+                    float a = head[i], b = head[i + half];
+                    head[i] = a * cos[i] - b * sin[i];
+                    head[i + half] = b * cos[i] + a * sin[i];
+                }
+            }
+        }
+    }
+
+    public void WriteKv(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer)
+    {
+        var s = S(step);
+        var t = T(qkv);
+        var c = C(s.Cache);
+        var slotMapping = s.SlotMapping;
+        Require(t.Cols == shape.QkvCols && slotMapping.Length == t.Rows, "WriteKv: shapes differ");
+        c.RequireHeads(shape, "WriteKv");
+        DTypes.Require(t.DType, c.DType, "WriteKv: qkv");
+        int width = c.SlotFloats;
+        var keys = c.Keys[layer];
+        var values = c.Values[layer];
+        // Slots were checked against the cache when the step began.
+        for (int r = 0; r < t.Rows; r++)
+        {
+            int slot = (int)slotMapping[r];
+            var row = t.Row(r);
+            row.Slice(shape.KeyOffset, width).CopyTo(keys.AsSpan(slot * width, width));
+            row.Slice(shape.ValueOffset, width).CopyTo(values.AsSpan(slot * width, width));
+        }
+    }
+
+    public void PagedAttention(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer, float scale,
+        int slidingWindow, DeviceTensor output)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slidingWindow);
+        var s = S(step);
+        var t = T(qkv);
+        var c = C(s.Cache);
+        var o = T(output);
+        Require(t.Cols == shape.QkvCols && o.Cols == shape.QueryCols && o.Rows == t.Rows && s.NumTokens == t.Rows,
+            "PagedAttention: shapes differ");
+        c.RequireHeads(shape, "PagedAttention");
+        DTypes.Require(t.DType, c.DType, "PagedAttention: qkv");
+        // Block tables, lengths and query starts were checked against the cache when the step began.
+        PagedAttentionKernel.Run(t, shape, c, layer, s, scale, slidingWindow, o, _runner);
+    }
+
+    public void GatherRows(DeviceTensor input, StepContext step, DeviceTensor output)
+    {
+        var x = T(input);
+        var y = T(output);
+        var rows = S(step).LogitsRows;
+        Require(y.Rows == rows.Length && y.Cols == x.Cols && x.Rows == step.NumTokens, "GatherRows: output must be [logits rows, cols]");
+        for (int j = 0; j < rows.Length; j++)
+            x.Row(rows[j]).CopyTo(y.Row(j));
+    }
+
+    public void CopyBlocks(DeviceKvCache cache, ReadOnlySpan<int> pairs) => MoveBlocks(cache, cache, pairs);
+
+    public void MoveBlocks(DeviceKvCache from, DeviceKvCache to, ReadOnlySpan<int> pairs)
+    {
+        var a = C(from);
+        var b = C(to);
+        Require(pairs.Length % 2 == 0, "MoveBlocks: pairs must hold (src, dst) pairs: an even count");
+        a.RequireSameBlockFormat(b, "MoveBlocks");
+        int n = a.BlockFloats;
+        for (int i = 0; i < pairs.Length; i += 2)
+        {
+            int s = pairs[i], d = pairs[i + 1];
+            if ((uint)s >= (uint)a.NumBlocks || (uint)d >= (uint)b.NumBlocks)
+                throw new ArgumentOutOfRangeException(nameof(pairs), $"block pair ({s}, {d}) outside the caches");
+            for (int l = 0; l < a.NumLayers; l++)
+            {
+                a.Keys[l].AsSpan(s * n, n).CopyTo(b.Keys[l].AsSpan(d * n, n));
+                a.Values[l].AsSpan(s * n, n).CopyTo(b.Values[l].AsSpan(d * n, n));
+            }
+        }
+    }
+
+    private CpuStepContext S(StepContext step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return ReferenceEquals(step, _step) && step.Input is not null
+            ? _step
+            : throw new ArgumentException("the step context was not begun by this backend (BeginStep)", nameof(step));
+    }
+}
