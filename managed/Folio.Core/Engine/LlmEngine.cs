@@ -36,7 +36,10 @@ public sealed class LlmEngine
         Options = options;
         _executor = executor;
         _logger = logger ?? NullLogger.Instance;
-        _core = new EngineCore(options.Scheduler, new KvCacheManager(options.KvCache), decoder, _logger);
+        _core = new EngineCore(options.Scheduler, new KvCacheManager(options.KvCache), decoder, _logger)
+        {
+            TokenConstraints = options.TokenConstraints,
+        };
     }
 
     public EngineOptions Options { get; }

@@ -77,7 +77,9 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         int vocab = _model.Config.VocabSize;
         if (_logits.Length < rows * vocab)
             _logits = new float[rows * vocab];
+        var masks = StepMasks.Start(plan);   // structured-output masks, computed while the model runs
         _model.Forward(_input, _cache, _logits.AsSpan(0, rows * vocab));
+        masks.GetAwaiter().GetResult();
         NumTokensComputed += plan.NumTokens;
         NumSequencesComputed += plan.NumSequences;
 
@@ -95,7 +97,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             var row = plan.SamplingOf(l);
             var p = row.Params;
             _sampler.Prepare(logits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : [],
-                _validTokenCount);
+                _validTokenCount, row.Constraints);
             int candidates = numCandidates[l];
             int samples = numSamples[l];
             l++;

@@ -41,6 +41,9 @@ public sealed class Request
     internal readonly bool HasStopStrings;
     internal bool UseBeamSearch => BeamWidth > 0;
 
+    /// <summary>The token constraints compiled at admission (null when the request sets none).</summary>
+    internal RequestConstraints? Constraints { get; set; }
+
     public long Id { get; }
     public ReadOnlySpan<int> PromptTokenIds => _prompt;
     public int PromptLength => _prompt.Length;

@@ -112,6 +112,12 @@ public sealed partial class Scheduler
         if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         _updates.Add(new SequenceUpdate(g, seq, 1));
+        if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
+        {
+            // The structured output is complete (Stop), or refused the token (Abort, naming it).
+            FinishSequence(seq, constraint.Outcome, constraint.Violation);
+            return;
+        }
 
         var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, _options.EosTokenId, out int stopId);
         if (reason != FinishReason.None)
