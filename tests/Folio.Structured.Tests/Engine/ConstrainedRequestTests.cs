@@ -81,8 +81,8 @@ public partial class ConstrainedRequestTests(TinyEngine tiny) : IClassFixture<Ti
         [
             (new() { Json = "{\"type\": \"object\"," }, "structured_outputs.json: "),
             (new() { Json = "{\"type\": \"integer\", \"multipleOf\": 3}" }, "structured_outputs.json: unsupported keyword 'multipleOf' at #"),
-            (new() { Json = "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"string\", \"not\": {}}}}" },
-                "structured_outputs.json: unsupported keyword 'not' at #/properties/a"),
+            (new() { Json = "{\"type\": \"object\", \"properties\": {\"a\": {\"not\": {\"type\": \"string\", \"maxLength\": 2}}}}" },
+                "structured_outputs.json: unsupported keyword 'not' at #/properties/a/not"),
             (new() { Regex = "(ab" }, "structured_outputs.regex: "),
             (new() { Grammar = "root ::= item" }, "structured_outputs.grammar: "),
             (new() { Json = "{\"type\": \"string\", \"minLength\": 3, \"maxLength\": 2}" }, "structured_outputs.json: "),
