@@ -3,6 +3,7 @@ using Folio.Core.KvCache;
 using Folio.Core.Models;
 using Folio.Core.Scheduling;
 using Folio.Cpu;
+using Folio.Structured;
 using Microsoft.Extensions.Logging;
 
 namespace Folio.Cli;
@@ -32,6 +33,7 @@ internal sealed class CpuEngineFactory : IDisposable
         {
             KvCache = new KvCacheOptions { NumGpuBlocks = numBlocks, BlockSizeTokens = blockSizeTokens, EnablePrefixCaching = prefixCaching },
             Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = maxBatchedTokens, EosTokenId = _model.EosTokenId },
+            TokenConstraints = Source.Tokenizer is { } tokenizer ? new GrammarConstraintFactory(tokenizer, _model.EosTokenId) : null,
         };
         Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null,
             _loggers.CreateLogger<LlmEngine>());

@@ -23,6 +23,8 @@ public static class GenerateCommand
         {
             model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads,
         };
+        var structured = new StructuredOutputOptions();
+        structured.AddTo(command);
         command.SetAction(r =>
         {
             // The model's generation_config.json fills what the command line leaves unset.
@@ -36,6 +38,7 @@ public static class GenerateCommand
                 MinP = Given(minP) ?? defaults.MinP,
                 Seed = r.GetValue(seed),
                 N = r.GetValue(n),
+                StructuredOutputs = structured.Read(r),
             };
             var baseline = new SamplingParams
             {
@@ -83,7 +86,15 @@ public static class GenerateCommand
             if (PromptLimits.Check(stack.Model.Config, ids, sampling.MaxTokens) is { } problem)
                 throw new UsageException(problem);
             var engine = stack.Engine;
-            var requestStream = engine.Submit(ids, sampling);
+            Folio.Core.Engine.RequestStream requestStream;
+            try
+            {
+                requestStream = engine.Submit(ids, sampling);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message);   // a bad schema, regex or grammar, named by the engine
+            }
             bool stream = sampling.N == 1;
             foreach (var step in requestStream.ReadAll())
             {

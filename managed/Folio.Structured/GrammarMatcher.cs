@@ -41,6 +41,23 @@ public sealed class GrammarMatcher
         _history.Add(new ParseState(_arena[.._top], fin));
     }
 
+    /// <summary>A copy of <paramref name="other"/>'s state (stacks and history copied; parse states are immutable, shared).</summary>
+    private GrammarMatcher(GrammarMatcher other)
+    {
+        _g = other._g;
+        _terminals = other._terminals;
+        _flat = other._flat;
+        _ruleAlts = other._ruleAlts;
+        _stackPos = [.. other._stackPos];
+        _stackParent = [.. other._stackParent];
+        _stackIndex = new Dictionary<long, int>(other._stackIndex);
+        _history = [.. other._history];
+        _stopped = other._stopped;
+    }
+
+    /// <summary>An independent matcher in the same state (a forked sequence continues on its own).</summary>
+    public GrammarMatcher Clone() => new(this);
+
     private ParseState Current => _history[^1];
 
     /// <summary>The input so far is a complete sentence: end-of-sequence is allowed now.</summary>

@@ -97,6 +97,8 @@ public sealed partial class JsonSchemaConverter
         if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
             return v.GetValue<bool>() ? AnyValue() : RxNode.Nothing;
         if (node is not JsonObject o) throw Bad("a schema must be an object or a boolean", path);
+        if (o.ContainsKey("not"))
+            return WithoutNot(o, path) is { } rewritten ? Schema(rewritten, path) : RxNode.Nothing;
         foreach (var (key, value) in o)
         {
             if (!Unsupported.Contains(key)) continue;

@@ -88,7 +88,7 @@ extern "C" {
 #endif
 
 #define FOLIO_ABI_VERSION_MAJOR 1
-#define FOLIO_ABI_VERSION_MINOR 2
+#define FOLIO_ABI_VERSION_MINOR 3
 #define FOLIO_ABI_VERSION ((FOLIO_ABI_VERSION_MAJOR << 16) | FOLIO_ABI_VERSION_MINOR)
 
 /* The largest struct_size any call accepts: guards against garbage sizes. */
@@ -152,6 +152,19 @@ enum folio_scheduling_policy {
     FOLIO_SCHEDULING_FCFS = 0,      /* arrival order; the newest is preempted first (default) */
     FOLIO_SCHEDULING_PRIORITY = 1   /* lower folio_sampling_params.priority first, then arrival; the highest
                                        value (then the newest) is preempted first */
+};
+
+/* What folio_sampling_params.structured_output holds (vLLM's structured_outputs). ABI 1.3. The output is
+ * enforced token by token (tokens that could not continue it are masked before sampling); the sequence ends
+ * with FOLIO_FINISH_STOP once it is complete and nothing may follow, or FOLIO_FINISH_LENGTH when max_tokens cuts
+ * it first. Needs a model with a tokenizer; beam search refuses it. */
+enum folio_structured_output {
+    FOLIO_STRUCTURED_NONE = 0,         /* off (default) */
+    FOLIO_STRUCTURED_JSON = 1,         /* structured_output is a JSON Schema: the output is JSON valid under it */
+    FOLIO_STRUCTURED_REGEX = 2,        /* structured_output is a regular expression the whole output matches */
+    FOLIO_STRUCTURED_CHOICE = 3,       /* the output is exactly one of choices[0 .. num_choices) */
+    FOLIO_STRUCTURED_GRAMMAR = 4,      /* structured_output is a grammar in llama.cpp's GBNF (start rule root) */
+    FOLIO_STRUCTURED_JSON_OBJECT = 5   /* any JSON object; structured_output is not read */
 };
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -244,6 +257,25 @@ typedef struct folio_sampling_params {
     const char* cache_salt;          /* UTF-8: requests share prefix-cache blocks only with requests of the same
                                         salt (vLLM's cache_salt); NULL or length 0 = no salt (default) */
     uint64_t cache_salt_len;         /* bytes of cache_salt */
+    /* ABI 1.3: token constraints. A bad schema, regex or grammar (an unsupported JSON Schema keyword is named
+       with its JSON path) or an id outside the vocabulary is INVALID_ARGUMENT at add, with the reason in
+       folio_last_error; the engine keeps serving. */
+    int32_t structured_output_kind;  /* FOLIO_STRUCTURED_*; default NONE */
+    int32_t reserved1;               /* must be 0 */
+    const char* structured_output;   /* UTF-8 schema / regex / grammar (JSON, REGEX, GRAMMAR) */
+    uint64_t structured_output_len;  /* bytes of structured_output */
+    const char* const* choices;      /* [num_choices] UTF-8 strings (CHOICE); NULL when the count is 0 */
+    const uint64_t* choice_lens;     /* [num_choices] byte lengths */
+    uint64_t num_choices;
+    const int32_t* logit_bias_token_ids; /* [num_logit_bias]: added to these tokens' logits (OpenAI's logit_bias) */
+    const float* logit_bias_values;  /* [num_logit_bias], each in [-100, 100] */
+    uint64_t num_logit_bias;
+    const int32_t* allowed_token_ids; /* [num_allowed_token_ids]: only these may be sampled; count 0 = any */
+    uint64_t num_allowed_token_ids;
+    const char* const* bad_words;    /* [num_bad_words] UTF-8 words never generated (vLLM's bad_words: each as
+                                        written and after a space) */
+    const uint64_t* bad_word_lens;   /* [num_bad_words] byte lengths */
+    uint64_t num_bad_words;
 } folio_sampling_params;
 
 /* One output of one sequence of a request. Pointers stay valid while the folio_outputs that holds it lives

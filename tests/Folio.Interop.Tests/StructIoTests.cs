@@ -66,7 +66,7 @@ public unsafe class StructIoTests
             Array.Fill(buffer, (byte)0xAB);
             *(uint*)p = 108;   // between two releases: no header's size
             Assert.Equal((int)FolioStatus.InvalidArgument, StructIo.Init(p, "f", "folio_sampling_params", Defaults.SamplingParams()));
-            Assert.Contains("(1.0: 104, 1.1: 112, 1.2: 136 bytes)", LastMessage());
+            Assert.Contains("(1.0: 104, 1.1: 112, 1.2: 136, 1.3: 248 bytes)", LastMessage());
             Assert.Equal(0xAB, buffer[8]);   // nothing written
         }
     }
@@ -84,6 +84,7 @@ public unsafe class StructIoTests
             *(uint*)p = 104;
             Assert.Equal(0, StructIo.Read(p, "f", "params", "folio_sampling_params", Defaults.SamplingParams(), out FolioSamplingParams read));
             Assert.Equal((7, 0, 1f, 0, 0ul), (read.MaxTokens, read.BeamWidth, read.LengthPenalty, read.Priority, read.CacheSaltLen));
+            Assert.Equal((0, 0ul, 0ul), (read.StructuredOutputKind, read.NumLogitBias, read.NumBadWords));   // ABI 1.3's: off
 
             *(uint*)p = 108;
             Assert.Equal((int)FolioStatus.StructSize, StructIo.Read(p, "f", "params", "folio_sampling_params", Defaults.SamplingParams(), out read));

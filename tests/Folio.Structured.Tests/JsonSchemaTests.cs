@@ -257,7 +257,9 @@ public class JsonSchemaTests
     [InlineData("""{"type":"object","properties":{"x":{"type":"number","multipleOf":2}}}""", "unsupported keyword 'multipleOf' at #/properties/x")]
     [InlineData("""{"type":"object","patternProperties":{"^a":{}}}""", "unsupported keyword 'patternProperties' at #")]
     [InlineData("""{"type":"array","uniqueItems":true}""", "unsupported keyword 'uniqueItems' at #")]
-    [InlineData("""{"not":{"type":"string"}}""", "unsupported keyword 'not' at #")]
+    [InlineData("""{"not":{"type":"string","maxLength":3}}""", "unsupported keyword 'not' at #/not (only of a type, a boolean or another not)")]
+    [InlineData("""{"properties":{"a":{"not":{"type":"integer"}}}}""", "unsupported keyword 'not' at #/properties/a/not (numbers that are not integers)")]
+    [InlineData("""{"not":{"patternProperties":{"^a":{}}}}""", "unsupported keyword 'not' at #/not (only of a type, a boolean or another not)")]
     [InlineData("""{"items":{"if":{"type":"string"},"then":{"minLength":1}}}""", "unsupported keyword 'if' at #/items")]
     [InlineData("""{"type":"object","minProperties":2}""", "unsupported keyword 'minProperties' at #")]
     [InlineData("""{"type":"object","propertyNames":{"maxLength":3}}""", "unsupported keyword 'propertyNames' at #")]
@@ -271,6 +273,31 @@ public class JsonSchemaTests
     [InlineData("""{"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]}""", "unsupported keyword 'oneOf' at # (branches 0 and 1 may both match; only provably disjoint branches are supported)")]
     [InlineData("""{"$ref":"http://example.com/s.json"}""", "unsupported $ref 'http://example.com/s.json' at # (only local references)")]
     public void UnsupportedKeywordsAreRefusedWithTheirPath(string schema, string message) => Assert.Equal(message, Check.SchemaError(schema));
+
+    [Theory]
+    [InlineData("""{"not":{"type":"string"}}""", "\"x\"", false)]
+    [InlineData("""{"not":{"type":"string"}}""", "1.5", true)]
+    [InlineData("""{"not":{"type":"string"}}""", "null", true)]
+    [InlineData("""{"type":["integer","string","null"],"not":{"type":["null","string"]}}""", "7", true)]
+    [InlineData("""{"type":["integer","string","null"],"not":{"type":["null","string"]}}""", "null", false)]
+    [InlineData("""{"type":"number","not":{"type":"number"}}""", null, false)]
+    [InlineData("""{"not":{"type":"number"}}""", "3", false)]
+    [InlineData("""{"not":{"type":"number"}}""", "true", true)]
+    [InlineData("""{"enum":[1,"a",null],"not":{"type":"null"}}""", "null", false)]
+    [InlineData("""{"enum":[1,"a",null],"not":{"type":"null"}}""", "\"a\"", true)]
+    [InlineData("""{"type":"string","not":false}""", "\"x\"", true)]
+    [InlineData("""{"type":"object","properties":{"a":{"not":true}}}""", "{\"a\":1}", false)]
+    [InlineData("""{"type":"object","properties":{"a":{"not":{}}}}""", "{}", true)]
+    [InlineData("""{"not":{"not":{"type":"string","maxLength":2}}}""", "\"ab\"", true)]
+    [InlineData("""{"not":{"not":{"type":"string","maxLength":2}}}""", "\"abc\"", false)]
+    [InlineData("""{"not":{"not":{"type":"string","maxLength":2}}}""", "1", false)]
+    public void NotOfTypesBooleansAndNots(string schema, string? json, bool expected)
+    {
+        if (json is null)
+            Assert.Contains("no string satisfies", Check.SchemaError(schema));
+        else
+            Is(schema, json, expected);
+    }
 
     [Theory]
     [InlineData("""{"type":"string",""", "malformed JSON schema")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["LLM", "SamplingParams", "RequestOutput", "CompletionOutput", "StepOutput", "Scheduler",
+__all__ = ["LLM", "SamplingParams", "StructuredOutputsParams", "RequestOutput", "CompletionOutput", "StepOutput", "Scheduler",
            "KVCacheManager", "StepPlan", "FolioError", "InvalidArgumentError", "InvalidHandleError",
            "StructSizeError", "InvalidUtf8Error", "TokenOutOfRangeError", "BufferTooSmallError", "NotFoundError",
            "ModelLoadError", "RequestRejectedError", "InvalidStateError", "UnsupportedError", "InternalError",
@@ -20,6 +20,7 @@ __all__ = ["LLM", "SamplingParams", "RequestOutput", "CompletionOutput", "StepOu
 _WHERE = {
     "LLM": "llm",
     "SamplingParams": "sampling",
+    "StructuredOutputsParams": "structured_outputs",
     "RequestOutput": "outputs", "CompletionOutput": "outputs", "StepOutput": "outputs",
     "Scheduler": "scheduler", "KVCacheManager": "scheduler", "StepPlan": "scheduler",
     **{name: "errors" for name in __all__ if name.endswith("Error")},

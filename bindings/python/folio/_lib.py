@@ -12,7 +12,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c
 from pathlib import Path
 
 ABI_VERSION_MAJOR = 1
-ABI_VERSION_MINOR = 2
+ABI_VERSION_MINOR = 3
 MAX_STRUCT_SIZE = 4096
 
 # enum folio_status
@@ -57,6 +57,14 @@ PREEMPTION_SWAP = 1
 SCHEDULING_FCFS = 0
 SCHEDULING_PRIORITY = 1
 
+# enum folio_structured_output (ABI 1.3)
+STRUCTURED_NONE = 0
+STRUCTURED_JSON = 1
+STRUCTURED_REGEX = 2
+STRUCTURED_CHOICE = 3
+STRUCTURED_GRAMMAR = 4
+STRUCTURED_JSON_OBJECT = 5
+
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
     "folio_status": "STATUS_",
@@ -65,6 +73,7 @@ ENUMS = {
     "folio_device": "DEVICE_",
     "folio_preemption_mode": "PREEMPTION_",
     "folio_scheduling_policy": "SCHEDULING_",
+    "folio_structured_output": "STRUCTURED_",
 }
 
 
@@ -156,6 +165,21 @@ class folio_sampling_params(Structure):
         ("reserved0", c_int32),
         ("cache_salt", POINTER(c_char)),
         ("cache_salt_len", c_uint64),
+        ("structured_output_kind", c_int32),  # ABI 1.3
+        ("reserved1", c_int32),
+        ("structured_output", POINTER(c_char)),
+        ("structured_output_len", c_uint64),
+        ("choices", POINTER(POINTER(c_char))),
+        ("choice_lens", POINTER(c_uint64)),
+        ("num_choices", c_uint64),
+        ("logit_bias_token_ids", POINTER(c_int32)),
+        ("logit_bias_values", POINTER(c_float)),
+        ("num_logit_bias", c_uint64),
+        ("allowed_token_ids", POINTER(c_int32)),
+        ("num_allowed_token_ids", c_uint64),
+        ("bad_words", POINTER(POINTER(c_char))),
+        ("bad_word_lens", POINTER(c_uint64)),
+        ("num_bad_words", c_uint64),
     ]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from . import _lib
+from .structured_outputs import StructuredOutputsParams, fill as _fill_constraints
 
 
 @dataclass
@@ -28,6 +29,11 @@ class SamplingParams:
     stop_token_ids: Sequence[int] = field(default_factory=tuple)
     beam_width: int = 0
     length_penalty: float = 1.0
+    # Token constraints (vLLM's): all off by default.
+    structured_outputs: StructuredOutputsParams | None = None
+    logit_bias: dict[int, float] | None = None
+    allowed_token_ids: Sequence[int] | None = None
+    bad_words: Sequence[str] | None = None
 
     def to_c(self, priority: int = 0, cache_salt: str | None = None) -> tuple[_lib.folio_sampling_params, list[object]]:
         """The C struct, and the buffers it points into (keep them alive for the call). priority and cache_salt
@@ -75,4 +81,5 @@ class SamplingParams:
             c.stop = ptrs
             c.stop_lens = lens
             c.num_stop = len(encoded)
+        _fill_constraints(c, keep, self.structured_outputs, self.logit_bias, self.allowed_token_ids, self.bad_words)
         return c, keep

@@ -85,6 +85,9 @@ def test_python_declarations_match_the_header():
     ("    uint64_t reject_reason_len;", "    uint32_t reject_reason_len;", "folio_request_output"),
     ("    int32_t priority;", "    int64_t priority;", "folio_sampling_params"),
     ("    FOLIO_SCHEDULING_PRIORITY = 1", "    FOLIO_SCHEDULING_PRIORITY = 2", "folio_scheduling_policy"),
+    # ABI 1.3's token constraints.
+    ("    const float* logit_bias_values;", "    const double* logit_bias_values;", "folio_sampling_params"),
+    ("    FOLIO_STRUCTURED_CHOICE = 3,", "    FOLIO_STRUCTURED_CHOICE = 6,", "folio_structured_output"),
 ])
 def test_drift_is_detected(tmp_path, old, new, expect):
     """The comparison can fail: a header edited without its mirrors is reported, naming what drifted."""

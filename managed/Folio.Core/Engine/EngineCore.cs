@@ -31,6 +31,9 @@ public sealed class EngineCore
     }
 
     public Scheduler Scheduler { get; }
+
+    /// <summary>Compiles requests' structured outputs and bad words (null: such requests are refused).</summary>
+    public ITokenConstraintFactory? TokenConstraints { get; init; }
     public OutputProcessor Outputs { get; }
     public KvCacheManager KvCache => Scheduler.KvCache;
 
@@ -80,7 +83,9 @@ public sealed class EngineCore
             if (promptTokenIds[i] < 0)
                 throw new ArgumentException($"prompt token {i} is {promptTokenIds[i]}; token ids are >= 0.", nameof(promptTokenIds));
         }
-        return new Request(_nextRequestId++, promptTokenIds, samplingParams, _arrival++, priority, cacheKey);
+        // Compiled before the request exists, so that a bad schema leaves no trace (and uses no request id).
+        var constraints = RequestConstraints.Build(samplingParams, TokenConstraints);
+        return new Request(_nextRequestId++, promptTokenIds, samplingParams, _arrival++, priority, cacheKey) { Constraints = constraints };
     }
 
     /// <summary>

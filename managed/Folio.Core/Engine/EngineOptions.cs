@@ -1,4 +1,5 @@
 using Folio.Core.KvCache;
+using Folio.Core.Sampling;
 using Folio.Core.Scheduling;
 
 namespace Folio.Core.Engine;
@@ -8,6 +9,10 @@ public sealed record EngineOptions
 {
     public required KvCacheOptions KvCache { get; init; }
     public SchedulerOptions Scheduler { get; init; } = new();
+
+    /// <summary>Compiles structured outputs and tokenizes bad words (Folio.Structured's <c>GrammarConstraintFactory</c>
+    /// over the model's tokenizer); null = requests with those fields are refused.</summary>
+    public ITokenConstraintFactory? TokenConstraints { get; init; }
 
     public void Validate()
     {

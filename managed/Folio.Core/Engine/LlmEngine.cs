@@ -36,7 +36,10 @@ public sealed class LlmEngine
         Options = options;
         _executor = executor;
         _logger = logger ?? NullLogger.Instance;
-        _core = new EngineCore(options.Scheduler, new KvCacheManager(options.KvCache), decoder, _logger);
+        _core = new EngineCore(options.Scheduler, new KvCacheManager(options.KvCache), decoder, _logger)
+        {
+            TokenConstraints = options.TokenConstraints,
+        };
     }
 
     public EngineOptions Options { get; }
@@ -96,6 +99,7 @@ public sealed class LlmEngine
     /// </summary>
     public Request AddRequest(ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, int priority = 0, CacheKey cacheKey = default)
     {
+        Precompile(samplingParams);
         Request request;
         lock (_gate)
             request = _core.AddRequest(promptTokenIds, samplingParams, priority, cacheKey);
@@ -106,6 +110,7 @@ public sealed class LlmEngine
     /// <summary>Queues a request and opens its output stream (see <see cref="RequestStream"/>); otherwise as <see cref="AddRequest"/>.</summary>
     public RequestStream Submit(ReadOnlySpan<int> promptTokenIds, SamplingParams samplingParams, int priority = 0, CacheKey cacheKey = default)
     {
+        Precompile(samplingParams);
         RequestStream stream;
         lock (_gate)
         {
@@ -227,6 +232,16 @@ public sealed class LlmEngine
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Compiles a structured output outside the engine's lock (a large schema may take long; steps go on meanwhile):
+    /// the factory caches it by text, so admission under the lock finds it compiled. Bad input throws here.
+    /// </summary>
+    private void Precompile(SamplingParams samplingParams)
+    {
+        if (samplingParams?.StructuredOutputs is { } spec && Options.TokenConstraints is { } factory)
+            factory.Create(spec);
     }
 
     private void WakeLoop()

@@ -82,8 +82,10 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             return _outputs;
         }
         plan.Describe(_input);
+        var masks = StepMasks.Start(plan);   // structured-output masks, computed while the model runs
         var step = _backend.BeginStep(_input, _cache);
         var logits = _model.Forward(step);
+        masks.GetAwaiter().GetResult();
         NumTokensComputed += plan.NumTokens;
         NumSequencesComputed += plan.NumSequences;
         _sampler.Sample(step, logits, plan, _outputs);

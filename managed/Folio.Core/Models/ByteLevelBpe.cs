@@ -141,6 +141,22 @@ internal sealed class ByteLevelBpe
         return Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
     }
 
+    /// <summary>A vocabulary token's bytes (its chars through the byte table); null for added tokens and unknown ids.</summary>
+    public byte[]? TokenBytes(int id)
+    {
+        if (_added.ContainsKey(id) || !_tokens.TryGetValue(id, out string? token))
+            return null;
+        var bytes = new byte[token.Length];
+        for (int i = 0; i < token.Length; i++)
+        {
+            char c = token[i];
+            if (c >= CharBytes.Length || CharBytes[c] < 0)
+                return Encoding.UTF8.GetBytes(token);   // as Decode: a token outside the byte table is its own UTF-8
+            bytes[i] = (byte)CharBytes[c];
+        }
+        return bytes;
+    }
+
     private static char[] BuildByteChars()
     {
         var chars = new char[256];

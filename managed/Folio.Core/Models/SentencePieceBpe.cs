@@ -158,6 +158,17 @@ internal sealed class SentencePieceBpe
     /// <summary>The byte a byte-fallback token stands for, or null.</summary>
     public int? ByteOf(int id) => _tokens.TryGetValue(id, out string? t) ? SpmDecoder.ParseByteToken(t) : null;
 
+    /// <summary>A piece's bytes ('▁' as a space; a byte-fallback token its byte); null for added tokens, the unknown
+    /// token and unknown ids.</summary>
+    public byte[]? TokenBytes(int id)
+    {
+        if (_addedById.ContainsKey(id) || id == _unkId || !_tokens.TryGetValue(id, out string? t))
+            return null;
+        if (SpmDecoder.ParseByteToken(t) is int b)
+            return [(byte)b];
+        return System.Text.Encoding.UTF8.GetBytes(t.Replace('\u2581', ' '));
+    }
+
     public string Decode(ReadOnlySpan<int> ids)
     {
         var tokens = new List<string>(ids.Length);

@@ -94,6 +94,13 @@ public sealed class TextTokenizer
 
     public string Decode(ReadOnlySpan<int> ids) => _spm is not null ? _spm.Decode(ids) : _byteLevel!.Decode(ids);
 
+    /// <summary>
+    /// The bytes token <paramref name="id"/> adds to output text, for matching output against a grammar byte by
+    /// byte; null for added tokens (special or not: a grammar never emits them) and unknown ids. SentencePiece
+    /// pieces give their '▁' as a space (the decoder drops the space of the very first piece; a grammar sees it).
+    /// </summary>
+    public byte[]? TokenBytes(int id) => _spm is not null ? _spm.TokenBytes(id) : _byteLevel!.TokenBytes(id);
+
     /// <summary>The byte a byte-fallback token (<c>&lt;0xNN&gt;</c>) stands for; null for any other token and
     /// for byte-level BPE, whose Decode maps tokens to bytes already.</summary>
     internal int? ByteOf(int id) => _spm?.ByteOf(id);

@@ -70,7 +70,7 @@ public class HostSampler : ISampler
             var row = plan.SamplingOf(l);
             var p = row.Params;
             _sampler.Prepare(rowLogits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : [],
-                _validTokenCount);
+                _validTokenCount, row.Constraints);
             int candidates = numCandidates[l];
             int samples = numSamples[l];
             l++;

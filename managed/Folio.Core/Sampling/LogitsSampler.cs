@@ -29,9 +29,12 @@ public sealed class LogitsSampler
 
     /// <summary>Applies penalties and suppression to a copy of <paramref name="logits"/> and computes log-probabilities.
     /// Ids at or past <paramref name="validTokenCount"/> are suppressed too: a model's padding rows past its
-    /// tokenizer's vocabulary (<c>TextTokenizer.VocabularySize</c>; Qwen pads its embedding) decode to nothing.</summary>
+    /// tokenizer's vocabulary (<c>TextTokenizer.VocabularySize</c>; Qwen pads its embedding) decode to nothing.
+    /// <paramref name="constraints"/> (structured output mask, allowed ids, bad words, logit bias) apply first.
+    /// When nothing is left (every token −∞), the row samples the lowest id.</summary>
     public void Prepare(ReadOnlySpan<float> logits, SamplingParams p, ReadOnlySpan<int> promptTokens,
-        ReadOnlySpan<int> generatedTokens, ReadOnlySpan<int> suppressed, int validTokenCount = int.MaxValue)
+        ReadOnlySpan<int> generatedTokens, ReadOnlySpan<int> suppressed, int validTokenCount = int.MaxValue,
+        LogitsConstraints constraints = default)
     {
         if (validTokenCount <= 0)
             throw new ArgumentOutOfRangeException(nameof(validTokenCount), validTokenCount, "at least one token must be valid");
@@ -43,6 +46,7 @@ public sealed class LogitsSampler
             _order = new int[vocab];
         }
         logits.CopyTo(_work);
+        constraints.Apply(_work, generatedTokens);
         if (p.RepetitionPenalty != 1f)
         {
             // Each distinct token once: a logit is divided (if positive) or multiplied by the penalty.
@@ -69,6 +73,14 @@ public sealed class LogitsSampler
             _work.AsSpan(validTokenCount).Fill(float.NegativeInfinity);
         // log-softmax's normaliser, with exp(x − max) kept for a temperature-1 draw.
         _max = _work[ArgMax(_work)];
+        if (float.IsNegativeInfinity(_max))
+        {
+            // Nothing allowed (constraints and suppression left no token): exp(−∞ − −∞) would be NaN.
+            _exp.AsSpan().Clear();
+            _exp[0] = 1;
+            _logSumExp = float.NegativeInfinity;
+            return;
+        }
         Exponentials(1f);
         _logSumExp = (float)Math.Log(SumInOrder(_exp)) + _max;
     }
@@ -94,7 +106,7 @@ public sealed class LogitsSampler
     public int Sample(SamplingParams p, double u)
     {
         int vocab = _work.Length;
-        if (p.Temperature == 0f)
+        if (p.Temperature == 0f || float.IsNegativeInfinity(_max))
             return ArgMax(_work);
         // Candidates in descending logit order are needed only when a filter cuts the distribution.
         bool filtered = p.TopK > 0 && p.TopK < vocab || p.TopP < 1f || p.MinP > 0f;
@@ -161,7 +173,7 @@ public sealed class LogitsSampler
         return _order[n - 1];
     }
 
-    public float LogProb(int token) => _work[token] - _logSumExp;
+    public float LogProb(int token) => float.IsNegativeInfinity(_logSumExp) ? float.NegativeInfinity : _work[token] - _logSumExp;
 
     /// <summary>The <paramref name="k"/> most likely tokens (by log-probability, ties to the lower id), best first.</summary>
     public int TopTokens(int k, Span<TokenLogprob> destination)

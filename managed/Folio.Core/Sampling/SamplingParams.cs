@@ -4,7 +4,7 @@ namespace Folio.Core.Sampling;
 /// How one request samples and when it stops, as users of vLLM know it. Immutable; <see cref="Validate"/>
 /// throws an <see cref="ArgumentException"/> naming the bad field (the engine calls it on admission).
 /// </summary>
-public sealed record SamplingParams
+public sealed partial record SamplingParams
 {
     /// <summary>Independent samples of the prompt (parallel sampling); the prompt's KV blocks are shared.</summary>
     public int N { get; init; } = 1;
@@ -112,6 +112,7 @@ public sealed record SamplingParams
             throw Bad(nameof(Stop), $"stop strings are not supported with beam search (beam_width {BeamWidth}); use stop_token_ids.");
         if (float.IsNaN(LengthPenalty) || float.IsInfinity(LengthPenalty))
             throw Bad(nameof(LengthPenalty), $"length_penalty must be a finite number, got {LengthPenalty}.");
+        ValidateConstraints();
     }
 
     private static ArgumentException Bad(string field, string message) => new(message, field);

@@ -36,6 +36,9 @@ public sealed class Request
     internal bool HasStopStrings => Group.HasStopStrings;
     internal bool UseBeamSearch => Group.UseBeamSearch;
 
+    /// <summary>The token constraints compiled at admission (null when the request sets none).</summary>
+    internal RequestConstraints? Constraints { get; set; }
+
     public long Id { get; }
     public ReadOnlySpan<int> PromptTokenIds => _prompt;
     public int PromptLength => _prompt.Length;

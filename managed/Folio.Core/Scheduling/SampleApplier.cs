@@ -99,6 +99,12 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         updates.Add(new SequenceUpdate(g.Request, seq, 1));
+        if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
+        {
+            // The structured output is complete (Stop), or refused the token (Abort, naming it).
+            g.Finish(seq, constraint.Outcome, constraint.Violation, kv);
+            return;
+        }
 
         var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
         if (reason != FinishReason.None)

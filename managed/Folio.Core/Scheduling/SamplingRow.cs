@@ -27,6 +27,15 @@ public readonly struct SamplingRow
     /// <summary>Whether <paramref name="token"/> is one of the request's stop token ids (EOS not included).</summary>
     public bool IsStopTokenId(int token) => _sequence.Request.Stops.IsStopToken(token, -1);
 
+    /// <summary>The row's token constraints for <see cref="LogitsSampler.Prepare"/> (the structured output's mask is
+    /// the one <see cref="StepMasks"/> computed for this step).</summary>
+    public LogitsConstraints Constraints => new(_sequence.Request.Constraints, _sequence.Constraint is { } c ? c.Mask : default);
+
+    /// <summary>Whether the row has a structured output whose mask must be computed before sampling.</summary>
+    public bool NeedsMask => _sequence.Constraint is not null;
+
+    internal void ComputeMask() => _sequence.Constraint?.ComputeMask();
+
     public ReadOnlySpan<int> PromptTokens => _sequence.Request.PromptTokenIds;
     public ReadOnlySpan<int> GeneratedTokens => _sequence.GeneratedTokens;
 }

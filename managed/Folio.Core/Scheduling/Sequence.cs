@@ -15,6 +15,7 @@ public sealed class Sequence
     private int[] _tokens;
     private SequenceText? _text;
     private List<TokenLogprob[]>? _logprobs;
+    private SequenceConstraint? _constraint;
 
     internal Sequence(long id, int index, Request request, ReadOnlySpan<int> tokens, int capacity)
     {
@@ -26,6 +27,8 @@ public sealed class Sequence
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
         PromptLength = request.PromptLength;
+        if (request.Constraints?.Grammar is { } grammar)
+            _constraint = new SequenceConstraint(grammar.Clone(), request.Constraints.MaskWords);
     }
 
     /// <summary>Engine-unique id (stable for the sequence's life).</summary>
@@ -100,7 +103,12 @@ public sealed class Sequence
         if (NumTokens == _tokens.Length)
             Array.Resize(ref _tokens, _tokens.Length * 2);
         _tokens[NumTokens++] = token;
+        // The one place a structured output advances: every appended token, whoever sampled it.
+        _constraint?.Accept(token);
     }
+
+    /// <summary>The structured output's state (null when the request has none).</summary>
+    internal SequenceConstraint? Constraint => _constraint;
 
     internal void AddLogprobs(TokenLogprob[] top) => (_logprobs ??= []).Add(top);
 
@@ -117,6 +125,7 @@ public sealed class Sequence
             s._text = _text.Clone();
         if (_logprobs is not null)
             s._logprobs = [.. _logprobs];
+        s._constraint = _constraint?.Clone();
         return s;
     }
 

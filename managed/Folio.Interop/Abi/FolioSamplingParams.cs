@@ -33,4 +33,20 @@ public unsafe struct FolioSamplingParams
     public int Reserved0;
     public byte* CacheSalt;
     public ulong CacheSaltLen;
+    // ABI 1.3
+    public int StructuredOutputKind;
+    public int Reserved1;
+    public byte* StructuredOutput;
+    public ulong StructuredOutputLen;
+    public byte** Choices;
+    public ulong* ChoiceLens;
+    public ulong NumChoices;
+    public int* LogitBiasTokenIds;
+    public float* LogitBiasValues;
+    public ulong NumLogitBias;
+    public int* AllowedTokenIds;
+    public ulong NumAllowedTokenIds;
+    public byte** BadWords;
+    public ulong* BadWordLens;
+    public ulong NumBadWords;
 }

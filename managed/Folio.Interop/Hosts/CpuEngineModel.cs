@@ -2,6 +2,7 @@ using Folio.Core.Engine;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
 using Folio.Cpu;
+using Folio.Structured;
 
 namespace Folio.Interop.Hosts;
 
@@ -23,7 +24,10 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
         Name = name;
         _model = model;
         TextDecoder = model.Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null;
+        TokenConstraints = model.Source.Tokenizer is { } tk ? new GrammarConstraintFactory(tk, model.EosTokenId) : null;
     }
+
+    public ITokenConstraintFactory? TokenConstraints { get; }
 
     public string Name { get; }
     public ModelConfig Config => _model.Config;

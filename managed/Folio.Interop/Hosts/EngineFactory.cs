@@ -64,6 +64,7 @@ public static unsafe class EngineFactory
                 EosTokenId = resolved!.EosTokenId,
                 Policy = p.SchedulingPolicy == (int)FolioSchedulingPolicy.Priority ? SchedulingPolicy.Priority : SchedulingPolicy.Fcfs,
             },
+            TokenConstraints = resolved.TokenConstraints,
         };
         try
         {

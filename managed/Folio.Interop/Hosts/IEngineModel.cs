@@ -37,4 +37,7 @@ public interface IEngineModel
     int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
 
     IModelExecutor CreateExecutor(EngineOptions options, long seed);
+
+    /// <summary>Structured outputs and bad words over the model's tokenizer; null (the default) refuses them.</summary>
+    ITokenConstraintFactory? TokenConstraints => null;
 }

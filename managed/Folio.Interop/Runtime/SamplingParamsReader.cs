@@ -66,6 +66,7 @@ public static unsafe class SamplingParamsReader
             BeamWidth = p.BeamWidth,
             LengthPenalty = p.LengthPenalty,
         };
+        if ((s = TokenConstraintsReader.Read(p, function, candidate, out candidate)) != 0) return s;
         try
         {
             candidate.Validate();
