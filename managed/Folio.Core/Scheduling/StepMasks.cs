@@ -22,10 +22,16 @@ public static class StepMasks
                 count++;
             }
         }
-        if (count == 0)
-            return Task.CompletedTask;
+        return count == 0 ? Task.CompletedTask : Run(plan, first, count);
+    }
+
+    // Apart from Start: lambdas capture their variables in an object made on entry to the method that declares
+    // them, so Start itself would allocate on every step, structured outputs or not.
+    private static Task Run(StepPlan plan, int first, int count)
+    {
         if (count == 1)
             return Task.Run(() => plan.SamplingOf(first).ComputeMask());
+        int rows = plan.NumLogitsRows;
         return Task.Run(() => Parallel.For(first, rows, l => plan.SamplingOf(l).ComputeMask()));
     }
 }
