@@ -14,23 +14,23 @@ from typing import Optional, Sequence
 
 import torch
 
+from . import _cuda_abi as abi
+
 __all__ = [
     "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size",
     "paged_prefill", "prefill_kernel", "kv_write", "block_copy", "block_swap",
 ]
 
-_DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
+_DTYPES = {torch.float16: abi.DTYPE_F16, torch.bfloat16: abi.DTYPE_BF16, torch.float32: abi.DTYPE_F32}
 # Cache layouts (folio_cuda.h): NHD = [num_blocks, block_size, num_kv_heads, head_dim],
 # HND = [num_blocks, num_kv_heads, block_size, head_dim]. HND is the default (a block's tokens of one head are
 # one contiguous run); bench/kernels.py timed the two within 1% of each other at every decode shape.
-_LAYOUTS = {"NHD": 0, "HND": 1}
-# folio_cuda_status: 0 is success, every error negative (the convention of folio.h).
-_STATUS = {-1: "INVALID_ARGUMENT", -3: "STRUCT_SIZE", -6: "WORKSPACE_TOO_SMALL", -11: "UNSUPPORTED", -20: "CUDA_ERROR"}
+_LAYOUTS = {"NHD": abi.KV_LAYOUT_NHD, "HND": abi.KV_LAYOUT_HND}
 
 
 class FolioCudaError(RuntimeError):
     def __init__(self, status: int, message: str):
-        super().__init__(f"FOLIO_CUDA_STATUS_{_STATUS.get(status, status)}: {message}")
+        super().__init__(f"{abi.status_name(status)}: {message}")
         self.status = status
 
 
@@ -50,27 +50,15 @@ def library() -> ctypes.CDLL:
 
 
 def load_library(path: str) -> ctypes.CDLL:
-    """A libfolio_cuda.so at `path` with its functions declared (library() loads the one this module calls)."""
+    """A libfolio_cuda.so at `path` with its functions declared (library() loads the one this module calls);
+    refused when its major version is not the one these declarations mirror."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"libfolio_cuda.so not found at {path} (set FOLIO_CUDA_LIB or run scripts/build-cuda.sh)")
-    lib = ctypes.CDLL(path)
-    p, i32, i64, sz, f32 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_size_t, ctypes.c_float
-    sigs = {
-        "folio_cuda_last_error": ([], ctypes.c_char_p),
-        "folio_cuda_version": ([], i32),
-        "folio_paged_attention_decode_workspace_size": ([i32, i32, i32, i32, i32, ctypes.POINTER(sz)], i32),
-        "folio_paged_attention_decode": (
-            [p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p, sz, p], i32),
-        "folio_paged_prefill": ([p, p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p], i32),
-        "folio_paged_prefill_kernel": ([i32, f32, i32], i32),
-        "folio_kv_write": ([p, p, p, p, p, i32, i32, i32, i32, i32, i64, i64, i32, i32, p], i32),
-        "folio_block_copy": ([p, i32, p, i32, i32, i64, p], i32),
-        "folio_block_swap": ([p, p, i32, p, i32, i32, i32, i64, p], i32),
-    }
-    for name, (args, res) in sigs.items():
-        fn = getattr(lib, name)
-        fn.argtypes = args
-        fn.restype = res
+    lib = abi.declare(ctypes.CDLL(path))
+    version = lib.folio_cuda_version()
+    if version // 10000 != abi.VERSION_MAJOR:
+        raise OSError(f"{path} is libfolio_cuda {version // 10000}.{version // 100 % 100}.{version % 100}; these "
+                      f"bindings need major version {abi.VERSION_MAJOR}")
     return lib
 
 
