@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 from ctypes import POINTER, Structure, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 
-VERSION_MAJOR = 1
+VERSION_MAJOR = 2
 VERSION_MINOR = 0
 VERSION_PATCH = 0
 MAX_LOGPROBS = 20
@@ -38,6 +38,7 @@ ROPE_SCALING_NONE = 0
 ROPE_SCALING_LLAMA3 = 1
 
 # enum folio_cuda_prefill_kernel
+PREFILL_KERNEL_AUTO = 0
 PREFILL_KERNEL_SM80 = 80
 PREFILL_KERNEL_SM90 = 90
 
@@ -85,6 +86,28 @@ class folio_cuda_paged_kv(Structure):
                 ("num_kv_heads", _i32), ("head_dim", _i32), ("layout", _i32), ("dtype", _i32)]
 
 
+class folio_cuda_paged_attention_decode_params(Structure):
+    _fields_ = [("struct_size", _u32), ("num_seqs", _i32), ("num_q_heads", _i32), ("max_blocks_per_seq", _i32),
+                ("max_context_len", _i32), ("scale", _f32), ("out", _p), ("q", _p), ("block_tables", ptr(_i32)),
+                ("context_lens", ptr(_i32)), ("workspace", _p), ("workspace_bytes", _sz)]
+
+
+class folio_cuda_paged_prefill_params(Structure):
+    _fields_ = [("struct_size", _u32), ("num_seqs", _i32), ("num_q_heads", _i32), ("max_blocks_per_seq", _i32),
+                ("max_query_len", _i32), ("scale", _f32), ("kernel", _i32), ("reserved", _i32), ("out", _p),
+                ("q", _p), ("block_tables", ptr(_i32)), ("cu_query_lens", ptr(_i32)), ("context_lens", ptr(_i32))]
+
+
+class folio_cuda_kv_write_params(Structure):
+    _fields_ = [("struct_size", _u32), ("num_tokens", _i32), ("key", _p), ("value", _p), ("key_token_stride", _i64),
+                ("value_token_stride", _i64), ("slot_mapping", ptr(_i64))]
+
+
+class folio_cuda_block_move_params(Structure):
+    _fields_ = [("struct_size", _u32), ("num_caches", _i32), ("cache_ptrs", ptr(c_uint64)),
+                ("host_ptrs", ptr(c_uint64)), ("pairs", ptr(_i32)), ("num_pairs", _i32), ("host_num_blocks", _i32)]
+
+
 class folio_cuda_rope_config(Structure):
     _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("theta", _f32), ("scaling", _i32), ("factor", _f32),
                 ("low_freq_factor", _f32), ("high_freq_factor", _f32), ("original_max_position", _i32)]
@@ -109,8 +132,13 @@ class folio_cuda_sample_params(Structure):
                 ("workspace", _p), ("workspace_bytes", _sz)]
 
 
-STRUCTS = {cls.__name__: cls for cls in (folio_cuda_paged_kv, folio_cuda_rope_config,
-                                         folio_cuda_rope_kv_write_params, folio_cuda_sample_params)}
+STRUCTS = {cls.__name__: cls for cls in (
+    folio_cuda_paged_kv, folio_cuda_paged_attention_decode_params, folio_cuda_paged_prefill_params,
+    folio_cuda_kv_write_params, folio_cuda_block_move_params, folio_cuda_rope_config, folio_cuda_rope_kv_write_params,
+    folio_cuda_sample_params)}
+
+_kv = POINTER(folio_cuda_paged_kv)
+_moves = POINTER(folio_cuda_block_move_params)
 
 # Every function of folio_cuda.h: name -> (result type, argument types).
 FUNCTIONS: dict[str, tuple[object, list[object]]] = {
@@ -127,19 +155,18 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "folio_cuda_memset_async": (_i32, [_p, _i32, _sz, _p]),
     "folio_cuda_mem_get_info": (_i32, [POINTER(_sz), POINTER(_sz)]),
     "folio_paged_attention_decode_workspace_size": (_i32, [_i32, _i32, _i32, _i32, _i32, POINTER(_sz)]),
-    "folio_paged_attention_decode": (_i32, [_p, _p, _p, _p, ptr(_i32), ptr(_i32), _i32, _i32, _i32, _i32, _i32,
-                                            _i32, _i32, _i32, _f32, _i32, _p, _sz, _p]),
-    "folio_paged_prefill": (_i32, [_p, _p, _p, _p, ptr(_i32), ptr(_i32), ptr(_i32), _i32, _i32, _i32, _i32, _i32,
-                                   _i32, _i32, _i32, _f32, _i32, _p]),
-    "folio_paged_prefill_kernel": (_i32, [_i32, _f32, _i32]),
-    "folio_kv_write": (_i32, [_p, _p, _p, _p, ptr(_i64), _i32, _i32, _i32, _i32, _i32, _i64, _i64, _i32, _i32, _p]),
-    "folio_block_copy": (_i32, [ptr(c_uint64), _i32, ptr(_i32), _i32, _i32, _i64, _p]),
-    "folio_block_swap": (_i32, [ptr(c_uint64), ptr(c_uint64), _i32, ptr(_i32), _i32, _i32, _i32, _i64, _p]),
+    "folio_paged_attention_decode": (_i32, [_kv, POINTER(folio_cuda_paged_attention_decode_params), _p]),
+    "folio_paged_prefill": (_i32, [_kv, POINTER(folio_cuda_paged_prefill_params), _p]),
+    "folio_paged_prefill_kernel": (_i32, [_i32, _i32, _f32, _i32]),
+    "folio_kv_write": (_i32, [_kv, POINTER(folio_cuda_kv_write_params), _p]),
+    "folio_block_copy": (_i32, [_kv, _moves, _p]),
+    "folio_block_swap_out": (_i32, [_kv, _moves, _p]),
+    "folio_block_swap_in": (_i32, [_kv, _moves, _p]),
     "folio_embedding_gather": (_i32, [_p, _p, ptr(_i32), _i32, _i32, _i32, _i32, _p]),
     "folio_add_rms_norm": (_i32, [_p, _p, _p, _p, _i32, _i32, _f32, _i32, _p]),
     "folio_silu_and_mul": (_i32, [_p, _p, _i32, _i32, _i64, _i32, _p]),
     "folio_rope_inv_freq": (_i32, [POINTER(folio_cuda_rope_config), ptr(_f32), _i32]),
-    "folio_rope_kv_write": (_i32, [POINTER(folio_cuda_paged_kv), POINTER(folio_cuda_rope_kv_write_params), _p]),
+    "folio_rope_kv_write": (_i32, [_kv, POINTER(folio_cuda_rope_kv_write_params), _p]),
     "folio_sample_workspace_size": (_i32, [_i32, _i32, POINTER(_sz)]),
     "folio_sample": (_i32, [POINTER(folio_cuda_sample_params), _p]),
 }

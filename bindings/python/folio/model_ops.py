@@ -132,8 +132,7 @@ def rope_kv_write(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_cache: to
     if q_out is None:
         q_out = torch.empty(q.shape, dtype=q.dtype, device=q.device)
     _require(q_out.shape == q.shape and q_out.dtype == q.dtype and q_out.is_contiguous(), "q_out must be shaped like q")
-    cache = PagedKv(k_cache.data_ptr(), v_cache.data_ptr(), k_cache.shape[0], block_size, num_kv_heads, head_dim,
-                    ops._LAYOUTS[layout], dtype)
+    cache = ops.paged_kv(k_cache, v_cache, layout)
     stride = lambda t: t.stride(0) if num_tokens > 1 else t.shape[1] * head_dim  # noqa: E731
     params = RopeKvWriteParams(ctypes.sizeof(RopeKvWriteParams), num_tokens, q.shape[1], rotary_dim, q_out.data_ptr(),
                                q.data_ptr(), k.data_ptr(), v.data_ptr(), stride(q), stride(k), stride(v),
