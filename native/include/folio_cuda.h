@@ -23,7 +23,8 @@
  * FOLIO_CUDA_STATUS_*. 2.0.0 gave the attention, KV write and block move launchers the paged-cache view and
  * parameter structs (they took 7 to 19 plain arguments), made the prefill kernel a field of the call
  * (FOLIO_CUDA_PREFILL_KERNEL_AUTO / SM80 / SM90) instead of the environment's FOLIO_PREFILL_KERNEL, and split
- * folio_block_swap into folio_block_swap_out and folio_block_swap_in. The kernels are unchanged.
+ * folio_block_swap into folio_block_swap_out and folio_block_swap_in, and added events and graphs
+ * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged.
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
@@ -144,6 +145,40 @@ FOLIO_CUDA_API int32_t folio_cuda_stream_synchronize(void* stream);
 FOLIO_CUDA_API int32_t folio_cuda_memcpy_async(void* dst, const void* src, size_t bytes, void* stream);
 FOLIO_CUDA_API int32_t folio_cuda_memset_async(void* dst, int32_t value, size_t bytes, void* stream);
 FOLIO_CUDA_API int32_t folio_cuda_mem_get_info(size_t* free_bytes, size_t* total_bytes);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Events and graphs, for the GPU backend's step loop: ordering between streams, GPU-side timing, and decode
+ * steps captured once per batch-size bucket and replayed. Thin wrappers of the CUDA runtime on the current
+ * device; failures return FOLIO_CUDA_STATUS_CUDA_ERROR with the runtime's message.
+ *   folio_cuda_event_create: *event = a new event; timing 1 records timestamps (folio_cuda_event_elapsed_ms),
+ *                           timing 0 does not (cheaper to record and wait on). folio_cuda_event_destroy releases
+ *                           it (NULL does nothing).
+ *   folio_cuda_event_record: the event completes when the work enqueued on stream before it has.
+ *   folio_cuda_event_synchronize: waits on the host for the event's last record.
+ *   folio_cuda_event_elapsed_ms: *milliseconds between two completed records of timing events.
+ *   folio_cuda_stream_wait_event: work enqueued on stream after this waits for the event's last record.
+ *   folio_cuda_stream_begin_capture / _end_capture: the work enqueued on stream in between is not run but
+ *                           recorded into *graph (capture mode thread-local: this thread's capture-unsafe calls,
+ *                           such as folio_cuda_malloc or a synchronisation, fail while it captures). The stream
+ *                           must be one of folio_cuda_stream_create (the legacy default stream cannot be captured).
+ *                           Every launcher of this header can be captured; the pointers and sizes captured are
+ *                           replayed as they were, so a replay reads the same buffers (update their contents).
+ *   folio_cuda_graph_instantiate: *exec = an executable graph of graph (graph can then be destroyed).
+ *   folio_cuda_graph_launch: enqueues one replay of exec on stream.
+ *   folio_cuda_graph_destroy / folio_cuda_graph_exec_destroy: release (NULL does nothing).
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_cuda_event_create(int32_t timing, void** event);
+FOLIO_CUDA_API int32_t folio_cuda_event_destroy(void* event);
+FOLIO_CUDA_API int32_t folio_cuda_event_record(void* event, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_event_synchronize(void* event);
+FOLIO_CUDA_API int32_t folio_cuda_event_elapsed_ms(void* start, void* end, float* milliseconds);
+FOLIO_CUDA_API int32_t folio_cuda_stream_wait_event(void* stream, void* event);
+FOLIO_CUDA_API int32_t folio_cuda_stream_begin_capture(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_end_capture(void* stream, void** graph);
+FOLIO_CUDA_API int32_t folio_cuda_graph_instantiate(void* graph, void** exec);
+FOLIO_CUDA_API int32_t folio_cuda_graph_launch(void* exec, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_graph_destroy(void* graph);
+FOLIO_CUDA_API int32_t folio_cuda_graph_exec_destroy(void* exec);
 
 /* ---------------------------------------------------------------------------------------------------
  * Paged attention, decode: one new query token per sequence attends to its whole cached context.

@@ -51,6 +51,43 @@ internal static unsafe partial class FolioCudaNative
     [LibraryImport(Library, EntryPoint = "folio_cuda_mem_get_info")]
     internal static partial int MemGetInfo(nuint* freeBytes, nuint* totalBytes);
 
+    // Events and graphs.
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_create")]
+    internal static partial int EventCreate(int timing, void** cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_destroy")]
+    internal static partial int EventDestroy(void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_record")]
+    internal static partial int EventRecord(void* cudaEvent, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_synchronize")]
+    internal static partial int EventSynchronize(void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_elapsed_ms")]
+    internal static partial int EventElapsedMs(void* start, void* end, float* milliseconds);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_wait_event")]
+    internal static partial int StreamWaitEvent(void* stream, void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_begin_capture")]
+    internal static partial int StreamBeginCapture(void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_end_capture")]
+    internal static partial int StreamEndCapture(void* stream, void** graph);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_instantiate")]
+    internal static partial int GraphInstantiate(void* graph, void** exec);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_launch")]
+    internal static partial int GraphLaunch(void* exec, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_destroy")]
+    internal static partial int GraphDestroy(void* graph);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_exec_destroy")]
+    internal static partial int GraphExecDestroy(void* exec);
+
     // Attention.
     [LibraryImport(Library, EntryPoint = "folio_paged_attention_decode_workspace_size")]
     internal static partial int PagedAttentionDecodeWorkspaceSize(int numSeqs, int numQHeads, int numKvHeads,
