@@ -6,7 +6,9 @@
 #   PYTEST_K  pytest -k expression (default: prefill)
 #   SKIP_BENCH=1  tests only
 set -uo pipefail
-# The sm_90a kernel for every prefill call of the run, unless the caller chose (the build default may be off).
+# The sm_90a kernel for the benchmark's prefill calls, unless the caller chose (the build default may be off):
+# bench/kernels.py reads FOLIO_PREFILL_KERNEL (auto, sm80, sm90) and passes it to each call; the library reads no
+# environment, and the tests ask for each kernel themselves.
 export FOLIO_PREFILL_KERNEL=${FOLIO_PREFILL_KERNEL:-sm90}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -41,5 +41,25 @@ public sealed unsafe class CudaStream : SafeHandle
     /// <summary>Waits for everything enqueued on this stream.</summary>
     public void Synchronize() => FolioCudaException.Check(FolioCudaNative.StreamSynchronize((void*)Pointer));
 
+    /// <summary>Work enqueued on this stream from now on waits for <paramref name="cudaEvent"/>'s last record.</summary>
+    public void Wait(CudaEvent cudaEvent)
+    {
+        ArgumentNullException.ThrowIfNull(cudaEvent);
+        FolioCudaException.Check(FolioCudaNative.StreamWaitEvent((void*)Pointer, (void*)cudaEvent.Pointer));
+    }
+
+    /// <summary>Starts recording this stream's work into a graph instead of running it (thread-local capture: this
+    /// thread may not allocate or synchronise until <see cref="EndCapture"/>). The default stream cannot be
+    /// captured.</summary>
+    public void BeginCapture() => FolioCudaException.Check(FolioCudaNative.StreamBeginCapture((void*)Pointer));
+
+    /// <summary>Ends the capture begun by <see cref="BeginCapture"/>: the graph of the work enqueued since.</summary>
+    public CudaGraph EndCapture()
+    {
+        void* graph = null;
+        FolioCudaException.Check(FolioCudaNative.StreamEndCapture((void*)Pointer, &graph));
+        return new CudaGraph((nint)graph);
+    }
+
     protected override bool ReleaseHandle() => FolioCudaNative.StreamDestroy((void*)handle) == (int)FolioCudaStatus.Ok;
 }

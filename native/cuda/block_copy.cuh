@@ -3,7 +3,10 @@
 // One CTA copies one block of one cache with 16-byte accesses, several loads in flight per thread.
 #pragma once
 
+#include <cuda_runtime.h>
 #include <stdint.h>
+
+#include "folio_cuda.h"
 
 namespace folio {
 
@@ -15,5 +18,12 @@ constexpr int kBlockMoveUnroll = 4;  // 16-byte loads in flight per thread befor
 __global__ void block_move_kernel(const uint64_t* __restrict__ src_ptrs, const uint64_t* __restrict__ dst_ptrs,
                                   const int32_t* __restrict__ pairs, int32_t src_num_blocks,
                                   int32_t dst_num_blocks, int64_t block_vecs);
+
+enum class BlockMove { Copy, SwapOut, SwapIn };
+
+// The three exported block moves (folio_block_copy, folio_block_swap_out, folio_block_swap_in): validation of the
+// view and the parameters, then one launch of block_move_kernel with the GPU pool as source or destination.
+int32_t block_move(const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params, BlockMove kind,
+                   cudaStream_t stream);
 
 }  // namespace folio

@@ -6,6 +6,8 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "folio_cuda.h"
 
 namespace folio {
@@ -45,6 +47,20 @@ auto dispatch_float(int32_t dtype, F&& f) {
     if (dtype == FOLIO_CUDA_DTYPE_BF16) return f(type_tag<__nv_bfloat16>{});
     if (dtype == FOLIO_CUDA_DTYPE_F16) return f(type_tag<__half>{});
     return f(type_tag<float>{});
+}
+
+// The attention kernels' dispatch: calls f(type_tag<T>{}, std::integral_constant<int, HEAD_DIM>{}) for dtype F16 or
+// BF16 and head_dim 64 or 128 (the caller has refused everything else):
+//   return dispatch_attention(dtype, head_dim, [&](auto tag, auto dim) { launch<typename decltype(tag)::type,
+//                                                                              decltype(dim)::value>(...); });
+template <typename F>
+auto dispatch_attention(int32_t dtype, int32_t head_dim, F&& f) {
+    using D64 = std::integral_constant<int, 64>;
+    using D128 = std::integral_constant<int, 128>;
+    if (dtype == FOLIO_CUDA_DTYPE_BF16) {
+        return head_dim == 128 ? f(type_tag<__nv_bfloat16>{}, D128{}) : f(type_tag<__nv_bfloat16>{}, D64{});
+    }
+    return head_dim == 128 ? f(type_tag<__half>{}, D128{}) : f(type_tag<__half>{}, D64{});
 }
 
 }  // namespace folio

@@ -16,29 +16,83 @@ static int expect(const char* what, int32_t got, int32_t want) {
     return 0;
 }
 
+static folio_cuda_paged_kv view(int32_t block_size, int32_t num_kv_heads, int32_t head_dim, int32_t dtype) {
+    folio_cuda_paged_kv cache;
+    memset(&cache, 0, sizeof cache);
+    cache.num_blocks = 8;
+    cache.block_size = block_size;
+    cache.num_kv_heads = num_kv_heads;
+    cache.head_dim = head_dim;
+    cache.layout = FOLIO_CUDA_KV_LAYOUT_NHD;
+    cache.dtype = dtype;
+    return cache;
+}
+
 int main(void) {
     int failures = 0;
     size_t bytes = 0;
+    folio_cuda_paged_kv cache = view(16, 4, 128, FOLIO_CUDA_DTYPE_BF16);
+    folio_cuda_paged_attention_decode_params decode;
+    folio_cuda_paged_prefill_params prefill;
+    folio_cuda_kv_write_params write;
+    folio_cuda_block_move_params move;
     failures += expect("decode head_dim 96",
                        folio_paged_attention_decode_workspace_size(1, 8, 8, 96, 16, &bytes),
                        FOLIO_CUDA_STATUS_UNSUPPORTED);
-    failures += expect("decode q heads not a multiple",
-                       folio_paged_attention_decode(NULL, NULL, NULL, NULL, NULL, NULL, 1, 6, 4, 128, 16,
-                                                    FOLIO_CUDA_KV_LAYOUT_NHD, 1, 16, 1.0f,
-                                                    FOLIO_CUDA_DTYPE_BF16, NULL, 0, NULL),
+    memset(&decode, 0, sizeof decode);
+    decode.struct_size = sizeof decode;
+    decode.num_seqs = 1;
+    decode.num_q_heads = 6;
+    decode.max_blocks_per_seq = 1;
+    decode.max_context_len = 16;
+    decode.scale = 1.0f;
+    failures += expect("decode q heads not a multiple", folio_paged_attention_decode(&cache, &decode, NULL),
                        FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
-    failures += expect("prefill null pointers",
-                       folio_paged_prefill(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2, 8, 8, 64, 16, FOLIO_CUDA_KV_LAYOUT_HND, 4,
-                                           10, 1.0f,
-                                           FOLIO_CUDA_DTYPE_F16, NULL),
+    decode.struct_size = 8;
+    failures += expect("decode struct_size of an older header", folio_paged_attention_decode(&cache, &decode, NULL),
+                       FOLIO_CUDA_STATUS_STRUCT_SIZE);
+    decode.struct_size = sizeof decode;
+    failures += expect("decode without a cache view", folio_paged_attention_decode(NULL, &decode, NULL),
                        FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
-    failures += expect("kv_write short stride",
-                       folio_kv_write(NULL, NULL, NULL, NULL, NULL, 4, 8, 128, 16, FOLIO_CUDA_KV_LAYOUT_NHD, 100, 1024, 64,
-                                      2, NULL),
+    memset(&prefill, 0, sizeof prefill);
+    prefill.struct_size = sizeof prefill;
+    prefill.num_seqs = 2;
+    prefill.num_q_heads = 8;
+    prefill.max_blocks_per_seq = 4;
+    prefill.max_query_len = 10;
+    prefill.scale = 1.0f;
+    prefill.kernel = FOLIO_CUDA_PREFILL_KERNEL_SM80;
+    failures += expect("prefill null pointers", folio_paged_prefill(&cache, &prefill, NULL),
                        FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
-    failures += expect("block_copy odd block_bytes", folio_block_copy(NULL, 2, NULL, 3, 10, 100, NULL),
+    prefill.kernel = 7;
+    failures += expect("prefill unknown kernel", folio_paged_prefill(&cache, &prefill, NULL),
                        FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
-    failures += expect("block_swap negative pairs", folio_block_swap(NULL, NULL, 2, NULL, -1, 4, 4, 4096, NULL),
+    prefill.kernel = FOLIO_CUDA_PREFILL_KERNEL_AUTO;
+    cache.block_size = 12;
+    failures += expect("prefill block_size not a power of two", folio_paged_prefill(&cache, &prefill, NULL),
+                       FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
+    cache.block_size = 16;
+    memset(&write, 0, sizeof write);
+    write.struct_size = sizeof write;
+    write.num_tokens = 4;
+    write.key_token_stride = 100;
+    write.value_token_stride = 1024;
+    failures += expect("kv_write short stride", folio_kv_write(&cache, &write, NULL), FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
+    memset(&move, 0, sizeof move);
+    move.struct_size = sizeof move;
+    move.num_caches = 2;
+    move.num_pairs = 3;
+    folio_cuda_paged_kv tiny = view(1, 1, 2, FOLIO_CUDA_DTYPE_F16); /* 4-byte blocks */
+    failures += expect("block_copy block bytes not a multiple of 16", folio_block_copy(&tiny, &move, NULL),
+                       FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
+    move.host_num_blocks = 4;
+    failures += expect("block_copy given a host pool", folio_block_copy(&cache, &move, NULL),
+                       FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
+    move.num_pairs = -1;
+    failures += expect("block_swap_out negative pairs", folio_block_swap_out(&cache, &move, NULL),
+                       FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
+    move.num_pairs = 3;
+    failures += expect("block_swap_in null pointer tables", folio_block_swap_in(&cache, &move, NULL),
                        FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
     failures += expect("malloc null out-pointer", folio_cuda_malloc(16, NULL), FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
     failures += expect("stream_create null out-pointer", folio_cuda_stream_create(NULL),
@@ -54,14 +108,23 @@ int main(void) {
     } else {
         printf("ok   status sign: every error status is negative\n");
     }
-    /* Not a refusal: which prefill kernel a call would take. fp32 and head_dim 96 never take the sm_90a one. */
-    if (folio_paged_prefill_kernel(128, 0.1f, FOLIO_CUDA_DTYPE_F32) != FOLIO_CUDA_PREFILL_KERNEL_SM80 ||
-        folio_paged_prefill_kernel(96, 0.1f, FOLIO_CUDA_DTYPE_BF16) != FOLIO_CUDA_PREFILL_KERNEL_SM80) {
+    /* Which prefill kernel a call would take: fp32 and head_dim 96 never take the sm_90a one, so AUTO gives SM80
+     * and asking for SM90 is refused (on any machine: no build or device can run it for head_dim 96). */
+    if (folio_paged_prefill_kernel(FOLIO_CUDA_PREFILL_KERNEL_AUTO, 128, 0.1f, FOLIO_CUDA_DTYPE_F32) !=
+            FOLIO_CUDA_PREFILL_KERNEL_SM80 ||
+        folio_paged_prefill_kernel(FOLIO_CUDA_PREFILL_KERNEL_SM80, 128, 0.1f, FOLIO_CUDA_DTYPE_BF16) !=
+            FOLIO_CUDA_PREFILL_KERNEL_SM80) {
         printf("FAIL prefill kernel query\n");
         ++failures;
     } else {
-        printf("ok   prefill kernel query: fp32 and head_dim 96 take the sm80 kernel\n");
+        printf("ok   prefill kernel query: AUTO takes the sm80 kernel for fp32, SM80 is SM80\n");
     }
+    failures += expect("prefill kernel query: SM90 for head_dim 96",
+                       folio_paged_prefill_kernel(FOLIO_CUDA_PREFILL_KERNEL_SM90, 96, 0.1f, FOLIO_CUDA_DTYPE_BF16),
+                       FOLIO_CUDA_STATUS_UNSUPPORTED);
+    failures += expect("prefill kernel query: not a kernel",
+                       folio_paged_prefill_kernel(3, 128, 0.1f, FOLIO_CUDA_DTYPE_BF16),
+                       FOLIO_CUDA_STATUS_INVALID_ARGUMENT);
     if (folio_cuda_version() / 10000 != FOLIO_CUDA_VERSION_MAJOR) {
         printf("FAIL version: library %d, header major %d\n", folio_cuda_version(), FOLIO_CUDA_VERSION_MAJOR);
         ++failures;

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#include "paged_kv.cuh"
 #include "status.cuh"
 
 namespace folio {
@@ -52,55 +53,40 @@ int32_t launch_kv_write(void* k_cache, void* v_cache, const void* key, const voi
     return check_launch("kv_write");
 }
 
-int log2_exact(int x) {
-    int shift = 0;
-    while ((1 << shift) < x) ++shift;
-    return (1 << shift) == x ? shift : -1;
-}
-
 }  // namespace
 }  // namespace folio
 
-extern "C" int32_t folio_kv_write(void* k_cache, void* v_cache, const void* key, const void* value,
-                                  const int64_t* slot_mapping, int32_t num_tokens, int32_t num_kv_heads,
-                                  int32_t head_dim, int32_t block_size, int32_t kv_layout, int64_t key_token_stride,
-                                  int64_t value_token_stride, int32_t num_blocks, int32_t element_size,
+extern "C" int32_t folio_kv_write(const folio_cuda_paged_kv* cache, const folio_cuda_kv_write_params* p,
                                   void* stream) {
-    FOLIO_REQUIRE(num_tokens >= 0, "kv_write: num_tokens must be >= 0 (got %d)", num_tokens);
-    FOLIO_REQUIRE(num_kv_heads > 0 && head_dim > 0, "kv_write: num_kv_heads (%d) and head_dim (%d) must be > 0",
-                  num_kv_heads, head_dim);
-    const int block_shift = folio::log2_exact(block_size);
-    FOLIO_REQUIRE(block_size > 0 && block_shift >= 0, "kv_write: block_size must be a power of two (got %d)",
-                  block_size);
-    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
-                  "kv_write: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
-    FOLIO_REQUIRE(element_size == 1 || element_size == 2 || element_size == 4 || element_size == 8,
-                  "kv_write: element_size must be 1, 2, 4 or 8 bytes (got %d)", element_size);
-    const int64_t row_elems = (int64_t)num_kv_heads * head_dim;
-    FOLIO_REQUIRE(key_token_stride >= row_elems && value_token_stride >= row_elems,
+    int32_t status = folio::check_struct_size(p, sizeof(folio_cuda_kv_write_params), "kv_write");
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    folio::PagedKvShape shape;
+    status = folio::check_paged_kv(cache, "kv_write", &shape);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    FOLIO_REQUIRE(p->num_tokens >= 0, "kv_write: num_tokens must be >= 0 (got %d)", p->num_tokens);
+    const int64_t row_elems = (int64_t)cache->num_kv_heads * cache->head_dim;
+    FOLIO_REQUIRE(p->key_token_stride >= row_elems && p->value_token_stride >= row_elems,
                   "kv_write: key_token_stride (%lld) and value_token_stride (%lld) must be >= num_kv_heads * "
                   "head_dim (%lld)",
-                  (long long)key_token_stride, (long long)value_token_stride, (long long)row_elems);
-    FOLIO_REQUIRE(num_blocks >= 0, "kv_write: num_blocks must be >= 0 (got %d)", num_blocks);
-    if (num_tokens == 0) return folio::ok();
-    FOLIO_REQUIRE(k_cache && v_cache && key && value && slot_mapping,
+                  (long long)p->key_token_stride, (long long)p->value_token_stride, (long long)row_elems);
+    if (p->num_tokens == 0) return folio::ok();
+    FOLIO_REQUIRE(cache->k_cache && cache->v_cache && p->key && p->value && p->slot_mapping,
                   "kv_write: k_cache, v_cache, key, value and slot_mapping must be non-null");
-    const int64_t head_bytes = (int64_t)head_dim * element_size;
-    const int64_t ks = key_token_stride * element_size;
-    const int64_t vs = value_token_stride * element_size;
-    const int64_t num_slots = (int64_t)num_blocks << block_shift;
+    const int64_t head_bytes = (int64_t)cache->head_dim * shape.element_size;
+    const int64_t ks = p->key_token_stride * shape.element_size;
+    const int64_t vs = p->value_token_stride * shape.element_size;
     // The widest access every address, stride and head row is aligned to.
-    const uint64_t bits = (uint64_t)(uintptr_t)k_cache | (uint64_t)(uintptr_t)v_cache | (uint64_t)(uintptr_t)key |
-                          (uint64_t)(uintptr_t)value | (uint64_t)head_bytes | (uint64_t)ks | (uint64_t)vs;
-    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
+    const uint64_t bits = (uint64_t)(uintptr_t)cache->k_cache | (uint64_t)(uintptr_t)cache->v_cache |
+                          (uint64_t)(uintptr_t)p->key | (uint64_t)(uintptr_t)p->value | (uint64_t)head_bytes |
+                          (uint64_t)ks | (uint64_t)vs;
+    FOLIO_REQUIRE(bits % 2 == 0, "kv_write: key, value, k_cache and v_cache must be aligned to their element size");
     cudaStream_t s = static_cast<cudaStream_t>(stream);
-#define FOLIO_KV_WRITE(V)                                                                                      \
-    folio::launch_kv_write<V>(k_cache, v_cache, key, value, slot_mapping, num_tokens, num_kv_heads, head_bytes, \
-                              block_shift, hnd, ks, vs, num_slots, s)
+#define FOLIO_KV_WRITE(V)                                                                                          \
+    folio::launch_kv_write<V>(cache->k_cache, cache->v_cache, p->key, p->value, p->slot_mapping, p->num_tokens,     \
+                              cache->num_kv_heads, head_bytes, shape.block_shift, shape.hnd, ks, vs, shape.num_slots, s)
     if (bits % 16 == 0) return FOLIO_KV_WRITE(uint4);
     if (bits % 8 == 0) return FOLIO_KV_WRITE(uint2);
     if (bits % 4 == 0) return FOLIO_KV_WRITE(uint32_t);
-    if (bits % 2 == 0) return FOLIO_KV_WRITE(uint16_t);
-    return FOLIO_KV_WRITE(uint8_t);
+    return FOLIO_KV_WRITE(uint16_t);
 #undef FOLIO_KV_WRITE
 }

@@ -4,17 +4,6 @@
 
 #include "status.cuh"
 
-namespace folio {
-namespace {
-
-int32_t cuda_result(cudaError_t err, const char* what) {
-    if (err == cudaSuccess) return ok();
-    return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "%s: %s (%s)", what, cudaGetErrorName(err), cudaGetErrorString(err));
-}
-
-}  // namespace
-}  // namespace folio
-
 extern "C" int32_t folio_cuda_malloc(size_t bytes, void** ptr) {
     FOLIO_REQUIRE(ptr, "cuda_malloc: ptr must be non-null");
     if (bytes == 0) {

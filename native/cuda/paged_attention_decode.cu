@@ -5,6 +5,8 @@
 
 #include "attention_common.cuh"
 #include "decode_config.cuh"
+#include "dtype.cuh"
+#include "paged_kv.cuh"
 #include "status.cuh"
 
 namespace folio {
@@ -381,12 +383,6 @@ int32_t launch_decode(void* out, const void* q, const void* k_cache, const void*
                                                         max_blocks_per_seq, plan, scale, workspace, stream);
 }
 
-int log2_exact(int x) {
-    int shift = 0;
-    while ((1 << shift) < x) ++shift;
-    return (1 << shift) == x ? shift : -1;
-}
-
 }  // namespace
 }  // namespace folio
 
@@ -429,60 +425,49 @@ extern "C" int32_t folio_paged_attention_decode_workspace_size(int32_t num_seqs,
     return folio::ok();
 }
 
-extern "C" int32_t folio_paged_attention_decode(void* out, const void* q, const void* k_cache, const void* v_cache,
-                                                const int32_t* block_tables, const int32_t* context_lens,
-                                                int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads,
-                                                int32_t head_dim, int32_t block_size, int32_t kv_layout,
-                                                int32_t max_blocks_per_seq,
-                                                int32_t max_context_len, float scale, int32_t dtype,
-                                                void* workspace, size_t workspace_bytes, void* stream) {
-    int32_t status = validate_decode_sizes(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len);
+extern "C" int32_t folio_paged_attention_decode(const folio_cuda_paged_kv* cache,
+                                                const folio_cuda_paged_attention_decode_params* p, void* stream) {
+    int32_t status = folio::check_struct_size(p, sizeof(folio_cuda_paged_attention_decode_params),
+                                              "paged_attention_decode");
     if (status != FOLIO_CUDA_STATUS_OK) return status;
-    if (num_seqs == 0) return folio::ok();
-    FOLIO_REQUIRE(out && q && k_cache && v_cache && block_tables && context_lens,
+    folio::PagedKvShape shape;
+    status = folio::check_paged_kv(cache, "paged_attention_decode", &shape);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    status = validate_decode_sizes(p->num_seqs, p->num_q_heads, cache->num_kv_heads, cache->head_dim,
+                                   p->max_context_len);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    if (cache->dtype != FOLIO_CUDA_DTYPE_F16 && cache->dtype != FOLIO_CUDA_DTYPE_BF16) {
+        return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
+                           "paged_attention_decode: dtype %d is not supported (fp16 = 0 or bf16 = 1)", cache->dtype);
+    }
+    if (p->num_seqs == 0) return folio::ok();
+    FOLIO_REQUIRE(p->out && p->q && cache->k_cache && cache->v_cache && p->block_tables && p->context_lens,
                   "paged_attention_decode: out, q, k_cache, v_cache, block_tables and context_lens must be non-null");
-    const int block_shift = folio::log2_exact(block_size);
-    FOLIO_REQUIRE(block_size > 0 && block_shift >= 0,
-                  "paged_attention_decode: block_size must be a power of two (got %d)", block_size);
-    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
-                  "paged_attention_decode: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
-    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
-    FOLIO_REQUIRE(max_blocks_per_seq >= (max_context_len + block_size - 1) / block_size,
+    const int block_size = cache->block_size;
+    FOLIO_REQUIRE(p->max_blocks_per_seq >= (p->max_context_len + block_size - 1) / block_size,
                   "paged_attention_decode: max_blocks_per_seq (%d) cannot hold max_context_len %d at block_size %d",
-                  max_blocks_per_seq, max_context_len, block_size);
-    FOLIO_REQUIRE(((uintptr_t)q | (uintptr_t)out | (uintptr_t)k_cache | (uintptr_t)v_cache) % 16 == 0,
+                  p->max_blocks_per_seq, p->max_context_len, block_size);
+    FOLIO_REQUIRE(((uintptr_t)p->q | (uintptr_t)p->out | (uintptr_t)cache->k_cache | (uintptr_t)cache->v_cache) % 16 ==
+                      0,
                   "paged_attention_decode: q, out, k_cache and v_cache must be 16-byte aligned");
     int sms = 0;
     status = folio::sm_count(&sms);
     if (status != FOLIO_CUDA_STATUS_OK) return status;
-    const folio::DecodePlan plan =
-        folio::plan_decode(num_seqs, num_q_heads, num_kv_heads, head_dim, max_context_len, sms);
+    const folio::DecodePlan plan = folio::plan_decode(p->num_seqs, p->num_q_heads, cache->num_kv_heads,
+                                                      cache->head_dim, p->max_context_len, sms);
     if (plan.workspace_bytes > 0) {
-        FOLIO_REQUIRE(workspace != nullptr && workspace_bytes >= plan.workspace_bytes,
-                      "paged_attention_decode: workspace of %zu bytes given, %zu needed "
-                      "(folio_paged_attention_decode_workspace_size)",
-                      workspace ? workspace_bytes : (size_t)0, plan.workspace_bytes);
-        FOLIO_REQUIRE((uintptr_t)workspace % 16 == 0, "paged_attention_decode: workspace must be 16-byte aligned");
+        if (p->workspace == nullptr || p->workspace_bytes < plan.workspace_bytes) {
+            return folio::fail(FOLIO_CUDA_STATUS_WORKSPACE_TOO_SMALL,
+                               "paged_attention_decode: workspace of %zu bytes given, %zu needed "
+                               "(folio_paged_attention_decode_workspace_size)",
+                               p->workspace ? p->workspace_bytes : (size_t)0, plan.workspace_bytes);
+        }
+        FOLIO_REQUIRE((uintptr_t)p->workspace % 16 == 0, "paged_attention_decode: workspace must be 16-byte aligned");
     }
-    cudaStream_t s = static_cast<cudaStream_t>(stream);
-    const bool d128 = head_dim == 128;
-    switch (dtype) {
-        case FOLIO_CUDA_DTYPE_F16:
-            return d128 ? folio::launch_decode<__half, 128>(out, q, k_cache, v_cache, block_tables, context_lens,
-                                                            num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
-                                                            max_blocks_per_seq, plan, scale, workspace, s)
-                        : folio::launch_decode<__half, 64>(out, q, k_cache, v_cache, block_tables, context_lens,
-                                                           num_seqs, num_q_heads, num_kv_heads, block_shift, hnd,
-                                                           max_blocks_per_seq, plan, scale, workspace, s);
-        case FOLIO_CUDA_DTYPE_BF16:
-            return d128 ? folio::launch_decode<__nv_bfloat16, 128>(
-                              out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
-                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s)
-                        : folio::launch_decode<__nv_bfloat16, 64>(
-                              out, q, k_cache, v_cache, block_tables, context_lens, num_seqs, num_q_heads,
-                              num_kv_heads, block_shift, hnd, max_blocks_per_seq, plan, scale, workspace, s);
-        default:
-            return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
-                               "paged_attention_decode: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
-    }
+    return folio::dispatch_attention(cache->dtype, cache->head_dim, [&](auto tag, auto dim) {
+        return folio::launch_decode<typename decltype(tag)::type, decltype(dim)::value>(
+            p->out, p->q, cache->k_cache, cache->v_cache, p->block_tables, p->context_lens, p->num_seqs,
+            p->num_q_heads, cache->num_kv_heads, shape.block_shift, shape.hnd, p->max_blocks_per_seq, plan, p->scale,
+            p->workspace, static_cast<cudaStream_t>(stream));
+    });
 }

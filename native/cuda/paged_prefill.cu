@@ -4,6 +4,8 @@
 #include <cuda_runtime.h>
 
 #include "attention_common.cuh"
+#include "dtype.cuh"
+#include "paged_kv.cuh"
 #include "status.cuh"
 #if FOLIO_HAS_PREFILL_SM90
 #include "paged_prefill_sm90.cuh"
@@ -298,92 +300,60 @@ int32_t launch_prefill(void* out, const void* q, const void* k_cache, const void
     return check_launch("paged_prefill");
 }
 
-int log2_exact(int x) {
-    int shift = 0;
-    while ((1 << shift) < x) ++shift;
-    return (1 << shift) == x ? shift : -1;
-}
-
 }  // namespace
 }  // namespace folio
 
-namespace {
-// The one dispatch rule of folio_paged_prefill, which folio_paged_prefill_kernel reports.
-bool takes_prefill_sm90(int32_t head_dim, float scale, int32_t dtype) {
-#if FOLIO_HAS_PREFILL_SM90
-    return (dtype == FOLIO_CUDA_DTYPE_F16 || dtype == FOLIO_CUDA_DTYPE_BF16) && folio::prefill_sm90_applies(head_dim, scale);
-#else
-    (void)head_dim;
-    (void)scale;
-    (void)dtype;
-    return false;
-#endif
-}
-}  // namespace
-
-extern "C" int32_t folio_paged_prefill_kernel(int32_t head_dim, float scale, int32_t dtype) {
-    return takes_prefill_sm90(head_dim, scale, dtype) ? FOLIO_CUDA_PREFILL_KERNEL_SM90 : FOLIO_CUDA_PREFILL_KERNEL_SM80;
-}
-
-extern "C" int32_t folio_paged_prefill(void* out, const void* q, const void* k_cache, const void* v_cache,
-                                       const int32_t* block_tables, const int32_t* cu_query_lens,
-                                       const int32_t* context_lens, int32_t num_seqs, int32_t num_q_heads,
-                                       int32_t num_kv_heads, int32_t head_dim, int32_t block_size,
-                                       int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len, float scale, int32_t dtype,
+extern "C" int32_t folio_paged_prefill(const folio_cuda_paged_kv* cache, const folio_cuda_paged_prefill_params* p,
                                        void* stream) {
+    int32_t status = folio::check_struct_size(p, sizeof(folio_cuda_paged_prefill_params), "paged_prefill");
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    folio::PagedKvShape shape;
+    status = folio::check_paged_kv(cache, "paged_prefill", &shape);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    const int32_t num_seqs = p->num_seqs, num_q_heads = p->num_q_heads, num_kv_heads = cache->num_kv_heads;
+    const int32_t head_dim = cache->head_dim, dtype = cache->dtype;
     FOLIO_REQUIRE(num_seqs >= 0, "paged_prefill: num_seqs must be >= 0 (got %d)", num_seqs);
-    FOLIO_REQUIRE(num_kv_heads > 0, "paged_prefill: num_kv_heads must be > 0 (got %d)", num_kv_heads);
     FOLIO_REQUIRE(num_q_heads > 0 && num_q_heads % num_kv_heads == 0,
                   "paged_prefill: num_q_heads (%d) must be a positive multiple of num_kv_heads (%d)", num_q_heads,
                   num_kv_heads);
-    FOLIO_REQUIRE(max_query_len >= 0, "paged_prefill: max_query_len must be >= 0 (got %d)", max_query_len);
+    FOLIO_REQUIRE(p->max_query_len >= 0, "paged_prefill: max_query_len must be >= 0 (got %d)", p->max_query_len);
+    FOLIO_REQUIRE(p->reserved == 0, "paged_prefill: reserved must be 0 (got %d)", p->reserved);
     if (head_dim != 64 && head_dim != 128) {
         return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED, "paged_prefill: head_dim %d is not supported (64 or 128)",
                            head_dim);
     }
-    if (num_seqs == 0 || max_query_len == 0) return folio::ok();
+    if (dtype != FOLIO_CUDA_DTYPE_F16 && dtype != FOLIO_CUDA_DTYPE_BF16) {
+        return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
+                           "paged_prefill: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
+    }
+    int32_t kernel = 0;
+    status = folio::choose_prefill_kernel(p->kernel, head_dim, p->scale, dtype, &kernel);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
+    if (num_seqs == 0 || p->max_query_len == 0) return folio::ok();
     FOLIO_REQUIRE(num_seqs <= 65535, "paged_prefill: num_seqs %d exceeds 65535", num_seqs);
     FOLIO_REQUIRE(num_kv_heads <= 65535, "paged_prefill: num_kv_heads %d exceeds 65535", num_kv_heads);
-    FOLIO_REQUIRE(out && q && k_cache && v_cache && block_tables && cu_query_lens && context_lens,
+    FOLIO_REQUIRE(p->out && p->q && cache->k_cache && cache->v_cache && p->block_tables && p->cu_query_lens &&
+                      p->context_lens,
                   "paged_prefill: out, q, k_cache, v_cache, block_tables, cu_query_lens and context_lens must be "
                   "non-null");
-    const int block_shift = folio::log2_exact(block_size);
-    FOLIO_REQUIRE(block_size > 0 && block_shift >= 0, "paged_prefill: block_size must be a power of two (got %d)",
-                  block_size);
-    FOLIO_REQUIRE(kv_layout == FOLIO_CUDA_KV_LAYOUT_NHD || kv_layout == FOLIO_CUDA_KV_LAYOUT_HND,
-                  "paged_prefill: kv_layout must be 0 (NHD) or 1 (HND) (got %d)", kv_layout);
-    const bool hnd = kv_layout == FOLIO_CUDA_KV_LAYOUT_HND;
-    FOLIO_REQUIRE(max_blocks_per_seq > 0, "paged_prefill: max_blocks_per_seq must be > 0 (got %d)",
-                  max_blocks_per_seq);
-    FOLIO_REQUIRE(((uintptr_t)q | (uintptr_t)out | (uintptr_t)k_cache | (uintptr_t)v_cache) % 16 == 0,
+    FOLIO_REQUIRE(p->max_blocks_per_seq > 0, "paged_prefill: max_blocks_per_seq must be > 0 (got %d)",
+                  p->max_blocks_per_seq);
+    FOLIO_REQUIRE(((uintptr_t)p->q | (uintptr_t)p->out | (uintptr_t)cache->k_cache | (uintptr_t)cache->v_cache) % 16 ==
+                      0,
                   "paged_prefill: q, out, k_cache and v_cache must be 16-byte aligned");
     cudaStream_t s = static_cast<cudaStream_t>(stream);
 #if FOLIO_HAS_PREFILL_SM90
-    // Hopper: the wgmma kernel (paged_prefill_sm90.cuh says when it applies).
-    if (takes_prefill_sm90(head_dim, scale, dtype)) {
-        return folio::prefill_sm90(out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
-                                   num_q_heads, num_kv_heads, head_dim, block_shift, hnd, max_blocks_per_seq,
-                                   max_query_len, scale, dtype, s);
+    // Hopper: the wgmma kernel (paged_prefill_sm90.cuh).
+    if (kernel == FOLIO_CUDA_PREFILL_KERNEL_SM90) {
+        return folio::prefill_sm90(p->out, p->q, cache->k_cache, cache->v_cache, p->block_tables, p->cu_query_lens,
+                                   p->context_lens, num_seqs, num_q_heads, num_kv_heads, head_dim, shape.block_shift,
+                                   shape.hnd, p->max_blocks_per_seq, p->max_query_len, p->scale, dtype, s);
     }
 #endif
-    const bool d128 = head_dim == 128;
-    switch (dtype) {
-        case FOLIO_CUDA_DTYPE_F16:
-            return d128 ? folio::launch_prefill<__half, 128>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
-                                                             context_lens, num_seqs, num_q_heads, num_kv_heads,
-                                                             block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s)
-                        : folio::launch_prefill<__half, 64>(out, q, k_cache, v_cache, block_tables, cu_query_lens,
-                                                            context_lens, num_seqs, num_q_heads, num_kv_heads,
-                                                            block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s);
-        case FOLIO_CUDA_DTYPE_BF16:
-            return d128 ? folio::launch_prefill<__nv_bfloat16, 128>(
-                              out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
-                              num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s)
-                        : folio::launch_prefill<__nv_bfloat16, 64>(
-                              out, q, k_cache, v_cache, block_tables, cu_query_lens, context_lens, num_seqs,
-                              num_q_heads, num_kv_heads, block_shift, hnd, max_blocks_per_seq, max_query_len, scale, s);
-        default:
-            return folio::fail(FOLIO_CUDA_STATUS_UNSUPPORTED,
-                               "paged_prefill: dtype %d is not supported (fp16 = 0 or bf16 = 1)", dtype);
-    }
+    return folio::dispatch_attention(dtype, head_dim, [&](auto tag, auto dim) {
+        return folio::launch_prefill<typename decltype(tag)::type, decltype(dim)::value>(
+            p->out, p->q, cache->k_cache, cache->v_cache, p->block_tables, p->cu_query_lens, p->context_lens,
+            num_seqs, num_q_heads, num_kv_heads, shape.block_shift, shape.hnd, p->max_blocks_per_seq,
+            p->max_query_len, p->scale, s);
+    });
 }

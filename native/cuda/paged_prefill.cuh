@@ -10,3 +10,14 @@
 // 16 rows and walks the K/V tiles up to the CTA's last causal position (flash-attention with online
 // softmax). The grid runs the row tiles latest-first, so the longest CTAs start first.
 #pragma once
+
+#include <stdint.h>
+
+namespace folio {
+
+// The dispatch rule of folio_paged_prefill (prefill_kernel_choice.cu): *taken = the kernel (SM80 or SM90) a call
+// asking for `requested` (a folio_cuda_prefill_kernel) runs on the current device; INVALID_ARGUMENT for an unknown
+// request, UNSUPPORTED (naming why) for SM90 where it cannot run.
+int32_t choose_prefill_kernel(int32_t requested, int32_t head_dim, float scale, int32_t dtype, int32_t* taken);
+
+}  // namespace folio

@@ -404,23 +404,7 @@ int32_t launch(void* out, const void* q, const void* k_cache, const void* v_cach
 
 }  // namespace
 
-bool prefill_sm90_applies(int head_dim, float scale) {
-    const char* choice = getenv("FOLIO_PREFILL_KERNEL");
-    bool wanted = FOLIO_PREFILL_SM90_DEFAULT != 0;
-    if (choice && strcmp(choice, "sm80") == 0) wanted = false;
-    if (choice && strcmp(choice, "sm90") == 0) wanted = true;
-    if (!wanted || (head_dim != 64 && head_dim != 128) || !(scale > 0.f) || !std::isfinite(scale)) return false;
-    int device = 0;
-    int major = 0;
-    int minor = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
-        cudaGetLastError();  // leave no sticky error behind for the fallback's launch check
-        return false;
-    }
-    return major == 9 && minor == 0;
-}
+bool prefill_sm90_by_default() { return FOLIO_PREFILL_SM90_DEFAULT != 0; }
 
 int32_t prefill_sm90(void* out, const void* q, const void* k_cache, const void* v_cache,
                      const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,

@@ -6,9 +6,9 @@
 // native/cuda/paged_prefill_sm90.cu compiled for compute_90a and defines FOLIO_HAS_PREFILL_SM90). At run time
 // folio_paged_prefill takes it on a compute-capability 9.0 device for head_dim 64 or 128, fp16 or bf16, either
 // cache layout, a positive finite scale; everything else runs the mma.sync kernel (paged_prefill.cu).
-// FOLIO_PREFILL_KERNEL=sm80 in the environment forces the mma.sync kernel (for same-run comparisons),
-// FOLIO_PREFILL_KERNEL=sm90 asks for this one where it applies; the build's default is
-// FOLIO_PREFILL_SM90_DEFAULT (1: take it where it applies; 0: only when asked).
+// The caller chooses through folio_cuda_paged_prefill_params.kernel: SM80 forces the mma.sync kernel (for
+// same-run comparisons), SM90 asks for this one (refused where it does not apply), AUTO takes it where it applies
+// unless the build's FOLIO_PREFILL_SM90_DEFAULT is 0.
 //
 // Work split: an item is 128 query rows of one (sequence, KV head), a row being a (token, query head of the
 // group) pair. A CTA (one per SM, persistent: it walks the items, row tiles fastest, latest rows first) has three
@@ -32,10 +32,9 @@
 
 namespace folio {
 
-// Whether this call should run on the sm_90a kernel (device, head_dim, scale, environment override).
-// Never fails: any CUDA error while asking about the device answers false (the mma.sync kernel then runs
-// and reports errors as before).
-bool prefill_sm90_applies(int head_dim, float scale);
+// Whether FOLIO_CUDA_PREFILL_KERNEL_AUTO takes this kernel where it applies: the build's FOLIO_PREFILL_SM90_DEFAULT
+// (on unless CMake sets it to 0). Where it applies is paged_prefill.cu's rule (choose_prefill_kernel).
+bool prefill_sm90_by_default();
 
 // Launches the sm_90a kernel. Arguments as folio_paged_prefill after its validation (dtype 0 = fp16,
 // 1 = bf16; head_dim 64 or 128; block_shift = log2(block_size)).

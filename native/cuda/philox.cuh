@@ -15,7 +15,11 @@ __host__ __device__ __forceinline__ Philox4 philox4x32_10(uint32_t c0, uint32_t 
                                                           uint32_t k0, uint32_t k1) {
     constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
     constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
+    // Unrolled in device code only: the host pass of a g++ host compiler rejects the pragma under -Werror
+    // (-Wunknown-pragmas; seen with nvcc 13 and g++ on the GPU machine).
+#ifdef __CUDA_ARCH__
 #pragma unroll
+#endif
     for (int round = 0; round < 10; ++round) {
         const uint64_t p0 = (uint64_t)kMul0 * c0;
         const uint64_t p1 = (uint64_t)kMul1 * c2;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "dtype.cuh"
+#include "paged_kv.cuh"
 #include "status.cuh"
 
 namespace folio {
@@ -61,12 +62,6 @@ __global__ void __launch_bounds__(kRopeThreads)
     }
 }
 
-int log2_exact(int x) {
-    int shift = 0;
-    while ((1 << shift) < x) ++shift;
-    return (1 << shift) == x ? shift : -1;
-}
-
 }  // namespace
 }  // namespace folio
 
@@ -118,17 +113,9 @@ extern "C" int32_t folio_rope_kv_write(const folio_cuda_paged_kv* cache, const f
                                        void* stream) {
     int32_t status = folio::check_struct_size(p, sizeof(folio_cuda_rope_kv_write_params), "rope_kv_write");
     if (status != FOLIO_CUDA_STATUS_OK) return status;
-    FOLIO_REQUIRE(cache, "rope_kv_write: cache must be non-null");
-    const int block_shift = folio::log2_exact(cache->block_size);
-    FOLIO_REQUIRE(cache->block_size > 0 && block_shift >= 0, "rope_kv_write: block_size must be a power of two (got %d)",
-                  cache->block_size);
-    FOLIO_REQUIRE(cache->layout == FOLIO_CUDA_KV_LAYOUT_NHD || cache->layout == FOLIO_CUDA_KV_LAYOUT_HND,
-                  "rope_kv_write: layout must be 0 (NHD) or 1 (HND) (got %d)", cache->layout);
-    FOLIO_REQUIRE(folio::is_float_dtype(cache->dtype), "rope_kv_write: dtype must be F32, BF16 or F16 (got %d)",
-                  cache->dtype);
-    FOLIO_REQUIRE(cache->num_kv_heads > 0 && cache->head_dim > 0 && cache->num_blocks >= 0,
-                  "rope_kv_write: num_kv_heads (%d) and head_dim (%d) must be > 0, num_blocks (%d) >= 0",
-                  cache->num_kv_heads, cache->head_dim, cache->num_blocks);
+    folio::PagedKvShape shape;
+    status = folio::check_paged_kv(cache, "rope_kv_write", &shape);
+    if (status != FOLIO_CUDA_STATUS_OK) return status;
     FOLIO_REQUIRE(p->num_tokens >= 0, "rope_kv_write: num_tokens must be >= 0 (got %d)", p->num_tokens);
     FOLIO_REQUIRE(p->num_q_heads > 0 && p->num_q_heads % cache->num_kv_heads == 0,
                   "rope_kv_write: num_q_heads (%d) must be a positive multiple of num_kv_heads (%d)", p->num_q_heads,
@@ -147,8 +134,6 @@ extern "C" int32_t folio_rope_kv_write(const folio_cuda_paged_kv* cache, const f
                       cache->k_cache && cache->v_cache,
                   "rope_kv_write: q_out, q, k, v, positions, slot_mapping, inv_freq and the cache pointers must be "
                   "non-null");
-    const int64_t num_slots = (int64_t)cache->num_blocks << block_shift;
-    const bool hnd = cache->layout == FOLIO_CUDA_KV_LAYOUT_HND;
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     folio::dispatch_float(cache->dtype, [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -156,7 +141,8 @@ extern "C" int32_t folio_rope_kv_write(const folio_cuda_paged_kv* cache, const f
             static_cast<T*>(p->q_out), static_cast<const T*>(p->q), static_cast<const T*>(p->k),
             static_cast<const T*>(p->v), static_cast<T*>(cache->k_cache), static_cast<T*>(cache->v_cache),
             p->q_token_stride, p->k_token_stride, p->v_token_stride, p->positions, p->slot_mapping, p->inv_freq,
-            p->num_q_heads, cache->num_kv_heads, cache->head_dim, p->rotary_dim / 2, block_shift, hnd, num_slots);
+            p->num_q_heads, cache->num_kv_heads, cache->head_dim, p->rotary_dim / 2, shape.block_shift, shape.hnd,
+            shape.num_slots);
     });
     return folio::check_launch("rope_kv_write");
 }

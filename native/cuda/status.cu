@@ -23,6 +23,11 @@ int32_t ok() {
     return FOLIO_CUDA_STATUS_OK;
 }
 
+int32_t cuda_result(cudaError_t err, const char* what) {
+    if (err == cudaSuccess) return ok();
+    return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "%s: %s (%s)", what, cudaGetErrorName(err), cudaGetErrorString(err));
+}
+
 int32_t check_launch(const char* what) {
     cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) {

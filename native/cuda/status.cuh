@@ -18,6 +18,9 @@ int32_t fail(folio_cuda_status status, const char* format, ...)
 // Clears this thread's message; returns FOLIO_CUDA_STATUS_OK.
 int32_t ok();
 
+// Maps a CUDA runtime result to OK or CUDA_ERROR with the runtime's name and message, prefixed by `what`.
+int32_t cuda_result(cudaError_t err, const char* what);
+
 // Maps the launch's error (cudaGetLastError after a <<<>>>) to a status naming `what`.
 int32_t check_launch(const char* what);
 

@@ -1,8 +1,10 @@
 /* folio_cuda.h: the C ABI of libfolio_cuda.so, Folio's CUDA kernels.
  *
  * Conventions (every function):
- *   - Arguments are plain device pointers, sizes and a CUDA stream (`stream` is a cudaStream_t passed as
- *     void*; NULL is the legacy default stream). Work is enqueued on the stream; nothing synchronises.
+ *   - Arguments are device pointers, sizes and a CUDA stream (`stream` is a cudaStream_t passed as void*; NULL
+ *     is the legacy default stream). Work is enqueued on the stream; nothing synchronises. Launchers that address
+ *     the paged KV cache take it as a folio_cuda_paged_kv view (below) and their other arguments as a parameter
+ *     struct.
  *   - Every fallible call returns an int32_t status (a folio_cuda_status): FOLIO_CUDA_STATUS_OK (0) or a
  *     negative FOLIO_CUDA_STATUS_* below, the same convention as folio.h (where both headers name the same
  *     failure, the value is the same). On an error folio_cuda_last_error() returns a message naming the
@@ -18,11 +20,15 @@
  * PATCH of the loaded library, and a host checks folio_cuda_version() / 10000 == FOLIO_CUDA_VERSION_MAJOR.
  * A minor version only appends functions, struct fields and constants. 1.0.0 changed every error status
  * from positive to negative (0.1.0 returned 1..4) and renamed FOLIO_CUDA_OK / FOLIO_CUDA_ERROR_* to
- * FOLIO_CUDA_STATUS_*.
+ * FOLIO_CUDA_STATUS_*. 2.0.0 gave the attention, KV write and block move launchers the paged-cache view and
+ * parameter structs (they took 7 to 19 plain arguments), made the prefill kernel a field of the call
+ * (FOLIO_CUDA_PREFILL_KERNEL_AUTO / SM80 / SM90) instead of the environment's FOLIO_PREFILL_KERNEL, and split
+ * folio_block_swap into folio_block_swap_out and folio_block_swap_in, and added events and graphs
+ * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged.
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
- *     KV write, block copy and block swap move bytes and take any element size.
+ *     KV write, block copy and block swap move bytes of any of the cache dtypes (fp16, bf16, fp32).
  *
  * The paged KV cache (one tensor for K and one for V, per layer), contiguous, row-major, in one of two
  * layouts (kv_layout, a folio_cuda_kv_layout):
@@ -48,7 +54,7 @@
 extern "C" {
 #endif
 
-#define FOLIO_CUDA_VERSION_MAJOR 1
+#define FOLIO_CUDA_VERSION_MAJOR 2
 #define FOLIO_CUDA_VERSION_MINOR 0
 #define FOLIO_CUDA_VERSION_PATCH 0
 
@@ -87,11 +93,26 @@ typedef enum folio_cuda_rope_scaling {
     FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 1 /* Llama 3.1's: long wavelengths divided by factor, a smooth band between */
 } folio_cuda_rope_scaling;
 
-/* The kernels folio_paged_prefill can take (folio_paged_prefill_kernel says which). */
+/* The kernels folio_paged_prefill can run: the caller's choice (folio_cuda_paged_prefill_params.kernel), and
+ * the answer of folio_paged_prefill_kernel. */
 typedef enum folio_cuda_prefill_kernel {
+    FOLIO_CUDA_PREFILL_KERNEL_AUTO = 0,  /* the library's choice: SM90 where it applies (see folio_paged_prefill) */
     FOLIO_CUDA_PREFILL_KERNEL_SM80 = 80, /* mma.sync, every CUDA GPU the library targets */
     FOLIO_CUDA_PREFILL_KERNEL_SM90 = 90  /* wgmma (sm_90a), compute capability 9.0 */
 } folio_cuda_prefill_kernel;
+
+/* A view of one layer's paged KV cache (the layouts at the top of this header). Launchers take it by pointer
+ * and read it on the host during the call; it holds no memory of its own. */
+typedef struct folio_cuda_paged_kv {
+    void* k_cache;          /* device, dtype */
+    void* v_cache;          /* device, dtype, shaped as k_cache */
+    int32_t num_blocks;
+    int32_t block_size;     /* a power of two */
+    int32_t num_kv_heads;
+    int32_t head_dim;
+    int32_t layout;         /* folio_cuda_kv_layout */
+    int32_t dtype;          /* folio_cuda_dtype */
+} folio_cuda_paged_kv;
 
 /* The message of the last failed call on this thread ("" if none). Valid until this thread's next call. */
 FOLIO_CUDA_API const char* folio_cuda_last_error(void);
@@ -126,17 +147,52 @@ FOLIO_CUDA_API int32_t folio_cuda_memset_async(void* dst, int32_t value, size_t 
 FOLIO_CUDA_API int32_t folio_cuda_mem_get_info(size_t* free_bytes, size_t* total_bytes);
 
 /* ---------------------------------------------------------------------------------------------------
+ * Events and graphs, for the GPU backend's step loop: ordering between streams, GPU-side timing, and decode
+ * steps captured once per batch-size bucket and replayed. Thin wrappers of the CUDA runtime on the current
+ * device; failures return FOLIO_CUDA_STATUS_CUDA_ERROR with the runtime's message.
+ *   folio_cuda_event_create: *event = a new event; timing 1 records timestamps (folio_cuda_event_elapsed_ms),
+ *                           timing 0 does not (cheaper to record and wait on). folio_cuda_event_destroy releases
+ *                           it (NULL does nothing).
+ *   folio_cuda_event_record: the event completes when the work enqueued on stream before it has.
+ *   folio_cuda_event_synchronize: waits on the host for the event's last record.
+ *   folio_cuda_event_elapsed_ms: *milliseconds between two completed records of timing events.
+ *   folio_cuda_stream_wait_event: work enqueued on stream after this waits for the event's last record.
+ *   folio_cuda_stream_begin_capture / _end_capture: the work enqueued on stream in between is not run but
+ *                           recorded into *graph (capture mode thread-local: this thread's capture-unsafe calls,
+ *                           such as folio_cuda_malloc or a synchronisation, fail while it captures). The stream
+ *                           must be one of folio_cuda_stream_create (the legacy default stream cannot be captured).
+ *                           Every launcher of this header can be captured; the pointers and sizes captured are
+ *                           replayed as they were, so a replay reads the same buffers (update their contents).
+ *   folio_cuda_graph_instantiate: *exec = an executable graph of graph (graph can then be destroyed).
+ *   folio_cuda_graph_launch: enqueues one replay of exec on stream.
+ *   folio_cuda_graph_destroy / folio_cuda_graph_exec_destroy: release (NULL does nothing).
+ * ------------------------------------------------------------------------------------------------- */
+FOLIO_CUDA_API int32_t folio_cuda_event_create(int32_t timing, void** event);
+FOLIO_CUDA_API int32_t folio_cuda_event_destroy(void* event);
+FOLIO_CUDA_API int32_t folio_cuda_event_record(void* event, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_event_synchronize(void* event);
+FOLIO_CUDA_API int32_t folio_cuda_event_elapsed_ms(void* start, void* end, float* milliseconds);
+FOLIO_CUDA_API int32_t folio_cuda_stream_wait_event(void* stream, void* event);
+FOLIO_CUDA_API int32_t folio_cuda_stream_begin_capture(void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_stream_end_capture(void* stream, void** graph);
+FOLIO_CUDA_API int32_t folio_cuda_graph_instantiate(void* graph, void** exec);
+FOLIO_CUDA_API int32_t folio_cuda_graph_launch(void* exec, void* stream);
+FOLIO_CUDA_API int32_t folio_cuda_graph_destroy(void* graph);
+FOLIO_CUDA_API int32_t folio_cuda_graph_exec_destroy(void* exec);
+
+/* ---------------------------------------------------------------------------------------------------
  * Paged attention, decode: one new query token per sequence attends to its whole cached context.
- *   out:           [num_seqs, num_q_heads, head_dim], dtype; every element is written.
- *   q:             [num_seqs, num_q_heads, head_dim], dtype, contiguous.
- *   k_cache/v_cache, block_tables: see the layout above.
+ *   cache:         the layer's paged KV cache; dtype F16 or BF16 (q and out are of the same dtype), head_dim 64
+ *                  or 128, at most 16 query heads per KV head.
+ *   out:           [num_seqs, num_q_heads, head_dim]; every element is written.
+ *   q:             [num_seqs, num_q_heads, head_dim], contiguous.
+ *   block_tables:  see the layout above; max_blocks_per_seq columns.
  *   context_lens:  int32 [num_seqs], tokens of context per sequence (the new token's K/V included, so it
  *                  has been written with folio_kv_write first), 0 <= len <= max_context_len. A sequence of
  *                  length 0 gets an output of zeros.
  *   max_context_len: an upper bound of context_lens (it sizes the split of long contexts), at most 2^30
  *                  (token positions stay far from int32 overflow in the kernel's tile arithmetic).
  *   scale:         softmax scale, usually 1/sqrt(head_dim).
- *   head_dim:      64 or 128. num_q_heads must be a multiple of num_kv_heads, at most 16 per KV head.
  *   workspace:     device memory of at least folio_paged_attention_decode_workspace_size(...) bytes
  *                  (may be NULL when that size is 0). It holds the split-KV partial results and per-(sequence,
  *                  KV head) counters: zero-fill it once before its first use (cudaMemset); every launch
@@ -146,90 +202,131 @@ FOLIO_CUDA_API int32_t folio_cuda_mem_get_info(size_t* free_bytes, size_t* total
  * merges the pieces in the same launch. The split depends only on the arguments and the current device's
  * multiprocessor count.
  * ------------------------------------------------------------------------------------------------- */
+typedef struct folio_cuda_paged_attention_decode_params {
+    uint32_t struct_size;
+    int32_t num_seqs;
+    int32_t num_q_heads;           /* a multiple of the cache's num_kv_heads */
+    int32_t max_blocks_per_seq;    /* columns of block_tables, >= ceil(max_context_len / block_size) */
+    int32_t max_context_len;
+    float scale;
+    void* out;
+    const void* q;
+    const int32_t* block_tables;   /* int32 [num_seqs, max_blocks_per_seq] */
+    const int32_t* context_lens;   /* int32 [num_seqs] */
+    void* workspace;
+    size_t workspace_bytes;
+} folio_cuda_paged_attention_decode_params;
+
 FOLIO_CUDA_API int32_t folio_paged_attention_decode_workspace_size(
     int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
     int32_t max_context_len, size_t* workspace_bytes);
 
 FOLIO_CUDA_API int32_t folio_paged_attention_decode(
-    void* out, const void* q, const void* k_cache, const void* v_cache,
-    const int32_t* block_tables, const int32_t* context_lens,
-    int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
-    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_context_len,
-    float scale, int32_t dtype, void* workspace, size_t workspace_bytes, void* stream);
+    const folio_cuda_paged_kv* cache, const folio_cuda_paged_attention_decode_params* params, void* stream);
 
 /* ---------------------------------------------------------------------------------------------------
  * Paged prefill (chunked prefill, prefix hits): the new query tokens of each sequence attend causally to
  * the sequence's cached context, their own K/V included (write them with folio_kv_write first).
- *   q, out:         [num_tokens, num_q_heads, head_dim], dtype, contiguous; the tokens of sequence i are
+ *   cache:          the layer's paged KV cache; dtype F16 or BF16 (q and out too), head_dim 64 or 128.
+ *   q, out:         [num_tokens, num_q_heads, head_dim], contiguous; the tokens of sequence i are
  *                   rows cu_query_lens[i] .. cu_query_lens[i+1]-1. Every element of those rows is written.
  *   cu_query_lens:  int32 [num_seqs + 1], cu_query_lens[0] = 0, non-decreasing.
  *   context_lens:   int32 [num_seqs], the whole context of sequence i (cached prefix + new tokens),
  *                   context_lens[i] >= q_len(i). New token j of sequence i sits at position
  *                   context_lens[i] - q_len(i) + j and sees the keys at positions 0 .. that position.
  *   max_query_len:  an upper bound of every q_len(i) (it sizes the grid).
- *   head_dim 64 or 128; num_q_heads a multiple of num_kv_heads. Tensor cores (mma.sync), fp32 softmax; on a
- *   compute-capability 9.0 GPU, with a library built by nvcc >= 12 for sm_90, a wgmma (sm_90a) kernel for
- *   fp16/bf16 and a positive scale (environment FOLIO_PREFILL_KERNEL=sm80 forces the mma.sync kernel).
+ *   kernel:         a folio_cuda_prefill_kernel. SM80: tensor cores through mma.sync, fp32 softmax, every GPU.
+ *                   SM90: the wgmma kernel, only in a library built by nvcc >= 12 with sm_90 among its targets,
+ *                   on a compute-capability 9.0 device, for a positive finite scale (asked for where it does not
+ *                   apply: FOLIO_CUDA_STATUS_UNSUPPORTED, naming why). AUTO: SM90 where it applies and the
+ *                   build's default (CMake FOLIO_PREFILL_SM90_DEFAULT, on unless set to 0) takes it, else SM80.
  * ------------------------------------------------------------------------------------------------- */
-FOLIO_CUDA_API int32_t folio_paged_prefill(
-    void* out, const void* q, const void* k_cache, const void* v_cache,
-    const int32_t* block_tables, const int32_t* cu_query_lens, const int32_t* context_lens,
-    int32_t num_seqs, int32_t num_q_heads, int32_t num_kv_heads, int32_t head_dim,
-    int32_t block_size, int32_t kv_layout, int32_t max_blocks_per_seq, int32_t max_query_len,
-    float scale, int32_t dtype, void* stream);
+typedef struct folio_cuda_paged_prefill_params {
+    uint32_t struct_size;
+    int32_t num_seqs;
+    int32_t num_q_heads;           /* a multiple of the cache's num_kv_heads */
+    int32_t max_blocks_per_seq;    /* columns of block_tables, > 0 */
+    int32_t max_query_len;
+    float scale;
+    int32_t kernel;                /* folio_cuda_prefill_kernel */
+    int32_t reserved;              /* 0 (keeps the pointers below 8-byte aligned with no hidden padding) */
+    void* out;
+    const void* q;
+    const int32_t* block_tables;   /* int32 [num_seqs, max_blocks_per_seq] */
+    const int32_t* cu_query_lens;  /* int32 [num_seqs + 1] */
+    const int32_t* context_lens;   /* int32 [num_seqs] */
+} folio_cuda_paged_prefill_params;
 
-/* Which kernel (folio_cuda_prefill_kernel) folio_paged_prefill takes for head_dim, scale and dtype on the
- * current device, under the environment's FOLIO_PREFILL_KERNEL at the time of the call: SM90 only in a library
- * built with the sm_90a kernel, on a compute-capability 9.0 device, for fp16/bf16, head_dim 64/128 and a positive
- * finite scale; SM80 otherwise (also for arguments folio_paged_prefill would refuse). Never fails. For tests and
- * benchmarks that must know which kernel they checked or timed. */
-FOLIO_CUDA_API int32_t folio_paged_prefill_kernel(int32_t head_dim, float scale, int32_t dtype);
+FOLIO_CUDA_API int32_t folio_paged_prefill(
+    const folio_cuda_paged_kv* cache, const folio_cuda_paged_prefill_params* params, void* stream);
+
+/* Which kernel (FOLIO_CUDA_PREFILL_KERNEL_SM80 or _SM90) folio_paged_prefill runs on the current device when
+ * asked for `kernel` with this head_dim, scale and dtype, or the negative status it would refuse the request with
+ * (UNSUPPORTED: SM90 asked for where it does not apply; INVALID_ARGUMENT: not a folio_cuda_prefill_kernel), the
+ * reason in folio_cuda_last_error(). For tests and benchmarks that must know which kernel they checked or timed. */
+FOLIO_CUDA_API int32_t folio_paged_prefill_kernel(int32_t kernel, int32_t head_dim, float scale, int32_t dtype);
 
 /* ---------------------------------------------------------------------------------------------------
  * KV write (reshape-and-cache): copies each new token's K and V rows into the cache slot the KV manager
  * assigned to it.
- *   key, value:     [num_tokens, num_kv_heads, head_dim]; the heads of one token are contiguous, tokens
- *                   are key_token_stride / value_token_stride elements apart (>= num_kv_heads*head_dim),
- *                   so slices of a fused QKV projection can be passed without a copy.
- *   k_cache, v_cache: the paged cache above, num_blocks blocks of block_size slots, in kv_layout.
+ *   cache:          the layer's paged KV cache (any dtype: bytes are moved).
+ *   key, value:     [num_tokens, num_kv_heads, head_dim] of the cache's dtype; the heads of one token are
+ *                   contiguous, tokens are key_token_stride / value_token_stride elements apart
+ *                   (>= num_kv_heads * head_dim), so slices of a fused QKV projection can be passed without a copy.
  *   slot_mapping:   int64 [num_tokens], the slot of each token (block * block_size + offset). A negative
  *                   slot skips the token (padding); so does a slot >= num_blocks * block_size (a caller
  *                   bug, but never a write out of bounds). Slots must be distinct.
- *   element_size:   bytes per element (2 for fp16/bf16, 4 for fp32).
  * ------------------------------------------------------------------------------------------------- */
+typedef struct folio_cuda_kv_write_params {
+    uint32_t struct_size;
+    int32_t num_tokens;
+    const void* key;
+    const void* value;
+    int64_t key_token_stride;
+    int64_t value_token_stride;
+    const int64_t* slot_mapping;
+} folio_cuda_kv_write_params;
+
 FOLIO_CUDA_API int32_t folio_kv_write(
-    void* k_cache, void* v_cache, const void* key, const void* value, const int64_t* slot_mapping,
-    int32_t num_tokens, int32_t num_kv_heads, int32_t head_dim, int32_t block_size, int32_t kv_layout,
-    int64_t key_token_stride, int64_t value_token_stride, int32_t num_blocks, int32_t element_size,
-    void* stream);
+    const folio_cuda_paged_kv* cache, const folio_cuda_kv_write_params* params, void* stream);
 
 /* ---------------------------------------------------------------------------------------------------
- * Block copy (copy-on-write): for every cache c and pair p, block pairs[2p+1] of cache c becomes a copy
- * of block pairs[2p] of cache c. One launch for all caches (every layer's K and V) and all pairs.
- *   cache_ptrs:  device array of num_caches device addresses (uint64), each a cache base pointer.
- *   pairs:       device int32 [num_pairs, 2] = (src_block, dst_block), ids in [0, num_blocks); a pair
- *                with an id outside that range is skipped (a caller bug, never an out-of-bounds access).
- *                Destinations must be distinct and must not be sources in the same call.
- *   block_bytes: bytes per block in each cache (block_size * num_kv_heads * head_dim * element size),
- *                a multiple of 16; cache pointers 16-byte aligned.
+ * Block moves: copy-on-write copies inside the GPU pool, and swaps between the GPU pool and a host pool, for
+ * every cache of the model (each layer's K and V) and every pair in one launch.
+ *   cache:       the shape every cache in cache_ptrs (and host_ptrs) has: num_blocks (of the GPU pool),
+ *                block_size, num_kv_heads, head_dim and dtype (a block is block_size * num_kv_heads *
+ *                head_dim elements, a multiple of 16 bytes). Its k_cache and v_cache are not read: the caches
+ *                moved are those of the pointer tables.
+ *   cache_ptrs:  device array of num_caches addresses (uint64) of the GPU caches, 16-byte aligned.
+ *   host_ptrs:   swaps: device array of num_caches addresses of the host caches (pinned host memory from
+ *                cudaHostAlloc / torch pin_memory, addressed through unified virtual addressing; device memory
+ *                also works), cache c of host_ptrs pairing with cache c of cache_ptrs, host_num_blocks blocks each.
+ *                Copies: NULL, and host_num_blocks 0.
+ *   pairs:       device int32 [num_pairs, 2] = (src_block, dst_block). A pair with an id outside its pool
+ *                ([0, cache->num_blocks) on the GPU, [0, host_num_blocks) on the host) is skipped (a caller bug,
+ *                never an out-of-bounds access). Destinations must be distinct; for copies they must not be
+ *                sources in the same call.
+ *   folio_block_copy:     block pairs[2p+1] of GPU cache c becomes a copy of block pairs[2p] of GPU cache c.
+ *   folio_block_swap_out: block pairs[2p+1] of host cache c becomes a copy of block pairs[2p] of GPU cache c.
+ *   folio_block_swap_in:  block pairs[2p+1] of GPU cache c becomes a copy of block pairs[2p] of host cache c.
+ * A swap moves a whole step's mapping for every layer in one launch instead of one cudaMemcpy per block.
  * ------------------------------------------------------------------------------------------------- */
+typedef struct folio_cuda_block_move_params {
+    uint32_t struct_size;
+    int32_t num_caches;            /* entries of cache_ptrs (and host_ptrs), <= 65535 */
+    const uint64_t* cache_ptrs;
+    const uint64_t* host_ptrs;
+    const int32_t* pairs;
+    int32_t num_pairs;
+    int32_t host_num_blocks;
+} folio_cuda_block_move_params;
+
 FOLIO_CUDA_API int32_t folio_block_copy(
-    const uint64_t* cache_ptrs, int32_t num_caches, const int32_t* pairs, int32_t num_pairs,
-    int32_t num_blocks, int64_t block_bytes, void* stream);
-
-/* ---------------------------------------------------------------------------------------------------
- * Block swap: for every cache c and pair p, block pairs[2p+1] of dst_ptrs[c] becomes a copy of block
- * pairs[2p] of src_ptrs[c]. Either side may be pinned host memory (cudaHostAlloc / torch pin_memory,
- * addressed through unified virtual addressing), so one launch moves a whole swap-out (GPU -> host) or
- * swap-in (host -> GPU) step for every layer instead of one cudaMemcpy per block.
- *   src_ptrs, dst_ptrs: device arrays of num_caches addresses (uint64), 16-byte aligned.
- *   pairs:       device int32 [num_pairs, 2] = (src_block, dst_block), src ids in [0, src_num_blocks),
- *                dst ids in [0, dst_num_blocks) (a pair outside is skipped); destinations distinct.
- *   block_bytes: as for folio_block_copy.
- * ------------------------------------------------------------------------------------------------- */
-FOLIO_CUDA_API int32_t folio_block_swap(
-    const uint64_t* src_ptrs, const uint64_t* dst_ptrs, int32_t num_caches, const int32_t* pairs,
-    int32_t num_pairs, int32_t src_num_blocks, int32_t dst_num_blocks, int64_t block_bytes, void* stream);
+    const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params, void* stream);
+FOLIO_CUDA_API int32_t folio_block_swap_out(
+    const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params, void* stream);
+FOLIO_CUDA_API int32_t folio_block_swap_in(
+    const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params, void* stream);
 
 /* ===================================================================================================
  * Model ops: the layers of a decoder around attention, for the GPU model runner. dtype is F32, BF16 or F16
@@ -262,19 +359,6 @@ FOLIO_CUDA_API int32_t folio_add_rms_norm(
 FOLIO_CUDA_API int32_t folio_silu_and_mul(
     void* out, const void* x, int32_t num_tokens, int32_t intermediate, int64_t x_row_stride, int32_t dtype,
     void* stream);
-
-/* A view of one layer's paged KV cache (the layouts at the top of this header). Launchers take it by
- * pointer; it is read on the host during the call. */
-typedef struct folio_cuda_paged_kv {
-    void* k_cache;          /* device, dtype */
-    void* v_cache;          /* device, dtype, shaped as k_cache */
-    int32_t num_blocks;
-    int32_t block_size;     /* a power of two */
-    int32_t num_kv_heads;
-    int32_t head_dim;
-    int32_t layout;         /* folio_cuda_kv_layout */
-    int32_t dtype;          /* folio_cuda_dtype */
-} folio_cuda_paged_kv;
 
 /* Rotary frequencies (host side): the model's config as read from its config.json. */
 typedef struct folio_cuda_rope_config {

@@ -35,8 +35,9 @@ public sealed unsafe class CudaLibraryTests
     public void RefusalIsANegativeStatusWithAMessage()
     {
         // A short key stride is refused on the host, before any CUDA call.
-        int status = FolioCudaNative.KvWrite(null, null, null, null, null, 4, 8, 128, 16, (int)FolioCudaKvLayout.Nhd,
-            100, 1024, 64, 2, null);
+        var cache = new FolioCudaPagedKv { NumBlocks = 64, BlockSize = 16, NumKvHeads = 8, HeadDim = 128, Dtype = (int)FolioCudaDtype.Bf16 };
+        var write = new FolioCudaKvWriteParams { StructSize = (uint)sizeof(FolioCudaKvWriteParams), NumTokens = 4, KeyTokenStride = 100, ValueTokenStride = 1024 };
+        int status = FolioCudaNative.KvWrite(&cache, &write, null);
         Assert.Equal((int)FolioCudaStatus.InvalidArgument, status);
         var e = Assert.Throws<FolioCudaException>(() => FolioCudaException.Check(status));
         Assert.Equal(FolioCudaStatus.InvalidArgument, e.Status);
@@ -64,8 +65,15 @@ public sealed unsafe class CudaLibraryTests
     [CudaLibraryFact]
     public void PrefillKernelQueryNeedsNoDevice()
     {
-        // fp32 never takes the sm_90a kernel, whatever the device (or none).
+        // fp32 never takes the sm_90a kernel, whatever the device (or none): AUTO answers SM80, and asking for SM90
+        // with head_dim 96 is refused on every build and card.
         Assert.Equal((int)FolioCudaPrefillKernel.Sm80,
-            FolioCudaNative.PagedPrefillKernel(128, 0.1f, (int)FolioCudaDtype.F32));
+            FolioCudaNative.PagedPrefillKernel((int)FolioCudaPrefillKernel.Auto, 128, 0.1f, (int)FolioCudaDtype.F32));
+        Assert.Equal((int)FolioCudaPrefillKernel.Sm80,
+            FolioCudaNative.PagedPrefillKernel((int)FolioCudaPrefillKernel.Sm80, 128, 0.1f, (int)FolioCudaDtype.Bf16));
+        Assert.Equal((int)FolioCudaStatus.Unsupported,
+            FolioCudaNative.PagedPrefillKernel((int)FolioCudaPrefillKernel.Sm90, 96, 0.1f, (int)FolioCudaDtype.Bf16));
+        Assert.Contains("sm_90a kernel does not apply", FolioCudaTestText.LastError(), StringComparison.Ordinal);
+        Assert.Equal((int)FolioCudaStatus.InvalidArgument, FolioCudaNative.PagedPrefillKernel(3, 128, 0.1f, (int)FolioCudaDtype.Bf16));
     }
 }

@@ -11,13 +11,13 @@ public sealed class HeaderDriftTests
     {
         Assert.True(Header.Functions.Count >= 19, $"only {Header.Functions.Count} functions read");
         Assert.Contains("folio_kv_write", Header.Functions.Keys);
-        Assert.Equal("i64", Header.Functions["folio_kv_write"].Parameters[10]);
-        Assert.Equal("ptr(i64)", Header.Functions["folio_kv_write"].Parameters[4]);
-        Assert.Equal("ptr(u64)", Header.Functions["folio_block_copy"].Parameters[0]);
+        Assert.Equal(["ptr(folio_cuda_paged_kv)", "ptr(folio_cuda_kv_write_params)", "ptr(void)"], Header.Functions["folio_kv_write"].Parameters);
+        Assert.Contains(("slot_mapping", "ptr(i64)"), Header.Structs["folio_cuda_kv_write_params"]);
+        Assert.Contains(("cache_ptrs", "ptr(u64)"), Header.Structs["folio_cuda_block_move_params"]);
         Assert.Equal(["ptr(ptr(void))"], Header.Functions["folio_cuda_stream_create"].Parameters);
         Assert.Equal("ptr(char)", Header.Functions["folio_cuda_last_error"].Return);
         Assert.Equal(0, Header.Enums["folio_cuda_status"]["FOLIO_CUDA_STATUS_OK"]);
-        Assert.Equal(1, Header.Macros["FOLIO_CUDA_VERSION_MAJOR"]);
+        Assert.Equal(2, Header.Macros["FOLIO_CUDA_VERSION_MAJOR"]);
     }
 
     [Fact]
@@ -45,12 +45,14 @@ public sealed class HeaderDriftTests
     }
 
     [Theory]
-    [InlineData("int64_t key_token_stride", "int32_t key_token_stride", "function folio_kv_write")]
-    [InlineData("const int64_t* slot_mapping", "const int32_t* slot_mapping", "function folio_kv_write")]
+    [InlineData("    int64_t key_token_stride;", "    int32_t key_token_stride;", "struct folio_cuda_kv_write_params")]
+    [InlineData("    const int64_t* slot_mapping;\n} folio_cuda_kv_write_params;", "    const int32_t* slot_mapping;\n} folio_cuda_kv_write_params;", "struct folio_cuda_kv_write_params")]
+    [InlineData("    int32_t kernel;", "    int64_t kernel;", "struct folio_cuda_paged_prefill_params")]
+    [InlineData("FOLIO_CUDA_PREFILL_KERNEL_AUTO = 0", "FOLIO_CUDA_PREFILL_KERNEL_AUTO = 1", "enum folio_cuda_prefill_kernel")]
     [InlineData("FOLIO_CUDA_STATUS_UNSUPPORTED = -11", "FOLIO_CUDA_STATUS_UNSUPPORTED = 2", "enum folio_cuda_status")]
     [InlineData("FOLIO_CUDA_API int32_t folio_cuda_free(void* ptr);", "", "function folio_cuda_free")]
-    [InlineData("int32_t num_blocks, int64_t block_bytes, void* stream);", "int32_t num_blocks, int64_t block_bytes);", "function folio_block_copy")]
-    [InlineData("#define FOLIO_CUDA_VERSION_MAJOR 1", "#define FOLIO_CUDA_VERSION_MAJOR 2", "constant FOLIO_CUDA_VERSION_MAJOR")]
+    [InlineData("folio_block_swap_in(\n    const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params, void* stream);", "folio_block_swap_in(\n    const folio_cuda_paged_kv* cache, const folio_cuda_block_move_params* params);", "function folio_block_swap_in")]
+    [InlineData("#define FOLIO_CUDA_VERSION_MAJOR 2", "#define FOLIO_CUDA_VERSION_MAJOR 3", "constant FOLIO_CUDA_VERSION_MAJOR")]
     [InlineData("#define FOLIO_CUDA_MAX_LOGPROBS 20", "#define FOLIO_CUDA_MAX_LOGPROBS 32", "constant FOLIO_CUDA_MAX_LOGPROBS")]
     [InlineData("    int64_t k_token_stride;", "    int32_t k_token_stride;", "struct folio_cuda_rope_kv_write_params")]
     [InlineData("    int32_t num_blocks;\n    int32_t block_size;", "    int32_t block_size;\n    int32_t num_blocks;", "struct folio_cuda_paged_kv")]
@@ -72,7 +74,7 @@ public sealed class HeaderDriftTests
         // The C# side read by reflection cannot be edited in a test: drift it in the model instead.
         var bindings = BindingModel.Read();
         var (ret, parameters) = bindings.Functions["folio_paged_prefill"];
-        parameters[7] = "i64";
+        parameters[1] = "ptr(folio_cuda_paged_attention_decode_params)";
         bindings.Functions["folio_paged_prefill"] = (ret, parameters);
         bindings.Enums["folio_cuda_kv_layout"]["FOLIO_CUDA_KV_LAYOUT_HND"] = 2;
         var problems = CAbi.Diff(Header, bindings);

@@ -1,8 +1,10 @@
 """paged_attention_decode vs an fp32 PyTorch reference over the same paged cache."""
+import ctypes
+
 import pytest
 import torch
 
-from folio import ops
+from folio import _cuda_abi, ops
 from paged import attention_ref, default_scale, guarded, guards_intact, make_pool, rel_err, tolerance
 
 ODD_LENS = [1, 15, 16, 17, 1000, 4097]
@@ -99,10 +101,12 @@ def test_decode_all_empty_with_zero_width_block_table(layout):
     need = ops.decode_workspace_size(3, 8, 2, 128, 0)
     ws = torch.zeros(max(need, 16), dtype=torch.uint8, device="cuda")
     lib = ops.library()
-    status = lib.folio_paged_attention_decode(
-        out.data_ptr(), q.data_ptr(), pool.k_cache.data_ptr(), pool.v_cache.data_ptr(), table_buf.data_ptr(),
-        lens.data_ptr(), 3, 8, 2, 128, 16, ops._LAYOUTS[layout], 0, 0, 128 ** -0.5, ops._DTYPES[torch.bfloat16],
-        ws.data_ptr(), ws.numel(), torch.cuda.current_stream().cuda_stream)
+    cache = ops.paged_kv(pool.k_cache, pool.v_cache, layout)
+    params = _cuda_abi.folio_cuda_paged_attention_decode_params(
+        ctypes.sizeof(_cuda_abi.folio_cuda_paged_attention_decode_params), 3, 8, 0, 0, 128 ** -0.5, out.data_ptr(),
+        q.data_ptr(), table_buf.data_ptr(), lens.data_ptr(), ws.data_ptr(), ws.numel())
+    status = lib.folio_paged_attention_decode(ctypes.byref(cache), ctypes.byref(params),
+                                              torch.cuda.current_stream().cuda_stream)
     torch.cuda.synchronize()
     assert status == 0, lib.folio_cuda_last_error().decode()
     assert guards_intact(whole, snapshot, guard, 3), "decode wrote outside its output"

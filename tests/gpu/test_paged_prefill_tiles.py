@@ -1,8 +1,8 @@
-"""paged_prefill on the edges of its tiles, each kernel forced through FOLIO_PREFILL_KERNEL: "sm90" is the
-wgmma kernel of compute capability 9.0 (128-row CTAs of two warpgroups, 128-key tiles), "sm80" the mma.sync
-kernel (128-row CTAs, 64-key tiles). On other GPUs, or in a build without the sm_90a kernel, "sm90" would run the
-mma.sync kernel again: each case asks the library which kernel it takes (ops.prefill_kernel) and an "sm90" case
-that would not run it is skipped with the reason, never passed. Checks every row, not only each sequence as a
+"""paged_prefill on the edges of its tiles, each kernel asked for by the call (folio_cuda_paged_prefill_params.kernel):
+"sm90" is the wgmma kernel of compute capability 9.0 (128-row CTAs of two warpgroups, 128-key tiles), "sm80" the
+mma.sync kernel (128-row CTAs, 64-key tiles). On other GPUs, or in a build without the sm_90a kernel, the library
+refuses "sm90": each case asks it first (ops.prefill_kernel) and an "sm90" case it would refuse is skipped with the
+reason, never passed. Checks every row, not only each sequence as a
 whole, so that one wrong row of a long sequence cannot hide in the average."""
 import pytest
 import torch
@@ -17,24 +17,27 @@ EDGE_CASES = [(127, 127), (128, 128), (129, 129), (255, 255), (256, 256), (257, 
 ROW_TOLERANCE = 5e-2  # one row's ‖out − ref‖ / ‖ref‖ (bf16/fp16 rounding stays near 3e-3)
 
 
-def use_kernel(monkeypatch, kernel, head_dim=128, dtype=torch.bfloat16):
-    """Forces `kernel` through FOLIO_PREFILL_KERNEL and checks the library takes it (skips an "sm90" case where
-    the sm_90a kernel is not built or the card is not compute capability 9.0)."""
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", kernel)
-    taken = ops.prefill_kernel(head_dim, dtype)
-    if kernel == "sm90" and taken != "sm90":
-        pytest.skip(f"the sm_90a prefill kernel does not run here (not built, or compute capability "
-                    f"{torch.cuda.get_device_capability()} is not (9, 0)): the case would test the sm80 kernel")
+def use_kernel(kernel, head_dim=128, dtype=torch.bfloat16):
+    """Checks that the library runs `kernel` for these arguments (skips an "sm90" case where the sm_90a kernel is
+    not built or the card is not compute capability 9.0); returns it for the calls' kernel argument."""
+    try:
+        taken = ops.prefill_kernel(head_dim, dtype, kernel=kernel)
+    except ops.FolioCudaError as e:
+        if kernel != "sm90":
+            raise
+        pytest.skip(f"the sm_90a prefill kernel does not run here (compute capability "
+                    f"{torch.cuda.get_device_capability()}): {e}")
     assert taken == kernel
+    return kernel
 
 
-def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
+def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout, kernel):
     pool, cu, q = prefill_inputs(cases, num_kv_heads, group, head_dim, block_size, dtype, layout)
     num_tokens = q.shape[0]
     out, whole, snapshot, guard = guarded(q.shape, dtype)
     scale = default_scale(head_dim)
     ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
-                      max(n for _, n in cases), scale=scale, out=out, layout=layout)
+                      max(n for _, n in cases), scale=scale, out=out, layout=layout, kernel=kernel)
     torch.cuda.synchronize()
     assert guards_intact(whole, snapshot, guard, num_tokens), "prefill wrote outside its output"
     assert not torch.isnan(out).any(), "NaN in the output (an unwritten element or a read of a poisoned slot)"
@@ -53,40 +56,38 @@ def run_cases(cases, num_kv_heads, group, head_dim, block_size, dtype, layout):
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("group", [1, 3, 8])
 @pytest.mark.parametrize("head_dim", [64, 128])
-def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel, monkeypatch):
-    use_kernel(monkeypatch, kernel, head_dim, dtype)
-    run_cases(EDGE_CASES, 2, group, head_dim, 16, dtype, layout)
+def test_prefill_tile_edges(head_dim, group, dtype, layout, kernel):
+    run_cases(EDGE_CASES, 2, group, head_dim, 16, dtype, layout, use_kernel(kernel, head_dim, dtype))
 
 
 @pytest.mark.parametrize("kernel", ["sm80", "sm90"])
 @pytest.mark.parametrize("block_size", [4, 8, 32, 256])
-def test_prefill_long_prompt_and_prefix_hit(block_size, kernel, monkeypatch):
+def test_prefill_long_prompt_and_prefix_hit(block_size, kernel):
     # Block sizes 4 and 256 too: many blocks per 128-key tile, and a block longer than a tile.
     # A whole 4k prompt (32 tiles of keys) and a prefix hit of 300 new tokens after 3,800 cached ones.
-    use_kernel(monkeypatch, kernel)
-    run_cases([(4096, 4096), (4100, 300)], 2, 4, 128, block_size, torch.bfloat16, "HND")
+    run_cases([(4096, 4096), (4100, 300)], 2, 4, 128, block_size, torch.bfloat16, "HND", use_kernel(kernel))
 
 
-def test_prefill_kernels_agree(monkeypatch):
+def test_prefill_kernels_agree():
     # Same inputs through both kernels: they compute the same function (bf16 rounding apart).
     dtype, hkv, g, d = torch.bfloat16, 2, 4, 128
     cases = [(900, 900), (513, 200), (70, 1)]
     pool, cu, q = prefill_inputs(cases, hkv, g, d, 16, dtype, "HND")
     outs = {}
     for kernel in ("sm80", "sm90"):
-        use_kernel(monkeypatch, kernel, d, dtype)   # skips rather than compare the sm80 kernel with itself
+        use_kernel(kernel, d, dtype)   # skips rather than compare the sm80 kernel with itself
         outs[kernel] = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
-                                         max(n for _, n in cases), layout="HND")
+                                         max(n for _, n in cases), layout="HND", kernel=kernel)
     torch.cuda.synchronize()
     assert rel_err(outs["sm90"], outs["sm80"]) <= 1e-2
 
 
 @pytest.mark.parametrize("kernel", ["sm80", "sm90"])
-def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
+def test_prefill_bad_sequence_stays_its_own(kernel):
     # An inf in one valid K slot of sequence 0 makes its rows NaN (its own bad input); the other sequences of the
     # launch must still come out right. The sm90 kernel's persistent CTAs take items in index order (sequence 0's
     # 264 items first), so a CTA that finished a NaN item of sequence 0 goes on to sequences 1 and 2.
-    use_kernel(monkeypatch, kernel)
+    use_kernel(kernel)
     cases = [(4224, 4224), (600, 600), (300, 300)]
     dtype, hkv, group, d = torch.bfloat16, 2, 4, 128
     pool, cu, q = prefill_inputs(cases, hkv, group, d, 16, dtype, "NHD")
@@ -94,7 +95,8 @@ def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
     pool.k_cache[first_block, 0] = float("inf")  # position 0 of sequence 0, both KV heads
     scale = default_scale(d)
     out = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens,
-                            max(n for _, n in cases), scale=scale, out=torch.empty_like(q), layout="NHD")
+                            max(n for _, n in cases), scale=scale, out=torch.empty_like(q), layout="NHD",
+                            kernel=kernel)
     torch.cuda.synchronize()
     refs = list(prefill_refs(cases, pool, cu, q, scale))
     assert not torch.isfinite(out[refs[0][0]:refs[0][1]].float()).all(), "the poisoned sequence should show it"
@@ -103,17 +105,32 @@ def test_prefill_bad_sequence_stays_its_own(kernel, monkeypatch):
         assert rel_err(out[a:b], ref) <= tolerance(dtype)
 
 
-def test_prefill_kernel_query_follows_the_dispatch_rule(monkeypatch):
-    # The query the cases above rely on: FOLIO_PREFILL_KERNEL=sm80 forces the mma.sync kernel, fp32 and head_dim 96
-    # never take the sm_90a one, and on a compute-capability 9.0 card a build made for sm_90 (bench/gpu_session.sh
-    # builds with CMAKE_CUDA_ARCHITECTURES=90) takes it when asked.
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", "sm80")
-    assert ops.prefill_kernel(128, torch.bfloat16) == "sm80"
-    monkeypatch.setenv("FOLIO_PREFILL_KERNEL", "sm90")
-    assert ops.prefill_kernel(128, torch.float32) == "sm80"
-    assert ops.prefill_kernel(96, torch.bfloat16) == "sm80"
-    assert ops.prefill_kernel(128, torch.bfloat16, scale=-1.0) == "sm80"
+def test_prefill_kernel_query_follows_the_dispatch_rule():
+    # The query the cases above rely on: "sm80" is always the mma.sync kernel, fp32, head_dim 96 and a negative
+    # scale never take the sm_90a one ("auto" falls back, "sm90" is refused naming why), and on a
+    # compute-capability 9.0 card a build made for sm_90 (bench/gpu_session.sh builds with
+    # CMAKE_CUDA_ARCHITECTURES=90) takes it when asked, and by default.
+    assert ops.prefill_kernel(128, torch.bfloat16, kernel="sm80") == "sm80"
+    for head_dim, dtype, scale in ((128, torch.float32, None), (96, torch.bfloat16, None), (128, torch.bfloat16, -1.0)):
+        assert ops.prefill_kernel(head_dim, dtype, scale=scale) == "sm80"
+        with pytest.raises(ops.FolioCudaError, match="UNSUPPORTED.*sm_90a kernel does not apply"):
+            ops.prefill_kernel(head_dim, dtype, scale=scale, kernel="sm90")
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        ops.prefill_kernel(128, torch.bfloat16, kernel="sm100")
     if torch.cuda.get_device_capability() != (9, 0):
         pytest.skip("not a compute-capability 9.0 card: the sm_90a kernel never applies")
-    assert ops.prefill_kernel(64, torch.float16) == ops.prefill_kernel(128, torch.bfloat16) == "sm90", \
+    assert ops.prefill_kernel(64, torch.float16, kernel="sm90") == ops.prefill_kernel(128, torch.bfloat16) == "sm90", \
         "a CC 9.0 card without the sm_90a kernel: rebuild with sm_90 among the targets (nvcc >= 12)"
+
+
+def test_prefill_refuses_sm90_where_it_does_not_apply():
+    # A call asking for the sm_90a kernel where it cannot run (a negative scale: on every card and build) is refused,
+    # never run on the other kernel in its place; "auto" runs the same call on the mma.sync kernel.
+    pool, cu, q = prefill_inputs([(40, 40)], 2, 2, 128, 16, torch.bfloat16, "HND")
+    with pytest.raises(ops.FolioCudaError, match="UNSUPPORTED.*sm_90a kernel does not apply"):
+        ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens, 40, scale=-0.1,
+                          layout="HND", kernel="sm90")
+    out = ops.paged_prefill(q, pool.k_cache, pool.v_cache, pool.block_tables, cu, pool.context_lens, 40, scale=-0.1,
+                            layout="HND")
+    torch.cuda.synchronize()
+    assert torch.isfinite(out.float()).all()

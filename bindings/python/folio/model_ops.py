@@ -10,63 +10,24 @@ from typing import Optional, Sequence
 
 import torch
 
+from . import _cuda_abi as abi
 from . import ops
 from .ops import _check, _cuda, _require, _stream, cache_dims
 
 __all__ = ["embedding_gather", "add_rms_norm", "silu_and_mul", "rope_inv_freq", "rope_kv_write", "sample",
            "SampleResult", "MAX_LOGPROBS"]
 
-MAX_LOGPROBS = 20
-_FLOAT_DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
-_p, _i32, _i64, _f32, _u32, _sz = (ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_float, ctypes.c_uint32,
-                                   ctypes.c_size_t)
-
-
-class PagedKv(ctypes.Structure):
-    _fields_ = [("k_cache", _p), ("v_cache", _p), ("num_blocks", _i32), ("block_size", _i32),
-                ("num_kv_heads", _i32), ("head_dim", _i32), ("layout", _i32), ("dtype", _i32)]
-
-
-class RopeConfig(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("theta", _f32), ("scaling", _i32), ("factor", _f32),
-                ("low_freq_factor", _f32), ("high_freq_factor", _f32), ("original_max_position", _i32)]
-
-
-class RopeKvWriteParams(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("num_tokens", _i32), ("num_q_heads", _i32), ("rotary_dim", _i32),
-                ("q_out", _p), ("q", _p), ("k", _p), ("v", _p), ("q_token_stride", _i64), ("k_token_stride", _i64),
-                ("v_token_stride", _i64), ("positions", _p), ("slot_mapping", _p), ("inv_freq", _p)]
-
-
-class SampleParams(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("num_rows", _i32), ("vocab_size", _i32), ("dtype", _i32), ("logits", _p),
-                ("logits_row_stride", _i64), ("temperature", _p), ("top_k", _p), ("top_p", _p), ("min_p", _p),
-                ("presence_penalty", _p), ("frequency_penalty", _p), ("repetition_penalty", _p), ("seeds", _p),
-                ("draw_index", _p), ("prompt_tokens", _p), ("prompt_offsets", _p), ("output_tokens", _p),
-                ("output_offsets", _p), ("suppressed_tokens", _p), ("suppressed_offsets", _p), ("valid_vocab", _i32),
-                ("num_logprobs", _i32), ("sampled", _p), ("sampled_logprobs", _p), ("top_ids", _p),
-                ("top_logprobs", _p), ("workspace", _p), ("workspace_bytes", _sz)]
-
-
-_SIGS = {
-    "folio_embedding_gather": ([_p, _p, _p, _i32, _i32, _i32, _i32, _p], _i32),
-    "folio_add_rms_norm": ([_p, _p, _p, _p, _i32, _i32, _f32, _i32, _p], _i32),
-    "folio_silu_and_mul": ([_p, _p, _i32, _i32, _i64, _i32, _p], _i32),
-    "folio_rope_inv_freq": ([ctypes.POINTER(RopeConfig), ctypes.POINTER(_f32), _i32], _i32),
-    "folio_rope_kv_write": ([ctypes.POINTER(PagedKv), ctypes.POINTER(RopeKvWriteParams), _p], _i32),
-    "folio_sample_workspace_size": ([_i32, _i32, ctypes.POINTER(_sz)], _i32),
-    "folio_sample": ([ctypes.POINTER(SampleParams), _p], _i32),
-}
+MAX_LOGPROBS = abi.MAX_LOGPROBS
+_FLOAT_DTYPES = ops._DTYPES
+# The header's structs (folio/_cuda_abi.py declares them and every function; ops.library() loads them).
+PagedKv = abi.folio_cuda_paged_kv
+RopeConfig = abi.folio_cuda_rope_config
+RopeKvWriteParams = abi.folio_cuda_rope_kv_write_params
+SampleParams = abi.folio_cuda_sample_params
 
 
 def _lib() -> ctypes.CDLL:
-    lib = ops.library()
-    if not getattr(lib, "_folio_model_ops", False):
-        for name, (args, res) in _SIGS.items():
-            fn = getattr(lib, name)
-            fn.argtypes, fn.restype = args, res
-        lib._folio_model_ops = True
-    return lib
+    return ops.library()
 
 
 def _float_tensor(name: str, t: torch.Tensor, device=None) -> int:
@@ -171,8 +132,7 @@ def rope_kv_write(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_cache: to
     if q_out is None:
         q_out = torch.empty(q.shape, dtype=q.dtype, device=q.device)
     _require(q_out.shape == q.shape and q_out.dtype == q.dtype and q_out.is_contiguous(), "q_out must be shaped like q")
-    cache = PagedKv(k_cache.data_ptr(), v_cache.data_ptr(), k_cache.shape[0], block_size, num_kv_heads, head_dim,
-                    ops._LAYOUTS[layout], dtype)
+    cache = ops.paged_kv(k_cache, v_cache, layout)
     stride = lambda t: t.stride(0) if num_tokens > 1 else t.shape[1] * head_dim  # noqa: E731
     params = RopeKvWriteParams(ctypes.sizeof(RopeKvWriteParams), num_tokens, q.shape[1], rotary_dim, q_out.data_ptr(),
                                q.data_ptr(), k.data_ptr(), v.data_ptr(), stride(q), stride(k), stride(v),

@@ -14,23 +14,26 @@ from typing import Optional, Sequence
 
 import torch
 
+from . import _cuda_abi as abi
+
 __all__ = [
-    "FolioCudaError", "library", "load_library", "cache_dims", "paged_attention_decode", "decode_workspace_size",
-    "paged_prefill", "prefill_kernel", "kv_write", "block_copy", "block_swap",
+    "FolioCudaError", "library", "load_library", "cache_dims", "paged_kv", "paged_attention_decode",
+    "decode_workspace_size", "paged_prefill", "prefill_kernel", "PREFILL_KERNELS", "kv_write", "block_copy",
+    "block_swap",
 ]
 
-_DTYPES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
+_DTYPES = {torch.float16: abi.DTYPE_F16, torch.bfloat16: abi.DTYPE_BF16, torch.float32: abi.DTYPE_F32}
 # Cache layouts (folio_cuda.h): NHD = [num_blocks, block_size, num_kv_heads, head_dim],
 # HND = [num_blocks, num_kv_heads, block_size, head_dim]. HND is the default (a block's tokens of one head are
 # one contiguous run); bench/kernels.py timed the two within 1% of each other at every decode shape.
-_LAYOUTS = {"NHD": 0, "HND": 1}
-# folio_cuda_status: 0 is success, every error negative (the convention of folio.h).
-_STATUS = {-1: "INVALID_ARGUMENT", -3: "STRUCT_SIZE", -6: "WORKSPACE_TOO_SMALL", -11: "UNSUPPORTED", -20: "CUDA_ERROR"}
+_LAYOUTS = {"NHD": abi.KV_LAYOUT_NHD, "HND": abi.KV_LAYOUT_HND}
+# folio_cuda_prefill_kernel by name: "auto" lets the library choose (the sm_90a kernel where it applies).
+PREFILL_KERNELS = {"auto": abi.PREFILL_KERNEL_AUTO, "sm80": abi.PREFILL_KERNEL_SM80, "sm90": abi.PREFILL_KERNEL_SM90}
 
 
 class FolioCudaError(RuntimeError):
     def __init__(self, status: int, message: str):
-        super().__init__(f"FOLIO_CUDA_STATUS_{_STATUS.get(status, status)}: {message}")
+        super().__init__(f"{abi.status_name(status)}: {message}")
         self.status = status
 
 
@@ -50,27 +53,15 @@ def library() -> ctypes.CDLL:
 
 
 def load_library(path: str) -> ctypes.CDLL:
-    """A libfolio_cuda.so at `path` with its functions declared (library() loads the one this module calls)."""
+    """A libfolio_cuda.so at `path` with its functions declared (library() loads the one this module calls);
+    refused when its major version is not the one these declarations mirror."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"libfolio_cuda.so not found at {path} (set FOLIO_CUDA_LIB or run scripts/build-cuda.sh)")
-    lib = ctypes.CDLL(path)
-    p, i32, i64, sz, f32 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_size_t, ctypes.c_float
-    sigs = {
-        "folio_cuda_last_error": ([], ctypes.c_char_p),
-        "folio_cuda_version": ([], i32),
-        "folio_paged_attention_decode_workspace_size": ([i32, i32, i32, i32, i32, ctypes.POINTER(sz)], i32),
-        "folio_paged_attention_decode": (
-            [p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p, sz, p], i32),
-        "folio_paged_prefill": ([p, p, p, p, p, p, p, i32, i32, i32, i32, i32, i32, i32, i32, f32, i32, p], i32),
-        "folio_paged_prefill_kernel": ([i32, f32, i32], i32),
-        "folio_kv_write": ([p, p, p, p, p, i32, i32, i32, i32, i32, i64, i64, i32, i32, p], i32),
-        "folio_block_copy": ([p, i32, p, i32, i32, i64, p], i32),
-        "folio_block_swap": ([p, p, i32, p, i32, i32, i32, i64, p], i32),
-    }
-    for name, (args, res) in sigs.items():
-        fn = getattr(lib, name)
-        fn.argtypes = args
-        fn.restype = res
+    lib = abi.declare(ctypes.CDLL(path))
+    version = lib.folio_cuda_version()
+    if version // 10000 != abi.VERSION_MAJOR:
+        raise OSError(f"{path} is libfolio_cuda {version // 10000}.{version // 100 % 100}.{version % 100}; these "
+                      f"bindings need major version {abi.VERSION_MAJOR}")
     return lib
 
 
@@ -107,6 +98,15 @@ def cache_dims(k_cache: torch.Tensor, layout: str):
     _require(k_cache.dim() == 4, f"k_cache must be 4-D ({'[num_blocks, block_size, num_kv_heads, head_dim]' if layout == 'NHD' else '[num_blocks, num_kv_heads, block_size, head_dim]'})")
     _, a, b, head_dim = k_cache.shape
     return (a, b, head_dim) if layout == "NHD" else (b, a, head_dim)
+
+
+def paged_kv(k_cache: torch.Tensor, v_cache: Optional[torch.Tensor] = None, layout: str = "HND") -> abi.folio_cuda_paged_kv:
+    """The folio_cuda_paged_kv view of a layer's cache tensors (v_cache defaults to k_cache's shape alone: block moves
+    read only the view's shape)."""
+    _require(k_cache.dtype in _DTYPES, f"k_cache must be float16, bfloat16 or float32 (got {k_cache.dtype})")
+    block_size, num_kv_heads, head_dim = cache_dims(k_cache, layout)
+    return abi.folio_cuda_paged_kv(k_cache.data_ptr(), 0 if v_cache is None else v_cache.data_ptr(), k_cache.shape[0],
+                                   block_size, num_kv_heads, head_dim, _LAYOUTS[layout], _DTYPES[k_cache.dtype])
 
 
 def _check_cache(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, layout: str):
@@ -154,18 +154,23 @@ def paged_attention_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torc
     ws_ptr, ws_bytes = (0, 0) if workspace is None else (workspace.data_ptr(), workspace.numel() * workspace.element_size())
     if scale is None:
         scale = head_dim ** -0.5
-    _check(library().folio_paged_attention_decode(
-        out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), block_tables.data_ptr(),
-        context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim, block_size, _LAYOUTS[layout],
-        block_tables.shape[1], max_context_len, float(scale), _DTYPES[q.dtype], ws_ptr, ws_bytes, _stream(q)))
+    p = abi.folio_cuda_paged_attention_decode_params()
+    p.struct_size, p.num_seqs, p.num_q_heads = ctypes.sizeof(p), num_seqs, num_q_heads
+    p.max_blocks_per_seq, p.max_context_len, p.scale = block_tables.shape[1], max_context_len, float(scale)
+    p.out, p.q, p.block_tables, p.context_lens = out.data_ptr(), q.data_ptr(), block_tables.data_ptr(), context_lens.data_ptr()
+    p.workspace, p.workspace_bytes = ws_ptr, ws_bytes
+    cache = paged_kv(k_cache, v_cache, layout)
+    _check(library().folio_paged_attention_decode(ctypes.byref(cache), ctypes.byref(p), _stream(q)))
     return out
 
 
 def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
                   cu_query_lens: torch.Tensor, context_lens: torch.Tensor, max_query_len: int,
                   scale: Optional[float] = None, out: Optional[torch.Tensor] = None,
-                  layout: str = "HND") -> torch.Tensor:
-    """q [num_tokens, num_q_heads, head_dim]; causal over each sequence's cached context + new tokens."""
+                  layout: str = "HND", kernel: str = "auto") -> torch.Tensor:
+    """q [num_tokens, num_q_heads, head_dim]; causal over each sequence's cached context + new tokens. kernel: "auto"
+    (the library's choice), "sm80" (mma.sync) or "sm90" (wgmma; refused where it does not run)."""
+    _require(kernel in PREFILL_KERNELS, f"kernel must be one of {list(PREFILL_KERNELS)} (got {kernel!r})")
     _cuda("q", q)
     _require(q.dim() == 3 and q.is_contiguous(), "q must be a contiguous [num_tokens, num_q_heads, head_dim] tensor")
     _require(q.dtype in (torch.float16, torch.bfloat16), f"q must be fp16 or bf16 (got {q.dtype})")
@@ -187,21 +192,28 @@ def paged_prefill(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
              "out must be a contiguous tensor shaped and typed like q")
     if scale is None:
         scale = head_dim ** -0.5
-    _check(library().folio_paged_prefill(
-        out.data_ptr(), q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(), block_tables.data_ptr(),
-        cu_query_lens.data_ptr(), context_lens.data_ptr(), num_seqs, num_q_heads, num_kv_heads, head_dim,
-        block_size, _LAYOUTS[layout], block_tables.shape[1], max_query_len, float(scale), _DTYPES[q.dtype], _stream(q)))
+    p = abi.folio_cuda_paged_prefill_params()
+    p.struct_size, p.num_seqs, p.num_q_heads = ctypes.sizeof(p), num_seqs, num_q_heads
+    p.max_blocks_per_seq, p.max_query_len, p.scale = block_tables.shape[1], max_query_len, float(scale)
+    p.kernel = PREFILL_KERNELS[kernel]
+    p.out, p.q, p.block_tables = out.data_ptr(), q.data_ptr(), block_tables.data_ptr()
+    p.cu_query_lens, p.context_lens = cu_query_lens.data_ptr(), context_lens.data_ptr()
+    cache = paged_kv(k_cache, v_cache, layout)
+    _check(library().folio_paged_prefill(ctypes.byref(cache), ctypes.byref(p), _stream(q)))
     return out
 
 
-def prefill_kernel(head_dim: int, dtype: torch.dtype, scale: Optional[float] = None) -> str:
-    """The kernel paged_prefill takes on the current device for these arguments, under the environment's
-    FOLIO_PREFILL_KERNEL now: "sm90" (the wgmma kernel: built with nvcc >= 12 for sm_90, on compute capability
-    9.0) or "sm80" (mma.sync)."""
+def prefill_kernel(head_dim: int, dtype: torch.dtype, scale: Optional[float] = None, kernel: str = "auto") -> str:
+    """The kernel paged_prefill runs on the current device when asked for `kernel` with these arguments: "sm90" (the
+    wgmma kernel: built with nvcc >= 12 for sm_90, on compute capability 9.0) or "sm80" (mma.sync). Asking for
+    "sm90" where it does not run raises FolioCudaError (UNSUPPORTED) with the reason."""
     _require(dtype in _DTYPES, f"dtype must be one of {list(_DTYPES)}; got {dtype}")
+    _require(kernel in PREFILL_KERNELS, f"kernel must be one of {list(PREFILL_KERNELS)} (got {kernel!r})")
     s = head_dim ** -0.5 if scale is None else scale
-    kernel = library().folio_paged_prefill_kernel(head_dim, s, _DTYPES[dtype])
-    return {80: "sm80", 90: "sm90"}[kernel]
+    taken = library().folio_paged_prefill_kernel(PREFILL_KERNELS[kernel], head_dim, s, _DTYPES[dtype])
+    if taken < 0:
+        _check(taken)
+    return {abi.PREFILL_KERNEL_SM80: "sm80", abi.PREFILL_KERNEL_SM90: "sm90"}[taken]
 
 
 def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
@@ -229,12 +241,13 @@ def kv_write(key: torch.Tensor, value: torch.Tensor, k_cache: torch.Tensor, v_ca
     _require(slot_mapping.dtype == torch.int64 and slot_mapping.is_contiguous(),
              f"slot_mapping must be contiguous int64 (got {slot_mapping.dtype})")
     _require(tuple(slot_mapping.shape) == (num_tokens,), f"slot_mapping must be [num_tokens={num_tokens}]")
-    _check(library().folio_kv_write(
-        k_cache.data_ptr(), v_cache.data_ptr(), key.data_ptr(), value.data_ptr(), slot_mapping.data_ptr(),
-        num_tokens, num_kv_heads, head_dim, block_size, _LAYOUTS[layout],
-        key.stride(0) if num_tokens > 0 else num_kv_heads * head_dim,
-        value.stride(0) if num_tokens > 0 else num_kv_heads * head_dim, k_cache.shape[0], key.element_size(),
-        _stream(key)))
+    p = abi.folio_cuda_kv_write_params()
+    p.struct_size, p.num_tokens, p.key, p.value = ctypes.sizeof(p), num_tokens, key.data_ptr(), value.data_ptr()
+    p.key_token_stride = key.stride(0) if num_tokens > 0 else num_kv_heads * head_dim
+    p.value_token_stride = value.stride(0) if num_tokens > 0 else num_kv_heads * head_dim
+    p.slot_mapping = slot_mapping.data_ptr()
+    cache = paged_kv(k_cache, v_cache, layout)
+    _check(library().folio_kv_write(ctypes.byref(cache), ctypes.byref(p), _stream(key)))
 
 
 def _pointer_table(caches: Sequence[torch.Tensor], device: torch.device) -> torch.Tensor:
@@ -257,24 +270,37 @@ def _check_pairs(pairs: torch.Tensor, device: torch.device) -> None:
     _require(pairs.dim() == 2 and pairs.shape[1] == 2, "pairs must be int32 [num_pairs, 2] = (src, dst)")
 
 
-def block_copy(caches: Sequence[torch.Tensor], pairs: torch.Tensor) -> None:
-    """Copy-on-write: for each cache, block pairs[i,1] := block pairs[i,0]. One launch for everything."""
+def _moves(caches: Sequence[torch.Tensor], pairs: torch.Tensor, host: Optional[Sequence[torch.Tensor]] = None):
+    """folio_cuda_block_move_params over pointer tables built on the pairs' device (kept alive by the caller)."""
+    p = abi.folio_cuda_block_move_params()
+    tables = [_pointer_table(caches, pairs.device)] + ([] if host is None else [_pointer_table(host, pairs.device)])
+    p.struct_size, p.num_caches, p.cache_ptrs = ctypes.sizeof(p), len(caches), tables[0].data_ptr()
+    p.pairs, p.num_pairs = pairs.data_ptr(), pairs.shape[0]
+    if host is not None:
+        p.host_ptrs, p.host_num_blocks = tables[1].data_ptr(), host[0].shape[0]
+    return p, tables
+
+
+def block_copy(caches: Sequence[torch.Tensor], pairs: torch.Tensor, layout: str = "HND") -> None:
+    """Copy-on-write: for each cache (every layer's K and V, shaped alike in `layout`), block pairs[i,1] := block
+    pairs[i,0]. One launch for everything."""
     for i, c in enumerate(caches):
         _cuda(f"caches[{i}]", c)
-    num_blocks, block_bytes = _check_pool("caches", caches)
+    _check_pool("caches", caches)
     dev = caches[0].device
     _check_pairs(pairs, dev)
-    ptrs = _pointer_table(caches, dev)
-    _check(library().folio_block_copy(ptrs.data_ptr(), len(caches), pairs.data_ptr(), pairs.shape[0], num_blocks,
-                                      block_bytes, _stream(caches[0])))
+    p, _tables = _moves(caches, pairs)
+    cache = paged_kv(caches[0], layout=layout)
+    _check(library().folio_block_copy(ctypes.byref(cache), ctypes.byref(p), _stream(caches[0])))
 
 
-def block_swap(src: Sequence[torch.Tensor], dst: Sequence[torch.Tensor], pairs: torch.Tensor) -> None:
-    """For each cache c, block pairs[i,1] of dst[c] := block pairs[i,0] of src[c]; one side may be pinned host
-    memory (tensor.pin_memory()). pairs lives on the GPU."""
+def block_swap(src: Sequence[torch.Tensor], dst: Sequence[torch.Tensor], pairs: torch.Tensor,
+               layout: str = "HND") -> None:
+    """For each cache c, block pairs[i,1] of dst[c] := block pairs[i,0] of src[c]: a swap-out when src is on the GPU
+    (dst in pinned host memory, tensor.pin_memory()), a swap-in when dst is. pairs lives on the GPU."""
     _require(len(src) == len(dst), f"src has {len(src)} caches, dst has {len(dst)}")
-    src_blocks, src_bytes = _check_pool("src", src)
-    dst_blocks, dst_bytes = _check_pool("dst", dst)
+    _, src_bytes = _check_pool("src", src)
+    _, dst_bytes = _check_pool("dst", dst)
     _require(src_bytes == dst_bytes, f"src block bytes {src_bytes} != dst block bytes {dst_bytes}")
     gpu = next((t.device for t in list(src) + list(dst) if t.is_cuda), None)
     _require(gpu is not None, "one side of a swap must be on the GPU")
@@ -283,6 +309,10 @@ def block_swap(src: Sequence[torch.Tensor], dst: Sequence[torch.Tensor], pairs: 
             _require(t.is_cuda and t.device == gpu or (not t.is_cuda and t.is_pinned()),
                      f"{name}[{i}] must be on {gpu} or in pinned host memory")
     _check_pairs(pairs, gpu)
-    sp, dp = _pointer_table(src, gpu), _pointer_table(dst, gpu)
-    _check(library().folio_block_swap(sp.data_ptr(), dp.data_ptr(), len(src), pairs.data_ptr(), pairs.shape[0],
-                                      src_blocks, dst_blocks, src_bytes, torch.cuda.current_stream(gpu).cuda_stream))
+    swap_out = src[0].is_cuda
+    gpu_pool, host_pool = (src, dst) if swap_out else (dst, src)
+    p, _tables = _moves(gpu_pool, pairs, host_pool)
+    cache = paged_kv(gpu_pool[0], layout=layout)
+    lib = library()
+    move = lib.folio_block_swap_out if swap_out else lib.folio_block_swap_in
+    _check(move(ctypes.byref(cache), ctypes.byref(p), torch.cuda.current_stream(gpu).cuda_stream))

@@ -1,6 +1,7 @@
 """Reads the ABI from its four places into one canonical form, for test_abi_drift.py:
 folio.h (libclang), libfolio.so (nm -D), the C# exports and struct mirrors (managed/Folio.Interop), and the
-Python ctypes declarations (folio/_lib.py).
+Python ctypes declarations (folio/_lib.py); and, for test_cuda_abi_drift.py, folio_cuda.h and its Python mirror
+(folio/_cuda_abi.py). read_header parses either header.
 
 Canonical types: i32 u32 i64 u64 f32 f64 void char, ptr(T), handle:NAME (an opaque folio_* handle; the C#
 side sees only 'handle'), fn(RET;ARGS...), and struct names (folio_engine_params)."""
@@ -15,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = ROOT / "native/include/folio.h"
+CUDA_HEADER = ROOT / "native/include/folio_cuda.h"
 INTEROP = ROOT / "managed/Folio.Interop"
 HANDLES = {"folio_engine", "folio_kv_manager", "folio_scheduler", "folio_step_plan", "folio_outputs"}
 SIZES = {"i32": 4, "u32": 4, "f32": 4, "i64": 8, "u64": 8, "f64": 8}
@@ -189,6 +191,8 @@ def _py_type(t) -> str:
     from folio import _lib
     if t is None:
         return "void"
+    if isinstance(t, type) and issubclass(t, ctypes.c_void_p) and hasattr(t, "_pointee_"):
+        return f"ptr({_py_type(t._pointee_)})"  # _cuda_abi.ptr(T): a typed pointer that takes addresses
     simple = {ctypes.c_int32: "i32", ctypes.c_uint32: "u32", ctypes.c_int64: "i64", ctypes.c_uint64: "u64",
               ctypes.c_float: "f32", ctypes.c_double: "f64", ctypes.c_char: "char", ctypes.c_char_p: "ptr(char)",
               ctypes.c_void_p: "ptr(void)"}
@@ -218,6 +222,23 @@ def read_python() -> Abi:
         abi.layouts[name] = (ctypes.sizeof(cls), [getattr(cls, f).offset for f, _ in cls._fields_])
     abi.macros = {"FOLIO_ABI_VERSION_MAJOR": _lib.ABI_VERSION_MAJOR, "FOLIO_ABI_VERSION_MINOR": _lib.ABI_VERSION_MINOR,
                   "FOLIO_MAX_STRUCT_SIZE": _lib.MAX_STRUCT_SIZE}
+    return abi
+
+
+def read_cuda_python(module=None) -> Abi:
+    """folio/_cuda_abi.py (or a stand-in module with the same names) in canonical form."""
+    if module is None:
+        from folio import _cuda_abi as module
+    abi = Abi()
+    for name, (ret, args) in module.FUNCTIONS.items():
+        abi.functions[name] = (_py_type(ret), [_py_type(a) for a in args])
+    for name in module.ENUMS:
+        abi.enums[name] = module.enum_values(name)
+    for name, cls in module.STRUCTS.items():
+        abi.structs[name] = [(f, _py_type(t)) for f, t in cls._fields_]
+        abi.layouts[name] = (ctypes.sizeof(cls), [getattr(cls, f).offset for f, _ in cls._fields_])
+    abi.macros = {"FOLIO_CUDA_VERSION_MAJOR": module.VERSION_MAJOR, "FOLIO_CUDA_VERSION_MINOR": module.VERSION_MINOR,
+                  "FOLIO_CUDA_VERSION_PATCH": module.VERSION_PATCH, "FOLIO_CUDA_MAX_LOGPROBS": module.MAX_LOGPROBS}
     return abi
 
 

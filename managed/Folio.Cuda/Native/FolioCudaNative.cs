@@ -51,38 +51,70 @@ internal static unsafe partial class FolioCudaNative
     [LibraryImport(Library, EntryPoint = "folio_cuda_mem_get_info")]
     internal static partial int MemGetInfo(nuint* freeBytes, nuint* totalBytes);
 
+    // Events and graphs.
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_create")]
+    internal static partial int EventCreate(int timing, void** cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_destroy")]
+    internal static partial int EventDestroy(void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_record")]
+    internal static partial int EventRecord(void* cudaEvent, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_synchronize")]
+    internal static partial int EventSynchronize(void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_event_elapsed_ms")]
+    internal static partial int EventElapsedMs(void* start, void* end, float* milliseconds);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_wait_event")]
+    internal static partial int StreamWaitEvent(void* stream, void* cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_begin_capture")]
+    internal static partial int StreamBeginCapture(void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_stream_end_capture")]
+    internal static partial int StreamEndCapture(void* stream, void** graph);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_instantiate")]
+    internal static partial int GraphInstantiate(void* graph, void** exec);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_launch")]
+    internal static partial int GraphLaunch(void* exec, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_destroy")]
+    internal static partial int GraphDestroy(void* graph);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_graph_exec_destroy")]
+    internal static partial int GraphExecDestroy(void* exec);
+
     // Attention.
     [LibraryImport(Library, EntryPoint = "folio_paged_attention_decode_workspace_size")]
     internal static partial int PagedAttentionDecodeWorkspaceSize(int numSeqs, int numQHeads, int numKvHeads,
         int headDim, int maxContextLen, nuint* workspaceBytes);
 
     [LibraryImport(Library, EntryPoint = "folio_paged_attention_decode")]
-    internal static partial int PagedAttentionDecode(void* output, void* q, void* kCache, void* vCache,
-        int* blockTables, int* contextLens, int numSeqs, int numQHeads, int numKvHeads, int headDim, int blockSize,
-        int kvLayout, int maxBlocksPerSeq, int maxContextLen, float scale, int dtype, void* workspace,
-        nuint workspaceBytes, void* stream);
+    internal static partial int PagedAttentionDecode(FolioCudaPagedKv* cache, FolioCudaPagedAttentionDecodeParams* parameters,
+        void* stream);
 
     [LibraryImport(Library, EntryPoint = "folio_paged_prefill")]
-    internal static partial int PagedPrefill(void* output, void* q, void* kCache, void* vCache, int* blockTables,
-        int* cuQueryLens, int* contextLens, int numSeqs, int numQHeads, int numKvHeads, int headDim, int blockSize,
-        int kvLayout, int maxBlocksPerSeq, int maxQueryLen, float scale, int dtype, void* stream);
+    internal static partial int PagedPrefill(FolioCudaPagedKv* cache, FolioCudaPagedPrefillParams* parameters, void* stream);
 
     [LibraryImport(Library, EntryPoint = "folio_paged_prefill_kernel")]
-    internal static partial int PagedPrefillKernel(int headDim, float scale, int dtype);
+    internal static partial int PagedPrefillKernel(int kernel, int headDim, float scale, int dtype);
 
     // Cache writes and block moves.
     [LibraryImport(Library, EntryPoint = "folio_kv_write")]
-    internal static partial int KvWrite(void* kCache, void* vCache, void* key, void* value, long* slotMapping,
-        int numTokens, int numKvHeads, int headDim, int blockSize, int kvLayout, long keyTokenStride,
-        long valueTokenStride, int numBlocks, int elementSize, void* stream);
+    internal static partial int KvWrite(FolioCudaPagedKv* cache, FolioCudaKvWriteParams* parameters, void* stream);
 
     [LibraryImport(Library, EntryPoint = "folio_block_copy")]
-    internal static partial int BlockCopy(ulong* cachePtrs, int numCaches, int* pairs, int numPairs, int numBlocks,
-        long blockBytes, void* stream);
+    internal static partial int BlockCopy(FolioCudaPagedKv* cache, FolioCudaBlockMoveParams* parameters, void* stream);
 
-    [LibraryImport(Library, EntryPoint = "folio_block_swap")]
-    internal static partial int BlockSwap(ulong* srcPtrs, ulong* dstPtrs, int numCaches, int* pairs, int numPairs,
-        int srcNumBlocks, int dstNumBlocks, long blockBytes, void* stream);
+    [LibraryImport(Library, EntryPoint = "folio_block_swap_out")]
+    internal static partial int BlockSwapOut(FolioCudaPagedKv* cache, FolioCudaBlockMoveParams* parameters, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_block_swap_in")]
+    internal static partial int BlockSwapIn(FolioCudaPagedKv* cache, FolioCudaBlockMoveParams* parameters, void* stream);
 
     // Model ops.
     [LibraryImport(Library, EntryPoint = "folio_embedding_gather")]

@@ -3,7 +3,7 @@ namespace Folio.Cuda.Native;
 /// <summary>The header's <c>FOLIO_CUDA_VERSION_*</c> macros: the version these bindings were written against.</summary>
 public static class FolioCudaVersion
 {
-    public const int Major = 1;
+    public const int Major = 2;
     public const int Minor = 0;
     public const int Patch = 0;
 }
