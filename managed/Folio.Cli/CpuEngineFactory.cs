@@ -34,7 +34,10 @@ internal sealed class CpuEngineFactory : IDisposable
             Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = maxBatchedTokens, EosTokenId = _model.EosTokenId },
         };
         Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null,
-            _loggers.CreateLogger<LlmEngine>());
+            _loggers.CreateLogger<LlmEngine>())
+        {
+            ChatTemplate = Source.ChatTemplate,
+        };
     }
 
     /// <summary>KV bytes one token occupies (all layers, K and V, fp32).</summary>

@@ -1,5 +1,5 @@
 # The package version is the ABI version (FOLIO_ABI_VERSION in folio.h): same major, minor at least the one asked.
-set(PACKAGE_VERSION "1.2")
+set(PACKAGE_VERSION "1.3")
 set(Folio_VERSION_MAJOR 1)
 if(PACKAGE_FIND_VERSION_MAJOR AND NOT PACKAGE_FIND_VERSION_MAJOR EQUAL 1)
     set(PACKAGE_VERSION_COMPATIBLE FALSE)

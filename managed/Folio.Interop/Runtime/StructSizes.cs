@@ -10,15 +10,15 @@ namespace Folio.Interop.Runtime;
 /// </summary>
 public static unsafe class StructSizes
 {
-    public static readonly string[] Versions = ["1.0", "1.1", "1.2"];
+    public static readonly string[] Versions = ["1.0", "1.1", "1.2", "1.3"];
 
-    private static readonly int[] EngineParams = [96, 96, sizeof(FolioEngineParams)];
-    private static readonly int[] SamplingParams = [104, 112, sizeof(FolioSamplingParams)];   // 1.1 added beam search
-    private static readonly int[] RequestOutput = [96, 96, sizeof(FolioRequestOutput)];
-    private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams)];
-    private static readonly int[] Stats = [sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats)];
-    private static readonly int[] KvManagerParams = [sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams)];
-    private static readonly int[] StepPlanView = [200, 200, sizeof(FolioStepPlanView)];   // 1.2 added slot_mapping_i64
+    private static readonly int[] EngineParams = [96, 96, sizeof(FolioEngineParams), sizeof(FolioEngineParams)];
+    private static readonly int[] SamplingParams = [104, 112, sizeof(FolioSamplingParams), sizeof(FolioSamplingParams)];   // 1.1 added beam search
+    private static readonly int[] RequestOutput = [96, 96, sizeof(FolioRequestOutput), sizeof(FolioRequestOutput)];
+    private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams)];
+    private static readonly int[] Stats = [sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats)];
+    private static readonly int[] KvManagerParams = [sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams)];
+    private static readonly int[] StepPlanView = [200, 200, sizeof(FolioStepPlanView), sizeof(FolioStepPlanView)];   // 1.2 added slot_mapping_i64
 
     /// <summary>The struct's size in each of <see cref="Versions"/>; the last is sizeof(T).</summary>
     public static int[] Of<T>() where T : unmanaged
