@@ -75,10 +75,8 @@ public static class ServeCommand
                 Defaults = source.DefaultSampling,
                 WithModelStops = source.WithEosStops,
             };
-            using var stop = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-            return RunServer(served, options, stop.Token).GetAwaiter().GetResult();
+            // Ctrl+C and SIGTERM stop the server through the host's console lifetime (FolioServer.WaitAsync).
+            return RunServer(served, options, CancellationToken.None).GetAwaiter().GetResult();
         }
     }
 

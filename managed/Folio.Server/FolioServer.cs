@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Folio.Server;
@@ -94,12 +95,15 @@ public sealed class FolioServer : IAsyncDisposable
         Port = new Uri(addresses.First()).Port;
     }
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (Ctrl+C in <c>folio serve</c>).</summary>
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled or the host stops (SIGINT/SIGTERM: the
+    /// host's console lifetime handles them and stops the application).</summary>
     public async Task WaitAsync(CancellationToken cancellationToken)
     {
+        var stopping = _app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
