@@ -18,7 +18,7 @@ internal static class ChatEndpoint
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         string model = state.Model.Name;
         var ct = http.RequestAborted;
-        using var submission = Submission.Start(state.Model, request, state.Options);
+        using var submission = Submission.Start(state, request);
         int promptTokens = request.Prompts[0].Length;
         int n = request.Sampling.N;
         if (!request.Stream)

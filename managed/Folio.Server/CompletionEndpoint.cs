@@ -16,7 +16,7 @@ internal static class CompletionEndpoint
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var ct = http.RequestAborted;
-        using var submission = Submission.Start(state.Model, request, state.Options);
+        using var submission = Submission.Start(state, request);
         int n = request.Sampling.N;
         int promptTokens = request.Prompts.Sum(p => p.Length);
         if (!request.Stream)

@@ -31,6 +31,9 @@ public sealed class FolioServer : IAsyncDisposable
     /// <summary>The port it listens on (the one the OS picked when <see cref="ServerOptions.Port"/> is 0); valid after start.</summary>
     public int Port { get; private set; }
 
+    /// <summary>Submitted requests whose end the metrics have not seen (0 once every request has ended).</summary>
+    public int LiveRequestTimings => _state.Metrics.Timings.Live;
+
     public Uri BaseAddress => new($"http://{(_state.Options.Host.Contains(':') ? $"[{_state.Options.Host}]" : _state.Options.Host)}:{Port}/");
 
     public static FolioServer Create(ServedModel model, ServerOptions options, LogLevel logLevel = LogLevel.Warning)
@@ -52,7 +55,7 @@ public sealed class FolioServer : IAsyncDisposable
                 throw new ArgumentException($"--host {options.Host}: expected an IP address (127.0.0.1, 0.0.0.0, ::) or localhost");
         });
         var app = builder.Build();
-        var state = new ServerState(model, options);
+        var state = new ServerState(model, options, new ServerMetrics(model));
         var server = new FolioServer(app, state);
         server.Map(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Folio.Server"));
         return server;
@@ -82,6 +85,11 @@ public sealed class FolioServer : IAsyncDisposable
         _app.MapGet("/v1/models", Guarded(static (http, s) => Json.WriteAsync(http, 200, new ModelList("list",
             [new ModelCard(s.Model.Name, "model", s.Model.Created, "folio", s.Model.MaxModelLen)]), ApiJson.Default.ModelList)));
         _app.MapGet("/health", static http => { http.Response.StatusCode = 200; return Task.CompletedTask; });
+        _app.MapGet("/metrics", async http =>
+        {
+            http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await state.Metrics.WriteAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
+        });
         _app.MapPost("/tokenize", Guarded(TokenizeEndpoints.TokenizeAsync));
         _app.MapPost("/detokenize", Guarded(TokenizeEndpoints.DetokenizeAsync));
     }
@@ -116,6 +124,7 @@ public sealed class FolioServer : IAsyncDisposable
         await _stopLoop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _state.Metrics.Detach();
         _stopLoop.Dispose();
     }
 }

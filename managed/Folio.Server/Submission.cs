@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Folio.Core.Engine;
 using Folio.Core.Sampling;
@@ -19,9 +20,10 @@ internal sealed class Submission : IDisposable
 
     /// <summary>429 when the engine's queue is full; 400 when the engine rejects a prompt (it could never fit the KV
     /// cache); an ArgumentException from the engine's validation is left to the caller (a 400).</summary>
-    public static Submission Start(ServedModel model, GenerationRequest request, ServerOptions options)
+    public static Submission Start(ServerState state, GenerationRequest request)
     {
-        var engine = model.Engine;
+        var engine = state.Model.Engine;
+        var options = state.Options;
         int waiting = engine.GetSchedulerStats().NumWaiting;
         if (waiting + request.Prompts.Count > options.MaxWaitingRequests)
         {
@@ -33,8 +35,10 @@ internal sealed class Submission : IDisposable
         {
             foreach (var prompt in request.Prompts)
             {
+                long arrival = Stopwatch.GetTimestamp();
                 var stream = engine.Submit(prompt, request.Sampling, request.Priority, request.CacheKey);
                 streams.Add(stream);
+                state.Metrics.Timings.Track(stream.Request, arrival);
                 // The scheduler decides at once whether a request could ever fit the KV cache.
                 if (stream.Request.FinishReason == FinishReason.Rejected)
                     throw new ApiException(400, $"the request cannot be served: {stream.Request.RejectReason}", "prompt");
