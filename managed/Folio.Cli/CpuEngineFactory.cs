@@ -36,7 +36,10 @@ internal sealed class CpuEngineFactory : IDisposable
             TokenConstraints = Source.Tokenizer is { } tokenizer ? new GrammarConstraintFactory(tokenizer, _model.EosTokenId) : null,
         };
         Engine = new LlmEngine(options, Executor, Source.Tokenizer is { } t ? new IncrementalDetokenizer(t) : null,
-            _loggers.CreateLogger<LlmEngine>());
+            _loggers.CreateLogger<LlmEngine>())
+        {
+            ChatTemplate = Source.ChatTemplate,
+        };
     }
 
     /// <summary>KV bytes one token occupies (all layers, K and V, fp32).</summary>

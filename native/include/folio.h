@@ -446,6 +446,27 @@ FOLIO_API int32_t folio_engine_tokenize(folio_engine* engine, const char* text, 
 FOLIO_API int32_t folio_engine_detokenize(folio_engine* engine, const int32_t* ids, uint64_t num_ids,
                                           char* out_text, uint64_t capacity, uint64_t* out_len);
 
+/* Render a conversation into prompt text with the model's chat template (ABI 1.3): chat_template.jinja beside
+ * tokenizer_config.json, else its chat_template (a string, or the named list form); Jinja as Hugging Face
+ * transformers renders it (docs/CHAT_TEMPLATES.md). All three inputs are JSON (UTF-8, explicit length):
+ *   messages_json: a list of messages, e.g. [{"role": "user", "content": "Hi"}];
+ *   tools_json:    a list of tool definitions, or NULL for none;
+ *   options_json:  an object, or NULL: "add_generation_prompt" (default false, as transformers'
+ *                  apply_chat_template), "documents" (a list), "template" (a name of a named template list);
+ *                  every other key becomes a template variable (e.g. "enable_thinking": false).
+ * The template also sees the model's bos_token, eos_token, unk_token and pad_token. Output: size query on
+ * bytes as folio_engine_detokenize (the NUL is written too, so capacity must exceed out_len). A template
+ * usually writes the BOS itself: tokenize its text with add_special 0 (folio_engine_tokenize, then
+ * folio_engine_add_tokens), as vLLM does for chats; folio_engine_add_text adds special tokens and may double it.
+ * UNSUPPORTED when the model has no chat template (built-in models, folders without one); INVALID_ARGUMENT
+ * for malformed JSON, a wrong JSON type, or a template that fails on this input (its raise_exception, or an
+ * unsupported construct: the message gives line:column). */
+FOLIO_API int32_t folio_engine_apply_chat_template(folio_engine* engine, const char* messages_json,
+                                                   uint64_t messages_len, const char* tools_json,
+                                                   uint64_t tools_len, const char* options_json,
+                                                   uint64_t options_len, char* out_text, uint64_t capacity,
+                                                   uint64_t* out_len);
+
 /* Queue a request; its id (unique in this engine, counting from 0) goes to out_request_id.
  * A request that can never be served is accepted here and ends in the next step with one output:
  * FOLIO_FINISH_REJECTED, request_finished = 1, and its reject_reason. It can never be served when its

@@ -26,7 +26,7 @@ summary() {   # NAME FAILED PASSED SKIPPED: one VSTest summary line
 }
 
 projects=(Folio.Cli.Tests Folio.Core.Tests Folio.Cpu.Tests Folio.Interop.Tests)
-check "the solution's test projects" "$(printf '%s\n' "${projects[@]}" Folio.Structured.Tests Folio.Cuda.Tests | sort | tr '\n' ' ' | sed 's/ $//')" "$(dotnet_test_projects "$root/Engine.sln" | sort | tr '\n' ' ' | sed 's/ $//')"
+check "the solution's test projects" "$(printf '%s\n' "${projects[@]}" Folio.Structured.Tests Folio.Cuda.Tests Folio.Server.Tests | sort | tr '\n' ' ' | sed 's/ $//')" "$(dotnet_test_projects "$root/Engine.sln" | sort | tr '\n' ' ' | sed 's/ $//')"
 
 { echo "Build succeeded."; summary Folio.Core.Tests 0 500 0; echo "noise"; summary Folio.Cli.Tests 1 15 0
   summary Folio.Cpu.Tests 0 200 2; summary Folio.Interop.Tests 0 40 0; } > "$tmp/full.log"

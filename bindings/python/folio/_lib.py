@@ -310,6 +310,8 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "folio_engine_sampling_params_init": (_i32, [folio_engine_p, _p(folio_sampling_params)]),
     "folio_engine_tokenize": (_i32, [folio_engine_p, c_char_p, _u64, _i32, _p(_i32), _u64, _p(_u64)]),
     "folio_engine_detokenize": (_i32, [folio_engine_p, _p(_i32), _u64, c_char_p, _u64, _p(_u64)]),
+    "folio_engine_apply_chat_template": (_i32, [folio_engine_p, c_char_p, _u64, c_char_p, _u64, c_char_p, _u64,
+                                                c_char_p, _u64, _p(_u64)]),
     "folio_engine_add_text": (_i32, [folio_engine_p, c_char_p, _u64, _p(folio_sampling_params), _p(_u64)]),
     "folio_engine_add_tokens": (_i32, [folio_engine_p, _p(_i32), _u64, _p(folio_sampling_params), _p(_u64)]),
     "folio_engine_cancel": (_i32, [folio_engine_p, _u64]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import json
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import _lib
@@ -140,6 +141,49 @@ class LLM(_lib.OwnedHandle):
         check(lib.folio_engine_detokenize(self.handle, ids, len(token_ids), buf, length.value + 1,
                                           ctypes.byref(length)))
         return buf.raw[:length.value].decode("utf-8")
+
+    # -- chat -----------------------------------------------------------------------------------------------
+    def apply_chat_template(self, messages: Sequence[dict], *, tools: Sequence[dict] | None = None,
+                            documents: Sequence[dict] | None = None, add_generation_prompt: bool = True,
+                            chat_template_kwargs: dict | None = None) -> str:
+        """The prompt text the model's chat template (tokenizer_config.json / chat_template.jinja) makes of a
+        conversation. chat_template_kwargs become template variables (e.g. {"enable_thinking": False}).
+        UnsupportedError when the model has no template; InvalidArgumentError when the template refuses the input."""
+        options = dict(chat_template_kwargs or {})
+        options["add_generation_prompt"] = bool(add_generation_prompt)
+        if documents is not None:
+            options["documents"] = list(documents)
+        args = [json.dumps(list(messages), ensure_ascii=False).encode("utf-8"),
+                None if tools is None else json.dumps(list(tools), ensure_ascii=False).encode("utf-8"),
+                json.dumps(options, ensure_ascii=False).encode("utf-8")]
+        sized = []
+        for a in args:
+            sized += [a, 0 if a is None else len(a)]
+        lib = _lib.lib()
+        length = ctypes.c_uint64()
+        status = lib.folio_engine_apply_chat_template(self.handle, *sized, None, 0, ctypes.byref(length))
+        if status != _lib.STATUS_BUFFER_TOO_SMALL:
+            check(status)
+        buf = ctypes.create_string_buffer(length.value + 1)
+        check(lib.folio_engine_apply_chat_template(self.handle, *sized, buf, length.value + 1, ctypes.byref(length)))
+        return buf.raw[:length.value].decode("utf-8")
+
+    def chat(self, messages: Sequence[dict] | Sequence[Sequence[dict]],
+             sampling_params: SamplingParams | Sequence[SamplingParams] | None = None, *,
+             add_generation_prompt: bool = True, tools: Sequence[dict] | None = None,
+             documents: Sequence[dict] | None = None, chat_template_kwargs: dict | None = None) -> list[RequestOutput]:
+        """vLLM's LLM.chat: one conversation (a list of {"role", "content"} dicts) or a list of them, rendered with
+        the model's chat template, tokenized without added special tokens (the template writes them, as vLLM
+        does) and generated to completion. One RequestOutput per conversation; its prompt is the rendered text."""
+        conversations = [messages] if messages and isinstance(messages[0], dict) else list(messages)
+        if not conversations:
+            return []
+        texts = [self.apply_chat_template(c, tools=tools, documents=documents, add_generation_prompt=add_generation_prompt,
+                                          chat_template_kwargs=chat_template_kwargs) for c in conversations]
+        outputs = self.generate([self.tokenize(t, add_special_tokens=False) for t in texts], sampling_params)
+        for o, text in zip(outputs, texts):
+            o.prompt = text
+        return outputs
 
     # -- requests --------------------------------------------------------------------------------------------
     def add_request(self, prompt: str | Sequence[int], params: SamplingParams | None = None, *, priority: int = 0,

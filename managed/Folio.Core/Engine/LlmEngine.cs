@@ -17,7 +17,7 @@ namespace Folio.Core.Engine;
 /// steps (never inside one) and frees the request's blocks at once. Rejections (warning), preemptions
 /// (information) and finished requests (debug) go to the optional logger.
 /// </summary>
-public sealed class LlmEngine
+public sealed partial class LlmEngine
 {
     private readonly Lock _gate = new();
     private readonly EngineCore _core;

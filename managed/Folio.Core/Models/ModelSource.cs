@@ -1,4 +1,5 @@
 using Folio.Core.Sampling;
+using Folio.Core.Text;
 
 namespace Folio.Core.Models;
 
@@ -16,8 +17,9 @@ public sealed class ModelSource : IDisposable
     private readonly CheckpointWeights? _checkpoint;
 
     private ModelSource(string name, ModelConfig config, IWeightSource weights, CheckpointWeights? checkpoint, TextTokenizer? tokenizer,
-        GenerationConfig generation, TokenizerConfig tokenizerConfig)
+        GenerationConfig generation, TokenizerConfig tokenizerConfig, ChatTemplate? chatTemplate = null)
     {
+        ChatTemplate = chatTemplate;
         Name = name;
         Config = config;
         Weights = weights;
@@ -38,6 +40,10 @@ public sealed class ModelSource : IDisposable
     public TextTokenizer? Tokenizer { get; }
     public GenerationConfig Generation { get; }
     public TokenizerConfig TokenizerConfig { get; }
+
+    /// <summary>The folder's chat template (chat_template.jinja or tokenizer_config.json's chat_template);
+    /// null for built-in models and folders without one.</summary>
+    public ChatTemplate? ChatTemplate { get; }
 
     /// <summary>Every end-of-sequence id, the primary (the engine's) first; empty when none is known.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }
@@ -96,7 +102,10 @@ public sealed class ModelSource : IDisposable
             if (tokenizer is not null && tokenizer.VocabularySize > config.VocabSize)
                 throw new ModelFormatException(
                     $"{tokenizerJson}: token id {tokenizer.VocabularySize - 1} is past the model's vocab_size {config.VocabSize} (config.json)");
-            return new ModelSource(Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), config, weights, weights, tokenizer, generation, tokenizerConfig);
+            // A template that does not parse fails the load (ModelFormatException naming the file), not the first chat.
+            var chatTemplate = ChatTemplate.Load(model);
+            return new ModelSource(Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), config, weights, weights, tokenizer, generation,
+                tokenizerConfig, chatTemplate);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using Folio.Core.Engine;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
+using Folio.Core.Text;
 using Folio.Cpu;
 using Folio.Structured;
 
@@ -35,6 +36,7 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
     public int EosTokenId => _model.EosTokenId;
     public GenerationConfig Generation => _model.Source.Generation;
     public ITextDecoder? TextDecoder { get; }
+    public ChatTemplate? ChatTemplate => _model.Source.ChatTemplate;
     public string? TokenizerUnavailableReason => _model.Source.Tokenizer is null
         ? $"the model {Name} has no tokenizer (no tokenizer.json, and its vocabulary is not GPT-2's): use token ids"
         : null;

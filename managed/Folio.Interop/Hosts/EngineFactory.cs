@@ -77,7 +77,7 @@ public static unsafe class EngineFactory
         }
         IModelExecutor executor = resolved.CreateExecutor(options, unchecked((long)p.Seed));
         var logger = new LogSinkLogger(log);
-        var engine = new LlmEngine(options, executor, resolved.TextDecoder, logger);
+        var engine = new LlmEngine(options, executor, resolved.TextDecoder, logger) { ChatTemplate = resolved.ChatTemplate };
         host = new EngineHost(engine, resolved, log, executor as IDisposable, resolved as IDisposable);
         logger.Owner = host;
         log.Write(FolioLogLevel.Info,

@@ -1,6 +1,7 @@
 using Folio.Core.Engine;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
+using Folio.Core.Text;
 
 namespace Folio.Interop.Hosts;
 
@@ -20,6 +21,7 @@ public sealed class FakeEngineModel : IEngineModel
     public GenerationConfig Generation => GenerationConfig.None;
     public ITextDecoder? TextDecoder { get; } = new FakeTextDecoder();
     public string? TokenizerUnavailableReason => null;
+    public ChatTemplate? ChatTemplate => null;
 
     public bool TryEncode(string text, bool addSpecialTokens, out int[] ids, out string error)
     {

@@ -1,6 +1,7 @@
 using Folio.Core.Engine;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
+using Folio.Core.Text;
 
 namespace Folio.Interop.Hosts;
 
@@ -17,6 +18,9 @@ public interface IEngineModel
     GenerationConfig Generation { get; }
     /// <summary>Null when the model has no tokenizer (then stop strings and text outputs are unavailable).</summary>
     ITextDecoder? TextDecoder { get; }
+
+    /// <summary>The model's chat template; null when it has none (folio_engine_apply_chat_template: UNSUPPORTED).</summary>
+    ChatTemplate? ChatTemplate { get; }
 
     /// <summary>Why text cannot be tokenized (FOLIO_STATUS_UNSUPPORTED), or null when it can.</summary>
     string? TokenizerUnavailableReason { get; }

