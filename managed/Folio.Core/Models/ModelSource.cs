@@ -13,9 +13,9 @@ namespace Folio.Core.Models;
 /// </summary>
 public sealed class ModelSource : IDisposable
 {
-    private readonly CheckpointWeights? _checkpoint;
+    private readonly IDisposable? _checkpoint;   // the opened safetensors or GGUF file(s)
 
-    private ModelSource(string name, ModelConfig config, IWeightSource weights, CheckpointWeights? checkpoint, TextTokenizer? tokenizer,
+    private ModelSource(string name, ModelConfig config, IWeightSource weights, IDisposable? checkpoint, TextTokenizer? tokenizer,
         GenerationConfig generation, TokenizerConfig tokenizerConfig)
     {
         Name = name;
@@ -77,6 +77,8 @@ public sealed class ModelSource : IDisposable
             return new ModelSource(builtinName, builtin, new SeededWeights(seed), null,
                 builtin.VocabSize == 50257 ? TextTokenizer.Gpt2() : null, GenerationConfig.None, TokenizerConfig.None);
         model = name.Folder!;
+        if (File.Exists(model) && model.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return OpenGguf(model);
         var config = ModelConfig.Load(Path.Combine(model, "config.json"));
         var generation = GenerationConfig.Load(Path.Combine(model, "generation_config.json"));
         string tokenizerConfigPath = Path.Combine(model, "tokenizer_config.json");
@@ -101,6 +103,25 @@ public sealed class ModelSource : IDisposable
         catch
         {
             weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A llama.cpp GGUF file: config from its metadata (<see cref="Gguf.GgufModelConfig"/>), weights
+    /// under Hugging Face names (<see cref="Gguf.GgufWeights"/>). Its tokenizer metadata is not read yet
+    /// (token-id workloads run; text needs a folder).</summary>
+    private static ModelSource OpenGguf(string path)
+    {
+        var file = Gguf.GgufFile.Open(path);
+        try
+        {
+            var config = Gguf.GgufModelConfig.From(file);
+            return new ModelSource(Path.GetFileName(path), config, new Gguf.GgufWeights(file, config), file, null,
+                GenerationConfig.None, TokenizerConfig.None);
+        }
+        catch
+        {
+            file.Dispose();
             throw;
         }
     }
