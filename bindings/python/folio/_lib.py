@@ -57,6 +57,10 @@ PREEMPTION_SWAP = 1
 SCHEDULING_FCFS = 0
 SCHEDULING_PRIORITY = 1
 
+# enum folio_quantization (ABI 1.2)
+QUANTIZATION_NONE = 0
+QUANTIZATION_INT8 = 1
+
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
     "folio_status": "STATUS_",
@@ -65,6 +69,7 @@ ENUMS = {
     "folio_device": "DEVICE_",
     "folio_preemption_mode": "PREEMPTION_",
     "folio_scheduling_policy": "SCHEDULING_",
+    "folio_quantization": "QUANTIZATION_",
 }
 
 
@@ -125,6 +130,7 @@ class folio_engine_params(Structure):
         ("num_threads", c_int32),
         ("seed", c_uint64),
         ("scheduling_policy", c_int32),  # ABI 1.2
+        ("quantization", c_int32),  # ABI 1.2
     ]
 
 

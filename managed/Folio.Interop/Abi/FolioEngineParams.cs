@@ -25,4 +25,5 @@ public unsafe struct FolioEngineParams
     public ulong Seed;
     // ABI 1.2
     public int SchedulingPolicy;
+    public int Quantization;
 }
