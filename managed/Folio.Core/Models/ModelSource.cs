@@ -1,3 +1,4 @@
+using Folio.Core.Models.Gguf;
 using Folio.Core.Sampling;
 
 namespace Folio.Core.Models;
@@ -108,16 +109,20 @@ public sealed class ModelSource : IDisposable
     }
 
     /// <summary>A llama.cpp GGUF file: config from its metadata (<see cref="Gguf.GgufModelConfig"/>), weights
-    /// under Hugging Face names (<see cref="Gguf.GgufWeights"/>). Its tokenizer metadata is not read yet
-    /// (token-id workloads run; text needs a folder).</summary>
+    /// under Hugging Face names (<see cref="Gguf.GgufWeights"/>), the tokenizer from its tokenizer.ggml.* keys
+    /// (<see cref="GgufTokenizer"/>; none without them), BOS per tokenizer.ggml.add_bos_token.</summary>
     private static ModelSource OpenGguf(string path)
     {
         var file = Gguf.GgufFile.Open(path);
         try
         {
             var config = Gguf.GgufModelConfig.From(file);
-            return new ModelSource(Path.GetFileName(path), config, new Gguf.GgufWeights(file, config), file, null,
-                GenerationConfig.None, TokenizerConfig.None);
+            var tokenizer = GgufTokenizer.From(path, file.Metadata, config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null);
+            if (tokenizer is not null && tokenizer.VocabularySize > config.VocabSize)
+                throw new ModelFormatException($"{path}: token id {tokenizer.VocabularySize - 1} is past the model's vocabulary ({config.VocabSize})");
+            var tokenizerConfig = new TokenizerConfig { AddBosToken = file.Metadata.TryGetValue("tokenizer.ggml.add_bos_token", out var b) ? b as bool? : null };
+            return new ModelSource(Path.GetFileName(path), config, new Gguf.GgufWeights(file, config), file, tokenizer,
+                GenerationConfig.None, tokenizerConfig);
         }
         catch
         {
