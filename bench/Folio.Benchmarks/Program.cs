@@ -7,12 +7,15 @@ public static class Program
     /// <summary>
     /// Runs the benchmarks picked by BenchmarkDotNet's arguments (e.g. <c>--filter '*KvCache*'</c>), or with
     /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine), or with
+    /// <c>gemm-precision</c> one MatMul per weight format (fp32, bf16, int8), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
     {
         if (args is ["cputime"])
             CpuTimeHarness.Run();
+        else if (args is ["gemm-precision"])
+            WeightGemmBenchmark.Run();
         else if (args is ["tokenize-long-word"])
             LongWordTokenizeBenchmark.Run();
         else

@@ -39,6 +39,7 @@ public static class BenchCommand
         var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
         var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
         var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
+        var quantization = QuantizationOption.Create();
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Model path: also measure memory read bandwidth and the decode bound." };
         // Benchmark B9 (issue 17): MaskBench over a folder of cases.
         var structured = new Option<string?>("--structured") { Description = "MaskBench: run every case file in this folder (structured output, B9)." };
@@ -47,7 +48,7 @@ public static class BenchCommand
         var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, bandwidth, structured, tokenizer, limit, verboseFailures })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -65,7 +66,8 @@ public static class BenchCommand
                     throw new UsageException("--input-len and --output-len must be at least 1");
                 return ModelBenchCommand.Run(parsed.GetValue(model)!, modelRequests, parsed.GetValue(inputLen), modelOutput,
                     parsed.GetValue(dataset) is not null, parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
-                    parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth));
+                    parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth),
+                    QuantizationOption.Parse(parsed.GetValue(quantization)));
             }
             var options = new BenchOptions
             {

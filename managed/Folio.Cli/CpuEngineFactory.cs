@@ -1,3 +1,4 @@
+using Folio.Core.Compute;
 using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Models;
@@ -23,9 +24,9 @@ internal sealed class CpuEngineFactory : IDisposable
     public int NumBlocks { get; }
 
     public CpuEngineFactory(string model, int threads, int blockSizeTokens, int numBlocks, int maxNumSeqs, int maxBatchedTokens,
-        bool prefixCaching, long seed)
+        bool prefixCaching, long seed, WeightQuantization quantization = WeightQuantization.None)
     {
-        _model = CpuModel.Open(model, threads, seed);
+        _model = CpuModel.Open(model, threads, seed, quantization);
         BlockSizeTokens = blockSizeTokens;
         NumBlocks = numBlocks;
         Executor = _model.CreateExecutor(numBlocks, 0, blockSizeTokens, seed);

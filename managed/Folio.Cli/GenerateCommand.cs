@@ -19,9 +19,10 @@ public static class GenerateCommand
         var seed = new Option<long?>("--seed");
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var quantization = QuantizationOption.Create();
         var command = new Command("generate", "Generate text with a model on the CPU, streaming it.")
         {
-            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads,
+            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization,
         };
         var structured = new StructuredOutputOptions();
         structured.AddTo(command);
@@ -45,12 +46,14 @@ public static class GenerateCommand
                 MaxTokens = r.GetValue(maxTokens), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP),
                 TopK = r.GetValue(topK), MinP = r.GetValue(minP),
             };
-            return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads));
+            return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads),
+                QuantizationOption.Parse(r.GetValue(quantization)));
         });
         return command;
     }
 
-    private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads)
+    private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads,
+        Folio.Core.Compute.WeightQuantization quantization)
     {
         CpuEngineFactory stack;
         SamplingParams sampling;
@@ -72,7 +75,7 @@ public static class GenerateCommand
                 throw new UsageException(e.Message);
             }
             int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
-            stack = new CpuEngineFactory(modelName, threads, 16, blocks, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0);
+            stack = new CpuEngineFactory(modelName, threads, 16, blocks, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0, quantization);
         }
         catch (ModelFormatException e)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Folio.Core.Compute;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
 
@@ -13,7 +14,8 @@ namespace Folio.Cli;
 public static class ModelBenchCommand
 {
     internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
-        int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth)
+        int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
+        Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None)
     {
         CpuEngineFactory stack;
         try
@@ -21,7 +23,7 @@ public static class ModelBenchCommand
             using var probe = ModelSource.Open(modelName, seed);
             long perBlock = CpuEngineFactory.KvBytesPerToken(probe.Config) * blockSize;
             int blocks = (int)Math.Max(1, (long)kvMib * 1024 * 1024 / perBlock);
-            stack = new CpuEngineFactory(modelName, threads, blockSize, blocks, maxNumSeqs, Math.Max(2048, maxNumSeqs), true, seed);
+            stack = new CpuEngineFactory(modelName, threads, blockSize, blocks, maxNumSeqs, Math.Max(2048, maxNumSeqs), true, seed, quantization);
         }
         catch (ModelFormatException e)
         {
@@ -89,19 +91,22 @@ public static class ModelBenchCommand
                 PrefixHitRate: kv.PrefixHitRate,
                 Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
             double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
-            // Bytes of weights one decode step reads: all of them but the embedding table (only its rows).
-            long weightBytes = (config.ParameterCount() - (long)config.VocabSize * config.HiddenSize * (config.TieWordEmbeddings ? 0 : 1)) * sizeof(float);
+            // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
+            // fp32 norm weights; the embedding table is read only at its rows.
+            long weightBytes = stack.Backend.WeightBytes + (2L * config.NumLayers + 1) * config.HiddenSize * sizeof(float);
+            string precision = Precision(stack);
+            string kernels = string.Join("; ", stack.Backend.WeightKernels.Order(StringComparer.Ordinal));
             double bandwidthGBps = measureBandwidth ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(stack.Backend.Threads) : 0;
             double boundPerS = bandwidthGBps * 1e9 / weightBytes;
             var inv = CultureInfo.InvariantCulture;
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\"}}"));
             }
             else
             {
-                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, fp32) on {stack.Backend.Name}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, {precision} weights: {kernels}) on {stack.Backend.Name}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
                 Console.WriteLine(string.Create(inv, $"requests/s        {result.RequestsPerS:F3}"));
                 Console.WriteLine(string.Create(inv, $"output tokens/s   {result.OutputTokensPerS:F2}"));
                 Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
@@ -116,6 +121,12 @@ public static class ModelBenchCommand
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>What the MatMul weights are stored as: int8 when quantized, else the checkpoint's type(s).</summary>
+    private static string Precision(CpuEngineFactory stack) =>
+        stack.Backend.Quantization != Folio.Core.Compute.WeightQuantization.None
+            ? stack.Backend.Quantization.Name()
+            : string.Join("+", stack.Backend.WeightKernels.Select(k => k.Split(' ')[0]).Distinct().Order(StringComparer.Ordinal));
 
     private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
         double KvUtilizationPct, double PrefixHitRate, long Preemptions);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Folio.Core.Compute;
+using Folio.Cpu.Weights;
 
 namespace Folio.Cpu;
 
@@ -12,15 +13,28 @@ namespace Folio.Cpu;
 public sealed partial class CpuBackend : IComputeBackend
 {
     private readonly ParallelRunner _runner;
+    private readonly Int8Activations _int8Scratch = new();
 
-    public CpuBackend(int threads = 0)
+    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
+        Quantization = quantization;
     }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;
+
+    /// <summary>How MatMul weights are stored: the checkpoint's precision (None) or quantized at upload.</summary>
+    public WeightQuantization Quantization { get; }
+
+    /// <summary>Bytes of every MatMul weight uploaded so far, as stored (scales included): what a decode step reads.</summary>
+    public long WeightBytes { get; private set; }
+
+    /// <summary>The MatMul weight formats uploaded so far and the kernel each runs on (for bench reports).</summary>
+    public IReadOnlySet<string> WeightKernels => _kernels;
+
+    private readonly HashSet<string> _kernels = [];
 
     public DeviceTensor Allocate(int rows, int cols) => new CpuTensor(new float[checked(rows * cols)], rows, cols);
 
@@ -38,8 +52,45 @@ public sealed partial class CpuBackend : IComputeBackend
         // Panels of 16 output columns, k-major inside: the GEMM's k loop streams each panel (Gemm.Pack).
         var packed = new float[Gemm.PackedLength(outFeatures, inFeatures)];
         Gemm.Pack(data, outFeatures, inFeatures, packed);
+        WeightBytes += packed.LongLength * sizeof(float);
+        _kernels.Add(Fp32Kernel);
         return new CpuTensor(packed, outFeatures, inFeatures, packedWeight: true);
     }
+
+    /// <summary>A 16-bit source stays 16-bit (exactly the checkpoint's values); with <see cref="Quantization"/>
+    /// set, every weight is quantized whatever its source.</summary>
+    public DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType)
+    {
+        if (data.Length != checked(outFeatures * inFeatures))
+            throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
+        DeviceTensor t = Quantization == WeightQuantization.Int8 ? Int8Weight.Quantize(data, outFeatures, inFeatures)
+            : sourceType == DType.BF16 ? HalfWeight.Pack<Bf16Panel>(data, outFeatures, inFeatures, DType.BF16)
+            : sourceType == DType.F16 ? HalfWeight.Pack<F16Panel>(data, outFeatures, inFeatures, DType.F16)
+            : UploadWeight(data, outFeatures, inFeatures);
+        if (t is not CpuTensor)
+        {
+            WeightBytes += StoredBytes(t);
+            _kernels.Add(KernelName(t));
+        }
+        return t;
+    }
+
+    private static long StoredBytes(DeviceTensor t) => t switch
+    {
+        HalfWeight h => h.Words.LongLength * sizeof(uint),
+        Int8Weight q => q.StoredBytes,
+        CpuTensor c => c.Data.LongLength * sizeof(float),
+        _ => 0,
+    };
+
+    private static string KernelName(DeviceTensor t) => t switch
+    {
+        HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers, fp32 FMA (Vector256)",
+        Int8Weight => Int8Gemm.KernelName,
+        _ => Fp32Kernel,
+    };
+
+    private const string Fp32Kernel = "fp32 weights, fp32 FMA (Vector256)";
 
     public void Download(DeviceTensor source, Span<float> destination)
     {
@@ -87,22 +138,37 @@ public sealed partial class CpuBackend : IComputeBackend
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output)
     {
         var x = T(input);
-        var w = T(weight);
         var y = T(output);
-        Require(w.PackedWeight, "MatMul: the weight must come from UploadWeight");
+        Require(weight is not CpuTensor { PackedWeight: false }, "MatMul: the weight must come from UploadWeight");
         // Messages formatted only on failure: an interpolated argument would allocate on every call.
-        if (x.Cols != w.Cols)
-            throw new ArgumentException($"MatMul: input has {x.Cols} columns, weight [{w.Rows}, {w.Cols}]");
-        if (y.Rows != x.Rows || y.Cols != w.Rows)
-            throw new ArgumentException($"MatMul: output must be [{x.Rows}, {w.Rows}], is [{y.Rows}, {y.Cols}]");
+        if (x.Cols != weight.Cols)
+            throw new ArgumentException($"MatMul: input has {x.Cols} columns, weight [{weight.Rows}, {weight.Cols}]");
+        if (y.Rows != x.Rows || y.Cols != weight.Rows)
+            throw new ArgumentException($"MatMul: output must be [{x.Rows}, {weight.Rows}], is [{y.Rows}, {y.Cols}]");
         float[]? b = null;
         if (bias is not null)
         {
             var bt = T(bias);
-            Require(bt.Rows * bt.Cols == w.Rows, "MatMul: bias length differs from the output columns");
+            Require(bt.Rows * bt.Cols == weight.Rows, "MatMul: bias length differs from the output columns");
             b = bt.Data;
         }
-        Gemm.Run(x.Data, x.Rows, x.Cols, w.Data, w.Rows, b, y.Data, _runner);
+        switch (weight)
+        {
+            case CpuTensor w:
+                Gemm.Run(x.Data, x.Rows, x.Cols, w.Data, w.Rows, b, y.Data, _runner);
+                break;
+            case HalfWeight h when h.DType == DType.BF16:
+                HalfGemm<Bf16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
+                break;
+            case HalfWeight h:
+                HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
+                break;
+            case Int8Weight q:
+                Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
+                break;
+            default:
+                throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");
+        }
     }
 
     public void Add(DeviceTensor target, DeviceTensor addend)

@@ -1,3 +1,4 @@
+using Folio.Core.Compute;
 using Folio.Core.Engine;
 using Folio.Core.Models;
 
@@ -29,13 +30,17 @@ public sealed class CpuModel : IDisposable
 
     /// <summary>Opens a built-in name or a folder; throws <see cref="ModelFormatException"/> (or an I/O
     /// exception) naming the file and field when it is bad, leaving nothing open.</summary>
-    public static CpuModel Open(string model, int threads, long seed)
+    public static CpuModel Open(string model, int threads, long seed) => Open(model, threads, seed, WeightQuantization.None);
+
+    /// <summary>As <see cref="Open(string, int, long)"/>, with MatMul weights stored as
+    /// <paramref name="quantization"/> says (None: the checkpoint's own precision).</summary>
+    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization)
     {
         ModelSource source = ModelSource.Open(model, seed);
         CpuBackend? backend = null;
         try
         {
-            backend = new CpuBackend(threads);
+            backend = new CpuBackend(threads, quantization);
             return new CpuModel(source, backend, DecoderModel.Load(source.Config, source.Weights, backend));
         }
         catch

@@ -98,6 +98,12 @@ extern "C" {
  * Constants. Fields and arguments that take these are int32_t.
  * ------------------------------------------------------------------------------------------------------- */
 
+/* How the CPU backend stores MatMul weights (folio_engine_params.quantization). ABI 1.3. */
+enum folio_quantization {
+    FOLIO_QUANTIZATION_NONE = 0,    /* the checkpoint's precision: fp32, or bf16/fp16 kept 16-bit (default) */
+    FOLIO_QUANTIZATION_INT8 = 1     /* group-wise symmetric int8 at load: 32 weights per fp16 scale */
+};
+
 /* Status codes: 0 is success, every error is negative. */
 enum folio_status {
     FOLIO_STATUS_OK = 0,
@@ -220,6 +226,10 @@ typedef struct folio_engine_params {
                                        (as folio generate --seed does for both) */
     /* ABI 1.2 */
     int32_t scheduling_policy;      /* FOLIO_SCHEDULING_*; default FCFS */
+    int32_t reserved0;              /* ignored: the tail padding of the 1.2 struct, which a 1.2 host may not
+                                       have cleared, so no 1.3 field may live in it */
+    /* ABI 1.3 */
+    int32_t quantization;           /* FOLIO_QUANTIZATION_*; default NONE */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */

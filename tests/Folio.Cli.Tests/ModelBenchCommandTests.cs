@@ -8,6 +8,8 @@ public class ModelBenchCommandTests
     private static readonly string[] Small = ["bench", "--model", "tiny", "--requests", "3", "--input-len", "5", "--output-len", "4",
         "--kv-mib", "8", "--threads", "2"];
 
+    private const long Norms = (2 * 4 + 1) * 256 * 4;
+
     [Fact]
     public void Json_HasExactlyItsKeys_WithConsistentValues()
     {
@@ -17,8 +19,8 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal(
-            ["bandwidth_gb_s", "bound_tokens_per_s", "decode_tokens_per_s", "kv_utilization_pct", "mean_batch", "output_tokens_per_s",
-             "preemptions", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s"],
+            ["bandwidth_gb_s", "bound_tokens_per_s", "decode_tokens_per_s", "kernels", "kv_utilization_pct", "mean_batch", "output_tokens_per_s",
+             "precision", "preemptions", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
         Assert.True(rps > 0);
@@ -30,6 +32,24 @@ public class ModelBenchCommandTests
         Assert.Equal(0.0, root.GetProperty("bandwidth_gb_s").GetDouble());   // measured only with --bandwidth
         Assert.Equal(0.0, root.GetProperty("bound_tokens_per_s").GetDouble());
         Assert.InRange(root.GetProperty("prefix_hit_rate").GetDouble(), 0.0, 1.0);
+        Assert.Equal("fp32", root.GetProperty("precision").GetString());
+        // tiny's MatMul weights (q/k/v, o, gate/up, down per layer and lm_head) in 16-column fp32 panels, and its
+        // 9 fp32 norm weights.
+        Assert.Equal(4L * (4 * (512 * 256 + 256 * 256 + 1408 * 256 + 256 * 704) + 50272 * 256) + Norms, root.GetProperty("weight_bytes").GetInt64());
+    }
+
+    [Fact]
+    public void Int8_IsReportedWithItsKernelAndAQuarterOfTheBytes()
+    {
+        var (code, output, _) = CliRun.Folio([.. Small, "--json", "--quantization", "int8"]);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("int8", doc.RootElement.GetProperty("precision").GetString());
+        Assert.Contains("int8 weights (group 32, fp16 scales)", doc.RootElement.GetProperty("kernels").GetString());
+        // Per [out, in] weight: 8-column panels × 32-input groups × (32 quants + a 2-byte scale), + 4 bytes a column.
+        static long Int8(long outCols, long inCols) => (outCols + 7) / 8 * 8 * (((inCols + 31) / 32 * 34) + 4);
+        Assert.Equal(4 * (Int8(512, 256) + Int8(256, 256) + Int8(1408, 256) + Int8(256, 704)) + Int8(50257, 256) + Norms,
+            doc.RootElement.GetProperty("weight_bytes").GetInt64());
     }
 
     [Theory]
@@ -40,6 +60,7 @@ public class ModelBenchCommandTests
     [InlineData("--input-len", "3000", "error: request 0: ")]
     [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)")]
     [InlineData("--requests", "x", "error: ")]
+    [InlineData("--quantization", "int4", "error: --quantization 'int4' must be none or int8")]
     public void BadInput_IsRefused(string option, string value, string message)
     {
         var args = Small.ToList();

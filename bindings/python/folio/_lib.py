@@ -64,6 +64,9 @@ STRUCTURED_REGEX = 2
 STRUCTURED_CHOICE = 3
 STRUCTURED_GRAMMAR = 4
 STRUCTURED_JSON_OBJECT = 5
+# enum folio_quantization (ABI 1.3)
+QUANTIZATION_NONE = 0
+QUANTIZATION_INT8 = 1
 
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
@@ -74,6 +77,7 @@ ENUMS = {
     "folio_preemption_mode": "PREEMPTION_",
     "folio_scheduling_policy": "SCHEDULING_",
     "folio_structured_output": "STRUCTURED_",
+    "folio_quantization": "QUANTIZATION_",
 }
 
 
@@ -134,6 +138,8 @@ class folio_engine_params(Structure):
         ("num_threads", c_int32),
         ("seed", c_uint64),
         ("scheduling_policy", c_int32),  # ABI 1.2
+        ("reserved0", c_int32),  # ignored: the 1.2 struct's tail padding
+        ("quantization", c_int32),  # ABI 1.3
     ]
 
 

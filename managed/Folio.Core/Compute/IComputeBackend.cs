@@ -24,6 +24,12 @@ public interface IComputeBackend : IDisposable
     /// <summary>A [outFeatures, inFeatures] weight (as checkpoints store it) for <see cref="MatMul"/>; the backend
     /// may keep it in its own layout, so only MatMul reads it.</summary>
     DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures);
+
+    /// <summary>As <see cref="UploadWeight(ReadOnlySpan{float}, int, int)"/>, told the element type the checkpoint
+    /// stored (<paramref name="data"/> holds exactly those values, widened to fp32), so that a backend can keep
+    /// 16-bit weights 16-bit, or quantize them as it was configured to. A backend without such formats keeps fp32.</summary>
+    DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType) =>
+        UploadWeight(data, outFeatures, inFeatures);
     void Download(DeviceTensor source, Span<float> destination);
 
     /// <summary>A zeroed paged cache; a backend refuses (ArgumentException) a dtype or layout it has no kernels for.</summary>

@@ -94,6 +94,15 @@ public sealed class CheckpointWeights : IWeightSource, IDisposable
             ? entry.Info
             : throw new ModelFormatException($"{Folder}: tensor '{name}' is missing from the checkpoint");
 
+    /// <summary>BF16 and F16 tensors are 16-bit; everything else reads as fp32.</summary>
+    public Compute.DType StoredType(string name) =>
+        _byName.TryGetValue(name, out var entry) ? entry.Info.DType switch
+        {
+            SafetensorsDType.BF16 => Compute.DType.BF16,
+            SafetensorsDType.F16 => Compute.DType.F16,
+            _ => Compute.DType.F32,
+        } : Compute.DType.F32;
+
     /// <summary>Reads tensor <paramref name="name"/> as fp32 into <paramref name="destination"/> after checking its
     /// shape is <paramref name="expectedShape"/> (the config's view of it).</summary>
     public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)

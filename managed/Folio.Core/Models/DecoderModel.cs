@@ -108,8 +108,10 @@ public abstract class DecoderModel : IDisposable
                 at += count;
             }
             bool vector = parts.All(p => p.Shape.Length == 1);
+            // The parts' stored type when they agree (fused q/k/v of one checkpoint do), else fp32 (exact for all).
+            var stored = parts.Select(p => weights.StoredType(p.Name)).Distinct().ToArray();
             var t = vector ? backend.Upload(data, 1, data.Length)
-                : weight ? backend.UploadWeight(data, (int)rows, (int)cols)
+                : weight ? backend.UploadWeight(data, (int)rows, (int)cols, stored.Length == 1 ? stored[0] : DType.F32)
                 : backend.Upload(data, (int)rows, (int)cols);
             uploaded.Add(t);
             return t;

@@ -107,6 +107,10 @@ public sealed record ModelConfig
                 Fail("hidden_act", $"'{raw.HiddenAct}' is not supported (only 'silu')");
             if (raw.MlpBias == true)
                 Fail("mlp_bias", "true is not supported");
+            // Pre-quantized weights (GPTQ/AWQ 4-bit, bitsandbytes, fp8 …) are stored in formats Folio does not read;
+            // Folio quantizes an fp32/bf16 checkpoint itself (--quantization int8).
+            if (raw.QuantizationConfig is { } q)
+                Fail("quantization_config", $"quant_method '{q.QuantMethod ?? "?"}': pre-quantized checkpoints are not supported (load the unquantized checkpoint; --quantization int8 quantizes it at load)");
             if (raw.PretrainingTp is > 1)
                 Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
             // transformers sets Qwen2's window only with use_sliding_window; Mistral's applies whenever it is set.

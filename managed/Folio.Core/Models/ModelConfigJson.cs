@@ -8,6 +8,8 @@ namespace Folio.Core.Models;
 internal sealed class ModelConfigJson
 {
     [JsonPropertyName("architectures")] public string[]? Architectures { get; set; }
+    /// <summary>Only its method is read: a pre-quantized checkpoint (GPTQ, AWQ …) is refused by name.</summary>
+    [JsonPropertyName("quantization_config")] public QuantizationConfigJson? QuantizationConfig { get; set; }
     [JsonPropertyName("model_type")] public string? ModelType { get; set; }
     [JsonPropertyName("hidden_size")] public int? HiddenSize { get; set; }
     [JsonPropertyName("intermediate_size")] public int? IntermediateSize { get; set; }
@@ -56,4 +58,10 @@ internal sealed partial class ModelJsonContext : JsonSerializerContext;
 internal sealed class SafetensorsIndexJson
 {
     [JsonPropertyName("weight_map")] public Dictionary<string, string>? WeightMap { get; set; }
+}
+
+/// <summary>config.json's <c>quantization_config</c>, as far as Folio reads it.</summary>
+internal sealed class QuantizationConfigJson
+{
+    [JsonPropertyName("quant_method")] public string? QuantMethod { get; set; }
 }

@@ -7,6 +7,7 @@ namespace Folio.Core.Models;
 /// <item><c>builtin:NAME</c> is the built-in model NAME, always (the unambiguous spelling).</item>
 /// <item>Otherwise, when a folder of that name exists, it is that folder: a folder the user made is what they
 /// mean, even if it is called <c>tiny</c>.</item>
+/// <item>Otherwise, when a file of that name ending in <c>.gguf</c> exists, it is that llama.cpp GGUF file.</item>
 /// <item>Otherwise a bare built-in name (<c>tiny</c>, <c>b8</c>, … and a host's own, such as the ABI's
 /// <c>fake</c>) is that built-in model.</item>
 /// <item>Anything else is an error that names the choices.</item>
@@ -48,7 +49,8 @@ public readonly record struct ModelName
             resolved = new ModelName(name, null);
             return true;
         }
-        if (model.Length > 0 && Directory.Exists(model))
+        // A GGUF file is named by its path; Folder holds it (ModelSource tells a file from a folder).
+        if (model.Length > 0 && (Directory.Exists(model) || (File.Exists(model) && model.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))))
         {
             resolved = new ModelName(null, model);
             return true;

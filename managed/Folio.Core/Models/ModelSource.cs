@@ -1,3 +1,4 @@
+using Folio.Core.Models.Gguf;
 using Folio.Core.Sampling;
 using Folio.Core.Text;
 
@@ -14,9 +15,9 @@ namespace Folio.Core.Models;
 /// </summary>
 public sealed class ModelSource : IDisposable
 {
-    private readonly CheckpointWeights? _checkpoint;
+    private readonly IDisposable? _checkpoint;   // the opened safetensors or GGUF file(s)
 
-    private ModelSource(string name, ModelConfig config, IWeightSource weights, CheckpointWeights? checkpoint, TextTokenizer? tokenizer,
+    private ModelSource(string name, ModelConfig config, IWeightSource weights, IDisposable? checkpoint, TextTokenizer? tokenizer,
         GenerationConfig generation, TokenizerConfig tokenizerConfig, ChatTemplate? chatTemplate = null)
     {
         ChatTemplate = chatTemplate;
@@ -83,6 +84,8 @@ public sealed class ModelSource : IDisposable
             return new ModelSource(builtinName, builtin, new SeededWeights(seed), null,
                 builtin.VocabSize == 50257 ? TextTokenizer.Gpt2() : null, GenerationConfig.None, TokenizerConfig.None);
         model = name.Folder!;
+        if (File.Exists(model) && model.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return OpenGguf(model);
         var config = ModelConfig.Load(Path.Combine(model, "config.json"));
         var generation = GenerationConfig.Load(Path.Combine(model, "generation_config.json"));
         string tokenizerConfigPath = Path.Combine(model, "tokenizer_config.json");
@@ -110,6 +113,29 @@ public sealed class ModelSource : IDisposable
         catch
         {
             weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A llama.cpp GGUF file: config from its metadata (<see cref="Gguf.GgufModelConfig"/>), weights
+    /// under Hugging Face names (<see cref="Gguf.GgufWeights"/>), the tokenizer from its tokenizer.ggml.* keys
+    /// (<see cref="GgufTokenizer"/>; none without them), BOS per tokenizer.ggml.add_bos_token.</summary>
+    private static ModelSource OpenGguf(string path)
+    {
+        var file = Gguf.GgufFile.Open(path);
+        try
+        {
+            var config = Gguf.GgufModelConfig.From(file);
+            var tokenizer = GgufTokenizer.From(path, file.Metadata, config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null);
+            if (tokenizer is not null && tokenizer.VocabularySize > config.VocabSize)
+                throw new ModelFormatException($"{path}: token id {tokenizer.VocabularySize - 1} is past the model's vocabulary ({config.VocabSize})");
+            var tokenizerConfig = new TokenizerConfig { AddBosToken = file.Metadata.TryGetValue("tokenizer.ggml.add_bos_token", out var b) ? b as bool? : null };
+            return new ModelSource(Path.GetFileName(path), config, new Gguf.GgufWeights(file, config), file, tokenizer,
+                GenerationConfig.None, tokenizerConfig);
+        }
+        catch
+        {
+            file.Dispose();
             throw;
         }
     }

@@ -62,20 +62,23 @@ public sealed class TextTokenizer
             throw new ModelFormatException($"{path}: cannot read the tokenizer ({e.Message})");
         }
         using (doc)
-        {
-            var root = doc.RootElement;
-            if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException($"{path}: field 'model' is missing");
-            string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "?";
-            if (type != "BPE")
-                throw new ModelFormatException($"{path}: field 'model.type' '{type}' is not supported (only BPE)");
-            string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path;
-            var post = TokenizerPostProcessor.Load(path, root);
-            var byteLevel = ByteLevelBpeJson.TryLoad(path, root, model);
-            return byteLevel is not null
-                ? new TextTokenizer(byteLevel, null, post, name, eosTokenId)
-                : new TextTokenizer(null, SentencePieceBpeJson.Load(path, root, model), post, name, eosTokenId);
-        }
+            return FromJson(path, doc.RootElement, Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? path, eosTokenId);
+    }
+
+    /// <summary>A tokenizer.json document already parsed (or built, as from a GGUF file's metadata);
+    /// <paramref name="source"/> names it in errors.</summary>
+    internal static TextTokenizer FromJson(string source, JsonElement root, string name, int? eosTokenId)
+    {
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+            throw new ModelFormatException($"{source}: field 'model' is missing");
+        string type = model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "?";
+        if (type != "BPE")
+            throw new ModelFormatException($"{source}: field 'model.type' '{type}' is not supported (only BPE)");
+        var post = TokenizerPostProcessor.Load(source, root);
+        var byteLevel = ByteLevelBpeJson.TryLoad(source, root, model);
+        return byteLevel is not null
+            ? new TextTokenizer(byteLevel, null, post, name, eosTokenId)
+            : new TextTokenizer(null, SentencePieceBpeJson.Load(source, root, model), post, name, eosTokenId);
     }
 
     /// <summary>The text's ids, without the post-processor's special tokens (special tokens written in the

@@ -25,4 +25,6 @@ public unsafe struct FolioEngineParams
     public ulong Seed;
     // ABI 1.2
     public int SchedulingPolicy;
+    public int Reserved0;
+    public int Quantization;
 }

@@ -1,3 +1,4 @@
+using Folio.Core.Compute;
 using Folio.Core.Engine;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
@@ -43,13 +44,17 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
 
     /// <summary>Opens <paramref name="name"/> (a built-in name or a folder) with weights seeded by
     /// <paramref name="seed"/> (built-ins); false with a message naming the file and field when it is bad.</summary>
-    public static bool TryLoad(string name, int threads, long seed, out CpuEngineModel? loaded, out string error)
+    public static bool TryLoad(string name, int threads, long seed, out CpuEngineModel? loaded, out string error) =>
+        TryLoad(name, threads, seed, WeightQuantization.None, out loaded, out error);
+
+    /// <summary>As above, with MatMul weights stored as <paramref name="quantization"/> says.</summary>
+    public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, out CpuEngineModel? loaded, out string error)
     {
         loaded = null;
         error = "";
         try
         {
-            loaded = new CpuEngineModel(name, CpuModel.Open(name, threads, seed));
+            loaded = new CpuEngineModel(name, CpuModel.Open(name, threads, seed, quantization));
             return true;
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)

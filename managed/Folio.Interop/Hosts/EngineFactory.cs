@@ -1,3 +1,4 @@
+using Folio.Core.Compute;
 using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Models;
@@ -39,12 +40,17 @@ public static unsafe class EngineFactory
         }
         if (p.LogLevel is < 0 or > (int)FolioLogLevel.None) return Bad("log_level", p.LogLevel, "FOLIO_LOG_TRACE (0) .. FOLIO_LOG_NONE (5)");
         if (p.NumThreads < 0) return Bad("num_threads", p.NumThreads, ">= 0 (0 = all cores)");
+        if (p.Quantization is not ((int)FolioQuantization.None or (int)FolioQuantization.Int8))
+        {
+            return Bad("quantization", p.Quantization, "FOLIO_QUANTIZATION_NONE (0) or FOLIO_QUANTIZATION_INT8 (1)");
+        }
+        var quantization = p.Quantization == (int)FolioQuantization.Int8 ? WeightQuantization.Int8 : WeightQuantization.None;
         string model = DefaultModel;
         if (p.Model != null && (s = Utf8Text.Decode(p.Model, p.ModelLen, Fn, "params->model", out model)) != 0) return s;
         if (model.Length == 0) model = DefaultModel;
 
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
-        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), out IEngineModel? resolved)) != 0) return s;
+        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, out IEngineModel? resolved)) != 0) return s;
         // Options are checked before the executor allocates the KV cache; a model that fails here is released.
         int blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
         var options = new EngineOptions
@@ -89,7 +95,7 @@ public static unsafe class EngineFactory
     // ModelName's rule (one for every host); "fake" is a built-in only the ABI has.
     private static readonly string[] AbiBuiltins = ["fake"];
 
-    private static int ResolveModel(string model, int threads, long seed, out IEngineModel? resolved)
+    private static int ResolveModel(string model, int threads, long seed, WeightQuantization quantization, out IEngineModel? resolved)
     {
         resolved = null;
         if (!ModelName.TryResolve(model, AbiBuiltins, out ModelName name, out string error))
@@ -103,7 +109,7 @@ public static unsafe class EngineFactory
         }
         // A folder goes on as a full path, so that CpuModel never reads it as a built-in name.
         string source = name.Builtin ?? Path.GetFullPath(name.Folder!);
-        if (!CpuEngineModel.TryLoad(source, threads, seed, out CpuEngineModel? loaded, out error))
+        if (!CpuEngineModel.TryLoad(source, threads, seed, quantization, out CpuEngineModel? loaded, out error))
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
         }

@@ -12,7 +12,7 @@ public static unsafe class StructSizes
 {
     public static readonly string[] Versions = ["1.0", "1.1", "1.2", "1.3"];
 
-    private static readonly int[] EngineParams = [96, 96, sizeof(FolioEngineParams), sizeof(FolioEngineParams)];
+    private static readonly int[] EngineParams = [96, 96, 104, sizeof(FolioEngineParams)];   // 1.3 quantization (past the 1.2 padding)
     private static readonly int[] SamplingParams = [104, 112, 136, sizeof(FolioSamplingParams)];   // 1.1 beam search, 1.3 token constraints
     private static readonly int[] RequestOutput = [96, 96, sizeof(FolioRequestOutput), sizeof(FolioRequestOutput)];
     private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams)];

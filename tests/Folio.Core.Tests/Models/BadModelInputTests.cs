@@ -155,6 +155,8 @@ public sealed class BadModelInputTests : IDisposable
     [InlineData("\"rope_theta\":10000.0", "\"rope_theta\":10000.0,\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4}", "rope type 'yarn' is not supported")]
     [InlineData("\"rms_norm_eps\":1e-5", "\"rms_norm_eps\":1e-5,\"hidden_act\":\"gelu\"", "field 'hidden_act' 'gelu' is not supported")]
     [InlineData("\"vocab_size\":512", "\"vocab_size\":-1", "field 'vocab_size' must be > 0")]
+    [InlineData("\"rms_norm_eps\":1e-5", "\"rms_norm_eps\":1e-5,\"quantization_config\":{\"quant_method\":\"gptq\",\"bits\":4}", "field 'quantization_config' quant_method 'gptq': pre-quantized checkpoints are not supported")]
+    [InlineData("\"rms_norm_eps\":1e-5", "\"rms_norm_eps\":1e-5,\"quantization_config\":{\"quant_method\":\"awq\"}", "field 'quantization_config' quant_method 'awq'")]
     public void ConfigErrorsNameTheFileAndField(string from, string to, string expected)
     {
         string e = Error(() => ModelConfig.Parse(GoodConfig.Replace(from, to, StringComparison.Ordinal), "/m/config.json"));

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Folio.Core.Compute;
+using Folio.Cpu;
+
+namespace Folio.Benchmarks;
+
+/// <summary>
+/// <c>gemm-precision</c>: one MatMul of b8's lm_head shape ([32000, 768], larger than any cache) with the weight
+/// in fp32, bf16 and int8, for 1 and 32 input rows, on one thread, formats alternating round by round. Per
+/// format: the fastest and median of 15 rounds by process CPU time (what a shared, oversubscribed machine
+/// cannot inflate) and by wall time, and the weight bytes read per second at the fastest round.
+/// </summary>
+internal static class WeightGemmBenchmark
+{
+    public static void Run()
+    {
+        const int Out = 32000, In = 768, Rounds = 15;
+        var rng = new Random(1);
+        float[] w = [.. Enumerable.Range(0, Out * In).Select(_ => (float)(rng.NextDouble() - 0.5))];
+        float[] w16 = [.. w.Select(v => BitConverter.Int32BitsToSingle((int)(BitConverter.SingleToUInt32Bits(v) & 0xFFFF0000)))];
+        using var fp32 = new CpuBackend(1);
+        using var int8 = new CpuBackend(1, WeightQuantization.Int8);
+        var formats = new (string Name, CpuBackend Backend, DeviceTensor Weight)[]
+        {
+            ("fp32", fp32, fp32.UploadWeight(w, Out, In)),
+            ("bf16", fp32, fp32.UploadWeight(w16, Out, In, DType.BF16)),
+            ("int8", int8, int8.UploadWeight(w, Out, In, DType.F32)),
+        };
+        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In / 32 * 34 + Out * 4L];
+        foreach (int rows in new[] { 1, 32 })
+        {
+            var x = new float[rows * In];
+            for (int i = 0; i < x.Length; i++)
+                x[i] = (float)(rng.NextDouble() - 0.5);
+            var cpu = new List<double>[formats.Length];
+            var wall = new List<double>[formats.Length];
+            for (int f = 0; f < formats.Length; f++)
+            {
+                (cpu[f], wall[f]) = ([], []);
+            }
+            var inputs = formats.Select(f => f.Backend.Upload(x, rows, In)).ToArray();
+            var outputs = formats.Select(f => f.Backend.Allocate(rows, Out)).ToArray();
+            for (int round = -3; round < Rounds; round++)   // three warm-up rounds (tier-1 JIT)
+            {
+                for (int f = 0; f < formats.Length; f++)
+                {
+                    int calls = rows == 1 ? 20 : 4;
+                    var process = Process.GetCurrentProcess();
+                    var c0 = process.TotalProcessorTime;
+                    var clock = Stopwatch.StartNew();
+                    for (int i = 0; i < calls; i++)
+                        formats[f].Backend.MatMul(inputs[f], formats[f].Weight, null, outputs[f]);
+                    double wallMs = clock.Elapsed.TotalMilliseconds / calls;
+                    process.Refresh();
+                    double cpuMs = (process.TotalProcessorTime - c0).TotalMilliseconds / calls;
+                    if (round >= 0)
+                    {
+                        cpu[f].Add(cpuMs);
+                        wall[f].Add(wallMs);
+                    }
+                }
+            }
+            for (int f = 0; f < formats.Length; f++)
+            {
+                var c = cpu[f].Order().ToArray();
+                var t = wall[f].Order().ToArray();
+                Console.WriteLine($"rows {rows,2} {formats[f].Name}: cpu ms min {c[0]:F2} median {c[Rounds / 2]:F2}; wall ms min {t[0]:F2} median {t[Rounds / 2]:F2}; " +
+                    $"{bytes[f] / 1e9 / (t[0] / 1e3):F1} GB/s weights at the fastest wall round; {2.0 * rows * Out * In / 1e9 / (t[0] / 1e3):F1} GFLOP/s");
+            }
+        }
+    }
+}

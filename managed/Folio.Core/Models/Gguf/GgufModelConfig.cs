@@ -1,0 +1,75 @@
+namespace Folio.Core.Models.Gguf;
+
+/// <summary>
+/// A <see cref="ModelConfig"/> from a GGUF file's metadata, as llama.cpp's convert_hf_to_gguf.py writes it:
+/// <c>general.architecture</c> (llama — which Mistral files also use — or qwen2), then <c>ARCH.block_count</c>,
+/// <c>.embedding_length</c>, <c>.feed_forward_length</c>, <c>.attention.head_count</c>,
+/// <c>.attention.head_count_kv</c> (default: head_count), <c>.attention.layer_norm_rms_epsilon</c>,
+/// <c>.context_length</c>, <c>.rope.freq_base</c> (default 10000), <c>.attention.key_length</c> (default:
+/// embedding / heads), <c>.vocab_size</c> (default: token_embd's rows); tied embeddings when there is no
+/// <c>output.weight</c>. Anything Folio would compute differently is refused naming the key: other
+/// architectures, RoPE scaling, a rope_freqs tensor (llama-3 scaling), a sliding window.
+/// </summary>
+public static class GgufModelConfig
+{
+    public static ModelConfig From(GgufFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        string arch = file.GetString("general.architecture")
+            ?? throw new ModelFormatException($"{file.Path}: metadata 'general.architecture' is missing");
+        var architecture = arch switch
+        {
+            "llama" => ModelArchitecture.Llama,
+            "qwen2" => ModelArchitecture.Qwen2,
+            _ => throw new ModelFormatException($"{file.Path}: general.architecture '{arch}' is not supported (llama, qwen2; Mistral files say llama)"),
+        };
+        int Required(string key) => Int(file, $"{arch}.{key}") ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.{key}' is missing");
+        int hidden = Required("embedding_length");
+        int heads = Required("attention.head_count");
+        if (heads <= 0 || hidden % heads != 0)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count' ({heads}) must divide embedding_length ({hidden})");
+        int headDim = Int(file, $"{arch}.attention.key_length") ?? hidden / heads;
+        if (Int(file, $"{arch}.attention.value_length") is int v && v != headDim)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.value_length' ({v}) differs from the key length ({headDim})");
+        if (file.GetString($"{arch}.rope.scaling.type") is { } scaling && scaling != "none")
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.rope.scaling.type' '{scaling}' is not supported");
+        if (file.Tensors.ContainsKey("rope_freqs.weight"))
+            throw new ModelFormatException($"{file.Path}: tensor 'rope_freqs.weight' (llama-3 RoPE scaling) is not supported in GGUF files yet");
+        if (file.Metadata.ContainsKey($"{arch}.attention.sliding_window"))
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.sliding_window' is not supported in GGUF files yet");
+        if (!file.Tensors.TryGetValue("token_embd.weight", out var embedding) || embedding.Dims.Length != 2)
+            throw new ModelFormatException($"{file.Path}: tensor 'token_embd.weight' is missing or not 2-D");
+        int vocab = Int(file, $"{arch}.vocab_size") ?? (int)embedding.Dims[1];
+        long? eos = file.GetInteger("tokenizer.ggml.eos_token_id");
+        var config = new ModelConfig
+        {
+            Architecture = architecture,
+            HiddenSize = hidden,
+            IntermediateSize = Required("feed_forward_length"),
+            NumLayers = Required("block_count"),
+            NumHeads = heads,
+            NumKvHeads = Int(file, $"{arch}.attention.head_count_kv") ?? heads,
+            HeadDim = headDim,
+            VocabSize = vocab,
+            MaxPositionEmbeddings = Required("context_length"),
+            RmsNormEps = (float)(file.GetNumber($"{arch}.attention.layer_norm_rms_epsilon")
+                ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.layer_norm_rms_epsilon' is missing")),
+            Rope = new RopeScaling(RopeScalingKind.None, (float)(file.GetNumber($"{arch}.rope.freq_base") ?? 10000.0)),
+            TieWordEmbeddings = !file.Tensors.ContainsKey("output.weight"),
+            // Llama's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
+            AttentionBias = architecture == ModelArchitecture.Llama && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
+            BosTokenId = file.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null,
+            EosTokenIds = eos is long e ? [(int)e] : [],
+        };
+        if (config.NumKvHeads <= 0 || config.NumHeads % config.NumKvHeads != 0)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count_kv' ({config.NumKvHeads}) must divide head_count ({heads})");
+        return config;
+    }
+
+    private static int? Int(GgufFile file, string key) => file.GetInteger(key) switch
+    {
+        null => null,
+        long n when n is > 0 and <= int.MaxValue => (int)n,
+        var n => throw new ModelFormatException($"{file.Path}: metadata '{key}' = {n} is out of range"),
+    };
+}

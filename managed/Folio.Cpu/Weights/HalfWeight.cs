@@ -1,0 +1,54 @@
+using Folio.Core.Compute;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// A MatMul weight [Rows = out, Cols = in] kept in a 16-bit format (<see cref="DType.BF16"/> or
+/// <see cref="DType.F16"/>): half the bytes of fp32, widened in registers by <see cref="HalfGemm{TPanel}"/>.
+/// Layout: panels of 16 output columns, k-major inside, one 32-bit word per (k, column pair j, j + 8) with
+/// column j in the high half (see <see cref="IHalfPanel"/>); the last panel is zero-padded.
+/// </summary>
+internal sealed class HalfWeight : DeviceTensor
+{
+    public const int PanelCols = 16;
+
+    private HalfWeight(uint[] words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
+
+    internal uint[] Words { get; }
+
+    public static HalfWeight Pack<TPanel>(ReadOnlySpan<float> w, int outFeatures, int inFeatures, DType dtype)
+        where TPanel : struct, IHalfPanel
+    {
+        var words = new uint[checked((outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2))];
+        for (int o = 0; o < outFeatures; o++)
+        {
+            int panel = o / PanelCols * inFeatures * (PanelCols / 2);
+            int lane = o % (PanelCols / 2);
+            int shift = o % PanelCols < PanelCols / 2 ? 16 : 0;
+            for (int i = 0; i < inFeatures; i++)
+            {
+                float v = w[o * inFeatures + i];
+                ushort bits;
+                try
+                {
+                    bits = TPanel.FromSingle(v);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"weight element [{o}, {i}]: {e.Message}", e);
+                }
+                words[panel + i * (PanelCols / 2) + lane] |= (uint)bits << shift;
+            }
+        }
+        return new HalfWeight(words, outFeatures, inFeatures, dtype);
+    }
+
+    /// <summary>The 16-bit pattern of element [o, i] (tests and the scalar remainder).</summary>
+    internal ushort Bits(int o, int i)
+    {
+        uint word = Words[o / PanelCols * Cols * (PanelCols / 2) + i * (PanelCols / 2) + o % (PanelCols / 2)];
+        return (ushort)(o % PanelCols < PanelCols / 2 ? word >> 16 : word);
+    }
+
+    public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
+}

@@ -1,0 +1,24 @@
+using System.Runtime.Intrinsics;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// A 16-bit element format of <see cref="HalfWeight"/> panels. Each 32-bit word of a panel row holds column j
+/// in its high half and column j + 8 in its low half (j = 0 .. 7), so one 256-bit load gives 16 columns and
+/// two in-register ops widen them to fp32 (exactly: both formats are subsets of fp32).
+/// </summary>
+internal interface IHalfPanel
+{
+    /// <summary>Columns 0..7 (high halves) as fp32.</summary>
+    static abstract Vector256<float> High(Vector256<uint> words);
+
+    /// <summary>Columns 8..15 (low halves) as fp32.</summary>
+    static abstract Vector256<float> Low(Vector256<uint> words);
+
+    /// <summary>The scalar form of the same conversion (for the column remainder and tests).</summary>
+    static abstract float ToSingle(ushort bits);
+
+    /// <summary>The 16-bit pattern of <paramref name="value"/>, which must be representable (a widened value of
+    /// this format), so the round trip is exact.</summary>
+    static abstract ushort FromSingle(float value);
+}

@@ -1,0 +1,41 @@
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// The input rows of an int8 MatMul quantized per row: s[r] = max |x[r]| / 127, q = round(x / s) in
+/// [-127, 127], stored as the unsigned byte q + 128 (what vpdpbusd's unsigned operand takes), k zero-padded to
+/// whole groups (padding stores 128, i.e. q = 0). Reused across calls: a step allocates only when it needs
+/// more rows than any before it.
+/// </summary>
+internal sealed class Int8Activations
+{
+    public byte[] Quants { get; private set; } = [];
+    public float[] Scales { get; private set; } = [];
+    /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
+    public int RowBytes { get; private set; }
+
+    public void Quantize(float[] x, int rows, int k)
+    {
+        int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
+        if (Quants.Length < rows * padded)
+            Quants = new byte[rows * padded];
+        if (Scales.Length < rows)
+            Scales = new float[rows];
+        RowBytes = padded;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * k, k);
+            float amax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
+            amax = Math.Abs(amax);
+            float scale = amax / 127f;
+            float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+            Scales[r] = scale;
+            var q = Quants.AsSpan(r * padded, padded);
+            for (int i = 0; i < k; i++)
+                q[i] = (byte)((int)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f) + 128);
+            q[k..].Fill(128);
+        }
+    }
+
+    /// <summary>The dequantized activation s · q (the tests' reference).</summary>
+    public float Dequantized(int r, int i) => Scales[r] * (Quants[r * RowBytes + i] - 128);
+}

@@ -1,0 +1,211 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// y[r, o] = s[r] · (Σ_g d[o, g] · Σ_{i in g} u[r, i] · q[o, i] − C[o]) (+ bias[o]) over an <see cref="Int8Weight"/>
+/// and the row-quantized input (<see cref="Int8Activations"/>, u = x_q + 128; C removes the +128). The group
+/// sums are exact int32 (vpdpbusd on AVX-VNNI: 4 byte products per lane per instruction), each converted to
+/// fp32 and folded in with one FMA per group in group order, so an element's value does not depend on which
+/// tile, thread or batch computed it, and the portable path (scalar, same order) gives the same bits.
+/// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8; columns of a partial last panel go scalar.
+/// </summary>
+internal static class Int8Gemm
+{
+    private const int Panel = Int8Weight.PanelCols;
+    private const int Group = Int8Weight.GroupSize;
+
+    public static bool UsesVnni => AvxVnni.IsSupported;
+
+    public static string KernelName => UsesVnni
+        ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd"
+        : "int8 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
+
+    public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
+    {
+        act.Quantize(x, rows, w.Cols);
+        int outCols = w.Rows;
+        // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
+        int blocks = (outCols + 31) / 32;
+        int chunks = Math.Max(1, Math.Min(runner.Threads * 4, blocks));
+        int perChunk = (blocks + chunks - 1) / chunks * 32;
+        chunks = (outCols + perChunk - 1) / perChunk;
+        long work = (long)rows * w.Cols * outCols / 4;   // int8 dot products run ~4x the fp32 rate
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y), static (j, chunk) =>
+        {
+            int c0 = chunk * j.PerChunk;
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y);
+        });
+    }
+
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y)
+    {
+        int o = w.Rows;
+        int full = c1 == o ? c0 + (c1 - c0) / Panel * Panel : c1;   // only the last panel can be partial
+        if (UsesVnni)
+        {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                int c = c0;
+                for (; c + 2 * Panel <= full; c += 2 * Panel)
+                    Tile4x16(act, r, w, c, bias, y);
+                for (; c < full; c += Panel)
+                    for (int rr = r; rr < r + 4; rr++)
+                        Tile1xN(act, rr, w, c, 1, bias, y);
+            }
+            for (; r < rows; r++)
+            {
+                int c = c0;
+                for (; c + 4 * Panel <= full; c += 4 * Panel)
+                    Tile1xN(act, r, w, c, 4, bias, y);
+                for (; c < full; c += Panel)
+                    Tile1xN(act, r, w, c, 1, bias, y);
+            }
+        }
+        else
+        {
+            for (int c = c0; c < full; c++)
+                for (int r = 0; r < rows; r++)
+                    y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
+        }
+        for (int c = full; c < c1; c++)
+            for (int r = 0; r < rows; r++)
+                y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
+    }
+
+    /// <summary>One element in the kernels' order: exact int32 group sums, then one FMA per group.</summary>
+    internal static float Element(Int8Activations act, int r, Int8Weight w, int c)
+    {
+        int groups = w.Groups;
+        float acc = 0f;
+        for (int g = 0; g < groups; g++)
+        {
+            int sum = 0;
+            for (int i = 0; i < Group; i++)
+                sum += act.Quants[r * act.RowBytes + g * Group + i] * w.Quants[Int8Weight.Index(c / Panel, groups, g, i, c % Panel)];
+            acc = MathF.FusedMultiplyAdd(sum, w.Scale(c, g), acc);
+        }
+        return act.Scales[r] * (acc - w.Correction[c]);
+    }
+
+    /// <summary>Eight fp16 scales widened to fp32 (positive normals or zero: shift into place, rebias by 2^112).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Scales(ref ushort at)
+    {
+        var h = Vector128.LoadUnsafe(ref at);
+        var words = Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h));
+        return (words << 13).AsSingle() * Vector256.Create(MathF.ScaleB(1f, 112));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector256<float> acc, float scale, Int8Weight w, float[] y, int at, float[]? bias, int c)
+    {
+        var v = Vector256.Create(scale) * (acc - Vector256.Create(w.Correction.AsSpan(c, Panel)));
+        if (bias is not null)
+            v += Vector256.Create(bias.AsSpan(c, Panel));
+        v.CopyTo(y.AsSpan(at, Panel));
+    }
+
+    /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
+    private static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
+    {
+        int groups = w.Groups;
+        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
+        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
+        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel);
+        nuint xo = (nuint)(r * act.RowBytes);
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
+            nuint xg = xo + (nuint)(g * Group);
+            for (int q = 0; q < Group / 4; q++)
+            {
+                var xb = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xg + (nuint)(q * 4)))).AsByte();
+                nuint at = wo + (nuint)(q * 32);
+                i0 = AvxVnni.MultiplyWideningAndAdd(i0, xb, Vector256.LoadUnsafe(ref wr, at));
+                if (panels == 4)
+                {
+                    i1 = AvxVnni.MultiplyWideningAndAdd(i1, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
+                    i2 = AvxVnni.MultiplyWideningAndAdd(i2, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
+                    i3 = AvxVnni.MultiplyWideningAndAdd(i3, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
+                }
+            }
+            nuint sg = s0 + (nuint)(g * Panel);
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, sg)), f0);
+            if (panels == 4)
+            {
+                nuint ps = (nuint)(groups * Panel);
+                f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Scales(ref Unsafe.Add(ref sr, sg + ps)), f1);
+                f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)), f2);
+                f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
+            }
+        }
+        float s = act.Scales[r];
+        int y0 = r * w.Rows + c;
+        Put(f0, s, w, y, y0, bias, c);
+        if (panels == 4)
+        {
+            Put(f1, s, w, y, y0 + 8, bias, c + 8);
+            Put(f2, s, w, y, y0 + 16, bias, c + 16);
+            Put(f3, s, w, y, y0 + 24, bias, c + 24);
+        }
+    }
+
+    /// <summary>Four rows against two panels: each weight load serves four rows.</summary>
+    private static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    {
+        int groups = w.Groups;
+        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
+        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
+        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint rb = (nuint)act.RowBytes, x0 = (nuint)r * rb;
+        Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
+            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
+            nuint xg = x0 + (nuint)(g * Group);
+            for (int q = 0; q < Group / 4; q++)
+            {
+                nuint at = wo + (nuint)(q * 32);
+                var w0 = Vector256.LoadUnsafe(ref wr, at);
+                var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
+                nuint xq = xg + (nuint)(q * 4);
+                var b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq))).AsByte();
+                i00 = AvxVnni.MultiplyWideningAndAdd(i00, b, w0); i01 = AvxVnni.MultiplyWideningAndAdd(i01, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + rb))).AsByte();
+                i10 = AvxVnni.MultiplyWideningAndAdd(i10, b, w0); i11 = AvxVnni.MultiplyWideningAndAdd(i11, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + 2 * rb))).AsByte();
+                i20 = AvxVnni.MultiplyWideningAndAdd(i20, b, w0); i21 = AvxVnni.MultiplyWideningAndAdd(i21, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + 3 * rb))).AsByte();
+                i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
+            }
+            nuint sg = s0 + (nuint)(g * Panel);
+            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
+            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1, f01);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1, f11);
+            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20), d0, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21), d1, f21);
+            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1, f31);
+        }
+        int o = w.Rows, y0 = r * o + c;
+        Put(f00, act.Scales[r], w, y, y0, bias, c); Put(f01, act.Scales[r], w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, act.Scales[r + 1], w, y, y0, bias, c); Put(f11, act.Scales[r + 1], w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, act.Scales[r + 2], w, y, y0, bias, c); Put(f21, act.Scales[r + 2], w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, act.Scales[r + 3], w, y, y0, bias, c); Put(f31, act.Scales[r + 3], w, y, y0 + 8, bias, c + 8);
+    }
+
+    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y);
+}

@@ -1,0 +1,83 @@
+using Folio.Core.Compute;
+using Folio.Core.Models;
+using Folio.Core.Models.Gguf;
+
+namespace Folio.Cpu.Tests.Gguf;
+
+/// <summary>A GGUF made from a safetensors folder (by gguf-py, the way convert_hf_to_gguf.py does it) runs as that
+/// folder does: F32 and F16 files give the folder's logits bit for bit; quantized files are measured against fp32.</summary>
+public sealed class GgufModelTests
+{
+    private static string F(string name) => GgufReaderTests.Fixture(name);
+
+    private static float[][] TeacherForced(string model, int[] tokens, WeightQuantization quantization = WeightQuantization.None)
+    {
+        using var source = ModelSource.Open(model);
+        using var backend = new CpuBackend(2, quantization);
+        using var decoder = DecoderModel.Load(source.Config, source.Weights, backend);
+        var runner = new PagedSequenceRunner(decoder, 16, 16);
+        float[] all = runner.Step([(runner.AddSequence(), tokens)], allRows: true)[0];
+        int vocab = source.Config.VocabSize;
+        return Enumerable.Range(0, tokens.Length).Select(i => all[(i * vocab)..((i + 1) * vocab)]).ToArray();
+    }
+
+    private static readonly int[] Tokens = [1, 17, 250, 3, 99, 42, 7, 7, 120, 5, 0, 255, 64, 31, 200, 2];
+
+    [Theory]
+    [InlineData("llama-f32.gguf", "llama")]
+    [InlineData("llama-f16.gguf", "llama-f16-folder")]
+    [InlineData("qwen2-f32.gguf", "qwen2")]
+    public void AnUnquantizedGgufGivesItsFoldersLogitsBitForBit(string gguf, string folder)
+    {
+        using (var source = ModelSource.Open(F(gguf)))
+        {
+            using var hf = ModelSource.Open(F(folder));
+            Assert.Equal(hf.Config with { EosTokenIds = source.Config.EosTokenIds }, source.Config);
+        }
+        var a = TeacherForced(F(gguf), Tokens);
+        var b = TeacherForced(F(folder), Tokens);
+        for (int i = 0; i < Tokens.Length; i++)
+            Assert.Equal(b[i], a[i]);
+    }
+
+    [Theory]
+    // Measured on these fixtures (random weights, so logits sit close together): Q8_0 mean KL 1.17e-4, top-1
+    // 16/16; Q4_0 3.49e-2, 10/16 (both dequantized to fp32 weights); Folio's own int8 of the fp32 folder
+    // (--quantization int8, int8 activations per row too) 3.00e-4, 15/16.
+    [InlineData("llama-q8_0.gguf", false, 5e-4, 16)]
+    [InlineData("llama-q4_0.gguf", false, 0.06, 9)]
+    [InlineData("llama", true, 1e-3, 15)]
+    public void AQuantizedGgufStaysNearFp32ByKlAndTopOne(string gguf, bool int8, double maxMeanKl, int minTopOne)
+    {
+        var q = TeacherForced(F(gguf), Tokens, int8 ? WeightQuantization.Int8 : WeightQuantization.None);
+        var f = TeacherForced(F("llama"), Tokens);
+        double kl = 0;
+        int top1 = 0;
+        for (int i = 0; i < Tokens.Length; i++)
+        {
+            double[] p = Softmax(f[i]), r = Softmax(q[i]);
+            kl += p.Zip(r).Sum(t => t.First * Math.Log(t.First / t.Second));
+            top1 += Array.IndexOf(f[i], f[i].Max()) == Array.IndexOf(q[i], q[i].Max()) ? 1 : 0;
+        }
+        kl /= Tokens.Length;
+        Assert.True(kl <= maxMeanKl && top1 >= minTopOne, $"{gguf}: mean KL(fp32 || gguf) {kl:E3}, top-1 agreement {top1}/{Tokens.Length}");
+    }
+
+    private static double[] Softmax(float[] logits)
+    {
+        double max = logits.Max();
+        double[] e = logits.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select(v => v / sum).ToArray();
+    }
+
+    [Fact]
+    public void F16TensorsStay16BitAndShapeMismatchesNameTheTensor()
+    {
+        using var source = ModelSource.Open(F("llama-f16.gguf"));
+        Assert.Equal(DType.F16, source.Weights.StoredType("model.layers.1.mlp.down_proj.weight"));
+        Assert.Equal(DType.F32, source.Weights.StoredType("model.norm.weight"));
+        var e = Assert.Throws<ModelFormatException>(() => source.Weights.Read("model.layers.0.mlp.up_proj.weight", [96, 65], new float[96 * 65]));
+        Assert.Contains("tensor 'blk.0.ffn_up.weight' has shape [96, 64]", e.Message);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Folio.Core.Models;
+using Folio.Core.Models.Gguf;
+
+namespace Folio.Cpu.Tests.Gguf;
+
+/// <summary>The GGUF reader against files written by llama.cpp's gguf-py (tests/fixtures/gguf/make_gguf_fixtures.py):
+/// dequantized tensors equal gguf-py's own reader + dequantize bit for bit; bad files are refused by name.</summary>
+public sealed class GgufReaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("folio-gguf-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static string Fixture(string name) => Path.Combine(Fixtures.Root, "gguf", name);
+
+    [Fact]
+    public void EveryTensorTypeDequantizesToGgufPysValuesBitForBit()
+    {
+        using var file = GgufFile.Open(Fixture("types.gguf"));
+        using var reference = JsonDocument.Parse(File.ReadAllText(Fixture("types.ref.json")));
+        var seen = new List<string>();
+        foreach (var entry in reference.RootElement.EnumerateObject())
+        {
+            var info = file.Tensors[entry.Name];
+            Assert.Equal(entry.Value.GetProperty("type").GetString(), GgmlTypes.Name(info.Type));
+            Assert.Equal(entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()), info.TorchShape);
+            uint[] want = entry.Value.GetProperty("bits").EnumerateArray().Select(e => e.GetUInt32()).ToArray();
+            var got = new float[info.ElementCount];
+            file.ReadFloat32(info, got);
+            Assert.Equal(want, got.Select(BitConverter.SingleToUInt32Bits).ToArray());
+            seen.Add(GgmlTypes.Name(info.Type));
+        }
+        Assert.Equal(["BF16", "F16", "F32", "Q4_0", "Q4_K", "Q6_K", "Q8_0"], seen.Order());
+    }
+
+    [Fact]
+    public void MetadataOfEveryValueTypeReadsBack()
+    {
+        using var file = GgufFile.Open(Fixture("types.gguf"));
+        Assert.Equal(3u, file.Version);
+        Assert.Equal(200L, file.GetInteger("t.u8"));
+        Assert.Equal(-5L, file.GetInteger("t.i8"));
+        Assert.Equal(60000L, file.GetInteger("t.u16"));
+        Assert.Equal(-300L, file.GetInteger("t.i16"));
+        Assert.Equal(4000000000L, file.GetInteger("t.u32"));
+        Assert.Equal(-7L, file.GetInteger("t.i32"));
+        Assert.Equal(0.1f, (float)file.GetNumber("t.f32")!.Value);
+        Assert.Equal(1L << 40, file.GetInteger("t.u64"));
+        Assert.Equal(-(1L << 40), file.GetInteger("t.i64"));
+        Assert.Equal(0.1, file.GetNumber("t.f64"));
+        Assert.Equal(true, file.Metadata["t.bool"]);
+        Assert.Equal("héllo ▁wörld", file.GetString("t.str"));
+        Assert.Equal(["a", "", "ü"], file.GetArray<string>("t.strs")!);
+        Assert.Equal([1L, -2L, 3L], file.GetArray<long>("t.ints")!);
+        Assert.Equal([0.5f, -1.25f], file.GetArray<float>("t.floats")!);
+        Assert.Equal("llama", file.GetString("general.architecture"));
+        var e = Assert.Throws<ModelFormatException>(() => file.GetString("t.u8"));
+        Assert.Contains("'t.u8' must be a string", e.Message);
+    }
+
+    private string Copy(string fixture, Func<byte[], byte[]> edit)
+    {
+        string path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".gguf");
+        File.WriteAllBytes(path, edit(File.ReadAllBytes(Fixture(fixture))));
+        return path;
+    }
+
+    /// <summary>Offset of the u32 type field of tensor <paramref name="name"/>'s info (after its name and dims).</summary>
+    private static int TypeFieldOffset(byte[] bytes, string name, int dims)
+    {
+        byte[] key = System.Text.Encoding.UTF8.GetBytes(name);
+        for (int i = 8; i + key.Length < bytes.Length; i++)
+            if (bytes.AsSpan(i, key.Length).SequenceEqual(key) && BitConverter.ToUInt64(bytes, i - 8) == (ulong)key.Length
+                && BitConverter.ToUInt32(bytes, i + key.Length) == dims)
+                return i + key.Length + 4 + 8 * dims;
+        throw new InvalidOperationException(name);
+    }
+
+    [Fact]
+    public void ATruncatedFileIsRefusedNamingWhatRunsPastTheEnd()
+    {
+        byte[] whole = File.ReadAllBytes(Fixture("types.gguf"));
+        var e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(Copy("types.gguf", b => b[..(b.Length - 100)])));
+        Assert.Contains("tensor 'q6_k'", e.Message);
+        Assert.Contains("truncated", e.Message);
+        // Cut inside the header: a metadata string or count runs out.
+        foreach (int cut in new[] { 3, 20, 60, 300 })
+        {
+            var h = Assert.Throws<ModelFormatException>(() => GgufFile.Open(Copy("types.gguf", b => b[..cut])));
+            Assert.Matches("truncated|not a GGUF", h.Message);
+        }
+        Assert.True(whole.Length > 300);
+    }
+
+    [Fact]
+    public void UnknownAndUnsupportedTensorTypesAreRefusedNamingTheTensor()
+    {
+        string unknown = Copy("types.gguf", b =>
+        {
+            BitConverter.GetBytes(77u).CopyTo(b, TypeFieldOffset(b, "q4_0", 2));
+            return b;
+        });
+        var e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(unknown));
+        Assert.Contains("tensor 'q4_0' has type type 77", e.Message);
+        string q5 = Copy("types.gguf", b =>
+        {
+            BitConverter.GetBytes((uint)GgmlType.Q5_K).CopyTo(b, TypeFieldOffset(b, "q4_k", 2));
+            return b;
+        });
+        e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(q5));
+        Assert.Contains("tensor 'q4_k' has type Q5_K, which Folio does not read", e.Message);
+    }
+
+    [Fact]
+    public void NotAGgufFileAndAnUnsupportedArchitectureAreRefused()
+    {
+        var e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(Copy("types.gguf", b => { b[0] = (byte)'X'; return b; })));
+        Assert.Contains("not a GGUF file", e.Message);
+        string gemma = Copy("llama-f32.gguf", b =>
+        {
+            byte[] key = "llama"u8.ToArray();
+            // general.architecture's value is the first "llama" string after its key.
+            int at = b.AsSpan().IndexOf("general.architecture"u8) + "general.architecture".Length + 4 + 8;
+            "gemma"u8.CopyTo(b.AsSpan(at));
+            return b;
+        });
+        using var file = GgufFile.Open(gemma);
+        e = Assert.Throws<ModelFormatException>(() => GgufModelConfig.From(file));
+        Assert.Contains("general.architecture 'gemma' is not supported", e.Message);
+    }
+}

@@ -1,0 +1,75 @@
+using Folio.Core.Compute;
+using Folio.Cpu.Weights;
+
+namespace Folio.Cpu.Tests.Precision;
+
+/// <summary>16-bit weights: widened in registers, so the GEMM must give the very bits of the fp32 GEMM over the
+/// same (exactly representable) values, on every tile path and odd shape.</summary>
+public sealed class HalfGemmTests
+{
+    internal static float[] Random(int n, int seed, float scale = 1f)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
+    }
+
+    private static float[] RoundTo(DType type, float[] v) => type == DType.BF16
+        ? v.Select(f => BitConverter.Int32BitsToSingle((int)((BitConverter.SingleToUInt32Bits(f) + 0x7FFF + ((BitConverter.SingleToUInt32Bits(f) >> 16) & 1)) & 0xFFFF0000))).ToArray()
+        : v.Select(f => (float)(Half)f).ToArray();
+
+    private static float[] MatMul(CpuBackend backend, float[] x, int rows, int k, DeviceTensor w, float[]? b)
+    {
+        using var tx = backend.Upload(x, rows, k);
+        using var tb = b is null ? null : backend.Upload(b, 1, b.Length);
+        using var ty = backend.Allocate(rows, w.Rows);
+        backend.MatMul(tx, w, tb, ty);
+        var y = new float[rows * w.Rows];
+        backend.Download(ty, y);
+        return y;
+    }
+
+    [Theory]
+    [InlineData(DType.BF16, 1, 1, 1)]
+    [InlineData(DType.BF16, 1, 19, 99)]
+    [InlineData(DType.BF16, 7, 768, 200)]
+    [InlineData(DType.BF16, 13, 33, 272)]
+    [InlineData(DType.BF16, 64, 65, 130)]
+    [InlineData(DType.F16, 1, 19, 99)]
+    [InlineData(DType.F16, 9, 77, 13)]
+    [InlineData(DType.F16, 33, 64, 130)]
+    public void EqualsTheFp32PathBitForBit(DType type, int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(2);
+        float[] x = Random(rows * k, 1), w = RoundTo(type, Random(outCols * k, 2)), b = Random(outCols, 3);
+        if (type == DType.F16)
+            w[0] = 3e-6f * Math.Sign(w[0] + 0.5f);   // a subnormal fp16 value takes the rebias path
+        w = RoundTo(type, w);
+        using var wide = backend.UploadWeight(w, outCols, k);
+        using var half = backend.UploadWeight(w, outCols, k, type);
+        Assert.IsType<HalfWeight>(half);
+        Assert.Equal(type, half.DType);
+        float[] want = MatMul(backend, x, rows, k, wide, b), got = MatMul(backend, x, rows, k, half, b);
+        Assert.Equal(want, got);
+        // And against an independent double-precision reference.
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+            {
+                double dot = b[o];
+                for (int i = 0; i < k; i++)
+                    dot += (double)x[r * k + i] * w[o * k + i];
+                Assert.True(Math.Abs(got[r * outCols + o] - dot) <= 1e-5 * (1 + Math.Abs(dot)), $"y[{r},{o}]");
+            }
+        // Both weights' stored bytes: whole 16-column panels, 4 bytes a weight in fp32, 2 in 16 bits.
+        Assert.Equal((outCols + 15) / 16 * 16L * k * (4 + 2), backend.WeightBytes);
+    }
+
+    [Fact]
+    public void AValueTheFormatCannotHoldIsRefusedNamingTheElement()
+    {
+        using var backend = new CpuBackend(1);
+        float[] w = [1f, 0.1f, 2f, 4f];   // 0.1 is not a bfloat16 value
+        var e = Assert.Throws<ArgumentException>(() => backend.UploadWeight(w, 2, 2, DType.BF16));
+        Assert.Contains("[0, 1]", e.Message);
+        Assert.Throws<ArgumentException>(() => backend.UploadWeight([1f, float.PositiveInfinity], 1, 2, DType.F16));
+    }
+}

@@ -1,0 +1,138 @@
+using Folio.Core.Compute;
+using Folio.Cpu.Weights;
+
+namespace Folio.Cpu.Tests.Precision;
+
+/// <summary>int8 weights × int8 activations: the kernel must equal a dequantize-then-fp32 reference (weights and
+/// activations quantized independently here, by the documented rule) up to fp32 rounding, on odd shapes and
+/// every tile path; and the quantization error against fp32 stays within the int8 bound.</summary>
+public sealed class Int8GemmTests
+{
+    /// <summary>The documented rule, written independently: per row, s = max|x| / 127, q = round(x / s).</summary>
+    private static double[] DequantizeRow(ReadOnlySpan<float> row)
+    {
+        float amax = 0;
+        foreach (float v in row)
+            amax = Math.Max(amax, Math.Abs(v));
+        float s = amax / 127f;
+        var d = new double[row.Length];
+        for (int i = 0; i < row.Length; i++)
+            d[i] = s == 0 ? 0 : (double)s * Math.Clamp(MathF.Round(row[i] * (1f / s)), -127, 127);
+        return d;
+    }
+
+    /// <summary>Per output column, per 32 inputs: d = fp16(max|w| / 127), q = round(w / d).</summary>
+    private static double[] DequantizeWeight(ReadOnlySpan<float> w, int outCols, int k)
+    {
+        var d = new double[outCols * k];
+        for (int o = 0; o < outCols; o++)
+            for (int g = 0; g < k; g += 32)
+            {
+                int end = Math.Min(k, g + 32);
+                float amax = 0;
+                for (int i = g; i < end; i++)
+                    amax = Math.Max(amax, Math.Abs(w[o * k + i]));
+                float scale = (float)(Half)(amax / 127f);
+                for (int i = g; i < end; i++)
+                    d[o * k + i] = scale == 0 ? 0 : (double)scale * Math.Clamp(MathF.Round(w[o * k + i] / scale), -127, 127);
+            }
+        return d;
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(1, 19, 99)]
+    [InlineData(1, 768, 256)]
+    [InlineData(3, 33, 17)]
+    [InlineData(4, 64, 40)]
+    [InlineData(7, 100, 130)]
+    [InlineData(13, 768, 200)]
+    [InlineData(64, 65, 96)]
+    public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(2, WeightQuantization.Int8);
+        float[] x = HalfGemmTests.Random(rows * k, 11, 3f), w = HalfGemmTests.Random(outCols * k, 12, 0.2f), b = HalfGemmTests.Random(outCols, 13);
+        x[0] = 0;   // a zero and an all-equal group take the edge cases
+        using var tw = backend.UploadWeight(w, outCols, k, DType.F32);
+        Assert.IsType<Int8Weight>(tw);
+        using var tx = backend.Upload(x, rows, k);
+        using var tb = backend.Upload(b, 1, outCols);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, tw, tb, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        double[] wd = DequantizeWeight(w, outCols, k);
+        for (int r = 0; r < rows; r++)
+        {
+            double[] xd = DequantizeRow(x.AsSpan(r * k, k));
+            for (int o = 0; o < outCols; o++)
+            {
+                double dot = 0, magnitude = 0, exact = b[o];
+                for (int i = 0; i < k; i++)
+                {
+                    dot += xd[i] * wd[o * k + i];
+                    magnitude += Math.Abs(xd[i] * wd[o * k + i]) + Math.Abs(128 * x.Skip(r * k).Take(k).Max(Math.Abs) / 127 * wd[o * k + i]);
+                    exact += (double)x[r * k + i] * w[o * k + i];
+                }
+                dot += b[o];
+                // fp32 rounding of the group sums, scales and the +128 correction: a few ulps of the magnitude.
+                Assert.True(Math.Abs(y[r * outCols + o] - dot) <= 1e-6 * magnitude + 1e-6, $"y[{r},{o}] = {y[r * outCols + o]}, reference {dot}");
+            }
+            // The same row alone (a different tile) gives the same bits.
+            using var one = backend.Upload(x.AsSpan(r * k, k), 1, k);
+            using var oneOut = backend.Allocate(1, outCols);
+            backend.MatMul(one, tw, tb, oneOut);
+            var alone = new float[outCols];
+            backend.Download(oneOut, alone);
+            Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
+        }
+    }
+
+    [Fact]
+    public void ThePortablePathGivesTheVectorPathsBits()
+    {
+        using var backend = new CpuBackend(1, WeightQuantization.Int8);
+        int rows = 5, k = 200, outCols = 72;
+        float[] x = HalfGemmTests.Random(rows * k, 21), w = HalfGemmTests.Random(outCols * k, 22);
+        var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        using var tx = backend.Upload(x, rows, k);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, weight, null, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        var act = new Int8Activations();
+        act.Quantize(x, rows, k);
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+                Assert.Equal(Int8Gemm.Element(act, r, weight, o), y[r * outCols + o]);
+    }
+
+    [Fact]
+    public void QuantizationErrorAgainstFp32StaysWithinTheInt8Bound()
+    {
+        using var fp32 = new CpuBackend(1);
+        using var int8 = new CpuBackend(1, WeightQuantization.Int8);
+        int rows = 8, k = 512, outCols = 64;
+        float[] x = HalfGemmTests.Random(rows * k, 31), w = HalfGemmTests.Random(outCols * k, 32, 0.05f);
+        float[] Run(CpuBackend be)
+        {
+            using var tw = be.UploadWeight(w, outCols, k, DType.F32);
+            using var tx = be.Upload(x, rows, k);
+            using var ty = be.Allocate(rows, outCols);
+            be.MatMul(tx, tw, null, ty);
+            var y = new float[rows * outCols];
+            be.Download(ty, y);
+            return y;
+        }
+        float[] a = Run(fp32), q = Run(int8);
+        // Each product's relative error is at most ~1/127 (x) + 1/127 (w); summed with random signs the
+        // error is about 1% of the norm of the terms. Stated bound: 2% of sqrt(Σ (x w)²) · sqrt(k).
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+            {
+                double norm = Math.Sqrt(Enumerable.Range(0, k).Sum(i => Math.Pow((double)x[r * k + i] * w[o * k + i], 2)));
+                Assert.True(Math.Abs(a[r * outCols + o] - q[r * outCols + o]) <= 0.02 * norm * Math.Sqrt(k) / 4, $"y[{r},{o}]");
+            }
+        Assert.Equal(outCols / 8 * (k / 32) * (256 + 16) + outCols * 4, int8.WeightBytes);
+    }
+}

@@ -1,0 +1,103 @@
+using Folio.Core.Compute;
+using Folio.Core.Models;
+
+namespace Folio.Cpu.Tests.Precision;
+
+/// <summary>Whole models in 16-bit and int8 weights against the fp32 path.</summary>
+public sealed class ModelPrecisionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("folio-prec-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static ModelConfig Small => BuiltinModels.TryGet("tiny", out var c)
+        ? c with { VocabSize = 300, NumLayers = 2, HiddenSize = 64, NumHeads = 4, NumKvHeads = 2, HeadDim = 16, IntermediateSize = 96 }
+        : throw new InvalidOperationException();
+
+    /// <summary>The same weights, reported as fp32 (so the backend keeps fp32 panels).</summary>
+    private sealed class AsFp32(IWeightSource inner) : IWeightSource
+    {
+        public bool Contains(string name) => inner.Contains(name);
+        public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination) => inner.Read(name, expectedShape, destination);
+    }
+
+    private static float[][] TeacherForced(DecoderModel model, int[] tokens)
+    {
+        var runner = new PagedSequenceRunner(model, 16, 16);
+        float[] all = runner.Step([(runner.AddSequence(), tokens)], allRows: true)[0];
+        int vocab = model.Config.VocabSize;
+        return Enumerable.Range(0, tokens.Length).Select(i => all[(i * vocab)..((i + 1) * vocab)]).ToArray();
+    }
+
+    /// <summary>Greedy tokens and, per step, the gap between the two largest logits relative to the largest |logit|.</summary>
+    private static (int[] Tokens, double[] Margins) Greedy(DecoderModel model, int[] prompt, int steps)
+    {
+        var runner = new PagedSequenceRunner(model, 16, 16);
+        int s = runner.AddSequence();
+        var output = new List<int>();
+        var margins = new List<double>();
+        float[] logits = runner.Step([(s, prompt)])[0];
+        for (int i = 0; i < steps; i++)
+        {
+            int next = Array.IndexOf(logits, logits.Max());
+            var sorted = logits.OrderDescending().ToArray();
+            margins.Add((sorted[0] - sorted[1]) / logits.Max(Math.Abs));
+            output.Add(next);
+            logits = runner.Step([(s, [next])])[0];
+        }
+        return ([.. output], [.. margins]);
+    }
+
+    [Fact]
+    public void ABf16CheckpointStays16BitAndGivesTheFp32PathsLogitsExactly()
+    {
+        HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
+        using var source = ModelSource.Open(_dir);
+        using var b16 = new CpuBackend(2);
+        using var f32 = new CpuBackend(2);
+        using var half = LlamaModel.Load(source.Config, source.Weights, b16);
+        using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
+        Assert.Equal(f32.WeightBytes, 2 * b16.WeightBytes);
+        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16", k));
+        int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
+        var a = TeacherForced(half, tokens);
+        var b = TeacherForced(wide, tokens);
+        for (int i = 0; i < tokens.Length; i++)
+            Assert.Equal(b[i], a[i]);
+    }
+
+    [Fact]
+    public void Int8LogitsStayNearFp32AndGreedyTokensAgree()
+    {
+        var config = Small with { HiddenSize = 128, NumHeads = 8, IntermediateSize = 256, NumLayers = 3 };
+        var weights = new SeededWeights(9);
+        using var f32 = new CpuBackend(2);
+        using var i8 = new CpuBackend(2, WeightQuantization.Int8);
+        using var wide = LlamaModel.Load(config, weights, f32);
+        using var quant = LlamaModel.Load(config, weights, i8);
+        var rng = new Random(3);
+        int[] tokens = Enumerable.Range(0, 40).Select(_ => rng.Next(config.VocabSize)).ToArray();
+        var a = TeacherForced(wide, tokens);
+        var q = TeacherForced(quant, tokens);
+        // Stated bound: every logit within 6% of that position's largest |logit| (measured 4.2% on this seed: random
+        // weights of a 3-layer model, int8 error of ~1% per GEMM compounding through 22 GEMMs).
+        double worst = 0;
+        int top1 = 0;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            double scale = a[i].Max(Math.Abs);
+            worst = Math.Max(worst, a[i].Zip(q[i]).Max(p => Math.Abs(p.First - p.Second)) / scale);
+            top1 += Array.IndexOf(a[i], a[i].Max()) == Array.IndexOf(q[i], q[i].Max()) ? 1 : 0;
+        }
+        Assert.True(worst <= 0.06, $"worst relative logit error {worst:F4}, top1 {top1}");
+        Assert.True(top1 >= tokens.Length - 2, $"top-1 agrees at {top1} of {tokens.Length} positions");
+        // Greedy continuations agree where they are stable: up to the first step whose fp32 top-2 margin is
+        // below 1% of the largest |logit| (the issue's margin rule for bf16, relative here; on this seed the
+        // margins run 0.015 .. 0.27 for ten steps, then 0.001, where int8 rightly may pick the other token).
+        var (want, margins) = Greedy(wide, [1, 2, 3, 4], 16);
+        var (got, _) = Greedy(quant, [1, 2, 3, 4], 16);
+        int stable = Array.FindIndex(margins, m => m < 0.01) is var first and >= 0 ? first : margins.Length;
+        Assert.True(stable >= 6, $"only {stable} stable steps: the check would be vacuous; margins {string.Join(" ", margins.Select(m => m.ToString("F3")))}");
+        Assert.Equal(want[..stable], got[..stable]);
+    }
+}
