@@ -42,16 +42,7 @@ public static unsafe class ChatTemplateExports
                 // The template refused this input (its raise_exception, or a construct it cannot evaluate on it).
                 return Guard.Fail(FolioStatus.InvalidArgument, $"{fn}: the chat template failed: {e.Message}");
             }
-            byte[] utf8 = Encoding.UTF8.GetBytes(text);
-            *outLen = (ulong)utf8.Length;
-            if (capacity <= (ulong)utf8.Length)
-            {
-                return Guard.Fail(FolioStatus.BufferTooSmall,
-                    $"{fn}: the text is {utf8.Length} bytes and needs {utf8.Length + 1} with its NUL; capacity is {capacity}");
-            }
-            utf8.CopyTo(new Span<byte>(outText, utf8.Length));
-            outText[utf8.Length] = 0;
-            return Guard.Ok();
+            return Utf8Text.Write(text, outText, capacity, outLen, fn);
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
     }

@@ -130,16 +130,7 @@ public static unsafe class EngineExports
             var span = new ReadOnlySpan<int>(ids, (int)numIds);
             if ((s = Args.TokenIds(span, host.Model.VocabSize, fn, "ids")) != 0) return s;
             if (host.Model.TokenizerUnavailableReason is { } reason) return Guard.Fail(FolioStatus.Unsupported, $"{fn}: {reason}");
-            byte[] utf8 = Encoding.UTF8.GetBytes(host.Model.Decode(span));
-            *outLen = (ulong)utf8.Length;
-            if (capacity <= (ulong)utf8.Length)
-            {
-                return Guard.Fail(FolioStatus.BufferTooSmall,
-                    $"{fn}: the text is {utf8.Length} bytes and needs {utf8.Length + 1} with its NUL; capacity is {capacity}");
-            }
-            utf8.CopyTo(new Span<byte>(outText, utf8.Length));
-            outText[utf8.Length] = 0;
-            return Guard.Ok();
+            return Utf8Text.Write(host.Model.Decode(span), outText, capacity, outLen, fn);
         }
         catch (Exception e) { return Guard.Catch(e, fn); }
     }

@@ -10,6 +10,25 @@ public static unsafe class Utf8Text
     // A string argument longer than this is a corrupted length, not text.
     private const ulong MaxBytes = int.MaxValue / 4;
 
+    /// <summary>
+    /// The header's size-query idiom for text out: the UTF-8 length (without the NUL) always goes to
+    /// <paramref name="outLen"/>; the text and its NUL are written only when <paramref name="capacity"/> holds both,
+    /// else BUFFER_TOO_SMALL says how much is needed.
+    /// </summary>
+    public static int Write(string text, byte* outText, ulong capacity, ulong* outLen, string function)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        *outLen = (ulong)utf8.Length;
+        if (capacity <= (ulong)utf8.Length)
+        {
+            return Guard.Fail(FolioStatus.BufferTooSmall,
+                $"{function}: the text is {utf8.Length} bytes and needs {utf8.Length + 1} with its NUL; capacity is {capacity}");
+        }
+        utf8.CopyTo(new Span<byte>(outText, utf8.Length));
+        outText[utf8.Length] = 0;
+        return Guard.Ok();
+    }
+
     public static int Decode(byte* text, ulong length, string function, string name, out string value)
     {
         value = "";
