@@ -23,7 +23,13 @@ internal sealed class TestServer : IAsyncDisposable
     {
         Server = server;
         Engine = engine;
-        Client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        // No drain: disposing an unfinished response must close the connection, as a client that leaves does (by
+        // default the handler first reads up to 1 MB or 2 s of the rest, to reuse the connection, and a fast stream
+        // then completes before the server ever sees the client leave).
+        Client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 })
+        {
+            BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60),
+        };
         if (apiKey is not null) Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
     }
 
