@@ -1,34 +1,13 @@
-using System.Runtime.InteropServices;
 using Folio.Cuda.Native;
 
 namespace Folio.Cuda;
 
 /// <summary>
 /// Device memory from <c>folio_cuda_malloc</c>, released by <c>folio_cuda_free</c> when disposed or finalized.
-/// A zero-byte buffer holds no memory (its pointer is null) and is valid.
 /// </summary>
-public sealed unsafe class DeviceBuffer : SafeHandle
+public sealed unsafe class DeviceBuffer : NativeBuffer
 {
-    private DeviceBuffer(nint pointer, long bytes) : base(0, ownsHandle: true)
-    {
-        SetHandle(pointer);
-        Bytes = bytes;
-    }
-
-    /// <summary>Size in bytes.</summary>
-    public long Bytes { get; }
-
-    public override bool IsInvalid => handle == 0 && Bytes != 0;
-
-    /// <summary>The device address, for launchers; valid while this buffer is alive (hold it across the call).</summary>
-    public nint Pointer
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(IsClosed, this);
-            return handle;
-        }
-    }
+    private DeviceBuffer(nint pointer, long bytes) : base(pointer, bytes) { }
 
     /// <summary>Allocates <paramref name="bytes"/> of device memory on the current device.</summary>
     public static DeviceBuffer Allocate(long bytes)
