@@ -25,6 +25,10 @@ int32_t ok() {
 
 int32_t cuda_result(cudaError_t err, const char* what) {
     if (err == cudaSuccess) return ok();
+    // A failed runtime call also becomes the thread's "last error"; consume it here, where it is reported, or the
+    // next launch's check_launch would read it and blame that launch (an invalid-handle error from
+    // cudaEventElapsedTime once failed the kv_write after it). Sticky errors stay whatever we do.
+    cudaGetLastError();
     return fail(FOLIO_CUDA_STATUS_CUDA_ERROR, "%s: %s (%s)", what, cudaGetErrorName(err), cudaGetErrorString(err));
 }
 

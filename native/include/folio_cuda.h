@@ -24,10 +24,13 @@
  * parameter structs (they took 7 to 19 plain arguments), made the prefill kernel a field of the call
  * (FOLIO_CUDA_PREFILL_KERNEL_AUTO / SM80 / SM90) instead of the environment's FOLIO_PREFILL_KERNEL, and split
  * folio_block_swap into folio_block_swap_out and folio_block_swap_in, and added events and graphs
- * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged.
+ * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged. 2.1.0 added the GEMM
+ * (folio_gemm through cuBLASLt, with folio_cuda_blas_create / _destroy) and the general paged attention with a
+ * sliding window (folio_paged_attention, every dtype and head size).
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
- *   - Element types: the attention kernels take fp16 or bf16 and compute softmax and accumulate in fp32.
+ *   - Element types: the fast attention kernels (decode, prefill) take fp16 or bf16; folio_paged_attention takes
+ *     fp32 too; all compute softmax and accumulate in fp32.
  *     KV write, block copy and block swap move bytes of any of the cache dtypes (fp16, bf16, fp32).
  *
  * The paged KV cache (one tensor for K and one for V, per layer), contiguous, row-major, in one of two
@@ -55,7 +58,7 @@ extern "C" {
 #endif
 
 #define FOLIO_CUDA_VERSION_MAJOR 2
-#define FOLIO_CUDA_VERSION_MINOR 0
+#define FOLIO_CUDA_VERSION_MINOR 1
 #define FOLIO_CUDA_VERSION_PATCH 0
 
 /* The most top logprobs folio_sample returns per row. */
@@ -456,6 +459,72 @@ typedef struct folio_cuda_sample_params {
 FOLIO_CUDA_API int32_t folio_sample_workspace_size(int32_t num_rows, int32_t vocab_size, size_t* workspace_bytes);
 
 FOLIO_CUDA_API int32_t folio_sample(const folio_cuda_sample_params* params, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Linear layers through cuBLASLt: out = x . weight^T (+ bias), the projections of a decoder.
+ *   x:      [m, k], row-major, contiguous;  weight: [n, k], row-major (as checkpoints store a Linear's weight);
+ *   bias:   [n] or NULL;                      out:    [m, n], row-major, contiguous.
+ *   dtype:  of all four. F32: fp32 inputs and fp32 arithmetic (TF32 off: the exact mode of the parity tests);
+ *           BF16 / F16: 16-bit inputs, fp32 accumulation, one rounding of out to dtype (bias added before it).
+ * The handle (folio_cuda_blas_create) owns the cuBLASLt handle and a cache of the plans (layouts and the
+ * heuristic's algorithm) per shape, so a steady step pays no heuristic query; use one handle per host thread.
+ * workspace: device memory for cuBLASLt (FOLIO_CUDA_GEMM_WORKSPACE_BYTES is enough for every plan; NULL with 0
+ * bytes restricts the algorithms to those needing none; 33554432 is 32 MiB). With a workspace and a warmed plan cache, a GEMM can be
+ * captured into a CUDA graph.
+ * ------------------------------------------------------------------------------------------------- */
+#define FOLIO_CUDA_GEMM_WORKSPACE_BYTES 33554432
+
+typedef struct folio_cuda_gemm_params {
+    uint32_t struct_size;
+    int32_t m;                     /* rows of x and out, >= 0 (0: nothing to do) */
+    int32_t n;                     /* output features (rows of weight), > 0 */
+    int32_t k;                     /* input features, > 0 */
+    int32_t dtype;                 /* folio_cuda_dtype */
+    int32_t reserved;              /* 0 */
+    void* out;
+    const void* x;
+    const void* weight;
+    const void* bias;              /* or NULL */
+    void* workspace;
+    size_t workspace_bytes;
+} folio_cuda_gemm_params;
+
+FOLIO_CUDA_API int32_t folio_cuda_blas_create(void** blas);
+FOLIO_CUDA_API int32_t folio_cuda_blas_destroy(void* blas);
+FOLIO_CUDA_API int32_t folio_gemm(void* blas, const folio_cuda_gemm_params* params, void* stream);
+
+/* ---------------------------------------------------------------------------------------------------
+ * Paged attention for every dtype and head size, with a sliding window: the general kernel behind the fast
+ * ones. Each query token attends causally to its sequence's cached keys (its own K/V written first), or, with
+ * window_left W > 0, to the W most recent positions only (positions p - W + 1 .. p, Mistral's and Qwen2's
+ * sliding window as transformers applies it). Decode and prefill rows may be mixed in one call.
+ *   cache:          the layer's paged KV cache: F32, BF16 or F16, head_dim 1 .. 256, NHD or HND.
+ *   q, out:         [num_tokens, num_q_heads, head_dim] of the cache's dtype; q's tokens q_token_stride
+ *                   elements apart (a slice of a fused QKV projection), out contiguous; every element written.
+ *   cu_query_lens:  int32 [num_seqs + 1] as folio_paged_prefill; context_lens: int32 [num_seqs], each >= its
+ *                   query length; new token j of sequence i sits at position context_lens[i] - q_len(i) + j.
+ * The scores, softmax and sums are fp32 (exact fp32 attention for an F32 cache); one CTA per (token, query head),
+ * so it suits the fp32 mode and windowed layers, not the bandwidth-bound decode (folio_paged_attention_decode).
+ * ------------------------------------------------------------------------------------------------- */
+typedef struct folio_cuda_paged_attention_params {
+    uint32_t struct_size;
+    int32_t num_seqs;
+    int32_t num_tokens;            /* cu_query_lens[num_seqs] */
+    int32_t num_q_heads;           /* a multiple of the cache's num_kv_heads */
+    int32_t max_blocks_per_seq;    /* columns of block_tables, > 0 */
+    int32_t window_left;           /* 0: every earlier position; W > 0: the last W positions */
+    float scale;
+    int32_t reserved;              /* 0 */
+    int64_t q_token_stride;        /* >= num_q_heads * head_dim */
+    void* out;
+    const void* q;
+    const int32_t* block_tables;   /* int32 [num_seqs, max_blocks_per_seq] */
+    const int32_t* cu_query_lens;
+    const int32_t* context_lens;
+} folio_cuda_paged_attention_params;
+
+FOLIO_CUDA_API int32_t folio_paged_attention(
+    const folio_cuda_paged_kv* cache, const folio_cuda_paged_attention_params* params, void* stream);
 
 #ifdef __cplusplus
 }

@@ -110,3 +110,30 @@ def test_capture_refusals():
     finally:
         check(lib.folio_cuda_event_destroy(a))
         check(lib.folio_cuda_event_destroy(b))
+
+
+def test_failed_call_does_not_fail_the_next_launch():
+    """A runtime call that fails (timing an event made without timing) is reported by that call alone: the next
+    launch's own check must not pick up its error (it once failed the kv_write that followed)."""
+    lib = ops.library()
+    a, b = ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib.folio_cuda_event_create(0, ctypes.byref(a)))
+    check(lib.folio_cuda_event_create(0, ctypes.byref(b)))
+    stream = torch.cuda.current_stream().cuda_stream
+    try:
+        check(lib.folio_cuda_event_record(a, stream))
+        check(lib.folio_cuda_event_record(b, stream))
+        check(lib.folio_cuda_event_synchronize(b))
+        assert lib.folio_cuda_event_elapsed_ms(a, b, ctypes.byref(ctypes.c_float())) == abi.STATUS_CUDA_ERROR
+    finally:
+        check(lib.folio_cuda_event_destroy(a))
+        check(lib.folio_cuda_event_destroy(b))
+    lens = [5, 19]
+    pool = make_pool(lens, 2, 64, 8, torch.float32)
+    slots = new_token_slots(pool, lens)
+    key = torch.randn(len(lens), 2, 64, device="cuda")
+    value = torch.randn(len(lens), 2, 64, device="cuda")
+    ops.kv_write(key, value, pool.k_cache, pool.v_cache, slots, layout=pool.layout)
+    torch.cuda.synchronize()
+    assert torch.equal(pool.k_cache.view(-1, 2, 64)[slots], key)  # NHD: slot s is row s of the flat cache
+    assert torch.equal(pool.v_cache.view(-1, 2, 64)[slots], value)

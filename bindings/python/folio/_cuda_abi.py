@@ -12,9 +12,10 @@ import ctypes
 from ctypes import POINTER, Structure, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 
 VERSION_MAJOR = 2
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 VERSION_PATCH = 0
 MAX_LOGPROBS = 20
+GEMM_WORKSPACE_BYTES = 33554432  # 32 MiB
 
 # enum folio_cuda_status: 0 is success, every error negative (the convention of folio.h).
 STATUS_OK = 0
@@ -132,10 +133,22 @@ class folio_cuda_sample_params(Structure):
                 ("workspace", _p), ("workspace_bytes", _sz)]
 
 
+class folio_cuda_gemm_params(Structure):
+    _fields_ = [("struct_size", _u32), ("m", _i32), ("n", _i32), ("k", _i32), ("dtype", _i32), ("reserved", _i32),
+                ("out", _p), ("x", _p), ("weight", _p), ("bias", _p), ("workspace", _p), ("workspace_bytes", _sz)]
+
+
+class folio_cuda_paged_attention_params(Structure):
+    _fields_ = [("struct_size", _u32), ("num_seqs", _i32), ("num_tokens", _i32), ("num_q_heads", _i32),
+                ("max_blocks_per_seq", _i32), ("window_left", _i32), ("scale", _f32), ("reserved", _i32),
+                ("q_token_stride", _i64), ("out", _p), ("q", _p), ("block_tables", ptr(_i32)),
+                ("cu_query_lens", ptr(_i32)), ("context_lens", ptr(_i32))]
+
+
 STRUCTS = {cls.__name__: cls for cls in (
     folio_cuda_paged_kv, folio_cuda_paged_attention_decode_params, folio_cuda_paged_prefill_params,
     folio_cuda_kv_write_params, folio_cuda_block_move_params, folio_cuda_rope_config, folio_cuda_rope_kv_write_params,
-    folio_cuda_sample_params)}
+    folio_cuda_sample_params, folio_cuda_gemm_params, folio_cuda_paged_attention_params)}
 
 _kv = POINTER(folio_cuda_paged_kv)
 _moves = POINTER(folio_cuda_block_move_params)
@@ -181,6 +194,10 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "folio_rope_kv_write": (_i32, [_kv, POINTER(folio_cuda_rope_kv_write_params), _p]),
     "folio_sample_workspace_size": (_i32, [_i32, _i32, POINTER(_sz)]),
     "folio_sample": (_i32, [POINTER(folio_cuda_sample_params), _p]),
+    "folio_cuda_blas_create": (_i32, [POINTER(_p)]),
+    "folio_cuda_blas_destroy": (_i32, [_p]),
+    "folio_gemm": (_i32, [_p, POINTER(folio_cuda_gemm_params), _p]),
+    "folio_paged_attention": (_i32, [_kv, POINTER(folio_cuda_paged_attention_params), _p]),
 }
 
 

@@ -56,9 +56,9 @@ def test_python_declarations_match_folio_cuda_h():
 
 
 def test_wrappers_declare_nothing_of_their_own():
-    """ops.py and model_ops.py take every declaration from _cuda_abi.py (the module this test checks)."""
+    """ops.py, model_ops.py and layers.py take every declaration from _cuda_abi.py (the module this test checks)."""
     package = Path(_cuda_abi.__file__).parent
-    for name in ("ops.py", "model_ops.py"):
+    for name in ("ops.py", "model_ops.py", "layers.py"):
         text = (package / name).read_text()
         assert not re.search(r"\bargtypes\b|\brestype\b|_fields_", text), f"{name} declares ctypes types itself"
 
@@ -89,7 +89,7 @@ def test_exported_symbols_match_the_header():
     ("    size_t workspace_bytes;\n} folio_cuda_sample_params;",
      "    size_t workspace_bytes;\n    int32_t extra;\n} folio_cuda_sample_params;", "folio_cuda_sample_params"),
     ("#define FOLIO_CUDA_MAX_LOGPROBS 20", "#define FOLIO_CUDA_MAX_LOGPROBS 32", "FOLIO_CUDA_MAX_LOGPROBS"),
-    ("#define FOLIO_CUDA_VERSION_MINOR 0", "#define FOLIO_CUDA_VERSION_MINOR 1", "FOLIO_CUDA_VERSION_MINOR"),
+    ("#define FOLIO_CUDA_VERSION_MINOR 1", "#define FOLIO_CUDA_VERSION_MINOR 2", "FOLIO_CUDA_VERSION_MINOR"),
 ])
 def test_header_drift_is_detected(tmp_path, old, new, expect):
     text = m.CUDA_HEADER.read_text()
@@ -103,7 +103,8 @@ def test_header_drift_is_detected(tmp_path, old, new, expect):
 def _stand_in(**changes) -> types.SimpleNamespace:
     """_cuda_abi with some names replaced (the module itself is left alone)."""
     names = {k: getattr(_cuda_abi, k) for k in ("FUNCTIONS", "ENUMS", "enum_values", "STRUCTS", "VERSION_MAJOR",
-                                                 "VERSION_MINOR", "VERSION_PATCH", "MAX_LOGPROBS")}
+                                                 "VERSION_MINOR", "VERSION_PATCH", "MAX_LOGPROBS",
+                                                 "GEMM_WORKSPACE_BYTES")}
     names["FUNCTIONS"] = dict(names["FUNCTIONS"])
     names["STRUCTS"] = dict(names["STRUCTS"])
     for key, value in changes.items():

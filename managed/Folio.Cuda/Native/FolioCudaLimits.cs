@@ -5,4 +5,7 @@ public static class FolioCudaLimits
 {
     /// <summary>The most top logprobs <c>folio_sample</c> returns per row.</summary>
     public const int MaxLogprobs = 20;
+
+    /// <summary>Enough cuBLASLt workspace for every <c>folio_gemm</c> plan (32 MiB).</summary>
+    public const int GemmWorkspaceBytes = 33554432;
 }

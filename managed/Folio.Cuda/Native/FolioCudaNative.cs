@@ -141,4 +141,17 @@ internal static unsafe partial class FolioCudaNative
 
     [LibraryImport(Library, EntryPoint = "folio_sample")]
     internal static partial int Sample(FolioCudaSampleParams* parameters, void* stream);
+
+    // Linear layers and the general attention (2.1).
+    [LibraryImport(Library, EntryPoint = "folio_cuda_blas_create")]
+    internal static partial int BlasCreate(void** blas);
+
+    [LibraryImport(Library, EntryPoint = "folio_cuda_blas_destroy")]
+    internal static partial int BlasDestroy(void* blas);
+
+    [LibraryImport(Library, EntryPoint = "folio_gemm")]
+    internal static partial int Gemm(void* blas, FolioCudaGemmParams* parameters, void* stream);
+
+    [LibraryImport(Library, EntryPoint = "folio_paged_attention")]
+    internal static partial int PagedAttention(FolioCudaPagedKv* cache, FolioCudaPagedAttentionParams* parameters, void* stream);
 }
