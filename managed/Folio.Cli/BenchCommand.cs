@@ -34,10 +34,11 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         // The real-model path (issue 4): taken unless --executor is given.
         var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
-        var device = new Option<string>("--device") { Description = "Model path: cpu.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.CreateDevice();
+        var dtype = DeviceOption.CreateDtype();
         var inputLen = new Option<int>("--input-len") { Description = "Model path: prompt tokens per request.", DefaultValueFactory = _ => 128 };
         var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
-        var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB.", DefaultValueFactory = _ => 1024 };
+        var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB (0: on a GPU, what --device cuda's memory share leaves).", DefaultValueFactory = _ => 1024 };
         var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
         var quantization = QuantizationOption.Create();
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Model path: also measure memory read bandwidth and the decode bound." };
@@ -48,7 +49,7 @@ public static class BenchCommand
         var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -56,8 +57,7 @@ public static class BenchCommand
                 return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));
             if (parsed.GetResult(executor) is not { Implicit: false })
             {
-                if (parsed.GetValue(device) != "cpu")
-                    throw new UsageException($"--device '{parsed.GetValue(device)}': only cpu is available in this build");
+                var selection = DeviceOption.Parse(parsed.GetValue(device), parsed.GetValue(dtype));
                 if (parsed.GetValue(dataset) is { } d && d != "sharegpt-like")
                     throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
                 int modelRequests = parsed.GetValue(requests) is > 0 and var given ? given : 32;
@@ -67,7 +67,8 @@ public static class BenchCommand
                 return ModelBenchCommand.Run(parsed.GetValue(model)!, modelRequests, parsed.GetValue(inputLen), modelOutput,
                     parsed.GetValue(dataset) is not null, parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
                     parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth),
-                    QuantizationOption.Parse(parsed.GetValue(quantization)));
+                    QuantizationOption.Parse(parsed.GetValue(quantization)), selection,
+                    parsed.GetResult(maxBatched) is { Implicit: false } ? parsed.GetValue(maxBatched) : 0);
             }
             var options = new BenchOptions
             {

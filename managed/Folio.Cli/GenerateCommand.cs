@@ -20,9 +20,11 @@ public static class GenerateCommand
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var quantization = QuantizationOption.Create();
-        var command = new Command("generate", "Generate text with a model on the CPU, streaming it.")
+        var device = DeviceOption.CreateDevice();
+        var dtype = DeviceOption.CreateDtype();
+        var command = new Command("generate", "Generate text with a model on the CPU or a GPU, streaming it.")
         {
-            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization,
+            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization, device, dtype,
         };
         var structured = new StructuredOutputOptions();
         structured.AddTo(command);
@@ -47,15 +49,15 @@ public static class GenerateCommand
                 TopK = r.GetValue(topK), MinP = r.GetValue(minP),
             };
             return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads),
-                QuantizationOption.Parse(r.GetValue(quantization)));
+                QuantizationOption.Parse(r.GetValue(quantization)), DeviceOption.Parse(r.GetValue(device), r.GetValue(dtype)));
         });
         return command;
     }
 
     private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads,
-        Folio.Core.Compute.WeightQuantization quantization)
+        Folio.Core.Compute.WeightQuantization quantization, DeviceSelection device)
     {
-        CpuEngineFactory stack;
+        EngineStack stack;
         SamplingParams sampling;
         try
         {
@@ -75,18 +77,23 @@ public static class GenerateCommand
                 throw new UsageException(e.Message);
             }
             int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
-            stack = new CpuEngineFactory(modelName, threads, 16, blocks, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0, quantization);
+            stack = new EngineStack(modelName, device, threads, 16, blocks, 0, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0,
+                quantization);
         }
         catch (ModelFormatException e)
         {
             throw new UsageException(e.Message);
+        }
+        catch (Exception e) when (device.Cuda && DeviceErrors.IsDeviceError(e))
+        {
+            throw new UsageException($"--device cuda: {e.Message}");
         }
         using (stack)
         {
             _ = stack.Source.Tokenizer
                 ?? throw new UsageException($"{modelName}: no tokenizer (tokenizer.json missing and the vocabulary is not GPT-2's)");
             int[] ids = stack.Source.EncodePrompt(prompt);
-            if (PromptLimits.Check(stack.Model.Config, ids, sampling.MaxTokens) is { } problem)
+            if (PromptLimits.Check(stack.Config, ids, sampling.MaxTokens) is { } problem)
                 throw new UsageException(problem);
             var engine = stack.Engine;
             Folio.Core.Engine.RequestStream requestStream;
@@ -118,7 +125,7 @@ public static class GenerateCommand
                 foreach (var o in output.Outputs)
                     Console.Out.WriteLine($"[{o.Index}] {o.Text}");
             }
-            Console.Error.WriteLine($"({ids.Length} prompt tokens, {output.Outputs.Sum(o => o.TokenIds.Count)} generated, {stack.Backend.Name})");
+            Console.Error.WriteLine($"({ids.Length} prompt tokens, {output.Outputs.Sum(o => o.TokenIds.Count)} generated, {stack.BackendName})");
         }
         return ExitCodes.Ok;
     }

@@ -15,23 +15,27 @@ public static class ModelBenchCommand
 {
     internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
-        Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None)
+        Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None,
+        DeviceSelection device = default, int maxBatchedTokens = 0)
     {
-        CpuEngineFactory stack;
+        EngineStack stack;
         try
         {
-            using var probe = ModelSource.Open(modelName, seed);
-            long perBlock = CpuEngineFactory.KvBytesPerToken(probe.Config) * blockSize;
-            int blocks = (int)Math.Max(1, (long)kvMib * 1024 * 1024 / perBlock);
-            stack = new CpuEngineFactory(modelName, threads, blockSize, blocks, maxNumSeqs, Math.Max(2048, maxNumSeqs), true, seed, quantization);
+            // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
+            stack = new EngineStack(modelName, device, threads, blockSize, 0, (long)kvMib * 1024 * 1024, maxNumSeqs,
+                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(2048, maxNumSeqs), true, seed, quantization);
         }
         catch (ModelFormatException e)
         {
             throw new UsageException(e.Message);
         }
+        catch (Exception e) when (device.Cuda && DeviceErrors.IsDeviceError(e))
+        {
+            throw new UsageException($"--device cuda: {e.Message}");
+        }
         using (stack)
         {
-            var config = stack.Model.Config;
+            var config = stack.Config;
             var rng = new Random((int)seed);
             var work = new List<(int[] Prompt, int Output)>();
             for (int i = 0; i < numRequests; i++)
@@ -93,11 +97,12 @@ public static class ModelBenchCommand
             double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
             // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
             // fp32 norm weights; the embedding table is read only at its rows.
-            long weightBytes = stack.Backend.WeightBytes + (2L * config.NumLayers + 1) * config.HiddenSize * sizeof(float);
-            string precision = Precision(stack);
-            string kernels = string.Join("; ", stack.Backend.WeightKernels.Order(StringComparer.Ordinal));
-            double bandwidthGBps = measureBandwidth ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(stack.Backend.Threads) : 0;
-            double boundPerS = bandwidthGBps * 1e9 / weightBytes;
+            var cpu = stack.CpuBackend;
+            long weightBytes = cpu is null ? 0 : cpu.WeightBytes + (2L * config.NumLayers + 1) * config.HiddenSize * sizeof(float);
+            string precision = cpu is null ? stack.CudaBackend!.ActivationType.ToString().ToLowerInvariant() : Precision(cpu);
+            string kernels = cpu is null ? "cuBLASLt" : string.Join("; ", cpu.WeightKernels.Order(StringComparer.Ordinal));
+            double bandwidthGBps = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
+            double boundPerS = weightBytes > 0 ? bandwidthGBps * 1e9 / weightBytes : 0;
             var inv = CultureInfo.InvariantCulture;
             if (asJson)
             {
@@ -106,7 +111,7 @@ public static class ModelBenchCommand
             }
             else
             {
-                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, {precision} weights: {kernels}) on {stack.Backend.Name}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, {precision} weights: {kernels}) on {stack.BackendName}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
                 Console.WriteLine(string.Create(inv, $"requests/s        {result.RequestsPerS:F3}"));
                 Console.WriteLine(string.Create(inv, $"output tokens/s   {result.OutputTokensPerS:F2}"));
                 Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
@@ -123,10 +128,10 @@ public static class ModelBenchCommand
     }
 
     /// <summary>What the MatMul weights are stored as: int8 when quantized, else the checkpoint's type(s).</summary>
-    private static string Precision(CpuEngineFactory stack) =>
-        stack.Backend.Quantization != Folio.Core.Compute.WeightQuantization.None
-            ? stack.Backend.Quantization.Name()
-            : string.Join("+", stack.Backend.WeightKernels.Select(k => k.Split(' ')[0]).Distinct().Order(StringComparer.Ordinal));
+    private static string Precision(Folio.Cpu.CpuBackend cpu) =>
+        cpu.Quantization != Folio.Core.Compute.WeightQuantization.None
+            ? cpu.Quantization.Name()
+            : string.Join("+", cpu.WeightKernels.Select(k => k.Split(' ')[0]).Distinct().Order(StringComparer.Ordinal));
 
     private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
         double KvUtilizationPct, double PrefixHitRate, long Preemptions);

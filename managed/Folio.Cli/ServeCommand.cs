@@ -46,17 +46,17 @@ public static class ServeCommand
         {
             throw new UsageException(e.Message);
         }
-        CpuEngineFactory stack;
+        EngineStack stack;
         try
         {
             int numBlocks = blocks;
             if (numBlocks <= 0)
             {
                 using var probe = ModelSource.Open(modelName, seed);
-                long perBlock = Math.Max(1, CpuEngineFactory.KvBytesPerToken(probe.Config) * 16);
+                long perBlock = Math.Max(1, EngineStack.CpuKvBytesPerToken(probe.Config) * 16);
                 numBlocks = (int)Math.Clamp((long)KvBudgetBytes / perBlock, 16, 1 << 16);
             }
-            stack = new CpuEngineFactory(modelName, threads, 16, numBlocks, maxSeqs, 2048, true, seed);
+            stack = new EngineStack(modelName, DeviceSelection.Cpu, threads, 16, numBlocks, 0, maxSeqs, 2048, true, seed);
         }
         catch (ModelFormatException e)
         {

@@ -45,6 +45,17 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary><see cref="Rope"/> in place, then <see cref="WriteKv"/>; the queries stay in <paramref name="qkv"/>.</summary>
+    public DeviceTensor RotateAndCache(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies,
+        int layer)
+    {
+        Rope(qkv, shape, step, inverseFrequencies);
+        WriteKv(qkv, shape, step, layer);
+        return qkv;
+    }
+
+    /// <summary>Rotates the Q and K heads of <paramref name="qkv"/> in place (rotate-half layout), row r at the
+    /// step's position r, angle = position × inverseFrequencies[i] (a [1, HeadDim / 2] tensor).</summary>
     public void Rope(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies)
     {
         var t = T(qkv);
@@ -79,6 +90,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into the step's slot r of the layer's cache.</summary>
     public void WriteKv(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer)
     {
         var s = S(step);
@@ -101,6 +113,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>Reads the queries from <paramref name="qkv"/>, where <see cref="RotateAndCache"/> left them.</summary>
     public void PagedAttention(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer, float scale,
         int slidingWindow, DeviceTensor output)
     {

@@ -171,6 +171,14 @@ public sealed partial class CpuBackend : IComputeBackend
         }
     }
 
+    /// <summary>target += addend, then output = RmsNorm(target): the two ops in turn (fp32, so no rounding between).</summary>
+    public void AddRmsNorm(DeviceTensor target, DeviceTensor addend, DeviceTensor weight, float eps, DeviceTensor output)
+    {
+        Add(target, addend);
+        RmsNorm(target, weight, eps, output);
+    }
+
+    /// <summary>target += addend (the residual connection).</summary>
     public void Add(DeviceTensor target, DeviceTensor addend)
     {
         var a = T(target);

@@ -9,7 +9,7 @@ namespace Folio.Cpu;
 /// tokenizer; a built-in shape with seeded weights or a Hugging Face folder), the backend, and the loaded
 /// definition. One composition, so the same model, prompt and seed give the same tokens on every host.
 /// </summary>
-public sealed class CpuModel : IDisposable
+public sealed class CpuModel : ILoadedModel
 {
     private CpuModel(ModelSource source, CpuBackend backend, DecoderModel model)
     {
@@ -52,7 +52,22 @@ public sealed class CpuModel : IDisposable
     }
 
     /// <summary>KV bytes one token occupies on this backend (all layers, K and V, fp32).</summary>
-    public static long KvBytesPerToken(ModelConfig c) => 2L * c.NumLayers * c.NumKvHeads * c.HeadDim * sizeof(float);
+    public static long KvBytesPerTokenOf(ModelConfig c) => 2L * c.NumLayers * c.NumKvHeads * c.HeadDim * sizeof(float);
+
+    public string BackendName => Backend.Name;
+
+    public long KvBytesPerToken => KvBytesPerTokenOf(Config);
+
+    private const ulong DefaultKvBytes = 256UL << 20;
+    private const int MaxBlocks = 1 << 16;
+
+    /// <summary>Blocks for <paramref name="kvMemoryBytes"/> (0: 256 MiB), 1 .. 65,536.</summary>
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
+    {
+        ulong perBlock = (ulong)KvBytesPerToken * (ulong)blockSizeTokens;
+        ulong budget = kvMemoryBytes == 0 ? DefaultKvBytes : kvMemoryBytes;
+        return (int)Math.Clamp(budget / Math.Max(1, perBlock), 1, (ulong)MaxBlocks);
+    }
 
     /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
     public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>

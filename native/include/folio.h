@@ -88,7 +88,7 @@ extern "C" {
 #endif
 
 #define FOLIO_ABI_VERSION_MAJOR 1
-#define FOLIO_ABI_VERSION_MINOR 3
+#define FOLIO_ABI_VERSION_MINOR 4
 #define FOLIO_ABI_VERSION ((FOLIO_ABI_VERSION_MAJOR << 16) | FOLIO_ABI_VERSION_MINOR)
 
 /* The largest struct_size any call accepts: guards against garbage sizes. */
@@ -144,7 +144,17 @@ enum folio_log_level {
 
 enum folio_device {
     FOLIO_DEVICE_CPU = 0,
-    FOLIO_DEVICE_CUDA = 1
+    FOLIO_DEVICE_CUDA = 1   /* the current CUDA device, through libfolio_cuda.so beside libfolio.so (or at the
+                               path in FOLIO_CUDA_LIB); FOLIO_STATUS_MODEL_LOAD names why when there is none */
+};
+
+/* What the model computes in on the GPU (folio_engine_params.dtype). ABI 1.4. The CPU backend computes in fp32
+ * and takes only AUTO. */
+enum folio_dtype {
+    FOLIO_DTYPE_AUTO = 0,       /* fp16 checkpoints in fp16; bf16 and fp32 checkpoints in bf16 (default) */
+    FOLIO_DTYPE_FLOAT32 = 1,    /* fp32 weights and activations, no TF32: the exact mode (parity tests) */
+    FOLIO_DTYPE_BFLOAT16 = 2,
+    FOLIO_DTYPE_FLOAT16 = 3
 };
 
 enum folio_preemption_mode {
@@ -212,7 +222,8 @@ typedef struct folio_engine_params {
     uint64_t model_len;             /* bytes of `model` */
     int32_t block_size_tokens;      /* tokens per KV block, 1..1024; default 16 */
     int32_t num_gpu_blocks;         /* KV blocks on the device; 0 = derive from kv_memory_bytes */
-    uint64_t kv_memory_bytes;       /* KV cache budget when num_gpu_blocks is 0; 0 = 256 MiB (CPU) */
+    uint64_t kv_memory_bytes;       /* KV cache budget when num_gpu_blocks is 0; 0 = 256 MiB (CPU), or on CUDA
+                                       what gpu_memory_utilization leaves after weights and activations */
     int32_t num_cpu_blocks;         /* swap space in blocks; 0 = no swapping (default) */
     int32_t max_num_seqs;           /* running sequences per step; default 256 */
     int32_t max_num_batched_tokens; /* token budget per step; default 2048 */
@@ -230,6 +241,12 @@ typedef struct folio_engine_params {
                                        have cleared, so no 1.3 field may live in it */
     /* ABI 1.3 */
     int32_t quantization;           /* FOLIO_QUANTIZATION_*; default NONE */
+    int32_t reserved1;              /* ignored: the tail padding of the 1.3 struct (as reserved0) */
+    /* ABI 1.4 */
+    int32_t dtype;                  /* FOLIO_DTYPE_*; default AUTO */
+    float gpu_memory_utilization;   /* FOLIO_DEVICE_CUDA with num_gpu_blocks and kv_memory_bytes 0: the share of
+                                       the device's memory the engine may fill (weights, activations, KV cache),
+                                       in (0, 1]; 0 = 0.9 (vLLM's default) */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */

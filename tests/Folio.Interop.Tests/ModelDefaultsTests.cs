@@ -20,7 +20,7 @@ public sealed class ModelDefaultsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private CpuEngineModel Model(string generationConfig, string? tokenizerConfig = null, string? tokenizerJson = null)
+    private EngineModel Model(string generationConfig, string? tokenizerConfig = null, string? tokenizerJson = null)
     {
         string fixture = Fixtures.Hf("llama3_rope");
         File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(_dir, "config.json"));
@@ -30,7 +30,7 @@ public sealed class ModelDefaultsTests : IDisposable
             File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), tokenizerConfig);
         if (tokenizerJson is not null)
             File.Copy(tokenizerJson, Path.Combine(_dir, "tokenizer.json"));
-        Assert.True(CpuEngineModel.TryLoad(_dir, 1, 0, out CpuEngineModel? model, out string error), error);
+        Assert.True(EngineModel.TryLoad(_dir, 1, 0, out EngineModel? model, out string error), error);
         return model!;
     }
 
@@ -54,7 +54,7 @@ public sealed class ModelDefaultsTests : IDisposable
         return trimmed;
     }
 
-    private static unsafe (int[] Tokens, int FinishReason) GreedyThroughHost(CpuEngineModel model, bool ignoreEos)
+    private static unsafe (int[] Tokens, int FinishReason) GreedyThroughHost(EngineModel model, bool ignoreEos)
     {
         var options = new EngineOptions
         {

@@ -110,7 +110,11 @@ static void test_engine_params(void) {
     EXPECT(folio_engine_create(&p, &e), status);             \
     EXPECT_TRUE(strstr(folio_last_error(), #field) != NULL || status == FOLIO_STATUS_UNSUPPORTED);
     BAD_PARAM(device, 7, FOLIO_STATUS_INVALID_ARGUMENT);
-    BAD_PARAM(device, FOLIO_DEVICE_CUDA, FOLIO_STATUS_UNSUPPORTED);
+    BAD_PARAM(device, FOLIO_DEVICE_CUDA, FOLIO_STATUS_INVALID_ARGUMENT);   /* the fake model runs nowhere */
+    BAD_PARAM(dtype, 9, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(dtype, FOLIO_DTYPE_FLOAT32, FOLIO_STATUS_INVALID_ARGUMENT);   /* the CPU computes in fp32: AUTO only */
+    BAD_PARAM(gpu_memory_utilization, 1.5f, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(gpu_memory_utilization, -0.25f, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(block_size_tokens, 0, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(block_size_tokens, 4096, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(num_gpu_blocks, -1, FOLIO_STATUS_INVALID_ARGUMENT);
@@ -135,6 +139,21 @@ static void test_engine_params(void) {
     p.model = "/nonexistent/folio/model";
     p.model_len = strlen(p.model);
     EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
+    EXPECT_TRUE(e == NULL);
+    /* A real model on CUDA: where there is no GPU or no libfolio_cuda.so (CI) a MODEL_LOAD naming why, else an
+       engine; the CPU-only quantization is refused on CUDA either way. */
+    folio_engine_params_init(&p);
+    p.device = FOLIO_DEVICE_CUDA;
+    p.model = "builtin:tiny";
+    p.model_len = strlen(p.model);
+    p.num_gpu_blocks = 64;
+    int32_t cuda = folio_engine_create(&p, &e);
+    EXPECT_TRUE(cuda == FOLIO_STATUS_OK || (cuda == FOLIO_STATUS_MODEL_LOAD && folio_last_error()[0] != '\0'));
+    if (cuda == FOLIO_STATUS_OK) folio_engine_destroy(e);
+    e = NULL;
+    p.quantization = FOLIO_QUANTIZATION_INT8;
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_UNSUPPORTED);
+    EXPECT_TRUE(strstr(folio_last_error(), "quantization") != NULL);
     EXPECT_TRUE(e == NULL);
 }
 

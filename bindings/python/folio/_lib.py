@@ -12,7 +12,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c
 from pathlib import Path
 
 ABI_VERSION_MAJOR = 1
-ABI_VERSION_MINOR = 3
+ABI_VERSION_MINOR = 4
 MAX_STRUCT_SIZE = 4096
 
 # enum folio_status
@@ -67,6 +67,11 @@ STRUCTURED_JSON_OBJECT = 5
 # enum folio_quantization (ABI 1.3)
 QUANTIZATION_NONE = 0
 QUANTIZATION_INT8 = 1
+# enum folio_dtype (ABI 1.4)
+DTYPE_AUTO = 0
+DTYPE_FLOAT32 = 1
+DTYPE_BFLOAT16 = 2
+DTYPE_FLOAT16 = 3
 
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
@@ -78,6 +83,7 @@ ENUMS = {
     "folio_scheduling_policy": "SCHEDULING_",
     "folio_structured_output": "STRUCTURED_",
     "folio_quantization": "QUANTIZATION_",
+    "folio_dtype": "DTYPE_",
 }
 
 
@@ -140,6 +146,9 @@ class folio_engine_params(Structure):
         ("scheduling_policy", c_int32),  # ABI 1.2
         ("reserved0", c_int32),  # ignored: the 1.2 struct's tail padding
         ("quantization", c_int32),  # ABI 1.3
+        ("reserved1", c_int32),  # ignored: the 1.3 struct's tail padding
+        ("dtype", c_int32),  # ABI 1.4
+        ("gpu_memory_utilization", c_float),
     ]
 
 

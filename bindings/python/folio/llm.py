@@ -16,6 +16,8 @@ _DEVICES = {"cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}
 _PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
 _POLICIES = {"fcfs": _lib.SCHEDULING_FCFS, "priority": _lib.SCHEDULING_PRIORITY}
 _QUANTIZATIONS = {"none": _lib.QUANTIZATION_NONE, "int8": _lib.QUANTIZATION_INT8}
+_DTYPES = {"auto": _lib.DTYPE_AUTO, "float32": _lib.DTYPE_FLOAT32, "bfloat16": _lib.DTYPE_BFLOAT16,
+           "float16": _lib.DTYPE_FLOAT16}
 _LOG_LEVELS = {"trace": _lib.LOG_TRACE, "debug": _lib.LOG_DEBUG, "info": _lib.LOG_INFO, "warn": _lib.LOG_WARN,
                "error": _lib.LOG_ERROR, "none": _lib.LOG_NONE}
 LOG_LEVEL_NAMES = {v: k for k, v in _LOG_LEVELS.items()}
@@ -37,6 +39,10 @@ class LLM(_lib.OwnedHandle):
     scheduling_policy: "fcfs" or "priority" (then generate/add_request's priority orders requests, lower first).
     quantization: "none" (the checkpoint's precision; bf16/fp16 weights stay 16-bit) or "int8" (group-wise
     symmetric int8 weights, 32 per fp16 scale, quantized at load; CPU backend).
+    device: "cpu" or "cuda" (libfolio_cuda.so beside libfolio.so, or at FOLIO_CUDA_LIB). On "cuda", dtype is what
+    the model computes in: "auto" (fp16 checkpoints in fp16, others in bf16), "float32" (exact, no TF32),
+    "bfloat16" or "float16"; gpu_memory_utilization (0, 1] is the share of device memory the engine may fill when
+    num_gpu_blocks and kv_memory_bytes are 0 (None: 0.9).
     log_callback(level_name, message) receives the engine's log lines.
     """
 
@@ -44,7 +50,7 @@ class LLM(_lib.OwnedHandle):
                  num_gpu_blocks: int = 0, kv_memory_bytes: int = 0, num_cpu_blocks: int = 0,
                  max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, enable_prefix_caching: bool = True,
                  preemption_mode: str = "recompute", scheduling_policy: str = "fcfs", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
-                 quantization: str = "none",
+                 quantization: str = "none", dtype: str = "auto", gpu_memory_utilization: float | None = None,
                  log_callback: Callable[[str, str], None] | None = None):
         lib = _lib.lib()
         p = _lib.init_struct(_lib.folio_engine_params)
@@ -68,6 +74,9 @@ class LLM(_lib.OwnedHandle):
         p.preemption_mode = _choice(_PREEMPTION, preemption_mode, "preemption_mode")
         p.scheduling_policy = _choice(_POLICIES, scheduling_policy, "scheduling_policy")
         p.quantization = _choice(_QUANTIZATIONS, quantization, "quantization")
+        p.dtype = _choice(_DTYPES, dtype, "dtype")
+        if gpu_memory_utilization is not None:
+            p.gpu_memory_utilization = gpu_memory_utilization
         p.log_level = _choice(_LOG_LEVELS, log_level, "log_level")
         p.num_threads = num_threads
         p.seed = seed & 0xFFFFFFFFFFFFFFFF

@@ -15,7 +15,7 @@ def llm():
 
 
 def test_abi_version_matches_the_package():
-    assert folio.abi_version() == (1, 3)
+    assert folio.abi_version() == (1, 4)
 
 
 def test_tokenize_detokenize_round_trip(llm):
@@ -118,8 +118,12 @@ def test_errors_map_to_the_hierarchy(llm):
         llm.tokenize("xyz!")
     with pytest.raises(folio.ModelLoadError, match="does not exist"):
         folio.LLM("/nonexistent/model/folder")
-    with pytest.raises(folio.UnsupportedError):
+    with pytest.raises(folio.InvalidArgumentError, match="builtin:fake runs no model"):
         folio.LLM(FAKE, device="cuda")
+    with pytest.raises(folio.InvalidArgumentError, match="dtype"):
+        folio.LLM(FAKE, dtype="float32")   # the CPU computes in fp32 and takes only "auto"
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        folio.LLM(FAKE, dtype="float64")
     with pytest.raises(folio.InvalidArgumentError, match="block_size_tokens"):
         folio.LLM(FAKE, block_size=0)
     assert issubclass(folio.InvalidArgumentError, folio.FolioError)

@@ -19,7 +19,17 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>A zeroed [rows, cols] tensor.</summary>
     DeviceTensor Allocate(int rows, int cols);
+    /// <summary>A tensor of <see cref="ActivationType"/> holding <paramref name="data"/> (rounded to that type once):
+    /// norm weights, biases, the embedding table.</summary>
     DeviceTensor Upload(ReadOnlySpan<float> data, int rows, int cols);
+
+    /// <summary>As <see cref="Upload"/>, kept in fp32 whatever the backend computes in (the rotary frequencies, which
+    /// lose positions' precision in 16 bits).</summary>
+    DeviceTensor UploadFloat32(ReadOnlySpan<float> data, int rows, int cols) => Upload(data, rows, cols);
+
+    /// <summary>The element type of activations, 16-bit-or-not weights after upload and the KV cache: what the model
+    /// computes in on this backend (the CPU backend: <see cref="DType.F32"/>).</summary>
+    DType ActivationType => DType.F32;
 
     /// <summary>A [outFeatures, inFeatures] weight (as checkpoints store it) for <see cref="MatMul"/>; the backend
     /// may keep it in its own layout, so only MatMul reads it.</summary>
@@ -35,6 +45,12 @@ public interface IComputeBackend : IDisposable
     /// <summary>A zeroed paged cache; a backend refuses (ArgumentException) a dtype or layout it has no kernels for.</summary>
     DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim,
         DType dtype = DType.F32, KvCacheLayout layout = KvCacheLayout.Nhd);
+
+    /// <summary>The swap pool: a cache of the same block format in host memory, for <see cref="MoveBlocks"/> to and
+    /// from the device cache (the CPU backend's caches are host memory already).</summary>
+    DeviceKvCache AllocateHostKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim,
+        DType dtype = DType.F32, KvCacheLayout layout = KvCacheLayout.Nhd) =>
+        AllocateKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim, dtype, layout);
 
     /// <summary>Binds one step's metadata (token ids, positions, slot mapping, query starts, context lengths,
     /// block tables, logits rows: <paramref name="input"/>, usually pointing at the step plan's arrays) and the
@@ -53,24 +69,29 @@ public interface IComputeBackend : IDisposable
     /// <summary>output[r, o] = Σ_i input[r, i] · weight[o, i] (+ bias[o]); weight comes from <see cref="UploadWeight"/>.</summary>
     void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output);
 
-    /// <summary>target += addend (the residual connection).</summary>
-    void Add(DeviceTensor target, DeviceTensor addend);
+    /// <summary>The join of a pre-norm decoder layer: target += addend (the residual connection, rounded to the
+    /// activation type), then output = RmsNorm(target) as <see cref="RmsNorm"/>. <paramref name="output"/> may be
+    /// <paramref name="addend"/>.</summary>
+    void AddRmsNorm(DeviceTensor target, DeviceTensor addend, DeviceTensor weight, float eps, DeviceTensor output);
 
     /// <summary>gateUp is [rows, 2F] = [gate | up]; output[r, f] = silu(gate[r, f]) · up[r, f].</summary>
     void SiluAndMul(DeviceTensor gateUp, DeviceTensor output);
 
-    /// <summary>Rotates the Q and K heads of <paramref name="qkv"/> in place (rotate-half layout), row r at the
-    /// step's position r, angle = position × inverseFrequencies[i] (a [1, HeadDim / 2] tensor).</summary>
-    void Rope(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies);
+    /// <summary>RoPE and the KV write of one layer: rotates the Q and K heads of each row of <paramref name="qkv"/>
+    /// (rotate-half layout) by the step's position of the row, angle = position × inverseFrequencies[i] (a [1,
+    /// HeadDim / 2] fp32 tensor), and writes the rotated K and the V of row r into the step's slot r of the layer's
+    /// cache. Returns the rotated queries for <see cref="PagedAttention"/>: <paramref name="qkv"/> itself (rotated in
+    /// place: the CPU backend) or a [rows, NumHeads × HeadDim] scratch tensor of the backend's (valid until the next
+    /// call), as the backend's kernels prefer.</summary>
+    DeviceTensor RotateAndCache(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies,
+        int layer);
 
-    /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into the step's slot r of the layer's cache.</summary>
-    void WriteKv(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer);
-
-    /// <summary>Causal attention of each row's query heads over its sequence's cached K/V (read through the
-    /// step's block tables, including this step's tokens, written first by <see cref="WriteKv"/>); output is
-    /// [rows, NumHeads × HeadDim]. With <paramref name="slidingWindow"/> W &gt; 0 a row at position p attends to
-    /// positions max(0, p − W + 1) .. p only; 0 = every earlier position.</summary>
-    void PagedAttention(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer, float scale,
+    /// <summary>Causal attention of each row's query heads (<paramref name="queries"/>, as
+    /// <see cref="RotateAndCache"/> returned them) over its sequence's cached K/V (read through the step's block
+    /// tables, including this step's tokens, written first by RotateAndCache); output is [rows, NumHeads ×
+    /// HeadDim]. With <paramref name="slidingWindow"/> W &gt; 0 a row at position p attends to positions
+    /// max(0, p − W + 1) .. p only; 0 = every earlier position.</summary>
+    void PagedAttention(DeviceTensor queries, AttentionShape shape, StepContext step, int layer, float scale,
         int slidingWindow, DeviceTensor output);
 
     /// <summary>output[j] = input[the step's logits row j].</summary>

@@ -39,7 +39,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         _backend = backend;
         _sampler = backend.CreateSampler(new SamplerSettings(stopTokenIds, defaultSeed, validTokenCount));
         _cache = model.CreateKvCache(numGpuBlocks, blockSizeTokens);
-        _swapCache = numCpuBlocks > 0 ? model.CreateKvCache(numCpuBlocks, blockSizeTokens) : null;
+        _swapCache = numCpuBlocks > 0 ? model.CreateHostKvCache(numCpuBlocks, blockSizeTokens) : null;
     }
 
     public long NumSteps { get; private set; }

@@ -46,7 +46,7 @@ public abstract class DecoderModel : IDisposable
         _shape = new AttentionShape(config.NumHeads, config.NumKvHeads, config.HeadDim);
         _scale = 1f / MathF.Sqrt(config.HeadDim);
         float[] frequencies = config.Rope.InverseFrequencies(config.HeadDim);
-        _inverseFrequencies = backend.Upload(frequencies, 1, frequencies.Length);
+        _inverseFrequencies = backend.UploadFloat32(frequencies, 1, frequencies.Length);
         _workspace = new ForwardWorkspace(backend, config, _shape);
     }
 
@@ -156,7 +156,13 @@ public abstract class DecoderModel : IDisposable
 
     /// <summary>A KV cache shaped for this model.</summary>
     public DeviceKvCache CreateKvCache(int numBlocks, int blockSizeTokens) =>
-        _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim);
+        _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim,
+            _backend.ActivationType);
+
+    /// <summary>A swap pool in host memory with the block format of <see cref="CreateKvCache"/>.</summary>
+    public DeviceKvCache CreateHostKvCache(int numBlocks, int blockSizeTokens) =>
+        _backend.AllocateHostKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim,
+            _backend.ActivationType);
 
     /// <summary>Runs the batch on the host's terms: begins a step for <paramref name="input"/> on the backend,
     /// runs <see cref="Forward(StepContext)"/>, and downloads the logits of input.LogitRows as
@@ -199,26 +205,29 @@ public abstract class DecoderModel : IDisposable
         var act = _workspace.Activation;
 
         _backend.Embedding(_embedding, step, h);
+        // Each residual add is fused with the norm after it; a layer's MLP output (a) joins h at the next layer's
+        // input norm, and the last layer's only in the logits rows, after they are gathered.
         for (int l = 0; l < _layers.Length; l++)
         {
             var layer = _layers[l];
-            _backend.RmsNorm(h, layer.InputNorm, c.RmsNormEps, a);
+            if (l == 0)
+                _backend.RmsNorm(h, layer.InputNorm, c.RmsNormEps, a);
+            else
+                _backend.AddRmsNorm(h, a, layer.InputNorm, c.RmsNormEps, a);
             _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
-            _backend.Rope(qkv, _shape, step, _inverseFrequencies);
-            _backend.WriteKv(qkv, _shape, step, l);
-            _backend.PagedAttention(qkv, _shape, step, l, _scale, c.AttentionWindow(l), attention);
+            var queries = _backend.RotateAndCache(qkv, _shape, step, _inverseFrequencies, l);
+            _backend.PagedAttention(queries, _shape, step, l, _scale, c.AttentionWindow(l), attention);
             _backend.MatMul(attention, layer.O, layer.OBias, a);
-            _backend.Add(h, a);
-            _backend.RmsNorm(h, layer.PostNorm, c.RmsNormEps, a);
+            _backend.AddRmsNorm(h, a, layer.PostNorm, c.RmsNormEps, a);
             _backend.MatMul(a, layer.GateUp, null, gateUp);
             _backend.SiluAndMul(gateUp, act);
             _backend.MatMul(act, layer.Down, null, a);
-            _backend.Add(h, a);
         }
         if (m == 0)
             return _workspace.Logits;
         _backend.GatherRows(h, step, _workspace.Last);
-        _backend.RmsNorm(_workspace.Last, _finalNorm, c.RmsNormEps, _workspace.Normed);
+        _backend.GatherRows(a, step, _workspace.Normed);
+        _backend.AddRmsNorm(_workspace.Last, _workspace.Normed, _finalNorm, c.RmsNormEps, _workspace.Normed);
         _backend.MatMul(_workspace.Normed, _lmHead, null, _workspace.Logits);
         return _workspace.Logits;
     }

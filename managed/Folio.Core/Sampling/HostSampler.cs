@@ -17,6 +17,12 @@ public class HostSampler : ISampler
     private readonly int[] _eos;
     private readonly long _defaultSeed;
     private readonly int _validTokenCount;
+
+    /// <summary>The seed of requests without one.</summary>
+    protected long DefaultSeed => _defaultSeed;
+
+    /// <summary>Ids the tokenizer can produce; rows past it are never sampled.</summary>
+    protected int ValidTokenCount => _validTokenCount;
     private int[] _suppressed;
     private TokenLogprob[] _top = new TokenLogprob[SamplingParams.MaxLogprobs];
     private float[] _logits = [];
@@ -44,7 +50,7 @@ public class HostSampler : ISampler
         return _logits.AsSpan(0, count);
     }
 
-    public void Sample(StepContext step, DeviceTensor logits, StepPlan plan, StepOutputs outputs)
+    public virtual void Sample(StepContext step, DeviceTensor logits, StepPlan plan, StepOutputs outputs)
     {
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(logits);
@@ -57,46 +63,51 @@ public class HostSampler : ISampler
         int vocab = logits.Cols;
         var all = rows > 0 ? HostLogits(logits) : default;
         var logitsRows = plan.LogitsSequenceRow;
-        var numSamples = plan.NumSamples;
-        var numCandidates = plan.NumBeamCandidates;
-        var suppress = plan.SuppressStop;
         int l = 0;
         for (int k = 0; k < plan.NumSequences; k++)
         {
             outputs.BeginEntry();
             if (l == rows || logitsRows[l] != k)
                 continue;
-            var rowLogits = all.Slice(l * vocab, vocab);
-            var row = plan.SamplingOf(l);
-            var p = row.Params;
-            _sampler.Prepare(rowLogits, p, row.PromptTokens, row.GeneratedTokens, suppress[l] != 0 ? Suppressed(p) : [],
-                _validTokenCount, row.Constraints);
-            int candidates = numCandidates[l];
-            int samples = numSamples[l];
+            SampleRow(all.Slice(l * vocab, vocab), plan, l, outputs);
             l++;
-            if (candidates > 0)
-            {
-                if (_top.Length < candidates)
-                    _top = new TokenLogprob[candidates];
-                int n = _sampler.TopTokens(candidates, _top);
-                for (int j = 0; j < n; j++)
-                    outputs.AddSample(_top[j].TokenId, _top[j].LogProb);
-                continue;
-            }
-            long seed = row.Seed ?? _defaultSeed;
-            for (int s = 0; s < samples; s++)
-            {
-                // Sample i of a completed n-sample prompt draws from stream i; later each sequence from its own.
-                int index = samples > 1 ? s : row.StreamIndex;
-                int token = _sampler.Sample(p, SampleStream.Uniform(seed, index, row.NumTokens));
-                int numTop = _sampler.TopTokens(p.Logprobs ?? 0, _top);
-                outputs.AddSample(token, _sampler.LogProb(token), _top.AsSpan(0, numTop));
-            }
+        }
+    }
+
+    /// <summary>Samples the plan's logits row <paramref name="l"/> (<paramref name="rowLogits"/>, its vocabulary's
+    /// values on the host) into the entry the caller has opened: its samples, or its beam candidates.</summary>
+    protected void SampleRow(ReadOnlySpan<float> rowLogits, StepPlan plan, int l, StepOutputs outputs)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var row = plan.SamplingOf(l);
+        var p = row.Params;
+        _sampler.Prepare(rowLogits, p, row.PromptTokens, row.GeneratedTokens, plan.SuppressStop[l] != 0 ? Suppressed(p) : [],
+            _validTokenCount, row.Constraints);
+        int candidates = plan.NumBeamCandidates[l];
+        int samples = plan.NumSamples[l];
+        if (candidates > 0)
+        {
+            if (_top.Length < candidates)
+                _top = new TokenLogprob[candidates];
+            int n = _sampler.TopTokens(candidates, _top);
+            for (int j = 0; j < n; j++)
+                outputs.AddSample(_top[j].TokenId, _top[j].LogProb);
+            return;
+        }
+        long seed = row.Seed ?? _defaultSeed;
+        for (int s = 0; s < samples; s++)
+        {
+            // Sample i of a completed n-sample prompt draws from stream i; later each sequence from its own.
+            int index = samples > 1 ? s : row.StreamIndex;
+            int token = _sampler.Sample(p, SampleStream.Uniform(seed, index, row.NumTokens));
+            int numTop = _sampler.TopTokens(p.Logprobs ?? 0, _top);
+            outputs.AddSample(token, _sampler.LogProb(token), _top.AsSpan(0, numTop));
         }
     }
 
     /// <summary>The model's EOS ids and the request's stop token ids, in a reused buffer.</summary>
-    private ReadOnlySpan<int> Suppressed(SamplingParams p)
+    protected ReadOnlySpan<int> Suppressed(SamplingParams p)
     {
         var stops = p.StopTokenIds;
         if (stops.Count == 0)

@@ -26,5 +26,10 @@ public unsafe struct FolioEngineParams
     // ABI 1.2
     public int SchedulingPolicy;
     public int Reserved0;
+    // ABI 1.3
     public int Quantization;
+    public int Reserved1;
+    // ABI 1.4
+    public int Dtype;
+    public float GpuMemoryUtilization;
 }

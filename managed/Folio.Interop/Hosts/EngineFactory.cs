@@ -1,4 +1,5 @@
 using Folio.Core.Compute;
+using Folio.Cuda.Backend;
 using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Models;
@@ -18,12 +19,23 @@ public static unsafe class EngineFactory
     {
         host = null!;
         int s;
-        if (p.Device == (int)FolioDevice.Cuda)
+        if (p.Device is not ((int)FolioDevice.Cpu or (int)FolioDevice.Cuda)) return Bad("device", p.Device, "FOLIO_DEVICE_CPU (0) or FOLIO_DEVICE_CUDA (1)");
+        bool cuda = p.Device == (int)FolioDevice.Cuda;
+        if (p.Dtype is < (int)FolioDtype.Auto or > (int)FolioDtype.Float16) return Bad("dtype", p.Dtype, "FOLIO_DTYPE_AUTO (0) .. FOLIO_DTYPE_FLOAT16 (3)");
+        if (!cuda && p.Dtype != (int)FolioDtype.Auto)
         {
-            return Guard.Fail(FolioStatus.Unsupported,
-                $"{Fn}: params->device is FOLIO_DEVICE_CUDA, which this build does not have yet (the CUDA backend, issue 5)");
+            return Guard.Fail(FolioStatus.InvalidArgument,
+                $"{Fn}: params->dtype is {p.Dtype}, but the CPU backend computes in fp32: only FOLIO_DTYPE_AUTO (0)");
         }
-        if (p.Device != (int)FolioDevice.Cpu) return Bad("device", p.Device, "FOLIO_DEVICE_CPU (0) or FOLIO_DEVICE_CUDA (1)");
+        float utilization = p.GpuMemoryUtilization;
+        if (!(utilization == 0 || (utilization > 0 && utilization <= 1)))
+        {
+            return Guard.Fail(FolioStatus.InvalidArgument, $"{Fn}: params->gpu_memory_utilization is {utilization}; expected (0, 1], or 0 for 0.9");
+        }
+        if (cuda && p.Quantization != (int)FolioQuantization.None)
+        {
+            return Guard.Fail(FolioStatus.Unsupported, $"{Fn}: params->quantization is a CPU backend option; FOLIO_DEVICE_CUDA takes NONE");
+        }
         if (p.BlockSizeTokens is < 1 or > 1024) return Bad("block_size_tokens", p.BlockSizeTokens, "1..1024");
         if (p.NumGpuBlocks < 0) return Bad("num_gpu_blocks", p.NumGpuBlocks, ">= 0 (0 = from kv_memory_bytes)");
         if (p.NumCpuBlocks < 0) return Bad("num_cpu_blocks", p.NumCpuBlocks, ">= 0");
@@ -50,9 +62,19 @@ public static unsafe class EngineFactory
         if (model.Length == 0) model = DefaultModel;
 
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
-        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, out IEngineModel? resolved)) != 0) return s;
+        var device = new DeviceChoice(cuda, DtypeOf(p.Dtype), utilization == 0 ? CudaModel.DefaultMemoryUtilization : utilization);
+        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, device, out IEngineModel? resolved)) != 0) return s;
         // Options are checked before the executor allocates the KV cache; a model that fails here is released.
-        int blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
+        int blocks;
+        try
+        {
+            blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
+        }
+        catch (InvalidOperationException e)
+        {
+            (resolved as IDisposable)?.Dispose();
+            return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: {e.Message}");
+        }
         var options = new EngineOptions
         {
             KvCache = new KvCacheOptions
@@ -95,12 +117,29 @@ public static unsafe class EngineFactory
     // ModelName's rule (one for every host); "fake" is a built-in only the ABI has.
     private static readonly string[] AbiBuiltins = ["fake"];
 
-    private static int ResolveModel(string model, int threads, long seed, WeightQuantization quantization, out IEngineModel? resolved)
+    /// <summary>The backend engine params ask for: CUDA (with its activation type, null = the checkpoint's) or the CPU.</summary>
+    private readonly record struct DeviceChoice(bool Cuda, DType? Dtype, double MemoryUtilization);
+
+    private static DType? DtypeOf(int dtype) => dtype switch
+    {
+        (int)FolioDtype.Float32 => DType.F32,
+        (int)FolioDtype.Bfloat16 => DType.BF16,
+        (int)FolioDtype.Float16 => DType.F16,
+        _ => null,
+    };
+
+    private static int ResolveModel(string model, int threads, long seed, WeightQuantization quantization, DeviceChoice device,
+        out IEngineModel? resolved)
     {
         resolved = null;
         if (!ModelName.TryResolve(model, AbiBuiltins, out ModelName name, out string error))
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
+        }
+        if (name.Builtin == "fake" && device.Cuda)
+        {
+            return Guard.Fail(FolioStatus.InvalidArgument,
+                $"{Fn}: params->device is FOLIO_DEVICE_CUDA, but builtin:fake runs no model (it is the scheduler's fake): use FOLIO_DEVICE_CPU");
         }
         if (name.Builtin == "fake")
         {
@@ -109,7 +148,10 @@ public static unsafe class EngineFactory
         }
         // A folder goes on as a full path, so that CpuModel never reads it as a built-in name.
         string source = name.Builtin ?? Path.GetFullPath(name.Folder!);
-        if (!CpuEngineModel.TryLoad(source, threads, seed, quantization, out CpuEngineModel? loaded, out error))
+        bool ok = device.Cuda
+            ? EngineModel.TryLoadCuda(source, device.Dtype, seed, device.MemoryUtilization, out EngineModel? loaded, out error)
+            : EngineModel.TryLoad(source, threads, seed, quantization, out loaded, out error);
+        if (!ok)
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");
         }

@@ -4,24 +4,24 @@ using Folio.Core.Models;
 using Folio.Core.Sampling;
 using Folio.Core.Text;
 using Folio.Cpu;
+using Folio.Cuda;
+using Folio.Cuda.Backend;
 using Folio.Structured;
 
 namespace Folio.Interop.Hosts;
 
 /// <summary>
-/// A model on the CPU backend as the managed API opens it (<see cref="ModelSource"/>): a built-in shape with
-/// seeded weights ("builtin:tiny" …) or a Hugging Face folder, with its tokenizer when it has one, run by
-/// <see cref="ModelExecutor"/> — the same composition as <c>folio generate</c>, so the same model, prompt and
-/// seed give the same tokens. Without a tokenizer, text calls return FOLIO_STATUS_UNSUPPORTED and token-id
-/// requests still work.
+/// A model as the managed API opens it (<see cref="ModelSource"/>) on the CPU (<see cref="CpuModel"/>) or CUDA
+/// (<see cref="CudaModel"/>) backend: a built-in shape with seeded weights ("builtin:tiny" …) or a Hugging Face
+/// folder, with its tokenizer when it has one, run by <see cref="ModelExecutor"/> — the same composition as
+/// <c>folio generate</c>, so the same model, prompt and seed give the same tokens. Without a tokenizer, text calls
+/// return FOLIO_STATUS_UNSUPPORTED and token-id requests still work.
 /// </summary>
-public sealed class CpuEngineModel : IEngineModel, IDisposable
+public sealed class EngineModel : IEngineModel, IDisposable
 {
-    private const ulong DefaultKvBytes = 256UL << 20;
-    private const int MaxBlocks = 1 << 16;
-    private readonly CpuModel _model;
+    private readonly ILoadedModel _model;
 
-    private CpuEngineModel(string name, CpuModel model)
+    private EngineModel(string name, ILoadedModel model)
     {
         Name = name;
         _model = model;
@@ -44,20 +44,31 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
 
     /// <summary>Opens <paramref name="name"/> (a built-in name or a folder) with weights seeded by
     /// <paramref name="seed"/> (built-ins); false with a message naming the file and field when it is bad.</summary>
-    public static bool TryLoad(string name, int threads, long seed, out CpuEngineModel? loaded, out string error) =>
+    public static bool TryLoad(string name, int threads, long seed, out EngineModel? loaded, out string error) =>
         TryLoad(name, threads, seed, WeightQuantization.None, out loaded, out error);
 
     /// <summary>As above, with MatMul weights stored as <paramref name="quantization"/> says.</summary>
-    public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, out CpuEngineModel? loaded, out string error)
+    public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, out EngineModel? loaded, out string error) =>
+        TryOpen(name, () => CpuModel.Open(name, threads, seed, quantization), out loaded, out error);
+
+    /// <summary>On the current CUDA device, computing in <paramref name="activationType"/> (null: the checkpoint's
+    /// 16-bit type, bf16 for fp32 checkpoints); false with the reason when the checkpoint is bad or there is no
+    /// usable device or libfolio_cuda.so.</summary>
+    public static bool TryLoadCuda(string name, DType? activationType, long seed, double memoryUtilization,
+        out EngineModel? loaded, out string error) =>
+        TryOpen(name, () => CudaModel.Open(name, activationType, seed, memoryUtilization), out loaded, out error);
+
+    private static bool TryOpen(string name, Func<ILoadedModel> open, out EngineModel? loaded, out string error)
     {
         loaded = null;
         error = "";
         try
         {
-            loaded = new CpuEngineModel(name, CpuModel.Open(name, threads, seed, quantization));
+            loaded = new EngineModel(name, open());
             return true;
         }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException or FolioCudaException
+                                      or DllNotFoundException or EntryPointNotFoundException)
         {
             error = e.Message;
             return false;
@@ -86,13 +97,10 @@ public sealed class CpuEngineModel : IEngineModel, IDisposable
 
     public string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens) => PromptLimits.Check(Config, promptIds, maxTokens);
 
-    /// <summary>K and V of every layer for one block, in fp32 (the CPU cache).</summary>
-    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
-    {
-        ulong perBlock = (ulong)CpuModel.KvBytesPerToken(Config) * (ulong)blockSizeTokens;
-        ulong budget = kvMemoryBytes == 0 ? DefaultKvBytes : kvMemoryBytes;
-        return (int)Math.Clamp(budget / Math.Max(1, perBlock), 1, (ulong)MaxBlocks);
-    }
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens) => _model.BlocksFor(kvMemoryBytes, blockSizeTokens);
+
+    /// <summary>The backend the model runs on ("cpu", "cuda (BF16)" …).</summary>
+    public string BackendName => _model.BackendName;
 
     public IModelExecutor CreateExecutor(EngineOptions options, long seed) => _model.CreateExecutor(
         options.KvCache.NumGpuBlocks, options.KvCache.NumCpuBlocks, options.KvCache.BlockSizeTokens, seed);

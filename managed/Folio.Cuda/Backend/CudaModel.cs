@@ -1,0 +1,112 @@
+using Folio.Core.Compute;
+using Folio.Core.Engine;
+using Folio.Core.Models;
+
+namespace Folio.Cuda.Backend;
+
+/// <summary>
+/// A model opened on the CUDA backend as every host opens it (the CLI, libfolio): its source, a
+/// <see cref="CudaBackend"/> computing in the chosen type, the loaded definition (weights uploaded once) and the KV
+/// cache sized from the device memory left after them.
+/// </summary>
+public sealed class CudaModel : ILoadedModel
+{
+    /// <summary>The share of device memory the engine may use (vLLM's <c>gpu_memory_utilization</c> default).</summary>
+    public const double DefaultMemoryUtilization = 0.9;
+
+    private CudaModel(ModelSource source, CudaBackend backend, DecoderModel model, double memoryUtilization)
+    {
+        Source = source;
+        Backend = backend;
+        Model = model;
+        MemoryUtilization = memoryUtilization;
+        EosTokenId = source.EosTokenIds.Count > 0 ? source.EosTokenIds[0] : -1;
+    }
+
+    public ModelSource Source { get; }
+    public CudaBackend Backend { get; }
+    public DecoderModel Model { get; }
+    public ModelConfig Config => Source.Config;
+    public int EosTokenId { get; }
+    public double MemoryUtilization { get; }
+    public string BackendName => Backend.Name;
+    public long KvBytesPerToken => 2L * Config.NumLayers * Config.NumKvHeads * Config.HeadDim * DTypes.SizeOf(Backend.ActivationType);
+
+    /// <summary>The activation type a checkpoint runs in when none is asked for: fp16 checkpoints stay fp16, every
+    /// other one (bf16, and fp32 converted) runs in bf16.</summary>
+    public static DType DefaultActivationType(ModelSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return source.Weights.StoredType("model.embed_tokens.weight") == DType.F16 ? DType.F16 : DType.BF16;
+    }
+
+    /// <summary>Opens a built-in name or a folder on the current CUDA device, computing in
+    /// <paramref name="activationType"/> (null: <see cref="DefaultActivationType"/>). Throws
+    /// <see cref="ModelFormatException"/> for a bad checkpoint, <see cref="FolioCudaException"/> (or
+    /// <see cref="DllNotFoundException"/>) when the device or library is missing, leaving nothing open.</summary>
+    public static CudaModel Open(string model, DType? activationType, long seed, double memoryUtilization = DefaultMemoryUtilization)
+    {
+        if (!(memoryUtilization > 0 && memoryUtilization <= 1))
+            throw new ArgumentOutOfRangeException(nameof(memoryUtilization), memoryUtilization, "gpu memory utilization must be in (0, 1]");
+        ModelSource source = ModelSource.Open(model, seed);
+        CudaBackend? backend = null;
+        try
+        {
+            backend = new CudaBackend(activationType ?? DefaultActivationType(source));
+            var loaded = DecoderModel.Load(source.Config, source.Weights, backend);
+            return new CudaModel(source, backend, loaded, memoryUtilization);
+        }
+        catch
+        {
+            backend?.Dispose();
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Blocks for <paramref name="kvMemoryBytes"/>, or with 0 the device memory this engine may still use:
+    /// utilization × total, less what is in use now (weights, this process's and others'), less a reserve for the
+    /// activations of the largest step. Throws with the numbers when not even one block fits.</summary>
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
+    {
+        long perBlock = KvBytesPerToken * blockSizeTokens;
+        long budget;
+        if (kvMemoryBytes > 0)
+            budget = (long)Math.Min(kvMemoryBytes, (ulong)long.MaxValue);
+        else
+        {
+            var (free, total) = DeviceMemoryInfo.Query();
+            long used = total - free;
+            budget = (long)(total * MemoryUtilization) - used - ActivationReserve();
+            if (budget < perBlock)
+                throw new InvalidOperationException(
+                    $"no room for the KV cache: {total >> 20} MiB on the device × {MemoryUtilization:0.##} utilization " +
+                    $"leaves {(budget + ActivationReserve()) >> 20} MiB after the {used >> 20} MiB in use, and the " +
+                    $"activations of a step need about {ActivationReserve() >> 20} MiB; one KV block is {perBlock >> 10} KiB");
+        }
+        return (int)Math.Clamp(budget / Math.Max(1, perBlock), 1, int.MaxValue);
+    }
+
+    /// <summary>An upper estimate of a step's activations at 8,192 tokens and 1,024 logits rows, plus cuBLASLt's and
+    /// the sampler's workspaces and a margin: what the forward pass allocates beside the weights and the cache.</summary>
+    private long ActivationReserve()
+    {
+        var c = Config;
+        long es = DTypes.SizeOf(Backend.ActivationType);
+        long perToken = es * (2L * c.HiddenSize + (c.NumHeads + 2L * c.NumKvHeads) * c.HeadDim + 2L * c.NumHeads * c.HeadDim +
+                              3L * c.IntermediateSize);
+        long logits = 1024L * c.VocabSize * (es + 4 + 4);
+        return 8192L * perToken + logits + (512L << 20);
+    }
+
+    public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>
+        new(Model, Backend, numGpuBlocks, numCpuBlocks, blockSizeTokens, Source.EosTokenIds, seed,
+            Source.Tokenizer?.VocabularySize ?? int.MaxValue);
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Backend.Dispose();
+        Source.Dispose();
+    }
+}
