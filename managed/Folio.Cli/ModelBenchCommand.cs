@@ -61,7 +61,9 @@ public static class ModelBenchCommand
             bool progress = !asJson && !Console.IsErrorRedirected;
             double utilizationSum = 0;
             long generated = 0, decodeTokens = 0;
-            double decodeSeconds = 0;
+            double decodeSeconds = 0, decodeGpuSeconds = 0;
+            long decodeSteps = 0;
+            var gpu = stack.CudaBackend;
             var clock = Stopwatch.StartNew();
             while (engine.HasUnfinished)
             {
@@ -76,6 +78,8 @@ public static class ModelBenchCommand
                     // Pure decode steps: what B8 measures (prompt processing excluded).
                     decodeSeconds += clock.Elapsed.TotalSeconds - before;
                     decodeTokens += stepTokens;
+                    decodeGpuSeconds += gpu?.LastStepGpuSeconds ?? 0;
+                    decodeSteps++;
                 }
                 utilizationSum += engine.GetKvStats().UtilizationPct;
                 if (progress)
@@ -95,6 +99,9 @@ public static class ModelBenchCommand
                 PrefixHitRate: kv.PrefixHitRate,
                 Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
             double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
+            // The device's share of the decode steps' wall time (CUDA events around each step's work): the rest is
+            // the host scheduling, sampling bookkeeping and output processing while the GPU waits.
+            double gpuBusyPct = gpu is not null && decodeSeconds > 0 ? 100 * decodeGpuSeconds / decodeSeconds : 0;
             // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
             // fp32 norm weights; the embedding table is read only at its rows.
             var cpu = stack.CpuBackend;
@@ -107,7 +114,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\"}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}}}"));
             }
             else
             {
@@ -120,6 +127,8 @@ public static class ModelBenchCommand
                 Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
                 Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
                 Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
+                if (gpu is not null)
+                    Console.WriteLine(string.Create(inv, $"GPU busy          {gpuBusyPct:F1} % of the decode steps' wall time ({1000 * decodeGpuSeconds / Math.Max(1, decodeSteps):F3} ms of device time, {1000 * decodeSeconds / Math.Max(1, decodeSteps):F3} ms of wall time per decode step)"));
                 if (measureBandwidth)
                     Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
             }

@@ -19,6 +19,8 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
     private readonly CudaBlas _blas;
     private readonly DeviceBuffer _gemmWorkspace;
     private readonly CudaStepContext _step;
+    private readonly CudaEvent _stepStart;
+    private readonly CudaEvent _stepEnd;
     private byte[] _hostScratch = [];
 
     /// <param name="activationType">F32 (exact), BF16 or F16.</param>
@@ -33,9 +35,12 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
             _blas = CudaBlas.Create();
             _gemmWorkspace = DeviceBuffer.Allocate(FolioCudaLimits.GemmWorkspaceBytes);
             _step = new CudaStepContext(_stream);
+            _stepStart = CudaEvent.Create(timing: true);
+            _stepEnd = CudaEvent.Create(timing: true);
         }
         catch
         {
+            _stepStart?.Dispose();
             _blas?.Dispose();
             _gemmWorkspace?.Dispose();
             _stream.Dispose();
@@ -128,9 +133,21 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
 
     public StepContext BeginStep(ModelInput input, DeviceKvCache cache)
     {
+        _stepStart.Record(_stream);
         _step.Begin(input, cache);
         return _step;
     }
+
+    /// <summary>Device time of the last step: from its metadata upload to the end of its sampling, between two
+    /// CUDA events on the backend's stream (so the host's time between steps, when the device waits, is not in it).
+    /// </summary>
+    public double LastStepGpuSeconds { get; private set; }
+
+    /// <summary>Called by the sampler once the step's sampling is enqueued: marks the step's end on the stream.</summary>
+    internal void MarkStepEnd() => _stepEnd.Record(_stream);
+
+    /// <summary>Called by the sampler after it waited for the step: reads the two events.</summary>
+    internal void ReadStepTime() => LastStepGpuSeconds = CudaEvent.ElapsedMilliseconds(_stepStart, _stepEnd) / 1000.0;
 
     public ISampler CreateSampler(SamplerSettings settings) => new CudaSampler(this, settings);
 
@@ -162,6 +179,8 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
     {
         _stream.Synchronize();
         _step.Dispose();
+        _stepStart.Dispose();
+        _stepEnd.Dispose();
         _queries?.Dispose();
         _decodeWorkspace?.Dispose();
         _pairs?.Dispose();

@@ -210,8 +210,10 @@ internal sealed unsafe class CudaSampler : HostSampler
         };
         var stream = _backend.Stream;
         FolioCudaException.Check(FolioCudaNative.Sample(&sp, (void*)stream.Pointer));
+        _backend.MarkStepEnd();
         NativeBuffer.CopyAsync(_hostResults!, 0, _results, 0, resultBytes, stream);
         stream.Synchronize();   // the step's one wait: the ids are needed now
+        _backend.ReadStepTime();
         var bytes = _hostResults!.AsSpan<byte>();
         return new Results(
             MemoryMarshal.Cast<byte, int>(bytes[..(4 * rows)]),

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Benchmark B5 on the GPU machine: Folio (the NativeAOT `folio` CLI, --device cuda) and Hugging Face transformers'
+generate on the same model shape, one after the other in one call, warm-up excluded, EOS ignored.
+
+  python3 bench/e2e.py --folio gpu-tmp/cli/folio --shape llama-1b --requests 256 --input-len 256 --output-len 256
+
+The shapes are Folio's built-in ones (managed/Folio.Core/Models/BuiltinModels.cs) with random weights: HF gets a
+LlamaConfig of the same sizes in bf16. Prompts are random token ids of the given length on both sides (a throughput
+run with EOS ignored does the same work whatever the ids). HF runs `generate` on the whole batch at once (every
+prompt the same length, so no padding), sampling (temperature 1, top-p 1, as Folio's bench), with its dynamic
+cache and with `cache_implementation="static"`; each configuration once to warm up, then timed. Prints one JSON
+line per configuration and a table.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+SHAPES = {
+    # hidden, layers, heads, kv heads, ffn, vocab, tied, rope (theta, llama3 scaling factor or None)
+    "llama-1b": dict(hidden_size=2048, num_hidden_layers=16, num_attention_heads=32, num_key_value_heads=8,
+                     intermediate_size=8192, vocab_size=128256, tie_word_embeddings=True, rope_theta=500000.0,
+                     rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                   "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
+                     max_position_embeddings=131072),
+    "llama-8b": dict(hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
+                     intermediate_size=14336, vocab_size=128256, tie_word_embeddings=False, rope_theta=500000.0,
+                     max_position_embeddings=8192),
+}
+
+
+def run_folio(args):
+    cmd = [args.folio, "bench", "--model", args.shape, "--device", "cuda", "--input-len", str(args.input_len),
+           "--output-len", str(args.output_len), "--requests", str(args.requests), "--max-num-seqs",
+           str(args.max_num_seqs), "--kv-mib", "0", "--json"] + (["--dataset", "sharegpt-like"] if args.sharegpt else [])
+    t0 = time.time()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    if out.returncode != 0:
+        print(out.stdout, out.stderr, file=sys.stderr)
+        raise SystemExit(f"folio bench failed ({out.returncode})")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = time.time() - t0
+    return result
+
+
+def run_hf(args, cache_implementation):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(**SHAPES[args.shape], rms_norm_eps=1e-5, torch_dtype="bfloat16")
+    with torch.device("cuda"):
+        model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
+    ids = torch.randint(0, config.vocab_size, (args.requests, args.input_len), device="cuda")
+    mask = torch.ones_like(ids)
+
+    def generate(batch, new_tokens):
+        kwargs = dict(do_sample=True, temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=new_tokens,
+                      min_new_tokens=new_tokens, pad_token_id=0, eos_token_id=None)
+        if cache_implementation:
+            kwargs["cache_implementation"] = cache_implementation
+        with torch.no_grad():
+            return model.generate(input_ids=batch, attention_mask=torch.ones_like(batch), **kwargs)
+
+    generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
+    torch.cuda.synchronize()
+    t0 = time.time()
+    out = generate(ids, args.output_len)
+    torch.cuda.synchronize()
+    seconds = time.time() - t0
+    produced = (out.shape[1] - args.input_len) * out.shape[0]
+    del model
+    torch.cuda.empty_cache()
+    return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
+            "cache": cache_implementation or "dynamic"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folio", required=True, help="the folio CLI (NativeAOT) to run")
+    ap.add_argument("--shape", default="llama-1b", choices=sorted(SHAPES))
+    ap.add_argument("--requests", type=int, default=256)
+    ap.add_argument("--input-len", type=int, default=256)
+    ap.add_argument("--output-len", type=int, default=256)
+    ap.add_argument("--max-num-seqs", type=int, default=256)
+    ap.add_argument("--sharegpt", action="store_true", help="Folio only: ShareGPT-like lengths")
+    ap.add_argument("--skip-hf", action="store_true")
+    ap.add_argument("--timeout", type=int, default=400)
+    args = ap.parse_args()
+    rows = []
+    folio = run_folio(args)
+    print(json.dumps({"engine": "folio", **folio}), flush=True)
+    rows.append(("folio", folio["output_tokens_per_s"]))
+    if not args.skip_hf:
+        for cache in (None, "static"):
+            try:
+                hf = run_hf(args, cache)
+            except Exception as e:   # a configuration this transformers cannot run is reported, not hidden
+                print(json.dumps({"engine": "hf", "cache": cache or "dynamic", "error": repr(e)[:300]}), flush=True)
+                continue
+            print(json.dumps({"engine": "hf", **hf}), flush=True)
+            rows.append((f"hf generate ({hf['cache']} cache)", hf["output_tokens_per_s"]))
+    best_hf = max((v for k, v in rows if k.startswith("hf")), default=0)
+    print(f"\n| engine | output tok/s | vs best HF |\n|---|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value:,.0f} | {value / best_hf:.2f}x |" if best_hf else f"| {name} | {value:,.0f} | |")
+
+
+if __name__ == "__main__":
+    main()
