@@ -36,6 +36,7 @@ public static class BenchCommand
         var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
         var device = DeviceOption.CreateDevice();
         var dtype = DeviceOption.CreateDtype();
+        var noGraphs = DeviceOption.CreateNoGraphs();
         var inputLen = new Option<int>("--input-len") { Description = "Model path: prompt tokens per request.", DefaultValueFactory = _ => 128 };
         var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
         var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB (0: on a GPU, what --device cuda's memory share leaves).", DefaultValueFactory = _ => 1024 };
@@ -49,7 +50,7 @@ public static class BenchCommand
         var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -57,7 +58,7 @@ public static class BenchCommand
                 return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));
             if (parsed.GetResult(executor) is not { Implicit: false })
             {
-                var selection = DeviceOption.Parse(parsed.GetValue(device), parsed.GetValue(dtype));
+                var selection = DeviceOption.Parse(parsed.GetValue(device), parsed.GetValue(dtype), parsed.GetValue(noGraphs));
                 if (parsed.GetValue(dataset) is { } d && d != "sharegpt-like")
                     throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
                 int modelRequests = parsed.GetValue(requests) is > 0 and var given ? given : 32;

@@ -5,7 +5,7 @@ namespace Folio.Cli;
 
 /// <summary>Where a model runs: the CPU, or the current CUDA device computing in <see cref="ActivationType"/> (null:
 /// the checkpoint's 16-bit type, bf16 for fp32 checkpoints).</summary>
-internal readonly record struct DeviceSelection(bool Cuda, DType? ActivationType)
+internal readonly record struct DeviceSelection(bool Cuda, DType? ActivationType, bool CudaGraphs = true)
 {
     public static DeviceSelection Cpu => new(false, null);
 }
@@ -26,7 +26,12 @@ internal static class DeviceOption
         DefaultValueFactory = _ => "auto",
     };
 
-    public static DeviceSelection Parse(string? device, string? dtype)
+    public static Option<bool> CreateNoGraphs() => new("--no-cuda-graphs")
+    {
+        Description = "With --device cuda: run every decode step eagerly instead of replaying CUDA graphs (for comparison).",
+    };
+
+    public static DeviceSelection Parse(string? device, string? dtype, bool noGraphs = false)
     {
         DType? type = dtype switch
         {
@@ -40,7 +45,7 @@ internal static class DeviceOption
         {
             "cpu" when type is null => DeviceSelection.Cpu,
             "cpu" => throw new UsageException($"--dtype {dtype}: the CPU backend computes in fp32 (use --quantization for its weights)"),
-            "cuda" => new DeviceSelection(true, type),
+            "cuda" => new DeviceSelection(true, type, !noGraphs),
             _ => throw new UsageException($"--device '{device}' must be cpu or cuda"),
         };
     }

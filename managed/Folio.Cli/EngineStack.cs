@@ -39,7 +39,7 @@ internal sealed class EngineStack : IDisposable
         int maxNumSeqs, int maxBatchedTokens, bool prefixCaching, long seed, WeightQuantization quantization = WeightQuantization.None)
     {
         _model = device.Cuda
-            ? CudaModel.Open(model, device.ActivationType, seed)
+            ? CudaModel.Open(model, device.ActivationType, seed, CudaModel.DefaultMemoryUtilization, device.CudaGraphs)
             : CpuModel.Open(model, threads, seed, quantization);
         try
         {

@@ -114,7 +114,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}}}"));
             }
             else
             {
@@ -127,6 +127,8 @@ public static class ModelBenchCommand
                 Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
                 Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
                 Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
+                if (gpu is not null)
+                    Console.WriteLine(string.Create(inv, $"CUDA graphs       {(gpu.GraphsEnabled ? "on" : "off")}: {stack.Executor.NumGraphedSteps} of {steps} steps replayed or captured, {gpu.GraphsCaptured} captures"));
                 if (gpu is not null)
                     Console.WriteLine(string.Create(inv, $"GPU busy          {gpuBusyPct:F1} % of the decode steps' wall time ({1000 * decodeGpuSeconds / Math.Max(1, decodeSteps):F3} ms of device time, {1000 * decodeSeconds / Math.Max(1, decodeSteps):F3} ms of wall time per decode step)"));
                 if (measureBandwidth)

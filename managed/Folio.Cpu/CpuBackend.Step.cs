@@ -107,6 +107,8 @@ public sealed partial class CpuBackend
         for (int r = 0; r < t.Rows; r++)
         {
             int slot = (int)slotMapping[r];
+            if (slot < 0)
+                continue;   // a padding row
             var row = t.Row(r);
             row.Slice(shape.KeyOffset, width).CopyTo(keys.AsSpan(slot * width, width));
             row.Slice(shape.ValueOffset, width).CopyTo(values.AsSpan(slot * width, width));

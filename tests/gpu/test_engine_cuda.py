@@ -83,3 +83,29 @@ def test_seeded_requests_do_not_depend_on_the_batch():
 def test_bad_dtype_on_cpu_is_refused():
     with pytest.raises(folio.FolioError, match="dtype"):
         LLM("tiny", device="cpu", dtype="float32")
+
+
+@pytest.mark.parametrize("preemption", ["swap", "recompute"])
+def test_preemption_beams_and_forks_finish_and_free_every_block(preemption):
+    """A pool too small for the load forces preemption (swap: the block-swap kernels; recompute), n > 1 forks
+    share prompt blocks (copy-on-write through the block-copy kernel), beams fork and drop; every request ends
+    with all its tokens and every device and swap block is free afterwards."""
+    prompts = [[(29 * i + 7 * j) % 30000 + 3 for j in range(20 + (37 * i) % 90)] for i in range(48)]
+    params = []
+    for i in range(48):
+        if i % 8 == 5:
+            params.append(SamplingParams(beam_width=3, max_tokens=12, ignore_eos=True))
+        else:
+            params.append(SamplingParams(temperature=1.0, seed=i, n=[1, 2, 4][i % 3], max_tokens=24 + i % 9, ignore_eos=True))
+    with LLM("b8", device="cuda", dtype="bfloat16", num_gpu_blocks=48, block_size=16, num_cpu_blocks=256,
+             preemption_mode=preemption, max_num_seqs=32, seed=5) as llm:
+        outputs = llm.generate(prompts, params)
+        stats = llm.stats()
+    for i, (out, p) in enumerate(zip(outputs, params)):
+        want = p.beam_width or p.n
+        assert len(out.outputs) == want, f"request {i}: {len(out.outputs)} sequences, expected {want}"
+        for o in out.outputs:
+            assert len(o.token_ids) == p.max_tokens, f"request {i}: {len(o.token_ids)} tokens of {p.max_tokens}"
+            assert o.finish_reason == "length"
+    assert stats["num_preemptions"] > 0, "the pool was meant to force preemption"
+    assert stats["kv_blocks_used"] == 0 and stats["cpu_blocks_used"] == 0 and stats["num_running"] == 0

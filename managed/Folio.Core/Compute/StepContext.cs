@@ -61,8 +61,9 @@ public abstract class StepContext
         if (input.LogitRows.Length < m)
             throw new ArgumentException($"ModelInput: {m} logits rows but LogitRows holds {input.LogitRows.Length}", nameof(input));
         long slots = (long)cache.NumBlocks * cache.BlockSizeTokens;
+        // Slot −1 is a padding row (a graphed decode step's): it writes no K/V.
         foreach (long slot in input.SlotMapping.AsSpan(0, n))
-            if ((ulong)slot >= (ulong)slots)
+            if ((ulong)slot >= (ulong)slots && slot != -1)
                 throw new ArgumentException($"ModelInput: slot {slot} outside the cache ({slots} slots)", nameof(input));
         foreach (int row in input.LogitRows.AsSpan(0, m))
             if ((uint)row >= (uint)n)

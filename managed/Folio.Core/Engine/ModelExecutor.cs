@@ -21,6 +21,9 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
     private readonly DeviceKvCache? _swapCache;
     private readonly ISampler _sampler;
     private readonly StepOutputs _outputs = new();
+    private readonly IDecodeGraphs? _graphs;
+    private readonly DecodePadding _padding = new();
+    private readonly Func<StepContext, DeviceTensor> _forward;
     private readonly ModelInput _input = new()
     {
         TokenIds = [], Positions = [], SlotMapping = [], LogitRows = [],
@@ -37,6 +40,8 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         _model = model;
         _backend = backend;
+        _graphs = backend as IDecodeGraphs;
+        _forward = model.Forward;
         _sampler = backend.CreateSampler(new SamplerSettings(stopTokenIds, defaultSeed, validTokenCount));
         _cache = model.CreateKvCache(numGpuBlocks, blockSizeTokens);
         _swapCache = numCpuBlocks > 0 ? model.CreateHostKvCache(numCpuBlocks, blockSizeTokens) : null;
@@ -83,14 +88,41 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         }
         plan.Describe(_input);
         var masks = StepMasks.Start(plan);   // structured-output masks, computed while the model runs
-        var step = _backend.BeginStep(_input, _cache);
-        var logits = _model.Forward(step);
+        StepContext step;
+        DeviceTensor logits;
+        if (GraphShape(plan) is (> 0 and var batch, var width))
+        {
+            // A decode step replayed from a captured graph: padded to the graph's shape; its real rows come first.
+            step = _backend.BeginStep(_padding.Pad(_input, batch, width), _cache);
+            logits = _graphs!.RunGraphed(step, _forward);
+            logits.Resize(plan.NumLogitsRows);
+            NumGraphedSteps++;
+        }
+        else
+        {
+            step = _backend.BeginStep(_input, _cache);
+            logits = _model.Forward(step);
+        }
         masks.GetAwaiter().GetResult();
         NumTokensComputed += plan.NumTokens;
         NumSequencesComputed += plan.NumSequences;
         _sampler.Sample(step, logits, plan, _outputs);
         return _outputs;
     }
+
+    /// <summary>The padded (batch, block-table width) of a decode step the backend replays from a graph, else (0, 0).</summary>
+    private (int Batch, int Width) GraphShape(StepPlan plan)
+    {
+        if (_graphs is not { GraphsEnabled: true } || plan.NumPrefillTokens != 0 || plan.NumTokens != plan.NumSequences ||
+            plan.NumLogitsRows != plan.NumSequences)
+            return (0, 0);
+        int batch = _graphs.PaddedBatch(plan.NumSequences);
+        int width = _graphs.BlockTableWidth(_input.Attention.BlockTableStride);
+        return batch > 0 && width > 0 ? (batch, width) : (0, 0);
+    }
+
+    /// <summary>Decode steps run from a captured graph (replayed or captured).</summary>
+    public long NumGraphedSteps { get; private set; }
 
     private DeviceKvCache SwapCache =>
         _swapCache ?? throw new InvalidOperationException("the plan swaps blocks but the executor has no swap cache (NumCpuBlocks = 0)");

@@ -130,12 +130,15 @@ public sealed unsafe partial class CudaBackend
 
     private void Decode(CudaTensor q, CudaTensor o, AttentionShape shape, CudaStepContext s, float scale, FolioCudaPagedKv view)
     {
+        // A graphed step passes the bound of its width (the graph replays for every step of that width).
+        int maxContext = _contextBound > 0 ? _contextBound : s.MaxContextLength;
         nuint need;
         FolioCudaException.Check(FolioCudaNative.PagedAttentionDecodeWorkspaceSize(s.NumSequences, shape.NumHeads,
-            shape.NumKvHeads, shape.HeadDim, s.MaxContextLength, &need));
+            shape.NumKvHeads, shape.HeadDim, maxContext, &need));
         if (need > 0 && (_decodeWorkspace is null || (nuint)_decodeWorkspace.Bytes < need))
         {
             // The kernel leaves its workspace zeroed after each launch; a new one is zeroed once.
+            _buffersGeneration++;
             _decodeWorkspace?.Dispose();
             _decodeWorkspace = DeviceBuffer.Allocate((long)need * 2);
             _decodeWorkspace.Fill(0, _stream);
@@ -144,7 +147,7 @@ public sealed unsafe partial class CudaBackend
         {
             StructSize = (uint)sizeof(FolioCudaPagedAttentionDecodeParams),
             NumSeqs = s.NumSequences, NumQHeads = shape.NumHeads, MaxBlocksPerSeq = s.BlockTableStride,
-            MaxContextLen = s.MaxContextLength, Scale = scale,
+            MaxContextLen = maxContext, Scale = scale,
             Out = (void*)o.Pointer, Q = (void*)q.Pointer, BlockTables = (int*)s.DeviceBlockTables, ContextLens = (int*)s.DeviceContextLengths,
             Workspace = need > 0 ? (void*)_decodeWorkspace!.Pointer : null,
             WorkspaceBytes = need > 0 ? (nuint)_decodeWorkspace!.Bytes : 0,

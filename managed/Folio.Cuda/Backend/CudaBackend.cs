@@ -59,6 +59,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
 
     private CudaTensor AllocateTensor(int rows, int cols, DType dtype)
     {
+        _buffersGeneration++;
         var buffer = DeviceBuffer.Allocate(Math.Max(1L, (long)rows * cols * DTypes.SizeOf(dtype)));
         buffer.Fill(0, _stream);
         return new CudaTensor(buffer, rows, cols, dtype, owner: true);
@@ -178,6 +179,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
     public void Dispose()
     {
         _stream.Synchronize();
+        DropGraphs();
         _step.Dispose();
         _stepStart.Dispose();
         _stepEnd.Dispose();

@@ -44,7 +44,9 @@ public sealed class CudaModel : ILoadedModel
     /// <paramref name="activationType"/> (null: <see cref="DefaultActivationType"/>). Throws
     /// <see cref="ModelFormatException"/> for a bad checkpoint, <see cref="FolioCudaException"/> (or
     /// <see cref="DllNotFoundException"/>) when the device or library is missing, leaving nothing open.</summary>
-    public static CudaModel Open(string model, DType? activationType, long seed, double memoryUtilization = DefaultMemoryUtilization)
+    /// <param name="cudaGraphs">Replay decode steps from CUDA graphs (<see cref="CudaBackend.GraphsEnabled"/>).</param>
+    public static CudaModel Open(string model, DType? activationType, long seed, double memoryUtilization = DefaultMemoryUtilization,
+        bool cudaGraphs = true)
     {
         if (!(memoryUtilization > 0 && memoryUtilization <= 1))
             throw new ArgumentOutOfRangeException(nameof(memoryUtilization), memoryUtilization, "gpu memory utilization must be in (0, 1]");
@@ -52,7 +54,7 @@ public sealed class CudaModel : ILoadedModel
         CudaBackend? backend = null;
         try
         {
-            backend = new CudaBackend(activationType ?? DefaultActivationType(source));
+            backend = new CudaBackend(activationType ?? DefaultActivationType(source)) { GraphsEnabled = cudaGraphs };
             var loaded = DecoderModel.Load(source.Config, source.Weights, backend);
             return new CudaModel(source, backend, loaded, memoryUtilization);
         }

@@ -22,6 +22,9 @@ internal sealed class CudaStepContext(CudaStream stream) : StepContext, IDisposa
 
     public CudaKvCache CudaCache => (CudaKvCache)Cache;
 
+    /// <summary>Changes whenever the device buffer of the metadata moves (a graph captured before reads stale addresses).</summary>
+    public long UploadGeneration => _upload.Generation;
+
     public void Begin(ModelInput input, DeviceKvCache cache)
     {
         if (cache is not CudaKvCache { IsHost: false })

@@ -16,6 +16,9 @@ internal sealed class StagedUpload(CudaStream stream) : IDisposable
     private DeviceBuffer? _device;
     private long _bytes;
 
+    /// <summary>Bumped whenever the buffers are reallocated (their addresses change).</summary>
+    public long Generation { get; private set; }
+
     /// <summary>Starts a new layout.</summary>
     public void Clear() => _bytes = 0;
 
@@ -39,6 +42,7 @@ internal sealed class StagedUpload(CudaStream stream) : IDisposable
         _device?.Dispose();
         _host = PinnedHostBuffer.Allocate(capacity);
         _device = DeviceBuffer.Allocate(capacity);
+        Generation++;
     }
 
     /// <summary>The staging memory of the elements reserved at <paramref name="offset"/>.</summary>
