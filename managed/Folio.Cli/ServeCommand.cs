@@ -12,7 +12,7 @@ public static class ServeCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a built-in model (tiny, b8, llama-1b, llama-8b), or fake (no compute: a deterministic stand-in with two-letter tokens aa..hh, for load tests and benchmark B10).", DefaultValueFactory = _ => "tiny" };
         var host = new Option<string>("--host") { Description = "Address to listen on (an IP address or localhost).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port (0 = any free port; the chosen one is printed).", DefaultValueFactory = _ => 8000 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* requests." };
@@ -45,6 +45,12 @@ public static class ServeCommand
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
+        }
+        if (modelName == "fake")
+        {
+            // The fake model costs nothing to run: what a client sees is the engine's and the server's own work.
+            var fake = FakeServedModel.Create(servedName ?? "fake", numGpuBlocks: blocks > 0 ? blocks : 8192, maxNumSeqs: maxSeqs, simulateKv: false);
+            return RunServer(fake, options, CancellationToken.None).GetAwaiter().GetResult();
         }
         CpuEngineFactory stack;
         try
