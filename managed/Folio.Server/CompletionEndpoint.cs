@@ -38,7 +38,7 @@ internal static class CompletionEndpoint
                 ApiJson.Default.CompletionResponse).ConfigureAwait(false);
             return;
         }
-        Sse.Start(http.Response);
+        using var sse = new SseWriter(http.Response);
         int generated = 0;
         var open = new HashSet<int>(Enumerable.Range(0, request.Prompts.Count * n));
         await foreach (var (p, output) in submission.ReadAllAsync(ct).ConfigureAwait(false))
@@ -51,7 +51,7 @@ internal static class CompletionEndpoint
                 if (o.Text.Length == 0 && reason is null) continue;   // tokens that add no text yet (a partial character)
                 var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
                     [new CompletionChoice(p * n + o.Index, o.Text, null, reason, o.StopReason)], null);
-                await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+                sse.Write(chunk, ApiJson.Default.CompletionResponse);
             }
             if (output.Finished)
             {
@@ -61,16 +61,18 @@ internal static class CompletionEndpoint
                 {
                     var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
                         [.. left.Select(i => new CompletionChoice(i, "", null, "abort"))], null);
-                    await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+                    sse.Write(chunk, ApiJson.Default.CompletionResponse);
                 }
             }
+            if (!submission.HasPendingOutput)
+                await sse.FlushAsync(ct).ConfigureAwait(false);
         }
         if (request.IncludeUsage)
         {
             var usage = new CompletionResponse(id, "text_completion", created, state.Model.Name, [],
                 new Usage(promptTokens, generated, promptTokens + generated));
-            await Sse.WriteAsync(http.Response, usage, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+            sse.Write(usage, ApiJson.Default.CompletionResponse);
         }
-        await Sse.DoneAsync(http.Response, ct).ConfigureAwait(false);
+        await sse.DoneAsync(ct).ConfigureAwait(false);
     }
 }

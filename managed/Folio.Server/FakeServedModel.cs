@@ -21,17 +21,24 @@ public static class FakeServedModel
     /// <param name="simulateKv">True: the executor simulates the K/V per slot and checks every plan (tests); false:
     /// tokens are a hash of the plan's last token and position, as a GPU that works elsewhere (benchmarks).</param>
     /// <param name="wrap">Wraps the executor (tests slow it down).</param>
+    /// <param name="numCpuBlocks">A CPU swap pool of this many blocks (preemption then swaps); 0 = none (recompute).</param>
     public static ServedModel Create(string name = "fake", int numGpuBlocks = 1024, int blockSizeTokens = 16, int maxNumSeqs = 64,
-        int maxModelLen = 4096, bool chatTemplate = true, bool simulateKv = true, Func<IModelExecutor, IModelExecutor>? wrap = null)
+        int maxModelLen = 4096, bool chatTemplate = true, bool simulateKv = true, Func<IModelExecutor, IModelExecutor>? wrap = null,
+        int numCpuBlocks = 0)
     {
         var fake = new FakeExecutor(new FakeExecutorOptions
         {
-            NumGpuBlocks = numGpuBlocks, BlockSizeTokens = blockSizeTokens, VocabSize = VocabSize, DefaultSeed = 1, SimulateKv = simulateKv,
+            NumGpuBlocks = numGpuBlocks, NumCpuBlocks = numCpuBlocks, BlockSizeTokens = blockSizeTokens, VocabSize = VocabSize, DefaultSeed = 1,
+            SimulateKv = simulateKv,
         });
         var engine = new LlmEngine(new EngineOptions
         {
-            KvCache = new KvCacheOptions { NumGpuBlocks = numGpuBlocks, BlockSizeTokens = blockSizeTokens },
-            Scheduler = new SchedulerOptions { MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = Math.Max(2048, maxNumSeqs), EosTokenId = -1 },
+            KvCache = new KvCacheOptions { NumGpuBlocks = numGpuBlocks, NumCpuBlocks = numCpuBlocks, BlockSizeTokens = blockSizeTokens },
+            Scheduler = new SchedulerOptions
+            {
+                MaxNumSeqs = maxNumSeqs, MaxNumBatchedTokens = Math.Max(2048, maxNumSeqs), EosTokenId = -1,
+                PreemptionMode = numCpuBlocks > 0 ? PreemptionMode.Swap : PreemptionMode.Recompute,
+            },
         }, wrap is null ? fake : wrap(fake), new FakeTextDecoder())
         {
             ChatTemplate = chatTemplate

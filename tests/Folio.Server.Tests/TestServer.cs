@@ -37,7 +37,7 @@ internal sealed class TestServer : IAsyncDisposable
         int maxWaiting = 1024, int maxSeqs = 64, TimeSpan? stepDelay = null)
     {
         var model = FakeServedModel.Create(numGpuBlocks: Blocks, blockSizeTokens: BlockSize, maxNumSeqs: maxSeqs, maxModelLen: MaxModelLen,
-            chatTemplate: chatTemplate, wrap: stepDelay is { } d ? fake => new SlowExecutor(fake, d) : null);
+            chatTemplate: chatTemplate, wrap: stepDelay is { } d ? fake => new StepDelayExecutor(fake, d) : null);
         var engine = model.Engine;
         var server = FolioServer.Create(model, new ServerOptions
         {
