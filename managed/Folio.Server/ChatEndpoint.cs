@@ -21,8 +21,15 @@ internal static class ChatEndpoint
         using var submission = Submission.Start(state, request);
         int promptTokens = request.Prompts[0].Length;
         int n = request.Sampling.N;
+        // Logprobs come from the per-step outputs (ChoiceLogprobs), so a whole response reads the stream too.
+        var logprobs = request.TopLogprobs is null ? null : new ChoiceLogprobs(state.Model.Tokenizer);
         if (!request.Stream)
         {
+            if (logprobs is not null)
+            {
+                await foreach (var (_, step) in submission.ReadAllAsync(ct).ConfigureAwait(false))
+                    foreach (var o in step.Outputs) logprobs.Next(o.Index, o);
+            }
             var output = (await submission.CompleteAsync(ct).ConfigureAwait(false))[0];
             var choices = new List<ChatChoice>();
             int completionTokens = 0;
@@ -30,7 +37,8 @@ internal static class ChatEndpoint
             {
                 completionTokens += o.TokenIds.Count;
                 var reason = output.FinishReason is FinishReason.Abort or FinishReason.Rejected ? output.FinishReason : o.FinishReason;
-                choices.Add(new ChatChoice(o.Index, new ChatMessage("assistant", o.Text), null, FinishReasons.Name(reason)));
+                choices.Add(new ChatChoice(o.Index, new ChatMessage("assistant", o.Text),
+                    logprobs is null ? null : ChoiceLogprobs.ToChat(logprobs.All(o.Index)), FinishReasons.Name(reason)));
             }
             await Json.WriteAsync(http, 200, new ChatResponse(id, "chat.completion", created, model, choices,
                 new Usage(promptTokens, completionTokens, promptTokens + completionTokens)), ApiJson.Default.ChatResponse).ConfigureAwait(false);
@@ -50,8 +58,9 @@ internal static class ChatEndpoint
             {
                 generated += o.TokenIds.Count;
                 string? reason = FinishReasons.Name(o.FinishReason);
-                if (o.Text.Length > 0)
-                    Write(new ChatChunkChoice(o.Index, new ChatDelta(null, o.Text), null, null));
+                var entries = logprobs?.Next(o.Index, o);
+                if (o.Text.Length > 0 || entries is { Count: > 0 })
+                    Write(new ChatChunkChoice(o.Index, new ChatDelta(null, o.Text), entries is { Count: > 0 } ? ChoiceLogprobs.ToChat(entries) : null, null));
                 if (reason is not null && open.Remove(o.Index))
                     Write(new ChatChunkChoice(o.Index, new ChatDelta(null, null), null, reason));
             }
