@@ -16,6 +16,14 @@ public sealed class ServerBenchTests
     }
 
     [Fact]
+    public void Fewer_requests_than_clients_is_a_usage_error()
+    {
+        var run = CliRun.Folio("bench", "--server", "--clients", "8", "--requests", "4");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"error: --server: needs --clients ≥ 1 (got 8), --requests ≥ --clients (got 4), --output-len ≥ 1 (got 64) and --rounds ≥ 1 (got 3){Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
     public void Fake_model_options_on_a_real_model_are_a_usage_error()
     {
         var run = CliRun.Folio("serve", "--model", "tiny", "--fake-step-ms", "5");

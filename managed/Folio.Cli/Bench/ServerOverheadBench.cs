@@ -40,7 +40,7 @@ public static class ServerOverheadBench
     public static int Run(Options o)
     {
         if (o.Clients < 1 || o.Requests < o.Clients || o.MaxTokens < 1 || o.TtftSamples < 1 || o.Rounds < 1)
-            throw new UsageException("--server: need --max-num-seqs ≥ 1 clients, --requests ≥ clients, --output-len ≥ 1, --rounds ≥ 1");
+            throw new UsageException($"--server: needs --clients ≥ 1 (got {o.Clients}), --requests ≥ --clients (got {o.Requests}), --output-len ≥ 1 (got {o.MaxTokens}) and --rounds ≥ 1 (got {o.Rounds})");
         return RunAsync(o).GetAwaiter().GetResult();
     }
 
