@@ -51,9 +51,10 @@ public static class BenchCommand
         var server = new Option<bool>("--server") { Description = "B10: streamed tokens/s and TTFT of folio serve over the fake model vs the engine alone (--clients, --requests, --output-len, --rounds)." };
         var clients = new Option<int>("--clients") { Description = "B10: concurrent streaming clients.", DefaultValueFactory = _ => 200 };
         var rounds = new Option<int>("--rounds") { Description = "B10: rounds (engine alone and HTTP alternately in each).", DefaultValueFactory = _ => 3 };
+        var rate = new Option<double>("--rate") { Description = "B10: also an open-loop phase of requests arriving at this rate per second (TTFT at that offered load; 0 = none).", DefaultValueFactory = _ => 400 };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures, server, clients, rounds })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures, server, clients, rounds, rate })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -61,7 +62,7 @@ public static class BenchCommand
             {
                 int c = parsed.GetValue(clients);
                 return ServerOverheadBench.Run(new ServerOverheadBench.Options(c, parsed.GetValue(requests) is > 0 and var r ? r : 10 * c,
-                    parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64, 200, parsed.GetValue(rounds)));
+                    parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64, 200, parsed.GetValue(rounds), parsed.GetValue(rate)));
             }
             if (parsed.GetValue(structured) is { } dir)
                 return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));

@@ -20,7 +20,7 @@ public sealed class ServerBenchTests
     {
         var run = CliRun.Folio("bench", "--server", "--clients", "8", "--requests", "4");
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal($"error: --server: needs --clients ≥ 1 (got 8), --requests ≥ --clients (got 4), --output-len ≥ 1 (got 64) and --rounds ≥ 1 (got 3){Environment.NewLine}", run.Error);
+        Assert.Equal($"error: --server: needs --clients ≥ 1 (got 8), --requests ≥ --clients (got 4), --output-len ≥ 1 (got 64), --rounds ≥ 1 (got 3) and --rate ≥ 0 (got 400){Environment.NewLine}", run.Error);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ namespace Folio.Cli.Bench;
 /// </summary>
 public static class ServerOverheadBench
 {
-    public sealed record Options(int Clients, int Requests, int MaxTokens, int TtftSamples, int Rounds);
+    /// <param name="Rate">Requests per second of the open-loop phase (0 = none).</param>
+    public sealed record Options(int Clients, int Requests, int MaxTokens, int TtftSamples, int Rounds, double Rate = 0);
 
     private sealed record Phase(string Name, double Seconds, long Tokens, double[] TtftMs, double CpuMs, long AllocBytes, int Failures)
     {
@@ -39,8 +40,8 @@ public static class ServerOverheadBench
 
     public static int Run(Options o)
     {
-        if (o.Clients < 1 || o.Requests < o.Clients || o.MaxTokens < 1 || o.TtftSamples < 1 || o.Rounds < 1)
-            throw new UsageException($"--server: needs --clients ≥ 1 (got {o.Clients}), --requests ≥ --clients (got {o.Requests}), --output-len ≥ 1 (got {o.MaxTokens}) and --rounds ≥ 1 (got {o.Rounds})");
+        if (o.Clients < 1 || o.Requests < o.Clients || o.MaxTokens < 1 || o.TtftSamples < 1 || o.Rounds < 1 || o.Rate < 0)
+            throw new UsageException($"--server: needs --clients ≥ 1 (got {o.Clients}), --requests ≥ --clients (got {o.Requests}), --output-len ≥ 1 (got {o.MaxTokens}), --rounds ≥ 1 (got {o.Rounds}) and --rate ≥ 0 (got {o.Rate})");
         return RunAsync(o).GetAwaiter().GetResult();
     }
 
@@ -60,32 +61,48 @@ public static class ServerOverheadBench
             { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
             var engine = model.Engine;
             Console.WriteLine($"B10 server overhead: fake model, {Environment.ProcessorCount} cores, {o.Clients} concurrent streams × {o.Requests} requests of " +
-                $"{o.MaxTokens} tokens; idle TTFT over {o.TtftSamples} single requests; {o.Rounds} rounds, engine alone and HTTP alternately");
+                $"{o.MaxTokens} tokens; idle TTFT over {o.TtftSamples} single requests;" +
+                (o.Rate > 0 ? $" {PacedCount(o)} requests arriving at {o.Rate:F0}/s ({o.Rate * o.MaxTokens:F0} tok/s offered);" : "") +
+                $" {o.Rounds} rounds, engine alone and HTTP alternately");
             // Warm-up: JIT, the connection pool at its working size, Kestrel's buffers.
             await LoadAsync("warm-up engine", o with { Requests = o.Clients }, i => EngineRequestAsync(engine, i, o.MaxTokens)).ConfigureAwait(false);
             await LoadAsync("warm-up http", o with { Requests = o.Clients }, i => HttpRequestAsync(client, i, o.MaxTokens)).ConfigureAwait(false);
             await IdleTtftAsync(engine, client, o with { TtftSamples = Math.Min(50, o.TtftSamples) }).ConfigureAwait(false);
 
-            var rows = new List<(Phase Engine, Phase Http, double IdleEngineP50, double IdleHttpP50)>();
+            var rows = new List<(Phase Engine, Phase Http, double IdleEngineP50, double IdleHttpP50, Phase? PacedEngine, Phase? PacedHttp)>();
             int failures = 0;
             for (int round = 1; round <= o.Rounds; round++)
             {
                 var e = await LoadAsync("engine", o, i => EngineRequestAsync(engine, i, o.MaxTokens)).ConfigureAwait(false);
                 var h = await LoadAsync("http", o, i => HttpRequestAsync(client, i, o.MaxTokens)).ConfigureAwait(false);
                 var (ie, ih) = await IdleTtftAsync(engine, client, o).ConfigureAwait(false);
+                Phase? pe = null, ph = null;
+                if (o.Rate > 0)
+                {
+                    pe = await PacedAsync("paced engine", PacedCount(o), o.Rate, o.MaxTokens, i => EngineRequestAsync(engine, i, o.MaxTokens)).ConfigureAwait(false);
+                    ph = await PacedAsync("paced http", PacedCount(o), o.Rate, o.MaxTokens, i => HttpRequestAsync(client, i, o.MaxTokens)).ConfigureAwait(false);
+                    failures += pe.Failures + ph.Failures;
+                }
                 failures += e.Failures + h.Failures;
-                rows.Add((e, h, Percentile(ie, 0.5), Percentile(ih, 0.5)));
+                rows.Add((e, h, Percentile(ie, 0.5), Percentile(ih, 0.5), pe, ph));
                 Console.WriteLine($"round {round}:");
                 Print(e);
                 Print(h);
                 Console.WriteLine($"  idle TTFT p50 (p99): engine {Percentile(ie, 0.5):F3} ({Percentile(ie, 0.99):F3}) ms, http {Percentile(ih, 0.5):F3} " +
                     $"({Percentile(ih, 0.99):F3}) ms, added {Percentile(ih, 0.5) - Percentile(ie, 0.5):F3} ms");
+                if (pe is not null && ph is not null)
+                {
+                    Print(pe);
+                    Print(ph);
+                    Console.WriteLine($"  paced TTFT p50 added {Percentile(ph.TtftMs, 0.5) - Percentile(pe.TtftMs, 0.5):F3} ms");
+                }
             }
-            double Median(Func<(Phase Engine, Phase Http, double IdleEngineP50, double IdleHttpP50), double> f) =>
+            double Median(Func<(Phase Engine, Phase Http, double IdleEngineP50, double IdleHttpP50, Phase? PacedEngine, Phase? PacedHttp), double> f) =>
                 Percentile([.. rows.Select(f)], 0.5);
             Console.WriteLine($"median of {o.Rounds} rounds: http {Median(r => r.Http.TokensPerS):F0} streamed tok/s (engine alone {Median(r => r.Engine.TokensPerS):F0}); " +
                 $"idle TTFT added {Median(r => r.IdleHttpP50 - r.IdleEngineP50):F3} ms p50; under load TTFT p50 added " +
-                $"{Median(r => Percentile(r.Http.TtftMs, 0.5) - Percentile(r.Engine.TtftMs, 0.5)):F3} ms");
+                $"{Median(r => Percentile(r.Http.TtftMs, 0.5) - Percentile(r.Engine.TtftMs, 0.5)):F3} ms" +
+                (o.Rate > 0 ? $"; at {o.Rate:F0} requests/s TTFT p50 added {Median(r => Percentile(r.PacedHttp!.TtftMs, 0.5) - Percentile(r.PacedEngine!.TtftMs, 0.5)):F3} ms" : ""));
             await WaitIdleAsync(engine).ConfigureAwait(false);
             var kv = engine.GetKvStats();
             Console.WriteLine($"after: {kv.UsedBlocks} KV blocks used, {failures} failed requests");
@@ -93,43 +110,73 @@ public static class ServerOverheadBench
         }
     }
 
+    /// <summary>The open-loop phase's requests: three seconds of arrivals, at most --requests.</summary>
+    private static int PacedCount(Options o) => (int)Math.Clamp(o.Rate * 3, 1, o.Requests);
+
     private static void Print(Phase p) =>
-        Console.WriteLine($"  {p.Name,-6} {p.TokensPerS,9:F0} tok/s  {p.Tokens} tokens in {p.Seconds:F2} s  TTFT p50 {Percentile(p.TtftMs, 0.5):F2} ms " +
+        Console.WriteLine($"  {p.Name,-12} {p.TokensPerS,9:F0} tok/s  {p.Tokens} tokens in {p.Seconds:F2} s  TTFT p50 {Percentile(p.TtftMs, 0.5):F2} ms " +
             $"p99 {Percentile(p.TtftMs, 0.99):F2} ms  CPU {p.CpuUsPerToken:F1} us/token  alloc {p.AllocPerToken:F0} B/token" +
             (p.Failures > 0 ? $"  FAILED {p.Failures}" : ""));
 
-    /// <summary>Runs <paramref name="o"/>.Requests requests from <paramref name="o"/>.Clients concurrent workers.</summary>
-    private static async Task<Phase> LoadAsync(string name, Options o, Func<int, Task<(long Tokens, double TtftMs)>> one)
+    /// <summary>Closed loop: <paramref name="o"/>.Requests requests from <paramref name="o"/>.Clients concurrent workers.</summary>
+    private static Task<Phase> LoadAsync(string name, Options o, Func<int, Task<(long Tokens, double TtftMs)>> one) =>
+        MeasureAsync(name, o.Requests, o.MaxTokens, one, run =>
+        {
+            int next = -1;
+            return Task.WhenAll(Enumerable.Range(0, o.Clients).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < o.Requests)
+                    await run(i).ConfigureAwait(false);
+            })));
+        });
+
+    /// <summary>Open loop: <paramref name="count"/> requests arriving at <paramref name="rate"/> per second, whatever
+    /// the previous ones are doing (TTFT at a given offered load, below saturation).</summary>
+    private static Task<Phase> PacedAsync(string name, int count, double rate, int maxTokens, Func<int, Task<(long Tokens, double TtftMs)>> one) =>
+        MeasureAsync(name, count, maxTokens, one, async run =>
+        {
+            var started = new Task[count];
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < count; i++)
+            {
+                double wait = i * 1000.0 / rate - clock.Elapsed.TotalMilliseconds;
+                if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait)).ConfigureAwait(false);
+                int k = i;
+                started[i] = Task.Run(() => run(k));
+            }
+            await Task.WhenAll(started).ConfigureAwait(false);
+        });
+
+    /// <summary>Runs a phase (<paramref name="drive"/> calls its argument once per request index) and measures it:
+    /// wall time, tokens (each request must stream all <paramref name="maxTokens"/>), TTFT, process CPU, bytes allocated.</summary>
+    private static async Task<Phase> MeasureAsync(string name, int count, int maxTokens, Func<int, Task<(long Tokens, double TtftMs)>> one,
+        Func<Func<int, Task>, Task> drive)
     {
-        var ttft = new double[o.Requests];
+        var ttft = new double[count];
         long tokens = 0;
-        int next = -1, failures = 0;
+        int failures = 0;
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpu0 = process.TotalProcessorTime;
         long alloc0 = GC.GetTotalAllocatedBytes(precise: false);
         var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, o.Clients).Select(_ => Task.Run(async () =>
+        await drive(async i =>
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < o.Requests)
+            try
             {
-                try
-                {
-                    var (t, ms) = await one(i).ConfigureAwait(false);
-                    if (t != o.MaxTokens) throw new InvalidOperationException($"request {i}: {t} tokens, expected {o.MaxTokens}");
-                    Interlocked.Add(ref tokens, t);
-                    ttft[i] = ms;
-                }
-                catch (Exception e)
-                {
-                    if (Interlocked.Increment(ref failures) <= 3)
-                        Console.Error.WriteLine($"{name}: {e.GetType().Name}: {e.Message}");
-                    ttft[i] = double.NaN;
-                }
+                var (t, ms) = await one(i).ConfigureAwait(false);
+                if (t != maxTokens) throw new InvalidOperationException($"request {i}: {t} tokens, expected {maxTokens}");
+                Interlocked.Add(ref tokens, t);
+                ttft[i] = ms;
             }
-        })).ToArray();
-        await Task.WhenAll(workers).ConfigureAwait(false);
+            catch (Exception e)
+            {
+                if (Interlocked.Increment(ref failures) <= 3)
+                    Console.Error.WriteLine($"{name}: {e.GetType().Name}: {e.Message}");
+                ttft[i] = double.NaN;
+            }
+        }).ConfigureAwait(false);
         clock.Stop();
         long alloc = GC.GetTotalAllocatedBytes(precise: false) - alloc0;
         process.Refresh();
