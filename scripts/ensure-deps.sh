@@ -6,6 +6,7 @@
 #   python  python3 with pytest
 #   node    Node.js and npm (Debian's nodejs, npm): the Jinja parity suite's reference (@huggingface/jinja) and the
 #           real tokenizer files the parity tests read
+#   chromium  Debian's chromium (headless): the server suite drives the /kv page in it
 #   abi     what the C ABI suite needs: cmake and a C compiler, Debian's python3 with pytest and libclang
 #           (python3-clang-14 + libclang1-14, for the header drift test)
 set -euo pipefail
@@ -38,6 +39,8 @@ for what in "$@"; do
             if ! python3 -c 'import pytest' 2>/dev/null; then apt_install python3-pytest; fi ;;
         node)
             if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi ;;
+        chromium)
+            if ! command -v chromium >/dev/null; then apt_install chromium; fi ;;
         abi)
             missing=()
             command -v cmake >/dev/null || missing+=(cmake)

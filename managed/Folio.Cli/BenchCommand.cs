@@ -10,7 +10,8 @@ namespace Folio.Cli;
 /// <summary>
 /// <c>folio bench [--model DIR|tiny|b8 …]</c>: offline throughput of a real model on the CPU (the default, see
 /// <see cref="ModelBenchCommand"/>); with <c>--executor fake</c>, <c>folio bench --executor fake --max-num-seqs N [--requests R] [--n 4 | --beam-width W] [--json]</c>: benchmark
-/// B4, the engine step's overhead and memory sharing (see <see cref="BenchRunner"/>).
+/// B4, the engine step's overhead and memory sharing (see <see cref="BenchRunner"/>); with <c>--server</c>, B10, what
+/// <c>folio serve</c> adds over the engine alone (see <see cref="ServerOverheadBench"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -48,12 +49,23 @@ public static class BenchCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "MaskBench: the tokenizer.json to tokenize instances with (Llama 3.1's)." };
         var limit = new Option<int>("--limit") { Description = "MaskBench: only the first N case files (sorted by name); 0 = all." };
         var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
+        // Benchmark B10 (issue 15): folio serve over the fake model against the engine alone.
+        var server = new Option<bool>("--server") { Description = "B10: streamed tokens/s and TTFT of folio serve over the fake model vs the engine alone (--clients, --requests, --output-len, --rounds)." };
+        var clients = new Option<int>("--clients") { Description = "B10: concurrent streaming clients.", DefaultValueFactory = _ => 200 };
+        var rounds = new Option<int>("--rounds") { Description = "B10: rounds (engine alone and HTTP alternately in each).", DefaultValueFactory = _ => 3 };
+        var rate = new Option<double>("--rate") { Description = "B10: also an open-loop phase of requests arriving at this rate per second (TTFT at that offered load; 0 = none).", DefaultValueFactory = _ => 400 };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, bandwidth, structured, tokenizer, limit, verboseFailures, server, clients, rounds, rate })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(server))
+            {
+                int c = parsed.GetValue(clients);
+                return ServerOverheadBench.Run(new ServerOverheadBench.Options(c, parsed.GetValue(requests) is > 0 and var r ? r : 10 * c,
+                    parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64, 200, parsed.GetValue(rounds), parsed.GetValue(rate)));
+            }
             if (parsed.GetValue(structured) is { } dir)
                 return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));
             if (parsed.GetResult(executor) is not { Implicit: false })

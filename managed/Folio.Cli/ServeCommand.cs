@@ -12,7 +12,7 @@ public static class ServeCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a built-in model (tiny, b8, llama-1b, llama-8b), or fake (no compute: a deterministic stand-in with two-letter tokens aa..hh, for load tests and benchmark B10).", DefaultValueFactory = _ => "tiny" };
         var host = new Option<string>("--host") { Description = "Address to listen on (an IP address or localhost).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port (0 = any free port; the chosen one is printed).", DefaultValueFactory = _ => 8000 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* requests." };
@@ -22,9 +22,11 @@ public static class ServeCommand
         var maxSeqs = new Option<int>("--max-num-seqs") { DefaultValueFactory = _ => 64 };
         var maxWaiting = new Option<int>("--max-waiting") { Description = "Queued requests beyond which new ones get 429.", DefaultValueFactory = _ => 1024 };
         var seed = new Option<long>("--seed") { Description = "Seeds the built-in models' weights.", DefaultValueFactory = _ => 0 };
+        var fakeCpuBlocks = new Option<int>("--fake-cpu-blocks") { Description = "--model fake: a CPU swap pool of this many blocks (preemption then swaps)." };
+        var fakeStepMs = new Option<double>("--fake-step-ms") { Description = "--model fake: pause this long per engine step, as a model's forward pass would (0 = none)." };
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API.")
         {
-            model, host, port, apiKey, servedName, threads, blocks, maxSeqs, maxWaiting, seed,
+            model, host, port, apiKey, servedName, threads, blocks, maxSeqs, maxWaiting, seed, fakeStepMs, fakeCpuBlocks,
         };
         command.SetAction(r => Run(r.GetValue(model)!, new ServerOptions
         {
@@ -32,11 +34,11 @@ public static class ServeCommand
             Port = r.GetValue(port),
             ApiKey = r.GetValue(apiKey),
             MaxWaitingRequests = r.GetValue(maxWaiting),
-        }, r.GetValue(servedName), r.GetValue(threads), r.GetValue(blocks), r.GetValue(maxSeqs), r.GetValue(seed)));
+        }, r.GetValue(servedName), r.GetValue(threads), r.GetValue(blocks), r.GetValue(maxSeqs), r.GetValue(seed), r.GetValue(fakeStepMs), r.GetValue(fakeCpuBlocks)));
         return command;
     }
 
-    private static int Run(string modelName, ServerOptions options, string? servedName, int threads, int blocks, int maxSeqs, long seed)
+    private static int Run(string modelName, ServerOptions options, string? servedName, int threads, int blocks, int maxSeqs, long seed, double fakeStepMs, int fakeCpuBlocks)
     {
         try
         {
@@ -45,6 +47,18 @@ public static class ServeCommand
         catch (ArgumentException e)
         {
             throw new UsageException(e.Message);
+        }
+        if ((fakeStepMs != 0 || fakeCpuBlocks != 0) && modelName != "fake")
+            throw new UsageException("--fake-step-ms and --fake-cpu-blocks apply to --model fake only");
+        if (modelName == "fake")
+        {
+            // The fake model costs nothing to run: what a client sees is the engine's and the server's own work.
+            if (fakeStepMs is < 0 or > 10_000) throw new UsageException($"--fake-step-ms must be in 0..10000, got {fakeStepMs}");
+            if (fakeCpuBlocks is < 0 or > 1 << 20) throw new UsageException($"--fake-cpu-blocks must be in 0..1048576, got {fakeCpuBlocks}");
+            var delay = TimeSpan.FromMilliseconds(fakeStepMs);
+            var fake = FakeServedModel.Create(servedName ?? "fake", numGpuBlocks: blocks > 0 ? blocks : 8192, maxNumSeqs: maxSeqs, simulateKv: false,
+                wrap: fakeStepMs > 0 ? e => new StepDelayExecutor(e, delay) : null, numCpuBlocks: fakeCpuBlocks);
+            return RunServer(fake, options, CancellationToken.None).GetAwaiter().GetResult();
         }
         EngineStack stack;
         try

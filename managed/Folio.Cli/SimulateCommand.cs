@@ -66,22 +66,23 @@ public static class SimulateCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var plot = new Option<string?>("--plot") { Description = "Write the paper-style stacked bars to this SVG file." };
+        var kvMap = new Option<string?>("--kv-map") { Description = "Also run the workload through the engine (fake model, swap space, a shared system prompt, n = 2 on every fourth request) and draw its KV blocks at its busiest step to this SVG file, as the server's /kv page does." };
 
         var command = new Command("simulate", "Simulate KV allocation policies (Orca baselines vs paged) on a workload.");
-        foreach (Option option in new Option[] { workload, trace, requests, seed, kvTokens, blockSize, policies, samples, beams, sharingRequests, orcaAllocator, json, plot })
+        foreach (Option option in new Option[] { workload, trace, requests, seed, kvTokens, blockSize, policies, samples, beams, sharingRequests, orcaAllocator, json, plot, kvMap })
             command.Options.Add(option);
 
         command.SetAction(parsed => Run(new Arguments(
             parsed.GetValue(workload)!, parsed.GetValue(trace), parsed.GetValue(requests), parsed.GetValue(seed),
             parsed.GetValue(kvTokens), parsed.GetValue(blockSize)!, parsed.GetValue(policies)!,
             parsed.GetValue(samples)!, parsed.GetValue(beams)!, parsed.GetValue(sharingRequests), parsed.GetValue(orcaAllocator)!, parsed.GetValue(json),
-            parsed.GetValue(plot))));
+            parsed.GetValue(plot), parsed.GetValue(kvMap))));
         return command;
     }
 
     private sealed record Arguments(
         string Workload, string? Trace, int Requests, int Seed, int KvTokens, string BlockSizes, string Policies,
-        string Samples, string Beams, int SharingRequests, string OrcaAllocator, bool Json, string? Plot);
+        string Samples, string Beams, int SharingRequests, string OrcaAllocator, bool Json, string? Plot, string? KvMap);
 
     private static int Run(Arguments args)
     {
@@ -148,9 +149,29 @@ public static class SimulateCommand
             }
         }
 
+        string? kvMapLine = args.KvMap is null ? null : WriteKvMap(args.KvMap, requests, options.KvTokens, sharingBlock, args.Seed, workloadName);
+
         if (args.Json) Console.Out.WriteLine(JsonSerializer.Serialize(report, SimulateJsonContext.Default.SimulateReport));
         else PrintTables(report, args.Plot);
+        if (kvMapLine is not null && !args.Json) Console.Out.WriteLine(kvMapLine);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>--kv-map: the first 300 requests through the engine on the same KV capacity (a CPU swap pool of a
+    /// quarter of it), drawn at its busiest step (see KvMapSimulation). Returns the line that says what was drawn.</summary>
+    private static string WriteKvMap(string path, SimRequest[] requests, int kvTokens, int blockSize, int seed, string workload)
+    {
+        int gpuBlocks = kvTokens / blockSize;
+        var result = KvMapSimulation.Run(requests[..Math.Min(300, requests.Length)], gpuBlocks, Math.Max(1, gpuBlocks / 4), blockSize, seed);
+        try
+        {
+            File.WriteAllText(path, SvgKvMap.Render(result, workload));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--kv-map: cannot write '{path}': {e.Message}");
+        }
+        return $"KV map: step {result.Step} of {result.TotalSteps} ({result.Running} running, {result.Swapped} swapped) written to {path}";
     }
 
     private static SimRequest[] ReadTrace(string path, int maxSequenceTokens)

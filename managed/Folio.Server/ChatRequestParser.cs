@@ -46,8 +46,7 @@ internal static class ChatRequestParser
         int? top = f.Int("top_logprobs", 0, SamplingFields.MaxTopLogprobs);
         if (top is not null && !wantLogprobs)
             throw new ApiException(400, "'top_logprobs' needs 'logprobs': true", "top_logprobs");
-        if (wantLogprobs) throw new ApiException(400, "'logprobs' is not supported by this server yet", "logprobs");
-        int? topLogprobs = null;
+        int? topLogprobs = wantLogprobs ? top ?? 0 : null;
         var sampling = SamplingFields.Read(f, model, topLogprobs);
         int? maxTokens = f.Int("max_completion_tokens", 1) ?? f.Int("max_tokens", 1);
         sampling = SamplingFields.WithMaxTokens(sampling, maxTokens, ids.Length, model, defaultMax: null);

@@ -19,8 +19,15 @@ internal static class CompletionEndpoint
         using var submission = Submission.Start(state, request);
         int n = request.Sampling.N;
         int promptTokens = request.Prompts.Sum(p => p.Length);
+        // Logprobs come from the per-step outputs (ChoiceLogprobs), so a whole response reads the stream too.
+        var logprobs = request.TopLogprobs is null ? null : new ChoiceLogprobs(state.Model.Tokenizer);
         if (!request.Stream)
         {
+            if (logprobs is not null)
+            {
+                await foreach (var (p, output) in submission.ReadAllAsync(ct).ConfigureAwait(false))
+                    foreach (var o in output.Outputs) logprobs.Next(p * n + o.Index, o);
+            }
             var outputs = await submission.CompleteAsync(ct).ConfigureAwait(false);
             var choices = new List<CompletionChoice>();
             int completionTokens = 0;
@@ -30,7 +37,9 @@ internal static class CompletionEndpoint
                 {
                     completionTokens += o.TokenIds.Count;
                     var reason = outputs[p].FinishReason is FinishReason.Abort or FinishReason.Rejected ? outputs[p].FinishReason : o.FinishReason;
-                    choices.Add(new CompletionChoice(p * n + o.Index, o.Text, null, FinishReasons.Name(reason), o.StopReason));
+                    int index = p * n + o.Index;
+                    choices.Add(new CompletionChoice(index, (request.EchoTexts?[p] ?? "") + o.Text,
+                        logprobs?.ToCompletion(index, logprobs.All(index)), FinishReasons.Name(reason), o.StopReason));
                 }
             }
             var usage = new Usage(promptTokens, completionTokens, promptTokens + completionTokens);
@@ -38,9 +47,15 @@ internal static class CompletionEndpoint
                 ApiJson.Default.CompletionResponse).ConfigureAwait(false);
             return;
         }
-        Sse.Start(http.Response);
+        using var sse = new SseWriter(http.Response);
         int generated = 0;
         var open = new HashSet<int>(Enumerable.Range(0, request.Prompts.Count * n));
+        if (request.EchoTexts is { } echo)
+        {
+            // echo: each choice's first event is its prompt's text.
+            var echoed = Enumerable.Range(0, request.Prompts.Count * n).Select(i => new CompletionChoice(i, echo[i / n], null, null)).ToList();
+            sse.Write(new CompletionResponse(id, "text_completion", created, state.Model.Name, echoed, null), ApiJson.Default.CompletionResponse);
+        }
         await foreach (var (p, output) in submission.ReadAllAsync(ct).ConfigureAwait(false))
         {
             foreach (var o in output.Outputs)
@@ -48,10 +63,13 @@ internal static class CompletionEndpoint
                 generated += o.TokenIds.Count;
                 string? reason = FinishReasons.Name(o.FinishReason);
                 if (reason is not null) open.Remove(p * n + o.Index);
-                if (o.Text.Length == 0 && reason is null) continue;   // tokens that add no text yet (a partial character)
+                int index = p * n + o.Index;
+                var entries = logprobs?.Next(index, o);
+                // Tokens that add no text yet (a partial character, held-back text) send nothing, unless their logprobs.
+                if (o.Text.Length == 0 && reason is null && entries is not { Count: > 0 }) continue;
                 var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
-                    [new CompletionChoice(p * n + o.Index, o.Text, null, reason, o.StopReason)], null);
-                await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+                    [new CompletionChoice(index, o.Text, entries is { Count: > 0 } ? logprobs!.ToCompletion(index, entries) : null, reason, o.StopReason)], null);
+                sse.Write(chunk, ApiJson.Default.CompletionResponse);
             }
             if (output.Finished)
             {
@@ -61,16 +79,18 @@ internal static class CompletionEndpoint
                 {
                     var chunk = new CompletionResponse(id, "text_completion", created, state.Model.Name,
                         [.. left.Select(i => new CompletionChoice(i, "", null, "abort"))], null);
-                    await Sse.WriteAsync(http.Response, chunk, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+                    sse.Write(chunk, ApiJson.Default.CompletionResponse);
                 }
             }
+            if (!submission.HasPendingOutput)
+                await sse.FlushAsync(ct).ConfigureAwait(false);
         }
         if (request.IncludeUsage)
         {
             var usage = new CompletionResponse(id, "text_completion", created, state.Model.Name, [],
                 new Usage(promptTokens, generated, promptTokens + generated));
-            await Sse.WriteAsync(http.Response, usage, ApiJson.Default.CompletionResponse, ct).ConfigureAwait(false);
+            sse.Write(usage, ApiJson.Default.CompletionResponse);
         }
-        await Sse.DoneAsync(http.Response, ct).ConfigureAwait(false);
+        await sse.DoneAsync(ct).ConfigureAwait(false);
     }
 }

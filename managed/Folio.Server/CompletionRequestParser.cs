@@ -12,26 +12,34 @@ internal static class CompletionRequestParser
         if (!f.TryGet("prompt", out var prompt))
             throw new ApiException(400, "'prompt' is required", "prompt");
         bool addSpecial = f.Bool("add_special_tokens") ?? true;
-        var prompts = ReadPrompts(prompt, model, addSpecial);
+        var texts = new List<string?>();
+        var prompts = ReadPrompts(prompt, model, addSpecial, texts);
         int? logprobs = f.Int("logprobs", 0, SamplingFields.MaxTopLogprobs);
-        if (logprobs is not null) throw new ApiException(400, "'logprobs' is not supported by this server yet", "logprobs");
         var sampling = SamplingFields.Read(f, model, logprobs);
-        if (f.Bool("echo") == true) throw new ApiException(400, "'echo' is not supported", "echo");
+        bool echo = f.Bool("echo") ?? false;
+        // With logprobs, echo returns the prompt's tokens' logprobs too: the engine does not compute those.
+        if (echo && logprobs is not null)
+            throw new ApiException(400, "'echo' together with 'logprobs' needs prompt logprobs, which this server does not compute", "echo");
+        IReadOnlyList<string>? echoTexts = echo
+            ? [.. texts.Select((t, i) => t ?? model.Tokenizer.Decode(prompts[i]))]
+            : null;
         int? best = f.Int("best_of", 1);
         if (best is int b && b != sampling.N) throw new ApiException(400, "'best_of' other than n is not supported", "best_of");
         int longest = prompts.Max(p => p.Length);
         sampling = SamplingFields.WithMaxTokens(sampling, f.Int("max_tokens", 1), longest, model, defaultMax: 16);
         var (priority, key) = SamplingFields.ReadOptions(f);
         bool stream = f.Bool("stream") ?? false;
-        return new GenerationRequest(prompts, sampling, stream, StreamOptions.IncludeUsage(f, stream), priority, key, logprobs);
+        return new GenerationRequest(prompts, sampling, stream, StreamOptions.IncludeUsage(f, stream), priority, key, logprobs, echoTexts);
     }
 
-    private static List<int[]> ReadPrompts(JsonElement prompt, ServedModel model, bool addSpecial)
+    /// <summary>The prompts' token ids; <paramref name="texts"/> gets each prompt's text (null for token ids).</summary>
+    private static List<int[]> ReadPrompts(JsonElement prompt, ServedModel model, bool addSpecial, List<string?> texts)
     {
         var prompts = new List<int[]>();
         if (prompt.ValueKind == JsonValueKind.String)
         {
             prompts.Add(PromptTokens.Encode(prompt.GetString()!, model, addSpecial));
+            texts.Add(prompt.GetString());
             return prompts;
         }
         if (prompt.ValueKind != JsonValueKind.Array || prompt.GetArrayLength() == 0)
@@ -40,6 +48,7 @@ internal static class CompletionRequestParser
         if (first.ValueKind == JsonValueKind.Number)
         {
             prompts.Add(PromptTokens.Ids(prompt, model));
+            texts.Add(null);
             return prompts;
         }
         foreach (var item in prompt.EnumerateArray())
@@ -50,6 +59,7 @@ internal static class CompletionRequestParser
                 JsonValueKind.Array => PromptTokens.Ids(item, model),
                 _ => throw RequestFields.Wrong("prompt", "a list of strings or of token-id lists", prompt),
             });
+            texts.Add(item.ValueKind == JsonValueKind.String ? item.GetString() : null);
         }
         if (prompts.Count > 256) throw new ApiException(400, $"'prompt' has {prompts.Count} prompts; at most 256", "prompt");
         return prompts;

@@ -90,6 +90,8 @@ public sealed class FolioServer : IAsyncDisposable
             http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await state.Metrics.WriteAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
         });
+        _app.MapGet("/kv", Kv.KvEndpoints.PageAsync);
+        _app.MapGet("/kv/state", Guarded(Kv.KvEndpoints.StateAsync));
         _app.MapPost("/tokenize", Guarded(TokenizeEndpoints.TokenizeAsync));
         _app.MapPost("/detokenize", Guarded(TokenizeEndpoints.DetokenizeAsync));
     }

@@ -11,5 +11,8 @@ internal sealed record GenerationRequest(
     bool IncludeUsage,
     int Priority,
     CacheKey CacheKey,
-    /// <summary>Top logprobs per token to return (completions' logprobs, chat's top_logprobs), or null for none.</summary>
-    int? TopLogprobs);
+    /// <summary>Top logprobs per token to return (completions' logprobs, chat's top_logprobs; chat's logprobs: true
+    /// without top_logprobs is 0), or null when the request asked for no logprobs.</summary>
+    int? TopLogprobs,
+    /// <summary>Completions' echo: each prompt's text, put before its choices' text; null without echo.</summary>
+    IReadOnlyList<string>? EchoTexts = null);

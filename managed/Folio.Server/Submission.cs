@@ -13,10 +13,15 @@ namespace Folio.Server;
 internal sealed class Submission : IDisposable
 {
     private readonly RequestStream[] _streams;
+    private Channel<(int, RequestOutput)>? _merged;
 
     private Submission(RequestStream[] streams) => _streams = streams;
 
     public IReadOnlyList<RequestStream> Streams => _streams;
+
+    /// <summary>Whether <see cref="ReadAllAsync"/> has another output ready now (the endpoint flushes what it wrote
+    /// only when not: several steps' outputs that piled up leave in one write).</summary>
+    public bool HasPendingOutput => _merged is { } m ? m.Reader.TryPeek(out _) : _streams.Length == 1 && _streams[0].Reader.TryPeek(out _);
 
     /// <summary>429 when the engine's queue is full; 400 when the engine rejects a prompt (it could never fit the KV
     /// cache); an ArgumentException from the engine's validation is left to the caller (a 400).</summary>
@@ -62,7 +67,7 @@ internal sealed class Submission : IDisposable
                 yield return (0, o);
             yield break;
         }
-        var merged = Channel.CreateUnbounded<(int, RequestOutput)>(new UnboundedChannelOptions { SingleReader = true });
+        var merged = _merged = Channel.CreateUnbounded<(int, RequestOutput)>(new UnboundedChannelOptions { SingleReader = true });
         var pumps = new Task[_streams.Length];
         for (int i = 0; i < _streams.Length; i++)
         {

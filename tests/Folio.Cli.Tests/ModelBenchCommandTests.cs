@@ -19,8 +19,9 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal(
-            ["bandwidth_gb_s", "bound_tokens_per_s", "decode_tokens_per_s", "kernels", "kv_utilization_pct", "mean_batch", "output_tokens_per_s",
-             "precision", "preemptions", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
+            ["bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct", "decode_tokens_per_s", "graphed_steps", "kernels",
+             "kv_utilization_pct", "mean_batch", "output_tokens_per_s", "precision", "preemptions", "prefix_hit_rate", "requests_per_s",
+             "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
         Assert.True(rps > 0);
@@ -33,6 +34,9 @@ public class ModelBenchCommandTests
         Assert.Equal(0.0, root.GetProperty("bound_tokens_per_s").GetDouble());
         Assert.InRange(root.GetProperty("prefix_hit_rate").GetDouble(), 0.0, 1.0);
         Assert.Equal("fp32", root.GetProperty("precision").GetString());
+        Assert.False(root.GetProperty("cuda_graphs").GetBoolean());   // CPU: no graphs, no device time
+        Assert.Equal(0L, root.GetProperty("graphed_steps").GetInt64());
+        Assert.Equal(0.0, root.GetProperty("decode_gpu_busy_pct").GetDouble());
         // tiny's MatMul weights (q/k/v, o, gate/up, down per layer and lm_head) in 16-column fp32 panels, and its
         // 9 fp32 norm weights.
         Assert.Equal(4L * (4 * (512 * 256 + 256 * 256 + 1408 * 256 + 256 * 704) + 50272 * 256) + Norms, root.GetProperty("weight_bytes").GetInt64());
@@ -52,8 +56,20 @@ public class ModelBenchCommandTests
             doc.RootElement.GetProperty("weight_bytes").GetInt64());
     }
 
+    [Fact]
+    public void CudaWithoutAUsableGpuIsAClearUsageError()
+    {
+        // This machine (and CI) has no GPU, and no libfolio_cuda.so beside the CLI: the model cannot open on CUDA.
+        var (code, output, error) = CliRun.Folio([.. Small, "--device", "cuda"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("error: --device cuda: ", error);
+    }
+
     [Theory]
-    [InlineData("--device", "gpu", "error: --device 'gpu': only cpu is available in this build")]
+    [InlineData("--device", "gpu", "error: --device 'gpu' must be cpu or cuda")]
+    [InlineData("--dtype", "float32", "error: --dtype float32: the CPU backend computes in fp32")]
+    [InlineData("--dtype", "fp64", "error: --dtype 'fp64' must be auto, float32, bfloat16 or float16")]
     [InlineData("--dataset", "alpaca", "error: --dataset 'alpaca': only sharegpt-like is known")]
     [InlineData("--input-len", "0", "error: --input-len and --output-len must be at least 1")]
     [InlineData("--output-len", "0", "error: --input-len and --output-len must be at least 1")]

@@ -101,4 +101,33 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Contains("paged (16)", picture, StringComparison.Ordinal);
         Assert.Contains("External fragmentation &amp; others", picture, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Kv_map_draws_the_busiest_step_with_every_kind_of_block()
+    {
+        string path = Trace(string.Join('\n', Enumerable.Range(1, 80).Select(i => $"{{\"input_len\": {i * 37 % 300 + 20}, \"output_len\": {i * 13 % 400 + 50}}}")));
+        string svg = Path.Combine(_dir, "map.svg");
+        var run = CliRun.Folio("simulate", "--trace", path, "--kv-tokens", "4096", "--policies", "paged", "--n", "none", "--beam", "none", "--kv-map", svg);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Error);
+        Assert.Matches(@"KV map: step \d+ of \d+ \(\d+ running, [1-9]\d* swapped\) written to ", run.Out);
+        string picture = File.ReadAllText(svg);
+        Assert.StartsWith("<svg ", picture);
+        Assert.Contains("Paged KV cache at step ", picture, StringComparison.Ordinal);
+        Assert.Contains("GPU blocks: 256, ", picture, StringComparison.Ordinal);    // 4,096 slots / 16
+        Assert.Contains("CPU swap blocks: 64, ", picture, StringComparison.Ordinal);
+        Assert.Contains("fill=\"#333\"", picture, StringComparison.Ordinal);         // the system prompt, shared by several requests
+        Assert.Contains("stroke=\"#111\"", picture, StringComparison.Ordinal);       // a shared block's outline
+        Assert.Matches(@"GPU blocks: 256, \d+ used \([1-9]\d* shared\), [1-9]\d* free", picture);
+    }
+
+    [Fact]
+    public void Kv_map_to_an_unwritable_path_is_a_usage_error()
+    {
+        string path = Trace("{\"input_len\": 10, \"output_len\": 20}\n");
+        string svg = Path.Combine(_dir, "missing", "map.svg");
+        var run = CliRun.Folio("simulate", "--trace", path, "--policies", "paged", "--n", "none", "--beam", "none", "--kv-map", svg);
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"error: --kv-map: cannot write '{svg}': ", run.Error);
+    }
 }

@@ -1,11 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Folio.Core.Engine;
-using Folio.Core.KvCache;
-using Folio.Core.Scheduling;
-using Folio.Core.Text;
 
 namespace Folio.Server.Tests;
 
@@ -16,7 +12,7 @@ namespace Folio.Server.Tests;
 /// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    public const string Template = "{% for m in messages %}{{ m.content }}{% endfor %}{% if add_generation_prompt %}hh{% endif %}";
+    public const string Template = FakeServedModel.ChatTemplateText;
     public const int Blocks = 1024, BlockSize = 16, MaxModelLen = 4096;
 
     private TestServer(FolioServer server, LlmEngine engine, string? apiKey)
@@ -40,19 +36,9 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(bool chatTemplate = true, string? apiKey = null, long maxBodyBytes = 8 << 20,
         int maxWaiting = 1024, int maxSeqs = 64, TimeSpan? stepDelay = null)
     {
-        var fake = new FakeExecutor(new FakeExecutorOptions { NumGpuBlocks = Blocks, BlockSizeTokens = BlockSize, VocabSize = 64, DefaultSeed = 1 });
-        IModelExecutor executor = stepDelay is { } d ? new SlowExecutor(fake, d) : fake;
-        var engine = new LlmEngine(new EngineOptions
-        {
-            KvCache = new KvCacheOptions { NumGpuBlocks = Blocks, BlockSizeTokens = BlockSize },
-            Scheduler = new SchedulerOptions { MaxNumSeqs = maxSeqs, MaxNumBatchedTokens = 2048, EosTokenId = -1 },
-        }, executor, new FakeTextDecoder())
-        {
-            ChatTemplate = chatTemplate
-                ? ChatTemplate.FromConfig(JsonSerializer.Serialize(new JsonObject { ["chat_template"] = Template }), null, "test")
-                : null,
-        };
-        var model = new ServedModel { Name = "fake", Engine = engine, Tokenizer = new PairTokenizer(), MaxModelLen = MaxModelLen, VocabSize = 64 };
+        var model = FakeServedModel.Create(numGpuBlocks: Blocks, blockSizeTokens: BlockSize, maxNumSeqs: maxSeqs, maxModelLen: MaxModelLen,
+            chatTemplate: chatTemplate, wrap: stepDelay is { } d ? fake => new StepDelayExecutor(fake, d) : null);
+        var engine = model.Engine;
         var server = FolioServer.Create(model, new ServerOptions
         {
             Port = 0, ApiKey = apiKey, MaxBodyBytes = maxBodyBytes, MaxWaitingRequests = maxWaiting,

@@ -126,6 +126,54 @@ await test("chat completions: the stream equals the whole response (seeded)", as
   eq(s.usage, chatWhole.usage, "usage");
 });
 
+const close = (a, b) => Math.abs(a - b) < 1e-4;
+
+await test("completions: logprobs (k = 2) per token, the stream equal to the whole response", async () => {
+  const req = { ...seeded, max_tokens: 6, logprobs: 2 };
+  const r = await plain.completions.create(req);
+  for (const c of r.choices) {
+    const lp = c.logprobs;
+    eq(lp.tokens.length, 6, "one entry per token");
+    eq([lp.token_logprobs.length, lp.top_logprobs.length, lp.text_offset.length], [6, 6, 6], "parallel lists");
+    assert(lp.token_logprobs.every((x) => x <= 0 && Number.isFinite(x)), `logprobs ${lp.token_logprobs}`);
+    lp.text_offset.forEach((o, i) => eq(o, lp.tokens.slice(0, i).join("").length, `text_offset ${i}`));
+    lp.top_logprobs.forEach((top, i) => {
+      const keys = Object.keys(top);
+      assert(keys.length >= 1 && keys.length <= 3, `top ${i} has ${keys.length} entries`);
+      assert(close(top[lp.tokens[i]], lp.token_logprobs[i]), `top ${i} lacks the sampled token with its logprob`);
+      assert(Object.values(top).every((v) => v <= 0), `top ${i} values`);
+    });
+  }
+  const streamed = { 0: [], 1: [] };
+  for await (const chunk of await plain.completions.create({ ...req, stream: true }))
+    for (const c of chunk.choices) if (c.logprobs) streamed[c.index].push(...c.logprobs.token_logprobs);
+  eq([streamed[0], streamed[1]], r.choices.map((c) => c.logprobs.token_logprobs), "streamed token_logprobs");
+});
+
+await test("completions: echo puts the prompt first; with logprobs it is a 400", async () => {
+  const r = await plain.completions.create({ ...seeded, n: 1, echo: true });
+  const plainText = (await plain.completions.create({ ...seeded, n: 1 })).choices[0].text;
+  eq(r.choices[0].text, prompt + plainText, "echoed text");
+  await rejects(plain.completions.create({ ...seeded, echo: true, logprobs: 1 }), OpenAI.BadRequestError, 400, "prompt logprobs", "echo + logprobs");
+});
+
+await test("chat completions: logprobs with top_logprobs = 3, whole and streamed", async () => {
+  const req = { ...chatSeeded, n: 1, logprobs: true, top_logprobs: 3 };
+  const r = await chat.chat.completions.create(req);
+  const content = r.choices[0].logprobs.content;
+  eq(content.length, r.usage.completion_tokens, "one entry per token");
+  for (const e of content) {
+    assert(e.logprob <= 0 && e.bytes.every((b) => b >= 0 && b < 256), `entry ${JSON.stringify(e)}`);
+    eq(e.top_logprobs.length, 3, "top_logprobs per token");
+    for (let j = 1; j < 3; j++) assert(e.top_logprobs[j].logprob <= e.top_logprobs[j - 1].logprob, "top_logprobs in order");
+    assert(e.logprob <= e.top_logprobs[0].logprob + 1e-4, "no token above the most likely");
+  }
+  const streamed = [];
+  for await (const chunk of await chat.chat.completions.create({ ...req, stream: true }))
+    for (const c of chunk.choices) if (c.logprobs) streamed.push(...c.logprobs.content.map((e) => e.logprob));
+  eq(streamed, content.map((e) => e.logprob), "streamed logprobs");
+});
+
 await test("a wrong API key is a 401", () =>
   rejects(wrongKey.chat.completions.create(chatSeeded), OpenAI.AuthenticationError, 401, "API key", "wrong key"));
 

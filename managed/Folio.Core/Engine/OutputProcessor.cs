@@ -46,6 +46,9 @@ public sealed class OutputProcessor
 
     public TokenCounts Counts => new(_promptTokens, _generatedTokens);
 
+    /// <summary>The request book: every request added whose last record has not gone out (the KV map walks it).</summary>
+    internal IEnumerable<Request> Unfinished => _unfinished.Values;
+
     public bool TryGetUnfinished(long requestId, out Request request) => _unfinished.TryGetValue(requestId, out request!);
 
     /// <summary>Books a request the scheduler accepted, or rejected (its end then goes out with the next step).</summary>

@@ -1,11 +1,10 @@
 using Folio.Core.Engine;
-using Folio.Server;
 
-namespace Folio.Server.Tests;
+namespace Folio.Server;
 
 /// <summary>The fake model's vocabulary as a tokenizer: FakeTextDecoder's 64 two-letter pieces "aa".."hh"
 /// (id = first letter + 8 × second), so text in pairs of a..h round-trips; anything else is refused.</summary>
-internal sealed class PairTokenizer : IServedTokenizer
+public sealed class PairTokenizer : IServedTokenizer
 {
     public int[] Encode(string text, bool addSpecialTokens)
     {

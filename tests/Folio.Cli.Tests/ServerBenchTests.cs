@@ -1,0 +1,33 @@
+namespace Folio.Cli.Tests;
+
+/// <summary><c>folio bench --server</c> (B10) end to end on a small load, and <c>folio serve</c>'s fake-model options.</summary>
+public sealed class ServerBenchTests
+{
+    [Fact]
+    public void A_small_server_bench_streams_every_token_and_frees_every_block()
+    {
+        var run = CliRun.Folio("bench", "--server", "--clients", "4", "--requests", "12", "--output-len", "5", "--rounds", "1");
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        Assert.Contains("4 concurrent streams × 12 requests of 5 tokens", run.Out, StringComparison.Ordinal);
+        Assert.Matches(@"  engine +\d+ tok/s  60 tokens in ", run.Out);   // 12 × 5, every one counted
+        Assert.Matches(@"  http +\d+ tok/s  60 tokens in ", run.Out);
+        Assert.Matches(@"idle TTFT p50 \(p99\): engine [\d.]+ \([\d.]+\) ms, http [\d.]+ \([\d.]+\) ms, added -?[\d.]+ ms", run.Out);
+        Assert.Contains("after: 0 KV blocks used, 0 failed requests", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fewer_requests_than_clients_is_a_usage_error()
+    {
+        var run = CliRun.Folio("bench", "--server", "--clients", "8", "--requests", "4");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"error: --server: needs --clients ≥ 1 (got 8), --requests ≥ --clients (got 4), --output-len ≥ 1 (got 64), --rounds ≥ 1 (got 3) and --rate ≥ 0 (got 400){Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
+    public void Fake_model_options_on_a_real_model_are_a_usage_error()
+    {
+        var run = CliRun.Folio("serve", "--model", "tiny", "--fake-step-ms", "5");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"error: --fake-step-ms and --fake-cpu-blocks apply to --model fake only{Environment.NewLine}", run.Error);
+    }
+}
