@@ -1,4 +1,5 @@
 using Folio.Core.Compute;
+using Folio.Core.Engine;
 using Folio.Core.Models;
 
 namespace Folio.Cpu.Tests;
@@ -36,7 +37,11 @@ internal sealed class PagedSequenceRunner
 
     /// <summary>One step: each (sequence, new tokens) pair appends its tokens; returns the logits of every new
     /// token of each sequence (allRows) or of its last token only, as one [rows × vocab] array per sequence.</summary>
-    public float[][] Step(IReadOnlyList<(int Sequence, int[] Tokens)> work, bool allRows = false)
+    public float[][] Step(IReadOnlyList<(int Sequence, int[] Tokens)> work, bool allRows = false) => Step(work, allRows, null);
+
+    /// <summary>As <see cref="Step(IReadOnlyList{ValueTuple{int, int[]}}, bool)"/>, a decode step padded as a graphed
+    /// step is (<see cref="DecodePadding"/>) to <paramref name="pad"/> (batch, block-table width) when given.</summary>
+    public float[][] Step(IReadOnlyList<(int Sequence, int[] Tokens)> work, bool allRows, (int Batch, int Width)? pad)
     {
         var tokens = new List<int>();
         var positions = new List<int>();
@@ -82,7 +87,9 @@ internal sealed class PagedSequenceRunner
             LogitRows = [.. logitRows],
         };
         int vocab = _model.Config.VocabSize;
-        var logits = new float[logitRows.Count * vocab];
+        if (pad is { } shape)
+            input = new DecodePadding().Pad(input, shape.Batch, shape.Width);
+        var logits = new float[input.NumLogitRows * vocab];
         _model.Forward(input, _cache, logits);
         var result = new float[work.Count][];
         int row = 0;
