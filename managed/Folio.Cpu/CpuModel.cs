@@ -16,10 +16,7 @@ public sealed class CpuModel : ILoadedModel
         Source = source;
         Backend = backend;
         Model = model;
-        // The primary EOS id (generation_config.json's first, else the tokenizer's end-of-text, else
-        // config.json's first), or none (-1); requests stop on the others through ModelSource.WithEosStops
-        // (folio generate and libfolio).
-        EosTokenId = source.EosTokenIds.Count > 0 ? source.EosTokenIds[0] : -1;
+        EosTokenId = source.PrimaryEosTokenId;
     }
 
     public ModelSource Source { get; }

@@ -49,6 +49,10 @@ public sealed class ModelSource : IDisposable
     /// <summary>Every end-of-sequence id, the primary (the engine's) first; empty when none is known.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }
 
+    /// <summary>The primary EOS id (generation_config.json's first, else the tokenizer's end-of-text, else
+    /// config.json's first), or -1; requests stop on the others through <see cref="WithEosStops"/>.</summary>
+    public int PrimaryEosTokenId => EosTokenIds.Count > 0 ? EosTokenIds[0] : -1;
+
     /// <summary>generation_config.json's bos_token_id, else config.json's.</summary>
     public int? BosTokenId { get; }
 

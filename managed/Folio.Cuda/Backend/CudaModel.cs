@@ -20,7 +20,7 @@ public sealed class CudaModel : ILoadedModel
         Backend = backend;
         Model = model;
         MemoryUtilization = memoryUtilization;
-        EosTokenId = source.EosTokenIds.Count > 0 ? source.EosTokenIds[0] : -1;
+        EosTokenId = source.PrimaryEosTokenId;
     }
 
     public ModelSource Source { get; }
