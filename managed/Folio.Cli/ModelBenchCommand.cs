@@ -19,6 +19,7 @@ public static class ModelBenchCommand
         DeviceSelection device = default, int maxBatchedTokens = 0)
     {
         EngineStack stack;
+        var loadClock = Stopwatch.StartNew();
         try
         {
             // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
@@ -33,6 +34,8 @@ public static class ModelBenchCommand
         {
             throw new UsageException($"--device cuda: {e.Message}");
         }
+        // Start-up's first part: source, weights read and uploaded, KV cache allocated (warm-up and captures follow).
+        double loadSeconds = loadClock.Elapsed.TotalSeconds;
         using (stack)
         {
             var config = stack.Config;
@@ -114,11 +117,12 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}}}"));
             }
             else
             {
                 Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} ({config.ParameterCount() / 1e6:F1}M parameters, {precision} weights: {kernels}) on {stack.BackendName}; {numRequests} requests, {totalInput} prompt + {totalOutput} output tokens, {seconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"model load        {loadSeconds:F2} s (weights read and placed, KV cache allocated)"));
                 Console.WriteLine(string.Create(inv, $"requests/s        {result.RequestsPerS:F3}"));
                 Console.WriteLine(string.Create(inv, $"output tokens/s   {result.OutputTokensPerS:F2}"));
                 Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
