@@ -30,7 +30,7 @@ public static class BenchCommand
         var beam = new Option<int>("--beam-width") { Description = "Beam search with this many beams (0 = off)." };
         var promptLen = new Option<int>("--prompt-len") { Description = "Mean prompt length (Alpaca-like lengths, docs/SIMULATOR.md; 19).", DefaultValueFactory = _ => 19 };
         var outputLen = new Option<int>("--output-len") { Description = "Mean output length (Alpaca-like lengths; 58).", DefaultValueFactory = _ => 58 };
-        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "Tokens of a system prompt shared by every prompt (prefix-cache hits); 0 = none." };
+        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "Tokens of a system prompt shared by every prompt (prefix-cache hits; the model path puts them before --input-len tokens of its own); 0 = none." };
         var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         // The real-model path (issue 4): taken unless --executor is given.
@@ -81,7 +81,8 @@ public static class BenchCommand
                     parsed.GetValue(dataset) is not null, parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
                     parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth),
                     QuantizationOption.Parse(parsed.GetValue(quantization)), selection,
-                    parsed.GetResult(maxBatched) is { Implicit: false } ? parsed.GetValue(maxBatched) : 0);
+                    parsed.GetResult(maxBatched) is { Implicit: false } ? parsed.GetValue(maxBatched) : 0,
+                    Math.Max(0, parsed.GetValue(sharedPrefix)), !parsed.GetValue(noPrefix));
             }
             var options = new BenchOptions
             {

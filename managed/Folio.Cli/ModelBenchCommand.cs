@@ -16,7 +16,7 @@ public static class ModelBenchCommand
     internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
         Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None,
-        DeviceSelection device = default, int maxBatchedTokens = 0)
+        DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true)
     {
         EngineStack stack;
         var loadClock = Stopwatch.StartNew();
@@ -24,7 +24,7 @@ public static class ModelBenchCommand
         {
             // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
             stack = new EngineStack(modelName, device, threads, blockSize, 0, (long)kvMib * 1024 * 1024, maxNumSeqs,
-                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(2048, maxNumSeqs), true, seed, quantization);
+                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(2048, maxNumSeqs), prefixCaching, seed, quantization);
         }
         catch (ModelFormatException e)
         {
@@ -41,11 +41,13 @@ public static class ModelBenchCommand
             var config = stack.Config;
             var rng = new Random((int)seed);
             var work = new List<(int[] Prompt, int Output)>();
+            // B7: every prompt begins with the same sharedPrefix tokens (a few-shot preamble), then its own input.
+            int[] preamble = Enumerable.Range(0, sharedPrefix).Select(_ => rng.Next(0, config.VocabSize)).ToArray();
             for (int i = 0; i < numRequests; i++)
             {
                 int inLen = shareGpt ? LogNormalLength(rng, 161.31, 1024) : inputLen;
                 int outLen = shareGpt ? LogNormalLength(rng, 337.99, 1024) : outputLen;
-                int[] prompt = Enumerable.Range(0, inLen).Select(_ => rng.Next(0, config.VocabSize)).ToArray();
+                int[] prompt = [.. preamble, .. Enumerable.Range(0, inLen).Select(_ => rng.Next(0, config.VocabSize))];
                 if (PromptLimits.Check(config, prompt, outLen) is { } problem)
                     throw new UsageException($"request {i}: {problem}");
                 work.Add((prompt, outLen));

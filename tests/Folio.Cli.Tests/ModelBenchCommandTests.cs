@@ -58,6 +58,23 @@ public class ModelBenchCommandTests
     }
 
     [Fact]
+    public void SharedPrefixIsServedFromThePrefixCacheOnlyWhenCachingIsOn()
+    {
+        // 40 shared tokens (2.5 blocks of 16) before each prompt's own 5, 48 tokens a step: the first prompt is
+        // computed alone, the later ones hit its first two blocks (blocks computed in the same step are not hits).
+        double HitRate(params string[] extra)
+        {
+            var (code, output, error) = CliRun.Folio(["bench", "--model", "tiny", "--requests", "6", "--input-len", "5", "--output-len", "4",
+                "--kv-mib", "8", "--threads", "2", "--shared-prefix", "40", "--max-num-batched-tokens", "48", "--json", .. extra]);
+            Assert.True(code == 0, error);
+            using var doc = JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("prefix_hit_rate").GetDouble();
+        }
+        Assert.True(HitRate() > 0.3, "the shared blocks should be hits");
+        Assert.Equal(0.0, HitRate("--no-prefix-caching"));
+    }
+
+    [Fact]
     public void CudaWithoutAUsableGpuIsAClearUsageError()
     {
         // This machine (and CI) has no GPU, and no libfolio_cuda.so beside the CLI: the model cannot open on CUDA.
