@@ -56,8 +56,8 @@ public static class ModelBenchCommand
             long totalOutput = work.Sum(w => (long)w.Output), totalInput = work.Sum(w => (long)w.Prompt.Length);
             bool progress = !asJson && !Console.IsErrorRedirected;
             double utilizationSum = 0;
-            long generated = 0, decodeTokens = 0;
-            double decodeSeconds = 0;
+            long generated = 0, decodeTokens = 0, prefillTokens = 0;
+            double decodeSeconds = 0, prefillSeconds = 0;
             var clock = Stopwatch.StartNew();
             while (engine.HasUnfinished)
             {
@@ -72,6 +72,13 @@ public static class ModelBenchCommand
                     // Pure decode steps: what B8 measures (prompt processing excluded).
                     decodeSeconds += clock.Elapsed.TotalSeconds - before;
                     decodeTokens += stepTokens;
+                }
+                else
+                {
+                    // Steps with prompt tokens: prompt tokens/s (llama-bench's pp128 when one 128-token prompt
+                    // runs: its one step is all prompt; with many requests a step may also carry decode rows).
+                    prefillSeconds += clock.Elapsed.TotalSeconds - before;
+                    prefillTokens += stack.Executor.LastStepPrefillTokens;
                 }
                 utilizationSum += engine.GetKvStats().UtilizationPct;
                 if (progress)
@@ -91,6 +98,7 @@ public static class ModelBenchCommand
                 PrefixHitRate: kv.PrefixHitRate,
                 Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
             double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
+            double prefillPerS = prefillSeconds > 0 ? prefillTokens / prefillSeconds : 0;
             // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
             // fp32 norm weights; the embedding table is read only at its rows.
             long weightBytes = stack.Backend.WeightBytes + (2L * config.NumLayers + 1) * config.HiddenSize * sizeof(float);
@@ -102,7 +110,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\"}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\"}}"));
             }
             else
             {
@@ -115,6 +123,7 @@ public static class ModelBenchCommand
                 Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
                 Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
                 Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
+                Console.WriteLine(string.Create(inv, $"prompt tokens/s   {prefillPerS:F2} (steps with prompt tokens)"));
                 if (measureBandwidth)
                     Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
             }

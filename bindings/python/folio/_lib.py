@@ -67,6 +67,7 @@ STRUCTURED_JSON_OBJECT = 5
 # enum folio_quantization (ABI 1.3)
 QUANTIZATION_NONE = 0
 QUANTIZATION_INT8 = 1
+QUANTIZATION_INT4 = 2
 
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
