@@ -46,9 +46,24 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         Assert.Equal("int8", doc.RootElement.GetProperty("precision").GetString());
         Assert.Contains("int8 weights (group 32, fp16 scales)", doc.RootElement.GetProperty("kernels").GetString());
-        // Per [out, in] weight: 8-column panels × 32-input groups × (32 quants + a 2-byte scale), + 4 bytes a column.
-        static long Int8(long outCols, long inCols) => (outCols + 7) / 8 * 8 * (((inCols + 31) / 32 * 34) + 4);
+        // Per [out, in] weight: 8-column panels × 32-input groups × (32 quants + a 2-byte scale).
+        static long Int8(long outCols, long inCols) => (outCols + 7) / 8 * 8 * ((inCols + 31) / 32 * 34);
         Assert.Equal(4 * (Int8(512, 256) + Int8(256, 256) + Int8(1408, 256) + Int8(256, 704)) + Int8(50257, 256) + Norms,
+            doc.RootElement.GetProperty("weight_bytes").GetInt64());
+    }
+
+    [Fact]
+    public void Int4_IsReportedWithItsKernelAndAnEighthOfTheBytes()
+    {
+        var (code, output, _) = CliRun.Folio([.. Small, "--json", "--quantization", "int4"]);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("int4", doc.RootElement.GetProperty("precision").GetString());
+        Assert.Contains("int4 weights (group 32, fp16 scales)", doc.RootElement.GetProperty("kernels").GetString());
+        Assert.True(doc.RootElement.GetProperty("prefill_tokens_per_s").GetDouble() > 0);
+        // Per [out, in] weight: 8-column panels × 32-input groups × (16 bytes of nibbles + a 2-byte scale).
+        static long Int4(long outCols, long inCols) => (outCols + 7) / 8 * 8 * ((inCols + 31) / 32 * 18);
+        Assert.Equal(4 * (Int4(512, 256) + Int4(256, 256) + Int4(1408, 256) + Int4(256, 704)) + Int4(50257, 256) + Norms,
             doc.RootElement.GetProperty("weight_bytes").GetInt64());
     }
 
@@ -60,7 +75,7 @@ public class ModelBenchCommandTests
     [InlineData("--input-len", "3000", "error: request 0: ")]
     [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)")]
     [InlineData("--requests", "x", "error: ")]
-    [InlineData("--quantization", "int4", "error: --quantization 'int4' must be none or int8")]
+    [InlineData("--quantization", "int2", "error: --quantization 'int2' must be none, int8 or int4")]
     public void BadInput_IsRefused(string option, string value, string message)
     {
         var args = Small.ToList();
