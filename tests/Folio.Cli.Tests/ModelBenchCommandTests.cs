@@ -20,7 +20,7 @@ public class ModelBenchCommandTests
         var root = doc.RootElement;
         Assert.Equal(
             ["bandwidth_gb_s", "bound_tokens_per_s", "decode_tokens_per_s", "kernels", "kv_utilization_pct", "mean_batch", "output_tokens_per_s",
-             "precision", "preemptions", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
+             "precision", "preemptions", "prefill_tokens_per_s", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
         Assert.True(rps > 0);
@@ -32,6 +32,7 @@ public class ModelBenchCommandTests
         Assert.Equal(0.0, root.GetProperty("bandwidth_gb_s").GetDouble());   // measured only with --bandwidth
         Assert.Equal(0.0, root.GetProperty("bound_tokens_per_s").GetDouble());
         Assert.InRange(root.GetProperty("prefix_hit_rate").GetDouble(), 0.0, 1.0);
+        Assert.True(root.GetProperty("prefill_tokens_per_s").GetDouble() > 0);   // the prompts' steps, timed
         Assert.Equal("fp32", root.GetProperty("precision").GetString());
         // tiny's MatMul weights (q/k/v, o, gate/up, down per layer and lm_head) in 16-column fp32 panels, and its
         // 9 fp32 norm weights.
