@@ -6,7 +6,7 @@ namespace Folio.Benchmarks;
 
 /// <summary>
 /// <c>gemm-precision</c>: one MatMul of b8's lm_head shape ([32000, 768], larger than any cache) with the weight
-/// in fp32, bf16 and int8, for 1 and 32 input rows, on one thread, formats alternating round by round. Per
+/// in fp32, bf16, int8 and int4, for 1 and 32 input rows, on one thread, formats alternating round by round. Per
 /// format: the fastest and median of 15 rounds by process CPU time (what a shared, oversubscribed machine
 /// cannot inflate) and by wall time, and the weight bytes read per second at the fastest round.
 /// </summary>
@@ -20,13 +20,15 @@ internal static class WeightGemmBenchmark
         float[] w16 = [.. w.Select(v => BitConverter.Int32BitsToSingle((int)(BitConverter.SingleToUInt32Bits(v) & 0xFFFF0000)))];
         using var fp32 = new CpuBackend(1);
         using var int8 = new CpuBackend(1, WeightQuantization.Int8);
+        using var int4 = new CpuBackend(1, WeightQuantization.Int4);
         var formats = new (string Name, CpuBackend Backend, DeviceTensor Weight)[]
         {
             ("fp32", fp32, fp32.UploadWeight(w, Out, In)),
             ("bf16", fp32, fp32.UploadWeight(w16, Out, In, DType.BF16)),
             ("int8", int8, int8.UploadWeight(w, Out, In, DType.F32)),
+            ("int4", int4, int4.UploadWeight(w, Out, In, DType.F32)),
         };
-        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In / 32 * 34 + Out * 4L];
+        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18];
         foreach (int rows in new[] { 1, 32 })
         {
             var x = new float[rows * In];

@@ -65,8 +65,8 @@ public static class ModelBenchCommand
             long totalOutput = work.Sum(w => (long)w.Output), totalInput = work.Sum(w => (long)w.Prompt.Length);
             bool progress = !asJson && !Console.IsErrorRedirected;
             double utilizationSum = 0;
-            long generated = 0, decodeTokens = 0;
-            double decodeSeconds = 0, decodeGpuSeconds = 0;
+            long generated = 0, decodeTokens = 0, prefillTokens = 0;
+            double decodeSeconds = 0, decodeGpuSeconds = 0, prefillSeconds = 0;
             long decodeSteps = 0;
             var gpu = stack.CudaBackend;
             var clock = Stopwatch.StartNew();
@@ -85,6 +85,13 @@ public static class ModelBenchCommand
                     decodeTokens += stepTokens;
                     decodeGpuSeconds += gpu?.LastStepGpuSeconds ?? 0;
                     decodeSteps++;
+                }
+                else
+                {
+                    // Steps with prompt tokens: prompt tokens/s (llama-bench's pp128 when one 128-token prompt
+                    // runs: its one step is all prompt; with many requests a step may also carry decode rows).
+                    prefillSeconds += clock.Elapsed.TotalSeconds - before;
+                    prefillTokens += stack.Executor.LastStepPrefillTokens;
                 }
                 utilizationSum += engine.GetKvStats().UtilizationPct;
                 if (progress)
@@ -107,6 +114,7 @@ public static class ModelBenchCommand
             // The device's share of the decode steps' wall time (CUDA events around each step's work): the rest is
             // the host scheduling, sampling bookkeeping and output processing while the GPU waits.
             double gpuBusyPct = gpu is not null && decodeSeconds > 0 ? 100 * decodeGpuSeconds / decodeSeconds : 0;
+            double prefillPerS = prefillSeconds > 0 ? prefillTokens / prefillSeconds : 0;
             // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
             // fp32 norm weights; the embedding table is read only at its rows.
             var cpu = stack.CpuBackend;
@@ -119,7 +127,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}}}"));
             }
             else
             {
@@ -137,6 +145,7 @@ public static class ModelBenchCommand
                     Console.WriteLine(string.Create(inv, $"CUDA graphs       {(gpu.GraphsEnabled ? "on" : "off")}: {stack.Executor.NumGraphedSteps} of {steps} steps replayed or captured, {gpu.GraphsCaptured} captures"));
                 if (gpu is not null)
                     Console.WriteLine(string.Create(inv, $"GPU busy          {gpuBusyPct:F1} % of the decode steps' wall time ({1000 * decodeGpuSeconds / Math.Max(1, decodeSteps):F3} ms of device time, {1000 * decodeSeconds / Math.Max(1, decodeSteps):F3} ms of wall time per decode step)"));
+                Console.WriteLine(string.Create(inv, $"prompt tokens/s   {prefillPerS:F2} (steps with prompt tokens)"));
                 if (measureBandwidth)
                     Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
             }

@@ -3,16 +3,16 @@ using Folio.Core.Compute;
 
 namespace Folio.Cli;
 
-/// <summary><c>--quantization none|int8</c>, shared by the commands that load a model on the CPU.</summary>
+/// <summary><c>--quantization none|int8|int4</c>, shared by the commands that load a model on the CPU.</summary>
 internal static class QuantizationOption
 {
     public static Option<string> Create() => new("--quantization")
     {
-        Description = "MatMul weights: none (the checkpoint's precision: fp32, bf16 or fp16) or int8 (group-wise symmetric, 32 weights per fp16 scale, quantized at load).",
+        Description = "MatMul weights: none (the checkpoint's precision: fp32, bf16 or fp16) int8 or int4 (group-wise symmetric, 32 weights per fp16 scale, quantized at load; int4 as llama.cpp's Q4_0).",
         DefaultValueFactory = _ => "none",
     };
 
     public static WeightQuantization Parse(string? text) => WeightQuantizations.TryParse(text, out var q)
         ? q
-        : throw new UsageException($"--quantization '{text}' must be none or int8");
+        : throw new UsageException($"--quantization '{text}' must be none, int8 or int4");
 }

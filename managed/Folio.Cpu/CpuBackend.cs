@@ -59,14 +59,29 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>A 16-bit source stays 16-bit (exactly the checkpoint's values); with <see cref="Quantization"/>
     /// set, every weight is quantized whatever its source.</summary>
-    public DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType)
+    public DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType) =>
+        UploadWeight(data, outFeatures, inFeatures, sourceType, WeightQuantization.None);
+
+    /// <summary>With <see cref="Quantization"/> None, a weight stored in an exact quantized format (GGUF Q8_0, Q4_0)
+    /// stays in it: re-quantizing its values by Folio's rule gives back the file's scales and quants. That is
+    /// checked value by value (a file written by another quantizer may hold blocks the rule does not reproduce);
+    /// a weight that does not come back exactly is kept as <paramref name="sourceType"/> instead.</summary>
+    public DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType, WeightQuantization exact)
     {
         if (data.Length != checked(outFeatures * inFeatures))
             throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
-        DeviceTensor t = Quantization == WeightQuantization.Int8 ? Int8Weight.Quantize(data, outFeatures, inFeatures)
+        DeviceTensor? kept = Quantization != WeightQuantization.None ? null : exact switch
+        {
+            WeightQuantization.Int8 => Int8Weight.Quantize(data, outFeatures, inFeatures) is var q8 && Reproduces(data, inFeatures, q8.Dequantized) ? q8 : null,
+            WeightQuantization.Int4 => Int4Weight.Quantize(data, outFeatures, inFeatures) is var q4 && Reproduces(data, inFeatures, q4.Dequantized) ? q4 : null,
+            _ => null,
+        };
+        DeviceTensor t = kept
+            ?? (Quantization == WeightQuantization.Int8 ? Int8Weight.Quantize(data, outFeatures, inFeatures)
+            : Quantization == WeightQuantization.Int4 ? Int4Weight.Quantize(data, outFeatures, inFeatures)
             : sourceType == DType.BF16 ? HalfWeight.Pack<Bf16Panel>(data, outFeatures, inFeatures, DType.BF16)
             : sourceType == DType.F16 ? HalfWeight.Pack<F16Panel>(data, outFeatures, inFeatures, DType.F16)
-            : UploadWeight(data, outFeatures, inFeatures);
+            : UploadWeight(data, outFeatures, inFeatures));
         if (t is not CpuTensor)
         {
             WeightBytes += StoredBytes(t);
@@ -75,10 +90,20 @@ public sealed partial class CpuBackend : IComputeBackend
         return t;
     }
 
+    private static bool Reproduces(ReadOnlySpan<float> data, int inFeatures, Func<int, int, float> dequantized)
+    {
+        for (int i = 0; i < data.Length; i++)
+            if (BitConverter.SingleToUInt32Bits(data[i]) != BitConverter.SingleToUInt32Bits(dequantized(i / inFeatures, i % inFeatures))
+                && !(data[i] == 0f && dequantized(i / inFeatures, i % inFeatures) == 0f))
+                return false;
+        return true;
+    }
+
     private static long StoredBytes(DeviceTensor t) => t switch
     {
         HalfWeight h => h.Words.LongLength * sizeof(uint),
         Int8Weight q => q.StoredBytes,
+        Int4Weight q => q.StoredBytes,
         CpuTensor c => c.Data.LongLength * sizeof(float),
         _ => 0,
     };
@@ -87,6 +112,7 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers, fp32 FMA (Vector256)",
         Int8Weight => Int8Gemm.KernelName,
+        Int4Weight => Int4Gemm.KernelName,
         _ => Fp32Kernel,
     };
 
@@ -165,6 +191,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
+                break;
+            case Int4Weight q:
+                Int4Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
                 break;
             default:
                 throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");

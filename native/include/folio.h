@@ -101,7 +101,9 @@ extern "C" {
 /* How the CPU backend stores MatMul weights (folio_engine_params.quantization). ABI 1.3. */
 enum folio_quantization {
     FOLIO_QUANTIZATION_NONE = 0,    /* the checkpoint's precision: fp32, or bf16/fp16 kept 16-bit (default) */
-    FOLIO_QUANTIZATION_INT8 = 1     /* group-wise symmetric int8 at load: 32 weights per fp16 scale */
+    FOLIO_QUANTIZATION_INT8 = 1,    /* group-wise symmetric int8 at load: 32 weights per fp16 scale */
+    FOLIO_QUANTIZATION_INT4 = 2     /* ABI 1.4: group-wise symmetric 4-bit at load (llama.cpp's Q4_0 rule): 32 weights
+                                       per fp16 scale */
 };
 
 /* Status codes: 0 is success, every error is negative. */

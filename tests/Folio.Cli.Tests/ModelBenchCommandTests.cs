@@ -20,8 +20,8 @@ public class ModelBenchCommandTests
         var root = doc.RootElement;
         Assert.Equal(
             ["bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct", "decode_tokens_per_s", "graphed_steps", "kernels",
-             "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions", "prefix_hit_rate", "requests_per_s",
-             "total_tokens_per_s", "weight_bytes"],
+             "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions", "prefill_tokens_per_s",
+             "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
         Assert.True(rps > 0);
@@ -33,6 +33,7 @@ public class ModelBenchCommandTests
         Assert.Equal(0.0, root.GetProperty("bandwidth_gb_s").GetDouble());   // measured only with --bandwidth
         Assert.Equal(0.0, root.GetProperty("bound_tokens_per_s").GetDouble());
         Assert.InRange(root.GetProperty("prefix_hit_rate").GetDouble(), 0.0, 1.0);
+        Assert.True(root.GetProperty("prefill_tokens_per_s").GetDouble() > 0);   // the prompts' steps, timed
         Assert.Equal("fp32", root.GetProperty("precision").GetString());
         Assert.False(root.GetProperty("cuda_graphs").GetBoolean());   // CPU: no graphs, no device time
         Assert.Equal(0L, root.GetProperty("graphed_steps").GetInt64());
@@ -51,8 +52,8 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         Assert.Equal("int8", doc.RootElement.GetProperty("precision").GetString());
         Assert.Contains("int8 weights (group 32, fp16 scales)", doc.RootElement.GetProperty("kernels").GetString());
-        // Per [out, in] weight: 8-column panels × 32-input groups × (32 quants + a 2-byte scale), + 4 bytes a column.
-        static long Int8(long outCols, long inCols) => (outCols + 7) / 8 * 8 * (((inCols + 31) / 32 * 34) + 4);
+        // Per [out, in] weight: 8-column panels × 32-input groups × (32 quants + a 2-byte scale).
+        static long Int8(long outCols, long inCols) => (outCols + 7) / 8 * 8 * ((inCols + 31) / 32 * 34);
         Assert.Equal(4 * (Int8(512, 256) + Int8(256, 256) + Int8(1408, 256) + Int8(256, 704)) + Int8(50257, 256) + Norms,
             doc.RootElement.GetProperty("weight_bytes").GetInt64());
     }
@@ -84,6 +85,21 @@ public class ModelBenchCommandTests
         Assert.StartsWith("error: --device cuda: ", error);
     }
 
+    [Fact]
+    public void Int4_IsReportedWithItsKernelAndAnEighthOfTheBytes()
+    {
+        var (code, output, _) = CliRun.Folio([.. Small, "--json", "--quantization", "int4"]);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("int4", doc.RootElement.GetProperty("precision").GetString());
+        Assert.Contains("int4 weights (group 32, fp16 scales)", doc.RootElement.GetProperty("kernels").GetString());
+        Assert.True(doc.RootElement.GetProperty("prefill_tokens_per_s").GetDouble() > 0);
+        // Per [out, in] weight: 8-column panels × 32-input groups × (16 bytes of nibbles + a 2-byte scale).
+        static long Int4(long outCols, long inCols) => (outCols + 7) / 8 * 8 * ((inCols + 31) / 32 * 18);
+        Assert.Equal(4 * (Int4(512, 256) + Int4(256, 256) + Int4(1408, 256) + Int4(256, 704)) + Int4(50257, 256) + Norms,
+            doc.RootElement.GetProperty("weight_bytes").GetInt64());
+    }
+
     [Theory]
     [InlineData("--device", "gpu", "error: --device 'gpu' must be cpu or cuda")]
     [InlineData("--dtype", "float32", "error: --dtype float32: the CPU backend computes in fp32")]
@@ -94,7 +110,7 @@ public class ModelBenchCommandTests
     [InlineData("--input-len", "3000", "error: request 0: ")]
     [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)")]
     [InlineData("--requests", "x", "error: ")]
-    [InlineData("--quantization", "int4", "error: --quantization 'int4' must be none or int8")]
+    [InlineData("--quantization", "int2", "error: --quantization 'int2' must be none, int8 or int4")]
     public void BadInput_IsRefused(string option, string value, string message)
     {
         var args = Small.ToList();

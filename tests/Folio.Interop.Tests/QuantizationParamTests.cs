@@ -17,14 +17,16 @@ public sealed unsafe class QuantizationParamTests
         Assert.Equal((int)FolioQuantization.None, p.Quantization);
         p.Quantization = 7;
         Assert.Equal((int)FolioStatus.InvalidArgument, EngineFactory.Create(p, out _));
-        Assert.Contains("params->quantization is 7; expected FOLIO_QUANTIZATION_NONE (0) or FOLIO_QUANTIZATION_INT8 (1)", LastMessage());
+        Assert.Contains("params->quantization is 7; expected FOLIO_QUANTIZATION_NONE (0), FOLIO_QUANTIZATION_INT8 (1) or FOLIO_QUANTIZATION_INT4 (2)", LastMessage());
     }
 
-    [Fact]
-    public void Int8_loads_the_builtin_model()
+    [Theory]
+    [InlineData(FolioQuantization.Int8)]
+    [InlineData(FolioQuantization.Int4)]
+    public void Quantized_weights_load_the_builtin_model(FolioQuantization quantization)
     {
         var p = Defaults.EngineParams();
-        p.Quantization = (int)FolioQuantization.Int8;
+        p.Quantization = (int)quantization;
         p.NumThreads = 1;
         Assert.Equal(0, EngineFactory.Create(p, out EngineHost host));
         Assert.False(host.IsDisposed);

@@ -15,7 +15,7 @@ from .sampling import SamplingParams
 _DEVICES = {"cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}
 _PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
 _POLICIES = {"fcfs": _lib.SCHEDULING_FCFS, "priority": _lib.SCHEDULING_PRIORITY}
-_QUANTIZATIONS = {"none": _lib.QUANTIZATION_NONE, "int8": _lib.QUANTIZATION_INT8}
+_QUANTIZATIONS = {"none": _lib.QUANTIZATION_NONE, "int8": _lib.QUANTIZATION_INT8, "int4": _lib.QUANTIZATION_INT4}
 _DTYPES = {"auto": _lib.DTYPE_AUTO, "float32": _lib.DTYPE_FLOAT32, "bfloat16": _lib.DTYPE_BFLOAT16,
            "float16": _lib.DTYPE_FLOAT16}
 _LOG_LEVELS = {"trace": _lib.LOG_TRACE, "debug": _lib.LOG_DEBUG, "info": _lib.LOG_INFO, "warn": _lib.LOG_WARN,
@@ -37,8 +37,8 @@ class LLM(_lib.OwnedHandle):
     existing folder of that name is a Hugging Face model folder; else a bare built-in name: "tiny" (the
     default), "b8", "llama-1b", "llama-8b", "fake" (the scheduler's deterministic fake model).
     scheduling_policy: "fcfs" or "priority" (then generate/add_request's priority orders requests, lower first).
-    quantization: "none" (the checkpoint's precision; bf16/fp16 weights stay 16-bit) or "int8" (group-wise
-    symmetric int8 weights, 32 per fp16 scale, quantized at load; CPU backend).
+    quantization: "none" (the checkpoint's precision; bf16/fp16 weights stay 16-bit), "int8" or "int4" (group-wise
+    symmetric int8 or 4-bit weights, 32 per fp16 scale, quantized at load; int4 follows llama.cpp's Q4_0; CPU backend).
     device: "cpu" or "cuda" (libfolio_cuda.so beside libfolio.so, or at FOLIO_CUDA_LIB). On "cuda", dtype is what
     the model computes in: "auto" (fp16 checkpoints in fp16, others in bf16), "float32" (exact, no TF32),
     "bfloat16" or "float16"; gpu_memory_utilization (0, 1] is the share of device memory the engine may fill when

@@ -91,9 +91,13 @@ def test_cache_salt_isolates_the_prefix_cache():
         assert hit_rate_after("alice") > 0.0
 
 
-def test_quantization_int8_generates_and_bad_values_are_refused():
-    with folio.LLM("tiny", quantization="int8", num_threads=1) as llm:
+@pytest.mark.parametrize("quantization", ["int8", "int4"])
+def test_quantized_weights_generate(quantization):
+    with folio.LLM("tiny", quantization=quantization, num_threads=1) as llm:
         out = llm.generate(["The"], folio.SamplingParams(max_tokens=4, temperature=0, ignore_eos=True))
         assert len(out[0].outputs[0].token_ids) == 4
-    with pytest.raises(ValueError, match="quantization must be one of none, int8"):
-        folio.LLM(FAKE, quantization="int4")
+
+
+def test_bad_quantization_values_are_refused():
+    with pytest.raises(ValueError, match="quantization must be one of none, int8, int4"):
+        folio.LLM(FAKE, quantization="int2")

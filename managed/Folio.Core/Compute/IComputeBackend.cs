@@ -40,6 +40,13 @@ public interface IComputeBackend : IDisposable
     /// 16-bit weights 16-bit, or quantize them as it was configured to. A backend without such formats keeps fp32.</summary>
     DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType) =>
         UploadWeight(data, outFeatures, inFeatures);
+
+    /// <summary>As <see cref="UploadWeight(ReadOnlySpan{float}, int, int, DType)"/>, also told that the checkpoint
+    /// stored the weight block-quantized in a format that <paramref name="exact"/> reproduces bit for bit (a GGUF
+    /// Q4_0 tensor is int4's values), so that a backend with that format keeps the checkpoint's bits and size
+    /// even when it was configured not to quantize.</summary>
+    DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType, WeightQuantization exact) =>
+        UploadWeight(data, outFeatures, inFeatures, sourceType);
     void Download(DeviceTensor source, Span<float> destination);
 
     /// <summary>A zeroed paged cache; a backend refuses (ArgumentException) a dtype or layout it has no kernels for.</summary>

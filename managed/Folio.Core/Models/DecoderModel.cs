@@ -110,8 +110,12 @@ public abstract class DecoderModel : IDisposable
             bool vector = parts.All(p => p.Shape.Length == 1);
             // The parts' stored type when they agree (fused q/k/v of one checkpoint do), else fp32 (exact for all).
             var stored = parts.Select(p => weights.StoredType(p.Name)).Distinct().ToArray();
+            // Likewise an exact quantized format (GGUF Q8_0/Q4_0) only when every part has it: rows stack, groups
+            // run along k, so the fused tensor is still exactly that format.
+            var exact = parts.Select(p => weights.ExactQuantization(p.Name)).Distinct().ToArray();
             var t = vector ? backend.Upload(data, 1, data.Length)
-                : weight ? backend.UploadWeight(data, (int)rows, (int)cols, stored.Length == 1 ? stored[0] : DType.F32)
+                : weight ? backend.UploadWeight(data, (int)rows, (int)cols, stored.Length == 1 ? stored[0] : DType.F32,
+                    exact.Length == 1 ? exact[0] : WeightQuantization.None)
                 : backend.Upload(data, (int)rows, (int)cols);
             uploaded.Add(t);
             return t;

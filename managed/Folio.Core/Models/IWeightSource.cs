@@ -12,4 +12,8 @@ public interface IWeightSource
     /// <summary>The element type tensor <paramref name="name"/> is stored in (what <see cref="Read"/> widens to
     /// fp32); generated weights are fp32.</summary>
     Compute.DType StoredType(string name) => Compute.DType.F32;
+
+    /// <summary>The weight quantization that reproduces tensor <paramref name="name"/>'s stored values exactly,
+    /// when it is stored block-quantized in such a format (GGUF Q8_0 → Int8, Q4_0 → Int4); None otherwise.</summary>
+    Compute.WeightQuantization ExactQuantization(string name) => Compute.WeightQuantization.None;
 }

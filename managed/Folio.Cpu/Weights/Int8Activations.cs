@@ -3,17 +3,21 @@ namespace Folio.Cpu.Weights;
 /// <summary>
 /// The input rows of an int8 MatMul quantized per row: s[r] = max |x[r]| / 127, q = round(x / s) in
 /// [-127, 127], stored as the unsigned byte q + 128 (what vpdpbusd's unsigned operand takes), k zero-padded to
-/// whole groups (padding stores 128, i.e. q = 0). Reused across calls: a step allocates only when it needs
-/// more rows than any before it.
+/// whole groups (padding stores 128, i.e. q = 0). With group sums asked for (the int4 kernel), also
+/// <see cref="GroupSums"/>[r, g] = 8 · Σ_{i in g} q[r, i]: the int4 kernel multiplies q by the weights' unsigned
+/// nibbles (their q + 8) and takes this back out. Reused across calls: a step allocates only when it needs more rows than
+/// any before it.
 /// </summary>
 internal sealed class Int8Activations
 {
     public byte[] Quants { get; private set; } = [];
     public float[] Scales { get; private set; } = [];
+    /// <summary>[row, group]: 8 · Σ_{i in g} q (only after <c>Quantize(..., groupSums: true)</c>).</summary>
+    public int[] GroupSums { get; private set; } = [];
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
 
-    public void Quantize(float[] x, int rows, int k)
+    public void Quantize(float[] x, int rows, int k, bool groupSums = false)
     {
         int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
         if (Quants.Length < rows * padded)
@@ -33,6 +37,20 @@ internal sealed class Int8Activations
             for (int i = 0; i < k; i++)
                 q[i] = (byte)((int)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f) + 128);
             q[k..].Fill(128);
+        }
+        if (groupSums)
+        {
+            int groups = padded / Int8Weight.GroupSize;
+            if (GroupSums.Length < rows * groups)
+                GroupSums = new int[rows * groups];
+            for (int r = 0; r < rows; r++)
+                for (int g = 0; g < groups; g++)
+                {
+                    int sum = 0;
+                    foreach (byte b in Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize))
+                        sum += b - 128;
+                    GroupSums[r * groups + g] = 8 * sum;
+                }
         }
     }
 

@@ -6,11 +6,14 @@ using System.Runtime.Intrinsics.X86;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// y[r, o] = s[r] · (Σ_g d[o, g] · Σ_{i in g} u[r, i] · q[o, i] − C[o]) (+ bias[o]) over an <see cref="Int8Weight"/>
-/// and the row-quantized input (<see cref="Int8Activations"/>, u = x_q + 128; C removes the +128). The group
-/// sums are exact int32 (vpdpbusd on AVX-VNNI: 4 byte products per lane per instruction), each converted to
-/// fp32 and folded in with one FMA per group in group order, so an element's value does not depend on which
-/// tile, thread or batch computed it, and the portable path (scalar, same order) gives the same bits.
+/// y[r, o] = s[r] · Σ_g d[o, g] · Σ_{i in g} x_q[r, i] · q[o, i] (+ bias[o]) over an <see cref="Int8Weight"/> and the
+/// row-quantized input (<see cref="Int8Activations"/>: x_q in [-127, 127], stored + 128). The byte products run on
+/// vpmaddubsw (AVX2, unsigned × signed pairs summed to int16) with llama.cpp's sign trick: |x_q| times q with
+/// x_q's sign moved onto it (vpsignb), so a pair sum is at most 2 · 127² < 2^15 and nothing saturates; vpmaddwd by
+/// ones widens to int32. The group sums are exact: each is converted to fp32 and folded in with one FMA per
+/// group in group order, so an element's value does not depend on which tile, thread or batch computed it, and
+/// the portable path (scalar, same order) gives the same bits. vpdpbusd would do the products in one instruction,
+/// but .NET 10 reaches it only through AvxVnni (the VEX form; this Zen 5 VM reports AVX-512 VNNI alone) or AVX10.
 /// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8; columns of a partial last panel go scalar.
 /// </summary>
 internal static class Int8Gemm
@@ -18,15 +21,22 @@ internal static class Int8Gemm
     private const int Panel = Int8Weight.PanelCols;
     private const int Group = Int8Weight.GroupSize;
 
-    public static bool UsesVnni => AvxVnni.IsSupported;
+    public static bool UsesVectors => Avx2.IsSupported;
 
-    public static string KernelName => UsesVnni
-        ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd"
+    public static string KernelName => UsesVectors
+        ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX2 vpmaddubsw (sign trick)"
         : "int8 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
 
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.Quantize(x, rows, w.Cols);
+        RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
+    }
+
+    /// <summary>The GEMM on activations already quantized; <paramref name="vectors"/> false forces the portable
+    /// path (the tests compare the two).</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
+    {
         int outCols = w.Rows;
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
         int blocks = (outCols + 31) / 32;
@@ -34,18 +44,18 @@ internal static class Int8Gemm
         int perChunk = (blocks + chunks - 1) / chunks * 32;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;   // int8 dot products run ~4x the fp32 rate
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y);
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors);
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y)
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors)
     {
         int o = w.Rows;
         int full = c1 == o ? c0 + (c1 - c0) / Panel * Panel : c1;   // only the last panel can be partial
-        if (UsesVnni)
+        if (vectors)
         {
             int r = 0;
             for (; r + 4 <= rows; r += 4)
@@ -68,9 +78,7 @@ internal static class Int8Gemm
         }
         else
         {
-            for (int c = c0; c < full; c++)
-                for (int r = 0; r < rows; r++)
-                    y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
+            full = c0;
         }
         for (int c = full; c < c1; c++)
             for (int r = 0; r < rows; r++)
@@ -86,10 +94,10 @@ internal static class Int8Gemm
         {
             int sum = 0;
             for (int i = 0; i < Group; i++)
-                sum += act.Quants[r * act.RowBytes + g * Group + i] * w.Quants[Int8Weight.Index(c / Panel, groups, g, i, c % Panel)];
+                sum += (act.Quants[r * act.RowBytes + g * Group + i] - 128) * w.Quants[Int8Weight.Index(c / Panel, groups, g, i, c % Panel)];
             acc = MathF.FusedMultiplyAdd(sum, w.Scale(c, g), acc);
         }
-        return act.Scales[r] * (acc - w.Correction[c]);
+        return act.Scales[r] * acc;
     }
 
     /// <summary>Eight fp16 scales widened to fp32 (positive normals or zero: shift into place, rebias by 2^112).</summary>
@@ -104,11 +112,21 @@ internal static class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float scale, Int8Weight w, float[] y, int at, float[]? bias, int c)
     {
-        var v = Vector256.Create(scale) * (acc - Vector256.Create(w.Correction.AsSpan(c, Panel)));
+        var v = Vector256.Create(scale) * acc;
         if (bias is not null)
             v += Vector256.Create(bias.AsSpan(c, Panel));
         v.CopyTo(y.AsSpan(at, Panel));
     }
+
+    /// <summary>Four activations x_q (stored + 128: flipping the top bits gives the signed bytes) in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Quad(ref byte x, nuint at) =>
+        Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, at)) ^ 0x80808080u).AsSByte();
+
+    /// <summary>acc + per lane Σ of 4 products x_q · q: |x_q| × (q with x_q's sign), pairs to int16, then to int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> absX, Vector256<sbyte> x, Vector256<sbyte> w) =>
+        acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
 
     /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
     private static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
@@ -129,14 +147,15 @@ internal static class Int8Gemm
             nuint xg = xo + (nuint)(g * Group);
             for (int q = 0; q < Group / 4; q++)
             {
-                var xb = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xg + (nuint)(q * 4)))).AsByte();
+                var xb = Quad(ref xr, xg + (nuint)(q * 4));
+                var ax = Avx2.Abs(xb);
                 nuint at = wo + (nuint)(q * 32);
-                i0 = AvxVnni.MultiplyWideningAndAdd(i0, xb, Vector256.LoadUnsafe(ref wr, at));
+                i0 = Dot(i0, ax, xb, Vector256.LoadUnsafe(ref wr, at));
                 if (panels == 4)
                 {
-                    i1 = AvxVnni.MultiplyWideningAndAdd(i1, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
-                    i2 = AvxVnni.MultiplyWideningAndAdd(i2, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
-                    i3 = AvxVnni.MultiplyWideningAndAdd(i3, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
+                    i1 = Dot(i1, ax, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
+                    i2 = Dot(i2, ax, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
+                    i3 = Dot(i3, ax, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
                 }
             }
             nuint sg = s0 + (nuint)(g * Panel);
@@ -183,14 +202,14 @@ internal static class Int8Gemm
                 var w0 = Vector256.LoadUnsafe(ref wr, at);
                 var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
                 nuint xq = xg + (nuint)(q * 4);
-                var b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq))).AsByte();
-                i00 = AvxVnni.MultiplyWideningAndAdd(i00, b, w0); i01 = AvxVnni.MultiplyWideningAndAdd(i01, b, w1);
-                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + rb))).AsByte();
-                i10 = AvxVnni.MultiplyWideningAndAdd(i10, b, w0); i11 = AvxVnni.MultiplyWideningAndAdd(i11, b, w1);
-                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + 2 * rb))).AsByte();
-                i20 = AvxVnni.MultiplyWideningAndAdd(i20, b, w0); i21 = AvxVnni.MultiplyWideningAndAdd(i21, b, w1);
-                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xr, xq + 3 * rb))).AsByte();
-                i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
+                var b = Quad(ref xr, xq); var a = Avx2.Abs(b);
+                i00 = Dot(i00, a, b, w0); i01 = Dot(i01, a, b, w1);
+                b = Quad(ref xr, xq + rb); a = Avx2.Abs(b);
+                i10 = Dot(i10, a, b, w0); i11 = Dot(i11, a, b, w1);
+                b = Quad(ref xr, xq + 2 * rb); a = Avx2.Abs(b);
+                i20 = Dot(i20, a, b, w0); i21 = Dot(i21, a, b, w1);
+                b = Quad(ref xr, xq + 3 * rb); a = Avx2.Abs(b);
+                i30 = Dot(i30, a, b, w0); i31 = Dot(i31, a, b, w1);
             }
             nuint sg = s0 + (nuint)(g * Panel);
             var d0 = Scales(ref Unsafe.Add(ref sr, sg));
@@ -207,5 +226,5 @@ internal static class Int8Gemm
         Put(f30, act.Scales[r + 3], w, y, y0, bias, c); Put(f31, act.Scales[r + 3], w, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y);
+    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);
 }

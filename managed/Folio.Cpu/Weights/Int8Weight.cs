@@ -8,9 +8,7 @@ namespace Folio.Cpu.Weights;
 /// an fp16 scale d = fp16(max |w| / 127) per group and q = round(w / d) in [-127, 127]; w ≈ d · q.
 /// 34 bytes per 32 weights (1.06 bytes a weight, against 4 for fp32). k is zero-padded to whole groups.
 /// Layout for <see cref="Int8Gemm"/>: panels of 8 output columns; in a panel, per group, 8 quads of 4 inputs,
-/// each quad 8 columns × 4 bytes (one VNNI lane per column: the 4 bytes it dot-multiplies at once).
-/// <see cref="Correction"/>[o] = 128 · Σ_g d[o, g] · Σ_{i in g} q[o, i]: the kernel feeds activations as
-/// unsigned bytes (x_q + 128, since vpdpbusd multiplies unsigned by signed) and subtracts this once.
+/// each quad 8 columns × 4 bytes (one 32-bit lane per column: the 4 bytes a byte dot product sums at once).
 /// </summary>
 internal sealed class Int8Weight : DeviceTensor
 {
@@ -19,20 +17,18 @@ internal sealed class Int8Weight : DeviceTensor
     /// <summary>Bytes of one group of one panel: 32 inputs × 8 columns.</summary>
     public const int GroupBytes = GroupSize * PanelCols;
 
-    private Int8Weight(sbyte[] quants, ushort[] scales, float[] correction, int rows, int cols) : base(rows, cols, DType.F32)
+    private Int8Weight(sbyte[] quants, ushort[] scales, int rows, int cols) : base(rows, cols, DType.F32)
     {
         Quants = quants;
         Scales = scales;
-        Correction = correction;
     }
 
     internal sbyte[] Quants { get; }
     /// <summary>fp16 bits, [panel][group][8 columns].</summary>
     internal ushort[] Scales { get; }
-    internal float[] Correction { get; }
     internal int Groups => (Cols + GroupSize - 1) / GroupSize;
     internal int Panels => (Rows + PanelCols - 1) / PanelCols;
-    internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort) + Correction.LongLength * sizeof(float);
+    internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort);
 
     public static Int8Weight Quantize(ReadOnlySpan<float> w, int outFeatures, int inFeatures)
     {
@@ -40,12 +36,10 @@ internal sealed class Int8Weight : DeviceTensor
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
         var quants = new sbyte[checked((long)panels * groups * GroupBytes)];
         var scales = new ushort[checked(panels * groups * PanelCols)];
-        var correction = new float[panels * PanelCols];
         for (int o = 0; o < outFeatures; o++)
         {
             int panel = o / PanelCols, j = o % PanelCols;
             var row = w.Slice(o * inFeatures, inFeatures);
-            double corr = 0;
             for (int g = 0; g < groups; g++)
             {
                 int k0 = g * GroupSize, k1 = Math.Min(inFeatures, k0 + GroupSize);
@@ -61,18 +55,14 @@ internal sealed class Int8Weight : DeviceTensor
                     throw new ArgumentException($"weight [{o}, {k0}..{k1}): max |w| {amax} is beyond an fp16 scale");
                 float scale = (float)d;
                 scales[(panel * groups + g) * PanelCols + j] = BitConverter.HalfToUInt16Bits(d);
-                int sum = 0;
                 for (int i = k0; i < k1; i++)
                 {
                     int q = scale == 0f ? 0 : (int)Math.Clamp(MathF.Round(row[i] / scale), -127f, 127f);
                     quants[Index(panel, groups, g, i - k0, j)] = (sbyte)q;
-                    sum += q;
                 }
-                corr += 128.0 * scale * sum;
             }
-            correction[o] = (float)corr;
         }
-        return new Int8Weight(quants, scales, correction, outFeatures, inFeatures);
+        return new Int8Weight(quants, scales, outFeatures, inFeatures);
     }
 
     /// <summary>Byte offset of input i (0..31) of group g, column j of a panel.</summary>

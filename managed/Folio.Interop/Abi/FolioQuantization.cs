@@ -5,4 +5,5 @@ public enum FolioQuantization
 {
     None = 0,
     Int8 = 1,
+    Int4 = 2,
 }

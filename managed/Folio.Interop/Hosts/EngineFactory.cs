@@ -52,11 +52,16 @@ public static unsafe class EngineFactory
         }
         if (p.LogLevel is < 0 or > (int)FolioLogLevel.None) return Bad("log_level", p.LogLevel, "FOLIO_LOG_TRACE (0) .. FOLIO_LOG_NONE (5)");
         if (p.NumThreads < 0) return Bad("num_threads", p.NumThreads, ">= 0 (0 = all cores)");
-        if (p.Quantization is not ((int)FolioQuantization.None or (int)FolioQuantization.Int8))
+        if (p.Quantization is not ((int)FolioQuantization.None or (int)FolioQuantization.Int8 or (int)FolioQuantization.Int4))
         {
-            return Bad("quantization", p.Quantization, "FOLIO_QUANTIZATION_NONE (0) or FOLIO_QUANTIZATION_INT8 (1)");
+            return Bad("quantization", p.Quantization, "FOLIO_QUANTIZATION_NONE (0), FOLIO_QUANTIZATION_INT8 (1) or FOLIO_QUANTIZATION_INT4 (2)");
         }
-        var quantization = p.Quantization == (int)FolioQuantization.Int8 ? WeightQuantization.Int8 : WeightQuantization.None;
+        var quantization = (FolioQuantization)p.Quantization switch
+        {
+            FolioQuantization.Int8 => WeightQuantization.Int8,
+            FolioQuantization.Int4 => WeightQuantization.Int4,
+            _ => WeightQuantization.None,
+        };
         string model = DefaultModel;
         if (p.Model != null && (s = Utf8Text.Decode(p.Model, p.ModelLen, Fn, "params->model", out model)) != 0) return s;
         if (model.Length == 0) model = DefaultModel;

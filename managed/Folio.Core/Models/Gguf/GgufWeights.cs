@@ -19,6 +19,14 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             ? t.Type switch { GgmlType.F16 => DType.F16, GgmlType.BF16 => DType.BF16, _ => DType.F32 }
             : DType.F32;
 
+    /// <summary>Q8_0 and Q4_0 tensors are Folio's int8 and int4 exactly (same group of 32, fp16 scale, and a
+    /// re-quantization of their dequantized values gives back their scales and quants), so they stay 8 and 4 bits.
+    /// Q4_K and Q6_K have no exact Folio format and are read as fp32.</summary>
+    public WeightQuantization ExactQuantization(string name) =>
+        GgufName(name) is { } g && file.Tensors.TryGetValue(g, out var t)
+            ? t.Type switch { GgmlType.Q8_0 => WeightQuantization.Int8, GgmlType.Q4_0 => WeightQuantization.Int4, _ => WeightQuantization.None }
+            : WeightQuantization.None;
+
     public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)
     {
         string g = GgufName(name) ?? throw new ModelFormatException($"{file.Path}: no GGUF tensor corresponds to '{name}'");

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Folio's CPU path against llama.cpp on the same model, precision by precision (benchmark B8, issue 16).
+# Not part of ./test.sh: it builds llama.cpp (minutes) and runs for ~20 minutes on 2 cores.
+#
+#   bench/cpu_vs_llamacpp.sh [PASSES]        # default 3; WORK=/tmp/folio-vs-llamacpp, THREADS=2
+#   FOLIO_DLL=path/folio.dll   run that build of the CLI (a copy, so editing the tree mid-run changes nothing);
+#                              default ./folio. LLAMA_CPP=DIR: a clone of the bundle to build/use. PAIRS=REGEX: a subset.
+#
+# 1. llama.cpp release v0.5.0 from the git bundle inside npm node-llama-cpp@3.22.1 (llama/gitRelease.bundle),
+#    built once under $WORK/llama.cpp with -DGGML_NATIVE=ON (llama-bench, llama-batched-bench, llama-quantize).
+# 2. The b8 model as a folder (`folio model init --shape b8`, fp32, and --dtype bf16 for Folio's bf16), converted
+#    to GGUF F32 by bench/hf_to_gguf_f32.py (llama.cpp's gguf-py; needs python3-numpy), then llama-quantize to
+#    F16, Q8_0, Q4_0, Q4_K_M.
+# 3. PASSES passes; in each, every precision pair runs Folio then llama.cpp, one after the other:
+#      Folio     folio bench --model FOLDER --threads 2 --input-len 128 [--quantization Q]
+#                  --requests 1 --output-len 64   -> decode_tokens_per_s (batch-1 decode), prefill_tokens_per_s (pp128)
+#                  --requests 32 --output-len 32  -> decode_tokens_per_s (32 sequences, generation)
+#      llama.cpp llama-bench -t 2 -p 128 -n 64 -r 1 -o jsonl          -> pp128 and tg64 tok/s
+#                llama-batched-bench -t 2 -c 8192 -b 2048 -ub 512 -npp 128 -ntg 32 -npl 32 --output-format jsonl
+#                                                                     -> S_TG at npl 32
+#    (The issue's figures used -r 3 and -npl 1,8,32; one repetition per pass and npl 32 alone keep a pass short
+#    on a shared machine: the passes are the repetitions, and batch 1 comes from llama-bench's tg64.)
+#    Raw rows go to $WORK/results.tsv; the summary (median and range over passes) to $WORK/summary.md.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+passes="${1:-3}"
+work="${WORK:-/tmp/folio-vs-llamacpp}"
+threads="${THREADS:-2}"
+llama="${LLAMA_CPP:-$work/llama.cpp}"   # LLAMA_CPP: an existing checkout of the bundle (built here if bin/ lacks the tools)
+bin="$llama/build/bin"
+mkdir -p "$work"
+
+# --- llama.cpp, built once ---------------------------------------------------------------------------------
+if [[ ! -x "$bin/llama-batched-bench" || ! -x "$bin/llama-bench" || ! -x "$bin/llama-quantize" ]]; then
+    if [[ ! -d "$llama/.git" ]]; then
+        (cd "$work" && npm pack node-llama-cpp@3.22.1 >/dev/null && tar xzf node-llama-cpp-3.22.1.tgz package/llama/gitRelease.bundle)
+        git clone -q "$work/package/llama/gitRelease.bundle" "$llama"
+    fi
+    echo "building llama.cpp in $llama (log: $work/llama-build.log)" >&2
+    cmake -S "$llama" -B "$llama/build" -DGGML_NATIVE=ON -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >"$work/llama-build.log" 2>&1
+    cmake --build "$llama/build" -j"$(nproc)" --target llama-bench llama-batched-bench llama-quantize >>"$work/llama-build.log" 2>&1
+fi
+# gguf-py needs numpy: the first python3 on PATH that has it, else Debian's.
+py=""
+for cand in python3 /usr/bin/python3; do
+    if "$cand" -c 'import numpy' 2>/dev/null; then py="$cand"; break; fi
+done
+[[ -n "$py" ]] || { echo "needs numpy for llama.cpp's gguf-py (Debian: apt-get install python3-numpy)" >&2; exit 1; }
+
+# --- the models --------------------------------------------------------------------------------------------
+if [[ -n "${FOLIO_DLL:-}" ]]; then folio=(dotnet "$FOLIO_DLL"); else folio=("$root/folio"); fi
+models="$work/models"
+mkdir -p "$models"
+[[ -f "$models/b8/model.safetensors" ]] || "${folio[@]}" model init --shape b8 --out "$models/b8" >/dev/null
+[[ -f "$models/b8-bf16/model.safetensors" ]] || "${folio[@]}" model init --shape b8 --dtype bf16 --out "$models/b8-bf16" >/dev/null
+[[ -f "$models/b8-F32.gguf" ]] || PYTHONPATH="$llama/gguf-py" "$py" "$root/bench/hf_to_gguf_f32.py" "$models/b8" "$models/b8-F32.gguf"
+for q in F16 Q8_0 Q4_0 Q4_K_M; do
+    [[ -f "$models/b8-$q.gguf" ]] || "$bin/llama-quantize" "$models/b8-F32.gguf" "$models/b8-$q.gguf" "$q" >"$work/quantize-$q.log" 2>&1
+done
+
+# Precision pairs: label | Folio folder | Folio --quantization | llama.cpp file
+pairs=(
+    "fp32 / F32|$models/b8|none|$models/b8-F32.gguf"
+    "bf16 / F16|$models/b8-bf16|none|$models/b8-F16.gguf"
+    "int8 / Q8_0|$models/b8|int8|$models/b8-Q8_0.gguf"
+    "int4 / Q4_0|$models/b8|int4|$models/b8-Q4_0.gguf"
+    "int4 / Q4_K_M|$models/b8|int4|$models/b8-Q4_K_M.gguf"
+)
+[[ -n "${PAIRS:-}" ]] && mapfile -t pairs < <(printf '%s\n' "${pairs[@]}" | grep -E "$PAIRS")
+
+json_field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+
+results="$work/results.tsv"
+printf 'pass\tpair\tengine\tmetric\ttok_per_s\tload\n' >"$results"
+for ((p = 1; p <= passes; p++)); do
+    for pair in "${pairs[@]}"; do
+        IFS='|' read -r label folder quant gguf <<<"$pair"
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        common=(bench --model "$folder" --threads "$threads" --input-len 128 --json --quantization "$quant")
+        one=$("${folio[@]}" "${common[@]}" --requests 1 --output-len 64 --kv-mib 256)
+        many=$("${folio[@]}" "${common[@]}" --requests 32 --output-len 32 --kv-mib 512)
+        printf '%s\t%s\tfolio\tpp128\t%s\t%s\n' "$p" "$label" "$(json_field prefill_tokens_per_s <<<"$one")" "$load" >>"$results"
+        printf '%s\t%s\tfolio\tbatch1\t%s\t%s\n' "$p" "$label" "$(json_field decode_tokens_per_s <<<"$one")" "$load" >>"$results"
+        printf '%s\t%s\tfolio\tbatch32\t%s\t%s\n' "$p" "$label" "$(json_field decode_tokens_per_s <<<"$many")" "$load" >>"$results"
+
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        bench=$("$bin/llama-bench" -m "$gguf" -t "$threads" -p 128 -n 64 -r 1 -o jsonl 2>/dev/null)
+        batched=$("$bin/llama-batched-bench" -m "$gguf" -t "$threads" -c 8192 -b 2048 -ub 512 -npp 128 -ntg 32 -npl 32 \
+            --output-format jsonl 2>/dev/null | grep '^{')
+        python3 - "$p" "$label" "$load" "$bench" "$batched" >>"$results" <<'EOF'
+import json, sys
+p, label, load, bench, batched = sys.argv[1:]
+for line in bench.splitlines():
+    r = json.loads(line)
+    metric = "pp128" if r["n_prompt"] > 0 else "batch1"
+    print(f"{p}\t{label}\tllama.cpp\t{metric}\t{r['avg_ts']:.2f}\t{load}")
+for line in batched.splitlines():
+    r = json.loads(line)
+    if r["pl"] == 32:
+        print(f"{p}\t{label}\tllama.cpp\tbatch32\t{r['speed_tg']:.2f}\t{load}")
+EOF
+        echo "pass $p $label done (load $load)" >&2
+    done
+done
+
+python3 - "$results" >"$work/summary.md" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+pairs = list(dict.fromkeys(r["pair"] for r in rows))
+def cell(pair, engine, metric):
+    v = sorted(float(r["tok_per_s"]) for r in rows if (r["pair"], r["engine"], r["metric"]) == (pair, engine, metric))
+    return (statistics.median(v), v[0], v[-1]) if v else None
+print("| pair (Folio / llama.cpp) | metric | Folio median (range) | llama.cpp median (range) | Folio ÷ llama.cpp |")
+print("|---|---|---|---|---|")
+for pair in pairs:
+    for metric, name in (("batch1", "batch-1 decode tok/s"), ("batch32", "32 sequences, generation tok/s"), ("pp128", "prompt tok/s (128)")):
+        f, l = cell(pair, "folio", metric), cell(pair, "llama.cpp", metric)
+        fs = f"{f[0]:,.1f} ({f[1]:,.1f}–{f[2]:,.1f})" if f else "—"
+        ls = f"{l[0]:,.1f} ({l[1]:,.1f}–{l[2]:,.1f})" if l else "—"
+        ratio = f"{f[0] / l[0]:.2f}×" if f and l and l[0] > 0 else "—"
+        print(f"| {pair} | {name} | {fs} | {ls} | {ratio} |")
+loads = [float(r["load"]) for r in rows]
+print(f"\nload average (1 min) at the runs: {min(loads):.1f}–{max(loads):.1f}")
+EOF
+cat "$work/summary.md"

@@ -1,0 +1,107 @@
+using Folio.Core.Compute;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// A MatMul weight [Rows = out, Cols = in] at 4 bits: group-wise symmetric along k, one group per
+/// <see cref="GroupSize"/> = 32 consecutive inputs of one output column, one fp16 scale per group; w ≈ d · q with
+/// q in [-8, 7]. The rule is llama.cpp's Q4_0: m = the group's element of largest magnitude (signed, the first
+/// on ties), d = fp16(m / -8) (so d can be negative and m maps to q = -8, using all 16 levels), and
+/// q = clamp(round(w / d), -8, 7), divided by the stored fp16 scale. Re-quantizing a Q4_0 tensor's dequantized
+/// values reproduces its d and q exactly (each value is d·k with k in [-8, 7], and the largest is -8·d), which
+/// is how GGUF Q4_0 tensors stay at 4 bits. 18 bytes per 32 weights (0.56 bytes a weight), as Q4_0.
+/// Layout for <see cref="Int4Gemm"/>: panels of 8 output columns; per group four 32-byte blocks, block t holding
+/// quads 2t (low nibbles) and 2t + 1 (high nibbles) of 4 inputs × 8 columns as unsigned q + 8, so one load and
+/// two mask/shift ops give two byte-dot-product operands in <see cref="Int8Weight"/>'s quad layout (each 32-bit
+/// lane: 4 inputs of one column).
+/// </summary>
+internal sealed class Int4Weight : DeviceTensor
+{
+    public const int GroupSize = 32;
+    public const int PanelCols = 8;
+    /// <summary>Bytes of one group of one panel: 32 inputs × 8 columns × 4 bits.</summary>
+    public const int GroupBytes = GroupSize * PanelCols / 2;
+
+    private Int4Weight(byte[] nibbles, ushort[] scales, int rows, int cols) : base(rows, cols, DType.F32)
+    {
+        Nibbles = nibbles;
+        Scales = scales;
+    }
+
+    /// <summary>q + 8 as nibbles, in the layout above.</summary>
+    internal byte[] Nibbles { get; }
+    /// <summary>fp16 bits (sign included), [panel][group][8 columns].</summary>
+    internal ushort[] Scales { get; }
+    internal int Groups => (Cols + GroupSize - 1) / GroupSize;
+    internal int Panels => (Rows + PanelCols - 1) / PanelCols;
+    internal long StoredBytes => Nibbles.LongLength + Scales.LongLength * sizeof(ushort);
+
+    public static Int4Weight Quantize(ReadOnlySpan<float> w, int outFeatures, int inFeatures)
+    {
+        int groups = (inFeatures + GroupSize - 1) / GroupSize;
+        int panels = (outFeatures + PanelCols - 1) / PanelCols;
+        var nibbles = new byte[checked((long)panels * groups * GroupBytes)];
+        // Padding columns and k beyond the row hold q = 0 (nibble 8), so the kernels may read them.
+        nibbles.AsSpan().Fill(0x88);
+        var scales = new ushort[checked(panels * groups * PanelCols)];
+        for (int o = 0; o < outFeatures; o++)
+        {
+            int panel = o / PanelCols, j = o % PanelCols;
+            var row = w.Slice(o * inFeatures, inFeatures);
+            for (int g = 0; g < groups; g++)
+            {
+                int k0 = g * GroupSize, k1 = Math.Min(inFeatures, k0 + GroupSize);
+                float amax = 0f, max = 0f;
+                for (int i = k0; i < k1; i++)
+                {
+                    if (!float.IsFinite(row[i]))
+                        throw new ArgumentException($"weight element [{o}, {i}] is {row[i]}");
+                    if (Math.Abs(row[i]) > amax)
+                    {
+                        amax = Math.Abs(row[i]);
+                        max = row[i];
+                    }
+                }
+                var d = (Half)(max / -8f);
+                if (Half.IsInfinity(d))
+                    throw new ArgumentException($"weight [{o}, {k0}..{k1}): max |w| {amax} is beyond an fp16 scale");
+                float scale = (float)d;
+                scales[(panel * groups + g) * PanelCols + j] = BitConverter.HalfToUInt16Bits(d);
+                for (int i = k0; i < k1; i++)
+                {
+                    int q = scale == 0f ? 0 : (int)Math.Clamp(MathF.Round(row[i] / scale), -8f, 7f);
+                    Set(nibbles, Index(panel, groups, g, i - k0, j), q);
+                }
+            }
+        }
+        return new Int4Weight(nibbles, scales, outFeatures, inFeatures);
+    }
+
+    /// <summary>Where input i (0..31) of group g, column j of a panel lives: byte offset, and whether in the high nibble.</summary>
+    internal static (long Byte, bool High) Index(int panel, int groups, int g, int i, int j)
+    {
+        int quad = i / 4;
+        return (((long)panel * groups + g) * GroupBytes + quad / 2 * (PanelCols * 4) + j * 4 + i % 4, quad % 2 == 1);
+    }
+
+    private static void Set(byte[] nibbles, (long Byte, bool High) at, int q)
+    {
+        int u = q + 8;
+        ref byte b = ref nibbles[at.Byte];
+        b = at.High ? (byte)((b & 0x0F) | (u << 4)) : (byte)((b & 0xF0) | u);
+    }
+
+    internal float Scale(int o, int g) =>
+        (float)BitConverter.UInt16BitsToHalf(Scales[(o / PanelCols * Groups + g) * PanelCols + o % PanelCols]);
+
+    internal int Quant(int o, int i)
+    {
+        var (at, high) = Index(o / PanelCols, Groups, i / GroupSize, i % GroupSize, o % PanelCols);
+        return (high ? Nibbles[at] >> 4 : Nibbles[at] & 0x0F) - 8;
+    }
+
+    /// <summary>The dequantized weight d · q (the reference the kernels are tested against).</summary>
+    internal float Dequantized(int o, int i) => Scale(o, i / GroupSize) * Quant(o, i);
+
+    public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
+}
