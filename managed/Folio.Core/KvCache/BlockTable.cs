@@ -76,6 +76,15 @@ public sealed class BlockTable
     internal int NumHashedBlocks { get; set; }
     internal ulong LastHash { get; set; }
 
+    /// <summary>
+    /// True when this table's last write went into its last block while that block had reference count 1, and
+    /// nothing has shared it since (<see cref="KvCacheManager.Fork"/> and swaps clear it): the decode fast path
+    /// (<see cref="KvCacheManager.TryAppendDecode"/>) then appends without reading the pool's reference count. A
+    /// hint that may only err towards false (the slow path re-checks); <see cref="KvInvariants"/> checks that a
+    /// table marked so with room in its last block holds that block alone.
+    /// </summary>
+    internal bool LastBlockPrivate { get; set; }
+
     /// <summary>Scratch mark used by group operations to detect a table passed twice.</summary>
     internal long Stamp { get; set; }
 
@@ -96,6 +105,7 @@ public sealed class BlockTable
     internal void Kill()
     {
         IsAlive = false;
+        LastBlockPrivate = false;
         NumBlocks = 0;
         NumTokens = 0;
     }

@@ -54,6 +54,17 @@ public static class KvInvariants
         }
 
         CheckPool(kv.GpuPool, gpuRefs, "GPU");
+        // With the reference counts proven right: the decode fast path's mark (BlockTable.LastBlockPrivate).
+        for (int t = 0; t < live.Count; t++)
+        {
+            BlockTable table = live[t];
+            if (!table.LastBlockPrivate)
+                continue;
+            if (table.Location != BlockLocation.Gpu)
+                Fail($"table #{t} is on the CPU but marked as holding its last GPU block alone.");
+            if (table.NumBlocks * bs > table.NumTokens && kv.GpuPool.RefCount(table.LastBlock) != 1)
+                Fail($"table #{t} is marked as holding its partial last block {table.LastBlock} alone, but {kv.GpuPool.RefCount(table.LastBlock)} tables hold it.");
+        }
         if (kv.CpuPool is not null)
         {
             CheckPool(kv.CpuPool, cpuRefs, "CPU");

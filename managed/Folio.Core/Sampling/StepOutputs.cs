@@ -49,6 +49,18 @@ public sealed class StepOutputs
         _numEntries++;
     }
 
+    /// <summary>Adds a sample (or candidate) without top log-probabilities to the current entry (the common case).</summary>
+    public void AddSample(int tokenId, float logProb)
+    {
+        int e = _numEntries - 1;
+        if (e < 0)
+            throw new InvalidOperationException("BeginEntry must be called before AddSample.");
+        if (_numSamples == _samples.Length)
+            Array.Resize(ref _samples, _samples.Length * 2);
+        _samples[_numSamples++] = new SampledToken(tokenId, logProb, _numTop, 0);
+        _count[e]++;
+    }
+
     /// <summary>Adds a sample (or candidate) to the current entry; <paramref name="top"/> are its top log-probabilities.</summary>
     public void AddSample(int tokenId, float logProb, ReadOnlySpan<TokenLogprob> top = default)
     {

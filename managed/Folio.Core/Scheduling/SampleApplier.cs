@@ -27,8 +27,12 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         {
             var g = entries[i].Sequence.Group;
             int end = i + 1;
-            while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
-                end++;
+            // A group's rows are adjacent; one live sequence (most groups) has one row, so no look-ahead.
+            if (g.NumLive > 1)
+            {
+                while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
+                    end++;
+            }
             for (int k = i; k < end; k++)
                 CacheNewlyFullBlocks(entries[k]);
             if (g.UseBeamSearch)
@@ -86,9 +90,14 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CacheNewlyFullBlocks(in ScheduledSequence e)
     {
-        if (e.StartPosition % kv.BlockSizeTokens + e.NumTokens >= kv.BlockSizeTokens)
+        int inBlock = _blockMask >= 0 ? e.StartPosition & _blockMask : e.StartPosition % _blockSize;
+        if (inBlock + e.NumTokens >= _blockSize)
             kv.CacheFullBlocks(e.Table);
     }
+
+    // The block size, and a mask when it is a power of two (the usual case: no division per sequence).
+    private readonly int _blockSize = kv.BlockSizeTokens;
+    private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
 
     /// <summary>Appends a sampled token and applies the token-level stop rules.</summary>
     private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs)

@@ -70,6 +70,9 @@ public sealed partial class Scheduler
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
         _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
 
+    /// <summary>Preemptions so far (<see cref="GetStats"/>'s, without building the whole record every step).</summary>
+    internal long NumPreemptions => _preemptions;
+
     /// <summary>Blocks a request can need at most (<see cref="AdmissionRules.MaxBlocksNeeded"/>).</summary>
     public int MaxBlocksNeeded(Request request) => AdmissionRules.MaxBlocksNeeded(request, _kv.BlockSizeTokens);
 

@@ -50,6 +50,18 @@ public sealed class Sequence
     public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, NumTokens);
     public ReadOnlySpan<int> GeneratedTokens => _tokens.AsSpan(PromptLength, NumGenerated);
 
+    /// <summary>The token at <paramref name="position"/> (&lt; NumTokens; the step's hot path: no span).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int TokenAt(int position)
+    {
+        if ((uint)position >= (uint)NumTokens)
+            ThrowPositionOutOfRange(position);
+        return _tokens[position];
+    }
+
+    private void ThrowPositionOutOfRange(int position)
+        => throw new ArgumentOutOfRangeException(nameof(position), position, $"the sequence has {NumTokens} tokens.");
+
     /// <summary>Tokens whose K/V is computed (or scheduled for this step); the rest are computed next.</summary>
     public int NumComputedTokens { get; internal set; }
 
