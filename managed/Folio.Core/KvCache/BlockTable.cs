@@ -88,11 +88,21 @@ public sealed class BlockTable
     /// <summary>Scratch mark used by group operations to detect a table passed twice.</summary>
     internal long Stamp { get; set; }
 
-    internal int LastBlock => _blocks[NumBlocks - 1];
+    /// <summary>The last block's id (the table's length must be > 0). Kept in a field, not read from the id array:
+    /// the decode fast path then touches the table object alone.</summary>
+    internal int LastBlock => _lastBlock;
+
+    // _blocks[NumBlocks - 1], or -1 when the table holds no block; every write to _blocks keeps it.
+    private int _lastBlock = -1;
 
     internal int BlockAt(int index) => _blocks[index];
 
-    internal void SetBlock(int index, int block) => _blocks[index] = block;
+    internal void SetBlock(int index, int block)
+    {
+        _blocks[index] = block;
+        if (index == NumBlocks - 1)
+            _lastBlock = block;
+    }
 
     /// <summary>Appends a block id; the array grows by doubling (only when a block is added, never per token).</summary>
     internal void AddBlock(int block)
@@ -100,6 +110,7 @@ public sealed class BlockTable
         if (NumBlocks == _blocks.Length)
             Array.Resize(ref _blocks, Math.Max(4, _blocks.Length * 2));
         _blocks[NumBlocks++] = block;
+        _lastBlock = block;
     }
 
     internal void Kill()
@@ -107,6 +118,7 @@ public sealed class BlockTable
         IsAlive = false;
         LastBlockPrivate = false;
         NumBlocks = 0;
+        _lastBlock = -1;
         NumTokens = 0;
     }
 
@@ -117,5 +129,9 @@ public sealed class BlockTable
         return copy;
     }
 
-    internal void InitBlocks(int numBlocks) => NumBlocks = numBlocks;
+    internal void InitBlocks(int numBlocks)
+    {
+        NumBlocks = numBlocks;
+        _lastBlock = numBlocks > 0 ? _blocks[numBlocks - 1] : -1;
+    }
 }

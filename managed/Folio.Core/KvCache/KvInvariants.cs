@@ -49,6 +49,8 @@ public static class KvInvariants
                 if (pool.NumTokensIn(b) != expected)
                     Fail($"{who} expects {expected} tokens in {table.Location} block {b} (logical {i}); it records {pool.NumTokensIn(b)}.");
             }
+            if (blocks.Length > 0 && table.LastBlock != blocks[^1])
+                Fail($"{who} caches {table.LastBlock} as its last block, but its last block is {blocks[^1]}.");
             if (onGpu && table.NumHashedBlocks > table.NumTokens / bs)
                 Fail($"{who} has {table.NumHashedBlocks} hashed blocks but only {table.NumTokens / bs} full ones.");
         }

@@ -19,7 +19,7 @@ public sealed partial class Scheduler
                     // A decode into its own partial block (most steps of most sequences): nothing to check, and
                     // the manager hands back the slot it wrote.
                     var table = seq.Table!;
-                    int token = seq.TokenAt(seq.NumComputedTokens);
+                    int token = seq.LastToken;   // remaining == 1: the newest token
                     long slot = _kv.TryAppendDecode(table, token);
                     if (slot >= 0)
                     {
