@@ -13,7 +13,7 @@ namespace Folio.Core.Engine;
 /// samples as they go, beams at their end) and each request's last record, and hands per-request
 /// <see cref="RequestOutput"/>s to the open <see cref="RequestStream"/>s. Not thread-safe: its owner serialises calls.
 /// </summary>
-public sealed class OutputProcessor
+public sealed class OutputProcessor : ISequenceUpdateSink
 {
     private readonly Scheduler _scheduler;
     private readonly ITextDecoder? _decoder;
@@ -76,24 +76,34 @@ public sealed class OutputProcessor
         EmitOwedEnds();
     }
 
-    /// <summary>Processes the scheduler's updates of the step just postprocessed.</summary>
+    /// <summary>Processes the scheduler's updates of the step just postprocessed (the engine itself hands them over
+    /// one by one, as <see cref="Scheduler"/>'s postprocess makes them: <see cref="ISequenceUpdateSink"/>).</summary>
     public void Process(ReadOnlySpan<SequenceUpdate> updates)
     {
         for (int i = 0; i < updates.Length; i++)
         {
             ref readonly var u = ref updates[i];
             if (u.Sequence is { } seq)
-            {
-                if (ProcessTokens(u.Request, seq, u.NumNewTokens))
-                    EmitEnd(u.Request);
-            }
+                TokensAdded(u.Request, seq, u.NumNewTokens);
             else
-            {
-                if (u.Request.UseBeamSearch && u.Request.FinishReason == FinishReason.None)
-                    EmitBeams(u.Request);
-                EmitEnd(u.Request);
-            }
+                RequestFinished(u.Request);
         }
+    }
+
+    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens) => TokensAdded(request, sequence, numNewTokens);
+    void ISequenceUpdateSink.RequestFinished(Request request) => RequestFinished(request);
+
+    private void TokensAdded(Request request, Sequence seq, int numNew)
+    {
+        if (ProcessTokens(request, seq, numNew))
+            EmitEnd(request);
+    }
+
+    private void RequestFinished(Request request)
+    {
+        if (request.UseBeamSearch && request.FinishReason == FinishReason.None)
+            EmitBeams(request);
+        EmitEnd(request);
     }
 
     /// <summary>Ends the step's outputs (ends owed since <see cref="BeginStep"/> last) and feeds the streams.</summary>
