@@ -107,6 +107,7 @@ public sealed partial class KvCacheManager
     /// the scheduler passes only its running sequences' tables, live and on the GPU. It reads the table alone
     /// (no reference count) and only writes the pool, once per step for every running sequence.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal long TryAppendDecode(BlockTable table, int token)
     {
         int room = table.RoomInLastBlock;

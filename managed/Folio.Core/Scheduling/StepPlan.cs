@@ -302,18 +302,12 @@ public sealed class StepPlan
         _tablesBuilt = true;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void AddLogitsRow(int row, int tokenIndex, int numSamples, int numBeamCandidates, bool suppress)
     {
         int l = NumLogitsRows;
         if (l == _logitsTokenIndex.Length)
-        {
-            int size = l * 2;
-            Array.Resize(ref _logitsTokenIndex, size);
-            Array.Resize(ref _logitsSequenceRow, size);
-            Array.Resize(ref _numSamples, size);
-            Array.Resize(ref _numBeamCandidates, size);
-            Array.Resize(ref _suppressStop, size);
-        }
+            GrowLogitsRows();
         _logitsTokenIndex[l] = tokenIndex;
         _logitsSequenceRow[l] = row;
         _numSamples[l] = numSamples;
@@ -321,6 +315,16 @@ public sealed class StepPlan
         _suppressStop[l] = suppress ? 1 : 0;
         NumSampled += numSamples;
         NumLogitsRows = l + 1;
+    }
+
+    private void GrowLogitsRows()
+    {
+        int size = _logitsTokenIndex.Length * 2;
+        Array.Resize(ref _logitsTokenIndex, size);
+        Array.Resize(ref _logitsSequenceRow, size);
+        Array.Resize(ref _numSamples, size);
+        Array.Resize(ref _numBeamCandidates, size);
+        Array.Resize(ref _suppressStop, size);
     }
 
     private void GrowTokens(int need)
