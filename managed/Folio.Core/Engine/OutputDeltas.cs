@@ -39,6 +39,7 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void Add(Request request, Sequence? sequence, int index, int firstNewToken, int numNewTokens, string text, FinishReason finishReason)
     {
         int i = Count;

@@ -90,7 +90,12 @@ public sealed class OutputProcessor : ISequenceUpdateSink
         }
     }
 
-    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens) => TokensAdded(request, sequence, numNewTokens);
+    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens)
+    {
+        if (ProcessTokens(request, sequence, numNewTokens))
+            EmitEnd(request);
+    }
+
     void ISequenceUpdateSink.RequestFinished(Request request) => RequestFinished(request);
 
     private void TokensAdded(Request request, Sequence seq, int numNew)
@@ -117,38 +122,46 @@ public sealed class OutputProcessor : ISequenceUpdateSink
 
     /// <summary>
     /// Detokenizes a sequence's new tokens, applies the stop strings and records the delta. Returns true when a
-    /// stop string ended the request (its last live sequence).
+    /// stop string ended the request (its last live sequence). Inlined into the per-token callback: without a
+    /// decoder (token ids only) this is all the step does per sequence here.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool ProcessTokens(Request g, Sequence seq, int numNew)
     {
         _generatedTokens += numNew;
         bool endedRequest = false;
         string text = "";
         if (_decoder is not null)
-        {
-            var sb = seq.Text;
-            int first = seq.NumGenerated - numNew;
-            for (int t = first; t < seq.NumGenerated; t++)
-            {
-                if (IsEosStop(seq, t))
-                    continue;   // EOS ends the sequence and adds no text
-                int before = sb.Length;
-                sb.Append(_decoder.DecodeLast(seq.GeneratedTokens[..(t + 1)]));
-                bool stoppedByToken = seq.IsFinished && seq.FinishReason == FinishReason.Stop;
-                if (seq.Group.HasStopStrings && !stoppedByToken && t + 1 >= seq.Group.Stops.MinTokens)
-                {
-                    int at = StopConditions.FindStopString(g.Params, sb, before, out string? matched);
-                    if (at >= 0)
-                    {
-                        sb.Length = at;   // as vLLM: the stop string and anything after it leave the output text
-                        endedRequest = _scheduler.StopByString(seq, matched!);
-                    }
-                }
-            }
-            text = TakeVisible(g, seq);
-        }
+            text = DecodeNewText(g, seq, numNew, out endedRequest);
         _deltas.Add(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text, seq.IsFinished ? seq.FinishReason : FinishReason.None);
         return endedRequest;
+    }
+
+    /// <summary>Appends the new tokens' text, ends the sequence on a stop string (<paramref name="endedRequest"/>: that
+    /// ended the request) and returns the text that may go out now.</summary>
+    private string DecodeNewText(Request g, Sequence seq, int numNew, out bool endedRequest)
+    {
+        endedRequest = false;
+        var sb = seq.Text;
+        int first = seq.NumGenerated - numNew;
+        for (int t = first; t < seq.NumGenerated; t++)
+        {
+            if (IsEosStop(seq, t))
+                continue;   // EOS ends the sequence and adds no text
+            int before = sb.Length;
+            sb.Append(_decoder!.DecodeLast(seq.GeneratedTokens[..(t + 1)]));
+            bool stoppedByToken = seq.IsFinished && seq.FinishReason == FinishReason.Stop;
+            if (seq.Group.HasStopStrings && !stoppedByToken && t + 1 >= seq.Group.Stops.MinTokens)
+            {
+                int at = StopConditions.FindStopString(g.Params, sb, before, out string? matched);
+                if (at >= 0)
+                {
+                    sb.Length = at;   // as vLLM: the stop string and anything after it leave the output text
+                    endedRequest = _scheduler.StopByString(seq, matched!);
+                }
+            }
+        }
+        return TakeVisible(g, seq);
     }
 
     private bool IsEosStop(Sequence seq, int t) =>

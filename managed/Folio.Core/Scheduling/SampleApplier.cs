@@ -26,20 +26,33 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         int i = 0;
         while (i < entries.Length)
         {
-            var g = entries[i].Sequence.Group;
+            ref readonly var first = ref entries[i];
+            var g = first.Sequence.Group;
             int end = i + 1;
-            // A group's rows are adjacent; one live sequence (most groups) has one row, so no look-ahead.
-            if (g.NumLive > 1)
+            if (g.NumLive == 1 && first.NumSamples == 1)
             {
-                while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
-                    end++;
+                // The commonest row: the group's one live sequence takes one sample (beam rows take none).
+                CacheNewlyFullBlocks(first);
+                var samples = outputs.SamplesOf(i);
+                if (samples.Length != 1)
+                    throw WrongSampleCount(first, samples.Length);
+                AppendToken(g, first.Sequence, samples[0], outputs, sink);
             }
-            for (int k = i; k < end; k++)
-                CacheNewlyFullBlocks(entries[k]);
-            if (g.UseBeamSearch)
-                _beams.Step(g, entries, i, end, outputs, ids);
             else
-                ApplySamples(g, entries, i, end, outputs, sink);
+            {
+                // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
+                if (g.NumLive > 1)
+                {
+                    while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
+                        end++;
+                }
+                for (int k = i; k < end; k++)
+                    CacheNewlyFullBlocks(entries[k]);
+                if (g.UseBeamSearch)
+                    _beams.Step(g, entries, i, end, outputs, ids);
+                else
+                    ApplySamples(g, entries, i, end, outputs, sink);
+            }
             // (A sink that ended the request by stop string has finished it and returned its width already.)
             if (g.NumLive == 0 && g.Request.Status != SequenceStatus.Finished)
             {
@@ -64,7 +77,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
             var seq = e.Sequence;
             var samples = outputs.SamplesOf(k);
             if (samples.Length != e.NumSamples)
-                throw new InvalidOperationException($"the executor returned {samples.Length} samples for {seq}; the plan asked {e.NumSamples}.");
+                throw WrongSampleCount(e, samples.Length);
             if (e.NumSamples == 1)
             {
                 AppendToken(g, seq, samples[0], outputs, sink);
@@ -85,6 +98,9 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         }
     }
 
+    private static InvalidOperationException WrongSampleCount(in ScheduledSequence e, int returned)
+        => new($"the executor returned {returned} samples for {e.Sequence}; the plan asked {e.NumSamples}.");
+
     /// <summary>
     /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
     /// every full block not yet offered, so calling it only at block boundaries loses nothing (blocks it forgot
@@ -102,7 +118,9 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     private readonly int _blockSize = kv.BlockSizeTokens;
     private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
 
-    /// <summary>Appends a sampled token, applies the token-level stop rules, then reports the token to the sink.</summary>
+    /// <summary>Appends a sampled token, applies the token-level stop rules, then reports the token to the sink
+    /// (inlined: once per sequence and step; the rare paths are calls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
     {
         int token = sample.TokenId;
@@ -119,8 +137,11 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         {
             var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
             if (reason != FinishReason.None)
-                g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+                FinishByToken(g, seq, reason, stopId);
         }
         sink.TokensAdded(g.Request, seq, 1);
     }
+
+    private void FinishByToken(SequenceGroup g, Sequence seq, FinishReason reason, int stopId)
+        => g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
 }
