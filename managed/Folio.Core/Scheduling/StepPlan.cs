@@ -192,6 +192,7 @@ public sealed class StepPlan
     /// has just returned (<see cref="KvCache.KvCacheManager.TryAppendDecode"/>): no slot lookup through the table,
     /// no multi-token path. <paramref name="numBlocks"/> is the sequence's table length after the append.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void AddDecode(Sequence seq, int token, long slot, int numBlocks)
     {
         int position = seq.NumComputedTokens;
