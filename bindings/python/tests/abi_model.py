@@ -1,7 +1,7 @@
 """Reads the ABI from its four places into one canonical form, for test_abi_drift.py:
 folio.h (libclang), libfolio.so (nm -D), the C# exports and struct mirrors (managed/Folio.Interop), and the
-Python ctypes declarations (folio/_lib.py); and, for test_cuda_abi_drift.py, folio_cuda.h and its Python mirror
-(folio/_cuda_abi.py). read_header parses either header.
+Python ctypes declarations (folio/_lib.py, which gathers folio/_abi_*.py); and, for test_cuda_abi_drift.py,
+folio_cuda.h and its Python mirror (folio/_cuda_abi.py). read_header parses either header.
 
 Canonical types: i32 u32 i64 u64 f32 f64 void char, ptr(T), handle:NAME (an opaque folio_* handle; the C#
 side sees only 'handle'), fn(RET;ARGS...), and struct names (folio_engine_params)."""

@@ -129,8 +129,8 @@ public sealed class EngineCore
         {
             if (outputs is not null)
             {
-                Scheduler.Postprocess(outputs);
-                Outputs.Process(Scheduler.UpdateSpan);
+                // One pass: the output processor takes each sequence's tokens as the scheduler applies them.
+                Scheduler.Postprocess(outputs, Outputs);
             }
             else if (plan.NumSequences > 0)
             {

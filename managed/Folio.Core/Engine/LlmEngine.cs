@@ -143,7 +143,7 @@ public sealed partial class LlmEngine
     {
         lock (_gate)
         {
-            long preemptionsBefore = _core.Scheduler.GetStats().Preemptions;
+            long preemptionsBefore = _core.Scheduler.NumPreemptions;
             long t0 = Stopwatch.GetTimestamp();
             var plan = _core.BeginStep();
             long t1 = Stopwatch.GetTimestamp(), t2 = t1;
@@ -157,9 +157,9 @@ public sealed partial class LlmEngine
             long t3 = Stopwatch.GetTimestamp();
             _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
                 _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
-            var stats = _core.Scheduler.GetStats();
-            if (stats.Preemptions > preemptionsBefore)
-                EngineLog.Preempted(_logger, stats.Steps, stats.Preemptions - preemptionsBefore, stats.Preemptions);
+            long preemptions = _core.Scheduler.NumPreemptions;
+            if (preemptions > preemptionsBefore)
+                EngineLog.Preempted(_logger, _core.Scheduler.GetStats().Steps, preemptions - preemptionsBefore, preemptions);
             StepCompleted?.Invoke(deltas);
             return deltas;
         }

@@ -8,13 +8,16 @@ namespace Folio.Core.Engine;
 /// A step's <see cref="OutputDelta"/>s, kept column by column and reused from step to step. One delta per running
 /// sequence per step makes this the engine's busiest store: an <see cref="OutputDelta"/> carries four references,
 /// and storing such a struct into an array goes through the runtime's bulk write barrier (~25 ns here, measured);
-/// three single-reference columns take a few ns. Readers get <see cref="OutputDelta"/>s built on access.
+/// single-reference columns take a few ns each. A sequence's delta stores only its sequence (the request is the
+/// sequence's, and empty text is left null), so the common delta costs one reference store. Readers get
+/// <see cref="OutputDelta"/>s built on access.
 /// </summary>
 public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
 {
-    private Request[] _requests = new Request[64];
+    // Null where the delta has a sequence (its request is the sequence's); null text is "".
+    private Request?[] _requests = new Request?[64];
     private Sequence?[] _sequences = new Sequence?[64];
-    private string[] _texts = new string[64];
+    private string?[] _texts = new string?[64];
     private Entry[] _entries = new Entry[64];
 
     private readonly record struct Entry(int Index, int FirstNewToken, int NumNewTokens, FinishReason FinishReason);
@@ -31,19 +34,23 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
             var seq = _sequences[index];
             // A finished sequence's stop reason never changes again (only live sequences can be stopped or aborted).
             string? stopReason = seq is not null && e.FinishReason != FinishReason.None ? seq.StopReason : null;
-            return new OutputDelta(_requests[index], seq, e.Index, e.FirstNewToken, e.NumNewTokens, _texts[index],
-                e.FinishReason, stopReason);
+            return new OutputDelta(seq?.Request ?? _requests[index]!, seq, e.Index, e.FirstNewToken, e.NumNewTokens,
+                _texts[index] ?? "", e.FinishReason, stopReason);
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal void Add(Request request, Sequence? sequence, int index, int firstNewToken, int numNewTokens, string text, FinishReason finishReason)
     {
         int i = Count;
         if (i == _entries.Length)
             Grow();
-        _requests[i] = request;
-        _sequences[i] = sequence;
-        _texts[i] = text;
+        if (sequence is null)
+            _requests[i] = request;
+        else
+            _sequences[i] = sequence;
+        if (text.Length != 0)
+            _texts[i] = text;
         _entries[i] = new Entry(index, firstNewToken, numNewTokens, finishReason);
         Count = i + 1;
     }

@@ -13,7 +13,7 @@ namespace Folio.Core.Engine;
 /// samples as they go, beams at their end) and each request's last record, and hands per-request
 /// <see cref="RequestOutput"/>s to the open <see cref="RequestStream"/>s. Not thread-safe: its owner serialises calls.
 /// </summary>
-public sealed class OutputProcessor
+public sealed class OutputProcessor : ISequenceUpdateSink
 {
     private readonly Scheduler _scheduler;
     private readonly ITextDecoder? _decoder;
@@ -79,24 +79,39 @@ public sealed class OutputProcessor
         EmitOwedEnds();
     }
 
-    /// <summary>Processes the scheduler's updates of the step just postprocessed.</summary>
+    /// <summary>Processes the scheduler's updates of the step just postprocessed (the engine itself hands them over
+    /// one by one, as <see cref="Scheduler"/>'s postprocess makes them: <see cref="ISequenceUpdateSink"/>).</summary>
     public void Process(ReadOnlySpan<SequenceUpdate> updates)
     {
         for (int i = 0; i < updates.Length; i++)
         {
             ref readonly var u = ref updates[i];
             if (u.Sequence is { } seq)
-            {
-                if (ProcessTokens(u.Request, seq, u.NumNewTokens))
-                    EmitEnd(u.Request);
-            }
+                TokensAdded(u.Request, seq, u.NumNewTokens);
             else
-            {
-                if (u.Request.UseBeamSearch && u.Request.FinishReason == FinishReason.None)
-                    EmitBeams(u.Request);
-                EmitEnd(u.Request);
-            }
+                RequestFinished(u.Request);
         }
+    }
+
+    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens)
+    {
+        if (ProcessTokens(request, sequence, numNewTokens))
+            EmitEnd(request);
+    }
+
+    void ISequenceUpdateSink.RequestFinished(Request request) => RequestFinished(request);
+
+    private void TokensAdded(Request request, Sequence seq, int numNew)
+    {
+        if (ProcessTokens(request, seq, numNew))
+            EmitEnd(request);
+    }
+
+    private void RequestFinished(Request request)
+    {
+        if (request.UseBeamSearch && request.FinishReason == FinishReason.None)
+            EmitBeams(request);
+        EmitEnd(request);
     }
 
     /// <summary>Ends the step's outputs (ends owed since <see cref="BeginStep"/> last) and feeds the streams.</summary>
@@ -110,38 +125,46 @@ public sealed class OutputProcessor
 
     /// <summary>
     /// Detokenizes a sequence's new tokens, applies the stop strings and records the delta. Returns true when a
-    /// stop string ended the request (its last live sequence).
+    /// stop string ended the request (its last live sequence). Inlined into the per-token callback: without a
+    /// decoder (token ids only) this is all the step does per sequence here.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool ProcessTokens(Request g, Sequence seq, int numNew)
     {
         _generatedTokens += numNew;
         bool endedRequest = false;
         string text = "";
         if (_decoder is not null)
-        {
-            var sb = seq.Text;
-            int first = seq.NumGenerated - numNew;
-            for (int t = first; t < seq.NumGenerated; t++)
-            {
-                if (IsEosStop(seq, t))
-                    continue;   // EOS ends the sequence and adds no text
-                int before = sb.Length;
-                sb.Append(_decoder.DecodeLast(seq.GeneratedTokens[..(t + 1)]));
-                bool stoppedByToken = seq.IsFinished && seq.FinishReason == FinishReason.Stop;
-                if (seq.Group.HasStopStrings && !stoppedByToken && t + 1 >= seq.Group.Stops.MinTokens)
-                {
-                    int at = StopConditions.FindStopString(g.Params, sb, before, out string? matched);
-                    if (at >= 0)
-                    {
-                        sb.Length = at;   // as vLLM: the stop string and anything after it leave the output text
-                        endedRequest = _scheduler.StopByString(seq, matched!);
-                    }
-                }
-            }
-            text = TakeVisible(g, seq);
-        }
+            text = DecodeNewText(g, seq, numNew, out endedRequest);
         _deltas.Add(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text, seq.IsFinished ? seq.FinishReason : FinishReason.None);
         return endedRequest;
+    }
+
+    /// <summary>Appends the new tokens' text, ends the sequence on a stop string (<paramref name="endedRequest"/>: that
+    /// ended the request) and returns the text that may go out now.</summary>
+    private string DecodeNewText(Request g, Sequence seq, int numNew, out bool endedRequest)
+    {
+        endedRequest = false;
+        var sb = seq.Text;
+        int first = seq.NumGenerated - numNew;
+        for (int t = first; t < seq.NumGenerated; t++)
+        {
+            if (IsEosStop(seq, t))
+                continue;   // EOS ends the sequence and adds no text
+            int before = sb.Length;
+            sb.Append(_decoder!.DecodeLast(seq.GeneratedTokens[..(t + 1)]));
+            bool stoppedByToken = seq.IsFinished && seq.FinishReason == FinishReason.Stop;
+            if (seq.Group.HasStopStrings && !stoppedByToken && t + 1 >= seq.Group.Stops.MinTokens)
+            {
+                int at = StopConditions.FindStopString(g.Params, sb, before, out string? matched);
+                if (at >= 0)
+                {
+                    sb.Length = at;   // as vLLM: the stop string and anything after it leave the output text
+                    endedRequest = _scheduler.StopByString(seq, matched!);
+                }
+            }
+        }
+        return TakeVisible(g, seq);
     }
 
     private bool IsEosStop(Sequence seq, int t) =>

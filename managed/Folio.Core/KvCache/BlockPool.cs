@@ -140,6 +140,17 @@ public sealed class BlockPool
         TokenStates++;
     }
 
+    /// <summary>
+    /// Records one token id at <paramref name="offset"/> of a used block that holds exactly <paramref name="offset"/>
+    /// tokens (the decode fast path: the caller's block table knows the count, so it is written, never read).
+    /// </summary>
+    internal void RecordAt(int block, int offset, int token)
+    {
+        _tokens[block * BlockSizeTokens + offset] = token;
+        _numTokens[block] = offset + 1;
+        TokenStates++;
+    }
+
     /// <summary>Copies the recorded tokens of <paramref name="src"/> (in <paramref name="srcPool"/>) into a fresh used block.</summary>
     internal void CopyFrom(BlockPool srcPool, int src, int dst)
         => Record(dst, srcPool.TokensOf(src));

@@ -76,14 +76,33 @@ public sealed class BlockTable
     internal int NumHashedBlocks { get; set; }
     internal ulong LastHash { get; set; }
 
+    /// <summary>
+    /// True when this table's last write went into its last block while that block had reference count 1, and
+    /// nothing has shared it since (<see cref="KvCacheManager.Fork"/> and swaps clear it): the decode fast path
+    /// (<see cref="KvCacheManager.TryAppendDecode"/>) then appends without reading the pool's reference count. A
+    /// hint that may only err towards false (the slow path re-checks); <see cref="KvInvariants"/> checks that a
+    /// table marked so with room in its last block holds that block alone.
+    /// </summary>
+    internal bool LastBlockPrivate { get; set; }
+
     /// <summary>Scratch mark used by group operations to detect a table passed twice.</summary>
     internal long Stamp { get; set; }
 
-    internal int LastBlock => _blocks[NumBlocks - 1];
+    /// <summary>The last block's id (the table's length must be > 0). Kept in a field, not read from the id array:
+    /// the decode fast path then touches the table object alone.</summary>
+    internal int LastBlock => _lastBlock;
+
+    // _blocks[NumBlocks - 1], or -1 when the table holds no block; every write to _blocks keeps it.
+    private int _lastBlock = -1;
 
     internal int BlockAt(int index) => _blocks[index];
 
-    internal void SetBlock(int index, int block) => _blocks[index] = block;
+    internal void SetBlock(int index, int block)
+    {
+        _blocks[index] = block;
+        if (index == NumBlocks - 1)
+            _lastBlock = block;
+    }
 
     /// <summary>Appends a block id; the array grows by doubling (only when a block is added, never per token).</summary>
     internal void AddBlock(int block)
@@ -91,12 +110,15 @@ public sealed class BlockTable
         if (NumBlocks == _blocks.Length)
             Array.Resize(ref _blocks, Math.Max(4, _blocks.Length * 2));
         _blocks[NumBlocks++] = block;
+        _lastBlock = block;
     }
 
     internal void Kill()
     {
         IsAlive = false;
+        LastBlockPrivate = false;
         NumBlocks = 0;
+        _lastBlock = -1;
         NumTokens = 0;
     }
 
@@ -107,5 +129,9 @@ public sealed class BlockTable
         return copy;
     }
 
-    internal void InitBlocks(int numBlocks) => NumBlocks = numBlocks;
+    internal void InitBlocks(int numBlocks)
+    {
+        NumBlocks = numBlocks;
+        _lastBlock = numBlocks > 0 ? _blocks[numBlocks - 1] : -1;
+    }
 }

@@ -138,6 +138,7 @@ public sealed partial class KvCacheManager
             int start = i * bs;
             _gpu.Record(b, tokens.Slice(start, Math.Min(bs, numTokens - start)));
         }
+        table.LastBlockPrivate = totalBlocks > 0 && _gpu.RefCount(table.LastBlock) == 1;
         Register(table);
         _epoch++;
         if (_cache is not null)

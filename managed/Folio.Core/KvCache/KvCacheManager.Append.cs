@@ -39,6 +39,7 @@ public sealed partial class KvCacheManager
                 else
                     _gpu.Record(last, newTokens);
                 table.NumTokens += n;
+                table.LastBlockPrivate = true;
                 return;
             }
         }
@@ -74,6 +75,8 @@ public sealed partial class KvCacheManager
             pos += take;
         }
         table.NumTokens += n;
+        // The last block is now a copy, a fresh block or one this table held alone: private in every case.
+        table.LastBlockPrivate = true;
         _epoch++;
     }
 
@@ -92,7 +95,29 @@ public sealed partial class KvCacheManager
             return false;
         _gpu.Record(last, token);
         table.NumTokens++;
+        table.LastBlockPrivate = true;
         return true;
+    }
+
+    /// <summary>
+    /// The scheduler's decode step: appends one token into the table's private partial last block and returns
+    /// the token's slot, or -1 (changing nothing) when the block is full or not known to be private
+    /// (<see cref="BlockTable.LastBlockPrivate"/>; the caller then goes through <see cref="CanAppend"/> /
+    /// <see cref="Append"/>, which re-check and set the mark). Unchecked, unlike <see cref="TryAppendInPlace"/>:
+    /// the scheduler passes only its running sequences' tables, live and on the GPU. It reads the table alone
+    /// (no reference count) and only writes the pool, once per step for every running sequence.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal long TryAppendDecode(BlockTable table, int token)
+    {
+        int room = table.RoomInLastBlock;
+        if (room == 0 || !table.LastBlockPrivate)
+            return -1;
+        int last = table.LastBlock;
+        int offset = BlockSizeTokens - room;
+        _gpu.RecordAt(last, offset, token);
+        table.NumTokens++;
+        return (long)last * BlockSizeTokens + offset;
     }
 
     /// <summary>

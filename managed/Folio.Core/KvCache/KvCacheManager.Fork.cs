@@ -12,6 +12,7 @@ public sealed partial class KvCacheManager
         BlockPool pool = PoolOf(parent);
         foreach (int b in parent.Blocks)
             pool.AddRef(b);
+        parent.LastBlockPrivate = false;   // its last block is shared now (the child's starts false too)
         var child = new BlockTable(this, parent.CopyBlocks(), parent.Key)
         {
             Location = parent.Location,

@@ -93,6 +93,7 @@ public sealed partial class KvCacheManager
                 t.SetBlock(i, map[src]);
             }
             t.Location = toGpu ? BlockLocation.Gpu : BlockLocation.Cpu;
+            t.LastBlockPrivate = false;   // blocks of the group may be shared; the next append re-checks
         }
         _epoch++;
     }

@@ -49,11 +49,24 @@ public static class KvInvariants
                 if (pool.NumTokensIn(b) != expected)
                     Fail($"{who} expects {expected} tokens in {table.Location} block {b} (logical {i}); it records {pool.NumTokensIn(b)}.");
             }
+            if (blocks.Length > 0 && table.LastBlock != blocks[^1])
+                Fail($"{who} caches {table.LastBlock} as its last block, but its last block is {blocks[^1]}.");
             if (onGpu && table.NumHashedBlocks > table.NumTokens / bs)
                 Fail($"{who} has {table.NumHashedBlocks} hashed blocks but only {table.NumTokens / bs} full ones.");
         }
 
         CheckPool(kv.GpuPool, gpuRefs, "GPU");
+        // With the reference counts proven right: the decode fast path's mark (BlockTable.LastBlockPrivate).
+        for (int t = 0; t < live.Count; t++)
+        {
+            BlockTable table = live[t];
+            if (!table.LastBlockPrivate)
+                continue;
+            if (table.Location != BlockLocation.Gpu)
+                Fail($"table #{t} is on the CPU but marked as holding its last GPU block alone.");
+            if (table.NumBlocks * bs > table.NumTokens && kv.GpuPool.RefCount(table.LastBlock) != 1)
+                Fail($"table #{t} is marked as holding its partial last block {table.LastBlock} alone, but {kv.GpuPool.RefCount(table.LastBlock)} tables hold it.");
+        }
         if (kv.CpuPool is not null)
         {
             CheckPool(kv.CpuPool, cpuRefs, "CPU");

@@ -37,16 +37,33 @@ public sealed class StepOutputs
     }
 
     /// <summary>Opens the next entry (plan order); samples added next belong to it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void BeginEntry()
     {
         if (_numEntries == _start.Length)
-        {
-            Array.Resize(ref _start, _start.Length * 2);
-            Array.Resize(ref _count, _count.Length * 2);
-        }
+            GrowEntries();
         _start[_numEntries] = _numSamples;
         _count[_numEntries] = 0;
         _numEntries++;
+    }
+
+    private void GrowEntries()
+    {
+        Array.Resize(ref _start, _start.Length * 2);
+        Array.Resize(ref _count, _count.Length * 2);
+    }
+
+    /// <summary>Adds a sample (or candidate) without top log-probabilities to the current entry (the common case).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void AddSample(int tokenId, float logProb)
+    {
+        int e = _numEntries - 1;
+        if (e < 0)
+            throw new InvalidOperationException("BeginEntry must be called before AddSample.");
+        if (_numSamples == _samples.Length)
+            Array.Resize(ref _samples, _samples.Length * 2);
+        _samples[_numSamples++] = new SampledToken(tokenId, logProb, _numTop, 0);
+        _count[e]++;
     }
 
     /// <summary>Adds a sample (or candidate) to the current entry; <paramref name="top"/> are its top log-probabilities.</summary>

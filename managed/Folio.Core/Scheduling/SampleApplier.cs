@@ -8,15 +8,16 @@ namespace Folio.Core.Scheduling;
 /// Applies a step's samples to its sequences: offers newly full blocks to the prefix cache, appends each sampled
 /// token (forking the n samples of a completed prompt; <see cref="BeamSearch"/> steps beams), applies the
 /// token-level stop rules (EOS, stop token ids, min/max tokens; text and stop strings are the output processor's),
-/// frees finished sequences' blocks and records the incremental outputs in the scheduler's update list.
+/// frees finished sequences' blocks and reports each sequence's new tokens, and each request's end, to a
+/// <see cref="ISequenceUpdateSink"/> as it goes.
 /// </summary>
-internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceIds ids, List<SequenceUpdate> updates)
+internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceIds ids)
 {
     private readonly BeamSearch _beams = new(kv, eosTokenId);
 
     /// <summary>Applies <paramref name="outputs"/> to <paramref name="plan"/>'s sequences; returns the summed width
     /// (reserved sequences) of the requests that finished, 0 when none did.</summary>
-    public int Apply(StepPlan plan, StepOutputs outputs)
+    public int Apply(StepPlan plan, StepOutputs outputs, ISequenceUpdateSink sink)
     {
         var entries = plan.Sequences;
         if (outputs.NumEntries != entries.Length)
@@ -25,29 +26,48 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         int i = 0;
         while (i < entries.Length)
         {
-            var g = entries[i].Sequence.Group;
+            ref readonly var first = ref entries[i];
+            var g = first.Sequence.Group;
             int end = i + 1;
-            while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
-                end++;
-            for (int k = i; k < end; k++)
-                CacheNewlyFullBlocks(entries[k]);
-            if (g.UseBeamSearch)
-                _beams.Step(g, entries, i, end, outputs, ids);
+            if (g.NumLive == 1 && first.NumSamples == 1)
+            {
+                // The commonest row: the group's one live sequence takes one sample (beam rows take none).
+                CacheNewlyFullBlocks(first);
+                var samples = outputs.SamplesOf(i);
+                if (samples.Length != 1)
+                    throw WrongSampleCount(first, samples.Length);
+                AppendToken(g, first.Sequence, samples[0], outputs, sink);
+            }
             else
-                ApplySamples(g, entries, i, end, outputs);
+            {
+                // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
+                if (g.NumLive > 1)
+                {
+                    while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
+                        end++;
+                }
+                for (int k = i; k < end; k++)
+                    CacheNewlyFullBlocks(entries[k]);
+                if (g.UseBeamSearch)
+                    _beams.Step(g, entries, i, end, outputs, ids);
+                else
+                    ApplySamples(g, entries, i, end, outputs, sink);
+            }
+            // (A sink that ended the request by stop string has finished it and returned its width already.)
             if (g.NumLive == 0 && g.Request.Status != SequenceStatus.Finished)
             {
                 var request = g.Request;
                 request.Status = SequenceStatus.Finished;
                 finishedWidth += g.Width;
-                updates.Add(new SequenceUpdate(request, null, 0));
+                sink.RequestFinished(request);
             }
             i = end;
         }
         return finishedWidth;
     }
 
-    private void ApplySamples(SequenceGroup g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs)
+    private void ApplySamples(SequenceGroup g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs,
+        ISequenceUpdateSink sink)
     {
         for (int k = from; k < end; k++)
         {
@@ -57,10 +77,10 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
             var seq = e.Sequence;
             var samples = outputs.SamplesOf(k);
             if (samples.Length != e.NumSamples)
-                throw new InvalidOperationException($"the executor returned {samples.Length} samples for {seq}; the plan asked {e.NumSamples}.");
+                throw WrongSampleCount(e, samples.Length);
             if (e.NumSamples == 1)
             {
-                AppendToken(g, seq, samples[0], outputs);
+                AppendToken(g, seq, samples[0], outputs, sink);
                 continue;
             }
             // The prompt is done: fork it into n sequences sharing every block (the partial last block is
@@ -72,11 +92,14 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 g.Sequences.Add(g.Fork(seq, ids.Next(), s, kv));
                 g.NumLive++;
             }
-            AppendToken(g, seq, samples[0], outputs);
+            AppendToken(g, seq, samples[0], outputs, sink);
             for (int s = 1; s < samples.Length; s++)
-                AppendToken(g, g.Sequences[first + s - 1], samples[s], outputs);
+                AppendToken(g, g.Sequences[first + s - 1], samples[s], outputs, sink);
         }
     }
+
+    private static InvalidOperationException WrongSampleCount(in ScheduledSequence e, int returned)
+        => new($"the executor returned {returned} samples for {e.Sequence}; the plan asked {e.NumSamples}.");
 
     /// <summary>
     /// Offers the sequence's full blocks to the prefix cache when this step completed one. The manager caches
@@ -86,28 +109,39 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CacheNewlyFullBlocks(in ScheduledSequence e)
     {
-        if (e.StartPosition % kv.BlockSizeTokens + e.NumTokens >= kv.BlockSizeTokens)
+        int inBlock = _blockMask >= 0 ? e.StartPosition & _blockMask : e.StartPosition % _blockSize;
+        if (inBlock + e.NumTokens >= _blockSize)
             kv.CacheFullBlocks(e.Table);
     }
 
-    /// <summary>Appends a sampled token and applies the token-level stop rules.</summary>
-    private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs)
+    // The block size, and a mask when it is a power of two (the usual case: no division per sequence).
+    private readonly int _blockSize = kv.BlockSizeTokens;
+    private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
+
+    /// <summary>Appends a sampled token, applies the token-level stop rules, then reports the token to the sink
+    /// (inlined: once per sequence and step; the rare paths are calls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
     {
         int token = sample.TokenId;
         seq.Append(token);
         seq.CumulativeLogProb += sample.LogProb;
         if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
-        updates.Add(new SequenceUpdate(g.Request, seq, 1));
         if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
         {
             // The structured output is complete (Stop), or refused the token (Abort, naming it).
             g.Finish(seq, constraint.Outcome, constraint.Violation, kv);
-            return;
         }
-
-        var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
-        if (reason != FinishReason.None)
-            g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+        else
+        {
+            var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
+            if (reason != FinishReason.None)
+                FinishByToken(g, seq, reason, stopId);
+        }
+        sink.TokensAdded(g.Request, seq, 1);
     }
+
+    private void FinishByToken(SequenceGroup g, Sequence seq, FinishReason reason, int stopId)
+        => g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
 }

@@ -7,10 +7,16 @@ public sealed partial class Scheduler
     /// appends sampled tokens (forking the n samples of a completed prompt, stepping beams), applies the
     /// token-level stop rules, frees finished sequences and records the incremental outputs in <see cref="Updates"/>.
     /// </summary>
-    public void Postprocess(Sampling.StepOutputs outputs)
+    public void Postprocess(Sampling.StepOutputs outputs) => Postprocess(outputs, _updateList);
+
+    /// <summary>
+    /// <see cref="Postprocess(Sampling.StepOutputs)"/> handing each update to <paramref name="sink"/> as it happens
+    /// (the engine's output processor, in the same pass) instead of recording it in <see cref="Updates"/>.
+    /// </summary>
+    internal void Postprocess(Sampling.StepOutputs outputs, ISequenceUpdateSink sink)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        int finishedWidth = _samples.Apply(_plan, outputs);
+        int finishedWidth = _samples.Apply(_plan, outputs, sink);
         if (finishedWidth == 0)
             return;
         _reservedSeqs -= finishedWidth;
@@ -22,5 +28,12 @@ public sealed partial class Scheduler
                 _running[kept++] = g;
         }
         _running.RemoveRange(kept, _running.Count - kept);
+    }
+
+    /// <summary>Records updates in <see cref="Updates"/>, for callers of the public <see cref="Postprocess(Sampling.StepOutputs)"/>.</summary>
+    private sealed class UpdateList(List<SequenceUpdate> updates) : ISequenceUpdateSink
+    {
+        public void TokensAdded(Request request, Sequence sequence, int numNewTokens) => updates.Add(new SequenceUpdate(request, sequence, numNewTokens));
+        public void RequestFinished(Request request) => updates.Add(new SequenceUpdate(request, null, 0));
     }
 }

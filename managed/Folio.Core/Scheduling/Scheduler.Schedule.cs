@@ -14,13 +14,20 @@ public sealed partial class Scheduler
             {
                 var seq = g.FirstLive();
                 int remaining = seq.NumTokens - seq.NumComputedTokens;
-                if (remaining == 1 && _kv.TryAppendInPlace(seq.Table!, seq.Tokens[seq.NumComputedTokens]))
+                if (remaining == 1)
                 {
-                    // A decode into its own partial block (most steps of most sequences): nothing to check.
-                    _plan.AddChunk(seq, 1);
-                    budget--;
-                    i++;
-                    continue;
+                    // A decode into its own partial block (most steps of most sequences): nothing to check, and
+                    // the manager hands back the slot it wrote.
+                    var table = seq.Table!;
+                    int token = seq.LastToken;   // remaining == 1: the newest token
+                    long slot = _kv.TryAppendDecode(table, token);
+                    if (slot >= 0)
+                    {
+                        _plan.AddDecode(seq, token, slot, table.NumBlocks);
+                        budget--;
+                        i++;
+                        continue;
+                    }
                 }
                 int chunk = Math.Min(remaining, budget);
                 if (chunk < remaining && !_options.EnableChunkedPrefill)

@@ -30,6 +30,7 @@ public sealed partial class Scheduler
     private readonly RequestQueue _swapped;
     private readonly StepPlan _plan = new();
     private readonly List<SequenceUpdate> _updates = [];
+    private readonly UpdateList _updateList;
     private readonly SampleApplier _samples;
     private readonly SequenceIds _sequenceIds = new();
     private readonly GroupRecompute _groupRecompute;
@@ -47,7 +48,8 @@ public sealed partial class Scheduler
         _kv = kv;
         _waiting = new RequestQueue(options.Policy);
         _swapped = new RequestQueue(options.Policy);
-        _samples = new SampleApplier(kv, options.EosTokenId, _sequenceIds, _updates);
+        _samples = new SampleApplier(kv, options.EosTokenId, _sequenceIds);
+        _updateList = new UpdateList(_updates);
         _groupRecompute = new GroupRecompute(kv, _plan, options.EnableChunkedPrefill);
     }
 
@@ -60,15 +62,17 @@ public sealed partial class Scheduler
 
     public bool HasUnfinished => _running.Count > 0 || _waiting.Count > 0 || _swapped.Count > 0;
 
-    /// <summary>The incremental outputs of the last Schedule + Postprocess (aborts are not included); reused.</summary>
+    /// <summary>The incremental outputs of the last Schedule + <see cref="Postprocess(Sampling.StepOutputs)"/> (aborts
+    /// are not included); reused. The engine takes them as they happen instead (an <see cref="ISequenceUpdateSink"/>),
+    /// and then this stays empty.</summary>
     public IReadOnlyList<SequenceUpdate> Updates => _updates;
-
-    /// <summary><see cref="Updates"/> as a span (the output processor's hot loop: no interface call per entry).</summary>
-    internal ReadOnlySpan<SequenceUpdate> UpdateSpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_updates);
 
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
         _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
+
+    /// <summary>Preemptions so far (<see cref="GetStats"/>'s, without building the whole record every step).</summary>
+    internal long NumPreemptions => _preemptions;
 
     /// <summary>Blocks a request can need at most (<see cref="AdmissionRules.MaxBlocksNeeded"/>).</summary>
     public int MaxBlocksNeeded(Request request) => AdmissionRules.MaxBlocksNeeded(request, _kv.BlockSizeTokens);

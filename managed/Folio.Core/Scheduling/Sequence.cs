@@ -26,6 +26,7 @@ public sealed class Sequence
         _tokens = new int[Math.Max(capacity, tokens.Length)];
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
+        LastToken = tokens.IsEmpty ? -1 : tokens[^1];
         PromptLength = request.PromptLength;
         if (request.Constraints?.Grammar is { } grammar)
             _constraint = new SequenceConstraint(grammar.Clone(), request.Constraints.MaskWords);
@@ -49,6 +50,10 @@ public sealed class Sequence
     /// <summary>Prompt then generated token ids.</summary>
     public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, NumTokens);
     public ReadOnlySpan<int> GeneratedTokens => _tokens.AsSpan(PromptLength, NumGenerated);
+
+    /// <summary>The newest token (-1 when there is none): what a decode step computes, read without touching the
+    /// token array (one cache line fewer per running sequence and step).</summary>
+    internal int LastToken { get; private set; }
 
     /// <summary>Tokens whose K/V is computed (or scheduled for this step); the rest are computed next.</summary>
     public int NumComputedTokens { get; internal set; }
@@ -103,6 +108,7 @@ public sealed class Sequence
         if (NumTokens == _tokens.Length)
             Array.Resize(ref _tokens, _tokens.Length * 2);
         _tokens[NumTokens++] = token;
+        LastToken = token;
         // The one place a structured output advances: every appended token, whoever sampled it.
         _constraint?.Accept(token);
     }

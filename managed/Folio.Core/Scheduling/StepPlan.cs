@@ -167,16 +167,58 @@ public sealed class StepPlan
         int samples = 0, candidates = 0;
         bool suppress = false;
         if (seq.NumComputedTokens == seq.NumTokens)
-        {
-            var g = seq.Group;
-            if (g.UseBeamSearch)
-                candidates = 2 * g.BeamWidth;
-            else
-                samples = g.N > 1 && !g.Forked ? g.N : 1;
-            // The token sampled now is generated token NumGenerated + 1.
-            suppress = seq.NumGenerated + 1 < g.Stops.MinTokens;
-        }
+            suppress = LogitsOf(seq, out samples, out candidates);
         Add(seq, start, chunk, samples, candidates, suppress);
+    }
+
+    /// <summary>What a chunk that reaches the end of the sequence's tokens samples; returns whether stop tokens
+    /// are suppressed (min_tokens not reached).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool LogitsOf(Sequence seq, out int samples, out int candidates)
+    {
+        var g = seq.Group;
+        samples = 0;
+        candidates = 0;
+        if (g.UseBeamSearch)
+            candidates = 2 * g.BeamWidth;
+        else
+            samples = g.N > 1 && !g.Forked ? g.N : 1;
+        // The token sampled now is generated token NumGenerated + 1.
+        return seq.NumGenerated + 1 < g.Stops.MinTokens;
+    }
+
+    /// <summary>
+    /// <see cref="AddChunk"/> for the commonest row: one token, the sequence's last, whose slot the KV manager
+    /// has just returned (<see cref="KvCache.KvCacheManager.TryAppendDecode"/>): no slot lookup through the table,
+    /// no multi-token path. <paramref name="numBlocks"/> is the sequence's table length after the append.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal void AddDecode(Sequence seq, int token, long slot, int numBlocks)
+    {
+        int position = seq.NumComputedTokens;
+        seq.NumComputedTokens = position + 1;
+        int row = NumSequences;
+        if (row == _sequences.Length)
+            GrowRows();
+        int offset = NumTokens;
+        if (offset == _tokenIds.Length)
+            GrowTokens(offset + 1);
+        _tokenIds[offset] = token;
+        _positions[offset] = position;
+        _slots[offset] = slot;
+        bool suppress = LogitsOf(seq, out int samples, out int candidates);
+        _sequences[row] = new ScheduledSequence(seq, offset, 1, position, samples, candidates, suppress);
+        _queryStarts[row] = offset;
+        _contextLengths[row] = position + 1;
+        _sequenceIds[row] = seq.Id;
+        _requestIds[row] = seq.Group.RequestId;
+        if (numBlocks > BlockTableStride)
+            BlockTableStride = numBlocks;
+        AddLogitsRow(row, offset, samples, candidates, suppress);
+        NumSequences = row + 1;
+        NumTokens = offset + 1;
+        if (position < seq.PromptLength)
+            NumPrefillTokens++;
     }
 
     /// <summary>Adds a sequence whose table already covers the positions; fills ids, positions and slots.</summary>
@@ -187,12 +229,7 @@ public sealed class StepPlan
             GrowRows();
         int need = NumTokens + numTokens;
         if (need > _tokenIds.Length)
-        {
-            int size = Math.Max(need, _tokenIds.Length * 2);
-            Array.Resize(ref _tokenIds, size);
-            Array.Resize(ref _positions, size);
-            Array.Resize(ref _slots, size);
-        }
+            GrowTokens(need);
         var table = seq.Table!;
         var blocks = table.Blocks;
         var tokens = seq.Tokens;
@@ -266,18 +303,12 @@ public sealed class StepPlan
         _tablesBuilt = true;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void AddLogitsRow(int row, int tokenIndex, int numSamples, int numBeamCandidates, bool suppress)
     {
         int l = NumLogitsRows;
         if (l == _logitsTokenIndex.Length)
-        {
-            int size = l * 2;
-            Array.Resize(ref _logitsTokenIndex, size);
-            Array.Resize(ref _logitsSequenceRow, size);
-            Array.Resize(ref _numSamples, size);
-            Array.Resize(ref _numBeamCandidates, size);
-            Array.Resize(ref _suppressStop, size);
-        }
+            GrowLogitsRows();
         _logitsTokenIndex[l] = tokenIndex;
         _logitsSequenceRow[l] = row;
         _numSamples[l] = numSamples;
@@ -285,6 +316,24 @@ public sealed class StepPlan
         _suppressStop[l] = suppress ? 1 : 0;
         NumSampled += numSamples;
         NumLogitsRows = l + 1;
+    }
+
+    private void GrowLogitsRows()
+    {
+        int size = _logitsTokenIndex.Length * 2;
+        Array.Resize(ref _logitsTokenIndex, size);
+        Array.Resize(ref _logitsSequenceRow, size);
+        Array.Resize(ref _numSamples, size);
+        Array.Resize(ref _numBeamCandidates, size);
+        Array.Resize(ref _suppressStop, size);
+    }
+
+    private void GrowTokens(int need)
+    {
+        int size = Math.Max(need, _tokenIds.Length * 2);
+        Array.Resize(ref _tokenIds, size);
+        Array.Resize(ref _positions, size);
+        Array.Resize(ref _slots, size);
     }
 
     private void GrowRows()

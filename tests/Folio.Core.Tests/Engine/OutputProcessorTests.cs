@@ -127,6 +127,41 @@ public class OutputProcessorTests
     }
 
     [Fact]
+    public async Task N2_AStopStringEndingTheRequest_WhileTheOtherSampleStopsByTokenId_EndsTheStepsDeltas()
+    {
+        // Failed before the output processor took each update as the scheduler made it: sample 1 met a stop token
+        // id in postprocess, then, in the same step, sample 0's stop string ended the request while the processor
+        // read the update list back, so the step's deltas were [sample 0, the end, sample 1]: sample 1's last
+        // delta came after the end record, and the stream (closed at the end record) never got it.
+        int[] prompt = EngineHarness.Prompt(34, 6);
+        var (p, stop, stopId) = (from seed in Enumerable.Range(1, 200)
+                                 let q = new SamplingParams { N = 2, MaxTokens = 16, Seed = seed, IgnoreEos = true }
+                                 let free = EngineHarness.Alone(prompt, q)
+                                 let a = free.Outputs[0]
+                                 let b = free.Outputs[1]
+                                 from t in Enumerable.Range(2, 12)
+                                 let id = b.TokenIds[t]
+                                 let s = a.Text.Substring(2 * t, 2)
+                                 where !b.TokenIds.Take(t).Contains(id) && !a.TokenIds.Take(t + 1).Contains(id)
+                                     && a.Text.IndexOf(s, StringComparison.Ordinal) == 2 * t
+                                     && !b.Text[..(2 * t + 2)].Contains(s, StringComparison.Ordinal)
+                                 select (q, s, id)).First();
+        var h = new EngineHarness();
+        var stream = h.Engine.Submit(prompt, p with { Stop = [stop], StopTokenIds = [stopId] });
+        var streamed = stream.ReadAll().SelectMany(o => o.Outputs).ToList();
+        var final = await stream.Completion;
+        Assert.Equal(stop, final.Outputs[0].StopReason);
+        Assert.Equal(stopId.ToString(System.Globalization.CultureInfo.InvariantCulture), final.Outputs[1].StopReason);
+        Assert.Equal(final.Outputs[0].TokenIds.Count, final.Outputs[1].TokenIds.Count);   // the same step
+        for (int i = 0; i < 2; i++)
+        {
+            var mine = streamed.Where(o => o.Index == i).ToList();
+            Assert.Equal(final.Outputs[i].TokenIds, mine.SelectMany(o => o.TokenIds));
+            Assert.Equal(FinishReason.Stop, mine[^1].FinishReason);
+        }
+    }
+
+    [Fact]
     public void BeamSearch_OutputsCarryTheirText()
     {
         // Failed before the output processor: beams were never detokenized, so every beam's Text was "".

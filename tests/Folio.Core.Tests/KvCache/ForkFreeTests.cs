@@ -82,6 +82,42 @@ public class ForkFreeTests
     }
 
     [Fact]
+    public void Fork_ClearsTheParentsPrivateLastBlockMark_SoTheDecodeFastPathCopiesFirst()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        var p = Kv.Admit(kv, Kv.Range(0, 5));   // blocks 0 (full) and 1 (1 of 4 tokens)
+        Assert.Equal((long)p.Blocks[1] * 4 + 1, kv.TryAppendDecode(p, 5));   // private: written in place
+        var c = kv.Fork(p);
+        Assert.Equal(-1, kv.TryAppendDecode(p, 6));   // shared now: the caller must go through Append (copy-on-write)
+        Assert.Equal(-1, kv.TryAppendDecode(c, 6));
+        Assert.Equal(6, p.NumTokens);
+        var copies = new List<BlockCopy>();
+        kv.Append(p, [6], copies);
+        Assert.Single(copies);
+        Assert.NotEqual(c.Blocks[1], p.Blocks[1]);
+        Assert.Equal((long)p.Blocks[1] * 4 + 3, kv.TryAppendDecode(p, 7));   // its own copy: private again
+        // The child now holds its block alone but is not marked so until an Append has checked (a safe miss).
+        Assert.Equal(-1, kv.TryAppendDecode(c, 9));
+        kv.Append(c, [9], copies);
+        Assert.Single(copies);   // written in place
+        Assert.Equal((long)c.Blocks[1] * 4 + 3, kv.TryAppendDecode(c, 10));
+        Assert.Equal(new[] { 4, 5, 6, 7 }, kv.GpuPool.TokensOf(p.Blocks[1]).ToArray());
+        Assert.Equal(new[] { 4, 5, 9, 10 }, kv.GpuPool.TokensOf(c.Blocks[1]).ToArray());
+        KvInvariants.Check(kv);
+    }
+
+    [Fact]
+    public void Invariants_DetectAPrivateMarkOnASharedPartialBlock()
+    {
+        var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);
+        var p = Kv.Admit(kv, Kv.Range(0, 6));
+        kv.Fork(p);
+        p.LastBlockPrivate = true;   // corrupt on purpose (internal): a decode would now write into the child's block
+        var ex = Assert.Throws<KvInvariantException>(() => KvInvariants.Check(kv));
+        Assert.Equal($"table #0 is marked as holding its partial last block {p.Blocks[1]} alone, but 2 tables hold it.", ex.Message);
+    }
+
+    [Fact]
     public void Invariants_DetectABrokenReferenceCount()
     {
         var kv = Kv.Make(gpuBlocks: 8, blockSize: 4);

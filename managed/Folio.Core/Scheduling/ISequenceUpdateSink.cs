@@ -1,0 +1,17 @@
+namespace Folio.Core.Scheduling;
+
+/// <summary>
+/// Receives what <see cref="Scheduler.Postprocess(Sampling.StepOutputs)"/> does, as it applies each sample: the
+/// same records as <see cref="SequenceUpdate"/>, in the same order, but handed over at once, so that the engine's
+/// output processor works in the scheduler's one pass over the batch instead of reading a list back in a second
+/// pass. A callback may end a sequence by stop string (<see cref="Scheduler.StopByString"/>).
+/// </summary>
+internal interface ISequenceUpdateSink
+{
+    /// <summary><paramref name="sequence"/> gained its last <paramref name="numNewTokens"/> tokens; the token-level
+    /// stop rules are applied (it may have finished).</summary>
+    void TokensAdded(Request request, Sequence sequence, int numNewTokens);
+
+    /// <summary>The request's last live sequence finished in this postprocess.</summary>
+    void RequestFinished(Request request);
+}
