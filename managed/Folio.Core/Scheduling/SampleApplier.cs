@@ -8,6 +8,7 @@ namespace Folio.Core.Scheduling;
 /// Applies a step's samples to its sequences: offers newly full blocks to the prefix cache, appends each sampled
 /// token (forking the n samples of a completed prompt; <see cref="BeamSearch"/> steps beams), applies the
 /// token-level stop rules (EOS, stop token ids, min/max tokens; text and stop strings are the output processor's),
+/// appends the tokens a structured output forces after a sampled one (fast-forward),
 /// frees finished sequences' blocks and records the incremental outputs in the scheduler's update list.
 /// </summary>
 internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceIds ids, List<SequenceUpdate> updates)
@@ -90,7 +91,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
             kv.CacheFullBlocks(e.Table);
     }
 
-    /// <summary>Appends a sampled token and applies the token-level stop rules.</summary>
+    /// <summary>Appends a sampled token (and the tokens a structured output forces after it) and applies the token-level stop rules.</summary>
     private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs)
     {
         int token = sample.TokenId;
@@ -98,16 +99,62 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         seq.CumulativeLogProb += sample.LogProb;
         if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
-        updates.Add(new SequenceUpdate(g.Request, seq, 1));
+        int added = 1;
+        if (!Finished(g, seq, token) && seq.Constraint is { } constraint && CanFastForward(g))
+            added += AppendForced(g, seq, constraint);
+        // One update for all of them: the output processor reads the last NumNewTokens tokens after the step.
+        updates.Add(new SequenceUpdate(g.Request, seq, added));
+    }
+
+    /// <summary>
+    /// Fast-forward where the step can take it: a single sequence (n = 1, no beams: a group of several steps them
+    /// one token each) without logprobs (a forced token has no distribution to report).
+    /// </summary>
+    private static bool CanFastForward(SequenceGroup g) => g.Width == 1 && !g.UseBeamSearch && g.NumLogprobs < 0;
+
+    /// <summary>
+    /// Appends the tokens the structured output forces now, without sampling, up to max_tokens, stopping where
+    /// one of them ends the sequence; returns how many. Their K/V are computed in the next step as one chunk (the
+    /// scheduler plans any uncomputed tail of a running sequence so, as it does a prefill).
+    /// </summary>
+    private int AppendForced(SequenceGroup g, Sequence seq, SequenceConstraint constraint)
+    {
+        int room = Math.Min(_forced.Length, g.Stops.MaxTokens - seq.NumGenerated);
+        if (room <= 0)
+            return 0;
+        int n = constraint.ForcedTokens(_forced.AsSpan(0, room));
+        for (int i = 0; i < n; i++)
+        {
+            seq.Append(_forced[i]);
+            ForcedTokens++;
+            if (Finished(g, seq, _forced[i]))
+                return i + 1;
+        }
+        return n;
+    }
+
+    /// <summary>Tokens appended by fast-forward since the scheduler was created.</summary>
+    public long ForcedTokens { get; private set; }
+
+    private readonly int[] _forced = new int[MaxForcedTokens];
+
+    /// <summary>Forced tokens appended after one sampled token at most (a long forced run continues next step).</summary>
+    public const int MaxForcedTokens = 64;
+
+    /// <summary>Applies the token-level stop rules to a token just appended; true when they ended the sequence.</summary>
+    private bool Finished(SequenceGroup g, Sequence seq, int token)
+    {
         if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
         {
             // The structured output is complete (Stop), or refused the token (Abort, naming it).
             g.Finish(seq, constraint.Outcome, constraint.Violation, kv);
-            return;
+            return true;
         }
 
         var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
-        if (reason != FinishReason.None)
-            g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+        if (reason == FinishReason.None)
+            return false;
+        g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+        return true;
     }
 }

@@ -68,7 +68,7 @@ public sealed partial class Scheduler
 
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
-        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
+        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes, _samples.ForcedTokens);
 
     /// <summary>Blocks a request can need at most (<see cref="AdmissionRules.MaxBlocksNeeded"/>).</summary>
     public int MaxBlocksNeeded(Request request) => AdmissionRules.MaxBlocksNeeded(request, _kv.BlockSizeTokens);
