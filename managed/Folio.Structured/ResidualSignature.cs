@@ -20,30 +20,32 @@ internal static class ResidualSignature
         var index = new Dictionary<int, int> { [state] = 0 };
         var order = new List<int> { state };
         var text = new StringBuilder();
+        var runs = dfa.ClassRuns;
         for (int i = 0; i < order.Count; i++)
         {
             int s = order[i];
             text.Append(dfa.IsFinal(s) ? 'F' : 'N');
-            int runStart = 0, runTarget = Target(dfa, s, 0, index, order);
-            if (runTarget == -2) return null;
-            for (int b = 1; b <= 256; b++)
+            // Byte runs of one target, maximal (adjacent class runs with the same target merged): the same text
+            // whatever the automaton's byte classes are.
+            int runStart = 0, runTarget = -1;
+            foreach (var (lo, _, cls) in runs)
             {
-                int t = b < 256 ? Target(dfa, s, (byte)b, index, order) : int.MinValue;
+                int t = Target(dfa.StepClass(s, cls), index, order);
                 if (t == -2) return null;
                 if (t == runTarget) continue;
-                if (runTarget >= 0) text.Append(runStart).Append('-').Append(b - 1).Append('>').Append(runTarget).Append(',');
-                runStart = b;
+                if (runTarget >= 0) text.Append(runStart).Append('-').Append(lo - 1).Append('>').Append(runTarget).Append(',');
+                runStart = lo;
                 runTarget = t;
             }
+            if (runTarget >= 0) text.Append(runStart).Append('-').Append(255).Append('>').Append(runTarget).Append(',');
             text.Append(';');
         }
         return text.ToString();
     }
 
-    /// <summary>The breadth-first number of the state <paramref name="b"/> leads to; -1 dead, -2 over the cap.</summary>
-    private static int Target(ByteDfa dfa, int s, byte b, Dictionary<int, int> index, List<int> order)
+    /// <summary>The breadth-first number of state <paramref name="q"/>; -1 dead, -2 over the cap.</summary>
+    private static int Target(int q, Dictionary<int, int> index, List<int> order)
     {
-        int q = dfa.Step(s, b);
         if (q < 0) return -1;
         if (index.TryGetValue(q, out int n)) return n;
         if (order.Count >= MaxStates) return -2;
