@@ -138,7 +138,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
 
     private readonly int[] _forced = new int[MaxForcedTokens];
 
-    /// <summary>Forced tokens appended after one sampled token at most (a long forced run continues next step).</summary>
+    /// <summary>Forced tokens appended after one sampled token at most (the rest of a longer run is sampled next step, then fast-forward resumes).</summary>
     public const int MaxForcedTokens = 64;
 
     /// <summary>Applies the token-level stop rules to a token just appended; true when they ended the sequence.</summary>
