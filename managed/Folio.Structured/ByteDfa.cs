@@ -29,5 +29,25 @@ public sealed class ByteDfa
     public int StateCount => _final.Length;
 
     public int Step(int state, byte b) => _next[state * _classCount + _classOf[b]];
+
+    /// <summary>Bytes in runs of one class each (lo, hi, class), in byte order: every state steps a run's bytes alike.</summary>
+    internal (byte Lo, byte Hi, int Class)[] ClassRuns => _classRuns ??= BuildClassRuns();
+
+    private (byte, byte, int)[]? _classRuns;
+
+    private (byte, byte, int)[] BuildClassRuns()
+    {
+        var runs = new List<(byte, byte, int)>();
+        int start = 0;
+        for (int b = 1; b <= 256; b++)
+        {
+            if (b < 256 && _classOf[b] == _classOf[start]) continue;
+            runs.Add(((byte)start, (byte)(b - 1), _classOf[start]));
+            start = b;
+        }
+        return [.. runs];
+    }
+
+    internal int StepClass(int state, int cls) => _next[state * _classCount + cls];
     public bool IsFinal(int state) => _final[state];
 }

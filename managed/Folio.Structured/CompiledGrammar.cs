@@ -36,8 +36,9 @@ public sealed class CompiledGrammar
         long localKey = ((long)terminal << 32) | (uint)state;
         if (_local.TryGetValue(localKey, out var t)) return t;
         var dfa = Terminals[terminal];
-        t = _shared.TryGet(dfa.Key, state) ?? TerminalTokens.Build(dfa, state, _shared.Trie);
-        _shared.TryAdd(dfa.Key, state, t);
+        int residual = _shared.ResidualId(dfa, state);
+        t = _shared.TryGet(residual) ?? TerminalTokens.Build(dfa, state, _shared);
+        _shared.TryAdd(residual, t);
         _local.TryAdd(localKey, t);
         return t;
     }

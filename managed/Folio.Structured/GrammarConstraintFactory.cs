@@ -52,7 +52,7 @@ public sealed class GrammarConstraintFactory : ITokenConstraintFactory
                 StructuredOutputKind.Grammar => Compiler.CompileGbnf(spec.Grammar!),
                 _ => Compiler.CompileJsonObject(anyValue: false, JsonOptions),
             };
-            return new GrammarConstraint(grammar.CreateMatcher());
+            return new GrammarConstraint(grammar.CreateMatcher(), Compiler.Vocabulary, _tokenizer.Encode);
         }
         catch (GrammarException e)
         {

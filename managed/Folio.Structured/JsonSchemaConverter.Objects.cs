@@ -67,12 +67,13 @@ public sealed partial class JsonSchemaConverter
     }
 
     /// <summary>Objects with at most this many declared properties accept them in any order (2^n rules).</summary>
-    public const int MaxAnyOrderProperties = 6;
+    public const int MaxAnyOrderProperties = 10;
 
     /// <summary>
     /// Members in any order, each at most once, every required one present: one rule per set of members already
     /// written (a bitmask), whose alternatives close the object (when the required ones are in) or write one more.
-    /// Additional members (keys that are none of the declared names) may come anywhere.
+    /// Additional members (keys that are none of the declared names) may come anywhere. Each member is its own rule,
+    /// referenced from the 2^n sets, so a large value is lowered once, not once per set.
     /// </summary>
     private RxNode AnyOrder(List<(RxNode Kv, bool Required)> members, RxNode? extra)
     {
@@ -80,19 +81,31 @@ public sealed partial class JsonSchemaConverter
         int required = 0;
         for (int i = 0; i < n; i++) if (members[i].Required) required |= 1 << i;
         string Name(int set) => $"object{id}-{set}";
+        var kv = new RxNode[n];
+        for (int i = 0; i < n; i++)
+        {
+            _def.Add($"object{id}-member{i}", members[i].Kv);
+            kv[i] = RxNode.Ref($"object{id}-member{i}");
+        }
+        RxNode? extraRef = null;
+        if (extra is not null)
+        {
+            _def.Add($"object{id}-extra", extra);
+            extraRef = RxNode.Ref($"object{id}-extra");
+        }
         for (int set = 0; set < 1 << n; set++)
         {
             var alts = new List<RxNode>();
             if ((set & required) == required) alts.Add(RxNode.Char('}'));
             for (int i = 0; i < n; i++)
-                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(Comma, members[i].Kv, RxNode.Ref(Name(set | 1 << i))));
-            if (extra is not null) alts.Add(RxNode.Seq(Comma, extra, RxNode.Ref(Name(set))));
+                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(Comma, kv[i], RxNode.Ref(Name(set | 1 << i))));
+            if (extraRef is not null) alts.Add(RxNode.Seq(Comma, extraRef, RxNode.Ref(Name(set))));
             _def.Add(Name(set), RxNode.Alt(alts));
         }
         var first = new List<RxNode>();
         if (required == 0) first.Add(RxNode.Char('}'));
-        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(members[i].Kv, RxNode.Ref(Name(1 << i))));
-        if (extra is not null) first.Add(RxNode.Seq(extra, RxNode.Ref(Name(0))));
+        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(kv[i], RxNode.Ref(Name(1 << i))));
+        if (extraRef is not null) first.Add(RxNode.Seq(extraRef, RxNode.Ref(Name(0))));
         return RxNode.Seq(RxNode.Char('{'), RxNode.Alt(first));
     }
 

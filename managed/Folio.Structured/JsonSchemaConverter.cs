@@ -43,7 +43,16 @@ public sealed partial class JsonSchemaConverter
     {
         _root = root;
         _options = options;
+        _refIgnoresSiblings = root is JsonObject o && Str(o["$schema"]) is { } draft && IsDraft7OrOlder(draft);
     }
+
+    /// <summary>Drafts 3 to 7 say a <c>$ref</c> replaces its schema object: keywords beside it are ignored. From
+    /// 2019-09 on they apply too (merged here). The root's <c>$schema</c> decides, as validators do.</summary>
+    private readonly bool _refIgnoresSiblings;
+
+    private static bool IsDraft7OrOlder(string schemaUri) =>
+        schemaUri.Contains("draft-03", StringComparison.Ordinal) || schemaUri.Contains("draft-04", StringComparison.Ordinal) ||
+        schemaUri.Contains("draft-06", StringComparison.Ordinal) || schemaUri.Contains("draft-07", StringComparison.Ordinal);
 
     /// <summary>Parses and converts a schema; every problem is a <see cref="GrammarException"/>.</summary>
     public static GrammarDefinition Convert(string schemaText, JsonSchemaOptions? options = null)
@@ -97,6 +106,8 @@ public sealed partial class JsonSchemaConverter
         if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
             return v.GetValue<bool>() ? AnyValue() : RxNode.Nothing;
         if (node is not JsonObject o) throw Bad("a schema must be an object or a boolean", path);
+        if (_refIgnoresSiblings && o["$ref"] is JsonNode onlyRef)
+            return RxNode.Ref(RefRule(Str(onlyRef) ?? throw Bad("$ref must be a string", path), path));
         if (o.ContainsKey("not"))
             return WithoutNot(o, path) is { } rewritten ? Schema(rewritten, path) : RxNode.Nothing;
         foreach (var (key, value) in o)
@@ -210,9 +221,36 @@ public sealed partial class JsonSchemaConverter
         foreach (var v in values)
         {
             if (!types.Contains(TypeOf(v)) && !(TypeOf(v) == "integer" && types.Contains("number"))) continue;
-            alts.Add(RxNode.Literal(JsonText.Compact(v)));
+            string text = JsonText.Compact(v);
+            alts.Add(RxNode.Literal(text));
+            if (TypeOf(v) is "integer" or "number")
+                foreach (string form in EqualNumberForms(text)) alts.Add(RxNode.Literal(form));
         }
         return RxNode.Alt(alts);
+    }
+
+    /// <summary>
+    /// Other spellings of the number <paramref name="text"/> that JSON Schema counts as equal (<c>enum: [2.0]</c>
+    /// accepts <c>2</c>): the plain form without trailing zeros and, for integral values, the integer and
+    /// <c>N.0</c> forms. Empty when the value is out of <see cref="decimal"/>'s range.
+    /// </summary>
+    private static IEnumerable<string> EqualNumberForms(string text)
+    {
+        if (!decimal.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
+            return [];
+        var forms = new List<string>();
+        if (d == decimal.Truncate(d))
+        {
+            string integer = new BigInteger(d).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            forms.Add(integer);
+            forms.Add(integer + ".0");
+        }
+        else
+        {
+            // Dividing by 1.000… drops trailing zeros from the decimal's scale.
+            forms.Add((d / 1.000000000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return forms.Where(f => f != text);
     }
 
     private static string TypeOf(JsonNode? v) => v switch

@@ -14,6 +14,9 @@ internal sealed class TerminalTokens
     /// <summary>Subtrees larger than this are walked in place instead of merged.</summary>
     private const int MergeLimitNodes = 64;
 
+    /// <summary>Children with subtrees at least this large are walked as shared fragments (<see cref="TrieFragment"/>).</summary>
+    private const int FragmentMinNodes = 512;
+
     // Inside as a bitset when large, as sorted ids when small (most literal terminals allow few tokens).
     private readonly ulong[]? _insideBits;
     private readonly int[] _insideIds;
@@ -43,53 +46,99 @@ internal sealed class TerminalTokens
         foreach (int id in _insideIds) mask[id >> 6] |= 1UL << (id & 63);
     }
 
-    public static TerminalTokens Build(ByteDfa dfa, int state, TokenTrie trie)
+    /// <summary>Walks the trie from <paramref name="state"/>, reusing the cache's fragments under large nodes.</summary>
+    public static TerminalTokens Build(ByteDfa dfa, int state, TerminalTokenCache cache)
     {
-        var b = new Builder(dfa, trie);
-        b.Visit(0, state);
-        int count = BitMask.Count(b.Inside);
+        var trie = cache.Trie;
+        var b = new Builder(dfa, cache);
+        var top = b.Walk(0, state);
+        var inside = new ulong[(trie.VocabSize + 63) / 64];
+        var exits = new List<int>();
+        var suffixes = new SuffixTrie.Builder(trie);
+        Collect(top, inside, exits, suffixes);
+        int count = BitMask.Count(inside);
         ulong[]? bits = null;
         int[] ids = [];
-        if (count > trie.VocabSize / 64) bits = b.Inside;
+        if (count > trie.VocabSize / 64) bits = inside;
         else
         {
             ids = new int[count];
             int k = 0;
-            for (int w = 0; w < b.Inside.Length; w++)
-                for (ulong x = b.Inside[w]; x != 0; x &= x - 1)
+            for (int w = 0; w < inside.Length; w++)
+                for (ulong x = inside[w]; x != 0; x &= x - 1)
                     ids[k++] = w * 64 + System.Numerics.BitOperations.TrailingZeroCount(x);
         }
-        return new TerminalTokens(bits, ids, b.Suffixes.Build(), [.. b.Exits]);
+        return new TerminalTokens(bits, ids, suffixes.Build(), [.. exits]);
     }
 
-    private sealed class Builder(ByteDfa dfa, TokenTrie trie)
+    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, SuffixTrie.Builder suffixes)
     {
-        public readonly ulong[] Inside = new ulong[(trie.VocabSize + 63) / 64];
-        public readonly SuffixTrie.Builder Suffixes = new(trie);
-        public readonly List<int> Exits = [];
-        private readonly byte[] _edge = trie.EdgeByte;
-        private readonly int[] _first = trie.FirstChild, _count = trie.ChildCount, _tokStart = trie.TokenStart, _tokCount = trie.TokenCount, _tokens = trie.Tokens;
+        foreach (int id in f.Tokens) inside[id >> 6] |= 1UL << (id & 63);
+        exits.AddRange(f.Exits);
+        foreach (int node in f.Merges) suffixes.MergeChildrenOf(node);
+        foreach (var child in f.Children) Collect(child, inside, exits, suffixes);
+    }
 
-        public void Visit(int node, int s)
+    /// <summary>
+    /// The walk: children with subtrees of at least <see cref="FragmentMinNodes"/> nodes become cached fragments
+    /// keyed by the automaton's residual state there; smaller ones are walked inline into the current fragment.
+    /// </summary>
+    private sealed class Builder(ByteDfa dfa, TerminalTokenCache cache)
+    {
+        private readonly TokenTrie _trie = cache.Trie;
+        private readonly byte[] _edge = cache.Trie.EdgeByte;
+        private readonly int[] _first = cache.Trie.FirstChild, _count = cache.Trie.ChildCount, _tokStart = cache.Trie.TokenStart,
+            _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes;
+
+        private sealed class Sink
+        {
+            public readonly List<int> Tokens = [], Exits = [], Merges = [];
+            public readonly List<TrieFragment> Children = [];
+            public TrieFragment ToFragment() => new([.. Tokens], [.. Exits], [.. Merges], [.. Children]);
+        }
+
+        /// <summary>The fragment of <paramref name="node"/>'s children entered from state <paramref name="s"/>.</summary>
+        public TrieFragment Walk(int node, int s)
+        {
+            var sink = new Sink();
+            Visit(node, s, sink);
+            return sink.ToFragment();
+        }
+
+        private void Visit(int node, int s, Sink sink)
         {
             int first = _first[node], end = first + _count[node];
             for (int c = first; c < end; c++)
             {
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
-                for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++)
-                {
-                    int id = _tokens[t];
-                    Inside[id >> 6] |= 1UL << (id & 63);
-                }
-                if (_count[c] == 0) continue;
-                if (dfa.IsFinal(s2))
-                {
-                    if (trie.SubtreeNodes[c] > MergeLimitNodes) Exits.Add(c);
-                    else Suffixes.MergeChildrenOf(c);
-                }
-                Visit(c, s2);
+                if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2));
+                else Enter(c, s2, sink);
             }
+        }
+
+        /// <summary>Child <paramref name="c"/> entered in state <paramref name="s2"/> (alive): its tokens, where the terminal may end, and below.</summary>
+        private void Enter(int c, int s2, Sink sink)
+        {
+            for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
+            if (_count[c] == 0) return;
+            if (dfa.IsFinal(s2))
+            {
+                if (_subtree[c] > MergeLimitNodes) sink.Exits.Add(c);
+                else sink.Merges.Add(c);
+            }
+            Visit(c, s2, sink);
+        }
+
+        private TrieFragment FragmentOf(int c, int s2)
+        {
+            int residual = cache.ResidualId(dfa, s2);
+            if (cache.TryGetFragment(residual, c) is { } cached) return cached;
+            var sink = new Sink();
+            Enter(c, s2, sink);
+            var f = sink.ToFragment();
+            cache.TryAddFragment(residual, c, f);
+            return f;
         }
     }
 }

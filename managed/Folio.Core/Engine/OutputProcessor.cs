@@ -161,6 +161,7 @@ public sealed class OutputProcessor : ISequenceUpdateSink
                 {
                     sb.Length = at;   // as vLLM: the stop string and anything after it leave the output text
                     endedRequest = _scheduler.StopByString(seq, matched!);
+                    break;            // tokens after it in this update (fast-forward) add no text either
                 }
             }
         }

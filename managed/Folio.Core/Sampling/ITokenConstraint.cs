@@ -20,4 +20,12 @@ public interface ITokenConstraint
 
     /// <summary>An independent copy of the current state (a forked sequence continues from here on its own).</summary>
     ITokenConstraint Clone();
+
+    /// <summary>
+    /// Tokens the constraint forces next (the output has one continuation only), written to
+    /// <paramref name="destination"/>; returns how many (0 when the next token is a choice, or never end-of-sequence).
+    /// Does not advance: the engine appends them (<see cref="Accept"/> each) without sampling, "fast-forward", and
+    /// computes their K/V in the next step as one chunk. The default forces nothing.
+    /// </summary>
+    int ForcedTokens(Span<int> destination) => 0;
 }

@@ -8,8 +8,9 @@ namespace Folio.Core.Scheduling;
 /// Applies a step's samples to its sequences: offers newly full blocks to the prefix cache, appends each sampled
 /// token (forking the n samples of a completed prompt; <see cref="BeamSearch"/> steps beams), applies the
 /// token-level stop rules (EOS, stop token ids, min/max tokens; text and stop strings are the output processor's),
-/// frees finished sequences' blocks and reports each sequence's new tokens, and each request's end, to a
-/// <see cref="ISequenceUpdateSink"/> as it goes.
+/// appends the tokens a structured output forces after a sampled one (fast-forward), frees finished sequences'
+/// blocks and reports each sequence's new tokens, and each request's end, to a <see cref="ISequenceUpdateSink"/> as
+/// it goes.
 /// </summary>
 internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceIds ids)
 {
@@ -118,7 +119,8 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     private readonly int _blockSize = kv.BlockSizeTokens;
     private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
 
-    /// <summary>Appends a sampled token, applies the token-level stop rules, then reports the token to the sink
+    /// <summary>Appends a sampled token (and the tokens a structured output forces after it), applies the token-level
+    /// stop rules, then reports the new tokens to the sink
     /// (inlined: once per sequence and step; the rare paths are calls).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
@@ -128,18 +130,64 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         seq.CumulativeLogProb += sample.LogProb;
         if (g.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
+        int added = 1;
+        if (!Finished(g, seq, token) && seq.Constraint is { } constraint && CanFastForward(g))
+            added += AppendForced(g, seq, constraint);
+        // One report for all of them: the output processor reads the sequence's last `added` tokens.
+        sink.TokensAdded(g.Request, seq, added);
+    }
+
+    /// <summary>
+    /// Fast-forward where the step can take it: a single sequence (n = 1, no beams: a group of several steps them
+    /// one token each) without logprobs (a forced token has no distribution to report).
+    /// </summary>
+    private static bool CanFastForward(SequenceGroup g) => g.Width == 1 && !g.UseBeamSearch && g.NumLogprobs < 0;
+
+    /// <summary>
+    /// Appends the tokens the structured output forces now, without sampling, up to max_tokens, stopping where
+    /// one of them ends the sequence; returns how many. Their K/V are computed in the next step as one chunk (the
+    /// scheduler plans any uncomputed tail of a running sequence so, as it does a prefill).
+    /// </summary>
+    private int AppendForced(SequenceGroup g, Sequence seq, SequenceConstraint constraint)
+    {
+        int room = Math.Min(_forced.Length, g.Stops.MaxTokens - seq.NumGenerated);
+        if (room <= 0)
+            return 0;
+        int n = constraint.ForcedTokens(_forced.AsSpan(0, room));
+        for (int i = 0; i < n; i++)
+        {
+            seq.Append(_forced[i]);
+            ForcedTokens++;
+            if (Finished(g, seq, _forced[i]))
+                return i + 1;
+        }
+        return n;
+    }
+
+    /// <summary>Tokens appended by fast-forward since the scheduler was created.</summary>
+    public long ForcedTokens { get; private set; }
+
+    private readonly int[] _forced = new int[MaxForcedTokens];
+
+    /// <summary>Forced tokens appended after one sampled token at most (the rest of a longer run is sampled next step, then fast-forward resumes).</summary>
+    public const int MaxForcedTokens = 64;
+
+    /// <summary>Applies the token-level stop rules to a token just appended; true when they ended the sequence
+    /// (inlined: once per token; finishing is the rare path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Finished(SequenceGroup g, Sequence seq, int token)
+    {
         if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
         {
             // The structured output is complete (Stop), or refused the token (Abort, naming it).
             g.Finish(seq, constraint.Outcome, constraint.Violation, kv);
+            return true;
         }
-        else
-        {
-            var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
-            if (reason != FinishReason.None)
-                FinishByToken(g, seq, reason, stopId);
-        }
-        sink.TokensAdded(g.Request, seq, 1);
+        var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
+        if (reason == FinishReason.None)
+            return false;
+        FinishByToken(g, seq, reason, stopId);
+        return true;
     }
 
     private void FinishByToken(SequenceGroup g, Sequence seq, FinishReason reason, int stopId)

@@ -69,7 +69,7 @@ public sealed partial class Scheduler
 
     public SchedulerStats GetStats() => new(
         _stepIndex, _preemptions, _recomputes, _swaps, _rejected,
-        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes);
+        _running.Count, _waiting.Count, _swapped.Count, _reservedSeqs, _groupRecomputes, _samples.ForcedTokens);
 
     /// <summary>Preemptions so far (<see cref="GetStats"/>'s, without building the whole record every step).</summary>
     internal long NumPreemptions => _preemptions;

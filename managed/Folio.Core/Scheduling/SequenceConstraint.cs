@@ -38,5 +38,8 @@ internal sealed class SequenceConstraint(ITokenConstraint constraint, int maskWo
         }
     }
 
+    /// <summary>Tokens forced next (see <see cref="ITokenConstraint.ForcedTokens"/>); none once the outcome is decided.</summary>
+    public int ForcedTokens(Span<int> destination) => Outcome == FinishReason.None ? constraint.ForcedTokens(destination) : 0;
+
     public SequenceConstraint Clone() => new(constraint.Clone(), maskWords) { Outcome = Outcome, Violation = Violation };
 }

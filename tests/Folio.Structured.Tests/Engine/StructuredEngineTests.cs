@@ -18,6 +18,8 @@ public class StructuredEngineTests(TinyEngine tiny) : IClassFixture<TinyEngine>
         // 200 in ./test.sh (about 2 minutes on 2 shared cores); FOLIO_STRUCTURED_E2E_REQUESTS=1000 for the run.
         int requests = int.TryParse(Environment.GetEnvironmentVariable("FOLIO_STRUCTURED_E2E_REQUESTS"), out int n) ? n : 200;
         var prompt = tiny.Prompt("Answer in JSON:");
+        long forcedBefore = tiny.Engine.GetSchedulerStats().ForcedTokens;
+        long tokens = 0;
         var streams = new List<(RequestStream Stream, string Name, JsonSchema Schema)>();
         for (int i = 0; i < requests; i++)
         {
@@ -34,6 +36,7 @@ public class StructuredEngineTests(TinyEngine tiny) : IClassFixture<TinyEngine>
         {
             foreach (var _ in stream.ReadAll()) { }
             var o = (await stream.Completion).Outputs.Single();
+            tokens += o.TokenIds.Count;
             if (o.FinishReason == FinishReason.Length)
             {
                 cut++;
@@ -54,7 +57,9 @@ public class StructuredEngineTests(TinyEngine tiny) : IClassFixture<TinyEngine>
                 failures.Add($"{name}: does not parse ({e.Message}): {o.Text}");
             }
         }
-        Console.WriteLine($"{cases.Count} schemas, {stopped} stopped, {cut} cut, {failures.Count} failures; steps {tiny.Engine.GetStepTimings()}");
+        long forced = tiny.Engine.GetSchedulerStats().ForcedTokens - forcedBefore;
+        Console.WriteLine($"{cases.Count} schemas, {stopped} stopped, {cut} cut, {failures.Count} failures; fast-forward {forced} of {tokens} tokens " +
+            $"({100.0 * forced / Math.Max(1, tokens):F1}%); steps {tiny.Engine.GetStepTimings()}");
         Assert.True(failures.Count == 0, $"{failures.Count} of {stopped}:\n" + string.Join("\n", failures.Take(10)));
         // Random weights with open-ended schemas (any additional property) may run to max_tokens: those are reported as
         // Length (checked above); most finish.
