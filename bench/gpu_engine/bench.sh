@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU bench session: B5 (Folio vs HF), CUDA graphs on/off, start-up time. Logs under $OUT.
+# GPU bench session: B5 (Folio vs HF), CUDA graphs on/off. Logs under $OUT.
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/out}; mkdir -p "$out"
 export PATH="$PATH:/usr/local/cuda/bin" PYTHONUNBUFFERED=1
@@ -11,6 +11,4 @@ run() { echo "### $*"; timeout 300 "$@" 2>&1 | grep -vE "^\s*$" | tail -14; }
 run $F bench --model llama-1b --device cuda --input-len 256 --output-len 256 --requests 256 --max-num-seqs 256 --kv-mib 0 --seed 1
 run $F bench --model llama-1b --device cuda --input-len 256 --output-len 256 --requests 256 --max-num-seqs 256 --kv-mib 0 --seed 1 --no-cuda-graphs
 timeout 500 python3 bench/e2e.py --folio $F --shape llama-1b --requests 256 --input-len 256 --output-len 256 2>&1 | tail -8
-# Start-up: process start to the first token, weights of a written folder in the page cache (read once before).
-$F model init --shape llama-1b --out /tmp/llama-1b > /dev/null 2>&1 && cat /tmp/llama-1b/*.safetensors > /dev/null
-for i in 1 2; do s=$(date +%s.%N); timeout 120 $F generate --device cuda --model /tmp/llama-1b --prompt "Hello" --max-tokens 1 --temperature 0 > /dev/null 2>"$out/gen.err"; e=$(date +%s.%N); echo "start-up to first token: $(echo "$e - $s" | bc) s (rc $?)"; tail -1 "$out/gen.err"; done
+# Start-up is startup.sh's.
