@@ -547,6 +547,11 @@ FOLIO_API void folio_outputs_destroy(folio_outputs* outputs);
 
 /* ---------------------------------------------------------------------------------------------------------
  * Level 2: the KV cache manager and the scheduler, for hosts that run their own model.
+ *
+ * A step's rows may read K/V that other rows of the same step write: a prompt's full blocks are offered to the
+ * prefix cache when it is scheduled, so requests admitted behind it in that step hit them. The host therefore
+ * writes every row's K/V of a layer (slot_mapping) before any row of that layer attends, as a batched forward
+ * pass does.
  * ------------------------------------------------------------------------------------------------------- */
 
 FOLIO_API int32_t folio_kv_manager_create(const folio_kv_manager_params* params,

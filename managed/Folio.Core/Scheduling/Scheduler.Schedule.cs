@@ -151,6 +151,10 @@ public sealed partial class Scheduler
                 break;
             seq.Table = _kv.Allocate(seq.Tokens, hit, numTokens, request.CacheKey, seq.ReservedTable);
             seq.NumComputedTokens = hit.NumCachedTokens;
+            // Offered now, not after the forward pass: the requests admitted after this one in the same step hit
+            // the blocks this step computes (a batch of requests with one preamble computes it once). Safe because
+            // every row's K/V of a layer is written before any row of the step attends.
+            _kv.CacheFullBlocks(seq.Table);
             _waiting.RemoveFirst();
             g.SetStatus(SequenceStatus.Running);
             InsertRunning(request);

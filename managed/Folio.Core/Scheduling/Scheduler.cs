@@ -196,6 +196,8 @@ public sealed partial class Scheduler
     {
         _kv.Append(seq.Table!, seq.Tokens.Slice(seq.NumComputedTokens, chunk), _plan.Copies);
         _plan.AddChunk(seq, chunk);
+        if (chunk > 1)
+            _kv.CacheFullBlocks(seq.Table!);   // a prompt chunk: its blocks are hits for requests admitted after it this step
     }
 
     /// <summary>One decode token for every live sequence of a group (checked by <see cref="GroupCanDecode"/>); returns tokens used.</summary>

@@ -45,6 +45,47 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void RequestsArrivingTogether_ShareTheirCommonPrefix_InTheirFirstStep()
+    {
+        // B7's case: a batch of requests with one preamble. The first computes it; those admitted after it in the
+        // same step hit its blocks (written by the same forward pass before any row attends).
+        var h = new EngineHarness(blockSize: 4);
+        int[] shared = EngineHarness.Prompt(4, 12);   // 3 full blocks
+        var p = new SamplingParams { MaxTokens = 4, Seed = 5 };
+        int[][] prompts = [[.. shared, 1, 2, 3], [.. shared, 4, 5, 6, 7, 8], [.. shared, 9]];
+        var ids = prompts.Select(q => h.Add(q, p)).ToList();
+        h.Step();
+
+        var first = h.Fake.Records[0].Entries;
+        Assert.Equal([0, 12, 12], first.Select(e => e.StartPosition));
+        Assert.Equal([15, 5, 1], first.Select(e => e.NumTokens));
+        Assert.Equal(24, h.Engine.GetKvStats().PrefixHitTokens);
+        h.RunToCompletion();
+        for (int i = 0; i < prompts.Length; i++)
+            EngineHarness.AssertSameTokens(EngineHarness.Alone(prompts[i], p), h.Engine.GetOutput(ids[i]));
+    }
+
+    [Fact]
+    public void AChunkedPrompt_OffersTheBlocksItsChunkFills_ToRequestsAdmittedBehindIt()
+    {
+        // The blocks a prompt's later chunk fills are hits for a request admitted behind it in that step (only what
+        // this step or an earlier one computes is ever in the table, so nothing unwritten can be hit).
+        var h = new EngineHarness(blockSize: 4, maxBatchedTokens: 12);
+        int[] shared = EngineHarness.Prompt(6, 16);
+        var p = new SamplingParams { MaxTokens = 3, Seed = 7 };
+        var a = h.Add([.. shared, 1, 2], p);
+        h.Step();   // a: tokens 0..11 (blocks 0..2 full)
+        var b = h.Add([.. shared, 3], p);
+        h.Step();   // a: tokens 12..17 fill block 3; b, admitted behind it, hits blocks 0..3
+
+        var second = h.Fake.Records[1].Entries;
+        Assert.Equal([(12, 6), (16, 1)], second.Select(e => (e.StartPosition, e.NumTokens)));
+        h.RunToCompletion();
+        EngineHarness.AssertSameTokens(EngineHarness.Alone([.. shared, 1, 2], p), h.Engine.GetOutput(a));
+        EngineHarness.AssertSameTokens(EngineHarness.Alone([.. shared, 3], p), h.Engine.GetOutput(b));
+    }
+
+    [Fact]
     public void Preemption_RightAfterAPrefixHit_RecomputesAndMatchesTheReference()
     {
         // nano-vllm's bug: an out-of-bounds access when a request preempted right after its prefix hit comes back.
