@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dtype.cuh"
+#include "gemm_invariant.cuh"
 #include "status.cuh"
 
 namespace folio {
@@ -152,11 +153,15 @@ extern "C" int32_t folio_gemm(void* blas, const folio_cuda_gemm_params* params, 
     FOLIO_REQUIRE(blas, "gemm: blas must be non-null (folio_cuda_blas_create)");
     FOLIO_REQUIRE(p.m >= 0 && p.n > 0 && p.k > 0, "gemm: m (%d) must be >= 0, n (%d) and k (%d) > 0", p.m, p.n, p.k);
     FOLIO_REQUIRE(folio::is_float_dtype(p.dtype), "gemm: dtype must be F32, BF16 or F16 (got %d)", p.dtype);
-    FOLIO_REQUIRE(p.reserved == 0, "gemm: reserved must be 0");
+    FOLIO_REQUIRE((p.flags & ~FOLIO_CUDA_GEMM_BATCH_INVARIANT) == 0, "gemm: unknown flags 0x%x", (unsigned)p.flags);
+    const bool invariant = (p.flags & FOLIO_CUDA_GEMM_BATCH_INVARIANT) != 0;
+    FOLIO_REQUIRE(!invariant || p.dtype == FOLIO_CUDA_DTYPE_F32, "gemm: FOLIO_CUDA_GEMM_BATCH_INVARIANT needs dtype F32 (got %d)",
+                  p.dtype);
     if (p.m == 0) return folio::ok();
     FOLIO_REQUIRE(p.out && p.x && p.weight, "gemm: out, x and weight must be non-null (bias may be null)");
     FOLIO_REQUIRE(!p.workspace == (p.workspace_bytes == 0),
                   "gemm: workspace and workspace_bytes must be both set or both empty");
+    if (invariant) return folio::gemm_batch_invariant_f32(p, static_cast<cudaStream_t>(stream));
     auto& b = *static_cast<folio::Blas*>(blas);
     const folio::PlanKey key{p.m, p.n, p.k, p.dtype, p.bias != nullptr, p.workspace != nullptr};
     auto it = std::lower_bound(b.plans.begin(), b.plans.end(), key,

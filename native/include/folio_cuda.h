@@ -26,7 +26,8 @@
  * folio_block_swap into folio_block_swap_out and folio_block_swap_in, and added events and graphs
  * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged. 2.1.0 added the GEMM
  * (folio_gemm through cuBLASLt, with folio_cuda_blas_create / _destroy) and the general paged attention with a
- * sliding window (folio_paged_attention, every dtype and head size).
+ * sliding window (folio_paged_attention, every dtype and head size). 2.2.0 turned folio_cuda_gemm_params'
+ * reserved field into flags, with FOLIO_CUDA_GEMM_BATCH_INVARIANT (0 keeps 2.1's behaviour).
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the fast attention kernels (decode, prefill) take fp16 or bf16; folio_paged_attention takes
@@ -58,7 +59,7 @@ extern "C" {
 #endif
 
 #define FOLIO_CUDA_VERSION_MAJOR 2
-#define FOLIO_CUDA_VERSION_MINOR 1
+#define FOLIO_CUDA_VERSION_MINOR 2
 #define FOLIO_CUDA_VERSION_PATCH 0
 
 /* The most top logprobs folio_sample returns per row. */
@@ -471,8 +472,12 @@ FOLIO_CUDA_API int32_t folio_sample(const folio_cuda_sample_params* params, void
  * workspace: device memory for cuBLASLt (FOLIO_CUDA_GEMM_WORKSPACE_BYTES is enough for every plan; NULL with 0
  * bytes restricts the algorithms to those needing none; 33554432 is 32 MiB). With a workspace and a warmed plan cache, a GEMM can be
  * captured into a CUDA graph.
+ * flags: 0, or FOLIO_CUDA_GEMM_BATCH_INVARIANT (F32 only): each output is summed over k in index order by one
+ * thread of Folio's own kernel instead of cuBLASLt (whose algorithm, and so its rounding, depends on m), so a
+ * row's result is bitwise the same whatever m and its place in x. Slower; for the engine's exact fp32 mode.
  * ------------------------------------------------------------------------------------------------- */
 #define FOLIO_CUDA_GEMM_WORKSPACE_BYTES 33554432
+#define FOLIO_CUDA_GEMM_BATCH_INVARIANT 1
 
 typedef struct folio_cuda_gemm_params {
     uint32_t struct_size;
@@ -480,7 +485,7 @@ typedef struct folio_cuda_gemm_params {
     int32_t n;                     /* output features (rows of weight), > 0 */
     int32_t k;                     /* input features, > 0 */
     int32_t dtype;                 /* folio_cuda_dtype */
-    int32_t reserved;              /* 0 */
+    int32_t flags;                 /* 0 or FOLIO_CUDA_GEMM_BATCH_INVARIANT (2.1: reserved, 0) */
     void* out;
     const void* x;
     const void* weight;

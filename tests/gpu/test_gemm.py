@@ -66,3 +66,49 @@ def test_zero_rows_and_refusals(blas):
     p.dtype, p.struct_size = abi.DTYPE_F32, 8
     assert lib.folio_gemm(blas._handle, ctypes.byref(p), None) == abi.STATUS_STRUCT_SIZE
     assert lib.folio_cuda_blas_destroy(None) == abi.STATUS_OK
+
+
+@pytest.mark.parametrize("m,n,k", SHAPES + [(130, 2050, 33)])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_batch_invariant_matches_float64(blas, m, n, k, with_bias):
+    x = torch.randn(m, k, device="cuda")
+    w = torch.randn(n, k, device="cuda") / k ** 0.5
+    bias = torch.randn(n, device="cuda") if with_bias else None
+    out, whole, snapshot, guard = guarded((m, n), torch.float32)
+    blas.linear(x, w, bias, out=out, batch_invariant=True)
+    torch.cuda.synchronize()
+    assert not torch.isnan(out).any(), "an output element was not written"
+    assert guards_intact(whole, snapshot, guard, m), "memory around the output was written"
+    ref = x.double() @ w.double().T + (bias.double() if with_bias else 0)
+    assert rel_err(out, ref) < 1e-5, (m, n, k, rel_err(out, ref))
+
+
+def test_batch_invariant_rows_do_not_depend_on_the_batch(blas):
+    """Every row of a 200-row product equals, bit for bit, the same row computed alone, in a batch of 7 at another
+    offset and in the whole batch reversed: the fixed k order makes a row's sum independent of m and of its place.
+    (cuBLASLt gives no such promise; this is what the engine's fp32 mode needs for exactness under load.)"""
+    torch.manual_seed(3)
+    n, k = 1000, 777
+    x = torch.randn(200, k, device="cuda")
+    w = torch.randn(n, k, device="cuda") / k ** 0.5
+    bias = torch.randn(n, device="cuda")
+    whole = blas.linear(x, w, bias, batch_invariant=True)
+    reversed_rows = blas.linear(x.flip(0).contiguous(), w, bias, batch_invariant=True).flip(0)
+    assert torch.equal(whole, reversed_rows)
+    for r in (0, 1, 63, 64, 65, 127, 199):
+        alone = blas.linear(x[r:r + 1].contiguous(), w, bias, batch_invariant=True)
+        assert torch.equal(alone[0], whole[r]), f"row {r} alone differs"
+        lo = max(0, r - 3)
+        seven = blas.linear(x[lo:lo + 7].contiguous(), w, bias, batch_invariant=True)
+        assert torch.equal(seven[r - lo], whole[r]), f"row {r} in a batch of 7 differs"
+
+
+def test_batch_invariant_refuses_16_bit(blas):
+    x = torch.randn(3, 8, device="cuda").to(torch.bfloat16)
+    w = torch.randn(4, 8, device="cuda").to(torch.bfloat16)
+    with pytest.raises(Exception, match="BATCH_INVARIANT needs dtype F32"):
+        blas.linear(x, w, batch_invariant=True)
+    p = abi.folio_cuda_gemm_params()
+    p.struct_size, p.m, p.n, p.k, p.dtype, p.flags = ctypes.sizeof(p), 2, 4, 8, abi.DTYPE_F32, 6
+    assert ops.library().folio_gemm(blas._handle, ctypes.byref(p), None) == abi.STATUS_INVALID_ARGUMENT
+    assert "unknown flags" in ops.library().folio_cuda_last_error().decode()

@@ -12,10 +12,11 @@ import ctypes
 from ctypes import POINTER, Structure, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 
 VERSION_MAJOR = 2
-VERSION_MINOR = 1
+VERSION_MINOR = 2
 VERSION_PATCH = 0
 MAX_LOGPROBS = 20
 GEMM_WORKSPACE_BYTES = 33554432  # 32 MiB
+GEMM_BATCH_INVARIANT = 1  # folio_cuda_gemm_params.flags: fp32, a row's result independent of the batch
 
 # enum folio_cuda_status: 0 is success, every error negative (the convention of folio.h).
 STATUS_OK = 0
@@ -134,7 +135,7 @@ class folio_cuda_sample_params(Structure):
 
 
 class folio_cuda_gemm_params(Structure):
-    _fields_ = [("struct_size", _u32), ("m", _i32), ("n", _i32), ("k", _i32), ("dtype", _i32), ("reserved", _i32),
+    _fields_ = [("struct_size", _u32), ("m", _i32), ("n", _i32), ("k", _i32), ("dtype", _i32), ("flags", _i32),
                 ("out", _p), ("x", _p), ("weight", _p), ("bias", _p), ("workspace", _p), ("workspace_bytes", _sz)]
 
 

@@ -38,8 +38,10 @@ class Blas:
         self.close()
 
     def linear(self, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
-               out: Optional[torch.Tensor] = None, use_workspace: bool = True) -> torch.Tensor:
-        """out = x @ weight.T (+ bias): x [m, k], weight [n, k], bias [n], out [m, n], all contiguous, one dtype."""
+               out: Optional[torch.Tensor] = None, use_workspace: bool = True,
+               batch_invariant: bool = False) -> torch.Tensor:
+        """out = x @ weight.T (+ bias): x [m, k], weight [n, k], bias [n], out [m, n], all contiguous, one dtype.
+        batch_invariant (float32 only): Folio's fixed-order kernel, so a row's result is bitwise independent of m."""
         _cuda("x", x)
         _require(x.dtype in ops._DTYPES, f"x must be float32, bfloat16 or float16 (got {x.dtype})")
         _require(x.dim() == 2 and x.is_contiguous(), "x must be a contiguous [m, k] tensor")
@@ -60,6 +62,7 @@ class Blas:
         p.struct_size, p.m, p.n, p.k, p.dtype = ctypes.sizeof(p), x.shape[0], weight.shape[0], x.shape[1], ops._DTYPES[x.dtype]
         p.out, p.x, p.weight = out.data_ptr(), x.data_ptr(), weight.data_ptr()
         p.bias = 0 if bias is None else bias.data_ptr()
+        p.flags = abi.GEMM_BATCH_INVARIANT if batch_invariant else 0
         if use_workspace:
             p.workspace, p.workspace_bytes = self.workspace.data_ptr(), self.workspace.numel()
         _check(ops.library().folio_gemm(self._handle, ctypes.byref(p), _stream(x)))

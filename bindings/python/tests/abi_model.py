@@ -240,7 +240,8 @@ def read_cuda_python(module=None) -> Abi:
         abi.layouts[name] = (ctypes.sizeof(cls), [getattr(cls, f).offset for f, _ in cls._fields_])
     abi.macros = {"FOLIO_CUDA_VERSION_MAJOR": module.VERSION_MAJOR, "FOLIO_CUDA_VERSION_MINOR": module.VERSION_MINOR,
                   "FOLIO_CUDA_VERSION_PATCH": module.VERSION_PATCH, "FOLIO_CUDA_MAX_LOGPROBS": module.MAX_LOGPROBS,
-                  "FOLIO_CUDA_GEMM_WORKSPACE_BYTES": module.GEMM_WORKSPACE_BYTES}
+                  "FOLIO_CUDA_GEMM_WORKSPACE_BYTES": module.GEMM_WORKSPACE_BYTES,
+                  "FOLIO_CUDA_GEMM_BATCH_INVARIANT": module.GEMM_BATCH_INVARIANT}
     return abi
 
 

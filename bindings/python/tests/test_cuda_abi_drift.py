@@ -104,7 +104,7 @@ def _stand_in(**changes) -> types.SimpleNamespace:
     """_cuda_abi with some names replaced (the module itself is left alone)."""
     names = {k: getattr(_cuda_abi, k) for k in ("FUNCTIONS", "ENUMS", "enum_values", "STRUCTS", "VERSION_MAJOR",
                                                  "VERSION_MINOR", "VERSION_PATCH", "MAX_LOGPROBS",
-                                                 "GEMM_WORKSPACE_BYTES")}
+                                                 "GEMM_WORKSPACE_BYTES", "GEMM_BATCH_INVARIANT")}
     names["FUNCTIONS"] = dict(names["FUNCTIONS"])
     names["STRUCTS"] = dict(names["STRUCTS"])
     for key, value in changes.items():

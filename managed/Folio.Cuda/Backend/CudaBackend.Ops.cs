@@ -50,6 +50,8 @@ public sealed unsafe partial class CudaBackend
         {
             StructSize = (uint)sizeof(FolioCudaGemmParams),
             M = x.Rows, N = w.Rows, K = w.Cols, Dtype = Dtype,
+            // fp32 is the exact mode: a row's result must not depend on the batch it runs in (cuBLASLt's does).
+            Flags = ActivationType == DType.F32 ? FolioCudaLimits.GemmBatchInvariant : 0,
             Out = (void*)o.Pointer, X = (void*)x.Pointer, Weight = (void*)w.Pointer, Bias = b is null ? null : (void*)b.Pointer,
             Workspace = (void*)_gemmWorkspace.Pointer, WorkspaceBytes = (nuint)_gemmWorkspace.Bytes,
         };

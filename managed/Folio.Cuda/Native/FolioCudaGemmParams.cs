@@ -11,7 +11,7 @@ public unsafe struct FolioCudaGemmParams
     public int N;
     public int K;
     public int Dtype;
-    public int Reserved;
+    public int Flags;   // 0 or FolioCudaLimits.GemmBatchInvariant
     public void* Out;
     public void* X;
     public void* Weight;

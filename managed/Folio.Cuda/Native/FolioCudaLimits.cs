@@ -8,4 +8,7 @@ public static class FolioCudaLimits
 
     /// <summary>Enough cuBLASLt workspace for every <c>folio_gemm</c> plan (32 MiB).</summary>
     public const int GemmWorkspaceBytes = 33554432;
+
+    /// <summary><c>folio_cuda_gemm_params.flags</c>: fp32 rows summed in a fixed order, whatever the batch (the exact mode).</summary>
+    public const int GemmBatchInvariant = 1;
 }
