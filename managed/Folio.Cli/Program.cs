@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelInitCommand.Create());
+        root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
 
         ParseResult parsed = root.Parse(args);

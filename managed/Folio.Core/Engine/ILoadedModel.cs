@@ -12,6 +12,9 @@ public interface ILoadedModel : IDisposable
     ModelSource Source { get; }
     ModelConfig Config => Source.Config;
 
+    /// <summary>The model on its backend (a host's own forward passes: <see cref="TeacherForcedLogits"/>).</summary>
+    DecoderModel Model { get; }
+
     /// <summary>The primary EOS id, or -1.</summary>
     int EosTokenId { get; }
 
