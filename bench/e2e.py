@@ -10,9 +10,16 @@ run with EOS ignored does the same work whatever the ids). HF runs `generate` on
 prompt the same length, so no padding), sampling (temperature 1, top-p 1, as Folio's bench), with its dynamic
 cache and with `cache_implementation="static"`; each configuration once to warm up, then timed. Prints one JSON
 line per configuration and a table.
+
+With --sharegpt, --requests ShareGPT-like (input, output) lengths are drawn here and given to both engines (Folio
+reads them with `--dataset FILE`); HF serves them in arrival-order batches of --hf-batch, left-padded, each batch
+generating its longest output, and only the tokens each request asked for count (--hf-requests bounds its share of
+the call's time: the first N requests).
 """
 import argparse
 import json
+import math
+import random
 import subprocess
 import sys
 import time
@@ -30,10 +37,21 @@ SHAPES = {
 }
 
 
+def sharegpt_lengths(count: int, seed: int = 0) -> list[tuple[int, int]]:
+    """ShareGPT-like (input, output) lengths: log-normal, sigma 1, means 161.31 / 337.99 (the vLLM paper's ShareGPT
+    sample), clamped to [4, 1024]: the law of `folio bench --dataset sharegpt-like`, drawn here so that both engines
+    get the same requests (Folio through --dataset FILE)."""
+    rng = random.Random(seed)
+
+    def one(mean):
+        return int(min(1024, max(4, math.exp(math.log(mean) - 0.5 + rng.gauss(0.0, 1.0)))))
+    return [(one(161.31), one(337.99)) for _ in range(count)]
+
+
 def run_folio(args):
     cmd = [args.folio, "bench", "--model", args.shape, "--device", "cuda", "--input-len", str(args.input_len),
            "--output-len", str(args.output_len), "--requests", str(args.requests), "--max-num-seqs",
-           str(args.max_num_seqs), "--kv-mib", "0", "--json"] + (["--dataset", "sharegpt-like"] if args.sharegpt else [])
+           str(args.max_num_seqs), "--kv-mib", "0", "--json"] + (["--dataset", args.lengths_file] if args.lengths else [])
     t0 = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     if out.returncode != 0:
@@ -53,18 +71,40 @@ def run_hf(args, cache_implementation):
     with torch.device("cuda"):
         model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
     ids = torch.randint(0, config.vocab_size, (args.requests, args.input_len), device="cuda")
-    mask = torch.ones_like(ids)
 
-    def generate(batch, new_tokens):
+    def generate(batch, new_tokens, mask=None):
         kwargs = dict(do_sample=True, temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=new_tokens,
                       min_new_tokens=new_tokens, pad_token_id=0, eos_token_id=None)
         if cache_implementation:
             kwargs["cache_implementation"] = cache_implementation
         with torch.no_grad():
-            return model.generate(input_ids=batch, attention_mask=torch.ones_like(batch), **kwargs)
+            return model.generate(input_ids=batch, attention_mask=torch.ones_like(batch) if mask is None else mask, **kwargs)
 
     generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
     torch.cuda.synchronize()
+    if args.lengths:
+        # Variable lengths, as HF generate serves them at its best: batches of hf_batch requests in arrival order,
+        # prompts left-padded to the batch's longest, every sequence generating the batch's longest output (forced
+        # lengths, no EOS); only the tokens each request asked for count.
+        work = args.lengths[: args.hf_requests or len(args.lengths)]
+        t0 = time.time()
+        produced = 0
+        for at in range(0, len(work), args.hf_batch):
+            chunk = work[at: at + args.hf_batch]
+            longest = max(i for i, _ in chunk)
+            batch = torch.zeros(len(chunk), longest, dtype=torch.long, device="cuda")
+            mask = torch.zeros_like(batch)
+            for r, (i, _) in enumerate(chunk):
+                batch[r, longest - i:] = torch.randint(0, config.vocab_size, (i,), device="cuda")
+                mask[r, longest - i:] = 1
+            generate(batch, max(o for _, o in chunk), mask)
+            produced += sum(o for _, o in chunk)
+        torch.cuda.synchronize()
+        seconds = time.time() - t0
+        del model
+        torch.cuda.empty_cache()
+        return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
+                "cache": cache_implementation or "dynamic", "requests": len(work), "batch": args.hf_batch}
     t0 = time.time()
     out = generate(ids, args.output_len)
     torch.cuda.synchronize()
@@ -84,16 +124,24 @@ def main():
     ap.add_argument("--input-len", type=int, default=256)
     ap.add_argument("--output-len", type=int, default=256)
     ap.add_argument("--max-num-seqs", type=int, default=256)
-    ap.add_argument("--sharegpt", action="store_true", help="Folio only: ShareGPT-like lengths")
+    ap.add_argument("--sharegpt", action="store_true", help="ShareGPT-like lengths (--requests of them), both engines")
+    ap.add_argument("--hf-batch", type=int, default=256, help="with --sharegpt: HF's batch (arrival order, padded)")
+    ap.add_argument("--hf-requests", type=int, default=0, help="with --sharegpt: HF runs only the first N (time)")
+    ap.add_argument("--caches", default="dynamic,static", help="HF cache implementations to run")
     ap.add_argument("--skip-hf", action="store_true")
     ap.add_argument("--timeout", type=int, default=400)
     args = ap.parse_args()
+    args.lengths = sharegpt_lengths(args.requests) if args.sharegpt else None
+    if args.lengths:
+        args.lengths_file = "/tmp/e2e_lengths.txt"
+        with open(args.lengths_file, "w") as f:
+            f.writelines(f"{i} {o}\n" for i, o in args.lengths)
     rows = []
     folio = run_folio(args)
     print(json.dumps({"engine": "folio", **folio}), flush=True)
     rows.append(("folio", folio["output_tokens_per_s"]))
     if not args.skip_hf:
-        for cache in (None, "static"):
+        for cache in [None if c == "dynamic" else c for c in args.caches.split(",")]:
             try:
                 hf = run_hf(args, cache)
             except Exception as e:   # a configuration this transformers cannot run is reported, not hidden

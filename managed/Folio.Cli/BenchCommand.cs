@@ -39,7 +39,7 @@ public static class BenchCommand
         var dtype = DeviceOption.CreateDtype();
         var noGraphs = DeviceOption.CreateNoGraphs();
         var inputLen = new Option<int>("--input-len") { Description = "Model path: prompt tokens per request.", DefaultValueFactory = _ => 128 };
-        var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average)." };
+        var dataset = new Option<string?>("--dataset") { Description = "Model path: sharegpt-like lengths (161 in / 338 out on average), or a file of 'input output' token counts, one request per line." };
         var kvMib = new Option<int>("--kv-mib") { Description = "Model path: KV cache size in MiB (0: on a GPU, what --device cuda's memory share leaves).", DefaultValueFactory = _ => 1024 };
         var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
         var quantization = QuantizationOption.Create();
@@ -71,18 +71,20 @@ public static class BenchCommand
             if (parsed.GetResult(executor) is not { Implicit: false })
             {
                 var selection = DeviceOption.Parse(parsed.GetValue(device), parsed.GetValue(dtype), parsed.GetValue(noGraphs));
+                List<(int Input, int Output)>? lengths = null;
                 if (parsed.GetValue(dataset) is { } d && d != "sharegpt-like")
-                    throw new UsageException($"--dataset '{d}': only sharegpt-like is known");
+                    lengths = File.Exists(d) ? ModelBenchCommand.ReadLengths(d)
+                        : throw new UsageException($"--dataset '{d}': only sharegpt-like is known, or an existing file of 'input output' lengths");
                 int modelRequests = parsed.GetValue(requests) is > 0 and var given ? given : 32;
                 int modelOutput = parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64;
                 if (parsed.GetValue(inputLen) < 1 || modelOutput < 1)
                     throw new UsageException("--input-len and --output-len must be at least 1");
                 return ModelBenchCommand.Run(parsed.GetValue(model)!, modelRequests, parsed.GetValue(inputLen), modelOutput,
-                    parsed.GetValue(dataset) is not null, parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
+                    parsed.GetValue(dataset) == "sharegpt-like", parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib),
                     parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth),
                     QuantizationOption.Parse(parsed.GetValue(quantization)), selection,
                     parsed.GetResult(maxBatched) is { Implicit: false } ? parsed.GetValue(maxBatched) : 0,
-                    Math.Max(0, parsed.GetValue(sharedPrefix)), !parsed.GetValue(noPrefix));
+                    Math.Max(0, parsed.GetValue(sharedPrefix)), !parsed.GetValue(noPrefix), lengths);
             }
             var options = new BenchOptions
             {

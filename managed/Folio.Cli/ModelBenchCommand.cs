@@ -16,7 +16,8 @@ public static class ModelBenchCommand
     internal static int Run(string modelName, int numRequests, int inputLen, int outputLen, bool shareGpt, int maxNumSeqs,
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
         Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None,
-        DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true)
+        DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true,
+        IReadOnlyList<(int Input, int Output)>? lengths = null)
     {
         EngineStack stack;
         var loadClock = Stopwatch.StartNew();
@@ -43,10 +44,12 @@ public static class ModelBenchCommand
             var work = new List<(int[] Prompt, int Output)>();
             // B7: every prompt begins with the same sharedPrefix tokens (a few-shot preamble), then its own input.
             int[] preamble = Enumerable.Range(0, sharedPrefix).Select(_ => rng.Next(0, config.VocabSize)).ToArray();
+            if (lengths is not null)
+                numRequests = lengths.Count;
             for (int i = 0; i < numRequests; i++)
             {
-                int inLen = shareGpt ? LogNormalLength(rng, 161.31, 1024) : inputLen;
-                int outLen = shareGpt ? LogNormalLength(rng, 337.99, 1024) : outputLen;
+                int inLen = lengths?[i].Input ?? (shareGpt ? LogNormalLength(rng, 161.31, 1024) : inputLen);
+                int outLen = lengths?[i].Output ?? (shareGpt ? LogNormalLength(rng, 337.99, 1024) : outputLen);
                 int[] prompt = [.. preamble, .. Enumerable.Range(0, inLen).Select(_ => rng.Next(0, config.VocabSize))];
                 if (PromptLimits.Check(config, prompt, outLen) is { } problem)
                     throw new UsageException($"request {i}: {problem}");
@@ -161,6 +164,28 @@ public static class ModelBenchCommand
 
     private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
         double KvUtilizationPct, double PrefixHitRate, long Preemptions);
+
+    /// <summary>The requests of <c>--dataset FILE</c>: one "input output" pair of token counts per line (the same lengths
+    /// a baseline run reads, as bench/e2e.py does for HF).</summary>
+    internal static List<(int Input, int Output)> ReadLengths(string path)
+    {
+        var result = new List<(int, int)>();
+        int line = 0;
+        foreach (string text in File.ReadLines(path))
+        {
+            line++;
+            if (text.Trim().Length == 0)
+                continue;
+            string[] parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int input) ||
+                !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int output) || input < 1 || output < 1)
+                throw new UsageException($"--dataset {path}: line {line} must be two positive token counts, 'input output'");
+            result.Add((input, output));
+        }
+        if (result.Count == 0)
+            throw new UsageException($"--dataset {path}: no requests");
+        return result;
+    }
 
     /// <summary>A length with the given mean from a log-normal (σ = 1, as conversation lengths are heavy-tailed), in [4, cap].</summary>
     private static int LogNormalLength(Random rng, double mean, int cap)

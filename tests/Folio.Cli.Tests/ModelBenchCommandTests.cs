@@ -45,6 +45,35 @@ public class ModelBenchCommandTests
     }
 
     [Fact]
+    public void ADatasetFile_GivesTheRequestsTheirLengths()
+    {
+        // bench/e2e.py draws ShareGPT-like lengths once and gives the same to HF and to Folio (--dataset FILE).
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "5 3\n12 7\n\n9 2\n");
+            var (code, output, error) = CliRun.Folio(["bench", "--model", "tiny", "--dataset", file, "--kv-mib", "8", "--threads", "2", "--json"]);
+            Assert.True(code == 0, error);
+            var root = JsonDocument.Parse(output).RootElement;
+            double rps = root.GetProperty("requests_per_s").GetDouble();
+            // 3 requests: 12 output and 38 total tokens.
+            Assert.Equal(rps * 12 / 3, root.GetProperty("output_tokens_per_s").GetDouble(), 0.05 * rps);
+            Assert.Equal(rps * 38 / 3, root.GetProperty("total_tokens_per_s").GetDouble(), 0.05 * rps);
+            File.WriteAllText(file, "5 3\n7 x\n");
+            (code, output, error) = CliRun.Folio(["bench", "--model", "tiny", "--dataset", file, "--kv-mib", "8"]);
+            Assert.Equal(2, code);
+            Assert.Equal($"error: --dataset {file}: line 2 must be two positive token counts, 'input output'{Environment.NewLine}", error);
+            (code, _, error) = CliRun.Folio(["bench", "--model", "tiny", "--dataset", file + ".missing"]);
+            Assert.Equal(2, code);
+            Assert.Contains("only sharegpt-like is known, or an existing file of 'input output' lengths", error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Int8_IsReportedWithItsKernelAndAQuarterOfTheBytes()
     {
         var (code, output, _) = CliRun.Folio([.. Small, "--json", "--quantization", "int8"]);
