@@ -11,6 +11,7 @@ namespace folio {
 namespace {
 
 constexpr int kRopeThreads = 128;
+constexpr int kMaxHalf = 256;  // rotary_dim / 2 up to head_dim 512
 
 __device__ __forceinline__ int64_t cache_offset(int64_t slot, int head, int block_shift, int num_kv_heads,
                                                 int head_dim, bool hnd) {
@@ -19,13 +20,13 @@ __device__ __forceinline__ int64_t cache_offset(int64_t slot, int head, int bloc
     return (((block * num_kv_heads + head) << block_shift) + offset) * head_dim;
 }
 
-// Rotates one head (src -> dst, head_dim elements) by the angles of `position`; dims past rotary_dim are copied.
+// Rotates one head (src -> dst, head_dim elements) by the token's angles (cos_sin: cos then sin of each of the
+// half rotary pairs, computed once per token); dims past rotary_dim are copied.
 template <typename T>
 __device__ __forceinline__ void rotate_head(T* dst, const T* src, int lane, int lanes, int head_dim, int half,
-                                            int32_t position, const float* inv_freq) {
+                                            const float* cos_sin) {
     for (int i = lane; i < half; i += lanes) {
-        float s, c;
-        sincosf((float)position * inv_freq[i], &s, &c);
+        const float c = cos_sin[i], s = cos_sin[kMaxHalf + i];
         const float x1 = to_float(src[i]), x2 = to_float(src[i + half]);
         // No fused multiply-add: the rounding of q*cos + rotate_half(q)*sin as PyTorch's fp32 ops round it.
         dst[i] = from_float<T>(__fadd_rn(__fmul_rn(x1, c), -__fmul_rn(x2, s)));
@@ -48,15 +49,18 @@ __global__ void __launch_bounds__(kRopeThreads)
     const int64_t slot = slots[t];
     const bool write = slot >= 0 && slot < num_slots;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = kRopeThreads / 32;
+    // The angles are the same for every head of the token: one sincosf per pair, not one per pair and head.
+    __shared__ float cos_sin[2 * kMaxHalf];
+    for (int i = threadIdx.x; i < half; i += kRopeThreads) sincosf((float)position * inv_freq[i], &cos_sin[kMaxHalf + i], &cos_sin[i]);
+    __syncthreads();
     for (int h = warp; h < num_q_heads; h += warps) {
         rotate_head(q_out + (t * num_q_heads + h) * head_dim, q + t * q_stride + (int64_t)h * head_dim, lane, 32,
-                    head_dim, half, position, inv_freq);
+                    head_dim, half, cos_sin);
     }
     if (!write) return;
     for (int h = warp; h < num_kv_heads; h += warps) {
         const int64_t dst = cache_offset(slot, h, block_shift, num_kv_heads, head_dim, hnd);
-        rotate_head(k_cache + dst, k + t * k_stride + (int64_t)h * head_dim, lane, 32, head_dim, half, position,
-                    inv_freq);
+        rotate_head(k_cache + dst, k + t * k_stride + (int64_t)h * head_dim, lane, 32, head_dim, half, cos_sin);
         const T* v_src = v + t * v_stride + (int64_t)h * head_dim;
         for (int i = lane; i < head_dim; i += 32) v_cache[dst + i] = v_src[i];
     }
@@ -123,6 +127,8 @@ extern "C" int32_t folio_rope_kv_write(const folio_cuda_paged_kv* cache, const f
     FOLIO_REQUIRE(p->rotary_dim > 0 && p->rotary_dim % 2 == 0 && p->rotary_dim <= cache->head_dim,
                   "rope_kv_write: rotary_dim must be even and in (0, head_dim=%d] (got %d)", cache->head_dim,
                   p->rotary_dim);
+    FOLIO_REQUIRE(p->rotary_dim <= 2 * folio::kMaxHalf, "rope_kv_write: rotary_dim must be <= %d (got %d)",
+                  2 * folio::kMaxHalf, p->rotary_dim);
     const int64_t q_row = (int64_t)p->num_q_heads * cache->head_dim;
     const int64_t kv_row = (int64_t)cache->num_kv_heads * cache->head_dim;
     FOLIO_REQUIRE(p->q_token_stride >= q_row && p->k_token_stride >= kv_row && p->v_token_stride >= kv_row,

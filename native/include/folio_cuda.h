@@ -367,7 +367,7 @@ FOLIO_CUDA_API int32_t folio_silu_and_mul(
 /* Rotary frequencies (host side): the model's config as read from its config.json. */
 typedef struct folio_cuda_rope_config {
     uint32_t struct_size;
-    int32_t rotary_dim;                /* even, > 0: head_dim unless the model rotates part of each head */
+    int32_t rotary_dim;                /* even, in (0, 512]: head_dim unless the model rotates part of each head */
     float theta;                       /* rope_theta, > 1 */
     int32_t scaling;                   /* folio_cuda_rope_scaling */
     float factor;                      /* LLAMA3: rope_scaling.factor (8 for Llama 3.1), >= 1 */

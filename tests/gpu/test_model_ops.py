@@ -72,10 +72,11 @@ def test_add_rms_norm(hidden, num_tokens, dtype, with_residual):
         assert torch.equal(residual, expected_residual)
 
 
-def test_add_rms_norm_in_place():
-    x = torch.randn(19, 1000, device="cuda", dtype=torch.bfloat16)
-    weight = torch.randn(1000, device="cuda", dtype=torch.bfloat16)
-    residual = torch.randn(19, 1000, device="cuda", dtype=torch.bfloat16)
+@pytest.mark.parametrize("hidden", [1000, 2048])   # the scalar kernel, and the 16-byte vector one
+def test_add_rms_norm_in_place(hidden):
+    x = torch.randn(19, hidden, device="cuda", dtype=torch.bfloat16)
+    weight = torch.randn(hidden, device="cuda", dtype=torch.bfloat16)
+    residual = torch.randn(19, hidden, device="cuda", dtype=torch.bfloat16)
     expected, _ = rms_norm_reference(x, weight, 1e-6, residual.clone())
     model_ops.add_rms_norm(x, weight, 1e-6, residual=residual, out=x)
     torch.cuda.synchronize()
