@@ -20,7 +20,7 @@ public static class BenchCommand
         var executor = new Option<string>("--executor") { Description = "Model executor: fake (a deterministic stand-in).", DefaultValueFactory = _ => "fake" };
         var verify = new Option<bool>("--verify") { Description = "Fake executor: simulate the K/V per slot and check every plan (slower)." };
         var maxNumSeqs = new Option<int>("--max-num-seqs") { Description = "Cap on running sequences.", DefaultValueFactory = _ => new SchedulerOptions().MaxNumSeqs };
-        var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step (the bench's own default, 8192: a throughput run, as vLLM's benchmarks raise it).", DefaultValueFactory = _ => 8192 };
+        var maxBatched = new Option<int>("--max-num-batched-tokens") { Description = "Token budget per step (default 8192 for the fake executor and --device cuda: a throughput run, as vLLM's benchmarks raise it; 2048 for a model on the CPU).", DefaultValueFactory = _ => 8192 };
         var blockSize = new Option<int>("--block-size") { Description = "Tokens per KV block.", DefaultValueFactory = _ => KvCacheOptions.DefaultBlockSizeTokens };
         var gpuBlocks = new Option<int>("--gpu-blocks") { Description = "GPU KV blocks (0 = sized for the workload)." };
         var cpuBlocks = new Option<int>("--cpu-blocks") { Description = "CPU swap blocks (0 = no swapping)." };

@@ -25,7 +25,7 @@ public static class ModelBenchCommand
         {
             // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
             stack = new EngineStack(modelName, device, threads, blockSize, 0, (long)kvMib * 1024 * 1024, maxNumSeqs,
-                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(2048, maxNumSeqs), prefixCaching, seed, quantization);
+                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs), prefixCaching, seed, quantization);
         }
         catch (ModelFormatException e)
         {
@@ -164,6 +164,11 @@ public static class ModelBenchCommand
 
     private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
         double KvUtilizationPct, double PrefixHitRate, long Preemptions);
+
+    /// <summary>The step's token budget when none is given: 8,192 on a GPU (a throughput run, as vLLM's offline default:
+    /// 256 prompts of 256 tokens are admitted in 8 steps, not 32, so the decode batch stays full; measured on the H100
+    /// in bench/RESULTS.md), 2,048 on the CPU (whose prefill is slow enough that a smaller chunk keeps decodes going).</summary>
+    internal static int DefaultTokenBudget(DeviceSelection device) => device.Cuda ? 8192 : 2048;
 
     /// <summary>The requests of <c>--dataset FILE</c>: one "input output" pair of token counts per line (the same lengths
     /// a baseline run reads, as bench/e2e.py does for HF).</summary>

@@ -10,7 +10,7 @@
 namespace folio {
 namespace {
 
-constexpr int kRopeThreads = 128;
+constexpr int kRopeThreads = 512;  // 16 warps: a token's 40-odd heads in 2-3 rounds (latency, not bandwidth, bounds it)
 constexpr int kMaxHalf = 256;  // rotary_dim / 2 up to head_dim 512
 
 __device__ __forceinline__ int64_t cache_offset(int64_t slot, int head, int block_shift, int num_kv_heads,

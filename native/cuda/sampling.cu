@@ -99,18 +99,35 @@ __global__ void __launch_bounds__(kSampleThreads)
     __shared__ RadixScratch radix;
     const int row = blockIdx.x, vocab = p.vocab_size;
     float* w = work + (int64_t)row * vocab;
-    prepare_row<T>(p, row, w, counts_all + (int64_t)row * vocab, seen);
+    // A row that no penalty, suppression or filter edits or scans by key is read straight from the logits (the
+    // values the fp32 copy would hold, bit for bit): a decode step's rows are mostly such rows, and one SM's share
+    // of memory bandwidth made the copy and the fp32 re-reads most of the kernel's time.
+    const TokenList suppressed = row_list(p.suppressed_tokens, p.suppressed_offsets, row);
+    const float temperature = p.temperature ? p.temperature[row] : 0.f;
+    const int top_k = p.top_k ? p.top_k[row] : 0;
+    const float top_p = p.top_p ? p.top_p[row] : 1.f;
+    const bool edits = (p.repetition_penalty && p.repetition_penalty[row] != 1.f) ||
+                       (p.presence_penalty && p.presence_penalty[row] != 0.f) ||
+                       (p.frequency_penalty && p.frequency_penalty[row] != 0.f) || suppressed.end > suppressed.begin;
+    const bool filters = temperature > 0.f && ((top_k > 0 && top_k < vocab) || top_p < 1.f);
+    const bool direct = !edits && !filters;
+    const int valid = p.valid_vocab > 0 && p.valid_vocab < vocab ? p.valid_vocab : vocab;
+    const T* in = static_cast<const T*>(p.logits) + (int64_t)row * p.logits_row_stride;
+    auto value = [&](int i) -> float { return direct ? (i < valid ? to_float(in[i]) : -INFINITY) : w[i]; };
+    if (!direct) prepare_row<T>(p, row, w, counts_all + (int64_t)row * vocab, seen);
 
     // Log-softmax normaliser: max (the greedy token) and the sum of exp(w - max) in double.
     ArgMax best{-INFINITY, INT_MAX};
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x)
-        if (beats(w[i], i, best)) best = ArgMax{w[i], i};
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        const float v = value(i);
+        if (beats(v, i, best)) best = ArgMax{v, i};
+    }
     const ArgMax top = block_argmax(best, red_v, red_i);
     const int greedy = top.index == INT_MAX ? 0 : top.index;
     const float max = top.value;
     double sum = 0.0;
     if (max > -INFINITY)
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x) sum += (double)expf(w[i] - max);
+        for (int i = threadIdx.x; i < vocab; i += blockDim.x) sum += (double)expf(value(i) - max);
     sum = block_sum(sum, red_d);
     const float log_z = (float)log(sum) + max;
     // A row whose every id is -inf (all suppressed) has logprob -inf everywhere, not -inf - -inf.
@@ -121,7 +138,7 @@ __global__ void __launch_bounds__(kSampleThreads)
     for (int j = 0; j < p.num_logprobs; ++j) {
         ArgMax b{-INFINITY, INT_MAX};
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            const float v = w[i];
+            const float v = value(i);
             const bool after = v < previous.value || (v == previous.value && i > previous.index);
             if (after && beats(v, i, b)) b = ArgMax{v, i};
         }
@@ -133,14 +150,11 @@ __global__ void __launch_bounds__(kSampleThreads)
         previous = b;
     }
 
-    const float temperature = p.temperature ? p.temperature[row] : 0.f;
     int token = greedy;
     if (temperature > 0.f && max > -INFINITY) {
         const float inv_t = 1.f / temperature;
         uint32_t floor_key = 0;  // keep w[i] with order_key(w[i]) >= floor_key
-        const int top_k = p.top_k ? p.top_k[row] : 0;
-        if (top_k > 0 && top_k < vocab) floor_key = select_kth_largest(w, vocab, top_k, radix);
-        const float top_p = p.top_p ? p.top_p[row] : 1.f;
+        if (top_k > 0 && top_k < vocab) floor_key = select_kth_largest(w, vocab, top_k, radix);   // w: not direct
         if (top_p < 1.f) {
             double kept = 0.0;
             for (int i = threadIdx.x; i < vocab; i += blockDim.x)
@@ -166,7 +180,7 @@ __global__ void __launch_bounds__(kSampleThreads)
             for (int lane = 0; lane < 4; ++lane) {
                 const int i = 4 * g + lane;
                 if (i >= vocab) break;
-                const float v = w[i];
+                const float v = value(i);
                 if (order_key(v) < floor_key || v == -INFINITY) continue;
                 const float d = __fmul_rn(__fsub_rn(v, max), inv_t);
                 if (min_p > 0.f && !(exp((double)d) >= (double)min_p)) continue;
@@ -179,7 +193,7 @@ __global__ void __launch_bounds__(kSampleThreads)
     }
     if (threadIdx.x == 0) {
         p.sampled[row] = token;
-        if (p.sampled_logprobs) p.sampled_logprobs[row] = logprob(w[token]);
+        if (p.sampled_logprobs) p.sampled_logprobs[row] = logprob(value(token));
     }
 }
 
