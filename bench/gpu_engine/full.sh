@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One GPU call for issue 14's figures, part by part (PARTS, in this order; each under its own timeout, logs in $OUT):
 #   tests    tests/gpu files in TESTS (default: the engine, parity and model-op tests), with -s for their figures
-#   b5       llama-1b 256 x 256/256, graphs on (token budgets 2048 and 8192) and off
-#   b7       shared prefix 80 / 341 tokens, prefix caching on and off
+#   b5       llama-1b 256 x 256/256: three runs at the default budget (8192 on a GPU), one at 2048, one without graphs
+#   b7       shared prefix 80 / 341 tokens + 32 own, outputs of B7_OUTPUTS tokens, prefix caching on and off
 #   b8b      the llama-8b shape, 256 x 256/256
 #   e2e      bench/e2e.py on llama-1b: Folio and HF (dynamic and static cache) in this call
 #   sharegpt bench/e2e.py --sharegpt on SHAPE (default llama-1b): 1,000 requests, HF on HF_REQUESTS of them
@@ -23,15 +23,15 @@ for part in ${PARTS:-tests b5 b7 b8b e2e}; do
   case $part in
     tests) timeout ${TESTS_TIMEOUT:-240} python3 -m pytest -q -s -rfE -p no:cacheprovider ${TESTS:-tests/gpu/test_model_ops.py tests/gpu/test_rope_kv_write.py tests/gpu/test_engine_cuda.py tests/gpu/test_hf_parity_shapes.py} > "$out/pytest.log" 2>&1
            grep -E "^FAILED|^ERROR|worst|compared|passed|failed" "$out/pytest.log" | tail -20 ;;
-    b5) for extra in "" "--max-num-batched-tokens 8192" "--no-cuda-graphs"; do
+    b5) for extra in "" "" "" "--max-num-batched-tokens 2048" "--no-cuda-graphs"; do
           echo -n "llama-1b $extra: "; timeout 120 $F bench --model llama-1b --input-len 256 --output-len 256 $B $extra 2>/dev/null \
             | tee -a "$out/b5.jsonl" | json output_tokens_per_s decode_tokens_per_s prefill_tokens_per_s decode_gpu_busy_pct graphed_steps load_seconds
         done ;;
-    b7) for prefix in 80 341; do for caching in on off; do
+    b7) for outlen in ${B7_OUTPUTS:-32 128}; do for prefix in 80 341; do for caching in on off; do
           extra=""; [[ $caching == off ]] && extra="--no-prefix-caching"
-          echo -n "B7 prefix $prefix caching $caching: "; timeout 120 $F bench --model llama-1b --input-len 32 --output-len 128 $B \
-            --shared-prefix $prefix $extra ${B7_EXTRA:-} 2>/dev/null | tee -a "$out/b7.jsonl" | json output_tokens_per_s total_tokens_per_s prefix_hit_rate
-        done; done ;;
+          echo -n "B7 prefix $prefix output $outlen caching $caching: "; timeout 120 $F bench --model llama-1b --input-len 32 --output-len $outlen $B \
+            --shared-prefix $prefix $extra ${B7_EXTRA:-} 2>/dev/null | tee -a "$out/b7.jsonl" | json requests_per_s output_tokens_per_s prefix_hit_rate
+        done; done; done ;;
     b8b) echo -n "llama-8b: "; timeout 300 $F bench --model llama-8b --input-len 256 --output-len 256 $B ${B8_EXTRA:-} 2>/dev/null \
            | tee -a "$out/b8b.jsonl" | json output_tokens_per_s decode_tokens_per_s prefill_tokens_per_s decode_gpu_busy_pct load_seconds ;;
     e2e) timeout 400 python3 bench/e2e.py --folio $F --shape llama-1b --requests 256 --input-len 256 --output-len 256 > "$out/e2e.log" 2>&1; tail -8 "$out/e2e.log" ;;
