@@ -76,6 +76,39 @@ public sealed class BackgroundLoopTests
     }
 
     [Fact]
+    public async Task AnIdleLoop_BlocksInsteadOfSpinning()
+    {
+        var (engine, _) = Create();
+        string? task = null;   // the stepping thread's /proc entry ("PID/task/TID"; Linux, as the project)
+        engine.StepCompleted += _ => task ??= new FileInfo("/proc/thread-self").LinkTarget;
+        using var cts = new CancellationTokenSource();
+        var loop = engine.RunAsync(cts.Token);
+        await engine.Submit(EngineHarness.Prompt(5, 6), Tokens(3)).Completion.WaitAsync(Bound);
+        Assert.NotNull(task);
+        await Task.Delay(50);   // its last step's end (the loop checks once more for work, then waits)
+
+        long steps = engine.GetStepTimings().Steps;
+        long before = CpuTicks(task);
+        await Task.Delay(500);
+        long used = CpuTicks(task) - before;
+        // Clock ticks (10 ms each): a spinning loop would use tens of them in 500 ms even on a busy machine.
+        Assert.True(used <= 2, $"the idle loop used {used} ticks of CPU in 500 ms");
+        Assert.Equal(steps, engine.GetStepTimings().Steps);
+
+        await cts.CancelAsync();
+        await loop.WaitAsync(Bound);
+    }
+
+    /// <summary>utime + stime of one thread, from /proc/PID/task/TID/stat (fields 14 and 15, after the name).</summary>
+    private static long CpuTicks(string task)
+    {
+        string stat = File.ReadAllText($"/proc/{task}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // fields from 3 (state) on
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+            + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task SubmitAbortAndStats_DoNotWaitForAForwardPass()
     {
         var (engine, gate) = Create();
