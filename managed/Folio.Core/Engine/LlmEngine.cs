@@ -12,14 +12,19 @@ namespace Folio.Core.Engine;
 /// The engine: <see cref="Step"/> = schedule → execute → postprocess (<see cref="EngineCore"/> around an
 /// <see cref="IModelExecutor"/>). Requests come in through <see cref="AddRequest"/> (outputs pulled with
 /// <see cref="Step"/>, as the C ABI does) or <see cref="Submit"/> (a per-request <see cref="RequestStream"/>); the
-/// steps run on the caller's thread, or on the background loop (<see cref="RunAsync"/>). Every public member is
-/// thread-safe: one lock serialises them, so an <see cref="Abort"/> from another thread takes effect between two
-/// steps (never inside one) and frees the request's blocks at once. Rejections (warning), preemptions
-/// (information) and finished requests (debug) go to the optional logger.
+/// steps run on the caller's thread, or on the background loop's own thread (<see cref="RunAsync"/>). Every public
+/// member is thread-safe: one lock guards the state and is held to plan a step and to complete it, not while the
+/// model executes, so a <see cref="Submit"/> or <see cref="Abort"/> from another thread never waits for a forward
+/// pass. An abort frees the request's blocks at once, or, when it lands while the model runs a step (whose plan may
+/// use them), as that step completes. Rejections (warning), preemptions (information) and finished requests (debug)
+/// go to the optional logger.
 /// </summary>
 public sealed partial class LlmEngine
 {
+    // _gate guards the engine's state (taken briefly by every public member); _stepGate serialises whole steps and is
+    // always taken before _gate.
     private readonly Lock _gate = new();
+    private readonly Lock _stepGate = new();
     private readonly EngineCore _core;
     private readonly IModelExecutor _executor;
     private readonly ILogger _logger;
@@ -85,6 +90,7 @@ public sealed partial class LlmEngine
     /// <summary>Checks the KV cache invariants and the scheduler's books between steps (tests, debugging); throws on a violation.</summary>
     public void CheckInvariants()
     {
+        lock (_stepGate)
         lock (_gate)
         {
             KvInvariants.Check(_core.KvCache);
@@ -141,27 +147,41 @@ public sealed partial class LlmEngine
     /// </summary>
     public IReadOnlyList<OutputDelta> Step()
     {
-        lock (_gate)
+        // One stepper at a time (the loop, or readers stepping for themselves); the state lock is held only to plan
+        // and to complete the step, not while the model runs: a submission, an abort or a metrics read waits for at
+        // most the scheduler's or the output processor's share of a step, never a forward pass. The core allows this
+        // order (level 2 uses it): an add while a step is open joins the queue, an abort frees the blocks the open
+        // plan may use when the step completes.
+        lock (_stepGate)
         {
-            long preemptionsBefore = _core.Scheduler.NumPreemptions;
-            long t0 = Stopwatch.GetTimestamp();
-            var plan = _core.BeginStep();
-            long t1 = Stopwatch.GetTimestamp(), t2 = t1;
+            long preemptionsBefore, t0, t1;
+            StepPlan plan;
+            lock (_gate)
+            {
+                preemptionsBefore = _core.Scheduler.NumPreemptions;
+                t0 = Stopwatch.GetTimestamp();
+                plan = _core.BeginStep();
+                t1 = Stopwatch.GetTimestamp();
+            }
+            long t2 = t1;
             StepOutputs? outputs = null;
             if (!plan.IsEmpty)
             {
                 outputs = _executor.Execute(plan);
                 t2 = Stopwatch.GetTimestamp();
             }
-            var deltas = _core.CompleteStep(outputs);
-            long t3 = Stopwatch.GetTimestamp();
-            _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
-                _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
-            long preemptions = _core.Scheduler.NumPreemptions;
-            if (preemptions > preemptionsBefore)
-                EngineLog.Preempted(_logger, _core.Scheduler.GetStats().Steps, preemptions - preemptionsBefore, preemptions);
-            StepCompleted?.Invoke(deltas);
-            return deltas;
+            lock (_gate)
+            {
+                var deltas = _core.CompleteStep(outputs);
+                long t3 = Stopwatch.GetTimestamp();
+                _timings = new StepTimings(_timings.Steps + 1, _timings.ScheduleTicks + (t1 - t0),
+                    _timings.ExecuteTicks + (t2 - t1), _timings.PostprocessTicks + (t3 - t2));
+                long preemptions = _core.Scheduler.NumPreemptions;
+                if (preemptions > preemptionsBefore)
+                    EngineLog.Preempted(_logger, _core.Scheduler.GetStats().Steps, preemptions - preemptionsBefore, preemptions);
+                StepCompleted?.Invoke(deltas);
+                return deltas;
+            }
         }
     }
 
@@ -196,9 +216,12 @@ public sealed partial class LlmEngine
     }
 
     /// <summary>
-    /// The background step loop: steps while a request is unfinished, and waits (without spinning) for the next
-    /// request or abort otherwise, until <paramref name="cancellationToken"/> is cancelled. Streams read while it
-    /// runs wait for it instead of stepping. One loop per engine.
+    /// Starts the background step loop on a dedicated thread ("folio engine loop"): it steps while a request is
+    /// unfinished, and blocks on a signal (no spinning) for the next request or abort otherwise, until
+    /// <paramref name="cancellationToken"/> is cancelled. Its own thread, not a thread-pool one: a step is synchronous
+    /// work for as long as requests run, and on a pool thread it would hold one of the few workers (two on a 2-core
+    /// machine) that a host's I/O and handlers need. The task completes when the thread has stopped (faulted if a
+    /// step threw). Streams read while it runs wait for it instead of stepping. One loop per engine.
     /// </summary>
     public Task RunAsync(CancellationToken cancellationToken = default)
     {
@@ -206,7 +229,15 @@ public sealed partial class LlmEngine
         {
             if (_loop is { IsCompleted: false })
                 throw new InvalidOperationException("the engine's background loop is already running.");
-            _loop = Task.Run(() => LoopAsync(cancellationToken), CancellationToken.None);
+            // Continuations of the loop's end run on the pool, never on the stopping loop thread.
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() => RunLoop(stopped, cancellationToken))
+            {
+                IsBackground = true,   // a host that forgets to cancel still exits
+                Name = "folio engine loop",
+            };
+            _loop = stopped.Task;
+            thread.Start();
             return _loop;
         }
     }
@@ -214,23 +245,30 @@ public sealed partial class LlmEngine
     /// <summary>Whether the background loop runs (then readers wait for it rather than step).</summary>
     public bool IsLoopRunning => Volatile.Read(ref _loop) is { IsCompleted: false };
 
-    private async Task LoopAsync(CancellationToken cancellationToken)
+    /// <summary>The dedicated loop thread's body.</summary>
+    private void RunLoop(TaskCompletionSource stopped, CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            if (HasUnfinished)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                Step();
-                continue;
+                if (HasUnfinished)
+                {
+                    Step();
+                    continue;
+                }
+                // Work that arrives between the check above and this wait left the semaphore released: no lost wake-up.
+                _workArrived.Wait(cancellationToken);
             }
-            try
-            {
-                await _workArrived.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            stopped.SetResult();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stopped.SetResult();
+        }
+        catch (Exception e)
+        {
+            stopped.SetException(e);
         }
     }
 
