@@ -90,6 +90,63 @@ public sealed partial class CpuBackend : IComputeBackend
         return t;
     }
 
+    /// <summary>BF16 parts with <see cref="Quantization"/> None are used in place (<see cref="MappedBf16Weight"/>); F16
+    /// and F32 are not (F16 keeps the packed 16-bit copy, whose upload refuses Inf/NaN; fp32 stays the exact path).</summary>
+    public DeviceTensor? UploadMappedWeight(IReadOnlyList<Core.Models.MappedTensor> parts)
+    {
+        if (Quantization != WeightQuantization.None)
+            return null;
+        var w = MappedBf16Weight.TryCreate(parts);
+        if (w is not null)
+        {
+            WeightBytes += w.StoredBytes;
+            _kernels.Add(Bf16RowGemm.KernelName);
+        }
+        return w;
+    }
+
+    /// <summary>Every table is used in place (F32, F16 or BF16 rows, widened per lookup).</summary>
+    public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>
+        table.Rows <= int.MaxValue && table.Cols <= int.MaxValue ? new MappedTable(table) : null;
+
+    /// <summary>With <see cref="Quantization"/> set, the weight is quantized a few rows at a time, so a load never
+    /// holds more than one piece in fp32 (each row's groups depend on that row alone: the same bits as whole).</summary>
+    public DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (Quantization == WeightQuantization.None)
+            return null;
+        // About 4 MiB of fp32 per piece.
+        int rowsPerPiece = Math.Max(1, (1 << 20) / Math.Max(1, inFeatures));
+        var buffer = new float[checked(Math.Min(rowsPerPiece, outFeatures) * inFeatures)];
+        DeviceTensor t;
+        if (Quantization == WeightQuantization.Int8)
+        {
+            var q = Int8Weight.Create(outFeatures, inFeatures);
+            for (int r = 0; r < outFeatures; r += rowsPerPiece)
+            {
+                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
+                read(r, piece);
+                q.QuantizeRows(piece, r);
+            }
+            t = q;
+        }
+        else
+        {
+            var q = Int4Weight.Create(outFeatures, inFeatures);
+            for (int r = 0; r < outFeatures; r += rowsPerPiece)
+            {
+                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
+                read(r, piece);
+                q.QuantizeRows(piece, r);
+            }
+            t = q;
+        }
+        WeightBytes += StoredBytes(t);
+        _kernels.Add(KernelName(t));
+        return t;
+    }
+
     private static bool Reproduces(ReadOnlySpan<float> data, int inFeatures, Func<int, int, float> dequantized)
     {
         for (int i = 0; i < data.Length; i++)
@@ -102,6 +159,7 @@ public sealed partial class CpuBackend : IComputeBackend
     private static long StoredBytes(DeviceTensor t) => t switch
     {
         HalfWeight h => h.Words.LongLength * sizeof(uint),
+        MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
         CpuTensor c => c.Data.LongLength * sizeof(float),
@@ -111,6 +169,7 @@ public sealed partial class CpuBackend : IComputeBackend
     private static string KernelName(DeviceTensor t) => t switch
     {
         HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers, fp32 FMA (Vector256)",
+        MappedBf16Weight => Bf16RowGemm.KernelName,
         Int8Weight => Int8Gemm.KernelName,
         Int4Weight => Int4Gemm.KernelName,
         _ => Fp32Kernel,
@@ -188,6 +247,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case HalfWeight h:
                 HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
+                break;
+            case MappedBf16Weight m:
+                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner);
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
