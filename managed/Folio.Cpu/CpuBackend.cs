@@ -14,6 +14,8 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     private readonly ParallelRunner _runner;
     private readonly Int8Activations _int8Scratch = new();
+    /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
+    private float[] _splitScratch = [];
 
     public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None)
     {
@@ -249,7 +251,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
                 break;
             case MappedBf16Weight m:
-                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner);
+                if (_splitScratch.Length < x.Rows * x.Cols)
+                    _splitScratch = new float[x.Rows * x.Cols];
+                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, _splitScratch);
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);

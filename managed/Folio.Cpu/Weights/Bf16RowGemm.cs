@@ -1,42 +1,68 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
 /// <summary>
 /// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]) with w a <see cref="MappedBf16Weight"/>: the checkpoint's row-major
 /// bf16 rows read in place, so each output is a dot product along a weight row (as llama.cpp's kernels), not the
-/// column-panel FMA chain of <see cref="HalfGemm{TPanel}"/> (which needs the weights repacked). Every element, in
-/// every tile and at every batch size, is computed the same way (so a row's result does not depend on the batch):
+/// column-panel FMA chain of <see cref="HalfGemm{TPanel}"/> (which needs the weights repacked). One 256-bit load
+/// holds 16 consecutive weights; a mask gives the odd ones and a 16-bit shift the even ones as fp32 (exact), so x
+/// is split once per MatMul into its even and odd elements per chunk of 16 (<see cref="Split"/>). Every element,
+/// in every tile and at every batch size, is computed the same way (a row's result does not depend on the batch):
 /// <code>
-///   a0, a1 = 0 (8 fp32 lanes each); for chunk c = 0 .. K/8 − 1:  a[c mod 2] = fma(x[8c..8c+7], w[8c..8c+7], a[c mod 2])
-///   t = (a0 + a1).lower + (a0 + a1).upper ;  s = (t0 + t2) + (t1 + t3)
-///   for i = 8·(K/8) .. K − 1:  s = fma(x[i], w[i], s) ;   then s + bias
+///   e, d = 0 (8 fp32 lanes each); for chunk c = 0 .. K/16 − 1, lane l = 0..7:
+///       e[l] = fma(x[16c + 2l], w[16c + 2l], e[l]) ;  d[l] = fma(x[16c + 2l + 1], w[16c + 2l + 1], d[l])
+///   s = e + d ;  t[l] = s[l] + s[l + 4] (l = 0..3) ;  sum = (t0 + t2) + (t1 + t3)
+///   for i = 16·(K/16) .. K − 1:  sum = fma(x[i], w[i], sum) ;   then sum + bias
 /// </code>
-/// bf16 → fp32 is exact (a zero-extend and a 16-bit shift in registers), so the only difference from the fp32 path is
-/// the summation order: results agree to fp32 rounding, not bit for bit. Tiles: 4 rows × 2 outputs (prefill),
-/// 1 row × 4 outputs (decode), 1 × 1; blocks of 32 outputs so the rows a tile rereads stay in cache.
+/// The values are the checkpoint's exactly; only the summation order differs from the fp32 path, so results agree
+/// to fp32 rounding, not bit for bit. Tiles: 4 rows × 2 outputs (prefill), 1 row × 4 outputs (decode), 1 × 1;
+/// blocks of 32 outputs so that the rows a tile rereads stay in cache.
 /// </summary>
 internal static class Bf16RowGemm
 {
     public const string KernelName = "bf16 weights mapped in place, row-major dot products, widened in registers, fp32 FMA (Vector256)";
     private const int BlockOuts = 32;
 
-    public static void Run(float[] x, int rows, MappedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner)
+    /// <param name="split">Scratch of at least rows × Cols floats for x's even/odd split (the caller's, reused).</param>
+    public static void Run(float[] x, int rows, MappedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner, float[] split)
     {
+        w.RequireLive();
+        Split(x, rows, w.Cols, split);
         int outCols = w.Rows;
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / 64));
         int perChunk = (outCols + chunks - 1) / chunks;
         perChunk = (perChunk + 3) / 4 * 4;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols;
-        runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y), static (j, chunk) =>
+        runner.For(chunks, work, new Job(split, rows, w, perChunk, bias, y), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
             Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y);
         });
+    }
+
+    /// <summary>Each row of x with every whole chunk of 16 reordered as its 8 even elements, then its 8 odd ones (the
+    /// lanes the mask/shift widening gives); the tail past the last whole chunk stays in place.</summary>
+    internal static void Split(float[] x, int rows, int k, float[] split)
+    {
+        if (split.Length < rows * k)
+            throw new ArgumentException($"the split scratch holds {split.Length} floats, needs {rows} × {k}");
+        int full = k & ~15;
+        for (int r = 0; r < rows; r++)
+        {
+            int at = r * k;
+            for (int i = 0; i < full; i += 16)
+                for (int l = 0; l < 8; l++)
+                {
+                    split[at + i + l] = x[at + i + 2 * l];
+                    split[at + i + 8 + l] = x[at + i + 2 * l + 1];
+                }
+            for (int i = full; i < k; i++)
+                split[at + i] = x[at + i];
+        }
     }
 
     private static void Columns(float[] x, int rows, MappedBf16Weight w, int c0, int c1, float[]? bias, float[] y)
@@ -66,78 +92,68 @@ internal static class Bf16RowGemm
         }
     }
 
-    /// <summary>Eight bf16 values at w[i..i+7] as fp32.</summary>
+    /// <summary>The 16 bf16 weights at w[i..i+15] as one 256-bit load of 8 words (word l = w[i+2l] | w[i+2l+1] &lt;&lt; 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(ref ushort w, nuint i)
-    {
-        var h = Vector128.LoadUnsafe(ref w, i);
-        if (Avx2.IsSupported)
-            return Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h), 16).AsSingle();
-        return (Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h)) << 16).AsSingle();
-    }
+    private static Vector256<uint> Load(ref ushort w, nuint i) => Vector256.LoadUnsafe(ref Unsafe.As<ushort, uint>(ref w), i / 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Even(Vector256<uint> words) => (words << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Odd(Vector256<uint> words) => (words & Vector256.Create(0xFFFF0000u)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> X(ref float x, nuint i) => Vector256.LoadUnsafe(ref x, i);
 
-    /// <summary>The reduction, scalar tail and bias of the definition above.</summary>
+    /// <summary>The reduction, scalar tail and bias of the definition above (x split: the tail is in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish(Vector256<float> a0, Vector256<float> a1, ref float x, ref ushort w, int k, float[]? bias, int c)
+    private static float Finish(Vector256<float> e, Vector256<float> d, ref float x, ref ushort w, int k, float[]? bias, int c)
     {
-        var s = a0 + a1;
+        var s = e + d;
         var t = s.GetLower() + s.GetUpper();
         float sum = (t.GetElement(0) + t.GetElement(2)) + (t.GetElement(1) + t.GetElement(3));
-        for (int i = k & ~7; i < k; i++)
+        for (int i = k & ~15; i < k; i++)
             sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i), BitConverter.Int32BitsToSingle(Unsafe.Add(ref w, i) << 16), sum);
         return bias is null ? sum : sum + bias[c];
     }
 
-    /// <summary>One element as every tile computes it.</summary>
-    internal static float Element(float[] x, int r, int k, ref ushort w, float[]? bias, int c)
+    /// <summary>One element as every tile computes it (x split).</summary>
+    private static float Element(float[] x, int r, int k, ref ushort w, float[]? bias, int c)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        int full = k & ~7;
-        Vector256<float> a0 = default, a1 = default;
-        int i = 0;
-        for (; i + 16 <= full; i += 16)
+        Vector256<float> e = default, d = default;
+        for (nuint i = 0; (int)i + 16 <= k; i += 16)
         {
-            a0 = Vector256.FusedMultiplyAdd(X(ref xr, (nuint)i), Widen(ref w, (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(X(ref xr, (nuint)i + 8), Widen(ref w, (nuint)i + 8), a1);
+            var v = Load(ref w, i);
+            e = Vector256.FusedMultiplyAdd(X(ref xr, i), Even(v), e);
+            d = Vector256.FusedMultiplyAdd(X(ref xr, i + 8), Odd(v), d);
         }
-        if (i < full)
-            a0 = Vector256.FusedMultiplyAdd(X(ref xr, (nuint)i), Widen(ref w, (nuint)i), a0);
-        return Finish(a0, a1, ref xr, ref w, k, bias, c);
+        return Finish(e, d, ref xr, ref w, k, bias, c);
     }
 
     private static void Tile1x4(float[] x, int r, int k, ref ushort w0, ref ushort w1, ref ushort w2, ref ushort w3,
         int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        int full = k & ~7;
-        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
-        Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
-        nuint i = 0;
-        for (; (int)i + 16 <= full; i += 16)
+        Vector256<float> e0 = default, d0 = default, e1 = default, d1 = default, e2 = default, d2 = default, e3 = default, d3 = default;
+        for (nuint i = 0; (int)i + 16 <= k; i += 16)
         {
-            var xa = X(ref xr, i);
-            var xb = X(ref xr, i + 8);
-            a00 = Vector256.FusedMultiplyAdd(xa, Widen(ref w0, i), a00); a01 = Vector256.FusedMultiplyAdd(xb, Widen(ref w0, i + 8), a01);
-            a10 = Vector256.FusedMultiplyAdd(xa, Widen(ref w1, i), a10); a11 = Vector256.FusedMultiplyAdd(xb, Widen(ref w1, i + 8), a11);
-            a20 = Vector256.FusedMultiplyAdd(xa, Widen(ref w2, i), a20); a21 = Vector256.FusedMultiplyAdd(xb, Widen(ref w2, i + 8), a21);
-            a30 = Vector256.FusedMultiplyAdd(xa, Widen(ref w3, i), a30); a31 = Vector256.FusedMultiplyAdd(xb, Widen(ref w3, i + 8), a31);
-        }
-        if ((int)i < full)
-        {
-            var xa = X(ref xr, i);
-            a00 = Vector256.FusedMultiplyAdd(xa, Widen(ref w0, i), a00);
-            a10 = Vector256.FusedMultiplyAdd(xa, Widen(ref w1, i), a10);
-            a20 = Vector256.FusedMultiplyAdd(xa, Widen(ref w2, i), a20);
-            a30 = Vector256.FusedMultiplyAdd(xa, Widen(ref w3, i), a30);
+            var xe = X(ref xr, i);
+            var xo = X(ref xr, i + 8);
+            var v = Load(ref w0, i);
+            e0 = Vector256.FusedMultiplyAdd(xe, Even(v), e0); d0 = Vector256.FusedMultiplyAdd(xo, Odd(v), d0);
+            v = Load(ref w1, i);
+            e1 = Vector256.FusedMultiplyAdd(xe, Even(v), e1); d1 = Vector256.FusedMultiplyAdd(xo, Odd(v), d1);
+            v = Load(ref w2, i);
+            e2 = Vector256.FusedMultiplyAdd(xe, Even(v), e2); d2 = Vector256.FusedMultiplyAdd(xo, Odd(v), d2);
+            v = Load(ref w3, i);
+            e3 = Vector256.FusedMultiplyAdd(xe, Even(v), e3); d3 = Vector256.FusedMultiplyAdd(xo, Odd(v), d3);
         }
         int at = r * o + c;
-        y[at] = Finish(a00, a01, ref xr, ref w0, k, bias, c);
-        y[at + 1] = Finish(a10, a11, ref xr, ref w1, k, bias, c + 1);
-        y[at + 2] = Finish(a20, a21, ref xr, ref w2, k, bias, c + 2);
-        y[at + 3] = Finish(a30, a31, ref xr, ref w3, k, bias, c + 3);
+        y[at] = Finish(e0, d0, ref xr, ref w0, k, bias, c);
+        y[at + 1] = Finish(e1, d1, ref xr, ref w1, k, bias, c + 1);
+        y[at + 2] = Finish(e2, d2, ref xr, ref w2, k, bias, c + 2);
+        y[at + 3] = Finish(e3, d3, ref xr, ref w3, k, bias, c + 3);
     }
 
     private static void Tile4x2(float[] x, int r, int k, ref ushort w0, ref ushort w1, int o, int c, float[]? bias, float[] y)
@@ -146,51 +162,32 @@ internal static class Bf16RowGemm
         ref float x1 = ref Unsafe.Add(ref x0, k);
         ref float x2 = ref Unsafe.Add(ref x1, k);
         ref float x3 = ref Unsafe.Add(ref x2, k);
-        int full = k & ~7;
-        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        Vector256<float> b00 = default, b01 = default, b10 = default, b11 = default, b20 = default, b21 = default, b30 = default, b31 = default;
-        nuint i = 0;
-        for (; (int)i + 16 <= full; i += 16)
+        Vector256<float> e00 = default, d00 = default, e10 = default, d10 = default, e20 = default, d20 = default, e30 = default, d30 = default;
+        Vector256<float> e01 = default, d01 = default, e11 = default, d11 = default, e21 = default, d21 = default, e31 = default, d31 = default;
+        for (nuint i = 0; (int)i + 16 <= k; i += 16)
         {
-            var wa = Widen(ref w0, i);
-            var wb = Widen(ref w1, i);
-            var xv = X(ref x0, i);
-            a00 = Vector256.FusedMultiplyAdd(xv, wa, a00); b00 = Vector256.FusedMultiplyAdd(xv, wb, b00);
-            xv = X(ref x1, i);
-            a10 = Vector256.FusedMultiplyAdd(xv, wa, a10); b10 = Vector256.FusedMultiplyAdd(xv, wb, b10);
-            xv = X(ref x2, i);
-            a20 = Vector256.FusedMultiplyAdd(xv, wa, a20); b20 = Vector256.FusedMultiplyAdd(xv, wb, b20);
-            xv = X(ref x3, i);
-            a30 = Vector256.FusedMultiplyAdd(xv, wa, a30); b30 = Vector256.FusedMultiplyAdd(xv, wb, b30);
-            wa = Widen(ref w0, i + 8);
-            wb = Widen(ref w1, i + 8);
-            xv = X(ref x0, i + 8);
-            a01 = Vector256.FusedMultiplyAdd(xv, wa, a01); b01 = Vector256.FusedMultiplyAdd(xv, wb, b01);
-            xv = X(ref x1, i + 8);
-            a11 = Vector256.FusedMultiplyAdd(xv, wa, a11); b11 = Vector256.FusedMultiplyAdd(xv, wb, b11);
-            xv = X(ref x2, i + 8);
-            a21 = Vector256.FusedMultiplyAdd(xv, wa, a21); b21 = Vector256.FusedMultiplyAdd(xv, wb, b21);
-            xv = X(ref x3, i + 8);
-            a31 = Vector256.FusedMultiplyAdd(xv, wa, a31); b31 = Vector256.FusedMultiplyAdd(xv, wb, b31);
-        }
-        if ((int)i < full)
-        {
-            var wa = Widen(ref w0, i);
-            var wb = Widen(ref w1, i);
-            var xv = X(ref x0, i);
-            a00 = Vector256.FusedMultiplyAdd(xv, wa, a00); b00 = Vector256.FusedMultiplyAdd(xv, wb, b00);
-            xv = X(ref x1, i);
-            a10 = Vector256.FusedMultiplyAdd(xv, wa, a10); b10 = Vector256.FusedMultiplyAdd(xv, wb, b10);
-            xv = X(ref x2, i);
-            a20 = Vector256.FusedMultiplyAdd(xv, wa, a20); b20 = Vector256.FusedMultiplyAdd(xv, wb, b20);
-            xv = X(ref x3, i);
-            a30 = Vector256.FusedMultiplyAdd(xv, wa, a30); b30 = Vector256.FusedMultiplyAdd(xv, wb, b30);
+            var v0 = Load(ref w0, i);
+            var v1 = Load(ref w1, i);
+            var we0 = Even(v0); var wo0 = Odd(v0);
+            var we1 = Even(v1); var wo1 = Odd(v1);
+            var xe = X(ref x0, i); var xo = X(ref x0, i + 8);
+            e00 = Vector256.FusedMultiplyAdd(xe, we0, e00); d00 = Vector256.FusedMultiplyAdd(xo, wo0, d00);
+            e01 = Vector256.FusedMultiplyAdd(xe, we1, e01); d01 = Vector256.FusedMultiplyAdd(xo, wo1, d01);
+            xe = X(ref x1, i); xo = X(ref x1, i + 8);
+            e10 = Vector256.FusedMultiplyAdd(xe, we0, e10); d10 = Vector256.FusedMultiplyAdd(xo, wo0, d10);
+            e11 = Vector256.FusedMultiplyAdd(xe, we1, e11); d11 = Vector256.FusedMultiplyAdd(xo, wo1, d11);
+            xe = X(ref x2, i); xo = X(ref x2, i + 8);
+            e20 = Vector256.FusedMultiplyAdd(xe, we0, e20); d20 = Vector256.FusedMultiplyAdd(xo, wo0, d20);
+            e21 = Vector256.FusedMultiplyAdd(xe, we1, e21); d21 = Vector256.FusedMultiplyAdd(xo, wo1, d21);
+            xe = X(ref x3, i); xo = X(ref x3, i + 8);
+            e30 = Vector256.FusedMultiplyAdd(xe, we0, e30); d30 = Vector256.FusedMultiplyAdd(xo, wo0, d30);
+            e31 = Vector256.FusedMultiplyAdd(xe, we1, e31); d31 = Vector256.FusedMultiplyAdd(xo, wo1, d31);
         }
         int at = r * o + c;
-        y[at] = Finish(a00, a01, ref x0, ref w0, k, bias, c); y[at + 1] = Finish(b00, b01, ref x0, ref w1, k, bias, c + 1); at += o;
-        y[at] = Finish(a10, a11, ref x1, ref w0, k, bias, c); y[at + 1] = Finish(b10, b11, ref x1, ref w1, k, bias, c + 1); at += o;
-        y[at] = Finish(a20, a21, ref x2, ref w0, k, bias, c); y[at + 1] = Finish(b20, b21, ref x2, ref w1, k, bias, c + 1); at += o;
-        y[at] = Finish(a30, a31, ref x3, ref w0, k, bias, c); y[at + 1] = Finish(b30, b31, ref x3, ref w1, k, bias, c + 1);
+        y[at] = Finish(e00, d00, ref x0, ref w0, k, bias, c); y[at + 1] = Finish(e01, d01, ref x0, ref w1, k, bias, c + 1); at += o;
+        y[at] = Finish(e10, d10, ref x1, ref w0, k, bias, c); y[at + 1] = Finish(e11, d11, ref x1, ref w1, k, bias, c + 1); at += o;
+        y[at] = Finish(e20, d20, ref x2, ref w0, k, bias, c); y[at + 1] = Finish(e21, d21, ref x2, ref w1, k, bias, c + 1); at += o;
+        y[at] = Finish(e30, d30, ref x3, ref w0, k, bias, c); y[at + 1] = Finish(e31, d31, ref x3, ref w1, k, bias, c + 1);
     }
 
     private readonly record struct Job(float[] X, int Rows, MappedBf16Weight W, int PerChunk, float[]? Bias, float[] Y);

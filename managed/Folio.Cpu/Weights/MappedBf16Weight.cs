@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Folio.Core.Compute;
 using Folio.Core.Models;
 
@@ -15,12 +14,16 @@ internal sealed class MappedBf16Weight : DeviceTensor
 {
     private readonly MappedTensor[] _parts;
     private readonly int[] _firstRows;
+    /// <summary>Each part's first element, taken once (valid until the parts are disposed, which <see cref="Dispose"/>
+    /// does last).</summary>
+    private readonly nint[] _addresses;
     private int _disposed;
 
     private MappedBf16Weight(MappedTensor[] parts, int[] firstRows, int rows, int cols) : base(rows, cols, DType.BF16)
     {
         _parts = parts;
         _firstRows = firstRows;
+        _addresses = [.. parts.Select(p => p.Address)];
     }
 
     /// <summary>Null unless every part is a BF16 matrix with the same columns (the caller then keeps the parts).</summary>
@@ -39,17 +42,18 @@ internal sealed class MappedBf16Weight : DeviceTensor
 
     internal long StoredBytes => (long)Rows * Cols * sizeof(ushort);
 
-    /// <summary>Row <paramref name="o"/>'s first element (Cols bf16 values follow).</summary>
+    /// <summary>Throws once disposed (each MatMul checks before its rows are read).</summary>
+    internal void RequireLive() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Row <paramref name="o"/>'s first element (Cols bf16 values follow); o in [0, Rows).</summary>
     internal ref ushort Row(int o)
     {
-        int p = _parts.Length - 1;
+        int p = _addresses.Length - 1;
         while (_firstRows[p] > o)
             p--;
-        return ref MemoryMarshal.GetReference(MappedRows.Rows<ushort>(_parts[p], o - _firstRows[p], 1));
+        return ref MappedRows.At<ushort>(_addresses[p], (long)(o - _firstRows[p]) * Cols);
     }
 
-    /// <summary>Element [o, i] widened to fp32 (tests).</summary>
-    internal float Value(int o, int i) => BitConverter.Int32BitsToSingle(System.Runtime.CompilerServices.Unsafe.Add(ref Row(o), i) << 16);
 
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
 

@@ -18,4 +18,9 @@ internal static class MappedRows
             throw new ArgumentOutOfRangeException(nameof(rowCount), $"{count} elements exceed a span");
         return new ReadOnlySpan<T>((T*)tensor.Address + firstRow * tensor.Cols, (int)count);
     }
+
+    /// <summary>Element <paramref name="index"/> of <typeparamref name="T"/> at <paramref name="address"/> (a live
+    /// <see cref="MappedTensor.Address"/>, bounds checked by the caller): the kernels' per-row access, without a
+    /// span's checks on every row.</summary>
+    public static unsafe ref T At<T>(nint address, long index) where T : unmanaged => ref ((T*)address)[index];
 }

@@ -55,15 +55,20 @@ public sealed class MappedBf16GemmTests : IDisposable
         return y;
     }
 
-    /// <summary>The documented order, written out lane by lane: two 8-lane accumulators over alternate chunks of 8,
-    /// summed, halves added, (t0 + t2) + (t1 + t3), then the tail by scalar FMA, then the bias.</summary>
+    /// <summary>The documented order, written out lane by lane: per chunk of 16, lane l sums element 2l into one
+    /// accumulator and 2l + 1 into the other; then the two added, halves added, (t0 + t2) + (t1 + t3), the tail by
+    /// scalar FMA, then the bias.</summary>
     private static float Reference(float[] x, int r, int k, float[] w, int o, float[]? b)
     {
         var acc = new float[2, 8];
-        int chunks = k / 8;
+        int chunks = k / 16;
         for (int c = 0; c < chunks; c++)
             for (int l = 0; l < 8; l++)
-                acc[c % 2, l] = MathF.FusedMultiplyAdd(x[r * k + 8 * c + l], w[o * k + 8 * c + l], acc[c % 2, l]);
+                for (int odd = 0; odd < 2; odd++)
+                {
+                    int i = 16 * c + 2 * l + odd;
+                    acc[odd, l] = MathF.FusedMultiplyAdd(x[r * k + i], w[o * k + i], acc[odd, l]);
+                }
         var s = new float[8];
         for (int l = 0; l < 8; l++)
             s[l] = acc[0, l] + acc[1, l];
@@ -71,7 +76,7 @@ public sealed class MappedBf16GemmTests : IDisposable
         for (int l = 0; l < 4; l++)
             t[l] = s[l] + s[l + 4];
         float sum = (t[0] + t[2]) + (t[1] + t[3]);
-        for (int i = chunks * 8; i < k; i++)
+        for (int i = chunks * 16; i < k; i++)
             sum = MathF.FusedMultiplyAdd(x[r * k + i], w[o * k + i], sum);
         return b is null ? sum : sum + b[o];
     }
@@ -81,6 +86,8 @@ public sealed class MappedBf16GemmTests : IDisposable
     [InlineData(1, 19, 99, 2)]
     [InlineData(1, 768, 200, 3)]
     [InlineData(4, 8, 6, 1)]
+    [InlineData(4, 16, 6, 1)]
+    [InlineData(5, 48, 11, 2)]
     [InlineData(7, 24, 130, 3)]
     [InlineData(9, 77, 13, 2)]
     [InlineData(13, 33, 272, 1)]
