@@ -17,12 +17,19 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
     private float[] _splitScratch = [];
 
-    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None)
+    /// <param name="mapWeights">Use bf16 checkpoint weights in place through the file's mapping (the default: no copy,
+    /// resident memory = the weights' pages); false keeps them as a packed 16-bit copy (<see cref="HalfWeight"/>:
+    /// the fp32 path's bits, and faster batched GEMMs on small models, at the price of the copy).</param>
+    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
         Quantization = quantization;
+        MapWeights = mapWeights;
     }
+
+    /// <summary>Whether bf16 checkpoint weights are used in place (<see cref="UploadMappedWeight"/>).</summary>
+    public bool MapWeights { get; }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;
@@ -96,7 +103,7 @@ public sealed partial class CpuBackend : IComputeBackend
     /// and F32 are not (F16 keeps the packed 16-bit copy, whose upload refuses Inf/NaN; fp32 stays the exact path).</summary>
     public DeviceTensor? UploadMappedWeight(IReadOnlyList<Core.Models.MappedTensor> parts)
     {
-        if (Quantization != WeightQuantization.None)
+        if (Quantization != WeightQuantization.None || !MapWeights)
             return null;
         var w = MappedBf16Weight.TryCreate(parts);
         if (w is not null)
