@@ -7,24 +7,28 @@ namespace Folio.Cpu.Weights;
 /// <summary>
 /// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]) with w a <see cref="MappedBf16Weight"/>: the checkpoint's row-major
 /// bf16 rows read in place, so each output is a dot product along a weight row (as llama.cpp's kernels), not the
-/// column-panel FMA chain of <see cref="HalfGemm{TPanel}"/> (which needs the weights repacked). One 256-bit load
-/// holds 16 consecutive weights; a mask gives the odd ones and a 16-bit shift the even ones as fp32 (exact), so x
-/// is split once per MatMul into its even and odd elements per chunk of 16 (<see cref="Split"/>). Every element,
+/// column-panel FMA chain of <see cref="HalfGemm{TPanel}"/> (which needs the weights repacked). One 512-bit load
+/// holds 32 consecutive weights; a mask gives the odd ones and a 16-bit shift the even ones as fp32 (exact), so x
+/// is split once per MatMul into its even and odd elements per chunk of 32 (<see cref="Split"/>). Every element,
 /// in every tile and at every batch size, is computed the same way (a row's result does not depend on the batch):
 /// <code>
-///   e, d = 0 (8 fp32 lanes each); for chunk c = 0 .. K/16 − 1, lane l = 0..7:
-///       e[l] = fma(x[16c + 2l], w[16c + 2l], e[l]) ;  d[l] = fma(x[16c + 2l + 1], w[16c + 2l + 1], d[l])
-///   s = e + d ;  t[l] = s[l] + s[l + 4] (l = 0..3) ;  sum = (t0 + t2) + (t1 + t3)
-///   for i = 16·(K/16) .. K − 1:  sum = fma(x[i], w[i], sum) ;   then sum + bias
+///   e, d = 0 (16 fp32 lanes each); for chunk c = 0 .. K/32 − 1, lane l = 0..15:
+///       e[l] = fma(x[32c + 2l], w[32c + 2l], e[l]) ;  d[l] = fma(x[32c + 2l + 1], w[32c + 2l + 1], d[l])
+///   s = e + d ;  u[l] = s[l] + s[l + 8] (l = 0..7) ;  t[l] = u[l] + u[l + 4] (l = 0..3) ;  sum = (t0 + t2) + (t1 + t3)
+///   for i = 32·(K/32) .. K − 1:  sum = fma(x[i], w[i], sum) ;   then sum + bias
 /// </code>
+/// Vector512 throughout: where the hardware has no 512-bit vectors .NET computes the same lanes in narrower steps,
+/// with the same bits (lane-wise IEEE operations), only slower.
 /// The values are the checkpoint's exactly; only the summation order differs from the fp32 path, so results agree
 /// to fp32 rounding, not bit for bit. Tiles: 4 rows × 2 outputs (prefill), 1 row × 4 outputs (decode), 1 × 1;
 /// blocks of 32 outputs so that the rows a tile rereads stay in cache.
 /// </summary>
 internal static class Bf16RowGemm
 {
-    public const string KernelName = "bf16 weights mapped in place, row-major dot products, widened in registers, fp32 FMA (Vector256)";
+    public const string KernelName = "bf16 weights mapped in place, row-major dot products, widened in registers, fp32 FMA (Vector512)";
     private const int BlockOuts = 32;
+    /// <summary>Weights per 512-bit load.</summary>
+    private const int Chunk = 32;
 
     /// <param name="split">Scratch of at least rows × Cols floats for x's even/odd split (the caller's, reused).</param>
     public static void Run(float[] x, int rows, MappedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner, float[] split)
@@ -44,21 +48,21 @@ internal static class Bf16RowGemm
         });
     }
 
-    /// <summary>Each row of x with every whole chunk of 16 reordered as its 8 even elements, then its 8 odd ones (the
+    /// <summary>Each row of x with every whole chunk of 32 reordered as its 16 even elements, then its 16 odd ones (the
     /// lanes the mask/shift widening gives); the tail past the last whole chunk stays in place.</summary>
     internal static void Split(float[] x, int rows, int k, float[] split)
     {
         if (split.Length < rows * k)
             throw new ArgumentException($"the split scratch holds {split.Length} floats, needs {rows} × {k}");
-        int full = k & ~15;
+        int full = k & ~(Chunk - 1);
         for (int r = 0; r < rows; r++)
         {
             int at = r * k;
-            for (int i = 0; i < full; i += 16)
-                for (int l = 0; l < 8; l++)
+            for (int i = 0; i < full; i += Chunk)
+                for (int l = 0; l < Chunk / 2; l++)
                 {
                     split[at + i + l] = x[at + i + 2 * l];
-                    split[at + i + 8 + l] = x[at + i + 2 * l + 1];
+                    split[at + i + Chunk / 2 + l] = x[at + i + 2 * l + 1];
                 }
             for (int i = full; i < k; i++)
                 split[at + i] = x[at + i];
@@ -92,27 +96,31 @@ internal static class Bf16RowGemm
         }
     }
 
-    /// <summary>The 16 bf16 weights at w[i..i+15] as one 256-bit load of 8 words (word l = w[i+2l] | w[i+2l+1] &lt;&lt; 16).</summary>
+    /// <summary>The 32 bf16 weights at w[i..i+31] as one 512-bit load of 16 words (word l = w[i+2l] | w[i+2l+1] &lt;&lt; 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Load(ref ushort w, nuint i) => Vector256.LoadUnsafe(ref Unsafe.As<ushort, uint>(ref w), i / 2);
+    private static Vector512<uint> Load(ref ushort w, nuint i) => Vector512.LoadUnsafe(ref Unsafe.As<ushort, uint>(ref w), i / 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Even(Vector256<uint> words) => (words << 16).AsSingle();
+    private static Vector512<float> Even(Vector512<uint> words) => (words << 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Odd(Vector256<uint> words) => (words & Vector256.Create(0xFFFF0000u)).AsSingle();
+    private static Vector512<float> Odd(Vector512<uint> words) => (words & Vector512.Create(0xFFFF0000u)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> X(ref float x, nuint i) => Vector256.LoadUnsafe(ref x, i);
+    private static Vector512<float> X(ref float x, nuint i) => Vector512.LoadUnsafe(ref x, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     /// <summary>The reduction, scalar tail and bias of the definition above (x split: the tail is in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish(Vector256<float> e, Vector256<float> d, ref float x, ref ushort w, int k, float[]? bias, int c)
+    private static float Finish(Vector512<float> e, Vector512<float> d, ref float x, ref ushort w, int k, float[]? bias, int c)
     {
         var s = e + d;
-        var t = s.GetLower() + s.GetUpper();
+        var u = s.GetLower() + s.GetUpper();
+        var t = u.GetLower() + u.GetUpper();
         float sum = (t.GetElement(0) + t.GetElement(2)) + (t.GetElement(1) + t.GetElement(3));
-        for (int i = k & ~15; i < k; i++)
+        for (int i = k & ~(Chunk - 1); i < k; i++)
             sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, i), BitConverter.Int32BitsToSingle(Unsafe.Add(ref w, i) << 16), sum);
         return bias is null ? sum : sum + bias[c];
     }
@@ -121,12 +129,12 @@ internal static class Bf16RowGemm
     private static float Element(float[] x, int r, int k, ref ushort w, float[]? bias, int c)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        Vector256<float> e = default, d = default;
-        for (nuint i = 0; (int)i + 16 <= k; i += 16)
+        Vector512<float> e = default, d = default;
+        for (nuint i = 0; (int)i + Chunk <= k; i += Chunk)
         {
             var v = Load(ref w, i);
-            e = Vector256.FusedMultiplyAdd(X(ref xr, i), Even(v), e);
-            d = Vector256.FusedMultiplyAdd(X(ref xr, i + 8), Odd(v), d);
+            e = Fma(X(ref xr, i), Even(v), e);
+            d = Fma(X(ref xr, i + Chunk / 2), Odd(v), d);
         }
         return Finish(e, d, ref xr, ref w, k, bias, c);
     }
@@ -135,19 +143,19 @@ internal static class Bf16RowGemm
         int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        Vector256<float> e0 = default, d0 = default, e1 = default, d1 = default, e2 = default, d2 = default, e3 = default, d3 = default;
-        for (nuint i = 0; (int)i + 16 <= k; i += 16)
+        Vector512<float> e0 = default, d0 = default, e1 = default, d1 = default, e2 = default, d2 = default, e3 = default, d3 = default;
+        for (nuint i = 0; (int)i + Chunk <= k; i += Chunk)
         {
             var xe = X(ref xr, i);
-            var xo = X(ref xr, i + 8);
+            var xo = X(ref xr, i + Chunk / 2);
             var v = Load(ref w0, i);
-            e0 = Vector256.FusedMultiplyAdd(xe, Even(v), e0); d0 = Vector256.FusedMultiplyAdd(xo, Odd(v), d0);
+            e0 = Fma(xe, Even(v), e0); d0 = Fma(xo, Odd(v), d0);
             v = Load(ref w1, i);
-            e1 = Vector256.FusedMultiplyAdd(xe, Even(v), e1); d1 = Vector256.FusedMultiplyAdd(xo, Odd(v), d1);
+            e1 = Fma(xe, Even(v), e1); d1 = Fma(xo, Odd(v), d1);
             v = Load(ref w2, i);
-            e2 = Vector256.FusedMultiplyAdd(xe, Even(v), e2); d2 = Vector256.FusedMultiplyAdd(xo, Odd(v), d2);
+            e2 = Fma(xe, Even(v), e2); d2 = Fma(xo, Odd(v), d2);
             v = Load(ref w3, i);
-            e3 = Vector256.FusedMultiplyAdd(xe, Even(v), e3); d3 = Vector256.FusedMultiplyAdd(xo, Odd(v), d3);
+            e3 = Fma(xe, Even(v), e3); d3 = Fma(xo, Odd(v), d3);
         }
         int at = r * o + c;
         y[at] = Finish(e0, d0, ref xr, ref w0, k, bias, c);
@@ -162,26 +170,26 @@ internal static class Bf16RowGemm
         ref float x1 = ref Unsafe.Add(ref x0, k);
         ref float x2 = ref Unsafe.Add(ref x1, k);
         ref float x3 = ref Unsafe.Add(ref x2, k);
-        Vector256<float> e00 = default, d00 = default, e10 = default, d10 = default, e20 = default, d20 = default, e30 = default, d30 = default;
-        Vector256<float> e01 = default, d01 = default, e11 = default, d11 = default, e21 = default, d21 = default, e31 = default, d31 = default;
-        for (nuint i = 0; (int)i + 16 <= k; i += 16)
+        Vector512<float> e00 = default, d00 = default, e10 = default, d10 = default, e20 = default, d20 = default, e30 = default, d30 = default;
+        Vector512<float> e01 = default, d01 = default, e11 = default, d11 = default, e21 = default, d21 = default, e31 = default, d31 = default;
+        for (nuint i = 0; (int)i + Chunk <= k; i += Chunk)
         {
             var v0 = Load(ref w0, i);
             var v1 = Load(ref w1, i);
             var we0 = Even(v0); var wo0 = Odd(v0);
             var we1 = Even(v1); var wo1 = Odd(v1);
-            var xe = X(ref x0, i); var xo = X(ref x0, i + 8);
-            e00 = Vector256.FusedMultiplyAdd(xe, we0, e00); d00 = Vector256.FusedMultiplyAdd(xo, wo0, d00);
-            e01 = Vector256.FusedMultiplyAdd(xe, we1, e01); d01 = Vector256.FusedMultiplyAdd(xo, wo1, d01);
-            xe = X(ref x1, i); xo = X(ref x1, i + 8);
-            e10 = Vector256.FusedMultiplyAdd(xe, we0, e10); d10 = Vector256.FusedMultiplyAdd(xo, wo0, d10);
-            e11 = Vector256.FusedMultiplyAdd(xe, we1, e11); d11 = Vector256.FusedMultiplyAdd(xo, wo1, d11);
-            xe = X(ref x2, i); xo = X(ref x2, i + 8);
-            e20 = Vector256.FusedMultiplyAdd(xe, we0, e20); d20 = Vector256.FusedMultiplyAdd(xo, wo0, d20);
-            e21 = Vector256.FusedMultiplyAdd(xe, we1, e21); d21 = Vector256.FusedMultiplyAdd(xo, wo1, d21);
-            xe = X(ref x3, i); xo = X(ref x3, i + 8);
-            e30 = Vector256.FusedMultiplyAdd(xe, we0, e30); d30 = Vector256.FusedMultiplyAdd(xo, wo0, d30);
-            e31 = Vector256.FusedMultiplyAdd(xe, we1, e31); d31 = Vector256.FusedMultiplyAdd(xo, wo1, d31);
+            var xe = X(ref x0, i); var xo = X(ref x0, i + Chunk / 2);
+            e00 = Fma(xe, we0, e00); d00 = Fma(xo, wo0, d00);
+            e01 = Fma(xe, we1, e01); d01 = Fma(xo, wo1, d01);
+            xe = X(ref x1, i); xo = X(ref x1, i + Chunk / 2);
+            e10 = Fma(xe, we0, e10); d10 = Fma(xo, wo0, d10);
+            e11 = Fma(xe, we1, e11); d11 = Fma(xo, wo1, d11);
+            xe = X(ref x2, i); xo = X(ref x2, i + Chunk / 2);
+            e20 = Fma(xe, we0, e20); d20 = Fma(xo, wo0, d20);
+            e21 = Fma(xe, we1, e21); d21 = Fma(xo, wo1, d21);
+            xe = X(ref x3, i); xo = X(ref x3, i + Chunk / 2);
+            e30 = Fma(xe, we0, e30); d30 = Fma(xo, wo0, d30);
+            e31 = Fma(xe, we1, e31); d31 = Fma(xo, wo1, d31);
         }
         int at = r * o + c;
         y[at] = Finish(e00, d00, ref x0, ref w0, k, bias, c); y[at + 1] = Finish(e01, d01, ref x0, ref w1, k, bias, c + 1); at += o;

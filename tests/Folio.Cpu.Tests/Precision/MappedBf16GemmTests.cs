@@ -55,28 +55,31 @@ public sealed class MappedBf16GemmTests : IDisposable
         return y;
     }
 
-    /// <summary>The documented order, written out lane by lane: per chunk of 16, lane l sums element 2l into one
-    /// accumulator and 2l + 1 into the other; then the two added, halves added, (t0 + t2) + (t1 + t3), the tail by
-    /// scalar FMA, then the bias.</summary>
+    /// <summary>The documented order, written out lane by lane: per chunk of 32, lane l (0..15) sums element 2l into
+    /// one accumulator and 2l + 1 into the other; then the two added, halves added twice (16 → 8 → 4 lanes),
+    /// (t0 + t2) + (t1 + t3), the tail by scalar FMA, then the bias.</summary>
     private static float Reference(float[] x, int r, int k, float[] w, int o, float[]? b)
     {
-        var acc = new float[2, 8];
-        int chunks = k / 16;
+        var acc = new float[2, 16];
+        int chunks = k / 32;
         for (int c = 0; c < chunks; c++)
-            for (int l = 0; l < 8; l++)
+            for (int l = 0; l < 16; l++)
                 for (int odd = 0; odd < 2; odd++)
                 {
-                    int i = 16 * c + 2 * l + odd;
+                    int i = 32 * c + 2 * l + odd;
                     acc[odd, l] = MathF.FusedMultiplyAdd(x[r * k + i], w[o * k + i], acc[odd, l]);
                 }
-        var s = new float[8];
-        for (int l = 0; l < 8; l++)
+        var s = new float[16];
+        for (int l = 0; l < 16; l++)
             s[l] = acc[0, l] + acc[1, l];
+        var u = new float[8];
+        for (int l = 0; l < 8; l++)
+            u[l] = s[l] + s[l + 8];
         var t = new float[4];
         for (int l = 0; l < 4; l++)
-            t[l] = s[l] + s[l + 4];
+            t[l] = u[l] + u[l + 4];
         float sum = (t[0] + t[2]) + (t[1] + t[3]);
-        for (int i = chunks * 16; i < k; i++)
+        for (int i = chunks * 32; i < k; i++)
             sum = MathF.FusedMultiplyAdd(x[r * k + i], w[o * k + i], sum);
         return b is null ? sum : sum + b[o];
     }
@@ -88,6 +91,7 @@ public sealed class MappedBf16GemmTests : IDisposable
     [InlineData(4, 8, 6, 1)]
     [InlineData(4, 16, 6, 1)]
     [InlineData(5, 48, 11, 2)]
+    [InlineData(6, 96, 9, 2)]
     [InlineData(7, 24, 130, 3)]
     [InlineData(9, 77, 13, 2)]
     [InlineData(13, 33, 272, 1)]
