@@ -17,9 +17,9 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
     private float[] _splitScratch = [];
 
-    /// <param name="mapWeights">Use bf16 checkpoint weights in place through the file's mapping (the default: no copy,
-    /// resident memory = the weights' pages); false keeps them as a packed 16-bit copy (<see cref="HalfWeight"/>:
-    /// the fp32 path's bits, and faster batched GEMMs on small models, at the price of the copy).</param>
+    /// <param name="mapWeights">Use bf16 checkpoint weights and the embedding table in place through the file's mapping
+    /// (the default: no copy, resident memory = the pages touched); false copies them, bf16 weights as packed 16-bit
+    /// panels (<see cref="HalfWeight"/>: the fp32 path's bits) and the table in fp32, at the price of the copy.</param>
     public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
@@ -114,9 +114,10 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
-    /// <summary>Every table is used in place (F32, F16 or BF16 rows, widened per lookup).</summary>
+    /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
+    /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>
     public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>
-        table.Rows <= int.MaxValue && table.Cols <= int.MaxValue ? new MappedTable(table) : null;
+        MapWeights && table.Rows <= int.MaxValue && table.Cols <= int.MaxValue ? new MappedTable(table) : null;
 
     /// <summary>With <see cref="Quantization"/> set, the weight is quantized a few rows at a time, so a load never
     /// holds more than one piece in fp32 (each row's groups depend on that row alone: the same bits as whole).</summary>

@@ -21,14 +21,6 @@ public sealed class ModelPrecisionTests : IDisposable
         public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination) => inner.Read(name, expectedShape, destination);
     }
 
-    /// <summary>The same weights and stored types, but not mappable (so a bf16 checkpoint takes the packed 16-bit copy).</summary>
-    private sealed class Unmapped(IWeightSource inner) : IWeightSource
-    {
-        public bool Contains(string name) => inner.Contains(name);
-        public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination) => inner.Read(name, expectedShape, destination);
-        public DType StoredType(string name) => inner.StoredType(name);
-    }
-
     private static float[][] TeacherForced(DecoderModel model, int[] tokens)
     {
         var runner = new PagedSequenceRunner(model, 16, 16);
@@ -61,9 +53,9 @@ public sealed class ModelPrecisionTests : IDisposable
     {
         HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
         using var source = ModelSource.Open(_dir);
-        using var b16 = new CpuBackend(2);
+        using var b16 = new CpuBackend(2, mapWeights: false);   // --no-mmap
         using var f32 = new CpuBackend(2);
-        using var half = LlamaModel.Load(source.Config, new Unmapped(source.Weights), b16);
+        using var half = LlamaModel.Load(source.Config, source.Weights, b16);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
         Assert.Equal(f32.WeightBytes, 2 * b16.WeightBytes);
         Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened", k));
