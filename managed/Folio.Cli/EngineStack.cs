@@ -36,11 +36,12 @@ internal sealed class EngineStack : IDisposable
     /// cache from <paramref name="kvBytes"/>, or with 0 there too from the backend's default budget (the free device
     /// memory on a GPU).</summary>
     public EngineStack(string model, DeviceSelection device, int threads, int blockSizeTokens, int numBlocks, long kvBytes,
-        int maxNumSeqs, int maxBatchedTokens, bool prefixCaching, long seed, WeightQuantization quantization = WeightQuantization.None)
+        int maxNumSeqs, int maxBatchedTokens, bool prefixCaching, long seed, WeightQuantization quantization = WeightQuantization.None,
+        bool mapWeights = true)
     {
         _model = device.Cuda
             ? CudaModel.Open(model, device.ActivationType, seed, CudaModel.DefaultMemoryUtilization, device.CudaGraphs)
-            : CpuModel.Open(model, threads, seed, quantization);
+            : CpuModel.Open(model, threads, seed, quantization, mapWeights);
         try
         {
             BlockSizeTokens = blockSizeTokens;

@@ -20,11 +20,12 @@ public static class GenerateCommand
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var quantization = QuantizationOption.Create();
+        var noMmap = QuantizationOption.CreateNoMmap();
         var device = DeviceOption.CreateDevice();
         var dtype = DeviceOption.CreateDtype();
         var command = new Command("generate", "Generate text with a model on the CPU or a GPU, streaming it.")
         {
-            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization, device, dtype,
+            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization, noMmap, device, dtype,
         };
         var structured = new StructuredOutputOptions();
         structured.AddTo(command);
@@ -49,13 +50,14 @@ public static class GenerateCommand
                 TopK = r.GetValue(topK), MinP = r.GetValue(minP),
             };
             return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads),
-                QuantizationOption.Parse(r.GetValue(quantization)), DeviceOption.Parse(r.GetValue(device), r.GetValue(dtype)));
+                QuantizationOption.Parse(r.GetValue(quantization)), DeviceOption.Parse(r.GetValue(device), r.GetValue(dtype)),
+                !r.GetValue(noMmap));
         });
         return command;
     }
 
     private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads,
-        Folio.Core.Compute.WeightQuantization quantization, DeviceSelection device)
+        Folio.Core.Compute.WeightQuantization quantization, DeviceSelection device, bool mapWeights)
     {
         EngineStack stack;
         SamplingParams sampling;
@@ -78,7 +80,7 @@ public static class GenerateCommand
             }
             int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
             stack = new EngineStack(modelName, device, threads, 16, blocks, 0, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0,
-                quantization);
+                quantization, mapWeights);
         }
         catch (ModelFormatException e)
         {

@@ -17,7 +17,7 @@ public static class ModelBenchCommand
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
         Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None,
         DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true,
-        IReadOnlyList<(int Input, int Output)>? lengths = null)
+        IReadOnlyList<(int Input, int Output)>? lengths = null, bool mapWeights = true)
     {
         EngineStack stack;
         var loadClock = Stopwatch.StartNew();
@@ -25,7 +25,7 @@ public static class ModelBenchCommand
         {
             // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
             stack = new EngineStack(modelName, device, threads, blockSize, 0, (long)kvMib * 1024 * 1024, maxNumSeqs,
-                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs), prefixCaching, seed, quantization);
+                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs), prefixCaching, seed, quantization, mapWeights);
         }
         catch (ModelFormatException e)
         {

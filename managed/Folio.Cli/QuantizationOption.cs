@@ -12,6 +12,12 @@ internal static class QuantizationOption
         DefaultValueFactory = _ => "none",
     };
 
+    /// <summary><c>--no-mmap</c>: bf16 weights and the embedding copied into memory instead of used in place from the file.</summary>
+    public static Option<bool> CreateNoMmap() => new("--no-mmap")
+    {
+        Description = "CPU: copy bf16 checkpoint weights (packed) and the embedding table into memory instead of using the file's bytes in place through a read-only mapping (as llama.cpp's --no-mmap).",
+    };
+
     public static WeightQuantization Parse(string? text) => WeightQuantizations.TryParse(text, out var q)
         ? q
         : throw new UsageException($"--quantization '{text}' must be none, int8 or int4");

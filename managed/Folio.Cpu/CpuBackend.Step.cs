@@ -32,16 +32,20 @@ public sealed partial class CpuBackend
 
     public void Embedding(DeviceTensor table, StepContext step, DeviceTensor output)
     {
-        var t = T(table);
+        var mapped = table as Weights.MappedTable;
+        var t = mapped is null ? T(table) : null;
         var o = T(output);
         var tokenIds = S(step).TokenIds;
-        Require(o.Rows == tokenIds.Length && o.Cols == t.Cols, "Embedding: output must be [tokens, hidden]");
+        Require(o.Rows == tokenIds.Length && o.Cols == table.Cols, "Embedding: output must be [tokens, hidden]");
         for (int r = 0; r < tokenIds.Length; r++)
         {
             int id = tokenIds[r];
-            if ((uint)id >= (uint)t.Rows)
-                throw new ArgumentOutOfRangeException(nameof(step), $"token id {id} outside the vocabulary ({t.Rows})");
-            t.Row(id).CopyTo(o.Row(r));
+            if ((uint)id >= (uint)table.Rows)
+                throw new ArgumentOutOfRangeException(nameof(step), $"token id {id} outside the vocabulary ({table.Rows})");
+            if (mapped is not null)
+                mapped.CopyRow(id, o.Row(r));
+            else
+                t!.Row(id).CopyTo(o.Row(r));
         }
     }
 

@@ -14,13 +14,22 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     private readonly ParallelRunner _runner;
     private readonly Int8Activations _int8Scratch = new();
+    /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
+    private float[] _splitScratch = [];
 
-    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None)
+    /// <param name="mapWeights">Use bf16 checkpoint weights and the embedding table in place through the file's mapping
+    /// (the default: no copy, resident memory = the pages touched); false copies them, bf16 weights as packed 16-bit
+    /// panels (<see cref="HalfWeight"/>: the fp32 path's bits) and the table in fp32, at the price of the copy.</param>
+    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
         Quantization = quantization;
+        MapWeights = mapWeights;
     }
+
+    /// <summary>Whether bf16 checkpoint weights are used in place (<see cref="UploadMappedWeight"/>).</summary>
+    public bool MapWeights { get; }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;
@@ -90,6 +99,64 @@ public sealed partial class CpuBackend : IComputeBackend
         return t;
     }
 
+    /// <summary>BF16 parts with <see cref="Quantization"/> None are used in place (<see cref="MappedBf16Weight"/>); F16
+    /// and F32 are not (F16 keeps the packed 16-bit copy, whose upload refuses Inf/NaN; fp32 stays the exact path).</summary>
+    public DeviceTensor? UploadMappedWeight(IReadOnlyList<Core.Models.MappedTensor> parts)
+    {
+        if (Quantization != WeightQuantization.None || !MapWeights)
+            return null;
+        var w = MappedBf16Weight.TryCreate(parts);
+        if (w is not null)
+        {
+            WeightBytes += w.StoredBytes;
+            _kernels.Add(Bf16RowGemm.KernelName);
+        }
+        return w;
+    }
+
+    /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
+    /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>
+    public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>
+        MapWeights && table.Rows <= int.MaxValue && table.Cols <= int.MaxValue ? new MappedTable(table) : null;
+
+    /// <summary>With <see cref="Quantization"/> set, the weight is quantized a few rows at a time, so a load never
+    /// holds more than one piece in fp32 (each row's groups depend on that row alone: the same bits as whole).</summary>
+    public DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (Quantization == WeightQuantization.None)
+            return null;
+        // About 4 MiB of fp32 per piece.
+        int rowsPerPiece = Math.Max(1, (1 << 20) / Math.Max(1, inFeatures));
+        var buffer = new float[checked(Math.Min(rowsPerPiece, outFeatures) * inFeatures)];
+        DeviceTensor t;
+        if (Quantization == WeightQuantization.Int8)
+        {
+            var q = Int8Weight.Create(outFeatures, inFeatures);
+            for (int r = 0; r < outFeatures; r += rowsPerPiece)
+            {
+                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
+                read(r, piece);
+                q.QuantizeRows(piece, r);
+            }
+            t = q;
+        }
+        else
+        {
+            var q = Int4Weight.Create(outFeatures, inFeatures);
+            for (int r = 0; r < outFeatures; r += rowsPerPiece)
+            {
+                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
+                read(r, piece);
+                q.QuantizeRows(piece, r);
+            }
+            t = q;
+        }
+        WeightBytes += StoredBytes(t);
+        _kernels.Add(KernelName(t));
+        return t;
+    }
+
     private static bool Reproduces(ReadOnlySpan<float> data, int inFeatures, Func<int, int, float> dequantized)
     {
         for (int i = 0; i < data.Length; i++)
@@ -102,6 +169,7 @@ public sealed partial class CpuBackend : IComputeBackend
     private static long StoredBytes(DeviceTensor t) => t switch
     {
         HalfWeight h => h.Words.LongLength * sizeof(uint),
+        MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
         CpuTensor c => c.Data.LongLength * sizeof(float),
@@ -111,6 +179,7 @@ public sealed partial class CpuBackend : IComputeBackend
     private static string KernelName(DeviceTensor t) => t switch
     {
         HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers, fp32 FMA (Vector256)",
+        MappedBf16Weight => Bf16RowGemm.KernelName,
         Int8Weight => Int8Gemm.KernelName,
         Int4Weight => Int4Gemm.KernelName,
         _ => Fp32Kernel,
@@ -188,6 +257,11 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case HalfWeight h:
                 HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
+                break;
+            case MappedBf16Weight m:
+                if (_splitScratch.Length < x.Rows * x.Cols)
+                    _splitScratch = new float[x.Rows * x.Cols];
+                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, _splitScratch);
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);

@@ -31,13 +31,18 @@ public sealed class CpuModel : ILoadedModel
 
     /// <summary>As <see cref="Open(string, int, long)"/>, with MatMul weights stored as
     /// <paramref name="quantization"/> says (None: the checkpoint's own precision).</summary>
-    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization)
+    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization) =>
+        Open(model, threads, seed, quantization, mapWeights: true);
+
+    /// <summary>As <see cref="Open(string, int, long, WeightQuantization)"/>; <paramref name="mapWeights"/> false copies bf16
+    /// weights into packed memory instead of using them in place (<see cref="CpuBackend.MapWeights"/>).</summary>
+    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization, bool mapWeights)
     {
         ModelSource source = ModelSource.Open(model, seed);
         CpuBackend? backend = null;
         try
         {
-            backend = new CpuBackend(threads, quantization);
+            backend = new CpuBackend(threads, quantization, mapWeights);
             return new CpuModel(source, backend, DecoderModel.Load(source.Config, source.Weights, backend));
         }
         catch

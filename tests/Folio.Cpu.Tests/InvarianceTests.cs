@@ -9,8 +9,9 @@ namespace Folio.Cpu.Tests;
 public sealed class InvarianceTests
 {
     // qwen2_tied attends to every earlier position; qwen2_swa's second layer only to the last 8, so chunks and
-    // blocks that straddle the window's edge are covered too.
-    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa" };
+    // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights are used in place
+    // (Bf16RowGemm: its row-major dot products must be as batch-invariant as the packed kernels).
+    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded" };
 
     private static int[] Prompt(int seed, int length)
     {
@@ -41,6 +42,8 @@ public sealed class InvarianceTests
     {
         using var backend = new CpuBackend(2);
         using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
+        if (fixture == "llama_bf16_sharded")
+            Assert.Equal([Weights.Bf16RowGemm.KernelName], backend.WeightKernels);
         const int batch = 64, steps = 4;
         var prompts = Enumerable.Range(0, batch).Select(i => Prompt(100 + i, 1 + i % 23)).ToArray();
         var runner = new PagedSequenceRunner(model, blockSize: 16, numBlocks: 512);

@@ -47,6 +47,23 @@ public interface IComputeBackend : IDisposable
     /// even when it was configured not to quantize.</summary>
     DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures, DType sourceType, WeightQuantization exact) =>
         UploadWeight(data, outFeatures, inFeatures, sourceType);
+
+    /// <summary>A MatMul weight that is the checkpoint's bytes in place: <paramref name="parts"/> (each [rows, in],
+    /// row-major, in a read-only file mapping) stacked by rows, as q/k/v or gate/up are fused. A backend that can
+    /// read them where they are takes ownership of the parts (disposing the weight disposes them) and returns the
+    /// weight; null means it cannot (another dtype, a quantizing backend, a device that needs a copy), the parts
+    /// stay the caller's, and the caller uploads a copy instead.</summary>
+    DeviceTensor? UploadMappedWeight(IReadOnlyList<Models.MappedTensor> parts) => null;
+
+    /// <summary>The embedding table in place, as <see cref="UploadMappedWeight"/> (ownership passes on success); only
+    /// <see cref="Embedding"/> reads it. Null: the caller uploads a copy.</summary>
+    DeviceTensor? UploadMappedTable(Models.MappedTensor table) => null;
+
+    /// <summary>A MatMul weight read piece by piece through <paramref name="read"/> (stored type
+    /// <paramref name="sourceType"/>), so that a backend that converts weights at load (quantizes them) never holds
+    /// the whole fp32 tensor; null where the backend would keep the values as they are (the caller then uploads
+    /// them whole).</summary>
+    DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read) => null;
     void Download(DeviceTensor source, Span<float> destination);
 
     /// <summary>A zeroed paged cache; a backend refuses (ArgumentException) a dtype or layout it has no kernels for.</summary>

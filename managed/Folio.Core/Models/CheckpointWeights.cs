@@ -107,12 +107,36 @@ public sealed class CheckpointWeights : IWeightSource, IDisposable
     /// shape is <paramref name="expectedShape"/> (the config's view of it).</summary>
     public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)
     {
+        var entry = Checked(name, expectedShape);
+        entry.File.ReadFloat32(entry.Info, destination);
+    }
+
+    /// <summary>An F32, F16 or BF16 tensor in place (shape checked as by <see cref="Read"/>); null for other dtypes.</summary>
+    public MappedTensor? Map(string name, ReadOnlySpan<long> expectedShape)
+    {
+        var entry = Checked(name, expectedShape);
+        return entry.Info.DType.IsFloatWeight() && entry.Info.ByteLength > 0 ? entry.File.Map(entry.Info) : null;
+    }
+
+    public bool ReadsRows => true;
+
+    public void ReadRows(string name, ReadOnlySpan<long> expectedShape, long firstRow, Span<float> destination)
+    {
+        var entry = Checked(name, expectedShape);
+        long cols = expectedShape[^1];
+        if (cols == 0 || destination.Length % cols != 0)
+            throw new ArgumentException($"{destination.Length} floats are not whole rows of {cols}");
+        entry.File.ReadFloat32(entry.Info, firstRow * cols, destination);
+    }
+
+    private (SafetensorsFile File, TensorInfo Info) Checked(string name, ReadOnlySpan<long> expectedShape)
+    {
         if (!_byName.TryGetValue(name, out var entry))
             throw new ModelFormatException($"{Folder}: tensor '{name}' is missing from the checkpoint");
         if (!entry.Info.Shape.AsSpan().SequenceEqual(expectedShape))
             throw new ModelFormatException(
                 $"{entry.File.Path}: tensor '{name}' has shape {entry.Info.ShapeText}, config.json implies [{string.Join(", ", expectedShape.ToArray())}]");
-        entry.File.ReadFloat32(entry.Info, destination);
+        return entry;
     }
 
     public void Dispose()

@@ -99,26 +99,75 @@ public abstract class DecoderModel : IDisposable
             // a 1-D tensor (norm weight, bias) is one row.
             long cols = parts[0].Shape[^1];
             long rows = parts.Sum(p => p.Shape[0]);
-            var data = new float[checked(parts.Sum(p => p.Shape.Aggregate(1L, (x, y) => x * y)))];
-            int at = 0;
-            foreach (var (name, shape) in parts)
-            {
-                int count = (int)shape.Aggregate(1L, (x, y) => x * y);
-                weights.Read(name, shape, data.AsSpan(at, count));
-                at += count;
-            }
             bool vector = parts.All(p => p.Shape.Length == 1);
             // The parts' stored type when they agree (fused q/k/v of one checkpoint do), else fp32 (exact for all).
             var stored = parts.Select(p => weights.StoredType(p.Name)).Distinct().ToArray();
+            var storedType = stored.Length == 1 ? stored[0] : DType.F32;
             // Likewise an exact quantized format (GGUF Q8_0/Q4_0) only when every part has it: rows stack, groups
             // run along k, so the fused tensor is still exactly that format.
             var exact = parts.Select(p => weights.ExactQuantization(p.Name)).Distinct().ToArray();
-            var t = vector ? backend.Upload(data, 1, data.Length)
-                : weight ? backend.UploadWeight(data, (int)rows, (int)cols, stored.Length == 1 ? stored[0] : DType.F32,
-                    exact.Length == 1 ? exact[0] : WeightQuantization.None)
-                : backend.Upload(data, (int)rows, (int)cols);
+            var exactType = exact.Length == 1 ? exact[0] : WeightQuantization.None;
+            // First choice: the checkpoint's bytes in place (no copy; the backend says whether it can use them).
+            // Then, for a backend that converts weights at load, the tensor streamed in pieces. Else one fp32 copy.
+            DeviceTensor? t = vector || exactType != WeightQuantization.None ? null : Mapped(parts, weight);
+            if (t is null && weight && !vector && exactType == WeightQuantization.None && weights.ReadsRows)
+                t = backend.UploadWeightRows((int)rows, (int)cols, storedType, (first, destination) => ReadStacked(parts, first, destination));
+            if (t is null)
+            {
+                var data = new float[checked(parts.Sum(p => p.Shape.Aggregate(1L, (x, y) => x * y)))];
+                int at = 0;
+                foreach (var (name, shape) in parts)
+                {
+                    int count = (int)shape.Aggregate(1L, (x, y) => x * y);
+                    weights.Read(name, shape, data.AsSpan(at, count));
+                    at += count;
+                }
+                t = vector ? backend.Upload(data, 1, data.Length)
+                    : weight ? backend.UploadWeight(data, (int)rows, (int)cols, storedType, exactType)
+                    : backend.Upload(data, (int)rows, (int)cols);
+            }
             uploaded.Add(t);
             return t;
+        }
+        DeviceTensor? Mapped((string Name, long[] Shape)[] parts, bool weight)
+        {
+            if (!weight && parts.Length != 1)
+                return null;
+            var mapped = new List<MappedTensor>();
+            try
+            {
+                foreach (var (name, shape) in parts)
+                {
+                    var m = weights.Map(name, shape);
+                    if (m is null)
+                        break;
+                    mapped.Add(m);
+                }
+                var t = mapped.Count < parts.Length ? null
+                    : weight ? backend.UploadMappedWeight(mapped) : backend.UploadMappedTable(mapped[0]);
+                if (t is not null)
+                    mapped.Clear();   // the backend's now
+                return t;
+            }
+            finally
+            {
+                foreach (var m in mapped)
+                    m.Dispose();
+            }
+        }
+        void ReadStacked((string Name, long[] Shape)[] parts, int firstRow, Span<float> destination)
+        {
+            long cols = parts[0].Shape[^1];
+            long begin = firstRow, end = firstRow + destination.Length / cols, partStart = 0;
+            foreach (var (name, shape) in parts)
+            {
+                long partEnd = partStart + shape[0];
+                long from = Math.Max(begin, partStart), to = Math.Min(end, partEnd);
+                if (from < to)
+                    weights.ReadRows(name, shape, from - partStart,
+                        destination.Slice((int)((from - begin) * cols), (int)((to - from) * cols)));
+                partStart = partEnd;
+            }
         }
         try
         {

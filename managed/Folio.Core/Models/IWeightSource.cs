@@ -16,4 +16,18 @@ public interface IWeightSource
     /// <summary>The weight quantization that reproduces tensor <paramref name="name"/>'s stored values exactly,
     /// when it is stored block-quantized in such a format (GGUF Q8_0 → Int8, Q4_0 → Int4); None otherwise.</summary>
     Compute.WeightQuantization ExactQuantization(string name) => Compute.WeightQuantization.None;
+
+    /// <summary>Tensor <paramref name="name"/> in place (its stored bytes in a read-only file mapping, no copy),
+    /// after the shape check of <see cref="Read"/>; null where the source cannot (generated weights, a layout that
+    /// needs rearranging). The caller owns the result: the mapping stays open until it is disposed.</summary>
+    MappedTensor? Map(string name, ReadOnlySpan<long> expectedShape) => null;
+
+    /// <summary>Whether <see cref="ReadRows"/> reads a range of rows without reading the whole tensor.</summary>
+    bool ReadsRows => false;
+
+    /// <summary>Rows [firstRow, firstRow + destination.Length / cols) of tensor <paramref name="name"/> as fp32 (the
+    /// shape checked as by <see cref="Read"/>), so that a loader can convert a large tensor in pieces. Only where
+    /// <see cref="ReadsRows"/>.</summary>
+    void ReadRows(string name, ReadOnlySpan<long> expectedShape, long firstRow, Span<float> destination) =>
+        throw new NotSupportedException($"{GetType().Name} does not read row ranges");
 }

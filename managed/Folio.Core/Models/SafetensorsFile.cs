@@ -10,7 +10,9 @@ namespace Folio.Core.Models;
 /// A memory-mapped <c>.safetensors</c> file, validated when opened: an 8-byte little-endian header length that
 /// fits the file, a JSON header, known dtypes, shape × dtype size = byte length, and data ranges inside the file
 /// that do not overlap. Any violation is a <see cref="ModelFormatException"/> naming the file and tensor.
-/// Reads convert F32/F16/BF16 to fp32. Layout: [u64 n][n bytes JSON][data], offsets relative to the data.
+/// Reads convert F32/F16/BF16 to fp32 (through a short-lived view of the tensor, so its pages leave the process's
+/// resident set when the read is done); <see cref="Map"/> hands out a tensor in place instead, on one read-only
+/// view of the whole file made on first use. Layout: [u64 n][n bytes JSON][data], offsets relative to the data.
 /// </summary>
 public sealed class SafetensorsFile : IDisposable
 {
@@ -20,6 +22,7 @@ public sealed class SafetensorsFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly Dictionary<string, TensorInfo> _tensors;
     private readonly long _dataStart;
+    private MemoryMappedViewAccessor? _view;
 
     public string Path { get; }
     public IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
@@ -183,13 +186,24 @@ public sealed class SafetensorsFile : IDisposable
 
     public void ReadFloat32(TensorInfo info, Span<float> destination)
     {
-        if (!info.DType.IsFloatWeight())
-            throw new ModelFormatException($"{Path}: tensor '{info.Name}' has dtype {info.DType}; weights must be F32, F16 or BF16");
         if (destination.Length != info.ElementCount)
             throw new ArgumentException($"destination holds {destination.Length} floats, tensor '{info.Name}' has {info.ElementCount}");
-        if (info.ByteLength == 0)
+        ReadFloat32(info, 0, destination);
+    }
+
+    /// <summary>Converts elements [firstElement, firstElement + destination.Length) of the tensor to fp32 (a range
+    /// of rows, for loaders that stream a large tensor in pieces).</summary>
+    public void ReadFloat32(TensorInfo info, long firstElement, Span<float> destination)
+    {
+        if (!info.DType.IsFloatWeight())
+            throw new ModelFormatException($"{Path}: tensor '{info.Name}' has dtype {info.DType}; weights must be F32, F16 or BF16");
+        if (firstElement < 0 || firstElement + destination.Length > info.ElementCount)
+            throw new ArgumentException($"elements [{firstElement}, {firstElement + destination.Length}) are outside tensor '{info.Name}' ({info.ElementCount})");
+        if (destination.Length == 0)
             return;
-        using var view = _map!.CreateViewStream(_dataStart + info.DataBegin, info.ByteLength, MemoryMappedFileAccess.Read);
+        int size = info.DType.SizeBytes();
+        using var view = _map!.CreateViewStream(_dataStart + info.DataBegin + firstElement * size, (long)destination.Length * size,
+            MemoryMappedFileAccess.Read);
         if (info.DType == SafetensorsDType.F32)
         {
             view.ReadExactly(MemoryMarshal.AsBytes(destination));
@@ -222,5 +236,35 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
-    public void Dispose() => _map?.Dispose();
+    /// <summary>Tensor <paramref name="info"/> (F32, F16 or BF16, one or two dimensions) in place: its bytes in the
+    /// file's read-only mapping, no copy. The returned tensor holds the mapping open past this file's
+    /// <see cref="Dispose"/>, until it is disposed itself.</summary>
+    public MappedTensor Map(TensorInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var dtype = info.DType switch
+        {
+            SafetensorsDType.F32 => Compute.DType.F32,
+            SafetensorsDType.F16 => Compute.DType.F16,
+            SafetensorsDType.BF16 => Compute.DType.BF16,
+            _ => throw new ModelFormatException($"{Path}: tensor '{info.Name}' has dtype {info.DType}; weights must be F32, F16 or BF16"),
+        };
+        if (info.Shape.Length is < 1 or > 2 || info.ByteLength == 0)
+            throw new ArgumentException($"tensor '{info.Name}' {info.ShapeText} is not a non-empty matrix or vector");
+        ObjectDisposedException.ThrowIf(_map is null, this);
+        // One view of the whole file (address space only; pages come in as they are touched). Offset 0, so its
+        // handle's address is the file's first byte.
+        _view ??= _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        if (_view.PointerOffset != 0)
+            throw new InvalidOperationException($"{Path}: a view at offset 0 starts {_view.PointerOffset} bytes into its mapping");
+        long rows = info.Shape.Length == 2 ? info.Shape[0] : 1;
+        return new MappedTensor(info.Name, _view.SafeMemoryMappedViewHandle, _dataStart + info.DataBegin, dtype, rows, info.Shape[^1]);
+    }
+
+    /// <summary>Closes the file; mapped tensors still alive keep their pages mapped until they are disposed.</summary>
+    public void Dispose()
+    {
+        _view?.Dispose();
+        _map?.Dispose();
+    }
 }

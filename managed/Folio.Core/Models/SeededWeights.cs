@@ -13,6 +13,11 @@ public sealed class SeededWeights(long seed = 0) : IWeightSource
     public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination) =>
         Fill(name, expectedShape, 0, destination);
 
+    public bool ReadsRows => true;
+
+    public void ReadRows(string name, ReadOnlySpan<long> expectedShape, long firstRow, Span<float> destination) =>
+        Fill(name, expectedShape, firstRow * expectedShape[^1], destination);
+
     /// <summary>Fills destination with elements [offset, offset + destination.Length) of the tensor.</summary>
     public void Fill(string name, ReadOnlySpan<long> shape, long offset, Span<float> destination)
     {

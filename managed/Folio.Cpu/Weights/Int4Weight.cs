@@ -38,16 +38,35 @@ internal sealed class Int4Weight : DeviceTensor
 
     public static Int4Weight Quantize(ReadOnlySpan<float> w, int outFeatures, int inFeatures)
     {
+        var q = Create(outFeatures, inFeatures);
+        q.QuantizeRows(w, 0);
+        return q;
+    }
+
+    /// <summary>An all-zero weight whose rows <see cref="QuantizeRows"/> fills (a large tensor, piece by piece).</summary>
+    public static Int4Weight Create(int outFeatures, int inFeatures)
+    {
         int groups = (inFeatures + GroupSize - 1) / GroupSize;
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
         var nibbles = new byte[checked((long)panels * groups * GroupBytes)];
         // Padding columns and k beyond the row hold q = 0 (nibble 8), so the kernels may read them.
         nibbles.AsSpan().Fill(0x88);
-        var scales = new ushort[checked(panels * groups * PanelCols)];
-        for (int o = 0; o < outFeatures; o++)
+        return new Int4Weight(nibbles, new ushort[checked(panels * groups * PanelCols)], outFeatures, inFeatures);
+    }
+
+    /// <summary>Quantizes rows [firstRow, firstRow + w.Length / Cols) from their fp32 values; each row's groups depend
+    /// on that row alone, so pieces give the bits the whole tensor gives.</summary>
+    public void QuantizeRows(ReadOnlySpan<float> w, int firstRow)
+    {
+        int inFeatures = Cols, groups = Groups;
+        var nibbles = Nibbles;
+        var scales = Scales;
+        if (w.Length % inFeatures != 0 || firstRow < 0 || firstRow + w.Length / inFeatures > Rows)
+            throw new ArgumentException($"{w.Length} floats at row {firstRow} are not whole rows of [{Rows}, {Cols}]");
+        for (int o = firstRow; o < firstRow + w.Length / inFeatures; o++)
         {
             int panel = o / PanelCols, j = o % PanelCols;
-            var row = w.Slice(o * inFeatures, inFeatures);
+            var row = w.Slice((o - firstRow) * inFeatures, inFeatures);
             for (int g = 0; g < groups; g++)
             {
                 int k0 = g * GroupSize, k1 = Math.Min(inFeatures, k0 + GroupSize);
@@ -74,7 +93,6 @@ internal sealed class Int4Weight : DeviceTensor
                 }
             }
         }
-        return new Int4Weight(nibbles, scales, outFeatures, inFeatures);
     }
 
     /// <summary>Where input i (0..31) of group g, column j of a panel lives: byte offset, and whether in the high nibble.</summary>

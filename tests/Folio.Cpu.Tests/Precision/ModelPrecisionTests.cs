@@ -49,21 +49,55 @@ public sealed class ModelPrecisionTests : IDisposable
     }
 
     [Fact]
-    public void ABf16CheckpointStays16BitAndGivesTheFp32PathsLogitsExactly()
+    public void ABf16CheckpointPackedStays16BitAndGivesTheFp32PathsLogitsExactly()
     {
         HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
         using var source = ModelSource.Open(_dir);
-        using var b16 = new CpuBackend(2);
+        using var b16 = new CpuBackend(2, mapWeights: false);   // --no-mmap
         using var f32 = new CpuBackend(2);
         using var half = LlamaModel.Load(source.Config, source.Weights, b16);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
         Assert.Equal(f32.WeightBytes, 2 * b16.WeightBytes);
-        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16", k));
+        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened", k));
         int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
         var a = TeacherForced(half, tokens);
         var b = TeacherForced(wide, tokens);
         for (int i = 0; i < tokens.Length; i++)
             Assert.Equal(b[i], a[i]);
+    }
+
+    [Fact]
+    public void ABf16CheckpointIsUsedInPlaceAndAgreesWithTheFp32PathToRounding()
+    {
+        var c = Small with { HiddenSize = 72, HeadDim = 18, IntermediateSize = 100 };
+        HfFolderWriter.Write(c, new SeededWeights(5), _dir, bf16: true);
+        var source = ModelSource.Open(_dir);
+        using var mappedBackend = new CpuBackend(2);
+        using var f32 = new CpuBackend(2);
+        using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
+        using var mapped = LlamaModel.Load(source.Config, source.Weights, mappedBackend);
+        // The checkpoint's files are closed before the model runs: its weights hold the mapping.
+        source.Dispose();
+        // Every MatMul weight in place at 2 bytes a weight (no panel padding): q/k/v, o, gate/up, down; lm_head.
+        long q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim, h = c.HiddenSize, f = c.IntermediateSize;
+        Assert.Equal(2 * (c.NumLayers * ((q + 2 * kv) * h + h * q + 3 * f * h) + (long)c.VocabSize * h), mappedBackend.WeightBytes);
+        Assert.Equal([Weights.Bf16RowGemm.KernelName], mappedBackend.WeightKernels);
+        int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
+        var a = TeacherForced(mapped, tokens);
+        var b = TeacherForced(wide, tokens);
+        // Same values, another summation order: fp32 rounding apart (measured ~1e-7 of the largest |logit|), and
+        // the bf16 bound (2e-2) is far looser.
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            double scale = b[i].Max(Math.Abs);
+            double worst = a[i].Zip(b[i]).Max(p => Math.Abs(p.First - p.Second)) / scale;
+            Assert.True(worst <= 1e-5, $"position {i}: relative logit difference {worst:E2}");
+        }
+        var (want, margins) = Greedy(wide, [1, 2, 3, 4], 12);
+        var (got, _) = Greedy(mapped, [1, 2, 3, 4], 12);
+        int stable = Array.FindIndex(margins, m => m < 1e-4) is var first and >= 0 ? first : margins.Length;
+        Assert.True(stable >= 6, $"only {stable} stable steps");
+        Assert.Equal(want[..stable], got[..stable]);
     }
 
     [Fact]
