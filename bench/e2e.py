@@ -80,6 +80,8 @@ def run_hf(args, cache_implementation):
         with torch.no_grad():
             return model.generate(input_ids=batch, attention_mask=torch.ones_like(batch) if mask is None else mask, **kwargs)
 
+    if cache_implementation == "generate_batch":
+        return run_hf_generate_batch(args, model, ids)
     generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
     torch.cuda.synchronize()
     if args.lengths:
@@ -116,6 +118,31 @@ def run_hf(args, cache_implementation):
             "cache": cache_implementation or "dynamic"}
 
 
+def run_hf_generate_batch(args, model, ids):
+    """HF's own continuous batching (`generate_batch`, transformers >= 4.56) on the same prompts, sampling with
+    forced lengths; the tokens it returns are counted. Not yet run on the GPU machine (written after the last call)."""
+    import torch
+    from transformers import GenerationConfig
+
+    prompts = ids.tolist() if not args.lengths else [
+        torch.randint(0, model.config.vocab_size, (i,)).tolist() for i, _ in args.lengths[: args.hf_requests or None]]
+    new_tokens = args.output_len if not args.lengths else max(o for _, o in args.lengths)
+
+    def config(n):
+        return GenerationConfig(max_new_tokens=n, min_new_tokens=n, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+                                eos_token_id=None, pad_token_id=0)
+    with torch.no_grad():
+        model.generate_batch(prompts[:8], generation_config=config(8), progress_bar=False)   # warm-up
+        torch.cuda.synchronize()
+        t0 = time.time()
+        out = model.generate_batch(prompts, generation_config=config(new_tokens), progress_bar=False)
+        torch.cuda.synchronize()
+    seconds = time.time() - t0
+    produced = sum(len(o.generated_tokens) for o in out.values())
+    return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
+            "cache": "generate_batch", "requests": len(prompts)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folio", required=True, help="the folio CLI (NativeAOT) to run")
@@ -127,7 +154,8 @@ def main():
     ap.add_argument("--sharegpt", action="store_true", help="ShareGPT-like lengths (--requests of them), both engines")
     ap.add_argument("--hf-batch", type=int, default=256, help="with --sharegpt: HF's batch (arrival order, padded)")
     ap.add_argument("--hf-requests", type=int, default=0, help="with --sharegpt: HF runs only the first N (time)")
-    ap.add_argument("--caches", default="dynamic,static", help="HF cache implementations to run")
+    ap.add_argument("--caches", default="dynamic,static",
+                    help="HF configurations to run: dynamic, static (generate's caches), generate_batch")
     ap.add_argument("--skip-hf", action="store_true")
     ap.add_argument("--timeout", type=int, default=400)
     args = ap.parse_args()
