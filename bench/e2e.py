@@ -124,9 +124,9 @@ def run_hf_generate_batch(args, model, ids):
     import torch
     from transformers import GenerationConfig
 
-    prompts = ids.tolist() if not args.lengths else [
-        torch.randint(0, model.config.vocab_size, (i,)).tolist() for i, _ in args.lengths[: args.hf_requests or None]]
-    new_tokens = args.output_len if not args.lengths else max(o for _, o in args.lengths)
+    if args.lengths:   # one GenerationConfig forces one length for every request
+        raise NotImplementedError("generate_batch with per-request output lengths (--sharegpt)")
+    prompts, new_tokens = ids.tolist(), args.output_len
 
     def config(n):
         return GenerationConfig(max_new_tokens=n, min_new_tokens=n, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
