@@ -25,7 +25,8 @@ public sealed partial class Scheduler
 {
     private readonly SchedulerOptions _options;
     private readonly KvCacheManager _kv;
-    private readonly List<SequenceGroup> _running = [];
+    private readonly RunningGroups _running = new();
+    private readonly List<SequenceGroup> _finishedGroups = [];
     private readonly RequestQueue _waiting;
     private readonly RequestQueue _swapped;
     private readonly StepPlan _plan = new();
@@ -227,5 +228,8 @@ public sealed partial class Scheduler
         while (at > 0 && !_running[at - 1].Request.ServedBefore(g, _options.Policy))
             at--;
         _running.Insert(at, g.Group);
+        // Room for every running group to finish in one step, reserved as the running set grows (not in a steady step).
+        if (_finishedGroups.Capacity < _running.Count)
+            _finishedGroups.Capacity = Math.Max(_running.Count, 2 * _finishedGroups.Capacity);
     }
 }
