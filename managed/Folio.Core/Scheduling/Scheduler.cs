@@ -94,6 +94,11 @@ public sealed partial class Scheduler
 
         // Room for the whole generation (up to a cap): the token buffer and the block table never grow inside a step.
         int capacity = request.PromptLength + Math.Min(p.MaxTokens, PreallocatedOutputTokens);
+        // The table before the sequence: allocated in this order the request, its group, its table and its sequence
+        // (the objects every step reads) share a page, with the sequence's token buffer (KBs) after them. With the
+        // buffer between the sequence and its table, each running request's step touched two or three pages: at
+        // ~1,000 running requests, more than the TLB holds.
+        var table = reason is null ? _kv.CreateTable(request.CacheKey, capacity) : null;
         var seq = new Sequence(_sequenceIds.Next(), 0, request, request.PromptTokenIds, capacity);
         var group = request.Group;
         group.Sequences.Add(seq);
@@ -108,7 +113,7 @@ public sealed partial class Scheduler
             _rejected++;
             return false;
         }
-        seq.ReservedTable = _kv.CreateTable(request.CacheKey, capacity);
+        seq.ReservedTable = table;
         seq.Probe = new PrefixProbe(request.PromptLength / _kv.BlockSizeTokens);
         group.NumLive = 1;
         request.Status = SequenceStatus.Waiting;
