@@ -47,20 +47,18 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
             }
             var g = seq.Group;
             int end = i + 1;
+            // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
+            if (g.NumLive > 1)
             {
-                // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
-                if (g.NumLive > 1)
-                {
-                    while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
-                        end++;
-                }
-                for (int k = i; k < end; k++)
-                    CacheNewlyFullBlocks(entries[k]);
-                if (g.UseBeamSearch)
-                    _beams.Step(g, entries, i, end, outputs, ids);
-                else
-                    ApplySamples(g, entries, i, end, outputs, sink);
+                while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
+                    end++;
             }
+            for (int k = i; k < end; k++)
+                CacheNewlyFullBlocks(entries[k]);
+            if (g.UseBeamSearch)
+                _beams.Step(g, entries, i, end, outputs, ids);
+            else
+                ApplySamples(g, entries, i, end, outputs, sink);
             finishedWidth += EndIfFinished(g, finished, sink);
             i = end;
         }
