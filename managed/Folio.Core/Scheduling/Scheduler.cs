@@ -94,10 +94,9 @@ public sealed partial class Scheduler
 
         // Room for the whole generation (up to a cap): the token buffer and the block table never grow inside a step.
         int capacity = request.PromptLength + Math.Min(p.MaxTokens, PreallocatedOutputTokens);
-        // The table before the sequence: allocated in this order the request, its group, its table and its sequence
-        // (the objects every step reads) share a page, with the sequence's token buffer (KBs) after them. With the
-        // buffer between the sequence and its table, each running request's step touched two or three pages: at
-        // ~1,000 running requests, more than the TLB holds.
+        // The table before the sequence: in this order the request, its group, its table and its sequence (what every
+        // step reads) lie within ~1 KB, the sequence's token buffer (KBs) after them, not between the sequence and
+        // its table (fewer pages per running request; its effect here was at the noise floor, bench/NOTES-scheduler.md).
         var table = reason is null ? _kv.CreateTable(request.CacheKey, capacity) : null;
         var seq = new Sequence(_sequenceIds.Next(), 0, request, request.PromptTokenIds, capacity);
         var group = request.Group;
