@@ -238,6 +238,7 @@ public sealed class FakeExecutor : IModelExecutor
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static float LogProbOf(ulong r, int rank) => -(0.01f + rank + (float)((r >> 40) % 1000) / 1000f);
 
     private static ulong StreamValue(ulong history, long seed, int index)
@@ -256,6 +257,7 @@ public sealed class FakeExecutor : IModelExecutor
         return h;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong z)
     {
         z += 0x9E3779B97F4A7C15UL;

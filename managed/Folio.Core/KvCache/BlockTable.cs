@@ -65,7 +65,12 @@ public sealed class BlockTable
         => throw new ArgumentOutOfRangeException(nameof(position), position, $"position must be in [0, {NumTokens}).");
 
     /// <summary>Free slots in the last block (0 when it is full or there is none): no division on the hot path.</summary>
-    internal int RoomInLastBlock => NumBlocks * BlockSizeTokens - NumTokens;
+    internal int RoomInLastBlock
+    {
+        // Marked: in the scheduler's large running loop the JIT's inlining budget ran out before reaching it.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => NumBlocks * BlockSizeTokens - NumTokens;
+    }
 
     internal KvCacheManager Owner { get; }
 

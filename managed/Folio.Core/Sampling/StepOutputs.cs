@@ -17,12 +17,16 @@ public sealed class StepOutputs
 
     public int NumEntries => _numEntries;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<SampledToken> SamplesOf(int entry)
     {
         if ((uint)entry >= (uint)_numEntries)
-            throw new ArgumentOutOfRangeException(nameof(entry), entry, $"the outputs hold {_numEntries} entries.");
+            ThrowNoEntry(entry);
         return _samples.AsSpan(_start[entry], _count[entry]);
     }
+
+    private void ThrowNoEntry(int entry)
+        => throw new ArgumentOutOfRangeException(nameof(entry), entry, $"the outputs hold {_numEntries} entries.");
 
     public ReadOnlySpan<TokenLogprob> TopLogprobs => _top.AsSpan(0, _numTop);
 

@@ -12,6 +12,7 @@ public static class StopConditions
     /// Checks the token rules for a token just appended, <paramref name="numGenerated"/> being the output length
     /// including it. Returns Stop (with the matching stop id, or -1 for EOS), Length, or None.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static FinishReason CheckToken(in StopRules rules, int token, int numGenerated, int eosTokenId, out int stopTokenId)
     {
         stopTokenId = -1;

@@ -17,9 +17,11 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     private readonly BeamSearch _beams = new(kv, eosTokenId);
 
     /// <summary>Applies <paramref name="outputs"/> to <paramref name="plan"/>'s sequences; returns the summed width
-    /// (reserved sequences) of the requests that finished, 0 when none did.</summary>
-    public int Apply(StepPlan plan, StepOutputs outputs, ISequenceUpdateSink sink)
+    /// (reserved sequences) of the requests that finished, 0 when none did, and lists their groups in
+    /// <paramref name="finished"/> (cleared first) in the order of the plan's rows.</summary>
+    public int Apply(StepPlan plan, StepOutputs outputs, ISequenceUpdateSink sink, List<SequenceGroup> finished)
     {
+        finished.Clear();
         var entries = plan.Sequences;
         if (outputs.NumEntries != entries.Length)
             throw new InvalidOperationException($"the executor returned {outputs.NumEntries} entries for a plan of {entries.Length} sequences.");
@@ -28,43 +30,53 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         while (i < entries.Length)
         {
             ref readonly var first = ref entries[i];
-            var g = first.Sequence.Group;
-            int end = i + 1;
-            if (g.NumLive == 1 && first.NumSamples == 1)
+            var seq = first.Sequence;
+            if (seq.Alone && first.NumSamples == 1)
             {
-                // The commonest row: the group's one live sequence takes one sample (beam rows take none).
+                // The commonest row: a request's only sequence takes one sample. It reads the sequence (and its
+                // copies of the request's parameters), not the group: one cache miss fewer per row.
                 CacheNewlyFullBlocks(first);
                 var samples = outputs.SamplesOf(i);
                 if (samples.Length != 1)
                     throw WrongSampleCount(first, samples.Length);
-                AppendToken(g, first.Sequence, samples[0], outputs, sink);
+                AppendToken(seq, samples[0], outputs, sink);
+                if (seq.IsFinished)
+                    finishedWidth += EndIfFinished(seq.Group, finished, sink);
+                i++;
+                continue;
             }
+            var g = seq.Group;
+            int end = i + 1;
+            // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
+            if (g.NumLive > 1)
+            {
+                while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
+                    end++;
+            }
+            for (int k = i; k < end; k++)
+                CacheNewlyFullBlocks(entries[k]);
+            if (g.UseBeamSearch)
+                _beams.Step(g, entries, i, end, outputs, ids);
             else
-            {
-                // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
-                if (g.NumLive > 1)
-                {
-                    while (end < entries.Length && ReferenceEquals(entries[end].Sequence.Group, g))
-                        end++;
-                }
-                for (int k = i; k < end; k++)
-                    CacheNewlyFullBlocks(entries[k]);
-                if (g.UseBeamSearch)
-                    _beams.Step(g, entries, i, end, outputs, ids);
-                else
-                    ApplySamples(g, entries, i, end, outputs, sink);
-            }
-            // (A sink that ended the request by stop string has finished it and returned its width already.)
-            if (g.NumLive == 0 && g.Request.Status != SequenceStatus.Finished)
-            {
-                var request = g.Request;
-                request.Status = SequenceStatus.Finished;
-                finishedWidth += g.Width;
-                sink.RequestFinished(request);
-            }
+                ApplySamples(g, entries, i, end, outputs, sink);
+            finishedWidth += EndIfFinished(g, finished, sink);
             i = end;
         }
         return finishedWidth;
+    }
+
+    /// <summary>Ends the request of a group left without live sequences (listing it in <paramref name="finished"/>);
+    /// returns its width, or 0. A sink that ended the request by stop string has finished it and returned its
+    /// width already.</summary>
+    private static int EndIfFinished(SequenceGroup g, List<SequenceGroup> finished, ISequenceUpdateSink sink)
+    {
+        if (g.NumLive != 0 || g.Request.Status == SequenceStatus.Finished)
+            return 0;
+        var request = g.Request;
+        request.Status = SequenceStatus.Finished;
+        finished.Add(g);
+        sink.RequestFinished(request);
+        return g.Width;
     }
 
     private void ApplySamples(SequenceGroup g, ReadOnlySpan<ScheduledSequence> entries, int from, int end, StepOutputs outputs,
@@ -81,7 +93,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 throw WrongSampleCount(e, samples.Length);
             if (e.NumSamples == 1)
             {
-                AppendToken(g, seq, samples[0], outputs, sink);
+                AppendToken(seq, samples[0], outputs, sink);
                 continue;
             }
             // The prompt is done: fork it into n sequences sharing every block (the partial last block is
@@ -93,9 +105,9 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 g.Sequences.Add(g.Fork(seq, ids.Next(), s, kv));
                 g.NumLive++;
             }
-            AppendToken(g, seq, samples[0], outputs, sink);
+            AppendToken(seq, samples[0], outputs, sink);
             for (int s = 1; s < samples.Length; s++)
-                AppendToken(g, g.Sequences[first + s - 1], samples[s], outputs, sink);
+                AppendToken(g.Sequences[first + s - 1], samples[s], outputs, sink);
         }
     }
 
@@ -120,37 +132,37 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
 
     /// <summary>Appends a sampled token (and the tokens a structured output forces after it), applies the token-level
-    /// stop rules, then reports the new tokens to the sink
-    /// (inlined: once per sequence and step; the rare paths are calls).</summary>
+    /// stop rules, then reports the new tokens to the sink (inlined: once per sequence and step; the rare paths are
+    /// calls). It reads the request's parameters from the sequence's copies, not from the group.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AppendToken(SequenceGroup g, Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
+    private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
     {
         int token = sample.TokenId;
         seq.Append(token);
         seq.CumulativeLogProb += sample.LogProb;
-        if (g.NumLogprobs >= 0)
+        if (seq.NumLogprobs >= 0)
             seq.AddLogprobs(outputs.TopLogprobsOf(sample).ToArray());
         int added = 1;
-        if (!Finished(g, seq, token) && seq.Constraint is { } constraint && CanFastForward(g))
-            added += AppendForced(g, seq, constraint);
+        if (!Finished(seq, token) && seq.Constraint is { } constraint && CanFastForward(seq))
+            added += AppendForced(seq, constraint);
         // One report for all of them: the output processor reads the sequence's last `added` tokens.
-        sink.TokensAdded(g.Request, seq, added);
+        sink.TokensAdded(seq.Request, seq, added);
     }
 
     /// <summary>
     /// Fast-forward where the step can take it: a single sequence (n = 1, no beams: a group of several steps them
     /// one token each) without logprobs (a forced token has no distribution to report).
     /// </summary>
-    private static bool CanFastForward(SequenceGroup g) => g.Width == 1 && !g.UseBeamSearch && g.NumLogprobs < 0;
+    private static bool CanFastForward(Sequence seq) => seq.Alone && seq.NumLogprobs < 0;
 
     /// <summary>
     /// Appends the tokens the structured output forces now, without sampling, up to max_tokens, stopping where
     /// one of them ends the sequence; returns how many. Their K/V are computed in the next step as one chunk (the
     /// scheduler plans any uncomputed tail of a running sequence so, as it does a prefill).
     /// </summary>
-    private int AppendForced(SequenceGroup g, Sequence seq, SequenceConstraint constraint)
+    private int AppendForced(Sequence seq, SequenceConstraint constraint)
     {
-        int room = Math.Min(_forced.Length, g.Stops.MaxTokens - seq.NumGenerated);
+        int room = Math.Min(_forced.Length, seq.Stops.MaxTokens - seq.NumGenerated);
         if (room <= 0)
             return 0;
         int n = constraint.ForcedTokens(_forced.AsSpan(0, room));
@@ -158,7 +170,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         {
             seq.Append(_forced[i]);
             ForcedTokens++;
-            if (Finished(g, seq, _forced[i]))
+            if (Finished(seq, _forced[i]))
                 return i + 1;
         }
         return n;
@@ -175,21 +187,21 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     /// <summary>Applies the token-level stop rules to a token just appended; true when they ended the sequence
     /// (inlined: once per token; finishing is the rare path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Finished(SequenceGroup g, Sequence seq, int token)
+    private bool Finished(Sequence seq, int token)
     {
         if (seq.Constraint is { Outcome: not FinishReason.None } constraint)
         {
             // The structured output is complete (Stop), or refused the token (Abort, naming it).
-            g.Finish(seq, constraint.Outcome, constraint.Violation, kv);
+            seq.Group.Finish(seq, constraint.Outcome, constraint.Violation, kv);
             return true;
         }
-        var reason = StopConditions.CheckToken(g.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
+        var reason = StopConditions.CheckToken(seq.Stops, token, seq.NumGenerated, eosTokenId, out int stopId);
         if (reason == FinishReason.None)
             return false;
-        FinishByToken(g, seq, reason, stopId);
+        FinishByToken(seq, reason, stopId);
         return true;
     }
 
-    private void FinishByToken(SequenceGroup g, Sequence seq, FinishReason reason, int stopId)
-        => g.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
+    private void FinishByToken(Sequence seq, FinishReason reason, int stopId)
+        => seq.Group.Finish(seq, reason, stopId >= 0 ? stopId.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, kv);
 }

@@ -16,18 +16,12 @@ public sealed partial class Scheduler
     internal void Postprocess(Sampling.StepOutputs outputs, ISequenceUpdateSink sink)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        int finishedWidth = _samples.Apply(_plan, outputs, sink);
+        int finishedWidth = _samples.Apply(_plan, outputs, sink, _finishedGroups);
         if (finishedWidth == 0)
             return;
         _reservedSeqs -= finishedWidth;
-        int kept = 0;
-        for (int i = 0; i < _running.Count; i++)
-        {
-            var g = _running[i];
-            if (g.NumLive > 0)   // a group without live sequences has just finished (Postprocess finished it)
-                _running[kept++] = g;
-        }
-        _running.RemoveRange(kept, _running.Count - kept);
+        _running.RemoveFinished(_finishedGroups);
+        _finishedGroups.Clear();
     }
 
     /// <summary>Records updates in <see cref="Updates"/>, for callers of the public <see cref="Postprocess(Sampling.StepOutputs)"/>.</summary>

@@ -10,15 +10,13 @@ public sealed partial class Scheduler
         while (i < _running.Count && budget > 0)
         {
             var g = _running[i];
-            if (g.NumLive == 1)
+            if (_running.SingleLive(i, g, out var seq, out var table))
             {
-                var seq = g.FirstLive();
                 int remaining = seq.NumTokens - seq.NumComputedTokens;
                 if (remaining == 1)
                 {
                     // A decode into its own partial block (most steps of most sequences): nothing to check, and
                     // the manager hands back the slot it wrote.
-                    var table = seq.Table!;
                     int token = seq.LastToken;   // remaining == 1: the newest token
                     long slot = _kv.TryAppendDecode(table, token);
                     if (slot >= 0)

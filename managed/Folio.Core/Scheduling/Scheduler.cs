@@ -25,7 +25,8 @@ public sealed partial class Scheduler
 {
     private readonly SchedulerOptions _options;
     private readonly KvCacheManager _kv;
-    private readonly List<SequenceGroup> _running = [];
+    private readonly RunningGroups _running = new();
+    private readonly List<SequenceGroup> _finishedGroups = [];
     private readonly RequestQueue _waiting;
     private readonly RequestQueue _swapped;
     private readonly StepPlan _plan = new();
@@ -93,6 +94,10 @@ public sealed partial class Scheduler
 
         // Room for the whole generation (up to a cap): the token buffer and the block table never grow inside a step.
         int capacity = request.PromptLength + Math.Min(p.MaxTokens, PreallocatedOutputTokens);
+        // The table before the sequence: in this order the request, its group, its table and its sequence (what every
+        // step reads) lie within ~1 KB, the sequence's token buffer (KBs) after them, not between the sequence and
+        // its table (fewer pages per running request; its effect here was at the noise floor, bench/NOTES-scheduler.md).
+        var table = reason is null ? _kv.CreateTable(request.CacheKey, capacity) : null;
         var seq = new Sequence(_sequenceIds.Next(), 0, request, request.PromptTokenIds, capacity);
         var group = request.Group;
         group.Sequences.Add(seq);
@@ -107,7 +112,7 @@ public sealed partial class Scheduler
             _rejected++;
             return false;
         }
-        seq.ReservedTable = _kv.CreateTable(request.CacheKey, capacity);
+        seq.ReservedTable = table;
         seq.Probe = new PrefixProbe(request.PromptLength / _kv.BlockSizeTokens);
         group.NumLive = 1;
         request.Status = SequenceStatus.Waiting;
@@ -229,5 +234,8 @@ public sealed partial class Scheduler
         while (at > 0 && !_running[at - 1].Request.ServedBefore(g, _options.Policy))
             at--;
         _running.Insert(at, g.Group);
+        // Room for every running group to finish in one step, reserved as the running set grows (not in a steady step).
+        if (_finishedGroups.Capacity < _running.Count)
+            _finishedGroups.Capacity = Math.Max(_running.Count, 2 * _finishedGroups.Capacity);
     }
 }

@@ -23,6 +23,10 @@ public sealed class Sequence
         Index = index;
         Request = request;
         Group = request.Group;
+        Alone = Group.N == 1 && !Group.UseBeamSearch;
+        Stops = Group.Stops;
+        NumLogprobs = Group.NumLogprobs;
+        RequestId = Group.RequestId;
         _tokens = new int[Math.Max(capacity, tokens.Length)];
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
@@ -42,6 +46,17 @@ public sealed class Sequence
 
     /// <summary>The request's sequences and books (the step reads them through here, not through the request).</summary>
     internal SequenceGroup Group { get; }
+
+    // Copies of the group's fixed parameters that the step reads for every sequence, so that the common decode
+    // (the request's only sequence) reads the sequence and its table and leaves the group object alone: at ~1,000
+    // running sequences each object the step touches per sequence is a cache miss.
+
+    /// <summary>The request's only sequence for life (n = 1, no beam search): it samples one token per step and its
+    /// group's live count is 1 while it runs.</summary>
+    internal readonly bool Alone;
+    internal readonly StopRules Stops;
+    internal readonly int NumLogprobs;
+    internal readonly long RequestId;
 
     public int NumTokens { get; private set; }
     public int PromptLength { get; }

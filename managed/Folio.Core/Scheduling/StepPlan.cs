@@ -176,15 +176,19 @@ public sealed class StepPlan
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool LogitsOf(Sequence seq, out int samples, out int candidates)
     {
-        var g = seq.Group;
-        samples = 0;
+        // The token sampled now is generated token NumGenerated + 1.
+        bool suppress = seq.NumGenerated + 1 < seq.Stops.MinTokens;
+        samples = 1;
         candidates = 0;
+        if (seq.Alone)
+            return suppress;   // without reading the group (see Sequence.Alone)
+        samples = 0;
+        var g = seq.Group;
         if (g.UseBeamSearch)
             candidates = 2 * g.BeamWidth;
         else
             samples = g.N > 1 && !g.Forked ? g.N : 1;
-        // The token sampled now is generated token NumGenerated + 1.
-        return seq.NumGenerated + 1 < g.Stops.MinTokens;
+        return suppress;
     }
 
     /// <summary>
@@ -211,7 +215,7 @@ public sealed class StepPlan
         _queryStarts[row] = offset;
         _contextLengths[row] = position + 1;
         _sequenceIds[row] = seq.Id;
-        _requestIds[row] = seq.Group.RequestId;
+        _requestIds[row] = seq.RequestId;
         if (numBlocks > BlockTableStride)
             BlockTableStride = numBlocks;
         AddLogitsRow(row, offset, samples, candidates, suppress);
@@ -262,7 +266,7 @@ public sealed class StepPlan
         _queryStarts[row] = offset;
         _contextLengths[row] = startPosition + numTokens;
         _sequenceIds[row] = seq.Id;
-        _requestIds[row] = seq.Group.RequestId;
+        _requestIds[row] = seq.RequestId;
         if (blocks.Length > BlockTableStride)
             BlockTableStride = blocks.Length;
         if (numSamples > 0 || numBeamCandidates > 0)
