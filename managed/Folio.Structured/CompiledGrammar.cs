@@ -37,9 +37,17 @@ public sealed class CompiledGrammar
         if (_local.TryGetValue(localKey, out var t)) return t;
         var dfa = Terminals[terminal];
         int residual = _shared.ResidualId(dfa, state);
-        t = _shared.TryGet(residual) ?? TerminalTokens.Build(dfa, state, _shared);
+        t = _shared.TryGet(residual) ?? Build(dfa, state);
         _shared.TryAdd(residual, t);
         _local.TryAdd(localKey, t);
+        return t;
+    }
+
+    private TerminalTokens Build(ByteDfa dfa, int state)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var t = TerminalTokens.Build(dfa, state, _shared);
+        _shared.CountWalk(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         return t;
     }
 }

@@ -24,6 +24,9 @@ public sealed class GrammarCompiler
 
     public TokenVocabulary Vocabulary { get; }
 
+    /// <summary>Token-trie walks built so far (each residual's first visit: the mask cost that is not a cache hit) and their summed time.</summary>
+    public (long Walks, TimeSpan Time) WalkStats => _shared.WalkStats;
+
     public CompiledGrammar CompileJsonSchema(string schema, JsonSchemaOptions? options = null) =>
         Cached("json:" + (options?.SpaceAfterSeparators == false ? "c:" : "s:") + schema, () => JsonSchemaConverter.Convert(schema, options));
 

@@ -98,6 +98,28 @@ public sealed class GrammarMatcher
         if (cur.CanFinish && _g.Vocabulary.EosTokenId is int eos) BitMask.Set(mask, eos);
     }
 
+    /// <summary>
+    /// The current parse state in words, for diagnostics (the benchmark's slowest masks): the thread count, then
+    /// up to <paramref name="maxThreads"/> threads as terminal index, automaton state / state count, and the
+    /// automaton's expression text cut to <paramref name="keyChars"/> characters.
+    /// </summary>
+    public string DescribeState(int maxThreads = 3, int keyChars = 80)
+    {
+        var configs = Current.Configs;
+        var text = new System.Text.StringBuilder();
+        text.Append(configs.Length).Append(configs.Length == 1 ? " thread" : " threads");
+        if (_stopped) text.Append(" (stopped)");
+        foreach (var c in configs.Take(maxThreads))
+        {
+            var dfa = _terminals[c.Terminal];
+            string key = dfa.Key.Length > keyChars ? dfa.Key[..keyChars] + "..." : dfa.Key;
+            text.Append("; t").Append(c.Terminal).Append(" s").Append(c.State).Append('/').Append(dfa.StateCount)
+                .Append(' ').Append(key.ReplaceLineEndings(" "));
+        }
+        if (configs.Length > maxThreads) text.Append("; ...");
+        return text.ToString();
+    }
+
     /// <summary>Allows the tokens at <paramref name="node"/> and below that the state in the arena accepts.</summary>
     private void Walk(TrieView trie, int node, int start, int count, bool fin, Span<ulong> mask)
     {

@@ -17,6 +17,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     private readonly ConcurrentDictionary<ByteDfa, int[]> _stateIds = new(ReferenceEqualityComparer.Instance);
     private long _bytes;
     private int _nextId;
+    private long _walks, _walkTicks;
 
     public TokenTrie Trie => trie;
 
@@ -39,6 +40,15 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         }
         int existing = Interlocked.CompareExchange(ref ids[state], id, -1);
         return existing >= 0 ? existing : id;
+    }
+
+    /// <summary>Whole-trie walks built so far (first visits of a residual) and their summed time, for diagnostics.</summary>
+    public (long Walks, TimeSpan Time) WalkStats => (Interlocked.Read(ref _walks), System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _walkTicks)));
+
+    public void CountWalk(long stopwatchTicks)
+    {
+        Interlocked.Increment(ref _walks);
+        Interlocked.Add(ref _walkTicks, stopwatchTicks);
     }
 
     public TerminalTokens? TryGet(int residual) => _entries.TryGetValue(residual, out var t) ? t : null;
