@@ -56,6 +56,7 @@ public static class StructuredBenchCommand
         var o = json ? Console.Error : Console.Out;
         var (walks, time) = compiler.WalkStats;
         o.WriteLine($"trie walks built (first visits): {walks}, {time.TotalSeconds:F2} s in all");
+        o.WriteLine($"masks over 500 us: {scorer.SlowMaskCounts.Masks}, {scorer.SlowMaskCounts.WithWalks} of them built a walk");
         o.WriteLine($"slowest {scorer.SlowestMasks.Count} masks (us; walks built during it and their us; instance/token; state):");
         foreach (var s in scorer.SlowestMasks)
             o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0}  {s.Case} #{s.Instance}/{s.Position}  {s.State}");

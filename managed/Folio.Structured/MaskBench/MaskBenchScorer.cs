@@ -15,6 +15,12 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
     // Min-heaps by time: the root is the fastest of the kept ones, replaced when a slower one comes.
     private readonly PriorityQueue<MaskBenchSlowMask, double> _slowMasks = new(), _slowFirst = new();
 
+    /// <summary>Masks over the TBM p99 target (500 us) so far, and how many of them built a trie walk (a first visit).</summary>
+    public (long Masks, long WithWalks) SlowMaskCounts => (_over, _overWithWalks);
+
+    private const double SlowMaskUs = 500;
+    private long _over, _overWithWalks;
+
     /// <summary>The slowest masks between tokens so far (TBM), slowest first.</summary>
     public IReadOnlyList<MaskBenchSlowMask> SlowestMasks => Sorted(_slowMasks);
 
@@ -73,6 +79,11 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
                     m.ComputeMask(mask);
                     double us = Us(t0);
                     tbm.Add(us);
+                    if (slowest > 0 && us > SlowMaskUs)
+                    {
+                        _over++;
+                        if (compiler.WalkStats.Walks > w0.Walks) _overWithWalks++;
+                    }
                     if (Slow(_slowMasks, us)) Keep(_slowMasks, w0, new(name, instance, i, us, 0, 0, m.DescribeState()));
                     bool allowed = i < ids.Count ? BitMask.Get(mask, ids[i]) : m.CanStop;
                     if (!allowed)
