@@ -56,6 +56,8 @@ public static class StructuredBenchCommand
         var o = json ? Console.Error : Console.Out;
         var (walks, time) = compiler.WalkStats;
         o.WriteLine($"trie walks built (first visits): {walks}, {time.TotalSeconds:F2} s in all");
+        var (reused, built, first) = compiler.BoundedWalkStats;
+        o.WriteLine($"states too large to sign: {reused} reused a bounded walk, {built} built one, {first} walked whole (signature new)");
         o.WriteLine($"masks over 500 us: {scorer.SlowMaskCounts.Masks}, {scorer.SlowMaskCounts.WithWalks} of them built a walk");
         o.WriteLine($"slowest {scorer.SlowestMasks.Count} masks (us; walks built during it and their us; instance/token; state):");
         foreach (var s in scorer.SlowestMasks)

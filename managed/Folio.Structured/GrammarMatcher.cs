@@ -80,20 +80,23 @@ public sealed class GrammarMatcher
         for (int i = 0; i < n; i++)
         {
             var c = _arena[i];
-            var tt = _g.TokensFor(c.Terminal, c.State);
-            tt.OrInto(mask);
-            if (!tt.HasExits) continue;
-            int start = _top;
-            BeginBuild();
-            bool fin = false;
-            ExpandStack(c.Stack, ref fin);
-            if (!tt.Suffixes.IsEmpty) Walk(tt.Suffixes.View, 0, start, _top - start, fin, mask);
-            if (tt.ExitNodes.Length > 0)
+            // A bounded walk's tokens come in two parts (shared, then this state's own): each is ORed and walked alike.
+            for (var tt = _g.TokensFor(c.Terminal, c.State); tt is not null; tt = tt.Extra)
             {
-                var vocab = _g.Vocabulary.Trie.View;
-                foreach (int node in tt.ExitNodes) WalkChildren(vocab, node, start, _top - start, fin, mask);
+                tt.OrInto(mask);
+                if (!tt.HasExits) continue;
+                int start = _top;
+                BeginBuild();
+                bool fin = false;
+                ExpandStack(c.Stack, ref fin);
+                if (!tt.Suffixes.IsEmpty) Walk(tt.Suffixes.View, 0, start, _top - start, fin, mask);
+                if (tt.ExitNodes.Length > 0)
+                {
+                    var vocab = _g.Vocabulary.Trie.View;
+                    foreach (int node in tt.ExitNodes) WalkChildren(vocab, node, start, _top - start, fin, mask);
+                }
+                _top = start;
             }
-            _top = start;
         }
         if (cur.CanFinish && _g.Vocabulary.EosTokenId is int eos) BitMask.Set(mask, eos);
     }
