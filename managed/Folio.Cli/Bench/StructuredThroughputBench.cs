@@ -21,7 +21,7 @@ internal static class StructuredThroughputBench
     public sealed record Options(string Model, string SampleDir, int Requests, int InputLen, int OutputLen, int Rounds,
         int MaxNumSeqs, int BlockSize, int KvMib, int Threads, long Seed);
 
-    private readonly record struct Round(string Kind, int Index, double Seconds, long Tokens, long Forced, double MaskWaitS, int Stopped, double MaskS, long Masks);
+    private readonly record struct Round(string Kind, int Index, double Seconds, long Tokens, long Forced, double MaskWaitS, int Stopped, double MaskS, long Masks, int Length, int Other, string? FirstOther);
 
     public static int Run(Options o)
     {
@@ -83,8 +83,12 @@ internal static class StructuredThroughputBench
         double seconds = clock.Elapsed.TotalSeconds;
         lengths = [.. requests.Select(r => r.Sequences[0].GeneratedTokens.Length)];
         int stopped = requests.Count(r => r.FinishReason == FinishReason.Stop);
+        int length = requests.Count(r => r.FinishReason == FinishReason.Length);
+        var other = requests.Where(r => r.FinishReason is not (FinishReason.Stop or FinishReason.Length)).ToList();
+        string? firstOther = other.Count == 0 ? null : $"{other[0].FinishReason}: {other[0].Sequences[0].StopReason ?? other[0].RejectReason}";
         return new(kind, index, seconds, lengths.Sum(l => (long)l), engine.GetSchedulerStats().ForcedTokens - forced0,
-            stack.Executor.MaskWaitSeconds - wait0, stopped, stack.Executor.MaskTime.Seconds - mask0, stack.Executor.MaskTime.Masks - masks0);
+            stack.Executor.MaskWaitSeconds - wait0, stopped, stack.Executor.MaskTime.Seconds - mask0, stack.Executor.MaskTime.Masks - masks0,
+            length, other.Count, firstOther);
     }
 
     /// <summary>The folder's schemas (MaskBench case files' <c>schema</c>, or bare schema files) that the engine admits;
@@ -116,9 +120,11 @@ internal static class StructuredThroughputBench
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} on {stack.BackendName}; {o.Requests} requests of {o.InputLen} prompt tokens, up to {o.OutputLen} output tokens; {schemas} schemas from {o.SampleDir} ({refused} refused at admission, left out)"));
-        Console.WriteLine("round kind           seconds   tokens   tok/s  forced  forced%  stopped    masks  mask s  mask us/mask  mask wait s");
+        Console.WriteLine("round kind           seconds   tokens   tok/s  forced  forced%  stop length other    masks  mask s  mask us/mask  mask wait s");
         foreach (var r in rounds)
-            Console.WriteLine(string.Create(inv, $"{r.Index,5} {r.Kind,-13} {r.Seconds,8:F2} {r.Tokens,8} {r.Tokens / r.Seconds,7:F1} {r.Forced,7} {100.0 * r.Forced / Math.Max(1, r.Tokens),7:F2}% {r.Stopped,8} {r.Masks,8} {r.MaskS,7:F2} {1e6 * r.MaskS / Math.Max(1, r.Masks),13:F1} {r.MaskWaitS,12:F3}"));
+            Console.WriteLine(string.Create(inv, $"{r.Index,5} {r.Kind,-13} {r.Seconds,8:F2} {r.Tokens,8} {r.Tokens / r.Seconds,7:F1} {r.Forced,7} {100.0 * r.Forced / Math.Max(1, r.Tokens),7:F2}% {r.Stopped,5} {r.Length,6} {r.Other,5} {r.Masks,8} {r.MaskS,7:F2} {1e6 * r.MaskS / Math.Max(1, r.Masks),13:F1} {r.MaskWaitS,12:F3}"));
+        foreach (var r in rounds.Where(r => r.FirstOther is not null))
+            Console.WriteLine($"round {r.Index} {r.Kind}: {r.Other} requests ended otherwise, e.g. {r.FirstOther}");
         var c = rounds.Where(r => r.Kind == "constrained").ToList();
         var u = rounds.Where(r => r.Kind == "unconstrained").ToList();
         // Ratio per round (each unconstrained run against the constrained run whose lengths it copied), then overall.
