@@ -21,7 +21,7 @@ internal static class StructuredThroughputBench
     public sealed record Options(string Model, string SampleDir, int Requests, int InputLen, int OutputLen, int Rounds,
         int MaxNumSeqs, int BlockSize, int KvMib, int Threads, long Seed);
 
-    private readonly record struct Round(string Kind, int Index, double Seconds, long Tokens, long Forced, double MaskWaitS, int Stopped, double MaskS, long Masks, int Length, int Other, string? FirstOther);
+    private readonly record struct Round(string Kind, int Index, double Seconds, long Tokens, long Forced, double MaskWaitS, int Stopped, double MaskS, long Masks, int Length, int Other, string? FirstOther, double CpuS);
 
     public static int Run(Options o)
     {
@@ -77,18 +77,22 @@ internal static class StructuredThroughputBench
         long forced0 = engine.GetSchedulerStats().ForcedTokens;
         double wait0 = stack.Executor.MaskWaitSeconds, mask0 = stack.Executor.MaskTime.Seconds;
         long masks0 = stack.Executor.MaskTime.Masks;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var requests = prompts.Select((p, i) => engine.AddRequest(p, sampling(i))).ToArray();
         while (engine.HasUnfinished) engine.Step();
         double seconds = clock.Elapsed.TotalSeconds;
+        // Process CPU time: less sensitive than wall time to other processes on a shared machine.
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         lengths = [.. requests.Select(r => r.Sequences[0].GeneratedTokens.Length)];
-        int stopped = requests.Count(r => r.FinishReason == FinishReason.Stop);
-        int length = requests.Count(r => r.FinishReason == FinishReason.Length);
-        var other = requests.Where(r => r.FinishReason is not (FinishReason.Stop or FinishReason.Length)).ToList();
-        string? firstOther = other.Count == 0 ? null : $"{other[0].FinishReason}: {other[0].Sequences[0].StopReason ?? other[0].RejectReason}";
+        // The sequence's reason (n = 1): a request's own is set only when it ends as a whole (abort, rejection).
+        int stopped = requests.Count(r => r.Sequences[0].FinishReason == FinishReason.Stop);
+        int length = requests.Count(r => r.Sequences[0].FinishReason == FinishReason.Length);
+        var other = requests.Where(r => r.Sequences[0].FinishReason is not (FinishReason.Stop or FinishReason.Length)).ToList();
+        string? firstOther = other.Count == 0 ? null : $"{other[0].Sequences[0].FinishReason}: {other[0].Sequences[0].StopReason ?? other[0].RejectReason}";
         return new(kind, index, seconds, lengths.Sum(l => (long)l), engine.GetSchedulerStats().ForcedTokens - forced0,
             stack.Executor.MaskWaitSeconds - wait0, stopped, stack.Executor.MaskTime.Seconds - mask0, stack.Executor.MaskTime.Masks - masks0,
-            length, other.Count, firstOther);
+            length, other.Count, firstOther, cpuSeconds);
     }
 
     /// <summary>The folder's schemas (MaskBench case files' <c>schema</c>, or bare schema files) that the engine admits;
@@ -120,9 +124,9 @@ internal static class StructuredThroughputBench
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"model {stack.Source.Name} on {stack.BackendName}; {o.Requests} requests of {o.InputLen} prompt tokens, up to {o.OutputLen} output tokens; {schemas} schemas from {o.SampleDir} ({refused} refused at admission, left out)"));
-        Console.WriteLine("round kind           seconds   tokens   tok/s  forced  forced%  stop length other    masks  mask s  mask us/mask  mask wait s");
+        Console.WriteLine("round kind           seconds   cpu s   tokens   tok/s  tok/cpu-s  forced  forced%  stop length other    masks  mask s  mask us/mask  mask wait s");
         foreach (var r in rounds)
-            Console.WriteLine(string.Create(inv, $"{r.Index,5} {r.Kind,-13} {r.Seconds,8:F2} {r.Tokens,8} {r.Tokens / r.Seconds,7:F1} {r.Forced,7} {100.0 * r.Forced / Math.Max(1, r.Tokens),7:F2}% {r.Stopped,5} {r.Length,6} {r.Other,5} {r.Masks,8} {r.MaskS,7:F2} {1e6 * r.MaskS / Math.Max(1, r.Masks),13:F1} {r.MaskWaitS,12:F3}"));
+            Console.WriteLine(string.Create(inv, $"{r.Index,5} {r.Kind,-13} {r.Seconds,8:F2} {r.CpuS,7:F2} {r.Tokens,8} {r.Tokens / r.Seconds,7:F1} {r.Tokens / r.CpuS,10:F1} {r.Forced,7} {100.0 * r.Forced / Math.Max(1, r.Tokens),7:F2}% {r.Stopped,5} {r.Length,6} {r.Other,5} {r.Masks,8} {r.MaskS,7:F2} {1e6 * r.MaskS / Math.Max(1, r.Masks),13:F1} {r.MaskWaitS,12:F3}"));
         foreach (var r in rounds.Where(r => r.FirstOther is not null))
             Console.WriteLine($"round {r.Index} {r.Kind}: {r.Other} requests ended otherwise, e.g. {r.FirstOther}");
         var c = rounds.Where(r => r.Kind == "constrained").ToList();
@@ -132,6 +136,8 @@ internal static class StructuredThroughputBench
         Console.WriteLine(string.Create(inv, $"constrained   tok/s: {string.Join(" / ", c.Select(r => r.TokPerS().ToString("F1", inv)))}"));
         Console.WriteLine(string.Create(inv, $"unconstrained tok/s: {string.Join(" / ", u.Select(r => r.TokPerS().ToString("F1", inv)))}"));
         Console.WriteLine(string.Create(inv, $"constrained / unconstrained per round: {string.Join(" / ", ratios.Select(x => x.ToString("F3", inv)))} (median {Median(ratios):F3})"));
+        var cpuRatios = rounds.GroupBy(r => r.Index).Select(g => g.First(x => x.Kind == "unconstrained").CpuS / g.First(x => x.Kind == "constrained").CpuS).ToList();
+        Console.WriteLine(string.Create(inv, $"per CPU second, constrained / unconstrained per round: {string.Join(" / ", cpuRatios.Select(x => x.ToString("F3", inv)))} (median {Median(cpuRatios):F3})"));
         Console.WriteLine(string.Create(inv, $"fast-forward share (constrained rounds): {100.0 * c.Sum(r => r.Forced) / Math.Max(1, c.Sum(r => r.Tokens)):F2}% of output tokens"));
     }
 
