@@ -50,6 +50,9 @@ public static class BenchCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "MaskBench: the tokenizer.json to tokenize instances with (Llama 3.1's)." };
         var limit = new Option<int>("--limit") { Description = "MaskBench: only the first N case files (sorted by name); 0 = all." };
         var verboseFailures = new Option<bool>("--failures") { Description = "MaskBench: print each failing case to stderr." };
+        var slowest = new Option<int>("--slowest") { Description = "MaskBench: also print the N slowest masks and first masks with their parse states and the trie walks they built." };
+        // Issue 17's throughput criterion: constrained vs unconstrained requests on a model with a tokenizer.
+        var structuredSample = new Option<string?>("--structured-sample") { Description = "Model path: run the same requests constrained (JSON schemas from this folder, cycled) and unconstrained, alternately for --rounds rounds (default 256 requests)." };
         // Benchmark B10 (issue 15): folio serve over the fake model against the engine alone.
         var server = new Option<bool>("--server") { Description = "B10: streamed tokens/s and TTFT of folio serve over the fake model vs the engine alone (--clients, --requests, --output-len, --rounds)." };
         var clients = new Option<int>("--clients") { Description = "B10: concurrent streaming clients.", DefaultValueFactory = _ => 200 };
@@ -57,7 +60,7 @@ public static class BenchCommand
         var rate = new Option<double>("--rate") { Description = "B10: also an open-loop phase of requests arriving at this rate per second (TTFT at that offered load; 0 = none).", DefaultValueFactory = _ => 400 };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, noMmap, bandwidth, structured, tokenizer, limit, verboseFailures, server, clients, rounds, rate })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, noMmap, bandwidth, structured, tokenizer, limit, verboseFailures, slowest, structuredSample, server, clients, rounds, rate })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -68,7 +71,14 @@ public static class BenchCommand
                     parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64, 200, parsed.GetValue(rounds), parsed.GetValue(rate)));
             }
             if (parsed.GetValue(structured) is { } dir)
-                return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures));
+                return StructuredBenchCommand.Run(dir, parsed.GetValue(tokenizer), parsed.GetValue(limit), parsed.GetValue(json), parsed.GetValue(verboseFailures), parsed.GetValue(slowest));
+            if (parsed.GetValue(structuredSample) is { } sampleDir)
+            {
+                int output = parsed.GetResult(outputLen) is { Implicit: false } ? parsed.GetValue(outputLen) : 64;
+                return StructuredThroughputBench.Run(new StructuredThroughputBench.Options(parsed.GetValue(model)!, sampleDir,
+                    parsed.GetValue(requests) is > 0 and var sr ? sr : 256, parsed.GetValue(inputLen), output, Math.Max(1, parsed.GetValue(rounds)),
+                    parsed.GetValue(maxNumSeqs), parsed.GetValue(blockSize), parsed.GetValue(kvMib), parsed.GetValue(threads), parsed.GetValue(seed)));
+            }
             if (parsed.GetResult(executor) is not { Implicit: false })
             {
                 var selection = DeviceOption.Parse(parsed.GetValue(device), parsed.GetValue(dtype), parsed.GetValue(noGraphs));

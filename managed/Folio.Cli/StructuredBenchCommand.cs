@@ -13,7 +13,7 @@ namespace Folio.Cli;
 /// </summary>
 public static class StructuredBenchCommand
 {
-    public static int Run(string dir, string? tokenizerPath, int limit, bool json, bool verbose)
+    public static int Run(string dir, string? tokenizerPath, int limit, bool json, bool verbose, int slowest = 0)
     {
         if (!Directory.Exists(dir)) throw new UsageException($"--structured '{dir}': no such directory");
         if (tokenizerPath is null || !File.Exists(tokenizerPath))
@@ -23,7 +23,7 @@ public static class StructuredBenchCommand
         var vocab = ByteLevelVocabulary.Load(tokenizerPath, eosTokenId: null);
         var tokenizer = TextTokenizer.FromTokenizerJson(tokenizerPath, eosTokenId: null);
         var compiler = new GrammarCompiler(vocab);
-        var scorer = new MaskBenchScorer(compiler, text => tokenizer.Encode(text));
+        var scorer = new MaskBenchScorer(compiler, text => tokenizer.Encode(text), slowest: slowest);
         var results = new List<MaskBenchCaseResult>();
         var wall = Stopwatch.StartNew();
         foreach (var f in files)
@@ -38,6 +38,7 @@ public static class StructuredBenchCommand
         summaries.Add(MaskBenchSummary.Of("TOTAL", results));
         if (json) WriteJson(summaries, wall.Elapsed.TotalSeconds);
         else WriteText(summaries, wall.Elapsed.TotalSeconds, files.Count, dir);
+        if (slowest > 0) WriteSlowest(scorer, compiler, json);
         return ExitCodes.Ok;
     }
 
@@ -47,6 +48,23 @@ public static class StructuredBenchCommand
         Console.WriteLine($"{"category",-22} {"cases",6} {"pass",6} {"pass%",6} {"compile",7} {"valid",6} {"invalid",7} {"crash",5} {"t/o",4} {"TBM p50",8} {"p99",8} {"p99.9",9} {"TTFM p50",9} {"p99",9} {"masks",8}");
         foreach (var s in summaries)
             Console.WriteLine($"{s.Category,-22} {s.Cases,6} {s.Passing,6} {100.0 * s.Passing / Math.Max(1, s.Cases),6:F1} {s.CompileErrors,7} {s.ValidationErrors,6} {s.InvalidationErrors,7} {s.Crashes,5} {s.Timeouts,4} {s.TbmP50Us,8:F1} {s.TbmP99Us,8:F1} {s.TbmP999Us,9:F1} {s.TtfmP50Us,9:F0} {s.TtfmP99Us,9:F0} {s.Masks,8}");
+    }
+
+    /// <summary>The slowest masks and first masks with their parse states (to stderr under --json, so stdout stays one object).</summary>
+    private static void WriteSlowest(MaskBenchScorer scorer, GrammarCompiler compiler, bool json)
+    {
+        var o = json ? Console.Error : Console.Out;
+        var (walks, time) = compiler.WalkStats;
+        o.WriteLine($"trie walks built (first visits): {walks}, {time.TotalSeconds:F2} s in all");
+        var (reused, built, first) = compiler.BoundedWalkStats;
+        o.WriteLine($"states too large to sign: {reused} reused a bounded walk, {built} built one, {first} walked whole (signature new)");
+        o.WriteLine($"masks over 500 us: {scorer.SlowMaskCounts.Masks}, {scorer.SlowMaskCounts.WithWalks} of them built a walk");
+        o.WriteLine($"slowest {scorer.SlowestMasks.Count} masks (us; walks built during it and their us; instance/token; state):");
+        foreach (var s in scorer.SlowestMasks)
+            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0}  {s.Case} #{s.Instance}/{s.Position}  {s.State}");
+        o.WriteLine($"slowest {scorer.SlowestFirstMasks.Count} first masks (TTFM us; walks built and their us; case; compile):");
+        foreach (var s in scorer.SlowestFirstMasks)
+            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0}  {s.Case}  {s.State}");
     }
 
     private static void WriteJson(List<MaskBenchSummary> summaries, double wallS)

@@ -37,9 +37,20 @@ public sealed class CompiledGrammar
         if (_local.TryGetValue(localKey, out var t)) return t;
         var dfa = Terminals[terminal];
         int residual = _shared.ResidualId(dfa, state);
-        t = _shared.TryGet(residual) ?? TerminalTokens.Build(dfa, state, _shared);
+        t = _shared.TryGet(residual) ?? Build(dfa, state, residual);
         _shared.TryAdd(residual, t);
         _local.TryAdd(localKey, t);
+        return t;
+    }
+
+    private TerminalTokens Build(ByteDfa dfa, int state, int residual)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        // A state too large to sign (a counted string: each length left is its own residual) may share the walk of
+        // the short tokens with states that agree on the next BoundedSignature.Depth bytes.
+        var t = (_shared.IsUnsigned(residual) ? TerminalTokens.BuildBounded(dfa, state, _shared) : null)
+            ?? TerminalTokens.Build(dfa, state, _shared);
+        _shared.CountWalk(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         return t;
     }
 }

@@ -24,6 +24,13 @@ public sealed class GrammarCompiler
 
     public TokenVocabulary Vocabulary { get; }
 
+    /// <summary>Token-trie walks built so far (each residual's first visit: the mask cost that is not a cache hit) and their summed time.</summary>
+    public (long Walks, TimeSpan Time) WalkStats => _shared.WalkStats;
+
+    /// <summary>States too large to sign that reused a shared bounded walk, shared bounded walks built, and states
+    /// walked whole because their bounded signature was new (see <see cref="BoundedSignature"/>).</summary>
+    public (long Reused, long Built, long FirstVisits) BoundedWalkStats => _shared.BoundedStats;
+
     public CompiledGrammar CompileJsonSchema(string schema, JsonSchemaOptions? options = null) =>
         Cached("json:" + (options?.SpaceAfterSeparators == false ? "c:" : "s:") + schema, () => JsonSchemaConverter.Convert(schema, options));
 

@@ -80,22 +80,47 @@ public sealed class GrammarMatcher
         for (int i = 0; i < n; i++)
         {
             var c = _arena[i];
-            var tt = _g.TokensFor(c.Terminal, c.State);
-            tt.OrInto(mask);
-            if (!tt.HasExits) continue;
-            int start = _top;
-            BeginBuild();
-            bool fin = false;
-            ExpandStack(c.Stack, ref fin);
-            if (!tt.Suffixes.IsEmpty) Walk(tt.Suffixes.View, 0, start, _top - start, fin, mask);
-            if (tt.ExitNodes.Length > 0)
+            // A bounded walk's tokens come in two parts (shared, then this state's own): each is ORed and walked alike.
+            for (var tt = _g.TokensFor(c.Terminal, c.State); tt is not null; tt = tt.Extra)
             {
-                var vocab = _g.Vocabulary.Trie.View;
-                foreach (int node in tt.ExitNodes) WalkChildren(vocab, node, start, _top - start, fin, mask);
+                tt.OrInto(mask);
+                if (!tt.HasExits) continue;
+                int start = _top;
+                BeginBuild();
+                bool fin = false;
+                ExpandStack(c.Stack, ref fin);
+                if (!tt.Suffixes.IsEmpty) Walk(tt.Suffixes.View, 0, start, _top - start, fin, mask);
+                if (tt.ExitNodes.Length > 0)
+                {
+                    var vocab = _g.Vocabulary.Trie.View;
+                    foreach (int node in tt.ExitNodes) WalkChildren(vocab, node, start, _top - start, fin, mask);
+                }
+                _top = start;
             }
-            _top = start;
         }
         if (cur.CanFinish && _g.Vocabulary.EosTokenId is int eos) BitMask.Set(mask, eos);
+    }
+
+    /// <summary>
+    /// The current parse state in words, for diagnostics (the benchmark's slowest masks): the thread count, then
+    /// up to <paramref name="maxThreads"/> threads as terminal index, automaton state / state count, and the
+    /// automaton's expression text cut to <paramref name="keyChars"/> characters.
+    /// </summary>
+    public string DescribeState(int maxThreads = 3, int keyChars = 80)
+    {
+        var configs = Current.Configs;
+        var text = new System.Text.StringBuilder();
+        text.Append(configs.Length).Append(configs.Length == 1 ? " thread" : " threads");
+        if (_stopped) text.Append(" (stopped)");
+        foreach (var c in configs.Take(maxThreads))
+        {
+            var dfa = _terminals[c.Terminal];
+            string key = dfa.Key.Length > keyChars ? dfa.Key[..keyChars] + "..." : dfa.Key;
+            text.Append("; t").Append(c.Terminal).Append(" s").Append(c.State).Append('/').Append(dfa.StateCount)
+                .Append(' ').Append(key.ReplaceLineEndings(" "));
+        }
+        if (configs.Length > maxThreads) text.Append("; ...");
+        return text.ToString();
     }
 
     /// <summary>Allows the tokens at <paramref name="node"/> and below that the state in the arena accepts.</summary>

@@ -17,6 +17,15 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     private readonly ConcurrentDictionary<ByteDfa, int[]> _stateIds = new(ReferenceEqualityComparer.Instance);
     private long _bytes;
     private int _nextId;
+    private long _walks, _walkTicks;
+    // Residual ids given to states without a signature (their reachable part is too large): candidates for a bounded walk.
+    private readonly ConcurrentDictionary<int, byte> _unsigned = new();
+    private readonly ConcurrentDictionary<int[], BoundedSlot> _bounded = new(BoundedSignature.Comparer.Instance);
+
+    private sealed class BoundedSlot
+    {
+        public TerminalTokens.BoundedWalk? Walk;
+    }
 
     public TokenTrie Trie => trie;
 
@@ -31,7 +40,11 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         int id = Volatile.Read(ref ids[state]);
         if (id >= 0) return id;
         string? signature = ResidualSignature.Of(dfa, state);
-        if (signature is null) id = Interlocked.Increment(ref _nextId);
+        if (signature is null)
+        {
+            id = Interlocked.Increment(ref _nextId);
+            _unsigned.TryAdd(id, 0);
+        }
         else
         {
             id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId));
@@ -39,6 +52,48 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         }
         int existing = Interlocked.CompareExchange(ref ids[state], id, -1);
         return existing >= 0 ? existing : id;
+    }
+
+    /// <summary>Whole-trie walks built so far (first visits of a residual) and their summed time, for diagnostics.</summary>
+    public (long Walks, TimeSpan Time) WalkStats => (Interlocked.Read(ref _walks), System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _walkTicks)));
+
+    public void CountWalk(long stopwatchTicks)
+    {
+        Interlocked.Increment(ref _walks);
+        Interlocked.Add(ref _walkTicks, stopwatchTicks);
+    }
+
+    /// <summary>Whether <paramref name="residual"/> was given to a state without a signature.</summary>
+    public bool IsUnsigned(int residual) => _unsigned.ContainsKey(residual);
+
+    /// <summary>Bounded walks: states that reused a shared one, shared ones built, states walked whole on a signature's first visit.</summary>
+    public (long Reused, long Built, long FirstVisits) BoundedStats => (Interlocked.Read(ref _boundedReused), Interlocked.Read(ref _boundedBuilt), Interlocked.Read(ref _boundedFirst));
+
+    private long _boundedReused, _boundedBuilt, _boundedFirst;
+
+    public void CountBounded(bool reused, bool built)
+    {
+        if (reused) Interlocked.Increment(ref _boundedReused);
+        else if (built) Interlocked.Increment(ref _boundedBuilt);
+        else Interlocked.Increment(ref _boundedFirst);
+    }
+
+    /// <summary>The shared bounded walk of <paramref name="signature"/>, or null; <paramref name="recurring"/> tells
+    /// whether the signature was asked for before (its first visit is walked the usual way).</summary>
+    public TerminalTokens.BoundedWalk? BoundedEntry(int[] signature, out bool recurring)
+    {
+        bool added = false;
+        var slot = _bounded.GetOrAdd(signature, _ => { added = true; return new BoundedSlot(); });
+        recurring = !added;
+        if (added) Interlocked.Add(ref _bytes, signature.Length * 4L + 64);
+        return Volatile.Read(ref slot.Walk);
+    }
+
+    public void TryAddBounded(int[] signature, TerminalTokens.BoundedWalk walk)
+    {
+        if (Interlocked.Read(ref _bytes) + walk.Bytes > budgetBytes) return;
+        if (_bounded.TryGetValue(signature, out var slot) && Interlocked.CompareExchange(ref slot.Walk, walk, null) is null)
+            Interlocked.Add(ref _bytes, walk.Bytes);
     }
 
     public TerminalTokens? TryGet(int residual) => _entries.TryGetValue(residual, out var t) ? t : null;

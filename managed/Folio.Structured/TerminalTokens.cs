@@ -28,13 +28,16 @@ internal sealed class TerminalTokens
 
     public SuffixTrie Suffixes { get; }
 
+    /// <summary>A further part of the same state's tokens (a bounded walk's own continuation below the shared part), or null.</summary>
+    public TerminalTokens? Extra { get; private init; }
+
     /// <summary>Vocabulary trie nodes after which the terminal may end and whose children are walked in place.</summary>
     public int[] ExitNodes { get; }
 
     public bool HasExits => !Suffixes.IsEmpty || ExitNodes.Length > 0;
 
     /// <summary>Approximate bytes held, for the shared cache's budget.</summary>
-    public long Bytes => (_insideBits?.Length ?? 0) * 8L + _insideIds.Length * 4L + Suffixes.Bytes + ExitNodes.Length * 4L;
+    public long Bytes => (_insideBits?.Length ?? 0) * 8L + _insideIds.Length * 4L + Suffixes.Bytes + ExitNodes.Length * 4L + (Extra?.Bytes ?? 0);
 
     public void OrInto(Span<ulong> mask)
     {
@@ -49,9 +52,47 @@ internal sealed class TerminalTokens
     /// <summary>Walks the trie from <paramref name="state"/>, reusing the cache's fragments under large nodes.</summary>
     public static TerminalTokens Build(ByteDfa dfa, int state, TerminalTokenCache cache)
     {
-        var trie = cache.Trie;
-        var b = new Builder(dfa, cache);
-        var top = b.Walk(0, state);
+        var top = new Builder(dfa, cache).Walk(0, state);
+        return FromFragment(top, cache.Trie);
+    }
+
+    /// <summary>
+    /// <paramref name="state"/>'s tokens from the walk shared by every state with its <see cref="BoundedSignature"/>
+    /// (tokens up to that many bytes) and its own walk of the longer ones below the shared walk's frontier; null when
+    /// the state has no bounded signature, or its signature is new (the caller walks the usual way: a bounded walk,
+    /// which cannot reuse fragments, is built only for a signature that recurs).
+    /// </summary>
+    public static TerminalTokens? BuildBounded(ByteDfa dfa, int state, TerminalTokenCache cache)
+    {
+        var order = new List<int>();
+        if (BoundedSignature.Of(dfa, state, order) is not { } signature) return null;
+        var entry = cache.BoundedEntry(signature, out bool recurring);
+        cache.CountBounded(entry is not null, recurring);
+        if (entry is null)
+        {
+            if (!recurring) return null;
+            entry = new Builder(dfa, cache).WalkBounded(state, order);
+            cache.TryAddBounded(signature, entry);
+        }
+        var frontier = new (int Node, int State)[entry.FrontierNodes.Length];
+        for (int i = 0; i < frontier.Length; i++) frontier[i] = (entry.FrontierNodes[i], order[entry.FrontierIndex[i]]);
+        var below = new Builder(dfa, cache).Continue(frontier);
+        if (below.Tokens.Length == 0 && below.Exits.Length == 0 && below.Merges.Length == 0 && below.Children.Length == 0)
+            return entry.Shared;
+        return entry.Shared.WithExtra(FromFragment(below, cache.Trie));
+    }
+
+    private TerminalTokens WithExtra(TerminalTokens extra) => new(_insideBits, _insideIds, Suffixes, ExitNodes) { Extra = extra };
+
+    /// <summary>A shared bounded walk: its tokens, and the frontier (trie nodes at the bound's depth where the automaton
+    /// is alive, with the breadth-first number of its state there) where each state continues on its own.</summary>
+    internal sealed record BoundedWalk(TerminalTokens Shared, int[] FrontierNodes, int[] FrontierIndex)
+    {
+        public long Bytes => Shared.Bytes + FrontierNodes.Length * 8L;
+    }
+
+    private static TerminalTokens FromFragment(TrieFragment top, TokenTrie trie)
+    {
         var inside = new ulong[(trie.VocabSize + 63) / 64];
         var exits = new List<int>();
         var suffixes = new SuffixTrie.Builder(trie);
@@ -128,6 +169,54 @@ internal sealed class TerminalTokens
                 else sink.Merges.Add(c);
             }
             Visit(c, s2, sink);
+        }
+
+        /// <summary>The walks of <paramref name="frontier"/>'s nodes' children, each from its own state, as one fragment.</summary>
+        public TrieFragment Continue((int Node, int State)[] frontier)
+        {
+            var sink = new Sink();
+            foreach (var (node, s) in frontier) Visit(node, s, sink);
+            return sink.ToFragment();
+        }
+
+        /// <summary>
+        /// The walk from <paramref name="state"/> to <see cref="BoundedSignature.Depth"/> bytes, inline (a fragment
+        /// below would hold deeper tokens, which depend on the state): valid for every state with the same bounded
+        /// signature. Nodes at that depth with children where the automaton lives form the frontier, named by the
+        /// breadth-first number of the state there (<paramref name="order"/>).
+        /// </summary>
+        public BoundedWalk WalkBounded(int state, List<int> order)
+        {
+            var number = new Dictionary<int, int>(order.Count);
+            for (int i = 0; i < order.Count; i++) number[order[i]] = i;
+            var sink = new Sink();
+            var nodes = new List<int>();
+            var index = new List<int>();
+            VisitBounded(0, state, 0, sink, number, nodes, index);
+            return new BoundedWalk(FromFragment(sink.ToFragment(), _trie), [.. nodes], [.. index]);
+        }
+
+        private void VisitBounded(int node, int s, int depth, Sink sink, Dictionary<int, int> number, List<int> nodes, List<int> index)
+        {
+            int first = _first[node], end = first + _count[node];
+            for (int c = first; c < end; c++)
+            {
+                int s2 = dfa.Step(s, _edge[c]);
+                if (s2 < 0) continue;
+                for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
+                if (_count[c] == 0) continue;
+                if (dfa.IsFinal(s2))
+                {
+                    if (_subtree[c] > MergeLimitNodes) sink.Exits.Add(c);
+                    else sink.Merges.Add(c);
+                }
+                if (depth + 1 < BoundedSignature.Depth) VisitBounded(c, s2, depth + 1, sink, number, nodes, index);
+                else
+                {
+                    nodes.Add(c);
+                    index.Add(number[s2]);
+                }
+            }
         }
 
         private TrieFragment FragmentOf(int c, int s2)

@@ -65,4 +65,50 @@ public class TrieFragmentTests
         for (int i = 0; i < 200; i++) s = counted.Step(s, (byte)'q');
         Assert.NotNull(ResidualSignature.Of(counted, s));
     }
+
+    [Fact]
+    public void CountedStringsShareABoundedWalkWithTheSameMasks()
+    {
+        var (vocab, text) = Gpt2.Value;
+        var compiler = new GrammarCompiler(vocab);
+        // maxLength 200: each length left is its own residual (too many states to sign), but every state with at
+        // least BoundedSignature.Depth characters left walks the short tokens alike.
+        var g = compiler.CompileJsonSchema("""{"type":"object","properties":{"a":{"type":"string","maxLength":200},"b":{"type":"string","maxLength":40}},"required":["a","b"]}""");
+        var m = g.CreateMatcher();
+        var mask = new ulong[vocab.MaskWords];
+        var ids = text.Encode("""{"a": "a longer sentence, with \"quotes\" and punctuation; it goes on for a while", "b": "short one, near its end"}""");
+        foreach (int id in ids)
+        {
+            m.ComputeMask(mask);
+            Check.AssertMaskMatchesAccept(m, mask, vocab);
+            Assert.True(BitMask.Get(mask, id), $"token {id} of the document");
+            Assert.True(m.Accept(id));
+        }
+        m.ComputeMask(mask);
+        Assert.True(m.CanStop && BitMask.Get(mask, 50256));
+        var (reused, built, _) = compiler.BoundedWalkStats;
+        Assert.True(built >= 1, "a shared bounded walk was built");
+        Assert.True(reused >= 3, $"states reused it ({reused})");
+    }
+
+    [Fact]
+    public void BoundedSignaturesAgreeOnlyWhereTheNextBytesBehaveAlike()
+    {
+        var counted = DfaBuilder.Build(RegexParser.ParseFullMatch("[a-z]{1,300}"));
+        var order = new List<int>();
+        int[] StateAfter(int letters)
+        {
+            int s = counted.Start;
+            for (int i = 0; i < letters; i++) s = counted.Step(s, (byte)'q');
+            return BoundedSignature.Of(counted, s, order)!;
+        }
+        var cmp = BoundedSignature.Comparer.Instance;
+        // 299 and 250 letters left: both more than the depth, alike. 10 left: the bound shows within the depth.
+        Assert.True(cmp.Equals(StateAfter(1), StateAfter(50)));
+        Assert.False(cmp.Equals(StateAfter(1), StateAfter(290)));
+        Assert.False(cmp.Equals(StateAfter(289), StateAfter(290)));
+        // The breadth-first order names the states a shared walk's frontier refers to: depth + 1 of them here.
+        StateAfter(1);
+        Assert.Equal(BoundedSignature.Depth + 1, order.Count);
+    }
 }

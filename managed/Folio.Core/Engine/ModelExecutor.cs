@@ -87,7 +87,7 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             return _outputs;
         }
         plan.Describe(_input);
-        var masks = StepMasks.Start(plan);   // structured-output masks, computed while the model runs
+        var masks = StepMasks.Start(plan, MaskTime);   // structured-output masks, computed while the model runs
         StepContext step;
         DeviceTensor logits;
         if (GraphShape(plan) is (> 0 and var batch, var width))
@@ -103,7 +103,14 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
             step = _backend.BeginStep(_input, _cache);
             logits = _model.Forward(step);
         }
-        masks.GetAwaiter().GetResult();
+        if (!masks.IsCompleted)
+        {
+            // Masks that outlast the forward pass hold the step up: that wait is what structured output costs here.
+            long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
+            masks.GetAwaiter().GetResult();
+            MaskWaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+        }
+        else masks.GetAwaiter().GetResult();
         NumTokensComputed += plan.NumTokens;
         NumSequencesComputed += plan.NumSequences;
         _sampler.Sample(step, logits, plan, _outputs);
@@ -120,6 +127,13 @@ public sealed class ModelExecutor : IModelExecutor, IDisposable
         int width = _graphs.BlockTableWidth(_input.Attention.BlockTableStride);
         return batch > 0 && width > 0 ? (batch, width) : (0, 0);
     }
+
+    /// <summary>Seconds the steps waited for structured-output masks after their forward pass (0 when the masks
+    /// were always ready first).</summary>
+    public double MaskWaitSeconds { get; private set; }
+
+    /// <summary>Structured-output masks computed and their summed time (rows in parallel, overlapping the forward pass).</summary>
+    public MaskTimer MaskTime { get; } = new();
 
     /// <summary>Decode steps run from a captured graph (replayed or captured).</summary>
     public long NumGraphedSteps { get; private set; }

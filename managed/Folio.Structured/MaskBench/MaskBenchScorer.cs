@@ -7,10 +7,26 @@ namespace Folio.Structured.MaskBench;
 /// Scores MaskBench cases (one JSON file each: schema + tests) the way MaskBench does: compile (time to first mask,
 /// TTFM, includes the first mask); for each valid instance, serialized compactly and tokenized, every token must be
 /// allowed by the mask computed before it (time between masks, TBM) and end-of-sequence allowed at the end; each
-/// invalid instance must be rejected before its end. One thread.
+/// invalid instance must be rejected before its end. One thread. With <paramref name="slowest"/> &gt; 0 it also keeps
+/// the slowest masks and the slowest first masks (TTFM) with their parse states (<see cref="SlowestMasks"/>).
 /// </summary>
-public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IReadOnlyList<int>> encode, double compileLimitS = 10)
+public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IReadOnlyList<int>> encode, double compileLimitS = 10, int slowest = 0)
 {
+    // Min-heaps by time: the root is the fastest of the kept ones, replaced when a slower one comes.
+    private readonly PriorityQueue<MaskBenchSlowMask, double> _slowMasks = new(), _slowFirst = new();
+
+    /// <summary>Masks over the TBM p99 target (500 us) so far, and how many of them built a trie walk (a first visit).</summary>
+    public (long Masks, long WithWalks) SlowMaskCounts => (_over, _overWithWalks);
+
+    private const double SlowMaskUs = 500;
+    private long _over, _overWithWalks;
+
+    /// <summary>The slowest masks between tokens so far (TBM), slowest first.</summary>
+    public IReadOnlyList<MaskBenchSlowMask> SlowestMasks => Sorted(_slowMasks);
+
+    /// <summary>The slowest first masks so far (TTFM: compilation and the first mask), slowest first.</summary>
+    public IReadOnlyList<MaskBenchSlowMask> SlowestFirstMasks => Sorted(_slowFirst);
+
     public MaskBenchCaseResult Score(string path)
     {
         string name = Path.GetFileNameWithoutExtension(path);
@@ -26,10 +42,13 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
         var tbm = new List<double>();
         var mask = new ulong[compiler.Vocabulary.MaskWords];
         long start = Stopwatch.GetTimestamp();
+        var walks0 = compiler.WalkStats;
+        double compileUs = 0;
         CompiledGrammar grammar;
         try
         {
             grammar = compiler.CompileJsonSchema(schemaText);
+            compileUs = Us(start);
             grammar.CreateMatcher().ComputeMask(mask);
         }
         catch (GrammarException e)
@@ -41,20 +60,31 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
             return new(name, category, MaskBenchOutcome.Crash, e.GetType().Name + ": " + e.Message, Us(start), tbm);
         }
         double ttfm = Us(start);
+        if (Slow(_slowFirst, ttfm))
+            Keep(_slowFirst, walks0, new(name, -1, -1, ttfm, 0, 0, $"compile {compileUs:F0} us, {grammar.TerminalCount} terminals, {grammar.RuleCount} rules"));
         if (ttfm > compileLimitS * 1e6)
             return new(name, category, MaskBenchOutcome.Timeout, $"compiled in {ttfm / 1e6:F1} s", ttfm, tbm);
         try
         {
-            foreach (var (text, valid) in tests)
+            for (int instance = 0; instance < tests.Count; instance++)
             {
+                var (text, valid) = tests[instance];
                 var ids = encode(text);
                 var m = grammar.CreateMatcher();
                 bool rejected = false;
                 for (int i = 0; i <= ids.Count; i++)
                 {
+                    var w0 = slowest > 0 ? compiler.WalkStats : default;
                     long t0 = Stopwatch.GetTimestamp();
                     m.ComputeMask(mask);
-                    tbm.Add(Us(t0));
+                    double us = Us(t0);
+                    tbm.Add(us);
+                    if (slowest > 0 && us > SlowMaskUs)
+                    {
+                        _over++;
+                        if (compiler.WalkStats.Walks > w0.Walks) _overWithWalks++;
+                    }
+                    if (Slow(_slowMasks, us)) Keep(_slowMasks, w0, new(name, instance, i, us, 0, 0, m.DescribeState()));
                     bool allowed = i < ids.Count ? BitMask.Get(mask, ids[i]) : m.CanStop;
                     if (!allowed)
                     {
@@ -76,6 +106,22 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
         }
         return new(name, category, MaskBenchOutcome.Passing, null, ttfm, tbm);
     }
+
+    /// <summary>Whether a mask of <paramref name="us"/> belongs among the slowest kept in <paramref name="heap"/>.</summary>
+    private bool Slow(PriorityQueue<MaskBenchSlowMask, double> heap, double us) =>
+        slowest > 0 && (heap.Count < slowest || (heap.TryPeek(out _, out double fastest) && us > fastest));
+
+    /// <summary>Keeps <paramref name="entry"/> with the walks built since <paramref name="walks0"/>, dropping the fastest kept when full.</summary>
+    private void Keep(PriorityQueue<MaskBenchSlowMask, double> heap, (long Walks, TimeSpan Time) walks0, MaskBenchSlowMask entry)
+    {
+        var (walks, time) = compiler.WalkStats;
+        entry = entry with { Walks = walks - walks0.Walks, WalkUs = (time - walks0.Time).TotalMicroseconds };
+        if (heap.Count >= slowest) heap.EnqueueDequeue(entry, entry.Us);
+        else heap.Enqueue(entry, entry.Us);
+    }
+
+    private static List<MaskBenchSlowMask> Sorted(PriorityQueue<MaskBenchSlowMask, double> heap) =>
+        [.. heap.UnorderedItems.Select(x => x.Element).OrderByDescending(x => x.Us)];
 
     /// <summary>The category: the file name before "---" or before its trailing "_N".</summary>
     public static string Category(string name)
