@@ -130,27 +130,22 @@ public sealed partial class CpuBackend : IComputeBackend
         int rowsPerPiece = Math.Max(1, (1 << 20) / Math.Max(1, inFeatures));
         var buffer = new float[checked(Math.Min(rowsPerPiece, outFeatures) * inFeatures)];
         DeviceTensor t;
+        Action<ReadOnlySpan<float>, int> quantizeRows;
         if (Quantization == WeightQuantization.Int8)
         {
             var q = Int8Weight.Create(outFeatures, inFeatures);
-            for (int r = 0; r < outFeatures; r += rowsPerPiece)
-            {
-                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
-                read(r, piece);
-                q.QuantizeRows(piece, r);
-            }
-            t = q;
+            (t, quantizeRows) = (q, q.QuantizeRows);
         }
         else
         {
             var q = Int4Weight.Create(outFeatures, inFeatures);
-            for (int r = 0; r < outFeatures; r += rowsPerPiece)
-            {
-                var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
-                read(r, piece);
-                q.QuantizeRows(piece, r);
-            }
-            t = q;
+            (t, quantizeRows) = (q, q.QuantizeRows);
+        }
+        for (int r = 0; r < outFeatures; r += rowsPerPiece)
+        {
+            var piece = buffer.AsSpan(0, Math.Min(rowsPerPiece, outFeatures - r) * inFeatures);
+            read(r, piece);
+            quantizeRows(piece, r);
         }
         WeightBytes += StoredBytes(t);
         _kernels.Add(KernelName(t));
