@@ -7,7 +7,8 @@
 #                              default ./folio. LLAMA_CPP=DIR: a clone of the bundle to build/use. PAIRS=REGEX: a subset.
 #
 # 1. llama.cpp release v0.5.0 from the git bundle inside npm node-llama-cpp@3.22.1 (llama/gitRelease.bundle),
-#    built once under $WORK/llama.cpp with -DGGML_NATIVE=ON (llama-bench, llama-batched-bench, llama-quantize).
+#    built once under $WORK/llama.cpp with -DGGML_NATIVE=ON, or on an AMX CPU with its ISA named minus AMX (below)
+#    (llama-bench, llama-batched-bench, llama-quantize).
 # 2. The b8 model as a folder (`folio model init --shape b8`, fp32, and --dtype bf16 for Folio's bf16), converted
 #    to GGUF F32 by bench/hf_to_gguf_f32.py (llama.cpp's gguf-py; needs python3-numpy), then llama-quantize to
 #    F16, Q8_0, Q4_0, Q4_K_M.
@@ -37,7 +38,15 @@ if [[ ! -x "$bin/llama-batched-bench" || ! -x "$bin/llama-bench" || ! -x "$bin/l
         git clone -q "$work/package/llama/gitRelease.bundle" "$llama"
     fi
     echo "building llama.cpp in $llama (log: $work/llama-build.log)" >&2
-    cmake -S "$llama" -B "$llama/build" -DGGML_NATIVE=ON -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+    # -march=native on a CPU with AMX compiles ggml's AMX tile code, and a VM that does not grant the tile state
+    # kills llama-bench on Q8_0 with SIGILL (seen 2026-12-06 on this Xeon): there, name the ISA without AMX.
+    isa=(-DGGML_NATIVE=ON)
+    if grep -qw amx_int8 /proc/cpuinfo; then
+        isa=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=ON
+             -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON
+             -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
+    fi
+    cmake -S "$llama" -B "$llama/build" "${isa[@]}" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >"$work/llama-build.log" 2>&1
     cmake --build "$llama/build" -j"$(nproc)" --target llama-bench llama-batched-bench llama-quantize >>"$work/llama-build.log" 2>&1
 fi
