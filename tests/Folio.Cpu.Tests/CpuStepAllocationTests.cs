@@ -47,16 +47,28 @@ public sealed class CpuStepAllocationTests
         }
         for (int step = 0; step < 10; step++)   // prefill, then the workspace and every buffer have grown
             engine.Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int tokens = 0;
-        for (int step = 0; step < 20; step++)
+        // Two windows of 20 decode steps. The per-thread allocation counter can be off when a collection runs
+        // between its two readings (dotnet/coreclr#10207; this assembly's other tests run in parallel and
+        // collect), so a window that saw a collection counts only when no window ran without one. A real
+        // allocation in the step shows in every window.
+        var windows = new List<(long Allocated, bool Collected)>();
+        for (int w = 0; w < 2; w++)
         {
-            var updates = engine.Step();
-            for (int u = 0; u < updates.Count; u++)
-                tokens += updates[u].NumNewTokens;
+            int collections = GC.CollectionCount(0);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int tokens = 0;
+            for (int step = 0; step < 20; step++)
+            {
+                var updates = engine.Step();
+                for (int u = 0; u < updates.Count; u++)
+                    tokens += updates[u].NumNewTokens;
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(8 * 20, tokens);   // every step decoded all eight sequences
+            windows.Add((allocated, GC.CollectionCount(0) != collections));
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(8 * 20, tokens);   // every step decoded all eight sequences
-        Assert.Equal(0, allocated);
+        var clean = windows.Where(w => !w.Collected).ToList();
+        foreach (var (allocated, _) in clean.Count > 0 ? clean : windows)
+            Assert.Equal(0, allocated);
     }
 }
