@@ -40,22 +40,9 @@ public static class LogitsCommand
         }
         if (sequences.Length == 0 || sequences.Any(s => s is null || s.Length == 0))
             throw new UsageException($"--tokens {tokensFile}: give a non-empty list of non-empty token-id lists");
-        ILoadedModel opened;
-        try
-        {
-            opened = device.Cuda
-                ? Folio.Cuda.Backend.CudaModel.Open(modelName, device.ActivationType, 0, Folio.Cuda.Backend.CudaModel.DefaultMemoryUtilization, false)
-                : Folio.Cpu.CpuModel.Open(modelName, 0, 0);
-        }
-        catch (ModelFormatException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        catch (Exception e) when (device.Cuda && DeviceErrors.IsDeviceError(e))
-        {
-            throw new UsageException($"--device cuda: {e.Message}");
-        }
-        using ILoadedModel loaded = opened;
+        using ILoadedModel loaded = DeviceErrors.OpenOrUsageError<ILoadedModel>(device, () => device.Cuda
+            ? Folio.Cuda.Backend.CudaModel.Open(modelName, device.ActivationType, 0, Folio.Cuda.Backend.CudaModel.DefaultMemoryUtilization, false)
+            : Folio.Cpu.CpuModel.Open(modelName, 0, 0));
         int vocab = loaded.Config.VocabSize;
         foreach (var s in sequences)
             foreach (int t in s)

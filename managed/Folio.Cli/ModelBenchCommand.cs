@@ -19,22 +19,11 @@ public static class ModelBenchCommand
         DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true,
         IReadOnlyList<(int Input, int Output)>? lengths = null, bool mapWeights = true)
     {
-        EngineStack stack;
         var loadClock = Stopwatch.StartNew();
-        try
-        {
-            // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
-            stack = new EngineStack(modelName, device, threads, blockSize, 0, (long)kvMib * 1024 * 1024, maxNumSeqs,
-                maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs), prefixCaching, seed, quantization, mapWeights);
-        }
-        catch (ModelFormatException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        catch (Exception e) when (device.Cuda && DeviceErrors.IsDeviceError(e))
-        {
-            throw new UsageException($"--device cuda: {e.Message}");
-        }
+        // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
+        var stack = DeviceErrors.OpenOrUsageError(device, () => new EngineStack(modelName, device, threads, blockSize, 0,
+            (long)kvMib * 1024 * 1024, maxNumSeqs, maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs),
+            prefixCaching, seed, quantization, mapWeights));
         // Start-up's first part: source, weights read and uploaded, KV cache allocated (warm-up and captures follow).
         double loadSeconds = loadClock.Elapsed.TotalSeconds;
         using (stack)
