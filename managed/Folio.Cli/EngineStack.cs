@@ -27,6 +27,9 @@ internal sealed class EngineStack : IDisposable
     /// <summary>The CUDA backend when the model runs there, else null.</summary>
     public CudaBackend? CudaBackend => (_model as CudaModel)?.Backend;
 
+    /// <summary>The GPU's profile run when the KV cache was sized from free device memory, else null.</summary>
+    public ActivationProfile? CudaProfile => (_model as CudaModel)?.Profile;
+
     public ModelExecutor Executor { get; }
     public LlmEngine Engine { get; }
     public int BlockSizeTokens { get; }
@@ -45,7 +48,7 @@ internal sealed class EngineStack : IDisposable
         try
         {
             BlockSizeTokens = blockSizeTokens;
-            NumBlocks = numBlocks > 0 ? numBlocks : _model.BlocksFor((ulong)Math.Max(0, kvBytes), blockSizeTokens);
+            NumBlocks = numBlocks > 0 ? numBlocks : _model.BlocksFor((ulong)Math.Max(0, kvBytes), blockSizeTokens, maxBatchedTokens, maxNumSeqs);
             Executor = _model.CreateExecutor(NumBlocks, 0, blockSizeTokens, seed);
         }
         catch

@@ -116,10 +116,14 @@ public static class ModelBenchCommand
             double bandwidthGBps = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
             double boundPerS = weightBytes > 0 ? bandwidthGBps * 1e9 / weightBytes : 0;
             var inv = CultureInfo.InvariantCulture;
+            var profile = stack.CudaProfile;
+            // After the run (its largest steps and every graph captured): what the process and others hold on the
+            // device, to compare with utilization × total.
+            var memory = gpu is not null ? Folio.Cuda.DeviceMemoryInfo.Query() : default;
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}, \"kv_blocks\": {stack.NumBlocks}, \"activation_peak_mib\": {Mib(profile?.PeakBytes)}, \"activation_held_mib\": {Mib(profile?.HeldBytes)}, \"decode_workspace_mib\": {Mib(profile?.DecodeWorkspaceBytes)}, \"device_used_mib_after\": {Mib(gpu is null ? null : memory.TotalBytes - memory.FreeBytes)}, \"device_total_mib\": {Mib(gpu is null ? null : memory.TotalBytes)}}}"));
             }
             else
             {
@@ -130,6 +134,8 @@ public static class ModelBenchCommand
                 Console.WriteLine(string.Create(inv, $"total tokens/s    {result.TotalTokensPerS:F2}"));
                 Console.WriteLine(string.Create(inv, $"mean batch        {result.MeanBatch:F2}"));
                 Console.WriteLine(string.Create(inv, $"KV utilization    {result.KvUtilizationPct:F2} % ({stack.NumBlocks} blocks of {stack.BlockSizeTokens})"));
+                if (profile is { } p)
+                    Console.WriteLine(string.Create(inv, $"KV cache sizing   largest step ({p.Tokens} tokens, {p.Sequences} sequences) measured at {Mib(p.PeakBytes)} MiB, {Mib(p.HeldBytes)} MiB of it kept by the backend; decode workspace {Mib(p.DecodeWorkspaceBytes)} MiB"));
                 Console.WriteLine(string.Create(inv, $"prefix hit rate   {result.PrefixHitRate:P2}"));
                 Console.WriteLine(string.Create(inv, $"preemptions       {result.Preemptions}"));
                 Console.WriteLine(string.Create(inv, $"decode tokens/s   {decodePerS:F2} (pure decode steps)"));
@@ -144,6 +150,8 @@ public static class ModelBenchCommand
         }
         return ExitCodes.Ok;
     }
+
+    private static string Mib(long? bytes) => bytes is { } b ? (b / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) : "null";
 
     /// <summary>What the MatMul weights are stored as: int8 when quantized, else the checkpoint's type(s).</summary>
     private static string Precision(Folio.Cpu.CpuBackend cpu) =>

@@ -63,8 +63,9 @@ public sealed class CpuModel : ILoadedModel
     private const ulong DefaultKvBytes = 256UL << 20;
     private const int MaxBlocks = 1 << 16;
 
-    /// <summary>Blocks for <paramref name="kvMemoryBytes"/> (0: 256 MiB), 1 .. 65,536.</summary>
-    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
+    /// <summary>Blocks for <paramref name="kvMemoryBytes"/> (0: 256 MiB), 1 .. 65,536. The step's limits do not
+    /// change it: the CPU's activations live in process memory, not beside the cache.</summary>
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs)
     {
         ulong perBlock = (ulong)KvBytesPerToken * (ulong)blockSizeTokens;
         ulong budget = kvMemoryBytes == 0 ? DefaultKvBytes : kvMemoryBytes;

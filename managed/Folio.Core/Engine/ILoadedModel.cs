@@ -25,8 +25,9 @@ public interface ILoadedModel : IDisposable
     long KvBytesPerToken { get; }
 
     /// <summary>KV blocks the backend can hold for <paramref name="kvMemoryBytes"/> (0: the backend's own default
-    /// budget: a fixed size on the CPU, the free device memory on a GPU).</summary>
-    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
+    /// budget: a fixed size on the CPU; on a GPU the free device memory once the largest step the scheduler's limits
+    /// allow has run).</summary>
+    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs);
 
     /// <summary>The executor that runs this model for an engine with the given KV pools.</summary>
     ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed);

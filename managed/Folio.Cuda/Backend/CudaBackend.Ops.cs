@@ -130,6 +130,43 @@ public sealed unsafe partial class CudaBackend
             General(q, o, shape, s, scale, windowed ? slidingWindow : 0, view);
     }
 
+    /// <summary>
+    /// Allocates the decode kernel's split workspace for the largest decode a scheduler with these limits can plan
+    /// (any batch up to <paramref name="maxNumSeqs"/>, contexts up to <paramref name="maxContextLength"/>, and a
+    /// graphed step's width bound above it), so that it is held before the KV cache is sized and never grows (a
+    /// growth would also drop every captured graph). Returns the bytes it holds.
+    /// </summary>
+    public long ReserveDecodeWorkspace(int maxNumSeqs, int numHeads, int numKvHeads, int headDim, int maxContextLength, int blockSizeTokens)
+    {
+        // The split-K kernel (and so a workspace) serves the 16-bit types at head_dim 64 and 128 only; see Attention.
+        if (ActivationType == DType.F32 || headDim is not (64 or 128) || numHeads / numKvHeads > 16)
+            return _decodeWorkspace?.Bytes ?? 0;
+        int blocks = (int)(((long)maxContextLength + blockSizeTokens - 1) / blockSizeTokens);
+        int width = BlockTableWidth(blocks);
+        int maxContext = Math.Max(maxContextLength, width > 0 ? width * blockSizeTokens : 0);
+        nuint most = 0;
+        for (int b = 1; ; b = Math.Min(b * 2, maxNumSeqs))
+        {
+            // The split count depends on the batch (small batches split the context more), so every size is asked.
+            foreach (int context in (ReadOnlySpan<int>)[maxContextLength, maxContext])
+            {
+                nuint need;
+                FolioCudaException.Check(FolioCudaNative.PagedAttentionDecodeWorkspaceSize(b, numHeads, numKvHeads, headDim, context, &need));
+                most = Math.Max(most, need);
+            }
+            if (b == maxNumSeqs)
+                break;
+        }
+        if (most > 0 && (_decodeWorkspace is null || (nuint)_decodeWorkspace.Bytes < most))
+        {
+            _buffersGeneration++;
+            _decodeWorkspace?.Dispose();
+            _decodeWorkspace = DeviceBuffer.Allocate((long)most);
+            _decodeWorkspace.Fill(0, _stream);
+        }
+        return _decodeWorkspace?.Bytes ?? 0;
+    }
+
     private void Decode(CudaTensor q, CudaTensor o, AttentionShape shape, CudaStepContext s, float scale, FolioCudaPagedKv view)
     {
         // A graphed step passes the bound of its width (the graph replays for every step of that width).

@@ -66,10 +66,19 @@ public sealed class CudaModel : ILoadedModel
         }
     }
 
+    /// <summary>The profile run of the last <see cref="BlocksFor"/> that sized the cache from free memory, else null.</summary>
+    public ActivationProfile? Profile { get; private set; }
+
+    /// <summary>Room kept beyond the measured step: CUDA graphs' executables (captured after the cache is sized)
+    /// and allocation granularity.</summary>
+    public const long GraphAndFragmentationMargin = 256L << 20;
+
     /// <summary>Blocks for <paramref name="kvMemoryBytes"/>, or with 0 the device memory this engine may still use:
-    /// utilization × total, less what is in use now (weights, this process's and others'), less a reserve for the
-    /// activations of the largest step. Throws with the numbers when not even one block fits.</summary>
-    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens)
+    /// utilization × total, less what is in use once the largest step has run (weights, the step's workspaces, this
+    /// process's and others' memory), less the step's buffers that the engine's executor allocates again
+    /// (<see cref="ActivationProfile"/>) and a margin for graphs. Throws with the numbers when not even one block
+    /// fits.</summary>
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs)
     {
         long perBlock = KvBytesPerToken * blockSizeTokens;
         long budget;
@@ -77,28 +86,21 @@ public sealed class CudaModel : ILoadedModel
             budget = (long)Math.Min(kvMemoryBytes, (ulong)long.MaxValue);
         else
         {
+            var profile = ActivationProfile.Measure(this, blockSizeTokens, maxNumBatchedTokens, maxNumSeqs);
+            Profile = profile;
             var (free, total) = DeviceMemoryInfo.Query();
             long used = total - free;
-            budget = (long)(total * MemoryUtilization) - used - ActivationReserve();
+            long reserve = profile.Unheld + GraphAndFragmentationMargin;
+            budget = (long)(total * MemoryUtilization) - used - reserve;
             if (budget < perBlock)
                 throw new InvalidOperationException(
                     $"no room for the KV cache: {total >> 20} MiB on the device × {MemoryUtilization:0.##} utilization " +
-                    $"leaves {(budget + ActivationReserve()) >> 20} MiB after the {used >> 20} MiB in use, and the " +
-                    $"activations of a step need about {ActivationReserve() >> 20} MiB; one KV block is {perBlock >> 10} KiB");
+                    $"leaves {(budget + reserve) >> 20} MiB after the {used >> 20} MiB in use (weights, and the largest step's " +
+                    $"{profile.HeldBytes >> 20} MiB of workspaces measured at {profile.Tokens} tokens over {profile.Sequences} " +
+                    $"sequences), and {reserve >> 20} MiB more is kept for its sampler and CUDA graphs; one KV block is " +
+                    $"{perBlock >> 10} KiB");
         }
         return (int)Math.Clamp(budget / Math.Max(1, perBlock), 1, int.MaxValue);
-    }
-
-    /// <summary>An upper estimate of a step's activations at 8,192 tokens and 1,024 logits rows, plus cuBLASLt's and
-    /// the sampler's workspaces and a margin: what the forward pass allocates beside the weights and the cache.</summary>
-    private long ActivationReserve()
-    {
-        var c = Config;
-        long es = DTypes.SizeOf(Backend.ActivationType);
-        long perToken = es * (2L * c.HiddenSize + (c.NumHeads + 2L * c.NumKvHeads) * c.HeadDim + 2L * c.NumHeads * c.HeadDim +
-                              3L * c.IntermediateSize);
-        long logits = 1024L * c.VocabSize * (es + 4 + 4);
-        return 8192L * perToken + logits + (512L << 20);
     }
 
     public ModelExecutor CreateExecutor(int numGpuBlocks, int numCpuBlocks, int blockSizeTokens, long seed) =>

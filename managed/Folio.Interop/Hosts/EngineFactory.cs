@@ -73,7 +73,7 @@ public static unsafe class EngineFactory
         int blocks;
         try
         {
-            blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens);
+            blocks = p.NumGpuBlocks > 0 ? p.NumGpuBlocks : resolved!.BlocksFor(p.KvMemoryBytes, p.BlockSizeTokens, p.MaxNumBatchedTokens, p.MaxNumSeqs);
         }
         catch (InvalidOperationException e)
         {

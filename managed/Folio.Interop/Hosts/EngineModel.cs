@@ -97,7 +97,8 @@ public sealed class EngineModel : IEngineModel, IDisposable
 
     public string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens) => PromptLimits.Check(Config, promptIds, maxTokens);
 
-    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens) => _model.BlocksFor(kvMemoryBytes, blockSizeTokens);
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs) =>
+        _model.BlocksFor(kvMemoryBytes, blockSizeTokens, maxNumBatchedTokens, maxNumSeqs);
 
     /// <summary>The backend the model runs on ("cpu", "cuda (BF16)" …).</summary>
     public string BackendName => _model.BackendName;

@@ -58,7 +58,7 @@ public sealed class FakeEngineModel : IEngineModel
 
     public SamplingParams WithModelStops(SamplingParams samplingParams) => samplingParams;
 
-    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens) => DefaultBlocks;
+    public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs) => DefaultBlocks;
 
     public IModelExecutor CreateExecutor(EngineOptions options, long seed) => new FakeExecutor(new FakeExecutorOptions
     {

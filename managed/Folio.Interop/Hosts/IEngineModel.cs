@@ -37,8 +37,9 @@ public interface IEngineModel
     /// <summary>Why a prompt cannot run on this model (longer than its context), or null.</summary>
     string? CheckPrompt(ReadOnlySpan<int> promptIds, int maxTokens);
 
-    /// <summary>GPU blocks that <paramref name="kvMemoryBytes"/> (0 = the backend default) holds.</summary>
-    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens);
+    /// <summary>GPU blocks that <paramref name="kvMemoryBytes"/> (0 = the backend default, after the largest step
+    /// the limits allow) holds.</summary>
+    int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs);
 
     IModelExecutor CreateExecutor(EngineOptions options, long seed);
 
