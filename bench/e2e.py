@@ -120,7 +120,7 @@ def run_hf(args, cache_implementation):
 
 def run_hf_generate_batch(args, model, ids):
     """HF's own continuous batching (`generate_batch`, transformers >= 4.56) on the same prompts, sampling with
-    forced lengths; the tokens it returns are counted. Not yet run on the GPU machine (written after the last call)."""
+    forced lengths; the tokens it returns are counted."""
     import torch
     from transformers import GenerationConfig
 
@@ -131,8 +131,22 @@ def run_hf_generate_batch(args, model, ids):
     def config(n):
         return GenerationConfig(max_new_tokens=n, min_new_tokens=n, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
                                 eos_token_id=None, pad_token_id=0)
+    import transformers
+    # Continuous batching runs on a paged attention implementation; its name changed across releases, so each known
+    # one is tried (the first that the installed transformers accepts and that runs the warm-up is measured).
+    errors = []
+    for implementation in ("sdpa_paged", "paged|sdpa", None):
+        try:
+            if implementation and hasattr(model, "set_attn_implementation"):
+                model.set_attn_implementation(implementation)
+            with torch.no_grad():
+                model.generate_batch(prompts[:8], generation_config=config(8), progress_bar=False)   # warm-up
+            break
+        except Exception as e:   # noqa: BLE001 -- reported with the version below when none works
+            errors.append(f"{implementation}: {e!r}"[:200])
+    else:
+        raise RuntimeError(f"transformers {transformers.__version__}: generate_batch failed: {errors}")
     with torch.no_grad():
-        model.generate_batch(prompts[:8], generation_config=config(8), progress_bar=False)   # warm-up
         torch.cuda.synchronize()
         t0 = time.time()
         out = model.generate_batch(prompts, generation_config=config(new_tokens), progress_bar=False)
@@ -140,7 +154,8 @@ def run_hf_generate_batch(args, model, ids):
     seconds = time.time() - t0
     produced = sum(len(o.generated_tokens) for o in out.values())
     return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
-            "cache": "generate_batch", "requests": len(prompts)}
+            "cache": "generate_batch", "requests": len(prompts), "transformers": transformers.__version__,
+            "attn_implementation": implementation or "default", "failed_first": errors}
 
 
 def main():

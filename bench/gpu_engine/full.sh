@@ -7,6 +7,7 @@
 #   e2e      bench/e2e.py on llama-1b: Folio and HF (dynamic and static cache) in this call
 #   sharegpt bench/e2e.py --sharegpt on SHAPE (default llama-1b): 1,000 requests, HF on HF_REQUESTS of them
 #   profile  bench/gpu_engine/profile.sh (ncu kernel times of decode steps)
+#   idle     the device's share of a decode step at batch 1, 8, 32, 64, 256 (llama-1b, 256/256; graphs on)
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/out}; mkdir -p "$out"
 export PATH="$PATH:/usr/local/cuda/bin" PYTHONUNBUFFERED=1
@@ -25,7 +26,7 @@ for part in ${PARTS:-tests b5 b7 b8b e2e}; do
            grep -E "^FAILED|^ERROR|worst|compared|passed|failed" "$out/pytest.log" | tail -20 ;;
     b5) for extra in "" "" "" "--max-num-batched-tokens 2048" "--no-cuda-graphs"; do
           echo -n "llama-1b $extra: "; timeout 120 $F bench --model llama-1b --input-len 256 --output-len 256 $B $extra 2>/dev/null \
-            | tee -a "$out/b5.jsonl" | json output_tokens_per_s decode_tokens_per_s prefill_tokens_per_s decode_gpu_busy_pct graphed_steps load_seconds
+            | tee -a "$out/b5.jsonl" | json output_tokens_per_s decode_tokens_per_s prefill_tokens_per_s decode_gpu_busy_pct graphed_steps load_seconds kv_blocks activation_peak_mib activation_held_mib decode_workspace_mib device_used_mib_after device_total_mib
         done ;;
     b7) for outlen in ${B7_OUTPUTS:-32 128}; do for prefix in 80 341; do for caching in on off; do
           extra=""; [[ $caching == off ]] && extra="--no-prefix-caching"
@@ -34,7 +35,12 @@ for part in ${PARTS:-tests b5 b7 b8b e2e}; do
         done; done; done ;;
     b8b) echo -n "llama-8b: "; timeout 300 $F bench --model llama-8b --input-len 256 --output-len 256 $B ${B8_EXTRA:-} 2>/dev/null \
            | tee -a "$out/b8b.jsonl" | json output_tokens_per_s decode_tokens_per_s prefill_tokens_per_s decode_gpu_busy_pct load_seconds ;;
-    e2e) timeout 400 python3 bench/e2e.py --folio $F --shape llama-1b --requests 256 --input-len 256 --output-len 256 > "$out/e2e.log" 2>&1; tail -8 "$out/e2e.log" ;;
+    e2e) timeout ${E2E_TIMEOUT:-400} python3 bench/e2e.py --folio $F --shape llama-1b --requests 256 --input-len 256 --output-len 256 \
+           --caches ${CACHES:-dynamic,static} > "$out/e2e.log" 2>&1; tail -12 "$out/e2e.log" ;;
+    idle) for n in 1 8 32 64 256; do
+            echo -n "batch $n: "; timeout 120 $F bench --model llama-1b --input-len 256 --output-len 256 --device cuda --requests $n \
+              --max-num-seqs $n --kv-mib 0 --seed 1 --json 2>/dev/null | tee -a "$out/idle.jsonl" | json output_tokens_per_s decode_tokens_per_s decode_gpu_busy_pct
+          done ;;
     sharegpt) timeout 500 python3 bench/e2e.py --folio $F --shape ${SHAPE:-llama-1b} --requests 1000 --sharegpt --caches dynamic \
                 --hf-requests ${HF_REQUESTS:-256} --hf-batch ${HF_BATCH:-256} > "$out/sharegpt-${SHAPE:-llama-1b}.log" 2>&1; tail -8 "$out/sharegpt-${SHAPE:-llama-1b}.log" ;;
     profile) timeout 200 bench/gpu_engine/profile.sh 2>&1 | tail -25 ;;
