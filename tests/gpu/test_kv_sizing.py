@@ -24,7 +24,7 @@ def bench(*extra: str) -> subprocess.CompletedProcess:
                            "--json", *extra], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("budget,seqs", [(8192, 256), (2048, 64)])
+@pytest.mark.parametrize("budget,seqs", [(8192, 256), (2048, 64), (8192, 1)])
 def test_memory_share_holds_after_the_largest_step(budget, seqs):
     # 2 x budget prompt tokens: the first steps are full-budget prefill steps; then decode at up to `seqs` rows
     # replays graphs of every batch bucket on the way down as requests finish.
