@@ -31,72 +31,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
 from folio import ops  # noqa: E402
+import kernel_timing  # noqa: E402
+from kernel_timing import DEV, balanced_rounds, bench, copy_bandwidth, fmt, fmt_list  # noqa: E402,F401
+from kernels_blocks import blocks_bench  # noqa: E402
+from kernels_prefill import contiguous_kv, hnd_copy, prefill_bench  # noqa: E402
 
-DEV = torch.device("cuda")
-L2_FLUSH = None
 FLEX_MAX_ELEMENTS = 2**31  # FlexAttention's compiled kernel failed (InductorError) at K/V of >= 2^31 elements
-
-
-GPU_SLEEP_CYCLES = 200_000  # ~100 us at the H100's clocks: more than a call's CPU time before it is enqueued
-
-
-def make_l2_flush():
-    """The buffer flush_l2 reads: 5x the L2 (at least 256 MiB), so that what a launch reads was evicted."""
-    props = torch.cuda.get_device_properties(DEV)
-    return torch.ones(max(256 << 20, 5 * props.L2_cache_size) // 4, dtype=torch.int32, device=DEV)
-
-
-def flush_l2():
-    # Evict L2 by *reading* a buffer 5x its size: the lines left behind are clean. (Writing it, e.g. with
-    # zero_(), leaves ~50 MB of dirty lines whose write-back then lands inside the next timed launch, which
-    # adds ~15 us to every method at small shapes.)
-    L2_FLUSH.sum(dtype=torch.int32)
-
-
-def bench(fn, iters=30, warmup=3, max_ms=1500.0):
-    """Median (µs) of CUDA-event-timed calls of fn, L2 flushed before each."""
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    # Estimate once to bound the total time of slow cases.
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    flush_l2()
-    s.record()
-    fn()
-    e.record()
-    torch.cuda.synchronize()
-    est = s.elapsed_time(e)
-    n = max(5, min(iters, int(max_ms / max(est, 1e-3))))
-    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(n)]
-    for a, b in events:
-        flush_l2()
-        # Keep the GPU busy (untimed) until fn is enqueued: without it, a CPU slower than the ~90 us flush (the
-        # Python argument checks of a small call, or torch.compile's workers busy in the background) left the
-        # GPU idle between a and fn, and that idle time counted (GQA 1 x 2k once read 144 us for 13, 19:01 UTC).
-        torch.cuda._sleep(GPU_SLEEP_CYCLES)
-        a.record()
-        fn()
-        b.record()
-    torch.cuda.synchronize()
-    times = sorted(a.elapsed_time(b) * 1000.0 for a, b in events)
-    return statistics.median(times), (times[len(times) // 10], times[-1 - len(times) // 10]), n
-
-
-def copy_bandwidth():
-    n = 1 << 30  # 1 GiB each way
-    src = torch.empty(n, dtype=torch.uint8, device=DEV).random_()
-    dst = torch.empty_like(src)
-    us, _, _ = bench(lambda: dst.copy_(src), iters=30)
-    del src, dst
-    return 2 * n / (us * 1e-6) / 1e12  # TB/s, read + write
-
-
-def pcie_bandwidth(nbytes):
-    host = torch.empty(nbytes, dtype=torch.uint8).pin_memory()
-    gpu = torch.empty(nbytes, dtype=torch.uint8, device=DEV).random_()
-    d2h, _, _ = bench(lambda: host.copy_(gpu, non_blocking=True), iters=20)
-    h2d, _, _ = bench(lambda: gpu.copy_(host, non_blocking=True), iters=20)
-    return nbytes / (d2h * 1e-6) / 1e9, nbytes / (h2d * 1e-6) / 1e9  # GB/s
 
 
 # ------------------------------------------------------------------------------------------ decode (B6)
@@ -116,20 +56,6 @@ def make_decode_case(batch, ctx, hq, hkv, d=128, dtype=torch.bfloat16):
     lens = torch.full((batch,), ctx, dtype=torch.int32, device=DEV)
     q = torch.empty(batch, hq, d, dtype=dtype, device=DEV).normal_()
     return q, k_cache, v_cache, table, lens
-
-
-def contiguous_kv(cache, table, batch, ctx):
-    """[batch, heads, ctx, d] copy of the paged cache, sequence by sequence (bounded temporaries)."""
-    _, bs, h, d = cache.shape
-    out = torch.empty(batch, h, ctx, d, dtype=cache.dtype, device=DEV)
-    for b in range(batch):
-        out[b] = cache[table[b].long()].view(ctx, h, d).transpose(0, 1)
-    return out
-
-
-def hnd_copy(cache):
-    """The same paged cache in the HND layout ([num_blocks, heads, block_size, d]) from NHD."""
-    return cache.permute(0, 2, 1, 3).contiguous()
 
 
 def folio_decode_fn(q, k_cache, v_cache, table, lens, ctx, layout="NHD"):
@@ -291,146 +217,6 @@ def decode_shape(copy_tbs, iters, batch, ctx, hq, hkv, layouts, baselines, flex_
     return row
 
 
-# ------------------------------------------------------------------------------------------ prefill
-
-def balanced_rounds(n):
-    """Orders of n methods (a Williams design): every method in every position equally often, and every method
-    right after every other equally often (n rounds for even n, 2n for odd n)."""
-    first = [0] + [(i + 1) // 2 if i % 2 else n - i // 2 for i in range(1, n)]  # 0, 1, n-1, 2, n-2, ...
-    rounds = [[(x + r) % n for x in first] for r in range(n)]
-    return rounds + [r[::-1] for r in rounds] if n % 2 else rounds
-
-
-def prefill_bench(iters, seqs=8, ctx=4096, hq=32, hkv=8, d=128, bs=16, ab_path=None):
-    """Folio's paged prefill beside SDPA in balanced rounds; median per method. Under sustained tensor-core load
-    the card slows by ~10% after the first second or so (2205 -> 2410-2490 us for the same kernel in one process,
-    2026-11-26 ~17:08 UTC), so a method timed right after a hotter one runs slower: a fixed order favours
-    whichever method follows a cooler one, and so does a rotation (each method keeps its predecessor). The rounds
-    follow a Williams design (balanced_rounds), which gives every method every predecessor equally often; before
-    it (rotated rounds, until 2026-11-26 18:58 UTC) the same library timed 0-4.5% faster as "folio" than as "ab",
-    the method after an SDPA (bench/NOTES-kernels.md run 36). The slow mma.sync kernel is timed apart, last.
-    ab_path: another build of libfolio_cuda.so, timed in the same rounds (NHD) as method "ab"."""
-    dtype = torch.bfloat16
-    num_blocks = seqs * ctx // bs
-    kc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
-    vc_p = torch.empty(num_blocks, bs, hkv, d, dtype=dtype, device=DEV).normal_()
-    table = torch.randperm(num_blocks, device=DEV).view(seqs, ctx // bs).int()
-    q = torch.empty(seqs * ctx, hq, d, dtype=dtype, device=DEV).normal_()
-    cu = torch.arange(0, seqs + 1, dtype=torch.int32, device=DEV) * ctx
-    lens = torch.full((seqs,), ctx, dtype=torch.int32, device=DEV)
-    out = torch.empty_like(q)
-    flops = 4.0 * seqs * hq * d * (ctx * (ctx + 1) / 2)  # causal: QK^T and PV over the lower triangle
-    res = {"seqs": seqs, "ctx": ctx, "hq": hq, "hkv": hkv, "flops": flops}
-    kc = contiguous_kv(kc_p, table, seqs, ctx)
-    vc = contiguous_kv(vc_p, table, seqs, ctx)
-    kh, vh = hnd_copy(kc_p), hnd_copy(vc_p)
-    q4 = q.view(seqs, ctx, hq, d).transpose(1, 2).contiguous()
-    kr, vr = kc.repeat_interleave(hq // hkv, 1), vc.repeat_interleave(hq // hkv, 1)
-
-    # The harness's override of the library's choice (bench/prefill_sm90_session.sh sets it): the kernel "folio",
-    # "hnd" and "ab" ask for; "sm80" below always asks for the mma.sync kernel.
-    kernel = os.environ.get("FOLIO_PREFILL_KERNEL", "auto")
-    res["kernel"] = ops.prefill_kernel(d, dtype, kernel=kernel)
-
-    def sm80():
-        # The mma.sync kernel on the same data (on an H100 the default is the sm_90a wgmma kernel where built).
-        ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD", kernel="sm80")
-
-    methods = {
-        "folio": lambda: ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD", kernel=kernel),
-        "sdpa_gqa": lambda: F.scaled_dot_product_attention(q4, kc, vc, is_causal=True, enable_gqa=True),
-        "hnd": lambda: ops.paged_prefill(q, kh, vh, table, cu, lens, ctx, out=out, layout="HND", kernel=kernel),
-        "sdpa_mha": lambda: F.scaled_dot_product_attention(q4, kr, vr, is_causal=True),
-    }
-    if ab_path:
-        ab_lib = ops.load_library(ab_path)
-
-        def ab():
-            saved = ops._lib  # the module's library for this one call (ops has no per-call library argument)
-            ops._lib = ab_lib
-            try:
-                ops.paged_prefill(q, kc_p, vc_p, table, cu, lens, ctx, out=out, layout="NHD", kernel=kernel)
-            finally:
-                ops._lib = saved
-
-        methods["ab"] = ab
-        res["ab_path"] = ab_path
-    keys = list(methods)
-    times = {k: [] for k in keys}
-    rounds = balanced_rounds(len(keys))
-    for order in rounds:
-        for key in (keys[i] for i in order):
-            times[key].append(bench(methods[key], iters)[0])
-    for key, ts in times.items():
-        res[key + "_us"] = statistics.median(ts)
-        res[key + "_rounds_us"] = ts
-    res["rounds"] = len(rounds)
-    res["folio_sm80_us"], _, _ = bench(sm80, iters)
-    res["sdpa_us"] = min(res["sdpa_gqa_us"], res["sdpa_mha_us"])
-    for k in ("folio", "folio_sm80", "sdpa", "sdpa_gqa", "sdpa_mha", "hnd") + (("ab",) if ab_path else ()):
-        res[k + "_tflops"] = flops / (res[k + "_us"] * 1e-6) / 1e12
-    res["vs_sdpa"] = res["folio_tflops"] / res["sdpa_tflops"]
-    ref = methods["sdpa_gqa"]()
-    methods["folio"]()
-    torch.cuda.synchronize()
-    mine = out.view(seqs, ctx, hq, d).transpose(1, 2).float()
-    res["rel_err_vs_sdpa"] = ((mine - ref.float()).norm() / ref.float().norm()).item()
-    return res
-
-
-# ------------------------------------------------------------------------------------------ blocks
-
-def blocks_bench(copy_tbs, iters, num_pairs=10000, num_swap=2000, pool=40000, bs=16, hkv=8, d=128):
-    lib = ops.library()
-    stream = torch.cuda.current_stream().cuda_stream
-    caches = [torch.empty(pool, bs, hkv, d, dtype=torch.bfloat16, device=DEV).normal_() for _ in range(2)]
-    block_bytes = bs * hkv * d * 2
-    perm = torch.randperm(pool)
-    dst = perm[:num_pairs]
-    src = perm[num_pairs:][torch.randint(0, pool - num_pairs, (num_pairs,))]
-    pairs = torch.stack([src, dst], 1).int().to(DEV)
-    ptrs = torch.tensor([c.data_ptr() for c in caches], dtype=torch.int64, device=DEV)
-    view = ops.paged_kv(caches[0], caches[1], "NHD")
-    moves = ops.abi.folio_cuda_block_move_params
-    copy_params = moves(ctypes.sizeof(moves), 2, ptrs.data_ptr(), 0, pairs.data_ptr(), num_pairs, 0)
-    copy = lambda: lib.folio_block_copy(ctypes.byref(view), ctypes.byref(copy_params), stream)
-    res = {"copy_pairs": num_pairs, "block_bytes": block_bytes, "caches": 2}
-    res["copy_us"], _, _ = bench(copy, iters)
-    moved = 2 * num_pairs * 2 * block_bytes  # read + write, K and V
-    res["copy_tbs"] = moved / (res["copy_us"] * 1e-6) / 1e12
-    res["copy_frac"] = res["copy_tbs"] / copy_tbs
-
-    cpu_pool = num_swap + 100
-    host = [torch.empty(cpu_pool, bs, hkv, d, dtype=torch.bfloat16).pin_memory() for _ in range(2)]
-    hptrs = torch.tensor([h.data_ptr() for h in host], dtype=torch.int64, device=DEV)
-    out_pairs = torch.stack([torch.randperm(pool)[:num_swap], torch.randperm(cpu_pool)[:num_swap]], 1).int().to(DEV)
-    in_pairs = torch.stack([torch.randperm(cpu_pool)[:num_swap], torch.randperm(pool)[:num_swap]], 1).int().to(DEV)
-    out_params = moves(ctypes.sizeof(moves), 2, ptrs.data_ptr(), hptrs.data_ptr(), out_pairs.data_ptr(), num_swap,
-                       cpu_pool)
-    in_params = moves(ctypes.sizeof(moves), 2, ptrs.data_ptr(), hptrs.data_ptr(), in_pairs.data_ptr(), num_swap,
-                      cpu_pool)
-    swap_out = lambda: lib.folio_block_swap_out(ctypes.byref(view), ctypes.byref(out_params), stream)
-    swap_in = lambda: lib.folio_block_swap_in(ctypes.byref(view), ctypes.byref(in_params), stream)
-    nbytes = num_swap * 2 * block_bytes
-    res["swap_blocks"] = num_swap
-    res["swap_bytes"] = nbytes
-    res["swap_out_us"], _, _ = bench(swap_out, iters)
-    res["swap_in_us"], _, _ = bench(swap_in, iters)
-    res["pcie_d2h_gbs"], res["pcie_h2d_gbs"] = pcie_bandwidth(nbytes)
-    res["swap_out_gbs"] = nbytes / (res["swap_out_us"] * 1e-6) / 1e9
-    res["swap_in_gbs"] = nbytes / (res["swap_in_us"] * 1e-6) / 1e9
-    res["swap_out_frac"] = res["swap_out_gbs"] / res["pcie_d2h_gbs"]
-    res["swap_in_frac"] = res["swap_in_gbs"] / res["pcie_h2d_gbs"]
-    return res
-
-
-def fmt(x, spec=".2f"):
-    return "n/a" if x is None else format(x, spec)
-
-
-def fmt_list(xs):
-    return "/".join(f"{x:.0f}" for x in xs)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -451,10 +237,10 @@ def main():
                     help="another libfolio_cuda.so build whose prefill is timed in the same balanced rounds")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
-    global L2_FLUSH, BLOCK_SIZE, BLOCK_ORDER
+    global BLOCK_SIZE, BLOCK_ORDER
     BLOCK_SIZE, BLOCK_ORDER = args.block_size, args.block_order
     props = torch.cuda.get_device_properties(DEV)
-    L2_FLUSH = make_l2_flush()
+    kernel_timing.start()
     info = {"device": props.name, "sms": props.multi_processor_count, "l2_bytes": props.L2_cache_size,
             "torch": torch.__version__, "cuda": torch.version.cuda,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv,
