@@ -30,7 +30,7 @@ def main():
     ap.add_argument("--iters", type=int, default=40)
     args = ap.parse_args()
     torch.manual_seed(0)
-    K.L2_FLUSH = K.make_l2_flush()
+    K.kernel_timing.start()
     print("| heads q:kv | batch x ctx | Folio µs (Folio first / SDPA first) | SDPA µs (Folio first / SDPA first) | "
           "×SDPA Folio first | ×SDPA SDPA first | ×SDPA all rounds |")
     print("|---|---|---|---|---|---|---|")

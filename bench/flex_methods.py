@@ -60,7 +60,7 @@ def main():
     ap.add_argument("--modes", default=",".join(MODES))
     args = ap.parse_args()
     torch.manual_seed(args.seed)
-    K.L2_FLUSH = K.make_l2_flush()
+    K.kernel_timing.start()
     hq, hkv = (int(x) for x in args.heads.split(":"))
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     cases = []

@@ -40,7 +40,7 @@ def main():
     lib.empty_launch.restype = ctypes.c_int
     lib.empty_launch.argtypes = [ctypes.c_void_p]
 
-    kernels.L2_FLUSH = kernels.make_l2_flush()
+    kernels.kernel_timing.start()
     copy_tbs = kernels.copy_bandwidth()
     nbytes = int(args.mb * 1e6) // 4096 * 4096
     src = torch.randn(nbytes // 2, dtype=torch.bfloat16, device=kernels.DEV)
