@@ -8,8 +8,9 @@ The shapes are Folio's built-in ones (managed/Folio.Core/Models/BuiltinModels.cs
 LlamaConfig of the same sizes in bf16. Prompts are random token ids of the given length on both sides (a throughput
 run with EOS ignored does the same work whatever the ids). HF runs `generate` on the whole batch at once (every
 prompt the same length, so no padding), sampling (temperature 1, top-p 1, as Folio's bench), with its dynamic
-cache and with `cache_implementation="static"`; each configuration once to warm up, then timed. Prints one JSON
-line per configuration and a table.
+cache and with `cache_implementation="static"`; each configuration once to warm up (with the timed run's shapes),
+then timed. SDPA runs without cuDNN's backend unless --hf-cudnn-sdpa (see run_hf). Prints one JSON line per
+configuration and a table.
 
 With --sharegpt, --requests ShareGPT-like (input, output) lengths are drawn here and given to both engines (Folio
 reads them with `--dataset FILE`); HF serves them in arrival-order batches of --hf-batch, left-padded, each batch
@@ -67,6 +68,10 @@ def run_hf(args, cache_implementation):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
+    # PyTorch picks cuDNN's SDPA on Hopper when allowed; it builds an execution plan for every new sequence length and
+    # batch, so a run meeting new lengths at each decode step pays for plans inside the timing (bench/hf_profile.py:
+    # 53 vs 21 ms a step at batch 256). Off by default: SDPA then runs its flash kernel, HF's faster configuration.
+    torch.backends.cuda.enable_cudnn_sdp(args.hf_cudnn_sdpa)
     config = LlamaConfig(**SHAPES[args.shape], rms_norm_eps=1e-5, torch_dtype="bfloat16")
     with torch.device("cuda"):
         model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
@@ -82,7 +87,10 @@ def run_hf(args, cache_implementation):
 
     if cache_implementation == "generate_batch":
         return run_hf_generate_batch(args, model, ids)
-    generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
+    if args.lengths:
+        generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
+    else:
+        generate(ids, args.output_len)   # warm-up with the timed run's shapes (every plan and allocation it needs)
     torch.cuda.synchronize()
     if args.lengths:
         # Variable lengths, as HF generate serves them at its best: batches of hf_batch requests in arrival order,
@@ -115,7 +123,7 @@ def run_hf(args, cache_implementation):
     del model
     torch.cuda.empty_cache()
     return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
-            "cache": cache_implementation or "dynamic"}
+            "cache": cache_implementation or "dynamic", "cudnn_sdpa": args.hf_cudnn_sdpa}
 
 
 def run_hf_generate_batch(args, model, ids):
@@ -172,6 +180,8 @@ def main():
     ap.add_argument("--caches", default="dynamic,static",
                     help="HF configurations to run: dynamic, static (generate's caches), generate_batch")
     ap.add_argument("--skip-hf", action="store_true")
+    ap.add_argument("--hf-cudnn-sdpa", action="store_true",
+                    help="let PyTorch use cuDNN's SDPA for HF (a plan per new length: slower here; off by default)")
     ap.add_argument("--timeout", type=int, default=400)
     args = ap.parse_args()
     args.lengths = sharegpt_lengths(args.requests) if args.sharegpt else None
