@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Where Hugging Face `generate` spends a decode step in bench/e2e.py's B5 setup (the baseline's own health check).
 
-  python3 bench/hf_profile.py [--shape llama-1b] [--batch 256] [--input-len 256] [--new 32]
+  python3 bench/hf_profile.py [--shape llama-1b] [--batch 256] [--input-len 256] [--new 32] [--padded]
+
+--padded: the batch bench/e2e.py --sharegpt gives HF (ShareGPT-like prompts, left-padded, with the attention mask),
+whose decode steps cost ~100 ms at batch 256 on llama-1b (bench/RESULTS.md) against ~14 ms unpadded: not yet explained.
 
 Same model and sampling as bench/e2e.py (random bf16 weights, temperature 1, top-p 1, forced lengths). Times
 `generate` per new token in six settings — sampling or greedy; SDPA with cuDNN's backend allowed, SDPA without it,
@@ -16,7 +19,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from e2e import SHAPES
+from e2e import SHAPES, sharegpt_lengths
 
 
 def main():
@@ -25,9 +28,23 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--input-len", type=int, default=256)
     ap.add_argument("--new", type=int, default=32)
+    ap.add_argument("--padded", action="store_true",
+                    help="the first --batch ShareGPT-like prompts of bench/e2e.py --sharegpt, left-padded to the longest")
     args = ap.parse_args()
     torch.manual_seed(0)
-    ids = torch.randint(0, SHAPES[args.shape]["vocab_size"], (args.batch, args.input_len), device="cuda")
+    vocab = SHAPES[args.shape]["vocab_size"]
+    if args.padded:
+        lengths = [i for i, _ in sharegpt_lengths(args.batch)]
+        longest = max(lengths)
+        ids = torch.zeros(args.batch, longest, dtype=torch.long, device="cuda")
+        mask = torch.zeros_like(ids)
+        for r, n in enumerate(lengths):
+            ids[r, longest - n:] = torch.randint(0, vocab, (n,), device="cuda")
+            mask[r, longest - n:] = 1
+        print(f"padded batch: {args.batch} prompts of {min(lengths)}-{longest} tokens, left-padded to {longest}")
+    else:
+        ids = torch.randint(0, vocab, (args.batch, args.input_len), device="cuda")
+        mask = torch.ones_like(ids)
 
     def model_with(attn):
         config = LlamaConfig(**SHAPES[args.shape], rms_norm_eps=1e-5, torch_dtype="bfloat16", attn_implementation=attn)
@@ -39,7 +56,7 @@ def main():
         if sample:
             kwargs.update(temperature=1.0, top_p=1.0, top_k=0)
         with torch.no_grad():
-            return model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kwargs)
+            return model.generate(input_ids=ids, attention_mask=mask, **kwargs)
 
     for attn, cudnn in (("sdpa", True), ("sdpa", False), ("eager", False)):
         # cuDNN's SDPA builds a plan per new (batch, length): the warm-up meets every shape the timed runs will.
