@@ -87,6 +87,7 @@ public class GenerateCommandTests
         string dir = Directory.CreateTempSubdirectory("folio-bad-model-").FullName;
         File.WriteAllText(Path.Combine(dir, "config.json"), "{ not json");
         var (code, output, error) = CliRun.Folio("generate", "--model", dir, "--prompt", "hi");
+        Directory.Delete(dir, recursive: true);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", output);
         Assert.StartsWith("error: ", error);

@@ -19,9 +19,10 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal(
-            ["bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct", "decode_tokens_per_s", "graphed_steps", "kernels",
-             "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions", "prefill_tokens_per_s",
-             "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
+            ["activation_held_mib", "activation_peak_mib", "bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct",
+             "decode_tokens_per_s", "decode_workspace_mib", "device_total_mib", "device_used_mib_after", "graphed_steps", "kernels",
+             "kv_blocks", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
+             "prefill_tokens_per_s", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
         Assert.True(rps > 0);
@@ -39,6 +40,10 @@ public class ModelBenchCommandTests
         Assert.Equal(0L, root.GetProperty("graphed_steps").GetInt64());
         Assert.Equal(0.0, root.GetProperty("decode_gpu_busy_pct").GetDouble());
         Assert.InRange(root.GetProperty("load_seconds").GetDouble(), 0.0, 120.0);
+        // The CPU sizes no cache from a profile run and has no device memory to report.
+        foreach (string key in (string[])["activation_peak_mib", "activation_held_mib", "decode_workspace_mib", "device_used_mib_after", "device_total_mib"])
+            Assert.Equal(JsonValueKind.Null, root.GetProperty(key).ValueKind);
+        Assert.True(root.GetProperty("kv_blocks").GetInt32() > 0);
         // tiny's MatMul weights (q/k/v, o, gate/up, down per layer and lm_head) in 16-column fp32 panels, and its
         // 9 fp32 norm weights.
         Assert.Equal(4L * (4 * (512 * 256 + 256 * 256 + 1408 * 256 + 256 * 704) + 50272 * 256) + Norms, root.GetProperty("weight_bytes").GetInt64());
