@@ -14,41 +14,61 @@ internal static class Fixtures
     /// One folder per call: test classes run in parallel, and two tests writing one shared file let a reader see it
     /// half written (a CI run failed on that).
     /// </summary>
-    /// <remarks>The folders are deleted when the test process exits (each run used to leave ~1.6 MB per call in /tmp:
-    /// 770 folders, 1.2 GB, on one development machine).</remarks>
+    /// <remarks>The folders live under one folder per test process, <c>folio-cpu-tests/PID</c> in the temporary
+    /// directory; the first call of a process deletes those of processes that are gone (each run used to leave
+    /// ~1.6 MB per call in /tmp: 770 folders, 1.2 GB, on one development machine; the test host does not always run
+    /// exit handlers).</remarks>
     public static string WriteTokenizerJson(string prefix, JsonNode json)
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"folio-{prefix}-{Guid.NewGuid():N}");
+        string dir = Path.Combine(TempRoot.Value, $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        TemporaryFolders.Add(dir);
         string path = Path.Combine(dir, "tokenizer.json");
         File.WriteAllText(path, json.ToJsonString());
         return path;
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<string> TemporaryFolders = NewFolderList();
+    private static readonly Lazy<string> TempRoot = new(CreateTempRoot);
 
-    private static System.Collections.Concurrent.ConcurrentBag<string> NewFolderList()
+    private static string CreateTempRoot()
     {
-        var folders = new System.Collections.Concurrent.ConcurrentBag<string>();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        string parent = Path.Combine(Path.GetTempPath(), "folio-cpu-tests");
+        Directory.CreateDirectory(parent);
+        foreach (string stale in Directory.GetDirectories(parent))
         {
-            foreach (string dir in folders)
+            if (!int.TryParse(Path.GetFileName(stale), out int pid) || IsRunning(pid))
+                continue;
+            try
             {
-                try
-                {
-                    Directory.Delete(dir, recursive: true);
-                }
-                catch (IOException)
-                {
-                    // Best effort at exit: a folder another process still holds stays behind.
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
+                Directory.Delete(stale, recursive: true);
             }
-        };
-        return folders;
+            catch (IOException)
+            {
+                // Another test process may be deleting it at the same moment.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        string root = Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(root);
+        return root;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;   // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static string Find()
