@@ -80,6 +80,15 @@ def test_seeded_requests_do_not_depend_on_the_batch():
         assert len(a.outputs) == 1 + i % 3
 
 
+def test_weights_larger_than_the_memory_share_are_refused_with_the_numbers():
+    # llama-1b's 1.24B parameters need ~2.4 GiB in bf16; 1 % of an 80 or 141 GB card is under 1.5 GiB.
+    with pytest.raises(folio.FolioError, match=r"does not fit: its 1\.\d+B parameters need \d+ MiB in BF16") as e:
+        LLM("llama-1b", device="cuda", gpu_memory_utilization=0.01)
+    assert "utilization" in str(e.value)
+    llm = LLM(str(FIXTURES / "llama3_rope"), device="cuda", dtype="float32")   # the library still serves
+    assert len(llm.generate([[1, 2, 3]], greedy(4))[0].outputs[0].token_ids) == 4
+
+
 def test_bad_dtype_on_cpu_is_refused():
     with pytest.raises(folio.FolioError, match="dtype"):
         LLM("tiny", device="cpu", dtype="float32")

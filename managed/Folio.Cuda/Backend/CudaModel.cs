@@ -55,6 +55,7 @@ public sealed class CudaModel : ILoadedModel
         try
         {
             backend = new CudaBackend(activationType ?? DefaultActivationType(source)) { GraphsEnabled = cudaGraphs };
+            RequireRoomForWeights(source.Config, backend.ActivationType, memoryUtilization);
             var loaded = DecoderModel.Load(source.Config, source.Weights, backend);
             return new CudaModel(source, backend, loaded, memoryUtilization);
         }
@@ -64,6 +65,21 @@ public sealed class CudaModel : ILoadedModel
             source.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Refuses, with the numbers, a model whose weights alone exceed the memory share this engine may use
+    /// (utilization × total, less what is in use), before uploading any of them.</summary>
+    private static void RequireRoomForWeights(ModelConfig config, DType activationType, double memoryUtilization)
+    {
+        long weights = config.ParameterCount() * DTypes.SizeOf(activationType);
+        var (free, total) = DeviceMemoryInfo.Query();
+        long room = (long)(total * memoryUtilization) - (total - free);
+        if (weights > room)
+            throw new InvalidOperationException(
+                $"the model does not fit: its {config.ParameterCount() / 1e9:0.##}B parameters need {weights >> 20} MiB in " +
+                $"{activationType}, and {total >> 20} MiB on the device × {memoryUtilization:0.##} utilization leaves " +
+                $"{Math.Max(0, room) >> 20} MiB after the {(total - free) >> 20} MiB in use (a 16-bit type, a larger " +
+                "gpu_memory_utilization or a larger device would)");
     }
 
     /// <summary>The profile run of the last <see cref="BlocksFor"/> that sized the cache from free memory, else null.</summary>
