@@ -18,7 +18,7 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
 {
     // The plan whose rows the row deltas name: the scheduler's, one instance for its life, rewritten by the next
     // schedule — which is why the engine clears these deltas before it schedules (they are valid until the next step).
-    private readonly StepPlan? _plan;
+    private readonly StepPlan _plan;
     // Per delta: the plan row of a row delta, or -1 (the other columns hold it).
     private int[] _rows = new int[64];
     // Null where the delta has a sequence (its request is the sequence's); null text is "".
@@ -29,7 +29,7 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
 
     private readonly record struct Entry(int Index, int FirstNewToken, int NumNewTokens, FinishReason FinishReason);
 
-    internal OutputDeltas(StepPlan? plan = null) => _plan = plan;
+    internal OutputDeltas(StepPlan plan) => _plan = plan;
 
     public int Count { get; private set; }
 
@@ -45,7 +45,7 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
                 // What AddRow recorded: one new token (the sequence's newest: nothing appends after postprocess
                 // until the next step), no text, not finished then (a later abort ends it, and says so in the
                 // request's end record, not here).
-                var s = _plan!.SequenceAt(row);
+                var s = _plan.SequenceAt(row);
                 return new OutputDelta(s.Request, s, s.Index, s.NumGenerated - 1, 1, "", FinishReason.None, null);
             }
             var e = _entries[index];
