@@ -112,6 +112,7 @@ public sealed class EngineCore
     {
         if (_openPlan is not null)
             throw new InvalidOperationException("the previous step was not completed.");
+        Outputs.ClearDeltas();   // the last step's deltas may name rows of the plan that Schedule rewrites
         _openPlan = Scheduler.Schedule();
         return _openPlan;
     }

@@ -24,7 +24,7 @@ public sealed class OutputProcessor : ISequenceUpdateSink
     private readonly Dictionary<long, Request> _unfinished = [];
     private readonly Dictionary<long, RequestStream> _streams = [];
     private readonly List<Request> _endsOwed = [];
-    private readonly OutputDeltas _deltas = new();
+    private readonly OutputDeltas _deltas;
     private readonly List<RequestStream> _touched = [];
     private long _promptTokens;
     private long _generatedTokens;
@@ -36,6 +36,7 @@ public sealed class OutputProcessor : ISequenceUpdateSink
         _decoder = decoder;
         _logger = logger ?? NullLogger.Instance;
         _eosTokenId = scheduler.Options.EosTokenId;
+        _deltas = new OutputDeltas(scheduler.Plan);
     }
 
     /// <summary>Whether a request was added whose last record has not been delivered yet.</summary>
@@ -72,6 +73,10 @@ public sealed class OutputProcessor : ISequenceUpdateSink
     /// <summary>Books a request the scheduler just aborted: its end goes out with the next step.</summary>
     public void Aborted(Request request) => _endsOwed.Add(request);
 
+    /// <summary>Drops the last step's deltas before the next plan is made: some name rows of the plan that the
+    /// schedule is about to rewrite.</summary>
+    internal void ClearDeltas() => _deltas.Clear();
+
     /// <summary>Starts a step's outputs: ends owed since the last step go first.</summary>
     public void BeginStep()
     {
@@ -87,23 +92,23 @@ public sealed class OutputProcessor : ISequenceUpdateSink
         {
             ref readonly var u = ref updates[i];
             if (u.Sequence is { } seq)
-                TokensAdded(u.Request, seq, u.NumNewTokens);
+                TokensAdded(u.Request, seq, u.NumNewTokens, -1);
             else
                 RequestFinished(u.Request);
         }
     }
 
-    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens)
+    void ISequenceUpdateSink.TokensAdded(Request request, Sequence sequence, int numNewTokens, int planRow)
     {
-        if (ProcessTokens(request, sequence, numNewTokens))
+        if (ProcessTokens(request, sequence, numNewTokens, planRow))
             EmitEnd(request);
     }
 
     void ISequenceUpdateSink.RequestFinished(Request request) => RequestFinished(request);
 
-    private void TokensAdded(Request request, Sequence seq, int numNew)
+    private void TokensAdded(Request request, Sequence seq, int numNew, int planRow)
     {
-        if (ProcessTokens(request, seq, numNew))
+        if (ProcessTokens(request, seq, numNew, planRow))
             EmitEnd(request);
     }
 
@@ -129,14 +134,18 @@ public sealed class OutputProcessor : ISequenceUpdateSink
     /// decoder (token ids only) this is all the step does per sequence here.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private bool ProcessTokens(Request g, Sequence seq, int numNew)
+    private bool ProcessTokens(Request g, Sequence seq, int numNew, int planRow)
     {
         _generatedTokens += numNew;
         bool endedRequest = false;
         string text = "";
         if (_decoder is not null)
             text = DecodeNewText(g, seq, numNew, out endedRequest);
-        _deltas.Add(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text, seq.IsFinished ? seq.FinishReason : FinishReason.None);
+        bool finished = seq.IsFinished;
+        if (numNew == 1 && planRow >= 0 && !finished && text.Length == 0)
+            _deltas.AddRow(planRow);   // the commonest delta, stored as the row's number (see OutputDeltas)
+        else
+            _deltas.Add(g, seq, seq.Index, seq.NumGenerated - numNew, numNew, text, finished ? seq.FinishReason : FinishReason.None);
         return endedRequest;
     }
 

@@ -14,7 +14,9 @@ public readonly struct StopRules
         MinTokens = p.MinTokens;
         MaxTokens = p.MaxTokens;
         IgnoreEos = p.IgnoreEos;
-        _stopTokenIds = [.. p.StopTokenIds];
+        // Without stop ids, the shared empty array: the per-token check reads its length, and a fresh empty array per
+        // request was one more cache line per running sequence and step.
+        _stopTokenIds = p.StopTokenIds.Count == 0 ? [] : [.. p.StopTokenIds];
     }
 
     public int MinTokens { get; }

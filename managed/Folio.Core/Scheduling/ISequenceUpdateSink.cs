@@ -9,8 +9,9 @@ namespace Folio.Core.Scheduling;
 internal interface ISequenceUpdateSink
 {
     /// <summary><paramref name="sequence"/> gained its last <paramref name="numNewTokens"/> tokens; the token-level
-    /// stop rules are applied (it may have finished).</summary>
-    void TokensAdded(Request request, Sequence sequence, int numNewTokens);
+    /// stop rules are applied (it may have finished). <paramref name="planRow"/>: the sequence's row in the step's
+    /// plan, or -1 when it has none (a sequence forked in this step).</summary>
+    void TokensAdded(Request request, Sequence sequence, int numNewTokens, int planRow);
 
     /// <summary>The request's last live sequence finished in this postprocess.</summary>
     void RequestFinished(Request request);

@@ -26,18 +26,22 @@ internal sealed class RunningGroups
         get
         {
             if ((uint)index >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(index), index, $"{Count} groups are running.");
+                ThrowIndex(index);   // a call, not an inlined throw: its message's formatting state would be zeroed in the caller's frame every iteration
             return _groups[index];
         }
     }
 
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowIndex(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, $"{Count} groups are running.");
+
     /// <summary>
-    /// The live sequence and its GPU table of running group <paramref name="index"/> when it has exactly one live
-    /// sequence (else false). Reads the group, the sequence and the table in parallel from the hints, and
-    /// refreshes the hints when they no longer describe the group.
+    /// The live sequence of running group <paramref name="index"/> when it has exactly one live sequence (else
+    /// null); its GPU table is then <see cref="TableOf"/>. Reads the group, the sequence and the table in parallel
+    /// from the hints, and refreshes the hints when they no longer describe the group. (A return value, not out
+    /// parameters: locals whose address is taken live on the stack, and the scheduler's loop reloaded them.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool SingleLive(int index, SequenceGroup g, out Sequence seq, out BlockTable table)
+    public Sequence? SingleLive(int index, SequenceGroup g)
     {
         var s = _sequences[index];
         var t = _tables[index];
@@ -47,28 +51,27 @@ internal sealed class RunningGroups
         if (s is not null && t is not null && ReferenceEquals(s.Table, t) && !s.IsFinished && (s.Alone || g.NumLive == 1)
             && ReferenceEquals(s.Group, g))
         {
-            seq = s;
-            table = t;
-            return true;
+            return s;
         }
-        return Refresh(index, g, out seq, out table);
+        return Refresh(index, g);
     }
 
-    private bool Refresh(int index, SequenceGroup g, out Sequence seq, out BlockTable table)
+    /// <summary>The table of the sequence that <see cref="SingleLive"/> just returned for <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public BlockTable TableOf(int index) => _tables[index]!;
+
+    private Sequence? Refresh(int index, SequenceGroup g)
     {
         if (g.NumLive != 1)
         {
             _sequences[index] = null;
             _tables[index] = null;
-            seq = null!;
-            table = null!;
-            return false;
+            return null;
         }
-        seq = g.FirstLive();
-        table = seq.Table!;
+        var seq = g.FirstLive();
         _sequences[index] = seq;
-        _tables[index] = table;
-        return true;
+        _tables[index] = seq.Table!;
+        return seq;
     }
 
     public void Insert(int index, SequenceGroup g)

@@ -39,7 +39,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 var samples = outputs.SamplesOf(i);
                 if (samples.Length != 1)
                     throw WrongSampleCount(first, samples.Length);
-                AppendToken(seq, samples[0], outputs, sink);
+                AppendToken(seq, i, samples[0], outputs, sink);
                 if (seq.IsFinished)
                     finishedWidth += EndIfFinished(seq.Group, finished, sink);
                 i++;
@@ -93,7 +93,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 throw WrongSampleCount(e, samples.Length);
             if (e.NumSamples == 1)
             {
-                AppendToken(seq, samples[0], outputs, sink);
+                AppendToken(seq, k, samples[0], outputs, sink);
                 continue;
             }
             // The prompt is done: fork it into n sequences sharing every block (the partial last block is
@@ -105,9 +105,9 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 g.Sequences.Add(g.Fork(seq, ids.Next(), s, kv));
                 g.NumLive++;
             }
-            AppendToken(seq, samples[0], outputs, sink);
+            AppendToken(seq, k, samples[0], outputs, sink);
             for (int s = 1; s < samples.Length; s++)
-                AppendToken(g.Sequences[first + s - 1], samples[s], outputs, sink);
+                AppendToken(g.Sequences[first + s - 1], -1, samples[s], outputs, sink);   // a new fork: no row of its own
         }
     }
 
@@ -133,9 +133,10 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
 
     /// <summary>Appends a sampled token (and the tokens a structured output forces after it), applies the token-level
     /// stop rules, then reports the new tokens to the sink (inlined: once per sequence and step; the rare paths are
-    /// calls). It reads the request's parameters from the sequence's copies, not from the group.</summary>
+    /// calls). It reads the request's parameters from the sequence's copies, not from the group. <paramref name="row"/>
+    /// is the sequence's row in the plan (-1 for a sequence forked in this step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AppendToken(Sequence seq, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
+    private void AppendToken(Sequence seq, int row, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
     {
         int token = sample.TokenId;
         seq.Append(token);
@@ -146,7 +147,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         if (!Finished(seq, token) && seq.Constraint is { } constraint && CanFastForward(seq))
             added += AppendForced(seq, constraint);
         // One report for all of them: the output processor reads the sequence's last `added` tokens.
-        sink.TokensAdded(seq.Request, seq, added);
+        sink.TokensAdded(seq.Request, seq, added, row);
     }
 
     /// <summary>

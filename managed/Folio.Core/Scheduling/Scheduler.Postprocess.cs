@@ -27,7 +27,7 @@ public sealed partial class Scheduler
     /// <summary>Records updates in <see cref="Updates"/>, for callers of the public <see cref="Postprocess(Sampling.StepOutputs)"/>.</summary>
     private sealed class UpdateList(List<SequenceUpdate> updates) : ISequenceUpdateSink
     {
-        public void TokensAdded(Request request, Sequence sequence, int numNewTokens) => updates.Add(new SequenceUpdate(request, sequence, numNewTokens));
+        public void TokensAdded(Request request, Sequence sequence, int numNewTokens, int planRow) => updates.Add(new SequenceUpdate(request, sequence, numNewTokens));
         public void RequestFinished(Request request) => updates.Add(new SequenceUpdate(request, null, 0));
     }
 }

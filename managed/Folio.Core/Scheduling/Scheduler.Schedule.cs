@@ -10,8 +10,9 @@ public sealed partial class Scheduler
         while (i < _running.Count && budget > 0)
         {
             var g = _running[i];
-            if (_running.SingleLive(i, g, out var seq, out var table))
+            if (_running.SingleLive(i, g) is { } seq)
             {
+                var table = _running.TableOf(i);
                 int remaining = seq.NumTokens - seq.NumComputedTokens;
                 if (remaining == 1)
                 {

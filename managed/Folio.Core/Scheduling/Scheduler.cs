@@ -59,6 +59,9 @@ public sealed partial class Scheduler
     private const int PreallocatedOutputTokens = 4096;
 
     public SchedulerOptions Options => _options;
+
+    /// <summary>The one plan this scheduler fills and reuses (what <see cref="Schedule"/> returns).</summary>
+    internal StepPlan Plan => _plan;
     public KvCacheManager KvCache => _kv;
 
     public bool HasUnfinished => _running.Count > 0 || _waiting.Count > 0 || _swapped.Count > 0;

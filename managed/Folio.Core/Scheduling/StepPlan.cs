@@ -107,6 +107,14 @@ public sealed class StepPlan
 
     public bool IsEmpty => NumSequences == 0 && Copies.Count == 0 && SwapOutMoves.Count == 0 && SwapInMoves.Count == 0;
 
+    /// <summary>The sequence of row <paramref name="row"/> (valid until the next schedule).</summary>
+    internal Sequence SequenceAt(int row)
+    {
+        if ((uint)row >= (uint)NumSequences)
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"the step has {NumSequences} rows.");
+        return _sequences[row].Sequence;
+    }
+
     /// <summary>What sampling logits row <paramref name="row"/> needs: parameters, random stream, token history.</summary>
     public SamplingRow SamplingOf(int row)
     {
