@@ -6,7 +6,7 @@ namespace Folio.Benchmarks;
 
 /// <summary>
 /// <c>gemm-precision</c>: one MatMul of b8's lm_head shape ([32000, 768], larger than any cache) with the weight
-/// in fp32, bf16, int8 and int4, for 1 and 32 input rows, on one thread, formats alternating round by round. Per
+/// in fp32, bf16, int8 and int4, for 1, 32 and 128 input rows, on one thread, formats alternating round by round. Per
 /// format: the fastest and median of 15 rounds by process CPU time (what a shared, oversubscribed machine
 /// cannot inflate) and by wall time, and the weight bytes read per second at the fastest round.
 /// </summary>
@@ -29,7 +29,7 @@ internal static class WeightGemmBenchmark
             ("int4", int4, int4.UploadWeight(w, Out, In, DType.F32)),
         };
         long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18];
-        foreach (int rows in new[] { 1, 32 })
+        foreach (int rows in new[] { 1, 32, 128 })
         {
             var x = new float[rows * In];
             for (int i = 0; i < x.Length; i++)
@@ -46,7 +46,7 @@ internal static class WeightGemmBenchmark
             {
                 for (int f = 0; f < formats.Length; f++)
                 {
-                    int calls = rows == 1 ? 20 : 4;
+                    int calls = rows == 1 ? 20 : rows == 32 ? 4 : 1;
                     var process = Process.GetCurrentProcess();
                     var c0 = process.TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
