@@ -113,12 +113,13 @@ internal static partial class Gemm
         return acc;
     }
 
+    /// <summary>Unchecked for the reason given on the 512-bit Put (Gemm.Vector512.cs); <see cref="Run"/> checks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float[] y, int at, float[]? bias, int c)
     {
         if (bias is not null)
-            acc += Vector256.Create(bias.AsSpan(c, 8));
-        acc.CopyTo(y.AsSpan(at, 8));
+            acc += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
     private static void Tile6x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)

@@ -11,6 +11,9 @@ namespace Folio.Cpu.Weights;
 internal sealed class Int8Activations
 {
     public byte[] Quants { get; private set; } = [];
+    /// <summary>The same q as signed bytes (no + 128), same layout: the int4 AVX-VNNI kernel's signed operand,
+    /// broadcast straight from memory.</summary>
+    public sbyte[] Signed { get; private set; } = [];
     public float[] Scales { get; private set; } = [];
     /// <summary>[row, group]: 8 · Σ_{i in g} q (only after <c>Quantize(..., groupSums: true)</c>).</summary>
     public int[] GroupSums { get; private set; } = [];
@@ -21,7 +24,10 @@ internal sealed class Int8Activations
     {
         int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
         if (Quants.Length < rows * padded)
+        {
             Quants = new byte[rows * padded];
+            Signed = new sbyte[rows * padded];
+        }
         if (Scales.Length < rows)
             Scales = new float[rows];
         RowBytes = padded;
@@ -37,6 +43,7 @@ internal sealed class Int8Activations
             for (int i = 0; i < k; i++)
                 q[i] = (byte)((int)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f) + 128);
             q[k..].Fill(128);
+            System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signed.AsSpan(r * padded, padded)));
         }
         if (groupSums)
         {
