@@ -16,8 +16,6 @@ public sealed partial class CpuBackend : IComputeBackend
     private readonly Int8Activations _int8Scratch = new();
     /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
     private float[] _splitScratch = [];
-    /// <summary>Weight blocks widened to fp32 for <see cref="Bf16RowGemm"/>'s many-row path; grows, then is reused.</summary>
-    private float[] _widenedScratch = [];
 
     /// <param name="mapWeights">Use bf16 checkpoint weights and the embedding table in place through the file's mapping
     /// (the default: no copy, resident memory = the pages touched); false copies them, bf16 weights as packed 16-bit
@@ -258,10 +256,7 @@ public sealed partial class CpuBackend : IComputeBackend
             case MappedBf16Weight m:
                 if (_splitScratch.Length < x.Rows * x.Cols)
                     _splitScratch = new float[x.Rows * x.Cols];
-                int widened = Bf16RowGemm.WidenedLength(x.Rows, m.Rows, m.Cols, _runner.Threads);
-                if (_widenedScratch.Length < widened)
-                    _widenedScratch = new float[widened];
-                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, _splitScratch, _widenedScratch);
+                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, _splitScratch);
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);

@@ -21,10 +21,9 @@ namespace Folio.Cpu.Weights;
 /// with the same bits (lane-wise IEEE operations), only slower.
 /// The values are the checkpoint's exactly; only the summation order differs from the fp32 path, so results agree
 /// to fp32 rounding, not bit for bit. Tiles: 4 rows × 2 outputs (prefill), 1 row × 4 outputs (decode), 1 × 1;
-/// blocks of 32 outputs so that the rows a tile rereads stay in cache; from 8 rows a block is widened to fp32 once
-/// and its 4-row tiles read that (Bf16RowGemm.Widened.cs), same bits.
+/// blocks of 32 outputs so that the rows a tile rereads stay in cache.
 /// </summary>
-internal static partial class Bf16RowGemm
+internal static class Bf16RowGemm
 {
     public const string KernelName = "bf16 weights mapped in place, row-major dot products, widened in registers, fp32 FMA (Vector512)";
     private const int BlockOuts = 32;
@@ -32,33 +31,21 @@ internal static partial class Bf16RowGemm
     private const int Chunk = 32;
 
     /// <param name="split">Scratch of at least rows × Cols floats for x's even/odd split (the caller's, reused).</param>
-    /// <param name="widened">Scratch of at least <see cref="WidenedLength"/> floats for the many-row path (the caller's, reused).</param>
-    public static void Run(float[] x, int rows, MappedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner, float[] split, float[] widened)
+    public static void Run(float[] x, int rows, MappedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner, float[] split)
     {
         w.RequireLive();
         Split(x, rows, w.Cols, split);
         int outCols = w.Rows;
-        var (chunks, perChunk) = Chunks(outCols, runner.Threads);
-        int wideLength = WidenedLength(rows, outCols, w.Cols, runner.Threads);
-        if (widened.Length < wideLength)
-            throw new ArgumentException($"the widened scratch holds {widened.Length} floats, needs {wideLength}");
-        long work = (long)rows * w.Cols * outCols;
-        runner.For(chunks, work, new Job(split, rows, w, perChunk, bias, y, wideLength == 0 ? null : widened), static (j, chunk) =>
-        {
-            int c0 = chunk * j.PerChunk;
-            int slice = BlockOuts * (j.W.Cols & ~(Chunk - 1));   // each chunk widens into its own slice: no sharing
-            var wide = j.Widened is null ? default : j.Widened.AsSpan(chunk * slice, slice);
-            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, wide);
-        });
-    }
-
-    /// <summary>Work items: several per thread (uneven ones even out), each a whole number of 4-output tiles.</summary>
-    private static (int Count, int PerChunk) Chunks(int outCols, int threads)
-    {
-        int chunks = Math.Max(1, Math.Min(threads * 4, outCols / 64));
+        int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / 64));
         int perChunk = (outCols + chunks - 1) / chunks;
         perChunk = (perChunk + 3) / 4 * 4;
-        return ((outCols + perChunk - 1) / perChunk, perChunk);
+        chunks = (outCols + perChunk - 1) / perChunk;
+        long work = (long)rows * w.Cols * outCols;
+        runner.For(chunks, work, new Job(split, rows, w, perChunk, bias, y), static (j, chunk) =>
+        {
+            int c0 = chunk * j.PerChunk;
+            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y);
+        });
     }
 
     /// <summary>Each row of x with every whole chunk of 32 reordered as its 16 even elements, then its 16 odd ones (the
@@ -82,28 +69,13 @@ internal static partial class Bf16RowGemm
         }
     }
 
-    private static void Columns(float[] x, int rows, MappedBf16Weight w, int c0, int c1, float[]? bias, float[] y, Span<float> wide)
+    private static void Columns(float[] x, int rows, MappedBf16Weight w, int c0, int c1, float[]? bias, float[] y)
     {
-        int o = w.Rows, k = w.Cols, kFull = k & ~(Chunk - 1);
+        int o = w.Rows, k = w.Cols;
         for (int cb = c0; cb < c1; cb += BlockOuts)
         {
             int cEnd = Math.Min(c1, cb + BlockOuts);
             int r = 0;
-            if (!wide.IsEmpty)
-            {
-                Widen(w, cb, cEnd, wide);
-                ref float v = ref MemoryMarshal.GetReference(wide);
-                for (; r + 4 <= rows; r += 4)
-                {
-                    int c = cb;
-                    for (; c + 2 <= cEnd; c += 2)
-                        Tile4x2Widened(x, r, k, ref Unsafe.Add(ref v, (c - cb) * kFull), ref Unsafe.Add(ref v, (c + 1 - cb) * kFull),
-                            ref w.Row(c), ref w.Row(c + 1), o, c, bias, y);
-                    for (; c < cEnd; c++)
-                        for (int rr = r; rr < r + 4; rr++)
-                            y[rr * o + c] = Element(x, rr, k, ref w.Row(c), bias, c);
-                }
-            }
             for (; r + 4 <= rows; r += 4)
             {
                 int c = cb;
@@ -226,5 +198,5 @@ internal static partial class Bf16RowGemm
         y[at] = Finish(e30, d30, ref x3, ref w0, k, bias, c); y[at + 1] = Finish(e31, d31, ref x3, ref w1, k, bias, c + 1);
     }
 
-    private readonly record struct Job(float[] X, int Rows, MappedBf16Weight W, int PerChunk, float[]? Bias, float[] Y, float[]? Widened);
+    private readonly record struct Job(float[] X, int Rows, MappedBf16Weight W, int PerChunk, float[]? Bias, float[] Y);
 }
