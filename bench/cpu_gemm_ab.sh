@@ -1,0 +1,28 @@
+#!/bin/bash
+# Issue 16, CPU GEMM A/B: two JIT-built CLIs (old, new) on the b8 model in fp32, bf16 (a bf16 folder: mapped in
+# place), int8 and int4, at 32 requests (--output-len 32: decode and prefill tok/s) and 1 request (--output-len 64),
+# alternated within each round, the order flipped every round. One JSON object per run on stdout, with round, cli,
+# precision, requests and the 1-minute load average at the start of the run added. Summarise with
+# bench/cpu_gemm_ab_summary.py.
+#   bench/cpu_gemm_ab.sh ROUNDS OLD_CLI_DIR NEW_CLI_DIR FP32_MODEL BF16_MODEL > runs.jsonl
+set -euo pipefail
+rounds=$1 old=$2 new=$3 fp32=$4 bf16=$5
+for r in $(seq 1 "$rounds"); do
+  if (( r % 2 )); then clis=("$old" "$new"); else clis=("$new" "$old"); fi
+  for precision in fp32 bf16 int8 int4; do
+    model=$fp32; args=()
+    case $precision in
+      bf16) model=$bf16 ;;
+      int8|int4) args=(--quantization "$precision") ;;
+    esac
+    for reqs in 32 1; do
+      out=$(( reqs == 32 ? 32 : 64 ))
+      for cli in "${clis[@]}"; do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        json=$(dotnet "$cli/folio.dll" bench --model "$model" "${args[@]}" --threads 2 --input-len 128 \
+          --requests "$reqs" --output-len "$out" --json)
+        echo "{\"round\": $r, \"cli\": \"$cli\", \"precision_arg\": \"$precision\", \"requests\": $reqs, \"load1\": $load, \"run\": $json}"
+      done
+    done
+  done
+done
