@@ -12,6 +12,7 @@ loads = []
 for line in open(path):
     d = json.loads(line)
     runs[(d["precision_arg"], d["requests"], d["round"])][d["cli"]] = d["run"]
+    runs[(d["precision_arg"], d["requests"], d["round"])][d["cli"] + "#cpu"] = d["cpu_s"]
     loads.append(d["load1"])
 
 
@@ -31,3 +32,7 @@ for precision in ["fp32", "bf16", "int8", "int4"]:
             ratios = [n / o for o, n in pairs]
             print(f"| {precision} | {reqs} | {metric.split('_')[0]} | {fmt([o for o, _ in pairs])} | {fmt([n for _, n in pairs])} | "
                   f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}-{max(ratios):.2f}) | {len(pairs)} |")
+        cpu = [(v[old + "#cpu"], v[new + "#cpu"]) for (p, q, _), v in sorted(runs.items()) if p == precision and q == reqs and old in v and new in v]
+        ratios = [o / n for o, n in cpu]
+        print(f"| {precision} | {reqs} | CPU s per run (user+sys, whole process) | {statistics.median([o for o, _ in cpu]):.1f} ({min(o for o, _ in cpu):.1f}-{max(o for o, _ in cpu):.1f}) | "
+              f"{statistics.median([n for _, n in cpu]):.1f} ({min(n for _, n in cpu):.1f}-{max(n for _, n in cpu):.1f}) | old/new {statistics.median(ratios):.2f}× ({min(ratios):.2f}-{max(ratios):.2f}) | {len(cpu)} |")
