@@ -20,7 +20,7 @@ def fmt(values):
     return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
 
-print(f"runs: {sum(len(v) for v in runs.values())}, 1-min load at run starts: {min(loads)}-{max(loads)}, median {statistics.median(loads)}")
+print(f"runs: {len(loads)}, 1-min load at run starts: {min(loads)}-{max(loads)}, median {statistics.median(loads)}")
 print("| precision | requests | metric | old tok/s median (range) | new tok/s median (range) | new/old per round, median (range) | rounds |")
 print("|---|---|---|---|---|---|---|")
 for precision in ["fp32", "bf16", "int8", "int4"]:

@@ -26,7 +26,7 @@ internal static class Int8Gemm
 
     public static string KernelName => UsesVectors
         ? AvxVnni.IsSupported
-            ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd (sign trick)"
+            ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
             : "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX2 vpmaddubsw (sign trick)"
         : "int8 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
 
