@@ -6,7 +6,7 @@ namespace Folio.Benchmarks;
 
 /// <summary>
 /// <c>gemm-precision</c>: one MatMul of b8's lm_head shape ([32000, 768], larger than any cache) with the weight
-/// in fp32, bf16, int8 and int4, for 1 and 32 input rows, on one thread, formats alternating round by round. Per
+/// in fp32, bf16 (packed, and mapped in place), int8 and int4, for 1, 32 and 128 input rows, on one thread, formats alternating round by round. Per
 /// format: the fastest and median of 15 rounds by process CPU time (what a shared, oversubscribed machine
 /// cannot inflate) and by wall time, and the weight bytes read per second at the fastest round.
 /// </summary>
@@ -21,15 +21,21 @@ internal static class WeightGemmBenchmark
         using var fp32 = new CpuBackend(1);
         using var int8 = new CpuBackend(1, WeightQuantization.Int8);
         using var int4 = new CpuBackend(1, WeightQuantization.Int4);
+        string file = WriteBf16(w16, Out, In);
+        DeviceTensor mapped;
+        using (var st = Folio.Core.Models.SafetensorsFile.Open(file))
+            mapped = fp32.UploadMappedWeight([st.Map(st.Tensors["w"])]) ?? throw new InvalidOperationException("bf16 not mapped");
+        File.Delete(file);   // the mapping keeps the data (Linux)
         var formats = new (string Name, CpuBackend Backend, DeviceTensor Weight)[]
         {
             ("fp32", fp32, fp32.UploadWeight(w, Out, In)),
             ("bf16", fp32, fp32.UploadWeight(w16, Out, In, DType.BF16)),
+            ("bf16-mapped", fp32, mapped),
             ("int8", int8, int8.UploadWeight(w, Out, In, DType.F32)),
             ("int4", int4, int4.UploadWeight(w, Out, In, DType.F32)),
         };
-        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18];
-        foreach (int rows in new[] { 1, 32 })
+        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18];
+        foreach (int rows in new[] { 1, 32, 128 })
         {
             var x = new float[rows * In];
             for (int i = 0; i < x.Length; i++)
@@ -46,7 +52,7 @@ internal static class WeightGemmBenchmark
             {
                 for (int f = 0; f < formats.Length; f++)
                 {
-                    int calls = rows == 1 ? 20 : 4;
+                    int calls = rows == 1 ? 20 : rows == 32 ? 4 : 1;
                     var process = Process.GetCurrentProcess();
                     var c0 = process.TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
@@ -70,5 +76,20 @@ internal static class WeightGemmBenchmark
                     $"{bytes[f] / 1e9 / (t[0] / 1e3):F1} GB/s weights at the fastest wall round; {2.0 * rows * Out * In / 1e9 / (t[0] / 1e3):F1} GFLOP/s");
             }
         }
+    }
+
+    /// <summary>A one-tensor safetensors file ("w", BF16 [rows, cols]) of values already bf16, in the temp folder.</summary>
+    private static string WriteBf16(float[] values, int rows, int cols)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"folio-gemm-bench-{Environment.ProcessId}.safetensors");
+        var header = System.Text.Encoding.UTF8.GetBytes($"{{\"w\":{{\"dtype\":\"BF16\",\"shape\":[{rows},{cols}],\"data_offsets\":[0,{2L * rows * cols}]}}}}");
+        using var f = File.Create(path);
+        f.Write(BitConverter.GetBytes((ulong)header.Length));
+        f.Write(header);
+        var data = new byte[2L * rows * cols];
+        for (long i = 0; i < values.LongLength; i++)
+            BitConverter.TryWriteBytes(data.AsSpan((int)(2 * i), 2), (ushort)(BitConverter.SingleToUInt32Bits(values[i]) >> 16));
+        f.Write(data);
+        return path;
     }
 }

@@ -13,9 +13,10 @@ namespace Folio.Cpu;
 /// never a reduction.
 /// Micro-kernels: 6 rows × 16 columns (12 accumulators; each weight vector serves 6 rows, each broadcast x
 /// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
-/// 1 × 16, and scalar for the last columns when out is not a multiple of 16.
+/// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
+/// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
 /// </summary>
-internal static class Gemm
+internal static partial class Gemm
 {
     private const int TileRows = 6;
     private const int TileCols = 16;
@@ -38,9 +39,13 @@ internal static class Gemm
 
     public static void Run(float[] x, int rows, int k, float[] wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
     {
+        // The 512-bit tiles read and write unchecked (see Put in Gemm.Vector512.cs): check every extent once here.
+        if (x.Length < (long)rows * k || wt.Length < PackedLength(outCols, k) || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+            throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 4)));
         int perChunk = (outCols + chunks - 1) / chunks;
-        perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;
+        int unit = Wide ? WideTileCols : TileCols;   // whole 512-bit tiles per chunk where they run
+        perChunk = (perChunk + unit - 1) / unit * unit;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
         runner.For(chunks, work, new GemmJob(x, rows, k, wt, outCols, perChunk, bias, y), static (j, chunk) =>
@@ -57,6 +62,14 @@ internal static class Gemm
             int cEnd = Math.Min(c1, cb + BlockCols);
             int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
             int r = 0;
+            if (Wide)
+            {
+                int wide = cb + (full - cb) / WideTileCols * WideTileCols;
+                for (; r + 8 <= rows; r += 8)
+                    Rows512(x, r, 8, k, wt, o, cb, wide, full, bias, y);
+                for (; r + 4 <= rows; r += 4)
+                    Rows512(x, r, 4, k, wt, o, cb, wide, full, bias, y);
+            }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
                     Tile6x16(x, r, k, wt, o, c, bias, y);
@@ -74,6 +87,22 @@ internal static class Gemm
         }
     }
 
+    /// <summary>Rows r .. r + n − 1 (n = 8 or 4) over columns [c0, full): 512-bit tiles up to <paramref name="wide"/>,
+    /// then a last 16-column panel row by row.</summary>
+    private static void Rows512(float[] x, int r, int n, int k, float[] wt, int o, int c0, int wide, int full, float[]? bias, float[] y)
+    {
+        for (int c = c0; c < wide; c += WideTileCols)
+        {
+            if (n == 8)
+                Tile8x32(x, r, k, wt, o, c, bias, y);
+            else
+                Tile4x32(x, r, k, wt, o, c, bias, y);
+        }
+        for (int c = wide; c < full; c += TileCols)
+            for (int rr = r; rr < r + n; rr++)
+                Tile1x16(x, rr, k, wt, o, c, bias, y);
+    }
+
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
     internal static float Element(float[] x, int r, int k, float[] wt, int o, int c)
     {
@@ -84,12 +113,13 @@ internal static class Gemm
         return acc;
     }
 
+    /// <summary>Unchecked for the reason given on the 512-bit Put (Gemm.Vector512.cs); <see cref="Run"/> checks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float[] y, int at, float[]? bias, int c)
     {
         if (bias is not null)
-            acc += Vector256.Create(bias.AsSpan(c, 8));
-        acc.CopyTo(y.AsSpan(at, 8));
+            acc += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
     private static void Tile6x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)

@@ -34,6 +34,8 @@ public sealed class BackendOpTests
     [InlineData(33, 64, 130)]
     [InlineData(7, 768, 200)]
     [InlineData(13, 3, 272)]
+    [InlineData(12, 5, 48)]     // with AVX-512: an 8x32 and a 4x32 tile, then a 16-column panel row by row
+    [InlineData(20, 100, 100)]  // 8+8+4 rows, 3 whole 32-column tiles, a 16-column panel, a partial panel
     public void MatMulMatchesAReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(2);

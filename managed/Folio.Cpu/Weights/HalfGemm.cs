@@ -24,6 +24,8 @@ internal static class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     public static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner)
     {
         int outCols = w.Rows, k = w.Cols;
+        if (x.Length < (long)rows * k || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+            throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 4)));
         int perChunk = (outCols + chunks - 1) / chunks;
         perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;
@@ -72,12 +74,15 @@ internal static class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         return acc;
     }
 
+    /// <summary>Stores acc (+ bias[c ..]) at y[at], unchecked: a range check after the k loop is a call, and any call
+    /// there makes the JIT keep the accumulators in memory across the loop (vector registers are all caller-saved on
+    /// x64 Unix). <see cref="Run"/> checks the extents once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float[] y, int at, float[]? bias, int c)
     {
         if (bias is not null)
-            acc += Vector256.Create(bias.AsSpan(c, 8));
-        acc.CopyTo(y.AsSpan(at, 8));
+            acc += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
     private static void Tile6x16(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)

@@ -11,9 +11,9 @@ namespace Folio.Cpu.Weights;
 /// in registers (a mask and a 16-bit shift give q + 8 as unsigned bytes) and multiplied with x_q by vpmaddubsw
 /// (AVX2: unsigned × signed byte pairs summed to int16; |(q + 8) · x_q| ≤ 15 · 127, so the eight pair sums of a
 /// group's lane stay below 2^15 and nothing saturates), then vpmaddwd widens the group's int16 sums to int32 and
-/// 8 · Σ x_q (<see cref="Int8Activations.GroupSums"/>) is taken out, leaving Σ x_q · q exactly. This machine's
-/// AVX-512 VNNI (vpdpbusd) is not reachable from .NET 10 (it has AvxVnni, the 256-bit VEX form some CPUs lack,
-/// and AVX10), and the integer sums are exact either way. Each group sum is converted to fp32 and folded in with
+/// 8 · Σ x_q (<see cref="Int8Activations.GroupSums"/>) is taken out, leaving Σ x_q · q exactly. Where the CPU has
+/// AVX-VNNI (.NET 10's AvxVnni, 256-bit; it has no AVX-512 VNNI class) vpdpbusd does products and sums to int32 in
+/// one instruction instead; the integer sums are exact either way. Each group sum is converted to fp32 and folded in with
 /// one FMA per group in group order, so an element's value does not depend on the tile, thread or batch, and
 /// the portable path (scalar, same order) gives the same bits.
 /// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8; columns of a partial last panel go scalar.
@@ -26,7 +26,9 @@ internal static class Int4Gemm
     public static bool UsesVectors => Avx2.IsSupported;
 
     public static string KernelName => UsesVectors
-        ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX2 vpmaddubsw"
+        ? AvxVnni.IsSupported
+            ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-VNNI vpdpbusd"
+            : "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX2 vpmaddubsw"
         : "int4 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
 
     public static void Run(float[] x, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
@@ -40,6 +42,8 @@ internal static class Int4Gemm
     internal static void RunQuantized(Int8Activations act, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
     {
         int outCols = w.Rows;
+        if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+            throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         int blocks = (outCols + 31) / 32;
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, blocks));
         int perChunk = (blocks + chunks - 1) / chunks * 32;
@@ -112,14 +116,21 @@ internal static class Int4Gemm
         return (magnitude.AsUInt32() | ((words & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    /// <summary>Stores scale · acc (+ bias[c ..]) at y[at], unchecked: a range check after the group loop is a call,
+    /// and any call there makes the JIT keep the accumulators in memory across the loop (vector registers are all
+    /// caller-saved on x64 Unix). <see cref="RunQuantized"/> checks the extents once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float scale, Int4Weight w, float[] y, int at, float[]? bias, int c)
     {
         var v = Vector256.Create(scale) * acc;
         if (bias is not null)
-            v += Vector256.Create(bias.AsSpan(c, Panel));
-        v.CopyTo(y.AsSpan(at, Panel));
+            v += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
+
+    /// <summary>Row r's activation scale, unchecked (see <see cref="Put"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowScale(Int8Activations act, int r) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), r);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Low(Vector256<byte> b) => b & Vector256.Create((byte)0x0F);
@@ -127,26 +138,31 @@ internal static class Int4Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> High(Vector256<byte> b) => (b.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
 
-    /// <summary>Four activations x_q (stored + 128: flipping the top bits gives the signed bytes) in every lane.</summary>
+    /// <summary>Four activations x_q in every lane, from <see cref="Int8Activations.Signed"/> (one broadcast load).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Quad(ref byte x, nuint at) =>
-        Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, at)) ^ 0x80808080u).AsSByte();
+    private static Vector256<sbyte> Quad(ref sbyte x, nuint at) =>
+        Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at)))).AsSByte();
 
-    /// <summary>acc + Σ pairs of (nibble · x_q) as int16 (vpmaddubsw; cannot saturate, see the class comment).</summary>
+    /// <summary>acc + Σ of nibble · x_q: with AVX-VNNI, vpdpbusd sums each lane's 4 products into int32 lanes; else
+    /// vpmaddubsw sums pairs into the int16 halves of acc (cannot saturate, see the class comment), widened once per
+    /// group by <see cref="GroupSum"/>. The JIT keeps one branch (IsSupported is a constant to it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Dot(Vector256<short> acc, Vector256<byte> nibbles, Vector256<sbyte> x) =>
-        acc + Avx2.MultiplyAddAdjacent(nibbles, x);
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> nibbles, Vector256<sbyte> x) =>
+        AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(acc, nibbles, x)
+            : (acc.AsInt16() + Avx2.MultiplyAddAdjacent(nibbles, x)).AsInt32();
 
-    /// <summary>A group's int16 lane sums widened to int32 (vpmaddwd by ones), minus 8 · Σ x_q: Σ x_q · q.</summary>
+    /// <summary>A group's lane sums as int32 (already, with AVX-VNNI; else the int16 halves added by vpmaddwd by ones),
+    /// minus 8 · Σ x_q: Σ x_q · q, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> GroupSum(Vector256<short> acc, Vector256<int> eightSum) =>
-        Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(acc, Vector256.Create((short)1)) - eightSum);
+    private static Vector256<float> GroupSum(Vector256<int> acc, Vector256<int> eightSum) =>
+        Vector256.ConvertToSingle((AvxVnni.IsSupported ? acc : Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1))) - eightSum);
 
     /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
     private static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y)
     {
         int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref byte wr = ref MemoryMarshal.GetArrayDataReference(w.Nibbles);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
         ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
@@ -157,7 +173,7 @@ internal static class Int4Gemm
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<short> i0 = default, i1 = default, i2 = default, i3 = default;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             nuint wo = p0 + (nuint)g * Int4Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
             for (int t = 0; t < Group / 8; t++)
@@ -188,7 +204,7 @@ internal static class Int4Gemm
                 f3 = Vector256.FusedMultiplyAdd(GroupSum(i3, e), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
             }
         }
-        float s = act.Scales[r];
+        float s = RowScale(act, r);
         int y0 = r * w.Rows + c;
         Put(f0, s, w, y, y0, bias, c);
         if (panels == 4)
@@ -203,7 +219,7 @@ internal static class Int4Gemm
     private static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref byte wr = ref MemoryMarshal.GetArrayDataReference(w.Nibbles);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
         ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
@@ -214,7 +230,7 @@ internal static class Int4Gemm
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<short> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
+            Vector256<int> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
             nuint wo = p0 + (nuint)g * Int4Weight.GroupBytes;
             nuint xg = x0 + (nuint)(g * Group);
             for (int t = 0; t < Group / 8; t++)
@@ -246,10 +262,10 @@ internal static class Int4Gemm
             f30 = Vector256.FusedMultiplyAdd(GroupSum(i30, e3), d0, f30); f31 = Vector256.FusedMultiplyAdd(GroupSum(i31, e3), d1, f31);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put(f00, act.Scales[r], w, y, y0, bias, c); Put(f01, act.Scales[r], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f10, act.Scales[r + 1], w, y, y0, bias, c); Put(f11, act.Scales[r + 1], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f20, act.Scales[r + 2], w, y, y0, bias, c); Put(f21, act.Scales[r + 2], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f30, act.Scales[r + 3], w, y, y0, bias, c); Put(f31, act.Scales[r + 3], w, y, y0 + 8, bias, c + 8);
+        Put(f00, RowScale(act, r), w, y, y0, bias, c); Put(f01, RowScale(act, r), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, RowScale(act, r + 1), w, y, y0, bias, c); Put(f11, RowScale(act, r + 1), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, RowScale(act, r + 2), w, y, y0, bias, c); Put(f21, RowScale(act, r + 2), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, RowScale(act, r + 3), w, y, y0, bias, c); Put(f31, RowScale(act, r + 3), w, y, y0 + 8, bias, c + 8);
     }
 
     private readonly record struct Job(Int8Activations Act, int Rows, Int4Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);

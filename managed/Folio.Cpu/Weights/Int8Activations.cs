@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Folio.Cpu.Weights;
 
 /// <summary>
@@ -11,6 +14,9 @@ namespace Folio.Cpu.Weights;
 internal sealed class Int8Activations
 {
     public byte[] Quants { get; private set; } = [];
+    /// <summary>The same q as signed bytes (no + 128), same layout: the int4 AVX-VNNI kernel's signed operand,
+    /// broadcast straight from memory.</summary>
+    public sbyte[] Signed { get; private set; } = [];
     public float[] Scales { get; private set; } = [];
     /// <summary>[row, group]: 8 · Σ_{i in g} q (only after <c>Quantize(..., groupSums: true)</c>).</summary>
     public int[] GroupSums { get; private set; } = [];
@@ -21,7 +27,10 @@ internal sealed class Int8Activations
     {
         int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
         if (Quants.Length < rows * padded)
+        {
             Quants = new byte[rows * padded];
+            Signed = new sbyte[rows * padded];
+        }
         if (Scales.Length < rows)
             Scales = new float[rows];
         RowBytes = padded;
@@ -34,9 +43,11 @@ internal sealed class Int8Activations
             float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
             Scales[r] = scale;
             var q = Quants.AsSpan(r * padded, padded);
-            for (int i = 0; i < k; i++)
+            int i = inverse == 0f ? 0 : Quantize32(row, inverse, q);
+            for (; i < k; i++)
                 q[i] = (byte)((int)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f) + 128);
             q[k..].Fill(128);
+            System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signed.AsSpan(r * padded, padded)));
         }
         if (groupSums)
         {
@@ -46,12 +57,43 @@ internal sealed class Int8Activations
             for (int r = 0; r < rows; r++)
                 for (int g = 0; g < groups; g++)
                 {
-                    int sum = 0;
-                    foreach (byte b in Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize))
-                        sum += b - 128;
+                    // Σ (b - 128) over the group's 32 bytes: their sum (vpsadbw against zero) minus 32 · 128.
+                    var bytes = Vector256.Create<byte>(Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize));
+                    int sum = Avx2.IsSupported
+                        ? (int)Vector256.Sum(Avx2.SumAbsoluteDifferences(bytes, Vector256<byte>.Zero).AsUInt64()) - 32 * 128
+                        : SumScalar(Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize));
                     GroupSums[r * groups + g] = 8 * sum;
                 }
         }
+    }
+
+    private static int SumScalar(ReadOnlySpan<byte> group)
+    {
+        int sum = 0;
+        foreach (byte b in group)
+            sum += b - 128;
+        return sum;
+    }
+
+    /// <summary>The rule above, 32 elements at a time, for a row whose scale is finite and nonzero (so every element
+    /// is finite): the same multiply, round to nearest even, clamp and + 128 as the scalar loop, lane by lane, so the
+    /// same bytes. Returns how many leading elements it wrote (a multiple of 32; the caller does the rest).</summary>
+    private static int Quantize32(ReadOnlySpan<float> row, float inverse, Span<byte> q)
+    {
+        var inv = Vector256.Create(inverse);
+        var lo = Vector256.Create(-127f);
+        var hi = Vector256.Create(127f);
+        var bias = Vector256.Create(128u);
+        int i = 0;
+        for (; i + 32 <= row.Length; i += 32)
+        {
+            var a = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            var b = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 8, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            var c = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 16, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            var d = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 24, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).CopyTo(q.Slice(i, 32));
+        }
+        return i;
     }
 
     /// <summary>The dequantized activation s · q (the tests' reference).</summary>

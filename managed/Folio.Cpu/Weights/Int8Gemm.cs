@@ -12,8 +12,9 @@ namespace Folio.Cpu.Weights;
 /// x_q's sign moved onto it (vpsignb), so a pair sum is at most 2 · 127² < 2^15 and nothing saturates; vpmaddwd by
 /// ones widens to int32. The group sums are exact: each is converted to fp32 and folded in with one FMA per
 /// group in group order, so an element's value does not depend on which tile, thread or batch computed it, and
-/// the portable path (scalar, same order) gives the same bits. vpdpbusd would do the products in one instruction,
-/// but .NET 10 reaches it only through AvxVnni (the VEX form; this Zen 5 VM reports AVX-512 VNNI alone) or AVX10.
+/// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
+/// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
+/// products and the sum to int32 in one instruction, the same exact sums.
 /// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8; columns of a partial last panel go scalar.
 /// </summary>
 internal static class Int8Gemm
@@ -24,7 +25,9 @@ internal static class Int8Gemm
     public static bool UsesVectors => Avx2.IsSupported;
 
     public static string KernelName => UsesVectors
-        ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX2 vpmaddubsw (sign trick)"
+        ? AvxVnni.IsSupported
+            ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
+            : "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX2 vpmaddubsw (sign trick)"
         : "int8 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
 
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
@@ -38,6 +41,8 @@ internal static class Int8Gemm
     internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
     {
         int outCols = w.Rows;
+        if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+            throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
         int blocks = (outCols + 31) / 32;
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, blocks));
@@ -62,7 +67,12 @@ internal static class Int8Gemm
             {
                 int c = c0;
                 for (; c + 2 * Panel <= full; c += 2 * Panel)
-                    Tile4x16(act, r, w, c, bias, y);
+                {
+                    if (AvxVnni.IsSupported)
+                        Tile4x16Vnni(act, r, w, c, bias, y);
+                    else
+                        Tile4x16(act, r, w, c, bias, y);
+                }
                 for (; c < full; c += Panel)
                     for (int rr = r; rr < r + 4; rr++)
                         Tile1xN(act, rr, w, c, 1, bias, y);
@@ -109,24 +119,34 @@ internal static class Int8Gemm
         return (words << 13).AsSingle() * Vector256.Create(MathF.ScaleB(1f, 112));
     }
 
+    /// <summary>Stores scale · acc (+ bias[c ..]) at y[at], unchecked: a range check after the group loop is a call,
+    /// and any call there makes the JIT keep the accumulators in memory across the loop (vector registers are all
+    /// caller-saved on x64 Unix). <see cref="RunQuantized"/> checks the extents once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> acc, float scale, Int8Weight w, float[] y, int at, float[]? bias, int c)
     {
         var v = Vector256.Create(scale) * acc;
         if (bias is not null)
-            v += Vector256.Create(bias.AsSpan(c, Panel));
-        v.CopyTo(y.AsSpan(at, Panel));
+            v += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
+
+    /// <summary>Row r's activation scale, unchecked (see <see cref="Put"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowScale(Int8Activations act, int r) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), r);
 
     /// <summary>Four activations x_q (stored + 128: flipping the top bits gives the signed bytes) in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Quad(ref byte x, nuint at) =>
         Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, at)) ^ 0x80808080u).AsSByte();
 
-    /// <summary>acc + per lane Σ of 4 products x_q · q: |x_q| × (q with x_q's sign), pairs to int16, then to int32.</summary>
+    /// <summary>acc + per lane Σ of 4 products x_q · q: |x_q| × (q with x_q's sign), summed to int32 by vpdpbusd where
+    /// the CPU has AVX-VNNI, else pairs to int16 (vpmaddubsw) and then to int32 (vpmaddwd by ones). Both exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> absX, Vector256<sbyte> x, Vector256<sbyte> w) =>
-        acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
+        AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(acc, absX, Avx2.Sign(w, x))
+            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
 
     /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
     private static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
@@ -168,7 +188,7 @@ internal static class Int8Gemm
                 f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
             }
         }
-        float s = act.Scales[r];
+        float s = RowScale(act, r);
         int y0 = r * w.Rows + c;
         Put(f0, s, w, y, y0, bias, c);
         if (panels == 4)
@@ -220,10 +240,62 @@ internal static class Int8Gemm
             f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1, f31);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put(f00, act.Scales[r], w, y, y0, bias, c); Put(f01, act.Scales[r], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f10, act.Scales[r + 1], w, y, y0, bias, c); Put(f11, act.Scales[r + 1], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f20, act.Scales[r + 2], w, y, y0, bias, c); Put(f21, act.Scales[r + 2], w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f30, act.Scales[r + 3], w, y, y0, bias, c); Put(f31, act.Scales[r + 3], w, y, y0 + 8, bias, c + 8);
+        Put(f00, RowScale(act, r), w, y, y0, bias, c); Put(f01, RowScale(act, r), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, RowScale(act, r + 1), w, y, y0, bias, c); Put(f11, RowScale(act, r + 1), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, RowScale(act, r + 2), w, y, y0, bias, c); Put(f21, RowScale(act, r + 2), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, RowScale(act, r + 3), w, y, y0, bias, c); Put(f31, RowScale(act, r + 3), w, y, y0 + 8, bias, c + 8);
+    }
+
+    /// <summary>Four rows against two panels with AVX-VNNI: vpdpbusd takes the stored unsigned x_q + 128 as they are
+    /// (one broadcast load a row, no sign trick), so a group's lane sums are Σ (x_q + 128) · q, and
+    /// <see cref="Int8Weight.QuantSums"/> takes 128 · Σ q back out: Σ x_q · q exactly, as the other tiles.</summary>
+    private static void Tile4x16Vnni(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    {
+        int groups = w.Groups;
+        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
+        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantSums);
+        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
+        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint rb = (nuint)act.RowBytes, x0 = (nuint)r * rb;
+        Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
+            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
+            ref byte xg = ref Unsafe.Add(ref xr, x0 + (nuint)(g * Group));
+            for (int q = 0; q < Group / 4; q++)
+            {
+                nuint at = wo + (nuint)(q * 32);
+                var w0 = Vector256.LoadUnsafe(ref wr, at);
+                var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
+                ref byte xq = ref Unsafe.Add(ref xg, q * 4);
+                var b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref xq)).AsByte();
+                i00 = AvxVnni.MultiplyWideningAndAdd(i00, b, w0); i01 = AvxVnni.MultiplyWideningAndAdd(i01, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, rb))).AsByte();
+                i10 = AvxVnni.MultiplyWideningAndAdd(i10, b, w0); i11 = AvxVnni.MultiplyWideningAndAdd(i11, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, 2 * rb))).AsByte();
+                i20 = AvxVnni.MultiplyWideningAndAdd(i20, b, w0); i21 = AvxVnni.MultiplyWideningAndAdd(i21, b, w1);
+                b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, 3 * rb))).AsByte();
+                i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
+            }
+            nuint sg = s0 + (nuint)(g * Panel);
+            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
+            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
+            var c0 = Vector256.LoadUnsafe(ref qs, sg);
+            var c1 = Vector256.LoadUnsafe(ref qs, sg + ps);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00 - c0), d0, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01 - c1), d1, f01);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10 - c0), d0, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11 - c1), d1, f11);
+            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20 - c0), d0, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21 - c1), d1, f21);
+            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30 - c0), d0, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31 - c1), d1, f31);
+        }
+        int o = w.Rows, y0 = r * o + c;
+        Put(f00, RowScale(act, r), w, y, y0, bias, c); Put(f01, RowScale(act, r), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, RowScale(act, r + 1), w, y, y0, bias, c); Put(f11, RowScale(act, r + 1), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, RowScale(act, r + 2), w, y, y0, bias, c); Put(f21, RowScale(act, r + 2), w, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, RowScale(act, r + 3), w, y, y0, bias, c); Put(f31, RowScale(act, r + 3), w, y, y0 + 8, bias, c + 8);
     }
 
     private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);

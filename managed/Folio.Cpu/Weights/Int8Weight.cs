@@ -17,15 +17,20 @@ internal sealed class Int8Weight : DeviceTensor
     /// <summary>Bytes of one group of one panel: 32 inputs × 8 columns.</summary>
     public const int GroupBytes = GroupSize * PanelCols;
 
-    private Int8Weight(sbyte[] quants, ushort[] scales, int rows, int cols) : base(rows, cols, DType.F32)
+    private Int8Weight(sbyte[] quants, ushort[] scales, int[] quantSums, int rows, int cols) : base(rows, cols, DType.F32)
     {
         Quants = quants;
         Scales = scales;
+        QuantSums = quantSums;
     }
 
     internal sbyte[] Quants { get; }
     /// <summary>fp16 bits, [panel][group][8 columns].</summary>
     internal ushort[] Scales { get; }
+    /// <summary>128 · Σ q over each group, [panel][group][8 columns]: what the multi-row AVX-VNNI tile takes back out
+    /// of Σ (x_q + 128) · q (it feeds the activations' stored unsigned bytes to vpdpbusd as they are). Resident only:
+    /// 4 bytes per 32 weights that decode (one row, the sign trick) never reads, so not in <see cref="StoredBytes"/>.</summary>
+    internal int[] QuantSums { get; }
     internal int Groups => (Cols + GroupSize - 1) / GroupSize;
     internal int Panels => (Rows + PanelCols - 1) / PanelCols;
     internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort);
@@ -43,7 +48,7 @@ internal sealed class Int8Weight : DeviceTensor
         int groups = (inFeatures + GroupSize - 1) / GroupSize;
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
         return new Int8Weight(new sbyte[checked((long)panels * groups * GroupBytes)], new ushort[checked(panels * groups * PanelCols)],
-            outFeatures, inFeatures);
+            new int[checked(panels * groups * PanelCols)], outFeatures, inFeatures);
     }
 
     /// <summary>Quantizes rows [firstRow, firstRow + w.Length / Cols) from their fp32 values; each row's groups depend
@@ -74,11 +79,14 @@ internal sealed class Int8Weight : DeviceTensor
                     throw new ArgumentException($"weight [{o}, {k0}..{k1}): max |w| {amax} is beyond an fp16 scale");
                 float scale = (float)d;
                 scales[(panel * groups + g) * PanelCols + j] = BitConverter.HalfToUInt16Bits(d);
+                int sum = 0;
                 for (int i = k0; i < k1; i++)
                 {
                     int q = scale == 0f ? 0 : (int)Math.Clamp(MathF.Round(row[i] / scale), -127f, 127f);
                     quants[Index(panel, groups, g, i - k0, j)] = (sbyte)q;
+                    sum += q;
                 }
+                QuantSums[(panel * groups + g) * PanelCols + j] = 128 * sum;
             }
         }
     }

@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// The AVX-512 tiles of <see cref="Gemm"/> for several rows: 8 rows × 32 columns (16 Vector512 accumulators; each
+/// 64-byte weight load serves 8 rows, each broadcast x serves 32 columns: 16 FMAs per 10 loads) and 4 × 32 for
+/// the rows left over. Each lane runs the same fused chain over k = 0, 1, … from zero, then + bias, as the 256-bit
+/// tiles and <see cref="Gemm.Element"/>: the bits do not depend on which tile computed an element.
+/// </summary>
+internal static partial class Gemm
+{
+    /// <summary>Whether the 512-bit tiles run (a CPU with AVX-512 and a runtime that compiles Vector512 natively).</summary>
+    internal static bool Wide => Vector512.IsHardwareAccelerated;
+
+    private const int WideTileCols = 32;
+
+    /// <summary>Stores acc (+ bias[c .. c + 15]) at y[at]. Unchecked on purpose: a call after the k loop (a span's range
+    /// check, CopyTo) makes the JIT keep every accumulator in memory across the loop (all vector registers are
+    /// caller-saved on x64 Unix), one store per FMA; <see cref="Gemm.Run"/> checks the lengths once instead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector512<float> acc, ref float y, int at, ref float bias, bool hasBias, int c)
+    {
+        if (hasBias)
+            acc += Vector512.LoadUnsafe(ref bias, (nuint)c);
+        acc.StoreUnsafe(ref y, (nuint)at);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Ref(float[]? a) => ref a is null ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetArrayDataReference(a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) =>
+        Vector512.FusedMultiplyAdd(x, w, acc);
+
+    /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels).</summary>
+    private static void Tile8x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    {
+        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        ref float br = ref Ref(bias);
+        bool hb = bias is not null;
+        nuint ks = (nuint)k;
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector512<float> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
+        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
+        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
+        {
+            var w0 = Vector512.LoadUnsafe(ref wr, p0);
+            var w1 = Vector512.LoadUnsafe(ref wr, p1);
+            ref float xi = ref Unsafe.Add(ref xr, i);
+            var b = Vector512.Create(xi);
+            a00 = Fma(b, w0, a00); a01 = Fma(b, w1, a01);
+            b = Vector512.Create(Unsafe.Add(ref xi, ks));
+            a10 = Fma(b, w0, a10); a11 = Fma(b, w1, a11);
+            b = Vector512.Create(Unsafe.Add(ref xi, 2 * ks));
+            a20 = Fma(b, w0, a20); a21 = Fma(b, w1, a21);
+            b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
+            a30 = Fma(b, w0, a30); a31 = Fma(b, w1, a31);
+            b = Vector512.Create(Unsafe.Add(ref xi, 4 * ks));
+            a40 = Fma(b, w0, a40); a41 = Fma(b, w1, a41);
+            b = Vector512.Create(Unsafe.Add(ref xi, 5 * ks));
+            a50 = Fma(b, w0, a50); a51 = Fma(b, w1, a51);
+            b = Vector512.Create(Unsafe.Add(ref xi, 6 * ks));
+            a60 = Fma(b, w0, a60); a61 = Fma(b, w1, a61);
+            b = Vector512.Create(Unsafe.Add(ref xi, 7 * ks));
+            a70 = Fma(b, w0, a70); a71 = Fma(b, w1, a71);
+        }
+        int y0 = r * o + c;
+        Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a40, ref yr, y0, ref br, hb, c); Put(a41, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a50, ref yr, y0, ref br, hb, c); Put(a51, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a60, ref yr, y0, ref br, hb, c); Put(a61, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a70, ref yr, y0, ref br, hb, c); Put(a71, ref yr, y0 + 16, ref br, hb, c + 16);
+    }
+
+    /// <summary>Rows r .. r + 3, columns c .. c + 31.</summary>
+    private static void Tile4x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    {
+        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        ref float br = ref Ref(bias);
+        bool hb = bias is not null;
+        nuint ks = (nuint)k;
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
+        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
+        {
+            var w0 = Vector512.LoadUnsafe(ref wr, p0);
+            var w1 = Vector512.LoadUnsafe(ref wr, p1);
+            ref float xi = ref Unsafe.Add(ref xr, i);
+            var b = Vector512.Create(xi);
+            a00 = Fma(b, w0, a00); a01 = Fma(b, w1, a01);
+            b = Vector512.Create(Unsafe.Add(ref xi, ks));
+            a10 = Fma(b, w0, a10); a11 = Fma(b, w1, a11);
+            b = Vector512.Create(Unsafe.Add(ref xi, 2 * ks));
+            a20 = Fma(b, w0, a20); a21 = Fma(b, w1, a21);
+            b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
+            a30 = Fma(b, w0, a30); a31 = Fma(b, w1, a31);
+        }
+        int y0 = r * o + c;
+        Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
+        Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16);
+    }
+}
