@@ -229,19 +229,28 @@ internal sealed class DfaBuilder
     private static ByteDfa Trim(string key, byte[] classOf, int classCount, int[] next, bool[] final, bool removeEmpty)
     {
         int n = final.Length;
+        // Live = reaches a final state: a search backwards from the final states over reversed edges (predecessor
+        // lists in one array, counted first), linear in the transitions. A fixpoint over forward edges took a pass
+        // per level of a counted string (255 passes over 7,399 states for maxLength 255).
         var live = (bool[])final.Clone();
-        for (bool changed = true; changed;)
-        {
-            changed = false;
-            for (int s = 0; s < n; s++)
+        var predStart = new int[n + 1];
+        foreach (int t in next) if (t >= 0) predStart[t + 1]++;
+        for (int s = 0; s < n; s++) predStart[s + 1] += predStart[s];
+        var preds = new int[predStart[n]];
+        var fill = (int[])predStart.Clone();
+        for (int s = 0; s < n; s++)
+            for (int c = 0; c < classCount; c++)
             {
-                if (live[s]) continue;
-                for (int c = 0; c < classCount; c++)
-                {
-                    int t = next[s * classCount + c];
-                    if (t >= 0 && live[t]) { live[s] = true; changed = true; break; }
-                }
+                int t = next[s * classCount + c];
+                if (t >= 0) preds[fill[t]++] = s;
             }
+        var work = new Stack<int>();
+        for (int s = 0; s < n; s++) if (live[s]) work.Push(s);
+        while (work.Count > 0)
+        {
+            int t = work.Pop();
+            for (int i = predStart[t]; i < predStart[t + 1]; i++)
+                if (!live[preds[i]]) { live[preds[i]] = true; work.Push(preds[i]); }
         }
         // New numbering: 0 = a non-final copy of the old start; then every live old state.
         var map = new int[n];

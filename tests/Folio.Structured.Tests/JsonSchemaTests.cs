@@ -50,6 +50,32 @@ public class JsonSchemaTests
     public void AdditionalPropertiesSchema(string json, bool expected) =>
         Is("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}}""", json, expected);
 
+    // Extra keys (integer values) are every string but the declared names (string values): "ab", "abc", "bé", "x"
+    // (shared prefixes, a name that is a prefix of another, a non-ASCII character); each key below is written as in
+    // JSON text, either side of the names' trie edges.
+    [Theory]
+    [InlineData(@"ab", false)]
+    [InlineData(@"abc", false)]
+    [InlineData(@"bé", false)]
+    [InlineData(@"x", false)]
+    [InlineData(@"", true)]
+    [InlineData(@"a", true)]            // a proper prefix of a name
+    [InlineData(@"b", true)]
+    [InlineData(@"abcd", true)]         // a name, then more
+    [InlineData(@"abx", true)]          // diverges with a character another name uses
+    [InlineData(@"abz", true)]          // diverges with a character no name uses
+    [InlineData(@"aé", true)]           // diverges with a non-ASCII character some name uses
+    [InlineData(@"ab中", true)]         // a name, then a character in no name
+    [InlineData(@"é", true)]
+    [InlineData(@"xx", true)]
+    [InlineData(@"béé", true)]
+    [InlineData(@"a\\b", true)]         // an escaped backslash (in no name)
+    [InlineData(@"ab\n", true)]         // a control character, escaped
+    [InlineData(@"ab\u0063", false)]    // "abc" escaped: a declared name (and printable characters are not escaped)
+    public void ExtraKeysAreNoDeclaredName(string key, bool expected) =>
+        Is("""{"type":"object","properties":{"ab":{"type":"string"},"abc":{"type":"string"},"bé":{"type":"string"},"x":{"type":"string"}},"additionalProperties":{"type":"integer"}}""",
+            "{\"" + key + "\":1}", expected);
+
     [Fact]
     public void ManyPropertiesFollowSchemaOrder()
     {
