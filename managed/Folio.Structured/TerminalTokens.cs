@@ -17,6 +17,15 @@ internal sealed class TerminalTokens
     /// <summary>Children with subtrees at least this large are walked as shared fragments (<see cref="TrieFragment"/>).</summary>
     private const int FragmentMinNodes = 512;
 
+    /// <summary>
+    /// Smaller children, down to this size, are fragments too where the automaton's state there has a residual
+    /// signature (shared by every automaton: the "any string" state every extra-key automaton falls into once a key
+    /// leaves its names). The walk of an extra-key automaton's first state otherwise went inline through every
+    /// subtree under a name's first characters (0.5–1 ms per schema); unsigned residuals (one automaton's own)
+    /// seldom recur, so they keep the larger threshold and add no small fragments to the cache.
+    /// </summary>
+    private const int SignedFragmentMinNodes = 64;
+
     // Inside as a bitset when large, as sorted ids when small (most literal terminals allow few tokens).
     private readonly ulong[]? _insideBits;
     private readonly int[] _insideIds;
@@ -153,7 +162,9 @@ internal sealed class TerminalTokens
             {
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
-                if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2));
+                if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2, cache.ResidualId(dfa, s2)));
+                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !cache.IsUnsigned(r))
+                    sink.Children.Add(FragmentOf(c, s2, r));
                 else Enter(c, s2, sink);
             }
         }
@@ -219,9 +230,8 @@ internal sealed class TerminalTokens
             }
         }
 
-        private TrieFragment FragmentOf(int c, int s2)
+        private TrieFragment FragmentOf(int c, int s2, int residual)
         {
-            int residual = cache.ResidualId(dfa, s2);
             if (cache.TryGetFragment(residual, c) is { } cached) return cached;
             var sink = new Sink();
             Enter(c, s2, sink);
