@@ -123,10 +123,40 @@ internal sealed class TerminalTokens
 
     private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, SuffixTrie.Builder suffixes)
     {
+        var merges = new List<int>();
+        Collect(f, inside, exits, merges);
+        foreach (int node in merges) suffixes.MergeChildrenOf(node);
+    }
+
+    /// <summary>Adds what <paramref name="f"/> and its descendants hold; a large fragment collected before is flattened
+    /// once into its <see cref="TrieFragment.Closure"/> and ORed from then on.</summary>
+    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    {
+        var closure = f.Closure;
+        if (closure is null && f.ShouldBuildClosure())
+        {
+            var bits = new ulong[inside.Length];
+            List<int> e = [], m = [];
+            CollectTree(f, bits, e, m);
+            closure = new FragmentClosure(bits, [.. e], [.. m]);
+            f.SetClosure(closure);
+        }
+        if (closure is null)
+        {
+            CollectTree(f, inside, exits, merges);
+            return;
+        }
+        BitMask.Or(inside, closure.Tokens);
+        exits.AddRange(closure.Exits);
+        merges.AddRange(closure.Merges);
+    }
+
+    private static void CollectTree(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    {
         foreach (int id in f.Tokens) inside[id >> 6] |= 1UL << (id & 63);
         exits.AddRange(f.Exits);
-        foreach (int node in f.Merges) suffixes.MergeChildrenOf(node);
-        foreach (var child in f.Children) Collect(child, inside, exits, suffixes);
+        merges.AddRange(f.Merges);
+        foreach (var child in f.Children) Collect(child, inside, exits, merges);
     }
 
     /// <summary>
