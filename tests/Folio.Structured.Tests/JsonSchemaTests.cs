@@ -76,6 +76,31 @@ public class JsonSchemaTests
         Is("""{"type":"object","properties":{"ab":{"type":"string"},"abc":{"type":"string"},"bé":{"type":"string"},"x":{"type":"string"}},"additionalProperties":{"type":"integer"}}""",
             "{\"" + key + "\":1}", expected);
 
+    // The same for random name sets over a four-character alphabet (a non-ASCII letter and a quote among them): every
+    // key of up to 3 characters is an extra key exactly when it is none of the names.
+    [Fact]
+    public void ExtraKeysAreNoDeclaredNameForRandomNameSets()
+    {
+        string[] alphabet = ["a", "b", "é", "\""];
+        var keys = new List<string> { "" };
+        for (int len = 1; len <= 3; len++)
+            keys.AddRange(keys.Where(k => k.Length == len - 1).SelectMany(k => alphabet.Select(c => k + c)).ToList());
+        var random = new Random(17);
+        for (int round = 0; round < 12; round++)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            int count = random.Next(1, 5);
+            while (names.Count < count)
+                names.Add(string.Concat(Enumerable.Range(0, random.Next(0, 4)).Select(_ => alphabet[random.Next(alphabet.Length)])));
+            string props = string.Join(",", names.Select(n => $"\"{Json(n)}\":{{\"type\":\"string\"}}"));
+            var g = Check.Schema("""{"type":"object","properties":{""" + props + """},"additionalProperties":{"type":"integer"}}""");
+            foreach (var key in keys)
+                Assert.True(Check.Accepts(g, "{\"" + Json(key) + "\":1}") == !names.Contains(key),
+                    $"names [{string.Join(", ", names)}], key '{key}'");
+        }
+        static string Json(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    }
+
     [Fact]
     public void ManyPropertiesFollowSchemaOrder()
     {
