@@ -9,9 +9,27 @@ internal sealed class DfaBuilder
     public const int MaxNfaStates = 400_000;
     public const int MaxDfaStates = 30_000;
 
-    // NFA: per state, epsilon targets and byte-range edges.
-    private readonly List<List<int>> _eps = [];
-    private readonly List<List<(byte Lo, byte Hi, int To)>> _edges = [];
+    // NFA: epsilon moves and byte-range edges in emission order, grouped by source state (CSR) when determinized.
+    // Flat lists, not a list per state: a counted string or a failing expression emits up to 400,000 states, and
+    // two lists per state made automaton construction MaskBench's largest allocator (~3 GB on a 798-case subset).
+    private int _states;
+    private readonly List<int> _epsFrom = [], _epsTo = [];
+    private readonly List<int> _edgeFrom = [], _edgeTo = [];
+    private readonly List<byte> _edgeLo = [], _edgeHi = [];
+
+    private void AddEps(int from, int to)
+    {
+        _epsFrom.Add(from);
+        _epsTo.Add(to);
+    }
+
+    private void AddEdge(int from, byte lo, byte hi, int to)
+    {
+        _edgeFrom.Add(from);
+        _edgeLo.Add(lo);
+        _edgeHi.Add(hi);
+        _edgeTo.Add(to);
+    }
 
     public static ByteDfa Build(RxNode node) => Build(node, removeEmpty: true);
 
@@ -42,12 +60,12 @@ internal sealed class DfaBuilder
             queue.Enqueue(pair);
             return s;
         }
-        _eps[from].Add(State((0, 0)));
+        AddEps(from, State((0, 0)));
         while (queue.Count > 0)
         {
             var (qa, qb) = queue.Dequeue();
             int me = index[(qa, qb)];
-            if (da.IsFinal(qa) && db.IsFinal(qb)) _eps[me].Add(to);
+            if (da.IsFinal(qa) && db.IsFinal(qb)) AddEps(me, to);
             int runStart = -1, runTarget = -1;
             for (int x = 0; x <= 256; x++)
             {
@@ -58,7 +76,7 @@ internal sealed class DfaBuilder
                     target = nb < 0 ? -1 : State((na, nb));
                 }
                 if (target == runTarget) continue;
-                if (runTarget >= 0) _edges[me].Add(((byte)runStart, (byte)(x - 1), runTarget));
+                if (runTarget >= 0) AddEdge(me, (byte)runStart, (byte)(x - 1), runTarget);
                 runStart = x;
                 runTarget = target;
             }
@@ -67,11 +85,9 @@ internal sealed class DfaBuilder
 
     private int NewState()
     {
-        if (_eps.Count >= MaxNfaStates)
+        if (_states >= MaxNfaStates)
             throw new GrammarException($"expression too large to compile (over {MaxNfaStates} automaton states; a repetition count or length bound is too big)");
-        _eps.Add([]);
-        _edges.Add([]);
-        return _eps.Count - 1;
+        return _states++;
     }
 
     private void Emit(RxNode node, int from, int to)
@@ -79,12 +95,12 @@ internal sealed class DfaBuilder
         switch (node.Kind)
         {
             case RxKind.Empty:
-                _eps[from].Add(to);
+                AddEps(from, to);
                 break;
             case RxKind.Nothing:
                 break;
             case RxKind.Bytes:
-                foreach (var (lo, hi) in node.Ranges) _edges[from].Add(((byte)lo, (byte)hi, to));
+                foreach (var (lo, hi) in node.Ranges) AddEdge(from, (byte)lo, (byte)hi, to);
                 break;
             case RxKind.Chars:
                 var seqs = new List<(byte Lo, byte Hi)[]>();
@@ -95,7 +111,7 @@ internal sealed class DfaBuilder
                     for (int i = 0; i < seq.Length; i++)
                     {
                         int nxt = i == seq.Length - 1 ? to : NewState();
-                        _edges[cur].Add((seq[i].Lo, seq[i].Hi, nxt));
+                        AddEdge(cur, seq[i].Lo, seq[i].Hi, nxt);
                         cur = nxt;
                     }
                 }
@@ -136,21 +152,33 @@ internal sealed class DfaBuilder
         {
             // Kleene star on a fresh loop state, so the loop cannot leak into what precedes it.
             int loop = NewState();
-            _eps[at].Add(loop);
+            AddEps(at, loop);
             int back = NewState();
             Emit(child, loop, back);
-            _eps[back].Add(loop);
-            _eps[loop].Add(to);
+            AddEps(back, loop);
+            AddEps(loop, to);
             return;
         }
         for (int i = min; i < max; i++)
         {
-            _eps[at].Add(to);
+            AddEps(at, to);
             int nxt = i == max - 1 ? to : NewState();
             Emit(child, at, nxt);
             at = nxt;
         }
-        if (max == min) _eps[at].Add(to);
+        if (max == min) AddEps(at, to);
+    }
+
+    /// <summary>Groups (from, to) pairs by source: targets of state s are to[start[s] .. start[s + 1]) (CSR).</summary>
+    private int[] GroupBySource(List<int> from, out int[] order)
+    {
+        var start = new int[_states + 1];
+        foreach (int f in from) start[f + 1]++;
+        for (int s = 0; s < _states; s++) start[s + 1] += start[s];
+        var fill = (int[])start.Clone();
+        order = new int[from.Count];
+        for (int i = 0; i < from.Count; i++) order[fill[from[i]]++] = i;
+        return start;
     }
 
     private ByteDfa Determinize(int start, int end, string key, bool removeEmpty)
@@ -158,8 +186,7 @@ internal sealed class DfaBuilder
         // Byte classes: bytes that no edge range boundary separates behave alike.
         var cuts = new bool[257];
         cuts[0] = true;
-        foreach (var list in _edges)
-            foreach (var (lo, hi, _) in list) { cuts[lo] = true; cuts[hi + 1] = true; }
+        for (int e = 0; e < _edgeLo.Count; e++) { cuts[_edgeLo[e]] = true; cuts[_edgeHi[e] + 1] = true; }
         var classOf = new byte[256];
         int classes = -1;
         for (int b = 0; b < 256; b++)
@@ -169,59 +196,111 @@ internal sealed class DfaBuilder
         }
         int classCount = classes + 1;
 
-        var sets = new List<int[]>();
-        var index = new Dictionary<SetKey, int>();
+        var epsStart = GroupBySource(_epsFrom, out var epsOrder);
+        var epsTo = new int[epsOrder.Length];
+        for (int i = 0; i < epsOrder.Length; i++) epsTo[i] = _epsTo[epsOrder[i]];
+        var edgeStart = GroupBySource(_edgeFrom, out var edgeOrder);
+        var edgeTo = new int[edgeOrder.Length];
+        var edgeLoClass = new byte[edgeOrder.Length];
+        var edgeHiClass = new byte[edgeOrder.Length];
+        for (int i = 0; i < edgeOrder.Length; i++)
+        {
+            int e = edgeOrder[i];
+            edgeTo[i] = _edgeTo[e];
+            edgeLoClass[i] = classOf[_edgeLo[e]];
+            edgeHiClass[i] = classOf[_edgeHi[e]];
+        }
+
+        // DFA states are sorted NFA-state sets, stored end to end in setData (set d = [setStart[d], setStart[d + 1])),
+        // found through an open-addressing table of set ids by hash: a closure that is already a state allocates nothing.
+        var setData = new List<int>();
+        var setStart = new List<int> { 0 };
+        var hashes = new List<int>();
+        var table = new int[1024];
+        Array.Fill(table, -1);
         var next = new List<int>();
         var stackBuf = new Stack<int>();
-        var mark = new int[_eps.Count];
+        var closure = new List<int>();
+        var mark = new int[_states];
         int stamp = 0;
 
-        int[] Closure(IEnumerable<int> seeds)
+        void Closure(ReadOnlySpan<int> seeds)
         {
             stamp++;
-            var result = new List<int>();
+            closure.Clear();
             foreach (int s in seeds) if (mark[s] != stamp) { mark[s] = stamp; stackBuf.Push(s); }
             while (stackBuf.Count > 0)
             {
                 int s = stackBuf.Pop();
-                result.Add(s);
-                foreach (int t in _eps[s]) if (mark[t] != stamp) { mark[t] = stamp; stackBuf.Push(t); }
+                closure.Add(s);
+                for (int i = epsStart[s]; i < epsStart[s + 1]; i++)
+                {
+                    int t = epsTo[i];
+                    if (mark[t] != stamp) { mark[t] = stamp; stackBuf.Push(t); }
+                }
             }
-            result.Sort();
-            return [.. result];
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(closure).Sort();
         }
 
-        int Intern(int[] set)
+        ReadOnlySpan<int> Set(int id) =>
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(setData)[setStart[id]..setStart[id + 1]];
+
+        int Intern()
         {
-            var k = new SetKey(set);
-            if (index.TryGetValue(k, out int id)) return id;
-            if (sets.Count >= MaxDfaStates)
+            var set = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(closure);
+            int hash = 17;
+            foreach (int x in set) hash = hash * 31 + x;
+            int slot = hash & (table.Length - 1);
+            for (; table[slot] >= 0; slot = (slot + 1) & (table.Length - 1))
+            {
+                int id = table[slot];
+                if (hashes[id] == hash && Set(id).SequenceEqual(set)) return id;
+            }
+            if (hashes.Count >= MaxDfaStates)
                 throw new GrammarException($"expression too large to compile (over {MaxDfaStates} automaton states; a repetition count or length bound is too big)");
-            id = sets.Count;
-            sets.Add(set);
-            index[k] = id;
+            int newId = hashes.Count;
+            setData.AddRange(set);
+            setStart.Add(setData.Count);
+            hashes.Add(hash);
+            table[slot] = newId;
             for (int c = 0; c < classCount; c++) next.Add(-1);
-            return id;
+            if (hashes.Count * 2 > table.Length)
+            {
+                table = new int[table.Length * 2];
+                Array.Fill(table, -1);
+                for (int id = 0; id < hashes.Count; id++)
+                {
+                    int t = hashes[id] & (table.Length - 1);
+                    while (table[t] >= 0) t = (t + 1) & (table.Length - 1);
+                    table[t] = id;
+                }
+            }
+            return newId;
         }
 
-        Intern(Closure([start]));
+        Closure([start]);
+        Intern();
         // Targets bucketed by byte class in one pass over each state's edges.
         var perClass = new List<int>[classCount];
         for (int c = 0; c < classCount; c++) perClass[c] = [];
-        for (int d = 0; d < sets.Count; d++)
+        for (int d = 0; d < hashes.Count; d++)
         {
-            foreach (int s in sets[d])
-                foreach (var (lo, hi, to) in _edges[s])
-                    for (int c = classOf[lo]; c <= classOf[hi]; c++) perClass[c].Add(to);
+            for (int k = setStart[d]; k < setStart[d + 1]; k++)
+            {
+                int s = setData[k];
+                for (int e = edgeStart[s]; e < edgeStart[s + 1]; e++)
+                    for (int c = edgeLoClass[e]; c <= edgeHiClass[e]; c++) perClass[c].Add(edgeTo[e]);
+            }
             for (int c = 0; c < classCount; c++)
             {
                 if (perClass[c].Count == 0) continue;
-                int id = Intern(Closure(perClass[c]));
+                Closure(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(perClass[c]));
                 perClass[c].Clear();
-                next[d * classCount + c] = id;
+                next[d * classCount + c] = Intern();
             }
         }
-        var final = sets.Select(s => Array.BinarySearch(s, end) >= 0).ToArray();
+        var final = new bool[hashes.Count];
+        for (int d = 0; d < final.Length; d++) final[d] = Set(d).BinarySearch(end) >= 0;
         return Trim(key, classOf, classCount, [.. next], final, removeEmpty);
     }
 
@@ -229,19 +308,28 @@ internal sealed class DfaBuilder
     private static ByteDfa Trim(string key, byte[] classOf, int classCount, int[] next, bool[] final, bool removeEmpty)
     {
         int n = final.Length;
+        // Live = reaches a final state: a search backwards from the final states over reversed edges (predecessor
+        // lists in one array, counted first), linear in the transitions. A fixpoint over forward edges took a pass
+        // per level of a counted string (255 passes over 7,399 states for maxLength 255).
         var live = (bool[])final.Clone();
-        for (bool changed = true; changed;)
-        {
-            changed = false;
-            for (int s = 0; s < n; s++)
+        var predStart = new int[n + 1];
+        foreach (int t in next) if (t >= 0) predStart[t + 1]++;
+        for (int s = 0; s < n; s++) predStart[s + 1] += predStart[s];
+        var preds = new int[predStart[n]];
+        var fill = (int[])predStart.Clone();
+        for (int s = 0; s < n; s++)
+            for (int c = 0; c < classCount; c++)
             {
-                if (live[s]) continue;
-                for (int c = 0; c < classCount; c++)
-                {
-                    int t = next[s * classCount + c];
-                    if (t >= 0 && live[t]) { live[s] = true; changed = true; break; }
-                }
+                int t = next[s * classCount + c];
+                if (t >= 0) preds[fill[t]++] = s;
             }
+        var work = new Stack<int>();
+        for (int s = 0; s < n; s++) if (live[s]) work.Push(s);
+        while (work.Count > 0)
+        {
+            int t = work.Pop();
+            for (int i = predStart[t]; i < predStart[t + 1]; i++)
+                if (!live[preds[i]]) { live[preds[i]] = true; work.Push(preds[i]); }
         }
         // New numbering: 0 = a non-final copy of the old start; then every live old state.
         var map = new int[n];
@@ -266,22 +354,5 @@ internal sealed class DfaBuilder
         }
         newFinal[0] = !removeEmpty && final[0];
         return new ByteDfa(key, classOf, classCount, newNext, newFinal);
-    }
-
-    private readonly struct SetKey(int[] set) : IEquatable<SetKey>
-    {
-        private readonly int[] _set = set;
-        private readonly int _hash = Hash(set);
-
-        private static int Hash(int[] s)
-        {
-            var h = new HashCode();
-            foreach (int x in s) h.Add(x);
-            return h.ToHashCode();
-        }
-
-        public bool Equals(SetKey other) => _set.AsSpan().SequenceEqual(other._set);
-        public override bool Equals(object? obj) => obj is SetKey k && Equals(k);
-        public override int GetHashCode() => _hash;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
 {
     private readonly ConcurrentDictionary<int, TerminalTokens> _entries = new();
     private readonly ConcurrentDictionary<long, TrieFragment> _fragments = new();
-    private readonly ConcurrentDictionary<string, int> _signatureIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int[], int> _signatureIds = new(BoundedSignature.Comparer.Instance);
     private readonly ConcurrentDictionary<ByteDfa, int[]> _stateIds = new(ReferenceEqualityComparer.Instance);
     private long _bytes;
     private int _nextId;
@@ -39,7 +39,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         var ids = _stateIds.GetOrAdd(dfa, static d => Enumerable.Repeat(-1, d.StateCount).ToArray());
         int id = Volatile.Read(ref ids[state]);
         if (id >= 0) return id;
-        string? signature = ResidualSignature.Of(dfa, state);
+        int[]? signature = ResidualSignature.Of(dfa, state);
         if (signature is null)
         {
             id = Interlocked.Increment(ref _nextId);
@@ -48,7 +48,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         else
         {
             id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId));
-            Interlocked.Add(ref _bytes, signature.Length * 2L);
+            Interlocked.Add(ref _bytes, signature.Length * 4L);
         }
         int existing = Interlocked.CompareExchange(ref ids[state], id, -1);
         return existing >= 0 ? existing : id;

@@ -17,6 +17,15 @@ internal sealed class TerminalTokens
     /// <summary>Children with subtrees at least this large are walked as shared fragments (<see cref="TrieFragment"/>).</summary>
     private const int FragmentMinNodes = 512;
 
+    /// <summary>
+    /// Smaller children, down to this size, are fragments too where the automaton's state there has a residual
+    /// signature (shared by every automaton: the "any string" state every extra-key automaton falls into once a key
+    /// leaves its names). The walk of an extra-key automaton's first state otherwise went inline through every
+    /// subtree under a name's first characters (0.5–1 ms per schema); unsigned residuals (one automaton's own)
+    /// seldom recur, so they keep the larger threshold and add no small fragments to the cache.
+    /// </summary>
+    private const int SignedFragmentMinNodes = 64;
+
     // Inside as a bitset when large, as sorted ids when small (most literal terminals allow few tokens).
     private readonly ulong[]? _insideBits;
     private readonly int[] _insideIds;
@@ -114,10 +123,40 @@ internal sealed class TerminalTokens
 
     private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, SuffixTrie.Builder suffixes)
     {
+        var merges = new List<int>();
+        Collect(f, inside, exits, merges);
+        foreach (int node in merges) suffixes.MergeChildrenOf(node);
+    }
+
+    /// <summary>Adds what <paramref name="f"/> and its descendants hold; a large fragment collected before is flattened
+    /// once into its <see cref="TrieFragment.Closure"/> and ORed from then on.</summary>
+    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    {
+        var closure = f.Closure;
+        if (closure is null && f.ShouldBuildClosure())
+        {
+            var bits = new ulong[inside.Length];
+            List<int> e = [], m = [];
+            CollectTree(f, bits, e, m);
+            closure = new FragmentClosure(bits, [.. e], [.. m]);
+            f.SetClosure(closure);
+        }
+        if (closure is null)
+        {
+            CollectTree(f, inside, exits, merges);
+            return;
+        }
+        BitMask.Or(inside, closure.Tokens);
+        exits.AddRange(closure.Exits);
+        merges.AddRange(closure.Merges);
+    }
+
+    private static void CollectTree(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    {
         foreach (int id in f.Tokens) inside[id >> 6] |= 1UL << (id & 63);
         exits.AddRange(f.Exits);
-        foreach (int node in f.Merges) suffixes.MergeChildrenOf(node);
-        foreach (var child in f.Children) Collect(child, inside, exits, suffixes);
+        merges.AddRange(f.Merges);
+        foreach (var child in f.Children) Collect(child, inside, exits, merges);
     }
 
     /// <summary>
@@ -153,7 +192,9 @@ internal sealed class TerminalTokens
             {
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
-                if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2));
+                if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2, cache.ResidualId(dfa, s2)));
+                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !cache.IsUnsigned(r))
+                    sink.Children.Add(FragmentOf(c, s2, r));
                 else Enter(c, s2, sink);
             }
         }
@@ -219,9 +260,8 @@ internal sealed class TerminalTokens
             }
         }
 
-        private TrieFragment FragmentOf(int c, int s2)
+        private TrieFragment FragmentOf(int c, int s2, int residual)
         {
-            int residual = cache.ResidualId(dfa, s2);
             if (cache.TryGetFragment(residual, c) is { } cached) return cached;
             var sink = new Sink();
             Enter(c, s2, sink);

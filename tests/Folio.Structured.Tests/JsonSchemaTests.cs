@@ -50,6 +50,57 @@ public class JsonSchemaTests
     public void AdditionalPropertiesSchema(string json, bool expected) =>
         Is("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}}""", json, expected);
 
+    // Extra keys (integer values) are every string but the declared names (string values): "ab", "abc", "bé", "x"
+    // (shared prefixes, a name that is a prefix of another, a non-ASCII character); each key below is written as in
+    // JSON text, either side of the names' trie edges.
+    [Theory]
+    [InlineData(@"ab", false)]
+    [InlineData(@"abc", false)]
+    [InlineData(@"bé", false)]
+    [InlineData(@"x", false)]
+    [InlineData(@"", true)]
+    [InlineData(@"a", true)]            // a proper prefix of a name
+    [InlineData(@"b", true)]
+    [InlineData(@"abcd", true)]         // a name, then more
+    [InlineData(@"abx", true)]          // diverges with a character another name uses
+    [InlineData(@"abz", true)]          // diverges with a character no name uses
+    [InlineData(@"aé", true)]           // diverges with a non-ASCII character some name uses
+    [InlineData(@"ab中", true)]         // a name, then a character in no name
+    [InlineData(@"é", true)]
+    [InlineData(@"xx", true)]
+    [InlineData(@"béé", true)]
+    [InlineData(@"a\\b", true)]         // an escaped backslash (in no name)
+    [InlineData(@"ab\n", true)]         // a control character, escaped
+    [InlineData(@"ab\u0063", false)]    // "abc" escaped: a declared name (and printable characters are not escaped)
+    public void ExtraKeysAreNoDeclaredName(string key, bool expected) =>
+        Is("""{"type":"object","properties":{"ab":{"type":"string"},"abc":{"type":"string"},"bé":{"type":"string"},"x":{"type":"string"}},"additionalProperties":{"type":"integer"}}""",
+            "{\"" + key + "\":1}", expected);
+
+    // The same for random name sets over a four-character alphabet (a non-ASCII letter and a quote among them): every
+    // key of up to 3 characters is an extra key exactly when it is none of the names.
+    [Fact]
+    public void ExtraKeysAreNoDeclaredNameForRandomNameSets()
+    {
+        string[] alphabet = ["a", "b", "é", "\""];
+        var keys = new List<string> { "" };
+        for (int len = 1; len <= 3; len++)
+            keys.AddRange(keys.Where(k => k.Length == len - 1).SelectMany(k => alphabet.Select(c => k + c)).ToList());
+        var random = new Random(17);
+        for (int round = 0; round < 12; round++)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            int count = random.Next(1, 5);
+            while (names.Count < count)
+                names.Add(string.Concat(Enumerable.Range(0, random.Next(0, 4)).Select(_ => alphabet[random.Next(alphabet.Length)])));
+            string props = string.Join(",", names.Select(n => $"\"{Json(n)}\":{{\"type\":\"string\"}}"));
+            var g = Check.Schema("""{"type":"object","properties":{""" + props + """},"additionalProperties":{"type":"integer"}}""");
+            foreach (var key in keys)
+                Assert.True(Check.Accepts(g, "{\"" + Json(key) + "\":1}") == !names.Contains(key),
+                    $"names [{string.Join(", ", names)}], key '{key}'");
+        }
+        static string Json(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    }
+
     [Fact]
     public void ManyPropertiesFollowSchemaOrder()
     {
@@ -198,6 +249,24 @@ public class JsonSchemaTests
     [InlineData("18", false)]
     [InlineData("0", true)]
     public void IntegerBounds(string json, bool expected) => Is("""{"type":"integer","minimum":-3,"maximum":17}""", json, expected);
+
+    // A 19-digit bound (MaskBench's Snowplow schemas write 2^63 so): its range expression is linear in the digits
+    // (it was 2^19 nodes, over the automaton cap after 7 s); every digit either side of the bound's is checked.
+    [Theory]
+    [InlineData("9223372036854776000", true)]
+    [InlineData("9223372036854776001", false)]
+    [InlineData("9223372036854775999", true)]
+    [InlineData("9223372036854786000", false)]
+    [InlineData("9999999999999999999", false)]
+    [InlineData("1000000000000000000", true)]
+    [InlineData("999999999999999999", true)]
+    [InlineData("10000000000000000000", false)]
+    [InlineData("5", true)]
+    [InlineData("0", true)]
+    [InlineData("-1", false)]
+    [InlineData("1234567890123456789", true)]
+    public void NineteenDigitBound(string json, bool expected) =>
+        Is("""{"type":"integer","minimum":0,"maximum":9223372036854776000}""", json, expected);
 
     [Theory]
     [InlineData("1", true)]

@@ -48,7 +48,7 @@ public class TrieFragmentTests
     {
         var ab = DfaBuilder.Build(RegexParser.ParseFullMatch("ab*c"));
         var xb = DfaBuilder.Build(RegexParser.ParseFullMatch("(x|yy)b*c"));
-        string? afterA = ResidualSignature.Of(ab, ab.Step(ab.Start, (byte)'a'));
+        int[]? afterA = ResidualSignature.Of(ab, ab.Step(ab.Start, (byte)'a'));
         Assert.NotNull(afterA);
         Assert.Equal(afterA, ResidualSignature.Of(xb, xb.Step(xb.Start, (byte)'x')));
         Assert.Equal(afterA, ResidualSignature.Of(xb, xb.Step(xb.Step(xb.Start, (byte)'y'), (byte)'y')));
