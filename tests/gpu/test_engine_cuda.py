@@ -85,8 +85,9 @@ def test_weights_larger_than_the_memory_share_are_refused_with_the_numbers():
     with pytest.raises(folio.FolioError, match=r"does not fit: its 1\.\d+B parameters need \d+ MiB in BF16") as e:
         LLM("llama-1b", device="cuda", gpu_memory_utilization=0.01)
     assert "utilization" in str(e.value)
-    llm = LLM(str(FIXTURES / "llama3_rope"), device="cuda", dtype="float32")   # the library still serves
-    assert len(llm.generate([[1, 2, 3]], greedy(4))[0].outputs[0].token_ids) == 4
+    # The library still serves (a small share, released at once: later tests size their caches from free memory).
+    with LLM(str(FIXTURES / "llama3_rope"), device="cuda", dtype="float32", gpu_memory_utilization=0.05) as llm:
+        assert len(llm.generate([[1, 2, 3]], greedy(4))[0].outputs[0].token_ids) == 4
 
 
 def test_bad_dtype_on_cpu_is_refused():
