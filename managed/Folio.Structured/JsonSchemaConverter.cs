@@ -148,11 +148,11 @@ public sealed partial class JsonSchemaConverter
         }
         var types = Types(o, path);
         if (o["const"] is JsonNode || o.ContainsKey("const"))
-            return Literals([o["const"]], types);
+            return JsonLiterals.Literals([o["const"]], types);
         if (o["enum"] is JsonNode e)
         {
             if (e is not JsonArray values) throw Bad("enum must be an array", path);
-            return Literals([.. values], types);
+            return JsonLiterals.Literals([.. values], types);
         }
         if (!HasAssertions(o)) return AnyValue();
         var alternatives = new List<RxNode>();
@@ -214,59 +214,6 @@ public sealed partial class JsonSchemaConverter
         if (types.Contains("number")) types.Remove("integer");
         return types.Distinct().ToList();
     }
-
-    private static RxNode Literals(IEnumerable<JsonNode?> values, List<string> types)
-    {
-        var alts = new List<RxNode>();
-        foreach (var v in values)
-        {
-            if (!types.Contains(TypeOf(v)) && !(TypeOf(v) == "integer" && types.Contains("number"))) continue;
-            string text = JsonText.Compact(v);
-            alts.Add(RxNode.Literal(text));
-            if (TypeOf(v) is "integer" or "number")
-                foreach (string form in EqualNumberForms(text)) alts.Add(RxNode.Literal(form));
-        }
-        return RxNode.Alt(alts);
-    }
-
-    /// <summary>
-    /// Other spellings of the number <paramref name="text"/> that JSON Schema counts as equal (<c>enum: [2.0]</c>
-    /// accepts <c>2</c>): the plain form without trailing zeros and, for integral values, the integer and
-    /// <c>N.0</c> forms. Empty when the value is out of <see cref="decimal"/>'s range.
-    /// </summary>
-    private static IEnumerable<string> EqualNumberForms(string text)
-    {
-        if (!decimal.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
-            return [];
-        var forms = new List<string>();
-        if (d == decimal.Truncate(d))
-        {
-            string integer = new BigInteger(d).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            forms.Add(integer);
-            forms.Add(integer + ".0");
-        }
-        else
-        {
-            // Dividing by 1.000… drops trailing zeros from the decimal's scale.
-            forms.Add((d / 1.000000000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return forms.Where(f => f != text);
-    }
-
-    private static string TypeOf(JsonNode? v) => v switch
-    {
-        null => "null",
-        JsonObject => "object",
-        JsonArray => "array",
-        JsonValue x => x.GetValueKind() switch
-        {
-            JsonValueKind.String => "string",
-            JsonValueKind.True or JsonValueKind.False => "boolean",
-            JsonValueKind.Number => decimal.TryParse(x.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && d == decimal.Truncate(d) ? "integer" : "number",
-            _ => "null",
-        },
-        _ => "null",
-    };
 
     /// <summary>A rule for a $ref target (converted once, so recursion terminates).</summary>
     private string RefRule(string pointer, string path)
