@@ -188,13 +188,20 @@ public sealed class UnicodeNfcTests
         // Warm up so that JIT and tiering do not count.
         for (int i = 0; i < 200; i++)
             Assert.Same(text, UnicodeNfc.Normalize(text));
+        // Three windows of 1,000 calls: an allocation in Normalize shows in every window (24 KB or more each), while a
+        // one-off of the runtime's (tiered recompilation, a collection between the two counter reads under load: the
+        // suite once saw 1,120 bytes) shows in one at most. So one window must be exactly 0.
+        var windows = new long[3];
         int same = 0;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-            same += ReferenceEquals(text, UnicodeNfc.Normalize(text)) ? 1 : 0;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(1000, same);
-        Assert.Equal(0, allocated);
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+                same += ReferenceEquals(text, UnicodeNfc.Normalize(text)) ? 1 : 0;
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.Equal(3000, same);
+        Assert.True(windows.Min() == 0, $"bytes allocated per 1,000 calls in each window: {string.Join(", ", windows)}");
     }
 
     [Fact]
