@@ -54,20 +54,32 @@ public sealed class StepAllocationTests
         // Queue what the measured steps will admit, then measure the steps alone.
         for (int i = 0; i < 4 * maxNumSeqs; i++)
             Add(added++);
+        // Four windows of 50 steps. The thread's allocation counter can be off by part of its allocation context when a
+        // collection (other test classes run in parallel) falls between the two reads: a CI run saw 6,760 bytes once,
+        // and the same commit passed the run before. So a window during which a collection ran is not trusted alone:
+        // every window without one must read 0, and at least one window must read 0 (an allocation in the step
+        // shows in every window, collections or not).
         long finishedBefore = engine.GetSchedulerStats().Steps;
-        long before = GC.GetAllocatedBytesForCurrentThread();
         int finished = 0;
-        for (int step = 0; step < 200; step++)
+        var windows = new (long Bytes, bool Collected)[4];
+        for (int w = 0; w < windows.Length; w++)
         {
-            var updates = engine.Step();
-            for (int i = 0; i < updates.Count; i++)
-                finished += updates[i].RequestFinished ? 1 : 0;
+            int collections = GC.CollectionCount(0);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int step = 0; step < 50; step++)
+            {
+                var updates = engine.Step();
+                for (int i = 0; i < updates.Count; i++)
+                    finished += updates[i].RequestFinished ? 1 : 0;
+            }
+            windows[w] = (GC.GetAllocatedBytesForCurrentThread() - before, GC.CollectionCount(0) != collections);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.True(finished > 0, "no request finished during the measured steps: the test would not cover admission");
         Assert.Equal(200, engine.GetSchedulerStats().Steps - finishedBefore);
-        Assert.Equal(0, allocated);
+        string seen = string.Join(", ", windows.Select(x => $"{x.Bytes} B{(x.Collected ? " (collection)" : "")}"));
+        Assert.True(windows.All(x => x.Collected || x.Bytes == 0) && windows.Min(x => x.Bytes) == 0,
+            $"bytes allocated per 50 steps: {seen}");
         engine.CheckInvariants();
     }
 }
