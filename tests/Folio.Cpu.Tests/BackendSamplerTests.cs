@@ -14,6 +14,7 @@ namespace Folio.Cpu.Tests;
 /// n-sample prompt, beam candidates, suppressed stop ids with penalties and top logprobs, and greedy rows; and
 /// a warm sampler allocates nothing.
 /// </summary>
+[Collection(nameof(AllocationCollection))]
 public sealed class BackendSamplerTests
 {
     private static readonly SamplerSettings Settings = new([2, 3], DefaultSeed: 77, ValidTokenCount: 500);

@@ -11,6 +11,7 @@ namespace Folio.Cpu.Tests;
 /// the kernels' work items are static lambdas over state structs, the sampler reuses its buffers. With one
 /// compute thread every op runs inline; with more, Parallel.For's own bookkeeping allocates (not asserted here).
 /// </summary>
+[Collection(nameof(AllocationCollection))]
 public sealed class CpuStepAllocationTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace Folio.Core.Tests.Engine;
 /// and finishing allocates no managed memory. Requests are created before the measured steps (a request's own
 /// buffers are made by AddRequest, outside the step).
 /// </summary>
+[Collection(nameof(AllocationCollection))]
 public sealed class StepAllocationTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using Folio.Core.KvCache;
 
 namespace Folio.Core.Tests.KvCache;
 
+[Collection(nameof(AllocationCollection))]
 public class AllocationFreeTests
 {
     [Fact]

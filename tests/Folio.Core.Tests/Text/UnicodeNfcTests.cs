@@ -10,6 +10,7 @@ namespace Folio.Core.Tests.Text;
 /// Both files are written by scripts/gen_unicode_nfc.py straight from <c>unicodedata.normalize</c>, not from the
 /// tables UnicodeNfc reads.
 /// </summary>
+[Collection(nameof(AllocationCollection))]
 public sealed class UnicodeNfcTests
 {
     private static string FixtureDir { get; } = FindFixtures();
