@@ -157,14 +157,21 @@ public sealed unsafe partial class CudaBackend
             if (b == maxNumSeqs)
                 break;
         }
-        if (most > 0 && (_decodeWorkspace is null || (nuint)_decodeWorkspace.Bytes < most))
-        {
-            _buffersGeneration++;
-            _decodeWorkspace?.Dispose();
-            _decodeWorkspace = DeviceBuffer.Allocate((long)most);
-            _decodeWorkspace.Fill(0, _stream);
-        }
+        GrowDecodeWorkspace(most, (long)most);
         return _decodeWorkspace?.Bytes ?? 0;
+    }
+
+    /// <summary>Replaces the decode workspace by <paramref name="allocate"/> bytes when it holds fewer than
+    /// <paramref name="need"/> (a new one is zeroed once: the kernel leaves its workspace zeroed after each launch).
+    /// The move changes the buffers' generation, so graphs captured with the old address are dropped.</summary>
+    private void GrowDecodeWorkspace(nuint need, long allocate)
+    {
+        if (need == 0 || (_decodeWorkspace is not null && (nuint)_decodeWorkspace.Bytes >= need))
+            return;
+        _buffersGeneration++;
+        _decodeWorkspace?.Dispose();
+        _decodeWorkspace = DeviceBuffer.Allocate(allocate);
+        _decodeWorkspace.Fill(0, _stream);
     }
 
     private void Decode(CudaTensor q, CudaTensor o, AttentionShape shape, CudaStepContext s, float scale, FolioCudaPagedKv view)
@@ -174,14 +181,7 @@ public sealed unsafe partial class CudaBackend
         nuint need;
         FolioCudaException.Check(FolioCudaNative.PagedAttentionDecodeWorkspaceSize(s.NumSequences, shape.NumHeads,
             shape.NumKvHeads, shape.HeadDim, maxContext, &need));
-        if (need > 0 && (_decodeWorkspace is null || (nuint)_decodeWorkspace.Bytes < need))
-        {
-            // The kernel leaves its workspace zeroed after each launch; a new one is zeroed once.
-            _buffersGeneration++;
-            _decodeWorkspace?.Dispose();
-            _decodeWorkspace = DeviceBuffer.Allocate((long)need * 2);
-            _decodeWorkspace.Fill(0, _stream);
-        }
+        GrowDecodeWorkspace(need, (long)need * 2);
         var p = new FolioCudaPagedAttentionDecodeParams
         {
             StructSize = (uint)sizeof(FolioCudaPagedAttentionDecodeParams),
