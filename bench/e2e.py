@@ -63,19 +63,42 @@ def run_folio(args):
     return result
 
 
-def run_hf(args, cache_implementation):
+def hf_model(shape: str, attn_implementation: str | None = None):
+    """HF's Llama of Folio's built-in shape `shape`, random weights, bf16, on the GPU (bench/hf_profile.py uses it too)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
+
+    extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
+    config = LlamaConfig(**SHAPES[shape], rms_norm_eps=1e-5, torch_dtype="bfloat16", **extra)
+    with torch.device("cuda"):
+        return LlamaForCausalLM(config).to(torch.bfloat16).eval()
+
+
+def left_padded(lengths: list[int], vocab: int):
+    """Random prompts of `lengths` tokens, left-padded with 0 to the longest, and their attention mask (what HF's
+    generate takes for a batch of unequal prompts)."""
+    import torch
+
+    longest = max(lengths)
+    ids = torch.zeros(len(lengths), longest, dtype=torch.long, device="cuda")
+    mask = torch.zeros_like(ids)
+    for r, n in enumerate(lengths):
+        ids[r, longest - n:] = torch.randint(0, vocab, (n,), device="cuda")
+        mask[r, longest - n:] = 1
+    return ids, mask
+
+
+def run_hf(args, cache_implementation):
+    import torch
 
     torch.manual_seed(0)
     # PyTorch picks cuDNN's SDPA on Hopper when allowed; it builds an execution plan for every new sequence length and
     # batch, so a run meeting new lengths at each decode step pays for plans inside the timing (bench/hf_profile.py:
     # 53 vs 21 ms a step at batch 256). Off by default: SDPA then runs its flash kernel, HF's faster configuration.
     torch.backends.cuda.enable_cudnn_sdp(args.hf_cudnn_sdpa)
-    config = LlamaConfig(**SHAPES[args.shape], rms_norm_eps=1e-5, torch_dtype="bfloat16")
-    with torch.device("cuda"):
-        model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
-    ids = torch.randint(0, config.vocab_size, (args.requests, args.input_len), device="cuda")
+    model = hf_model(args.shape)
+    vocab = SHAPES[args.shape]["vocab_size"]
+    ids = torch.randint(0, vocab, (args.requests, args.input_len), device="cuda")
 
     def generate(batch, new_tokens, mask=None):
         kwargs = dict(do_sample=True, temperature=1.0, top_p=1.0, top_k=0, max_new_tokens=new_tokens,
@@ -101,12 +124,7 @@ def run_hf(args, cache_implementation):
         produced = 0
         for at in range(0, len(work), args.hf_batch):
             chunk = work[at: at + args.hf_batch]
-            longest = max(i for i, _ in chunk)
-            batch = torch.zeros(len(chunk), longest, dtype=torch.long, device="cuda")
-            mask = torch.zeros_like(batch)
-            for r, (i, _) in enumerate(chunk):
-                batch[r, longest - i:] = torch.randint(0, config.vocab_size, (i,), device="cuda")
-                mask[r, longest - i:] = 1
+            batch, mask = left_padded([i for i, _ in chunk], vocab)
             generate(batch, max(o for _, o in chunk), mask)
             produced += sum(o for _, o in chunk)
         torch.cuda.synchronize()

@@ -17,9 +17,8 @@ import time
 
 import torch
 from torch.profiler import ProfilerActivity, profile
-from transformers import LlamaConfig, LlamaForCausalLM
 
-from e2e import SHAPES, sharegpt_lengths
+from e2e import SHAPES, hf_model, left_padded, sharegpt_lengths
 
 
 def main():
@@ -35,21 +34,11 @@ def main():
     vocab = SHAPES[args.shape]["vocab_size"]
     if args.padded:
         lengths = [i for i, _ in sharegpt_lengths(args.batch)]
-        longest = max(lengths)
-        ids = torch.zeros(args.batch, longest, dtype=torch.long, device="cuda")
-        mask = torch.zeros_like(ids)
-        for r, n in enumerate(lengths):
-            ids[r, longest - n:] = torch.randint(0, vocab, (n,), device="cuda")
-            mask[r, longest - n:] = 1
-        print(f"padded batch: {args.batch} prompts of {min(lengths)}-{longest} tokens, left-padded to {longest}")
+        ids, mask = left_padded(lengths, vocab)
+        print(f"padded batch: {args.batch} prompts of {min(lengths)}-{max(lengths)} tokens, left-padded to {max(lengths)}")
     else:
         ids = torch.randint(0, vocab, (args.batch, args.input_len), device="cuda")
         mask = torch.ones_like(ids)
-
-    def model_with(attn):
-        config = LlamaConfig(**SHAPES[args.shape], rms_norm_eps=1e-5, torch_dtype="bfloat16", attn_implementation=attn)
-        with torch.device("cuda"):
-            return LlamaForCausalLM(config).to(torch.bfloat16).eval()
 
     def run(model, sample, new):
         kwargs = dict(do_sample=sample, max_new_tokens=new, min_new_tokens=new, pad_token_id=0, eos_token_id=None)
@@ -61,7 +50,7 @@ def main():
     for attn, cudnn in (("sdpa", True), ("sdpa", False), ("eager", False)):
         # cuDNN's SDPA builds a plan per new (batch, length): the warm-up meets every shape the timed runs will.
         torch.backends.cuda.enable_cudnn_sdp(cudnn)
-        model = model_with(attn)
+        model = hf_model(args.shape, attn)
         for sample in (True, False):
             run(model, sample, args.new + 1)
             torch.cuda.synchronize()
