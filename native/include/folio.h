@@ -225,7 +225,9 @@ typedef struct folio_engine_params {
     int32_t block_size_tokens;      /* tokens per KV block, 1..1024; default 16 */
     int32_t num_gpu_blocks;         /* KV blocks on the device; 0 = derive from kv_memory_bytes */
     uint64_t kv_memory_bytes;       /* KV cache budget when num_gpu_blocks is 0; 0 = 256 MiB (CPU), or on CUDA
-                                       what gpu_memory_utilization leaves after weights and activations */
+                                       what gpu_memory_utilization leaves after the weights and the activations of
+                                       the largest step max_num_batched_tokens and max_num_seqs allow (that step is
+                                       run once at create, to measure them) */
     int32_t num_cpu_blocks;         /* swap space in blocks; 0 = no swapping (default) */
     int32_t max_num_seqs;           /* running sequences per step; default 256 */
     int32_t max_num_batched_tokens; /* token budget per step; default 2048 */
@@ -246,9 +248,10 @@ typedef struct folio_engine_params {
     int32_t reserved1;              /* ignored: the tail padding of the 1.3 struct (as reserved0) */
     /* ABI 1.4 */
     int32_t dtype;                  /* FOLIO_DTYPE_*; default AUTO */
-    float gpu_memory_utilization;   /* FOLIO_DEVICE_CUDA with num_gpu_blocks and kv_memory_bytes 0: the share of
-                                       the device's memory the engine may fill (weights, activations, KV cache),
-                                       in (0, 1]; 0 = 0.9 (vLLM's default) */
+    float gpu_memory_utilization;   /* FOLIO_DEVICE_CUDA: the share of the device's memory the engine may fill
+                                       (weights, activations, KV cache), in (0, 1]; 0 = 0.9 (vLLM's default).
+                                       Weights beyond it are refused at create (FOLIO_STATUS_MODEL_LOAD); with
+                                       num_gpu_blocks and kv_memory_bytes 0 it also sizes the KV cache */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */

@@ -82,7 +82,7 @@ def test_seeded_requests_do_not_depend_on_the_batch():
 
 def test_weights_larger_than_the_memory_share_are_refused_with_the_numbers():
     # llama-1b's 1.24B parameters need ~2.4 GiB in bf16; 1 % of an 80 or 141 GB card is under 1.5 GiB.
-    with pytest.raises(folio.FolioError, match=r"does not fit: its 1\.\d+B parameters need \d+ MiB in BF16") as e:
+    with pytest.raises(folio.ModelLoadError, match=r"does not fit: its 1\.\d+B parameters need \d+ MiB in BF16") as e:
         LLM("llama-1b", device="cuda", gpu_memory_utilization=0.01)
     assert "utilization" in str(e.value)
     # The library still serves (a small share, released at once: later tests size their caches from free memory).

@@ -17,7 +17,7 @@ public readonly record struct ActivationProfile(long PeakBytes, long HeldBytes, 
     /// allocated again by the engine's executor at its first step.</summary>
     public long Unheld => Math.Max(0, PeakBytes - HeldBytes);
 
-    /// <summary>Runs the profile step for <paramref name="model"/>; throws an <see cref="InvalidOperationException"/>
+    /// <summary>Runs the profile step for <paramref name="model"/>; throws a <see cref="DeviceMemoryException"/>
     /// naming the step when the device cannot hold it.</summary>
     public static ActivationProfile Measure(CudaModel model, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs)
     {
@@ -45,7 +45,7 @@ public readonly record struct ActivationProfile(long PeakBytes, long HeldBytes, 
         }
         catch (FolioCudaException e)
         {
-            throw new InvalidOperationException(
+            throw new DeviceMemoryException(
                 $"the largest step ({step.Tokens} tokens over {step.Sequences} sequences, max_num_batched_tokens and max_num_seqs) does not fit " +
                 $"on the device beside the weights: {e.Message}. Lower max_num_batched_tokens or max_num_seqs.", e);
         }

@@ -75,7 +75,7 @@ public sealed class CudaModel : ILoadedModel
         var (free, total) = DeviceMemoryInfo.Query();
         long room = (long)(total * memoryUtilization) - (total - free);
         if (weights > room)
-            throw new InvalidOperationException(
+            throw new DeviceMemoryException(
                 $"the model does not fit: its {config.ParameterCount() / 1e9:0.##}B parameters need {weights >> 20} MiB in " +
                 $"{activationType}, and {total >> 20} MiB on the device × {memoryUtilization:0.##} utilization leaves " +
                 $"{Math.Max(0, room) >> 20} MiB after the {(total - free) >> 20} MiB in use (a 16-bit type, a larger " +
@@ -109,7 +109,7 @@ public sealed class CudaModel : ILoadedModel
             long reserve = profile.Unheld + GraphAndFragmentationMargin;
             budget = (long)(total * MemoryUtilization) - used - reserve;
             if (budget < perBlock)
-                throw new InvalidOperationException(
+                throw new DeviceMemoryException(
                     $"no room for the KV cache: {total >> 20} MiB on the device × {MemoryUtilization:0.##} utilization " +
                     $"leaves {(budget + reserve) >> 20} MiB after the {used >> 20} MiB in use (weights, and the largest step's " +
                     $"{profile.HeldBytes >> 20} MiB of workspaces measured at {profile.Tokens} tokens over {profile.Sequences} " +

@@ -68,7 +68,7 @@ public sealed class EngineModel : IEngineModel, IDisposable
             return true;
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException or FolioCudaException
-                                      or DllNotFoundException or EntryPointNotFoundException)
+                                      or DeviceMemoryException or DllNotFoundException or EntryPointNotFoundException)
         {
             error = e.Message;
             return false;
