@@ -112,27 +112,11 @@ def run_hf(args, cache_implementation):
         return run_hf_generate_batch(args, model, ids)
     if args.lengths:
         generate(ids[: min(8, args.requests)], 8)   # warm-up: kernels, cuBLAS handles, allocator
-    else:
-        generate(ids, args.output_len)   # warm-up with the timed run's shapes (every plan and allocation it needs)
-    torch.cuda.synchronize()
-    if args.lengths:
-        # Variable lengths, as HF generate serves them at its best: batches of hf_batch requests in arrival order,
-        # prompts left-padded to the batch's longest, every sequence generating the batch's longest output (forced
-        # lengths, no EOS); only the tokens each request asked for count.
-        work = args.lengths[: args.hf_requests or len(args.lengths)]
-        t0 = time.time()
-        produced = 0
-        for at in range(0, len(work), args.hf_batch):
-            chunk = work[at: at + args.hf_batch]
-            batch, mask = left_padded([i for i, _ in chunk], vocab)
-            generate(batch, max(o for _, o in chunk), mask)
-            produced += sum(o for _, o in chunk)
         torch.cuda.synchronize()
-        seconds = time.time() - t0
-        del model
-        torch.cuda.empty_cache()
-        return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
-                "cache": cache_implementation or "dynamic", "requests": len(work), "batch": args.hf_batch}
+        return [run_hf_padded_batches(args, vocab, generate, cache_implementation, order, int(batch))
+                for order in args.hf_order.split(",") for batch in args.hf_batch.split(",")]
+    generate(ids, args.output_len)   # warm-up with the timed run's shapes (every plan and allocation it needs)
+    torch.cuda.synchronize()
     t0 = time.time()
     out = generate(ids, args.output_len)
     torch.cuda.synchronize()
@@ -140,19 +124,54 @@ def run_hf(args, cache_implementation):
     produced = (out.shape[1] - args.input_len) * out.shape[0]
     del model
     torch.cuda.empty_cache()
+    return [{"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
+             "cache": cache_implementation or "dynamic", "cudnn_sdpa": args.hf_cudnn_sdpa}]
+
+
+def hf_batches(lengths, order: str, batch: int):
+    """HF generate's batches for ShareGPT-like lengths: the requests in arrival order, or sorted by prompt length
+    (what an offline HF user can do: prompt lengths are known, output lengths are not), cut into batches."""
+    if order == "input":
+        lengths = sorted(lengths, key=lambda io: io[0])
+    elif order != "arrival":
+        raise ValueError(f"--hf-order: arrival or input, not {order!r}")
+    return [lengths[at: at + batch] for at in range(0, len(lengths), batch)]
+
+
+def run_hf_padded_batches(args, vocab, generate, cache_implementation, order, batch_size):
+    """Variable lengths as HF generate serves them: each batch's prompts left-padded to its longest, every sequence
+    generating the batch's longest output (forced lengths, no EOS); only the tokens each request asked for count."""
+    import torch
+
+    torch.cuda.reset_peak_memory_stats()
+    retries_before = torch.cuda.memory_stats().get("num_alloc_retries", 0)
+    t0 = time.time()
+    produced = steps = 0
+    # The first --hf-requests requests: arrival order is random, so they are a fair sample of the whole set.
+    work = args.lengths[: args.hf_requests or len(args.lengths)]
+    for chunk in hf_batches(work, order, batch_size):
+        batch, mask = left_padded([i for i, _ in chunk], vocab)
+        generate(batch, max(o for _, o in chunk), mask)
+        produced += sum(o for _, o in chunk)
+        steps += max(o for _, o in chunk)
+    torch.cuda.synchronize()
+    seconds = time.time() - t0
+    stats = torch.cuda.memory_stats()
     return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
-            "cache": cache_implementation or "dynamic", "cudnn_sdpa": args.hf_cudnn_sdpa}
+            "cache": cache_implementation or "dynamic", "requests": len(work),
+            "batch": batch_size, "order": order, "decode_steps": steps,
+            "ms_per_step": 1000 * seconds / steps,
+            # the caching allocator's retries (free everything cached, then cudaMalloc again): a thrashing pool
+            "alloc_retries": stats.get("num_alloc_retries", 0) - retries_before,
+            "peak_gib": stats.get("allocated_bytes.all.peak", 0) / 2**30}
 
 
 def run_hf_generate_batch(args, model, ids):
-    """HF's own continuous batching (`generate_batch`, transformers >= 4.56) on the same prompts, sampling with
-    forced lengths; the tokens it returns are counted."""
+    """HF's own continuous batching (transformers >= 4.56) on the same prompts, sampling with forced lengths; the tokens
+    it returns are counted. Fixed lengths go through `generate_batch`; ShareGPT-like lengths through its manager, whose
+    `add_request` takes each request's own max_new_tokens (no EOS, so every request runs to its length)."""
     import torch
     from transformers import GenerationConfig
-
-    if args.lengths:   # one GenerationConfig forces one length for every request
-        raise NotImplementedError("generate_batch with per-request output lengths (--sharegpt)")
-    prompts, new_tokens = ids.tolist(), args.output_len
 
     def config(n):
         return GenerationConfig(max_new_tokens=n, min_new_tokens=n, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
@@ -166,12 +185,19 @@ def run_hf_generate_batch(args, model, ids):
             if implementation and hasattr(model, "set_attn_implementation"):
                 model.set_attn_implementation(implementation)
             with torch.no_grad():
-                model.generate_batch(prompts[:8], generation_config=config(8), progress_bar=False)   # warm-up
+                model.generate_batch(ids[:8].tolist(), generation_config=config(8), progress_bar=False)   # warm-up
             break
         except Exception as e:   # noqa: BLE001 -- reported with the version below when none works
             errors.append(f"{implementation}: {e!r}"[:200])
     else:
         raise RuntimeError(f"transformers {transformers.__version__}: generate_batch failed: {errors}")
+    about = {"cache": "generate_batch", "transformers": transformers.__version__,
+             "attn_implementation": implementation or "default", "failed_first": errors}
+    if args.lengths:
+        return [{**run_hf_manager(args, model, GenerationConfig(max_new_tokens=1024, do_sample=True, temperature=1.0,
+                                                                top_p=1.0, top_k=0, eos_token_id=None, pad_token_id=0)),
+                 **about}]
+    prompts, new_tokens = ids.tolist(), args.output_len
     with torch.no_grad():
         torch.cuda.synchronize()
         t0 = time.time()
@@ -179,9 +205,42 @@ def run_hf_generate_batch(args, model, ids):
         torch.cuda.synchronize()
     seconds = time.time() - t0
     produced = sum(len(o.generated_tokens) for o in out.values())
+    return [{"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
+             "requests": len(prompts), **about}]
+
+
+def run_hf_manager(args, model, generation_config):
+    """ShareGPT-like lengths through HF's continuous batching manager: every request added at once with its own
+    max_new_tokens; finished outputs collected until all are in (or --hf-manager-cap seconds pass)."""
+    import inspect
+
+    import torch
+
+    work = args.lengths[: args.hf_requests or len(args.lengths)]
+    vocab = SHAPES[args.shape]["vocab_size"]
+    manager = model.init_continuous_batching(generation_config=generation_config)
+    if "max_new_tokens" not in inspect.signature(manager.add_request).parameters:
+        raise NotImplementedError("this transformers' add_request takes no per-request max_new_tokens")
+    prompts = [torch.randint(0, vocab, (i,)).tolist() for i, _ in work]
+    manager.start()
+    try:
+        torch.cuda.synchronize()
+        t0 = time.time()
+        for r, (prompt, (_, out)) in enumerate(zip(prompts, work)):
+            manager.add_request(prompt, request_id=f"r{r}", max_new_tokens=out)
+        tokens = {}
+        while len(tokens) < len(work) and time.time() - t0 < args.hf_manager_cap:
+            result = manager.get_result(timeout=1)
+            if result is not None and getattr(result, "is_finished", lambda: True)():
+                tokens[result.request_id] = len(result.generated_tokens)
+        torch.cuda.synchronize()
+        seconds = time.time() - t0
+    finally:
+        manager.stop(block=True)
+    produced = sum(tokens.values())
+    asked = sum(o for i, (_, o) in enumerate(work) if f"r{i}" in tokens)
     return {"output_tokens_per_s": produced / seconds, "seconds": seconds, "output_tokens": produced,
-            "cache": "generate_batch", "requests": len(prompts), "transformers": transformers.__version__,
-            "attn_implementation": implementation or "default", "failed_first": errors}
+            "requests": len(work), "finished": len(tokens), "asked_of_finished": asked}
 
 
 def main():
@@ -193,10 +252,13 @@ def main():
     ap.add_argument("--output-len", type=int, default=256)
     ap.add_argument("--max-num-seqs", type=int, default=256)
     ap.add_argument("--sharegpt", action="store_true", help="ShareGPT-like lengths (--requests of them), both engines")
-    ap.add_argument("--hf-batch", type=int, default=256, help="with --sharegpt: HF's batch (arrival order, padded)")
+    ap.add_argument("--hf-batch", default="256", help="with --sharegpt: HF's batch sizes to try, comma-separated (padded)")
+    ap.add_argument("--hf-order", default="arrival",
+                    help="with --sharegpt: HF's batching orders to try, comma-separated: arrival, input (sorted by prompt length)")
     ap.add_argument("--hf-requests", type=int, default=0, help="with --sharegpt: HF runs only the first N (time)")
     ap.add_argument("--caches", default="dynamic,static",
                     help="HF configurations to run: dynamic, static (generate's caches), generate_batch")
+    ap.add_argument("--hf-manager-cap", type=float, default=240, help="generate_batch on ShareGPT lengths: stop after")
     ap.add_argument("--skip-hf", action="store_true")
     ap.add_argument("--hf-cudnn-sdpa", action="store_true",
                     help="let PyTorch use cuDNN's SDPA for HF (a plan per new length: slower here; off by default)")
@@ -214,12 +276,14 @@ def main():
     if not args.skip_hf:
         for cache in [None if c == "dynamic" else c for c in args.caches.split(",")]:
             try:
-                hf = run_hf(args, cache)
+                results = run_hf(args, cache)
             except Exception as e:   # a configuration this transformers cannot run is reported, not hidden
                 print(json.dumps({"engine": "hf", "cache": cache or "dynamic", "error": repr(e)[:300]}), flush=True)
                 continue
-            print(json.dumps({"engine": "hf", **hf}), flush=True)
-            rows.append((f"hf generate ({hf['cache']} cache)", hf["output_tokens_per_s"]))
+            for hf in results:
+                print(json.dumps({"engine": "hf", **hf}), flush=True)
+                how = f", {hf['order']} order, batch {hf['batch']}" if "order" in hf else ""
+                rows.append((f"hf generate ({hf['cache']} cache{how})", hf["output_tokens_per_s"]))
     best_hf = max((v for k, v in rows if k.startswith("hf")), default=0)
     print(f"\n| engine | output tok/s | vs best HF |\n|---|---|---|")
     for name, value in rows:

@@ -6,6 +6,9 @@
 #   b8b      the llama-8b shape, 256 x 256/256
 #   e2e      bench/e2e.py on llama-1b: Folio and HF (dynamic and static cache) in this call
 #   sharegpt bench/e2e.py --sharegpt on SHAPE (default llama-1b): 1,000 requests, HF on HF_REQUESTS of them
+#            (HF_BATCH and HF_ORDER: comma-separated lists of HF batch sizes and orders, arrival or input, all tried)
+#   hfpad    bench/hf_profile.py --padded: where HF's left-padded ShareGPT-like batch spends a decode step
+#   kernels  bench/kernels.py --only KERNELS (default blocks,prefill)
 #   profile  bench/gpu_engine/profile.sh (ncu kernel times of decode steps)
 #   idle     the device's share of a decode step at batch 1, 8, 32, 64, 256 (llama-1b, 256/256; graphs on)
 cd "$(dirname "$0")/../.."
@@ -41,8 +44,11 @@ for part in ${PARTS:-tests b5 b7 b8b e2e}; do
             echo -n "batch $n: "; timeout 120 $F bench --model llama-1b --input-len 256 --output-len 256 --device cuda --requests $n \
               --max-num-seqs $n --kv-mib 0 --seed 1 --json 2>/dev/null | tee -a "$out/idle.jsonl" | json output_tokens_per_s decode_tokens_per_s decode_gpu_busy_pct
           done ;;
-    sharegpt) timeout 500 python3 bench/e2e.py --folio $F --shape ${SHAPE:-llama-1b} --requests 1000 --sharegpt --caches dynamic \
-                --hf-requests ${HF_REQUESTS:-256} --hf-batch ${HF_BATCH:-256} > "$out/sharegpt-${SHAPE:-llama-1b}.log" 2>&1; tail -8 "$out/sharegpt-${SHAPE:-llama-1b}.log" ;;
+    sharegpt) timeout ${SHAREGPT_TIMEOUT:-500} python3 bench/e2e.py --folio $F --shape ${SHAPE:-llama-1b} --requests 1000 --sharegpt \
+                --caches ${CACHES:-dynamic} --hf-requests ${HF_REQUESTS:-256} --hf-batch ${HF_BATCH:-256} --hf-order ${HF_ORDER:-arrival} \
+                > "$out/sharegpt-${SHAPE:-llama-1b}.log" 2>&1; tail -12 "$out/sharegpt-${SHAPE:-llama-1b}.log" ;;
+    hfpad) timeout 200 python3 bench/hf_profile.py --padded --new ${NEW:-16} > "$out/hfpad.log" 2>&1; grep -E "padded|ms per|profiled" "$out/hfpad.log" ;;
+    kernels) timeout 200 python3 bench/kernels.py --only ${KERNELS:-blocks,prefill} --iters 4 > "$out/kernels.log" 2>&1; tail -30 "$out/kernels.log" ;;
     profile) timeout 200 bench/gpu_engine/profile.sh 2>&1 | tail -25 ;;
   esac
 done
