@@ -88,6 +88,19 @@ public sealed class OutputDeltas : IReadOnlyList<OutputDelta>
         Count = i + 1;
     }
 
+    /// <summary>Records <see cref="AddRow"/> for rows <paramref name="firstRow"/> .. <paramref name="firstRow"/> +
+    /// <paramref name="count"/> - 1, in order (a run of the commonest delta, taken in one call).</summary>
+    internal void AddRows(int firstRow, int count)
+    {
+        int i = Count;
+        while (i + count > _entries.Length)
+            Grow();
+        var rows = _rows.AsSpan(i, count);
+        for (int k = 0; k < rows.Length; k++)
+            rows[k] = firstRow + k;
+        Count = i + count;
+    }
+
     /// <summary>Empties the list, dropping its references (nothing of the last step is kept alive).</summary>
     internal void Clear()
     {

@@ -106,6 +106,15 @@ public sealed class OutputProcessor : ISequenceUpdateSink
 
     void ISequenceUpdateSink.RequestFinished(Request request) => RequestFinished(request);
 
+    // Without a decoder a plain one-token update makes a row delta and nothing else, so runs of them come as one call.
+    bool ISequenceUpdateSink.TakesRowRuns => _decoder is null;
+
+    void ISequenceUpdateSink.RowsAdded(int firstRow, int count)
+    {
+        _generatedTokens += count;
+        _deltas.AddRows(firstRow, count);
+    }
+
     private void TokensAdded(Request request, Sequence seq, int numNew, int planRow)
     {
         if (ProcessTokens(request, seq, numNew, planRow))

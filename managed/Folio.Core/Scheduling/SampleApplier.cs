@@ -26,6 +26,10 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         if (outputs.NumEntries != entries.Length)
             throw new InvalidOperationException($"the executor returned {outputs.NumEntries} entries for a plan of {entries.Length} sequences.");
         int finishedWidth = 0;
+        // The commonest update (one token, not finished) goes to a sink that takes runs as one call per run of
+        // adjacent rows, not one interface call per sequence; runStart is the pending run's first row, or -1.
+        bool rowRuns = sink.TakesRowRuns;
+        int runStart = -1;
         int i = 0;
         while (i < entries.Length)
         {
@@ -39,12 +43,24 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                 var samples = outputs.SamplesOf(i);
                 if (samples.Length != 1)
                     throw WrongSampleCount(first, samples.Length);
-                AppendToken(seq, i, samples[0], outputs, sink);
-                if (seq.IsFinished)
+                int added = AppendSample(seq, samples[0], outputs);
+                if (rowRuns && added == 1 && !seq.IsFinished)
+                {
+                    if (runStart < 0)
+                        runStart = i;
+                    i++;
+                    continue;
+                }
+                if (runStart >= 0)
+                    runStart = EndRun(sink, runStart, i);
+                sink.TokensAdded(seq.Request, seq, added, i);
+                if (seq.IsFinished)   // by a token rule, or by a stop string in the sink
                     finishedWidth += EndIfFinished(seq.Group, finished, sink);
                 i++;
                 continue;
             }
+            if (runStart >= 0)
+                runStart = EndRun(sink, runStart, i);
             var g = seq.Group;
             int end = i + 1;
             // A group's rows are adjacent; one live sequence has one row, so no look-ahead.
@@ -62,7 +78,16 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
             finishedWidth += EndIfFinished(g, finished, sink);
             i = end;
         }
+        if (runStart >= 0)
+            EndRun(sink, runStart, entries.Length);
         return finishedWidth;
+    }
+
+    /// <summary>Reports the pending run of rows [<paramref name="start"/>, <paramref name="end"/>); returns -1 (no run).</summary>
+    private static int EndRun(ISequenceUpdateSink sink, int start, int end)
+    {
+        sink.RowsAdded(start, end - start);
+        return -1;
     }
 
     /// <summary>Ends the request of a group left without live sequences (listing it in <paramref name="finished"/>);
@@ -132,11 +157,20 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
     private readonly int _blockMask = System.Numerics.BitOperations.IsPow2(kv.BlockSizeTokens) ? kv.BlockSizeTokens - 1 : -1;
 
     /// <summary>Appends a sampled token (and the tokens a structured output forces after it), applies the token-level
-    /// stop rules, then reports the new tokens to the sink (inlined: once per sequence and step; the rare paths are
-    /// calls). It reads the request's parameters from the sequence's copies, not from the group. <paramref name="row"/>
+    /// stop rules, then reports the new tokens to the sink (inlined; the rare paths are calls). It reads the request's parameters from the sequence's copies, not from the group. <paramref name="row"/>
     /// is the sequence's row in the plan (-1 for a sequence forked in this step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendToken(Sequence seq, int row, SampledToken sample, StepOutputs outputs, ISequenceUpdateSink sink)
+    {
+        int added = AppendSample(seq, sample, outputs);
+        // One report for all of them: the output processor reads the sequence's last `added` tokens.
+        sink.TokensAdded(seq.Request, seq, added, row);
+    }
+
+    /// <summary>Appends a sampled token and the tokens a structured output forces after it, applying the token-level
+    /// stop rules; returns how many tokens were appended (the caller reports them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int AppendSample(Sequence seq, SampledToken sample, StepOutputs outputs)
     {
         int token = sample.TokenId;
         seq.Append(token);
@@ -146,8 +180,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         int added = 1;
         if (!Finished(seq, token) && seq.Constraint is { } constraint && CanFastForward(seq))
             added += AppendForced(seq, constraint);
-        // One report for all of them: the output processor reads the sequence's last `added` tokens.
-        sink.TokensAdded(seq.Request, seq, added, row);
+        return added;
     }
 
     /// <summary>

@@ -29,5 +29,7 @@ public sealed partial class Scheduler
     {
         public void TokensAdded(Request request, Sequence sequence, int numNewTokens, int planRow) => updates.Add(new SequenceUpdate(request, sequence, numNewTokens));
         public void RequestFinished(Request request) => updates.Add(new SequenceUpdate(request, null, 0));
+        public bool TakesRowRuns => false;
+        public void RowsAdded(int firstRow, int count) => throw new InvalidOperationException("the update list takes no row runs.");
     }
 }
