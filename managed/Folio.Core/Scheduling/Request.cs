@@ -74,6 +74,17 @@ public sealed class Request
     /// <summary>The sequences generating for this request and their books.</summary>
     internal SequenceGroup Group { get; }
 
+    /// <summary>Ends a request that could never run, and its only sequence, with reason Rejected and why.</summary>
+    internal void Reject(string reason)
+    {
+        var seq = Group.First!;
+        seq.Status = SequenceStatus.Finished;
+        seq.FinishReason = FinishReason.Rejected;
+        Status = SequenceStatus.Finished;
+        FinishReason = FinishReason.Rejected;
+        RejectReason = reason;
+    }
+
     /// <summary>Sort key under the priority policy (FCFS uses arrival only).</summary>
     internal bool ServedBefore(Request other, SchedulingPolicy policy)
     {

@@ -78,6 +78,10 @@ public sealed partial class Scheduler
     /// <summary>Preemptions so far (<see cref="GetStats"/>'s, without building the whole record every step).</summary>
     internal long NumPreemptions => _preemptions;
 
+    /// <summary>Verifies the scheduler's books against the KV manager (<see cref="SchedulerInvariants"/>); throws
+    /// <see cref="InvalidOperationException"/> naming the first violation.</summary>
+    public void CheckConsistency() => SchedulerInvariants.Check(_running, _swapped, _waiting, _reservedSeqs, _kv);
+
     /// <summary>Blocks a request can need at most (<see cref="AdmissionRules.MaxBlocksNeeded"/>).</summary>
     public int MaxBlocksNeeded(Request request) => AdmissionRules.MaxBlocksNeeded(request, _kv.BlockSizeTokens);
 
@@ -107,11 +111,7 @@ public sealed partial class Scheduler
         group.First = seq;
         if (reason is not null)
         {
-            seq.Status = SequenceStatus.Finished;
-            seq.FinishReason = FinishReason.Rejected;
-            request.Status = SequenceStatus.Finished;
-            request.FinishReason = FinishReason.Rejected;
-            request.RejectReason = reason;
+            request.Reject(reason);
             _rejected++;
             return false;
         }
