@@ -81,6 +81,19 @@ public sealed class BlockTable
     internal int NumHashedBlocks { get; set; }
     internal ulong LastHash { get; set; }
 
+    /// <summary>The hasher's numbers for <see cref="Key"/>'s salt and adapter, computed once per table (the key never
+    /// changes) instead of at every block boundary; valid when <see cref="KeyHashed"/>.</summary>
+    internal ulong SaltHash { get; private set; }
+    internal ulong AdapterHash { get; private set; }
+    internal bool KeyHashed { get; private set; }
+
+    internal void SetKeyHashes(ulong saltHash, ulong adapterHash)
+    {
+        SaltHash = saltHash;
+        AdapterHash = adapterHash;
+        KeyHashed = true;
+    }
+
     /// <summary>
     /// True when this table's last write went into its last block while that block had reference count 1, and
     /// nothing has shared it since (<see cref="KvCacheManager.Fork"/> and swaps clear it): the decode fast path
