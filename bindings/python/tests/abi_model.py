@@ -1,7 +1,8 @@
 """Reads the ABI from its four places into one canonical form, for test_abi_drift.py:
 folio.h (libclang), libfolio.so (nm -D), the C# exports and struct mirrors (managed/Folio.Interop), and the
 Python ctypes declarations (folio/_lib.py, which gathers folio/_abi_*.py); and, for test_cuda_abi_drift.py,
-folio_cuda.h and its Python mirror (folio/_cuda_abi.py). read_header parses either header.
+folio_cuda.h and its Python mirror (folio/_cuda_abi.py). read_header parses either header, with the parts it
+includes (folio.h includes folio_common.h, folio_engine.h and folio_scheduler.h; folio_cuda.h its folio_cuda_*.h).
 
 Canonical types: i32 u32 i64 u64 f32 f64 void char, ptr(T), handle:NAME (an opaque folio_* handle; the C#
 side sees only 'handle'), fn(RET;ARGS...), and struct names (folio_engine_params)."""
@@ -67,6 +68,36 @@ def _c_fn(proto) -> str:
     return f"fn({_c_type(proto.get_result())};{args})"
 
 
+_LOCAL_INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
+
+
+def header_parts(path: Path = HEADER) -> list[Path]:
+    """The header and the parts it includes from its own directory (#include "folio_*.h"), in include order:
+    a public header is one specification split into files a reader can take in."""
+    parts = [path]
+    for name in _LOCAL_INCLUDE.findall(path.read_text()):
+        part = path.parent / name
+        if part.exists() and part not in parts:
+            parts += [p for p in header_parts(part) if p not in parts]
+    return parts
+
+
+def header_text(path: Path = HEADER) -> str:
+    """The text of the header and all its parts (for anchors that tests look for)."""
+    return "\n".join(p.read_text() for p in header_parts(path))
+
+
+def mutated_header(directory: Path, old: str, new: str, path: Path = HEADER) -> Path:
+    """A copy of the header and its parts in `directory`, with `old` replaced by `new` in the one file that holds
+    it; returns the copy of the header (what a test parses to see that the change is reported)."""
+    holders = [p for p in header_parts(path) if old in p.read_text()]
+    assert len(holders) == 1, f"{old!r} is in {len(holders)} of {path.name}'s files, not one"
+    for part in header_parts(path):
+        text = part.read_text()
+        (directory / part.name).write_text(text.replace(old, new) if part == holders[0] else text)
+    return directory / path.name
+
+
 def read_header(path: Path = HEADER) -> Abi:
     import clang.cindex as ci
     index = ci.Index.create()
@@ -76,8 +107,9 @@ def read_header(path: Path = HEADER) -> Abi:
     if errors:
         raise ValueError(f"{path} does not parse: {errors[0]}")
     abi = Abi()
+    files = {p.resolve() for p in header_parts(path)}
     for c in tu.cursor.get_children():
-        if c.location.file is None or Path(c.location.file.name).resolve() != path.resolve():
+        if c.location.file is None or Path(c.location.file.name).resolve() not in files:
             continue
         if c.kind == ci.CursorKind.FUNCTION_DECL:
             abi.functions[c.spelling] = (_c_type(c.result_type), [_c_type(a.type) for a in c.get_arguments()])

@@ -91,11 +91,8 @@ def test_python_declarations_match_the_header():
 ])
 def test_drift_is_detected(tmp_path, old, new, expect):
     """The comparison can fail: a header edited without its mirrors is reported, naming what drifted."""
-    text = m.HEADER.read_text()
-    assert old in text
-    mutated = tmp_path / "folio.h"
-    mutated.write_text(text.replace(old, new))
-    header = m.read_header(mutated)
+    assert old in m.header_text()
+    header = m.read_header(m.mutated_header(tmp_path, old, new))
     py = m.read_python()
     problems = (diff(header.functions, py.functions, "f") + diff(header.enums, py.enums, "e")
                 + diff(header.structs, py.structs, "s") + diff(header.layouts, py.layouts, "l"))

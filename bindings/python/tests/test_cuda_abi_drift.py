@@ -92,11 +92,8 @@ def test_exported_symbols_match_the_header():
     ("#define FOLIO_CUDA_VERSION_MINOR 2", "#define FOLIO_CUDA_VERSION_MINOR 3", "FOLIO_CUDA_VERSION_MINOR"),
 ])
 def test_header_drift_is_detected(tmp_path, old, new, expect):
-    text = m.CUDA_HEADER.read_text()
-    assert old in text, f"the test's anchor is gone from folio_cuda.h: {old!r}"
-    mutated = tmp_path / "folio_cuda.h"
-    mutated.write_text(text.replace(old, new))
-    problems = all_problems(m.read_header(mutated), m.read_cuda_python())
+    assert old in m.header_text(m.CUDA_HEADER), f"the test's anchor is gone from folio_cuda.h: {old!r}"
+    problems = all_problems(m.read_header(m.mutated_header(tmp_path, old, new, m.CUDA_HEADER)), m.read_cuda_python())
     assert any(expect in p for p in problems), problems
 
 
