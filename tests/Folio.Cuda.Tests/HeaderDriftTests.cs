@@ -27,7 +27,7 @@ public sealed class HeaderDriftTests
         // name has the same value in each.
         foreach (var (name, value) in Header.Enums["folio_cuda_status"])
             Assert.True(name == "FOLIO_CUDA_STATUS_OK" ? value == 0 : value < 0, $"{name} = {value}");
-        string folioH = File.ReadAllText(Path.Combine(HeaderModel.RepositoryRoot, "native", "include", "folio.h"));
+        string folioH = HeaderModel.ReadText(Path.Combine(HeaderModel.RepositoryRoot, "native", "include", "folio.h"));
         foreach (string shared in new[] { "INVALID_ARGUMENT", "STRUCT_SIZE", "UNSUPPORTED" })
         {
             var m = System.Text.RegularExpressions.Regex.Match(folioH, $@"FOLIO_STATUS_{shared} = (-?\d+)");
@@ -60,7 +60,7 @@ public sealed class HeaderDriftTests
     [InlineData("FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 1", "FOLIO_CUDA_ROPE_SCALING_LLAMA3 = 3", "enum folio_cuda_rope_scaling")]
     public void HeaderDriftIsDetected(string original, string mutated, string expected)
     {
-        string text = File.ReadAllText(HeaderModel.HeaderPath);
+        string text = HeaderModel.ReadText();
         original = original.Replace("\\n", "\n", StringComparison.Ordinal);
         mutated = mutated.Replace("\\n", "\n", StringComparison.Ordinal);
         Assert.Contains(original, text, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class HeaderDriftTests
     [InlineData("FOLIO_CUDA_API int32_t folio_x(folio_cuda_dtype d);", "outside the header's C subset")]
     public void DeclarationsOutsideTheSubsetAreRefused(string declaration, string message)
     {
-        string text = File.ReadAllText(HeaderModel.HeaderPath).Replace("#endif /* FOLIO_CUDA_H */", declaration + "\n#endif", StringComparison.Ordinal);
+        string text = HeaderModel.ReadText().Replace("#endif /* FOLIO_CUDA_H */", declaration + "\n#endif", StringComparison.Ordinal);
         var e = Assert.Throws<FormatException>(() => HeaderModel.Parse(text));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }

@@ -14,7 +14,24 @@ internal static partial class HeaderModel
 
     public static string HeaderPath => Path.Combine(RepositoryRoot, "native", "include", "folio_cuda.h");
 
-    public static CAbi Read() => Parse(File.ReadAllText(HeaderPath));
+    public static CAbi Read() => Parse(ReadText(HeaderPath));
+
+    /// <summary>
+    /// The text of a public header with the parts it includes from its own directory (<c>#include "folio_cuda_*.h"</c>)
+    /// put in place of their #include lines: one header is one specification, split into files a reader can take in.
+    /// </summary>
+    public static string ReadText(string path)
+    {
+        string dir = Path.GetDirectoryName(path)!;
+        return LocalInclude().Replace(File.ReadAllText(path), m =>
+        {
+            string part = Path.Combine(dir, m.Groups[1].Value);
+            return File.Exists(part) ? ReadText(part) : m.Value;
+        });
+    }
+
+    /// <summary><see cref="ReadText(string)"/> of folio_cuda.h.</summary>
+    public static string ReadText() => ReadText(HeaderPath);
 
     public static CAbi Parse(string text)
     {
@@ -104,6 +121,9 @@ internal static partial class HeaderModel
                 return dir.FullName;
         throw new DirectoryNotFoundException("no native/include/folio_cuda.h above " + AppContext.BaseDirectory);
     }
+
+    [GeneratedRegex(@"^#include ""([^""]+)""[^\n]*$", RegexOptions.Multiline)]
+    private static partial Regex LocalInclude();
 
     [GeneratedRegex(@"/\*.*?\*/|//[^\n]*", RegexOptions.Singleline)]
     private static partial Regex Comments();
