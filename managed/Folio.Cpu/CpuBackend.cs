@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Folio.Core.Compute;
@@ -295,17 +296,43 @@ public sealed partial class CpuBackend : IComputeBackend
         var o = T(output);
         int f = o.Cols;
         Require(gu.Cols == 2 * f && gu.Rows == o.Rows, "SiluAndMul: gateUp must be [rows, 2 × output cols]");
-        for (int r = 0; r < o.Rows; r++)
-        {
-            var row = gu.Row(r);
-            var dst = o.Row(r);
-            for (int i = 0; i < f; i++)
+        // About 20 operations an element (the exp); rows are independent, so they split over threads.
+        _runner.For(o.Rows, 20L * o.Rows * f, new SiluJob(gu.Data, o.Data, f), static (j, r) =>
+            SiluAndMulRow(j.GateUp.AsSpan(r * 2 * j.F, 2 * j.F), j.Output.AsSpan(r * j.F, j.F)));
+    }
+
+    /// <summary>dst[i] = silu(gate[i]) · up[i] = gate[i] / (1 + exp(−gate[i])) · up[i], 16 (or 8) lanes at a time, the
+    /// columns past the last whole vector by the scalar formula: which path an element takes depends on its column,
+    /// the row length and the machine only, never on the batch.</summary>
+    internal static void SiluAndMulRow(ReadOnlySpan<float> gateUp, Span<float> dst)
+    {
+        int f = dst.Length;
+        ref float g = ref MemoryMarshal.GetReference(gateUp);
+        ref float u = ref Unsafe.Add(ref g, f);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<float>.Count <= f; i += Vector512<float>.Count)
             {
-                float g = row[i];
-                dst[i] = g / (1f + MathF.Exp(-g)) * row[f + i];
+                var gv = Vector512.LoadUnsafe(ref g, (nuint)i);
+                var uv = Vector512.LoadUnsafe(ref u, (nuint)i);
+                (gv / (Vector512<float>.One + Vector512.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
             }
+        else   // the same lane-wise arithmetic in 8 lanes (a NativeAOT build targets AVX2)
+            for (; i + Vector256<float>.Count <= f; i += Vector256<float>.Count)
+            {
+                var gv = Vector256.LoadUnsafe(ref g, (nuint)i);
+                var uv = Vector256.LoadUnsafe(ref u, (nuint)i);
+                (gv / (Vector256<float>.One + Vector256.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
+            }
+        for (; i < f; i++)
+        {
+            float x = gateUp[i];
+            dst[i] = x / (1f + MathF.Exp(-x)) * gateUp[f + i];
         }
     }
+
+    private readonly record struct SiluJob(float[] GateUp, float[] Output, int F);
 
     public void Dispose()
     {
