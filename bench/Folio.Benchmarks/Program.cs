@@ -9,6 +9,7 @@ public static class Program
     /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine), or with
     /// <c>gemm-precision</c> one MatMul per weight format (fp32, bf16, int8), or with
     /// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS]</c> a forward pass's time by op (CpuStepBenchmark), or with
+    /// <c>gemm-shapes [THREADS]</c> b8's MatMul shapes in fp32 and bf16 mapped (GemmShapesBenchmark), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
@@ -21,6 +22,8 @@ public static class Program
             CpuStepBenchmark.Run(model, args.Length > 2 ? int.Parse(args[2]) : 2,
                 args.Length > 3 ? Enum.Parse<Folio.Core.Compute.WeightQuantization>(args[3], ignoreCase: true) : Folio.Core.Compute.WeightQuantization.None,
                 args.Length > 4 ? int.Parse(args[4]) : 3);
+        else if (args is ["gemm-shapes", ..])
+            GemmShapesBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         else if (args is ["tokenize-long-word"])
             LongWordTokenizeBenchmark.Run();
         else
