@@ -18,6 +18,8 @@ namespace Folio.Cpu.Weights;
 /// The transpose: per 16 outputs and 32 k, sixteen 512-bit loads (one per weight row; dword j = the pair k = 2j,
 /// 2j + 1) and a 16 × 16 dword transpose (64 shuffles), then a 16-bit shift (even k) or a mask (odd k) gives the
 /// fp32 vector of 16 outputs at one k. Without AVX-512 the same values are written element by element.
+/// One row (decode) skips the scratch: each transposed piece feeds two panels' FMA chains at once
+/// (<see cref="Row1x32"/>), which is the 1 × 64 tile's arithmetic lane for lane.
 /// </summary>
 internal static class Bf16RowGemm
 {
@@ -49,8 +51,9 @@ internal static class Bf16RowGemm
         if (x.Length < (long)rows * k || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
         var (chunks, perChunk) = Split(outCols, runner.Threads);
-        if (scratch.Length < chunks || scratch.Take(chunks).Any(s => s.Length < ScratchFloats(k)))
-            throw new ArgumentException($"the panel scratch needs {chunks} arrays of {ScratchFloats(k)} floats");
+        for (int i = 0; i < chunks; i++)   // a loop, not LINQ: a steady step allocates nothing
+            if (i >= scratch.Length || scratch[i].Length < ScratchFloats(k))
+                throw new ArgumentException($"the panel scratch needs {chunks} arrays of {ScratchFloats(k)} floats");
         long work = (long)(rows + 4) * k * outCols;   // the widening costs about four rows' multiply-adds
         runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y, scratch), static (j, chunk) =>
         {
@@ -60,6 +63,13 @@ internal static class Bf16RowGemm
             for (int cb = chunk * j.PerChunk; cb < c1; cb += BlockOuts)
             {
                 int cEnd = Math.Min(c1, cb + BlockOuts);
+                if (j.Rows == 1 && cEnd - cb == BlockOuts && k % (2 * PanelCols) == 0 && Avx512F.IsSupported)
+                {
+                    // One row: each piece of the weight is transposed in registers and used at once, two panels side by side.
+                    Row1x32(j.X, k, j.W, cb, j.Bias, j.Y);
+                    Row1x32(j.X, k, j.W, cb + 2 * PanelCols, j.Bias, j.Y);
+                    continue;
+                }
                 Widen(j.W, cb, cEnd, panels);
                 Gemm.Columns(j.X, j.Rows, k, panels, cb, o, cb, cEnd, j.Bias, j.Y);
             }
@@ -87,6 +97,67 @@ internal static class Bf16RowGemm
                         panel[i * PanelCols + l] = BitConverter.Int32BitsToSingle(rows[l][i] << 16);
             }
         }
+    }
+
+    /// <summary>y[0, c0 .. c0 + 31] for one row of x (K a multiple of 32): each 16 × 32 piece of the weight is transposed
+    /// in registers as <see cref="Transpose"/> does and used at once; the two panels' chains (what Gemm's 1 × 64 tile
+    /// computes lane for lane: the same bits) run side by side.</summary>
+    private static unsafe void Row1x32(float[] x, int k, MappedBf16Weight w, int c0, float[]? bias, float[] y)
+    {
+        var rows = stackalloc ushort*[2 * PanelCols];
+        for (int l = 0; l < 2 * PanelCols; l++)
+            rows[l] = (ushort*)Unsafe.AsPointer(ref w.Row(c0 + l));
+        Vector512<float> a0 = default, a1 = default;
+        fixed (float* xr = x)
+            for (int i = 0; i < k; i += 2 * PanelCols)
+            {
+                a0 = Chain(rows, i, xr + i, a0);
+                a1 = Chain(rows + PanelCols, i, xr + i, a1);
+            }
+        // Unchecked (Run checked the extents): a range check's call after the loop would keep the chains in memory.
+        if (bias is not null)
+        {
+            ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
+            a0 += Vector512.LoadUnsafe(ref b, (nuint)c0);
+            a1 += Vector512.LoadUnsafe(ref b, (nuint)c0 + PanelCols);
+        }
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        a0.StoreUnsafe(ref yr, (nuint)c0);
+        a1.StoreUnsafe(ref yr, (nuint)c0 + PanelCols);
+    }
+
+    /// <summary>acc (16 outputs' chains) continued over k = i .. i + 31 of the 16 rows, in k order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Chain(ushort** rows, int i, float* x, Vector512<float> acc)
+    {
+        var r0 = Avx512F.LoadVector512((uint*)(rows[0] + i)); var r1 = Avx512F.LoadVector512((uint*)(rows[1] + i));
+        var r2 = Avx512F.LoadVector512((uint*)(rows[2] + i)); var r3 = Avx512F.LoadVector512((uint*)(rows[3] + i));
+        var r4 = Avx512F.LoadVector512((uint*)(rows[4] + i)); var r5 = Avx512F.LoadVector512((uint*)(rows[5] + i));
+        var r6 = Avx512F.LoadVector512((uint*)(rows[6] + i)); var r7 = Avx512F.LoadVector512((uint*)(rows[7] + i));
+        var r8 = Avx512F.LoadVector512((uint*)(rows[8] + i)); var r9 = Avx512F.LoadVector512((uint*)(rows[9] + i));
+        var r10 = Avx512F.LoadVector512((uint*)(rows[10] + i)); var r11 = Avx512F.LoadVector512((uint*)(rows[11] + i));
+        var r12 = Avx512F.LoadVector512((uint*)(rows[12] + i)); var r13 = Avx512F.LoadVector512((uint*)(rows[13] + i));
+        var r14 = Avx512F.LoadVector512((uint*)(rows[14] + i)); var r15 = Avx512F.LoadVector512((uint*)(rows[15] + i));
+        Quad(r0, r1, r2, r3, out var u0, out var u1, out var u2, out var u3);
+        Quad(r4, r5, r6, r7, out var u4, out var u5, out var u6, out var u7);
+        Quad(r8, r9, r10, r11, out var u8, out var u9, out var u10, out var u11);
+        Quad(r12, r13, r14, r15, out var u12, out var u13, out var u14, out var u15);
+        Pairs(u0, u4, u8, u12, out var d0, out var d8, out var d4, out var d12);
+        Pairs(u1, u5, u9, u13, out var d1, out var d9, out var d5, out var d13);
+        Pairs(u2, u6, u10, u14, out var d2, out var d10, out var d6, out var d14);
+        Pairs(u3, u7, u11, u15, out var d3, out var d11, out var d7, out var d15);
+        acc = Step(d0, x, acc); acc = Step(d1, x + 2, acc); acc = Step(d2, x + 4, acc); acc = Step(d3, x + 6, acc);
+        acc = Step(d4, x + 8, acc); acc = Step(d5, x + 10, acc); acc = Step(d6, x + 12, acc); acc = Step(d7, x + 14, acc);
+        acc = Step(d8, x + 16, acc); acc = Step(d9, x + 18, acc); acc = Step(d10, x + 20, acc); acc = Step(d11, x + 22, acc);
+        acc = Step(d12, x + 24, acc); acc = Step(d13, x + 26, acc); acc = Step(d14, x + 28, acc); return Step(d15, x + 30, acc);
+    }
+
+    /// <summary>The chains over the pair of k in <paramref name="pairs"/> (lane l: row l's weights at x[0], x[1]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Step(Vector512<uint> pairs, float* x, Vector512<float> acc)
+    {
+        acc = Vector512.FusedMultiplyAdd(Vector512.Create(x[0]), (pairs << 16).AsSingle(), acc);
+        return Vector512.FusedMultiplyAdd(Vector512.Create(x[1]), (pairs & Vector512.Create(0xFFFF0000u)).AsSingle(), acc);
     }
 
     /// <summary>k = i .. i + 31 of the 16 rows: dst[(i' − i)·16 + l] = w[row l, i'].</summary>
@@ -129,13 +200,26 @@ internal static class Bf16RowGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Columns(Vector512<uint> g0, Vector512<uint> g1, Vector512<uint> g2, Vector512<uint> g3, int c, float* dst)
     {
+        Pairs(g0, g1, g2, g3, out var j0, out var j8, out var j4, out var j12);
+        Store(j0, c, dst);
+        Store(j8, c + 8, dst);
+        Store(j4, c + 4, dst);
+        Store(j12, c + 12, dst);
+    }
+
+    /// <summary>The last two transpose stages: dwords c, c + 8, c + 4, c + 12 of all 16 rows from g0 .. g3 (rows 0-3, 4-7,
+    /// 8-11, 12-15, each holding dwords c, c + 4, c + 8, c + 12 in its 128-bit lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pairs(Vector512<uint> g0, Vector512<uint> g1, Vector512<uint> g2, Vector512<uint> g3,
+        out Vector512<uint> c0, out Vector512<uint> c8, out Vector512<uint> c4, out Vector512<uint> c12)
+    {
         // 0x88 takes 128-bit lanes 0 and 2 of each source, 0xDD lanes 1 and 3.
         var a = Avx512F.Shuffle4x128(g0, g1, 0x88); var b = Avx512F.Shuffle4x128(g0, g1, 0xDD);
         var a2 = Avx512F.Shuffle4x128(g2, g3, 0x88); var b2 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
-        Store(Avx512F.Shuffle4x128(a, a2, 0x88), c, dst);
-        Store(Avx512F.Shuffle4x128(a, a2, 0xDD), c + 8, dst);
-        Store(Avx512F.Shuffle4x128(b, b2, 0x88), c + 4, dst);
-        Store(Avx512F.Shuffle4x128(b, b2, 0xDD), c + 12, dst);
+        c0 = Avx512F.Shuffle4x128(a, a2, 0x88);
+        c8 = Avx512F.Shuffle4x128(a, a2, 0xDD);
+        c4 = Avx512F.Shuffle4x128(b, b2, 0x88);
+        c12 = Avx512F.Shuffle4x128(b, b2, 0xDD);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
