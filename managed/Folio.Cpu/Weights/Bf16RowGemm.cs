@@ -17,7 +17,8 @@ namespace Folio.Cpu.Weights;
 /// result does not depend on the batch.
 /// The transpose: per 16 outputs and 32 k, sixteen 512-bit loads (one per weight row; dword j = the pair k = 2j,
 /// 2j + 1) and a 16 × 16 dword transpose (64 shuffles), then a 16-bit shift (even k) or a mask (odd k) gives the
-/// fp32 vector of 16 outputs at one k. Without AVX-512 the same values are written element by element.
+/// fp32 vector of 16 outputs at one k. With AVX2 only (the NativeAOT builds), two 8 × 8 transposes per 16 k; without
+/// either, element by element: the same values.
 /// One row (decode) skips the scratch: each transposed piece feeds two panels' FMA chains at once
 /// (<see cref="Row1x32"/>), which is the 1 × 64 tile's arithmetic lane for lane.
 /// </summary>
@@ -78,7 +79,9 @@ internal static class Bf16RowGemm
 
     /// <summary>Weight rows [c0, c1) (at most 64) as fp32 in Gemm's packed layout: panels[p·K·16 + i·16 + l] =
     /// w[c0 + 16p + l, i]; the lanes of a last partial panel repeat its last row (never stored by the tiles).</summary>
-    internal static unsafe void Widen(MappedBf16Weight w, int c0, int c1, float[] panels)
+    /// <param name="useAvx512">False takes the AVX2 path where AVX-512 runs too (for tests: the NativeAOT builds
+    /// target AVX2).</param>
+    internal static unsafe void Widen(MappedBf16Weight w, int c0, int c1, float[] panels, bool useAvx512 = true)
     {
         int k = w.Cols;
         var rows = stackalloc ushort*[PanelCols];
@@ -89,9 +92,15 @@ internal static class Bf16RowGemm
             fixed (float* panel = &panels[p * k * PanelCols])
             {
                 int i = 0;
-                if (Avx512F.IsSupported)
+                if (Avx512F.IsSupported && useAvx512)
                     for (; i + 2 * PanelCols <= k; i += 2 * PanelCols)
                         Transpose(rows, i, panel + i * PanelCols);
+                else if (Avx2.IsSupported)
+                    for (; i + PanelCols <= k; i += PanelCols)
+                    {
+                        Transpose8(rows, i, panel + i * PanelCols);
+                        Transpose8(rows + 8, i, panel + i * PanelCols + 8);
+                    }
                 for (; i < k; i++)
                     for (int l = 0; l < PanelCols; l++)
                         panel[i * PanelCols + l] = BitConverter.Int32BitsToSingle(rows[l][i] << 16);
@@ -220,6 +229,43 @@ internal static class Bf16RowGemm
         c8 = Avx512F.Shuffle4x128(a, a2, 0xDD);
         c4 = Avx512F.Shuffle4x128(b, b2, 0x88);
         c12 = Avx512F.Shuffle4x128(b, b2, 0xDD);
+    }
+
+    /// <summary>The AVX2 transpose of 8 rows: k = i .. i + 15 as 8 dwords a row, three stages of 8 shuffles; dword j of
+    /// the 8 rows is stored widened at dst[2j·16 ..] (k = i + 2j) and dst[(2j + 1)·16 ..] (lanes 0-7 of the panel
+    /// when dst is its start, 8-15 when dst is 8 further).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8(ushort** rows, int i, float* dst)
+    {
+        var r0 = Avx.LoadVector256((uint*)(rows[0] + i)); var r1 = Avx.LoadVector256((uint*)(rows[1] + i));
+        var r2 = Avx.LoadVector256((uint*)(rows[2] + i)); var r3 = Avx.LoadVector256((uint*)(rows[3] + i));
+        var r4 = Avx.LoadVector256((uint*)(rows[4] + i)); var r5 = Avx.LoadVector256((uint*)(rows[5] + i));
+        var r6 = Avx.LoadVector256((uint*)(rows[6] + i)); var r7 = Avx.LoadVector256((uint*)(rows[7] + i));
+        // In each 128-bit lane q: u(4g + c) = dword 4q + c of rows 4g .. 4g + 3.
+        Quad8(r0, r1, r2, r3, out var u0, out var u1, out var u2, out var u3);
+        Quad8(r4, r5, r6, r7, out var u4, out var u5, out var u6, out var u7);
+        // 0x20: the low 128-bit lanes of both (dword c); 0x31: the high ones (dword c + 4).
+        Store8(Avx2.Permute2x128(u0, u4, 0x20), 0, dst); Store8(Avx2.Permute2x128(u0, u4, 0x31), 4, dst);
+        Store8(Avx2.Permute2x128(u1, u5, 0x20), 1, dst); Store8(Avx2.Permute2x128(u1, u5, 0x31), 5, dst);
+        Store8(Avx2.Permute2x128(u2, u6, 0x20), 2, dst); Store8(Avx2.Permute2x128(u2, u6, 0x31), 6, dst);
+        Store8(Avx2.Permute2x128(u3, u7, 0x20), 3, dst); Store8(Avx2.Permute2x128(u3, u7, 0x31), 7, dst);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad8(Vector256<uint> a, Vector256<uint> b, Vector256<uint> c, Vector256<uint> d,
+        out Vector256<uint> c0, out Vector256<uint> c1, out Vector256<uint> c2, out Vector256<uint> c3)
+    {
+        var ab0 = Avx2.UnpackLow(a, b).AsUInt64(); var ab1 = Avx2.UnpackHigh(a, b).AsUInt64();
+        var cd0 = Avx2.UnpackLow(c, d).AsUInt64(); var cd1 = Avx2.UnpackHigh(c, d).AsUInt64();
+        c0 = Avx2.UnpackLow(ab0, cd0).AsUInt32(); c1 = Avx2.UnpackHigh(ab0, cd0).AsUInt32();
+        c2 = Avx2.UnpackLow(ab1, cd1).AsUInt32(); c3 = Avx2.UnpackHigh(ab1, cd1).AsUInt32();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store8(Vector256<uint> pairs, int j, float* dst)
+    {
+        (pairs << 16).AsSingle().Store(dst + 2 * j * PanelCols);
+        (pairs & Vector256.Create(0xFFFF0000u)).AsSingle().Store(dst + (2 * j + 1) * PanelCols);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

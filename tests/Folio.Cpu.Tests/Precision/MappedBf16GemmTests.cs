@@ -122,6 +122,36 @@ public sealed class MappedBf16GemmTests : IDisposable
         }
     }
 
+    /// <summary>The AVX-512 and the AVX2 transposes (the latter what NativeAOT builds run) both give the documented
+    /// panel layout: panels[p·K·16 + i·16 + l] = w[c0 + 16p + l, i].</summary>
+    [Theory]
+    [InlineData(64, 768, 0)]
+    [InlineData(130, 80, 64)]
+    [InlineData(37, 33, 0)]
+    [InlineData(100, 16, 64)]
+    public void WideningGivesThePanelLayoutOnEveryPath(int outCols, int k, int c0)
+    {
+        float[] w = Bf16(HalfGemmTests.Random(outCols * k, 8));
+        string path = Path.Combine(_dir, "w.safetensors");
+        WriteBf16(path, ("w", outCols, k, w));
+        using var backend = new CpuBackend(1);
+        using var file = SafetensorsFile.Open(path);
+        using var weight = (MappedBf16Weight)backend.UploadMappedWeight([file.Map(file.Tensors["w"])])!;
+        int c1 = Math.Min(outCols, c0 + Bf16RowGemm.BlockOuts);
+        foreach (bool avx512 in new[] { true, false })
+        {
+            var panels = new float[Bf16RowGemm.ScratchFloats(k)];
+            Bf16RowGemm.Widen(weight, c0, c1, panels, avx512);
+            for (int o = c0; o < c1; o++)
+                for (int i = 0; i < k; i++)
+                {
+                    int p = (o - c0) / 16, l = (o - c0) % 16;
+                    Assert.True(BitConverter.SingleToUInt32Bits(w[o * k + i]) == BitConverter.SingleToUInt32Bits(panels[p * k * 16 + i * 16 + l]),
+                        $"avx512 {avx512}: w[{o}, {i}]");
+                }
+        }
+    }
+
     [Fact]
     public void AWeightOfAnotherDtypeOrAQuantizingBackendIsNotMapped()
     {
