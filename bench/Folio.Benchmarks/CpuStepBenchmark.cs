@@ -6,20 +6,22 @@ using Folio.Cpu;
 namespace Folio.Benchmarks;
 
 /// <summary>
-/// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS]</c>: where a CPU forward pass spends its time. Loads MODEL
+/// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS] [PHASES]</c>: where a CPU forward pass spends its time. Loads MODEL
 /// (a folder or built-in name) on <see cref="CpuBackend"/> behind <see cref="TimedBackend"/>, then times three
 /// phases as <c>folio bench --requests 32 --input-len 128 --output-len 32</c> and llama-bench's pp128 run them:
 /// 32 prompts of 128 tokens prefilled 16 at a time (2,048-row steps), 32 decode steps of 32 sequences (contexts
 /// 129-160), one 128-token prompt alone (pp128), and 32 decode steps of one sequence, each ROUNDS times (the KV slots are rewritten, not grown).
 /// Per phase: the median step's wall ms and tokens/s, and each op's share of the summed op time, with the GEMMs'
-/// GFLOP/s per MatMul shape.
+/// GFLOP/s per MatMul shape. PHASES: a comma-separated subset of prefill,decode32,pp128,decode1 (a decode phase
+/// runs the prefill it reads first).
 /// </summary>
 internal static class CpuStepBenchmark
 {
     private const int Sequences = 32, Prompt = 128, Generated = 32, BlockSize = 16;
 
-    public static void Run(string model, int threads, WeightQuantization quantization, int rounds)
+    public static void Run(string model, int threads, WeightQuantization quantization, int rounds, string phases = "prefill,decode32,pp128,decode1")
     {
+        var wanted = phases.Split(',');
         using var source = ModelSource.Open(model, 0);
         var timed = new TimedBackend(new CpuBackend(threads, quantization));
         using var _ = timed;
@@ -39,10 +41,14 @@ internal static class CpuStepBenchmark
         var pp128 = Input([(Sequences, 0, Prompt)], blocksPerSequence, vocab);
         var single = Enumerable.Range(0, Generated).Select(d => Input([(0, Prompt + d, 1)], blocksPerSequence, vocab)).ToArray();
 
-        Phase("prefill, 16 prompts of 128 per step", prefill, 16 * Prompt);
-        Phase("decode, 32 sequences (contexts 129-160)", decode, Sequences);
-        Phase("pp128, one prompt of 128", [pp128], Prompt);
-        Phase("decode, 1 sequence (contexts 129-160)", single, 1);
+        if (wanted.Contains("prefill") || wanted.Contains("decode32"))   // decode32 reads the K/V the prefill wrote
+            Phase("prefill, 16 prompts of 128 per step", prefill, 16 * Prompt);
+        if (wanted.Contains("decode32"))
+            Phase("decode, 32 sequences (contexts 129-160)", decode, Sequences);
+        if (wanted.Contains("pp128") || wanted.Contains("decode1"))
+            Phase("pp128, one prompt of 128", [pp128], Prompt);
+        if (wanted.Contains("decode1"))
+            Phase("decode, 1 sequence (contexts 129-160)", single, 1);
 
         void Phase(string name, IReadOnlyList<ModelInput> steps, int tokensPerStep)
         {

@@ -15,8 +15,8 @@ public sealed partial class CpuBackend : IComputeBackend
 {
     private readonly ParallelRunner _runner;
     private readonly Int8Activations _int8Scratch = new();
-    /// <summary>One fp32 panel block per work chunk for <see cref="Bf16RowGemm"/>; grows to the largest K, then is reused.</summary>
-    private float[][] _panelScratch = [];
+    /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
+    private float[] _splitScratch = [];
 
     /// <param name="mapWeights">Use bf16 checkpoint weights and the embedding table in place through the file's mapping
     /// (the default: no copy, resident memory = the pages touched); false copies them, bf16 weights as packed 16-bit
@@ -272,7 +272,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
                 break;
             case MappedBf16Weight m:
-                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, PanelScratch(m));
+                if (_splitScratch.Length < x.Rows * x.Cols)
+                    _splitScratch = new float[x.Rows * x.Cols];
+                Bf16RowGemm.Run(x.Data, x.Rows, m, b, y.Data, _runner, _splitScratch);
                 break;
             case Int8Weight q:
                 Int8Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
@@ -283,14 +285,6 @@ public sealed partial class CpuBackend : IComputeBackend
             default:
                 throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");
         }
-    }
-
-    private float[][] PanelScratch(MappedBf16Weight m)
-    {
-        int chunks = Bf16RowGemm.Split(m.Rows, _runner.Threads).Chunks, floats = Bf16RowGemm.ScratchFloats(m.Cols);
-        if (_panelScratch.Length < chunks || _panelScratch[0].Length < floats)
-            _panelScratch = [.. Enumerable.Range(0, Math.Max(chunks, _panelScratch.Length)).Select(_ => new float[Math.Max(floats, _panelScratch.Length > 0 ? _panelScratch[0].Length : 0)])];
-        return _panelScratch;
     }
 
     /// <summary>target += addend, then output = RmsNorm(target): the two ops in turn (fp32, so no rounding between).</summary>

@@ -36,7 +36,7 @@ internal static partial class Gemm
         Vector512.FusedMultiplyAdd(x, w, acc);
 
     /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels).</summary>
-    private static void Tile8x32(float[] x, int r, int k, float[] wt, int wc, int o, int c, float[]? bias, float[] y)
+    private static void Tile8x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
@@ -46,7 +46,7 @@ internal static partial class Gemm
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         Vector512<float> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
-        nuint p0 = (nuint)(wc / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
+        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
         for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
         {
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
@@ -81,7 +81,7 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows r .. r + 3, columns c .. c + 31.</summary>
-    private static void Tile4x32(float[] x, int r, int k, float[] wt, int wc, int o, int c, float[]? bias, float[] y)
+    private static void Tile4x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
@@ -90,7 +90,7 @@ internal static partial class Gemm
         bool hb = bias is not null;
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        nuint p0 = (nuint)(wc / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
+        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
         for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
         {
             var w0 = Vector512.LoadUnsafe(ref wr, p0);

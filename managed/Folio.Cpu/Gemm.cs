@@ -51,14 +51,11 @@ internal static partial class Gemm
         runner.For(chunks, work, new GemmJob(x, rows, k, wt, outCols, perChunk, bias, y), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.X, j.Rows, j.K, j.Wt, 0, j.OutCols, c0, Math.Min(j.OutCols, c0 + j.PerChunk), j.Bias, j.Y);
+            Columns(j.X, j.Rows, j.K, j.Wt, j.OutCols, c0, Math.Min(j.OutCols, c0 + j.PerChunk), j.Bias, j.Y);
         });
     }
 
-    /// <summary>y[r, c] for every row and c in [c0, c1), where <paramref name="wt"/> holds the packed panels of output
-    /// columns <paramref name="wShift"/> onward (0: the whole weight; a block's column: a scratch holding that block's
-    /// panels, as <see cref="Weights.Bf16RowGemm"/> fills it); c0 − wShift is a multiple of 16.</summary>
-    internal static void Columns(float[] x, int rows, int k, float[] wt, int wShift, int o, int c0, int c1, float[]? bias, float[] y)
+    private static void Columns(float[] x, int rows, int k, float[] wt, int o, int c0, int c1, float[]? bias, float[] y)
     {
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
@@ -69,48 +66,48 @@ internal static partial class Gemm
             {
                 int wide = cb + (full - cb) / WideTileCols * WideTileCols;
                 for (; r + 8 <= rows; r += 8)
-                    Rows512(x, r, 8, k, wt, wShift, o, cb, wide, full, bias, y);
+                    Rows512(x, r, 8, k, wt, o, cb, wide, full, bias, y);
                 for (; r + 4 <= rows; r += 4)
-                    Rows512(x, r, 4, k, wt, wShift, o, cb, wide, full, bias, y);
+                    Rows512(x, r, 4, k, wt, o, cb, wide, full, bias, y);
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
-                    Tile6x16(x, r, k, wt, c - wShift, o, c, bias, y);
+                    Tile6x16(x, r, k, wt, o, c, bias, y);
             for (; r < rows; r++)
             {
                 int c = cb;
                 for (; c + WideCols <= full; c += WideCols)
-                    Tile1x64(x, r, k, wt, c - wShift, o, c, bias, y);
+                    Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)
-                    Tile1x16(x, r, k, wt, c - wShift, o, c, bias, y);
+                    Tile1x16(x, r, k, wt, o, c, bias, y);
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
-                    y[rr * o + c] = Element(x, rr, k, wt, c - wShift) + (bias?[c] ?? 0f);
+                    y[rr * o + c] = Element(x, rr, k, wt, o, c) + (bias?[c] ?? 0f);
         }
     }
 
     /// <summary>Rows r .. r + n − 1 (n = 8 or 4) over columns [c0, full): 512-bit tiles up to <paramref name="wide"/>,
     /// then a last 16-column panel row by row.</summary>
-    private static void Rows512(float[] x, int r, int n, int k, float[] wt, int wShift, int o, int c0, int wide, int full, float[]? bias, float[] y)
+    private static void Rows512(float[] x, int r, int n, int k, float[] wt, int o, int c0, int wide, int full, float[]? bias, float[] y)
     {
         for (int c = c0; c < wide; c += WideTileCols)
         {
             if (n == 8)
-                Tile8x32(x, r, k, wt, c - wShift, o, c, bias, y);
+                Tile8x32(x, r, k, wt, o, c, bias, y);
             else
-                Tile4x32(x, r, k, wt, c - wShift, o, c, bias, y);
+                Tile4x32(x, r, k, wt, o, c, bias, y);
         }
         for (int c = wide; c < full; c += TileCols)
             for (int rr = r; rr < r + n; rr++)
-                Tile1x16(x, rr, k, wt, c - wShift, o, c, bias, y);
+                Tile1x16(x, rr, k, wt, o, c, bias, y);
     }
 
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
-    internal static float Element(float[] x, int r, int k, float[] wt, int wc)
+    internal static float Element(float[] x, int r, int k, float[] wt, int o, int c)
     {
         float acc = 0f;
-        int panel = wc / TileCols * k * TileCols + wc % TileCols;
+        int panel = c / TileCols * k * TileCols + c % TileCols;
         for (int i = 0; i < k; i++)
             acc = MathF.FusedMultiplyAdd(x[r * k + i], wt[panel + i * TileCols], acc);
         return acc;
@@ -125,14 +122,14 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
-    private static void Tile6x16(float[] x, int r, int k, float[] wt, int wc, int o, int c, float[]? bias, float[] y)
+    private static void Tile6x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k, x4 = x3 + (nuint)k, x5 = x4 + (nuint)k;
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
         Vector256<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
-        nuint wo = (nuint)(wc / TileCols * k * TileCols);
+        nuint wo = (nuint)(c / TileCols * k * TileCols);
         for (int i = 0; i < k; i++, wo += TileCols)
         {
             var w0 = Vector256.LoadUnsafe(ref wr, wo);
@@ -160,14 +157,14 @@ internal static partial class Gemm
         Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
     }
 
-    private static void Tile1x64(float[] x, int r, int k, float[] wt, int wc, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x64(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         nuint xo = (nuint)(r * k);
         nuint panel = (nuint)(k * TileCols);
-        nuint p0 = (nuint)(wc / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
+        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
         for (int i = 0; i < k; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
         {
             var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
@@ -185,13 +182,13 @@ internal static partial class Gemm
         Put(a4, y, y0 + 32, bias, c + 32); Put(a5, y, y0 + 40, bias, c + 40); Put(a6, y, y0 + 48, bias, c + 48); Put(a7, y, y0 + 56, bias, c + 56);
     }
 
-    private static void Tile1x16(float[] x, int r, int k, float[] wt, int wc, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         Vector256<float> a0 = default, a1 = default;
         nuint xo = (nuint)(r * k);
-        nuint wo = (nuint)(wc / TileCols * k * TileCols);
+        nuint wo = (nuint)(c / TileCols * k * TileCols);
         for (int i = 0; i < k; i++, wo += TileCols)
         {
             var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));

@@ -10,7 +10,7 @@ public sealed class InvarianceTests
 {
     // qwen2_tied attends to every earlier position; qwen2_swa's second layer only to the last 8, so chunks and
     // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights are used in place
-    // (Bf16RowGemm: widened per block into fp32 panels, whatever the batch).
+    // (Bf16RowGemm: its row-major dot products must be as batch-invariant as the packed kernels).
     public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded" };
 
     private static int[] Prompt(int seed, int length)

@@ -67,7 +67,7 @@ public sealed class ModelPrecisionTests : IDisposable
     }
 
     [Fact]
-    public void ABf16CheckpointIsUsedInPlaceAndGivesTheFp32PathsLogitsBitForBit()
+    public void ABf16CheckpointIsUsedInPlaceAndAgreesWithTheFp32PathToRounding()
     {
         var c = Small with { HiddenSize = 72, HeadDim = 18, IntermediateSize = 100 };
         HfFolderWriter.Write(c, new SeededWeights(5), _dir, bf16: true);
@@ -85,10 +85,19 @@ public sealed class ModelPrecisionTests : IDisposable
         int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
         var a = TeacherForced(mapped, tokens);
         var b = TeacherForced(wide, tokens);
-        // Same values, widened exactly, the same summation order (the fp32 tiles): the same bits.
+        // Same values, another summation order: fp32 rounding apart (measured ~1e-7 of the largest |logit|), and
+        // the bf16 bound (2e-2) is far looser.
         for (int i = 0; i < tokens.Length; i++)
-            Assert.Equal(b[i], a[i]);
-        Assert.Equal(Greedy(wide, [1, 2, 3, 4], 12).Tokens, Greedy(mapped, [1, 2, 3, 4], 12).Tokens);
+        {
+            double scale = b[i].Max(Math.Abs);
+            double worst = a[i].Zip(b[i]).Max(p => Math.Abs(p.First - p.Second)) / scale;
+            Assert.True(worst <= 1e-5, $"position {i}: relative logit difference {worst:E2}");
+        }
+        var (want, margins) = Greedy(wide, [1, 2, 3, 4], 12);
+        var (got, _) = Greedy(mapped, [1, 2, 3, 4], 12);
+        int stable = Array.FindIndex(margins, m => m < 1e-4) is var first and >= 0 ? first : margins.Length;
+        Assert.True(stable >= 6, $"only {stable} stable steps");
+        Assert.Equal(want[..stable], got[..stable]);
     }
 
     [Fact]
