@@ -8,6 +8,8 @@ public static class Program
     /// Runs the benchmarks picked by BenchmarkDotNet's arguments (e.g. <c>--filter '*KvCache*'</c>), or with
     /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine), or with
     /// <c>gemm-precision</c> one MatMul per weight format (fp32, bf16, int8), or with
+    /// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS] [PHASES]</c> a forward pass's time by op (CpuStepBenchmark), or with
+    /// <c>gemm-shapes [THREADS]</c> b8's MatMul shapes in fp32 and bf16 mapped (GemmShapesBenchmark), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
@@ -16,6 +18,12 @@ public static class Program
             CpuTimeHarness.Run();
         else if (args is ["gemm-precision"])
             WeightGemmBenchmark.Run();
+        else if (args is ["cpu-step", var model, ..])
+            CpuStepBenchmark.Run(model, args.Length > 2 ? int.Parse(args[2]) : 2,
+                args.Length > 3 ? Enum.Parse<Folio.Core.Compute.WeightQuantization>(args[3], ignoreCase: true) : Folio.Core.Compute.WeightQuantization.None,
+                args.Length > 4 ? int.Parse(args[4]) : 3, args.Length > 5 ? args[5] : "prefill,decode32,pp128,decode1");
+        else if (args is ["gemm-shapes", ..])
+            GemmShapesBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         else if (args is ["tokenize-long-word"])
             LongWordTokenizeBenchmark.Run();
         else

@@ -79,7 +79,7 @@ internal static class WeightGemmBenchmark
     }
 
     /// <summary>A one-tensor safetensors file ("w", BF16 [rows, cols]) of values already bf16, in the temp folder.</summary>
-    private static string WriteBf16(float[] values, int rows, int cols)
+    internal static string WriteBf16(float[] values, int rows, int cols)
     {
         string path = Path.Combine(Path.GetTempPath(), $"folio-gemm-bench-{Environment.ProcessId}.safetensors");
         var header = System.Text.Encoding.UTF8.GetBytes($"{{\"w\":{{\"dtype\":\"BF16\",\"shape\":[{rows},{cols}],\"data_offsets\":[0,{2L * rows * cols}]}}}}");

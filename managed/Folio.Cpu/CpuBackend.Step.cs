@@ -63,36 +63,43 @@ public sealed partial class CpuBackend
     public void Rope(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies)
     {
         var t = T(qkv);
-        var positions = S(step).Positions;
-        var frequencies = T(inverseFrequencies).Span;
+        var positions = S(step).Input.Positions;
+        var frequencies = T(inverseFrequencies);
         int half = shape.HeadDim / 2;
-        Require(t.Cols == shape.QkvCols && positions.Length == t.Rows && frequencies.Length == half, "Rope: shapes differ");
+        Require(t.Cols == shape.QkvCols && step.NumTokens == t.Rows && frequencies.Rows * frequencies.Cols == half, "Rope: shapes differ");
+        // Rows are independent (each its own position): a prefill's rows split over the threads.
+        _runner.For(t.Rows, 1L * t.Rows * (shape.NumHeads + shape.NumKvHeads) * half, new RopeJob(t, shape, positions, frequencies.Data),
+            static (j, r) => RopeRow(j.Qkv.Row(r), j.Shape, j.Positions[r], j.Frequencies));
+    }
+
+    /// <summary>One row's Q and K heads rotated by <paramref name="position"/>.</summary>
+    private static void RopeRow(Span<float> row, AttentionShape shape, int position, float[] frequencies)
+    {
+        int half = shape.HeadDim / 2;
         Span<float> cos = half <= 512 ? stackalloc float[half] : new float[half];
         Span<float> sin = half <= 512 ? stackalloc float[half] : new float[half];
-        int heads = shape.NumHeads + shape.NumKvHeads;   // Q heads then K heads are contiguous
-        for (int r = 0; r < t.Rows; r++)
+        float p = position;
+        for (int i = 0; i < half; i++)
         {
-            float p = positions[r];
+            // Hugging Face computes the angle in fp32 (inv_freq × position), then cos/sin.
+            float angle = frequencies[i] * p;
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
+        }
+        int heads = shape.NumHeads + shape.NumKvHeads;   // Q heads then K heads are contiguous
+        for (int h = 0; h < heads; h++)
+        {
+            var head = row.Slice(h * shape.HeadDim, shape.HeadDim);
             for (int i = 0; i < half; i++)
             {
-                // Hugging Face computes the angle in fp32 (inv_freq × position), then cos/sin.
-                float angle = frequencies[i] * p;
-                cos[i] = MathF.Cos(angle);
-                sin[i] = MathF.Sin(angle);
-            }
-            var row = t.Row(r);
-            for (int h = 0; h < heads; h++)
-            {
-                var head = row.Slice(h * shape.HeadDim, shape.HeadDim);
-                for (int i = 0; i < half; i++)
-                {
-                    float a = head[i], b = head[i + half];
-                    head[i] = a * cos[i] - b * sin[i];
-                    head[i + half] = b * cos[i] + a * sin[i];
-                }
+                float a = head[i], b = head[i + half];
+                head[i] = a * cos[i] - b * sin[i];
+                head[i + half] = b * cos[i] + a * sin[i];
             }
         }
     }
+
+    private readonly record struct RopeJob(CpuTensor Qkv, AttentionShape Shape, int[] Positions, float[] Frequencies);
 
     /// <summary>Writes the K and V of row r of <paramref name="qkv"/> into the step's slot r of the layer's cache.</summary>
     public void WriteKv(DeviceTensor qkv, AttentionShape shape, StepContext step, int layer)
