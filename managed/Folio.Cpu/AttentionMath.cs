@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// The vector pieces of <see cref="PagedAttentionKernel"/>: dot product, multiply-add of a row, the in-place
+/// max-subtracted exp of a score row, and scaling. 512-bit where the runtime compiles Vector512 natively, 256-bit
+/// otherwise, scalar tails; the order of every sum depends only on the lengths, so results do not depend on the batch.
+/// </summary>
+internal static class AttentionMath
+{
+    private static bool Wide => Vector512.IsHardwareAccelerated;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        ref float br = ref MemoryMarshal.GetReference(b);
+        int n = a.Length, i = 0;
+        float s;
+        if (Wide && n >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i), acc);
+            s = Vector512.Sum(acc);
+        }
+        else
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i), acc);
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++)
+            s += a[i] * b[i];
+        return s;
+    }
+
+    /// <summary>y += alpha · x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int n = x.Length, i = 0;
+        if (Wide)
+        {
+            var va = Vector512.Create(alpha);
+            for (; i + 16 <= n; i += 16)
+                Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref yr, (nuint)i))
+                    .StoreUnsafe(ref yr, (nuint)i);
+        }
+        var vb = Vector256.Create(alpha);
+        for (; i + 8 <= n; i += 8)
+            Vector256.FusedMultiplyAdd(vb, Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i))
+                .StoreUnsafe(ref yr, (nuint)i);
+        for (; i < n; i++)
+            y[i] += alpha * x[i];
+    }
+
+    /// <summary>x ← exp(x − max x) in place; returns the sum of the new values.</summary>
+    public static float ExpShiftedInPlace(Span<float> x)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        int n = x.Length;
+        float max = float.NegativeInfinity;
+        int i = 0;
+        if (Wide && n >= 16)
+        {
+            var vm = Vector512.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16)
+                vm = Vector512.Max(vm, Vector512.LoadUnsafe(ref xr, (nuint)i));
+            for (int l = 0; l < 16; l++)
+                max = MathF.Max(max, vm[l]);
+        }
+        for (; i < n; i++)
+            max = MathF.Max(max, x[i]);
+        float sum;
+        i = 0;
+        if (Wide && n >= 16)
+        {
+            var shift = Vector512.Create(max);
+            var vs = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16)
+            {
+                var e = Vector512.Exp(Vector512.LoadUnsafe(ref xr, (nuint)i) - shift);
+                e.StoreUnsafe(ref xr, (nuint)i);
+                vs += e;
+            }
+            sum = Vector512.Sum(vs);
+        }
+        else
+        {
+            var shift = Vector256.Create(max);
+            var vs = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                var e = Vector256.Exp(Vector256.LoadUnsafe(ref xr, (nuint)i) - shift);
+                e.StoreUnsafe(ref xr, (nuint)i);
+                vs += e;
+            }
+            sum = Vector256.Sum(vs);
+        }
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    public static void Scale(Span<float> x, float factor)
+    {
+        for (int i = 0; i < x.Length; i++)
+            x[i] *= factor;
+    }
+}
