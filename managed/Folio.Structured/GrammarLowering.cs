@@ -69,7 +69,7 @@ internal sealed class GrammarLowering
         _alts[rule].Add(symbols);
     }
 
-    private static bool HasRef(RxNode n) => n.Kind == RxKind.Ref || n.Children.Any(HasRef);
+    private static bool HasRef(RxNode n) => n.HasRef;
 
     /// <summary>The symbols of one alternative for <paramref name="node"/>.</summary>
     private List<int> LowerSeq(RxNode node)
