@@ -75,7 +75,8 @@ internal sealed class GrammarLowering
     private List<int> LowerSeq(RxNode node)
     {
         var result = new List<int>();
-        var items = node.Kind == RxKind.Seq ? node.Children : [node];
+        // A reference-free body is one terminal: the node itself, whose canonical text may be known already.
+        var items = node.Kind == RxKind.Seq && node.HasRef ? node.Children : [node];
         var run = new List<RxNode>();
         foreach (var item in items)
         {
@@ -90,7 +91,7 @@ internal sealed class GrammarLowering
     private void FlushRegular(List<RxNode> run, List<int> output)
     {
         if (run.Count == 0) return;
-        var node = RxNode.Seq(run);
+        var node = run.Count == 1 ? run[0] : RxNode.Seq(run);
         run.Clear();
         if (node.Kind == RxKind.Empty) return;
         int? t = node.Kind == RxKind.Nothing ? null : TerminalFor(node);
