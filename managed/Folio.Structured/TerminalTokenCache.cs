@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Folio.Structured;
 
@@ -14,7 +15,8 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     private readonly ConcurrentDictionary<int, TerminalTokens> _entries = new();
     private readonly ConcurrentDictionary<long, TrieFragment> _fragments = new();
     private readonly ConcurrentDictionary<int[], int> _signatureIds = new(BoundedSignature.Comparer.Instance);
-    private readonly ConcurrentDictionary<ByteDfa, int[]> _stateIds = new(ReferenceEqualityComparer.Instance);
+    // Only for an automaton whose ids another cache holds (not in practice: a compiler's automata are its own).
+    private readonly ConditionalWeakTable<ByteDfa, int[]> _foreignIds = new();
     private long _bytes;
     private int _nextId;
     private long _walks, _walkTicks;
@@ -29,6 +31,18 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
 
     public TokenTrie Trie => trie;
 
+    /// <summary>Bytes counted against the budget: entries, fragments, their closures, signatures.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Counts a fragment's closure (<see cref="TrieFragment.Closure"/>) against the budget; false past it
+    /// (the closure is then used once and not kept).</summary>
+    public bool TryCharge(long bytes)
+    {
+        if (Interlocked.Read(ref _bytes) + bytes > budgetBytes) return false;
+        Interlocked.Add(ref _bytes, bytes);
+        return true;
+    }
+
     /// <summary>
     /// An id for what <paramref name="dfa"/> accepts from <paramref name="state"/> on: shared with every state of any
     /// automaton that has the same <see cref="ResidualSignature"/>; its own id when its reachable part is too large
@@ -36,7 +50,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     /// </summary>
     public int ResidualId(ByteDfa dfa, int state)
     {
-        var ids = _stateIds.GetOrAdd(dfa, static d => Enumerable.Repeat(-1, d.StateCount).ToArray());
+        var ids = dfa.ResidualIds(this) ?? _foreignIds.GetValue(dfa, static d => Enumerable.Repeat(-1, d.StateCount).ToArray());
         int id = Volatile.Read(ref ids[state]);
         if (id >= 0) return id;
         int[]? signature = ResidualSignature.Of(dfa, state);
