@@ -18,10 +18,10 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     // Only for an automaton whose ids another cache holds (not in practice: a compiler's automata are its own).
     private readonly ConditionalWeakTable<ByteDfa, int[]> _foreignIds = new();
     private long _bytes;
+    // Residual ids: even for a signature, odd for a state without one (its reachable part is too large: a candidate for
+    // a bounded walk). The parity answers IsUnsigned, which a walk asks for every child of 64+ nodes (it was a set probe).
     private int _nextId;
     private long _walks, _walkTicks;
-    // Residual ids given to states without a signature (their reachable part is too large): candidates for a bounded walk.
-    private readonly ConcurrentDictionary<int, byte> _unsigned = new();
     private readonly ConcurrentDictionary<int[], BoundedSlot> _bounded = new(BoundedSignature.Comparer.Instance);
 
     private sealed class BoundedSlot
@@ -56,12 +56,11 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
         int[]? signature = ResidualSignature.Of(dfa, state);
         if (signature is null)
         {
-            id = Interlocked.Increment(ref _nextId);
-            _unsigned.TryAdd(id, 0);
+            id = Interlocked.Increment(ref _nextId) * 2 + 1;
         }
         else
         {
-            id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId));
+            id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId) * 2);
             Interlocked.Add(ref _bytes, signature.Length * 4L);
         }
         int existing = Interlocked.CompareExchange(ref ids[state], id, -1);
@@ -78,7 +77,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     }
 
     /// <summary>Whether <paramref name="residual"/> was given to a state without a signature.</summary>
-    public bool IsUnsigned(int residual) => _unsigned.ContainsKey(residual);
+    public static bool IsUnsigned(int residual) => (residual & 1) != 0;
 
     /// <summary>Bounded walks: states that reused a shared one, shared ones built, states walked whole on a signature's first visit.</summary>
     public (long Reused, long Built, long FirstVisits) BoundedStats => (Interlocked.Read(ref _boundedReused), Interlocked.Read(ref _boundedBuilt), Interlocked.Read(ref _boundedFirst));

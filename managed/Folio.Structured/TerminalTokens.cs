@@ -212,7 +212,7 @@ internal sealed class TerminalTokens
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
                 if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2, cache.ResidualId(dfa, s2)));
-                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !cache.IsUnsigned(r))
+                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !TerminalTokenCache.IsUnsigned(r))
                     sink.Children.Add(FragmentOf(c, s2, r));
                 else Enter(c, s2, sink);
             }
