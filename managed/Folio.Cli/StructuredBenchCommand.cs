@@ -58,15 +58,16 @@ public static class StructuredBenchCommand
         o.WriteLine($"trie walks built (first visits): {walks}, {time.TotalSeconds:F2} s in all");
         var (reused, built, first) = compiler.BoundedWalkStats;
         o.WriteLine($"states too large to sign: {reused} reused a bounded walk, {built} built one, {first} walked whole (signature new)");
-        o.WriteLine($"masks over 500 us: {scorer.SlowMaskCounts.Masks}, {scorer.SlowMaskCounts.WithWalks} of them built a walk");
+        var (over, overWithWalks, overWithGc) = scorer.SlowMaskCounts;
+        o.WriteLine($"masks over 500 us: {over}, {overWithWalks} of them built a walk, {overWithGc} had a collection pause inside");
         // Pauses for collection land in whichever mask or compile runs then: a tail the walks do not explain.
         o.WriteLine($"GC: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2 collections; paused {GC.GetTotalPauseDuration().TotalSeconds:F2} s in all; {GC.GetTotalAllocatedBytes() / 1e9:F1} GB allocated");
-        o.WriteLine($"slowest {scorer.SlowestMasks.Count} masks (us; walks built during it and their us; instance/token; state):");
+        o.WriteLine($"slowest {scorer.SlowestMasks.Count} masks (us; walks built during it and their us; collection pause us; instance/token; state):");
         foreach (var s in scorer.SlowestMasks)
-            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0}  {s.Case} #{s.Instance}/{s.Position}  {s.State}");
-        o.WriteLine($"slowest {scorer.SlowestFirstMasks.Count} first masks (TTFM us; walks built and their us; case; compile):");
+            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0} {s.GcUs,9:F0}  {s.Case} #{s.Instance}/{s.Position}  {s.State}");
+        o.WriteLine($"slowest {scorer.SlowestFirstMasks.Count} first masks (TTFM us; walks built and their us; collection pause us; case; compile):");
         foreach (var s in scorer.SlowestFirstMasks)
-            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0}  {s.Case}  {s.State}");
+            o.WriteLine($"  {s.Us,9:F0} {s.Walks,3} {s.WalkUs,9:F0} {s.GcUs,9:F0}  {s.Case}  {s.State}");
     }
 
     private static void WriteJson(List<MaskBenchSummary> summaries, double wallS)

@@ -49,5 +49,26 @@ public sealed class ByteDfa
     }
 
     internal int StepClass(int state, int cls) => _next[state * _classCount + cls];
+
+    /// <summary>Approximate bytes held (tables, key, residual ids), for <see cref="DfaCache"/>'s budget.</summary>
+    internal long Bytes => _next.Length * 4L + _final.Length * 5L + _classOf.Length + Key.Length * 2L + 64;
+
+    // Residual ids of the states, given by the one TerminalTokenCache that walks this automaton (a compiler's automata
+    // are its own): kept here, they live and go with the automaton. A dictionary keyed by automaton in the cache held
+    // every automaton ever compiled, whatever the automaton cache had dropped.
+    private sealed record OwnedIds(object Owner, int[] Ids);
+    private OwnedIds? _residualIds;
+
+    /// <summary>The residual-id slots of <paramref name="owner"/> (-1 = not yet given), or null when another cache owns them.</summary>
+    internal int[]? ResidualIds(object owner)
+    {
+        var ids = Volatile.Read(ref _residualIds);
+        if (ids is null)
+        {
+            var fresh = new OwnedIds(owner, Enumerable.Repeat(-1, StateCount).ToArray());
+            ids = Interlocked.CompareExchange(ref _residualIds, fresh, null) ?? fresh;
+        }
+        return ReferenceEquals(ids.Owner, owner) ? ids.Ids : null;
+    }
     public bool IsFinal(int state) => _final[state];
 }

@@ -48,7 +48,7 @@ public sealed class CompiledGrammar
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         // A state too large to sign (a counted string: each length left is its own residual) may share the walk of
         // the short tokens with states that agree on the next BoundedSignature.Depth bytes.
-        var t = (_shared.IsUnsigned(residual) ? TerminalTokens.BuildBounded(dfa, state, _shared) : null)
+        var t = (TerminalTokenCache.IsUnsigned(residual) ? TerminalTokens.BuildBounded(dfa, state, _shared) : null)
             ?? TerminalTokens.Build(dfa, state, _shared);
         _shared.CountWalk(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         return t;

@@ -13,14 +13,18 @@ public sealed class GrammarCompiler
     public const int MaxCachedGrammars = 512;
 
     private readonly ConcurrentDictionary<string, Lazy<CompiledGrammar>> _cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ByteDfa> _dfas = new(StringComparer.Ordinal);
+    private readonly DfaCache _dfas;
     private readonly TerminalTokenCache _shared;
 
-    public GrammarCompiler(TokenVocabulary vocabulary, long sharedCacheBytes = 1L << 30)
+    public GrammarCompiler(TokenVocabulary vocabulary, long sharedCacheBytes = 1L << 30, long dfaCacheBytes = 256L << 20)
     {
         Vocabulary = vocabulary;
         _shared = new TerminalTokenCache(vocabulary.Trie, sharedCacheBytes);
+        _dfas = new DfaCache(dfaCacheBytes);
     }
+
+    /// <summary>Bytes held by the shared walks (against <c>sharedCacheBytes</c>) and by the automaton cache (against <c>dfaCacheBytes</c>).</summary>
+    public (long SharedWalks, long Automata) CacheBytes => (_shared.Bytes, _dfas.Bytes);
 
     public TokenVocabulary Vocabulary { get; }
 

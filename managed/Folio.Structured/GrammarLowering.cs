@@ -17,16 +17,16 @@ internal sealed class GrammarLowering
     private readonly List<List<List<int>>> _alts = [];
     private readonly List<ByteDfa> _terminals = [];
     private readonly Dictionary<string, int> _terminalIds = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ByteDfa> _dfaCache;
+    private readonly DfaCache _dfaCache;
     private int _symbols;
 
-    private GrammarLowering(GrammarDefinition def, System.Collections.Concurrent.ConcurrentDictionary<string, ByteDfa> dfaCache)
+    private GrammarLowering(GrammarDefinition def, DfaCache dfaCache)
     {
         _def = def;
         _dfaCache = dfaCache;
     }
 
-    public static CompiledGrammar Lower(GrammarDefinition def, TokenVocabulary vocab, TerminalTokenCache shared, System.Collections.Concurrent.ConcurrentDictionary<string, ByteDfa> dfaCache)
+    internal static CompiledGrammar Lower(GrammarDefinition def, TokenVocabulary vocab, TerminalTokenCache shared, DfaCache dfaCache)
     {
         if (!def.Contains(def.StartRule))
             throw new GrammarException($"the start rule '{def.StartRule}' is not defined");
@@ -69,13 +69,14 @@ internal sealed class GrammarLowering
         _alts[rule].Add(symbols);
     }
 
-    private static bool HasRef(RxNode n) => n.Kind == RxKind.Ref || n.Children.Any(HasRef);
+    private static bool HasRef(RxNode n) => n.HasRef;
 
     /// <summary>The symbols of one alternative for <paramref name="node"/>.</summary>
     private List<int> LowerSeq(RxNode node)
     {
         var result = new List<int>();
-        var items = node.Kind == RxKind.Seq ? node.Children : [node];
+        // A reference-free body is one terminal: the node itself, whose canonical text may be known already.
+        var items = node.Kind == RxKind.Seq && node.HasRef ? node.Children : [node];
         var run = new List<RxNode>();
         foreach (var item in items)
         {
@@ -90,7 +91,7 @@ internal sealed class GrammarLowering
     private void FlushRegular(List<RxNode> run, List<int> output)
     {
         if (run.Count == 0) return;
-        var node = RxNode.Seq(run);
+        var node = run.Count == 1 ? run[0] : RxNode.Seq(run);
         run.Clear();
         if (node.Kind == RxKind.Empty) return;
         int? t = node.Kind == RxKind.Nothing ? null : TerminalFor(node);
@@ -111,10 +112,10 @@ internal sealed class GrammarLowering
     {
         string key = node.ToString();
         if (_terminalIds.TryGetValue(key, out int id)) return id;
-        if (!_dfaCache.TryGetValue(key, out var dfa))
+        if (!_dfaCache.TryGet(key, out var dfa))
         {
             dfa = DfaBuilder.Build(node);
-            if (_dfaCache.Count < 100_000) _dfaCache[key] = dfa;
+            _dfaCache.Add(key, dfa);
         }
         if (dfa.IsEmptyLanguage) return null;
         _terminals.Add(dfa);

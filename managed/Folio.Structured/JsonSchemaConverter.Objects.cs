@@ -50,12 +50,17 @@ public sealed partial class JsonSchemaConverter
         // "first(i)" has written none yet. first(i) for an optional member = member rest(i+1) | first(i+1).
         var restTail = extra is null ? RxNode.Empty : RxNode.Repeat(RxNode.Seq(Comma, extra), 0, -1);
         var firstTail = extra is null ? RxNode.Empty : RxNode.Optional(RxNode.Seq(extra, restTail));
+        // Each tail is a rule: the alternative that starts at member i and the tail before it both continue with it.
+        // Inline, every alternative's terminal spelled the rest of the object (quadratic text and automata: up to
+        // 22 M characters of automaton keys and 300 ms for one schema of MaskBench).
+        int id = _objectRules++;
         var rest = new RxNode[members.Count + 1];
         rest[members.Count] = restTail;
-        for (int i = members.Count - 1; i >= 0; i--)
+        for (int i = members.Count - 1; i >= 1; i--)
         {
             var withComma = RxNode.Seq(Comma, members[i].Kv);
-            rest[i] = RxNode.Seq(members[i].Required ? withComma : RxNode.Optional(withComma), rest[i + 1]);
+            _def.Add($"object{id}-rest{i}", RxNode.Seq(members[i].Required ? withComma : RxNode.Optional(withComma), rest[i + 1]));
+            rest[i] = RxNode.Ref($"object{id}-rest{i}");
         }
         var first = firstTail;
         for (int i = members.Count - 1; i >= 0; i--)
@@ -80,32 +85,42 @@ public sealed partial class JsonSchemaConverter
         int n = members.Count, id = _objectRules++;
         int required = 0;
         for (int i = 0; i < n; i++) if (members[i].Required) required |= 1 << i;
-        string Name(int set) => $"object{id}-{set}";
+        // The sets' rules are referenced (n + 1)·2^n times: their names and references are made once each.
+        var setRef = new RxNode[1 << n];
+        for (int set = 0; set < setRef.Length; set++) setRef[set] = RxNode.Ref($"object{id}-{set}");
+        // A member after a comma is a rule too ("next"), so the sets' alternatives are two references each and
+        // lowering makes no terminal per alternative (the comma was one, 2^n·n times).
         var kv = new RxNode[n];
+        var next = new RxNode[n];
         for (int i = 0; i < n; i++)
         {
             _def.Add($"object{id}-member{i}", members[i].Kv);
             kv[i] = RxNode.Ref($"object{id}-member{i}");
+            _def.Add($"object{id}-next{i}", RxNode.Seq(Comma, kv[i]));
+            next[i] = RxNode.Ref($"object{id}-next{i}");
         }
-        RxNode? extraRef = null;
+        RxNode? extraRef = null, nextExtra = null;
         if (extra is not null)
         {
             _def.Add($"object{id}-extra", extra);
             extraRef = RxNode.Ref($"object{id}-extra");
+            _def.Add($"object{id}-nextextra", RxNode.Seq(Comma, extraRef));
+            nextExtra = RxNode.Ref($"object{id}-nextextra");
         }
+        var close = RxNode.Char('}');
         for (int set = 0; set < 1 << n; set++)
         {
-            var alts = new List<RxNode>();
-            if ((set & required) == required) alts.Add(RxNode.Char('}'));
+            var alts = new List<RxNode>(n + 2);
+            if ((set & required) == required) alts.Add(close);
             for (int i = 0; i < n; i++)
-                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(Comma, kv[i], RxNode.Ref(Name(set | 1 << i))));
-            if (extraRef is not null) alts.Add(RxNode.Seq(Comma, extraRef, RxNode.Ref(Name(set))));
-            _def.Add(Name(set), RxNode.Alt(alts));
+                if ((set & (1 << i)) == 0) alts.Add(RxNode.Seq(next[i], setRef[set | 1 << i]));
+            if (nextExtra is not null) alts.Add(RxNode.Seq(nextExtra, setRef[set]));
+            _def.Add($"object{id}-{set}", RxNode.Alt(alts));
         }
         var first = new List<RxNode>();
-        if (required == 0) first.Add(RxNode.Char('}'));
-        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(kv[i], RxNode.Ref(Name(1 << i))));
-        if (extraRef is not null) first.Add(RxNode.Seq(extraRef, RxNode.Ref(Name(0))));
+        if (required == 0) first.Add(close);
+        for (int i = 0; i < n; i++) first.Add(RxNode.Seq(kv[i], setRef[1 << i]));
+        if (extraRef is not null) first.Add(RxNode.Seq(extraRef, setRef[0]));
         return RxNode.Seq(RxNode.Char('{'), RxNode.Alt(first));
     }
 

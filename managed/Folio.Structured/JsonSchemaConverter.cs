@@ -93,8 +93,10 @@ public sealed partial class JsonSchemaConverter
         return c._def;
     }
 
-    private RxNode Colon => _options.SpaceAfterSeparators ? RxNode.Seq(RxNode.Char(':'), RxNode.Optional(RxNode.Char(' '))) : RxNode.Char(':');
-    private RxNode Comma => _options.SpaceAfterSeparators ? RxNode.Seq(RxNode.Char(','), RxNode.Optional(RxNode.Char(' '))) : RxNode.Char(',');
+    // One node each per converter: every member and element uses them (an any-order object's 2^n sets many times).
+    private RxNode Colon => _colon ??= _options.SpaceAfterSeparators ? RxNode.Seq(RxNode.Char(':'), RxNode.Optional(RxNode.Char(' '))) : RxNode.Char(':');
+    private RxNode Comma => _comma ??= _options.SpaceAfterSeparators ? RxNode.Seq(RxNode.Char(','), RxNode.Optional(RxNode.Char(' '))) : RxNode.Char(',');
+    private RxNode? _colon, _comma;
 
     private static GrammarException Refuse(string keyword, string path) => new($"unsupported keyword '{keyword}' at {path}");
     private static GrammarException Bad(string what, string path) => new($"invalid schema at {path}: {what}");

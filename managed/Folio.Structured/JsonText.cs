@@ -147,11 +147,13 @@ public static class JsonText
         {
             case RxKind.Chars:
             {
+                // A class without specials (a key's letters, most pattern classes) is written raw: the node itself.
+                if (!HasSpecial(decoded.Ranges)) return decoded;
                 var parts = new List<RxNode>();
                 var raw = new List<(int, int)>();
-                raw.AddRange(Intersect(decoded.Ranges, RxNode.Complement(RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')]), 0x10FFFF)));
+                raw.AddRange(Intersect(decoded.Ranges, NotSpecial));
                 parts.Add(RxNode.Chars(raw));
-                var specials = Intersect(decoded.Ranges, RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')]));
+                var specials = Intersect(decoded.Ranges, Specials);
                 if (specials.Any(r => r.Item1 == 0 && r.Item2 == 0x1F))
                 {
                     // Every control character (negated classes): one compact node instead of 32 alternatives.
@@ -167,6 +169,18 @@ public static class JsonText
             case RxKind.Repeat: return RxNode.Repeat(Escape(decoded.Children[0]), decoded.Min, decoded.Max);
             default: return decoded;
         }
+    }
+
+    /// <summary>Characters a JSON string writes escaped (controls, quote, backslash), and the others.</summary>
+    private static readonly (int Lo, int Hi)[] Specials = RxNode.Normalize([(0, 0x1F), ('"', '"'), ('\\', '\\')]),
+        NotSpecial = RxNode.Complement(Specials, 0x10FFFF);
+
+    private static bool HasSpecial((int Lo, int Hi)[] ranges)
+    {
+        foreach (var (lo, hi) in ranges)
+            foreach (var (slo, shi) in Specials)
+                if (lo <= shi && slo <= hi) return true;
+        return false;
     }
 
     /// <summary>Any control character U+0000..U+001F written escaped: \u00XX, or a short form.</summary>

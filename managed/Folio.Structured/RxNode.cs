@@ -30,7 +30,14 @@ public sealed class RxNode
     private RxNode(RxKind kind, RxNode[] children, (int Lo, int Hi)[] ranges, int min, int max, string? name)
     {
         Kind = kind; Children = children; Ranges = ranges; Min = min; Max = max; Name = name;
+        bool hasRef = kind == RxKind.Ref;
+        foreach (var c in children) hasRef |= c.HasRef;
+        HasRef = hasRef;
     }
+
+    // The canonical text, kept once computed: lowering asks for it at every occurrence of a terminal (the key of the
+    // automaton caches), and an object's 2^n member sets reference the same nodes many times.
+    private string? _text;
 
     public RxKind Kind { get; }
     public RxNode[] Children { get; }
@@ -38,6 +45,9 @@ public sealed class RxNode
     public int Min { get; }
     public int Max { get; }
     public string? Name { get; }
+
+    /// <summary>Whether a rule reference occurs in this tree (computed at construction: lowering asks at every level).</summary>
+    public bool HasRef { get; }
 
     public static readonly RxNode Empty = new(RxKind.Empty, [], [], 0, 0, null);
     public static readonly RxNode Nothing = new(RxKind.Nothing, [], [], 0, 0, null);
@@ -114,16 +124,28 @@ public sealed class RxNode
     /// <summary>Sorts and merges inclusive ranges.</summary>
     public static (int Lo, int Hi)[] Normalize(IEnumerable<(int Lo, int Hi)> ranges)
     {
-        var sorted = ranges.Where(r => r.Lo <= r.Hi).OrderBy(r => r.Lo).ToList();
-        var result = new List<(int Lo, int Hi)>();
-        foreach (var r in sorted)
+        var sorted = new List<(int Lo, int Hi)>(ranges is IReadOnlyCollection<(int, int)> c ? c.Count : 4);
+        bool inOrder = true;
+        foreach (var r in ranges)
         {
-            if (result.Count > 0 && r.Lo <= result[^1].Hi + 1)
-                result[^1] = (result[^1].Lo, Math.Max(result[^1].Hi, r.Hi));
-            else
-                result.Add(r);
+            if (r.Lo > r.Hi) continue;
+            if (sorted.Count > 0 && r.Lo < sorted[^1].Lo) inOrder = false;
+            sorted.Add(r);
         }
-        return [.. result];
+        // Most classes come sorted (single characters, parsed classes); equal starts merge whatever their order.
+        if (!inOrder) sorted.Sort((x, y) => x.Lo.CompareTo(y.Lo));
+        int n = 0;
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            var r = sorted[i];
+            if (n > 0 && r.Lo <= sorted[n - 1].Hi + 1)
+                sorted[n - 1] = (sorted[n - 1].Lo, Math.Max(sorted[n - 1].Hi, r.Hi));
+            else
+                sorted[n++] = r;
+        }
+        var result = new (int Lo, int Hi)[n];
+        sorted.CopyTo(0, result, 0, n);
+        return result;
     }
 
     /// <summary>The complement of sorted disjoint ranges within [0, max].</summary>
@@ -143,13 +165,19 @@ public sealed class RxNode
     /// <summary>A canonical text of the tree: equal texts mean equal languages, so compiled automata can be shared.</summary>
     public override string ToString()
     {
+        if (_text is not null) return _text;
         var sb = new System.Text.StringBuilder();
         Write(sb);
-        return sb.ToString();
+        return _text = sb.ToString();
     }
 
     private void Write(System.Text.StringBuilder sb)
     {
+        if (_text is not null)
+        {
+            sb.Append(_text);
+            return;
+        }
         switch (Kind)
         {
             case RxKind.Empty: sb.Append("()"); break;

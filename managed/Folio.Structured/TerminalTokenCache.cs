@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Folio.Structured;
 
@@ -14,12 +15,13 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     private readonly ConcurrentDictionary<int, TerminalTokens> _entries = new();
     private readonly ConcurrentDictionary<long, TrieFragment> _fragments = new();
     private readonly ConcurrentDictionary<int[], int> _signatureIds = new(BoundedSignature.Comparer.Instance);
-    private readonly ConcurrentDictionary<ByteDfa, int[]> _stateIds = new(ReferenceEqualityComparer.Instance);
+    // Only for an automaton whose ids another cache holds (not in practice: a compiler's automata are its own).
+    private readonly ConditionalWeakTable<ByteDfa, int[]> _foreignIds = new();
     private long _bytes;
+    // Residual ids: even for a signature, odd for a state without one (its reachable part is too large: a candidate for
+    // a bounded walk). The parity answers IsUnsigned, which a walk asks for every child of 64+ nodes (it was a set probe).
     private int _nextId;
     private long _walks, _walkTicks;
-    // Residual ids given to states without a signature (their reachable part is too large): candidates for a bounded walk.
-    private readonly ConcurrentDictionary<int, byte> _unsigned = new();
     private readonly ConcurrentDictionary<int[], BoundedSlot> _bounded = new(BoundedSignature.Comparer.Instance);
 
     private sealed class BoundedSlot
@@ -29,6 +31,18 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
 
     public TokenTrie Trie => trie;
 
+    /// <summary>Bytes counted against the budget: entries, fragments, their closures, signatures.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Counts a fragment's closure (<see cref="TrieFragment.Closure"/>) against the budget; false past it
+    /// (the closure is then used once and not kept).</summary>
+    public bool TryCharge(long bytes)
+    {
+        if (Interlocked.Read(ref _bytes) + bytes > budgetBytes) return false;
+        Interlocked.Add(ref _bytes, bytes);
+        return true;
+    }
+
     /// <summary>
     /// An id for what <paramref name="dfa"/> accepts from <paramref name="state"/> on: shared with every state of any
     /// automaton that has the same <see cref="ResidualSignature"/>; its own id when its reachable part is too large
@@ -36,18 +50,17 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     /// </summary>
     public int ResidualId(ByteDfa dfa, int state)
     {
-        var ids = _stateIds.GetOrAdd(dfa, static d => Enumerable.Repeat(-1, d.StateCount).ToArray());
+        var ids = dfa.ResidualIds(this) ?? _foreignIds.GetValue(dfa, static d => Enumerable.Repeat(-1, d.StateCount).ToArray());
         int id = Volatile.Read(ref ids[state]);
         if (id >= 0) return id;
         int[]? signature = ResidualSignature.Of(dfa, state);
         if (signature is null)
         {
-            id = Interlocked.Increment(ref _nextId);
-            _unsigned.TryAdd(id, 0);
+            id = Interlocked.Increment(ref _nextId) * 2 + 1;
         }
         else
         {
-            id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId));
+            id = _signatureIds.GetOrAdd(signature, _ => Interlocked.Increment(ref _nextId) * 2);
             Interlocked.Add(ref _bytes, signature.Length * 4L);
         }
         int existing = Interlocked.CompareExchange(ref ids[state], id, -1);
@@ -64,7 +77,7 @@ internal sealed class TerminalTokenCache(TokenTrie trie, long budgetBytes)
     }
 
     /// <summary>Whether <paramref name="residual"/> was given to a state without a signature.</summary>
-    public bool IsUnsigned(int residual) => _unsigned.ContainsKey(residual);
+    public static bool IsUnsigned(int residual) => (residual & 1) != 0;
 
     /// <summary>Bounded walks: states that reused a shared one, shared ones built, states walked whole on a signature's first visit.</summary>
     public (long Reused, long Built, long FirstVisits) BoundedStats => (Interlocked.Read(ref _boundedReused), Interlocked.Read(ref _boundedBuilt), Interlocked.Read(ref _boundedFirst));

@@ -62,7 +62,7 @@ internal sealed class TerminalTokens
     public static TerminalTokens Build(ByteDfa dfa, int state, TerminalTokenCache cache)
     {
         var top = new Builder(dfa, cache).Walk(0, state);
-        return FromFragment(top, cache.Trie);
+        return FromFragment(top, cache);
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ internal sealed class TerminalTokens
         var below = new Builder(dfa, cache).Continue(frontier);
         if (below.Tokens.Length == 0 && below.Exits.Length == 0 && below.Merges.Length == 0 && below.Children.Length == 0)
             return entry.Shared;
-        return entry.Shared.WithExtra(FromFragment(below, cache.Trie));
+        return entry.Shared.WithExtra(FromFragment(below, cache));
     }
 
     private TerminalTokens WithExtra(TerminalTokens extra) => new(_insideBits, _insideIds, Suffixes, ExitNodes) { Extra = extra };
@@ -100,12 +100,13 @@ internal sealed class TerminalTokens
         public long Bytes => Shared.Bytes + FrontierNodes.Length * 8L;
     }
 
-    private static TerminalTokens FromFragment(TrieFragment top, TokenTrie trie)
+    private static TerminalTokens FromFragment(TrieFragment top, TerminalTokenCache cache)
     {
+        var trie = cache.Trie;
         var inside = new ulong[(trie.VocabSize + 63) / 64];
         var exits = new List<int>();
         var suffixes = new SuffixTrie.Builder(trie);
-        Collect(top, inside, exits, suffixes);
+        Collect(top, inside, exits, suffixes, cache);
         int count = BitMask.Count(inside);
         ulong[]? bits = null;
         int[] ids = [];
@@ -121,29 +122,30 @@ internal sealed class TerminalTokens
         return new TerminalTokens(bits, ids, suffixes.Build(), [.. exits]);
     }
 
-    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, SuffixTrie.Builder suffixes)
+    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, SuffixTrie.Builder suffixes, TerminalTokenCache cache)
     {
         var merges = new List<int>();
-        Collect(f, inside, exits, merges);
+        Collect(f, inside, exits, merges, cache);
         foreach (int node in merges) suffixes.MergeChildrenOf(node);
     }
 
     /// <summary>Adds what <paramref name="f"/> and its descendants hold; a large fragment collected before is flattened
     /// once into its <see cref="TrieFragment.Closure"/> and ORed from then on.</summary>
-    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    private static void Collect(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges, TerminalTokenCache cache)
     {
         var closure = f.Closure;
         if (closure is null && f.ShouldBuildClosure())
         {
             var bits = new ulong[inside.Length];
             List<int> e = [], m = [];
-            CollectTree(f, bits, e, m);
+            CollectTree(f, bits, e, m, cache);
             closure = new FragmentClosure(bits, [.. e], [.. m]);
-            f.SetClosure(closure);
+            // Counted in the shared budget like the fragments (a vocabulary bitset each: 16 KB for Llama 3).
+            if (cache.TryCharge(closure.Bytes)) f.SetClosure(closure);
         }
         if (closure is null)
         {
-            CollectTree(f, inside, exits, merges);
+            CollectTree(f, inside, exits, merges, cache);
             return;
         }
         BitMask.Or(inside, closure.Tokens);
@@ -151,12 +153,12 @@ internal sealed class TerminalTokens
         merges.AddRange(closure.Merges);
     }
 
-    private static void CollectTree(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges)
+    private static void CollectTree(TrieFragment f, ulong[] inside, List<int> exits, List<int> merges, TerminalTokenCache cache)
     {
         foreach (int id in f.Tokens) inside[id >> 6] |= 1UL << (id & 63);
         exits.AddRange(f.Exits);
         merges.AddRange(f.Merges);
-        foreach (var child in f.Children) Collect(child, inside, exits, merges);
+        foreach (var child in f.Children) Collect(child, inside, exits, merges, cache);
     }
 
     /// <summary>
@@ -165,7 +167,6 @@ internal sealed class TerminalTokens
     /// </summary>
     private sealed class Builder(ByteDfa dfa, TerminalTokenCache cache)
     {
-        private readonly TokenTrie _trie = cache.Trie;
         private readonly byte[] _edge = cache.Trie.EdgeByte;
         private readonly int[] _first = cache.Trie.FirstChild, _count = cache.Trie.ChildCount, _tokStart = cache.Trie.TokenStart,
             _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes;
@@ -175,14 +176,32 @@ internal sealed class TerminalTokens
             public readonly List<int> Tokens = [], Exits = [], Merges = [];
             public readonly List<TrieFragment> Children = [];
             public TrieFragment ToFragment() => new([.. Tokens], [.. Exits], [.. Merges], [.. Children]);
+
+            public void Clear()
+            {
+                Tokens.Clear(); Exits.Clear(); Merges.Clear(); Children.Clear();
+            }
+        }
+
+        // Sinks reused across the fragments of a walk (one per nesting level in use): a whole walk makes thousands of
+        // fragments, and four fresh lists each, grown and then copied, were a third of a walk's allocation.
+        private readonly Stack<Sink> _spare = new();
+
+        private Sink Rent()
+        {
+            if (!_spare.TryPop(out var sink)) return new Sink();
+            sink.Clear();
+            return sink;
         }
 
         /// <summary>The fragment of <paramref name="node"/>'s children entered from state <paramref name="s"/>.</summary>
         public TrieFragment Walk(int node, int s)
         {
-            var sink = new Sink();
+            var sink = Rent();
             Visit(node, s, sink);
-            return sink.ToFragment();
+            var f = sink.ToFragment();
+            _spare.Push(sink);
+            return f;
         }
 
         private void Visit(int node, int s, Sink sink)
@@ -193,7 +212,7 @@ internal sealed class TerminalTokens
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
                 if (_subtree[c] >= FragmentMinNodes) sink.Children.Add(FragmentOf(c, s2, cache.ResidualId(dfa, s2)));
-                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !cache.IsUnsigned(r))
+                else if (_subtree[c] >= SignedFragmentMinNodes && cache.ResidualId(dfa, s2) is int r && !TerminalTokenCache.IsUnsigned(r))
                     sink.Children.Add(FragmentOf(c, s2, r));
                 else Enter(c, s2, sink);
             }
@@ -215,9 +234,11 @@ internal sealed class TerminalTokens
         /// <summary>The walks of <paramref name="frontier"/>'s nodes' children, each from its own state, as one fragment.</summary>
         public TrieFragment Continue((int Node, int State)[] frontier)
         {
-            var sink = new Sink();
+            var sink = Rent();
             foreach (var (node, s) in frontier) Visit(node, s, sink);
-            return sink.ToFragment();
+            var f = sink.ToFragment();
+            _spare.Push(sink);
+            return f;
         }
 
         /// <summary>
@@ -234,7 +255,7 @@ internal sealed class TerminalTokens
             var nodes = new List<int>();
             var index = new List<int>();
             VisitBounded(0, state, 0, sink, number, nodes, index);
-            return new BoundedWalk(FromFragment(sink.ToFragment(), _trie), [.. nodes], [.. index]);
+            return new BoundedWalk(FromFragment(sink.ToFragment(), cache), [.. nodes], [.. index]);
         }
 
         private void VisitBounded(int node, int s, int depth, Sink sink, Dictionary<int, int> number, List<int> nodes, List<int> index)
@@ -263,9 +284,10 @@ internal sealed class TerminalTokens
         private TrieFragment FragmentOf(int c, int s2, int residual)
         {
             if (cache.TryGetFragment(residual, c) is { } cached) return cached;
-            var sink = new Sink();
+            var sink = Rent();
             Enter(c, s2, sink);
             var f = sink.ToFragment();
+            _spare.Push(sink);
             cache.TryAddFragment(residual, c, f);
             return f;
         }

@@ -47,4 +47,7 @@ internal sealed class TrieFragment
 
 /// <summary>A fragment's contribution with its descendants', flattened: an OR and two list copies instead of a recursion
 /// over every token id below (the "any string" fragments, collected by every extra-key walk, hold ~100k ids).</summary>
-internal sealed record FragmentClosure(ulong[] Tokens, int[] Exits, int[] Merges);
+internal sealed record FragmentClosure(ulong[] Tokens, int[] Exits, int[] Merges)
+{
+    public long Bytes => 64 + Tokens.Length * 8L + (Exits.Length + Merges.Length) * 4L;
+}

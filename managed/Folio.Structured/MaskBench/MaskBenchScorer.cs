@@ -15,11 +15,12 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
     // Min-heaps by time: the root is the fastest of the kept ones, replaced when a slower one comes.
     private readonly PriorityQueue<MaskBenchSlowMask, double> _slowMasks = new(), _slowFirst = new();
 
-    /// <summary>Masks over the TBM p99 target (500 us) so far, and how many of them built a trie walk (a first visit).</summary>
-    public (long Masks, long WithWalks) SlowMaskCounts => (_over, _overWithWalks);
+    /// <summary>Masks over the TBM p99 target (500 us) so far, how many of them built a trie walk (a first visit), and in
+    /// how many a garbage collection paused the thread.</summary>
+    public (long Masks, long WithWalks, long WithGc) SlowMaskCounts => (_over, _overWithWalks, _overWithGc);
 
     private const double SlowMaskUs = 500;
-    private long _over, _overWithWalks;
+    private long _over, _overWithWalks, _overWithGc;
 
     /// <summary>The slowest masks between tokens so far (TBM), slowest first.</summary>
     public IReadOnlyList<MaskBenchSlowMask> SlowestMasks => Sorted(_slowMasks);
@@ -43,6 +44,7 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
         var mask = new ulong[compiler.Vocabulary.MaskWords];
         long start = Stopwatch.GetTimestamp();
         var walks0 = compiler.WalkStats;
+        var gc0 = GC.GetTotalPauseDuration();
         double compileUs = 0;
         CompiledGrammar grammar;
         try
@@ -61,7 +63,7 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
         }
         double ttfm = Us(start);
         if (Slow(_slowFirst, ttfm))
-            Keep(_slowFirst, walks0, new(name, -1, -1, ttfm, 0, 0, $"compile {compileUs:F0} us, {grammar.TerminalCount} terminals, {grammar.RuleCount} rules"));
+            Keep(_slowFirst, walks0, gc0, new(name, -1, -1, ttfm, 0, 0, 0, $"compile {compileUs:F0} us, {grammar.TerminalCount} terminals, {grammar.RuleCount} rules"));
         if (ttfm > compileLimitS * 1e6)
             return new(name, category, MaskBenchOutcome.Timeout, $"compiled in {ttfm / 1e6:F1} s", ttfm, tbm);
         try
@@ -75,6 +77,7 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
                 for (int i = 0; i <= ids.Count; i++)
                 {
                     var w0 = slowest > 0 ? compiler.WalkStats : default;
+                    var g0 = slowest > 0 ? GC.GetTotalPauseDuration() : default;
                     long t0 = Stopwatch.GetTimestamp();
                     m.ComputeMask(mask);
                     double us = Us(t0);
@@ -83,8 +86,9 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
                     {
                         _over++;
                         if (compiler.WalkStats.Walks > w0.Walks) _overWithWalks++;
+                        if (GC.GetTotalPauseDuration() > g0) _overWithGc++;
                     }
-                    if (Slow(_slowMasks, us)) Keep(_slowMasks, w0, new(name, instance, i, us, 0, 0, m.DescribeState()));
+                    if (Slow(_slowMasks, us)) Keep(_slowMasks, w0, g0, new(name, instance, i, us, 0, 0, 0, m.DescribeState()));
                     bool allowed = i < ids.Count ? BitMask.Get(mask, ids[i]) : m.CanStop;
                     if (!allowed)
                     {
@@ -111,11 +115,12 @@ public sealed class MaskBenchScorer(GrammarCompiler compiler, Func<string, IRead
     private bool Slow(PriorityQueue<MaskBenchSlowMask, double> heap, double us) =>
         slowest > 0 && (heap.Count < slowest || (heap.TryPeek(out _, out double fastest) && us > fastest));
 
-    /// <summary>Keeps <paramref name="entry"/> with the walks built since <paramref name="walks0"/>, dropping the fastest kept when full.</summary>
-    private void Keep(PriorityQueue<MaskBenchSlowMask, double> heap, (long Walks, TimeSpan Time) walks0, MaskBenchSlowMask entry)
+    /// <summary>Keeps <paramref name="entry"/> with the walks built and the collections' pause since <paramref name="walks0"/>
+    /// and <paramref name="gc0"/>, dropping the fastest kept when full.</summary>
+    private void Keep(PriorityQueue<MaskBenchSlowMask, double> heap, (long Walks, TimeSpan Time) walks0, TimeSpan gc0, MaskBenchSlowMask entry)
     {
         var (walks, time) = compiler.WalkStats;
-        entry = entry with { Walks = walks - walks0.Walks, WalkUs = (time - walks0.Time).TotalMicroseconds };
+        entry = entry with { Walks = walks - walks0.Walks, WalkUs = (time - walks0.Time).TotalMicroseconds, GcUs = (GC.GetTotalPauseDuration() - gc0).TotalMicroseconds };
         if (heap.Count >= slowest) heap.EnqueueDequeue(entry, entry.Us);
         else heap.Enqueue(entry, entry.Us);
     }
