@@ -135,16 +135,12 @@ public sealed partial class KvCacheManager
         var hasher = _cache.Hasher;
         if (!table.KeyHashed)
             table.SetKeyHashes(hasher.HashString(table.Key.Salt), hasher.HashString(table.Key.Adapter));
-        // The default hasher is called directly (a sealed type: no interface dispatch per block boundary).
-        var defaultHasher = hasher as DefaultBlockHasher;
         ulong h = table.LastHash;
         for (int i = table.NumHashedBlocks; i < full; i++)
         {
             int b = table.BlockAt(i);
-            ulong extra = defaultHasher is not null
-                ? DefaultBlockHasher.ExtraKey(table.SaltHash, table.AdapterHash, i)
-                : hasher.ExtraKey(table.SaltHash, table.AdapterHash, i);
-            ulong nh = defaultHasher is not null ? defaultHasher.Hash(h, _gpu.TokensOf(b), extra) : hasher.Hash(h, _gpu.TokensOf(b), extra);
+            ulong extra = hasher.ExtraKey(table.SaltHash, table.AdapterHash, i);
+            ulong nh = hasher.Hash(h, _gpu.TokensOf(b), extra);
             if (!_gpu.IsCached(b))
                 _cache.TryInsert(b, i == 0 ? -1 : table.BlockAt(i - 1), h, nh, extra, table.Key);
             h = nh;
