@@ -5,7 +5,7 @@
 #
 # Needs what bench/cpu_vs_llamacpp.sh leaves in $FOLIO_LLAMACPP_WORK (default /tmp/folio-vs-llamacpp): the llama.cpp
 # checkout and the b8 GGUF files (run that script once first). Builds llama-perplexity there if missing.
-# llama-perplexity tokenizes TEXT (default: README.md and docs/ENGINE.md) with the file's vocabulary, evaluates
+# llama-perplexity tokenizes the file $TEXT (default: README.md and docs/ENGINE.md) with the file's vocabulary, evaluates
 # CHUNKS (default 8) chunks of 128 tokens (the first token of each replaced by BOS) and scores the logits of positions
 # 64..126 of each chunk; it stores the tokens in its base file, which bench/kld_compare.py reads back and gives to
 # `folio logits`, so both engines are scored on identical inputs.
@@ -18,7 +18,7 @@ out="${KLD_OUT:-/tmp/folio-kld}"; mkdir -p "$out"
 [[ -f "$models/b8-F32.gguf" ]] || { echo "no $models/b8-F32.gguf: run bench/cpu_vs_llamacpp.sh first" >&2; exit 1; }
 [[ -x "$bin/llama-perplexity" ]] || cmake --build "$work/llama.cpp/build" -j"$(nproc)" --target llama-perplexity >"$out/build.log" 2>&1
 if [[ -n "${FOLIO_DLL:-}" ]]; then folio=(dotnet "$FOLIO_DLL"); else folio=("$root/folio"); fi
-cat "${TEXT:-$root/README.md}" "$root/docs/ENGINE.md" >"$out/text.txt"
+if [[ -n "${TEXT:-}" ]]; then cat "$TEXT"; else cat "$root/README.md" "$root/docs/ENGINE.md"; fi >"$out/text.txt"
 "$bin/llama-perplexity" -m "$models/b8-F32.gguf" -f "$out/text.txt" -c 128 --chunks "$chunks" -t 2 \
     --kl-divergence-base "$out/base.kld" >"$out/base.log" 2>&1
 /usr/bin/python3 "$root/bench/kld_compare.py" tokens "$out/base.kld" "$out/tokens.json"
