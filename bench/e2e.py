@@ -128,6 +128,11 @@ def run_hf(args, cache_implementation):
              "cache": cache_implementation or "dynamic", "cudnn_sdpa": args.hf_cudnn_sdpa}]
 
 
+def hf_work(args):
+    """The (input, output) lengths HF runs: the first --hf-requests (arrival order is random, so a fair sample)."""
+    return args.lengths[: args.hf_requests or len(args.lengths)]
+
+
 def hf_batches(lengths, order: str, batch: int):
     """HF generate's batches for ShareGPT-like lengths: the requests in arrival order, or sorted by prompt length
     (what an offline HF user can do: prompt lengths are known, output lengths are not), cut into batches."""
@@ -147,8 +152,7 @@ def run_hf_padded_batches(args, vocab, generate, cache_implementation, order, ba
     retries_before = torch.cuda.memory_stats().get("num_alloc_retries", 0)
     t0 = time.time()
     produced = steps = 0
-    # The first --hf-requests requests: arrival order is random, so they are a fair sample of the whole set.
-    work = args.lengths[: args.hf_requests or len(args.lengths)]
+    work = hf_work(args)
     for chunk in hf_batches(work, order, batch_size):
         batch, mask = left_padded([i for i, _ in chunk], vocab)
         generate(batch, max(o for _, o in chunk), mask)
@@ -216,7 +220,7 @@ def run_hf_manager(args, model, generation_config):
 
     import torch
 
-    work = args.lengths[: args.hf_requests or len(args.lengths)]
+    work = hf_work(args)
     vocab = SHAPES[args.shape]["vocab_size"]
     manager = model.init_continuous_batching(generation_config=generation_config)
     if "max_new_tokens" not in inspect.signature(manager.add_request).parameters:
