@@ -4,10 +4,10 @@ namespace Folio.Core.KvCache;
 
 /// <summary>
 /// The prefix cache's hash → block id map: open addressing with linear probing over two preallocated
-/// arrays, at most half full by default (capacity = the next power of two ≥ 2 × entries; the prefix cache allows
-/// 75 %), so it never resizes or allocates after construction. The slot comes from a Fibonacci multiply of the key,
-/// so a weak block hasher with poor low bits still spreads. Deletion shifts the following run back (no tombstones),
-/// so lookups stay short however many entries are removed.
+/// arrays, at most half full (capacity = the next power of two ≥ 2 × blocks), so it never resizes or
+/// allocates after construction. The slot comes from a Fibonacci multiply of the key, so a weak block hasher
+/// with poor low bits still spreads. Deletion shifts the following run back (no tombstones), so lookups stay
+/// short however many blocks are evicted.
 /// </summary>
 internal sealed class BlockHashMap
 {
@@ -17,16 +17,9 @@ internal sealed class BlockHashMap
     private readonly int _mask;
     private readonly int _shift;
 
-    internal BlockHashMap(int maxEntries) : this(maxEntries, maxLoadPercent: 50)
+    internal BlockHashMap(int maxEntries)
     {
-    }
-
-    /// <summary>A map of at most <paramref name="maxEntries"/> entries, at most <paramref name="maxLoadPercent"/> % full.</summary>
-    internal BlockHashMap(int maxEntries, int maxLoadPercent)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLoadPercent, 10);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLoadPercent, 90);
-        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, (int)((long)maxEntries * 100 / maxLoadPercent)));
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, maxEntries * 2));
         _keys = new ulong[capacity];
         _values = new int[capacity];
         Array.Fill(_values, Empty);

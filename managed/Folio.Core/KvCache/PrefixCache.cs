@@ -33,9 +33,7 @@ internal sealed class PrefixCache
         _hasher = hasher;
         // Room for every block and as many stale entries (see the class comment): inserts never resize, so the map
         // allocates nothing after construction.
-        // Up to 75 % full rather than 50 %: the map of B4's 9,280 blocks keeps its 32,768 slots (384 KB), as before
-        // stale entries were kept (the lookups' cache misses grew with a map twice as large).
-        _map = new BlockHashMap(2 * pool.NumBlocks, maxLoadPercent: 75);
+        _map = new BlockHashMap(2 * pool.NumBlocks);
         _parent = new int[pool.NumBlocks];
         _parentGeneration = new int[pool.NumBlocks];
         _parentHash = new ulong[pool.NumBlocks];
