@@ -83,50 +83,10 @@ internal sealed class BlockHashMap
                 break;
             i = (i + 1) & _mask;
         }
-        RemoveAt(i);
-        return true;
-    }
-
-    /// <summary>
-    /// Points the entry of <paramref name="key"/> at <paramref name="value"/>, adding it when absent; returns the value
-    /// it replaced, or -1. One probe: the prefix cache overwrites an entry it has found stale this way.
-    /// </summary>
-    internal int Set(ulong key, int value)
-    {
-        if (value < 0)
-            throw new ArgumentOutOfRangeException(nameof(value), value, "block ids are >= 0.");
-        int i = Home(key);
-        while (_values[i] != Empty)
-        {
-            if (_keys[i] == key)
-            {
-                int old = _values[i];
-                _values[i] = value;
-                return old;
-            }
-            i = (i + 1) & _mask;
-        }
-        if (Count == MaxEntries)
-            throw new InvalidOperationException($"BlockHashMap is full ({MaxEntries} entries).");
-        _keys[i] = key;
-        _values[i] = value;
-        Count++;
-        return Empty;
-    }
-
-    /// <summary>
-    /// Removes the entry in <paramref name="slot"/> (occupied). Later entries may move into it, so a caller sweeping the
-    /// slots in order looks at the same slot again; entries only move backwards within their run, never past the
-    /// slot removed.
-    /// </summary>
-    internal void RemoveAt(int slot)
-    {
-        if (_values[slot] == Empty)
-            throw new InvalidOperationException($"BlockHashMap slot {slot} is empty.");
         // Backward-shift deletion: move each later entry of the run into the hole when its home slot is at
         // or before the hole (cyclically), so no lookup ever stops early at the hole.
-        int hole = slot;
-        int j = (slot + 1) & _mask;
+        int hole = i;
+        int j = (i + 1) & _mask;
         while (_values[j] != Empty)
         {
             int home = Home(_keys[j]);
@@ -143,6 +103,7 @@ internal sealed class BlockHashMap
         _values[hole] = Empty;
         _keys[hole] = 0;
         Count--;
+        return true;
     }
 
     /// <summary>The entry in slot <paramref name="slot"/> (0 ≤ slot &lt; Capacity), if any; for invariant checks.</summary>

@@ -149,24 +149,18 @@ public static class KvInvariants
                 Fail($"prefix caching is off but {gpu.NumCachedBlocks} blocks are cached.");
             return;
         }
-        // Eviction is lazy (PrefixCache): an entry is live when its block is cached under its hash, stale otherwise.
-        // What stays true: live entries are exactly the cached blocks (keys are unique and a block has one hash, so
-        // equal counts mean every cached block is findable), and a stale entry is never a hit (PrefixCache.Walk checks
-        // IsLive; PrefixCacheLazyEvictionTests).
+        if (cache.Count != gpu.NumCachedBlocks)
+            Fail($"prefix cache maps {cache.Count} hashes but {gpu.NumCachedBlocks} blocks are cached.");
         if (!cache.Map.IsWellFormed(out string problem))
             Fail($"prefix cache map: {problem}");
-        if (cache.Map.Count > cache.Map.MaxEntries)
-            Fail($"prefix cache map holds {cache.Map.Count} entries, over its bound {cache.Map.MaxEntries}.");
-        int live = 0;
         for (int slot = 0; slot < cache.Map.Capacity; slot++)
         {
             if (!cache.Map.TryGetSlot(slot, out ulong hash, out int b))
                 continue;
             if ((uint)b >= (uint)gpu.NumBlocks)
                 Fail($"prefix cache maps hash {hash:x16} to block {b}, outside the pool.");
-            if (!cache.IsLive(hash, b))
-                continue;
-            live++;
+            if (!gpu.IsCached(b) || gpu.HashOf(b) != hash)
+                Fail($"prefix cache maps hash {hash:x16} to block {b}, which is {(gpu.IsCached(b) ? $"cached as {gpu.HashOf(b):x16}" : "not cached")}.");
             ulong recomputed = cache.Hasher.Hash(cache.ParentHashOf(b), gpu.TokensOf(b), cache.ExtraKeyOf(b));
             if (recomputed != hash)
                 Fail($"prefix cache: block {b}'s recorded tokens hash to {recomputed:x16}, not its key {hash:x16}.");
@@ -175,8 +169,6 @@ public static class KvInvariants
                 && gpu.IsCached(parent) && gpu.HashOf(parent) != cache.ParentHashOf(b))
                 Fail($"prefix cache: block {b}'s parent {parent} (same generation) is cached as {gpu.HashOf(parent):x16}, not {cache.ParentHashOf(b):x16}.");
         }
-        if (live != gpu.NumCachedBlocks)
-            Fail($"prefix cache maps {live} hashes but {gpu.NumCachedBlocks} blocks are cached.");
     }
 
     [DoesNotReturn]

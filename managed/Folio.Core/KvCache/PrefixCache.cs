@@ -7,14 +7,6 @@ namespace Folio.Core.KvCache;
 /// <c>i</c> only when b's token ids equal the prompt's and either i = 0 and the keys are equal, or b's parent
 /// is the block accepted at i-1, still in the same generation (not reused since). By induction the whole
 /// chain of token ids and keys matches, so a hash collision can cost a hit but never alias two blocks.
-/// <para>
-/// Eviction is lazy: a block reused for new contents only drops its cached flag, and its hash stays in the map as a
-/// stale entry — one recognisable as such, because the block it names is no longer cached under that hash
-/// (<see cref="IsLive"/>), and never returned as a hit. This saves the map's random-access removal at every block
-/// reuse. A stale entry is overwritten when its hash is cached again, and all of them are swept out (one pass over
-/// the map's slots, in order) when the map holds <see cref="BlockHashMap.MaxEntries"/> = 2 × blocks entries, so at
-/// least one sweep per <c>blocks</c> evictions, each O(slots).
-/// </para>
 /// </summary>
 internal sealed class PrefixCache
 {
@@ -31,9 +23,8 @@ internal sealed class PrefixCache
     {
         _pool = pool;
         _hasher = hasher;
-        // Room for every block and as many stale entries (see the class comment): inserts never resize, so the map
-        // allocates nothing after construction.
-        _map = new BlockHashMap(2 * pool.NumBlocks);
+        // Room for every block: inserts never resize, so the map allocates nothing after construction.
+        _map = new BlockHashMap(pool.NumBlocks);
         _parent = new int[pool.NumBlocks];
         _parentGeneration = new int[pool.NumBlocks];
         _parentHash = new ulong[pool.NumBlocks];
@@ -42,6 +33,7 @@ internal sealed class PrefixCache
     }
 
     internal IBlockHasher Hasher => _hasher;
+    internal int Count => _map.Count;
     internal BlockHashMap Map => _map;
 
     internal ulong ParentHashOf(int block) => _parentHash[block];
@@ -82,7 +74,7 @@ internal sealed class PrefixCache
         for (; i < maxBlocks; i++)
         {
             ReadOnlySpan<int> blockTokens = tokens.Slice(i * bs, bs);
-            if (!_map.TryGetValue(hashes[i], out int b) || !IsLive(hashes[i], b) || !Confirms(b, i, prev, blockTokens, key))
+            if (!_map.TryGetValue(hashes[i], out int b) || !Confirms(b, i, prev, blockTokens, key))
                 break;
             if (_pool.RefCount(b) == 0)
                 numRevived++;
@@ -91,9 +83,6 @@ internal sealed class PrefixCache
         }
         return i;
     }
-
-    /// <summary>Whether the map's entry <paramref name="hash"/> → <paramref name="block"/> is live (not stale).</summary>
-    internal bool IsLive(ulong hash, int block) => _pool.IsCached(block) && _pool.HashOf(block) == hash;
 
     private bool Confirms(int b, int index, int prev, ReadOnlySpan<int> blockTokens, CacheKey key)
     {
@@ -104,19 +93,11 @@ internal sealed class PrefixCache
         return _parent[b] == prev && _parentGeneration[b] == _pool.Generation(prev);
     }
 
-    /// <summary>Registers a full used block under <paramref name="hash"/>; false when the hash is taken by a live entry.</summary>
+    /// <summary>Registers a full used block under <paramref name="hash"/>; false when the hash is taken.</summary>
     internal bool TryInsert(int block, int parent, ulong parentHash, ulong hash, ulong extraKey, CacheKey key)
     {
-        if (_map.TryGetValue(hash, out int holder))
-        {
-            if (IsLive(hash, holder))
-                return false;
-        }
-        else if (_map.Count == _map.MaxEntries)
-        {
-            SweepStale();
-        }
-        _map.Set(hash, block);
+        if (!_map.TryAdd(hash, block))
+            return false;
         _parent[block] = parent;
         _parentGeneration[block] = parent < 0 ? 0 : _pool.Generation(parent);
         _parentHash[block] = parentHash;
@@ -126,21 +107,11 @@ internal sealed class PrefixCache
         return true;
     }
 
-    /// <summary>Forgets a cached block that is about to be reused for new contents; its map entry turns stale.</summary>
+    /// <summary>Forgets a cached block that is about to be reused for new contents.</summary>
     internal void Evict(int block)
     {
+        _map.Remove(_pool.HashOf(block));
         _rootKey[block] = default;   // drop the string references
         _pool.ClearCached(block);
-    }
-
-    /// <summary>Removes every stale entry from the map (see the class comment); at most one live entry per block stays.</summary>
-    internal void SweepStale()
-    {
-        for (int slot = 0; slot < _map.Capacity; slot++)
-        {
-            // RemoveAt may move a later entry into this slot: look at it again.
-            while (_map.TryGetSlot(slot, out ulong hash, out int b) && !IsLive(hash, b))
-                _map.RemoveAt(slot);
-        }
     }
 }

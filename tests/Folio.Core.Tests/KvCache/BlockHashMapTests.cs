@@ -65,42 +65,4 @@ public class BlockHashMapTests
             }
         }, iter: 2000);
     }
-
-    [Fact]
-    public void SetAndRemoveAt_MatchADictionary()
-    {
-        // Set overwrites or adds; RemoveAt removes by slot (found by scanning), as the prefix cache's sweep does.
-        Gen.Select(Gen.Int[1, 24], Gen.Select(Gen.Int[0, 1], Gen.ULong[0, 40]).Array[300]).Sample((max, ops) =>
-        {
-            var map = new BlockHashMap(max);
-            var model = new Dictionary<ulong, int>();
-            int next = 0;
-            foreach ((int kind, ulong key) in ops)
-            {
-                if (kind == 0)
-                {
-                    if (model.Count == max && !model.ContainsKey(key))
-                        continue;
-                    int expectedOld = model.TryGetValue(key, out int o) ? o : -1;
-                    model[key] = next;
-                    Assert.Equal(expectedOld, map.Set(key, next));
-                    next++;
-                }
-                else
-                {
-                    int slot = Enumerable.Range(0, map.Capacity).FirstOrDefault(s => map.TryGetSlot(s, out ulong k, out _) && k == key, -1);
-                    Assert.Equal(model.Remove(key), slot >= 0);
-                    if (slot >= 0)
-                        map.RemoveAt(slot);
-                }
-                Assert.Equal(model.Count, map.Count);
-                Assert.True(map.IsWellFormed(out string problem), problem);
-            }
-            foreach ((ulong key, int value) in model)
-            {
-                Assert.True(map.TryGetValue(key, out int v));
-                Assert.Equal(value, v);
-            }
-        }, iter: 2000);
-    }
 }
