@@ -25,6 +25,19 @@ internal readonly struct F16Panel : IHalfPanel
         return (magnitude.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> High(Vector512<uint> words) => Widen(words >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Low(Vector512<uint> words) => Widen(words & Vector512.Create(0xFFFFu));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen(Vector512<uint> h)
+    {
+        var magnitude = ((h & Vector512.Create(0x7FFFu)) << 13).AsSingle() * Vector512.Create(MathF.ScaleB(1f, 112));
+        return (magnitude.AsUInt32() | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+    }
+
     public static float ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
     public static ushort FromSingle(float value)

@@ -10,9 +10,10 @@ namespace Folio.Cpu.Weights;
 /// multiply-add chains as the fp32 <see cref="Gemm"/>: every element is one FMA chain over k = 0, 1, … from zero,
 /// then + bias. A widened 16-bit value is exactly the fp32 value the checkpoint meant, so for a bf16/fp16
 /// checkpoint this gives the very bits the fp32 path gives for it (and the same batch invariance), reading
-/// half the bytes. Tiles: 6 rows × 16 columns (prefill), 1 × 64 (decode), 1 × 16, scalar for a partial panel.
+/// half the bytes. Tiles: with AVX-512, 8 and 4 rows × 32 columns (HalfGemm.Vector512.cs);
+/// 6 rows × 16 columns (leftover rows, or no AVX-512), 1 × 64 (decode), 1 × 16, scalar for a partial panel.
 /// </summary>
-internal static class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
+internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
 {
     private const int TileRows = 6;
     private const int TileCols = HalfWeight.PanelCols;
@@ -28,7 +29,8 @@ internal static class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 4)));
         int perChunk = (outCols + chunks - 1) / chunks;
-        perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;
+        int unit = Wide ? WideTileCols : TileCols;   // whole 512-bit tiles per chunk where they run
+        perChunk = (perChunk + unit - 1) / unit * unit;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
         runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y), static (j, chunk) =>
@@ -47,6 +49,14 @@ internal static class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             int cEnd = Math.Min(c1, cb + BlockCols);
             int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
             int r = 0;
+            if (Wide)
+            {
+                int wide = cb + (full - cb) / WideTileCols * WideTileCols;
+                for (; r + 8 <= rows; r += 8)
+                    Rows512(x, r, 8, k, wt, o, cb, wide, full, bias, y);
+                for (; r + 4 <= rows; r += 4)
+                    Rows512(x, r, 4, k, wt, o, cb, wide, full, bias, y);
+            }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
                     Tile6x16(x, r, k, wt, o, c, bias, y);

@@ -15,6 +15,12 @@ internal interface IHalfPanel
     /// <summary>Columns 8..15 (low halves) as fp32.</summary>
     static abstract Vector256<float> Low(Vector256<uint> words);
 
+    /// <summary><see cref="High"/> on both 256-bit halves at once (for the 512-bit tiles of <see cref="HalfGemm{TPanel}"/>).</summary>
+    static abstract Vector512<float> High(Vector512<uint> words);
+
+    /// <summary><see cref="Low"/> on both 256-bit halves at once.</summary>
+    static abstract Vector512<float> Low(Vector512<uint> words);
+
     /// <summary>The scalar form of the same conversion (for the column remainder and tests).</summary>
     static abstract float ToSingle(ushort bits);
 
