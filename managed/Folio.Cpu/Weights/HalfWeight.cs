@@ -5,12 +5,13 @@ namespace Folio.Cpu.Weights;
 /// <summary>
 /// A MatMul weight [Rows = out, Cols = in] kept in a 16-bit format (<see cref="DType.BF16"/> or
 /// <see cref="DType.F16"/>): half the bytes of fp32, widened in registers by <see cref="HalfGemm{TPanel}"/>.
-/// Layout: panels of 16 output columns, k-major inside, one 32-bit word per (k, column pair j, j + 8) with
-/// column j in the high half (see <see cref="IHalfPanel"/>); the last panel is zero-padded.
+/// Layout: panels of 32 output columns, k-major inside, one 32-bit word per (k, column pair j, j + 16), j = 0 .. 15,
+/// with column j in the high half (see <see cref="IHalfPanel"/>): one 512-bit load is a panel row, and two widening
+/// ops give its columns 0..15 and 16..31 as fp32 in order, no shuffle. The last panel is zero-padded.
 /// </summary>
 internal sealed class HalfWeight : DeviceTensor
 {
-    public const int PanelCols = 16;
+    public const int PanelCols = 32;
 
     private HalfWeight(uint[] words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
 

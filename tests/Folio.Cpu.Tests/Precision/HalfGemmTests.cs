@@ -62,8 +62,8 @@ public sealed class HalfGemmTests
                     dot += (double)x[r * k + i] * w[o * k + i];
                 Assert.True(Math.Abs(got[r * outCols + o] - dot) <= 1e-5 * (1 + Math.Abs(dot)), $"y[{r},{o}]");
             }
-        // Both weights' stored bytes: whole 16-column panels, 4 bytes a weight in fp32, 2 in 16 bits.
-        Assert.Equal((outCols + 15) / 16 * 16L * k * (4 + 2), backend.WeightBytes);
+        // Both weights' stored bytes: fp32 in whole 16-column panels (4 bytes a weight), 16 bits in whole 32-column ones.
+        Assert.Equal((outCols + 15) / 16 * 16L * k * 4 + (outCols + 31) / 32 * 32L * k * 2, backend.WeightBytes);
     }
 
     [Fact]
