@@ -5,14 +5,15 @@
 # round, cli, precision, requests, the 1-minute load average at the start of the run and the process's user + system
 # CPU seconds (GNU time; a crowded machine inflates wall time far more than CPU time) added. Summarise with
 # bench/cpu_gemm_ab_summary.py.
-#   bench/cpu_gemm_ab.sh ROUNDS OLD_CLI_DIR NEW_CLI_DIR FP32_MODEL BF16_MODEL > runs.jsonl
+#   [PRECISIONS="fp32 bf16"] bench/cpu_gemm_ab.sh ROUNDS OLD_CLI_DIR NEW_CLI_DIR FP32_MODEL BF16_MODEL > runs.jsonl
+# (PRECISIONS: the subset to run, default all four.)
 set -euo pipefail
 rounds=$1 old=$2 new=$3 fp32=$4 bf16=$5
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
 for r in $(seq 1 "$rounds"); do
   if (( r % 2 )); then clis=("$old" "$new"); else clis=("$new" "$old"); fi
-  for precision in fp32 bf16 int8 int4; do
+  for precision in ${PRECISIONS:-fp32 bf16 int8 int4}; do
     model=$fp32; args=()
     case $precision in
       bf16) model=$bf16 ;;

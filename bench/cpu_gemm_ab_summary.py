@@ -25,6 +25,8 @@ print("| precision | requests | metric | old tok/s median (range) | new tok/s me
 print("|---|---|---|---|---|---|---|")
 for precision in ["fp32", "bf16", "int8", "int4"]:
     for reqs in [32, 1]:
+        if not any(p == precision and q == reqs for p, q, _ in runs):
+            continue   # not run (cpu_gemm_ab.sh's PRECISIONS)
         for metric in ["decode_tokens_per_s", "prefill_tokens_per_s"]:
             pairs = [(v[old][metric], v[new][metric]) for (p, q, _), v in sorted(runs.items()) if p == precision and q == reqs and old in v and new in v]
             if not pairs:

@@ -18,19 +18,28 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <summary>x split into even/odd elements for <see cref="Bf16RowGemm"/>; grows to the largest step, then is reused.</summary>
     private float[] _splitScratch = [];
 
-    /// <param name="mapWeights">Use bf16 checkpoint weights and the embedding table in place through the file's mapping
-    /// (the default: no copy, resident memory = the pages touched); false copies them, bf16 weights as packed 16-bit
-    /// panels (<see cref="HalfWeight"/>: the fp32 path's bits) and the table in fp32, at the price of the copy.</param>
-    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true)
+    /// <param name="mapWeights">Read bf16 checkpoint weights and the embedding table through the file's mapping (the
+    /// default: no fp32 copy at load); false reads them into fp32 first, then packs bf16 weights into 16-bit panels
+    /// (<see cref="HalfWeight"/>: the fp32 path's bits) and keeps the table in fp32.</param>
+    /// <param name="packMappedBf16">With <paramref name="mapWeights"/>, whether a mapped bf16 weight is packed into
+    /// <see cref="HalfWeight"/> panels straight from the mapping (its pages then released: resident memory stays one
+    /// bf16 copy) or used in place by <see cref="Bf16RowGemm"/>. Null (the default): packed where AVX-512 runs, whose
+    /// 8 × 32 tiles make the panels faster at every batch size (bench/RESULTS.md); in place elsewhere.</param>
+    public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true,
+        bool? packMappedBf16 = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
         Quantization = quantization;
         MapWeights = mapWeights;
+        PackMappedBf16 = packMappedBf16 ?? Vector512.IsHardwareAccelerated;
     }
 
-    /// <summary>Whether bf16 checkpoint weights are used in place (<see cref="UploadMappedWeight"/>).</summary>
+    /// <summary>Whether bf16 checkpoint weights are read through the file's mapping (<see cref="UploadMappedWeight"/>).</summary>
     public bool MapWeights { get; }
+
+    /// <summary>Whether a mapped bf16 weight is packed into <see cref="HalfWeight"/> panels (else used in place).</summary>
+    public bool PackMappedBf16 { get; }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;
@@ -100,18 +109,30 @@ public sealed partial class CpuBackend : IComputeBackend
         return t;
     }
 
-    /// <summary>BF16 parts with <see cref="Quantization"/> None are used in place (<see cref="MappedBf16Weight"/>); F16
+    /// <summary>BF16 parts with <see cref="Quantization"/> None are packed from the mapping or used in place
+    /// (<see cref="PackMappedBf16"/>); F16
     /// and F32 are not (F16 keeps the packed 16-bit copy, whose upload refuses Inf/NaN; fp32 stays the exact path).</summary>
     public DeviceTensor? UploadMappedWeight(IReadOnlyList<Core.Models.MappedTensor> parts)
     {
         if (Quantization != WeightQuantization.None || !MapWeights)
             return null;
         var w = MappedBf16Weight.TryCreate(parts);
-        if (w is not null)
+        if (w is null)
+            return null;
+        if (PackMappedBf16)
         {
-            WeightBytes += w.StoredBytes;
-            _kernels.Add(Bf16RowGemm.KernelName);
+            HalfWeight packed;
+            using (w)   // disposing releases the parts, which are the backend's once this returns non-null
+            {
+                packed = HalfWeight.PackBf16(w, _runner);
+                w.ReleasePages();
+            }
+            WeightBytes += StoredBytes(packed);
+            _kernels.Add(KernelName(packed));
+            return packed;
         }
+        WeightBytes += w.StoredBytes;
+        _kernels.Add(Bf16RowGemm.KernelName);
         return w;
     }
 
@@ -174,7 +195,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     private static string KernelName(DeviceTensor t) => t switch
     {
-        HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers, fp32 FMA (Vector256)",
+        HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers from 32-column panels, fp32 FMA ({(Vector512.IsHardwareAccelerated ? "Vector512, 8 × 32 tiles" : "Vector512 on 256-bit hardware, one-row tiles")})",
         MappedBf16Weight => Bf16RowGemm.KernelName,
         Int8Weight => Int8Gemm.KernelName,
         Int4Weight => Int4Gemm.KernelName,

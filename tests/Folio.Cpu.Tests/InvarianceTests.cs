@@ -9,9 +9,17 @@ namespace Folio.Cpu.Tests;
 public sealed class InvarianceTests
 {
     // qwen2_tied attends to every earlier position; qwen2_swa's second layer only to the last 8, so chunks and
-    // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights are used in place
-    // (Bf16RowGemm: its row-major dot products must be as batch-invariant as the packed kernels).
-    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded" };
+    // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights run both ways: packed
+    // from the mapping into 32-column panels (HalfGemm, the default with AVX-512) and, with the suffix InPlace, used
+    // in place (Bf16RowGemm: its row-major dot products must be as batch-invariant as the packed kernels).
+    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded", "llama_bf16_sharded" + InPlace };
+
+    private const string InPlace = ":in-place";
+
+    /// <summary>The fixture's backend: two threads; the mapped bf16 kernel for the InPlace variant, packed bf16 panels otherwise.</summary>
+    private static CpuBackend Backend(string fixture) => new(2, packMappedBf16: !fixture.EndsWith(InPlace, StringComparison.Ordinal));
+
+    private static string Folder(string fixture) => Fixtures.Hf(fixture.Replace(InPlace, "", StringComparison.Ordinal));
 
     private static int[] Prompt(int seed, int length)
     {
@@ -40,10 +48,10 @@ public sealed class InvarianceTests
     [MemberData(nameof(Models))]
     public void LogitsAreBitIdenticalAloneAndInABatchOf64(string fixture)
     {
-        using var backend = new CpuBackend(2);
-        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
-        if (fixture == "llama_bf16_sharded")
-            Assert.Equal([Weights.Bf16RowGemm.KernelName], backend.WeightKernels);
+        using var backend = Backend(fixture);
+        using var model = HfParityTests.LoadModel(Folder(fixture), backend);
+        if (fixture.StartsWith("llama_bf16_sharded", StringComparison.Ordinal))
+            Assert.All(backend.WeightKernels, k => Assert.StartsWith(backend.PackMappedBf16 ? "bf16 weights, widened in registers from 32-column panels" : Weights.Bf16RowGemm.KernelName, k));
         const int batch = 64, steps = 4;
         var prompts = Enumerable.Range(0, batch).Select(i => Prompt(100 + i, 1 + i % 23)).ToArray();
         var runner = new PagedSequenceRunner(model, blockSize: 16, numBlocks: 512);
@@ -68,8 +76,8 @@ public sealed class InvarianceTests
     [MemberData(nameof(Models))]
     public void LogitsAreBitIdenticalForBlockSizes1_16_64AndChunkedPrefill(string fixture)
     {
-        using var backend = new CpuBackend(2);
-        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
+        using var backend = Backend(fixture);
+        using var model = HfParityTests.LoadModel(Folder(fixture), backend);
         int[] prompt = Prompt(5, 70);   // crosses block boundaries of 16 and 64
         var reference = Alone(model, prompt, steps: 6, blockSize: 16);
         var variants = new (int BlockSize, int Chunk)[] { (1, int.MaxValue), (64, int.MaxValue), (16, 7), (1, 33), (64, 1) };
@@ -89,8 +97,8 @@ public sealed class InvarianceTests
     [MemberData(nameof(Models))]
     public void PaddedDecodeStepsGiveTheRealRowsTheirOwnLogits(string fixture)
     {
-        using var backend = new CpuBackend(2);
-        using var model = HfParityTests.LoadModel(Fixtures.Hf(fixture), backend);
+        using var backend = Backend(fixture);
+        using var model = HfParityTests.LoadModel(Folder(fixture), backend);
         var prompts = Enumerable.Range(0, 3).Select(i => Prompt(300 + i, 5 + 11 * i)).ToArray();
         var plain = new PagedSequenceRunner(model, blockSize: 4, numBlocks: 128);
         var padded = new PagedSequenceRunner(model, blockSize: 4, numBlocks: 128);

@@ -10,19 +10,17 @@ namespace Folio.Cpu.Weights;
 /// </summary>
 internal readonly struct F16Panel : IHalfPanel
 {
-    private static readonly Vector256<float> Rebias = Vector256.Create(MathF.ScaleB(1f, 112));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> High(Vector512<uint> words) => Widen(words >> 16);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> High(Vector256<uint> words) => Widen(words >> 16);
+    public static Vector512<float> Low(Vector512<uint> words) => Widen(words & Vector512.Create(0xFFFFu));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Low(Vector256<uint> words) => Widen(words & Vector256.Create(0xFFFFu));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<uint> h)
+    private static Vector512<float> Widen(Vector512<uint> h)
     {
-        var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Rebias;
-        return (magnitude.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        var magnitude = ((h & Vector512.Create(0x7FFFu)) << 13).AsSingle() * Vector512.Create(MathF.ScaleB(1f, 112));
+        return (magnitude.AsUInt32() | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     public static float ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Folio.Core.Compute;
 
 namespace Folio.Cpu.Weights;
@@ -5,12 +6,13 @@ namespace Folio.Cpu.Weights;
 /// <summary>
 /// A MatMul weight [Rows = out, Cols = in] kept in a 16-bit format (<see cref="DType.BF16"/> or
 /// <see cref="DType.F16"/>): half the bytes of fp32, widened in registers by <see cref="HalfGemm{TPanel}"/>.
-/// Layout: panels of 16 output columns, k-major inside, one 32-bit word per (k, column pair j, j + 8) with
-/// column j in the high half (see <see cref="IHalfPanel"/>); the last panel is zero-padded.
+/// Layout: panels of 32 output columns, k-major inside, one 32-bit word per (k, column pair j, j + 16), j = 0 .. 15,
+/// with column j in the high half (see <see cref="IHalfPanel"/>): one 512-bit load is a panel row, and two widening
+/// ops give its columns 0..15 and 16..31 as fp32 in order, no shuffle. The last panel is zero-padded.
 /// </summary>
 internal sealed class HalfWeight : DeviceTensor
 {
-    public const int PanelCols = 16;
+    public const int PanelCols = 32;
 
     private HalfWeight(uint[] words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
 
@@ -41,6 +43,30 @@ internal sealed class HalfWeight : DeviceTensor
             }
         }
         return new HalfWeight(words, outFeatures, inFeatures, dtype);
+    }
+
+    /// <summary>A mapped bf16 weight's rows packed into panels: its 16-bit patterns copied as they are (no fp32 on
+    /// the way). Rows split over <paramref name="runner"/>'s threads by whole panels (each panel's words are written
+    /// by one item).</summary>
+    internal static HalfWeight PackBf16(MappedBf16Weight w, ParallelRunner runner)
+    {
+        int outFeatures = w.Rows, inFeatures = w.Cols;
+        var words = new uint[checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2))];
+        int panels = (outFeatures + PanelCols - 1) / PanelCols;
+        runner.For(panels, (long)outFeatures * inFeatures, (w, words), static (s, panel) =>
+        {
+            var (w, words) = s;
+            int k = w.Cols, end = Math.Min(w.Rows, (panel + 1) * PanelCols);
+            for (int o = panel * PanelCols; o < end; o++)
+            {
+                int at = panel * k * (PanelCols / 2) + o % (PanelCols / 2);
+                int shift = o % PanelCols < PanelCols / 2 ? 16 : 0;
+                ref ushort row = ref w.Row(o);
+                for (int i = 0; i < k; i++)
+                    words[at + i * (PanelCols / 2)] |= (uint)Unsafe.Add(ref row, i) << shift;
+            }
+        });
+        return new HalfWeight(words, outFeatures, inFeatures, DType.BF16);
     }
 
     /// <summary>The 16-bit pattern of element [o, i] (tests and the scalar remainder).</summary>

@@ -54,6 +54,14 @@ internal sealed class MappedBf16Weight : DeviceTensor
         return ref MappedRows.At<ushort>(_addresses[p], (long)(o - _firstRows[p]) * Cols);
     }
 
+    /// <summary>Drops the parts' pages from this process's resident set (the page cache keeps the file's data): after
+    /// packing, their bytes are not read again, while the mapping itself may stay (the embedding table uses it).</summary>
+    internal void ReleasePages()
+    {
+        RequireLive();
+        foreach (var p in _parts)
+            MappedRows.Release(p);
+    }
 
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
 

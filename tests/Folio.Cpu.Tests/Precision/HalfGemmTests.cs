@@ -34,9 +34,12 @@ public sealed class HalfGemmTests
     [InlineData(DType.BF16, 7, 768, 200)]
     [InlineData(DType.BF16, 13, 33, 272)]
     [InlineData(DType.BF16, 64, 65, 130)]
+    [InlineData(DType.BF16, 12, 40, 96)]   // an 8-row and a 4-row 512-bit tile, whole 32-column pairs only
+    [InlineData(DType.BF16, 32, 64, 2304)]   // 32 sequences against b8 fused QKV width
     [InlineData(DType.F16, 1, 19, 99)]
     [InlineData(DType.F16, 9, 77, 13)]
     [InlineData(DType.F16, 33, 64, 130)]
+    [InlineData(DType.F16, 12, 19, 48)]
     public void EqualsTheFp32PathBitForBit(DType type, int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(2);
@@ -59,8 +62,8 @@ public sealed class HalfGemmTests
                     dot += (double)x[r * k + i] * w[o * k + i];
                 Assert.True(Math.Abs(got[r * outCols + o] - dot) <= 1e-5 * (1 + Math.Abs(dot)), $"y[{r},{o}]");
             }
-        // Both weights' stored bytes: whole 16-column panels, 4 bytes a weight in fp32, 2 in 16 bits.
-        Assert.Equal((outCols + 15) / 16 * 16L * k * (4 + 2), backend.WeightBytes);
+        // Both weights' stored bytes: fp32 in whole 16-column panels (4 bytes a weight), 16 bits in whole 32-column ones.
+        Assert.Equal((outCols + 15) / 16 * 16L * k * 4 + (outCols + 31) / 32 * 32L * k * 2, backend.WeightBytes);
     }
 
     [Fact]

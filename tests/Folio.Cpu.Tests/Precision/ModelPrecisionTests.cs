@@ -57,8 +57,39 @@ public sealed class ModelPrecisionTests : IDisposable
         using var f32 = new CpuBackend(2);
         using var half = LlamaModel.Load(source.Config, source.Weights, b16);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
-        Assert.Equal(f32.WeightBytes, 2 * b16.WeightBytes);
+        Assert.Equal(PanelBytes(Small, 32, 2), b16.WeightBytes);   // 16-bit panels of 32 columns
+        Assert.Equal(PanelBytes(Small, 16, 4), f32.WeightBytes);   // fp32 panels of 16
         Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened", k));
+        int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
+        var a = TeacherForced(half, tokens);
+        var b = TeacherForced(wide, tokens);
+        for (int i = 0; i < tokens.Length; i++)
+            Assert.Equal(b[i], a[i]);
+    }
+
+    /// <summary>Bytes of every MatMul weight (fused q/k/v, o, fused gate/up, down, lm_head) stored in panels of
+    /// <paramref name="panelCols"/> output columns (the last zero-padded) at <paramref name="bytes"/> a weight.</summary>
+    private static long PanelBytes(ModelConfig c, int panelCols, int bytes)
+    {
+        long q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim, h = c.HiddenSize, f = c.IntermediateSize;
+        long Padded(long rows, long cols) => (rows + panelCols - 1) / panelCols * panelCols * cols * bytes;
+        return c.NumLayers * (Padded(q + 2 * kv, h) + Padded(h, q) + Padded(2 * f, h) + Padded(h, f)) + Padded(c.VocabSize, h);
+    }
+
+    [Fact]
+    public void ABf16CheckpointPackedFromItsMappingGivesTheFp32PathsLogitsExactly()
+    {
+        HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
+        var source = ModelSource.Open(_dir);
+        using var b16 = new CpuBackend(2, packMappedBf16: true);
+        using var f32 = new CpuBackend(2);
+        using var half = LlamaModel.Load(source.Config, source.Weights, b16);
+        using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
+        // The checkpoint's files are closed before the model runs: the packed weights no longer need the mapping.
+        source.Dispose();
+        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened in registers from 32-column panels", k));
+        Assert.Equal(PanelBytes(Small, 32, 2), b16.WeightBytes);
+        Assert.Equal(PanelBytes(Small, 16, 4), f32.WeightBytes);
         int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
         var a = TeacherForced(half, tokens);
         var b = TeacherForced(wide, tokens);
@@ -72,7 +103,7 @@ public sealed class ModelPrecisionTests : IDisposable
         var c = Small with { HiddenSize = 72, HeadDim = 18, IntermediateSize = 100 };
         HfFolderWriter.Write(c, new SeededWeights(5), _dir, bf16: true);
         var source = ModelSource.Open(_dir);
-        using var mappedBackend = new CpuBackend(2);
+        using var mappedBackend = new CpuBackend(2, packMappedBf16: false);
         using var f32 = new CpuBackend(2);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
         using var mapped = LlamaModel.Load(source.Config, source.Weights, mappedBackend);
