@@ -50,8 +50,66 @@ public sealed class ByteDfa
 
     internal int StepClass(int state, int cls) => _next[state * _classCount + cls];
 
-    /// <summary>Approximate bytes held (tables, key, residual ids), for <see cref="DfaCache"/>'s budget.</summary>
-    internal long Bytes => _next.Length * 4L + _final.Length * 5L + _classOf.Length + Key.Length * 2L + 64;
+    // Per state, three words: the ASCII bytes of its main ASCII step (bytes 0–63, 64–127) and that step's target + 2
+    // (0 until computed; 1 when every ASCII byte is dead).
+    private ulong[]? _ascii;
+
+    /// <summary>
+    /// <paramref name="state"/>'s main ASCII step: the target that the most ASCII bytes lead to (alive), and those bytes
+    /// (bits of bytes 0–63, then 64–127; both 0 when every ASCII byte is dead). A string body steps most printable
+    /// characters to itself (a counted one to the next count), so a token-trie subtree whose bytes all lie in the masks
+    /// along that chain is allowed whole (<see cref="TerminalTokens"/>' walk). Computed per state on first ask;
+    /// thread-safe (one array, a state's words written before the word that marks them done).
+    /// </summary>
+    internal (ulong Lo, ulong Hi, int Target) MainAsciiStep(int state)
+    {
+        var words = Volatile.Read(ref _ascii);
+        if (words is null)
+        {
+            Interlocked.CompareExchange(ref _ascii, new ulong[StateCount * 3], null);
+            words = _ascii!;
+        }
+        int at = state * 3;
+        ulong done = Volatile.Read(ref words[at + 2]);
+        if (done != 0) return (words[at], words[at + 1], (int)done - 2);
+        // Bytes per target over the ASCII class runs; the target with the most wins (ties: the lowest byte's).
+        int best = -1, bestBytes = 0;
+        var runs = ClassRuns;
+        foreach (var (first, last, cls) in runs)
+        {
+            if (first >= 128) break;
+            int t = StepClass(state, cls);
+            if (t < 0 || t == best) continue;
+            int bytes = 0;
+            foreach (var (f2, l2, c2) in runs)
+            {
+                if (f2 >= 128) break;
+                if (StepClass(state, c2) == t) bytes += Math.Min((int)l2, 127) - f2 + 1;
+            }
+            if (bytes > bestBytes) { best = t; bestBytes = bytes; }
+        }
+        ulong lo = 0, hi = 0;
+        if (best >= 0)
+        {
+            foreach (var (first, last, cls) in runs)
+            {
+                if (first >= 128) break;
+                if (StepClass(state, cls) != best) continue;
+                for (int b = first; b <= Math.Min((int)last, 127); b++)
+                {
+                    if (b < 64) lo |= 1UL << b;
+                    else hi |= 1UL << (b - 64);
+                }
+            }
+        }
+        words[at] = lo;
+        words[at + 1] = hi;
+        Volatile.Write(ref words[at + 2], (ulong)(best + 2));
+        return (lo, hi, best);
+    }
+
+    /// <summary>Approximate bytes held (tables, key, residual ids, self-loop words), for <see cref="DfaCache"/>'s budget.</summary>
+    internal long Bytes => _next.Length * 4L + _final.Length * 29L + _classOf.Length + Key.Length * 2L + 64;
 
     // Residual ids of the states, given by the one TerminalTokenCache that walks this automaton (a compiler's automata
     // are its own): kept here, they live and go with the automaton. A dictionary keyed by automaton in the cache held

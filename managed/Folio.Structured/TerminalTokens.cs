@@ -169,7 +169,36 @@ internal sealed class TerminalTokens
     {
         private readonly byte[] _edge = cache.Trie.EdgeByte;
         private readonly int[] _first = cache.Trie.FirstChild, _count = cache.Trie.ChildCount, _tokStart = cache.Trie.TokenStart,
-            _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes;
+            _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes,
+            _dfsTokens = cache.Trie.SubtreeTokens, _dfsStart = cache.Trie.SubtreeTokenStart, _dfsEnd = cache.Trie.SubtreeTokenEnd;
+        private readonly ulong[] _belowLo = cache.Trie.BelowAsciiLo, _belowHi = cache.Trie.BelowAsciiHi;
+        private readonly bool[] _belowHigh = cache.Trie.BelowHighByte;
+
+        private readonly int[] _height = cache.Trie.HeightBelow;
+
+        /// <summary>
+        /// Whether every token below child <paramref name="c"/> (its own included) is consumed whole and alive from
+        /// <paramref name="s2"/> with no exit on the way: no byte below is ≥ 128, and along the chain of main ASCII
+        /// steps from <paramref name="s2"/> (<see cref="ByteDfa.MainAsciiStep"/>), as deep as the subtree, every state
+        /// steps all of them to the next, and the states at inner nodes are not final. A string body loops on its
+        /// characters (the chain stops at the loop), a counted one counts them; the walk then takes the subtree's
+        /// tokens as one depth-first range instead of visiting its nodes (most of a string body's walk).
+        /// </summary>
+        private bool AllowsWhole(int c, int s2)
+        {
+            if (_belowHigh[c] || dfa.IsFinal(s2)) return false;
+            ulong below0 = _belowLo[c], below1 = _belowHi[c];
+            int s = s2;
+            for (int depth = 1, h = _height[c]; depth <= h; depth++)
+            {
+                var (lo, hi, next) = dfa.MainAsciiStep(s);
+                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0) return false;
+                if (next == s) return true;
+                if (depth < h && dfa.IsFinal(next)) return false;
+                s = next;
+            }
+            return true;
+        }
 
         private sealed class Sink
         {
@@ -221,6 +250,11 @@ internal sealed class TerminalTokens
         /// <summary>Child <paramref name="c"/> entered in state <paramref name="s2"/> (alive): its tokens, where the terminal may end, and below.</summary>
         private void Enter(int c, int s2, Sink sink)
         {
+            if (_count[c] > 0 && AllowsWhole(c, s2))
+            {
+                sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                return;
+            }
             for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
             if (_count[c] == 0) return;
             if (dfa.IsFinal(s2))
@@ -265,6 +299,12 @@ internal sealed class TerminalTokens
             {
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
+                // Whole only when the subtree ends within the depth every state of the signature walks alike.
+                if (_count[c] > 0 && depth + 1 + _height[c] <= BoundedSignature.Depth && AllowsWhole(c, s2))
+                {
+                    sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                    continue;
+                }
                 for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
                 if (_count[c] == 0) continue;
                 if (dfa.IsFinal(s2))
