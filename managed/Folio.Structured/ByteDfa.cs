@@ -50,18 +50,20 @@ public sealed class ByteDfa
 
     internal int StepClass(int state, int cls) => _next[state * _classCount + cls];
 
-    // Per state, three words: the ASCII bytes of its main ASCII step (bytes 0–63, 64–127) and that step's target + 2
-    // (0 until computed; 1 when every ASCII byte is dead).
+    // Per state, three words: the ASCII bytes of its main ASCII step (bytes 0–63, 64–127), and that step's target + 2
+    // (0 until computed; 1 when every ASCII byte is dead) with bit 62 set when every non-ASCII character steps there too.
     private ulong[]? _ascii;
 
     /// <summary>
     /// <paramref name="state"/>'s main ASCII step: the target that the most ASCII bytes lead to (alive), and those bytes
     /// (bits of bytes 0–63, then 64–127; both 0 when every ASCII byte is dead). A string body steps most printable
     /// characters to itself (a counted one to the next count), so a token-trie subtree whose bytes all lie in the masks
-    /// along that chain is allowed whole (<see cref="TerminalTokens"/>' walk). Computed per state on first ask;
-    /// thread-safe (one array, a state's words written before the word that marks them done).
+    /// along that chain is allowed whole (<see cref="TerminalTokens"/>' walk). <c>EveryChar</c>: every well-formed
+    /// character of 2–4 bytes steps to the same target too (<see cref="Utf8Prefix.StepsEveryCharTo"/>), so subtrees
+    /// with non-ASCII characters qualify as well. Computed per state on first ask; thread-safe (one array, a state's
+    /// words written before the word that marks them done).
     /// </summary>
-    internal (ulong Lo, ulong Hi, int Target) MainAsciiStep(int state)
+    internal (ulong Lo, ulong Hi, int Target, bool EveryChar) MainAsciiStep(int state)
     {
         var words = Volatile.Read(ref _ascii);
         if (words is null)
@@ -71,7 +73,8 @@ public sealed class ByteDfa
         }
         int at = state * 3;
         ulong done = Volatile.Read(ref words[at + 2]);
-        if (done != 0) return (words[at], words[at + 1], (int)done - 2);
+        const ulong EveryCharBit = 1UL << 62;
+        if (done != 0) return (words[at], words[at + 1], (int)(done & ~EveryCharBit) - 2, (done & EveryCharBit) != 0);
         // Bytes per target over the ASCII class runs; the target with the most wins (ties: the lowest byte's).
         int best = -1, bestBytes = 0;
         var runs = ClassRuns;
@@ -102,10 +105,11 @@ public sealed class ByteDfa
                 }
             }
         }
+        bool everyChar = best >= 0 && Utf8Prefix.StepsEveryCharTo(this, state, best);
         words[at] = lo;
         words[at + 1] = hi;
-        Volatile.Write(ref words[at + 2], (ulong)(best + 2));
-        return (lo, hi, best);
+        Volatile.Write(ref words[at + 2], (ulong)(uint)(best + 2) | (everyChar ? EveryCharBit : 0UL));
+        return (lo, hi, best, everyChar);
     }
 
     /// <summary>Approximate bytes held (tables, key, residual ids, self-loop words), for <see cref="DfaCache"/>'s budget.</summary>

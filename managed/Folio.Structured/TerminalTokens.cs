@@ -176,23 +176,29 @@ internal sealed class TerminalTokens
 
         private readonly int[] _height = cache.Trie.HeightBelow;
 
+        private readonly byte[] _utf8 = cache.Trie.Utf8Below;
+
         /// <summary>
         /// Whether every token below child <paramref name="c"/> (its own included) is consumed whole and alive from
-        /// <paramref name="s2"/> with no exit on the way: no byte below is ≥ 128, and along the chain of main ASCII
-        /// steps from <paramref name="s2"/> (<see cref="ByteDfa.MainAsciiStep"/>), as deep as the subtree, every state
-        /// steps all of them to the next, and the states at inner nodes are not final. A string body loops on its
-        /// characters (the chain stops at the loop), a counted one counts them; the walk then takes the subtree's
-        /// tokens as one depth-first range instead of visiting its nodes (most of a string body's walk).
+        /// <paramref name="s2"/> with no exit on the way: along the chain of main steps from <paramref name="s2"/>
+        /// (<see cref="ByteDfa.MainAsciiStep"/>), as many as the subtree is deep, every state steps each ASCII byte
+        /// below to the next (and, where bytes ≥ 128 are below, every character, the paths below being well-formed
+        /// UTF-8), and the states at inner nodes are not final. A string body loops on its characters (the chain stops
+        /// at the loop), a counted one counts them; the walk then takes the subtree's tokens as one depth-first range
+        /// instead of visiting its nodes (most of a string body's walk).
         /// </summary>
         private bool AllowsWhole(int c, int s2)
         {
-            if (_belowHigh[c] || dfa.IsFinal(s2)) return false;
+            if (dfa.IsFinal(s2)) return false;
+            bool high = _belowHigh[c];
+            if (high && (_utf8[c] & (1 << Utf8Prefix.Boundary)) == 0) return false;
             ulong below0 = _belowLo[c], below1 = _belowHi[c];
             int s = s2;
+            // A character is at least one byte: a subtree h bytes deep holds at most h characters.
             for (int depth = 1, h = _height[c]; depth <= h; depth++)
             {
-                var (lo, hi, next) = dfa.MainAsciiStep(s);
-                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0) return false;
+                var (lo, hi, next, everyChar) = dfa.MainAsciiStep(s);
+                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0 || (high && !everyChar)) return false;
                 if (next == s) return true;
                 if (depth < h && dfa.IsFinal(next)) return false;
                 s = next;

@@ -60,7 +60,7 @@ public sealed class TokenTrie
             SubtreeNodes[n]++;
             for (int c = FirstChild[n]; c < FirstChild[n] + ChildCount[n]; c++) SubtreeNodes[n] += SubtreeNodes[c];
         }
-        (BelowAsciiLo, BelowAsciiHi, BelowHighByte, HeightBelow) = BytesBelow();
+        (BelowAsciiLo, BelowAsciiHi, BelowHighByte, HeightBelow, Utf8Below) = BytesBelow();
         (SubtreeTokens, SubtreeTokenStart, SubtreeTokenEnd) = TokensInDepthFirstOrder();
     }
 
@@ -71,6 +71,11 @@ public sealed class TokenTrie
     public ulong[] BelowAsciiHi { get; }
     public bool[] BelowHighByte { get; }
 
+    /// <summary>Per node, the <see cref="Utf8Prefix"/> positions (bit q) from which every path below it is well-formed
+    /// UTF-8 (it may stop inside a character): with bit <see cref="Utf8Prefix.Boundary"/> set, the non-ASCII bytes
+    /// below are whole characters or a last one cut short, which a string body steps like one character each.</summary>
+    public byte[] Utf8Below { get; }
+
     /// <summary>Per node, the length in bytes of its longest path down (0 for a leaf).</summary>
     public int[] HeightBelow { get; }
 
@@ -80,10 +85,12 @@ public sealed class TokenTrie
     public int[] SubtreeTokenStart { get; }
     public int[] SubtreeTokenEnd { get; }
 
-    private (ulong[], ulong[], bool[], int[]) BytesBelow()
+    private (ulong[], ulong[], bool[], int[], byte[]) BytesBelow()
     {
         int n = EdgeByte.Length;
         var height = new int[n];
+        var utf8 = new byte[n];
+        Array.Fill(utf8, (byte)((1 << Utf8Prefix.States) - 1));
         var lo = new ulong[n];
         var hi = new ulong[n];
         var high = new bool[n];
@@ -97,12 +104,20 @@ public sealed class TokenTrie
                 hi[p] |= hi[c];
                 high[p] |= high[c];
                 height[p] = Math.Max(height[p], height[c] + 1);
+                // Positions q from which byte b is well-formed and leads to a position well-formed below c.
+                int ok = 0;
+                for (int q = 0; q < Utf8Prefix.States; q++)
+                {
+                    int q2 = Utf8Prefix.Step(q, b);
+                    if (q2 >= 0 && (utf8[c] & (1 << q2)) != 0) ok |= 1 << q;
+                }
+                utf8[p] &= (byte)ok;
                 if (b < 64) lo[p] |= 1UL << b;
                 else if (b < 128) hi[p] |= 1UL << (b - 64);
                 else high[p] = true;
             }
         }
-        return (lo, hi, high, height);
+        return (lo, hi, high, height, utf8);
     }
 
     private (int[], int[], int[]) TokensInDepthFirstOrder()
