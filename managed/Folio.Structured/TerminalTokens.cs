@@ -197,8 +197,8 @@ internal sealed class TerminalTokens
             // A character is at least one byte: a subtree h bytes deep holds at most h characters.
             for (int depth = 1, h = _height[c]; depth <= h; depth++)
             {
-                var (lo, hi, next, everyChar) = dfa.MainAsciiStep(s);
-                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0 || (high && !everyChar)) return false;
+                var (lo, hi, next) = dfa.MainAsciiStep(s);
+                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0 || (high && !dfa.EveryCharLikeAscii(s))) return false;
                 if (next == s) return true;
                 if (depth < h && dfa.IsFinal(next)) return false;
                 s = next;

@@ -46,19 +46,22 @@ internal static class Utf8Prefix
     /// </summary>
     public static bool StepsEveryCharTo(ByteDfa dfa, int state, int target)
     {
-        var pending = new Stack<(int Q, int S)>();
-        var seen = new HashSet<long>();
+        const int MaxPairs = 64;
+        // Pairs seen (q << 32 | s), pushed once each; the first `done` of them were expanded. No allocation: asked once
+        // per automaton state, for every state a walk's chain passes (a counted string's hundreds of lengths).
+        Span<long> pairs = stackalloc long[MaxPairs];
+        int count = 0;
         for (int b = 0xC2; b <= 0xF4; b++)
         {
             int q = Step(Boundary, (byte)b);
             if (q < 0) continue;
             int s = dfa.Step(state, (byte)b);
             if (s < 0) return false;
-            if (seen.Add(((long)q << 32) | (uint)s)) pending.Push((q, s));
+            if (!Add(pairs, ref count, ((long)q << 32) | (uint)s)) return false;
         }
-        while (pending.Count > 0)
+        for (int done = 0; done < count; done++)
         {
-            var (q, s) = pending.Pop();
+            int q = (int)(pairs[done] >> 32), s = (int)pairs[done];
             if (dfa.IsFinal(s)) return false;
             for (int b = 0x80; b <= 0xBF; b++)
             {
@@ -71,13 +74,18 @@ internal static class Utf8Prefix
                     if (s2 != target) return false;
                     continue;
                 }
-                if (seen.Add(((long)q2 << 32) | (uint)s2))
-                {
-                    if (seen.Count > 64) return false;
-                    pending.Push((q2, s2));
-                }
+                if (!Add(pairs, ref count, ((long)q2 << 32) | (uint)s2)) return false;
             }
         }
+        return true;
+    }
+
+    /// <summary>Adds <paramref name="pair"/> unless present; false when the span is full.</summary>
+    private static bool Add(Span<long> pairs, ref int count, long pair)
+    {
+        if (pairs[..count].Contains(pair)) return true;
+        if (count == pairs.Length) return false;
+        pairs[count++] = pair;
         return true;
     }
 }

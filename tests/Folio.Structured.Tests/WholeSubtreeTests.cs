@@ -46,18 +46,17 @@ public class WholeSubtreeTests
         var any = DfaBuilder.Build(RegexParser.ParseFullMatch("[^\"]*\""));
         // The loop state (the start state is its own, never re-entered).
         int loop = any.Step(any.Start, (byte)'a');
-        var (_, _, target, everyChar) = any.MainAsciiStep(loop);
-        Assert.Equal(loop, target);
-        Assert.True(everyChar);
+        Assert.Equal(loop, any.MainAsciiStep(loop).Target);
+        Assert.True(any.EveryCharLikeAscii(loop));
         Assert.Equal(loop, any.MainAsciiStep(any.Start).Target);
         // é alone among the non-ASCII characters: ASCII letters loop, other characters are dead.
         var some = DfaBuilder.Build(RegexParser.ParseFullMatch("[a-zé]*!"));
-        Assert.False(some.MainAsciiStep(some.Start).EveryChar);
+        Assert.False(some.EveryCharLikeAscii(some.Start));
         // Counted: each character, of any length, steps to the next count.
         var counted = DfaBuilder.Build(RegexParser.ParseFullMatch("[^\"]{0,5}\""));
-        var (_, _, next, countedEvery) = counted.MainAsciiStep(counted.Start);
+        int next = counted.MainAsciiStep(counted.Start).Target;
         Assert.NotEqual(counted.Start, next);
-        Assert.True(countedEvery);
+        Assert.True(counted.EveryCharLikeAscii(counted.Start));
         Assert.Equal(next, counted.Step(counted.Step(counted.Start, 0xC3), 0xA9));
     }
 
