@@ -169,7 +169,42 @@ internal sealed class TerminalTokens
     {
         private readonly byte[] _edge = cache.Trie.EdgeByte;
         private readonly int[] _first = cache.Trie.FirstChild, _count = cache.Trie.ChildCount, _tokStart = cache.Trie.TokenStart,
-            _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes;
+            _tokCount = cache.Trie.TokenCount, _tokens = cache.Trie.Tokens, _subtree = cache.Trie.SubtreeNodes,
+            _dfsTokens = cache.Trie.SubtreeTokens, _dfsStart = cache.Trie.SubtreeTokenStart, _dfsEnd = cache.Trie.SubtreeTokenEnd;
+        private readonly ulong[] _belowLo = cache.Trie.BelowAsciiLo, _belowHi = cache.Trie.BelowAsciiHi;
+        private readonly bool[] _belowHigh = cache.Trie.BelowHighByte;
+
+        private readonly int[] _height = cache.Trie.HeightBelow;
+
+        private readonly byte[] _utf8 = cache.Trie.Utf8Below;
+
+        /// <summary>
+        /// Whether every token below child <paramref name="c"/> (its own included) is consumed whole and alive from
+        /// <paramref name="s2"/> with no exit on the way: along the chain of main steps from <paramref name="s2"/>
+        /// (<see cref="ByteDfa.MainAsciiStep"/>), as many as the subtree is deep, every state steps each ASCII byte
+        /// below to the next (and, where bytes ≥ 128 are below, every character, the paths below being well-formed
+        /// UTF-8), and the states at inner nodes are not final. A string body loops on its characters (the chain stops
+        /// at the loop), a counted one counts them; the walk then takes the subtree's tokens as one depth-first range
+        /// instead of visiting its nodes (most of a string body's walk).
+        /// </summary>
+        private bool AllowsWhole(int c, int s2)
+        {
+            if (dfa.IsFinal(s2)) return false;
+            bool high = _belowHigh[c];
+            if (high && (_utf8[c] & (1 << Utf8Prefix.Boundary)) == 0) return false;
+            ulong below0 = _belowLo[c], below1 = _belowHi[c];
+            int s = s2;
+            // A character is at least one byte: a subtree h bytes deep holds at most h characters.
+            for (int depth = 1, h = _height[c]; depth <= h; depth++)
+            {
+                var (lo, hi, next) = dfa.MainAsciiStep(s);
+                if ((below0 & ~lo) != 0 || (below1 & ~hi) != 0 || (high && !dfa.EveryCharLikeAscii(s))) return false;
+                if (next == s) return true;
+                if (depth < h && dfa.IsFinal(next)) return false;
+                s = next;
+            }
+            return true;
+        }
 
         private sealed class Sink
         {
@@ -221,6 +256,11 @@ internal sealed class TerminalTokens
         /// <summary>Child <paramref name="c"/> entered in state <paramref name="s2"/> (alive): its tokens, where the terminal may end, and below.</summary>
         private void Enter(int c, int s2, Sink sink)
         {
+            if (_count[c] > 0 && AllowsWhole(c, s2))
+            {
+                sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                return;
+            }
             for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
             if (_count[c] == 0) return;
             if (dfa.IsFinal(s2))
@@ -265,6 +305,12 @@ internal sealed class TerminalTokens
             {
                 int s2 = dfa.Step(s, _edge[c]);
                 if (s2 < 0) continue;
+                // Whole only when the subtree ends within the depth every state of the signature walks alike.
+                if (_count[c] > 0 && depth + 1 + _height[c] <= BoundedSignature.Depth && AllowsWhole(c, s2))
+                {
+                    sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                    continue;
+                }
                 for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
                 if (_count[c] == 0) continue;
                 if (dfa.IsFinal(s2))
