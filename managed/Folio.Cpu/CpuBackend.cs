@@ -115,6 +115,18 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>With <see cref="Quantization"/> None, Q4_K/Q6_K weights stay in their blocks as the file stores them
+    /// (<see cref="KQuantWeight"/>); with int8/int4 set, null (they are read as fp32 and quantized the asked way).</summary>
+    public DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts)
+    {
+        if (Quantization != WeightQuantization.None)
+            return null;
+        var w = KQuantWeight.Create(parts);
+        WeightBytes += w.StoredBytes;
+        _kernels.Add(KQuantGemm.KernelName(w));
+        return w;
+    }
+
     /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
     /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>
     public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>
@@ -168,6 +180,7 @@ public sealed partial class CpuBackend : IComputeBackend
         MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
+        KQuantWeight q => q.StoredBytes,
         CpuTensor c => c.Data.LongLength * sizeof(float),
         _ => 0,
     };
@@ -281,6 +294,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case Int4Weight q:
                 Int4Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
+                break;
+            case KQuantWeight q:
+                KQuantGemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
                 break;
             default:
                 throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");
