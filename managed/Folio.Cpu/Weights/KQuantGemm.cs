@@ -8,8 +8,9 @@ namespace Folio.Cpu.Weights;
 /// <summary>
 /// y[r, o] = s[r] · (row o of a <see cref="KQuantWeight"/> · x_q[r]) (+ bias[o]), the input quantized per row to
 /// int8 as for the int8/int4 kernels (<see cref="Int8Activations"/>, with group sums for Q4_K's mins). Threads split
-/// the output columns; each element is one <see cref="KQuantDot"/> call (AVX2 with vpdpwssd where AVX-VNNI runs),
-/// or the portable scalar loop below without AVX2. An element's value depends on its row and column only.
+/// the output columns; groups of four rows take <see cref="KQuantDot4"/> (a block unpacked once for four rows), the
+/// rest <see cref="KQuantDot"/> (AVX2 with vpdpwssd where AVX-VNNI runs; both give a row the same bits), or the
+/// portable scalar loop below without AVX2. An element's value depends on its row and column only.
 /// </summary>
 internal static class KQuantGemm
 {
@@ -60,7 +61,18 @@ internal static class KQuantGemm
             {
                 ref byte wr = ref Unsafe.Add(ref blocks0, (nint)((long)(c - part.FirstRow) * part.RowBytes));
                 float b = bias?[c] ?? 0f;
-                for (int r = 0; r < rows; r++)
+                int r = 0;
+                if (vectors)
+                    for (; r + 4 <= rows; r += 4)
+                    {
+                        ref sbyte x4 = ref Unsafe.Add(ref x0, (nint)((long)r * act.RowBytes));
+                        var dots = q4
+                            ? KQuantDot4.Q4K(ref wr, blocks, ref x4, act.RowBytes, ref Unsafe.Add(ref sums0, (nint)((long)r * groups)), groups)
+                            : KQuantDot4.Q6K(ref wr, blocks, ref x4, act.RowBytes);
+                        for (int i = 0; i < 4; i++)
+                            y[(long)(r + i) * outCols + c] = act.Scales[r + i] * dots[i] + b;
+                    }
+                for (; r < rows; r++)
                 {
                     ref sbyte xr = ref Unsafe.Add(ref x0, (nint)((long)r * act.RowBytes));
                     float dot = !vectors ? (q4 ? Q4KScalar(ref wr, blocks, ref xr) : Q6KScalar(ref wr, blocks, ref xr))
