@@ -127,6 +127,10 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>A Q4_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
+    /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
+    public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table]);
+
     /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
     /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>
     public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>

@@ -60,6 +60,9 @@ public interface IComputeBackend : IDisposable
     /// does not keep them (no kernels, or it quantizes every weight its own way): the caller reads fp32 instead.</summary>
     DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => null;
 
+    /// <summary>The embedding table kept in its k-quant blocks (looked up row by row); null: the caller reads fp32.</summary>
+    DeviceTensor? UploadKQuantTable(KQuantRows table) => null;
+
     /// <summary>The embedding table in place, as <see cref="UploadMappedWeight"/> (ownership passes on success); only
     /// <see cref="Embedding"/> reads it. Null: the caller uploads a copy.</summary>
     DeviceTensor? UploadMappedTable(Models.MappedTensor table) => null;

@@ -69,11 +69,18 @@ internal sealed class KQuantWeight : DeviceTensor
     /// kernels are tested against.</summary>
     internal float[] DequantizedRow(int o)
     {
-        var p = PartOf(o);
         var row = new float[Cols];
-        GgufDequantize.Blocks(p.Format == KQuantFormat.Q4K ? GgmlType.Q4_K : GgmlType.Q6_K,
-            p.Blocks.AsSpan((o - p.FirstRow) * p.RowBytes, p.RowBytes), row);
+        DequantizeRow(o, row);
         return row;
+    }
+
+    /// <summary>Row <paramref name="o"/> by ggml's rule into <paramref name="destination"/>: the embedding lookup of a
+    /// k-quant token table (the values an fp32 copy of the table would hold, bit for bit).</summary>
+    internal void DequantizeRow(int o, Span<float> destination)
+    {
+        var p = PartOf(o);
+        GgufDequantize.Blocks(p.Format == KQuantFormat.Q4K ? GgmlType.Q4_K : GgmlType.Q6_K,
+            p.Blocks.AsSpan((int)((long)(o - p.FirstRow) * p.RowBytes), p.RowBytes), destination[..Cols]);
     }
 
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");

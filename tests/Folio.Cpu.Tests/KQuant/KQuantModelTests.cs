@@ -10,13 +10,13 @@ namespace Folio.Cpu.Tests.KQuant;
 public sealed class KQuantModelTests
 {
     /// <summary>The built-in "tiny" shape's seeded weights, every MatMul weight whose rows are whole 256-blocks
-    /// quantized by <see cref="KQuantTestBlocks"/>: served as blocks (<paramref name="blocks"/>) or as their dequantized fp32.</summary>
+    /// and the token table quantized by <see cref="KQuantTestBlocks"/>: served as blocks (<paramref name="blocks"/>) or as their dequantized fp32.</summary>
     private sealed class KQuantSource(IWeightSource inner, bool blocks) : IWeightSource
     {
         public bool Contains(string name) => inner.Contains(name);
 
         private static KQuantFormat? FormatOf(string name, ReadOnlySpan<long> shape) =>
-            shape.Length != 2 || shape[1] % 256 != 0 || name.Contains("embed_tokens", StringComparison.Ordinal) ? null
+            shape.Length != 2 || shape[1] % 256 != 0 ? null
             : name.Contains("v_proj", StringComparison.Ordinal) || name.Contains("down_proj", StringComparison.Ordinal) || name.StartsWith("lm_head", StringComparison.Ordinal)
                 ? KQuantFormat.Q6K : KQuantFormat.Q4K;
 
