@@ -14,9 +14,10 @@ namespace Folio.Cpu.Weights;
 /// mask and a 16-bit shift) and multiplied with x_q by vpmaddubsw (unsigned × signed pairs to int16, ≤ 2 · 15 · 127),
 /// then widened and scaled by sc_j in one step: vpdpwssd (AVX-VNNI) or vpmaddwd + add (AVX2), lanes ≤ 8 · 4 · 15 · 127
 /// · 63 &lt; 2^24, so exact in fp32; the mins term is m_j · Σ_{i in j} x_q from the activations' group sums.
-/// Q6_K (w = d · sc_j · (q − 32), sub-block j of 16, q 6 bits): q is assembled from a nibble and 2 high bits, the
-/// − 32 taken out as vpmaddubsw(q, x) − vpmaddubsw(32, x) (pair sums ≤ 2 · 32 · 127), scaled by the two int8
-/// sub-block scales of each 32 values in one vpdpwssd / vpmaddwd.
+/// Q6_K (w = d · sc_j · (q − 32), sub-block j of 16, q 6 bits): q is assembled from a nibble and 2 high bits and
+/// multiplied as stored (0..63, pair sums ≤ 2 · 63 · 127), scaled by the two int8 sub-block scales of each 32 values
+/// in one vpdpwssd / vpmaddwd; the − 32 is taken out once per block and row as 32 · Σ_j sc_j · Σ_{i in j} x_q
+/// (the activations' sums of 16, <see cref="Int8Activations.Sums16"/>).
 /// </summary>
 internal static class KQuantDot
 {
@@ -96,12 +97,11 @@ internal static class KQuantDot
 
     /// <summary>Q6_K row · x_q (no group sums needed: the − 32 is taken out with the products).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float Q6K(ref byte w, int blocks, ref sbyte x)
+    internal static float Q6K(ref byte w, int blocks, ref sbyte x, ref short sums16)
     {
         var acc = Vector256<float>.Zero;
         var low = Vector256.Create((byte)0x0F);
         var high = Vector256.Create((byte)0x30);
-        var bias = Vector256.Create((byte)32);
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref w, b * 210);
@@ -120,12 +120,12 @@ internal static class KQuantDot
                 var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 128 + 32 * h)).AsUInt16();
                 ref sbyte xh = ref Unsafe.Add(ref xb, 128 * h);
                 ref sbyte sh = ref Unsafe.Add(ref sc, 8 * h);
-                i0 = Six(i0, (ql0 & low) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & high), ref xh, ref sh, bias);
-                i1 = Six(i1, (ql1 & low) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & high), ref Unsafe.Add(ref xh, 32), ref Unsafe.Add(ref sh, 2), bias);
-                i2 = Six(i2, (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high), ref Unsafe.Add(ref xh, 64), ref Unsafe.Add(ref sh, 4), bias);
-                i3 = Six(i3, (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high), ref Unsafe.Add(ref xh, 96), ref Unsafe.Add(ref sh, 6), bias);
+                i0 = Six(i0, (ql0 & low) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & high), ref xh, ref sh);
+                i1 = Six(i1, (ql1 & low) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & high), ref Unsafe.Add(ref xh, 32), ref Unsafe.Add(ref sh, 2));
+                i2 = Six(i2, (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high), ref Unsafe.Add(ref xh, 64), ref Unsafe.Add(ref sh, 4));
+                i3 = Six(i3, (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high), ref Unsafe.Add(ref xh, 96), ref Unsafe.Add(ref sh, 6));
             }
-            var isum = (i0 + i1) + (i2 + i3);
+            var isum = (i0 + i1) + (i2 + i3) - Q6KOffset(ref sc, ref Unsafe.Add(ref sums16, b * 16));
             acc = MulAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d), acc);
         }
         return Vector256.Sum(acc);
@@ -133,11 +133,16 @@ internal static class KQuantDot
 
     /// <summary>32 values q (0..63, i.e. q − 32 stored + 32) against 32 x_q, scaled by sc[0] (first 16) and sc[1].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Six(Vector256<int> isum, Vector256<byte> q, ref sbyte x, ref sbyte sc, Vector256<byte> bias)
+    private static Vector256<int> Six(Vector256<int> isum, Vector256<byte> q, ref sbyte x, ref sbyte sc)
     {
-        var xv = Vector256.LoadUnsafe(ref x);
-        var p = Avx2.MultiplyAddAdjacent(q, xv) - Avx2.MultiplyAddAdjacent(bias, xv);
+        var p = Avx2.MultiplyAddAdjacent(q, Vector256.LoadUnsafe(ref x));
         var scale = Vector256.Create(Vector128.Create((short)sc), Vector128.Create((short)Unsafe.Add(ref sc, 1)));
         return ScaleAdd(isum, p, scale);
     }
+
+    /// <summary>What the + 32 of the stored values added: 32 · Σ_j sc_j · Σ_{i in j} x_q over the block's 16 sub-blocks,
+    /// as 8 int32 lanes (sc_{2k} · X_{2k} + sc_{2k+1} · X_{2k+1}, then · 32), from the activations' sums of 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> Q6KOffset(ref sbyte sc, ref short sums16) =>
+        Avx2.ShiftLeftLogical(Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref sc)), Vector256.LoadUnsafe(ref sums16)), 5);
 }

@@ -78,12 +78,11 @@ internal static class KQuantDot4
 
     /// <summary>Q6_K for four rows (strides as <see cref="Q4K"/>; no group sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static Vector128<float> Q6K(ref byte w, int blocks, ref sbyte x, int xStride)
+    internal static Vector128<float> Q6K(ref byte w, int blocks, ref sbyte x, int xStride, ref short sums16, int sumsStride)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         var low = Vector256.Create((byte)0x0F);
         var high = Vector256.Create((byte)0x30);
-        var bias = Vector256.Create((byte)32);
         ref sbyte x1 = ref Unsafe.Add(ref x, xStride);
         ref sbyte x2 = ref Unsafe.Add(ref x1, xStride);
         ref sbyte x3 = ref Unsafe.Add(ref x2, xStride);
@@ -101,15 +100,20 @@ internal static class KQuantDot4
                 ref sbyte sh = ref Unsafe.Add(ref sc, 8 * h);
                 int at = b * 256 + 128 * h;
                 Rows(ref i0, ref i1, ref i2, ref i3, (ql0 & low) | (Avx2.ShiftLeftLogical(qh, 4).AsByte() & high),
-                    ref x, ref x1, ref x2, ref x3, at, ref sh, bias);
+                    ref x, ref x1, ref x2, ref x3, at, ref sh);
                 Rows(ref i0, ref i1, ref i2, ref i3, (ql1 & low) | (Avx2.ShiftLeftLogical(qh, 2).AsByte() & high),
-                    ref x, ref x1, ref x2, ref x3, at + 32, ref Unsafe.Add(ref sh, 2), bias);
+                    ref x, ref x1, ref x2, ref x3, at + 32, ref Unsafe.Add(ref sh, 2));
                 Rows(ref i0, ref i1, ref i2, ref i3, (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high),
-                    ref x, ref x1, ref x2, ref x3, at + 64, ref Unsafe.Add(ref sh, 4), bias);
+                    ref x, ref x1, ref x2, ref x3, at + 64, ref Unsafe.Add(ref sh, 4));
                 Rows(ref i0, ref i1, ref i2, ref i3, (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high),
-                    ref x, ref x1, ref x2, ref x3, at + 96, ref Unsafe.Add(ref sh, 6), bias);
+                    ref x, ref x1, ref x2, ref x3, at + 96, ref Unsafe.Add(ref sh, 6));
             }
             var dv = Vector256.Create(d);
+            ref short s16 = ref Unsafe.Add(ref sums16, b * 16);
+            i0 -= KQuantDot.Q6KOffset(ref sc, ref s16);
+            i1 -= KQuantDot.Q6KOffset(ref sc, ref Unsafe.Add(ref s16, sumsStride));
+            i2 -= KQuantDot.Q6KOffset(ref sc, ref Unsafe.Add(ref s16, 2 * sumsStride));
+            i3 -= KQuantDot.Q6KOffset(ref sc, ref Unsafe.Add(ref s16, 3 * sumsStride));
             a0 = MulAdd(Avx.ConvertToVector256Single(i0), dv, a0);
             a1 = MulAdd(Avx.ConvertToVector256Single(i1), dv, a1);
             a2 = MulAdd(Avx.ConvertToVector256Single(i2), dv, a2);
@@ -121,19 +125,12 @@ internal static class KQuantDot4
     /// <summary>32 six-bit values q against the same 32 positions of the four rows, scaled by sc[0] (first 16), sc[1].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rows(ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3, Vector256<byte> q,
-        ref sbyte x0, ref sbyte x1, ref sbyte x2, ref sbyte x3, int at, ref sbyte sc, Vector256<byte> bias)
+        ref sbyte x0, ref sbyte x1, ref sbyte x2, ref sbyte x3, int at, ref sbyte sc)
     {
         var scale = Vector256.Create(Vector128.Create((short)sc), Vector128.Create((short)Unsafe.Add(ref sc, 1)));
-        i0 = Six(i0, q, ref Unsafe.Add(ref x0, at), scale, bias);
-        i1 = Six(i1, q, ref Unsafe.Add(ref x1, at), scale, bias);
-        i2 = Six(i2, q, ref Unsafe.Add(ref x2, at), scale, bias);
-        i3 = Six(i3, q, ref Unsafe.Add(ref x3, at), scale, bias);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Six(Vector256<int> isum, Vector256<byte> q, ref sbyte x, Vector256<short> scale, Vector256<byte> bias)
-    {
-        var xv = Vector256.LoadUnsafe(ref x);
-        return ScaleAdd(isum, Avx2.MultiplyAddAdjacent(q, xv) - Avx2.MultiplyAddAdjacent(bias, xv), scale);
+        i0 = ScaleAdd(i0, Avx2.MultiplyAddAdjacent(q, Vector256.LoadUnsafe(ref Unsafe.Add(ref x0, at))), scale);
+        i1 = ScaleAdd(i1, Avx2.MultiplyAddAdjacent(q, Vector256.LoadUnsafe(ref Unsafe.Add(ref x1, at))), scale);
+        i2 = ScaleAdd(i2, Avx2.MultiplyAddAdjacent(q, Vector256.LoadUnsafe(ref Unsafe.Add(ref x2, at))), scale);
+        i3 = ScaleAdd(i3, Avx2.MultiplyAddAdjacent(q, Vector256.LoadUnsafe(ref Unsafe.Add(ref x3, at))), scale);
     }
 }

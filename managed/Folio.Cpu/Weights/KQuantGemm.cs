@@ -23,10 +23,12 @@ internal static class KQuantGemm
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.Quantize(x, rows, w.Cols, groupSums: w.HasFormat(KQuantFormat.Q4K));
+        if (w.HasFormat(KQuantFormat.Q6K))
+            act.ComputeSums16(rows);
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 
-    /// <summary>The GEMM on activations already quantized (with group sums when a part is Q4_K);
+    /// <summary>The GEMM on activations already quantized (with group sums when a part is Q4_K, sums of 16 when Q6_K);
     /// <paramref name="vectors"/> false forces the scalar path (the tests run both).</summary>
     internal static void RunQuantized(Int8Activations act, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
     {
@@ -34,6 +36,10 @@ internal static class KQuantGemm
         if (act.Scales.Length < rows || act.Signed.Length < (long)rows * act.RowBytes || act.RowBytes < w.Cols
             || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
+        // The vector kernels read these sums unchecked.
+        if (vectors && ((w.HasFormat(KQuantFormat.Q4K) && act.GroupSums.Length < (long)rows * (act.RowBytes / 32))
+            || (w.HasFormat(KQuantFormat.Q6K) && act.Sums16.Length < (long)rows * (act.RowBytes / 16))))
+            throw new ArgumentException("the activations lack the group sums a Q4_K (32) or Q6_K (16) weight needs");
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, (outCols + 15) / 16));
         int perChunk = (outCols + chunks - 1) / chunks;
         chunks = (outCols + perChunk - 1) / perChunk;
@@ -52,6 +58,8 @@ internal static class KQuantGemm
         int outCols = w.Rows, blocks = w.BlocksPerRow, groups = act.RowBytes / Int8Weight.GroupSize;
         ref sbyte x0 = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref int sums0 = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
+        ref short sixteens0 = ref MemoryMarshal.GetArrayDataReference(act.Sums16);
+        int sixteens = act.RowBytes / 16;
         foreach (var part in w.Parts)
         {
             int from = Math.Max(c0, part.FirstRow), to = Math.Min(c1, part.FirstRow + part.Rows);
@@ -68,7 +76,7 @@ internal static class KQuantGemm
                         ref sbyte x4 = ref Unsafe.Add(ref x0, (nint)((long)r * act.RowBytes));
                         var dots = q4
                             ? KQuantDot4.Q4K(ref wr, blocks, ref x4, act.RowBytes, ref Unsafe.Add(ref sums0, (nint)((long)r * groups)), groups)
-                            : KQuantDot4.Q6K(ref wr, blocks, ref x4, act.RowBytes);
+                            : KQuantDot4.Q6K(ref wr, blocks, ref x4, act.RowBytes, ref Unsafe.Add(ref sixteens0, (nint)((long)r * sixteens)), sixteens);
                         for (int i = 0; i < 4; i++)
                             y[(long)(r + i) * outCols + c] = act.Scales[r + i] * dots[i] + b;
                     }
@@ -77,7 +85,7 @@ internal static class KQuantGemm
                     ref sbyte xr = ref Unsafe.Add(ref x0, (nint)((long)r * act.RowBytes));
                     float dot = !vectors ? (q4 ? Q4KScalar(ref wr, blocks, ref xr) : Q6KScalar(ref wr, blocks, ref xr))
                         : q4 ? KQuantDot.Q4K(ref wr, blocks, ref xr, ref Unsafe.Add(ref sums0, (nint)((long)r * groups)))
-                        : KQuantDot.Q6K(ref wr, blocks, ref xr);
+                        : KQuantDot.Q6K(ref wr, blocks, ref xr, ref Unsafe.Add(ref sixteens0, (nint)((long)r * sixteens)));
                     y[(long)r * outCols + c] = act.Scales[r] * dot + b;
                 }
             }
