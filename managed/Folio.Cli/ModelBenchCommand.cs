@@ -157,7 +157,7 @@ public static class ModelBenchCommand
     private static string Precision(Folio.Cpu.CpuBackend cpu) =>
         cpu.Quantization != Folio.Core.Compute.WeightQuantization.None
             ? cpu.Quantization.Name()
-            : string.Join("+", cpu.WeightKernels.Select(k => k.Split(' ')[0]).Distinct().Order(StringComparer.Ordinal));
+            : string.Join("+", cpu.WeightKernels.SelectMany(k => k.Split(' ')[0].Split('+')).Distinct().Order(StringComparer.Ordinal));
 
     private readonly record struct BenchResult(double RequestsPerS, double OutputTokensPerS, double TotalTokensPerS, double MeanBatch,
         double KvUtilizationPct, double PrefixHitRate, long Preemptions);

@@ -33,7 +33,8 @@ public sealed partial class CpuBackend
     public void Embedding(DeviceTensor table, StepContext step, DeviceTensor output)
     {
         var mapped = table as Weights.MappedTable;
-        var t = mapped is null ? T(table) : null;
+        var blocks = table as Weights.KQuantWeight;
+        var t = mapped is null && blocks is null ? T(table) : null;
         var o = T(output);
         var tokenIds = S(step).TokenIds;
         Require(o.Rows == tokenIds.Length && o.Cols == table.Cols, "Embedding: output must be [tokens, hidden]");
@@ -44,6 +45,8 @@ public sealed partial class CpuBackend
                 throw new ArgumentOutOfRangeException(nameof(step), $"token id {id} outside the vocabulary ({table.Rows})");
             if (mapped is not null)
                 mapped.CopyRow(id, o.Row(r));
+            else if (blocks is not null)
+                blocks.DequantizeRow(id, o.Row(r));
             else
                 t!.Row(id).CopyTo(o.Row(r));
         }

@@ -136,6 +136,22 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>With <see cref="Quantization"/> None, Q4_K/Q6_K weights stay in their blocks as the file stores them
+    /// (<see cref="KQuantWeight"/>); with int8/int4 set, null (they are read as fp32 and quantized the asked way).</summary>
+    public DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts)
+    {
+        if (Quantization != WeightQuantization.None)
+            return null;
+        var w = KQuantWeight.Create(parts);
+        WeightBytes += w.StoredBytes;
+        _kernels.Add(KQuantGemm.KernelName(w));
+        return w;
+    }
+
+    /// <summary>A Q4_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
+    /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
+    public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table]);
+
     /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
     /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>
     public DeviceTensor? UploadMappedTable(Core.Models.MappedTensor table) =>
@@ -189,6 +205,7 @@ public sealed partial class CpuBackend : IComputeBackend
         MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
+        KQuantWeight q => q.StoredBytes,
         CpuTensor c => c.Data.LongLength * sizeof(float),
         _ => 0,
     };
@@ -302,6 +319,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case Int4Weight q:
                 Int4Gemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
+                break;
+            case KQuantWeight q:
+                KQuantGemm.Run(x.Data, x.Rows, q, b, y.Data, _runner, _int8Scratch);
                 break;
             default:
                 throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");

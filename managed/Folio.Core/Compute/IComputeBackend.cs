@@ -55,6 +55,14 @@ public interface IComputeBackend : IDisposable
     /// stay the caller's, and the caller uploads a copy instead.</summary>
     DeviceTensor? UploadMappedWeight(IReadOnlyList<Models.MappedTensor> parts) => null;
 
+    /// <summary>A MatMul weight kept in llama.cpp's k-quant blocks as the file stores them (<paramref name="parts"/>
+    /// stacked by rows; their formats may differ, as in a fused q/k/v whose v is Q6_K). Null means the backend
+    /// does not keep them (no kernels, or it quantizes every weight its own way): the caller reads fp32 instead.</summary>
+    DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => null;
+
+    /// <summary>The embedding table kept in its k-quant blocks (looked up row by row); null: the caller reads fp32.</summary>
+    DeviceTensor? UploadKQuantTable(KQuantRows table) => null;
+
     /// <summary>The embedding table in place, as <see cref="UploadMappedWeight"/> (ownership passes on success); only
     /// <see cref="Embedding"/> reads it. Null: the caller uploads a copy.</summary>
     DeviceTensor? UploadMappedTable(Models.MappedTensor table) => null;

@@ -110,6 +110,8 @@ public abstract class DecoderModel : IDisposable
             // First choice: the checkpoint's bytes in place (no copy; the backend says whether it can use them).
             // Then, for a backend that converts weights at load, the tensor streamed in pieces. Else one fp32 copy.
             DeviceTensor? t = vector || exactType != WeightQuantization.None ? null : Mapped(parts, weight);
+            if (t is null && !vector)
+                t = KQuant(parts, weight);
             if (t is null && weight && !vector && exactType == WeightQuantization.None && weights.ReadsRows)
                 t = backend.UploadWeightRows((int)rows, (int)cols, storedType, (first, destination) => ReadStacked(parts, first, destination));
             if (t is null)
@@ -154,6 +156,20 @@ public abstract class DecoderModel : IDisposable
                 foreach (var m in mapped)
                     m.Dispose();
             }
+        }
+        DeviceTensor? KQuant((string Name, long[] Shape)[] parts, bool weight)
+        {
+            if (!weight && parts.Length != 1)
+                return null;
+            // Every part must be k-quant (GGUF Q4_K/Q6_K), else the fused weight takes the fp32 path.
+            var blocks = new List<KQuantRows>();
+            foreach (var (name, shape) in parts)
+            {
+                if (shape.Length != 2 || weights.ReadKQuant(name, shape) is not { } b)
+                    return null;
+                blocks.Add(b);
+            }
+            return weight ? backend.UploadKQuantWeight(blocks) : backend.UploadKQuantTable(blocks[0]);
         }
         void ReadStacked((string Name, long[] Shape)[] parts, int firstRow, Span<float> destination)
         {

@@ -17,6 +17,10 @@ public interface IWeightSource
     /// when it is stored block-quantized in such a format (GGUF Q8_0 → Int8, Q4_0 → Int4); None otherwise.</summary>
     Compute.WeightQuantization ExactQuantization(string name) => Compute.WeightQuantization.None;
 
+    /// <summary>Tensor <paramref name="name"/>'s blocks as stored, when it is stored in a k-quant format a backend may
+    /// keep (GGUF Q4_K, Q6_K), after the shape check of <see cref="Read"/>; null for any other type.</summary>
+    Compute.KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape) => null;
+
     /// <summary>Tensor <paramref name="name"/> in place (its stored bytes in a read-only file mapping, no copy),
     /// after the shape check of <see cref="Read"/>; null where the source cannot (generated weights, a layout that
     /// needs rearranging). The caller owns the result: the mapping stays open until it is disposed.</summary>

@@ -67,6 +67,27 @@ internal sealed class Int8Activations
         }
     }
 
+    /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15 (|sum| ≤ 16 · 127), for the Q6_K kernel, which multiplies
+    /// q + 32 and takes 32 · sc_j · this back out per sub-block of 16. Filled by <see cref="ComputeSums16"/>.</summary>
+    public short[] Sums16 { get; private set; } = [];
+
+    /// <summary>Fills <see cref="Sums16"/> for the first <paramref name="rows"/> rows of the last <see cref="Quantize"/>.</summary>
+    public void ComputeSums16(int rows)
+    {
+        int per = RowBytes / 16;
+        if (Sums16.Length < rows * per)
+            Sums16 = new short[rows * per];
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < per; i++)
+            {
+                int sum = 0;
+                var q = Signed.AsSpan(r * RowBytes + 16 * i, 16);
+                foreach (sbyte v in q)
+                    sum += v;
+                Sums16[r * per + i] = (short)sum;
+            }
+    }
+
     private static int SumScalar(ReadOnlySpan<byte> group)
     {
         int sum = 0;

@@ -166,6 +166,15 @@ public sealed class GgufFile : IDisposable
         }
     }
 
+    /// <summary>Tensor <paramref name="info"/>'s bytes as stored (its blocks, unchanged) into <paramref name="destination"/>.</summary>
+    public void ReadBytes(GgufTensorInfo info, Span<byte> destination)
+    {
+        if (destination.Length != info.ByteLength)
+            throw new ArgumentException($"destination holds {destination.Length} bytes, tensor '{info.Name}' has {info.ByteLength}");
+        using var view = _map!.CreateViewStream(_dataStart + info.Offset, info.ByteLength, MemoryMappedFileAccess.Read);
+        view.ReadExactly(destination);
+    }
+
     public string? GetString(string key) => Metadata.TryGetValue(key, out var v) ? v as string ?? throw Wrong(key, "a string", v) : null;
 
     public long? GetInteger(string key) => Metadata.TryGetValue(key, out var v) ? v as long? ?? throw Wrong(key, "an integer", v) : null;

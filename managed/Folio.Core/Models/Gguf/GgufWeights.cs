@@ -8,7 +8,8 @@ namespace Folio.Core.Models.Gguf;
 /// compared with ggml's dims reversed. For the llama architecture the converter permuted the rows of q and k
 /// (weights and biases) from rotate-half to ggml's interleaved RoPE order; reading undoes it, so Folio's
 /// rotate-half RoPE sees the checkpoint's original rows. F16 and BF16 tensors report their type (the CPU
-/// backend keeps them 16-bit); block-quantized ones are dequantized to fp32.
+/// backend keeps them 16-bit); Q4_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>); block-quantized
+/// tensors read as fp32 are dequantized.
 /// </summary>
 public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSource
 {
@@ -21,7 +22,7 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
 
     /// <summary>Q8_0 and Q4_0 tensors are Folio's int8 and int4 exactly (same group of 32, fp16 scale, and a
     /// re-quantization of their dequantized values gives back their scales and quants), so they stay 8 and 4 bits.
-    /// Q4_K and Q6_K have no exact Folio format and are read as fp32.</summary>
+    /// Q4_K and Q6_K have no such format (<see cref="ReadKQuant"/> serves their blocks instead).</summary>
     public WeightQuantization ExactQuantization(string name) =>
         GgufName(name) is { } g && file.Tensors.TryGetValue(g, out var t)
             ? t.Type switch { GgmlType.Q8_0 => WeightQuantization.Int8, GgmlType.Q4_0 => WeightQuantization.Int4, _ => WeightQuantization.None }
@@ -29,20 +30,47 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
 
     public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)
     {
+        var (g, info) = Find(name, expectedShape);
+        file.ReadFloat32(info, destination);
+        if (Permuted(g))
+            Unpermute(destination, HeadsOf(g), (int)(info.ElementCount / expectedShape[0]));
+    }
+
+    /// <summary>Q4_K and Q6_K tensors of two dimensions as stored (llama's q/k rows un-permuted as whole rows of
+    /// blocks, so every block is the file's); null for other types.</summary>
+    public KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape)
+    {
+        var (g, info) = Find(name, expectedShape);
+        KQuantFormat? format = info.Type switch { GgmlType.Q4_K => KQuantFormat.Q4K, GgmlType.Q6_K => KQuantFormat.Q6K, _ => null };
+        if (format is null || expectedShape.Length != 2 || expectedShape[0] > int.MaxValue || info.ByteLength > Array.MaxLength)
+            return null;
+        var bytes = new byte[info.ByteLength];
+        file.ReadBytes(info, bytes);
+        int rows = (int)expectedShape[0];
+        if (Permuted(g))
+            Unpermute(bytes.AsSpan(), HeadsOf(g), (int)(info.ByteLength / rows));
+        return new KQuantRows(g, format.Value, rows, (int)expectedShape[1], bytes);
+    }
+
+    private (string Gguf, GgufTensorInfo Info) Find(string name, ReadOnlySpan<long> expectedShape)
+    {
         string g = GgufName(name) ?? throw new ModelFormatException($"{file.Path}: no GGUF tensor corresponds to '{name}'");
         if (!file.Tensors.TryGetValue(g, out var info))
             throw new ModelFormatException($"{file.Path}: tensor '{g}' (for {name}) is missing");
         if (!info.TorchShape.AsSpan().SequenceEqual(expectedShape))
             throw new ModelFormatException(
                 $"{file.Path}: tensor '{g}' has shape {info.ShapeText}, the metadata implies [{string.Join(", ", expectedShape.ToArray())}]");
-        file.ReadFloat32(info, destination);
-        if (config.Architecture != ModelArchitecture.Qwen2 && (g.Contains(".attn_q.", StringComparison.Ordinal) || g.Contains(".attn_k.", StringComparison.Ordinal)))
-            Unpermute(destination, g.Contains(".attn_q.", StringComparison.Ordinal) ? config.NumHeads : config.NumKvHeads,
-                (int)(info.ElementCount / expectedShape[0]));
+        return (g, info);
     }
 
-    /// <summary>Row h·D + 2j + i of the file is row h·D + i·D/2 + j of the checkpoint (D = head dim, i ∈ {0, 1}).</summary>
-    private static void Unpermute(Span<float> rows, int heads, int rowLength)
+    private bool Permuted(string g) =>
+        config.Architecture != ModelArchitecture.Qwen2 && (g.Contains(".attn_q.", StringComparison.Ordinal) || g.Contains(".attn_k.", StringComparison.Ordinal));
+
+    private int HeadsOf(string g) => g.Contains(".attn_q.", StringComparison.Ordinal) ? config.NumHeads : config.NumKvHeads;
+
+    /// <summary>Row h·D + 2j + i of the file is row h·D + i·D/2 + j of the checkpoint (D = head dim, i ∈ {0, 1});
+    /// rows of any element type (fp32 values, or a row's bytes).</summary>
+    private static void Unpermute<T>(Span<T> rows, int heads, int rowLength)
     {
         int total = rows.Length / rowLength, headDim = total / heads, half = headDim / 2;
         var copy = rows.ToArray();

@@ -1,0 +1,26 @@
+namespace Folio.Core.Compute;
+
+/// <summary>llama.cpp's "k-quant" block formats that a backend may keep as stored (256 weights a super-block).
+/// Q4_K: 144 bytes (fp16 d, fp16 dmin, 12 bytes of 6-bit sub-block scales and mins, 128 bytes of nibbles), 8
+/// sub-blocks of 32, w = d · sc · q − dmin · m. Q6_K: 210 bytes (128 bytes of low nibbles, 64 of high 2 bits, 16
+/// int8 sub-block scales, fp16 d), 16 sub-blocks of 16, w = d · sc · (q − 32).</summary>
+public enum KQuantFormat
+{
+    Q4K,
+    Q6K,
+}
+
+public static class KQuantFormats
+{
+    /// <summary>Weights per super-block.</summary>
+    public const int BlockElements = 256;
+
+    public static int BlockBytes(this KQuantFormat format) => format switch
+    {
+        KQuantFormat.Q4K => 144,
+        KQuantFormat.Q6K => 210,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    public static string Name(this KQuantFormat format) => format == KQuantFormat.Q4K ? "Q4_K" : "Q6_K";
+}
