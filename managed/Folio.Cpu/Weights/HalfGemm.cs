@@ -83,10 +83,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             {
                 for (; r + 6 <= rows; r += 6)
                     for (int c = cb; c < full; c += TileCols)
-                    {
-                        Tile6x16(x, r, k, wt, o, c, 0, bias, y);
-                        Tile6x16(x, r, k, wt, o, c, HalfWords, bias, y);
-                    }
+                        Rows6x32(x, r, k, wt, o, c, bias, y);
                 for (; r < rows; r++)
                 {
                     int c = cb;
