@@ -10,52 +10,24 @@ namespace Folio.Cpu.Weights;
 /// columns h .. h + 7 (high halves) and h + 16 .. h + 23 (low halves), so a panel is two 16-column halves of
 /// two 8-lane vectors each. 6 rows × 16 (one half): 12 accumulators, each widened vector serving 6 rows, as the
 /// 6 × 16 tile of the 16-column panels before them. Each lane is still one column's FMA chain over k in order.
-/// A half panel reads half of each 64-byte line, so 6 × 16 runs k in blocks of <see cref="KBlock"/>, both halves
-/// per block, so the second half finds the lines in L1; a block after the first continues each chain from the
-/// partial sum it stored in y (an fp32 store and load: exact), so the chain and its bits are unchanged.
 /// </summary>
 internal static partial class HalfGemm<TPanel>
 {
     private const int HalfWords = Words / 2;
-    /// <summary>k per block of the 6 × 16 tile: 256 × 64 bytes of panel lines and 6 × 256 × 4 bytes of x fit in L1.</summary>
-    private const int KBlock = 256;
 
-    /// <summary>Rows r .. r + 5 of the panel at c, both halves, k in blocks (see the class comment).</summary>
-    private static void Rows6x32(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)
-    {
-        for (int k0 = 0; k0 < k; k0 += KBlock)
-        {
-            int k1 = Math.Min(k, k0 + KBlock);
-            Tile6x16(x, r, k, k0, k1, wt, o, c, 0, bias, y);
-            Tile6x16(x, r, k, k0, k1, wt, o, c, HalfWords, bias, y);
-        }
-    }
-
-    /// <summary>Rows r .. r + 5, columns c + h .. c + h + 7 and c + h + 16 .. c + h + 23 of the panel at c (h = 0 or 8),
-    /// k0 .. k1 - 1 of each chain: from zero at k0 = 0, else from the partial sums stored in y; + bias at k1 = k.</summary>
-    private static void Tile6x16(float[] x, int r, int k, int k0, int k1, uint[] wt, int o, int c, int h, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + 5, columns c + h .. c + h + 7 and c + h + 16 .. c + h + 23 of the panel at c (h = 0 or 8).</summary>
+    private static void Tile6x16(float[] x, int r, int k, uint[] wt, int o, int c, int h, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null && k1 == k;
+        bool hb = bias is not null;
         nuint ks = (nuint)k;
-        int ch = c + h, cl = ch + 16;
         Vector256<float> h0 = default, l0 = default, h1 = default, l1 = default, h2 = default, l2 = default;
         Vector256<float> h3 = default, l3 = default, h4 = default, l4 = default, h5 = default, l5 = default;
-        if (k0 > 0)
-        {
-            nuint a = (nuint)(r * o);
-            h0 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l0 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl); a += (nuint)o;
-            h1 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l1 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl); a += (nuint)o;
-            h2 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l2 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl); a += (nuint)o;
-            h3 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l3 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl); a += (nuint)o;
-            h4 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l4 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl); a += (nuint)o;
-            h5 = Vector256.LoadUnsafe(ref yr, a + (nuint)ch); l5 = Vector256.LoadUnsafe(ref yr, a + (nuint)cl);
-        }
-        nuint p = (nuint)(c / TileCols) * ks * Words + (nuint)k0 * Words + (nuint)h;
-        for (nuint i = (nuint)k0; i < (nuint)k1; i++, p += Words)
+        nuint p = (nuint)(c / TileCols) * ks * Words + (nuint)h;
+        for (nuint i = 0; i < ks; i++, p += Words)
         {
             var words = Vector256.LoadUnsafe(ref wr, p);
             var wh = TPanel.High(words);
@@ -74,6 +46,7 @@ internal static partial class HalfGemm<TPanel>
             b = Vector256.Create(Unsafe.Add(ref xi, 5 * ks));
             h5 = Fma(b, wh, h5); l5 = Fma(b, wl, l5);
         }
+        int ch = c + h, cl = ch + 16;
         int y0 = r * o;
         Put(h0, ref yr, y0 + ch, ref br, hb, ch); Put(l0, ref yr, y0 + cl, ref br, hb, cl); y0 += o;
         Put(h1, ref yr, y0 + ch, ref br, hb, ch); Put(l1, ref yr, y0 + cl, ref br, hb, cl); y0 += o;

@@ -83,7 +83,10 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             {
                 for (; r + 6 <= rows; r += 6)
                     for (int c = cb; c < full; c += TileCols)
-                        Rows6x32(x, r, k, wt, o, c, bias, y);
+                    {
+                        Tile6x16(x, r, k, wt, o, c, 0, bias, y);
+                        Tile6x16(x, r, k, wt, o, c, HalfWords, bias, y);
+                    }
                 for (; r < rows; r++)
                 {
                     int c = cb;
