@@ -80,6 +80,7 @@ public sealed class HalfGemmTests
     [InlineData(DType.F16, 9, 77, 13, true)]
     [InlineData(DType.F16, 17, 19, 96, false)]
     [InlineData(DType.F16, 12, 40, 130, true)]
+    [InlineData(DType.F16, 12, 600, 70, false)]
     public void EachTileSetEqualsTheFp32PathBitForBit(DType type, int rows, int k, int outCols, bool withBias)
     {
         using var backend = new CpuBackend(2);
