@@ -212,7 +212,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     private static string KernelName(DeviceTensor t) => t switch
     {
-        HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers from 32-column panels, fp32 FMA ({(Vector512.IsHardwareAccelerated ? "Vector512, 8 × 32 tiles" : "Vector512 on 256-bit hardware, one-row tiles")})",
+        HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers from 32-column panels, fp32 FMA ({(Vector512.IsHardwareAccelerated ? "Vector512, 8 × 32 tiles" : "Vector256, 6 × 16 tiles over half panels")})",
         MappedBf16Weight => Bf16RowGemm.KernelName,
         Int8Weight => Int8Gemm.KernelName,
         Int4Weight => Int4Gemm.KernelName,

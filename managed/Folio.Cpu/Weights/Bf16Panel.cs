@@ -12,6 +12,12 @@ internal readonly struct Bf16Panel : IHalfPanel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Low(Vector512<uint> words) => (words << 16).AsSingle();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> High(Vector256<uint> words) => (words & Vector256.Create(0xFFFF0000u)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Low(Vector256<uint> words) => (words << 16).AsSingle();
+
     public static float ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
     public static ushort FromSingle(float value)

@@ -23,6 +23,19 @@ internal readonly struct F16Panel : IHalfPanel
         return (magnitude.AsUInt32() | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> High(Vector256<uint> words) => Widen(words >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Low(Vector256<uint> words) => Widen(words & Vector256.Create(0xFFFFu));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(Vector256<uint> h)
+    {
+        var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Vector256.Create(MathF.ScaleB(1f, 112));
+        return (magnitude.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
     public static float ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
     public static ushort FromSingle(float value)

@@ -12,9 +12,11 @@ namespace Folio.Cpu.Weights;
 /// a bf16/fp16 checkpoint this gives the very bits the fp32 path gives for it (and the same batch invariance: one
 /// row and a batch run different tiles, the same chains), reading half the bytes.
 /// Tiles (HalfGemm.Tiles.cs): 8 and 4 rows × 32 columns (one load and two widening ops per k serve 8 or 4 rows),
-/// 1 row × 64 and 1 × 32 for decode and leftover rows, scalar for the columns of a partial last panel. Vector512
-/// throughout: with AVX-512 (<see cref="Wide"/>) every tile runs; without, .NET computes the same lanes in 256-bit
-/// steps (same bits) and only the one-row tiles run, since 8 × 32 would spill its 32 half-width accumulators.
+/// 1 row × 64 and 1 × 32 for decode and leftover rows, in Vector512 where it is hardware-accelerated
+/// (<see cref="Wide"/>). Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
+/// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
+/// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
+/// gives each element the same chain, so both sets give the same bits.
 /// </summary>
 internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
 {
@@ -24,10 +26,15 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     /// <summary>Columns per cache block: k × 256 × 2 bytes of weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 256;
 
-    /// <summary>Whether the several-row tiles run (a CPU with AVX-512 and a runtime that compiles Vector512 natively).</summary>
+    /// <summary>Whether the 512-bit tiles run (a CPU with AVX-512 and a runtime that compiles Vector512 natively).</summary>
     private static bool Wide => Vector512.IsHardwareAccelerated;
 
-    public static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner)
+    public static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner) =>
+        Run(x, rows, w, bias, y, runner, Wide);
+
+    /// <summary><paramref name="wide"/>: the 512-bit tiles, else the 256-bit ones (tests run both on any CPU:
+    /// the one not native to it is emulated by .NET with the same bits).</summary>
+    internal static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner, bool wide)
     {
         int outCols = w.Rows, k = w.Cols;
         // The tiles read and write unchecked (see Put): check every extent once here.
@@ -39,14 +46,14 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;   // whole panels per chunk
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
-        runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y), static (j, chunk) =>
+        runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y, wide), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y);
+            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Wide);
         });
     }
 
-    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y)
+    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide)
     {
         int o = w.Rows, k = w.Cols;
         uint[] wt = w.Words;
@@ -55,7 +62,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             int cEnd = Math.Min(c1, cb + BlockCols);
             int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
             int r = 0;
-            if (Wide)
+            if (wide)
             {
                 for (; r + 8 <= rows; r += 8)
                     for (int c = cb; c < full; c += TileCols)
@@ -63,14 +70,31 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 for (; r + 4 <= rows; r += 4)
                     for (int c = cb; c < full; c += TileCols)
                         Tile4x32(x, r, k, wt, o, c, bias, y);
+                for (; r < rows; r++)
+                {
+                    int c = cb;
+                    for (; c + WideCols <= full; c += WideCols)
+                        Tile1x64(x, r, k, wt, o, c, bias, y);
+                    for (; c < full; c += TileCols)
+                        Tile1x32(x, r, k, wt, o, c, bias, y);
+                }
             }
-            for (; r < rows; r++)
+            else
             {
-                int c = cb;
-                for (; c + WideCols <= full; c += WideCols)
-                    Tile1x64(x, r, k, wt, o, c, bias, y);
-                for (; c < full; c += TileCols)
-                    Tile1x32(x, r, k, wt, o, c, bias, y);
+                for (; r + 6 <= rows; r += 6)
+                    for (int c = cb; c < full; c += TileCols)
+                    {
+                        Tile6x16(x, r, k, wt, o, c, 0, bias, y);
+                        Tile6x16(x, r, k, wt, o, c, HalfWords, bias, y);
+                    }
+                for (; r < rows; r++)
+                {
+                    int c = cb;
+                    for (; c + WideCols <= full; c += WideCols)
+                        Tile1x64Narrow(x, r, k, wt, o, c, bias, y);
+                    for (; c < full; c += TileCols)
+                        Tile1x32Narrow(x, r, k, wt, o, c, bias, y);
+                }
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
@@ -106,5 +130,5 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) =>
         Vector512.FusedMultiplyAdd(x, w, acc);
 
-    private readonly record struct Job(float[] X, int Rows, HalfWeight W, int PerChunk, float[]? Bias, float[] Y);
+    private readonly record struct Job(float[] X, int Rows, HalfWeight W, int PerChunk, float[]? Bias, float[] Y, bool Wide);
 }

@@ -12,8 +12,14 @@ internal interface IHalfPanel
     /// <summary>Columns 0..15 (high halves) as fp32.</summary>
     static abstract Vector512<float> High(Vector512<uint> words);
 
+    /// <summary>The same on half a panel row (words j .. j + 7: columns j .. j + 7), for the 256-bit tiles.</summary>
+    static abstract Vector256<float> High(Vector256<uint> words);
+
     /// <summary>Columns 16..31 (low halves) as fp32.</summary>
     static abstract Vector512<float> Low(Vector512<uint> words);
+
+    /// <summary>The same on half a panel row (words j .. j + 7: columns j + 16 .. j + 23).</summary>
+    static abstract Vector256<float> Low(Vector256<uint> words);
 
     /// <summary>The scalar form of the same conversion (for the column remainder and tests).</summary>
     static abstract float ToSingle(ushort bits);

@@ -66,6 +66,46 @@ public sealed class HalfGemmTests
         Assert.Equal((outCols + 15) / 16 * 16L * k * 4 + (outCols + 31) / 32 * 32L * k * 2, backend.WeightBytes);
     }
 
+    /// <summary>Both tile sets on every CPU: the 256-bit ones (6 × 16 over half panels, 1 × 64, 1 × 32), which the
+    /// backend runs where Vector512 is not hardware-accelerated, and the 512-bit ones; whichever is not native here
+    /// is emulated by .NET with the same bits. Shapes: 6-row groups plus leftover rows, partial last panels, a
+    /// 64-column pair plus a single panel, bias and none.</summary>
+    [Theory]
+    [InlineData(DType.BF16, 1, 1, 1, true)]
+    [InlineData(DType.BF16, 1, 19, 99, true)]
+    [InlineData(DType.BF16, 6, 33, 32, false)]
+    [InlineData(DType.BF16, 7, 768, 200, true)]
+    [InlineData(DType.BF16, 13, 33, 272, false)]
+    [InlineData(DType.BF16, 32, 64, 2304, true)]
+    [InlineData(DType.F16, 9, 77, 13, true)]
+    [InlineData(DType.F16, 17, 19, 96, false)]
+    [InlineData(DType.F16, 12, 40, 130, true)]
+    [InlineData(DType.F16, 12, 600, 70, false)]
+    public void EachTileSetEqualsTheFp32PathBitForBit(DType type, int rows, int k, int outCols, bool withBias)
+    {
+        using var backend = new CpuBackend(2);
+        float[] x = Random(rows * k, 4), w = Random(outCols * k, 5), b = Random(outCols, 6);
+        if (type == DType.F16)
+            w[^1] = -3e-6f;   // a subnormal fp16 value takes the rebias path
+        w = RoundTo(type, w);
+        using var fp32 = backend.UploadWeight(w, outCols, k);
+        using var uploaded = backend.UploadWeight(w, outCols, k, type);
+        var half = Assert.IsType<HalfWeight>(uploaded);
+        float[]? bias = withBias ? b : null;
+        float[] want = MatMul(backend, x, rows, k, fp32, bias);
+        var runner = new ParallelRunner(2);
+        foreach (bool wide in new[] { false, true })
+        {
+            var got = new float[rows * outCols];
+            Array.Fill(got, float.NaN);
+            if (type == DType.BF16)
+                HalfGemm<Bf16Panel>.Run(x, rows, half, bias, got, runner, wide);
+            else
+                HalfGemm<F16Panel>.Run(x, rows, half, bias, got, runner, wide);
+            Assert.Equal(want, got);
+        }
+    }
+
     [Fact]
     public void AValueTheFormatCannotHoldIsRefusedNamingTheElement()
     {
