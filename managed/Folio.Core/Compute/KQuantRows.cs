@@ -6,27 +6,52 @@ namespace Folio.Core.Compute;
 /// may have been reordered, e.g. llama's q/k un-permuted, but no block is changed). Checked on construction:
 /// Cols a multiple of 256 and the byte count Rows · Cols / 256 · block bytes.
 /// </summary>
+/// <remarks>A weight source hands these out before the backend decides whether it keeps k-quant blocks at all (a
+/// backend without k-quant kernels, or one asked to quantize its own way, declines and the tensor is read as fp32),
+/// so the blocks can be read lazily: <see cref="Blocks"/> reads them on first use, and a declined tensor's bytes
+/// are never read.</remarks>
 public sealed class KQuantRows
 {
+    private byte[]? _blocks;
+    private readonly Func<byte[]>? _read;
+
     public KQuantRows(string name, KQuantFormat format, int rows, int cols, byte[] blocks)
+        : this(name, format, rows, cols, (blocks ?? throw new ArgumentNullException(nameof(blocks))).LongLength, read: null)
     {
-        ArgumentNullException.ThrowIfNull(blocks);
+        _blocks = blocks;
+    }
+
+    /// <summary>Blocks read by <paramref name="read"/> when first used; <paramref name="byteLength"/> is what the
+    /// source says they take (checked now against the shape, and against what <paramref name="read"/> returns).</summary>
+    public KQuantRows(string name, KQuantFormat format, int rows, int cols, long byteLength, Func<byte[]>? read)
+    {
         if (rows <= 0 || cols <= 0 || cols % KQuantFormats.BlockElements != 0)
             throw new ArgumentException($"tensor '{name}': {format.Name()} needs whole rows of 256-weight blocks, shape is [{rows}, {cols}]");
         long expected = (long)rows * (cols / KQuantFormats.BlockElements) * format.BlockBytes();
-        if (blocks.LongLength != expected)
-            throw new ArgumentException($"tensor '{name}': {blocks.LongLength} bytes for a {format.Name()} [{rows}, {cols}] tensor, which takes {expected}");
+        if (byteLength != expected)
+            throw new ArgumentException($"tensor '{name}': {byteLength} bytes for a {format.Name()} [{rows}, {cols}] tensor, which takes {expected}");
         Name = name;
         Format = format;
         Rows = rows;
         Cols = cols;
-        Blocks = blocks;
+        _read = read;
     }
 
     public string Name { get; }
     public KQuantFormat Format { get; }
     public int Rows { get; }
     public int Cols { get; }
-    public byte[] Blocks { get; }
     public int RowBytes => Cols / KQuantFormats.BlockElements * Format.BlockBytes();
+
+    /// <summary>The blocks, read from the source on first use.</summary>
+    public byte[] Blocks => _blocks ??= ReadBlocks();
+
+    private byte[] ReadBlocks()
+    {
+        var bytes = _read!();
+        long expected = (long)Rows * RowBytes;
+        if (bytes.LongLength != expected)
+            throw new InvalidOperationException($"tensor '{Name}': its source read {bytes.LongLength} bytes, not the {expected} it declared");
+        return bytes;
+    }
 }

@@ -37,19 +37,23 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
     }
 
     /// <summary>Q4_K and Q6_K tensors of two dimensions as stored (llama's q/k rows un-permuted as whole rows of
-    /// blocks, so every block is the file's); null for other types.</summary>
+    /// blocks, so every block is the file's), read from the file when first used; null for other types.</summary>
     public KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape)
     {
         var (g, info) = Find(name, expectedShape);
         KQuantFormat? format = info.Type switch { GgmlType.Q4_K => KQuantFormat.Q4K, GgmlType.Q6_K => KQuantFormat.Q6K, _ => null };
         if (format is null || expectedShape.Length != 2 || expectedShape[0] > int.MaxValue || info.ByteLength > Array.MaxLength)
             return null;
-        var bytes = new byte[info.ByteLength];
-        file.ReadBytes(info, bytes);
         int rows = (int)expectedShape[0];
-        if (Permuted(g))
-            Unpermute(bytes.AsSpan(), HeadsOf(g), (int)(info.ByteLength / rows));
-        return new KQuantRows(g, format.Value, rows, (int)expectedShape[1], bytes);
+        // Read when the backend takes the blocks (KQuantRows.Blocks), not before: one that declines reads fp32.
+        return new KQuantRows(g, format.Value, rows, (int)expectedShape[1], info.ByteLength, () =>
+        {
+            var bytes = new byte[info.ByteLength];
+            file.ReadBytes(info, bytes);
+            if (Permuted(g))
+                Unpermute(bytes.AsSpan(), HeadsOf(g), (int)(info.ByteLength / rows));
+            return bytes;
+        });
     }
 
     private (string Gguf, GgufTensorInfo Info) Find(string name, ReadOnlySpan<long> expectedShape)
