@@ -173,10 +173,11 @@ internal sealed class TerminalTokens
             _dfsTokens = cache.Trie.SubtreeTokens, _dfsStart = cache.Trie.SubtreeTokenStart, _dfsEnd = cache.Trie.SubtreeTokenEnd;
         private readonly ulong[] _belowLo = cache.Trie.BelowAsciiLo, _belowHi = cache.Trie.BelowAsciiHi;
         private readonly bool[] _belowHigh = cache.Trie.BelowHighByte;
-
         private readonly int[] _height = cache.Trie.HeightBelow;
-
         private readonly byte[] _utf8 = cache.Trie.Utf8Below;
+
+        /// <summary>Every token below child <paramref name="c"/> (its own included): one depth-first range.</summary>
+        private void AddSubtree(int c, Sink sink) => sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
 
         /// <summary>
         /// Whether every token below child <paramref name="c"/> (its own included) is consumed whole and alive from
@@ -258,7 +259,7 @@ internal sealed class TerminalTokens
         {
             if (_count[c] > 0 && AllowsWhole(c, s2))
             {
-                sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                AddSubtree(c, sink);
                 return;
             }
             for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);
@@ -308,7 +309,7 @@ internal sealed class TerminalTokens
                 // Whole only when the subtree ends within the depth every state of the signature walks alike.
                 if (_count[c] > 0 && depth + 1 + _height[c] <= BoundedSignature.Depth && AllowsWhole(c, s2))
                 {
-                    sink.Tokens.AddRange(_dfsTokens.AsSpan(_dfsStart[c], _dfsEnd[c] - _dfsStart[c]));
+                    AddSubtree(c, sink);
                     continue;
                 }
                 for (int t = _tokStart[c], te = t + _tokCount[c]; t < te; t++) sink.Tokens.Add(_tokens[t]);

@@ -15,10 +15,13 @@ public static class KQuantFormats
     /// <summary>Weights per super-block.</summary>
     public const int BlockElements = 256;
 
+    /// <summary>Bytes per super-block, as constants for the kernels' block strides.</summary>
+    public const int Q4KBlockBytes = 144, Q6KBlockBytes = 210;
+
     public static int BlockBytes(this KQuantFormat format) => format switch
     {
-        KQuantFormat.Q4K => 144,
-        KQuantFormat.Q6K => 210,
+        KQuantFormat.Q4K => Q4KBlockBytes,
+        KQuantFormat.Q6K => Q6KBlockBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 

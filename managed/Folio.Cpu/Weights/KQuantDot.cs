@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Folio.Core.Compute;
 
 namespace Folio.Cpu.Weights;
 
@@ -57,7 +58,7 @@ internal static class KQuantDot
         var low = Vector256.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 144);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q4KBlockBytes);
             uint dd = Unsafe.ReadUnaligned<uint>(ref block);
             float d = HalfToSingle(dd), dmin = HalfToSingle(dd >> 16);
             var (sc03, sc47, m03, m47) = Q4KScales(ref block);
@@ -104,7 +105,7 @@ internal static class KQuantDot
         var high = Vector256.Create((byte)0x30);
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 210);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q6KBlockBytes);
             float d = HalfToSingle(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 208)));
             ref sbyte sc = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref block, 192));
             ref sbyte xb = ref Unsafe.Add(ref x, b * 256);

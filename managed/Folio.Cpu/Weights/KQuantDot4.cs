@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Folio.Core.Compute;
 
 namespace Folio.Cpu.Weights;
 
@@ -26,7 +27,7 @@ internal static class KQuantDot4
         ref sbyte x3 = ref Unsafe.Add(ref x2, xStride);
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 144);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q4KBlockBytes);
             uint dd = Unsafe.ReadUnaligned<uint>(ref block);
             float d = KQuantDot.HalfToSingle(dd), dmin = KQuantDot.HalfToSingle(dd >> 16);
             var (sc03, sc47, mn03, mn47) = KQuantDot.Q4KScales(ref block);
@@ -88,7 +89,7 @@ internal static class KQuantDot4
         ref sbyte x3 = ref Unsafe.Add(ref x2, xStride);
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 210);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q6KBlockBytes);
             float d = KQuantDot.HalfToSingle(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 208)));
             ref sbyte sc = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref block, 192));
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;

@@ -99,7 +99,7 @@ internal static class KQuantGemm
         float acc = 0f;
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 144);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q4KBlockBytes);
             uint dd = Unsafe.ReadUnaligned<uint>(ref block);
             var (sc03, sc47, m03, m47) = KQuantDot.Q4KScales(ref block);
             int dots = 0, mins = 0;
@@ -130,7 +130,7 @@ internal static class KQuantGemm
         float acc = 0f;
         for (int b = 0; b < blocks; b++)
         {
-            ref byte block = ref Unsafe.Add(ref w, b * 210);
+            ref byte block = ref Unsafe.Add(ref w, b * KQuantFormats.Q6KBlockBytes);
             int dots = 0;
             for (int e = 0; e < 256; e++)
             {
