@@ -5,9 +5,12 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "block_reduce.cuh"
 #include "dtype.cuh"
 #include "philox.cuh"
+#include "sampling_rows.cuh"
 #include "sampling_select.cuh"
 #include "status.cuh"
 
@@ -113,48 +116,36 @@ __global__ void __launch_bounds__(kSampleThreads)
     const bool direct = !edits && !filters;
     const int valid = p.valid_vocab > 0 && p.valid_vocab < vocab ? p.valid_vocab : vocab;
     const T* in = static_cast<const T*>(p.logits) + (int64_t)row * p.logits_row_stride;
-    auto value = [&](int i) -> float { return direct ? (i < valid ? to_float(in[i]) : -INFINITY) : w[i]; };
     if (!direct) prepare_row<T>(p, row, w, counts_all + (int64_t)row * vocab, seen);
+    // Every pass visits the row by groups of four ids (sampling_rows.cuh): the logits themselves for a direct row,
+    // else the fp32 work row (invalid ids already -inf there).
+    // Pass 1 reads the row from memory (four loads in flight); the later passes find it in L2 and are bound by
+    // their arithmetic, where more loads in flight spilled registers and ran slower (bench/sample_probe.cu: 181 us
+    // with one, 183 with two, 208 with four at 256 rows of 128,256).
+    auto visit = [&](auto loads, auto&& f) {
+        if (direct) for_each_group<decltype(loads)::value>(in, valid, vocab, f);
+        else for_each_group<decltype(loads)::value>(static_cast<const float*>(w), vocab, vocab, f);
+    };
+    using FromMemory = std::integral_constant<int, 4>;
+    using FromL2 = std::integral_constant<int, 1>;
 
-    // Log-softmax normaliser: max (the greedy token) and the sum of exp(w - max) in double.
+    // Pass 1: the max (the greedy token).
     ArgMax best{-INFINITY, INT_MAX};
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        const float v = value(i);
-        if (beats(v, i, best)) best = ArgMax{v, i};
-    }
+    visit(FromMemory{}, [&](int g, const float (&x)[4]) {
+#pragma unroll
+        for (int lane = 0; lane < 4; ++lane)
+            if (beats(x[lane], 4 * g + lane, best)) best = ArgMax{x[lane], 4 * g + lane};
+    });
     const ArgMax top = block_argmax(best, red_v, red_i);
     const int greedy = top.index == INT_MAX ? 0 : top.index;
     const float max = top.value;
-    double sum = 0.0;
-    if (max > -INFINITY)
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x) sum += (double)expf(value(i) - max);
-    sum = block_sum(sum, red_d);
-    const float log_z = (float)log(sum) + max;
-    // A row whose every id is -inf (all suppressed) has logprob -inf everywhere, not -inf - -inf.
-    auto logprob = [&](float v) { return max > -INFINITY ? v - log_z : -INFINITY; };
+    const bool draws = temperature > 0.f && max > -INFINITY;
+    const float inv_t = draws ? 1.f / temperature : 1.f;
 
-    // Top logprobs: k passes, each the best below the previous one in (value desc, id asc) order.
-    ArgMax previous{INFINITY, -1};
-    for (int j = 0; j < p.num_logprobs; ++j) {
-        ArgMax b{-INFINITY, INT_MAX};
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            const float v = value(i);
-            const bool after = v < previous.value || (v == previous.value && i > previous.index);
-            if (after && beats(v, i, b)) b = ArgMax{v, i};
-        }
-        b = block_argmax(b, red_v, red_i);
-        if (threadIdx.x == 0) {
-            p.top_ids[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -1 : b.index;
-            p.top_logprobs[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -INFINITY : logprob(b.value);
-        }
-        previous = b;
-    }
-
-    int token = greedy;
-    if (temperature > 0.f && max > -INFINITY) {
-        const float inv_t = 1.f / temperature;
-        uint32_t floor_key = 0;  // keep w[i] with order_key(w[i]) >= floor_key
-        if (top_k > 0 && top_k < vocab) floor_key = select_kth_largest(w, vocab, top_k, radix);   // w: not direct
+    // The filters' threshold: keep w[i] with order_key(w[i]) >= floor_key (a filtering row is never direct).
+    uint32_t floor_key = 0;
+    if (draws && filters) {
+        if (top_k > 0 && top_k < vocab) floor_key = select_kth_largest(w, vocab, top_k, radix);
         if (top_p < 1.f) {
             double kept = 0.0;
             for (int i = threadIdx.x; i < vocab; i += blockDim.x)
@@ -168,29 +159,62 @@ __global__ void __launch_bounds__(kSampleThreads)
             const uint32_t p_key = select_mass_boundary(w, vocab, floor_key, target, mass, radix);
             floor_key = p_key > floor_key ? p_key : floor_key;
         }
-        const float min_p = p.min_p ? p.min_p[row] : 0.f;
-        const uint64_t seed = p.seeds ? p.seeds[row] : 0ull;
-        const uint64_t draw = p.draw_index ? p.draw_index[row] : 0ull;
-        // The draw: argmax of d + Gumbel noise over the kept ids; id i's noise is lane i % 4 of Philox block i / 4.
-        ArgMax pick{-INFINITY, INT_MAX};
-        for (int g = threadIdx.x; 4 * g < vocab; g += blockDim.x) {
+    }
+
+    // Pass 2, fused: the log-softmax normaliser (the sum of exp(w - max) in double) and the draw: argmax of
+    // d + Gumbel noise over the kept ids, id i's noise lane i % 4 of Philox block i / 4.
+    const float min_p = p.min_p ? p.min_p[row] : 0.f;
+    const uint64_t seed = p.seeds ? p.seeds[row] : 0ull;
+    const uint64_t draw = p.draw_index ? p.draw_index[row] : 0ull;
+    double sum = 0.0;
+    ArgMax pick{-INFINITY, INT_MAX};
+    if (max > -INFINITY) {
+        visit(FromL2{}, [&](int g, const float (&x)[4]) {
+#pragma unroll
+            for (int lane = 0; lane < 4; ++lane) sum += (double)expf(x[lane] - max);
+            if (!draws) return;
             const Philox4 r = philox4x32_10((uint32_t)g, (uint32_t)draw, (uint32_t)(draw >> 32), 0u, (uint32_t)seed,
                                             (uint32_t)(seed >> 32));
 #pragma unroll
             for (int lane = 0; lane < 4; ++lane) {
                 const int i = 4 * g + lane;
-                if (i >= vocab) break;
-                const float v = value(i);
-                if (order_key(v) < floor_key || v == -INFINITY) continue;
+                const float v = x[lane];
+                if (i >= vocab || order_key(v) < floor_key || v == -INFINITY) continue;
                 const float d = __fmul_rn(__fsub_rn(v, max), inv_t);
                 if (min_p > 0.f && !(exp((double)d) >= (double)min_p)) continue;
                 const float score = d - logf(-logf(uniform_open(r.x[lane])));
                 if (beats(score, i, pick)) pick = ArgMax{score, i};
             }
-        }
-        pick = block_argmax(pick, red_v, red_i);
-        if (pick.index != INT_MAX) token = pick.index;
+        });
     }
+    sum = block_sum(sum, red_d);
+    pick = block_argmax(pick, red_v, red_i);
+    const float log_z = (float)log(sum) + max;
+    // A row whose every id is -inf (all suppressed) has logprob -inf everywhere, not -inf - -inf.
+    auto logprob = [&](float v) { return max > -INFINITY ? v - log_z : -INFINITY; };
+    const int token = draws && pick.index != INT_MAX ? pick.index : greedy;
+
+    // Top logprobs: k passes, each the best below the previous one in (value desc, id asc) order.
+    ArgMax previous{INFINITY, -1};
+    for (int j = 0; j < p.num_logprobs; ++j) {
+        ArgMax b{-INFINITY, INT_MAX};
+        visit(FromL2{}, [&](int g, const float (&x)[4]) {
+#pragma unroll
+            for (int lane = 0; lane < 4; ++lane) {
+                const int i = 4 * g + lane;
+                const float v = x[lane];
+                const bool after = v < previous.value || (v == previous.value && i > previous.index);
+                if (i < vocab && after && beats(v, i, b)) b = ArgMax{v, i};
+            }
+        });
+        b = block_argmax(b, red_v, red_i);
+        if (threadIdx.x == 0) {
+            p.top_ids[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -1 : b.index;
+            p.top_logprobs[(int64_t)row * p.num_logprobs + j] = b.index == INT_MAX ? -INFINITY : logprob(b.value);
+        }
+        previous = b;
+    }
+    auto value = [&](int i) -> float { return direct ? (i < valid ? to_float(in[i]) : -INFINITY) : w[i]; };
     if (threadIdx.x == 0) {
         p.sampled[row] = token;
         if (p.sampled_logprobs) p.sampled_logprobs[row] = logprob(value(token));

@@ -91,7 +91,7 @@ def test_add_rms_norm_rejects_aliased_residual():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("num_tokens", [1, 19, 99])
-@pytest.mark.parametrize("intermediate", [64, 1000, 8192, 14336])
+@pytest.mark.parametrize("intermediate", [64, 1000, 1001, 8192, 14336])
 def test_silu_and_mul(intermediate, num_tokens, dtype):
     # The fused gate_up projection as a strided slice (row stride past 2 * intermediate).
     fused = torch.randn(num_tokens, 2 * intermediate + 24, device="cuda").mul(3).to(dtype)
@@ -108,6 +108,22 @@ def test_silu_and_mul(intermediate, num_tokens, dtype):
         # PyTorch's own bf16 ops (silu rounded, then the product rounded) agree to two bf16 steps at most.
         torch_bf16 = torch.nn.functional.silu(x[:, :intermediate]) * x[:, intermediate:]
         torch.testing.assert_close(out.float(), torch_bf16.float(), rtol=1.6e-2, atol=1.6e-2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_silu_and_mul_vector_and_scalar_paths_agree_bit_for_bit(dtype):
+    # Row stride 2 * 4096 + 24 takes the 16-byte path, + 25 the strided one: the same values give the same bits.
+    rows, inter = 19, 4096
+    values = torch.randn(rows, 2 * inter, device="cuda").mul(3).to(dtype)
+    outs = []
+    for pad in (24, 25):
+        fused = torch.zeros(rows, 2 * inter + pad, device="cuda", dtype=dtype)
+        fused[:, :2 * inter] = values
+        out = torch.empty(rows, inter, device="cuda", dtype=dtype)
+        model_ops.silu_and_mul(fused[:, :2 * inter], out=out)
+        outs.append(out)
+    torch.cuda.synchronize()
+    assert torch.equal(outs[0], outs[1])
 
 
 def test_zero_tokens_is_a_no_op():
