@@ -75,66 +75,7 @@ struct Blas {
 
 namespace {
 
-constexpr int kTuneCandidates = 8;
-constexpr int kTuneMaxRows = 512;
-constexpr float kTuneMargin = 0.95f;  // another algorithm replaces the first choice only when >= 5 % faster
-
-// Mean device time of one call with `algo` over three runs after a warm-up; negative when the algorithm fails.
-float time_algo(Blas& blas, const GemmPlan& plan, const cublasLtMatmulAlgo_t& algo, const folio_cuda_gemm_params& p,
-                cudaStream_t stream, cudaEvent_t start, cudaEvent_t stop) {
-    const float one = 1.f, zero = 0.f;
-    auto run = [&] {
-        return cublasLtMatmul(blas.lt, plan.desc, &one, p.weight, plan.a, p.x, plan.b, &zero, p.out, plan.d, p.out,
-                              plan.d, &algo, p.workspace, p.workspace_bytes, stream) == CUBLAS_STATUS_SUCCESS;
-    };
-    if (!run()) return -1.f;
-    cudaEventRecord(start, stream);
-    for (int i = 0; i < 3; ++i)
-        if (!run()) return -1.f;
-    cudaEventRecord(stop, stream);
-    float ms = -1.f;
-    if (cudaEventSynchronize(stop) != cudaSuccess || cudaEventElapsedTime(&ms, start, stop) != cudaSuccess) return -1.f;
-    return ms / 3.f;
-}
-
-// cuBLASLt's first choice for the few-row shapes of a decode step can be far from the fastest: on an H100 it ran the
-// llama-1b down projection at 256 rows (k 8,192, n 2,048) with 64 x 64 tiles in 22 us, twice its weights' read time
-// (ncu, bench/RESULTS.md). So for 16-bit shapes of at most kTuneMaxRows rows, made outside a stream capture, the
-// heuristic's first candidates are timed once on the call's own operands (out is written, as the call writes it
-// anyway) and the fastest is kept when it beats the first choice by the margin. The choice then stays with the plan;
-// being measured, it may differ between processes, and with it the low bits of 16-bit results (fp32, the exact
-// mode, is never tuned: it keeps the heuristic's first choice, or takes the batch-invariant kernels).
-int tuned_choice(Blas& blas, const GemmPlan& plan, const cublasLtMatmulHeuristicResult_t* results, int found,
-                 const folio_cuda_gemm_params& p, cudaStream_t stream) {
-    if (found < 2 || p.dtype == FOLIO_CUDA_DTYPE_F32 || p.m > kTuneMaxRows) return 0;
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    if (cudaStreamIsCapturing(stream, &capture) != cudaSuccess || capture != cudaStreamCaptureStatusNone) {
-        cudaGetLastError();
-        return 0;
-    }
-    cudaEvent_t start = nullptr, stop = nullptr;
-    if (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess) {
-        if (start) cudaEventDestroy(start);
-        cudaGetLastError();
-        return 0;
-    }
-    int best = 0;
-    float best_ms = time_algo(blas, plan, results[0].algo, p, stream, start, stop);
-    const float first_ms = best_ms;
-    for (int i = 1; i < found && first_ms > 0.f; ++i) {
-        const float ms = time_algo(blas, plan, results[i].algo, p, stream, start, stop);
-        if (ms > 0.f && ms < best_ms) {
-            best = i;
-            best_ms = ms;
-        }
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    cudaGetLastError();  // a candidate that failed to launch leaves no error behind for the caller's check
-    return best_ms <= kTuneMargin * first_ms ? best : 0;
-}
-
-int32_t make_plan(Blas& blas, const folio_cuda_gemm_params& p, cudaStream_t stream, GemmPlan* out) {
+int32_t make_plan(Blas& blas, const folio_cuda_gemm_params& p, GemmPlan* out) {
     GemmPlan plan;
     const cudaDataType_t t = cuda_type(p.dtype);
     // fp32 inputs: CUBLAS_COMPUTE_32F is true fp32 (TF32 only with the _FAST_TF32 variant, never taken here).
@@ -166,17 +107,16 @@ int32_t make_plan(Blas& blas, const folio_cuda_gemm_params& p, cudaStream_t stre
     if (st != CUBLAS_STATUS_SUCCESS) return fail_with(blas_fail(st, "cublasLtMatmulPreferenceCreate"));
     const size_t workspace = p.workspace ? p.workspace_bytes : 0;
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof workspace);
-    cublasLtMatmulHeuristicResult_t results[kTuneCandidates]{};
+    cublasLtMatmulHeuristicResult_t result{};
     int found = 0;
-    st = cublasLtMatmulAlgoGetHeuristic(blas.lt, plan.desc, plan.a, plan.b, plan.d, plan.d, pref, kTuneCandidates,
-                                        results, &found);
+    st = cublasLtMatmulAlgoGetHeuristic(blas.lt, plan.desc, plan.a, plan.b, plan.d, plan.d, pref, 1, &result, &found);
     cublasLtMatmulPreferenceDestroy(pref);
     if (st != CUBLAS_STATUS_SUCCESS) return fail_with(blas_fail(st, "cublasLtMatmulAlgoGetHeuristic"));
     if (found == 0) {
         return fail_with(fail(FOLIO_CUDA_STATUS_UNSUPPORTED, "gemm: cuBLASLt has no algorithm for m=%d n=%d k=%d dtype %d",
                               p.m, p.n, p.k, p.dtype));
     }
-    plan.algo = results[tuned_choice(blas, plan, results, found, p, stream)].algo;
+    plan.algo = result.algo;
     *out = plan;
     return FOLIO_CUDA_STATUS_OK;
 }
@@ -228,7 +168,7 @@ extern "C" int32_t folio_gemm(void* blas, const folio_cuda_gemm_params* params, 
                                [](const auto& entry, const folio::PlanKey& k) { return entry.first < k; });
     if (it == b.plans.end() || it->first != key) {
         folio::GemmPlan plan;
-        if ((s = folio::make_plan(b, p, static_cast<cudaStream_t>(stream), &plan)) != FOLIO_CUDA_STATUS_OK) return s;
+        if ((s = folio::make_plan(b, p, &plan)) != FOLIO_CUDA_STATUS_OK) return s;
         it = b.plans.insert(it, std::make_pair(key, plan));
     }
     folio::GemmPlan& plan = it->second;
