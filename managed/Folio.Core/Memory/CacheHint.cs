@@ -1,0 +1,52 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Folio.Core.Memory;
+
+/// <summary>
+/// Software prefetch for the step's per-sequence loops. At ~1,000 running sequences the objects a row reads (its
+/// sequence, its block table, its token buffer) are no longer in the core's caches, and each row's first touch of
+/// them stalls the loop (profile in bench/NOTES-scheduler.md, "sixth pass"). A loop that knows the objects of a row
+/// a few rows ahead asks for their lines now, so they arrive while it works on the rows before.
+/// </summary>
+/// <remarks>
+/// A hint only: nothing is read or written through the addresses, and a prefetch of any address (a stale one
+/// after the collector moved the object, or one past an array's end) cannot fault. That is why this, alone in
+/// Folio.Core, uses a pointer. On hardware without the instruction (not x86) it does nothing.
+/// </remarks>
+internal static class CacheHint
+{
+    /// <summary>Asks for the first <paramref name="lines"/> 64-byte lines of <paramref name="o"/>'s fields (1 to 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Object(object? o, int lines)
+    {
+        if (!Sse.IsSupported || o is null)
+            return;
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.As<RawData>(o).Data);
+        Sse.Prefetch0(p);
+        if (lines > 1)
+            Sse.Prefetch0(p + 64);
+        if (lines > 2)
+            Sse.Prefetch0(p + 128);
+    }
+
+    /// <summary>Asks for the line that holds element <paramref name="index"/> of <paramref name="array"/> (no bounds
+    /// check: an index past the end only prefetches a line that is not the array's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Element(int[] array, int index)
+    {
+        if (!Sse.IsSupported)
+            return;
+        ref int e = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array), (nint)(uint)index);
+        Sse.Prefetch0(Unsafe.AsPointer(ref e));
+    }
+
+    // The layout trick of the runtime's own RuntimeHelpers.GetRawData: any object's first field sits where this
+    // class's Data would.
+    private sealed class RawData
+    {
+#pragma warning disable CS0649 // never assigned: only its address is taken
+        public byte Data;
+#pragma warning restore CS0649
+    }
+}
