@@ -16,28 +16,27 @@ namespace Folio.Core.Memory;
 /// </remarks>
 internal static class CacheHint
 {
-    /// <summary>Asks for the first <paramref name="lines"/> 64-byte lines of <paramref name="o"/>'s fields (1 to 3).</summary>
+    /// <summary>Asks for the lines that hold the first <paramref name="bytes"/> bytes of <paramref name="o"/>'s fields
+    /// (a constant at the call site, so the loop unrolls).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Object(object? o, int lines)
+    public static unsafe void Object(object? o, int bytes)
     {
         if (!Sse.IsSupported || o is null)
             return;
         byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.As<RawData>(o).Data);
-        Sse.Prefetch0(p);
-        if (lines > 1)
-            Sse.Prefetch0(p + 64);
-        if (lines > 2)
-            Sse.Prefetch0(p + 128);
+        for (int at = 0; at < bytes; at += 64)
+            Sse.Prefetch0(p + at);
+        Sse.Prefetch0(p + bytes - 1);   // the last line, when the fields do not start on a line's start
     }
 
     /// <summary>Asks for the line that holds element <paramref name="index"/> of <paramref name="array"/> (no bounds
     /// check: an index past the end only prefetches a line that is not the array's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Element(int[] array, int index)
+    public static unsafe void Element<T>(T[] array, int index) where T : unmanaged
     {
         if (!Sse.IsSupported)
             return;
-        ref int e = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array), (nint)(uint)index);
+        ref T e = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array), (nint)(uint)index);
         Sse.Prefetch0(Unsafe.AsPointer(ref e));
     }
 

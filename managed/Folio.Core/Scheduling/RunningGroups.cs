@@ -63,8 +63,8 @@ internal sealed class RunningGroups
     {
         if ((uint)index < (uint)Count)
         {
-            Memory.CacheHint.Object(_sequences[index], 3);
-            Memory.CacheHint.Object(_tables[index], 2);
+            Memory.CacheHint.Object(_sequences[index], Sequence.HotBytes);
+            Memory.CacheHint.Object(_tables[index], BlockTable.HotBytes);
         }
     }
 

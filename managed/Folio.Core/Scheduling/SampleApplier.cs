@@ -34,7 +34,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         while (i < entries.Length)
         {
             if (i + Scheduler.PrefetchRows < entries.Length)
-                Memory.CacheHint.Object(entries[i + Scheduler.PrefetchRows].Sequence, 3);
+                Memory.CacheHint.Object(entries[i + Scheduler.PrefetchRows].Sequence, Sequence.HotBytes);
             ref readonly var first = ref entries[i];
             var seq = first.Sequence;
             if (seq.Alone && first.NumSamples == 1)

@@ -13,6 +13,11 @@ namespace Folio.Core.Scheduling;
 public sealed class Sequence
 {
     private int[] _tokens;
+    private int _tokenCapacity;   // _tokens.Length, kept beside the count: an append then reads no array header
+
+    /// <summary>Bytes of fields that a decode step reads or writes (from the first field: the runtime puts references
+    /// first, then 8-, 4- and 1-byte fields, and the step touches some of each), for prefetch hints.</summary>
+    internal const int HotBytes = 160;
     private SequenceText? _text;
     private List<TokenLogprob[]>? _logprobs;
     private SequenceConstraint? _constraint;
@@ -28,6 +33,7 @@ public sealed class Sequence
         NumLogprobs = Group.NumLogprobs;
         RequestId = Group.RequestId;
         _tokens = new int[Math.Max(capacity, tokens.Length)];
+        _tokenCapacity = _tokens.Length;
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
         LastToken = tokens.IsEmpty ? -1 : tokens[^1];
@@ -120,9 +126,15 @@ public sealed class Sequence
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
     {
-        if (NumTokens == _tokens.Length)
+        int n = NumTokens;
+        if (n == _tokenCapacity)
+        {
             Array.Resize(ref _tokens, _tokens.Length * 2);
-        _tokens[NumTokens++] = token;
+            _tokenCapacity = _tokens.Length;
+        }
+        // No bounds check: it would read the array's length, a cache line of its own (n < _tokenCapacity == Length).
+        Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tokens), n) = token;
+        NumTokens = n + 1;
         LastToken = token;
         // The one place a structured output advances: every appended token, whoever sampled it.
         _constraint?.Accept(token);
