@@ -13,7 +13,6 @@ namespace Folio.Core.Scheduling;
 public sealed class Sequence
 {
     private int[] _tokens;
-    private int _tokenCapacity;   // _tokens.Length, kept beside the count: an append then reads no array header
 
     /// <summary>Bytes of fields that a decode step reads or writes (from the first field: the runtime puts references
     /// first, then 8-, 4- and 1-byte fields, and the step touches some of each), for prefetch hints.</summary>
@@ -33,7 +32,6 @@ public sealed class Sequence
         NumLogprobs = Group.NumLogprobs;
         RequestId = Group.RequestId;
         _tokens = new int[Math.Max(capacity, tokens.Length)];
-        _tokenCapacity = _tokens.Length;
         tokens.CopyTo(_tokens);
         NumTokens = tokens.Length;
         LastToken = tokens.IsEmpty ? -1 : tokens[^1];
@@ -126,15 +124,9 @@ public sealed class Sequence
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
     {
-        int n = NumTokens;
-        if (n == _tokenCapacity)
-        {
+        if (NumTokens == _tokens.Length)
             Array.Resize(ref _tokens, _tokens.Length * 2);
-            _tokenCapacity = _tokens.Length;
-        }
-        // No bounds check: it would read the array's length, a cache line of its own (n < _tokenCapacity == Length).
-        Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_tokens), n) = token;
-        NumTokens = n + 1;
+        _tokens[NumTokens++] = token;
         LastToken = token;
         // The one place a structured output advances: every appended token, whoever sampled it.
         _constraint?.Accept(token);
