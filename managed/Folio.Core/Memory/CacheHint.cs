@@ -5,14 +5,15 @@ namespace Folio.Core.Memory;
 
 /// <summary>
 /// Software prefetch for the step's per-sequence loops. At ~1,000 running sequences the objects a row reads (its
-/// sequence, its block table, its token buffer) are no longer in the core's caches, and each row's first touch of
-/// them stalls the loop (profile in bench/NOTES-scheduler.md, "sixth pass"). A loop that knows the objects of a row
-/// a few rows ahead asks for their lines now, so they arrive while it works on the rows before.
+/// sequence and block table; the prefix cache's map at a block boundary) are no longer in the core's caches, and a
+/// row's first touch of them stalls the loop (profile in bench/NOTES-scheduler.md, "sixth pass"). A loop that knows
+/// the objects of a row a few rows ahead asks for their lines now, so they arrive while it works on the rows before.
 /// </summary>
 /// <remarks>
 /// A hint only: nothing is read or written through the addresses, and a prefetch of any address (a stale one
 /// after the collector moved the object, or one past an array's end) cannot fault. That is why this, alone in
-/// Folio.Core, uses a pointer. On hardware without the instruction (not x86) it does nothing.
+/// Folio.Core, uses a pointer. On hardware without the instruction (not x86) it does nothing. The byte counts the
+/// callers pass describe today's field layout (the runtime's choice); if it changes, only the speed does.
 /// </remarks>
 internal static class CacheHint
 {

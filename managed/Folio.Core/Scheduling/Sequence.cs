@@ -13,10 +13,6 @@ namespace Folio.Core.Scheduling;
 public sealed class Sequence
 {
     private int[] _tokens;
-
-    /// <summary>Bytes of fields that a decode step reads or writes (from the first field: the runtime puts references
-    /// first, then 8-, 4- and 1-byte fields, and the step touches some of each), for prefetch hints.</summary>
-    internal const int HotBytes = 160;
     private SequenceText? _text;
     private List<TokenLogprob[]>? _logprobs;
     private SequenceConstraint? _constraint;
@@ -39,6 +35,11 @@ public sealed class Sequence
         if (request.Constraints?.Grammar is { } grammar)
             _constraint = new SequenceConstraint(grammar.Clone(), request.Constraints.MaskWords);
     }
+
+    /// <summary>Bytes of fields that a decode step reads or writes, from the first field (the runtime puts references
+    /// first, then 8-, 4- and 1-byte fields, and a step touches some of each: all but the object header), for
+    /// <see cref="Memory.CacheHint"/>.</summary>
+    internal const int HotBytes = 160;
 
     /// <summary>Engine-unique id (stable for the sequence's life).</summary>
     public long Id { get; }
