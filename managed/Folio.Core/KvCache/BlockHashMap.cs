@@ -141,13 +141,5 @@ internal sealed class BlockHashMap
         return true;
     }
 
-    /// <summary>A prefetch hint for the lines a lookup, insert or removal of <paramref name="key"/> reads first.</summary>
-    internal void PrefetchHome(ulong key)
-    {
-        int i = Home(key);
-        Memory.CacheHint.Element(_values, i);
-        Memory.CacheHint.Element(_keys, i);
-    }
-
     private int Home(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift) & _mask;
 }

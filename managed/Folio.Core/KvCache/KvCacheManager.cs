@@ -65,13 +65,7 @@ public sealed partial class KvCacheManager
         int b = _gpu.FirstFree;
         if (_gpu.IsCached(b))
             _cache!.Evict(b);
-        b = _gpu.TakeFirstFree();
-        // The next take evicts the next free block's hash from the prefix cache's map: a random probe of a map
-        // larger than the caches, asked for now so that it is in cache by then (blocks are taken every few rows).
-        int next = _gpu.FirstFree;
-        if (next >= 0 && _gpu.IsCached(next))
-            _cache!.PrefetchEvict(next);
-        return b;
+        return _gpu.TakeFirstFree();
     }
 
     private BlockPool PoolOf(BlockTable table) => table.Location == BlockLocation.Gpu ? _gpu : _cpu!;

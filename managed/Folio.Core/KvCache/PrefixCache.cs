@@ -107,9 +107,6 @@ internal sealed class PrefixCache
         return true;
     }
 
-    /// <summary>A prefetch hint for <see cref="Evict"/> of <paramref name="block"/>: its entry's place in the map.</summary>
-    internal void PrefetchEvict(int block) => _map.PrefetchHome(_pool.HashOf(block));
-
     /// <summary>Forgets a cached block that is about to be reused for new contents.</summary>
     internal void Evict(int block)
     {

@@ -5,13 +5,13 @@ namespace Folio.Core.Memory;
 
 /// <summary>
 /// Software prefetch for the step's per-sequence loops. At ~1,000 running sequences the objects a row reads (its
-/// sequence and block table; the prefix cache's map at a block boundary) are no longer in the core's caches, and a
-/// row's first touch of them stalls the loop (profile in bench/NOTES-scheduler.md, "sixth pass"). A loop that knows
-/// the objects of a row a few rows ahead asks for their lines now, so they arrive while it works on the rows before.
+/// sequence and its block table) are no longer in the core's caches, and a row's first touch of them stalls the loop
+/// (profile in bench/NOTES-scheduler.md, "sixth pass"). A loop that knows the objects of a row a few rows ahead asks
+/// for their lines now, so they arrive while it works on the rows before.
 /// </summary>
 /// <remarks>
 /// A hint only: nothing is read or written through the addresses, and a prefetch of any address (a stale one
-/// after the collector moved the object, or one past an array's end) cannot fault. That is why this, alone in
+/// after the collector moved the object, or one past the object's end) cannot fault. That is why this, alone in
 /// Folio.Core, uses a pointer. On hardware without the instruction (not x86) it does nothing. The byte counts the
 /// callers pass describe today's field layout (the runtime's choice); if it changes, only the speed does.
 /// </remarks>
@@ -28,17 +28,6 @@ internal static class CacheHint
         for (int at = 0; at < bytes; at += 64)
             Sse.Prefetch0(p + at);
         Sse.Prefetch0(p + bytes - 1);   // the last line, when the fields do not start on a line's start
-    }
-
-    /// <summary>Asks for the line that holds element <paramref name="index"/> of <paramref name="array"/> (no bounds
-    /// check: an index past the end only prefetches a line that is not the array's).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Element<T>(T[] array, int index) where T : unmanaged
-    {
-        if (!Sse.IsSupported)
-            return;
-        ref T e = ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array), (nint)(uint)index);
-        Sse.Prefetch0(Unsafe.AsPointer(ref e));
     }
 
     // The layout trick of the runtime's own RuntimeHelpers.GetRawData: any object's first field sits where this
