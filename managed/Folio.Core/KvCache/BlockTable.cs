@@ -23,9 +23,6 @@ public sealed class BlockTable
 
     private readonly int _shift;
 
-    /// <summary>Bytes of fields that a decode step reads or writes (from the first field), for prefetch hints.</summary>
-    internal const int HotBytes = 96;
-
     /// <summary>Token slots allocated so far (positions 0 .. NumTokens-1).</summary>
     public int NumTokens { get; internal set; }
 

@@ -56,18 +56,6 @@ internal sealed class RunningGroups
         return Refresh(index, g);
     }
 
-    /// <summary>Asks the cache for the hinted sequence and table of running group <paramref name="index"/> (when there
-    /// is one): the scheduler's loop calls it a few rows ahead of the row it works on.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Prefetch(int index)
-    {
-        if ((uint)index < (uint)Count)
-        {
-            Memory.CacheHint.Object(_sequences[index], Sequence.HotBytes);
-            Memory.CacheHint.Object(_tables[index], BlockTable.HotBytes);
-        }
-    }
-
     /// <summary>The table of the sequence that <see cref="SingleLive"/> just returned for <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BlockTable TableOf(int index) => _tables[index]!;

@@ -33,8 +33,6 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
         int i = 0;
         while (i < entries.Length)
         {
-            if (i + Scheduler.PrefetchRows < entries.Length)
-                Memory.CacheHint.Object(entries[i + Scheduler.PrefetchRows].Sequence, Sequence.HotBytes);
             ref readonly var first = ref entries[i];
             var seq = first.Sequence;
             if (seq.Alone && first.NumSamples == 1)

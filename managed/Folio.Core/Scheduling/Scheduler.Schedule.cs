@@ -9,7 +9,6 @@ public sealed partial class Scheduler
         int i = 0;
         while (i < _running.Count && budget > 0)
         {
-            _running.Prefetch(i + PrefetchRows);
             var g = _running[i];
             if (_running.SingleLive(i, g) is { } seq)
             {
@@ -58,9 +57,6 @@ public sealed partial class Scheduler
         }
         return budget;
     }
-
-    // How many rows ahead the per-sequence loops ask for a row's objects: enough rows to cover a miss's latency.
-    internal const int PrefetchRows = 8;
 
     private enum Need { Append, GroupDecode, GroupRecompute }
 

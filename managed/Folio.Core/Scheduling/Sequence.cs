@@ -36,11 +36,6 @@ public sealed class Sequence
             _constraint = new SequenceConstraint(grammar.Clone(), request.Constraints.MaskWords);
     }
 
-    /// <summary>Bytes of fields that a decode step reads or writes, from the first field (the runtime puts references
-    /// first, then 8-, 4- and 1-byte fields, and a step touches some of each: all but the object header), for
-    /// <see cref="Memory.CacheHint"/>.</summary>
-    internal const int HotBytes = 160;
-
     /// <summary>Engine-unique id (stable for the sequence's life).</summary>
     public long Id { get; }
 
