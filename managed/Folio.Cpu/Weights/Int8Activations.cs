@@ -4,7 +4,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// The input rows of an int8 MatMul quantized per row: s[r] = max |x[r]| / 127, q = round(x / s) in
+/// The input rows of an int8/int4 MatMul quantized to int8: per group of 32 inputs for the int8 kernel
+/// (<see cref="QuantizePerGroup"/>), per row for the int4 and k-quant kernels (<see cref="Quantize"/>): s[r] = max |x[r]| / 127, q = round(x / s) in
 /// [-127, 127], stored as the unsigned byte q + 128 (what vpdpbusd's unsigned operand takes), k zero-padded to
 /// whole groups (padding stores 128, i.e. q = 0). With group sums asked for (the int4 kernel), also
 /// <see cref="GroupSums"/>[r, g] = 8 · Σ_{i in g} q[r, i]: the int4 kernel multiplies q by the weights' unsigned
@@ -34,6 +35,7 @@ internal sealed class Int8Activations
         if (Scales.Length < rows)
             Scales = new float[rows];
         RowBytes = padded;
+        PerGroup = false;
         for (int r = 0; r < rows; r++)
         {
             var row = x.AsSpan(r * k, k);
@@ -65,6 +67,64 @@ internal sealed class Int8Activations
                     GroupSums[r * groups + g] = 8 * sum;
                 }
         }
+    }
+
+    /// <summary>[row, group]: the scale of each group of 32 inputs after <see cref="QuantizePerGroup"/> (then
+    /// <see cref="Scales"/> is not written); <see cref="PerGroup"/> says which of the two the last call filled.</summary>
+    public float[] GroupScales { get; private set; } = [];
+    /// <summary>True after <see cref="QuantizePerGroup"/>, false after <see cref="Quantize"/>.</summary>
+    public bool PerGroup { get; private set; }
+
+    /// <summary>
+    /// The rows quantized with one scale per group of 32 inputs (llama.cpp's q8_0 activation grouping, here with an
+    /// fp32 scale): s[r, g] = max |x[r, g·32 ..]| / 127, q = round(x / s[r, g]) in [-127, 127], stored + 128 in
+    /// <see cref="Quants"/> and signed in <see cref="Signed"/>, the padding q = 0 (so a padded group's scale is that
+    /// of its real inputs). An outlier costs only its own group's precision, not the whole row's. No group sums.
+    /// </summary>
+    public void QuantizePerGroup(float[] x, int rows, int k)
+    {
+        int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
+        int groups = padded / Int8Weight.GroupSize;
+        if (Quants.Length < rows * padded)
+        {
+            Quants = new byte[rows * padded];
+            Signed = new sbyte[rows * padded];
+        }
+        if (GroupScales.Length < rows * groups)
+            GroupScales = new float[rows * groups];
+        RowBytes = padded;
+        PerGroup = true;
+        for (int r = 0; r < rows; r++)
+        {
+            var q = Quants.AsSpan(r * padded, padded);
+            for (int g = 0; g < groups; g++)
+            {
+                int k0 = g * Int8Weight.GroupSize, n = Math.Min(Int8Weight.GroupSize, k - k0);
+                var part = x.AsSpan(r * k + k0, n);
+                float amax = n == Int8Weight.GroupSize ? MaxMagnitude32(part) : Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(part));
+                float scale = amax / 127f;
+                float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+                GroupScales[r * groups + g] = scale;
+                var qg = q.Slice(k0, Int8Weight.GroupSize);
+                int i = inverse == 0f ? 0 : Quantize32(part, inverse, qg);
+                for (; i < n; i++)
+                    qg[i] = (byte)((int)Math.Clamp(MathF.Round(part[i] * inverse), -127f, 127f) + 128);
+                qg[n..].Fill(128);
+            }
+            System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signed.AsSpan(r * padded, padded)));
+        }
+    }
+
+    /// <summary>max |v| of exactly 32 values. Vector256.Max is IEEE 754 maximum (a NaN propagates, as in
+    /// TensorPrimitives.MaxMagnitude), so a group holding NaN gets a NaN scale and quantizes to zeros, as a row does.</summary>
+    private static float MaxMagnitude32(ReadOnlySpan<float> v)
+    {
+        var m = Vector256.Max(Vector256.Max(Vector256.Abs(Vector256.Create(v[..8])), Vector256.Abs(Vector256.Create(v.Slice(8, 8)))),
+            Vector256.Max(Vector256.Abs(Vector256.Create(v.Slice(16, 8))), Vector256.Abs(Vector256.Create(v.Slice(24, 8)))));
+        var h = Vector128.Max(m.GetLower(), m.GetUpper());
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
+        return h.ToScalar();
     }
 
     /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15 (|sum| ≤ 16 · 127), for the Q6_K kernel, which multiplies
@@ -117,6 +177,7 @@ internal sealed class Int8Activations
         return i;
     }
 
-    /// <summary>The dequantized activation s · q (the tests' reference).</summary>
-    public float Dequantized(int r, int i) => Scales[r] * (Quants[r * RowBytes + i] - 128);
+    /// <summary>The dequantized activation s · q (the tests' reference), per row or per group as last quantized.</summary>
+    public float Dequantized(int r, int i) =>
+        (PerGroup ? GroupScales[r * (RowBytes / Int8Weight.GroupSize) + i / Int8Weight.GroupSize] : Scales[r]) * (Quants[r * RowBytes + i] - 128);
 }
