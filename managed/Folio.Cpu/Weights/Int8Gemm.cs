@@ -260,14 +260,14 @@ internal static class Int8Gemm
 
     /// <summary>Four rows against two panels with AVX-VNNI: vpdpbusd takes the stored unsigned x_q + 128 as they are
     /// (one broadcast load a row, no sign trick), so a group's lane sums are Σ (x_q + 128) · q, and
-    /// <see cref="Int8Weight.QuantSums"/> takes 128 · Σ q back out: Σ x_q · q exactly, as the other tiles.</summary>
+    /// the accumulators start at <see cref="Int8Weight.QuantOffsets"/> = −128 · Σ q: Σ x_q · q exactly, as the other tiles.</summary>
     private static void Tile4x16Vnni(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
         ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantSums);
+        ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantOffsets);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
         nuint p0 = (nuint)(c / Panel) * panelBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
@@ -277,7 +277,10 @@ internal static class Int8Gemm
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<int> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
+            nuint sg = s0 + (nuint)(g * Panel);
+            var c0 = Vector256.LoadUnsafe(ref qs, sg);
+            var c1 = Vector256.LoadUnsafe(ref qs, sg + ps);
+            Vector256<int> i00 = c0, i01 = c1, i10 = c0, i11 = c1, i20 = c0, i21 = c1, i30 = c0, i31 = c1;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             ref byte xg = ref Unsafe.Add(ref xr, x0 + (nuint)(g * Group));
             for (int q = 0; q < Group / 4; q++)
@@ -295,20 +298,17 @@ internal static class Int8Gemm
                 b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, 3 * rb))).AsByte();
                 i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
             }
-            nuint sg = s0 + (nuint)(g * Panel);
             var d0 = Scales(ref Unsafe.Add(ref sr, sg));
             var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
-            var c0 = Vector256.LoadUnsafe(ref qs, sg);
-            var c1 = Vector256.LoadUnsafe(ref qs, sg + ps);
             nuint xg0 = xs0 + (nuint)g;
             var s = GroupScale(ref xs, xg0);
-            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00 - c0), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01 - c1), d1 * s, f01);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
             s = GroupScale(ref xs, xg0 + gs);
-            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10 - c0), d0 * s, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11 - c1), d1 * s, f11);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0 * s, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1 * s, f11);
             s = GroupScale(ref xs, xg0 + 2 * gs);
-            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20 - c0), d0 * s, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21 - c1), d1 * s, f21);
+            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20), d0 * s, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21), d1 * s, f21);
             s = GroupScale(ref xs, xg0 + 3 * gs);
-            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30 - c0), d0 * s, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31 - c1), d1 * s, f31);
+            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0 * s, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1 * s, f31);
         }
         int o = w.Rows, y0 = r * o + c;
         Put(f00, y, y0, bias, c); Put(f01, y, y0 + 8, bias, c + 8); y0 += o;
