@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -94,38 +96,81 @@ internal sealed class Int8Activations
             GroupScales = new float[rows * groups];
         RowBytes = padded;
         PerGroup = true;
+        int whole = k / Int8Weight.GroupSize;
+        if (x.Length < (long)rows * k)
+            throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref byte qr = ref MemoryMarshal.GetArrayDataReference(Quants);
+        ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
+        ref float gr = ref MemoryMarshal.GetArrayDataReference(GroupScales);
         for (int r = 0; r < rows; r++)
         {
-            var q = Quants.AsSpan(r * padded, padded);
-            for (int g = 0; g < groups; g++)
+            // Whole groups: straight-line vector code over unchecked refs (the extents are checked above).
+            for (int g = 0; g < whole; g++)
             {
-                int k0 = g * Int8Weight.GroupSize, n = Math.Min(Int8Weight.GroupSize, k - k0);
+                nuint at = (nuint)(r * padded + g * Int8Weight.GroupSize);
+                Unsafe.Add(ref gr, r * groups + g) = QuantizeGroup32(ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize),
+                    ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at));
+            }
+            if (whole < groups)
+            {
+                // The last, partial group: the same rule element by element, padding q = 0.
+                int k0 = whole * Int8Weight.GroupSize, n = k - k0;
                 var part = x.AsSpan(r * k + k0, n);
-                float amax = n == Int8Weight.GroupSize ? MaxMagnitude32(part) : Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(part));
+                float amax = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(part));
                 float scale = amax / 127f;
                 float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
-                GroupScales[r * groups + g] = scale;
-                var qg = q.Slice(k0, Int8Weight.GroupSize);
-                int i = inverse == 0f ? 0 : Quantize32(part, inverse, qg);
-                for (; i < n; i++)
+                GroupScales[r * groups + whole] = scale;
+                var qg = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
+                for (int i = 0; i < n; i++)
                     qg[i] = (byte)((int)Math.Clamp(MathF.Round(part[i] * inverse), -127f, 127f) + 128);
                 qg[n..].Fill(128);
+                System.Numerics.Tensors.TensorPrimitives.Xor(qg, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
             }
-            System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signed.AsSpan(r * padded, padded)));
         }
     }
 
-    /// <summary>max |v| of exactly 32 values. Vector256.Max is IEEE 754 maximum (a NaN propagates, as in
-    /// TensorPrimitives.MaxMagnitude), so a group holding NaN gets a NaN scale and quantizes to zeros, as a row does.</summary>
-    private static float MaxMagnitude32(ReadOnlySpan<float> v)
+    /// <summary>One whole group of 32 by the per-group rule: writes its 32 bytes (+ 128) and their signed copy, returns
+    /// its scale. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
+    /// gets a NaN scale and quantizes to zeros, as a NaN row does); then the same multiply, round to nearest even,
+    /// clamp and convert as the scalar rule, lane by lane (every value is finite there), so the same bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float QuantizeGroup32(ref float x, ref byte q, ref sbyte signed)
     {
-        var m = Vector256.Max(Vector256.Max(Vector256.Abs(Vector256.Create(v[..8])), Vector256.Abs(Vector256.Create(v.Slice(8, 8)))),
-            Vector256.Max(Vector256.Abs(Vector256.Create(v.Slice(16, 8))), Vector256.Abs(Vector256.Create(v.Slice(24, 8)))));
-        var h = Vector128.Max(m.GetLower(), m.GetUpper());
-        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
-        h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
-        return h.ToScalar();
+        var v0 = Vector256.LoadUnsafe(ref x);
+        var v1 = Vector256.LoadUnsafe(ref x, 8);
+        var v2 = Vector256.LoadUnsafe(ref x, 16);
+        var v3 = Vector256.LoadUnsafe(ref x, 24);
+        var m = Vector256.MaxNative(Vector256.MaxNative(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.MaxNative(Vector256.Abs(v2), Vector256.Abs(v3)));
+        var h = Vector128.MaxNative(m.GetLower(), m.GetUpper());
+        h = Vector128.MaxNative(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+        h = Vector128.MaxNative(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
+        float amax = h.ToScalar();
+        var ordered = Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1) & Vector256.Equals(v2, v2) & Vector256.Equals(v3, v3);
+        if (!Vector256.EqualsAll(ordered.AsInt32(), Vector256<int>.AllBitsSet))
+            amax = float.NaN;
+        float scale = amax / 127f;
+        Vector256<byte> bytes;
+        if (scale == 0f || !float.IsFinite(scale))
+        {
+            bytes = Vector256.Create((byte)128);
+        }
+        else
+        {
+            var inv = Vector256.Create(1f / scale);
+            bytes = Vector256.Narrow(Vector256.Narrow(Quantize8(v0, inv), Quantize8(v1, inv)), Vector256.Narrow(Quantize8(v2, inv), Quantize8(v3, inv)));
+        }
+        bytes.StoreUnsafe(ref q);
+        (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
+        return scale;
     }
+
+    /// <summary>round(v · inverse) clamped to [-127, 127], + 128, for finite v (MinNative/MaxNative then agree with the
+    /// scalar Math.Clamp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Quantize8(Vector256<float> v, Vector256<float> inverse) =>
+        Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * inverse), Vector256.Create(-127f)), Vector256.Create(127f))).AsUInt32()
+        + Vector256.Create(128u);
 
     /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15 (|sum| ≤ 16 · 127), for the Q6_K kernel, which multiplies
     /// q + 32 and takes 32 · sc_j · this back out per sub-block of 16. Filled by <see cref="ComputeSums16"/>.</summary>
@@ -162,16 +207,13 @@ internal sealed class Int8Activations
     private static int Quantize32(ReadOnlySpan<float> row, float inverse, Span<byte> q)
     {
         var inv = Vector256.Create(inverse);
-        var lo = Vector256.Create(-127f);
-        var hi = Vector256.Create(127f);
-        var bias = Vector256.Create(128u);
         int i = 0;
         for (; i + 32 <= row.Length; i += 32)
         {
-            var a = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var b = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 8, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var c = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 16, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var d = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 24, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            var a = Quantize8(Vector256.Create(row.Slice(i, 8)), inv);
+            var b = Quantize8(Vector256.Create(row.Slice(i + 8, 8)), inv);
+            var c = Quantize8(Vector256.Create(row.Slice(i + 16, 8)), inv);
+            var d = Quantize8(Vector256.Create(row.Slice(i + 24, 8)), inv);
             Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).CopyTo(q.Slice(i, 32));
         }
         return i;
