@@ -85,6 +85,8 @@ internal sealed class Int8Activations
     /// </summary>
     public void QuantizePerGroup(float[] x, int rows, int k)
     {
+        if (x.Length < (long)rows * k)
+            throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
         int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
         int groups = padded / Int8Weight.GroupSize;
         if (Quants.Length < rows * padded)
@@ -97,8 +99,6 @@ internal sealed class Int8Activations
         RowBytes = padded;
         PerGroup = true;
         int whole = k / Int8Weight.GroupSize;
-        if (x.Length < (long)rows * k)
-            throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref byte qr = ref MemoryMarshal.GetArrayDataReference(Quants);
         ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
