@@ -1,10 +1,13 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// The input rows of an int8 MatMul quantized per row: s[r] = max |x[r]| / 127, q = round(x / s) in
+/// The input rows of an int8/int4 MatMul quantized to int8: per group of 32 inputs for the int8 kernel
+/// (<see cref="QuantizePerGroup"/>), per row for the int4 and k-quant kernels (<see cref="Quantize"/>): s[r] = max |x[r]| / 127, q = round(x / s) in
 /// [-127, 127], stored as the unsigned byte q + 128 (what vpdpbusd's unsigned operand takes), k zero-padded to
 /// whole groups (padding stores 128, i.e. q = 0). With group sums asked for (the int4 kernel), also
 /// <see cref="GroupSums"/>[r, g] = 8 · Σ_{i in g} q[r, i]: the int4 kernel multiplies q by the weights' unsigned
@@ -34,6 +37,7 @@ internal sealed class Int8Activations
         if (Scales.Length < rows)
             Scales = new float[rows];
         RowBytes = padded;
+        PerGroup = false;
         for (int r = 0; r < rows; r++)
         {
             var row = x.AsSpan(r * k, k);
@@ -66,6 +70,107 @@ internal sealed class Int8Activations
                 }
         }
     }
+
+    /// <summary>[row, group]: the scale of each group of 32 inputs after <see cref="QuantizePerGroup"/> (then
+    /// <see cref="Scales"/> is not written); <see cref="PerGroup"/> says which of the two the last call filled.</summary>
+    public float[] GroupScales { get; private set; } = [];
+    /// <summary>True after <see cref="QuantizePerGroup"/>, false after <see cref="Quantize"/>.</summary>
+    public bool PerGroup { get; private set; }
+
+    /// <summary>
+    /// The rows quantized with one scale per group of 32 inputs (llama.cpp's q8_0 activation grouping, here with an
+    /// fp32 scale): s[r, g] = max |x[r, g·32 ..]| / 127, q = round(x / s[r, g]) in [-127, 127], stored + 128 in
+    /// <see cref="Quants"/> and signed in <see cref="Signed"/>, the padding q = 0 (so a padded group's scale is that
+    /// of its real inputs). An outlier costs only its own group's precision, not the whole row's. No group sums.
+    /// </summary>
+    public void QuantizePerGroup(float[] x, int rows, int k)
+    {
+        if (x.Length < (long)rows * k)
+            throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
+        int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
+        int groups = padded / Int8Weight.GroupSize;
+        if (Quants.Length < rows * padded)
+        {
+            Quants = new byte[rows * padded];
+            Signed = new sbyte[rows * padded];
+        }
+        if (GroupScales.Length < rows * groups)
+            GroupScales = new float[rows * groups];
+        RowBytes = padded;
+        PerGroup = true;
+        int whole = k / Int8Weight.GroupSize;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref byte qr = ref MemoryMarshal.GetArrayDataReference(Quants);
+        ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
+        ref float gr = ref MemoryMarshal.GetArrayDataReference(GroupScales);
+        for (int r = 0; r < rows; r++)
+        {
+            // Whole groups: straight-line vector code over unchecked refs (the extents are checked above).
+            for (int g = 0; g < whole; g++)
+            {
+                nuint at = (nuint)(r * padded + g * Int8Weight.GroupSize);
+                Unsafe.Add(ref gr, r * groups + g) = QuantizeGroup32(ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize),
+                    ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at));
+            }
+            if (whole < groups)
+            {
+                // The last, partial group: the same rule element by element, padding q = 0.
+                int k0 = whole * Int8Weight.GroupSize, n = k - k0;
+                var part = x.AsSpan(r * k + k0, n);
+                float amax = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(part));
+                float scale = amax / 127f;
+                float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+                GroupScales[r * groups + whole] = scale;
+                var qg = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
+                for (int i = 0; i < n; i++)
+                    qg[i] = (byte)((int)Math.Clamp(MathF.Round(part[i] * inverse), -127f, 127f) + 128);
+                qg[n..].Fill(128);
+                System.Numerics.Tensors.TensorPrimitives.Xor(qg, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
+            }
+        }
+    }
+
+    /// <summary>One whole group of 32 by the per-group rule: writes its 32 bytes (+ 128) and their signed copy, returns
+    /// its scale. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
+    /// gets a NaN scale and quantizes to zeros, as a NaN row does); then the same multiply, round to nearest even,
+    /// clamp and convert as the scalar rule, lane by lane (every value is finite there), so the same bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float QuantizeGroup32(ref float x, ref byte q, ref sbyte signed)
+    {
+        var v0 = Vector256.LoadUnsafe(ref x);
+        var v1 = Vector256.LoadUnsafe(ref x, 8);
+        var v2 = Vector256.LoadUnsafe(ref x, 16);
+        var v3 = Vector256.LoadUnsafe(ref x, 24);
+        var m = Vector256.MaxNative(Vector256.MaxNative(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.MaxNative(Vector256.Abs(v2), Vector256.Abs(v3)));
+        var h = Vector128.MaxNative(m.GetLower(), m.GetUpper());
+        h = Vector128.MaxNative(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+        h = Vector128.MaxNative(h, Vector128.Shuffle(h, Vector128.Create(1, 0, 3, 2)));
+        float amax = h.ToScalar();
+        var ordered = Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1) & Vector256.Equals(v2, v2) & Vector256.Equals(v3, v3);
+        if (!Vector256.EqualsAll(ordered.AsInt32(), Vector256<int>.AllBitsSet))
+            amax = float.NaN;
+        float scale = amax / 127f;
+        Vector256<byte> bytes;
+        if (scale == 0f || !float.IsFinite(scale))
+        {
+            bytes = Vector256.Create((byte)128);
+        }
+        else
+        {
+            var inv = Vector256.Create(1f / scale);
+            bytes = Vector256.Narrow(Vector256.Narrow(Quantize8(v0, inv), Quantize8(v1, inv)), Vector256.Narrow(Quantize8(v2, inv), Quantize8(v3, inv)));
+        }
+        bytes.StoreUnsafe(ref q);
+        (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
+        return scale;
+    }
+
+    /// <summary>round(v · inverse) clamped to [-127, 127], + 128, for finite v (MinNative/MaxNative then agree with the
+    /// scalar Math.Clamp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Quantize8(Vector256<float> v, Vector256<float> inverse) =>
+        Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * inverse), Vector256.Create(-127f)), Vector256.Create(127f))).AsUInt32()
+        + Vector256.Create(128u);
 
     /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15 (|sum| ≤ 16 · 127), for the Q6_K kernel, which multiplies
     /// q + 32 and takes 32 · sc_j · this back out per sub-block of 16. Filled by <see cref="ComputeSums16"/>.</summary>
@@ -102,21 +207,19 @@ internal sealed class Int8Activations
     private static int Quantize32(ReadOnlySpan<float> row, float inverse, Span<byte> q)
     {
         var inv = Vector256.Create(inverse);
-        var lo = Vector256.Create(-127f);
-        var hi = Vector256.Create(127f);
-        var bias = Vector256.Create(128u);
         int i = 0;
         for (; i + 32 <= row.Length; i += 32)
         {
-            var a = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var b = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 8, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var c = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 16, 8)) * inv), lo), hi)).AsUInt32() + bias;
-            var d = Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(row.Slice(i + 24, 8)) * inv), lo), hi)).AsUInt32() + bias;
+            var a = Quantize8(Vector256.Create(row.Slice(i, 8)), inv);
+            var b = Quantize8(Vector256.Create(row.Slice(i + 8, 8)), inv);
+            var c = Quantize8(Vector256.Create(row.Slice(i + 16, 8)), inv);
+            var d = Quantize8(Vector256.Create(row.Slice(i + 24, 8)), inv);
             Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).CopyTo(q.Slice(i, 32));
         }
         return i;
     }
 
-    /// <summary>The dequantized activation s · q (the tests' reference).</summary>
-    public float Dequantized(int r, int i) => Scales[r] * (Quants[r * RowBytes + i] - 128);
+    /// <summary>The dequantized activation s · q (the tests' reference), per row or per group as last quantized.</summary>
+    public float Dequantized(int r, int i) =>
+        (PerGroup ? GroupScales[r * (RowBytes / Int8Weight.GroupSize) + i / Int8Weight.GroupSize] : Scales[r]) * (Quants[r * RowBytes + i] - 128);
 }

@@ -6,16 +6,19 @@ using System.Runtime.Intrinsics.X86;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// y[r, o] = s[r] · Σ_g d[o, g] · Σ_{i in g} x_q[r, i] · q[o, i] (+ bias[o]) over an <see cref="Int8Weight"/> and the
-/// row-quantized input (<see cref="Int8Activations"/>: x_q in [-127, 127], stored + 128). The byte products run on
+/// y[r, o] = Σ_g (d[o, g] · s[r, g]) · Σ_{i in g} x_q[r, i] · q[o, i] (+ bias[o]) over an <see cref="Int8Weight"/> and
+/// the input quantized per group of 32 (<see cref="Int8Activations.QuantizePerGroup"/>: x_q in [-127, 127], stored
+/// + 128, one fp32 scale s[r, g] per group, the weight's grouping: an outlier costs only its group's precision, as
+/// in llama.cpp's q8_0 × q8_0). The byte products run on
 /// vpmaddubsw (AVX2, unsigned × signed pairs summed to int16) with llama.cpp's sign trick: |x_q| times q with
 /// x_q's sign moved onto it (vpsignb), so a pair sum is at most 2 · 127² < 2^15 and nothing saturates; vpmaddwd by
-/// ones widens to int32. The group sums are exact: each is converted to fp32 and folded in with one FMA per
-/// group in group order, so an element's value does not depend on which tile, thread or batch computed it, and
+/// ones widens to int32. The group sums are exact (|Σ| ≤ 32 · 127² < 2^24): each is converted to fp32 and folded in
+/// with one FMA per group in group order, by the product d · s rounded to fp32 (one multiply per group), so an element's value does not depend on which tile, thread or batch computed it, and
 /// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
-/// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8; columns of a partial last panel go scalar.
+/// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8, over blocks of 256 columns; columns of a partial last
+/// panel go scalar.
 /// </summary>
 internal static class Int8Gemm
 {
@@ -26,22 +29,24 @@ internal static class Int8Gemm
 
     public static string KernelName => UsesVectors
         ? AvxVnni.IsSupported
-            ? "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
-            : "int8 weights (group 32, fp16 scales) x int8 activations per row, AVX2 vpmaddubsw (sign trick)"
-        : "int8 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
+            ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
+            : "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX2 vpmaddubsw (sign trick)"
+        : "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, portable scalar";
 
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.Quantize(x, rows, w.Cols);
+        act.QuantizePerGroup(x, rows, w.Cols);
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 
-    /// <summary>The GEMM on activations already quantized; <paramref name="vectors"/> false forces the portable
-    /// path (the tests compare the two).</summary>
+    /// <summary>The GEMM on activations already quantized per group; <paramref name="vectors"/> false forces the
+    /// portable path (the tests compare the two).</summary>
     internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
     {
         int outCols = w.Rows;
-        if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+        if (!act.PerGroup || act.RowBytes != w.Groups * Group)
+            throw new ArgumentException($"the int8 GEMM takes activations quantized per group of {Group} over k = {w.Cols}");
+        if (act.GroupScales.Length < (long)rows * w.Groups || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
         int blocks = (outCols + 31) / 32;
@@ -56,34 +61,43 @@ internal static class Int8Gemm
         });
     }
 
+    /// <summary>Columns per cache block: k × 256 bytes of weights (192 KiB at k = 768) stay in L2 while every 4-row strip
+    /// runs over them; without it a chunk of lm_head ([32000, 768]: ~3 MB a chunk on two threads) was streamed from
+    /// memory again for each strip.</summary>
+    private const int BlockCols = 256;
+
     private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors)
     {
         int o = w.Rows;
         int full = c1 == o ? c0 + (c1 - c0) / Panel * Panel : c1;   // only the last panel can be partial
         if (vectors)
         {
-            int r = 0;
-            for (; r + 4 <= rows; r += 4)
+            for (int cb = c0; cb < full; cb += BlockCols)
             {
-                int c = c0;
-                for (; c + 2 * Panel <= full; c += 2 * Panel)
+                int cEnd = Math.Min(full, cb + BlockCols);
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
                 {
-                    if (AvxVnni.IsSupported)
-                        Tile4x16Vnni(act, r, w, c, bias, y);
-                    else
-                        Tile4x16(act, r, w, c, bias, y);
+                    int c = cb;
+                    for (; c + 2 * Panel <= cEnd; c += 2 * Panel)
+                    {
+                        if (AvxVnni.IsSupported)
+                            Tile4x16Vnni(act, r, w, c, bias, y);
+                        else
+                            Tile4x16(act, r, w, c, bias, y);
+                    }
+                    for (; c < cEnd; c += Panel)
+                        for (int rr = r; rr < r + 4; rr++)
+                            Tile1xN(act, rr, w, c, 1, bias, y);
                 }
-                for (; c < full; c += Panel)
-                    for (int rr = r; rr < r + 4; rr++)
-                        Tile1xN(act, rr, w, c, 1, bias, y);
-            }
-            for (; r < rows; r++)
-            {
-                int c = c0;
-                for (; c + 4 * Panel <= full; c += 4 * Panel)
-                    Tile1xN(act, r, w, c, 4, bias, y);
-                for (; c < full; c += Panel)
-                    Tile1xN(act, r, w, c, 1, bias, y);
+                for (; r < rows; r++)
+                {
+                    int c = cb;
+                    for (; c + 4 * Panel <= cEnd; c += 4 * Panel)
+                        Tile1xN(act, r, w, c, 4, bias, y);
+                    for (; c < cEnd; c += Panel)
+                        Tile1xN(act, r, w, c, 1, bias, y);
+                }
             }
         }
         else
@@ -95,7 +109,7 @@ internal static class Int8Gemm
                 y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
     }
 
-    /// <summary>One element in the kernels' order: exact int32 group sums, then one FMA per group.</summary>
+    /// <summary>One element in the kernels' order: exact int32 group sums, then one FMA per group by d · s.</summary>
     internal static float Element(Int8Activations act, int r, Int8Weight w, int c)
     {
         int groups = w.Groups;
@@ -105,9 +119,9 @@ internal static class Int8Gemm
             int sum = 0;
             for (int i = 0; i < Group; i++)
                 sum += (act.Quants[r * act.RowBytes + g * Group + i] - 128) * w.Quants[Int8Weight.Index(c / Panel, groups, g, i, c % Panel)];
-            acc = MathF.FusedMultiplyAdd(sum, w.Scale(c, g), acc);
+            acc = MathF.FusedMultiplyAdd(sum, w.Scale(c, g) * act.GroupScales[r * groups + g], acc);
         }
-        return act.Scales[r] * acc;
+        return acc;
     }
 
     /// <summary>Eight fp16 scales widened to fp32 (positive normals or zero: shift into place, rebias by 2^112).</summary>
@@ -119,21 +133,20 @@ internal static class Int8Gemm
         return (words << 13).AsSingle() * Vector256.Create(MathF.ScaleB(1f, 112));
     }
 
-    /// <summary>Stores scale · acc (+ bias[c ..]) at y[at], unchecked: a range check after the group loop is a call,
+    /// <summary>Stores acc (+ bias[c ..]) at y[at], unchecked: a range check after the group loop is a call,
     /// and any call there makes the JIT keep the accumulators in memory across the loop (vector registers are all
     /// caller-saved on x64 Unix). <see cref="RunQuantized"/> checks the extents once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(Vector256<float> acc, float scale, Int8Weight w, float[] y, int at, float[]? bias, int c)
+    private static void Put(Vector256<float> v, float[] y, int at, float[]? bias, int c)
     {
-        var v = Vector256.Create(scale) * acc;
         if (bias is not null)
             v += Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
         v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
-    /// <summary>Row r's activation scale, unchecked (see <see cref="Put"/>).</summary>
+    /// <summary>Activation scale s[r, g] in every lane, unchecked (see <see cref="Put"/>): <paramref name="at"/> = r · groups + g.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float RowScale(Int8Activations act, int r) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), r);
+    private static Vector256<float> GroupScale(ref float scales, nuint at) => Vector256.Create(Unsafe.Add(ref scales, at));
 
     /// <summary>Four activations x_q (stored + 128: flipping the top bits gives the signed bytes) in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -159,6 +172,8 @@ internal static class Int8Gemm
         nuint p0 = (nuint)(c / Panel) * panelBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes);
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
+        nuint xs0 = (nuint)(r * groups);
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int g = 0; g < groups; g++)
         {
@@ -179,23 +194,23 @@ internal static class Int8Gemm
                 }
             }
             nuint sg = s0 + (nuint)(g * Panel);
-            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, sg)), f0);
+            var sx = GroupScale(ref xs, xs0 + (nuint)g);
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, sg)) * sx, f0);
             if (panels == 4)
             {
                 nuint ps = (nuint)(groups * Panel);
-                f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Scales(ref Unsafe.Add(ref sr, sg + ps)), f1);
-                f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)), f2);
-                f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
+                f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Scales(ref Unsafe.Add(ref sr, sg + ps)) * sx, f1);
+                f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)) * sx, f2);
+                f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)) * sx, f3);
             }
         }
-        float s = RowScale(act, r);
         int y0 = r * w.Rows + c;
-        Put(f0, s, w, y, y0, bias, c);
+        Put(f0, y, y0, bias, c);
         if (panels == 4)
         {
-            Put(f1, s, w, y, y0 + 8, bias, c + 8);
-            Put(f2, s, w, y, y0 + 16, bias, c + 16);
-            Put(f3, s, w, y, y0 + 24, bias, c + 24);
+            Put(f1, y, y0 + 8, bias, c + 8);
+            Put(f2, y, y0 + 16, bias, c + 16);
+            Put(f3, y, y0 + 24, bias, c + 24);
         }
     }
 
@@ -210,6 +225,8 @@ internal static class Int8Gemm
         nuint p0 = (nuint)(c / Panel) * panelBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
         nuint rb = (nuint)act.RowBytes, x0 = (nuint)r * rb;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
+        nuint gs = (nuint)groups, xs0 = (nuint)r * gs;
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
         for (int g = 0; g < groups; g++)
         {
@@ -234,36 +251,46 @@ internal static class Int8Gemm
             nuint sg = s0 + (nuint)(g * Panel);
             var d0 = Scales(ref Unsafe.Add(ref sr, sg));
             var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
-            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1, f01);
-            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1, f11);
-            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20), d0, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21), d1, f21);
-            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1, f31);
+            nuint xg0 = xs0 + (nuint)g;
+            var s = GroupScale(ref xs, xg0);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
+            s = GroupScale(ref xs, xg0 + gs);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0 * s, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1 * s, f11);
+            s = GroupScale(ref xs, xg0 + 2 * gs);
+            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20), d0 * s, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21), d1 * s, f21);
+            s = GroupScale(ref xs, xg0 + 3 * gs);
+            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0 * s, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1 * s, f31);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put(f00, RowScale(act, r), w, y, y0, bias, c); Put(f01, RowScale(act, r), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f10, RowScale(act, r + 1), w, y, y0, bias, c); Put(f11, RowScale(act, r + 1), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f20, RowScale(act, r + 2), w, y, y0, bias, c); Put(f21, RowScale(act, r + 2), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f30, RowScale(act, r + 3), w, y, y0, bias, c); Put(f31, RowScale(act, r + 3), w, y, y0 + 8, bias, c + 8);
+        Put(f00, y, y0, bias, c); Put(f01, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, y, y0, bias, c); Put(f11, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, y, y0, bias, c); Put(f21, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, y, y0, bias, c); Put(f31, y, y0 + 8, bias, c + 8);
     }
 
     /// <summary>Four rows against two panels with AVX-VNNI: vpdpbusd takes the stored unsigned x_q + 128 as they are
     /// (one broadcast load a row, no sign trick), so a group's lane sums are Σ (x_q + 128) · q, and
-    /// <see cref="Int8Weight.QuantSums"/> takes 128 · Σ q back out: Σ x_q · q exactly, as the other tiles.</summary>
+    /// the accumulators start at <see cref="Int8Weight.QuantOffsets"/> = −128 · Σ q: Σ x_q · q exactly, as the other tiles.</summary>
     private static void Tile4x16Vnni(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
         ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantSums);
+        ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantOffsets);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
         nuint p0 = (nuint)(c / Panel) * panelBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
         nuint rb = (nuint)act.RowBytes, x0 = (nuint)r * rb;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
+        nuint gs = (nuint)groups, xs0 = (nuint)r * gs;
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default, f20 = default, f21 = default, f30 = default, f31 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<int> i00 = default, i01 = default, i10 = default, i11 = default, i20 = default, i21 = default, i30 = default, i31 = default;
+            nuint sg = s0 + (nuint)(g * Panel);
+            var c0 = Vector256.LoadUnsafe(ref qs, sg);
+            var c1 = Vector256.LoadUnsafe(ref qs, sg + ps);
+            Vector256<int> i00 = c0, i01 = c1, i10 = c0, i11 = c1, i20 = c0, i21 = c1, i30 = c0, i31 = c1;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             ref byte xg = ref Unsafe.Add(ref xr, x0 + (nuint)(g * Group));
             for (int q = 0; q < Group / 4; q++)
@@ -281,21 +308,23 @@ internal static class Int8Gemm
                 b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, 3 * rb))).AsByte();
                 i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
             }
-            nuint sg = s0 + (nuint)(g * Panel);
             var d0 = Scales(ref Unsafe.Add(ref sr, sg));
             var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
-            var c0 = Vector256.LoadUnsafe(ref qs, sg);
-            var c1 = Vector256.LoadUnsafe(ref qs, sg + ps);
-            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00 - c0), d0, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01 - c1), d1, f01);
-            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10 - c0), d0, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11 - c1), d1, f11);
-            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20 - c0), d0, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21 - c1), d1, f21);
-            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30 - c0), d0, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31 - c1), d1, f31);
+            nuint xg0 = xs0 + (nuint)g;
+            var s = GroupScale(ref xs, xg0);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
+            s = GroupScale(ref xs, xg0 + gs);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0 * s, f10); f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1 * s, f11);
+            s = GroupScale(ref xs, xg0 + 2 * gs);
+            f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i20), d0 * s, f20); f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i21), d1 * s, f21);
+            s = GroupScale(ref xs, xg0 + 3 * gs);
+            f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i30), d0 * s, f30); f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i31), d1 * s, f31);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put(f00, RowScale(act, r), w, y, y0, bias, c); Put(f01, RowScale(act, r), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f10, RowScale(act, r + 1), w, y, y0, bias, c); Put(f11, RowScale(act, r + 1), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f20, RowScale(act, r + 2), w, y, y0, bias, c); Put(f21, RowScale(act, r + 2), w, y, y0 + 8, bias, c + 8); y0 += o;
-        Put(f30, RowScale(act, r + 3), w, y, y0, bias, c); Put(f31, RowScale(act, r + 3), w, y, y0 + 8, bias, c + 8);
+        Put(f00, y, y0, bias, c); Put(f01, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f10, y, y0, bias, c); Put(f11, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f20, y, y0, bias, c); Put(f21, y, y0 + 8, bias, c + 8); y0 += o;
+        Put(f30, y, y0, bias, c); Put(f31, y, y0 + 8, bias, c + 8);
     }
 
     private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);

@@ -17,20 +17,21 @@ internal sealed class Int8Weight : DeviceTensor
     /// <summary>Bytes of one group of one panel: 32 inputs × 8 columns.</summary>
     public const int GroupBytes = GroupSize * PanelCols;
 
-    private Int8Weight(sbyte[] quants, ushort[] scales, int[] quantSums, int rows, int cols) : base(rows, cols, DType.F32)
+    private Int8Weight(sbyte[] quants, ushort[] scales, int[] quantOffsets, int rows, int cols) : base(rows, cols, DType.F32)
     {
         Quants = quants;
         Scales = scales;
-        QuantSums = quantSums;
+        QuantOffsets = quantOffsets;
     }
 
     internal sbyte[] Quants { get; }
     /// <summary>fp16 bits, [panel][group][8 columns].</summary>
     internal ushort[] Scales { get; }
-    /// <summary>128 · Σ q over each group, [panel][group][8 columns]: what the multi-row AVX-VNNI tile takes back out
-    /// of Σ (x_q + 128) · q (it feeds the activations' stored unsigned bytes to vpdpbusd as they are). Resident only:
-    /// 4 bytes per 32 weights that decode (one row, the sign trick) never reads, so not in <see cref="StoredBytes"/>.</summary>
-    internal int[] QuantSums { get; }
+    /// <summary>−128 · Σ q over each group, [panel][group][8 columns]: the start value of the multi-row AVX-VNNI tile's
+    /// int32 accumulators, which then sum Σ (x_q + 128) · q (it feeds the activations' stored unsigned bytes to vpdpbusd
+    /// as they are) and so end at Σ x_q · q, with no subtraction per row. Resident only: 4 bytes per 32 weights that
+    /// decode (one row, the sign trick) never reads, so not in <see cref="StoredBytes"/>.</summary>
+    internal int[] QuantOffsets { get; }
     internal int Groups => (Cols + GroupSize - 1) / GroupSize;
     internal int Panels => (Rows + PanelCols - 1) / PanelCols;
     internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort);
@@ -86,7 +87,7 @@ internal sealed class Int8Weight : DeviceTensor
                     quants[Index(panel, groups, g, i - k0, j)] = (sbyte)q;
                     sum += q;
                 }
-                QuantSums[(panel * groups + g) * PanelCols + j] = 128 * sum;
+                QuantOffsets[(panel * groups + g) * PanelCols + j] = -128 * sum;
             }
         }
     }

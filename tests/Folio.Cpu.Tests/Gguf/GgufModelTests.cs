@@ -41,13 +41,14 @@ public sealed class GgufModelTests
     }
 
     [Theory]
-    // Measured on these fixtures (random weights, so logits sit close together): Q8_0 mean KL 2.79e-4, top-1
-    // 15/16; Q4_0 3.54e-2, 10/16 (their weights kept as Folio's int8 / int4, exactly the file's values, with
-    // activations quantized per row to int8; dequantized to fp32 weights they gave 1.17e-4, 16/16 and 3.49e-2,
-    // 10/16); Folio's own int8 of the fp32 folder (--quantization int8) 3.00e-4, 15/16.
-    [InlineData("llama-q8_0.gguf", false, 5e-4, 15)]
+    // Measured on these fixtures (random weights, so logits sit close together): Q8_0 mean KL 2.15e-4, top-1
+    // 16/16; Q4_0 3.54e-2, 10/16 (their weights kept as Folio's int8 / int4, exactly the file's values; int8's
+    // activations quantized to int8 per group of 32, int4's per row; dequantized to fp32 weights they gave 1.17e-4,
+    // 16/16 and 3.49e-2, 10/16); Folio's own int8 of the fp32 folder (--quantization int8) 2.58e-4, 16/16. With one
+    // activation scale per row int8 had given 2.79e-4, 15/16 and 3.00e-4, 15/16: the int8 bounds below fail on that.
+    [InlineData("llama-q8_0.gguf", false, 2.5e-4, 16)]
     [InlineData("llama-q4_0.gguf", false, 0.06, 9)]
-    [InlineData("llama", true, 1e-3, 15)]
+    [InlineData("llama", true, 2.8e-4, 16)]
     public void AQuantizedGgufStaysNearFp32ByKlAndTopOne(string gguf, bool int8, double maxMeanKl, int minTopOne)
     {
         var q = TeacherForced(F(gguf), Tokens, int8 ? WeightQuantization.Int8 : WeightQuantization.None);

@@ -50,4 +50,53 @@ public sealed class Int8ActivationsTests
         if (k >= 8)
             Assert.Equal([255, 130, 126, 132, 128, 128, 1, 128], act.Quants[..8]);
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 31)]
+    [InlineData(2, 32)]
+    [InlineData(5, 100)]
+    [InlineData(4, 768)]
+    public void QuantizePerGroupFollowsTheRuleByteForByte(int rows, int k)
+    {
+        float[] x = HalfGemmTests.Random(rows * k, 22, 3f);
+        if (k >= 40)
+        {
+            x[0] = 127f; x[1] = 2.5f; x[2] = -2.5f; x[3] = 3.5f; x[4] = -0.5f; x[5] = 0.5f; x[6] = -127f; x[7] = 0f;
+            x[33] = 1e4f;   // an outlier in group 1: group 0 keeps its own scale
+            x[38] = float.NaN;   // a NaN in group 1: that group quantizes to zeros, the others do not notice
+        }
+        if (rows > 1)
+            Array.Clear(x, k, k);   // an all-zero row: every scale 0, every q 0
+        var act = new Int8Activations();
+        act.Quantize(x, rows, k);   // the other rule first: the per-group call must not depend on it
+        act.QuantizePerGroup(x, rows, k);
+        Assert.True(act.PerGroup);
+        int padded = (k + 31) / 32 * 32, groups = padded / 32;
+        Assert.Equal(padded, act.RowBytes);
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < groups; g++)
+            {
+                int end = Math.Min(k, g * 32 + 32);
+                float amax = 0;
+                for (int i = g * 32; i < end; i++)
+                    amax = float.IsNaN(x[r * k + i]) || float.IsNaN(amax) ? float.NaN : Math.Max(amax, Math.Abs(x[r * k + i]));
+                float scale = amax / 127f;
+                float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+                Assert.Equal(scale, act.GroupScales[r * groups + g]);
+                for (int i = g * 32; i < g * 32 + 32; i++)
+                {
+                    int q = i < k ? (int)Math.Clamp(MathF.Round(x[r * k + i] * inverse), -127f, 127f) : 0;
+                    Assert.True(act.Quants[r * padded + i] == q + 128, $"row {r}, element {i}: {act.Quants[r * padded + i]}, want {q + 128}");
+                    Assert.Equal(q, act.Signed[r * padded + i]);
+                    Assert.Equal(scale * q, act.Dequantized(r, i));   // a NaN group dequantizes to NaN, as a NaN row does
+                }
+            }
+        if (k >= 40)
+        {
+            Assert.Equal([255, 130, 126, 132, 128, 128, 1, 128], act.Quants[..8]);
+            Assert.True(float.IsNaN(act.GroupScales[1]));
+            Assert.All(act.Quants[32..64], b => Assert.Equal(128, b));
+        }
+    }
 }
