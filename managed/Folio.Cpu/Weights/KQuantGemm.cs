@@ -5,13 +5,14 @@ namespace Folio.Cpu.Weights;
 
 /// <summary>
 /// y[r, o] = s[r] · (column o of a <see cref="KQuantWeight"/> · x_q[r]) (+ bias[o]), the input quantized per row to
-/// int8 as for the int8/int4 kernels (<see cref="Int8Activations"/>, with group sums of 32 for Q4_K's mins and sums of
-/// 16 for Q6_K's − 32). Per super-block and output, every integer sum is exact:
+/// int8 as for the int8/int4 kernels (<see cref="Int8Activations"/>, with its sums of 32 in pairs for Q4_K's mins and
+/// −32 · sums of 16 for Q6_K's − 32). Per super-block and output, every integer sum is exact:
 /// Q4_K: S = Σ_j sc_j · Σ_{i in j} q_i · x_i and M = Σ_j m_j · Σ_{i in j} x_i (sub-blocks of 32), then
 /// acc = fma(S, d, acc), acc = fma(M, −dmin, acc); Q6_K: S = Σ_j sc_j · Σ_{i in j} (q_i − 32) · x_i (sub-blocks of 16),
 /// acc = fma(S, d, acc); y = s · acc + bias. The same fp32 steps on the same integers in every path (the tiles of
 /// <see cref="KQuantTiles"/>, the portable loop below), so an element depends on its row and column only and the
-/// paths agree bit for bit (tested). Threads split the panels; a panel's rows run in tiles of four, then one.
+/// paths agree bit for bit (tested). Threads split the panels in pairs; a pair's rows run in 4 × 16 tiles (2 × 16
+/// without AVX-512), then one row at a time; a part's odd last panel in 4 × 8 and 1 × 8.
 /// </summary>
 internal static class KQuantGemm
 {
@@ -19,17 +20,16 @@ internal static class KQuantGemm
 
     public static string KernelName(KQuantWeight w) =>
         $"{string.Join("+", w.Parts.Select(p => p.Format.Name()).Distinct())} blocks repacked in 8-column panels x int8 activations per row, "
-        + (UsesVectors ? AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd 4x8 tiles" : "AVX2 vpmaddubsw 4x8 tiles" : "portable scalar");
+        + (UsesVectors ? (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd " : "AVX2 vpmaddubsw ") + (WideRows ? "4x16 tiles" : "2x16 tiles") : "portable scalar");
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.Quantize(x, rows, w.Cols, groupSums: w.HasFormat(KQuantFormat.Q4K));
-        if (w.HasFormat(KQuantFormat.Q6K))
-            act.ComputeSums16(rows);
+        act.Quantize(x, rows, w.Cols);
+        act.ComputeKQuantSums(rows, w.HasFormat(KQuantFormat.Q4K), w.HasFormat(KQuantFormat.Q6K));
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 
-    /// <summary>The GEMM on activations already quantized (with group sums when a part is Q4_K, sums of 16 when Q6_K);
+    /// <summary>The GEMM on activations already quantized, with their k-quant sums;
     /// <paramref name="vectors"/> false forces the portable path (the tests run both).</summary>
     internal static void RunQuantized(Int8Activations act, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
     {
@@ -38,12 +38,13 @@ internal static class KQuantGemm
             || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // The tiles read these sums unchecked.
-        if ((w.HasFormat(KQuantFormat.Q4K) && act.GroupSums.Length < (long)rows * (act.RowBytes / 32))
-            || (w.HasFormat(KQuantFormat.Q6K) && act.Sums16.Length < (long)rows * (act.RowBytes / 16)))
-            throw new ArgumentException("the activations lack the group sums a Q4_K (32) or Q6_K (16) weight needs");
+        if ((w.HasFormat(KQuantFormat.Q4K) && act.PairedGroupSums.Length < (long)rows * (act.RowBytes / 64))
+            || (w.HasFormat(KQuantFormat.Q6K) && act.Q6KOffsets.Length < (long)rows * (act.RowBytes / 16)))
+            throw new ArgumentException("the activations lack the k-quant sums a Q4_K or Q6_K weight needs (ComputeKQuantSums)");
         int panels = w.Parts.Sum(p => p.PanelCount);
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, panels));
-        int perChunk = (panels + chunks - 1) / chunks;
+        // Whole pairs of panels per chunk, for the 16-column tiles.
+        int perChunk = ((panels + chunks - 1) / chunks + 1) & ~1;
         chunks = (panels + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;
         runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors), static (j, chunk) =>
@@ -63,28 +64,57 @@ internal static class KQuantGemm
         {
             int from = Math.Max(p0, first) - first, to = Math.Min(p1, first + part.PanelCount) - first;
             first += part.PanelCount;
-            for (int p = from; p < to; p++)
+            if (!vectors)
             {
-                int cols = Math.Min(KQuantWeight.PanelCols, part.Rows - p * KQuantWeight.PanelCols);
-                int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
-                if (!vectors)
+                for (int p = from; p < to; p++)
                 {
+                    int cols = Math.Min(KQuantWeight.PanelCols, part.Rows - p * KQuantWeight.PanelCols);
+                    int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
                     for (int r = 0; r < rows; r++)
                         for (int c = 0; c < cols; c++)
                         {
                             float v = act.Scales[r] * Element(act, r, w, part, p, c);
                             y[(long)r * w.Rows + c0 + c] = bias is null ? v : v + bias[c0 + c];
                         }
-                    continue;
                 }
+                continue;
+            }
+            for (int p = from; p < to;)
+            {
                 int rr = 0;
-                for (; rr + 4 <= rows; rr += 4)
-                    KQuantTiles.Tile<KQuantTiles.Four>(act, rr, w, part, p, cols, bias, y);
-                for (; rr < rows; rr++)
-                    KQuantTiles.Tile<KQuantTiles.One>(act, rr, w, part, p, cols, bias, y);
+                if (p + 1 < to && WideRows)
+                {
+                    for (; rr + 4 <= rows; rr += 4)
+                        KQuantTiles.Tile<KQuantTiles.Four, KQuantTiles.Two>(act, rr, w, part, p, bias, y);
+                    for (; rr < rows; rr++)
+                        KQuantTiles.Tile<KQuantTiles.One, KQuantTiles.Two>(act, rr, w, part, p, bias, y);
+                    p += 2;
+                }
+                else if (p + 1 < to)
+                {
+                    for (; rr + 2 <= rows; rr += 2)
+                        KQuantTiles.Tile<KQuantTiles.Two, KQuantTiles.Two>(act, rr, w, part, p, bias, y);
+                    for (; rr < rows; rr++)
+                        KQuantTiles.Tile<KQuantTiles.One, KQuantTiles.Two>(act, rr, w, part, p, bias, y);
+                    p += 2;
+                }
+                else
+                {
+                    for (; rr + 4 <= rows; rr += 4)
+                        KQuantTiles.Tile<KQuantTiles.Four, KQuantTiles.One>(act, rr, w, part, p, bias, y);
+                    for (; rr < rows; rr++)
+                        KQuantTiles.Tile<KQuantTiles.One, KQuantTiles.One>(act, rr, w, part, p, bias, y);
+                    p++;
+                }
             }
         }
     }
+
+    /// <summary>4 × 16 tiles need about 30 vector registers (8 int32 sub-block sums, 8 super-block sums, 8 fp32
+    /// accumulators, the unpacked weights): x64 has 32 with AVX-512 (EVEX encodes ymm16-31), 16 without, where 2 × 16
+    /// tiles run instead. On this machine's one-thread lm_head shape (gemm-precision), 4 × 16 took 0.92-0.95× the
+    /// time of 4 × 8 at 32 rows and 0.84-0.86× at 128 (bench/RESULTS.md).</summary>
+    private static readonly bool WideRows = Avx512F.VL.IsSupported;
 
     /// <summary>acc for row r and column c of panel p of a part, in the order the class comment gives (the portable
     /// path and the tiles' reference).</summary>
