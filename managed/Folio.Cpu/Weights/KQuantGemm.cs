@@ -30,8 +30,10 @@ internal static class KQuantGemm
     }
 
     /// <summary>The GEMM on activations already quantized, with their k-quant sums;
-    /// <paramref name="vectors"/> false forces the portable path (the tests run both).</summary>
-    internal static void RunQuantized(Int8Activations act, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
+    /// <paramref name="vectors"/> false forces the portable path, <paramref name="wideRows"/> the 4 × 16 (true) or
+    /// 2 × 16 tiles (the tests run each).</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors,
+        bool? wideRows = null)
     {
         int outCols = w.Rows;
         if (act.Scales.Length < rows || act.Signed.Length < (long)rows * act.RowBytes || act.RowBytes < w.Cols
@@ -47,17 +49,17 @@ internal static class KQuantGemm
         int perChunk = ((panels + chunks - 1) / chunks + 1) & ~1;
         chunks = (panels + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wideRows ?? WideRows), static (j, chunk) =>
         {
             int p0 = chunk * j.PerChunk;
-            Panels(j.Act, j.Rows, j.W, p0, p0 + j.PerChunk, j.Bias, j.Y, j.Vectors);
+            Panels(j.Act, j.Rows, j.W, p0, p0 + j.PerChunk, j.Bias, j.Y, j.Vectors, j.Wide);
         });
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, KQuantWeight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);
+    private readonly record struct Job(Int8Activations Act, int Rows, KQuantWeight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide);
 
     /// <summary>Global panels [p0, p1) (counted across the parts in order).</summary>
-    private static void Panels(Int8Activations act, int rows, KQuantWeight w, int p0, int p1, float[]? bias, float[] y, bool vectors)
+    private static void Panels(Int8Activations act, int rows, KQuantWeight w, int p0, int p1, float[]? bias, float[] y, bool vectors, bool wide)
     {
         int first = 0;
         foreach (var part in w.Parts)
@@ -82,7 +84,7 @@ internal static class KQuantGemm
             for (int p = from; p < to;)
             {
                 int rr = 0;
-                if (p + 1 < to && WideRows)
+                if (p + 1 < to && wide)
                 {
                     for (; rr + 4 <= rows; rr += 4)
                         KQuantTiles.Tile<KQuantTiles.Four, KQuantTiles.Two>(act, rr, w, part, p, bias, y);

@@ -100,11 +100,18 @@ public sealed class KQuantGemmTests
         var portable = new float[rows * outCols];
         KQuantGemm.RunQuantized(act, rows, weight, bias, portable, new ParallelRunner(1), vectors: false);
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
-        // The tiles and the portable loop do the same integer sums and fp32 steps: the same bits.
+        // The tiles (4 x 16 and 2 x 16, whichever this CPU would pick) and the portable loop do the same integer sums
+        // and fp32 steps: the same bits.
         if (KQuantGemm.UsesVectors)
-            for (int i = 0; i < y.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(y[i]) == BitConverter.SingleToInt32Bits(portable[i]),
-                    $"y[{i / outCols},{i % outCols}]: tiles {y[i]}, portable {portable[i]}");
+            foreach (bool wide in new[] { true, false })
+            {
+                var tiles = new float[rows * outCols];
+                KQuantGemm.RunQuantized(act, rows, weight, bias, tiles, new ParallelRunner(2), vectors: true, wideRows: wide);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(tiles[i]) == BitConverter.SingleToInt32Bits(portable[i]),
+                        $"y[{i / outCols},{i % outCols}] ({(wide ? "4" : "2")} x 16 tiles): {tiles[i]}, portable {portable[i]}");
+                Assert.True(tiles.AsSpan().SequenceEqual(y), "the backend's run differs");
+            }
     }
 
     [Theory]

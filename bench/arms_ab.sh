@@ -1,0 +1,28 @@
+#!/bin/bash
+# Issue 16: several Folio configurations ("arms") measured alternately, with the commands bench/cpu_vs_llamacpp.sh
+# runs for Folio: `folio bench --model M --threads 2 --input-len 128 --requests 1 --output-len 64 --kv-mib 256`
+# (batch-1 decode, pp128) and `--requests 32 --output-len 32 --kv-mib 512` (32 sequences), each arm's extra flags
+# after. Each round runs every arm once per request count, the arm order rotated by one every round, at nice -20.
+# One JSON object per run on stdout (round, arm, requests, 1-minute load at the start, user + system CPU seconds,
+# peak RSS KiB from GNU time, the bench's JSON). Summarise with bench/arms_ab_summary.py.
+#   bench/arms_ab.sh ROUNDS 'LABEL|CLI_DIR|MODEL|EXTRA FLAGS' ... > runs.jsonl
+set -euo pipefail
+rounds=$1; shift
+arms=("$@")
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
+for r in $(seq 1 "$rounds"); do
+  n=${#arms[@]}
+  for reqs in 1 32; do
+    if (( reqs == 1 )); then extra=(--output-len 64 --kv-mib 256); else extra=(--output-len 32 --kv-mib 512); fi
+    for i in $(seq 0 $((n - 1))); do
+      IFS='|' read -r label cli model flags <<<"${arms[$(( (i + r) % n ))]}"
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      # shellcheck disable=SC2086  # flags are words
+      json=$(nice -n -20 /usr/bin/time -f '%U %S %M' -o "$timing" dotnet "$cli/folio.dll" bench --model "$model" \
+        --threads 2 --input-len 128 --requests "$reqs" "${extra[@]}" $flags --json)
+      read -r user sys rss < "$timing"
+      echo "{\"round\": $r, \"arm\": \"$label\", \"requests\": $reqs, \"load1\": $load, \"cpu_s\": $(echo "$user + $sys" | bc), \"max_rss_kb\": $rss, \"run\": $json}"
+    done
+  done
+done
