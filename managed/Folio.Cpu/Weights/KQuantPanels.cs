@@ -30,7 +30,7 @@ internal static class KQuantPanels
 
     /// <summary>Row-major <paramref name="blocks"/> ([rows, cols / 256] super-blocks) into panels; columns past
     /// <paramref name="rows"/> in the last panel stay zero.</summary>
-    public static byte[] Repack(KQuantFormat format, byte[] blocks, int rows, int cols)
+    public static byte[] Repack(KQuantFormat format, ReadOnlySpan<byte> blocks, int rows, int cols)
     {
         int perRow = cols / KQuantFormats.BlockElements, panels = (rows + Cols - 1) / Cols;
         int stored = format.BlockBytes(), bytes = BlockBytes(format);
@@ -41,7 +41,7 @@ internal static class KQuantPanels
         for (int o = 0; o < rows; o++)
             for (int b = 0; b < perRow; b++)
             {
-                var block = blocks.AsSpan((int)(((long)o * perRow + b) * stored), stored);
+                var block = blocks.Slice((int)(((long)o * perRow + b) * stored), stored);
                 var dst = result.AsSpan((int)(((long)(o / Cols) * perRow + b) * bytes), bytes);
                 int c = o % Cols;
                 if (format == KQuantFormat.Q4K)
