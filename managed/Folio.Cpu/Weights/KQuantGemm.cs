@@ -114,8 +114,8 @@ internal static class KQuantGemm
 
     /// <summary>4 × 16 tiles need about 30 vector registers (8 int32 sub-block sums, 8 super-block sums, 8 fp32
     /// accumulators, the unpacked weights): x64 has 32 with AVX-512 (EVEX encodes ymm16-31), 16 without, where 2 × 16
-    /// tiles run instead. On this machine's one-thread lm_head shape (gemm-precision), 4 × 16 took 0.92-0.95× the
-    /// time of 4 × 8 at 32 rows and 0.84-0.86× at 128 (bench/RESULTS.md).</summary>
+    /// tiles run instead. On this machine's one-thread lm_head shape (gemm-precision), 4 × 16 took 0.91-0.94× the
+    /// time of 4 × 8 at 32 rows and 0.84-0.90× at 128 (bench/RESULTS.md).</summary>
     private static readonly bool WideRows = Avx512F.VL.IsSupported;
 
     /// <summary>acc for row r and column c of panel p of a part, in the order the class comment gives (the portable

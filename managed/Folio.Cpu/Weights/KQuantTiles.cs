@@ -8,8 +8,8 @@ namespace Folio.Cpu.Weights;
 
 /// <summary>
 /// The vector tiles of <see cref="KQuantGemm"/>: 1, 2 or 4 activation rows × one or two 8-column panels of a
-/// <see cref="KQuantWeight"/> part (R and P, constants to the JIT, which drops the unused accumulators). Each 32-byte weight vector (4 inputs × 8 columns, <see cref="KQuantPanels"/>) is
-/// unpacked once in registers and multiplied with each row's 4 broadcast activations by vpdpbusd (AVX-VNNI: unsigned
+/// <see cref="KQuantWeight"/> part (R and P, constants to the JIT, which drops the unused accumulators). Each 32-byte
+/// weight vector (4 inputs × 8 columns, <see cref="KQuantPanels"/>) is unpacked once in registers and multiplied with each row's 4 broadcast activations by vpdpbusd (AVX-VNNI: unsigned
 /// weight × signed x_q, 4 products summed into each int32 lane, no saturation) or, on AVX2 alone, vpmaddubsw (pairs to
 /// int16: Q4_K's 8 pair sums per sub-block reach 8 · 2 · 15 · 127 = 30,480 &lt; 2^15, widened by the scale's vpmaddwd;
 /// Q6_K's values up to 63 are widened per vector). Per sub-block the int32 sums are scaled by sc_j (vpmulld, or the
