@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Folio.Core.Compute;
 
 namespace Folio.Cpu.Weights;
@@ -29,7 +30,9 @@ internal static class KQuantPanels
     public static int BlockBytes(KQuantFormat f) => f == KQuantFormat.Q4K ? Q4KBytes : Q6KBytes;
 
     /// <summary>Row-major <paramref name="blocks"/> ([rows, cols / 256] super-blocks) into panels; columns past
-    /// <paramref name="rows"/> in the last panel stay zero.</summary>
+    /// <paramref name="rows"/> in the last panel stay zero. Optimized at once: it runs once per tensor, so tiered
+    /// compilation would leave most of a model's repack in unoptimized code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Repack(KQuantFormat format, ReadOnlySpan<byte> blocks, int rows, int cols)
     {
         int perRow = cols / KQuantFormats.BlockElements, panels = (rows + Cols - 1) / Cols;
@@ -75,6 +78,7 @@ internal static class KQuantPanels
 
     /// <summary>Input e's nibble of column c: vector e / 8 (32 bytes each), byte 4c + e % 4, high nibble for the
     /// second four inputs of the eight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SetNibble(Span<byte> dst, int e, int c, int value)
     {
         ref byte at = ref dst[32 * (e / 8) + 4 * c + e % 4];
@@ -86,6 +90,7 @@ internal static class KQuantPanels
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(s[at..]));
 
     /// <summary>A Q4_K block's 256 nibbles in input order, its 8 scales and 8 mins (ggml's 6-bit unpacking).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q4KUnpack(ReadOnlySpan<byte> block, Span<byte> q, Span<int> sc, Span<int> m)
     {
         var s = block.Slice(4, 12);
@@ -99,6 +104,7 @@ internal static class KQuantPanels
     }
 
     /// <summary>A Q6_K block's 256 six-bit values (q + 32 as stored, 0..63) in input order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q6KUnpack(ReadOnlySpan<byte> block, Span<byte> q)
     {
         for (int e = 0; e < 256; e++)
@@ -134,17 +140,22 @@ internal static class KQuantPanels
             if (format == KQuantFormat.Q4K)
             {
                 float d = Float(block, Q4KD, pc), dmin = -Float(block, Q4KNegMin, pc);
-                for (int e = 0; e < 256; e++)
+                for (int j = 0; j < 8; j++)
                 {
-                    float ds = d * Q4KScale(block, e / 32, pc), dm = dmin * Q4KMin(block, e / 32, pc);
-                    dst[e] = ds * Q4KValue(block, e, pc) - dm;
+                    float ds = d * Q4KScale(block, j, pc), dm = dmin * Q4KMin(block, j, pc);
+                    for (int e = 32 * j; e < 32 * j + 32; e++)
+                        dst[e] = ds * Q4KValue(block, e, pc) - dm;
                 }
             }
             else
             {
                 float d = Float(block, Q6KD, pc);
-                for (int e = 0; e < 256; e++)
-                    dst[e] = d * Q6KScale(block, e / 16, pc) * (Q6KValue(block, e, pc) - 32);
+                for (int j = 0; j < 16; j++)
+                {
+                    float ds = d * Q6KScale(block, j, pc);
+                    for (int e = 16 * j; e < 16 * j + 16; e++)
+                        dst[e] = ds * (Q6KValue(block, e, pc) - 32);
+                }
             }
         }
     }
