@@ -33,8 +33,8 @@ internal static class WeightGemmBenchmark
             ("bf16-mapped", fp32, mapped),
             ("int8", int8, int8.UploadWeight(w, Out, In, DType.F32)),
             ("int4", int4, int4.UploadWeight(w, Out, In, DType.F32)),
-            ("Q4_K", fp32, fp32.UploadKQuantWeight([RandomKQuant(KQuantFormat.Q4K, Out, In, rng)])!),
-            ("Q6_K", fp32, fp32.UploadKQuantWeight([RandomKQuant(KQuantFormat.Q6K, Out, In, rng)])!),
+            ("Q4_K", fp32, Repacked(fp32, RandomKQuant(KQuantFormat.Q4K, Out, In, rng))),
+            ("Q6_K", fp32, Repacked(fp32, RandomKQuant(KQuantFormat.Q6K, Out, In, rng))),
         };
         long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18,
             (long)Out * In / 256 * 144, (long)Out * In / 256 * 210];
@@ -79,6 +79,16 @@ internal static class WeightGemmBenchmark
                     $"{bytes[f] / 1e9 / (t[0] / 1e3):F1} GB/s weights at the fastest wall round; {2.0 * rows * Out * In / 1e9 / (t[0] / 1e3):F1} GFLOP/s");
             }
         }
+    }
+
+    /// <summary>The backend's k-quant weight (repacked into panels at upload), the upload's wall time printed.</summary>
+    private static DeviceTensor Repacked(CpuBackend backend, KQuantRows rows)
+    {
+        var clock = Stopwatch.StartNew();
+        var w = backend.UploadKQuantWeight([rows]) ?? throw new InvalidOperationException("k-quant blocks declined");
+        Console.WriteLine($"{rows.Format.Name()} [{rows.Rows}, {rows.Cols}] read and repacked in {clock.Elapsed.TotalMilliseconds:F0} ms " +
+            $"({(long)rows.Rows * rows.RowBytes / 1e6 / clock.Elapsed.TotalSeconds:F0} MB/s of blocks)");
+        return w;
     }
 
     /// <summary>k-quant blocks of random bytes (every value, scale and min pattern) with finite fp16 scales: the

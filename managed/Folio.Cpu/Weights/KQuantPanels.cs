@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Folio.Core.Compute;
 
@@ -50,8 +51,7 @@ internal static class KQuantPanels
                 if (format == KQuantFormat.Q4K)
                 {
                     Q4KUnpack(block, q, sc, mins);
-                    for (int e = 0; e < 256; e++)
-                        SetNibble(dst, e, c, q[e]);
+                    Nibbles(q, dst, c);
                     for (int j = 0; j < 8; j++)
                     {
                         dst[Q4KScales + Cols * j + c] = (byte)sc[j];
@@ -63,10 +63,14 @@ internal static class KQuantPanels
                 else
                 {
                     Q6KUnpack(block, q);
-                    for (int e = 0; e < 256; e++)
+                    Nibbles(q, dst, c);
+                    for (int h = 0; h < 16; h++)
                     {
-                        SetNibble(dst, e, c, q[e] & 0xF);
-                        dst[Q6KHighs + 32 * (e / 16) + 4 * c + e % 4] |= (byte)((q[e] >> 4) << (2 * (e % 16 / 4)));
+                        // Bits 2s of each of the 4 bytes: the high 2 bits of inputs 16h + 4s .. + 3.
+                        uint u0 = Word(q, 16 * h), u1 = Word(q, 16 * h + 4), u2 = Word(q, 16 * h + 8), u3 = Word(q, 16 * h + 12);
+                        uint high = ((u0 >> 4) & 0x03030303) | (((u1 >> 4) & 0x03030303) << 2)
+                            | (((u2 >> 4) & 0x03030303) << 4) | (((u3 >> 4) & 0x03030303) << 6);
+                        BinaryPrimitives.WriteUInt32LittleEndian(dst[(Q6KHighs + 32 * h + 4 * c)..], high);
                     }
                     for (int j = 0; j < 16; j++)
                         dst[Q6KScales + Cols * j + c] = block[192 + j];
@@ -76,20 +80,25 @@ internal static class KQuantPanels
         return result;
     }
 
-    /// <summary>Input e's nibble of column c: vector e / 8 (32 bytes each), byte 4c + e % 4, high nibble for the
-    /// second four inputs of the eight.</summary>
+    /// <summary>The low nibbles of a row's 256 values (input order) into column c: input e goes to vector e / 8 (32
+    /// bytes each), byte 4c + e % 4, in the high nibble for the second four inputs of the eight. Four bytes at a time:
+    /// each value's low nibble shifted by 4 stays inside its byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SetNibble(Span<byte> dst, int e, int c, int value)
+    private static void Nibbles(ReadOnlySpan<byte> q, Span<byte> dst, int c)
     {
-        ref byte at = ref dst[32 * (e / 8) + 4 * c + e % 4];
-        at |= (byte)(e % 8 < 4 ? value : value << 4);
+        for (int v = 0; v < 32; v++)
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[(32 * v + 4 * c)..],
+                (Word(q, 8 * v) & 0x0F0F0F0F) | ((Word(q, 8 * v + 4) & 0x0F0F0F0F) << 4));
     }
+
+    private static uint Word(ReadOnlySpan<byte> q, int at) => BinaryPrimitives.ReadUInt32LittleEndian(q[at..]);
 
     private static int Nibble(ReadOnlySpan<byte> src, int e, int c) => (src[32 * (e / 8) + 4 * c + e % 4] >> (e % 8 < 4 ? 0 : 4)) & 0xF;
 
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(s[at..]));
 
-    /// <summary>A Q4_K block's 256 nibbles in input order, its 8 scales and 8 mins (ggml's 6-bit unpacking).</summary>
+    /// <summary>A Q4_K block's 256 nibbles in input order, its 8 scales and 8 mins (ggml's 6-bit unpacking). Nibbles:
+    /// byte 32c + l holds input 64c + l (low) and 64c + 32 + l (high); four bytes at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q4KUnpack(ReadOnlySpan<byte> block, Span<byte> q, Span<int> sc, Span<int> m)
     {
@@ -98,22 +107,31 @@ internal static class KQuantPanels
         {
             sc[j] = j < 4 ? s[j] & 63 : (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
             m[j] = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-            for (int l = 0; l < 32; l++)
-                q[32 * j + l] = (byte)((block[16 + 32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF);
         }
+        var qs = block.Slice(16, 128);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l += 4)
+            {
+                uint a = Word(qs, 32 * c + l);
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(64 * c + l)..], a & 0x0F0F0F0F);
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(64 * c + 32 + l)..], (a >> 4) & 0x0F0F0F0F);
+            }
     }
 
-    /// <summary>A Q6_K block's 256 six-bit values (q + 32 as stored, 0..63) in input order.</summary>
+    /// <summary>A Q6_K block's 256 six-bit values (q + 32 as stored, 0..63) in input order: input 128h + 32r + l is
+    /// a nibble of ql (byte 64h + 32(r % 2) + l, high nibble for r ≥ 2) and bits 2r of qh byte 32h + l; four at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q6KUnpack(ReadOnlySpan<byte> block, Span<byte> q)
     {
-        for (int e = 0; e < 256; e++)
-        {
-            int g = e / 32, l = e % 32, h = g / 4, r = g % 4;
-            int low = (block[64 * h + 32 * (r % 2) + l] >> (4 * (r / 2))) & 0xF;
-            int high = (block[128 + 32 * h + l] >> (2 * r)) & 3;
-            q[e] = (byte)(low | (high << 4));
-        }
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l += 4)
+            {
+                uint a = Word(block, 64 * h + l), b = Word(block, 64 * h + 32 + l), hh = Word(block, 128 + 32 * h + l);
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + l)..], (a & 0x0F0F0F0F) | ((hh & 0x03030303) << 4));
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + 32 + l)..], (b & 0x0F0F0F0F) | (((hh >> 2) & 0x03030303) << 4));
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + 64 + l)..], ((a >> 4) & 0x0F0F0F0F) | (((hh >> 4) & 0x03030303) << 4));
+                BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + 96 + l)..], ((b >> 4) & 0x0F0F0F0F) | (((hh >> 6) & 0x03030303) << 4));
+            }
     }
 
     /// <summary>Q4_K value (0..15) of input e (within the super-block) of column c.</summary>
