@@ -41,6 +41,9 @@ internal sealed class TimedBackend(IComputeBackend inner) : IComputeBackend
         inner.UploadWeight(data, outFeatures, inFeatures, sourceType, exact);
     public DeviceTensor? UploadMappedWeight(IReadOnlyList<MappedTensor> parts) => inner.UploadMappedWeight(parts);
     public DeviceTensor? UploadMappedTable(MappedTensor table) => inner.UploadMappedTable(table);
+    // Without these two the interface's defaults (null) made a GGUF's k-quant tensors load as fp32 here.
+    public DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => inner.UploadKQuantWeight(parts);
+    public DeviceTensor? UploadKQuantTable(KQuantRows table) => inner.UploadKQuantTable(table);
     public DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read) =>
         inner.UploadWeightRows(outFeatures, inFeatures, sourceType, read);
     public void Download(DeviceTensor source, Span<float> destination) => inner.Download(source, destination);

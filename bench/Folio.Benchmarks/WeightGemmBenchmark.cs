@@ -6,7 +6,7 @@ namespace Folio.Benchmarks;
 
 /// <summary>
 /// <c>gemm-precision</c>: one MatMul of b8's lm_head shape ([32000, 768], larger than any cache) with the weight
-/// in fp32, bf16 (packed, and mapped in place), int8 and int4, for 1, 32 and 128 input rows, on one thread, formats alternating round by round. Per
+/// in fp32, bf16 (packed, and mapped in place), int8, int4, and GGUF Q4_K / Q6_K blocks (random bytes), for 1, 32 and 128 input rows, on one thread, formats alternating round by round. Per
 /// format: the fastest and median of 15 rounds by process CPU time (what a shared, oversubscribed machine
 /// cannot inflate) and by wall time, and the weight bytes read per second at the fastest round.
 /// </summary>
@@ -33,8 +33,11 @@ internal static class WeightGemmBenchmark
             ("bf16-mapped", fp32, mapped),
             ("int8", int8, int8.UploadWeight(w, Out, In, DType.F32)),
             ("int4", int4, int4.UploadWeight(w, Out, In, DType.F32)),
+            ("Q4_K", fp32, Repacked(fp32, RandomKQuant(KQuantFormat.Q4K, Out, In, rng))),
+            ("Q6_K", fp32, Repacked(fp32, RandomKQuant(KQuantFormat.Q6K, Out, In, rng))),
         };
-        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18];
+        long[] bytes = [(long)Out * In * 4, (long)Out * In * 2, (long)Out * In * 2, (long)Out * In / 32 * 34, (long)Out * In / 32 * 18,
+            (long)Out * In / 256 * 144, (long)Out * In / 256 * 210];
         foreach (int rows in new[] { 1, 32, 128 })
         {
             var x = new float[rows * In];
@@ -76,6 +79,33 @@ internal static class WeightGemmBenchmark
                     $"{bytes[f] / 1e9 / (t[0] / 1e3):F1} GB/s weights at the fastest wall round; {2.0 * rows * Out * In / 1e9 / (t[0] / 1e3):F1} GFLOP/s");
             }
         }
+    }
+
+    /// <summary>The backend's k-quant weight (repacked into panels at upload), the upload's wall time printed.</summary>
+    private static DeviceTensor Repacked(CpuBackend backend, KQuantRows rows)
+    {
+        var clock = Stopwatch.StartNew();
+        var w = backend.UploadKQuantWeight([rows]) ?? throw new InvalidOperationException("k-quant blocks declined");
+        Console.WriteLine($"{rows.Format.Name()} [{rows.Rows}, {rows.Cols}] read and repacked in {clock.Elapsed.TotalMilliseconds:F0} ms " +
+            $"({(long)rows.Rows * rows.RowBytes / 1e6 / clock.Elapsed.TotalSeconds:F0} MB/s of blocks)");
+        return w;
+    }
+
+    /// <summary>k-quant blocks of random bytes (every value, scale and min pattern) with finite fp16 scales: the
+    /// kernel's speed does not depend on the values.</summary>
+    private static KQuantRows RandomKQuant(KQuantFormat format, int rows, int cols, Random rng)
+    {
+        var bytes = new byte[(long)rows * cols / 256 * format.BlockBytes()];
+        rng.NextBytes(bytes);
+        for (int at = 0; at < bytes.Length; at += format.BlockBytes())
+            if (format == KQuantFormat.Q4K)
+            {
+                bytes[at + 1] &= 0x3B;
+                bytes[at + 3] &= 0x3B;
+            }
+            else
+                bytes[at + 209] &= 0x3B;
+        return new KQuantRows("w", format, rows, cols, bytes);
     }
 
     /// <summary>A one-tensor safetensors file ("w", BF16 [rows, cols]) of values already bf16, in the temp folder.</summary>

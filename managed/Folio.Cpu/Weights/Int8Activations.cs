@@ -172,25 +172,48 @@ internal sealed class Int8Activations
         Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(v * inverse), Vector256.Create(-127f)), Vector256.Create(127f))).AsUInt32()
         + Vector256.Create(128u);
 
-    /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15 (|sum| ≤ 16 · 127), for the Q6_K kernel, which multiplies
-    /// q + 32 and takes 32 · sc_j · this back out per sub-block of 16. Filled by <see cref="ComputeSums16"/>.</summary>
-    public short[] Sums16 { get; private set; } = [];
+    /// <summary>[row, i]: −32 · Σ q over inputs 16i .. 16i + 15, for the Q6_K tiles, which multiply the stored
+    /// q + 32 and start each sub-block's sum from this. Filled by <see cref="ComputeKQuantSums"/>.</summary>
+    public int[] Q6KOffsets { get; private set; } = [];
 
-    /// <summary>Fills <see cref="Sums16"/> for the first <paramref name="rows"/> rows of the last <see cref="Quantize"/>.</summary>
-    public void ComputeSums16(int rows)
+    /// <summary>[row, k]: Σ q over group 2k in the low int16 and over group 2k + 1 in the high (|Σ| ≤ 32 · 127), for the
+    /// Q4_K tiles' mins (one vpmaddwd against the pair of 6-bit mins). Filled by <see cref="ComputeKQuantSums"/>.</summary>
+    public int[] PairedGroupSums { get; private set; } = [];
+
+    /// <summary>The k-quant sums of the first <paramref name="rows"/> rows of the last <see cref="Quantize"/>:
+    /// <see cref="PairedGroupSums"/> when <paramref name="q4k"/>, <see cref="Q6KOffsets"/> when <paramref name="q6k"/>.</summary>
+    public void ComputeKQuantSums(int rows, bool q4k, bool q6k)
     {
-        int per = RowBytes / 16;
-        if (Sums16.Length < rows * per)
-            Sums16 = new short[rows * per];
-        for (int r = 0; r < rows; r++)
-            for (int i = 0; i < per; i++)
-            {
-                int sum = 0;
-                var q = Signed.AsSpan(r * RowBytes + 16 * i, 16);
-                foreach (sbyte v in q)
-                    sum += v;
-                Sums16[r * per + i] = (short)sum;
-            }
+        if (q6k)
+        {
+            int per = RowBytes / 16;
+            if (Q6KOffsets.Length < rows * per)
+                Q6KOffsets = new int[rows * per];
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < per; i++)
+                {
+                    int sum = 0;
+                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 16 * i, 16))
+                        sum += v;
+                    Q6KOffsets[r * per + i] = -32 * sum;
+                }
+        }
+        if (q4k)
+        {
+            int pairs = RowBytes / 64;
+            if (PairedGroupSums.Length < rows * pairs)
+                PairedGroupSums = new int[rows * pairs];
+            for (int r = 0; r < rows; r++)
+                for (int k = 0; k < pairs; k++)
+                {
+                    int low = 0, high = 0;
+                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 64 * k, 32))
+                        low += v;
+                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 64 * k + 32, 32))
+                        high += v;
+                    PairedGroupSums[r * pairs + k] = (low & 0xFFFF) | (high << 16);
+                }
+        }
     }
 
     private static int SumScalar(ReadOnlySpan<byte> group)

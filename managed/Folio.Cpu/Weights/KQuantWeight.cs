@@ -4,25 +4,34 @@ using Folio.Core.Models.Gguf;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// A MatMul weight [Rows = out, Cols = in] kept in llama.cpp's k-quant blocks (Q4_K, Q6_K) exactly as the GGUF
-/// file stores them, one or more parts stacked by rows (a fused q/k/v may hold Q4_K q/k and a Q6_K v). Each part
-/// is row-major: row o is Cols / 256 super-blocks, so a row's weights are contiguous and <see cref="KQuantGemm"/>
-/// reads them in place. 144 bytes per 256 weights for Q4_K (4.5 bits a weight), 210 for Q6_K (6.56 bits).
+/// A MatMul weight [Rows = out, Cols = in] from llama.cpp's k-quant blocks (Q4_K, Q6_K), one or more parts stacked
+/// by rows (a fused q/k/v may hold Q4_K q/k and a Q6_K v). Each part is repacked once at load into panels of
+/// <see cref="PanelCols"/> output columns (<see cref="KQuantPanels"/>: the quantized values, scales and mins exactly
+/// as stored, only moved, the sub-block scales unpacked to bytes and d / dmin widened to fp32), so
+/// <see cref="KQuantGemm"/> multiplies 4 inputs × 8 columns per instruction and unpacks each weight once for a tile
+/// of activation rows. Q4_K: 1,216 bytes per 256 inputs × 8 columns (4.75 bits a weight, stored 4.5); Q6_K: 1,696
+/// (6.63 bits, stored 6.56). The last panel of a part is zero-padded (d = 0) and its padding columns never written.
 /// </summary>
 internal sealed class KQuantWeight : DeviceTensor
 {
+    public const int PanelCols = 8;
+
     private KQuantWeight(Part[] parts, int rows, int cols) : base(rows, cols, DType.F32) => Parts = parts;
 
-    /// <summary>Rows [FirstRow, FirstRow + Rows) of the weight, in <see cref="Format"/>.</summary>
-    internal sealed record Part(KQuantFormat Format, int FirstRow, int Rows, int RowBytes, byte[] Blocks);
+    /// <summary>Rows [FirstRow, FirstRow + Rows) of the weight, in <see cref="Format"/>; <see cref="Panels"/> holds
+    /// panel p's super-block b at (p · blocks + b) · <see cref="KQuantPanels.BlockBytes"/>.</summary>
+    internal sealed record Part(KQuantFormat Format, int FirstRow, int Rows, byte[] Panels)
+    {
+        internal int PanelCount => (Rows + PanelCols - 1) / PanelCols;
+    }
 
     internal Part[] Parts { get; }
     internal int BlocksPerRow => Cols / KQuantFormats.BlockElements;
-    internal long StoredBytes => Parts.Sum(p => p.Blocks.LongLength);
+    internal long StoredBytes => Parts.Sum(p => p.Panels.LongLength);
     internal bool HasFormat(KQuantFormat f) => Parts.Any(p => p.Format == f);
 
-    /// <summary>Stacks <paramref name="parts"/> (all of one width). Every fp16 scale (d, and Q4_K's dmin) must be
-    /// finite: the kernels widen them with a shift that has no Inf/NaN case, and such a block is a corrupt file.</summary>
+    /// <summary>Stacks <paramref name="parts"/> (all of one width), repacked. Every fp16 scale (d, and Q4_K's dmin)
+    /// must be finite: such a block is a corrupt file.</summary>
     public static KQuantWeight Create(IReadOnlyList<KQuantRows> parts)
     {
         if (parts.Count == 0)
@@ -34,22 +43,40 @@ internal sealed class KQuantWeight : DeviceTensor
             var p = parts[i];
             if (p.Cols != cols)
                 throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
-            CheckScales(p);
-            stacked[i] = new Part(p.Format, rows, p.Rows, p.RowBytes, p.Blocks);
+            stacked[i] = new Part(p.Format, rows, p.Rows, ReadAndRepack(p));
             rows = checked(rows + p.Rows);
         }
         return new KQuantWeight(stacked, rows, cols);
     }
 
-    private static void CheckScales(KQuantRows p)
+    /// <summary>The part's blocks read into native memory, checked, repacked, and the buffer freed at once: a managed
+    /// copy would stay garbage until a full collection (on b8 Q4_K_M that held peak RSS ~55 MB higher).</summary>
+    private static unsafe byte[] ReadAndRepack(KQuantRows p)
+    {
+        int length = checked(p.Rows * p.RowBytes);
+        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)length);
+        try
+        {
+            var blocks = new Span<byte>(buffer, length);
+            p.CopyBlocksTo(blocks);
+            CheckScales(p, blocks);
+            return KQuantPanels.Repack(p.Format, blocks, p.Rows, p.Cols);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(buffer);
+        }
+    }
+
+    private static void CheckScales(KQuantRows p, ReadOnlySpan<byte> blocks)
     {
         int bytes = p.Format.BlockBytes();
         // Q4_K: d at 0, dmin at 2; Q6_K: d at 208.
         int first = p.Format == KQuantFormat.Q4K ? 0 : 208, count = p.Format == KQuantFormat.Q4K ? 2 : 1;
-        for (long at = 0; at < p.Blocks.LongLength; at += bytes)
+        for (int at = 0; at < blocks.Length; at += bytes)
             for (int s = 0; s < count; s++)
             {
-                int h = p.Blocks[at + first + 2 * s] | p.Blocks[at + first + 2 * s + 1] << 8;
+                int h = blocks[at + first + 2 * s] | blocks[at + first + 2 * s + 1] << 8;
                 if ((h & 0x7C00) == 0x7C00)
                     throw new ArgumentException(
                         $"tensor '{p.Name}': block {at / bytes} (row {at / p.RowBytes}) has a non-finite fp16 scale (0x{h:X4})");
@@ -65,8 +92,8 @@ internal sealed class KQuantWeight : DeviceTensor
         throw new ArgumentOutOfRangeException(nameof(o), o, $"a weight of {Rows} rows");
     }
 
-    /// <summary>Row <paramref name="o"/> dequantized by ggml's rule (<see cref="GgufDequantize"/>): the reference the
-    /// kernels are tested against.</summary>
+    /// <summary>Row <paramref name="o"/> dequantized by ggml's rule (<see cref="GgufDequantize"/>'s arithmetic, read
+    /// from the panels): the reference the kernels are tested against.</summary>
     internal float[] DequantizedRow(int o)
     {
         var row = new float[Cols];
@@ -79,8 +106,7 @@ internal sealed class KQuantWeight : DeviceTensor
     internal void DequantizeRow(int o, Span<float> destination)
     {
         var p = PartOf(o);
-        GgufDequantize.Blocks(p.Format == KQuantFormat.Q4K ? GgmlType.Q4_K : GgmlType.Q6_K,
-            p.Blocks.AsSpan((int)((long)(o - p.FirstRow) * p.RowBytes), p.RowBytes), destination[..Cols]);
+        KQuantPanels.DequantizeColumn(p.Format, p.Panels, BlocksPerRow, o - p.FirstRow, destination[..Cols]);
     }
 
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");

@@ -95,10 +95,47 @@ public sealed class KQuantGemmTests
             Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
         }
         var act = new Int8Activations();
-        act.Quantize(x, rows, k, groupSums: true);
+        act.Quantize(x, rows, k);
+        act.ComputeKQuantSums(rows, format == KQuantFormat.Q4K, format == KQuantFormat.Q6K);
         var portable = new float[rows * outCols];
         KQuantGemm.RunQuantized(act, rows, weight, bias, portable, new ParallelRunner(1), vectors: false);
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
+        // The tiles (4 x 16 and 2 x 16, whichever this CPU would pick) and the portable loop do the same integer sums
+        // and fp32 steps: the same bits.
+        if (KQuantGemm.UsesVectors)
+            foreach (bool wide in new[] { true, false })
+            {
+                var tiles = new float[rows * outCols];
+                KQuantGemm.RunQuantized(act, rows, weight, bias, tiles, new ParallelRunner(2), vectors: true, wideRows: wide);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(tiles[i]) == BitConverter.SingleToInt32Bits(portable[i]),
+                        $"y[{i / outCols},{i % outCols}] ({(wide ? "4" : "2")} x 16 tiles): {tiles[i]}, portable {portable[i]}");
+                Assert.True(tiles.AsSpan().SequenceEqual(y), "the backend's run differs");
+            }
+    }
+
+    [Theory]
+    [InlineData(KQuantFormat.Q4K, 1, 256, false)]
+    [InlineData(KQuantFormat.Q4K, 13, 768, true)]
+    [InlineData(KQuantFormat.Q6K, 1, 256, false)]
+    [InlineData(KQuantFormat.Q6K, 13, 768, true)]
+    public void ThePanelsGiveBackEveryRowAsGgmlDequantizesItsBlocks(KQuantFormat format, int rows, int k, bool randomBytes)
+    {
+        // The repack only moves values, scales and mins (and widens fp16 to fp32): each row read back from the panels
+        // equals ggml's dequantization of the row's original blocks, bit for bit.
+        var blocks = Blocks(format, rows, k, 81, randomBytes);
+        var weight = KQuantWeight.Create([new KQuantRows("w", format, rows, k, blocks)]);
+        int rowBytes = k / 256 * format.BlockBytes();
+        var expected = new float[k];
+        for (int o = 0; o < rows; o++)
+        {
+            Folio.Core.Models.Gguf.GgufDequantize.Blocks(format == KQuantFormat.Q4K ? Folio.Core.Models.Gguf.GgmlType.Q4_K : Folio.Core.Models.Gguf.GgmlType.Q6_K,
+                blocks.AsSpan(o * rowBytes, rowBytes), expected);
+            var row = weight.DequantizedRow(o);
+            for (int i = 0; i < k; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(row[i]) == BitConverter.SingleToInt32Bits(expected[i]),
+                    $"{format} [{o},{i}]: panels {row[i]}, ggml {expected[i]}");
+        }
     }
 
     [Theory]
@@ -119,7 +156,8 @@ public sealed class KQuantGemmTests
         Assert.Equal(12, weight.Rows);
         AssertNearReference(y, x, rows, k, weight, bias, "stacked");
         Assert.Contains("Q4_K+Q6_K", backend.WeightKernels.Single());
-        Assert.Equal(5 * 2 * 144 + 3 * 2 * 144 + 4 * 2 * 210, backend.WeightBytes);
+        // One 8-column panel per part (zero-padded), two super-blocks each: 1,216 bytes per Q4_K panel block, 1,696 per Q6_K.
+        Assert.Equal(2 * 1216 + 2 * 1216 + 2 * 1696, backend.WeightBytes);
     }
 
     [Fact]

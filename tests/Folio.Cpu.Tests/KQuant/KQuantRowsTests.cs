@@ -12,7 +12,7 @@ public class KQuantRowsTests
     public void BlocksAreReadOnFirstUseAndOnce()
     {
         int reads = 0;
-        var rows = new KQuantRows("blk.0.ffn_up.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, () => { reads++; return new byte[Bytes]; });
+        var rows = new KQuantRows("blk.0.ffn_up.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, b => { reads++; Assert.Equal(Bytes, b.Length); });
         Assert.Equal(0, reads);
         Assert.Equal(Bytes, rows.Blocks.Length);
         Assert.Same(rows.Blocks, rows.Blocks);
@@ -20,21 +20,32 @@ public class KQuantRowsTests
     }
 
     [Fact]
+    public void TheCpuBackendReadsTheBlocksOnceIntoItsOwnBufferAndKeepsNoCopy()
+    {
+        int reads = 0;
+        var source = new byte[Bytes];   // all-zero blocks: finite scales
+        var rows = new KQuantRows("blk.0.ffn_up.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, b => { reads++; source.CopyTo(b); });
+        using var backend = new CpuBackend(1);
+        Assert.NotNull(backend.UploadKQuantWeight([rows]));
+        Assert.Equal(1, reads);
+        var e = Assert.Throws<ArgumentException>(() => rows.CopyBlocksTo(new byte[Bytes - 1]));
+        Assert.Contains("blk.0.ffn_up.weight", e.Message);
+    }
+
+    [Fact]
     public void ABackendThatQuantizesItsOwnWayNeverReadsTheBlocks()
     {
         int reads = 0;
-        var rows = new KQuantRows("blk.0.ffn_up.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, () => { reads++; return new byte[Bytes]; });
+        var rows = new KQuantRows("blk.0.ffn_up.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, _ => reads++);
         using var backend = new CpuBackend(1, WeightQuantization.Int4);
         Assert.Null(backend.UploadKQuantWeight([rows]));
         Assert.Equal(0, reads);
     }
 
     [Fact]
-    public void ASourceThatReadsAnotherLengthThanItDeclaredIsNamed()
+    public void ADeclaredLengthThatDoesNotFitTheShapeIsNamed()
     {
-        var rows = new KQuantRows("blk.1.attn_v.weight", KQuantFormat.Q4K, Rows, Cols, Bytes, () => new byte[Bytes - 1]);
-        var e = Assert.Throws<InvalidOperationException>(() => rows.Blocks);
+        var e = Assert.Throws<ArgumentException>(() => new KQuantRows("blk.1.attn_v.weight", KQuantFormat.Q4K, Rows, Cols, Bytes + 1, _ => { }));
         Assert.Contains("blk.1.attn_v.weight", e.Message);
-        Assert.Throws<ArgumentException>(() => new KQuantRows("w", KQuantFormat.Q4K, Rows, Cols, Bytes + 1, () => new byte[Bytes + 1]));
     }
 }

@@ -45,14 +45,12 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         if (format is null || expectedShape.Length != 2 || expectedShape[0] > int.MaxValue || info.ByteLength > Array.MaxLength)
             return null;
         int rows = (int)expectedShape[0];
-        // Read when the backend takes the blocks (KQuantRows.Blocks), not before: one that declines reads fp32.
-        return new KQuantRows(g, format.Value, rows, (int)expectedShape[1], info.ByteLength, () =>
+        // Read when the backend takes the blocks (KQuantRows.Blocks / CopyBlocksTo), not before: one that declines reads fp32.
+        return new KQuantRows(g, format.Value, rows, (int)expectedShape[1], info.ByteLength, bytes =>
         {
-            var bytes = new byte[info.ByteLength];
             file.ReadBytes(info, bytes);
             if (Permuted(g))
-                Unpermute(bytes.AsSpan(), HeadsOf(g), (int)(info.ByteLength / rows));
-            return bytes;
+                Unpermute(bytes, HeadsOf(g), (int)(info.ByteLength / rows));
         });
     }
 
