@@ -389,9 +389,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     private readonly record struct SiluJob(float[] GateUp, float[] Output, int F);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _runner.Dispose();
 
     internal static CpuTensor T(DeviceTensor t) =>
         t as CpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a CPU tensor");
