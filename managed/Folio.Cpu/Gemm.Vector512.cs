@@ -111,4 +111,30 @@ internal static partial class Gemm
         Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16);
     }
+
+    /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
+    /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
+    private static void Tile1x64Wide(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    {
+        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        ref float br = ref Ref(bias);
+        bool hb = bias is not null;
+        nuint ks = (nuint)k;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        nuint panel = ks * TileCols;
+        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
+        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
+        {
+            var b = Vector512.Create(Unsafe.Add(ref xr, i));
+            a0 = Fma(b, Vector512.LoadUnsafe(ref wr, p0), a0);
+            a1 = Fma(b, Vector512.LoadUnsafe(ref wr, p1), a1);
+            a2 = Fma(b, Vector512.LoadUnsafe(ref wr, p2), a2);
+            a3 = Fma(b, Vector512.LoadUnsafe(ref wr, p3), a3);
+        }
+        int y0 = r * o + c;
+        Put(a0, ref yr, y0, ref br, hb, c); Put(a1, ref yr, y0 + 16, ref br, hb, c + 16);
+        Put(a2, ref yr, y0 + 32, ref br, hb, c + 32); Put(a3, ref yr, y0 + 48, ref br, hb, c + 48);
+    }
 }

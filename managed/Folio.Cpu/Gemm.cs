@@ -76,6 +76,9 @@ internal static partial class Gemm
             for (; r < rows; r++)
             {
                 int c = cb;
+                if (Wide)
+                    for (; c + WideCols <= full; c += WideCols)
+                        Tile1x64Wide(x, r, k, wt, o, c, bias, y);
                 for (; c + WideCols <= full; c += WideCols)
                     Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)
