@@ -4,8 +4,8 @@ using System.Runtime.ExceptionServices;
 namespace Folio.Cpu;
 
 /// <summary>
-/// Worker threads that stay awake between jobs: after a job each spins for <see cref="SpinTicks"/> (~100 µs) on the
-/// job slot before it blocks, so the next op of the same forward pass (a few µs later) starts on a running thread
+/// Worker threads that stay awake between jobs: after a job each spins for <see cref="SpinTicks"/> (~100 µs; pausing
+/// for the first fifth, yielding the core between looks after that) on the job slot before it blocks, so the next op of the same forward pass (a few µs later) starts on a running thread
 /// instead of waking a pooled one (Parallel.For's cost: a wake-up per op, ~60 ops per b8 token). The caller runs items
 /// too and claims them from the same counter, so a worker that is late (descheduled, asleep) only takes fewer items.
 /// Workers hold this object, not the <see cref="ParallelRunner"/>, so a runner that is never disposed still reaches
@@ -98,9 +98,16 @@ internal sealed class SpinningWorkers
                 job!.Drain();
                 continue;
             }
-            long until = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _job) == seen && !_stopping && Stopwatch.GetTimestamp() < until)
-                Thread.SpinWait(20);
+            // Pause-spin first; then yield between looks, so that a worker sharing a core with the caller (a loaded
+            // machine) hands the core back instead of spinning through the caller's time slice.
+            long now = Stopwatch.GetTimestamp(), yieldFrom = now + SpinTicks / 5, until = now + SpinTicks;
+            while (Volatile.Read(ref _job) == seen && !_stopping && (now = Stopwatch.GetTimestamp()) < until)
+            {
+                if (now < yieldFrom)
+                    Thread.SpinWait(20);
+                else
+                    Thread.Yield();
+            }
             if (Volatile.Read(ref _job) != seen)
                 continue;
             // Reset, then look again: a job published after the look sets the event after this Reset.
