@@ -221,7 +221,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>The fp32 kernel as it runs on this machine (the 512-bit tiles only where Vector512 is accelerated).</summary>
     private static string Fp32Kernel => Gemm.Wide
-        ? "fp32 weights, fp32 FMA (Vector512 8x32/4x32 tiles for several rows, Vector256 for one)"
+        ? "fp32 weights, fp32 FMA (Vector512 8x32/4x32 tiles k-blocked for several rows, 1x64 for one)"
         : "fp32 weights, fp32 FMA (Vector256)";
 
     public void Download(DeviceTensor source, Span<float> destination)
@@ -389,9 +389,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     private readonly record struct SiluJob(float[] GateUp, float[] Output, int F);
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _runner.Dispose();
 
     internal static CpuTensor T(DeviceTensor t) =>
         t as CpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a CPU tensor");

@@ -35,19 +35,34 @@ internal static partial class Gemm
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) =>
         Vector512.FusedMultiplyAdd(x, w, acc);
 
-    /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels).</summary>
-    private static void Tile8x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels), k in [k0, k1): from zero when k0 = 0, else
+    /// continuing the chains from the partial sums a call for [.., k0) stored in y (fp32 stored and reloaded exactly:
+    /// the same bits as one pass); + bias when k1 = k.</summary>
+    private static void Tile8x32(float[] x, int r, int k, int k0, int k1, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null;
+        bool hb = bias is not null && k1 == k;
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         Vector512<float> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
-        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
-        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
+        int y0 = r * o + c;
+        if (k0 > 0)
+        {
+            nuint at = (nuint)y0, os = (nuint)o;
+            a00 = Vector512.LoadUnsafe(ref yr, at); a01 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a10 = Vector512.LoadUnsafe(ref yr, at); a11 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a20 = Vector512.LoadUnsafe(ref yr, at); a21 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a30 = Vector512.LoadUnsafe(ref yr, at); a31 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a40 = Vector512.LoadUnsafe(ref yr, at); a41 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a50 = Vector512.LoadUnsafe(ref yr, at); a51 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a60 = Vector512.LoadUnsafe(ref yr, at); a61 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a70 = Vector512.LoadUnsafe(ref yr, at); a71 = Vector512.LoadUnsafe(ref yr, at + 16);
+        }
+        nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
+        for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -69,7 +84,6 @@ internal static partial class Gemm
             b = Vector512.Create(Unsafe.Add(ref xi, 7 * ks));
             a70 = Fma(b, w0, a70); a71 = Fma(b, w1, a71);
         }
-        int y0 = r * o + c;
         Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
@@ -80,18 +94,27 @@ internal static partial class Gemm
         Put(a70, ref yr, y0, ref br, hb, c); Put(a71, ref yr, y0 + 16, ref br, hb, c + 16);
     }
 
-    /// <summary>Rows r .. r + 3, columns c .. c + 31.</summary>
-    private static void Tile4x32(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
+    private static void Tile4x32(float[] x, int r, int k, int k0, int k1, float[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null;
+        bool hb = bias is not null && k1 == k;
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        nuint p0 = (nuint)(c / TileCols * k * TileCols), p1 = p0 + ks * TileCols;
-        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols)
+        int y0 = r * o + c;
+        if (k0 > 0)
+        {
+            nuint at = (nuint)y0, os = (nuint)o;
+            a00 = Vector512.LoadUnsafe(ref yr, at); a01 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a10 = Vector512.LoadUnsafe(ref yr, at); a11 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a20 = Vector512.LoadUnsafe(ref yr, at); a21 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
+            a30 = Vector512.LoadUnsafe(ref yr, at); a31 = Vector512.LoadUnsafe(ref yr, at + 16);
+        }
+        nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
+        for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -105,10 +128,35 @@ internal static partial class Gemm
             b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
             a30 = Fma(b, w0, a30); a31 = Fma(b, w1, a31);
         }
-        int y0 = r * o + c;
         Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16);
+    }
+
+    /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
+    /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
+    private static void Tile1x64Wide(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    {
+        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        ref float br = ref Ref(bias);
+        bool hb = bias is not null;
+        nuint ks = (nuint)k;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        nuint panel = ks * TileCols;
+        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
+        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
+        {
+            var b = Vector512.Create(Unsafe.Add(ref xr, i));
+            a0 = Fma(b, Vector512.LoadUnsafe(ref wr, p0), a0);
+            a1 = Fma(b, Vector512.LoadUnsafe(ref wr, p1), a1);
+            a2 = Fma(b, Vector512.LoadUnsafe(ref wr, p2), a2);
+            a3 = Fma(b, Vector512.LoadUnsafe(ref wr, p3), a3);
+        }
+        int y0 = r * o + c;
+        Put(a0, ref yr, y0, ref br, hb, c); Put(a1, ref yr, y0 + 16, ref br, hb, c + 16);
+        Put(a2, ref yr, y0 + 32, ref br, hb, c + 32); Put(a3, ref yr, y0 + 48, ref br, hb, c + 48);
     }
 }

@@ -23,6 +23,10 @@ internal static partial class Gemm
     private const int WideCols = 64;
     /// <summary>Columns per cache block: k × 128 weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 128;
+    /// <summary>Rows that share one k slice of a 32-column tile's weights (the 512-bit tiles): 32 rows × KBlock of x
+    /// (16 KiB) beside the slice's weights (16 KiB) fit L1.</summary>
+    private const int RowBlock = 32;
+    private const int KBlock = 128;
 
     /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
     public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
@@ -64,11 +68,9 @@ internal static partial class Gemm
             int r = 0;
             if (Wide)
             {
-                int wide = cb + (full - cb) / WideTileCols * WideTileCols;
-                for (; r + 8 <= rows; r += 8)
-                    Rows512(x, r, 8, k, wt, o, cb, wide, full, bias, y);
-                for (; r + 4 <= rows; r += 4)
-                    Rows512(x, r, 4, k, wt, o, cb, wide, full, bias, y);
+                r = rows / 4 * 4;
+                for (int rb = 0; rb < r; rb += RowBlock)
+                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y);
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -76,6 +78,9 @@ internal static partial class Gemm
             for (; r < rows; r++)
             {
                 int c = cb;
+                if (Wide)
+                    for (; c + WideCols <= full; c += WideCols)
+                        Tile1x64Wide(x, r, k, wt, o, c, bias, y);
                 for (; c + WideCols <= full; c += WideCols)
                     Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)
@@ -87,20 +92,26 @@ internal static partial class Gemm
         }
     }
 
-    /// <summary>Rows r .. r + n − 1 (n = 8 or 4) over columns [c0, full): 512-bit tiles up to <paramref name="wide"/>,
-    /// then a last 16-column panel row by row.</summary>
-    private static void Rows512(float[] x, int r, int n, int k, float[] wt, int o, int c0, int wide, int full, float[]? bias, float[] y)
+    /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over columns [c0, full): per 32-column
+    /// tile, k in slices of <see cref="KBlock"/>, each slice run by every 8- and 4-row tile of the block before the next
+    /// (its 16 KiB of weights and the block's x slice stay in L1; the chains continue from the stored partial sums, so
+    /// the bits are a single pass's); then a last 16-column panel row by row.</summary>
+    private static void Rows512(float[] x, int r0, int r1, int k, float[] wt, int o, int c0, int full, float[]? bias, float[] y)
     {
+        int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
+        int r8 = r0 + (r1 - r0) / 8 * 8;
         for (int c = c0; c < wide; c += WideTileCols)
-        {
-            if (n == 8)
-                Tile8x32(x, r, k, wt, o, c, bias, y);
-            else
-                Tile4x32(x, r, k, wt, o, c, bias, y);
-        }
+            for (int k0 = 0; k0 < k; k0 += KBlock)
+            {
+                int k1 = Math.Min(k, k0 + KBlock);
+                for (int r = r0; r < r8; r += 8)
+                    Tile8x32(x, r, k, k0, k1, wt, o, c, bias, y);
+                if (r8 < r1)
+                    Tile4x32(x, r8, k, k0, k1, wt, o, c, bias, y);
+            }
         for (int c = wide; c < full; c += TileCols)
-            for (int rr = r; rr < r + n; rr++)
-                Tile1x16(x, rr, k, wt, o, c, bias, y);
+            for (int r = r0; r < r1; r++)
+                Tile1x16(x, r, k, wt, o, c, bias, y);
     }
 
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>

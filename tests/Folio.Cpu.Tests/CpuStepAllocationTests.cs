@@ -9,7 +9,7 @@ namespace Folio.Cpu.Tests;
 /// The real model's step allocates nothing once running: the activations live in the model's workspace (sized
 /// for the largest step, resized per step), the executor points the model's input at the step plan's arrays,
 /// the kernels' work items are static lambdas over state structs, the sampler reuses its buffers. With one
-/// compute thread every op runs inline; with more, Parallel.For's own bookkeeping allocates (not asserted here).
+/// compute thread every op runs inline; with more, each parallel op allocates one small job object (not asserted here).
 /// </summary>
 [Collection(nameof(AllocationCollection))]
 public sealed class CpuStepAllocationTests

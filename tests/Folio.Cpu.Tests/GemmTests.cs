@@ -36,6 +36,8 @@ public sealed class BackendOpTests
     [InlineData(13, 3, 272)]
     [InlineData(12, 5, 48)]     // with AVX-512: an 8x32 and a 4x32 tile, then a 16-column panel row by row
     [InlineData(20, 100, 100)]  // 8+8+4 rows, 3 whole 32-column tiles, a 16-column panel, a partial panel
+    [InlineData(44, 300, 100)]  // a 32-row block and 8+4 rows, k in slices of 128, 128 and 44 continued from partial sums
+    [InlineData(75, 257, 64)]   // two 32-row blocks, 8 rows, 3 rows alone; a last k slice of one
     public void MatMulMatchesAReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(2);

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Folio.Core.Compute;
+using Folio.Cpu;
+
+namespace Folio.Benchmarks;
+
+/// <summary>
+/// <c>decode-read [THREADS] [PASSES]</c>: batch-1 decode's weight reads alone. b8's fp32 MatMul weights (12 layers of
+/// q/k/v [1280, 768], o [768, 768], gate/up [4096, 768], down [768, 2048], then lm_head [32000, 768]: 400 MB, larger
+/// than the caches) multiplied by one row in the model's order, pass after pass, so each MatMul reads its weight
+/// from memory as a decode step does. Prints the fastest pass and, per shape, the summed time and read GB/s in
+/// the fastest pass, beside <see cref="MemoryBandwidth"/>'s read bound on the same threads. No attention, no
+/// norms: what is left of a decode step's gap to the bound after this is not the GEMM.
+/// </summary>
+internal static class DecodeReadBenchmark
+{
+    public static void Run(int threads, int passes)
+    {
+        (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
+        using var backend = new CpuBackend(threads);
+        var weights = new List<(DeviceTensor W, int Shape)>();
+        var rng = new Random(1);
+        var scratch = new float[32000 * 768];
+        for (int i = 0; i < scratch.Length; i++)
+            scratch[i] = (float)(rng.NextDouble() - 0.5);
+        for (int l = 0; l < 12; l++)
+            for (int s = 0; s < layer.Length; s++)
+                weights.Add((backend.UploadWeight(scratch.AsSpan(0, layer[s].Out * layer[s].In), layer[s].Out, layer[s].In), s));
+        weights.Add((backend.UploadWeight(scratch, 32000, 768), layer.Length));
+        (int Out, int In)[] shapes = [.. layer, (32000, 768)];
+        var x = new DeviceTensor[] { backend.Upload(scratch.AsSpan(0, 768), 1, 768), backend.Upload(scratch.AsSpan(0, 2048), 1, 2048) };
+        var y = shapes.Select(s => backend.Allocate(1, s.Out)).ToArray();
+        double bound = MemoryBandwidth.MeasureReadGBps(threads);
+        Console.WriteLine($"decode-read, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
+        var perShape = new double[shapes.Length];
+        var best = new double[shapes.Length];
+        double bestPass = double.MaxValue;
+        for (int pass = -2; pass < passes; pass++)
+        {
+            Array.Clear(perShape);
+            long start = Stopwatch.GetTimestamp();
+            foreach (var (w, s) in weights)
+            {
+                long t = Stopwatch.GetTimestamp();
+                backend.MatMul(x[shapes[s].In == 768 ? 0 : 1], w, null, y[s]);
+                perShape[s] += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            }
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (pass >= 0 && ms < bestPass)
+            {
+                bestPass = ms;
+                perShape.CopyTo(best, 0);
+            }
+        }
+        double bytes = weights.Sum(w => 4.0 * shapes[w.Shape].Out * shapes[w.Shape].In);
+        Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {bytes / bestPass / 1e6:F1} GB/s ({100 * bytes / bestPass / 1e6 / bound:F0} % of the bound), {bytes / 1e6:F0} MB");
+        for (int s = 0; s < shapes.Length; s++)
+        {
+            int calls = s < layer.Length ? 12 : 1;
+            double b = 4.0 * shapes[s].Out * shapes[s].In * calls;
+            Console.WriteLine($"  [{shapes[s].Out,5}, {shapes[s].In,4}] x{calls,2}: {best[s],7:F2} ms {b / best[s] / 1e6,6:F1} GB/s");
+        }
+        foreach (var (w, _) in weights)
+            w.Dispose();
+    }
+}
