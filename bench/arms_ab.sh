@@ -35,7 +35,7 @@ for r in $(seq 1 "$rounds"); do
           --threads 2 --input-len 128 --requests "$reqs" "${extra[@]}" $flags --json)
       fi
       read -r user sys rss < "$timing"
-      echo "{\"round\": $r, \"arm\": \"$label\", \"requests\": $reqs, \"load1\": $load, \"cpu_s\": $(echo "$user + $sys" | bc), \"max_rss_kb\": $rss, \"run\": $json}"
+      echo "{\"round\": $r, \"arm\": \"$label\", \"requests\": $reqs, \"load1\": $load, \"cpu_s\": $(echo "$user + $sys" | bc | sed "s/^\./0./"), \"max_rss_kb\": $rss, \"run\": $json}"
     done
   done
 done
