@@ -39,6 +39,56 @@ internal static class AttentionMath
         return s;
     }
 
+    /// <summary>
+    /// d[j] = Dot(a, b_j) · scale for four rows b0..b3 of length n: each with exactly <see cref="Dot"/>'s operations in
+    /// its order (so the same bits), interleaved so that four independent FMA chains overlap instead of one waiting on
+    /// its own latency. Refs unchecked: the caller guarantees n floats behind every ref and four behind d.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot4(ref float a, ref float b0, ref float b1, ref float b2, ref float b3, int n, float scale, ref float d)
+    {
+        int i = 0;
+        float s0, s1, s2, s3;
+        if (Wide && n >= 16)
+        {
+            Vector512<float> c0 = Vector512<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
+            for (; i + 16 <= n; i += 16)
+            {
+                var va = Vector512.LoadUnsafe(ref a, (nuint)i);
+                c0 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b0, (nuint)i), c0);
+                c1 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b1, (nuint)i), c1);
+                c2 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b2, (nuint)i), c2);
+                c3 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b3, (nuint)i), c3);
+            }
+            s0 = Vector512.Sum(c0); s1 = Vector512.Sum(c1); s2 = Vector512.Sum(c2); s3 = Vector512.Sum(c3);
+        }
+        else
+        {
+            Vector256<float> c0 = Vector256<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
+            for (; i + 8 <= n; i += 8)
+            {
+                var va = Vector256.LoadUnsafe(ref a, (nuint)i);
+                c0 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b0, (nuint)i), c0);
+                c1 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b1, (nuint)i), c1);
+                c2 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b2, (nuint)i), c2);
+                c3 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b3, (nuint)i), c3);
+            }
+            s0 = Vector256.Sum(c0); s1 = Vector256.Sum(c1); s2 = Vector256.Sum(c2); s3 = Vector256.Sum(c3);
+        }
+        for (; i < n; i++)
+        {
+            float ai = Unsafe.Add(ref a, i);
+            s0 += ai * Unsafe.Add(ref b0, i);
+            s1 += ai * Unsafe.Add(ref b1, i);
+            s2 += ai * Unsafe.Add(ref b2, i);
+            s3 += ai * Unsafe.Add(ref b3, i);
+        }
+        d = s0 * scale;
+        Unsafe.Add(ref d, 1) = s1 * scale;
+        Unsafe.Add(ref d, 2) = s2 * scale;
+        Unsafe.Add(ref d, 3) = s3 * scale;
+    }
+
     /// <summary>y += alpha · x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)

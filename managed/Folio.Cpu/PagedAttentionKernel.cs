@@ -1,4 +1,5 @@
-using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Folio.Core.Compute;
 
 namespace Folio.Cpu;
@@ -47,52 +48,87 @@ internal static class PagedAttentionKernel
     {
         int d = shape.HeadDim;
         int group = shape.NumHeads / shape.NumKvHeads;
+        int count = position + 1 - first;  // positions first .. position
+        // Scores of head g at [g·count, (g+1)·count); slot offsets (the same in K and V) of the positions, looked up
+        // through the block table once for both passes. Per-thread buffers: no pool call per item.
+        float[] scores = Buffers.Scores(count * group);
+        int[] slots = Buffers.Slots(count);
         int bs = cache.BlockSizeTokens;
         int slotFloats = cache.SlotFloats;
+        for (int t = first; t <= position;)
+        {
+            int block = blockTable[t / bs];
+            int end = Math.Min(position + 1, (t / bs + 1) * bs);
+            for (; t < end; t++)
+                slots[t - first] = (block * bs + t % bs) * slotFloats + kvHead * d;
+        }
         float[] keys = cache.Keys[layer];
         float[] values = cache.Values[layer];
-        int count = position + 1 - first;  // positions first .. position
-        // One pool bucket for every context up to 4,096 / G positions: a context that grows into a new bucket would
-        // otherwise allocate that bucket's first array in the middle of a run. Scores of head g at [g·count, (g+1)·count).
-        float[] scores = ArrayPool<float>.Shared.Rent(Math.Max(count * group, MinScores));
-        try
+        // The unchecked refs below stay inside these arrays: every slot offset + d ≤ the layer's cache length (the
+        // checked spans of the lowest and highest slot prove it once per item), the q and output slices are checked spans.
+        (int lowest, int highest) = Extremes(slots, count);
+        _ = keys.AsSpan(lowest, d);
+        _ = keys.AsSpan(highest, d);
+        _ = values.AsSpan(lowest, d);
+        _ = values.AsSpan(highest, d);
+        ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, group * d);
+        Span<float> acc = output.Row(row).Slice(kvHead * group * d, group * d);
+        ref float k0 = ref MemoryMarshal.GetArrayDataReference(keys);
+        ref float v0 = ref MemoryMarshal.GetArrayDataReference(values);
+        ref float s0 = ref MemoryMarshal.GetArrayDataReference(scores);
+        // Scores: four positions at a time per head (four independent dot chains), each dot Dot's own operations.
+        for (int g = 0; g < group; g++)
         {
-            ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, group * d);
-            Span<float> acc = output.Row(row).Slice(kvHead * group * d, group * d);
-            // Scores: each K row once for the group, walked block by block (slots of a block are contiguous).
-            for (int t = first; t <= position;)
-            {
-                int block = blockTable[t / bs];
-                int end = Math.Min(position + 1, (t / bs + 1) * bs);
-                for (; t < end; t++)
-                {
-                    var k = keys.AsSpan((block * bs + t % bs) * slotFloats + kvHead * d, d);
-                    for (int g = 0; g < group; g++)
-                        scores[g * count + t - first] = AttentionMath.Dot(q.Slice(g * d, d), k) * scale;
-                }
-            }
-            Span<float> inverse = stackalloc float[group];
-            for (int g = 0; g < group; g++)
-                inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
-            acc.Clear();
-            for (int t = first; t <= position;)
-            {
-                int block = blockTable[t / bs];
-                int end = Math.Min(position + 1, (t / bs + 1) * bs);
-                for (; t < end; t++)
-                {
-                    var v = values.AsSpan((block * bs + t % bs) * slotFloats + kvHead * d, d);
-                    for (int g = 0; g < group; g++)
-                        AttentionMath.Axpy(scores[g * count + t - first], v, acc.Slice(g * d, d));
-                }
-            }
-            for (int g = 0; g < group; g++)
-                AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
+            ref float qg = ref Unsafe.Add(ref MemoryMarshal.GetReference(q), g * d);
+            ref float sg = ref Unsafe.Add(ref s0, g * count);
+            int i = 0;
+            for (; i + 4 <= count; i += 4)
+                AttentionMath.Dot4(ref qg, ref Unsafe.Add(ref k0, slots[i]), ref Unsafe.Add(ref k0, slots[i + 1]),
+                    ref Unsafe.Add(ref k0, slots[i + 2]), ref Unsafe.Add(ref k0, slots[i + 3]), d, scale, ref Unsafe.Add(ref sg, i));
+            for (; i < count; i++)
+                Unsafe.Add(ref sg, i) = AttentionMath.Dot(MemoryMarshal.CreateReadOnlySpan(ref qg, d),
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref k0, slots[i]), d)) * scale;
         }
-        finally
+        Span<float> inverse = stackalloc float[group];
+        for (int g = 0; g < group; g++)
+            inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
+        acc.Clear();
+        // V in position order: each output element's multiply-adds in the same order as before.
+        for (int i = 0; i < count; i++)
         {
-            ArrayPool<float>.Shared.Return(scores);
+            var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
+            for (int g = 0; g < group; g++)
+                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
         }
+        for (int g = 0; g < group; g++)
+            AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
+    }
+
+    private static (int Lowest, int Highest) Extremes(int[] slots, int count)
+    {
+        int lowest = int.MaxValue, highest = int.MinValue;
+        for (int i = 0; i < count; i++)
+        {
+            lowest = Math.Min(lowest, slots[i]);
+            highest = Math.Max(highest, slots[i]);
+        }
+        return (lowest, highest);
+    }
+
+    /// <summary>
+    /// One scores and one slot buffer per thread, grown to the largest item seen (at least 4,096 floats, so a context
+    /// that grows does not allocate in the middle of a run), reused by every item the thread runs.
+    /// </summary>
+    private static class Buffers
+    {
+        [ThreadStatic] private static float[]? _scores;
+        [ThreadStatic] private static int[]? _slots;
+
+        public static float[] Scores(int length) =>
+            _scores is { } s && s.Length >= length ? s : _scores = new float[Math.Max(length, MinScores)];
+
+        public static int[] Slots(int length) =>
+            _slots is { } s && s.Length >= length ? s : _slots = new int[Math.Max(length, MinScores)];
     }
 
     private readonly record struct Job(CpuTensor Qkv, AttentionShape Shape, CpuKvCache Cache, int Layer, AttentionBatch Batch,
