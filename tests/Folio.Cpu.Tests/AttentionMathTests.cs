@@ -36,6 +36,23 @@ public class AttentionMathTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void Dot4GivesEachRowTheBitsOfDotTimesScale(int n)
+    {
+        // The paged kernel scores four positions per call: batch invariance and the results before it rely on each of
+        // the four being exactly Dot(a, b_j) · scale, not merely close.
+        float[] a = Random(n, n, 1f);
+        float[][] b = [Random(n, n + 1, 1f), Random(n, n + 2, 3f), Random(n, n + 3, 1e-3f), Random(n, n + 4, 50f)];
+        const float scale = 0.125f * 1.1f;
+        var d = new float[6];
+        AttentionMath.Dot4(ref a[0], ref b[0][0], ref b[1][0], ref b[2][0], ref b[3][0], n, scale, ref d[1]);
+        Assert.Equal(0f, d[0]);
+        Assert.Equal(0f, d[5]);
+        for (int j = 0; j < 4; j++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(AttentionMath.Dot(a, b[j]) * scale), BitConverter.SingleToInt32Bits(d[j + 1]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void AxpyAddsAlphaTimesXToEveryElement(int n)
     {
         float[] x = Random(n, n, 1f), y = Random(n, n + 2, 1f), before = (float[])y.Clone();
