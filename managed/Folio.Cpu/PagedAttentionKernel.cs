@@ -93,12 +93,30 @@ internal static class PagedAttentionKernel
         for (int g = 0; g < group; g++)
             inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
         acc.Clear();
-        // V in position order: each output element's multiply-adds in the same order as before.
-        for (int i = 0; i < count; i++)
+        // V in position order: each output element's multiply-adds in the same order as one Axpy per position.
+        if (AttentionMath.RowsOf64(d))
         {
-            var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
-            for (int g = 0; g < group; g++)
-                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
+            // 64 columns of two heads (or of the last one) at a time, their sums in registers across all positions.
+            ref float a0 = ref MemoryMarshal.GetReference(acc);
+            ReadOnlySpan<int> rows = slots.AsSpan(0, count);
+            for (int g = 0; g < group; g += 2)
+            {
+                bool two = g + 1 < group;
+                ref float w0 = ref Unsafe.Add(ref s0, g * count);
+                ref float w1 = ref Unsafe.Add(ref s0, (two ? g + 1 : g) * count);
+                for (int c = 0; c < d; c += 64)
+                    AttentionMath.AxpyRows64(ref v0, rows, c, ref w0, ref Unsafe.Add(ref a0, g * d + c),
+                        ref w1, ref Unsafe.Add(ref a0, (two ? g + 1 : g) * d + c), two);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
+                for (int g = 0; g < group; g++)
+                    AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
+            }
         }
         for (int g = 0; g < group; g++)
             AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
