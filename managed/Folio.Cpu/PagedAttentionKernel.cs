@@ -7,8 +7,9 @@ namespace Folio.Cpu;
 /// <summary>
 /// Causal attention over the paged cache, one (row, KV head) per work item: every query head of the KV head's
 /// group (GQA) is scored against each cached position up to the row's own (from the window's first position under
-/// sliding-window attention; K read block by block through the block table), so each K and V row is read once for
-/// the whole group; then a max-subtracted softmax (vector exp) and the weighted sum of V in position order. Prefill
+/// sliding-window attention; slot offsets found through the block table once per item), four positions per dot call
+/// so that four FMA chains overlap (a group's K rows, ~40 KB at 150 positions, stay in L2 between its heads); then a
+/// max-subtracted softmax (vector exp) and the weighted sum of V in position order, two heads per pass over V. Prefill
 /// over cached blocks plus new tokens and decode are the same loop (a decode row is a sequence with one query row).
 /// No item shares a reduction with another, and an item's arithmetic depends only on its own row: batch invariant.
 /// </summary>
