@@ -55,10 +55,7 @@ internal sealed class SampleApplier(KvCacheManager kv, int eosTokenId, SequenceI
                     runStart = EndRun(sink, runStart, i);
                 sink.TokensAdded(seq.Request, seq, added, i);
                 if (seq.IsFinished)   // by a token rule, or by a stop string in the sink
-                {
-                    plan.RowEnded(i);
                     finishedWidth += EndIfFinished(seq.Group, finished, sink);
-                }
                 i++;
                 continue;
             }

@@ -46,9 +46,6 @@ public sealed class StepPlan
     private int[] _swapInPairs = new int[32];
     private int[] _swapOutPairs = new int[32];
     private bool _tablesBuilt;
-    // Rows of the last step whose sequence ended (ascending): Reset drops them (KeepRows).
-    private int[] _endedRows = new int[64];
-    private int _numEndedRows;
 
     /// <summary>Step counter of the scheduler (1 for the first plan).</summary>
     public long StepIndex { get; private set; }
@@ -151,7 +148,6 @@ public sealed class StepPlan
 
     internal void Reset(long stepIndex)
     {
-        KeepRows();
         StepIndex = stepIndex;
         NumSequences = 0;
         NumTokens = 0;
@@ -163,45 +159,6 @@ public sealed class StepPlan
         Copies.Clear();
         SwapOutMoves.Clear();
         SwapInMoves.Clear();
-    }
-
-    /// <summary>Notes that row <paramref name="row"/>'s sequence ended in postprocessing (rows in ascending order).</summary>
-    internal void RowEnded(int row)
-    {
-        if (_numEndedRows == _endedRows.Length)
-            Array.Resize(ref _endedRows, 2 * _endedRows.Length);
-        _endedRows[_numEndedRows++] = row;
-    }
-
-    /// <summary>
-    /// Removes the last step's rows whose sequence ended, keeping the others' order, by bulk moves of the runs between
-    /// them: the running list drops the same requests the same way, so a running sequence's row now sits where its
-    /// next decode is planned, and <see cref="AddDecode"/> finds its own sequence there and rewrites only the numbers
-    /// (no reference store, no GC write barrier per row). Rows that do not line up are written in full: never needed
-    /// for correctness.
-    /// </summary>
-    private void KeepRows()
-    {
-        int n = NumSequences;
-        if (_numEndedRows == 0 || n == 0)
-        {
-            _numEndedRows = 0;
-            return;
-        }
-        int kept = 0, from = 0;
-        for (int k = 0; k < _numEndedRows; k++)
-        {
-            int ended = _endedRows[k];
-            if (ended < from || ended >= n)
-                continue;
-            if (from != kept)
-                Array.Copy(_sequences, from, _sequences, kept, ended - from);
-            kept += ended - from;
-            from = ended + 1;
-        }
-        if (from != kept)
-            Array.Copy(_sequences, from, _sequences, kept, n - from);
-        _numEndedRows = 0;
     }
 
     /// <summary>
@@ -262,11 +219,7 @@ public sealed class StepPlan
         _positions[offset] = position;
         _slots[offset] = slot;
         bool suppress = LogitsOf(seq, out int samples, out int candidates);
-        ref var entry = ref _sequences[row];
-        if (ReferenceEquals(entry.Sequence, seq))
-            entry.Redecode(offset, position, samples, candidates, suppress);
-        else
-            entry = new ScheduledSequence(seq, offset, 1, position, samples, candidates, suppress);
+        _sequences[row] = new ScheduledSequence(seq, offset, 1, position, samples, candidates, suppress);
         _queryStarts[row] = offset;
         _contextLengths[row] = position + 1;
         _sequenceIds[row] = seq.Id;
