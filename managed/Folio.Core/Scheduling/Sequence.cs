@@ -13,8 +13,9 @@ namespace Folio.Core.Scheduling;
 public sealed class Sequence
 {
     private int[] _tokens;
+    private SequenceText? _text;
+    private List<TokenLogprob[]>? _logprobs;
     private SequenceConstraint? _constraint;
-    private readonly SequenceCold _cold = new();
 
     internal Sequence(long id, int index, Request request, ReadOnlySpan<int> tokens, int capacity)
     {
@@ -77,21 +78,21 @@ public sealed class Sequence
 
     /// <summary>The table this sequence's blocks go into when it is admitted, made with the sequence (so that
     /// admission allocates nothing inside a step); reused after a recompute preemption freed it.</summary>
-    internal BlockTable? ReservedTable { get => _cold.ReservedTable; set => _cold.ReservedTable = value; }
+    internal BlockTable? ReservedTable { get; set; }
 
     /// <summary>Its prefix-cache lookups' state: block hashes computed once, extended as the sequence grows.</summary>
-    internal PrefixProbe? Probe { get => _cold.Probe; set => _cold.Probe = value; }
+    internal PrefixProbe? Probe { get; set; }
 
     public SequenceStatus Status { get; internal set; }
-    public FinishReason FinishReason { get => _cold.FinishReason; internal set => _cold.FinishReason = value; }
+    public FinishReason FinishReason { get; internal set; }
 
     /// <summary>The stop string or stop token id that ended the sequence (null for EOS, length, abort).</summary>
-    public string? StopReason { get => _cold.StopReason; internal set => _cold.StopReason = value; }
+    public string? StopReason { get; internal set; }
 
     public double CumulativeLogProb { get; internal set; }
 
     /// <summary>Beam score (cumulative log-probability / length^length_penalty) of a finished beam.</summary>
-    public double BeamScore { get => _cold.BeamScore; internal set => _cold.BeamScore = value; }
+    public double BeamScore { get; internal set; }
 
     public bool IsFinished => Status == SequenceStatus.Finished;
 
@@ -99,22 +100,22 @@ public sealed class Sequence
     /// Decoded output text (empty when the engine has no text decoder); a matched stop string is trimmed. Written
     /// only by the engine's output processor (the scheduler works on tokens), read between steps.
     /// </summary>
-    public string OutputText => _cold.Text?.Builder.ToString() ?? "";
+    public string OutputText => _text?.Builder.ToString() ?? "";
 
     /// <summary>Per generated token, its top log-probabilities (when the request asked for logprobs).</summary>
-    public IReadOnlyList<TokenLogprob[]>? Logprobs => _cold.Logprobs;
+    public IReadOnlyList<TokenLogprob[]>? Logprobs => _logprobs;
 
-    internal StringBuilder Text => (_cold.Text ??= new SequenceText()).Builder;
+    internal StringBuilder Text => (_text ??= new SequenceText()).Builder;
 
     /// <summary>Characters of <see cref="Text"/> already handed out as deltas (the rest is held back while a stop
     /// string could still begin in it).</summary>
     internal int EmittedChars
     {
-        get => _cold.Text?.EmittedChars ?? 0;
-        set => (_cold.Text ??= new SequenceText()).EmittedChars = value;
+        get => _text?.EmittedChars ?? 0;
+        set => (_text ??= new SequenceText()).EmittedChars = value;
     }
 
-    internal string EmittedText => _cold.Text is not { } text ? "" : text.Builder.ToString(0, text.EmittedChars);
+    internal string EmittedText => _text is null ? "" : _text.Builder.ToString(0, _text.EmittedChars);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Append(int token)
@@ -130,7 +131,7 @@ public sealed class Sequence
     /// <summary>The structured output's state (null when the request has none).</summary>
     internal SequenceConstraint? Constraint => _constraint;
 
-    internal void AddLogprobs(TokenLogprob[] top) => (_cold.Logprobs ??= []).Add(top);
+    internal void AddLogprobs(TokenLogprob[] top) => (_logprobs ??= []).Add(top);
 
     /// <summary>A copy sharing nothing mutable: same tokens, computed count, outputs so far; no table.</summary>
     internal Sequence CloneAs(long id, int index)
@@ -141,10 +142,10 @@ public sealed class Sequence
             Status = Status,
             CumulativeLogProb = CumulativeLogProb,
         };
-        if (_cold.Text is not null)
-            s._cold.Text = _cold.Text.Clone();
-        if (_cold.Logprobs is not null)
-            s._cold.Logprobs = [.. _cold.Logprobs];
+        if (_text is not null)
+            s._text = _text.Clone();
+        if (_logprobs is not null)
+            s._logprobs = [.. _logprobs];
         s._constraint = _constraint?.Clone();
         return s;
     }
