@@ -4,33 +4,43 @@ namespace Folio.Core.KvCache;
 /// A fixed set of KV blocks, all allocated up front. Per block: reference count, recorded token ids (one flat
 /// preallocated array, <c>block × BlockSizeTokens</c> onward), the number of tokens recorded, the prefix-cache
 /// hash and cached flag, and a generation that changes each time the block is reused for new contents.
-/// Free blocks (reference count 0) form an intrusive doubly linked list through the blocks' records, in eviction
+/// Free blocks (reference count 0) form an intrusive doubly linked list over two int arrays, in eviction
 /// order: the head is evicted first. Pop, append, prepend and remove-from-middle are O(1) and allocate nothing.
 /// Mutation goes through <see cref="KvCacheManager"/>; this type exposes reads.
 /// </summary>
 public sealed class BlockPool
 {
-    // Per block, one record (reference count, token count, hash, cached flag, generation, free-list links): a block
-    // taken from the free list or evicted touches one cache line of bookkeeping, not seven. Index NumBlocks is the
-    // free list's sentinel (its Next is the head, its Prev the tail).
-    private readonly BlockRecord[] _blocks;
+    private readonly int[] _refCount;
+    private readonly int[] _numTokens;
     private readonly int[] _tokens;
+    private readonly ulong[] _hash;
+    private readonly bool[] _cached;
+    private readonly int[] _generation;
+    // Links of the free list; index NumBlocks is the sentinel (its Next is the head, its Prev the tail).
+    private readonly int[] _next;
+    private readonly int[] _prev;
     private readonly int _sentinel;
 
     internal BlockPool(int numBlocks, int blockSizeTokens)
     {
         NumBlocks = numBlocks;
         BlockSizeTokens = blockSizeTokens;
-        _blocks = new BlockRecord[numBlocks + 1];
+        _refCount = new int[numBlocks];
+        _numTokens = new int[numBlocks];
         _tokens = new int[checked(numBlocks * blockSizeTokens)];
+        _hash = new ulong[numBlocks];
+        _cached = new bool[numBlocks];
+        _generation = new int[numBlocks];
+        _next = new int[numBlocks + 1];
+        _prev = new int[numBlocks + 1];
         _sentinel = numBlocks;
         // Initially every block is free, in id order.
         for (int i = 0; i <= numBlocks; i++)
         {
-            _blocks[i].Next = i == numBlocks ? (numBlocks == 0 ? _sentinel : 0) : i + 1;
-            _blocks[i].Prev = i == 0 ? _sentinel : i - 1;
+            _next[i] = i == numBlocks ? (numBlocks == 0 ? _sentinel : 0) : i + 1;
+            _prev[i] = i == 0 ? _sentinel : i - 1;
         }
-        _blocks[_sentinel].Prev = numBlocks == 0 ? _sentinel : numBlocks - 1;
+        _prev[_sentinel] = numBlocks == 0 ? _sentinel : numBlocks - 1;
         NumFreeBlocks = numBlocks;
     }
 
@@ -48,35 +58,35 @@ public sealed class BlockPool
     /// <summary>Tokens recorded in used blocks (each physical block counted once).</summary>
     public long TokenStates { get; private set; }
 
-    public int RefCount(int block) => _blocks[block].RefCount;
-    public bool IsCached(int block) => _blocks[block].Cached;
+    public int RefCount(int block) => _refCount[block];
+    public bool IsCached(int block) => _cached[block];
 
     /// <summary>The prefix-cache hash of a cached block (meaningless when not cached).</summary>
-    public ulong HashOf(int block) => _blocks[block].Hash;
+    public ulong HashOf(int block) => _hash[block];
 
-    public int NumTokensIn(int block) => _blocks[block].NumTokens;
-    public int Generation(int block) => _blocks[block].Generation;
+    public int NumTokensIn(int block) => _numTokens[block];
+    public int Generation(int block) => _generation[block];
 
     /// <summary>The token ids recorded in a block (kept after it is freed, until it is reused).</summary>
     public ReadOnlySpan<int> TokensOf(int block)
-        => _tokens.AsSpan(block * BlockSizeTokens, _blocks[block].NumTokens);
+        => _tokens.AsSpan(block * BlockSizeTokens, _numTokens[block]);
 
     /// <summary>The next block to evict, or -1 when none is free.</summary>
-    public int FirstFree => _blocks[_sentinel].Next == _sentinel ? -1 : _blocks[_sentinel].Next;
+    public int FirstFree => _next[_sentinel] == _sentinel ? -1 : _next[_sentinel];
 
     /// <summary>The block after <paramref name="block"/> in eviction order, or -1 at the end.</summary>
-    public int NextFree(int block) => _blocks[block].Next == _sentinel ? -1 : _blocks[block].Next;
+    public int NextFree(int block) => _next[block] == _sentinel ? -1 : _next[block];
 
-    internal int LastFree => _blocks[_sentinel].Prev == _sentinel ? -1 : _blocks[_sentinel].Prev;
+    internal int LastFree => _prev[_sentinel] == _sentinel ? -1 : _prev[_sentinel];
 
     /// <summary>Takes the head of the free list for new contents. The caller has evicted it from the cache.</summary>
     internal int TakeFirstFree()
     {
-        int b = _blocks[_sentinel].Next;
+        int b = _next[_sentinel];
         Unlink(b);
-        _blocks[b].RefCount = 1;
-        _blocks[b].NumTokens = 0;
-        _blocks[b].Generation++;
+        _refCount[b] = 1;
+        _numTokens[b] = 0;
+        _generation[b]++;
         return b;
     }
 
@@ -84,15 +94,15 @@ public sealed class BlockPool
     internal void Revive(int block)
     {
         Unlink(block);
-        _blocks[block].RefCount = 1;
-        TokenStates += _blocks[block].NumTokens;
+        _refCount[block] = 1;
+        TokenStates += _numTokens[block];
     }
 
     internal void AddRef(int block)
     {
-        if (_blocks[block].RefCount == 1)
+        if (_refCount[block] == 1)
             NumSharedBlocks++;
-        _blocks[block].RefCount++;
+        _refCount[block]++;
     }
 
     /// <summary>
@@ -101,32 +111,32 @@ public sealed class BlockPool
     /// </summary>
     internal bool Release(int block)
     {
-        int rc = --_blocks[block].RefCount;
+        int rc = --_refCount[block];
         if (rc == 1)
             NumSharedBlocks--;
         if (rc != 0)
             return false;
-        TokenStates -= _blocks[block].NumTokens;
-        if (_blocks[block].Cached)
+        TokenStates -= _numTokens[block];
+        if (_cached[block])
             LinkBefore(_sentinel, block);
         else
-            LinkBefore(_blocks[_sentinel].Next, block);
+            LinkBefore(_next[_sentinel], block);
         return true;
     }
 
     /// <summary>Records token ids at the end of a used block.</summary>
     internal void Record(int block, ReadOnlySpan<int> tokens)
     {
-        tokens.CopyTo(_tokens.AsSpan(block * BlockSizeTokens + _blocks[block].NumTokens));
-        _blocks[block].NumTokens += tokens.Length;
+        tokens.CopyTo(_tokens.AsSpan(block * BlockSizeTokens + _numTokens[block]));
+        _numTokens[block] += tokens.Length;
         TokenStates += tokens.Length;
     }
 
     /// <summary>Records one token id at the end of a used block (the decode hot path).</summary>
     internal void Record(int block, int token)
     {
-        _tokens[block * BlockSizeTokens + _blocks[block].NumTokens] = token;
-        _blocks[block].NumTokens++;
+        _tokens[block * BlockSizeTokens + _numTokens[block]] = token;
+        _numTokens[block]++;
         TokenStates++;
     }
 
@@ -137,7 +147,7 @@ public sealed class BlockPool
     internal void RecordAt(int block, int offset, int token)
     {
         _tokens[block * BlockSizeTokens + offset] = token;
-        _blocks[block].NumTokens = offset + 1;
+        _numTokens[block] = offset + 1;
         TokenStates++;
     }
 
@@ -147,38 +157,38 @@ public sealed class BlockPool
 
     internal void SetCached(int block, ulong hash)
     {
-        _blocks[block].Hash = hash;
-        _blocks[block].Cached = true;
+        _hash[block] = hash;
+        _cached[block] = true;
         NumCachedBlocks++;
     }
 
     internal void ClearCached(int block)
     {
-        _blocks[block].Cached = false;
+        _cached[block] = false;
         NumCachedBlocks--;
     }
 
     // Raw links for KvInvariants (it walks the list itself so that it can detect corruption).
     internal int Sentinel => _sentinel;
-    internal int RawNext(int i) => _blocks[i].Next;
-    internal int RawPrev(int i) => _blocks[i].Prev;
+    internal int RawNext(int i) => _next[i];
+    internal int RawPrev(int i) => _prev[i];
 
     private void Unlink(int b)
     {
-        int p = _blocks[b].Prev, n = _blocks[b].Next;
-        _blocks[p].Next = n;
-        _blocks[n].Prev = p;
-        _blocks[b].Next = _blocks[b].Prev = -1;
+        int p = _prev[b], n = _next[b];
+        _next[p] = n;
+        _prev[n] = p;
+        _next[b] = _prev[b] = -1;
         NumFreeBlocks--;
     }
 
     private void LinkBefore(int at, int b)
     {
-        int p = _blocks[at].Prev;
-        _blocks[p].Next = b;
-        _blocks[b].Prev = p;
-        _blocks[b].Next = at;
-        _blocks[at].Prev = b;
+        int p = _prev[at];
+        _next[p] = b;
+        _prev[b] = p;
+        _next[b] = at;
+        _prev[at] = b;
         NumFreeBlocks++;
     }
 }
