@@ -46,6 +46,9 @@ internal static partial class Gemm
         public static bool On => false;
     }
 
+    /// <summary>How many k steps (64-byte panel rows) ahead the one-row tile prefetches each of its four streams.</summary>
+    private const int RowAhead = 16;
+
     /// <summary>Floats from a panel row of slice [k0, k1) to the same row of the slice the row block reads next: the
     /// panel's next slice, or after the last one the next 32-column tile's first (two panels on). Prefetches are hints:
     /// one past the weight's end reads nothing and cannot fault.</summary>
@@ -177,7 +180,8 @@ internal static partial class Gemm
 
     /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
     /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
-    private static void Tile1x64Wide(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile1x64Wide<TPrefetch>(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+        where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref wt.Base;
@@ -190,6 +194,15 @@ internal static partial class Gemm
         nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
         for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
         {
+            if (TPrefetch.On)
+            {
+                // Each stream's line RowAhead k steps on (past a panel's end: the next panel's start, for the
+                // last stream the next tile's first); the hardware streamer stops at every 4 KiB page.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p2 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p3 + RowAhead * TileCols)));
+            }
             var b = Vector512.Create(Unsafe.Add(ref xr, i));
             a0 = Fma(b, Vector512.LoadUnsafe(ref wr, p0), a0);
             a1 = Fma(b, Vector512.LoadUnsafe(ref wr, p1), a1);

@@ -81,7 +81,7 @@ internal static partial class Gemm
                 int c = cb;
                 if (Wide)
                     for (; c + WideCols <= full; c += WideCols)
-                        Tile1x64Wide(x, r, k, wt, o, c, bias, y);
+                        Tile1x64Wide<Prefetch>(x, r, k, wt, o, c, bias, y);
                 for (; c + WideCols <= full; c += WideCols)
                     Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)
