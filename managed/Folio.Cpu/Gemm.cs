@@ -15,6 +15,9 @@ namespace Folio.Cpu;
 /// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
 /// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
 /// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
+/// The panels start on a 64-byte boundary (<see cref="FloatPanels"/>), so a 512-bit load of one panel row is one cache
+/// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
+/// arithmetic): the first 8-row tile of a row block the next k slice, the one-row tile each panel stream 16 rows on.
 /// </summary>
 internal static partial class Gemm
 {
@@ -102,27 +105,23 @@ internal static partial class Gemm
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
         // The first row block of a column block meets its weights in memory: its first tile prefetches the slice
-        // that comes next, so the read overlaps this slice's FMAs by the block's other tiles (later blocks find
-        // the weights in L2).
-        bool prefetch = first;
+        // that comes next, so that read overlaps the FMAs of this slice's other tiles (a 32-row decode step: all
+        // its weights; later blocks of a prefill find the column block's weights in L2 and prefetch nothing).
         for (int c = c0; c < wide; c += WideTileCols)
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
                 int k1 = Math.Min(k, k0 + KBlock);
                 int r = r0;
-                if (prefetch && r < r8)
+                if (first && r < r8)
                 {
                     Tile8x32<Prefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
                     r += 8;
                 }
-                else if (prefetch)
-                {
-                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
-                    continue;
-                }
                 for (; r < r8; r += 8)
                     Tile8x32<NoPrefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
-                if (r8 < r1)
+                if (r8 < r1 && first && r8 == r0)
+                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
+                else if (r8 < r1)
                     Tile4x32<NoPrefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
             }
         for (int c = wide; c < full; c += TileCols)
