@@ -69,11 +69,12 @@ public sealed partial class CpuBackend : IComputeBackend
         if (data.Length != checked(outFeatures * inFeatures))
             throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
         // Panels of 16 output columns, k-major inside: the GEMM's k loop streams each panel (Gemm.Pack).
-        var packed = new float[Gemm.PackedLength(outFeatures, inFeatures)];
+        int length = Gemm.PackedLength(outFeatures, inFeatures);
+        var packed = FloatPanels.Allocate(length);
         Gemm.Pack(data, outFeatures, inFeatures, packed);
-        WeightBytes += packed.LongLength * sizeof(float);
+        WeightBytes += (long)length * sizeof(float);   // the panels; not the < 64 bytes that align them
         _kernels.Add(Fp32Kernel);
-        return new CpuTensor(packed, outFeatures, inFeatures, packedWeight: true);
+        return new CpuTensor(packed.Data, outFeatures, inFeatures, packedWeight: true, packed.Offset);
     }
 
     /// <summary>A 16-bit source stays 16-bit (exactly the checkpoint's values); with <see cref="Quantization"/>
@@ -206,6 +207,7 @@ public sealed partial class CpuBackend : IComputeBackend
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
         KQuantWeight q => q.StoredBytes,
+        CpuTensor { PackedWeight: true } c => (long)Gemm.PackedLength(c.Rows, c.Cols) * sizeof(float),
         CpuTensor c => c.Data.LongLength * sizeof(float),
         _ => 0,
     };
@@ -301,7 +303,7 @@ public sealed partial class CpuBackend : IComputeBackend
         switch (weight)
         {
             case CpuTensor w:
-                Gemm.Run(x.Data, x.Rows, x.Cols, w.Data, w.Rows, b, y.Data, _runner);
+                Gemm.Run(x.Data, x.Rows, x.Cols, new FloatPanels(w.Data, w.Offset), w.Rows, b, y.Data, _runner);
                 break;
             case HalfWeight h when h.DType == DType.BF16:
                 HalfGemm<Bf16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);

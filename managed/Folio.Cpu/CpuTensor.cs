@@ -5,15 +5,20 @@ namespace Folio.Cpu;
 /// <summary>A row-major fp32 matrix in managed memory; views share <see cref="Data"/>.</summary>
 public sealed class CpuTensor : DeviceTensor
 {
-    internal CpuTensor(float[] data, int rows, int cols, bool packedWeight = false) : base(rows, cols)
+    internal CpuTensor(float[] data, int rows, int cols, bool packedWeight = false, int offset = 0) : base(rows, cols)
     {
         PackedWeight = packedWeight;
+        Offset = offset;
         if (!packedWeight && (long)rows * cols > data.Length)
             throw new ArgumentException($"[{rows}, {cols}] does not fit {data.Length} floats");
         Data = data;
     }
 
     internal float[] Data { get; }
+
+    /// <summary>Where a packed weight's panels start in <see cref="Data"/> (<see cref="FloatPanels"/>: on a 64-byte
+    /// boundary); 0 for every other tensor.</summary>
+    internal int Offset { get; }
 
     /// <summary>A MatMul weight of logical shape [Rows = out, Cols = in], stored in Gemm's panel layout.</summary>
     internal bool PackedWeight { get; }

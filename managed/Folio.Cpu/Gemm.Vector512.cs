@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu;
 
@@ -28,6 +29,33 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref y, (nuint)at);
     }
 
+    /// <summary>Whether a tile prefetches the weights its row block reads next (a type argument, so the JIT compiles
+    /// each variant without the test).</summary>
+    private interface IPrefetch
+    {
+        static abstract bool On { get; }
+    }
+
+    private readonly struct Prefetch : IPrefetch
+    {
+        public static bool On => true;
+    }
+
+    private readonly struct NoPrefetch : IPrefetch
+    {
+        public static bool On => false;
+    }
+
+    /// <summary>How many k steps (64-byte panel rows) ahead the one-row tile prefetches each of its four streams.</summary>
+    private const int RowAhead = 16;
+
+    /// <summary>Floats from a panel row of slice [k0, k1) to the same row of the slice the row block reads next: the
+    /// panel's next slice, or after the last one the next 32-column tile's first (two panels on). Prefetches are hints:
+    /// one past the weight's end reads nothing and cannot fault.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint NextSliceDistance(int k, int k0, int k1) =>
+        (nuint)(k1 < k ? k1 - k0 : 2 * k - k0) * TileCols;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float Ref(float[]? a) => ref a is null ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetArrayDataReference(a);
 
@@ -38,10 +66,11 @@ internal static partial class Gemm
     /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels), k in [k0, k1): from zero when k0 = 0, else
     /// continuing the chains from the partial sums a call for [.., k0) stored in y (fp32 stored and reloaded exactly:
     /// the same bits as one pass); + bias when k1 = k.</summary>
-    private static void Tile8x32(float[] x, int r, int k, int k0, int k1, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+        where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null && k1 == k;
@@ -62,8 +91,15 @@ internal static partial class Gemm
             a70 = Vector512.LoadUnsafe(ref yr, at); a71 = Vector512.LoadUnsafe(ref yr, at + 16);
         }
         nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
+        nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
+            if (TPrefetch.On)
+            {
+                // One 64-byte panel row of each panel per k: the whole next slice by the end of this one.
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+            }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
             ref float xi = ref Unsafe.Add(ref xr, i);
@@ -95,10 +131,11 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
-    private static void Tile4x32(float[] x, int r, int k, int k0, int k1, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+        where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null && k1 == k;
@@ -114,8 +151,15 @@ internal static partial class Gemm
             a30 = Vector512.LoadUnsafe(ref yr, at); a31 = Vector512.LoadUnsafe(ref yr, at + 16);
         }
         nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
+        nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
+            if (TPrefetch.On)
+            {
+                // One 64-byte panel row of each panel per k: the whole next slice by the end of this one.
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+            }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
             ref float xi = ref Unsafe.Add(ref xr, i);
@@ -136,10 +180,11 @@ internal static partial class Gemm
 
     /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
     /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
-    private static void Tile1x64Wide(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile1x64Wide<TPrefetch>(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+        where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null;
@@ -149,6 +194,15 @@ internal static partial class Gemm
         nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
         for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
         {
+            if (TPrefetch.On)
+            {
+                // Each stream's line RowAhead k steps on (past a panel's end: the next panel's start, for the
+                // last stream the next tile's first); the hardware streamer stops at every 4 KiB page.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p2 + RowAhead * TileCols)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p3 + RowAhead * TileCols)));
+            }
             var b = Vector512.Create(Unsafe.Add(ref xr, i));
             a0 = Fma(b, Vector512.LoadUnsafe(ref wr, p0), a0);
             a1 = Fma(b, Vector512.LoadUnsafe(ref wr, p1), a1);

@@ -15,6 +15,9 @@ namespace Folio.Cpu;
 /// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
 /// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
 /// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
+/// The panels start on a 64-byte boundary (<see cref="FloatPanels"/>), so a 512-bit load of one panel row is one cache
+/// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
+/// arithmetic): the first 8-row tile of a row block the next k slice, the one-row tile each panel stream 16 rows on.
 /// </summary>
 internal static partial class Gemm
 {
@@ -31,8 +34,9 @@ internal static partial class Gemm
     /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
     public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
 
-    public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, float[] packed)
+    public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, FloatPanels panels)
     {
+        var packed = panels.Data.AsSpan(panels.Offset);
         for (int o = 0; o < outFeatures; o++)
         {
             int panel = o / TileCols * inFeatures * TileCols + o % TileCols;
@@ -41,7 +45,7 @@ internal static partial class Gemm
         }
     }
 
-    public static void Run(float[] x, int rows, int k, float[] wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
+    public static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
     {
         // The 512-bit tiles read and write unchecked (see Put in Gemm.Vector512.cs): check every extent once here.
         if (x.Length < (long)rows * k || wt.Length < PackedLength(outCols, k) || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
@@ -59,7 +63,7 @@ internal static partial class Gemm
         });
     }
 
-    private static void Columns(float[] x, int rows, int k, float[] wt, int o, int c0, int c1, float[]? bias, float[] y)
+    private static void Columns(float[] x, int rows, int k, FloatPanels wt, int o, int c0, int c1, float[]? bias, float[] y)
     {
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
@@ -70,7 +74,7 @@ internal static partial class Gemm
             {
                 r = rows / 4 * 4;
                 for (int rb = 0; rb < r; rb += RowBlock)
-                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y);
+                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0);
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -80,7 +84,7 @@ internal static partial class Gemm
                 int c = cb;
                 if (Wide)
                     for (; c + WideCols <= full; c += WideCols)
-                        Tile1x64Wide(x, r, k, wt, o, c, bias, y);
+                        Tile1x64Wide<Prefetch>(x, r, k, wt, o, c, bias, y);
                 for (; c + WideCols <= full; c += WideCols)
                     Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)
@@ -96,18 +100,29 @@ internal static partial class Gemm
     /// tile, k in slices of <see cref="KBlock"/>, each slice run by every 8- and 4-row tile of the block before the next
     /// (its 16 KiB of weights and the block's x slice stay in L1; the chains continue from the stored partial sums, so
     /// the bits are a single pass's); then a last 16-column panel row by row.</summary>
-    private static void Rows512(float[] x, int r0, int r1, int k, float[] wt, int o, int c0, int full, float[]? bias, float[] y)
+    private static void Rows512(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias, float[] y, bool first)
     {
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
+        // The first row block of a column block meets its weights in memory: its first tile prefetches the slice
+        // that comes next, so that read overlaps the FMAs of this slice's other tiles (a 32-row decode step: all
+        // its weights; later blocks of a prefill find the column block's weights in L2 and prefetch nothing).
         for (int c = c0; c < wide; c += WideTileCols)
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
                 int k1 = Math.Min(k, k0 + KBlock);
-                for (int r = r0; r < r8; r += 8)
-                    Tile8x32(x, r, k, k0, k1, wt, o, c, bias, y);
-                if (r8 < r1)
-                    Tile4x32(x, r8, k, k0, k1, wt, o, c, bias, y);
+                int r = r0;
+                if (first && r < r8)
+                {
+                    Tile8x32<Prefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
+                    r += 8;
+                }
+                for (; r < r8; r += 8)
+                    Tile8x32<NoPrefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
+                if (r8 < r1 && first && r8 == r0)
+                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
+                else if (r8 < r1)
+                    Tile4x32<NoPrefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
             }
         for (int c = wide; c < full; c += TileCols)
             for (int r = r0; r < r1; r++)
@@ -115,7 +130,7 @@ internal static partial class Gemm
     }
 
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
-    internal static float Element(float[] x, int r, int k, float[] wt, int o, int c)
+    internal static float Element(float[] x, int r, int k, FloatPanels wt, int o, int c)
     {
         float acc = 0f;
         int panel = c / TileCols * k * TileCols + c % TileCols;
@@ -133,10 +148,10 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
-    private static void Tile6x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile6x16(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         nuint x0 = (nuint)(r * k), x1 = x0 + (nuint)k, x2 = x1 + (nuint)k, x3 = x2 + (nuint)k, x4 = x3 + (nuint)k, x5 = x4 + (nuint)k;
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
         Vector256<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
@@ -168,10 +183,10 @@ internal static partial class Gemm
         Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
     }
 
-    private static void Tile1x64(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x64(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         nuint xo = (nuint)(r * k);
         nuint panel = (nuint)(k * TileCols);
@@ -193,10 +208,10 @@ internal static partial class Gemm
         Put(a4, y, y0 + 32, bias, c + 32); Put(a5, y, y0 + 40, bias, c + 40); Put(a6, y, y0 + 48, bias, c + 48); Put(a7, y, y0 + 56, bias, c + 56);
     }
 
-    private static void Tile1x16(float[] x, int r, int k, float[] wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x16(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref float wr = ref wt.Base;
         Vector256<float> a0 = default, a1 = default;
         nuint xo = (nuint)(r * k);
         nuint wo = (nuint)(c / TileCols * k * TileCols);
@@ -211,5 +226,5 @@ internal static partial class Gemm
         Put(a1, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct GemmJob(float[] X, int Rows, int K, float[] Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y);
+    private readonly record struct GemmJob(float[] X, int Rows, int K, FloatPanels Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y);
 }

@@ -1,0 +1,42 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// A packed fp32 weight (<see cref="Gemm"/>'s 16-column panels) inside <see cref="Data"/> from float index
+/// <see cref="Offset"/>, which puts element 0 on a 64-byte boundary: every 64-byte panel row then lies in one cache
+/// line (a .NET array's elements start 16 bytes after its header, at any multiple of 8 mod 64, and then every
+/// Vector512 load of a panel would touch two lines). The array is pinned (allocated on the pinned object heap), so
+/// the alignment holds for its lifetime.
+/// </summary>
+internal readonly struct FloatPanels(float[] data, int offset)
+{
+    private const int LineBytes = 64;
+
+    public float[] Data { get; } = data;
+
+    public int Offset { get; } = offset;
+
+    /// <summary>Floats available from <see cref="Offset"/>.</summary>
+    public long Length => Data.LongLength - Offset;
+
+    /// <summary>Element 0 of the panels.</summary>
+    public ref float Base
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Data), Offset);
+    }
+
+    public float this[int i] => Data[Offset + i];
+
+    /// <summary>A pinned array with room for <paramref name="length"/> floats from a 64-byte boundary.</summary>
+    public static unsafe FloatPanels Allocate(int length)
+    {
+        var data = GC.AllocateArray<float>(checked(length + LineBytes / sizeof(float) - 1), pinned: true);
+        long address = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
+        // Element addresses are multiples of 4 (in practice 8), so the gap to the next line is whole floats.
+        int offset = (int)((LineBytes - address % LineBytes) % LineBytes / sizeof(float));
+        return new FloatPanels(data, offset);
+    }
+}
