@@ -72,7 +72,8 @@ internal sealed class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Quantize"/> with group sums, the same bytes, scales and sums, in one pass over each row after its
+    /// <see cref="Quantize"/> with group sums, the same bytes, scales and sums (but for rows of max |x| below ~3.7e-37,
+    /// which quantize to zeros, see below), in one pass over each row after its
     /// max: each whole group of 32 is quantized, stored (unsigned and signed) and summed while in registers (the
     /// int4 kernel's input; <see cref="Quantize"/> took three more passes, ~0.6 ns an element: 15 µs of a 32-row
     /// [768, 768] int4 MatMul's ~100 µs on two threads, on one thread before the GEMM's threads start).
@@ -103,6 +104,10 @@ internal sealed class Int8Activations
             var row = x.AsSpan(r * k, k);
             float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row)) / 127f;
             float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+            // A row whose max |x| is below ~3.7e-37 has 1 / scale = ∞ (0 · ∞ is NaN): it quantizes to zeros here,
+            // where Quantize's vector and scalar paths disagree (q = -127 for its zeros in the one, 0 in the other).
+            if (float.IsInfinity(inverse))
+                inverse = 0f;
             Scales[r] = scale;
             int g = 0;
             if (inverse != 0f && Avx2.IsSupported)

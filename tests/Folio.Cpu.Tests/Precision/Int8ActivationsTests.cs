@@ -76,10 +76,17 @@ public sealed class Int8ActivationsTests
         }
         var want = new Int8Activations();
         want.Quantize(x, rows, k, groupSums: true);
+        int padded = want.RowBytes, groups = padded / 32;
+        if (rows >= 6)
+        {
+            // The row of max |x| 1e-40 (1 / scale overflows to ∞) quantizes to zeros, whatever Quantize gives for it.
+            want.Quants.AsSpan(4 * padded, padded).Fill(128);
+            want.Signed.AsSpan(4 * padded, padded).Clear();
+            want.GroupSums.AsSpan(4 * groups, groups).Clear();
+        }
         var got = new Int8Activations();
         got.Quantize(HalfGemmTests.Random(rows * k + 7, 1), 1, rows * k + 7, groupSums: true);   // stale, longer buffers
         got.QuantizeWithGroupSums(x, rows, k);
-        int padded = want.RowBytes, groups = padded / 32;
         Assert.Equal(padded, got.RowBytes);
         Assert.False(got.PerGroup);
         Assert.Equal(want.Quants.AsSpan(0, rows * padded), got.Quants.AsSpan(0, rows * padded));
