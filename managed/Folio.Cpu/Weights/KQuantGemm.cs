@@ -24,8 +24,7 @@ internal static class KQuantGemm
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.Quantize(x, rows, w.Cols);
-        act.ComputeKQuantSums(rows, w.HasFormat(KQuantFormat.Q4K), w.HasFormat(KQuantFormat.Q6K));
+        act.QuantizeWithKQuantSums(x, rows, w.Cols, w.HasFormat(KQuantFormat.Q4K), w.HasFormat(KQuantFormat.Q6K));
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 

@@ -58,7 +58,7 @@ public sealed class Int8ActivationsTests
     [InlineData(6, 100)]
     [InlineData(6, 768)]
     [InlineData(2, 2048)]
-    public void QuantizeWithGroupSumsGivesQuantizesBytesScalesAndSums(int rows, int k)
+    public void TheOnePassQuantizersGiveQuantizesBytesScalesAndSums(int rows, int k)
     {
         float[] x = HalfGemmTests.Random(rows * k, 23, 3f);
         if (k >= 8)
@@ -93,6 +93,14 @@ public sealed class Int8ActivationsTests
         Assert.Equal(want.Signed.AsSpan(0, rows * padded), got.Signed.AsSpan(0, rows * padded));
         Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), got.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
         Assert.Equal(want.GroupSums.AsSpan(0, rows * groups), got.GroupSums.AsSpan(0, rows * groups));
+        // The k-quant sums, from the same pass, against ComputeKQuantSums over the expected bytes.
+        var kq = new Int8Activations();
+        kq.QuantizeWithKQuantSums(x, rows, k, q4k: true, q6k: true);
+        Assert.Equal(want.Quants.AsSpan(0, rows * padded), kq.Quants.AsSpan(0, rows * padded));
+        Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), kq.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
+        want.ComputeKQuantSums(rows, q4k: true, q6k: true);
+        Assert.Equal(want.Q6KOffsets.AsSpan(0, rows * padded / 16), kq.Q6KOffsets.AsSpan(0, rows * padded / 16));
+        Assert.Equal(want.PairedGroupSums.AsSpan(0, rows * (padded / 64)), kq.PairedGroupSums.AsSpan(0, rows * (padded / 64)));
         if (rows >= 6)
             Assert.True(float.IsNaN(got.Scales[2]) && got.Quants.AsSpan(2 * padded, padded).IndexOfAnyExcept((byte)128) < 0);
     }
