@@ -71,6 +71,135 @@ internal sealed class Int8Activations
         }
     }
 
+    /// <summary>
+    /// <see cref="Quantize"/> with group sums: the same bytes, scales and <see cref="GroupSums"/> (but for rows of max
+    /// |x| below ~3.7e-37, which quantize to zeros, see <see cref="QuantizeSummed"/>), in one pass over each row after
+    /// its max (the int4 kernel's input; <see cref="Quantize"/> takes three more passes).
+    /// </summary>
+    public void QuantizeWithGroupSums(float[] x, int rows, int k)
+    {
+        var sums = QuantizeSummed(x, rows, k);
+        int groups = RowBytes / Int8Weight.GroupSize;
+        if (GroupSums.Length < rows * groups)
+            GroupSums = new int[rows * groups];
+        for (int i = 0; i < rows * groups; i++)
+            GroupSums[i] = 8 * (sums[2 * i] + sums[2 * i + 1]);
+    }
+
+    /// <summary>
+    /// <see cref="Quantize"/> then <see cref="ComputeKQuantSums"/>, the same bytes, scales and sums (but for rows of max
+    /// |x| below ~3.7e-37, which quantize to zeros), the sums taken from the quantizer's registers instead of a scalar
+    /// pass over the bytes (the k-quant kernels' input).
+    /// </summary>
+    public void QuantizeWithKQuantSums(float[] x, int rows, int k, bool q4k, bool q6k)
+    {
+        var sums = QuantizeSummed(x, rows, k);
+        int per = RowBytes / 16;
+        if (q6k)
+        {
+            if (Q6KOffsets.Length < rows * per)
+                Q6KOffsets = new int[rows * per];
+            for (int i = 0; i < rows * per; i++)
+                Q6KOffsets[i] = -32 * sums[i];
+        }
+        if (q4k)
+        {
+            int pairs = RowBytes / 64;
+            if (PairedGroupSums.Length < rows * pairs)
+                PairedGroupSums = new int[rows * pairs];
+            for (int r = 0; r < rows; r++)
+                for (int p = 0; p < pairs; p++)
+                {
+                    int at = r * per + 4 * p, low = sums[at] + sums[at + 1], high = sums[at + 2] + sums[at + 3];
+                    PairedGroupSums[r * pairs + p] = (low & 0xFFFF) | (high << 16);
+                }
+        }
+    }
+
+    /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15, the scratch of <see cref="QuantizeSummed"/>.</summary>
+    private int[] _sums16 = [];
+
+    /// <summary>
+    /// The per-row rule of <see cref="Quantize"/> (<see cref="Quants"/>, <see cref="Signed"/>, <see cref="Scales"/>),
+    /// each whole group of 32 quantized, stored (unsigned and signed) and summed while in registers; returns the sums of
+    /// q per 16 inputs ([row, RowBytes / 16], padding q = 0). A row whose max |x| is below ~3.7e-37 has 1 / scale = ∞
+    /// (0 · ∞ is NaN): it quantizes to zeros here, where <see cref="Quantize"/>'s vector and scalar paths disagree
+    /// (q = −127 for its zeros in the one, 0 in the other).
+    /// </summary>
+    private int[] QuantizeSummed(float[] x, int rows, int k)
+    {
+        if (x.Length < (long)rows * k)
+            throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
+        int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
+        int groups = padded / Int8Weight.GroupSize, whole = k / Int8Weight.GroupSize, per = padded / 16;
+        if (Quants.Length < rows * padded)
+        {
+            Quants = new byte[rows * padded];
+            Signed = new sbyte[rows * padded];
+        }
+        if (Scales.Length < rows)
+            Scales = new float[rows];
+        if (_sums16.Length < rows * per)
+            _sums16 = new int[rows * per];
+        RowBytes = padded;
+        PerGroup = false;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref byte qr = ref MemoryMarshal.GetArrayDataReference(Quants);
+        ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
+        ref int hr = ref MemoryMarshal.GetArrayDataReference(_sums16);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * k, k);
+            float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row)) / 127f;
+            float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+            if (float.IsInfinity(inverse))
+                inverse = 0f;
+            Scales[r] = scale;
+            int g = 0;
+            if (inverse != 0f && Avx2.IsSupported)
+            {
+                // Whole groups: every element is finite here (|x| ≤ max |x|, a finite nonzero), as Quantize8 needs.
+                var inv = Vector256.Create(inverse);
+                for (; g < whole; g++)
+                {
+                    ref float xg = ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize);
+                    var a = Quantize8(Vector256.LoadUnsafe(ref xg), inv);
+                    var b = Quantize8(Vector256.LoadUnsafe(ref xg, 8), inv);
+                    var c = Quantize8(Vector256.LoadUnsafe(ref xg, 16), inv);
+                    var d = Quantize8(Vector256.LoadUnsafe(ref xg, 24), inv);
+                    var bytes = Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d));
+                    nuint at = (nuint)(r * padded + g * Int8Weight.GroupSize);
+                    bytes.StoreUnsafe(ref qr, at);
+                    (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref sr, at);
+                    // Σ (q + 128) over each 16 lanes, less 16 · 128.
+                    Unsafe.Add(ref hr, r * per + 2 * g) = (int)Vector256.Sum(a + b) - 16 * 128;
+                    Unsafe.Add(ref hr, r * per + 2 * g + 1) = (int)Vector256.Sum(c + d) - 16 * 128;
+                }
+            }
+            // The rest (a partial last group, a zero or non-finite row, or no AVX2): the rule element by element.
+            for (; g < groups; g++)
+            {
+                int k0 = g * Int8Weight.GroupSize, n = Math.Min(k, k0 + Int8Weight.GroupSize) - k0;
+                var q = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
+                int low = 0, high = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int v = inverse == 0f ? 0 : (int)Math.Clamp(MathF.Round(row[k0 + i] * inverse), -127f, 127f);
+                    q[i] = (byte)(v + 128);
+                    if (i < 16)
+                        low += v;
+                    else
+                        high += v;
+                }
+                q[n..].Fill(128);
+                System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
+                _sums16[r * per + 2 * g] = low;
+                _sums16[r * per + 2 * g + 1] = high;
+            }
+        }
+        return _sums16;
+    }
+
     /// <summary>[row, group]: the scale of each group of 32 inputs after <see cref="QuantizePerGroup"/> (then
     /// <see cref="Scales"/> is not written); <see cref="PerGroup"/> says which of the two the last call filled.</summary>
     public float[] GroupScales { get; private set; } = [];

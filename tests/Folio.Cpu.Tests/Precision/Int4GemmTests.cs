@@ -51,6 +51,7 @@ public sealed class Int4GemmTests
     [InlineData(7, 100, 130)]
     [InlineData(13, 768, 200)]
     [InlineData(64, 65, 96)]
+    [InlineData(10, 70, 2100)]   // two threads' chunks span several 256-column blocks; a partial last panel
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(2, WeightQuantization.Int4);
@@ -98,6 +99,7 @@ public sealed class Int4GemmTests
     [InlineData(5, 200, 72)]
     [InlineData(9, 96, 40)]
     [InlineData(1, 33, 19)]
+    [InlineData(11, 64, 1100)]   // one thread's chunks of 288 columns: whole and partial 256-column blocks
     public void ThePortablePathGivesTheVectorPathsBits(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int4);

@@ -54,6 +54,60 @@ public sealed class Int8ActivationsTests
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 31)]
+    [InlineData(6, 32)]
+    [InlineData(6, 100)]
+    [InlineData(6, 768)]
+    [InlineData(2, 2048)]
+    public void TheOnePassQuantizersGiveQuantizesBytesScalesAndSums(int rows, int k)
+    {
+        float[] x = HalfGemmTests.Random(rows * k, 23, 3f);
+        if (k >= 8)
+        {
+            x[0] = 127f; x[1] = 2.5f; x[2] = -2.5f; x[3] = 3.5f; x[4] = -0.5f; x[5] = 0.5f; x[6] = -127f; x[7] = 0f;
+        }
+        if (rows >= 6)
+        {
+            Array.Clear(x, k, k);                 // an all-zero row
+            x[2 * k + k / 2] = float.NaN;         // a NaN row: scale NaN, every q 0
+            x[3 * k + k - 1] = float.PositiveInfinity;
+            x[4 * k + 1] = 1e-40f;                // a row of one subnormal and zeros
+            Array.Clear(x, 4 * k + 2, k - 2);
+            x[4 * k] = 0f;
+        }
+        var want = new Int8Activations();
+        want.Quantize(x, rows, k, groupSums: true);
+        int padded = want.RowBytes, groups = padded / 32;
+        if (rows >= 6)
+        {
+            // The row of max |x| 1e-40 (1 / scale overflows to ∞) quantizes to zeros, whatever Quantize gives for it.
+            want.Quants.AsSpan(4 * padded, padded).Fill(128);
+            want.Signed.AsSpan(4 * padded, padded).Clear();
+            want.GroupSums.AsSpan(4 * groups, groups).Clear();
+        }
+        var got = new Int8Activations();
+        got.Quantize(HalfGemmTests.Random(rows * k + 7, 1), 1, rows * k + 7, groupSums: true);   // stale, longer buffers
+        got.QuantizeWithGroupSums(x, rows, k);
+        Assert.Equal(padded, got.RowBytes);
+        Assert.False(got.PerGroup);
+        Assert.Equal(want.Quants.AsSpan(0, rows * padded), got.Quants.AsSpan(0, rows * padded));
+        Assert.Equal(want.Signed.AsSpan(0, rows * padded), got.Signed.AsSpan(0, rows * padded));
+        Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), got.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
+        Assert.Equal(want.GroupSums.AsSpan(0, rows * groups), got.GroupSums.AsSpan(0, rows * groups));
+        // The k-quant sums, from the same pass, against ComputeKQuantSums over the expected bytes.
+        var kq = new Int8Activations();
+        kq.QuantizeWithKQuantSums(x, rows, k, q4k: true, q6k: true);
+        Assert.Equal(want.Quants.AsSpan(0, rows * padded), kq.Quants.AsSpan(0, rows * padded));
+        Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), kq.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
+        want.ComputeKQuantSums(rows, q4k: true, q6k: true);
+        Assert.Equal(want.Q6KOffsets.AsSpan(0, rows * padded / 16), kq.Q6KOffsets.AsSpan(0, rows * padded / 16));
+        Assert.Equal(want.PairedGroupSums.AsSpan(0, rows * (padded / 64)), kq.PairedGroupSums.AsSpan(0, rows * (padded / 64)));
+        if (rows >= 6)
+            Assert.True(float.IsNaN(got.Scales[2]) && got.Quants.AsSpan(2 * padded, padded).IndexOfAnyExcept((byte)128) < 0);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 31)]
     [InlineData(2, 32)]
     [InlineData(5, 100)]
     [InlineData(4, 768)]
