@@ -44,7 +44,7 @@ internal sealed class Int8Activations
             float amax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
             amax = Math.Abs(amax);
             float scale = amax / 127f;
-            float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+            float inverse = InverseScale(scale);
             Scales[r] = scale;
             var q = Quants.AsSpan(r * padded, padded);
             int i = inverse == 0f ? 0 : Quantize32(row, inverse, q);
@@ -72,8 +72,7 @@ internal sealed class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Quantize"/> with group sums: the same bytes, scales and <see cref="GroupSums"/> (but for rows of max
-    /// |x| below ~3.7e-37, which quantize to zeros, see <see cref="QuantizeSummed"/>), in one pass over each row after
+    /// <see cref="Quantize"/> with group sums: the same bytes, scales and <see cref="GroupSums"/>, in one pass over each row after
     /// its max (the int4 kernel's input; <see cref="Quantize"/> takes three more passes).
     /// </summary>
     public void QuantizeWithGroupSums(float[] x, int rows, int k)
@@ -87,8 +86,7 @@ internal sealed class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Quantize"/> then <see cref="ComputeKQuantSums"/>, the same bytes, scales and sums (but for rows of max
-    /// |x| below ~3.7e-37, which quantize to zeros), the sums taken from the quantizer's registers instead of a scalar
+    /// <see cref="Quantize"/> then <see cref="ComputeKQuantSums"/>, the same bytes, scales and sums, the sums taken from the quantizer's registers instead of a scalar
     /// pass over the bytes (the k-quant kernels' input).
     /// </summary>
     public void QuantizeWithKQuantSums(float[] x, int rows, int k, bool q4k, bool q6k)
@@ -122,9 +120,8 @@ internal sealed class Int8Activations
     /// <summary>
     /// The per-row rule of <see cref="Quantize"/> (<see cref="Quants"/>, <see cref="Signed"/>, <see cref="Scales"/>),
     /// each whole group of 32 quantized, stored (unsigned and signed) and summed while in registers; returns the sums of
-    /// q per 16 inputs ([row, RowBytes / 16], padding q = 0). A row whose max |x| is below ~3.7e-37 has 1 / scale = ∞
-    /// (0 · ∞ is NaN): it quantizes to zeros here, where <see cref="Quantize"/>'s vector and scalar paths disagree
-    /// (q = −127 for its zeros in the one, 0 in the other).
+    /// q per 16 inputs ([row, RowBytes / 16], padding q = 0). A row whose max |x| is below ~3.7e-37 quantizes to zeros,
+    /// as in every quantizer here (<see cref="InverseScale"/>).
     /// </summary>
     private int[] QuantizeSummed(float[] x, int rows, int k)
     {
@@ -151,9 +148,7 @@ internal sealed class Int8Activations
         {
             var row = x.AsSpan(r * k, k);
             float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row)) / 127f;
-            float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
-            if (float.IsInfinity(inverse))
-                inverse = 0f;
+            float inverse = InverseScale(scale);
             Scales[r] = scale;
             int g = 0;
             if (inverse != 0f && Avx2.IsSupported)
@@ -248,7 +243,7 @@ internal sealed class Int8Activations
                 var part = x.AsSpan(r * k + k0, n);
                 float amax = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(part));
                 float scale = amax / 127f;
-                float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
+                float inverse = InverseScale(scale);
                 GroupScales[r * groups + whole] = scale;
                 var qg = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
                 for (int i = 0; i < n; i++)
@@ -280,18 +275,33 @@ internal sealed class Int8Activations
             amax = float.NaN;
         float scale = amax / 127f;
         Vector256<byte> bytes;
-        if (scale == 0f || !float.IsFinite(scale))
+        float inverse = InverseScale(scale);
+        if (inverse == 0f)
         {
             bytes = Vector256.Create((byte)128);
         }
         else
         {
-            var inv = Vector256.Create(1f / scale);
+            var inv = Vector256.Create(inverse);
             bytes = Vector256.Narrow(Vector256.Narrow(Quantize8(v0, inv), Quantize8(v1, inv)), Vector256.Narrow(Quantize8(v2, inv), Quantize8(v3, inv)));
         }
         bytes.StoreUnsafe(ref q);
         (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
         return scale;
+    }
+
+    /// <summary>
+    /// 1 / scale, or 0 (every q of the row or group is then 0) where the scale is 0, NaN or infinite, or so small
+    /// (max |x| below ~3.7e-37, a subnormal scale) that 1 / scale overflows: x · ∞ would be NaN for the zeros
+    /// (q = −127 by the vector clamp, garbage by the scalar one) and ±127 for the rest, values that small dequantize
+    /// to 0 at fp32's resolution anyway. One rule for every quantizer here, vector and scalar paths alike.
+    /// </summary>
+    internal static float InverseScale(float scale)
+    {
+        if (scale == 0f || !float.IsFinite(scale))
+            return 0f;
+        float inverse = 1f / scale;
+        return float.IsFinite(inverse) ? inverse : 0f;
     }
 
     /// <summary>round(v · inverse) clamped to [-127, 127], + 128, for finite v (MinNative/MaxNative then agree with the

@@ -77,13 +77,6 @@ public sealed class Int8ActivationsTests
         var want = new Int8Activations();
         want.Quantize(x, rows, k, groupSums: true);
         int padded = want.RowBytes, groups = padded / 32;
-        if (rows >= 6)
-        {
-            // The row of max |x| 1e-40 (1 / scale overflows to ∞) quantizes to zeros, whatever Quantize gives for it.
-            want.Quants.AsSpan(4 * padded, padded).Fill(128);
-            want.Signed.AsSpan(4 * padded, padded).Clear();
-            want.GroupSums.AsSpan(4 * groups, groups).Clear();
-        }
         var got = new Int8Activations();
         got.Quantize(HalfGemmTests.Random(rows * k + 7, 1), 1, rows * k + 7, groupSums: true);   // stale, longer buffers
         got.QuantizeWithGroupSums(x, rows, k);
@@ -151,6 +144,41 @@ public sealed class Int8ActivationsTests
             Assert.Equal([255, 130, 126, 132, 128, 128, 1, 128], act.Quants[..8]);
             Assert.True(float.IsNaN(act.GroupScales[1]));
             Assert.All(act.Quants[32..64], b => Assert.Equal(128, b));
+        }
+    }
+
+    /// <summary>A row or group whose max |x| is so small that 1 / scale overflows (a subnormal scale) quantizes to
+    /// zeros in every quantizer and on the vector and scalar paths alike (the vector path of Quantize once gave
+    /// q = −127 for such a row's zeros: 0 · ∞ is NaN).</summary>
+    [Theory]
+    [InlineData(5)]     // scalar tail only
+    [InlineData(64)]    // whole groups: the vector paths
+    [InlineData(70)]    // both
+    public void ATinyRowQuantizesToZeros(int k)
+    {
+        foreach (float tiny in new[] { 1e-40f, 3e-38f, -2e-39f })
+        {
+            float[] x = new float[2 * k];
+            x[1 % k] = tiny;                       // row 0: one tiny value and zeros
+            for (int i = 0; i < k; i++)            // row 1: tiny values only
+                x[k + i] = i % 2 == 0 ? tiny : -tiny / 2;
+            foreach (string rule in new[] { "row", "row+sums", "one-pass", "k-quant", "group" })
+            {
+                var act = new Int8Activations();
+                switch (rule)
+                {
+                    case "row": act.Quantize(x, 2, k); break;
+                    case "row+sums": act.Quantize(x, 2, k, groupSums: true); break;
+                    case "one-pass": act.QuantizeWithGroupSums(x, 2, k); break;
+                    case "k-quant": act.QuantizeWithKQuantSums(x, 2, k, q4k: true, q6k: true); break;
+                    default: act.QuantizePerGroup(x, 2, k); break;
+                }
+                int padded = act.RowBytes;
+                Assert.True(act.Quants.AsSpan(0, 2 * padded).IndexOfAnyExcept((byte)128) < 0, $"{rule}, {tiny}, k {k}: a q is not 0");
+                Assert.True(act.Signed.AsSpan(0, 2 * padded).IndexOfAnyExcept((sbyte)0) < 0, $"{rule}, {tiny}, k {k}: a signed q is not 0");
+                if (rule is "row+sums" or "one-pass")
+                    Assert.True(act.GroupSums.AsSpan(0, 2 * padded / 32).IndexOfAnyExcept(0) < 0);
+            }
         }
     }
 }
