@@ -34,6 +34,8 @@ internal static class OnlineSoftmaxAttention
         Span<float> output, int kvHeads, int group, int d, float scale)
     {
         int heads = kvHeads * group;
+        _ = q[heads * d - 1];
+        _ = output[heads * d - 1];
         // The scale folded into q once (one rounding per q element instead of one per score).
         Span<float> qs = Buffers.Query(heads * d);
         ref float qr = ref MemoryMarshal.GetReference(qs);
@@ -41,7 +43,6 @@ internal static class OnlineSoftmaxAttention
         for (int i = 0; i < heads * d; i += 16)
             (Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(q), (nuint)i) * vscale).StoreUnsafe(ref qr, (nuint)i);
         _ = slots[(count + Block - 1) / Block * Block - 1];
-        _ = output[heads * d - 1];
         Span<float> weights = stackalloc float[group * Block];
         Span<float> sums = Buffers.Sums(heads * Block);
         Span<float> max = Buffers.Max(heads);
