@@ -11,7 +11,7 @@ namespace Folio.Cpu;
 /// attention; slot offsets found through the block table once per item). With AVX-512 and head sizes a multiple of
 /// 64, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
 /// path: four positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the
-/// weighted sum of V in position order, two heads per pass over V. Prefill over cached blocks plus new tokens and
+/// weighted sum of V in position order (one multiply-add a position and head). Prefill over cached blocks plus new tokens and
 /// decode are the same loop (a decode row is a sequence with one query row). No item shares a reduction with another,
 /// and a query head's arithmetic depends only on its own row, whichever heads share its item: batch invariant.
 /// </summary>
