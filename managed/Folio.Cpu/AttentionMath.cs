@@ -6,7 +6,7 @@ namespace Folio.Cpu;
 
 /// <summary>
 /// The vector pieces of <see cref="PagedAttentionKernel"/>'s two-pass path (no AVX-512, or a head size not a multiple
-/// of 64; <see cref="OnlineSoftmaxAttention"/> otherwise): dot product, multiply-add of a row, the in-place
+/// of 16; <see cref="OnlineSoftmaxAttention"/> otherwise): dot product, multiply-add of a row, the in-place
 /// max-subtracted exp of a score row, and scaling. 512-bit where the runtime compiles Vector512 natively, 256-bit
 /// otherwise, scalar tails; the order of every sum depends only on the lengths, so results do not depend on the batch.
 /// </summary>

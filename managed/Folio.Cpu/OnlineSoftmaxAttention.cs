@@ -7,7 +7,7 @@ namespace Folio.Cpu;
 
 /// <summary>
 /// One query row's attention for the query heads of one or more adjacent KV heads, in a single pass over the row's
-/// positions in blocks of 16 (AVX-512, head size a multiple of 64). Per block and query head: the 16 partial-dot
+/// positions in blocks of 16 (AVX-512, head size a multiple of 16; 64 columns at a time in registers where it is a multiple of 64). Per block and query head: the 16 partial-dot
 /// vectors (q·k per 16 columns) are reduced by a transpose-add tree into one vector of the 16 scores (2 permutes and
 /// an add per dot instead of a horizontal sum each); the scores stay a vector for the block max, the exp and the
 /// running sum (online softmax: a head's V sums and running sum are rescaled when its max rises); then the block's V
@@ -22,7 +22,7 @@ internal static class OnlineSoftmaxAttention
     public const int Block = 16;
 
     /// <summary>Whether this kernel serves a head size on this machine (otherwise the two-pass path of AttentionMath).</summary>
-    public static bool Supports(int headDim) => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && headDim % 64 == 0;
+    public static bool Supports(int headDim) => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && headDim % 16 == 0;
 
     /// <summary>
     /// output[g·d ..] = softmax(q_g · K_h^T · scale) · V_h for the query heads g &lt; kvHeads · group (h = g / group).
@@ -81,10 +81,19 @@ internal static class OnlineSoftmaxAttention
                     e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
                 }
                 ref float vh = ref Unsafe.Add(ref values, h * d);
-                for (int c = 0; c < d; c += 64)
-                    for (int g = 0; g < group; g += 4)
-                        AccumulateV(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
-                            ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
+                if (d % 64 == 0)
+                {
+                    for (int c = 0; c < d; c += 64)
+                        for (int g = 0; g < group; g += 4)
+                            AccumulateV(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
+                                ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
+                }
+                else
+                {
+                    for (int c = 0; c < d; c += 16)
+                        for (int g = 0; g < group; g++)
+                            AccumulateV16(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
+                }
             }
         }
         for (int g = 0; g < heads; g++)
@@ -100,6 +109,8 @@ internal static class OnlineSoftmaxAttention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Scores(ref float keys, ref int bs, ref float q, int d)
     {
+        if (d % 64 != 0)
+            return ScoresAnyWidth(ref keys, ref bs, ref q, d);
         var s = Scores64(ref keys, ref bs, 0, ref q);
         for (int c = 64; c < d; c += 64)
             s += Scores64(ref keys, ref bs, c, ref Unsafe.Add(ref q, c));
@@ -127,6 +138,27 @@ internal static class OnlineSoftmaxAttention
         var b3 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
             Pair(Partial(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
         return Pair(Pair(b0, b1), Pair(b2, b3));
+    }
+
+    /// <summary>
+    /// Head sizes a multiple of 16 but not of 64 (the small test models' 16): the same partial per position over d / 16
+    /// vectors and the same tree, with the partials in a stack buffer instead of registers.
+    /// </summary>
+    private static Vector512<float> ScoresAnyWidth(ref float keys, ref int bs, ref float q, int d)
+    {
+        Span<Vector512<float>> p = stackalloc Vector512<float>[Block];
+        for (int j = 0; j < Block; j++)
+        {
+            ref float k = ref Unsafe.Add(ref keys, Unsafe.Add(ref bs, j));
+            var x = Vector512.LoadUnsafe(ref q) * Vector512.LoadUnsafe(ref k);
+            for (int c = 16; c < d; c += 16)
+                x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)c), Vector512.LoadUnsafe(ref k, (nuint)c), x);
+            p[j] = x;
+        }
+        for (int width = Block / 2; width >= 1; width /= 2)
+            for (int j = 0; j < width; j++)
+                p[j] = Pair(p[2 * j], p[2 * j + 1]);
+        return p[0];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -216,6 +248,16 @@ internal static class OnlineSoftmaxAttention
         if (heads > 2) { e0.StoreUnsafe(ref acc2, 0); e1.StoreUnsafe(ref acc2, 16); e2.StoreUnsafe(ref acc2, 32); e3.StoreUnsafe(ref acc2, 48); }
         if (heads > 1) { b0.StoreUnsafe(ref acc1, 0); b1.StoreUnsafe(ref acc1, 16); b2.StoreUnsafe(ref acc1, 32); b3.StoreUnsafe(ref acc1, 48); }
         a0.StoreUnsafe(ref acc, 0); a1.StoreUnsafe(ref acc, 16); a2.StoreUnsafe(ref acc, 32); a3.StoreUnsafe(ref acc, 48);
+    }
+
+    /// <summary>acc[c .. c + 15] += Σ_{j &lt; n} w[j] · V[slot_j + c ..] for one head (head sizes not a multiple of 64).</summary>
+    private static void AccumulateV16(ref float values, ref int bs, int n, int c, ref float w, ref float acc)
+    {
+        var a = Vector512.LoadUnsafe(ref acc);
+        for (int j = 0; j < n; j++)
+            a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, j)),
+                Vector512.LoadUnsafe(ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c)), a);
+        a.StoreUnsafe(ref acc);
     }
 
     /// <summary>The scaled query heads of an item, per thread, grown to the largest group seen.</summary>

@@ -9,7 +9,7 @@ namespace Folio.Cpu;
 /// when the step has rows enough to keep every thread busy, one otherwise): every query head of a KV head's group
 /// (GQA) attends to each cached position up to the row's own (from the window's first position under sliding-window
 /// attention; slot offsets found through the block table once per item). With AVX-512 and head sizes a multiple of
-/// 64, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
+/// 16, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
 /// path: four positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the
 /// weighted sum of V in position order (one multiply-add a position and head). Prefill over cached blocks plus new tokens and
 /// decode are the same loop (a decode row is a sequence with one query row). No item shares a reduction with another,
@@ -100,7 +100,7 @@ internal static class PagedAttentionKernel
     }
 
     /// <summary>
-    /// One KV head's group without AVX-512 (or with a head size not a multiple of 64): scores, a max-subtracted
+    /// One KV head's group without AVX-512 (or with a head size not a multiple of 16): scores, a max-subtracted
     /// softmax, then the weighted V sum in position order. Refs unchecked, as in <see cref="Item"/>.
     /// </summary>
     private static void TwoPass(ref float k0, ref float v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,

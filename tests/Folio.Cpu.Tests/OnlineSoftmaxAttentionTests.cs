@@ -77,6 +77,7 @@ public class OnlineSoftmaxAttentionTests
     {
         { 1, 3, 64, false }, { 15, 3, 64, false }, { 16, 3, 64, false }, { 17, 1, 64, false }, { 100, 4, 64, false },
         { 160, 3, 64, true }, { 333, 5, 64, true }, { 47, 2, 128, false }, { 150, 8, 128, true },
+        { 1, 2, 16, false }, { 37, 2, 16, true }, { 70, 3, 32, false }, { 129, 1, 48, true }, { 33, 3, 80, false },
     };
 
     [Theory]
