@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace Folio.Cpu;
 
 /// <summary>
-/// The vector pieces of <see cref="PagedAttentionKernel"/>: dot product, multiply-add of a row, the in-place
+/// The vector pieces of <see cref="PagedAttentionKernel"/>'s two-pass path (no AVX-512, or a head size not a multiple
+/// of 16; <see cref="OnlineSoftmaxAttention"/> otherwise): dot product, multiply-add of a row, the in-place
 /// max-subtracted exp of a score row, and scaling. 512-bit where the runtime compiles Vector512 natively, 256-bit
 /// otherwise, scalar tails; the order of every sum depends only on the lengths, so results do not depend on the batch.
 /// </summary>
@@ -110,70 +111,6 @@ internal static class AttentionMath
         for (; i < n; i++)
             y[i] += alpha * x[i];
     }
-
-    /// <summary>
-    /// For 64-float rows under 512-bit vectors: y_h += Σ_i w_h[i] · V[slots[i] + offset .. + 64) for one or two heads h
-    /// (w_1, y_1 only when two), the rows in slot order. Each element gets the FMAs that <see cref="Axpy"/> called once per
-    /// row would give it, in the same order, so the same bits; the sums stay in registers (4 or 8 independent chains)
-    /// instead of a load and a store per row. Refs unchecked: the caller guarantees every row and count weights.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AxpyRows64(ref float values, ReadOnlySpan<int> slots, int offset, ref float w0, ref float y0,
-        ref float w1, ref float y1, bool two)
-    {
-        var a0 = Vector512.LoadUnsafe(ref y0, 0);
-        var a1 = Vector512.LoadUnsafe(ref y0, 16);
-        var a2 = Vector512.LoadUnsafe(ref y0, 32);
-        var a3 = Vector512.LoadUnsafe(ref y0, 48);
-        if (!two)
-        {
-            for (int i = 0; i < slots.Length; i++)
-            {
-                ref float v = ref Unsafe.Add(ref values, slots[i] + offset);
-                var w = Vector512.Create(Unsafe.Add(ref w0, i));
-                a0 = Vector512.FusedMultiplyAdd(w, Vector512.LoadUnsafe(ref v, 0), a0);
-                a1 = Vector512.FusedMultiplyAdd(w, Vector512.LoadUnsafe(ref v, 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(w, Vector512.LoadUnsafe(ref v, 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(w, Vector512.LoadUnsafe(ref v, 48), a3);
-            }
-        }
-        else
-        {
-            var b0 = Vector512.LoadUnsafe(ref y1, 0);
-            var b1 = Vector512.LoadUnsafe(ref y1, 16);
-            var b2 = Vector512.LoadUnsafe(ref y1, 32);
-            var b3 = Vector512.LoadUnsafe(ref y1, 48);
-            for (int i = 0; i < slots.Length; i++)
-            {
-                ref float v = ref Unsafe.Add(ref values, slots[i] + offset);
-                var v0 = Vector512.LoadUnsafe(ref v, 0);
-                var v1 = Vector512.LoadUnsafe(ref v, 16);
-                var v2 = Vector512.LoadUnsafe(ref v, 32);
-                var v3 = Vector512.LoadUnsafe(ref v, 48);
-                var w = Vector512.Create(Unsafe.Add(ref w0, i));
-                a0 = Vector512.FusedMultiplyAdd(w, v0, a0);
-                a1 = Vector512.FusedMultiplyAdd(w, v1, a1);
-                a2 = Vector512.FusedMultiplyAdd(w, v2, a2);
-                a3 = Vector512.FusedMultiplyAdd(w, v3, a3);
-                var u = Vector512.Create(Unsafe.Add(ref w1, i));
-                b0 = Vector512.FusedMultiplyAdd(u, v0, b0);
-                b1 = Vector512.FusedMultiplyAdd(u, v1, b1);
-                b2 = Vector512.FusedMultiplyAdd(u, v2, b2);
-                b3 = Vector512.FusedMultiplyAdd(u, v3, b3);
-            }
-            b0.StoreUnsafe(ref y1, 0);
-            b1.StoreUnsafe(ref y1, 16);
-            b2.StoreUnsafe(ref y1, 32);
-            b3.StoreUnsafe(ref y1, 48);
-        }
-        a0.StoreUnsafe(ref y0, 0);
-        a1.StoreUnsafe(ref y0, 16);
-        a2.StoreUnsafe(ref y0, 32);
-        a3.StoreUnsafe(ref y0, 48);
-    }
-
-    /// <summary>Whether <see cref="AxpyRows64"/> gives rows of length d the bits of <see cref="Axpy"/>: 512-bit vectors, d a multiple of 64.</summary>
-    public static bool RowsOf64(int d) => Wide && d % 64 == 0;
 
     /// <summary>x ← exp(x − max x) in place; returns the sum of the new values.</summary>
     public static float ExpShiftedInPlace(Span<float> x)

@@ -5,13 +5,15 @@ using Folio.Core.Compute;
 namespace Folio.Cpu;
 
 /// <summary>
-/// Causal attention over the paged cache, one (row, KV head) per work item: every query head of the KV head's
-/// group (GQA) is scored against each cached position up to the row's own (from the window's first position under
-/// sliding-window attention; slot offsets found through the block table once per item), four positions per dot call
-/// so that four FMA chains overlap (a group's K rows, ~40 KB at 150 positions, stay in L2 between its heads); then a
-/// max-subtracted softmax (vector exp) and the weighted sum of V in position order, two heads per pass over V. Prefill
-/// over cached blocks plus new tokens and decode are the same loop (a decode row is a sequence with one query row).
-/// No item shares a reduction with another, and an item's arithmetic depends only on its own row: batch invariant.
+/// Causal attention over the paged cache, one row and one or more KV heads per work item (all of a row's KV heads
+/// when the step has rows enough to keep every thread busy, one otherwise): every query head of a KV head's group
+/// (GQA) attends to each cached position up to the row's own (from the window's first position under sliding-window
+/// attention; slot offsets found through the block table once per item). With AVX-512 and head sizes a multiple of
+/// 16, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
+/// path: four positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the
+/// weighted sum of V in position order (one multiply-add a position and head). Prefill over cached blocks plus new tokens and
+/// decode are the same loop (a decode row is a sequence with one query row). No item shares a reduction with another,
+/// and a query head's arithmetic depends only on its own row, whichever heads share its item: batch invariant.
 /// </summary>
 internal static class PagedAttentionKernel
 {
@@ -27,33 +29,42 @@ internal static class PagedAttentionKernel
             work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) *
                 (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
         work *= shape.NumHeads * shape.HeadDim * 2L;
-        int items = rows * shape.NumKvHeads;
+        // All of a row's KV heads in one item when there are rows enough (a block's K rows of every head are then one
+        // contiguous run of the cache); one KV head an item otherwise (batch 1), so that every thread has work.
+        int kvPerItem = rows >= RowsPerThreadForWholeRows * runner.Threads ? shape.NumKvHeads : 1;
+        int itemsPerRow = shape.NumKvHeads / kvPerItem;
+        int items = rows * itemsPerRow;
         // Row → sequence (built once per step by the context), so that a work item finds its block table without a search.
-        var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, step.SequenceOfRow);
+        var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, step.SequenceOfRow, kvPerItem);
         runner.For(items, work, job, static (j, item) =>
         {
             var batch = j.Batch;
-            int r = item / j.Shape.NumKvHeads;
-            int kvHead = item % j.Shape.NumKvHeads;
+            int perRow = j.Shape.NumKvHeads / j.KvPerItem;
+            int r = item / perRow;
+            int kvHead = item % perRow * j.KvPerItem;
             int s = j.SequenceOfRow[r];
             int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
             int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
             int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
-            OneGroup(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, kvHead, j.Scale, j.Output);
+            Item(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, kvHead, j.KvPerItem, j.Scale, j.Output);
         });
     }
 
-    /// <summary>The query heads kvHead·G .. kvHead·G + G − 1 of one row (G = NumHeads / NumKvHeads).</summary>
-    private static void OneGroup(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, ReadOnlySpan<int> blockTable,
-        int first, int position, int row, int kvHead, float scale, CpuTensor output)
+    /// <summary>Rows per thread from which an item takes all of a row's KV heads.</summary>
+    private const int RowsPerThreadForWholeRows = 4;
+
+    /// <summary>KV heads kvHead .. kvHead + kvHeads − 1 of one row, all their query heads.</summary>
+    private static void Item(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, ReadOnlySpan<int> blockTable,
+        int first, int position, int row, int kvHead, int kvHeads, float scale, CpuTensor output)
     {
         int d = shape.HeadDim;
         int group = shape.NumHeads / shape.NumKvHeads;
         int count = position + 1 - first;  // positions first .. position
-        // Scores of head g at [g·count, (g+1)·count); slot offsets (the same in K and V) of the positions, looked up
-        // through the block table once for both passes. Per-thread buffers: no pool call per item.
-        float[] scores = Buffers.Scores(count * group);
-        int[] slots = Buffers.Slots(count);
+        // Slot offsets (the same in K and V) of the positions for the item's first KV head, looked up through the
+        // block table once; padded to whole blocks of 16 with the first position's slot for the one-pass kernel.
+        // Per-thread buffers: no pool call per item.
+        int padded = (count + OnlineSoftmaxAttention.Block - 1) / OnlineSoftmaxAttention.Block * OnlineSoftmaxAttention.Block;
+        int[] slots = Buffers.Slots(padded);
         int bs = cache.BlockSizeTokens;
         int slotFloats = cache.SlotFloats;
         for (int t = first; t <= position;)
@@ -63,19 +74,40 @@ internal static class PagedAttentionKernel
             for (; t < end; t++)
                 slots[t - first] = (block * bs + t % bs) * slotFloats + kvHead * d;
         }
+        slots.AsSpan(count, padded - count).Fill(slots[0]);
         float[] keys = cache.Keys[layer];
         float[] values = cache.Values[layer];
-        // The unchecked refs below stay inside these arrays: every slot offset + d ≤ the layer's cache length (the
-        // checked spans of the lowest and highest slot prove it once per item), the q and output slices are checked spans.
+        // The unchecked refs below stay inside these arrays: every slot offset + the item's heads' floats ≤ the
+        // layer's cache length (the checked spans of the lowest and highest slot prove it once per item), the q and
+        // output slices are checked spans.
         (int lowest, int highest) = Extremes(slots, count);
-        _ = keys.AsSpan(lowest, d);
-        _ = keys.AsSpan(highest, d);
-        _ = values.AsSpan(lowest, d);
-        _ = values.AsSpan(highest, d);
-        ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, group * d);
-        Span<float> acc = output.Row(row).Slice(kvHead * group * d, group * d);
+        _ = keys.AsSpan(lowest, kvHeads * d);
+        _ = keys.AsSpan(highest, kvHeads * d);
+        _ = values.AsSpan(lowest, kvHeads * d);
+        _ = values.AsSpan(highest, kvHeads * d);
+        ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
+        Span<float> acc = output.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
         ref float k0 = ref MemoryMarshal.GetArrayDataReference(keys);
         ref float v0 = ref MemoryMarshal.GetArrayDataReference(values);
+        if (OnlineSoftmaxAttention.Supports(d))
+        {
+            OnlineSoftmaxAttention.Run(ref k0, ref v0, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
+            return;
+        }
+        for (int h = 0; h < kvHeads; h++)
+            TwoPass(ref Unsafe.Add(ref k0, h * d), ref Unsafe.Add(ref v0, h * d), slots, count, q.Slice(h * group * d, group * d),
+                acc.Slice(h * group * d, group * d), group, d, scale);
+    }
+
+    /// <summary>
+    /// One KV head's group without AVX-512 (or with a head size not a multiple of 16): scores, a max-subtracted
+    /// softmax, then the weighted V sum in position order. Refs unchecked, as in <see cref="Item"/>.
+    /// </summary>
+    private static void TwoPass(ref float k0, ref float v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
+        int group, int d, float scale)
+    {
+        // Scores of head g at [g·count, (g+1)·count).
+        float[] scores = Buffers.Scores(count * group);
         ref float s0 = ref MemoryMarshal.GetArrayDataReference(scores);
         // Scores: four positions at a time per head (four independent dot chains), each dot Dot's own operations.
         for (int g = 0; g < group; g++)
@@ -94,30 +126,12 @@ internal static class PagedAttentionKernel
         for (int g = 0; g < group; g++)
             inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
         acc.Clear();
-        // V in position order: each output element's multiply-adds in the same order as one Axpy per position.
-        if (AttentionMath.RowsOf64(d))
+        // V in position order, one Axpy per position and head.
+        for (int i = 0; i < count; i++)
         {
-            // 64 columns of two heads (or of the last one) at a time, their sums in registers across all positions.
-            ref float a0 = ref MemoryMarshal.GetReference(acc);
-            ReadOnlySpan<int> rows = slots.AsSpan(0, count);
-            for (int g = 0; g < group; g += 2)
-            {
-                bool two = g + 1 < group;
-                ref float w0 = ref Unsafe.Add(ref s0, g * count);
-                ref float w1 = ref Unsafe.Add(ref s0, (two ? g + 1 : g) * count);
-                for (int c = 0; c < d; c += 64)
-                    AttentionMath.AxpyRows64(ref v0, rows, c, ref w0, ref Unsafe.Add(ref a0, g * d + c),
-                        ref w1, ref Unsafe.Add(ref a0, (two ? g + 1 : g) * d + c), two);
-            }
-        }
-        else
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
-                for (int g = 0; g < group; g++)
-                    AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
-            }
+            var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
+            for (int g = 0; g < group; g++)
+                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
         }
         for (int g = 0; g < group; g++)
             AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
@@ -151,5 +165,5 @@ internal static class PagedAttentionKernel
     }
 
     private readonly record struct Job(CpuTensor Qkv, AttentionShape Shape, CpuKvCache Cache, int Layer, AttentionBatch Batch,
-        float Scale, int SlidingWindow, CpuTensor Output, int[] SequenceOfRow);
+        float Scale, int SlidingWindow, CpuTensor Output, int[] SequenceOfRow, int KvPerItem);
 }

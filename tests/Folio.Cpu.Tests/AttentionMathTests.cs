@@ -52,33 +52,6 @@ public class AttentionMathTests
     }
 
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(37, false)]
-    [InlineData(37, true)]
-    [InlineData(160, true)]
-    public void AxpyRows64GivesTheBitsOfOneAxpyPerRow(int rows, bool two)
-    {
-        if (!AttentionMath.RowsOf64(64))
-            return;  // 256-bit machines take the per-row Axpy path in the kernel; nothing else to compare.
-        // Rows of 80 floats at scattered slots with a 16-float column offset, as the kernel reads 64 columns of a head.
-        const int offset = 16;
-        float[] values = Random(rows * 80 + 80, rows, 2f);
-        var slots = Enumerable.Range(0, rows).Select(i => (i * 7 % rows) * 80).ToArray();
-        float[] w0 = Random(rows, rows + 1, 1f), w1 = Random(rows, rows + 2, 1f);
-        float[] y0 = Random(64, 3, 1f), y1 = Random(64, 4, 1f), expected0 = (float[])y0.Clone(), expected1 = (float[])y1.Clone();
-        for (int i = 0; i < rows; i++)
-        {
-            AttentionMath.Axpy(w0[i], values.AsSpan(slots[i] + offset, 64), expected0);
-            AttentionMath.Axpy(w1[i], values.AsSpan(slots[i] + offset, 64), expected1);
-        }
-        if (!two)
-            expected1 = (float[])y1.Clone();
-        AttentionMath.AxpyRows64(ref values[0], slots, offset, ref w0[0], ref y0[0], ref w1[0], ref y1[0], two);
-        Assert.Equal(expected0.Select(BitConverter.SingleToInt32Bits), y0.Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(expected1.Select(BitConverter.SingleToInt32Bits), y1.Select(BitConverter.SingleToInt32Bits));
-    }
-
-    [Theory]
     [MemberData(nameof(Lengths))]
     public void AxpyAddsAlphaTimesXToEveryElement(int n)
     {

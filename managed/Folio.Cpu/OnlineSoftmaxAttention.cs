@@ -1,0 +1,279 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Folio.Cpu;
+
+/// <summary>
+/// One query row's attention for the query heads of one or more adjacent KV heads, in a single pass over the row's
+/// positions in blocks of 16 (AVX-512, head size a multiple of 16; 64 columns at a time in registers where it is a multiple of 64). Per block and query head: the 16 partial-dot
+/// vectors (q·k per 16 columns) are reduced by a transpose-add tree into one vector of the 16 scores (2 permutes and
+/// an add per dot instead of a horizontal sum each); the scores stay a vector for the block max, the exp and the
+/// running sum (online softmax: a head's V sums and running sum are rescaled when its max rises); then the block's V
+/// rows are read once for up to four heads of a group, whose sums stay in registers across the block. K and V are
+/// each read once, together, block by block (a block's rows of all the item's KV heads lie side by side in the cache).
+/// Each query head's operations, and their order, depend only on the row's position count and the head size, never
+/// on the batch, the cache layout, the thread or which other heads share the call: batch invariant.
+/// </summary>
+internal static class OnlineSoftmaxAttention
+{
+    /// <summary>Positions per block: one score vector.</summary>
+    public const int Block = 16;
+
+    /// <summary>Whether this kernel serves a head size on this machine (otherwise the two-pass path of AttentionMath).</summary>
+    public static bool Supports(int headDim) => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && headDim % 16 == 0;
+
+    /// <summary>
+    /// output[g·d ..] = softmax(q_g · K_h^T · scale) · V_h for the query heads g &lt; kvHeads · group (h = g / group).
+    /// KV head h's K and V rows of position i start at slots[i] + h·d in keys and values; slots holds at least count
+    /// entries rounded up to a multiple of 16, the extra ones any valid slot (their scores are masked to −∞ and their
+    /// V rows never read). Refs unchecked: the caller guarantees kvHeads · d floats behind every slot in both arrays.
+    /// </summary>
+    public static void Run(ref float keys, ref float values, ReadOnlySpan<int> slots, int count, ReadOnlySpan<float> q,
+        Span<float> output, int kvHeads, int group, int d, float scale)
+    {
+        int heads = kvHeads * group;
+        _ = q[heads * d - 1];
+        _ = output[heads * d - 1];
+        // The scale folded into q once (one rounding per q element instead of one per score).
+        Span<float> qs = Buffers.Query(heads * d);
+        ref float qr = ref MemoryMarshal.GetReference(qs);
+        var vscale = Vector512.Create(scale);
+        for (int i = 0; i < heads * d; i += 16)
+            (Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(q), (nuint)i) * vscale).StoreUnsafe(ref qr, (nuint)i);
+        _ = slots[(count + Block - 1) / Block * Block - 1];
+        Span<float> weights = stackalloc float[group * Block];
+        Span<float> sums = Buffers.Sums(heads * Block);
+        Span<float> max = Buffers.Max(heads);
+        sums.Clear();
+        max.Fill(float.NegativeInfinity);
+        output.Clear();
+        ref float acc = ref MemoryMarshal.GetReference(output);
+        ref float w0 = ref MemoryMarshal.GetReference(weights);
+        ref int s0 = ref MemoryMarshal.GetReference(slots);
+        for (int b = 0; b < count; b += Block)
+        {
+            int n = Math.Min(Block, count - b);
+            ref int bs = ref Unsafe.Add(ref s0, b);
+            var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+            for (int h = 0; h < kvHeads; h++)
+            {
+                ref float kh = ref Unsafe.Add(ref keys, h * d);
+                for (int g = h * group; g < (h + 1) * group; g++)
+                {
+                    var s = Scores(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
+                    s = Vector512.ConditionalSelect(valid, s, Vector512.Create(float.NegativeInfinity));
+                    float mOld = max[g], mNew = Math.Max(mOld, HorizontalMax(s));
+                    ref float sum = ref sums[g * Block];
+                    if (mNew > mOld)
+                    {
+                        // exp(−∞) = 0 on the first block: the zero sums stay zero.
+                        max[g] = mNew;
+                        var f = Vector512.Create(MathF.Exp(mOld - mNew));
+                        (Vector512.LoadUnsafe(ref sum) * f).StoreUnsafe(ref sum);
+                        ref float a = ref Unsafe.Add(ref acc, g * d);
+                        for (int c = 0; c < d; c += 16)
+                            (Vector512.LoadUnsafe(ref a, (nuint)c) * f).StoreUnsafe(ref a, (nuint)c);
+                    }
+                    var e = Vector512.Exp(s - Vector512.Create(mNew)) & valid;
+                    (Vector512.LoadUnsafe(ref sum) + e).StoreUnsafe(ref sum);
+                    e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
+                }
+                ref float vh = ref Unsafe.Add(ref values, h * d);
+                if (d % 64 == 0)
+                {
+                    for (int c = 0; c < d; c += 64)
+                        for (int g = 0; g < group; g += 4)
+                            AccumulateV(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
+                                ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
+                }
+                else
+                {
+                    for (int c = 0; c < d; c += 16)
+                        for (int g = 0; g < group; g++)
+                            AccumulateV16(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
+                }
+            }
+        }
+        for (int g = 0; g < heads; g++)
+        {
+            var inverse = Vector512.Create(1f / Vector512.Sum(Vector512.LoadUnsafe(ref sums[g * Block])));
+            ref float a = ref Unsafe.Add(ref acc, g * d);
+            for (int c = 0; c < d; c += 16)
+                (Vector512.LoadUnsafe(ref a, (nuint)c) * inverse).StoreUnsafe(ref a, (nuint)c);
+        }
+    }
+
+    /// <summary>The 16 scores q · K[slot_j] (j &lt; 16) of one block as one vector, 64 columns at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scores(ref float keys, ref int bs, ref float q, int d)
+    {
+        if (d % 64 != 0)
+            return ScoresAnyWidth(ref keys, ref bs, ref q, d);
+        var s = Scores64(ref keys, ref bs, 0, ref q);
+        for (int c = 64; c < d; c += 64)
+            s += Scores64(ref keys, ref bs, c, ref Unsafe.Add(ref q, c));
+        return s;
+    }
+
+    /// <summary>
+    /// Columns c .. c + 63 of the 16 dots: per position a 16-lane partial (four FMAs), then a transpose-add tree:
+    /// each level halves the vectors, pairing lanes 2i and 2i + 1 of two vectors, so lane j of the last holds
+    /// position j's sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scores64(ref float keys, ref int bs, int c, ref float q)
+    {
+        var q0 = Vector512.LoadUnsafe(ref q, 0);
+        var q1 = Vector512.LoadUnsafe(ref q, 16);
+        var q2 = Vector512.LoadUnsafe(ref q, 32);
+        var q3 = Vector512.LoadUnsafe(ref q, 48);
+        var b0 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
+            Pair(Partial(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
+        var b1 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
+            Pair(Partial(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
+        var b2 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
+            Pair(Partial(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
+        var b3 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
+            Pair(Partial(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
+        return Pair(Pair(b0, b1), Pair(b2, b3));
+    }
+
+    /// <summary>
+    /// Head sizes a multiple of 16 but not of 64 (the small test models' 16): the same partial per position over d / 16
+    /// vectors and the same tree, with the partials in a stack buffer instead of registers.
+    /// </summary>
+    private static Vector512<float> ScoresAnyWidth(ref float keys, ref int bs, ref float q, int d)
+    {
+        Span<Vector512<float>> p = stackalloc Vector512<float>[Block];
+        for (int j = 0; j < Block; j++)
+        {
+            ref float k = ref Unsafe.Add(ref keys, Unsafe.Add(ref bs, j));
+            var x = Vector512.LoadUnsafe(ref q) * Vector512.LoadUnsafe(ref k);
+            for (int c = 16; c < d; c += 16)
+                x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)c), Vector512.LoadUnsafe(ref k, (nuint)c), x);
+            p[j] = x;
+        }
+        for (int width = Block / 2; width >= 1; width /= 2)
+            for (int j = 0; j < width; j++)
+                p[j] = Pair(p[2 * j], p[2 * j + 1]);
+        return p[0];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Partial(ref float keys, int offset, Vector512<float> q0, Vector512<float> q1,
+        Vector512<float> q2, Vector512<float> q3)
+    {
+        ref float k = ref Unsafe.Add(ref keys, offset);
+        var x = q0 * Vector512.LoadUnsafe(ref k, 0);
+        x = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref k, 16), x);
+        x = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref k, 32), x);
+        return Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref k, 48), x);
+    }
+
+    /// <summary>Lanes 0–7: x's adjacent pairs summed (x0 + x1, x2 + x3, …); lanes 8–15: y's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.PermuteVar16x32x2(x, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), y) +
+        Avx512F.PermuteVar16x32x2(x, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector512<float> s)
+    {
+        var m8 = Vector256.MaxNative(s.GetLower(), s.GetUpper());
+        var m4 = Vector128.MaxNative(m8.GetLower(), m8.GetUpper());
+        m4 = Vector128.MaxNative(m4, Vector128.Shuffle(m4, Vector128.Create(2, 3, 0, 1)));
+        m4 = Vector128.MaxNative(m4, Vector128.Shuffle(m4, Vector128.Create(1, 0, 3, 2)));
+        return m4.ToScalar();
+    }
+
+    /// <summary>
+    /// acc_h[c .. c + 63] += Σ_{j &lt; n} w_h[j] · V[slot_j + c ..] for heads h &lt; heads (1–4; w_h at h·16, acc_h at h·d):
+    /// each V row loaded once for all of them, the sums in registers across the block, positions in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateV(ref float values, ref int bs, int n, int c, ref float w, ref float acc, int d, int heads)
+    {
+        ref float acc1 = ref Unsafe.Add(ref acc, heads > 1 ? d : 0);
+        ref float acc2 = ref Unsafe.Add(ref acc, heads > 2 ? 2 * d : 0);
+        ref float acc3 = ref Unsafe.Add(ref acc, heads > 3 ? 3 * d : 0);
+        Vector512<float> a0 = Vector512.LoadUnsafe(ref acc, 0), a1 = Vector512.LoadUnsafe(ref acc, 16),
+            a2 = Vector512.LoadUnsafe(ref acc, 32), a3 = Vector512.LoadUnsafe(ref acc, 48);
+        Vector512<float> b0 = Vector512.LoadUnsafe(ref acc1, 0), b1 = Vector512.LoadUnsafe(ref acc1, 16),
+            b2 = Vector512.LoadUnsafe(ref acc1, 32), b3 = Vector512.LoadUnsafe(ref acc1, 48);
+        Vector512<float> e0 = Vector512.LoadUnsafe(ref acc2, 0), e1 = Vector512.LoadUnsafe(ref acc2, 16),
+            e2 = Vector512.LoadUnsafe(ref acc2, 32), e3 = Vector512.LoadUnsafe(ref acc2, 48);
+        Vector512<float> f0 = Vector512.LoadUnsafe(ref acc3, 0), f1 = Vector512.LoadUnsafe(ref acc3, 16),
+            f2 = Vector512.LoadUnsafe(ref acc3, 32), f3 = Vector512.LoadUnsafe(ref acc3, 48);
+        for (int j = 0; j < n; j++)
+        {
+            ref float v = ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c);
+            var v0 = Vector512.LoadUnsafe(ref v, 0);
+            var v1 = Vector512.LoadUnsafe(ref v, 16);
+            var v2 = Vector512.LoadUnsafe(ref v, 32);
+            var v3 = Vector512.LoadUnsafe(ref v, 48);
+            var x = Vector512.Create(Unsafe.Add(ref w, j));
+            a0 = Vector512.FusedMultiplyAdd(x, v0, a0);
+            a1 = Vector512.FusedMultiplyAdd(x, v1, a1);
+            a2 = Vector512.FusedMultiplyAdd(x, v2, a2);
+            a3 = Vector512.FusedMultiplyAdd(x, v3, a3);
+            if (heads > 1)
+            {
+                x = Vector512.Create(Unsafe.Add(ref w, Block + j));
+                b0 = Vector512.FusedMultiplyAdd(x, v0, b0);
+                b1 = Vector512.FusedMultiplyAdd(x, v1, b1);
+                b2 = Vector512.FusedMultiplyAdd(x, v2, b2);
+                b3 = Vector512.FusedMultiplyAdd(x, v3, b3);
+            }
+            if (heads > 2)
+            {
+                x = Vector512.Create(Unsafe.Add(ref w, 2 * Block + j));
+                e0 = Vector512.FusedMultiplyAdd(x, v0, e0);
+                e1 = Vector512.FusedMultiplyAdd(x, v1, e1);
+                e2 = Vector512.FusedMultiplyAdd(x, v2, e2);
+                e3 = Vector512.FusedMultiplyAdd(x, v3, e3);
+            }
+            if (heads > 3)
+            {
+                x = Vector512.Create(Unsafe.Add(ref w, 3 * Block + j));
+                f0 = Vector512.FusedMultiplyAdd(x, v0, f0);
+                f1 = Vector512.FusedMultiplyAdd(x, v1, f1);
+                f2 = Vector512.FusedMultiplyAdd(x, v2, f2);
+                f3 = Vector512.FusedMultiplyAdd(x, v3, f3);
+            }
+        }
+        // Stores of the unused heads' registers would land on head 0 (their refs alias it): highest first, head 0 last.
+        if (heads > 3) { f0.StoreUnsafe(ref acc3, 0); f1.StoreUnsafe(ref acc3, 16); f2.StoreUnsafe(ref acc3, 32); f3.StoreUnsafe(ref acc3, 48); }
+        if (heads > 2) { e0.StoreUnsafe(ref acc2, 0); e1.StoreUnsafe(ref acc2, 16); e2.StoreUnsafe(ref acc2, 32); e3.StoreUnsafe(ref acc2, 48); }
+        if (heads > 1) { b0.StoreUnsafe(ref acc1, 0); b1.StoreUnsafe(ref acc1, 16); b2.StoreUnsafe(ref acc1, 32); b3.StoreUnsafe(ref acc1, 48); }
+        a0.StoreUnsafe(ref acc, 0); a1.StoreUnsafe(ref acc, 16); a2.StoreUnsafe(ref acc, 32); a3.StoreUnsafe(ref acc, 48);
+    }
+
+    /// <summary>acc[c .. c + 15] += Σ_{j &lt; n} w[j] · V[slot_j + c ..] for one head (head sizes not a multiple of 64).</summary>
+    private static void AccumulateV16(ref float values, ref int bs, int n, int c, ref float w, ref float acc)
+    {
+        var a = Vector512.LoadUnsafe(ref acc);
+        for (int j = 0; j < n; j++)
+            a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, j)),
+                Vector512.LoadUnsafe(ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c)), a);
+        a.StoreUnsafe(ref acc);
+    }
+
+    /// <summary>The scaled query heads of an item, per thread, grown to the largest group seen.</summary>
+    private static class Buffers
+    {
+        [ThreadStatic] private static float[]? _query;
+        [ThreadStatic] private static float[]? _sums;
+        [ThreadStatic] private static float[]? _max;
+
+        public static Span<float> Query(int length) =>
+            (_query is { } q && q.Length >= length ? q : _query = new float[Math.Max(length, 1024)]).AsSpan(0, length);
+
+        public static Span<float> Sums(int length) =>
+            (_sums is { } q && q.Length >= length ? q : _sums = new float[Math.Max(length, 1024)]).AsSpan(0, length);
+
+        public static Span<float> Max(int length) =>
+            (_max is { } q && q.Length >= length ? q : _max = new float[Math.Max(length, 64)]).AsSpan(0, length);
+    }
+}

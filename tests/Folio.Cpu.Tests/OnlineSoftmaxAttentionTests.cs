@@ -1,0 +1,117 @@
+using Folio.Cpu;
+using Xunit;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// The one-pass AVX-512 attention against a double-precision softmax on odd position counts (partial last blocks),
+/// GQA groups that split into chunks of four, two head sizes, scattered slots, and scores that rise along the row (the
+/// running max, and so the rescale of the sums, changes in every block); and the bits of a head independent of which
+/// other KV heads share its call (the kernel's batch-invariance premise).
+/// </summary>
+public class OnlineSoftmaxAttentionTests
+{
+    private static float[] Random(int n, Random rng, float range)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+            x[i] = (float)(rng.NextDouble() * 2 - 1) * range;
+        return x;
+    }
+
+    /// <summary>A cache of `positions` slots of `kvHeads`·d floats each at shuffled slot indices, plus padding.</summary>
+    private sealed record Case(float[] Keys, float[] Values, int[] Slots, float[] Q, int Count, int KvHeads, int Group, int D)
+    {
+        public static Case Make(int count, int kvHeads, int group, int d, int seed, float qRange, bool rising)
+        {
+            var rng = new Random(seed);
+            int slotFloats = kvHeads * d + 16;  // other heads' data between rows, as in the real cache
+            int slotsInCache = count + 7;
+            float[] keys = Random(slotsInCache * slotFloats, rng, 1f), values = Random(slotsInCache * slotFloats, rng, 2f);
+            var order = Enumerable.Range(0, slotsInCache).OrderBy(_ => rng.Next()).ToArray();
+            int padded = (count + 15) / 16 * 16;
+            var slots = new int[padded];
+            for (int i = 0; i < padded; i++)
+                slots[i] = order[Math.Min(i, count - 1) % slotsInCache] * slotFloats + 16;
+            if (rising)
+            {
+                // K rows along q's direction growing with the position: each block's scores exceed the last's.
+                for (int i = 0; i < count; i++)
+                    for (int c = 0; c < kvHeads * d; c++)
+                        keys[slots[i] + c] += 0.02f * i;
+            }
+            float[] q = Random(kvHeads * group * d, rng, qRange);
+            if (rising)
+                for (int c = 0; c < q.Length; c++)
+                    q[c] = Math.Abs(q[c]);
+            return new Case(keys, values, slots, q, count, kvHeads, group, d);
+        }
+
+        public float[] Run(float scale)
+        {
+            var output = new float[KvHeads * Group * D];
+            OnlineSoftmaxAttention.Run(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
+            return output;
+        }
+
+        public double[] Reference(float scale)
+        {
+            var output = new double[KvHeads * Group * D];
+            for (int h = 0; h < KvHeads; h++)
+                for (int g = h * Group; g < (h + 1) * Group; g++)
+                {
+                    var s = new double[Count];
+                    for (int i = 0; i < Count; i++)
+                        for (int c = 0; c < D; c++)
+                            s[i] += (double)Q[g * D + c] * scale * Keys[Slots[i] + h * D + c];
+                    double max = s.Max(), sum = s.Sum(x => Math.Exp(x - max));
+                    for (int i = 0; i < Count; i++)
+                        for (int c = 0; c < D; c++)
+                            output[g * D + c] += Math.Exp(s[i] - max) / sum * Values[Slots[i] + h * D + c];
+                }
+            return output;
+        }
+    }
+
+    public static TheoryData<int, int, int, bool> Shapes => new()
+    {
+        { 1, 3, 64, false }, { 15, 3, 64, false }, { 16, 3, 64, false }, { 17, 1, 64, false }, { 100, 4, 64, false },
+        { 160, 3, 64, true }, { 333, 5, 64, true }, { 47, 2, 128, false }, { 150, 8, 128, true },
+        { 1, 2, 16, false }, { 37, 2, 16, true }, { 70, 3, 32, false }, { 129, 1, 48, true }, { 33, 3, 80, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesTheDoubleSoftmaxUpToFp32Rounding(int count, int group, int d, bool rising)
+    {
+        if (!OnlineSoftmaxAttention.Supports(d))
+            return;  // no AVX-512 here: the kernel takes the two-pass path, tested through AttentionMathTests.
+        foreach (int kvHeads in new[] { 1, 2 })
+        {
+            var c = Case.Make(count, kvHeads, group, d, seed: count * 31 + group, qRange: 4f, rising);
+            const float scale = 0.125f;
+            float[] got = c.Run(scale);
+            double[] expected = c.Reference(scale);
+            // Each output is a convex combination of V values within ±2: fp32 rounding in the scores (|s| ≲ 40 here)
+            // and the sums leaves a few 1e-6 relative; 2e-5 absolute is far below any wrong weighting or position.
+            for (int i = 0; i < got.Length; i++)
+                Assert.InRange(got[i], expected[i] - 2e-5, expected[i] + 2e-5);
+        }
+    }
+
+    [Fact]
+    public void AHeadsBitsDoNotDependOnTheOtherKvHeadsOfItsCall()
+    {
+        if (!OnlineSoftmaxAttention.Supports(64))
+            return;
+        var both = Case.Make(150, kvHeads: 2, group: 3, d: 64, seed: 5, qRange: 4f, rising: false);
+        float[] together = both.Run(0.125f);
+        for (int h = 0; h < 2; h++)
+        {
+            // KV head h alone: its slots shifted by h·d, its three query heads.
+            var alone = both with { Slots = both.Slots.Select(s => s + h * 64).ToArray(), Q = both.Q[(h * 192)..((h + 1) * 192)], KvHeads = 1 };
+            float[] one = alone.Run(0.125f);
+            Assert.Equal(together[(h * 192)..((h + 1) * 192)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+}
