@@ -25,6 +25,10 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private const int Words = TileCols / 2;
     /// <summary>Columns per cache block: k × 256 × 2 bytes of weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 256;
+    /// <summary>Rows that share one k slice of a panel (the 512-bit tiles): 32 rows × KBlock of x (16 KiB) beside the
+    /// slice's 8 KiB of 16-bit weights fit L1.</summary>
+    private const int RowBlock = 32;
+    private const int KBlock = 128;
 
     /// <summary>Whether the 512-bit tiles run (a CPU with AVX-512 and a runtime that compiles Vector512 natively).</summary>
     private static bool Wide => Vector512.IsHardwareAccelerated;
@@ -64,12 +68,15 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             int r = 0;
             if (wide)
             {
-                for (; r + 8 <= rows; r += 8)
-                    for (int c = cb; c < full; c += TileCols)
-                        Tile8x32(x, r, k, wt, o, c, bias, y);
-                for (; r + 4 <= rows; r += 4)
-                    for (int c = cb; c < full; c += TileCols)
-                        Tile4x32(x, r, k, wt, o, c, bias, y);
+                r = rows / 4 * 4;
+                for (int rb = 0; rb < r; rb += RowBlock)
+                {
+                    int re = Math.Min(r, rb + RowBlock);
+                    if (re - rb >= WidenRows)
+                        Rows512Widened(x, rb, re, k, wt, o, cb, full, bias, y);
+                    else
+                        Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
+                }
                 for (; r < rows; r++)
                 {
                     int c = cb;
@@ -100,6 +107,25 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 for (int rr = 0; rr < rows; rr++)
                     y[rr * o + c] = Element(x, rr, w, c) + (bias?[c] ?? 0f);
         }
+    }
+
+    /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over the whole panels in [c0, full): per
+    /// panel, k in slices of <see cref="KBlock"/>, each slice run by every 8- and 4-row tile of the block before the
+    /// next. The slice's weights (KBlock × 64 bytes) and the block's x slice stay in L1 while all its rows use them, and
+    /// a panel streamed from memory is read at a quarter of the rate (at 32 rows) of one tile running the whole k
+    /// alone, so the prefetchers keep ahead. The chains continue from the stored partial sums: one pass's bits.</summary>
+    private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
+    {
+        int r8 = r0 + (r1 - r0) / 8 * 8;
+        for (int c = c0; c < full; c += TileCols)
+            for (int k0 = 0; k0 < k; k0 += KBlock)
+            {
+                int k1 = Math.Min(k, k0 + KBlock);
+                for (int r = r0; r < r8; r += 8)
+                    Tile8x32(x, r, k, k0, k1, wt, o, c, bias, y);
+                if (r8 < r1)
+                    Tile4x32(x, r8, k, k0, k1, wt, o, c, bias, y);
+            }
     }
 
     /// <summary>One element as every lane computes it: the FMA chain over k of widened weights.</summary>
