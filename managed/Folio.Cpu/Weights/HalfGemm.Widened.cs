@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
@@ -37,6 +38,10 @@ internal static partial class HalfGemm<TPanel>
                 nuint p = panel + (nuint)k0 * Words;
                 for (nuint i = 0; i < (nuint)(k1 - k0); i++, p += Words)
                 {
+                    // The next slice (this panel's, or the next panel's first: panels are contiguous) on its way to
+                    // L2 while the tiles run this one: read in one burst, a slice would otherwise wait on memory.
+                    if (Sse.IsSupported)
+                        Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p + KBlock * Words)));
                     var words = Vector512.LoadUnsafe(ref wr, p);
                     TPanel.High(words).StoreUnsafe(ref s, i * TileCols);
                     TPanel.Low(words).StoreUnsafe(ref s, i * TileCols + 16);
