@@ -20,8 +20,11 @@ internal static partial class HalfGemm<TPanel>
     /// and two reloads per k serve too few FMAs.</summary>
     private const int WidenRows = 16;
 
-    /// <summary>Rows [r0, r1) (a multiple of 4, at least <see cref="WidenRows"/>) over the whole panels in [c0, full),
-    /// k in slices of <see cref="KBlock"/> as <see cref="Rows512"/>, each slice widened once into scratch.</summary>
+    /// <summary>Rows [r0, r1) (a multiple of 4, at least <see cref="WidenRows"/>, at most <see cref="RowBlock"/>) over
+    /// the whole panels in [c0, full): per panel, k in slices of <see cref="KBlock"/>, each slice widened once into
+    /// scratch and run by every 8- and 4-row tile of the block before the next; the chains continue from the partial
+    /// sums stored in y (fp32 stored and reloaded exactly: one pass's bits). The slice's widened weights and the
+    /// block's x slice stay in L1 while all its rows use them.</summary>
     [SkipLocalsInit]
     private static unsafe void Rows512Widened(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
     {

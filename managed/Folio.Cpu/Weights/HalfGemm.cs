@@ -11,9 +11,10 @@ namespace Folio.Cpu.Weights;
 /// k = 0, 1, … from zero, then + bias. A widened 16-bit value is exactly the fp32 value the checkpoint meant, so for
 /// a bf16/fp16 checkpoint this gives the very bits the fp32 path gives for it (and the same batch invariance: one
 /// row and a batch run different tiles, the same chains), reading half the bytes.
-/// Tiles (HalfGemm.Tiles.cs): 8 and 4 rows × 32 columns (one load and two widening ops per k serve 8 or 4 rows),
-/// 1 row × 64 and 1 × 32 for decode and leftover rows, in Vector512 where it is hardware-accelerated
-/// (<see cref="Wide"/>). Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
+/// Tiles, in Vector512 where it is hardware-accelerated (<see cref="Wide"/>), rows in blocks of 32: a block of 16 or
+/// more rows widens each panel's k slice once into an L1 scratch and runs 8 × 32 / 4 × 32 tiles on it as the fp32
+/// tiles do (HalfGemm.Widened.cs); a smaller block runs 8 × 32 / 4 × 32 tiles that widen in registers (one load and
+/// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 64 and 1 × 32 for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
 /// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
 /// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
 /// gives each element the same chain, so both sets give the same bits.
@@ -25,8 +26,8 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private const int Words = TileCols / 2;
     /// <summary>Columns per cache block: k × 256 × 2 bytes of weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 256;
-    /// <summary>Rows that share one k slice of a panel (the 512-bit tiles): 32 rows × KBlock of x (16 KiB) beside the
-    /// slice's 8 KiB of 16-bit weights fit L1.</summary>
+    /// <summary>Rows that share one widened k slice of a panel (HalfGemm.Widened.cs): 32 rows × KBlock of x (16 KiB)
+    /// beside the slice widened to fp32 (16 KiB) fit L1.</summary>
     private const int RowBlock = 32;
     private const int KBlock = 128;
 
@@ -109,23 +110,19 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         }
     }
 
-    /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over the whole panels in [c0, full): per
-    /// panel, k in slices of <see cref="KBlock"/>, each slice run by every 8- and 4-row tile of the block before the
-    /// next. The slice's weights (KBlock × 64 bytes) and the block's x slice stay in L1 while all its rows use them, and
-    /// a panel streamed from memory is read at a quarter of the rate (at 32 rows) of one tile running the whole k
-    /// alone, so the prefetchers keep ahead. The chains continue from the stored partial sums: one pass's bits.</summary>
+    /// <summary>Rows [r0, r1) (a multiple of 4, fewer than <see cref="WidenRows"/>) over the whole panels in [c0, full):
+    /// per panel, every 8- and 4-row tile over the whole k, widening in registers. With one or two tiles per panel,
+    /// a k-sliced loop would only add the partial sums' stores and reloads.</summary>
     private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
     {
         int r8 = r0 + (r1 - r0) / 8 * 8;
         for (int c = c0; c < full; c += TileCols)
-            for (int k0 = 0; k0 < k; k0 += KBlock)
-            {
-                int k1 = Math.Min(k, k0 + KBlock);
-                for (int r = r0; r < r8; r += 8)
-                    Tile8x32(x, r, k, k0, k1, wt, o, c, bias, y);
-                if (r8 < r1)
-                    Tile4x32(x, r8, k, k0, k1, wt, o, c, bias, y);
-            }
+        {
+            for (int r = r0; r < r8; r += 8)
+                Tile8x32(x, r, k, 0, k, wt, o, c, bias, y);
+            if (r8 < r1)
+                Tile4x32(x, r8, k, 0, k, wt, o, c, bias, y);
+        }
     }
 
     /// <summary>One element as every lane computes it: the FMA chain over k of widened weights.</summary>
