@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// The 512-bit tiles of <see cref="HalfGemm{TPanel}"/> for row blocks of at least <see cref="WidenRows"/> rows: a
+/// The 512-bit tiles of <see cref="HalfGemm{TPanel}"/> for row blocks of at least <see cref="WidenRows"/> rows in a
+/// MatMul of at most <see cref="WidenMaxRows"/>: a
 /// panel's k slice is widened to fp32 once, into a 64-byte-aligned scratch of <see cref="KBlock"/> × 32 floats on
 /// the stack (16 KiB, in L1 beside the block's x slice), and every 8- and 4-row tile of the block runs on it as the
 /// fp32 tiles do: two loads per k instead of one load and two (bf16) or ~ten (fp16) widening ops. In the in-register
@@ -19,6 +20,12 @@ internal static partial class HalfGemm<TPanel>
     /// <summary>Rows a block needs before widening to scratch beats widening in registers: below it, the two stores
     /// and two reloads per k serve too few FMAs.</summary>
     private const int WidenRows = 16;
+
+    /// <summary>The most rows a MatMul may have to take the widened tiles (decode batches). A prefill's many row blocks
+    /// each re-widened every slice and swept x per panel, and measured slower than the register-widening tiles over
+    /// whole k with the column block's panels in L2 (b8's 2,048-row prefill step at two threads: 0.84–0.95× old's
+    /// tok/s with them, 0.98–1.08× without; bench/RESULTS.md).</summary>
+    private const int WidenMaxRows = 64;
 
     /// <summary>Rows [r0, r1) (a multiple of 4, at least <see cref="WidenRows"/>, at most <see cref="RowBlock"/>) over
     /// the whole panels in [c0, full): per panel, k in slices of <see cref="KBlock"/>, each slice widened once into

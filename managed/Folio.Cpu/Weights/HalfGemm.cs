@@ -11,9 +11,9 @@ namespace Folio.Cpu.Weights;
 /// k = 0, 1, … from zero, then + bias. A widened 16-bit value is exactly the fp32 value the checkpoint meant, so for
 /// a bf16/fp16 checkpoint this gives the very bits the fp32 path gives for it (and the same batch invariance: one
 /// row and a batch run different tiles, the same chains), reading half the bytes.
-/// Tiles, in Vector512 where it is hardware-accelerated (<see cref="Wide"/>), rows in blocks of 32: a block of 16 or
-/// more rows widens each panel's k slice once into an L1 scratch and runs 8 × 32 / 4 × 32 tiles on it as the fp32
-/// tiles do (HalfGemm.Widened.cs); a smaller block runs 8 × 32 / 4 × 32 tiles that widen in registers (one load and
+/// Tiles, in Vector512 where it is hardware-accelerated (<see cref="Wide"/>), rows in blocks of 32: in a MatMul of at
+/// most 64 rows (decode), a block of 16 or more rows widens each panel's k slice once into an L1 scratch and runs
+/// 8 × 32 / 4 × 32 tiles on it as the fp32 tiles do (HalfGemm.Widened.cs); other blocks run 8 × 32 / 4 × 32 tiles that widen in registers (one load and
 /// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 64 and 1 × 32 for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
 /// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
 /// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
@@ -73,7 +73,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 for (int rb = 0; rb < r; rb += RowBlock)
                 {
                     int re = Math.Min(r, rb + RowBlock);
-                    if (re - rb >= WidenRows)
+                    if (re - rb >= WidenRows && rows <= WidenMaxRows)
                         Rows512Widened(x, rb, re, k, wt, o, cb, full, bias, y);
                     else
                         Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
@@ -110,9 +110,9 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         }
     }
 
-    /// <summary>Rows [r0, r1) (a multiple of 4, fewer than <see cref="WidenRows"/>) over the whole panels in [c0, full):
-    /// per panel, every 8- and 4-row tile over the whole k, widening in registers. With one or two tiles per panel,
-    /// a k-sliced loop would only add the partial sums' stores and reloads.</summary>
+    /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>: a block under <see cref="WidenRows"/>
+    /// rows, or any block of a MatMul over <see cref="WidenMaxRows"/>) over the whole panels in [c0, full): per panel,
+    /// every 8- and 4-row tile over the whole k, widening in registers, the block's panels staying in L2.</summary>
     private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
     {
         int r8 = r0 + (r1 - r0) / 8 * 8;
