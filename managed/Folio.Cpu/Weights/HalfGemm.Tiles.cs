@@ -12,34 +12,19 @@ namespace Folio.Cpu.Weights;
 /// </summary>
 internal static partial class HalfGemm<TPanel>
 {
-    /// <summary>Rows r .. r + 7, columns c .. c + 31 (one whole panel), k in [k0, k1): from zero when k0 = 0, else
-    /// continuing the chains from the partial sums a call for [.., k0) stored in y (fp32 stored and reloaded exactly:
-    /// the bits of one pass); + bias when k1 = k.</summary>
-    private static void Tile8x32(float[] x, int r, int k, int k0, int k1, uint[] wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + 7, columns c .. c + 31 (one whole panel).</summary>
+    private static void Tile8x32(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null && k1 == k;
+        bool hb = bias is not null;
         nuint ks = (nuint)k;
         Vector512<float> h0 = default, l0 = default, h1 = default, l1 = default, h2 = default, l2 = default, h3 = default, l3 = default;
         Vector512<float> h4 = default, l4 = default, h5 = default, l5 = default, h6 = default, l6 = default, h7 = default, l7 = default;
-        int y0 = r * o + c;
-        if (k0 > 0)
-        {
-            nuint at = (nuint)y0, os = (nuint)o;
-            h0 = Vector512.LoadUnsafe(ref yr, at); l0 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h1 = Vector512.LoadUnsafe(ref yr, at); l1 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h2 = Vector512.LoadUnsafe(ref yr, at); l2 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h3 = Vector512.LoadUnsafe(ref yr, at); l3 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h4 = Vector512.LoadUnsafe(ref yr, at); l4 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h5 = Vector512.LoadUnsafe(ref yr, at); l5 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h6 = Vector512.LoadUnsafe(ref yr, at); l6 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h7 = Vector512.LoadUnsafe(ref yr, at); l7 = Vector512.LoadUnsafe(ref yr, at + 16);
-        }
-        nuint p = (nuint)(c / TileCols) * ks * Words + (nuint)k0 * Words;
-        for (nuint i = (nuint)k0; i < (nuint)k1; i++, p += Words)
+        nuint p = (nuint)(c / TileCols) * ks * Words;
+        for (nuint i = 0; i < ks; i++, p += Words)
         {
             var words = Vector512.LoadUnsafe(ref wr, p);
             var wh = TPanel.High(words);
@@ -62,6 +47,7 @@ internal static partial class HalfGemm<TPanel>
             b = Vector512.Create(Unsafe.Add(ref xi, 7 * ks));
             h7 = Fma(b, wh, h7); l7 = Fma(b, wl, l7);
         }
+        int y0 = r * o + c;
         Put(h0, ref yr, y0, ref br, hb, c); Put(l0, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h1, ref yr, y0, ref br, hb, c); Put(l1, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h2, ref yr, y0, ref br, hb, c); Put(l2, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
@@ -72,27 +58,18 @@ internal static partial class HalfGemm<TPanel>
         Put(h7, ref yr, y0, ref br, hb, c); Put(l7, ref yr, y0 + 16, ref br, hb, c + 16);
     }
 
-    /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
-    private static void Tile4x32(float[] x, int r, int k, int k0, int k1, uint[] wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + 3, columns c .. c + 31.</summary>
+    private static void Tile4x32(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null && k1 == k;
+        bool hb = bias is not null;
         nuint ks = (nuint)k;
         Vector512<float> h0 = default, l0 = default, h1 = default, l1 = default, h2 = default, l2 = default, h3 = default, l3 = default;
-        int y0 = r * o + c;
-        if (k0 > 0)
-        {
-            nuint at = (nuint)y0, os = (nuint)o;
-            h0 = Vector512.LoadUnsafe(ref yr, at); l0 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h1 = Vector512.LoadUnsafe(ref yr, at); l1 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h2 = Vector512.LoadUnsafe(ref yr, at); l2 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            h3 = Vector512.LoadUnsafe(ref yr, at); l3 = Vector512.LoadUnsafe(ref yr, at + 16);
-        }
-        nuint p = (nuint)(c / TileCols) * ks * Words + (nuint)k0 * Words;
-        for (nuint i = (nuint)k0; i < (nuint)k1; i++, p += Words)
+        nuint p = (nuint)(c / TileCols) * ks * Words;
+        for (nuint i = 0; i < ks; i++, p += Words)
         {
             var words = Vector512.LoadUnsafe(ref wr, p);
             var wh = TPanel.High(words);
@@ -107,6 +84,7 @@ internal static partial class HalfGemm<TPanel>
             b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
             h3 = Fma(b, wh, h3); l3 = Fma(b, wl, l3);
         }
+        int y0 = r * o + c;
         Put(h0, ref yr, y0, ref br, hb, c); Put(l0, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h1, ref yr, y0, ref br, hb, c); Put(l1, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h2, ref yr, y0, ref br, hb, c); Put(l2, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;

@@ -65,7 +65,7 @@ internal static partial class HalfGemm<TPanel>
     }
 
     /// <summary>Rows r .. r + 7, columns c .. c + 31, k in [k0, k1) from the widened slice <paramref name="s"/>
-    /// (32 floats per k, from k0), continuing the stored partial sums as <see cref="Tile8x32(float[], int, int, int, int, uint[], int, int, float[], float[])"/>.</summary>
+    /// (32 floats per k, from k0), continuing the chains from the partial sums a call for [.., k0) stored in y; + bias when k1 = k.</summary>
     private static void Tile8x32(float[] x, int r, int k, int k0, int k1, ref float s, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);

@@ -119,9 +119,9 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         for (int c = c0; c < full; c += TileCols)
         {
             for (int r = r0; r < r8; r += 8)
-                Tile8x32(x, r, k, 0, k, wt, o, c, bias, y);
+                Tile8x32(x, r, k, wt, o, c, bias, y);
             if (r8 < r1)
-                Tile4x32(x, r8, k, 0, k, wt, o, c, bias, y);
+                Tile4x32(x, r8, k, wt, o, c, bias, y);
         }
     }
 
