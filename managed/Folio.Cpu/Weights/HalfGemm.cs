@@ -11,9 +11,10 @@ namespace Folio.Cpu.Weights;
 /// k = 0, 1, … from zero, then + bias. A widened 16-bit value is exactly the fp32 value the checkpoint meant, so for
 /// a bf16/fp16 checkpoint this gives the very bits the fp32 path gives for it (and the same batch invariance: one
 /// row and a batch run different tiles, the same chains), reading half the bytes.
-/// Tiles (HalfGemm.Tiles.cs): 8 and 4 rows × 32 columns (one load and two widening ops per k serve 8 or 4 rows),
-/// 1 row × 64 and 1 × 32 for decode and leftover rows, in Vector512 where it is hardware-accelerated
-/// (<see cref="Wide"/>). Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
+/// Tiles, in Vector512 where it is hardware-accelerated (<see cref="Wide"/>), rows in blocks of 32: in a MatMul of at
+/// most 64 rows (decode), a block of 16 or more rows widens each panel's k slice once into an L1 scratch and runs
+/// 8 × 32 / 4 × 32 tiles on it as the fp32 tiles do (HalfGemm.Widened.cs); other blocks run 8 × 32 / 4 × 32 tiles that widen in registers (one load and
+/// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 64 and 1 × 32 for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
 /// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
 /// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
 /// gives each element the same chain, so both sets give the same bits.
@@ -25,6 +26,10 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private const int Words = TileCols / 2;
     /// <summary>Columns per cache block: k × 256 × 2 bytes of weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 256;
+    /// <summary>Rows that share one widened k slice of a panel (HalfGemm.Widened.cs): 32 rows × KBlock of x (16 KiB)
+    /// beside the slice widened to fp32 (16 KiB) fit L1.</summary>
+    private const int RowBlock = 32;
+    private const int KBlock = 128;
 
     /// <summary>Whether the 512-bit tiles run (a CPU with AVX-512 and a runtime that compiles Vector512 natively).</summary>
     private static bool Wide => Vector512.IsHardwareAccelerated;
@@ -64,12 +69,15 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             int r = 0;
             if (wide)
             {
-                for (; r + 8 <= rows; r += 8)
-                    for (int c = cb; c < full; c += TileCols)
-                        Tile8x32(x, r, k, wt, o, c, bias, y);
-                for (; r + 4 <= rows; r += 4)
-                    for (int c = cb; c < full; c += TileCols)
-                        Tile4x32(x, r, k, wt, o, c, bias, y);
+                r = rows / 4 * 4;
+                for (int rb = 0; rb < r; rb += RowBlock)
+                {
+                    int re = Math.Min(r, rb + RowBlock);
+                    if (re - rb >= WidenRows && rows <= WidenMaxRows)
+                        Rows512Widened(x, rb, re, k, wt, o, cb, full, bias, y);
+                    else
+                        Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
+                }
                 for (; r < rows; r++)
                 {
                     int c = cb;
@@ -99,6 +107,21 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
                     y[rr * o + c] = Element(x, rr, w, c) + (bias?[c] ?? 0f);
+        }
+    }
+
+    /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>: a block under <see cref="WidenRows"/>
+    /// rows, or any block of a MatMul over <see cref="WidenMaxRows"/>) over the whole panels in [c0, full): per panel,
+    /// every 8- and 4-row tile over the whole k, widening in registers, the block's panels staying in L2.</summary>
+    private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
+    {
+        int r8 = r0 + (r1 - r0) / 8 * 8;
+        for (int c = c0; c < full; c += TileCols)
+        {
+            for (int r = r0; r < r8; r += 8)
+                Tile8x32(x, r, k, wt, o, c, bias, y);
+            if (r8 < r1)
+                Tile4x32(x, r8, k, wt, o, c, bias, y);
         }
     }
 

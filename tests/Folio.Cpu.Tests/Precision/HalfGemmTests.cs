@@ -81,6 +81,13 @@ public sealed class HalfGemmTests
     [InlineData(DType.F16, 17, 19, 96, false)]
     [InlineData(DType.F16, 12, 40, 130, true)]
     [InlineData(DType.F16, 12, 600, 70, false)]
+    // Row blocks of 32 with k in slices of 128: a full block widened to scratch, then 8 rows in registers, 1 alone
+    // (k = 300: two whole slices and a partial one); 20 rows (widened: 8, 8, 4) over one slice and one column.
+    [InlineData(DType.BF16, 41, 300, 96, true)]
+    [InlineData(DType.BF16, 20, 129, 33, false)]
+    [InlineData(DType.F16, 37, 257, 64, true)]
+    [InlineData(DType.F16, 16, 128, 40, false)]
+    [InlineData(DType.BF16, 70, 130, 64, true)]   // over 64 rows: every block widens in registers
     public void EachTileSetEqualsTheFp32PathBitForBit(DType type, int rows, int k, int outCols, bool withBias)
     {
         using var backend = new CpuBackend(2);

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Folio.Core.Compute;
+using Folio.Cpu;
+
+namespace Folio.Benchmarks;
+
+/// <summary>
+/// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16]</c>: a decode step's MatMuls alone, at ROWS rows (default 32, the
+/// 32-sequence step). b8's MatMul weights (12 layers of q/k/v [1280, 768], o [768, 768], gate/up [4096, 768], down
+/// [768, 2048], then lm_head [32000, 768]; bf16: 250 MB in 16-bit panels, fp32: 500 MB) multiplied in the model's
+/// order, pass after pass, so each weight comes from memory as in a step (unlike <c>gemm-shapes</c>, whose one
+/// weight stays in cache). Prints the fastest pass (the one least disturbed on a shared machine) with its GFLOP/s, the
+/// least process CPU time of a pass (at one thread: the pass's own compute, time slices taken by others excluded; at
+/// more, the workers' spinning included), and per shape the summed time and GFLOP/s in the fastest pass.
+/// </summary>
+internal static class GemmStepBenchmark
+{
+    public static void Run(int threads, int passes, int rows, string precision)
+    {
+        (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
+        var dtype = precision switch { "fp32" => DType.F32, "bf16" => DType.BF16, _ => throw new ArgumentException($"precision {precision}: fp32 or bf16") };
+        using var backend = new CpuBackend(threads);
+        var rng = new Random(1);
+        var values = new float[32000 * 768];
+        for (int i = 0; i < values.Length; i++)   // bf16-representable, so both precisions hold the same values
+            values[i] = BitConverter.Int32BitsToSingle((int)(BitConverter.SingleToUInt32Bits((float)(rng.NextDouble() - 0.5)) & 0xFFFF0000));
+        DeviceTensor Upload(int o, int k) => dtype == DType.F32
+            ? backend.UploadWeight(values.AsSpan(0, o * k), o, k)
+            : backend.UploadWeight(values.AsSpan(0, o * k), o, k, dtype);
+        var weights = new List<(DeviceTensor W, int Shape)>();
+        for (int l = 0; l < 12; l++)
+            for (int s = 0; s < layer.Length; s++)
+                weights.Add((Upload(layer[s].Out, layer[s].In), s));
+        weights.Add((Upload(32000, 768), layer.Length));
+        (int Out, int In)[] shapes = [.. layer, (32000, 768)];
+        var x = new DeviceTensor[] { backend.Upload(values.AsSpan(0, rows * 768), rows, 768), backend.Upload(values.AsSpan(0, rows * 2048), rows, 2048) };
+        var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
+        Console.WriteLine($"gemm-step, {backend.Name}, {precision}, {rows} rows; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        var perShape = new double[shapes.Length];
+        var best = new double[shapes.Length];
+        double bestPass = double.MaxValue, bestCpu = double.MaxValue;
+        using var process = Process.GetCurrentProcess();
+        for (int pass = -2; pass < passes; pass++)
+        {
+            Array.Clear(perShape);
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            long start = Stopwatch.GetTimestamp();
+            foreach (var (w, s) in weights)
+            {
+                long t = Stopwatch.GetTimestamp();
+                backend.MatMul(x[shapes[s].In == 768 ? 0 : 1], w, null, y[s]);
+                perShape[s] += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            }
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            process.Refresh();
+            if (pass >= 0)
+                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalMilliseconds);
+            if (pass >= 0 && ms < bestPass)
+            {
+                bestPass = ms;
+                perShape.CopyTo(best, 0);
+            }
+        }
+        double flop = weights.Sum(w => 2.0 * rows * shapes[w.Shape].Out * shapes[w.Shape].In);
+        Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {flop / bestPass / 1e6:F1} GFLOP/s; least process CPU in a pass {bestCpu:F2} ms; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        for (int s = 0; s < shapes.Length; s++)
+        {
+            int calls = s < layer.Length ? 12 : 1;
+            double f = 2.0 * rows * shapes[s].Out * shapes[s].In * calls;
+            Console.WriteLine($"  [{shapes[s].Out,5}, {shapes[s].In,4}] x{calls,2}: {best[s],7:F2} ms {f / best[s] / 1e6,6:F1} GFLOP/s");
+        }
+        foreach (var (w, _) in weights)
+            w.Dispose();
+    }
+}
