@@ -9,7 +9,8 @@ namespace Folio.Cpu;
 /// <summary>
 /// The CPU backend: managed fp32 kernels with Vector256 SIMD, multi-threaded over independent outputs.
 /// Every op computes each output row from its own input row in a fixed order (batch invariance). The ops that
-/// read the step's metadata, the KV cache and sampling are in CpuBackend.Step.cs.
+/// read the step's metadata, the KV cache and sampling are in CpuBackend.Step.cs, the element-wise ones in
+/// CpuBackend.Elementwise.cs.
 /// </summary>
 public sealed partial class CpuBackend : IComputeBackend
 {
@@ -234,55 +235,6 @@ public sealed partial class CpuBackend : IComputeBackend
         t.Span.CopyTo(destination);
     }
 
-    public void RmsNorm(DeviceTensor input, DeviceTensor weight, float eps, DeviceTensor output)
-    {
-        var x = T(input);
-        var g = T(weight);
-        var y = T(output);
-        Require(g.Cols == x.Cols && y.Rows == x.Rows && y.Cols == x.Cols, "RmsNorm: shapes differ");
-        // Rows are independent: a prefill's thousands of rows split over the threads; a decode step's few run inline.
-        _runner.For(x.Rows, (long)x.Rows * x.Cols, new NormJob(x.Data, g.Data, y.Data, x.Cols, eps), static (j, r) =>
-            RmsNormRow(j.X.AsSpan(r * j.N, j.N), j.Gamma.AsSpan(0, j.N), j.Eps, j.Y.AsSpan(r * j.N, j.N)));
-    }
-
-    /// <summary>Hugging Face's order: weight × (x × rsqrt(mean(x²) + eps)), two fp32 products an element, in 16 lanes
-    /// or one at a time with the same bits.</summary>
-    private static void RmsNormRow(ReadOnlySpan<float> row, ReadOnlySpan<float> gamma, float eps, Span<float> dst)
-    {
-        int n = row.Length;
-        float inv = 1f / MathF.Sqrt(SumOfSquares(row) / n + eps);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && dst.Length == n && gamma.Length == n)
-        {
-            ref float xr = ref MemoryMarshal.GetReference(row);
-            ref float gr = ref MemoryMarshal.GetReference(gamma);
-            ref float dr = ref MemoryMarshal.GetReference(dst);
-            var vinv = Vector512.Create(inv);
-            for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
-                (Vector512.LoadUnsafe(ref gr, (nuint)i) * (Vector512.LoadUnsafe(ref xr, (nuint)i) * vinv)).StoreUnsafe(ref dr, (nuint)i);
-        }
-        for (; i < n; i++)
-            dst[i] = gamma[i] * (row[i] * inv);
-    }
-
-    private readonly record struct NormJob(float[] X, float[] Gamma, float[] Y, int N, float Eps);
-
-    private static float SumOfSquares(ReadOnlySpan<float> v)
-    {
-        ref float r = ref MemoryMarshal.GetReference(v);
-        int nv = v.Length & ~7;
-        var acc = Vector256<float>.Zero;
-        for (int i = 0; i < nv; i += 8)
-        {
-            var a = Vector256.LoadUnsafe(ref r, (nuint)i);
-            acc = Vector256.FusedMultiplyAdd(a, a, acc);
-        }
-        float s = Vector256.Sum(acc);
-        for (int i = nv; i < v.Length; i++)
-            s += v[i] * v[i];
-        return s;
-    }
-
     public void MatMul(DeviceTensor input, DeviceTensor weight, DeviceTensor? bias, DeviceTensor output)
     {
         var x = T(input);
@@ -329,67 +281,6 @@ public sealed partial class CpuBackend : IComputeBackend
                 throw new ArgumentException($"MatMul: a {weight.GetType().Name} is not a CPU weight");
         }
     }
-
-    /// <summary>target += addend, then output = RmsNorm(target): the two ops in turn (fp32, so no rounding between).</summary>
-    public void AddRmsNorm(DeviceTensor target, DeviceTensor addend, DeviceTensor weight, float eps, DeviceTensor output)
-    {
-        Add(target, addend);
-        RmsNorm(target, weight, eps, output);
-    }
-
-    /// <summary>target += addend (the residual connection).</summary>
-    public void Add(DeviceTensor target, DeviceTensor addend)
-    {
-        var a = T(target);
-        var b = T(addend);
-        Require(a.Rows == b.Rows && a.Cols == b.Cols, "Add: shapes differ");
-        DTypes.Require(b.DType, a.DType, "Add: the addend");
-        System.Numerics.Tensors.TensorPrimitives.Add(a.Span, b.Span, a.Span);
-    }
-
-    public void SiluAndMul(DeviceTensor gateUp, DeviceTensor output)
-    {
-        var gu = T(gateUp);
-        var o = T(output);
-        int f = o.Cols;
-        Require(gu.Cols == 2 * f && gu.Rows == o.Rows, "SiluAndMul: gateUp must be [rows, 2 × output cols]");
-        // About 20 operations an element (the exp); rows are independent, so they split over threads.
-        _runner.For(o.Rows, 20L * o.Rows * f, new SiluJob(gu.Data, o.Data, f), static (j, r) =>
-            SiluAndMulRow(j.GateUp.AsSpan(r * 2 * j.F, 2 * j.F), j.Output.AsSpan(r * j.F, j.F)));
-    }
-
-    /// <summary>dst[i] = silu(gate[i]) · up[i] = gate[i] / (1 + exp(−gate[i])) · up[i], 16 (or 8) lanes at a time, the
-    /// columns past the last whole vector by the scalar formula: which path an element takes depends on its column,
-    /// the row length and the machine only, never on the batch.</summary>
-    internal static void SiluAndMulRow(ReadOnlySpan<float> gateUp, Span<float> dst)
-    {
-        int f = dst.Length;
-        ref float g = ref MemoryMarshal.GetReference(gateUp);
-        ref float u = ref Unsafe.Add(ref g, f);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + Vector512<float>.Count <= f; i += Vector512<float>.Count)
-            {
-                var gv = Vector512.LoadUnsafe(ref g, (nuint)i);
-                var uv = Vector512.LoadUnsafe(ref u, (nuint)i);
-                (gv / (Vector512<float>.One + Vector512.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
-            }
-        else   // the same lane-wise arithmetic in 8 lanes (a NativeAOT build targets AVX2)
-            for (; i + Vector256<float>.Count <= f; i += Vector256<float>.Count)
-            {
-                var gv = Vector256.LoadUnsafe(ref g, (nuint)i);
-                var uv = Vector256.LoadUnsafe(ref u, (nuint)i);
-                (gv / (Vector256<float>.One + Vector256.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
-            }
-        for (; i < f; i++)
-        {
-            float x = gateUp[i];
-            dst[i] = x / (1f + MathF.Exp(-x)) * gateUp[f + i];
-        }
-    }
-
-    private readonly record struct SiluJob(float[] GateUp, float[] Output, int F);
 
     public void Dispose() => _runner.Dispose();
 
