@@ -33,37 +33,11 @@ internal static class DecodeReadBenchmark
         var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
         double bound = MemoryBandwidth.MeasureReadGBps(threads);
         Console.WriteLine($"decode-read, {rows} row(s), {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
-        var perShape = new double[shapes.Length];
-        var best = new double[shapes.Length];
-        double bestPass = double.MaxValue;
-        var passMs = new List<double>();
-        var passCpuMs = new List<double>();
-        var process = System.Diagnostics.Process.GetCurrentProcess();
-        for (int pass = -2; pass < passes; pass++)
-        {
-            Array.Clear(perShape);
-            process.Refresh();
-            var cpuStart = process.TotalProcessorTime;
-            long start = Stopwatch.GetTimestamp();
-            foreach (var (w, s) in weights)
-            {
-                long t = Stopwatch.GetTimestamp();
-                backend.MatMul(x[shapes[s].In == 768 ? 0 : 1], w, null, y[s]);
-                perShape[s] += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-            }
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            process.Refresh();
-            if (pass >= 0)
-            {
-                passMs.Add(ms);
-                passCpuMs.Add((process.TotalProcessorTime - cpuStart).TotalMilliseconds);
-            }
-            if (pass >= 0 && ms < bestPass)
-            {
-                bestPass = ms;
-                perShape.CopyTo(best, 0);
-            }
-        }
+        var run = ModelOrderPasses.Run(backend, weights, shapes, x, y, passes);
+        double bestPass = run.FastestMs;
+        var best = run.FastestPerShapeMs;
+        var passMs = run.WallMs.ToList();
+        var passCpuMs = run.CpuMs.ToList();
         double bytes = weights.Sum(w => 4.0 * shapes[w.Shape].Out * shapes[w.Shape].In);
         passMs.Sort();
         passCpuMs.Sort();

@@ -36,32 +36,9 @@ internal static class GemmStepBenchmark
         var x = new DeviceTensor[] { backend.Upload(values.AsSpan(0, rows * 768), rows, 768), backend.Upload(values.AsSpan(0, rows * 2048), rows, 2048) };
         var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
         Console.WriteLine($"gemm-step, {backend.Name}, {precision}, {rows} rows; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        var perShape = new double[shapes.Length];
-        var best = new double[shapes.Length];
-        double bestPass = double.MaxValue, bestCpu = double.MaxValue;
-        using var process = Process.GetCurrentProcess();
-        for (int pass = -2; pass < passes; pass++)
-        {
-            Array.Clear(perShape);
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            long start = Stopwatch.GetTimestamp();
-            foreach (var (w, s) in weights)
-            {
-                long t = Stopwatch.GetTimestamp();
-                backend.MatMul(x[shapes[s].In == 768 ? 0 : 1], w, null, y[s]);
-                perShape[s] += Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-            }
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            process.Refresh();
-            if (pass >= 0)
-                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalMilliseconds);
-            if (pass >= 0 && ms < bestPass)
-            {
-                bestPass = ms;
-                perShape.CopyTo(best, 0);
-            }
-        }
+        var run = ModelOrderPasses.Run(backend, weights, shapes, x, y, passes);
+        double bestPass = run.FastestMs, bestCpu = run.CpuMs.Min();
+        var best = run.FastestPerShapeMs;
         double flop = weights.Sum(w => 2.0 * rows * shapes[w.Shape].Out * shapes[w.Shape].In);
         Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {flop / bestPass / 1e6:F1} GFLOP/s; least process CPU in a pass {bestCpu:F2} ms; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         for (int s = 0; s < shapes.Length; s++)
