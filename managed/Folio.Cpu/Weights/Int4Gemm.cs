@@ -32,7 +32,7 @@ internal static partial class Int4Gemm
 
     public static void Run(float[] x, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.QuantizeWithGroupSums(x, rows, w.Cols);
+        act.Quantize(x, rows, w.Cols, groupSums: true);
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 

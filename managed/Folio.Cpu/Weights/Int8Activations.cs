@@ -26,58 +26,13 @@ internal sealed class Int8Activations
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
 
+    /// <summary>The per-row rule (<see cref="QuantizeSummed"/>), with <see cref="GroupSums"/> when
+    /// <paramref name="groupSums"/> (the int4 kernel's input): each group's sum taken from the quantizer's registers.</summary>
     public void Quantize(float[] x, int rows, int k, bool groupSums = false)
     {
-        int padded = (k + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize * Int8Weight.GroupSize;
-        if (Quants.Length < rows * padded)
-        {
-            Quants = new byte[rows * padded];
-            Signed = new sbyte[rows * padded];
-        }
-        if (Scales.Length < rows)
-            Scales = new float[rows];
-        RowBytes = padded;
-        PerGroup = false;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = x.AsSpan(r * k, k);
-            float amax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
-            amax = Math.Abs(amax);
-            float scale = amax / 127f;
-            float inverse = InverseScale(scale);
-            Scales[r] = scale;
-            var q = Quants.AsSpan(r * padded, padded);
-            int i = inverse == 0f ? 0 : Quantize32(row, inverse, q);
-            for (; i < k; i++)
-                q[i] = (byte)((int)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f) + 128);
-            q[k..].Fill(128);
-            System.Numerics.Tensors.TensorPrimitives.Xor(q, (byte)0x80, System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signed.AsSpan(r * padded, padded)));
-        }
-        if (groupSums)
-        {
-            int groups = padded / Int8Weight.GroupSize;
-            if (GroupSums.Length < rows * groups)
-                GroupSums = new int[rows * groups];
-            for (int r = 0; r < rows; r++)
-                for (int g = 0; g < groups; g++)
-                {
-                    // Σ (b - 128) over the group's 32 bytes: their sum (vpsadbw against zero) minus 32 · 128.
-                    var bytes = Vector256.Create<byte>(Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize));
-                    int sum = Avx2.IsSupported
-                        ? (int)Vector256.Sum(Avx2.SumAbsoluteDifferences(bytes, Vector256<byte>.Zero).AsUInt64()) - 32 * 128
-                        : SumScalar(Quants.AsSpan(r * padded + g * Int8Weight.GroupSize, Int8Weight.GroupSize));
-                    GroupSums[r * groups + g] = 8 * sum;
-                }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Quantize"/> with group sums: the same bytes, scales and <see cref="GroupSums"/>, in one pass over each row after
-    /// its max (the int4 kernel's input; <see cref="Quantize"/> takes three more passes).
-    /// </summary>
-    public void QuantizeWithGroupSums(float[] x, int rows, int k)
-    {
         var sums = QuantizeSummed(x, rows, k);
+        if (!groupSums)
+            return;
         int groups = RowBytes / Int8Weight.GroupSize;
         if (GroupSums.Length < rows * groups)
             GroupSums = new int[rows * groups];
@@ -86,8 +41,8 @@ internal sealed class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Quantize"/> then <see cref="ComputeKQuantSums"/>, the same bytes, scales and sums, the sums taken from the quantizer's registers instead of a scalar
-    /// pass over the bytes (the k-quant kernels' input).
+    /// <see cref="Quantize"/> with the k-quant sums (<see cref="PairedGroupSums"/> when <paramref name="q4k"/>,
+    /// <see cref="Q6KOffsets"/> when <paramref name="q6k"/>) taken from the quantizer's registers (the k-quant kernels' input).
     /// </summary>
     public void QuantizeWithKQuantSums(float[] x, int rows, int k, bool q4k, bool q6k)
     {
@@ -118,7 +73,7 @@ internal sealed class Int8Activations
     private int[] _sums16 = [];
 
     /// <summary>
-    /// The per-row rule of <see cref="Quantize"/> (<see cref="Quants"/>, <see cref="Signed"/>, <see cref="Scales"/>),
+    /// The per-row rule of the class summary (<see cref="Quants"/>, <see cref="Signed"/>, <see cref="Scales"/>),
     /// each whole group of 32 quantized, stored (unsigned and signed) and summed while in registers; returns the sums of
     /// q per 16 inputs ([row, RowBytes / 16], padding q = 0). A row whose max |x| is below ~3.7e-37 quantizes to zeros,
     /// as in every quantizer here (<see cref="InverseScale"/>).
@@ -312,74 +267,12 @@ internal sealed class Int8Activations
         + Vector256.Create(128u);
 
     /// <summary>[row, i]: −32 · Σ q over inputs 16i .. 16i + 15, for the Q6_K tiles, which multiply the stored
-    /// q + 32 and start each sub-block's sum from this. Filled by <see cref="ComputeKQuantSums"/>.</summary>
+    /// q + 32 and start each sub-block's sum from this. Filled by <see cref="QuantizeWithKQuantSums"/>.</summary>
     public int[] Q6KOffsets { get; private set; } = [];
 
     /// <summary>[row, k]: Σ q over group 2k in the low int16 and over group 2k + 1 in the high (|Σ| ≤ 32 · 127), for the
-    /// Q4_K tiles' mins (one vpmaddwd against the pair of 6-bit mins). Filled by <see cref="ComputeKQuantSums"/>.</summary>
+    /// Q4_K tiles' mins (one vpmaddwd against the pair of 6-bit mins). Filled by <see cref="QuantizeWithKQuantSums"/>.</summary>
     public int[] PairedGroupSums { get; private set; } = [];
-
-    /// <summary>The k-quant sums of the first <paramref name="rows"/> rows of the last <see cref="Quantize"/>:
-    /// <see cref="PairedGroupSums"/> when <paramref name="q4k"/>, <see cref="Q6KOffsets"/> when <paramref name="q6k"/>.</summary>
-    public void ComputeKQuantSums(int rows, bool q4k, bool q6k)
-    {
-        if (q6k)
-        {
-            int per = RowBytes / 16;
-            if (Q6KOffsets.Length < rows * per)
-                Q6KOffsets = new int[rows * per];
-            for (int r = 0; r < rows; r++)
-                for (int i = 0; i < per; i++)
-                {
-                    int sum = 0;
-                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 16 * i, 16))
-                        sum += v;
-                    Q6KOffsets[r * per + i] = -32 * sum;
-                }
-        }
-        if (q4k)
-        {
-            int pairs = RowBytes / 64;
-            if (PairedGroupSums.Length < rows * pairs)
-                PairedGroupSums = new int[rows * pairs];
-            for (int r = 0; r < rows; r++)
-                for (int k = 0; k < pairs; k++)
-                {
-                    int low = 0, high = 0;
-                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 64 * k, 32))
-                        low += v;
-                    foreach (sbyte v in Signed.AsSpan(r * RowBytes + 64 * k + 32, 32))
-                        high += v;
-                    PairedGroupSums[r * pairs + k] = (low & 0xFFFF) | (high << 16);
-                }
-        }
-    }
-
-    private static int SumScalar(ReadOnlySpan<byte> group)
-    {
-        int sum = 0;
-        foreach (byte b in group)
-            sum += b - 128;
-        return sum;
-    }
-
-    /// <summary>The rule above, 32 elements at a time, for a row whose scale is finite and nonzero (so every element
-    /// is finite): the same multiply, round to nearest even, clamp and + 128 as the scalar loop, lane by lane, so the
-    /// same bytes. Returns how many leading elements it wrote (a multiple of 32; the caller does the rest).</summary>
-    private static int Quantize32(ReadOnlySpan<float> row, float inverse, Span<byte> q)
-    {
-        var inv = Vector256.Create(inverse);
-        int i = 0;
-        for (; i + 32 <= row.Length; i += 32)
-        {
-            var a = Quantize8(Vector256.Create(row.Slice(i, 8)), inv);
-            var b = Quantize8(Vector256.Create(row.Slice(i + 8, 8)), inv);
-            var c = Quantize8(Vector256.Create(row.Slice(i + 16, 8)), inv);
-            var d = Quantize8(Vector256.Create(row.Slice(i + 24, 8)), inv);
-            Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).CopyTo(q.Slice(i, 32));
-        }
-        return i;
-    }
 
     /// <summary>The dequantized activation s · q (the tests' reference), per row or per group as last quantized.</summary>
     public float Dequantized(int r, int i) =>

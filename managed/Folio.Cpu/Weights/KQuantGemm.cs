@@ -41,7 +41,7 @@ internal static class KQuantGemm
         // The tiles read these sums unchecked.
         if ((w.HasFormat(KQuantFormat.Q4K) && act.PairedGroupSums.Length < (long)rows * (act.RowBytes / 64))
             || (w.HasFormat(KQuantFormat.Q6K) && act.Q6KOffsets.Length < (long)rows * (act.RowBytes / 16)))
-            throw new ArgumentException("the activations lack the k-quant sums a Q4_K or Q6_K weight needs (QuantizeWithKQuantSums or ComputeKQuantSums)");
+            throw new ArgumentException("the activations lack the k-quant sums a Q4_K or Q6_K weight needs (QuantizeWithKQuantSums)");
         int panels = w.Parts.Sum(p => p.PanelCount);
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, panels));
         // Whole pairs of panels per chunk, for the 16-column tiles.

@@ -95,8 +95,7 @@ public sealed class KQuantGemmTests
             Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
         }
         var act = new Int8Activations();
-        act.Quantize(x, rows, k);
-        act.ComputeKQuantSums(rows, format == KQuantFormat.Q4K, format == KQuantFormat.Q6K);
+        act.QuantizeWithKQuantSums(x, rows, k, format == KQuantFormat.Q4K, format == KQuantFormat.Q6K);
         var portable = new float[rows * outCols];
         KQuantGemm.RunQuantized(act, rows, weight, bias, portable, new ParallelRunner(1), vectors: false);
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");

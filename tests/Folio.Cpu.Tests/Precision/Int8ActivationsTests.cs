@@ -58,7 +58,7 @@ public sealed class Int8ActivationsTests
     [InlineData(6, 100)]
     [InlineData(6, 768)]
     [InlineData(2, 2048)]
-    public void TheOnePassQuantizersGiveQuantizesBytesScalesAndSums(int rows, int k)
+    public void ThePerRowQuantizersFollowTheRuleWithSums(int rows, int k)
     {
         float[] x = HalfGemmTests.Random(rows * k, 23, 3f);
         if (k >= 8)
@@ -74,24 +74,22 @@ public sealed class Int8ActivationsTests
             Array.Clear(x, 4 * k + 2, k - 2);
             x[4 * k] = 0f;
         }
-        var want = new Int8Activations();
-        want.Quantize(x, rows, k, groupSums: true);
+        var want = RowRule.Of(x, rows, k);
         int padded = want.RowBytes, groups = padded / 32;
         var got = new Int8Activations();
         got.Quantize(HalfGemmTests.Random(rows * k + 7, 1), 1, rows * k + 7, groupSums: true);   // stale, longer buffers
-        got.QuantizeWithGroupSums(x, rows, k);
+        got.Quantize(x, rows, k, groupSums: true);
         Assert.Equal(padded, got.RowBytes);
         Assert.False(got.PerGroup);
         Assert.Equal(want.Quants.AsSpan(0, rows * padded), got.Quants.AsSpan(0, rows * padded));
         Assert.Equal(want.Signed.AsSpan(0, rows * padded), got.Signed.AsSpan(0, rows * padded));
         Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), got.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
         Assert.Equal(want.GroupSums.AsSpan(0, rows * groups), got.GroupSums.AsSpan(0, rows * groups));
-        // The k-quant sums, from the same pass, against ComputeKQuantSums over the expected bytes.
+        // The k-quant sums, from the same pass, against the sums over the expected bytes.
         var kq = new Int8Activations();
         kq.QuantizeWithKQuantSums(x, rows, k, q4k: true, q6k: true);
         Assert.Equal(want.Quants.AsSpan(0, rows * padded), kq.Quants.AsSpan(0, rows * padded));
         Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), kq.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
-        want.ComputeKQuantSums(rows, q4k: true, q6k: true);
         Assert.Equal(want.Q6KOffsets.AsSpan(0, rows * padded / 16), kq.Q6KOffsets.AsSpan(0, rows * padded / 16));
         Assert.Equal(want.PairedGroupSums.AsSpan(0, rows * (padded / 64)), kq.PairedGroupSums.AsSpan(0, rows * (padded / 64)));
         if (rows >= 6)
@@ -162,21 +160,20 @@ public sealed class Int8ActivationsTests
             x[1 % k] = tiny;                       // row 0: one tiny value and zeros
             for (int i = 0; i < k; i++)            // row 1: tiny values only
                 x[k + i] = i % 2 == 0 ? tiny : -tiny / 2;
-            foreach (string rule in new[] { "row", "row+sums", "one-pass", "k-quant", "group" })
+            foreach (string rule in new[] { "row", "row+sums", "k-quant", "group" })
             {
                 var act = new Int8Activations();
                 switch (rule)
                 {
                     case "row": act.Quantize(x, 2, k); break;
                     case "row+sums": act.Quantize(x, 2, k, groupSums: true); break;
-                    case "one-pass": act.QuantizeWithGroupSums(x, 2, k); break;
                     case "k-quant": act.QuantizeWithKQuantSums(x, 2, k, q4k: true, q6k: true); break;
                     default: act.QuantizePerGroup(x, 2, k); break;
                 }
                 int padded = act.RowBytes;
                 Assert.True(act.Quants.AsSpan(0, 2 * padded).IndexOfAnyExcept((byte)128) < 0, $"{rule}, {tiny}, k {k}: a q is not 0");
                 Assert.True(act.Signed.AsSpan(0, 2 * padded).IndexOfAnyExcept((sbyte)0) < 0, $"{rule}, {tiny}, k {k}: a signed q is not 0");
-                if (rule is "row+sums" or "one-pass")
+                if (rule is "row+sums")
                     Assert.True(act.GroupSums.AsSpan(0, 2 * padded / 32).IndexOfAnyExcept(0) < 0);
             }
         }
