@@ -55,47 +55,21 @@ internal static partial class Int4Gemm
         });
     }
 
-    /// <summary>Columns per cache block: k × 128 bytes of nibbles (96 KiB at k = 768) stay in L2 while every row strip
-    /// runs over them; without it each strip streamed the whole chunk from memory again (lm_head [32000, 768] on two
-    /// threads: chunks of ~1.7 MB), as <see cref="Int8Gemm"/> did before its blocks.</summary>
-    private const int BlockCols = 256;
+    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors) =>
+        ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors);
 
-    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors)
+    /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
+    private readonly struct Tiles : IPanelTiles<Int4Weight>
     {
-        int o = w.Rows;
-        int full = c1 == o ? c0 + (c1 - c0) / Panel * Panel : c1;   // only the last panel can be partial
-        if (vectors)
-        {
-            for (int cb = c0; cb < full; cb += BlockCols)
-            {
-                int cEnd = Math.Min(full, cb + BlockCols);
-                int r = 0;
-                for (; r + 4 <= rows; r += 4)
-                {
-                    int c = cb;
-                    for (; c + 2 * Panel <= cEnd; c += 2 * Panel)
-                        Tile4x16(act, r, w, c, bias, y);
-                    for (; c < cEnd; c += Panel)
-                        for (int rr = r; rr < r + 4; rr++)
-                            Tile1xN(act, rr, w, c, 1, bias, y);
-                }
-                for (; r < rows; r++)
-                {
-                    int c = cb;
-                    for (; c + 4 * Panel <= cEnd; c += 4 * Panel)
-                        Tile1xN(act, r, w, c, 4, bias, y);
-                    for (; c < cEnd; c += Panel)
-                        Tile1xN(act, r, w, c, 1, bias, y);
-                }
-            }
-        }
-        else
-        {
-            full = c0;
-        }
-        for (int c = full; c < c1; c++)
-            for (int r = 0; r < rows; r++)
-                y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
+        public static int Panel => Int4Weight.PanelCols;
+
+        public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Int4Gemm.Tile4x16(act, r, w, c, bias, y);
+
+        public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y) =>
+            Int4Gemm.Tile1xN(act, r, w, c, panels, bias, y);
+
+        public static float Element(Int8Activations act, int r, Int4Weight w, int c) => Int4Gemm.Element(act, r, w, c);
     }
 
     /// <summary>One element in the kernels' order: exact int32 group sums, then one FMA per group.</summary>

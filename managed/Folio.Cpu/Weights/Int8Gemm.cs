@@ -61,52 +61,26 @@ internal static class Int8Gemm
         });
     }
 
-    /// <summary>Columns per cache block: k × 256 bytes of weights (192 KiB at k = 768) stay in L2 while every 4-row strip
-    /// runs over them; without it a chunk of lm_head ([32000, 768]: ~3 MB a chunk on two threads) was streamed from
-    /// memory again for each strip.</summary>
-    private const int BlockCols = 256;
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors) =>
+        ColumnBlockWalk.Columns<Int8Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors);
 
-    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors)
+    /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
+    private readonly struct Tiles : IPanelTiles<Int8Weight>
     {
-        int o = w.Rows;
-        int full = c1 == o ? c0 + (c1 - c0) / Panel * Panel : c1;   // only the last panel can be partial
-        if (vectors)
+        public static int Panel => Int8Weight.PanelCols;
+
+        public static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
         {
-            for (int cb = c0; cb < full; cb += BlockCols)
-            {
-                int cEnd = Math.Min(full, cb + BlockCols);
-                int r = 0;
-                for (; r + 4 <= rows; r += 4)
-                {
-                    int c = cb;
-                    for (; c + 2 * Panel <= cEnd; c += 2 * Panel)
-                    {
-                        if (AvxVnni.IsSupported)
-                            Tile4x16Vnni(act, r, w, c, bias, y);
-                        else
-                            Tile4x16(act, r, w, c, bias, y);
-                    }
-                    for (; c < cEnd; c += Panel)
-                        for (int rr = r; rr < r + 4; rr++)
-                            Tile1xN(act, rr, w, c, 1, bias, y);
-                }
-                for (; r < rows; r++)
-                {
-                    int c = cb;
-                    for (; c + 4 * Panel <= cEnd; c += 4 * Panel)
-                        Tile1xN(act, r, w, c, 4, bias, y);
-                    for (; c < cEnd; c += Panel)
-                        Tile1xN(act, r, w, c, 1, bias, y);
-                }
-            }
+            if (AvxVnni.IsSupported)
+                Tile4x16Vnni(act, r, w, c, bias, y);
+            else
+                Int8Gemm.Tile4x16(act, r, w, c, bias, y);
         }
-        else
-        {
-            full = c0;
-        }
-        for (int c = full; c < c1; c++)
-            for (int r = 0; r < rows; r++)
-                y[r * o + c] = Element(act, r, w, c) + (bias?[c] ?? 0f);
+
+        public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y) =>
+            Int8Gemm.Tile1xN(act, r, w, c, panels, bias, y);
+
+        public static float Element(Int8Activations act, int r, Int8Weight w, int c) => Int8Gemm.Element(act, r, w, c);
     }
 
     /// <summary>One element in the kernels' order: exact int32 group sums, then one FMA per group by d · s.</summary>

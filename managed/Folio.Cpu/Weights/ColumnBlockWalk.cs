@@ -1,0 +1,63 @@
+namespace Folio.Cpu.Weights;
+
+/// <summary>The tiles of an int8-activation GEMM over 8-column weight panels, for <see cref="ColumnBlockWalk"/>.</summary>
+internal interface IPanelTiles<TWeight>
+{
+    /// <summary>Output columns per weight panel.</summary>
+    static abstract int Panel { get; }
+
+    /// <summary>Rows r .. r + 3 × two panels from column c.</summary>
+    static abstract void Tile4x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
+
+    /// <summary>Row r × <paramref name="panels"/> panels from column c.</summary>
+    static abstract void Tile1xN(Int8Activations act, int r, TWeight w, int c, int panels, float[]? bias, float[] y);
+
+    /// <summary>One output element in the tiles' order (the partial last panel, the portable path).</summary>
+    static abstract float Element(Int8Activations act, int r, TWeight w, int c);
+}
+
+/// <summary>
+/// Columns c0 .. c1 of an int8-activation GEMM (int8 and int4 weights): blocks of 256 columns, so that a block's
+/// weights (k × 256 bytes or nibbles) stay in L2 while every 4-row strip runs over them (without the blocks each strip
+/// streamed a whole chunk of lm_head from memory again); in a block, 4 × 16 tiles then single rows over 4 or 1
+/// panels; the partial last panel, and everything on the portable path, element by element. Every element is the
+/// same arithmetic whichever tile computes it.
+/// </summary>
+internal static class ColumnBlockWalk
+{
+    private const int BlockCols = 256;
+
+    public static void Columns<TWeight, TTiles>(Int8Activations act, int rows, TWeight w, int o, int c0, int c1,
+        float[]? bias, float[] y, bool vectors) where TTiles : IPanelTiles<TWeight>
+    {
+        int panel = TTiles.Panel;
+        int full = c1 == o ? c0 + (c1 - c0) / panel * panel : c1;   // only the last panel can be partial
+        if (!vectors)
+            full = c0;
+        for (int cb = c0; cb < full; cb += BlockCols)
+        {
+            int cEnd = Math.Min(full, cb + BlockCols);
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                int c = cb;
+                for (; c + 2 * panel <= cEnd; c += 2 * panel)
+                    TTiles.Tile4x16(act, r, w, c, bias, y);
+                for (; c < cEnd; c += panel)
+                    for (int rr = r; rr < r + 4; rr++)
+                        TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+            }
+            for (; r < rows; r++)
+            {
+                int c = cb;
+                for (; c + 4 * panel <= cEnd; c += 4 * panel)
+                    TTiles.Tile1xN(act, r, w, c, 4, bias, y);
+                for (; c < cEnd; c += panel)
+                    TTiles.Tile1xN(act, r, w, c, 1, bias, y);
+            }
+        }
+        for (int c = full; c < c1; c++)
+            for (int r = 0; r < rows; r++)
+                y[r * o + c] = TTiles.Element(act, r, w, c) + (bias?[c] ?? 0f);
+    }
+}
