@@ -65,8 +65,11 @@ internal static partial class Gemm
 
     /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels), k in [k0, k1): from zero when k0 = 0, else
     /// continuing the chains from the partial sums a call for [.., k0) stored in y (fp32 stored and reloaded exactly:
-    /// the same bits as one pass); + bias when k1 = k.</summary>
-    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    /// the same bits as one pass); + bias when k1 = k.
+    /// With <typeparamref name="TPrefetch"/> on, the k steps in [pf0, pf1) each prefetch the same panel rows of the
+    /// slice the row block reads next.</summary>
+    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y,
+        int pf0, int pf1)
         where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
@@ -94,11 +97,11 @@ internal static partial class Gemm
         nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
-            if (TPrefetch.On)
+            if (TPrefetch.On && i - (nuint)pf0 < (nuint)(pf1 - pf0))
             {
-                // One 64-byte panel row of each panel per k: the whole next slice by the end of this one.
-                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
-                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
             }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -131,7 +134,8 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
-    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y,
+        int pf0, int pf1)
         where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
@@ -154,11 +158,11 @@ internal static partial class Gemm
         nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
-            if (TPrefetch.On)
+            if (TPrefetch.On && i - (nuint)pf0 < (nuint)(pf1 - pf0))
             {
-                // One 64-byte panel row of each panel per k: the whole next slice by the end of this one.
-                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
-                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
             }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);

@@ -17,7 +17,7 @@ namespace Folio.Cpu;
 /// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
 /// The panels start on a 64-byte boundary (<see cref="FloatPanels"/>), so a 512-bit load of one panel row is one cache
 /// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
-/// arithmetic): the first 8-row tile of a row block the next k slice, the one-row tile each panel stream 16 rows on.
+/// arithmetic): the tiles of a column block's first row block the next k slice, each a share, the one-row tile each panel stream 16 rows on.
 /// </summary>
 internal static partial class Gemm
 {
@@ -104,25 +104,28 @@ internal static partial class Gemm
     {
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
-        // The first row block of a column block meets its weights in memory: its first tile prefetches the slice
-        // that comes next, so that read overlaps the FMAs of this slice's other tiles (a 32-row decode step: all
-        // its weights; later blocks of a prefill find the column block's weights in L2 and prefetch nothing).
+        // The first row block of a column block meets its weights in memory: while it runs a slice, its tiles prefetch
+        // the slice that comes next into L1, each tile a share of its k rows, so that the reads stream at an even rate
+        // under the FMAs of the whole slice (one tile prefetching all of it issued ~256 lines within a quarter of the
+        // slice's time, more than a core keeps in flight: 7–10 % slower model-order decode GEMMs; RESULTS.md). A
+        // 32-row decode step meets all its weights so; later blocks of a prefill find them in L2 and prefetch nothing.
+        int tiles = (r8 - r0) / 8 + (r8 < r1 ? 1 : 0);
         for (int c = c0; c < wide; c += WideTileCols)
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
-                int k1 = Math.Min(k, k0 + KBlock);
-                int r = r0;
-                if (first && r < r8)
+                int k1 = Math.Min(k, k0 + KBlock), t = 0;
+                for (int r = r0; r < r8; r += 8, t++)
                 {
-                    Tile8x32<Prefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
-                    r += 8;
+                    int pf0 = k0 + (k1 - k0) * t / tiles, pf1 = k0 + (k1 - k0) * (t + 1) / tiles;
+                    if (first)
+                        Tile8x32<Prefetch>(x, r, k, k0, k1, wt, o, c, bias, y, pf0, pf1);
+                    else
+                        Tile8x32<NoPrefetch>(x, r, k, k0, k1, wt, o, c, bias, y, 0, 0);
                 }
-                for (; r < r8; r += 8)
-                    Tile8x32<NoPrefetch>(x, r, k, k0, k1, wt, o, c, bias, y);
-                if (r8 < r1 && first && r8 == r0)
-                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
+                if (r8 < r1 && first)
+                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y, k0 + (k1 - k0) * t / tiles, k1);
                 else if (r8 < r1)
-                    Tile4x32<NoPrefetch>(x, r8, k, k0, k1, wt, o, c, bias, y);
+                    Tile4x32<NoPrefetch>(x, r8, k, k0, k1, wt, o, c, bias, y, 0, 0);
             }
         for (int c = wide; c < full; c += TileCols)
             for (int r = r0; r < r1; r++)
