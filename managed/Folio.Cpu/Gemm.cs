@@ -30,6 +30,11 @@ internal static partial class Gemm
     /// (16 KiB) beside the slice's weights (16 KiB) fit L1.</summary>
     private const int RowBlock = 32;
     private const int KBlock = 128;
+    /// <summary>The k slice of a GEMM with one row block (decode, ≤ 32 rows), whose every weight comes from memory: the
+    /// slice being read, the next one prefetched into L1 and the rows' x slices (8 KiB each at 64) leave L1 room; at
+    /// <see cref="KBlock"/> the three filled its 48 KiB (32-row model-order GEMMs ~1.08× slower; at 48, prefill's extra
+    /// partial-sum traffic costs more than it gains; RESULTS.md).</summary>
+    private const int StreamKBlock = 64;
 
     /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
     public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
@@ -74,7 +79,7 @@ internal static partial class Gemm
             {
                 r = rows / 4 * 4;
                 for (int rb = 0; rb < r; rb += RowBlock)
-                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0);
+                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0, onlyBlock: r <= RowBlock);
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -97,10 +102,11 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over columns [c0, full): per 32-column
-    /// tile, k in slices of <see cref="KBlock"/>, each slice run by every 8- and 4-row tile of the block before the next
+    /// tile, k in slices of <see cref="KBlock"/> (<see cref="StreamKBlock"/> when it is the GEMM's only row block), each slice run by every 8- and 4-row tile of the block before the next
     /// (its 16 KiB of weights and the block's x slice stay in L1; the chains continue from the stored partial sums, so
     /// the bits are a single pass's); then a last 16-column panel row by row.</summary>
-    private static void Rows512(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias, float[] y, bool first)
+    private static void Rows512(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias, float[] y, bool first,
+        bool onlyBlock)
     {
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
@@ -110,10 +116,11 @@ internal static partial class Gemm
         // slice's time, more than a core keeps in flight: 7–10 % slower model-order decode GEMMs; RESULTS.md). A
         // 32-row decode step meets all its weights so; later blocks of a prefill find them in L2 and prefetch nothing.
         int tiles = (r8 - r0) / 8 + (r8 < r1 ? 1 : 0);
+        int kBlock = onlyBlock ? StreamKBlock : KBlock;
         for (int c = c0; c < wide; c += WideTileCols)
-            for (int k0 = 0; k0 < k; k0 += KBlock)
+            for (int k0 = 0; k0 < k; k0 += kBlock)
             {
-                int k1 = Math.Min(k, k0 + KBlock), t = 0;
+                int k1 = Math.Min(k, k0 + kBlock), t = 0;
                 for (int r = r0; r < r8; r += 8, t++)
                 {
                     int pf0 = k0 + (k1 - k0) * t / tiles, pf1 = k0 + (k1 - k0) * (t + 1) / tiles;
