@@ -9,8 +9,9 @@ namespace Folio.Core.Sampling;
 /// <see cref="SampleStream"/>. Log-probabilities are the log-softmax after penalties, before temperature and
 /// filters. Ties resolve to the lowest token id; a NaN logit is never the argmax. An unfiltered draw walks the
 /// exponentials through <see cref="BlockSums"/> (fixed blocks of 64, then the values of one block), so a seeded draw
-/// is a function of the row and u alone: the same on any thread, in any batch. Scratch buffers are reused: one
-/// sampler per thread.
+/// is a function of the row and u alone: the same on any thread, in any batch. (Before the blocks the draw walked one
+/// running sum over the whole row; a seed gives the same token as then except where u × total falls within rounding
+/// of a boundary between two tokens.) Scratch buffers are reused: one sampler per thread.
 /// </summary>
 public sealed class LogitsSampler
 {
