@@ -28,7 +28,7 @@ public sealed partial class CpuBackend
         return _step;
     }
 
-    public ISampler CreateSampler(SamplerSettings settings) => new CpuSampler(this, settings);
+    public ISampler CreateSampler(SamplerSettings settings) => new CpuSampler(this, _runner, settings);
 
     public void Embedding(DeviceTensor table, StepContext step, DeviceTensor output)
     {

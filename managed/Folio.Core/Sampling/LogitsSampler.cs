@@ -7,17 +7,28 @@ namespace Folio.Core.Sampling;
 /// presence and frequency on output tokens), suppressed ids (EOS/stop ids before min_tokens) set to −∞, then
 /// greedy argmax (temperature 0) or temperature → top-k → top-p → min-p → a draw from
 /// <see cref="SampleStream"/>. Log-probabilities are the log-softmax after penalties, before temperature and
-/// filters. Ties resolve to the lowest token id. Scratch buffers are reused: one sampler per thread.
+/// filters. Ties resolve to the lowest token id; a NaN logit is never the argmax. An unfiltered draw walks the
+/// exponentials through <see cref="BlockSums"/> (fixed blocks of 64, then the values of one block), so a seeded draw
+/// is a function of the row and u alone: the same on any thread, in any batch. (Before the blocks the draw walked one
+/// running sum over the whole row; a seed gives the same token as then except where u × total falls within rounding
+/// of a boundary between two tokens.) Scratch buffers are reused: one sampler per thread.
 /// </summary>
 public sealed class LogitsSampler
 {
     private float[] _work = [];
     private float[] _exp = [];
     private float _max;
+    /// <summary>The index of <see cref="_max"/> (the greedy token), from <see cref="Prepare"/>.</summary>
+    private int _argMax;
     private float _logSumExp;
-    /// <summary>Σ _exp in index order at temperature 1, kept from <see cref="Prepare"/> so that a temperature-1 draw
-    /// does not sum the vocabulary a second time (a 32,000-long chain of dependent double adds: ~40 µs a row).</summary>
+    /// <summary>The temperature-1 exponentials' <see cref="BlockSums"/> and their total, kept from <see cref="Prepare"/>
+    /// (the log-sum-exp's sum) for a temperature-1 draw.</summary>
+    private double[] _blockSums = [];
     private double _expSum;
+    /// <summary>Exponentials and block sums at another temperature (an unfiltered draw at T ≠ 1), apart from the
+    /// temperature-1 ones so those stay valid for the next draw.</summary>
+    private float[] _expAtTemperature = [];
+    private double[] _blockSumsAtTemperature = [];
     private int[] _order = [];
     private readonly Dictionary<int, int> _counts = [];
 
@@ -47,6 +58,7 @@ public sealed class LogitsSampler
             _work = new float[vocab];
             _exp = new float[vocab];
             _order = new int[vocab];
+            _blockSums = new double[BlockSums.BlockCount(vocab)];
         }
         logits.CopyTo(_work);
         constraints.Apply(_work, generatedTokens);
@@ -75,36 +87,27 @@ public sealed class LogitsSampler
         if (validTokenCount < vocab)
             _work.AsSpan(validTokenCount).Fill(float.NegativeInfinity);
         // log-softmax's normaliser, with exp(x − max) kept for a temperature-1 draw.
-        _max = _work[ArgMax(_work)];
+        _argMax = ArgMax.Of(_work);
+        _max = _work[_argMax];
         if (float.IsNegativeInfinity(_max))
         {
-            // Nothing allowed (constraints and suppression left no token): exp(−∞ − −∞) would be NaN.
-            _exp.AsSpan().Clear();
-            _exp[0] = 1;
-            _expSum = 1;
+            // Nothing allowed (constraints and suppression left no token): exp(−∞ − −∞) would be NaN. Every draw
+            // then takes the argmax (the lowest id).
             _logSumExp = float.NegativeInfinity;
             return;
         }
-        Exponentials(1f);
-        _expSum = SumInOrder(_exp);
+        Exponentials(1f, _exp);
+        _expSum = BlockSums.Compute(_exp, _blockSums);
         _logSumExp = (float)Math.Log(_expSum) + _max;
     }
 
-    /// <summary>_exp[i] = exp((work[i] − max) / temperature), vectorised.</summary>
-    private void Exponentials(float inverseTemperature)
+    /// <summary>destination[i] = exp((work[i] − max) / temperature), vectorised.</summary>
+    private void Exponentials(float inverseTemperature, float[] destination)
     {
-        TensorPrimitives.Subtract(_work, _max, _exp);
+        TensorPrimitives.Subtract(_work, _max, destination);
         if (inverseTemperature != 1f)
-            TensorPrimitives.Multiply(_exp, inverseTemperature, _exp);
-        TensorPrimitives.Exp(_exp, _exp);
-    }
-
-    private static double SumInOrder(ReadOnlySpan<float> v)
-    {
-        double s = 0;
-        foreach (float x in v)
-            s += x;
-        return s;
+            TensorPrimitives.Multiply(destination, inverseTemperature, destination);
+        TensorPrimitives.Exp(destination, destination);
     }
 
     /// <summary>Samples from the prepared row with the uniform draw <paramref name="u"/> in [0, 1).</summary>
@@ -112,32 +115,23 @@ public sealed class LogitsSampler
     {
         int vocab = _work.Length;
         if (p.Temperature == 0f || float.IsNegativeInfinity(_max))
-            return ArgMax(_work);
+            return _argMax;
         // Candidates in descending logit order are needed only when a filter cuts the distribution.
         bool filtered = p.TopK > 0 && p.TopK < vocab || p.TopP < 1f || p.MinP > 0f;
         float inverseT = 1f / p.Temperature;
         float max = _max;
         if (!filtered)
         {
-            if (inverseT != 1f)
-                Exponentials(inverseT);
-            // At temperature 1 the sum is Prepare's (the same values summed in the same order; a draw at another
-            // temperature restores the temperature-1 values bit for bit below, so it stays valid for the next draw).
-            double target = u * (inverseT != 1f ? SumInOrder(_exp) : _expSum), running = 0;
-            int last = -1;
-            for (int i = 0; i < vocab; i++)
+            if (inverseT == 1f)
+                return BlockSums.Draw(_exp, _blockSums, u * _expSum);
+            if (_expAtTemperature.Length != vocab)
             {
-                float e = _exp[i];
-                if (e == 0)
-                    continue;
-                last = i;
-                running += e;
-                if (running > target)
-                    break;
+                _expAtTemperature = new float[vocab];
+                _blockSumsAtTemperature = new double[_blockSums.Length];
             }
-            if (inverseT != 1f)
-                Exponentials(1f);   // restore the temperature-1 values for the next draw
-            return last;
+            Exponentials(inverseT, _expAtTemperature);
+            double total = BlockSums.Compute(_expAtTemperature, _blockSumsAtTemperature);
+            return BlockSums.Draw(_expAtTemperature, _blockSumsAtTemperature, u * total);
         }
         int n = SortedCandidates(p.TopK > 0 ? Math.Min(p.TopK, vocab) : vocab);
         // Probabilities of the kept candidates (after temperature), renormalised at each filter.
@@ -230,14 +224,5 @@ public sealed class LogitsSampler
         public float[] Work = [];
 
         public int Compare(int a, int b) => Work[b].CompareTo(Work[a]) is var c && c != 0 ? c : a.CompareTo(b);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++)
-            if (v[i] > v[best])
-                best = i;
-        return best;
     }
 }

@@ -118,4 +118,37 @@ public sealed class LogitsSamplerTests
         for (double u = 0; u < 1; u += 0.001)
             Assert.InRange(s.Sample(random, u), 0, 4);
     }
+
+    [Fact]
+    public void ADrawAtAnotherTemperatureLeavesTheTemperatureOneDrawsAsAFreshSamplerGivesThem()
+    {
+        var rng = new Random(11);
+        var logits = new float[1000];
+        for (int i = 0; i < logits.Length; i++)
+            logits[i] = (float)(rng.NextDouble() * 8);
+        var t1 = new SamplingParams { Temperature = 1 };
+        var t07 = new SamplingParams { Temperature = 0.7f };
+        double[] us = [.. Enumerable.Range(0, 40).Select(_ => rng.NextDouble())];
+        LogitsSampler Fresh()
+        {
+            var f = new LogitsSampler();
+            f.Prepare(logits, t1, [], [], []);
+            return f;
+        }
+        var s = Fresh();
+        int[] before = [.. us.Select(u => s.Sample(t1, u))];
+        int[] cooled = [.. us.Select(u => s.Sample(t07, u))];
+        Assert.Equal(before, us.Select(u => s.Sample(t1, u)));
+        Assert.Equal(cooled, us.Select(u => Fresh().Sample(t07, u)));
+        Assert.NotEqual(before, cooled);   // the temperature changed the distribution the draws walk
+    }
+
+    [Fact]
+    public void ANaNLogitIsNeverTheGreedyToken()
+    {
+        var greedy = new SamplingParams { Temperature = 0 };
+        var s = new LogitsSampler();
+        s.Prepare([float.NaN, 1f, 3f, float.NaN, 3f], greedy, [], [], []);
+        Assert.Equal(2, s.Sample(greedy, 0.5));
+    }
 }
