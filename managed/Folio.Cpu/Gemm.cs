@@ -56,9 +56,9 @@ internal static partial class Gemm
         if (x.Length < (long)rows * k || wt.Length < PackedLength(outCols, k) || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
         int chunks, perChunk;
-        if (Wide && rows == 1)
+        if (Wide && rows < 4)
         {
-            // One row (decode): whole 1 × 64 tiles per chunk, ~16 chunks a thread. Chunks of 96 or 160 columns
+            // One to three rows (decode; each row runs the 1 × 64 tile): whole 1 × 64 tiles per chunk, ~16 chunks a thread. Chunks of 96 or 160 columns
             // (what the split below makes of 768 or 1,280) ran a third of q/k/v, o and down on the 16-column tiles
             // without prefetch, at ~10 % less of the read rate.
             perChunk = WideCols * Math.Max(1, outCols / (WideCols * runner.Threads * 16));
