@@ -96,12 +96,12 @@ public sealed partial class CpuBackend
         ref float u = ref Unsafe.Add(ref g, f);
         ref float d = ref MemoryMarshal.GetReference(dst);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (FastExp.IsSupported)
             for (; i + Vector512<float>.Count <= f; i += Vector512<float>.Count)
             {
                 var gv = Vector512.LoadUnsafe(ref g, (nuint)i);
                 var uv = Vector512.LoadUnsafe(ref u, (nuint)i);
-                (gv / (Vector512<float>.One + Vector512.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
+                (gv / (Vector512<float>.One + FastExp.Exp(-gv)) * uv).StoreUnsafe(ref d, (nuint)i);
             }
         else   // the same lane-wise arithmetic in 8 lanes (a NativeAOT build targets AVX2)
             for (; i + Vector256<float>.Count <= f; i += Vector256<float>.Count)

@@ -22,7 +22,7 @@ internal static class OnlineSoftmaxAttention
     public const int Block = 16;
 
     /// <summary>Whether this kernel serves a head size on this machine (otherwise the two-pass path of AttentionMath).</summary>
-    public static bool Supports(int headDim) => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && headDim % 16 == 0;
+    public static bool Supports(int headDim) => FastExp.IsSupported && headDim % 16 == 0;
 
     /// <summary>
     /// output[g·d ..] = softmax(q_g · K_h^T · scale) · V_h for the query heads g &lt; kvHeads · group (h = g / group).
@@ -76,7 +76,7 @@ internal static class OnlineSoftmaxAttention
                         for (int c = 0; c < d; c += 16)
                             (Vector512.LoadUnsafe(ref a, (nuint)c) * f).StoreUnsafe(ref a, (nuint)c);
                     }
-                    var e = Vector512.Exp(s - Vector512.Create(mNew)) & valid;
+                    var e = FastExp.Exp(s - Vector512.Create(mNew)) & valid;
                     (Vector512.LoadUnsafe(ref sum) + e).StoreUnsafe(ref sum);
                     e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
                 }
