@@ -19,11 +19,12 @@ internal static class CpuStepBenchmark
 {
     private const int Sequences = 32, Prompt = 128, Generated = 32, BlockSize = 16;
 
-    public static void Run(string model, int threads, WeightQuantization quantization, int rounds, string phases = "prefill,decode32,pp128,decode1")
+    public static void Run(string model, int threads, WeightQuantization quantization, int rounds, string phases = "prefill,decode32,pp128,decode1",
+        DType kvCacheType = DType.F32)
     {
         var wanted = phases.Split(',');
         using var source = ModelSource.Open(model, 0);
-        var timed = new TimedBackend(new CpuBackend(threads, quantization));
+        var timed = new TimedBackend(new CpuBackend(threads, quantization, kvCacheType: kvCacheType));
         using var _ = timed;
         var dm = DecoderModel.Load(source.Config, source.Weights, timed);
         int blocksPerSequence = (Prompt + Generated + BlockSize - 1) / BlockSize;

@@ -8,7 +8,7 @@ public static class Program
     /// Runs the benchmarks picked by BenchmarkDotNet's arguments (e.g. <c>--filter '*KvCache*'</c>), or with
     /// <c>cputime</c> the same methods timed by process CPU time (for a shared machine), or with
     /// <c>gemm-precision</c> one MatMul per weight format (fp32, bf16, int8), or with
-    /// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS] [PHASES]</c> a forward pass's time by op (CpuStepBenchmark), or with
+    /// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS] [PHASES] [fp32|bf16 KV cache]</c> a forward pass's time by op (CpuStepBenchmark), or with
     /// <c>gemm-shapes [THREADS]</c> b8's MatMul shapes in fp32 and bf16 mapped (GemmShapesBenchmark), or with
     /// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16]</c> a decode step's MatMuls alone at ROWS rows (GemmStepBenchmark), or with
     /// <c>decode-read [THREADS] [PASSES] [ROWS]</c> batch-1 (or ROWS-row) decode's fp32 weight reads against the read bound (DecodeReadBenchmark), or with
@@ -23,7 +23,8 @@ public static class Program
         else if (args is ["cpu-step", var model, ..])
             CpuStepBenchmark.Run(model, args.Length > 2 ? int.Parse(args[2]) : 2,
                 args.Length > 3 ? Enum.Parse<Folio.Core.Compute.WeightQuantization>(args[3], ignoreCase: true) : Folio.Core.Compute.WeightQuantization.None,
-                args.Length > 4 ? int.Parse(args[4]) : 3, args.Length > 5 ? args[5] : "prefill,decode32,pp128,decode1");
+                args.Length > 4 ? int.Parse(args[4]) : 3, args.Length > 5 ? args[5] : "prefill,decode32,pp128,decode1",
+                args.Length > 6 && args[6] == "bf16" ? Folio.Core.Compute.DType.BF16 : Folio.Core.Compute.DType.F32);
         else if (args is ["gemm-shapes", ..])
             GemmShapesBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         else if (args is ["gemm-step", ..])

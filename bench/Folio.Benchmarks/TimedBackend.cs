@@ -31,6 +31,7 @@ internal sealed class TimedBackend(IComputeBackend inner) : IComputeBackend
 
     public string Name => inner.Name;
     public DType ActivationType => inner.ActivationType;
+    public DType KvCacheType => inner.KvCacheType;
     public DeviceTensor Allocate(int rows, int cols) => inner.Allocate(rows, cols);
     public DeviceTensor Upload(ReadOnlySpan<float> data, int rows, int cols) => inner.Upload(data, rows, cols);
     public DeviceTensor UploadFloat32(ReadOnlySpan<float> data, int rows, int cols) => inner.UploadFloat32(data, rows, cols);

@@ -44,6 +44,7 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Model path: CPU threads (0 = all cores)." };
         var quantization = QuantizationOption.Create();
         var noMmap = QuantizationOption.CreateNoMmap();
+        var kvCacheDtype = QuantizationOption.CreateKvCacheDtype();
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Model path: also measure memory read bandwidth and the decode bound." };
         // Benchmark B9 (issue 17): MaskBench over a folder of cases.
         var structured = new Option<string?>("--structured") { Description = "MaskBench: run every case file in this folder (structured output, B9)." };
@@ -60,7 +61,7 @@ public static class BenchCommand
         var rate = new Option<double>("--rate") { Description = "B10: also an open-loop phase of requests arriving at this rate per second (TTFT at that offered load; 0 = none).", DefaultValueFactory = _ => 400 };
 
         var command = new Command("bench", "Benchmark the engine step (scheduler + KV cache + executor) on a closed-loop workload.");
-        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, noMmap, bandwidth, structured, tokenizer, limit, verboseFailures, slowest, structuredSample, server, clients, rounds, rate })
+        foreach (var option in new Option[] { executor, verify, maxNumSeqs, maxBatched, blockSize, gpuBlocks, cpuBlocks, noPrefix, requests, n, beam, promptLen, outputLen, sharedPrefix, seed, json, model, device, dtype, noGraphs, inputLen, dataset, kvMib, threads, quantization, noMmap, kvCacheDtype, bandwidth, structured, tokenizer, limit, verboseFailures, slowest, structuredSample, server, clients, rounds, rate })
             command.Options.Add(option);
         command.SetAction(parsed =>
         {
@@ -95,7 +96,8 @@ public static class BenchCommand
                     parsed.GetValue(threads), parsed.GetValue(json), parsed.GetValue(seed), parsed.GetValue(bandwidth),
                     QuantizationOption.Parse(parsed.GetValue(quantization)), selection,
                     parsed.GetResult(maxBatched) is { Implicit: false } ? parsed.GetValue(maxBatched) : 0,
-                    Math.Max(0, parsed.GetValue(sharedPrefix)), !parsed.GetValue(noPrefix), lengths, !parsed.GetValue(noMmap));
+                    Math.Max(0, parsed.GetValue(sharedPrefix)), !parsed.GetValue(noPrefix), lengths, !parsed.GetValue(noMmap),
+                    QuantizationOption.ParseKvCacheDtype(parsed.GetValue(kvCacheDtype)));
             }
             var options = new BenchOptions
             {

@@ -40,11 +40,13 @@ internal sealed class EngineStack : IDisposable
     /// memory on a GPU).</summary>
     public EngineStack(string model, DeviceSelection device, int threads, int blockSizeTokens, int numBlocks, long kvBytes,
         int maxNumSeqs, int maxBatchedTokens, bool prefixCaching, long seed, WeightQuantization quantization = WeightQuantization.None,
-        bool mapWeights = true)
+        bool mapWeights = true, DType kvCacheType = DType.F32)
     {
+        if (device.Cuda && kvCacheType != DType.F32)
+            throw new UsageException("--kv-cache-dtype applies to the CPU backend (on a GPU the cache takes --dtype)");
         _model = device.Cuda
             ? CudaModel.Open(model, device.ActivationType, seed, CudaModel.DefaultMemoryUtilization, device.CudaGraphs)
-            : CpuModel.Open(model, threads, seed, quantization, mapWeights);
+            : CpuModel.Open(model, threads, seed, quantization, mapWeights, kvCacheType);
         try
         {
             BlockSizeTokens = blockSizeTokens;

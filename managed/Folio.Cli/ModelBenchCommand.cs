@@ -17,13 +17,13 @@ public static class ModelBenchCommand
         int blockSize, int kvMib, int threads, bool asJson, long seed, bool measureBandwidth,
         Folio.Core.Compute.WeightQuantization quantization = Folio.Core.Compute.WeightQuantization.None,
         DeviceSelection device = default, int maxBatchedTokens = 0, int sharedPrefix = 0, bool prefixCaching = true,
-        IReadOnlyList<(int Input, int Output)>? lengths = null, bool mapWeights = true)
+        IReadOnlyList<(int Input, int Output)>? lengths = null, bool mapWeights = true, DType kvCacheType = DType.F32)
     {
         var loadClock = Stopwatch.StartNew();
         // kvMib 0: the backend's default budget (on a GPU, what its memory share leaves after weights and activations).
         var stack = DeviceErrors.OpenOrUsageError(device, () => new EngineStack(modelName, device, threads, blockSize, 0,
             (long)kvMib * 1024 * 1024, maxNumSeqs, maxBatchedTokens > 0 ? maxBatchedTokens : Math.Max(DefaultTokenBudget(device), maxNumSeqs),
-            prefixCaching, seed, quantization, mapWeights));
+            prefixCaching, seed, quantization, mapWeights, kvCacheType));
         // Start-up's first part: source, weights read and uploaded, KV cache allocated (warm-up and captures follow).
         double loadSeconds = loadClock.Elapsed.TotalSeconds;
         using (stack)
@@ -123,7 +123,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}, \"kv_blocks\": {stack.NumBlocks}, \"activation_peak_mib\": {Mib(profile?.PeakBytes)}, \"activation_held_mib\": {Mib(profile?.HeldBytes)}, \"decode_workspace_mib\": {Mib(profile?.DecodeWorkspaceBytes)}, \"device_used_mib_after\": {Mib(gpu is null ? null : memory.TotalBytes - memory.FreeBytes)}, \"device_total_mib\": {Mib(gpu is null ? null : memory.TotalBytes)}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}, \"kv_blocks\": {stack.NumBlocks}, \"kv_cache_dtype\": \"{kvCacheType.ToString().ToLowerInvariant()}\", \"activation_peak_mib\": {Mib(profile?.PeakBytes)}, \"activation_held_mib\": {Mib(profile?.HeldBytes)}, \"decode_workspace_mib\": {Mib(profile?.DecodeWorkspaceBytes)}, \"device_used_mib_after\": {Mib(gpu is null ? null : memory.TotalBytes - memory.FreeBytes)}, \"device_total_mib\": {Mib(gpu is null ? null : memory.TotalBytes)}}}"));
             }
             else
             {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Folio.Core.Compute;
 using Folio.Core.Models;
 using Folio.Core.Sampling;
@@ -15,12 +16,16 @@ public sealed partial class CpuBackend
     public DeviceKvCache AllocateKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim,
         DType dtype = DType.F32, KvCacheLayout layout = KvCacheLayout.Nhd)
     {
-        // The kernels here compute and store fp32 in the NHD layout; 16-bit and HND caches are for GPU backends.
-        if (dtype != DType.F32)
-            throw new ArgumentException($"the CPU backend keeps the KV cache in F32, not {dtype}", nameof(dtype));
+        // The kernels here compute in fp32 and store the cache in fp32 or bf16 (read by the one-pass attention kernel
+        // only, which needs AVX-512 and a head size a multiple of 16), NHD; fp16 and HND caches are for GPU backends.
+        if (dtype is not (DType.F32 or DType.BF16))
+            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {dtype}", nameof(dtype));
+        if (dtype == DType.BF16 && !OnlineSoftmaxAttention.Supports(headDim))
+            throw new ArgumentException($"a BF16 KV cache needs AVX-512 and a head size that is a multiple of 16 (head size {headDim}" +
+                $"{(Avx512F.IsSupported ? "" : ", no AVX-512 on this CPU")}); use F32", nameof(dtype));
         if (layout != KvCacheLayout.Nhd)
             throw new ArgumentException($"the CPU backend keeps the KV cache in the Nhd layout, not {layout}", nameof(layout));
-        return new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim);
+        return new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim, dtype);
     }
 
     /// <summary>Checks the step and points the backend's one context at its arrays: nothing is copied.</summary>
@@ -132,10 +137,13 @@ public sealed partial class CpuBackend
         var slotMapping = s.SlotMapping;
         Require(t.Cols == shape.QkvCols && slotMapping.Length == t.Rows, "WriteKv: shapes differ");
         c.RequireHeads(shape, "WriteKv");
-        DTypes.Require(t.DType, c.DType, "WriteKv: qkv");
+        DTypes.Require(t.DType, DType.F32, "WriteKv: qkv");
         int width = c.SlotFloats;
-        var keys = c.Keys[layer];
-        var values = c.Values[layer];
+        bool half = c.DType == DType.BF16;
+        var keys = half ? null : c.Keys[layer];
+        var values = half ? null : c.Values[layer];
+        var keys16 = half ? c.Keys16[layer] : null;
+        var values16 = half ? c.Values16[layer] : null;
         // Slots were checked against the cache when the step began.
         for (int r = 0; r < t.Rows; r++)
         {
@@ -143,8 +151,16 @@ public sealed partial class CpuBackend
             if (slot < 0)
                 continue;   // a padding row
             var row = t.Row(r);
-            row.Slice(shape.KeyOffset, width).CopyTo(keys.AsSpan(slot * width, width));
-            row.Slice(shape.ValueOffset, width).CopyTo(values.AsSpan(slot * width, width));
+            if (half)
+            {
+                Bf16Rounding.Round(row.Slice(shape.KeyOffset, width), keys16.AsSpan(slot * width, width));
+                Bf16Rounding.Round(row.Slice(shape.ValueOffset, width), values16.AsSpan(slot * width, width));
+            }
+            else
+            {
+                row.Slice(shape.KeyOffset, width).CopyTo(keys.AsSpan(slot * width, width));
+                row.Slice(shape.ValueOffset, width).CopyTo(values.AsSpan(slot * width, width));
+            }
         }
     }
 
@@ -160,7 +176,7 @@ public sealed partial class CpuBackend
         Require(t.Cols == shape.QkvCols && o.Cols == shape.QueryCols && o.Rows == t.Rows && s.NumTokens == t.Rows,
             "PagedAttention: shapes differ");
         c.RequireHeads(shape, "PagedAttention");
-        DTypes.Require(t.DType, c.DType, "PagedAttention: qkv");
+        DTypes.Require(t.DType, DType.F32, "PagedAttention: qkv");
         // Block tables, lengths and query starts were checked against the cache when the step began.
         PagedAttentionKernel.Run(t, shape, c, layer, s, scale, slidingWindow, o, _runner);
     }
@@ -191,8 +207,16 @@ public sealed partial class CpuBackend
                 throw new ArgumentOutOfRangeException(nameof(pairs), $"block pair ({s}, {d}) outside the caches");
             for (int l = 0; l < a.NumLayers; l++)
             {
-                a.Keys[l].AsSpan(s * n, n).CopyTo(b.Keys[l].AsSpan(d * n, n));
-                a.Values[l].AsSpan(s * n, n).CopyTo(b.Values[l].AsSpan(d * n, n));
+                if (a.DType == DType.BF16)
+                {
+                    a.Keys16[l].AsSpan(s * n, n).CopyTo(b.Keys16[l].AsSpan(d * n, n));
+                    a.Values16[l].AsSpan(s * n, n).CopyTo(b.Values16[l].AsSpan(d * n, n));
+                }
+                else
+                {
+                    a.Keys[l].AsSpan(s * n, n).CopyTo(b.Keys[l].AsSpan(d * n, n));
+                    a.Values[l].AsSpan(s * n, n).CopyTo(b.Values[l].AsSpan(d * n, n));
+                }
             }
         }
     }

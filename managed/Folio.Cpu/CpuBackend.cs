@@ -26,12 +26,17 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <see cref="HalfWeight"/> panels straight from the mapping (its pages then released: resident memory stays one
     /// bf16 copy) or used in place by <see cref="Bf16RowGemm"/>. Null (the default): packed where AVX-512 runs, whose
     /// 8 × 32 tiles make the panels faster at every batch size (bench/RESULTS.md); in place elsewhere.</param>
+    /// <param name="kvCacheType">The KV cache's element type: F32 (the default; exact) or BF16 (half the bytes for
+    /// attention to read, K and V rounded to nearest even; needs AVX-512, checked when the cache is allocated).</param>
     public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true,
-        bool? packMappedBf16 = null)
+        bool? packMappedBf16 = null, DType kvCacheType = DType.F32)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (kvCacheType is not (DType.F32 or DType.BF16))
+            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {kvCacheType}", nameof(kvCacheType));
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
         Quantization = quantization;
+        KvCacheType = kvCacheType;
         MapWeights = mapWeights;
         PackMappedBf16 = packMappedBf16 ?? Vector512.IsHardwareAccelerated;
     }
@@ -41,6 +46,9 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>Whether a mapped bf16 weight is packed into <see cref="HalfWeight"/> panels (else used in place).</summary>
     public bool PackMappedBf16 { get; }
+
+    /// <summary>The element type of the KV caches this backend's models allocate.</summary>
+    public DType KvCacheType { get; }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;

@@ -2,30 +2,50 @@ using Folio.Core.Compute;
 
 namespace Folio.Cpu;
 
-/// <summary>K and V of every layer in managed arrays, [NumBlocks, BlockSizeTokens, NumKvHeads, HeadDim] each.</summary>
+/// <summary>K and V of every layer in managed arrays, [NumBlocks, BlockSizeTokens, NumKvHeads, HeadDim] each: fp32
+/// (<see cref="Keys"/>, <see cref="Values"/>) or bf16 (<see cref="Keys16"/>, <see cref="Values16"/>: half the bytes
+/// for attention to read; values rounded to nearest even when written, widened exactly when read).</summary>
 public sealed class CpuKvCache : DeviceKvCache
 {
-    internal CpuKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim)
-        : base(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim)
+    internal CpuKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim, DType dtype = DType.F32)
+        : base(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim, dtype)
     {
+        if (dtype is not (DType.F32 or DType.BF16))
+            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {dtype}", nameof(dtype));
         long perLayer = (long)numBlocks * blockSizeTokens * numKvHeads * headDim;
         if (perLayer > Array.MaxLength)
-            throw new ArgumentException($"a KV layer of {perLayer} floats exceeds one managed array; use fewer blocks");
-        Keys = new float[numLayers][];
-        Values = new float[numLayers][];
+            throw new ArgumentException($"a KV layer of {perLayer} values exceeds one managed array; use fewer blocks");
+        bool half = dtype == DType.BF16;
+        Keys = new float[half ? 0 : numLayers][];
+        Values = new float[half ? 0 : numLayers][];
+        Keys16 = new ushort[half ? numLayers : 0][];
+        Values16 = new ushort[half ? numLayers : 0][];
         for (int l = 0; l < numLayers; l++)
         {
-            Keys[l] = new float[perLayer];
-            Values[l] = new float[perLayer];
+            if (half)
+            {
+                Keys16[l] = new ushort[perLayer];
+                Values16[l] = new ushort[perLayer];
+            }
+            else
+            {
+                Keys[l] = new float[perLayer];
+                Values[l] = new float[perLayer];
+            }
         }
     }
 
+    /// <summary>fp32 K per layer (empty for a bf16 cache).</summary>
     internal float[][] Keys { get; }
     internal float[][] Values { get; }
 
-    /// <summary>Floats per block of one layer's K (or V).</summary>
+    /// <summary>bf16 K per layer (empty for an fp32 cache).</summary>
+    internal ushort[][] Keys16 { get; }
+    internal ushort[][] Values16 { get; }
+
+    /// <summary>Values per block of one layer's K (or V).</summary>
     internal int BlockFloats => BlockSizeTokens * NumKvHeads * HeadDim;
 
-    /// <summary>Floats per token slot (all KV heads).</summary>
+    /// <summary>Values per token slot (all KV heads).</summary>
     internal int SlotFloats => NumKvHeads * HeadDim;
 }

@@ -36,13 +36,18 @@ public sealed class CpuModel : ILoadedModel
 
     /// <summary>As <see cref="Open(string, int, long, WeightQuantization)"/>; <paramref name="mapWeights"/> false copies bf16
     /// weights into packed memory instead of using them in place (<see cref="CpuBackend.MapWeights"/>).</summary>
-    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization, bool mapWeights)
+    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization, bool mapWeights) =>
+        Open(model, threads, seed, quantization, mapWeights, DType.F32);
+
+    /// <summary>As <see cref="Open(string, int, long, WeightQuantization, bool)"/>, with the KV cache in
+    /// <paramref name="kvCacheType"/> (F32 or BF16: <see cref="CpuBackend.KvCacheType"/>).</summary>
+    public static CpuModel Open(string model, int threads, long seed, WeightQuantization quantization, bool mapWeights, DType kvCacheType)
     {
         ModelSource source = ModelSource.Open(model, seed);
         CpuBackend? backend = null;
         try
         {
-            backend = new CpuBackend(threads, quantization, mapWeights);
+            backend = new CpuBackend(threads, quantization, mapWeights, kvCacheType: kvCacheType);
             return new CpuModel(source, backend, DecoderModel.Load(source.Config, source.Weights, backend));
         }
         catch
@@ -54,11 +59,12 @@ public sealed class CpuModel : ILoadedModel
     }
 
     /// <summary>KV bytes one token occupies on this backend (all layers, K and V, fp32).</summary>
-    public static long KvBytesPerTokenOf(ModelConfig c) => 2L * c.NumLayers * c.NumKvHeads * c.HeadDim * sizeof(float);
+    public static long KvBytesPerTokenOf(ModelConfig c, DType kvCacheType = DType.F32) =>
+        2L * c.NumLayers * c.NumKvHeads * c.HeadDim * DTypes.SizeOf(kvCacheType);
 
     public string BackendName => Backend.Name;
 
-    public long KvBytesPerToken => KvBytesPerTokenOf(Config);
+    public long KvBytesPerToken => KvBytesPerTokenOf(Config, Backend.KvCacheType);
 
     private const ulong DefaultKvBytes = 256UL << 20;
     private const int MaxBlocks = 1 << 16;

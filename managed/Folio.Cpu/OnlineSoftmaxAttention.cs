@@ -30,8 +30,9 @@ internal static class OnlineSoftmaxAttention
     /// entries rounded up to a multiple of 16, the extra ones any valid slot (their scores are masked to −∞ and their
     /// V rows never read). Refs unchecked: the caller guarantees kvHeads · d floats behind every slot in both arrays.
     /// </summary>
-    public static void Run(ref float keys, ref float values, ReadOnlySpan<int> slots, int count, ReadOnlySpan<float> q,
+    public static void Run<T, TLoad>(ref T keys, ref T values, ReadOnlySpan<int> slots, int count, ReadOnlySpan<float> q,
         Span<float> output, int kvHeads, int group, int d, float scale)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         int heads = kvHeads * group;
         _ = q[heads * d - 1];
@@ -59,10 +60,10 @@ internal static class OnlineSoftmaxAttention
             var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
             for (int h = 0; h < kvHeads; h++)
             {
-                ref float kh = ref Unsafe.Add(ref keys, h * d);
+                ref T kh = ref Unsafe.Add(ref keys, h * d);
                 for (int g = h * group; g < (h + 1) * group; g++)
                 {
-                    var s = Scores(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
+                    var s = Scores<T, TLoad>(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
                     s = Vector512.ConditionalSelect(valid, s, Vector512.Create(float.NegativeInfinity));
                     float mOld = max[g], mNew = Math.Max(mOld, HorizontalMax(s));
                     ref float sum = ref sums[g * Block];
@@ -80,19 +81,19 @@ internal static class OnlineSoftmaxAttention
                     (Vector512.LoadUnsafe(ref sum) + e).StoreUnsafe(ref sum);
                     e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
                 }
-                ref float vh = ref Unsafe.Add(ref values, h * d);
+                ref T vh = ref Unsafe.Add(ref values, h * d);
                 if (d % 64 == 0)
                 {
                     for (int c = 0; c < d; c += 64)
                         for (int g = 0; g < group; g += 4)
-                            AccumulateV(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
+                            AccumulateV<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
                                 ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
                 }
                 else
                 {
                     for (int c = 0; c < d; c += 16)
                         for (int g = 0; g < group; g++)
-                            AccumulateV16(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
+                            AccumulateV16<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
                 }
             }
         }
@@ -107,13 +108,14 @@ internal static class OnlineSoftmaxAttention
 
     /// <summary>The 16 scores q · K[slot_j] (j &lt; 16) of one block as one vector, 64 columns at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scores(ref float keys, ref int bs, ref float q, int d)
+    private static Vector512<float> Scores<T, TLoad>(ref T keys, ref int bs, ref float q, int d)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         if (d % 64 != 0)
-            return ScoresAnyWidth(ref keys, ref bs, ref q, d);
-        var s = Scores64(ref keys, ref bs, 0, ref q);
+            return ScoresAnyWidth<T, TLoad>(ref keys, ref bs, ref q, d);
+        var s = Scores64<T, TLoad>(ref keys, ref bs, 0, ref q);
         for (int c = 64; c < d; c += 64)
-            s += Scores64(ref keys, ref bs, c, ref Unsafe.Add(ref q, c));
+            s += Scores64<T, TLoad>(ref keys, ref bs, c, ref Unsafe.Add(ref q, c));
         return s;
     }
 
@@ -123,20 +125,21 @@ internal static class OnlineSoftmaxAttention
     /// position j's sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scores64(ref float keys, ref int bs, int c, ref float q)
+    private static Vector512<float> Scores64<T, TLoad>(ref T keys, ref int bs, int c, ref float q)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         var q0 = Vector512.LoadUnsafe(ref q, 0);
         var q1 = Vector512.LoadUnsafe(ref q, 16);
         var q2 = Vector512.LoadUnsafe(ref q, 32);
         var q3 = Vector512.LoadUnsafe(ref q, 48);
-        var b0 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
-            Pair(Partial(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
-        var b1 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
-            Pair(Partial(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
-        var b2 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
-            Pair(Partial(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
-        var b3 = Pair(Pair(Partial(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
-            Pair(Partial(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
+        var b0 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
+            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
+        var b1 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
+            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
+        var b2 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
+            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
+        var b3 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
+            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
         return Pair(Pair(b0, b1), Pair(b2, b3));
     }
 
@@ -144,15 +147,16 @@ internal static class OnlineSoftmaxAttention
     /// Head sizes a multiple of 16 but not of 64 (the small test models' 16): the same partial per position over d / 16
     /// vectors and the same tree, with the partials in a stack buffer instead of registers.
     /// </summary>
-    private static Vector512<float> ScoresAnyWidth(ref float keys, ref int bs, ref float q, int d)
+    private static Vector512<float> ScoresAnyWidth<T, TLoad>(ref T keys, ref int bs, ref float q, int d)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         Span<Vector512<float>> p = stackalloc Vector512<float>[Block];
         for (int j = 0; j < Block; j++)
         {
-            ref float k = ref Unsafe.Add(ref keys, Unsafe.Add(ref bs, j));
-            var x = Vector512.LoadUnsafe(ref q) * Vector512.LoadUnsafe(ref k);
+            ref T k = ref Unsafe.Add(ref keys, Unsafe.Add(ref bs, j));
+            var x = Vector512.LoadUnsafe(ref q) * TLoad.Load(ref k, 0);
             for (int c = 16; c < d; c += 16)
-                x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)c), Vector512.LoadUnsafe(ref k, (nuint)c), x);
+                x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)c), TLoad.Load(ref k, (nuint)c), x);
             p[j] = x;
         }
         for (int width = Block / 2; width >= 1; width /= 2)
@@ -162,14 +166,15 @@ internal static class OnlineSoftmaxAttention
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Partial(ref float keys, int offset, Vector512<float> q0, Vector512<float> q1,
+    private static Vector512<float> Partial<T, TLoad>(ref T keys, int offset, Vector512<float> q0, Vector512<float> q1,
         Vector512<float> q2, Vector512<float> q3)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
-        ref float k = ref Unsafe.Add(ref keys, offset);
-        var x = q0 * Vector512.LoadUnsafe(ref k, 0);
-        x = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref k, 16), x);
-        x = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref k, 32), x);
-        return Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref k, 48), x);
+        ref T k = ref Unsafe.Add(ref keys, offset);
+        var x = q0 * TLoad.Load(ref k, 0);
+        x = Vector512.FusedMultiplyAdd(q1, TLoad.Load(ref k, 16), x);
+        x = Vector512.FusedMultiplyAdd(q2, TLoad.Load(ref k, 32), x);
+        return Vector512.FusedMultiplyAdd(q3, TLoad.Load(ref k, 48), x);
     }
 
     /// <summary>Lanes 0–7: x's adjacent pairs summed (x0 + x1, x2 + x3, …); lanes 8–15: y's.</summary>
@@ -193,7 +198,8 @@ internal static class OnlineSoftmaxAttention
     /// each V row loaded once for all of them, the sums in registers across the block, positions in order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateV(ref float values, ref int bs, int n, int c, ref float w, ref float acc, int d, int heads)
+    private static void AccumulateV<T, TLoad>(ref T values, ref int bs, int n, int c, ref float w, ref float acc, int d, int heads)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         ref float acc1 = ref Unsafe.Add(ref acc, heads > 1 ? d : 0);
         ref float acc2 = ref Unsafe.Add(ref acc, heads > 2 ? 2 * d : 0);
@@ -208,11 +214,11 @@ internal static class OnlineSoftmaxAttention
             f2 = Vector512.LoadUnsafe(ref acc3, 32), f3 = Vector512.LoadUnsafe(ref acc3, 48);
         for (int j = 0; j < n; j++)
         {
-            ref float v = ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c);
-            var v0 = Vector512.LoadUnsafe(ref v, 0);
-            var v1 = Vector512.LoadUnsafe(ref v, 16);
-            var v2 = Vector512.LoadUnsafe(ref v, 32);
-            var v3 = Vector512.LoadUnsafe(ref v, 48);
+            ref T v = ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c);
+            var v0 = TLoad.Load(ref v, 0);
+            var v1 = TLoad.Load(ref v, 16);
+            var v2 = TLoad.Load(ref v, 32);
+            var v3 = TLoad.Load(ref v, 48);
             var x = Vector512.Create(Unsafe.Add(ref w, j));
             a0 = Vector512.FusedMultiplyAdd(x, v0, a0);
             a1 = Vector512.FusedMultiplyAdd(x, v1, a1);
@@ -251,12 +257,13 @@ internal static class OnlineSoftmaxAttention
     }
 
     /// <summary>acc[c .. c + 15] += Σ_{j &lt; n} w[j] · V[slot_j + c ..] for one head (head sizes not a multiple of 64).</summary>
-    private static void AccumulateV16(ref float values, ref int bs, int n, int c, ref float w, ref float acc)
+    private static void AccumulateV16<T, TLoad>(ref T values, ref int bs, int n, int c, ref float w, ref float acc)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         var a = Vector512.LoadUnsafe(ref acc);
         for (int j = 0; j < n; j++)
             a = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, j)),
-                Vector512.LoadUnsafe(ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c)), a);
+                TLoad.Load(ref Unsafe.Add(ref values, Unsafe.Add(ref bs, j) + c), 0), a);
         a.StoreUnsafe(ref acc);
     }
 

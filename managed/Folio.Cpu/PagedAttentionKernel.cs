@@ -75,23 +75,35 @@ internal static class PagedAttentionKernel
                 slots[t - first] = (block * bs + t % bs) * slotFloats + kvHead * d;
         }
         slots.AsSpan(count, padded - count).Fill(slots[0]);
-        float[] keys = cache.Keys[layer];
-        float[] values = cache.Values[layer];
-        // The unchecked refs below stay inside these arrays: every slot offset + the item's heads' floats ≤ the
+        ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
+        Span<float> acc = output.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
+        // The unchecked refs below stay inside the layer's arrays: every slot offset + the item's heads' values ≤ the
         // layer's cache length (the checked spans of the lowest and highest slot prove it once per item), the q and
         // output slices are checked spans.
         (int lowest, int highest) = Extremes(slots, count);
+        if (cache.DType == DType.BF16)
+        {
+            // Only the one-pass kernel reads bf16 (AllocateKvCache refuses a bf16 cache where it does not run).
+            ushort[] keys16 = cache.Keys16[layer], values16 = cache.Values16[layer];
+            _ = keys16.AsSpan(lowest, kvHeads * d);
+            _ = keys16.AsSpan(highest, kvHeads * d);
+            _ = values16.AsSpan(lowest, kvHeads * d);
+            _ = values16.AsSpan(highest, kvHeads * d);
+            OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref MemoryMarshal.GetArrayDataReference(keys16),
+                ref MemoryMarshal.GetArrayDataReference(values16), slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
+            return;
+        }
+        float[] keys = cache.Keys[layer];
+        float[] values = cache.Values[layer];
         _ = keys.AsSpan(lowest, kvHeads * d);
         _ = keys.AsSpan(highest, kvHeads * d);
         _ = values.AsSpan(lowest, kvHeads * d);
         _ = values.AsSpan(highest, kvHeads * d);
-        ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
-        Span<float> acc = output.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
         ref float k0 = ref MemoryMarshal.GetArrayDataReference(keys);
         ref float v0 = ref MemoryMarshal.GetArrayDataReference(values);
         if (OnlineSoftmaxAttention.Supports(d))
         {
-            OnlineSoftmaxAttention.Run(ref k0, ref v0, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
+            OnlineSoftmaxAttention.Run<float, F32Elements>(ref k0, ref v0, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
             return;
         }
         for (int h = 0; h < kvHeads; h++)

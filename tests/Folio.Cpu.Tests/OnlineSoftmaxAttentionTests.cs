@@ -50,7 +50,7 @@ public class OnlineSoftmaxAttentionTests
         public float[] Run(float scale)
         {
             var output = new float[KvHeads * Group * D];
-            OnlineSoftmaxAttention.Run(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
+            OnlineSoftmaxAttention.Run<float, F32Elements>(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
             return output;
         }
 

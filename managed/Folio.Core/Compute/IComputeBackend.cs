@@ -31,6 +31,10 @@ public interface IComputeBackend : IDisposable
     /// computes in on this backend (the CPU backend: <see cref="DType.F32"/>).</summary>
     DType ActivationType => DType.F32;
 
+    /// <summary>The element type of the model's KV cache (<see cref="ActivationType"/> unless the backend was configured
+    /// otherwise: the CPU backend can keep bf16 K and V beside fp32 activations).</summary>
+    DType KvCacheType => ActivationType;
+
     /// <summary>A [outFeatures, inFeatures] weight (as checkpoints store it) for <see cref="MatMul"/>; the backend
     /// may keep it in its own layout, so only MatMul reads it.</summary>
     DeviceTensor UploadWeight(ReadOnlySpan<float> data, int outFeatures, int inFeatures);

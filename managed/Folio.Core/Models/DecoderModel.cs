@@ -226,12 +226,12 @@ public abstract class DecoderModel : IDisposable
     /// <summary>A KV cache shaped for this model.</summary>
     public DeviceKvCache CreateKvCache(int numBlocks, int blockSizeTokens) =>
         _backend.AllocateKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim,
-            _backend.ActivationType);
+            _backend.KvCacheType);
 
     /// <summary>A swap pool in host memory with the block format of <see cref="CreateKvCache"/>.</summary>
     public DeviceKvCache CreateHostKvCache(int numBlocks, int blockSizeTokens) =>
         _backend.AllocateHostKvCache(Config.NumLayers, numBlocks, blockSizeTokens, Config.NumKvHeads, Config.HeadDim,
-            _backend.ActivationType);
+            _backend.KvCacheType);
 
     /// <summary>Runs the batch on the host's terms: begins a step for <paramref name="input"/> on the backend,
     /// runs <see cref="Forward(StepContext)"/>, and downloads the logits of input.LogitRows as
