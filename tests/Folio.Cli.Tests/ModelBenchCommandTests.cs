@@ -21,7 +21,7 @@ public class ModelBenchCommandTests
         Assert.Equal(
             ["activation_held_mib", "activation_peak_mib", "bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct",
              "decode_tokens_per_s", "decode_workspace_mib", "device_total_mib", "device_used_mib_after", "graphed_steps", "kernels",
-             "kv_blocks", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
+             "kv_blocks", "kv_cache_dtype", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
              "prefill_tokens_per_s", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
@@ -93,6 +93,22 @@ public class ModelBenchCommandTests
     }
 
     [Fact]
+    public void ABf16KvCacheIsReportedAndHoldsTwiceTheBlocks()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            return;   // the one-pass attention that reads bf16 needs AVX-512 (refused otherwise: Bf16KvCacheTests)
+        var (code32, output32, _) = CliRun.Folio([.. Small, "--json"]);
+        var (code16, output16, _) = CliRun.Folio([.. Small, "--json", "--kv-cache-dtype", "bf16"]);
+        Assert.Equal((0, 0), (code32, code16));
+        using var fp32 = JsonDocument.Parse(output32);
+        using var bf16 = JsonDocument.Parse(output16);
+        Assert.Equal("fp32", fp32.RootElement.GetProperty("kv_cache_dtype").GetString());
+        Assert.Equal("bf16", bf16.RootElement.GetProperty("kv_cache_dtype").GetString());
+        Assert.Equal(2 * fp32.RootElement.GetProperty("kv_blocks").GetInt32(), bf16.RootElement.GetProperty("kv_blocks").GetInt32());
+        Assert.True(bf16.RootElement.GetProperty("decode_tokens_per_s").GetDouble() > 0);
+    }
+
+    [Fact]
     public void SharedPrefixIsServedFromThePrefixCacheOnlyWhenCachingIsOn()
     {
         // 40 shared tokens (2.5 blocks of 16) before each prompt's own 5, 48 tokens a step: the first prompt is
@@ -145,6 +161,7 @@ public class ModelBenchCommandTests
     [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)")]
     [InlineData("--requests", "x", "error: ")]
     [InlineData("--quantization", "int2", "error: --quantization 'int2' must be none, int8 or int4")]
+    [InlineData("--kv-cache-dtype", "f16", "error: --kv-cache-dtype 'f16' must be fp32 or bf16")]
     public void BadInput_IsRefused(string option, string value, string message)
     {
         var args = Small.ToList();

@@ -1,3 +1,4 @@
+using Folio.Core.Compute;
 using Folio.Core.Engine;
 using Folio.Core.KvCache;
 using Folio.Core.Sampling;
@@ -9,7 +10,7 @@ namespace Folio.Cpu.Tests;
 /// The plan's block moves reach the backend as its (src, dst) pair arrays: copy-on-write through CopyBlocks,
 /// swap-out and swap-in through MoveBlocks between the device cache and the host cache. Both are exact: the
 /// tokens equal those of a run that never copies or swaps (and would differ if a copy were skipped, since the
-/// copy holds K/V that attention reads).
+/// copy holds K/V that attention reads), with an fp32 and with a bf16 KV cache.
 /// </summary>
 public sealed class BlockMoveTests
 {
@@ -39,10 +40,14 @@ public sealed class BlockMoveTests
         return [.. Enumerable.Range(0, count).Select(i => Enumerable.Range(0, 5 + 4 * i + i % 3).Select(_ => rng.Next(3, 500)).ToArray())];
     }
 
-    [Fact]
-    public void ForkedSamplesCopyTheirSharedPartialBlockExactly()
+    /// <summary>The caches' element types (bf16 only where the one-pass kernel that reads it runs).</summary>
+    public static TheoryData<DType> KvTypes() => OnlineSoftmaxAttention.Supports(16) ? new() { DType.F32, DType.BF16 } : new() { DType.F32 };
+
+    [Theory]
+    [MemberData(nameof(KvTypes))]
+    public void ForkedSamplesCopyTheirSharedPartialBlockExactly(DType kv)
     {
-        using var backend = new CpuBackend(2);
+        using var backend = new CpuBackend(2, kvCacheType: kv);
         using var model = HfParityTests.LoadModel(Fixtures.Hf("llama3_rope"), backend);
         var prompts = Prompts(3, 11);   // 5, 10 and 15 tokens: each ends inside a 4-token block
         var p = new SamplingParams { N = 3, Temperature = 0.8f, Seed = 21, MaxTokens = 10, IgnoreEos = true };
@@ -54,10 +59,11 @@ public sealed class BlockMoveTests
         Assert.Equal(unshared.Tokens, shared.Tokens);
     }
 
-    [Fact]
-    public void SwappedOutSequencesResumeExactly()
+    [Theory]
+    [MemberData(nameof(KvTypes))]
+    public void SwappedOutSequencesResumeExactly(DType kv)
     {
-        using var backend = new CpuBackend(2);
+        using var backend = new CpuBackend(2, kvCacheType: kv);
         using var model = HfParityTests.LoadModel(Fixtures.Hf("llama3_rope"), backend);
         var prompts = Prompts(12, 12);
         var p = new SamplingParams { Temperature = 0.8f, TopP = 0.9f, Seed = 5, MaxTokens = 12, IgnoreEos = true };

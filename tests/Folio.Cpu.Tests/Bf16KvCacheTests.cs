@@ -1,0 +1,94 @@
+using Folio.Core.Compute;
+
+namespace Folio.Cpu.Tests;
+
+/// <summary>
+/// The CPU backend's bf16 KV cache: values rounded to nearest even on the way in (the vector path's bits equal the
+/// scalar rule's), the one-pass attention over the bf16 cache equal bit for bit to the fp32 kernel over the same
+/// rounded values (widening is exact), and a clear refusal where no kernel reads bf16. Block copies and swaps of a
+/// bf16 cache: BlockMoveTests.
+/// </summary>
+public sealed class Bf16KvCacheTests
+{
+    [Theory]
+    [InlineData(0x3F800000u, (ushort)0x3F80)]   // 1
+    [InlineData(0x3F808000u, (ushort)0x3F80)]   // exactly half an ulp above 1, even below: down
+    [InlineData(0x3F818000u, (ushort)0x3F82)]   // half an ulp, odd below: up to even
+    [InlineData(0x3F808001u, (ushort)0x3F81)]   // just past half: up
+    [InlineData(0xBF807FFFu, (ushort)0xBF80)]   // just below half, negative: down in magnitude
+    [InlineData(0x7F7FFFFFu, (ushort)0x7F80)]   // fp32's largest: past bf16's largest, to ∞
+    [InlineData(0x7F800000u, (ushort)0x7F80)]   // ∞
+    [InlineData(0x7F800001u, (ushort)0x7FC0)]   // a signalling NaN: a quiet NaN, not ∞
+    [InlineData(0x00000001u, (ushort)0x0000)]   // the smallest denormal rounds to zero
+    public void RoundsToNearestEven(uint bits, ushort expected)
+    {
+        Assert.Equal(expected, Bf16Rounding.Round(BitConverter.UInt32BitsToSingle(bits)));
+        var one = new ushort[1];
+        Bf16Rounding.Round([BitConverter.UInt32BitsToSingle(bits)], one);
+        Assert.Equal(expected, one[0]);
+    }
+
+    [Fact]
+    public void TheVectorPathEqualsTheScalarRule()
+    {
+        var rng = new Random(3);
+        var source = new float[1007];   // whole vectors and a tail
+        for (int i = 0; i < source.Length; i++)
+            source[i] = BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32));   // every kind of bits, NaNs included
+        for (int i = 0; i < 64; i++)
+            source[i * 13] = BitConverter.UInt32BitsToSingle(0x3F808000u + ((uint)i << 16));   // ties, both parities
+        var rounded = new ushort[source.Length];
+        Bf16Rounding.Round(source, rounded);
+        for (int i = 0; i < source.Length; i++)
+            Assert.True(Bf16Rounding.Round(source[i]) == rounded[i], $"element {i}: {BitConverter.SingleToUInt32Bits(source[i]):X8}");
+    }
+
+    [Theory]
+    [InlineData(1, 3, 64)]
+    [InlineData(17, 1, 64)]
+    [InlineData(160, 3, 64)]
+    [InlineData(47, 2, 128)]
+    [InlineData(37, 2, 16)]
+    [InlineData(33, 3, 80)]
+    public void AttentionOverBf16EqualsTheFp32KernelOverTheRoundedValues(int count, int group, int d)
+    {
+        if (!OnlineSoftmaxAttention.Supports(d))
+            return;   // no AVX-512: a bf16 cache is refused at allocation (below)
+        var rng = new Random(count * 7 + d);
+        const int kvHeads = 2;
+        int slotFloats = kvHeads * d;
+        int padded = (count + 15) / 16 * 16;
+        var slots = Enumerable.Range(0, padded).Select(i => Math.Min(i, count - 1)).OrderBy(_ => rng.Next()).ToArray();
+        for (int i = 0; i < padded; i++)
+            slots[i] *= slotFloats;
+        // Slot i of the row: a shuffled cache slot (the padding repeats valid ones).
+        var keys16 = new ushort[count * slotFloats];
+        var values16 = new ushort[count * slotFloats];
+        Bf16Rounding.Round([.. Enumerable.Range(0, keys16.Length).Select(_ => (float)(rng.NextDouble() * 2 - 1))], keys16);
+        Bf16Rounding.Round([.. Enumerable.Range(0, values16.Length).Select(_ => (float)(rng.NextDouble() * 4 - 2))], values16);
+        float[] keys = [.. keys16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] values = [.. values16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] q = [.. Enumerable.Range(0, kvHeads * group * d).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+        var fromBf16 = new float[q.Length];
+        var fromFp32 = new float[q.Length];
+        OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref keys16[0], ref values16[0], slots, count, q, fromBf16, kvHeads, group, d, 0.125f);
+        OnlineSoftmaxAttention.Run<float, F32Elements>(ref keys[0], ref values[0], slots, count, q, fromFp32, kvHeads, group, d, 0.125f);
+        Assert.Equal(fromFp32.Select(BitConverter.SingleToInt32Bits), fromBf16.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void ACacheNoKernelReadsIsRefusedClearly()
+    {
+        using var backend = new CpuBackend(1);
+        var f16 = Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 16, 1, 64, DType.F16));
+        Assert.Contains("F32 or BF16", f16.Message);
+        var odd = Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 16, 1, 8, DType.BF16));
+        Assert.Contains("head size", odd.Message);
+        Assert.Throws<ArgumentException>(() => new CpuBackend(1, kvCacheType: DType.F16));
+        if (!OnlineSoftmaxAttention.Supports(64))
+            return;   // without AVX-512 every bf16 cache is refused (the message names it)
+        using var bf16 = backend.AllocateKvCache(1, 4, 16, 1, 64, DType.BF16);
+        Assert.Equal(DType.BF16, bf16.DType);
+        Assert.Equal(16L * 64 * 2, bf16.BlockBytes);
+    }
+}
