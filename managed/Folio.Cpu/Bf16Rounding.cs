@@ -1,21 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Folio.Core.Compute;
 
 namespace Folio.Cpu;
 
-/// <summary>fp32 → bf16 rounded to nearest, ties to even (what PyTorch's <c>.to(torch.bfloat16)</c> does); a NaN stays
-/// a (quiet) NaN, ±∞ stays ±∞, a value past bf16's largest rounds to ∞. The vector path computes the same bits as
-/// <see cref="Round(float)"/>, 16 lanes at a time.</summary>
+/// <summary><see cref="BFloat16.FromSingle"/> over a span: the KV cache's writes, 16 lanes at a time where AVX-512
+/// runs (the same bits as the scalar rule, which takes the tail).</summary>
 internal static class Bf16Rounding
 {
-    public static ushort Round(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if ((bits & 0x7FFFFFFF) > 0x7F800000)
-            return (ushort)((bits | 0x00400000) >> 16);
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-    }
 
     public static void Round(ReadOnlySpan<float> source, Span<ushort> destination)
     {
@@ -37,7 +30,7 @@ internal static class Bf16Rounding
             }
         }
         for (; i < source.Length; i++)
-            destination[i] = Round(source[i]);
+            destination[i] = BFloat16.FromSingle(source[i]);
     }
 
     private static ref uint Unsafe(ReadOnlySpan<float> source) =>

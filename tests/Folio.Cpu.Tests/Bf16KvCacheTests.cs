@@ -22,7 +22,7 @@ public sealed class Bf16KvCacheTests
     [InlineData(0x00000001u, (ushort)0x0000)]   // the smallest denormal rounds to zero
     public void RoundsToNearestEven(uint bits, ushort expected)
     {
-        Assert.Equal(expected, Bf16Rounding.Round(BitConverter.UInt32BitsToSingle(bits)));
+        Assert.Equal(expected, BFloat16.FromSingle(BitConverter.UInt32BitsToSingle(bits)));
         var one = new ushort[1];
         Bf16Rounding.Round([BitConverter.UInt32BitsToSingle(bits)], one);
         Assert.Equal(expected, one[0]);
@@ -40,7 +40,7 @@ public sealed class Bf16KvCacheTests
         var rounded = new ushort[source.Length];
         Bf16Rounding.Round(source, rounded);
         for (int i = 0; i < source.Length; i++)
-            Assert.True(Bf16Rounding.Round(source[i]) == rounded[i], $"element {i}: {BitConverter.SingleToUInt32Bits(source[i]):X8}");
+            Assert.True(BFloat16.FromSingle(source[i]) == rounded[i], $"element {i}: {BitConverter.SingleToUInt32Bits(source[i]):X8}");
     }
 
     [Theory]

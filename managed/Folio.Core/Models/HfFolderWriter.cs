@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Folio.Core.Compute;
 
 namespace Folio.Core.Models;
 
@@ -50,12 +51,7 @@ public static class HfFolderWriter
                 if (bf16)
                 {
                     for (int i = 0; i < n; i++)
-                    {
-                        // Round to nearest even, keeping the top 16 bits of the fp32 pattern.
-                        uint bits = BitConverter.SingleToUInt32Bits(values[i]);
-                        bits += 0x7FFF + ((bits >> 16) & 1);
-                        BinaryPrimitives.WriteUInt16LittleEndian(bytesOut.AsSpan(i * 2), (ushort)(bits >> 16));
-                    }
+                        BinaryPrimitives.WriteUInt16LittleEndian(bytesOut.AsSpan(i * 2), BFloat16.FromSingle(values[i]));
                     file.Write(bytesOut, 0, n * 2);
                 }
                 else

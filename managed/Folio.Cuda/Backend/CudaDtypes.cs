@@ -27,7 +27,7 @@ internal static class CudaDtypes
             case DType.BF16:
                 var bf = MemoryMarshal.Cast<byte, ushort>(destination);
                 for (int i = 0; i < source.Length; i++)
-                    bf[i] = ToBFloat16(source[i]);
+                    bf[i] = BFloat16.FromSingle(source[i]);
                 break;
             case DType.F16:
                 var h = MemoryMarshal.Cast<byte, Half>(destination);
@@ -62,12 +62,4 @@ internal static class CudaDtypes
         }
     }
 
-    /// <summary>fp32 → bf16, round to nearest even; NaN stays a (quiet) NaN.</summary>
-    public static ushort ToBFloat16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-            return (ushort)((bits >> 16) | 0x0040);
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-    }
 }
