@@ -7,11 +7,10 @@ namespace Folio.Cpu;
 /// for attention to read; values rounded to nearest even when written, widened exactly when read).</summary>
 public sealed class CpuKvCache : DeviceKvCache
 {
+    /// <summary>An F32 or BF16 cache (<see cref="CpuBackend.AllocateKvCache"/> refuses any other type first).</summary>
     internal CpuKvCache(int numLayers, int numBlocks, int blockSizeTokens, int numKvHeads, int headDim, DType dtype = DType.F32)
         : base(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim, dtype)
     {
-        if (dtype is not (DType.F32 or DType.BF16))
-            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {dtype}", nameof(dtype));
         long perLayer = (long)numBlocks * blockSizeTokens * numKvHeads * headDim;
         if (perLayer > Array.MaxLength)
             throw new ArgumentException($"a KV layer of {perLayer} values exceeds one managed array; use fewer blocks");
