@@ -18,8 +18,7 @@ public sealed partial class CpuBackend
     {
         // The kernels here compute in fp32 and store the cache in fp32 or bf16 (read by the one-pass attention kernel
         // only, which needs AVX-512 and a head size a multiple of 16), NHD; fp16 and HND caches are for GPU backends.
-        if (dtype is not (DType.F32 or DType.BF16))
-            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {dtype}", nameof(dtype));
+        RequireKvType(dtype, nameof(dtype));
         if (dtype == DType.BF16 && !OnlineSoftmaxAttention.Supports(headDim))
             throw new ArgumentException($"a BF16 KV cache needs AVX-512 and a head size that is a multiple of 16 (head size {headDim}" +
                 $"{(Avx512F.IsSupported ? "" : ", no AVX-512 on this CPU")}); use F32", nameof(dtype));

@@ -32,8 +32,7 @@ public sealed partial class CpuBackend : IComputeBackend
         bool? packMappedBf16 = null, DType kvCacheType = DType.F32)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
-        if (kvCacheType is not (DType.F32 or DType.BF16))
-            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {kvCacheType}", nameof(kvCacheType));
+        RequireKvType(kvCacheType, nameof(kvCacheType));
         _runner = new ParallelRunner(threads == 0 ? Environment.ProcessorCount : threads);
         Quantization = quantization;
         KvCacheType = kvCacheType;
@@ -49,6 +48,14 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>The element type of the KV caches this backend's models allocate.</summary>
     public DType KvCacheType { get; }
+
+    /// <summary>The KV element types the kernels here read: F32, and BF16 (where the one-pass attention runs, checked
+    /// with the head size in <see cref="AllocateKvCache"/>).</summary>
+    private static void RequireKvType(DType dtype, string parameter)
+    {
+        if (dtype is not (DType.F32 or DType.BF16))
+            throw new ArgumentException($"the CPU backend keeps the KV cache in F32 or BF16, not {dtype}", parameter);
+    }
 
     public string Name => $"cpu ({_runner.Threads} threads)";
     public int Threads => _runner.Threads;

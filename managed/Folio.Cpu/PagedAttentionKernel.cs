@@ -85,20 +85,14 @@ internal static class PagedAttentionKernel
         {
             // Only the one-pass kernel reads bf16 (AllocateKvCache refuses a bf16 cache where it does not run).
             ushort[] keys16 = cache.Keys16[layer], values16 = cache.Values16[layer];
-            _ = keys16.AsSpan(lowest, kvHeads * d);
-            _ = keys16.AsSpan(highest, kvHeads * d);
-            _ = values16.AsSpan(lowest, kvHeads * d);
-            _ = values16.AsSpan(highest, kvHeads * d);
+            RequireInside(keys16, values16, lowest, highest, kvHeads * d);
             OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref MemoryMarshal.GetArrayDataReference(keys16),
                 ref MemoryMarshal.GetArrayDataReference(values16), slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
             return;
         }
         float[] keys = cache.Keys[layer];
         float[] values = cache.Values[layer];
-        _ = keys.AsSpan(lowest, kvHeads * d);
-        _ = keys.AsSpan(highest, kvHeads * d);
-        _ = values.AsSpan(lowest, kvHeads * d);
-        _ = values.AsSpan(highest, kvHeads * d);
+        RequireInside(keys, values, lowest, highest, kvHeads * d);
         ref float k0 = ref MemoryMarshal.GetArrayDataReference(keys);
         ref float v0 = ref MemoryMarshal.GetArrayDataReference(values);
         if (OnlineSoftmaxAttention.Supports(d))
@@ -147,6 +141,16 @@ internal static class PagedAttentionKernel
         }
         for (int g = 0; g < group; g++)
             AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
+    }
+
+    /// <summary>Throws (a span's range check) unless the lowest and highest slots' <paramref name="width"/> values lie
+    /// inside both arrays: then every slot's do, and the kernels' unchecked refs stay in bounds.</summary>
+    private static void RequireInside<T>(T[] keys, T[] values, int lowest, int highest, int width)
+    {
+        _ = keys.AsSpan(lowest, width);
+        _ = keys.AsSpan(highest, width);
+        _ = values.AsSpan(lowest, width);
+        _ = values.AsSpan(highest, width);
     }
 
     private static (int Lowest, int Highest) Extremes(int[] slots, int count)
