@@ -23,13 +23,13 @@ public sealed class CpuKvCache : DeviceKvCache
         {
             if (half)
             {
-                Keys16[l] = new ushort[perLayer];
-                Values16[l] = new ushort[perLayer];
+                Keys16[l] = HugePages.NewArray<ushort>(perLayer);
+                Values16[l] = HugePages.NewArray<ushort>(perLayer);
             }
             else
             {
-                Keys[l] = new float[perLayer];
-                Values[l] = new float[perLayer];
+                Keys[l] = HugePages.NewArray<float>(perLayer);
+                Values[l] = HugePages.NewArray<float>(perLayer);
             }
         }
     }

@@ -8,7 +8,7 @@ namespace Folio.Cpu;
 /// <see cref="Offset"/>, which puts element 0 on a 64-byte boundary: every 64-byte panel row then lies in one cache
 /// line (a .NET array's elements start 16 bytes after its header, at any multiple of 8 mod 64, and then every
 /// Vector512 load of a panel would touch two lines). The array is pinned (allocated on the pinned object heap), so
-/// the alignment holds for its lifetime.
+/// the alignment holds for its lifetime, and on huge pages where the OS gives them (<see cref="HugePages"/>).
 /// </summary>
 internal readonly struct FloatPanels(float[] data, int offset)
 {
@@ -33,7 +33,7 @@ internal readonly struct FloatPanels(float[] data, int offset)
     /// <summary>A pinned array with room for <paramref name="length"/> floats from a 64-byte boundary.</summary>
     public static unsafe FloatPanels Allocate(int length)
     {
-        var data = GC.AllocateArray<float>(checked(length + LineBytes / sizeof(float) - 1), pinned: true);
+        var data = HugePages.NewArray<float>(checked(length + LineBytes / sizeof(float) - 1));
         long address = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         // Element addresses are multiples of 4 (in practice 8), so the gap to the next line is whole floats.
         int offset = (int)((LineBytes - address % LineBytes) % LineBytes / sizeof(float));

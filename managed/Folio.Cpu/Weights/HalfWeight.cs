@@ -21,7 +21,7 @@ internal sealed class HalfWeight : DeviceTensor
     public static HalfWeight Pack<TPanel>(ReadOnlySpan<float> w, int outFeatures, int inFeatures, DType dtype)
         where TPanel : struct, IHalfPanel
     {
-        var words = new uint[checked((outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2))];
+        var words = HugePages.NewArray<uint>(checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2)));
         for (int o = 0; o < outFeatures; o++)
         {
             int panel = o / PanelCols * inFeatures * (PanelCols / 2);
@@ -51,7 +51,7 @@ internal sealed class HalfWeight : DeviceTensor
     internal static HalfWeight PackBf16(MappedBf16Weight w, ParallelRunner runner)
     {
         int outFeatures = w.Rows, inFeatures = w.Cols;
-        var words = new uint[checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2))];
+        var words = HugePages.NewArray<uint>(checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2)));
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
         runner.For(panels, (long)outFeatures * inFeatures, (w, words), static (s, panel) =>
         {

@@ -48,7 +48,7 @@ internal sealed class Int4Weight : DeviceTensor
     {
         int groups = (inFeatures + GroupSize - 1) / GroupSize;
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
-        var nibbles = new byte[checked((long)panels * groups * GroupBytes)];
+        var nibbles = HugePages.NewArray<byte>(checked((long)panels * groups * GroupBytes));
         // Padding columns and k beyond the row hold q = 0 (nibble 8), so the kernels may read them.
         nibbles.AsSpan().Fill(0x88);
         return new Int4Weight(nibbles, new ushort[checked(panels * groups * PanelCols)], outFeatures, inFeatures);

@@ -48,7 +48,7 @@ internal sealed class Int8Weight : DeviceTensor
     {
         int groups = (inFeatures + GroupSize - 1) / GroupSize;
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
-        return new Int8Weight(new sbyte[checked((long)panels * groups * GroupBytes)], new ushort[checked(panels * groups * PanelCols)],
+        return new Int8Weight(HugePages.NewArray<sbyte>(checked((long)panels * groups * GroupBytes)), new ushort[checked(panels * groups * PanelCols)],
             new int[checked(panels * groups * PanelCols)], outFeatures, inFeatures);
     }
 

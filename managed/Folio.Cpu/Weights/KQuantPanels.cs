@@ -38,7 +38,7 @@ internal static class KQuantPanels
     {
         int perRow = cols / KQuantFormats.BlockElements, panels = (rows + Cols - 1) / Cols;
         int stored = format.BlockBytes(), bytes = BlockBytes(format);
-        var result = new byte[checked((long)panels * perRow * bytes)];
+        var result = HugePages.NewArray<byte>(checked((long)panels * perRow * bytes));
         Span<byte> q = stackalloc byte[256];
         Span<int> sc = stackalloc int[16];
         Span<int> mins = stackalloc int[8];
