@@ -49,6 +49,8 @@ internal sealed class EngineStack : IDisposable
             : CpuModel.Open(model, threads, seed, quantization, mapWeights, kvCacheType);
         try
         {
+            if (_model is CpuModel { KvCacheRefusal: { } refusal })
+                throw new UsageException($"--kv-cache-dtype bf16: {refusal}");
             BlockSizeTokens = blockSizeTokens;
             NumBlocks = numBlocks > 0 ? numBlocks : _model.BlocksFor((ulong)Math.Max(0, kvBytes), blockSizeTokens, maxBatchedTokens, maxNumSeqs);
             Executor = _model.CreateExecutor(NumBlocks, 0, blockSizeTokens, seed);
@@ -71,8 +73,8 @@ internal sealed class EngineStack : IDisposable
         };
     }
 
-    /// <summary>KV bytes one token occupies on the CPU backend (all layers, K and V, fp32).</summary>
-    public static long CpuKvBytesPerToken(ModelConfig c) => CpuModel.KvBytesPerTokenOf(c);
+    /// <summary>KV bytes one token occupies on the CPU backend (all layers, K and V, in <paramref name="kvCacheType"/>).</summary>
+    public static long CpuKvBytesPerToken(ModelConfig c, DType kvCacheType = DType.F32) => CpuModel.KvBytesPerTokenOf(c, kvCacheType);
 
     public void Dispose()
     {

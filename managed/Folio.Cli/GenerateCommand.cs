@@ -21,11 +21,12 @@ public static class GenerateCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var quantization = QuantizationOption.Create();
         var noMmap = QuantizationOption.CreateNoMmap();
+        var kvCacheDtype = QuantizationOption.CreateKvCacheDtype();
         var device = DeviceOption.CreateDevice();
         var dtype = DeviceOption.CreateDtype();
         var command = new Command("generate", "Generate text with a model on the CPU or a GPU, streaming it.")
         {
-            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization, noMmap, device, dtype,
+            model, prompt, maxTokens, temperature, topP, topK, minP, seed, n, threads, quantization, noMmap, kvCacheDtype, device, dtype,
         };
         var structured = new StructuredOutputOptions();
         structured.AddTo(command);
@@ -51,13 +52,13 @@ public static class GenerateCommand
             };
             return Run(r.GetValue(model)!, r.GetValue(prompt)!, s => Sampling(s.DefaultSampling(baseline)), r.GetValue(threads),
                 QuantizationOption.Parse(r.GetValue(quantization)), DeviceOption.Parse(r.GetValue(device), r.GetValue(dtype)),
-                !r.GetValue(noMmap));
+                !r.GetValue(noMmap), QuantizationOption.ParseKvCacheDtype(r.GetValue(kvCacheDtype)));
         });
         return command;
     }
 
     private static int Run(string modelName, string prompt, Func<ModelSource, SamplingParams> buildSampling, int threads,
-        Folio.Core.Compute.WeightQuantization quantization, DeviceSelection device, bool mapWeights)
+        Folio.Core.Compute.WeightQuantization quantization, DeviceSelection device, bool mapWeights, Folio.Core.Compute.DType kvCacheType)
     {
         EngineStack stack;
         SamplingParams sampling;
@@ -80,7 +81,7 @@ public static class GenerateCommand
             }
             int blocks = sampling.N * ((Math.Min(maxLength, 4096) + 15) / 16) + 8;
             stack = new EngineStack(modelName, device, threads, 16, blocks, 0, Math.Max(8, sampling.N), 2048, true, sampling.Seed ?? 0,
-                quantization, mapWeights);
+                quantization, mapWeights, kvCacheType);
         }
         catch (ModelFormatException e)
         {
@@ -127,7 +128,8 @@ public static class GenerateCommand
                 foreach (var o in output.Outputs)
                     Console.Out.WriteLine($"[{o.Index}] {o.Text}");
             }
-            Console.Error.WriteLine($"({ids.Length} prompt tokens, {output.Outputs.Sum(o => o.TokenIds.Count)} generated, {stack.BackendName})");
+            string kv = stack.CpuBackend?.KvCacheType == Folio.Core.Compute.DType.BF16 ? ", bf16 KV cache" : "";
+            Console.Error.WriteLine($"({ids.Length} prompt tokens, {output.Outputs.Sum(o => o.TokenIds.Count)} generated, {stack.BackendName}{kv})");
         }
         return ExitCodes.Ok;
     }

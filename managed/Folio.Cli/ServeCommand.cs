@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Folio.Core.Compute;
 using Folio.Core.Models;
 using Folio.Server;
 using Microsoft.Extensions.Logging;
@@ -23,10 +24,11 @@ public static class ServeCommand
         var maxWaiting = new Option<int>("--max-waiting") { Description = "Queued requests beyond which new ones get 429.", DefaultValueFactory = _ => 1024 };
         var seed = new Option<long>("--seed") { Description = "Seeds the built-in models' weights.", DefaultValueFactory = _ => 0 };
         var fakeCpuBlocks = new Option<int>("--fake-cpu-blocks") { Description = "--model fake: a CPU swap pool of this many blocks (preemption then swaps)." };
+        var kvCacheDtype = QuantizationOption.CreateKvCacheDtype();
         var fakeStepMs = new Option<double>("--fake-step-ms") { Description = "--model fake: pause this long per engine step, as a model's forward pass would (0 = none)." };
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API.")
         {
-            model, host, port, apiKey, servedName, threads, blocks, maxSeqs, maxWaiting, seed, fakeStepMs, fakeCpuBlocks,
+            model, host, port, apiKey, servedName, threads, blocks, maxSeqs, maxWaiting, seed, kvCacheDtype, fakeStepMs, fakeCpuBlocks,
         };
         command.SetAction(r => Run(r.GetValue(model)!, new ServerOptions
         {
@@ -34,11 +36,13 @@ public static class ServeCommand
             Port = r.GetValue(port),
             ApiKey = r.GetValue(apiKey),
             MaxWaitingRequests = r.GetValue(maxWaiting),
-        }, r.GetValue(servedName), r.GetValue(threads), r.GetValue(blocks), r.GetValue(maxSeqs), r.GetValue(seed), r.GetValue(fakeStepMs), r.GetValue(fakeCpuBlocks)));
+        }, r.GetValue(servedName), r.GetValue(threads), r.GetValue(blocks), r.GetValue(maxSeqs), r.GetValue(seed),
+            QuantizationOption.ParseKvCacheDtype(r.GetValue(kvCacheDtype)), r.GetValue(fakeStepMs), r.GetValue(fakeCpuBlocks)));
         return command;
     }
 
-    private static int Run(string modelName, ServerOptions options, string? servedName, int threads, int blocks, int maxSeqs, long seed, double fakeStepMs, int fakeCpuBlocks)
+    private static int Run(string modelName, ServerOptions options, string? servedName, int threads, int blocks, int maxSeqs, long seed,
+        DType kvCacheType, double fakeStepMs, int fakeCpuBlocks)
     {
         try
         {
@@ -67,10 +71,11 @@ public static class ServeCommand
             if (numBlocks <= 0)
             {
                 using var probe = ModelSource.Open(modelName, seed);
-                long perBlock = Math.Max(1, EngineStack.CpuKvBytesPerToken(probe.Config) * 16);
+                long perBlock = Math.Max(1, EngineStack.CpuKvBytesPerToken(probe.Config, kvCacheType) * 16);
                 numBlocks = (int)Math.Clamp((long)KvBudgetBytes / perBlock, 16, 1 << 16);
             }
-            stack = new EngineStack(modelName, DeviceSelection.Cpu, threads, 16, numBlocks, 0, maxSeqs, 2048, true, seed);
+            stack = new EngineStack(modelName, DeviceSelection.Cpu, threads, 16, numBlocks, 0, maxSeqs, 2048, true, seed,
+                kvCacheType: kvCacheType);
         }
         catch (ModelFormatException e)
         {

@@ -92,7 +92,7 @@ extern "C" {
 #endif
 
 #define FOLIO_ABI_VERSION_MAJOR 1
-#define FOLIO_ABI_VERSION_MINOR 4
+#define FOLIO_ABI_VERSION_MINOR 5
 #define FOLIO_ABI_VERSION ((FOLIO_ABI_VERSION_MAJOR << 16) | FOLIO_ABI_VERSION_MINOR)
 
 /* The largest struct_size any call accepts: guards against garbage sizes. */

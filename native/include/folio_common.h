@@ -78,6 +78,18 @@ enum folio_dtype {
     FOLIO_DTYPE_FLOAT16 = 3
 };
 
+/* The element type of the CPU backend's KV cache (folio_engine_params.kv_cache_dtype). ABI 1.5. Attention computes
+ * in fp32 either way. FOLIO_DEVICE_CUDA takes only AUTO (its cache is in folio_engine_params.dtype). */
+enum folio_kv_cache_dtype {
+    FOLIO_KV_CACHE_DTYPE_AUTO = 0,  /* the backend's default: fp32 on the CPU (default) */
+    FOLIO_KV_CACHE_DTYPE_F32 = 1,   /* fp32: exact */
+    FOLIO_KV_CACHE_DTYPE_BF16 = 2   /* bf16: half the bytes (twice the tokens in the same kv_memory_bytes), K and V
+                                       rounded to nearest even when written; needs AVX-512 code (a libfolio.so
+                                       published for x86-64-v4: the default x86-64-v3 build has none) and a head size
+                                       that is a multiple of 16, else folio_engine_create returns UNSUPPORTED naming
+                                       why */
+};
+
 enum folio_preemption_mode {
     FOLIO_PREEMPTION_RECOMPUTE = 0, /* free the victim's blocks and recompute it later (default) */
     FOLIO_PREEMPTION_SWAP = 1       /* move the victim's blocks to the CPU swap pool (needs num_cpu_blocks

@@ -59,6 +59,10 @@ typedef struct folio_engine_params {
                                        (weights, activations, KV cache), in (0, 1]; 0 = 0.9 (vLLM's default).
                                        Weights beyond it are refused at create (FOLIO_STATUS_MODEL_LOAD); with
                                        num_gpu_blocks and kv_memory_bytes 0 it also sizes the KV cache */
+    /* ABI 1.5 */
+    int32_t kv_cache_dtype;         /* FOLIO_KV_CACHE_DTYPE_*; default AUTO (fp32). With num_gpu_blocks 0, BF16 fits
+                                       twice the blocks in kv_memory_bytes */
+    int32_t reserved2;              /* ignored: the tail padding of the 1.5 struct (as reserved0) */
 } folio_engine_params;
 
 /* Sampling controls of one request (vLLM's SamplingParams). Defaults from folio_sampling_params_init. */

@@ -118,6 +118,37 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void ABf16KvCache_GivesTheGreedyTokensOfFp32OnTheTinyModel()
+    {
+        string[] greedy = ["generate", "--model", "tiny", "--prompt", Prompt, "--max-tokens", "16", "--temperature", "0", "--threads", "2"];
+        var fp32 = CliRun.Folio(greedy);
+        var bf16 = CliRun.Folio([.. greedy, "--kv-cache-dtype", "bf16"]);
+        Assert.Equal(0, fp32.ExitCode);
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            // The one-pass attention that reads bf16 needs AVX-512: refused, saying so.
+            Assert.Equal(ExitCodes.Usage, bf16.ExitCode);
+            Assert.StartsWith("error: --kv-cache-dtype bf16: a BF16 KV cache needs AVX-512", bf16.Error);
+            return;
+        }
+        Assert.Equal(0, bf16.ExitCode);
+        Assert.EndsWith($" 16 generated, cpu (2 threads), bf16 KV cache){Environment.NewLine}", bf16.Error, StringComparison.Ordinal);
+        Assert.EndsWith($" 16 generated, cpu (2 threads)){Environment.NewLine}", fp32.Error, StringComparison.Ordinal);
+        Assert.Equal(fp32.Out, bf16.Out);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--kv-cache-dtype", "f16" }, "error: --kv-cache-dtype 'f16' must be fp32 or bf16")]
+    [InlineData(new[] { "--kv-cache-dtype", "bf16", "--device", "cuda" }, "error: --kv-cache-dtype applies to the CPU backend (on a GPU the cache takes --dtype)")]
+    public void ABadKvCacheDtype_IsRefused(string[] options, string message)
+    {
+        var (code, output, error) = CliRun.Folio(["generate", "--model", "tiny", "--prompt", "hi", .. options]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Equal(message + Environment.NewLine, error);
+    }
+
+    [Fact]
     public void BadSamplingParameters_AreRefused()
     {
         var (code, output, error) = Generate(1, "--n", "0");

@@ -1,6 +1,6 @@
 namespace Folio.Cli.Tests;
 
-/// <summary><c>folio bench --server</c> (B10) end to end on a small load, and <c>folio serve</c>'s fake-model options.</summary>
+/// <summary><c>folio bench --server</c> (B10) end to end on a small load, and <c>folio serve</c>'s fake-model and KV cache options.</summary>
 public sealed class ServerBenchTests
 {
     [Fact]
@@ -28,6 +28,15 @@ public sealed class ServerBenchTests
         var run = CliRun.Folio("bench", "--server", "--clients", "8", "--requests", "4");
         Assert.Equal(2, run.ExitCode);
         Assert.Equal($"error: --server: needs --clients ≥ 1 (got 8), --requests ≥ --clients (got 4), --output-len ≥ 1 (got 64), --rounds ≥ 1 (got 3) and --rate ≥ 0 (got 400){Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
+    public void A_bad_kv_cache_dtype_is_a_usage_error()
+    {
+        // Refused before a model loads or a port opens (a working bf16 server: scripts/test-suites/server.sh).
+        var run = CliRun.Folio("serve", "--model", "tiny", "--kv-cache-dtype", "fp16");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"error: --kv-cache-dtype 'fp16' must be fp32 or bf16{Environment.NewLine}", run.Error);
     }
 
     [Fact]

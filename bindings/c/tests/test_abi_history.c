@@ -59,6 +59,9 @@ static void test_engine(void) {
     p->struct_size = sizeof *p;
     EXPECT(folio_engine_params_init(p), FOLIO_STATUS_OK);
     EXPECT_TRUE(p->struct_size == sizeof *p && p->block_size_tokens == 16 && p->max_num_seqs == 256 && p->seed == 0);
+#if FOLIO_ABI_VERSION_MINOR >= 5
+    EXPECT_TRUE(p->kv_cache_dtype == FOLIO_KV_CACHE_DTYPE_AUTO);   /* init cleared the page's garbage */
+#endif
     p->model = "builtin:fake";
     p->model_len = strlen(p->model);
     p->num_gpu_blocks = 64;

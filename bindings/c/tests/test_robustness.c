@@ -93,6 +93,8 @@ static void test_engine_params(void) {
     BAD_PARAM(device, FOLIO_DEVICE_CUDA, FOLIO_STATUS_INVALID_ARGUMENT);   /* the fake model runs nowhere */
     BAD_PARAM(dtype, 9, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(dtype, FOLIO_DTYPE_FLOAT32, FOLIO_STATUS_INVALID_ARGUMENT);   /* the CPU computes in fp32: AUTO only */
+    BAD_PARAM(kv_cache_dtype, 3, FOLIO_STATUS_INVALID_ARGUMENT);
+    BAD_PARAM(kv_cache_dtype, -1, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(gpu_memory_utilization, 1.5f, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(gpu_memory_utilization, -0.25f, FOLIO_STATUS_INVALID_ARGUMENT);
     BAD_PARAM(block_size_tokens, 0, FOLIO_STATUS_INVALID_ARGUMENT);
@@ -121,7 +123,7 @@ static void test_engine_params(void) {
     EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
     EXPECT_TRUE(e == NULL);
     /* A real model on CUDA: where there is no GPU or no libfolio_cuda.so (CI) a MODEL_LOAD naming why, else an
-       engine; the CPU-only quantization is refused on CUDA either way. */
+       engine; the CPU-only quantization and KV cache dtype are refused on CUDA either way. */
     folio_engine_params_init(&p);
     p.device = FOLIO_DEVICE_CUDA;
     p.model = "builtin:tiny";
@@ -134,6 +136,11 @@ static void test_engine_params(void) {
     p.quantization = FOLIO_QUANTIZATION_INT8;
     EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_UNSUPPORTED);
     EXPECT_TRUE(strstr(folio_last_error(), "quantization") != NULL);
+    EXPECT_TRUE(e == NULL);
+    p.quantization = FOLIO_QUANTIZATION_NONE;
+    p.kv_cache_dtype = FOLIO_KV_CACHE_DTYPE_BF16;
+    EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_UNSUPPORTED);
+    EXPECT_TRUE(strstr(folio_last_error(), "kv_cache_dtype") != NULL);
     EXPECT_TRUE(e == NULL);
 }
 

@@ -6,7 +6,7 @@ tests/test_abi_drift.py compares these with the header through `ENUMS` and `enum
 from __future__ import annotations
 
 ABI_VERSION_MAJOR = 1
-ABI_VERSION_MINOR = 4
+ABI_VERSION_MINOR = 5
 MAX_STRUCT_SIZE = 4096
 
 # enum folio_status
@@ -67,6 +67,10 @@ DTYPE_AUTO = 0
 DTYPE_FLOAT32 = 1
 DTYPE_BFLOAT16 = 2
 DTYPE_FLOAT16 = 3
+# enum folio_kv_cache_dtype (ABI 1.5)
+KV_CACHE_DTYPE_AUTO = 0
+KV_CACHE_DTYPE_F32 = 1
+KV_CACHE_DTYPE_BF16 = 2
 
 # The header's enums by name, for the drift test: {"folio_status": {"FOLIO_STATUS_OK": 0, ...}, ...}.
 ENUMS = {
@@ -79,6 +83,7 @@ ENUMS = {
     "folio_structured_output": "STRUCTURED_",
     "folio_quantization": "QUANTIZATION_",
     "folio_dtype": "DTYPE_",
+    "folio_kv_cache_dtype": "KV_CACHE_DTYPE_",
 }
 
 

@@ -66,6 +66,8 @@ class folio_engine_params(Structure):
         ("reserved1", c_int32),  # ignored: the 1.3 struct's tail padding
         ("dtype", c_int32),  # ABI 1.4
         ("gpu_memory_utilization", c_float),
+        ("kv_cache_dtype", c_int32),  # ABI 1.5
+        ("reserved2", c_int32),  # ignored: the 1.5 struct's tail padding
     ]
 
 

@@ -16,6 +16,7 @@ _DEVICES = {"cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}
 _PREEMPTION = {"recompute": _lib.PREEMPTION_RECOMPUTE, "swap": _lib.PREEMPTION_SWAP}
 _POLICIES = {"fcfs": _lib.SCHEDULING_FCFS, "priority": _lib.SCHEDULING_PRIORITY}
 _QUANTIZATIONS = {"none": _lib.QUANTIZATION_NONE, "int8": _lib.QUANTIZATION_INT8, "int4": _lib.QUANTIZATION_INT4}
+_KV_CACHE_DTYPES = {"auto": _lib.KV_CACHE_DTYPE_AUTO, "fp32": _lib.KV_CACHE_DTYPE_F32, "bf16": _lib.KV_CACHE_DTYPE_BF16}
 _DTYPES = {"auto": _lib.DTYPE_AUTO, "float32": _lib.DTYPE_FLOAT32, "bfloat16": _lib.DTYPE_BFLOAT16,
            "float16": _lib.DTYPE_FLOAT16}
 _LOG_LEVELS = {"trace": _lib.LOG_TRACE, "debug": _lib.LOG_DEBUG, "info": _lib.LOG_INFO, "warn": _lib.LOG_WARN,
@@ -39,6 +40,9 @@ class LLM(_lib.OwnedHandle):
     scheduling_policy: "fcfs" or "priority" (then generate/add_request's priority orders requests, lower first).
     quantization: "none" (the checkpoint's precision; bf16/fp16 weights stay 16-bit), "int8" or "int4" (group-wise
     symmetric int8 or 4-bit weights, 32 per fp16 scale, quantized at load; int4 follows llama.cpp's Q4_0; CPU backend).
+    kv_cache_dtype: "auto" (the backend's default, fp32 on the CPU), "fp32" or "bf16" (half the bytes: twice the tokens
+    in the same kv_memory_bytes; K and V rounded to nearest even, attention computed in fp32; CPU backend, needs AVX-512:
+    a libfolio.so published for x86-64-v4, else UnsupportedError).
     device: "cpu" or "cuda" (libfolio_cuda.so beside libfolio.so, or at FOLIO_CUDA_LIB). On "cuda", dtype is what
     the model computes in: "auto" (fp16 checkpoints in fp16, others in bf16), "float32" (exact, no TF32),
     "bfloat16" or "float16"; gpu_memory_utilization (0, 1] is the share of device memory the engine may fill when
@@ -50,7 +54,7 @@ class LLM(_lib.OwnedHandle):
                  num_gpu_blocks: int = 0, kv_memory_bytes: int = 0, num_cpu_blocks: int = 0,
                  max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, enable_prefix_caching: bool = True,
                  preemption_mode: str = "recompute", scheduling_policy: str = "fcfs", seed: int = 0, num_threads: int = 0, log_level: str = "warn",
-                 quantization: str = "none", dtype: str = "auto", gpu_memory_utilization: float | None = None,
+                 quantization: str = "none", kv_cache_dtype: str = "auto", dtype: str = "auto", gpu_memory_utilization: float | None = None,
                  log_callback: Callable[[str, str], None] | None = None):
         lib = _lib.lib()
         p = _lib.init_struct(_lib.folio_engine_params)
@@ -74,6 +78,7 @@ class LLM(_lib.OwnedHandle):
         p.preemption_mode = _choice(_PREEMPTION, preemption_mode, "preemption_mode")
         p.scheduling_policy = _choice(_POLICIES, scheduling_policy, "scheduling_policy")
         p.quantization = _choice(_QUANTIZATIONS, quantization, "quantization")
+        p.kv_cache_dtype = _choice(_KV_CACHE_DTYPES, kv_cache_dtype, "kv_cache_dtype")
         p.dtype = _choice(_DTYPES, dtype, "dtype")
         if gpu_memory_utilization is not None:
             p.gpu_memory_utilization = gpu_memory_utilization

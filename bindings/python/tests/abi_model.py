@@ -197,7 +197,8 @@ def read_csharp(root: Path = INTEROP) -> Abi:
                       "folio_preemption_mode": "FOLIO_PREEMPTION_",
                       "folio_scheduling_policy": "FOLIO_SCHEDULING_",
                       "folio_structured_output": "FOLIO_STRUCTURED_",
-                      "folio_quantization": "FOLIO_QUANTIZATION_", "folio_dtype": "FOLIO_DTYPE_"}[c_name]
+                      "folio_quantization": "FOLIO_QUANTIZATION_", "folio_dtype": "FOLIO_DTYPE_",
+                      "folio_kv_cache_dtype": "FOLIO_KV_CACHE_DTYPE_"}[c_name]
             values = re.findall(r"^\s*(\w+) = (-?\d+),", text, re.MULTILINE)
             abi.enums[c_name] = {prefix + snake(n).upper(): int(v) for n, v in values}
     version = (root / "Abi/AbiVersion.cs").read_text()

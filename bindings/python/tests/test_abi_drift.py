@@ -88,6 +88,9 @@ def test_python_declarations_match_the_header():
     # ABI 1.3's token constraints.
     ("    const float* logit_bias_values;", "    const double* logit_bias_values;", "folio_sampling_params"),
     ("    FOLIO_STRUCTURED_CHOICE = 3,", "    FOLIO_STRUCTURED_CHOICE = 6,", "folio_structured_output"),
+    # ABI 1.5's KV cache dtype.
+    ("    int32_t kv_cache_dtype;", "    int64_t kv_cache_dtype;", "folio_engine_params"),
+    ("    FOLIO_KV_CACHE_DTYPE_BF16 = 2", "    FOLIO_KV_CACHE_DTYPE_BF16 = 3", "folio_kv_cache_dtype"),
 ])
 def test_drift_is_detected(tmp_path, old, new, expect):
     """The comparison can fail: a header edited without its mirrors is reported, naming what drifted."""

@@ -101,3 +101,30 @@ def test_quantized_weights_generate(quantization):
 def test_bad_quantization_values_are_refused():
     with pytest.raises(ValueError, match="quantization must be one of none, int8, int4"):
         folio.LLM(FAKE, quantization="int2")
+
+
+def test_a_bf16_kv_cache_holds_twice_the_blocks_and_generates_fp32s_greedy_tokens():
+    greedy = folio.SamplingParams(max_tokens=16, temperature=0, ignore_eos=True)
+    prompts = ["The quick brown fox", "Hello, I am a language model."]
+    with folio.LLM("tiny", num_threads=1, kv_memory_bytes=4 << 20, kv_cache_dtype="fp32") as llm:
+        expected = [r.outputs[0].token_ids for r in llm.generate(prompts, greedy)]
+        fp32_blocks = llm.stats()["kv_blocks_total"]
+    try:
+        llm = folio.LLM("tiny", num_threads=1, kv_memory_bytes=4 << 20, kv_cache_dtype="bf16")
+    except folio.UnsupportedError as e:
+        # The bf16 attention kernel is AVX-512 only, and libfolio.so is published for x86-64-v3 (no AVX-512 code, on
+        # any CPU): refused at create, naming the field and why. Skipped, not passed: nothing was generated.
+        assert "params->kv_cache_dtype: a BF16 KV cache needs AVX-512" in str(e)
+        pytest.skip(f"this libfolio.so cannot read a bf16 KV cache: {e}")
+    with llm:
+        assert llm.stats()["kv_blocks_total"] == 2 * fp32_blocks == 128  # 4 MiB: 1,024 tokens in fp32, 2,048 in bf16
+        got = [r.outputs[0].token_ids for r in llm.generate(prompts, greedy)]
+    assert [len(t) for t in got] == [16, 16]
+    assert got == expected
+
+
+def test_bad_kv_cache_dtype_values_are_refused():
+    with pytest.raises(ValueError, match="kv_cache_dtype must be one of auto, fp32, bf16; got 'fp16'"):
+        folio.LLM(FAKE, kv_cache_dtype="fp16")
+    with pytest.raises(folio.UnsupportedError, match="kv_cache_dtype is a CPU backend option"):
+        folio.LLM("tiny", device="cuda", kv_cache_dtype="bf16")

@@ -15,7 +15,7 @@ def llm():
 
 
 def test_abi_version_matches_the_package():
-    assert folio.abi_version() == (1, 4)
+    assert folio.abi_version() == (1, 5)
 
 
 def test_tokenize_detokenize_round_trip(llm):

@@ -4,7 +4,7 @@ namespace Folio.Interop.Abi;
 public static class AbiVersion
 {
     public const int Major = 1;
-    public const int Minor = 4;
+    public const int Minor = 5;
     public const uint Packed = (Major << 16) | Minor;
     public const uint MaxStructSize = 4096;
 }

@@ -32,4 +32,7 @@ public unsafe struct FolioEngineParams
     // ABI 1.4
     public int Dtype;
     public float GpuMemoryUtilization;
+    // ABI 1.5
+    public int KvCacheDtype;
+    public int Reserved2;
 }

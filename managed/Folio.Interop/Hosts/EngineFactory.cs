@@ -36,6 +36,15 @@ public static unsafe class EngineFactory
         {
             return Guard.Fail(FolioStatus.Unsupported, $"{Fn}: params->quantization is a CPU backend option; FOLIO_DEVICE_CUDA takes NONE");
         }
+        if (p.KvCacheDtype is not ((int)FolioKvCacheDtype.Auto or (int)FolioKvCacheDtype.F32 or (int)FolioKvCacheDtype.Bf16))
+        {
+            return Bad("kv_cache_dtype", p.KvCacheDtype, "FOLIO_KV_CACHE_DTYPE_AUTO (0), FOLIO_KV_CACHE_DTYPE_F32 (1) or FOLIO_KV_CACHE_DTYPE_BF16 (2)");
+        }
+        if (cuda && p.KvCacheDtype != (int)FolioKvCacheDtype.Auto)
+        {
+            return Guard.Fail(FolioStatus.Unsupported,
+                $"{Fn}: params->kv_cache_dtype is a CPU backend option; FOLIO_DEVICE_CUDA takes AUTO (its KV cache is in params->dtype)");
+        }
         if (p.BlockSizeTokens is < 1 or > 1024) return Bad("block_size_tokens", p.BlockSizeTokens, "1..1024");
         if (p.NumGpuBlocks < 0) return Bad("num_gpu_blocks", p.NumGpuBlocks, ">= 0 (0 = from kv_memory_bytes)");
         if (p.NumCpuBlocks < 0) return Bad("num_cpu_blocks", p.NumCpuBlocks, ">= 0");
@@ -62,13 +71,19 @@ public static unsafe class EngineFactory
             FolioQuantization.Int4 => WeightQuantization.Int4,
             _ => WeightQuantization.None,
         };
+        DType kvCacheType = p.KvCacheDtype == (int)FolioKvCacheDtype.Bf16 ? DType.BF16 : DType.F32;   // AUTO: the CPU's fp32
         string model = DefaultModel;
         if (p.Model != null && (s = Utf8Text.Decode(p.Model, p.ModelLen, Fn, "params->model", out model)) != 0) return s;
         if (model.Length == 0) model = DefaultModel;
 
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
         var device = new DeviceChoice(cuda, DtypeOf(p.Dtype), utilization == 0 ? CudaModel.DefaultMemoryUtilization : utilization);
-        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, device, out IEngineModel? resolved)) != 0) return s;
+        if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, kvCacheType, device, out IEngineModel? resolved)) != 0) return s;
+        if (resolved is EngineModel { KvCacheRefusal: { } refusal })
+        {
+            ((IDisposable)resolved).Dispose();
+            return Guard.Fail(FolioStatus.Unsupported, $"{Fn}: params->kv_cache_dtype: {refusal}");
+        }
         // Options are checked before the executor allocates the KV cache; a model that fails here is released.
         int blocks;
         try
@@ -133,8 +148,8 @@ public static unsafe class EngineFactory
         _ => null,
     };
 
-    private static int ResolveModel(string model, int threads, long seed, WeightQuantization quantization, DeviceChoice device,
-        out IEngineModel? resolved)
+    private static int ResolveModel(string model, int threads, long seed, WeightQuantization quantization, DType kvCacheType,
+        DeviceChoice device, out IEngineModel? resolved)
     {
         resolved = null;
         if (!ModelName.TryResolve(model, AbiBuiltins, out ModelName name, out string error))
@@ -155,7 +170,7 @@ public static unsafe class EngineFactory
         string source = name.Builtin ?? Path.GetFullPath(name.Folder!);
         bool ok = device.Cuda
             ? EngineModel.TryLoadCuda(source, device.Dtype, seed, device.MemoryUtilization, out EngineModel? loaded, out error)
-            : EngineModel.TryLoad(source, threads, seed, quantization, out loaded, out error);
+            : EngineModel.TryLoad(source, threads, seed, quantization, kvCacheType, out loaded, out error);
         if (!ok)
         {
             return Guard.Fail(FolioStatus.ModelLoad, $"{Fn}: params->model: {error}");

@@ -49,7 +49,13 @@ public sealed class EngineModel : IEngineModel, IDisposable
 
     /// <summary>As above, with MatMul weights stored as <paramref name="quantization"/> says.</summary>
     public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, out EngineModel? loaded, out string error) =>
-        TryOpen(name, () => CpuModel.Open(name, threads, seed, quantization), out loaded, out error);
+        TryLoad(name, threads, seed, quantization, DType.F32, out loaded, out error);
+
+    /// <summary>As above, with the KV cache in <paramref name="kvCacheType"/> (F32 or BF16: <see cref="CpuBackend.KvCacheType"/>;
+    /// whether this machine can read it: <see cref="KvCacheRefusal"/>).</summary>
+    public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, DType kvCacheType,
+        out EngineModel? loaded, out string error) =>
+        TryOpen(name, () => CpuModel.Open(name, threads, seed, quantization, mapWeights: true, kvCacheType), out loaded, out error);
 
     /// <summary>On the current CUDA device, computing in <paramref name="activationType"/> (null: the checkpoint's
     /// 16-bit type, bf16 for fp32 checkpoints); false with the reason when the checkpoint is bad or there is no
@@ -99,6 +105,10 @@ public sealed class EngineModel : IEngineModel, IDisposable
 
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs) =>
         _model.BlocksFor(kvMemoryBytes, blockSizeTokens, maxNumBatchedTokens, maxNumSeqs);
+
+    /// <summary>Why the CPU backend cannot keep this model's KV cache in the type it was opened with, or null
+    /// (<see cref="CpuModel.KvCacheRefusal"/>; always null on CUDA).</summary>
+    public string? KvCacheRefusal => (_model as CpuModel)?.KvCacheRefusal;
 
     /// <summary>The backend the model runs on ("cpu", "cuda (BF16)" …).</summary>
     public string BackendName => _model.BackendName;

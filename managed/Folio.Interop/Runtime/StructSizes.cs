@@ -10,15 +10,15 @@ namespace Folio.Interop.Runtime;
 /// </summary>
 public static unsafe class StructSizes
 {
-    public static readonly string[] Versions = ["1.0", "1.1", "1.2", "1.3", "1.4"];
+    public static readonly string[] Versions = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"];
 
-    private static readonly int[] EngineParams = [96, 96, 104, 112, sizeof(FolioEngineParams)];   // 1.3 quantization (past the 1.2 padding), 1.4 dtype and GPU memory share (past the 1.3 padding)
-    private static readonly int[] SamplingParams = [104, 112, 136, sizeof(FolioSamplingParams), sizeof(FolioSamplingParams)];   // 1.1 beam search, 1.3 token constraints
-    private static readonly int[] RequestOutput = [96, 96, sizeof(FolioRequestOutput), sizeof(FolioRequestOutput), sizeof(FolioRequestOutput)];
-    private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams)];
-    private static readonly int[] Stats = [sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats)];
-    private static readonly int[] KvManagerParams = [sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams)];
-    private static readonly int[] StepPlanView = [200, 200, sizeof(FolioStepPlanView), sizeof(FolioStepPlanView), sizeof(FolioStepPlanView)];   // 1.2 added slot_mapping_i64
+    private static readonly int[] EngineParams = [96, 96, 104, 112, 120, sizeof(FolioEngineParams)];   // 1.3 quantization (past the 1.2 padding), 1.4 dtype and GPU memory share (past the 1.3 padding), 1.5 kv_cache_dtype
+    private static readonly int[] SamplingParams = [104, 112, 136, sizeof(FolioSamplingParams), sizeof(FolioSamplingParams), sizeof(FolioSamplingParams)];   // 1.1 beam search, 1.3 token constraints
+    private static readonly int[] RequestOutput = [96, 96, sizeof(FolioRequestOutput), sizeof(FolioRequestOutput), sizeof(FolioRequestOutput), sizeof(FolioRequestOutput)];
+    private static readonly int[] SchedulerParams = [24, 24, sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams), sizeof(FolioSchedulerParams)];
+    private static readonly int[] Stats = [sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats), sizeof(FolioStats)];
+    private static readonly int[] KvManagerParams = [sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams), sizeof(FolioKvManagerParams)];
+    private static readonly int[] StepPlanView = [200, 200, sizeof(FolioStepPlanView), sizeof(FolioStepPlanView), sizeof(FolioStepPlanView), sizeof(FolioStepPlanView)];   // 1.2 added slot_mapping_i64
 
     /// <summary>The struct's size in each of <see cref="Versions"/>; the last is sizeof(T).</summary>
     public static int[] Of<T>() where T : unmanaged
