@@ -27,6 +27,12 @@ internal static partial class HalfGemm<TPanel>
     /// tok/s with them, 0.98–1.08× without; bench/RESULTS.md).</summary>
     private const int WidenMaxRows = 64;
 
+    /// <summary>Whether decode blocks widen to scratch on this CPU. On Intel (where this path was measured) the in-register
+    /// widening ops share ports 0 and 5 with the FMAs. On AMD Zen 5 (the development VM) bf16's two ops a k run beside
+    /// them, and whole-k tiles widening in registers ran b8's 32-row MatMuls (gemm-step) at 310–319 GFLOP/s against
+    /// 273–280 here, 1.12–1.14×; so there only fp16 (about ten ops a k) widens to scratch (bench/RESULTS.md).</summary>
+    private static readonly bool DecodeWidensToScratch = typeof(TPanel) != typeof(Bf16Panel) || !CpuVendor.IsAmd;
+
     /// <summary>Rows [r0, r1) (a multiple of 4, at least <see cref="WidenRows"/>, at most <see cref="RowBlock"/>) over
     /// the whole panels in [c0, full): per panel, k in slices of <see cref="KBlock"/>, each slice widened once into
     /// scratch and run by every 8- and 4-row tile of the block before the next; the chains continue from the partial

@@ -35,11 +35,13 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private static bool Wide => Vector512.IsHardwareAccelerated;
 
     public static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner) =>
-        Run(x, rows, w, bias, y, runner, Wide);
+        Run(x, rows, w, bias, y, runner, Wide, DecodeWidensToScratch);
 
     /// <summary><paramref name="wide"/>: the 512-bit tiles, else the 256-bit ones (tests run both on any CPU:
-    /// the one not native to it is emulated by .NET with the same bits).</summary>
-    internal static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner, bool wide)
+    /// the one not native to it is emulated by .NET with the same bits); <paramref name="widenToScratch"/>: whether a
+    /// decode block of 16 or more rows takes the widened-slice tiles (HalfGemm.Widened.cs; the same bits either way).</summary>
+    internal static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner, bool wide,
+        bool widenToScratch = true)
     {
         int outCols = w.Rows, k = w.Cols;
         // The tiles read and write unchecked (see Put): check every extent once here.
@@ -51,14 +53,14 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;   // whole panels per chunk
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
-        runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y, wide), static (j, chunk) =>
+        runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y, wide, widenToScratch), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Wide);
+            Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Wide, j.WidenToScratch);
         });
     }
 
-    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide)
+    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide, bool widenToScratch)
     {
         int o = w.Rows, k = w.Cols;
         uint[] wt = w.Words;
@@ -73,7 +75,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 for (int rb = 0; rb < r; rb += RowBlock)
                 {
                     int re = Math.Min(r, rb + RowBlock);
-                    if (re - rb >= WidenRows && rows <= WidenMaxRows)
+                    if (widenToScratch && re - rb >= WidenRows && rows <= WidenMaxRows)
                         Rows512Widened(x, rb, re, k, wt, o, cb, full, bias, y);
                     else
                         Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
@@ -153,5 +155,5 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) =>
         Vector512.FusedMultiplyAdd(x, w, acc);
 
-    private readonly record struct Job(float[] X, int Rows, HalfWeight W, int PerChunk, float[]? Bias, float[] Y, bool Wide);
+    private readonly record struct Job(float[] X, int Rows, HalfWeight W, int PerChunk, float[]? Bias, float[] Y, bool Wide, bool WidenToScratch);
 }

@@ -102,15 +102,16 @@ public sealed class HalfGemmTests
         float[] want = MatMul(backend, x, rows, k, fp32, bias);
         var runner = new ParallelRunner(2);
         foreach (bool wide in new[] { false, true })
-        {
-            var got = new float[rows * outCols];
-            Array.Fill(got, float.NaN);
-            if (type == DType.BF16)
-                HalfGemm<Bf16Panel>.Run(x, rows, half, bias, got, runner, wide);
-            else
-                HalfGemm<F16Panel>.Run(x, rows, half, bias, got, runner, wide);
-            Assert.Equal(want, got);
-        }
+            foreach (bool scratch in new[] { false, true })   // decode blocks widened to scratch or in registers
+            {
+                var got = new float[rows * outCols];
+                Array.Fill(got, float.NaN);
+                if (type == DType.BF16)
+                    HalfGemm<Bf16Panel>.Run(x, rows, half, bias, got, runner, wide, scratch);
+                else
+                    HalfGemm<F16Panel>.Run(x, rows, half, bias, got, runner, wide, scratch);
+                Assert.Equal(want, got);
+            }
     }
 
     [Fact]
