@@ -45,12 +45,21 @@ public static class ModelBenchCommand
                 work.Add((prompt, outLen));
             }
             var engine = stack.Engine;
-            // Warm-up (JIT, thread pool), excluded from the timing.
-            engine.AddRequest(work[0].Prompt[..Math.Min(8, work[0].Prompt.Length)], new SamplingParams { Temperature = 0, MaxTokens = 2, IgnoreEos = true });
+            // Warm-up, excluded from the timing, in the workload's own shapes: the first requests' prompt lengths (up to
+            // the running-sequence cap, at most 64) with 3 output tokens each, so the timed steps' kernel paths (the
+            // prompt step's rows, a full decode batch) are compiled and their buffers sized before the clock starts. The
+            // JIT compiles a method at its first call: after the former 8-token warm-up, b8's timed 128-token prompt step
+            // took ~104 ms against ~67 ms warm (bench/RESULTS.md); llama-bench warms up on its test's shape too. Fresh
+            // random tokens, so no timed prompt finds a warm-up block in the prefix cache.
+            var warmRng = new Random(unchecked((int)seed * 31 + 7));
+            foreach (var (prompt, _) in work.Take(Math.Clamp(maxNumSeqs, 1, 64)))
+                engine.AddRequest(Enumerable.Range(0, prompt.Length).Select(_ => warmRng.Next(0, config.VocabSize)).ToArray(),
+                    new SamplingParams { Temperature = 1.0f, TopP = 1.0f, Seed = seed, MaxTokens = 3, IgnoreEos = true });
             while (engine.HasUnfinished)
                 engine.Step();
             long steps0 = stack.Executor.NumSteps, seqs0 = stack.Executor.NumSequencesComputed;
             long preempt0 = engine.GetSchedulerStats().Preemptions;
+            var kv0 = engine.GetKvStats();   // the prefix hit rate is the timed requests' own
 
             foreach (var (prompt, output) in work)
                 engine.AddRequest(prompt, new SamplingParams { Temperature = 1.0f, TopP = 1.0f, Seed = seed, MaxTokens = output, IgnoreEos = true });
@@ -100,7 +109,8 @@ public static class ModelBenchCommand
                 TotalTokensPerS: (totalInput + totalOutput) / seconds,
                 MeanBatch: steps == 0 ? 0 : (double)(stack.Executor.NumSequencesComputed - seqs0) / steps,
                 KvUtilizationPct: steps == 0 ? 0 : utilizationSum / steps,
-                PrefixHitRate: kv.PrefixHitRate,
+                PrefixHitRate: kv.PrefixQueryTokens == kv0.PrefixQueryTokens ? 0
+                    : (double)(kv.PrefixHitTokens - kv0.PrefixHitTokens) / (kv.PrefixQueryTokens - kv0.PrefixQueryTokens),
                 Preemptions: engine.GetSchedulerStats().Preemptions - preempt0);
             double decodePerS = decodeSeconds > 0 ? decodeTokens / decodeSeconds : 0;
             // The device's share of the decode steps' wall time (CUDA events around each step's work): the rest is
