@@ -114,16 +114,17 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
 
     /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>: a block under <see cref="WidenRows"/>
     /// rows, or any block of a MatMul over <see cref="WidenMaxRows"/>) over the whole panels in [c0, full): per panel,
-    /// every 8- and 4-row tile over the whole k, widening in registers, the block's panels staying in L2.</summary>
+    /// every 8- and 4-row tile over the whole k, widening in registers, the block's panels staying in L2; the first tile
+    /// of a panel prefetches it ahead for the others.</summary>
     private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
     {
         int r8 = r0 + (r1 - r0) / 8 * 8;
         for (int c = c0; c < full; c += TileCols)
         {
             for (int r = r0; r < r8; r += 8)
-                Tile8x32(x, r, k, wt, o, c, bias, y);
+                Tile8x32(x, r, k, wt, o, c, bias, y, prefetch: r == r0);
             if (r8 < r1)
-                Tile4x32(x, r8, k, wt, o, c, bias, y);
+                Tile4x32(x, r8, k, wt, o, c, bias, y, prefetch: r8 == r0);
         }
     }
 
