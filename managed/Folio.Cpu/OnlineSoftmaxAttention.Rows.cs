@@ -37,13 +37,16 @@ internal static partial class OnlineSoftmaxAttention
         Span<float> qs = Buffers.Query(rows * heads * d);
         Span<float> sums = Buffers.Sums(rows * heads * Block);
         Span<float> max = Buffers.Max(rows * heads);
+        // The V sums in a buffer of the thread's own until End: the output rows' head boundaries are cache lines
+        // that the items of the neighbouring KV heads, on the other threads, write too.
+        Span<float> accs = Buffers.Acc(rows * heads * d);
         Span<float> weights = stackalloc float[group * Block];
         Span<float> transposed = shared ? Buffers.Transposed(d * Block) : default;
         Span<float> scored = shared ? Buffers.Scored(rows * heads * Block) : default;
         for (int i = 0; i < rows; i++)
             Begin(q.Slice(i * qStride, heads * d), qs.Slice(i * heads * d, heads * d), sums.Slice(i * heads * Block, heads * Block),
-                max.Slice(i * heads, heads), output.Slice(i * outputStride, heads * d), heads, d, scale);
-        ref float acc = ref MemoryMarshal.GetReference(output);
+                max.Slice(i * heads, heads), accs.Slice(i * heads * d, heads * d), heads, d, scale);
+        ref float acc = ref MemoryMarshal.GetReference(accs);
         ref int s0 = ref MemoryMarshal.GetReference(slots);
         int firstRow = 0;
         for (int b = 0; b < longest; b += Block)
@@ -62,12 +65,12 @@ internal static partial class OnlineSoftmaxAttention
                 if (b >= count)
                     continue;
                 Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, starts[i] + b), Math.Min(Block, count - b),
-                    ref qs[i * heads * d], ref sums[i * heads * Block], ref max[i * heads], ref Unsafe.Add(ref acc, i * outputStride),
+                    ref qs[i * heads * d], ref sums[i * heads * Block], ref max[i * heads], ref Unsafe.Add(ref acc, i * heads * d),
                     ref MemoryMarshal.GetReference(weights), kvHeads, group, d, shared,
                     ref shared ? ref scored[i * heads * Block] : ref Unsafe.NullRef<float>());
             }
         }
         for (int i = 0; i < rows; i++)
-            End(sums.Slice(i * heads * Block, heads * Block), output.Slice(i * outputStride, heads * d), heads, d);
+            End(sums.Slice(i * heads * Block, heads * Block), accs.Slice(i * heads * d, heads * d), output.Slice(i * outputStride, heads * d), heads, d);
     }
 }

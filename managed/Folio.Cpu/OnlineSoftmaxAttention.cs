@@ -47,24 +47,24 @@ internal static partial class OnlineSoftmaxAttention
             Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, b), Math.Min(Block, count - b), ref MemoryMarshal.GetReference(qs),
                 ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(max), ref acc, ref MemoryMarshal.GetReference(weights),
                 kvHeads, group, d, false, ref Unsafe.NullRef<float>());
-        End(sums, output, heads, d);
+        End(sums, output, output, heads, d);
     }
 
     /// <summary>One row's state before its first block: q scaled into qs (the scale folded into q once, one rounding
-    /// per q element instead of one per score), sums zero, maxima −∞, output (the V sums) zero.</summary>
-    private static void Begin(ReadOnlySpan<float> q, Span<float> qs, Span<float> sums, Span<float> max, Span<float> output,
+    /// per q element instead of one per score), sums zero, maxima −∞, acc (the V sums) zero.</summary>
+    private static void Begin(ReadOnlySpan<float> q, Span<float> qs, Span<float> sums, Span<float> max, Span<float> acc,
         int heads, int d, float scale)
     {
         _ = q[heads * d - 1];
         _ = qs[heads * d - 1];
-        _ = output[heads * d - 1];
+        _ = acc[heads * d - 1];
         ref float qr = ref MemoryMarshal.GetReference(qs);
         var vscale = Vector512.Create(scale);
         for (int i = 0; i < heads * d; i += 16)
             (Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(q), (nuint)i) * vscale).StoreUnsafe(ref qr, (nuint)i);
         sums.Clear();
         max.Fill(float.NegativeInfinity);
-        output.Slice(0, heads * d).Clear();
+        acc.Slice(0, heads * d).Clear();
     }
 
     /// <summary>
@@ -121,20 +121,24 @@ internal static partial class OnlineSoftmaxAttention
         }
     }
 
-    /// <summary>Each head's V sums divided by its running sum.</summary>
-    private static void End(Span<float> sums, Span<float> output, int heads, int d)
+    /// <summary>Each head's V sums (acc) divided by its running sum, into output (which may be acc itself).</summary>
+    private static void End(Span<float> sums, ReadOnlySpan<float> acc, Span<float> output, int heads, int d)
     {
         _ = sums[heads * Block - 1];
+        _ = acc[heads * d - 1];
         _ = output[heads * d - 1];
-        ref float acc = ref MemoryMarshal.GetReference(output);
+        ref float a0 = ref MemoryMarshal.GetReference(acc);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
         for (int g = 0; g < heads; g++)
         {
             var inverse = Vector512.Create(1f / Vector512.Sum(Vector512.LoadUnsafe(ref sums[g * Block])));
-            ref float a = ref Unsafe.Add(ref acc, g * d);
+            ref float a = ref Unsafe.Add(ref a0, g * d);
+            ref float o = ref Unsafe.Add(ref o0, g * d);
             for (int c = 0; c < d; c += 16)
-                (Vector512.LoadUnsafe(ref a, (nuint)c) * inverse).StoreUnsafe(ref a, (nuint)c);
+                (Vector512.LoadUnsafe(ref a, (nuint)c) * inverse).StoreUnsafe(ref o, (nuint)c);
         }
     }
+
 
     /// <summary>The 16 scores q · K[slot_j] (j &lt; 16) of one block as one vector, 64 columns at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -305,6 +309,7 @@ internal static partial class OnlineSoftmaxAttention
         [ThreadStatic] private static float[]? _max;
         [ThreadStatic] private static float[]? _transposed;
         [ThreadStatic] private static float[]? _scored;
+        [ThreadStatic] private static float[]? _acc;
 
         public static Span<float> Query(int length) =>
             (_query is { } q && q.Length >= length ? q : _query = new float[Math.Max(length, 1024)]).AsSpan(0, length);
@@ -317,6 +322,9 @@ internal static partial class OnlineSoftmaxAttention
 
         public static Span<float> Transposed(int length) =>
             (_transposed is { } q && q.Length >= length ? q : _transposed = new float[Math.Max(length, 4096)]).AsSpan(0, length);
+
+        public static Span<float> Acc(int length) =>
+            (_acc is { } q && q.Length >= length ? q : _acc = new float[Math.Max(length, 4096)]).AsSpan(0, length);
 
         public static Span<float> Scored(int length) =>
             (_scored is { } q && q.Length >= length ? q : _scored = new float[Math.Max(length, 1024)]).AsSpan(0, length);
