@@ -16,7 +16,7 @@ namespace Folio.Cpu;
 /// Each query head's operations, and their order, depend only on the row's position count and the head size, never
 /// on the batch, the cache layout, the thread or which other heads share the call: batch invariant.
 /// </summary>
-internal static class OnlineSoftmaxAttention
+internal static partial class OnlineSoftmaxAttention
 {
     /// <summary>Positions per block: one score vector.</summary>
     public const int Block = 16;
@@ -35,76 +35,110 @@ internal static class OnlineSoftmaxAttention
         where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         int heads = kvHeads * group;
-        _ = q[heads * d - 1];
-        _ = output[heads * d - 1];
-        // The scale folded into q once (one rounding per q element instead of one per score).
+        _ = slots[(count + Block - 1) / Block * Block - 1];
         Span<float> qs = Buffers.Query(heads * d);
+        Span<float> sums = Buffers.Sums(heads * Block);
+        Span<float> max = Buffers.Max(heads);
+        Span<float> weights = stackalloc float[group * Block];
+        Begin(q, qs, sums, max, output, heads, d, scale);
+        ref float acc = ref MemoryMarshal.GetReference(output);
+        ref int s0 = ref MemoryMarshal.GetReference(slots);
+        for (int b = 0; b < count; b += Block)
+            Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, b), Math.Min(Block, count - b), ref MemoryMarshal.GetReference(qs),
+                ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(max), ref acc, ref MemoryMarshal.GetReference(weights),
+                kvHeads, group, d, false, ref Unsafe.NullRef<float>());
+        End(sums, output, output, heads, d);
+    }
+
+    /// <summary>One row's state before its first block: q scaled into qs (the scale folded into q once, one rounding
+    /// per q element instead of one per score), sums zero, maxima −∞, acc (the V sums) zero.</summary>
+    private static void Begin(ReadOnlySpan<float> q, Span<float> qs, Span<float> sums, Span<float> max, Span<float> acc,
+        int heads, int d, float scale)
+    {
+        _ = q[heads * d - 1];
+        _ = qs[heads * d - 1];
+        _ = acc[heads * d - 1];
         ref float qr = ref MemoryMarshal.GetReference(qs);
         var vscale = Vector512.Create(scale);
         for (int i = 0; i < heads * d; i += 16)
             (Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(q), (nuint)i) * vscale).StoreUnsafe(ref qr, (nuint)i);
-        _ = slots[(count + Block - 1) / Block * Block - 1];
-        Span<float> weights = stackalloc float[group * Block];
-        Span<float> sums = Buffers.Sums(heads * Block);
-        Span<float> max = Buffers.Max(heads);
         sums.Clear();
         max.Fill(float.NegativeInfinity);
-        output.Clear();
-        ref float acc = ref MemoryMarshal.GetReference(output);
-        ref float w0 = ref MemoryMarshal.GetReference(weights);
-        ref int s0 = ref MemoryMarshal.GetReference(slots);
-        for (int b = 0; b < count; b += Block)
+        acc.Slice(0, heads * d).Clear();
+    }
+
+    /// <summary>
+    /// One block of n ≤ 16 positions (slots at bs) for one row's query heads: scores (or, scored, head g's at
+    /// scores[16g ..], computed by <see cref="TransposedScores"/> to the same bits), the online-softmax update of
+    /// their maxima (max), running sums (sums, 16 lanes a head) and V sums (acc), then the V rows. Refs unchecked:
+    /// the callers check the spans behind them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T, TLoad>(ref T keys, ref T values, ref int bs, int n, ref float qr, ref float sums0, ref float max,
+        ref float acc, ref float w0, int kvHeads, int group, int d, bool scored, ref float scores)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
+        var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+        for (int h = 0; h < kvHeads; h++)
         {
-            int n = Math.Min(Block, count - b);
-            ref int bs = ref Unsafe.Add(ref s0, b);
-            var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-            for (int h = 0; h < kvHeads; h++)
+            ref T kh = ref Unsafe.Add(ref keys, h * d);
+            for (int g = h * group; g < (h + 1) * group; g++)
             {
-                ref T kh = ref Unsafe.Add(ref keys, h * d);
-                for (int g = h * group; g < (h + 1) * group; g++)
+                var s = scored ? Vector512.LoadUnsafe(ref Unsafe.Add(ref scores, g * Block))
+                    : Scores<T, TLoad>(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
+                s = Vector512.ConditionalSelect(valid, s, Vector512.Create(float.NegativeInfinity));
+                ref float mg = ref Unsafe.Add(ref max, g);
+                float mOld = mg, mNew = Math.Max(mOld, HorizontalMax(s));
+                ref float sum = ref Unsafe.Add(ref sums0, g * Block);
+                if (mNew > mOld)
                 {
-                    var s = Scores<T, TLoad>(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
-                    s = Vector512.ConditionalSelect(valid, s, Vector512.Create(float.NegativeInfinity));
-                    float mOld = max[g], mNew = Math.Max(mOld, HorizontalMax(s));
-                    ref float sum = ref sums[g * Block];
-                    if (mNew > mOld)
-                    {
-                        // exp(−∞) = 0 on the first block: the zero sums stay zero.
-                        max[g] = mNew;
-                        var f = Vector512.Create(MathF.Exp(mOld - mNew));
-                        (Vector512.LoadUnsafe(ref sum) * f).StoreUnsafe(ref sum);
-                        ref float a = ref Unsafe.Add(ref acc, g * d);
-                        for (int c = 0; c < d; c += 16)
-                            (Vector512.LoadUnsafe(ref a, (nuint)c) * f).StoreUnsafe(ref a, (nuint)c);
-                    }
-                    var e = FastExp.Exp(s - Vector512.Create(mNew)) & valid;
-                    (Vector512.LoadUnsafe(ref sum) + e).StoreUnsafe(ref sum);
-                    e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
-                }
-                ref T vh = ref Unsafe.Add(ref values, h * d);
-                if (d % 64 == 0)
-                {
-                    for (int c = 0; c < d; c += 64)
-                        for (int g = 0; g < group; g += 4)
-                            AccumulateV<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
-                                ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
-                }
-                else
-                {
+                    // exp(−∞) = 0 on the first block: the zero sums stay zero.
+                    mg = mNew;
+                    var f = Vector512.Create(MathF.Exp(mOld - mNew));
+                    (Vector512.LoadUnsafe(ref sum) * f).StoreUnsafe(ref sum);
+                    ref float a = ref Unsafe.Add(ref acc, g * d);
                     for (int c = 0; c < d; c += 16)
-                        for (int g = 0; g < group; g++)
-                            AccumulateV16<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
+                        (Vector512.LoadUnsafe(ref a, (nuint)c) * f).StoreUnsafe(ref a, (nuint)c);
                 }
+                var e = FastExp.Exp(s - Vector512.Create(mNew)) & valid;
+                (Vector512.LoadUnsafe(ref sum) + e).StoreUnsafe(ref sum);
+                e.StoreUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block));
+            }
+            ref T vh = ref Unsafe.Add(ref values, h * d);
+            if (d % 64 == 0)
+            {
+                for (int c = 0; c < d; c += 64)
+                    for (int g = 0; g < group; g += 4)
+                        AccumulateV<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block),
+                            ref Unsafe.Add(ref acc, (h * group + g) * d + c), d, Math.Min(4, group - g));
+            }
+            else
+            {
+                for (int c = 0; c < d; c += 16)
+                    for (int g = 0; g < group; g++)
+                        AccumulateV16<T, TLoad>(ref vh, ref bs, n, c, ref Unsafe.Add(ref w0, g * Block), ref Unsafe.Add(ref acc, (h * group + g) * d + c));
             }
         }
+    }
+
+    /// <summary>Each head's V sums (acc) divided by its running sum, into output (which may be acc itself).</summary>
+    private static void End(Span<float> sums, ReadOnlySpan<float> acc, Span<float> output, int heads, int d)
+    {
+        _ = sums[heads * Block - 1];
+        _ = acc[heads * d - 1];
+        _ = output[heads * d - 1];
+        ref float a0 = ref MemoryMarshal.GetReference(acc);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
         for (int g = 0; g < heads; g++)
         {
             var inverse = Vector512.Create(1f / Vector512.Sum(Vector512.LoadUnsafe(ref sums[g * Block])));
-            ref float a = ref Unsafe.Add(ref acc, g * d);
+            ref float a = ref Unsafe.Add(ref a0, g * d);
+            ref float o = ref Unsafe.Add(ref o0, g * d);
             for (int c = 0; c < d; c += 16)
-                (Vector512.LoadUnsafe(ref a, (nuint)c) * inverse).StoreUnsafe(ref a, (nuint)c);
+                (Vector512.LoadUnsafe(ref a, (nuint)c) * inverse).StoreUnsafe(ref o, (nuint)c);
         }
     }
+
 
     /// <summary>The 16 scores q · K[slot_j] (j &lt; 16) of one block as one vector, 64 columns at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -273,6 +307,9 @@ internal static class OnlineSoftmaxAttention
         [ThreadStatic] private static float[]? _query;
         [ThreadStatic] private static float[]? _sums;
         [ThreadStatic] private static float[]? _max;
+        [ThreadStatic] private static float[]? _transposed;
+        [ThreadStatic] private static float[]? _scored;
+        [ThreadStatic] private static float[]? _acc;
 
         public static Span<float> Query(int length) =>
             (_query is { } q && q.Length >= length ? q : _query = new float[Math.Max(length, 1024)]).AsSpan(0, length);
@@ -282,5 +319,14 @@ internal static class OnlineSoftmaxAttention
 
         public static Span<float> Max(int length) =>
             (_max is { } q && q.Length >= length ? q : _max = new float[Math.Max(length, 64)]).AsSpan(0, length);
+
+        public static Span<float> Transposed(int length) =>
+            (_transposed is { } q && q.Length >= length ? q : _transposed = new float[Math.Max(length, 4096)]).AsSpan(0, length);
+
+        public static Span<float> Acc(int length) =>
+            (_acc is { } q && q.Length >= length ? q : _acc = new float[Math.Max(length, 4096)]).AsSpan(0, length);
+
+        public static Span<float> Scored(int length) =>
+            (_scored is { } q && q.Length >= length ? q : _scored = new float[Math.Max(length, 1024)]).AsSpan(0, length);
     }
 }

@@ -12,8 +12,12 @@ namespace Folio.Cpu;
 /// 16, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
 /// path: four positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the
 /// weighted sum of V in position order (one multiply-add a position and head). Prefill over cached blocks plus new tokens and
-/// decode are the same loop (a decode row is a sequence with one query row). No item shares a reduction with another,
-/// and a query head's arithmetic depends only on its own row, whichever heads share its item: batch invariant.
+/// decode are the same loop (a decode row is a sequence with one query row). A sequence with many query rows (a
+/// prompt; <see cref="RowTiles"/>) goes, where the one-pass kernel runs, in items of up to 16 of its rows × one KV
+/// head instead (<see cref="OnlineSoftmaxAttention.RunRows"/>): the rows share each block's K and V reads and, without
+/// a sliding window, one transposed K block for all their scores. No item shares a reduction with another, and a
+/// query head's arithmetic depends only on its own row, whichever rows and heads share its item: batch invariant, and
+/// a prompt row's bits are those it gets decoded alone.
 /// </summary>
 internal static class PagedAttentionKernel
 {
@@ -33,21 +37,101 @@ internal static class PagedAttentionKernel
         // contiguous run of the cache); one KV head an item otherwise (batch 1), so that every thread has work.
         int kvPerItem = rows >= RowsPerThreadForWholeRows * runner.Threads ? shape.NumKvHeads : 1;
         int itemsPerRow = shape.NumKvHeads / kvPerItem;
-        int items = rows * itemsPerRow;
+        // Sequences of many query rows (prompts) go in tiles of rows × one KV head (RowTiles); the others row by row.
+        var tiles = new RowTiles(batch, OnlineSoftmaxAttention.Supports(shape.HeadDim));
+        int tileItems = tiles.Count * shape.NumKvHeads;
+        int items = tileItems + (tiles.Rows < rows ? rows * itemsPerRow : 0);
         // Row → sequence (built once per step by the context), so that a work item finds its block table without a search.
-        var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, step.SequenceOfRow, kvPerItem);
+        var job = new Job(qkv, shape, cache, layer, batch, scale, slidingWindow, output, step.SequenceOfRow, kvPerItem, tiles, tileItems);
         runner.For(items, work, job, static (j, item) =>
         {
             var batch = j.Batch;
+            if (item < j.TileItems)
+            {
+                // Longest tiles first (the causal mask gives a prompt's later rows more positions): the threads, which
+                // claim items in order, finish together.
+                (int ts, int tileStart, int tileRows) = j.Tiles.Find(item / j.Shape.NumKvHeads);
+                TileItem(j, ts, tileStart, tileRows, item % j.Shape.NumKvHeads);
+                return;
+            }
+            item -= j.TileItems;
             int perRow = j.Shape.NumKvHeads / j.KvPerItem;
             int r = item / perRow;
             int kvHead = item % perRow * j.KvPerItem;
             int s = j.SequenceOfRow[r];
             int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
+            if (j.Tiles.IsTiled(queryLength))
+                return;  // in a tile item
             int position = batch.ContextLengths[s] - queryLength + (r - batch.QueryStarts[s]);
             int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
             Item(j.Qkv, j.Shape, j.Cache, j.Layer, batch.BlockTable(s), first, position, r, kvHead, j.KvPerItem, j.Scale, j.Output);
         });
+    }
+
+    /// <summary>
+    /// Rows tileStart .. tileStart + tileRows − 1 (of sequence s) and KV head kvHead through
+    /// <see cref="OnlineSoftmaxAttention.RunRows"/>: one slot list over the positions of all the rows (from the first
+    /// row's first to the last row's own), each row's part of it starting at its own first position, as in
+    /// <see cref="Item"/>; so each row's bits are those of its own item.
+    /// </summary>
+    private static void TileItem(in Job j, int s, int tileStart, int tileRows, int kvHead)
+    {
+        var batch = j.Batch;
+        int d = j.Shape.HeadDim;
+        int group = j.Shape.NumHeads / j.Shape.NumKvHeads;
+        int queryLength = batch.QueryStarts[s + 1] - batch.QueryStarts[s];
+        int position0 = batch.ContextLengths[s] - queryLength + (tileStart - batch.QueryStarts[s]);
+        int last = position0 + tileRows - 1;
+        int first0 = j.SlidingWindow > 0 ? Math.Max(0, position0 - j.SlidingWindow + 1) : 0;
+        Span<int> starts = stackalloc int[tileRows];
+        Span<int> counts = stackalloc int[tileRows];
+        for (int i = 0; i < tileRows; i++)
+        {
+            int position = position0 + i;
+            int first = j.SlidingWindow > 0 ? Math.Max(0, position - j.SlidingWindow + 1) : 0;
+            starts[i] = first - first0;
+            counts[i] = position + 1 - first;
+        }
+        // Every row's positions rounded up to a multiple of 16 end at most 15 past the last position's entry.
+        int count = last + 1 - first0;
+        int[] slots = Buffers.Slots(count + OnlineSoftmaxAttention.Block);
+        FillSlots(slots, j.Cache, batch.BlockTable(s), first0, last, kvHead * d);
+        slots.AsSpan(count, OnlineSoftmaxAttention.Block).Fill(slots[0]);
+        var cache = j.Cache;
+        int headFloats = group * d;
+        int cols = j.Qkv.Cols;
+        ReadOnlySpan<float> q = j.Qkv.Data.AsSpan(tileStart * cols + kvHead * headFloats, (tileRows - 1) * cols + headFloats);
+        Span<float> acc = j.Output.Data.AsSpan(tileStart * j.Output.Cols + kvHead * headFloats, (tileRows - 1) * j.Output.Cols + headFloats);
+        (int lowest, int highest) = Extremes(slots, count);
+        if (cache.DType == DType.BF16)
+        {
+            ushort[] keys16 = cache.Keys16[j.Layer], values16 = cache.Values16[j.Layer];
+            RequireInside(keys16, values16, lowest, highest, d);
+            OnlineSoftmaxAttention.RunRows<ushort, Bf16Elements>(ref MemoryMarshal.GetArrayDataReference(keys16),
+                ref MemoryMarshal.GetArrayDataReference(values16), slots.AsSpan(0, count + OnlineSoftmaxAttention.Block), starts, counts,
+                q, cols, acc, j.Output.Cols, 1, group, d, j.Scale);
+            return;
+        }
+        float[] keys = cache.Keys[j.Layer], values = cache.Values[j.Layer];
+        RequireInside(keys, values, lowest, highest, d);
+        OnlineSoftmaxAttention.RunRows<float, F32Elements>(ref MemoryMarshal.GetArrayDataReference(keys),
+            ref MemoryMarshal.GetArrayDataReference(values), slots.AsSpan(0, count + OnlineSoftmaxAttention.Block), starts, counts,
+            q, cols, acc, j.Output.Cols, 1, group, d, j.Scale);
+    }
+
+    /// <summary>slots[t − first] = the cache offset of position t's K (and V) row of the KV head at headOffset, for
+    /// t in first .. last: through the block table once a block.</summary>
+    private static void FillSlots(int[] slots, CpuKvCache cache, ReadOnlySpan<int> blockTable, int first, int last, int headOffset)
+    {
+        int bs = cache.BlockSizeTokens;
+        int slotFloats = cache.SlotFloats;
+        for (int t = first; t <= last;)
+        {
+            int block = blockTable[t / bs];
+            int end = Math.Min(last + 1, (t / bs + 1) * bs);
+            for (; t < end; t++)
+                slots[t - first] = (block * bs + t % bs) * slotFloats + headOffset;
+        }
     }
 
     /// <summary>Rows per thread from which an item takes all of a row's KV heads.</summary>
@@ -65,15 +149,7 @@ internal static class PagedAttentionKernel
         // Per-thread buffers: no pool call per item.
         int padded = (count + OnlineSoftmaxAttention.Block - 1) / OnlineSoftmaxAttention.Block * OnlineSoftmaxAttention.Block;
         int[] slots = Buffers.Slots(padded);
-        int bs = cache.BlockSizeTokens;
-        int slotFloats = cache.SlotFloats;
-        for (int t = first; t <= position;)
-        {
-            int block = blockTable[t / bs];
-            int end = Math.Min(position + 1, (t / bs + 1) * bs);
-            for (; t < end; t++)
-                slots[t - first] = (block * bs + t % bs) * slotFloats + kvHead * d;
-        }
+        FillSlots(slots, cache, blockTable, first, position, kvHead * d);
         slots.AsSpan(count, padded - count).Fill(slots[0]);
         ReadOnlySpan<float> q = qkv.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
         Span<float> acc = output.Row(row).Slice(kvHead * group * d, kvHeads * group * d);
@@ -181,5 +257,5 @@ internal static class PagedAttentionKernel
     }
 
     private readonly record struct Job(CpuTensor Qkv, AttentionShape Shape, CpuKvCache Cache, int Layer, AttentionBatch Batch,
-        float Scale, int SlidingWindow, CpuTensor Output, int[] SequenceOfRow, int KvPerItem);
+        float Scale, int SlidingWindow, CpuTensor Output, int[] SequenceOfRow, int KvPerItem, RowTiles Tiles, int TileItems);
 }

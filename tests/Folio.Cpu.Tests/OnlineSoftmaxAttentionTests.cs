@@ -114,4 +114,68 @@ public class OnlineSoftmaxAttentionTests
             Assert.Equal(together[(h * 192)..((h + 1) * 192)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
         }
     }
+
+    /// <summary>
+    /// RunRows (a prompt tile: rows sharing one KV head's blocks) gives every row the bits Run gives it alone, for
+    /// causal rows (all from position 0, one more position each) and sliding-window rows (each row's positions from
+    /// its own first, so the rows' blocks start at different slots), fp32 and bf16 caches, head sizes of both score
+    /// paths and GQA groups split into chunks of four.
+    /// </summary>
+    [Theory]
+    [InlineData(13, 3, 64, 0, 0)]
+    [InlineData(16, 3, 64, 40, 0)]
+    [InlineData(7, 5, 128, 17, 0)]
+    [InlineData(16, 2, 16, 3, 0)]
+    [InlineData(9, 1, 48, 30, 0)]
+    [InlineData(16, 3, 64, 70, 21)]
+    [InlineData(11, 4, 16, 50, 5)]
+    [InlineData(5, 3, 128, 0, 16)]
+    public void ARowsBitsInATileAreItsBitsAlone(int rows, int group, int d, int cached, int window)
+    {
+        if (!OnlineSoftmaxAttention.Supports(d))
+            return;
+        int last = cached + rows - 1;
+        int First(int position) => window > 0 ? Math.Max(0, position - window + 1) : 0;
+        int first0 = First(cached);
+        var c = Case.Make(last + 1 - first0, kvHeads: 1, group, d, seed: rows * 7 + d + window, qRange: 4f, rising: false);
+        // The case's slots (shuffled, padded with its last position's slot) as the tile's slot list over first0 .. last.
+        var slots = c.Slots.Concat(Enumerable.Repeat(c.Slots[0], 16)).ToArray();
+        int[] starts = new int[rows], counts = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            starts[i] = First(cached + i) - first0;
+            counts[i] = cached + i + 1 - First(cached + i);
+        }
+        var rng = new Random(rows + d);
+        int heads = group * d, stride = heads + 32;   // rows of a wider tensor, as a tile's q and output are
+        float[] q = Random(rows * stride, rng, 4f);
+        ushort[] keys16 = c.Keys.Select(Bf16).ToArray(), values16 = c.Values.Select(Bf16).ToArray();
+        foreach (bool bf16 in new[] { false, true })
+        {
+            var tile = new float[rows * stride];
+            if (bf16)
+                OnlineSoftmaxAttention.RunRows<ushort, Bf16Elements>(ref keys16[0], ref values16[0], slots, starts, counts, q, stride,
+                    tile, stride, 1, group, d, 0.125f);
+            else
+                OnlineSoftmaxAttention.RunRows<float, F32Elements>(ref c.Keys[0], ref c.Values[0], slots, starts, counts, q, stride,
+                    tile, stride, 1, group, d, 0.125f);
+            for (int i = 0; i < rows; i++)
+            {
+                var alone = new float[heads];
+                // Run's own padding: its slots past the row's count repeat the row's first slot.
+                int padded = (counts[i] + 15) / 16 * 16;
+                var own = Enumerable.Range(0, padded).Select(j => slots[starts[i] + (j < counts[i] ? j : 0)]).ToArray();
+                var qi = q.AsSpan(i * stride, heads);
+                if (bf16)
+                    OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref keys16[0], ref values16[0], own, counts[i], qi, alone, 1, group, d, 0.125f);
+                else
+                    OnlineSoftmaxAttention.Run<float, F32Elements>(ref c.Keys[0], ref c.Values[0], own, counts[i], qi, alone, 1, group, d, 0.125f);
+                Assert.Equal(alone.Select(BitConverter.SingleToInt32Bits), tile.AsSpan(i * stride, heads).ToArray().Select(BitConverter.SingleToInt32Bits));
+                Assert.All(tile.AsSpan(i * stride + heads, stride - heads).ToArray(), x => Assert.Equal(0f, x));   // nothing past the row's heads
+            }
+        }
+    }
+
+    /// <summary>The high half of x's bits (truncation: any bf16 will do for a bits comparison).</summary>
+    private static ushort Bf16(float x) => (ushort)(BitConverter.SingleToUInt32Bits(x) >> 16);
 }
