@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
-/// <summary>The one-row tile (decode: one to three rows, each row on its own).</summary>
+/// <summary>The decode tiles: one to three rows (a pair, then a single row) against four panels.</summary>
 internal static partial class Int8Gemm
 {
     /// <summary>Columns a one-row tile covers: four panels, four weight streams.</summary>
@@ -77,5 +77,71 @@ internal static partial class Int8Gemm
         Put(f1, y, y0 + 8, bias, c + 8);
         Put(f2, y, y0 + 16, bias, c + 16);
         Put(f3, y, y0 + 24, bias, c + 24);
+    }
+
+    /// <summary>Rows r and r + 1 against four panels from column c: <see cref="Tile1x32"/>'s walk and prefetch, each
+    /// weight load serving both rows (one quad a step: 16 int32 and 8 fp32 accumulators). The same group sums and
+    /// FMAs per row, so the same bits as either row alone.</summary>
+    private static unsafe void Tile2x32(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    {
+        int groups = w.Groups;
+        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
+        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
+        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint rb = (nuint)act.RowBytes, xo = (nuint)r * rb;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
+        nuint gs = (nuint)groups, xs0 = (nuint)r * gs;
+        Vector256<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default, i10 = default, i11 = default, i12 = default, i13 = default;
+            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
+            nuint xg = xo + (nuint)(g * Group);
+            nuint pf = wo + (nuint)GroupsAhead * Int8Weight.GroupBytes + (g + GroupsAhead >= groups ? 3 * panelBytes : 0);
+            for (int q = 0; q < Group / 4; q++)
+            {
+                nuint at = wo + (nuint)(q * 32);
+                if ((q & 1) == 0)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo))));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + panelBytes)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + 2 * panelBytes)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + 3 * panelBytes)));
+                }
+                var w0 = Vector256.LoadUnsafe(ref wr, at);
+                var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
+                var w2 = Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes);
+                var w3 = Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes);
+                nuint xq = xg + (nuint)(q * 4);
+                var b = Quad(ref xr, xq);
+                var a = Avx2.Abs(b);
+                i00 = Dot(i00, a, b, w0); i01 = Dot(i01, a, b, w1); i02 = Dot(i02, a, b, w2); i03 = Dot(i03, a, b, w3);
+                b = Quad(ref xr, xq + rb);
+                a = Avx2.Abs(b);
+                i10 = Dot(i10, a, b, w0); i11 = Dot(i11, a, b, w1); i12 = Dot(i12, a, b, w2); i13 = Dot(i13, a, b, w3);
+            }
+            nuint sg = s0 + (nuint)(g * Panel);
+            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
+            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
+            var d2 = Scales(ref Unsafe.Add(ref sr, sg + 2 * ps));
+            var d3 = Scales(ref Unsafe.Add(ref sr, sg + 3 * ps));
+            var s = GroupScale(ref xs, xs0 + (nuint)g);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00);
+            f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
+            f02 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i02), d2 * s, f02);
+            f03 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i03), d3 * s, f03);
+            s = GroupScale(ref xs, xs0 + gs + (nuint)g);
+            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0 * s, f10);
+            f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1 * s, f11);
+            f12 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i12), d2 * s, f12);
+            f13 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i13), d3 * s, f13);
+        }
+        int o = w.Rows, y0 = r * o + c;
+        Put(f00, y, y0, bias, c); Put(f01, y, y0 + 8, bias, c + 8); Put(f02, y, y0 + 16, bias, c + 16); Put(f03, y, y0 + 24, bias, c + 24);
+        y0 += o;
+        Put(f10, y, y0, bias, c); Put(f11, y, y0 + 8, bias, c + 8); Put(f12, y, y0 + 16, bias, c + 16); Put(f13, y, y0 + 24, bias, c + 24);
     }
 }

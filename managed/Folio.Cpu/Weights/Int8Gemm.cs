@@ -17,7 +17,8 @@ namespace Folio.Cpu.Weights;
 /// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
-/// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode, prefetching its four weight streams: Int8Gemm.Decode.cs), 1 × 8,
+/// Tiles: 4 rows × 16 columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four weight streams:
+/// Int8Gemm.Decode.cs), 1 × 8,
 /// over blocks of 256 columns; columns of a partial last panel go scalar.
 /// </summary>
 internal static partial class Int8Gemm
@@ -76,6 +77,9 @@ internal static partial class Int8Gemm
             else
                 Int8Gemm.Tile4x16(act, r, w, c, bias, y);
         }
+
+        public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tile2x32(act, r, w, c, bias, y);
 
         public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
         {
