@@ -11,14 +11,15 @@ namespace Folio.Benchmarks;
 /// than the caches) multiplied by one row in the model's order, pass after pass, so each MatMul reads its weight
 /// from memory as a decode step does. Prints the fastest pass and, per shape, the summed time and read GB/s in
 /// the fastest pass, beside <see cref="MemoryBandwidth"/>'s read bound on the same threads. No attention, no
-/// norms: what is left of a decode step's gap to the bound after this is not the GEMM.
+/// norms: what is left of a decode step's gap to the bound after this is not the GEMM. With QUANTIZATION int8 (or
+/// int4) the same walk over the quantized weights; GB/s then count the bytes they hold (<see cref="CpuBackend.WeightBytes"/>).
 /// </summary>
 internal static class DecodeReadBenchmark
 {
-    public static void Run(int threads, int passes, int rows = 1)
+    public static void Run(int threads, int passes, int rows = 1, WeightQuantization quantization = WeightQuantization.None)
     {
         (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
-        using var backend = new CpuBackend(threads);
+        using var backend = new CpuBackend(threads, quantization);
         var weights = new List<(DeviceTensor W, int Shape)>();
         var rng = new Random(1);
         var scratch = new float[32000 * 768];
@@ -26,30 +27,31 @@ internal static class DecodeReadBenchmark
             scratch[i] = (float)(rng.NextDouble() - 0.5);
         for (int l = 0; l < 12; l++)
             for (int s = 0; s < layer.Length; s++)
-                weights.Add((backend.UploadWeight(scratch.AsSpan(0, layer[s].Out * layer[s].In), layer[s].Out, layer[s].In), s));
-        weights.Add((backend.UploadWeight(scratch, 32000, 768), layer.Length));
+                weights.Add((backend.UploadWeight(scratch.AsSpan(0, layer[s].Out * layer[s].In), layer[s].Out, layer[s].In, DType.F32), s));
+        weights.Add((backend.UploadWeight(scratch, 32000, 768, DType.F32), layer.Length));
         (int Out, int In)[] shapes = [.. layer, (32000, 768)];
         var x = new DeviceTensor[] { backend.Upload(scratch.AsSpan(0, rows * 768), rows, 768), backend.Upload(scratch.AsSpan(0, rows * 2048), rows, 2048) };
         var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
         double bound = MemoryBandwidth.MeasureReadGBps(threads);
-        Console.WriteLine($"decode-read, {rows} row(s), {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
+        Console.WriteLine($"decode-read, {rows} row(s), {quantization} weights, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
         var run = ModelOrderPasses.Run(backend, weights, shapes, x, y, passes);
         double bestPass = run.FastestMs;
         var best = run.FastestPerShapeMs;
         var passMs = run.WallMs.ToList();
         var passCpuMs = run.CpuMs.ToList();
-        double bytes = weights.Sum(w => 4.0 * shapes[w.Shape].Out * shapes[w.Shape].In);
+        double elements = weights.Sum(w => (double)shapes[w.Shape].Out * shapes[w.Shape].In);
+        double bytesPerWeight = backend.WeightBytes / elements, bytes = backend.WeightBytes;
         passMs.Sort();
         passCpuMs.Sort();
-        double median = passMs[passMs.Count / 2], flop = 2.0 * rows * bytes / 4;
+        double median = passMs[passMs.Count / 2], flop = 2.0 * rows * elements;
         Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {bytes / bestPass / 1e6:F1} GB/s ({100 * bytes / bestPass / 1e6 / bound:F0} % of the bound), {bytes / 1e6:F0} MB; {flop / bestPass / 1e6:F1} GFLOP/s");
         // Process CPU time per pass: what a crowded machine inflates least (a descheduled thread costs none).
         Console.WriteLine($"median pass: {median:F2} ms, {flop / median / 1e6:F1} GFLOP/s; process CPU per pass: median {passCpuMs[passCpuMs.Count / 2]:F2} ms, fastest {passCpuMs[0]:F2} ms");
         for (int s = 0; s < shapes.Length; s++)
         {
             int calls = s < layer.Length ? 12 : 1;
-            double b = 4.0 * shapes[s].Out * shapes[s].In * calls;
-            Console.WriteLine($"  [{shapes[s].Out,5}, {shapes[s].In,4}] x{calls,2}: {best[s],7:F2} ms {b / best[s] / 1e6,6:F1} GB/s {2.0 * rows * b / 4 / best[s] / 1e6,6:F1} GFLOP/s");
+            double n = (double)shapes[s].Out * shapes[s].In * calls, b = bytesPerWeight * n;
+            Console.WriteLine($"  [{shapes[s].Out,5}, {shapes[s].In,4}] x{calls,2}: {best[s],7:F2} ms {b / best[s] / 1e6,6:F1} GB/s {2.0 * rows * n / best[s] / 1e6,6:F1} GFLOP/s");
         }
         foreach (var (w, _) in weights)
             w.Dispose();

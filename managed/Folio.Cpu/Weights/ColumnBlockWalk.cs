@@ -9,6 +9,9 @@ internal interface IPanelTiles<TWeight>
     /// <summary>Rows r .. r + 3 × two panels from column c.</summary>
     static abstract void Tile4x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
 
+    /// <summary>Rows r and r + 1 × four panels from column c.</summary>
+    static abstract void Tile2x4Panels(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
+
     /// <summary>Row r × <paramref name="panels"/> panels from column c.</summary>
     static abstract void Tile1xN(Int8Activations act, int r, TWeight w, int c, int panels, float[]? bias, float[] y);
 
@@ -19,8 +22,8 @@ internal interface IPanelTiles<TWeight>
 /// <summary>
 /// Columns c0 .. c1 of an int8-activation GEMM (int8 and int4 weights): blocks of 256 columns, so that a block's
 /// weights (k × 256 bytes or nibbles) stay in L2 while every 4-row strip runs over them (without the blocks each strip
-/// streamed a whole chunk of lm_head from memory again); in a block, 4 × 16 tiles then single rows over 4 or 1
-/// panels; the partial last panel, and everything on the portable path, element by element. Every element is the
+/// streamed a whole chunk of lm_head from memory again); in a block, 4 × 16 tiles, then pairs of rows over 4 panels
+/// (each weight load serves both), then single rows over 4 or 1 panels; the partial last panel, and everything on the portable path, element by element. Every element is the
 /// same arithmetic whichever tile computes it.
 /// </summary>
 internal static class ColumnBlockWalk
@@ -46,6 +49,17 @@ internal static class ColumnBlockWalk
                 for (; c < cEnd; c += panel)
                     for (int rr = r; rr < r + 4; rr++)
                         TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+            }
+            for (; r + 2 <= rows; r += 2)
+            {
+                int c = cb;
+                for (; c + 4 * panel <= cEnd; c += 4 * panel)
+                    TTiles.Tile2x4Panels(act, r, w, c, bias, y);
+                for (; c < cEnd; c += panel)
+                {
+                    TTiles.Tile1xN(act, r, w, c, 1, bias, y);
+                    TTiles.Tile1xN(act, r + 1, w, c, 1, bias, y);
+                }
             }
             for (; r < rows; r++)
             {

@@ -66,6 +66,12 @@ internal static partial class Int4Gemm
         public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
             Int4Gemm.Tile4x16(act, r, w, c, bias, y);
 
+        public static void Tile2x4Panels(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
+        {
+            Int4Gemm.Tile1xN(act, r, w, c, 4, bias, y);
+            Int4Gemm.Tile1xN(act, r + 1, w, c, 4, bias, y);
+        }
+
         public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y) =>
             Int4Gemm.Tile1xN(act, r, w, c, panels, bias, y);
 

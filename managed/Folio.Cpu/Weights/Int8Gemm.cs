@@ -17,10 +17,11 @@ namespace Folio.Cpu.Weights;
 /// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
-/// Tiles: 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8, over blocks of 256 columns; columns of a partial last
-/// panel go scalar.
+/// Tiles: 4 rows × 16 columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four weight streams:
+/// Int8Gemm.Decode.cs), 1 × 8,
+/// over blocks of 256 columns; columns of a partial last panel go scalar.
 /// </summary>
-internal static class Int8Gemm
+internal static partial class Int8Gemm
 {
     private const int Panel = Int8Weight.PanelCols;
     private const int Group = Int8Weight.GroupSize;
@@ -77,8 +78,16 @@ internal static class Int8Gemm
                 Int8Gemm.Tile4x16(act, r, w, c, bias, y);
         }
 
-        public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y) =>
-            Int8Gemm.Tile1xN(act, r, w, c, panels, bias, y);
+        public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tile2x32(act, r, w, c, bias, y);
+
+        public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
+        {
+            if (panels == 4)
+                Tile1x32(act, r, w, c, bias, y);
+            else
+                Tile1x8(act, r, w, c, bias, y);
+        }
 
         public static float Element(Int8Activations act, int r, Int8Weight w, int c) => Int8Gemm.Element(act, r, w, c);
     }
@@ -135,57 +144,33 @@ internal static class Int8Gemm
             ? AvxVnni.MultiplyWideningAndAdd(acc, absX, Avx2.Sign(w, x))
             : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
 
-    /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
-    private static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
+    /// <summary>One row against one panel (a block's last panels; four at a time go to <see cref="Tile1x32"/>).</summary>
+    private static void Tile1x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
         ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
-        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes);
         ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
         nuint xs0 = (nuint)(r * groups);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector256<float> f0 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            Vector256<int> i0 = default;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
             for (int q = 0; q < Group / 4; q++)
             {
                 var xb = Quad(ref xr, xg + (nuint)(q * 4));
-                var ax = Avx2.Abs(xb);
-                nuint at = wo + (nuint)(q * 32);
-                i0 = Dot(i0, ax, xb, Vector256.LoadUnsafe(ref wr, at));
-                if (panels == 4)
-                {
-                    i1 = Dot(i1, ax, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
-                    i2 = Dot(i2, ax, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
-                    i3 = Dot(i3, ax, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
-                }
+                i0 = Dot(i0, Avx2.Abs(xb), xb, Vector256.LoadUnsafe(ref wr, wo + (nuint)(q * 32)));
             }
-            nuint sg = s0 + (nuint)(g * Panel);
             var sx = GroupScale(ref xs, xs0 + (nuint)g);
-            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, sg)) * sx, f0);
-            if (panels == 4)
-            {
-                nuint ps = (nuint)(groups * Panel);
-                f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Scales(ref Unsafe.Add(ref sr, sg + ps)) * sx, f1);
-                f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)) * sx, f2);
-                f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)) * sx, f3);
-            }
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))) * sx, f0);
         }
-        int y0 = r * w.Rows + c;
-        Put(f0, y, y0, bias, c);
-        if (panels == 4)
-        {
-            Put(f1, y, y0 + 8, bias, c + 8);
-            Put(f2, y, y0 + 16, bias, c + 16);
-            Put(f3, y, y0 + 24, bias, c + 24);
-        }
+        Put(f0, y, r * w.Rows + c, bias, c);
     }
 
     /// <summary>Four rows against two panels: each weight load serves four rows.</summary>

@@ -120,6 +120,35 @@ public sealed class Int8GemmTests
                 Assert.Equal(Int8Gemm.Element(act, r, weight, o), y[r * outCols + o]);
     }
 
+    /// <summary>One to three rows run the prefetching 1 × 32 tile (past a panel's end its prefetches reach the next
+    /// tile's panels, past the last tile beyond the weight), the 1 × 8 tile and the scalar partial panel, on 2 threads:
+    /// every element has <see cref="Int8Gemm.Element"/>'s bits (+ bias), for k of 1 to 3 groups and k past the
+    /// prefetch distance, and column counts that end mid-tile and mid-panel.</summary>
+    [Theory]
+    [InlineData(1, 7, 37)]
+    [InlineData(1, 300, 1000)]
+    [InlineData(2, 65, 104)]
+    [InlineData(3, 768, 331)]
+    [InlineData(1, 2048, 96)]
+    public void OneToThreeRowsGiveTheElementsBits(int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(2, WeightQuantization.Int8);
+        float[] x = HalfGemmTests.Random(rows * k, 41, 2f), w = HalfGemmTests.Random(outCols * k, 42, 0.3f), b = HalfGemmTests.Random(outCols, 43);
+        var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        using var tx = backend.Upload(x, rows, k);
+        using var tb = backend.Upload(b, 1, outCols);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, weight, tb, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        var act = new Int8Activations();
+        act.QuantizePerGroup(x, rows, k);
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+                Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
+    }
+
     [Fact]
     public void QuantizationErrorAgainstFp32StaysWithinTheInt8Bound()
     {
