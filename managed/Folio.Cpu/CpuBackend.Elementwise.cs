@@ -14,7 +14,7 @@ public sealed partial class CpuBackend
         var x = T(input);
         var g = T(weight);
         var y = T(output);
-        Require(g.Cols == x.Cols && y.Rows == x.Rows && y.Cols == x.Cols, "RmsNorm: shapes differ");
+        RequireNormShapes(x, g, y);
         // Rows are independent: a prefill's thousands of rows split over the threads; a decode step's few run inline.
         _runner.For(x.Rows, (long)x.Rows * x.Cols, new NormJob(x.Data, g.Data, y.Data, x.Cols, eps), static (j, r) =>
             RmsNormRow(j.X.AsSpan(r * j.N, j.N), j.Gamma.AsSpan(0, j.N), j.Eps, j.Y.AsSpan(r * j.N, j.N)));
@@ -68,9 +68,8 @@ public sealed partial class CpuBackend
         var a = T(addend);
         var g = T(weight);
         var y = T(output);
-        Require(a.Rows == x.Rows && a.Cols == x.Cols, "Add: shapes differ");
-        DTypes.Require(a.DType, x.DType, "Add: the addend");
-        Require(g.Cols == x.Cols && y.Rows == x.Rows && y.Cols == x.Cols, "RmsNorm: shapes differ");
+        RequireAddShapes(x, a);
+        RequireNormShapes(x, g, y);
         // RmsNorm's work measure, so a decode step's rows still run inline (a fork costs more than they do).
         _runner.For(x.Rows, (long)x.Rows * x.Cols, new AddNormJob(x.Data, a.Data, g.Data, y.Data, x.Cols, eps), static (j, r) =>
         {
@@ -87,10 +86,18 @@ public sealed partial class CpuBackend
     {
         var a = T(target);
         var b = T(addend);
-        Require(a.Rows == b.Rows && a.Cols == b.Cols, "Add: shapes differ");
-        DTypes.Require(b.DType, a.DType, "Add: the addend");
+        RequireAddShapes(a, b);
         System.Numerics.Tensors.TensorPrimitives.Add(a.Span, b.Span, a.Span);
     }
+
+    private static void RequireAddShapes(CpuTensor target, CpuTensor addend)
+    {
+        Require(addend.Rows == target.Rows && addend.Cols == target.Cols, "Add: shapes differ");
+        DTypes.Require(addend.DType, target.DType, "Add: the addend");
+    }
+
+    private static void RequireNormShapes(CpuTensor x, CpuTensor gamma, CpuTensor y) =>
+        Require(gamma.Cols == x.Cols && y.Rows == x.Rows && y.Cols == x.Cols, "RmsNorm: shapes differ");
 
     public void SiluAndMul(DeviceTensor gateUp, DeviceTensor output)
     {
