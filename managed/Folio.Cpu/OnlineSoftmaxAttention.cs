@@ -312,21 +312,21 @@ internal static partial class OnlineSoftmaxAttention
         [ThreadStatic] private static float[]? _acc;
 
         public static Span<float> Query(int length) =>
-            (_query is { } q && q.Length >= length ? q : _query = new float[Math.Max(length, 1024)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _query, length, 1024).AsSpan(0, length);
 
         public static Span<float> Sums(int length) =>
-            (_sums is { } q && q.Length >= length ? q : _sums = new float[Math.Max(length, 1024)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _sums, length, 1024).AsSpan(0, length);
 
         public static Span<float> Max(int length) =>
-            (_max is { } q && q.Length >= length ? q : _max = new float[Math.Max(length, 64)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _max, length, 64).AsSpan(0, length);
 
         public static Span<float> Transposed(int length) =>
-            (_transposed is { } q && q.Length >= length ? q : _transposed = new float[Math.Max(length, 4096)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _transposed, length, 4096).AsSpan(0, length);
 
         public static Span<float> Acc(int length) =>
-            (_acc is { } q && q.Length >= length ? q : _acc = new float[Math.Max(length, 4096)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _acc, length, 4096).AsSpan(0, length);
 
         public static Span<float> Scored(int length) =>
-            (_scored is { } q && q.Length >= length ? q : _scored = new float[Math.Max(length, 1024)]).AsSpan(0, length);
+            ThreadBuffer.AtLeast(ref _scored, length, 1024).AsSpan(0, length);
     }
 }

@@ -250,10 +250,10 @@ internal static class PagedAttentionKernel
         [ThreadStatic] private static int[]? _slots;
 
         public static float[] Scores(int length) =>
-            _scores is { } s && s.Length >= length ? s : _scores = new float[Math.Max(length, MinScores)];
+            ThreadBuffer.AtLeast(ref _scores, length, MinScores);
 
         public static int[] Slots(int length) =>
-            _slots is { } s && s.Length >= length ? s : _slots = new int[Math.Max(length, MinScores)];
+            ThreadBuffer.AtLeast(ref _slots, length, MinScores);
     }
 
     private readonly record struct Job(CpuTensor Qkv, AttentionShape Shape, CpuKvCache Cache, int Layer, AttentionBatch Batch,
