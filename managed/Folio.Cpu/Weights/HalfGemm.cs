@@ -41,7 +41,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     /// the one not native to it is emulated by .NET with the same bits); <paramref name="widenToScratch"/>: whether a
     /// decode block of 16 or more rows takes the widened-slice tiles (HalfGemm.Widened.cs; the same bits either way).</summary>
     internal static void Run(float[] x, int rows, HalfWeight w, float[]? bias, float[] y, ParallelRunner runner, bool wide,
-        bool widenToScratch = true)
+        bool widenToScratch)
     {
         int outCols = w.Rows, k = w.Cols;
         // The tiles read and write unchecked (see Put): check every extent once here.
