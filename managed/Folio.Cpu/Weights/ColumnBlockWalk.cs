@@ -6,6 +6,11 @@ internal interface IPanelTiles<TWeight>
     /// <summary>Output columns per weight panel.</summary>
     static abstract int Panel { get; }
 
+    /// <summary>Rows r .. r + 7 × two panels from column c (a kernel that has this tile; the walk asks for it only when
+    /// told to).</summary>
+    static virtual void Tile8x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y) =>
+        throw new NotSupportedException("this kernel has no 8 × 16 tile");
+
     /// <summary>Rows r .. r + 3 × two panels from column c.</summary>
     static abstract void Tile4x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
 
@@ -22,16 +27,17 @@ internal interface IPanelTiles<TWeight>
 /// <summary>
 /// Columns c0 .. c1 of an int8-activation GEMM (int8 and int4 weights): blocks of 256 columns, so that a block's
 /// weights (k × 256 bytes or nibbles) stay in L2 while every 4-row strip runs over them (without the blocks each strip
-/// streamed a whole chunk of lm_head from memory again); in a block, 4 × 16 tiles, then pairs of rows over 4 panels
-/// (each weight load serves both), then single rows over 4 or 1 panels; the partial last panel, and everything on the portable path, element by element. Every element is the
-/// same arithmetic whichever tile computes it.
+/// streamed a whole chunk of lm_head from memory again); in a block, 8 × 16 tiles where the caller asks for them
+/// (<c>eightRows</c>), then 4 × 16 tiles, then pairs of rows over 4 panels (each weight load serves both), then single
+/// rows over 4 or 1 panels; the partial last panel, and everything on the portable path, element by element. Every
+/// element is the same arithmetic whichever tile computes it.
 /// </summary>
 internal static class ColumnBlockWalk
 {
     private const int BlockCols = 256;
 
     public static void Columns<TWeight, TTiles>(Int8Activations act, int rows, TWeight w, int o, int c0, int c1,
-        float[]? bias, float[] y, bool vectors) where TTiles : IPanelTiles<TWeight>
+        float[]? bias, float[] y, bool vectors, bool eightRows = false) where TTiles : IPanelTiles<TWeight>
     {
         int panel = TTiles.Panel;
         int full = c1 == o ? c0 + (c1 - c0) / panel * panel : c1;   // only the last panel can be partial
@@ -41,6 +47,15 @@ internal static class ColumnBlockWalk
         {
             int cEnd = Math.Min(full, cb + BlockCols);
             int r = 0;
+            for (; eightRows && r + 8 <= rows; r += 8)
+            {
+                int c = cb;
+                for (; c + 2 * panel <= cEnd; c += 2 * panel)
+                    TTiles.Tile8x16(act, r, w, c, bias, y);
+                for (; c < cEnd; c += panel)
+                    for (int rr = r; rr < r + 8; rr++)
+                        TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+            }
             for (; r + 4 <= rows; r += 4)
             {
                 int c = cb;

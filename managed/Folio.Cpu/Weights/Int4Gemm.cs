@@ -15,7 +15,8 @@ namespace Folio.Cpu.Weights;
 /// one FMA per group in group order, so an element's value does not depend on the tile, thread or batch, and
 /// the portable path (scalar, same order) gives the same bits.
 /// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8, over blocks of 256 columns;
-/// columns of a partial last panel go scalar.
+/// columns of a partial last panel go scalar. With AVX-512 BW and no AVX-VNNI, strips of 8 rows take the 512-bit
+/// 8 × 16 tile (<c>Int4Gemm.Tiles512.cs</c>).
 /// </summary>
 internal static partial class Int4Gemm
 {
@@ -27,20 +28,25 @@ internal static partial class Int4Gemm
     public static string KernelName => UsesVectors
         ? AvxVnni.IsSupported
             ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-VNNI vpdpbusd"
-            : "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX2 vpmaddubsw"
+            : UsesWide
+                ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-512 BW vpmaddubsw (8 x 16 tiles) and AVX2"
+                : "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX2 vpmaddubsw"
         : "int4 weights (group 32, fp16 scales) x int8 activations per row, portable scalar";
 
     public static void Run(float[] x, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.Quantize(x, rows, w.Cols, groupSums: true);
-        RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
+        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide);
     }
 
     /// <summary>The GEMM on activations already quantized (with group sums); <paramref name="vectors"/> false forces
-    /// the portable path (the tests compare the two).</summary>
-    internal static void RunQuantized(Int8Activations act, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
+    /// the portable path, <paramref name="wide"/> picks the 512-bit 8 × 16 tile for strips of 8 rows (needs AVX-512 BW;
+    /// the tests compare all three).</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide)
     {
         int outCols = w.Rows;
+        if (wide && !Avx512BW.IsSupported)
+            throw new PlatformNotSupportedException("the 8 × 16 int4 tile needs AVX-512 BW");
         if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         int blocks = (outCols + 31) / 32;
@@ -48,20 +54,23 @@ internal static partial class Int4Gemm
         int perChunk = (blocks + chunks - 1) / chunks * 32;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors);
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide);
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors) =>
-        ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors);
+    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide) =>
+        ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
 
     /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
     private readonly struct Tiles : IPanelTiles<Int4Weight>
     {
         public static int Panel => Int4Weight.PanelCols;
+
+        public static void Tile8x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Int4Gemm.Tile8x16(act, r, w, c, bias, y);
 
         public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
             Int4Gemm.Tile4x16(act, r, w, c, bias, y);
@@ -93,5 +102,5 @@ internal static partial class Int4Gemm
         return act.Scales[r] * acc;
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, Int4Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);
+    private readonly record struct Job(Int8Activations Act, int Rows, Int4Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide);
 }

@@ -114,11 +114,43 @@ public sealed class Int4GemmTests
         act.Quantize(x, rows, k, groupSums: true);
         var portable = new float[rows * outCols];
         var runner = new ParallelRunner(1);
-        Int4Gemm.RunQuantized(act, rows, weight, null, portable, runner, vectors: false);
+        Int4Gemm.RunQuantized(act, rows, weight, null, portable, runner, vectors: false, wide: false);
         Assert.Equal(y.Select(BitConverter.SingleToUInt32Bits), portable.Select(BitConverter.SingleToUInt32Bits));
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < outCols; o++)
                 Assert.Equal(Int4Gemm.Element(act, r, weight, o), y[r * outCols + o]);
+    }
+
+    /// <summary>The 256-bit tiles and the 512-bit 8 × 16 tile (strips of 8 rows, then 4-row, 2-row and single-row
+    /// leftovers) each give <see cref="Int4Gemm.Element"/> + bias bit for bit, on two threads, over partial panels and
+    /// 256-column blocks. Without AVX-512 BW the wide path must refuse, not run.</summary>
+    [Theory]
+    [InlineData(8, 32, 16, false)]
+    [InlineData(8, 32, 16, true)]
+    [InlineData(19, 77, 45, false)]
+    [InlineData(19, 77, 45, true)]
+    [InlineData(33, 800, 600, true)]
+    [InlineData(64, 96, 280, true)]
+    [InlineData(15, 160, 24, true)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
+    public void EveryTileGivesTheElementsBits(int rows, int k, int outCols, bool wide)
+    {
+        using var backend = new CpuBackend(1, WeightQuantization.Int4);
+        float[] x = HalfGemmTests.Random(rows * k, 51, 2f), w = HalfGemmTests.Random(outCols * k, 52, 0.3f), b = HalfGemmTests.Random(outCols, 53);
+        var weight = Assert.IsType<Int4Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        var act = new Int8Activations();
+        act.Quantize(x, rows, k, groupSums: true);
+        var y = new float[rows * outCols];
+        using var runner = new ParallelRunner(2);
+        if (wide && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => Int4Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true));
+            return;
+        }
+        Int4Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide);
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+                Assert.True(BitConverter.SingleToUInt32Bits(Int4Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int4Gemm.Element(act, r, weight, o) + b[o]}");
     }
 
     [Fact]
