@@ -10,8 +10,9 @@ namespace Folio.Benchmarks;
 /// [768, 2048], then lm_head [32000, 768]; bf16: 250 MB in 16-bit panels, fp32: 500 MB) multiplied in the model's
 /// order, pass after pass, so each weight comes from memory as in a step (unlike <c>gemm-shapes</c>, whose one
 /// weight stays in cache). Prints the fastest pass (the one least disturbed on a shared machine) with its GFLOP/s, the
-/// least process CPU time of a pass (at one thread: the pass's own compute, time slices taken by others excluded; at
-/// more, the workers' spinning included), and per shape the summed time and GFLOP/s in the fastest pass.
+/// share of the FMA ceiling measured right after (<see cref="FmaPeakBenchmark"/>: what a compute-bound step, ROWS 128
+/// for a prompt, can reach), the least process CPU time of a pass (at one thread: the pass's own compute, time slices
+/// taken by others excluded; at more, the workers' spinning included), and per shape the summed time and GFLOP/s in the fastest pass.
 /// </summary>
 internal static class GemmStepBenchmark
 {
@@ -40,7 +41,8 @@ internal static class GemmStepBenchmark
         double bestPass = run.FastestMs, bestCpu = run.CpuMs.Min();
         var best = run.FastestPerShapeMs;
         double flop = weights.Sum(w => 2.0 * rows * shapes[w.Shape].Out * shapes[w.Shape].In);
-        Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {flop / bestPass / 1e6:F1} GFLOP/s; least process CPU in a pass {bestCpu:F2} ms; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        double ceiling = FmaPeakBenchmark.MeasureGFlops(threads);
+        Console.WriteLine($"fastest of {passes} passes: {bestPass:F2} ms, {flop / bestPass / 1e6:F1} GFLOP/s ({flop / bestPass / 1e6 / ceiling:P0} of the FMA ceiling, {ceiling:F1} GFLOP/s on {threads} threads just after); least process CPU in a pass {bestCpu:F2} ms; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         for (int s = 0; s < shapes.Length; s++)
         {
             int calls = s < layer.Length ? 12 : 1;

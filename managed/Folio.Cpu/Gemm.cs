@@ -35,6 +35,14 @@ internal static partial class Gemm
     /// <see cref="KBlock"/> the three filled its 48 KiB (32-row model-order GEMMs ~1.08× slower; at 48, prefill's extra
     /// partial-sum traffic costs more than it gains; RESULTS.md).</summary>
     private const int StreamKBlock = 64;
+    /// <summary>The k slice of a GEMM with several row blocks (a prompt): <see cref="KBlock"/> where L1 holds the slice's
+    /// weights and the block's x slice (16 KiB each) with room (the Intel VM's 48 KiB, where it was measured); on a
+    /// smaller L1 the whole k, each tile's chains in registers from the first k to the last, the column block's panels
+    /// and the row block's x read from L2. On the Zen 4-class VM (32 KiB) the slices filled L1 and the stored and
+    /// reloaded partial sums cost more than they kept: 128-row model-order GEMMs (gemm-step) ran 1.03–1.05× faster
+    /// whole (204–206 → 212–216 GFLOP/s of a 230 ceiling), 512 rows 1.06–1.07×, b8's 2,048-row prefill step
+    /// 1.05–1.10× (bench/RESULTS.md).</summary>
+    internal static readonly int PrefillKBlock = L1DataCache.Bytes is > 0 and < 48 * 1024 ? int.MaxValue : KBlock;
 
     /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
     public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
@@ -50,7 +58,13 @@ internal static partial class Gemm
         }
     }
 
-    public static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner)
+    public static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner) =>
+        Run(x, rows, k, wt, outCols, bias, y, runner, PrefillKBlock);
+
+    /// <summary><paramref name="prefillKBlock"/>: the k slice of a GEMM with several row blocks (<see cref="PrefillKBlock"/>
+    /// on this CPU; tests run each on any CPU: the same bits either way).</summary>
+    internal static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner,
+        int prefillKBlock)
     {
         // The 512-bit tiles read and write unchecked (see Put in Gemm.Vector512.cs): check every extent once here.
         if (x.Length < (long)rows * k || wt.Length < PackedLength(outCols, k) || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
@@ -72,14 +86,14 @@ internal static partial class Gemm
         }
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * k * outCols;
-        runner.For(chunks, work, new GemmJob(x, rows, k, wt, outCols, perChunk, bias, y), static (j, chunk) =>
+        runner.For(chunks, work, new GemmJob(x, rows, k, wt, outCols, perChunk, bias, y, prefillKBlock), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.X, j.Rows, j.K, j.Wt, j.OutCols, c0, Math.Min(j.OutCols, c0 + j.PerChunk), j.Bias, j.Y);
+            Columns(j.X, j.Rows, j.K, j.Wt, j.OutCols, c0, Math.Min(j.OutCols, c0 + j.PerChunk), j.Bias, j.Y, j.PrefillKBlock);
         });
     }
 
-    private static void Columns(float[] x, int rows, int k, FloatPanels wt, int o, int c0, int c1, float[]? bias, float[] y)
+    private static void Columns(float[] x, int rows, int k, FloatPanels wt, int o, int c0, int c1, float[]? bias, float[] y, int prefillKBlock)
     {
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
@@ -89,8 +103,10 @@ internal static partial class Gemm
             if (Wide)
             {
                 r = rows / 4 * 4;
+                // One row block (decode) streams its weights in short slices; several (a prompt) take prefillKBlock.
+                int kBlock = r <= RowBlock ? StreamKBlock : Math.Min(k, prefillKBlock);
                 for (int rb = 0; rb < r; rb += RowBlock)
-                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0, onlyBlock: r <= RowBlock);
+                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0, kBlock);
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -113,11 +129,12 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over columns [c0, full): per 32-column
-    /// tile, k in slices of <see cref="KBlock"/> (<see cref="StreamKBlock"/> when it is the GEMM's only row block), each slice run by every 8- and 4-row tile of the block before the next
-    /// (its 16 KiB of weights and the block's x slice stay in L1; the chains continue from the stored partial sums, so
-    /// the bits are a single pass's); then a last 16-column panel row by row.</summary>
+    /// tile, k in slices of <paramref name="kBlock"/> (<see cref="StreamKBlock"/> when it is the GEMM's only row block,
+    /// else <see cref="PrefillKBlock"/>), each slice run by every 8- and 4-row tile of the block before the next
+    /// (a <see cref="KBlock"/> slice's 16 KiB of weights and the block's x slice stay in L1; the chains continue from the
+    /// stored partial sums, so the bits are a single pass's); then a last 16-column panel row by row.</summary>
     private static void Rows512(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias, float[] y, bool first,
-        bool onlyBlock)
+        int kBlock)
     {
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
@@ -127,7 +144,6 @@ internal static partial class Gemm
         // slice's time, more than a core keeps in flight: 7–10 % slower model-order decode GEMMs; RESULTS.md). A
         // 32-row decode step meets all its weights so; later blocks of a prefill find them in L2 and prefetch nothing.
         int tiles = (r8 - r0) / 8 + (r8 < r1 ? 1 : 0);
-        int kBlock = onlyBlock ? StreamKBlock : KBlock;
         for (int c = c0; c < wide; c += WideTileCols)
             for (int k0 = 0; k0 < k; k0 += kBlock)
             {
@@ -247,5 +263,6 @@ internal static partial class Gemm
         Put(a1, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct GemmJob(float[] X, int Rows, int K, FloatPanels Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y);
+    private readonly record struct GemmJob(float[] X, int Rows, int K, FloatPanels Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y,
+        int PrefillKBlock);
 }

@@ -68,6 +68,34 @@ public sealed class BackendOpTests
         }
     }
 
+    /// <summary>A prompt's GEMM (several 32-row blocks) with k in 128-wide slices continued from stored partial sums,
+    /// in 64-wide ones, or whole (<see cref="Gemm.PrefillKBlock"/> picks by the L1 size; each runs here on any CPU):
+    /// every element the reference chain's bits. Odd shapes: leftover 8-, 4- and single rows, a last k slice of one,
+    /// a 16-column panel after the 32-column tiles and a partial last panel.</summary>
+    [Theory]
+    [InlineData(65, 129, 100)]
+    [InlineData(97, 300, 130)]
+    [InlineData(131, 257, 48)]
+    [InlineData(200, 64, 33)]
+    public void APromptGemmGivesTheReferenceBitsForEveryKSlice(int rows, int k, int outCols)
+    {
+        float[] x = Random(rows * k, 7), w = Random(outCols * k, 8), b = Random(outCols, 9);
+        var wt = FloatPanels.Allocate(Gemm.PackedLength(outCols, k));
+        Gemm.Pack(w, outCols, k, wt);
+        var want = new float[rows * outCols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < outCols; c++)
+                want[r * outCols + c] = Gemm.Element(x, r, k, wt, outCols, c) + b[c];
+        using var runner = new ParallelRunner(2);
+        foreach (int kBlock in new[] { 128, 64, int.MaxValue })
+        {
+            var got = new float[rows * outCols];
+            Array.Fill(got, float.NaN);
+            Gemm.Run(x, rows, k, wt, outCols, b, got, runner, kBlock);
+            Assert.Equal(want, got);
+        }
+    }
+
     [Fact]
     public void RmsNormRopeAndSiluMatchFormulas()
     {
