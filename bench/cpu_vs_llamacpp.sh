@@ -13,7 +13,7 @@
 #    to GGUF F32 by bench/hf_to_gguf_f32.py (llama.cpp's gguf-py; needs python3-numpy), then llama-quantize to
 #    F16, Q8_0, Q4_0, Q4_K_M.
 # 3. PASSES passes; in each, every precision pair runs Folio then llama.cpp, one after the other:
-#      Folio     folio bench --model FOLDER --threads 2 --input-len 128 [--quantization Q] [--kv-cache-dtype bf16]
+#      Folio     folio bench --model FOLDER --threads 2 --input-len 128 [--quantization Q] --kv-cache-dtype bf16|fp32
 #                  --requests 1 --output-len 64   -> decode_tokens_per_s (batch-1 decode), prefill_tokens_per_s (pp128)
 #                  --requests 32 --output-len 32  -> decode_tokens_per_s (32 sequences, generation)
 #      llama.cpp llama-bench -t 2 -p 128 -n 64 -r 1 -o jsonl          -> pp128 and tg64 tok/s
@@ -68,12 +68,16 @@ for q in F16 Q8_0 Q4_0 Q4_K_M; do
     [[ -f "$models/b8-$q.gguf" ]] || "$bin/llama-quantize" "$models/b8-F32.gguf" "$models/b8-$q.gguf" "$q" >"$work/quantize-$q.log" 2>&1
 done
 
-# Precision pairs: label | Folio folder | Folio --quantization | llama.cpp file [| Folio's KV cache dtype]
-# llama.cpp keeps its KV cache in F16 in every pair (its default -ctk/-ctv f16). Folio's 16-bit pair keeps its KV
-# cache 16-bit too (bf16, as vLLM's "auto" does for a bf16 model); the others keep Folio's default fp32 cache.
+# Precision pairs: label | Folio folder | Folio --quantization | llama.cpp file
+# The pair's precision is the weights'. llama.cpp keeps its KV cache in F16 in every pair (its default -ctk/-ctv
+# f16, whatever the weights), so Folio keeps a 16-bit KV cache in every pair too (--kv-cache-dtype bf16), where the
+# CPU has AVX-512 (Folio's bf16 cache needs it); elsewhere Folio's default fp32 cache. KV=fp32|bf16 overrides.
+# (Until 2026-12-07 only the bf16 pair did; the fp32 cache measured 0.85x the bf16 one's 32-sequence tok/s on b8 fp32,
+# bench/RESULTS.md.)
+kv="${KV:-$(grep -qw avx512f /proc/cpuinfo && echo bf16 || echo fp32)}"
 pairs=(
     "fp32 / F32|$models/b8|none|$models/b8-F32.gguf"
-    "bf16 / F16|$models/b8-bf16|none|$models/b8-F16.gguf|bf16"
+    "bf16 / F16|$models/b8-bf16|none|$models/b8-F16.gguf"
     "int8 / Q8_0|$models/b8|int8|$models/b8-Q8_0.gguf"
     "int4 / Q4_0|$models/b8|int4|$models/b8-Q4_0.gguf"
     "int4 / Q4_K_M|$models/b8|int4|$models/b8-Q4_K_M.gguf"
@@ -86,9 +90,9 @@ results="$work/results.tsv"
 printf 'pass\tpair\tengine\tmetric\ttok_per_s\tload\n' >"$results"
 for ((p = 1; p <= passes; p++)); do
     for pair in "${pairs[@]}"; do
-        IFS='|' read -r label folder quant gguf kv <<<"$pair"
+        IFS='|' read -r label folder quant gguf <<<"$pair"
         load=$(cut -d' ' -f1 /proc/loadavg)
-        common=(bench --model "$folder" --threads "$threads" --input-len 128 --json --quantization "$quant" --kv-cache-dtype "${kv:-fp32}")
+        common=(bench --model "$folder" --threads "$threads" --input-len 128 --json --quantization "$quant" --kv-cache-dtype "$kv")
         one=$("${folio[@]}" "${common[@]}" --requests 1 --output-len 64 --kv-mib 256)
         many=$("${folio[@]}" "${common[@]}" --requests 32 --output-len 32 --kv-mib 512)
         printf '%s\t%s\tfolio\tpp128\t%s\t%s\n' "$p" "$label" "$(json_field prefill_tokens_per_s <<<"$one")" "$load" >>"$results"
@@ -134,4 +138,5 @@ for pair in pairs:
 loads = [float(r["load"]) for r in rows]
 print(f"\nload average (1 min) at the runs: {min(loads):.1f}–{max(loads):.1f}")
 EOF
+echo "Folio's KV cache: $kv (llama.cpp's: f16)" >>"$work/summary.md"
 cat "$work/summary.md"
