@@ -14,8 +14,8 @@ namespace Folio.Cpu.Weights;
 /// either way. Each group sum is converted to fp32 and folded in with
 /// one FMA per group in group order, so an element's value does not depend on the tile, thread or batch, and
 /// the portable path (scalar, same order) gives the same bits.
-/// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 1 × 32 (decode), 1 × 8, over blocks of 256 columns;
-/// columns of a partial last panel go scalar.
+/// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four
+/// weight streams: <c>Int4Gemm.Decode.cs</c>), 1 × 8, over blocks of 256 columns; columns of a partial last panel go scalar.
 /// </summary>
 internal static partial class Int4Gemm
 {
@@ -66,14 +66,16 @@ internal static partial class Int4Gemm
         public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
             Int4Gemm.Tile4x16(act, r, w, c, bias, y);
 
-        public static void Tile2x4Panels(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
-        {
-            Int4Gemm.Tile1xN(act, r, w, c, 4, bias, y);
-            Int4Gemm.Tile1xN(act, r + 1, w, c, 4, bias, y);
-        }
+        public static void Tile2x4Panels(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Tile2x32(act, r, w, c, bias, y);
 
-        public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y) =>
-            Int4Gemm.Tile1xN(act, r, w, c, panels, bias, y);
+        public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y)
+        {
+            if (panels == 4)
+                Tile1x32(act, r, w, c, bias, y);
+            else
+                Tile1x8(act, r, w, c, bias, y);
+        }
 
         public static float Element(Int8Activations act, int r, Int4Weight w, int c) => Int4Gemm.Element(act, r, w, c);
     }
