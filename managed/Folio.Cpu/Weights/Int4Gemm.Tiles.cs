@@ -71,61 +71,32 @@ internal static partial class Int4Gemm
             ? acc
             : Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1)) - Vector256.Create(Unsafe.Add(ref groupSums, at)));
 
-    /// <summary>One row against <paramref name="panels"/> (1 or 4) consecutive panels.</summary>
-    private static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y)
+    /// <summary>One row against one panel (a block's last panels; four at a time go to <see cref="Tile1x32"/>).</summary>
+    private static void Tile1x8(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref byte wr = ref MemoryMarshal.GetArrayDataReference(w.Nibbles);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
         ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
-        nuint panelBytes = (nuint)groups * Int4Weight.GroupBytes;
-        nuint p0 = (nuint)(c / Panel) * panelBytes;
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int4Weight.GroupBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes), e0 = (nuint)(r * groups);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector256<float> f0 = default;
         for (int g = 0; g < groups; g++)
         {
-            var start = Start(ref gs, e0 + (nuint)g);
-            Vector256<int> i0 = start, i1 = start, i2 = start, i3 = start;
+            nuint eg = e0 + (nuint)g;
+            var i0 = Start(ref gs, eg);
             nuint wo = p0 + (nuint)g * Int4Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
             for (int t = 0; t < Group / 8; t++)
             {
-                var xl = Quad(ref xr, xg + (nuint)(t * 8));
-                var xh = Quad(ref xr, xg + (nuint)(t * 8 + 4));
-                nuint at = wo + (nuint)(t * 32);
-                var b0 = Vector256.LoadUnsafe(ref wr, at);
-                i0 = Dot(Dot(i0, Low(b0), xl), High(b0), xh);
-                if (panels == 4)
-                {
-                    var b1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
-                    var b2 = Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes);
-                    var b3 = Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes);
-                    i1 = Dot(Dot(i1, Low(b1), xl), High(b1), xh);
-                    i2 = Dot(Dot(i2, Low(b2), xl), High(b2), xh);
-                    i3 = Dot(Dot(i3, Low(b3), xl), High(b3), xh);
-                }
+                var b0 = Vector256.LoadUnsafe(ref wr, wo + (nuint)(t * 32));
+                i0 = Dot(Dot(i0, Low(b0), Quad(ref xr, xg + (nuint)(t * 8))), High(b0), Quad(ref xr, xg + (nuint)(t * 8 + 4)));
             }
-            nuint sg = s0 + (nuint)(g * Panel), eg = e0 + (nuint)g;
-            f0 = Vector256.FusedMultiplyAdd(GroupSum(i0, ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg)), f0);
-            if (panels == 4)
-            {
-                nuint ps = (nuint)(groups * Panel);
-                f1 = Vector256.FusedMultiplyAdd(GroupSum(i1, ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + ps)), f1);
-                f2 = Vector256.FusedMultiplyAdd(GroupSum(i2, ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)), f2);
-                f3 = Vector256.FusedMultiplyAdd(GroupSum(i3, ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
-            }
+            f0 = Vector256.FusedMultiplyAdd(GroupSum(i0, ref gs, eg), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))), f0);
         }
-        float s = RowScale(act, r);
-        int y0 = r * w.Rows + c;
-        Put(f0, s, y, y0, bias, c);
-        if (panels == 4)
-        {
-            Put(f1, s, y, y0 + 8, bias, c + 8);
-            Put(f2, s, y, y0 + 16, bias, c + 16);
-            Put(f3, s, y, y0 + 24, bias, c + 24);
-        }
+        Put(f0, RowScale(act, r), y, r * w.Rows + c, bias, c);
     }
 
     /// <summary>Four rows against two panels: each unpacked weight vector serves four rows.</summary>

@@ -153,6 +153,47 @@ public sealed class Int4GemmTests
                     $"y[{r},{o}] = {y[r * outCols + o]}, element {Int4Gemm.Element(act, r, weight, o) + b[o]}");
     }
 
+    /// <summary>One to three rows run the prefetching 1 × 32 and 2 × 32 tiles (past a panel's end their prefetches reach
+    /// the next tile's panels, past the last tile beyond the weight), the 1 × 8 tile and the scalar partial panel, on 2
+    /// threads: every element has <see cref="Int4Gemm.Element"/>'s bits (+ bias), for k of 1 to 3 groups and k past the
+    /// prefetch distance, column counts that end mid-tile and mid-panel, and (<paramref name="extreme"/>) groups at the
+    /// int16 pair sums' bound: x_q = ±127 against nibbles 15 (q = 7), where the AVX2 path's two partial accumulators must
+    /// add as int16 halves.</summary>
+    [Theory]
+    [InlineData(1, 7, 37, false)]
+    [InlineData(1, 300, 1000, false)]
+    [InlineData(2, 65, 104, false)]
+    [InlineData(3, 768, 331, false)]
+    [InlineData(1, 2048, 96, false)]
+    [InlineData(2, 1024, 72, false)]
+    [InlineData(3, 640, 64, true)]
+    public void OneToThreeRowsGiveTheElementsBits(int rows, int k, int outCols, bool extreme)
+    {
+        using var backend = new CpuBackend(2, WeightQuantization.Int4);
+        float[] x = HalfGemmTests.Random(rows * k, 41, 2f), w = HalfGemmTests.Random(outCols * k, 42, 0.3f), b = HalfGemmTests.Random(outCols, 43);
+        if (extreme)
+        {
+            // Each group: one 1 (q = -8) and 31 of -0.875 (q = 7); rows of ±2 with one sign per row (x_q = ±127).
+            for (int i = 0; i < w.Length; i++)
+                w[i] = i % k % 32 == 0 ? 1f : -0.875f;
+            for (int i = 0; i < x.Length; i++)
+                x[i] = i / k % 2 == 0 ? 2f : -2f;
+        }
+        var weight = Assert.IsType<Int4Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        using var tx = backend.Upload(x, rows, k);
+        using var tb = backend.Upload(b, 1, outCols);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, weight, tb, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        var act = new Int8Activations();
+        act.Quantize(x, rows, k, groupSums: true);
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+                Assert.True(BitConverter.SingleToUInt32Bits(Int4Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int4Gemm.Element(act, r, weight, o) + b[o]}");
+    }
+
     [Fact]
     public void QuantizationErrorAgainstFp32StaysWithinTheInt4Bound()
     {
