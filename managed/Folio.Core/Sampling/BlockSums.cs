@@ -28,19 +28,36 @@ internal static class BlockSums
     public static double Compute(ReadOnlySpan<float> values, Span<double> sums)
     {
         int blocks = BlockCount(values.Length);
+        ComputeBlocks(values, sums, 0, blocks);
+        return Total(sums[..blocks]);
+    }
+
+    /// <summary>Writes the sums of blocks [<paramref name="firstBlock"/>, <paramref name="endBlock"/>) of
+    /// <paramref name="values"/> (the whole row) to the same entries of <paramref name="sums"/>: the bits
+    /// <see cref="Compute"/> writes there, so disjoint ranges may be summed on different threads.</summary>
+    public static void ComputeBlocks(ReadOnlySpan<float> values, Span<double> sums, int firstBlock, int endBlock)
+    {
+        int blocks = BlockCount(values.Length);
         if (sums.Length < blocks)
             throw new ArgumentException($"{sums.Length} block sums for {blocks} blocks", nameof(sums));
-        int full = values.Length / BlockSize;
-        int b = 0;
+        if ((uint)firstBlock > (uint)endBlock || endBlock > blocks)
+            throw new ArgumentOutOfRangeException(nameof(endBlock), $"blocks [{firstBlock}, {endBlock}) outside [0, {blocks})");
+        int full = Math.Min(endBlock, values.Length / BlockSize);
+        int b = firstBlock;
         if (Vector256.IsHardwareAccelerated)
         {
             for (; b < full; b++)
                 sums[b] = BlockSumVector(values.Slice(b * BlockSize, BlockSize));
         }
-        for (; b < blocks; b++)
+        for (; b < endBlock; b++)
             sums[b] = BlockSumsScalar.Block(values[(b * BlockSize)..Math.Min(values.Length, (b + 1) * BlockSize)]);
+    }
+
+    /// <summary>The block sums added in block order.</summary>
+    public static double Total(ReadOnlySpan<double> sums)
+    {
         double total = 0;
-        for (b = 0; b < blocks; b++)
+        for (int b = 0; b < sums.Length; b++)
             total += sums[b];
         return total;
     }

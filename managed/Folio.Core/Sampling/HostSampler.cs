@@ -22,6 +22,8 @@ public class HostSampler : ISampler
     /// <summary>One per thread the rows may run on, made once; [0] also samples every serial step.</summary>
     private readonly RowSampler[] _workers;
     private readonly long _defaultSeed;
+    /// <summary>Threads for the exponentials of a row sampled on the calling thread (null: that thread alone).</summary>
+    private readonly IRowChunkRunner? _rowChunks;
     private readonly int _validTokenCount;
     private float[] _logits = [];
 
@@ -45,13 +47,16 @@ public class HostSampler : ISampler
     }
 
     /// <param name="workers">Threads a step's rows may be sampled on (<see cref="RunWorkers"/>'s items).</param>
-    protected HostSampler(IComputeBackend backend, SamplerSettings settings, int workers)
+    /// <param name="rowChunks">The same threads for one row's exponentials, used when a step's rows are sampled on the
+    /// calling thread (one row: batch-1 decode); never inside <see cref="RunWorkers"/>.</param>
+    protected HostSampler(IComputeBackend backend, SamplerSettings settings, int workers, IRowChunkRunner? rowChunks = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.ValidTokenCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workers);
         _backend = backend;
+        _rowChunks = rowChunks;
         _defaultSeed = settings.DefaultSeed;
         _validTokenCount = settings.ValidTokenCount;
         int[] eos = [.. settings.EosTokenIds];
@@ -96,7 +101,7 @@ public class HostSampler : ISampler
             if (spread)
                 CopyRow(l, outputs);
             else
-                _workers[0].SampleRow(all.Span.Slice(l * vocab, vocab), plan, l, outputs);
+                _workers[0].SampleRow(all.Span.Slice(l * vocab, vocab), plan, l, outputs, _rowChunks);
             l++;
         }
     }

@@ -19,13 +19,14 @@ internal sealed class RowSampler(int[] eos, int validTokenCount, long defaultSee
     public StepOutputs Outputs { get; } = new();
 
     /// <summary>Samples the plan's logits row <paramref name="l"/> (<paramref name="rowLogits"/>, its vocabulary's
-    /// values on the host) into the entry the caller has opened: its samples, or its beam candidates.</summary>
-    public void SampleRow(ReadOnlySpan<float> rowLogits, StepPlan plan, int l, StepOutputs outputs)
+    /// values on the host) into the entry the caller has opened: its samples, or its beam candidates. With
+    /// <paramref name="chunks"/>, the row's exponentials run on its threads (the caller's job must not be one of them).</summary>
+    public void SampleRow(ReadOnlySpan<float> rowLogits, StepPlan plan, int l, StepOutputs outputs, IRowChunkRunner? chunks = null)
     {
         var row = plan.SamplingOf(l);
         var p = row.Params;
         _sampler.Prepare(rowLogits, p, row.PromptTokens, row.GeneratedTokens, plan.SuppressStop[l] != 0 ? Suppressed(p) : [],
-            validTokenCount, row.Constraints);
+            validTokenCount, row.Constraints, chunks);
         int candidates = plan.NumBeamCandidates[l];
         int samples = plan.NumSamples[l];
         if (candidates > 0)
