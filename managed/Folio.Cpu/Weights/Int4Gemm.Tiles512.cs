@@ -21,23 +21,6 @@ internal static partial class Int4Gemm
     /// 256-bit vpdpbusd tiles do a product-and-sum in one op already).</summary>
     public static bool UsesWide => Avx512BW.IsSupported && !AvxVnni.IsSupported;
 
-    /// <summary>Sixteen fp16 scales (panels p and p + 1, group g) widened to fp32, as <see cref="Scales"/> does for eight.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scales16(ref ushort at, nuint panelStride)
-    {
-        var halves = Vector256.Create(
-            Vector128.LoadUnsafe(ref Unsafe.As<ushort, short>(ref at)),
-            Vector128.LoadUnsafe(ref Unsafe.As<ushort, short>(ref Unsafe.Add(ref at, panelStride))));
-        var words = Avx512F.ConvertToVector512Int32(halves);
-        return ((words << 13) & Vector512.Create(unchecked((int)0x8FFFFFFFu))).AsSingle() * Vector512.Create(MathF.ScaleB(1f, 112));
-    }
-
-    /// <summary>Block t of two neighbouring panels in one zmm: a ymm load, and vinserti64x4 from memory for the high half
-    /// (Vector512.Create(lo, hi) compiles to two loads and two inserts chained through one register).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Pair(ref byte w, nuint at, nuint panelBytes) =>
-        Avx512F.InsertVector256(Vector256.LoadUnsafe(ref w, at).ToVector512Unsafe(), Vector256.LoadUnsafe(ref w, at + panelBytes), 1);
-
     /// <summary>acc + the products of one row's two quads (x_q at <paramref name="at"/> and at + 4) with the low and
     /// high nibbles: two vpmaddubsw, their int16 pair sums added in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,7 +68,7 @@ internal static partial class Int4Gemm
             for (int t = 0; t < Group / 8; t++)
             {
                 nuint at = wo + (nuint)(t * 32);
-                var b = Pair(ref wr, at, panelBytes);
+                var b = PanelPairs.Load(ref wr, at, panelBytes);
                 var low = b & mask;
                 var high = (b.AsUInt16() >> 4).AsByte() & mask;
                 nuint xq = xg + (nuint)(t * 8);
@@ -98,7 +81,7 @@ internal static partial class Int4Gemm
                 a6 = Dot16(a6, low, high, ref xr, xq + 6 * rb);
                 a7 = Dot16(a7, low, high, ref xr, xq + 7 * rb);
             }
-            var d = Scales16(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)), ps);
+            var d = PanelPairs.Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)), ps);
             nuint eg = e0 + (nuint)g;
             f0 = Vector512.FusedMultiplyAdd(GroupSum16(a0, ref gs, eg), d, f0);
             f1 = Vector512.FusedMultiplyAdd(GroupSum16(a1, ref gs, eg + ng), d, f1);

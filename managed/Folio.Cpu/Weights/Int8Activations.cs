@@ -21,7 +21,9 @@ internal sealed class Int8Activations
     /// broadcast straight from memory.</summary>
     public sbyte[] Signed { get; private set; } = [];
     public float[] Scales { get; private set; } = [];
-    /// <summary>[row, group]: 8 · Σ_{i in g} q (only after <c>Quantize(..., groupSums: true)</c>).</summary>
+    /// <summary>[row, group]: Σ_{i in g} q times the offset of the kernel's unsigned weights: 8 · Σ q after
+    /// <c>Quantize(..., groupSums: true)</c> (the int4 kernel's nibbles are q + 8), 128 · Σ q after
+    /// <see cref="QuantizePerGroup"/> (the int8 kernel's 512-bit tile splits q + 128 into nibbles).</summary>
     public int[] GroupSums { get; private set; } = [];
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
@@ -160,7 +162,8 @@ internal sealed class Int8Activations
     /// The rows quantized with one scale per group of 32 inputs (llama.cpp's q8_0 activation grouping, here with an
     /// fp32 scale): s[r, g] = max |x[r, g·32 ..]| / 127, q = round(x / s[r, g]) in [-127, 127], stored + 128 in
     /// <see cref="Quants"/> and signed in <see cref="Signed"/>, the padding q = 0 (so a padded group's scale is that
-    /// of its real inputs). An outlier costs only its own group's precision, not the whole row's. No group sums.
+    /// of its real inputs). An outlier costs only its own group's precision, not the whole row's. With
+    /// <see cref="GroupSums"/> = 128 · Σ q per group, taken from the quantizer's registers.
     /// </summary>
     public void QuantizePerGroup(float[] x, int rows, int k)
     {
@@ -175,6 +178,8 @@ internal sealed class Int8Activations
         }
         if (GroupScales.Length < rows * groups)
             GroupScales = new float[rows * groups];
+        if (GroupSums.Length < rows * groups)
+            GroupSums = new int[rows * groups];
         RowBytes = padded;
         PerGroup = true;
         int whole = k / Int8Weight.GroupSize;
@@ -182,6 +187,7 @@ internal sealed class Int8Activations
         ref byte qr = ref MemoryMarshal.GetArrayDataReference(Quants);
         ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
         ref float gr = ref MemoryMarshal.GetArrayDataReference(GroupScales);
+        ref int sums = ref MemoryMarshal.GetArrayDataReference(GroupSums);
         for (int r = 0; r < rows; r++)
         {
             // Whole groups: straight-line vector code over unchecked refs (the extents are checked above).
@@ -189,7 +195,7 @@ internal sealed class Int8Activations
             {
                 nuint at = (nuint)(r * padded + g * Int8Weight.GroupSize);
                 Unsafe.Add(ref gr, r * groups + g) = QuantizeGroup32(ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize),
-                    ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at));
+                    ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out Unsafe.Add(ref sums, r * groups + g));
             }
             if (whole < groups)
             {
@@ -201,20 +207,26 @@ internal sealed class Int8Activations
                 float inverse = InverseScale(scale);
                 GroupScales[r * groups + whole] = scale;
                 var qg = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
+                int sum = 0;
                 for (int i = 0; i < n; i++)
-                    qg[i] = (byte)((int)Math.Clamp(MathF.Round(part[i] * inverse), -127f, 127f) + 128);
+                {
+                    int v = (int)Math.Clamp(MathF.Round(part[i] * inverse), -127f, 127f);
+                    qg[i] = (byte)(v + 128);
+                    sum += v;
+                }
                 qg[n..].Fill(128);
+                GroupSums[r * groups + whole] = 128 * sum;
                 System.Numerics.Tensors.TensorPrimitives.Xor(qg, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
             }
         }
     }
 
     /// <summary>One whole group of 32 by the per-group rule: writes its 32 bytes (+ 128) and their signed copy, returns
-    /// its scale. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
+    /// its scale and (<paramref name="sum"/>) 128 · Σ q. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
     /// gets a NaN scale and quantizes to zeros, as a NaN row does); then the same multiply, round to nearest even,
     /// clamp and convert as the scalar rule, lane by lane (every value is finite there), so the same bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float QuantizeGroup32(ref float x, ref byte q, ref sbyte signed)
+    private static float QuantizeGroup32(ref float x, ref byte q, ref sbyte signed, out int sum)
     {
         var v0 = Vector256.LoadUnsafe(ref x);
         var v1 = Vector256.LoadUnsafe(ref x, 8);
@@ -242,6 +254,9 @@ internal sealed class Int8Activations
         }
         bytes.StoreUnsafe(ref q);
         (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
+        // Σ (q + 128) (at most 32 · 255: the 16-bit lanes hold it), less 32 · 128.
+        var (low, high) = Vector256.Widen(bytes);
+        sum = 128 * (Vector256.Sum(low + high) - 32 * 128);
         return scale;
     }
 

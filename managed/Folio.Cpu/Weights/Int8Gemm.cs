@@ -17,7 +17,8 @@ namespace Folio.Cpu.Weights;
 /// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
-/// Tiles: 4 rows × 16 columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four weight streams:
+/// Tiles: 8 rows × 16 columns on AVX-512 without AVX-VNNI (the weights' nibbles, Int8Gemm.Tiles512.cs), 4 rows × 16
+/// columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four weight streams:
 /// Int8Gemm.Decode.cs), 1 × 8,
 /// over blocks of 256 columns; columns of a partial last panel go scalar.
 /// </summary>
@@ -31,23 +32,28 @@ internal static partial class Int8Gemm
     public static string KernelName => UsesVectors
         ? AvxVnni.IsSupported
             ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
-            : "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX2 vpmaddubsw (sign trick)"
+            : UsesWide
+                ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-512 BW vpmaddubsw over the weights' nibbles (8 x 16 tiles), AVX2 vpmaddubsw (sign trick) for 1-7 rows"
+                : "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX2 vpmaddubsw (sign trick)"
         : "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, portable scalar";
 
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.QuantizePerGroup(x, rows, w.Cols);
-        RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
+        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide);
     }
 
     /// <summary>The GEMM on activations already quantized per group; <paramref name="vectors"/> false forces the
-    /// portable path (the tests compare the two).</summary>
-    internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors)
+    /// portable path (the tests compare the two), <paramref name="wide"/> picks the 512-bit 8 × 16 tile for strips of 8
+    /// rows (needs AVX-512 BW).</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide)
     {
+        if (wide && !Avx512BW.IsSupported)
+            throw new PlatformNotSupportedException("the 8 x 16 int8 tile needs AVX-512 BW");
         int outCols = w.Rows;
         if (!act.PerGroup || act.RowBytes != w.Groups * Group)
             throw new ArgumentException($"the int8 GEMM takes activations quantized per group of {Group} over k = {w.Cols}");
-        if (act.GroupScales.Length < (long)rows * w.Groups || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+        if (act.GroupScales.Length < (long)rows * w.Groups || act.GroupSums.Length < (long)rows * w.Groups || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
         int blocks = (outCols + 31) / 32;
@@ -55,20 +61,23 @@ internal static partial class Int8Gemm
         int perChunk = (blocks + chunks - 1) / chunks * 32;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;   // int8 dot products run ~4x the fp32 rate
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors);
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide);
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors) =>
-        ColumnBlockWalk.Columns<Int8Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors);
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide) =>
+        ColumnBlockWalk.Columns<Int8Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
 
     /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
     private readonly struct Tiles : IPanelTiles<Int8Weight>
     {
         public static int Panel => Int8Weight.PanelCols;
+
+        public static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Int8Gemm.Tile8x16(act, r, w, c, bias, y);
 
         public static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
         {
@@ -286,5 +295,5 @@ internal static partial class Int8Gemm
         Put(f30, y, y0, bias, c); Put(f31, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors);
+    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide);
 }

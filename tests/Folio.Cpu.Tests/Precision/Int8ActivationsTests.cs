@@ -129,13 +129,16 @@ public sealed class Int8ActivationsTests
                 float scale = amax / 127f;
                 float inverse = scale == 0f || !float.IsFinite(scale) ? 0f : 1f / scale;
                 Assert.Equal(scale, act.GroupScales[r * groups + g]);
+                int sum = 0;
                 for (int i = g * 32; i < g * 32 + 32; i++)
                 {
                     int q = i < k ? (int)Math.Clamp(MathF.Round(x[r * k + i] * inverse), -127f, 127f) : 0;
+                    sum += q;
                     Assert.True(act.Quants[r * padded + i] == q + 128, $"row {r}, element {i}: {act.Quants[r * padded + i]}, want {q + 128}");
                     Assert.Equal(q, act.Signed[r * padded + i]);
                     Assert.Equal(scale * q, act.Dequantized(r, i));   // a NaN group dequantizes to NaN, as a NaN row does
                 }
+                Assert.True(act.GroupSums[r * groups + g] == 128 * sum, $"row {r}, group {g}: 128 · Σ q = {act.GroupSums[r * groups + g]}, want {128 * sum}");
             }
         if (k >= 40)
         {
@@ -173,7 +176,7 @@ public sealed class Int8ActivationsTests
                 int padded = act.RowBytes;
                 Assert.True(act.Quants.AsSpan(0, 2 * padded).IndexOfAnyExcept((byte)128) < 0, $"{rule}, {tiny}, k {k}: a q is not 0");
                 Assert.True(act.Signed.AsSpan(0, 2 * padded).IndexOfAnyExcept((sbyte)0) < 0, $"{rule}, {tiny}, k {k}: a signed q is not 0");
-                if (rule is "row+sums")
+                if (rule is "row+sums" or "group")
                     Assert.True(act.GroupSums.AsSpan(0, 2 * padded / 32).IndexOfAnyExcept(0) < 0);
             }
         }

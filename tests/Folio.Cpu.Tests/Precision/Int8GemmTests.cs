@@ -113,7 +113,7 @@ public sealed class Int8GemmTests
         var act = new Int8Activations();
         act.QuantizePerGroup(x, rows, k);
         var portable = new float[rows * outCols];
-        Int8Gemm.RunQuantized(act, rows, weight, null, portable, new ParallelRunner(1), vectors: false);
+        Int8Gemm.RunQuantized(act, rows, weight, null, portable, new ParallelRunner(1), vectors: false, wide: false);
         Assert.Equal(y.Select(BitConverter.SingleToUInt32Bits), portable.Select(BitConverter.SingleToUInt32Bits));
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < outCols; o++)
@@ -143,6 +143,46 @@ public sealed class Int8GemmTests
         backend.Download(ty, y);
         var act = new Int8Activations();
         act.QuantizePerGroup(x, rows, k);
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outCols; o++)
+                Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
+    }
+
+    /// <summary>The 512-bit 8 × 16 tile (strips of 8 rows, then the 4-row, 2-row and single-row tiles for the rest) gives
+    /// <see cref="Int8Gemm.Element"/> + bias bit for bit, on two threads, over partial panels, a single leftover panel
+    /// and 256-column blocks; with <paramref name="extreme"/> every group sits at the int16 bound of its nibble sums
+    /// (q = ±127, so u = q + 128 is 255 or 1, against x_q = ±127 with one sign per row). Without AVX-512 BW the wide
+    /// path must refuse, not run.</summary>
+    [Theory]
+    [InlineData(8, 32, 16, false)]
+    [InlineData(19, 77, 45, false)]
+    [InlineData(33, 800, 600, false)]
+    [InlineData(64, 96, 280, false)]
+    [InlineData(15, 160, 24, false)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
+    [InlineData(16, 768, 40, true)]
+    public void TheWideTileGivesTheElementsBits(int rows, int k, int outCols, bool extreme)
+    {
+        using var backend = new CpuBackend(2, WeightQuantization.Int8);
+        float[] x = HalfGemmTests.Random(rows * k, 51, 2f), w = HalfGemmTests.Random(outCols * k, 52, 0.3f), b = HalfGemmTests.Random(outCols, 53);
+        if (extreme)
+        {
+            for (int i = 0; i < w.Length; i++)
+                w[i] = i / k % 2 == 0 ? 1f : -1f;
+            for (int i = 0; i < x.Length; i++)
+                x[i] = i / k % 2 == 0 ? 2f : -2f;
+        }
+        var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        var act = new Int8Activations();
+        act.QuantizePerGroup(x, rows, k);
+        var y = new float[rows * outCols];
+        using var runner = new ParallelRunner(2);
+        if (!System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true));
+            return;
+        }
+        Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true);
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < outCols; o++)
                 Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
