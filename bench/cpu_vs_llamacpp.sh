@@ -14,7 +14,8 @@
 #    F16, Q8_0, Q4_0, Q4_K_M.
 # 3. PASSES passes; in each, every precision pair runs Folio then llama.cpp, one after the other:
 #      Folio     folio bench --model FOLDER --threads 2 --input-len 128 [--quantization Q] --kv-cache-dtype bf16|fp32
-#                  --requests 1 --output-len 64   -> decode_tokens_per_s (batch-1 decode), prefill_tokens_per_s (pp128)
+#                  --requests 1 --output-len 64 --bandwidth -> decode_tokens_per_s (batch-1 decode), prefill_tokens_per_s
+#                                                 (pp128), bound_tokens_per_s (its read bound, metric bound1)
 #                  --requests 32 --output-len 32  -> decode_tokens_per_s (32 sequences, generation)
 #      llama.cpp llama-bench -t 2 -p 128 -n 64 -r 1 -o jsonl          -> pp128 and tg64 tok/s
 #                llama-batched-bench -t 2 -c 8192 -b 2048 -ub 512 -npp 128 -ntg 32 -npl 32 --output-format jsonl
@@ -93,11 +94,14 @@ for ((p = 1; p <= passes; p++)); do
         IFS='|' read -r label folder quant gguf <<<"$pair"
         load=$(cut -d' ' -f1 /proc/loadavg)
         common=(bench --model "$folder" --threads "$threads" --input-len 128 --json --quantization "$quant" --kv-cache-dtype "$kv")
-        one=$("${folio[@]}" "${common[@]}" --requests 1 --output-len 64 --kv-mib 256)
+        # --bandwidth: the read bound measured in the same process right after the run (weights + the KV rows a
+        # step attends over), for the issue's "≥ 80 % of the read-bandwidth bound" at batch 1.
+        one=$("${folio[@]}" "${common[@]}" --requests 1 --output-len 64 --kv-mib 256 --bandwidth)
         many=$("${folio[@]}" "${common[@]}" --requests 32 --output-len 32 --kv-mib 512)
         printf '%s\t%s\tfolio\tpp128\t%s\t%s\n' "$p" "$label" "$(json_field prefill_tokens_per_s <<<"$one")" "$load" >>"$results"
         printf '%s\t%s\tfolio\tbatch1\t%s\t%s\n' "$p" "$label" "$(json_field decode_tokens_per_s <<<"$one")" "$load" >>"$results"
         printf '%s\t%s\tfolio\tbatch32\t%s\t%s\n' "$p" "$label" "$(json_field decode_tokens_per_s <<<"$many")" "$load" >>"$results"
+        printf '%s\t%s\tfolio\tbound1\t%s\t%s\n' "$p" "$label" "$(json_field bound_tokens_per_s <<<"$one")" "$load" >>"$results"
 
         load=$(cut -d' ' -f1 /proc/loadavg)
         bench=$("$bin/llama-bench" -m "$gguf" -t "$threads" -p 128 -n 64 -r 1 -o jsonl 2>/dev/null)
@@ -135,6 +139,14 @@ for pair in pairs:
         ls = f"{l[0]:,.1f} ({l[1]:,.1f}–{l[2]:,.1f})" if l else "—"
         ratio = f"{f[0] / l[0]:.2f}×" if f and l and l[0] > 0 else "—"
         print(f"| {pair} | {name} | {fs} | {ls} | {ratio} |")
+print("\n| pair | Folio batch-1 decode as % of its read bound, per pass (median, range) |")
+print("|---|---|")
+for pair in pairs:
+    def per_pass(metric):
+        return {r["pass"]: float(r["tok_per_s"]) for r in rows if (r["pair"], r["engine"], r["metric"]) == (pair, "folio", metric)}
+    decode, bound = per_pass("batch1"), per_pass("bound1")
+    pct = sorted(100 * decode[k] / bound[k] for k in decode if bound.get(k, 0) > 0)
+    print(f"| {pair} | {statistics.median(pct):.0f} % ({pct[0]:.0f}–{pct[-1]:.0f}) |" if pct else f"| {pair} | — |")
 loads = [float(r["load"]) for r in rows]
 print(f"\nload average (1 min) at the runs: {min(loads):.1f}–{max(loads):.1f}")
 EOF

@@ -12,11 +12,11 @@ namespace Folio.Benchmarks;
 /// from memory as a decode step does. Prints the fastest pass and, per shape, the summed time and read GB/s in
 /// the fastest pass, beside <see cref="MemoryBandwidth"/>'s read bound on the same threads. No attention, no
 /// norms: what is left of a decode step's gap to the bound after this is not the GEMM. With QUANTIZATION int8 (or
-/// int4) the same walk over the quantized weights; GB/s then count the bytes they hold (<see cref="CpuBackend.WeightBytes"/>).
+/// int4) the same walk over the quantized weights, with bf16 over weights packed as bf16; GB/s then count the bytes they hold (<see cref="CpuBackend.WeightBytes"/>).
 /// </summary>
 internal static class DecodeReadBenchmark
 {
-    public static void Run(int threads, int passes, int rows = 1, WeightQuantization quantization = WeightQuantization.None)
+    public static void Run(int threads, int passes, int rows = 1, WeightQuantization quantization = WeightQuantization.None, DType stored = DType.F32)
     {
         (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
         using var backend = new CpuBackend(threads, quantization);
@@ -24,16 +24,18 @@ internal static class DecodeReadBenchmark
         var rng = new Random(1);
         var scratch = new float[32000 * 768];
         for (int i = 0; i < scratch.Length; i++)
-            scratch[i] = (float)(rng.NextDouble() - 0.5);
+            scratch[i] = stored == DType.BF16   // bf16 weights must hold bf16 values: the top 16 bits
+                ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits((float)(rng.NextDouble() - 0.5)) & unchecked((int)0xFFFF0000))
+                : (float)(rng.NextDouble() - 0.5);
         for (int l = 0; l < 12; l++)
             for (int s = 0; s < layer.Length; s++)
-                weights.Add((backend.UploadWeight(scratch.AsSpan(0, layer[s].Out * layer[s].In), layer[s].Out, layer[s].In, DType.F32), s));
-        weights.Add((backend.UploadWeight(scratch, 32000, 768, DType.F32), layer.Length));
+                weights.Add((backend.UploadWeight(scratch.AsSpan(0, layer[s].Out * layer[s].In), layer[s].Out, layer[s].In, stored), s));
+        weights.Add((backend.UploadWeight(scratch, 32000, 768, stored), layer.Length));
         (int Out, int In)[] shapes = [.. layer, (32000, 768)];
         var x = new DeviceTensor[] { backend.Upload(scratch.AsSpan(0, rows * 768), rows, 768), backend.Upload(scratch.AsSpan(0, rows * 2048), rows, 2048) };
         var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
         double bound = MemoryBandwidth.MeasureReadGBps(threads);
-        Console.WriteLine($"decode-read, {rows} row(s), {quantization} weights, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
+        Console.WriteLine($"decode-read, {rows} row(s), {quantization} weights stored {stored}, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
         var run = ModelOrderPasses.Run(backend, weights, shapes, x, y, passes);
         double bestPass = run.FastestMs;
         var best = run.FastestPerShapeMs;

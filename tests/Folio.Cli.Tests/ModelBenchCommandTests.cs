@@ -21,7 +21,7 @@ public class ModelBenchCommandTests
         Assert.Equal(
             ["activation_held_mib", "activation_peak_mib", "bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct",
              "decode_tokens_per_s", "decode_workspace_mib", "device_total_mib", "device_used_mib_after", "graphed_steps", "kernels",
-             "kv_blocks", "kv_cache_dtype", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
+             "kv_blocks", "kv_cache_dtype", "kv_read_bytes_per_step", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
              "prefill_tokens_per_s", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         double rps = root.GetProperty("requests_per_s").GetDouble();
@@ -47,6 +47,10 @@ public class ModelBenchCommandTests
         // tiny's MatMul weights (q/k/v, o, gate/up, down per layer and lm_head) in 16-column fp32 panels, and its
         // 9 fp32 norm weights.
         Assert.Equal(4L * (4 * (512 * 256 + 256 * 256 + 1408 * 256 + 256 * 704) + 50272 * 256) + Norms, root.GetProperty("weight_bytes").GetInt64());
+        // The decode bound's other bytes: the mean batch-1 context (5 prompt + 4 / 2 tokens) × K and V × 4 layers ×
+        // 4 KV heads × head size 32 × 4 bytes (fp32 cache).
+        Assert.Equal("fp32", root.GetProperty("kv_cache_dtype").GetString());
+        Assert.Equal(7L * 2 * 4 * 4 * 32 * 4, root.GetProperty("kv_read_bytes_per_step").GetInt64());
     }
 
     [Fact]
