@@ -46,7 +46,7 @@ internal static partial class OnlineSoftmaxAttention
         int rowBytes = kvHeads * d * Unsafe.SizeOf<T>();
         for (int b = 0; b < count; b += Block)
         {
-            if (b + Block < count)
+            if (kvHeads > 1 && b + Block < count)
                 PrefetchBlock(ref keys, ref values, ref Unsafe.Add(ref s0, b + Block), Math.Min(Block, count - b - Block), rowBytes);
             Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, b), Math.Min(Block, count - b), ref MemoryMarshal.GetReference(qs),
                 ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(max), ref acc, ref MemoryMarshal.GetReference(weights),
@@ -61,7 +61,9 @@ internal static partial class OnlineSoftmaxAttention
     /// block table picks, where the hardware prefetcher starts over, and a 32-sequence decode step meets its whole
     /// cache in memory (the weights streamed between its layers evict it from L3). On the Zen 4 VM PagedAttention took
     /// ~0.93× the time (cpu-step decode32, 4 alternated pairs); into L1 it was slower, two blocks ahead no better
-    /// (RESULTS.md). Hints only: no arithmetic changes.
+    /// (RESULTS.md). Only in items of several KV heads (a step with rows enough to give each item all of a row's
+    /// heads), where it was measured; batch 1's one-head items, 128-byte rows, stay as they were. Hints only: no
+    /// arithmetic changes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void PrefetchBlock<T>(ref T keys, ref T values, ref int bs, int n, int rowBytes) where T : unmanaged
