@@ -8,7 +8,8 @@ namespace Folio.Cpu;
 /// <summary>
 /// The AVX-512 tiles of <see cref="Gemm"/> for several rows: 8 rows × 32 columns (16 Vector512 accumulators; each
 /// 64-byte weight load serves 8 rows, each broadcast x serves 32 columns: 16 FMAs per 10 loads) and 4 × 32 for
-/// the rows left over. Each lane runs the same fused chain over k = 0, 1, … from zero, then + bias, as the 256-bit
+/// the rows left over. Between k slices a tile's chains wait in a contiguous scratch of 32-float rows
+/// (Rows512 in Gemm.cs), not in y. Each lane runs the same fused chain over k = 0, 1, … from zero, then + bias, as the 256-bit
 /// tiles and <see cref="Gemm.Element"/>: the bits do not depend on which tile computed an element.
 /// </summary>
 internal static partial class Gemm
@@ -29,32 +30,49 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref y, (nuint)at);
     }
 
-    /// <summary>Whether a tile prefetches the weights its row block reads next (a type argument, so the JIT compiles
-    /// each variant without the test).</summary>
+    /// <summary>Whether a tile prefetches the weights its row block reads next into L1 (<see cref="On"/>) and, further
+    /// ahead, into L2 (<see cref="Far"/>); a type argument, so the JIT compiles each variant without the tests.</summary>
     private interface IPrefetch
     {
         static abstract bool On { get; }
+
+        static abstract bool Far { get; }
     }
 
     private readonly struct Prefetch : IPrefetch
     {
         public static bool On => true;
+
+        public static bool Far => false;
+    }
+
+    /// <summary>The row block of a GEMM that has only one (decode), which meets every weight in memory: into L1 one
+    /// slice ahead, and into L2 <see cref="FarSlices"/> ahead.</summary>
+    private readonly struct PrefetchFar : IPrefetch
+    {
+        public static bool On => true;
+
+        public static bool Far => true;
     }
 
     private readonly struct NoPrefetch : IPrefetch
     {
         public static bool On => false;
+
+        public static bool Far => false;
     }
 
     /// <summary>How many k steps (64-byte panel rows) ahead the one-row tile prefetches each of its four streams.</summary>
     private const int RowAhead = 16;
 
-    /// <summary>Floats from a panel row of slice [k0, k1) to the same row of the slice the row block reads next: the
-    /// panel's next slice, or after the last one the next 32-column tile's first (two panels on). Prefetches are hints:
-    /// one past the weight's end reads nothing and cannot fault.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint NextSliceDistance(int k, int k0, int k1) =>
-        (nuint)(k1 < k ? k1 - k0 : 2 * k - k0) * TileCols;
+    /// <summary>Floats from a panel row of the slice at <paramref name="k0"/> to the same row of the slice
+    /// <paramref name="ahead"/> slices on in a row block's walk (a 32-column tile's slices in k order, then the next
+    /// tile's, two panels on). Prefetches are hints: one past the weight's end reads nothing and cannot fault.</summary>
+    private static nuint SliceDistance(int k, int kBlock, int k0, int ahead)
+    {
+        int slices = (k + kBlock - 1) / kBlock, target = k0 / kBlock + ahead;
+        return (nuint)((long)target / slices * 2 * k + (long)(target % slices) * kBlock - k0) * TileCols;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float Ref(float[]? a) => ref a is null ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetArrayDataReference(a);
@@ -64,44 +82,49 @@ internal static partial class Gemm
         Vector512.FusedMultiplyAdd(x, w, acc);
 
     /// <summary>Rows r .. r + 7, columns c .. c + 31 (two whole panels), k in [k0, k1): from zero when k0 = 0, else
-    /// continuing the chains from the partial sums a call for [.., k0) stored in y (fp32 stored and reloaded exactly:
-    /// the same bits as one pass); + bias when k1 = k.
-    /// With <typeparamref name="TPrefetch"/> on, the k steps in [pf0, pf1) each prefetch the same panel rows of the
-    /// slice the row block reads next.</summary>
-    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y,
-        int pf0, int pf1)
+    /// continuing the chains from the partial sums a call for [.., k0) stored at <paramref name="part"/> (rows of 32
+    /// floats; fp32 stored and reloaded exactly: the same bits as one pass); the sums (+ bias when k1 = k) go to
+    /// <paramref name="dst"/>, rows <paramref name="dstStride"/> floats apart (y's row at column c, or part).
+    /// With <typeparamref name="TPrefetch"/> on, the k steps in [pf0, pf1) each prefetch the same panel rows
+    /// <paramref name="near"/> floats on (the slice the row block reads next) into L1, and with Far
+    /// <paramref name="far"/> floats on into L2.</summary>
+    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int c, ref float part,
+        ref float dst, int dstStride, float[]? bias, int pf0, int pf1, nuint near, nuint far)
         where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref wt.Base;
-        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null && k1 == k;
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         Vector512<float> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
-        int y0 = r * o + c;
         if (k0 > 0)
         {
-            nuint at = (nuint)y0, os = (nuint)o;
-            a00 = Vector512.LoadUnsafe(ref yr, at); a01 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a10 = Vector512.LoadUnsafe(ref yr, at); a11 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a20 = Vector512.LoadUnsafe(ref yr, at); a21 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a30 = Vector512.LoadUnsafe(ref yr, at); a31 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a40 = Vector512.LoadUnsafe(ref yr, at); a41 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a50 = Vector512.LoadUnsafe(ref yr, at); a51 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a60 = Vector512.LoadUnsafe(ref yr, at); a61 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a70 = Vector512.LoadUnsafe(ref yr, at); a71 = Vector512.LoadUnsafe(ref yr, at + 16);
+            nuint at = 0, os = WideTileCols;
+            a00 = Vector512.LoadUnsafe(ref part, at); a01 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a10 = Vector512.LoadUnsafe(ref part, at); a11 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a20 = Vector512.LoadUnsafe(ref part, at); a21 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a30 = Vector512.LoadUnsafe(ref part, at); a31 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a40 = Vector512.LoadUnsafe(ref part, at); a41 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a50 = Vector512.LoadUnsafe(ref part, at); a51 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a60 = Vector512.LoadUnsafe(ref part, at); a61 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a70 = Vector512.LoadUnsafe(ref part, at); a71 = Vector512.LoadUnsafe(ref part, at + 16);
         }
         nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
-        nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
             if (TPrefetch.On && i - (nuint)pf0 < (nuint)(pf1 - pf0))
             {
-                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows.
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows into L1,
+                // and with Far the same rows of a later slice into L2.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + near)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + near)));
+                if (TPrefetch.Far)
+                {
+                    Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + far)));
+                    Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + far)));
+                }
             }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -123,46 +146,50 @@ internal static partial class Gemm
             b = Vector512.Create(Unsafe.Add(ref xi, 7 * ks));
             a70 = Fma(b, w0, a70); a71 = Fma(b, w1, a71);
         }
-        Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a40, ref yr, y0, ref br, hb, c); Put(a41, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a50, ref yr, y0, ref br, hb, c); Put(a51, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a60, ref yr, y0, ref br, hb, c); Put(a61, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a70, ref yr, y0, ref br, hb, c); Put(a71, ref yr, y0 + 16, ref br, hb, c + 16);
+        int y0 = 0;
+        Put(a00, ref dst, y0, ref br, hb, c); Put(a01, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a10, ref dst, y0, ref br, hb, c); Put(a11, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a20, ref dst, y0, ref br, hb, c); Put(a21, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a30, ref dst, y0, ref br, hb, c); Put(a31, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a40, ref dst, y0, ref br, hb, c); Put(a41, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a50, ref dst, y0, ref br, hb, c); Put(a51, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a60, ref dst, y0, ref br, hb, c); Put(a61, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a70, ref dst, y0, ref br, hb, c); Put(a71, ref dst, y0 + 16, ref br, hb, c + 16);
     }
 
     /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
-    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int o, int c, float[]? bias, float[] y,
-        int pf0, int pf1)
+    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int c, ref float part,
+        ref float dst, int dstStride, float[]? bias, int pf0, int pf1, nuint near, nuint far)
         where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref wt.Base;
-        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null && k1 == k;
         nuint ks = (nuint)k;
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        int y0 = r * o + c;
         if (k0 > 0)
         {
-            nuint at = (nuint)y0, os = (nuint)o;
-            a00 = Vector512.LoadUnsafe(ref yr, at); a01 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a10 = Vector512.LoadUnsafe(ref yr, at); a11 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a20 = Vector512.LoadUnsafe(ref yr, at); a21 = Vector512.LoadUnsafe(ref yr, at + 16); at += os;
-            a30 = Vector512.LoadUnsafe(ref yr, at); a31 = Vector512.LoadUnsafe(ref yr, at + 16);
+            nuint at = 0, os = WideTileCols;
+            a00 = Vector512.LoadUnsafe(ref part, at); a01 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a10 = Vector512.LoadUnsafe(ref part, at); a11 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a20 = Vector512.LoadUnsafe(ref part, at); a21 = Vector512.LoadUnsafe(ref part, at + 16); at += os;
+            a30 = Vector512.LoadUnsafe(ref part, at); a31 = Vector512.LoadUnsafe(ref part, at + 16);
         }
         nuint p0 = (nuint)(c / TileCols * k * TileCols) + (nuint)k0 * TileCols, p1 = p0 + ks * TileCols;
-        nuint ahead = NextSliceDistance(k, k0, k1);
         for (nuint i = (nuint)k0; i < (nuint)k1; i++, p0 += TileCols, p1 += TileCols)
         {
             if (TPrefetch.On && i - (nuint)pf0 < (nuint)(pf1 - pf0))
             {
-                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows.
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + ahead)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + ahead)));
+                // One 64-byte panel row of each panel per k of this tile's share: the next slice's same rows into L1,
+                // and with Far the same rows of a later slice into L2.
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + near)));
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + near)));
+                if (TPrefetch.Far)
+                {
+                    Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + far)));
+                    Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + far)));
+                }
             }
             var w0 = Vector512.LoadUnsafe(ref wr, p0);
             var w1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -176,10 +203,11 @@ internal static partial class Gemm
             b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
             a30 = Fma(b, w0, a30); a31 = Fma(b, w1, a31);
         }
-        Put(a00, ref yr, y0, ref br, hb, c); Put(a01, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a10, ref yr, y0, ref br, hb, c); Put(a11, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a20, ref yr, y0, ref br, hb, c); Put(a21, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
-        Put(a30, ref yr, y0, ref br, hb, c); Put(a31, ref yr, y0 + 16, ref br, hb, c + 16);
+        int y0 = 0;
+        Put(a00, ref dst, y0, ref br, hb, c); Put(a01, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a10, ref dst, y0, ref br, hb, c); Put(a11, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a20, ref dst, y0, ref br, hb, c); Put(a21, ref dst, y0 + 16, ref br, hb, c + 16); y0 += dstStride;
+        Put(a30, ref dst, y0, ref br, hb, c); Put(a31, ref dst, y0 + 16, ref br, hb, c + 16);
     }
 
     /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from

@@ -35,6 +35,11 @@ internal static partial class Gemm
     /// <see cref="KBlock"/> the three filled its 48 KiB (32-row model-order GEMMs ~1.08× slower; at 48, prefill's extra
     /// partial-sum traffic costs more than it gains; RESULTS.md).</summary>
     private const int StreamKBlock = 64;
+    /// <summary>How many k slices ahead a one-row-block GEMM's tiles prefetch into L2 (beside the next slice into L1):
+    /// 24 KiB of panels, ~3 µs of the tiles' FMAs. On the Zen 4 VM, whose 32-row steps stream weights at ~12 GB/s of a
+    /// ~29 GB/s read bound, the L1 prefetch alone left the FMAs waiting (32-row model-order GEMMs ~1.04× slower; 2 and 4
+    /// ahead measured the same as 3; RESULTS.md).</summary>
+    private const int FarSlices = 3;
     /// <summary>The k slice of a GEMM with several row blocks (a prompt): <see cref="KBlock"/> where L1 holds the slice's
     /// weights and the block's x slice (16 KiB each) with room (the Intel VM's 48 KiB, where it was measured); on a
     /// smaller L1 the whole k, each tile's chains in registers from the first k to the last, the column block's panels
@@ -104,9 +109,17 @@ internal static partial class Gemm
             {
                 r = rows / 4 * 4;
                 // One row block (decode) streams its weights in short slices; several (a prompt) take prefillKBlock.
-                int kBlock = r <= RowBlock ? StreamKBlock : Math.Min(k, prefillKBlock);
-                for (int rb = 0; rb < r; rb += RowBlock)
-                    Rows512(x, rb, Math.Min(r, rb + RowBlock), k, wt, o, cb, full, bias, y, first: rb == 0, kBlock);
+                if (r <= RowBlock)
+                    Rows512<PrefetchFar>(x, 0, r, k, wt, o, cb, full, bias, y, StreamKBlock);
+                else
+                    for (int rb = 0; rb < r; rb += RowBlock)
+                    {
+                        int re = Math.Min(r, rb + RowBlock), kBlock = Math.Min(k, prefillKBlock);
+                        if (rb == 0)
+                            Rows512<Prefetch>(x, rb, re, k, wt, o, cb, full, bias, y, kBlock);
+                        else
+                            Rows512<NoPrefetch>(x, rb, re, k, wt, o, cb, full, bias, y, kBlock);
+                    }
             }
             for (; r + TileRows <= rows; r += TileRows)
                 for (int c = cb; c < full; c += TileCols)
@@ -131,10 +144,13 @@ internal static partial class Gemm
     /// <summary>Rows [r0, r1) (a multiple of 4, at most <see cref="RowBlock"/>) over columns [c0, full): per 32-column
     /// tile, k in slices of <paramref name="kBlock"/> (<see cref="StreamKBlock"/> when it is the GEMM's only row block,
     /// else <see cref="PrefillKBlock"/>), each slice run by every 8- and 4-row tile of the block before the next
-    /// (a <see cref="KBlock"/> slice's 16 KiB of weights and the block's x slice stay in L1; the chains continue from the
-    /// stored partial sums, so the bits are a single pass's); then a last 16-column panel row by row.</summary>
-    private static void Rows512(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias, float[] y, bool first,
-        int kBlock)
+    /// (a <see cref="KBlock"/> slice's 16 KiB of weights and the block's x slice stay in L1; the chains continue from
+    /// partial sums stored exactly, so the bits are a single pass's); then a last 16-column panel row by row.
+    /// <typeparamref name="TPrefetch"/>: <see cref="PrefetchFar"/> for a GEMM's only row block,
+    /// <see cref="Prefetch"/> for the first of several, <see cref="NoPrefetch"/> for the rest.</summary>
+    private static void Rows512<TPrefetch>(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias,
+        float[] y, int kBlock)
+        where TPrefetch : struct, IPrefetch
     {
         int wide = c0 + (full - c0) / WideTileCols * WideTileCols;
         int r8 = r0 + (r1 - r0) / 8 * 8;
@@ -144,22 +160,30 @@ internal static partial class Gemm
         // slice's time, more than a core keeps in flight: 7–10 % slower model-order decode GEMMs; RESULTS.md). A
         // 32-row decode step meets all its weights so; later blocks of a prefill find them in L2 and prefetch nothing.
         int tiles = (r8 - r0) / 8 + (r8 < r1 ? 1 : 0);
+        // The chains' partial sums between k slices: rows of 32 floats, contiguous (4 KiB for 32 rows). In y, o floats
+        // apart, the rows of gate/up's o = 4,096 all fell on the same L1 sets (16 KiB apart): on the Zen 4 VM its
+        // 32-row GEMMs ran 0.88× the other shapes' rate, and 1.00× with the scratch (RESULTS.md).
+        Span<float> parts = stackalloc float[RowBlock * WideTileCols];
+        ref float pr = ref MemoryMarshal.GetReference(parts);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         for (int c = c0; c < wide; c += WideTileCols)
             for (int k0 = 0; k0 < k; k0 += kBlock)
             {
                 int k1 = Math.Min(k, k0 + kBlock), t = 0;
-                for (int r = r0; r < r8; r += 8, t++)
+                bool last = k1 == k;   // the slice that adds the bias and stores into y
+                int stride = last ? o : WideTileCols;
+                nuint near = SliceDistance(k, kBlock, k0, 1), far = TPrefetch.Far ? SliceDistance(k, kBlock, k0, FarSlices) : 0;
+                for (int r = r0; r < r1; r += 8, t++)
                 {
+                    // Each tile prefetches a share of the slice's k rows: [pf0, pf1).
                     int pf0 = k0 + (k1 - k0) * t / tiles, pf1 = k0 + (k1 - k0) * (t + 1) / tiles;
-                    if (first)
-                        Tile8x32<Prefetch>(x, r, k, k0, k1, wt, o, c, bias, y, pf0, pf1);
+                    ref float part = ref Unsafe.Add(ref pr, (r - r0) * WideTileCols);
+                    ref float dst = ref last ? ref Unsafe.Add(ref yr, r * o + c) : ref part;
+                    if (r < r8)
+                        Tile8x32<TPrefetch>(x, r, k, k0, k1, wt, c, ref part, ref dst, stride, bias, pf0, pf1, near, far);
                     else
-                        Tile8x32<NoPrefetch>(x, r, k, k0, k1, wt, o, c, bias, y, 0, 0);
+                        Tile4x32<TPrefetch>(x, r, k, k0, k1, wt, c, ref part, ref dst, stride, bias, pf0, pf1, near, far);
                 }
-                if (r8 < r1 && first)
-                    Tile4x32<Prefetch>(x, r8, k, k0, k1, wt, o, c, bias, y, k0 + (k1 - k0) * t / tiles, k1);
-                else if (r8 < r1)
-                    Tile4x32<NoPrefetch>(x, r8, k, k0, k1, wt, o, c, bias, y, 0, 0);
             }
         for (int c = wide; c < full; c += TileCols)
             for (int r = r0; r < r1; r++)

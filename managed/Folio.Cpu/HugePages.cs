@@ -14,7 +14,7 @@ namespace Folio.Cpu;
 /// </summary>
 internal static partial class HugePages
 {
-    private const long PageBytes = 2L << 20;
+    internal const long PageBytes = 2L << 20;
     private const int MadvHugePage = 14;
     private const int MadvCollapse = 25;
 

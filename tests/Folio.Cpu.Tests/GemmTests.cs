@@ -96,6 +96,47 @@ public sealed class BackendOpTests
         }
     }
 
+    /// <summary>A decode step's GEMM (at most 32 rows: one row block, k in 64-wide slices whose partial sums wait in
+    /// Rows512's scratch, every tile prefetching into L1 and L2): every element the reference chain's bits, y written
+    /// everywhere. A row's chain continued from another row's or column's scratch would change the bits. Odd shapes: a
+    /// last k slice of 44 or 1, 8+8+8+4 rows, a 16-column panel after the 32-column tiles and a partial last panel.</summary>
+    [Theory]
+    [InlineData(32, 768, 200)]
+    [InlineData(28, 300, 130)]
+    [InlineData(12, 129, 48)]
+    [InlineData(4, 65, 33)]
+    [InlineData(32, 2048, 64)]
+    public void ADecodeGemmGivesTheReferenceBitsThroughItsPartialSums(int rows, int k, int outCols)
+    {
+        float[] x = Random(rows * k, 10), w = Random(outCols * k, 11), b = Random(outCols, 12);
+        var wt = FloatPanels.Allocate(Gemm.PackedLength(outCols, k));
+        Gemm.Pack(w, outCols, k, wt);
+        var want = new float[rows * outCols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < outCols; c++)
+                want[r * outCols + c] = Gemm.Element(x, r, k, wt, outCols, c) + b[c];
+        using var runner = new ParallelRunner(2);
+        var got = new float[rows * outCols];
+        Array.Fill(got, float.NaN);
+        Gemm.Run(x, rows, k, wt, outCols, b, got, runner);
+        Assert.Equal(want, got);
+    }
+
+    /// <summary>Panels start on a 64-byte line, and on a 2 MiB boundary once they fill a huge page (only whole 2 MiB
+    /// pages inside the array can be huge).</summary>
+    [Theory]
+    [InlineData(1000, 64)]
+    [InlineData(512 * 1024 - 16, 64)]
+    [InlineData(512 * 1024, 2 << 20)]
+    [InlineData(3_000_000, 2 << 20)]
+    public void PanelsStartOnALineOrAHugePage(int length, int alignment)
+    {
+        var panels = FloatPanels.Allocate(length);   // pinned: the address holds
+        long address = System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(panels.Data, panels.Offset);
+        Assert.Equal(0, address % alignment);
+        Assert.True(panels.Length >= length);
+    }
+
     [Fact]
     public void RmsNormRopeAndSiluMatchFormulas()
     {
