@@ -9,8 +9,9 @@ namespace Folio.Cpu.Weights;
 /// The decode tiles: one, two or three rows against one panel, walking the panel's bytes as one sequential stream
 /// prefetched <see cref="GroupsAhead"/> groups ahead. A chunk's panels lie back to back, so a walk over them panel
 /// after panel reads one run of memory front to back, and its prefetches run on into the next panel. On the Zen 4 VM
-/// of 2026-12-07 this read b8's int8 weights in ~2.6 ms a pass where the earlier tiles, four panels at once (four
-/// streams a tile, each prefetched), took ~3.8 ms (decode-read 2 30 1 int8, alternated rounds: bench/RESULTS.md).
+/// of 2026-12-07 this read b8's int8 weights in ~2.7 ms a pass where the earlier tiles, four panels at once (four
+/// streams a tile, each prefetched), took ~3.6 ms (decode-read 2 30 1 int8, medians of 4 alternated rounds:
+/// bench/RESULTS.md).
 /// The activations come as signed quads broadcast straight from <see cref="Int8Activations.Signed"/> (one load each),
 /// and a tile keeps few enough values live that the JIT keeps them in ymm0–15, where vpsignb (VEX only) can reach them.
 /// </summary>
