@@ -14,6 +14,14 @@ internal interface IPanelTiles<TWeight>
     /// <summary>Rows r .. r + 3 × two panels from column c.</summary>
     static abstract void Tile4x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
 
+    /// <summary>Whether the kernel has <see cref="Tile3x1Panel"/>: then a strip's last three rows run together, each
+    /// weight read once for the three (else a pair and then a single row read it twice).</summary>
+    static virtual bool HasThreeRowTile => false;
+
+    /// <summary>Rows r .. r + 2 × one panel from column c (a kernel with <see cref="HasThreeRowTile"/>).</summary>
+    static virtual void Tile3x1Panel(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y) =>
+        throw new NotSupportedException("this kernel has no 3-row tile");
+
     /// <summary>Rows r and r + 1 × four panels from column c.</summary>
     static abstract void Tile2x4Panels(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
 
@@ -28,9 +36,10 @@ internal interface IPanelTiles<TWeight>
 /// Columns c0 .. c1 of an int8-activation GEMM (int8 and int4 weights): blocks of 256 columns, so that a block's
 /// weights (k × 256 bytes or nibbles) stay in L2 while every 4-row strip runs over them (without the blocks each strip
 /// streamed a whole chunk of lm_head from memory again); in a block, 8 × 16 tiles where the caller asks for them
-/// (<c>eightRows</c>), then 4 × 16 tiles, then pairs of rows over 4 panels (each weight load serves both), then single
-/// rows over 4 or 1 panels; the partial last panel, and everything on the portable path, element by element. Every
-/// element is the same arithmetic whichever tile computes it.
+/// (<c>eightRows</c>), then 4 × 16 tiles, then the last three rows together where the kernel has a 3-row tile, else
+/// pairs of rows over 4 panels (each weight load serves both), then single rows over 4 or 1 panels; the partial last
+/// panel, and everything on the portable path, element by element. Every element is the same arithmetic whichever
+/// tile computes it.
 /// </summary>
 internal static class ColumnBlockWalk
 {
@@ -64,6 +73,12 @@ internal static class ColumnBlockWalk
                 for (; c < cEnd; c += panel)
                     for (int rr = r; rr < r + 4; rr++)
                         TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+            }
+            if (TTiles.HasThreeRowTile && rows - r == 3)
+            {
+                for (int c = cb; c < cEnd; c += panel)
+                    TTiles.Tile3x1Panel(act, r, w, c, bias, y);
+                r += 3;
             }
             for (; r + 2 <= rows; r += 2)
             {

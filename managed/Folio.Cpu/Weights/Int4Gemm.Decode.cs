@@ -5,92 +5,60 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
-/// <summary>The decode tiles: one to three rows (a pair, then a single row) against four panels, prefetching their four
-/// weight streams as <c>Int8Gemm.Decode.cs</c> does.</summary>
+/// <summary>The decode tiles: a single row against one panel at a time (one prefetched sequential stream), a pair of rows
+/// against four panels (four prefetched streams).</summary>
 internal static partial class Int4Gemm
 {
     /// <summary>How many groups (128-byte panel slices, two cache lines) ahead the decode tiles prefetch each of their
-    /// four streams: 4 KiB a stream. On the Zen 4 VM of 2026-12-07 (decode-read 2 40 1 int4, 6 alternated rounds) 32 read b8's int4
+    /// streams: 4 KiB a stream (chosen for the earlier four-stream one-row tile). On the Zen 4 VM of 2026-12-07 (decode-read 2 40 1 int4, 6 alternated rounds) 32 read b8's int4
     /// weights at a median 29.4 GB/s against 26.7 for 16 (int8's 2 KiB), faster in 5 of the 6 rounds; 4 to 64 were tried.
     /// Where 32 groups reach past a panel's end twice (k below 1,024: b8's k = 768 has 24), <see cref="PrefetchAt"/>'s
     /// addresses land a little past the same stream of the next tile, still in the lines the walk reads next.</summary>
     private const int GroupsAhead = 32;
 
-    /// <summary>Where the prefetches of group g read: group g + <see cref="GroupsAhead"/> of each stream; past a panel's
+    /// <summary>Where the pair tile's prefetches of group g read: group g + <see cref="GroupsAhead"/> of each stream; past a panel's
     /// end that offset lands in the next panel, and three panels further on is the same stream of the next tile (four
     /// panels on), so that a chunk's next tile finds its first groups in L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint PrefetchAt(nuint wo, int g, int groups, nuint panelBytes) =>
         wo + (nuint)GroupsAhead * Int4Weight.GroupBytes + (g + GroupsAhead >= groups ? 3 * panelBytes : 0);
 
-    /// <summary>Two partial group accumulators of one column set added (exact: with AVX-VNNI int32 lanes; else the
-    /// int16 halves, whose total is bounded as one accumulator's is, see the class comment).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Both(Vector256<int> a, Vector256<int> b) =>
-        AvxVnni.IsSupported ? a + b : (a.AsInt16() + b.AsInt16()).AsInt32();
-
-    /// <summary>One row against four panels from column c, the weights prefetched <see cref="GroupsAhead"/> groups ahead
-    /// (<see cref="PrefetchAt"/>). The low nibbles' products go to one accumulator set and the high nibbles' to another
-    /// (two independent chains), added at the group's end by <see cref="Both"/>: the same group sums and FMAs as
-    /// <see cref="Element"/>, so the same bits.</summary>
-    private static unsafe void Tile1x32(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
+    /// <summary>Row r against the panel of column c, its bytes read as one sequential stream prefetched
+    /// <see cref="GroupsAhead"/> groups ahead (a chunk's panels lie back to back, so the walk panel after panel reads one
+    /// run of memory, as <c>Int8Gemm.Decode.cs</c> does). On the Zen 4 VM of 2026-12-07 this read b8's int4 weights in
+    /// ~1.4 ms a pass against ~2.3 ms for the earlier four-panel tile's four prefetched streams (bench/RESULTS.md,
+    /// int8dec). The same group sums and FMAs as <see cref="Element"/>, so the same bits.</summary>
+    private static unsafe void Tile1x8(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref byte wr = ref MemoryMarshal.GetArrayDataReference(w.Nibbles);   // pinned (HugePages): prefetch addresses hold
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
         ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
-        nuint panelBytes = (nuint)groups * Int4Weight.GroupBytes;
-        nuint p0 = (nuint)(c / Panel) * panelBytes;
-        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int4Weight.GroupBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes), e0 = (nuint)(r * groups);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector256<float> f0 = default;
         for (int g = 0; g < groups; g++)
         {
             nuint eg = e0 + (nuint)g;
-            var start = Start(ref gs, eg);
-            Vector256<int> i0 = start, i1 = start, i2 = start, i3 = start, j0 = default, j1 = default, j2 = default, j3 = default;
+            var i0 = Start(ref gs, eg);
             nuint wo = p0 + (nuint)g * Int4Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
-            nuint pf = PrefetchAt(wo, g, groups, panelBytes);
-            for (int h = 0; h < 2; h++)
+            nuint pf = wo + GroupsAhead * Int4Weight.GroupBytes;
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + 64)));
+            for (int t = 0; t < Group / 8; t++)
             {
-                // One cache line of each stream a step: blocks t = 2h and 2h + 1 (inputs 16h .. 16h + 15).
-                nuint line = (nuint)(h * 64);
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + panelBytes)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + 2 * panelBytes)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + 3 * panelBytes)));
-                for (int t = 0; t < 2; t++)
-                {
-                    nuint at = wo + line + (nuint)(t * 32), xq = xg + (nuint)(h * 16 + t * 8);
-                    var xl = Quad(ref xr, xq);
-                    var xh = Quad(ref xr, xq + 4);
-                    var b0 = Vector256.LoadUnsafe(ref wr, at);
-                    var b1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
-                    var b2 = Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes);
-                    var b3 = Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes);
-                    i0 = Dot(i0, Low(b0), xl); j0 = Dot(j0, High(b0), xh);
-                    i1 = Dot(i1, Low(b1), xl); j1 = Dot(j1, High(b1), xh);
-                    i2 = Dot(i2, Low(b2), xl); j2 = Dot(j2, High(b2), xh);
-                    i3 = Dot(i3, Low(b3), xl); j3 = Dot(j3, High(b3), xh);
-                }
+                var b0 = Vector256.LoadUnsafe(ref wr, wo + (nuint)(t * 32));
+                i0 = Dot(Dot(i0, Low(b0), Quad(ref xr, xg + (nuint)(t * 8))), High(b0), Quad(ref xr, xg + (nuint)(t * 8 + 4)));
             }
-            nuint sg = s0 + (nuint)(g * Panel);
-            f0 = Vector256.FusedMultiplyAdd(GroupSum(Both(i0, j0), ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg)), f0);
-            f1 = Vector256.FusedMultiplyAdd(GroupSum(Both(i1, j1), ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + ps)), f1);
-            f2 = Vector256.FusedMultiplyAdd(GroupSum(Both(i2, j2), ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)), f2);
-            f3 = Vector256.FusedMultiplyAdd(GroupSum(Both(i3, j3), ref gs, eg), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)), f3);
+            f0 = Vector256.FusedMultiplyAdd(GroupSum(i0, ref gs, eg), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))), f0);
         }
-        float s = RowScale(act, r);
-        int y0 = r * w.Rows + c;
-        Put(f0, s, y, y0, bias, c);
-        Put(f1, s, y, y0 + 8, bias, c + 8);
-        Put(f2, s, y, y0 + 16, bias, c + 16);
-        Put(f3, s, y, y0 + 24, bias, c + 24);
+        Put(f0, RowScale(act, r), y, r * w.Rows + c, bias, c);
     }
 
-    /// <summary>Rows r and r + 1 against four panels from column c: <see cref="Tile1x32"/>'s walk and prefetch, each
+    /// <summary>Rows r and r + 1 against four panels from column c, each stream prefetched (<see cref="PrefetchAt"/>), each
     /// unpacked weight vector serving both rows (8 int and 8 fp32 accumulators). The same group sums and FMAs per row,
     /// so the same bits as either row alone.</summary>
     private static unsafe void Tile2x32(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)

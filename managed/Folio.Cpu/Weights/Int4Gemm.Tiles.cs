@@ -71,34 +71,6 @@ internal static partial class Int4Gemm
             ? acc
             : Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1)) - Vector256.Create(Unsafe.Add(ref groupSums, at)));
 
-    /// <summary>One row against one panel (a block's last panels; four at a time go to <see cref="Tile1x32"/>).</summary>
-    private static void Tile1x8(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
-    {
-        int groups = w.Groups;
-        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
-        ref byte wr = ref MemoryMarshal.GetArrayDataReference(w.Nibbles);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
-        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int4Weight.GroupBytes;
-        nuint s0 = (nuint)(c / Panel * groups * Panel);
-        nuint xo = (nuint)(r * act.RowBytes), e0 = (nuint)(r * groups);
-        Vector256<float> f0 = default;
-        for (int g = 0; g < groups; g++)
-        {
-            nuint eg = e0 + (nuint)g;
-            var i0 = Start(ref gs, eg);
-            nuint wo = p0 + (nuint)g * Int4Weight.GroupBytes;
-            nuint xg = xo + (nuint)(g * Group);
-            for (int t = 0; t < Group / 8; t++)
-            {
-                var b0 = Vector256.LoadUnsafe(ref wr, wo + (nuint)(t * 32));
-                i0 = Dot(Dot(i0, Low(b0), Quad(ref xr, xg + (nuint)(t * 8))), High(b0), Quad(ref xr, xg + (nuint)(t * 8 + 4)));
-            }
-            f0 = Vector256.FusedMultiplyAdd(GroupSum(i0, ref gs, eg), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))), f0);
-        }
-        Put(f0, RowScale(act, r), y, r * w.Rows + c, bias, c);
-    }
-
     /// <summary>Four rows against two panels: each unpacked weight vector serves four rows.</summary>
     private static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
     {

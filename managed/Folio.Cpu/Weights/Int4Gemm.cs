@@ -14,9 +14,9 @@ namespace Folio.Cpu.Weights;
 /// either way. Each group sum is converted to fp32 and folded in with
 /// one FMA per group in group order, so an element's value does not depend on the tile, thread or batch, and
 /// the portable path (scalar, same order) gives the same bits.
-/// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four
-/// weight streams: <c>Int4Gemm.Decode.cs</c>), 1 × 8, over blocks of 256 columns; columns of a partial last panel go
-/// scalar. With AVX-512 BW and no AVX-VNNI, strips of 8 rows take the 512-bit 8 × 16 tile (<c>Int4Gemm.Tiles512.cs</c>).
+/// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 2 × 32 (prefetching its four weight streams) and
+/// 1 × 8 (one panel at a time, one prefetched sequential stream; both <c>Int4Gemm.Decode.cs</c>), over blocks of 256
+/// columns; columns of a partial last panel go scalar. With AVX-512 BW and no AVX-VNNI, strips of 8 rows take the 512-bit 8 × 16 tile (<c>Int4Gemm.Tiles512.cs</c>).
 /// </summary>
 internal static partial class Int4Gemm
 {
@@ -84,10 +84,8 @@ internal static partial class Int4Gemm
 
         public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y)
         {
-            if (panels == 4)
-                Tile1x32(act, r, w, c, bias, y);
-            else
-                Tile1x8(act, r, w, c, bias, y);
+            for (int p = 0; p < panels; p++)   // one panel at a time: one sequential stream (Int4Gemm.Decode.cs)
+                Tile1x8(act, r, w, c + p * Panel, bias, y);
         }
 
         public static float Element(Int8Activations act, int r, Int4Weight w, int c) => Int4Gemm.Element(act, r, w, c);

@@ -5,143 +5,155 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu.Weights;
 
-/// <summary>The decode tiles: one to three rows (a pair, then a single row) against four panels.</summary>
+/// <summary>
+/// The decode tiles: one, two or three rows against one panel, walking the panel's bytes as one sequential stream
+/// prefetched <see cref="GroupsAhead"/> groups ahead. A chunk's panels lie back to back, so a walk over them panel
+/// after panel reads one run of memory front to back, and its prefetches run on into the next panel. On the Zen 4 VM
+/// of 2026-12-07 this read b8's int8 weights in ~2.7 ms a pass where the earlier tiles, four panels at once (four
+/// streams a tile, each prefetched), took ~3.6 ms (decode-read 2 30 1 int8, medians of 4 alternated rounds:
+/// bench/RESULTS.md).
+/// The activations come as signed quads broadcast straight from <see cref="Int8Activations.Signed"/> (one load each),
+/// and a tile keeps few enough values live that the JIT keeps them in ymm0–15, where vpsignb (VEX only) can reach them.
+/// </summary>
 internal static partial class Int8Gemm
 {
-    /// <summary>Columns a one-row tile covers: four panels, four weight streams.</summary>
-    private const int DecodeTileCols = 4 * Panel;
+    /// <summary>How many groups (256-byte panel slices, four cache lines) ahead the decode tiles prefetch their stream:
+    /// 4 KiB. On the Zen 4 VM 4 to 64 read b8's weights alike (within the machine's noise); without prefetch the same
+    /// walk read them ~15 % slower.</summary>
+    private const int GroupsAhead = 16;
 
-    /// <summary>How many groups (256-byte panel slices, four cache lines) ahead the one-row tile prefetches each of its
-    /// four streams: 2 KiB a stream. 4, 8 and 16 read b8's weights alike on the Zen 5 VM (decode-read, within its noise);
-    /// none at all read them at half the rate.</summary>
-    private const int GroupsAhead = 8;
+    /// <summary>Four signed activations x_q in every lane: one vpbroadcastd from memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> SignedQuad(ref sbyte x, nuint at) =>
+        Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at)))).AsSByte();
 
-    /// <summary>One row against four panels from column c, the weights prefetched <see cref="GroupsAhead"/> groups ahead
-    /// of each stream; past a panel's end, the same stream of the next tile (four panels on), so that a chunk's next tile
-    /// finds its first groups in L1. The byte products and the group loop are <see cref="Tile1x8"/>'s (the same bits);
-    /// the quad loop runs two quads a step, one cache line of each stream, into two sets of int32 accumulators added at
-    /// the group's end (exact). Without prefetch the one-row walk read its weights at ~12 GB/s a core, half of what the
-    /// fp32 tile reads (the hardware streamer restarts at every 4 KiB page, four streams a tile).</summary>
-    private static unsafe void Tile1x32(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    /// <summary>Row r against the panel of column c: per group two quads a step (one cache line), into two int32
+    /// accumulators added at the group's end (exact), then one FMA by d · s: <see cref="Element"/>'s bits.</summary>
+    private static unsafe void Tile1x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);   // pinned (HugePages): prefetch addresses hold
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
-        nuint p0 = (nuint)(c / Panel) * panelBytes;
-        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes);
         ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
         nuint xs0 = (nuint)(r * groups);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector256<float> f0 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default, j0 = default, j1 = default, j2 = default, j3 = default;
+            Vector256<int> i0 = default, j0 = default;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
-            // Group g + ahead of each stream; past the panel's end that offset lands in the next panel, and three panels
-            // further on is the same stream of the next tile.
-            nuint pf = wo + (nuint)GroupsAhead * Int8Weight.GroupBytes + (g + GroupsAhead >= groups ? 3 * panelBytes : 0);
             for (int h = 0; h < Group / 8; h++)
             {
-                nuint line = (nuint)(h * 64);
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + panelBytes)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + 2 * panelBytes)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + line + 3 * panelBytes)));
-                nuint at = wo + line;
-                var xb = Quad(ref xr, xg + (nuint)(h * 8));
-                var ax = Avx2.Abs(xb);
-                i0 = Dot(i0, ax, xb, Vector256.LoadUnsafe(ref wr, at));
-                i1 = Dot(i1, ax, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
-                i2 = Dot(i2, ax, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
-                i3 = Dot(i3, ax, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
-                xb = Quad(ref xr, xg + (nuint)(h * 8 + 4));
-                ax = Avx2.Abs(xb);
-                at += 32;
-                j0 = Dot(j0, ax, xb, Vector256.LoadUnsafe(ref wr, at));
-                j1 = Dot(j1, ax, xb, Vector256.LoadUnsafe(ref wr, at + panelBytes));
-                j2 = Dot(j2, ax, xb, Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes));
-                j3 = Dot(j3, ax, xb, Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes));
+                nuint at = wo + (nuint)(h * 64);
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, at + GroupsAhead * Int8Weight.GroupBytes)));
+                var xb = SignedQuad(ref xr, xg + (nuint)(h * 8));
+                i0 = Dot(i0, Avx2.Abs(xb), xb, Vector256.LoadUnsafe(ref wr, at));
+                xb = SignedQuad(ref xr, xg + (nuint)(h * 8 + 4));
+                j0 = Dot(j0, Avx2.Abs(xb), xb, Vector256.LoadUnsafe(ref wr, at + 32));
             }
-            nuint sg = s0 + (nuint)(g * Panel);
             var sx = GroupScale(ref xs, xs0 + (nuint)g);
-            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), Scales(ref Unsafe.Add(ref sr, sg)) * sx, f0);
-            f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1 + j1), Scales(ref Unsafe.Add(ref sr, sg + ps)) * sx, f1);
-            f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2 + j2), Scales(ref Unsafe.Add(ref sr, sg + 2 * ps)) * sx, f2);
-            f3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i3 + j3), Scales(ref Unsafe.Add(ref sr, sg + 3 * ps)) * sx, f3);
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))) * sx, f0);
         }
-        int y0 = r * w.Rows + c;
-        Put(f0, y, y0, bias, c);
-        Put(f1, y, y0 + 8, bias, c + 8);
-        Put(f2, y, y0 + 16, bias, c + 16);
-        Put(f3, y, y0 + 24, bias, c + 24);
+        Put(f0, y, r * w.Rows + c, bias, c);
     }
 
-    /// <summary>Rows r and r + 1 against four panels from column c: <see cref="Tile1x32"/>'s walk and prefetch, each
-    /// weight load serving both rows (one quad a step: 16 int32 and 8 fp32 accumulators). The same group sums and
-    /// FMAs per row, so the same bits as either row alone.</summary>
-    private static unsafe void Tile2x32(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    /// <summary>Rows r and r + 1 against the panel of column c: <see cref="Tile1x8"/>'s walk, each weight load serving
+    /// both rows; each row's group sums and FMAs as that row's alone, so the same bits.</summary>
+    private static unsafe void Tile2x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
     {
         int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
         ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
-        nuint p0 = (nuint)(c / Panel) * panelBytes;
-        nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint rb = (nuint)act.RowBytes, xo = (nuint)r * rb;
         ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
         nuint gs = (nuint)groups, xs0 = (nuint)r * gs;
-        Vector256<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
+        Vector256<float> f0 = default, f1 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default, i10 = default, i11 = default, i12 = default, i13 = default;
+            Vector256<int> i0 = default, j0 = default, i1 = default, j1 = default;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             nuint xg = xo + (nuint)(g * Group);
-            nuint pf = wo + (nuint)GroupsAhead * Int8Weight.GroupBytes + (g + GroupsAhead >= groups ? 3 * panelBytes : 0);
-            for (int q = 0; q < Group / 4; q++)
+            for (int h = 0; h < Group / 8; h++)
             {
-                nuint at = wo + (nuint)(q * 32);
-                if ((q & 1) == 0)
-                {
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo))));
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + panelBytes)));
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + 2 * panelBytes)));
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, pf + (at - wo) + 3 * panelBytes)));
-                }
+                nuint at = wo + (nuint)(h * 64);
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, at + GroupsAhead * Int8Weight.GroupBytes)));
                 var w0 = Vector256.LoadUnsafe(ref wr, at);
-                var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
-                var w2 = Vector256.LoadUnsafe(ref wr, at + 2 * panelBytes);
-                var w3 = Vector256.LoadUnsafe(ref wr, at + 3 * panelBytes);
-                nuint xq = xg + (nuint)(q * 4);
-                var b = Quad(ref xr, xq);
-                var a = Avx2.Abs(b);
-                i00 = Dot(i00, a, b, w0); i01 = Dot(i01, a, b, w1); i02 = Dot(i02, a, b, w2); i03 = Dot(i03, a, b, w3);
-                b = Quad(ref xr, xq + rb);
-                a = Avx2.Abs(b);
-                i10 = Dot(i10, a, b, w0); i11 = Dot(i11, a, b, w1); i12 = Dot(i12, a, b, w2); i13 = Dot(i13, a, b, w3);
+                var w1 = Vector256.LoadUnsafe(ref wr, at + 32);
+                nuint xq = xg + (nuint)(h * 8);
+                var xb = SignedQuad(ref xr, xq);
+                i0 = Dot(i0, Avx2.Abs(xb), xb, w0);
+                xb = SignedQuad(ref xr, xq + 4);
+                j0 = Dot(j0, Avx2.Abs(xb), xb, w1);
+                xb = SignedQuad(ref xr, xq + rb);
+                i1 = Dot(i1, Avx2.Abs(xb), xb, w0);
+                xb = SignedQuad(ref xr, xq + rb + 4);
+                j1 = Dot(j1, Avx2.Abs(xb), xb, w1);
             }
-            nuint sg = s0 + (nuint)(g * Panel);
-            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
-            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
-            var d2 = Scales(ref Unsafe.Add(ref sr, sg + 2 * ps));
-            var d3 = Scales(ref Unsafe.Add(ref sr, sg + 3 * ps));
-            var s = GroupScale(ref xs, xs0 + (nuint)g);
-            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00);
-            f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
-            f02 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i02), d2 * s, f02);
-            f03 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i03), d3 * s, f03);
-            s = GroupScale(ref xs, xs0 + gs + (nuint)g);
-            f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i10), d0 * s, f10);
-            f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i11), d1 * s, f11);
-            f12 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i12), d2 * s, f12);
-            f13 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i13), d3 * s, f13);
+            var d = Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)));
+            nuint xg0 = xs0 + (nuint)g;
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), d * GroupScale(ref xs, xg0), f0);
+            f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1 + j1), d * GroupScale(ref xs, xg0 + gs), f1);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put(f00, y, y0, bias, c); Put(f01, y, y0 + 8, bias, c + 8); Put(f02, y, y0 + 16, bias, c + 16); Put(f03, y, y0 + 24, bias, c + 24);
-        y0 += o;
-        Put(f10, y, y0, bias, c); Put(f11, y, y0 + 8, bias, c + 8); Put(f12, y, y0 + 16, bias, c + 16); Put(f13, y, y0 + 24, bias, c + 24);
+        Put(f0, y, y0, bias, c);
+        Put(f1, y, y0 + o, bias, c);
+    }
+
+    /// <summary>Rows r .. r + 2 against the panel of column c: <see cref="Tile2x8"/> with a third row, so that three
+    /// rows read each weight once (a pair and then a single row read it twice).</summary>
+    private static unsafe void Tile3x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    {
+        int groups = w.Groups;
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
+        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
+        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
+        nuint s0 = (nuint)(c / Panel * groups * Panel);
+        nuint rb = (nuint)act.RowBytes, xo = (nuint)r * rb;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
+        nuint gs = (nuint)groups, xs0 = (nuint)r * gs;
+        Vector256<float> f0 = default, f1 = default, f2 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<int> i0 = default, j0 = default, i1 = default, j1 = default, i2 = default, j2 = default;
+            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
+            nuint xg = xo + (nuint)(g * Group);
+            for (int h = 0; h < Group / 8; h++)
+            {
+                nuint at = wo + (nuint)(h * 64);
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, at + GroupsAhead * Int8Weight.GroupBytes)));
+                var w0 = Vector256.LoadUnsafe(ref wr, at);
+                var w1 = Vector256.LoadUnsafe(ref wr, at + 32);
+                nuint xq = xg + (nuint)(h * 8);
+                var xb = SignedQuad(ref xr, xq);
+                i0 = Dot(i0, Avx2.Abs(xb), xb, w0);
+                xb = SignedQuad(ref xr, xq + 4);
+                j0 = Dot(j0, Avx2.Abs(xb), xb, w1);
+                xb = SignedQuad(ref xr, xq + rb);
+                i1 = Dot(i1, Avx2.Abs(xb), xb, w0);
+                xb = SignedQuad(ref xr, xq + rb + 4);
+                j1 = Dot(j1, Avx2.Abs(xb), xb, w1);
+                xb = SignedQuad(ref xr, xq + 2 * rb);
+                i2 = Dot(i2, Avx2.Abs(xb), xb, w0);
+                xb = SignedQuad(ref xr, xq + 2 * rb + 4);
+                j2 = Dot(j2, Avx2.Abs(xb), xb, w1);
+            }
+            var d = Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)));
+            nuint xg0 = xs0 + (nuint)g;
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), d * GroupScale(ref xs, xg0), f0);
+            f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1 + j1), d * GroupScale(ref xs, xg0 + gs), f1);
+            f2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i2 + j2), d * GroupScale(ref xs, xg0 + 2 * gs), f2);
+        }
+        int o = w.Rows, y0 = r * o + c;
+        Put(f0, y, y0, bias, c);
+        Put(f1, y, y0 + o, bias, c);
+        Put(f2, y, y0 + 2 * o, bias, c);
     }
 }

@@ -18,9 +18,9 @@ namespace Folio.Cpu.Weights;
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
 /// Tiles: 8 rows × 16 columns on AVX-512 without AVX-VNNI (the weights' nibbles, Int8Gemm.Tiles512.cs), 4 rows × 16
-/// columns (batches), 2 × 32 and 1 × 32 (decode, prefetching their four weight streams:
-/// Int8Gemm.Decode.cs), 1 × 8,
-/// over blocks of 256 columns; columns of a partial last panel go scalar.
+/// columns (batches), and for a batch's last one to three rows 3 × 8, 2 × 8 and 1 × 8 (decode: one panel at a time,
+/// one prefetched sequential stream, Int8Gemm.Decode.cs), over blocks of 256 columns; columns of a partial last panel
+/// go scalar.
 /// </summary>
 internal static partial class Int8Gemm
 {
@@ -87,15 +87,22 @@ internal static partial class Int8Gemm
                 Int8Gemm.Tile4x16(act, r, w, c, bias, y);
         }
 
-        public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
-            Tile2x32(act, r, w, c, bias, y);
+        // The decode tiles take one panel at a time (Int8Gemm.Decode.cs: one sequential stream).
+        public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        {
+            for (int p = 0; p < 4; p++)
+                Tile2x8(act, r, w, c + p * Panel, bias, y);
+        }
+
+        public static bool HasThreeRowTile => true;
+
+        public static void Tile3x1Panel(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tile3x8(act, r, w, c, bias, y);
 
         public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
         {
-            if (panels == 4)
-                Tile1x32(act, r, w, c, bias, y);
-            else
-                Tile1x8(act, r, w, c, bias, y);
+            for (int p = 0; p < panels; p++)
+                Tile1x8(act, r, w, c + p * Panel, bias, y);
         }
 
         public static float Element(Int8Activations act, int r, Int8Weight w, int c) => Int8Gemm.Element(act, r, w, c);
@@ -152,35 +159,6 @@ internal static partial class Int8Gemm
         AvxVnni.IsSupported
             ? AvxVnni.MultiplyWideningAndAdd(acc, absX, Avx2.Sign(w, x))
             : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
-
-    /// <summary>One row against one panel (a block's last panels; four at a time go to <see cref="Tile1x32"/>).</summary>
-    private static void Tile1x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
-    {
-        int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
-        ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
-        nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
-        nuint s0 = (nuint)(c / Panel * groups * Panel);
-        nuint xo = (nuint)(r * act.RowBytes);
-        ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
-        nuint xs0 = (nuint)(r * groups);
-        Vector256<float> f0 = default;
-        for (int g = 0; g < groups; g++)
-        {
-            Vector256<int> i0 = default;
-            nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
-            nuint xg = xo + (nuint)(g * Group);
-            for (int q = 0; q < Group / 4; q++)
-            {
-                var xb = Quad(ref xr, xg + (nuint)(q * 4));
-                i0 = Dot(i0, Avx2.Abs(xb), xb, Vector256.LoadUnsafe(ref wr, wo + (nuint)(q * 32)));
-            }
-            var sx = GroupScale(ref xs, xs0 + (nuint)g);
-            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))) * sx, f0);
-        }
-        Put(f0, y, r * w.Rows + c, bias, c);
-    }
 
     /// <summary>Four rows against two panels: each weight load serves four rows.</summary>
     private static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)

@@ -132,6 +132,8 @@ public sealed class Int4GemmTests
     [InlineData(33, 800, 600, true)]
     [InlineData(64, 96, 280, true)]
     [InlineData(15, 160, 24, true)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
+    [InlineData(1, 1100, 264, false)]   // one row, one panel at a time, k past the prefetch distance (32 groups)
+    [InlineData(3, 1100, 100, true)]   // a pair and a single row; a partial last panel
     public void EveryTileGivesTheElementsBits(int rows, int k, int outCols, bool wide)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int4);

@@ -189,6 +189,56 @@ public sealed class Int8GemmTests
                     $"y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
     }
 
+    /// <summary>The decode tiles at the extremes: every x_q and q is ±127 (each group all one magnitude, random signs),
+    /// so every byte pair sums to ±2 · 127², the most the int16 lanes of the sign trick hold, and a wrong sign, a lost
+    /// pair or a saturated sum shows in the bits. One to three rows (the 1, 2 and 3-row tiles) and seven (a 4-row strip,
+    /// then the 3-row tile), on 2 threads, for k below one group, past the prefetch distance (16 groups) and odd column
+    /// counts (a partial last panel): every element has <see cref="Int8Gemm.Element"/>'s bits (+ bias), and each row
+    /// alone gives the bits it gives among the others.</summary>
+    [Theory]
+    [InlineData(1, 24, 40)]
+    [InlineData(1, 600, 257)]
+    [InlineData(2, 96, 75)]
+    [InlineData(2, 600, 72)]
+    [InlineData(3, 33, 9)]
+    [InlineData(3, 768, 331)]
+    [InlineData(7, 544, 100)]
+    public void DecodeTilesAtFullScaleGiveTheElementsBits(int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(2, WeightQuantization.Int8);
+        var rng = new Random(rows * 1000 + k);
+        // Row r's groups at magnitude 1 + r (the rows' scales differ); the weights at 0.25: all quantize to ±127.
+        float[] x = new float[rows * k], w = new float[outCols * k];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = (rng.Next(2) == 0 ? -1f : 1f) * (1 + i / k);
+        for (int i = 0; i < w.Length; i++)
+            w[i] = rng.Next(2) == 0 ? -0.25f : 0.25f;
+        float[] b = HalfGemmTests.Random(outCols, 53);
+        var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        Assert.Equal(127, Math.Abs((int)weight.Quant(outCols - 1, k - 1)));
+        using var tx = backend.Upload(x, rows, k);
+        using var tb = backend.Upload(b, 1, outCols);
+        using var ty = backend.Allocate(rows, outCols);
+        backend.MatMul(tx, weight, tb, ty);
+        var y = new float[rows * outCols];
+        backend.Download(ty, y);
+        var act = new Int8Activations();
+        act.QuantizePerGroup(x, rows, k);
+        Assert.Equal(127, Math.Abs(act.Quants[rows * act.RowBytes - act.RowBytes + k - 1] - 128));
+        for (int r = 0; r < rows; r++)
+        {
+            for (int o = 0; o < outCols; o++)
+                Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
+            using var one = backend.Upload(x.AsSpan(r * k, k), 1, k);
+            using var oneOut = backend.Allocate(1, outCols);
+            backend.MatMul(one, weight, tb, oneOut);
+            var alone = new float[outCols];
+            backend.Download(oneOut, alone);
+            Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
+        }
+    }
+
     [Fact]
     public void QuantizationErrorAgainstFp32StaysWithinTheInt8Bound()
     {
