@@ -80,6 +80,14 @@ internal static class KQuantGemm
                 }
                 continue;
             }
+            if (rows == 1)
+            {
+                // One row (batch-1 decode): one panel at a time, one prefetched sequential stream (the panels of a
+                // thread's range lie back to back), not two interleaved streams the hardware prefetcher restarts.
+                for (int p = from; p < to; p++)
+                    KQuantTiles.Tile<KQuantTiles.One, KQuantTiles.One>(act, 0, w, part, p, bias, y);
+                continue;
+            }
             for (int p = from; p < to;)
             {
                 int rr = 0;

@@ -81,6 +81,8 @@ public sealed class KQuantGemmTests
     [InlineData(3, 512, 7, KQuantFormat.Q6K, true)]
     [InlineData(5, 768, 33, KQuantFormat.Q6K, true)]
     [InlineData(33, 256, 9, KQuantFormat.Q6K, false)]
+    [InlineData(4, 2048, 100, KQuantFormat.Q4K, false)]   // each row alone: the one-row walk, its prefetch past
+    [InlineData(4, 2048, 100, KQuantFormat.Q6K, false)]   // each panel's end into the next, on both threads
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
