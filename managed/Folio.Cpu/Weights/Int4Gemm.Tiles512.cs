@@ -17,9 +17,8 @@ namespace Folio.Cpu.Weights;
 /// </summary>
 internal static partial class Int4Gemm
 {
-    /// <summary>Whether <see cref="Tile8x16"/> serves batches here: AVX-512 BW without AVX-VNNI (with AVX-VNNI the
-    /// 256-bit vpdpbusd tiles do a product-and-sum in one op already).</summary>
-    public static bool UsesWide => Avx512BW.IsSupported && !AvxVnni.IsSupported;
+    /// <summary>Whether <see cref="Tile8x16"/> serves batches here (<see cref="PanelPairs.WideTiles"/>).</summary>
+    public static bool UsesWide => PanelPairs.WideTiles;
 
     /// <summary>acc + the products of one row's two quads (x_q at <paramref name="at"/> and at + 4) with the low and
     /// high nibbles: two vpmaddubsw, their int16 pair sums added in.</summary>

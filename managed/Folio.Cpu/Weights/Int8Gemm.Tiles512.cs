@@ -16,13 +16,12 @@ namespace Folio.Cpu.Weights;
 /// sums of a group are exact, then vpmaddwd (by 16 and by 1) widens them to int32 and
 /// <see cref="Int8Activations.GroupSums"/> (128 · Σ x_q) comes off. The same exact int32 group sums as every other
 /// tile, folded in with one FMA per group by d · s in group order: the same bits as <see cref="Element"/>.
-/// Two multiplies a 64 byte products, as the sign trick's vpmaddubsw + vpmaddwd, but no vpsignb and no int32 add per quad.
+/// Two multiplies per 64 byte products, as the sign trick's vpmaddubsw + vpmaddwd, but no vpsignb and no int32 add per quad.
 /// </summary>
 internal static partial class Int8Gemm
 {
-    /// <summary>Whether <see cref="Tile8x16"/> serves batches here: AVX-512 BW without AVX-VNNI (with AVX-VNNI the 256-bit
-    /// vpdpbusd tile does a product-and-sum in one op already).</summary>
-    public static bool UsesWide => Avx512BW.IsSupported && !AvxVnni.IsSupported;
+    /// <summary>Whether <see cref="Tile8x16"/> serves batches here (<see cref="PanelPairs.WideTiles"/>).</summary>
+    public static bool UsesWide => PanelPairs.WideTiles;
 
     /// <summary>acc + one quad of x_q (signed, at <paramref name="at"/>, broadcast) times 16 columns' nibbles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,6 +11,11 @@ namespace Folio.Cpu.Weights;
 /// </summary>
 internal static class PanelPairs
 {
+    /// <summary>Whether the kernels' 512-bit 8 × 16 tiles serve batches here: AVX-512 BW without AVX-VNNI (AMD Zen 4/5
+    /// VMs: `avx512_vnni` without `avx_vnni`). With AVX-VNNI the 256-bit vpdpbusd tiles do a product-and-sum in one op
+    /// already; without AVX-512 BW there is no 512-bit vpmaddubsw.</summary>
+    public static bool WideTiles => Avx512BW.IsSupported && !AvxVnni.IsSupported;
+
     /// <summary>The 32-byte block at <paramref name="at"/> of panel p and the same block of panel p + 1: a ymm load, and
     /// vinserti64x4 from memory for the high half (Vector512.Create(lo, hi) compiles to two loads and two inserts chained
     /// through one register).</summary>
