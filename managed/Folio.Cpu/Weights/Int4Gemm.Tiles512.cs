@@ -25,9 +25,8 @@ internal static partial class Int4Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Dot16(Vector512<short> acc, Vector512<byte> low, Vector512<byte> high, ref sbyte x, nuint at)
     {
-        var xl = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at)))).AsSByte();
-        var xh = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at + 4)))).AsSByte();
-        return acc + Avx512BW.MultiplyAddAdjacent(low, xl) + Avx512BW.MultiplyAddAdjacent(high, xh);
+        return acc + Avx512BW.MultiplyAddAdjacent(low, PanelPairs.BroadcastQuad(ref x, at))
+            + Avx512BW.MultiplyAddAdjacent(high, PanelPairs.BroadcastQuad(ref x, at + 4));
     }
 
     /// <summary>A group's Σ x_q · q per column as fp32, exactly: the int16 halves added by vpmaddwd, less 8 · Σ x_q.</summary>
@@ -35,15 +34,10 @@ internal static partial class Int4Gemm
     private static Vector512<float> GroupSum16(Vector512<short> acc, ref int groupSums, nuint at) =>
         Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(acc, Vector512.Create((short)1)) - Vector512.Create(Unsafe.Add(ref groupSums, at)));
 
-    /// <summary>Stores scale · acc (+ bias[c ..]) at y[at], unchecked (see <see cref="Put"/>).</summary>
+    /// <summary>Stores scale · acc (+ bias[c ..]) at y[at], unchecked (<see cref="PanelPairs.Store"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put16(Vector512<float> acc, float scale, float[] y, int at, float[]? bias, int c)
-    {
-        var v = Vector512.Create(scale) * acc;
-        if (bias is not null)
-            v += Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
-        v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
-    }
+    private static void Put16(Vector512<float> acc, float scale, float[] y, int at, float[]? bias, int c) =>
+        PanelPairs.Store(Vector512.Create(scale) * acc, y, at, bias, c);
 
     /// <summary>Rows r .. r + 7 against panels c / 8 and c / 8 + 1.</summary>
     private static void Tile8x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)

@@ -28,26 +28,12 @@ internal static partial class Int8Gemm
     private static Vector512<short> Dot16(Vector512<short> acc, Vector512<byte> nibbles, Vector512<sbyte> x) =>
         acc + Avx512BW.MultiplyAddAdjacent(nibbles, x);
 
-    /// <summary>x_q[at .. at + 3] (signed) in every 32-bit lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Quad16(ref sbyte x, nuint at) =>
-        Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at)))).AsSByte();
-
     /// <summary>A group's Σ x_q · q per column as fp32, exactly: 16 · the high nibbles' sums plus the low nibbles', widened
     /// by vpmaddwd, less 128 · Σ x_q.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> GroupSum16(Vector512<short> high, Vector512<short> low, ref int groupSums, nuint at) =>
         Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(high, Vector512.Create((short)16)) + Avx512BW.MultiplyAddAdjacent(low, Vector512.Create((short)1))
             - Vector512.Create(Unsafe.Add(ref groupSums, at)));
-
-    /// <summary>Stores acc (+ bias[c ..]) at y[at], unchecked (see <see cref="Put"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put16(Vector512<float> v, float[] y, int at, float[]? bias, int c)
-    {
-        if (bias is not null)
-            v += Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
-        v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
-    }
 
     /// <summary>Rows r .. r + 7 against panels c / 8 and c / 8 + 1.</summary>
     private static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
@@ -76,21 +62,21 @@ internal static partial class Int8Gemm
                 var low = u & mask;
                 var high = (u.AsUInt16() >> 4).AsByte() & mask;
                 nuint xq = xg + (nuint)(t * 4);
-                var x = Quad16(ref xr, xq);
+                var x = PanelPairs.BroadcastQuad(ref xr, xq);
                 h0 = Dot16(h0, high, x); l0 = Dot16(l0, low, x);
-                x = Quad16(ref xr, xq + rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + rb);
                 h1 = Dot16(h1, high, x); l1 = Dot16(l1, low, x);
-                x = Quad16(ref xr, xq + 2 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 2 * rb);
                 h2 = Dot16(h2, high, x); l2 = Dot16(l2, low, x);
-                x = Quad16(ref xr, xq + 3 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 3 * rb);
                 h3 = Dot16(h3, high, x); l3 = Dot16(l3, low, x);
-                x = Quad16(ref xr, xq + 4 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 4 * rb);
                 h4 = Dot16(h4, high, x); l4 = Dot16(l4, low, x);
-                x = Quad16(ref xr, xq + 5 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 5 * rb);
                 h5 = Dot16(h5, high, x); l5 = Dot16(l5, low, x);
-                x = Quad16(ref xr, xq + 6 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 6 * rb);
                 h6 = Dot16(h6, high, x); l6 = Dot16(l6, low, x);
-                x = Quad16(ref xr, xq + 7 * rb);
+                x = PanelPairs.BroadcastQuad(ref xr, xq + 7 * rb);
                 h7 = Dot16(h7, high, x); l7 = Dot16(l7, low, x);
             }
             var d = PanelPairs.Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)), ps);
@@ -105,13 +91,13 @@ internal static partial class Int8Gemm
             f7 = Vector512.FusedMultiplyAdd(GroupSum16(h7, l7, ref gs, eg + 7 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 7 * ng)), f7);
         }
         int o = w.Rows, y0 = r * o + c;
-        Put16(f0, y, y0, bias, c); y0 += o;
-        Put16(f1, y, y0, bias, c); y0 += o;
-        Put16(f2, y, y0, bias, c); y0 += o;
-        Put16(f3, y, y0, bias, c); y0 += o;
-        Put16(f4, y, y0, bias, c); y0 += o;
-        Put16(f5, y, y0, bias, c); y0 += o;
-        Put16(f6, y, y0, bias, c); y0 += o;
-        Put16(f7, y, y0, bias, c);
+        PanelPairs.Store(f0, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f1, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f2, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f3, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f4, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f5, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f6, y, y0, bias, c); y0 += o;
+        PanelPairs.Store(f7, y, y0, bias, c);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -24,6 +25,21 @@ internal static class PanelPairs
     {
         ref byte b = ref Unsafe.As<T, byte>(ref w);
         return Avx512F.InsertVector256(Vector256.LoadUnsafe(ref b, at).ToVector512Unsafe(), Vector256.LoadUnsafe(ref b, at + panelBytes), 1);
+    }
+
+    /// <summary>x_q[at .. at + 3] (signed) in every 32-bit lane: one quad for all 16 columns of a pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<sbyte> BroadcastQuad(ref sbyte x, nuint at) =>
+        Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, at)))).AsSByte();
+
+    /// <summary>Stores v (+ bias[c ..]) at y[at], unchecked: a range check after a tile's group loop is a call, and any
+    /// call there makes the JIT keep the accumulators in memory across the loop; the kernels check the extents once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> v, float[] y, int at, float[]? bias, int c)
+    {
+        if (bias is not null)
+            v += Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(bias), (nuint)c);
+        v.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
     /// <summary>Sixteen fp16 scales (8 of panel p at <paramref name="at"/>, 8 of panel p + 1 one panel stride on) widened
