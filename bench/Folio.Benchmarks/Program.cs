@@ -12,6 +12,7 @@ public static class Program
     /// <c>gemm-shapes [THREADS]</c> b8's MatMul shapes in fp32 and bf16 mapped (GemmShapesBenchmark), or with
     /// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16]</c> a decode step's MatMuls alone at ROWS rows (GemmStepBenchmark), or with
     /// <c>decode-read [THREADS] [PASSES] [ROWS] [none|int8|int4|bf16]</c> batch-1 (or ROWS-row) decode's weight reads against the read bound (DecodeReadBenchmark), or with
+    /// <c>attn-kernel [LAYERS] [CONTEXT] [fp32|bf16] [ROUNDS]</c> the one-pass decode attention kernel alone (AttentionKernelBenchmark), or with
     /// <c>fma-peak [THREADS]</c> the Vector512 FMA ceiling in GFLOP/s (FmaPeakBenchmark), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
@@ -35,6 +36,9 @@ public static class Program
             DecodeReadBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 2, args.Length > 2 ? int.Parse(args[2]) : 20, args.Length > 3 ? int.Parse(args[3]) : 1,
                 args.Length > 4 && args[4] != "bf16" ? Enum.Parse<Folio.Core.Compute.WeightQuantization>(args[4], ignoreCase: true) : Folio.Core.Compute.WeightQuantization.None,
                 args.Length > 4 && args[4] == "bf16" ? Folio.Core.Compute.DType.BF16 : Folio.Core.Compute.DType.F32);
+        else if (args is ["attn-kernel", ..])
+            AttentionKernelBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1, args.Length > 2 ? int.Parse(args[2]) : 145,
+                args.Length <= 3 || args[3] == "bf16", args.Length > 4 ? int.Parse(args[4]) : 10);
         else if (args is ["fma-peak", ..])
             FmaPeakBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         else if (args is ["tokenize-long-word"])

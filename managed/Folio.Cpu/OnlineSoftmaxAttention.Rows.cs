@@ -67,7 +67,7 @@ internal static partial class OnlineSoftmaxAttention
                 Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, starts[i] + b), Math.Min(Block, count - b),
                     ref qs[i * heads * d], ref sums[i * heads * Block], ref max[i * heads], ref Unsafe.Add(ref acc, i * heads * d),
                     ref MemoryMarshal.GetReference(weights), kvHeads, group, d, shared,
-                    ref shared ? ref scored[i * heads * Block] : ref Unsafe.NullRef<float>());
+                    ref shared ? ref scored[i * heads * Block] : ref Unsafe.NullRef<float>(), 0);
             }
         }
         for (int i = 0; i < rows; i++)

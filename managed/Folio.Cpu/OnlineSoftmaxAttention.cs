@@ -44,25 +44,31 @@ internal static partial class OnlineSoftmaxAttention
         ref float acc = ref MemoryMarshal.GetReference(output);
         ref int s0 = ref MemoryMarshal.GetReference(slots);
         int rowBytes = kvHeads * d * Unsafe.SizeOf<T>();
+        // Items of several KV heads hint their blocks into L2 ahead of use (PrefetchBlock): the first before the
+        // loop, each further one a KV head at a time while the block before it computes (Step).
+        bool prefetch = kvHeads > 1;
+        if (prefetch)
+            PrefetchBlock(ref keys, ref values, ref s0, Math.Min(Block, count), rowBytes);
         for (int b = 0; b < count; b += Block)
         {
-            if (kvHeads > 1 && b + Block < count)
-                PrefetchBlock(ref keys, ref values, ref Unsafe.Add(ref s0, b + Block), Math.Min(Block, count - b - Block), rowBytes);
+            int next = prefetch && b + Block < count ? Math.Min(Block, count - b - Block) : 0;
             Step<T, TLoad>(ref keys, ref values, ref Unsafe.Add(ref s0, b), Math.Min(Block, count - b), ref MemoryMarshal.GetReference(qs),
                 ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(max), ref acc, ref MemoryMarshal.GetReference(weights),
-                kvHeads, group, d, false, ref Unsafe.NullRef<float>());
+                kvHeads, group, d, false, ref Unsafe.NullRef<float>(), next);
         }
         End(sums, output, output, heads, d);
     }
 
     /// <summary>
-    /// Hints the K and V rows (rowBytes each) of the next block's n positions (slots at bs) into L2
-    /// while the current block computes: a block of a cache block's 16 positions is 8 KiB of K and of V at a place the
-    /// block table picks, where the hardware prefetcher starts over, and a 32-sequence decode step meets its whole
-    /// cache in memory (the weights streamed between its layers evict it from L3). On the Zen 4 VM PagedAttention took
-    /// ~0.93× the time (cpu-step decode32, 4 alternated pairs); into L1 it was slower, two blocks ahead no better
-    /// (RESULTS.md). Only in items of several KV heads (a step with rows enough to give each item all of a row's
-    /// heads), where it was measured; batch 1's one-head items, 128-byte rows, stay as they were. Hints only: no
+    /// Hints the K and V rows (rowBytes each) of n positions (slots at bs) into L2 ahead of their block: a block of
+    /// a cache block's 16 positions is 8 KiB of K and of V (b8's four KV heads in bf16) at a place the block table
+    /// picks, where the hardware prefetcher starts over, and a 32-sequence decode step meets its whole cache in
+    /// memory (the weights streamed between its layers evict it from L3). The next block's rows go one KV head at a
+    /// time, spread over the current block's heads (<see cref="Step"/>): on the Zen 4 VM, `attn-kernel 12 145 bf16`
+    /// (a row's 145 positions from memory, one thread) took 16.2–17.7 µs a row against 18.2–21.4 with the whole next
+    /// block hinted at once (whose 256 hints in a burst overrun the core's miss buffers; bench/RESULTS.md), into L1
+    /// ~1.4× slower, two blocks ahead no better. Only in items of several KV heads (a step with rows enough to give
+    /// each item all of a row's heads); batch 1's one-head items, 128-byte rows, stay as they were. Hints only: no
     /// arithmetic changes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -103,18 +109,21 @@ internal static partial class OnlineSoftmaxAttention
     /// <summary>
     /// One block of n ≤ 16 positions (slots at bs) for one row's query heads: scores (or, scored, head g's at
     /// scores[16g ..], computed by <see cref="TransposedScores"/> to the same bits), the online-softmax update of
-    /// their maxima (max), running sums (sums, 16 lanes a head) and V sums (acc), then the V rows. Refs unchecked:
-    /// the callers check the spans behind them.
+    /// their maxima (max), running sums (sums, 16 lanes a head) and V sums (acc), then the V rows; with next &gt; 0,
+    /// the next block's first next positions' rows hinted into L2 a KV head at a time (<see cref="PrefetchBlock"/>).
+    /// Refs unchecked: the callers check the spans behind them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<T, TLoad>(ref T keys, ref T values, ref int bs, int n, ref float qr, ref float sums0, ref float max,
-        ref float acc, ref float w0, int kvHeads, int group, int d, bool scored, ref float scores)
+        ref float acc, ref float w0, int kvHeads, int group, int d, bool scored, ref float scores, int next)
         where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
         for (int h = 0; h < kvHeads; h++)
         {
             ref T kh = ref Unsafe.Add(ref keys, h * d);
+            if (next > 0)
+                PrefetchBlock(ref kh, ref Unsafe.Add(ref values, h * d), ref Unsafe.Add(ref bs, Block), next, d * Unsafe.SizeOf<T>());
             for (int g = h * group; g < (h + 1) * group; g++)
             {
                 var s = scored ? Vector512.LoadUnsafe(ref Unsafe.Add(ref scores, g * Block))
