@@ -58,9 +58,11 @@ internal static partial class Int8Gemm
             nuint xg = x0 + (nuint)(g * Group);
             for (int t = 0; t < Group / 4; t++)
             {
-                var u = PanelPairs.Load(ref wr, wo + (nuint)(t * 32), panelBytes) ^ Vector512.Create((byte)0x80);
-                var low = u & mask;
-                var high = (u.AsUInt16() >> 4).AsByte() & mask;
+                // u = q xor 0x80 differs from q only in bit 7: its low nibble is q's, its high nibble q's with bit 3
+                // flipped, (q >> 4 & 0x0F) xor 0x08 in one vpternlogd (A & B ^ C: 0xF0 & 0xCC ^ 0xAA = 0x6A).
+                var q = PanelPairs.Load(ref wr, wo + (nuint)(t * 32), panelBytes);
+                var low = q & mask;
+                var high = Avx512F.TernaryLogic((q.AsUInt16() >> 4).AsByte(), mask, Vector512.Create((byte)0x08), 0x6A);
                 nuint xq = xg + (nuint)(t * 4);
                 var x = PanelPairs.BroadcastQuad(ref xr, xq);
                 h0 = Dot16(h0, high, x); l0 = Dot16(l0, low, x);

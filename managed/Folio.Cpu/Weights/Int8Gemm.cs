@@ -39,7 +39,7 @@ internal static partial class Int8Gemm
 
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.QuantizePerGroup(x, rows, w.Cols);
+        act.QuantizePerGroup(x, rows, w.Cols, runner);
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide);
     }
 
