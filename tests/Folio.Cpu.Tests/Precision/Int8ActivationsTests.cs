@@ -97,12 +97,14 @@ public sealed class Int8ActivationsTests
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(3, 31)]
-    [InlineData(2, 32)]
-    [InlineData(5, 100)]
-    [InlineData(4, 768)]
-    public void QuantizePerGroupFollowsTheRuleByteForByte(int rows, int k)
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 31, 1)]
+    [InlineData(2, 32, 1)]
+    [InlineData(5, 100, 1)]
+    [InlineData(4, 768, 1)]
+    [InlineData(9, 1000, 2)]    // rows on two threads (enough work for the runner to fork), a partial last group
+    [InlineData(32, 2048, 2)]   // a decode step's down_proj input
+    public void QuantizePerGroupFollowsTheRuleByteForByte(int rows, int k, int threads)
     {
         float[] x = HalfGemmTests.Random(rows * k, 22, 3f);
         if (k >= 40)
@@ -115,7 +117,8 @@ public sealed class Int8ActivationsTests
             Array.Clear(x, k, k);   // an all-zero row: every scale 0, every q 0
         var act = new Int8Activations();
         act.Quantize(x, rows, k);   // the other rule first: the per-group call must not depend on it
-        act.QuantizePerGroup(x, rows, k);
+        using var runner = new ParallelRunner(threads);
+        act.QuantizePerGroup(x, rows, k, threads > 1 ? runner : null);
         Assert.True(act.PerGroup);
         int padded = (k + 31) / 32 * 32, groups = padded / 32;
         Assert.Equal(padded, act.RowBytes);
