@@ -124,9 +124,15 @@ internal static partial class OnlineSoftmaxAttention
             ref T kh = ref Unsafe.Add(ref keys, h * d);
             if (next > 0)
                 PrefetchBlock(ref kh, ref Unsafe.Add(ref values, h * d), ref Unsafe.Add(ref bs, Block), next, d * Unsafe.SizeOf<T>());
+            // Scores of the group's heads three at a time where the head size allows (each K row loaded and widened once
+            // for the three; the same bits), into w0 until their softmax below reads them.
+            int threes = scored || d % 64 != 0 ? 0 : group / 3 * 3;
+            for (int g = 0; g < threes; g += 3)
+                GroupScores3<T, TLoad>(ref kh, ref bs, ref Unsafe.Add(ref qr, (h * group + g) * d), d, ref Unsafe.Add(ref w0, g * Block));
             for (int g = h * group; g < (h + 1) * group; g++)
             {
                 var s = scored ? Vector512.LoadUnsafe(ref Unsafe.Add(ref scores, g * Block))
+                    : g - h * group < threes ? Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, (g - h * group) * Block))
                     : Scores<T, TLoad>(ref kh, ref bs, ref Unsafe.Add(ref qr, g * d), d);
                 s = Vector512.ConditionalSelect(valid, s, Vector512.Create(float.NegativeInfinity));
                 ref float mg = ref Unsafe.Add(ref max, g);
@@ -181,6 +187,62 @@ internal static partial class OnlineSoftmaxAttention
         }
     }
 
+
+    /// <summary>
+    /// <see cref="Scores"/> of three query heads (q_i at q + i·d, head size a multiple of 64) into scores[16i ..]: per
+    /// position, its K row's 64 columns loaded (and widened) once for the three partials, then each head's pair tree as
+    /// a binary counter over the positions (pending pairs per level), which adds in <see cref="Scores64"/>'s order:
+    /// the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GroupScores3<T, TLoad>(ref T keys, ref int bs, ref float q, int d, ref float scores)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default;
+        for (int c = 0; c < d; c += 64)
+        {
+            ref float q0 = ref Unsafe.Add(ref q, c);
+            ref float q1 = ref Unsafe.Add(ref q0, d);
+            ref float q2 = ref Unsafe.Add(ref q1, d);
+            Vector512<float> a1 = default, b1 = default, e1 = default, a2 = default, b2 = default, e2 = default;
+            Vector512<float> a3 = default, b3 = default, e3 = default, a4 = default, b4 = default, e4 = default;
+            for (int j = 0; j < Block; j++)
+            {
+                ref T k = ref Unsafe.Add(ref keys, Unsafe.Add(ref bs, j) + c);
+                var k0 = TLoad.Load(ref k, 0);
+                var k1 = TLoad.Load(ref k, 16);
+                var k2 = TLoad.Load(ref k, 32);
+                var k3 = TLoad.Load(ref k, 48);
+                var a = Chain(ref q0, k0, k1, k2, k3);
+                var b = Chain(ref q1, k0, k1, k2, k3);
+                var e = Chain(ref q2, k0, k1, k2, k3);
+                if ((j & 1) == 0) { a1 = a; b1 = b; e1 = e; continue; }
+                a = Pair(a1, a); b = Pair(b1, b); e = Pair(e1, e);
+                if ((j & 2) == 0) { a2 = a; b2 = b; e2 = e; continue; }
+                a = Pair(a2, a); b = Pair(b2, b); e = Pair(e2, e);
+                if ((j & 4) == 0) { a3 = a; b3 = b; e3 = e; continue; }
+                a = Pair(a3, a); b = Pair(b3, b); e = Pair(e3, e);
+                if ((j & 8) == 0) { a4 = a; b4 = b; e4 = e; continue; }
+                a = Pair(a4, a); b = Pair(b4, b); e = Pair(e4, e);
+                // Chunks of 64 in order: the first as it is (Scores: s = the first chunk's, then s += each next).
+                if (c == 0) { s0 = a; s1 = b; s2 = e; }
+                else { s0 += a; s1 += b; s2 += e; }
+            }
+        }
+        s0.StoreUnsafe(ref scores);
+        s1.StoreUnsafe(ref scores, Block);
+        s2.StoreUnsafe(ref scores, 2 * Block);
+    }
+
+    /// <summary><see cref="Partial"/>'s chain, q from memory: q[0 .. 16) · k0, then q[16 ..] · k1 … fused in, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Chain(ref float q, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3)
+    {
+        var x = Vector512.LoadUnsafe(ref q) * k0;
+        x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, 16), k1, x);
+        x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, 32), k2, x);
+        return Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, 48), k3, x);
+    }
 
     /// <summary>The 16 scores q · K[slot_j] (j &lt; 16) of one block as one vector, 64 columns at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
