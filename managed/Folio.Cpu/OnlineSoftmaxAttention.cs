@@ -9,7 +9,8 @@ namespace Folio.Cpu;
 /// One query row's attention for the query heads of one or more adjacent KV heads, in a single pass over the row's
 /// positions in blocks of 16 (AVX-512, head size a multiple of 16; 64 columns at a time in registers where it is a multiple of 64). Per block and query head: the 16 partial-dot
 /// vectors (q·k per 16 columns) are reduced by a transpose-add tree into one vector of the 16 scores (2 permutes and
-/// an add per dot instead of a horizontal sum each); the scores stay a vector for the block max, the exp and the
+/// an add per dot instead of a horizontal sum each; with a head size a multiple of 64, a group's heads three at a time,
+/// each K row loaded once for the three, <see cref="GroupScores3"/>); the scores stay a vector for the block max, the exp and the
 /// running sum (online softmax: a head's V sums and running sum are rescaled when its max rises); then the block's V
 /// rows are read once for up to four heads of a group, whose sums stay in registers across the block. K and V are
 /// each read once, together, block by block (a block's rows of all the item's KV heads lie side by side in the cache).
