@@ -21,9 +21,9 @@ internal sealed class Int8Activations
     /// broadcast straight from memory.</summary>
     public sbyte[] Signed { get; private set; } = [];
     public float[] Scales { get; private set; } = [];
-    /// <summary>[row, group]: Σ_{i in g} q times the offset of the kernel's unsigned weights: 8 · Σ q after
-    /// <c>Quantize(..., groupSums: true)</c> (the int4 kernel's nibbles are q + 8), 128 · Σ q after
-    /// <see cref="QuantizePerGroup"/> (the int8 kernel's 512-bit tile splits q + 128 into nibbles).</summary>
+    /// <summary>[row, group]: after <c>Quantize(..., groupSums: true)</c>, 8 · Σ_{i in g} q (the int4 kernel's nibbles
+    /// are q + 8); after <see cref="QuantizePerGroup"/>, −4 · Σ_{i in g} q as an int16 in both halves of the int32
+    /// (<see cref="PairedInt16"/>): the int8 kernel's 512-bit tile starts its high-nibble int16 sums there.</summary>
     public int[] GroupSums { get; private set; } = [];
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
@@ -163,7 +163,7 @@ internal sealed class Int8Activations
     /// fp32 scale): s[r, g] = max |x[r, g·32 ..]| / 127, q = round(x / s[r, g]) in [-127, 127], stored + 128 in
     /// <see cref="Quants"/> and signed in <see cref="Signed"/>, the padding q = 0 (so a padded group's scale is that
     /// of its real inputs). An outlier costs only its own group's precision, not the whole row's. With
-    /// <see cref="GroupSums"/> = 128 · Σ q per group, taken from the quantizer's registers.
+    /// <see cref="GroupSums"/> = <see cref="PairedInt16"/>(−4 · Σ q) per group, Σ q taken from the quantizer's registers.
     /// </summary>
     public void QuantizePerGroup(float[] x, int rows, int k, ParallelRunner? runner = null)
     {
@@ -239,14 +239,14 @@ internal sealed class Int8Activations
                     sum += v;
                 }
                 qg[n..].Fill(128);
-                GroupSums[r * groups + whole] = 128 * sum;
+                GroupSums[r * groups + whole] = PairedInt16(-4 * sum);
                 System.Numerics.Tensors.TensorPrimitives.Xor(qg, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
             }
         }
     }
 
     /// <summary>One whole group of 32 by the per-group rule: writes its 32 bytes (+ 128) and their signed copy, returns
-    /// its scale and (<paramref name="sum"/>) 128 · Σ q. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
+    /// its scale and (<paramref name="sum"/>) <see cref="PairedInt16"/>(−4 · Σ q). max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
     /// gets a NaN scale and quantizes to zeros, as a NaN row does); then the same multiply, round to nearest even,
     /// clamp and convert as the scalar rule, lane by lane (every value is finite there), so the same bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -280,7 +280,7 @@ internal sealed class Int8Activations
         (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
         // Σ (q + 128) (at most 32 · 255: the 16-bit lanes hold it), less 32 · 128.
         var (low, high) = Vector256.Widen(bytes);
-        sum = 128 * (Vector256.Sum(low + high) - 32 * 128);
+        sum = PairedInt16(-4 * (Vector256.Sum(low + high) - 32 * 128));
         return scale;
     }
 
@@ -310,9 +310,13 @@ internal sealed class Int8Activations
         var bytes = Vector256.Create(Avx512F.ConvertToVector128SByte(i0), Avx512F.ConvertToVector128SByte(i1));
         bytes.StoreUnsafe(ref signed);
         (bytes.AsByte() ^ Vector256.Create((byte)0x80)).StoreUnsafe(ref q);
-        sum = 128 * Vector512.Sum(i0 + i1);
+        sum = PairedInt16(-4 * Vector512.Sum(i0 + i1));
         return scale;
     }
+
+    /// <summary><paramref name="value"/> (|value| ≤ 4 · 32 · 127 &lt; 2^15) as an int16 in both halves of an int32: one
+    /// 32-bit broadcast then puts it in every int16 lane.</summary>
+    internal static int PairedInt16(int value) => (int)((uint)(ushort)value * 0x10001u);
 
     /// <summary>
     /// 1 / scale, or 0 (every q of the row or group is then 0) where the scale is 0, NaN or infinite, or so small

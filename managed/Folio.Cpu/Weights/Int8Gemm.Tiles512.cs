@@ -11,12 +11,15 @@ namespace Folio.Cpu.Weights;
 /// runs at under half its multiply pipes: vpsignb has no EVEX form, so it reads ymm0–15 only and the JIT moves operands
 /// down from ymm16–31 around every one, and AVX-512 has no vpsignb to widen it with. This tile needs no sign trick: it
 /// splits each weight's unsigned u = q + 128 (q xor 0x80) into nibbles, u = 16 · h + l with h, l in [0, 15], so that
-/// Σ x_q · q = 16 · Σ x_q · h + Σ x_q · l − 128 · Σ x_q, and both products are vpmaddubsw of an unsigned nibble by the
-/// signed x_q: a pair sums to at most 2 · 15 · 127 and a whole group of 32 (8 quads) to 30,480 &lt; 2^15, so the int16
-/// sums of a group are exact, then vpmaddwd (by 16 and by 1) widens them to int32 and
-/// <see cref="Int8Activations.GroupSums"/> (128 · Σ x_q) comes off. The same exact int32 group sums as every other
-/// tile, folded in with one FMA per group by d · s in group order: the same bits as <see cref="Element"/>.
-/// Two multiplies per 64 byte products, as the sign trick's vpmaddubsw + vpmaddwd, but no vpsignb and no int32 add per quad.
+/// Σ x_q · q = 16 · Σ x_q · (h − 8) + Σ x_q · l, and both products are vpmaddubsw of an unsigned nibble by the signed
+/// x_q. Each int16 lane sums half a group's products (a quad's first pair or its second): Σ x_q · l is at most
+/// 16 · 15 · 127 = 30,480 &lt; 2^15. The high lanes start at −4 · Σ x_q (the group's
+/// <see cref="Int8Activations.GroupSums"/>), so the two lanes of a column end at Σ x_q · (h − 8) between them and each
+/// at Σ_half x_q · (h − 4) − 4 · Σ_other half x_q, at most 16 · 11 · 127 + 4 · 16 · 127 = 30,480 in size: int16 holds
+/// every final sum, and vpaddw wraps, so the sums are exact whatever the partial sums did. vpmaddwd (by 16 and by 1)
+/// then widens them to int32: the same exact int32 group sums as every other tile, folded in with one FMA per group
+/// by d · s in group order, the same bits as <see cref="Element"/>. Two multiplies per 64 byte products, as the sign
+/// trick's vpmaddubsw + vpmaddwd, but no vpsignb, no int32 add per quad, and no offset to subtract per group.
 /// </summary>
 internal static partial class Int8Gemm
 {
@@ -28,12 +31,16 @@ internal static partial class Int8Gemm
     private static Vector512<short> Dot16(Vector512<short> acc, Vector512<byte> nibbles, Vector512<sbyte> x) =>
         acc + Avx512BW.MultiplyAddAdjacent(nibbles, x);
 
-    /// <summary>A group's Σ x_q · q per column as fp32, exactly: 16 · the high nibbles' sums plus the low nibbles', widened
-    /// by vpmaddwd, less 128 · Σ x_q.</summary>
+    /// <summary>A group's Σ x_q · q per column as fp32, exactly: 16 · the high nibbles' sums (started at −4 · Σ x_q a
+    /// lane) plus the low nibbles', widened by vpmaddwd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> GroupSum16(Vector512<short> high, Vector512<short> low, ref int groupSums, nuint at) =>
-        Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(high, Vector512.Create((short)16)) + Avx512BW.MultiplyAddAdjacent(low, Vector512.Create((short)1))
-            - Vector512.Create(Unsafe.Add(ref groupSums, at)));
+    private static Vector512<float> GroupSum16(Vector512<short> high, Vector512<short> low) =>
+        Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(high, Vector512.Create((short)16)) + Avx512BW.MultiplyAddAdjacent(low, Vector512.Create((short)1)));
+
+    /// <summary>Row r's −4 · Σ x_q of a group (its <see cref="Int8Activations.GroupSums"/> entry at <paramref name="at"/>,
+    /// an int16 pair) in every int16 lane: where its high-nibble sums start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> HighStart(ref int groupSums, nuint at) => Vector512.Create(Unsafe.Add(ref groupSums, at)).AsInt16();
 
     /// <summary>Rows r .. r + 7 against panels c / 8 and c / 8 + 1.</summary>
     private static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
@@ -52,7 +59,9 @@ internal static partial class Int8Gemm
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default, f6 = default, f7 = default;
         for (int g = 0; g < groups; g++)
         {
-            Vector512<short> h0 = default, h1 = default, h2 = default, h3 = default, h4 = default, h5 = default, h6 = default, h7 = default;
+            nuint eg = e0 + (nuint)g;
+            var h0 = HighStart(ref gs, eg); var h1 = HighStart(ref gs, eg + ng); var h2 = HighStart(ref gs, eg + 2 * ng); var h3 = HighStart(ref gs, eg + 3 * ng);
+            var h4 = HighStart(ref gs, eg + 4 * ng); var h5 = HighStart(ref gs, eg + 5 * ng); var h6 = HighStart(ref gs, eg + 6 * ng); var h7 = HighStart(ref gs, eg + 7 * ng);
             Vector512<short> l0 = default, l1 = default, l2 = default, l3 = default, l4 = default, l5 = default, l6 = default, l7 = default;
             nuint wo = p0 + (nuint)g * Int8Weight.GroupBytes;
             nuint xg = x0 + (nuint)(g * Group);
@@ -82,15 +91,14 @@ internal static partial class Int8Gemm
                 h7 = Dot16(h7, high, x); l7 = Dot16(l7, low, x);
             }
             var d = PanelPairs.Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)), ps);
-            nuint eg = e0 + (nuint)g;
-            f0 = Vector512.FusedMultiplyAdd(GroupSum16(h0, l0, ref gs, eg), d * Vector512.Create(Unsafe.Add(ref xs, eg)), f0);
-            f1 = Vector512.FusedMultiplyAdd(GroupSum16(h1, l1, ref gs, eg + ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + ng)), f1);
-            f2 = Vector512.FusedMultiplyAdd(GroupSum16(h2, l2, ref gs, eg + 2 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 2 * ng)), f2);
-            f3 = Vector512.FusedMultiplyAdd(GroupSum16(h3, l3, ref gs, eg + 3 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 3 * ng)), f3);
-            f4 = Vector512.FusedMultiplyAdd(GroupSum16(h4, l4, ref gs, eg + 4 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 4 * ng)), f4);
-            f5 = Vector512.FusedMultiplyAdd(GroupSum16(h5, l5, ref gs, eg + 5 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 5 * ng)), f5);
-            f6 = Vector512.FusedMultiplyAdd(GroupSum16(h6, l6, ref gs, eg + 6 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 6 * ng)), f6);
-            f7 = Vector512.FusedMultiplyAdd(GroupSum16(h7, l7, ref gs, eg + 7 * ng), d * Vector512.Create(Unsafe.Add(ref xs, eg + 7 * ng)), f7);
+            f0 = Vector512.FusedMultiplyAdd(GroupSum16(h0, l0), d * Vector512.Create(Unsafe.Add(ref xs, eg)), f0);
+            f1 = Vector512.FusedMultiplyAdd(GroupSum16(h1, l1), d * Vector512.Create(Unsafe.Add(ref xs, eg + ng)), f1);
+            f2 = Vector512.FusedMultiplyAdd(GroupSum16(h2, l2), d * Vector512.Create(Unsafe.Add(ref xs, eg + 2 * ng)), f2);
+            f3 = Vector512.FusedMultiplyAdd(GroupSum16(h3, l3), d * Vector512.Create(Unsafe.Add(ref xs, eg + 3 * ng)), f3);
+            f4 = Vector512.FusedMultiplyAdd(GroupSum16(h4, l4), d * Vector512.Create(Unsafe.Add(ref xs, eg + 4 * ng)), f4);
+            f5 = Vector512.FusedMultiplyAdd(GroupSum16(h5, l5), d * Vector512.Create(Unsafe.Add(ref xs, eg + 5 * ng)), f5);
+            f6 = Vector512.FusedMultiplyAdd(GroupSum16(h6, l6), d * Vector512.Create(Unsafe.Add(ref xs, eg + 6 * ng)), f6);
+            f7 = Vector512.FusedMultiplyAdd(GroupSum16(h7, l7), d * Vector512.Create(Unsafe.Add(ref xs, eg + 7 * ng)), f7);
         }
         int o = w.Rows, y0 = r * o + c;
         PanelPairs.Store(f0, y, y0, bias, c); y0 += o;

@@ -141,7 +141,9 @@ public sealed class Int8ActivationsTests
                     Assert.Equal(q, act.Signed[r * padded + i]);
                     Assert.Equal(scale * q, act.Dequantized(r, i));   // a NaN group dequantizes to NaN, as a NaN row does
                 }
-                Assert.True(act.GroupSums[r * groups + g] == 128 * sum, $"row {r}, group {g}: 128 · Σ q = {act.GroupSums[r * groups + g]}, want {128 * sum}");
+                // −4 · Σ q in both int16 halves (where the int8 tile's high-nibble sums start).
+                int pair = act.GroupSums[r * groups + g];
+                Assert.True((short)pair == -4 * sum && (short)(pair >> 16) == -4 * sum, $"row {r}, group {g}: {pair:X8}, want −4 · {sum} in both int16 halves");
             }
         if (k >= 40)
         {

@@ -151,26 +151,35 @@ public sealed class Int8GemmTests
 
     /// <summary>The 512-bit 8 × 16 tile (strips of 8 rows, then the 4-row, 2-row and single-row tiles for the rest) gives
     /// <see cref="Int8Gemm.Element"/> + bias bit for bit, on two threads, over partial panels, a single leftover panel
-    /// and 256-column blocks; with <paramref name="extreme"/> every group sits at the int16 bound of its nibble sums
-    /// (q = ±127, so u = q + 128 is 255 or 1, against x_q = ±127 with one sign per row). Without AVX-512 BW the wide
-    /// path must refuse, not run.</summary>
+    /// and 256-column blocks. <paramref name="extreme"/> 1: q = ±127 (u = q + 128 is 255 or 1) against x_q = ±127 with
+    /// one sign per row; 2: every q = +127 (h = l = 15) against x_q = +127 in each quad's first pair and −127 in its
+    /// second, so each column's two high-nibble int16 lanes end at +30,480 and −30,480 and its low lanes at ±30,480:
+    /// the bounds the tile's summary derives (a lane one product past them would wrap and show in the bits).
+    /// Without AVX-512 BW the wide path must refuse, not run.</summary>
     [Theory]
-    [InlineData(8, 32, 16, false)]
-    [InlineData(19, 77, 45, false)]
-    [InlineData(33, 800, 600, false)]
-    [InlineData(64, 96, 280, false)]
-    [InlineData(15, 160, 24, false)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
-    [InlineData(16, 768, 40, true)]
-    public void TheWideTileGivesTheElementsBits(int rows, int k, int outCols, bool extreme)
+    [InlineData(8, 32, 16, 0)]
+    [InlineData(19, 77, 45, 0)]
+    [InlineData(33, 800, 600, 0)]
+    [InlineData(64, 96, 280, 0)]
+    [InlineData(15, 160, 24, 0)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
+    [InlineData(16, 768, 40, 1)]
+    [InlineData(16, 768, 40, 2)]
+    public void TheWideTileGivesTheElementsBits(int rows, int k, int outCols, int extreme)
     {
         using var backend = new CpuBackend(2, WeightQuantization.Int8);
         float[] x = HalfGemmTests.Random(rows * k, 51, 2f), w = HalfGemmTests.Random(outCols * k, 52, 0.3f), b = HalfGemmTests.Random(outCols, 53);
-        if (extreme)
+        if (extreme == 1)
         {
             for (int i = 0; i < w.Length; i++)
                 w[i] = i / k % 2 == 0 ? 1f : -1f;
             for (int i = 0; i < x.Length; i++)
                 x[i] = i / k % 2 == 0 ? 2f : -2f;
+        }
+        else if (extreme == 2)
+        {
+            Array.Fill(w, 1f);
+            for (int i = 0; i < x.Length; i++)
+                x[i] = i % k % 4 < 2 ? 2f : -2f;
         }
         var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
         var act = new Int8Activations();
