@@ -13,7 +13,7 @@ internal static partial class OnlineSoftmaxAttention
     /// block's K and V rows are read from L2 once and then from L1. Where the rows' blocks are the same positions
     /// (all rows from the same first position, one KV head: no sliding window cuts into the tile), the block's K is
     /// transposed once and the scores of all the rows' heads come from <see cref="TransposedScores"/>, without
-    /// <see cref="Scores"/>'s permutes. Either way each row runs exactly <see cref="Run"/>'s operations in its order
+    /// <see cref="Scores"/>'s shuffles. Either way each row runs exactly <see cref="Run"/>'s operations in its order
     /// (the same Begin, Step and End on its own state, the same score bits): the same bits as alone, whichever rows
     /// share the call.
     /// </summary>

@@ -8,8 +8,8 @@ namespace Folio.Cpu;
 /// <summary>
 /// One query row's attention for the query heads of one or more adjacent KV heads, in a single pass over the row's
 /// positions in blocks of 16 (AVX-512, head size a multiple of 16; 64 columns at a time in registers where it is a multiple of 64). Per block and query head: the 16 partial-dot
-/// vectors (q·k per 16 columns) are reduced by a transpose-add tree into one vector of the 16 scores (2 permutes and
-/// an add per dot instead of a horizontal sum each; with a head size a multiple of 64, a group's heads three at a time,
+/// vectors (q·k per 16 columns) are reduced by a transpose-add tree into one vector of the 16 scores (2 shuffles and
+/// an add per pair instead of a horizontal sum each; with a head size a multiple of 64, a group's heads three at a time,
 /// each K row loaded once for the three, <see cref="GroupScores3"/>); the scores stay a vector for the block max, the exp and the
 /// running sum (online softmax: a head's V sums and running sum are rescaled when its max rises); then the block's V
 /// rows are read once for up to four heads of a group, whose sums stay in registers across the block. K and V are
@@ -218,13 +218,13 @@ internal static partial class OnlineSoftmaxAttention
                 var b = Chain(ref q1, k0, k1, k2, k3);
                 var e = Chain(ref q2, k0, k1, k2, k3);
                 if ((j & 1) == 0) { a1 = a; b1 = b; e1 = e; continue; }
-                a = Pair(a1, a); b = Pair(b1, b); e = Pair(e1, e);
+                a = Pair1(a1, a); b = Pair1(b1, b); e = Pair1(e1, e);
                 if ((j & 2) == 0) { a2 = a; b2 = b; e2 = e; continue; }
-                a = Pair(a2, a); b = Pair(b2, b); e = Pair(e2, e);
+                a = Pair2(a2, a); b = Pair2(b2, b); e = Pair2(e2, e);
                 if ((j & 4) == 0) { a3 = a; b3 = b; e3 = e; continue; }
-                a = Pair(a3, a); b = Pair(b3, b); e = Pair(e3, e);
+                a = Pair3(a3, a); b = Pair3(b3, b); e = Pair3(e3, e);
                 if ((j & 8) == 0) { a4 = a; b4 = b; e4 = e; continue; }
-                a = Pair(a4, a); b = Pair(b4, b); e = Pair(e4, e);
+                a = Pair4(a4, a); b = Pair4(b4, b); e = Pair4(e4, e);
                 // Chunks of 64 in order: the first as it is (Scores: s = the first chunk's, then s += each next).
                 if (c == 0) { s0 = a; s1 = b; s2 = e; }
                 else { s0 += a; s1 += b; s2 += e; }
@@ -271,15 +271,15 @@ internal static partial class OnlineSoftmaxAttention
         var q1 = Vector512.LoadUnsafe(ref q, 16);
         var q2 = Vector512.LoadUnsafe(ref q, 32);
         var q3 = Vector512.LoadUnsafe(ref q, 48);
-        var b0 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
-            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
-        var b1 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
-            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
-        var b2 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
-            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
-        var b3 = Pair(Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
-            Pair(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
-        return Pair(Pair(b0, b1), Pair(b2, b3));
+        var b0 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
+            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
+        var b1 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
+            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
+        var b2 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
+            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
+        var b3 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
+            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
+        return Pair4(Pair3(b0, b1), Pair3(b2, b3));
     }
 
     /// <summary>
@@ -298,9 +298,13 @@ internal static partial class OnlineSoftmaxAttention
                 x = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)c), TLoad.Load(ref k, (nuint)c), x);
             p[j] = x;
         }
-        for (int width = Block / 2; width >= 1; width /= 2)
-            for (int j = 0; j < width; j++)
-                p[j] = Pair(p[2 * j], p[2 * j + 1]);
+        for (int j = 0; j < 8; j++)
+            p[j] = Pair1(p[2 * j], p[2 * j + 1]);
+        for (int j = 0; j < 4; j++)
+            p[j] = Pair2(p[2 * j], p[2 * j + 1]);
+        for (int j = 0; j < 2; j++)
+            p[j] = Pair3(p[2 * j], p[2 * j + 1]);
+        p[0] = Pair4(p[0], p[1]);
         return p[0];
     }
 
@@ -316,11 +320,33 @@ internal static partial class OnlineSoftmaxAttention
         return Vector512.FusedMultiplyAdd(q3, TLoad.Load(ref k, 48), x);
     }
 
-    /// <summary>Lanes 0–7: x's adjacent pairs summed (x0 + x1, x2 + x3, …); lanes 8–15: y's.</summary>
+    // The transpose-add tree, a level at a time. Each level adds adjacent pairs of what it is given, so a position's
+    // 16 lanes are summed ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)) + … in this fixed association, and its
+    // lanes are placed so that three-operand shuffles serve every level: in-lane vshufps for levels 1 and 2, 128-bit
+    // vshuff32x4 for levels 3 and 4 (no vpermt2ps, which overwrites a source: a register copy each). Positions
+    // P0 … P15 enter level 1 in pairs (P0, P1), (P2, P3) …; level 1 gives, per 128-bit chunk k of (x, y),
+    // [x4k + x4k+1, x4k+2 + x4k+3, y4k + y4k+1, y4k+2 + y4k+3]; level 2 of (P0, P1) and (P2, P3), in chunk k the four
+    // positions' sums of lanes 4k … 4k + 3 in position order; level 3 of P0…3 and P4…7, chunks [lanes 0–7 of P0…3,
+    // lanes 8–15 of P0…3, the same of P4…7]; level 4 of P0…7 and P8…15, lane j position j's whole sum. The same pairs
+    // in the same order as the vpermt2ps tree this replaced: the same bits (bench/RESULTS.md).
+
+    /// <summary>Levels 1 and 2: adjacent lanes of each 128-bit chunk of x, then of y, summed (vshufps).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair(Vector512<float> x, Vector512<float> y) =>
-        Avx512F.PermuteVar16x32x2(x, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), y) +
-        Avx512F.PermuteVar16x32x2(x, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), y);
+    private static Vector512<float> Pair1(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle(x, y, 0x88) + Avx512F.Shuffle(x, y, 0xDD);
+
+    /// <inheritdoc cref="Pair1"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair2(Vector512<float> x, Vector512<float> y) => Pair1(x, y);
+
+    /// <summary>Levels 3 and 4: chunks 0 + 1 and 2 + 3 of x, then of y, summed (vshuff32x4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair3(Vector512<float> x, Vector512<float> y) =>
+        Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
+
+    /// <inheritdoc cref="Pair3"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair4(Vector512<float> x, Vector512<float> y) => Pair3(x, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMax(Vector512<float> s)

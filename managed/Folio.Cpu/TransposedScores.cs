@@ -12,7 +12,7 @@ namespace Folio.Cpu;
 /// its size is not a multiple of 64), summed across lanes by a balanced pair tree (lanes 2i and 2i + 1 first), chunks
 /// added in order. Here the block's K is transposed (16 positions side by side in each column's vector), so lane l's
 /// chain for all 16 positions is one vector chain with q[c + l] broadcast, and the pair tree is plain vector adds: the
-/// same operations on the same values in the same order, without the transpose-add tree's permutes. Four query
+/// same operations on the same values in the same order, without the transpose-add tree's shuffles. Four query
 /// vectors at a time share each column vector's load.
 /// </summary>
 internal static class TransposedScores
