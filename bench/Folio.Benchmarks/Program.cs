@@ -15,6 +15,7 @@ public static class Program
     /// <c>attn-kernel [LAYERS] [CONTEXT] [fp32|bf16] [ROUNDS]</c> the one-pass decode attention kernel alone (AttentionKernelBenchmark), or with
     /// <c>fma-peak [THREADS]</c> the Vector512 FMA ceiling in GFLOP/s (FmaPeakBenchmark), or with
     /// <c>sampler-exp [ROWS] [VOCAB] [ROUNDS]</c> a decode step's sampler exponentials by method (SamplerExpBenchmark), or with
+    /// <c>sampler-step [THREADS] [ROWS] [ROUNDS]</c> the CPU backend's sampler on one step (SamplerStepBenchmark), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
@@ -44,6 +45,9 @@ public static class Program
             FmaPeakBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
         else if (args is ["sampler-exp", ..])
             SamplerExpBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 32, args.Length > 2 ? int.Parse(args[2]) : 32000,
+                args.Length > 3 ? int.Parse(args[3]) : 15);
+        else if (args is ["sampler-step", ..])
+            SamplerStepBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 2, args.Length > 2 ? int.Parse(args[2]) : 32,
                 args.Length > 3 ? int.Parse(args[3]) : 15);
         else if (args is ["tokenize-long-word"])
             LongWordTokenizeBenchmark.Run();

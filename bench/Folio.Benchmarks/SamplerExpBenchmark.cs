@@ -8,8 +8,8 @@ namespace Folio.Benchmarks;
 /// <c>sampler-exp [ROWS] [VOCAB] [ROUNDS]</c>: the sampler's exponentials for one decode step (ROWS rows of VOCAB
 /// logits, exp(logit − max)) on one thread, as <c>TensorPrimitives</c> Subtract + Exp (the sampler's before
 /// <see cref="PortableExp"/>) and as <see cref="PortableExp"/> in each width, then a whole <see cref="LogitsSampler"/>
-/// Prepare + Sample at temperature 1 (the bench's). The methods alternate within each round; prints each one's median
-/// and range of ms a step.
+/// Prepare + Sample at temperature 1 (the bench's) and its other passes alone. The methods alternate within each round; prints each one's median
+/// and range of ms a step. Run it with <c>DOTNET_TieredCompilation=0</c> (as the CLI runs).
 /// </summary>
 internal static class SamplerExpBenchmark
 {
@@ -22,6 +22,8 @@ internal static class SamplerExpBenchmark
             logits[r] = Enumerable.Range(0, vocab).Select(_ => (float)(rng.NextDouble() * 30 - 20)).ToArray();
         var max = logits.Select(l => l.Max()).ToArray();
         var destination = new float[vocab];
+        var work = new float[vocab];
+        var sums = new double[BlockSums.BlockCount(vocab)];
         var sampler = new LogitsSampler();
         var p = new SamplingParams { Temperature = 1 };
         var methods = new (string Name, Action<int> Row)[]
@@ -32,6 +34,10 @@ internal static class SamplerExpBenchmark
             ("PortableExp 128", r => PortableExp.ExpShifted128(logits[r], max[r], 1f, destination)),
             ("PortableExp scalar", r => PortableExp.ExpShiftedScalar(logits[r], max[r], 1f, destination, 0)),
             ("LogitsSampler Prepare+Sample", r => { sampler.Prepare(logits[r], p, [], [], []); sampler.Sample(p, 0.5); }),
+            // Prepare's other passes, for scale: the copy of the row, the argmax, the block sums.
+            ("  of which: copy", r => logits[r].CopyTo(work, 0)),
+            ("  of which: ArgMax", r => ArgMax.Of(logits[r])),
+            ("  of which: BlockSums", r => BlockSums.Compute(destination, sums)),
         };
         var ms = methods.Select(_ => new List<double>()).ToArray();
         for (int round = -1; round < rounds; round++)
