@@ -14,6 +14,8 @@ public static class Program
     /// <c>decode-read [THREADS] [PASSES] [ROWS] [none|int8|int4|bf16]</c> batch-1 (or ROWS-row) decode's weight reads against the read bound (DecodeReadBenchmark), or with
     /// <c>attn-kernel [LAYERS] [CONTEXT] [fp32|bf16] [ROUNDS]</c> the one-pass decode attention kernel alone (AttentionKernelBenchmark), or with
     /// <c>fma-peak [THREADS]</c> the Vector512 FMA ceiling in GFLOP/s (FmaPeakBenchmark), or with
+    /// <c>sampler-exp [ROWS] [VOCAB] [ROUNDS]</c> a decode step's sampler exponentials by method (SamplerExpBenchmark), or with
+    /// <c>sampler-step [THREADS] [ROWS] [ROUNDS]</c> the CPU backend's sampler on one step (SamplerStepBenchmark), or with
     /// <c>tokenize-long-word</c> a 1 MiB single-word prompt through each tokenizer kind.
     /// </summary>
     public static void Main(string[] args)
@@ -41,6 +43,12 @@ public static class Program
                 args.Length <= 3 || args[3] == "bf16", args.Length > 4 ? int.Parse(args[4]) : 10);
         else if (args is ["fma-peak", ..])
             FmaPeakBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1);
+        else if (args is ["sampler-exp", ..])
+            SamplerExpBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 32, args.Length > 2 ? int.Parse(args[2]) : 32000,
+                args.Length > 3 ? int.Parse(args[3]) : 15);
+        else if (args is ["sampler-step", ..])
+            SamplerStepBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 2, args.Length > 2 ? int.Parse(args[2]) : 32,
+                args.Length > 3 ? int.Parse(args[3]) : 15);
         else if (args is ["tokenize-long-word"])
             LongWordTokenizeBenchmark.Run();
         else

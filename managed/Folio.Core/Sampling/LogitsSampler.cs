@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Folio.Core.Sampling;
 
 /// <summary>
@@ -8,8 +6,9 @@ namespace Folio.Core.Sampling;
 /// greedy argmax (temperature 0) or temperature → top-k → top-p → min-p → a draw from
 /// <see cref="SampleStream"/>. Log-probabilities are the log-softmax after penalties, before temperature and
 /// filters. Ties resolve to the lowest token id; a NaN logit is never the argmax. An unfiltered draw walks the
-/// exponentials through <see cref="BlockSums"/> (fixed blocks of 64, then the values of one block), so a seeded draw
-/// is a function of the row and u alone: the same on any thread, in any batch. (Before the blocks the draw walked one
+/// exponentials (<see cref="PortableExp"/>'s: the same bits in every vector width) through <see cref="BlockSums"/>
+/// (fixed blocks of 64, then the values of one block), so a seeded draw is a function of the row and u alone: the same
+/// on any thread, in any batch, on any CPU. (Before the blocks the draw walked one
 /// running sum over the whole row; a seed gives the same token as then except where u × total falls within rounding
 /// of a boundary between two tokens.) Scratch buffers are reused: one sampler per thread.
 /// </summary>
@@ -120,8 +119,8 @@ public sealed class LogitsSampler
     private double TemperatureOneExponentials(IRowChunkRunner? chunks)
     {
         int blocks = _blockSums.Length;
-        // Two blocks a chunk at least: every chunk then holds a full block (64 values), so no chunk is short enough
-        // for TensorPrimitives to take a narrower or scalar path than the whole row takes.
+        // Two blocks a chunk at least (a fork costs more than a block's work). Where the cuts fall changes no bit:
+        // PortableExp gives a chunk's scalar tail the bits its vectors would.
         int count = chunks is { Threads: > 1 } && _work.Length >= MinChunkedLogits ? Math.Min(chunks.Threads, blocks / 2) : 1;
         _chunkCount = count;
         if (count == 1)
@@ -137,20 +136,13 @@ public sealed class LogitsSampler
         int blocks = _blockSums.Length;
         int firstBlock = (int)((long)blocks * chunk / _chunkCount), endBlock = (int)((long)blocks * (chunk + 1) / _chunkCount);
         int start = firstBlock * BlockSums.BlockSize, end = Math.Min(_work.Length, endBlock * BlockSums.BlockSize);
-        var exp = _exp.AsSpan(start, end - start);
-        TensorPrimitives.Subtract(_work.AsSpan(start, end - start), _max, exp);
-        TensorPrimitives.Exp(exp, exp);
+        PortableExp.ExpShifted(_work.AsSpan(start, end - start), _max, 1f, _exp.AsSpan(start, end - start));
         BlockSums.ComputeBlocks(_exp, _blockSums, firstBlock, endBlock);
     }
 
-    /// <summary>destination[i] = exp((work[i] − max) / temperature), vectorised.</summary>
-    private void Exponentials(float inverseTemperature, float[] destination)
-    {
-        TensorPrimitives.Subtract(_work, _max, destination);
-        if (inverseTemperature != 1f)
-            TensorPrimitives.Multiply(destination, inverseTemperature, destination);
-        TensorPrimitives.Exp(destination, destination);
-    }
+    /// <summary>destination[i] = exp((work[i] − max) × (1 / temperature)) in one vectorised pass.</summary>
+    private void Exponentials(float inverseTemperature, float[] destination) =>
+        PortableExp.ExpShifted(_work, _max, inverseTemperature, destination);
 
     /// <summary>Samples from the prepared row with the uniform draw <paramref name="u"/> in [0, 1).</summary>
     public int Sample(SamplingParams p, double u)

@@ -64,6 +64,23 @@ public sealed class LogitsSamplerTests
     }
 
     [Fact]
+    public void LogProbsOfAFullVocabularyAreTheExactLogSoftmaxWithinFp32Rounding()
+    {
+        // The exponentials (PortableExp, within 1 ulp) are summed in doubles, their log plus the max rounded to fp32
+        // (~17 here: half an ulp is 1e-6) and taken from the fp32 logit (results in [−37, −7]: half an ulp is 2e-6).
+        var rng = new Random(11);
+        var logits = Enumerable.Range(0, 32000).Select(_ => (float)(rng.NextDouble() * 30 - 20)).ToArray();
+        var s = new LogitsSampler();
+        s.Prepare(logits, new SamplingParams { Temperature = 1 }, [], [], []);
+        double max = logits.Max();
+        double logSumExp = max + Math.Log(logits.Sum(l => Math.Exp(l - max)));
+        double worst = 0;
+        for (int t = 0; t < logits.Length; t++)
+            worst = Math.Max(worst, Math.Abs(s.LogProb(t) - (logits[t] - logSumExp)));
+        Assert.True(worst <= 3.5e-6, $"{worst:E2}");
+    }
+
+    [Fact]
     public void PenaltiesFollowVllm()
     {
         var p = new SamplingParams { Temperature = 0, RepetitionPenalty = 2f, PresencePenalty = 0.5f, FrequencyPenalty = 0.25f };
