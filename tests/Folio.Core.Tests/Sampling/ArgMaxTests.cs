@@ -48,6 +48,14 @@ public sealed class ArgMaxTests
         zeros[1] = -0f;
         zeros[12] = 0f;
         Assert.Equal(1, ArgMax.Of(zeros));   // −0 and +0 tie: the lower id
+        // The same past the four-accumulator loop's width: the max ±0 in two accumulators, NaN in the others.
+        var wide = Enumerable.Repeat(-1f, 70).ToArray();
+        wide[13] = 0f;
+        wide[5] = -0f;
+        wide[40] = 0f;
+        wide[2] = wide[22] = wide[63] = float.NaN;
+        Assert.Equal(5, ArgMax.Of(wide));
+        Assert.Equal(0, ArgMax.Of(Enumerable.Repeat(float.NaN, 40).ToArray()));
         Assert.Equal(0, ArgMax.Of([]));
     }
 }
