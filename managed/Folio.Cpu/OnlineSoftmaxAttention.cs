@@ -218,13 +218,13 @@ internal static partial class OnlineSoftmaxAttention
                 var b = Chain(ref q1, k0, k1, k2, k3);
                 var e = Chain(ref q2, k0, k1, k2, k3);
                 if ((j & 1) == 0) { a1 = a; b1 = b; e1 = e; continue; }
-                a = Pair1(a1, a); b = Pair1(b1, b); e = Pair1(e1, e);
+                a = PairInLanes(a1, a); b = PairInLanes(b1, b); e = PairInLanes(e1, e);
                 if ((j & 2) == 0) { a2 = a; b2 = b; e2 = e; continue; }
-                a = Pair2(a2, a); b = Pair2(b2, b); e = Pair2(e2, e);
+                a = PairInLanes(a2, a); b = PairInLanes(b2, b); e = PairInLanes(e2, e);
                 if ((j & 4) == 0) { a3 = a; b3 = b; e3 = e; continue; }
-                a = Pair3(a3, a); b = Pair3(b3, b); e = Pair3(e3, e);
+                a = PairChunks(a3, a); b = PairChunks(b3, b); e = PairChunks(e3, e);
                 if ((j & 8) == 0) { a4 = a; b4 = b; e4 = e; continue; }
-                a = Pair4(a4, a); b = Pair4(b4, b); e = Pair4(e4, e);
+                a = PairChunks(a4, a); b = PairChunks(b4, b); e = PairChunks(e4, e);
                 // Chunks of 64 in order: the first as it is (Scores: s = the first chunk's, then s += each next).
                 if (c == 0) { s0 = a; s1 = b; s2 = e; }
                 else { s0 += a; s1 += b; s2 += e; }
@@ -271,15 +271,15 @@ internal static partial class OnlineSoftmaxAttention
         var q1 = Vector512.LoadUnsafe(ref q, 16);
         var q2 = Vector512.LoadUnsafe(ref q, 32);
         var q3 = Vector512.LoadUnsafe(ref q, 48);
-        var b0 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
-            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
-        var b1 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
-            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
-        var b2 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
-            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
-        var b3 = Pair2(Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
-            Pair1(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
-        return Pair4(Pair3(b0, b1), Pair3(b2, b3));
+        var b0 = PairInLanes(PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 0) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 1) + c, q0, q1, q2, q3)),
+            PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 2) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 3) + c, q0, q1, q2, q3)));
+        var b1 = PairInLanes(PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 4) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 5) + c, q0, q1, q2, q3)),
+            PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 6) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 7) + c, q0, q1, q2, q3)));
+        var b2 = PairInLanes(PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 8) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 9) + c, q0, q1, q2, q3)),
+            PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 10) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 11) + c, q0, q1, q2, q3)));
+        var b3 = PairInLanes(PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 12) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 13) + c, q0, q1, q2, q3)),
+            PairInLanes(Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 14) + c, q0, q1, q2, q3), Partial<T, TLoad>(ref keys, Unsafe.Add(ref bs, 15) + c, q0, q1, q2, q3)));
+        return PairChunks(PairChunks(b0, b1), PairChunks(b2, b3));
     }
 
     /// <summary>
@@ -299,12 +299,12 @@ internal static partial class OnlineSoftmaxAttention
             p[j] = x;
         }
         for (int j = 0; j < 8; j++)
-            p[j] = Pair1(p[2 * j], p[2 * j + 1]);
+            p[j] = PairInLanes(p[2 * j], p[2 * j + 1]);
         for (int j = 0; j < 4; j++)
-            p[j] = Pair2(p[2 * j], p[2 * j + 1]);
+            p[j] = PairInLanes(p[2 * j], p[2 * j + 1]);
         for (int j = 0; j < 2; j++)
-            p[j] = Pair3(p[2 * j], p[2 * j + 1]);
-        p[0] = Pair4(p[0], p[1]);
+            p[j] = PairChunks(p[2 * j], p[2 * j + 1]);
+        p[0] = PairChunks(p[0], p[1]);
         return p[0];
     }
 
@@ -332,21 +332,13 @@ internal static partial class OnlineSoftmaxAttention
 
     /// <summary>Levels 1 and 2: adjacent lanes of each 128-bit chunk of x, then of y, summed (vshufps).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair1(Vector512<float> x, Vector512<float> y) =>
+    private static Vector512<float> PairInLanes(Vector512<float> x, Vector512<float> y) =>
         Avx512F.Shuffle(x, y, 0x88) + Avx512F.Shuffle(x, y, 0xDD);
-
-    /// <inheritdoc cref="Pair1"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair2(Vector512<float> x, Vector512<float> y) => Pair1(x, y);
 
     /// <summary>Levels 3 and 4: chunks 0 + 1 and 2 + 3 of x, then of y, summed (vshuff32x4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair3(Vector512<float> x, Vector512<float> y) =>
+    private static Vector512<float> PairChunks(Vector512<float> x, Vector512<float> y) =>
         Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
-
-    /// <inheritdoc cref="Pair3"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair4(Vector512<float> x, Vector512<float> y) => Pair3(x, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float HorizontalMax(Vector512<float> s)
