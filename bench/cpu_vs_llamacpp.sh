@@ -94,7 +94,7 @@ for ((p = 1; p <= passes; p++)); do
         IFS='|' read -r label folder quant gguf <<<"$pair"
         load=$(cut -d' ' -f1 /proc/loadavg)
         common=(bench --model "$folder" --threads "$threads" --input-len 128 --json --quantization "$quant" --kv-cache-dtype "$kv")
-        # --bandwidth: the read bound measured in the same process right after the run (weights + the KV rows a
+        # --bandwidth: the read bound measured in the same process just before and just after the run, their mean (weights + the KV rows a
         # step attends over), for the issue's "≥ 80 % of the read-bandwidth bound" at batch 1.
         one=$("${folio[@]}" "${common[@]}" --requests 1 --output-len 64 --kv-mib 256 --bandwidth)
         many=$("${folio[@]}" "${common[@]}" --requests 32 --output-len 32 --kv-mib 512)

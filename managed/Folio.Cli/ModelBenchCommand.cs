@@ -57,6 +57,13 @@ public static class ModelBenchCommand
                     new SamplingParams { Temperature = 1.0f, TopP = 1.0f, Seed = seed, MaxTokens = 3, IgnoreEos = true });
             while (engine.HasUnfinished)
                 engine.Step();
+            // The read bound is probed on both sides of the timed run and taken from their mean: a machine whose memory
+            // bandwidth drifts (a shared VM moved 34–67 GB/s between passes, bench/RESULTS.md) is then measured across the
+            // run, not only at its end.
+            var cpu = stack.CpuBackend;
+            double bandwidthBefore = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
+            if (bandwidthBefore > 0)
+                GC.Collect();   // the probe's 512 MB buffer, dead now: freed here, not by a collection inside the timed run
             long steps0 = stack.Executor.NumSteps, seqs0 = stack.Executor.NumSequencesComputed;
             long preempt0 = engine.GetSchedulerStats().Preemptions;
             var kv0 = engine.GetKvStats();   // the prefix hit rate is the timed requests' own
@@ -119,7 +126,6 @@ public static class ModelBenchCommand
             double prefillPerS = prefillSeconds > 0 ? prefillTokens / prefillSeconds : 0;
             // Bytes of weights one decode step reads: every MatMul weight as stored (scales included), plus the
             // fp32 norm weights; the embedding table is read only at its rows.
-            var cpu = stack.CpuBackend;
             long weightBytes = cpu is null ? 0 : cpu.WeightBytes + (2L * config.NumLayers + 1) * config.HiddenSize * sizeof(float);
             string precision = cpu is null ? stack.CudaBackend!.ActivationType.ToString().ToLowerInvariant() : Precision(cpu);
             string kernels = cpu is null ? "cuBLASLt" : string.Join("; ", cpu.WeightKernels.Order(StringComparer.Ordinal));
@@ -129,7 +135,8 @@ public static class ModelBenchCommand
             double meanContext = work.Count == 0 ? 0 : work.Average(w => w.Prompt.Length + w.Output / 2.0);
             long kvBytesPerStep = cpu is null ? 0
                 : (long)(meanContext * 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * (kvCacheType == DType.BF16 ? 2 : 4));
-            double bandwidthGBps = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
+            double bandwidthAfter = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
+            double bandwidthGBps = (bandwidthBefore + bandwidthAfter) / 2;
             double boundPerS = weightBytes > 0 ? bandwidthGBps * 1e9 / (weightBytes + kvBytesPerStep) : 0;
             var inv = CultureInfo.InvariantCulture;
             var profile = stack.CudaProfile;
@@ -139,7 +146,7 @@ public static class ModelBenchCommand
             if (asJson)
             {
                 Console.WriteLine(string.Create(inv,
-                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kv_read_bytes_per_step\": {kvBytesPerStep}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}, \"kv_blocks\": {stack.NumBlocks}, \"kv_cache_dtype\": \"{(kvCacheType == DType.BF16 ? "bf16" : "fp32")}\", \"activation_peak_mib\": {Mib(profile?.PeakBytes)}, \"activation_held_mib\": {Mib(profile?.HeldBytes)}, \"decode_workspace_mib\": {Mib(profile?.DecodeWorkspaceBytes)}, \"device_used_mib_after\": {Mib(gpu is null ? null : memory.TotalBytes - memory.FreeBytes)}, \"device_total_mib\": {Mib(gpu is null ? null : memory.TotalBytes)}}}"));
+                    $"{{\"requests_per_s\": {result.RequestsPerS:F3}, \"output_tokens_per_s\": {result.OutputTokensPerS:F2}, \"total_tokens_per_s\": {result.TotalTokensPerS:F2}, \"mean_batch\": {result.MeanBatch:F2}, \"kv_utilization_pct\": {result.KvUtilizationPct:F2}, \"prefix_hit_rate\": {result.PrefixHitRate:F4}, \"preemptions\": {result.Preemptions}, \"decode_tokens_per_s\": {decodePerS:F2}, \"prefill_tokens_per_s\": {prefillPerS:F2}, \"bandwidth_gb_s\": {bandwidthGBps:F2}, \"bandwidth_before_gb_s\": {bandwidthBefore:F2}, \"bandwidth_after_gb_s\": {bandwidthAfter:F2}, \"bound_tokens_per_s\": {boundPerS:F2}, \"precision\": \"{precision}\", \"weight_bytes\": {weightBytes}, \"kv_read_bytes_per_step\": {kvBytesPerStep}, \"kernels\": \"{kernels}\", \"decode_gpu_busy_pct\": {gpuBusyPct:F1}, \"cuda_graphs\": {(gpu?.GraphsEnabled == true ? "true" : "false")}, \"graphed_steps\": {stack.Executor.NumGraphedSteps}, \"load_seconds\": {loadSeconds:F3}, \"kv_blocks\": {stack.NumBlocks}, \"kv_cache_dtype\": \"{(kvCacheType == DType.BF16 ? "bf16" : "fp32")}\", \"activation_peak_mib\": {Mib(profile?.PeakBytes)}, \"activation_held_mib\": {Mib(profile?.HeldBytes)}, \"decode_workspace_mib\": {Mib(profile?.DecodeWorkspaceBytes)}, \"device_used_mib_after\": {Mib(gpu is null ? null : memory.TotalBytes - memory.FreeBytes)}, \"device_total_mib\": {Mib(gpu is null ? null : memory.TotalBytes)}}}"));
             }
             else
             {
@@ -161,7 +168,7 @@ public static class ModelBenchCommand
                     Console.WriteLine(string.Create(inv, $"GPU busy          {gpuBusyPct:F1} % of the decode steps' wall time ({1000 * decodeGpuSeconds / Math.Max(1, decodeSteps):F3} ms of device time, {1000 * decodeSeconds / Math.Max(1, decodeSteps):F3} ms of wall time per decode step)"));
                 Console.WriteLine(string.Create(inv, $"prompt tokens/s   {prefillPerS:F2} (steps with prompt tokens)"));
                 if (measureBandwidth)
-                    Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights + {kvBytesPerStep / 1e6:F1} MB of KV cache at the mean batch-1 context per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
+                    Console.WriteLine(string.Create(inv, $"read bandwidth    {bandwidthGBps:F2} GB/s (before the run {bandwidthBefore:F2}, after {bandwidthAfter:F2}) -> decode bound {boundPerS:F2} steps/s ({weightBytes / 1e6:F0} MB of weights + {kvBytesPerStep / 1e6:F1} MB of KV cache at the mean batch-1 context per step); batch-1 decode at {100 * decodePerS / boundPerS:F0} % of it"));
             }
         }
         return ExitCodes.Ok;

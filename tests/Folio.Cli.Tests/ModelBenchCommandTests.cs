@@ -19,7 +19,7 @@ public class ModelBenchCommandTests
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal(
-            ["activation_held_mib", "activation_peak_mib", "bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct",
+            ["activation_held_mib", "activation_peak_mib", "bandwidth_after_gb_s", "bandwidth_before_gb_s", "bandwidth_gb_s", "bound_tokens_per_s", "cuda_graphs", "decode_gpu_busy_pct",
              "decode_tokens_per_s", "decode_workspace_mib", "device_total_mib", "device_used_mib_after", "graphed_steps", "kernels",
              "kv_blocks", "kv_cache_dtype", "kv_read_bytes_per_step", "kv_utilization_pct", "load_seconds", "mean_batch", "output_tokens_per_s", "precision", "preemptions",
              "prefill_tokens_per_s", "prefix_hit_rate", "requests_per_s", "total_tokens_per_s", "weight_bytes"],
@@ -31,7 +31,8 @@ public class ModelBenchCommandTests
         Assert.Equal(rps * 9, root.GetProperty("total_tokens_per_s").GetDouble(), 0.05 * rps);
         Assert.InRange(root.GetProperty("mean_batch").GetDouble(), 1.0, 3.0);
         Assert.Equal(0, root.GetProperty("preemptions").GetInt64());
-        Assert.Equal(0.0, root.GetProperty("bandwidth_gb_s").GetDouble());   // measured only with --bandwidth
+        foreach (string key in (string[])["bandwidth_gb_s", "bandwidth_before_gb_s", "bandwidth_after_gb_s"])
+            Assert.Equal(0.0, root.GetProperty(key).GetDouble());   // measured only with --bandwidth
         Assert.Equal(0.0, root.GetProperty("bound_tokens_per_s").GetDouble());
         Assert.InRange(root.GetProperty("prefix_hit_rate").GetDouble(), 0.0, 1.0);
         Assert.True(root.GetProperty("prefill_tokens_per_s").GetDouble() > 0);   // the prompts' steps, timed
@@ -51,6 +52,23 @@ public class ModelBenchCommandTests
         // 4 KV heads × head size 32 × 4 bytes (fp32 cache).
         Assert.Equal("fp32", root.GetProperty("kv_cache_dtype").GetString());
         Assert.Equal(7L * 2 * 4 * 4 * 32 * 4, root.GetProperty("kv_read_bytes_per_step").GetInt64());
+    }
+
+    /// <summary>With --bandwidth the read bandwidth is probed before and after the timed run; the bound is their mean
+    /// over the bytes a batch-1 step reads.</summary>
+    [Fact]
+    public void Bandwidth_IsTheMeanOfProbesAroundTheRun()
+    {
+        var (code, output, _) = CliRun.Folio([.. Small, "--json", "--bandwidth"]);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        double before = root.GetProperty("bandwidth_before_gb_s").GetDouble(), after = root.GetProperty("bandwidth_after_gb_s").GetDouble();
+        double mean = root.GetProperty("bandwidth_gb_s").GetDouble();
+        Assert.True(before > 0 && after > 0, $"probes {before} and {after} GB/s");
+        Assert.Equal((before + after) / 2, mean, 0.011);   // each printed to 0.01
+        long bytes = root.GetProperty("weight_bytes").GetInt64() + root.GetProperty("kv_read_bytes_per_step").GetInt64();
+        Assert.Equal(mean * 1e9 / bytes, root.GetProperty("bound_tokens_per_s").GetDouble(), 0.01 * mean * 1e9 / bytes);
     }
 
     [Fact]
