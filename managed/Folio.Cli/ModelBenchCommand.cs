@@ -58,7 +58,7 @@ public static class ModelBenchCommand
             while (engine.HasUnfinished)
                 engine.Step();
             // The read bound is probed on both sides of the timed run and taken from their mean: a machine whose memory
-            // bandwidth drifts (a shared VM moved 34–67 GB/s between passes, bench/RESULTS.md) is then measured across the
+            // bandwidth drifts (a shared VM read 35 GB/s before one 64-token run and 56 after it, bench/RESULTS.md) is then measured across the
             // run, not only at its end.
             var cpu = stack.CpuBackend;
             double bandwidthBefore = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;

@@ -217,9 +217,11 @@ internal sealed class Int8Activations
             {
                 nuint at = (nuint)(r * padded + g * Int8Weight.GroupSize);
                 ref float xg = ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize);
+                int sum;
                 Unsafe.Add(ref gr, r * groups + g) = wide
-                    ? QuantizeGroup32Wide(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out Unsafe.Add(ref sums, r * groups + g))
-                    : QuantizeGroup32(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out Unsafe.Add(ref sums, r * groups + g));
+                    ? QuantizeGroup32Wide(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out sum)
+                    : QuantizeGroup32(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out sum);
+                Unsafe.Add(ref sums, r * groups + g) = PairedInt16(-4 * sum);
             }
             if (whole < groups)
             {
@@ -246,7 +248,7 @@ internal sealed class Int8Activations
     }
 
     /// <summary>One whole group of 32 by the per-group rule: writes its 32 bytes (+ 128) and their signed copy, returns
-    /// its scale and (<paramref name="sum"/>) <see cref="PairedInt16"/>(−4 · Σ q). max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
+    /// its scale and (<paramref name="sum"/>) Σ q. max |x| by vmaxps (MaxNative: no NaN handling, so a NaN is looked for apart: a group holding one
     /// gets a NaN scale and quantizes to zeros, as a NaN row does); then the same multiply, round to nearest even,
     /// clamp and convert as the scalar rule, lane by lane (every value is finite there), so the same bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -280,7 +282,7 @@ internal sealed class Int8Activations
         (bytes ^ Vector256.Create((byte)0x80)).AsSByte().StoreUnsafe(ref signed);
         // Σ (q + 128) (at most 32 · 255: the 16-bit lanes hold it), less 32 · 128.
         var (low, high) = Vector256.Widen(bytes);
-        sum = PairedInt16(-4 * (Vector256.Sum(low + high) - 32 * 128));
+        sum = Vector256.Sum(low + high) - 32 * 128;
         return scale;
     }
 
@@ -310,7 +312,7 @@ internal sealed class Int8Activations
         var bytes = Vector256.Create(Avx512F.ConvertToVector128SByte(i0), Avx512F.ConvertToVector128SByte(i1));
         bytes.StoreUnsafe(ref signed);
         (bytes.AsByte() ^ Vector256.Create((byte)0x80)).StoreUnsafe(ref q);
-        sum = PairedInt16(-4 * Vector512.Sum(i0 + i1));
+        sum = Vector512.Sum(i0 + i1);
         return scale;
     }
 
