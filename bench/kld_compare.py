@@ -10,6 +10,7 @@ logits of positions n_ctx/2 .. n_ctx−2 of every chunk, with Folio's F32 logits
 of those positions whose argmax agrees. The last column scores Folio's logits against llama.cpp's stored F32 base (its
 log-probabilities, kept in 16 bits by llama-perplexity) — the two engines against each other.
 """
+import glob
 import json
 import re
 import sys
@@ -67,7 +68,9 @@ def table(d):
     print("| file | llama.cpp mean KLD | llama.cpp same top | Folio mean KLD (max) | Folio same top | "
           "Folio vs llama.cpp's F32 base, mean KLD |")
     print("|---|---|---|---|---|---|")
-    for name in ("F32", "F16", "Q8_0", "Q4_0", "Q4_K_M"):
+    scored = [f[len(f"{d}/folio-"):-len(".bin")] for f in sorted(glob.glob(f"{d}/folio-*.bin"))]
+    order = ["F32", "F16", "Q8_0", "Q4_0", "Q4_K_M"]
+    for name in [n for n in order if n in scored] + [n for n in scored if n not in order]:
         q = folio(name)
         k = kl(base, q)
         same = 100 * (base.argmax(-1) == q.argmax(-1)).mean()

@@ -9,6 +9,9 @@
 # CHUNKS (default 8) chunks of 128 tokens (the first token of each replaced by BOS) and scores the logits of positions
 # 64..126 of each chunk; it stores the tokens in its base file, which bench/kld_compare.py reads back and gives to
 # `folio logits`, so both engines are scored on identical inputs.
+# QUANTS (default "F16 Q8_0 Q4_0 Q4_K_M") picks the files scored against F32; a type without its b8 file is made
+# from b8-F32.gguf by llama-quantize (e.g. QUANTS="Q4_1 Q5_0 Q5_1 Q5_K_M Q3_K_M Q2_K IQ4_NL IQ4_XS", types whose
+# blocks Folio reads as fp32).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 chunks="${1:-8}"
@@ -22,7 +25,9 @@ if [[ -n "${TEXT:-}" ]]; then cat "$TEXT"; else cat "$root/README.md" "$root/doc
 "$bin/llama-perplexity" -m "$models/b8-F32.gguf" -f "$out/text.txt" -c 128 --chunks "$chunks" -t 2 \
     --kl-divergence-base "$out/base.kld" >"$out/base.log" 2>&1
 /usr/bin/python3 "$root/bench/kld_compare.py" tokens "$out/base.kld" "$out/tokens.json"
-for q in F32 F16 Q8_0 Q4_0 Q4_K_M; do
+read -r -a quants <<<"${QUANTS:-F16 Q8_0 Q4_0 Q4_K_M}"
+for q in F32 "${quants[@]}"; do
+    [[ -f "$models/b8-$q.gguf" ]] || "$bin/llama-quantize" "$models/b8-F32.gguf" "$models/b8-$q.gguf" "$q" >"$out/quantize-$q.log" 2>&1
     [[ $q == F32 ]] || "$bin/llama-perplexity" -m "$models/b8-$q.gguf" -c 128 --chunks "$chunks" -t 2 \
         --kl-divergence-base "$out/base.kld" --kl-divergence >"$out/llama-$q.log" 2>&1
     "${folio[@]}" logits --model "$models/b8-$q.gguf" --tokens "$out/tokens.json" --out "$out/folio-$q.bin" >/dev/null

@@ -5,9 +5,10 @@ using Folio.Cpu;
 namespace Folio.Benchmarks;
 
 /// <summary>
-/// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16]</c>: a decode step's MatMuls alone, at ROWS rows (default 32, the
+/// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16|int8|int4]</c>: a decode step's MatMuls alone, at ROWS rows (default 32, the
 /// 32-sequence step). b8's MatMul weights (12 layers of q/k/v [1280, 768], o [768, 768], gate/up [4096, 768], down
-/// [768, 2048], then lm_head [32000, 768]; bf16: 250 MB in 16-bit panels, fp32: 500 MB) multiplied in the model's
+/// [768, 2048], then lm_head [32000, 768]; bf16: 250 MB in 16-bit panels, fp32: 500 MB, int8 and int4: quantized at
+/// upload as <c>--quantization</c> does) multiplied in the model's
 /// order, pass after pass, so each weight comes from memory as in a step (unlike <c>gemm-shapes</c>, whose one
 /// weight stays in cache). Prints the fastest pass (the one least disturbed on a shared machine) with its GFLOP/s, the
 /// share of the FMA ceiling measured right after (<see cref="FmaPeakBenchmark"/>: what a compute-bound step, ROWS 128
@@ -19,15 +20,20 @@ internal static class GemmStepBenchmark
     public static void Run(int threads, int passes, int rows, string precision)
     {
         (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
-        var dtype = precision switch { "fp32" => DType.F32, "bf16" => DType.BF16, _ => throw new ArgumentException($"precision {precision}: fp32 or bf16") };
-        using var backend = new CpuBackend(threads);
+        var (dtype, quantization) = precision switch
+        {
+            "fp32" => (DType.F32, WeightQuantization.None),
+            "bf16" => (DType.BF16, WeightQuantization.None),
+            "int8" => (DType.F32, WeightQuantization.Int8),
+            "int4" => (DType.F32, WeightQuantization.Int4),
+            _ => throw new ArgumentException($"precision {precision}: fp32, bf16, int8 or int4"),
+        };
+        using var backend = new CpuBackend(threads, quantization);
         var rng = new Random(1);
         var values = new float[32000 * 768];
         for (int i = 0; i < values.Length; i++)   // bf16-representable, so both precisions hold the same values
             values[i] = BitConverter.Int32BitsToSingle((int)(BitConverter.SingleToUInt32Bits((float)(rng.NextDouble() - 0.5)) & 0xFFFF0000));
-        DeviceTensor Upload(int o, int k) => dtype == DType.F32
-            ? backend.UploadWeight(values.AsSpan(0, o * k), o, k)
-            : backend.UploadWeight(values.AsSpan(0, o * k), o, k, dtype);
+        DeviceTensor Upload(int o, int k) => backend.UploadWeight(values.AsSpan(0, o * k), o, k, dtype);
         var weights = new List<(DeviceTensor W, int Shape)>();
         for (int l = 0; l < 12; l++)
             for (int s = 0; s < layer.Length; s++)

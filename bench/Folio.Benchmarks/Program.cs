@@ -10,7 +10,7 @@ public static class Program
     /// <c>gemm-precision</c> one MatMul per weight format (fp32, bf16, int8), or with
     /// <c>cpu-step MODEL [THREADS] [none|int8|int4] [ROUNDS] [PHASES] [fp32|bf16 KV cache]</c> a forward pass's time by op (CpuStepBenchmark), or with
     /// <c>gemm-shapes [THREADS]</c> b8's MatMul shapes in fp32 and bf16 mapped (GemmShapesBenchmark), or with
-    /// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16]</c> a decode step's MatMuls alone at ROWS rows (GemmStepBenchmark), or with
+    /// <c>gemm-step [THREADS] [PASSES] [ROWS] [fp32|bf16|int8|int4]</c> a decode step's MatMuls alone at ROWS rows (GemmStepBenchmark), or with
     /// <c>decode-read [THREADS] [PASSES] [ROWS] [none|int8|int4|bf16]</c> batch-1 (or ROWS-row) decode's weight reads against the read bound (DecodeReadBenchmark), or with
     /// <c>attn-kernel [LAYERS] [CONTEXT] [fp32|bf16] [ROUNDS]</c> the one-pass decode attention kernel alone (AttentionKernelBenchmark), or with
     /// <c>fma-peak [THREADS]</c> the Vector512 FMA ceiling in GFLOP/s (FmaPeakBenchmark), or with

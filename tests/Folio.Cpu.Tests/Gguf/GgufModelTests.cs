@@ -5,7 +5,8 @@ using Folio.Core.Models.Gguf;
 namespace Folio.Cpu.Tests.Gguf;
 
 /// <summary>A GGUF made from a safetensors folder (by gguf-py, the way convert_hf_to_gguf.py does it) runs as that
-/// folder does: F32 and F16 files give the folder's logits bit for bit; quantized files are measured against fp32.</summary>
+/// folder does: F32 and F16 files give the folder's logits bit for bit, as do files whose block types Folio reads as fp32
+/// against a folder of their dequantized values; quantized files kept quantized are measured against fp32.</summary>
 public sealed class GgufModelTests
 {
     private static string F(string name) => GgufReaderTests.Fixture(name);
@@ -27,6 +28,9 @@ public sealed class GgufModelTests
     [InlineData("llama-f32.gguf", "llama")]
     [InlineData("llama-f16.gguf", "llama-f16-folder")]
     [InlineData("qwen2-f32.gguf", "qwen2")]
+    // Q4_1, Q5_0, Q5_1 and IQ4_NL tensors are read as their fp32 values: the file gives the logits of a folder of
+    // gguf-py's dequantization of it.
+    [InlineData("llama-legacy.gguf", "llama-legacy-dequantized")]
     public void AnUnquantizedGgufGivesItsFoldersLogitsBitForBit(string gguf, string folder)
     {
         using (var source = ModelSource.Open(F(gguf)))

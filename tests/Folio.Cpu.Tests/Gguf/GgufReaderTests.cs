@@ -14,11 +14,13 @@ public sealed class GgufReaderTests : IDisposable
 
     internal static string Fixture(string name) => Path.Combine(Fixtures.Root, "gguf", name);
 
-    [Fact]
-    public void EveryTensorTypeDequantizesToGgufPysValuesBitForBit()
+    [Theory]
+    [InlineData("types", new[] { "BF16", "F16", "F32", "Q4_0", "Q4_K", "Q6_K", "Q8_0" })]
+    [InlineData("types-more", new[] { "IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_1", "Q4_1", "Q5_0", "Q5_0", "Q5_1", "Q5_1", "Q5_K" })]
+    public void EveryTensorTypeDequantizesToGgufPysValuesBitForBit(string fixture, string[] types)
     {
-        using var file = GgufFile.Open(Fixture("types.gguf"));
-        using var reference = JsonDocument.Parse(File.ReadAllText(Fixture("types.ref.json")));
+        using var file = GgufFile.Open(Fixture(fixture + ".gguf"));
+        using var reference = JsonDocument.Parse(File.ReadAllText(Fixture(fixture + ".ref.json")));
         var seen = new List<string>();
         foreach (var entry in reference.RootElement.EnumerateObject())
         {
@@ -31,7 +33,7 @@ public sealed class GgufReaderTests : IDisposable
             Assert.Equal(want, got.Select(BitConverter.SingleToUInt32Bits).ToArray());
             seen.Add(GgmlTypes.Name(info.Type));
         }
-        Assert.Equal(["BF16", "F16", "F32", "Q4_0", "Q4_K", "Q6_K", "Q8_0"], seen.Order());
+        Assert.Equal(types, seen.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -103,13 +105,13 @@ public sealed class GgufReaderTests : IDisposable
         });
         var e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(unknown));
         Assert.Contains("tensor 'q4_0' has type type 77", e.Message);
-        string q5 = Copy("types.gguf", b =>
+        string iq2 = Copy("types.gguf", b =>
         {
-            BitConverter.GetBytes((uint)GgmlType.Q5_K).CopyTo(b, TypeFieldOffset(b, "q4_k", 2));
+            BitConverter.GetBytes((uint)GgmlType.IQ2_XXS).CopyTo(b, TypeFieldOffset(b, "q4_k", 2));
             return b;
         });
-        e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(q5));
-        Assert.Contains("tensor 'q4_k' has type Q5_K, which Folio does not read", e.Message);
+        e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(iq2));
+        Assert.Contains("tensor 'q4_k' has type IQ2_XXS, which Folio does not read (F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, BF16)", e.Message);
     }
 
     [Fact]

@@ -21,14 +21,25 @@ public static class GgmlTypes
             GgmlType.F16 or GgmlType.BF16 => (1, 2),
             GgmlType.Q8_0 => (32, 34),     // fp16 d, 32 × int8
             GgmlType.Q4_0 => (32, 18),     // fp16 d, 16 bytes of nibbles
+            GgmlType.Q4_1 => (32, 20),     // fp16 d, fp16 m, 16 bytes of nibbles
+            GgmlType.Q5_0 => (32, 22),     // fp16 d, 32 high bits, 16 bytes of nibbles
+            GgmlType.Q5_1 => (32, 24),     // fp16 d, fp16 m, 32 high bits, 16 bytes of nibbles
+            GgmlType.IQ4_NL => (32, 18),   // fp16 d, 16 bytes of nibbles indexing a fixed table of 16 values
+            GgmlType.Q2_K => (256, 84),    // 16 bytes of 4-bit scales/mins, 64 bytes of 2-bit values, fp16 d, fp16 dmin
+            GgmlType.Q3_K => (256, 110),   // 32 bytes of high bits, 64 bytes of 2-bit values, 12 bytes of 6-bit scales, fp16 d
             GgmlType.Q4_K => (256, 144),   // fp16 d, fp16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles
+            GgmlType.Q5_K => (256, 176),   // as Q4_K, with 32 bytes of high bits before the nibbles
             GgmlType.Q6_K => (256, 210),   // 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, fp16 d
+            GgmlType.IQ4_XS => (256, 136), // fp16 d, 16 bits of high scale bits, 4 bytes of low scale nibbles, 128 bytes of nibbles
             _ => (0, 0),
         };
         return blockElements > 0;
     }
 
     public static bool IsSupported(GgmlType type) => TryBlock(type, out _, out _);
+
+    /// <summary>The types Folio reads, by name, for a refusal's message.</summary>
+    public static string SupportedNames => string.Join(", ", Enum.GetValues<GgmlType>().Where(IsSupported).Select(Name));
 
     /// <summary>"Q4_K", or "type 77" for a number ggml does not define.</summary>
     public static string Name(GgmlType type) => Enum.IsDefined(type) ? type.ToString() : $"type {(uint)type}";

@@ -47,9 +47,49 @@ public static class GgufDequantize
                     }
                 }
                 break;
+            case GgmlType.Q4_1:
+                for (int b = 0; b * 32 < dst.Length; b++)
+                    Q4Or5(src.Slice(b * 20, 20), hasMin: true, highBits: false, dst.Slice(b * 32, 32));
+                break;
+            case GgmlType.Q5_0:
+                for (int b = 0; b * 32 < dst.Length; b++)
+                    Q4Or5(src.Slice(b * 22, 22), hasMin: false, highBits: true, dst.Slice(b * 32, 32));
+                break;
+            case GgmlType.Q5_1:
+                for (int b = 0; b * 32 < dst.Length; b++)
+                    Q4Or5(src.Slice(b * 24, 24), hasMin: true, highBits: true, dst.Slice(b * 32, 32));
+                break;
+            case GgmlType.IQ4_NL:
+                for (int b = 0; b * 32 < dst.Length; b++)
+                {
+                    var block = src.Slice(b * 18, 18);
+                    float d = Half(block, 0);
+                    for (int j = 0; j < 16; j++)
+                    {
+                        dst[b * 32 + j] = d * NonLinear4[block[2 + j] & 0xF];
+                        dst[b * 32 + j + 16] = d * NonLinear4[block[2 + j] >> 4];
+                    }
+                }
+                break;
+            case GgmlType.Q2_K:
+                for (int b = 0; b * 256 < dst.Length; b++)
+                    Q2K(src.Slice(b * 84, 84), dst.Slice(b * 256, 256));
+                break;
+            case GgmlType.Q3_K:
+                for (int b = 0; b * 256 < dst.Length; b++)
+                    Q3K(src.Slice(b * 110, 110), dst.Slice(b * 256, 256));
+                break;
             case GgmlType.Q4_K:
                 for (int b = 0; b * 256 < dst.Length; b++)
                     Q4K(src.Slice(b * 144, 144), dst.Slice(b * 256, 256));
+                break;
+            case GgmlType.Q5_K:
+                for (int b = 0; b * 256 < dst.Length; b++)
+                    Q5K(src.Slice(b * 176, 176), dst.Slice(b * 256, 256));
+                break;
+            case GgmlType.IQ4_XS:
+                for (int b = 0; b * 256 < dst.Length; b++)
+                    IQ4XS(src.Slice(b * 136, 136), dst.Slice(b * 256, 256));
                 break;
             case GgmlType.Q6_K:
                 for (int b = 0; b * 256 < dst.Length; b++)
@@ -62,6 +102,106 @@ public static class GgufDequantize
 
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(s[at..]));
 
+    /// <summary>IQ4_NL's and IQ4_XS's 16 levels, which a nibble indexes (ggml's kvalues_iq4nl).</summary>
+    private static ReadOnlySpan<sbyte> NonLinear4 => [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+    /// <summary>Q4_1, Q5_0 and Q5_1's 32 weights: fp16 d, then (Q4_1, Q5_1) fp16 m, then (Q5_*) 32 high bits
+    /// (little-endian, bit j for weight j), then 16 bytes whose low nibbles are weights 0..15 and high nibbles
+    /// 16..31. With a min w = d · q + m (q unsigned, 4 or 5 bits); Q5_0: w = d · (q − 16).</summary>
+    private static void Q4Or5(ReadOnlySpan<byte> block, bool hasMin, bool highBits, Span<float> dst)
+    {
+        float d = Half(block, 0), m = hasMin ? Half(block, 2) : 0f;
+        int at = hasMin ? 4 : 2;
+        uint high = highBits ? BinaryPrimitives.ReadUInt32LittleEndian(block[at..]) : 0;
+        var qs = block.Slice(highBits ? at + 4 : at, 16);
+        for (int j = 0; j < 32; j++)
+        {
+            int q = (j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4) | (int)((high >> j) & 1) << 4;
+            dst[j] = hasMin ? d * q + m : d * (q - 16);
+        }
+    }
+
+    /// <summary>256 weights in 16 sub-blocks of 16: w = d · (scale[s] &amp; 15) · q − dmin · (scale[s] &gt;&gt; 4), q 2
+    /// bits. Weight e = 128c + 32k + l is bits 2k of byte 32c + l of the values.</summary>
+    private static void Q2K(ReadOnlySpan<byte> block, Span<float> dst)
+    {
+        var scales = block[..16];
+        var qs = block.Slice(16, 64);
+        float d = Half(block, 80), dmin = Half(block, 82);
+        for (int e = 0; e < 256; e++)
+        {
+            int c = e / 128, k = e % 128 / 32, l = e % 32, s = e / 16;
+            float dl = d * (scales[s] & 0xF), ml = dmin * (scales[s] >> 4);
+            dst[e] = dl * ((qs[32 * c + l] >> (2 * k)) & 3) - ml;
+        }
+    }
+
+    /// <summary>256 weights in 16 sub-blocks of 16: w = d · (scale[s] − 32) · (q − 4 · (1 − h)), q 2 bits (weight
+    /// e = 128c + 32k + l: bits 2k of byte 32c + l) and h its bit e / 32 of high-bit byte e % 32. The 6-bit scales:
+    /// low nibbles from bytes 0..7 (s &lt; 8 the low nibble of byte s, else the high nibble of byte s − 8), top two bits
+    /// from bytes 8..11 (bits 2(s / 4) of byte 8 + s % 4).</summary>
+    private static void Q3K(ReadOnlySpan<byte> block, Span<float> dst)
+    {
+        var hmask = block[..32];
+        var qs = block.Slice(32, 64);
+        var scales = block.Slice(96, 12);
+        float d = Half(block, 108);
+        for (int e = 0; e < 256; e++)
+        {
+            int c = e / 128, k = e % 128 / 32, l = e % 32, s = e / 16;
+            int low = s < 8 ? scales[s] & 0xF : scales[s - 8] >> 4;
+            int top = (scales[8 + s % 4] >> (2 * (s / 4))) & 3;
+            float dl = d * (sbyte)((low | top << 4) - 32);
+            int q = ((qs[32 * c + l] >> (2 * k)) & 3) - (((hmask[l] >> (e / 32)) & 1) ^ 1) * 4;
+            dst[e] = dl * q;
+        }
+    }
+
+    /// <summary>Q4_K's 6-bit scale and min of sub-block s (of 8) from its 12 packed bytes: the first four of each in
+    /// bytes 0..7, the upper bits of the last four in bytes 8..11 and the top 2 bits of bytes 0..7.</summary>
+    private static (int Scale, int Min) ScaleMin(ReadOnlySpan<byte> scales, int s) => s < 4
+        ? (scales[s] & 63, scales[s + 4] & 63)
+        : ((scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4), (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4));
+
+    /// <summary>256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s], q 5 bits: Q4_K's nibble
+    /// (byte 32c + l holds sub-block 2c low, 2c + 1 high) and bit s of high-bit byte l.</summary>
+    private static void Q5K(ReadOnlySpan<byte> block, Span<float> dst)
+    {
+        float d = Half(block, 0), dmin = Half(block, 2);
+        var scales = block.Slice(4, 12);
+        var qh = block.Slice(16, 32);
+        var qs = block.Slice(48, 128);
+        for (int s = 0; s < 8; s++)
+        {
+            var (sc, m) = ScaleMin(scales, s);
+            float ds = d * sc, dm = dmin * m;
+            int chunk = s / 2, shift = s % 2 * 4;
+            for (int l = 0; l < 32; l++)
+                dst[s * 32 + l] = ds * (((qs[chunk * 32 + l] >> shift) & 0xF) | ((qh[l] >> s) & 1) << 4) - dm;
+        }
+    }
+
+    /// <summary>256 weights in 8 sub-blocks of 32: w = d · (scale[s] − 32) · level[nibble]; the 6-bit scales are a
+    /// nibble of byte s / 2 of the 4 low-scale bytes (low first) and bits 2s of the 16-bit high-scale word; sub-block
+    /// s's nibbles are bytes 16s .. 16s + 15 (low nibbles weights 0..15, high 16..31).</summary>
+    private static void IQ4XS(ReadOnlySpan<byte> block, Span<float> dst)
+    {
+        float d = Half(block, 0);
+        int high = BinaryPrimitives.ReadUInt16LittleEndian(block[2..]);
+        var low = block.Slice(4, 4);
+        var qs = block.Slice(8, 128);
+        for (int s = 0; s < 8; s++)
+        {
+            int scale = ((low[s / 2] >> (4 * (s % 2))) & 0xF) | ((high >> (2 * s)) & 3) << 4;
+            float dl = d * (sbyte)(scale - 32);
+            for (int j = 0; j < 16; j++)
+            {
+                dst[s * 32 + j] = dl * NonLinear4[qs[16 * s + j] & 0xF];
+                dst[s * 32 + j + 16] = dl * NonLinear4[qs[16 * s + j] >> 4];
+            }
+        }
+    }
+
     /// <summary>256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s], q a nibble; scales and
     /// mins are 6-bit, packed in 12 bytes (the first four of each in bytes 0..7, the upper bits of the last four
     /// in bytes 8..11 and the top 2 bits of bytes 0..7). Nibbles: byte 32c + l holds sub-block 2c (low) and 2c + 1 (high).</summary>
@@ -72,17 +212,7 @@ public static class GgufDequantize
         var qs = block.Slice(16, 128);
         for (int s = 0; s < 8; s++)
         {
-            int sc, m;
-            if (s < 4)
-            {
-                sc = scales[s] & 63;
-                m = scales[s + 4] & 63;
-            }
-            else
-            {
-                sc = (scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4);
-                m = (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4);
-            }
+            var (sc, m) = ScaleMin(scales, s);
             float ds = d * sc, dm = dmin * m;
             int chunk = s / 2, shift = s % 2 * 4;
             for (int l = 0; l < 32; l++)

@@ -120,7 +120,7 @@ public sealed class GgufFile : IDisposable
     {
         string where = $"{path}: tensor '{name}'";
         if (!GgmlTypes.TryBlock(type, out int blockElements, out int blockBytes))
-            throw new ModelFormatException($"{where} has type {GgmlTypes.Name(type)}, which Folio does not read (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+            throw new ModelFormatException($"{where} has type {GgmlTypes.Name(type)}, which Folio does not read ({GgmlTypes.SupportedNames})");
         if (ne[0] % blockElements != 0)
             throw new ModelFormatException($"{where}: row length {ne[0]} is not a multiple of {GgmlTypes.Name(type)}'s block of {blockElements}");
         long elements = 1;
