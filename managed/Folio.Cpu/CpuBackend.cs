@@ -153,7 +153,7 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
-    /// <summary>With <see cref="Quantization"/> None, Q4_K/Q6_K weights stay in their blocks as the file stores them
+    /// <summary>With <see cref="Quantization"/> None, Q4_K/Q5_K/Q6_K weights stay in their blocks as the file stores them
     /// (<see cref="KQuantWeight"/>); with int8/int4 set, null (they are read as fp32 and quantized the asked way).</summary>
     public DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts)
     {
@@ -165,7 +165,7 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
-    /// <summary>A Q4_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
+    /// <summary>A Q4_K/Q5_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
     /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
     public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table]);
 

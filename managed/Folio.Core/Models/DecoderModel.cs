@@ -161,7 +161,7 @@ public abstract class DecoderModel : IDisposable
         {
             if (!weight && parts.Length != 1)
                 return null;
-            // Every part must be k-quant (GGUF Q4_K/Q6_K), else the fused weight takes the fp32 path.
+            // Every part must be k-quant (GGUF Q4_K/Q5_K/Q6_K), else the fused weight takes the fp32 path.
             var blocks = new List<KQuantRows>();
             foreach (var (name, shape) in parts)
             {

@@ -7,7 +7,7 @@ namespace Folio.Cpu.Weights;
 /// y[r, o] = s[r] · (column o of a <see cref="KQuantWeight"/> · x_q[r]) (+ bias[o]), the input quantized per row to
 /// int8 as for the int8/int4 kernels (<see cref="Int8Activations"/>, with its sums of 32 in pairs for Q4_K's mins and
 /// −32 · sums of 16 for Q6_K's − 32). Per super-block and output, every integer sum is exact:
-/// Q4_K: S = Σ_j sc_j · Σ_{i in j} q_i · x_i and M = Σ_j m_j · Σ_{i in j} x_i (sub-blocks of 32), then
+/// Q4_K and Q5_K: S = Σ_j sc_j · Σ_{i in j} q_i · x_i and M = Σ_j m_j · Σ_{i in j} x_i (sub-blocks of 32), then
 /// acc = fma(S, d, acc), acc = fma(M, −dmin, acc); Q6_K: S = Σ_j sc_j · Σ_{i in j} (q_i − 32) · x_i (sub-blocks of 16),
 /// acc = fma(S, d, acc); y = s · acc + bias. The same fp32 steps on the same integers in every path (the tiles of
 /// <see cref="KQuantTiles"/>, the portable loop below), so an element depends on its row and column only and the
@@ -24,7 +24,7 @@ internal static class KQuantGemm
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
-        act.QuantizeWithKQuantSums(x, rows, w.Cols, w.HasFormat(KQuantFormat.Q4K), w.HasFormat(KQuantFormat.Q6K));
+        act.QuantizeWithKQuantSums(x, rows, w.Cols, w.HasFormat(KQuantFormat.Q4K) || w.HasFormat(KQuantFormat.Q5K), w.HasFormat(KQuantFormat.Q6K));
         RunQuantized(act, rows, w, bias, y, runner, UsesVectors);
     }
 
@@ -39,9 +39,9 @@ internal static class KQuantGemm
             || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // The tiles read these sums unchecked.
-        if ((w.HasFormat(KQuantFormat.Q4K) && act.PairedGroupSums.Length < (long)rows * (act.RowBytes / 64))
+        if (((w.HasFormat(KQuantFormat.Q4K) || w.HasFormat(KQuantFormat.Q5K)) && act.PairedGroupSums.Length < (long)rows * (act.RowBytes / 64))
             || (w.HasFormat(KQuantFormat.Q6K) && act.Q6KOffsets.Length < (long)rows * (act.RowBytes / 16)))
-            throw new ArgumentException("the activations lack the k-quant sums a Q4_K or Q6_K weight needs (QuantizeWithKQuantSums)");
+            throw new ArgumentException("the activations lack the k-quant sums a Q4_K, Q5_K or Q6_K weight needs (QuantizeWithKQuantSums)");
         int panels = w.Parts.Sum(p => p.PanelCount);
         int chunks = Math.Max(1, Math.Min(runner.Threads * 4, panels));
         // Whole pairs of panels per chunk, for the 16-column tiles.
@@ -135,15 +135,16 @@ internal static class KQuantGemm
         for (int b = 0; b < blocks; b++)
         {
             var block = part.Panels.AsSpan((int)(((long)p * blocks + b) * bytes), bytes);
-            if (part.Format == KQuantFormat.Q4K)
+            if (part.Format.HasMins())
             {
+                bool five = part.Format == KQuantFormat.Q5K;
                 int s = 0, m = 0;
                 for (int j = 0; j < 8; j++)
                 {
                     int dot = 0, sum = 0;
                     for (int i = 32 * j; i < 32 * j + 32; i++)
                     {
-                        dot += KQuantPanels.Q4KValue(block, i, c) * x[256 * b + i];
+                        dot += (five ? KQuantPanels.Q5KValue(block, i, c) : KQuantPanels.Q4KValue(block, i, c)) * x[256 * b + i];
                         sum += x[256 * b + i];
                     }
                     s += KQuantPanels.Q4KScale(block, j, c) * dot;

@@ -18,17 +18,20 @@ namespace Folio.Cpu.Weights;
 /// 1152  d[c] as fp32                                  1664  d[c] as fp32
 /// 1184  −dmin[c] as fp32
 /// </code>
+/// Q5_K (1,472 bytes) is Q4_K's layout (the values' low 4 bits in the nibbles) and then, at 1216, one 32-byte
+/// vector per sub-block j of their fifth bits: byte 4c + i holds in bits 2t and 2t + 1 the fifth bits of inputs
+/// 32j + 8t + i and 32j + 8t + 4 + i of column c (the low- and high-nibble inputs of nibble vector 4j + t).
 /// Values, scales and mins are the stored ones; fp16 → fp32 is exact. So a panel gives back each block bit for bit
 /// (<see cref="DequantizeColumn"/> equals ggml's dequantization, tested).
 /// </summary>
 internal static class KQuantPanels
 {
-    public const int Q4KBytes = 1216, Q6KBytes = 1696;
-    public const int Q4KScales = 1024, Q4KMins = 1088, Q4KD = 1152, Q4KNegMin = 1184;
+    public const int Q4KBytes = 1216, Q6KBytes = 1696, Q5KBytes = 1472;
+    public const int Q4KScales = 1024, Q4KMins = 1088, Q4KD = 1152, Q4KNegMin = 1184, Q5KHighs = 1216;
     public const int Q6KHighs = 1024, Q6KScales = 1536, Q6KD = 1664;
     private const int Cols = KQuantWeight.PanelCols;
 
-    public static int BlockBytes(KQuantFormat f) => f == KQuantFormat.Q4K ? Q4KBytes : Q6KBytes;
+    public static int BlockBytes(KQuantFormat f) => f switch { KQuantFormat.Q4K => Q4KBytes, KQuantFormat.Q5K => Q5KBytes, _ => Q6KBytes };
 
     /// <summary>Row-major <paramref name="blocks"/> ([rows, cols / 256] super-blocks) into panels; columns past
     /// <paramref name="rows"/> in the last panel stay zero. Optimized at once: it runs once per tensor, so tiered
@@ -48,10 +51,12 @@ internal static class KQuantPanels
                 var block = blocks.Slice((int)(((long)o * perRow + b) * stored), stored);
                 var dst = result.AsSpan((int)(((long)(o / Cols) * perRow + b) * bytes), bytes);
                 int c = o % Cols;
-                if (format == KQuantFormat.Q4K)
+                if (format.HasMins())
                 {
-                    Q4KUnpack(block, q, sc, mins);
+                    Q4KUnpack(block, q, sc, mins, format == KQuantFormat.Q5K);
                     Nibbles(q, dst, c);
+                    if (format == KQuantFormat.Q5K)
+                        FifthBits(q, dst, c);
                     for (int j = 0; j < 8; j++)
                     {
                         dst[Q4KScales + Cols * j + c] = (byte)sc[j];
@@ -91,6 +96,20 @@ internal static class KQuantPanels
                 (Word(q, 8 * v) & 0x0F0F0F0F) | ((Word(q, 8 * v + 4) & 0x0F0F0F0F) << 4));
     }
 
+    /// <summary>The fifth bits of a Q5_K row's values (bit 4, input order) into column c's bytes of the high vectors
+    /// (<see cref="Q5KHighs"/>, layout in the class comment).</summary>
+    private static void FifthBits(ReadOnlySpan<byte> q, Span<byte> dst, int c)
+    {
+        for (int j = 0; j < 8; j++)
+            for (int i = 0; i < 4; i++)
+            {
+                int bits = 0;
+                for (int t = 0; t < 4; t++)
+                    bits |= (q[32 * j + 8 * t + i] >> 4) << (2 * t) | (q[32 * j + 8 * t + 4 + i] >> 4) << (2 * t + 1);
+                dst[Q5KHighs + 32 * j + 4 * c + i] = (byte)bits;
+            }
+    }
+
     private static uint Word(ReadOnlySpan<byte> q, int at) => BinaryPrimitives.ReadUInt32LittleEndian(q[at..]);
 
     private static int Nibble(ReadOnlySpan<byte> src, int e, int c) => (src[32 * (e / 8) + 4 * c + e % 4] >> (e % 8 < 4 ? 0 : 4)) & 0xF;
@@ -98,9 +117,11 @@ internal static class KQuantPanels
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(s[at..]));
 
     /// <summary>A Q4_K block's 256 nibbles in input order, its 8 scales and 8 mins (ggml's 6-bit unpacking). Nibbles:
-    /// byte 32c + l holds input 64c + l (low) and 64c + 32 + l (high); four bytes at a time.</summary>
+    /// byte 32c + l holds input 64c + l (low) and 64c + 32 + l (high); four bytes at a time. A Q5_K block
+    /// (<paramref name="five"/>): its nibbles after the 32 fifth-bit bytes, and bit j of byte l added as bit 4 of
+    /// input 32j + l.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4KUnpack(ReadOnlySpan<byte> block, Span<byte> q, Span<int> sc, Span<int> m)
+    private static void Q4KUnpack(ReadOnlySpan<byte> block, Span<byte> q, Span<int> sc, Span<int> m, bool five)
     {
         var s = block.Slice(4, 12);
         for (int j = 0; j < 8; j++)
@@ -108,7 +129,7 @@ internal static class KQuantPanels
             sc[j] = j < 4 ? s[j] & 63 : (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
             m[j] = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
         }
-        var qs = block.Slice(16, 128);
+        var qs = block.Slice(five ? 48 : 16, 128);
         for (int c = 0; c < 4; c++)
             for (int l = 0; l < 32; l += 4)
             {
@@ -116,6 +137,9 @@ internal static class KQuantPanels
                 BinaryPrimitives.WriteUInt32LittleEndian(q[(64 * c + l)..], a & 0x0F0F0F0F);
                 BinaryPrimitives.WriteUInt32LittleEndian(q[(64 * c + 32 + l)..], (a >> 4) & 0x0F0F0F0F);
             }
+        if (five)
+            for (int e = 0; e < 256; e++)
+                q[e] |= (byte)(((block[16 + e % 32] >> (e / 32)) & 1) << 4);
     }
 
     /// <summary>A Q6_K block's 256 six-bit values (q + 32 as stored, 0..63) in input order: input 128h + 32r + l is
@@ -137,6 +161,10 @@ internal static class KQuantPanels
     /// <summary>Q4_K value (0..15) of input e (within the super-block) of column c.</summary>
     internal static int Q4KValue(ReadOnlySpan<byte> block, int e, int c) => Nibble(block, e, c);
 
+    /// <summary>Q5_K value (0..31) of input e of column c: the nibble and its fifth bit.</summary>
+    internal static int Q5KValue(ReadOnlySpan<byte> block, int e, int c) =>
+        Nibble(block, e, c) | ((block[Q5KHighs + 32 * (e / 32) + 4 * c + e % 4] >> (2 * (e % 32 / 8) + e % 8 / 4)) & 1) << 4;
+
     /// <summary>Q6_K stored value (q + 32, 0..63) of input e of column c.</summary>
     internal static int Q6KValue(ReadOnlySpan<byte> block, int e, int c) =>
         Nibble(block, e, c) | ((block[Q6KHighs + 32 * (e / 16) + 4 * c + e % 4] >> (2 * (e % 16 / 4))) & 3) << 4;
@@ -146,7 +174,7 @@ internal static class KQuantPanels
     internal static int Q6KScale(ReadOnlySpan<byte> block, int j, int c) => (sbyte)block[Q6KScales + Cols * j + c];
     internal static float Float(ReadOnlySpan<byte> block, int at, int c) => BitConverter.ToSingle(block[(at + 4 * c)..]);
 
-    /// <summary>Column <paramref name="c"/> of a part (its row c as stored) by ggml's rule: Q4_K
+    /// <summary>Column <paramref name="c"/> of a part (its row c as stored) by ggml's rule: Q4_K and Q5_K
     /// (d · sc) · q − dmin · m, Q6_K (d · sc) · (q − 32), the same fp32 operations as <c>GgufDequantize</c>.</summary>
     public static void DequantizeColumn(KQuantFormat format, byte[] panels, int blocks, int c, Span<float> destination)
     {
@@ -155,14 +183,14 @@ internal static class KQuantPanels
         {
             var block = panels.AsSpan((int)(((long)(c / Cols) * blocks + b) * bytes), bytes);
             var dst = destination.Slice(256 * b, 256);
-            if (format == KQuantFormat.Q4K)
+            if (format.HasMins())
             {
                 float d = Float(block, Q4KD, pc), dmin = -Float(block, Q4KNegMin, pc);
                 for (int j = 0; j < 8; j++)
                 {
                     float ds = d * Q4KScale(block, j, pc), dm = dmin * Q4KMin(block, j, pc);
                     for (int e = 32 * j; e < 32 * j + 32; e++)
-                        dst[e] = ds * Q4KValue(block, e, pc) - dm;
+                        dst[e] = ds * (format == KQuantFormat.Q5K ? Q5KValue(block, e, pc) : Q4KValue(block, e, pc)) - dm;
                 }
             }
             else

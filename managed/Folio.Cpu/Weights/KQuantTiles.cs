@@ -12,8 +12,9 @@ namespace Folio.Cpu.Weights;
 /// weight vector (4 inputs × 8 columns, <see cref="KQuantPanels"/>) is unpacked once in registers and multiplied with each row's 4 broadcast activations by vpdpbusd (AVX-VNNI: unsigned
 /// weight × signed x_q, 4 products summed into each int32 lane, no saturation) or, on AVX2 alone, vpmaddubsw (pairs to
 /// int16: Q4_K's 8 pair sums per sub-block reach 8 · 2 · 15 · 127 = 30,480 &lt; 2^15, widened by the scale's vpmaddwd;
-/// Q6_K's values up to 63 are widened per vector). Per sub-block the int32 sums are scaled by sc_j (vpmulld, or the
-/// AVX2 vpmaddwd) into S; Q4_K's mins go through vpmaddwd of (m_2k, m_2k+1) with (X_2k, X_2k+1); Q6_K's − 32 is taken
+/// Q5_K's values up to 31 and Q6_K's up to 63 are widened per vector). Per sub-block the int32 sums are scaled by sc_j
+/// (vpmulld, or Q4_K's AVX2 vpmaddwd) into S; Q4_K's and Q5_K's mins go through vpmaddwd of (m_2k, m_2k+1) with
+/// (X_2k, X_2k+1); Q6_K's − 32 is taken
 /// out per sub-block as 32 · X16_j. All exact integers, then the fp32 steps of <see cref="KQuantGemm"/>'s comment.
 /// Stores are unchecked (<see cref="KQuantGemm.RunQuantized"/> checks the extents once): a range check after the
 /// loops would be a call, and the JIT keeps the accumulators in memory across any call.
@@ -46,10 +47,20 @@ internal static class KQuantTiles
         where R : struct, IRows where P : struct, IRows
     {
         if (part.Format == KQuantFormat.Q4K)
-            Q4K<R, P>(act, r, w, part, p, bias, y);
+            Q4K<R, P, FourBits>(act, r, w, part, p, bias, y);
+        else if (part.Format == KQuantFormat.Q5K)
+            Q4K<R, P, FiveBits>(act, r, w, part, p, bias, y);
         else
             Q6K<R, P>(act, r, w, part, p, bias, y);
     }
+
+    /// <summary><see cref="Q4K"/> on Q4_K panels.</summary>
+    internal struct FourBits;
+
+    /// <summary><see cref="Q4K"/> on Q5_K panels: each nibble vector gets its fifth bits (bit 4) from the sub-block's
+    /// high vector, and the products are widened at once (Q6_K's <see cref="Dot6"/>: 8 pair sums of up to
+    /// 2 · 31 · 127 would not fit int16).</summary>
+    internal struct FiveBits;
 
     /// <summary>Bytes ahead that a one-row, one-panel tile prefetches its stream (a thread's panels lie back to back,
     /// so past a panel's end this is the next panel's start), as the int8 and int4 single-row tiles do.</summary>
@@ -65,11 +76,13 @@ internal static class KQuantTiles
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Q4K<R, P>(Int8Activations act, int r, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
-        where R : struct, IRows where P : struct, IRows
+    private static void Q4K<R, P, F>(Int8Activations act, int r, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
+        where R : struct, IRows where P : struct, IRows where F : struct
     {
+        bool five = typeof(F) == typeof(FiveBits);
+        int blockBytes = five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes;
         int blocks = w.BlocksPerRow, pairs = act.RowBytes / 64;
-        nint ps = (nint)blocks * KQuantPanels.Q4KBytes;
+        nint ps = (nint)blocks * blockBytes;
         ref byte w0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(part.Panels), p * ps);
         ref sbyte x0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Signed), (nint)r * act.RowBytes);
         ref int g0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.PairedGroupSums), (nint)r * pairs);
@@ -78,74 +91,91 @@ internal static class KQuantTiles
         Vector256<float> f00 = default, f10 = default, f20 = default, f30 = default, f01 = default, f11 = default, f21 = default, f31 = default;
         for (int b = 0; b < blocks; b++)
         {
-            ref byte blk = ref Unsafe.Add(ref w0, b * KQuantPanels.Q4KBytes);
+            ref byte blk = ref Unsafe.Add(ref w0, b * blockBytes);
             if (R.Count == 1 && P.Count == 1)
-                PrefetchAhead(ref blk, KQuantPanels.Q4KBytes);
+                PrefetchAhead(ref blk, blockBytes);
             ref sbyte xb = ref Unsafe.Add(ref x0, b * 256);
             Vector256<int> s00 = default, s10 = default, s20 = default, s30 = default, s01 = default, s11 = default, s21 = default, s31 = default;
             for (int j = 0; j < 8; j++)
             {
                 Vector256<int> i00 = default, i10 = default, i20 = default, i30 = default, i01 = default, i11 = default, i21 = default, i31 = default;
+                Vector256<ushort> f0 = default, f1 = default;
+                if (five)
+                {
+                    f0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref blk, KQuantPanels.Q5KHighs + 32 * j)).AsUInt16();
+                    if (P.Count > 1)
+                        f1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref blk, ps + KQuantPanels.Q5KHighs + 32 * j)).AsUInt16();
+                }
                 for (int t = 0; t < 4; t++)
                 {
                     nint o = 128 * j + 32 * t;
                     var n0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref blk, o));
                     var l0 = n0 & low;
                     var h0 = (n0.AsUInt16() >> 4).AsByte() & low;
+                    if (five)
+                    {
+                        l0 |= FifthBit(f0, 2 * t);
+                        h0 |= FifthBit(f0, 2 * t + 1);
+                    }
                     Vector256<byte> l1 = default, h1 = default;
                     if (P.Count > 1)
                     {
                         var n1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref blk, ps + o));
                         l1 = n1 & low;
                         h1 = (n1.AsUInt16() >> 4).AsByte() & low;
+                        if (five)
+                        {
+                            l1 |= FifthBit(f1, 2 * t);
+                            h1 |= FifthBit(f1, 2 * t + 1);
+                        }
                     }
                     ref sbyte xt = ref Unsafe.Add(ref xb, 32 * j + 8 * t);
                     var xa = X(ref xt, 0);
                     var xc = X(ref xt, 4);
-                    i00 = Dot4(Dot4(i00, l0, xa), h0, xc);
+                    i00 = Dot<F>(Dot<F>(i00, l0, xa), h0, xc);
                     if (P.Count > 1)
-                        i01 = Dot4(Dot4(i01, l1, xa), h1, xc);
+                        i01 = Dot<F>(Dot<F>(i01, l1, xa), h1, xc);
                     if (R.Count > 1)
                     {
                         xa = X(ref xt, rb);
                         xc = X(ref xt, rb + 4);
-                        i10 = Dot4(Dot4(i10, l0, xa), h0, xc);
+                        i10 = Dot<F>(Dot<F>(i10, l0, xa), h0, xc);
                         if (P.Count > 1)
-                            i11 = Dot4(Dot4(i11, l1, xa), h1, xc);
+                            i11 = Dot<F>(Dot<F>(i11, l1, xa), h1, xc);
                     }
                     if (R.Count > 2)
                     {
                         xa = X(ref xt, 2 * rb);
                         xc = X(ref xt, 2 * rb + 4);
-                        i20 = Dot4(Dot4(i20, l0, xa), h0, xc);
+                        i20 = Dot<F>(Dot<F>(i20, l0, xa), h0, xc);
                         if (P.Count > 1)
-                            i21 = Dot4(Dot4(i21, l1, xa), h1, xc);
+                            i21 = Dot<F>(Dot<F>(i21, l1, xa), h1, xc);
                         xa = X(ref xt, 3 * rb);
                         xc = X(ref xt, 3 * rb + 4);
-                        i30 = Dot4(Dot4(i30, l0, xa), h0, xc);
+                        i30 = Dot<F>(Dot<F>(i30, l0, xa), h0, xc);
                         if (P.Count > 1)
-                            i31 = Dot4(Dot4(i31, l1, xa), h1, xc);
+                            i31 = Dot<F>(Dot<F>(i31, l1, xa), h1, xc);
                     }
                 }
                 var sc0 = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref blk, KQuantPanels.Q4KScales + 8 * j)));
-                s00 += Scale4(i00, sc0);
+                s00 += Scale<F>(i00, sc0);
                 if (R.Count > 1)
-                    s10 += Scale4(i10, sc0);
+                    s10 += Scale<F>(i10, sc0);
                 if (R.Count > 2)
                 {
-                    s20 += Scale4(i20, sc0);
-                    s30 += Scale4(i30, sc0);
+                    s20 += Scale<F>(i20, sc0);
+                    s30 += Scale<F>(i30, sc0);
                 }
                 if (P.Count > 1)
                 {
                     var sc1 = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref blk, ps + KQuantPanels.Q4KScales + 8 * j)));
-                    s01 += Scale4(i01, sc1);
+                    s01 += Scale<F>(i01, sc1);
                     if (R.Count > 1)
-                        s11 += Scale4(i11, sc1);
+                        s11 += Scale<F>(i11, sc1);
                     if (R.Count > 2)
                     {
-                        s21 += Scale4(i21, sc1);
-                        s31 += Scale4(i31, sc1);
+                        s21 += Scale<F>(i21, sc1);
+                        s31 += Scale<F>(i31, sc1);
                     }
                 }
             }
@@ -297,6 +327,22 @@ internal static class KQuantTiles
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> q, Vector256<sbyte> x) =>
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, q, x) : (acc.AsInt16() + Avx2.MultiplyAddAdjacent(q, x)).AsInt32();
+
+    /// <summary>Bit <paramref name="bit"/> of each byte of a Q5_K high vector, moved to bit 4 (a 16-bit shift: the
+    /// mask keeps only the bit that came from the same byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> FifthBit(Vector256<ushort> high, int bit) =>
+        (bit <= 4 ? high << (4 - bit) : high >> (bit - 4)).AsByte() & Vector256.Create((byte)0x10);
+
+    /// <summary>Q4_K's <see cref="Dot4"/> or Q5_K's <see cref="Dot6"/> (values to 31: widened at once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot<F>(Vector256<int> acc, Vector256<byte> q, Vector256<sbyte> x) where F : struct =>
+        typeof(F) == typeof(FiveBits) ? Dot6(acc, q, x) : Dot4(acc, q, x);
+
+    /// <summary>A sub-block's sums times sc_j: Q4_K's <see cref="Scale4"/>, or vpmulld of Q5_K's int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Scale<F>(Vector256<int> acc, Vector256<int> sc) where F : struct =>
+        typeof(F) == typeof(FiveBits) ? Avx2.MultiplyLow(acc, sc) : Scale4(acc, sc);
 
     /// <summary>A Q4_K sub-block's lane sums times sc_j, as int32: vpmulld, or (AVX2) vpmaddwd of the int16 halves with
     /// sc_j in both halves.</summary>

@@ -4,13 +4,13 @@ using Folio.Core.Models.Gguf;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// A MatMul weight [Rows = out, Cols = in] from llama.cpp's k-quant blocks (Q4_K, Q6_K), one or more parts stacked
+/// A MatMul weight [Rows = out, Cols = in] from llama.cpp's k-quant blocks (Q4_K, Q5_K, Q6_K), one or more parts stacked
 /// by rows (a fused q/k/v may hold Q4_K q/k and a Q6_K v). Each part is repacked once at load into panels of
 /// <see cref="PanelCols"/> output columns (<see cref="KQuantPanels"/>: the quantized values, scales and mins exactly
 /// as stored, only moved, the sub-block scales unpacked to bytes and d / dmin widened to fp32), so
 /// <see cref="KQuantGemm"/> multiplies 4 inputs × 8 columns per instruction and unpacks each weight once for a tile
-/// of activation rows. Q4_K: 1,216 bytes per 256 inputs × 8 columns (4.75 bits a weight, stored 4.5); Q6_K: 1,696
-/// (6.63 bits, stored 6.56). The last panel of a part is zero-padded (d = 0) and its padding columns never written.
+/// of activation rows. Q4_K: 1,216 bytes per 256 inputs × 8 columns (4.75 bits a weight, stored 4.5); Q5_K: 1,472
+/// (5.75 bits, stored 5.5); Q6_K: 1,696 (6.63 bits, stored 6.56). The last panel of a part is zero-padded (d = 0) and its padding columns never written.
 /// </summary>
 internal sealed class KQuantWeight : DeviceTensor
 {
@@ -71,8 +71,8 @@ internal sealed class KQuantWeight : DeviceTensor
     private static void CheckScales(KQuantRows p, ReadOnlySpan<byte> blocks)
     {
         int bytes = p.Format.BlockBytes();
-        // Q4_K: d at 0, dmin at 2; Q6_K: d at 208.
-        int first = p.Format == KQuantFormat.Q4K ? 0 : 208, count = p.Format == KQuantFormat.Q4K ? 2 : 1;
+        // Q4_K and Q5_K: d at 0, dmin at 2; Q6_K: d at 208.
+        int first = p.Format.HasMins() ? 0 : 208, count = p.Format.HasMins() ? 2 : 1;
         for (int at = 0; at < blocks.Length; at += bytes)
             for (int s = 0; s < count; s++)
             {

@@ -4,7 +4,7 @@ using Folio.Cpu.Weights;
 
 namespace Folio.Cpu.Tests.KQuant;
 
-/// <summary>Q4_K / Q6_K blocks × int8 activations: each output equals a dequantize-then-fp32 reference (ggml's
+/// <summary>Q4_K / Q5_K / Q6_K blocks × int8 activations: each output equals a dequantize-then-fp32 reference (ggml's
 /// dequantization of the same blocks, and the activations' own dequantized values, summed in double) up to fp32
 /// rounding, on odd shapes, for both formats and a weight stacking both; a row alone gives the bits it gives in a
 /// batch; the portable path meets the same bound; corrupt blocks are refused naming the tensor.</summary>
@@ -22,9 +22,9 @@ public sealed class KQuantGemmTests
         for (int at = 0; at < bytes.Length; at += size)
         {
             // fp16 exponent bits 0x7C00 clear of all ones: finite, of either sign, from subnormal to ~2^-2.
-            int d = format == KQuantFormat.Q4K ? 0 : 208;
+            int d = format.HasMins() ? 0 : 208;
             bytes[at + d + 1] &= 0xBB;
-            if (format == KQuantFormat.Q4K)
+            if (format.HasMins())
                 bytes[at + 3] &= 0xBB;
         }
         return bytes;
@@ -81,8 +81,14 @@ public sealed class KQuantGemmTests
     [InlineData(3, 512, 7, KQuantFormat.Q6K, true)]
     [InlineData(5, 768, 33, KQuantFormat.Q6K, true)]
     [InlineData(33, 256, 9, KQuantFormat.Q6K, false)]
+    [InlineData(1, 256, 1, KQuantFormat.Q5K, false)]
+    [InlineData(1, 768, 19, KQuantFormat.Q5K, true)]
+    [InlineData(3, 512, 7, KQuantFormat.Q5K, true)]
+    [InlineData(5, 768, 33, KQuantFormat.Q5K, false)]
+    [InlineData(33, 256, 9, KQuantFormat.Q5K, true)]
     [InlineData(4, 2048, 100, KQuantFormat.Q4K, false)]   // each row alone: the one-row walk, its prefetch past
     [InlineData(4, 2048, 100, KQuantFormat.Q6K, false)]   // each panel's end into the next, on both threads
+    [InlineData(4, 2048, 100, KQuantFormat.Q5K, true)]
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
@@ -97,7 +103,7 @@ public sealed class KQuantGemmTests
             Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
         }
         var act = new Int8Activations();
-        act.QuantizeWithKQuantSums(x, rows, k, format == KQuantFormat.Q4K, format == KQuantFormat.Q6K);
+        act.QuantizeWithKQuantSums(x, rows, k, format.HasMins(), format == KQuantFormat.Q6K);
         var portable = new float[rows * outCols];
         KQuantGemm.RunQuantized(act, rows, weight, bias, portable, new ParallelRunner(1), vectors: false);
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
@@ -120,6 +126,8 @@ public sealed class KQuantGemmTests
     [InlineData(KQuantFormat.Q4K, 13, 768, true)]
     [InlineData(KQuantFormat.Q6K, 1, 256, false)]
     [InlineData(KQuantFormat.Q6K, 13, 768, true)]
+    [InlineData(KQuantFormat.Q5K, 1, 256, false)]
+    [InlineData(KQuantFormat.Q5K, 13, 768, true)]
     public void ThePanelsGiveBackEveryRowAsGgmlDequantizesItsBlocks(KQuantFormat format, int rows, int k, bool randomBytes)
     {
         // The repack only moves values, scales and mins (and widens fp16 to fp32): each row read back from the panels
@@ -130,8 +138,13 @@ public sealed class KQuantGemmTests
         var expected = new float[k];
         for (int o = 0; o < rows; o++)
         {
-            Folio.Core.Models.Gguf.GgufDequantize.Blocks(format == KQuantFormat.Q4K ? Folio.Core.Models.Gguf.GgmlType.Q4_K : Folio.Core.Models.Gguf.GgmlType.Q6_K,
-                blocks.AsSpan(o * rowBytes, rowBytes), expected);
+            var type = format switch
+            {
+                KQuantFormat.Q4K => Folio.Core.Models.Gguf.GgmlType.Q4_K,
+                KQuantFormat.Q5K => Folio.Core.Models.Gguf.GgmlType.Q5_K,
+                _ => Folio.Core.Models.Gguf.GgmlType.Q6_K,
+            };
+            Folio.Core.Models.Gguf.GgufDequantize.Blocks(type, blocks.AsSpan(o * rowBytes, rowBytes), expected);
             var row = weight.DequantizedRow(o);
             for (int i = 0; i < k; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(row[i]) == BitConverter.SingleToInt32Bits(expected[i]),
@@ -146,34 +159,38 @@ public sealed class KQuantGemmTests
     {
         using var backend = new CpuBackend(2);
         int k = 512;
-        float[] x = HalfGemmTests.Random(rows * k, 51), bias = HalfGemmTests.Random(5 + 3 + 4, 52);
+        float[] x = HalfGemmTests.Random(rows * k, 51), bias = HalfGemmTests.Random(5 + 3 + 4 + 2, 52);
         var parts = new[]
         {
             new KQuantRows("q", KQuantFormat.Q4K, 5, k, Blocks(KQuantFormat.Q4K, 5, k, 53, false)),
             new KQuantRows("k", KQuantFormat.Q4K, 3, k, Blocks(KQuantFormat.Q4K, 3, k, 54, true)),
             new KQuantRows("v", KQuantFormat.Q6K, 4, k, Blocks(KQuantFormat.Q6K, 4, k, 55, false)),
+            new KQuantRows("u", KQuantFormat.Q5K, 2, k, Blocks(KQuantFormat.Q5K, 2, k, 56, true)),
         };
         var (y, weight) = Run(backend, x, rows, k, parts, bias);
-        Assert.Equal(12, weight.Rows);
+        Assert.Equal(14, weight.Rows);
         AssertNearReference(y, x, rows, k, weight, bias, "stacked");
-        Assert.Contains("Q4_K+Q6_K", backend.WeightKernels.Single());
-        // One 8-column panel per part (zero-padded), two super-blocks each: 1,216 bytes per Q4_K panel block, 1,696 per Q6_K.
-        Assert.Equal(2 * 1216 + 2 * 1216 + 2 * 1696, backend.WeightBytes);
+        Assert.Contains("Q4_K+Q6_K+Q5_K", backend.WeightKernels.Single());
+        // One 8-column panel per part (zero-padded), two super-blocks each: 1,216 bytes per Q4_K panel block, 1,696 per
+        // Q6_K, 1,472 per Q5_K.
+        Assert.Equal(2 * 1216 + 2 * 1216 + 2 * 1696 + 2 * 1472, backend.WeightBytes);
     }
 
     [Fact]
     public void QuantizedWeightsStayNearTheirFp32Source()
     {
-        // The test quantizer itself: Q4_K within about half a step (range / 30) of each value, Q6_K within d · |sc| / 2.
+        // The test quantizer itself: Q4_K within about half a step (range / 30) of each value, Q5_K (range / 62), Q6_K
+        // within d · |sc| / 2.
         var w = HalfGemmTests.Random(4 * 256, 61, 0.5f);
-        foreach (var format in new[] { KQuantFormat.Q4K, KQuantFormat.Q6K })
+        foreach (var format in new[] { KQuantFormat.Q4K, KQuantFormat.Q5K, KQuantFormat.Q6K })
         {
             var weight = KQuantWeight.Create([new KQuantRows("w", format, 4, 256, KQuantTestBlocks.Quantize(format, w))]);
             for (int o = 0; o < 4; o++)
             {
                 var row = weight.DequantizedRow(o);
                 for (int i = 0; i < 256; i++)
-                    Assert.True(Math.Abs(row[i] - w[o * 256 + i]) <= (format == KQuantFormat.Q4K ? 0.045 : 0.012), $"{format} [{o},{i}]: {row[i]} vs {w[o * 256 + i]}");
+                    Assert.True(Math.Abs(row[i] - w[o * 256 + i]) <= format switch { KQuantFormat.Q4K => 0.045, KQuantFormat.Q5K => 0.023, _ => 0.012 },
+                        $"{format} [{o},{i}]: {row[i]} vs {w[o * 256 + i]}");
             }
         }
     }

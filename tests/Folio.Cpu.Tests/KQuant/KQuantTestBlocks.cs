@@ -2,23 +2,28 @@ using Folio.Core.Compute;
 
 namespace Folio.Cpu.Tests.KQuant;
 
-/// <summary>Q4_K and Q6_K blocks for the tests: quantized from fp32 by a plain min/max rule (not llama.cpp's search,
+/// <summary>Q4_K, Q5_K and Q6_K blocks for the tests: quantized from fp32 by a plain min/max rule (not llama.cpp's search,
 /// which only picks better scales; any block the format can hold is valid input to the kernels), packed as
 /// ggml stores them (the layout <c>GgufDequantize</c> reads, which is checked against gguf-py).</summary>
 internal static class KQuantTestBlocks
 {
-    public static byte[] Quantize(KQuantFormat format, ReadOnlySpan<float> w) =>
-        format == KQuantFormat.Q4K ? Q4K(w) : Q6K(w);
-
-    /// <summary>Rows of 256-weight blocks: sub-block j of 32 gets scale (max − min) / 15 and min −min (min ≤ 0),
-    /// both as 6-bit multiples of fp16 d and dmin.</summary>
-    public static byte[] Q4K(ReadOnlySpan<float> w)
+    public static byte[] Quantize(KQuantFormat format, ReadOnlySpan<float> w) => format switch
     {
-        var output = new byte[w.Length / 256 * 144];
+        KQuantFormat.Q4K => Q4K(w, five: false),
+        KQuantFormat.Q5K => Q4K(w, five: true),
+        _ => Q6K(w),
+    };
+
+    /// <summary>Rows of 256-weight blocks: sub-block j of 32 gets scale (max − min) / 15 (Q5_K: / 31) and min −min
+    /// (min ≤ 0), both as 6-bit multiples of fp16 d and dmin; Q5_K's fifth bits go to bit j of byte 16 + l.</summary>
+    public static byte[] Q4K(ReadOnlySpan<float> w, bool five)
+    {
+        int size = five ? 176 : 144, levels = five ? 31 : 15, nibbles = five ? 48 : 16;
+        var output = new byte[w.Length / 256 * size];
         for (int b = 0; b < w.Length / 256; b++)
         {
             var x = w.Slice(b * 256, 256);
-            var block = output.AsSpan(b * 144, 144);
+            var block = output.AsSpan(b * size, size);
             float[] scale = new float[8], min = new float[8];
             for (int j = 0; j < 8; j++)
             {
@@ -28,7 +33,7 @@ internal static class KQuantTestBlocks
                     lo = Math.Min(lo, x[32 * j + l]);
                     hi = Math.Max(hi, x[32 * j + l]);
                 }
-                scale[j] = (hi - lo) / 15;
+                scale[j] = (hi - lo) / levels;
                 min[j] = -lo;
             }
             var d = (Half)(scale.Max() / 63);
@@ -53,8 +58,10 @@ internal static class KQuantTestBlocks
                 float ds = (float)d * sc[j], dm = (float)dmin * m[j];
                 for (int l = 0; l < 32; l++)
                 {
-                    int q = ds == 0 ? 0 : Math.Clamp((int)MathF.Round((x[32 * j + l] + dm) / ds), 0, 15);
-                    block[16 + 32 * (j / 2) + l] |= (byte)(q << (4 * (j % 2)));
+                    int q = ds == 0 ? 0 : Math.Clamp((int)MathF.Round((x[32 * j + l] + dm) / ds), 0, levels);
+                    block[nibbles + 32 * (j / 2) + l] |= (byte)((q & 0xF) << (4 * (j % 2)));
+                    if (five)
+                        block[16 + l] |= (byte)((q >> 4) << j);
                 }
             }
         }
