@@ -19,7 +19,7 @@ internal static class KQuantGemm
     public static bool UsesVectors => Avx2.IsSupported;
 
     public static string KernelName(KQuantWeight w) =>
-        $"{string.Join("+", w.Parts.Select(p => p.Format.Name()).Distinct())} blocks repacked in 8-column panels x int8 activations per row, "
+        $"{string.Join("+", w.Parts.Select(p => p.Source == p.Format ? p.Format.Name() : $"{p.Source.Name()} (as {p.Format.Name()})").Distinct())} blocks repacked in 8-column panels x int8 activations per row, "
         + (UsesVectors ? (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd " : "AVX2 vpmaddubsw ") + (WideRows ? "4x16 tiles" : "2x16 tiles") : "portable scalar");
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)

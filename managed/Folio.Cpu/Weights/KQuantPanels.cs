@@ -18,6 +18,7 @@ namespace Folio.Cpu.Weights;
 /// 1152  d[c] as fp32                                  1664  d[c] as fp32
 /// 1184  −dmin[c] as fp32
 /// </code>
+/// Q3_K is repacked as Q6_K: its values q (−4..3) stored as q + 32, its signed 6-bit scales as int8, its d.
 /// Q5_K (1,472 bytes) is Q4_K's layout (the values' low 4 bits in the nibbles) and then, at 1216, one 32-byte
 /// vector per sub-block j of their fifth bits: byte 4c + i holds in bits 2t and 2t + 1 the fifth bits of inputs
 /// 32j + 8t + i and 32j + 8t + 4 + i of column c (the low- and high-nibble inputs of nibble vector 4j + t).
@@ -40,7 +41,7 @@ internal static class KQuantPanels
     public static byte[] Repack(KQuantFormat format, ReadOnlySpan<byte> blocks, int rows, int cols)
     {
         int perRow = cols / KQuantFormats.BlockElements, panels = (rows + Cols - 1) / Cols;
-        int stored = format.BlockBytes(), bytes = BlockBytes(format);
+        int stored = format.BlockBytes(), bytes = BlockBytes(format.PanelFormat());
         var result = HugePages.NewArray<byte>(checked((long)panels * perRow * bytes));
         Span<byte> q = stackalloc byte[256];
         Span<int> sc = stackalloc int[16];
@@ -67,7 +68,18 @@ internal static class KQuantPanels
                 }
                 else
                 {
-                    Q6KUnpack(block, q);
+                    float d;
+                    if (format == KQuantFormat.Q3K)
+                    {
+                        d = Q3KUnpack(block, q, sc);
+                    }
+                    else
+                    {
+                        Q6KUnpack(block, q);
+                        for (int j = 0; j < 16; j++)
+                            sc[j] = (sbyte)block[192 + j];
+                        d = Half(block, 208);
+                    }
                     Nibbles(q, dst, c);
                     for (int h = 0; h < 16; h++)
                     {
@@ -78,8 +90,8 @@ internal static class KQuantPanels
                         BinaryPrimitives.WriteUInt32LittleEndian(dst[(Q6KHighs + 32 * h + 4 * c)..], high);
                     }
                     for (int j = 0; j < 16; j++)
-                        dst[Q6KScales + Cols * j + c] = block[192 + j];
-                    BitConverter.TryWriteBytes(dst[(Q6KD + 4 * c)..], Half(block, 208));
+                        dst[Q6KScales + Cols * j + c] = (byte)(sbyte)sc[j];
+                    BitConverter.TryWriteBytes(dst[(Q6KD + 4 * c)..], d);
                 }
             }
         return result;
@@ -156,6 +168,28 @@ internal static class KQuantPanels
                 BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + 64 + l)..], ((a >> 4) & 0x0F0F0F0F) | (((hh >> 4) & 0x03030303) << 4));
                 BinaryPrimitives.WriteUInt32LittleEndian(q[(128 * h + 96 + l)..], ((b >> 4) & 0x0F0F0F0F) | (((hh >> 6) & 0x03030303) << 4));
             }
+    }
+
+    /// <summary>A Q3_K block as Q6_K's stored values: its 256 values q (−4..3: 2 bits, less 4 where the high bit is
+    /// clear) as q + 32 in input order (input e = 128c + 32k + l: bits 2k of byte 32c + l of the values, high bit
+    /// e / 32 of byte l), its 16 signed 6-bit scales and d; returns d. The same products d · sc · q as ggml's.</summary>
+    private static float Q3KUnpack(ReadOnlySpan<byte> block, Span<byte> q, Span<int> sc)
+    {
+        var hmask = block[..32];
+        var qs = block.Slice(32, 64);
+        var scales = block.Slice(96, 12);
+        for (int e = 0; e < 256; e++)
+        {
+            int value = ((qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) - (((hmask[e % 32] >> (e / 32)) & 1) ^ 1) * 4;
+            q[e] = (byte)(value + 32);
+        }
+        for (int s = 0; s < 16; s++)
+        {
+            int low = s < 8 ? scales[s] & 0xF : scales[s - 8] >> 4;
+            int top = (scales[8 + s % 4] >> (2 * (s / 4))) & 3;
+            sc[s] = (low | top << 4) - 32;
+        }
+        return Half(block, 108);
     }
 
     /// <summary>Q4_K value (0..15) of input e (within the super-block) of column c.</summary>

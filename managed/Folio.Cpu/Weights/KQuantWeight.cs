@@ -4,7 +4,7 @@ using Folio.Core.Models.Gguf;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// A MatMul weight [Rows = out, Cols = in] from llama.cpp's k-quant blocks (Q4_K, Q5_K, Q6_K), one or more parts stacked
+/// A MatMul weight [Rows = out, Cols = in] from llama.cpp's k-quant blocks (Q4_K, Q5_K, Q6_K; Q3_K held as Q6_K), one or more parts stacked
 /// by rows (a fused q/k/v may hold Q4_K q/k and a Q6_K v). Each part is repacked once at load into panels of
 /// <see cref="PanelCols"/> output columns (<see cref="KQuantPanels"/>: the quantized values, scales and mins exactly
 /// as stored, only moved, the sub-block scales unpacked to bytes and d / dmin widened to fp32), so
@@ -18,9 +18,10 @@ internal sealed class KQuantWeight : DeviceTensor
 
     private KQuantWeight(Part[] parts, int rows, int cols) : base(rows, cols, DType.F32) => Parts = parts;
 
-    /// <summary>Rows [FirstRow, FirstRow + Rows) of the weight, in <see cref="Format"/>; <see cref="Panels"/> holds
+    /// <summary>Rows [FirstRow, FirstRow + Rows) of the weight, in <see cref="Format"/> (the file's <see cref="Source"/>:
+    /// Q3_K runs as Q6_K); <see cref="Panels"/> holds
     /// panel p's super-block b at (p · blocks + b) · <see cref="KQuantPanels.BlockBytes"/>.</summary>
-    internal sealed record Part(KQuantFormat Format, int FirstRow, int Rows, byte[] Panels)
+    internal sealed record Part(KQuantFormat Format, KQuantFormat Source, int FirstRow, int Rows, byte[] Panels)
     {
         internal int PanelCount => (Rows + PanelCols - 1) / PanelCols;
     }
@@ -43,7 +44,7 @@ internal sealed class KQuantWeight : DeviceTensor
             var p = parts[i];
             if (p.Cols != cols)
                 throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
-            stacked[i] = new Part(p.Format, rows, p.Rows, ReadAndRepack(p));
+            stacked[i] = new Part(p.Format.PanelFormat(), p.Format, rows, p.Rows, ReadAndRepack(p));
             rows = checked(rows + p.Rows);
         }
         return new KQuantWeight(stacked, rows, cols);
@@ -71,8 +72,8 @@ internal sealed class KQuantWeight : DeviceTensor
     private static void CheckScales(KQuantRows p, ReadOnlySpan<byte> blocks)
     {
         int bytes = p.Format.BlockBytes();
-        // Q4_K and Q5_K: d at 0, dmin at 2; Q6_K: d at 208.
-        int first = p.Format.HasMins() ? 0 : 208, count = p.Format.HasMins() ? 2 : 1;
+        // Q4_K and Q5_K: d at 0, dmin at 2; Q6_K: d at 208; Q3_K: d at 108.
+        int first = p.Format.HasMins() ? 0 : p.Format == KQuantFormat.Q3K ? 108 : 208, count = p.Format.HasMins() ? 2 : 1;
         for (int at = 0; at < blocks.Length; at += bytes)
             for (int s = 0; s < count; s++)
             {

@@ -22,7 +22,7 @@ public sealed class KQuantGemmTests
         for (int at = 0; at < bytes.Length; at += size)
         {
             // fp16 exponent bits 0x7C00 clear of all ones: finite, of either sign, from subnormal to ~2^-2.
-            int d = format.HasMins() ? 0 : 208;
+            int d = format.HasMins() ? 0 : format == KQuantFormat.Q3K ? 108 : 208;
             bytes[at + d + 1] &= 0xBB;
             if (format.HasMins())
                 bytes[at + 3] &= 0xBB;
@@ -89,6 +89,9 @@ public sealed class KQuantGemmTests
     [InlineData(4, 2048, 100, KQuantFormat.Q4K, false)]   // each row alone: the one-row walk, its prefetch past
     [InlineData(4, 2048, 100, KQuantFormat.Q6K, false)]   // each panel's end into the next, on both threads
     [InlineData(4, 2048, 100, KQuantFormat.Q5K, true)]
+    [InlineData(1, 256, 1, KQuantFormat.Q3K, true)]       // Q3_K runs as Q6_K: random blocks (no test quantizer)
+    [InlineData(5, 768, 33, KQuantFormat.Q3K, true)]
+    [InlineData(33, 512, 9, KQuantFormat.Q3K, true)]
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
@@ -103,7 +106,7 @@ public sealed class KQuantGemmTests
             Assert.True(alone.AsSpan().SequenceEqual(y.AsSpan(r * outCols, outCols)), $"row {r} differs alone");
         }
         var act = new Int8Activations();
-        act.QuantizeWithKQuantSums(x, rows, k, format.HasMins(), format == KQuantFormat.Q6K);
+        act.QuantizeWithKQuantSums(x, rows, k, format.HasMins(), format.PanelFormat() == KQuantFormat.Q6K);
         var portable = new float[rows * outCols];
         KQuantGemm.RunQuantized(act, rows, weight, bias, portable, new ParallelRunner(1), vectors: false);
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
@@ -128,6 +131,7 @@ public sealed class KQuantGemmTests
     [InlineData(KQuantFormat.Q6K, 13, 768, true)]
     [InlineData(KQuantFormat.Q5K, 1, 256, false)]
     [InlineData(KQuantFormat.Q5K, 13, 768, true)]
+    [InlineData(KQuantFormat.Q3K, 13, 768, true)]
     public void ThePanelsGiveBackEveryRowAsGgmlDequantizesItsBlocks(KQuantFormat format, int rows, int k, bool randomBytes)
     {
         // The repack only moves values, scales and mins (and widens fp16 to fp32): each row read back from the panels
@@ -142,6 +146,7 @@ public sealed class KQuantGemmTests
             {
                 KQuantFormat.Q4K => Folio.Core.Models.Gguf.GgmlType.Q4_K,
                 KQuantFormat.Q5K => Folio.Core.Models.Gguf.GgmlType.Q5_K,
+                KQuantFormat.Q3K => Folio.Core.Models.Gguf.GgmlType.Q3_K,
                 _ => Folio.Core.Models.Gguf.GgmlType.Q6_K,
             };
             Folio.Core.Models.Gguf.GgufDequantize.Blocks(type, blocks.AsSpan(o * rowBytes, rowBytes), expected);

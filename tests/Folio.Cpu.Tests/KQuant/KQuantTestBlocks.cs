@@ -11,7 +11,8 @@ internal static class KQuantTestBlocks
     {
         KQuantFormat.Q4K => Q4K(w, five: false),
         KQuantFormat.Q5K => Q4K(w, five: true),
-        _ => Q6K(w),
+        KQuantFormat.Q6K => Q6K(w),
+        _ => throw new ArgumentException($"no test quantizer for {format.Name()} (random blocks cover it)"),
     };
 
     /// <summary>Rows of 256-weight blocks: sub-block j of 32 gets scale (max − min) / 15 (Q5_K: / 31) and min −min

@@ -8,7 +8,7 @@ namespace Folio.Core.Models.Gguf;
 /// compared with ggml's dims reversed. For the llama architecture the converter permuted the rows of q and k
 /// (weights and biases) from rotate-half to ggml's interleaved RoPE order; reading undoes it, so Folio's
 /// rotate-half RoPE sees the checkpoint's original rows. F16 and BF16 tensors report their type (the CPU
-/// backend keeps them 16-bit); Q4_K, Q5_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>); block-quantized
+/// backend keeps them 16-bit); Q3_K, Q4_K, Q5_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>); block-quantized
 /// tensors read as fp32 are dequantized.
 /// </summary>
 public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSource
@@ -36,7 +36,7 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             Unpermute(destination, HeadsOf(g), (int)(info.ElementCount / expectedShape[0]));
     }
 
-    /// <summary>Q4_K, Q5_K and Q6_K tensors of two dimensions as stored (llama's q/k rows un-permuted as whole rows of
+    /// <summary>Q3_K, Q4_K, Q5_K and Q6_K tensors of two dimensions as stored (llama's q/k rows un-permuted as whole rows of
     /// blocks, so every block is the file's), read from the file when first used; null for other types.</summary>
     public KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape)
     {
@@ -45,6 +45,7 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         {
             GgmlType.Q4_K => KQuantFormat.Q4K,
             GgmlType.Q5_K => KQuantFormat.Q5K,
+            GgmlType.Q3_K => KQuantFormat.Q3K,
             GgmlType.Q6_K => KQuantFormat.Q6K,
             _ => null,
         };
