@@ -165,6 +165,19 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>With <see cref="Quantization"/> None, GGUF Q5_0/IQ4_NL weights become int8 weights with exactly their
+    /// values (<see cref="Int8Weight.FromGroups"/>, run by the int8 kernels); with int8/int4 set, null (they are read as
+    /// fp32 and quantized the asked way).</summary>
+    public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts)
+    {
+        if (Quantization != WeightQuantization.None)
+            return null;
+        var w = Int8Weight.FromGroups(parts);
+        WeightBytes += w.StoredBytes;
+        _kernels.Add(Int8Gemm.KernelName);
+        return w;
+    }
+
     /// <summary>A Q4_K/Q5_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
     /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
     public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table]);

@@ -64,6 +64,11 @@ public interface IComputeBackend : IDisposable
     /// does not keep them (no kernels, or it quantizes every weight its own way): the caller reads fp32 instead.</summary>
     DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => null;
 
+    /// <summary>A MatMul weight held as int8 groups with exactly the checkpoint's values (<paramref name="parts"/>
+    /// stacked by rows); null means the backend does not (no int8 kernels, or it quantizes every weight its own way):
+    /// the caller reads fp32 instead.</summary>
+    DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts) => null;
+
     /// <summary>The embedding table kept in its k-quant blocks (looked up row by row); null: the caller reads fp32.</summary>
     DeviceTensor? UploadKQuantTable(KQuantRows table) => null;
 

@@ -112,6 +112,8 @@ public abstract class DecoderModel : IDisposable
             DeviceTensor? t = vector || exactType != WeightQuantization.None ? null : Mapped(parts, weight);
             if (t is null && !vector)
                 t = KQuant(parts, weight);
+            if (t is null && !vector && weight)
+                t = Int8Groups(parts);
             if (t is null && weight && !vector && exactType == WeightQuantization.None && weights.ReadsRows)
                 t = backend.UploadWeightRows((int)rows, (int)cols, storedType, (first, destination) => ReadStacked(parts, first, destination));
             if (t is null)
@@ -170,6 +172,18 @@ public abstract class DecoderModel : IDisposable
                 blocks.Add(b);
             }
             return weight ? backend.UploadKQuantWeight(blocks) : backend.UploadKQuantTable(blocks[0]);
+        }
+        DeviceTensor? Int8Groups((string Name, long[] Shape)[] parts)
+        {
+            // Every part must have the exact int8 form (GGUF Q5_0/IQ4_NL), else the fused weight takes the fp32 path.
+            var groups = new List<Int8GroupRows>();
+            foreach (var (name, shape) in parts)
+            {
+                if (shape.Length != 2 || weights.ReadInt8Groups(name, shape) is not { } g)
+                    return null;
+                groups.Add(g);
+            }
+            return backend.UploadInt8GroupWeight(groups);
         }
         void ReadStacked((string Name, long[] Shape)[] parts, int firstRow, Span<float> destination)
         {

@@ -21,6 +21,11 @@ public interface IWeightSource
     /// keep (GGUF Q4_K, Q6_K), after the shape check of <see cref="Read"/>; null for any other type.</summary>
     Compute.KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape) => null;
 
+    /// <summary>Tensor <paramref name="name"/> as int8 groups holding its stored values exactly, when it is stored in
+    /// a block format that has that form (GGUF Q5_0, IQ4_NL), after the shape check of <see cref="Read"/>; null for
+    /// any other type.</summary>
+    Compute.Int8GroupRows? ReadInt8Groups(string name, ReadOnlySpan<long> expectedShape) => null;
+
     /// <summary>Tensor <paramref name="name"/> in place (its stored bytes in a read-only file mapping, no copy),
     /// after the shape check of <see cref="Read"/>; null where the source cannot (generated weights, a layout that
     /// needs rearranging). The caller owns the result: the mapping stays open until it is disposed.</summary>

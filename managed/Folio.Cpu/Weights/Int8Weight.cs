@@ -92,6 +92,41 @@ internal sealed class Int8Weight : DeviceTensor
         }
     }
 
+    /// <summary>The weight of <paramref name="parts"/> stacked by rows, their values and scales as they are (a GGUF
+    /// Q5_0 or IQ4_NL tensor's exact values; <see cref="Int8GroupRows"/> checks the ranges).</summary>
+    public static Int8Weight FromGroups(IReadOnlyList<Int8GroupRows> parts)
+    {
+        if (parts.Count == 0)
+            throw new ArgumentException("an int8 weight needs at least one part");
+        int cols = parts[0].Cols, rows = 0;
+        foreach (var p in parts)
+            rows = p.Cols == cols ? checked(rows + p.Rows)
+                : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
+        var w = Create(rows, cols);
+        int groups = w.Groups, first = 0;
+        foreach (var p in parts)
+        {
+            for (int r = 0; r < p.Rows; r++)
+            {
+                int o = first + r, panel = o / PanelCols, j = o % PanelCols;
+                for (int g = 0; g < groups; g++)
+                {
+                    int sum = 0;
+                    for (int i = 0; i < GroupSize; i++)
+                    {
+                        sbyte q = p.Quants[(long)r * cols + g * GroupSize + i];
+                        w.Quants[Index(panel, groups, g, i, j)] = q;
+                        sum += q;
+                    }
+                    w.Scales[(panel * groups + g) * PanelCols + j] = p.Scales[(long)r * groups + g];
+                    w.QuantOffsets[(panel * groups + g) * PanelCols + j] = -128 * sum;
+                }
+            }
+            first += p.Rows;
+        }
+        return w;
+    }
+
     /// <summary>Byte offset of input i (0..31) of group g, column j of a panel.</summary>
     internal static long Index(int panel, int groups, int g, int i, int j) =>
         ((long)panel * groups + g) * GroupBytes + i / 4 * (PanelCols * 4) + j * 4 + i % 4;

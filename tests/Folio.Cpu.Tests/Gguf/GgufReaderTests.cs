@@ -37,6 +37,38 @@ public sealed class GgufReaderTests : IDisposable
     }
 
     [Fact]
+    public void Q5_0AndIq4NlBlocksAsInt8GroupsHoldGgufPysValues()
+    {
+        using var file = GgufFile.Open(Fixture("types-more.gguf"));
+        using var reference = JsonDocument.Parse(File.ReadAllText(Fixture("types-more.ref.json")));
+        int tensors = 0, negative = 0;
+        foreach (var entry in reference.RootElement.EnumerateObject())
+        {
+            var info = file.Tensors[entry.Name];
+            if (info.Type is not (GgmlType.Q5_0 or GgmlType.IQ4_NL))
+                continue;
+            tensors++;
+            float[] want = entry.Value.GetProperty("bits").EnumerateArray().Select(e => BitConverter.UInt32BitsToSingle(e.GetUInt32())).ToArray();
+            var bytes = new byte[info.ByteLength];
+            file.ReadBytes(info, bytes);
+            int size = info.Type == GgmlType.Q5_0 ? 22 : 18;
+            var q = new sbyte[32];
+            for (int b = 0; b < want.Length / 32; b++)
+            {
+                negative += (bytes[b * size + 1] & 0x80) >> 7;
+                GgufDequantize.Int8Group(info.Type, bytes.AsSpan(b * size, size), q, out ushort scale);
+                Assert.True((scale & 0x8000) == 0 && q.All(v => v != sbyte.MinValue));
+                float d = (float)BitConverter.UInt16BitsToHalf(scale);
+                for (int j = 0; j < 32; j++)
+                    // == rather than bits: where d < 0 a zero value's product is +0 here, −0 in gguf-py.
+                    Assert.True(d * q[j] == want[b * 32 + j], $"{entry.Name} block {b} [{j}]: {d * q[j]} vs {want[b * 32 + j]}");
+            }
+        }
+        Assert.Equal(3, tensors);   // random Q5_0 and IQ4_NL blocks, and gguf-py's own Q5_0 quantization
+        Assert.True(negative > 0, "the fixture has blocks with a negative d");
+    }
+
+    [Fact]
     public void MetadataOfEveryValueTypeReadsBack()
     {
         using var file = GgufFile.Open(Fixture("types.gguf"));

@@ -100,6 +100,26 @@ public static class GgufDequantize
         }
     }
 
+    /// <summary>A Q5_0 or IQ4_NL block as d · q with q int8 and d a non-negative fp16 (<paramref name="scale"/>, its
+    /// bits): Q5_0's q − 16 or IQ4_NL's table level, negated with d where d is negative, so that d · q is the
+    /// block's value exactly as <see cref="Blocks"/> computes it.</summary>
+    public static void Int8Group(GgmlType type, ReadOnlySpan<byte> block, Span<sbyte> q, out ushort scale)
+    {
+        ushort d = BinaryPrimitives.ReadUInt16LittleEndian(block);
+        int sign = (d & 0x8000) != 0 ? -1 : 1;
+        scale = (ushort)(d & 0x7FFF);
+        uint high = type == GgmlType.Q5_0 ? BinaryPrimitives.ReadUInt32LittleEndian(block[2..]) : 0;
+        var qs = block.Slice(type == GgmlType.Q5_0 ? 6 : 2, 16);
+        for (int j = 0; j < 32; j++)
+        {
+            int nibble = j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4;
+            int value = type == GgmlType.Q5_0 ? (nibble | (int)((high >> j) & 1) << 4) - 16
+                : type == GgmlType.IQ4_NL ? NonLinear4[nibble]
+                : throw new ArgumentException($"GGML type {GgmlTypes.Name(type)} has no int8 group form");
+            q[j] = (sbyte)(sign * value);
+        }
+    }
+
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(s[at..]));
 
     /// <summary>IQ4_NL's and IQ4_XS's 16 levels, which a nibble indexes (ggml's kvalues_iq4nl).</summary>
