@@ -67,6 +67,8 @@ public static class HfFolderWriter
     private static string ConfigJson(ModelConfig c)
     {
         var inv = CultureInfo.InvariantCulture;
+        if (c.Rope.Kind == RopeScalingKind.FrequencyFactors)
+            throw new NotSupportedException("a config.json cannot hold per-frequency RoPE factors (a GGUF file's rope_freqs)");
         string rope = c.Rope.Kind == RopeScalingKind.Llama3
             ? string.Format(inv, "{{\"rope_type\": \"llama3\", \"factor\": {0}, \"low_freq_factor\": {1}, \"high_freq_factor\": {2}, \"original_max_position_embeddings\": {3}}}",
                 c.Rope.Factor, c.Rope.LowFreqFactor, c.Rope.HighFreqFactor, c.Rope.OriginalMaxPositionEmbeddings)

@@ -7,6 +7,9 @@ public enum RopeScalingKind
     None,
     /// <summary>Llama-3 scaling: low frequencies divided by Factor, high ones kept, a smooth ramp between.</summary>
     Llama3,
+    /// <summary>Each frequency divided by its own factor (<see cref="RopeScaling.FrequencyFactors"/>): a GGUF file's
+    /// <c>rope_freqs</c> tensor, which llama.cpp's converter computes from a Llama-3 scaling.</summary>
+    FrequencyFactors,
 }
 
 /// <summary>RoPE parameters of a model (<c>rope_theta</c> and <c>rope_scaling</c> / <c>rope_parameters</c>).</summary>
@@ -20,8 +23,12 @@ public sealed record RopeScaling(
 {
     /// <summary>
     /// The inverse frequencies of the rotary embedding, one per pair of dimensions (headDim / 2 of them),
-    /// computed as Hugging Face does: theta^(-2i/d) in fp32, then the Llama-3 rescaling when configured.
+    /// computed as Hugging Face does: theta^(-2i/d) in fp32, then the Llama-3 rescaling when configured (or, from a
+    /// GGUF file, each divided by its frequency factor).
     /// </summary>
+    /// <summary>The divisors of <see cref="RopeScalingKind.FrequencyFactors"/>, one per pair of dimensions.</summary>
+    public float[]? FrequencyFactors { get; init; }
+
     public float[] InverseFrequencies(int headDim)
     {
         int half = headDim / 2;
@@ -34,6 +41,14 @@ public sealed record RopeScaling(
         }
         if (Kind == RopeScalingKind.Llama3)
             ApplyLlama3(inv);
+        if (Kind == RopeScalingKind.FrequencyFactors)
+        {
+            // As ggml's rope with freq_factors: the plain frequency over the factor.
+            if (FrequencyFactors is not { } factors || factors.Length != half)
+                throw new InvalidOperationException($"{half} frequency factors are needed for head size {headDim}, there are {FrequencyFactors?.Length ?? 0}");
+            for (int i = 0; i < half; i++)
+                inv[i] /= factors[i];
+        }
         return inv;
     }
 

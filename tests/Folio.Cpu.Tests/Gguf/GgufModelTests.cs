@@ -41,6 +41,58 @@ public sealed class GgufModelTests
             Assert.Equal(b[i], a[i]);
     }
 
+    /// <summary>A Llama-3.1/3.2 GGUF carries its RoPE scaling as a rope_freqs tensor (the converter's per-frequency
+    /// factors): Folio divides each frequency by its factor, as llama.cpp does, and so runs the file as the F16 folder
+    /// runs under that llama3 rope_scaling, up to the fp32 rounding between the two formulas (the factor is
+    /// 1 / ((1 − s) / factor + s) rounded, Hugging Face's frequency (1 − s) · f / factor + s · f).</summary>
+    [Fact]
+    public void ARopeFreqsTensorScalesRopeAsTheLlama3ConfigDoes()
+    {
+        string folder = Directory.CreateTempSubdirectory("folio-llama3-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(F("llama-f16-folder"), "model.safetensors"), Path.Combine(folder, "model.safetensors"));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(F("llama-f16-folder"), "config.json")))!.AsObject();
+            config["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse(
+                """{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}""");
+            File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+            float[] fromFile, fromConfig;
+            using (var gguf = ModelSource.Open(F("llama-rope-freqs.gguf")))
+            using (var hf = ModelSource.Open(folder))
+            {
+                Assert.Equal(RopeScalingKind.FrequencyFactors, gguf.Config.Rope.Kind);
+                Assert.Equal(RopeScalingKind.Llama3, hf.Config.Rope.Kind);
+                fromFile = gguf.Config.Rope.InverseFrequencies(gguf.Config.HeadDim);
+                fromConfig = hf.Config.Rope.InverseFrequencies(hf.Config.HeadDim);
+            }
+            // All three ranges of the scaling: kept (factor 1), ramped, divided by 8.
+            var plain = new RopeScaling(RopeScalingKind.None, 10000).InverseFrequencies(fromFile.Length * 2);
+            Assert.Equal(plain[0], fromFile[0]);
+            Assert.Equal(plain[^1] / 8, fromFile[^1]);
+            Assert.True(fromFile[^2] < plain[^2] && fromFile[^2] > plain[^2] / 8);
+            for (int i = 0; i < fromFile.Length; i++)
+                Assert.True(Math.Abs(fromFile[i] - fromConfig[i]) <= 1e-6 * fromConfig[i], $"frequency {i}: {fromFile[i]} vs {fromConfig[i]}");
+            var a = TeacherForced(F("llama-rope-freqs.gguf"), Tokens);
+            var b = TeacherForced(folder, Tokens);
+            var unscaled = TeacherForced(F("llama-f16-folder"), Tokens);
+            double moved = 0;
+            for (int i = 0; i < Tokens.Length; i++)
+            {
+                Assert.Equal(Array.IndexOf(b[i], b[i].Max()), Array.IndexOf(a[i], a[i].Max()));
+                for (int v = 0; v < a[i].Length; v++)
+                {
+                    Assert.True(Math.Abs(a[i][v] - b[i][v]) <= 1e-4, $"position {i}, logit {v}: {a[i][v]} vs {b[i][v]}");
+                    moved = Math.Max(moved, Math.Abs(b[i][v] - unscaled[i][v]));
+                }
+            }
+            Assert.True(moved > 1e-3, $"the scaling moves the folder's logits by {moved} only: the test would not see it");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A weight source that serves no int8 groups: every Q5_0/IQ4_NL tensor then reads as fp32.</summary>
     private sealed class NoInt8Groups(IWeightSource inner) : IWeightSource
     {

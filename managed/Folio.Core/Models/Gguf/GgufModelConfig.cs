@@ -7,8 +7,9 @@ namespace Folio.Core.Models.Gguf;
 /// <c>.attention.head_count_kv</c> (default: head_count), <c>.attention.layer_norm_rms_epsilon</c>,
 /// <c>.context_length</c>, <c>.rope.freq_base</c> (default 10000), <c>.attention.key_length</c> (default:
 /// embedding / heads), <c>.vocab_size</c> (default: token_embd's rows); tied embeddings when there is no
-/// <c>output.weight</c>. Anything Folio would compute differently is refused naming the key: other
-/// architectures, RoPE scaling, a rope_freqs tensor (llama-3 scaling), a sliding window.
+/// <c>output.weight</c>; a <c>rope_freqs</c> tensor (Llama-3 scaling as the converter writes it) divides each RoPE
+/// frequency by its factor. Anything Folio would compute differently is refused naming the key: other
+/// architectures, a <c>.rope.scaling.type</c>, a sliding window.
 /// </summary>
 public static class GgufModelConfig
 {
@@ -33,8 +34,6 @@ public static class GgufModelConfig
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.value_length' ({v}) differs from the key length ({headDim})");
         if (file.GetString($"{arch}.rope.scaling.type") is { } scaling && scaling != "none")
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.rope.scaling.type' '{scaling}' is not supported");
-        if (file.Tensors.ContainsKey("rope_freqs.weight"))
-            throw new ModelFormatException($"{file.Path}: tensor 'rope_freqs.weight' (llama-3 RoPE scaling) is not supported in GGUF files yet");
         if (file.Metadata.ContainsKey($"{arch}.attention.sliding_window"))
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.sliding_window' is not supported in GGUF files yet");
         if (!file.Tensors.TryGetValue("token_embd.weight", out var embedding) || embedding.Dims.Length != 2)
@@ -54,7 +53,7 @@ public static class GgufModelConfig
             MaxPositionEmbeddings = Required("context_length"),
             RmsNormEps = (float)(file.GetNumber($"{arch}.attention.layer_norm_rms_epsilon")
                 ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.layer_norm_rms_epsilon' is missing")),
-            Rope = new RopeScaling(RopeScalingKind.None, (float)(file.GetNumber($"{arch}.rope.freq_base") ?? 10000.0)),
+            Rope = Rope(file, arch, headDim),
             TieWordEmbeddings = !file.Tensors.ContainsKey("output.weight"),
             // Llama's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
             AttentionBias = architecture == ModelArchitecture.Llama && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
@@ -64,6 +63,24 @@ public static class GgufModelConfig
         if (config.NumKvHeads <= 0 || config.NumHeads % config.NumKvHeads != 0)
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count_kv' ({config.NumKvHeads}) must divide head_count ({heads})");
         return config;
+    }
+
+    /// <summary>Plain RoPE at <c>.rope.freq_base</c>, or with a <c>rope_freqs.weight</c> tensor (llama.cpp's converter
+    /// writes one for a Llama-3.1/3.2 scaling: the factor each frequency is divided by) those factors, head size / 2
+    /// of them, finite and positive.</summary>
+    private static RopeScaling Rope(GgufFile file, string arch, int headDim)
+    {
+        float theta = (float)(file.GetNumber($"{arch}.rope.freq_base") ?? 10000.0);
+        if (!file.Tensors.TryGetValue("rope_freqs.weight", out var info))
+            return new RopeScaling(RopeScalingKind.None, theta);
+        if (info.Dims.Length != 1 || info.ElementCount != headDim / 2)
+            throw new ModelFormatException($"{file.Path}: tensor 'rope_freqs.weight' has shape {info.ShapeText}, the head size {headDim} needs [{headDim / 2}]");
+        var factors = new float[headDim / 2];
+        file.ReadFloat32(info, factors);
+        for (int i = 0; i < factors.Length; i++)
+            if (!float.IsFinite(factors[i]) || factors[i] <= 0)
+                throw new ModelFormatException($"{file.Path}: tensor 'rope_freqs.weight' element {i} is {factors[i]}, not a positive factor");
+        return new RopeScaling(RopeScalingKind.FrequencyFactors, theta) { FrequencyFactors = factors };
     }
 
     private static int? Int(GgufFile file, string key) => file.GetInteger(key) switch
