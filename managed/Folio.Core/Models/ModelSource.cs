@@ -42,8 +42,8 @@ public sealed class ModelSource : IDisposable
     public GenerationConfig Generation { get; }
     public TokenizerConfig TokenizerConfig { get; }
 
-    /// <summary>The folder's chat template (chat_template.jinja or tokenizer_config.json's chat_template);
-    /// null for built-in models and folders without one.</summary>
+    /// <summary>The folder's chat template (chat_template.jinja or tokenizer_config.json's chat_template), or a GGUF
+    /// file's (tokenizer.chat_template); null for built-in models and checkpoints without one.</summary>
     public ChatTemplate? ChatTemplate { get; }
 
     /// <summary>Every end-of-sequence id, the primary (the engine's) first; empty when none is known.</summary>
@@ -123,7 +123,8 @@ public sealed class ModelSource : IDisposable
 
     /// <summary>A llama.cpp GGUF file: config from its metadata (<see cref="Gguf.GgufModelConfig"/>), weights
     /// under Hugging Face names (<see cref="Gguf.GgufWeights"/>), the tokenizer from its tokenizer.ggml.* keys
-    /// (<see cref="GgufTokenizer"/>; none without them), BOS per tokenizer.ggml.add_bos_token.</summary>
+    /// (<see cref="GgufTokenizer"/>; none without them), BOS per tokenizer.ggml.add_bos_token, the chat template from
+    /// tokenizer.chat_template (<see cref="Text.ChatTemplate.FromGguf"/>).</summary>
     private static ModelSource OpenGguf(string path)
     {
         var file = Gguf.GgufFile.Open(path);
@@ -135,7 +136,7 @@ public sealed class ModelSource : IDisposable
                 throw new ModelFormatException($"{path}: token id {tokenizer.VocabularySize - 1} is past the model's vocabulary ({config.VocabSize})");
             var tokenizerConfig = new TokenizerConfig { AddBosToken = file.Metadata.TryGetValue("tokenizer.ggml.add_bos_token", out var b) ? b as bool? : null };
             return new ModelSource(Path.GetFileName(path), config, new Gguf.GgufWeights(file, config), file, tokenizer,
-                GenerationConfig.None, tokenizerConfig);
+                GenerationConfig.None, tokenizerConfig, Text.ChatTemplate.FromGguf(file.Metadata, path));
         }
         catch
         {

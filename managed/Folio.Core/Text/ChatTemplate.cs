@@ -7,7 +7,8 @@ namespace Folio.Core.Text;
 /// <summary>
 /// A model's chat template(s) and the special tokens they see, loaded from a Hugging Face folder:
 /// <c>chat_template.jinja</c> when present (transformers prefers it), else <c>tokenizer_config.json</c>'s
-/// <c>chat_template</c>, a string or a list of <c>{"name", "template"}</c>. Rendering passes what transformers
+/// <c>chat_template</c>, a string or a list of <c>{"name", "template"}</c>; or from a GGUF file's metadata
+/// (<see cref="FromGguf"/>). Rendering passes what transformers
 /// passes: <c>messages</c>, <c>tools</c> and <c>documents</c> (none when not given), <c>add_generation_prompt</c>,
 /// the special tokens (<c>bos_token</c>, <c>eos_token</c>, <c>unk_token</c>, <c>pad_token</c>, when set) and
 /// the extra variables.
@@ -54,6 +55,38 @@ public sealed class ChatTemplate
             ReadTemplates(tokenizerConfigJson, source, sources);
         if (sources.Count == 0)
             return null;
+        return Build(sources, [("bos_token", config.BosToken), ("eos_token", config.EosToken), ("unk_token", config.UnkToken),
+            ("pad_token", config.PadToken)], source);
+    }
+
+    /// <summary>
+    /// From a GGUF file's metadata as llama.cpp's converter writes it: <c>tokenizer.chat_template</c> (the default) and
+    /// <c>tokenizer.chat_template.NAME</c> (named ones), the special tokens looked up in <c>tokenizer.ggml.tokens</c> by
+    /// <c>tokenizer.ggml.bos_token_id</c>, <c>eos_token_id</c>, <c>unknown_token_id</c> and <c>padding_token_id</c>;
+    /// null when the file has no template. <paramref name="source"/> names the file in errors.
+    /// </summary>
+    public static ChatTemplate? FromGguf(IReadOnlyDictionary<string, object> metadata, string source)
+    {
+        const string Key = "tokenizer.chat_template";
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in metadata)
+        {
+            if (key != Key && !key.StartsWith(Key + ".", StringComparison.Ordinal))
+                continue;
+            sources[key == Key ? "default" : key[(Key.Length + 1)..]] = value as string
+                ?? throw new ModelFormatException($"{source}: metadata '{key}' must be a string");
+        }
+        if (sources.Count == 0)
+            return null;
+        string[]? vocabulary = metadata.TryGetValue("tokenizer.ggml.tokens", out var t) ? t as string[] : null;
+        string? Token(string idKey) =>
+            metadata.TryGetValue(idKey, out var v) && v is long id && vocabulary is not null && id >= 0 && id < vocabulary.Length ? vocabulary[id] : null;
+        return Build(sources, [("bos_token", Token("tokenizer.ggml.bos_token_id")), ("eos_token", Token("tokenizer.ggml.eos_token_id")),
+            ("unk_token", Token("tokenizer.ggml.unknown_token_id")), ("pad_token", Token("tokenizer.ggml.padding_token_id"))], source);
+    }
+
+    private static ChatTemplate Build(Dictionary<string, string> sources, (string Key, string? Value)[] specialTokens, string source)
+    {
         var templates = new Dictionary<string, JinjaTemplate>(StringComparer.Ordinal);
         foreach (var (name, text) in sources)
         {
@@ -67,15 +100,9 @@ public sealed class ChatTemplate
             }
         }
         var tokens = new List<KeyValuePair<string, JinjaValue>>();
-        void Add(string key, string? value)
-        {
+        foreach (var (key, value) in specialTokens)
             if (value is not null)
                 tokens.Add(new(key, JinjaValue.FromString(value)));
-        }
-        Add("bos_token", config.BosToken);
-        Add("eos_token", config.EosToken);
-        Add("unk_token", config.UnkToken);
-        Add("pad_token", config.PadToken);
         return new ChatTemplate(templates, tokens);
     }
 

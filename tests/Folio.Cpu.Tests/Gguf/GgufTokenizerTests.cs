@@ -88,4 +88,46 @@ public sealed class GgufTokenizerTests
         Assert.Contains("'tokenizer.ggml.pre' 'deepseek-llm' is not supported", e.Message);
         Assert.Null(GgufTokenizer.From("m.gguf", new Dictionary<string, object>(), null));
     }
+    /// <summary>The chat template a GGUF file carries (tokenizer.chat_template, its special tokens looked up by id in
+    /// tokenizer.ggml.tokens, as llama.cpp's converter writes them) renders as the folder's tokenizer_config.json does,
+    /// for Llama-3.1's template (which uses bos_token) and Qwen3's (tools, reasoning).</summary>
+    [Theory]
+    [InlineData("llama3_1")]
+    [InlineData("qwen3")]
+    public void AGgufsChatTemplateRendersAsTheFoldersDoes(string name)
+    {
+        string tokenizerJson = RealVocabularyParityTests.TokenizerJsonPath(name);
+        string configText = File.ReadAllText(Path.Combine(Path.GetDirectoryName(tokenizerJson)!, "tokenizer_config.json"));
+        var (tokens, _, _) = FromTokenizerJson(tokenizerJson);
+        using var config = JsonDocument.Parse(configText);
+        long Id(string property) => config.RootElement.TryGetProperty(property, out var t) && t.ValueKind == JsonValueKind.String
+            ? Array.IndexOf(tokens, t.GetString()) : -1;
+        var metadata = new Dictionary<string, object>
+        {
+            ["tokenizer.ggml.tokens"] = tokens,
+            ["tokenizer.chat_template"] = config.RootElement.GetProperty("chat_template").GetString()!,
+            ["tokenizer.ggml.eos_token_id"] = Id("eos_token"),
+        };
+        if (Id("bos_token") >= 0)
+            metadata["tokenizer.ggml.bos_token_id"] = Id("bos_token");
+        var fromGguf = Folio.Core.Text.ChatTemplate.FromGguf(metadata, $"{name}.gguf")!;
+        var fromFolder = Folio.Core.Text.ChatTemplate.FromConfig(configText, null, "tokenizer_config.json")!;
+        Assert.Equal(fromFolder.BosToken, fromGguf.BosToken);
+        Assert.Equal(fromFolder.EosToken, fromGguf.EosToken);
+        const string Messages = """
+            [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name a prime."},
+             {"role": "assistant", "content": "7"}, {"role": "user", "content": "Another?"}]
+            """;
+        const string Tools = """[{"type": "function", "function": {"name": "lookup", "description": "Find a fact.", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}]""";
+        foreach (var (tools, options) in new (string?, string?)[] { (null, """{"add_generation_prompt": true}"""), (Tools, null) })
+        {
+            string want = fromFolder.Render(Messages, tools, options);
+            Assert.Equal(want, fromGguf.Render(Messages, tools, options));
+            Assert.Contains("Another?", want);
+        }
+        Assert.Null(Folio.Core.Text.ChatTemplate.FromGguf(new Dictionary<string, object> { ["tokenizer.ggml.tokens"] = tokens }, "none.gguf"));
+        var e = Assert.Throws<ModelFormatException>(() => Folio.Core.Text.ChatTemplate.FromGguf(
+            new Dictionary<string, object> { ["tokenizer.chat_template"] = 7L }, "bad.gguf"));
+        Assert.Contains("bad.gguf: metadata 'tokenizer.chat_template' must be a string", e.Message);
+    }
 }
