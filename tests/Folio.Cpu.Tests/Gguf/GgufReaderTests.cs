@@ -69,6 +69,32 @@ public sealed class GgufReaderTests : IDisposable
     }
 
     [Fact]
+    public void ABlockWithANonFiniteScaleIsRefusedNamingTheTensor()
+    {
+        byte[] whole = File.ReadAllBytes(Fixture("types-more.gguf"));
+        byte[] first;
+        using (var file = GgufFile.Open(Fixture("types-more.gguf")))
+        {
+            var info = file.Tensors["q5_1"];
+            var bytes = new byte[info.ByteLength];
+            file.ReadBytes(info, bytes);
+            first = bytes[..(2 * 24)];
+        }
+        int at = whole.AsSpan().IndexOf(first);
+        Assert.True(at > 0);
+        string path = Copy("types-more.gguf", b =>
+        {
+            b[at + 24 + 1] = 0x7C;   // block 1's d: fp16 exponent all ones
+            b[at + 24] = 0x00;       // +Inf
+            return b;
+        });
+        using var corrupt = GgufFile.Open(path);
+        var t = corrupt.Tensors["q5_1"];
+        var e = Assert.Throws<ModelFormatException>(() => corrupt.ReadFloat32(t, new float[t.ElementCount]));
+        Assert.Contains("tensor 'q5_1': block 1 of Q5_1 gives", e.Message);
+    }
+
+    [Fact]
     public void MetadataOfEveryValueTypeReadsBack()
     {
         using var file = GgufFile.Open(Fixture("types.gguf"));

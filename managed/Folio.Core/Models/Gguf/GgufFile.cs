@@ -146,7 +146,7 @@ public sealed class GgufFile : IDisposable
     }
 
     /// <summary>Dequantizes tensor <paramref name="info"/> into <paramref name="destination"/> (its element count),
-    /// in ggml's element order (fastest dimension first).</summary>
+    /// in ggml's element order (fastest dimension first); a block whose value is not finite is refused naming the tensor.</summary>
     public void ReadFloat32(GgufTensorInfo info, Span<float> destination)
     {
         if (destination.Length != info.ElementCount)
@@ -162,7 +162,11 @@ public sealed class GgufFile : IDisposable
             int n = (int)Math.Min(blocksPerChunk, blocks - b);
             var bytes = buffer.AsSpan(0, n * blockBytes);
             view.ReadExactly(bytes);
-            GgufDequantize.Blocks(info.Type, bytes, destination.Slice((int)(b * blockElements), n * blockElements));
+            var values = destination.Slice((int)(b * blockElements), n * blockElements);
+            GgufDequantize.Blocks(info.Type, bytes, values);
+            // A block type's values are finite products of finite fields: anything else is a corrupt scale or min.
+            if (blockElements > 1 && values.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue) is int bad and >= 0)
+                throw new ModelFormatException($"{Path}: tensor '{info.Name}': block {b + bad / blockElements} of {GgmlTypes.Name(info.Type)} gives {values[bad]} (a non-finite scale or min: corrupt file?)");
         }
     }
 
