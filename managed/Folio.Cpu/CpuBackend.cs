@@ -165,7 +165,7 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
-    /// <summary>With <see cref="Quantization"/> None, GGUF Q5_0/IQ4_NL weights become int8 weights with exactly their
+    /// <summary>With <see cref="Quantization"/> None, GGUF Q5_0/IQ4_NL/IQ4_XS weights become int8 weights with exactly their
     /// values (<see cref="Int8Weight.FromGroups"/>, run by the int8 kernels); with int8/int4 set, null (they are read as
     /// fp32 and quantized the asked way).</summary>
     public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts)

@@ -175,7 +175,7 @@ public abstract class DecoderModel : IDisposable
         }
         DeviceTensor? Int8Groups((string Name, long[] Shape)[] parts)
         {
-            // Every part must have the exact int8 form (GGUF Q5_0/IQ4_NL), else the fused weight takes the fp32 path.
+            // Every part must have the exact int8 form (GGUF Q5_0/IQ4_NL/IQ4_XS), else the fused weight takes the fp32 path.
             var groups = new List<Int8GroupRows>();
             foreach (var (name, shape) in parts)
             {

@@ -22,7 +22,7 @@ public interface IWeightSource
     Compute.KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape) => null;
 
     /// <summary>Tensor <paramref name="name"/> as int8 groups holding its stored values exactly, when it is stored in
-    /// a block format that has that form (GGUF Q5_0, IQ4_NL), after the shape check of <see cref="Read"/>; null for
+    /// a block format that has that form (GGUF Q5_0, IQ4_NL, IQ4_XS), after the shape check of <see cref="Read"/>; null for
     /// any other type.</summary>
     Compute.Int8GroupRows? ReadInt8Groups(string name, ReadOnlySpan<long> expectedShape) => null;
 

@@ -29,12 +29,13 @@ internal static partial class Int8Gemm
 
     /// <summary>Row r against the panel of column c: per group two quads a step (one cache line), into two int32
     /// accumulators added at the group's end (exact), then one FMA by d · s: <see cref="Element"/>'s bits.</summary>
-    private static unsafe void Tile1x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static unsafe void Tile1x8<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);   // pinned (HugePages): prefetch addresses hold
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint xo = (nuint)(r * act.RowBytes);
@@ -56,19 +57,20 @@ internal static partial class Int8Gemm
                 j0 = Dot(j0, Avx2.Abs(xb), xb, Vector256.LoadUnsafe(ref wr, at + 32));
             }
             var sx = GroupScale(ref xs, xs0 + (nuint)g);
-            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel))) * sx, f0);
+            f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), TScales.Load8(ref sr, s0 + (nuint)(g * Panel)) * sx, f0);
         }
         Put(f0, y, r * w.Rows + c, bias, c);
     }
 
     /// <summary>Rows r and r + 1 against the panel of column c: <see cref="Tile1x8"/>'s walk, each weight load serving
     /// both rows; each row's group sums and FMAs as that row's alone, so the same bits.</summary>
-    private static unsafe void Tile2x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static unsafe void Tile2x8<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint rb = (nuint)act.RowBytes, xo = (nuint)r * rb;
@@ -96,7 +98,7 @@ internal static partial class Int8Gemm
                 xb = SignedQuad(ref xr, xq + rb + 4);
                 j1 = Dot(j1, Avx2.Abs(xb), xb, w1);
             }
-            var d = Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)));
+            var d = TScales.Load8(ref sr, s0 + (nuint)(g * Panel));
             nuint xg0 = xs0 + (nuint)g;
             f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), d * GroupScale(ref xs, xg0), f0);
             f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1 + j1), d * GroupScale(ref xs, xg0 + gs), f1);
@@ -108,12 +110,13 @@ internal static partial class Int8Gemm
 
     /// <summary>Rows r .. r + 2 against the panel of column c: <see cref="Tile2x8"/> with a third row, so that three
     /// rows read each weight once (a pair and then a single row read it twice).</summary>
-    private static unsafe void Tile3x8(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static unsafe void Tile3x8<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         nuint p0 = (nuint)(c / Panel) * (nuint)groups * Int8Weight.GroupBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel);
         nuint rb = (nuint)act.RowBytes, xo = (nuint)r * rb;
@@ -145,7 +148,7 @@ internal static partial class Int8Gemm
                 xb = SignedQuad(ref xr, xq + 2 * rb + 4);
                 j2 = Dot(j2, Avx2.Abs(xb), xb, w1);
             }
-            var d = Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)));
+            var d = TScales.Load8(ref sr, s0 + (nuint)(g * Panel));
             nuint xg0 = xs0 + (nuint)g;
             f0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0 + j0), d * GroupScale(ref xs, xg0), f0);
             f1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1 + j1), d * GroupScale(ref xs, xg0 + gs), f1);

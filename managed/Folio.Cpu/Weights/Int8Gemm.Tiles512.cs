@@ -43,12 +43,13 @@ internal static partial class Int8Gemm
     private static Vector512<short> HighStart(ref int groupSums, nuint at) => Vector512.Create(Unsafe.Add(ref groupSums, at)).AsInt16();
 
     /// <summary>Rows r .. r + 7 against panels c / 8 and c / 8 + 1.</summary>
-    private static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static void Tile8x16<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         ref int gs = ref MemoryMarshal.GetArrayDataReference(act.GroupSums);
         ref float xs = ref MemoryMarshal.GetArrayDataReference(act.GroupScales);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
@@ -90,7 +91,7 @@ internal static partial class Int8Gemm
                 x = PanelPairs.BroadcastQuad(ref xr, xq + 7 * rb);
                 h7 = Dot16(h7, high, x); l7 = Dot16(l7, low, x);
             }
-            var d = PanelPairs.Scales(ref Unsafe.Add(ref sr, s0 + (nuint)(g * Panel)), ps);
+            var d = TScales.Load16(ref sr, s0 + (nuint)(g * Panel), ps);
             f0 = Vector512.FusedMultiplyAdd(GroupSum16(h0, l0), d * Vector512.Create(Unsafe.Add(ref xs, eg)), f0);
             f1 = Vector512.FusedMultiplyAdd(GroupSum16(h1, l1), d * Vector512.Create(Unsafe.Add(ref xs, eg + ng)), f1);
             f2 = Vector512.FusedMultiplyAdd(GroupSum16(h2, l2), d * Vector512.Create(Unsafe.Add(ref xs, eg + 2 * ng)), f2);

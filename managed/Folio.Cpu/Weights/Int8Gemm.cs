@@ -68,41 +68,47 @@ internal static partial class Int8Gemm
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide) =>
-        ColumnBlockWalk.Columns<Int8Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide)
+    {
+        if (w.SingleScales is null)
+            ColumnBlockWalk.Columns<Int8Weight, Tiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+        else
+            ColumnBlockWalk.Columns<Int8Weight, Tiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+    }
 
-    /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
-    private readonly struct Tiles : IPanelTiles<Int8Weight>
+    /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls
+    /// direct), for the weight's kind of scales.</summary>
+    private readonly struct Tiles<TScales> : IPanelTiles<Int8Weight> where TScales : struct, IInt8Scales
     {
         public static int Panel => Int8Weight.PanelCols;
 
         public static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
-            Int8Gemm.Tile8x16(act, r, w, c, bias, y);
+            Int8Gemm.Tile8x16<TScales>(act, r, w, c, bias, y);
 
         public static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
         {
             if (AvxVnni.IsSupported)
-                Tile4x16Vnni(act, r, w, c, bias, y);
+                Tile4x16Vnni<TScales>(act, r, w, c, bias, y);
             else
-                Int8Gemm.Tile4x16(act, r, w, c, bias, y);
+                Int8Gemm.Tile4x16<TScales>(act, r, w, c, bias, y);
         }
 
         // The decode tiles take one panel at a time (Int8Gemm.Decode.cs: one sequential stream).
         public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
         {
             for (int p = 0; p < 4; p++)
-                Tile2x8(act, r, w, c + p * Panel, bias, y);
+                Tile2x8<TScales>(act, r, w, c + p * Panel, bias, y);
         }
 
         public static bool HasThreeRowTile => true;
 
         public static void Tile3x1Panel(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
-            Tile3x8(act, r, w, c, bias, y);
+            Tile3x8<TScales>(act, r, w, c, bias, y);
 
         public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y)
         {
             for (int p = 0; p < panels; p++)
-                Tile1x8(act, r, w, c + p * Panel, bias, y);
+                Tile1x8<TScales>(act, r, w, c + p * Panel, bias, y);
         }
 
         public static float Element(Int8Activations act, int r, Int8Weight w, int c) => Int8Gemm.Element(act, r, w, c);
@@ -125,7 +131,7 @@ internal static partial class Int8Gemm
 
     /// <summary>Eight fp16 scales widened to fp32 (positive normals or zero: shift into place, rebias by 2^112).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Scales(ref ushort at)
+    internal static Vector256<float> Scales(ref ushort at)
     {
         var h = Vector128.LoadUnsafe(ref at);
         var words = Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h));
@@ -161,12 +167,13 @@ internal static partial class Int8Gemm
             : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absX, Avx2.Sign(w, x)), Vector256.Create((short)1));
 
     /// <summary>Four rows against two panels: each weight load serves four rows.</summary>
-    private static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static void Tile4x16<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
         nuint p0 = (nuint)(c / Panel) * panelBytes;
         nuint s0 = (nuint)(c / Panel * groups * Panel), ps = (nuint)(groups * Panel);
@@ -195,8 +202,8 @@ internal static partial class Int8Gemm
                 i30 = Dot(i30, a, b, w0); i31 = Dot(i31, a, b, w1);
             }
             nuint sg = s0 + (nuint)(g * Panel);
-            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
-            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
+            var d0 = TScales.Load8(ref sr, sg);
+            var d1 = TScales.Load8(ref sr, sg + ps);
             nuint xg0 = xs0 + (nuint)g;
             var s = GroupScale(ref xs, xg0);
             f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);
@@ -217,12 +224,13 @@ internal static partial class Int8Gemm
     /// <summary>Four rows against two panels with AVX-VNNI: vpdpbusd takes the stored unsigned x_q + 128 as they are
     /// (one broadcast load a row, no sign trick), so a group's lane sums are Σ (x_q + 128) · q, and
     /// the accumulators start at <see cref="Int8Weight.QuantOffsets"/> = −128 · Σ q: Σ x_q · q exactly, as the other tiles.</summary>
-    private static void Tile4x16Vnni(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    private static void Tile4x16Vnni<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+        where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
         ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
-        ref ushort sr = ref MemoryMarshal.GetArrayDataReference(w.Scales);
+        ref byte sr = ref TScales.Base(w);
         ref int qs = ref MemoryMarshal.GetArrayDataReference(w.QuantOffsets);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
         nuint p0 = (nuint)(c / Panel) * panelBytes;
@@ -254,8 +262,8 @@ internal static partial class Int8Gemm
                 b = Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref xq, 3 * rb))).AsByte();
                 i30 = AvxVnni.MultiplyWideningAndAdd(i30, b, w0); i31 = AvxVnni.MultiplyWideningAndAdd(i31, b, w1);
             }
-            var d0 = Scales(ref Unsafe.Add(ref sr, sg));
-            var d1 = Scales(ref Unsafe.Add(ref sr, sg + ps));
+            var d0 = TScales.Load8(ref sr, sg);
+            var d1 = TScales.Load8(ref sr, sg + ps);
             nuint xg0 = xs0 + (nuint)g;
             var s = GroupScale(ref xs, xg0);
             f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i00), d0 * s, f00); f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i01), d1 * s, f01);

@@ -17,16 +17,20 @@ internal sealed class Int8Weight : DeviceTensor
     /// <summary>Bytes of one group of one panel: 32 inputs × 8 columns.</summary>
     public const int GroupBytes = GroupSize * PanelCols;
 
-    private Int8Weight(sbyte[] quants, ushort[] scales, int[] quantOffsets, int rows, int cols) : base(rows, cols, DType.F32)
+    private Int8Weight(sbyte[] quants, ushort[] scales, float[]? singleScales, int[] quantOffsets, int rows, int cols) : base(rows, cols, DType.F32)
     {
         Quants = quants;
         Scales = scales;
+        SingleScales = singleScales;
         QuantOffsets = quantOffsets;
     }
 
     internal sbyte[] Quants { get; }
-    /// <summary>fp16 bits, [panel][group][8 columns].</summary>
+    /// <summary>fp16 bits, [panel][group][8 columns]; empty where <see cref="SingleScales"/> holds them.</summary>
     internal ushort[] Scales { get; }
+    /// <summary>fp32 scales in <see cref="Scales"/>' layout, for weights whose group scales are not fp16 values (GGUF
+    /// IQ4_XS: d · (sc − 32)); null for the others.</summary>
+    internal float[]? SingleScales { get; }
     /// <summary>−128 · Σ q over each group, [panel][group][8 columns]: the start value of the multi-row AVX-VNNI tile's
     /// int32 accumulators, which then sum Σ (x_q + 128) · q (it feeds the activations' stored unsigned bytes to vpdpbusd
     /// as they are) and so end at Σ x_q · q, with no subtraction per row. Resident only: 4 bytes per 32 weights that
@@ -34,7 +38,7 @@ internal sealed class Int8Weight : DeviceTensor
     internal int[] QuantOffsets { get; }
     internal int Groups => (Cols + GroupSize - 1) / GroupSize;
     internal int Panels => (Rows + PanelCols - 1) / PanelCols;
-    internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort);
+    internal long StoredBytes => Quants.LongLength + Scales.LongLength * sizeof(ushort) + (SingleScales?.LongLength ?? 0) * sizeof(float);
 
     public static Int8Weight Quantize(ReadOnlySpan<float> w, int outFeatures, int inFeatures)
     {
@@ -44,12 +48,15 @@ internal sealed class Int8Weight : DeviceTensor
     }
 
     /// <summary>An all-zero weight whose rows <see cref="QuantizeRows"/> fills (a large tensor, piece by piece).</summary>
-    public static Int8Weight Create(int outFeatures, int inFeatures)
+    public static Int8Weight Create(int outFeatures, int inFeatures) => Create(outFeatures, inFeatures, singleScales: false);
+
+    private static Int8Weight Create(int outFeatures, int inFeatures, bool singleScales)
     {
         int groups = (inFeatures + GroupSize - 1) / GroupSize;
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
-        return new Int8Weight(HugePages.NewArray<sbyte>(checked((long)panels * groups * GroupBytes)), new ushort[checked(panels * groups * PanelCols)],
-            new int[checked(panels * groups * PanelCols)], outFeatures, inFeatures);
+        int scales = checked(panels * groups * PanelCols);
+        return new Int8Weight(HugePages.NewArray<sbyte>(checked((long)panels * groups * GroupBytes)), singleScales ? [] : new ushort[scales],
+            singleScales ? new float[scales] : null, new int[scales], outFeatures, inFeatures);
     }
 
     /// <summary>Quantizes rows [firstRow, firstRow + w.Length / Cols) from their fp32 values; each row's groups depend
@@ -93,7 +100,8 @@ internal sealed class Int8Weight : DeviceTensor
     }
 
     /// <summary>The weight of <paramref name="parts"/> stacked by rows, their values and scales as they are (a GGUF
-    /// Q5_0 or IQ4_NL tensor's exact values; <see cref="Int8GroupRows"/> checks the ranges).</summary>
+    /// Q5_0, IQ4_NL or IQ4_XS tensor's exact values; <see cref="Int8GroupRows"/> checks the ranges). fp32 scales
+    /// (<see cref="SingleScales"/>) where any part has them.</summary>
     public static Int8Weight FromGroups(IReadOnlyList<Int8GroupRows> parts)
     {
         if (parts.Count == 0)
@@ -102,7 +110,8 @@ internal sealed class Int8Weight : DeviceTensor
         foreach (var p in parts)
             rows = p.Cols == cols ? checked(rows + p.Rows)
                 : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
-        var w = Create(rows, cols);
+        bool single = parts.Any(p => p.SingleScales is not null);
+        var w = Create(rows, cols, single);
         int groups = w.Groups, first = 0;
         foreach (var p in parts)
         {
@@ -118,7 +127,12 @@ internal sealed class Int8Weight : DeviceTensor
                         w.Quants[Index(panel, groups, g, i, j)] = q;
                         sum += q;
                     }
-                    w.Scales[(panel * groups + g) * PanelCols + j] = p.Scales[(long)r * groups + g];
+                    int at = (panel * groups + g) * PanelCols + j;
+                    long from = (long)r * groups + g;
+                    if (single)
+                        w.SingleScales![at] = p.Scale(from);
+                    else
+                        w.Scales[at] = p.Scales![from];
                     w.QuantOffsets[(panel * groups + g) * PanelCols + j] = -128 * sum;
                 }
             }
@@ -131,8 +145,11 @@ internal sealed class Int8Weight : DeviceTensor
     internal static long Index(int panel, int groups, int g, int i, int j) =>
         ((long)panel * groups + g) * GroupBytes + i / 4 * (PanelCols * 4) + j * 4 + i % 4;
 
-    internal float Scale(int o, int g) =>
-        (float)BitConverter.UInt16BitsToHalf(Scales[(o / PanelCols * Groups + g) * PanelCols + o % PanelCols]);
+    internal float Scale(int o, int g)
+    {
+        int at = (o / PanelCols * Groups + g) * PanelCols + o % PanelCols;
+        return SingleScales is { } s ? s[at] : (float)BitConverter.UInt16BitsToHalf(Scales[at]);
+    }
 
     internal sbyte Quant(int o, int i) => Quants[Index(o / PanelCols, Groups, i / GroupSize, i % GroupSize, o % PanelCols)];
 

@@ -37,7 +37,7 @@ public sealed class GgufReaderTests : IDisposable
     }
 
     [Fact]
-    public void Q5_0AndIq4NlBlocksAsInt8GroupsHoldGgufPysValues()
+    public void Q5_0Iq4NlAndIq4XsBlocksAsInt8GroupsHoldGgufPysValues()
     {
         using var file = GgufFile.Open(Fixture("types-more.gguf"));
         using var reference = JsonDocument.Parse(File.ReadAllText(Fixture("types-more.ref.json")));
@@ -66,6 +66,20 @@ public sealed class GgufReaderTests : IDisposable
         }
         Assert.Equal(3, tensors);   // random Q5_0 and IQ4_NL blocks, and gguf-py's own Q5_0 quantization
         Assert.True(negative > 0, "the fixture has blocks with a negative d");
+
+        // IQ4_XS: fp32 group scales d · (sc − 32), the levels as int8: d_s · q is gguf-py's value bit for bit.
+        var xs = file.Tensors["iq4_xs"];
+        uint[] bits = reference.RootElement.GetProperty("iq4_xs").GetProperty("bits").EnumerateArray().Select(e => e.GetUInt32()).ToArray();
+        var raw = new byte[xs.ByteLength];
+        file.ReadBytes(xs, raw);
+        var levels = new sbyte[256];
+        var groupScales = new float[8];
+        for (int b = 0; b < bits.Length / 256; b++)
+        {
+            GgufDequantize.Int8Groups(raw.AsSpan(b * 136, 136), levels, groupScales);
+            for (int i = 0; i < 256; i++)
+                Assert.Equal(bits[b * 256 + i], BitConverter.SingleToUInt32Bits(groupScales[i / 32] * levels[i]));
+        }
     }
 
     [Fact]

@@ -120,6 +120,64 @@ public sealed class Int8GemmTests
                 Assert.Equal(Int8Gemm.Element(act, r, weight, o), y[r * outCols + o]);
     }
 
+    /// <summary>A weight with fp32 group scales (GGUF IQ4_XS's d · (sc − 32), here random values of either sign that no
+    /// fp16 holds) runs every tile with those scales: the 512-bit 8 × 16 strips, the 4 × 16 tiles, the decode tiles
+    /// for one to three rows and the portable path each give <see cref="Int8Gemm.Element"/>'s bits, and the result stays
+    /// within fp32 rounding of Σ x_dequantized · scale · q.</summary>
+    [Theory]
+    [InlineData(1, 96, 40)]
+    [InlineData(2, 256, 75)]
+    [InlineData(3, 512, 33)]
+    [InlineData(7, 256, 48)]
+    [InlineData(19, 768, 45)]
+    public void Fp32GroupScalesGiveTheElementsBitsOnEveryPath(int rows, int k, int outCols)
+    {
+        var rng = new Random(rows * 31 + k);
+        var quants = new sbyte[outCols * k];
+        for (int i = 0; i < quants.Length; i++)
+            quants[i] = (sbyte)rng.Next(-127, 128);
+        var scales = new float[outCols * (k / 32)];
+        for (int i = 0; i < scales.Length; i++)
+            scales[i] = (float)((rng.NextDouble() * 2 - 1) * 0.01) * 1.0001f;   // off the fp16 grid
+        Assert.Contains(scales, v => (float)(Half)v != v);
+        var weight = Int8Weight.FromGroups([new Int8GroupRows("w", outCols, k, quants, scales)]);
+        Assert.NotNull(weight.SingleScales);
+        Assert.Empty(weight.Scales);
+        long padded = (outCols + 7) / 8 * 8;   // whole 8-column panels
+        Assert.Equal(padded * k + padded * (k / 32) * 4, weight.StoredBytes);
+        float[] x = HalfGemmTests.Random(rows * k, rows + 7, 2f), b = HalfGemmTests.Random(outCols, 8);
+        var act = new Int8Activations();
+        act.QuantizePerGroup(x, rows, k);
+        using var runner = new ParallelRunner(2);
+        var paths = new List<(string, bool, bool)> { ("portable", false, false) };
+        if (Int8Gemm.UsesVectors)
+            paths.Add(("vectors", true, false));
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+            paths.Add(("wide", true, true));
+        foreach (var (name, vectors, wide) in paths)
+        {
+            var y = new float[rows * outCols];
+            Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors, wide);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outCols; o++)
+                {
+                    float e = Int8Gemm.Element(act, r, weight, o) + b[o];
+                    Assert.True(BitConverter.SingleToUInt32Bits(e) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                        $"{name}: y[{r},{o}] = {y[r * outCols + o]}, element {e}");
+                    if (name != "portable")
+                        continue;
+                    double dot = b[o], magnitude = Math.Abs(b[o]);
+                    for (int i = 0; i < k; i++)
+                    {
+                        double term = act.Dequantized(r, i) * ((double)scales[o * (k / 32) + i / 32] * quants[o * k + i]);
+                        dot += term;
+                        magnitude += Math.Abs(term);
+                    }
+                    Assert.True(Math.Abs(y[r * outCols + o] - dot) <= 1e-5 * magnitude + 1e-6, $"y[{r},{o}] = {y[r * outCols + o]}, reference {dot}");
+                }
+        }
+    }
+
     /// <summary>One to three rows run the prefetching 1 × 32 tile (past a panel's end its prefetches reach the next
     /// tile's panels, past the last tile beyond the weight), the 1 × 8 tile and the scalar partial panel, on 2 threads:
     /// every element has <see cref="Int8Gemm.Element"/>'s bits (+ bias), for k of 1 to 3 groups and k past the

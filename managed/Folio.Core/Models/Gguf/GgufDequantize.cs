@@ -120,6 +120,26 @@ public static class GgufDequantize
         }
     }
 
+    /// <summary>An IQ4_XS block (256 weights) as 8 groups d_s · q: q the table levels, d_s = d · (scale[s] − 32) the
+    /// fp32 product <see cref="Blocks"/> computes, so that d_s · q is the block's value exactly.</summary>
+    public static void Int8Groups(ReadOnlySpan<byte> block, Span<sbyte> q, Span<float> scales)
+    {
+        float d = Half(block, 0);
+        int high = BinaryPrimitives.ReadUInt16LittleEndian(block[2..]);
+        var low = block.Slice(4, 4);
+        var qs = block.Slice(8, 128);
+        for (int s = 0; s < 8; s++)
+        {
+            int scale = ((low[s / 2] >> (4 * (s % 2))) & 0xF) | ((high >> (2 * s)) & 3) << 4;
+            scales[s] = d * (sbyte)(scale - 32);
+            for (int j = 0; j < 16; j++)
+            {
+                q[s * 32 + j] = NonLinear4[qs[16 * s + j] & 0xF];
+                q[s * 32 + j + 16] = NonLinear4[qs[16 * s + j] >> 4];
+            }
+        }
+    }
+
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(s[at..]));
 
     /// <summary>IQ4_NL's and IQ4_XS's 16 levels, which a nibble indexes (ggml's kvalues_iq4nl).</summary>

@@ -8,8 +8,8 @@ namespace Folio.Core.Models.Gguf;
 /// compared with ggml's dims reversed. For the llama architecture the converter permuted the rows of q and k
 /// (weights and biases) from rotate-half to ggml's interleaved RoPE order; reading undoes it, so Folio's
 /// rotate-half RoPE sees the checkpoint's original rows. F16 and BF16 tensors report their type (the CPU
-/// backend keeps them 16-bit); Q3_K, Q4_K, Q5_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>), Q5_0 and
-/// IQ4_NL as int8 groups of their exact values (<see cref="ReadInt8Groups"/>); block-quantized
+/// backend keeps them 16-bit); Q3_K, Q4_K, Q5_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>), Q5_0,
+/// IQ4_NL and IQ4_XS as int8 groups of their exact values (<see cref="ReadInt8Groups"/>); block-quantized
 /// tensors read as fp32 are dequantized.
 /// </summary>
 public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSource
@@ -62,22 +62,36 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         });
     }
 
-    /// <summary>Q5_0 and IQ4_NL tensors of two dimensions as int8 groups with exactly their values: Q5_0's d · (q − 16)
-    /// and IQ4_NL's d · level[nibble] are d · an int8 in [−127, 127] per 32 weights (a negative d is taken as −d with
-    /// the values negated: the same products); llama's q/k rows un-permuted. Null for other types.</summary>
+    /// <summary>Q5_0, IQ4_NL and IQ4_XS tensors of two dimensions as int8 groups with exactly their values: Q5_0's
+    /// d · (q − 16) and IQ4_NL's d · level[nibble] are an fp16 d times an int8 in [−127, 127] per 32 weights (a
+    /// negative d is taken as −d with the values negated: the same products), IQ4_XS's (d · (sc − 32)) · level an fp32
+    /// scale times one; llama's q/k rows un-permuted. Null for other types.</summary>
     public Int8GroupRows? ReadInt8Groups(string name, ReadOnlySpan<long> expectedShape)
     {
         var (g, info) = Find(name, expectedShape);
-        if (info.Type is not (GgmlType.Q5_0 or GgmlType.IQ4_NL) || expectedShape.Length != 2
+        if (info.Type is not (GgmlType.Q5_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS) || expectedShape.Length != 2
             || expectedShape[0] * expectedShape[1] > Array.MaxLength || info.ByteLength > Array.MaxLength)
             return null;
         int rows = (int)expectedShape[0], cols = (int)expectedShape[1];
         var bytes = new byte[info.ByteLength];
         file.ReadBytes(info, bytes);
         var quants = new sbyte[(long)rows * cols];
-        var scales = new ushort[(long)rows * (cols / 32)];
+        long groups = (long)rows * (cols / 32);
+        if (info.Type == GgmlType.IQ4_XS)
+        {
+            var wide = new float[groups];
+            for (long b = 0; b < groups / 8; b++)
+                GgufDequantize.Int8Groups(bytes.AsSpan((int)(b * 136), 136), quants.AsSpan((int)(b * 256), 256), wide.AsSpan((int)(b * 8), 8));
+            if (Permuted(g))
+            {
+                Unpermute<sbyte>(quants, HeadsOf(g), cols);
+                Unpermute<float>(wide, HeadsOf(g), cols / 32);
+            }
+            return new Int8GroupRows(g, rows, cols, quants, wide);
+        }
+        var scales = new ushort[groups];
         int blockBytes = info.Type == GgmlType.Q5_0 ? 22 : 18;
-        for (long b = 0; b < scales.LongLength; b++)
+        for (long b = 0; b < groups; b++)
             GgufDequantize.Int8Group(info.Type, bytes.AsSpan((int)(b * blockBytes), blockBytes), quants.AsSpan((int)(b * 32), 32), out scales[b]);
         if (Permuted(g))
         {
