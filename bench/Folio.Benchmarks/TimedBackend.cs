@@ -45,6 +45,8 @@ internal sealed class TimedBackend(IComputeBackend inner) : IComputeBackend
     // Without these two the interface's defaults (null) made a GGUF's k-quant tensors load as fp32 here.
     public DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => inner.UploadKQuantWeight(parts);
     public DeviceTensor? UploadKQuantTable(KQuantRows table) => inner.UploadKQuantTable(table);
+    public bool TakesInt8Groups => inner.TakesInt8Groups;
+    public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts) => inner.UploadInt8GroupWeight(parts);
     public DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read) =>
         inner.UploadWeightRows(outFeatures, inFeatures, sourceType, read);
     public void Download(DeviceTensor source, Span<float> destination) => inner.Download(source, destination);

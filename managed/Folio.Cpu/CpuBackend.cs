@@ -168,9 +168,11 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <summary>With <see cref="Quantization"/> None, GGUF Q5_0/IQ4_NL/IQ4_XS weights become int8 weights with exactly their
     /// values (<see cref="Int8Weight.FromGroups"/>, run by the int8 kernels); with int8/int4 set, null (they are read as
     /// fp32 and quantized the asked way).</summary>
+    public bool TakesInt8Groups => Quantization == WeightQuantization.None;
+
     public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts)
     {
-        if (Quantization != WeightQuantization.None)
+        if (!TakesInt8Groups)
             return null;
         var w = Int8Weight.FromGroups(parts);
         WeightBytes += w.StoredBytes;

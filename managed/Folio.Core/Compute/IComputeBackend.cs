@@ -64,6 +64,10 @@ public interface IComputeBackend : IDisposable
     /// does not keep them (no kernels, or it quantizes every weight its own way): the caller reads fp32 instead.</summary>
     DeviceTensor? UploadKQuantWeight(IReadOnlyList<KQuantRows> parts) => null;
 
+    /// <summary>Whether <see cref="UploadInt8GroupWeight"/> keeps int8 groups (asked before they are read, since
+    /// reading them converts the whole tensor).</summary>
+    bool TakesInt8Groups => false;
+
     /// <summary>A MatMul weight held as int8 groups with exactly the checkpoint's values (<paramref name="parts"/>
     /// stacked by rows); null means the backend does not (no int8 kernels, or it quantizes every weight its own way):
     /// the caller reads fp32 instead.</summary>

@@ -112,7 +112,7 @@ public abstract class DecoderModel : IDisposable
             DeviceTensor? t = vector || exactType != WeightQuantization.None ? null : Mapped(parts, weight);
             if (t is null && !vector)
                 t = KQuant(parts, weight);
-            if (t is null && !vector && weight)
+            if (t is null && !vector && weight && backend.TakesInt8Groups)
                 t = Int8Groups(parts);
             if (t is null && weight && !vector && exactType == WeightQuantization.None && weights.ReadsRows)
                 t = backend.UploadWeightRows((int)rows, (int)cols, storedType, (first, destination) => ReadStacked(parts, first, destination));

@@ -173,6 +173,12 @@ public sealed class GgufModelTests
         // Measured 2.97e-3: the random IQ4_NL blocks make weights up to 127 · 0.05, so the int8 activations' rounding
         // moves these logits more than in the Q8_0 fixture (2.15e-4, below); a misread value or scale moves them by far more.
         Assert.True(kl / Tokens.Length <= 5e-3, $"mean KL(folder || int8 groups) {kl / Tokens.Length:E3}");
+
+        // Asked for int4, the backend takes no int8 groups (and the loader does not read them): every weight int4.
+        using var int4 = new CpuBackend(2, WeightQuantization.Int4);
+        Assert.False(int4.TakesInt8Groups);
+        using (DecoderModel.Load(source.Config, source.Weights, int4))
+            Assert.All(int4.WeightKernels, k => Assert.StartsWith("int4", k));
     }
 
     [Theory]
