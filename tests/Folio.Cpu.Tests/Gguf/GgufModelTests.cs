@@ -61,6 +61,9 @@ public sealed class GgufModelTests
             using (var hf = ModelSource.Open(folder))
             {
                 Assert.Equal(RopeScalingKind.FrequencyFactors, gguf.Config.Rope.Kind);
+                // eos, then the file's end-of-turn and end-of-message ids: a request stops on any of them.
+                Assert.Equal([2, 5, 6], gguf.Config.EosTokenIds);
+                Assert.Equal([2, 5, 6], gguf.EosTokenIds);
                 Assert.Equal(RopeScalingKind.Llama3, hf.Config.Rope.Kind);
                 fromFile = gguf.Config.Rope.InverseFrequencies(gguf.Config.HeadDim);
                 fromConfig = hf.Config.Rope.InverseFrequencies(hf.Config.HeadDim);

@@ -39,7 +39,14 @@ public static class GgufModelConfig
         if (!file.Tensors.TryGetValue("token_embd.weight", out var embedding) || embedding.Dims.Length != 2)
             throw new ModelFormatException($"{file.Path}: tensor 'token_embd.weight' is missing or not 2-D");
         int vocab = Int(file, $"{arch}.vocab_size") ?? (int)embedding.Dims[1];
-        long? eos = file.GetInteger("tokenizer.ggml.eos_token_id");
+        // End of sequence: eos first (the engine's), then the end-of-turn and end-of-message ids llama.cpp's converter
+        // writes for Llama-3 instruct models (generation_config's eos list, which llama.cpp also stops on).
+        var eos = new List<int>();
+        if (file.GetInteger("tokenizer.ggml.eos_token_id") is long e)
+            eos.Add((int)e);
+        foreach (string key in (string[])["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"])
+            if (file.GetInteger(key) is long id && id >= 0 && id < vocab && !eos.Contains((int)id))
+                eos.Add((int)id);
         var config = new ModelConfig
         {
             Architecture = architecture,
@@ -58,7 +65,7 @@ public static class GgufModelConfig
             // Llama's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
             AttentionBias = architecture == ModelArchitecture.Llama && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
             BosTokenId = file.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null,
-            EosTokenIds = eos is long e ? [(int)e] : [],
+            EosTokenIds = eos,
         };
         if (config.NumKvHeads <= 0 || config.NumHeads % config.NumKvHeads != 0)
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count_kv' ({config.NumKvHeads}) must divide head_count ({heads})");
