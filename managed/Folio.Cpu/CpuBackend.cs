@@ -159,7 +159,7 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         if (Quantization != WeightQuantization.None)
             return null;
-        var w = KQuantWeight.Create(parts);
+        var w = KQuantWeight.Create(parts, _runner);
         WeightBytes += w.StoredBytes;
         _kernels.Add(KQuantGemm.KernelName(w));
         return w;
@@ -182,7 +182,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>A Q4_K/Q5_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
     /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
-    public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table]);
+    public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table], _runner);
 
     /// <summary>With <see cref="MapWeights"/>, every table is used in place (F32, F16 or BF16 rows, widened per
     /// lookup), quantizing or not; without, it is copied (as before mapping existed).</summary>

@@ -34,19 +34,36 @@ internal static class KQuantPanels
 
     public static int BlockBytes(KQuantFormat f) => f switch { KQuantFormat.Q4K => Q4KBytes, KQuantFormat.Q5K => Q5KBytes, _ => Q6KBytes };
 
-    /// <summary>Row-major <paramref name="blocks"/> ([rows, cols / 256] super-blocks) into panels; columns past
-    /// <paramref name="rows"/> in the last panel stay zero. Optimized at once: it runs once per tensor, so tiered
-    /// compilation would leave most of a model's repack in unoptimized code.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static byte[] Repack(KQuantFormat format, ReadOnlySpan<byte> blocks, int rows, int cols)
+    /// <summary>Row-major blocks ([rows, cols / 256] super-blocks, <paramref name="length"/> bytes at
+    /// <paramref name="blocks"/>) into panels, a panel's 8 rows at a time on <paramref name="runner"/>'s threads (each
+    /// panel's bytes are its rows' alone); columns past <paramref name="rows"/> in the last panel stay zero.</summary>
+    public static unsafe byte[] Repack(KQuantFormat format, byte* blocks, long length, int rows, int cols, ParallelRunner? runner)
     {
         int perRow = cols / KQuantFormats.BlockElements, panels = (rows + Cols - 1) / Cols;
+        var result = HugePages.NewArray<byte>(checked((long)panels * perRow * BlockBytes(format.PanelFormat())));
+        var job = new RepackJob(format, (nint)blocks, length, rows, cols, result);
+        if (runner is null)
+            RepackPanels(job, 0, panels);
+        else
+            runner.For(panels, length * 4, job, static (j, p) => RepackPanels(j, p, p + 1));
+        return result;
+    }
+
+    private readonly record struct RepackJob(KQuantFormat Format, nint Blocks, long Length, int Rows, int Cols, byte[] Result);
+
+    /// <summary>Panels [p0, p1) of <see cref="Repack"/>. Optimized at once: it runs once per tensor, so tiered
+    /// compilation would leave most of a model's repack in unoptimized code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RepackPanels(RepackJob job, int p0, int p1)
+    {
+        var (format, rows, cols, result) = (job.Format, job.Rows, job.Cols, job.Result);
+        var blocks = new ReadOnlySpan<byte>((void*)job.Blocks, checked((int)job.Length));
+        int perRow = cols / KQuantFormats.BlockElements;
         int stored = format.BlockBytes(), bytes = BlockBytes(format.PanelFormat());
-        var result = HugePages.NewArray<byte>(checked((long)panels * perRow * bytes));
         Span<byte> q = stackalloc byte[256];
         Span<int> sc = stackalloc int[16];
         Span<int> mins = stackalloc int[8];
-        for (int o = 0; o < rows; o++)
+        for (int o = p0 * Cols; o < Math.Min(rows, p1 * Cols); o++)
             for (int b = 0; b < perRow; b++)
             {
                 var block = blocks.Slice((int)(((long)o * perRow + b) * stored), stored);
@@ -94,7 +111,6 @@ internal static class KQuantPanels
                     BitConverter.TryWriteBytes(dst[(Q6KD + 4 * c)..], d);
                 }
             }
-        return result;
     }
 
     /// <summary>The low nibbles of a row's 256 values (input order) into column c: input e goes to vector e / 8 (32

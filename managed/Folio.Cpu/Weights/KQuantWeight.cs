@@ -31,9 +31,9 @@ internal sealed class KQuantWeight : DeviceTensor
     internal long StoredBytes => Parts.Sum(p => p.Panels.LongLength);
     internal bool HasFormat(KQuantFormat f) => Parts.Any(p => p.Format == f);
 
-    /// <summary>Stacks <paramref name="parts"/> (all of one width), repacked. Every fp16 scale (d, and Q4_K's dmin)
-    /// must be finite: such a block is a corrupt file.</summary>
-    public static KQuantWeight Create(IReadOnlyList<KQuantRows> parts)
+    /// <summary>Stacks <paramref name="parts"/> (all of one width), repacked (on <paramref name="runner"/>'s threads
+    /// when given). Every fp16 scale (d, and Q4_K's/Q5_K's dmin) must be finite: such a block is a corrupt file.</summary>
+    public static KQuantWeight Create(IReadOnlyList<KQuantRows> parts, ParallelRunner? runner = null)
     {
         if (parts.Count == 0)
             throw new ArgumentException("a k-quant weight needs at least one part");
@@ -44,7 +44,7 @@ internal sealed class KQuantWeight : DeviceTensor
             var p = parts[i];
             if (p.Cols != cols)
                 throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
-            stacked[i] = new Part(p.Format.PanelFormat(), p.Format, rows, p.Rows, ReadAndRepack(p));
+            stacked[i] = new Part(p.Format.PanelFormat(), p.Format, rows, p.Rows, ReadAndRepack(p, runner));
             rows = checked(rows + p.Rows);
         }
         return new KQuantWeight(stacked, rows, cols);
@@ -52,7 +52,7 @@ internal sealed class KQuantWeight : DeviceTensor
 
     /// <summary>The part's blocks read into native memory, checked, repacked, and the buffer freed at once: a managed
     /// copy would stay garbage until a full collection (on b8 Q4_K_M that held peak RSS ~55 MB higher).</summary>
-    private static unsafe byte[] ReadAndRepack(KQuantRows p)
+    private static unsafe byte[] ReadAndRepack(KQuantRows p, ParallelRunner? runner)
     {
         int length = checked(p.Rows * p.RowBytes);
         byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)length);
@@ -61,7 +61,7 @@ internal sealed class KQuantWeight : DeviceTensor
             var blocks = new Span<byte>(buffer, length);
             p.CopyBlocksTo(blocks);
             CheckScales(p, blocks);
-            return KQuantPanels.Repack(p.Format, blocks, p.Rows, p.Cols);
+            return KQuantPanels.Repack(p.Format, buffer, length, p.Rows, p.Cols, runner);
         }
         finally
         {
