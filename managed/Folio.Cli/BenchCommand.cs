@@ -34,7 +34,7 @@ public static class BenchCommand
         var seed = new Option<int>("--seed") { Description = "Workload seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         // The real-model path (issue 4): taken unless --executor is given.
-        var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder or built-in (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "Model: a Hugging Face folder, a GGUF file or built-in (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
         var device = DeviceOption.CreateDevice();
         var dtype = DeviceOption.CreateDtype();
         var noGraphs = DeviceOption.CreateNoGraphs();

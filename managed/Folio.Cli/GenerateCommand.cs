@@ -9,7 +9,7 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a GGUF file or a built-in model (tiny, b8, llama-1b, llama-8b; also as builtin:NAME; an existing folder of that name wins).", DefaultValueFactory = _ => "tiny" };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.8f };

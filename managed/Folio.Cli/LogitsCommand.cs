@@ -12,7 +12,7 @@ public static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder or a built-in model.", Required = true };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a GGUF file or a built-in model.", Required = true };
         var tokens = new Option<string>("--tokens") { Description = "A JSON file holding a list of token-id lists.", Required = true };
         var output = new Option<string>("--out") { Description = "File to write (raw fp32, sequence after sequence).", Required = true };
         var device = DeviceOption.CreateDevice();

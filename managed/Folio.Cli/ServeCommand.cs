@@ -13,7 +13,7 @@ public static class ServeCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a built-in model (tiny, b8, llama-1b, llama-8b), or fake (no compute: a deterministic stand-in with two-letter tokens aa..hh, for load tests and benchmark B10).", DefaultValueFactory = _ => "tiny" };
+        var model = new Option<string>("--model") { Description = "A Hugging Face folder, a GGUF file, a built-in model (tiny, b8, llama-1b, llama-8b), or fake (no compute: a deterministic stand-in with two-letter tokens aa..hh, for load tests and benchmark B10).", DefaultValueFactory = _ => "tiny" };
         var host = new Option<string>("--host") { Description = "Address to listen on (an IP address or localhost).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port (0 = any free port; the chosen one is printed).", DefaultValueFactory = _ => 8000 };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1/* requests." };
