@@ -108,6 +108,58 @@ public sealed class GgufReaderTests : IDisposable
         Assert.Contains("tensor 'q5_1': block 1 of Q5_1 gives", e.Message);
     }
 
+    /// <summary>Bad input never crashes: files with random bytes overwritten (header, metadata, tensor infos or data)
+    /// either open (a model file: as a model source too) and read every tensor, or are refused with a
+    /// <see cref="ModelFormatException"/>; no other
+    /// exception escapes (an index past an array, an overflow, an allocation of a corrupt count).</summary>
+    [Theory]
+    [InlineData("types.gguf")]
+    [InlineData("types-more.gguf")]
+    [InlineData("llama-legacy.gguf")]
+    public void RandomlyCorruptedFilesAreReadOrRefusedButNeverCrash(string fixture)
+    {
+        byte[] whole = File.ReadAllBytes(Fixture(fixture));
+        var rng = new Random(fixture.Length);
+        int opened = 0, refused = 0;
+        for (int round = 0; round < 300; round++)
+        {
+            byte[] bytes = (byte[])whole.Clone();
+            int edits = rng.Next(1, 4);
+            // Mostly the header and tensor infos (where counts and offsets live), sometimes anywhere.
+            int span = rng.Next(4) == 0 ? bytes.Length : Math.Min(bytes.Length, 2048);
+            for (int e = 0; e < edits; e++)
+                bytes[rng.Next(span)] = (byte)rng.Next(256);
+            string path = Path.Combine(_dir, $"{round}.gguf");
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                if (fixture.StartsWith("llama", StringComparison.Ordinal))
+                    using (ModelSource.Open(path)) { }   // the config, tokenizer and chat template from the metadata too
+                using var file = GgufFile.Open(path);
+                foreach (var info in file.Tensors.Values)
+                {
+                    if (info.ElementCount > 1 << 24)
+                        continue;   // a corrupted shape that still fits the file: too large to read here, nothing to learn
+                    file.ReadFloat32(info, new float[info.ElementCount]);
+                    if (info.Type is GgmlType.Q5_0 or GgmlType.IQ4_NL && info.Dims.Length == 2)
+                    {
+                        var raw = new byte[info.ByteLength];
+                        file.ReadBytes(info, raw);
+                        int size = info.Type == GgmlType.Q5_0 ? 22 : 18;
+                        for (int b = 0; b < raw.Length / size; b++)
+                            GgufDequantize.Int8Group(info.Type, raw.AsSpan(b * size, size), new sbyte[32], out _);
+                    }
+                }
+                opened++;
+            }
+            catch (ModelFormatException)
+            {
+                refused++;
+            }
+        }
+        Assert.True(opened > 0 && refused > 0, $"{opened} opened, {refused} refused: the corruptions should reach both outcomes");
+    }
+
     [Fact]
     public void MetadataOfEveryValueTypeReadsBack()
     {
