@@ -100,14 +100,22 @@ public static class GgufDequantize
         }
     }
 
-    /// <summary>A Q5_0 or IQ4_NL block as d · q with q int8 and d a non-negative fp16 (<paramref name="scale"/>, its
-    /// bits): Q5_0's q − 16 or IQ4_NL's table level, negated with d where d is negative, so that d · q is the
-    /// block's value exactly as <see cref="Blocks"/> computes it.</summary>
+    /// <summary>A Q8_0, Q5_0 or IQ4_NL block as d · q with q int8 and d a non-negative fp16 (<paramref name="scale"/>,
+    /// its bits): Q8_0's values, Q5_0's q − 16 or IQ4_NL's table level, negated with d where d is negative, so that
+    /// d · q is the block's value exactly as <see cref="Blocks"/> computes it (a Q8_0 −128 with a negative d, whose
+    /// negation no int8 holds, comes out clamped to 127: the caller checks for −128 in the file first).</summary>
     public static void Int8Group(GgmlType type, ReadOnlySpan<byte> block, Span<sbyte> q, out ushort scale)
     {
         ushort d = BinaryPrimitives.ReadUInt16LittleEndian(block);
         int sign = (d & 0x8000) != 0 ? -1 : 1;
         scale = (ushort)(d & 0x7FFF);
+        if (type == GgmlType.Q8_0)
+        {
+            // Q8_0's values as they are (a −128 stays −128 here: the caller refuses the int8 form for it).
+            for (int j = 0; j < 32; j++)
+                q[j] = (sbyte)Math.Clamp(sign * (sbyte)block[2 + j], sbyte.MinValue, sbyte.MaxValue);
+            return;
+        }
         uint high = type == GgmlType.Q5_0 ? BinaryPrimitives.ReadUInt32LittleEndian(block[2..]) : 0;
         var qs = block.Slice(type == GgmlType.Q5_0 ? 6 : 2, 16);
         for (int j = 0; j < 32; j++)
