@@ -236,6 +236,52 @@ public sealed class GgufModelTests
         Assert.Equal(c.NumLayers * perLayer + Bytes(c.VocabSize, c.HiddenSize), backend.WeightBytes);
     }
 
+    /// <summary>Q8_0 weights are read straight from their blocks as int8 groups; a block holding −128 (no int8 weight
+    /// value: llama.cpp's quantizer writes none) sends its tensor to the fp32 path instead, and the model still loads.</summary>
+    [Fact]
+    public void Q8_0WeightsAreInt8GroupsUnlessABlockHoldsMinus128()
+    {
+        long[] shape;
+        byte[] first;
+        using (var source = ModelSource.Open(F("llama-q8_0.gguf")))
+        {
+            var c = source.Config;
+            shape = [c.HiddenSize, c.IntermediateSize];
+            var groups = source.Weights.ReadInt8Groups("model.layers.0.mlp.down_proj.weight", shape);
+            Assert.NotNull(groups);
+            using var file = GgufFile.Open(F("llama-q8_0.gguf"));
+            var info = file.Tensors["blk.0.ffn_down.weight"];
+            var bytes = new byte[info.ByteLength];
+            file.ReadBytes(info, bytes);
+            first = bytes[..68];
+            // The groups hold the file's values: d · q of block 0 as gguf-py reads them.
+            var want = new float[32];
+            GgufDequantize.Blocks(GgmlType.Q8_0, bytes.AsSpan(0, 34), want);
+            for (int j = 0; j < 32; j++)
+                Assert.Equal(want[j], groups.Scale(0) * groups.Quants[j]);
+        }
+        byte[] whole = File.ReadAllBytes(F("llama-q8_0.gguf"));
+        int at = whole.AsSpan().IndexOf(first);
+        Assert.True(at > 0);
+        string dir = Directory.CreateTempSubdirectory("folio-q8-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "m.gguf");
+            whole[at + 34 + 2 + 5] = 0x80;   // block 1, value 5: −128
+            File.WriteAllBytes(path, whole);
+            using var source = ModelSource.Open(path);
+            Assert.Null(source.Weights.ReadInt8Groups("model.layers.0.mlp.down_proj.weight", shape));
+            Assert.NotNull(source.Weights.ReadInt8Groups("model.layers.1.mlp.down_proj.weight", shape));
+            using var backend = new CpuBackend(1);
+            using (DecoderModel.Load(source.Config, source.Weights, backend))
+                Assert.Contains(backend.WeightKernels, k => k.StartsWith("fp32", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void F16TensorsStay16BitAndShapeMismatchesNameTheTensor()
     {
