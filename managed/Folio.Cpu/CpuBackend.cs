@@ -165,15 +165,23 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
-    /// <summary>With <see cref="Quantization"/> None, GGUF Q5_0/IQ4_NL/IQ4_XS weights become int8 weights with exactly their
-    /// values (<see cref="Int8Weight.FromGroups"/>, run by the int8 kernels); with int8/int4 set, null (they are read as
-    /// fp32 and quantized the asked way).</summary>
+    /// <summary>With <see cref="Quantization"/> None, GGUF Q8_0/Q5_0/IQ4_NL/IQ4_XS weights become int8 weights with exactly
+    /// their values (<see cref="Int8Weight.FromGroups"/>, run by the int8 kernels), Q4_0 ones int4 weights
+    /// (<see cref="Int4Weight.FromGroups"/>); with int8/int4 set, null (they are read as fp32 and quantized the asked way).</summary>
     public bool TakesInt8Groups => Quantization == WeightQuantization.None;
 
     public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts)
     {
         if (!TakesInt8Groups)
             return null;
+        if (parts.All(p => p.FourBit && p.Scales is not null))
+        {
+            // Q4_0's values at 4 bits, as stored (Int4Weight is its form).
+            var w4 = Int4Weight.FromGroups(parts);
+            WeightBytes += w4.StoredBytes;
+            _kernels.Add(Int4Gemm.KernelName);
+            return w4;
+        }
         var w = Int8Weight.FromGroups(parts);
         WeightBytes += w.StoredBytes;
         _kernels.Add(Int8Gemm.KernelName);

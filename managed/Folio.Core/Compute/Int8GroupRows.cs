@@ -54,6 +54,10 @@ public sealed class Int8GroupRows
     /// <summary>fp32 scales; null where <see cref="Scales"/> holds them.</summary>
     public float[]? SingleScales { get; }
 
+    /// <summary>Every group's values lie in [−8, 7], or in [−7, 8] (a negative scale taken as its magnitude with the
+    /// values negated): a backend may hold them at 4 bits, as they were stored (GGUF Q4_0).</summary>
+    public bool FourBit { get; init; }
+
     /// <summary>Scale <paramref name="i"/> as fp32.</summary>
     public float Scale(long i) => SingleScales is { } s ? s[i] : (float)BitConverter.UInt16BitsToHalf(Scales![i]);
 }

@@ -95,6 +95,44 @@ internal sealed class Int4Weight : DeviceTensor
         }
     }
 
+    /// <summary>The weight of <paramref name="parts"/> (each <see cref="Int8GroupRows.FourBit"/>) stacked by rows, their
+    /// values and scales as they are: a group whose values reach 8 (a negative Q4_0 scale taken as its magnitude) is
+    /// stored negated with its scale's sign set, the file's own q and d (the same products).</summary>
+    public static Int4Weight FromGroups(IReadOnlyList<Int8GroupRows> parts)
+    {
+        if (parts.Count == 0 || parts.Any(p => !p.FourBit || p.Scales is null))
+            throw new ArgumentException("an int4 weight takes parts of 4-bit values with fp16 scales");
+        int cols = parts[0].Cols, rows = 0;
+        foreach (var p in parts)
+            rows = p.Cols == cols ? checked(rows + p.Rows)
+                : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
+        var w = Create(rows, cols);
+        int groups = w.Groups, first = 0;
+        foreach (var p in parts)
+        {
+            for (int r = 0; r < p.Rows; r++)
+            {
+                int o = first + r, panel = o / PanelCols, j = o % PanelCols;
+                for (int g = 0; g < groups; g++)
+                {
+                    var q = p.Quants.AsSpan((int)((long)r * cols + g * GroupSize), GroupSize);
+                    bool flip = q.Contains((sbyte)8);
+                    ushort scale = p.Scales![(long)r * groups + g];
+                    w.Scales[(panel * groups + g) * PanelCols + j] = flip ? (ushort)(scale | 0x8000) : scale;
+                    for (int i = 0; i < GroupSize; i++)
+                    {
+                        int v = flip ? -q[i] : q[i];
+                        if (v is < -8 or > 7)
+                            throw new ArgumentException($"tensor '{p.Name}': row {r}, group {g} holds {q[i]}, not a 4-bit value");
+                        Set(w.Nibbles, Index(panel, groups, g, i, j), v);
+                    }
+                }
+            }
+            first += p.Rows;
+        }
+        return w;
+    }
+
     /// <summary>Where input i (0..31) of group g, column j of a panel lives: byte offset, and whether in the high nibble.</summary>
     internal static (long Byte, bool High) Index(int panel, int groups, int g, int i, int j)
     {

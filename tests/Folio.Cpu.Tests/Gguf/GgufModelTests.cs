@@ -282,6 +282,40 @@ public sealed class GgufModelTests
         }
     }
 
+    /// <summary>Q4_0 weights are read straight from their blocks into int4 weights with the file's values, its
+    /// negative scales (gguf-py's quantizer gives one to every group whose largest-magnitude value is positive)
+    /// included.</summary>
+    [Fact]
+    public void Q4_0WeightsAreInt4WeightsOfTheFilesValues()
+    {
+        using var source = ModelSource.Open(F("llama-q4_0.gguf"));
+        using var file = GgufFile.Open(F("llama-q4_0.gguf"));
+        var c = source.Config;
+        int negative = 0;
+        foreach (var (hf, gguf, rows, cols) in new[]
+        {
+            ("model.layers.0.mlp.down_proj.weight", "blk.0.ffn_down.weight", c.HiddenSize, c.IntermediateSize),
+            ("model.layers.1.mlp.gate_proj.weight", "blk.1.ffn_gate.weight", c.IntermediateSize, c.HiddenSize),
+        })
+        {
+            var groups = source.Weights.ReadInt8Groups(hf, [rows, cols]);
+            Assert.NotNull(groups);
+            Assert.True(groups.FourBit);
+            var w = Weights.Int4Weight.FromGroups([groups]);
+            var info = file.Tensors[gguf];
+            var bytes = new byte[info.ByteLength];
+            file.ReadBytes(info, bytes);
+            var want = new float[info.ElementCount];
+            GgufDequantize.Blocks(GgmlType.Q4_0, bytes, want);
+            for (int b = 0; b < bytes.Length / 18; b++)
+                negative += bytes[b * 18 + 1] >> 7;
+            for (int o = 0; o < rows; o++)
+                for (int i = 0; i < cols; i++)
+                    Assert.True(w.Dequantized(o, i) == want[o * cols + i], $"{gguf}[{o},{i}]: {w.Dequantized(o, i)} vs {want[o * cols + i]}");
+        }
+        Assert.True(negative > 0, "the fixture's Q4_0 blocks include negative scales");
+    }
+
     [Fact]
     public void F16TensorsStay16BitAndShapeMismatchesNameTheTensor()
     {

@@ -100,8 +100,8 @@ public static class GgufDequantize
         }
     }
 
-    /// <summary>A Q8_0, Q5_0 or IQ4_NL block as d · q with q int8 and d a non-negative fp16 (<paramref name="scale"/>,
-    /// its bits): Q8_0's values, Q5_0's q − 16 or IQ4_NL's table level, negated with d where d is negative, so that
+    /// <summary>A Q8_0, Q5_0, Q4_0 or IQ4_NL block as d · q with q int8 and d a non-negative fp16 (<paramref name="scale"/>,
+    /// its bits): Q8_0's values, Q5_0's q − 16, Q4_0's q − 8 or IQ4_NL's table level, negated with d where d is negative, so that
     /// d · q is the block's value exactly as <see cref="Blocks"/> computes it (a Q8_0 −128 with a negative d, whose
     /// negation no int8 holds, comes out clamped to 127: the caller checks for −128 in the file first).</summary>
     public static void Int8Group(GgmlType type, ReadOnlySpan<byte> block, Span<sbyte> q, out ushort scale)
@@ -121,9 +121,13 @@ public static class GgufDequantize
         for (int j = 0; j < 32; j++)
         {
             int nibble = j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4;
-            int value = type == GgmlType.Q5_0 ? (nibble | (int)((high >> j) & 1) << 4) - 16
-                : type == GgmlType.IQ4_NL ? NonLinear4[nibble]
-                : throw new ArgumentException($"GGML type {GgmlTypes.Name(type)} has no int8 group form");
+            int value = type switch
+            {
+                GgmlType.Q5_0 => (nibble | (int)((high >> j) & 1) << 4) - 16,
+                GgmlType.Q4_0 => nibble - 8,
+                GgmlType.IQ4_NL => NonLinear4[nibble],
+                _ => throw new ArgumentException($"GGML type {GgmlTypes.Name(type)} has no int8 group form"),
+            };
             q[j] = (sbyte)(sign * value);
         }
     }

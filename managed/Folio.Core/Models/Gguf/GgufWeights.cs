@@ -62,15 +62,15 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         });
     }
 
-    /// <summary>Q8_0, Q5_0, IQ4_NL and IQ4_XS tensors of two dimensions as int8 groups with exactly their values (Q8_0's
-    /// read straight from its blocks, no fp32 copy); Q5_0's
+    /// <summary>Q8_0, Q5_0, Q4_0, IQ4_NL and IQ4_XS tensors of two dimensions as int8 groups with exactly their values
+    /// (read straight from their blocks, no fp32 copy; Q4_0's marked <see cref="Int8GroupRows.FourBit"/>); Q5_0's
     /// d · (q − 16) and IQ4_NL's d · level[nibble] are an fp16 d times an int8 in [−127, 127] per 32 weights (a
     /// negative d is taken as −d with the values negated: the same products), IQ4_XS's (d · (sc − 32)) · level an fp32
     /// scale times one; llama's q/k rows un-permuted. Null for other types.</summary>
     public Int8GroupRows? ReadInt8Groups(string name, ReadOnlySpan<long> expectedShape)
     {
         var (g, info) = Find(name, expectedShape);
-        if (info.Type is not (GgmlType.Q8_0 or GgmlType.Q5_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS) || expectedShape.Length != 2
+        if (info.Type is not (GgmlType.Q8_0 or GgmlType.Q5_0 or GgmlType.Q4_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS) || expectedShape.Length != 2
             || expectedShape[0] * expectedShape[1] > Array.MaxLength || info.ByteLength > Array.MaxLength)
             return null;
         int rows = (int)expectedShape[0], cols = (int)expectedShape[1];
@@ -91,7 +91,7 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             return new Int8GroupRows(g, rows, cols, quants, wide);
         }
         var scales = new ushort[groups];
-        int blockBytes = info.Type switch { GgmlType.Q8_0 => 34, GgmlType.Q5_0 => 22, _ => 18 };
+        int blockBytes = info.Type switch { GgmlType.Q8_0 => 34, GgmlType.Q5_0 => 22, _ => 18 };   // Q4_0, IQ4_NL: 18
         for (long b = 0; b < groups; b++)
         {
             var block = bytes.AsSpan((int)(b * blockBytes), blockBytes);
@@ -105,7 +105,7 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             Unpermute<sbyte>(quants, HeadsOf(g), cols);
             Unpermute<ushort>(scales, HeadsOf(g), cols / 32);
         }
-        return new Int8GroupRows(g, rows, cols, quants, scales);
+        return new Int8GroupRows(g, rows, cols, quants, scales) { FourBit = info.Type == GgmlType.Q4_0 };
     }
 
     private (string Gguf, GgufTensorInfo Info) Find(string name, ReadOnlySpan<long> expectedShape)
