@@ -47,7 +47,9 @@ public sealed partial class CpuBackend
     {
         var mapped = table as Weights.MappedTable;
         var blocks = table as Weights.KQuantWeight;
-        var t = mapped is null && blocks is null ? T(table) : null;
+        var int8 = table as Weights.Int8Weight;
+        var int4 = table as Weights.Int4Weight;
+        var t = mapped is null && blocks is null && int8 is null && int4 is null ? T(table) : null;
         var o = T(output);
         var tokenIds = S(step).TokenIds;
         Require(o.Rows == tokenIds.Length && o.Cols == table.Cols, "Embedding: output must be [tokens, hidden]");
@@ -60,6 +62,10 @@ public sealed partial class CpuBackend
                 mapped.CopyRow(id, o.Row(r));
             else if (blocks is not null)
                 blocks.DequantizeRow(id, o.Row(r));
+            else if (int8 is not null)
+                int8.DequantizeRow(id, o.Row(r));
+            else if (int4 is not null)
+                int4.DequantizeRow(id, o.Row(r));
             else
                 t!.Row(id).CopyTo(o.Row(r));
         }

@@ -188,6 +188,14 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>A GGUF Q8_0/Q5_0/Q4_0/IQ4_NL/IQ4_XS token table held as int8 (Q4_0: int4) groups of its exact values, a
+    /// lookup dequantizing the step's rows (the values an fp32 copy would hold); with int8/int4 set, null, as for the
+    /// weights.</summary>
+    public DeviceTensor? UploadInt8GroupTable(Int8GroupRows table) =>
+        !TakesInt8Groups ? null
+        : table.FourBit && table.Scales is not null ? Int4Weight.FromGroups([table])
+        : Int8Weight.FromGroups([table]);
+
     /// <summary>A Q4_K/Q5_K/Q6_K token table stays in its blocks whatever the quantization (a lookup dequantizes the step's
     /// rows by ggml's rule: the values an fp32 copy would hold).</summary>
     public DeviceTensor? UploadKQuantTable(KQuantRows table) => KQuantWeight.Create([table], _runner);

@@ -73,6 +73,10 @@ public interface IComputeBackend : IDisposable
     /// the caller reads fp32 instead.</summary>
     DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts) => null;
 
+    /// <summary>The embedding table held as int8 groups (looked up row by row, d · q per value: the values an fp32
+    /// copy would hold); null: the caller reads fp32.</summary>
+    DeviceTensor? UploadInt8GroupTable(Int8GroupRows table) => null;
+
     /// <summary>The embedding table kept in its k-quant blocks (looked up row by row); null: the caller reads fp32.</summary>
     DeviceTensor? UploadKQuantTable(KQuantRows table) => null;
 

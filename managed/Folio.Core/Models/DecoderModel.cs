@@ -112,8 +112,8 @@ public abstract class DecoderModel : IDisposable
             DeviceTensor? t = vector || exactType != WeightQuantization.None ? null : Mapped(parts, weight);
             if (t is null && !vector)
                 t = KQuant(parts, weight);
-            if (t is null && !vector && weight && backend.TakesInt8Groups)
-                t = Int8Groups(parts);
+            if (t is null && !vector && backend.TakesInt8Groups)
+                t = Int8Groups(parts, weight);
             if (t is null && weight && !vector && exactType == WeightQuantization.None && weights.ReadsRows)
                 t = backend.UploadWeightRows((int)rows, (int)cols, storedType, (first, destination) => ReadStacked(parts, first, destination));
             if (t is null)
@@ -173,8 +173,10 @@ public abstract class DecoderModel : IDisposable
             }
             return weight ? backend.UploadKQuantWeight(blocks) : backend.UploadKQuantTable(blocks[0]);
         }
-        DeviceTensor? Int8Groups((string Name, long[] Shape)[] parts)
+        DeviceTensor? Int8Groups((string Name, long[] Shape)[] parts, bool weight)
         {
+            if (!weight && parts.Length != 1)
+                return null;
             // Every part must have the exact int8 form (GGUF Q5_0/IQ4_NL/IQ4_XS), else the fused weight takes the fp32 path.
             var groups = new List<Int8GroupRows>();
             foreach (var (name, shape) in parts)
@@ -183,7 +185,7 @@ public abstract class DecoderModel : IDisposable
                     return null;
                 groups.Add(g);
             }
-            return backend.UploadInt8GroupWeight(groups);
+            return weight ? backend.UploadInt8GroupWeight(groups) : backend.UploadInt8GroupTable(groups[0]);
         }
         void ReadStacked((string Name, long[] Shape)[] parts, int firstRow, Span<float> destination)
         {

@@ -159,5 +159,24 @@ internal sealed class Int4Weight : DeviceTensor
     /// <summary>The dequantized weight d · q (the reference the kernels are tested against).</summary>
     internal float Dequantized(int o, int i) => Scale(o, i / GroupSize) * Quant(o, i);
 
+    /// <summary>Row <paramref name="o"/> as d · q values into <paramref name="destination"/>: the embedding lookup of a
+    /// table held in this form.</summary>
+    internal void DequantizeRow(int o, Span<float> destination)
+    {
+        int groups = Groups, panel = o / PanelCols, j = o % PanelCols;
+        for (int g = 0; g < groups; g++)
+        {
+            float d = Scale(o, g);
+            long at = ((long)panel * groups + g) * GroupBytes + j * 4;
+            // Quads 2t (low nibbles) and 2t + 1 (high) share block t's 4 bytes of this column.
+            for (int quad = 0; quad < GroupSize / 4; quad++)
+                for (int i = 0; i < 4 && g * GroupSize + 4 * quad + i < Cols; i++)
+                {
+                    byte b = Nibbles[at + quad / 2 * (PanelCols * 4) + i];
+                    destination[g * GroupSize + 4 * quad + i] = d * ((quad % 2 == 1 ? b >> 4 : b & 0x0F) - 8);
+                }
+        }
+    }
+
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
 }

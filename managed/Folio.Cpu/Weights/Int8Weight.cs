@@ -156,5 +156,21 @@ internal sealed class Int8Weight : DeviceTensor
     /// <summary>The dequantized weight d · q (the reference the kernels are tested against).</summary>
     internal float Dequantized(int o, int i) => Scale(o, i / GroupSize) * Quant(o, i);
 
+    /// <summary>Row <paramref name="o"/> as d · q values into <paramref name="destination"/>: the embedding lookup of a
+    /// table held in this form.</summary>
+    internal void DequantizeRow(int o, Span<float> destination)
+    {
+        int groups = Groups, panel = o / PanelCols, j = o % PanelCols;
+        for (int g = 0; g < groups; g++)
+        {
+            float d = Scale(o, g);
+            long at = ((long)panel * groups + g) * GroupBytes + j * 4;
+            // A group's 32 inputs: 8 quads of 4 consecutive bytes, one quad every PanelCols · 4 bytes.
+            for (int t = 0; t < GroupSize / 4; t++)
+                for (int i = 0; i < 4 && g * GroupSize + 4 * t + i < Cols; i++)
+                    destination[g * GroupSize + 4 * t + i] = d * Quants[at + t * PanelCols * 4 + i];
+        }
+    }
+
     public override DeviceTensor View(int rows) => throw new InvalidOperationException("a packed weight has no row views");
 }

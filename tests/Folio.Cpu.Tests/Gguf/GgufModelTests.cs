@@ -282,6 +282,22 @@ public sealed class GgufModelTests
         }
     }
 
+    /// <summary>Q8_0 and Q4_0 files read straight from their blocks (MatMul weights and the token table as int8 / int4
+    /// groups) give the logits of the same files read through fp32 (the table an fp32 copy, the weights re-quantized
+    /// and checked) bit for bit.</summary>
+    [Theory]
+    [InlineData("llama-q8_0.gguf")]
+    [InlineData("llama-q4_0.gguf")]
+    public void BlocksReadStraightGiveTheFp32ReadsLogits(string gguf)
+    {
+        using var source = ModelSource.Open(F(gguf));
+        var kernels = new List<string>();
+        var direct = TeacherForced(source.Config, source.Weights, kernels);
+        var viaFp32 = TeacherForced(source.Config, new NoInt8Groups(source.Weights), []);
+        for (int i = 0; i < Tokens.Length; i++)
+            Assert.Equal(viaFp32[i], direct[i]);
+    }
+
     /// <summary>Q4_0 weights are read straight from their blocks into int4 weights with the file's values, its
     /// negative scales (gguf-py's quantizer gives one to every group whose largest-magnitude value is positive)
     /// included.</summary>
