@@ -58,6 +58,18 @@ public sealed class Int8GroupRows
     /// values negated): a backend may hold them at 4 bits, as they were stored (GGUF Q4_0).</summary>
     public bool FourBit { get; init; }
 
+    /// <summary>The rows of <paramref name="parts"/> stacked (a fused q/k/v, gate/up), which must share one width.</summary>
+    public static int StackedRows(IReadOnlyList<Int8GroupRows> parts)
+    {
+        if (parts.Count == 0)
+            throw new ArgumentException("a weight needs at least one part");
+        int rows = 0;
+        foreach (var p in parts)
+            rows = p.Cols == parts[0].Cols ? checked(rows + p.Rows)
+                : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {parts[0].Cols}: parts of one weight must agree");
+        return rows;
+    }
+
     /// <summary>Scale <paramref name="i"/> as fp32.</summary>
     public float Scale(long i) => SingleScales is { } s ? s[i] : (float)BitConverter.UInt16BitsToHalf(Scales![i]);
 }

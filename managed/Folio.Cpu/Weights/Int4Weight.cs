@@ -100,12 +100,9 @@ internal sealed class Int4Weight : DeviceTensor
     /// stored negated with its scale's sign set, the file's own q and d (the same products).</summary>
     public static Int4Weight FromGroups(IReadOnlyList<Int8GroupRows> parts)
     {
-        if (parts.Count == 0 || parts.Any(p => !p.FourBit || p.Scales is null))
+        if (parts.Any(p => !p.FourBit || p.Scales is null))
             throw new ArgumentException("an int4 weight takes parts of 4-bit values with fp16 scales");
-        int cols = parts[0].Cols, rows = 0;
-        foreach (var p in parts)
-            rows = p.Cols == cols ? checked(rows + p.Rows)
-                : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
+        int rows = Int8GroupRows.StackedRows(parts), cols = parts[0].Cols;
         var w = Create(rows, cols);
         int groups = w.Groups, first = 0;
         foreach (var p in parts)

@@ -104,12 +104,7 @@ internal sealed class Int8Weight : DeviceTensor
     /// (<see cref="SingleScales"/>) where any part has them.</summary>
     public static Int8Weight FromGroups(IReadOnlyList<Int8GroupRows> parts)
     {
-        if (parts.Count == 0)
-            throw new ArgumentException("an int8 weight needs at least one part");
-        int cols = parts[0].Cols, rows = 0;
-        foreach (var p in parts)
-            rows = p.Cols == cols ? checked(rows + p.Rows)
-                : throw new ArgumentException($"tensor '{p.Name}' has {p.Cols} columns, '{parts[0].Name}' {cols}: parts of one weight must agree");
+        int rows = Int8GroupRows.StackedRows(parts), cols = parts[0].Cols;
         bool single = parts.Any(p => p.SingleScales is not null);
         var w = Create(rows, cols, single);
         int groups = w.Groups, first = 0;

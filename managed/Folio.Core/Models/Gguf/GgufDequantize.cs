@@ -120,7 +120,7 @@ public static class GgufDequantize
         var qs = block.Slice(type == GgmlType.Q5_0 ? 6 : 2, 16);
         for (int j = 0; j < 32; j++)
         {
-            int nibble = j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4;
+            int nibble = Nibble(qs, j);
             int value = type switch
             {
                 GgmlType.Q5_0 => (nibble | (int)((high >> j) & 1) << 4) - 16,
@@ -152,6 +152,9 @@ public static class GgufDequantize
         }
     }
 
+    /// <summary>Value j (0..31) of a 32-value block's 16 nibble bytes: low nibbles are values 0..15, high 16..31.</summary>
+    private static int Nibble(ReadOnlySpan<byte> qs, int j) => j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4;
+
     private static float Half(ReadOnlySpan<byte> s, int at) => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(s[at..]));
 
     /// <summary>IQ4_NL's and IQ4_XS's 16 levels, which a nibble indexes (ggml's kvalues_iq4nl).</summary>
@@ -168,7 +171,7 @@ public static class GgufDequantize
         var qs = block.Slice(highBits ? at + 4 : at, 16);
         for (int j = 0; j < 32; j++)
         {
-            int q = (j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4) | (int)((high >> j) & 1) << 4;
+            int q = Nibble(qs, j) | (int)((high >> j) & 1) << 4;
             dst[j] = hasMin ? d * q + m : d * (q - 16);
         }
     }
