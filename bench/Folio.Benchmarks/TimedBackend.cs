@@ -48,6 +48,7 @@ internal sealed class TimedBackend(IComputeBackend inner) : IComputeBackend
     public bool TakesInt8Groups => inner.TakesInt8Groups;
     public DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts) => inner.UploadInt8GroupWeight(parts);
     public DeviceTensor? UploadInt8GroupTable(Int8GroupRows table) => inner.UploadInt8GroupTable(table);
+    public bool MultipliesTable(DeviceTensor table) => inner.MultipliesTable(table);
     public DeviceTensor? UploadWeightRows(int outFeatures, int inFeatures, DType sourceType, WeightRowReader read) =>
         inner.UploadWeightRows(outFeatures, inFeatures, sourceType, read);
     public void Download(DeviceTensor source, Span<float> destination) => inner.Download(source, destination);

@@ -188,6 +188,11 @@ public sealed partial class CpuBackend : IComputeBackend
         return w;
     }
 
+    /// <summary>A table held in a MatMul weight's form (k-quant panels, int8 or int4 groups: a GGUF table) serves a tied
+    /// lm_head as it is, unless the weights are being quantized another way.</summary>
+    public bool MultipliesTable(DeviceTensor table) =>
+        Quantization == WeightQuantization.None && table is KQuantWeight or Int8Weight or Int4Weight;
+
     /// <summary>A GGUF Q8_0/Q5_0/Q4_0/IQ4_NL/IQ4_XS token table held as int8 (Q4_0: int4) groups of its exact values, a
     /// lookup dequantizing the step's rows (the values an fp32 copy would hold); with int8/int4 set, null, as for the
     /// weights.</summary>

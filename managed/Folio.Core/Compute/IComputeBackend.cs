@@ -73,6 +73,10 @@ public interface IComputeBackend : IDisposable
     /// the caller reads fp32 instead.</summary>
     DeviceTensor? UploadInt8GroupWeight(IReadOnlyList<Int8GroupRows> parts) => null;
 
+    /// <summary>Whether <paramref name="table"/>, a table this backend uploaded, also serves as a MatMul weight: then a
+    /// model with tied embeddings multiplies by it instead of uploading the same values again as its lm_head.</summary>
+    bool MultipliesTable(DeviceTensor table) => false;
+
     /// <summary>The embedding table held as int8 groups (looked up row by row, d · q per value: the values an fp32
     /// copy would hold); null: the caller reads fp32.</summary>
     DeviceTensor? UploadInt8GroupTable(Int8GroupRows table) => null;

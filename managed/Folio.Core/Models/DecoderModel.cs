@@ -208,7 +208,9 @@ public abstract class DecoderModel : IDisposable
             if (weights.Contains("lm_head.weight") && !c.TieWordEmbeddings)
                 lmHead = Weight(("lm_head.weight", [c.VocabSize, hidden]));
             else if (c.TieWordEmbeddings)
-                lmHead = Weight(("model.embed_tokens.weight", [c.VocabSize, hidden]));   // the same values, in the MatMul layout
+                lmHead = backend.MultipliesTable(embedding)
+                    ? embedding   // already in a MatMul layout (a GGUF table kept quantized): one copy serves both
+                    : Weight(("model.embed_tokens.weight", [c.VocabSize, hidden]));   // the same values, in the MatMul layout
             else
                 throw new ModelFormatException("tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
             var layers = new Layer[c.NumLayers];
@@ -322,7 +324,8 @@ public abstract class DecoderModel : IDisposable
         GC.SuppressFinalize(this);
         _workspace.Dispose();
         _embedding.Dispose();
-        _lmHead.Dispose();
+        if (!ReferenceEquals(_lmHead, _embedding))
+            _lmHead.Dispose();
         _finalNorm.Dispose();
         _inverseFrequencies.Dispose();
         foreach (var l in _layers)

@@ -298,6 +298,32 @@ public sealed class GgufModelTests
             Assert.Equal(viaFp32[i], direct[i]);
     }
 
+    /// <summary>With tied embeddings, a table held in a MatMul weight's form serves as the lm_head itself (one copy,
+    /// not two): the same logits as the table read through fp32 with the lm_head uploaded from it, and the lm_head's
+    /// bytes no longer counted twice.</summary>
+    [Theory]
+    [InlineData("llama-q8_0.gguf")]
+    [InlineData("llama-q4_0.gguf")]
+    public void ATiedTableInAWeightsFormServesAsTheLmHead(string gguf)
+    {
+        using var source = ModelSource.Open(F(gguf));
+        var tied = source.Config with { TieWordEmbeddings = true };
+        (float[][] Logits, long Bytes) Run(IWeightSource weights)
+        {
+            using var backend = new CpuBackend(2);
+            using var decoder = DecoderModel.Load(tied, weights, backend);
+            var runner = new PagedSequenceRunner(decoder, 16, 16);
+            float[] all = runner.Step([(runner.AddSequence(), Tokens)], allRows: true)[0];
+            return (Enumerable.Range(0, Tokens.Length).Select(i => all[(i * tied.VocabSize)..((i + 1) * tied.VocabSize)]).ToArray(), backend.WeightBytes);
+        }
+        var (shared, sharedBytes) = Run(source.Weights);
+        var (separate, separateBytes) = Run(new NoInt8Groups(source.Weights));
+        for (int i = 0; i < Tokens.Length; i++)
+            Assert.Equal(separate[i], shared[i]);
+        int bytesPerGroup = gguf.Contains("q8_0") ? 34 : 18;
+        Assert.Equal(separateBytes - (long)tied.VocabSize * (tied.HiddenSize / 32) * bytesPerGroup, sharedBytes);
+    }
+
     /// <summary>Q4_0 weights are read straight from their blocks into int4 weights with the file's values, its
     /// negative scales (gguf-py's quantizer gives one to every group whose largest-magnitude value is positive)
     /// included.</summary>

@@ -81,6 +81,36 @@ public sealed class KQuantModelTests
         Assert.True(kl <= 1e-3 && top1 >= 14, $"mean KL(dequantized fp32 || blocks) {kl:E3}, top-1 agreement {top1}/{Tokens.Length}");
     }
 
+    /// <summary>A source whose lm_head is the embedding table (the same blocks read again under the lm_head's name).</summary>
+    private sealed class LmHeadIsTable(IWeightSource inner) : IWeightSource
+    {
+        private static string Name(string name) => name == "lm_head.weight" ? "model.embed_tokens.weight" : name;
+        public bool Contains(string name) => inner.Contains(Name(name));
+        public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination) => inner.Read(Name(name), expectedShape, destination);
+        public KQuantRows? ReadKQuant(string name, ReadOnlySpan<long> expectedShape) => inner.ReadKQuant(Name(name), expectedShape);
+    }
+
+    /// <summary>With tied embeddings the k-quant table serves as the lm_head itself: the logits of a model whose
+    /// lm_head is the same blocks uploaded a second time, bit for bit, with the lm_head's panels not counted twice.</summary>
+    [Fact]
+    public void ATiedKQuantTableServesAsTheLmHead()
+    {
+        using var source = ModelSource.Open("tiny");
+        float[] Run(ModelConfig config, IWeightSource weights, out long bytes)
+        {
+            using var backend = new CpuBackend(2);
+            using var decoder = DecoderModel.Load(config, weights, backend);
+            bytes = backend.WeightBytes;
+            var runner = new PagedSequenceRunner(decoder, 16, 16);
+            return runner.Step([(runner.AddSequence(), Tokens)], allRows: true)[0];
+        }
+        var blocks = new KQuantSource(source.Weights, blocks: true);
+        float[] shared = Run(source.Config with { TieWordEmbeddings = true }, blocks, out long sharedBytes);
+        float[] twice = Run(source.Config with { TieWordEmbeddings = false }, new LmHeadIsTable(blocks), out long twiceBytes);
+        Assert.Equal(twice, shared);
+        Assert.True(sharedBytes < twiceBytes, $"{sharedBytes} bytes shared, {twiceBytes} with the lm_head uploaded again");
+    }
+
     private static double[] Softmax(float[] logits)
     {
         double max = logits.Max();
