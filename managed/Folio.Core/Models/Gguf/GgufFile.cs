@@ -175,7 +175,16 @@ public sealed class GgufFile : IDisposable
     {
         if (destination.Length != info.ByteLength)
             throw new ArgumentException($"destination holds {destination.Length} bytes, tensor '{info.Name}' has {info.ByteLength}");
-        using var view = _map!.CreateViewStream(_dataStart + info.Offset, info.ByteLength, MemoryMappedFileAccess.Read);
+        ReadBytes(info, 0, destination);
+    }
+
+    /// <summary>Bytes [<paramref name="offset"/>, offset + destination.Length) of tensor <paramref name="info"/> as
+    /// stored, so that a large tensor can be converted a piece at a time.</summary>
+    public void ReadBytes(GgufTensorInfo info, long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset > info.ByteLength || destination.Length > info.ByteLength - offset)
+            throw new ArgumentException($"bytes [{offset}, {offset + destination.Length}) are outside tensor '{info.Name}' ({info.ByteLength} bytes)");
+        using var view = _map!.CreateViewStream(_dataStart + info.Offset + offset, destination.Length, MemoryMappedFileAccess.Read);
         view.ReadExactly(destination);
     }
 

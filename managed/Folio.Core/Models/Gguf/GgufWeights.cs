@@ -74,15 +74,26 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             || expectedShape[0] * expectedShape[1] > Array.MaxLength || info.ByteLength > Array.MaxLength)
             return null;
         int rows = (int)expectedShape[0], cols = (int)expectedShape[1];
-        var bytes = new byte[info.ByteLength];
-        file.ReadBytes(info, bytes);
         var quants = new sbyte[(long)rows * cols];
         long groups = (long)rows * (cols / 32);
+        GgmlTypes.TryBlock(info.Type, out _, out int blockBytes);
+        // The blocks a piece at a time through one bounded buffer: no whole-tensor copy of the file's bytes.
+        int perChunk = Math.Max(1, (1 << 20) / blockBytes);
+        var chunk = new byte[perChunk * blockBytes];
+        long blocks = info.ByteLength / blockBytes;
         if (info.Type == GgmlType.IQ4_XS)
         {
             var wide = new float[groups];
-            for (long b = 0; b < groups / 8; b++)
-                GgufDequantize.Int8Groups(bytes.AsSpan((int)(b * 136), 136), quants.AsSpan((int)(b * 256), 256), wide.AsSpan((int)(b * 8), 8));
+            for (long b0 = 0; b0 < blocks; b0 += perChunk)
+            {
+                int n = (int)Math.Min(perChunk, blocks - b0);
+                file.ReadBytes(info, b0 * blockBytes, chunk.AsSpan(0, n * blockBytes));
+                for (int i = 0; i < n; i++)
+                {
+                    long b = b0 + i;
+                    GgufDequantize.Int8Groups(chunk.AsSpan(i * blockBytes, blockBytes), quants.AsSpan((int)(b * 256), 256), wide.AsSpan((int)(b * 8), 8));
+                }
+            }
             if (Permuted(g))
             {
                 Unpermute<sbyte>(quants, HeadsOf(g), cols);
@@ -91,14 +102,19 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             return new Int8GroupRows(g, rows, cols, quants, wide);
         }
         var scales = new ushort[groups];
-        int blockBytes = info.Type switch { GgmlType.Q8_0 => 34, GgmlType.Q5_0 => 22, _ => 18 };   // Q4_0, IQ4_NL: 18
-        for (long b = 0; b < groups; b++)
+        for (long b0 = 0; b0 < blocks; b0 += perChunk)
         {
-            var block = bytes.AsSpan((int)(b * blockBytes), blockBytes);
-            // A Q8_0 value of −128 (llama.cpp's quantizer writes none) has no int8 form here: the tensor takes fp32.
-            if (info.Type == GgmlType.Q8_0 && block[2..].Contains((byte)0x80))
-                return null;
-            GgufDequantize.Int8Group(info.Type, block, quants.AsSpan((int)(b * 32), 32), out scales[b]);
+            int n = (int)Math.Min(perChunk, blocks - b0);
+            file.ReadBytes(info, b0 * blockBytes, chunk.AsSpan(0, n * blockBytes));
+            for (int i = 0; i < n; i++)
+            {
+                long b = b0 + i;
+                var block = chunk.AsSpan(i * blockBytes, blockBytes);
+                // A Q8_0 value of −128 (llama.cpp's quantizer writes none) has no int8 form here: the tensor takes fp32.
+                if (info.Type == GgmlType.Q8_0 && block[2..].Contains((byte)0x80))
+                    return null;
+                GgufDequantize.Int8Group(info.Type, block, quants.AsSpan((int)(b * 32), 32), out scales[b]);
+            }
         }
         if (Permuted(g))
         {
