@@ -43,12 +43,14 @@ internal sealed class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Quantize"/> with the k-quant sums (<see cref="PairedGroupSums"/> when <paramref name="q4k"/>,
-    /// <see cref="Q6KOffsets"/> when <paramref name="q6k"/>) taken from the quantizer's registers (the k-quant kernels' input).
+    /// <see cref="Quantize"/>'s rule with one scale per <see cref="KQuantSegment"/> inputs (a k-quant super-block, as
+    /// llama.cpp's q8_K activations: <see cref="Scales"/>[row · k / 256 + block]) instead of one a row, with the k-quant
+    /// sums (<see cref="PairedGroupSums"/> when <paramref name="q4k"/>, <see cref="Q6KOffsets"/> when
+    /// <paramref name="q6k"/>) taken from the quantizer's registers (the k-quant kernels' input).
     /// </summary>
     public void QuantizeWithKQuantSums(float[] x, int rows, int k, bool q4k, bool q6k)
     {
-        var sums = QuantizeSummed(x, rows, k);
+        var sums = QuantizeSummed(x, rows, k, KQuantSegment);
         int per = RowBytes / 16;
         if (q6k)
         {
@@ -71,6 +73,10 @@ internal sealed class Int8Activations
         }
     }
 
+    /// <summary>Inputs per activation scale of <see cref="QuantizeWithKQuantSums"/>: a k-quant super-block, so each
+    /// block's exact integer sums meet one activation scale (an outlier costs its block's precision, not the row's).</summary>
+    public const int KQuantSegment = 256;
+
     /// <summary>[row, i]: Σ q over inputs 16i .. 16i + 15, the scratch of <see cref="QuantizeSummed"/>.</summary>
     private int[] _sums16 = [];
 
@@ -80,7 +86,7 @@ internal sealed class Int8Activations
     /// q per 16 inputs ([row, RowBytes / 16], padding q = 0). A row whose max |x| is below ~3.7e-37 quantizes to zeros,
     /// as in every quantizer here (<see cref="InverseScale"/>).
     /// </summary>
-    private int[] QuantizeSummed(float[] x, int rows, int k)
+    private int[] QuantizeSummed(float[] x, int rows, int k, int segment = 0)
     {
         if (x.Length < (long)rows * k)
             throw new ArgumentException($"{x.Length} floats are not {rows} rows of {k}");
@@ -91,8 +97,17 @@ internal sealed class Int8Activations
             Quants = new byte[rows * padded];
             Signed = new sbyte[rows * padded];
         }
-        if (Scales.Length < rows)
-            Scales = new float[rows];
+        // One scale per segment of the row (the whole row by default; whole groups of 32 otherwise, the last segment
+        // taking the rest).
+        if (segment <= 0 || segment >= k)
+            segment = k;
+        else if (segment % Int8Weight.GroupSize != 0)
+            throw new ArgumentException($"a scale segment of {segment} inputs is not whole groups of {Int8Weight.GroupSize}");
+        int segments = (k + segment - 1) / segment, groupsPerSegment = (segment + Int8Weight.GroupSize - 1) / Int8Weight.GroupSize;
+        ScaleSegment = segment;
+        _segments = segments;
+        if (Scales.Length < rows * segments)
+            Scales = new float[rows * segments];
         if (_sums16.Length < rows * per)
             _sums16 = new int[rows * per];
         RowBytes = padded;
@@ -102,17 +117,20 @@ internal sealed class Int8Activations
         ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
         ref int hr = ref MemoryMarshal.GetArrayDataReference(_sums16);
         for (int r = 0; r < rows; r++)
+        for (int seg = 0; seg < segments; seg++)
         {
             var row = x.AsSpan(r * k, k);
-            float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row)) / 127f;
+            int g0 = seg * groupsPerSegment, g1 = Math.Min(groups, g0 + groupsPerSegment);
+            int s0 = seg * segment, s1 = Math.Min(k, s0 + segment);
+            float scale = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row[s0..s1])) / 127f;
             float inverse = InverseScale(scale);
-            Scales[r] = scale;
-            int g = 0;
+            Scales[r * segments + seg] = scale;
+            int g = g0;
             if (inverse != 0f && Avx2.IsSupported)
             {
                 // Whole groups: every element is finite here (|x| ≤ max |x|, a finite nonzero), as Quantize8 needs.
                 var inv = Vector256.Create(inverse);
-                for (; g < whole; g++)
+                for (; g < Math.Min(whole, g1); g++)
                 {
                     ref float xg = ref Unsafe.Add(ref xr, r * k + g * Int8Weight.GroupSize);
                     var a = Quantize8(Vector256.LoadUnsafe(ref xg), inv);
@@ -129,7 +147,7 @@ internal sealed class Int8Activations
                 }
             }
             // The rest (a partial last group, a zero or non-finite row, or no AVX2): the rule element by element.
-            for (; g < groups; g++)
+            for (; g < g1; g++)
             {
                 int k0 = g * Int8Weight.GroupSize, n = Math.Min(k, k0 + Int8Weight.GroupSize) - k0;
                 var q = Quants.AsSpan(r * padded + k0, Int8Weight.GroupSize);
@@ -349,7 +367,14 @@ internal sealed class Int8Activations
     /// Q4_K tiles' mins (one vpmaddwd against the pair of 6-bit mins). Filled by <see cref="QuantizeWithKQuantSums"/>.</summary>
     public int[] PairedGroupSums { get; private set; } = [];
 
-    /// <summary>The dequantized activation s · q (the tests' reference), per row or per group as last quantized.</summary>
+    /// <summary>Inputs per entry of <see cref="Scales"/> after the per-row rules: the row's length, or
+    /// <see cref="KQuantSegment"/> after <see cref="QuantizeWithKQuantSums"/>.</summary>
+    public int ScaleSegment { get; private set; }
+
+    private int _segments = 1;
+
+    /// <summary>The dequantized activation s · q (the tests' reference), per row (or segment) or per group as last quantized.</summary>
     public float Dequantized(int r, int i) =>
-        (PerGroup ? GroupScales[r * (RowBytes / Int8Weight.GroupSize) + i / Int8Weight.GroupSize] : Scales[r]) * (Quants[r * RowBytes + i] - 128);
+        (PerGroup ? GroupScales[r * (RowBytes / Int8Weight.GroupSize) + i / Int8Weight.GroupSize] : Scales[r * _segments + i / ScaleSegment])
+        * (Quants[r * RowBytes + i] - 128);
 }

@@ -19,7 +19,7 @@ internal static class KQuantGemm
     public static bool UsesVectors => Avx2.IsSupported;
 
     public static string KernelName(KQuantWeight w) =>
-        $"{string.Join("+", w.Parts.Select(p => p.Source == p.Format ? p.Format.Name() : $"{p.Source.Name()} (as {p.Format.Name()})").Distinct())} blocks repacked in 8-column panels x int8 activations per row, "
+        $"{string.Join("+", w.Parts.Select(p => p.Source == p.Format ? p.Format.Name() : $"{p.Source.Name()} (as {p.Format.Name()})").Distinct())} blocks repacked in 8-column panels x int8 activations per block of 256, "
         + (UsesVectors ? (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd " : "AVX2 vpmaddubsw ") + (WideRows ? "4x16 tiles" : "2x16 tiles") : "portable scalar");
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
@@ -35,7 +35,7 @@ internal static class KQuantGemm
         bool? wideRows = null)
     {
         int outCols = w.Rows;
-        if (act.Scales.Length < rows || act.Signed.Length < (long)rows * act.RowBytes || act.RowBytes < w.Cols
+        if (act.ScaleSegment != Int8Activations.KQuantSegment || act.Scales.Length < (long)rows * w.BlocksPerRow || act.Signed.Length < (long)rows * act.RowBytes || act.RowBytes < w.Cols
             || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // The tiles read these sums unchecked.
@@ -74,7 +74,7 @@ internal static class KQuantGemm
                     for (int r = 0; r < rows; r++)
                         for (int c = 0; c < cols; c++)
                         {
-                            float v = act.Scales[r] * Element(act, r, w, part, p, c);
+                            float v = Element(act, r, w, part, p, c);
                             y[(long)r * w.Rows + c0 + c] = bias is null ? v : v + bias[c0 + c];
                         }
                 }
@@ -131,6 +131,7 @@ internal static class KQuantGemm
     {
         int blocks = w.BlocksPerRow, bytes = KQuantPanels.BlockBytes(part.Format);
         var x = act.Signed.AsSpan(r * act.RowBytes, act.RowBytes);
+        var xs = act.Scales.AsSpan(r * blocks, blocks);   // the row's activation scale of each block
         float acc = 0f;
         for (int b = 0; b < blocks; b++)
         {
@@ -150,8 +151,8 @@ internal static class KQuantGemm
                     s += KQuantPanels.Q4KScale(block, j, c) * dot;
                     m += KQuantPanels.Q4KMin(block, j, c) * sum;
                 }
-                acc = MathF.FusedMultiplyAdd(s, KQuantPanels.Float(block, KQuantPanels.Q4KD, c), acc);
-                acc = MathF.FusedMultiplyAdd(m, KQuantPanels.Float(block, KQuantPanels.Q4KNegMin, c), acc);
+                acc = MathF.FusedMultiplyAdd(s, KQuantPanels.Float(block, KQuantPanels.Q4KD, c) * xs[b], acc);
+                acc = MathF.FusedMultiplyAdd(m, KQuantPanels.Float(block, KQuantPanels.Q4KNegMin, c) * xs[b], acc);
             }
             else
             {
@@ -163,7 +164,7 @@ internal static class KQuantGemm
                         dot += (KQuantPanels.Q6KValue(block, i, c) - 32) * x[256 * b + i];
                     s += KQuantPanels.Q6KScale(block, j, c) * dot;
                 }
-                acc = MathF.FusedMultiplyAdd(s, KQuantPanels.Float(block, KQuantPanels.Q6KD, c), acc);
+                acc = MathF.FusedMultiplyAdd(s, KQuantPanels.Float(block, KQuantPanels.Q6KD, c) * xs[b], acc);
             }
         }
         return acc;

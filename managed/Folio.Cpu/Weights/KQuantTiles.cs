@@ -86,6 +86,7 @@ internal static class KQuantTiles
         ref byte w0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(part.Panels), p * ps);
         ref sbyte x0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Signed), (nint)r * act.RowBytes);
         ref int g0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.PairedGroupSums), (nint)r * pairs);
+        ref float xs0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), (nint)r * blocks);   // a scale per block
         nint rb = act.RowBytes;
         var low = Vector256.Create((byte)0x0F);
         Vector256<float> f00 = default, f10 = default, f20 = default, f30 = default, f01 = default, f11 = default, f21 = default, f31 = default;
@@ -180,6 +181,7 @@ internal static class KQuantTiles
                 }
             }
             ref int g = ref Unsafe.Add(ref g0, 4 * b);
+            ref float xs = ref Unsafe.Add(ref xs0, b);
             for (int q = 0; q < P.Count; q++)
             {
                 ref byte pq = ref Unsafe.Add(ref blk, q * ps);
@@ -191,24 +193,24 @@ internal static class KQuantTiles
                 var m67 = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref pq, KQuantPanels.Q4KMins + 48));
                 if (q == 0)
                 {
-                    f00 = Fold(f00, s00, d, Mins(m01, m23, m45, m67, ref g), nm);
+                    f00 = Fold(f00, s00, d, Mins(m01, m23, m45, m67, ref g), nm, xs);
                     if (R.Count > 1)
-                        f10 = Fold(f10, s10, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, pairs)), nm);
+                        f10 = Fold(f10, s10, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, pairs)), nm, Unsafe.Add(ref xs, blocks));
                     if (R.Count > 2)
                     {
-                        f20 = Fold(f20, s20, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 2 * pairs)), nm);
-                        f30 = Fold(f30, s30, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 3 * pairs)), nm);
+                        f20 = Fold(f20, s20, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 2 * pairs)), nm, Unsafe.Add(ref xs, 2 * blocks));
+                        f30 = Fold(f30, s30, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 3 * pairs)), nm, Unsafe.Add(ref xs, 3 * blocks));
                     }
                 }
                 else
                 {
-                    f01 = Fold(f01, s01, d, Mins(m01, m23, m45, m67, ref g), nm);
+                    f01 = Fold(f01, s01, d, Mins(m01, m23, m45, m67, ref g), nm, xs);
                     if (R.Count > 1)
-                        f11 = Fold(f11, s11, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, pairs)), nm);
+                        f11 = Fold(f11, s11, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, pairs)), nm, Unsafe.Add(ref xs, blocks));
                     if (R.Count > 2)
                     {
-                        f21 = Fold(f21, s21, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 2 * pairs)), nm);
-                        f31 = Fold(f31, s31, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 3 * pairs)), nm);
+                        f21 = Fold(f21, s21, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 2 * pairs)), nm, Unsafe.Add(ref xs, 2 * blocks));
+                        f31 = Fold(f31, s31, d, Mins(m01, m23, m45, m67, ref Unsafe.Add(ref g, 3 * pairs)), nm, Unsafe.Add(ref xs, 3 * blocks));
                     }
                 }
             }
@@ -227,6 +229,7 @@ internal static class KQuantTiles
         ref byte w0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(part.Panels), p * ps);
         ref sbyte x0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Signed), (nint)r * act.RowBytes);
         ref int o0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Q6KOffsets), (nint)r * sixteens);
+        ref float xs0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), (nint)r * blocks);   // a scale per block
         nint rb = act.RowBytes;
         var low = Vector256.Create((byte)0x0F);
         var top = Vector256.Create((byte)0x30);
@@ -277,25 +280,27 @@ internal static class KQuantTiles
                         s31 += Avx2.MultiplyLow(Sixteen(u0, u1, u2, u3, ref x3, o3), sc1);
                 }
             }
+            // acc = fma(S, d · x, acc), x the row's activation scale of this block.
+            ref float xs = ref Unsafe.Add(ref xs0, b);
             var d0 = Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref blk, KQuantPanels.Q6KD)));
-            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s00), d0, f00);
+            f00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s00), d0 * Vector256.Create(xs), f00);
             if (R.Count > 1)
-                f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s10), d0, f10);
+                f10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s10), d0 * Vector256.Create(Unsafe.Add(ref xs, blocks)), f10);
             if (R.Count > 2)
             {
-                f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s20), d0, f20);
-                f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s30), d0, f30);
+                f20 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s20), d0 * Vector256.Create(Unsafe.Add(ref xs, 2 * blocks)), f20);
+                f30 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s30), d0 * Vector256.Create(Unsafe.Add(ref xs, 3 * blocks)), f30);
             }
             if (P.Count > 1)
             {
                 var d1 = Vector256.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref blk, ps + KQuantPanels.Q6KD)));
-                f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s01), d1, f01);
+                f01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s01), d1 * Vector256.Create(xs), f01);
                 if (R.Count > 1)
-                    f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s11), d1, f11);
+                    f11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s11), d1 * Vector256.Create(Unsafe.Add(ref xs, blocks)), f11);
                 if (R.Count > 2)
                 {
-                    f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s21), d1, f21);
-                    f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s31), d1, f31);
+                    f21 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s21), d1 * Vector256.Create(Unsafe.Add(ref xs, 2 * blocks)), f21);
+                    f31 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s31), d1 * Vector256.Create(Unsafe.Add(ref xs, 3 * blocks)), f31);
                 }
             }
         }
@@ -357,10 +362,13 @@ internal static class KQuantTiles
         (Avx2.MultiplyAddAdjacent(m01, Vector256.Create(g).AsInt16()) + Avx2.MultiplyAddAdjacent(m23, Vector256.Create(Unsafe.Add(ref g, 1)).AsInt16()))
         + (Avx2.MultiplyAddAdjacent(m45, Vector256.Create(Unsafe.Add(ref g, 2)).AsInt16()) + Avx2.MultiplyAddAdjacent(m67, Vector256.Create(Unsafe.Add(ref g, 3)).AsInt16()));
 
-    /// <summary>acc = fma(S, d, acc), then fma(M, −dmin, acc).</summary>
+    /// <summary>acc = fma(S, d · x, acc), then fma(M, −dmin · x, acc), x the row's activation scale of this block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fold(Vector256<float> acc, Vector256<int> s, Vector256<float> d, Vector256<int> m, Vector256<float> negMin) =>
-        Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), negMin, Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s), d, acc));
+    private static Vector256<float> Fold(Vector256<float> acc, Vector256<int> s, Vector256<float> d, Vector256<int> m, Vector256<float> negMin, float x)
+    {
+        var scale = Vector256.Create(x);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(m), negMin * scale, Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s), d * scale, acc));
+    }
 
     /// <summary>Σ (q − 32) · x_q over a Q6_K sub-block of 16 inputs (4 value vectors), per column: products of the
     /// stored q (0..63), started from −32 · the row's sum of those 16 x_q (<see cref="Int8Activations.Q6KOffsets"/>).</summary>
@@ -382,23 +390,22 @@ internal static class KQuantTiles
         Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3) where R : struct, IRows
     {
         int c0 = part.FirstRow + p * KQuantWeight.PanelCols, cols = Math.Min(KQuantWeight.PanelCols, part.Rows - p * KQuantWeight.PanelCols);
-        ref float s = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(act.Scales), r);
         long at = (long)r * w.Rows + c0;
-        Put(f0, s, bias, y, at, c0, cols);
+        Put(f0, bias, y, at, c0, cols);
         if (R.Count > 1)
-            Put(f1, Unsafe.Add(ref s, 1), bias, y, at + w.Rows, c0, cols);
+            Put(f1, bias, y, at + w.Rows, c0, cols);
         if (R.Count > 2)
         {
-            Put(f2, Unsafe.Add(ref s, 2), bias, y, at + 2L * w.Rows, c0, cols);
-            Put(f3, Unsafe.Add(ref s, 3), bias, y, at + 3L * w.Rows, c0, cols);
+            Put(f2, bias, y, at + 2L * w.Rows, c0, cols);
+            Put(f3, bias, y, at + 3L * w.Rows, c0, cols);
         }
     }
 
-    /// <summary>y[at .. at + cols) = scale · acc (+ bias[c0 ..]), unchecked.</summary>
+    /// <summary>y[at .. at + cols) = acc (+ bias[c0 ..]), unchecked (the activations' block scales are in acc).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(Vector256<float> acc, float scale, float[]? bias, float[] y, long at, int c0, int cols)
+    private static void Put(Vector256<float> acc, float[]? bias, float[] y, long at, int c0, int cols)
     {
-        var v = Vector256.Create(scale) * acc;
+        var v = acc;
         ref float dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(y), (nint)at);
         if (cols == KQuantWeight.PanelCols)
         {

@@ -4,7 +4,8 @@ using Folio.Cpu.Weights;
 
 namespace Folio.Cpu.Tests.KQuant;
 
-/// <summary>Q4_K / Q5_K / Q6_K blocks × int8 activations: each output equals a dequantize-then-fp32 reference (ggml's
+/// <summary>Q4_K / Q5_K / Q6_K blocks × int8 activations (one scale per block of 256): each output equals a
+/// dequantize-then-fp32 reference (ggml's
 /// dequantization of the same blocks, and the activations' own dequantized values, summed in double) up to fp32
 /// rounding, on odd shapes, for both formats and a weight stacking both; a row alone gives the bits it gives in a
 /// batch; the portable path meets the same bound; corrupt blocks are refused naming the tensor.</summary>
@@ -47,7 +48,7 @@ public sealed class KQuantGemmTests
     private static void AssertNearReference(float[] y, float[] x, int rows, int k, KQuantWeight w, float[] bias, string what)
     {
         var act = new Int8Activations();
-        act.Quantize(x, rows, k);
+        act.QuantizeWithKQuantSums(x, rows, k, q4k: true, q6k: true);   // one scale per block of 256, as the kernel's
         int outCols = w.Rows;
         for (int o = 0; o < outCols; o++)
         {

@@ -85,13 +85,17 @@ public sealed class Int8ActivationsTests
         Assert.Equal(want.Signed.AsSpan(0, rows * padded), got.Signed.AsSpan(0, rows * padded));
         Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), got.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
         Assert.Equal(want.GroupSums.AsSpan(0, rows * groups), got.GroupSums.AsSpan(0, rows * groups));
-        // The k-quant sums, from the same pass, against the sums over the expected bytes.
+        // The k-quant rule: the row rule applied to each block of 256 inputs (a block a "row", when k is whole blocks),
+        // and its sums from the same pass against the sums over the expected bytes.
         var kq = new Int8Activations();
         kq.QuantizeWithKQuantSums(x, rows, k, q4k: true, q6k: true);
-        Assert.Equal(want.Quants.AsSpan(0, rows * padded), kq.Quants.AsSpan(0, rows * padded));
-        Assert.Equal(want.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits), kq.Scales.AsSpan(0, rows).ToArray().Select(BitConverter.SingleToUInt32Bits));
-        Assert.Equal(want.Q6KOffsets.AsSpan(0, rows * padded / 16), kq.Q6KOffsets.AsSpan(0, rows * padded / 16));
-        Assert.Equal(want.PairedGroupSums.AsSpan(0, rows * (padded / 64)), kq.PairedGroupSums.AsSpan(0, rows * (padded / 64)));
+        var blockRule = k % 256 == 0 ? RowRule.Of(x, rows * (k / 256), 256) : want;
+        Assert.Equal(blockRule.Quants.AsSpan(0, rows * padded), kq.Quants.AsSpan(0, rows * padded));
+        int scalesPerRow = k % 256 == 0 ? k / 256 : 1;
+        Assert.Equal(blockRule.Scales.AsSpan(0, rows * scalesPerRow).ToArray().Select(BitConverter.SingleToUInt32Bits),
+            kq.Scales.AsSpan(0, rows * scalesPerRow).ToArray().Select(BitConverter.SingleToUInt32Bits));
+        Assert.Equal(blockRule.Q6KOffsets.AsSpan(0, rows * padded / 16), kq.Q6KOffsets.AsSpan(0, rows * padded / 16));
+        Assert.Equal(blockRule.PairedGroupSums.AsSpan(0, rows * (padded / 64)), kq.PairedGroupSums.AsSpan(0, rows * (padded / 64)));
         if (rows >= 6)
             Assert.True(float.IsNaN(got.Scales[2]) && got.Quants.AsSpan(2 * padded, padded).IndexOfAnyExcept((byte)128) < 0);
     }
