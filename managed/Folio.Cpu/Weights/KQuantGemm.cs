@@ -4,12 +4,13 @@ using Folio.Core.Compute;
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// y[r, o] = s[r] · (column o of a <see cref="KQuantWeight"/> · x_q[r]) (+ bias[o]), the input quantized per row to
-/// int8 as for the int8/int4 kernels (<see cref="Int8Activations"/>, with its sums of 32 in pairs for Q4_K's mins and
-/// −32 · sums of 16 for Q6_K's − 32). Per super-block and output, every integer sum is exact:
+/// y[r, o] = Σ_b x_b[r] · (column o of a <see cref="KQuantWeight"/>'s block b · x_q[r]) (+ bias[o]), the input
+/// quantized to int8 with one scale x_b per super-block of 256 inputs (<see cref="Int8Activations.QuantizeWithKQuantSums"/>,
+/// llama.cpp's q8_K granularity, with its sums of 32 in pairs for Q4_K's mins and −32 · sums of 16 for Q6_K's − 32).
+/// Per super-block and output, every integer sum is exact:
 /// Q4_K and Q5_K: S = Σ_j sc_j · Σ_{i in j} q_i · x_i and M = Σ_j m_j · Σ_{i in j} x_i (sub-blocks of 32), then
-/// acc = fma(S, d, acc), acc = fma(M, −dmin, acc); Q6_K: S = Σ_j sc_j · Σ_{i in j} (q_i − 32) · x_i (sub-blocks of 16),
-/// acc = fma(S, d, acc); y = s · acc + bias. The same fp32 steps on the same integers in every path (the tiles of
+/// acc = fma(S, d · x_b, acc), acc = fma(M, −dmin · x_b, acc); Q6_K: S = Σ_j sc_j · Σ_{i in j} (q_i − 32) · x_i
+/// (sub-blocks of 16), acc = fma(S, d · x_b, acc); y = acc + bias. The same fp32 steps on the same integers in every path (the tiles of
 /// <see cref="KQuantTiles"/>, the portable loop below), so an element depends on its row and column only and the
 /// paths agree bit for bit (tested). Threads split the panels in pairs; a pair's rows run in 4 × 16 tiles (2 × 16
 /// without AVX-512), then one row at a time; a part's odd last panel in 4 × 8 and 1 × 8.
