@@ -7,7 +7,8 @@ namespace Folio.Cpu.Weights;
 
 /// <summary>
 /// The input rows of an int8/int4 MatMul quantized to int8: per group of 32 inputs for the int8 kernel
-/// (<see cref="QuantizePerGroup"/>), per row for the int4 and k-quant kernels (<see cref="Quantize"/>): s[r] = max |x[r]| / 127, q = round(x / s) in
+/// (<see cref="QuantizePerGroup"/>), per block of 256 for the k-quant kernels (<see cref="QuantizeWithKQuantSums"/>),
+/// per row for the int4 kernel (<see cref="Quantize"/>): s[r] = max |x[r]| / 127 (over the block, for k-quants), q = round(x / s) in
 /// [-127, 127], stored as the unsigned byte q + 128 (what vpdpbusd's unsigned operand takes), k zero-padded to
 /// whole groups (padding stores 128, i.e. q = 0). With group sums asked for (the int4 kernel), also
 /// <see cref="GroupSums"/>[r, g] = 8 · Σ_{i in g} q[r, i]: the int4 kernel multiplies q by the weights' unsigned
