@@ -76,32 +76,14 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         int rows = (int)expectedShape[0], cols = (int)expectedShape[1];
         var quants = new sbyte[(long)rows * cols];
         long groups = (long)rows * (cols / 32);
-        GgmlTypes.TryBlock(info.Type, out _, out int blockBytes);
+        // IQ4_XS's group scales are fp32 products (d · (sc − 32)); the others' an fp16 d.
+        float[]? wide = info.Type == GgmlType.IQ4_XS ? new float[groups] : null;
+        ushort[]? scales = wide is null ? new ushort[groups] : null;
+        GgmlTypes.TryBlock(info.Type, out int blockElements, out int blockBytes);
         // The blocks a piece at a time through one bounded buffer: no whole-tensor copy of the file's bytes.
         int perChunk = Math.Max(1, (1 << 20) / blockBytes);
         var chunk = new byte[perChunk * blockBytes];
         long blocks = info.ByteLength / blockBytes;
-        if (info.Type == GgmlType.IQ4_XS)
-        {
-            var wide = new float[groups];
-            for (long b0 = 0; b0 < blocks; b0 += perChunk)
-            {
-                int n = (int)Math.Min(perChunk, blocks - b0);
-                file.ReadBytes(info, b0 * blockBytes, chunk.AsSpan(0, n * blockBytes));
-                for (int i = 0; i < n; i++)
-                {
-                    long b = b0 + i;
-                    GgufDequantize.Int8Groups(chunk.AsSpan(i * blockBytes, blockBytes), quants.AsSpan((int)(b * 256), 256), wide.AsSpan((int)(b * 8), 8));
-                }
-            }
-            if (Permuted(g))
-            {
-                Unpermute<sbyte>(quants, HeadsOf(g), cols);
-                Unpermute<float>(wide, HeadsOf(g), cols / 32);
-            }
-            return new Int8GroupRows(g, rows, cols, quants, wide);
-        }
-        var scales = new ushort[groups];
         for (long b0 = 0; b0 < blocks; b0 += perChunk)
         {
             int n = (int)Math.Min(perChunk, blocks - b0);
@@ -110,18 +92,29 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             {
                 long b = b0 + i;
                 var block = chunk.AsSpan(i * blockBytes, blockBytes);
+                var q = quants.AsSpan((int)(b * blockElements), blockElements);
+                if (wide is not null)
+                {
+                    GgufDequantize.Int8Groups(block, q, wide.AsSpan((int)(b * 8), 8));
+                    continue;
+                }
                 // A Q8_0 value of −128 (llama.cpp's quantizer writes none) has no int8 form here: the tensor takes fp32.
                 if (info.Type == GgmlType.Q8_0 && block[2..].Contains((byte)0x80))
                     return null;
-                GgufDequantize.Int8Group(info.Type, block, quants.AsSpan((int)(b * 32), 32), out scales[b]);
+                GgufDequantize.Int8Group(info.Type, block, q, out scales![b]);
             }
         }
         if (Permuted(g))
         {
             Unpermute<sbyte>(quants, HeadsOf(g), cols);
-            Unpermute<ushort>(scales, HeadsOf(g), cols / 32);
+            if (wide is not null)
+                Unpermute<float>(wide, HeadsOf(g), cols / 32);
+            else
+                Unpermute<ushort>(scales!, HeadsOf(g), cols / 32);
         }
-        return new Int8GroupRows(g, rows, cols, quants, scales) { FourBit = info.Type == GgmlType.Q4_0 };
+        return wide is not null
+            ? new Int8GroupRows(g, rows, cols, quants, wide)
+            : new Int8GroupRows(g, rows, cols, quants, scales!) { FourBit = info.Type == GgmlType.Q4_0 };
     }
 
     private (string Gguf, GgufTensorInfo Info) Find(string name, ReadOnlySpan<long> expectedShape)
