@@ -17,83 +17,75 @@ public static class GgufDequantize
             case GgmlType.F32:
                 for (int i = 0; i < dst.Length; i++)
                     dst[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
-                break;
+                return;
             case GgmlType.F16:
                 for (int i = 0; i < dst.Length; i++)
                     dst[i] = Half(src, 2 * i);
-                break;
+                return;
             case GgmlType.BF16:
                 for (int i = 0; i < dst.Length; i++)
                     dst[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]) << 16);
-                break;
+                return;
+        }
+        // Block formats: the sizes from ggml's type traits (GgmlTypes), one block at a time.
+        if (!GgmlTypes.TryBlock(type, out int elements, out int bytes))
+            throw new ArgumentException($"GGML type {GgmlTypes.Name(type)} has no dequantizer");
+        for (int b = 0; b * elements < dst.Length; b++)
+            Block(type, src.Slice(b * bytes, bytes), dst.Slice(b * elements, elements));
+    }
+
+    /// <summary>One block of <paramref name="type"/> into its <paramref name="dst"/> values.</summary>
+    private static void Block(GgmlType type, ReadOnlySpan<byte> block, Span<float> dst)
+    {
+        switch (type)
+        {
             case GgmlType.Q8_0:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                {
-                    var block = src.Slice(b * 34, 34);
-                    float d = Half(block, 0);
-                    for (int j = 0; j < 32; j++)
-                        dst[b * 32 + j] = (sbyte)block[2 + j] * d;
-                }
+            {
+                float d = Half(block, 0);
+                for (int j = 0; j < 32; j++)
+                    dst[j] = (sbyte)block[2 + j] * d;
                 break;
+            }
             case GgmlType.Q4_0:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                {
-                    var block = src.Slice(b * 18, 18);
-                    float d = Half(block, 0);
-                    for (int j = 0; j < 16; j++)
-                    {
-                        dst[b * 32 + j] = d * ((block[2 + j] & 0xF) - 8);
-                        dst[b * 32 + j + 16] = d * ((block[2 + j] >> 4) - 8);
-                    }
-                }
+            {
+                float d = Half(block, 0);
+                for (int j = 0; j < 32; j++)
+                    dst[j] = d * (Nibble(block[2..], j) - 8);
                 break;
+            }
+            case GgmlType.IQ4_NL:
+            {
+                float d = Half(block, 0);
+                for (int j = 0; j < 32; j++)
+                    dst[j] = d * NonLinear4[Nibble(block[2..], j)];
+                break;
+            }
             case GgmlType.Q4_1:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                    Q4Or5(src.Slice(b * 20, 20), hasMin: true, highBits: false, dst.Slice(b * 32, 32));
+                Q4Or5(block, hasMin: true, highBits: false, dst);
                 break;
             case GgmlType.Q5_0:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                    Q4Or5(src.Slice(b * 22, 22), hasMin: false, highBits: true, dst.Slice(b * 32, 32));
+                Q4Or5(block, hasMin: false, highBits: true, dst);
                 break;
             case GgmlType.Q5_1:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                    Q4Or5(src.Slice(b * 24, 24), hasMin: true, highBits: true, dst.Slice(b * 32, 32));
-                break;
-            case GgmlType.IQ4_NL:
-                for (int b = 0; b * 32 < dst.Length; b++)
-                {
-                    var block = src.Slice(b * 18, 18);
-                    float d = Half(block, 0);
-                    for (int j = 0; j < 16; j++)
-                    {
-                        dst[b * 32 + j] = d * NonLinear4[block[2 + j] & 0xF];
-                        dst[b * 32 + j + 16] = d * NonLinear4[block[2 + j] >> 4];
-                    }
-                }
+                Q4Or5(block, hasMin: true, highBits: true, dst);
                 break;
             case GgmlType.Q2_K:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    Q2K(src.Slice(b * 84, 84), dst.Slice(b * 256, 256));
+                Q2K(block, dst);
                 break;
             case GgmlType.Q3_K:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    Q3K(src.Slice(b * 110, 110), dst.Slice(b * 256, 256));
+                Q3K(block, dst);
                 break;
             case GgmlType.Q4_K:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    Q4K(src.Slice(b * 144, 144), dst.Slice(b * 256, 256));
+                Q4K(block, dst);
                 break;
             case GgmlType.Q5_K:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    Q5K(src.Slice(b * 176, 176), dst.Slice(b * 256, 256));
-                break;
-            case GgmlType.IQ4_XS:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    IQ4XS(src.Slice(b * 136, 136), dst.Slice(b * 256, 256));
+                Q5K(block, dst);
                 break;
             case GgmlType.Q6_K:
-                for (int b = 0; b * 256 < dst.Length; b++)
-                    Q6K(src.Slice(b * 210, 210), dst.Slice(b * 256, 256));
+                Q6K(block, dst);
+                break;
+            case GgmlType.IQ4_XS:
+                IQ4XS(block, dst);
                 break;
             default:
                 throw new ArgumentException($"GGML type {GgmlTypes.Name(type)} has no dequantizer");
