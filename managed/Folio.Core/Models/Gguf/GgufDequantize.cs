@@ -76,10 +76,10 @@ public static class GgufDequantize
                 Q3K(block, dst);
                 break;
             case GgmlType.Q4_K:
-                Q4K(block, dst);
+                Q4KOr5K(block, highBits: false, dst);
                 break;
             case GgmlType.Q5_K:
-                Q5K(block, dst);
+                Q4KOr5K(block, highBits: true, dst);
                 break;
             case GgmlType.Q6_K:
                 Q6K(block, dst);
@@ -210,24 +210,6 @@ public static class GgufDequantize
         ? (scales[s] & 63, scales[s + 4] & 63)
         : ((scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4), (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4));
 
-    /// <summary>256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s], q 5 bits: Q4_K's nibble
-    /// (byte 32c + l holds sub-block 2c low, 2c + 1 high) and bit s of high-bit byte l.</summary>
-    private static void Q5K(ReadOnlySpan<byte> block, Span<float> dst)
-    {
-        float d = Half(block, 0), dmin = Half(block, 2);
-        var scales = block.Slice(4, 12);
-        var qh = block.Slice(16, 32);
-        var qs = block.Slice(48, 128);
-        for (int s = 0; s < 8; s++)
-        {
-            var (sc, m) = ScaleMin(scales, s);
-            float ds = d * sc, dm = dmin * m;
-            int chunk = s / 2, shift = s % 2 * 4;
-            for (int l = 0; l < 32; l++)
-                dst[s * 32 + l] = ds * (((qs[chunk * 32 + l] >> shift) & 0xF) | ((qh[l] >> s) & 1) << 4) - dm;
-        }
-    }
-
     /// <summary>256 weights in 8 sub-blocks of 32: w = d · (scale[s] − 32) · level[nibble]; the 6-bit scales are a
     /// nibble of byte s / 2 of the 4 low-scale bytes (low first) and bits 2s of the 16-bit high-scale word; sub-block
     /// s's nibbles are bytes 16s .. 16s + 15 (low nibbles weights 0..15, high 16..31).</summary>
@@ -241,29 +223,32 @@ public static class GgufDequantize
         {
             int scale = ((low[s / 2] >> (4 * (s % 2))) & 0xF) | ((high >> (2 * s)) & 3) << 4;
             float dl = d * (sbyte)(scale - 32);
-            for (int j = 0; j < 16; j++)
-            {
-                dst[s * 32 + j] = dl * NonLinear4[qs[16 * s + j] & 0xF];
-                dst[s * 32 + j + 16] = dl * NonLinear4[qs[16 * s + j] >> 4];
-            }
+            for (int j = 0; j < 32; j++)
+                dst[s * 32 + j] = dl * NonLinear4[Nibble(qs.Slice(16 * s, 16), j)];
         }
     }
 
-    /// <summary>256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s], q a nibble; scales and
-    /// mins are 6-bit, packed in 12 bytes (the first four of each in bytes 0..7, the upper bits of the last four
-    /// in bytes 8..11 and the top 2 bits of bytes 0..7). Nibbles: byte 32c + l holds sub-block 2c (low) and 2c + 1 (high).</summary>
-    private static void Q4K(ReadOnlySpan<byte> block, Span<float> dst)
+    /// <summary>Q4_K and Q5_K's 256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s]; scales and
+    /// mins are 6-bit, packed in 12 bytes (<see cref="ScaleMin"/>). q is a nibble (byte 32c + l holds sub-block 2c
+    /// low, 2c + 1 high); Q5_K's 32 high-bit bytes come before the nibbles, bit s of byte l the fifth bit.</summary>
+    private static void Q4KOr5K(ReadOnlySpan<byte> block, bool highBits, Span<float> dst)
     {
         float d = Half(block, 0), dmin = Half(block, 2);
         var scales = block.Slice(4, 12);
-        var qs = block.Slice(16, 128);
+        var qh = highBits ? block.Slice(16, 32) : default;
+        var qs = block.Slice(highBits ? 48 : 16, 128);
         for (int s = 0; s < 8; s++)
         {
             var (sc, m) = ScaleMin(scales, s);
             float ds = d * sc, dm = dmin * m;
             int chunk = s / 2, shift = s % 2 * 4;
             for (int l = 0; l < 32; l++)
-                dst[s * 32 + l] = ds * ((qs[chunk * 32 + l] >> shift) & 0xF) - dm;
+            {
+                int q = (qs[chunk * 32 + l] >> shift) & 0xF;
+                if (highBits)
+                    q |= ((qh[l] >> s) & 1) << 4;
+                dst[s * 32 + l] = ds * q - dm;
+            }
         }
     }
 
