@@ -87,6 +87,13 @@ internal sealed class TimedBackend(IComputeBackend inner) : IComputeBackend
         Add("AddRmsNorm", t);
     }
 
+    public void HeadRmsNorm(DeviceTensor qkv, AttentionShape shape, DeviceTensor queryWeight, DeviceTensor keyWeight, float eps)
+    {
+        long t = Stopwatch.GetTimestamp();
+        inner.HeadRmsNorm(qkv, shape, queryWeight, keyWeight, eps);
+        Add("HeadRmsNorm", t);
+    }
+
     public void SiluAndMul(DeviceTensor gateUp, DeviceTensor output)
     {
         long t = Stopwatch.GetTimestamp();

@@ -42,6 +42,32 @@ public sealed partial class CpuBackend
 
     private readonly record struct NormJob(float[] X, float[] Gamma, float[] Y, int N, float Eps);
 
+    /// <summary>Each query and key head of a row normalised as <see cref="RmsNorm"/> normalises a row (the same
+    /// arithmetic over HeadDim values), in place; rows over the threads.</summary>
+    public void HeadRmsNorm(DeviceTensor qkv, AttentionShape shape, DeviceTensor queryWeight, DeviceTensor keyWeight, float eps)
+    {
+        var t = T(qkv);
+        var gq = T(queryWeight);
+        var gk = T(keyWeight);
+        int d = shape.HeadDim;
+        Require(t.Cols == shape.QkvCols && gq.Rows * gq.Cols == d && gk.Rows * gk.Cols == d,
+            "HeadRmsNorm: qkv must be [rows, QkvCols] and each weight [HeadDim]");
+        int heads = shape.NumHeads + shape.NumKvHeads;
+        _runner.For(t.Rows, (long)t.Rows * heads * d, new HeadNormJob(t, shape, gq.Data, gk.Data, eps), static (j, r) =>
+        {
+            var row = j.Qkv.Row(r);
+            int d = j.Shape.HeadDim;
+            // Q heads then K heads are contiguous at the start of the row (AttentionShape's layout).
+            for (int h = 0; h < j.Shape.NumHeads + j.Shape.NumKvHeads; h++)
+            {
+                var head = row.Slice(h * d, d);
+                RmsNormRow(head, (h < j.Shape.NumHeads ? j.Query : j.Key).AsSpan(0, d), j.Eps, head);
+            }
+        });
+    }
+
+    private readonly record struct HeadNormJob(CpuTensor Qkv, AttentionShape Shape, float[] Query, float[] Key, float Eps);
+
     private static float SumOfSquares(ReadOnlySpan<float> v)
     {
         ref float r = ref MemoryMarshal.GetReference(v);

@@ -120,6 +120,36 @@ __global__ void __launch_bounds__(kRowThreads)
     }
 }
 
+// One warp per (token, head): the head's values in registers between the sum of squares and the product (a lane
+// holds head_dim / 32 of them, at most kPerLane), the sum reduced across the warp in a fixed order.
+constexpr int kHeadWarps = kRowThreads / 32;
+constexpr int kHeadValuesPerLane = 32;   // the most a lane holds: head_dim <= 1024
+
+template <typename T, int kPerLane>
+__global__ void __launch_bounds__(kRowThreads)
+    head_rms_norm_kernel(T* x, const T* __restrict__ weight, int64_t num_heads_total, int num_heads, int head_dim,
+                         int64_t token_stride, float eps) {
+    const int64_t item = (int64_t)blockIdx.x * kHeadWarps + threadIdx.x / 32;
+    if (item >= num_heads_total) return;
+    const int lane = threadIdx.x % 32;
+    T* head = x + (item / num_heads) * token_stride + (item % num_heads) * head_dim;
+    float v[kPerLane];
+    float sum_sq = 0.f;
+#pragma unroll
+    for (int j = 0; j < kPerLane; ++j) {
+        const int i = lane + 32 * j;
+        v[j] = i < head_dim ? to_float(head[i]) : 0.f;
+        sum_sq = fmaf(v[j], v[j], sum_sq);
+    }
+    for (int o = 16; o > 0; o >>= 1) sum_sq += __shfl_xor_sync(0xffffffffu, sum_sq, o);
+    const float inv_rms = rsqrtf(sum_sq / (float)head_dim + eps);
+#pragma unroll
+    for (int j = 0; j < kPerLane; ++j) {
+        const int i = lane + 32 * j;
+        if (i < head_dim) head[i] = from_float<T>(round_to<T>(v[j] * inv_rms) * to_float(weight[i]));
+    }
+}
+
 // SiLU-and-mul over a 2-D grid flattened into x: each CTA takes kSiluChunk consecutive values of one row (a decode
 // step's few hundred rows of 8192-14336 values fill every SM; one CTA per row left most of them idle).
 constexpr int kSiluPerThread = 8;
@@ -230,6 +260,37 @@ extern "C" int32_t folio_add_rms_norm(void* out, void* residual, const void* x, 
         }
     });
     return folio::check_launch("add_rms_norm");
+}
+
+extern "C" int32_t folio_head_rms_norm(void* x, const void* weight, int32_t num_tokens, int32_t num_heads,
+                                       int32_t head_dim, int64_t token_stride, float eps, int32_t dtype, void* stream) {
+    FOLIO_REQUIRE(num_tokens >= 0, "head_rms_norm: num_tokens must be >= 0 (got %d)", num_tokens);
+    FOLIO_REQUIRE(num_heads > 0, "head_rms_norm: num_heads must be > 0 (got %d)", num_heads);
+    FOLIO_REQUIRE(head_dim > 0 && head_dim <= 32 * folio::kHeadValuesPerLane,
+                  "head_rms_norm: head_dim must be in (0, %d] (got %d)", 32 * folio::kHeadValuesPerLane, head_dim);
+    FOLIO_REQUIRE(token_stride >= (int64_t)num_heads * head_dim,
+                  "head_rms_norm: token_stride (%lld) must be >= num_heads * head_dim (%lld)", (long long)token_stride,
+                  (long long)num_heads * head_dim);
+    FOLIO_REQUIRE(eps >= 0.f && eps < 1.f, "head_rms_norm: eps must be in [0, 1) (got %g)", (double)eps);
+    FOLIO_REQUIRE(folio::is_float_dtype(dtype), "head_rms_norm: dtype must be F32, BF16 or F16 (got %d)", dtype);
+    if (num_tokens == 0) return folio::ok();
+    FOLIO_REQUIRE(x && weight, "head_rms_norm: x and weight must be non-null");
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    const int64_t items = (int64_t)num_tokens * num_heads;
+    const int64_t blocks = (items + folio::kHeadWarps - 1) / folio::kHeadWarps;
+    FOLIO_REQUIRE(blocks <= INT32_MAX, "head_rms_norm: num_tokens * num_heads (%lld) is too large", (long long)items);
+    folio::dispatch_float(dtype, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        // Registers sized for the head: 128 (Qwen3's) and 256 take the short arrays.
+        auto launch = [&](auto kernel) {
+            kernel<<<(unsigned)blocks, folio::kRowThreads, 0, s>>>(static_cast<T*>(x), static_cast<const T*>(weight), items,
+                                                                    num_heads, head_dim, token_stride, eps);
+        };
+        if (head_dim <= 128) launch(folio::head_rms_norm_kernel<T, 4>);
+        else if (head_dim <= 256) launch(folio::head_rms_norm_kernel<T, 8>);
+        else launch(folio::head_rms_norm_kernel<T, folio::kHeadValuesPerLane>);
+    });
+    return folio::check_launch("head_rms_norm");
 }
 
 extern "C" int32_t folio_silu_and_mul(void* out, const void* x, int32_t num_tokens, int32_t intermediate,

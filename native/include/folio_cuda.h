@@ -27,7 +27,8 @@
  * (folio_cuda_event_*, stream capture, folio_cuda_graph_*). The kernels are unchanged. 2.1.0 added the GEMM
  * (folio_gemm through cuBLASLt, with folio_cuda_blas_create / _destroy) and the general paged attention with a
  * sliding window (folio_paged_attention, every dtype and head size). 2.2.0 turned folio_cuda_gemm_params'
- * reserved field into flags, with FOLIO_CUDA_GEMM_BATCH_INVARIANT (0 keeps 2.1's behaviour).
+ * reserved field into flags, with FOLIO_CUDA_GEMM_BATCH_INVARIANT (0 keeps 2.1's behaviour). 2.3.0 added
+ * folio_head_rms_norm (Qwen3's per-head query and key norms).
  *   - Arguments are validated on the host (shapes, sizes, alignment, null pointers). Device-side contents
  *     (block ids, lengths, slots) are trusted: they are the KV cache manager's output, documented below.
  *   - Element types: the fast attention kernels (decode, prefill) take fp16 or bf16; folio_paged_attention takes
@@ -59,7 +60,7 @@ extern "C" {
 #endif
 
 #define FOLIO_CUDA_VERSION_MAJOR 2
-#define FOLIO_CUDA_VERSION_MINOR 2
+#define FOLIO_CUDA_VERSION_MINOR 3
 #define FOLIO_CUDA_VERSION_PATCH 0
 
 /* The most top logprobs folio_sample returns per row. */

@@ -39,6 +39,16 @@ FOLIO_CUDA_API int32_t folio_add_rms_norm(
     void* out, void* residual, const void* x, const void* weight, int32_t num_tokens, int32_t hidden,
     float eps, int32_t dtype, void* stream);
 
+/* RMSNorm of each head, in place (Qwen3's q_norm and k_norm, before RoPE):
+ *   x[t, h, :] = dtype(dtype(x[t, h, :] * rsqrt(mean(x[t, h, :]^2) + eps)) * weight)
+ * with the rounding of folio_add_rms_norm (mean and rsqrt in fp32), over head_dim values instead of a row.
+ *   x: [num_tokens, num_heads, head_dim], a token's heads contiguous, tokens token_stride elements apart (a slice
+ *   of the fused QKV projection: its query heads, or its key heads); weight: [head_dim], shared by every head.
+ *   head_dim in (0, 1024]; token_stride >= num_heads * head_dim. Added in 2.3.0. */
+FOLIO_CUDA_API int32_t folio_head_rms_norm(
+    void* x, const void* weight, int32_t num_tokens, int32_t num_heads, int32_t head_dim, int64_t token_stride,
+    float eps, int32_t dtype, void* stream);
+
 /* SiLU and multiply, the gated MLP: out[t, i] = dtype(dtype(silu(x[t, i])) * x[t, intermediate + i]), i.e.
  * F.silu(gate) * up over the fused gate_up projection x.
  *   x: [num_tokens, >= 2 * intermediate], rows x_row_stride elements apart; out: [num_tokens, intermediate]. */

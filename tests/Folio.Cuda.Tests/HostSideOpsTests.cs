@@ -124,6 +124,14 @@ public sealed unsafe class HostSideOpsTests
             FolioCudaNative.AddRmsNorm((void*)0x1000, (void*)0x1000, (void*)0x1000, (void*)0x2000, 4, 64, 1e-5f, (int)FolioCudaDtype.F32, null));
         Assert.Equal((int)FolioCudaStatus.InvalidArgument,
             FolioCudaNative.EmbeddingGather(null, null, null, 3, 100, 64, 3, null));
+        // A token stride shorter than its heads, a head past 1024 values, null x: refused before any launch.
+        Assert.Equal((int)FolioCudaStatus.InvalidArgument,
+            FolioCudaNative.HeadRmsNorm((void*)0x1000, (void*)0x2000, 4, 8, 128, 1000, 1e-6f, (int)FolioCudaDtype.Bf16, null));
+        Assert.Contains("token_stride", FolioCudaTestText.LastError(), StringComparison.Ordinal);
+        Assert.Equal((int)FolioCudaStatus.InvalidArgument,
+            FolioCudaNative.HeadRmsNorm((void*)0x1000, (void*)0x2000, 4, 1, 1026, 1026, 1e-6f, (int)FolioCudaDtype.Bf16, null));
+        Assert.Equal((int)FolioCudaStatus.InvalidArgument,
+            FolioCudaNative.HeadRmsNorm(null, (void*)0x2000, 4, 8, 128, 1024, 1e-6f, (int)FolioCudaDtype.F32, null));
         var cache = new FolioCudaPagedKv { BlockSize = 12, NumKvHeads = 2, HeadDim = 64, Dtype = (int)FolioCudaDtype.Bf16 };
         var rope = new FolioCudaRopeKvWriteParams { StructSize = (uint)sizeof(FolioCudaRopeKvWriteParams), NumTokens = 1, NumQHeads = 4, RotaryDim = 64 };
         Assert.Equal((int)FolioCudaStatus.InvalidArgument, FolioCudaNative.RopeKvWrite(&cache, &rope, null));

@@ -130,3 +130,41 @@ def test_zero_tokens_is_a_no_op():
     x = torch.empty(0, 128, device="cuda")
     assert model_ops.silu_and_mul(x).shape == (0, 64)
     assert model_ops.add_rms_norm(x, torch.ones(128, device="cuda"), 1e-5).shape == (0, 128)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_tokens", [1, 19, 99])
+@pytest.mark.parametrize("heads,kv_heads,head_dim", [(16, 8, 128), (4, 2, 24), (5, 1, 250), (3, 3, 1000)])
+def test_head_rms_norm_on_a_fused_qkv(heads, kv_heads, head_dim, num_tokens, dtype):
+    """Qwen3's q_norm / k_norm: transformers' Qwen3RMSNorm on each head (fp32 math, rounded to dtype before the
+    weight), run in place on the query heads and on the key heads of a fused QKV row; the value heads and the
+    bytes between rows (a padded stride) untouched."""
+    stride = (heads + 2 * kv_heads) * head_dim + 8
+    qkv = (3 * torch.randn(num_tokens, stride, device="cuda")).to(dtype)
+    before = qkv.clone()
+    q_weight = (1 + 0.1 * torch.randn(head_dim, device="cuda")).to(dtype)
+    k_weight = (1 + 0.1 * torch.randn(head_dim, device="cuda")).to(dtype)
+
+    def reference(x, weight):
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6)
+        return weight * h.to(dtype)
+
+    q = qkv[:, :heads * head_dim].unflatten(1, (heads, head_dim))
+    k = qkv[:, heads * head_dim:(heads + kv_heads) * head_dim].unflatten(1, (kv_heads, head_dim))
+    expected_q, expected_k = reference(q, q_weight), reference(k, k_weight)
+    model_ops.head_rms_norm(q, q_weight, 1e-6)
+    model_ops.head_rms_norm(k, k_weight, 1e-6)
+    torch.cuda.synchronize()
+    rtol, atol = TOL[dtype]
+    torch.testing.assert_close(q.float(), expected_q.float(), rtol=rtol, atol=atol)
+    torch.testing.assert_close(k.float(), expected_k.float(), rtol=rtol, atol=atol)
+    assert torch.equal(qkv[:, (heads + kv_heads) * head_dim:], before[:, (heads + kv_heads) * head_dim:])
+
+
+def test_head_rms_norm_refuses_bad_shapes():
+    x = torch.randn(4, 2 * 1026, device="cuda").unflatten(1, (2, 1026))
+    with pytest.raises(model_ops.ops.FolioCudaError, match="head_dim"):
+        model_ops.head_rms_norm(x, torch.ones(1026, device="cuda"), 1e-6)
+    with pytest.raises(ValueError):
+        model_ops.head_rms_norm(torch.randn(4, 64, device="cuda"), torch.ones(64, device="cuda"), 1e-6)

@@ -12,7 +12,7 @@ import ctypes
 from ctypes import POINTER, Structure, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 
 VERSION_MAJOR = 2
-VERSION_MINOR = 2
+VERSION_MINOR = 3
 VERSION_PATCH = 0
 MAX_LOGPROBS = 20
 GEMM_WORKSPACE_BYTES = 33554432  # 32 MiB
@@ -190,6 +190,7 @@ FUNCTIONS: dict[str, tuple[object, list[object]]] = {
     "folio_block_swap_in": (_i32, [_kv, _moves, _p]),
     "folio_embedding_gather": (_i32, [_p, _p, ptr(_i32), _i32, _i32, _i32, _i32, _p]),
     "folio_add_rms_norm": (_i32, [_p, _p, _p, _p, _i32, _i32, _f32, _i32, _p]),
+    "folio_head_rms_norm": (_i32, [_p, _p, _i32, _i32, _i32, _i64, _f32, _i32, _p]),
     "folio_silu_and_mul": (_i32, [_p, _p, _i32, _i32, _i64, _i32, _p]),
     "folio_rope_inv_freq": (_i32, [POINTER(folio_cuda_rope_config), ptr(_f32), _i32]),
     "folio_rope_kv_write": (_i32, [_kv, POINTER(folio_cuda_rope_kv_write_params), _p]),

@@ -14,7 +14,7 @@ from . import _cuda_abi as abi
 from . import ops
 from .ops import _check, _cuda, _require, _stream, cache_dims
 
-__all__ = ["embedding_gather", "add_rms_norm", "silu_and_mul", "rope_inv_freq", "rope_kv_write", "sample",
+__all__ = ["embedding_gather", "add_rms_norm", "head_rms_norm", "silu_and_mul", "rope_inv_freq", "rope_kv_write", "sample",
            "SampleResult", "MAX_LOGPROBS"]
 
 MAX_LOGPROBS = abi.MAX_LOGPROBS
@@ -71,6 +71,21 @@ def add_rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float, residual: Op
     _check(_lib().folio_add_rms_norm(out.data_ptr(), 0 if residual is None else residual.data_ptr(), x.data_ptr(),
                                      weight.data_ptr(), x.shape[0], x.shape[1], float(eps), dtype, _stream(x)))
     return out
+
+
+def head_rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm of each head of x [num_tokens, num_heads, head_dim] in place (heads contiguous; tokens may be strided,
+    as a slice of a fused QKV projection), times weight [head_dim]: Qwen3's q_norm / k_norm. Returns x."""
+    dtype = _float_tensor("x", x)
+    _require(x.dim() == 3 and x.stride(2) == 1 and x.stride(1) == x.shape[2],
+             "x must be [num_tokens, num_heads, head_dim] with each token's heads contiguous")
+    _float_tensor("weight", weight, x.device)
+    _require(weight.dtype == x.dtype and weight.is_contiguous() and weight.shape == (x.shape[2],),
+             f"weight must be a contiguous [head_dim={x.shape[2]}] tensor of x's dtype")
+    _check(_lib().folio_head_rms_norm(x.data_ptr(), weight.data_ptr(), x.shape[0], x.shape[1], x.shape[2],
+                                      x.stride(0) if x.shape[0] > 1 else x.shape[1] * x.shape[2], float(eps), dtype,
+                                      _stream(x)))
+    return x
 
 
 def silu_and_mul(x: torch.Tensor, intermediate: Optional[int] = None, out: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -89,7 +89,7 @@ def test_exported_symbols_match_the_header():
     ("    size_t workspace_bytes;\n} folio_cuda_sample_params;",
      "    size_t workspace_bytes;\n    int32_t extra;\n} folio_cuda_sample_params;", "folio_cuda_sample_params"),
     ("#define FOLIO_CUDA_MAX_LOGPROBS 20", "#define FOLIO_CUDA_MAX_LOGPROBS 32", "FOLIO_CUDA_MAX_LOGPROBS"),
-    ("#define FOLIO_CUDA_VERSION_MINOR 2", "#define FOLIO_CUDA_VERSION_MINOR 3", "FOLIO_CUDA_VERSION_MINOR"),
+    ("#define FOLIO_CUDA_VERSION_MINOR 3", "#define FOLIO_CUDA_VERSION_MINOR 4", "FOLIO_CUDA_VERSION_MINOR"),
 ])
 def test_header_drift_is_detected(tmp_path, old, new, expect):
     assert old in m.header_text(m.CUDA_HEADER), f"the test's anchor is gone from folio_cuda.h: {old!r}"

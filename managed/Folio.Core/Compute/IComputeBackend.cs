@@ -130,6 +130,12 @@ public interface IComputeBackend : IDisposable
     /// <summary>gateUp is [rows, 2F] = [gate | up]; output[r, f] = silu(gate[r, f]) · up[r, f].</summary>
     void SiluAndMul(DeviceTensor gateUp, DeviceTensor output);
 
+    /// <summary>Qwen3's q_norm and k_norm, in place: each query head of each row of <paramref name="qkv"/> ([rows,
+    /// QkvCols]) becomes RmsNorm(head) × <paramref name="queryWeight"/>, each key head RmsNorm(head) ×
+    /// <paramref name="keyWeight"/> (both [HeadDim], shared by the heads; the norm as <see cref="RmsNorm"/>'s over one
+    /// head's HeadDim values); the value heads stay as they are. Runs before <see cref="RotateAndCache"/>.</summary>
+    void HeadRmsNorm(DeviceTensor qkv, AttentionShape shape, DeviceTensor queryWeight, DeviceTensor keyWeight, float eps);
+
     /// <summary>RoPE and the KV write of one layer: rotates the Q and K heads of each row of <paramref name="qkv"/>
     /// (rotate-half layout) by the step's position of the row, angle = position × inverseFrequencies[i] (a [1,
     /// HeadDim / 2] fp32 tensor), and writes the rotated K and the V of row r into the step's slot r of the layer's

@@ -3,10 +3,11 @@ using Folio.Core.Compute;
 namespace Folio.Core.Models;
 
 /// <summary>
-/// The decoder that Llama, Mistral and Qwen2 share, over <see cref="IComputeBackend"/>. Per layer, with h the
+/// The decoder that Llama, Mistral, Qwen2 and Qwen3 share, over <see cref="IComputeBackend"/>. Per layer, with h the
 /// residual stream:
 /// <code>
 ///   a   = RMSNorm(h) ;  q,k,v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv)   (one fused GEMM)
+///  (q,k = RMSNorm of each head with q_norm, k_norm                    (Qwen3))
 ///   q,k = RoPE(q, k, position) ;  cache[slot] = k, v
 ///   h  += Attention(q, cache through the block table; causal, GQA) · Woᵀ (+bo)
 ///   m   = RMSNorm(h) ;  h += (silu(m·Wgateᵀ) ⊙ m·Wupᵀ) · Wdownᵀ      (gate and up fused)
@@ -14,7 +15,8 @@ namespace Folio.Core.Models;
 /// </code>
 /// Weights use Hugging Face's names (<c>model.layers.N.self_attn.q_proj.weight</c> …). What differs between
 /// the architectures is stated in their own definitions (<see cref="LlamaModel"/>, <see cref="MistralModel"/>,
-/// <see cref="Qwen2Model"/>) as <see cref="DecoderVariant"/>: which projections carry a bias (the attention
+/// <see cref="Qwen2Model"/>, <see cref="Qwen3Model"/>) as <see cref="DecoderVariant"/>: which projections carry a
+/// bias, whether heads are normalised (the attention
 /// window is the config's, <see cref="ModelConfig.AttentionWindow"/>). <see cref="Load"/> picks the definition from <c>config.json</c>'s
 /// <c>architectures</c>.
 /// </summary>
@@ -30,8 +32,8 @@ public abstract class DecoderModel : IDisposable
     private readonly float _scale;
     private readonly ForwardWorkspace _workspace;
 
-    private sealed record Layer(DeviceTensor InputNorm, DeviceTensor Qkv, DeviceTensor? QkvBias, DeviceTensor O,
-        DeviceTensor? OBias, DeviceTensor PostNorm, DeviceTensor GateUp, DeviceTensor Down);
+    private sealed record Layer(DeviceTensor InputNorm, DeviceTensor Qkv, DeviceTensor? QkvBias, DeviceTensor? QNorm,
+        DeviceTensor? KNorm, DeviceTensor O, DeviceTensor? OBias, DeviceTensor PostNorm, DeviceTensor GateUp, DeviceTensor Down);
 
     public ModelConfig Config { get; }
 
@@ -59,6 +61,7 @@ public abstract class DecoderModel : IDisposable
             ModelArchitecture.Llama => LlamaModel.Load(config, weights, backend),
             ModelArchitecture.Mistral => MistralModel.Load(config, weights, backend),
             ModelArchitecture.Qwen2 => Qwen2Model.Load(config, weights, backend),
+            ModelArchitecture.Qwen3 => Qwen3Model.Load(config, weights, backend),
             _ => throw new ModelFormatException($"config: architecture {config.Architecture} has no definition"),
         };
     }
@@ -73,7 +76,7 @@ public abstract class DecoderModel : IDisposable
             throw new ArgumentException($"{definition} cannot load a {config.Architecture} configuration", nameof(config));
     }
 
-    /// <summary>The bias tensors the architecture's definition expects.</summary>
+    /// <summary>The bias and norm tensors the architecture's definition expects.</summary>
     public static DecoderVariant VariantOf(ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -81,7 +84,9 @@ public abstract class DecoderModel : IDisposable
         {
             ModelArchitecture.Llama => LlamaModel.Variant(config),
             ModelArchitecture.Mistral => MistralModel.Variant,
-            _ => Qwen2Model.Variant,
+            ModelArchitecture.Qwen2 => Qwen2Model.Variant,
+            ModelArchitecture.Qwen3 => Qwen3Model.Variant(config),
+            _ => throw new ModelFormatException($"config: architecture {config.Architecture} has no definition"),
         };
     }
 
@@ -224,6 +229,8 @@ public abstract class DecoderModel : IDisposable
                     QkvBias: variant.QkvBias
                         ? Tensor((p + "self_attn.q_proj.bias", [q]), (p + "self_attn.k_proj.bias", [kv]), (p + "self_attn.v_proj.bias", [kv]))
                         : null,
+                    QNorm: variant.QkNorm ? Tensor((p + "self_attn.q_norm.weight", [c.HeadDim])) : null,
+                    KNorm: variant.QkNorm ? Tensor((p + "self_attn.k_norm.weight", [c.HeadDim])) : null,
                     O: Weight((p + "self_attn.o_proj.weight", [hidden, q])),
                     OBias: variant.OutputBias ? Tensor((p + "self_attn.o_proj.bias", [hidden])) : null,
                     PostNorm: Tensor((p + "post_attention_layernorm.weight", [hidden])),
@@ -302,6 +309,8 @@ public abstract class DecoderModel : IDisposable
             else
                 _backend.AddRmsNorm(h, a, layer.InputNorm, c.RmsNormEps, a);
             _backend.MatMul(a, layer.Qkv, layer.QkvBias, qkv);
+            if (layer.QNorm is not null)
+                _backend.HeadRmsNorm(qkv, _shape, layer.QNorm, layer.KNorm!, c.RmsNormEps);
             var queries = _backend.RotateAndCache(qkv, _shape, step, _inverseFrequencies, l);
             _backend.PagedAttention(queries, _shape, step, l, _scale, c.AttentionWindow(l), attention);
             _backend.MatMul(attention, layer.O, layer.OBias, a);
@@ -330,7 +339,7 @@ public abstract class DecoderModel : IDisposable
         _inverseFrequencies.Dispose();
         foreach (var l in _layers)
         {
-            l.InputNorm.Dispose(); l.Qkv.Dispose(); l.QkvBias?.Dispose(); l.O.Dispose(); l.OBias?.Dispose();
+            l.InputNorm.Dispose(); l.Qkv.Dispose(); l.QkvBias?.Dispose(); l.QNorm?.Dispose(); l.KNorm?.Dispose(); l.O.Dispose(); l.OBias?.Dispose();
             l.PostNorm.Dispose(); l.GateUp.Dispose(); l.Down.Dispose();
         }
     }

@@ -76,6 +76,7 @@ public static class HfFolderWriter
         string arch = c.Architecture switch
         {
             ModelArchitecture.Qwen2 => "Qwen2ForCausalLM",
+            ModelArchitecture.Qwen3 => "Qwen3ForCausalLM",
             ModelArchitecture.Mistral => "MistralForCausalLM",
             _ => "LlamaForCausalLM",
         };

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Folio.Core.Models;
 
 /// <summary>The architectures Folio runs; one model definition each.</summary>
-public enum ModelArchitecture { Llama, Mistral, Qwen2 }
+public enum ModelArchitecture { Llama, Mistral, Qwen2, Qwen3 }
 
 /// <summary>
 /// A validated model configuration (from a Hugging Face <c>config.json</c>). Every field is checked at load:
@@ -28,9 +28,9 @@ public sealed record ModelConfig
     /// bias is the architecture's definition's to say (<see cref="DecoderModel.VariantOf"/>).</summary>
     public required bool AttentionBias { get; init; }
     /// <summary>The attention window when sliding-window attention is on (Mistral's <c>sliding_window</c>;
-    /// Qwen2's when <c>use_sliding_window</c>); null when off.</summary>
+    /// Qwen2's and Qwen3's when <c>use_sliding_window</c>); null when off.</summary>
     public int? SlidingWindow { get; init; }
-    /// <summary>Which layers use <see cref="SlidingWindow"/> (Qwen2: <c>layer_types</c>, or the layers from
+    /// <summary>Which layers use <see cref="SlidingWindow"/> (Qwen2, Qwen3: <c>layer_types</c>, or the layers from
     /// <c>max_window_layers</c> on); null = every layer (Mistral).</summary>
     public IReadOnlyList<bool>? SlidingLayers { get; init; }
 
@@ -83,7 +83,8 @@ public sealed record ModelConfig
         long qkv = (long)HiddenSize * (NumHeads + 2 * NumKvHeads) * HeadDim;
         long o = (long)NumHeads * HeadDim * HiddenSize;
         long mlp = 3L * HiddenSize * IntermediateSize;
-        long perLayer = qkv + o + mlp + 2L * HiddenSize;
+        long norms = 2L * HiddenSize + (Architecture == ModelArchitecture.Qwen3 ? 2L * HeadDim : 0);
+        long perLayer = qkv + o + mlp + norms;
         long embeddings = (long)VocabSize * HiddenSize * (TieWordEmbeddings ? 1 : 2);
         return perLayer * NumLayers + embeddings + HiddenSize;
     }
@@ -113,14 +114,15 @@ public sealed record ModelConfig
                 Fail("quantization_config", $"quant_method '{q.QuantMethod ?? "?"}': pre-quantized checkpoints are not supported (load the unquantized checkpoint; --quantization int8 quantizes it at load)");
             if (raw.PretrainingTp is > 1)
                 Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
-            // transformers sets Qwen2's window only with use_sliding_window; Mistral's applies whenever it is set.
+            // transformers sets Qwen2's and Qwen3's window only with use_sliding_window; Mistral's applies whenever it is set.
+            bool qwen = arch is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3;
             bool slidingOn = raw.SlidingWindow is not null &&
-                (arch == ModelArchitecture.Qwen2 ? raw.UseSlidingWindow == true : arch == ModelArchitecture.Mistral);
+                (qwen ? raw.UseSlidingWindow == true : arch == ModelArchitecture.Mistral);
             int maxPos = Positive(raw.MaxPositionEmbeddings, "max_position_embeddings");
             int numLayers = Positive(raw.NumHiddenLayers, "num_hidden_layers");
             if (raw.SlidingWindow is <= 0)
                 Fail("sliding_window", $"must be > 0, is {raw.SlidingWindow}");
-            bool[]? slidingLayers = slidingOn && arch == ModelArchitecture.Qwen2 ? Qwen2SlidingLayers(numLayers) : null;
+            bool[]? slidingLayers = slidingOn && qwen ? QwenSlidingLayers(numLayers) : null;
             double eps = raw.RmsNormEps ?? Fail<double>("rms_norm_eps", "is missing");
             if (!(eps > 0))
                 Fail("rms_norm_eps", $"must be > 0, is {eps}");
@@ -137,7 +139,7 @@ public sealed record ModelConfig
                 MaxPositionEmbeddings = maxPos,
                 RmsNormEps = (float)eps,
                 Rope = Rope(maxPos),
-                // transformers' default for these three architectures is untied.
+                // transformers' default for these four architectures is untied.
                 TieWordEmbeddings = raw.TieWordEmbeddings ?? false,
                 AttentionBias = raw.AttentionBias == true,
                 SlidingWindow = slidingOn ? raw.SlidingWindow : null,
@@ -147,9 +149,9 @@ public sealed record ModelConfig
             };
         }
 
-        // Qwen2's windowed layers: layer_types when the file has it (transformers 5 writes it), else the layers from
-        // max_window_layers on (transformers' default for the key is 28).
-        private bool[] Qwen2SlidingLayers(int numLayers)
+        // Qwen2's and Qwen3's windowed layers: layer_types when the file has it (transformers 5 writes it), else the
+        // layers from max_window_layers on (transformers' default for the key is 28).
+        private bool[] QwenSlidingLayers(int numLayers)
         {
             if (raw.LayerTypes is { } types)
             {
@@ -184,15 +186,17 @@ public sealed record ModelConfig
                 "LlamaForCausalLM" => ModelArchitecture.Llama,
                 "MistralForCausalLM" => ModelArchitecture.Mistral,
                 "Qwen2ForCausalLM" => ModelArchitecture.Qwen2,
+                "Qwen3ForCausalLM" => ModelArchitecture.Qwen3,
                 null => type switch
                 {
                     "llama" => ModelArchitecture.Llama,
                     "mistral" => ModelArchitecture.Mistral,
                     "qwen2" => ModelArchitecture.Qwen2,
-                    _ => Fail<ModelArchitecture>("model_type", $"'{type}' is not supported (supported: llama, mistral, qwen2)"),
+                    "qwen3" => ModelArchitecture.Qwen3,
+                    _ => Fail<ModelArchitecture>("model_type", $"'{type}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
                 },
                 _ => Fail<ModelArchitecture>("architectures",
-                    $"'{name}' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)"),
+                    $"'{name}' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"),
             };
         }
 

@@ -67,6 +67,21 @@ public sealed unsafe partial class CudaBackend
             StreamPointer));
     }
 
+    /// <summary>Two launches of folio_head_rms_norm on qkv's query heads and on its key heads (rows QkvCols apart).</summary>
+    public void HeadRmsNorm(DeviceTensor qkv, AttentionShape shape, DeviceTensor queryWeight, DeviceTensor keyWeight, float eps)
+    {
+        var t = T(qkv);
+        var gq = T(queryWeight);
+        var gk = T(keyWeight);
+        Require(t.Cols == shape.QkvCols, "HeadRmsNorm: qkv must be [tokens, QkvCols]");
+        Require(gq.Rows * gq.Cols == shape.HeadDim && gk.Rows * gk.Cols == shape.HeadDim, "HeadRmsNorm: each weight must be [HeadDim]");
+        Require(t.DType == ActivationType && gq.DType == ActivationType && gk.DType == ActivationType, $"HeadRmsNorm: not {ActivationType}");
+        FolioCudaException.Check(FolioCudaNative.HeadRmsNorm((void*)t.Pointer, (void*)gq.Pointer, t.Rows, shape.NumHeads,
+            shape.HeadDim, t.Cols, eps, Dtype, StreamPointer));
+        FolioCudaException.Check(FolioCudaNative.HeadRmsNorm((byte*)t.Pointer + (long)shape.KeyOffset * t.ElementSize,
+            (void*)gk.Pointer, t.Rows, shape.NumKvHeads, shape.HeadDim, t.Cols, eps, Dtype, StreamPointer));
+    }
+
     public DeviceTensor RotateAndCache(DeviceTensor qkv, AttentionShape shape, StepContext step, DeviceTensor inverseFrequencies,
         int layer)
     {

@@ -125,6 +125,10 @@ internal static unsafe partial class FolioCudaNative
     internal static partial int AddRmsNorm(void* output, void* residual, void* x, void* weight, int numTokens, int hidden,
         float eps, int dtype, void* stream);
 
+    [LibraryImport(Library, EntryPoint = "folio_head_rms_norm")]
+    internal static partial int HeadRmsNorm(void* x, void* weight, int numTokens, int numHeads, int headDim, long tokenStride,
+        float eps, int dtype, void* stream);
+
     [LibraryImport(Library, EntryPoint = "folio_silu_and_mul")]
     internal static partial int SiluAndMul(void* output, void* x, int numTokens, int intermediate, long xRowStride,
         int dtype, void* stream);

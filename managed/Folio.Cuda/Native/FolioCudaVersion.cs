@@ -4,6 +4,6 @@ namespace Folio.Cuda.Native;
 public static class FolioCudaVersion
 {
     public const int Major = 2;
-    public const int Minor = 2;
+    public const int Minor = 3;
     public const int Patch = 0;
 }

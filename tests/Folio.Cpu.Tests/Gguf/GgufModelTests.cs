@@ -28,6 +28,8 @@ public sealed class GgufModelTests
     [InlineData("llama-f32.gguf", "llama")]
     [InlineData("llama-f16.gguf", "llama-f16-folder")]
     [InlineData("qwen2-f32.gguf", "qwen2")]
+    [InlineData("qwen3-f32.gguf", "qwen3")]
+    [InlineData("qwen3-f16.gguf", "qwen3-f16-folder")]
     public void AnUnquantizedGgufGivesItsFoldersLogitsBitForBit(string gguf, string folder)
     {
         using (var source = ModelSource.Open(F(gguf)))

@@ -2,7 +2,7 @@ namespace Folio.Core.Models.Gguf;
 
 /// <summary>
 /// A <see cref="ModelConfig"/> from a GGUF file's metadata, as llama.cpp's convert_hf_to_gguf.py writes it:
-/// <c>general.architecture</c> (llama — which Mistral files also use — or qwen2), then <c>ARCH.block_count</c>,
+/// <c>general.architecture</c> (llama — which Mistral files also use —, qwen2 or qwen3), then <c>ARCH.block_count</c>,
 /// <c>.embedding_length</c>, <c>.feed_forward_length</c>, <c>.attention.head_count</c>,
 /// <c>.attention.head_count_kv</c> (default: head_count), <c>.attention.layer_norm_rms_epsilon</c>,
 /// <c>.context_length</c>, <c>.rope.freq_base</c> (default 10000), <c>.attention.key_length</c> (default:
@@ -22,14 +22,19 @@ public static class GgufModelConfig
         {
             "llama" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
-            _ => throw new ModelFormatException($"{file.Path}: general.architecture '{arch}' is not supported (llama, qwen2; Mistral files say llama)"),
+            "qwen3" => ModelArchitecture.Qwen3,
+            _ => throw new ModelFormatException($"{file.Path}: general.architecture '{arch}' is not supported (llama, qwen2, qwen3; Mistral files say llama)"),
         };
         int Required(string key) => Int(file, $"{arch}.{key}") ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.{key}' is missing");
         int hidden = Required("embedding_length");
         int heads = Required("attention.head_count");
-        if (heads <= 0 || hidden % heads != 0)
-            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count' ({heads}) must divide embedding_length ({hidden})");
-        int headDim = Int(file, $"{arch}.attention.key_length") ?? hidden / heads;
+        int? keyLength = Int(file, $"{arch}.attention.key_length");
+        // The head size is its own key where it is not hidden / heads (Qwen3's 128 with 16 heads of a 1024 stream).
+        if (keyLength is null && hidden % heads != 0)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.head_count' ({heads}) must divide embedding_length ({hidden}) when '{arch}.attention.key_length' is absent");
+        int headDim = keyLength ?? hidden / heads;
+        if (headDim % 2 != 0)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.key_length' ({headDim}) must be even for rotary embeddings");
         if (Int(file, $"{arch}.attention.value_length") is int v && v != headDim)
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.value_length' ({v}) differs from the key length ({headDim})");
         if (file.GetString($"{arch}.rope.scaling.type") is { } scaling && scaling != "none")
@@ -62,8 +67,8 @@ public static class GgufModelConfig
                 ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.layer_norm_rms_epsilon' is missing")),
             Rope = Rope(file, arch, headDim),
             TieWordEmbeddings = !file.Tensors.ContainsKey("output.weight"),
-            // Llama's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
-            AttentionBias = architecture == ModelArchitecture.Llama && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
+            // Llama's and Qwen3's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
+            AttentionBias = architecture != ModelArchitecture.Qwen2 && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
             BosTokenId = file.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null,
             EosTokenIds = eos,
         };

@@ -5,7 +5,8 @@ namespace Folio.Core.Models.Gguf;
 /// <summary>
 /// The weights of a GGUF file under Hugging Face's names (<see cref="IWeightSource"/>), so one model definition
 /// loads both: <c>model.layers.N.self_attn.q_proj.weight</c> is <c>blk.N.attn_q.weight</c> and so on, shapes
-/// compared with ggml's dims reversed. For the llama architecture the converter permuted the rows of q and k
+/// compared with ggml's dims reversed (Qwen3's <c>self_attn.q_norm</c> is <c>attn_q_norm</c>). For the llama
+/// architecture the converter permuted the rows of q and k
 /// (weights and biases) from rotate-half to ggml's interleaved RoPE order; reading undoes it, so Folio's
 /// rotate-half RoPE sees the checkpoint's original rows. F16 and BF16 tensors report their type (the CPU
 /// backend keeps them 16-bit); Q3_K, Q4_K, Q5_K and Q6_K are also served as stored (<see cref="ReadKQuant"/>), Q5_0,
@@ -128,8 +129,9 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
         return (g, info);
     }
 
+    // Only llama files (Mistral's included) are permuted: the converter leaves qwen2 and qwen3 in rotate-half order.
     private bool Permuted(string g) =>
-        config.Architecture != ModelArchitecture.Qwen2 && (g.Contains(".attn_q.", StringComparison.Ordinal) || g.Contains(".attn_k.", StringComparison.Ordinal));
+        config.Architecture is ModelArchitecture.Llama or ModelArchitecture.Mistral && (g.Contains(".attn_q.", StringComparison.Ordinal) || g.Contains(".attn_k.", StringComparison.Ordinal));
 
     private int HeadsOf(string g) => g.Contains(".attn_q.", StringComparison.Ordinal) ? config.NumHeads : config.NumKvHeads;
 
@@ -170,6 +172,8 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             "self_attn.k_proj" => "attn_k",
             "self_attn.v_proj" => "attn_v",
             "self_attn.o_proj" => "attn_output",
+            "self_attn.q_norm" => "attn_q_norm",
+            "self_attn.k_norm" => "attn_k_norm",
             "post_attention_layernorm" => "ffn_norm",
             "mlp.gate_proj" => "ffn_gate",
             "mlp.up_proj" => "ffn_up",
