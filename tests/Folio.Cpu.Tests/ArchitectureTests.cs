@@ -30,6 +30,7 @@ public sealed class ArchitectureTests
     [InlineData("llama_bf16_sharded", typeof(LlamaModel))]
     [InlineData("qwen2_tied", typeof(Qwen2Model))]
     [InlineData("mistral", typeof(MistralModel))]
+    [InlineData("qwen3", typeof(Qwen3Model))]
     public void TheLoaderDispatchesOnArchitectures(string fixture, Type expected)
     {
         using var backend = new CpuBackend(1);
@@ -46,6 +47,22 @@ public sealed class ArchitectureTests
         Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false), DecoderModel.VariantOf(Config("mistral") with { AttentionBias = true }));
         Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false), DecoderModel.VariantOf(Config("llama3_rope")));
         Assert.Equal(new DecoderVariant(QkvBias: true, OutputBias: true), DecoderModel.VariantOf(Config("llama3_rope") with { AttentionBias = true }));
+        Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false, QkNorm: true), DecoderModel.VariantOf(Config("qwen3")));
+        Assert.Equal(new DecoderVariant(QkvBias: true, OutputBias: true, QkNorm: true), DecoderModel.VariantOf(Config("qwen3") with { AttentionBias = true }));
+    }
+
+    [Fact]
+    public void Qwen3ReadsItsHeadNormsAndHeadSize()
+    {
+        var config = Config("qwen3");
+        Assert.Equal(ModelArchitecture.Qwen3, config.Architecture);
+        Assert.Equal(24, config.HeadDim);   // its own key: hidden / heads would be 16
+        Assert.True(config.TieWordEmbeddings);
+        using var weights = CheckpointWeights.Open(Fixtures.Hf("qwen3"));
+        using var backend = new CpuBackend(1);
+        var e = Assert.Throws<ModelFormatException>(() =>
+            DecoderModel.Load(config, new Without(weights, "model.layers.1.self_attn.k_norm.weight"), backend));
+        Assert.Contains("tensor 'model.layers.1.self_attn.k_norm.weight' is missing", e.Message);
     }
 
     [Fact]
@@ -91,6 +108,7 @@ public sealed class ArchitectureTests
         Assert.Equal([0, 0], Windows(Config("mistral")));                 // sliding_window null
         Assert.Equal([0, 8], Windows(Config("qwen2_swa")));               // layer_types: full, sliding
         Assert.Equal([0, 0], Windows(Config("qwen2_tied")));              // use_sliding_window false
+        Assert.Equal([0, 0], Windows(Config("qwen3")));                   // use_sliding_window false
 
         var qwen = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Hf("qwen2_swa"), "config.json")))!.AsObject();
         ModelConfig With(Action<JsonObject> change)
@@ -105,6 +123,11 @@ public sealed class ArchitectureTests
         Assert.Equal([0, 0], Windows(With(j => { j.Remove("layer_types"); j.Remove("max_window_layers"); })));
         Assert.Equal([0, 0], Windows(With(j => j["use_sliding_window"] = false)));
         Assert.Null(With(j => j["use_sliding_window"] = false).SlidingWindow);
+        // Qwen3 follows Qwen2's keys.
+        static void Qwen3(JsonObject j) => j["architectures"] = new JsonArray("Qwen3ForCausalLM");
+        Assert.Equal([0, 8], Windows(With(Qwen3)));
+        Assert.Equal([8, 8], Windows(With(j => { Qwen3(j); j.Remove("layer_types"); j["max_window_layers"] = 0; })));
+        Assert.Equal([0, 0], Windows(With(j => { Qwen3(j); j["use_sliding_window"] = false; })));
 
         var bad = Assert.Throws<ModelFormatException>(() => With(j => j["layer_types"] = new JsonArray("full_attention", "chunked_attention")));
         Assert.Equal("/m/config.json: field 'layer_types' entry 1 is 'chunked_attention'; expected 'full_attention' or 'sliding_attention'", bad.Message);
