@@ -184,7 +184,7 @@ public sealed partial class CpuBackend : IComputeBackend
         }
         var w = Int8Weight.FromGroups(parts);
         WeightBytes += w.StoredBytes;
-        _kernels.Add(Int8Gemm.KernelName);
+        _kernels.Add(KernelName(w));
         return w;
     }
 
@@ -268,7 +268,8 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers from 32-column panels, fp32 FMA ({(Vector512.IsHardwareAccelerated ? "Vector512, 8 × 32 tiles" : "Vector256, 6 × 16 tiles over half panels")})",
         MappedBf16Weight => Bf16RowGemm.KernelName,
-        Int8Weight => Int8Gemm.KernelName,
+        // IQ4_XS's products and the re-quantized GGUF types keep fp32 group scales (Int8Weight.SingleScales).
+        Int8Weight w => w.SingleScales is null ? Int8Gemm.KernelName : Int8Gemm.KernelName.Replace("fp16 scales", "fp32 scales", StringComparison.Ordinal),
         Int4Weight => Int4Gemm.KernelName,
         _ => Fp32Kernel,
     };

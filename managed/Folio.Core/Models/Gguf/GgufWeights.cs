@@ -67,20 +67,23 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
     /// (read straight from their blocks, no fp32 copy; Q4_0's marked <see cref="Int8GroupRows.FourBit"/>); Q5_0's
     /// d · (q − 16) and IQ4_NL's d · level[nibble] are an fp16 d times an int8 in [−127, 127] per 32 weights (a
     /// negative d is taken as −d with the values negated: the same products), IQ4_XS's (d · (sc − 32)) · level an fp32
-    /// scale times one; llama's q/k rows un-permuted. Null for other types.</summary>
+    /// scale times one; llama's q/k rows un-permuted. Q4_1, Q5_1 and Q2_K, which no int8 group holds exactly, come
+    /// re-quantized (<see cref="GgufRequantize"/>, fp32 scales). Null for other types.</summary>
     public Int8GroupRows? ReadInt8Groups(string name, ReadOnlySpan<long> expectedShape)
     {
         var (g, info) = Find(name, expectedShape);
-        if (info.Type is not (GgmlType.Q8_0 or GgmlType.Q5_0 or GgmlType.Q4_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS) || expectedShape.Length != 2
+        bool requantized = GgufRequantize.Applies(info.Type);
+        if (!(requantized || info.Type is GgmlType.Q8_0 or GgmlType.Q5_0 or GgmlType.Q4_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS) || expectedShape.Length != 2
             || expectedShape[0] * expectedShape[1] > Array.MaxLength || info.ByteLength > Array.MaxLength)
             return null;
         int rows = (int)expectedShape[0], cols = (int)expectedShape[1];
         var quants = new sbyte[(long)rows * cols];
         long groups = (long)rows * (cols / 32);
-        // IQ4_XS's group scales are fp32 products (d · (sc − 32)); the others' an fp16 d.
-        float[]? wide = info.Type == GgmlType.IQ4_XS ? new float[groups] : null;
+        // IQ4_XS's group scales are fp32 products (d · (sc − 32)), the re-quantized types' fp32 quotients; the others' an fp16 d.
+        float[]? wide = info.Type == GgmlType.IQ4_XS || requantized ? new float[groups] : null;
         ushort[]? scales = wide is null ? new ushort[groups] : null;
         GgmlTypes.TryBlock(info.Type, out int blockElements, out int blockBytes);
+        var values = requantized ? new float[blockElements] : null;
         // The blocks a piece at a time through one bounded buffer: no whole-tensor copy of the file's bytes.
         int perChunk = Math.Max(1, (1 << 20) / blockBytes);
         var chunk = new byte[perChunk * blockBytes];
@@ -94,6 +97,15 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
                 long b = b0 + i;
                 var block = chunk.AsSpan(i * blockBytes, blockBytes);
                 var q = quants.AsSpan((int)(b * blockElements), blockElements);
+                if (requantized)
+                {
+                    var blockScales = wide!.AsSpan((int)(b * blockElements / 32), blockElements / 32);
+                    GgufRequantize.Int8Groups(info.Type, block, values!, q, blockScales);
+                    foreach (float s in blockScales)
+                        if (!float.IsFinite(s))
+                            throw new ModelFormatException($"{file.Path}: tensor '{g}': block {b} of {GgmlTypes.Name(info.Type)} gives a non-finite value (a non-finite scale or min: corrupt file?)");
+                    continue;
+                }
                 if (wide is not null)
                 {
                     GgufDequantize.Int8Groups(block, q, wide.AsSpan((int)(b * 8), 8));
