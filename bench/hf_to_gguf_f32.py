@@ -1,6 +1,8 @@
 """Converts a Llama Hugging Face folder with an F32 model.safetensors (what `folio model init --shape b8` writes)
 to a GGUF F32 file, with llama.cpp's own gguf-py writer, the way convert_hf_to_gguf.py does for Llama: the same
-tensor names, q/k rows permuted from rotate-half to ggml's interleaved RoPE order, 1-D tensors F32.
+tensor names, q/k rows permuted from rotate-half to ggml's interleaved RoPE order, 1-D tensors F32. A Qwen3 folder
+(tests/fixtures/hf/qwen3) is converted as its Qwen3Model does it: architecture qwen3, no permutation, q_norm/k_norm
+as attn_q_norm/attn_k_norm, head_dim as key/value length, no output.weight when the embeddings are tied.
 
 Why not convert_hf_to_gguf.py itself: it needs PyTorch and transformers (Debian has no transformers) and a
 tokenizer, and Folio's seeded models have none. So the vocabulary written here is a synthetic SentencePiece one
@@ -43,18 +45,23 @@ def permute(w, n_head):
 def main(folder, out_path):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("architectures", ["?"])[0] != "LlamaForCausalLM":
-        sys.exit(f"{folder}: only LlamaForCausalLM folders are converted, this is {c.get('architectures')}")
+    arch = {"LlamaForCausalLM": "llama", "Qwen3ForCausalLM": "qwen3"}.get(c.get("architectures", ["?"])[0])
+    if arch is None:
+        sys.exit(f"{folder}: only LlamaForCausalLM and Qwen3ForCausalLM folders are converted, this is {c.get('architectures')}")
     t = read_safetensors(os.path.join(folder, "model.safetensors"))
     heads, kv, vocab = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"]), c["vocab_size"]
     hidden = c["hidden_size"]
+    head_dim = c.get("head_dim") or hidden // heads
+    theta = c.get("rope_theta") or (c.get("rope_parameters") or {}).get("rope_theta", 10000.0)
 
-    w = gguf.GGUFWriter(out_path, "llama")
+    w = gguf.GGUFWriter(out_path, arch)
     w.add_name(os.path.basename(os.path.normpath(folder)))
     w.add_block_count(c["num_hidden_layers"]); w.add_context_length(c["max_position_embeddings"])
     w.add_embedding_length(hidden); w.add_feed_forward_length(c["intermediate_size"])
-    w.add_head_count(heads); w.add_head_count_kv(kv); w.add_rope_dimension_count(hidden // heads)
-    w.add_layer_norm_rms_eps(c["rms_norm_eps"]); w.add_rope_freq_base(c.get("rope_theta", 10000.0))
+    w.add_head_count(heads); w.add_head_count_kv(kv); w.add_rope_dimension_count(head_dim)
+    if arch == "qwen3":
+        w.add_key_length(head_dim); w.add_value_length(head_dim)
+    w.add_layer_norm_rms_eps(c["rms_norm_eps"]); w.add_rope_freq_base(theta)
     w.add_vocab_size(vocab); w.add_file_type(gguf.LlamaFileType.ALL_F32)
 
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
@@ -68,7 +75,8 @@ def main(folder, out_path):
 
     part = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
-            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
     names = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
              "lm_head.weight": "output.weight"}
     for i in range(c["num_hidden_layers"]):
@@ -78,9 +86,9 @@ def main(folder, out_path):
         if name not in names:
             sys.exit(f"{folder}: tensor '{name}' has no GGUF name here")
         a = np.asarray(a, dtype=np.float32)
-        if ".q_proj." in name:
+        if arch == "llama" and ".q_proj." in name:
             a = permute(a, heads)
-        elif ".k_proj." in name:
+        elif arch == "llama" and ".k_proj." in name:
             a = permute(a, kv)
         w.add_tensor(names[name], np.ascontiguousarray(a))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
