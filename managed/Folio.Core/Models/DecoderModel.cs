@@ -100,6 +100,19 @@ public abstract class DecoderModel : IDisposable
         DeviceTensor Tensor(params (string Name, long[] Shape)[] parts) => LoadParts(parts, weight: false);
         DeviceTensor LoadParts((string Name, long[] Shape)[] parts, bool weight)
         {
+            try
+            {
+                return UploadParts(parts, weight);
+            }
+            catch (ArgumentException e) when (e is not ArgumentNullException)
+            {
+                // The shapes were checked against the config before: a backend refusing the values (a NaN or an infinity
+                // no 16-bit panel holds, a corrupt scale) is refusing the file's content.
+                throw new ModelFormatException($"tensor '{string.Join("' + '", parts.Select(p => p.Name))}': {e.Message}", e);
+            }
+        }
+        DeviceTensor UploadParts((string Name, long[] Shape)[] parts, bool weight)
+        {
             // Several checkpoint tensors stacked by rows into one backend tensor (fused q/k/v, gate/up);
             // a 1-D tensor (norm weight, bias) is one row.
             long cols = parts[0].Shape[^1];

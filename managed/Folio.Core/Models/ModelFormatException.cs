@@ -5,4 +5,14 @@ namespace Folio.Core.Models;
 /// The message names the file and the field or tensor. Loading is all-or-nothing: it is thrown before any
 /// engine state is touched, so an engine already serving keeps serving.
 /// </summary>
-public sealed class ModelFormatException(string message) : Exception(message);
+public sealed class ModelFormatException : Exception
+{
+    public ModelFormatException(string message) : base(message)
+    {
+    }
+
+    /// <summary>A file's content refused further down (a backend's <see cref="ArgumentException"/> on a tensor's values).</summary>
+    public ModelFormatException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}

@@ -109,13 +109,15 @@ public sealed class GgufReaderTests : IDisposable
     }
 
     /// <summary>Bad input never crashes: files with random bytes overwritten (header, metadata, tensor infos or data)
-    /// either open (a model file: as a model source too) and read every tensor, or are refused with a
+    /// either open (a model file: as a model source too, and loaded as a model on the CPU backend, where Q5_0/IQ4_NL
+    /// become int8 groups and Q4_1/Q5_1 are re-quantized) and read every tensor, or are refused with a
     /// <see cref="ModelFormatException"/>; no other
     /// exception escapes (an index past an array, an overflow, an allocation of a corrupt count).</summary>
     [Theory]
     [InlineData("types.gguf")]
     [InlineData("types-more.gguf")]
     [InlineData("llama-legacy.gguf")]
+    [InlineData("qwen3-f16.gguf")]
     public void RandomlyCorruptedFilesAreReadOrRefusedButNeverCrash(string fixture)
     {
         byte[] whole = File.ReadAllBytes(Fixture(fixture));
@@ -133,8 +135,13 @@ public sealed class GgufReaderTests : IDisposable
             File.WriteAllBytes(path, bytes);
             try
             {
-                if (fixture.StartsWith("llama", StringComparison.Ordinal))
-                    using (ModelSource.Open(path)) { }   // the config, tokenizer and chat template from the metadata too
+                if (fixture.StartsWith("llama", StringComparison.Ordinal) || fixture.StartsWith("qwen3", StringComparison.Ordinal))
+                {
+                    // The config, tokenizer and chat template from the metadata too, then every weight into the backend.
+                    using var source = ModelSource.Open(path);
+                    using var backend = new CpuBackend(1);
+                    using (DecoderModel.Load(source.Config, source.Weights, backend)) { }
+                }
                 using var file = GgufFile.Open(path);
                 foreach (var info in file.Tensors.Values)
                 {
@@ -158,6 +165,28 @@ public sealed class GgufReaderTests : IDisposable
             }
         }
         Assert.True(opened > 0 && refused > 0, $"{opened} opened, {refused} refused: the corruptions should reach both outcomes");
+    }
+
+    /// <summary>An F16 weight holding a NaN (no 16-bit panel holds one) is refused naming the tensor, as a file problem
+    /// (<see cref="ModelFormatException"/>), not a backend's <see cref="ArgumentException"/>.</summary>
+    [Fact]
+    public void ANonFiniteHalfWeightIsRefusedNamingTheTensor()
+    {
+        byte[] bytes = File.ReadAllBytes(Fixture("qwen3-f16.gguf"));
+        var head = new byte[16];
+        using (var file = GgufFile.Open(Fixture("qwen3-f16.gguf")))
+            file.ReadBytes(file.Tensors["blk.1.attn_v.weight"], 0, head);
+        int at = bytes.AsSpan().IndexOf(head);
+        Assert.True(at > 0 && bytes.AsSpan(at + 1).IndexOf(head) < 0, "the tensor's first bytes should be unique in the file");
+        bytes[at + 6] = 0x00;
+        bytes[at + 7] = 0x7E;   // element 3 of the tensor: an fp16 NaN
+        string path = Path.Combine(_dir, "nan.gguf");
+        File.WriteAllBytes(path, bytes);
+        using var source = ModelSource.Open(path);
+        using var backend = new CpuBackend(1);
+        var e = Assert.Throws<ModelFormatException>(() => DecoderModel.Load(source.Config, source.Weights, backend));
+        Assert.Contains("model.layers.1.self_attn.v_proj.weight", e.Message);
+        Assert.Contains("NaN", e.Message);
     }
 
     [Fact]
