@@ -3,6 +3,7 @@
 # Not part of ./test.sh: it builds llama.cpp (minutes) and runs for ~20 minutes on 2 cores.
 #
 #   bench/cpu_vs_llamacpp.sh [PASSES]        # default 3; WORK=/tmp/folio-vs-llamacpp, THREADS=2
+#   SHAPE=qwen3-0.6b                           another built-in shape than b8 (results-SHAPE.tsv, summary-SHAPE.md)
 #   FOLIO_DLL=path/folio.dll   run that build of the CLI (a copy, so editing the tree mid-run changes nothing);
 #                              default ./folio. LLAMA_CPP=DIR: a clone of the bundle to build/use. PAIRS=REGEX: a subset.
 #
@@ -61,12 +62,14 @@ done
 # --- the models --------------------------------------------------------------------------------------------
 if [[ -n "${FOLIO_DLL:-}" ]]; then folio=(dotnet "$FOLIO_DLL"); else folio=("$root/folio"); fi
 models="$work/models"
+shape="${SHAPE:-b8}"
+suffix=""; [[ $shape == b8 ]] || suffix="-$shape"
 mkdir -p "$models"
-[[ -f "$models/b8/model.safetensors" ]] || "${folio[@]}" model init --shape b8 --out "$models/b8" >/dev/null
-[[ -f "$models/b8-bf16/model.safetensors" ]] || "${folio[@]}" model init --shape b8 --dtype bf16 --out "$models/b8-bf16" >/dev/null
-[[ -f "$models/b8-F32.gguf" ]] || PYTHONPATH="$llama/gguf-py" "$py" "$root/bench/hf_to_gguf_f32.py" "$models/b8" "$models/b8-F32.gguf"
+[[ -f "$models/$shape/model.safetensors" ]] || "${folio[@]}" model init --shape "$shape" --dtype fp32 --out "$models/$shape" >/dev/null
+[[ -f "$models/$shape-bf16/model.safetensors" ]] || "${folio[@]}" model init --shape "$shape" --dtype bf16 --out "$models/$shape-bf16" >/dev/null
+[[ -f "$models/$shape-F32.gguf" ]] || PYTHONPATH="$llama/gguf-py" "$py" "$root/bench/hf_to_gguf_f32.py" "$models/$shape" "$models/$shape-F32.gguf"
 for q in F16 Q8_0 Q4_0 Q4_K_M; do
-    [[ -f "$models/b8-$q.gguf" ]] || "$bin/llama-quantize" "$models/b8-F32.gguf" "$models/b8-$q.gguf" "$q" >"$work/quantize-$q.log" 2>&1
+    [[ -f "$models/$shape-$q.gguf" ]] || "$bin/llama-quantize" "$models/$shape-F32.gguf" "$models/$shape-$q.gguf" "$q" >"$work/quantize-$shape-$q.log" 2>&1
 done
 
 # Precision pairs: label | Folio folder | Folio --quantization | llama.cpp file
@@ -77,17 +80,17 @@ done
 # bench/RESULTS.md.)
 kv="${KV:-$(grep -qw avx512f /proc/cpuinfo && echo bf16 || echo fp32)}"
 pairs=(
-    "fp32 / F32|$models/b8|none|$models/b8-F32.gguf"
-    "bf16 / F16|$models/b8-bf16|none|$models/b8-F16.gguf"
-    "int8 / Q8_0|$models/b8|int8|$models/b8-Q8_0.gguf"
-    "int4 / Q4_0|$models/b8|int4|$models/b8-Q4_0.gguf"
-    "int4 / Q4_K_M|$models/b8|int4|$models/b8-Q4_K_M.gguf"
+    "fp32 / F32|$models/$shape|none|$models/$shape-F32.gguf"
+    "bf16 / F16|$models/$shape-bf16|none|$models/$shape-F16.gguf"
+    "int8 / Q8_0|$models/$shape|int8|$models/$shape-Q8_0.gguf"
+    "int4 / Q4_0|$models/$shape|int4|$models/$shape-Q4_0.gguf"
+    "int4 / Q4_K_M|$models/$shape|int4|$models/$shape-Q4_K_M.gguf"
 )
 [[ -n "${PAIRS:-}" ]] && mapfile -t pairs < <(printf '%s\n' "${pairs[@]}" | grep -E "$PAIRS")
 
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
 
-results="$work/results.tsv"
+results="$work/results${suffix}.tsv"
 printf 'pass\tpair\tengine\tmetric\ttok_per_s\tload\n' >"$results"
 for ((p = 1; p <= passes; p++)); do
     for pair in "${pairs[@]}"; do
@@ -123,7 +126,7 @@ EOF
     done
 done
 
-python3 - "$results" >"$work/summary.md" <<'EOF'
+python3 - "$results" >"$work/summary${suffix}.md" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 pairs = list(dict.fromkeys(r["pair"] for r in rows))
@@ -150,5 +153,5 @@ for pair in pairs:
 loads = [float(r["load"]) for r in rows]
 print(f"\nload average (1 min) at the runs: {min(loads):.1f}–{max(loads):.1f}")
 EOF
-echo "Folio's KV cache: $kv (llama.cpp's: f16)" >>"$work/summary.md"
-cat "$work/summary.md"
+echo "Folio's KV cache: $kv (llama.cpp's: f16)" >>"$work/summary${suffix}.md"
+cat "$work/summary${suffix}.md"

@@ -3,13 +3,13 @@ using Folio.Core.Models;
 
 namespace Folio.Cli;
 
-/// <summary><c>folio model init --shape tiny|b8|llama-1b|llama-8b --out DIR</c>: writes a seeded random-weight
+/// <summary><c>folio model init --shape tiny|b8|llama-1b|llama-8b|qwen3-0.6b --out DIR</c>: writes a seeded random-weight
 /// model as a Hugging Face folder (for benchmarks on the GPU machine).</summary>
 public static class ModelInitCommand
 {
     public static Command Create()
     {
-        var shape = new Option<string>("--shape") { Description = "tiny, b8, llama-1b or llama-8b.", Required = true };
+        var shape = new Option<string>("--shape") { Description = "tiny, b8, llama-1b, llama-8b or qwen3-0.6b.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to write.", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "fp32 or bf16 (default: fp32 for tiny/b8, bf16 otherwise).", DefaultValueFactory = _ => "" };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
@@ -22,7 +22,7 @@ public static class ModelInitCommand
             string d = r.GetValue(dtype)!;
             bool bf16 = d switch
             {
-                "" => name is "llama-1b" or "llama-8b",
+                "" => name is "llama-1b" or "llama-8b" or "qwen3-0.6b",
                 "bf16" => true,
                 "fp32" => false,
                 _ => throw new UsageException($"--dtype '{d}' must be fp32 or bf16"),

@@ -43,6 +43,32 @@ public sealed class BuiltinModelTests : IDisposable
             Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) < 0.05 * b.Max(Math.Abs), "bf16 weights drift too far");
     }
 
+    /// <summary>A Qwen3 shape (qwen3-0.6b, cut to two small layers) written as a folder loads back as Qwen3 with its
+    /// head size and q/k norms, to the same logits; every built-in shape's parameter count is its tensors'.</summary>
+    [Fact]
+    public void AQwen3FolderLoadsBackAndEveryShapeCountsItsTensors()
+    {
+        Assert.True(BuiltinModels.TryGet("qwen3-0.6b", out var full));
+        Assert.Equal((ModelArchitecture.Qwen3, 128, 596_049_920L), (full.Architecture, full.HeadDim, full.ParameterCount()));
+        foreach (string name in BuiltinModels.Names)
+        {
+            Assert.True(BuiltinModels.TryGet(name, out var c));
+            Assert.Equal(BuiltinModels.TensorShapes(c).Sum(t => t.Shape.Aggregate(1L, (x, y) => x * y)), c.ParameterCount());
+        }
+        var config = full with { VocabSize = 300, NumLayers = 2, HiddenSize = 64, NumHeads = 4, NumKvHeads = 2, HeadDim = 32, IntermediateSize = 96 };
+        var seeded = new SeededWeights(5);
+        HfFolderWriter.Write(config, seeded, _dir, bf16: false);
+        using var source = ModelSource.Open(_dir);
+        Assert.Equal(config with { EosTokenIds = source.Config.EosTokenIds }, source.Config);
+        Assert.Contains(BuiltinModels.TensorShapes(config), t => t.Name == "model.layers.1.self_attn.k_norm.weight" && t.Shape.SequenceEqual([32L]));
+        using var backend = new CpuBackend(2);
+        using var fromFolder = DecoderModel.Load(source.Config, source.Weights, backend);
+        using var direct = DecoderModel.Load(config, seeded, backend);
+        Assert.IsType<Qwen3Model>(fromFolder);
+        int[] prompt = [5, 17, 250, 3, 99];
+        Assert.Equal(LastLogits(direct, prompt), LastLogits(fromFolder, prompt));
+    }
+
     [Fact]
     public void SeededWeightsAreDeterministicAndChunkable()
     {
