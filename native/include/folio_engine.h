@@ -25,7 +25,7 @@ typedef struct folio_engine_params {
                                        "builtin:NAME" is the built-in model NAME; else an existing folder of
                                        that name is a Hugging Face model folder (a folder wins over a built-in
                                        name); else a bare built-in name. Built-ins: "tiny" (the default, when
-                                       NULL or empty), "b8", "llama-1b", "llama-8b" (seeded random weights,
+                                       NULL or empty), "b8", "llama-1b", "llama-8b", "qwen3-0.6b" (seeded random weights,
                                        GPT-2 vocabulary), "fake" (the scheduler's deterministic fake model:
                                        vocabulary of 64 two-letter pieces "aa".."hh", no EOS) */
     uint64_t model_len;             /* bytes of `model` */

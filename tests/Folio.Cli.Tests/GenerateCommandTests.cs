@@ -78,7 +78,7 @@ public class GenerateCommandTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", output);
         Assert.Equal($"error: the model folder '{missing}' does not exist, and '{missing}' is not a built-in model " +
-            $"(built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME){Environment.NewLine}", error);
+            $"(built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b; each also as builtin:NAME){Environment.NewLine}", error);
     }
 
     [Fact]

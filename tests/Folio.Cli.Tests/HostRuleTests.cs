@@ -43,7 +43,7 @@ public sealed class HostRuleTests : IDisposable
     {
         var run = CliRun.Folio("generate", "--model", "no-such-model", "--prompt", "Hello");
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("the model folder 'no-such-model' does not exist, and 'no-such-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b;", run.Error);
+        Assert.Contains("the model folder 'no-such-model' does not exist, and 'no-such-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b;", run.Error);
     }
 
     [Fact]

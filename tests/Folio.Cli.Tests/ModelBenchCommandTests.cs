@@ -180,7 +180,7 @@ public class ModelBenchCommandTests
     [InlineData("--input-len", "0", "error: --input-len and --output-len must be at least 1")]
     [InlineData("--output-len", "0", "error: --input-len and --output-len must be at least 1")]
     [InlineData("--input-len", "3000", "error: request 0: ")]
-    [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)")]
+    [InlineData("--model", "/nonexistent/folio-model", "error: the model folder '/nonexistent/folio-model' does not exist, and '/nonexistent/folio-model' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b; each also as builtin:NAME)")]
     [InlineData("--requests", "x", "error: ")]
     [InlineData("--quantization", "int2", "error: --quantization 'int2' must be none, int8 or int4")]
     [InlineData("--kv-cache-dtype", "f16", "error: --kv-cache-dtype 'f16' must be fp32 or bf16")]

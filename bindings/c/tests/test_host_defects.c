@@ -147,7 +147,7 @@ static void test_model_names(void) {
     folio_engine_destroy(e);
     p = engine_params("no-such-model", 16);
     EXPECT(folio_engine_create(&p, &e), FOLIO_STATUS_MODEL_LOAD);
-    EXPECT_TRUE(strstr(folio_last_error(), "tiny, b8, llama-1b, llama-8b, fake") != NULL);
+    EXPECT_TRUE(strstr(folio_last_error(), "tiny, b8, llama-1b, llama-8b, qwen3-0.6b, fake") != NULL);
 
     char dir[] = "/tmp/folio-names-XXXXXX";
     char cwd[4096];

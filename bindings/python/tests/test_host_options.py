@@ -15,7 +15,7 @@ def test_builtin_names_work_without_the_prefix():
         assert llm.vocab_size == 64
     with folio.LLM("tiny", num_gpu_blocks=16) as llm:
         assert llm.vocab_size == 50257
-    with pytest.raises(folio.ModelLoadError, match="built-in: tiny, b8, llama-1b, llama-8b, fake"):
+    with pytest.raises(folio.ModelLoadError, match="built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b, fake"):
         folio.LLM("no-such-model")
 
 

@@ -38,7 +38,7 @@ public sealed class ModelNameTests : IDisposable
     {
         Assert.Equal("fake", Resolve("fake", "fake").Builtin);
         Assert.Equal("fake", Resolve("builtin:fake", "fake").Builtin);
-        Assert.Equal("the model folder 'fake' does not exist, and 'fake' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)",
+        Assert.Equal("the model folder 'fake' does not exist, and 'fake' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b; each also as builtin:NAME)",
             Error("fake"));
     }
 
@@ -50,7 +50,7 @@ public sealed class ModelNameTests : IDisposable
         ModelName folder = Resolve(tiny);
         Assert.Equal(tiny, folder.Folder);
         Assert.Null(folder.Builtin);
-        Assert.Equal("'builtin:" + tiny + "' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b; each also as builtin:NAME)",
+        Assert.Equal("'builtin:" + tiny + "' is not a built-in model (built-in: tiny, b8, llama-1b, llama-8b, qwen3-0.6b; each also as builtin:NAME)",
             Error("builtin:" + tiny));
     }
 
