@@ -29,14 +29,14 @@ public static class GgufRequantize
                 max = MathF.Max(max, MathF.Abs(v));
             float scale = max / 127f;
             scales[g] = scale;
-            var out_ = q.Slice(g * 32, 32);
+            var quants = q.Slice(g * 32, 32);
             if (scale == 0)
             {
-                out_.Clear();
+                quants.Clear();
                 continue;
             }
             for (int j = 0; j < 32; j++)
-                out_[j] = (sbyte)Math.Clamp(MathF.Round(group[j] / scale, MidpointRounding.ToEven), -127f, 127f);
+                quants[j] = (sbyte)Math.Clamp(MathF.Round(group[j] / scale, MidpointRounding.ToEven), -127f, 127f);
         }
     }
 }
