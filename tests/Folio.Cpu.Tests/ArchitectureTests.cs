@@ -137,6 +137,82 @@ public sealed class ArchitectureTests
         Assert.Equal("/m/config.json: field 'max_window_layers' must be >= 0, is -1", bad.Message);
     }
 
+    /// <summary>Serves a split (Llama-layout) checkpoint as Phi-3's fused one: qkv_proj = [q; k; v] rows,
+    /// gate_up_proj = [gate; up] rows.</summary>
+    private sealed class FusedFromSplit(IWeightSource inner, ModelConfig c) : IWeightSource
+    {
+        public bool Contains(string name) => true;
+
+        public void Read(string name, ReadOnlySpan<long> expectedShape, Span<float> destination)
+        {
+            long hidden = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim;
+            (string Suffix, long Rows)[] parts = name.EndsWith("self_attn.qkv_proj.weight", StringComparison.Ordinal)
+                ? [("self_attn.q_proj.weight", q), ("self_attn.k_proj.weight", kv), ("self_attn.v_proj.weight", kv)]
+                : name.EndsWith("mlp.gate_up_proj.weight", StringComparison.Ordinal)
+                    ? [("mlp.gate_proj.weight", c.IntermediateSize), ("mlp.up_proj.weight", c.IntermediateSize)]
+                    : [];
+            if (parts.Length == 0)
+            {
+                inner.Read(name, expectedShape, destination);
+                return;
+            }
+            string prefix = name[..name.IndexOf(parts.Length == 3 ? "self_attn." : "mlp.", StringComparison.Ordinal)];
+            int at = 0;
+            foreach (var (suffix, rows) in parts)
+            {
+                int count = (int)(rows * hidden);
+                inner.Read(prefix + suffix, [rows, hidden], destination.Slice(at, count));
+                at += count;
+            }
+            Assert.Equal(destination.Length, at);
+        }
+    }
+
+    /// <summary>Phi-3's fused checkpoint is the layout Folio fuses Llama's into: the same weights either way give the
+    /// same logits bit for bit (no window: Phi-3 without sliding_window is Llama with fused tensors).</summary>
+    [Fact]
+    public void Phi3ReadsItsFusedProjectionsAsLlamasFusedOnes()
+    {
+        var llama = Config("llama3_rope") with { Rope = new RopeScaling(RopeScalingKind.None, 10000) };
+        var phi3 = llama with { Architecture = ModelArchitecture.Phi3 };
+        Assert.Equal(new DecoderVariant(QkvBias: false, OutputBias: false, FusedProjections: true), DecoderModel.VariantOf(phi3));
+        var seeded = new SeededWeights(9);
+        using var backend = new CpuBackend(2);
+        using var a = DecoderModel.Load(llama, seeded, backend);
+        using var b = DecoderModel.Load(phi3, new FusedFromSplit(seeded, phi3), backend);
+        Assert.IsType<Phi3Model>(b);
+        int[] prompt = [5, 17, 250, 3, 99, 42, 7];
+        var ra = new PagedSequenceRunner(a, 16, 16);
+        var rb = new PagedSequenceRunner(b, 16, 16);
+        Assert.Equal(ra.Step([(ra.AddSequence(), prompt)], allRows: true)[0], rb.Step([(rb.AddSequence(), prompt)], allRows: true)[0]);
+        // A missing fused tensor is named.
+        var e = Assert.Throws<ModelFormatException>(() =>
+            DecoderModel.Load(phi3, new Without(new FusedFromSplit(seeded, phi3), "model.layers.1.mlp.gate_up_proj.weight"), backend));
+        Assert.Contains("tensor 'model.layers.1.mlp.gate_up_proj.weight' is missing", e.Message);
+    }
+
+    /// <summary>Phi-3's sliding window applies to every layer when set; RoPE over part of a head (Phi-4-mini) and
+    /// longrope scaling are refused by name.</summary>
+    [Fact]
+    public void Phi3ConfigWindowsEveryLayerAndRefusesPartialRotary()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Hf("mistral_swa"), "config.json")))!.AsObject();
+        json["architectures"] = new JsonArray("Phi3ForCausalLM");
+        json["model_type"] = "phi3";
+        var c = ModelConfig.Parse(json.ToJsonString(), "/m/config.json");
+        Assert.Equal(ModelArchitecture.Phi3, c.Architecture);
+        Assert.Equal([8, 8], Windows(c));
+        json["partial_rotary_factor"] = 0.75;
+        var e = Assert.Throws<ModelFormatException>(() => ModelConfig.Parse(json.ToJsonString(), "/m/config.json"));
+        Assert.Equal("/m/config.json: field 'partial_rotary_factor' 0.75 is not supported (only 1: RoPE over whole heads)", e.Message);
+        json.Remove("partial_rotary_factor");
+        json.Remove("rope_parameters");   // a transformers-4 file: rope_theta + rope_scaling
+        json["rope_theta"] = 10000.0;
+        json["rope_scaling"] = JsonNode.Parse("""{"type": "longrope", "short_factor": [1.0], "long_factor": [1.0]}""");
+        e = Assert.Throws<ModelFormatException>(() => ModelConfig.Parse(json.ToJsonString(), "/m/config.json"));
+        Assert.Contains("rope type 'longrope' is not supported", e.Message);
+    }
+
     [Fact]
     public void ADefinitionRefusesAnotherArchitecturesConfig()
     {

@@ -63,9 +63,16 @@ public static class BuiltinModels
         {
             string p = $"model.layers.{i}.";
             yield return (p + "input_layernorm.weight", [h]);
-            yield return (p + "self_attn.q_proj.weight", [q, h]);
-            yield return (p + "self_attn.k_proj.weight", [kv, h]);
-            yield return (p + "self_attn.v_proj.weight", [kv, h]);
+            if (variant.FusedProjections)
+            {
+                yield return (p + "self_attn.qkv_proj.weight", [q + 2 * kv, h]);
+            }
+            else
+            {
+                yield return (p + "self_attn.q_proj.weight", [q, h]);
+                yield return (p + "self_attn.k_proj.weight", [kv, h]);
+                yield return (p + "self_attn.v_proj.weight", [kv, h]);
+            }
             if (variant.QkvBias)
             {
                 yield return (p + "self_attn.q_proj.bias", [q]);
@@ -81,8 +88,15 @@ public static class BuiltinModels
             if (variant.OutputBias)
                 yield return (p + "self_attn.o_proj.bias", [h]);
             yield return (p + "post_attention_layernorm.weight", [h]);
-            yield return (p + "mlp.gate_proj.weight", [f, h]);
-            yield return (p + "mlp.up_proj.weight", [f, h]);
+            if (variant.FusedProjections)
+            {
+                yield return (p + "mlp.gate_up_proj.weight", [2 * f, h]);
+            }
+            else
+            {
+                yield return (p + "mlp.gate_proj.weight", [f, h]);
+                yield return (p + "mlp.up_proj.weight", [f, h]);
+            }
             yield return (p + "mlp.down_proj.weight", [h, f]);
         }
         yield return ("model.norm.weight", [h]);

@@ -3,7 +3,7 @@ using Folio.Core.Compute;
 namespace Folio.Core.Models;
 
 /// <summary>
-/// The decoder that Llama, Mistral, Qwen2 and Qwen3 share, over <see cref="IComputeBackend"/>. Per layer, with h the
+/// The decoder that Llama, Mistral, Qwen2, Qwen3 and Phi-3 share, over <see cref="IComputeBackend"/>. Per layer, with h the
 /// residual stream:
 /// <code>
 ///   a   = RMSNorm(h) ;  q,k,v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv)   (one fused GEMM)
@@ -15,8 +15,8 @@ namespace Folio.Core.Models;
 /// </code>
 /// Weights use Hugging Face's names (<c>model.layers.N.self_attn.q_proj.weight</c> …). What differs between
 /// the architectures is stated in their own definitions (<see cref="LlamaModel"/>, <see cref="MistralModel"/>,
-/// <see cref="Qwen2Model"/>, <see cref="Qwen3Model"/>) as <see cref="DecoderVariant"/>: which projections carry a
-/// bias, whether heads are normalised (the attention
+/// <see cref="Qwen2Model"/>, <see cref="Qwen3Model"/>, <see cref="Phi3Model"/>) as <see cref="DecoderVariant"/>: which
+/// projections carry a bias, whether heads are normalised, whether the checkpoint stores them fused (the attention
 /// window is the config's, <see cref="ModelConfig.AttentionWindow"/>). <see cref="Load"/> picks the definition from <c>config.json</c>'s
 /// <c>architectures</c>.
 /// </summary>
@@ -62,6 +62,7 @@ public abstract class DecoderModel : IDisposable
             ModelArchitecture.Mistral => MistralModel.Load(config, weights, backend),
             ModelArchitecture.Qwen2 => Qwen2Model.Load(config, weights, backend),
             ModelArchitecture.Qwen3 => Qwen3Model.Load(config, weights, backend),
+            ModelArchitecture.Phi3 => Phi3Model.Load(config, weights, backend),
             _ => throw new ModelFormatException($"config: architecture {config.Architecture} has no definition"),
         };
     }
@@ -86,6 +87,7 @@ public abstract class DecoderModel : IDisposable
             ModelArchitecture.Mistral => MistralModel.Variant,
             ModelArchitecture.Qwen2 => Qwen2Model.Variant,
             ModelArchitecture.Qwen3 => Qwen3Model.Variant(config),
+            ModelArchitecture.Phi3 => Phi3Model.Variant,
             _ => throw new ModelFormatException($"config: architecture {config.Architecture} has no definition"),
         };
     }
@@ -237,8 +239,10 @@ public abstract class DecoderModel : IDisposable
                 string p = $"model.layers.{i}.";
                 layers[i] = new Layer(
                     InputNorm: Tensor((p + "input_layernorm.weight", [hidden])),
-                    Qkv: Weight((p + "self_attn.q_proj.weight", [q, hidden]), (p + "self_attn.k_proj.weight", [kv, hidden]),
-                        (p + "self_attn.v_proj.weight", [kv, hidden])),
+                    Qkv: variant.FusedProjections
+                        ? Weight((p + "self_attn.qkv_proj.weight", [q + 2 * kv, hidden]))
+                        : Weight((p + "self_attn.q_proj.weight", [q, hidden]), (p + "self_attn.k_proj.weight", [kv, hidden]),
+                            (p + "self_attn.v_proj.weight", [kv, hidden])),
                     QkvBias: variant.QkvBias
                         ? Tensor((p + "self_attn.q_proj.bias", [q]), (p + "self_attn.k_proj.bias", [kv]), (p + "self_attn.v_proj.bias", [kv]))
                         : null,
@@ -247,7 +251,9 @@ public abstract class DecoderModel : IDisposable
                     O: Weight((p + "self_attn.o_proj.weight", [hidden, q])),
                     OBias: variant.OutputBias ? Tensor((p + "self_attn.o_proj.bias", [hidden])) : null,
                     PostNorm: Tensor((p + "post_attention_layernorm.weight", [hidden])),
-                    GateUp: Weight((p + "mlp.gate_proj.weight", [ffn, hidden]), (p + "mlp.up_proj.weight", [ffn, hidden])),
+                    GateUp: variant.FusedProjections
+                        ? Weight((p + "mlp.gate_up_proj.weight", [2 * ffn, hidden]))
+                        : Weight((p + "mlp.gate_proj.weight", [ffn, hidden]), (p + "mlp.up_proj.weight", [ffn, hidden])),
                     Down: Weight((p + "mlp.down_proj.weight", [hidden, ffn])));
             }
             var finalNorm = Tensor(("model.norm.weight", [hidden]));

@@ -77,6 +77,7 @@ public static class HfFolderWriter
         {
             ModelArchitecture.Qwen2 => "Qwen2ForCausalLM",
             ModelArchitecture.Qwen3 => "Qwen3ForCausalLM",
+            ModelArchitecture.Phi3 => "Phi3ForCausalLM",
             ModelArchitecture.Mistral => "MistralForCausalLM",
             _ => "LlamaForCausalLM",
         };

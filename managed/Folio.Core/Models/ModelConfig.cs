@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Folio.Core.Models;
 
 /// <summary>The architectures Folio runs; one model definition each.</summary>
-public enum ModelArchitecture { Llama, Mistral, Qwen2, Qwen3 }
+public enum ModelArchitecture { Llama, Mistral, Qwen2, Qwen3, Phi3 }
 
 /// <summary>
 /// A validated model configuration (from a Hugging Face <c>config.json</c>). Every field is checked at load:
@@ -27,7 +27,7 @@ public sealed record ModelConfig
     /// <summary>The file's <c>attention_bias</c> (Llama's key: bias on q/k/v and o). Which projections carry a
     /// bias is the architecture's definition's to say (<see cref="DecoderModel.VariantOf"/>).</summary>
     public required bool AttentionBias { get; init; }
-    /// <summary>The attention window when sliding-window attention is on (Mistral's <c>sliding_window</c>;
+    /// <summary>The attention window when sliding-window attention is on (Mistral's and Phi-3's <c>sliding_window</c>;
     /// Qwen2's and Qwen3's when <c>use_sliding_window</c>); null when off.</summary>
     public int? SlidingWindow { get; init; }
     /// <summary>Which layers use <see cref="SlidingWindow"/> (Qwen2, Qwen3: <c>layer_types</c>, or the layers from
@@ -114,10 +114,14 @@ public sealed record ModelConfig
                 Fail("quantization_config", $"quant_method '{q.QuantMethod ?? "?"}': pre-quantized checkpoints are not supported (load the unquantized checkpoint; --quantization int8 quantizes it at load)");
             if (raw.PretrainingTp is > 1)
                 Fail("pretraining_tp", $"{raw.PretrainingTp} is not supported (only 1)");
-            // transformers sets Qwen2's and Qwen3's window only with use_sliding_window; Mistral's applies whenever it is set.
+            // RoPE over part of each head (Phi-4-mini's 0.75): the backends rotate whole heads.
+            if ((raw.PartialRotaryFactor ?? raw.RopeParameters?.PartialRotaryFactor) is double partial && partial != 1.0)
+                Fail("partial_rotary_factor", $"{partial} is not supported (only 1: RoPE over whole heads)");
+            // transformers sets Qwen2's and Qwen3's window only with use_sliding_window; Mistral's and Phi-3's apply
+            // whenever it is set (every layer).
             bool qwen = arch is ModelArchitecture.Qwen2 or ModelArchitecture.Qwen3;
             bool slidingOn = raw.SlidingWindow is not null &&
-                (qwen ? raw.UseSlidingWindow == true : arch == ModelArchitecture.Mistral);
+                (qwen ? raw.UseSlidingWindow == true : arch is ModelArchitecture.Mistral or ModelArchitecture.Phi3);
             int maxPos = Positive(raw.MaxPositionEmbeddings, "max_position_embeddings");
             int numLayers = Positive(raw.NumHiddenLayers, "num_hidden_layers");
             if (raw.SlidingWindow is <= 0)
@@ -139,7 +143,7 @@ public sealed record ModelConfig
                 MaxPositionEmbeddings = maxPos,
                 RmsNormEps = (float)eps,
                 Rope = Rope(maxPos),
-                // transformers' default for these four architectures is untied.
+                // transformers' default for these five architectures is untied.
                 TieWordEmbeddings = raw.TieWordEmbeddings ?? false,
                 AttentionBias = raw.AttentionBias == true,
                 SlidingWindow = slidingOn ? raw.SlidingWindow : null,
@@ -187,16 +191,18 @@ public sealed record ModelConfig
                 "MistralForCausalLM" => ModelArchitecture.Mistral,
                 "Qwen2ForCausalLM" => ModelArchitecture.Qwen2,
                 "Qwen3ForCausalLM" => ModelArchitecture.Qwen3,
+                "Phi3ForCausalLM" => ModelArchitecture.Phi3,
                 null => type switch
                 {
                     "llama" => ModelArchitecture.Llama,
                     "mistral" => ModelArchitecture.Mistral,
                     "qwen2" => ModelArchitecture.Qwen2,
                     "qwen3" => ModelArchitecture.Qwen3,
-                    _ => Fail<ModelArchitecture>("model_type", $"'{type}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
+                    "phi3" => ModelArchitecture.Phi3,
+                    _ => Fail<ModelArchitecture>("model_type", $"'{type}' is not supported (supported: llama, mistral, qwen2, qwen3, phi3)"),
                 },
                 _ => Fail<ModelArchitecture>("architectures",
-                    $"'{name}' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"),
+                    $"'{name}' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM)"),
             };
         }
 

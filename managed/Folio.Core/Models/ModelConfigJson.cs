@@ -34,6 +34,7 @@ internal sealed class ModelConfigJson
     [JsonPropertyName("max_window_layers")] public int? MaxWindowLayers { get; set; }
     [JsonPropertyName("layer_types")] public string[]? LayerTypes { get; set; }
     [JsonPropertyName("pretraining_tp")] public int? PretrainingTp { get; set; }
+    [JsonPropertyName("partial_rotary_factor")] public double? PartialRotaryFactor { get; set; }
 }
 
 /// <summary><c>rope_scaling</c> (transformers 4) or <c>rope_parameters</c> (transformers 5, with the theta inside).</summary>
@@ -46,6 +47,7 @@ internal sealed class RopeJson
     [JsonPropertyName("low_freq_factor")] public double? LowFreqFactor { get; set; }
     [JsonPropertyName("high_freq_factor")] public double? HighFreqFactor { get; set; }
     [JsonPropertyName("original_max_position_embeddings")] public int? OriginalMaxPositionEmbeddings { get; set; }
+    [JsonPropertyName("partial_rotary_factor")] public double? PartialRotaryFactor { get; set; }
 }
 
 /// <summary>Source-generated (reflection-free, NativeAOT-safe) serializers for the model files.</summary>
