@@ -30,6 +30,7 @@ public sealed class GgufModelTests
     [InlineData("qwen2-f32.gguf", "qwen2")]
     [InlineData("qwen3-f32.gguf", "qwen3")]
     [InlineData("qwen3-f16.gguf", "qwen3-f16-folder")]
+    [InlineData("phi3-f32.gguf", "phi3")]
     public void AnUnquantizedGgufGivesItsFoldersLogitsBitForBit(string gguf, string folder)
     {
         using (var source = ModelSource.Open(F(gguf)))

@@ -189,6 +189,23 @@ public sealed class GgufReaderTests : IDisposable
         Assert.Contains("NaN", e.Message);
     }
 
+    /// <summary>RoPE over part of each head (a rope.dimension_count below the head size: Phi-4-mini's files) is refused by
+    /// name, not run as whole-head RoPE.</summary>
+    [Fact]
+    public void PartialRotaryGgufFilesAreRefused()
+    {
+        byte[] bytes = File.ReadAllBytes(Fixture("phi3-f32.gguf"));
+        byte[] key = System.Text.Encoding.UTF8.GetBytes("phi3.rope.dimension_count");
+        int at = bytes.AsSpan().IndexOf(key) + key.Length;
+        Assert.Equal(4, BitConverter.ToInt32(bytes, at));        // GGUF value type UINT32
+        Assert.Equal(16, BitConverter.ToInt32(bytes, at + 4));   // the head size
+        BitConverter.GetBytes(12).CopyTo(bytes, at + 4);
+        string path = Path.Combine(_dir, "partial.gguf");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ModelFormatException>(() => ModelSource.Open(path).Dispose());
+        Assert.Contains("'phi3.rope.dimension_count' (12) is not the head size (16)", e.Message);
+    }
+
     [Fact]
     public void MetadataOfEveryValueTypeReadsBack()
     {

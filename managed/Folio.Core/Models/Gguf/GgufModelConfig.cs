@@ -2,14 +2,16 @@ namespace Folio.Core.Models.Gguf;
 
 /// <summary>
 /// A <see cref="ModelConfig"/> from a GGUF file's metadata, as llama.cpp's convert_hf_to_gguf.py writes it:
-/// <c>general.architecture</c> (llama — which Mistral files also use —, qwen2 or qwen3), then <c>ARCH.block_count</c>,
+/// <c>general.architecture</c> (llama — which Mistral files also use —, qwen2, qwen3 or phi3), then <c>ARCH.block_count</c>,
 /// <c>.embedding_length</c>, <c>.feed_forward_length</c>, <c>.attention.head_count</c>,
 /// <c>.attention.head_count_kv</c> (default: head_count), <c>.attention.layer_norm_rms_epsilon</c>,
 /// <c>.context_length</c>, <c>.rope.freq_base</c> (default 10000), <c>.attention.key_length</c> (default:
 /// embedding / heads), <c>.vocab_size</c> (default: token_embd's rows); tied embeddings when there is no
 /// <c>output.weight</c>; a <c>rope_freqs</c> tensor (Llama-3 scaling as the converter writes it) divides each RoPE
 /// frequency by its factor. Anything Folio would compute differently is refused naming the key: other
-/// architectures, a <c>.rope.scaling.type</c>, a sliding window.
+/// architectures, a <c>.rope.scaling.type</c>, RoPE over part of each head (<c>.rope.dimension_count</c> below the head
+/// size), Phi-3's LongRoPE factors, a sliding window other than Phi-3's (every layer, as transformers applies it;
+/// llama.cpp itself ignores it, so the two differ past the window).
 /// </summary>
 public static class GgufModelConfig
 {
@@ -23,7 +25,8 @@ public static class GgufModelConfig
             "llama" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "qwen3" => ModelArchitecture.Qwen3,
-            _ => throw new ModelFormatException($"{file.Path}: general.architecture '{arch}' is not supported (llama, qwen2, qwen3; Mistral files say llama)"),
+            "phi3" => ModelArchitecture.Phi3,
+            _ => throw new ModelFormatException($"{file.Path}: general.architecture '{arch}' is not supported (llama, qwen2, qwen3, phi3; Mistral files say llama)"),
         };
         int Required(string key) => Int(file, $"{arch}.{key}") ?? throw new ModelFormatException($"{file.Path}: metadata '{arch}.{key}' is missing");
         int hidden = Required("embedding_length");
@@ -39,8 +42,18 @@ public static class GgufModelConfig
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.value_length' ({v}) differs from the key length ({headDim})");
         if (file.GetString($"{arch}.rope.scaling.type") is { } scaling && scaling != "none")
             throw new ModelFormatException($"{file.Path}: metadata '{arch}.rope.scaling.type' '{scaling}' is not supported");
+        if (Int(file, $"{arch}.rope.dimension_count") is int rotary && rotary != headDim)
+            throw new ModelFormatException($"{file.Path}: metadata '{arch}.rope.dimension_count' ({rotary}) is not the head size ({headDim}): RoPE over part of each head is not supported");
+        if (file.Tensors.Keys.FirstOrDefault(n => n.StartsWith("rope_factors_", StringComparison.Ordinal)) is { } longRope)
+            throw new ModelFormatException($"{file.Path}: tensor '{longRope}' (LongRoPE scaling) is not supported");
+        int? window = null;
         if (file.Metadata.ContainsKey($"{arch}.attention.sliding_window"))
-            throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.sliding_window' is not supported in GGUF files yet");
+        {
+            if (architecture != ModelArchitecture.Phi3)
+                throw new ModelFormatException($"{file.Path}: metadata '{arch}.attention.sliding_window' is not supported in GGUF files yet");
+            // 0 is no window (a converter's default for a config without one).
+            window = file.GetInteger($"{arch}.attention.sliding_window") == 0 ? null : Int(file, $"{arch}.attention.sliding_window");
+        }
         if (!file.Tensors.TryGetValue("token_embd.weight", out var embedding) || embedding.Dims.Length != 2)
             throw new ModelFormatException($"{file.Path}: tensor 'token_embd.weight' is missing or not 2-D");
         int vocab = Int(file, $"{arch}.vocab_size") ?? (int)embedding.Dims[1];
@@ -69,6 +82,7 @@ public static class GgufModelConfig
             TieWordEmbeddings = !file.Tensors.ContainsKey("output.weight"),
             // Llama's and Qwen3's attention_bias (q/k/v and o); Qwen2's q/k/v biases are its definition's, not a config field.
             AttentionBias = architecture != ModelArchitecture.Qwen2 && file.Tensors.ContainsKey("blk.0.attn_q.bias"),
+            SlidingWindow = window,
             BosTokenId = file.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null,
             EosTokenIds = eos,
         };

@@ -184,11 +184,13 @@ public sealed class GgufWeights(GgufFile file, ModelConfig config) : IWeightSour
             "self_attn.k_proj" => "attn_k",
             "self_attn.v_proj" => "attn_v",
             "self_attn.o_proj" => "attn_output",
+            "self_attn.qkv_proj" => "attn_qkv",        // Phi-3's fused q/k/v
             "self_attn.q_norm" => "attn_q_norm",
             "self_attn.k_norm" => "attn_k_norm",
             "post_attention_layernorm" => "ffn_norm",
             "mlp.gate_proj" => "ffn_gate",
             "mlp.up_proj" => "ffn_up",
+            "mlp.gate_up_proj" => "ffn_up",            // Phi-3's fused gate/up, [gate; up] rows as the checkpoint's
             "mlp.down_proj" => "ffn_down",
             _ => null,
         };
