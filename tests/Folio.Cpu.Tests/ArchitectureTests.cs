@@ -31,6 +31,7 @@ public sealed class ArchitectureTests
     [InlineData("qwen2_tied", typeof(Qwen2Model))]
     [InlineData("mistral", typeof(MistralModel))]
     [InlineData("qwen3", typeof(Qwen3Model))]
+    [InlineData("phi3_swa", typeof(Phi3Model))]
     public void TheLoaderDispatchesOnArchitectures(string fixture, Type expected)
     {
         using var backend = new CpuBackend(1);

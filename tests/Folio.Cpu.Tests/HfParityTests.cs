@@ -10,7 +10,7 @@ namespace Folio.Cpu.Tests;
 /// </summary>
 public sealed class HfParityTests
 {
-    public static TheoryData<string> Models => new() { "llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3" };
+    public static TheoryData<string> Models => new() { "llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3", "phi3_swa" };
 
     private const double Tolerance = 1e-4;
     private const double NearTie = 1e-5;

@@ -25,7 +25,7 @@ from folio import LLM, SamplingParams  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests/fixtures/hf"
-MODELS = ["llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3"]
+MODELS = ["llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3", "phi3_swa"]
 HF_NEAR_TIE = 1e-3
 
 

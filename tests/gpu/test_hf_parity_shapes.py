@@ -26,7 +26,7 @@ from transformers import AutoModelForCausalLM  # noqa: E402
 from folio import LLM, SamplingParams  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ["llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3"]
+FIXTURES = ["llama3_rope", "qwen2_tied", "mistral", "mistral_swa", "qwen2_swa", "llama_bf16_sharded", "qwen3", "phi3_swa"]
 BF16_BOUND = 2e-2
 HF_NEAR_TIE = 1e-3
 
