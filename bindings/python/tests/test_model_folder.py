@@ -10,7 +10,7 @@ import folio
 FIXTURES = Path(__file__).resolve().parents[3] / "tests/fixtures/hf"
 
 
-@pytest.mark.parametrize("name", ["llama3_rope", "qwen2_tied", "qwen3"])
+@pytest.mark.parametrize("name", ["llama3_rope", "qwen2_tied", "qwen3", "phi3_swa"])
 def test_greedy_tokens_match_hugging_face(name):
     folder = FIXTURES / name
     reference = json.loads((folder / "reference.json").read_text())
