@@ -210,22 +210,17 @@ public static class GgufDequantize
         ? (scales[s] & 63, scales[s + 4] & 63)
         : ((scales[s + 4] & 0xF) | ((scales[s - 4] >> 6) << 4), (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4));
 
-    /// <summary>256 weights in 8 sub-blocks of 32: w = d · (scale[s] − 32) · level[nibble]; the 6-bit scales are a
-    /// nibble of byte s / 2 of the 4 low-scale bytes (low first) and bits 2s of the 16-bit high-scale word; sub-block
-    /// s's nibbles are bytes 16s .. 16s + 15 (low nibbles weights 0..15, high 16..31).</summary>
+    /// <summary>256 weights in 8 sub-blocks of 32: w = d · (scale[s] − 32) · level[nibble], the product of
+    /// <see cref="Int8Groups"/>'s decode (the 6-bit scales are a nibble of byte s / 2 of the 4 low-scale bytes, low
+    /// first, and bits 2s of the 16-bit high-scale word; sub-block s's nibbles are bytes 16s .. 16s + 15, low nibbles
+    /// weights 0..15, high 16..31).</summary>
     private static void IQ4XS(ReadOnlySpan<byte> block, Span<float> dst)
     {
-        float d = Half(block, 0);
-        int high = BinaryPrimitives.ReadUInt16LittleEndian(block[2..]);
-        var low = block.Slice(4, 4);
-        var qs = block.Slice(8, 128);
-        for (int s = 0; s < 8; s++)
-        {
-            int scale = ((low[s / 2] >> (4 * (s % 2))) & 0xF) | ((high >> (2 * s)) & 3) << 4;
-            float dl = d * (sbyte)(scale - 32);
-            for (int j = 0; j < 32; j++)
-                dst[s * 32 + j] = dl * NonLinear4[Nibble(qs.Slice(16 * s, 16), j)];
-        }
+        Span<sbyte> q = stackalloc sbyte[256];
+        Span<float> scales = stackalloc float[8];
+        Int8Groups(block, q, scales);
+        for (int i = 0; i < 256; i++)
+            dst[i] = scales[i / 32] * q[i];
     }
 
     /// <summary>Q4_K and Q5_K's 256 weights in 8 sub-blocks of 32: w = d · scale[s] · q − dmin · min[s]; scales and
