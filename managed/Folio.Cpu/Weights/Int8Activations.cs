@@ -26,6 +26,9 @@ internal sealed class Int8Activations
     /// are q + 8); after <see cref="QuantizePerGroup"/>, −4 · Σ_{i in g} q as an int16 in both halves of the int32
     /// (<see cref="PairedInt16"/>): the int8 kernel's 512-bit tile starts its high-nibble int16 sums there.</summary>
     public int[] GroupSums { get; private set; } = [];
+    /// <summary>[row, group] after <see cref="QuantizePerGroup"/>: −128 · Σ_{i in g} q, where the emitted int8 tile
+    /// (<see cref="Int8EmittedTile"/>) starts its int32 sums: it multiplies q by the weights' unsigned q + 128.</summary>
+    public int[] GroupOffsets { get; private set; } = [];
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
 
@@ -199,6 +202,8 @@ internal sealed class Int8Activations
             GroupScales = new float[rows * groups];
         if (GroupSums.Length < rows * groups)
             GroupSums = new int[rows * groups];
+        if (GroupOffsets.Length < rows * groups)
+            GroupOffsets = new int[rows * groups];
         RowBytes = padded;
         PerGroup = true;
         // Rows are independent: with a runner, one run of rows a thread (a 32-row decode step's 32 × 768 took ~12.6 µs
@@ -228,6 +233,7 @@ internal sealed class Int8Activations
         ref sbyte sr = ref MemoryMarshal.GetArrayDataReference(Signed);
         ref float gr = ref MemoryMarshal.GetArrayDataReference(GroupScales);
         ref int sums = ref MemoryMarshal.GetArrayDataReference(GroupSums);
+        ref int offsets = ref MemoryMarshal.GetArrayDataReference(GroupOffsets);
         bool wide = Vector512.IsHardwareAccelerated;
         for (int r = r0; r < r1; r++)
         {
@@ -241,6 +247,7 @@ internal sealed class Int8Activations
                     ? QuantizeGroup32Wide(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out sum)
                     : QuantizeGroup32(ref xg, ref Unsafe.Add(ref qr, at), ref Unsafe.Add(ref sr, at), out sum);
                 Unsafe.Add(ref sums, r * groups + g) = PairedInt16(-4 * sum);
+                Unsafe.Add(ref offsets, r * groups + g) = -128 * sum;
             }
             if (whole < groups)
             {
@@ -261,6 +268,7 @@ internal sealed class Int8Activations
                 }
                 qg[n..].Fill(128);
                 GroupSums[r * groups + whole] = PairedInt16(-4 * sum);
+                GroupOffsets[r * groups + whole] = -128 * sum;
                 System.Numerics.Tensors.TensorPrimitives.Xor(qg, (byte)0x80, MemoryMarshal.AsBytes(Signed.AsSpan(r * padded + k0, Int8Weight.GroupSize)));
             }
         }

@@ -29,8 +29,14 @@ internal static partial class Int8Gemm
 
     public static bool UsesVectors => Avx2.IsSupported;
 
+    /// <summary>Whether batches of 8 rows or more run the emitted AVX-512 VNNI tile (<see cref="Int8EmittedTile"/>).</summary>
+    public static bool UsesEmitted => Int8EmittedTile.Available;
+
     public static string KernelName => UsesVectors
-        ? AvxVnni.IsSupported
+        ? UsesEmitted
+            ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-512 VNNI vpdpbusd (emitted 8 x 16 tiles), "
+              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw (sign trick)") + " for 1-7 rows"
+            : AvxVnni.IsSupported
             ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
             : UsesWide
                 ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-512 BW vpmaddubsw over the weights' nibbles (8 x 16 tiles), AVX2 vpmaddubsw (sign trick) for 1-7 rows"
@@ -40,16 +46,22 @@ internal static partial class Int8Gemm
     public static void Run(float[] x, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.QuantizePerGroup(x, rows, w.Cols, runner);
-        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide);
+        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide || UsesEmitted, UsesEmitted);
     }
 
     /// <summary>The GEMM on activations already quantized per group; <paramref name="vectors"/> false forces the
     /// portable path (the tests compare the two), <paramref name="wide"/> picks the 512-bit 8 × 16 tile for strips of 8
-    /// rows (needs AVX-512 BW).</summary>
-    internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide)
+    /// rows (needs AVX-512 BW), <paramref name="emitted"/> the emitted AVX-512 VNNI code for it (<see cref="Int8EmittedTile"/>)
+    /// instead of the managed nibble tile.</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide,
+        bool emitted = false)
     {
         if (wide && !Avx512BW.IsSupported)
             throw new PlatformNotSupportedException("the 8 x 16 int8 tile needs AVX-512 BW");
+        if (emitted && !Int8EmittedTile.Available)
+            throw new PlatformNotSupportedException("the emitted 8 x 16 int8 tile needs AVX-512 VNNI on Linux x64");
+        if (act.GroupOffsets.Length < (long)rows * w.Groups)
+            throw new ArgumentException("the activations were not quantized per group");
         int outCols = w.Rows;
         if (!act.PerGroup || act.RowBytes != w.Groups * Group)
             throw new ArgumentException($"the int8 GEMM takes activations quantized per group of {Group} over k = {w.Cols}");
@@ -61,19 +73,51 @@ internal static partial class Int8Gemm
         int perChunk = (blocks + chunks - 1) / chunks * 32;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;   // int8 dot products run ~4x the fp32 rate
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide, emitted), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide);
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide, j.Emitted);
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide)
+    private static void Columns(Int8Activations act, int rows, Int8Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide, bool emitted)
     {
-        if (w.SingleScales is null)
+        if (emitted && wide)
+        {
+            if (w.SingleScales is null)
+                ColumnBlockWalk.Columns<Int8Weight, EmittedTiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
+            else
+                ColumnBlockWalk.Columns<Int8Weight, EmittedTiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
+        }
+        else if (w.SingleScales is null)
             ColumnBlockWalk.Columns<Int8Weight, Tiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
         else
             ColumnBlockWalk.Columns<Int8Weight, Tiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+    }
+
+    /// <summary><see cref="Tiles{TScales}"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile.</summary>
+    private readonly struct EmittedTiles<TScales> : IPanelTiles<Int8Weight> where TScales : struct, IInt8Scales
+    {
+        public static int Panel => Int8Weight.PanelCols;
+
+        public static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Int8EmittedTile.Run<TScales>(act, r, w, c, bias, y);
+
+        public static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tiles<TScales>.Tile4x16(act, r, w, c, bias, y);
+
+        public static void Tile2x4Panels(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tiles<TScales>.Tile2x4Panels(act, r, w, c, bias, y);
+
+        public static bool HasThreeRowTile => true;
+
+        public static void Tile3x1Panel(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Tiles<TScales>.Tile3x1Panel(act, r, w, c, bias, y);
+
+        public static void Tile1xN(Int8Activations act, int r, Int8Weight w, int c, int panels, float[]? bias, float[] y) =>
+            Tiles<TScales>.Tile1xN(act, r, w, c, panels, bias, y);
+
+        public static float Element(Int8Activations act, int r, Int8Weight w, int c) => Int8Gemm.Element(act, r, w, c);
     }
 
     /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls
@@ -281,5 +325,5 @@ internal static partial class Int8Gemm
         Put(f30, y, y0, bias, c); Put(f31, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide);
+    private readonly record struct Job(Int8Activations Act, int Rows, Int8Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide, bool Emitted);
 }

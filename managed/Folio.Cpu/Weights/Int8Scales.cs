@@ -16,6 +16,9 @@ internal interface IInt8Scales
     /// <summary>The start of <paramref name="w"/>'s scales, as bytes.</summary>
     static abstract ref byte Base(Int8Weight w);
 
+    /// <summary>Whether the scales are fp16 (else fp32).</summary>
+    static abstract bool IsHalf { get; }
+
     /// <summary>The 8 scales of one panel's group at <paramref name="index"/> as fp32.</summary>
     static abstract Vector256<float> Load8(ref byte scales, nuint index);
 
@@ -27,6 +30,8 @@ internal interface IInt8Scales
 internal readonly struct HalfScales : IInt8Scales
 {
     public static ref byte Base(Int8Weight w) => ref Unsafe.As<ushort, byte>(ref MemoryMarshal.GetArrayDataReference(w.Scales));
+
+    public static bool IsHalf => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(ref byte scales, nuint index) =>
@@ -41,6 +46,8 @@ internal readonly struct HalfScales : IInt8Scales
 internal readonly struct SingleScales : IInt8Scales
 {
     public static ref byte Base(Int8Weight w) => ref Unsafe.As<float, byte>(ref MemoryMarshal.GetArrayDataReference(w.SingleScales!));
+
+    public static bool IsHalf => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(ref byte scales, nuint index) =>

@@ -149,15 +149,17 @@ public sealed class Int8GemmTests
         var act = new Int8Activations();
         act.QuantizePerGroup(x, rows, k);
         using var runner = new ParallelRunner(2);
-        var paths = new List<(string, bool, bool)> { ("portable", false, false) };
+        var paths = new List<(string, bool, bool, bool)> { ("portable", false, false, false) };
         if (Int8Gemm.UsesVectors)
-            paths.Add(("vectors", true, false));
+            paths.Add(("vectors", true, false, false));
         if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
-            paths.Add(("wide", true, true));
-        foreach (var (name, vectors, wide) in paths)
+            paths.Add(("wide", true, true, false));
+        if (Int8EmittedTile.Available)
+            paths.Add(("emitted", true, true, true));
+        foreach (var (name, vectors, wide, emitted) in paths)
         {
             var y = new float[rows * outCols];
-            Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors, wide);
+            Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors, wide, emitted);
             for (int r = 0; r < rows; r++)
                 for (int o = 0; o < outCols; o++)
                 {
@@ -249,11 +251,49 @@ public sealed class Int8GemmTests
             Assert.Throws<PlatformNotSupportedException>(() => Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true));
             return;
         }
-        Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true);
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < outCols; o++)
-                Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
-                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
+        foreach (bool emitted in Int8EmittedTile.Available ? new[] { false, true } : [false])
+        {
+            Array.Fill(y, float.NaN);
+            Int8Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true, emitted);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outCols; o++)
+                    Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                        $"emitted {emitted}: y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o) + b[o]}");
+        }
+    }
+
+    /// <summary>The emitted AVX-512 VNNI tile (<see cref="Int8EmittedTile"/>) without a bias, from one group of k to many,
+    /// row counts that leave 1–7 rows to the managed tiles, a partial last panel, on one and two threads: every output
+    /// (the buffer starts as NaN) has <see cref="Int8Gemm.Element"/>'s bits. Where the CPU lacks AVX-512 VNNI the
+    /// emitted path must refuse, not run.</summary>
+    [Theory]
+    [InlineData(8, 32, 16)]
+    [InlineData(9, 64, 33)]
+    [InlineData(24, 1000, 130)]
+    [InlineData(40, 4096, 64)]
+    public void TheEmittedTileGivesTheElementsBitsWithoutABias(int rows, int k, int outCols)
+    {
+        using var backend = new CpuBackend(1, WeightQuantization.Int8);
+        float[] x = HalfGemmTests.Random(rows * k, rows + 61, 2f), w = HalfGemmTests.Random(outCols * k, 62, 0.3f);
+        var weight = Assert.IsType<Int8Weight>(backend.UploadWeight(w, outCols, k, DType.F32));
+        var act = new Int8Activations();
+        act.QuantizePerGroup(x, rows, k);
+        var y = new float[rows * outCols];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var runner = new ParallelRunner(threads);
+            if (!Int8EmittedTile.Available)
+            {
+                Assert.Throws<PlatformNotSupportedException>(() => Int8Gemm.RunQuantized(act, rows, weight, null, y, runner, vectors: true, wide: true, emitted: true));
+                return;
+            }
+            Array.Fill(y, float.NaN);
+            Int8Gemm.RunQuantized(act, rows, weight, null, y, runner, vectors: true, wide: true, emitted: true);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outCols; o++)
+                    Assert.True(BitConverter.SingleToUInt32Bits(Int8Gemm.Element(act, r, weight, o)) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                        $"{threads} threads: y[{r},{o}] = {y[r * outCols + o]}, element {Int8Gemm.Element(act, r, weight, o)}");
+        }
     }
 
     /// <summary>The decode tiles at the extremes: every x_q and q is ±127 (each group all one magnitude, random signs),
