@@ -111,6 +111,19 @@ internal sealed class X64Assembler
     /// <summary>vpxord zmm_dst, zmm_a, zmm_b.</summary>
     public void Vpxord(Vec dst, Vec a, Vec b) => EvexReg(Map.M0F, Pp.P66, w: false, 0xEF, dst, a, b, len: 2);
 
+    /// <summary>vpandd zmm_dst, zmm_a, zmm_b.</summary>
+    public void Vpandd(Vec dst, Vec a, Vec b) => EvexReg(Map.M0F, Pp.P66, w: false, 0xDB, dst, a, b, len: 2);
+
+    /// <summary>vpsrlw zmm_dst, zmm_src, imm8: each 16-bit lane shifted right, zeros in.</summary>
+    public void Vpsrlw(Vec dst, Vec src, byte imm)
+    {
+        // EVEX.512.66.0F.WIG 71 /2 ib: the destination in vvvv, the source in r/m, ModRM.reg the opcode extension 2.
+        Evex(Map.M0F, Pp.P66, w: false, reg: 2, vvvv: dst.Id, bExt: src.Id >> 3 & 1, xExt: src.Id >> 4 & 1, len: 2, broadcast: false);
+        Emit(0x71);
+        Emit(ModRm(3, 2, src.Id));
+        Emit(imm);
+    }
+
     /// <summary>vcvtph2ps ymm, xmmword [m]: eight fp16 values to fp32 (exact).</summary>
     public void Vcvtph2psYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x13, dst, null, m, len: 1);
 

@@ -25,8 +25,14 @@ internal static partial class Int4Gemm
 
     public static bool UsesVectors => Avx2.IsSupported;
 
+    /// <summary>Whether batches of 8 rows or more run the emitted AVX-512 VNNI tile (<see cref="Int4EmittedTile"/>).</summary>
+    public static bool UsesEmitted => Int4EmittedTile.Available;
+
     public static string KernelName => UsesVectors
-        ? AvxVnni.IsSupported
+        ? UsesEmitted
+            ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-512 VNNI vpdpbusd (emitted 8 x 16 tiles), "
+              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw") + " for 1-7 rows"
+            : AvxVnni.IsSupported
             ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-VNNI vpdpbusd"
             : UsesWide
                 ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-512 BW vpmaddubsw (8 x 16 tiles) and AVX2"
@@ -36,17 +42,22 @@ internal static partial class Int4Gemm
     public static void Run(float[] x, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
         act.Quantize(x, rows, w.Cols, groupSums: true);
-        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide);
+        RunQuantized(act, rows, w, bias, y, runner, UsesVectors, UsesWide || UsesEmitted, UsesEmitted);
     }
 
     /// <summary>The GEMM on activations already quantized (with group sums); <paramref name="vectors"/> false forces
     /// the portable path, <paramref name="wide"/> picks the 512-bit 8 × 16 tile for strips of 8 rows (needs AVX-512 BW;
-    /// the tests compare all three).</summary>
-    internal static void RunQuantized(Int8Activations act, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide)
+    /// the tests compare all three), <paramref name="emitted"/> the emitted AVX-512 VNNI code for it (<see cref="Int4EmittedTile"/>).</summary>
+    internal static void RunQuantized(Int8Activations act, int rows, Int4Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide,
+        bool emitted = false)
     {
         int outCols = w.Rows;
         if (wide && !Avx512BW.IsSupported)
             throw new PlatformNotSupportedException("the 8 × 16 int4 tile needs AVX-512 BW");
+        if (emitted && !Int4EmittedTile.Available)
+            throw new PlatformNotSupportedException("the emitted 8 x 16 int4 tile needs AVX-512 VNNI on Linux x64");
+        if (emitted && act.GroupOffsets.Length < (long)rows * w.Groups)
+            throw new ArgumentException("the activations were not quantized with group sums");
         if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out; decode rows (1 to 3,
@@ -58,15 +69,40 @@ internal static partial class Int4Gemm
         int perChunk = (blocks + chunks - 1) / chunks * 32;
         chunks = (outCols + perChunk - 1) / perChunk;
         long work = (long)rows * w.Cols * outCols / 4;
-        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide), static (j, chunk) =>
+        runner.For(chunks, work, new Job(act, rows, w, perChunk, bias, y, vectors, wide, emitted), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
-            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide);
+            Columns(j.Act, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Vectors, j.Wide, j.Emitted);
         });
     }
 
-    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide) =>
-        ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+    private static void Columns(Int8Activations act, int rows, Int4Weight w, int c0, int c1, float[]? bias, float[] y, bool vectors, bool wide, bool emitted)
+    {
+        if (emitted && wide)
+            ColumnBlockWalk.Columns<Int4Weight, VnniTiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
+        else
+            ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
+    }
+
+    /// <summary><see cref="Tiles"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile.</summary>
+    private readonly struct VnniTiles : IPanelTiles<Int4Weight>
+    {
+        public static int Panel => Int4Weight.PanelCols;
+
+        public static void Tile8x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Int4EmittedTile.Run(act, r, w, c, bias, y);
+
+        public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Tiles.Tile4x16(act, r, w, c, bias, y);
+
+        public static void Tile2x4Panels(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Tiles.Tile2x4Panels(act, r, w, c, bias, y);
+
+        public static void Tile1xN(Int8Activations act, int r, Int4Weight w, int c, int panels, float[]? bias, float[] y) =>
+            Tiles.Tile1xN(act, r, w, c, panels, bias, y);
+
+        public static float Element(Int8Activations act, int r, Int4Weight w, int c) => Int4Gemm.Element(act, r, w, c);
+    }
 
     /// <summary>This kernel's tiles for <see cref="ColumnBlockWalk"/> (a struct: the walk is compiled for it, calls direct).</summary>
     private readonly struct Tiles : IPanelTiles<Int4Weight>
@@ -106,5 +142,5 @@ internal static partial class Int4Gemm
         return act.Scales[r] * acc;
     }
 
-    private readonly record struct Job(Int8Activations Act, int Rows, Int4Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide);
+    private readonly record struct Job(Int8Activations Act, int Rows, Int4Weight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide, bool Emitted);
 }

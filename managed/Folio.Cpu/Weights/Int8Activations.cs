@@ -26,8 +26,9 @@ internal sealed class Int8Activations
     /// are q + 8); after <see cref="QuantizePerGroup"/>, −4 · Σ_{i in g} q as an int16 in both halves of the int32
     /// (<see cref="PairedInt16"/>): the int8 kernel's 512-bit tile starts its high-nibble int16 sums there.</summary>
     public int[] GroupSums { get; private set; } = [];
-    /// <summary>[row, group] after <see cref="QuantizePerGroup"/>: −128 · Σ_{i in g} q, where the emitted int8 tile
-    /// (<see cref="Int8EmittedTile"/>) starts its int32 sums: it multiplies q by the weights' unsigned q + 128.</summary>
+    /// <summary>[row, group], where the emitted tiles start their int32 sums: after <see cref="QuantizePerGroup"/>
+    /// −128 · Σ_{i in g} q (<see cref="Int8EmittedTile"/> multiplies q by the weights' unsigned q + 128), after
+    /// <c>Quantize(..., groupSums: true)</c> −8 · Σ_{i in g} q (<see cref="Int4EmittedTile"/>: the nibbles are q + 8).</summary>
     public int[] GroupOffsets { get; private set; } = [];
     /// <summary>Bytes per quantized row (k rounded up to whole groups).</summary>
     public int RowBytes { get; private set; }
@@ -42,8 +43,13 @@ internal sealed class Int8Activations
         int groups = RowBytes / Int8Weight.GroupSize;
         if (GroupSums.Length < rows * groups)
             GroupSums = new int[rows * groups];
+        if (GroupOffsets.Length < rows * groups)
+            GroupOffsets = new int[rows * groups];
         for (int i = 0; i < rows * groups; i++)
+        {
             GroupSums[i] = 8 * (sums[2 * i] + sums[2 * i + 1]);
+            GroupOffsets[i] = -GroupSums[i];
+        }
     }
 
     /// <summary>

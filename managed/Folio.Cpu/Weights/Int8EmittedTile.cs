@@ -40,20 +40,18 @@ internal static unsafe class Int8EmittedTile
         public float* Bias;         // 96: bias[c] (the variant with a bias only)
     }
 
-    /// <summary>Whether the CPU has AVX-512 VNNI (CPUID leaf 7 ECX bit 11) with AVX-512 BW, on a system where emitted code
-    /// can run.</summary>
-    public static bool CpuSupported { get; } = ExecutableCode.Supported && Avx512BW.IsSupported && HasAvx512Vnni();
+    /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run.</summary>
+    public static bool CpuSupported => EmittedTiles.CpuSupported;
 
-    private static readonly Lazy<Kernels?> Emitted = new(Kernels.Create);
+    private static readonly EmittedTiles.Variants Code = new((halfScales, withBias) => Emit(halfScales, withBias));
 
     /// <summary>Whether the tile serves here: the CPU has it and the code was made executable.</summary>
-    public static bool Available => CpuSupported && Emitted.Value is not null;
+    public static bool Available => Code.Available;
 
     /// <summary>Rows r .. r + 7 × panels c / 8 and c / 8 + 1 (the caller checked the extents).</summary>
     public static void Run<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
         where TScales : struct, IInt8Scales
     {
-        var kernels = Emitted.Value ?? throw new PlatformNotSupportedException("the emitted int8 tile needs AVX-512 VNNI on Linux x64");
         int groups = w.Groups, panel = Int8Weight.PanelCols;
         int scaleBytes = TScales.IsHalf ? 2 : 4;
         fixed (sbyte* x = act.Signed)
@@ -83,37 +81,9 @@ internal static unsafe class Int8EmittedTile
                 YStride = (nint)w.Rows * 4,
                 Bias = bp is null ? null : bp + c,
             };
-            var code = kernels.For(TScales.IsHalf, bias is not null);
-            ((delegate* unmanaged<Args*, void>)code.Address)(&args);
-        }
-    }
-
-    private static bool HasAvx512Vnni()
-    {
-        if (!X86Base.IsSupported)
-            return false;
-        (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
-        if (maxLeaf < 7)
-            return false;
-        (_, _, int ecx, _) = X86Base.CpuId(7, 0);
-        return (ecx & (1 << 11)) != 0;
-    }
-
-    /// <summary>The four variants: fp16 or fp32 weight scales, with or without a bias.</summary>
-    private sealed class Kernels(ExecutableCode half, ExecutableCode halfBias, ExecutableCode single, ExecutableCode singleBias)
-    {
-        public ExecutableCode For(bool halfScales, bool withBias) =>
-            halfScales ? withBias ? halfBias : half : withBias ? singleBias : single;
-
-        public static Kernels? Create()
-        {
-            if (!CpuSupported)
-                return null;
-            var a = ExecutableCode.TryCreate(Emit(halfScales: true, withBias: false));
-            var b = ExecutableCode.TryCreate(Emit(halfScales: true, withBias: true));
-            var c = ExecutableCode.TryCreate(Emit(halfScales: false, withBias: false));
-            var d = ExecutableCode.TryCreate(Emit(halfScales: false, withBias: true));
-            return a is null || b is null || c is null || d is null ? null : new Kernels(a, b, c, d);
+            nint code = Code.For(TScales.IsHalf, bias is not null);
+            // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)code)(&args);
         }
     }
 
@@ -156,19 +126,10 @@ internal static unsafe class Int8EmittedTile
         a.VpbroadcastdZmm(x80, new Mem(Gpr.Rsp));
         a.Add(Gpr.Rsp, 8);
 
-        // Row j of a table whose row 0 is at b0 and row 4 at b4, rows `one` bytes apart (`three` = 3 · one).
-        static Mem Row(int j, Gpr b0, Gpr b4, Gpr one, Gpr three, int disp) => (j & 3) switch
-        {
-            0 => new Mem(j < 4 ? b0 : b4, Disp: disp),
-            1 => new Mem(j < 4 ? b0 : b4, one, 1, disp),
-            2 => new Mem(j < 4 ? b0 : b4, one, 2, disp),
-            _ => new Mem(j < 4 ? b0 : b4, three, 1, disp),
-        };
-
         var loop = new X64Assembler.Label();
         a.Bind(loop);
         for (int row = 0; row < 8; row++)
-            a.VpbroadcastdZmm(Sum(row), Row(row, r12, r13, r14, r15, 0));
+            a.VpbroadcastdZmm(Sum(row), EmittedTiles.Row(row, r12, r13, r14, r15, 0));
         for (int quad = 0; quad < Int8Weight.GroupSize / 4; quad++)
         {
             int at = quad * 4 * Int8Weight.PanelCols;
@@ -176,7 +137,7 @@ internal static unsafe class Int8EmittedTile
             a.Vinserti64x4High(w, w, new Mem(r9, r10, 1, at));
             a.Vpxord(w, w, x80);
             for (int row = 0; row < 8; row++)
-                a.VpdpbusdBroadcast(Sum(row), w, Row(row, rsi, rdx, rcx, r8, quad * 4));
+                a.VpdpbusdBroadcast(Sum(row), w, EmittedTiles.Row(row, rsi, rdx, rcx, r8, quad * 4));
         }
         if (halfScales)
         {
@@ -192,7 +153,7 @@ internal static unsafe class Int8EmittedTile
         for (int row = 0; row < 8; row++)
         {
             a.Vcvtdq2ps(t, Sum(row));
-            a.VmulpsBroadcast(u, d, Row(row, rbx, rbp, r14, r15, 0));
+            a.VmulpsBroadcast(u, d, EmittedTiles.Row(row, rbx, rbp, r14, r15, 0));
             a.Vfmadd231ps(Acc(row), t, u);
         }
         a.Add(rsi, Int8Weight.GroupSize);
@@ -216,7 +177,7 @@ internal static unsafe class Int8EmittedTile
         {
             if (withBias)
                 a.Vaddps(Acc(row), Acc(row), new Mem(rax));
-            a.VmovupsStore(Row(row, rsi, rdx, rcx, r8, 0), Acc(row));
+            a.VmovupsStore(EmittedTiles.Row(row, rsi, rdx, rcx, r8, 0), Acc(row));
         }
         a.Vzeroupper();
         for (int i = saved.Length - 1; i >= 0; i--)

@@ -85,9 +85,9 @@ internal static partial class Int8Gemm
         if (emitted && wide)
         {
             if (w.SingleScales is null)
-                ColumnBlockWalk.Columns<Int8Weight, EmittedTiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
+                ColumnBlockWalk.Columns<Int8Weight, VnniTiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
             else
-                ColumnBlockWalk.Columns<Int8Weight, EmittedTiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
+                ColumnBlockWalk.Columns<Int8Weight, VnniTiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: true);
         }
         else if (w.SingleScales is null)
             ColumnBlockWalk.Columns<Int8Weight, Tiles<HalfScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
@@ -96,7 +96,7 @@ internal static partial class Int8Gemm
     }
 
     /// <summary><see cref="Tiles{TScales}"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile.</summary>
-    private readonly struct EmittedTiles<TScales> : IPanelTiles<Int8Weight> where TScales : struct, IInt8Scales
+    private readonly struct VnniTiles<TScales> : IPanelTiles<Int8Weight> where TScales : struct, IInt8Scales
     {
         public static int Panel => Int8Weight.PanelCols;
 

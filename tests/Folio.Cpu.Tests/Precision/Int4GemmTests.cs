@@ -123,7 +123,8 @@ public sealed class Int4GemmTests
 
     /// <summary>The 256-bit tiles and the 512-bit 8 × 16 tile (strips of 8 rows, then 4-row, 2-row and single-row
     /// leftovers) each give <see cref="Int4Gemm.Element"/> + bias bit for bit, on two threads, over partial panels and
-    /// 256-column blocks. Without AVX-512 BW the wide path must refuse, not run.</summary>
+    /// 256-column blocks, and so does the emitted AVX-512 VNNI tile where the CPU has it (with and without a bias). Without
+    /// AVX-512 BW the wide path must refuse, not run.</summary>
     [Theory]
     [InlineData(8, 32, 16, false)]
     [InlineData(8, 32, 16, true)]
@@ -134,6 +135,7 @@ public sealed class Int4GemmTests
     [InlineData(15, 160, 24, true)]   // one 8-row strip, then 4 + 2 + 1; three panels: one pair and a single panel
     [InlineData(1, 1100, 264, false)]   // one row, one panel at a time, k past the prefetch distance (32 groups)
     [InlineData(3, 1100, 100, true)]   // a pair and a single row; a partial last panel
+    [InlineData(40, 4096, 72, true)]   // five 8-row strips over 128 groups
     public void EveryTileGivesTheElementsBits(int rows, int k, int outCols, bool wide)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int4);
@@ -148,11 +150,22 @@ public sealed class Int4GemmTests
             Assert.Throws<PlatformNotSupportedException>(() => Int4Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide: true));
             return;
         }
-        Int4Gemm.RunQuantized(act, rows, weight, b, y, runner, vectors: true, wide);
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < outCols; o++)
-                Assert.True(BitConverter.SingleToUInt32Bits(Int4Gemm.Element(act, r, weight, o) + b[o]) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
-                    $"y[{r},{o}] = {y[r * outCols + o]}, element {Int4Gemm.Element(act, r, weight, o) + b[o]}");
+        // Then the emitted AVX-512 VNNI tile for the 8-row strips (Int4EmittedTile), with the bias and without.
+        var runs = new List<(bool Emitted, float[]? Bias)> { (false, b) };
+        if (wide && Int4EmittedTile.Available)
+            runs.AddRange([(true, b), (true, null)]);
+        foreach (var (emitted, bias) in runs)
+        {
+            Array.Fill(y, float.NaN);
+            Int4Gemm.RunQuantized(act, rows, weight, bias, y, runner, vectors: true, wide, emitted);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outCols; o++)
+                {
+                    float e = Int4Gemm.Element(act, r, weight, o) + (bias?[o] ?? 0f);
+                    Assert.True(BitConverter.SingleToUInt32Bits(e) == BitConverter.SingleToUInt32Bits(y[r * outCols + o]),
+                        $"emitted {emitted}, bias {bias is not null}: y[{r},{o}] = {y[r * outCols + o]}, element {e}");
+                }
+        }
     }
 
     /// <summary>One to three rows run the prefetching 1 × 32 and 2 × 32 tiles (past a panel's end their prefetches reach

@@ -26,6 +26,10 @@ public sealed class X64AssemblerTests
         { "vinserti64x4 zmm0, zmm0, ymmword ptr [r9+r10*1+0xe0], 1", "62 93 fd 48 3a 84 11 e0 00 00 00 01" },
         { "vpxord zmm0, zmm0, zmm1", "62 f1 7d 48 ef c1" },
         { "vpxord zmm31, zmm31, zmm31", "62 01 05 40 ef ff" },
+        { "vpandd zmm0, zmm0, zmm1", "62 f1 7d 48 db c1" },
+        { "vpandd zmm5, zmm21, zmm17", "62 b1 55 40 db e9" },
+        { "vpsrlw zmm5, zmm0, 4", "62 f1 55 48 71 d0 04" },
+        { "vpsrlw zmm22, zmm19, 4", "62 b1 4d 40 71 d3 04" },
         { "vcvtph2ps ymm2, xmmword ptr [r11]", "62 d2 7d 28 13 93 00 00 00 00" },
         { "vcvtph2ps ymm3, xmmword ptr [r11+rax*1]", "62 d2 7d 28 13 9c 03 00 00 00 00" },
         { "vinsertf64x4 zmm2, zmm2, ymm3, 1", "62 f3 ed 48 1a d3 01" },
@@ -67,6 +71,10 @@ public sealed class X64AssemblerTests
         ["vinserti64x4 zmm0, zmm0, ymmword ptr [r9+r10*1+0xe0], 1"] = a => a.Vinserti64x4High(Z0, Z0, new Mem(Gpr.R9, Gpr.R10, 1, 0xe0)),
         ["vpxord zmm0, zmm0, zmm1"] = a => a.Vpxord(Z0, Z0, Z1),
         ["vpxord zmm31, zmm31, zmm31"] = a => a.Vpxord(new(31), new(31), new(31)),
+        ["vpandd zmm0, zmm0, zmm1"] = a => a.Vpandd(Z0, Z0, Z1),
+        ["vpandd zmm5, zmm21, zmm17"] = a => a.Vpandd(new(5), new(21), new(17)),
+        ["vpsrlw zmm5, zmm0, 4"] = a => a.Vpsrlw(new(5), Z0, 4),
+        ["vpsrlw zmm22, zmm19, 4"] = a => a.Vpsrlw(new(22), new(19), 4),
         ["vcvtph2ps ymm2, xmmword ptr [r11]"] = a => a.Vcvtph2psYmm(Z2, new Mem(Gpr.R11)),
         ["vcvtph2ps ymm3, xmmword ptr [r11+rax*1]"] = a => a.Vcvtph2psYmm(Z3, new Mem(Gpr.R11, Gpr.Rax)),
         ["vinsertf64x4 zmm2, zmm2, ymm3, 1"] = a => a.Vinsertf64x4High(Z2, Z2, Z3),
@@ -128,17 +136,25 @@ public sealed class X64AssemblerTests
         Assert.Throws<ArgumentException>(() => a.Lea(Gpr.Rax, new Mem(Gpr.Rbx, Gpr.Rcx, 3)));
     }
 
-    /// <summary>The int8 tile's code for each variant is made executable where the CPU has AVX-512 VNNI on Linux x64,
-    /// and not offered elsewhere.</summary>
+    /// <summary>The int8 and int4 tiles' code for each variant is made executable where the CPU has AVX-512 VNNI on Linux
+    /// x64, and not offered elsewhere.</summary>
     [Fact]
     public void TheEmittedTileIsOfferedExactlyWhereItCanRun()
     {
         Assert.Equal(Int8EmittedTile.CpuSupported, Int8EmittedTile.Available);
+        Assert.Equal(Int8EmittedTile.CpuSupported, Int4EmittedTile.Available);
         Assert.Equal(Int8EmittedTile.Available, Int8Gemm.UsesEmitted);
+        Assert.Equal(Int4EmittedTile.Available, Int4Gemm.UsesEmitted);
         if (Int8EmittedTile.Available)
+        {
             Assert.Contains("AVX-512 VNNI", Int8Gemm.KernelName);
-        foreach (bool half in new[] { true, false })
-            foreach (bool bias in new[] { true, false })
-                Assert.InRange(Int8EmittedTile.Emit(half, bias).Length, 500, 4096);
+            Assert.Contains("AVX-512 VNNI", Int4Gemm.KernelName);
+        }
+        foreach (bool bias in new[] { true, false })
+        {
+            Assert.InRange(Int8EmittedTile.Emit(true, bias).Length, 500, 4096);
+            Assert.InRange(Int8EmittedTile.Emit(false, bias).Length, 500, 4096);
+            Assert.InRange(Int4EmittedTile.Emit(bias).Length, 500, 4096);
+        }
     }
 }
