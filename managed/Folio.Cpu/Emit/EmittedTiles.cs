@@ -34,18 +34,19 @@ internal static class EmittedTiles
         return (ecx & (1 << 11)) != 0;
     }
 
-    /// <summary>A tile's four variants (two yes/no choices, e.g. fp16 scales and a bias), emitted and made executable
-    /// together on first use; null where the CPU lacks the instructions or the code could not be made executable.</summary>
-    public sealed class Variants(Func<bool, bool, byte[]> emit)
+    /// <summary>A tile's variants (row counts, kinds of scale, with or without a bias: <paramref name="count"/> of them,
+    /// numbered by the tile), emitted and made executable together on first use; unavailable where the CPU lacks the
+    /// instructions or the code could not be made executable.</summary>
+    public sealed class Variants(int count, Func<int, byte[]> emit)
     {
         private readonly Lazy<ExecutableCode[]?> _code = new(() =>
         {
             if (!CpuSupported)
                 return null;
-            var code = new ExecutableCode[4];
-            for (int i = 0; i < 4; i++)
+            var code = new ExecutableCode[count];
+            for (int i = 0; i < count; i++)
             {
-                if (ExecutableCode.TryCreate(emit((i & 2) != 0, (i & 1) != 0)) is not { } made)
+                if (ExecutableCode.TryCreate(emit(i)) is not { } made)
                     return null;
                 code[i] = made;
             }
@@ -54,8 +55,8 @@ internal static class EmittedTiles
 
         public bool Available => _code.Value is not null;
 
-        /// <summary>The variant's first instruction.</summary>
-        public nint For(bool first, bool second) =>
-            (_code.Value ?? throw new PlatformNotSupportedException("the emitted tiles need AVX-512 VNNI on Linux x64"))[(first ? 2 : 0) + (second ? 1 : 0)].Address;
+        /// <summary>Variant <paramref name="index"/>'s first instruction.</summary>
+        public nint For(int index) =>
+            (_code.Value ?? throw new PlatformNotSupportedException("the emitted tiles need AVX-512 VNNI on Linux x64"))[index].Address;
     }
 }

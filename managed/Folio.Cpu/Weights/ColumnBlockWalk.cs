@@ -11,6 +11,14 @@ internal interface IPanelTiles<TWeight>
     static virtual void Tile8x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y) =>
         throw new NotSupportedException("this kernel has no 8 × 16 tile");
 
+    /// <summary>Whether <see cref="TileNx16"/> runs a strip's last 4–7 rows as one tile (after the 8-row strips).</summary>
+    static virtual bool HasShortStripTile => false;
+
+    /// <summary>Rows r .. r + n − 1 (n from 4 to 7) × two panels from column c (a kernel with
+    /// <see cref="HasShortStripTile"/>).</summary>
+    static virtual void TileNx16(Int8Activations act, int r, int n, TWeight w, int c, float[]? bias, float[] y) =>
+        throw new NotSupportedException("this kernel has no 4–7 row tile");
+
     /// <summary>Rows r .. r + 3 × two panels from column c.</summary>
     static abstract void Tile4x16(Int8Activations act, int r, TWeight w, int c, float[]? bias, float[] y);
 
@@ -36,7 +44,7 @@ internal interface IPanelTiles<TWeight>
 /// Columns c0 .. c1 of an int8-activation GEMM (int8 and int4 weights): blocks of 256 columns, so that a block's
 /// weights (k × 256 bytes or nibbles) stay in L2 while every 4-row strip runs over them (without the blocks each strip
 /// streamed a whole chunk of lm_head from memory again); in a block, 8 × 16 tiles where the caller asks for them
-/// (<c>eightRows</c>), then 4 × 16 tiles, then the last three rows together where the kernel has a 3-row tile, else
+/// (<c>eightRows</c>) and, where the kernel has one, a 4–7 row tile for the rest, then 4 × 16 tiles, then the last three rows together where the kernel has a 3-row tile, else
 /// pairs of rows over 4 panels (each weight load serves both), then single rows over 4 or 1 panels; the partial last
 /// panel, and everything on the portable path, element by element. Every element is the same arithmetic whichever
 /// tile computes it.
@@ -64,6 +72,16 @@ internal static class ColumnBlockWalk
                 for (; c < cEnd; c += panel)
                     for (int rr = r; rr < r + 8; rr++)
                         TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+            }
+            if (eightRows && TTiles.HasShortStripTile && rows - r >= 4)
+            {
+                int n = rows - r, c = cb;
+                for (; c + 2 * panel <= cEnd; c += 2 * panel)
+                    TTiles.TileNx16(act, r, n, w, c, bias, y);
+                for (; c < cEnd; c += panel)
+                    for (int rr = r; rr < rows; rr++)
+                        TTiles.Tile1xN(act, rr, w, c, 1, bias, y);
+                r = rows;
             }
             for (; r + 4 <= rows; r += 4)
             {

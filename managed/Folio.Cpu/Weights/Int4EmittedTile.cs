@@ -32,13 +32,17 @@ internal static unsafe class Int4EmittedTile
         public float* RowScales;    // 96: s[r] (Int8Activations.Scales)
     }
 
-    private static readonly EmittedTiles.Variants Code = new((_, withBias) => Emit(withBias));
+    /// <summary>Variant (rows − 4) · 2 + bias (4 to 8 rows, as <see cref="Int8EmittedTile.MinRows"/>).</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
 
     public static bool Available => Code.Available;
 
-    /// <summary>Rows r .. r + 7 × panels c / 8 and c / 8 + 1 (the caller checked the extents).</summary>
-    public static void Run(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels c / 8 and c / 8 + 1 (the caller checked the
+    /// extents).</summary>
+    public static void Run(Int8Activations act, int r, int rows, Int4Weight w, int c, float[]? bias, float[] y)
     {
+        if (rows is < Int8EmittedTile.MinRows or > 8)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
         int groups = w.Groups, panel = Int4Weight.PanelCols;
         fixed (sbyte* x = act.Signed)
         fixed (byte* q = w.Nibbles)
@@ -66,16 +70,16 @@ internal static unsafe class Int4EmittedTile
                 RowScales = rowScales + r,
             };
             // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
-            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For(false, bias is not null))(&args);
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
         }
     }
 
-    /// <summary>The tile's code. Registers: rsi/rdx row 0 / row 4 of x_q, rcx and r8 one and three rows' bytes, r9 the
+    /// <summary>The tile's code for <paramref name="rows"/> rows. Registers: rsi/rdx row 0 / row 4 of x_q, rcx and r8 one and three rows' bytes, r9 the
     /// nibbles, r10 the panel stride, r11 the scales and rax their panel stride, r12/r13 rows 0 / 4 of the offsets, r14 and
     /// r15 one and three rows of those, rdi the groups left (the Args pointer waits on the stack); zmm16–23 the rows'
     /// int32 sums, zmm24–31 their fp32 accumulators, zmm0/zmm5 the low/high nibbles, zmm1 0x0F bytes, zmm2 the scales,
     /// zmm3 a temporary.</summary>
-    internal static byte[] Emit(bool withBias)
+    internal static byte[] Emit(int rows, bool withBias)
     {
         var a = new X64Assembler();
         Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
@@ -101,7 +105,7 @@ internal static unsafe class Int4EmittedTile
         Vec low = new(0), mask = new(1), d = new(2), t = new(3), high = new(5);
         static Vec Sum(int row) => new(16 + row);
         static Vec Acc(int row) => new(24 + row);
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
             a.Vpxord(Acc(row), Acc(row), Acc(row));
         a.PushImm32(0x0F0F0F0F);
         a.VpbroadcastdZmm(mask, new Mem(Gpr.Rsp));
@@ -109,7 +113,7 @@ internal static unsafe class Int4EmittedTile
 
         var loop = new X64Assembler.Label();
         a.Bind(loop);
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
             a.VpbroadcastdZmm(Sum(row), EmittedTiles.Row(row, r12, r13, r14, r15, 0));
         for (int block = 0; block < Int4Weight.GroupSize / 8; block++)
         {
@@ -119,7 +123,7 @@ internal static unsafe class Int4EmittedTile
             a.Vpsrlw(high, low, 4);
             a.Vpandd(low, low, mask);
             a.Vpandd(high, high, mask);
-            for (int row = 0; row < 8; row++)
+            for (int row = 0; row < rows; row++)
             {
                 a.VpdpbusdBroadcast(Sum(row), low, EmittedTiles.Row(row, rsi, rdx, rcx, r8, block * 8));
                 a.VpdpbusdBroadcast(Sum(row), high, EmittedTiles.Row(row, rsi, rdx, rcx, r8, block * 8 + 4));
@@ -128,7 +132,7 @@ internal static unsafe class Int4EmittedTile
         a.Vcvtph2psYmm(d, new Mem(r11));
         a.Vcvtph2psYmm(t, new Mem(r11, rax, 1));
         a.Vinsertf64x4High(d, d, t);
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
         {
             a.Vcvtdq2ps(t, Sum(row));
             a.Vfmadd231ps(Acc(row), t, d);
@@ -149,7 +153,7 @@ internal static unsafe class Int4EmittedTile
         a.Lea(rdx, new Mem(rsi, rcx, 4));
         a.MovLoad(rax, new Mem(rdi, Disp: 88));
         a.MovLoad(rbx, new Mem(rdi, Disp: 96));
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
         {
             a.VmulpsBroadcast(Acc(row), Acc(row), new Mem(rbx, Disp: 4 * row));
             if (withBias)

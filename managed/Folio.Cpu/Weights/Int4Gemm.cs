@@ -84,13 +84,19 @@ internal static partial class Int4Gemm
             ColumnBlockWalk.Columns<Int4Weight, Tiles>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
     }
 
-    /// <summary><see cref="Tiles"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile.</summary>
+    /// <summary><see cref="Tiles"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile and for a strip's last 4–7
+    /// rows.</summary>
     private readonly struct VnniTiles : IPanelTiles<Int4Weight>
     {
         public static int Panel => Int4Weight.PanelCols;
 
         public static void Tile8x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
-            Int4EmittedTile.Run(act, r, w, c, bias, y);
+            Int4EmittedTile.Run(act, r, 8, w, c, bias, y);
+
+        public static bool HasShortStripTile => true;
+
+        public static void TileNx16(Int8Activations act, int r, int n, Int4Weight w, int c, float[]? bias, float[] y) =>
+            Int4EmittedTile.Run(act, r, n, w, c, bias, y);
 
         public static void Tile4x16(Int8Activations act, int r, Int4Weight w, int c, float[]? bias, float[] y) =>
             Tiles.Tile4x16(act, r, w, c, bias, y);

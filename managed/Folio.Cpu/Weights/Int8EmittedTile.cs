@@ -43,15 +43,23 @@ internal static unsafe class Int8EmittedTile
     /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run.</summary>
     public static bool CpuSupported => EmittedTiles.CpuSupported;
 
-    private static readonly EmittedTiles.Variants Code = new((halfScales, withBias) => Emit(halfScales, withBias));
+    /// <summary>The fewest rows a tile takes (a strip's last 4–7 rows run as one tile; 1–3 rows run the managed decode
+    /// tiles, which stream the weights once).</summary>
+    public const int MinRows = 4;
+
+    /// <summary>Variant (rows − 4) · 4 + 2 · fp16 scales + bias.</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(MinRows + i / 4, (i & 2) != 0, (i & 1) != 0));
 
     /// <summary>Whether the tile serves here: the CPU has it and the code was made executable.</summary>
     public static bool Available => Code.Available;
 
-    /// <summary>Rows r .. r + 7 × panels c / 8 and c / 8 + 1 (the caller checked the extents).</summary>
-    public static void Run<TScales>(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels c / 8 and c / 8 + 1 (the caller checked the
+    /// extents).</summary>
+    public static void Run<TScales>(Int8Activations act, int r, int rows, Int8Weight w, int c, float[]? bias, float[] y)
         where TScales : struct, IInt8Scales
     {
+        if (rows is < MinRows or > 8)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
         int groups = w.Groups, panel = Int8Weight.PanelCols;
         int scaleBytes = TScales.IsHalf ? 2 : 4;
         fixed (sbyte* x = act.Signed)
@@ -81,18 +89,18 @@ internal static unsafe class Int8EmittedTile
                 YStride = (nint)w.Rows * 4,
                 Bias = bp is null ? null : bp + c,
             };
-            nint code = Code.For(TScales.IsHalf, bias is not null);
+            nint code = Code.For((rows - MinRows) * 4 + (TScales.IsHalf ? 2 : 0) + (bias is not null ? 1 : 0));
             // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
             ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)code)(&args);
         }
     }
 
-    /// <summary>The tile's code. Registers: rsi/rdx row 0 / row 4 of x_q, rcx and r8 one and three rows' bytes, r9 the
+    /// <summary>The tile's code for <paramref name="rows"/> rows. Registers: rsi/rdx row 0 / row 4 of x_q, rcx and r8 one and three rows' bytes, r9 the
     /// weights, r10 the panel stride, r11 the weight scales and rax their panel stride, rbx/rbp rows 0 / 4 of s,
     /// r12/r13 rows 0 / 4 of the offsets, r14 and r15 one and three rows of those, rdi the groups left (the Args pointer
     /// waits on the stack); zmm16–23 the rows' int32 sums, zmm24–31 their fp32 accumulators, zmm0 the weights, zmm1
     /// 0x80 bytes, zmm2 the 16 weight scales, zmm3/zmm4 temporaries. Only SysV caller-saved vector registers are used.</summary>
-    internal static byte[] Emit(bool halfScales, bool withBias)
+    internal static byte[] Emit(int rows, bool halfScales, bool withBias)
     {
         var a = new X64Assembler();
         Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
@@ -120,7 +128,7 @@ internal static unsafe class Int8EmittedTile
         Vec w = new(0), x80 = new(1), d = new(2), t = new(3), u = new(4);
         static Vec Sum(int row) => new(16 + row);
         static Vec Acc(int row) => new(24 + row);
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
             a.Vpxord(Acc(row), Acc(row), Acc(row));
         a.PushImm32(unchecked((int)0x80808080));
         a.VpbroadcastdZmm(x80, new Mem(Gpr.Rsp));
@@ -128,7 +136,7 @@ internal static unsafe class Int8EmittedTile
 
         var loop = new X64Assembler.Label();
         a.Bind(loop);
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
             a.VpbroadcastdZmm(Sum(row), EmittedTiles.Row(row, r12, r13, r14, r15, 0));
         for (int quad = 0; quad < Int8Weight.GroupSize / 4; quad++)
         {
@@ -136,7 +144,7 @@ internal static unsafe class Int8EmittedTile
             a.Vmovdqu8Ymm(w, new Mem(r9, Disp: at));
             a.Vinserti64x4High(w, w, new Mem(r9, r10, 1, at));
             a.Vpxord(w, w, x80);
-            for (int row = 0; row < 8; row++)
+            for (int row = 0; row < rows; row++)
                 a.VpdpbusdBroadcast(Sum(row), w, EmittedTiles.Row(row, rsi, rdx, rcx, r8, quad * 4));
         }
         if (halfScales)
@@ -150,7 +158,7 @@ internal static unsafe class Int8EmittedTile
             a.VmovupsYmm(d, new Mem(r11));
             a.Vinsertf64x4High(d, d, new Mem(r11, rax, 1));
         }
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
         {
             a.Vcvtdq2ps(t, Sum(row));
             a.VmulpsBroadcast(u, d, EmittedTiles.Row(row, rbx, rbp, r14, r15, 0));
@@ -173,7 +181,7 @@ internal static unsafe class Int8EmittedTile
         a.Lea(r8, new Mem(rcx, rcx, 2));
         a.Lea(rdx, new Mem(rsi, rcx, 4));
         a.MovLoad(rax, new Mem(rdi, Disp: 96));
-        for (int row = 0; row < 8; row++)
+        for (int row = 0; row < rows; row++)
         {
             if (withBias)
                 a.Vaddps(Acc(row), Acc(row), new Mem(rax));

@@ -95,13 +95,19 @@ internal static partial class Int8Gemm
             ColumnBlockWalk.Columns<Int8Weight, Tiles<SingleScales>>(act, rows, w, w.Rows, c0, c1, bias, y, vectors, eightRows: wide);
     }
 
-    /// <summary><see cref="Tiles{TScales}"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile.</summary>
+    /// <summary><see cref="Tiles{TScales}"/> with the emitted AVX-512 VNNI code as the 8 × 16 tile and for a strip's last
+    /// 4–7 rows.</summary>
     private readonly struct VnniTiles<TScales> : IPanelTiles<Int8Weight> where TScales : struct, IInt8Scales
     {
         public static int Panel => Int8Weight.PanelCols;
 
         public static void Tile8x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
-            Int8EmittedTile.Run<TScales>(act, r, w, c, bias, y);
+            Int8EmittedTile.Run<TScales>(act, r, 8, w, c, bias, y);
+
+        public static bool HasShortStripTile => true;
+
+        public static void TileNx16(Int8Activations act, int r, int n, Int8Weight w, int c, float[]? bias, float[] y) =>
+            Int8EmittedTile.Run<TScales>(act, r, n, w, c, bias, y);
 
         public static void Tile4x16(Int8Activations act, int r, Int8Weight w, int c, float[]? bias, float[] y) =>
             Tiles<TScales>.Tile4x16(act, r, w, c, bias, y);

@@ -136,6 +136,8 @@ public sealed class Int4GemmTests
     [InlineData(1, 1100, 264, false)]   // one row, one panel at a time, k past the prefetch distance (32 groups)
     [InlineData(3, 1100, 100, true)]   // a pair and a single row; a partial last panel
     [InlineData(40, 4096, 72, true)]   // five 8-row strips over 128 groups
+    [InlineData(6, 96, 40, true)]      // no 8-row strip: the emitted tile's 6-row variant
+    [InlineData(13, 200, 48, true)]    // a strip, then the 5-row variant
     public void EveryTileGivesTheElementsBits(int rows, int k, int outCols, bool wide)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int4);

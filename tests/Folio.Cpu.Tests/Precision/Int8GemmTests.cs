@@ -263,7 +263,7 @@ public sealed class Int8GemmTests
     }
 
     /// <summary>The emitted AVX-512 VNNI tile (<see cref="Int8EmittedTile"/>) without a bias, from one group of k to many,
-    /// row counts that leave 1–7 rows to the managed tiles, a partial last panel, on one and two threads: every output
+    /// row counts whose last 4–7 rows run its shorter variants and whose last 1–3 run the managed tiles, a partial last panel, on one and two threads: every output
     /// (the buffer starts as NaN) has <see cref="Int8Gemm.Element"/>'s bits. Where the CPU lacks AVX-512 VNNI the
     /// emitted path must refuse, not run.</summary>
     [Theory]
@@ -271,6 +271,9 @@ public sealed class Int8GemmTests
     [InlineData(9, 64, 33)]
     [InlineData(24, 1000, 130)]
     [InlineData(40, 4096, 64)]
+    [InlineData(5, 96, 40)]     // no 8-row strip: one 5-row tile
+    [InlineData(12, 200, 48)]   // a strip, then a 4-row tile
+    [InlineData(14, 64, 17)]    // a strip, then a 6-row tile; a partial last panel
     public void TheEmittedTileGivesTheElementsBitsWithoutABias(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int8);

@@ -150,11 +150,12 @@ public sealed class X64AssemblerTests
             Assert.Contains("AVX-512 VNNI", Int8Gemm.KernelName);
             Assert.Contains("AVX-512 VNNI", Int4Gemm.KernelName);
         }
-        foreach (bool bias in new[] { true, false })
-        {
-            Assert.InRange(Int8EmittedTile.Emit(true, bias).Length, 500, 4096);
-            Assert.InRange(Int8EmittedTile.Emit(false, bias).Length, 500, 4096);
-            Assert.InRange(Int4EmittedTile.Emit(bias).Length, 500, 4096);
-        }
+        for (int rows = Int8EmittedTile.MinRows; rows <= 8; rows++)
+            foreach (bool bias in new[] { true, false })
+            {
+                Assert.InRange(Int8EmittedTile.Emit(rows, true, bias).Length, 500, 4096);
+                Assert.InRange(Int8EmittedTile.Emit(rows, false, bias).Length, 500, 4096);
+                Assert.InRange(Int4EmittedTile.Emit(rows, bias).Length, 500, 4096);
+            }
     }
 }
