@@ -16,7 +16,8 @@ namespace Folio.Cpu.Weights;
 /// the portable path (scalar, same order) gives the same bits.
 /// Tiles (<c>Int4Gemm.Tiles.cs</c>): 4 rows × 16 columns (batches), 2 × 32 (prefetching its four weight streams) and
 /// 1 × 8 (one panel at a time, one prefetched sequential stream; both <c>Int4Gemm.Decode.cs</c>), over blocks of 256
-/// columns; columns of a partial last panel go scalar. With AVX-512 BW and no AVX-VNNI, strips of 8 rows take the 512-bit 8 × 16 tile (<c>Int4Gemm.Tiles512.cs</c>).
+/// columns; columns of a partial last panel go scalar. Where the CPU has AVX-512 VNNI, strips of 8 rows (and a strip's last
+/// 4–7) take the emitted 8 × 16 tile (<see cref="Int4EmittedTile"/>); else with AVX-512 BW and no AVX-VNNI the 512-bit 8 × 16 tile (<c>Int4Gemm.Tiles512.cs</c>).
 /// </summary>
 internal static partial class Int4Gemm
 {

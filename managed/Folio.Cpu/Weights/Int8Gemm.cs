@@ -17,7 +17,8 @@ namespace Folio.Cpu.Weights;
 /// the portable path (scalar, same order) gives the same bits. Where the CPU has AVX-VNNI (.NET 10's AvxVnni, the
 /// 256-bit VEX form: Intel since Alder Lake / Sapphire Rapids; .NET 10 has no AVX-512 VNNI class) vpdpbusd does the
 /// products and the sum to int32 in one instruction, the same exact sums.
-/// Tiles: 8 rows × 16 columns on AVX-512 without AVX-VNNI (the weights' nibbles, Int8Gemm.Tiles512.cs), 4 rows × 16
+/// Tiles: 8 rows × 16 columns (and a strip's last 4–7 rows) as emitted AVX-512 VNNI code where the CPU has it
+/// (<see cref="Int8EmittedTile"/>), else on AVX-512 without AVX-VNNI the weights' nibbles (Int8Gemm.Tiles512.cs), 4 rows × 16
 /// columns (batches), and for a batch's last one to three rows 3 × 8, 2 × 8 and 1 × 8 (decode: one panel at a time,
 /// one prefetched sequential stream, Int8Gemm.Decode.cs), over blocks of 256 columns; columns of a partial last panel
 /// go scalar.
