@@ -274,6 +274,7 @@ public sealed class Int8GemmTests
     [InlineData(5, 96, 40)]     // no 8-row strip: one 5-row tile
     [InlineData(12, 200, 48)]   // a strip, then a 4-row tile
     [InlineData(14, 64, 17)]    // a strip, then a 6-row tile; a partial last panel
+    [InlineData(9, 800, 300)]   // a strip, then a single row (the managed decode tile)
     public void TheEmittedTileGivesTheElementsBitsWithoutABias(int rows, int k, int outCols)
     {
         using var backend = new CpuBackend(1, WeightQuantization.Int8);
