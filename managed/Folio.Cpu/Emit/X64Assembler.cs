@@ -124,6 +124,24 @@ internal sealed class X64Assembler
         Emit(imm);
     }
 
+    /// <summary>vpmovzxbd ymm, qword [m]: eight bytes zero-extended to int32.</summary>
+    public void VpmovzxbdYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x31, dst, null, m, len: 1);
+
+    /// <summary>vpmovzxbw ymm, xmmword [m]: sixteen bytes zero-extended to int16.</summary>
+    public void VpmovzxbwYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x30, dst, null, m, len: 1);
+
+    /// <summary>vinserti64x4 zmm_dst, zmm_src, ymm_high, 1.</summary>
+    public void Vinserti64x4High(Vec dst, Vec src, Vec high) { EvexReg(Map.M0F3A, Pp.P66, w: true, 0x3A, dst, src, high, len: 2); Emit(1); }
+
+    /// <summary>vpmulld zmm_dst, zmm_a, zmm_b (the low 32 bits of each product).</summary>
+    public void Vpmulld(Vec dst, Vec a, Vec b) => EvexReg(Map.M0F38, Pp.P66, w: false, 0x40, dst, a, b, len: 2);
+
+    /// <summary>vpaddd zmm_dst, zmm_a, zmm_b.</summary>
+    public void Vpaddd(Vec dst, Vec a, Vec b) => EvexReg(Map.M0F, Pp.P66, w: false, 0xFE, dst, a, b, len: 2);
+
+    /// <summary>vpmaddwd zmm_dst, zmm_a, zmm_b: int16 pairs multiplied and summed into int32.</summary>
+    public void Vpmaddwd(Vec dst, Vec a, Vec b) => EvexReg(Map.M0F, Pp.P66, w: false, 0xF5, dst, a, b, len: 2);
+
     /// <summary>vcvtph2ps ymm, xmmword [m]: eight fp16 values to fp32 (exact).</summary>
     public void Vcvtph2psYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x13, dst, null, m, len: 1);
 

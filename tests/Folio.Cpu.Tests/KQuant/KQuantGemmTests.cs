@@ -93,6 +93,9 @@ public sealed class KQuantGemmTests
     [InlineData(1, 256, 1, KQuantFormat.Q3K, true)]       // Q3_K runs as Q6_K: random blocks (no test quantizer)
     [InlineData(5, 768, 33, KQuantFormat.Q3K, true)]
     [InlineData(33, 512, 9, KQuantFormat.Q3K, true)]
+    [InlineData(13, 768, 40, KQuantFormat.Q4K, true)]     // the emitted Q4_K tile: an 8-row strip and a 5-row one,
+    [InlineData(21, 512, 20, KQuantFormat.Q4K, false)]    // two strips and 5 rows; a partial last panel stays managed
+    [InlineData(6, 1024, 16, KQuantFormat.Q4K, true)]     // one 6-row tile
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
@@ -113,16 +116,26 @@ public sealed class KQuantGemmTests
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
         // The tiles (4 x 16 and 2 x 16, whichever this CPU would pick) and the portable loop do the same integer sums
         // and fp32 steps: the same bits.
+        // The emitted AVX-512 VNNI Q4_K tile too where the CPU has it (Q4KEmittedTile), with and without the bias.
         if (KQuantGemm.UsesVectors)
-            foreach (bool wide in new[] { true, false })
-            {
-                var tiles = new float[rows * outCols];
-                KQuantGemm.RunQuantized(act, rows, weight, bias, tiles, new ParallelRunner(2), vectors: true, wideRows: wide);
-                for (int i = 0; i < y.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(tiles[i]) == BitConverter.SingleToInt32Bits(portable[i]),
-                        $"y[{i / outCols},{i % outCols}] ({(wide ? "4" : "2")} x 16 tiles): {tiles[i]}, portable {portable[i]}");
-                Assert.True(tiles.AsSpan().SequenceEqual(y), "the backend's run differs");
-            }
+            foreach (var (wide, emitted) in Q4KEmittedTile.Available ? new[] { (true, false), (false, false), (true, true) } : [(true, false), (false, false)])
+                foreach (var b in emitted ? new[] { bias, null } : [bias])
+                {
+                    var expected = portable;
+                    if (b is null)
+                    {
+                        expected = new float[rows * outCols];
+                        KQuantGemm.RunQuantized(act, rows, weight, null, expected, new ParallelRunner(1), vectors: false, emitted: false);
+                    }
+                    var tiles = new float[rows * outCols];
+                    Array.Fill(tiles, float.NaN);
+                    KQuantGemm.RunQuantized(act, rows, weight, b, tiles, new ParallelRunner(2), vectors: true, wideRows: wide, emitted: emitted);
+                    for (int i = 0; i < y.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(tiles[i]) == BitConverter.SingleToInt32Bits(expected[i]),
+                            $"y[{i / outCols},{i % outCols}] ({(wide ? "4" : "2")} x 16 tiles, emitted {emitted}, bias {b is not null}): {tiles[i]}, portable {expected[i]}");
+                    if (b is not null)
+                        Assert.True(tiles.AsSpan().SequenceEqual(y), "the backend's run differs");
+                }
     }
 
     [Theory]

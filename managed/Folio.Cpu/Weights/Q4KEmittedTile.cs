@@ -1,0 +1,212 @@
+using System.Runtime.InteropServices;
+using Folio.Cpu.Emit;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// <see cref="KQuantGemm"/>'s Q4_K batch tile as emitted AVX-512 VNNI code (why emitted: <see cref="Int8EmittedTile"/>):
+/// 4 to 8 rows × two neighbouring 8-column panels (a zmm holds the same 32-byte nibble vector of both, as the int8 and
+/// int4 tiles). Per sub-block j of 32 inputs: four nibble vectors unpacked (a 16-bit shift, two masks) and multiplied
+/// with each row's broadcast quads by two vpdpbusd, then the row's int32 sums times sc_j (vpmulld) added into the
+/// super-block's S. Per super-block: M = Σ m_j · X_j by vpmaddwd of the panels' (m_2k, m_2k+1) pairs with the row's
+/// (X_2k, X_2k+1) (<see cref="Int8Activations.PairedGroupSums"/>), then acc = fma(S, d · x_b, acc) and
+/// fma(M, −dmin · x_b, acc): the integers exact, the fp32 steps those of <see cref="KQuantGemm.Element"/> in its order,
+/// so the same bits as the managed tiles (tested). Whole panel pairs only (a part's partial last panel stays managed).
+/// </summary>
+internal static unsafe class Q4KEmittedTile
+{
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Args
+    {
+        public sbyte* X;            // 0: signed x_q of row r (Int8Activations.Signed)
+        public nint RowBytes;       // 8
+        public byte* W;             // 16: panel p's super-block 0
+        public nint PanelBytes;     // 24: bytes between panel p and p + 1
+        public float* XScales;      // 32: the row's scale of super-block 0 (Int8Activations.Scales, one per 256 inputs)
+        public nint XScaleStride;   // 40: bytes between rows of XScales (blocks · 4)
+        public int* Sums;           // 48: the row's (X_0, X_1) pair of super-block 0 (Int8Activations.PairedGroupSums)
+        public nint SumStride;      // 56: bytes between rows of Sums
+        public nint Blocks;         // 64: super-blocks along k (at least 1)
+        public float* Y;            // 72: y[r, c]
+        public nint YStride;        // 80
+        public float* Bias;         // 88: bias[c] (the variant with a bias only)
+    }
+
+    /// <summary>Variant (rows − 4) · 2 + bias.</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
+
+    public static bool Available => Code.Available;
+
+    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q4_K part (both whole).</summary>
+    public static void Run(Int8Activations act, int r, int rows, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
+    {
+        if (rows is < Int8EmittedTile.MinRows or > 8)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
+        int blocks = w.BlocksPerRow, pairs = act.RowBytes / 64;
+        nint ps = (nint)blocks * KQuantPanels.Q4KBytes;
+        int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
+        fixed (sbyte* x = act.Signed)
+        fixed (byte* panels = part.Panels)
+        fixed (float* xs = act.Scales)
+        fixed (int* sums = act.PairedGroupSums)
+        fixed (float* yp = y)
+        fixed (float* bp = bias)
+        {
+            var args = new Args
+            {
+                X = x + (nint)r * act.RowBytes,
+                RowBytes = act.RowBytes,
+                W = panels + p * ps,
+                PanelBytes = ps,
+                XScales = xs + (nint)r * blocks,
+                XScaleStride = (nint)blocks * 4,
+                Sums = sums + (nint)r * pairs,
+                SumStride = (nint)pairs * 4,
+                Blocks = blocks,
+                Y = yp + (nint)r * w.Rows + c0,
+                YStride = (nint)w.Rows * 4,
+                Bias = bp is null ? null : bp + c0,
+            };
+            // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
+        }
+    }
+
+    /// <summary>The tile's code for <paramref name="rows"/> rows. Registers: rsi/rdx row 0 / row 4 of x_q and rcx/r8 one
+    /// and three rows' bytes; r9 panel p's super-block and r10 the panel stride; r11/rbx rows 0 / 4 of the block scales,
+    /// rax/r12 one and three rows of those; r13/r14 rows 0 / 4 of the paired sums, r15/rbp one and three rows of those;
+    /// rdi the super-blocks left (the Args pointer waits on the stack). zmm8–15 a sub-block's int32 sums per row (at a
+    /// super-block's end: the mins pairs, d, −dmin), zmm16–23 the super-block's S per row, zmm24–31 the fp32
+    /// accumulators; zmm0/1 low/high nibbles, zmm2 0x0F bytes, zmm3 sc_j, zmm4–7 temporaries.</summary>
+    internal static byte[] Emit(int rows, bool withBias)
+    {
+        var a = new X64Assembler();
+        Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
+            r8 = Gpr.R8, r9 = Gpr.R9, r10 = Gpr.R10, r11 = Gpr.R11, r12 = Gpr.R12, r13 = Gpr.R13, r14 = Gpr.R14, r15 = Gpr.R15;
+        Gpr[] saved = [rbx, rbp, r12, r13, r14, r15];
+        foreach (var g in saved)
+            a.Push(g);
+        a.Push(rdi);
+        a.MovLoad(rsi, new Mem(rdi, Disp: 0));
+        a.MovLoad(rcx, new Mem(rdi, Disp: 8));
+        a.Lea(r8, new Mem(rcx, rcx, 2));
+        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        a.MovLoad(r9, new Mem(rdi, Disp: 16));
+        a.MovLoad(r10, new Mem(rdi, Disp: 24));
+        a.MovLoad(r11, new Mem(rdi, Disp: 32));
+        a.MovLoad(rax, new Mem(rdi, Disp: 40));
+        a.Lea(r12, new Mem(rax, rax, 2));
+        a.Lea(rbx, new Mem(r11, rax, 4));
+        a.MovLoad(r13, new Mem(rdi, Disp: 48));
+        a.MovLoad(r15, new Mem(rdi, Disp: 56));
+        a.Lea(rbp, new Mem(r15, r15, 2));
+        a.Lea(r14, new Mem(r13, r15, 4));
+        a.MovLoad(rdi, new Mem(rdi, Disp: 64));
+
+        Vec low = new(0), high = new(1), mask = new(2), sc = new(3), t4 = new(4), t5 = new(5), t6 = new(6), t7 = new(7);
+        static Vec Sub(int row) => new(8 + row);
+        static Vec S(int row) => new(16 + row);
+        static Vec Acc(int row) => new(24 + row);
+        for (int row = 0; row < rows; row++)
+            a.Vpxord(Acc(row), Acc(row), Acc(row));
+        a.PushImm32(0x0F0F0F0F);
+        a.VpbroadcastdZmm(mask, new Mem(Gpr.Rsp));
+        a.Add(Gpr.Rsp, 8);
+
+        Mem XRow(int row, int disp) => EmittedTiles.Row(row, rsi, rdx, rcx, r8, disp);
+        var loop = new X64Assembler.Label();
+        a.Bind(loop);
+        for (int row = 0; row < rows; row++)
+            a.Vpxord(S(row), S(row), S(row));
+        for (int j = 0; j < 8; j++)
+        {
+            for (int row = 0; row < rows; row++)
+                a.Vpxord(Sub(row), Sub(row), Sub(row));
+            for (int t = 0; t < 4; t++)
+            {
+                int o = 128 * j + 32 * t;
+                a.Vmovdqu8Ymm(low, new Mem(r9, Disp: o));
+                a.Vinserti64x4High(low, low, new Mem(r9, r10, 1, o));
+                a.Vpsrlw(high, low, 4);
+                a.Vpandd(low, low, mask);
+                a.Vpandd(high, high, mask);
+                for (int row = 0; row < rows; row++)
+                {
+                    a.VpdpbusdBroadcast(Sub(row), low, XRow(row, 32 * j + 8 * t));
+                    a.VpdpbusdBroadcast(Sub(row), high, XRow(row, 32 * j + 8 * t + 4));
+                }
+            }
+            a.VpmovzxbdYmm(sc, new Mem(r9, Disp: KQuantPanels.Q4KScales + 8 * j));
+            a.VpmovzxbdYmm(t4, new Mem(r9, r10, 1, KQuantPanels.Q4KScales + 8 * j));
+            a.Vinserti64x4High(sc, sc, t4);
+            for (int row = 0; row < rows; row++)
+            {
+                a.Vpmulld(Sub(row), Sub(row), sc);
+                a.Vpaddd(S(row), S(row), Sub(row));
+            }
+        }
+        // The super-block's end: the mins pairs into zmm8–11, d into zmm12, −dmin into zmm13 (the sub-block sums are done).
+        for (int k = 0; k < 4; k++)
+        {
+            a.VpmovzxbwYmm(Sub(k), new Mem(r9, Disp: KQuantPanels.Q4KMins + 16 * k));
+            a.VpmovzxbwYmm(t4, new Mem(r9, r10, 1, KQuantPanels.Q4KMins + 16 * k));
+            a.Vinserti64x4High(Sub(k), Sub(k), t4);
+        }
+        Vec d = Sub(4), negMin = Sub(5);
+        a.VmovupsYmm(d, new Mem(r9, Disp: KQuantPanels.Q4KD));
+        a.Vinsertf64x4High(d, d, new Mem(r9, r10, 1, KQuantPanels.Q4KD));
+        a.VmovupsYmm(negMin, new Mem(r9, Disp: KQuantPanels.Q4KNegMin));
+        a.Vinsertf64x4High(negMin, negMin, new Mem(r9, r10, 1, KQuantPanels.Q4KNegMin));
+        for (int row = 0; row < rows; row++)
+        {
+            Mem SumRow(int disp) => EmittedTiles.Row(row, r13, r14, r15, rbp, disp);
+            Mem ScaleRow() => EmittedTiles.Row(row, r11, rbx, rax, r12, 0);
+            // M = Σ_k (m_2k, m_2k+1) · (X_2k, X_2k+1), exact in int32.
+            a.VpbroadcastdZmm(t4, SumRow(0));
+            a.Vpmaddwd(t5, Sub(0), t4);
+            a.VpbroadcastdZmm(t4, SumRow(4));
+            a.Vpmaddwd(t6, Sub(1), t4);
+            a.Vpaddd(t5, t5, t6);
+            a.VpbroadcastdZmm(t4, SumRow(8));
+            a.Vpmaddwd(t6, Sub(2), t4);
+            a.VpbroadcastdZmm(t7, SumRow(12));
+            a.Vpmaddwd(t7, Sub(3), t7);
+            a.Vpaddd(t6, t6, t7);
+            a.Vpaddd(t5, t5, t6);
+            // acc = fma(S, d · x_b, acc), then fma(M, −dmin · x_b, acc).
+            a.VmulpsBroadcast(t6, d, ScaleRow());
+            a.Vcvtdq2ps(t7, S(row));
+            a.Vfmadd231ps(Acc(row), t7, t6);
+            a.VmulpsBroadcast(t6, negMin, ScaleRow());
+            a.Vcvtdq2ps(t7, t5);
+            a.Vfmadd231ps(Acc(row), t7, t6);
+        }
+        a.Add(rsi, 256);
+        a.Add(rdx, 256);
+        a.Add(r9, KQuantPanels.Q4KBytes);
+        a.Add(r11, 4);
+        a.Add(rbx, 4);
+        a.Add(r13, 16);
+        a.Add(r14, 16);
+        a.Sub(rdi, 1);
+        a.Jnz(loop);
+
+        a.Pop(rdi);
+        a.MovLoad(rsi, new Mem(rdi, Disp: 72));
+        a.MovLoad(rcx, new Mem(rdi, Disp: 80));
+        a.Lea(r8, new Mem(rcx, rcx, 2));
+        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        a.MovLoad(rax, new Mem(rdi, Disp: 88));
+        for (int row = 0; row < rows; row++)
+        {
+            if (withBias)
+                a.Vaddps(Acc(row), Acc(row), new Mem(rax));
+            a.VmovupsStore(XRow(row, 0), Acc(row));
+        }
+        a.Vzeroupper();
+        for (int i = saved.Length - 1; i >= 0; i--)
+            a.Pop(saved[i]);
+        a.Ret();
+        return a.ToArray();
+    }
+}
