@@ -124,6 +124,22 @@ internal sealed class X64Assembler
         Emit(imm);
     }
 
+    /// <summary>vpsllw zmm_dst, zmm_src, imm8: each 16-bit lane shifted left, zeros in.</summary>
+    public void Vpsllw(Vec dst, Vec src, byte imm)
+    {
+        // EVEX.512.66.0F.WIG 71 /6 ib, the destination in vvvv (as vpsrlw's /2).
+        Evex(Map.M0F, Pp.P66, w: false, reg: 6, vvvv: dst.Id, bExt: src.Id >> 3 & 1, xExt: src.Id >> 4 & 1, len: 2, broadcast: false);
+        Emit(0x71);
+        Emit(ModRm(3, 6, src.Id));
+        Emit(imm);
+    }
+
+    /// <summary>vpternlogd zmm_a, zmm_b, zmm_c, imm8: each bit of a becomes bit (a · 4 + b · 2 + c) of imm8.</summary>
+    public void Vpternlogd(Vec a, Vec b, Vec c, byte imm) { EvexReg(Map.M0F3A, Pp.P66, w: false, 0x25, a, b, c, len: 2); Emit(imm); }
+
+    /// <summary>vpmovsxbd ymm, qword [m]: eight bytes sign-extended to int32.</summary>
+    public void VpmovsxbdYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x21, dst, null, m, len: 1);
+
     /// <summary>vpmovzxbd ymm, qword [m]: eight bytes zero-extended to int32.</summary>
     public void VpmovzxbdYmm(Vec dst, Mem m) => EvexMem(Map.M0F38, Pp.P66, w: false, 0x31, dst, null, m, len: 1);
 

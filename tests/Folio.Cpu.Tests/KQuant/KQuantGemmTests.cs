@@ -96,6 +96,10 @@ public sealed class KQuantGemmTests
     [InlineData(13, 768, 40, KQuantFormat.Q4K, true)]     // the emitted Q4_K tile: an 8-row strip and a 5-row one,
     [InlineData(21, 512, 20, KQuantFormat.Q4K, false)]    // two strips and 5 rows; a partial last panel stays managed
     [InlineData(6, 1024, 16, KQuantFormat.Q4K, true)]     // one 6-row tile
+    [InlineData(13, 768, 40, KQuantFormat.Q6K, true)]     // the emitted Q6_K tile likewise
+    [InlineData(21, 512, 20, KQuantFormat.Q6K, false)]
+    [InlineData(7, 1024, 16, KQuantFormat.Q6K, true)]
+    [InlineData(12, 512, 24, KQuantFormat.Q3K, true)]     // Q3_K through the Q6_K tile (8 + 4 rows; a lone last panel)
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
@@ -116,9 +120,9 @@ public sealed class KQuantGemmTests
         AssertNearReference(portable, x, rows, k, weight, bias, $"{format} portable");
         // The tiles (4 x 16 and 2 x 16, whichever this CPU would pick) and the portable loop do the same integer sums
         // and fp32 steps: the same bits.
-        // The emitted AVX-512 VNNI Q4_K tile too where the CPU has it (Q4KEmittedTile), with and without the bias.
+        // The emitted AVX-512 VNNI Q4_K / Q6_K tiles too where the CPU has them, with and without the bias.
         if (KQuantGemm.UsesVectors)
-            foreach (var (wide, emitted) in Q4KEmittedTile.Available ? new[] { (true, false), (false, false), (true, true) } : [(true, false), (false, false)])
+            foreach (var (wide, emitted) in KQuantGemm.UsesEmitted ? new[] { (true, false), (false, false), (true, true) } : [(true, false), (false, false)])
                 foreach (var b in emitted ? new[] { bias, null } : [bias])
                 {
                     var expected = portable;

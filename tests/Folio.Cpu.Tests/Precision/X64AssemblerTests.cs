@@ -53,6 +53,12 @@ public sealed class X64AssemblerTests
         { "vpmaddwd zmm5, zmm8, zmm4", "62 f1 3d 48 f5 ec" },
         { "vpmaddwd zmm7, zmm11, zmm7", "62 f1 25 48 f5 ff" },
         { "vpxord zmm15, zmm15, zmm15", "62 51 05 48 ef ff" },
+        { "vpsllw zmm3, zmm2, 4", "62 f1 65 48 71 f2 04" },
+        { "vpsllw zmm3, zmm18, 2", "62 b1 65 48 71 f2 02" },
+        { "vpternlogd zmm3, zmm0, zmm4, 0xf8", "62 f3 7d 48 25 dc f8" },
+        { "vpternlogd zmm3, zmm7, zmm4, 0xf8", "62 f3 45 48 25 dc f8" },
+        { "vpmovsxbd ymm6, qword ptr [r9+0x600]", "62 d2 7d 28 21 b1 00 06 00 00" },
+        { "vpmovsxbd ymm7, qword ptr [r9+r10*1+0x608]", "62 92 7d 28 21 bc 11 08 06 00 00" },
         { "push rbx", "53" },
         { "push r15", "41 57" },
         { "pop r12", "41 5c" },
@@ -111,6 +117,12 @@ public sealed class X64AssemblerTests
         ["vpmaddwd zmm5, zmm8, zmm4"] = a => a.Vpmaddwd(new(5), new(8), Z4),
         ["vpmaddwd zmm7, zmm11, zmm7"] = a => a.Vpmaddwd(new(7), new(11), new(7)),
         ["vpxord zmm15, zmm15, zmm15"] = a => a.Vpxord(new(15), new(15), new(15)),
+        ["vpsllw zmm3, zmm2, 4"] = a => a.Vpsllw(Z3, Z2, 4),
+        ["vpsllw zmm3, zmm18, 2"] = a => a.Vpsllw(Z3, new(18), 2),
+        ["vpternlogd zmm3, zmm0, zmm4, 0xf8"] = a => a.Vpternlogd(Z3, Z0, Z4, 0xf8),
+        ["vpternlogd zmm3, zmm7, zmm4, 0xf8"] = a => a.Vpternlogd(Z3, new(7), Z4, 0xf8),
+        ["vpmovsxbd ymm6, qword ptr [r9+0x600]"] = a => a.VpmovsxbdYmm(new(6), new Mem(Gpr.R9, Disp: 0x600)),
+        ["vpmovsxbd ymm7, qword ptr [r9+r10*1+0x608]"] = a => a.VpmovsxbdYmm(new(7), new Mem(Gpr.R9, Gpr.R10, 1, 0x608)),
         ["push rbx"] = a => a.Push(Gpr.Rbx),
         ["push r15"] = a => a.Push(Gpr.R15),
         ["pop r12"] = a => a.Pop(Gpr.R12),
@@ -171,6 +183,7 @@ public sealed class X64AssemblerTests
         Assert.Equal(Int8EmittedTile.CpuSupported, Int4EmittedTile.Available);
         Assert.Equal(Int8EmittedTile.Available, Int8Gemm.UsesEmitted);
         Assert.Equal(Int4EmittedTile.Available, Int4Gemm.UsesEmitted);
+        Assert.Equal(Int8EmittedTile.CpuSupported, KQuantGemm.UsesEmitted);
         if (Int8EmittedTile.Available)
         {
             Assert.Contains("AVX-512 VNNI", Int8Gemm.KernelName);
@@ -182,6 +195,8 @@ public sealed class X64AssemblerTests
                 Assert.InRange(Int8EmittedTile.Emit(rows, true, bias).Length, 500, 4096);
                 Assert.InRange(Int8EmittedTile.Emit(rows, false, bias).Length, 500, 4096);
                 Assert.InRange(Int4EmittedTile.Emit(rows, bias).Length, 500, 4096);
+                Assert.InRange(Q4KEmittedTile.Emit(rows, bias).Length, 500, 32768);
+                Assert.InRange(Q6KEmittedTile.Emit(rows, bias).Length, 500, 32768);
             }
     }
 }

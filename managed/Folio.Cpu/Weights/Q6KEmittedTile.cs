@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+using Folio.Cpu.Emit;
+
+namespace Folio.Cpu.Weights;
+
+/// <summary>
+/// <see cref="KQuantGemm"/>'s Q6_K batch tile (Q3_K too: it is repacked as Q6_K panels) as emitted AVX-512 VNNI code
+/// (why emitted: <see cref="Int8EmittedTile"/>): 4 to 8 rows × two neighbouring 8-column panels. Per sub-block j of 16
+/// inputs: the two nibble vectors and the high-bits vector of both panels, four value vectors q (0..63) made as the
+/// managed <c>Values</c> makes them (a shift, a mask, one vpternlogd each), and per row four vpdpbusd of them by the row's
+/// broadcast quads, started at −32 · the sub-block's Σ x_q (<see cref="Int8Activations.Q6KOffsets"/>), times sc_j
+/// (sign-extended, vpmulld) into the super-block's S; then acc = fma(S, d · x_b, acc): <see cref="KQuantGemm.Element"/>'s
+/// integers and fp32 steps in its order, the same bits as the managed tiles (tested).
+/// </summary>
+internal static unsafe class Q6KEmittedTile
+{
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Args
+    {
+        public sbyte* X;            // 0: signed x_q of row r
+        public nint RowBytes;       // 8
+        public byte* W;             // 16: panel p's super-block 0
+        public nint PanelBytes;     // 24
+        public float* XScales;      // 32: the row's scale of super-block 0
+        public nint XScaleStride;   // 40: bytes between rows of XScales
+        public int* Offsets;        // 48: the row's −32 · Σ x_q of sub-block 0 (Int8Activations.Q6KOffsets)
+        public nint OffsetStride;   // 56: bytes between rows of Offsets
+        public nint Blocks;         // 64
+        public float* Y;            // 72: y[r, c]
+        public nint YStride;        // 80
+        public float* Bias;         // 88
+    }
+
+    /// <summary>Variant (rows − 4) · 2 + bias.</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
+
+    public static bool Available => Code.Available;
+
+    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q6_K part (both whole).</summary>
+    public static void Run(Int8Activations act, int r, int rows, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
+    {
+        if (rows is < Int8EmittedTile.MinRows or > 8)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
+        int blocks = w.BlocksPerRow, sixteens = act.RowBytes / 16;
+        nint ps = (nint)blocks * KQuantPanels.Q6KBytes;
+        int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
+        fixed (sbyte* x = act.Signed)
+        fixed (byte* panels = part.Panels)
+        fixed (float* xs = act.Scales)
+        fixed (int* offsets = act.Q6KOffsets)
+        fixed (float* yp = y)
+        fixed (float* bp = bias)
+        {
+            var args = new Args
+            {
+                X = x + (nint)r * act.RowBytes,
+                RowBytes = act.RowBytes,
+                W = panels + p * ps,
+                PanelBytes = ps,
+                XScales = xs + (nint)r * blocks,
+                XScaleStride = (nint)blocks * 4,
+                Offsets = offsets + (nint)r * sixteens,
+                OffsetStride = (nint)sixteens * 4,
+                Blocks = blocks,
+                Y = yp + (nint)r * w.Rows + c0,
+                YStride = (nint)w.Rows * 4,
+                Bias = bp is null ? null : bp + c0,
+            };
+            // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
+        }
+    }
+
+    /// <summary>The tile's code for <paramref name="rows"/> rows. Registers as <see cref="Q4KEmittedTile"/>'s, with the
+    /// offsets (r13/r14 rows 0 / 4, r15/rbp one and three rows) in place of the paired sums. zmm8–15 a sub-block's sums
+    /// per row, zmm16–23 S, zmm24–31 the accumulators; zmm0/1 the nibble vectors, zmm2 the high bits, zmm3 a value
+    /// vector, zmm4 0x0F and zmm5 0x30 bytes, zmm6 sc_j, zmm7 a temporary.</summary>
+    internal static byte[] Emit(int rows, bool withBias)
+    {
+        var a = new X64Assembler();
+        Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
+            r8 = Gpr.R8, r9 = Gpr.R9, r10 = Gpr.R10, r11 = Gpr.R11, r12 = Gpr.R12, r13 = Gpr.R13, r14 = Gpr.R14, r15 = Gpr.R15;
+        Gpr[] saved = [rbx, rbp, r12, r13, r14, r15];
+        foreach (var g in saved)
+            a.Push(g);
+        a.Push(rdi);
+        a.MovLoad(rsi, new Mem(rdi, Disp: 0));
+        a.MovLoad(rcx, new Mem(rdi, Disp: 8));
+        a.Lea(r8, new Mem(rcx, rcx, 2));
+        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        a.MovLoad(r9, new Mem(rdi, Disp: 16));
+        a.MovLoad(r10, new Mem(rdi, Disp: 24));
+        a.MovLoad(r11, new Mem(rdi, Disp: 32));
+        a.MovLoad(rax, new Mem(rdi, Disp: 40));
+        a.Lea(r12, new Mem(rax, rax, 2));
+        a.Lea(rbx, new Mem(r11, rax, 4));
+        a.MovLoad(r13, new Mem(rdi, Disp: 48));
+        a.MovLoad(r15, new Mem(rdi, Disp: 56));
+        a.Lea(rbp, new Mem(r15, r15, 2));
+        a.Lea(r14, new Mem(r13, r15, 4));
+        a.MovLoad(rdi, new Mem(rdi, Disp: 64));
+
+        Vec na = new(0), nb = new(1), h = new(2), v = new(3), low = new(4), top = new(5), sc = new(6), t = new(7);
+        static Vec Sub(int row) => new(8 + row);
+        static Vec S(int row) => new(16 + row);
+        static Vec Acc(int row) => new(24 + row);
+        for (int row = 0; row < rows; row++)
+            a.Vpxord(Acc(row), Acc(row), Acc(row));
+        a.PushImm32(0x0F0F0F0F);
+        a.VpbroadcastdZmm(low, new Mem(Gpr.Rsp));
+        a.Add(Gpr.Rsp, 8);
+        a.PushImm32(0x30303030);
+        a.VpbroadcastdZmm(top, new Mem(Gpr.Rsp));
+        a.Add(Gpr.Rsp, 8);
+
+        Mem XRow(int row, int disp) => EmittedTiles.Row(row, rsi, rdx, rcx, r8, disp);
+        // v = v | (b & 0x0F): vpternlogd's table for a | (b & c) with c = 0x0F bytes.
+        const byte orMaskedLow = 0xF8;
+        var loop = new X64Assembler.Label();
+        a.Bind(loop);
+        for (int row = 0; row < rows; row++)
+            a.Vpxord(S(row), S(row), S(row));
+        for (int j = 0; j < 16; j++)
+        {
+            a.Vmovdqu8Ymm(na, new Mem(r9, Disp: 64 * j));
+            a.Vinserti64x4High(na, na, new Mem(r9, r10, 1, 64 * j));
+            a.Vmovdqu8Ymm(nb, new Mem(r9, Disp: 64 * j + 32));
+            a.Vinserti64x4High(nb, nb, new Mem(r9, r10, 1, 64 * j + 32));
+            a.Vmovdqu8Ymm(h, new Mem(r9, Disp: KQuantPanels.Q6KHighs + 32 * j));
+            a.Vinserti64x4High(h, h, new Mem(r9, r10, 1, KQuantPanels.Q6KHighs + 32 * j));
+            for (int row = 0; row < rows; row++)
+                a.VpbroadcastdZmm(Sub(row), EmittedTiles.Row(row, r13, r14, r15, rbp, 4 * j));
+            for (int s = 0; s < 4; s++)
+            {
+                // Value vector s: inputs 16j + 4s .. + 3, the nibble (na low / na high / nb low / nb high) with bits 2s
+                // of the high vector moved to bits 4-5.
+                switch (s)
+                {
+                    case 0: a.Vpsllw(v, h, 4); a.Vpandd(v, v, top); a.Vpternlogd(v, na, low, orMaskedLow); break;
+                    case 1: a.Vpsllw(v, h, 2); a.Vpandd(v, v, top); a.Vpsrlw(t, na, 4); a.Vpternlogd(v, t, low, orMaskedLow); break;
+                    case 2: a.Vpandd(v, h, top); a.Vpternlogd(v, nb, low, orMaskedLow); break;
+                    default: a.Vpsrlw(v, h, 2); a.Vpandd(v, v, top); a.Vpsrlw(t, nb, 4); a.Vpternlogd(v, t, low, orMaskedLow); break;
+                }
+                for (int row = 0; row < rows; row++)
+                    a.VpdpbusdBroadcast(Sub(row), v, XRow(row, 16 * j + 4 * s));
+            }
+            a.VpmovsxbdYmm(sc, new Mem(r9, Disp: KQuantPanels.Q6KScales + 8 * j));
+            a.VpmovsxbdYmm(t, new Mem(r9, r10, 1, KQuantPanels.Q6KScales + 8 * j));
+            a.Vinserti64x4High(sc, sc, t);
+            for (int row = 0; row < rows; row++)
+            {
+                a.Vpmulld(Sub(row), Sub(row), sc);
+                a.Vpaddd(S(row), S(row), Sub(row));
+            }
+        }
+        Vec d = Sub(0);
+        a.VmovupsYmm(d, new Mem(r9, Disp: KQuantPanels.Q6KD));
+        a.Vinsertf64x4High(d, d, new Mem(r9, r10, 1, KQuantPanels.Q6KD));
+        for (int row = 0; row < rows; row++)
+        {
+            a.VmulpsBroadcast(t, d, EmittedTiles.Row(row, r11, rbx, rax, r12, 0));
+            a.Vcvtdq2ps(v, S(row));
+            a.Vfmadd231ps(Acc(row), v, t);
+        }
+        a.Add(rsi, 256);
+        a.Add(rdx, 256);
+        a.Add(r9, KQuantPanels.Q6KBytes);
+        a.Add(r11, 4);
+        a.Add(rbx, 4);
+        a.Add(r13, 64);
+        a.Add(r14, 64);
+        a.Sub(rdi, 1);
+        a.Jnz(loop);
+
+        a.Pop(rdi);
+        a.MovLoad(rsi, new Mem(rdi, Disp: 72));
+        a.MovLoad(rcx, new Mem(rdi, Disp: 80));
+        a.Lea(r8, new Mem(rcx, rcx, 2));
+        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        a.MovLoad(rax, new Mem(rdi, Disp: 88));
+        for (int row = 0; row < rows; row++)
+        {
+            if (withBias)
+                a.Vaddps(Acc(row), Acc(row), new Mem(rax));
+            a.VmovupsStore(XRow(row, 0), Acc(row));
+        }
+        a.Vzeroupper();
+        for (int i = saved.Length - 1; i >= 0; i--)
+            a.Pop(saved[i]);
+        a.Ret();
+        return a.ToArray();
+    }
+}
