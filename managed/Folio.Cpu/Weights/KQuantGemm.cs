@@ -22,7 +22,7 @@ internal static class KQuantGemm
     public static string KernelName(KQuantWeight w) =>
         $"{string.Join("+", w.Parts.Select(p => p.Source == p.Format ? p.Format.Name() : $"{p.Source.Name()} (as {p.Format.Name()})").Distinct())} blocks repacked in 8-column panels x int8 activations per block of 256, "
         + (UsesVectors ? (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd " : "AVX2 vpmaddubsw ") + (WideRows ? "4x16 tiles" : "2x16 tiles")
-            + (UsesEmitted && (w.HasFormat(KQuantFormat.Q4K) || w.HasFormat(KQuantFormat.Q6K)) ? ", Q4_K/Q6_K batches of 4+ rows on AVX-512 VNNI vpdpbusd (emitted 8x16 tiles)" : "") : "portable scalar");
+            + (UsesEmitted ? ", batches of 4+ rows on AVX-512 VNNI vpdpbusd (emitted 8x16 tiles)" : "") : "portable scalar");
 
     public static void Run(float[] x, int rows, KQuantWeight w, float[]? bias, float[] y, ParallelRunner runner, Int8Activations act)
     {
@@ -62,7 +62,7 @@ internal static class KQuantGemm
 
     private readonly record struct Job(Int8Activations Act, int Rows, KQuantWeight W, int PerChunk, float[]? Bias, float[] Y, bool Vectors, bool Wide, bool Emitted);
 
-    /// <summary>Whether Q4_K and Q6_K (and Q3_K, as Q6_K) panel pairs of 4 rows or more run the emitted AVX-512 VNNI tiles
+    /// <summary>Whether Q4_K, Q5_K and Q6_K (and Q3_K, as Q6_K) panel pairs of 4 rows or more run the emitted AVX-512 VNNI tiles
     /// (<see cref="Q4KEmittedTile"/>, <see cref="Q6KEmittedTile"/>).</summary>
     public static bool UsesEmitted => Q4KEmittedTile.Available && Q6KEmittedTile.Available;
 
@@ -100,14 +100,14 @@ internal static class KQuantGemm
             for (int p = from; p < to;)
             {
                 int rr = 0;
-                if (emitted && p + 1 < to && part.Format is KQuantFormat.Q4K or KQuantFormat.Q6K
+                if (emitted && p + 1 < to && part.Format is KQuantFormat.Q4K or KQuantFormat.Q5K or KQuantFormat.Q6K
                     && part.Rows >= (p + 2) * KQuantWeight.PanelCols && rows >= Int8EmittedTile.MinRows)
                 {
-                    // Q4_K and Q6_K panel pairs, both whole: strips of 8 rows and a last strip of 4-7 on the emitted
-                    // tiles, the rest (1-3 rows) on the managed one.
+                    // Q4_K, Q5_K and Q6_K panel pairs, both whole: strips of 8 rows and a last strip of 4-7 on the
+                    // emitted tiles, the rest (1-3 rows) on the managed one.
                     for (; rr + Int8EmittedTile.MinRows <= rows; rr += Math.Min(8, rows - rr))
                     {
-                        if (part.Format == KQuantFormat.Q4K)
+                        if (part.Format != KQuantFormat.Q6K)
                             Q4KEmittedTile.Run(act, rr, Math.Min(8, rows - rr), w, part, p, bias, y);
                         else
                             Q6KEmittedTile.Run(act, rr, Math.Min(8, rows - rr), w, part, p, bias, y);

@@ -1,12 +1,14 @@
+using Folio.Core.Compute;
 using System.Runtime.InteropServices;
 using Folio.Cpu.Emit;
 
 namespace Folio.Cpu.Weights;
 
 /// <summary>
-/// <see cref="KQuantGemm"/>'s Q4_K batch tile as emitted AVX-512 VNNI code (why emitted: <see cref="Int8EmittedTile"/>):
+/// <see cref="KQuantGemm"/>'s Q4_K and Q5_K batch tile as emitted AVX-512 VNNI code (why emitted: <see cref="Int8EmittedTile"/>):
 /// 4 to 8 rows × two neighbouring 8-column panels (a zmm holds the same 32-byte nibble vector of both, as the int8 and
-/// int4 tiles). Per sub-block j of 32 inputs: four nibble vectors unpacked (a 16-bit shift, two masks) and multiplied
+/// int4 tiles). Per sub-block j of 32 inputs: four nibble vectors unpacked (a 16-bit shift, two masks; Q5_K: each
+/// value's fifth bit shifted in from the sub-block's high vector, as the managed <c>FifthBit</c>) and multiplied
 /// with each row's broadcast quads by two vpdpbusd, then the row's int32 sums times sc_j (vpmulld) added into the
 /// super-block's S. Per super-block: M = Σ m_j · X_j by vpmaddwd of the panels' (m_2k, m_2k+1) pairs with the row's
 /// (X_2k, X_2k+1) (<see cref="Int8Activations.PairedGroupSums"/>), then acc = fma(S, d · x_b, acc) and
@@ -32,18 +34,21 @@ internal static unsafe class Q4KEmittedTile
         public float* Bias;         // 88: bias[c] (the variant with a bias only)
     }
 
-    /// <summary>Variant (rows − 4) · 2 + bias.</summary>
-    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
+    /// <summary>Variant (rows − 4) · 4 + 2 · Q5_K + bias.</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(Int8EmittedTile.MinRows + i / 4, (i & 1) != 0, (i & 2) != 0));
 
     public static bool Available => Code.Available;
 
-    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q4_K part (both whole).</summary>
+    /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q4_K or Q5_K part (both whole).</summary>
     public static void Run(Int8Activations act, int r, int rows, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
     {
         if (rows is < Int8EmittedTile.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
+        bool five = part.Format == KQuantFormat.Q5K;
+        if (!five && part.Format != KQuantFormat.Q4K)
+            throw new ArgumentException($"the Q4_K tile does not take {part.Format} panels");
         int blocks = w.BlocksPerRow, pairs = act.RowBytes / 64;
-        nint ps = (nint)blocks * KQuantPanels.Q4KBytes;
+        nint ps = (nint)blocks * (five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes);
         int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
         fixed (sbyte* x = act.Signed)
         fixed (byte* panels = part.Panels)
@@ -68,7 +73,7 @@ internal static unsafe class Q4KEmittedTile
                 Bias = bp is null ? null : bp + c0,
             };
             // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
-            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 4 + (five ? 2 : 0) + (bias is not null ? 1 : 0)))(&args);
         }
     }
 
@@ -77,8 +82,9 @@ internal static unsafe class Q4KEmittedTile
     /// rax/r12 one and three rows of those; r13/r14 rows 0 / 4 of the paired sums, r15/rbp one and three rows of those;
     /// rdi the super-blocks left (the Args pointer waits on the stack). zmm8–15 a sub-block's int32 sums per row (at a
     /// super-block's end: the mins pairs, d, −dmin), zmm16–23 the super-block's S per row, zmm24–31 the fp32
-    /// accumulators; zmm0/1 low/high nibbles, zmm2 0x0F bytes, zmm3 sc_j, zmm4–7 temporaries.</summary>
-    internal static byte[] Emit(int rows, bool withBias)
+    /// accumulators; zmm0/1 low/high nibbles, zmm2 0x0F bytes, zmm3 sc_j, zmm4–7 temporaries (Q5_K, in the sub-block
+    /// loop: zmm5 the fifth bits, zmm6 one shifted, zmm7 0x10 bytes).</summary>
+    internal static byte[] Emit(int rows, bool withBias, bool five)
     {
         var a = new X64Assembler();
         Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
@@ -114,14 +120,29 @@ internal static unsafe class Q4KEmittedTile
         a.Add(Gpr.Rsp, 8);
 
         Mem XRow(int row, int disp) => EmittedTiles.Row(row, rsi, rdx, rcx, r8, disp);
+        Vec fifth = t5, moved = t6, bit4 = t7;
+        // v = v | (b & 0x10): vpternlogd's table for a | (b & c).
+        const byte orMasked = 0xF8;
         var loop = new X64Assembler.Label();
         a.Bind(loop);
+        if (five)
+        {
+            // zmm7 is a temporary at the super-block's end: 0x10 bytes again each block.
+            a.PushImm32(0x10101010);
+            a.VpbroadcastdZmm(bit4, new Mem(Gpr.Rsp));
+            a.Add(Gpr.Rsp, 8);
+        }
         for (int row = 0; row < rows; row++)
             a.Vpxord(S(row), S(row), S(row));
         for (int j = 0; j < 8; j++)
         {
             for (int row = 0; row < rows; row++)
                 a.Vpxord(Sub(row), Sub(row), Sub(row));
+            if (five)
+            {
+                a.Vmovdqu8Ymm(fifth, new Mem(r9, Disp: KQuantPanels.Q5KHighs + 32 * j));
+                a.Vinserti64x4High(fifth, fifth, new Mem(r9, r10, 1, KQuantPanels.Q5KHighs + 32 * j));
+            }
             for (int t = 0; t < 4; t++)
             {
                 int o = 128 * j + 32 * t;
@@ -130,6 +151,14 @@ internal static unsafe class Q4KEmittedTile
                 a.Vpsrlw(high, low, 4);
                 a.Vpandd(low, low, mask);
                 a.Vpandd(high, high, mask);
+                if (five)
+                {
+                    // Bit 2t of the fifth-bit bytes to bit 4 of the low values, bit 2t + 1 to bit 4 of the high ones.
+                    FifthBit(a, moved, fifth, 2 * t);
+                    a.Vpternlogd(low, moved, bit4, orMasked);
+                    FifthBit(a, moved, fifth, 2 * t + 1);
+                    a.Vpternlogd(high, moved, bit4, orMasked);
+                }
                 for (int row = 0; row < rows; row++)
                 {
                     a.VpdpbusdBroadcast(Sub(row), low, XRow(row, 32 * j + 8 * t));
@@ -183,7 +212,7 @@ internal static unsafe class Q4KEmittedTile
         }
         a.Add(rsi, 256);
         a.Add(rdx, 256);
-        a.Add(r9, KQuantPanels.Q4KBytes);
+        a.Add(r9, five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes);
         a.Add(r11, 4);
         a.Add(rbx, 4);
         a.Add(r13, 16);
@@ -208,5 +237,17 @@ internal static unsafe class Q4KEmittedTile
             a.Pop(saved[i]);
         a.Ret();
         return a.ToArray();
+    }
+
+    /// <summary>dst = the 16-bit lanes of <paramref name="bits"/> shifted so that bit <paramref name="bit"/> of each byte
+    /// lands on bit 4 (the caller masks it: within a byte for shifts below 8).</summary>
+    private static void FifthBit(X64Assembler a, Vec dst, Vec bits, int bit)
+    {
+        if (bit < 4)
+            a.Vpsllw(dst, bits, (byte)(4 - bit));
+        else if (bit > 4)
+            a.Vpsrlw(dst, bits, (byte)(bit - 4));
+        else
+            a.Vpandd(dst, bits, bits);
     }
 }

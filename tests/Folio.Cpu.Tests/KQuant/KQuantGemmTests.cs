@@ -100,6 +100,8 @@ public sealed class KQuantGemmTests
     [InlineData(21, 512, 20, KQuantFormat.Q6K, false)]
     [InlineData(7, 1024, 16, KQuantFormat.Q6K, true)]
     [InlineData(12, 512, 24, KQuantFormat.Q3K, true)]     // Q3_K through the Q6_K tile (8 + 4 rows; a lone last panel)
+    [InlineData(13, 768, 40, KQuantFormat.Q5K, true)]     // Q5_K through the Q4_K tile's fifth-bit variant
+    [InlineData(7, 1024, 16, KQuantFormat.Q5K, false)]
     public void EqualsTheDequantizedReferenceAndIsBitIdenticalPerRow(int rows, int k, int outCols, KQuantFormat format, bool randomBytes)
     {
         using var backend = new CpuBackend(2);
