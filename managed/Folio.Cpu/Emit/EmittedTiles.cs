@@ -23,6 +23,70 @@ internal static class EmittedTiles
         _ => new Mem(j < 4 ? row0 : row4, three, 1, disp),
     };
 
+    /// <summary>Row <paramref name="row"/>'s fp32 accumulator in every tile: zmm24 + row.</summary>
+    public static Vec Acc(int row) => new(24 + row);
+
+    private static readonly Gpr[] CalleeSaved = [Gpr.Rbx, Gpr.Rbp, Gpr.R12, Gpr.R13, Gpr.R14, Gpr.R15];
+
+    /// <summary>Every tile's prologue (SysV: the Args pointer in rdi): saves rbx, rbp and r12–r15, then the Args pointer
+    /// (the tile reuses rdi as its loop counter), zeroes the rows' accumulators and loads the rows of x_q from Args
+    /// offsets 0 (X) and 8 (RowBytes): rsi row 0, rdx row 4, rcx one row's bytes, r8 three.</summary>
+    public static void Enter(X64Assembler a, int rows)
+    {
+        foreach (var g in CalleeSaved)
+            a.Push(g);
+        a.Push(Gpr.Rdi);
+        for (int row = 0; row < rows; row++)
+            a.Vpxord(Acc(row), Acc(row), Acc(row));
+        LoadTable(a, Gpr.Rsi, Gpr.Rdx, Gpr.Rcx, Gpr.R8, at: 0, strideAt: 8);
+    }
+
+    /// <summary>An 8-row table from the Args (rdi): <paramref name="row0"/> = [rdi + at], <paramref name="row4"/> = row 4;
+    /// with <paramref name="strideAt"/>, <paramref name="one"/> = [rdi + strideAt] and <paramref name="three"/> = 3 · one
+    /// are loaded first (else they hold a stride already).</summary>
+    public static void LoadTable(X64Assembler a, Gpr row0, Gpr row4, Gpr one, Gpr three, int at, int? strideAt)
+    {
+        if (strideAt is { } s)
+        {
+            a.MovLoad(one, new Mem(Gpr.Rdi, Disp: s));
+            a.Lea(three, new Mem(one, one, 2));
+        }
+        a.MovLoad(row0, new Mem(Gpr.Rdi, Disp: at));
+        a.Lea(row4, new Mem(row0, one, 4));
+    }
+
+    /// <summary>dst = <paramref name="value"/> in every 32-bit lane (through the stack: the code has no data section).</summary>
+    public static void Broadcast(X64Assembler a, Vec dst, int value)
+    {
+        a.PushImm32(value);
+        a.VpbroadcastdZmm(dst, new Mem(Gpr.Rsp));
+        a.Add(Gpr.Rsp, 8);
+    }
+
+    /// <summary>Every tile's epilogue: the Args pointer back, then for each row (× the row's scale from the float array
+    /// at Args <paramref name="rowScalesAt"/>, where given) + the bias (Args yAt + 16, the variant with a bias) stored
+    /// at y (Args <paramref name="yAt"/>, its row stride at yAt + 8); vzeroupper, the saved registers, ret.</summary>
+    public static void Leave(X64Assembler a, int rows, bool withBias, int yAt, int? rowScalesAt = null)
+    {
+        a.Pop(Gpr.Rdi);
+        LoadTable(a, Gpr.Rsi, Gpr.Rdx, Gpr.Rcx, Gpr.R8, at: yAt, strideAt: yAt + 8);
+        a.MovLoad(Gpr.Rax, new Mem(Gpr.Rdi, Disp: yAt + 16));
+        if (rowScalesAt is { } rs)
+            a.MovLoad(Gpr.Rbx, new Mem(Gpr.Rdi, Disp: rs));
+        for (int row = 0; row < rows; row++)
+        {
+            if (rowScalesAt is not null)
+                a.VmulpsBroadcast(Acc(row), Acc(row), new Mem(Gpr.Rbx, Disp: 4 * row));
+            if (withBias)
+                a.Vaddps(Acc(row), Acc(row), new Mem(Gpr.Rax));
+            a.VmovupsStore(Row(row, Gpr.Rsi, Gpr.Rdx, Gpr.Rcx, Gpr.R8, 0), Acc(row));
+        }
+        a.Vzeroupper();
+        for (int i = CalleeSaved.Length - 1; i >= 0; i--)
+            a.Pop(CalleeSaved[i]);
+        a.Ret();
+    }
+
     private static bool HasAvx512Vnni()
     {
         if (!X86Base.IsSupported)

@@ -82,34 +82,20 @@ internal static unsafe class Int4EmittedTile
     internal static byte[] Emit(int rows, bool withBias)
     {
         var a = new X64Assembler();
-        Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
+        Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
             r8 = Gpr.R8, r9 = Gpr.R9, r10 = Gpr.R10, r11 = Gpr.R11, r12 = Gpr.R12, r13 = Gpr.R13, r14 = Gpr.R14, r15 = Gpr.R15;
-        Gpr[] saved = [rbx, r12, r13, r14, r15];
-        foreach (var g in saved)
-            a.Push(g);
-        a.Push(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 0));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 8));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        EmittedTiles.Enter(a, rows);
         a.MovLoad(r9, new Mem(rdi, Disp: 16));
         a.MovLoad(r10, new Mem(rdi, Disp: 24));
         a.MovLoad(r11, new Mem(rdi, Disp: 32));
         a.MovLoad(rax, new Mem(rdi, Disp: 40));
-        a.MovLoad(r12, new Mem(rdi, Disp: 48));
-        a.MovLoad(r14, new Mem(rdi, Disp: 56));
-        a.Lea(r15, new Mem(r14, r14, 2));
-        a.Lea(r13, new Mem(r12, r14, 4));
+        EmittedTiles.LoadTable(a, r12, r13, r14, r15, at: 48, strideAt: 56);   // the offsets
         a.MovLoad(rdi, new Mem(rdi, Disp: 64));
 
         Vec low = new(0), mask = new(1), d = new(2), t = new(3), high = new(5);
         static Vec Sum(int row) => new(16 + row);
-        static Vec Acc(int row) => new(24 + row);
-        for (int row = 0; row < rows; row++)
-            a.Vpxord(Acc(row), Acc(row), Acc(row));
-        a.PushImm32(0x0F0F0F0F);
-        a.VpbroadcastdZmm(mask, new Mem(Gpr.Rsp));
-        a.Add(Gpr.Rsp, 8);
+        static Vec Acc(int row) => EmittedTiles.Acc(row);
+        EmittedTiles.Broadcast(a, mask, 0x0F0F0F0F);
 
         var loop = new X64Assembler.Label();
         a.Bind(loop);
@@ -146,24 +132,7 @@ internal static unsafe class Int4EmittedTile
         a.Sub(rdi, 1);
         a.Jnz(loop);
 
-        a.Pop(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 72));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 80));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
-        a.MovLoad(rax, new Mem(rdi, Disp: 88));
-        a.MovLoad(rbx, new Mem(rdi, Disp: 96));
-        for (int row = 0; row < rows; row++)
-        {
-            a.VmulpsBroadcast(Acc(row), Acc(row), new Mem(rbx, Disp: 4 * row));
-            if (withBias)
-                a.Vaddps(Acc(row), Acc(row), new Mem(rax));
-            a.VmovupsStore(EmittedTiles.Row(row, rsi, rdx, rcx, r8, 0), Acc(row));
-        }
-        a.Vzeroupper();
-        for (int i = saved.Length - 1; i >= 0; i--)
-            a.Pop(saved[i]);
-        a.Ret();
+        EmittedTiles.Leave(a, rows, withBias, yAt: 72, rowScalesAt: 96);
         return a.ToArray();
     }
 }

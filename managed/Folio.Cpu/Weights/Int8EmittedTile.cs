@@ -105,34 +105,19 @@ internal static unsafe class Int8EmittedTile
         var a = new X64Assembler();
         Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
             r8 = Gpr.R8, r9 = Gpr.R9, r10 = Gpr.R10, r11 = Gpr.R11, r12 = Gpr.R12, r13 = Gpr.R13, r14 = Gpr.R14, r15 = Gpr.R15;
-        Gpr[] saved = [rbx, rbp, r12, r13, r14, r15];
-        foreach (var g in saved)
-            a.Push(g);
-        a.Push(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 0));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 8));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        EmittedTiles.Enter(a, rows);
         a.MovLoad(r9, new Mem(rdi, Disp: 16));
         a.MovLoad(r10, new Mem(rdi, Disp: 24));
         a.MovLoad(r11, new Mem(rdi, Disp: 32));
         a.MovLoad(rax, new Mem(rdi, Disp: 40));
-        a.MovLoad(rbx, new Mem(rdi, Disp: 48));
-        a.MovLoad(r12, new Mem(rdi, Disp: 56));
-        a.MovLoad(r14, new Mem(rdi, Disp: 64));
-        a.Lea(r15, new Mem(r14, r14, 2));
-        a.Lea(rbp, new Mem(rbx, r14, 4));
-        a.Lea(r13, new Mem(r12, r14, 4));
+        EmittedTiles.LoadTable(a, rbx, rbp, r14, r15, at: 48, strideAt: 64);   // s
+        EmittedTiles.LoadTable(a, r12, r13, r14, r15, at: 56, strideAt: null); // the offsets, the same stride
         a.MovLoad(rdi, new Mem(rdi, Disp: 72));
 
         Vec w = new(0), x80 = new(1), d = new(2), t = new(3), u = new(4);
         static Vec Sum(int row) => new(16 + row);
-        static Vec Acc(int row) => new(24 + row);
-        for (int row = 0; row < rows; row++)
-            a.Vpxord(Acc(row), Acc(row), Acc(row));
-        a.PushImm32(unchecked((int)0x80808080));
-        a.VpbroadcastdZmm(x80, new Mem(Gpr.Rsp));
-        a.Add(Gpr.Rsp, 8);
+        static Vec Acc(int row) => EmittedTiles.Acc(row);
+        EmittedTiles.Broadcast(a, x80, unchecked((int)0x80808080));
 
         var loop = new X64Assembler.Label();
         a.Bind(loop);
@@ -175,22 +160,7 @@ internal static unsafe class Int8EmittedTile
         a.Sub(rdi, 1);
         a.Jnz(loop);
 
-        a.Pop(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 80));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 88));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
-        a.MovLoad(rax, new Mem(rdi, Disp: 96));
-        for (int row = 0; row < rows; row++)
-        {
-            if (withBias)
-                a.Vaddps(Acc(row), Acc(row), new Mem(rax));
-            a.VmovupsStore(EmittedTiles.Row(row, rsi, rdx, rcx, r8, 0), Acc(row));
-        }
-        a.Vzeroupper();
-        for (int i = saved.Length - 1; i >= 0; i--)
-            a.Pop(saved[i]);
-        a.Ret();
+        EmittedTiles.Leave(a, rows, withBias, yAt: 80);
         return a.ToArray();
     }
 }

@@ -80,38 +80,18 @@ internal static unsafe class Q6KEmittedTile
         var a = new X64Assembler();
         Gpr rax = Gpr.Rax, rcx = Gpr.Rcx, rdx = Gpr.Rdx, rbx = Gpr.Rbx, rbp = Gpr.Rbp, rsi = Gpr.Rsi, rdi = Gpr.Rdi,
             r8 = Gpr.R8, r9 = Gpr.R9, r10 = Gpr.R10, r11 = Gpr.R11, r12 = Gpr.R12, r13 = Gpr.R13, r14 = Gpr.R14, r15 = Gpr.R15;
-        Gpr[] saved = [rbx, rbp, r12, r13, r14, r15];
-        foreach (var g in saved)
-            a.Push(g);
-        a.Push(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 0));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 8));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
+        EmittedTiles.Enter(a, rows);
         a.MovLoad(r9, new Mem(rdi, Disp: 16));
         a.MovLoad(r10, new Mem(rdi, Disp: 24));
-        a.MovLoad(r11, new Mem(rdi, Disp: 32));
-        a.MovLoad(rax, new Mem(rdi, Disp: 40));
-        a.Lea(r12, new Mem(rax, rax, 2));
-        a.Lea(rbx, new Mem(r11, rax, 4));
-        a.MovLoad(r13, new Mem(rdi, Disp: 48));
-        a.MovLoad(r15, new Mem(rdi, Disp: 56));
-        a.Lea(rbp, new Mem(r15, r15, 2));
-        a.Lea(r14, new Mem(r13, r15, 4));
+        EmittedTiles.LoadTable(a, r11, rbx, rax, r12, at: 32, strideAt: 40);   // the block scales
+        EmittedTiles.LoadTable(a, r13, r14, r15, rbp, at: 48, strideAt: 56);   // the offsets
         a.MovLoad(rdi, new Mem(rdi, Disp: 64));
 
         Vec na = new(0), nb = new(1), h = new(2), v = new(3), low = new(4), top = new(5), sc = new(6), t = new(7);
         static Vec Sub(int row) => new(8 + row);
         static Vec S(int row) => new(16 + row);
-        static Vec Acc(int row) => new(24 + row);
-        for (int row = 0; row < rows; row++)
-            a.Vpxord(Acc(row), Acc(row), Acc(row));
-        a.PushImm32(0x0F0F0F0F);
-        a.VpbroadcastdZmm(low, new Mem(Gpr.Rsp));
-        a.Add(Gpr.Rsp, 8);
-        a.PushImm32(0x30303030);
-        a.VpbroadcastdZmm(top, new Mem(Gpr.Rsp));
-        a.Add(Gpr.Rsp, 8);
+        EmittedTiles.Broadcast(a, low, 0x0F0F0F0F);
+        EmittedTiles.Broadcast(a, top, 0x30303030);
 
         Mem XRow(int row, int disp) => EmittedTiles.Row(row, rsi, rdx, rcx, r8, disp);
         // v = v | (b & 0x0F): vpternlogd's table for a | (b & c) with c = 0x0F bytes.
@@ -160,7 +140,7 @@ internal static unsafe class Q6KEmittedTile
         {
             a.VmulpsBroadcast(t, d, EmittedTiles.Row(row, r11, rbx, rax, r12, 0));
             a.Vcvtdq2ps(v, S(row));
-            a.Vfmadd231ps(Acc(row), v, t);
+            a.Vfmadd231ps(EmittedTiles.Acc(row), v, t);
         }
         a.Add(rsi, 256);
         a.Add(rdx, 256);
@@ -172,22 +152,7 @@ internal static unsafe class Q6KEmittedTile
         a.Sub(rdi, 1);
         a.Jnz(loop);
 
-        a.Pop(rdi);
-        a.MovLoad(rsi, new Mem(rdi, Disp: 72));
-        a.MovLoad(rcx, new Mem(rdi, Disp: 80));
-        a.Lea(r8, new Mem(rcx, rcx, 2));
-        a.Lea(rdx, new Mem(rsi, rcx, 4));
-        a.MovLoad(rax, new Mem(rdi, Disp: 88));
-        for (int row = 0; row < rows; row++)
-        {
-            if (withBias)
-                a.Vaddps(Acc(row), Acc(row), new Mem(rax));
-            a.VmovupsStore(XRow(row, 0), Acc(row));
-        }
-        a.Vzeroupper();
-        for (int i = saved.Length - 1; i >= 0; i--)
-            a.Pop(saved[i]);
-        a.Ret();
+        EmittedTiles.Leave(a, rows, withBias, yAt: 72);
         return a.ToArray();
     }
 }
