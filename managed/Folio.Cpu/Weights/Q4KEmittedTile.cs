@@ -1,5 +1,4 @@
 using Folio.Core.Compute;
-using System.Runtime.InteropServices;
 using Folio.Cpu.Emit;
 
 namespace Folio.Cpu.Weights;
@@ -15,25 +14,8 @@ namespace Folio.Cpu.Weights;
 /// fma(M, −dmin · x_b, acc): the integers exact, the fp32 steps those of <see cref="KQuantGemm.Element"/> in its order,
 /// so the same bits as the managed tiles (tested). Whole panel pairs only (a part's partial last panel stays managed).
 /// </summary>
-internal static unsafe class Q4KEmittedTile
+internal static class Q4KEmittedTile
 {
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Args
-    {
-        public sbyte* X;            // 0: signed x_q of row r (Int8Activations.Signed)
-        public nint RowBytes;       // 8
-        public byte* W;             // 16: panel p's super-block 0
-        public nint PanelBytes;     // 24: bytes between panel p and p + 1
-        public float* XScales;      // 32: the row's scale of super-block 0 (Int8Activations.Scales, one per 256 inputs)
-        public nint XScaleStride;   // 40: bytes between rows of XScales (blocks · 4)
-        public int* Sums;           // 48: the row's (X_0, X_1) pair of super-block 0 (Int8Activations.PairedGroupSums)
-        public nint SumStride;      // 56: bytes between rows of Sums
-        public nint Blocks;         // 64: super-blocks along k (at least 1)
-        public float* Y;            // 72: y[r, c]
-        public nint YStride;        // 80
-        public float* Bias;         // 88: bias[c] (the variant with a bias only)
-    }
-
     /// <summary>Variant (rows − 4) · 4 + 2 · Q5_K + bias.</summary>
     private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(Int8EmittedTile.MinRows + i / 4, (i & 1) != 0, (i & 2) != 0));
 
@@ -47,34 +29,8 @@ internal static unsafe class Q4KEmittedTile
         bool five = part.Format == KQuantFormat.Q5K;
         if (!five && part.Format != KQuantFormat.Q4K)
             throw new ArgumentException($"the Q4_K tile does not take {part.Format} panels");
-        int blocks = w.BlocksPerRow, pairs = act.RowBytes / 64;
-        nint ps = (nint)blocks * (five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes);
-        int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
-        fixed (sbyte* x = act.Signed)
-        fixed (byte* panels = part.Panels)
-        fixed (float* xs = act.Scales)
-        fixed (int* sums = act.PairedGroupSums)
-        fixed (float* yp = y)
-        fixed (float* bp = bias)
-        {
-            var args = new Args
-            {
-                X = x + (nint)r * act.RowBytes,
-                RowBytes = act.RowBytes,
-                W = panels + p * ps,
-                PanelBytes = ps,
-                XScales = xs + (nint)r * blocks,
-                XScaleStride = (nint)blocks * 4,
-                Sums = sums + (nint)r * pairs,
-                SumStride = (nint)pairs * 4,
-                Blocks = blocks,
-                Y = yp + (nint)r * w.Rows + c0,
-                YStride = (nint)w.Rows * 4,
-                Bias = bp is null ? null : bp + c0,
-            };
-            // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
-            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 4 + (five ? 2 : 0) + (bias is not null ? 1 : 0)))(&args);
-        }
+        KQuantTileCall.Run(Code.For((rows - Int8EmittedTile.MinRows) * 4 + (five ? 2 : 0) + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
+            five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes, act.PairedGroupSums, act.RowBytes / 64);
     }
 
     /// <summary>The tile's code for <paramref name="rows"/> rows. Registers: rsi/rdx row 0 / row 4 of x_q and rcx/r8 one

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Folio.Cpu.Emit;
 
 namespace Folio.Cpu.Weights;
@@ -12,25 +11,8 @@ namespace Folio.Cpu.Weights;
 /// (sign-extended, vpmulld) into the super-block's S; then acc = fma(S, d · x_b, acc): <see cref="KQuantGemm.Element"/>'s
 /// integers and fp32 steps in its order, the same bits as the managed tiles (tested).
 /// </summary>
-internal static unsafe class Q6KEmittedTile
+internal static class Q6KEmittedTile
 {
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Args
-    {
-        public sbyte* X;            // 0: signed x_q of row r
-        public nint RowBytes;       // 8
-        public byte* W;             // 16: panel p's super-block 0
-        public nint PanelBytes;     // 24
-        public float* XScales;      // 32: the row's scale of super-block 0
-        public nint XScaleStride;   // 40: bytes between rows of XScales
-        public int* Offsets;        // 48: the row's −32 · Σ x_q of sub-block 0 (Int8Activations.Q6KOffsets)
-        public nint OffsetStride;   // 56: bytes between rows of Offsets
-        public nint Blocks;         // 64
-        public float* Y;            // 72: y[r, c]
-        public nint YStride;        // 80
-        public float* Bias;         // 88
-    }
-
     /// <summary>Variant (rows − 4) · 2 + bias.</summary>
     private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
 
@@ -41,34 +23,8 @@ internal static unsafe class Q6KEmittedTile
     {
         if (rows is < Int8EmittedTile.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
-        int blocks = w.BlocksPerRow, sixteens = act.RowBytes / 16;
-        nint ps = (nint)blocks * KQuantPanels.Q6KBytes;
-        int c0 = part.FirstRow + p * KQuantWeight.PanelCols;
-        fixed (sbyte* x = act.Signed)
-        fixed (byte* panels = part.Panels)
-        fixed (float* xs = act.Scales)
-        fixed (int* offsets = act.Q6KOffsets)
-        fixed (float* yp = y)
-        fixed (float* bp = bias)
-        {
-            var args = new Args
-            {
-                X = x + (nint)r * act.RowBytes,
-                RowBytes = act.RowBytes,
-                W = panels + p * ps,
-                PanelBytes = ps,
-                XScales = xs + (nint)r * blocks,
-                XScaleStride = (nint)blocks * 4,
-                Offsets = offsets + (nint)r * sixteens,
-                OffsetStride = (nint)sixteens * 4,
-                Blocks = blocks,
-                Y = yp + (nint)r * w.Rows + c0,
-                YStride = (nint)w.Rows * 4,
-                Bias = bp is null ? null : bp + c0,
-            };
-            // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
-            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
-        }
+        KQuantTileCall.Run(Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
+            KQuantPanels.Q6KBytes, act.Q6KOffsets, act.RowBytes / 16);
     }
 
     /// <summary>The tile's code for <paramref name="rows"/> rows. Registers as <see cref="Q4KEmittedTile"/>'s, with the
