@@ -32,7 +32,7 @@ internal static partial class Int4Gemm
     public static string KernelName => UsesVectors
         ? UsesEmitted
             ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-512 VNNI vpdpbusd (emitted 8 x 16 tiles), "
-              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw") + " for 1-7 rows"
+              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw") + " for 1-3 rows"
             : AvxVnni.IsSupported
             ? "int4 weights (group 32, fp16 scales) x int8 activations per row, nibbles unpacked in registers, AVX-VNNI vpdpbusd"
             : UsesWide

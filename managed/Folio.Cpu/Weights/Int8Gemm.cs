@@ -36,7 +36,7 @@ internal static partial class Int8Gemm
     public static string KernelName => UsesVectors
         ? UsesEmitted
             ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-512 VNNI vpdpbusd (emitted 8 x 16 tiles), "
-              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw (sign trick)") + " for 1-7 rows"
+              + (AvxVnni.IsSupported ? "AVX-VNNI vpdpbusd" : "AVX2 vpmaddubsw (sign trick)") + " for 1-3 rows"
             : AvxVnni.IsSupported
             ? "int8 weights (group 32, fp16 scales) x int8 activations per group of 32, AVX-VNNI vpdpbusd (x_q + 128 less 128·Σq from 4 rows, sign trick for one)"
             : UsesWide
