@@ -8,9 +8,11 @@ namespace Folio.Cpu.Emit;
 /// </summary>
 internal static class EmittedTiles
 {
-    /// <summary>Whether the CPU has AVX-512 VNNI (CPUID leaf 7 ECX bit 11) with AVX-512 BW, on a system where emitted
-    /// code can run (<see cref="ExecutableCode.Supported"/>).</summary>
-    public static bool CpuSupported { get; } = ExecutableCode.Supported && Avx512BW.IsSupported && HasAvx512Vnni();
+    /// <summary>Whether the tiles can run here: Linux x64 (<see cref="ExecutableCode.Supported"/>), a CPU with AVX-512 F,
+    /// DQ, BW, VL and VNNI (CPUID), and an OS that saves the AVX-512 register state (XCR0). Read from the hardware, not
+    /// from .NET's <c>Avx512BW.IsSupported</c>: a NativeAOT libfolio.so published for x86-64-v3 compiles that to false, and
+    /// the emitted code does not depend on what .NET compiled.</summary>
+    public static bool CpuSupported { get; } = ExecutableCode.Supported && CpuHasAvx512Vnni() && OsSavesZmmState();
 
     /// <summary>Row j (0–7) of a table whose row 0 is at <paramref name="row0"/> and row 4 at <paramref name="row4"/>,
     /// rows <paramref name="one"/> bytes apart (<paramref name="three"/> = 3 · one), plus <paramref name="disp"/>: every
@@ -87,15 +89,31 @@ internal static class EmittedTiles
         a.Ret();
     }
 
-    private static bool HasAvx512Vnni()
+    private static bool CpuHasAvx512Vnni()
     {
         if (!X86Base.IsSupported)
             return false;
         (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
         if (maxLeaf < 7)
             return false;
-        (_, _, int ecx, _) = X86Base.CpuId(7, 0);
-        return (ecx & (1 << 11)) != 0;
+        (_, _, int ecx1, _) = X86Base.CpuId(1, 0);
+        const int osXsave = 1 << 27;
+        (_, int ebx, int ecx, _) = X86Base.CpuId(7, 0);
+        const int f = 1 << 16, dq = 1 << 17, bw = 1 << 30, vl = unchecked((int)(1u << 31)), vnni = 1 << 11;
+        return (ecx1 & osXsave) != 0 && (ebx & (f | dq | bw | vl)) == (f | dq | bw | vl) && (ecx & vnni) != 0;
+    }
+
+    /// <summary>Whether XCR0 has the SSE, AVX, opmask and both upper-ZMM state bits (0xE6): read by a few emitted bytes
+    /// (xgetbv), as .NET exposes no xgetbv.</summary>
+    private static unsafe bool OsSavesZmmState()
+    {
+        var a = new X64Assembler();
+        a.ReadXcr0();
+        a.Ret();
+        if (ExecutableCode.TryCreate(a.ToArray()) is not { } code)
+            return false;
+        ulong xcr0 = ((delegate* unmanaged<ulong>)code.Address)();
+        return (xcr0 & 0xE6) == 0xE6;
     }
 
     /// <summary>A tile's variants (row counts, kinds of scale, with or without a bias: <paramref name="count"/> of them,

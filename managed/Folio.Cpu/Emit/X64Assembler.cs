@@ -66,6 +66,15 @@ internal sealed class X64Assembler
 
     public void Vzeroupper() { Emit(0xC5); Emit(0xF8); Emit(0x77); }
 
+    /// <summary>xor ecx, ecx; xgetbv; shl rdx, 32; or rax, rdx: XCR0 (the register state the OS saves) in rax.</summary>
+    public void ReadXcr0()
+    {
+        Emit(0x31); Emit(0xC9);
+        Emit(0x0F); Emit(0x01); Emit(0xD0);
+        Emit(0x48); Emit(0xC1); Emit(0xE2); Emit(0x20);
+        Emit(0x48); Emit(0x09); Emit(0xD0);
+    }
+
     /// <summary>mov dst, [m] (64-bit load).</summary>
     public void MovLoad(Gpr dst, Mem m) => Rex(0x8B, dst.Id, m);
 

@@ -53,7 +53,7 @@ internal static partial class Int4Gemm
         bool emitted = false)
     {
         int outCols = w.Rows;
-        if (wide && !Avx512BW.IsSupported)
+        if (wide && !emitted && !Avx512BW.IsSupported)
             throw new PlatformNotSupportedException("the 8 × 16 int4 tile needs AVX-512 BW");
         if (emitted && !Int4EmittedTile.Available)
             throw new PlatformNotSupportedException("the emitted 8 x 16 int4 tile needs AVX-512 VNNI on Linux x64");

@@ -40,7 +40,7 @@ internal static unsafe class Int8EmittedTile
         public float* Bias;         // 96: bias[c] (the variant with a bias only)
     }
 
-    /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run.</summary>
+    /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run (<see cref="EmittedTiles.CpuSupported"/>).</summary>
     public static bool CpuSupported => EmittedTiles.CpuSupported;
 
     /// <summary>The fewest rows a tile takes (a strip's last 4–7 rows run as one tile; 1–3 rows run the managed decode

@@ -57,7 +57,7 @@ internal static partial class Int8Gemm
     internal static void RunQuantized(Int8Activations act, int rows, Int8Weight w, float[]? bias, float[] y, ParallelRunner runner, bool vectors, bool wide,
         bool emitted = false)
     {
-        if (wide && !Avx512BW.IsSupported)
+        if (wide && !emitted && !Avx512BW.IsSupported)
             throw new PlatformNotSupportedException("the 8 x 16 int8 tile needs AVX-512 BW");
         if (emitted && !Int8EmittedTile.Available)
             throw new PlatformNotSupportedException("the emitted 8 x 16 int8 tile needs AVX-512 VNNI on Linux x64");

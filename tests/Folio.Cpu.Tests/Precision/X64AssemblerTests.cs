@@ -59,6 +59,7 @@ public sealed class X64AssemblerTests
         { "vpternlogd zmm3, zmm7, zmm4, 0xf8", "62 f3 45 48 25 dc f8" },
         { "vpmovsxbd ymm6, qword ptr [r9+0x600]", "62 d2 7d 28 21 b1 00 06 00 00" },
         { "vpmovsxbd ymm7, qword ptr [r9+r10*1+0x608]", "62 92 7d 28 21 bc 11 08 06 00 00" },
+        { "xor ecx, ecx; xgetbv; shl rdx, 32; or rax, rdx", "31 c9 0f 01 d0 48 c1 e2 20 48 09 d0" },
         { "push rbx", "53" },
         { "push r15", "41 57" },
         { "pop r12", "41 5c" },
@@ -123,6 +124,7 @@ public sealed class X64AssemblerTests
         ["vpternlogd zmm3, zmm7, zmm4, 0xf8"] = a => a.Vpternlogd(Z3, new(7), Z4, 0xf8),
         ["vpmovsxbd ymm6, qword ptr [r9+0x600]"] = a => a.VpmovsxbdYmm(new(6), new Mem(Gpr.R9, Disp: 0x600)),
         ["vpmovsxbd ymm7, qword ptr [r9+r10*1+0x608]"] = a => a.VpmovsxbdYmm(new(7), new Mem(Gpr.R9, Gpr.R10, 1, 0x608)),
+        ["xor ecx, ecx; xgetbv; shl rdx, 32; or rax, rdx"] = a => a.ReadXcr0(),
         ["push rbx"] = a => a.Push(Gpr.Rbx),
         ["push r15"] = a => a.Push(Gpr.R15),
         ["pop r12"] = a => a.Pop(Gpr.R12),
@@ -179,6 +181,13 @@ public sealed class X64AssemblerTests
     [Fact]
     public void TheEmittedTileIsOfferedExactlyWhereItCanRun()
     {
+        // Where .NET reports AVX-512 BW (the runtime read CPUID and XCR0 itself), the tiles' own CPUID + xgetbv check must
+        // agree with it: offered exactly when the CPU also reports AVX-512 VNNI (leaf 7, ECX bit 11).
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported && OperatingSystem.IsLinux())
+        {
+            bool vnni = (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
+            Assert.Equal(vnni, Int8EmittedTile.CpuSupported);
+        }
         Assert.Equal(Int8EmittedTile.CpuSupported, Int8EmittedTile.Available);
         Assert.Equal(Int8EmittedTile.CpuSupported, Int4EmittedTile.Available);
         Assert.Equal(Int8EmittedTile.Available, Int8Gemm.UsesEmitted);
