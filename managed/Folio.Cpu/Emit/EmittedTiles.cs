@@ -25,6 +25,10 @@ internal static class EmittedTiles
         _ => new Mem(j < 4 ? row0 : row4, three, 1, disp),
     };
 
+    /// <summary>The fewest rows a tile takes (a strip's last 4–7 rows run as one tile; 1–3 rows run the managed decode
+    /// tiles, which stream the weights once).</summary>
+    public const int MinRows = 4;
+
     /// <summary>Row <paramref name="row"/>'s fp32 accumulator in every tile: zmm24 + row.</summary>
     public static Vec Acc(int row) => new(24 + row);
 

@@ -32,8 +32,8 @@ internal static unsafe class Int4EmittedTile
         public float* RowScales;    // 96: s[r] (Int8Activations.Scales)
     }
 
-    /// <summary>Variant (rows − 4) · 2 + bias (4 to 8 rows, as <see cref="Int8EmittedTile.MinRows"/>).</summary>
-    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
+    /// <summary>Variant (rows − 4) · 2 + bias (4 to 8 rows, as <see cref="EmittedTiles.MinRows"/>).</summary>
+    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(EmittedTiles.MinRows + i / 2, (i & 1) != 0));
 
     public static bool Available => Code.Available;
 
@@ -41,7 +41,7 @@ internal static unsafe class Int4EmittedTile
     /// extents).</summary>
     public static void Run(Int8Activations act, int r, int rows, Int4Weight w, int c, float[]? bias, float[] y)
     {
-        if (rows is < Int8EmittedTile.MinRows or > 8)
+        if (rows is < EmittedTiles.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
         int groups = w.Groups, panel = Int4Weight.PanelCols;
         fixed (sbyte* x = act.Signed)
@@ -70,7 +70,7 @@ internal static unsafe class Int4EmittedTile
                 RowScales = rowScales + r,
             };
             // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
-            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
+            ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)Code.For((rows - EmittedTiles.MinRows) * 2 + (bias is not null ? 1 : 0)))(&args);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using Folio.Cpu.Emit;
 
 namespace Folio.Cpu.Weights;
@@ -10,13 +9,15 @@ namespace Folio.Cpu.Weights;
 /// Lake / Cascade Lake lack) and has no AVX-512 VNNI class, so the managed 512-bit tile (Int8Gemm.Tiles512.cs) spends
 /// four instructions (two vpmaddubsw on the weights' nibbles, two vpaddw) where 512-bit vpdpbusd spends one; on the Zen
 /// 4 VM that tile runs at its vpmaddubsw + vpaddw pair rate and caps the int8 batch GEMM. This tile does per quad of k:
-/// one 64-byte load of the panel pair's weights, one xor by 0x80 (u = q + 128, unsigned), and for each of 8 rows one
+/// the panel pair's 64 bytes of weights (a ymm load and vinserti64x4 of the other panel's 32), one xor by 0x80 (u = q + 128,
+/// unsigned), and for each of 8 rows one
 /// vpdpbusd of u by that row's signed quad broadcast from memory ({1to16}); the int32 sums start at the group's
 /// −128 · Σ q (<see cref="Int8Activations.GroupOffsets"/>), so each ends exactly at Σ x_q · q. Per group each row's sum
 /// becomes fp32 (exact: |Σ| &lt; 2^24) and is folded in by one FMA by d · s (vmulps then vfmadd231ps), the bias added at
 /// the end: the same operations in the same order as <see cref="Int8Gemm.Element"/>, so the same bits as every other
-/// tile (the tests compare them). Emitted once per process for each kind of scale and bias (four variants, ~2 KiB
-/// each); where code cannot be made executable (<see cref="ExecutableCode"/>) the managed tiles run.
+/// tile (the tests compare them). Emitted once per process for each row count (4–8: a strip's last rows too), kind of
+/// scale and bias (twenty variants, ~1–2 KiB each); where code cannot be made executable (<see cref="ExecutableCode"/>)
+/// the managed tiles run.
 /// </summary>
 internal static unsafe class Int8EmittedTile
 {
@@ -43,12 +44,8 @@ internal static unsafe class Int8EmittedTile
     /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run (<see cref="EmittedTiles.CpuSupported"/>).</summary>
     public static bool CpuSupported => EmittedTiles.CpuSupported;
 
-    /// <summary>The fewest rows a tile takes (a strip's last 4–7 rows run as one tile; 1–3 rows run the managed decode
-    /// tiles, which stream the weights once).</summary>
-    public const int MinRows = 4;
-
     /// <summary>Variant (rows − 4) · 4 + 2 · fp16 scales + bias.</summary>
-    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(MinRows + i / 4, (i & 2) != 0, (i & 1) != 0));
+    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(EmittedTiles.MinRows + i / 4, (i & 2) != 0, (i & 1) != 0));
 
     /// <summary>Whether the tile serves here: the CPU has it and the code was made executable.</summary>
     public static bool Available => Code.Available;
@@ -58,7 +55,7 @@ internal static unsafe class Int8EmittedTile
     public static void Run<TScales>(Int8Activations act, int r, int rows, Int8Weight w, int c, float[]? bias, float[] y)
         where TScales : struct, IInt8Scales
     {
-        if (rows is < MinRows or > 8)
+        if (rows is < EmittedTiles.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
         int groups = w.Groups, panel = Int8Weight.PanelCols;
         int scaleBytes = TScales.IsHalf ? 2 : 4;
@@ -89,7 +86,7 @@ internal static unsafe class Int8EmittedTile
                 YStride = (nint)w.Rows * 4,
                 Bias = bp is null ? null : bp + c,
             };
-            nint code = Code.For((rows - MinRows) * 4 + (TScales.IsHalf ? 2 : 0) + (bias is not null ? 1 : 0));
+            nint code = Code.For((rows - EmittedTiles.MinRows) * 4 + (TScales.IsHalf ? 2 : 0) + (bias is not null ? 1 : 0));
             // No GC transition: the tile runs a few µs at most, touches only pinned memory, never blocks or calls back.
             ((delegate* unmanaged[SuppressGCTransition]<Args*, void>)code)(&args);
         }

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using Folio.Core.Compute;
+using Folio.Cpu.Emit;
 
 namespace Folio.Cpu.Weights;
 
@@ -101,11 +102,11 @@ internal static class KQuantGemm
             {
                 int rr = 0;
                 if (emitted && p + 1 < to && part.Format is KQuantFormat.Q4K or KQuantFormat.Q5K or KQuantFormat.Q6K
-                    && part.Rows >= (p + 2) * KQuantWeight.PanelCols && rows >= Int8EmittedTile.MinRows)
+                    && part.Rows >= (p + 2) * KQuantWeight.PanelCols && rows >= EmittedTiles.MinRows)
                 {
                     // Q4_K, Q5_K and Q6_K panel pairs, both whole: strips of 8 rows and a last strip of 4-7 on the
                     // emitted tiles, the rest (1-3 rows) on the managed one.
-                    for (; rr + Int8EmittedTile.MinRows <= rows; rr += Math.Min(8, rows - rr))
+                    for (; rr + EmittedTiles.MinRows <= rows; rr += Math.Min(8, rows - rr))
                     {
                         if (part.Format != KQuantFormat.Q6K)
                             Q4KEmittedTile.Run(act, rr, Math.Min(8, rows - rr), w, part, p, bias, y);

@@ -17,19 +17,19 @@ namespace Folio.Cpu.Weights;
 internal static class Q4KEmittedTile
 {
     /// <summary>Variant (rows − 4) · 4 + 2 · Q5_K + bias.</summary>
-    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(Int8EmittedTile.MinRows + i / 4, (i & 1) != 0, (i & 2) != 0));
+    private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(EmittedTiles.MinRows + i / 4, (i & 1) != 0, (i & 2) != 0));
 
     public static bool Available => Code.Available;
 
     /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q4_K or Q5_K part (both whole).</summary>
     public static void Run(Int8Activations act, int r, int rows, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
     {
-        if (rows is < Int8EmittedTile.MinRows or > 8)
+        if (rows is < EmittedTiles.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
         bool five = part.Format == KQuantFormat.Q5K;
         if (!five && part.Format != KQuantFormat.Q4K)
             throw new ArgumentException($"the Q4_K tile does not take {part.Format} panels");
-        KQuantTileCall.Run(Code.For((rows - Int8EmittedTile.MinRows) * 4 + (five ? 2 : 0) + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
+        KQuantTileCall.Run(Code.For((rows - EmittedTiles.MinRows) * 4 + (five ? 2 : 0) + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
             five ? KQuantPanels.Q5KBytes : KQuantPanels.Q4KBytes, act.PairedGroupSums, act.RowBytes / 64);
     }
 

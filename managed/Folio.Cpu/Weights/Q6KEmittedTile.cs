@@ -14,16 +14,16 @@ namespace Folio.Cpu.Weights;
 internal static class Q6KEmittedTile
 {
     /// <summary>Variant (rows − 4) · 2 + bias.</summary>
-    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(Int8EmittedTile.MinRows + i / 2, (i & 1) != 0));
+    private static readonly EmittedTiles.Variants Code = new(5 * 2, i => Emit(EmittedTiles.MinRows + i / 2, (i & 1) != 0));
 
     public static bool Available => Code.Available;
 
     /// <summary>Rows r .. r + <paramref name="rows"/> − 1 (4 to 8) × panels p and p + 1 of a Q6_K part (both whole).</summary>
     public static void Run(Int8Activations act, int r, int rows, KQuantWeight w, KQuantWeight.Part part, int p, float[]? bias, float[] y)
     {
-        if (rows is < Int8EmittedTile.MinRows or > 8)
+        if (rows is < EmittedTiles.MinRows or > 8)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "the emitted tile takes 4 to 8 rows");
-        KQuantTileCall.Run(Code.For((rows - Int8EmittedTile.MinRows) * 2 + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
+        KQuantTileCall.Run(Code.For((rows - EmittedTiles.MinRows) * 2 + (bias is not null ? 1 : 0)), act, r, w, part, p, bias, y,
             KQuantPanels.Q6KBytes, act.Q6KOffsets, act.RowBytes / 16);
     }
 

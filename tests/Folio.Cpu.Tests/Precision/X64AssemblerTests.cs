@@ -198,7 +198,7 @@ public sealed class X64AssemblerTests
             Assert.Contains("AVX-512 VNNI", Int8Gemm.KernelName);
             Assert.Contains("AVX-512 VNNI", Int4Gemm.KernelName);
         }
-        for (int rows = Int8EmittedTile.MinRows; rows <= 8; rows++)
+        for (int rows = EmittedTiles.MinRows; rows <= 8; rows++)
             foreach (bool bias in new[] { true, false })
             {
                 Assert.InRange(Int8EmittedTile.Emit(rows, true, bias).Length, 500, 4096);
