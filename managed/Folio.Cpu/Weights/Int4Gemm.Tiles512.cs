@@ -14,6 +14,7 @@ namespace Folio.Cpu.Weights;
 /// panel p, the high panel p + 1: 16 columns × 4 inputs), so one broadcast quad of x_q serves all 16 columns.
 /// The arithmetic is the AVX2 path's: int16 pair sums (no saturation, see <see cref="Int4Gemm"/>), vpmaddwd by ones
 /// and 8 · Σ x_q taken out per group, one FMA per group in group order: the same bits as every other tile.
+/// Where the CPU has AVX-512 VNNI (Linux x64), the emitted <see cref="Int4EmittedTile"/> takes this tile's place.
 /// </summary>
 internal static partial class Int4Gemm
 {

@@ -20,6 +20,7 @@ namespace Folio.Cpu.Weights;
 /// then widens them to int32: the same exact int32 group sums as every other tile, folded in with one FMA per group
 /// by d · s in group order, the same bits as <see cref="Element"/>. Two multiplies per 64 byte products, as the sign
 /// trick's vpmaddubsw + vpmaddwd, but no vpsignb, no int32 add per quad, and no offset to subtract per group.
+/// Where the CPU has AVX-512 VNNI (Linux x64), the emitted <see cref="Int8EmittedTile"/> takes this tile's place.
 /// </summary>
 internal static partial class Int8Gemm
 {
