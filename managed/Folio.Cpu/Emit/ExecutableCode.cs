@@ -11,16 +11,10 @@ namespace Folio.Cpu.Emit;
 /// </summary>
 internal sealed unsafe partial class ExecutableCode
 {
-    private ExecutableCode(nint address, int length)
-    {
-        Address = address;
-        Length = length;
-    }
+    private ExecutableCode(nint address) => Address = address;
 
     /// <summary>The first instruction's address.</summary>
     public nint Address { get; }
-
-    public int Length { get; }
 
     /// <summary>Whether emitted code can run here at all: Linux on x64.</summary>
     public static bool Supported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
@@ -39,7 +33,7 @@ internal sealed unsafe partial class ExecutableCode
             Munmap(p, size);
             return null;
         }
-        return new ExecutableCode(p, code.Length);
+        return new ExecutableCode(p);
     }
 
     private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;

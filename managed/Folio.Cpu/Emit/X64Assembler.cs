@@ -36,8 +36,6 @@ internal sealed class X64Assembler
         internal int Position = -1;
     }
 
-    public int Length => _code.Count;
-
     /// <summary>The encoded bytes, with every jump resolved.</summary>
     public byte[] ToArray()
     {
@@ -78,9 +76,6 @@ internal sealed class X64Assembler
     /// <summary>mov dst, [m] (64-bit load).</summary>
     public void MovLoad(Gpr dst, Mem m) => Rex(0x8B, dst.Id, m);
 
-    /// <summary>mov dst, src (64-bit).</summary>
-    public void Mov(Gpr dst, Gpr src) { Emit(RexByte(true, src.Id, 0, dst.Id)); Emit(0x89); Emit(ModRm(3, src.Id, dst.Id)); }
-
     /// <summary>lea dst, [m].</summary>
     public void Lea(Gpr dst, Mem m) => Rex(0x8D, dst.Id, m);
 
@@ -89,9 +84,6 @@ internal sealed class X64Assembler
 
     /// <summary>sub dst, imm32 (sign-extended): sets ZF for a following <see cref="Jnz"/>.</summary>
     public void Sub(Gpr dst, int imm) => AluImm(5, dst, imm);
-
-    /// <summary>add dst, src (64-bit).</summary>
-    public void Add(Gpr dst, Gpr src) { Emit(RexByte(true, src.Id, 0, dst.Id)); Emit(0x01); Emit(ModRm(3, src.Id, dst.Id)); }
 
     /// <summary>jnz rel32 to <paramref name="target"/>.</summary>
     public void Jnz(Label target) { Emit(0x0F); Emit(0x85); _fixups.Add((_code.Count, target)); Emit32(0); }

@@ -57,9 +57,7 @@ internal static partial class Int4Gemm
             throw new PlatformNotSupportedException("the 8 × 16 int4 tile needs AVX-512 BW");
         if (emitted && !Int4EmittedTile.Available)
             throw new PlatformNotSupportedException("the emitted 8 x 16 int4 tile needs AVX-512 VNNI on Linux x64");
-        if (emitted && act.GroupOffsets.Length < (long)rows * w.Groups)
-            throw new ArgumentException("the activations were not quantized with group sums");
-        if (act.Scales.Length < rows || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+        if (act.Scales.Length < rows || (emitted && act.GroupOffsets.Length < (long)rows * w.Groups) || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out; decode rows (1 to 3,
         // the prefetching tiles) take two a thread: longer chunks, fewer cold starts (the prefetch runs into the next

@@ -41,9 +41,6 @@ internal static unsafe class Int8EmittedTile
         public float* Bias;         // 96: bias[c] (the variant with a bias only)
     }
 
-    /// <summary>Whether the CPU has AVX-512 VNNI on a system where emitted code can run (<see cref="EmittedTiles.CpuSupported"/>).</summary>
-    public static bool CpuSupported => EmittedTiles.CpuSupported;
-
     /// <summary>Variant (rows − 4) · 4 + 2 · fp16 scales + bias.</summary>
     private static readonly EmittedTiles.Variants Code = new(5 * 4, i => Emit(EmittedTiles.MinRows + i / 4, (i & 2) != 0, (i & 1) != 0));
 

@@ -61,12 +61,10 @@ internal static partial class Int8Gemm
             throw new PlatformNotSupportedException("the 8 x 16 int8 tile needs AVX-512 BW");
         if (emitted && !Int8EmittedTile.Available)
             throw new PlatformNotSupportedException("the emitted 8 x 16 int8 tile needs AVX-512 VNNI on Linux x64");
-        if (act.GroupOffsets.Length < (long)rows * w.Groups)
-            throw new ArgumentException("the activations were not quantized per group");
         int outCols = w.Rows;
         if (!act.PerGroup || act.RowBytes != w.Groups * Group)
             throw new ArgumentException($"the int8 GEMM takes activations quantized per group of {Group} over k = {w.Cols}");
-        if (act.GroupScales.Length < (long)rows * w.Groups || act.GroupSums.Length < (long)rows * w.Groups || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
+        if (act.GroupScales.Length < (long)rows * w.Groups || act.GroupSums.Length < (long)rows * w.Groups || act.GroupOffsets.Length < (long)rows * w.Groups || act.Quants.Length < (long)rows * act.RowBytes || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for {rows} rows x [{outCols}, {w.Cols}]");
         // Chunks of whole 32-column blocks, several per thread so that uneven chunks even out.
         int blocks = (outCols + 31) / 32;
