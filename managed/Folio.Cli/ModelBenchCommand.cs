@@ -61,9 +61,9 @@ public static class ModelBenchCommand
             // bandwidth drifts (a shared VM read 35 GB/s before one 64-token run and 56 after it, bench/RESULTS.md) is then measured across the
             // run, not only at its end.
             var cpu = stack.CpuBackend;
-            double bandwidthBefore = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
-            if (bandwidthBefore > 0)
-                GC.Collect();   // the probe's 512 MB buffer, dead now: freed here, not by a collection inside the timed run
+            // One probe, kept until after the run: its buffer is freed then, not while the timed steps run.
+            var probe = measureBandwidth && cpu is not null ? new Folio.Cpu.MemoryBandwidth(cpu.Threads) : null;
+            double bandwidthBefore = probe?.MeasureReadGBps() ?? 0;
             long steps0 = stack.Executor.NumSteps, seqs0 = stack.Executor.NumSequencesComputed;
             long preempt0 = engine.GetSchedulerStats().Preemptions;
             var kv0 = engine.GetKvStats();   // the prefix hit rate is the timed requests' own
@@ -135,7 +135,7 @@ public static class ModelBenchCommand
             double meanContext = work.Count == 0 ? 0 : work.Average(w => w.Prompt.Length + w.Output / 2.0);
             long kvBytesPerStep = cpu is null ? 0
                 : (long)(meanContext * 2L * config.NumLayers * config.NumKvHeads * config.HeadDim * (kvCacheType == DType.BF16 ? 2 : 4));
-            double bandwidthAfter = measureBandwidth && cpu is not null ? Folio.Cpu.MemoryBandwidth.MeasureReadGBps(cpu.Threads) : 0;
+            double bandwidthAfter = probe?.MeasureReadGBps() ?? 0;
             double bandwidthGBps = (bandwidthBefore + bandwidthAfter) / 2;
             double boundPerS = weightBytes > 0 ? bandwidthGBps * 1e9 / (weightBytes + kvBytesPerStep) : 0;
             var inv = CultureInfo.InvariantCulture;

@@ -86,7 +86,7 @@ public sealed partial class CpuBackend : IComputeBackend
             throw new ArgumentException($"{data.Length} floats for a [{outFeatures}, {inFeatures}] weight");
         // Panels of 16 output columns, k-major inside: the GEMM's k loop streams each panel (Gemm.Pack).
         int length = Gemm.PackedLength(outFeatures, inFeatures);
-        var packed = FloatPanels.Allocate(length);
+        var packed = AlignedPanels<float>.Allocate(length);
         Gemm.Pack(data, outFeatures, inFeatures, packed);
         WeightBytes += (long)length * sizeof(float);   // the panels; not the < 64 bytes that align them
         _kernels.Add(Fp32Kernel);
@@ -254,7 +254,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     private static long StoredBytes(DeviceTensor t) => t switch
     {
-        HalfWeight h => h.Words.LongLength * sizeof(uint),
+        HalfWeight h => h.StoredBytes,
         MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
@@ -307,7 +307,7 @@ public sealed partial class CpuBackend : IComputeBackend
         switch (weight)
         {
             case CpuTensor w:
-                Gemm.Run(x.Data, x.Rows, x.Cols, new FloatPanels(w.Data, w.Offset), w.Rows, b, y.Data, _runner);
+                Gemm.Run(x.Data, x.Rows, x.Cols, new AlignedPanels<float>(w.Data, w.Offset), w.Rows, b, y.Data, _runner);
                 break;
             case HalfWeight h when h.DType == DType.BF16:
                 HalfGemm<Bf16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);

@@ -16,7 +16,7 @@ public sealed class CpuTensor : DeviceTensor
 
     internal float[] Data { get; }
 
-    /// <summary>Where a packed weight's panels start in <see cref="Data"/> (<see cref="FloatPanels"/>: on a 64-byte
+    /// <summary>Where a packed weight's panels start in <see cref="Data"/> (<see cref="AlignedPanels{T}"/>: on a 64-byte
     /// boundary); 0 for every other tensor.</summary>
     internal int Offset { get; }
 

@@ -88,7 +88,7 @@ internal static partial class Gemm
     /// With <typeparamref name="TPrefetch"/> on, the k steps in [pf0, pf1) each prefetch the same panel rows
     /// <paramref name="near"/> floats on (the slice the row block reads next) into L1, and with Far
     /// <paramref name="far"/> floats on into L2.</summary>
-    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int c, ref float part,
+    private static unsafe void Tile8x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, AlignedPanels<float> wt, int c, ref float part,
         ref float dst, int dstStride, float[]? bias, int pf0, int pf1, nuint near, nuint far)
         where TPrefetch : struct, IPrefetch
     {
@@ -158,7 +158,7 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows r .. r + 3, columns c .. c + 31, k in [k0, k1) as <see cref="Tile8x32"/>.</summary>
-    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, FloatPanels wt, int c, ref float part,
+    private static unsafe void Tile4x32<TPrefetch>(float[] x, int r, int k, int k0, int k1, AlignedPanels<float> wt, int c, ref float part,
         ref float dst, int dstStride, float[]? bias, int pf0, int pf1, nuint near, nuint far)
         where TPrefetch : struct, IPrefetch
     {
@@ -212,7 +212,7 @@ internal static partial class Gemm
 
     /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
     /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
-    private static unsafe void Tile1x64Wide<TPrefetch>(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static unsafe void Tile1x64Wide<TPrefetch>(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
         where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);

@@ -15,7 +15,7 @@ namespace Folio.Cpu;
 /// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
 /// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
 /// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
-/// The panels start on a 64-byte boundary (<see cref="FloatPanels"/>), so a 512-bit load of one panel row is one cache
+/// The panels start on a 64-byte boundary (<see cref="AlignedPanels{T}"/>), so a 512-bit load of one panel row is one cache
 /// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
 /// arithmetic): the tiles of a column block's first row block the next k slice, each a share, the one-row tile each panel stream 16 rows on.
 /// </summary>
@@ -52,7 +52,7 @@ internal static partial class Gemm
     /// <summary>Floats of a packed [out, in] weight: whole panels of 16 columns.</summary>
     public static int PackedLength(int outFeatures, int inFeatures) => checked((outFeatures + TileCols - 1) / TileCols * TileCols * inFeatures);
 
-    public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, FloatPanels panels)
+    public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, AlignedPanels<float> panels)
     {
         var packed = panels.Data.AsSpan(panels.Offset);
         for (int o = 0; o < outFeatures; o++)
@@ -63,12 +63,12 @@ internal static partial class Gemm
         }
     }
 
-    public static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner) =>
+    public static void Run(float[] x, int rows, int k, AlignedPanels<float> wt, int outCols, float[]? bias, float[] y, ParallelRunner runner) =>
         Run(x, rows, k, wt, outCols, bias, y, runner, PrefillKBlock);
 
     /// <summary><paramref name="prefillKBlock"/>: the k slice of a GEMM with several row blocks (<see cref="PrefillKBlock"/>
     /// on this CPU; tests run each on any CPU: the same bits either way).</summary>
-    internal static void Run(float[] x, int rows, int k, FloatPanels wt, int outCols, float[]? bias, float[] y, ParallelRunner runner,
+    internal static void Run(float[] x, int rows, int k, AlignedPanels<float> wt, int outCols, float[]? bias, float[] y, ParallelRunner runner,
         int prefillKBlock)
     {
         // The 512-bit tiles read and write unchecked (see Put in Gemm.Vector512.cs): check every extent once here.
@@ -98,7 +98,7 @@ internal static partial class Gemm
         });
     }
 
-    private static void Columns(float[] x, int rows, int k, FloatPanels wt, int o, int c0, int c1, float[]? bias, float[] y, int prefillKBlock)
+    private static void Columns(float[] x, int rows, int k, AlignedPanels<float> wt, int o, int c0, int c1, float[]? bias, float[] y, int prefillKBlock)
     {
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
@@ -148,7 +148,7 @@ internal static partial class Gemm
     /// partial sums stored exactly, so the bits are a single pass's); then a last 16-column panel row by row.
     /// <typeparamref name="TPrefetch"/>: <see cref="PrefetchFar"/> for a GEMM's only row block,
     /// <see cref="Prefetch"/> for the first of several, <see cref="NoPrefetch"/> for the rest.</summary>
-    private static void Rows512<TPrefetch>(float[] x, int r0, int r1, int k, FloatPanels wt, int o, int c0, int full, float[]? bias,
+    private static void Rows512<TPrefetch>(float[] x, int r0, int r1, int k, AlignedPanels<float> wt, int o, int c0, int full, float[]? bias,
         float[] y, int kBlock)
         where TPrefetch : struct, IPrefetch
     {
@@ -191,7 +191,7 @@ internal static partial class Gemm
     }
 
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
-    internal static float Element(float[] x, int r, int k, FloatPanels wt, int o, int c)
+    internal static float Element(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c)
     {
         float acc = 0f;
         int panel = c / TileCols * k * TileCols + c % TileCols;
@@ -209,7 +209,7 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
-    private static void Tile6x16(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile6x16(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref wt.Base;
@@ -244,7 +244,7 @@ internal static partial class Gemm
         Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
     }
 
-    private static void Tile1x64(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x64(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref wt.Base;
@@ -269,7 +269,7 @@ internal static partial class Gemm
         Put(a4, y, y0 + 32, bias, c + 32); Put(a5, y, y0 + 40, bias, c + 40); Put(a6, y, y0 + 48, bias, c + 48); Put(a7, y, y0 + 56, bias, c + 56);
     }
 
-    private static void Tile1x16(float[] x, int r, int k, FloatPanels wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x16(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref wt.Base;
@@ -287,6 +287,6 @@ internal static partial class Gemm
         Put(a1, y, y0 + 8, bias, c + 8);
     }
 
-    private readonly record struct GemmJob(float[] X, int Rows, int K, FloatPanels Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y,
+    private readonly record struct GemmJob(float[] X, int Rows, int K, AlignedPanels<float> Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y,
         int PrefillKBlock);
 }

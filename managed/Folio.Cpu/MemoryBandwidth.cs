@@ -3,15 +3,27 @@ using System.Numerics.Tensors;
 
 namespace Folio.Cpu;
 
-/// <summary>Measures the machine's read bandwidth the way a decode step reads weights: every thread summing
-/// its share of a buffer far larger than the caches, best of several passes.</summary>
-public static class MemoryBandwidth
+/// <summary>
+/// Measures the machine's read bandwidth the way a decode step reads weights: every thread summing its share of a
+/// buffer far larger than the caches, best of several passes. The buffer is on huge pages where the OS gives them, as
+/// the packed weights are (<see cref="HugePages"/>): on 4 KiB pages a plain sum read ~20 % less on the Zen 4 VM (a C
+/// model over 400 MB, pages alternated pass by pass: 38.4 against 49.2 GB/s; bench/RESULTS.md), and a bound measured
+/// there would flatter every kernel compared with it. One probe holds its buffer until it is dropped, so that a
+/// benchmark that measures before and after a timed run (<c>folio bench --bandwidth</c>) frees nothing in between: a
+/// 512 MB buffer freed just before a 0.15 s int4 decode run had the GC and the kernel return its pages while the
+/// run's two threads needed both cores.
+/// </summary>
+public sealed class MemoryBandwidth(int threads, int megabytes = 512)
 {
-    public static double MeasureReadGBps(int threads, int megabytes = 512, int passes = 5)
+    private readonly float[] _buffer = Touched(HugePages.NewArray<float>(megabytes / 4 * 1024 * 1024));
+
+    /// <summary>A one-off measurement (its buffer is garbage afterwards).</summary>
+    public static double MeasureReadGBps(int threads, int megabytes = 512, int passes = 5) =>
+        new MemoryBandwidth(threads, megabytes).MeasureReadGBps(passes);
+
+    /// <summary>GB/s of the fastest of <paramref name="passes"/> passes over the buffer.</summary>
+    public double MeasureReadGBps(int passes = 5)
     {
-        var buffer = new float[megabytes / 4 * 1024 * 1024];
-        for (int i = 0; i < buffer.Length; i += 1024)
-            buffer[i] = 1;   // touch every page so the first pass does not count page faults
         double best = 0;
         var sums = new float[threads];
         for (int pass = 0; pass < passes; pass++)
@@ -19,11 +31,19 @@ public static class MemoryBandwidth
             var clock = Stopwatch.StartNew();
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
-                int share = buffer.Length / threads;
-                sums[t] = TensorPrimitives.Sum(buffer.AsSpan(t * share, share));
+                int share = _buffer.Length / threads;
+                sums[t] = TensorPrimitives.Sum(_buffer.AsSpan(t * share, share));
             });
-            best = Math.Max(best, buffer.Length * 4.0 / clock.Elapsed.TotalSeconds / 1e9);
+            best = Math.Max(best, _buffer.Length * 4.0 / clock.Elapsed.TotalSeconds / 1e9);
         }
         return best;
+    }
+
+    /// <summary>Every page written once, so that no pass counts page faults.</summary>
+    private static float[] Touched(float[] buffer)
+    {
+        for (int i = 0; i < buffer.Length; i += 1024)
+            buffer[i] = 1;
+        return buffer;
     }
 }

@@ -80,7 +80,7 @@ public sealed class BackendOpTests
     public void APromptGemmGivesTheReferenceBitsForEveryKSlice(int rows, int k, int outCols)
     {
         float[] x = Random(rows * k, 7), w = Random(outCols * k, 8), b = Random(outCols, 9);
-        var wt = FloatPanels.Allocate(Gemm.PackedLength(outCols, k));
+        var wt = AlignedPanels<float>.Allocate(Gemm.PackedLength(outCols, k));
         Gemm.Pack(w, outCols, k, wt);
         var want = new float[rows * outCols];
         for (int r = 0; r < rows; r++)
@@ -109,7 +109,7 @@ public sealed class BackendOpTests
     public void ADecodeGemmGivesTheReferenceBitsThroughItsPartialSums(int rows, int k, int outCols)
     {
         float[] x = Random(rows * k, 10), w = Random(outCols * k, 11), b = Random(outCols, 12);
-        var wt = FloatPanels.Allocate(Gemm.PackedLength(outCols, k));
+        var wt = AlignedPanels<float>.Allocate(Gemm.PackedLength(outCols, k));
         Gemm.Pack(w, outCols, k, wt);
         var want = new float[rows * outCols];
         for (int r = 0; r < rows; r++)
@@ -120,21 +120,6 @@ public sealed class BackendOpTests
         Array.Fill(got, float.NaN);
         Gemm.Run(x, rows, k, wt, outCols, b, got, runner);
         Assert.Equal(want, got);
-    }
-
-    /// <summary>Panels start on a 64-byte line, and on a 2 MiB boundary once they fill a huge page (only whole 2 MiB
-    /// pages inside the array can be huge).</summary>
-    [Theory]
-    [InlineData(1000, 64)]
-    [InlineData(512 * 1024 - 16, 64)]
-    [InlineData(512 * 1024, 2 << 20)]
-    [InlineData(3_000_000, 2 << 20)]
-    public void PanelsStartOnALineOrAHugePage(int length, int alignment)
-    {
-        var panels = FloatPanels.Allocate(length);   // pinned: the address holds
-        long address = System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(panels.Data, panels.Offset);
-        Assert.Equal(0, address % alignment);
-        Assert.True(panels.Length >= length);
     }
 
     [Fact]

@@ -16,10 +16,10 @@ internal static partial class HalfGemm<TPanel>
     private const int HalfWords = Words / 2;
 
     /// <summary>Rows r .. r + 5, columns c + h .. c + h + 7 and c + h + 16 .. c + h + 23 of the panel at c (h = 0 or 8).</summary>
-    private static void Tile6x16(float[] x, int r, int k, uint[] wt, int o, int c, int h, float[]? bias, float[] y)
+    private static void Tile6x16(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, int h, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref uint wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null;
@@ -57,10 +57,10 @@ internal static partial class HalfGemm<TPanel>
     }
 
     /// <summary>Row r, columns c .. c + 63 (two whole panels) in 256-bit steps: eight independent chains.</summary>
-    private static void Tile1x64Narrow(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x64Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref uint wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null;
@@ -87,10 +87,10 @@ internal static partial class HalfGemm<TPanel>
     }
 
     /// <summary>Row r, columns c .. c + 31 (one panel) in 256-bit steps.</summary>
-    private static void Tile1x32Narrow(float[] x, int r, int k, uint[] wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x32Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref uint wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
         bool hb = bias is not null;

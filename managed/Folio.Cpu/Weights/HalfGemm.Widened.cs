@@ -39,11 +39,11 @@ internal static partial class HalfGemm<TPanel>
     /// sums stored in y (fp32 stored and reloaded exactly: one pass's bits). The slice's widened weights and the
     /// block's x slice stay in L1 while all its rows use them.</summary>
     [SkipLocalsInit]
-    private static unsafe void Rows512Widened(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
+    private static unsafe void Rows512Widened(float[] x, int r0, int r1, int k, AlignedPanels<uint> wt, int o, int c0, int full, float[]? bias, float[] y)
     {
         byte* raw = stackalloc byte[KBlock * TileCols * sizeof(float) + 64];
         ref float s = ref *(float*)(((nint)raw + 63) & ~(nint)63);   // whole cache lines: no split loads
-        ref uint wr = ref MemoryMarshal.GetArrayDataReference(wt);
+        ref uint wr = ref wt.Base;
         int r8 = r0 + (r1 - r0) / 8 * 8;
         for (int c = c0; c < full; c += TileCols)
         {

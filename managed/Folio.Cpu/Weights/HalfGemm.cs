@@ -63,7 +63,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide, bool widenToScratch)
     {
         int o = w.Rows, k = w.Cols;
-        uint[] wt = w.Words;
+        AlignedPanels<uint> wt = w.Words;
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
             int cEnd = Math.Min(c1, cb + BlockCols);
@@ -116,7 +116,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
     /// rows, or any block of a MatMul over <see cref="WidenMaxRows"/>) over the whole panels in [c0, full): per panel,
     /// every 8- and 4-row tile over the whole k, widening in registers, the block's panels staying in L2; the first tile
     /// of a panel prefetches it ahead for the others.</summary>
-    private static void Rows512(float[] x, int r0, int r1, int k, uint[] wt, int o, int c0, int full, float[]? bias, float[] y)
+    private static void Rows512(float[] x, int r0, int r1, int k, AlignedPanels<uint> wt, int o, int c0, int full, float[]? bias, float[] y)
     {
         int r8 = r0 + (r1 - r0) / 8 * 8;
         for (int c = c0; c < full; c += TileCols)

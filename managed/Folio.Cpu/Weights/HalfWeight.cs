@@ -14,14 +14,19 @@ internal sealed class HalfWeight : DeviceTensor
 {
     public const int PanelCols = 32;
 
-    private HalfWeight(uint[] words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
+    private HalfWeight(AlignedPanels<uint> words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
 
-    internal uint[] Words { get; }
+    /// <summary>The panels, from a 64-byte (or 2 MiB) boundary.</summary>
+    internal AlignedPanels<uint> Words { get; }
+
+    /// <summary>The panels' bytes (not the slack before and after them that aligns them).</summary>
+    internal long StoredBytes => (long)(Rows + PanelCols - 1) / PanelCols * Cols * (PanelCols / 2) * sizeof(uint);
 
     public static HalfWeight Pack<TPanel>(ReadOnlySpan<float> w, int outFeatures, int inFeatures, DType dtype)
         where TPanel : struct, IHalfPanel
     {
-        var words = HugePages.NewArray<uint>(checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2)));
+        var panels = AlignedPanels<uint>.Allocate((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2));
+        var words = panels.Span;
         for (int o = 0; o < outFeatures; o++)
         {
             int panel = o / PanelCols * inFeatures * (PanelCols / 2);
@@ -42,7 +47,7 @@ internal sealed class HalfWeight : DeviceTensor
                 words[panel + i * (PanelCols / 2) + lane] |= (uint)bits << shift;
             }
         }
-        return new HalfWeight(words, outFeatures, inFeatures, dtype);
+        return new HalfWeight(panels, outFeatures, inFeatures, dtype);
     }
 
     /// <summary>A mapped bf16 weight's rows packed into panels: its 16-bit patterns copied as they are (no fp32 on
@@ -51,7 +56,7 @@ internal sealed class HalfWeight : DeviceTensor
     internal static HalfWeight PackBf16(MappedBf16Weight w, ParallelRunner runner)
     {
         int outFeatures = w.Rows, inFeatures = w.Cols;
-        var words = HugePages.NewArray<uint>(checked((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2)));
+        var words = AlignedPanels<uint>.Allocate((long)(outFeatures + PanelCols - 1) / PanelCols * inFeatures * (PanelCols / 2));
         int panels = (outFeatures + PanelCols - 1) / PanelCols;
         runner.For(panels, (long)outFeatures * inFeatures, (w, words), static (s, panel) =>
         {
@@ -62,8 +67,9 @@ internal sealed class HalfWeight : DeviceTensor
                 int at = panel * k * (PanelCols / 2) + o % (PanelCols / 2);
                 int shift = o % PanelCols < PanelCols / 2 ? 16 : 0;
                 ref ushort row = ref w.Row(o);
+                var span = words.Span;
                 for (int i = 0; i < k; i++)
-                    words[at + i * (PanelCols / 2)] |= (uint)Unsafe.Add(ref row, i) << shift;
+                    span[at + i * (PanelCols / 2)] |= (uint)Unsafe.Add(ref row, i) << shift;
             }
         });
         return new HalfWeight(words, outFeatures, inFeatures, DType.BF16);
@@ -72,7 +78,7 @@ internal sealed class HalfWeight : DeviceTensor
     /// <summary>The 16-bit pattern of element [o, i] (tests and the scalar remainder).</summary>
     internal ushort Bits(int o, int i)
     {
-        uint word = Words[o / PanelCols * Cols * (PanelCols / 2) + i * (PanelCols / 2) + o % (PanelCols / 2)];
+        uint word = Words[(long)o / PanelCols * Cols * (PanelCols / 2) + i * (PanelCols / 2) + o % (PanelCols / 2)];
         return (ushort)(o % PanelCols < PanelCols / 2 ? word >> 16 : word);
     }
 
