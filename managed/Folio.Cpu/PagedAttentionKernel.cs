@@ -6,7 +6,7 @@ namespace Folio.Cpu;
 
 /// <summary>
 /// Causal attention over the paged cache, one row and one or more KV heads per work item (all of a row's KV heads
-/// when the step has rows enough to keep every thread busy, one otherwise): every query head of a KV head's group
+/// when the step has rows enough to keep every thread busy; a lone row's heads split evenly over the threads; one otherwise): every query head of a KV head's group
 /// (GQA) attends to each cached position up to the row's own (from the window's first position under sliding-window
 /// attention; slot offsets found through the block table once per item). With AVX-512 and head sizes a multiple of
 /// 16, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
@@ -33,9 +33,7 @@ internal static class PagedAttentionKernel
             work += (long)(batch.QueryStarts[s + 1] - batch.QueryStarts[s]) *
                 (slidingWindow > 0 ? Math.Min(slidingWindow, batch.ContextLengths[s]) : batch.ContextLengths[s]);
         work *= shape.NumHeads * shape.HeadDim * 2L;
-        // All of a row's KV heads in one item when there are rows enough (a block's K rows of every head are then one
-        // contiguous run of the cache); one KV head an item otherwise (batch 1), so that every thread has work.
-        int kvPerItem = rows >= RowsPerThreadForWholeRows * runner.Threads ? shape.NumKvHeads : 1;
+        int kvPerItem = KvHeadsPerItem(rows, shape.NumKvHeads, runner.Threads);
         int itemsPerRow = shape.NumKvHeads / kvPerItem;
         // Sequences of many query rows (prompts) go in tiles of rows × one KV head (RowTiles); the others row by row.
         var tiles = new RowTiles(batch, OnlineSoftmaxAttention.Supports(shape.HeadDim));
@@ -136,6 +134,25 @@ internal static class PagedAttentionKernel
 
     /// <summary>Rows per thread from which an item takes all of a row's KV heads.</summary>
     private const int RowsPerThreadForWholeRows = 4;
+
+    /// <summary>
+    /// KV heads per work item. All of a row's when there are rows enough (a block's K rows of every head are then one
+    /// contiguous run of the cache). A single row (batch-1 decode), whose items all cost the same, in as many equal
+    /// items as there are threads where its KV heads divide evenly: b8's 4 heads on 2 threads as 2 items of 2 heads,
+    /// each reading 256 contiguous bytes a position and hinting its next block into L2 (items of one head take no
+    /// hints); on the Zen 4 VM b8's int4 batch-1 step (cpu-step decode1, 4 alternated rounds) spent 0.16–0.21 ms in
+    /// PagedAttention against 0.19–0.22 with four one-head items (bench/RESULTS.md).
+    /// Otherwise one KV head an item, so that every thread has work and the dealing balances. The grouping changes no
+    /// arithmetic (a query head's depends only on its own row).
+    /// </summary>
+    internal static int KvHeadsPerItem(int rows, int kvHeads, int threads)
+    {
+        if (rows >= RowsPerThreadForWholeRows * threads)
+            return kvHeads;
+        if (rows == 1 && kvHeads % threads == 0)
+            return kvHeads / threads;
+        return 1;
+    }
 
     /// <summary>KV heads kvHead .. kvHead + kvHeads − 1 of one row, all their query heads.</summary>
     private static void Item(CpuTensor qkv, AttentionShape shape, CpuKvCache cache, int layer, ReadOnlySpan<int> blockTable,

@@ -44,6 +44,35 @@ public sealed class InvarianceTests
         return all;
     }
 
+    /// <summary>One thread and two give the same bits: a lone decode row's attention then runs as one item of both KV
+    /// heads (prefetching) or as two items of one (PagedAttentionKernel.KvHeadsPerItem), and the GEMMs deal their
+    /// columns differently.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogitsAreBitIdenticalOnOneAndTwoThreads(string fixture)
+    {
+        var prompt = Prompt(7, 37);
+        var byThreads = new List<List<float[]>>();
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var backend = new CpuBackend(threads, packMappedBf16: !fixture.EndsWith(InPlace, StringComparison.Ordinal));
+            using var model = HfParityTests.LoadModel(Folder(fixture), backend);
+            byThreads.Add(Alone(model, prompt, steps: 6, blockSize: 16));
+        }
+        for (int step = 0; step < byThreads[0].Count; step++)
+            Assert.True(byThreads[0][step].AsSpan().SequenceEqual(byThreads[1][step]), $"step {step}: logits differ on one and two threads");
+    }
+
+    [Theory]
+    [InlineData(1, 4, 2, 2)]    // b8's batch-1 decode on two threads: two items of two heads
+    [InlineData(1, 4, 1, 4)]    // one thread: the whole row, one item
+    [InlineData(1, 2, 2, 1)]
+    [InlineData(1, 3, 2, 1)]    // heads that do not split evenly: one an item
+    [InlineData(3, 4, 2, 1)]    // a few rows: one head an item, dealt over the threads
+    [InlineData(8, 4, 2, 4)]    // rows enough: whole rows
+    public void AttentionItemsTakeTheHeadsTheyShould(int rows, int kvHeads, int threads, int expected) =>
+        Assert.Equal(expected, PagedAttentionKernel.KvHeadsPerItem(rows, kvHeads, threads));
+
     [Theory]
     [MemberData(nameof(Models))]
     public void LogitsAreBitIdenticalAloneAndInABatchOf64(string fixture)
