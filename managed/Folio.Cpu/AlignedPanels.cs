@@ -4,15 +4,12 @@ using System.Runtime.InteropServices;
 namespace Folio.Cpu;
 
 /// <summary>
-/// A packed weight's panels (fp32, bf16/fp16 words, int8 or 4-bit groups, GGUF blocks) inside <see cref="Data"/> from
-/// element <see cref="Offset"/>, which puts element 0 on a 64-byte boundary, or on a 2 MiB one where the panels fill
-/// at least a huge page. A .NET array's elements start 16 bytes after its header, at any multiple of 8 mod 64: every
-/// 64-byte load of a panel row would then touch two cache lines. And only whole 2 MiB pages inside an array can be
-/// huge: from an arbitrary start a 1.2 MB [768, 768] bf16 weight holds none and a 6.3 MB gate/up two of its three (on
-/// the Zen 4 VM b8's bf16 weights were 110 of 200 MB on huge pages before, fp32 ~70 %; aligned, all but each weight's
-/// last partial page: bench/RESULTS.md). The array is pinned (allocated on the pinned object heap), so the alignment
-/// holds for its lifetime, and advised onto huge pages where the OS gives them (<see cref="HugePages"/>). The gap
-/// before the start is address space, never touched.
+/// A packed weight's panels (fp32 panels, bf16/fp16 words) inside <see cref="Data"/> from element
+/// <see cref="Offset"/>, which puts element 0 on a 64-byte boundary: a .NET array's elements start 16 bytes after its
+/// header, at any multiple of 8 mod 64, and every 64-byte load of a panel row would then touch two cache lines (no
+/// speed difference was measured from that alone: bench/RESULTS.md, `bench/cpu_stream_model.c pages`). The array is
+/// pinned (allocated on the pinned object heap), so the alignment holds for its lifetime, and advised onto huge pages
+/// where the OS gives them (<see cref="HugePages"/>). The elements before the start are unused.
 /// </summary>
 internal readonly struct AlignedPanels<T>(T[] data, int offset) where T : unmanaged
 {
@@ -37,8 +34,7 @@ internal readonly struct AlignedPanels<T>(T[] data, int offset) where T : unmana
     /// <summary>The panels as a span (packing writes them through it).</summary>
     public Span<T> Span => Data.AsSpan(Offset);
 
-    /// <summary>A zeroed pinned array with room for <paramref name="length"/> elements from a 64-byte boundary, or from
-    /// a 2 MiB one where they fill at least a huge page.</summary>
+    /// <summary>A zeroed pinned array with room for <paramref name="length"/> elements from a 64-byte boundary.</summary>
     public static unsafe AlignedPanels<T> Allocate(long length)
     {
         var data = HugePages.NewArray<T>(checked(length + LineBytes / sizeof(T) - 1));

@@ -6,12 +6,12 @@ namespace Folio.Cpu;
 /// <summary>
 /// Measures the machine's read bandwidth the way a decode step reads weights: every thread summing its share of a
 /// buffer far larger than the caches, best of several passes. The buffer is on huge pages where the OS gives them, as
-/// the packed weights are (<see cref="HugePages"/>): on 4 KiB pages a plain sum read ~20 % less on the Zen 4 VM (a C
-/// model over 400 MB, pages alternated pass by pass: 38.4 against 49.2 GB/s; bench/RESULTS.md), and a bound measured
+/// the packed weights are (<see cref="HugePages"/>): on 4 KiB pages a plain sum took 1.01–1.09× the time on the Zen
+/// 4 VM (<c>bench/cpu_stream_model.c pages</c>, pages alternated pass by pass; bench/RESULTS.md), and a bound measured
 /// there would flatter every kernel compared with it. One probe holds its buffer until it is dropped, so that a
-/// benchmark that measures before and after a timed run (<c>folio bench --bandwidth</c>) frees nothing in between: a
-/// 512 MB buffer freed just before a 0.15 s int4 decode run had the GC and the kernel return its pages while the
-/// run's two threads needed both cores.
+/// benchmark that measures before and after a timed run (<c>folio bench --bandwidth</c>) frees nothing in between (a
+/// 512 MB buffer had been collected just before the run: b8's int4 batch-1 figures after that ranged 270–487 tok/s
+/// against 471–497 with no probe, on the same build; the cause was not isolated, bench/RESULTS.md).
 /// </summary>
 public sealed class MemoryBandwidth(int threads, int megabytes = 512)
 {

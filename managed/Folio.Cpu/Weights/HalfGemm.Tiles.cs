@@ -103,16 +103,8 @@ internal static partial class HalfGemm<TPanel>
         Put(h3, ref yr, y0, ref br, hb, c); Put(l3, ref yr, y0 + 16, ref br, hb, c + 16);
     }
 
-    /// <summary>Panel rows ahead that the one-row tiles hint each stream into L2 (4 KiB: past a panel's end, the next
-    /// panel's start). Batch-1 decode reads every weight once from memory, and a tile whose loads wait on memory
-    /// keeps only as many lines in flight as its loop's iterations fit the core's reorder window (~40 here); the
-    /// hints, which retire at once, keep more. In a C model of this loop over 192 MB on huge pages (Zen 4 VM,
-    /// bench/RESULTS.md), 64 rows ahead into L2 read 41.0 GB/s against 36.0 without (a plain sum: 52.5), into L1 36.6;
-    /// 32 rows ahead was no better than none.</summary>
-    private const int RowAhead = 64;
-
     /// <summary>Row r, columns c .. c + 63 (two whole panels).</summary>
-    private static unsafe void Tile1x64(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x64(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref wt.Base;
@@ -124,9 +116,6 @@ internal static partial class HalfGemm<TPanel>
         nuint p0 = (nuint)(c / TileCols) * ks * Words, p1 = p0 + ks * Words;
         for (nuint i = 0; i < ks; i++, p0 += Words, p1 += Words)
         {
-            // Hints: past the weight's last panel they read nothing and cannot fault.
-            Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + RowAhead * Words)));
-            Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + RowAhead * Words)));
             var b = Vector512.Create(Unsafe.Add(ref xr, i));
             var v0 = Vector512.LoadUnsafe(ref wr, p0);
             var v1 = Vector512.LoadUnsafe(ref wr, p1);
@@ -139,7 +128,7 @@ internal static partial class HalfGemm<TPanel>
     }
 
     /// <summary>Row r, columns c .. c + 31.</summary>
-    private static unsafe void Tile1x32(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
+    private static void Tile1x32(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref wt.Base;
@@ -151,7 +140,6 @@ internal static partial class HalfGemm<TPanel>
         nuint p = (nuint)(c / TileCols) * ks * Words;
         for (nuint i = 0; i < ks; i++, p += Words)
         {
-            Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p + RowAhead * Words)));
             var b = Vector512.Create(Unsafe.Add(ref xr, i));
             var v = Vector512.LoadUnsafe(ref wr, p);
             h0 = Fma(b, TPanel.High(v), h0); l0 = Fma(b, TPanel.Low(v), l0);
