@@ -6,8 +6,9 @@
 //   gcc -O2 -mavx512f -fopenmp bench/cpu_stream_model.c -o /tmp/cpu_stream_model
 //   /tmp/cpu_stream_model pages MB ROUNDS   plain sum and the bf16 one-row tile on 4 KiB vs 2 MiB pages, aligned or 16 bytes off
 //   /tmp/cpu_stream_model tiles MB ROUNDS   on 2 MiB pages: a plain sum, the bf16 1 x 64 tile (two 32-column panel streams
-//                                           of k = 768 rows of 64 bytes, as HalfGemm's), and that tile with software
-//                                           prefetch of each stream 32 / 64 / 96 / 128 rows ahead into L2, 64 into L1
+//                                           of k = 768 rows of 64 bytes, as HalfGemm's was), that tile with software
+//                                           prefetch of each stream 32 / 64 / 96 / 128 rows ahead into L2, 64 into L1,
+//                                           and the 1 x 32 tile (one panel at a time: one sequential stream)
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <omp.h>
@@ -68,6 +69,29 @@ static float tile_1x64(const char *base, size_t bytes, int ahead, int l2) {
     return s;
 }
 
+// The bf16 1 x 32 tile: one panel at a time, so a thread's panels (back to back) are one sequential stream.
+static float tile_1x32(const char *base, size_t bytes, const float *x) {
+    size_t panel = (size_t)K * 64, panels = bytes / panel;
+    float s = 0;
+#pragma omp parallel num_threads(2) reduction(+ : s)
+    {
+        int t = omp_get_thread_num();
+        __m512 a = _mm512_setzero_ps(), b = a;
+        __m512i mask = _mm512_set1_epi32((int)0xffff0000);
+        for (size_t p = t * (panels / 2); p < (t + 1) * (panels / 2); p++) {
+            const char *w = base + p * panel;
+            for (int i = 0; i < K; i++) {
+                __m512 xi = _mm512_set1_ps(x[i]);
+                __m512i v = _mm512_loadu_si512(w + i * 64);
+                a = _mm512_fmadd_ps(xi, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), a);
+                b = _mm512_fmadd_ps(xi, _mm512_castsi512_ps(_mm512_and_si512(v, mask)), b);
+            }
+        }
+        s += _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+    }
+    return s;
+}
+
 static int by_value(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
 static double median(double *v, int n) { qsort(v, n, sizeof *v, by_value); return v[n / 2]; }
@@ -90,8 +114,10 @@ int main(int argc, char **argv) {
     if (rounds < 1 || rounds > MAX_ROUNDS) { fprintf(stderr, "ROUNDS: 1..%d\n", MAX_ROUNDS); return 2; }
     char *small = pages ? region(bytes, 0) : NULL, *huge = region(bytes, 1);
     const char *names_pages[] = {"sum 4K+16", "sum 2M+0", "sum 4K+0", "sum 2M+16", "tile 4K+16", "tile 2M+0", "tile 4K+0", "tile 2M+16"};
-    const char *names_tiles[] = {"sum", "1x64", "1x64 L2 32", "1x64 L2 64", "1x64 L2 96", "1x64 L2 128", "1x64 L1 64"};
-    int n = pages ? 8 : 7;
+    const char *names_tiles[] = {"sum", "1x64", "1x64 L2 32", "1x64 L2 64", "1x64 L2 96", "1x64 L2 128", "1x64 L1 64", "1x32"};
+    int n = 8;
+    float x[K];
+    for (int i = 0; i < K; i++) x[i] = 1.0f + (float)i / K;
     static double t[8][MAX_ROUNDS];
     float sink = 0;
     for (int r = 0; r < rounds; r++)
@@ -102,8 +128,8 @@ int main(int argc, char **argv) {
                 const char *base = (v % 4 == 0 || v % 4 == 2 ? small : huge) + (v % 4 == 0 || v % 4 == 3 ? 16 : 0);
                 sink += v < 4 ? plain_sum(base, bytes) : tile_1x64(base, bytes, 0, 0);
             } else {
-                static const int ahead[] = {0, 0, 32, 64, 96, 128, 64};
-                sink += v == 0 ? plain_sum(huge, bytes) : tile_1x64(huge, bytes, ahead[v], v != 6);
+                static const int ahead[] = {0, 0, 32, 64, 96, 128, 64, 0};
+                sink += v == 0 ? plain_sum(huge, bytes) : v == 7 ? tile_1x32(huge, bytes, x) : tile_1x64(huge, bytes, ahead[v], v != 6);
             }
             t[v][r] = now() - t0;
         }

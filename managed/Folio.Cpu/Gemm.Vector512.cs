@@ -62,9 +62,6 @@ internal static partial class Gemm
         public static bool Far => false;
     }
 
-    /// <summary>How many k steps (64-byte panel rows) ahead the one-row tile prefetches each of its four streams.</summary>
-    private const int RowAhead = 16;
-
     /// <summary>Floats from a panel row of the slice at <paramref name="k0"/> to the same row of the slice
     /// <paramref name="ahead"/> slices on in a row block's walk (a 32-column tile's slices in k order, then the next
     /// tile's, two panels on). Prefetches are hints: one past the weight's end reads nothing and cannot fault.</summary>
@@ -210,10 +207,12 @@ internal static partial class Gemm
         Put(a30, ref dst, y0, ref br, hb, c); Put(a31, ref dst, y0 + 16, ref br, hb, c + 16);
     }
 
-    /// <summary>Row r, columns c .. c + 63 (four whole panels): decode's one-row tile, one 64-byte load per FMA from
-    /// four sequential panel streams (the 256-bit 1 × 64 tile issues twice the loads and FMAs for the same bytes).</summary>
-    private static unsafe void Tile1x64Wide<TPrefetch>(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
-        where TPrefetch : struct, IPrefetch
+    /// <summary>Row r, columns c .. c + 15 (one whole panel): decode's one-row tile, one 64-byte load and one FMA per k.
+    /// A chunk's panels lie back to back, so decode, taking them one at a time, reads one sequential stream: in
+    /// <c>bench/cpu_stream_model.c</c> on the Zen 4 VM this loop ran at 0.95–1.01× a plain sum's time, the former
+    /// four-panel tile (four streams, each prefetched 16 rows ahead into L1) at 1.11–1.14× (bench/RESULTS.md). One
+    /// chain per lane: a 4-cycle FMA step per 64 bytes is still several times what a core reads from memory.</summary>
+    private static void Tile1x16Wide(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref wt.Base;
@@ -221,28 +220,10 @@ internal static partial class Gemm
         ref float br = ref Ref(bias);
         bool hb = bias is not null;
         nuint ks = (nuint)k;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        nuint panel = ks * TileCols;
-        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
-        for (nuint i = 0; i < ks; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
-        {
-            if (TPrefetch.On)
-            {
-                // Each stream's line RowAhead k steps on (past a panel's end: the next panel's start, for the
-                // last stream the next tile's first); the hardware streamer stops at every 4 KiB page.
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p0 + RowAhead * TileCols)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p1 + RowAhead * TileCols)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p2 + RowAhead * TileCols)));
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p3 + RowAhead * TileCols)));
-            }
-            var b = Vector512.Create(Unsafe.Add(ref xr, i));
-            a0 = Fma(b, Vector512.LoadUnsafe(ref wr, p0), a0);
-            a1 = Fma(b, Vector512.LoadUnsafe(ref wr, p1), a1);
-            a2 = Fma(b, Vector512.LoadUnsafe(ref wr, p2), a2);
-            a3 = Fma(b, Vector512.LoadUnsafe(ref wr, p3), a3);
-        }
-        int y0 = r * o + c;
-        Put(a0, ref yr, y0, ref br, hb, c); Put(a1, ref yr, y0 + 16, ref br, hb, c + 16);
-        Put(a2, ref yr, y0 + 32, ref br, hb, c + 32); Put(a3, ref yr, y0 + 48, ref br, hb, c + 48);
+        Vector512<float> a = default;
+        nuint p = (nuint)(c / TileCols) * ks * TileCols;
+        for (nuint i = 0; i < ks; i++, p += TileCols)
+            a = Fma(Vector512.Create(Unsafe.Add(ref xr, i)), Vector512.LoadUnsafe(ref wr, p), a);
+        Put(a, ref yr, r * o + c, ref br, hb, c);
     }
 }

@@ -14,10 +14,11 @@ namespace Folio.Cpu;
 /// Micro-kernels: 6 rows × 16 columns (12 accumulators; each weight vector serves 6 rows, each broadcast x
 /// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
 /// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
-/// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers.
+/// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers, and single
+/// rows a 512-bit 1 × 16 tile a panel at a time (one sequential stream through a chunk's panels).
 /// The panels start on a 64-byte boundary (<see cref="AlignedPanels{T}"/>), so a 512-bit load of one panel row is one cache
 /// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
-/// arithmetic): the tiles of a column block's first row block the next k slice, each a share, the one-row tile each panel stream 16 rows on.
+/// arithmetic): the tiles of a column block's first row block the next k slice, each a share.
 /// </summary>
 internal static partial class Gemm
 {
@@ -128,8 +129,8 @@ internal static partial class Gemm
             {
                 int c = cb;
                 if (Wide)
-                    for (; c + WideCols <= full; c += WideCols)
-                        Tile1x64Wide<Prefetch>(x, r, k, wt, o, c, bias, y);
+                    for (; c < full; c += TileCols)
+                        Tile1x16Wide(x, r, k, wt, o, c, bias, y);
                 for (; c + WideCols <= full; c += WideCols)
                     Tile1x64(x, r, k, wt, o, c, bias, y);
                 for (; c < full; c += TileCols)

@@ -9,7 +9,8 @@ namespace Folio.Cpu.Weights;
 /// The tiles of <see cref="HalfGemm{TPanel}"/>. Per k a tile loads one 16-word row of each panel it covers and
 /// widens it to columns 0..15 (hi) and 16..31 (lo) of that panel; each accumulator lane is one column's chain.
 /// 8 rows × 32: 16 accumulators, each widened weight vector serving 8 rows (16 FMAs per load and two widening
-/// ops). 1 × 64: two panels, four independent chains per row to cover the FMA latency.
+/// ops). 1 × 32: one panel, two chains per row (from memory one 64-byte line per 4-cycle FMA step, far above what a
+/// core reads).
 /// </summary>
 internal static partial class HalfGemm<TPanel>
 {
@@ -101,30 +102,6 @@ internal static partial class HalfGemm<TPanel>
         Put(h1, ref yr, y0, ref br, hb, c); Put(l1, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h2, ref yr, y0, ref br, hb, c); Put(l2, ref yr, y0 + 16, ref br, hb, c + 16); y0 += o;
         Put(h3, ref yr, y0, ref br, hb, c); Put(l3, ref yr, y0 + 16, ref br, hb, c + 16);
-    }
-
-    /// <summary>Row r, columns c .. c + 63 (two whole panels).</summary>
-    private static void Tile1x64(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
-    {
-        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref uint wr = ref wt.Base;
-        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
-        ref float br = ref Ref(bias);
-        bool hb = bias is not null;
-        nuint ks = (nuint)k;
-        Vector512<float> h0 = default, l0 = default, h1 = default, l1 = default;
-        nuint p0 = (nuint)(c / TileCols) * ks * Words, p1 = p0 + ks * Words;
-        for (nuint i = 0; i < ks; i++, p0 += Words, p1 += Words)
-        {
-            var b = Vector512.Create(Unsafe.Add(ref xr, i));
-            var v0 = Vector512.LoadUnsafe(ref wr, p0);
-            var v1 = Vector512.LoadUnsafe(ref wr, p1);
-            h0 = Fma(b, TPanel.High(v0), h0); l0 = Fma(b, TPanel.Low(v0), l0);
-            h1 = Fma(b, TPanel.High(v1), h1); l1 = Fma(b, TPanel.Low(v1), l1);
-        }
-        int y0 = r * o + c;
-        Put(h0, ref yr, y0, ref br, hb, c); Put(l0, ref yr, y0 + 16, ref br, hb, c + 16);
-        Put(h1, ref yr, y0 + 32, ref br, hb, c + 32); Put(l1, ref yr, y0 + 48, ref br, hb, c + 48);
     }
 
     /// <summary>Row r, columns c .. c + 31.</summary>

@@ -14,7 +14,7 @@ namespace Folio.Cpu.Weights;
 /// Tiles, in Vector512 where it is hardware-accelerated (<see cref="Wide"/>), rows in blocks of 32: in a MatMul of at
 /// most 64 rows (decode), a block of 16 or more rows widens each panel's k slice once into an L1 scratch and runs
 /// 8 × 32 / 4 × 32 tiles on it as the fp32 tiles do (HalfGemm.Widened.cs); other blocks run 8 × 32 / 4 × 32 tiles that widen in registers (one load and
-/// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 64 and 1 × 32 for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
+/// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 32, a panel at a time, for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
 /// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
 /// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
 /// gives each element the same chain, so both sets give the same bits.
@@ -80,14 +80,12 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                     else
                         Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
                 }
+                // Single rows a panel at a time: a chunk's panels lie back to back, so batch-1 decode reads them as
+                // one sequential stream (two panels at a time, two streams 48 KiB apart at k = 768, read ~5 % slower in
+                // bench/cpu_stream_model.c: bench/RESULTS.md).
                 for (; r < rows; r++)
-                {
-                    int c = cb;
-                    for (; c + WideCols <= full; c += WideCols)
-                        Tile1x64(x, r, k, wt, o, c, bias, y);
-                    for (; c < full; c += TileCols)
+                    for (int c = cb; c < full; c += TileCols)
                         Tile1x32(x, r, k, wt, o, c, bias, y);
-                }
             }
             else
             {
