@@ -12,10 +12,10 @@ namespace Folio.Cpu;
 /// row's results are bit-identical alone or in any batch (batch invariance), and threads split output columns,
 /// never a reduction.
 /// Micro-kernels: 6 rows × 16 columns (12 accumulators; each weight vector serves 6 rows, each broadcast x
-/// serves 16 columns), 1 row × 64 columns for leftover rows and decode (256 contiguous bytes of weights per k),
-/// 1 × 16, and scalar for the last columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run
-/// the 512-bit 8 × 32 and 4 × 32 tiles instead (Gemm.Vector512.cs), the same chains in wider registers, and single
-/// rows a 512-bit 1 × 16 tile a panel at a time (one sequential stream through a chunk's panels).
+/// serves 16 columns), 1 row × 16 columns for leftover rows and decode, a panel at a time (a chunk's panels lie back
+/// to back, so decode reads them as one sequential stream), and scalar for the last columns when out is not a
+/// multiple of 16. With AVX-512, groups of 8 and 4 rows run the 512-bit 8 × 32 and 4 × 32 tiles instead
+/// (Gemm.Vector512.cs) and single rows a 512-bit 1 × 16 tile, the same chains in wider registers.
 /// The panels start on a 64-byte boundary (<see cref="AlignedPanels{T}"/>), so a 512-bit load of one panel row is one cache
 /// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
 /// arithmetic): the tiles of a column block's first row block the next k slice, each a share.
@@ -78,9 +78,8 @@ internal static partial class Gemm
         int chunks, perChunk;
         if (Wide && rows < 4)
         {
-            // One to three rows (decode; each row runs the 1 × 64 tile): whole 1 × 64 tiles per chunk, ~16 chunks a thread. Chunks of 96 or 160 columns
-            // (what the split below makes of 768 or 1,280) ran a third of q/k/v, o and down on the 16-column tiles
-            // without prefetch, at ~10 % less of the read rate.
+            // One to three rows (decode): chunks of whole 64 columns, ~16 a thread, so that the threads, claiming
+            // chunks in turn, finish together.
             perChunk = WideCols * Math.Max(1, outCols / (WideCols * runner.Threads * 16));
         }
         else
@@ -127,14 +126,12 @@ internal static partial class Gemm
                     Tile6x16(x, r, k, wt, o, c, bias, y);
             for (; r < rows; r++)
             {
-                int c = cb;
-                if (Wide)
-                    for (; c < full; c += TileCols)
+                // A panel at a time: a chunk's panels lie back to back, so decode reads one sequential stream.
+                for (int c = cb; c < full; c += TileCols)
+                    if (Wide)
                         Tile1x16Wide(x, r, k, wt, o, c, bias, y);
-                for (; c + WideCols <= full; c += WideCols)
-                    Tile1x64(x, r, k, wt, o, c, bias, y);
-                for (; c < full; c += TileCols)
-                    Tile1x16(x, r, k, wt, o, c, bias, y);
+                    else
+                        Tile1x16(x, r, k, wt, o, c, bias, y);
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
@@ -243,31 +240,6 @@ internal static partial class Gemm
         Put(a30, y, y0, bias, c); Put(a31, y, y0 + 8, bias, c + 8); y0 += o;
         Put(a40, y, y0, bias, c); Put(a41, y, y0 + 8, bias, c + 8); y0 += o;
         Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
-    }
-
-    private static void Tile1x64(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
-    {
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref wt.Base;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        nuint xo = (nuint)(r * k);
-        nuint panel = (nuint)(k * TileCols);
-        nuint p0 = (nuint)(c / TileCols) * panel, p1 = p0 + panel, p2 = p1 + panel, p3 = p2 + panel;
-        for (int i = 0; i < k; i++, p0 += TileCols, p1 += TileCols, p2 += TileCols, p3 += TileCols)
-        {
-            var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
-            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p0), a0);
-            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p0 + 8), a1);
-            a2 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p1), a2);
-            a3 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p1 + 8), a3);
-            a4 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p2), a4);
-            a5 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p2 + 8), a5);
-            a6 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p3), a6);
-            a7 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, p3 + 8), a7);
-        }
-        int y0 = r * o + c;
-        Put(a0, y, y0, bias, c); Put(a1, y, y0 + 8, bias, c + 8); Put(a2, y, y0 + 16, bias, c + 16); Put(a3, y, y0 + 24, bias, c + 24);
-        Put(a4, y, y0 + 32, bias, c + 32); Put(a5, y, y0 + 40, bias, c + 40); Put(a6, y, y0 + 48, bias, c + 48); Put(a7, y, y0 + 56, bias, c + 56);
     }
 
     private static void Tile1x16(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)

@@ -56,36 +56,6 @@ internal static partial class HalfGemm<TPanel>
         Put(h5, ref yr, y0 + ch, ref br, hb, ch); Put(l5, ref yr, y0 + cl, ref br, hb, cl);
     }
 
-    /// <summary>Row r, columns c .. c + 63 (two whole panels) in 256-bit steps: eight independent chains.</summary>
-    private static void Tile1x64Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
-    {
-        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
-        ref uint wr = ref wt.Base;
-        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
-        ref float br = ref Ref(bias);
-        bool hb = bias is not null;
-        nuint ks = (nuint)k;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        nuint p0 = (nuint)(c / TileCols) * ks * Words, p1 = p0 + ks * Words;
-        for (nuint i = 0; i < ks; i++, p0 += Words, p1 += Words)
-        {
-            var b = Vector256.Create(Unsafe.Add(ref xr, i));
-            var v0 = Vector256.LoadUnsafe(ref wr, p0);
-            var v1 = Vector256.LoadUnsafe(ref wr, p0 + HalfWords);
-            var v2 = Vector256.LoadUnsafe(ref wr, p1);
-            var v3 = Vector256.LoadUnsafe(ref wr, p1 + HalfWords);
-            a0 = Fma(b, TPanel.High(v0), a0); a1 = Fma(b, TPanel.High(v1), a1);
-            a2 = Fma(b, TPanel.Low(v0), a2); a3 = Fma(b, TPanel.Low(v1), a3);
-            a4 = Fma(b, TPanel.High(v2), a4); a5 = Fma(b, TPanel.High(v3), a5);
-            a6 = Fma(b, TPanel.Low(v2), a6); a7 = Fma(b, TPanel.Low(v3), a7);
-        }
-        int y0 = r * o + c;
-        Put(a0, ref yr, y0, ref br, hb, c); Put(a1, ref yr, y0 + 8, ref br, hb, c + 8);
-        Put(a2, ref yr, y0 + 16, ref br, hb, c + 16); Put(a3, ref yr, y0 + 24, ref br, hb, c + 24);
-        Put(a4, ref yr, y0 + 32, ref br, hb, c + 32); Put(a5, ref yr, y0 + 40, ref br, hb, c + 40);
-        Put(a6, ref yr, y0 + 48, ref br, hb, c + 48); Put(a7, ref yr, y0 + 56, ref br, hb, c + 56);
-    }
-
     /// <summary>Row r, columns c .. c + 31 (one panel) in 256-bit steps.</summary>
     private static void Tile1x32Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {

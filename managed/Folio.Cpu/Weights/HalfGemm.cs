@@ -16,13 +16,12 @@ namespace Folio.Cpu.Weights;
 /// 8 × 32 / 4 × 32 tiles on it as the fp32 tiles do (HalfGemm.Widened.cs); other blocks run 8 × 32 / 4 × 32 tiles that widen in registers (one load and
 /// two widening ops per k serve 8 or 4 rows; HalfGemm.Tiles.cs); 1 row × 32, a panel at a time, for decode and leftover rows. Without it (AVX2-only CPUs, and NativeAOT builds for x86-64-v3) Vector512 would be computed
 /// in 256-bit halves and 8 × 32 would spill, so the 256-bit tiles run instead (HalfGemm.Tiles256.cs): 6 rows × 16
-/// over half a panel, 1 × 64 and 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
+/// over half a panel, 1 × 32 in 8-lane steps. Scalar for the columns of a partial last panel. Every tile
 /// gives each element the same chain, so both sets give the same bits.
 /// </summary>
 internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
 {
     private const int TileCols = HalfWeight.PanelCols;
-    private const int WideCols = 2 * TileCols;
     private const int Words = TileCols / 2;
     /// <summary>Columns per cache block: k × 256 × 2 bytes of weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 256;
@@ -96,13 +95,8 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                         Tile6x16(x, r, k, wt, o, c, HalfWords, bias, y);
                     }
                 for (; r < rows; r++)
-                {
-                    int c = cb;
-                    for (; c + WideCols <= full; c += WideCols)
-                        Tile1x64Narrow(x, r, k, wt, o, c, bias, y);
-                    for (; c < full; c += TileCols)
-                        Tile1x32Narrow(x, r, k, wt, o, c, bias, y);
-                }
+                    for (int c = cb; c < full; c += TileCols)
+                        Tile1x32Narrow(x, r, k, wt, o, c, bias, y);   // a panel at a time, as the 512-bit path
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
