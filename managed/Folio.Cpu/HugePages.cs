@@ -8,7 +8,7 @@ namespace Folio.Cpu;
 /// pages where Linux gives them: madvise(MADV_HUGEPAGE) on every 2 MiB page the array touches, then
 /// madvise(MADV_COLLAPSE) for pages already touched. On 4 KiB pages every 4 KiB of such a stream costs a TLB miss and
 /// stops the hardware prefetcher: on the development VM (AMD EPYC Zen 5) the 32-sequence fp32 decode step ran ~1.13×
-/// faster on 2 MiB pages, and on the Zen 4 VM a C model of the bf16 one-row tile (<c>bench/cpu_stream_model.c</c>)
+/// faster on 2 MiB pages, and on the Zen 4 VM a C model of a bf16 one-row tile (<c>bench/cpu_stream_model.c pages</c>)
 /// ran in 0.93–0.97× the time (bench/RESULTS.md). The pages an array shares with its neighbours on the pinned heap are advised too: only
 /// whole 2 MiB pages can be huge, and most of a model's weights are smaller than one (b8's q/k/v and o in bf16, all
 /// but lm_head in int4), so advising only the pages inside each array left 45 % of b8's bf16 weights and 85 % of its
