@@ -8,7 +8,8 @@
 //   /tmp/cpu_stream_model tiles MB ROUNDS   on 2 MiB pages: a plain sum, the bf16 1 x 64 tile (two 32-column panel streams
 //                                           of k = 768 rows of 64 bytes, as HalfGemm's was), that tile with software
 //                                           prefetch of each stream 32 / 64 / 96 / 128 rows ahead into L2, 64 into L1,
-//                                           and the 1 x 32 tile (one panel at a time: one sequential stream)
+//                                           the 1 x 32 tile (one panel at a time: one sequential stream), and fp32's
+//                                           former four-panel 1 x 64 tile (L1 prefetch 16 rows ahead) and 1 x 16
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <omp.h>
@@ -92,6 +93,49 @@ static float tile_1x32(const char *base, size_t bytes, const float *x) {
     return s;
 }
 
+// fp32's former one-row tile: four 16-column panels at a time, each stream hinted 16 rows ahead into L1.
+static float f32_tile_1x64(const char *base, size_t bytes, const float *x) {
+    size_t panel = (size_t)K * 64, panels = bytes / panel;
+    float s = 0;
+#pragma omp parallel num_threads(2) reduction(+ : s)
+    {
+        int t = omp_get_thread_num();
+        __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
+        for (size_t p = t * (panels / 2); p + 3 < (t + 1) * (panels / 2); p += 4) {
+            const char *w0 = base + p * panel, *w1 = w0 + panel, *w2 = w1 + panel, *w3 = w2 + panel;
+            for (int i = 0; i < K; i++) {
+                _mm_prefetch(w0 + (i + 16) * 64, _MM_HINT_T0); _mm_prefetch(w1 + (i + 16) * 64, _MM_HINT_T0);
+                _mm_prefetch(w2 + (i + 16) * 64, _MM_HINT_T0); _mm_prefetch(w3 + (i + 16) * 64, _MM_HINT_T0);
+                __m512 xi = _mm512_set1_ps(x[i]);
+                a = _mm512_fmadd_ps(xi, _mm512_loadu_ps((const float *)(w0 + i * 64)), a);
+                b = _mm512_fmadd_ps(xi, _mm512_loadu_ps((const float *)(w1 + i * 64)), b);
+                c = _mm512_fmadd_ps(xi, _mm512_loadu_ps((const float *)(w2 + i * 64)), c);
+                d = _mm512_fmadd_ps(xi, _mm512_loadu_ps((const float *)(w3 + i * 64)), d);
+            }
+        }
+        s += _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+    }
+    return s;
+}
+
+// fp32's one-row tile now: one 16-column panel at a time, one chain.
+static float f32_tile_1x16(const char *base, size_t bytes, const float *x) {
+    size_t panel = (size_t)K * 64, panels = bytes / panel;
+    float s = 0;
+#pragma omp parallel num_threads(2) reduction(+ : s)
+    {
+        int t = omp_get_thread_num();
+        __m512 a = _mm512_setzero_ps();
+        for (size_t p = t * (panels / 2); p < (t + 1) * (panels / 2); p++) {
+            const char *w = base + p * panel;
+            for (int i = 0; i < K; i++)
+                a = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps((const float *)(w + i * 64)), a);
+        }
+        s += _mm512_reduce_add_ps(a);
+    }
+    return s;
+}
+
 static int by_value(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
 static double median(double *v, int n) { qsort(v, n, sizeof *v, by_value); return v[n / 2]; }
@@ -114,11 +158,12 @@ int main(int argc, char **argv) {
     if (rounds < 1 || rounds > MAX_ROUNDS) { fprintf(stderr, "ROUNDS: 1..%d\n", MAX_ROUNDS); return 2; }
     char *small = pages ? region(bytes, 0) : NULL, *huge = region(bytes, 1);
     const char *names_pages[] = {"sum 4K+16", "sum 2M+0", "sum 4K+0", "sum 2M+16", "tile 4K+16", "tile 2M+0", "tile 4K+0", "tile 2M+16"};
-    const char *names_tiles[] = {"sum", "1x64", "1x64 L2 32", "1x64 L2 64", "1x64 L2 96", "1x64 L2 128", "1x64 L1 64", "1x32"};
-    int n = 8;
+    const char *names_tiles[] = {"sum", "1x64", "1x64 L2 32", "1x64 L2 64", "1x64 L2 96", "1x64 L2 128", "1x64 L1 64", "1x32",
+                                 "f32 1x64 L1 16", "f32 1x16"};
+    int n = pages ? 8 : 10;
     float x[K];
     for (int i = 0; i < K; i++) x[i] = 1.0f + (float)i / K;
-    static double t[8][MAX_ROUNDS];
+    static double t[10][MAX_ROUNDS];
     float sink = 0;
     for (int r = 0; r < rounds; r++)
         for (int j = 0; j < n; j++) {
@@ -129,7 +174,11 @@ int main(int argc, char **argv) {
                 sink += v < 4 ? plain_sum(base, bytes) : tile_1x64(base, bytes, 0, 0);
             } else {
                 static const int ahead[] = {0, 0, 32, 64, 96, 128, 64, 0};
-                sink += v == 0 ? plain_sum(huge, bytes) : v == 7 ? tile_1x32(huge, bytes, x) : tile_1x64(huge, bytes, ahead[v], v != 6);
+                sink += v == 0   ? plain_sum(huge, bytes)
+                        : v == 7 ? tile_1x32(huge, bytes, x)
+                        : v == 8 ? f32_tile_1x64(huge, bytes, x)
+                        : v == 9 ? f32_tile_1x16(huge, bytes, x)
+                                 : tile_1x64(huge, bytes, ahead[v], v != 6);
             }
             t[v][r] = now() - t0;
         }

@@ -209,8 +209,8 @@ internal static partial class Gemm
 
     /// <summary>Row r, columns c .. c + 15 (one whole panel): decode's one-row tile, one 64-byte load and one FMA per k.
     /// A chunk's panels lie back to back, so decode, taking them one at a time, reads one sequential stream: in
-    /// <c>bench/cpu_stream_model.c</c> on the Zen 4 VM this loop ran at 0.95–1.01× a plain sum's time, the former
-    /// four-panel tile (four streams, each prefetched 16 rows ahead into L1) at 1.11–1.14× (bench/RESULTS.md). One
+    /// <c>bench/cpu_stream_model.c</c> on the Zen 4 VM this loop ran at 0.95–0.98× a plain sum's time, the former
+    /// four-panel tile (four streams, each prefetched 16 rows ahead into L1) at 1.03–1.20× (bench/RESULTS.md). One
     /// chain per lane: a 4-cycle FMA step per 64 bytes is still several times what a core reads from memory.</summary>
     private static void Tile1x16Wide(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
