@@ -80,7 +80,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                         Rows512(x, rb, re, k, wt, o, cb, full, bias, y);
                 }
                 // Single rows a panel at a time: a chunk's panels lie back to back, so batch-1 decode reads them as
-                // one sequential stream (two panels at a time, two streams 48 KiB apart at k = 768, read ~5 % slower in
+                // one sequential stream (two panels at a time, two streams 48 KiB apart at k = 768, read 5–18 % slower in
                 // bench/cpu_stream_model.c: bench/RESULTS.md).
                 for (; r < rows; r++)
                     for (int c = cb; c < full; c += TileCols)
