@@ -276,7 +276,7 @@ public sealed partial class CpuBackend : IComputeBackend
 
     /// <summary>The fp32 kernel as it runs on this machine (the 512-bit tiles only where Vector512 is accelerated).</summary>
     private static string Fp32Kernel => Gemm.Wide
-        ? "fp32 weights, fp32 FMA (Vector512 8x32/4x32 tiles k-blocked for several rows, 1x64 for one)"
+        ? "fp32 weights, fp32 FMA (Vector512 8x32/4x32 tiles k-blocked for several rows, 1x16 a panel at a time for one)"
         : "fp32 weights, fp32 FMA (Vector256)";
 
     public void Download(DeviceTensor source, Span<float> destination)
