@@ -24,7 +24,8 @@ internal static partial class Gemm
 {
     private const int TileRows = 6;
     private const int TileCols = 16;
-    private const int WideCols = 64;
+    /// <summary>The unit of a decode MatMul's column chunks (one to three rows): four panels.</summary>
+    private const int DecodeChunkCols = 64;
     /// <summary>Columns per cache block: k × 128 weights (384 KiB at k = 768) stay in L2 for all row tiles.</summary>
     private const int BlockCols = 128;
     /// <summary>Rows that share one k slice of a 32-column tile's weights (the 512-bit tiles): 32 rows × KBlock of x
@@ -55,7 +56,7 @@ internal static partial class Gemm
 
     public static void Pack(ReadOnlySpan<float> w, int outFeatures, int inFeatures, AlignedPanels<float> panels)
     {
-        var packed = panels.Data.AsSpan(panels.Offset);
+        var packed = panels.Span;
         for (int o = 0; o < outFeatures; o++)
         {
             int panel = o / TileCols * inFeatures * TileCols + o % TileCols;
@@ -80,7 +81,7 @@ internal static partial class Gemm
         {
             // One to three rows (decode): chunks of whole 64 columns, ~16 a thread, so that the threads, claiming
             // chunks in turn, finish together.
-            perChunk = WideCols * Math.Max(1, outCols / (WideCols * runner.Threads * 16));
+            perChunk = DecodeChunkCols * Math.Max(1, outCols / (DecodeChunkCols * runner.Threads * 16));
         }
         else
         {
