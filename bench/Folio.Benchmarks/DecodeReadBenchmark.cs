@@ -16,10 +16,11 @@ namespace Folio.Benchmarks;
 /// </summary>
 internal static class DecodeReadBenchmark
 {
-    public static void Run(int threads, int passes, int rows = 1, WeightQuantization quantization = WeightQuantization.None, DType stored = DType.F32)
+    public static void Run(int threads, int passes, int rows = 1, WeightQuantization quantization = WeightQuantization.None, DType stored = DType.F32,
+        bool codeBf16 = true)
     {
         (int Out, int In)[] layer = [(1280, 768), (768, 768), (4096, 768), (768, 2048)];
-        using var backend = new CpuBackend(threads, quantization);
+        using var backend = new CpuBackend(threads, quantization, codeBf16: codeBf16 && CpuBackend.CodesBf16OnThisMachine);
         var weights = new List<(DeviceTensor W, int Shape)>();
         var rng = new Random(1);
         var scratch = new float[32000 * 768];
@@ -35,7 +36,7 @@ internal static class DecodeReadBenchmark
         var x = new DeviceTensor[] { backend.Upload(scratch.AsSpan(0, rows * 768), rows, 768), backend.Upload(scratch.AsSpan(0, rows * 2048), rows, 2048) };
         var y = shapes.Select(s => backend.Allocate(rows, s.Out)).ToArray();
         double bound = MemoryBandwidth.MeasureReadGBps(threads);
-        Console.WriteLine($"decode-read, {rows} row(s), {quantization} weights stored {stored}, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
+        Console.WriteLine($"decode-read, {rows} row(s), {quantization} weights stored {stored}{(stored == DType.BF16 && backend.CodeBf16 ? " (exponent-coded)" : "")}, {backend.Name}; {DateTime.UtcNow:u}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; read bound {bound:F1} GB/s");
         var run = ModelOrderPasses.Run(backend, weights, shapes, x, y, passes);
         double bestPass = run.FastestMs;
         var best = run.FastestPerShapeMs;

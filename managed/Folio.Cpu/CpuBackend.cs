@@ -26,10 +26,13 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <see cref="HalfWeight"/> panels straight from the mapping (its pages then released: resident memory stays one
     /// bf16 copy) or used in place by <see cref="Bf16RowGemm"/>. Null (the default): packed where AVX-512 runs, whose
     /// 8 × 32 tiles make the panels faster at every batch size (bench/RESULTS.md); in place elsewhere.</param>
+    /// <param name="codeBf16">Whether bf16 weights in panels are kept as <see cref="CodedBf16Weight"/> (12 bits a
+    /// value, losslessly: the same bits out, 0.75 × the bytes for a decode step to read). Null (the default): where
+    /// AVX-512 BW decodes them (<see cref="CodedBf16Weight.IsSupported"/>).</param>
     /// <param name="kvCacheType">The KV cache's element type: F32 (the default; exact) or BF16 (half the bytes for
     /// attention to read, K and V rounded to nearest even; needs AVX-512, checked when the cache is allocated).</param>
     public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true,
-        bool? packMappedBf16 = null, DType kvCacheType = DType.F32)
+        bool? packMappedBf16 = null, DType kvCacheType = DType.F32, bool? codeBf16 = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         RequireKvType(kvCacheType, nameof(kvCacheType));
@@ -38,7 +41,16 @@ public sealed partial class CpuBackend : IComputeBackend
         KvCacheType = kvCacheType;
         MapWeights = mapWeights;
         PackMappedBf16 = packMappedBf16 ?? Vector512.IsHardwareAccelerated;
+        if (codeBf16 == true && !CodedBf16Weight.IsSupported)
+            throw new ArgumentException("exponent-coded bf16 weights need AVX-512 BW, which this CPU (or runtime) lacks", nameof(codeBf16));
+        CodeBf16 = codeBf16 ?? CodedBf16Weight.IsSupported;
     }
+
+    /// <summary>Whether this machine decodes exponent-coded bf16 weights (what <c>codeBf16: null</c> picks).</summary>
+    public static bool CodesBf16OnThisMachine => CodedBf16Weight.IsSupported;
+
+    /// <summary>Whether bf16 weights in panels are exponent-coded (<see cref="CodedBf16Weight"/>).</summary>
+    public bool CodeBf16 { get; }
 
     /// <summary>Whether bf16 checkpoint weights are read through the file's mapping (<see cref="UploadMappedWeight"/>).</summary>
     public bool MapWeights { get; }
@@ -115,7 +127,7 @@ public sealed partial class CpuBackend : IComputeBackend
         DeviceTensor t = kept
             ?? (Quantization == WeightQuantization.Int8 ? Int8Weight.Quantize(data, outFeatures, inFeatures)
             : Quantization == WeightQuantization.Int4 ? Int4Weight.Quantize(data, outFeatures, inFeatures)
-            : sourceType == DType.BF16 ? HalfWeight.Pack<Bf16Panel>(data, outFeatures, inFeatures, DType.BF16)
+            : sourceType == DType.BF16 ? Coded(HalfWeight.Pack<Bf16Panel>(data, outFeatures, inFeatures, DType.BF16))
             : sourceType == DType.F16 ? HalfWeight.Pack<F16Panel>(data, outFeatures, inFeatures, DType.F16)
             : UploadWeight(data, outFeatures, inFeatures));
         if (t is not CpuTensor)
@@ -138,10 +150,10 @@ public sealed partial class CpuBackend : IComputeBackend
             return null;
         if (PackMappedBf16)
         {
-            HalfWeight packed;
+            DeviceTensor packed;
             using (w)   // disposing releases the parts, which are the backend's once this returns non-null
             {
-                packed = HalfWeight.PackBf16(w, _runner);
+                packed = CodeBf16 ? CodedBf16Weight.Encode(w, _runner) : HalfWeight.PackBf16(w, _runner);
                 w.ReleasePages();
             }
             WeightBytes += StoredBytes(packed);
@@ -152,6 +164,9 @@ public sealed partial class CpuBackend : IComputeBackend
         _kernels.Add(Bf16RowGemm.KernelName);
         return w;
     }
+
+    /// <summary>A bf16 panel weight in its exponent-coded form where <see cref="CodeBf16"/> asks for it.</summary>
+    private DeviceTensor Coded(HalfWeight w) => CodeBf16 ? CodedBf16Weight.Encode(w, _runner) : w;
 
     /// <summary>With <see cref="Quantization"/> None, Q4_K/Q5_K/Q6_K weights stay in their blocks as the file stores them
     /// (<see cref="KQuantWeight"/>); with int8/int4 set, null (they are read as fp32 and quantized the asked way).</summary>
@@ -255,6 +270,7 @@ public sealed partial class CpuBackend : IComputeBackend
     private static long StoredBytes(DeviceTensor t) => t switch
     {
         HalfWeight h => h.StoredBytes,
+        CodedBf16Weight c => c.StoredBytes,
         MappedBf16Weight m => m.StoredBytes,
         Int8Weight q => q.StoredBytes,
         Int4Weight q => q.StoredBytes,
@@ -268,6 +284,7 @@ public sealed partial class CpuBackend : IComputeBackend
     {
         HalfWeight h => $"{(h.DType == DType.BF16 ? "bf16" : "fp16")} weights, widened in registers from 32-column panels, fp32 FMA ({(Vector512.IsHardwareAccelerated ? "Vector512, 8 × 32 tiles" : "Vector256, 6 × 16 tiles over half panels")})",
         MappedBf16Weight => Bf16RowGemm.KernelName,
+        CodedBf16Weight => CodedBf16Gemm.KernelName,
         // IQ4_XS's products and the re-quantized GGUF types keep fp32 group scales (Int8Weight.SingleScales).
         Int8Weight w => w.SingleScales is null ? Int8Gemm.KernelName : Int8Gemm.KernelName.Replace("fp16 scales", "fp32 scales", StringComparison.Ordinal),
         Int4Weight => Int4Gemm.KernelName,
@@ -311,6 +328,9 @@ public sealed partial class CpuBackend : IComputeBackend
                 break;
             case HalfWeight h when h.DType == DType.BF16:
                 HalfGemm<Bf16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);
+                break;
+            case CodedBf16Weight c:
+                CodedBf16Gemm.Run(x.Data, x.Rows, c, b, y.Data, _runner);
                 break;
             case HalfWeight h:
                 HalfGemm<F16Panel>.Run(x.Data, x.Rows, h, b, y.Data, _runner);

@@ -9,17 +9,23 @@ namespace Folio.Cpu.Tests;
 public sealed class InvarianceTests
 {
     // qwen2_tied attends to every earlier position; qwen2_swa's second layer only to the last 8, so chunks and
-    // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights run both ways: packed
-    // from the mapping into 32-column panels (HalfGemm, the default with AVX-512) and, with the suffix InPlace, used
-    // in place (Bf16RowGemm: its row-major dot products must be as batch-invariant as the packed kernels).
-    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded", "llama_bf16_sharded" + InPlace };
+    // blocks that straddle the window's edge are covered too. llama_bf16_sharded's bf16 weights run three ways: packed
+    // from the mapping into 32-column panels, exponent-coded (CodedBf16Gemm, the default with AVX-512 BW), with the
+    // suffix Plain as 16-bit panels (HalfGemm), and with the suffix InPlace used in place (Bf16RowGemm: its row-major
+    // dot products must be as batch-invariant as the packed kernels).
+    public static TheoryData<string> Models => new() { "qwen2_tied", "qwen2_swa", "llama_bf16_sharded", "llama_bf16_sharded" + Plain, "llama_bf16_sharded" + InPlace };
 
     private const string InPlace = ":in-place";
+    private const string Plain = ":plain";
 
-    /// <summary>The fixture's backend: two threads; the mapped bf16 kernel for the InPlace variant, packed bf16 panels otherwise.</summary>
-    private static CpuBackend Backend(string fixture) => new(2, packMappedBf16: !fixture.EndsWith(InPlace, StringComparison.Ordinal));
+    /// <summary>The fixture's backend: two threads; the mapped bf16 kernel for the InPlace variant, plain 16-bit panels
+    /// for the Plain one, the default (exponent-coded panels where AVX-512 BW runs) otherwise.</summary>
+    private static CpuBackend Backend(string fixture) => Backend(fixture, 2);
 
-    private static string Folder(string fixture) => Fixtures.Hf(fixture.Replace(InPlace, "", StringComparison.Ordinal));
+    private static CpuBackend Backend(string fixture, int threads) => new(threads,
+        packMappedBf16: !fixture.EndsWith(InPlace, StringComparison.Ordinal), codeBf16: fixture.EndsWith(Plain, StringComparison.Ordinal) ? false : null);
+
+    private static string Folder(string fixture) => Fixtures.Hf(fixture.Replace(InPlace, "", StringComparison.Ordinal).Replace(Plain, "", StringComparison.Ordinal));
 
     private static int[] Prompt(int seed, int length)
     {
@@ -55,7 +61,7 @@ public sealed class InvarianceTests
         var byThreads = new List<List<float[]>>();
         foreach (int threads in new[] { 1, 2 })
         {
-            using var backend = new CpuBackend(threads, packMappedBf16: !fixture.EndsWith(InPlace, StringComparison.Ordinal));
+            using var backend = Backend(fixture, threads);
             using var model = HfParityTests.LoadModel(Folder(fixture), backend);
             byThreads.Add(Alone(model, prompt, steps: 6, blockSize: 16));
         }
@@ -80,7 +86,10 @@ public sealed class InvarianceTests
         using var backend = Backend(fixture);
         using var model = HfParityTests.LoadModel(Folder(fixture), backend);
         if (fixture.StartsWith("llama_bf16_sharded", StringComparison.Ordinal))
-            Assert.All(backend.WeightKernels, k => Assert.StartsWith(backend.PackMappedBf16 ? "bf16 weights, widened in registers from 32-column panels" : Weights.Bf16RowGemm.KernelName, k));
+            Assert.All(backend.WeightKernels, k => Assert.StartsWith(
+                !backend.PackMappedBf16 ? Weights.Bf16RowGemm.KernelName
+                : backend.CodeBf16 ? Weights.CodedBf16Gemm.KernelName
+                : "bf16 weights, widened in registers from 32-column panels", k));
         const int batch = 64, steps = 4;
         var prompts = Enumerable.Range(0, batch).Select(i => Prompt(100 + i, 1 + i % 23)).ToArray();
         var runner = new PagedSequenceRunner(model, blockSize: 16, numBlocks: 512);

@@ -59,7 +59,12 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         });
     }
 
-    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide, bool widenToScratch)
+    /// <summary>Output columns [c0, c1) of rows [r0, rows), on the calling thread, with this machine's tiles.</summary>
+    internal static void Columns(float[] x, int r0, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y) =>
+        Columns(x, rows, w, c0, c1, bias, y, Wide, DecodeWidensToScratch, r0);
+
+    private static void Columns(float[] x, int rows, HalfWeight w, int c0, int c1, float[]? bias, float[] y, bool wide, bool widenToScratch,
+        int r0 = 0)
     {
         int o = w.Rows, k = w.Cols;
         AlignedPanels<uint> wt = w.Words;
@@ -67,11 +72,11 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         {
             int cEnd = Math.Min(c1, cb + BlockCols);
             int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
-            int r = 0;
+            int r = r0;
             if (wide)
             {
-                r = rows / 4 * 4;
-                for (int rb = 0; rb < r; rb += RowBlock)
+                r = r0 + (rows - r0) / 4 * 4;
+                for (int rb = r0; rb < r; rb += RowBlock)
                 {
                     int re = Math.Min(r, rb + RowBlock);
                     if (widenToScratch && re - rb >= WidenRows && rows <= WidenMaxRows)
@@ -99,7 +104,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                         Tile1x32Narrow(x, r, k, wt, o, c, bias, y);   // a panel at a time, as the 512-bit path
             }
             for (int c = full; c < cEnd; c++)
-                for (int rr = 0; rr < rows; rr++)
+                for (int rr = r0; rr < rows; rr++)
                     y[rr * o + c] = Element(x, rr, w, c) + (bias?[c] ?? 0f);
         }
     }

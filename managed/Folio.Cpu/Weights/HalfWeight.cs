@@ -16,6 +16,10 @@ internal sealed class HalfWeight : DeviceTensor
 
     private HalfWeight(AlignedPanels<uint> words, int rows, int cols, DType dtype) : base(rows, cols, dtype) => Words = words;
 
+    /// <summary>Panels already packed elsewhere (a decoded block of a <see cref="CodedBf16Weight"/>), as a weight of
+    /// <paramref name="rows"/> output columns.</summary>
+    internal static HalfWeight Over(AlignedPanels<uint> words, int rows, int cols) => new(words, rows, cols, DType.BF16);
+
     /// <summary>The panels, from a 64-byte (or 2 MiB) boundary.</summary>
     internal AlignedPanels<uint> Words { get; }
 

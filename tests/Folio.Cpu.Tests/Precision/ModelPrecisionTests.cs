@@ -48,23 +48,42 @@ public sealed class ModelPrecisionTests : IDisposable
         return ([.. output], [.. margins]);
     }
 
-    [Fact]
-    public void ABf16CheckpointPackedStays16BitAndGivesTheFp32PathsLogitsExactly()
+    /// <summary>With <paramref name="coded"/>, the panels exponent-coded (12 bits a value, where AVX-512 BW decodes them;
+    /// elsewhere plain: the backend's default there): the same logits.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ABf16CheckpointPackedStays16BitAndGivesTheFp32PathsLogitsExactly(bool coded)
     {
+        coded &= Weights.CodedBf16Weight.IsSupported;
         HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
         using var source = ModelSource.Open(_dir);
-        using var b16 = new CpuBackend(2, mapWeights: false);   // --no-mmap
+        using var b16 = new CpuBackend(2, mapWeights: false, codeBf16: coded);   // --no-mmap
         using var f32 = new CpuBackend(2);
         using var half = LlamaModel.Load(source.Config, source.Weights, b16);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
-        Assert.Equal(PanelBytes(Small, 32, 2), b16.WeightBytes);   // 16-bit panels of 32 columns
+        AssertBf16Panels(b16, coded);
         Assert.Equal(PanelBytes(Small, 16, 4), f32.WeightBytes);   // fp32 panels of 16
-        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened", k));
         int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
         var a = TeacherForced(half, tokens);
         var b = TeacherForced(wide, tokens);
         for (int i = 0; i < tokens.Length; i++)
             Assert.Equal(b[i], a[i]);
+    }
+
+    /// <summary>16-bit panels of 32 columns, or (coded) 12 bits a value, the exception rows and tables on top.</summary>
+    private static void AssertBf16Panels(CpuBackend b16, bool coded)
+    {
+        if (coded)
+        {
+            Assert.Equal([Weights.CodedBf16Gemm.KernelName], b16.WeightKernels);
+            Assert.InRange(b16.WeightBytes, PanelBytes(Small, 32, 2) * 3 / 4, PanelBytes(Small, 32, 2) * 77 / 100);
+        }
+        else
+        {
+            Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened in registers from 32-column panels", k));
+            Assert.Equal(PanelBytes(Small, 32, 2), b16.WeightBytes);
+        }
     }
 
     /// <summary>Bytes of every MatMul weight (fused q/k/v, o, fused gate/up, down, lm_head) stored in panels of
@@ -76,19 +95,21 @@ public sealed class ModelPrecisionTests : IDisposable
         return c.NumLayers * (Padded(q + 2 * kv, h) + Padded(h, q) + Padded(2 * f, h) + Padded(h, f)) + Padded(c.VocabSize, h);
     }
 
-    [Fact]
-    public void ABf16CheckpointPackedFromItsMappingGivesTheFp32PathsLogitsExactly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ABf16CheckpointPackedFromItsMappingGivesTheFp32PathsLogitsExactly(bool coded)
     {
+        coded &= Weights.CodedBf16Weight.IsSupported;
         HfFolderWriter.Write(Small, new SeededWeights(5), _dir, bf16: true);
         var source = ModelSource.Open(_dir);
-        using var b16 = new CpuBackend(2, packMappedBf16: true);
+        using var b16 = new CpuBackend(2, packMappedBf16: true, codeBf16: coded);
         using var f32 = new CpuBackend(2);
         using var half = LlamaModel.Load(source.Config, source.Weights, b16);
         using var wide = LlamaModel.Load(source.Config, new AsFp32(source.Weights), f32);
         // The checkpoint's files are closed before the model runs: the packed weights no longer need the mapping.
         source.Dispose();
-        Assert.All(b16.WeightKernels, k => Assert.StartsWith("bf16 weights, widened in registers from 32-column panels", k));
-        Assert.Equal(PanelBytes(Small, 32, 2), b16.WeightBytes);
+        AssertBf16Panels(b16, coded);
         Assert.Equal(PanelBytes(Small, 16, 4), f32.WeightBytes);
         int[] tokens = [5, 17, 250, 3, 99, 42, 7, 7, 120, 1, 0, 299];
         var a = TeacherForced(half, tokens);
