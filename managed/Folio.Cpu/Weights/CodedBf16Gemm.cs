@@ -67,27 +67,22 @@ internal static class CodedBf16Gemm
         int e = w.ExceptionStart[p], eEnd = w.ExceptionStart[p + 1];
         int[] exceptionRows = w.ExceptionRows;
         int fullGroups = k / CodedBf16Weight.GroupRows;
-        int nextSlow = e < eEnd ? exceptionRows[e] / CodedBf16Weight.GroupRows : fullGroups;
         Vector512<float> h = default, l = default;
-        for (int gi = 0; gi < fullGroups; gi++, g = ref Unsafe.Add(ref g, CodedBf16Weight.GroupBytes))
+        // Runs of whole groups without exceptions in a loop that calls nothing (so its pointers stay in registers),
+        // each exception's group between them.
+        for (int gi = 0; gi < fullGroups;)
         {
-            if (gi == nextSlow)
+            int stop = e < eEnd ? Math.Min(fullGroups, exceptionRows[e] / CodedBf16Weight.GroupRows) : fullGroups;
+            (h, l) = Groups(ref Unsafe.Add(ref g, (nint)gi * CodedBf16Weight.GroupBytes), ref Unsafe.Add(ref xr, gi * CodedBf16Weight.GroupRows),
+                stop - gi, table, h, l);
+            gi = stop;
+            if (gi < fullGroups)
             {
-                (h, l) = SlowGroup(ref g, gi, k, table, w, ref e, eEnd, ref xr, h, l);
-                nextSlow = e < eEnd ? exceptionRows[e] / CodedBf16Weight.GroupRows : fullGroups;
-                continue;
+                (h, l) = SlowGroup(ref Unsafe.Add(ref g, (nint)gi * CodedBf16Weight.GroupBytes), gi, k, table, w, ref e, eEnd, ref xr, h, l);
+                gi++;
             }
-            ref float xg = ref Unsafe.Add(ref xr, gi * CodedBf16Weight.GroupRows);
-            var (v0, v1, v2, v3) = CodedBf16Weight.DecodeGroup(ref g, table);
-            var b = Vector512.Create(xg);
-            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v0), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v0), l);
-            b = Vector512.Create(Unsafe.Add(ref xg, 1));
-            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v1), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v1), l);
-            b = Vector512.Create(Unsafe.Add(ref xg, 2));
-            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v2), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v2), l);
-            b = Vector512.Create(Unsafe.Add(ref xg, 3));
-            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v3), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v3), l);
         }
+        g = ref Unsafe.Add(ref g, (nint)fullGroups * CodedBf16Weight.GroupBytes);
         if (fullGroups * CodedBf16Weight.GroupRows < k)
             (h, l) = SlowGroup(ref g, fullGroups, k, table, w, ref e, eEnd, ref xr, h, l);
         if (bias is not null)
@@ -97,6 +92,28 @@ internal static class CodedBf16Gemm
         }
         h.CopyTo(y.AsSpan(r * w.Rows + c, 16));
         l.CopyTo(y.AsSpan(r * w.Rows + c + 16, 16));
+    }
+
+    /// <summary>count whole groups from g (x from xg), none holding an exception: each decoded in registers, then
+    /// its 4 rows' FMAs in k order.</summary>
+    private static (Vector512<float>, Vector512<float>) Groups(ref byte g, ref float xg, int count, Vector512<ushort> table,
+        Vector512<float> h, Vector512<float> l)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var (v0, v1, v2, v3) = CodedBf16Weight.DecodeGroup(ref g, table);
+            var b = Vector512.Create(xg);
+            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v0), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v0), l);
+            b = Vector512.Create(Unsafe.Add(ref xg, 1));
+            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v1), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v1), l);
+            b = Vector512.Create(Unsafe.Add(ref xg, 2));
+            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v2), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v2), l);
+            b = Vector512.Create(Unsafe.Add(ref xg, 3));
+            h = Vector512.FusedMultiplyAdd(b, Bf16Panel.High(v3), h); l = Vector512.FusedMultiplyAdd(b, Bf16Panel.Low(v3), l);
+            g = ref Unsafe.Add(ref g, CodedBf16Weight.GroupBytes);
+            xg = ref Unsafe.Add(ref xg, CodedBf16Weight.GroupRows);
+        }
+        return (h, l);
     }
 
     /// <summary>Group gi row by row (rows below k only), each exception row's words from the side table.</summary>
