@@ -21,7 +21,7 @@ internal static class CodedBf16Gemm
     private const int Words = TileCols / 2;
     private const int BlockCols = 256;
 
-    public const string KernelName = "bf16 weights in 12-bit exponent codes (lossless), decoded in registers (AVX-512 BW), fp32 FMA (Vector512; 1 × 32 a panel at a time for one row, HalfGemm's tiles on decoded blocks for several)";
+    public const string KernelName = "bf16 weights in 12-bit exponent codes (lossless), decoded in registers (AVX-512 BW), fp32 FMA (Vector512; 1 × 32 a panel at a time for one row; for several, a tile decoding each panel as it multiplies 8 rows, the 16-bit panels' tiles for the rest)";
 
     public static void Run(float[] x, int rows, CodedBf16Weight w, float[]? bias, float[] y, ParallelRunner runner)
     {

@@ -31,17 +31,6 @@ public sealed class CodedBf16GemmTests
         return w;
     }
 
-    private static float[] MatMul(CpuBackend backend, float[] x, int rows, int k, DeviceTensor w, float[]? b)
-    {
-        using var tx = backend.Upload(x, rows, k);
-        using var tb = b is null ? null : backend.Upload(b, 1, b.Length);
-        using var ty = backend.Allocate(rows, w.Rows);
-        backend.MatMul(tx, w, tb, ty);
-        var y = new float[rows * w.Rows];
-        backend.Download(ty, y);
-        return y;
-    }
-
     [Theory]
     [InlineData(1, 1, 1, true)]
     [InlineData(1, 19, 99, true)]      // k not a multiple of 4 (a last partial group), a partial last panel
@@ -70,7 +59,7 @@ public sealed class CodedBf16GemmTests
         Assert.IsType<CodedBf16Weight>(cw);
         Assert.IsType<HalfWeight>(pw);
         float[]? bias = withBias ? b : null;
-        Assert.Equal(MatMul(plain, x, rows, k, pw, bias), MatMul(coded, x, rows, k, cw, bias));
+        Assert.Equal(HalfGemmTests.MatMul(plain, x, rows, k, pw, bias), HalfGemmTests.MatMul(coded, x, rows, k, cw, bias));
     }
 
     [Theory]

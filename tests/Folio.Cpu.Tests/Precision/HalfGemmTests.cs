@@ -17,7 +17,8 @@ public sealed class HalfGemmTests
         ? v.Select(f => BitConverter.Int32BitsToSingle((int)((BitConverter.SingleToUInt32Bits(f) + 0x7FFF + ((BitConverter.SingleToUInt32Bits(f) >> 16) & 1)) & 0xFFFF0000))).ToArray()
         : v.Select(f => (float)(Half)f).ToArray();
 
-    private static float[] MatMul(CpuBackend backend, float[] x, int rows, int k, DeviceTensor w, float[]? b)
+    /// <summary>x [rows, k] times w on the backend (with bias b), downloaded.</summary>
+    internal static float[] MatMul(CpuBackend backend, float[] x, int rows, int k, DeviceTensor w, float[]? b)
     {
         using var tx = backend.Upload(x, rows, k);
         using var tb = b is null ? null : backend.Upload(b, 1, b.Length);

@@ -44,17 +44,6 @@ public sealed class MappedBf16GemmTests : IDisposable
             }
     }
 
-    private static float[] MatMul(CpuBackend backend, float[] x, int rows, int k, DeviceTensor w, float[]? b)
-    {
-        using var tx = backend.Upload(x, rows, k);
-        using var tb = b is null ? null : backend.Upload(b, 1, b.Length);
-        using var ty = backend.Allocate(rows, w.Rows);
-        backend.MatMul(tx, w, tb, ty);
-        var y = new float[rows * w.Rows];
-        backend.Download(ty, y);
-        return y;
-    }
-
     /// <summary>The documented order, written out lane by lane: per chunk of 32, lane l (0..15) sums element 2l into
     /// one accumulator and 2l + 1 into the other; then the two added, halves added twice (16 → 8 → 4 lanes),
     /// (t0 + t2) + (t1 + t3), the tail by scalar FMA, then the bias.</summary>
@@ -119,7 +108,7 @@ public sealed class MappedBf16GemmTests : IDisposable
             Assert.Equal(2L * outCols * k, backend.WeightBytes);
             foreach (var bias in new[] { b, null })
             {
-                float[] got = MatMul(backend, x, rows, k, weight, bias);
+                float[] got = HalfGemmTests.MatMul(backend, x, rows, k, weight, bias);
                 for (int r = 0; r < rows; r++)
                     for (int o = 0; o < outCols; o++)
                     {
@@ -133,7 +122,7 @@ public sealed class MappedBf16GemmTests : IDisposable
                     }
                 // Each row alone gives the bits it gets in the batch.
                 for (int r = 0; r < rows; r++)
-                    Assert.Equal(got[(r * outCols)..((r + 1) * outCols)], MatMul(backend, x[(r * k)..((r + 1) * k)], 1, k, weight, bias));
+                    Assert.Equal(got[(r * outCols)..((r + 1) * outCols)], HalfGemmTests.MatMul(backend, x[(r * k)..((r + 1) * k)], 1, k, weight, bias));
             }
         }
     }
