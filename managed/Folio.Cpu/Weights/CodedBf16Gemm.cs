@@ -50,7 +50,7 @@ internal static class CodedBf16Gemm
         for (int c = c0; c < full; c += TileCols)
             Tile1x32(x, r, w, c, bias, y);
         for (int c = full; c < c1; c++)
-            y[r * w.Rows + c] = Element(x, r, w, c) + (bias?[c] ?? 0f);
+            y[r * w.Rows + c] = HalfGemm<Bf16Panel>.Element(x, r, w, c) + (bias?[c] ?? 0f);
     }
 
     /// <summary>
@@ -334,16 +334,6 @@ internal static class CodedBf16Gemm
         }
         for (int e = w.ExceptionStart[p]; e < w.ExceptionStart[p + 1]; e++)
             w.ExceptionWords.AsSpan(e * Words, Words).CopyTo(words.Slice(w.ExceptionRows[e] * Words, Words));
-    }
-
-    /// <summary>One element as every lane computes it: the FMA chain over k of the decoded weights.</summary>
-    internal static float Element(float[] x, int r, CodedBf16Weight w, int c)
-    {
-        float acc = 0f;
-        int k = w.Cols;
-        for (int i = 0; i < k; i++)
-            acc = MathF.FusedMultiplyAdd(x[r * k + i], Bf16Panel.ToSingle(w.Bits(c, i)), acc);
-        return acc;
     }
 
     /// <summary>Per-thread scratch for <see cref="Blocks"/>, grown to the largest block seen.</summary>

@@ -24,7 +24,7 @@ namespace Folio.Cpu.Weights;
 /// (row 2's) code in its low nibble and row 1's (row 3's) in its high one. A last partial group is zero-filled.
 /// Decoding needs AVX-512 BW (<see cref="IsSupported"/>): 3 loads and 16 ops a group, a table lookup (vpermw) per row.
 /// </summary>
-internal sealed class CodedBf16Weight : DeviceTensor
+internal sealed class CodedBf16Weight : DeviceTensor, IHalfBits
 {
     public const int PanelCols = HalfWeight.PanelCols;
     public const int GroupRows = 4;
@@ -212,7 +212,7 @@ internal sealed class CodedBf16Weight : DeviceTensor
     }
 
     /// <summary>The 16-bit pattern of element [o, i] (tests and the scalar remainder): decoded as the kernel does.</summary>
-    internal ushort Bits(int o, int i)
+    public ushort Bits(int o, int i)
     {
         int p = o / PanelCols, c = o % PanelCols;
         // Lane of column c in a panel row: column j (j &lt; 16) is the high half of word j, column j + 16 its low half.

@@ -125,8 +125,9 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         }
     }
 
-    /// <summary>One element as every lane computes it: the FMA chain over k of widened weights.</summary>
-    internal static float Element(float[] x, int r, HalfWeight w, int c)
+    /// <summary>One element as every lane computes it: the FMA chain over k of widened weights (of a
+    /// <see cref="HalfWeight"/>, or the same values decoded from a <see cref="CodedBf16Weight"/>).</summary>
+    internal static float Element(float[] x, int r, IHalfBits w, int c)
     {
         float acc = 0f;
         int k = w.Cols;

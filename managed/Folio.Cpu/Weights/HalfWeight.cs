@@ -10,7 +10,7 @@ namespace Folio.Cpu.Weights;
 /// with column j in the high half (see <see cref="IHalfPanel"/>): one 512-bit load is a panel row, and two widening
 /// ops give its columns 0..15 and 16..31 as fp32 in order, no shuffle. The last panel is zero-padded.
 /// </summary>
-internal sealed class HalfWeight : DeviceTensor
+internal sealed class HalfWeight : DeviceTensor, IHalfBits
 {
     public const int PanelCols = 32;
 
@@ -80,7 +80,7 @@ internal sealed class HalfWeight : DeviceTensor
     }
 
     /// <summary>The 16-bit pattern of element [o, i] (tests and the scalar remainder).</summary>
-    internal ushort Bits(int o, int i)
+    public ushort Bits(int o, int i)
     {
         uint word = Words[(long)o / PanelCols * Cols * (PanelCols / 2) + i * (PanelCols / 2) + o % (PanelCols / 2)];
         return (ushort)(o % PanelCols < PanelCols / 2 ? word >> 16 : word);

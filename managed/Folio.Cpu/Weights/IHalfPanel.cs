@@ -28,3 +28,11 @@ internal interface IHalfPanel
     /// this format), so the round trip is exact.</summary>
     static abstract ushort FromSingle(float value);
 }
+
+/// <summary>A 16-bit weight's element patterns, [o, i] (the scalar path for a partial last panel, and tests).</summary>
+internal interface IHalfBits
+{
+    int Cols { get; }
+
+    ushort Bits(int o, int i);
+}
