@@ -9,11 +9,11 @@ namespace Folio.Cpu.Weights;
 /// y[r, o] = Σ_k x[r, k] · w[o, k] (+ bias[o]) with w a <see cref="CodedBf16Weight"/>: the very chains, and so the very
 /// bits, of <see cref="HalfGemm{TPanel}"/> on the same bf16 weight. One row (batch-1 decode, where the step reads every
 /// weight once and waits on memory): each k row of a panel decoded in registers into its 16 panel words, then the
-/// 1 × 32 tile's two FMAs, a panel at a time (one sequential stream of 0.75 × the bytes); 2 or 3 rows the same, row
-/// by row. Four rows and more (prefill, batched decode; bound by the FMAs, not the reads): a block of up to
+/// 1 × 32 tile's two FMAs, a panel at a time (one sequential stream of 0.75 × the bytes). Several rows (small decode
+/// batches, which wait on memory too; prefill and larger batches, bound by the FMAs): a block of up to
 /// <see cref="BlockCols"/> columns decoded into a per-thread scratch of <see cref="HalfWeight"/> panels by a tile that
-/// multiplies the first 8 (or 4) rows as it decodes, then <see cref="HalfGemm{TPanel}"/>'s tiles run the other rows
-/// on the scratch.
+/// multiplies the first 8 (4 with 4 to 7 rows; all of 2 or 3) rows as it decodes, then <see cref="HalfGemm{TPanel}"/>'s
+/// tiles run the other rows on the scratch.
 /// </summary>
 internal static class CodedBf16Gemm
 {
@@ -35,9 +35,8 @@ internal static class CodedBf16Gemm
         runner.For(chunks, (long)rows * k * outCols, new Job(x, rows, w, perChunk, bias, y), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk, c1 = Math.Min(j.W.Rows, c0 + j.PerChunk);
-            if (j.Rows < 4)
-                for (int r = 0; r < j.Rows; r++)
-                    Row(j.X, r, j.W, c0, c1, j.Bias, j.Y);
+            if (j.Rows == 1)
+                Row(j.X, 0, j.W, c0, c1, j.Bias, j.Y);
             else
                 Blocks(j.X, j.Rows, j.W, c0, c1, j.Bias, j.Y);
         });
@@ -141,15 +140,14 @@ internal static class CodedBf16Gemm
     /// <summary>
     /// Several rows over [c0, c1), in blocks of up to <see cref="BlockCols"/> columns: each whole panel of a block
     /// decoded into this thread's scratch by <see cref="TileDecoding"/> as it multiplies rows 0..7 (0..3 with 4 to 7
-    /// rows; so the coded bytes stream from memory while FMAs run), a partial last panel decoded alone first; 2 or 3
-    /// rows one at a time by the one-row tile;
-    /// then the other rows by <see cref="HalfGemm{TPanel}"/>'s tiles on the decoded block, into a scratch output
+    /// rows, all of 2 or 3; so the coded bytes stream from memory while FMAs run), a partial last panel decoded alone
+    /// first; then the other rows by <see cref="HalfGemm{TPanel}"/>'s tiles on the decoded block, into a scratch output
     /// placed in y with the bias (the one addition HalfGemm makes after the chain).
     /// </summary>
     private static void Blocks(float[] x, int rows, CodedBf16Weight w, int c0, int c1, float[]? bias, float[] y)
     {
         int k = w.Cols, o = w.Rows;
-        int first = rows >= 8 ? 8 : rows >= 4 ? 4 : 0;
+        int first = rows >= 8 ? 8 : rows >= 4 ? 4 : rows;
         for (int cb = c0; cb < c1; cb += BlockCols)
         {
             int n = Math.Min(c1, cb + BlockCols) - cb;
@@ -160,17 +158,23 @@ internal static class CodedBf16Gemm
             for (int q = 0; q < panels; q++)
             {
                 var words = scratch.Span.Slice(q * k * Words, k * Words);
-                if (first > 0 && (q + 1) * TileCols <= n)
+                if ((q + 1) * TileCols <= n)
                 {
+                    int p = cb / TileCols + q, c = q * TileCols;
+                    bool keep = rows > first;
                     if (first == 8)
-                        TileDecoding<EightRows>(x, w, cb / TileCols + q, words, rows > first, yb, n, q * TileCols);
+                        TileDecoding<EightRows>(x, w, p, words, keep, yb, n, c);
+                    else if (first == 4)
+                        TileDecoding<FourRows>(x, w, p, words, keep, yb, n, c);
+                    else if (first == 3)
+                        TileDecoding<ThreeRows>(x, w, p, words, keep, yb, n, c);
                     else
-                        TileDecoding<FourRows>(x, w, cb / TileCols + q, words, rows > first, yb, n, q * TileCols);
+                        TileDecoding<TwoRows>(x, w, p, words, keep, yb, n, c);
                     continue;
                 }
                 DecodePanel(w, cb / TileCols + q, words);
                 // A partial last panel's first rows, as HalfGemm computes a partial panel's elements.
-                for (int c = q * TileCols; c < n && first > 0; c++)
+                for (int c = q * TileCols; c < n; c++)
                     for (int r = 0; r < first; r++)
                         yb[r * n + c] = HalfGemm<Bf16Panel>.Element(x, r, block, c) + 0f;
             }
@@ -186,7 +190,7 @@ internal static class CodedBf16Gemm
         }
     }
 
-    /// <summary>Rows a decoding tile multiplies: 8, or 4 (4 to 7 rows), as a type argument, so that the JIT compiles
+    /// <summary>Rows a decoding tile multiplies: 8, or 4 (4 to 7 rows), or all of 2 or 3, as a type argument, so that the JIT compiles
     /// each count's tile with only its own accumulators.</summary>
     private interface IRowCount
     {
@@ -203,6 +207,16 @@ internal static class CodedBf16Gemm
         public static int Count => 4;
     }
 
+    private readonly struct ThreeRows : IRowCount
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct TwoRows : IRowCount
+    {
+        public static int Count => 2;
+    }
+
     /// <summary>Groups of 4 k rows ahead that <see cref="TileDecoding"/> hints into L1 (3 KiB of codes).</summary>
     private const int PrefetchGroups = 16;
 
@@ -217,7 +231,6 @@ internal static class CodedBf16Gemm
         where TRows : struct, IRowCount
     {
         int k = w.Cols;
-        bool eight = TRows.Count == 8;
         _ = words[k * Words - 1];
         _ = x[(TRows.Count - 1) * k + k - 1];
         _ = yb[(TRows.Count - 1) * n + c + TileCols - 1];
@@ -271,10 +284,16 @@ internal static class CodedBf16Gemm
         }
         ref float yr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(yb), c);
         h0.StoreUnsafe(ref yr); l0.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
+        if (TRows.Count < 2)
+            return;
         h1.StoreUnsafe(ref yr); l1.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
+        if (TRows.Count < 3)
+            return;
         h2.StoreUnsafe(ref yr); l2.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
+        if (TRows.Count < 4)
+            return;
         h3.StoreUnsafe(ref yr); l3.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
-        if (!eight)
+        if (TRows.Count < 8)
             return;
         h4.StoreUnsafe(ref yr); l4.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
         h5.StoreUnsafe(ref yr); l5.StoreUnsafe(ref yr, 16); yr = ref Unsafe.Add(ref yr, n);
@@ -296,10 +315,16 @@ internal static class CodedBf16Gemm
         var wl = Bf16Panel.Low(v);
         var b = Vector512.Create(xi);
         h0 = Vector512.FusedMultiplyAdd(b, wh, h0); l0 = Vector512.FusedMultiplyAdd(b, wl, l0);
+        if (TRows.Count < 2)
+            return;
         b = Vector512.Create(Unsafe.Add(ref xi, ks));
         h1 = Vector512.FusedMultiplyAdd(b, wh, h1); l1 = Vector512.FusedMultiplyAdd(b, wl, l1);
+        if (TRows.Count < 3)
+            return;
         b = Vector512.Create(Unsafe.Add(ref xi, 2 * ks));
         h2 = Vector512.FusedMultiplyAdd(b, wh, h2); l2 = Vector512.FusedMultiplyAdd(b, wl, l2);
+        if (TRows.Count < 4)
+            return;
         b = Vector512.Create(Unsafe.Add(ref xi, 3 * ks));
         h3 = Vector512.FusedMultiplyAdd(b, wh, h3); l3 = Vector512.FusedMultiplyAdd(b, wl, l3);
         if (TRows.Count < 8)

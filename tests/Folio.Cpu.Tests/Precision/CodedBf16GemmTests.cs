@@ -37,6 +37,8 @@ public sealed class CodedBf16GemmTests
     [InlineData(1, 768, 200, false)]
     [InlineData(1, 768, 2304, true)]   // b8's fused QKV width, one row: the decode tile
     [InlineData(2, 33, 64, true)]
+    [InlineData(3, 19, 99, false)]     // the 3-row decoding tile over a last partial group, a partial last panel
+    [InlineData(3, 768, 200, true)]
     [InlineData(7, 768, 200, true)]
     [InlineData(13, 33, 272, false)]   // over one 256-column block of a chunk
     [InlineData(32, 64, 2304, true)]
