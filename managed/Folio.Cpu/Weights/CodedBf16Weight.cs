@@ -49,8 +49,8 @@ internal sealed class CodedBf16Weight : DeviceTensor, IHalfBits
     /// <summary>The groups of every panel, panel after panel (<see cref="PanelBytes"/> each).</summary>
     internal AlignedPanels<byte> Groups { get; }
 
-    /// <summary>Per panel 32 table entries, the exponent of code c shifted into place (c &lt;&lt; 7) at c and c + 16:
-    /// vpermw reads 5 index bits, and a low lane's fifth bit is its neighbour's code.</summary>
+    /// <summary>Per panel 32 table entries: code c's exponent e shifted into place (e &lt;&lt; 7) at c and c + 16 (entry 0
+    /// and 16: 0). vpermw reads 5 index bits, and bit 4 of a lane's code byte is the low bit of the other row's code.</summary>
     internal ushort[] Tables { get; }
 
     /// <summary>Panel p's exceptions are entries ExceptionStart[p] .. ExceptionStart[p + 1] − 1 of ExceptionRows
