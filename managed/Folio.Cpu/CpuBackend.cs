@@ -7,7 +7,9 @@ using Folio.Cpu.Weights;
 namespace Folio.Cpu;
 
 /// <summary>
-/// The CPU backend: managed fp32 kernels with Vector256 SIMD, multi-threaded over independent outputs.
+/// The CPU backend: managed kernels (Vector512 where AVX-512 runs, Vector256 otherwise; int8/int4/k-quant tiles
+/// emitted as AVX-512 VNNI code where the CPU has it), fp32 arithmetic over MatMul weights kept as fp32 panels, 16-bit
+/// panels, exponent-coded bf16, int8/int4 groups or GGUF k-quant blocks, multi-threaded over independent outputs.
 /// Every op computes each output row from its own input row in a fixed order (batch invariance). The ops that
 /// read the step's metadata, the KV cache and sampling are in CpuBackend.Step.cs, the element-wise ones in
 /// CpuBackend.Elementwise.cs.
