@@ -10,7 +10,7 @@ namespace Folio.Cpu;
 /// The CPU backend: managed kernels (Vector512 where AVX-512 runs, Vector256 otherwise; int8/int4/k-quant tiles
 /// emitted as AVX-512 VNNI code where the CPU has it) over MatMul weights kept as fp32 panels, 16-bit panels or
 /// exponent-coded bf16 (fp32 FMA chains), or as int8/int4 groups or GGUF k-quant blocks (int8 dot products against
-/// activations quantized per row), multi-threaded over independent outputs.
+/// the activations quantized to int8 at each MatMul), multi-threaded over independent outputs.
 /// Every op computes each output row from its own input row in a fixed order (batch invariance). The ops that
 /// read the step's metadata, the KV cache and sampling are in CpuBackend.Step.cs, the element-wise ones in
 /// CpuBackend.Elementwise.cs.
