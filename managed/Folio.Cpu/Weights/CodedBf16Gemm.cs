@@ -28,39 +28,36 @@ internal static class CodedBf16Gemm
         int outCols = w.Rows, k = w.Cols;
         if (x.Length < (long)rows * k || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
-        int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 2)));
-        int perChunk = (outCols + chunks - 1) / chunks;
-        perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;   // whole panels per chunk
-        chunks = (outCols + perChunk - 1) / perChunk;
+        (int chunks, int perChunk) = HalfGemm<Bf16Panel>.Chunks(outCols, runner.Threads);
         runner.For(chunks, (long)rows * k * outCols, new Job(x, rows, w, perChunk, bias, y), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk, c1 = Math.Min(j.W.Rows, c0 + j.PerChunk);
             if (j.Rows == 1)
-                Row(j.X, 0, j.W, c0, c1, j.Bias, j.Y);
+                Row(j.X, j.W, c0, c1, j.Bias, j.Y);
             else
                 Blocks(j.X, j.Rows, j.W, c0, c1, j.Bias, j.Y);
         });
     }
 
-    /// <summary>Row r over the panels in [c0, c1): whole panels by the tile, a partial last one element by element.</summary>
-    private static void Row(float[] x, int r, CodedBf16Weight w, int c0, int c1, float[]? bias, float[] y)
+    /// <summary>The one row over the panels in [c0, c1): whole panels by the tile, a partial last one element by element.</summary>
+    private static void Row(float[] x, CodedBf16Weight w, int c0, int c1, float[]? bias, float[] y)
     {
         int full = c1 == w.Rows ? c0 + (c1 - c0) / TileCols * TileCols : c1;
         for (int c = c0; c < full; c += TileCols)
-            Tile1x32(x, r, w, c, bias, y);
+            Tile1x32(x, w, c, bias, y);
         for (int c = full; c < c1; c++)
-            y[r * w.Rows + c] = HalfGemm<Bf16Panel>.Element(x, r, w, c) + (bias?[c] ?? 0f);
+            y[c] = HalfGemm<Bf16Panel>.Element(x, 0, w, c) + (bias?[c] ?? 0f);
     }
 
     /// <summary>
-    /// The panel at column c for row r: per group of 4 k rows, each row decoded and multiplied in k order (h: columns
+    /// The panel at column c for the one row: per group of 4 k rows, each row decoded and multiplied in k order (h: columns
     /// 0..15, l: 16..31, as <see cref="HalfGemm{TPanel}"/>'s 1 × 32 tile). Groups holding an exception row, and a
     /// last partial group, go row by row, an exception row's words read from the side table.
     /// </summary>
-    private static void Tile1x32(float[] x, int r, CodedBf16Weight w, int c, float[]? bias, float[] y)
+    private static void Tile1x32(float[] x, CodedBf16Weight w, int c, float[]? bias, float[] y)
     {
         int k = w.Cols, p = c / TileCols;
-        ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref byte g = ref Unsafe.Add(ref w.Groups.Base, (nint)(p * w.PanelBytes));
         var table = Vector512.LoadUnsafe(ref w.Tables[p * TileCols]);
         int e = w.ExceptionStart[p], eEnd = w.ExceptionStart[p + 1];
@@ -89,8 +86,8 @@ internal static class CodedBf16Gemm
             h += Vector512.Create(bias.AsSpan(c, 16));
             l += Vector512.Create(bias.AsSpan(c + 16, 16));
         }
-        h.CopyTo(y.AsSpan(r * w.Rows + c, 16));
-        l.CopyTo(y.AsSpan(r * w.Rows + c + 16, 16));
+        h.CopyTo(y.AsSpan(c, 16));
+        l.CopyTo(y.AsSpan(c + 16, 16));
     }
 
     /// <summary>count whole groups from g (x from xg), none holding an exception: each decoded in registers, then

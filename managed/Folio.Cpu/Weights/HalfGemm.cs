@@ -47,16 +47,23 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
         if (x.Length < (long)rows * k || w.Words.Length < (long)(outCols + TileCols - 1) / TileCols * k * Words
             || y.Length < (long)rows * outCols || (bias is not null && bias.Length < outCols))
             throw new ArgumentException($"GEMM operands too short for [{rows}, {k}] x [{outCols}, {k}]");
-        int chunks = Math.Max(1, Math.Min(runner.Threads * 4, outCols / (TileCols * 2)));
-        int perChunk = (outCols + chunks - 1) / chunks;
-        perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;   // whole panels per chunk
-        chunks = (outCols + perChunk - 1) / perChunk;
+        (int chunks, int perChunk) = Chunks(outCols, runner.Threads);
         long work = (long)rows * k * outCols;
         runner.For(chunks, work, new Job(x, rows, w, perChunk, bias, y, wide, widenToScratch), static (j, chunk) =>
         {
             int c0 = chunk * j.PerChunk;
             Columns(j.X, j.Rows, j.W, c0, Math.Min(j.W.Rows, c0 + j.PerChunk), j.Bias, j.Y, j.Wide, j.WidenToScratch);
         });
+    }
+
+    /// <summary>The column chunks a MatMul's items take: about 4 a thread, whole 32-column panels each (coded bf16
+    /// weights, whose panels have the same columns, split the same way).</summary>
+    internal static (int Chunks, int PerChunk) Chunks(int outCols, int threads)
+    {
+        int chunks = Math.Max(1, Math.Min(threads * 4, outCols / (TileCols * 2)));
+        int perChunk = (outCols + chunks - 1) / chunks;
+        perChunk = (perChunk + TileCols - 1) / TileCols * TileCols;   // whole panels per chunk
+        return ((outCols + perChunk - 1) / perChunk, perChunk);
     }
 
     /// <summary>Output columns [c0, c1) of rows [r0, rows), on the calling thread, with this machine's tiles.</summary>
