@@ -27,8 +27,10 @@ public sealed partial class CpuBackend : IComputeBackend
     /// (<see cref="HalfWeight"/>: the fp32 path's bits) and keeps the table in fp32.</param>
     /// <param name="packMappedBf16">With <paramref name="mapWeights"/>, whether a mapped bf16 weight is packed into
     /// <see cref="HalfWeight"/> panels straight from the mapping (its pages then released: resident memory stays one
-    /// bf16 copy) or used in place by <see cref="Bf16RowGemm"/>. Null (the default): packed where AVX-512 runs, whose
-    /// 8 × 32 tiles make the panels faster at every batch size (bench/RESULTS.md); in place elsewhere.</param>
+    /// bf16 copy) or used in place by <see cref="Bf16RowGemm"/>. Null (the default): packed wherever the vector tiles
+    /// run (AVX2 or AVX-512), which make the panels faster at every batch size; in place only on a CPU with neither, where
+    /// the row-major dot products are no slower. On an AVX2-only Zen 3 the in-place kernel's Vector512 runs in software:
+    /// b8 bf16 batch 1 at 0.58× the packed panels' tok/s (bench/RESULTS.md, twentieth session).</param>
     /// <param name="codeBf16">Whether bf16 weights in panels are kept as <see cref="CodedBf16Weight"/> (12 bits a
     /// value, losslessly: the same bits out, 0.75 × the bytes for a decode step to read). Null (the default): where
     /// AVX-512 BW decodes them (<see cref="CodedBf16Weight.IsSupported"/>).</param>
@@ -43,7 +45,7 @@ public sealed partial class CpuBackend : IComputeBackend
         Quantization = quantization;
         KvCacheType = kvCacheType;
         MapWeights = mapWeights;
-        PackMappedBf16 = packMappedBf16 ?? Vector512.IsHardwareAccelerated;
+        PackMappedBf16 = packMappedBf16 ?? Vector256.IsHardwareAccelerated;
         if (codeBf16 == true && !CodedBf16Weight.IsSupported)
             throw new ArgumentException("exponent-coded bf16 weights need AVX-512 BW, which this CPU (or runtime) lacks", nameof(codeBf16));
         CodeBf16 = codeBf16 ?? CodedBf16Weight.IsSupported;
