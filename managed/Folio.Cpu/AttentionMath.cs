@@ -112,6 +112,34 @@ internal static class AttentionMath
             y[i] += alpha * x[i];
     }
 
+    /// <summary>
+    /// <see cref="Axpy"/> of four rows in turn (y += a0 · x0, then a1 · x1, a2 · x2, a3 · x3), with each element's
+    /// operations in that order, so the same bits as four calls; y is loaded and stored once for the four. Refs
+    /// unchecked: the caller guarantees n floats behind each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy4(float a0, float a1, float a2, float a3, ref float x0, ref float x1, ref float x2, ref float x3, ref float y, int n)
+    {
+        int i = 0;
+        Vector256<float> v0 = Vector256.Create(a0), v1 = Vector256.Create(a1), v2 = Vector256.Create(a2), v3 = Vector256.Create(a3);
+        for (; i + 8 <= n; i += 8)
+        {
+            nuint at = (nuint)i;
+            var acc = Vector256.FusedMultiplyAdd(v0, Vector256.LoadUnsafe(ref x0, at), Vector256.LoadUnsafe(ref y, at));
+            acc = Vector256.FusedMultiplyAdd(v1, Vector256.LoadUnsafe(ref x1, at), acc);
+            acc = Vector256.FusedMultiplyAdd(v2, Vector256.LoadUnsafe(ref x2, at), acc);
+            Vector256.FusedMultiplyAdd(v3, Vector256.LoadUnsafe(ref x3, at), acc).StoreUnsafe(ref y, at);
+        }
+        for (; i < n; i++)
+        {
+            ref float yi = ref Unsafe.Add(ref y, i);
+            yi += a0 * Unsafe.Add(ref x0, i);
+            yi += a1 * Unsafe.Add(ref x1, i);
+            yi += a2 * Unsafe.Add(ref x2, i);
+            yi += a3 * Unsafe.Add(ref x3, i);
+        }
+    }
+
     /// <summary>x ← exp(x − max x) in place; returns the sum of the new values.</summary>
     public static float ExpShiftedInPlace(Span<float> x)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Folio.Core.Compute;
 
 namespace Folio.Cpu;
@@ -193,47 +194,85 @@ internal static class PagedAttentionKernel
             OnlineSoftmaxAttention.Run<float, F32Elements>(ref k0, ref v0, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
             return;
         }
-        for (int h = 0; h < kvHeads; h++)
-            TwoPass(ref Unsafe.Add(ref k0, h * d), ref Unsafe.Add(ref v0, h * d), slots, count, q.Slice(h * group * d, group * d),
-                acc.Slice(h * group * d, group * d), group, d, scale);
+        TwoPass(ref k0, ref v0, slots, count, q, acc, kvHeads, group, d, scale);
     }
 
     /// <summary>
-    /// One KV head's group without AVX-512 (or with a head size not a multiple of 16): scores, a max-subtracted
-    /// softmax, then the weighted V sum in position order. Refs unchecked, as in <see cref="Item"/>.
+    /// The query heads of KV heads 0 .. kvHeads − 1 (from k0 and v0) without AVX-512 (or with a head size not a multiple
+    /// of 16): scores, a max-subtracted softmax, then the weighted V sums in position order. Position by position over
+    /// all the item's KV heads, so that K and V are read as the cache lays them out (a position's heads side by side, a
+    /// block's positions one after another) rather than one head's rows at a stride of the slot; each query head's
+    /// operations and their order are those of one head alone (<see cref="AttentionMath.Dot4"/>'s dots, V in position
+    /// order). On an AVX2-only Zen 3, head by head read b8's fp32 cache at ~9 GB/s (bench/RESULTS.md, twentieth
+    /// session). Refs unchecked, as in <see cref="Item"/>.
     /// </summary>
-    private static void TwoPass(ref float k0, ref float v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
-        int group, int d, float scale)
+    internal static void TwoPass(ref float k0, ref float v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
+        int kvHeads, int group, int d, float scale)
     {
-        // Scores of head g at [g·count, (g+1)·count).
-        float[] scores = Buffers.Scores(count * group);
+        int heads = kvHeads * group;
+        // Scores of query head g at [g·count, (g+1)·count).
+        float[] scores = Buffers.Scores(count * heads);
         ref float s0 = ref MemoryMarshal.GetArrayDataReference(scores);
-        // Scores: four positions at a time per head (four independent dot chains), each dot Dot's own operations.
-        for (int g = 0; g < group; g++)
+        ref float q0 = ref MemoryMarshal.GetReference(q);
+        // Scores: four positions at a time (four independent dot chains per query head).
+        int i = 0;
+        for (; i + 4 <= count; i += 4)
         {
-            ref float qg = ref Unsafe.Add(ref MemoryMarshal.GetReference(q), g * d);
-            ref float sg = ref Unsafe.Add(ref s0, g * count);
-            int i = 0;
-            for (; i + 4 <= count; i += 4)
-                AttentionMath.Dot4(ref qg, ref Unsafe.Add(ref k0, slots[i]), ref Unsafe.Add(ref k0, slots[i + 1]),
-                    ref Unsafe.Add(ref k0, slots[i + 2]), ref Unsafe.Add(ref k0, slots[i + 3]), d, scale, ref Unsafe.Add(ref sg, i));
-            for (; i < count; i++)
-                Unsafe.Add(ref sg, i) = AttentionMath.Dot(MemoryMarshal.CreateReadOnlySpan(ref qg, d),
-                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref k0, slots[i]), d)) * scale;
+            int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
+            if (i + Ahead + 4 <= count)
+                Hint(ref k0, slots, i + Ahead, kvHeads * d);
+            for (int g = 0; g < heads; g++)
+            {
+                int ko = g / group * d;
+                AttentionMath.Dot4(ref Unsafe.Add(ref q0, g * d), ref Unsafe.Add(ref k0, t0 + ko), ref Unsafe.Add(ref k0, t1 + ko),
+                    ref Unsafe.Add(ref k0, t2 + ko), ref Unsafe.Add(ref k0, t3 + ko), d, scale, ref Unsafe.Add(ref s0, g * count + i));
+            }
         }
-        Span<float> inverse = stackalloc float[group];
-        for (int g = 0; g < group; g++)
+        for (; i < count; i++)
+            for (int g = 0; g < heads; g++)
+                Unsafe.Add(ref s0, g * count + i) = AttentionMath.Dot(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref q0, g * d), d),
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref k0, slots[i] + g / group * d), d)) * scale;
+        Span<float> inverse = stackalloc float[heads];
+        for (int g = 0; g < heads; g++)
             inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
-        acc.Clear();
-        // V in position order, one Axpy per position and head.
-        for (int i = 0; i < count; i++)
+        acc.Slice(0, heads * d).Clear();
+        ref float a0 = ref MemoryMarshal.GetReference(acc);
+        // V in position order, four positions per pass over a head's sums (the same FMAs in the same order as one
+        // position at a time; the sums stay in registers across the four).
+        i = 0;
+        for (; i + 4 <= count; i += 4)
         {
-            var v = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i]), d);
-            for (int g = 0; g < group; g++)
-                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), v, acc.Slice(g * d, d));
+            int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
+            if (i + Ahead + 4 <= count)
+                Hint(ref v0, slots, i + Ahead, kvHeads * d);
+            for (int g = 0; g < heads; g++)
+            {
+                int vo = g / group * d;
+                ref float sg = ref Unsafe.Add(ref s0, g * count + i);
+                AttentionMath.Axpy4(sg, Unsafe.Add(ref sg, 1), Unsafe.Add(ref sg, 2), Unsafe.Add(ref sg, 3), ref Unsafe.Add(ref v0, t0 + vo),
+                    ref Unsafe.Add(ref v0, t1 + vo), ref Unsafe.Add(ref v0, t2 + vo), ref Unsafe.Add(ref v0, t3 + vo), ref Unsafe.Add(ref a0, g * d), d);
+            }
         }
-        for (int g = 0; g < group; g++)
+        for (; i < count; i++)
+            for (int g = 0; g < heads; g++)
+                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i] + g / group * d), d),
+                    acc.Slice(g * d, d));
+        for (int g = 0; g < heads; g++)
             AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
+    }
+
+    /// <summary>Positions ahead of the one being read whose K (or V) rows <see cref="TwoPass"/> hints into L1.</summary>
+    private const int Ahead = 8;
+
+    /// <summary>Hints the rows of positions at .. at + 3 (<paramref name="floats"/> each, from their slots) into L1.</summary>
+    private static unsafe void Hint(ref float base0, int[] slots, int at, int floats)
+    {
+        for (int j = 0; j < 4; j++)
+        {
+            ref float row = ref Unsafe.Add(ref base0, slots[at + j]);
+            for (int f = 0; f < floats; f += 16)
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, f)));
+        }
     }
 
     /// <summary>Throws (a span's range check) unless the lowest and highest slots' <paramref name="width"/> values lie

@@ -53,6 +53,21 @@ public class AttentionMathTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void Axpy4GivesTheBitsOfFourAxpysInTurn(int n)
+    {
+        // The two-pass kernel adds four positions' V rows per pass over a head's sums: its results before and its batch
+        // invariance rely on that being exactly four Axpy calls.
+        float[][] x = [Random(n, n + 5, 1f), Random(n, n + 6, 3f), Random(n, n + 7, 1e-3f), Random(n, n + 8, 50f)];
+        float[] alpha = [0.37f, -1.9f, 12.5f, 3e-4f];
+        float[] y = Random(n, n + 9, 1f), expected = (float[])y.Clone();
+        for (int j = 0; j < 4; j++)
+            AttentionMath.Axpy(alpha[j], x[j], expected);
+        AttentionMath.Axpy4(alpha[0], alpha[1], alpha[2], alpha[3], ref x[0][0], ref x[1][0], ref x[2][0], ref x[3][0], ref y[0], n);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void AxpyAddsAlphaTimesXToEveryElement(int n)
     {
         float[] x = Random(n, n, 1f), y = Random(n, n + 2, 1f), before = (float[])y.Clone();

@@ -54,6 +54,14 @@ public class OnlineSoftmaxAttentionTests
             return output;
         }
 
+        /// <summary>The two-pass path's result (<see cref="PagedAttentionKernel.TwoPass"/>: every CPU, every head size).</summary>
+        public float[] RunTwoPass(float scale)
+        {
+            var output = new float[KvHeads * Group * D];
+            PagedAttentionKernel.TwoPass(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
+            return output;
+        }
+
         public double[] Reference(float scale)
         {
             var output = new double[KvHeads * Group * D];
@@ -96,6 +104,43 @@ public class OnlineSoftmaxAttentionTests
             // and the sums leaves a few 1e-6 relative; 2e-5 absolute is far below any wrong weighting or position.
             for (int i = 0; i < got.Length; i++)
                 Assert.InRange(got[i], expected[i] - 2e-5, expected[i] + 2e-5);
+        }
+    }
+
+    /// <summary>The two-pass path (CPUs without AVX-512, head sizes not a multiple of 16), which reads a call's KV heads
+    /// position by position, against the same reference, for one, two and four KV heads a call.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TheTwoPassPathMatchesTheDoubleSoftmaxUpToFp32Rounding(int count, int group, int d, bool rising)
+    {
+        foreach (int kvHeads in new[] { 1, 2, 4 })
+        {
+            var c = Case.Make(count, kvHeads, group, d, seed: count * 37 + group, qRange: 4f, rising);
+            const float scale = 0.125f;
+            float[] got = c.RunTwoPass(scale);
+            double[] expected = c.Reference(scale);
+            for (int i = 0; i < got.Length; i++)
+                Assert.InRange(got[i], expected[i] - 2e-5, expected[i] + 2e-5);
+        }
+    }
+
+    /// <summary>The two-pass path's batch-invariance premise: a query head's bits are those of its KV head run alone,
+    /// whatever other KV heads share the call (head sizes with and without a vector tail).</summary>
+    [Theory]
+    [InlineData(150, 64)]
+    [InlineData(33, 80)]
+    [InlineData(7, 20)]
+    public void TheTwoPassPathsHeadBitsDoNotDependOnTheOtherKvHeadsOfItsCall(int count, int d)
+    {
+        const int kvHeads = 4, group = 3;
+        var all = Case.Make(count, kvHeads, group, d, seed: 11, qRange: 4f, rising: false);
+        float[] together = all.RunTwoPass(0.125f);
+        int headFloats = group * d;
+        for (int h = 0; h < kvHeads; h++)
+        {
+            var alone = all with { Slots = all.Slots.Select(s => s + h * d).ToArray(), Q = all.Q[(h * headFloats)..((h + 1) * headFloats)], KvHeads = 1 };
+            float[] one = alone.RunTwoPass(0.125f);
+            Assert.Equal(together[(h * headFloats)..((h + 1) * headFloats)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
         }
     }
 
