@@ -202,11 +202,6 @@ internal static partial class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> GroupScale(ref float scales, nuint at) => Vector256.Create(Unsafe.Add(ref scales, at));
 
-    /// <summary>Four activations x_q (stored + 128: flipping the top bits gives the signed bytes) in every lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Quad(ref byte x, nuint at) =>
-        Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref x, at)) ^ 0x80808080u).AsSByte();
-
     /// <summary>acc + per lane Σ of 4 products x_q · q: |x_q| × (q with x_q's sign), summed to int32 by vpdpbusd where
     /// the CPU has AVX-VNNI, else pairs to int16 (vpmaddubsw) and then to int32 (vpmaddwd by ones). Both exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -220,7 +215,7 @@ internal static partial class Int8Gemm
         where TScales : struct, IInt8Scales
     {
         int groups = w.Groups;
-        ref byte xr = ref MemoryMarshal.GetArrayDataReference(act.Quants);
+        ref sbyte xr = ref MemoryMarshal.GetArrayDataReference(act.Signed);
         ref sbyte wr = ref MemoryMarshal.GetArrayDataReference(w.Quants);
         ref byte sr = ref TScales.Base(w);
         nuint panelBytes = (nuint)groups * Int8Weight.GroupBytes;
@@ -241,13 +236,13 @@ internal static partial class Int8Gemm
                 var w0 = Vector256.LoadUnsafe(ref wr, at);
                 var w1 = Vector256.LoadUnsafe(ref wr, at + panelBytes);
                 nuint xq = xg + (nuint)(q * 4);
-                var b = Quad(ref xr, xq); var a = Avx2.Abs(b);
+                var b = SignedQuad(ref xr, xq); var a = Avx2.Abs(b);
                 i00 = Dot(i00, a, b, w0); i01 = Dot(i01, a, b, w1);
-                b = Quad(ref xr, xq + rb); a = Avx2.Abs(b);
+                b = SignedQuad(ref xr, xq + rb); a = Avx2.Abs(b);
                 i10 = Dot(i10, a, b, w0); i11 = Dot(i11, a, b, w1);
-                b = Quad(ref xr, xq + 2 * rb); a = Avx2.Abs(b);
+                b = SignedQuad(ref xr, xq + 2 * rb); a = Avx2.Abs(b);
                 i20 = Dot(i20, a, b, w0); i21 = Dot(i21, a, b, w1);
-                b = Quad(ref xr, xq + 3 * rb); a = Avx2.Abs(b);
+                b = SignedQuad(ref xr, xq + 3 * rb); a = Avx2.Abs(b);
                 i30 = Dot(i30, a, b, w0); i31 = Dot(i31, a, b, w1);
             }
             nuint sg = s0 + (nuint)(g * Panel);
