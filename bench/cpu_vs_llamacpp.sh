@@ -74,11 +74,11 @@ done
 
 # Precision pairs: label | Folio folder | Folio --quantization | llama.cpp file
 # The pair's precision is the weights'. llama.cpp keeps its KV cache in F16 in every pair (its default -ctk/-ctv
-# f16, whatever the weights), so Folio keeps a 16-bit KV cache in every pair too (--kv-cache-dtype bf16), where the
-# CPU has AVX-512 (Folio's bf16 cache needs it); elsewhere Folio's default fp32 cache. KV=fp32|bf16 overrides.
+# f16, whatever the weights), so Folio keeps a 16-bit KV cache in every pair too (--kv-cache-dtype bf16; every CPU
+# since the twentieth session, before that where AVX-512 ran). KV=fp32 runs Folio's exact cache instead.
 # (Until 2026-12-07 only the bf16 pair did; the fp32 cache measured 0.85x the bf16 one's 32-sequence tok/s on b8 fp32,
 # bench/RESULTS.md.)
-kv="${KV:-$(grep -qw avx512f /proc/cpuinfo && echo bf16 || echo fp32)}"
+kv="${KV:-bf16}"
 pairs=(
     "fp32 / F32|$models/$shape|none|$models/$shape-F32.gguf"
     "bf16 / F16|$models/$shape-bf16|none|$models/$shape-F16.gguf"

@@ -49,8 +49,6 @@ internal sealed class EngineStack : IDisposable
             : CpuModel.Open(model, threads, seed, quantization, mapWeights, kvCacheType);
         try
         {
-            if (_model is CpuModel { KvCacheRefusal: { } refusal })
-                throw new UsageException($"--kv-cache-dtype bf16: {refusal}");
             BlockSizeTokens = blockSizeTokens;
             NumBlocks = numBlocks > 0 ? numBlocks : _model.BlocksFor((ulong)Math.Max(0, kvBytes), blockSizeTokens, maxBatchedTokens, maxNumSeqs);
             Executor = _model.CreateExecutor(NumBlocks, 0, blockSizeTokens, seed);

@@ -21,7 +21,7 @@ internal static class QuantizationOption
     /// <summary><c>--kv-cache-dtype fp32|bf16</c>: the CPU KV cache's element type.</summary>
     public static Option<string> CreateKvCacheDtype() => new("--kv-cache-dtype")
     {
-        Description = "CPU: the KV cache's element type: fp32 (exact) or bf16 (half the bytes attention reads; K and V rounded to nearest even, computed in fp32; needs AVX-512).",
+        Description = "CPU: the KV cache's element type: fp32 (exact) or bf16 (half the bytes attention reads; K and V rounded to nearest even, computed in fp32).",
         DefaultValueFactory = _ => "fp32",
     };
 

@@ -15,38 +15,48 @@ internal static class AttentionMath
     private static bool Wide => Vector512.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        Dot<float, F32Elements>(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), a.Length);
+
+    /// <summary>Σ a[i] · b[i] over n, b's elements read as fp32 (<typeparamref name="TLoad"/>): one FMA chain a lane,
+    /// the lanes summed, then the tail in order. Refs unchecked: the caller guarantees n elements behind each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<T, TLoad>(ref float a, ref T b, int n)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
-        int n = a.Length, i = 0;
+        int i = 0;
         float s;
         if (Wide && n >= 16)
         {
             var acc = Vector512<float>.Zero;
             for (; i + 16 <= n; i += 16)
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i), acc);
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, (nuint)i), TLoad.Load(ref b, (nuint)i), acc);
             s = Vector512.Sum(acc);
         }
         else
         {
             var acc = Vector256<float>.Zero;
             for (; i + 8 <= n; i += 8)
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i), acc);
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)i), TLoad.Load8(ref b, (nuint)i), acc);
             s = Vector256.Sum(acc);
         }
         for (; i < n; i++)
-            s += a[i] * b[i];
+            s += Unsafe.Add(ref a, i) * TLoad.Load1(ref b, (nuint)i);
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot4(ref float a, ref float b0, ref float b1, ref float b2, ref float b3, int n, float scale, ref float d) =>
+        Dot4<float, F32Elements>(ref a, ref b0, ref b1, ref b2, ref b3, n, scale, ref d);
+
     /// <summary>
-    /// d[j] = Dot(a, b_j) · scale for four rows b0..b3 of length n: each with exactly <see cref="Dot"/>'s operations in
-    /// its order (so the same bits), interleaved so that four independent FMA chains overlap instead of one waiting on
-    /// its own latency. Refs unchecked: the caller guarantees n floats behind every ref and four behind d.
+    /// d[j] = Dot(a, b_j) · scale for four rows b0..b3 of length n: each with exactly <see cref="Dot{T, TLoad}"/>'s
+    /// operations in its order (so the same bits), interleaved so that four independent FMA chains overlap instead of
+    /// one waiting on its own latency. Refs unchecked: the caller guarantees n elements behind every ref and four behind d.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot4(ref float a, ref float b0, ref float b1, ref float b2, ref float b3, int n, float scale, ref float d)
+    public static void Dot4<T, TLoad>(ref float a, ref T b0, ref T b1, ref T b2, ref T b3, int n, float scale, ref float d)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         int i = 0;
         float s0, s1, s2, s3;
@@ -56,10 +66,10 @@ internal static class AttentionMath
             for (; i + 16 <= n; i += 16)
             {
                 var va = Vector512.LoadUnsafe(ref a, (nuint)i);
-                c0 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b0, (nuint)i), c0);
-                c1 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b1, (nuint)i), c1);
-                c2 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b2, (nuint)i), c2);
-                c3 = Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref b3, (nuint)i), c3);
+                c0 = Vector512.FusedMultiplyAdd(va, TLoad.Load(ref b0, (nuint)i), c0);
+                c1 = Vector512.FusedMultiplyAdd(va, TLoad.Load(ref b1, (nuint)i), c1);
+                c2 = Vector512.FusedMultiplyAdd(va, TLoad.Load(ref b2, (nuint)i), c2);
+                c3 = Vector512.FusedMultiplyAdd(va, TLoad.Load(ref b3, (nuint)i), c3);
             }
             s0 = Vector512.Sum(c0); s1 = Vector512.Sum(c1); s2 = Vector512.Sum(c2); s3 = Vector512.Sum(c3);
         }
@@ -69,20 +79,20 @@ internal static class AttentionMath
             for (; i + 8 <= n; i += 8)
             {
                 var va = Vector256.LoadUnsafe(ref a, (nuint)i);
-                c0 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b0, (nuint)i), c0);
-                c1 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b1, (nuint)i), c1);
-                c2 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b2, (nuint)i), c2);
-                c3 = Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref b3, (nuint)i), c3);
+                c0 = Vector256.FusedMultiplyAdd(va, TLoad.Load8(ref b0, (nuint)i), c0);
+                c1 = Vector256.FusedMultiplyAdd(va, TLoad.Load8(ref b1, (nuint)i), c1);
+                c2 = Vector256.FusedMultiplyAdd(va, TLoad.Load8(ref b2, (nuint)i), c2);
+                c3 = Vector256.FusedMultiplyAdd(va, TLoad.Load8(ref b3, (nuint)i), c3);
             }
             s0 = Vector256.Sum(c0); s1 = Vector256.Sum(c1); s2 = Vector256.Sum(c2); s3 = Vector256.Sum(c3);
         }
         for (; i < n; i++)
         {
             float ai = Unsafe.Add(ref a, i);
-            s0 += ai * Unsafe.Add(ref b0, i);
-            s1 += ai * Unsafe.Add(ref b1, i);
-            s2 += ai * Unsafe.Add(ref b2, i);
-            s3 += ai * Unsafe.Add(ref b3, i);
+            s0 += ai * TLoad.Load1(ref b0, (nuint)i);
+            s1 += ai * TLoad.Load1(ref b1, (nuint)i);
+            s2 += ai * TLoad.Load1(ref b2, (nuint)i);
+            s3 += ai * TLoad.Load1(ref b3, (nuint)i);
         }
         d = s0 * scale;
         Unsafe.Add(ref d, 1) = s1 * scale;
@@ -94,49 +104,57 @@ internal static class AttentionMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        int n = x.Length, i = 0;
+        if (y.Length < x.Length)
+            throw new ArgumentException("y is shorter than x");
+        Axpy<float, F32Elements>(alpha, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length);
+    }
+
+    /// <summary>y[0 .. n) += alpha · x, x's elements read as fp32: an FMA a lane where the vectors reach, a multiply
+    /// then an add for the tail. Refs unchecked: the caller guarantees n elements behind each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy<T, TLoad>(float alpha, ref T x, ref float y, int n)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
+        int i = 0;
         if (Wide)
         {
             var va = Vector512.Create(alpha);
             for (; i + 16 <= n; i += 16)
-                Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref yr, (nuint)i))
-                    .StoreUnsafe(ref yr, (nuint)i);
+                Vector512.FusedMultiplyAdd(va, TLoad.Load(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
         }
         var vb = Vector256.Create(alpha);
         for (; i + 8 <= n; i += 8)
-            Vector256.FusedMultiplyAdd(vb, Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i))
-                .StoreUnsafe(ref yr, (nuint)i);
+            Vector256.FusedMultiplyAdd(vb, TLoad.Load8(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
         for (; i < n; i++)
-            y[i] += alpha * x[i];
+            Unsafe.Add(ref y, i) += alpha * TLoad.Load1(ref x, (nuint)i);
     }
 
     /// <summary>
-    /// <see cref="Axpy"/> of four rows in turn (y += a0 · x0, then a1 · x1, a2 · x2, a3 · x3), with each element's
-    /// operations in that order, so the same bits as four calls; y is loaded and stored once for the four. Refs
-    /// unchecked: the caller guarantees n floats behind each.
+    /// <see cref="Axpy{T, TLoad}"/> of four rows in turn (y += a0 · x0, then a1 · x1, a2 · x2, a3 · x3), with each
+    /// element's operations in that order, so the same bits as four calls; y is loaded and stored once for the four.
+    /// Refs unchecked: the caller guarantees n elements behind each.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Axpy4(float a0, float a1, float a2, float a3, ref float x0, ref float x1, ref float x2, ref float x3, ref float y, int n)
+    public static void Axpy4<T, TLoad>(float a0, float a1, float a2, float a3, ref T x0, ref T x1, ref T x2, ref T x3, ref float y, int n)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         int i = 0;
         Vector256<float> v0 = Vector256.Create(a0), v1 = Vector256.Create(a1), v2 = Vector256.Create(a2), v3 = Vector256.Create(a3);
         for (; i + 8 <= n; i += 8)
         {
             nuint at = (nuint)i;
-            var acc = Vector256.FusedMultiplyAdd(v0, Vector256.LoadUnsafe(ref x0, at), Vector256.LoadUnsafe(ref y, at));
-            acc = Vector256.FusedMultiplyAdd(v1, Vector256.LoadUnsafe(ref x1, at), acc);
-            acc = Vector256.FusedMultiplyAdd(v2, Vector256.LoadUnsafe(ref x2, at), acc);
-            Vector256.FusedMultiplyAdd(v3, Vector256.LoadUnsafe(ref x3, at), acc).StoreUnsafe(ref y, at);
+            var acc = Vector256.FusedMultiplyAdd(v0, TLoad.Load8(ref x0, at), Vector256.LoadUnsafe(ref y, at));
+            acc = Vector256.FusedMultiplyAdd(v1, TLoad.Load8(ref x1, at), acc);
+            acc = Vector256.FusedMultiplyAdd(v2, TLoad.Load8(ref x2, at), acc);
+            Vector256.FusedMultiplyAdd(v3, TLoad.Load8(ref x3, at), acc).StoreUnsafe(ref y, at);
         }
         for (; i < n; i++)
         {
             ref float yi = ref Unsafe.Add(ref y, i);
-            yi += a0 * Unsafe.Add(ref x0, i);
-            yi += a1 * Unsafe.Add(ref x1, i);
-            yi += a2 * Unsafe.Add(ref x2, i);
-            yi += a3 * Unsafe.Add(ref x3, i);
+            yi += a0 * TLoad.Load1(ref x0, (nuint)i);
+            yi += a1 * TLoad.Load1(ref x1, (nuint)i);
+            yi += a2 * TLoad.Load1(ref x2, (nuint)i);
+            yi += a3 * TLoad.Load1(ref x3, (nuint)i);
         }
     }
 

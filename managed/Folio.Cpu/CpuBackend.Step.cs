@@ -18,20 +18,10 @@ public sealed partial class CpuBackend
     {
         // The kernels here compute in fp32 and store the cache in fp32 or bf16, NHD; fp16 and HND caches are for GPU backends.
         RequireKvType(dtype, nameof(dtype));
-        if (KvCacheRefusal(dtype, headDim) is { } refusal)
-            throw new ArgumentException(refusal, nameof(dtype));
         if (layout != KvCacheLayout.Nhd)
             throw new ArgumentException($"the CPU backend keeps the KV cache in the Nhd layout, not {layout}", nameof(layout));
         return new CpuKvCache(numLayers, numBlocks, blockSizeTokens, numKvHeads, headDim, dtype);
     }
-
-    /// <summary>Why a KV cache of <paramref name="dtype"/> (F32 or BF16) with heads of <paramref name="headDim"/> cannot be
-    /// read on this machine, or null: bf16 is read by the one-pass attention kernel only, which needs AVX-512 and a head
-    /// size a multiple of 16. <see cref="AllocateKvCache"/> throws it; hosts ask first (<see cref="CpuModel.KvCacheRefusal"/>).</summary>
-    public static string? KvCacheRefusal(DType dtype, int headDim) => dtype == DType.BF16 && !OnlineSoftmaxAttention.Supports(headDim)
-        ? $"a BF16 KV cache needs AVX-512 and a head size that is a multiple of 16 (head size {headDim}" +
-          $"{(Avx512F.IsSupported ? "" : ", no AVX-512 on this CPU or in this build")}); use F32"
-        : null;
 
     /// <summary>Checks the step and points the backend's one context at its arrays: nothing is copied.</summary>
     public StepContext BeginStep(ModelInput input, DeviceKvCache cache)

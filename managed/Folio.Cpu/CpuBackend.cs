@@ -35,7 +35,7 @@ public sealed partial class CpuBackend : IComputeBackend
     /// value, losslessly: the same bits out, 0.75 × the bytes for a decode step to read). Null (the default): where
     /// AVX-512 BW decodes them (<see cref="CodedBf16Weight.IsSupported"/>).</param>
     /// <param name="kvCacheType">The KV cache's element type: F32 (the default; exact) or BF16 (half the bytes for
-    /// attention to read, K and V rounded to nearest even; needs AVX-512, checked when the cache is allocated).</param>
+    /// attention to read, K and V rounded to nearest even; the one-pass kernel reads it where AVX-512 runs, the two-pass one elsewhere).</param>
     public CpuBackend(int threads = 0, WeightQuantization quantization = WeightQuantization.None, bool mapWeights = true,
         bool? packMappedBf16 = null, DType kvCacheType = DType.F32, bool? codeBf16 = null)
     {

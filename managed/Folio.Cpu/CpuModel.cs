@@ -66,11 +66,6 @@ public sealed class CpuModel : ILoadedModel
 
     public long KvBytesPerToken => KvBytesPerTokenOf(Config, Backend.KvCacheType);
 
-    /// <summary>Why this model's KV cache cannot be kept in <see cref="CpuBackend.KvCacheType"/> on this machine (a bf16
-    /// cache without AVX-512, or a head size not a multiple of 16), or null: hosts refuse the option before
-    /// <see cref="CreateExecutor"/> would throw.</summary>
-    public string? KvCacheRefusal => CpuBackend.KvCacheRefusal(Backend.KvCacheType, Config.HeadDim);
-
     private const ulong DefaultKvBytes = 256UL << 20;
     private const int MaxBlocks = 1 << 16;
 

@@ -177,11 +177,14 @@ internal static class PagedAttentionKernel
         (int lowest, int highest) = Extremes(slots, count);
         if (cache.DType == DType.BF16)
         {
-            // Only the one-pass kernel reads bf16 (AllocateKvCache refuses a bf16 cache where it does not run).
             ushort[] keys16 = cache.Keys16[layer], values16 = cache.Values16[layer];
             RequireInside(keys16, values16, lowest, highest, kvHeads * d);
-            OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref MemoryMarshal.GetArrayDataReference(keys16),
-                ref MemoryMarshal.GetArrayDataReference(values16), slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
+            ref ushort k16 = ref MemoryMarshal.GetArrayDataReference(keys16);
+            ref ushort v16 = ref MemoryMarshal.GetArrayDataReference(values16);
+            if (OnlineSoftmaxAttention.Supports(d))
+                OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref k16, ref v16, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
+            else
+                TwoPass<ushort, Bf16Elements>(ref k16, ref v16, slots, count, q, acc, kvHeads, group, d, scale);
             return;
         }
         float[] keys = cache.Keys[layer];
@@ -194,22 +197,25 @@ internal static class PagedAttentionKernel
             OnlineSoftmaxAttention.Run<float, F32Elements>(ref k0, ref v0, slots.AsSpan(0, padded), count, q, acc, kvHeads, group, d, scale);
             return;
         }
-        TwoPass(ref k0, ref v0, slots, count, q, acc, kvHeads, group, d, scale);
+        TwoPass<float, F32Elements>(ref k0, ref v0, slots, count, q, acc, kvHeads, group, d, scale);
     }
 
     /// <summary>
-    /// The query heads of KV heads 0 .. kvHeads − 1 (from k0 and v0) without AVX-512 (or with a head size not a multiple
-    /// of 16): scores, a max-subtracted softmax, then the weighted V sums in position order. Position by position over
-    /// all the item's KV heads, so that K and V are read as the cache lays them out (a position's heads side by side, a
-    /// block's positions one after another) rather than one head's rows at a stride of the slot; each query head's
-    /// operations and their order are those of one head alone (<see cref="AttentionMath.Dot4"/>'s dots, V in position
-    /// order). On an AVX2-only Zen 3, head by head read b8's fp32 cache at ~9 GB/s (bench/RESULTS.md, twentieth
-    /// session). Refs unchecked, as in <see cref="Item"/>.
+    /// The query heads of KV heads 0 .. kvHeads − 1 (from k0 and v0, fp32 or bf16 elements) without AVX-512 (or with
+    /// a head size not a multiple of 16): scores, a max-subtracted softmax, then the weighted V sums in position order.
+    /// Position by position over all the item's KV heads, so that K and V are read as the cache lays them out (a
+    /// position's heads side by side, a block's positions one after another) rather than one head's rows at a stride of
+    /// the slot, with the rows <see cref="Ahead"/> positions on hinted into L1; each query head's operations and their
+    /// order are those of one head alone (<see cref="AttentionMath.Dot4{T, TLoad}"/>'s dots, V in position order, four
+    /// positions per pass over a head's sums). On an AVX2-only Zen 3, b8's fp32 cache read head by head took 13.7–16.1 ms
+    /// of a 32-sequence step, 7.3–8.2 ms so (bench/RESULTS.md, twentieth session). Refs unchecked, as in <see cref="Item"/>.
     /// </summary>
-    internal static void TwoPass(ref float k0, ref float v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
+    internal static void TwoPass<T, TLoad>(ref T k0, ref T v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
         int kvHeads, int group, int d, float scale)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
     {
         int heads = kvHeads * group;
+        int rowElements = kvHeads * d;
         // Scores of query head g at [g·count, (g+1)·count).
         float[] scores = Buffers.Scores(count * heads);
         ref float s0 = ref MemoryMarshal.GetArrayDataReference(scores);
@@ -220,18 +226,18 @@ internal static class PagedAttentionKernel
         {
             int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
             if (i + Ahead + 4 <= count)
-                Hint(ref k0, slots, i + Ahead, kvHeads * d);
+                Hint(ref k0, slots, i + Ahead, rowElements);
             for (int g = 0; g < heads; g++)
             {
                 int ko = g / group * d;
-                AttentionMath.Dot4(ref Unsafe.Add(ref q0, g * d), ref Unsafe.Add(ref k0, t0 + ko), ref Unsafe.Add(ref k0, t1 + ko),
+                AttentionMath.Dot4<T, TLoad>(ref Unsafe.Add(ref q0, g * d), ref Unsafe.Add(ref k0, t0 + ko), ref Unsafe.Add(ref k0, t1 + ko),
                     ref Unsafe.Add(ref k0, t2 + ko), ref Unsafe.Add(ref k0, t3 + ko), d, scale, ref Unsafe.Add(ref s0, g * count + i));
             }
         }
         for (; i < count; i++)
             for (int g = 0; g < heads; g++)
-                Unsafe.Add(ref s0, g * count + i) = AttentionMath.Dot(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref q0, g * d), d),
-                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref k0, slots[i] + g / group * d), d)) * scale;
+                Unsafe.Add(ref s0, g * count + i) =
+                    AttentionMath.Dot<T, TLoad>(ref Unsafe.Add(ref q0, g * d), ref Unsafe.Add(ref k0, slots[i] + g / group * d), d) * scale;
         Span<float> inverse = stackalloc float[heads];
         for (int g = 0; g < heads; g++)
             inverse[g] = 1f / AttentionMath.ExpShiftedInPlace(scores.AsSpan(g * count, count));
@@ -244,34 +250,35 @@ internal static class PagedAttentionKernel
         {
             int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
             if (i + Ahead + 4 <= count)
-                Hint(ref v0, slots, i + Ahead, kvHeads * d);
+                Hint(ref v0, slots, i + Ahead, rowElements);
             for (int g = 0; g < heads; g++)
             {
                 int vo = g / group * d;
                 ref float sg = ref Unsafe.Add(ref s0, g * count + i);
-                AttentionMath.Axpy4(sg, Unsafe.Add(ref sg, 1), Unsafe.Add(ref sg, 2), Unsafe.Add(ref sg, 3), ref Unsafe.Add(ref v0, t0 + vo),
+                AttentionMath.Axpy4<T, TLoad>(sg, Unsafe.Add(ref sg, 1), Unsafe.Add(ref sg, 2), Unsafe.Add(ref sg, 3), ref Unsafe.Add(ref v0, t0 + vo),
                     ref Unsafe.Add(ref v0, t1 + vo), ref Unsafe.Add(ref v0, t2 + vo), ref Unsafe.Add(ref v0, t3 + vo), ref Unsafe.Add(ref a0, g * d), d);
             }
         }
         for (; i < count; i++)
             for (int g = 0; g < heads; g++)
-                AttentionMath.Axpy(Unsafe.Add(ref s0, g * count + i), MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref v0, slots[i] + g / group * d), d),
-                    acc.Slice(g * d, d));
+                AttentionMath.Axpy<T, TLoad>(Unsafe.Add(ref s0, g * count + i), ref Unsafe.Add(ref v0, slots[i] + g / group * d), ref Unsafe.Add(ref a0, g * d), d);
         for (int g = 0; g < heads; g++)
             AttentionMath.Scale(acc.Slice(g * d, d), inverse[g]);
     }
 
-    /// <summary>Positions ahead of the one being read whose K (or V) rows <see cref="TwoPass"/> hints into L1.</summary>
+    /// <summary>Positions ahead of the one being read whose K (or V) rows <see cref="TwoPass{T, TLoad}"/> hints into L1.</summary>
     private const int Ahead = 8;
 
-    /// <summary>Hints the rows of positions at .. at + 3 (<paramref name="floats"/> each, from their slots) into L1.</summary>
-    private static unsafe void Hint(ref float base0, int[] slots, int at, int floats)
+    /// <summary>Hints the rows of positions at .. at + 3 (<paramref name="elements"/> each, from their slots) into L1, a
+    /// cache line at a time.</summary>
+    private static unsafe void Hint<T>(ref T base0, int[] slots, int at, int elements) where T : unmanaged
     {
+        int step = 64 / sizeof(T);
         for (int j = 0; j < 4; j++)
         {
-            ref float row = ref Unsafe.Add(ref base0, slots[at + j]);
-            for (int f = 0; f < floats; f += 16)
-                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, f)));
+            ref T row = ref Unsafe.Add(ref base0, slots[at + j]);
+            for (int e = 0; e < elements; e += step)
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, e)));
         }
     }
 

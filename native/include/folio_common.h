@@ -84,10 +84,9 @@ enum folio_kv_cache_dtype {
     FOLIO_KV_CACHE_DTYPE_AUTO = 0,  /* the backend's default: fp32 on the CPU (default) */
     FOLIO_KV_CACHE_DTYPE_F32 = 1,   /* fp32: exact */
     FOLIO_KV_CACHE_DTYPE_BF16 = 2   /* bf16: half the bytes (twice the tokens in the same kv_memory_bytes), K and V
-                                       rounded to nearest even when written; needs AVX-512 code (a libfolio.so
-                                       published for x86-64-v4: the default x86-64-v3 build has none) and a head size
-                                       that is a multiple of 16, else folio_engine_create returns UNSUPPORTED naming
-                                       why */
+                                       rounded to nearest even when written; every CPU and head size (the one-pass
+                                       attention where AVX-512 code runs, the two-pass one elsewhere; before the
+                                       twentieth session the x86-64-v3 build returned UNSUPPORTED) */
 };
 
 enum folio_preemption_mode {

@@ -62,7 +62,7 @@ public class AttentionMathTests
         float[] y = Random(n, n + 9, 1f), expected = (float[])y.Clone();
         for (int j = 0; j < 4; j++)
             AttentionMath.Axpy(alpha[j], x[j], expected);
-        AttentionMath.Axpy4(alpha[0], alpha[1], alpha[2], alpha[3], ref x[0][0], ref x[1][0], ref x[2][0], ref x[3][0], ref y[0], n);
+        AttentionMath.Axpy4<float, F32Elements>(alpha[0], alpha[1], alpha[2], alpha[3], ref x[0][0], ref x[1][0], ref x[2][0], ref x[3][0], ref y[0], n);
         Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
     }
 

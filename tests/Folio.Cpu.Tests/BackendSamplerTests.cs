@@ -118,8 +118,6 @@ public sealed class BackendSamplerTests
         using var other = new CpuBackend(1);
         Assert.StartsWith("the CPU backend keeps the KV cache in F32 or BF16, not F16",
             Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 4, 1, 8, DType.F16)).Message, StringComparison.Ordinal);
-        Assert.StartsWith("a BF16 KV cache needs AVX-512 and a head size that is a multiple of 16 (head size 8",
-            Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 4, 1, 8, DType.BF16)).Message, StringComparison.Ordinal);
         Assert.StartsWith("the CPU backend keeps the KV cache in the Nhd layout, not Hnd",
             Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 4, 1, 8, DType.F32, KvCacheLayout.Hnd)).Message, StringComparison.Ordinal);
         using var cache = other.AllocateKvCache(1, 4, 4, 1, 8);

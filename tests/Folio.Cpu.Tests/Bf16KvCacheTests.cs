@@ -53,7 +53,7 @@ public sealed class Bf16KvCacheTests
     public void AttentionOverBf16EqualsTheFp32KernelOverTheRoundedValues(int count, int group, int d)
     {
         if (!OnlineSoftmaxAttention.Supports(d))
-            return;   // no AVX-512: a bf16 cache is refused at allocation (below)
+            return;   // no AVX-512: the two-pass kernel reads the cache (TwoPassAttentionOverBf16EqualsItsFp32Path…, below)
         var rng = new Random(count * 7 + d);
         const int kvHeads = 2;
         int slotFloats = kvHeads * d;
@@ -76,19 +76,50 @@ public sealed class Bf16KvCacheTests
         Assert.Equal(fromFp32.Select(BitConverter.SingleToInt32Bits), fromBf16.Select(BitConverter.SingleToInt32Bits));
     }
 
+    /// <summary>The two-pass kernel (CPUs without AVX-512, head sizes not a multiple of 16) over a bf16 cache gives the
+    /// bits it gives over the same values widened to fp32: the bf16 cache changes what is stored, not the arithmetic.</summary>
+    [Theory]
+    [InlineData(1, 3, 64)]
+    [InlineData(17, 1, 64)]
+    [InlineData(160, 3, 64)]
+    [InlineData(47, 2, 128)]
+    [InlineData(37, 2, 16)]
+    [InlineData(33, 3, 80)]
+    [InlineData(29, 3, 8)]
+    [InlineData(30, 2, 20)]
+    public void TwoPassAttentionOverBf16EqualsItsFp32PathOverTheRoundedValues(int count, int group, int d)
+    {
+        var rng = new Random(count * 11 + d);
+        const int kvHeads = 2;
+        int slotFloats = kvHeads * d;
+        var slots = Enumerable.Range(0, count).OrderBy(_ => rng.Next()).Select(i => i * slotFloats).ToArray();
+        var keys16 = new ushort[count * slotFloats];
+        var values16 = new ushort[count * slotFloats];
+        Bf16Rounding.Round([.. Enumerable.Range(0, keys16.Length).Select(_ => (float)(rng.NextDouble() * 2 - 1))], keys16);
+        Bf16Rounding.Round([.. Enumerable.Range(0, values16.Length).Select(_ => (float)(rng.NextDouble() * 4 - 2))], values16);
+        float[] keys = [.. keys16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] values = [.. values16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] q = [.. Enumerable.Range(0, kvHeads * group * d).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+        var fromBf16 = new float[q.Length];
+        var fromFp32 = new float[q.Length];
+        PagedAttentionKernel.TwoPass<ushort, Bf16Elements>(ref keys16[0], ref values16[0], slots, count, q, fromBf16, kvHeads, group, d, 0.125f);
+        PagedAttentionKernel.TwoPass<float, F32Elements>(ref keys[0], ref values[0], slots, count, q, fromFp32, kvHeads, group, d, 0.125f);
+        Assert.Equal(fromFp32.Select(BitConverter.SingleToInt32Bits), fromBf16.Select(BitConverter.SingleToInt32Bits));
+        Assert.Contains(fromBf16, v => v != 0f);
+    }
+
     [Fact]
-    public void ACacheNoKernelReadsIsRefusedClearly()
+    public void ACacheNoKernelReadsIsRefusedClearlyAndBf16IsKeptForEveryHeadSize()
     {
         using var backend = new CpuBackend(1);
         var f16 = Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 16, 1, 64, DType.F16));
         Assert.Contains("F32 or BF16", f16.Message);
-        var odd = Assert.Throws<ArgumentException>(() => backend.AllocateKvCache(1, 4, 16, 1, 8, DType.BF16));
-        Assert.Contains("head size", odd.Message);
         Assert.Throws<ArgumentException>(() => new CpuBackend(1, kvCacheType: DType.F16));
-        if (!OnlineSoftmaxAttention.Supports(64))
-            return;   // without AVX-512 every bf16 cache is refused (the message names it)
-        using var bf16 = backend.AllocateKvCache(1, 4, 16, 1, 64, DType.BF16);
-        Assert.Equal(DType.BF16, bf16.DType);
-        Assert.Equal(16L * 64 * 2, bf16.BlockBytes);
+        foreach (int d in new[] { 64, 8 })
+        {
+            using var bf16 = backend.AllocateKvCache(1, 4, 16, 1, d, DType.BF16);
+            Assert.Equal(DType.BF16, bf16.DType);
+            Assert.Equal(16L * d * 2, bf16.BlockBytes);
+        }
     }
 }

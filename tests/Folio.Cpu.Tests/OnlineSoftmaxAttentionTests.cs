@@ -58,7 +58,7 @@ public class OnlineSoftmaxAttentionTests
         public float[] RunTwoPass(float scale)
         {
             var output = new float[KvHeads * Group * D];
-            PagedAttentionKernel.TwoPass(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
+            PagedAttentionKernel.TwoPass<float, F32Elements>(ref Keys[0], ref Values[0], Slots, Count, Q, output, KvHeads, Group, D, scale);
             return output;
         }
 

@@ -41,8 +41,7 @@ class LLM(_lib.OwnedHandle):
     quantization: "none" (the checkpoint's precision; bf16/fp16 weights stay 16-bit), "int8" or "int4" (group-wise
     symmetric int8 or 4-bit weights, 32 per fp16 scale, quantized at load; int4 follows llama.cpp's Q4_0; CPU backend).
     kv_cache_dtype: "auto" (the backend's default, fp32 on the CPU), "fp32" or "bf16" (half the bytes: twice the tokens
-    in the same kv_memory_bytes; K and V rounded to nearest even, attention computed in fp32; CPU backend, needs AVX-512:
-    a libfolio.so published for x86-64-v4, else UnsupportedError).
+    in the same kv_memory_bytes; K and V rounded to nearest even, attention computed in fp32; CPU backend, every CPU).
     device: "cpu" or "cuda" (libfolio_cuda.so beside libfolio.so, or at FOLIO_CUDA_LIB). On "cuda", dtype is what
     the model computes in: "auto" (fp16 checkpoints in fp16, others in bf16), "float32" (exact, no TF32),
     "bfloat16" or "float16"; gpu_memory_utilization (0, 1] is the share of device memory the engine may fill when

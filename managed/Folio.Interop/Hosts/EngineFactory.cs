@@ -79,11 +79,6 @@ public static unsafe class EngineFactory
         var log = new LogSink(p.LogCallback, p.LogUserData, (FolioLogLevel)p.LogLevel);
         var device = new DeviceChoice(cuda, DtypeOf(p.Dtype), utilization == 0 ? CudaModel.DefaultMemoryUtilization : utilization);
         if ((s = ResolveModel(model, p.NumThreads, unchecked((long)p.Seed), quantization, kvCacheType, device, out IEngineModel? resolved)) != 0) return s;
-        if (resolved is EngineModel { KvCacheRefusal: { } refusal })
-        {
-            ((IDisposable)resolved).Dispose();
-            return Guard.Fail(FolioStatus.Unsupported, $"{Fn}: params->kv_cache_dtype: {refusal}");
-        }
         // Options are checked before the executor allocates the KV cache; a model that fails here is released.
         int blocks;
         try

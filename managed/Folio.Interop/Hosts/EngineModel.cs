@@ -51,8 +51,7 @@ public sealed class EngineModel : IEngineModel, IDisposable
     public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, out EngineModel? loaded, out string error) =>
         TryLoad(name, threads, seed, quantization, DType.F32, out loaded, out error);
 
-    /// <summary>As above, with the KV cache in <paramref name="kvCacheType"/> (F32 or BF16: <see cref="CpuBackend.KvCacheType"/>;
-    /// whether this machine can read it: <see cref="KvCacheRefusal"/>).</summary>
+    /// <summary>As above, with the KV cache in <paramref name="kvCacheType"/> (F32 or BF16: <see cref="CpuBackend.KvCacheType"/>).</summary>
     public static bool TryLoad(string name, int threads, long seed, WeightQuantization quantization, DType kvCacheType,
         out EngineModel? loaded, out string error) =>
         TryOpen(name, () => CpuModel.Open(name, threads, seed, quantization, mapWeights: true, kvCacheType), out loaded, out error);
@@ -105,10 +104,6 @@ public sealed class EngineModel : IEngineModel, IDisposable
 
     public int BlocksFor(ulong kvMemoryBytes, int blockSizeTokens, int maxNumBatchedTokens, int maxNumSeqs) =>
         _model.BlocksFor(kvMemoryBytes, blockSizeTokens, maxNumBatchedTokens, maxNumSeqs);
-
-    /// <summary>Why the CPU backend cannot keep this model's KV cache in the type it was opened with, or null
-    /// (<see cref="CpuModel.KvCacheRefusal"/>; always null on CUDA).</summary>
-    public string? KvCacheRefusal => (_model as CpuModel)?.KvCacheRefusal;
 
     /// <summary>The backend the model runs on ("cpu", "cuda (BF16)" …).</summary>
     public string BackendName => _model.BackendName;
