@@ -38,11 +38,14 @@ internal readonly struct Bf16Elements : ICacheElements<ushort>
     public static Vector512<float> Load(ref ushort at, nuint i) =>
         Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.LoadUnsafe(ref at, i)), 16).AsSingle();
 
-    /// <summary>Zero-extended to 32 bits and shifted (vpmovzxwd and vpslld on AVX2).</summary>
+    /// <summary>Zero-extended to 32 bits and shifted: vpmovzxwd from memory and vpslld on AVX2 (the portable widening
+    /// elsewhere).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(ref ushort at, nuint i)
     {
         var h = Vector128.LoadUnsafe(ref at, i);
+        if (Avx2.IsSupported)
+            return Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(h), 16).AsSingle();
         return (Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h)) << 16).AsSingle();
     }
 
