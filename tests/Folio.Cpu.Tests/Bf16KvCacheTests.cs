@@ -62,13 +62,7 @@ public sealed class Bf16KvCacheTests
         for (int i = 0; i < padded; i++)
             slots[i] *= slotFloats;
         // Slot i of the row: a shuffled cache slot (the padding repeats valid ones).
-        var keys16 = new ushort[count * slotFloats];
-        var values16 = new ushort[count * slotFloats];
-        Bf16Rounding.Round([.. Enumerable.Range(0, keys16.Length).Select(_ => (float)(rng.NextDouble() * 2 - 1))], keys16);
-        Bf16Rounding.Round([.. Enumerable.Range(0, values16.Length).Select(_ => (float)(rng.NextDouble() * 4 - 2))], values16);
-        float[] keys = [.. keys16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
-        float[] values = [.. values16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
-        float[] q = [.. Enumerable.Range(0, kvHeads * group * d).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+        var (keys16, values16, keys, values, q) = RoundedCache(rng, count * slotFloats, kvHeads * group * d);
         var fromBf16 = new float[q.Length];
         var fromFp32 = new float[q.Length];
         OnlineSoftmaxAttention.Run<ushort, Bf16Elements>(ref keys16[0], ref values16[0], slots, count, q, fromBf16, kvHeads, group, d, 0.125f);
@@ -93,19 +87,27 @@ public sealed class Bf16KvCacheTests
         const int kvHeads = 2;
         int slotFloats = kvHeads * d;
         var slots = Enumerable.Range(0, count).OrderBy(_ => rng.Next()).Select(i => i * slotFloats).ToArray();
-        var keys16 = new ushort[count * slotFloats];
-        var values16 = new ushort[count * slotFloats];
-        Bf16Rounding.Round([.. Enumerable.Range(0, keys16.Length).Select(_ => (float)(rng.NextDouble() * 2 - 1))], keys16);
-        Bf16Rounding.Round([.. Enumerable.Range(0, values16.Length).Select(_ => (float)(rng.NextDouble() * 4 - 2))], values16);
-        float[] keys = [.. keys16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
-        float[] values = [.. values16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
-        float[] q = [.. Enumerable.Range(0, kvHeads * group * d).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+        var (keys16, values16, keys, values, q) = RoundedCache(rng, count * slotFloats, kvHeads * group * d);
         var fromBf16 = new float[q.Length];
         var fromFp32 = new float[q.Length];
         PagedAttentionKernel.TwoPass<ushort, Bf16Elements>(ref keys16[0], ref values16[0], slots, count, q, fromBf16, kvHeads, group, d, 0.125f);
         PagedAttentionKernel.TwoPass<float, F32Elements>(ref keys[0], ref values[0], slots, count, q, fromFp32, kvHeads, group, d, 0.125f);
         Assert.Equal(fromFp32.Select(BitConverter.SingleToInt32Bits), fromBf16.Select(BitConverter.SingleToInt32Bits));
         Assert.Contains(fromBf16, v => v != 0f);
+    }
+
+    /// <summary>Random K and V rounded to bf16 (<paramref name="cacheValues"/> each), the same values widened back to fp32,
+    /// and random queries.</summary>
+    private static (ushort[] Keys16, ushort[] Values16, float[] Keys, float[] Values, float[] Q) RoundedCache(Random rng, int cacheValues, int queryValues)
+    {
+        var keys16 = new ushort[cacheValues];
+        var values16 = new ushort[cacheValues];
+        Bf16Rounding.Round([.. Enumerable.Range(0, cacheValues).Select(_ => (float)(rng.NextDouble() * 2 - 1))], keys16);
+        Bf16Rounding.Round([.. Enumerable.Range(0, cacheValues).Select(_ => (float)(rng.NextDouble() * 4 - 2))], values16);
+        float[] keys = [.. keys16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] values = [.. values16.Select(b => BitConverter.Int32BitsToSingle(b << 16))];
+        float[] q = [.. Enumerable.Range(0, queryValues).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+        return (keys16, values16, keys, values, q);
     }
 
     [Fact]
