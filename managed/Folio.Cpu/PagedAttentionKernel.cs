@@ -11,8 +11,9 @@ namespace Folio.Cpu;
 /// (GQA) attends to each cached position up to the row's own (from the window's first position under sliding-window
 /// attention; slot offsets found through the block table once per item). With AVX-512 and head sizes a multiple of
 /// 16, <see cref="OnlineSoftmaxAttention"/>: one pass over K and V in blocks of 16 positions. Otherwise the two-pass
-/// path: four positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the
-/// weighted sum of V in position order (one multiply-add a position and head). Prefill over cached blocks plus new tokens and
+/// path (<see cref="TwoPass{T, TLoad}"/>, fp32 or bf16 cache): all of the item's KV heads position by position, four
+/// positions per dot call (four FMA chains overlap), a max-subtracted softmax (vector exp), then the weighted sum of V
+/// in position order (four positions per pass over a head's sums). Prefill over cached blocks plus new tokens and
 /// decode are the same loop (a decode row is a sequence with one query row). A sequence with many query rows (a
 /// prompt; <see cref="RowTiles"/>) goes, where the one-pass kernel runs, in items of up to 16 of its rows × one KV
 /// head instead (<see cref="OnlineSoftmaxAttention.RunRows"/>): the rows share each block's K and V reads and, without

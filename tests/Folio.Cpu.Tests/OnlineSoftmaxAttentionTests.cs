@@ -88,37 +88,26 @@ public class OnlineSoftmaxAttentionTests
         { 1, 2, 16, false }, { 37, 2, 16, true }, { 70, 3, 32, false }, { 129, 1, 48, true }, { 33, 3, 80, false },
     };
 
+    /// <summary>The one-pass kernel (where AVX-512 runs; one and two KV heads a call) and the two-pass path (every CPU;
+    /// one, two and four KV heads a call, read position by position) against the double softmax.</summary>
     [Theory]
     [MemberData(nameof(Shapes))]
     public void MatchesTheDoubleSoftmaxUpToFp32Rounding(int count, int group, int d, bool rising)
     {
-        if (!OnlineSoftmaxAttention.Supports(d))
-            return;  // no AVX-512 here: the kernel takes the two-pass path, tested through AttentionMathTests.
-        foreach (int kvHeads in new[] { 1, 2 })
-        {
-            var c = Case.Make(count, kvHeads, group, d, seed: count * 31 + group, qRange: 4f, rising);
-            const float scale = 0.125f;
-            float[] got = c.Run(scale);
-            double[] expected = c.Reference(scale);
-            // Each output is a convex combination of V values within ±2: fp32 rounding in the scores (|s| ≲ 40 here)
-            // and the sums leaves a few 1e-6 relative; 2e-5 absolute is far below any wrong weighting or position.
-            for (int i = 0; i < got.Length; i++)
-                Assert.InRange(got[i], expected[i] - 2e-5, expected[i] + 2e-5);
-        }
-    }
-
-    /// <summary>The two-pass path (CPUs without AVX-512, head sizes not a multiple of 16), which reads a call's KV heads
-    /// position by position, against the same reference, for one, two and four KV heads a call.</summary>
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void TheTwoPassPathMatchesTheDoubleSoftmaxUpToFp32Rounding(int count, int group, int d, bool rising)
-    {
+        const float scale = 0.125f;
         foreach (int kvHeads in new[] { 1, 2, 4 })
         {
-            var c = Case.Make(count, kvHeads, group, d, seed: count * 37 + group, qRange: 4f, rising);
-            const float scale = 0.125f;
-            float[] got = c.RunTwoPass(scale);
+            var c = Case.Make(count, kvHeads, group, d, seed: count * 31 + group, qRange: 4f, rising);
             double[] expected = c.Reference(scale);
+            AssertNear(expected, c.RunTwoPass(scale));
+            if (kvHeads <= 2 && OnlineSoftmaxAttention.Supports(d))
+                AssertNear(expected, c.Run(scale));
+        }
+
+        // Each output is a convex combination of V values within ±2: fp32 rounding in the scores (|s| ≲ 40 here)
+        // and the sums leaves a few 1e-6 relative; 2e-5 absolute is far below any wrong weighting or position.
+        static void AssertNear(double[] expected, float[] got)
+        {
             for (int i = 0; i < got.Length; i++)
                 Assert.InRange(got[i], expected[i] - 2e-5, expected[i] + 2e-5);
         }
@@ -130,33 +119,28 @@ public class OnlineSoftmaxAttentionTests
     [InlineData(150, 64)]
     [InlineData(33, 80)]
     [InlineData(7, 20)]
-    public void TheTwoPassPathsHeadBitsDoNotDependOnTheOtherKvHeadsOfItsCall(int count, int d)
-    {
-        const int kvHeads = 4, group = 3;
-        var all = Case.Make(count, kvHeads, group, d, seed: 11, qRange: 4f, rising: false);
-        float[] together = all.RunTwoPass(0.125f);
-        int headFloats = group * d;
-        for (int h = 0; h < kvHeads; h++)
-        {
-            var alone = all with { Slots = all.Slots.Select(s => s + h * d).ToArray(), Q = all.Q[(h * headFloats)..((h + 1) * headFloats)], KvHeads = 1 };
-            float[] one = alone.RunTwoPass(0.125f);
-            Assert.Equal(together[(h * headFloats)..((h + 1) * headFloats)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
-        }
-    }
+    public void TheTwoPassPathsHeadBitsDoNotDependOnTheOtherKvHeadsOfItsCall(int count, int d) =>
+        AssertHeadsIndependent(Case.Make(count, kvHeads: 4, group: 3, d, seed: 11, qRange: 4f, rising: false), c => c.RunTwoPass(0.125f));
 
     [Fact]
     public void AHeadsBitsDoNotDependOnTheOtherKvHeadsOfItsCall()
     {
         if (!OnlineSoftmaxAttention.Supports(64))
             return;
-        var both = Case.Make(150, kvHeads: 2, group: 3, d: 64, seed: 5, qRange: 4f, rising: false);
-        float[] together = both.Run(0.125f);
-        for (int h = 0; h < 2; h++)
+        AssertHeadsIndependent(Case.Make(150, kvHeads: 2, group: 3, d: 64, seed: 5, qRange: 4f, rising: false), c => c.Run(0.125f));
+    }
+
+    /// <summary>Each KV head of <paramref name="all"/> run alone (its slots shifted by h·d, its query heads) gives the
+    /// bits it gets beside the others.</summary>
+    private static void AssertHeadsIndependent(Case all, Func<Case, float[]> run)
+    {
+        float[] together = run(all);
+        int headFloats = all.Group * all.D;
+        for (int h = 0; h < all.KvHeads; h++)
         {
-            // KV head h alone: its slots shifted by h·d, its three query heads.
-            var alone = both with { Slots = both.Slots.Select(s => s + h * 64).ToArray(), Q = both.Q[(h * 192)..((h + 1) * 192)], KvHeads = 1 };
-            float[] one = alone.Run(0.125f);
-            Assert.Equal(together[(h * 192)..((h + 1) * 192)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
+            var alone = all with { Slots = all.Slots.Select(s => s + h * all.D).ToArray(), Q = all.Q[(h * headFloats)..((h + 1) * headFloats)], KvHeads = 1 };
+            float[] one = run(alone);
+            Assert.Equal(together[(h * headFloats)..((h + 1) * headFloats)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
         }
     }
 
