@@ -211,8 +211,9 @@ internal static partial class Gemm
     /// A chunk's panels lie back to back, so decode, taking them one at a time, reads one sequential stream: in
     /// <c>bench/cpu_stream_model.c</c> on the Zen 4 VM this loop ran at 0.95–0.98× a plain sum's time, the former
     /// four-panel tile (four streams, each prefetched 16 rows ahead into L1) at 1.03–1.20× (bench/RESULTS.md). One
-    /// chain per lane: a 4-cycle FMA step per 64 bytes is still several times what a core reads from memory.</summary>
-    private static void Tile1x16Wide(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
+    /// chain per lane: a 4-cycle FMA step per 64 bytes is still several times what a core reads from memory. Where
+    /// <see cref="DecodeStreamHints.On"/> it hints the stream <see cref="DecodeStreamHints.L2Ahead"/> bytes ahead into L2.</summary>
+    private static unsafe void Tile1x16Wide(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref float wr = ref wt.Base;
@@ -222,8 +223,15 @@ internal static partial class Gemm
         nuint ks = (nuint)k;
         Vector512<float> a = default;
         nuint p = (nuint)(c / TileCols) * ks * TileCols;
-        for (nuint i = 0; i < ks; i++, p += TileCols)
-            a = Fma(Vector512.Create(Unsafe.Add(ref xr, i)), Vector512.LoadUnsafe(ref wr, p), a);
+        if (DecodeStreamHints.On)
+            for (nuint i = 0; i < ks; i++, p += TileCols)
+            {
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p + DecodeStreamHints.L2Ahead / sizeof(float))));
+                a = Fma(Vector512.Create(Unsafe.Add(ref xr, i)), Vector512.LoadUnsafe(ref wr, p), a);
+            }
+        else
+            for (nuint i = 0; i < ks; i++, p += TileCols)
+                a = Fma(Vector512.Create(Unsafe.Add(ref xr, i)), Vector512.LoadUnsafe(ref wr, p), a);
         Put(a, ref yr, r * o + c, ref br, hb, c);
     }
 }

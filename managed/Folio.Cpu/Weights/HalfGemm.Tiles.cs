@@ -104,8 +104,8 @@ internal static partial class HalfGemm<TPanel>
         Put(h3, ref yr, y0, ref br, hb, c); Put(l3, ref yr, y0 + 16, ref br, hb, c + 16);
     }
 
-    /// <summary>Row r, columns c .. c + 31.</summary>
-    private static void Tile1x32(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Row r, columns c .. c + 31, hinting its stream ahead where <see cref="DecodeStreamHints.On"/>.</summary>
+    private static unsafe void Tile1x32(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref wt.Base;
@@ -115,8 +115,11 @@ internal static partial class HalfGemm<TPanel>
         nuint ks = (nuint)k;
         Vector512<float> h0 = default, l0 = default;
         nuint p = (nuint)(c / TileCols) * ks * Words;
+        bool hint = DecodeStreamHints.On;
         for (nuint i = 0; i < ks; i++, p += Words)
         {
+            if (hint)
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p + DecodeStreamHints.L2Ahead / sizeof(uint))));
             var b = Vector512.Create(Unsafe.Add(ref xr, i));
             var v = Vector512.LoadUnsafe(ref wr, p);
             h0 = Fma(b, TPanel.High(v), h0); l0 = Fma(b, TPanel.Low(v), l0);
