@@ -41,7 +41,10 @@ if [[ ! -x "$bin/llama-batched-bench" || ! -x "$bin/llama-bench" || ! -x "$bin/l
     fi
     echo "building llama.cpp in $llama (log: $work/llama-build.log)" >&2
     # -march=native on a CPU with AMX compiles ggml's AMX tile code, and a VM that does not grant the tile state
-    # kills llama-bench on Q8_0 with SIGILL (seen 2026-12-06 on this Xeon): there, name the ISA without AMX.
+    # kills llama-bench on Q8_0 with SIGILL (seen 2026-12-06 on the Intel Xeon VM): there, name the ISA without AMX.
+    # It does so even where Linux grants the tile state (arch_prctl XTILEDATA succeeded, a C probe's tile loads and
+    # tdpbf16ps ran): on 2026-12-07 the same VM's -DGGML_NATIVE=ON build died on Q8_0 and Q4_0 at a tileloadd in
+    # libggml-cpu (invalid opcode, F16 unaffected), so every AMX CPU gets the named ISA.
     isa=(-DGGML_NATIVE=ON)
     if grep -qw amx_int8 /proc/cpuinfo; then
         isa=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=ON
