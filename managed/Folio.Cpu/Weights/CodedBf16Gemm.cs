@@ -100,7 +100,7 @@ internal static class CodedBf16Gemm
         {
             if (hint)
             {
-                // The multi-row tile's hint (TileDecoding): 16 groups ahead into L1 read best here (1–64 tried, L1 and L2).
+                // The multi-row tile's hint (TileDecoding): 16 groups ahead into L1 read best here (8–64 groups tried, into L1 and L2).
                 byte* ahead = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref g, PrefetchGroups * CodedBf16Weight.GroupBytes));
                 Sse.Prefetch0(ahead);
                 Sse.Prefetch0(ahead + 64);
