@@ -223,6 +223,8 @@ internal static partial class Gemm
         nuint ks = (nuint)k;
         Vector512<float> a = default;
         nuint p = (nuint)(c / TileCols) * ks * TileCols;
+        // Two loops, not a branch in one: with one FMA a line, the branch measured slower (decode-read 2 30 1 none,
+        // fastest pass 16.8–19.6 ms against 15.5–16.5, 4 rounds alternated on the Intel VM).
         if (DecodeStreamHints.On)
             for (nuint i = 0; i < ks; i++, p += TileCols)
             {
