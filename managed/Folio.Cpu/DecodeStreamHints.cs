@@ -8,6 +8,10 @@ namespace Folio.Cpu;
 /// flight on its own. On the AMD VMs (Zen 4, Zen 5) the same tiles read at the bound without them (nineteenth session),
 /// and they were not measured with them there, so they stay off there. Hints are only hints: one past a weight's end
 /// reads nothing and cannot fault.
+/// Read <see cref="On"/> into a local before a tile's accumulators exist, or in its caller: the JIT (tiering off)
+/// compiles the first static read as a class-initialisation call, and a vector live across that call was kept in
+/// memory for the whole method, a load and a store in every iteration of the hot loop (the fp32 one-row tile ran
+/// 2–4× slower from cache; twenty-second session, bench/RESULTS.md).
 /// </summary>
 internal static class DecodeStreamHints
 {

@@ -57,6 +57,7 @@ internal static class CodedBf16Gemm
     private static void Tile1x32(float[] x, CodedBf16Weight w, int c, float[]? bias, float[] y)
     {
         int k = w.Cols, p = c / TileCols;
+        bool hint = DecodeStreamHints.On;
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref byte g = ref Unsafe.Add(ref w.Groups.Base, (nint)(p * w.PanelBytes));
         var table = Vector512.LoadUnsafe(ref w.Tables[p * TileCols]);
@@ -70,7 +71,7 @@ internal static class CodedBf16Gemm
         {
             int stop = e < eEnd ? Math.Min(fullGroups, exceptionRows[e] / CodedBf16Weight.GroupRows) : fullGroups;
             (h, l) = Groups(ref Unsafe.Add(ref g, (nint)gi * CodedBf16Weight.GroupBytes), ref Unsafe.Add(ref xr, gi * CodedBf16Weight.GroupRows),
-                stop - gi, table, h, l);
+                stop - gi, table, h, l, hint);
             gi = stop;
             if (gi < fullGroups)
             {
@@ -91,11 +92,12 @@ internal static class CodedBf16Gemm
     }
 
     /// <summary>count whole groups from g (x from xg), none holding an exception: each decoded in registers, then
-    /// its 4 rows' FMAs in k order; hinted ahead where <see cref="DecodeStreamHints.On"/>.</summary>
+    /// its 4 rows' FMAs in k order; hinted ahead where <paramref name="hint"/> (<see cref="DecodeStreamHints.On"/>).
+    /// The caller reads that flag: a static read here put a class-initialisation call in this method, and with it
+    /// the JIT kept h, l and the table in memory across the loop (a load and a store an iteration).</summary>
     private static unsafe (Vector512<float>, Vector512<float>) Groups(ref byte g, ref float xg, int count, Vector512<ushort> table,
-        Vector512<float> h, Vector512<float> l)
+        Vector512<float> h, Vector512<float> l, bool hint)
     {
-        bool hint = DecodeStreamHints.On;
         for (int i = 0; i < count; i++)
         {
             if (hint)
