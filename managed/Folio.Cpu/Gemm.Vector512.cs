@@ -32,14 +32,14 @@ internal static partial class Gemm
 
     /// <summary>Whether a tile prefetches the weights its row block reads next into L1 (<see cref="On"/>) and, further
     /// ahead, into L2 (<see cref="Far"/>); a type argument, so the JIT compiles each variant without the tests.</summary>
-    private interface IPrefetch
+    internal interface IPrefetch
     {
         static abstract bool On { get; }
 
         static abstract bool Far { get; }
     }
 
-    private readonly struct Prefetch : IPrefetch
+    internal readonly struct Prefetch : IPrefetch
     {
         public static bool On => true;
 
@@ -55,7 +55,7 @@ internal static partial class Gemm
         public static bool Far => true;
     }
 
-    private readonly struct NoPrefetch : IPrefetch
+    internal readonly struct NoPrefetch : IPrefetch
     {
         public static bool On => false;
 

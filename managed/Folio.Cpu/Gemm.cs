@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Folio.Cpu;
 
@@ -11,10 +12,10 @@ namespace Folio.Cpu;
 /// k = 0, 1, … from zero, then + bias: a vector lane and the scalar remainder path compute it identically. So a
 /// row's results are bit-identical alone or in any batch (batch invariance), and threads split output columns,
 /// never a reduction.
-/// Micro-kernels: 6 rows × 16 columns (12 accumulators; each weight vector serves 6 rows, each broadcast x
-/// serves 16 columns), 1 row × 16 columns for leftover rows and decode, a panel at a time (a chunk's panels lie back
-/// to back, so decode reads them as one sequential stream), and scalar for the last columns when out is not a
-/// multiple of 16. With AVX-512, groups of 8 and 4 rows run the 512-bit 8 × 32 and 4 × 32 tiles instead
+/// Micro-kernels: up to 6 rows × 16 columns (12 accumulators; each weight vector serves the tile's rows, each
+/// broadcast x 16 columns), the rows split into tiles as even as 6 allows, decode's one row a tile of one, a panel at
+/// a time (a chunk's panels lie back to back, so decode reads them as one sequential stream), and scalar for the last
+/// columns when out is not a multiple of 16. With AVX-512, groups of 8 and 4 rows run the 512-bit 8 × 32 and 4 × 32 tiles instead
 /// (Gemm.Vector512.cs) and single rows a 512-bit 1 × 16 tile, the same chains in wider registers.
 /// The panels start on a 64-byte boundary (<see cref="AlignedPanels{T}"/>), so a 512-bit load of one panel row is one cache
 /// line. The 512-bit tiles that meet weights in memory prefetch ahead (software prefetch: hints that change no
@@ -31,6 +32,9 @@ internal static partial class Gemm
     /// <summary>Rows that share one k slice of a 32-column tile's weights (the 512-bit tiles): 32 rows × KBlock of x
     /// (16 KiB) beside the slice's weights (16 KiB) fit L1.</summary>
     private const int RowBlock = 32;
+    /// <summary>Floats ahead (4 KiB) that a 256-bit column block's first row tile, reading its panels from memory as
+    /// one stream, hints into L2.</summary>
+    private const nuint StreamAhead = 1024;
     private const int KBlock = 128;
     /// <summary>The k slice of a GEMM with one row block (decode, ≤ 32 rows), whose every weight comes from memory: the
     /// slice being read, the next one prefetched into L1 and the rows' x slices (8 KiB each at 64) leave L1 room; at
@@ -105,10 +109,9 @@ internal static partial class Gemm
         {
             int cEnd = Math.Min(c1, cb + BlockCols);
             int full = cEnd == o ? cb + (cEnd - cb) / TileCols * TileCols : cEnd;   // only the last panel can be partial
-            int r = 0;
             if (Wide)
             {
-                r = rows / 4 * 4;
+                int r = rows / 4 * 4;
                 // One row block (decode) streams its weights in short slices; several (a prompt) take prefillKBlock.
                 if (r <= RowBlock)
                     Rows512<PrefetchFar>(x, 0, r, k, wt, o, cb, full, bias, y, StreamKBlock);
@@ -121,18 +124,29 @@ internal static partial class Gemm
                         else
                             Rows512<NoPrefetch>(x, rb, re, k, wt, o, cb, full, bias, y, kBlock);
                     }
-            }
-            for (; r + TileRows <= rows; r += TileRows)
-                for (int c = cb; c < full; c += TileCols)
-                    Tile6x16(x, r, k, wt, o, c, bias, y);
-            for (; r < rows; r++)
-            {
                 // A panel at a time: a chunk's panels lie back to back, so decode reads one sequential stream.
-                for (int c = cb; c < full; c += TileCols)
-                    if (Wide)
+                for (; r < rows; r++)
+                    for (int c = cb; c < full; c += TileCols)
                         Tile1x16Wide(x, r, k, wt, o, c, bias, y);
-                    else
-                        Tile1x16(x, r, k, wt, o, c, bias, y);
+            }
+            else
+            {
+                // Row tiles as even as TileRows allows (32 rows: 6, 6, 5, 5, 5, 5), not 6s and single rows: a row
+                // tile's chains overlap only as far as it has rows, and a lone row's two chains kept the FMA units
+                // ~1/4 busy (32-row model-order GEMMs at 61 % of the 256-bit ceiling; RESULTS.md). Decode's one row
+                // is a tile of one, a panel at a time: a chunk's panels lie back to back, one sequential stream. With
+                // several tiles, the first meets the block's weights in memory and hints them ahead into L2.
+                int tiles = (rows + TileRows - 1) / TileRows;
+                for (int t = 0, r = 0; t < tiles; t++)
+                {
+                    int n = rows / tiles + (t < rows % tiles ? 1 : 0);
+                    for (int c = cb; c < full; c += TileCols)
+                        if (t == 0 && tiles > 1)
+                            RowTile<Prefetch>(n, x, r, k, wt, o, c, bias, y);
+                        else
+                            RowTile<NoPrefetch>(n, x, r, k, wt, o, c, bias, y);
+                    r += n;
+                }
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = 0; rr < rows; rr++)
@@ -186,7 +200,7 @@ internal static partial class Gemm
             }
         for (int c = wide; c < full; c += TileCols)
             for (int r = r0; r < r1; r++)
-                Tile1x16(x, r, k, wt, o, c, bias, y);
+                Tile16<OneRow, NoPrefetch>(x, r, k, wt, o, c, bias, y);
     }
 
     /// <summary>The reference for one element: the same fused chain every kernel lane computes.</summary>
@@ -208,7 +222,29 @@ internal static partial class Gemm
         acc.StoreUnsafe(ref MemoryMarshal.GetArrayDataReference(y), (nuint)at);
     }
 
-    private static void Tile6x16(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Rows r .. r + n − 1 (n from 1 to <see cref="TileRows"/>), columns c .. c + 15 with 256-bit vectors;
+    /// <typeparamref name="TPrefetch"/>: <see cref="Prefetch"/> for a column block's first row tile, which meets its
+    /// weights in memory, <see cref="NoPrefetch"/> for the others, which find them in L2.</summary>
+    private static void RowTile<TPrefetch>(int n, float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
+        where TPrefetch : struct, IPrefetch
+    {
+        switch (n)
+        {
+            case 6: Tile16<SixRows, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+            case 5: Tile16<FiveRows, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+            case 4: Tile16<FourRows, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+            case 3: Tile16<ThreeRows, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+            case 2: Tile16<TwoRows, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+            default: Tile16<OneRow, TPrefetch>(x, r, k, wt, o, c, bias, y); break;
+        }
+    }
+
+    /// <summary>Rows r .. r + TRows − 1 (at most 6: 12 accumulators, two weight vectors and a broadcast fill the 16
+    /// registers), columns c .. c + 15 (one whole panel): each weight vector serves every row, each broadcast x both
+    /// vectors of its row.</summary>
+    private static unsafe void Tile16<TRows, TPrefetch>(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
+        where TRows : struct, IRowCount
+        where TPrefetch : struct, IPrefetch
     {
         ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
         ref float wr = ref wt.Base;
@@ -218,47 +254,51 @@ internal static partial class Gemm
         nuint wo = (nuint)(c / TileCols * k * TileCols);
         for (int i = 0; i < k; i++, wo += TileCols)
         {
+            if (TPrefetch.On && Sse.IsSupported)
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, wo + StreamAhead)));
             var w0 = Vector256.LoadUnsafe(ref wr, wo);
             var w1 = Vector256.LoadUnsafe(ref wr, wo + 8);
             nuint ii = (nuint)i;
             var b = Vector256.Create(Unsafe.Add(ref xr, x0 + ii));
             a00 = Vector256.FusedMultiplyAdd(b, w0, a00); a01 = Vector256.FusedMultiplyAdd(b, w1, a01);
+            if (TRows.Count < 2)
+                continue;
             b = Vector256.Create(Unsafe.Add(ref xr, x1 + ii));
             a10 = Vector256.FusedMultiplyAdd(b, w0, a10); a11 = Vector256.FusedMultiplyAdd(b, w1, a11);
+            if (TRows.Count < 3)
+                continue;
             b = Vector256.Create(Unsafe.Add(ref xr, x2 + ii));
             a20 = Vector256.FusedMultiplyAdd(b, w0, a20); a21 = Vector256.FusedMultiplyAdd(b, w1, a21);
+            if (TRows.Count < 4)
+                continue;
             b = Vector256.Create(Unsafe.Add(ref xr, x3 + ii));
             a30 = Vector256.FusedMultiplyAdd(b, w0, a30); a31 = Vector256.FusedMultiplyAdd(b, w1, a31);
+            if (TRows.Count < 5)
+                continue;
             b = Vector256.Create(Unsafe.Add(ref xr, x4 + ii));
             a40 = Vector256.FusedMultiplyAdd(b, w0, a40); a41 = Vector256.FusedMultiplyAdd(b, w1, a41);
+            if (TRows.Count < 6)
+                continue;
             b = Vector256.Create(Unsafe.Add(ref xr, x5 + ii));
             a50 = Vector256.FusedMultiplyAdd(b, w0, a50); a51 = Vector256.FusedMultiplyAdd(b, w1, a51);
         }
         int y0 = r * o + c;
         Put(a00, y, y0, bias, c); Put(a01, y, y0 + 8, bias, c + 8); y0 += o;
+        if (TRows.Count < 2)
+            return;
         Put(a10, y, y0, bias, c); Put(a11, y, y0 + 8, bias, c + 8); y0 += o;
+        if (TRows.Count < 3)
+            return;
         Put(a20, y, y0, bias, c); Put(a21, y, y0 + 8, bias, c + 8); y0 += o;
+        if (TRows.Count < 4)
+            return;
         Put(a30, y, y0, bias, c); Put(a31, y, y0 + 8, bias, c + 8); y0 += o;
+        if (TRows.Count < 5)
+            return;
         Put(a40, y, y0, bias, c); Put(a41, y, y0 + 8, bias, c + 8); y0 += o;
+        if (TRows.Count < 6)
+            return;
         Put(a50, y, y0, bias, c); Put(a51, y, y0 + 8, bias, c + 8);
-    }
-
-    private static void Tile1x16(float[] x, int r, int k, AlignedPanels<float> wt, int o, int c, float[]? bias, float[] y)
-    {
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float wr = ref wt.Base;
-        Vector256<float> a0 = default, a1 = default;
-        nuint xo = (nuint)(r * k);
-        nuint wo = (nuint)(c / TileCols * k * TileCols);
-        for (int i = 0; i < k; i++, wo += TileCols)
-        {
-            var b = Vector256.Create(Unsafe.Add(ref xr, xo + (nuint)i));
-            a0 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo), a0);
-            a1 = Vector256.FusedMultiplyAdd(b, Vector256.LoadUnsafe(ref wr, wo + 8), a1);
-        }
-        int y0 = r * o + c;
-        Put(a0, y, y0, bias, c);
-        Put(a1, y, y0 + 8, bias, c + 8);
     }
 
     private readonly record struct GemmJob(float[] X, int Rows, int K, AlignedPanels<float> Wt, int OutCols, int PerChunk, float[]? Bias, float[] Y,

@@ -29,6 +29,7 @@ public sealed class BackendOpTests
     [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(1, 19, 99)]
+    [InlineData(2, 33, 40)]     // 256-bit: one tile of two rows
     [InlineData(5, 8, 4)]
     [InlineData(9, 77, 13)]
     [InlineData(33, 64, 130)]

@@ -198,33 +198,6 @@ internal static class CodedBf16Gemm
         }
     }
 
-    /// <summary>Rows a decoding tile multiplies: 8, or 4 (4 to 7 rows), or all of 2 or 3, as a type argument, so that the JIT compiles
-    /// each count's tile with only its own accumulators.</summary>
-    private interface IRowCount
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct EightRows : IRowCount
-    {
-        public static int Count => 8;
-    }
-
-    private readonly struct FourRows : IRowCount
-    {
-        public static int Count => 4;
-    }
-
-    private readonly struct ThreeRows : IRowCount
-    {
-        public static int Count => 3;
-    }
-
-    private readonly struct TwoRows : IRowCount
-    {
-        public static int Count => 2;
-    }
-
     /// <summary>Groups of 4 k rows ahead that <see cref="TileDecoding"/> hints into L1 (3 KiB of codes).</summary>
     private const int PrefetchGroups = 16;
 

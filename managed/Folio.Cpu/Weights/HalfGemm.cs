@@ -100,15 +100,23 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             }
             else
             {
-                for (; r + 6 <= rows; r += 6)
-                    for (int c = cb; c < full; c += TileCols)
-                    {
-                        Tile6x16(x, r, k, wt, o, c, 0, bias, y);
-                        Tile6x16(x, r, k, wt, o, c, HalfWords, bias, y);
-                    }
-                for (; r < rows; r++)
+                // Row tiles as even as 6 allows, the first hinting the block's weights ahead from memory (as in
+                // Gemm's 256-bit path, where lone leftover rows and unhinted first tiles cost ~1.3×; RESULTS.md).
+                int tiles = (rows - r + 5) / 6;
+                if (tiles == 1 && rows - r == 1)
                     for (int c = cb; c < full; c += TileCols)
                         Tile1x32Narrow(x, r, k, wt, o, c, bias, y);   // a panel at a time, as the 512-bit path
+                else
+                    for (int t = 0, n0 = rows - r; t < tiles; t++)
+                    {
+                        int n = n0 / tiles + (t < n0 % tiles ? 1 : 0);
+                        for (int c = cb; c < full; c += TileCols)
+                            if (t == 0 && tiles > 1)
+                                PanelTile<Gemm.Prefetch>(n, x, r, k, wt, o, c, bias, y);
+                            else
+                                PanelTile<Gemm.NoPrefetch>(n, x, r, k, wt, o, c, bias, y);
+                        r += n;
+                    }
             }
             for (int c = full; c < cEnd; c++)
                 for (int rr = r0; rr < rows; rr++)
