@@ -6,11 +6,10 @@ namespace Folio.Cpu.Tests;
 /// random, within 2 ulp of the correctly rounded value; its fixed points (0 → 1, −∞ → 0, +∞ → ∞, NaN → NaN).</summary>
 public sealed class FastExpTests
 {
-    [Fact]
+    // The kernels that call it run only where it is supported (checked by the attention/SiLU tests).
+    [KernelFact(CpuKernel.FastExp)]
     public void IsWithinTwoUlpOfTheCorrectlyRoundedExpAcrossTheRange()
     {
-        if (!FastExp.IsSupported)
-            return;   // the kernels that call it run only where it is supported (checked by the attention/SiLU tests)
         var rng = new Random(7);
         var xs = new List<float>();
         for (double x = -87.3; x <= 88.7; x += 0.0137)
@@ -32,11 +31,9 @@ public sealed class FastExpTests
         }
     }
 
-    [Fact]
+    [KernelFact(CpuKernel.FastExp)]
     public void KeepsItsFixedPoints()
     {
-        if (!FastExp.IsSupported)
-            return;
         var e = FastExp.Exp(Vector512.Create([0f, float.NegativeInfinity, float.PositiveInfinity, float.NaN, -200f, 200f, -104f, 89f,
             -0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f]));
         Assert.Equal(1f, e[0]);

@@ -122,11 +122,9 @@ public class OnlineSoftmaxAttentionTests
     public void TheTwoPassPathsHeadBitsDoNotDependOnTheOtherKvHeadsOfItsCall(int count, int d) =>
         AssertHeadsIndependent(Case.Make(count, kvHeads: 4, group: 3, d, seed: 11, qRange: 4f, rising: false), c => c.RunTwoPass(0.125f));
 
-    [Fact]
+    [KernelFact(CpuKernel.OnePassAttention)]
     public void AHeadsBitsDoNotDependOnTheOtherKvHeadsOfItsCall()
     {
-        if (!OnlineSoftmaxAttention.Supports(64))
-            return;
         AssertHeadsIndependent(Case.Make(150, kvHeads: 2, group: 3, d: 64, seed: 5, qRange: 4f, rising: false), c => c.Run(0.125f));
     }
 
@@ -150,7 +148,7 @@ public class OnlineSoftmaxAttentionTests
     /// its own first, so the rows' blocks start at different slots), fp32 and bf16 caches, head sizes of both score
     /// paths and GQA groups split into chunks of four.
     /// </summary>
-    [Theory]
+    [KernelTheory(CpuKernel.OnePassAttention)]
     [InlineData(13, 3, 64, 0, 0)]
     [InlineData(16, 3, 64, 40, 0)]
     [InlineData(7, 5, 128, 17, 0)]
@@ -161,8 +159,7 @@ public class OnlineSoftmaxAttentionTests
     [InlineData(5, 3, 128, 0, 16)]
     public void ARowsBitsInATileAreItsBitsAlone(int rows, int group, int d, int cached, int window)
     {
-        if (!OnlineSoftmaxAttention.Supports(d))
-            return;
+        Assert.True(OnlineSoftmaxAttention.Supports(d), $"head size {d}");
         int last = cached + rows - 1;
         int First(int position) => window > 0 ? Math.Max(0, position - window + 1) : 0;
         int first0 = First(cached);

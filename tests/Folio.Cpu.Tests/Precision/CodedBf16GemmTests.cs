@@ -64,15 +64,14 @@ public sealed class CodedBf16GemmTests
         Assert.Equal(HalfGemmTests.MatMul(plain, x, rows, k, pw, bias), HalfGemmTests.MatMul(coded, x, rows, k, cw, bias));
     }
 
-    [Theory]
+    // Bits and DecodePanel decode with AVX-512 BW (EqualsThePlainPanelsBitForBit checks the refusal elsewhere).
+    [KernelTheory(CpuKernel.CodedBf16)]
     [InlineData(1, 1)]
     [InlineData(33, 19)]
     [InlineData(64, 768)]
     [InlineData(100, 130)]
     public void EveryValueDecodesToItsOwnBits(int outCols, int k)
     {
-        if (!CodedBf16Weight.IsSupported)
-            return;   // Bits and DecodePanel decode with AVX-512 BW (EqualsThePlainPanelsBitForBit checks the refusal)
         float[] w = Bf16Weights(outCols * k, 71);
         using var backend = new CpuBackend(1, codeBf16: false);
         var half = Assert.IsType<HalfWeight>(backend.UploadWeight(w, outCols, k, DType.BF16));
@@ -92,11 +91,9 @@ public sealed class CodedBf16GemmTests
             Assert.NotEmpty(coded.ExceptionRows);   // the sprinkled far-out exponents took the exception path
     }
 
-    [Fact]
+    [KernelFact(CpuKernel.CodedBf16)]
     public void ATypicalWeightIsThreeQuartersOfItsPanelsAndHasNoExceptions()
     {
-        if (!CodedBf16Weight.IsSupported)
-            return;
         const int outCols = 256, k = 768;
         float[] w = Bf16Weights(outCols * k, 81, specials: false);
         using var backend = new CpuBackend(1, codeBf16: false);
