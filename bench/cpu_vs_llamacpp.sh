@@ -6,6 +6,9 @@
 #   SHAPE=qwen3-0.6b                           another built-in shape than b8 (results-SHAPE.tsv, summary-SHAPE.md)
 #   FOLIO_DLL=path/folio.dll   run that build of the CLI (a copy, so editing the tree mid-run changes nothing);
 #                              default ./folio. LLAMA_CPP=DIR: a clone of the bundle to build/use. PAIRS=REGEX: a subset.
+#   ISA=avx2                   both engines without AVX-512, on an AVX-512 machine: llama.cpp built for AVX2/FMA/F16C
+#                              (give it a LLAMA_CPP of its own), Folio run with DOTNET_EnableAVX512=0. A stand-in for a
+#                              Zen 3-class CPU's kernels, not for its memory system or clocks.
 #
 # 1. llama.cpp release v0.5.0 from the git bundle inside npm node-llama-cpp@3.22.1 (llama/gitRelease.bundle),
 #    built once under $WORK/llama.cpp with -DGGML_NATIVE=ON, or on an AMX CPU with its ISA named minus AMX (below)
@@ -46,7 +49,10 @@ if [[ ! -x "$bin/llama-batched-bench" || ! -x "$bin/llama-bench" || ! -x "$bin/l
     # tdpbf16ps ran): on 2026-12-07 the same VM's -DGGML_NATIVE=ON build died on Q8_0 and Q4_0 at a tileloadd in
     # libggml-cpu (invalid opcode, F16 unaffected), so every AMX CPU gets the named ISA.
     isa=(-DGGML_NATIVE=ON)
-    if grep -qw amx_int8 /proc/cpuinfo; then
+    if [[ ${ISA:-} == avx2 ]]; then
+        isa=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF
+             -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
+    elif grep -qw amx_int8 /proc/cpuinfo; then
         isa=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=ON
              -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON
              -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
@@ -64,6 +70,7 @@ done
 
 # --- the models --------------------------------------------------------------------------------------------
 if [[ -n "${FOLIO_DLL:-}" ]]; then folio=(dotnet "$FOLIO_DLL"); else folio=("$root/folio"); fi
+[[ ${ISA:-} == avx2 ]] && export DOTNET_EnableAVX512=0
 models="$work/models"
 shape="${SHAPE:-b8}"
 suffix=""; [[ $shape == b8 ]] || suffix="-$shape"

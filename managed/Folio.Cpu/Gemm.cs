@@ -32,9 +32,9 @@ internal static partial class Gemm
     /// <summary>Rows that share one k slice of a 32-column tile's weights (the 512-bit tiles): 32 rows × KBlock of x
     /// (16 KiB) beside the slice's weights (16 KiB) fit L1.</summary>
     private const int RowBlock = 32;
-    /// <summary>Floats ahead (4 KiB) that a 256-bit column block's first row tile, reading its panels from memory as
-    /// one stream, hints into L2.</summary>
-    private const nuint StreamAhead = 1024;
+    /// <summary>Floats ahead (4 KiB, the one-row tiles' distance) that a 256-bit column block's first row tile, reading
+    /// its panels from memory as one stream, hints into L2.</summary>
+    private const nuint StreamAhead = DecodeStreamHints.L2Ahead / sizeof(float);
     private const int KBlock = 128;
     /// <summary>The k slice of a GEMM with one row block (decode, ≤ 32 rows), whose every weight comes from memory: the
     /// slice being read, the next one prefetched into L1 and the rows' x slices (8 KiB each at 64) leave L1 room; at
@@ -135,13 +135,15 @@ internal static partial class Gemm
                 // tile's chains overlap only as far as it has rows, and a lone row's two chains kept the FMA units
                 // ~1/4 busy (32-row model-order GEMMs at 61 % of the 256-bit ceiling; RESULTS.md). Decode's one row
                 // is a tile of one, a panel at a time: a chunk's panels lie back to back, one sequential stream. With
-                // several tiles, the first meets the block's weights in memory and hints them ahead into L2.
+                // several tiles, the first meets the block's weights in memory and hints them ahead into L2; a lone
+                // tile does so where DecodeStreamHints.On.
                 int tiles = (rows + TileRows - 1) / TileRows;
+                bool hintFirst = tiles > 1 || DecodeStreamHints.On;   // a lone tile (decode) hints where one-row tiles do
                 for (int t = 0, r = 0; t < tiles; t++)
                 {
                     int n = rows / tiles + (t < rows % tiles ? 1 : 0);
                     for (int c = cb; c < full; c += TileCols)
-                        if (t == 0 && tiles > 1)
+                        if (t == 0 && hintFirst)
                             RowTile<Prefetch>(n, x, r, k, wt, o, c, bias, y);
                         else
                             RowTile<NoPrefetch>(n, x, r, k, wt, o, c, bias, y);

@@ -16,7 +16,7 @@ internal static partial class HalfGemm<TPanel>
 {
     private const int HalfWords = Words / 2;
     /// <summary>Words ahead (4 KiB) that a column block's first row tile hints into L2.</summary>
-    private const nuint StreamAheadWords = 1024;
+    private const nuint StreamAheadWords = DecodeStreamHints.L2Ahead / sizeof(uint);
 
     /// <summary>Rows r .. r + n − 1 (n from 2 to 6), columns c .. c + 31 (one panel), its two 16-column halves in turn.</summary>
     private static void PanelTile<TPrefetch>(int n, float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
@@ -108,8 +108,10 @@ internal static partial class HalfGemm<TPanel>
         Put(h5, ref yr, y0 + ch, ref br, hb, ch); Put(l5, ref yr, y0 + cl, ref br, hb, cl);
     }
 
-    /// <summary>Row r, columns c .. c + 31 (one panel) in 256-bit steps.</summary>
-    private static void Tile1x32Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y)
+    /// <summary>Row r, columns c .. c + 31 (one panel) in 256-bit steps; the stream hinted
+    /// <see cref="DecodeStreamHints.L2Ahead"/> bytes ahead into L2 where <paramref name="hint"/> (the caller reads
+    /// <see cref="DecodeStreamHints.On"/>, for the reason given there).</summary>
+    private static unsafe void Tile1x32Narrow(float[] x, int r, int k, AlignedPanels<uint> wt, int o, int c, float[]? bias, float[] y, bool hint)
     {
         ref float xr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(x), r * k);
         ref uint wr = ref wt.Base;
@@ -121,6 +123,8 @@ internal static partial class HalfGemm<TPanel>
         nuint p = (nuint)(c / TileCols) * ks * Words;
         for (nuint i = 0; i < ks; i++, p += Words)
         {
+            if (hint && Sse.IsSupported)
+                Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref wr, p + DecodeStreamHints.L2Ahead / sizeof(uint))));
             var b = Vector256.Create(Unsafe.Add(ref xr, i));
             var v0 = Vector256.LoadUnsafe(ref wr, p);
             var v1 = Vector256.LoadUnsafe(ref wr, p + HalfWords);

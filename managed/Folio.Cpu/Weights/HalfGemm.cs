@@ -104,8 +104,11 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 // Gemm's 256-bit path, where lone leftover rows and unhinted first tiles cost ~1.3×; RESULTS.md).
                 int tiles = (rows - r + 5) / 6;
                 if (tiles == 1 && rows - r == 1)
+                {
+                    bool hint = DecodeStreamHints.On;
                     for (int c = cb; c < full; c += TileCols)
-                        Tile1x32Narrow(x, r, k, wt, o, c, bias, y);   // a panel at a time, as the 512-bit path
+                        Tile1x32Narrow(x, r, k, wt, o, c, bias, y, hint);   // a panel at a time, as the 512-bit path
+                }
                 else
                     for (int t = 0, n0 = rows - r; t < tiles; t++)
                     {
