@@ -137,11 +137,11 @@ internal static partial class Gemm
                 // is a tile of one, a panel at a time: a chunk's panels lie back to back, one sequential stream. With
                 // several tiles, the first meets the block's weights in memory and hints them ahead into L2; a lone
                 // tile does so where DecodeStreamHints.On.
-                int tiles = (rows + TileRows - 1) / TileRows;
+                int tiles = EvenRowTiles.Count(rows, TileRows);
                 bool hintFirst = tiles > 1 || DecodeStreamHints.On;   // a lone tile (decode) hints where one-row tiles do
                 for (int t = 0, r = 0; t < tiles; t++)
                 {
-                    int n = rows / tiles + (t < rows % tiles ? 1 : 0);
+                    int n = EvenRowTiles.Size(rows, tiles, t);
                     for (int c = cb; c < full; c += TileCols)
                         if (t == 0 && hintFirst)
                             RowTile<Prefetch>(n, x, r, k, wt, o, c, bias, y);

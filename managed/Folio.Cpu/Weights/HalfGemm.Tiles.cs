@@ -111,11 +111,10 @@ internal static partial class HalfGemm<TPanel>
         ref uint wr = ref wt.Base;
         ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
         ref float br = ref Ref(bias);
-        bool hb = bias is not null;
+        bool hb = bias is not null, hint = DecodeStreamHints.On;   // read before the accumulators (DecodeStreamHints says why)
         nuint ks = (nuint)k;
         Vector512<float> h0 = default, l0 = default;
         nuint p = (nuint)(c / TileCols) * ks * Words;
-        bool hint = DecodeStreamHints.On;
         for (nuint i = 0; i < ks; i++, p += Words)
         {
             if (hint)

@@ -102,7 +102,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
             {
                 // Row tiles as even as 6 allows, the first hinting the block's weights ahead from memory (as in
                 // Gemm's 256-bit path, where lone leftover rows and unhinted first tiles cost ~1.3×; RESULTS.md).
-                int tiles = (rows - r + 5) / 6;
+                int tiles = EvenRowTiles.Count(rows - r, 6);
                 if (tiles == 1 && rows - r == 1)
                 {
                     bool hint = DecodeStreamHints.On;
@@ -112,7 +112,7 @@ internal static partial class HalfGemm<TPanel> where TPanel : struct, IHalfPanel
                 else
                     for (int t = 0, n0 = rows - r; t < tiles; t++)
                     {
-                        int n = n0 / tiles + (t < n0 % tiles ? 1 : 0);
+                        int n = EvenRowTiles.Size(n0, tiles, t);
                         for (int c = cb; c < full; c += TileCols)
                             if (t == 0 && tiles > 1)
                                 PanelTile<Gemm.Prefetch>(n, x, r, k, wt, o, c, bias, y);
