@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# abi.sh: the C ABI suite. Publishes libfolio.so with NativeAOT, builds bindings/c against it (CMake package,
-# -Wall -Werror, an AddressSanitizer build of the robustness test) and runs its tests with ctest, then runs the
-# Python package's tests (pytest, including the folio.h drift test) against the same library.
+# abi.sh: the C ABI suite. Publishes libfolio.so with NativeAOT (the x86-64-v3 and x86-64-v4 builds), builds
+# bindings/c against it (CMake package, -Wall -Werror, an AddressSanitizer build of the robustness test) and runs its
+# tests with ctest, then runs the Python package's tests (pytest, including the folio.h drift test). On a CPU with
+# AVX-512 the C programs load the x86-64-v4 build (glibc-hwcaps, through their RUNPATH) and the Python tests the
+# x86-64-v3 one (FOLIO_LIB names that file; test_library_choice.py loads the folder's pick): both builds run.
 # Ends with "SUITE <passed> <failed> <skipped>" (see test.sh).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

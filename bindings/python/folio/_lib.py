@@ -24,21 +24,59 @@ class LibraryNotFound(OSError):
     pass
 
 
+# x86-64-v4's AVX-512 subsets: the CPU flags the AVX-512 build of libfolio needs (Linux lists a flag only where the
+# kernel enabled its register state).
+_X86_64_V4_FLAGS = frozenset({"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"})
+_NAMES = ("libfolio.so.1", "libfolio.so")
+
+
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
+    """The first processor's flags in /proc/cpuinfo (empty where there is none: not Linux on x86)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def pick_library(folder: Path, flags: frozenset[str]) -> Path | None:
+    """The library in folder as glibc's loader picks it for a C host: glibc-hwcaps/x86-64-v4/ (the AVX-512 build,
+    scripts/publish-libfolio.sh) where the CPU has its flags, else the x86-64-v3 build in folder; None if neither."""
+    candidates = []
+    if _X86_64_V4_FLAGS <= flags:
+        candidates.append(folder / "glibc-hwcaps" / "x86-64-v4")
+    candidates.append(folder)
+    for directory in candidates:
+        for name in _NAMES:
+            if (directory / name).is_file():
+                return directory / name
+    return None
+
+
 def library_path() -> Path:
-    """FOLIO_LIB when set, else libfolio.so.1 / libfolio.so next to this package."""
+    """FOLIO_LIB when it names a file; else the library in FOLIO_LIB's folder or, unset, next to this package, the
+    build for this CPU (pick_library)."""
     env = os.environ.get("FOLIO_LIB")
     if env:
         path = Path(env)
-        if not path.is_file():
-            raise LibraryNotFound(f"FOLIO_LIB={env} is not a file")
-        return path
+        if path.is_file():
+            return path
+        if not path.is_dir():
+            raise LibraryNotFound(f"FOLIO_LIB={env} is neither a file nor a folder")
+        found = pick_library(path, cpu_flags())
+        if found is None:
+            raise LibraryNotFound(f"FOLIO_LIB={env} holds no libfolio.so.1 or libfolio.so")
+        return found
     here = Path(__file__).resolve().parent
-    for name in ("libfolio.so.1", "libfolio.so"):
-        if (here / name).is_file():
-            return here / name
+    found = pick_library(here, cpu_flags())
+    if found is not None:
+        return found
     raise LibraryNotFound(
         f"libfolio.so not found in {here} and FOLIO_LIB is not set; publish it with "
-        "scripts/publish-libfolio.sh and set FOLIO_LIB=/path/to/libfolio.so")
+        "scripts/publish-libfolio.sh and set FOLIO_LIB=/path/to/artifacts/libfolio")
 
 
 _lib: ctypes.CDLL | None = None

@@ -124,7 +124,7 @@ public static unsafe class EngineFactory
         host = new EngineHost(engine, resolved, log, executor as IDisposable, resolved as IDisposable);
         logger.Owner = host;
         log.Write(FolioLogLevel.Info,
-            $"engine created: model {resolved.Name}, {blocks} KV blocks of {p.BlockSizeTokens} tokens, " +
+            $"engine created: model {resolved.Name}{(resolved.Backend.Length > 0 ? $" on {resolved.Backend}" : "")}, {blocks} KV blocks of {p.BlockSizeTokens} tokens, " +
             $"{p.NumCpuBlocks} CPU swap blocks, max {p.MaxNumSeqs} sequences / {p.MaxNumBatchedTokens} tokens per step", host);
         return 0;
     }

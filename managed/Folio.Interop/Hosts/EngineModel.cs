@@ -108,6 +108,10 @@ public sealed class EngineModel : IEngineModel, IDisposable
     /// <summary>The backend the model runs on ("cpu", "cuda (BF16)" …).</summary>
     public string BackendName => _model.BackendName;
 
+    public string Backend => _model is CpuModel cpu
+        ? $"{BackendName}, weights: {string.Join("; ", cpu.Backend.WeightKernels.Order(StringComparer.Ordinal))}"
+        : BackendName;
+
     public IModelExecutor CreateExecutor(EngineOptions options, long seed) => _model.CreateExecutor(
         options.KvCache.NumGpuBlocks, options.KvCache.NumCpuBlocks, options.KvCache.BlockSizeTokens, seed);
 

@@ -43,6 +43,11 @@ public interface IEngineModel
 
     IModelExecutor CreateExecutor(EngineOptions options, long seed);
 
+    /// <summary>Where the model runs and how, for the engine-created log line: the backend and, on the CPU, the
+    /// MatMul kernels its weights took ("… (Vector512 …)" or "(Vector256 …)": which build of libfolio is running
+    /// shows there). Empty for models without a backend.</summary>
+    string Backend => "";
+
     /// <summary>Structured outputs and bad words over the model's tokenizer; null (the default) refuses them.</summary>
     ITokenConstraintFactory? TokenConstraints => null;
 }
