@@ -100,6 +100,82 @@ internal static class AttentionMath
         Unsafe.Add(ref d, 3) = s3 * scale;
     }
 
+    /// <summary>
+    /// <see cref="Dot4{T, TLoad}"/> for three query vectors (a at a, a + aStride, a + 2·aStride) against the same four
+    /// rows, into d, d + dStride and d + 2·dStride: each of the twelve dots with exactly Dot4's operations in its order
+    /// (so the same bits), each row's 8 elements loaded and widened once for the three (a GQA group's query heads share
+    /// their KV head's K rows: with a bf16 cache the widening was a third of a dot's work). 256-bit; where Vector512
+    /// runs, three Dot4 calls. Refs unchecked, as Dot4's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot4x3<T, TLoad>(ref float a, int aStride, ref T b0, ref T b1, ref T b2, ref T b3, int n, float scale,
+        ref float d, int dStride)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aStride);
+        ref float a2 = ref Unsafe.Add(ref a1, aStride);
+        ref float d1 = ref Unsafe.Add(ref d, dStride);
+        ref float d2 = ref Unsafe.Add(ref d1, dStride);
+        if (Wide && n >= 16)
+        {
+            Dot4<T, TLoad>(ref a, ref b0, ref b1, ref b2, ref b3, n, scale, ref d);
+            Dot4<T, TLoad>(ref a1, ref b0, ref b1, ref b2, ref b3, n, scale, ref d1);
+            Dot4<T, TLoad>(ref a2, ref b0, ref b1, ref b2, ref b3, n, scale, ref d2);
+            return;
+        }
+        int i = 0;
+        // cHJ: query vector H, row J.
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        Vector256<float> c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        for (; i + 8 <= n; i += 8)
+        {
+            nuint at = (nuint)i;
+            var k = TLoad.Load8(ref b0, at);
+            c00 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, at), k, c00);
+            c10 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a1, at), k, c10);
+            c20 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a2, at), k, c20);
+            k = TLoad.Load8(ref b1, at);
+            c01 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, at), k, c01);
+            c11 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a1, at), k, c11);
+            c21 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a2, at), k, c21);
+            k = TLoad.Load8(ref b2, at);
+            c02 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, at), k, c02);
+            c12 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a1, at), k, c12);
+            c22 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a2, at), k, c22);
+            k = TLoad.Load8(ref b3, at);
+            c03 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, at), k, c03);
+            c13 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a1, at), k, c13);
+            c23 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a2, at), k, c23);
+        }
+        // Every sum taken before the calls below: a vector live across a call can be kept in memory for the whole
+        // method, the loop included (see DecodeStreamHints).
+        float s00 = Vector256.Sum(c00), s01 = Vector256.Sum(c01), s02 = Vector256.Sum(c02), s03 = Vector256.Sum(c03);
+        float s10 = Vector256.Sum(c10), s11 = Vector256.Sum(c11), s12 = Vector256.Sum(c12), s13 = Vector256.Sum(c13);
+        float s20 = Vector256.Sum(c20), s21 = Vector256.Sum(c21), s22 = Vector256.Sum(c22), s23 = Vector256.Sum(c23);
+        Finish(ref a, ref b0, ref b1, ref b2, ref b3, i, n, scale, s00, s01, s02, s03, ref d);
+        Finish(ref a1, ref b0, ref b1, ref b2, ref b3, i, n, scale, s10, s11, s12, s13, ref d1);
+        Finish(ref a2, ref b0, ref b1, ref b2, ref b3, i, n, scale, s20, s21, s22, s23, ref d2);
+
+        // Dot4's tail (elements i .. n − 1, a product then an add each) and its scaled stores.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Finish(ref float a, ref T b0, ref T b1, ref T b2, ref T b3, int i, int n, float scale,
+            float s0, float s1, float s2, float s3, ref float d)
+        {
+            for (; i < n; i++)
+            {
+                float ai = Unsafe.Add(ref a, i);
+                s0 += ai * TLoad.Load1(ref b0, (nuint)i);
+                s1 += ai * TLoad.Load1(ref b1, (nuint)i);
+                s2 += ai * TLoad.Load1(ref b2, (nuint)i);
+                s3 += ai * TLoad.Load1(ref b3, (nuint)i);
+            }
+            d = s0 * scale;
+            Unsafe.Add(ref d, 1) = s1 * scale;
+            Unsafe.Add(ref d, 2) = s2 * scale;
+            Unsafe.Add(ref d, 3) = s3 * scale;
+        }
+    }
+
     /// <summary>y += alpha · x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
@@ -155,6 +231,52 @@ internal static class AttentionMath
             yi += a1 * TLoad.Load1(ref x1, (nuint)i);
             yi += a2 * TLoad.Load1(ref x2, (nuint)i);
             yi += a3 * TLoad.Load1(ref x3, (nuint)i);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Axpy4{T, TLoad}"/> for three sums (y, y + yStride, y + 2·yStride) with their own four weights each
+    /// (a[0 .. 4), a[aStride ..), a[2·aStride ..)) over the same four rows: each sum with exactly Axpy4's operations in
+    /// its order (so the same bits), each row's 8 elements loaded and widened once for the three (a GQA group's query
+    /// heads share their KV head's V rows). Refs unchecked, as Axpy4's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy4x3<T, TLoad>(ref float a, int aStride, ref T x0, ref T x1, ref T x2, ref T x3, ref float y, int yStride, int n)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aStride);
+        ref float a2 = ref Unsafe.Add(ref a1, aStride);
+        ref float y1 = ref Unsafe.Add(ref y, yStride);
+        ref float y2 = ref Unsafe.Add(ref y1, yStride);
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            nuint at = (nuint)i;
+            var v0 = TLoad.Load8(ref x0, at);
+            var v1 = TLoad.Load8(ref x1, at);
+            var v2 = TLoad.Load8(ref x2, at);
+            var v3 = TLoad.Load8(ref x3, at);
+            Step(ref a, ref y, at, v0, v1, v2, v3);
+            Step(ref a1, ref y1, at, v0, v1, v2, v3);
+            Step(ref a2, ref y2, at, v0, v1, v2, v3);
+        }
+        if (i < n)
+        {
+            Axpy4<T, TLoad>(a, Unsafe.Add(ref a, 1), Unsafe.Add(ref a, 2), Unsafe.Add(ref a, 3), ref Unsafe.Add(ref x0, i), ref Unsafe.Add(ref x1, i),
+                ref Unsafe.Add(ref x2, i), ref Unsafe.Add(ref x3, i), ref Unsafe.Add(ref y, i), n - i);
+            Axpy4<T, TLoad>(a1, Unsafe.Add(ref a1, 1), Unsafe.Add(ref a1, 2), Unsafe.Add(ref a1, 3), ref Unsafe.Add(ref x0, i), ref Unsafe.Add(ref x1, i),
+                ref Unsafe.Add(ref x2, i), ref Unsafe.Add(ref x3, i), ref Unsafe.Add(ref y1, i), n - i);
+            Axpy4<T, TLoad>(a2, Unsafe.Add(ref a2, 1), Unsafe.Add(ref a2, 2), Unsafe.Add(ref a2, 3), ref Unsafe.Add(ref x0, i), ref Unsafe.Add(ref x1, i),
+                ref Unsafe.Add(ref x2, i), ref Unsafe.Add(ref x3, i), ref Unsafe.Add(ref y2, i), n - i);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Step(ref float w, ref float y, nuint at, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3)
+        {
+            var acc = Vector256.FusedMultiplyAdd(Vector256.Create(w), v0, Vector256.LoadUnsafe(ref y, at));
+            acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref w, 1)), v1, acc);
+            acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref w, 2)), v2, acc);
+            Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref w, 3)), v3, acc).StoreUnsafe(ref y, at);
         }
     }
 

@@ -228,11 +228,19 @@ internal static class PagedAttentionKernel
             int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
             if (i + Ahead + 4 <= count)
                 Hint(ref k0, slots, i + Ahead, rowElements);
-            for (int g = 0; g < heads; g++)
+            // A KV head's query heads three at a time (each K row widened once for the three), the rest one by one.
+            for (int h = 0; h < kvHeads; h++)
             {
-                int ko = g / group * d;
-                AttentionMath.Dot4<T, TLoad>(ref Unsafe.Add(ref q0, g * d), ref Unsafe.Add(ref k0, t0 + ko), ref Unsafe.Add(ref k0, t1 + ko),
-                    ref Unsafe.Add(ref k0, t2 + ko), ref Unsafe.Add(ref k0, t3 + ko), d, scale, ref Unsafe.Add(ref s0, g * count + i));
+                int ko = h * d, g = h * group, end = g + group;
+                ref T r0 = ref Unsafe.Add(ref k0, t0 + ko);
+                ref T r1 = ref Unsafe.Add(ref k0, t1 + ko);
+                ref T r2 = ref Unsafe.Add(ref k0, t2 + ko);
+                ref T r3 = ref Unsafe.Add(ref k0, t3 + ko);
+                for (; g + 3 <= end; g += 3)
+                    AttentionMath.Dot4x3<T, TLoad>(ref Unsafe.Add(ref q0, g * d), d, ref r0, ref r1, ref r2, ref r3, d, scale,
+                        ref Unsafe.Add(ref s0, g * count + i), count);
+                for (; g < end; g++)
+                    AttentionMath.Dot4<T, TLoad>(ref Unsafe.Add(ref q0, g * d), ref r0, ref r1, ref r2, ref r3, d, scale, ref Unsafe.Add(ref s0, g * count + i));
             }
         }
         for (; i < count; i++)
@@ -252,12 +260,23 @@ internal static class PagedAttentionKernel
             int t0 = slots[i], t1 = slots[i + 1], t2 = slots[i + 2], t3 = slots[i + 3];
             if (i + Ahead + 4 <= count)
                 Hint(ref v0, slots, i + Ahead, rowElements);
-            for (int g = 0; g < heads; g++)
+            // As the scores: a KV head's query heads three at a time (each V row widened once for the three).
+            for (int h = 0; h < kvHeads; h++)
             {
-                int vo = g / group * d;
-                ref float sg = ref Unsafe.Add(ref s0, g * count + i);
-                AttentionMath.Axpy4<T, TLoad>(sg, Unsafe.Add(ref sg, 1), Unsafe.Add(ref sg, 2), Unsafe.Add(ref sg, 3), ref Unsafe.Add(ref v0, t0 + vo),
-                    ref Unsafe.Add(ref v0, t1 + vo), ref Unsafe.Add(ref v0, t2 + vo), ref Unsafe.Add(ref v0, t3 + vo), ref Unsafe.Add(ref a0, g * d), d);
+                int vo = h * d, g = h * group, end = g + group;
+                ref T r0 = ref Unsafe.Add(ref v0, t0 + vo);
+                ref T r1 = ref Unsafe.Add(ref v0, t1 + vo);
+                ref T r2 = ref Unsafe.Add(ref v0, t2 + vo);
+                ref T r3 = ref Unsafe.Add(ref v0, t3 + vo);
+                for (; g + 3 <= end; g += 3)
+                    AttentionMath.Axpy4x3<T, TLoad>(ref Unsafe.Add(ref s0, g * count + i), count, ref r0, ref r1, ref r2, ref r3,
+                        ref Unsafe.Add(ref a0, g * d), d, d);
+                for (; g < end; g++)
+                {
+                    ref float sg = ref Unsafe.Add(ref s0, g * count + i);
+                    AttentionMath.Axpy4<T, TLoad>(sg, Unsafe.Add(ref sg, 1), Unsafe.Add(ref sg, 2), Unsafe.Add(ref sg, 3), ref r0, ref r1, ref r2, ref r3,
+                        ref Unsafe.Add(ref a0, g * d), d);
+                }
             }
         }
         for (; i < count; i++)

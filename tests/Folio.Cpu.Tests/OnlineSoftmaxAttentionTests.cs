@@ -122,6 +122,28 @@ public class OnlineSoftmaxAttentionTests
     public void TheTwoPassPathsHeadBitsDoNotDependOnTheOtherKvHeadsOfItsCall(int count, int d) =>
         AssertHeadsIndependent(Case.Make(count, kvHeads: 4, group: 3, d, seed: 11, qRange: 4f, rising: false), c => c.RunTwoPass(0.125f));
 
+    /// <summary>The two-pass path scores a group's query heads three at a time (<see cref="AttentionMath.Dot4x3"/>) and
+    /// the rest one by one, and adds their V sums the same way (<see cref="AttentionMath.Axpy4x3"/>): a query head's
+    /// bits are those it gets as the only head of its group, for groups that split 3, 3 + 1, 3 + 2 and 3 + 3 (b8 has 3,
+    /// Llama-3 4); an fp32 cache here, bf16 rows in AttentionMathTests.</summary>
+    [Theory]
+    [InlineData(3, 64)]
+    [InlineData(4, 64)]
+    [InlineData(5, 20)]
+    [InlineData(6, 64)]
+    public void TheTwoPassPathsHeadBitsDoNotDependOnItsGroupsSize(int group, int d)
+    {
+        var all = Case.Make(45, kvHeads: 2, group, d, seed: group * 13 + d, qRange: 4f, rising: false);
+        float[] together = all.RunTwoPass(0.125f);
+        for (int g = 0; g < all.KvHeads * group; g++)
+        {
+            int h = g / group;
+            var alone = all with { Slots = all.Slots.Select(s => s + h * all.D).ToArray(), Q = all.Q[(g * d)..((g + 1) * d)], KvHeads = 1, Group = 1 };
+            float[] one = alone.RunTwoPass(0.125f);
+            Assert.Equal(together[(g * d)..((g + 1) * d)].Select(BitConverter.SingleToInt32Bits), one.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [KernelFact(CpuKernel.OnePassAttention)]
     public void AHeadsBitsDoNotDependOnTheOtherKvHeadsOfItsCall()
     {
