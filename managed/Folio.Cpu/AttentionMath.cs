@@ -86,6 +86,16 @@ internal static class AttentionMath
             }
             s0 = Vector256.Sum(c0); s1 = Vector256.Sum(c1); s2 = Vector256.Sum(c2); s3 = Vector256.Sum(c3);
         }
+        Dot4Tail<T, TLoad>(ref a, ref b0, ref b1, ref b2, ref b3, i, n, scale, s0, s1, s2, s3, ref d);
+    }
+
+    /// <summary>The end of <see cref="Dot4{T, TLoad}"/> (and of each third of <see cref="Dot4x3{T, TLoad}"/>): elements
+    /// i .. n − 1 added to the vector sums s0..s3, a product then an add each, and the four scaled stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4Tail<T, TLoad>(ref float a, ref T b0, ref T b1, ref T b2, ref T b3, int i, int n, float scale,
+        float s0, float s1, float s2, float s3, ref float d)
+        where T : unmanaged where TLoad : struct, ICacheElements<T>
+    {
         for (; i < n; i++)
         {
             float ai = Unsafe.Add(ref a, i);
@@ -152,28 +162,9 @@ internal static class AttentionMath
         float s00 = Vector256.Sum(c00), s01 = Vector256.Sum(c01), s02 = Vector256.Sum(c02), s03 = Vector256.Sum(c03);
         float s10 = Vector256.Sum(c10), s11 = Vector256.Sum(c11), s12 = Vector256.Sum(c12), s13 = Vector256.Sum(c13);
         float s20 = Vector256.Sum(c20), s21 = Vector256.Sum(c21), s22 = Vector256.Sum(c22), s23 = Vector256.Sum(c23);
-        Finish(ref a, ref b0, ref b1, ref b2, ref b3, i, n, scale, s00, s01, s02, s03, ref d);
-        Finish(ref a1, ref b0, ref b1, ref b2, ref b3, i, n, scale, s10, s11, s12, s13, ref d1);
-        Finish(ref a2, ref b0, ref b1, ref b2, ref b3, i, n, scale, s20, s21, s22, s23, ref d2);
-
-        // Dot4's tail (elements i .. n − 1, a product then an add each) and its scaled stores.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Finish(ref float a, ref T b0, ref T b1, ref T b2, ref T b3, int i, int n, float scale,
-            float s0, float s1, float s2, float s3, ref float d)
-        {
-            for (; i < n; i++)
-            {
-                float ai = Unsafe.Add(ref a, i);
-                s0 += ai * TLoad.Load1(ref b0, (nuint)i);
-                s1 += ai * TLoad.Load1(ref b1, (nuint)i);
-                s2 += ai * TLoad.Load1(ref b2, (nuint)i);
-                s3 += ai * TLoad.Load1(ref b3, (nuint)i);
-            }
-            d = s0 * scale;
-            Unsafe.Add(ref d, 1) = s1 * scale;
-            Unsafe.Add(ref d, 2) = s2 * scale;
-            Unsafe.Add(ref d, 3) = s3 * scale;
-        }
+        Dot4Tail<T, TLoad>(ref a, ref b0, ref b1, ref b2, ref b3, i, n, scale, s00, s01, s02, s03, ref d);
+        Dot4Tail<T, TLoad>(ref a1, ref b0, ref b1, ref b2, ref b3, i, n, scale, s10, s11, s12, s13, ref d1);
+        Dot4Tail<T, TLoad>(ref a2, ref b0, ref b1, ref b2, ref b3, i, n, scale, s20, s21, s22, s23, ref d2);
     }
 
     /// <summary>y += alpha · x.</summary>
