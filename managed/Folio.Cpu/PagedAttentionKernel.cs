@@ -209,8 +209,9 @@ internal static class PagedAttentionKernel
     /// the slot, with the rows <see cref="Ahead"/> positions on hinted into L1; each query head's operations and their
     /// order are those of one head alone (<see cref="AttentionMath.Dot4{T, TLoad}"/>'s dots, V in position order, four
     /// positions per pass over a head's sums; a group's heads three at a time through Dot4x3 and Axpy4x3, which load and
-    /// widen each row once for the three and keep each head's operations). On an AVX2-only Zen 3, b8's fp32 cache read head by head took 13.7–16.1 ms
-    /// of a 32-sequence step, 7.3–8.2 ms so (bench/RESULTS.md, twentieth session). Refs unchecked, as in <see cref="Item"/>.
+    /// widen each row once for the three and keep each head's operations). On an AVX2-only Zen 3, b8's fp32 cache read
+    /// head by head took 13.7–16.1 ms of a 32-sequence step, 7.3–8.2 ms so (bench/RESULTS.md, twentieth session). Refs
+    /// unchecked, as in <see cref="Item"/>.
     /// </summary>
     internal static void TwoPass<T, TLoad>(ref T k0, ref T v0, int[] slots, int count, ReadOnlySpan<float> q, Span<float> acc,
         int kvHeads, int group, int d, float scale)
